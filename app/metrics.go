@@ -1,0 +1,56 @@
+package app
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+var (
+	httpRequests = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "linli_http_requests_total",
+		Help: "HTTP requests by path and status.",
+	}, []string{"path", "status"})
+	httpDuration = promauto.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "linli_http_request_duration_seconds",
+		Help:    "HTTP request latency by path.",
+		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
+	}, []string{"path"})
+)
+
+func metricsHandler() http.Handler { return promhttp.Handler() }
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(s int) { w.status = s; w.ResponseWriter.WriteHeader(s) }
+
+// Unwrap lets http.ResponseController reach the underlying writer (websocket hijack, flush).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func instrument(next http.Handler) http.Handler {
+	known := map[string]bool{"/graphql": true, "/healthz": true, "/readyz": true, "/metrics": true, "/": true}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		path := r.URL.Path
+		if !known[path] {
+			path = "other"
+		}
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, status: 200}
+		next.ServeHTTP(sw, r)
+		httpRequests.WithLabelValues(path, strconv.Itoa(sw.status)).Inc()
+		httpDuration.WithLabelValues(path).Observe(time.Since(start).Seconds())
+	})
+}

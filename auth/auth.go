@@ -1,0 +1,230 @@
+// Package auth holds accounts and sessions: argon2id password hashes, random
+// bearer tokens stored only as SHA-256 hashes, expiry and revocation, and the
+// rate limits on login and register.
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"linli/apperr"
+	"linli/ent"
+	"linli/ent/community"
+	"linli/ent/person"
+	"linli/ent/session"
+	"linli/viewer"
+)
+
+// Service signs people in and out and resolves tokens to viewers.
+type Service struct {
+	client   *ent.Client
+	tokenTTL time.Duration
+	limits   *Limiter
+	now      func() time.Time
+}
+
+// Config tunes a Service.
+type Config struct {
+	TokenTTL time.Duration // default 30 days
+	// Limits bounds login/register attempts; nil switches rate limiting off.
+	Limits *Limiter
+}
+
+// NewService returns a Service over client.
+func NewService(client *ent.Client, c Config) *Service {
+	if c.TokenTTL <= 0 {
+		c.TokenTTL = 30 * 24 * time.Hour
+	}
+	return &Service{client: client, tokenTTL: c.TokenTTL, limits: c.Limits, now: func() time.Time { return time.Now().UTC() }}
+}
+
+// Session is a freshly issued token.
+type Session struct {
+	Token     string
+	ExpiresAt time.Time
+	Person    *ent.Person
+}
+
+var phonePattern = regexp.MustCompile(`^\+?[0-9]{6,15}$`)
+
+// NormalizePhone strips spaces and dashes and validates what is left.
+func NormalizePhone(phone string) (string, error) {
+	p := strings.NewReplacer(" ", "", "-", "").Replace(strings.TrimSpace(phone))
+	if !phonePattern.MatchString(p) {
+		return "", apperr.Invalid("phone", "phone must be 6 to 15 digits")
+	}
+	return p, nil
+}
+
+// ValidatePassword enforces the password rules.
+func ValidatePassword(pw string) error {
+	n := utf8.RuneCountInString(pw)
+	if n < 8 {
+		return apperr.Invalid("password", "password must be at least 8 characters")
+	}
+	if len(pw) > 128 {
+		return apperr.Invalid("password", "password must be at most 128 bytes")
+	}
+	return nil
+}
+
+// ValidateDisplayName enforces the display-name rules.
+func ValidateDisplayName(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	n := utf8.RuneCountInString(name)
+	if n == 0 || n > 50 {
+		return "", apperr.Invalid("displayName", "display name must be 1 to 50 characters")
+	}
+	return name, nil
+}
+
+// Register creates a resident account in a community and signs it in.
+func (s *Service) Register(ctx context.Context, communityID int, phone, password, displayName, clientAddr string) (*Session, error) {
+	phone, err := NormalizePhone(phone)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.limits.Allow("register", phone, clientAddr); err != nil {
+		return nil, err
+	}
+	if err := ValidatePassword(password); err != nil {
+		return nil, err
+	}
+	if displayName, err = ValidateDisplayName(displayName); err != nil {
+		return nil, err
+	}
+	sys := viewer.System(ctx)
+	if ok, err := s.client.Community.Query().Where(community.ID(communityID)).Exist(sys); err != nil {
+		return nil, err
+	} else if !ok {
+		return nil, apperr.Invalid("communityID", "no such community")
+	}
+	hash, err := HashPassword(password)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.client.Person.Create().
+		SetCommunityID(communityID).
+		SetDisplayName(displayName).
+		SetPhone(phone).
+		SetPasswordHash(hash).
+		SetRoles([]string{string(viewer.Resident)}).
+		Save(sys)
+	if ent.IsConstraintError(err) {
+		return nil, &apperr.Error{Code: apperr.Conflict, Field: "phone", Message: "an account with this phone number already exists", Err: err}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.issue(sys, p)
+}
+
+// Login checks a phone and password and issues a token.
+func (s *Service) Login(ctx context.Context, phone, password, clientAddr string) (*Session, error) {
+	norm, err := NormalizePhone(phone)
+	if err != nil {
+		norm = phone
+	}
+	if err := s.limits.Allow("login", norm, clientAddr); err != nil {
+		return nil, err
+	}
+	sys := viewer.System(ctx)
+	p, err := s.client.Person.Query().Where(person.Phone(norm)).Only(sys)
+	if err != nil && !ent.IsNotFound(err) {
+		return nil, err
+	}
+	hash := dummyHash
+	if p != nil {
+		hash = p.PasswordHash
+	}
+	if !CheckPassword(hash, password) || p == nil {
+		return nil, apperr.New(apperr.Unauthenticated, "wrong phone number or password")
+	}
+	return s.issue(sys, p)
+}
+
+// IssueToken signs a person in without a password (demo data, tests, load tools).
+func (s *Service) IssueToken(ctx context.Context, personID int) (*Session, error) {
+	sys := viewer.System(ctx)
+	p, err := s.client.Person.Get(sys, personID)
+	if err != nil {
+		return nil, err
+	}
+	return s.issue(sys, p)
+}
+
+func (s *Service) issue(ctx context.Context, p *ent.Person) (*Session, error) {
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return nil, err
+	}
+	token := base64.RawURLEncoding.EncodeToString(raw)
+	exp := s.now().Add(s.tokenTTL).Truncate(time.Second)
+	if _, err := s.client.Session.Create().
+		SetTokenHash(HashToken(token)).
+		SetPersonID(p.ID).
+		SetCommunityID(p.CommunityID).
+		SetExpiresAt(exp).
+		Save(ctx); err != nil {
+		return nil, err
+	}
+	return &Session{Token: token, ExpiresAt: exp, Person: p}, nil
+}
+
+// HashToken is how tokens are stored: SHA-256 (tokens carry 256 random bits,
+// so a slow hash adds nothing).
+func HashToken(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}
+
+// ErrInvalidToken is returned for unknown, expired or revoked tokens.
+var ErrInvalidToken = errors.New("invalid or expired token")
+
+// Authenticate resolves a bearer token to its viewer.
+func (s *Service) Authenticate(ctx context.Context, token string) (*viewer.Viewer, error) {
+	if token == "" || len(token) > 100 {
+		return nil, ErrInvalidToken
+	}
+	sys := viewer.System(ctx)
+	ses, err := s.client.Session.Query().
+		Where(session.TokenHash(HashToken(token)), session.RevokedAtIsNil(), session.ExpiresAtGT(s.now())).
+		WithPerson().
+		Only(sys)
+	if ent.IsNotFound(err) {
+		return nil, ErrInvalidToken
+	}
+	if err != nil {
+		return nil, err
+	}
+	p := ses.Edges.Person
+	v := &viewer.Viewer{PersonID: p.ID, CommunityID: p.CommunityID, SessionID: ses.ID, ExpiresAt: ses.ExpiresAt}
+	for _, r := range p.Roles {
+		v.Roles = append(v.Roles, viewer.Role(r))
+	}
+	return v, nil
+}
+
+// Logout revokes the session of the viewer in ctx.
+func (s *Service) Logout(ctx context.Context) error {
+	v := viewer.FromContext(ctx)
+	if v == nil || v.SessionID == 0 {
+		return apperr.New(apperr.Unauthenticated, "not signed in")
+	}
+	return s.client.Session.UpdateOneID(v.SessionID).SetRevokedAt(s.now()).Exec(viewer.System(ctx))
+}
+
+// SessionValid reports whether a session is still usable (live sockets
+// re-check their token with it).
+func (s *Service) SessionValid(ctx context.Context, sessionID int) (bool, error) {
+	return s.client.Session.Query().
+		Where(session.ID(sessionID), session.RevokedAtIsNil(), session.ExpiresAtGT(s.now())).
+		Exist(viewer.System(ctx))
+}

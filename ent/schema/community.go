@@ -1,0 +1,35 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/field"
+)
+
+// Community is the tenant: every other row belongs to exactly one.
+type Community struct{ ent.Schema }
+
+// Fields of the Community.
+func (Community) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("name").NotEmpty().MaxLen(100),
+		field.String("town").Default("").MaxLen(100),
+		field.String("city").Default("").MaxLen(100),
+		field.Int("households").NonNegative().Default(0),
+		field.Float("area_km2").Default(0).Annotations(entgql.Skip(entgql.SkipWhereInput)),
+		// Star-level thresholds in hours (1★ … 5★), configurable per community.
+		field.Ints("star_thresholds").Optional().Annotations(entgql.Skip(entgql.SkipAll)),
+	}
+}
+
+// Mixin of the Community.
+func (Community) Mixin() []ent.Mixin { return []ent.Mixin{Timestamps{}} }
+
+// Annotations of the Community.
+func (Community) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)}
+}
+
+// Policy of the Community.
+func (Community) Policy() ent.Policy { return communityPolicy() }

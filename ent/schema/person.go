@@ -1,0 +1,114 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+)
+
+// Person is an account: a resident, and possibly a volunteer, team leader,
+// coordinator or platform admin.
+type Person struct{ ent.Schema }
+
+// Fields of the Person.
+func (Person) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("display_name").NotEmpty().MaxLen(50).
+			Annotations(entgql.OrderField("DISPLAY_NAME")),
+		// Unique across the platform; shown masked except to its owner and staff.
+		field.String("phone").NotEmpty().MaxLen(20).Unique().
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		field.String("password_hash").Sensitive().
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		// Roles in the person's community (RESIDENT, VOLUNTEER, TEAM_LEADER,
+		// COORDINATOR) plus ADMIN, which is platform-wide.
+		field.Strings("roles").Annotations(entgql.Skip(entgql.SkipAll)),
+	}
+}
+
+// Edges of the Person.
+func (Person) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.To("volunteer_profile", VolunteerProfile.Type).Unique(),
+		edge.To("memberships", TeamMembership.Type).Annotations(entgql.Skip(entgql.SkipAll)),
+		edge.To("registrations", Registration.Type).Annotations(entgql.Skip(entgql.SkipAll)),
+	}
+}
+
+// Indexes of the Person.
+func (Person) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("community_id", "display_name")}
+}
+
+// Mixin of the Person.
+func (Person) Mixin() []ent.Mixin { return []ent.Mixin{CommunityScoped{}, Timestamps{}} }
+
+// Annotations of the Person.
+func (Person) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.RelayConnection(), entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)}
+}
+
+// Policy of the Person.
+func (Person) Policy() ent.Policy { return scopedPolicy(staffWrites) }
+
+// Session is a bearer token. Only its SHA-256 is stored.
+type Session struct{ ent.Schema }
+
+// Fields of the Session.
+func (Session) Fields() []ent.Field {
+	return []ent.Field{
+		field.Bytes("token_hash").Unique().Immutable().Sensitive(),
+		field.Int("person_id").Immutable(),
+		field.Time("expires_at"),
+		field.Time("revoked_at").Optional().Nillable(),
+	}
+}
+
+// Edges of the Session.
+func (Session) Edges() []ent.Edge {
+	return []ent.Edge{edge.To("person", Person.Type).Field("person_id").Unique().Required().Immutable()}
+}
+
+// Mixin of the Session.
+func (Session) Mixin() []ent.Mixin { return []ent.Mixin{CommunityScoped{}, Timestamps{}} }
+
+// Annotations of the Session.
+func (Session) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}
+}
+
+// Policy of the Session: only the system (the auth service) touches tokens.
+func (Session) Policy() ent.Policy { return systemOnlyPolicy() }
+
+// VolunteerProfile marks a person registered to serve.
+type VolunteerProfile struct{ ent.Schema }
+
+// Fields of the VolunteerProfile.
+func (VolunteerProfile) Fields() []ent.Field {
+	return []ent.Field{
+		field.Int("person_id").Unique().Immutable(),
+		field.Strings("skills").Optional(),
+		field.Time("registered_at").Default(now),
+	}
+}
+
+// Edges of the VolunteerProfile.
+func (VolunteerProfile) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("person", Person.Type).Ref("volunteer_profile").Field("person_id").Unique().Required().Immutable(),
+	}
+}
+
+// Mixin of the VolunteerProfile.
+func (VolunteerProfile) Mixin() []ent.Mixin { return []ent.Mixin{CommunityScoped{}} }
+
+// Annotations of the VolunteerProfile.
+func (VolunteerProfile) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput, entgql.SkipWhereInput)}
+}
+
+// Policy of the VolunteerProfile.
+func (VolunteerProfile) Policy() ent.Policy { return scopedPolicy(staffWrites) }

@@ -1,0 +1,206 @@
+// Package linlitest runs linli in-process for tests: a fresh database on each
+// backend (a temporary SQLite file, and a new PostgreSQL database created for
+// the test and dropped after it), the real HTTP handler behind httptest, a
+// small GraphQL client and fixtures.
+//
+// PostgreSQL is found through LINLI_TEST_POSTGRES (default
+// postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable). When it is
+// unreachable the PostgreSQL half is skipped, unless LINLI_REQUIRE_POSTGRES=1
+// or CI is set, in which case the test fails: CI never passes on SQLite alone.
+package linlitest
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"entgo.io/ent/dialect"
+
+	"linli/app"
+	"linli/ent"
+	"linli/store"
+	"linli/viewer"
+)
+
+// Backends are the databases every suite runs on.
+var Backends = []string{"sqlite", "postgres"}
+
+// AdminURL is the PostgreSQL server tests create their databases on.
+func AdminURL() string {
+	if u := os.Getenv("LINLI_TEST_POSTGRES"); u != "" {
+		return u
+	}
+	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+}
+
+// PostgresRequired reports whether a missing PostgreSQL fails the run.
+func PostgresRequired() bool {
+	return os.Getenv("LINLI_REQUIRE_POSTGRES") == "1" || os.Getenv("CI") != ""
+}
+
+// Env is one linli instance over a fresh database.
+type Env struct {
+	Backend string
+	App     *app.App
+	DB      *store.DB
+	Client  *ent.Client
+	Server  *httptest.Server
+	// Statements counts SQL statements sent through Ent.
+	Statements *atomic.Int64
+}
+
+// Option changes the configuration of a new Env.
+type Option func(*app.Config)
+
+// Run runs fn once per backend as subtests.
+func Run(t *testing.T, fn func(t *testing.T, e *Env), opts ...Option) {
+	t.Helper()
+	for _, b := range Backends {
+		t.Run(b, func(t *testing.T) {
+			fn(t, New(t, b, opts...))
+		})
+	}
+}
+
+// DatabaseURL returns a fresh, empty database on backend, removed when the test ends.
+func DatabaseURL(t testing.TB, backend string) string {
+	t.Helper()
+	switch backend {
+	case "sqlite":
+		return filepath.Join(t.TempDir(), "linli.db")
+	case "postgres":
+		return freshPostgres(t)
+	}
+	t.Fatalf("unknown backend %q", backend)
+	return ""
+}
+
+// New starts linli on backend ("sqlite" or "postgres").
+func New(t testing.TB, backend string, opts ...Option) *Env {
+	t.Helper()
+	dbURL := DatabaseURL(t, backend)
+	cfg := app.DefaultConfig()
+	cfg.DatabaseURL = dbURL
+	cfg.RateLimitPerMinute = 0
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	cfg.AllowedOrigins = []string{"http://allowed.example"}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	counter := &atomic.Int64{}
+	cfg.Store.WrapDriver = func(d dialect.Driver) dialect.Driver { return &countingDriver{Driver: d, n: counter} }
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	a, err := app.New(ctx, cfg)
+	if err != nil {
+		t.Fatalf("start linli on %s: %v", backend, err)
+	}
+	srv := httptest.NewServer(a.Handler())
+	t.Cleanup(func() {
+		srv.Close()
+		a.Close()
+	})
+	return &Env{Backend: backend, App: a, DB: a.DB, Client: a.DB.Client, Server: srv, Statements: counter}
+}
+
+// Sys is a context acting as the system (fixtures, assertions).
+func (e *Env) Sys() context.Context { return viewer.System(context.Background()) }
+
+func freshPostgres(t testing.TB) string {
+	t.Helper()
+	admin := AdminURL()
+	db, err := sql.Open("postgres", admin)
+	if err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err = db.PingContext(ctx)
+		cancel()
+	}
+	if err != nil {
+		if db != nil {
+			db.Close()
+		}
+		if PostgresRequired() {
+			t.Fatalf("PostgreSQL is required but unreachable at %s: %v", redact(admin), err)
+		}
+		t.Skipf("PostgreSQL unreachable (%v); set LINLI_REQUIRE_POSTGRES=1 to make this a failure", err)
+	}
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	name := "linli_test_" + hex.EncodeToString(b)
+	if _, err := db.Exec("CREATE DATABASE " + name); err != nil {
+		db.Close()
+		t.Fatalf("create test database: %v", err)
+	}
+	t.Cleanup(func() {
+		defer db.Close()
+		if _, err := db.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); err != nil {
+			t.Logf("drop test database %s: %v", name, err)
+		}
+	})
+	u, err := url.Parse(admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+func redact(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
+}
+
+// countingDriver counts statements sent to the database.
+type countingDriver struct {
+	dialect.Driver
+	n *atomic.Int64
+}
+
+func (d *countingDriver) Exec(ctx context.Context, q string, args, v any) error {
+	d.n.Add(1)
+	return d.Driver.Exec(ctx, q, args, v)
+}
+
+func (d *countingDriver) Query(ctx context.Context, q string, args, v any) error {
+	d.n.Add(1)
+	return d.Driver.Query(ctx, q, args, v)
+}
+
+func (d *countingDriver) Tx(ctx context.Context) (dialect.Tx, error) {
+	tx, err := d.Driver.Tx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &countingTx{Tx: tx, n: d.n}, nil
+}
+
+type countingTx struct {
+	dialect.Tx
+	n *atomic.Int64
+}
+
+func (t *countingTx) Exec(ctx context.Context, q string, args, v any) error {
+	t.n.Add(1)
+	return t.Tx.Exec(ctx, q, args, v)
+}
+
+func (t *countingTx) Query(ctx context.Context, q string, args, v any) error {
+	t.n.Add(1)
+	return t.Tx.Query(ctx, q, args, v)
+}
+
+var _ = fmt.Sprintf

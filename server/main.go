@@ -1,0 +1,111 @@
+// Command server runs linli. With no configuration it opens the embedded
+// SQLite file linli.db, migrates it, loads the demo community on first start
+// and serves on :8080. Set DATABASE_URL=postgres://… for PostgreSQL.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"linli/app"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "linli:", err)
+		os.Exit(1)
+	}
+}
+
+func env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func run(args []string) error {
+	fs := flag.NewFlagSet("linli", flag.ContinueOnError)
+	addr := fs.String("addr", env("LINLI_ADDR", ":8080"), "listen address (LINLI_ADDR)")
+	dbURL := fs.String("database-url", env("DATABASE_URL", ""), "postgres://… URL or SQLite file path; empty: embedded linli.db (DATABASE_URL)")
+	origins := fs.String("allowed-origins", env("LINLI_ALLOWED_ORIGINS", ""), "comma-separated origins allowed for CORS and websockets, or * (LINLI_ALLOWED_ORIGINS)")
+	logLevel := fs.String("log-level", env("LINLI_LOG_LEVEL", "info"), "debug, info, warn or error (LINLI_LOG_LEVEL)")
+	production := fs.Bool("production", env("LINLI_PRODUCTION", "") == "1" || env("LINLI_PRODUCTION", "") == "true", "production mode: no introspection or suggestions (LINLI_PRODUCTION)")
+	rate := fs.Float64("login-rate", envFloat("LINLI_LOGIN_RATE", 10), "login/register attempts per minute per phone (x4 per address); 0 disables (LINLI_LOGIN_RATE)")
+	demo := fs.Bool("demo", env("LINLI_DEMO", "1") != "0", "load the demo community into an empty database (LINLI_DEMO)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("log level: %w", err)
+	}
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	slog.SetDefault(logger)
+
+	cfg := app.DefaultConfig()
+	cfg.DatabaseURL = *dbURL
+	cfg.Production = *production
+	cfg.GraphQL.Production = *production
+	cfg.RateLimitPerMinute = *rate
+	cfg.Logger = logger
+	for _, o := range strings.Split(*origins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			cfg.AllowedOrigins = append(cfg.AllowedOrigins, strings.TrimRight(o, "/"))
+		}
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	a, err := app.New(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if *demo {
+		if err := a.LoadDemo(ctx); err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
+	}
+	srv := &http.Server{
+		Addr:              *addr,
+		Handler:           a.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	logger.Info("linli listening", "addr", *addr, "database", a.DB.Dialect)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	a.Shutdown(shutCtx)
+	if err := srv.Shutdown(shutCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func envFloat(name string, def float64) float64 {
+	if v := os.Getenv(name); v != "" {
+		if f, err := strconv.ParseFloat(v, 64); err == nil {
+			return f
+		}
+	}
+	return def
+}

@@ -1,0 +1,147 @@
+// Package store opens linli's database: PostgreSQL through lib/pq when given a
+// postgres:// URL, otherwise an embedded SQLite file through modernc.org/sqlite.
+// Both get the same Ent schema, migrated on open.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+	_ "github.com/lib/pq"  // PostgreSQL driver
+	_ "modernc.org/sqlite" // embedded SQLite driver
+
+	"linli/ent"
+	"linli/ent/migrate"
+	_ "linli/ent/runtime" // privacy policies, hooks and defaults
+)
+
+// DefaultSQLitePath is where the embedded database lives when nothing is configured.
+const DefaultSQLitePath = "linli.db"
+
+// DB is an open database with its Ent client and the raw handle that domain
+// services use for single-statement atomic updates.
+type DB struct {
+	Client  *ent.Client
+	SQL     *sql.DB
+	Dialect string // dialect.Postgres or dialect.SQLite
+	// URL is the PostgreSQL URL (empty for SQLite); live events use it to LISTEN.
+	URL string
+}
+
+// Options tune Open.
+type Options struct {
+	// MaxOpenConns bounds the pool (PostgreSQL); 0 picks a default.
+	MaxOpenConns int
+	// Driver wraps the Ent driver (tests count statements with it).
+	WrapDriver func(dialect.Driver) dialect.Driver
+}
+
+// IsPostgres reports whether url names a PostgreSQL database.
+func IsPostgres(url string) bool {
+	return strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://")
+}
+
+// Open connects to url (postgres://… or a SQLite file path, optionally
+// prefixed sqlite: or file:) and migrates the schema.
+func Open(ctx context.Context, url string, o Options) (*DB, error) {
+	db := &DB{}
+	var err error
+	if IsPostgres(url) {
+		db.Dialect, db.URL = dialect.Postgres, url
+		db.SQL, err = sql.Open("postgres", url)
+		if err != nil {
+			return nil, err
+		}
+		n := o.MaxOpenConns
+		if n == 0 {
+			n = 32
+		}
+		db.SQL.SetMaxOpenConns(n)
+		db.SQL.SetMaxIdleConns(n)
+		db.SQL.SetConnMaxIdleTime(5 * time.Minute)
+	} else {
+		db.Dialect = dialect.SQLite
+		db.SQL, err = sql.Open("sqlite", sqliteDSN(url))
+		if err != nil {
+			return nil, err
+		}
+		// One writer at a time is SQLite's model; a small pool keeps readers
+		// concurrent under WAL without piling up lock waits.
+		db.SQL.SetMaxOpenConns(8)
+		db.SQL.SetMaxIdleConns(8)
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.SQL.PingContext(pingCtx); err != nil {
+		db.SQL.Close()
+		return nil, fmt.Errorf("store: connect: %w", err)
+	}
+	var drv dialect.Driver = entsql.OpenDB(db.Dialect, db.SQL)
+	if o.WrapDriver != nil {
+		drv = o.WrapDriver(drv)
+	}
+	db.Client = ent.NewClient(ent.Driver(drv))
+	if err := db.Client.Schema.Create(ctx, migrate.WithDropIndex(true)); err != nil {
+		db.SQL.Close()
+		return nil, fmt.Errorf("store: migrate: %w", err)
+	}
+	return db, nil
+}
+
+// Close closes the database.
+func (db *DB) Close() error { return db.Client.Close() }
+
+// IsSQLite reports whether the database is the embedded SQLite.
+func (db *DB) IsSQLite() bool { return db.Dialect == dialect.SQLite }
+
+// sqliteDSN builds the modernc.org/sqlite DSN: foreign keys on, a busy
+// timeout, WAL, immediate write transactions (so two transactions never
+// deadlock upgrading read locks), and times stored as UTC text that sorts.
+func sqliteDSN(path string) string {
+	path = strings.TrimPrefix(strings.TrimPrefix(path, "sqlite:"), "file:")
+	if path == "" {
+		path = DefaultSQLitePath
+	}
+	q := url.Values{}
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Set("_txlock", "immediate")
+	q.Set("_time_format", "sqlite")
+	q.Set("_timezone", "UTC")
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		extra, _ := url.ParseQuery(path[i+1:])
+		for k, vs := range extra {
+			for _, v := range vs {
+				q.Add(k, v)
+			}
+		}
+		path = path[:i]
+	}
+	return "file:" + path + "?" + q.Encode()
+}
+
+// Rebind turns ?-placeholders into $n for PostgreSQL.
+func (db *DB) Rebind(query string) string {
+	if db.Dialect != dialect.Postgres {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(query); i++ {
+		if query[i] == '?' {
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+			continue
+		}
+		b.WriteByte(query[i])
+	}
+	return b.String()
+}

@@ -1,0 +1,91 @@
+// Package viewer holds who is making a request: a person with roles in a
+// community, a kiosk device bound to a venue, or the system itself. It is
+// carried in the request context and read by the privacy rules in authz.
+package viewer
+
+import (
+	"context"
+	"slices"
+	"time"
+)
+
+// Role is a person's role. ADMIN is platform-wide; the others apply in the
+// person's own community.
+type Role string
+
+// The roles, as named in the GraphQL API.
+const (
+	Resident    Role = "RESIDENT"
+	Volunteer   Role = "VOLUNTEER"
+	TeamLeader  Role = "TEAM_LEADER"
+	Coordinator Role = "COORDINATOR"
+	Admin       Role = "ADMIN"
+)
+
+// AllRoles lists every role in the order the API documents them.
+var AllRoles = []Role{Resident, Volunteer, TeamLeader, Coordinator, Admin}
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return slices.Contains(AllRoles, r) }
+
+// Viewer is the authenticated party of a request.
+type Viewer struct {
+	PersonID    int
+	CommunityID int
+	Roles       []Role
+	SessionID   int
+	ExpiresAt   time.Time
+
+	// KioskID and VenueID are set when the viewer is a check-in kiosk.
+	KioskID int
+	VenueID int
+
+	system bool
+}
+
+// Has reports whether the viewer holds role r.
+func (v *Viewer) Has(r Role) bool { return v != nil && slices.Contains(v.Roles, r) }
+
+// IsAdmin reports whether the viewer is a platform admin (or the system).
+func (v *Viewer) IsAdmin() bool { return v != nil && (v.system || v.Has(Admin)) }
+
+// IsSystem reports whether the viewer is linli itself, acting after its own
+// checks (authentication, domain services, demo data).
+func (v *Viewer) IsSystem() bool { return v != nil && v.system }
+
+// IsKiosk reports whether the viewer is a kiosk device.
+func (v *Viewer) IsKiosk() bool { return v != nil && v.KioskID != 0 }
+
+// IsStaffOf reports whether the viewer may manage community cid: its
+// coordinators, platform admins and the system.
+func (v *Viewer) IsStaffOf(cid int) bool {
+	if v == nil {
+		return false
+	}
+	if v.IsAdmin() {
+		return true
+	}
+	return v.KioskID == 0 && v.CommunityID == cid && v.Has(Coordinator)
+}
+
+// IsStaff reports whether the viewer is staff of their own community.
+func (v *Viewer) IsStaff() bool { return v != nil && v.IsStaffOf(v.CommunityID) }
+
+type ctxKey struct{}
+
+// NewContext returns ctx carrying v.
+func NewContext(ctx context.Context, v *Viewer) context.Context {
+	return context.WithValue(ctx, ctxKey{}, v)
+}
+
+// FromContext returns the viewer of ctx, or nil when nobody is signed in.
+func FromContext(ctx context.Context) *Viewer {
+	v, _ := ctx.Value(ctxKey{}).(*Viewer)
+	return v
+}
+
+var systemViewer = &Viewer{system: true}
+
+// System returns ctx acting as linli itself, bypassing privacy rules. Use it
+// only after the caller's own authorization checks.
+func System(ctx context.Context) context.Context { return NewContext(ctx, systemViewer) }
