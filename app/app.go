@@ -165,6 +165,3 @@ func (a *App) authenticate(next http.Handler) http.Handler {
 // Shutdown tells live connections the server is going away; in-flight HTTP
 // requests are drained by http.Server.Shutdown.
 func (a *App) Shutdown(ctx context.Context) {}
-
-// LoadDemo loads the demo community into an empty database.
-func (a *App) LoadDemo(ctx context.Context) error { return nil }

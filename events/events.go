@@ -1,0 +1,43 @@
+// Package events names the changes linli announces after a write commits:
+// slot counts that moved, activities that changed, registrations that changed
+// for someone other than who changed them, check-ins. Events are small hints
+// ("activity 7 changed"); receivers re-read the truth from the database, so a
+// lost or coalesced event never leaves a subscriber on a stale state for long.
+package events
+
+// Kind is what changed.
+type Kind string
+
+// The kinds of event.
+const (
+	// Counts: the counters of one or more slots of ActivityID changed.
+	Counts Kind = "counts"
+	// Activity: ActivityID was published, updated, cancelled or completed (Change).
+	Activity Kind = "activity"
+	// Registration: RegistrationID of PersonID changed (Change: PROMOTED, APPROVED, …).
+	Registration Kind = "registration"
+	// CheckIn: RegistrationID was checked in or out at ActivityID (Change).
+	CheckIn Kind = "checkin"
+)
+
+// Event is one change, already committed.
+type Event struct {
+	Kind           Kind   `json:"k"`
+	CommunityID    int    `json:"c,omitempty"`
+	ActivityID     int    `json:"a,omitempty"`
+	RegistrationID int    `json:"r,omitempty"`
+	PersonID       int    `json:"p,omitempty"`
+	Change         string `json:"x,omitempty"`
+}
+
+// Publisher announces committed changes. Publish must not block on slow
+// receivers and must be called only after the transaction committed.
+type Publisher interface {
+	Publish(evs ...Event)
+}
+
+// Discard is a Publisher that drops everything.
+type Discard struct{}
+
+// Publish implements Publisher.
+func (Discard) Publish(...Event) {}
