@@ -29,6 +29,9 @@ func (r *queryResolver) Activities(ctx context.Context, after *entgql.Cursor[int
 	panic(fmt.Errorf("not implemented: Activities - activities"))
 }
 
+// Community returns generated.CommunityResolver implementation.
+func (r *Resolver) Community() generated.CommunityResolver { return &communityResolver{r} }
+
 // Person returns generated.PersonResolver implementation.
 func (r *Resolver) Person() generated.PersonResolver { return &personResolver{r} }
 
@@ -47,6 +50,7 @@ func (r *Resolver) ActivityWhereInput() generated.ActivityWhereInputResolver {
 }
 
 type (
+	communityResolver          struct{ *Resolver }
 	personResolver             struct{ *Resolver }
 	queryResolver              struct{ *Resolver }
 	registrationResolver       struct{ *Resolver }

@@ -16,6 +16,11 @@ import (
 	"entgo.io/contrib/entgql"
 )
 
+// StarThresholds is the resolver for the starThresholds field.
+func (r *communityResolver) StarThresholds(ctx context.Context, obj *ent.Community) ([]int, error) {
+	panic(fmt.Errorf("not implemented: StarThresholds - starThresholds"))
+}
+
 // Register is the resolver for the register field.
 func (r *mutationResolver) Register(ctx context.Context, input model.RegisterInput) (*model.AuthPayload, error) {
 	panic(fmt.Errorf("not implemented: Register - register"))
@@ -82,12 +87,17 @@ func (r *mutationResolver) RemoveTeamMember(ctx context.Context, teamID int, per
 }
 
 // SetRoles is the resolver for the setRoles field.
-func (r *mutationResolver) SetRoles(ctx context.Context, personID int, roles []teammembership.Role) (*ent.Person, error) {
+func (r *mutationResolver) SetRoles(ctx context.Context, personID int, roles []model.Role) (*ent.Person, error) {
 	panic(fmt.Errorf("not implemented: SetRoles - setRoles"))
 }
 
+// Phone is the resolver for the phone field.
+func (r *personResolver) Phone(ctx context.Context, obj *ent.Person) (string, error) {
+	panic(fmt.Errorf("not implemented: Phone - phone"))
+}
+
 // Roles is the resolver for the roles field.
-func (r *personResolver) Roles(ctx context.Context, obj *ent.Person) ([]teammembership.Role, error) {
+func (r *personResolver) Roles(ctx context.Context, obj *ent.Person) ([]model.Role, error) {
 	panic(fmt.Errorf("not implemented: Roles - roles"))
 }
 

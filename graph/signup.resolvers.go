@@ -56,6 +56,11 @@ func (r *registrationResolver) WaitlistPosition(ctx context.Context, obj *ent.Re
 	panic(fmt.Errorf("not implemented: WaitlistPosition - waitlistPosition"))
 }
 
+// CheckInCode is the resolver for the checkInCode field.
+func (r *registrationResolver) CheckInCode(ctx context.Context, obj *ent.Registration) (*string, error) {
+	panic(fmt.Errorf("not implemented: CheckInCode - checkInCode"))
+}
+
 // Activity is the resolver for the activity field.
 func (r *registrationResolver) Activity(ctx context.Context, obj *ent.Registration) (*ent.Activity, error) {
 	panic(fmt.Errorf("not implemented: Activity - activity"))

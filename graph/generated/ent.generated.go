@@ -25,8 +25,12 @@ import (
 
 // region    ************************** generated!.gotpl **************************
 
+type CommunityResolver interface {
+	StarThresholds(ctx context.Context, obj *ent.Community) ([]int, error)
+}
 type PersonResolver interface {
-	Roles(ctx context.Context, obj *ent.Person) ([]teammembership.Role, error)
+	Phone(ctx context.Context, obj *ent.Person) (string, error)
+	Roles(ctx context.Context, obj *ent.Person) ([]model.Role, error)
 	Teams(ctx context.Context, obj *ent.Person) ([]*ent.TeamMembership, error)
 }
 type QueryResolver interface {
@@ -43,7 +47,7 @@ type QueryResolver interface {
 }
 type RegistrationResolver interface {
 	WaitlistPosition(ctx context.Context, obj *ent.Registration) (*int, error)
-
+	CheckInCode(ctx context.Context, obj *ent.Registration) (*string, error)
 	Activity(ctx context.Context, obj *ent.Registration) (*ent.Activity, error)
 }
 type SlotResolver interface {
@@ -1212,7 +1216,7 @@ func (ec *executionContext) _Community_starThresholds(ctx context.Context, field
 			return ec.fieldContext_Community_starThresholds(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.StarThresholds, nil
+			return ec.Resolvers.Community().StarThresholds(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []int) graphql.Marshaler {
@@ -1223,7 +1227,7 @@ func (ec *executionContext) _Community_starThresholds(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_Community_starThresholds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Community", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("Community", field, true, true, "Int")
 }
 
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[int]) (ret graphql.Marshaler) {
@@ -1483,7 +1487,7 @@ func (ec *executionContext) _Person_phone(ctx context.Context, field graphql.Col
 			return ec.fieldContext_Person_phone(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Phone, nil
+			return ec.Resolvers.Person().Phone(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -1494,7 +1498,7 @@ func (ec *executionContext) _Person_phone(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Person_phone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Person", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Person", field, true, true, "String")
 }
 
 func (ec *executionContext) _Person_roles(ctx context.Context, field graphql.CollectedField, obj *ent.Person) (ret graphql.Marshaler) {
@@ -1509,8 +1513,8 @@ func (ec *executionContext) _Person_roles(ctx context.Context, field graphql.Col
 			return ec.Resolvers.Person().Roles(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []teammembership.Role) graphql.Marshaler {
-			return ec.marshalNRole2ᚕlinliᚋentᚋteammembershipᚐRoleᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []model.Role) graphql.Marshaler {
+			return ec.marshalNRole2ᚕlinliᚋgraphᚋmodelᚐRoleᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2566,18 +2570,18 @@ func (ec *executionContext) _Registration_checkInCode(ctx context.Context, field
 			return ec.fieldContext_Registration_checkInCode(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.CheckInCode, nil
+			return ec.Resolvers.Registration().CheckInCode(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalOString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_Registration_checkInCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Registration", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Registration", field, true, true, "String")
 }
 
 func (ec *executionContext) _Registration_activity(ctx context.Context, field graphql.CollectedField, obj *ent.Registration) (ret graphql.Marshaler) {
@@ -8926,48 +8930,49 @@ func (ec *executionContext) _Community(ctx context.Context, sel ast.SelectionSet
 		case "id":
 			out.Values[i] = ec._Community_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdAt":
 			out.Values[i] = ec._Community_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "updatedAt":
 			out.Values[i] = ec._Community_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "name":
 			out.Values[i] = ec._Community_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "town":
 			out.Values[i] = ec._Community_town(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "city":
 			out.Values[i] = ec._Community_city(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "households":
 			out.Values[i] = ec._Community_households(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "areaKm2":
 			out.Values[i] = ec._Community_areaKm2(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "starThresholds":
-			out.Values[i] = ec._Community_starThresholds(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Community_starThresholds(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -9077,10 +9082,11 @@ func (ec *executionContext) _Person(ctx context.Context, sel ast.SelectionSet, o
 					return ec._Person_volunteerProfile(ctx, field, obj)
 				})
 		case "phone":
-			out.Values[i] = ec._Person_phone(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Person_phone(ctx, field, obj)
+				})
 		case "roles":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -9397,10 +9403,11 @@ func (ec *executionContext) _Registration(ctx context.Context, sel ast.Selection
 					return ec._Registration_waitlistPosition(ctx, field, obj)
 				})
 		case "checkInCode":
-			out.Values[i] = ec._Registration_checkInCode(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Registration_checkInCode(ctx, field, obj)
+				})
 		case "activity":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,

@@ -33,7 +33,7 @@ type MutationResolver interface {
 	UpdateVenue(ctx context.Context, id int, input ent.UpdateVenueInput) (*ent.Venue, error)
 	SetTeamMember(ctx context.Context, teamID int, personID int, role *teammembership.Role) (*ent.TeamMembership, error)
 	RemoveTeamMember(ctx context.Context, teamID int, personID int) (bool, error)
-	SetRoles(ctx context.Context, personID int, roles []teammembership.Role) (*ent.Person, error)
+	SetRoles(ctx context.Context, personID int, roles []model.Role) (*ent.Person, error)
 	SignUp(ctx context.Context, input model.SignUpInput) (*model.SignUpPayload, error)
 	CancelRegistration(ctx context.Context, input model.CancelRegistrationInput) (*ent.Registration, error)
 	ApproveRegistration(ctx context.Context, registrationID int) (*ent.Registration, error)
@@ -243,8 +243,8 @@ func (ec *executionContext) field_Mutation_setRoles_args(ctx context.Context, ra
 	}
 	args["personID"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "roles",
-		func(ctx context.Context, v any) ([]teammembership.Role, error) {
-			return ec.unmarshalNRole2ᚕlinliᚋentᚋteammembershipᚐRoleᚄ(ctx, v)
+		func(ctx context.Context, v any) ([]model.Role, error) {
+			return ec.unmarshalNRole2ᚕlinliᚋgraphᚋmodelᚐRoleᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1036,7 +1036,7 @@ func (ec *executionContext) _Mutation_setRoles(ctx context.Context, field graphq
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().SetRoles(ctx, fc.Args["personID"].(int), fc.Args["roles"].([]teammembership.Role))
+			return ec.Resolvers.Mutation().SetRoles(ctx, fc.Args["personID"].(int), fc.Args["roles"].([]model.Role))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Person) graphql.Marshaler {
@@ -1808,23 +1808,23 @@ func (ec *executionContext) unmarshalNRegisterInput2linliᚋgraphᚋmodelᚐRegi
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNRole2linliᚋentᚋteammembershipᚐRole(ctx context.Context, v any) (teammembership.Role, error) {
-	var res teammembership.Role
+func (ec *executionContext) unmarshalNRole2linliᚋgraphᚋmodelᚐRole(ctx context.Context, v any) (model.Role, error) {
+	var res model.Role
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNRole2linliᚋentᚋteammembershipᚐRole(ctx context.Context, sel ast.SelectionSet, v teammembership.Role) graphql.Marshaler {
+func (ec *executionContext) marshalNRole2linliᚋgraphᚋmodelᚐRole(ctx context.Context, sel ast.SelectionSet, v model.Role) graphql.Marshaler {
 	return v
 }
 
-func (ec *executionContext) unmarshalNRole2ᚕlinliᚋentᚋteammembershipᚐRoleᚄ(ctx context.Context, v any) ([]teammembership.Role, error) {
+func (ec *executionContext) unmarshalNRole2ᚕlinliᚋgraphᚋmodelᚐRoleᚄ(ctx context.Context, v any) ([]model.Role, error) {
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]teammembership.Role, len(vSlice))
+	res := make([]model.Role, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNRole2linliᚋentᚋteammembershipᚐRole(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNRole2linliᚋgraphᚋmodelᚐRole(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -1832,11 +1832,11 @@ func (ec *executionContext) unmarshalNRole2ᚕlinliᚋentᚋteammembershipᚐRol
 	return res, nil
 }
 
-func (ec *executionContext) marshalNRole2ᚕlinliᚋentᚋteammembershipᚐRoleᚄ(ctx context.Context, sel ast.SelectionSet, v []teammembership.Role) graphql.Marshaler {
+func (ec *executionContext) marshalNRole2ᚕlinliᚋgraphᚋmodelᚐRoleᚄ(ctx context.Context, sel ast.SelectionSet, v []model.Role) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNRole2linliᚋentᚋteammembershipᚐRole(ctx, sel, v[i])
+		return ec.marshalNRole2linliᚋgraphᚋmodelᚐRole(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {

@@ -25,6 +25,7 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	Community() CommunityResolver
 	Mutation() MutationResolver
 	Person() PersonResolver
 	Query() QueryResolver
@@ -114,7 +115,7 @@ type ComplexityRoot struct {
 		Register            func(childComplexity int, input model.RegisterInput) int
 		RejectRegistration  func(childComplexity int, registrationID int, reason *string) int
 		RemoveTeamMember    func(childComplexity int, teamID int, personID int) int
-		SetRoles            func(childComplexity int, personID int, roles []teammembership.Role) int
+		SetRoles            func(childComplexity int, personID int, roles []model.Role) int
 		SetSlotCapacity     func(childComplexity int, slotID int, capacity int) int
 		SetTeamMember       func(childComplexity int, teamID int, personID int, role *teammembership.Role) int
 		SignUp              func(childComplexity int, input model.SignUpInput) int
@@ -692,7 +693,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.SetRoles(childComplexity, args["personID"].(int), args["roles"].([]teammembership.Role)), true
+		return e.ComplexityRoot.Mutation.SetRoles(childComplexity, args["personID"].(int), args["roles"].([]model.Role)), true
 	case "Mutation.setSlotCapacity":
 		if e.ComplexityRoot.Mutation.SetSlotCapacity == nil {
 			break

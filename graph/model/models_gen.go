@@ -220,6 +220,67 @@ func (e RegistrationChange) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+type Role string
+
+const (
+	RoleResident    Role = "RESIDENT"
+	RoleVolunteer   Role = "VOLUNTEER"
+	RoleTeamLeader  Role = "TEAM_LEADER"
+	RoleCoordinator Role = "COORDINATOR"
+	RoleAdmin       Role = "ADMIN"
+)
+
+var AllRole = []Role{
+	RoleResident,
+	RoleVolunteer,
+	RoleTeamLeader,
+	RoleCoordinator,
+	RoleAdmin,
+}
+
+func (e Role) IsValid() bool {
+	switch e {
+	case RoleResident, RoleVolunteer, RoleTeamLeader, RoleCoordinator, RoleAdmin:
+		return true
+	}
+	return false
+}
+
+func (e Role) String() string {
+	return string(e)
+}
+
+func (e *Role) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = Role(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid Role", str)
+	}
+	return nil
+}
+
+func (e Role) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *Role) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e Role) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 type SignUpOutcome string
 
 const (
