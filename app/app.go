@@ -13,7 +13,9 @@ import (
 	"github.com/99designs/gqlgen/graphql/playground"
 
 	"linli/auth"
+	"linli/events"
 	"linli/graph"
+	"linli/organize"
 	"linli/reqlog"
 	"linli/store"
 )
@@ -77,6 +79,7 @@ func NewWithDB(cfg Config, db *store.DB) *App {
 	a := &App{Config: cfg, DB: db}
 	a.Auth = auth.NewService(db.Client, auth.Config{Limits: limits})
 	a.Resolver = &graph.Resolver{DB: db, Client: db.Client, Auth: a.Auth}
+	a.Resolver.Organize = &organize.Service{Client: db.Client, Events: events.Discard{}}
 	a.ready = func(ctx context.Context) error { return db.SQL.PingContext(ctx) }
 	a.handler = a.routes()
 	return a

@@ -7,7 +7,6 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"linli/ent"
 	"linli/graph/generated"
 
@@ -16,17 +15,18 @@ import (
 
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id int) (ent.Noder, error) {
-	panic(fmt.Errorf("not implemented: Node - node"))
+	return r.Client.Noder(ctx, id)
 }
 
 // Nodes is the resolver for the nodes field.
 func (r *queryResolver) Nodes(ctx context.Context, ids []int) ([]ent.Noder, error) {
-	panic(fmt.Errorf("not implemented: Nodes - nodes"))
+	return r.Client.Noders(ctx, ids)
 }
 
 // Activities is the resolver for the activities field.
 func (r *queryResolver) Activities(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ActivityOrder, where *ent.ActivityWhereInput) (*ent.ActivityConnection, error) {
-	panic(fmt.Errorf("not implemented: Activities - activities"))
+	return r.Client.Activity.Query().Paginate(ctx, after, first, before, last,
+		ent.WithActivityOrder(orderBy), ent.WithActivityFilter(where.Filter))
 }
 
 // Community returns generated.CommunityResolver implementation.

@@ -7,133 +7,181 @@ package graph
 
 import (
 	"context"
-	"fmt"
+	"linli/apperr"
 	"linli/ent"
+	"linli/ent/community"
+	"linli/ent/person"
+	"linli/ent/team"
 	"linli/ent/teammembership"
+	"linli/ent/venue"
 	"linli/graph/generated"
 	"linli/graph/model"
+	"linli/mask"
+	"linli/reqlog"
+	"linli/viewer"
+	"time"
 
 	"entgo.io/contrib/entgql"
 )
 
 // StarThresholds is the resolver for the starThresholds field.
 func (r *communityResolver) StarThresholds(ctx context.Context, obj *ent.Community) ([]int, error) {
-	panic(fmt.Errorf("not implemented: StarThresholds - starThresholds"))
+	if len(obj.StarThresholds) == 0 {
+		return []int{100, 300, 600, 1000, 1500}, nil
+	}
+	return obj.StarThresholds, nil
 }
 
 // Register is the resolver for the register field.
 func (r *mutationResolver) Register(ctx context.Context, input model.RegisterInput) (*model.AuthPayload, error) {
-	panic(fmt.Errorf("not implemented: Register - register"))
+	s, err := r.Auth.Register(ctx, input.CommunityID, input.Phone, input.Password, input.DisplayName, reqlog.ClientAddr(ctx))
+	return authPayload(s), err
 }
 
 // Login is the resolver for the login field.
 func (r *mutationResolver) Login(ctx context.Context, input model.LoginInput) (*model.AuthPayload, error) {
-	panic(fmt.Errorf("not implemented: Login - login"))
+	s, err := r.Auth.Login(ctx, input.Phone, input.Password, reqlog.ClientAddr(ctx))
+	return authPayload(s), err
 }
 
 // Logout is the resolver for the logout field.
 func (r *mutationResolver) Logout(ctx context.Context) (bool, error) {
-	panic(fmt.Errorf("not implemented: Logout - logout"))
+	if err := r.Auth.Logout(ctx); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // CreateActivity is the resolver for the createActivity field.
 func (r *mutationResolver) CreateActivity(ctx context.Context, input ent.CreateActivityInput, slots []*model.SlotInput) (*ent.Activity, error) {
-	panic(fmt.Errorf("not implemented: CreateActivity - createActivity"))
+	return r.Organize.CreateActivity(ctx, input, slotInputs(slots))
 }
 
 // UpdateActivity is the resolver for the updateActivity field.
 func (r *mutationResolver) UpdateActivity(ctx context.Context, id int, input ent.UpdateActivityInput, slots []*model.SlotInput) (*ent.Activity, error) {
-	panic(fmt.Errorf("not implemented: UpdateActivity - updateActivity"))
+	return r.Organize.UpdateActivity(ctx, id, input, slotInputs(slots), r.setCapacity)
 }
 
 // PublishActivity is the resolver for the publishActivity field.
 func (r *mutationResolver) PublishActivity(ctx context.Context, id int) (*ent.Activity, error) {
-	panic(fmt.Errorf("not implemented: PublishActivity - publishActivity"))
+	return r.Organize.Publish(ctx, id)
 }
 
 // CancelActivity is the resolver for the cancelActivity field.
 func (r *mutationResolver) CancelActivity(ctx context.Context, id int, reason *string) (*ent.Activity, error) {
-	panic(fmt.Errorf("not implemented: CancelActivity - cancelActivity"))
+	return r.Organize.Cancel(ctx, id, deref(reason))
 }
 
 // CreateTeam is the resolver for the createTeam field.
 func (r *mutationResolver) CreateTeam(ctx context.Context, input ent.CreateTeamInput) (*ent.Team, error) {
-	panic(fmt.Errorf("not implemented: CreateTeam - createTeam"))
+	return r.Organize.CreateTeam(ctx, input)
 }
 
 // UpdateTeam is the resolver for the updateTeam field.
 func (r *mutationResolver) UpdateTeam(ctx context.Context, id int, input ent.UpdateTeamInput) (*ent.Team, error) {
-	panic(fmt.Errorf("not implemented: UpdateTeam - updateTeam"))
+	return r.Organize.UpdateTeam(ctx, id, input)
 }
 
 // CreateVenue is the resolver for the createVenue field.
 func (r *mutationResolver) CreateVenue(ctx context.Context, input ent.CreateVenueInput) (*ent.Venue, error) {
-	panic(fmt.Errorf("not implemented: CreateVenue - createVenue"))
+	return r.Organize.CreateVenue(ctx, input)
 }
 
 // UpdateVenue is the resolver for the updateVenue field.
 func (r *mutationResolver) UpdateVenue(ctx context.Context, id int, input ent.UpdateVenueInput) (*ent.Venue, error) {
-	panic(fmt.Errorf("not implemented: UpdateVenue - updateVenue"))
+	return r.Organize.UpdateVenue(ctx, id, input)
 }
 
 // SetTeamMember is the resolver for the setTeamMember field.
 func (r *mutationResolver) SetTeamMember(ctx context.Context, teamID int, personID int, role *teammembership.Role) (*ent.TeamMembership, error) {
-	panic(fmt.Errorf("not implemented: SetTeamMember - setTeamMember"))
+	return r.Organize.SetTeamMember(ctx, teamID, personID, derefOr(role, teammembership.RoleMEMBER))
 }
 
 // RemoveTeamMember is the resolver for the removeTeamMember field.
 func (r *mutationResolver) RemoveTeamMember(ctx context.Context, teamID int, personID int) (bool, error) {
-	panic(fmt.Errorf("not implemented: RemoveTeamMember - removeTeamMember"))
+	return r.Organize.RemoveTeamMember(ctx, teamID, personID)
 }
 
 // SetRoles is the resolver for the setRoles field.
 func (r *mutationResolver) SetRoles(ctx context.Context, personID int, roles []model.Role) (*ent.Person, error) {
-	panic(fmt.Errorf("not implemented: SetRoles - setRoles"))
+	rs := make([]viewer.Role, len(roles))
+	for i, x := range roles {
+		rs[i] = viewer.Role(x)
+	}
+	return r.Organize.SetRoles(ctx, personID, rs)
 }
 
 // Phone is the resolver for the phone field.
 func (r *personResolver) Phone(ctx context.Context, obj *ent.Person) (string, error) {
-	panic(fmt.Errorf("not implemented: Phone - phone"))
+	return mask.Phone(ctx, obj.CommunityID, obj.ID, obj.Phone), nil
 }
 
 // Roles is the resolver for the roles field.
 func (r *personResolver) Roles(ctx context.Context, obj *ent.Person) ([]model.Role, error) {
-	panic(fmt.Errorf("not implemented: Roles - roles"))
+	out := make([]model.Role, 0, len(obj.Roles))
+	for _, x := range obj.Roles {
+		out = append(out, model.Role(x))
+	}
+	return out, nil
 }
 
 // Teams is the resolver for the teams field.
 func (r *personResolver) Teams(ctx context.Context, obj *ent.Person) ([]*ent.TeamMembership, error) {
-	panic(fmt.Errorf("not implemented: Teams - teams"))
+	return obj.QueryMemberships().All(ctx)
 }
 
 // Viewer is the resolver for the viewer field.
 func (r *queryResolver) Viewer(ctx context.Context) (*ent.Person, error) {
-	panic(fmt.Errorf("not implemented: Viewer - viewer"))
+	v := viewer.FromContext(ctx)
+	if v == nil || v.PersonID == 0 {
+		return nil, nil
+	}
+	return r.Client.Person.Get(ctx, v.PersonID)
 }
 
 // Communities is the resolver for the communities field.
 func (r *queryResolver) Communities(ctx context.Context) ([]*ent.Community, error) {
-	panic(fmt.Errorf("not implemented: Communities - communities"))
+	return r.Client.Community.Query().Order(community.ByName()).All(ctx)
 }
 
 // Teams is the resolver for the teams field.
 func (r *queryResolver) Teams(ctx context.Context) ([]*ent.Team, error) {
-	panic(fmt.Errorf("not implemented: Teams - teams"))
+	return r.Client.Team.Query().Order(team.ByName()).All(ctx)
 }
 
 // Venues is the resolver for the venues field.
 func (r *queryResolver) Venues(ctx context.Context) ([]*ent.Venue, error) {
-	panic(fmt.Errorf("not implemented: Venues - venues"))
+	return r.Client.Venue.Query().Order(venue.ByName()).All(ctx)
 }
 
 // Volunteers is the resolver for the volunteers field.
 func (r *queryResolver) Volunteers(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *model.VolunteerWhereInput) (*ent.PersonConnection, error) {
-	panic(fmt.Errorf("not implemented: Volunteers - volunteers"))
+	v := viewer.FromContext(ctx)
+	if v == nil {
+		return nil, apperr.New(apperr.Unauthenticated, "authentication required")
+	}
+	if !v.IsStaff() {
+		return nil, apperr.New(apperr.Forbidden, "only coordinators may list volunteers")
+	}
+	q := r.Client.Person.Query().Where(person.HasVolunteerProfile(), person.CommunityID(v.CommunityID))
+	if where != nil {
+		if where.NameContains != nil {
+			q = q.Where(person.DisplayNameContains(*where.NameContains))
+		}
+		if where.TeamID != nil {
+			q = q.Where(person.HasMembershipsWith(teammembership.TeamID(*where.TeamID)))
+		}
+	}
+	return q.Paginate(ctx, after, first, before, last, ent.WithPersonOrder(&ent.PersonOrder{Direction: entgql.OrderDirectionAsc, Field: ent.PersonOrderFieldDisplayName}))
 }
 
 // OpenForSignup is the resolver for the openForSignup field.
 func (r *activityWhereInputResolver) OpenForSignup(ctx context.Context, obj *ent.ActivityWhereInput, data *bool) error {
-	panic(fmt.Errorf("not implemented: OpenForSignup - openForSignup"))
+	if data == nil {
+		return nil
+	}
+	obj.AddPredicates(openForSignup(*data, time.Now().UTC()))
+	return nil
 }
 
 // Mutation returns generated.MutationResolver implementation.

@@ -3,8 +3,11 @@
 package graph
 
 import (
+	"context"
+
 	"linli/auth"
 	"linli/ent"
+	"linli/organize"
 	"linli/store"
 )
 
@@ -13,4 +16,8 @@ type Resolver struct {
 	DB     *store.DB
 	Client *ent.Client
 	Auth   *auth.Service
+	// Organize runs staff operations on activities, teams and venues.
+	Organize *organize.Service
+	// SetSlotCapacity changes a slot's capacity (provided by the sign-up service).
+	SetSlotCapacity func(ctx context.Context, slotID, capacity int) (*ent.Slot, error)
 }

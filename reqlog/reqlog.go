@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
+	"net"
 	"net/http"
 )
 
@@ -26,6 +27,11 @@ func Middleware(base *slog.Logger, next http.Handler) http.Handler {
 		}
 		w.Header().Set("X-Request-Id", id)
 		ctx := context.WithValue(r.Context(), ctxKey{}, &entry{id: id, log: base.With(slog.String("request_id", id))})
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			host = r.RemoteAddr
+		}
+		ctx = WithClientAddr(ctx, host)
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
@@ -50,4 +56,17 @@ func From(ctx context.Context) *slog.Logger {
 		return e.log
 	}
 	return slog.Default()
+}
+
+type addrKey struct{}
+
+// WithClientAddr records the client's network address (for rate limits).
+func WithClientAddr(ctx context.Context, addr string) context.Context {
+	return context.WithValue(ctx, addrKey{}, addr)
+}
+
+// ClientAddr returns the client's address recorded in ctx, or "".
+func ClientAddr(ctx context.Context) string {
+	s, _ := ctx.Value(addrKey{}).(string)
+	return s
 }

@@ -1,0 +1,85 @@
+package graph
+
+import (
+	"context"
+	"time"
+
+	"entgo.io/ent/dialect/sql"
+
+	"linli/apperr"
+	"linli/auth"
+	"linli/ent"
+	"linli/ent/activity"
+	"linli/ent/predicate"
+	"linli/ent/slot"
+	"linli/graph/model"
+	"linli/organize"
+)
+
+func authPayload(s *auth.Session) *model.AuthPayload {
+	if s == nil {
+		return nil
+	}
+	return &model.AuthPayload{Token: s.Token, ExpiresAt: s.ExpiresAt, Viewer: s.Person}
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+func derefOr[T any](p *T, def T) T {
+	if p == nil {
+		return def
+	}
+	return *p
+}
+
+func slotInputs(in []*model.SlotInput) []organize.SlotInput {
+	out := make([]organize.SlotInput, 0, len(in))
+	for _, s := range in {
+		out = append(out, organize.SlotInput{
+			ID:                s.ID,
+			Name:              s.Name,
+			Kind:              derefOr(s.Kind, slot.KindATTENDEE),
+			Capacity:          s.Capacity,
+			StartsAt:          s.StartsAt,
+			EndsAt:            s.EndsAt,
+			MaxSeatsPerSignup: derefOr(s.MaxSeatsPerSignup, 1),
+			RequiresApproval:  derefOr(s.RequiresApproval, false),
+			WaitlistEnabled:   derefOr(s.WaitlistEnabled, true),
+		})
+	}
+	return out
+}
+
+// openForSignup matches published activities that have not started and whose
+// sign-up window (when set) contains now.
+func openForSignup(open bool, now time.Time) predicate.Activity {
+	p := activity.And(
+		activity.StatusEQ(activity.StatusPUBLISHED),
+		activity.StartsAtGT(now),
+		activity.Or(activity.SignupOpensAtIsNil(), activity.SignupOpensAtLTE(now)),
+		activity.Or(activity.SignupClosesAtIsNil(), activity.SignupClosesAtGT(now)),
+	)
+	if open {
+		return p
+	}
+	return activity.Not(p)
+}
+
+// setCapacity changes a slot's capacity through the sign-up service, which
+// promotes from the waitlist or refuses to go below what is taken.
+func (r *Resolver) setCapacity(ctx context.Context, slotID, capacity int) error {
+	if r.SetSlotCapacity == nil {
+		return apperr.New(apperr.Internal, "capacity changes unavailable")
+	}
+	_, err := r.SetSlotCapacity(ctx, slotID, capacity)
+	return err
+}
+
+var _ = sql.Asc
+var _ *ent.Client

@@ -1,0 +1,411 @@
+// Package organize holds what staff do to run a community: activities with
+// their slots (create, change, publish, cancel), teams, venues, team
+// membership and roles. Every write runs as the calling viewer, so the Ent
+// privacy rules decide who may do it; this package adds the domain checks
+// (times in order, capacities sane, state transitions).
+package organize
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"linli/apperr"
+	"linli/ent"
+	"linli/ent/activity"
+	"linli/ent/slot"
+	"linli/events"
+	"linli/viewer"
+)
+
+// Service runs staff operations.
+type Service struct {
+	Client *ent.Client
+	Events events.Publisher
+	// CancelRegistrations cancels every registration of an activity inside tx;
+	// the sign-up service provides it.
+	CancelRegistrations func(ctx context.Context, tx *ent.Tx, activityID int, reason string) error
+}
+
+// SlotInput describes a slot to add or change.
+type SlotInput struct {
+	ID                *int
+	Name              string
+	Kind              slot.Kind
+	Capacity          int
+	StartsAt, EndsAt  *time.Time
+	MaxSeatsPerSignup int
+	RequiresApproval  bool
+	WaitlistEnabled   bool
+}
+
+func requireStaff(ctx context.Context) (*viewer.Viewer, error) {
+	v := viewer.FromContext(ctx)
+	if v == nil {
+		return nil, apperr.New(apperr.Unauthenticated, "authentication required")
+	}
+	if !v.IsStaff() {
+		return nil, apperr.New(apperr.Forbidden, "only coordinators may do this")
+	}
+	return v, nil
+}
+
+func checkText(field, s string, min, max int) error {
+	n := utf8.RuneCountInString(strings.TrimSpace(s))
+	if n < min || n > max {
+		if min > 0 {
+			return apperr.Invalid(field, "%s must be %d to %d characters", field, min, max)
+		}
+		return apperr.Invalid(field, "%s must be at most %d characters", field, max)
+	}
+	return nil
+}
+
+// checkWindow validates an activity's times.
+func checkWindow(starts, ends time.Time, opens, closes *time.Time, checkinMinutes int) error {
+	if ends.Before(starts) {
+		return apperr.Invalid("endsAt", "endsAt must not be before startsAt")
+	}
+	if ends.Sub(starts) > 31*24*time.Hour {
+		return apperr.Invalid("endsAt", "an activity lasts at most 31 days")
+	}
+	if opens != nil && closes != nil && closes.Before(*opens) {
+		return apperr.Invalid("signupClosesAt", "signupClosesAt must not be before signupOpensAt")
+	}
+	if closes != nil && closes.After(ends) {
+		return apperr.Invalid("signupClosesAt", "sign-up must close by the end of the activity")
+	}
+	if opens != nil && opens.After(ends) {
+		return apperr.Invalid("signupOpensAt", "sign-up must open before the activity ends")
+	}
+	if checkinMinutes < 0 || checkinMinutes > 24*60 {
+		return apperr.Invalid("checkinOpensMinutes", "checkinOpensMinutes must be between 0 and 1440")
+	}
+	return nil
+}
+
+func checkSlot(i int, s SlotInput) error {
+	f := func(name string) string { return fmt.Sprintf("slots[%d].%s", i, name) }
+	if err := checkText(f("name"), s.Name, 1, 100); err != nil {
+		return err
+	}
+	if s.Capacity < 0 || s.Capacity > 100000 {
+		return apperr.Invalid(f("capacity"), "capacity must be between 0 and 100000")
+	}
+	if s.MaxSeatsPerSignup < 1 || s.MaxSeatsPerSignup > 20 {
+		return apperr.Invalid(f("maxSeatsPerSignup"), "maxSeatsPerSignup must be between 1 and 20")
+	}
+	if s.StartsAt != nil && s.EndsAt != nil && s.EndsAt.Before(*s.StartsAt) {
+		return apperr.Invalid(f("endsAt"), "a slot must not end before it starts")
+	}
+	if slot.KindValidator(s.Kind) != nil {
+		return apperr.Invalid(f("kind"), "unknown slot kind")
+	}
+	return nil
+}
+
+// CreateActivity creates a draft activity with its slots in the viewer's community.
+func (s *Service) CreateActivity(ctx context.Context, in ent.CreateActivityInput, slots []SlotInput) (*ent.Activity, error) {
+	v, err := requireStaff(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkText("title", in.Title, 1, 200); err != nil {
+		return nil, err
+	}
+	if in.Description != nil {
+		if err := checkText("description", *in.Description, 0, 10000); err != nil {
+			return nil, err
+		}
+	}
+	cm := 60
+	if in.CheckinOpensMinutes != nil {
+		cm = *in.CheckinOpensMinutes
+	}
+	if err := checkWindow(in.StartsAt, in.EndsAt, in.SignupOpensAt, in.SignupClosesAt, cm); err != nil {
+		return nil, err
+	}
+	if len(slots) == 0 {
+		return nil, apperr.Invalid("slots", "an activity needs at least one slot")
+	}
+	if len(slots) > 50 {
+		return nil, apperr.Invalid("slots", "an activity has at most 50 slots")
+	}
+	for i, sl := range slots {
+		if sl.ID != nil {
+			return nil, apperr.Invalid(fmt.Sprintf("slots[%d].id", i), "new slots have no id")
+		}
+		if err := checkSlot(i, sl); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.checkRefs(ctx, in.TeamID, in.VenueID); err != nil {
+		return nil, err
+	}
+	var a *ent.Activity
+	err = WithTx(ctx, s.Client, func(tx *ent.Tx) error {
+		a, err = tx.Activity.Create().SetInput(in).SetCommunityID(v.CommunityID).Save(ctx)
+		if err != nil {
+			return err
+		}
+		for _, sl := range slots {
+			if err := slotCreate(tx, a, sl).Exec(ctx); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+func slotCreate(tx *ent.Tx, a *ent.Activity, sl SlotInput) *ent.SlotCreate {
+	return tx.Slot.Create().SetCommunityID(a.CommunityID).SetActivityID(a.ID).
+		SetName(strings.TrimSpace(sl.Name)).SetKind(sl.Kind).SetCapacity(sl.Capacity).
+		SetNillableStartsAt(sl.StartsAt).SetNillableEndsAt(sl.EndsAt).
+		SetMaxSeatsPerSignup(sl.MaxSeatsPerSignup).SetRequiresApproval(sl.RequiresApproval).
+		SetWaitlistEnabled(sl.WaitlistEnabled)
+}
+
+// checkRefs makes sure a team and venue exist and are visible to the viewer
+// (the privacy rules hide other communities' rows).
+func (s *Service) checkRefs(ctx context.Context, teamID, venueID *int) error {
+	if teamID != nil {
+		if _, err := s.Client.Team.Get(ctx, *teamID); err != nil {
+			if ent.IsNotFound(err) {
+				return apperr.Invalid("teamID", "no such team")
+			}
+			return err
+		}
+	}
+	if venueID != nil {
+		if _, err := s.Client.Venue.Get(ctx, *venueID); err != nil {
+			if ent.IsNotFound(err) {
+				return apperr.Invalid("venueID", "no such venue")
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// UpdateActivity changes an activity; slots with an id are changed (capacity
+// changes are left to the sign-up service, which promotes from the waitlist),
+// slots without one are added.
+func (s *Service) UpdateActivity(ctx context.Context, id int, in ent.UpdateActivityInput, slots []SlotInput, setCapacity func(ctx context.Context, slotID, capacity int) error) (*ent.Activity, error) {
+	if _, err := requireStaff(ctx); err != nil {
+		return nil, err
+	}
+	a, err := s.Client.Activity.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if a.Status == activity.StatusCANCELLED || a.Status == activity.StatusCOMPLETED {
+		return nil, apperr.New(apperr.Conflict, "a %s activity cannot be changed", strings.ToLower(string(a.Status)))
+	}
+	if in.Title != nil {
+		if err := checkText("title", *in.Title, 1, 200); err != nil {
+			return nil, err
+		}
+	}
+	if in.Description != nil {
+		if err := checkText("description", *in.Description, 0, 10000); err != nil {
+			return nil, err
+		}
+	}
+	starts, ends := pick(in.StartsAt, a.StartsAt), pick(in.EndsAt, a.EndsAt)
+	opens, closes := a.SignupOpensAt, a.SignupClosesAt
+	if in.ClearSignupOpensAt {
+		opens = nil
+	}
+	if in.SignupOpensAt != nil {
+		opens = in.SignupOpensAt
+	}
+	if in.ClearSignupClosesAt {
+		closes = nil
+	}
+	if in.SignupClosesAt != nil {
+		closes = in.SignupClosesAt
+	}
+	cm := a.CheckinOpensMinutes
+	if in.CheckinOpensMinutes != nil {
+		cm = *in.CheckinOpensMinutes
+	}
+	if err := checkWindow(starts, ends, opens, closes, cm); err != nil {
+		return nil, err
+	}
+	for i, sl := range slots {
+		if err := checkSlot(i, sl); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.checkRefs(ctx, in.TeamID, in.VenueID); err != nil {
+		return nil, err
+	}
+	var capacityChanges [][2]int
+	err = WithTx(ctx, s.Client, func(tx *ent.Tx) error {
+		if a, err = tx.Activity.UpdateOneID(id).SetInput(in).Save(ctx); err != nil {
+			return err
+		}
+		for i, sl := range slots {
+			if sl.ID == nil {
+				if err := slotCreate(tx, a, sl).Exec(ctx); err != nil {
+					return err
+				}
+				continue
+			}
+			old, err := tx.Slot.Query().Where(slot.ID(*sl.ID), slot.ActivityID(id)).Only(ctx)
+			if ent.IsNotFound(err) {
+				return apperr.Invalid(fmt.Sprintf("slots[%d].id", i), "no such slot in this activity")
+			}
+			if err != nil {
+				return err
+			}
+			if old.Kind != sl.Kind && old.Taken+old.Waitlisted+old.Pending > 0 {
+				return apperr.Invalid(fmt.Sprintf("slots[%d].kind", i), "the kind of a slot with sign-ups cannot change")
+			}
+			if err := tx.Slot.UpdateOneID(old.ID).SetName(strings.TrimSpace(sl.Name)).SetKind(sl.Kind).
+				SetNillableStartsAt(sl.StartsAt).SetNillableEndsAt(sl.EndsAt).
+				SetMaxSeatsPerSignup(sl.MaxSeatsPerSignup).SetRequiresApproval(sl.RequiresApproval).
+				SetWaitlistEnabled(sl.WaitlistEnabled).Exec(ctx); err != nil {
+				return err
+			}
+			if old.Capacity != sl.Capacity {
+				capacityChanges = append(capacityChanges, [2]int{old.ID, sl.Capacity})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range capacityChanges {
+		if setCapacity == nil {
+			return nil, apperr.New(apperr.Internal, "capacity changes unavailable")
+		}
+		if err := setCapacity(ctx, c[0], c[1]); err != nil {
+			return nil, err
+		}
+	}
+	s.publish(a, "UPDATED")
+	return a, nil
+}
+
+func pick(p *time.Time, def time.Time) time.Time {
+	if p != nil {
+		return *p
+	}
+	return def
+}
+
+// Publish moves a draft activity to PUBLISHED.
+func (s *Service) Publish(ctx context.Context, id int) (*ent.Activity, error) {
+	if _, err := requireStaff(ctx); err != nil {
+		return nil, err
+	}
+	a, err := s.Client.Activity.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	switch a.Status {
+	case activity.StatusPUBLISHED:
+		return a, nil
+	case activity.StatusDRAFT:
+	default:
+		return nil, apperr.New(apperr.Conflict, "only a draft can be published (this one is %s)", a.Status)
+	}
+	n, err := s.Client.Slot.Query().Where(slot.ActivityID(id)).Count(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return nil, apperr.Invalid("slots", "an activity needs at least one slot to be published")
+	}
+	// Conditional on the status so two concurrent publishes cannot both win.
+	changed, err := s.Client.Activity.Update().
+		Where(activity.ID(id), activity.StatusEQ(activity.StatusDRAFT)).
+		SetStatus(activity.StatusPUBLISHED).Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if a, err = s.Client.Activity.Get(ctx, id); err != nil {
+		return nil, err
+	}
+	if changed > 0 {
+		s.publish(a, "PUBLISHED")
+	}
+	return a, nil
+}
+
+// Cancel cancels an activity and every registration in it, in one transaction.
+func (s *Service) Cancel(ctx context.Context, id int, reason string) (*ent.Activity, error) {
+	if _, err := requireStaff(ctx); err != nil {
+		return nil, err
+	}
+	if err := checkText("reason", reason, 0, 500); err != nil {
+		return nil, err
+	}
+	a, err := s.Client.Activity.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	switch a.Status {
+	case activity.StatusCANCELLED:
+		return a, nil
+	case activity.StatusCOMPLETED:
+		return nil, apperr.New(apperr.Conflict, "a completed activity cannot be cancelled")
+	}
+	err = WithTx(ctx, s.Client, func(tx *ent.Tx) error {
+		n, err := tx.Activity.Update().
+			Where(activity.ID(id), activity.StatusIn(activity.StatusDRAFT, activity.StatusPUBLISHED)).
+			SetStatus(activity.StatusCANCELLED).Save(ctx)
+		if err != nil || n == 0 {
+			return err
+		}
+		if s.CancelRegistrations != nil {
+			return s.CancelRegistrations(ctx, tx, id, reason)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if a, err = s.Client.Activity.Get(ctx, id); err != nil {
+		return nil, err
+	}
+	s.publish(a, "CANCELLED")
+	return a, nil
+}
+
+func (s *Service) publish(a *ent.Activity, change string) {
+	if s.Events == nil {
+		return
+	}
+	s.Events.Publish(
+		events.Event{Kind: events.Activity, CommunityID: a.CommunityID, ActivityID: a.ID, Change: change},
+		events.Event{Kind: events.Counts, CommunityID: a.CommunityID, ActivityID: a.ID},
+	)
+}
+
+// WithTx runs fn in a transaction, rolling back on error or panic.
+func WithTx(ctx context.Context, client *ent.Client, fn func(tx *ent.Tx) error) (err error) {
+	tx, err := client.Tx(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = tx.Rollback()
+			panic(p)
+		}
+	}()
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}

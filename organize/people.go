@@ -1,0 +1,173 @@
+package organize
+
+import (
+	"context"
+	"slices"
+
+	"linli/apperr"
+	"linli/ent"
+	"linli/ent/teammembership"
+	"linli/viewer"
+)
+
+// CreateTeam creates a team in the viewer's community.
+func (s *Service) CreateTeam(ctx context.Context, in ent.CreateTeamInput) (*ent.Team, error) {
+	v, err := requireStaff(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkText("name", in.Name, 1, 100); err != nil {
+		return nil, err
+	}
+	t, err := s.Client.Team.Create().SetInput(in).SetCommunityID(v.CommunityID).Save(ctx)
+	return t, conflictOn(err, "name", "a team with this name already exists")
+}
+
+// UpdateTeam changes a team.
+func (s *Service) UpdateTeam(ctx context.Context, id int, in ent.UpdateTeamInput) (*ent.Team, error) {
+	if _, err := requireStaff(ctx); err != nil {
+		return nil, err
+	}
+	if in.Name != nil {
+		if err := checkText("name", *in.Name, 1, 100); err != nil {
+			return nil, err
+		}
+	}
+	t, err := s.Client.Team.UpdateOneID(id).SetInput(in).Save(ctx)
+	return t, conflictOn(err, "name", "a team with this name already exists")
+}
+
+// CreateVenue creates a venue in the viewer's community.
+func (s *Service) CreateVenue(ctx context.Context, in ent.CreateVenueInput) (*ent.Venue, error) {
+	v, err := requireStaff(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkText("name", in.Name, 1, 100); err != nil {
+		return nil, err
+	}
+	ven, err := s.Client.Venue.Create().SetInput(in).SetCommunityID(v.CommunityID).Save(ctx)
+	return ven, conflictOn(err, "name", "a venue with this name already exists")
+}
+
+// UpdateVenue changes a venue.
+func (s *Service) UpdateVenue(ctx context.Context, id int, in ent.UpdateVenueInput) (*ent.Venue, error) {
+	if _, err := requireStaff(ctx); err != nil {
+		return nil, err
+	}
+	if in.Name != nil {
+		if err := checkText("name", *in.Name, 1, 100); err != nil {
+			return nil, err
+		}
+	}
+	ven, err := s.Client.Venue.UpdateOneID(id).SetInput(in).Save(ctx)
+	return ven, conflictOn(err, "name", "a venue with this name already exists")
+}
+
+func conflictOn(err error, field, msg string) error {
+	if ent.IsConstraintError(err) {
+		return &apperr.Error{Code: apperr.Conflict, Field: field, Message: msg, Err: err}
+	}
+	return err
+}
+
+// SetTeamMember adds a person of the community to a team, or changes their role in it.
+func (s *Service) SetTeamMember(ctx context.Context, teamID, personID int, role teammembership.Role) (*ent.TeamMembership, error) {
+	if _, err := requireStaff(ctx); err != nil {
+		return nil, err
+	}
+	if teammembership.RoleValidator(role) != nil {
+		return nil, apperr.Invalid("role", "unknown team role")
+	}
+	team, err := s.Client.Team.Get(ctx, teamID)
+	if err != nil {
+		return nil, notFoundAs(err, "teamID", "no such team")
+	}
+	p, err := s.Client.Person.Get(ctx, personID)
+	if err != nil {
+		return nil, notFoundAs(err, "personID", "no such person")
+	}
+	if p.CommunityID != team.CommunityID {
+		return nil, apperr.Invalid("personID", "the person belongs to another community")
+	}
+	var m *ent.TeamMembership
+	err = WithTx(ctx, s.Client, func(tx *ent.Tx) error {
+		existing, err := tx.TeamMembership.Query().
+			Where(teammembership.TeamID(teamID), teammembership.PersonID(personID)).Only(ctx)
+		switch {
+		case ent.IsNotFound(err):
+			m, err = tx.TeamMembership.Create().SetCommunityID(team.CommunityID).
+				SetTeamID(teamID).SetPersonID(personID).SetRole(role).Save(ctx)
+		case err == nil:
+			m, err = tx.TeamMembership.UpdateOne(existing).SetRole(role).Save(ctx)
+		}
+		if err != nil {
+			return err
+		}
+		if role == teammembership.RoleLEADER && !slices.Contains(p.Roles, string(viewer.TeamLeader)) {
+			return tx.Person.UpdateOneID(personID).SetRoles(append(slices.Clone(p.Roles), string(viewer.TeamLeader))).Exec(ctx)
+		}
+		return nil
+	})
+	return m, conflictOn(err, "personID", "the person was added concurrently; try again")
+}
+
+// RemoveTeamMember takes a person out of a team.
+func (s *Service) RemoveTeamMember(ctx context.Context, teamID, personID int) (bool, error) {
+	if _, err := requireStaff(ctx); err != nil {
+		return false, err
+	}
+	n, err := s.Client.TeamMembership.Delete().
+		Where(teammembership.TeamID(teamID), teammembership.PersonID(personID)).Exec(ctx)
+	return n > 0, err
+}
+
+// SetRoles sets a person's roles. RESIDENT is always kept; ADMIN may only be
+// granted or taken away by an admin; VOLUNTEER creates the volunteer profile.
+func (s *Service) SetRoles(ctx context.Context, personID int, roles []viewer.Role) (*ent.Person, error) {
+	v, err := requireStaff(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.Client.Person.Get(ctx, personID)
+	if err != nil {
+		return nil, err
+	}
+	want := []string{string(viewer.Resident)}
+	for _, r := range roles {
+		if !r.Valid() {
+			return nil, apperr.Invalid("roles", "unknown role %q", r)
+		}
+		if r != viewer.Resident && !slices.Contains(want, string(r)) {
+			want = append(want, string(r))
+		}
+	}
+	hadAdmin := slices.Contains(p.Roles, string(viewer.Admin))
+	if hadAdmin != slices.Contains(want, string(viewer.Admin)) && !v.IsAdmin() {
+		return nil, apperr.New(apperr.Forbidden, "only platform admins grant or remove ADMIN")
+	}
+	err = WithTx(ctx, s.Client, func(tx *ent.Tx) error {
+		if err := tx.Person.UpdateOneID(personID).SetRoles(want).Exec(ctx); err != nil {
+			return err
+		}
+		if !slices.Contains(want, string(viewer.Volunteer)) {
+			return nil
+		}
+		has, err := tx.Person.QueryVolunteerProfile(p).Exist(ctx)
+		if err != nil || has {
+			return err
+		}
+		return tx.VolunteerProfile.Create().SetCommunityID(p.CommunityID).SetPersonID(p.ID).Exec(ctx)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Client.Person.Get(ctx, personID)
+}
+
+func notFoundAs(err error, field, msg string) error {
+	if ent.IsNotFound(err) {
+		return apperr.Invalid(field, "%s", msg)
+	}
+	return err
+}
