@@ -143,7 +143,7 @@ func (a *App) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := r.Header.Get("Authorization")
 		if h == "" {
-			next.ServeHTTP(w, r)
+			next.ServeHTTP(w, r.WithContext(withViewer(r.Context(), nil)))
 			return
 		}
 		token, ok := strings.CutPrefix(h, "Bearer ")

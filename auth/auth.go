@@ -50,6 +50,8 @@ type Session struct {
 	Token     string
 	ExpiresAt time.Time
 	Person    *ent.Person
+	// Viewer is the signed-in viewer of the new session.
+	Viewer *viewer.Viewer
 }
 
 var phonePattern = regexp.MustCompile(`^\+?[0-9]{6,15}$`)
@@ -167,15 +169,16 @@ func (s *Service) issue(ctx context.Context, p *ent.Person) (*Session, error) {
 	}
 	token := base64.RawURLEncoding.EncodeToString(raw)
 	exp := s.now().Add(s.tokenTTL).Truncate(time.Second)
-	if _, err := s.client.Session.Create().
+	ses, err := s.client.Session.Create().
 		SetTokenHash(HashToken(token)).
 		SetPersonID(p.ID).
 		SetCommunityID(p.CommunityID).
 		SetExpiresAt(exp).
-		Save(ctx); err != nil {
+		Save(ctx)
+	if err != nil {
 		return nil, err
 	}
-	return &Session{Token: token, ExpiresAt: exp, Person: p}, nil
+	return &Session{Token: token, ExpiresAt: exp, Person: p, Viewer: viewerOf(ses, p)}, nil
 }
 
 // HashToken is how tokens are stored: SHA-256 (tokens carry 256 random bits,
@@ -204,12 +207,15 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*viewer.Viewe
 	if err != nil {
 		return nil, err
 	}
-	p := ses.Edges.Person
+	return viewerOf(ses, ses.Edges.Person), nil
+}
+
+func viewerOf(ses *ent.Session, p *ent.Person) *viewer.Viewer {
 	v := &viewer.Viewer{PersonID: p.ID, CommunityID: p.CommunityID, SessionID: ses.ID, ExpiresAt: ses.ExpiresAt}
 	for _, r := range p.Roles {
 		v.Roles = append(v.Roles, viewer.Role(r))
 	}
-	return v, nil
+	return v
 }
 
 // Logout revokes the session of the viewer in ctx.

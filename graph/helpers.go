@@ -14,12 +14,16 @@ import (
 	"linli/ent/slot"
 	"linli/graph/model"
 	"linli/organize"
+	"linli/viewer"
 )
 
-func authPayload(s *auth.Session) *model.AuthPayload {
+// authPayload returns a new session's payload and makes its person the
+// viewer for the rest of the request.
+func authPayload(ctx context.Context, s *auth.Session) *model.AuthPayload {
 	if s == nil {
 		return nil
 	}
+	viewer.SignIn(ctx, s.Viewer)
 	return &model.AuthPayload{Token: s.Token, ExpiresAt: s.ExpiresAt, Viewer: s.Person}
 }
 

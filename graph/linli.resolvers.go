@@ -35,13 +35,13 @@ func (r *communityResolver) StarThresholds(ctx context.Context, obj *ent.Communi
 // Register is the resolver for the register field.
 func (r *mutationResolver) Register(ctx context.Context, input model.RegisterInput) (*model.AuthPayload, error) {
 	s, err := r.Auth.Register(ctx, input.CommunityID, input.Phone, input.Password, input.DisplayName, reqlog.ClientAddr(ctx))
-	return authPayload(s), err
+	return authPayload(ctx, s), err
 }
 
 // Login is the resolver for the login field.
 func (r *mutationResolver) Login(ctx context.Context, input model.LoginInput) (*model.AuthPayload, error) {
 	s, err := r.Auth.Login(ctx, input.Phone, input.Password, reqlog.ClientAddr(ctx))
-	return authPayload(s), err
+	return authPayload(ctx, s), err
 }
 
 // Logout is the resolver for the logout field.

@@ -6,6 +6,7 @@ package viewer
 import (
 	"context"
 	"slices"
+	"sync/atomic"
 	"time"
 )
 
@@ -73,19 +74,44 @@ func (v *Viewer) IsStaff() bool { return v != nil && v.IsStaffOf(v.CommunityID) 
 
 type ctxKey struct{}
 
+// box holds the viewer of a request. It is mutable so that register and login
+// can make the new person the viewer of the rest of their own request (their
+// payload shows their own phone number unmasked).
+type box struct{ v atomic.Pointer[Viewer] }
+
 // NewContext returns ctx carrying v.
 func NewContext(ctx context.Context, v *Viewer) context.Context {
-	return context.WithValue(ctx, ctxKey{}, v)
+	b := &box{}
+	b.v.Store(v)
+	return context.WithValue(ctx, ctxKey{}, b)
 }
 
 // FromContext returns the viewer of ctx, or nil when nobody is signed in.
 func FromContext(ctx context.Context) *Viewer {
-	v, _ := ctx.Value(ctxKey{}).(*Viewer)
-	return v
+	if b, ok := ctx.Value(ctxKey{}).(*box); ok {
+		return b.v.Load()
+	}
+	return nil
+}
+
+// SignIn makes v the viewer for the rest of the request carried by ctx, which
+// must come from NewContext. It reports whether it could.
+func SignIn(ctx context.Context, v *Viewer) bool {
+	b, ok := ctx.Value(ctxKey{}).(*box)
+	if ok {
+		b.v.Store(v)
+	}
+	return ok
 }
 
 var systemViewer = &Viewer{system: true}
 
+var systemBox = func() *box {
+	b := &box{}
+	b.v.Store(systemViewer)
+	return b
+}()
+
 // System returns ctx acting as linli itself, bypassing privacy rules. Use it
 // only after the caller's own authorization checks.
-func System(ctx context.Context) context.Context { return NewContext(ctx, systemViewer) }
+func System(ctx context.Context) context.Context { return context.WithValue(ctx, ctxKey{}, systemBox) }
