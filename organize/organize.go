@@ -160,7 +160,8 @@ func (s *Service) CreateActivity(ctx context.Context, in ent.CreateActivityInput
 	if err != nil {
 		return nil, err
 	}
-	return a, nil
+	// Detach from the committed transaction so edges load through the client.
+	return a.Unwrap(), nil
 }
 
 func slotCreate(tx *ent.Tx, a *ent.Activity, sl SlotInput) *ent.SlotCreate {
@@ -283,6 +284,7 @@ func (s *Service) UpdateActivity(ctx context.Context, id int, in ent.UpdateActiv
 	if err != nil {
 		return nil, err
 	}
+	a = a.Unwrap()
 	for _, c := range capacityChanges {
 		if setCapacity == nil {
 			return nil, apperr.New(apperr.Internal, "capacity changes unavailable")

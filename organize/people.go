@@ -109,12 +109,18 @@ func (s *Service) SetTeamMember(ctx context.Context, teamID, personID int, role 
 		}
 		return nil
 	})
-	return m, conflictOn(err, "personID", "the person was added concurrently; try again")
+	if err != nil {
+		return nil, conflictOn(err, "personID", "the person was added concurrently; try again")
+	}
+	return m.Unwrap(), nil
 }
 
 // RemoveTeamMember takes a person out of a team.
 func (s *Service) RemoveTeamMember(ctx context.Context, teamID, personID int) (bool, error) {
 	if _, err := requireStaff(ctx); err != nil {
+		return false, err
+	}
+	if _, err := s.Client.Team.Get(ctx, teamID); err != nil {
 		return false, err
 	}
 	n, err := s.Client.TeamMembership.Delete().
