@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"time"
 
+	"linli/reqlog"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -51,6 +53,8 @@ func instrument(next http.Handler) http.Handler {
 		sw := &statusWriter{ResponseWriter: w, status: 200}
 		next.ServeHTTP(sw, r)
 		httpRequests.WithLabelValues(path, strconv.Itoa(sw.status)).Inc()
-		httpDuration.WithLabelValues(path).Observe(time.Since(start).Seconds())
+		d := time.Since(start)
+		httpDuration.WithLabelValues(path).Observe(d.Seconds())
+		reqlog.From(r.Context()).Debug("request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "duration_ms", float64(d.Microseconds())/1000)
 	})
 }

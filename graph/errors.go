@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -71,11 +72,22 @@ func classify(ctx context.Context, err error) (code apperr.Code, field, msg stri
 	case errors.As(err, &nf):
 		return apperr.NotFound, "", "not found"
 	case errors.As(err, &ve):
-		return apperr.ValidationFailed, ve.Name, ve.Error()
+		return apperr.ValidationFailed, camel(ve.Name), ve.Error()
 	case errors.As(err, &ce):
 		return apperr.Conflict, "", "conflicts with existing data"
 	case errors.Is(err, context.DeadlineExceeded):
 		return apperr.Internal, "", "request timed out"
 	}
 	return apperr.Internal, "", ""
+}
+
+// camel turns an Ent field name (display_name) into its GraphQL name (displayName).
+func camel(s string) string {
+	parts := strings.Split(s, "_")
+	for i := 1; i < len(parts); i++ {
+		if parts[i] != "" {
+			parts[i] = strings.ToUpper(parts[i][:1]) + parts[i][1:]
+		}
+	}
+	return strings.Join(parts, "")
 }
