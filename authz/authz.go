@@ -62,6 +62,19 @@ func Scoped() ent.Policy {
 	}
 }
 
+// Activities are read like Scoped rows, except that drafts are for staff only.
+func Activities() ent.Policy {
+	return privacy.Policy{
+		Query: privacy.QueryPolicy{communityFilter(func(v *viewer.Viewer) entql.P {
+			if v.IsStaff() {
+				return nil
+			}
+			return entql.FieldNEQ("status", "DRAFT")
+		})},
+		Mutation: privacy.MutationPolicy{staffWrite()},
+	}
+}
+
 // Registrations lets a person read their own registrations and staff read
 // their community's; writes go through the sign-up service (as the system) or
 // staff.

@@ -71,8 +71,8 @@ func (Activity) Annotations() []schema.Annotation {
 	}
 }
 
-// Policy of the Activity.
-func (Activity) Policy() ent.Policy { return scopedPolicy(staffWrites) }
+// Policy of the Activity: drafts are visible to staff only.
+func (Activity) Policy() ent.Policy { return activityPolicy() }
 
 // Slot is where capacity lives: attendee seats or a volunteer position.
 type Slot struct{ ent.Schema }

@@ -14,4 +14,5 @@ const staffWrites writeRule = 0
 func communityPolicy() ent.Policy       { return authz.Public() }
 func scopedPolicy(writeRule) ent.Policy { return authz.Scoped() }
 func systemOnlyPolicy() ent.Policy      { return authz.SystemOnly() }
+func activityPolicy() ent.Policy        { return authz.Activities() }
 func registrationPolicy() ent.Policy    { return authz.Registrations() }
