@@ -13,8 +13,8 @@ import (
 	"github.com/99designs/gqlgen/graphql/playground"
 
 	"linli/auth"
-	"linli/events"
 	"linli/graph"
+	"linli/live"
 	"linli/organize"
 	"linli/reqlog"
 	"linli/store"
@@ -36,6 +36,7 @@ type Config struct {
 	Logger             *slog.Logger
 	Store              store.Options
 	GraphQL            graph.ServerOptions
+	Live               LiveConfig
 }
 
 // DefaultConfig returns the configuration used when nothing is set.
@@ -54,8 +55,12 @@ type App struct {
 	DB       *store.DB
 	Auth     *auth.Service
 	Resolver *graph.Resolver
-	handler  http.Handler
-	ready    func(context.Context) error
+	// Live is the events.Publisher writers call after commit, and the
+	// source of subscriptions.
+	Live    *live.Broker
+	live    liveWiring
+	handler http.Handler
+	ready   func(context.Context) error
 }
 
 // New opens the database, migrates it and wires every service.
@@ -67,7 +72,12 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	return NewWithDB(cfg, db), nil
+	a := NewWithDB(cfg, db)
+	if err := a.Live.Ready(ctx); err != nil {
+		a.Close()
+		return nil, err
+	}
+	return a, nil
 }
 
 // NewWithDB wires linli over an open database.
@@ -78,8 +88,9 @@ func NewWithDB(cfg Config, db *store.DB) *App {
 	}
 	a := &App{Config: cfg, DB: db}
 	a.Auth = auth.NewService(db.Client, auth.Config{Limits: limits})
-	a.Resolver = &graph.Resolver{DB: db, Client: db.Client, Auth: a.Auth}
-	a.Resolver.Organize = &organize.Service{Client: db.Client, Events: events.Discard{}}
+	a.startLive()
+	a.Resolver = &graph.Resolver{DB: db, Client: db.Client, Auth: a.Auth, Live: a.Live}
+	a.Resolver.Organize = &organize.Service{Client: db.Client, Events: a.Live}
 	a.ready = func(ctx context.Context) error { return db.SQL.PingContext(ctx) }
 	a.handler = a.routes()
 	return a
@@ -89,12 +100,17 @@ func NewWithDB(cfg Config, db *store.DB) *App {
 func (a *App) Handler() http.Handler { return a.handler }
 
 // Close releases the database.
-func (a *App) Close() error { return a.DB.Close() }
+func (a *App) Close() error {
+	a.closeLive()
+	return a.DB.Close()
+}
 
 func (a *App) routes() http.Handler {
-	gql := graph.NewServer(a.Resolver, a.Config.GraphQL)
+	opts := a.Config.GraphQL
+	opts.Transports = append(a.liveTransports(), opts.Transports...)
+	gql := graph.NewServer(a.Resolver, opts)
 	mux := http.NewServeMux()
-	api := a.withLimits(a.authenticate(gql))
+	api := a.withLimits(a.authenticate(a.liveGate(gql)))
 	mux.Handle("/graphql", api)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
@@ -164,7 +180,3 @@ func (a *App) authenticate(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r.WithContext(withViewer(r.Context(), v)))
 	})
 }
-
-// Shutdown tells live connections the server is going away; in-flight HTTP
-// requests are drained by http.Server.Shutdown.
-func (a *App) Shutdown(ctx context.Context) {}

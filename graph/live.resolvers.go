@@ -7,24 +7,23 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"linli/graph/generated"
 	"linli/graph/model"
 )
 
 // ActivityCounts is the resolver for the activityCounts field.
 func (r *subscriptionResolver) ActivityCounts(ctx context.Context, activityID int) (<-chan *model.ActivityCounts, error) {
-	panic(fmt.Errorf("not implemented: ActivityCounts - activityCounts"))
+	return r.Live.ActivityCounts(ctx, activityID)
 }
 
 // ActivityFeed is the resolver for the activityFeed field.
 func (r *subscriptionResolver) ActivityFeed(ctx context.Context, communityID int) (<-chan *model.ActivityEvent, error) {
-	panic(fmt.Errorf("not implemented: ActivityFeed - activityFeed"))
+	return r.Live.ActivityFeed(ctx, communityID)
 }
 
 // MyRegistrationUpdates is the resolver for the myRegistrationUpdates field.
 func (r *subscriptionResolver) MyRegistrationUpdates(ctx context.Context) (<-chan *model.RegistrationEvent, error) {
-	panic(fmt.Errorf("not implemented: MyRegistrationUpdates - myRegistrationUpdates"))
+	return r.Live.MyRegistrationUpdates(ctx)
 }
 
 // Subscription returns generated.SubscriptionResolver implementation.

@@ -7,6 +7,7 @@ import (
 
 	"linli/auth"
 	"linli/ent"
+	"linli/live"
 	"linli/organize"
 	"linli/store"
 )
@@ -18,6 +19,8 @@ type Resolver struct {
 	Auth   *auth.Service
 	// Organize runs staff operations on activities, teams and venues.
 	Organize *organize.Service
+	// Live serves subscriptions.
+	Live *live.Broker
 	// SetSlotCapacity changes a slot's capacity (provided by the sign-up service).
 	SetSlotCapacity func(ctx context.Context, slotID, capacity int) (*ent.Slot, error)
 }

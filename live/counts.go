@@ -1,0 +1,232 @@
+package live
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"time"
+
+	"linli/graph/model"
+)
+
+// countsWatcher serves every subscriber of one activity's counts on this
+// replica: poked by events, it re-reads the counters (one query, at most once
+// per MinInterval) and hands the snapshot to each subscriber.
+type countsWatcher struct {
+	b          *Broker
+	activityID int
+	poke       chan struct{}
+	done       chan struct{}
+
+	mu     sync.Mutex
+	subs   map[*countsSub]struct{}
+	latest *model.ActivityCounts
+	// dbVersion is the counts_version of latest; version is what
+	// subscribers see: counts_version, or above it when the counters moved
+	// without counts_version moving, so it only grows.
+	dbVersion int64
+	version   int64
+}
+
+// countsSub is one subscription. Its channel holds at most one snapshot: a
+// newer one replaces an unread older one, so a slow reader skips to the
+// latest state instead of holding up anyone.
+type countsSub struct {
+	ch   chan *model.ActivityCounts
+	sent int
+}
+
+func (s *countsSub) offer(snap *model.ActivityCounts) {
+	if snap.Version <= s.sent {
+		return
+	}
+	s.sent = snap.Version
+	select {
+	case s.ch <- snap:
+		return
+	default:
+	}
+	select {
+	case <-s.ch:
+	default:
+	}
+	select {
+	case s.ch <- snap:
+	default:
+	}
+}
+
+// subscribeCounts attaches a subscriber to the activity's watcher, starting
+// one if needed; it leaves when ctx ends. The caller has authorized it.
+func (b *Broker) subscribeCounts(ctx context.Context, activityID int) (<-chan *model.ActivityCounts, error) {
+	sub := &countsSub{ch: make(chan *model.ActivityCounts, 1), sent: -1}
+	b.mu.Lock()
+	if b.ctx.Err() != nil {
+		b.mu.Unlock()
+		return nil, errClosed
+	}
+	w := b.counts[activityID]
+	if w == nil {
+		w = &countsWatcher{
+			b: b, activityID: activityID,
+			poke: make(chan struct{}, 1), done: make(chan struct{}),
+			subs: map[*countsSub]struct{}{},
+		}
+		b.counts[activityID] = w
+		w.poke <- struct{}{}
+		b.wg.Add(1)
+		go w.run()
+	}
+	w.mu.Lock()
+	w.subs[sub] = struct{}{}
+	if w.latest != nil {
+		sub.offer(w.latest)
+	}
+	w.mu.Unlock()
+	b.mu.Unlock()
+	context.AfterFunc(ctx, func() { b.unsubscribeCounts(w, sub) })
+	return sub.ch, nil
+}
+
+func (b *Broker) unsubscribeCounts(w *countsWatcher, sub *countsSub) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	w.mu.Lock()
+	delete(w.subs, sub)
+	empty := len(w.subs) == 0
+	w.mu.Unlock()
+	if empty && b.counts[w.activityID] == w {
+		delete(b.counts, w.activityID)
+		close(w.done)
+	}
+}
+
+func (b *Broker) pokeCounts(activityID int) {
+	if activityID == 0 {
+		return
+	}
+	b.mu.Lock()
+	w := b.counts[activityID]
+	b.mu.Unlock()
+	if w != nil {
+		w.wake()
+	}
+}
+
+func (b *Broker) pokeAllCounts() {
+	b.mu.Lock()
+	ws := make([]*countsWatcher, 0, len(b.counts))
+	for _, w := range b.counts {
+		ws = append(ws, w)
+	}
+	b.mu.Unlock()
+	for _, w := range ws {
+		w.wake()
+	}
+}
+
+func (w *countsWatcher) wake() {
+	select {
+	case w.poke <- struct{}{}:
+	default:
+	}
+}
+
+func (w *countsWatcher) size() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.subs)
+}
+
+func (w *countsWatcher) run() {
+	defer w.b.wg.Done()
+	pause := time.NewTimer(0)
+	<-pause.C
+	defer pause.Stop()
+	failures := 0
+	for {
+		select {
+		case <-w.done:
+			return
+		case <-w.b.ctx.Done():
+			return
+		case <-w.poke:
+		}
+		wait := w.b.opts.MinInterval
+		if err := w.refresh(); err != nil {
+			failures++
+			wait = min(time.Duration(failures)*100*time.Millisecond, 2*time.Second)
+			w.b.log.Warn("re-read activity counts", "activity", w.activityID, "error", err.Error())
+			w.wake() // try again after the pause
+		} else {
+			failures = 0
+		}
+		// Changes during the pause are coalesced into the next read.
+		pause.Reset(wait)
+		select {
+		case <-w.done:
+			return
+		case <-w.b.ctx.Done():
+			return
+		case <-pause.C:
+		}
+	}
+}
+
+// refresh reads the counters and, if they moved, hands them out.
+func (w *countsWatcher) refresh() error {
+	ctx, cancel := context.WithTimeout(w.b.ctx, 5*time.Second)
+	defer cancel()
+	dbVersion, slots, found, err := w.b.readCounts(ctx, w.activityID)
+	if err != nil || !found {
+		return err
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	switch {
+	case w.latest == nil:
+		w.version = dbVersion
+	case dbVersion > w.version:
+		w.version = dbVersion
+	case dbVersion > w.dbVersion || !slices.EqualFunc(slots, w.latest.Slots, sameCounts):
+		w.version++
+	default:
+		return nil
+	}
+	w.dbVersion = dbVersion
+	snap := &model.ActivityCounts{ActivityID: w.activityID, Version: int(w.version), Slots: slots}
+	w.latest = snap
+	for s := range w.subs {
+		s.offer(snap)
+	}
+	return nil
+}
+
+func sameCounts(a, b *model.SlotCounts) bool { return *a == *b }
+
+// readCounts reads an activity's counts_version and its slots' counters in
+// one statement, so they are consistent with each other.
+func (b *Broker) readCounts(ctx context.Context, activityID int) (version int64, slots []*model.SlotCounts, found bool, err error) {
+	rows, err := b.db.SQL.QueryContext(ctx, b.db.Rebind(`SELECT a.counts_version, s.id, s.capacity, s.taken, s.waitlisted, s.checked_in
+FROM activities a LEFT JOIN slots s ON s.activity_id = a.id
+WHERE a.id = ? ORDER BY s.id`), activityID)
+	if err != nil {
+		return 0, nil, false, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		found = true
+		var id, capacity, taken, waitlisted, checkedIn *int64
+		if err := rows.Scan(&version, &id, &capacity, &taken, &waitlisted, &checkedIn); err != nil {
+			return 0, nil, false, err
+		}
+		if id == nil {
+			continue // an activity without slots
+		}
+		slots = append(slots, &model.SlotCounts{
+			SlotID: int(*id), Capacity: int(*capacity), Taken: int(*taken),
+			Waitlisted: int(*waitlisted), CheckedIn: int(*checkedIn),
+		})
+	}
+	return version, slots, found, rows.Err()
+}

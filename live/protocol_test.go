@@ -1,0 +1,173 @@
+package live_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"linli/app"
+	"linli/linlitest"
+)
+
+func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
+
+// sseEvents yields the data of each SSE "next" event until the stream ends.
+func sseEvents(r io.Reader) <-chan string {
+	out := make(chan string, 16)
+	go func() {
+		defer close(out)
+		sc := bufio.NewScanner(r)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			if d, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+				out <- d
+			}
+		}
+	}()
+	return out
+}
+
+func fastLive(c *app.Config) {
+	c.Live.InitTimeout = 300 * time.Millisecond
+	c.Live.SessionCheckInterval = 100 * time.Millisecond
+	c.Live.MaxFrameBytes = 4 << 10
+}
+
+func TestBadTokenCloses4403(t *testing.T) {
+	e := linlitest.New(t, "sqlite")
+	for _, token := range []string{"not-a-token", ""} {
+		ws, _, err := dialWS(t, e.Server.URL, "graphql-transport-ws", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws.init(token)
+		if code := ws.closeCode(5 * time.Second); code != 4403 {
+			t.Fatalf("token %q: want close 4403, got %d", token, code)
+		}
+	}
+}
+
+func TestInitTimeoutCloses4408(t *testing.T) {
+	e := linlitest.New(t, "sqlite", fastLive)
+	for _, proto := range []string{"graphql-transport-ws", "graphql-ws"} {
+		ws, _, err := dialWS(t, e.Server.URL, proto, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		if code := ws.closeCode(5 * time.Second); code != 4408 {
+			t.Fatalf("%s: want close 4408 without connection_init, got %d", proto, code)
+		}
+		if d := time.Since(start); d > 2*time.Second {
+			t.Fatalf("closed after %v; the timeout is 300 ms", d)
+		}
+	}
+}
+
+func TestForeignOriginRefused(t *testing.T) {
+	e := linlitest.New(t, "sqlite")
+	_, resp, err := dialWS(t, e.Server.URL, "graphql-transport-ws", http.Header{"Origin": {"http://evil.example"}})
+	if err == nil {
+		t.Fatal("a socket from a foreign origin was accepted")
+	}
+	if resp == nil || resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("want 403, got %v (%v)", resp, err)
+	}
+	for _, origin := range []string{"http://allowed.example", e.Server.URL} {
+		if _, _, err := dialWS(t, e.Server.URL, "graphql-transport-ws", http.Header{"Origin": {origin}}); err != nil {
+			t.Fatalf("origin %s refused: %v", origin, err)
+		}
+	}
+}
+
+func TestOversizeFrameCloses1009(t *testing.T) {
+	e := linlitest.New(t, "sqlite", fastLive)
+	c := e.Community(t, "前进社区")
+	_, token := e.Person(t, c.ID, "居民")
+	ws := connect(t, e.Server.URL, token)
+	p, _ := json.Marshal(map[string]any{"query": "subscription { myRegistrationUpdates { change } } #" + strings.Repeat("x", 8<<10)})
+	// The server may stop reading mid-frame; the write's outcome is not the point.
+	_ = ws.c.WriteJSON(wsMsg{ID: "1", Type: "subscribe", Payload: p})
+	if code := ws.closeCode(5 * time.Second); code != websocket.CloseMessageTooBig {
+		t.Fatalf("want close 1009 after an 8 KB frame (limit 4 KB), got %d", code)
+	}
+}
+
+func TestLogoutClosesSocket(t *testing.T) {
+	linlitest.Run(t, func(t *testing.T, e *linlitest.Env) {
+		c := e.Community(t, "前进社区")
+		_, token := e.Person(t, c.ID, "居民")
+		ws := connect(t, e.Server.URL, token)
+		ws.subscribe("r", `subscription { myRegistrationUpdates { change } }`, nil)
+		// The socket stays open while the session is valid (several checks pass).
+		time.Sleep(300 * time.Millisecond)
+		ws.subscribe("c", countsQuery, map[string]any{"id": "0"})
+		if code := errorCode(ws.nextFor("c", 2*time.Second)); code != "NOT_FOUND" {
+			t.Fatalf("socket not usable before logout: %s", code)
+		}
+		res := e.Do(t, token, `mutation { logout }`, nil)
+		if len(res.Errors) > 0 {
+			t.Fatalf("logout: %+v", res.Errors)
+		}
+		if code := ws.closeCode(3 * time.Second); code != 4403 {
+			t.Fatalf("want close 4403 after logout, got %d", code)
+		}
+	}, fastLive)
+}
+
+func TestExpiredSessionClosesSocket(t *testing.T) {
+	e := linlitest.New(t, "sqlite", fastLive)
+	c := e.Community(t, "前进社区")
+	p, token := e.Person(t, c.ID, "居民")
+	ws := connect(t, e.Server.URL, token)
+	ws.subscribe("r", `subscription { myRegistrationUpdates { change } }`, nil)
+	if _, err := e.Client.Session.Update().Where().SetExpiresAt(time.Now().Add(-time.Second)).Save(e.Sys()); err != nil {
+		t.Fatal(err)
+	}
+	_ = p
+	if code := ws.closeCode(3 * time.Second); code != 4403 {
+		t.Fatalf("want close 4403 after expiry, got %d", code)
+	}
+}
+
+func TestShutdownCloses1001(t *testing.T) {
+	e := linlitest.New(t, "sqlite")
+	c := e.Community(t, "前进社区")
+	_, token := e.Person(t, c.ID, "居民")
+	a, _ := e.Activity(t, c.ID, linlitest.ActivitySpec{})
+	var clients []*wsClient
+	for i := range 20 {
+		ws := connect(t, e.Server.URL, token)
+		ws.subscribe("1", countsQuery, map[string]any{"id": id(a.ID)})
+		var m countsMsg
+		ws.data(ws.next(5*time.Second), &m)
+		if i%2 == 0 {
+			ws.subscribe("2", `subscription { myRegistrationUpdates { change } }`, nil)
+		}
+		clients = append(clients, ws)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	start := time.Now()
+	e.App.Shutdown(ctx)
+	for _, ws := range clients {
+		if code := ws.closeCode(5 * time.Second); code != websocket.CloseGoingAway {
+			t.Fatalf("want close 1001 at shutdown, got %d", code)
+		}
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("shutdown took %v", d)
+	}
+	// New sockets are refused while shutting down.
+	if _, _, err := dialWS(t, e.Server.URL, "graphql-transport-ws", nil); err == nil {
+		t.Fatal("a socket was accepted after shutdown")
+	}
+}

@@ -1,0 +1,51 @@
+package live
+
+import (
+	"context"
+
+	"linli/apperr"
+	"linli/ent"
+	"linli/graph/model"
+	"linli/viewer"
+)
+
+// ActivityCounts subscribes the viewer to an activity's counts: first the
+// current snapshot, then every newer one. The activity must be visible to
+// the viewer (their community's, or any for admins).
+func (b *Broker) ActivityCounts(ctx context.Context, activityID int) (<-chan *model.ActivityCounts, error) {
+	if viewer.FromContext(ctx) == nil {
+		return nil, apperr.New(apperr.Unauthenticated, "authentication required")
+	}
+	// The viewer's own context: privacy rules decide what they may see.
+	a, err := b.client.Activity.Get(ctx, activityID)
+	if ent.IsNotFound(err) {
+		return nil, apperr.New(apperr.NotFound, "activity not found")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return b.subscribeCounts(ctx, a.ID)
+}
+
+// ActivityFeed subscribes the viewer to the activity changes of a community:
+// their own, or any for platform admins. Drafts reach staff only.
+func (b *Broker) ActivityFeed(ctx context.Context, communityID int) (<-chan *model.ActivityEvent, error) {
+	v := viewer.FromContext(ctx)
+	if v == nil {
+		return nil, apperr.New(apperr.Unauthenticated, "authentication required")
+	}
+	if !v.IsAdmin() && v.CommunityID != communityID {
+		return nil, apperr.New(apperr.Forbidden, "not a member of this community")
+	}
+	return b.subscribeFeed(ctx, communityID, v.IsStaffOf(communityID))
+}
+
+// MyRegistrationUpdates subscribes the viewer to changes of their own
+// registrations.
+func (b *Broker) MyRegistrationUpdates(ctx context.Context) (<-chan *model.RegistrationEvent, error) {
+	v := viewer.FromContext(ctx)
+	if v == nil || v.PersonID == 0 {
+		return nil, apperr.New(apperr.Unauthenticated, "authentication required")
+	}
+	return b.subscribeRegistrations(ctx, v.PersonID)
+}
