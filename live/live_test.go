@@ -19,23 +19,30 @@ import (
 // counts_version in one transaction) and publishes the hint after commit.
 func takeSeats(t testing.TB, client *ent.Client, pub events.Publisher, s *ent.Slot, n int) {
 	t.Helper()
+	if err := changeSeats(client, pub, s, n); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func changeSeats(client *ent.Client, pub events.Publisher, s *ent.Slot, n int) error {
 	ctx := viewer.System(context.Background())
 	tx, err := client.Tx(ctx)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	if err := tx.Slot.UpdateOneID(s.ID).AddTaken(n).Exec(ctx); err != nil {
 		_ = tx.Rollback()
-		t.Fatal(err)
+		return err
 	}
 	if err := tx.Activity.UpdateOneID(s.ActivityID).AddCountsVersion(1).Exec(ctx); err != nil {
 		_ = tx.Rollback()
-		t.Fatal(err)
+		return err
 	}
 	if err := tx.Commit(); err != nil {
-		t.Fatal(err)
+		return err
 	}
 	pub.Publish(events.Event{Kind: events.Counts, ActivityID: s.ActivityID, CommunityID: s.CommunityID})
+	return nil
 }
 
 func id(n int) string { return fmt.Sprint(n) }
