@@ -4,7 +4,10 @@
 package app
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -33,10 +36,14 @@ type Config struct {
 	RateLimitPerMinute float64
 	RequestTimeout     time.Duration
 	MaxBodyBytes       int64
-	Logger             *slog.Logger
-	Store              store.Options
-	GraphQL            graph.ServerOptions
-	Live               LiveConfig
+	// TokenCacheTTL is how long a checked bearer token is trusted without
+	// asking the database again; logout on this replica ends it at once,
+	// elsewhere (and role changes) within the TTL. 0 checks every request.
+	TokenCacheTTL time.Duration
+	Logger        *slog.Logger
+	Store         store.Options
+	GraphQL       graph.ServerOptions
+	Live          LiveConfig
 }
 
 // DefaultConfig returns the configuration used when nothing is set.
@@ -45,6 +52,7 @@ func DefaultConfig() Config {
 		RateLimitPerMinute: 10,
 		RequestTimeout:     15 * time.Second,
 		MaxBodyBytes:       256 << 10,
+		TokenCacheTTL:      3 * time.Second,
 		Logger:             slog.Default(),
 	}
 }
@@ -87,7 +95,7 @@ func NewWithDB(cfg Config, db *store.DB) *App {
 		limits = auth.NewLimiter(cfg.RateLimitPerMinute, 5)
 	}
 	a := &App{Config: cfg, DB: db}
-	a.Auth = auth.NewService(db.Client, auth.Config{Limits: limits})
+	a.Auth = auth.NewService(db.Client, auth.Config{Limits: limits, TokenCacheTTL: cfg.TokenCacheTTL})
 	a.startLive()
 	a.Resolver = &graph.Resolver{DB: db, Client: db.Client, Auth: a.Auth, Live: a.Live}
 	a.Resolver.Organize = &organize.Service{Client: db.Client, Events: a.Live}
@@ -107,6 +115,7 @@ func (a *App) Close() error {
 
 func (a *App) routes() http.Handler {
 	opts := a.Config.GraphQL
+	opts.Production = opts.Production || a.Config.Production
 	opts.Transports = append(a.liveTransports(), opts.Transports...)
 	gql := graph.NewServer(a.Resolver, opts)
 	mux := http.NewServeMux()
@@ -127,7 +136,13 @@ func (a *App) routes() http.Handler {
 	return reqlog.Middleware(a.Config.Logger, a.cors(instrument(mux)))
 }
 
-// withLimits bounds the body size and the time of every non-websocket request.
+// maxQueryString bounds GET URLs: a GET query has the same token limit as a
+// POST body, and larger ones belong in a POST.
+const maxQueryString = 32 << 10
+
+// withLimits bounds the body size, the URL and the time of every
+// non-websocket request. The body is read here, whole, so a body too large
+// gets 413 even when its length was not announced.
 func (a *App) withLimits(next http.Handler) http.Handler {
 	maxBody := a.Config.MaxBodyBytes
 	if maxBody <= 0 {
@@ -139,15 +154,32 @@ func (a *App) withLimits(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		if len(r.URL.RawQuery) > maxQueryString {
+			writeGraphQLError(w, http.StatusRequestURITooLong, "VALIDATION_FAILED", "query string too long; send large queries with POST")
+			return
+		}
 		if r.ContentLength > maxBody {
 			writeGraphQLError(w, http.StatusRequestEntityTooLarge, "VALIDATION_FAILED", "request body too large")
 			return
 		}
 		if timeout > 0 {
+			// A slow body must not hold the handler past the timeout either.
+			_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(timeout))
 			ctx, cancel := context.WithTimeout(r.Context(), timeout)
 			defer cancel()
 			r = r.WithContext(ctx)
+		}
+		if r.Method == http.MethodPost {
+			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+			if err != nil {
+				if _, tooLarge := errors.AsType[*http.MaxBytesError](err); tooLarge {
+					writeGraphQLError(w, http.StatusRequestEntityTooLarge, "VALIDATION_FAILED", "request body too large")
+				} else {
+					writeGraphQLError(w, http.StatusBadRequest, "VALIDATION_FAILED", "could not read the request body")
+				}
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
 		}
 		next.ServeHTTP(w, r)
 	})

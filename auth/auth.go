@@ -27,6 +27,7 @@ type Service struct {
 	client   *ent.Client
 	tokenTTL time.Duration
 	limits   *Limiter
+	cache    *tokenCache
 	now      func() time.Time
 }
 
@@ -35,6 +36,10 @@ type Config struct {
 	TokenTTL time.Duration // default 30 days
 	// Limits bounds login/register attempts; nil switches rate limiting off.
 	Limits *Limiter
+	// TokenCacheTTL is how long Authenticate trusts a token it has already
+	// checked without asking the database again (see tokenCache); 0 asks
+	// every time.
+	TokenCacheTTL time.Duration
 }
 
 // NewService returns a Service over client.
@@ -42,7 +47,8 @@ func NewService(client *ent.Client, c Config) *Service {
 	if c.TokenTTL <= 0 {
 		c.TokenTTL = 30 * 24 * time.Hour
 	}
-	return &Service{client: client, tokenTTL: c.TokenTTL, limits: c.Limits, now: func() time.Time { return time.Now().UTC() }}
+	return &Service{client: client, tokenTTL: c.TokenTTL, limits: c.Limits, cache: newTokenCache(c.TokenCacheTTL, 100_000),
+		now: func() time.Time { return time.Now().UTC() }}
 }
 
 // Session is a freshly issued token.
@@ -196,9 +202,14 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*viewer.Viewe
 	if token == "" || len(token) > 100 {
 		return nil, ErrInvalidToken
 	}
+	hash := sha256.Sum256([]byte(token))
+	now := s.now()
+	if v := s.cache.get(hash, now); v != nil {
+		return v, nil
+	}
 	sys := viewer.System(ctx)
 	ses, err := s.client.Session.Query().
-		Where(session.TokenHash(HashToken(token)), session.RevokedAtIsNil(), session.ExpiresAtGT(s.now())).
+		Where(session.TokenHash(hash[:]), session.RevokedAtIsNil(), session.ExpiresAtGT(now)).
 		WithPerson().
 		Only(sys)
 	if ent.IsNotFound(err) {
@@ -207,7 +218,9 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*viewer.Viewe
 	if err != nil {
 		return nil, err
 	}
-	return viewerOf(ses, ses.Edges.Person), nil
+	v := viewerOf(ses, ses.Edges.Person)
+	s.cache.put(hash, v, now)
+	return v, nil
 }
 
 func viewerOf(ses *ent.Session, p *ent.Person) *viewer.Viewer {
@@ -224,7 +237,12 @@ func (s *Service) Logout(ctx context.Context) error {
 	if v == nil || v.SessionID == 0 {
 		return apperr.New(apperr.Unauthenticated, "not signed in")
 	}
-	return s.client.Session.UpdateOneID(v.SessionID).SetRevokedAt(s.now()).Exec(viewer.System(ctx))
+	now := s.now()
+	if err := s.client.Session.UpdateOneID(v.SessionID).SetRevokedAt(now).Exec(viewer.System(ctx)); err != nil {
+		return err
+	}
+	s.cache.loggedOutSession(v.SessionID, now)
+	return nil
 }
 
 // SessionValid reports whether a session is still usable (live sockets

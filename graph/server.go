@@ -11,6 +11,8 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/validator/core"
+	"github.com/vektah/gqlparser/v2/validator/rules"
 
 	"linli/apperr"
 	"linli/graph/generated"
@@ -23,10 +25,21 @@ type ServerOptions struct {
 	Production bool
 	// TokenLimit bounds the tokens the parser reads, before the (quadratic)
 	// validator sees the query.
-	TokenLimit    int
+	TokenLimit int
+	// MaxSelections bounds the fields, spreads and inline fragments written
+	// in a query (before expansion), which the validator's cost grows with.
+	MaxSelections int
 	MaxDepth      int
+	// MaxComplexity bounds a query's cost: every field counts one, times
+	// the page size of each connection it sits in.
 	MaxComplexity int
-	MaxPage       int
+	// MaxPage is the largest first/last a connection accepts.
+	MaxPage int
+	// MaxInputDepth, MaxListLength and MaxInputValues bound argument values
+	// (see Limits).
+	MaxInputDepth  int
+	MaxListLength  int
+	MaxInputValues int
 	// Transports are added before the HTTP ones (websocket, SSE).
 	Transports []graphql.Transport
 }
@@ -45,6 +58,18 @@ func (o ServerOptions) Defaults() ServerOptions {
 	if o.MaxPage == 0 {
 		o.MaxPage = 100
 	}
+	if o.MaxSelections == 0 {
+		o.MaxSelections = 500
+	}
+	if o.MaxInputDepth == 0 {
+		o.MaxInputDepth = 12
+	}
+	if o.MaxListLength == 0 {
+		o.MaxListLength = 100
+	}
+	if o.MaxInputValues == 0 {
+		o.MaxInputValues = 1000
+	}
 	return o
 }
 
@@ -57,19 +82,51 @@ func NewServer(r *Resolver, o ServerOptions) *handler.Server {
 		srv.AddTransport(t)
 	}
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
+	srv.AddTransport(getTransport{tokens: o.TokenLimit + 1})
 	srv.AddTransport(transport.POST{})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	srv.SetParserTokenLimit(o.TokenLimit)
+	srv.AddTransport(unsupported{})
+	cache := lru.New[*ast.QueryDocument](1000)
+	srv.SetQueryCache(cache)
+	srv.Use(preValidate{tokens: o.TokenLimit, selections: o.MaxSelections, inputDepth: o.MaxInputDepth, cache: cache})
+	// A backstop for whatever bypasses preValidate; +1 for the EOF token
+	// the parser counts.
+	srv.SetParserTokenLimit(o.TokenLimit + 1)
 	srv.SetDisableSuggestion(o.Production)
-	if !o.Production {
+	if o.Production {
+		srv.SetValidationRulesFn(rulesWithoutSuggestions)
+	} else {
 		srv.Use(extension.Introspection{})
 	}
-	srv.Use(Limits{MaxDepth: o.MaxDepth, MaxComplexity: o.MaxComplexity, MaxPage: o.MaxPage})
+	srv.Use(Limits{
+		MaxDepth: o.MaxDepth, MaxComplexity: o.MaxComplexity, MaxPage: o.MaxPage,
+		MaxInputDepth: o.MaxInputDepth, MaxListLength: o.MaxListLength, MaxInputValues: o.MaxInputValues,
+	})
 	srv.SetErrorPresenter(presentError)
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
 		reqlog.From(ctx).Error("panic in resolver", slog.Any("panic", p))
 		return &apperr.Error{Code: apperr.Internal, Message: "internal error", Err: fmt.Errorf("panic: %v", p)}
 	})
 	return srv
+}
+
+// rulesWithoutSuggestions are gqlparser's default rules with every rule that
+// can answer "Did you mean …" swapped for its silent twin: gqlgen's
+// SetDisableSuggestion swaps only two of them, and the others would still
+// spell out argument, input field, enum and type names in production.
+func rulesWithoutSuggestions() *rules.Rules {
+	r := rules.NewDefaultRules()
+	for _, swap := range []struct {
+		name   string
+		silent core.Rule
+	}{
+		{"FieldsOnCorrectType", rules.FieldsOnCorrectTypeRuleWithoutSuggestions},
+		{"KnownArgumentNames", rules.KnownArgumentNamesRuleWithoutSuggestions},
+		{"KnownTypeNames", rules.KnownTypeNamesRuleWithoutSuggestions},
+		{"ScalarLeafs", rules.ScalarLeafsRuleWithoutSuggestions},
+		{"ValuesOfCorrectType", rules.ValuesOfCorrectTypeRuleWithoutSuggestions},
+	} {
+		r.RemoveRule(swap.name)
+		r.AddRule(swap.silent.Name, swap.silent.RuleFunc)
+	}
+	return r
 }
