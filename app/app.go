@@ -20,6 +20,7 @@ import (
 	"linli/live"
 	"linli/organize"
 	"linli/reqlog"
+	"linli/signup"
 	"linli/store"
 )
 
@@ -99,6 +100,9 @@ func NewWithDB(cfg Config, db *store.DB) *App {
 	a.startLive()
 	a.Resolver = &graph.Resolver{DB: db, Client: db.Client, Auth: a.Auth, Live: a.Live}
 	a.Resolver.Organize = &organize.Service{Client: db.Client, Events: a.Live}
+	a.Resolver.Signups = signup.New(db, a.Live)
+	a.Resolver.SetSlotCapacity = a.Resolver.Signups.SetSlotCapacity
+	a.Resolver.Organize.CancelRegistrations = a.Resolver.Signups.CancelActivityRegistrations
 	a.ready = func(ctx context.Context) error { return db.SQL.PingContext(ctx) }
 	a.handler = a.routes()
 	return a

@@ -1270,6 +1270,22 @@ func (c *RegistrationClient) QueryPerson(_m *Registration) *PersonQuery {
 	return query
 }
 
+// QueryActivity queries the activity edge of a Registration.
+func (c *RegistrationClient) QueryActivity(_m *Registration) *ActivityQuery {
+	query := (&ActivityClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(registration.Table, registration.FieldID, id),
+			sqlgraph.To(activity.Table, activity.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, registration.ActivityTable, registration.ActivityColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *RegistrationClient) Hooks() []Hook {
 	hooks := c.hooks.Registration

@@ -543,6 +543,21 @@ func (_q *RegistrationQuery) collectField(ctx context.Context, oneNode bool, opC
 				selectedFields = append(selectedFields, registration.FieldPersonID)
 				fieldSeen[registration.FieldPersonID] = struct{}{}
 			}
+
+		case "activity":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ActivityClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, activityImplementors)...); err != nil {
+				return err
+			}
+			_q.withActivity = query
+			if _, ok := fieldSeen[registration.FieldActivityID]; !ok {
+				selectedFields = append(selectedFields, registration.FieldActivityID)
+				fieldSeen[registration.FieldActivityID] = struct{}{}
+			}
 		case "createdAt":
 			if _, ok := fieldSeen[registration.FieldCreatedAt]; !ok {
 				selectedFields = append(selectedFields, registration.FieldCreatedAt)

@@ -84,6 +84,14 @@ func (_m *Registration) Person(ctx context.Context) (*Person, error) {
 	return result, err
 }
 
+func (_m *Registration) Activity(ctx context.Context) (*Activity, error) {
+	result, err := _m.Edges.ActivityOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryActivity().Only(ctx)
+	}
+	return result, err
+}
+
 func (_m *Slot) Community(ctx context.Context) (*Community, error) {
 	result, err := _m.Edges.CommunityOrErr()
 	if IsNotLoaded(err) {

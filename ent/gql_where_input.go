@@ -1425,10 +1425,6 @@ type RegistrationWhereInput struct {
 	ActivityIDNEQ   *int  `json:"activityIDNEQ,omitempty"`
 	ActivityIDIn    []int `json:"activityIDIn,omitempty"`
 	ActivityIDNotIn []int `json:"activityIDNotIn,omitempty"`
-	ActivityIDGT    *int  `json:"activityIDGT,omitempty"`
-	ActivityIDGTE   *int  `json:"activityIDGTE,omitempty"`
-	ActivityIDLT    *int  `json:"activityIDLT,omitempty"`
-	ActivityIDLTE   *int  `json:"activityIDLTE,omitempty"`
 
 	// "status" field predicates.
 	Status      *registration.Status  `json:"status,omitempty"`
@@ -1518,6 +1514,10 @@ type RegistrationWhereInput struct {
 	// "person" edge predicates.
 	HasPerson     *bool               `json:"hasPerson,omitempty"`
 	HasPersonWith []*PersonWhereInput `json:"hasPersonWith,omitempty"`
+
+	// "activity" edge predicates.
+	HasActivity     *bool                 `json:"hasActivity,omitempty"`
+	HasActivityWith []*ActivityWhereInput `json:"hasActivityWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -1710,18 +1710,6 @@ func (i *RegistrationWhereInput) P() (predicate.Registration, error) {
 	}
 	if len(i.ActivityIDNotIn) > 0 {
 		predicates = append(predicates, registration.ActivityIDNotIn(i.ActivityIDNotIn...))
-	}
-	if i.ActivityIDGT != nil {
-		predicates = append(predicates, registration.ActivityIDGT(*i.ActivityIDGT))
-	}
-	if i.ActivityIDGTE != nil {
-		predicates = append(predicates, registration.ActivityIDGTE(*i.ActivityIDGTE))
-	}
-	if i.ActivityIDLT != nil {
-		predicates = append(predicates, registration.ActivityIDLT(*i.ActivityIDLT))
-	}
-	if i.ActivityIDLTE != nil {
-		predicates = append(predicates, registration.ActivityIDLTE(*i.ActivityIDLTE))
 	}
 	if i.Status != nil {
 		predicates = append(predicates, registration.StatusEQ(*i.Status))
@@ -1960,6 +1948,24 @@ func (i *RegistrationWhereInput) P() (predicate.Registration, error) {
 			with = append(with, p)
 		}
 		predicates = append(predicates, registration.HasPersonWith(with...))
+	}
+	if i.HasActivity != nil {
+		p := registration.HasActivity()
+		if !*i.HasActivity {
+			p = registration.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasActivityWith) > 0 {
+		with := make([]predicate.Activity, 0, len(i.HasActivityWith))
+		for _, w := range i.HasActivityWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasActivityWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, registration.HasActivityWith(with...))
 	}
 	switch len(predicates) {
 	case 0:

@@ -4697,8 +4697,6 @@ type RegistrationMutation struct {
 	id                   *int
 	created_at           *time.Time
 	updated_at           *time.Time
-	activity_id          *int
-	addactivity_id       *int
 	status               *registration.Status
 	seats                *int
 	addseats             *int
@@ -4717,6 +4715,8 @@ type RegistrationMutation struct {
 	clearedslot          bool
 	person               *int
 	clearedperson        bool
+	activity             *int
+	clearedactivity      bool
 	done                 bool
 	oldValue             func(context.Context) (*Registration, error)
 	predicates           []predicate.Registration
@@ -5002,13 +5002,12 @@ func (m *RegistrationMutation) ResetPersonID() {
 
 // SetActivityID sets the "activity_id" field.
 func (m *RegistrationMutation) SetActivityID(i int) {
-	m.activity_id = &i
-	m.addactivity_id = nil
+	m.activity = &i
 }
 
 // ActivityID returns the value of the "activity_id" field in the mutation.
 func (m *RegistrationMutation) ActivityID() (r int, exists bool) {
-	v := m.activity_id
+	v := m.activity
 	if v == nil {
 		return
 	}
@@ -5032,28 +5031,9 @@ func (m *RegistrationMutation) OldActivityID(ctx context.Context) (v int, err er
 	return oldValue.ActivityID, nil
 }
 
-// AddActivityID adds i to the "activity_id" field.
-func (m *RegistrationMutation) AddActivityID(i int) {
-	if m.addactivity_id != nil {
-		*m.addactivity_id += i
-	} else {
-		m.addactivity_id = &i
-	}
-}
-
-// AddedActivityID returns the value that was added to the "activity_id" field in this mutation.
-func (m *RegistrationMutation) AddedActivityID() (r int, exists bool) {
-	v := m.addactivity_id
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
 // ResetActivityID resets all changes to the "activity_id" field.
 func (m *RegistrationMutation) ResetActivityID() {
-	m.activity_id = nil
-	m.addactivity_id = nil
+	m.activity = nil
 }
 
 // SetStatus sets the "status" field.
@@ -5566,6 +5546,33 @@ func (m *RegistrationMutation) ResetPerson() {
 	m.clearedperson = false
 }
 
+// ClearActivity clears the "activity" edge to the Activity entity.
+func (m *RegistrationMutation) ClearActivity() {
+	m.clearedactivity = true
+	m.clearedFields[registration.FieldActivityID] = struct{}{}
+}
+
+// ActivityCleared reports if the "activity" edge to the Activity entity was cleared.
+func (m *RegistrationMutation) ActivityCleared() bool {
+	return m.clearedactivity
+}
+
+// ActivityIDs returns the "activity" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ActivityID instead. It exists only for internal usage by the builders.
+func (m *RegistrationMutation) ActivityIDs() (ids []int) {
+	if id := m.activity; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetActivity resets all changes to the "activity" edge.
+func (m *RegistrationMutation) ResetActivity() {
+	m.activity = nil
+	m.clearedactivity = false
+}
+
 // Where appends a list predicates to the RegistrationMutation builder.
 func (m *RegistrationMutation) Where(ps ...predicate.Registration) {
 	m.predicates = append(m.predicates, ps...)
@@ -5616,7 +5623,7 @@ func (m *RegistrationMutation) Fields() []string {
 	if m.person != nil {
 		fields = append(fields, registration.FieldPersonID)
 	}
-	if m.activity_id != nil {
+	if m.activity != nil {
 		fields = append(fields, registration.FieldActivityID)
 	}
 	if m.status != nil {
@@ -5845,9 +5852,6 @@ func (m *RegistrationMutation) SetField(name string, value ent.Value) error {
 // this mutation.
 func (m *RegistrationMutation) AddedFields() []string {
 	var fields []string
-	if m.addactivity_id != nil {
-		fields = append(fields, registration.FieldActivityID)
-	}
 	if m.addseats != nil {
 		fields = append(fields, registration.FieldSeats)
 	}
@@ -5862,8 +5866,6 @@ func (m *RegistrationMutation) AddedFields() []string {
 // was not set, or was not defined in the schema.
 func (m *RegistrationMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
-	case registration.FieldActivityID:
-		return m.AddedActivityID()
 	case registration.FieldSeats:
 		return m.AddedSeats()
 	case registration.FieldQueueSeq:
@@ -5877,13 +5879,6 @@ func (m *RegistrationMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *RegistrationMutation) AddField(name string, value ent.Value) error {
 	switch name {
-	case registration.FieldActivityID:
-		v, ok := value.(int)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.AddActivityID(v)
-		return nil
 	case registration.FieldSeats:
 		v, ok := value.(int)
 		if !ok {
@@ -6009,7 +6004,7 @@ func (m *RegistrationMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *RegistrationMutation) AddedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.community != nil {
 		edges = append(edges, registration.EdgeCommunity)
 	}
@@ -6018,6 +6013,9 @@ func (m *RegistrationMutation) AddedEdges() []string {
 	}
 	if m.person != nil {
 		edges = append(edges, registration.EdgePerson)
+	}
+	if m.activity != nil {
+		edges = append(edges, registration.EdgeActivity)
 	}
 	return edges
 }
@@ -6038,13 +6036,17 @@ func (m *RegistrationMutation) AddedIDs(name string) []ent.Value {
 		if id := m.person; id != nil {
 			return []ent.Value{*id}
 		}
+	case registration.EdgeActivity:
+		if id := m.activity; id != nil {
+			return []ent.Value{*id}
+		}
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *RegistrationMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	return edges
 }
 
@@ -6056,7 +6058,7 @@ func (m *RegistrationMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *RegistrationMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.clearedcommunity {
 		edges = append(edges, registration.EdgeCommunity)
 	}
@@ -6065,6 +6067,9 @@ func (m *RegistrationMutation) ClearedEdges() []string {
 	}
 	if m.clearedperson {
 		edges = append(edges, registration.EdgePerson)
+	}
+	if m.clearedactivity {
+		edges = append(edges, registration.EdgeActivity)
 	}
 	return edges
 }
@@ -6079,6 +6084,8 @@ func (m *RegistrationMutation) EdgeCleared(name string) bool {
 		return m.clearedslot
 	case registration.EdgePerson:
 		return m.clearedperson
+	case registration.EdgeActivity:
+		return m.clearedactivity
 	}
 	return false
 }
@@ -6096,6 +6103,9 @@ func (m *RegistrationMutation) ClearEdge(name string) error {
 	case registration.EdgePerson:
 		m.ClearPerson()
 		return nil
+	case registration.EdgeActivity:
+		m.ClearActivity()
+		return nil
 	}
 	return fmt.Errorf("unknown Registration unique edge %s", name)
 }
@@ -6112,6 +6122,9 @@ func (m *RegistrationMutation) ResetEdge(name string) error {
 		return nil
 	case registration.EdgePerson:
 		m.ResetPerson()
+		return nil
+	case registration.EdgeActivity:
+		m.ResetActivity()
 		return nil
 	}
 	return fmt.Errorf("unknown Registration edge %s", name)

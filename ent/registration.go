@@ -4,6 +4,7 @@ package ent
 
 import (
 	"fmt"
+	"linli/ent/activity"
 	"linli/ent/community"
 	"linli/ent/person"
 	"linli/ent/registration"
@@ -64,11 +65,13 @@ type RegistrationEdges struct {
 	Slot *Slot `json:"slot,omitempty"`
 	// Person holds the value of the person edge.
 	Person *Person `json:"person,omitempty"`
+	// Activity holds the value of the activity edge.
+	Activity *Activity `json:"activity,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [3]bool
+	loadedTypes [4]bool
 	// totalCount holds the count of the edges above.
-	totalCount [3]map[string]int
+	totalCount [4]map[string]int
 }
 
 // CommunityOrErr returns the Community value or an error if the edge
@@ -102,6 +105,17 @@ func (e RegistrationEdges) PersonOrErr() (*Person, error) {
 		return nil, &NotFoundError{label: person.Label}
 	}
 	return nil, &NotLoadedError{edge: "person"}
+}
+
+// ActivityOrErr returns the Activity value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e RegistrationEdges) ActivityOrErr() (*Activity, error) {
+	if e.Activity != nil {
+		return e.Activity, nil
+	} else if e.loadedTypes[3] {
+		return nil, &NotFoundError{label: activity.Label}
+	}
+	return nil, &NotLoadedError{edge: "activity"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -256,6 +270,11 @@ func (_m *Registration) QuerySlot() *SlotQuery {
 // QueryPerson queries the "person" edge of the Registration entity.
 func (_m *Registration) QueryPerson() *PersonQuery {
 	return NewRegistrationClient(_m.config).QueryPerson(_m)
+}
+
+// QueryActivity queries the "activity" edge of the Registration entity.
+func (_m *Registration) QueryActivity() *ActivityQuery {
+	return NewRegistrationClient(_m.config).QueryActivity(_m)
 }
 
 // Update returns a builder for updating this Registration.

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"linli/ent/activity"
 	"linli/ent/community"
 	"linli/ent/person"
 	"linli/ent/registration"
@@ -202,6 +203,11 @@ func (_c *RegistrationCreate) SetPerson(v *Person) *RegistrationCreate {
 	return _c.SetPersonID(v.ID)
 }
 
+// SetActivity sets the "activity" edge to the Activity entity.
+func (_c *RegistrationCreate) SetActivity(v *Activity) *RegistrationCreate {
+	return _c.SetActivityID(v.ID)
+}
+
 // Mutation returns the RegistrationMutation object of the builder.
 func (_c *RegistrationCreate) Mutation() *RegistrationMutation {
 	return _c.mutation
@@ -320,6 +326,9 @@ func (_c *RegistrationCreate) check() error {
 	if len(_c.mutation.PersonIDs()) == 0 {
 		return &ValidationError{Name: "person", err: errors.New(`ent: missing required edge "Registration.person"`)}
 	}
+	if len(_c.mutation.ActivityIDs()) == 0 {
+		return &ValidationError{Name: "activity", err: errors.New(`ent: missing required edge "Registration.activity"`)}
+	}
 	return nil
 }
 
@@ -354,10 +363,6 @@ func (_c *RegistrationCreate) createSpec() (*Registration, *sqlgraph.CreateSpec)
 	if value, ok := _c.mutation.UpdatedAt(); ok {
 		_spec.SetField(registration.FieldUpdatedAt, field.TypeTime, value)
 		_node.UpdatedAt = value
-	}
-	if value, ok := _c.mutation.ActivityID(); ok {
-		_spec.SetField(registration.FieldActivityID, field.TypeInt, value)
-		_node.ActivityID = value
 	}
 	if value, ok := _c.mutation.Status(); ok {
 		_spec.SetField(registration.FieldStatus, field.TypeEnum, value)
@@ -444,6 +449,23 @@ func (_c *RegistrationCreate) createSpec() (*Registration, *sqlgraph.CreateSpec)
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		_node.PersonID = nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ActivityIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   registration.ActivityTable,
+			Columns: []string{registration.ActivityColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(activity.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.ActivityID = nodes[0]
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec

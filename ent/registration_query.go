@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"linli/ent/activity"
 	"linli/ent/community"
 	"linli/ent/person"
 	"linli/ent/predicate"
@@ -29,6 +30,7 @@ type RegistrationQuery struct {
 	withCommunity *CommunityQuery
 	withSlot      *SlotQuery
 	withPerson    *PersonQuery
+	withActivity  *ActivityQuery
 	loadTotal     []func(context.Context, []*Registration) error
 	modifiers     []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
@@ -126,6 +128,28 @@ func (_q *RegistrationQuery) QueryPerson() *PersonQuery {
 			sqlgraph.From(registration.Table, registration.FieldID, selector),
 			sqlgraph.To(person.Table, person.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, registration.PersonTable, registration.PersonColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryActivity chains the current query on the "activity" edge.
+func (_q *RegistrationQuery) QueryActivity() *ActivityQuery {
+	query := (&ActivityClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(registration.Table, registration.FieldID, selector),
+			sqlgraph.To(activity.Table, activity.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, registration.ActivityTable, registration.ActivityColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -328,6 +352,7 @@ func (_q *RegistrationQuery) Clone() *RegistrationQuery {
 		withCommunity: _q.withCommunity.Clone(),
 		withSlot:      _q.withSlot.Clone(),
 		withPerson:    _q.withPerson.Clone(),
+		withActivity:  _q.withActivity.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -365,6 +390,17 @@ func (_q *RegistrationQuery) WithPerson(opts ...func(*PersonQuery)) *Registratio
 		opt(query)
 	}
 	_q.withPerson = query
+	return _q
+}
+
+// WithActivity tells the query-builder to eager-load the nodes that are connected to
+// the "activity" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *RegistrationQuery) WithActivity(opts ...func(*ActivityQuery)) *RegistrationQuery {
+	query := (&ActivityClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withActivity = query
 	return _q
 }
 
@@ -452,10 +488,11 @@ func (_q *RegistrationQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]
 	var (
 		nodes       = []*Registration{}
 		_spec       = _q.querySpec()
-		loadedTypes = [3]bool{
+		loadedTypes = [4]bool{
 			_q.withCommunity != nil,
 			_q.withSlot != nil,
 			_q.withPerson != nil,
+			_q.withActivity != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -494,6 +531,12 @@ func (_q *RegistrationQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]
 	if query := _q.withPerson; query != nil {
 		if err := _q.loadPerson(ctx, query, nodes, nil,
 			func(n *Registration, e *Person) { n.Edges.Person = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withActivity; query != nil {
+		if err := _q.loadActivity(ctx, query, nodes, nil,
+			func(n *Registration, e *Activity) { n.Edges.Activity = e }); err != nil {
 			return nil, err
 		}
 	}
@@ -592,6 +635,35 @@ func (_q *RegistrationQuery) loadPerson(ctx context.Context, query *PersonQuery,
 	}
 	return nil
 }
+func (_q *RegistrationQuery) loadActivity(ctx context.Context, query *ActivityQuery, nodes []*Registration, init func(*Registration), assign func(*Registration, *Activity)) error {
+	ids := make([]int, 0, len(nodes))
+	nodeids := make(map[int][]*Registration)
+	for i := range nodes {
+		fk := nodes[i].ActivityID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(activity.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "activity_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
 
 func (_q *RegistrationQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -629,6 +701,9 @@ func (_q *RegistrationQuery) querySpec() *sqlgraph.QuerySpec {
 		}
 		if _q.withPerson != nil {
 			_spec.Node.AddColumnOnce(registration.FieldPersonID)
+		}
+		if _q.withActivity != nil {
+			_spec.Node.AddColumnOnce(registration.FieldActivityID)
 		}
 	}
 	if ps := _q.predicates; len(ps) > 0 {

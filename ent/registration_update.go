@@ -278,6 +278,9 @@ func (_u *RegistrationUpdate) check() error {
 	if _u.mutation.PersonCleared() && len(_u.mutation.PersonIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Registration.person"`)
 	}
+	if _u.mutation.ActivityCleared() && len(_u.mutation.ActivityIDs()) > 0 {
+		return errors.New(`ent: clearing a required unique edge "Registration.activity"`)
+	}
 	return nil
 }
 
@@ -633,6 +636,9 @@ func (_u *RegistrationUpdateOne) check() error {
 	}
 	if _u.mutation.PersonCleared() && len(_u.mutation.PersonIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Registration.person"`)
+	}
+	if _u.mutation.ActivityCleared() && len(_u.mutation.ActivityIDs()) > 0 {
+		return errors.New(`ent: clearing a required unique edge "Registration.activity"`)
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"linli/ent"
 	"linli/live"
 	"linli/organize"
+	"linli/signup"
 	"linli/store"
 )
 
@@ -23,4 +24,6 @@ type Resolver struct {
 	Live *live.Broker
 	// SetSlotCapacity changes a slot's capacity (provided by the sign-up service).
 	SetSlotCapacity func(ctx context.Context, slotID, capacity int) (*ent.Slot, error)
+	// Signups runs sign-ups, cancellations, approvals and the waitlist.
+	Signups *signup.Service
 }

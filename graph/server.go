@@ -17,6 +17,7 @@ import (
 	"linli/apperr"
 	"linli/graph/generated"
 	"linli/reqlog"
+	"linli/signup"
 )
 
 // ServerOptions harden the GraphQL server.
@@ -100,6 +101,9 @@ func NewServer(r *Resolver, o ServerOptions) *handler.Server {
 	srv.Use(Limits{
 		MaxDepth: o.MaxDepth, MaxComplexity: o.MaxComplexity, MaxPage: o.MaxPage,
 		MaxInputDepth: o.MaxInputDepth, MaxListLength: o.MaxListLength, MaxInputValues: o.MaxInputValues,
+	})
+	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		return next(signup.WithResponseCache(ctx))
 	})
 	srv.SetErrorPresenter(presentError)
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {

@@ -7,88 +7,64 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"linli/ent"
-	"linli/ent/registration"
-	"linli/graph/generated"
 	"linli/graph/model"
+	"linli/signup"
 
 	"entgo.io/contrib/entgql"
 )
 
 // SignUp is the resolver for the signUp field.
 func (r *mutationResolver) SignUp(ctx context.Context, input model.SignUpInput) (*model.SignUpPayload, error) {
-	panic(fmt.Errorf("not implemented: SignUp - signUp"))
+	res, err := r.Signups.SignUp(ctx, signup.SignUpInput{SlotID: input.SlotID, Seats: derefOr(input.Seats, 1),
+		IdempotencyKey: deref(input.IdempotencyKey), ConsentSensitive: deref(input.ConsentSensitive)})
+	if err != nil {
+		return nil, err
+	}
+	return &model.SignUpPayload{Outcome: model.SignUpOutcome(res.Outcome), Registration: res.Registration}, nil
 }
 
 // CancelRegistration is the resolver for the cancelRegistration field.
 func (r *mutationResolver) CancelRegistration(ctx context.Context, input model.CancelRegistrationInput) (*ent.Registration, error) {
-	panic(fmt.Errorf("not implemented: CancelRegistration - cancelRegistration"))
+	return r.Signups.Cancel(ctx, input.RegistrationID, deref(input.Reason))
 }
 
 // ApproveRegistration is the resolver for the approveRegistration field.
 func (r *mutationResolver) ApproveRegistration(ctx context.Context, registrationID int) (*ent.Registration, error) {
-	panic(fmt.Errorf("not implemented: ApproveRegistration - approveRegistration"))
+	return r.Signups.Approve(ctx, registrationID)
 }
 
 // RejectRegistration is the resolver for the rejectRegistration field.
 func (r *mutationResolver) RejectRegistration(ctx context.Context, registrationID int, reason *string) (*ent.Registration, error) {
-	panic(fmt.Errorf("not implemented: RejectRegistration - rejectRegistration"))
+	return r.Signups.Reject(ctx, registrationID, deref(reason))
 }
 
 // SetSlotCapacity is the resolver for the setSlotCapacity field.
 func (r *mutationResolver) SetSlotCapacity(ctx context.Context, slotID int, capacity int) (*ent.Slot, error) {
-	panic(fmt.Errorf("not implemented: SetSlotCapacity - setSlotCapacity"))
+	return r.Signups.SetSlotCapacity(ctx, slotID, capacity)
 }
 
 // MyRegistrations is the resolver for the myRegistrations field.
 func (r *queryResolver) MyRegistrations(ctx context.Context, first *int, after *entgql.Cursor[int], last *int, before *entgql.Cursor[int]) (*ent.RegistrationConnection, error) {
-	panic(fmt.Errorf("not implemented: MyRegistrations - myRegistrations"))
+	return r.Signups.MyRegistrations(ctx, signup.Page{After: after, First: first, Before: before, Last: last})
 }
 
 // ActivityRegistrations is the resolver for the activityRegistrations field.
-func (r *queryResolver) ActivityRegistrations(ctx context.Context, activityID int, first *int, after *entgql.Cursor[int], last *int, before *entgql.Cursor[int], filter *ent.RegistrationFilter) (*ent.RegistrationConnection, error) {
-	panic(fmt.Errorf("not implemented: ActivityRegistrations - activityRegistrations"))
+func (r *queryResolver) ActivityRegistrations(ctx context.Context, activityID int, first *int, after *entgql.Cursor[int], last *int, before *entgql.Cursor[int], filter *model.ActivityRegistrationsFilter) (*ent.RegistrationConnection, error) {
+	return r.Signups.ActivityRegistrations(ctx, activityID, signup.Page{After: after, First: first, Before: before, Last: last}, (*signup.Filter)(filter))
 }
 
 // WaitlistPosition is the resolver for the waitlistPosition field.
 func (r *registrationResolver) WaitlistPosition(ctx context.Context, obj *ent.Registration) (*int, error) {
-	panic(fmt.Errorf("not implemented: WaitlistPosition - waitlistPosition"))
+	return r.Signups.WaitlistPosition(ctx, obj)
 }
 
 // CheckInCode is the resolver for the checkInCode field.
 func (r *registrationResolver) CheckInCode(ctx context.Context, obj *ent.Registration) (*string, error) {
-	panic(fmt.Errorf("not implemented: CheckInCode - checkInCode"))
-}
-
-// Activity is the resolver for the activity field.
-func (r *registrationResolver) Activity(ctx context.Context, obj *ent.Registration) (*ent.Activity, error) {
-	panic(fmt.Errorf("not implemented: Activity - activity"))
+	return signup.CheckInCode(ctx, obj), nil
 }
 
 // Available is the resolver for the available field.
 func (r *slotResolver) Available(ctx context.Context, obj *ent.Slot) (int, error) {
-	panic(fmt.Errorf("not implemented: Available - available"))
+	return signup.Available(obj), nil
 }
-
-// Status is the resolver for the status field.
-func (r *registrationFilterResolver) Status(ctx context.Context, obj *ent.RegistrationFilter, data []registration.Status) error {
-	panic(fmt.Errorf("not implemented: Status - status"))
-}
-
-// SlotID is the resolver for the slotID field.
-func (r *registrationFilterResolver) SlotID(ctx context.Context, obj *ent.RegistrationFilter, data *int) error {
-	panic(fmt.Errorf("not implemented: SlotID - slotID"))
-}
-
-// Search is the resolver for the search field.
-func (r *registrationFilterResolver) Search(ctx context.Context, obj *ent.RegistrationFilter, data *string) error {
-	panic(fmt.Errorf("not implemented: Search - search"))
-}
-
-// RegistrationFilter returns generated.RegistrationFilterResolver implementation.
-func (r *Resolver) RegistrationFilter() generated.RegistrationFilterResolver {
-	return &registrationFilterResolver{r}
-}
-
-type registrationFilterResolver struct{ *Resolver }

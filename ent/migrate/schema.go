@@ -174,7 +174,6 @@ var (
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
-		{Name: "activity_id", Type: field.TypeInt},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"CONFIRMED", "WAITLISTED", "PENDING_APPROVAL", "CANCELLED", "CHECKED_IN", "CHECKED_OUT", "NO_SHOW"}},
 		{Name: "seats", Type: field.TypeInt, Default: 1},
 		{Name: "queue_seq", Type: field.TypeInt64, Default: 0},
@@ -187,6 +186,7 @@ var (
 		{Name: "person_id", Type: field.TypeInt},
 		{Name: "community_id", Type: field.TypeInt},
 		{Name: "slot_id", Type: field.TypeInt},
+		{Name: "activity_id", Type: field.TypeInt},
 	}
 	// RegistrationsTable holds the schema information for the "registrations" table.
 	RegistrationsTable = &schema.Table{
@@ -196,20 +196,26 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "registrations_persons_registrations",
-				Columns:    []*schema.Column{RegistrationsColumns[13]},
+				Columns:    []*schema.Column{RegistrationsColumns[12]},
 				RefColumns: []*schema.Column{PersonsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "registrations_communities_community",
-				Columns:    []*schema.Column{RegistrationsColumns[14]},
+				Columns:    []*schema.Column{RegistrationsColumns[13]},
 				RefColumns: []*schema.Column{CommunitiesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "registrations_slots_slot",
-				Columns:    []*schema.Column{RegistrationsColumns[15]},
+				Columns:    []*schema.Column{RegistrationsColumns[14]},
 				RefColumns: []*schema.Column{SlotsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "registrations_activities_activity",
+				Columns:    []*schema.Column{RegistrationsColumns[15]},
+				RefColumns: []*schema.Column{ActivitiesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 		},
@@ -217,7 +223,7 @@ var (
 			{
 				Name:    "registration_slot_id_person_id",
 				Unique:  true,
-				Columns: []*schema.Column{RegistrationsColumns[15], RegistrationsColumns[13]},
+				Columns: []*schema.Column{RegistrationsColumns[14], RegistrationsColumns[12]},
 				Annotation: &entsql.IndexAnnotation{
 					Where: "status IN ('CONFIRMED','WAITLISTED','PENDING_APPROVAL','CHECKED_IN','CHECKED_OUT')",
 				},
@@ -225,17 +231,17 @@ var (
 			{
 				Name:    "registration_slot_id_status_queue_seq",
 				Unique:  false,
-				Columns: []*schema.Column{RegistrationsColumns[15], RegistrationsColumns[4], RegistrationsColumns[6]},
+				Columns: []*schema.Column{RegistrationsColumns[14], RegistrationsColumns[3], RegistrationsColumns[5]},
 			},
 			{
 				Name:    "registration_person_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{RegistrationsColumns[13], RegistrationsColumns[1]},
+				Columns: []*schema.Column{RegistrationsColumns[12], RegistrationsColumns[1]},
 			},
 			{
 				Name:    "registration_activity_id_status",
 				Unique:  false,
-				Columns: []*schema.Column{RegistrationsColumns[3], RegistrationsColumns[4]},
+				Columns: []*schema.Column{RegistrationsColumns[15], RegistrationsColumns[3]},
 			},
 		},
 	}
@@ -498,6 +504,7 @@ func init() {
 	RegistrationsTable.ForeignKeys[0].RefTable = PersonsTable
 	RegistrationsTable.ForeignKeys[1].RefTable = CommunitiesTable
 	RegistrationsTable.ForeignKeys[2].RefTable = SlotsTable
+	RegistrationsTable.ForeignKeys[3].RefTable = ActivitiesTable
 	RegistrationsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(21474836480),
 	}

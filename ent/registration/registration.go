@@ -54,6 +54,8 @@ const (
 	EdgeSlot = "slot"
 	// EdgePerson holds the string denoting the person edge name in mutations.
 	EdgePerson = "person"
+	// EdgeActivity holds the string denoting the activity edge name in mutations.
+	EdgeActivity = "activity"
 	// Table holds the table name of the registration in the database.
 	Table = "registrations"
 	// CommunityTable is the table that holds the community relation/edge.
@@ -77,6 +79,13 @@ const (
 	PersonInverseTable = "persons"
 	// PersonColumn is the table column denoting the person relation/edge.
 	PersonColumn = "person_id"
+	// ActivityTable is the table that holds the activity relation/edge.
+	ActivityTable = "registrations"
+	// ActivityInverseTable is the table name for the Activity entity.
+	// It exists in this package in order to avoid circular dependency with the "activity" package.
+	ActivityInverseTable = "activities"
+	// ActivityColumn is the table column denoting the activity relation/edge.
+	ActivityColumn = "activity_id"
 )
 
 // Columns holds all SQL columns for registration fields.
@@ -264,6 +273,13 @@ func ByPersonField(field string, opts ...sql.OrderTermOption) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newPersonStep(), sql.OrderByField(field, opts...))
 	}
 }
+
+// ByActivityField orders the results by activity field.
+func ByActivityField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newActivityStep(), sql.OrderByField(field, opts...))
+	}
+}
 func newCommunityStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -283,6 +299,13 @@ func newPersonStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(PersonInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2O, true, PersonTable, PersonColumn),
+	)
+}
+func newActivityStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(ActivityInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, false, ActivityTable, ActivityColumn),
 	)
 }
 

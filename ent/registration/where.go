@@ -285,26 +285,6 @@ func ActivityIDNotIn(vs ...int) predicate.Registration {
 	return predicate.Registration(sql.FieldNotIn(FieldActivityID, vs...))
 }
 
-// ActivityIDGT applies the GT predicate on the "activity_id" field.
-func ActivityIDGT(v int) predicate.Registration {
-	return predicate.Registration(sql.FieldGT(FieldActivityID, v))
-}
-
-// ActivityIDGTE applies the GTE predicate on the "activity_id" field.
-func ActivityIDGTE(v int) predicate.Registration {
-	return predicate.Registration(sql.FieldGTE(FieldActivityID, v))
-}
-
-// ActivityIDLT applies the LT predicate on the "activity_id" field.
-func ActivityIDLT(v int) predicate.Registration {
-	return predicate.Registration(sql.FieldLT(FieldActivityID, v))
-}
-
-// ActivityIDLTE applies the LTE predicate on the "activity_id" field.
-func ActivityIDLTE(v int) predicate.Registration {
-	return predicate.Registration(sql.FieldLTE(FieldActivityID, v))
-}
-
 // StatusEQ applies the EQ predicate on the "status" field.
 func StatusEQ(v Status) predicate.Registration {
 	return predicate.Registration(sql.FieldEQ(FieldStatus, v))
@@ -806,6 +786,29 @@ func HasPerson() predicate.Registration {
 func HasPersonWith(preds ...predicate.Person) predicate.Registration {
 	return predicate.Registration(func(s *sql.Selector) {
 		step := newPersonStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasActivity applies the HasEdge predicate on the "activity" edge.
+func HasActivity() predicate.Registration {
+	return predicate.Registration(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, ActivityTable, ActivityColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasActivityWith applies the HasEdge predicate on the "activity" edge with a given conditions (other predicates).
+func HasActivityWith(preds ...predicate.Activity) predicate.Registration {
+	return predicate.Registration(func(s *sql.Selector) {
+		step := newActivityStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

@@ -43,12 +43,11 @@ type QueryResolver interface {
 	Venues(ctx context.Context) ([]*ent.Venue, error)
 	Volunteers(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *model.VolunteerWhereInput) (*ent.PersonConnection, error)
 	MyRegistrations(ctx context.Context, first *int, after *entgql.Cursor[int], last *int, before *entgql.Cursor[int]) (*ent.RegistrationConnection, error)
-	ActivityRegistrations(ctx context.Context, activityID int, first *int, after *entgql.Cursor[int], last *int, before *entgql.Cursor[int], filter *ent.RegistrationFilter) (*ent.RegistrationConnection, error)
+	ActivityRegistrations(ctx context.Context, activityID int, first *int, after *entgql.Cursor[int], last *int, before *entgql.Cursor[int], filter *model.ActivityRegistrationsFilter) (*ent.RegistrationConnection, error)
 }
 type RegistrationResolver interface {
 	WaitlistPosition(ctx context.Context, obj *ent.Registration) (*int, error)
 	CheckInCode(ctx context.Context, obj *ent.Registration) (*string, error)
-	Activity(ctx context.Context, obj *ent.Registration) (*ent.Activity, error)
 }
 type SlotResolver interface {
 	Available(ctx context.Context, obj *ent.Slot) (int, error)
@@ -174,8 +173,8 @@ func (ec *executionContext) field_Query_activityRegistrations_args(ctx context.C
 	}
 	args["before"] = arg4
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
-		func(ctx context.Context, v any) (*ent.RegistrationFilter, error) {
-			return ec.unmarshalORegistrationFilter2ᚖlinliᚋentᚐRegistrationFilter(ctx, v)
+		func(ctx context.Context, v any) (*model.ActivityRegistrationsFilter, error) {
+			return ec.unmarshalOActivityRegistrationsFilter2ᚖlinliᚋgraphᚋmodelᚐActivityRegistrationsFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2056,7 +2055,7 @@ func (ec *executionContext) _Query_activityRegistrations(ctx context.Context, fi
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().ActivityRegistrations(ctx, fc.Args["activityID"].(int), fc.Args["first"].(*int), fc.Args["after"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["filter"].(*ent.RegistrationFilter))
+			return ec.Resolvers.Query().ActivityRegistrations(ctx, fc.Args["activityID"].(int), fc.Args["first"].(*int), fc.Args["after"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["filter"].(*model.ActivityRegistrationsFilter))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.RegistrationConnection) graphql.Marshaler {
@@ -2538,6 +2537,38 @@ func (ec *executionContext) fieldContext_Registration_person(_ context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Registration_activity(ctx context.Context, field graphql.CollectedField, obj *ent.Registration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Registration_activity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Activity(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Activity) graphql.Marshaler {
+			return ec.marshalNActivity2ᚖlinliᚋentᚐActivity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Registration_activity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Registration",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Activity(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Registration_waitlistPosition(ctx context.Context, field graphql.CollectedField, obj *ent.Registration) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2582,38 +2613,6 @@ func (ec *executionContext) _Registration_checkInCode(ctx context.Context, field
 }
 func (ec *executionContext) fieldContext_Registration_checkInCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Registration", field, true, true, "String")
-}
-
-func (ec *executionContext) _Registration_activity(ctx context.Context, field graphql.CollectedField, obj *ent.Registration) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Registration_activity(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Registration().Activity(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Activity) graphql.Marshaler {
-			return ec.marshalNActivity2ᚖlinliᚋentᚐActivity(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Registration_activity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Registration",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Activity(ctx, field)
-		},
-	}
-	return fc, nil
 }
 
 func (ec *executionContext) _RegistrationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.RegistrationConnection) (ret graphql.Marshaler) {
@@ -6355,7 +6354,7 @@ func (ec *executionContext) unmarshalInputRegistrationWhereInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "communityID", "communityIDNEQ", "communityIDIn", "communityIDNotIn", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "slotID", "slotIDNEQ", "slotIDIn", "slotIDNotIn", "personID", "personIDNEQ", "personIDIn", "personIDNotIn", "activityID", "activityIDNEQ", "activityIDIn", "activityIDNotIn", "activityIDGT", "activityIDGTE", "activityIDLT", "activityIDLTE", "status", "statusNEQ", "statusIn", "statusNotIn", "seats", "seatsNEQ", "seatsIn", "seatsNotIn", "seatsGT", "seatsGTE", "seatsLT", "seatsLTE", "consentSensitiveAt", "consentSensitiveAtNEQ", "consentSensitiveAtIn", "consentSensitiveAtNotIn", "consentSensitiveAtGT", "consentSensitiveAtGTE", "consentSensitiveAtLT", "consentSensitiveAtLTE", "consentSensitiveAtIsNil", "consentSensitiveAtNotNil", "checkedInAt", "checkedInAtNEQ", "checkedInAtIn", "checkedInAtNotIn", "checkedInAtGT", "checkedInAtGTE", "checkedInAtLT", "checkedInAtLTE", "checkedInAtIsNil", "checkedInAtNotNil", "checkedOutAt", "checkedOutAtNEQ", "checkedOutAtIn", "checkedOutAtNotIn", "checkedOutAtGT", "checkedOutAtGTE", "checkedOutAtLT", "checkedOutAtLTE", "checkedOutAtIsNil", "checkedOutAtNotNil", "cancelledAt", "cancelledAtNEQ", "cancelledAtIn", "cancelledAtNotIn", "cancelledAtGT", "cancelledAtGTE", "cancelledAtLT", "cancelledAtLTE", "cancelledAtIsNil", "cancelledAtNotNil", "cancelReason", "cancelReasonNEQ", "cancelReasonIn", "cancelReasonNotIn", "cancelReasonGT", "cancelReasonGTE", "cancelReasonLT", "cancelReasonLTE", "cancelReasonContains", "cancelReasonHasPrefix", "cancelReasonHasSuffix", "cancelReasonIsNil", "cancelReasonNotNil", "cancelReasonEqualFold", "cancelReasonContainsFold", "hasCommunity", "hasCommunityWith", "hasPerson", "hasPersonWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "communityID", "communityIDNEQ", "communityIDIn", "communityIDNotIn", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "slotID", "slotIDNEQ", "slotIDIn", "slotIDNotIn", "personID", "personIDNEQ", "personIDIn", "personIDNotIn", "activityID", "activityIDNEQ", "activityIDIn", "activityIDNotIn", "status", "statusNEQ", "statusIn", "statusNotIn", "seats", "seatsNEQ", "seatsIn", "seatsNotIn", "seatsGT", "seatsGTE", "seatsLT", "seatsLTE", "consentSensitiveAt", "consentSensitiveAtNEQ", "consentSensitiveAtIn", "consentSensitiveAtNotIn", "consentSensitiveAtGT", "consentSensitiveAtGTE", "consentSensitiveAtLT", "consentSensitiveAtLTE", "consentSensitiveAtIsNil", "consentSensitiveAtNotNil", "checkedInAt", "checkedInAtNEQ", "checkedInAtIn", "checkedInAtNotIn", "checkedInAtGT", "checkedInAtGTE", "checkedInAtLT", "checkedInAtLTE", "checkedInAtIsNil", "checkedInAtNotNil", "checkedOutAt", "checkedOutAtNEQ", "checkedOutAtIn", "checkedOutAtNotIn", "checkedOutAtGT", "checkedOutAtGTE", "checkedOutAtLT", "checkedOutAtLTE", "checkedOutAtIsNil", "checkedOutAtNotNil", "cancelledAt", "cancelledAtNEQ", "cancelledAtIn", "cancelledAtNotIn", "cancelledAtGT", "cancelledAtGTE", "cancelledAtLT", "cancelledAtLTE", "cancelledAtIsNil", "cancelledAtNotNil", "cancelReason", "cancelReasonNEQ", "cancelReasonIn", "cancelReasonNotIn", "cancelReasonGT", "cancelReasonGTE", "cancelReasonLT", "cancelReasonLTE", "cancelReasonContains", "cancelReasonHasPrefix", "cancelReasonHasSuffix", "cancelReasonIsNil", "cancelReasonNotNil", "cancelReasonEqualFold", "cancelReasonContainsFold", "hasCommunity", "hasCommunityWith", "hasPerson", "hasPersonWith", "hasActivity", "hasActivityWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -6637,60 +6636,32 @@ func (ec *executionContext) unmarshalInputRegistrationWhereInput(ctx context.Con
 			it.PersonIDNotIn = data
 		case "activityID":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("activityID"))
-			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.ActivityID = data
 		case "activityIDNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("activityIDNEQ"))
-			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.ActivityIDNEQ = data
 		case "activityIDIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("activityIDIn"))
-			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.ActivityIDIn = data
 		case "activityIDNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("activityIDNotIn"))
-			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.ActivityIDNotIn = data
-		case "activityIDGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("activityIDGT"))
-			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ActivityIDGT = data
-		case "activityIDGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("activityIDGTE"))
-			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ActivityIDGTE = data
-		case "activityIDLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("activityIDLT"))
-			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ActivityIDLT = data
-		case "activityIDLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("activityIDLTE"))
-			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ActivityIDLTE = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
 			data, err := ec.unmarshalORegistrationStatus2ᚖlinliᚋentᚋregistrationᚐStatus(ctx, v)
@@ -7188,6 +7159,20 @@ func (ec *executionContext) unmarshalInputRegistrationWhereInput(ctx context.Con
 				return it, err
 			}
 			it.HasPersonWith = data
+		case "hasActivity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasActivity"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasActivity = data
+		case "hasActivityWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasActivityWith"))
+			data, err := ec.unmarshalOActivityWhereInput2ᚕᚖlinliᚋentᚐActivityWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasActivityWith = data
 		}
 	}
 	return it, nil
@@ -9396,6 +9381,12 @@ func (ec *executionContext) _Registration(ctx context.Context, sel ast.Selection
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Registration_person(ctx, field, obj)
 				})
+		case "activity":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Registration_activity(ctx, field, obj)
+				})
 		case "waitlistPosition":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -9407,12 +9398,6 @@ func (ec *executionContext) _Registration(ctx context.Context, sel ast.Selection
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Registration_checkInCode(ctx, field, obj)
-				})
-		case "activity":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Registration_activity(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))

@@ -33,7 +33,6 @@ type ResolverRoot interface {
 	Slot() SlotResolver
 	Subscription() SubscriptionResolver
 	ActivityWhereInput() ActivityWhereInputResolver
-	RegistrationFilter() RegistrationFilterResolver
 }
 
 type DirectiveRoot struct {
@@ -156,7 +155,7 @@ type ComplexityRoot struct {
 
 	Query struct {
 		Activities            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ActivityOrder, where *ent.ActivityWhereInput) int
-		ActivityRegistrations func(childComplexity int, activityID int, first *int, after *entgql.Cursor[int], last *int, before *entgql.Cursor[int], filter *ent.RegistrationFilter) int
+		ActivityRegistrations func(childComplexity int, activityID int, first *int, after *entgql.Cursor[int], last *int, before *entgql.Cursor[int], filter *model.ActivityRegistrationsFilter) int
 		Communities           func(childComplexity int) int
 		MyRegistrations       func(childComplexity int, first *int, after *entgql.Cursor[int], last *int, before *entgql.Cursor[int]) int
 		Node                  func(childComplexity int, id int) int
@@ -894,7 +893,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.ActivityRegistrations(childComplexity, args["activityID"].(int), args["first"].(*int), args["after"].(*entgql.Cursor[int]), args["last"].(*int), args["before"].(*entgql.Cursor[int]), args["filter"].(*ent.RegistrationFilter)), true
+		return e.ComplexityRoot.Query.ActivityRegistrations(childComplexity, args["activityID"].(int), args["first"].(*int), args["after"].(*entgql.Cursor[int]), args["last"].(*int), args["before"].(*entgql.Cursor[int]), args["filter"].(*model.ActivityRegistrationsFilter)), true
 	case "Query.communities":
 		if e.ComplexityRoot.Query.Communities == nil {
 			break
@@ -1517,6 +1516,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("ActivityOrder", ec.unmarshalInputActivityOrder),
+			graphql.NewInputUnmarshaler("ActivityRegistrationsFilter", ec.unmarshalInputActivityRegistrationsFilter),
 			graphql.NewInputUnmarshaler("ActivityWhereInput", ec.unmarshalInputActivityWhereInput),
 			graphql.NewInputUnmarshaler("CancelRegistrationInput", ec.unmarshalInputCancelRegistrationInput),
 			graphql.NewInputUnmarshaler("CommunityOrder", ec.unmarshalInputCommunityOrder),
@@ -1528,7 +1528,6 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("PersonOrder", ec.unmarshalInputPersonOrder),
 			graphql.NewInputUnmarshaler("PersonWhereInput", ec.unmarshalInputPersonWhereInput),
 			graphql.NewInputUnmarshaler("RegisterInput", ec.unmarshalInputRegisterInput),
-			graphql.NewInputUnmarshaler("RegistrationFilter", ec.unmarshalInputRegistrationFilter),
 			graphql.NewInputUnmarshaler("RegistrationOrder", ec.unmarshalInputRegistrationOrder),
 			graphql.NewInputUnmarshaler("RegistrationWhereInput", ec.unmarshalInputRegistrationWhereInput),
 			graphql.NewInputUnmarshaler("SignUpInput", ec.unmarshalInputSignUpInput),
@@ -2331,6 +2330,7 @@ type Registration implements Node {
   community: Community!
   slot: Slot!
   person: Person!
+  activity: Activity!
 }
 """
 A connection to a list of items.
@@ -2458,14 +2458,10 @@ input RegistrationWhereInput {
   """
   activity_id field predicates
   """
-  activityID: Int
-  activityIDNEQ: Int
-  activityIDIn: [Int!]
-  activityIDNotIn: [Int!]
-  activityIDGT: Int
-  activityIDGTE: Int
-  activityIDLT: Int
-  activityIDLTE: Int
+  activityID: ID
+  activityIDNEQ: ID
+  activityIDIn: [ID!]
+  activityIDNotIn: [ID!]
   """
   status field predicates
   """
@@ -2564,6 +2560,11 @@ input RegistrationWhereInput {
   """
   hasPerson: Boolean
   hasPersonWith: [PersonWhereInput!]
+  """
+  activity edge predicates
+  """
+  hasActivity: Boolean
+  hasActivityWith: [ActivityWhereInput!]
 }
 """
 ServiceType is enum for the field service_type
@@ -3149,10 +3150,9 @@ extend type Registration {
   waitlistPosition: Int
   "The QR payload; only to its owner and staff."
   checkInCode: String
-  activity: Activity!
 }
 
-input RegistrationFilter {
+input ActivityRegistrationsFilter {
   status: [RegistrationStatus!]
   slotID: ID
   "Matches the person's display name."
@@ -3162,7 +3162,7 @@ input RegistrationFilter {
 extend type Query {
   myRegistrations(first: Int, after: Cursor, last: Int, before: Cursor): RegistrationConnection!
   "Staff: the registrations of an activity."
-  activityRegistrations(activityID: ID!, first: Int, after: Cursor, last: Int, before: Cursor, filter: RegistrationFilter): RegistrationConnection!
+  activityRegistrations(activityID: ID!, first: Int, after: Cursor, last: Int, before: Cursor, filter: ActivityRegistrationsFilter): RegistrationConnection!
 }
 
 extend type Mutation {
@@ -3399,12 +3399,12 @@ func (ec *executionContext) childFields_Registration(ctx context.Context, field 
 		return ec.fieldContext_Registration_slot(ctx, field)
 	case "person":
 		return ec.fieldContext_Registration_person(ctx, field)
+	case "activity":
+		return ec.fieldContext_Registration_activity(ctx, field)
 	case "waitlistPosition":
 		return ec.fieldContext_Registration_waitlistPosition(ctx, field)
 	case "checkInCode":
 		return ec.fieldContext_Registration_checkInCode(ctx, field)
-	case "activity":
-		return ec.fieldContext_Registration_activity(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Registration", field.Name)
 }

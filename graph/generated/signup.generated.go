@@ -5,7 +5,6 @@ package generated
 import (
 	"context"
 	"linli/ent"
-	"linli/ent/registration"
 	"linli/graph/model"
 	"math"
 	"strconv"
@@ -16,12 +15,6 @@ import (
 )
 
 // region    ************************** generated!.gotpl **************************
-
-type RegistrationFilterResolver interface {
-	Status(ctx context.Context, obj *ent.RegistrationFilter, data []registration.Status) error
-	SlotID(ctx context.Context, obj *ent.RegistrationFilter, data *int) error
-	Search(ctx context.Context, obj *ent.RegistrationFilter, data *string) error
-}
 
 // endregion ************************** generated!.gotpl **************************
 
@@ -90,6 +83,62 @@ func (ec *executionContext) fieldContext_SignUpPayload_registration(_ context.Co
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputActivityRegistrationsFilter(ctx context.Context, obj any) (model.ActivityRegistrationsFilter, error) {
+	var it model.ActivityRegistrationsFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"status", "slotID", "search"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalORegistrationStatus2ᚕlinliᚋentᚋregistrationᚐStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "slotID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("slotID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SlotID = data
+		case "search":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("search"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Search = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalActivityRegistrationsFilter unmarshals raw into the ActivityRegistrationsFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalActivityRegistrationsFilter(ctx context.Context, raw any) (model.ActivityRegistrationsFilter, error) {
+	var out model.ActivityRegistrationsFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ActivityRegistrationsFilter", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCancelRegistrationInput(ctx context.Context, obj any) (model.CancelRegistrationInput, error) {
 	var it model.CancelRegistrationInput
 	if obj == nil {
@@ -136,68 +185,6 @@ func (ec *executionContext) unmarshalInputCancelRegistrationInput(ctx context.Co
 func UnmarshalCancelRegistrationInput(ctx context.Context, raw any) (model.CancelRegistrationInput, error) {
 	var out model.CancelRegistrationInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CancelRegistrationInput", raw, &out)
-	return out, err
-}
-
-func (ec *executionContext) unmarshalInputRegistrationFilter(ctx context.Context, obj any) (ent.RegistrationFilter, error) {
-	var it ent.RegistrationFilter
-	if obj == nil {
-		return it, nil
-	}
-
-	asMap := map[string]any{}
-	for k, v := range obj.(map[string]any) {
-		asMap[k] = v
-	}
-
-	fieldsInOrder := [...]string{"status", "slotID", "search"}
-	for _, k := range fieldsInOrder {
-		v, ok := asMap[k]
-		if !ok {
-			continue
-		}
-		switch k {
-		case "status":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalORegistrationStatus2ᚕlinliᚋentᚋregistrationᚐStatusᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			if err = ec.Resolvers.RegistrationFilter().Status(ctx, &it, data); err != nil {
-				return it, err
-			}
-		case "slotID":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("slotID"))
-			data, err := ec.unmarshalOID2ᚖint(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			if err = ec.Resolvers.RegistrationFilter().SlotID(ctx, &it, data); err != nil {
-				return it, err
-			}
-		case "search":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("search"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			if err = ec.Resolvers.RegistrationFilter().Search(ctx, &it, data); err != nil {
-				return it, err
-			}
-		}
-	}
-	return it, nil
-}
-
-// UnmarshalRegistrationFilter unmarshals raw into the RegistrationFilter input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalRegistrationFilter(ctx context.Context, raw any) (ent.RegistrationFilter, error) {
-	var out ent.RegistrationFilter
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "RegistrationFilter", raw, &out)
 	return out, err
 }
 
@@ -346,11 +333,11 @@ func (ec *executionContext) marshalNSignUpPayload2ᚖlinliᚋgraphᚋmodelᚐSig
 	return ec._SignUpPayload(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalORegistrationFilter2ᚖlinliᚋentᚐRegistrationFilter(ctx context.Context, v any) (*ent.RegistrationFilter, error) {
+func (ec *executionContext) unmarshalOActivityRegistrationsFilter2ᚖlinliᚋgraphᚋmodelᚐActivityRegistrationsFilter(ctx context.Context, v any) (*model.ActivityRegistrationsFilter, error) {
 	if v == nil {
 		return nil, nil
 	}
-	res, err := ec.unmarshalInputRegistrationFilter(ctx, v)
+	res, err := ec.unmarshalInputActivityRegistrationsFilter(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 

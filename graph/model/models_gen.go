@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"linli/ent"
+	"linli/ent/registration"
 	"linli/ent/slot"
 	"strconv"
 	"time"
@@ -21,6 +22,13 @@ type ActivityCounts struct {
 type ActivityEvent struct {
 	Change   ActivityChange `json:"change"`
 	Activity *ent.Activity  `json:"activity"`
+}
+
+type ActivityRegistrationsFilter struct {
+	Status []registration.Status `json:"status,omitempty"`
+	SlotID *int                  `json:"slotID,omitempty"`
+	// Matches the person's display name.
+	Search *string `json:"search,omitempty"`
 }
 
 type AuthPayload struct {

@@ -1,0 +1,62 @@
+package signup
+
+import (
+	"context"
+	"database/sql"
+
+	"linli/apperr"
+	"linli/ent"
+	"linli/events"
+	"linli/viewer"
+)
+
+// MaxCapacity bounds a slot's capacity.
+const MaxCapacity = 100000
+
+// SetSlotCapacity changes a slot's capacity (staff of its community).
+// Raising it promotes from the waitlist in the same transaction; lowering it
+// below the seats already taken is refused (VALIDATION_FAILED on capacity):
+// nobody loses a confirmed seat to a capacity change.
+func (s *Service) SetSlotCapacity(ctx context.Context, slotID, capacity int) (*ent.Slot, error) {
+	v := viewer.FromContext(ctx)
+	if v == nil {
+		return nil, apperr.New(apperr.Unauthenticated, "sign in first")
+	}
+	if capacity < 0 || capacity > MaxCapacity {
+		return nil, apperr.Invalid("capacity", "capacity must be between 0 and %d", MaxCapacity)
+	}
+	sl, err := s.client.Slot.Get(ctx, slotID)
+	if err != nil {
+		return nil, err
+	}
+	if !v.IsStaffOf(sl.CommunityID) {
+		return nil, apperr.New(apperr.Forbidden, "only staff of the community may change capacity")
+	}
+	err = s.inTx(ctx, func(tx *sql.Tx) ([]events.Event, error) {
+		l, err := s.lock(ctx, tx, sl.ActivityID)
+		if err != nil {
+			return nil, err
+		}
+		now := s.now()
+		ok, err := q1(ctx, tx, s.db.Rebind(setCapacity), capacity, now, slotID, capacity)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			var taken int
+			if _, err := queryRow(ctx, tx, s.db.Rebind(slotTaken), []any{slotID}, &taken); err != nil {
+				return nil, err
+			}
+			return nil, apperr.Invalid("capacity", "%d seats are taken; capacity cannot go below that", taken)
+		}
+		promoted, err := s.promote(ctx, tx, slotID, now)
+		if err != nil {
+			return nil, err
+		}
+		return append([]events.Event{l.counts()}, promotionEvents(l, promoted)...), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.client.Slot.Get(ctx, slotID)
+}
