@@ -34,6 +34,9 @@ type LiveConfig struct {
 	// SessionCheckInterval: how often open sockets' sessions are re-checked
 	// for logout and expiry (15 s).
 	SessionCheckInterval time.Duration
+	// PlainCounts serves activityCounts through the generic executor
+	// instead of live.FastCounts (for comparison and tests).
+	PlainCounts bool
 }
 
 // liveWiring is what the App keeps for its live connections.
@@ -69,6 +72,14 @@ func (a *App) startLive() {
 	}
 }
 
+// liveExtensions are the GraphQL server extensions subscriptions need.
+func (a *App) liveExtensions() []graphql.HandlerExtension {
+	if a.Config.Live.PlainCounts {
+		return nil
+	}
+	return []graphql.HandlerExtension{a.Live.FastCounts()}
+}
+
 // liveTransports are the subscription transports: graphql-transport-ws and
 // the legacy graphql-ws protocol on one websocket endpoint, and SSE.
 func (a *App) liveTransports() []graphql.Transport {
@@ -99,7 +110,9 @@ func (a *App) websocketInit(ctx context.Context, p transport.InitPayload) (conte
 	if token == "" {
 		token, _ = strings.CutPrefix(p.Authorization(), "Bearer ")
 	}
-	v, err := a.Auth.Authenticate(ctx, strings.TrimSpace(token))
+	var v *viewer.Viewer
+	var err error
+	live.Shallow(func() { v, err = a.Auth.Authenticate(ctx, strings.TrimSpace(token)) })
 	if err != nil {
 		if errors.Is(err, auth.ErrInvalidToken) {
 			return transport.WithWebsocketCloseCode(transport.AppendCloseReason(ctx, "Forbidden"), wsgorilla.CloseForbidden), nil, errors.New("Forbidden")

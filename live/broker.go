@@ -91,6 +91,7 @@ type Broker struct {
 	// queue holds feed and registration events for the dispatcher, which
 	// loads their rows; counts events never wait behind it.
 	queue *eventQueue
+	plans planCache
 	// out batches events into NOTIFY; nil without PostgreSQL.
 	out *notifier
 	pg  *pgListener
@@ -232,6 +233,8 @@ func (b *Broker) resyncLoop() {
 // Stats is what a broker currently serves.
 type Stats struct {
 	Activities, CountsSubscribers, FeedSubscribers, RegistrationSubscribers int
+	// FastCountsSubscribers are the counts subscribers served by FastCounts.
+	FastCountsSubscribers int
 }
 
 // Stats counts watchers and subscribers.
@@ -240,7 +243,9 @@ func (b *Broker) Stats() Stats {
 	defer b.mu.Unlock()
 	s := Stats{Activities: len(b.counts)}
 	for _, w := range b.counts {
-		s.CountsSubscribers += w.size()
+		n, fast := w.size()
+		s.CountsSubscribers += n
+		s.FastCountsSubscribers += fast
 	}
 	for _, m := range b.feeds {
 		s.FeedSubscribers += len(m)

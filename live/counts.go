@@ -20,7 +20,7 @@ type countsWatcher struct {
 
 	mu     sync.Mutex
 	subs   map[*countsSub]struct{}
-	latest *model.ActivityCounts
+	latest *snapshot
 	// dbVersion is the counts_version of latest; version is what
 	// subscribers see: counts_version, or above it when the counters moved
 	// without counts_version moving, so it only grows.
@@ -28,30 +28,51 @@ type countsWatcher struct {
 	version   int64
 }
 
-// countsSub is one subscription. Its channel holds at most one snapshot: a
-// newer one replaces an unread older one, so a slow reader skips to the
-// latest state instead of holding up anyone.
-type countsSub struct {
-	ch   chan *model.ActivityCounts
-	sent int
+// snapshot is one reading of an activity's counts, shared by every
+// subscriber; the fast path caches its rendered JSON on it.
+type snapshot struct {
+	counts *model.ActivityCounts
+
+	mu       sync.Mutex
+	rendered map[string][]byte // by selection shape
 }
 
-func (s *countsSub) offer(snap *model.ActivityCounts) {
-	if snap.Version <= s.sent {
+// countsSub is one subscription, receiving either plain counts (for the
+// generic executor) or snapshots (for the fast path). Its channel holds at
+// most one: a newer one replaces an unread older one, so a slow reader skips
+// to the latest state instead of holding up anyone.
+type countsSub struct {
+	plain chan *model.ActivityCounts
+	snaps chan *snapshot
+	sent  int
+}
+
+func (s *countsSub) offer(snap *snapshot) {
+	if snap.counts.Version <= s.sent {
 		return
 	}
-	s.sent = snap.Version
+	s.sent = snap.counts.Version
+	if s.snaps != nil {
+		replaceLatest(s.snaps, snap)
+	} else {
+		replaceLatest(s.plain, snap.counts)
+	}
+}
+
+// replaceLatest puts v in a one-place channel, displacing an unread value.
+// Only the watcher sends, so the second send cannot lose to another sender.
+func replaceLatest[T any](ch chan T, v T) {
 	select {
-	case s.ch <- snap:
+	case ch <- v:
 		return
 	default:
 	}
 	select {
-	case <-s.ch:
+	case <-ch:
 	default:
 	}
 	select {
-	case s.ch <- snap:
+	case ch <- v:
 	default:
 	}
 }
@@ -59,11 +80,26 @@ func (s *countsSub) offer(snap *model.ActivityCounts) {
 // subscribeCounts attaches a subscriber to the activity's watcher, starting
 // one if needed; it leaves when ctx ends. The caller has authorized it.
 func (b *Broker) subscribeCounts(ctx context.Context, activityID int) (<-chan *model.ActivityCounts, error) {
-	sub := &countsSub{ch: make(chan *model.ActivityCounts, 1), sent: -1}
+	sub := &countsSub{plain: make(chan *model.ActivityCounts, 1), sent: -1}
+	if err := b.attachCounts(ctx, activityID, sub); err != nil {
+		return nil, err
+	}
+	return sub.plain, nil
+}
+
+func (b *Broker) subscribeSnapshots(ctx context.Context, activityID int) (<-chan *snapshot, error) {
+	sub := &countsSub{snaps: make(chan *snapshot, 1), sent: -1}
+	if err := b.attachCounts(ctx, activityID, sub); err != nil {
+		return nil, err
+	}
+	return sub.snaps, nil
+}
+
+func (b *Broker) attachCounts(ctx context.Context, activityID int, sub *countsSub) error {
 	b.mu.Lock()
 	if b.ctx.Err() != nil {
 		b.mu.Unlock()
-		return nil, errClosed
+		return errClosed
 	}
 	w := b.counts[activityID]
 	if w == nil {
@@ -85,7 +121,7 @@ func (b *Broker) subscribeCounts(ctx context.Context, activityID int) (<-chan *m
 	w.mu.Unlock()
 	b.mu.Unlock()
 	context.AfterFunc(ctx, func() { b.unsubscribeCounts(w, sub) })
-	return sub.ch, nil
+	return nil
 }
 
 func (b *Broker) unsubscribeCounts(w *countsWatcher, sub *countsSub) {
@@ -132,10 +168,15 @@ func (w *countsWatcher) wake() {
 	}
 }
 
-func (w *countsWatcher) size() int {
+func (w *countsWatcher) size() (all, fast int) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return len(w.subs)
+	for s := range w.subs {
+		if s.snaps != nil {
+			fast++
+		}
+	}
+	return len(w.subs), fast
 }
 
 func (w *countsWatcher) run() {
@@ -188,13 +229,13 @@ func (w *countsWatcher) refresh() error {
 		w.version = dbVersion
 	case dbVersion > w.version:
 		w.version = dbVersion
-	case dbVersion > w.dbVersion || !slices.EqualFunc(slots, w.latest.Slots, sameCounts):
+	case dbVersion > w.dbVersion || !slices.EqualFunc(slots, w.latest.counts.Slots, sameCounts):
 		w.version++
 	default:
 		return nil
 	}
 	w.dbVersion = dbVersion
-	snap := &model.ActivityCounts{ActivityID: w.activityID, Version: int(w.version), Slots: slots}
+	snap := &snapshot{counts: &model.ActivityCounts{ActivityID: w.activityID, Version: int(w.version), Slots: slots}}
 	w.latest = snap
 	for s := range w.subs {
 		s.offer(snap)

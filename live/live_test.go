@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"linli/app"
 	"linli/ent"
 	"linli/ent/registration"
 	"linli/events"
@@ -321,5 +322,69 @@ func TestSSE(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("SSE stream still open after shutdown")
+	}
+}
+
+func plainCounts(c *app.Config) { c.Live.PlainCounts = true }
+
+// The fast path renders exactly what the executor would, whatever the
+// selection: aliases, fragments, __typename, @include/@skip.
+func TestFastCountsMatchesExecutor(t *testing.T) {
+	queries := []string{
+		countsQuery,
+		`subscription($id: ID!) { live: activityCounts(activityID: $id) { __typename v: version id: activityID slots { __typename free: capacity taken } } }`,
+		`subscription($id: ID!, $more: Boolean!) { activityCounts(activityID: $id) { ...C } }
+		 fragment C on ActivityCounts { version slots { slotID ... on SlotCounts { checkedIn waitlisted @include(if: $more) } taken @skip(if: $more) } }`,
+		`subscription($id: ID!) { activityCounts(activityID: $id) { version } }`,
+	}
+	fast := linlitest.New(t, "sqlite")
+	plain := linlitest.New(t, "sqlite", plainCounts)
+	payloads := func(e *linlitest.Env) []string {
+		c := e.Community(t, "前进社区")
+		_, token := e.Person(t, c.ID, "居民")
+		a, slots := e.Activity(t, c.ID, linlitest.ActivitySpec{Slots: []linlitest.SlotSpec{{Name: "座位", Capacity: 12}, {Name: "医生", Capacity: 2}}})
+		takeSeats(t, e.Client, e.App.Live, slots[1], 1)
+		ws := connect(t, e.Server.URL, token)
+		var out []string
+		for i, q := range queries {
+			ws.subscribe(id(i), q, map[string]any{"id": id(a.ID), "more": i%2 == 0})
+			out = append(out, string(ws.nextFor(id(i), 5*time.Second).Payload))
+		}
+		if fast := e.App.Live.Stats().FastCountsSubscribers; (fast > 0) == e.App.Config.Live.PlainCounts {
+			t.Fatalf("plain=%v but %d subscribers on the fast path", e.App.Config.Live.PlainCounts, fast)
+		}
+		return out
+	}
+	got, want := payloads(fast), payloads(plain)
+	for i := range queries {
+		var g, w any
+		if err := json.Unmarshal([]byte(got[i]), &g); err != nil {
+			t.Fatalf("query %d: fast path sent invalid JSON %s", i, got[i])
+		}
+		_ = json.Unmarshal([]byte(want[i]), &w)
+		gb, _ := json.Marshal(g)
+		wb, _ := json.Marshal(w)
+		if string(gb) != string(wb) {
+			t.Fatalf("query %d:\nfast path %s\nexecutor  %s", i, got[i], want[i])
+		}
+	}
+}
+
+// The executor path (used when the fast path is off) behaves the same.
+func TestActivityCountsThroughExecutor(t *testing.T) {
+	e := linlitest.New(t, "sqlite", plainCounts)
+	c := e.Community(t, "前进社区")
+	_, token := e.Person(t, c.ID, "居民")
+	a, slots := e.Activity(t, c.ID, linlitest.ActivitySpec{})
+	ws := connect(t, e.Server.URL, token)
+	ws.subscribe("1", countsQuery, map[string]any{"id": id(a.ID)})
+	var m countsMsg
+	ws.data(ws.next(5*time.Second), &m)
+	for i := 1; i <= 3; i++ {
+		takeSeats(t, e.Client, e.App.Live, slots[0], 1)
+		ws.data(ws.next(5*time.Second), &m)
+		if m.ActivityCounts.Slots[0].Taken != i {
+			t.Fatalf("executor path: %d taken, subscriber sees %+v", i, m)
+		}
 	}
 }

@@ -13,18 +13,25 @@ import (
 // current snapshot, then every newer one. The activity must be visible to
 // the viewer (their community's, or any for admins).
 func (b *Broker) ActivityCounts(ctx context.Context, activityID int) (<-chan *model.ActivityCounts, error) {
+	if _, err := b.authorizeCounts(ctx, activityID); err != nil {
+		return nil, err
+	}
+	return b.subscribeCounts(ctx, activityID)
+}
+
+// authorizeCounts loads the activity as the viewer: privacy rules decide
+// what they may see, and what they may not does not exist for them.
+func (b *Broker) authorizeCounts(ctx context.Context, activityID int) (*ent.Activity, error) {
 	if viewer.FromContext(ctx) == nil {
 		return nil, apperr.New(apperr.Unauthenticated, "authentication required")
 	}
-	// The viewer's own context: privacy rules decide what they may see.
-	a, err := b.client.Activity.Get(ctx, activityID)
+	var a *ent.Activity
+	var err error
+	Shallow(func() { a, err = b.client.Activity.Get(ctx, activityID) })
 	if ent.IsNotFound(err) {
 		return nil, apperr.New(apperr.NotFound, "activity not found")
 	}
-	if err != nil {
-		return nil, err
-	}
-	return b.subscribeCounts(ctx, a.ID)
+	return a, err
 }
 
 // ActivityFeed subscribes the viewer to the activity changes of a community:
@@ -48,4 +55,19 @@ func (b *Broker) MyRegistrationUpdates(ctx context.Context) (<-chan *model.Regis
 		return nil, apperr.New(apperr.Unauthenticated, "authentication required")
 	}
 	return b.subscribeRegistrations(ctx, v.PersonID)
+}
+
+// Shallow runs fn on a goroutine of its own and waits for it. A goroutine
+// that lives as long as a subscription keeps the stack its deepest call
+// grew it to (the runtime shrinks it only by halves, and only while it is
+// mostly unused), so the deep one-off work of setting a subscription up
+// (authentication, privacy-checked queries) runs elsewhere and the
+// long-lived goroutines stay small.
+func Shallow(fn func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		fn()
+	}()
+	<-done
 }

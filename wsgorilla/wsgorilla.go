@@ -38,7 +38,8 @@ type Options struct {
 	PingInterval time.Duration
 	// WriteTimeout bounds one write (10 s); a peer that reads nothing is dropped.
 	WriteTimeout time.Duration
-	// ReadBufferSize is the per-socket read buffer (1 KB: clients send little).
+	// ReadBufferSize is the per-socket read buffer; 0 reuses the HTTP
+	// server's, which stays allocated for the connection's life anyway.
 	ReadBufferSize int
 }
 
@@ -51,9 +52,6 @@ func (o Options) withDefaults() Options {
 	}
 	if o.WriteTimeout <= 0 {
 		o.WriteTimeout = 10 * time.Second
-	}
-	if o.ReadBufferSize <= 0 {
-		o.ReadBufferSize = 1024
 	}
 	return o
 }
@@ -78,10 +76,10 @@ func New(o Options) *Adapter {
 		upgrader: websocket.Upgrader{
 			HandshakeTimeout: 10 * time.Second,
 			ReadBufferSize:   o.ReadBufferSize,
-			// Buffers are borrowed only while a message is written, so an idle
-			// subscriber holds none.
-			WriteBufferPool: &sync.Pool{},
-			CheckOrigin:     o.CheckOrigin,
+			// No write buffer size or pool: gorilla then writes through the
+			// HTTP server's buffer, which the hijacked connection keeps
+			// anyway, so a socket costs no buffer of its own.
+			CheckOrigin: o.CheckOrigin,
 		},
 		conns: map[*Conn]struct{}{},
 	}
