@@ -70,6 +70,8 @@ type App struct {
 	live    liveWiring
 	handler http.Handler
 	ready   func(context.Context) error
+	// stopCheckin stops the check-in service's background work.
+	stopCheckin func()
 }
 
 // New opens the database, migrates it and wires every service.
@@ -103,6 +105,7 @@ func NewWithDB(cfg Config, db *store.DB) *App {
 	a.Resolver.Signups = signup.New(db, a.Live)
 	a.Resolver.SetSlotCapacity = a.Resolver.Signups.SetSlotCapacity
 	a.Resolver.Organize.CancelRegistrations = a.Resolver.Signups.CancelActivityRegistrations
+	a.startCheckin()
 	a.ready = func(ctx context.Context) error { return db.SQL.PingContext(ctx) }
 	a.handler = a.routes()
 	return a
@@ -113,6 +116,7 @@ func (a *App) Handler() http.Handler { return a.handler }
 
 // Close releases the database.
 func (a *App) Close() error {
+	a.stopCheckin()
 	a.closeLive()
 	return a.DB.Close()
 }
@@ -122,9 +126,6 @@ func (a *App) routes() http.Handler {
 	opts.Production = opts.Production || a.Config.Production
 	opts.Transports = append(a.liveTransports(), opts.Transports...)
 	gql := graph.NewServer(a.Resolver, opts)
-	for _, ext := range a.liveExtensions() {
-		gql.Use(ext)
-	}
 	mux := http.NewServeMux()
 	api := a.withLimits(a.authenticate(a.liveGate(gql)))
 	mux.Handle("/graphql", api)
@@ -206,7 +207,7 @@ func (a *App) authenticate(next http.Handler) http.Handler {
 			writeGraphQLError(w, http.StatusUnauthorized, "UNAUTHENTICATED", "Authorization must be \"Bearer <token>\"")
 			return
 		}
-		v, err := a.Auth.Authenticate(r.Context(), strings.TrimSpace(token))
+		v, err := a.authenticateToken(r.Context(), strings.TrimSpace(token))
 		if err != nil {
 			if err == auth.ErrInvalidToken {
 				writeGraphQLError(w, http.StatusUnauthorized, "UNAUTHENTICATED", "invalid or expired token")

@@ -13,10 +13,14 @@ import (
 
 	"linli/ent/activity"
 	"linli/ent/auditentry"
+	"linli/ent/certificate"
+	"linli/ent/checkinscan"
 	"linli/ent/community"
 	"linli/ent/idempotencykey"
+	"linli/ent/kiosk"
 	"linli/ent/person"
 	"linli/ent/registration"
+	"linli/ent/servicerecord"
 	"linli/ent/session"
 	"linli/ent/slot"
 	"linli/ent/team"
@@ -41,14 +45,22 @@ type Client struct {
 	Activity *ActivityClient
 	// AuditEntry is the client for interacting with the AuditEntry builders.
 	AuditEntry *AuditEntryClient
+	// Certificate is the client for interacting with the Certificate builders.
+	Certificate *CertificateClient
+	// CheckInScan is the client for interacting with the CheckInScan builders.
+	CheckInScan *CheckInScanClient
 	// Community is the client for interacting with the Community builders.
 	Community *CommunityClient
 	// IdempotencyKey is the client for interacting with the IdempotencyKey builders.
 	IdempotencyKey *IdempotencyKeyClient
+	// Kiosk is the client for interacting with the Kiosk builders.
+	Kiosk *KioskClient
 	// Person is the client for interacting with the Person builders.
 	Person *PersonClient
 	// Registration is the client for interacting with the Registration builders.
 	Registration *RegistrationClient
+	// ServiceRecord is the client for interacting with the ServiceRecord builders.
+	ServiceRecord *ServiceRecordClient
 	// Session is the client for interacting with the Session builders.
 	Session *SessionClient
 	// Slot is the client for interacting with the Slot builders.
@@ -74,10 +86,14 @@ func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
 	c.Activity = NewActivityClient(c.config)
 	c.AuditEntry = NewAuditEntryClient(c.config)
+	c.Certificate = NewCertificateClient(c.config)
+	c.CheckInScan = NewCheckInScanClient(c.config)
 	c.Community = NewCommunityClient(c.config)
 	c.IdempotencyKey = NewIdempotencyKeyClient(c.config)
+	c.Kiosk = NewKioskClient(c.config)
 	c.Person = NewPersonClient(c.config)
 	c.Registration = NewRegistrationClient(c.config)
+	c.ServiceRecord = NewServiceRecordClient(c.config)
 	c.Session = NewSessionClient(c.config)
 	c.Slot = NewSlotClient(c.config)
 	c.Team = NewTeamClient(c.config)
@@ -178,10 +194,14 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		config:           cfg,
 		Activity:         NewActivityClient(cfg),
 		AuditEntry:       NewAuditEntryClient(cfg),
+		Certificate:      NewCertificateClient(cfg),
+		CheckInScan:      NewCheckInScanClient(cfg),
 		Community:        NewCommunityClient(cfg),
 		IdempotencyKey:   NewIdempotencyKeyClient(cfg),
+		Kiosk:            NewKioskClient(cfg),
 		Person:           NewPersonClient(cfg),
 		Registration:     NewRegistrationClient(cfg),
+		ServiceRecord:    NewServiceRecordClient(cfg),
 		Session:          NewSessionClient(cfg),
 		Slot:             NewSlotClient(cfg),
 		Team:             NewTeamClient(cfg),
@@ -209,10 +229,14 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		config:           cfg,
 		Activity:         NewActivityClient(cfg),
 		AuditEntry:       NewAuditEntryClient(cfg),
+		Certificate:      NewCertificateClient(cfg),
+		CheckInScan:      NewCheckInScanClient(cfg),
 		Community:        NewCommunityClient(cfg),
 		IdempotencyKey:   NewIdempotencyKeyClient(cfg),
+		Kiosk:            NewKioskClient(cfg),
 		Person:           NewPersonClient(cfg),
 		Registration:     NewRegistrationClient(cfg),
+		ServiceRecord:    NewServiceRecordClient(cfg),
 		Session:          NewSessionClient(cfg),
 		Slot:             NewSlotClient(cfg),
 		Team:             NewTeamClient(cfg),
@@ -248,9 +272,9 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.Activity, c.AuditEntry, c.Community, c.IdempotencyKey, c.Person,
-		c.Registration, c.Session, c.Slot, c.Team, c.TeamMembership, c.Venue,
-		c.VolunteerProfile,
+		c.Activity, c.AuditEntry, c.Certificate, c.CheckInScan, c.Community,
+		c.IdempotencyKey, c.Kiosk, c.Person, c.Registration, c.ServiceRecord,
+		c.Session, c.Slot, c.Team, c.TeamMembership, c.Venue, c.VolunteerProfile,
 	} {
 		n.Use(hooks...)
 	}
@@ -260,9 +284,9 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.Activity, c.AuditEntry, c.Community, c.IdempotencyKey, c.Person,
-		c.Registration, c.Session, c.Slot, c.Team, c.TeamMembership, c.Venue,
-		c.VolunteerProfile,
+		c.Activity, c.AuditEntry, c.Certificate, c.CheckInScan, c.Community,
+		c.IdempotencyKey, c.Kiosk, c.Person, c.Registration, c.ServiceRecord,
+		c.Session, c.Slot, c.Team, c.TeamMembership, c.Venue, c.VolunteerProfile,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -275,14 +299,22 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Activity.mutate(ctx, m)
 	case *AuditEntryMutation:
 		return c.AuditEntry.mutate(ctx, m)
+	case *CertificateMutation:
+		return c.Certificate.mutate(ctx, m)
+	case *CheckInScanMutation:
+		return c.CheckInScan.mutate(ctx, m)
 	case *CommunityMutation:
 		return c.Community.mutate(ctx, m)
 	case *IdempotencyKeyMutation:
 		return c.IdempotencyKey.mutate(ctx, m)
+	case *KioskMutation:
+		return c.Kiosk.mutate(ctx, m)
 	case *PersonMutation:
 		return c.Person.mutate(ctx, m)
 	case *RegistrationMutation:
 		return c.Registration.mutate(ctx, m)
+	case *ServiceRecordMutation:
+		return c.ServiceRecord.mutate(ctx, m)
 	case *SessionMutation:
 		return c.Session.mutate(ctx, m)
 	case *SlotMutation:
@@ -648,6 +680,354 @@ func (c *AuditEntryClient) mutate(ctx context.Context, m *AuditEntryMutation) (V
 	}
 }
 
+// CertificateClient is a client for the Certificate schema.
+type CertificateClient struct {
+	config
+}
+
+// NewCertificateClient returns a client for the Certificate from the given config.
+func NewCertificateClient(c config) *CertificateClient {
+	return &CertificateClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `certificate.Hooks(f(g(h())))`.
+func (c *CertificateClient) Use(hooks ...Hook) {
+	c.hooks.Certificate = append(c.hooks.Certificate, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `certificate.Intercept(f(g(h())))`.
+func (c *CertificateClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Certificate = append(c.inters.Certificate, interceptors...)
+}
+
+// Create returns a builder for creating a Certificate entity.
+func (c *CertificateClient) Create() *CertificateCreate {
+	mutation := newCertificateMutation(c.config, OpCreate)
+	return &CertificateCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Certificate entities.
+func (c *CertificateClient) CreateBulk(builders ...*CertificateCreate) *CertificateCreateBulk {
+	return &CertificateCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *CertificateClient) MapCreateBulk(slice any, setFunc func(*CertificateCreate, int)) *CertificateCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &CertificateCreateBulk{err: fmt.Errorf("calling to CertificateClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*CertificateCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &CertificateCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Certificate.
+func (c *CertificateClient) Update() *CertificateUpdate {
+	mutation := newCertificateMutation(c.config, OpUpdate)
+	return &CertificateUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *CertificateClient) UpdateOne(_m *Certificate) *CertificateUpdateOne {
+	mutation := newCertificateMutation(c.config, OpUpdateOne, withCertificate(_m))
+	return &CertificateUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *CertificateClient) UpdateOneID(id int) *CertificateUpdateOne {
+	mutation := newCertificateMutation(c.config, OpUpdateOne, withCertificateID(id))
+	return &CertificateUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Certificate.
+func (c *CertificateClient) Delete() *CertificateDelete {
+	mutation := newCertificateMutation(c.config, OpDelete)
+	return &CertificateDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *CertificateClient) DeleteOne(_m *Certificate) *CertificateDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *CertificateClient) DeleteOneID(id int) *CertificateDeleteOne {
+	builder := c.Delete().Where(certificate.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &CertificateDeleteOne{builder}
+}
+
+// Query returns a query builder for Certificate.
+func (c *CertificateClient) Query() *CertificateQuery {
+	return &CertificateQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeCertificate},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Certificate entity by its id.
+func (c *CertificateClient) Get(ctx context.Context, id int) (*Certificate, error) {
+	return c.Query().Where(certificate.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *CertificateClient) GetX(ctx context.Context, id int) *Certificate {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryCommunity queries the community edge of a Certificate.
+func (c *CertificateClient) QueryCommunity(_m *Certificate) *CommunityQuery {
+	query := (&CommunityClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(certificate.Table, certificate.FieldID, id),
+			sqlgraph.To(community.Table, community.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, certificate.CommunityTable, certificate.CommunityColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryPerson queries the person edge of a Certificate.
+func (c *CertificateClient) QueryPerson(_m *Certificate) *PersonQuery {
+	query := (&PersonClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(certificate.Table, certificate.FieldID, id),
+			sqlgraph.To(person.Table, person.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, certificate.PersonTable, certificate.PersonColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *CertificateClient) Hooks() []Hook {
+	hooks := c.hooks.Certificate
+	return append(hooks[:len(hooks):len(hooks)], certificate.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *CertificateClient) Interceptors() []Interceptor {
+	return c.inters.Certificate
+}
+
+func (c *CertificateClient) mutate(ctx context.Context, m *CertificateMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&CertificateCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&CertificateUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&CertificateUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&CertificateDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Certificate mutation op: %q", m.Op())
+	}
+}
+
+// CheckInScanClient is a client for the CheckInScan schema.
+type CheckInScanClient struct {
+	config
+}
+
+// NewCheckInScanClient returns a client for the CheckInScan from the given config.
+func NewCheckInScanClient(c config) *CheckInScanClient {
+	return &CheckInScanClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `checkinscan.Hooks(f(g(h())))`.
+func (c *CheckInScanClient) Use(hooks ...Hook) {
+	c.hooks.CheckInScan = append(c.hooks.CheckInScan, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `checkinscan.Intercept(f(g(h())))`.
+func (c *CheckInScanClient) Intercept(interceptors ...Interceptor) {
+	c.inters.CheckInScan = append(c.inters.CheckInScan, interceptors...)
+}
+
+// Create returns a builder for creating a CheckInScan entity.
+func (c *CheckInScanClient) Create() *CheckInScanCreate {
+	mutation := newCheckInScanMutation(c.config, OpCreate)
+	return &CheckInScanCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of CheckInScan entities.
+func (c *CheckInScanClient) CreateBulk(builders ...*CheckInScanCreate) *CheckInScanCreateBulk {
+	return &CheckInScanCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *CheckInScanClient) MapCreateBulk(slice any, setFunc func(*CheckInScanCreate, int)) *CheckInScanCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &CheckInScanCreateBulk{err: fmt.Errorf("calling to CheckInScanClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*CheckInScanCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &CheckInScanCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for CheckInScan.
+func (c *CheckInScanClient) Update() *CheckInScanUpdate {
+	mutation := newCheckInScanMutation(c.config, OpUpdate)
+	return &CheckInScanUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *CheckInScanClient) UpdateOne(_m *CheckInScan) *CheckInScanUpdateOne {
+	mutation := newCheckInScanMutation(c.config, OpUpdateOne, withCheckInScan(_m))
+	return &CheckInScanUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *CheckInScanClient) UpdateOneID(id int) *CheckInScanUpdateOne {
+	mutation := newCheckInScanMutation(c.config, OpUpdateOne, withCheckInScanID(id))
+	return &CheckInScanUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for CheckInScan.
+func (c *CheckInScanClient) Delete() *CheckInScanDelete {
+	mutation := newCheckInScanMutation(c.config, OpDelete)
+	return &CheckInScanDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *CheckInScanClient) DeleteOne(_m *CheckInScan) *CheckInScanDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *CheckInScanClient) DeleteOneID(id int) *CheckInScanDeleteOne {
+	builder := c.Delete().Where(checkinscan.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &CheckInScanDeleteOne{builder}
+}
+
+// Query returns a query builder for CheckInScan.
+func (c *CheckInScanClient) Query() *CheckInScanQuery {
+	return &CheckInScanQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeCheckInScan},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a CheckInScan entity by its id.
+func (c *CheckInScanClient) Get(ctx context.Context, id int) (*CheckInScan, error) {
+	return c.Query().Where(checkinscan.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *CheckInScanClient) GetX(ctx context.Context, id int) *CheckInScan {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryCommunity queries the community edge of a CheckInScan.
+func (c *CheckInScanClient) QueryCommunity(_m *CheckInScan) *CommunityQuery {
+	query := (&CommunityClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(checkinscan.Table, checkinscan.FieldID, id),
+			sqlgraph.To(community.Table, community.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, checkinscan.CommunityTable, checkinscan.CommunityColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryKiosk queries the kiosk edge of a CheckInScan.
+func (c *CheckInScanClient) QueryKiosk(_m *CheckInScan) *KioskQuery {
+	query := (&KioskClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(checkinscan.Table, checkinscan.FieldID, id),
+			sqlgraph.To(kiosk.Table, kiosk.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, checkinscan.KioskTable, checkinscan.KioskColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryRegistration queries the registration edge of a CheckInScan.
+func (c *CheckInScanClient) QueryRegistration(_m *CheckInScan) *RegistrationQuery {
+	query := (&RegistrationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(checkinscan.Table, checkinscan.FieldID, id),
+			sqlgraph.To(registration.Table, registration.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, checkinscan.RegistrationTable, checkinscan.RegistrationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *CheckInScanClient) Hooks() []Hook {
+	hooks := c.hooks.CheckInScan
+	return append(hooks[:len(hooks):len(hooks)], checkinscan.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *CheckInScanClient) Interceptors() []Interceptor {
+	return c.inters.CheckInScan
+}
+
+func (c *CheckInScanClient) mutate(ctx context.Context, m *CheckInScanMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&CheckInScanCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&CheckInScanUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&CheckInScanUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&CheckInScanDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown CheckInScan mutation op: %q", m.Op())
+	}
+}
+
 // CommunityClient is a client for the Community schema.
 type CommunityClient struct {
 	config
@@ -916,6 +1296,172 @@ func (c *IdempotencyKeyClient) mutate(ctx context.Context, m *IdempotencyKeyMuta
 	}
 }
 
+// KioskClient is a client for the Kiosk schema.
+type KioskClient struct {
+	config
+}
+
+// NewKioskClient returns a client for the Kiosk from the given config.
+func NewKioskClient(c config) *KioskClient {
+	return &KioskClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `kiosk.Hooks(f(g(h())))`.
+func (c *KioskClient) Use(hooks ...Hook) {
+	c.hooks.Kiosk = append(c.hooks.Kiosk, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `kiosk.Intercept(f(g(h())))`.
+func (c *KioskClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Kiosk = append(c.inters.Kiosk, interceptors...)
+}
+
+// Create returns a builder for creating a Kiosk entity.
+func (c *KioskClient) Create() *KioskCreate {
+	mutation := newKioskMutation(c.config, OpCreate)
+	return &KioskCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Kiosk entities.
+func (c *KioskClient) CreateBulk(builders ...*KioskCreate) *KioskCreateBulk {
+	return &KioskCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *KioskClient) MapCreateBulk(slice any, setFunc func(*KioskCreate, int)) *KioskCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &KioskCreateBulk{err: fmt.Errorf("calling to KioskClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*KioskCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &KioskCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Kiosk.
+func (c *KioskClient) Update() *KioskUpdate {
+	mutation := newKioskMutation(c.config, OpUpdate)
+	return &KioskUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *KioskClient) UpdateOne(_m *Kiosk) *KioskUpdateOne {
+	mutation := newKioskMutation(c.config, OpUpdateOne, withKiosk(_m))
+	return &KioskUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *KioskClient) UpdateOneID(id int) *KioskUpdateOne {
+	mutation := newKioskMutation(c.config, OpUpdateOne, withKioskID(id))
+	return &KioskUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Kiosk.
+func (c *KioskClient) Delete() *KioskDelete {
+	mutation := newKioskMutation(c.config, OpDelete)
+	return &KioskDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *KioskClient) DeleteOne(_m *Kiosk) *KioskDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *KioskClient) DeleteOneID(id int) *KioskDeleteOne {
+	builder := c.Delete().Where(kiosk.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &KioskDeleteOne{builder}
+}
+
+// Query returns a query builder for Kiosk.
+func (c *KioskClient) Query() *KioskQuery {
+	return &KioskQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeKiosk},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Kiosk entity by its id.
+func (c *KioskClient) Get(ctx context.Context, id int) (*Kiosk, error) {
+	return c.Query().Where(kiosk.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *KioskClient) GetX(ctx context.Context, id int) *Kiosk {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryCommunity queries the community edge of a Kiosk.
+func (c *KioskClient) QueryCommunity(_m *Kiosk) *CommunityQuery {
+	query := (&CommunityClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(kiosk.Table, kiosk.FieldID, id),
+			sqlgraph.To(community.Table, community.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, kiosk.CommunityTable, kiosk.CommunityColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryVenue queries the venue edge of a Kiosk.
+func (c *KioskClient) QueryVenue(_m *Kiosk) *VenueQuery {
+	query := (&VenueClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(kiosk.Table, kiosk.FieldID, id),
+			sqlgraph.To(venue.Table, venue.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, kiosk.VenueTable, kiosk.VenueColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *KioskClient) Hooks() []Hook {
+	hooks := c.hooks.Kiosk
+	return append(hooks[:len(hooks):len(hooks)], kiosk.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *KioskClient) Interceptors() []Interceptor {
+	return c.inters.Kiosk
+}
+
+func (c *KioskClient) mutate(ctx context.Context, m *KioskMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&KioskCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&KioskUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&KioskUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&KioskDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Kiosk mutation op: %q", m.Op())
+	}
+}
+
 // PersonClient is a client for the Person schema.
 type PersonClient struct {
 	config
@@ -1096,7 +1642,8 @@ func (c *PersonClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *PersonClient) Interceptors() []Interceptor {
-	return c.inters.Person
+	inters := c.inters.Person
+	return append(inters[:len(inters):len(inters)], person.Interceptors[:]...)
 }
 
 func (c *PersonClient) mutate(ctx context.Context, m *PersonMutation) (Value, error) {
@@ -1309,6 +1856,188 @@ func (c *RegistrationClient) mutate(ctx context.Context, m *RegistrationMutation
 		return (&RegistrationDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Registration mutation op: %q", m.Op())
+	}
+}
+
+// ServiceRecordClient is a client for the ServiceRecord schema.
+type ServiceRecordClient struct {
+	config
+}
+
+// NewServiceRecordClient returns a client for the ServiceRecord from the given config.
+func NewServiceRecordClient(c config) *ServiceRecordClient {
+	return &ServiceRecordClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `servicerecord.Hooks(f(g(h())))`.
+func (c *ServiceRecordClient) Use(hooks ...Hook) {
+	c.hooks.ServiceRecord = append(c.hooks.ServiceRecord, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `servicerecord.Intercept(f(g(h())))`.
+func (c *ServiceRecordClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ServiceRecord = append(c.inters.ServiceRecord, interceptors...)
+}
+
+// Create returns a builder for creating a ServiceRecord entity.
+func (c *ServiceRecordClient) Create() *ServiceRecordCreate {
+	mutation := newServiceRecordMutation(c.config, OpCreate)
+	return &ServiceRecordCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ServiceRecord entities.
+func (c *ServiceRecordClient) CreateBulk(builders ...*ServiceRecordCreate) *ServiceRecordCreateBulk {
+	return &ServiceRecordCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ServiceRecordClient) MapCreateBulk(slice any, setFunc func(*ServiceRecordCreate, int)) *ServiceRecordCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ServiceRecordCreateBulk{err: fmt.Errorf("calling to ServiceRecordClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ServiceRecordCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ServiceRecordCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ServiceRecord.
+func (c *ServiceRecordClient) Update() *ServiceRecordUpdate {
+	mutation := newServiceRecordMutation(c.config, OpUpdate)
+	return &ServiceRecordUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ServiceRecordClient) UpdateOne(_m *ServiceRecord) *ServiceRecordUpdateOne {
+	mutation := newServiceRecordMutation(c.config, OpUpdateOne, withServiceRecord(_m))
+	return &ServiceRecordUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ServiceRecordClient) UpdateOneID(id int) *ServiceRecordUpdateOne {
+	mutation := newServiceRecordMutation(c.config, OpUpdateOne, withServiceRecordID(id))
+	return &ServiceRecordUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ServiceRecord.
+func (c *ServiceRecordClient) Delete() *ServiceRecordDelete {
+	mutation := newServiceRecordMutation(c.config, OpDelete)
+	return &ServiceRecordDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ServiceRecordClient) DeleteOne(_m *ServiceRecord) *ServiceRecordDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ServiceRecordClient) DeleteOneID(id int) *ServiceRecordDeleteOne {
+	builder := c.Delete().Where(servicerecord.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ServiceRecordDeleteOne{builder}
+}
+
+// Query returns a query builder for ServiceRecord.
+func (c *ServiceRecordClient) Query() *ServiceRecordQuery {
+	return &ServiceRecordQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeServiceRecord},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ServiceRecord entity by its id.
+func (c *ServiceRecordClient) Get(ctx context.Context, id int) (*ServiceRecord, error) {
+	return c.Query().Where(servicerecord.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ServiceRecordClient) GetX(ctx context.Context, id int) *ServiceRecord {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryCommunity queries the community edge of a ServiceRecord.
+func (c *ServiceRecordClient) QueryCommunity(_m *ServiceRecord) *CommunityQuery {
+	query := (&CommunityClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(servicerecord.Table, servicerecord.FieldID, id),
+			sqlgraph.To(community.Table, community.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, servicerecord.CommunityTable, servicerecord.CommunityColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryPerson queries the person edge of a ServiceRecord.
+func (c *ServiceRecordClient) QueryPerson(_m *ServiceRecord) *PersonQuery {
+	query := (&PersonClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(servicerecord.Table, servicerecord.FieldID, id),
+			sqlgraph.To(person.Table, person.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, servicerecord.PersonTable, servicerecord.PersonColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryActivity queries the activity edge of a ServiceRecord.
+func (c *ServiceRecordClient) QueryActivity(_m *ServiceRecord) *ActivityQuery {
+	query := (&ActivityClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(servicerecord.Table, servicerecord.FieldID, id),
+			sqlgraph.To(activity.Table, activity.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, servicerecord.ActivityTable, servicerecord.ActivityColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ServiceRecordClient) Hooks() []Hook {
+	hooks := c.hooks.ServiceRecord
+	return append(hooks[:len(hooks):len(hooks)], servicerecord.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *ServiceRecordClient) Interceptors() []Interceptor {
+	return c.inters.ServiceRecord
+}
+
+func (c *ServiceRecordClient) mutate(ctx context.Context, m *ServiceRecordMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ServiceRecordCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ServiceRecordUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ServiceRecordUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ServiceRecordDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ServiceRecord mutation op: %q", m.Op())
 	}
 }
 
@@ -2343,12 +3072,14 @@ func (c *VolunteerProfileClient) mutate(ctx context.Context, m *VolunteerProfile
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		Activity, AuditEntry, Community, IdempotencyKey, Person, Registration, Session,
-		Slot, Team, TeamMembership, Venue, VolunteerProfile []ent.Hook
+		Activity, AuditEntry, Certificate, CheckInScan, Community, IdempotencyKey,
+		Kiosk, Person, Registration, ServiceRecord, Session, Slot, Team,
+		TeamMembership, Venue, VolunteerProfile []ent.Hook
 	}
 	inters struct {
-		Activity, AuditEntry, Community, IdempotencyKey, Person, Registration, Session,
-		Slot, Team, TeamMembership, Venue, VolunteerProfile []ent.Interceptor
+		Activity, AuditEntry, Certificate, CheckInScan, Community, IdempotencyKey,
+		Kiosk, Person, Registration, ServiceRecord, Session, Slot, Team,
+		TeamMembership, Venue, VolunteerProfile []ent.Interceptor
 	}
 )
 

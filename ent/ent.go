@@ -8,10 +8,14 @@ import (
 	"fmt"
 	"linli/ent/activity"
 	"linli/ent/auditentry"
+	"linli/ent/certificate"
+	"linli/ent/checkinscan"
 	"linli/ent/community"
 	"linli/ent/idempotencykey"
+	"linli/ent/kiosk"
 	"linli/ent/person"
 	"linli/ent/registration"
+	"linli/ent/servicerecord"
 	"linli/ent/session"
 	"linli/ent/slot"
 	"linli/ent/team"
@@ -86,10 +90,14 @@ func checkColumn(t, c string) error {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
 			activity.Table:         activity.ValidColumn,
 			auditentry.Table:       auditentry.ValidColumn,
+			certificate.Table:      certificate.ValidColumn,
+			checkinscan.Table:      checkinscan.ValidColumn,
 			community.Table:        community.ValidColumn,
 			idempotencykey.Table:   idempotencykey.ValidColumn,
+			kiosk.Table:            kiosk.ValidColumn,
 			person.Table:           person.ValidColumn,
 			registration.Table:     registration.ValidColumn,
+			servicerecord.Table:    servicerecord.ValidColumn,
 			session.Table:          session.ValidColumn,
 			slot.Table:             slot.ValidColumn,
 			team.Table:             team.ValidColumn,

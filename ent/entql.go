@@ -5,11 +5,15 @@ package ent
 import (
 	"linli/ent/activity"
 	"linli/ent/auditentry"
+	"linli/ent/certificate"
+	"linli/ent/checkinscan"
 	"linli/ent/community"
 	"linli/ent/idempotencykey"
+	"linli/ent/kiosk"
 	"linli/ent/person"
 	"linli/ent/predicate"
 	"linli/ent/registration"
+	"linli/ent/servicerecord"
 	"linli/ent/session"
 	"linli/ent/slot"
 	"linli/ent/team"
@@ -25,7 +29,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 12)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 16)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   activity.Table,
@@ -76,6 +80,53 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[2] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   certificate.Table,
+			Columns: certificate.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: certificate.FieldID,
+			},
+		},
+		Type: "Certificate",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			certificate.FieldCommunityID: {Type: field.TypeInt, Column: certificate.FieldCommunityID},
+			certificate.FieldCode:        {Type: field.TypeString, Column: certificate.FieldCode},
+			certificate.FieldPersonID:    {Type: field.TypeInt, Column: certificate.FieldPersonID},
+			certificate.FieldPersonName:  {Type: field.TypeString, Column: certificate.FieldPersonName},
+			certificate.FieldMinutes:     {Type: field.TypeInt, Column: certificate.FieldMinutes},
+			certificate.FieldRecordCount: {Type: field.TypeInt, Column: certificate.FieldRecordCount},
+			certificate.FieldStarLevel:   {Type: field.TypeInt, Column: certificate.FieldStarLevel},
+			certificate.FieldIssuedAt:    {Type: field.TypeTime, Column: certificate.FieldIssuedAt},
+			certificate.FieldIssuedByID:  {Type: field.TypeInt, Column: certificate.FieldIssuedByID},
+		},
+	}
+	graph.Nodes[3] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   checkinscan.Table,
+			Columns: checkinscan.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: checkinscan.FieldID,
+			},
+		},
+		Type: "CheckInScan",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			checkinscan.FieldCommunityID:    {Type: field.TypeInt, Column: checkinscan.FieldCommunityID},
+			checkinscan.FieldKioskID:        {Type: field.TypeInt, Column: checkinscan.FieldKioskID},
+			checkinscan.FieldActorID:        {Type: field.TypeInt, Column: checkinscan.FieldActorID},
+			checkinscan.FieldNonce:          {Type: field.TypeString, Column: checkinscan.FieldNonce},
+			checkinscan.FieldKind:           {Type: field.TypeEnum, Column: checkinscan.FieldKind},
+			checkinscan.FieldMethod:         {Type: field.TypeEnum, Column: checkinscan.FieldMethod},
+			checkinscan.FieldRegistrationID: {Type: field.TypeInt, Column: checkinscan.FieldRegistrationID},
+			checkinscan.FieldActivityID:     {Type: field.TypeInt, Column: checkinscan.FieldActivityID},
+			checkinscan.FieldStatus:         {Type: field.TypeEnum, Column: checkinscan.FieldStatus},
+			checkinscan.FieldMessage:        {Type: field.TypeString, Column: checkinscan.FieldMessage},
+			checkinscan.FieldScannedAt:      {Type: field.TypeTime, Column: checkinscan.FieldScannedAt},
+			checkinscan.FieldRecordedAt:     {Type: field.TypeTime, Column: checkinscan.FieldRecordedAt},
+		},
+	}
+	graph.Nodes[4] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   community.Table,
 			Columns: community.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -95,7 +146,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			community.FieldStarThresholds: {Type: field.TypeJSON, Column: community.FieldStarThresholds},
 		},
 	}
-	graph.Nodes[3] = &sqlgraph.Node{
+	graph.Nodes[5] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   idempotencykey.Table,
 			Columns: idempotencykey.Columns,
@@ -114,7 +165,29 @@ var schemaGraph = func() *sqlgraph.Schema {
 			idempotencykey.FieldCreatedAt:   {Type: field.TypeTime, Column: idempotencykey.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[4] = &sqlgraph.Node{
+	graph.Nodes[6] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   kiosk.Table,
+			Columns: kiosk.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: kiosk.FieldID,
+			},
+		},
+		Type: "Kiosk",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			kiosk.FieldCommunityID: {Type: field.TypeInt, Column: kiosk.FieldCommunityID},
+			kiosk.FieldCreatedAt:   {Type: field.TypeTime, Column: kiosk.FieldCreatedAt},
+			kiosk.FieldUpdatedAt:   {Type: field.TypeTime, Column: kiosk.FieldUpdatedAt},
+			kiosk.FieldVenueID:     {Type: field.TypeInt, Column: kiosk.FieldVenueID},
+			kiosk.FieldName:        {Type: field.TypeString, Column: kiosk.FieldName},
+			kiosk.FieldTokenHash:   {Type: field.TypeBytes, Column: kiosk.FieldTokenHash},
+			kiosk.FieldCreatedByID: {Type: field.TypeInt, Column: kiosk.FieldCreatedByID},
+			kiosk.FieldRevokedAt:   {Type: field.TypeTime, Column: kiosk.FieldRevokedAt},
+			kiosk.FieldLastSeenAt:  {Type: field.TypeTime, Column: kiosk.FieldLastSeenAt},
+		},
+	}
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   person.Table,
 			Columns: person.Columns,
@@ -134,7 +207,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			person.FieldRoles:        {Type: field.TypeJSON, Column: person.FieldRoles},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   registration.Table,
 			Columns: registration.Columns,
@@ -162,7 +235,41 @@ var schemaGraph = func() *sqlgraph.Schema {
 			registration.FieldCancelReason:       {Type: field.TypeString, Column: registration.FieldCancelReason},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   servicerecord.Table,
+			Columns: servicerecord.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: servicerecord.FieldID,
+			},
+		},
+		Type: "ServiceRecord",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			servicerecord.FieldCommunityID:      {Type: field.TypeInt, Column: servicerecord.FieldCommunityID},
+			servicerecord.FieldCreatedAt:        {Type: field.TypeTime, Column: servicerecord.FieldCreatedAt},
+			servicerecord.FieldUpdatedAt:        {Type: field.TypeTime, Column: servicerecord.FieldUpdatedAt},
+			servicerecord.FieldPersonID:         {Type: field.TypeInt, Column: servicerecord.FieldPersonID},
+			servicerecord.FieldRegistrationID:   {Type: field.TypeInt, Column: servicerecord.FieldRegistrationID},
+			servicerecord.FieldActivityID:       {Type: field.TypeInt, Column: servicerecord.FieldActivityID},
+			servicerecord.FieldActivityName:     {Type: field.TypeString, Column: servicerecord.FieldActivityName},
+			servicerecord.FieldServiceDate:      {Type: field.TypeString, Column: servicerecord.FieldServiceDate},
+			servicerecord.FieldPlace:            {Type: field.TypeString, Column: servicerecord.FieldPlace},
+			servicerecord.FieldServiceContent:   {Type: field.TypeString, Column: servicerecord.FieldServiceContent},
+			servicerecord.FieldStartedAt:        {Type: field.TypeTime, Column: servicerecord.FieldStartedAt},
+			servicerecord.FieldEndedAt:          {Type: field.TypeTime, Column: servicerecord.FieldEndedAt},
+			servicerecord.FieldMinutes:          {Type: field.TypeInt, Column: servicerecord.FieldMinutes},
+			servicerecord.FieldOrganizingTeam:   {Type: field.TypeString, Column: servicerecord.FieldOrganizingTeam},
+			servicerecord.FieldPersonInCharge:   {Type: field.TypeString, Column: servicerecord.FieldPersonInCharge},
+			servicerecord.FieldRecordedBy:       {Type: field.TypeString, Column: servicerecord.FieldRecordedBy},
+			servicerecord.FieldFlaggedForReview: {Type: field.TypeBool, Column: servicerecord.FieldFlaggedForReview},
+			servicerecord.FieldFlagReason:       {Type: field.TypeString, Column: servicerecord.FieldFlagReason},
+			servicerecord.FieldCorrectedAt:      {Type: field.TypeTime, Column: servicerecord.FieldCorrectedAt},
+			servicerecord.FieldCorrectedByID:    {Type: field.TypeInt, Column: servicerecord.FieldCorrectedByID},
+			servicerecord.FieldCorrectionReason: {Type: field.TypeString, Column: servicerecord.FieldCorrectionReason},
+		},
+	}
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -182,7 +289,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldRevokedAt:   {Type: field.TypeTime, Column: session.FieldRevokedAt},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   slot.Table,
 			Columns: slot.Columns,
@@ -211,7 +318,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			slot.FieldWaitlistEnabled:   {Type: field.TypeBool, Column: slot.FieldWaitlistEnabled},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   team.Table,
 			Columns: team.Columns,
@@ -229,7 +336,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			team.FieldDescription: {Type: field.TypeString, Column: team.FieldDescription},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   teammembership.Table,
 			Columns: teammembership.Columns,
@@ -248,7 +355,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			teammembership.FieldRole:        {Type: field.TypeEnum, Column: teammembership.FieldRole},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   venue.Table,
 			Columns: venue.Columns,
@@ -267,7 +374,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			venue.FieldCapacity:    {Type: field.TypeInt, Column: venue.FieldCapacity},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   volunteerprofile.Table,
 			Columns: volunteerprofile.Columns,
@@ -343,6 +450,90 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"AuditEntry",
 		"Community",
+	)
+	graph.MustAddE(
+		"community",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   certificate.CommunityTable,
+			Columns: []string{certificate.CommunityColumn},
+			Bidi:    false,
+		},
+		"Certificate",
+		"Community",
+	)
+	graph.MustAddE(
+		"person",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   certificate.PersonTable,
+			Columns: []string{certificate.PersonColumn},
+			Bidi:    false,
+		},
+		"Certificate",
+		"Person",
+	)
+	graph.MustAddE(
+		"community",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   checkinscan.CommunityTable,
+			Columns: []string{checkinscan.CommunityColumn},
+			Bidi:    false,
+		},
+		"CheckInScan",
+		"Community",
+	)
+	graph.MustAddE(
+		"kiosk",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   checkinscan.KioskTable,
+			Columns: []string{checkinscan.KioskColumn},
+			Bidi:    false,
+		},
+		"CheckInScan",
+		"Kiosk",
+	)
+	graph.MustAddE(
+		"registration",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   checkinscan.RegistrationTable,
+			Columns: []string{checkinscan.RegistrationColumn},
+			Bidi:    false,
+		},
+		"CheckInScan",
+		"Registration",
+	)
+	graph.MustAddE(
+		"community",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   kiosk.CommunityTable,
+			Columns: []string{kiosk.CommunityColumn},
+			Bidi:    false,
+		},
+		"Kiosk",
+		"Community",
+	)
+	graph.MustAddE(
+		"venue",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   kiosk.VenueTable,
+			Columns: []string{kiosk.VenueColumn},
+			Bidi:    false,
+		},
+		"Kiosk",
+		"Venue",
 	)
 	graph.MustAddE(
 		"community",
@@ -438,6 +629,42 @@ var schemaGraph = func() *sqlgraph.Schema {
 			Bidi:    false,
 		},
 		"Registration",
+		"Activity",
+	)
+	graph.MustAddE(
+		"community",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   servicerecord.CommunityTable,
+			Columns: []string{servicerecord.CommunityColumn},
+			Bidi:    false,
+		},
+		"ServiceRecord",
+		"Community",
+	)
+	graph.MustAddE(
+		"person",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   servicerecord.PersonTable,
+			Columns: []string{servicerecord.PersonColumn},
+			Bidi:    false,
+		},
+		"ServiceRecord",
+		"Person",
+	)
+	graph.MustAddE(
+		"activity",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   servicerecord.ActivityTable,
+			Columns: []string{servicerecord.ActivityColumn},
+			Bidi:    false,
+		},
+		"ServiceRecord",
 		"Activity",
 	)
 	graph.MustAddE(
@@ -878,6 +1105,261 @@ func (f *AuditEntryFilter) WhereHasCommunityWith(preds ...predicate.Community) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *CertificateQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the CertificateQuery builder.
+func (_q *CertificateQuery) Filter() *CertificateFilter {
+	return &CertificateFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *CertificateMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the CertificateMutation builder.
+func (m *CertificateMutation) Filter() *CertificateFilter {
+	return &CertificateFilter{config: m.config, predicateAdder: m}
+}
+
+// CertificateFilter provides a generic filtering capability at runtime for CertificateQuery.
+type CertificateFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *CertificateFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *CertificateFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(certificate.FieldID))
+}
+
+// WhereCommunityID applies the entql int predicate on the community_id field.
+func (f *CertificateFilter) WhereCommunityID(p entql.IntP) {
+	f.Where(p.Field(certificate.FieldCommunityID))
+}
+
+// WhereCode applies the entql string predicate on the code field.
+func (f *CertificateFilter) WhereCode(p entql.StringP) {
+	f.Where(p.Field(certificate.FieldCode))
+}
+
+// WherePersonID applies the entql int predicate on the person_id field.
+func (f *CertificateFilter) WherePersonID(p entql.IntP) {
+	f.Where(p.Field(certificate.FieldPersonID))
+}
+
+// WherePersonName applies the entql string predicate on the person_name field.
+func (f *CertificateFilter) WherePersonName(p entql.StringP) {
+	f.Where(p.Field(certificate.FieldPersonName))
+}
+
+// WhereMinutes applies the entql int predicate on the minutes field.
+func (f *CertificateFilter) WhereMinutes(p entql.IntP) {
+	f.Where(p.Field(certificate.FieldMinutes))
+}
+
+// WhereRecordCount applies the entql int predicate on the record_count field.
+func (f *CertificateFilter) WhereRecordCount(p entql.IntP) {
+	f.Where(p.Field(certificate.FieldRecordCount))
+}
+
+// WhereStarLevel applies the entql int predicate on the star_level field.
+func (f *CertificateFilter) WhereStarLevel(p entql.IntP) {
+	f.Where(p.Field(certificate.FieldStarLevel))
+}
+
+// WhereIssuedAt applies the entql time.Time predicate on the issued_at field.
+func (f *CertificateFilter) WhereIssuedAt(p entql.TimeP) {
+	f.Where(p.Field(certificate.FieldIssuedAt))
+}
+
+// WhereIssuedByID applies the entql int predicate on the issued_by_id field.
+func (f *CertificateFilter) WhereIssuedByID(p entql.IntP) {
+	f.Where(p.Field(certificate.FieldIssuedByID))
+}
+
+// WhereHasCommunity applies a predicate to check if query has an edge community.
+func (f *CertificateFilter) WhereHasCommunity() {
+	f.Where(entql.HasEdge("community"))
+}
+
+// WhereHasCommunityWith applies a predicate to check if query has an edge community with a given conditions (other predicates).
+func (f *CertificateFilter) WhereHasCommunityWith(preds ...predicate.Community) {
+	f.Where(entql.HasEdgeWith("community", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasPerson applies a predicate to check if query has an edge person.
+func (f *CertificateFilter) WhereHasPerson() {
+	f.Where(entql.HasEdge("person"))
+}
+
+// WhereHasPersonWith applies a predicate to check if query has an edge person with a given conditions (other predicates).
+func (f *CertificateFilter) WhereHasPersonWith(preds ...predicate.Person) {
+	f.Where(entql.HasEdgeWith("person", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *CheckInScanQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the CheckInScanQuery builder.
+func (_q *CheckInScanQuery) Filter() *CheckInScanFilter {
+	return &CheckInScanFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *CheckInScanMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the CheckInScanMutation builder.
+func (m *CheckInScanMutation) Filter() *CheckInScanFilter {
+	return &CheckInScanFilter{config: m.config, predicateAdder: m}
+}
+
+// CheckInScanFilter provides a generic filtering capability at runtime for CheckInScanQuery.
+type CheckInScanFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *CheckInScanFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *CheckInScanFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(checkinscan.FieldID))
+}
+
+// WhereCommunityID applies the entql int predicate on the community_id field.
+func (f *CheckInScanFilter) WhereCommunityID(p entql.IntP) {
+	f.Where(p.Field(checkinscan.FieldCommunityID))
+}
+
+// WhereKioskID applies the entql int predicate on the kiosk_id field.
+func (f *CheckInScanFilter) WhereKioskID(p entql.IntP) {
+	f.Where(p.Field(checkinscan.FieldKioskID))
+}
+
+// WhereActorID applies the entql int predicate on the actor_id field.
+func (f *CheckInScanFilter) WhereActorID(p entql.IntP) {
+	f.Where(p.Field(checkinscan.FieldActorID))
+}
+
+// WhereNonce applies the entql string predicate on the nonce field.
+func (f *CheckInScanFilter) WhereNonce(p entql.StringP) {
+	f.Where(p.Field(checkinscan.FieldNonce))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *CheckInScanFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(checkinscan.FieldKind))
+}
+
+// WhereMethod applies the entql string predicate on the method field.
+func (f *CheckInScanFilter) WhereMethod(p entql.StringP) {
+	f.Where(p.Field(checkinscan.FieldMethod))
+}
+
+// WhereRegistrationID applies the entql int predicate on the registration_id field.
+func (f *CheckInScanFilter) WhereRegistrationID(p entql.IntP) {
+	f.Where(p.Field(checkinscan.FieldRegistrationID))
+}
+
+// WhereActivityID applies the entql int predicate on the activity_id field.
+func (f *CheckInScanFilter) WhereActivityID(p entql.IntP) {
+	f.Where(p.Field(checkinscan.FieldActivityID))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *CheckInScanFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(checkinscan.FieldStatus))
+}
+
+// WhereMessage applies the entql string predicate on the message field.
+func (f *CheckInScanFilter) WhereMessage(p entql.StringP) {
+	f.Where(p.Field(checkinscan.FieldMessage))
+}
+
+// WhereScannedAt applies the entql time.Time predicate on the scanned_at field.
+func (f *CheckInScanFilter) WhereScannedAt(p entql.TimeP) {
+	f.Where(p.Field(checkinscan.FieldScannedAt))
+}
+
+// WhereRecordedAt applies the entql time.Time predicate on the recorded_at field.
+func (f *CheckInScanFilter) WhereRecordedAt(p entql.TimeP) {
+	f.Where(p.Field(checkinscan.FieldRecordedAt))
+}
+
+// WhereHasCommunity applies a predicate to check if query has an edge community.
+func (f *CheckInScanFilter) WhereHasCommunity() {
+	f.Where(entql.HasEdge("community"))
+}
+
+// WhereHasCommunityWith applies a predicate to check if query has an edge community with a given conditions (other predicates).
+func (f *CheckInScanFilter) WhereHasCommunityWith(preds ...predicate.Community) {
+	f.Where(entql.HasEdgeWith("community", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasKiosk applies a predicate to check if query has an edge kiosk.
+func (f *CheckInScanFilter) WhereHasKiosk() {
+	f.Where(entql.HasEdge("kiosk"))
+}
+
+// WhereHasKioskWith applies a predicate to check if query has an edge kiosk with a given conditions (other predicates).
+func (f *CheckInScanFilter) WhereHasKioskWith(preds ...predicate.Kiosk) {
+	f.Where(entql.HasEdgeWith("kiosk", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasRegistration applies a predicate to check if query has an edge registration.
+func (f *CheckInScanFilter) WhereHasRegistration() {
+	f.Where(entql.HasEdge("registration"))
+}
+
+// WhereHasRegistrationWith applies a predicate to check if query has an edge registration with a given conditions (other predicates).
+func (f *CheckInScanFilter) WhereHasRegistrationWith(preds ...predicate.Registration) {
+	f.Where(entql.HasEdgeWith("registration", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *CommunityQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -906,7 +1388,7 @@ type CommunityFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CommunityFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -986,7 +1468,7 @@ type IdempotencyKeyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *IdempotencyKeyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1028,6 +1510,119 @@ func (f *IdempotencyKeyFilter) WhereCreatedAt(p entql.TimeP) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *KioskQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the KioskQuery builder.
+func (_q *KioskQuery) Filter() *KioskFilter {
+	return &KioskFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *KioskMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the KioskMutation builder.
+func (m *KioskMutation) Filter() *KioskFilter {
+	return &KioskFilter{config: m.config, predicateAdder: m}
+}
+
+// KioskFilter provides a generic filtering capability at runtime for KioskQuery.
+type KioskFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *KioskFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *KioskFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(kiosk.FieldID))
+}
+
+// WhereCommunityID applies the entql int predicate on the community_id field.
+func (f *KioskFilter) WhereCommunityID(p entql.IntP) {
+	f.Where(p.Field(kiosk.FieldCommunityID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *KioskFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(kiosk.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *KioskFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(kiosk.FieldUpdatedAt))
+}
+
+// WhereVenueID applies the entql int predicate on the venue_id field.
+func (f *KioskFilter) WhereVenueID(p entql.IntP) {
+	f.Where(p.Field(kiosk.FieldVenueID))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *KioskFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(kiosk.FieldName))
+}
+
+// WhereTokenHash applies the entql []byte predicate on the token_hash field.
+func (f *KioskFilter) WhereTokenHash(p entql.BytesP) {
+	f.Where(p.Field(kiosk.FieldTokenHash))
+}
+
+// WhereCreatedByID applies the entql int predicate on the created_by_id field.
+func (f *KioskFilter) WhereCreatedByID(p entql.IntP) {
+	f.Where(p.Field(kiosk.FieldCreatedByID))
+}
+
+// WhereRevokedAt applies the entql time.Time predicate on the revoked_at field.
+func (f *KioskFilter) WhereRevokedAt(p entql.TimeP) {
+	f.Where(p.Field(kiosk.FieldRevokedAt))
+}
+
+// WhereLastSeenAt applies the entql time.Time predicate on the last_seen_at field.
+func (f *KioskFilter) WhereLastSeenAt(p entql.TimeP) {
+	f.Where(p.Field(kiosk.FieldLastSeenAt))
+}
+
+// WhereHasCommunity applies a predicate to check if query has an edge community.
+func (f *KioskFilter) WhereHasCommunity() {
+	f.Where(entql.HasEdge("community"))
+}
+
+// WhereHasCommunityWith applies a predicate to check if query has an edge community with a given conditions (other predicates).
+func (f *KioskFilter) WhereHasCommunityWith(preds ...predicate.Community) {
+	f.Where(entql.HasEdgeWith("community", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasVenue applies a predicate to check if query has an edge venue.
+func (f *KioskFilter) WhereHasVenue() {
+	f.Where(entql.HasEdge("venue"))
+}
+
+// WhereHasVenueWith applies a predicate to check if query has an edge venue with a given conditions (other predicates).
+func (f *KioskFilter) WhereHasVenueWith(preds ...predicate.Venue) {
+	f.Where(entql.HasEdgeWith("venue", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *PersonQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1056,7 +1651,7 @@ type PersonFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PersonFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1187,7 +1782,7 @@ type RegistrationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RegistrationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1330,6 +1925,193 @@ func (f *RegistrationFilter) WhereHasActivityWith(preds ...predicate.Activity) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *ServiceRecordQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ServiceRecordQuery builder.
+func (_q *ServiceRecordQuery) Filter() *ServiceRecordFilter {
+	return &ServiceRecordFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ServiceRecordMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ServiceRecordMutation builder.
+func (m *ServiceRecordMutation) Filter() *ServiceRecordFilter {
+	return &ServiceRecordFilter{config: m.config, predicateAdder: m}
+}
+
+// ServiceRecordFilter provides a generic filtering capability at runtime for ServiceRecordQuery.
+type ServiceRecordFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ServiceRecordFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *ServiceRecordFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(servicerecord.FieldID))
+}
+
+// WhereCommunityID applies the entql int predicate on the community_id field.
+func (f *ServiceRecordFilter) WhereCommunityID(p entql.IntP) {
+	f.Where(p.Field(servicerecord.FieldCommunityID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *ServiceRecordFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(servicerecord.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *ServiceRecordFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(servicerecord.FieldUpdatedAt))
+}
+
+// WherePersonID applies the entql int predicate on the person_id field.
+func (f *ServiceRecordFilter) WherePersonID(p entql.IntP) {
+	f.Where(p.Field(servicerecord.FieldPersonID))
+}
+
+// WhereRegistrationID applies the entql int predicate on the registration_id field.
+func (f *ServiceRecordFilter) WhereRegistrationID(p entql.IntP) {
+	f.Where(p.Field(servicerecord.FieldRegistrationID))
+}
+
+// WhereActivityID applies the entql int predicate on the activity_id field.
+func (f *ServiceRecordFilter) WhereActivityID(p entql.IntP) {
+	f.Where(p.Field(servicerecord.FieldActivityID))
+}
+
+// WhereActivityName applies the entql string predicate on the activity_name field.
+func (f *ServiceRecordFilter) WhereActivityName(p entql.StringP) {
+	f.Where(p.Field(servicerecord.FieldActivityName))
+}
+
+// WhereServiceDate applies the entql string predicate on the service_date field.
+func (f *ServiceRecordFilter) WhereServiceDate(p entql.StringP) {
+	f.Where(p.Field(servicerecord.FieldServiceDate))
+}
+
+// WherePlace applies the entql string predicate on the place field.
+func (f *ServiceRecordFilter) WherePlace(p entql.StringP) {
+	f.Where(p.Field(servicerecord.FieldPlace))
+}
+
+// WhereServiceContent applies the entql string predicate on the service_content field.
+func (f *ServiceRecordFilter) WhereServiceContent(p entql.StringP) {
+	f.Where(p.Field(servicerecord.FieldServiceContent))
+}
+
+// WhereStartedAt applies the entql time.Time predicate on the started_at field.
+func (f *ServiceRecordFilter) WhereStartedAt(p entql.TimeP) {
+	f.Where(p.Field(servicerecord.FieldStartedAt))
+}
+
+// WhereEndedAt applies the entql time.Time predicate on the ended_at field.
+func (f *ServiceRecordFilter) WhereEndedAt(p entql.TimeP) {
+	f.Where(p.Field(servicerecord.FieldEndedAt))
+}
+
+// WhereMinutes applies the entql int predicate on the minutes field.
+func (f *ServiceRecordFilter) WhereMinutes(p entql.IntP) {
+	f.Where(p.Field(servicerecord.FieldMinutes))
+}
+
+// WhereOrganizingTeam applies the entql string predicate on the organizing_team field.
+func (f *ServiceRecordFilter) WhereOrganizingTeam(p entql.StringP) {
+	f.Where(p.Field(servicerecord.FieldOrganizingTeam))
+}
+
+// WherePersonInCharge applies the entql string predicate on the person_in_charge field.
+func (f *ServiceRecordFilter) WherePersonInCharge(p entql.StringP) {
+	f.Where(p.Field(servicerecord.FieldPersonInCharge))
+}
+
+// WhereRecordedBy applies the entql string predicate on the recorded_by field.
+func (f *ServiceRecordFilter) WhereRecordedBy(p entql.StringP) {
+	f.Where(p.Field(servicerecord.FieldRecordedBy))
+}
+
+// WhereFlaggedForReview applies the entql bool predicate on the flagged_for_review field.
+func (f *ServiceRecordFilter) WhereFlaggedForReview(p entql.BoolP) {
+	f.Where(p.Field(servicerecord.FieldFlaggedForReview))
+}
+
+// WhereFlagReason applies the entql string predicate on the flag_reason field.
+func (f *ServiceRecordFilter) WhereFlagReason(p entql.StringP) {
+	f.Where(p.Field(servicerecord.FieldFlagReason))
+}
+
+// WhereCorrectedAt applies the entql time.Time predicate on the corrected_at field.
+func (f *ServiceRecordFilter) WhereCorrectedAt(p entql.TimeP) {
+	f.Where(p.Field(servicerecord.FieldCorrectedAt))
+}
+
+// WhereCorrectedByID applies the entql int predicate on the corrected_by_id field.
+func (f *ServiceRecordFilter) WhereCorrectedByID(p entql.IntP) {
+	f.Where(p.Field(servicerecord.FieldCorrectedByID))
+}
+
+// WhereCorrectionReason applies the entql string predicate on the correction_reason field.
+func (f *ServiceRecordFilter) WhereCorrectionReason(p entql.StringP) {
+	f.Where(p.Field(servicerecord.FieldCorrectionReason))
+}
+
+// WhereHasCommunity applies a predicate to check if query has an edge community.
+func (f *ServiceRecordFilter) WhereHasCommunity() {
+	f.Where(entql.HasEdge("community"))
+}
+
+// WhereHasCommunityWith applies a predicate to check if query has an edge community with a given conditions (other predicates).
+func (f *ServiceRecordFilter) WhereHasCommunityWith(preds ...predicate.Community) {
+	f.Where(entql.HasEdgeWith("community", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasPerson applies a predicate to check if query has an edge person.
+func (f *ServiceRecordFilter) WhereHasPerson() {
+	f.Where(entql.HasEdge("person"))
+}
+
+// WhereHasPersonWith applies a predicate to check if query has an edge person with a given conditions (other predicates).
+func (f *ServiceRecordFilter) WhereHasPersonWith(preds ...predicate.Person) {
+	f.Where(entql.HasEdgeWith("person", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasActivity applies a predicate to check if query has an edge activity.
+func (f *ServiceRecordFilter) WhereHasActivity() {
+	f.Where(entql.HasEdge("activity"))
+}
+
+// WhereHasActivityWith applies a predicate to check if query has an edge activity with a given conditions (other predicates).
+func (f *ServiceRecordFilter) WhereHasActivityWith(preds ...predicate.Activity) {
+	f.Where(entql.HasEdgeWith("activity", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *SessionQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1358,7 +2140,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1461,7 +2243,7 @@ type SlotFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SlotFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1609,7 +2391,7 @@ type TeamFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TeamFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1716,7 +2498,7 @@ type TeamMembershipFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TeamMembershipFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1828,7 +2610,7 @@ type VenueFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *VenueFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1926,7 +2708,7 @@ type VolunteerProfileFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *VolunteerProfileFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

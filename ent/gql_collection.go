@@ -7,9 +7,13 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"linli/ent/activity"
+	"linli/ent/certificate"
+	"linli/ent/checkinscan"
 	"linli/ent/community"
+	"linli/ent/kiosk"
 	"linli/ent/person"
 	"linli/ent/registration"
+	"linli/ent/servicerecord"
 	"linli/ent/slot"
 	"linli/ent/team"
 	"linli/ent/teammembership"
@@ -234,6 +238,289 @@ func newActivityPaginateArgs(rv map[string]any) *activityPaginateArgs {
 }
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *CertificateQuery) CollectFields(ctx context.Context, satisfies ...string) (*CertificateQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *CertificateQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(certificate.Columns))
+		selectedFields = []string{certificate.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "community":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CommunityClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, communityImplementors)...); err != nil {
+				return err
+			}
+			_q.withCommunity = query
+			if _, ok := fieldSeen[certificate.FieldCommunityID]; !ok {
+				selectedFields = append(selectedFields, certificate.FieldCommunityID)
+				fieldSeen[certificate.FieldCommunityID] = struct{}{}
+			}
+
+		case "person":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&PersonClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, personImplementors)...); err != nil {
+				return err
+			}
+			_q.withPerson = query
+			if _, ok := fieldSeen[certificate.FieldPersonID]; !ok {
+				selectedFields = append(selectedFields, certificate.FieldPersonID)
+				fieldSeen[certificate.FieldPersonID] = struct{}{}
+			}
+		case "code":
+			if _, ok := fieldSeen[certificate.FieldCode]; !ok {
+				selectedFields = append(selectedFields, certificate.FieldCode)
+				fieldSeen[certificate.FieldCode] = struct{}{}
+			}
+		case "personID":
+			if _, ok := fieldSeen[certificate.FieldPersonID]; !ok {
+				selectedFields = append(selectedFields, certificate.FieldPersonID)
+				fieldSeen[certificate.FieldPersonID] = struct{}{}
+			}
+		case "personName":
+			if _, ok := fieldSeen[certificate.FieldPersonName]; !ok {
+				selectedFields = append(selectedFields, certificate.FieldPersonName)
+				fieldSeen[certificate.FieldPersonName] = struct{}{}
+			}
+		case "minutes":
+			if _, ok := fieldSeen[certificate.FieldMinutes]; !ok {
+				selectedFields = append(selectedFields, certificate.FieldMinutes)
+				fieldSeen[certificate.FieldMinutes] = struct{}{}
+			}
+		case "recordCount":
+			if _, ok := fieldSeen[certificate.FieldRecordCount]; !ok {
+				selectedFields = append(selectedFields, certificate.FieldRecordCount)
+				fieldSeen[certificate.FieldRecordCount] = struct{}{}
+			}
+		case "starLevel":
+			if _, ok := fieldSeen[certificate.FieldStarLevel]; !ok {
+				selectedFields = append(selectedFields, certificate.FieldStarLevel)
+				fieldSeen[certificate.FieldStarLevel] = struct{}{}
+			}
+		case "issuedAt":
+			if _, ok := fieldSeen[certificate.FieldIssuedAt]; !ok {
+				selectedFields = append(selectedFields, certificate.FieldIssuedAt)
+				fieldSeen[certificate.FieldIssuedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type certificatePaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []CertificatePaginateOption
+}
+
+func newCertificatePaginateArgs(rv map[string]any) *certificatePaginateArgs {
+	args := &certificatePaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *CheckInScanQuery) CollectFields(ctx context.Context, satisfies ...string) (*CheckInScanQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *CheckInScanQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(checkinscan.Columns))
+		selectedFields = []string{checkinscan.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "community":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CommunityClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, communityImplementors)...); err != nil {
+				return err
+			}
+			_q.withCommunity = query
+			if _, ok := fieldSeen[checkinscan.FieldCommunityID]; !ok {
+				selectedFields = append(selectedFields, checkinscan.FieldCommunityID)
+				fieldSeen[checkinscan.FieldCommunityID] = struct{}{}
+			}
+
+		case "kiosk":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&KioskClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, kioskImplementors)...); err != nil {
+				return err
+			}
+			_q.withKiosk = query
+			if _, ok := fieldSeen[checkinscan.FieldKioskID]; !ok {
+				selectedFields = append(selectedFields, checkinscan.FieldKioskID)
+				fieldSeen[checkinscan.FieldKioskID] = struct{}{}
+			}
+
+		case "registration":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&RegistrationClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, registrationImplementors)...); err != nil {
+				return err
+			}
+			_q.withRegistration = query
+			if _, ok := fieldSeen[checkinscan.FieldRegistrationID]; !ok {
+				selectedFields = append(selectedFields, checkinscan.FieldRegistrationID)
+				fieldSeen[checkinscan.FieldRegistrationID] = struct{}{}
+			}
+		case "kioskID":
+			if _, ok := fieldSeen[checkinscan.FieldKioskID]; !ok {
+				selectedFields = append(selectedFields, checkinscan.FieldKioskID)
+				fieldSeen[checkinscan.FieldKioskID] = struct{}{}
+			}
+		case "actorID":
+			if _, ok := fieldSeen[checkinscan.FieldActorID]; !ok {
+				selectedFields = append(selectedFields, checkinscan.FieldActorID)
+				fieldSeen[checkinscan.FieldActorID] = struct{}{}
+			}
+		case "nonce":
+			if _, ok := fieldSeen[checkinscan.FieldNonce]; !ok {
+				selectedFields = append(selectedFields, checkinscan.FieldNonce)
+				fieldSeen[checkinscan.FieldNonce] = struct{}{}
+			}
+		case "kind":
+			if _, ok := fieldSeen[checkinscan.FieldKind]; !ok {
+				selectedFields = append(selectedFields, checkinscan.FieldKind)
+				fieldSeen[checkinscan.FieldKind] = struct{}{}
+			}
+		case "method":
+			if _, ok := fieldSeen[checkinscan.FieldMethod]; !ok {
+				selectedFields = append(selectedFields, checkinscan.FieldMethod)
+				fieldSeen[checkinscan.FieldMethod] = struct{}{}
+			}
+		case "registrationID":
+			if _, ok := fieldSeen[checkinscan.FieldRegistrationID]; !ok {
+				selectedFields = append(selectedFields, checkinscan.FieldRegistrationID)
+				fieldSeen[checkinscan.FieldRegistrationID] = struct{}{}
+			}
+		case "activityID":
+			if _, ok := fieldSeen[checkinscan.FieldActivityID]; !ok {
+				selectedFields = append(selectedFields, checkinscan.FieldActivityID)
+				fieldSeen[checkinscan.FieldActivityID] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[checkinscan.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, checkinscan.FieldStatus)
+				fieldSeen[checkinscan.FieldStatus] = struct{}{}
+			}
+		case "message":
+			if _, ok := fieldSeen[checkinscan.FieldMessage]; !ok {
+				selectedFields = append(selectedFields, checkinscan.FieldMessage)
+				fieldSeen[checkinscan.FieldMessage] = struct{}{}
+			}
+		case "scannedAt":
+			if _, ok := fieldSeen[checkinscan.FieldScannedAt]; !ok {
+				selectedFields = append(selectedFields, checkinscan.FieldScannedAt)
+				fieldSeen[checkinscan.FieldScannedAt] = struct{}{}
+			}
+		case "recordedAt":
+			if _, ok := fieldSeen[checkinscan.FieldRecordedAt]; !ok {
+				selectedFields = append(selectedFields, checkinscan.FieldRecordedAt)
+				fieldSeen[checkinscan.FieldRecordedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type checkinscanPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []CheckInScanPaginateOption
+}
+
+func newCheckInScanPaginateArgs(rv map[string]any) *checkinscanPaginateArgs {
+	args := &checkinscanPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *CommunityQuery) CollectFields(ctx context.Context, satisfies ...string) (*CommunityQuery, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
@@ -348,6 +635,147 @@ func newCommunityPaginateArgs(rv map[string]any) *communityPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*CommunityWhereInput); ok {
 		args.opts = append(args.opts, WithCommunityFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *KioskQuery) CollectFields(ctx context.Context, satisfies ...string) (*KioskQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *KioskQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(kiosk.Columns))
+		selectedFields = []string{kiosk.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "community":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CommunityClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, communityImplementors)...); err != nil {
+				return err
+			}
+			_q.withCommunity = query
+			if _, ok := fieldSeen[kiosk.FieldCommunityID]; !ok {
+				selectedFields = append(selectedFields, kiosk.FieldCommunityID)
+				fieldSeen[kiosk.FieldCommunityID] = struct{}{}
+			}
+
+		case "venue":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&VenueClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, venueImplementors)...); err != nil {
+				return err
+			}
+			_q.withVenue = query
+			if _, ok := fieldSeen[kiosk.FieldVenueID]; !ok {
+				selectedFields = append(selectedFields, kiosk.FieldVenueID)
+				fieldSeen[kiosk.FieldVenueID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[kiosk.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, kiosk.FieldCreatedAt)
+				fieldSeen[kiosk.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[kiosk.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, kiosk.FieldUpdatedAt)
+				fieldSeen[kiosk.FieldUpdatedAt] = struct{}{}
+			}
+		case "venueID":
+			if _, ok := fieldSeen[kiosk.FieldVenueID]; !ok {
+				selectedFields = append(selectedFields, kiosk.FieldVenueID)
+				fieldSeen[kiosk.FieldVenueID] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[kiosk.FieldName]; !ok {
+				selectedFields = append(selectedFields, kiosk.FieldName)
+				fieldSeen[kiosk.FieldName] = struct{}{}
+			}
+		case "revokedAt":
+			if _, ok := fieldSeen[kiosk.FieldRevokedAt]; !ok {
+				selectedFields = append(selectedFields, kiosk.FieldRevokedAt)
+				fieldSeen[kiosk.FieldRevokedAt] = struct{}{}
+			}
+		case "lastSeenAt":
+			if _, ok := fieldSeen[kiosk.FieldLastSeenAt]; !ok {
+				selectedFields = append(selectedFields, kiosk.FieldLastSeenAt)
+				fieldSeen[kiosk.FieldLastSeenAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type kioskPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []KioskPaginateOption
+}
+
+func newKioskPaginateArgs(rv map[string]any) *kioskPaginateArgs {
+	args := &kioskPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &KioskOrder{Field: &KioskOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithKioskOrder(order))
+			}
+		case *KioskOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithKioskOrder(v))
+			}
+		}
 	}
 	return args
 }
@@ -672,6 +1100,227 @@ func newRegistrationPaginateArgs(rv map[string]any) *registrationPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*RegistrationWhereInput); ok {
 		args.opts = append(args.opts, WithRegistrationFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *ServiceRecordQuery) CollectFields(ctx context.Context, satisfies ...string) (*ServiceRecordQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *ServiceRecordQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(servicerecord.Columns))
+		selectedFields = []string{servicerecord.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "community":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CommunityClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, communityImplementors)...); err != nil {
+				return err
+			}
+			_q.withCommunity = query
+			if _, ok := fieldSeen[servicerecord.FieldCommunityID]; !ok {
+				selectedFields = append(selectedFields, servicerecord.FieldCommunityID)
+				fieldSeen[servicerecord.FieldCommunityID] = struct{}{}
+			}
+
+		case "person":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&PersonClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, personImplementors)...); err != nil {
+				return err
+			}
+			_q.withPerson = query
+			if _, ok := fieldSeen[servicerecord.FieldPersonID]; !ok {
+				selectedFields = append(selectedFields, servicerecord.FieldPersonID)
+				fieldSeen[servicerecord.FieldPersonID] = struct{}{}
+			}
+
+		case "activity":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ActivityClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, activityImplementors)...); err != nil {
+				return err
+			}
+			_q.withActivity = query
+			if _, ok := fieldSeen[servicerecord.FieldActivityID]; !ok {
+				selectedFields = append(selectedFields, servicerecord.FieldActivityID)
+				fieldSeen[servicerecord.FieldActivityID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[servicerecord.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, servicerecord.FieldCreatedAt)
+				fieldSeen[servicerecord.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[servicerecord.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, servicerecord.FieldUpdatedAt)
+				fieldSeen[servicerecord.FieldUpdatedAt] = struct{}{}
+			}
+		case "personID":
+			if _, ok := fieldSeen[servicerecord.FieldPersonID]; !ok {
+				selectedFields = append(selectedFields, servicerecord.FieldPersonID)
+				fieldSeen[servicerecord.FieldPersonID] = struct{}{}
+			}
+		case "registrationID":
+			if _, ok := fieldSeen[servicerecord.FieldRegistrationID]; !ok {
+				selectedFields = append(selectedFields, servicerecord.FieldRegistrationID)
+				fieldSeen[servicerecord.FieldRegistrationID] = struct{}{}
+			}
+		case "activityID":
+			if _, ok := fieldSeen[servicerecord.FieldActivityID]; !ok {
+				selectedFields = append(selectedFields, servicerecord.FieldActivityID)
+				fieldSeen[servicerecord.FieldActivityID] = struct{}{}
+			}
+		case "activityName":
+			if _, ok := fieldSeen[servicerecord.FieldActivityName]; !ok {
+				selectedFields = append(selectedFields, servicerecord.FieldActivityName)
+				fieldSeen[servicerecord.FieldActivityName] = struct{}{}
+			}
+		case "serviceDate":
+			if _, ok := fieldSeen[servicerecord.FieldServiceDate]; !ok {
+				selectedFields = append(selectedFields, servicerecord.FieldServiceDate)
+				fieldSeen[servicerecord.FieldServiceDate] = struct{}{}
+			}
+		case "place":
+			if _, ok := fieldSeen[servicerecord.FieldPlace]; !ok {
+				selectedFields = append(selectedFields, servicerecord.FieldPlace)
+				fieldSeen[servicerecord.FieldPlace] = struct{}{}
+			}
+		case "serviceContent":
+			if _, ok := fieldSeen[servicerecord.FieldServiceContent]; !ok {
+				selectedFields = append(selectedFields, servicerecord.FieldServiceContent)
+				fieldSeen[servicerecord.FieldServiceContent] = struct{}{}
+			}
+		case "startedAt":
+			if _, ok := fieldSeen[servicerecord.FieldStartedAt]; !ok {
+				selectedFields = append(selectedFields, servicerecord.FieldStartedAt)
+				fieldSeen[servicerecord.FieldStartedAt] = struct{}{}
+			}
+		case "endedAt":
+			if _, ok := fieldSeen[servicerecord.FieldEndedAt]; !ok {
+				selectedFields = append(selectedFields, servicerecord.FieldEndedAt)
+				fieldSeen[servicerecord.FieldEndedAt] = struct{}{}
+			}
+		case "minutes":
+			if _, ok := fieldSeen[servicerecord.FieldMinutes]; !ok {
+				selectedFields = append(selectedFields, servicerecord.FieldMinutes)
+				fieldSeen[servicerecord.FieldMinutes] = struct{}{}
+			}
+		case "organizingTeam":
+			if _, ok := fieldSeen[servicerecord.FieldOrganizingTeam]; !ok {
+				selectedFields = append(selectedFields, servicerecord.FieldOrganizingTeam)
+				fieldSeen[servicerecord.FieldOrganizingTeam] = struct{}{}
+			}
+		case "personInCharge":
+			if _, ok := fieldSeen[servicerecord.FieldPersonInCharge]; !ok {
+				selectedFields = append(selectedFields, servicerecord.FieldPersonInCharge)
+				fieldSeen[servicerecord.FieldPersonInCharge] = struct{}{}
+			}
+		case "recordedBy":
+			if _, ok := fieldSeen[servicerecord.FieldRecordedBy]; !ok {
+				selectedFields = append(selectedFields, servicerecord.FieldRecordedBy)
+				fieldSeen[servicerecord.FieldRecordedBy] = struct{}{}
+			}
+		case "flaggedForReview":
+			if _, ok := fieldSeen[servicerecord.FieldFlaggedForReview]; !ok {
+				selectedFields = append(selectedFields, servicerecord.FieldFlaggedForReview)
+				fieldSeen[servicerecord.FieldFlaggedForReview] = struct{}{}
+			}
+		case "flagReason":
+			if _, ok := fieldSeen[servicerecord.FieldFlagReason]; !ok {
+				selectedFields = append(selectedFields, servicerecord.FieldFlagReason)
+				fieldSeen[servicerecord.FieldFlagReason] = struct{}{}
+			}
+		case "correctedAt":
+			if _, ok := fieldSeen[servicerecord.FieldCorrectedAt]; !ok {
+				selectedFields = append(selectedFields, servicerecord.FieldCorrectedAt)
+				fieldSeen[servicerecord.FieldCorrectedAt] = struct{}{}
+			}
+		case "correctionReason":
+			if _, ok := fieldSeen[servicerecord.FieldCorrectionReason]; !ok {
+				selectedFields = append(selectedFields, servicerecord.FieldCorrectionReason)
+				fieldSeen[servicerecord.FieldCorrectionReason] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type servicerecordPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []ServiceRecordPaginateOption
+}
+
+func newServiceRecordPaginateArgs(rv map[string]any) *servicerecordPaginateArgs {
+	args := &servicerecordPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &ServiceRecordOrder{Field: &ServiceRecordOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithServiceRecordOrder(order))
+			}
+		case *ServiceRecordOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithServiceRecordOrder(v))
+			}
+		}
 	}
 	return args
 }

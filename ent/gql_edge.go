@@ -44,6 +44,62 @@ func (_m *Activity) Slots(ctx context.Context) (result []*Slot, err error) {
 	return result, err
 }
 
+func (_m *Certificate) Community(ctx context.Context) (*Community, error) {
+	result, err := _m.Edges.CommunityOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCommunity().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Certificate) Person(ctx context.Context) (*Person, error) {
+	result, err := _m.Edges.PersonOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryPerson().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *CheckInScan) Community(ctx context.Context) (*Community, error) {
+	result, err := _m.Edges.CommunityOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCommunity().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *CheckInScan) Kiosk(ctx context.Context) (*Kiosk, error) {
+	result, err := _m.Edges.KioskOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryKiosk().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *CheckInScan) Registration(ctx context.Context) (*Registration, error) {
+	result, err := _m.Edges.RegistrationOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryRegistration().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Kiosk) Community(ctx context.Context) (*Community, error) {
+	result, err := _m.Edges.CommunityOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCommunity().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Kiosk) Venue(ctx context.Context) (*Venue, error) {
+	result, err := _m.Edges.VenueOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryVenue().Only(ctx)
+	}
+	return result, err
+}
+
 func (_m *Person) Community(ctx context.Context) (*Community, error) {
 	result, err := _m.Edges.CommunityOrErr()
 	if IsNotLoaded(err) {
@@ -90,6 +146,30 @@ func (_m *Registration) Activity(ctx context.Context) (*Activity, error) {
 		result, err = _m.QueryActivity().Only(ctx)
 	}
 	return result, err
+}
+
+func (_m *ServiceRecord) Community(ctx context.Context) (*Community, error) {
+	result, err := _m.Edges.CommunityOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCommunity().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *ServiceRecord) Person(ctx context.Context) (*Person, error) {
+	result, err := _m.Edges.PersonOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryPerson().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *ServiceRecord) Activity(ctx context.Context) (*Activity, error) {
+	result, err := _m.Edges.ActivityOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryActivity().Only(ctx)
+	}
+	return result, MaskNotFound(err)
 }
 
 func (_m *Slot) Community(ctx context.Context) (*Community, error) {

@@ -7,10 +7,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"linli/ent/activity"
+	"linli/ent/certificate"
+	"linli/ent/checkinscan"
 	"linli/ent/community"
 	"linli/ent/internal"
+	"linli/ent/kiosk"
 	"linli/ent/person"
 	"linli/ent/registration"
+	"linli/ent/servicerecord"
 	"linli/ent/slot"
 	"linli/ent/team"
 	"linli/ent/teammembership"
@@ -32,10 +36,25 @@ var activityImplementors = []string{"Activity", "Node"}
 // IsNode implements the Node interface check for GQLGen.
 func (*Activity) IsNode() {}
 
+var certificateImplementors = []string{"Certificate", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Certificate) IsNode() {}
+
+var checkinscanImplementors = []string{"CheckInScan", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*CheckInScan) IsNode() {}
+
 var communityImplementors = []string{"Community", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Community) IsNode() {}
+
+var kioskImplementors = []string{"Kiosk", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Kiosk) IsNode() {}
 
 var personImplementors = []string{"Person", "Node"}
 
@@ -46,6 +65,11 @@ var registrationImplementors = []string{"Registration", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Registration) IsNode() {}
+
+var servicerecordImplementors = []string{"ServiceRecord", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*ServiceRecord) IsNode() {}
 
 var slotImplementors = []string{"Slot", "Node"}
 
@@ -158,11 +182,38 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			}
 		}
 		return query.Only(ctx)
+	case certificate.Table:
+		query := c.Certificate.Query().
+			Where(certificate.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, certificateImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case checkinscan.Table:
+		query := c.CheckInScan.Query().
+			Where(checkinscan.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, checkinscanImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
 	case community.Table:
 		query := c.Community.Query().
 			Where(community.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, communityImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case kiosk.Table:
+		query := c.Kiosk.Query().
+			Where(kiosk.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, kioskImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -181,6 +232,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(registration.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, registrationImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case servicerecord.Table:
+		query := c.ServiceRecord.Query().
+			Where(servicerecord.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, servicerecordImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -319,10 +379,58 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 				*noder = node
 			}
 		}
+	case certificate.Table:
+		query := c.Certificate.Query().
+			Where(certificate.IDIn(ids...))
+		query, err := query.CollectFields(ctx, certificateImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case checkinscan.Table:
+		query := c.CheckInScan.Query().
+			Where(checkinscan.IDIn(ids...))
+		query, err := query.CollectFields(ctx, checkinscanImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
 	case community.Table:
 		query := c.Community.Query().
 			Where(community.IDIn(ids...))
 		query, err := query.CollectFields(ctx, communityImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case kiosk.Table:
+		query := c.Kiosk.Query().
+			Where(kiosk.IDIn(ids...))
+		query, err := query.CollectFields(ctx, kioskImplementors...)
 		if err != nil {
 			return nil, err
 		}
@@ -355,6 +463,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.Registration.Query().
 			Where(registration.IDIn(ids...))
 		query, err := query.CollectFields(ctx, registrationImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case servicerecord.Table:
+		query := c.ServiceRecord.Query().
+			Where(servicerecord.IDIn(ids...))
+		query, err := query.CollectFields(ctx, servicerecordImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -8,9 +8,13 @@ import (
 	"fmt"
 	"io"
 	"linli/ent/activity"
+	"linli/ent/certificate"
+	"linli/ent/checkinscan"
 	"linli/ent/community"
+	"linli/ent/kiosk"
 	"linli/ent/person"
 	"linli/ent/registration"
+	"linli/ent/servicerecord"
 	"linli/ent/slot"
 	"linli/ent/team"
 	"linli/ent/teammembership"
@@ -420,6 +424,504 @@ func (_m *Activity) ToEdge(order *ActivityOrder) *ActivityEdge {
 	}
 }
 
+// CertificateEdge is the edge representation of Certificate.
+type CertificateEdge struct {
+	Node   *Certificate `json:"node"`
+	Cursor Cursor       `json:"cursor"`
+}
+
+// CertificateConnection is the connection containing edges to Certificate.
+type CertificateConnection struct {
+	Edges      []*CertificateEdge `json:"edges"`
+	PageInfo   PageInfo           `json:"pageInfo"`
+	TotalCount int                `json:"totalCount"`
+}
+
+func (c *CertificateConnection) build(nodes []*Certificate, pager *certificatePager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Certificate
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Certificate {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Certificate {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*CertificateEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &CertificateEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// CertificatePaginateOption enables pagination customization.
+type CertificatePaginateOption func(*certificatePager) error
+
+// WithCertificateOrder configures pagination ordering.
+func WithCertificateOrder(order *CertificateOrder) CertificatePaginateOption {
+	if order == nil {
+		order = DefaultCertificateOrder
+	}
+	o := *order
+	return func(pager *certificatePager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultCertificateOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithCertificateFilter configures pagination filter.
+func WithCertificateFilter(filter func(*CertificateQuery) (*CertificateQuery, error)) CertificatePaginateOption {
+	return func(pager *certificatePager) error {
+		if filter == nil {
+			return errors.New("CertificateQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type certificatePager struct {
+	reverse bool
+	order   *CertificateOrder
+	filter  func(*CertificateQuery) (*CertificateQuery, error)
+}
+
+func newCertificatePager(opts []CertificatePaginateOption, reverse bool) (*certificatePager, error) {
+	pager := &certificatePager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultCertificateOrder
+	}
+	return pager, nil
+}
+
+func (p *certificatePager) applyFilter(query *CertificateQuery) (*CertificateQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *certificatePager) toCursor(_m *Certificate) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *certificatePager) applyCursors(query *CertificateQuery, after, before *Cursor) (*CertificateQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultCertificateOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *certificatePager) applyOrder(query *CertificateQuery) *CertificateQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultCertificateOrder.Field {
+		query = query.Order(DefaultCertificateOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *certificatePager) orderExpr(query *CertificateQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultCertificateOrder.Field {
+			b.Comma().Ident(DefaultCertificateOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Certificate.
+func (_m *CertificateQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...CertificatePaginateOption,
+) (*CertificateConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newCertificatePager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &CertificateConnection{Edges: []*CertificateEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+// CertificateOrderField defines the ordering field of Certificate.
+type CertificateOrderField struct {
+	// Value extracts the ordering value from the given Certificate.
+	Value    func(*Certificate) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) certificate.OrderOption
+	toCursor func(*Certificate) Cursor
+}
+
+// CertificateOrder defines the ordering of Certificate.
+type CertificateOrder struct {
+	Direction OrderDirection         `json:"direction"`
+	Field     *CertificateOrderField `json:"field"`
+}
+
+// DefaultCertificateOrder is the default ordering of Certificate.
+var DefaultCertificateOrder = &CertificateOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &CertificateOrderField{
+		Value: func(_m *Certificate) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: certificate.FieldID,
+		toTerm: certificate.ByID,
+		toCursor: func(_m *Certificate) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Certificate into CertificateEdge.
+func (_m *Certificate) ToEdge(order *CertificateOrder) *CertificateEdge {
+	if order == nil {
+		order = DefaultCertificateOrder
+	}
+	return &CertificateEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// CheckInScanEdge is the edge representation of CheckInScan.
+type CheckInScanEdge struct {
+	Node   *CheckInScan `json:"node"`
+	Cursor Cursor       `json:"cursor"`
+}
+
+// CheckInScanConnection is the connection containing edges to CheckInScan.
+type CheckInScanConnection struct {
+	Edges      []*CheckInScanEdge `json:"edges"`
+	PageInfo   PageInfo           `json:"pageInfo"`
+	TotalCount int                `json:"totalCount"`
+}
+
+func (c *CheckInScanConnection) build(nodes []*CheckInScan, pager *checkinscanPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *CheckInScan
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *CheckInScan {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *CheckInScan {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*CheckInScanEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &CheckInScanEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// CheckInScanPaginateOption enables pagination customization.
+type CheckInScanPaginateOption func(*checkinscanPager) error
+
+// WithCheckInScanOrder configures pagination ordering.
+func WithCheckInScanOrder(order *CheckInScanOrder) CheckInScanPaginateOption {
+	if order == nil {
+		order = DefaultCheckInScanOrder
+	}
+	o := *order
+	return func(pager *checkinscanPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultCheckInScanOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithCheckInScanFilter configures pagination filter.
+func WithCheckInScanFilter(filter func(*CheckInScanQuery) (*CheckInScanQuery, error)) CheckInScanPaginateOption {
+	return func(pager *checkinscanPager) error {
+		if filter == nil {
+			return errors.New("CheckInScanQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type checkinscanPager struct {
+	reverse bool
+	order   *CheckInScanOrder
+	filter  func(*CheckInScanQuery) (*CheckInScanQuery, error)
+}
+
+func newCheckInScanPager(opts []CheckInScanPaginateOption, reverse bool) (*checkinscanPager, error) {
+	pager := &checkinscanPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultCheckInScanOrder
+	}
+	return pager, nil
+}
+
+func (p *checkinscanPager) applyFilter(query *CheckInScanQuery) (*CheckInScanQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *checkinscanPager) toCursor(_m *CheckInScan) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *checkinscanPager) applyCursors(query *CheckInScanQuery, after, before *Cursor) (*CheckInScanQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultCheckInScanOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *checkinscanPager) applyOrder(query *CheckInScanQuery) *CheckInScanQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultCheckInScanOrder.Field {
+		query = query.Order(DefaultCheckInScanOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *checkinscanPager) orderExpr(query *CheckInScanQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultCheckInScanOrder.Field {
+			b.Comma().Ident(DefaultCheckInScanOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to CheckInScan.
+func (_m *CheckInScanQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...CheckInScanPaginateOption,
+) (*CheckInScanConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newCheckInScanPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &CheckInScanConnection{Edges: []*CheckInScanEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+// CheckInScanOrderField defines the ordering field of CheckInScan.
+type CheckInScanOrderField struct {
+	// Value extracts the ordering value from the given CheckInScan.
+	Value    func(*CheckInScan) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) checkinscan.OrderOption
+	toCursor func(*CheckInScan) Cursor
+}
+
+// CheckInScanOrder defines the ordering of CheckInScan.
+type CheckInScanOrder struct {
+	Direction OrderDirection         `json:"direction"`
+	Field     *CheckInScanOrderField `json:"field"`
+}
+
+// DefaultCheckInScanOrder is the default ordering of CheckInScan.
+var DefaultCheckInScanOrder = &CheckInScanOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &CheckInScanOrderField{
+		Value: func(_m *CheckInScan) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: checkinscan.FieldID,
+		toTerm: checkinscan.ByID,
+		toCursor: func(_m *CheckInScan) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts CheckInScan into CheckInScanEdge.
+func (_m *CheckInScan) ToEdge(order *CheckInScanOrder) *CheckInScanEdge {
+	if order == nil {
+		order = DefaultCheckInScanOrder
+	}
+	return &CheckInScanEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
 // CommunityEdge is the edge representation of Community.
 type CommunityEdge struct {
 	Node   *Community `json:"node"`
@@ -711,6 +1213,302 @@ func (_m *Community) ToEdge(order *CommunityOrder) *CommunityEdge {
 		order = DefaultCommunityOrder
 	}
 	return &CommunityEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// KioskEdge is the edge representation of Kiosk.
+type KioskEdge struct {
+	Node   *Kiosk `json:"node"`
+	Cursor Cursor `json:"cursor"`
+}
+
+// KioskConnection is the connection containing edges to Kiosk.
+type KioskConnection struct {
+	Edges      []*KioskEdge `json:"edges"`
+	PageInfo   PageInfo     `json:"pageInfo"`
+	TotalCount int          `json:"totalCount"`
+}
+
+func (c *KioskConnection) build(nodes []*Kiosk, pager *kioskPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Kiosk
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Kiosk {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Kiosk {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*KioskEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &KioskEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// KioskPaginateOption enables pagination customization.
+type KioskPaginateOption func(*kioskPager) error
+
+// WithKioskOrder configures pagination ordering.
+func WithKioskOrder(order *KioskOrder) KioskPaginateOption {
+	if order == nil {
+		order = DefaultKioskOrder
+	}
+	o := *order
+	return func(pager *kioskPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultKioskOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithKioskFilter configures pagination filter.
+func WithKioskFilter(filter func(*KioskQuery) (*KioskQuery, error)) KioskPaginateOption {
+	return func(pager *kioskPager) error {
+		if filter == nil {
+			return errors.New("KioskQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type kioskPager struct {
+	reverse bool
+	order   *KioskOrder
+	filter  func(*KioskQuery) (*KioskQuery, error)
+}
+
+func newKioskPager(opts []KioskPaginateOption, reverse bool) (*kioskPager, error) {
+	pager := &kioskPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultKioskOrder
+	}
+	return pager, nil
+}
+
+func (p *kioskPager) applyFilter(query *KioskQuery) (*KioskQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *kioskPager) toCursor(_m *Kiosk) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *kioskPager) applyCursors(query *KioskQuery, after, before *Cursor) (*KioskQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultKioskOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *kioskPager) applyOrder(query *KioskQuery) *KioskQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultKioskOrder.Field {
+		query = query.Order(DefaultKioskOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *kioskPager) orderExpr(query *KioskQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultKioskOrder.Field {
+			b.Comma().Ident(DefaultKioskOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Kiosk.
+func (_m *KioskQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...KioskPaginateOption,
+) (*KioskConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newKioskPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &KioskConnection{Edges: []*KioskEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// KioskOrderFieldCreatedAt orders Kiosk by created_at.
+	KioskOrderFieldCreatedAt = &KioskOrderField{
+		Value: func(_m *Kiosk) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: kiosk.FieldCreatedAt,
+		toTerm: kiosk.ByCreatedAt,
+		toCursor: func(_m *Kiosk) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f KioskOrderField) String() string {
+	var str string
+	switch f.column {
+	case KioskOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f KioskOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *KioskOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("KioskOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *KioskOrderFieldCreatedAt
+	default:
+		return fmt.Errorf("%s is not a valid KioskOrderField", str)
+	}
+	return nil
+}
+
+// KioskOrderField defines the ordering field of Kiosk.
+type KioskOrderField struct {
+	// Value extracts the ordering value from the given Kiosk.
+	Value    func(*Kiosk) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) kiosk.OrderOption
+	toCursor func(*Kiosk) Cursor
+}
+
+// KioskOrder defines the ordering of Kiosk.
+type KioskOrder struct {
+	Direction OrderDirection   `json:"direction"`
+	Field     *KioskOrderField `json:"field"`
+}
+
+// DefaultKioskOrder is the default ordering of Kiosk.
+var DefaultKioskOrder = &KioskOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &KioskOrderField{
+		Value: func(_m *Kiosk) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: kiosk.FieldID,
+		toTerm: kiosk.ByID,
+		toCursor: func(_m *Kiosk) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Kiosk into KioskEdge.
+func (_m *Kiosk) ToEdge(order *KioskOrder) *KioskEdge {
+	if order == nil {
+		order = DefaultKioskOrder
+	}
+	return &KioskEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}
@@ -1321,6 +2119,320 @@ func (_m *Registration) ToEdge(order *RegistrationOrder) *RegistrationEdge {
 		order = DefaultRegistrationOrder
 	}
 	return &RegistrationEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// ServiceRecordEdge is the edge representation of ServiceRecord.
+type ServiceRecordEdge struct {
+	Node   *ServiceRecord `json:"node"`
+	Cursor Cursor         `json:"cursor"`
+}
+
+// ServiceRecordConnection is the connection containing edges to ServiceRecord.
+type ServiceRecordConnection struct {
+	Edges      []*ServiceRecordEdge `json:"edges"`
+	PageInfo   PageInfo             `json:"pageInfo"`
+	TotalCount int                  `json:"totalCount"`
+}
+
+func (c *ServiceRecordConnection) build(nodes []*ServiceRecord, pager *servicerecordPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *ServiceRecord
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *ServiceRecord {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *ServiceRecord {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*ServiceRecordEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &ServiceRecordEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// ServiceRecordPaginateOption enables pagination customization.
+type ServiceRecordPaginateOption func(*servicerecordPager) error
+
+// WithServiceRecordOrder configures pagination ordering.
+func WithServiceRecordOrder(order *ServiceRecordOrder) ServiceRecordPaginateOption {
+	if order == nil {
+		order = DefaultServiceRecordOrder
+	}
+	o := *order
+	return func(pager *servicerecordPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultServiceRecordOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithServiceRecordFilter configures pagination filter.
+func WithServiceRecordFilter(filter func(*ServiceRecordQuery) (*ServiceRecordQuery, error)) ServiceRecordPaginateOption {
+	return func(pager *servicerecordPager) error {
+		if filter == nil {
+			return errors.New("ServiceRecordQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type servicerecordPager struct {
+	reverse bool
+	order   *ServiceRecordOrder
+	filter  func(*ServiceRecordQuery) (*ServiceRecordQuery, error)
+}
+
+func newServiceRecordPager(opts []ServiceRecordPaginateOption, reverse bool) (*servicerecordPager, error) {
+	pager := &servicerecordPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultServiceRecordOrder
+	}
+	return pager, nil
+}
+
+func (p *servicerecordPager) applyFilter(query *ServiceRecordQuery) (*ServiceRecordQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *servicerecordPager) toCursor(_m *ServiceRecord) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *servicerecordPager) applyCursors(query *ServiceRecordQuery, after, before *Cursor) (*ServiceRecordQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultServiceRecordOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *servicerecordPager) applyOrder(query *ServiceRecordQuery) *ServiceRecordQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultServiceRecordOrder.Field {
+		query = query.Order(DefaultServiceRecordOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *servicerecordPager) orderExpr(query *ServiceRecordQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultServiceRecordOrder.Field {
+			b.Comma().Ident(DefaultServiceRecordOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to ServiceRecord.
+func (_m *ServiceRecordQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...ServiceRecordPaginateOption,
+) (*ServiceRecordConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newServiceRecordPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &ServiceRecordConnection{Edges: []*ServiceRecordEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// ServiceRecordOrderFieldCreatedAt orders ServiceRecord by created_at.
+	ServiceRecordOrderFieldCreatedAt = &ServiceRecordOrderField{
+		Value: func(_m *ServiceRecord) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: servicerecord.FieldCreatedAt,
+		toTerm: servicerecord.ByCreatedAt,
+		toCursor: func(_m *ServiceRecord) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// ServiceRecordOrderFieldStartedAt orders ServiceRecord by started_at.
+	ServiceRecordOrderFieldStartedAt = &ServiceRecordOrderField{
+		Value: func(_m *ServiceRecord) (ent.Value, error) {
+			return _m.StartedAt, nil
+		},
+		column: servicerecord.FieldStartedAt,
+		toTerm: servicerecord.ByStartedAt,
+		toCursor: func(_m *ServiceRecord) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.StartedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f ServiceRecordOrderField) String() string {
+	var str string
+	switch f.column {
+	case ServiceRecordOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case ServiceRecordOrderFieldStartedAt.column:
+		str = "STARTED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f ServiceRecordOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *ServiceRecordOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("ServiceRecordOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *ServiceRecordOrderFieldCreatedAt
+	case "STARTED_AT":
+		*f = *ServiceRecordOrderFieldStartedAt
+	default:
+		return fmt.Errorf("%s is not a valid ServiceRecordOrderField", str)
+	}
+	return nil
+}
+
+// ServiceRecordOrderField defines the ordering field of ServiceRecord.
+type ServiceRecordOrderField struct {
+	// Value extracts the ordering value from the given ServiceRecord.
+	Value    func(*ServiceRecord) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) servicerecord.OrderOption
+	toCursor func(*ServiceRecord) Cursor
+}
+
+// ServiceRecordOrder defines the ordering of ServiceRecord.
+type ServiceRecordOrder struct {
+	Direction OrderDirection           `json:"direction"`
+	Field     *ServiceRecordOrderField `json:"field"`
+}
+
+// DefaultServiceRecordOrder is the default ordering of ServiceRecord.
+var DefaultServiceRecordOrder = &ServiceRecordOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &ServiceRecordOrderField{
+		Value: func(_m *ServiceRecord) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: servicerecord.FieldID,
+		toTerm: servicerecord.ByID,
+		toCursor: func(_m *ServiceRecord) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts ServiceRecord into ServiceRecordEdge.
+func (_m *ServiceRecord) ToEdge(order *ServiceRecordOrder) *ServiceRecordEdge {
+	if order == nil {
+		order = DefaultServiceRecordOrder
+	}
+	return &ServiceRecordEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

@@ -8,11 +8,15 @@ import (
 	"fmt"
 	"linli/ent/activity"
 	"linli/ent/auditentry"
+	"linli/ent/certificate"
+	"linli/ent/checkinscan"
 	"linli/ent/community"
 	"linli/ent/idempotencykey"
+	"linli/ent/kiosk"
 	"linli/ent/person"
 	"linli/ent/predicate"
 	"linli/ent/registration"
+	"linli/ent/servicerecord"
 	"linli/ent/session"
 	"linli/ent/slot"
 	"linli/ent/team"
@@ -37,10 +41,14 @@ const (
 	// Node types.
 	TypeActivity         = "Activity"
 	TypeAuditEntry       = "AuditEntry"
+	TypeCertificate      = "Certificate"
+	TypeCheckInScan      = "CheckInScan"
 	TypeCommunity        = "Community"
 	TypeIdempotencyKey   = "IdempotencyKey"
+	TypeKiosk            = "Kiosk"
 	TypePerson           = "Person"
 	TypeRegistration     = "Registration"
+	TypeServiceRecord    = "ServiceRecord"
 	TypeSession          = "Session"
 	TypeSlot             = "Slot"
 	TypeTeam             = "Team"
@@ -2273,6 +2281,2238 @@ func (m *AuditEntryMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown AuditEntry edge %s", name)
 }
 
+// CertificateMutation represents an operation that mutates the Certificate nodes in the graph.
+type CertificateMutation struct {
+	config
+	op               Op
+	typ              string
+	id               *int
+	code             *string
+	person_name      *string
+	minutes          *int
+	addminutes       *int
+	record_count     *int
+	addrecord_count  *int
+	star_level       *int
+	addstar_level    *int
+	issued_at        *time.Time
+	issued_by_id     *int
+	addissued_by_id  *int
+	clearedFields    map[string]struct{}
+	community        *int
+	clearedcommunity bool
+	person           *int
+	clearedperson    bool
+	done             bool
+	oldValue         func(context.Context) (*Certificate, error)
+	predicates       []predicate.Certificate
+}
+
+var _ ent.Mutation = (*CertificateMutation)(nil)
+
+// certificateOption allows management of the mutation configuration using functional options.
+type certificateOption func(*CertificateMutation)
+
+// newCertificateMutation creates new mutation for the Certificate entity.
+func newCertificateMutation(c config, op Op, opts ...certificateOption) *CertificateMutation {
+	m := &CertificateMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeCertificate,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withCertificateID sets the ID field of the mutation.
+func withCertificateID(id int) certificateOption {
+	return func(m *CertificateMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Certificate
+		)
+		m.oldValue = func(ctx context.Context) (*Certificate, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Certificate.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withCertificate sets the old Certificate of the mutation.
+func withCertificate(node *Certificate) certificateOption {
+	return func(m *CertificateMutation) {
+		m.oldValue = func(context.Context) (*Certificate, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m CertificateMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m CertificateMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *CertificateMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *CertificateMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Certificate.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCommunityID sets the "community_id" field.
+func (m *CertificateMutation) SetCommunityID(i int) {
+	m.community = &i
+}
+
+// CommunityID returns the value of the "community_id" field in the mutation.
+func (m *CertificateMutation) CommunityID() (r int, exists bool) {
+	v := m.community
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCommunityID returns the old "community_id" field's value of the Certificate entity.
+// If the Certificate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CertificateMutation) OldCommunityID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCommunityID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCommunityID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCommunityID: %w", err)
+	}
+	return oldValue.CommunityID, nil
+}
+
+// ResetCommunityID resets all changes to the "community_id" field.
+func (m *CertificateMutation) ResetCommunityID() {
+	m.community = nil
+}
+
+// SetCode sets the "code" field.
+func (m *CertificateMutation) SetCode(s string) {
+	m.code = &s
+}
+
+// Code returns the value of the "code" field in the mutation.
+func (m *CertificateMutation) Code() (r string, exists bool) {
+	v := m.code
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCode returns the old "code" field's value of the Certificate entity.
+// If the Certificate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CertificateMutation) OldCode(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCode: %w", err)
+	}
+	return oldValue.Code, nil
+}
+
+// ResetCode resets all changes to the "code" field.
+func (m *CertificateMutation) ResetCode() {
+	m.code = nil
+}
+
+// SetPersonID sets the "person_id" field.
+func (m *CertificateMutation) SetPersonID(i int) {
+	m.person = &i
+}
+
+// PersonID returns the value of the "person_id" field in the mutation.
+func (m *CertificateMutation) PersonID() (r int, exists bool) {
+	v := m.person
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPersonID returns the old "person_id" field's value of the Certificate entity.
+// If the Certificate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CertificateMutation) OldPersonID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPersonID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPersonID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPersonID: %w", err)
+	}
+	return oldValue.PersonID, nil
+}
+
+// ResetPersonID resets all changes to the "person_id" field.
+func (m *CertificateMutation) ResetPersonID() {
+	m.person = nil
+}
+
+// SetPersonName sets the "person_name" field.
+func (m *CertificateMutation) SetPersonName(s string) {
+	m.person_name = &s
+}
+
+// PersonName returns the value of the "person_name" field in the mutation.
+func (m *CertificateMutation) PersonName() (r string, exists bool) {
+	v := m.person_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPersonName returns the old "person_name" field's value of the Certificate entity.
+// If the Certificate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CertificateMutation) OldPersonName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPersonName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPersonName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPersonName: %w", err)
+	}
+	return oldValue.PersonName, nil
+}
+
+// ResetPersonName resets all changes to the "person_name" field.
+func (m *CertificateMutation) ResetPersonName() {
+	m.person_name = nil
+}
+
+// SetMinutes sets the "minutes" field.
+func (m *CertificateMutation) SetMinutes(i int) {
+	m.minutes = &i
+	m.addminutes = nil
+}
+
+// Minutes returns the value of the "minutes" field in the mutation.
+func (m *CertificateMutation) Minutes() (r int, exists bool) {
+	v := m.minutes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMinutes returns the old "minutes" field's value of the Certificate entity.
+// If the Certificate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CertificateMutation) OldMinutes(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMinutes is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMinutes requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMinutes: %w", err)
+	}
+	return oldValue.Minutes, nil
+}
+
+// AddMinutes adds i to the "minutes" field.
+func (m *CertificateMutation) AddMinutes(i int) {
+	if m.addminutes != nil {
+		*m.addminutes += i
+	} else {
+		m.addminutes = &i
+	}
+}
+
+// AddedMinutes returns the value that was added to the "minutes" field in this mutation.
+func (m *CertificateMutation) AddedMinutes() (r int, exists bool) {
+	v := m.addminutes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMinutes resets all changes to the "minutes" field.
+func (m *CertificateMutation) ResetMinutes() {
+	m.minutes = nil
+	m.addminutes = nil
+}
+
+// SetRecordCount sets the "record_count" field.
+func (m *CertificateMutation) SetRecordCount(i int) {
+	m.record_count = &i
+	m.addrecord_count = nil
+}
+
+// RecordCount returns the value of the "record_count" field in the mutation.
+func (m *CertificateMutation) RecordCount() (r int, exists bool) {
+	v := m.record_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRecordCount returns the old "record_count" field's value of the Certificate entity.
+// If the Certificate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CertificateMutation) OldRecordCount(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRecordCount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRecordCount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRecordCount: %w", err)
+	}
+	return oldValue.RecordCount, nil
+}
+
+// AddRecordCount adds i to the "record_count" field.
+func (m *CertificateMutation) AddRecordCount(i int) {
+	if m.addrecord_count != nil {
+		*m.addrecord_count += i
+	} else {
+		m.addrecord_count = &i
+	}
+}
+
+// AddedRecordCount returns the value that was added to the "record_count" field in this mutation.
+func (m *CertificateMutation) AddedRecordCount() (r int, exists bool) {
+	v := m.addrecord_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRecordCount resets all changes to the "record_count" field.
+func (m *CertificateMutation) ResetRecordCount() {
+	m.record_count = nil
+	m.addrecord_count = nil
+}
+
+// SetStarLevel sets the "star_level" field.
+func (m *CertificateMutation) SetStarLevel(i int) {
+	m.star_level = &i
+	m.addstar_level = nil
+}
+
+// StarLevel returns the value of the "star_level" field in the mutation.
+func (m *CertificateMutation) StarLevel() (r int, exists bool) {
+	v := m.star_level
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStarLevel returns the old "star_level" field's value of the Certificate entity.
+// If the Certificate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CertificateMutation) OldStarLevel(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStarLevel is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStarLevel requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStarLevel: %w", err)
+	}
+	return oldValue.StarLevel, nil
+}
+
+// AddStarLevel adds i to the "star_level" field.
+func (m *CertificateMutation) AddStarLevel(i int) {
+	if m.addstar_level != nil {
+		*m.addstar_level += i
+	} else {
+		m.addstar_level = &i
+	}
+}
+
+// AddedStarLevel returns the value that was added to the "star_level" field in this mutation.
+func (m *CertificateMutation) AddedStarLevel() (r int, exists bool) {
+	v := m.addstar_level
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetStarLevel resets all changes to the "star_level" field.
+func (m *CertificateMutation) ResetStarLevel() {
+	m.star_level = nil
+	m.addstar_level = nil
+}
+
+// SetIssuedAt sets the "issued_at" field.
+func (m *CertificateMutation) SetIssuedAt(t time.Time) {
+	m.issued_at = &t
+}
+
+// IssuedAt returns the value of the "issued_at" field in the mutation.
+func (m *CertificateMutation) IssuedAt() (r time.Time, exists bool) {
+	v := m.issued_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIssuedAt returns the old "issued_at" field's value of the Certificate entity.
+// If the Certificate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CertificateMutation) OldIssuedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIssuedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIssuedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIssuedAt: %w", err)
+	}
+	return oldValue.IssuedAt, nil
+}
+
+// ResetIssuedAt resets all changes to the "issued_at" field.
+func (m *CertificateMutation) ResetIssuedAt() {
+	m.issued_at = nil
+}
+
+// SetIssuedByID sets the "issued_by_id" field.
+func (m *CertificateMutation) SetIssuedByID(i int) {
+	m.issued_by_id = &i
+	m.addissued_by_id = nil
+}
+
+// IssuedByID returns the value of the "issued_by_id" field in the mutation.
+func (m *CertificateMutation) IssuedByID() (r int, exists bool) {
+	v := m.issued_by_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIssuedByID returns the old "issued_by_id" field's value of the Certificate entity.
+// If the Certificate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CertificateMutation) OldIssuedByID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIssuedByID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIssuedByID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIssuedByID: %w", err)
+	}
+	return oldValue.IssuedByID, nil
+}
+
+// AddIssuedByID adds i to the "issued_by_id" field.
+func (m *CertificateMutation) AddIssuedByID(i int) {
+	if m.addissued_by_id != nil {
+		*m.addissued_by_id += i
+	} else {
+		m.addissued_by_id = &i
+	}
+}
+
+// AddedIssuedByID returns the value that was added to the "issued_by_id" field in this mutation.
+func (m *CertificateMutation) AddedIssuedByID() (r int, exists bool) {
+	v := m.addissued_by_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearIssuedByID clears the value of the "issued_by_id" field.
+func (m *CertificateMutation) ClearIssuedByID() {
+	m.issued_by_id = nil
+	m.addissued_by_id = nil
+	m.clearedFields[certificate.FieldIssuedByID] = struct{}{}
+}
+
+// IssuedByIDCleared returns if the "issued_by_id" field was cleared in this mutation.
+func (m *CertificateMutation) IssuedByIDCleared() bool {
+	_, ok := m.clearedFields[certificate.FieldIssuedByID]
+	return ok
+}
+
+// ResetIssuedByID resets all changes to the "issued_by_id" field.
+func (m *CertificateMutation) ResetIssuedByID() {
+	m.issued_by_id = nil
+	m.addissued_by_id = nil
+	delete(m.clearedFields, certificate.FieldIssuedByID)
+}
+
+// ClearCommunity clears the "community" edge to the Community entity.
+func (m *CertificateMutation) ClearCommunity() {
+	m.clearedcommunity = true
+	m.clearedFields[certificate.FieldCommunityID] = struct{}{}
+}
+
+// CommunityCleared reports if the "community" edge to the Community entity was cleared.
+func (m *CertificateMutation) CommunityCleared() bool {
+	return m.clearedcommunity
+}
+
+// CommunityIDs returns the "community" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CommunityID instead. It exists only for internal usage by the builders.
+func (m *CertificateMutation) CommunityIDs() (ids []int) {
+	if id := m.community; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCommunity resets all changes to the "community" edge.
+func (m *CertificateMutation) ResetCommunity() {
+	m.community = nil
+	m.clearedcommunity = false
+}
+
+// ClearPerson clears the "person" edge to the Person entity.
+func (m *CertificateMutation) ClearPerson() {
+	m.clearedperson = true
+	m.clearedFields[certificate.FieldPersonID] = struct{}{}
+}
+
+// PersonCleared reports if the "person" edge to the Person entity was cleared.
+func (m *CertificateMutation) PersonCleared() bool {
+	return m.clearedperson
+}
+
+// PersonIDs returns the "person" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// PersonID instead. It exists only for internal usage by the builders.
+func (m *CertificateMutation) PersonIDs() (ids []int) {
+	if id := m.person; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetPerson resets all changes to the "person" edge.
+func (m *CertificateMutation) ResetPerson() {
+	m.person = nil
+	m.clearedperson = false
+}
+
+// Where appends a list predicates to the CertificateMutation builder.
+func (m *CertificateMutation) Where(ps ...predicate.Certificate) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the CertificateMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *CertificateMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Certificate, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *CertificateMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *CertificateMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Certificate).
+func (m *CertificateMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *CertificateMutation) Fields() []string {
+	fields := make([]string, 0, 9)
+	if m.community != nil {
+		fields = append(fields, certificate.FieldCommunityID)
+	}
+	if m.code != nil {
+		fields = append(fields, certificate.FieldCode)
+	}
+	if m.person != nil {
+		fields = append(fields, certificate.FieldPersonID)
+	}
+	if m.person_name != nil {
+		fields = append(fields, certificate.FieldPersonName)
+	}
+	if m.minutes != nil {
+		fields = append(fields, certificate.FieldMinutes)
+	}
+	if m.record_count != nil {
+		fields = append(fields, certificate.FieldRecordCount)
+	}
+	if m.star_level != nil {
+		fields = append(fields, certificate.FieldStarLevel)
+	}
+	if m.issued_at != nil {
+		fields = append(fields, certificate.FieldIssuedAt)
+	}
+	if m.issued_by_id != nil {
+		fields = append(fields, certificate.FieldIssuedByID)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *CertificateMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case certificate.FieldCommunityID:
+		return m.CommunityID()
+	case certificate.FieldCode:
+		return m.Code()
+	case certificate.FieldPersonID:
+		return m.PersonID()
+	case certificate.FieldPersonName:
+		return m.PersonName()
+	case certificate.FieldMinutes:
+		return m.Minutes()
+	case certificate.FieldRecordCount:
+		return m.RecordCount()
+	case certificate.FieldStarLevel:
+		return m.StarLevel()
+	case certificate.FieldIssuedAt:
+		return m.IssuedAt()
+	case certificate.FieldIssuedByID:
+		return m.IssuedByID()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *CertificateMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case certificate.FieldCommunityID:
+		return m.OldCommunityID(ctx)
+	case certificate.FieldCode:
+		return m.OldCode(ctx)
+	case certificate.FieldPersonID:
+		return m.OldPersonID(ctx)
+	case certificate.FieldPersonName:
+		return m.OldPersonName(ctx)
+	case certificate.FieldMinutes:
+		return m.OldMinutes(ctx)
+	case certificate.FieldRecordCount:
+		return m.OldRecordCount(ctx)
+	case certificate.FieldStarLevel:
+		return m.OldStarLevel(ctx)
+	case certificate.FieldIssuedAt:
+		return m.OldIssuedAt(ctx)
+	case certificate.FieldIssuedByID:
+		return m.OldIssuedByID(ctx)
+	}
+	return nil, fmt.Errorf("unknown Certificate field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CertificateMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case certificate.FieldCommunityID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCommunityID(v)
+		return nil
+	case certificate.FieldCode:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCode(v)
+		return nil
+	case certificate.FieldPersonID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPersonID(v)
+		return nil
+	case certificate.FieldPersonName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPersonName(v)
+		return nil
+	case certificate.FieldMinutes:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMinutes(v)
+		return nil
+	case certificate.FieldRecordCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRecordCount(v)
+		return nil
+	case certificate.FieldStarLevel:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStarLevel(v)
+		return nil
+	case certificate.FieldIssuedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIssuedAt(v)
+		return nil
+	case certificate.FieldIssuedByID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIssuedByID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Certificate field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *CertificateMutation) AddedFields() []string {
+	var fields []string
+	if m.addminutes != nil {
+		fields = append(fields, certificate.FieldMinutes)
+	}
+	if m.addrecord_count != nil {
+		fields = append(fields, certificate.FieldRecordCount)
+	}
+	if m.addstar_level != nil {
+		fields = append(fields, certificate.FieldStarLevel)
+	}
+	if m.addissued_by_id != nil {
+		fields = append(fields, certificate.FieldIssuedByID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *CertificateMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case certificate.FieldMinutes:
+		return m.AddedMinutes()
+	case certificate.FieldRecordCount:
+		return m.AddedRecordCount()
+	case certificate.FieldStarLevel:
+		return m.AddedStarLevel()
+	case certificate.FieldIssuedByID:
+		return m.AddedIssuedByID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CertificateMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case certificate.FieldMinutes:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMinutes(v)
+		return nil
+	case certificate.FieldRecordCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRecordCount(v)
+		return nil
+	case certificate.FieldStarLevel:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddStarLevel(v)
+		return nil
+	case certificate.FieldIssuedByID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddIssuedByID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Certificate numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *CertificateMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(certificate.FieldIssuedByID) {
+		fields = append(fields, certificate.FieldIssuedByID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *CertificateMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *CertificateMutation) ClearField(name string) error {
+	switch name {
+	case certificate.FieldIssuedByID:
+		m.ClearIssuedByID()
+		return nil
+	}
+	return fmt.Errorf("unknown Certificate nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *CertificateMutation) ResetField(name string) error {
+	switch name {
+	case certificate.FieldCommunityID:
+		m.ResetCommunityID()
+		return nil
+	case certificate.FieldCode:
+		m.ResetCode()
+		return nil
+	case certificate.FieldPersonID:
+		m.ResetPersonID()
+		return nil
+	case certificate.FieldPersonName:
+		m.ResetPersonName()
+		return nil
+	case certificate.FieldMinutes:
+		m.ResetMinutes()
+		return nil
+	case certificate.FieldRecordCount:
+		m.ResetRecordCount()
+		return nil
+	case certificate.FieldStarLevel:
+		m.ResetStarLevel()
+		return nil
+	case certificate.FieldIssuedAt:
+		m.ResetIssuedAt()
+		return nil
+	case certificate.FieldIssuedByID:
+		m.ResetIssuedByID()
+		return nil
+	}
+	return fmt.Errorf("unknown Certificate field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *CertificateMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.community != nil {
+		edges = append(edges, certificate.EdgeCommunity)
+	}
+	if m.person != nil {
+		edges = append(edges, certificate.EdgePerson)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *CertificateMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case certificate.EdgeCommunity:
+		if id := m.community; id != nil {
+			return []ent.Value{*id}
+		}
+	case certificate.EdgePerson:
+		if id := m.person; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *CertificateMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *CertificateMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *CertificateMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedcommunity {
+		edges = append(edges, certificate.EdgeCommunity)
+	}
+	if m.clearedperson {
+		edges = append(edges, certificate.EdgePerson)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *CertificateMutation) EdgeCleared(name string) bool {
+	switch name {
+	case certificate.EdgeCommunity:
+		return m.clearedcommunity
+	case certificate.EdgePerson:
+		return m.clearedperson
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *CertificateMutation) ClearEdge(name string) error {
+	switch name {
+	case certificate.EdgeCommunity:
+		m.ClearCommunity()
+		return nil
+	case certificate.EdgePerson:
+		m.ClearPerson()
+		return nil
+	}
+	return fmt.Errorf("unknown Certificate unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *CertificateMutation) ResetEdge(name string) error {
+	switch name {
+	case certificate.EdgeCommunity:
+		m.ResetCommunity()
+		return nil
+	case certificate.EdgePerson:
+		m.ResetPerson()
+		return nil
+	}
+	return fmt.Errorf("unknown Certificate edge %s", name)
+}
+
+// CheckInScanMutation represents an operation that mutates the CheckInScan nodes in the graph.
+type CheckInScanMutation struct {
+	config
+	op                  Op
+	typ                 string
+	id                  *int
+	actor_id            *int
+	addactor_id         *int
+	nonce               *string
+	kind                *checkinscan.Kind
+	method              *checkinscan.Method
+	activity_id         *int
+	addactivity_id      *int
+	status              *checkinscan.Status
+	message             *string
+	scanned_at          *time.Time
+	recorded_at         *time.Time
+	clearedFields       map[string]struct{}
+	community           *int
+	clearedcommunity    bool
+	kiosk               *int
+	clearedkiosk        bool
+	registration        *int
+	clearedregistration bool
+	done                bool
+	oldValue            func(context.Context) (*CheckInScan, error)
+	predicates          []predicate.CheckInScan
+}
+
+var _ ent.Mutation = (*CheckInScanMutation)(nil)
+
+// checkinscanOption allows management of the mutation configuration using functional options.
+type checkinscanOption func(*CheckInScanMutation)
+
+// newCheckInScanMutation creates new mutation for the CheckInScan entity.
+func newCheckInScanMutation(c config, op Op, opts ...checkinscanOption) *CheckInScanMutation {
+	m := &CheckInScanMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeCheckInScan,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withCheckInScanID sets the ID field of the mutation.
+func withCheckInScanID(id int) checkinscanOption {
+	return func(m *CheckInScanMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *CheckInScan
+		)
+		m.oldValue = func(ctx context.Context) (*CheckInScan, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().CheckInScan.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withCheckInScan sets the old CheckInScan of the mutation.
+func withCheckInScan(node *CheckInScan) checkinscanOption {
+	return func(m *CheckInScanMutation) {
+		m.oldValue = func(context.Context) (*CheckInScan, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m CheckInScanMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m CheckInScanMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *CheckInScanMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *CheckInScanMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().CheckInScan.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCommunityID sets the "community_id" field.
+func (m *CheckInScanMutation) SetCommunityID(i int) {
+	m.community = &i
+}
+
+// CommunityID returns the value of the "community_id" field in the mutation.
+func (m *CheckInScanMutation) CommunityID() (r int, exists bool) {
+	v := m.community
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCommunityID returns the old "community_id" field's value of the CheckInScan entity.
+// If the CheckInScan object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CheckInScanMutation) OldCommunityID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCommunityID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCommunityID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCommunityID: %w", err)
+	}
+	return oldValue.CommunityID, nil
+}
+
+// ResetCommunityID resets all changes to the "community_id" field.
+func (m *CheckInScanMutation) ResetCommunityID() {
+	m.community = nil
+}
+
+// SetKioskID sets the "kiosk_id" field.
+func (m *CheckInScanMutation) SetKioskID(i int) {
+	m.kiosk = &i
+}
+
+// KioskID returns the value of the "kiosk_id" field in the mutation.
+func (m *CheckInScanMutation) KioskID() (r int, exists bool) {
+	v := m.kiosk
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKioskID returns the old "kiosk_id" field's value of the CheckInScan entity.
+// If the CheckInScan object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CheckInScanMutation) OldKioskID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKioskID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKioskID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKioskID: %w", err)
+	}
+	return oldValue.KioskID, nil
+}
+
+// ClearKioskID clears the value of the "kiosk_id" field.
+func (m *CheckInScanMutation) ClearKioskID() {
+	m.kiosk = nil
+	m.clearedFields[checkinscan.FieldKioskID] = struct{}{}
+}
+
+// KioskIDCleared returns if the "kiosk_id" field was cleared in this mutation.
+func (m *CheckInScanMutation) KioskIDCleared() bool {
+	_, ok := m.clearedFields[checkinscan.FieldKioskID]
+	return ok
+}
+
+// ResetKioskID resets all changes to the "kiosk_id" field.
+func (m *CheckInScanMutation) ResetKioskID() {
+	m.kiosk = nil
+	delete(m.clearedFields, checkinscan.FieldKioskID)
+}
+
+// SetActorID sets the "actor_id" field.
+func (m *CheckInScanMutation) SetActorID(i int) {
+	m.actor_id = &i
+	m.addactor_id = nil
+}
+
+// ActorID returns the value of the "actor_id" field in the mutation.
+func (m *CheckInScanMutation) ActorID() (r int, exists bool) {
+	v := m.actor_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActorID returns the old "actor_id" field's value of the CheckInScan entity.
+// If the CheckInScan object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CheckInScanMutation) OldActorID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActorID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActorID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActorID: %w", err)
+	}
+	return oldValue.ActorID, nil
+}
+
+// AddActorID adds i to the "actor_id" field.
+func (m *CheckInScanMutation) AddActorID(i int) {
+	if m.addactor_id != nil {
+		*m.addactor_id += i
+	} else {
+		m.addactor_id = &i
+	}
+}
+
+// AddedActorID returns the value that was added to the "actor_id" field in this mutation.
+func (m *CheckInScanMutation) AddedActorID() (r int, exists bool) {
+	v := m.addactor_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearActorID clears the value of the "actor_id" field.
+func (m *CheckInScanMutation) ClearActorID() {
+	m.actor_id = nil
+	m.addactor_id = nil
+	m.clearedFields[checkinscan.FieldActorID] = struct{}{}
+}
+
+// ActorIDCleared returns if the "actor_id" field was cleared in this mutation.
+func (m *CheckInScanMutation) ActorIDCleared() bool {
+	_, ok := m.clearedFields[checkinscan.FieldActorID]
+	return ok
+}
+
+// ResetActorID resets all changes to the "actor_id" field.
+func (m *CheckInScanMutation) ResetActorID() {
+	m.actor_id = nil
+	m.addactor_id = nil
+	delete(m.clearedFields, checkinscan.FieldActorID)
+}
+
+// SetNonce sets the "nonce" field.
+func (m *CheckInScanMutation) SetNonce(s string) {
+	m.nonce = &s
+}
+
+// Nonce returns the value of the "nonce" field in the mutation.
+func (m *CheckInScanMutation) Nonce() (r string, exists bool) {
+	v := m.nonce
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNonce returns the old "nonce" field's value of the CheckInScan entity.
+// If the CheckInScan object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CheckInScanMutation) OldNonce(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNonce is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNonce requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNonce: %w", err)
+	}
+	return oldValue.Nonce, nil
+}
+
+// ResetNonce resets all changes to the "nonce" field.
+func (m *CheckInScanMutation) ResetNonce() {
+	m.nonce = nil
+}
+
+// SetKind sets the "kind" field.
+func (m *CheckInScanMutation) SetKind(c checkinscan.Kind) {
+	m.kind = &c
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *CheckInScanMutation) Kind() (r checkinscan.Kind, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the CheckInScan entity.
+// If the CheckInScan object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CheckInScanMutation) OldKind(ctx context.Context) (v checkinscan.Kind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *CheckInScanMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetMethod sets the "method" field.
+func (m *CheckInScanMutation) SetMethod(c checkinscan.Method) {
+	m.method = &c
+}
+
+// Method returns the value of the "method" field in the mutation.
+func (m *CheckInScanMutation) Method() (r checkinscan.Method, exists bool) {
+	v := m.method
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMethod returns the old "method" field's value of the CheckInScan entity.
+// If the CheckInScan object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CheckInScanMutation) OldMethod(ctx context.Context) (v checkinscan.Method, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMethod is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMethod requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMethod: %w", err)
+	}
+	return oldValue.Method, nil
+}
+
+// ResetMethod resets all changes to the "method" field.
+func (m *CheckInScanMutation) ResetMethod() {
+	m.method = nil
+}
+
+// SetRegistrationID sets the "registration_id" field.
+func (m *CheckInScanMutation) SetRegistrationID(i int) {
+	m.registration = &i
+}
+
+// RegistrationID returns the value of the "registration_id" field in the mutation.
+func (m *CheckInScanMutation) RegistrationID() (r int, exists bool) {
+	v := m.registration
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRegistrationID returns the old "registration_id" field's value of the CheckInScan entity.
+// If the CheckInScan object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CheckInScanMutation) OldRegistrationID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRegistrationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRegistrationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRegistrationID: %w", err)
+	}
+	return oldValue.RegistrationID, nil
+}
+
+// ClearRegistrationID clears the value of the "registration_id" field.
+func (m *CheckInScanMutation) ClearRegistrationID() {
+	m.registration = nil
+	m.clearedFields[checkinscan.FieldRegistrationID] = struct{}{}
+}
+
+// RegistrationIDCleared returns if the "registration_id" field was cleared in this mutation.
+func (m *CheckInScanMutation) RegistrationIDCleared() bool {
+	_, ok := m.clearedFields[checkinscan.FieldRegistrationID]
+	return ok
+}
+
+// ResetRegistrationID resets all changes to the "registration_id" field.
+func (m *CheckInScanMutation) ResetRegistrationID() {
+	m.registration = nil
+	delete(m.clearedFields, checkinscan.FieldRegistrationID)
+}
+
+// SetActivityID sets the "activity_id" field.
+func (m *CheckInScanMutation) SetActivityID(i int) {
+	m.activity_id = &i
+	m.addactivity_id = nil
+}
+
+// ActivityID returns the value of the "activity_id" field in the mutation.
+func (m *CheckInScanMutation) ActivityID() (r int, exists bool) {
+	v := m.activity_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActivityID returns the old "activity_id" field's value of the CheckInScan entity.
+// If the CheckInScan object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CheckInScanMutation) OldActivityID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActivityID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActivityID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActivityID: %w", err)
+	}
+	return oldValue.ActivityID, nil
+}
+
+// AddActivityID adds i to the "activity_id" field.
+func (m *CheckInScanMutation) AddActivityID(i int) {
+	if m.addactivity_id != nil {
+		*m.addactivity_id += i
+	} else {
+		m.addactivity_id = &i
+	}
+}
+
+// AddedActivityID returns the value that was added to the "activity_id" field in this mutation.
+func (m *CheckInScanMutation) AddedActivityID() (r int, exists bool) {
+	v := m.addactivity_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearActivityID clears the value of the "activity_id" field.
+func (m *CheckInScanMutation) ClearActivityID() {
+	m.activity_id = nil
+	m.addactivity_id = nil
+	m.clearedFields[checkinscan.FieldActivityID] = struct{}{}
+}
+
+// ActivityIDCleared returns if the "activity_id" field was cleared in this mutation.
+func (m *CheckInScanMutation) ActivityIDCleared() bool {
+	_, ok := m.clearedFields[checkinscan.FieldActivityID]
+	return ok
+}
+
+// ResetActivityID resets all changes to the "activity_id" field.
+func (m *CheckInScanMutation) ResetActivityID() {
+	m.activity_id = nil
+	m.addactivity_id = nil
+	delete(m.clearedFields, checkinscan.FieldActivityID)
+}
+
+// SetStatus sets the "status" field.
+func (m *CheckInScanMutation) SetStatus(c checkinscan.Status) {
+	m.status = &c
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *CheckInScanMutation) Status() (r checkinscan.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the CheckInScan entity.
+// If the CheckInScan object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CheckInScanMutation) OldStatus(ctx context.Context) (v checkinscan.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *CheckInScanMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetMessage sets the "message" field.
+func (m *CheckInScanMutation) SetMessage(s string) {
+	m.message = &s
+}
+
+// Message returns the value of the "message" field in the mutation.
+func (m *CheckInScanMutation) Message() (r string, exists bool) {
+	v := m.message
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMessage returns the old "message" field's value of the CheckInScan entity.
+// If the CheckInScan object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CheckInScanMutation) OldMessage(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMessage is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMessage requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMessage: %w", err)
+	}
+	return oldValue.Message, nil
+}
+
+// ResetMessage resets all changes to the "message" field.
+func (m *CheckInScanMutation) ResetMessage() {
+	m.message = nil
+}
+
+// SetScannedAt sets the "scanned_at" field.
+func (m *CheckInScanMutation) SetScannedAt(t time.Time) {
+	m.scanned_at = &t
+}
+
+// ScannedAt returns the value of the "scanned_at" field in the mutation.
+func (m *CheckInScanMutation) ScannedAt() (r time.Time, exists bool) {
+	v := m.scanned_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldScannedAt returns the old "scanned_at" field's value of the CheckInScan entity.
+// If the CheckInScan object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CheckInScanMutation) OldScannedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldScannedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldScannedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldScannedAt: %w", err)
+	}
+	return oldValue.ScannedAt, nil
+}
+
+// ResetScannedAt resets all changes to the "scanned_at" field.
+func (m *CheckInScanMutation) ResetScannedAt() {
+	m.scanned_at = nil
+}
+
+// SetRecordedAt sets the "recorded_at" field.
+func (m *CheckInScanMutation) SetRecordedAt(t time.Time) {
+	m.recorded_at = &t
+}
+
+// RecordedAt returns the value of the "recorded_at" field in the mutation.
+func (m *CheckInScanMutation) RecordedAt() (r time.Time, exists bool) {
+	v := m.recorded_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRecordedAt returns the old "recorded_at" field's value of the CheckInScan entity.
+// If the CheckInScan object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CheckInScanMutation) OldRecordedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRecordedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRecordedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRecordedAt: %w", err)
+	}
+	return oldValue.RecordedAt, nil
+}
+
+// ResetRecordedAt resets all changes to the "recorded_at" field.
+func (m *CheckInScanMutation) ResetRecordedAt() {
+	m.recorded_at = nil
+}
+
+// ClearCommunity clears the "community" edge to the Community entity.
+func (m *CheckInScanMutation) ClearCommunity() {
+	m.clearedcommunity = true
+	m.clearedFields[checkinscan.FieldCommunityID] = struct{}{}
+}
+
+// CommunityCleared reports if the "community" edge to the Community entity was cleared.
+func (m *CheckInScanMutation) CommunityCleared() bool {
+	return m.clearedcommunity
+}
+
+// CommunityIDs returns the "community" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CommunityID instead. It exists only for internal usage by the builders.
+func (m *CheckInScanMutation) CommunityIDs() (ids []int) {
+	if id := m.community; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCommunity resets all changes to the "community" edge.
+func (m *CheckInScanMutation) ResetCommunity() {
+	m.community = nil
+	m.clearedcommunity = false
+}
+
+// ClearKiosk clears the "kiosk" edge to the Kiosk entity.
+func (m *CheckInScanMutation) ClearKiosk() {
+	m.clearedkiosk = true
+	m.clearedFields[checkinscan.FieldKioskID] = struct{}{}
+}
+
+// KioskCleared reports if the "kiosk" edge to the Kiosk entity was cleared.
+func (m *CheckInScanMutation) KioskCleared() bool {
+	return m.KioskIDCleared() || m.clearedkiosk
+}
+
+// KioskIDs returns the "kiosk" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// KioskID instead. It exists only for internal usage by the builders.
+func (m *CheckInScanMutation) KioskIDs() (ids []int) {
+	if id := m.kiosk; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetKiosk resets all changes to the "kiosk" edge.
+func (m *CheckInScanMutation) ResetKiosk() {
+	m.kiosk = nil
+	m.clearedkiosk = false
+}
+
+// ClearRegistration clears the "registration" edge to the Registration entity.
+func (m *CheckInScanMutation) ClearRegistration() {
+	m.clearedregistration = true
+	m.clearedFields[checkinscan.FieldRegistrationID] = struct{}{}
+}
+
+// RegistrationCleared reports if the "registration" edge to the Registration entity was cleared.
+func (m *CheckInScanMutation) RegistrationCleared() bool {
+	return m.RegistrationIDCleared() || m.clearedregistration
+}
+
+// RegistrationIDs returns the "registration" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// RegistrationID instead. It exists only for internal usage by the builders.
+func (m *CheckInScanMutation) RegistrationIDs() (ids []int) {
+	if id := m.registration; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetRegistration resets all changes to the "registration" edge.
+func (m *CheckInScanMutation) ResetRegistration() {
+	m.registration = nil
+	m.clearedregistration = false
+}
+
+// Where appends a list predicates to the CheckInScanMutation builder.
+func (m *CheckInScanMutation) Where(ps ...predicate.CheckInScan) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the CheckInScanMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *CheckInScanMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.CheckInScan, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *CheckInScanMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *CheckInScanMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (CheckInScan).
+func (m *CheckInScanMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *CheckInScanMutation) Fields() []string {
+	fields := make([]string, 0, 12)
+	if m.community != nil {
+		fields = append(fields, checkinscan.FieldCommunityID)
+	}
+	if m.kiosk != nil {
+		fields = append(fields, checkinscan.FieldKioskID)
+	}
+	if m.actor_id != nil {
+		fields = append(fields, checkinscan.FieldActorID)
+	}
+	if m.nonce != nil {
+		fields = append(fields, checkinscan.FieldNonce)
+	}
+	if m.kind != nil {
+		fields = append(fields, checkinscan.FieldKind)
+	}
+	if m.method != nil {
+		fields = append(fields, checkinscan.FieldMethod)
+	}
+	if m.registration != nil {
+		fields = append(fields, checkinscan.FieldRegistrationID)
+	}
+	if m.activity_id != nil {
+		fields = append(fields, checkinscan.FieldActivityID)
+	}
+	if m.status != nil {
+		fields = append(fields, checkinscan.FieldStatus)
+	}
+	if m.message != nil {
+		fields = append(fields, checkinscan.FieldMessage)
+	}
+	if m.scanned_at != nil {
+		fields = append(fields, checkinscan.FieldScannedAt)
+	}
+	if m.recorded_at != nil {
+		fields = append(fields, checkinscan.FieldRecordedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *CheckInScanMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case checkinscan.FieldCommunityID:
+		return m.CommunityID()
+	case checkinscan.FieldKioskID:
+		return m.KioskID()
+	case checkinscan.FieldActorID:
+		return m.ActorID()
+	case checkinscan.FieldNonce:
+		return m.Nonce()
+	case checkinscan.FieldKind:
+		return m.Kind()
+	case checkinscan.FieldMethod:
+		return m.Method()
+	case checkinscan.FieldRegistrationID:
+		return m.RegistrationID()
+	case checkinscan.FieldActivityID:
+		return m.ActivityID()
+	case checkinscan.FieldStatus:
+		return m.Status()
+	case checkinscan.FieldMessage:
+		return m.Message()
+	case checkinscan.FieldScannedAt:
+		return m.ScannedAt()
+	case checkinscan.FieldRecordedAt:
+		return m.RecordedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *CheckInScanMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case checkinscan.FieldCommunityID:
+		return m.OldCommunityID(ctx)
+	case checkinscan.FieldKioskID:
+		return m.OldKioskID(ctx)
+	case checkinscan.FieldActorID:
+		return m.OldActorID(ctx)
+	case checkinscan.FieldNonce:
+		return m.OldNonce(ctx)
+	case checkinscan.FieldKind:
+		return m.OldKind(ctx)
+	case checkinscan.FieldMethod:
+		return m.OldMethod(ctx)
+	case checkinscan.FieldRegistrationID:
+		return m.OldRegistrationID(ctx)
+	case checkinscan.FieldActivityID:
+		return m.OldActivityID(ctx)
+	case checkinscan.FieldStatus:
+		return m.OldStatus(ctx)
+	case checkinscan.FieldMessage:
+		return m.OldMessage(ctx)
+	case checkinscan.FieldScannedAt:
+		return m.OldScannedAt(ctx)
+	case checkinscan.FieldRecordedAt:
+		return m.OldRecordedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown CheckInScan field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CheckInScanMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case checkinscan.FieldCommunityID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCommunityID(v)
+		return nil
+	case checkinscan.FieldKioskID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKioskID(v)
+		return nil
+	case checkinscan.FieldActorID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActorID(v)
+		return nil
+	case checkinscan.FieldNonce:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNonce(v)
+		return nil
+	case checkinscan.FieldKind:
+		v, ok := value.(checkinscan.Kind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case checkinscan.FieldMethod:
+		v, ok := value.(checkinscan.Method)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMethod(v)
+		return nil
+	case checkinscan.FieldRegistrationID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRegistrationID(v)
+		return nil
+	case checkinscan.FieldActivityID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActivityID(v)
+		return nil
+	case checkinscan.FieldStatus:
+		v, ok := value.(checkinscan.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case checkinscan.FieldMessage:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMessage(v)
+		return nil
+	case checkinscan.FieldScannedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetScannedAt(v)
+		return nil
+	case checkinscan.FieldRecordedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRecordedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown CheckInScan field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *CheckInScanMutation) AddedFields() []string {
+	var fields []string
+	if m.addactor_id != nil {
+		fields = append(fields, checkinscan.FieldActorID)
+	}
+	if m.addactivity_id != nil {
+		fields = append(fields, checkinscan.FieldActivityID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *CheckInScanMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case checkinscan.FieldActorID:
+		return m.AddedActorID()
+	case checkinscan.FieldActivityID:
+		return m.AddedActivityID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CheckInScanMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case checkinscan.FieldActorID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddActorID(v)
+		return nil
+	case checkinscan.FieldActivityID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddActivityID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown CheckInScan numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *CheckInScanMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(checkinscan.FieldKioskID) {
+		fields = append(fields, checkinscan.FieldKioskID)
+	}
+	if m.FieldCleared(checkinscan.FieldActorID) {
+		fields = append(fields, checkinscan.FieldActorID)
+	}
+	if m.FieldCleared(checkinscan.FieldRegistrationID) {
+		fields = append(fields, checkinscan.FieldRegistrationID)
+	}
+	if m.FieldCleared(checkinscan.FieldActivityID) {
+		fields = append(fields, checkinscan.FieldActivityID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *CheckInScanMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *CheckInScanMutation) ClearField(name string) error {
+	switch name {
+	case checkinscan.FieldKioskID:
+		m.ClearKioskID()
+		return nil
+	case checkinscan.FieldActorID:
+		m.ClearActorID()
+		return nil
+	case checkinscan.FieldRegistrationID:
+		m.ClearRegistrationID()
+		return nil
+	case checkinscan.FieldActivityID:
+		m.ClearActivityID()
+		return nil
+	}
+	return fmt.Errorf("unknown CheckInScan nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *CheckInScanMutation) ResetField(name string) error {
+	switch name {
+	case checkinscan.FieldCommunityID:
+		m.ResetCommunityID()
+		return nil
+	case checkinscan.FieldKioskID:
+		m.ResetKioskID()
+		return nil
+	case checkinscan.FieldActorID:
+		m.ResetActorID()
+		return nil
+	case checkinscan.FieldNonce:
+		m.ResetNonce()
+		return nil
+	case checkinscan.FieldKind:
+		m.ResetKind()
+		return nil
+	case checkinscan.FieldMethod:
+		m.ResetMethod()
+		return nil
+	case checkinscan.FieldRegistrationID:
+		m.ResetRegistrationID()
+		return nil
+	case checkinscan.FieldActivityID:
+		m.ResetActivityID()
+		return nil
+	case checkinscan.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case checkinscan.FieldMessage:
+		m.ResetMessage()
+		return nil
+	case checkinscan.FieldScannedAt:
+		m.ResetScannedAt()
+		return nil
+	case checkinscan.FieldRecordedAt:
+		m.ResetRecordedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown CheckInScan field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *CheckInScanMutation) AddedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.community != nil {
+		edges = append(edges, checkinscan.EdgeCommunity)
+	}
+	if m.kiosk != nil {
+		edges = append(edges, checkinscan.EdgeKiosk)
+	}
+	if m.registration != nil {
+		edges = append(edges, checkinscan.EdgeRegistration)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *CheckInScanMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case checkinscan.EdgeCommunity:
+		if id := m.community; id != nil {
+			return []ent.Value{*id}
+		}
+	case checkinscan.EdgeKiosk:
+		if id := m.kiosk; id != nil {
+			return []ent.Value{*id}
+		}
+	case checkinscan.EdgeRegistration:
+		if id := m.registration; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *CheckInScanMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 3)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *CheckInScanMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *CheckInScanMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.clearedcommunity {
+		edges = append(edges, checkinscan.EdgeCommunity)
+	}
+	if m.clearedkiosk {
+		edges = append(edges, checkinscan.EdgeKiosk)
+	}
+	if m.clearedregistration {
+		edges = append(edges, checkinscan.EdgeRegistration)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *CheckInScanMutation) EdgeCleared(name string) bool {
+	switch name {
+	case checkinscan.EdgeCommunity:
+		return m.clearedcommunity
+	case checkinscan.EdgeKiosk:
+		return m.clearedkiosk
+	case checkinscan.EdgeRegistration:
+		return m.clearedregistration
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *CheckInScanMutation) ClearEdge(name string) error {
+	switch name {
+	case checkinscan.EdgeCommunity:
+		m.ClearCommunity()
+		return nil
+	case checkinscan.EdgeKiosk:
+		m.ClearKiosk()
+		return nil
+	case checkinscan.EdgeRegistration:
+		m.ClearRegistration()
+		return nil
+	}
+	return fmt.Errorf("unknown CheckInScan unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *CheckInScanMutation) ResetEdge(name string) error {
+	switch name {
+	case checkinscan.EdgeCommunity:
+		m.ResetCommunity()
+		return nil
+	case checkinscan.EdgeKiosk:
+		m.ResetKiosk()
+		return nil
+	case checkinscan.EdgeRegistration:
+		m.ResetRegistration()
+		return nil
+	}
+	return fmt.Errorf("unknown CheckInScan edge %s", name)
+}
+
 // CommunityMutation represents an operation that mutates the Community nodes in the graph.
 type CommunityMutation struct {
 	config
@@ -3737,6 +5977,961 @@ func (m *IdempotencyKeyMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *IdempotencyKeyMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown IdempotencyKey edge %s", name)
+}
+
+// KioskMutation represents an operation that mutates the Kiosk nodes in the graph.
+type KioskMutation struct {
+	config
+	op               Op
+	typ              string
+	id               *int
+	created_at       *time.Time
+	updated_at       *time.Time
+	name             *string
+	token_hash       *[]byte
+	created_by_id    *int
+	addcreated_by_id *int
+	revoked_at       *time.Time
+	last_seen_at     *time.Time
+	clearedFields    map[string]struct{}
+	community        *int
+	clearedcommunity bool
+	venue            *int
+	clearedvenue     bool
+	done             bool
+	oldValue         func(context.Context) (*Kiosk, error)
+	predicates       []predicate.Kiosk
+}
+
+var _ ent.Mutation = (*KioskMutation)(nil)
+
+// kioskOption allows management of the mutation configuration using functional options.
+type kioskOption func(*KioskMutation)
+
+// newKioskMutation creates new mutation for the Kiosk entity.
+func newKioskMutation(c config, op Op, opts ...kioskOption) *KioskMutation {
+	m := &KioskMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeKiosk,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withKioskID sets the ID field of the mutation.
+func withKioskID(id int) kioskOption {
+	return func(m *KioskMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Kiosk
+		)
+		m.oldValue = func(ctx context.Context) (*Kiosk, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Kiosk.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withKiosk sets the old Kiosk of the mutation.
+func withKiosk(node *Kiosk) kioskOption {
+	return func(m *KioskMutation) {
+		m.oldValue = func(context.Context) (*Kiosk, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m KioskMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m KioskMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *KioskMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *KioskMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Kiosk.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCommunityID sets the "community_id" field.
+func (m *KioskMutation) SetCommunityID(i int) {
+	m.community = &i
+}
+
+// CommunityID returns the value of the "community_id" field in the mutation.
+func (m *KioskMutation) CommunityID() (r int, exists bool) {
+	v := m.community
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCommunityID returns the old "community_id" field's value of the Kiosk entity.
+// If the Kiosk object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *KioskMutation) OldCommunityID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCommunityID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCommunityID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCommunityID: %w", err)
+	}
+	return oldValue.CommunityID, nil
+}
+
+// ResetCommunityID resets all changes to the "community_id" field.
+func (m *KioskMutation) ResetCommunityID() {
+	m.community = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *KioskMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *KioskMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Kiosk entity.
+// If the Kiosk object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *KioskMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *KioskMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *KioskMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *KioskMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Kiosk entity.
+// If the Kiosk object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *KioskMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *KioskMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetVenueID sets the "venue_id" field.
+func (m *KioskMutation) SetVenueID(i int) {
+	m.venue = &i
+}
+
+// VenueID returns the value of the "venue_id" field in the mutation.
+func (m *KioskMutation) VenueID() (r int, exists bool) {
+	v := m.venue
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVenueID returns the old "venue_id" field's value of the Kiosk entity.
+// If the Kiosk object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *KioskMutation) OldVenueID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVenueID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVenueID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVenueID: %w", err)
+	}
+	return oldValue.VenueID, nil
+}
+
+// ResetVenueID resets all changes to the "venue_id" field.
+func (m *KioskMutation) ResetVenueID() {
+	m.venue = nil
+}
+
+// SetName sets the "name" field.
+func (m *KioskMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *KioskMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the Kiosk entity.
+// If the Kiosk object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *KioskMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *KioskMutation) ResetName() {
+	m.name = nil
+}
+
+// SetTokenHash sets the "token_hash" field.
+func (m *KioskMutation) SetTokenHash(b []byte) {
+	m.token_hash = &b
+}
+
+// TokenHash returns the value of the "token_hash" field in the mutation.
+func (m *KioskMutation) TokenHash() (r []byte, exists bool) {
+	v := m.token_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTokenHash returns the old "token_hash" field's value of the Kiosk entity.
+// If the Kiosk object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *KioskMutation) OldTokenHash(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTokenHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTokenHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTokenHash: %w", err)
+	}
+	return oldValue.TokenHash, nil
+}
+
+// ResetTokenHash resets all changes to the "token_hash" field.
+func (m *KioskMutation) ResetTokenHash() {
+	m.token_hash = nil
+}
+
+// SetCreatedByID sets the "created_by_id" field.
+func (m *KioskMutation) SetCreatedByID(i int) {
+	m.created_by_id = &i
+	m.addcreated_by_id = nil
+}
+
+// CreatedByID returns the value of the "created_by_id" field in the mutation.
+func (m *KioskMutation) CreatedByID() (r int, exists bool) {
+	v := m.created_by_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedByID returns the old "created_by_id" field's value of the Kiosk entity.
+// If the Kiosk object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *KioskMutation) OldCreatedByID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedByID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedByID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedByID: %w", err)
+	}
+	return oldValue.CreatedByID, nil
+}
+
+// AddCreatedByID adds i to the "created_by_id" field.
+func (m *KioskMutation) AddCreatedByID(i int) {
+	if m.addcreated_by_id != nil {
+		*m.addcreated_by_id += i
+	} else {
+		m.addcreated_by_id = &i
+	}
+}
+
+// AddedCreatedByID returns the value that was added to the "created_by_id" field in this mutation.
+func (m *KioskMutation) AddedCreatedByID() (r int, exists bool) {
+	v := m.addcreated_by_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearCreatedByID clears the value of the "created_by_id" field.
+func (m *KioskMutation) ClearCreatedByID() {
+	m.created_by_id = nil
+	m.addcreated_by_id = nil
+	m.clearedFields[kiosk.FieldCreatedByID] = struct{}{}
+}
+
+// CreatedByIDCleared returns if the "created_by_id" field was cleared in this mutation.
+func (m *KioskMutation) CreatedByIDCleared() bool {
+	_, ok := m.clearedFields[kiosk.FieldCreatedByID]
+	return ok
+}
+
+// ResetCreatedByID resets all changes to the "created_by_id" field.
+func (m *KioskMutation) ResetCreatedByID() {
+	m.created_by_id = nil
+	m.addcreated_by_id = nil
+	delete(m.clearedFields, kiosk.FieldCreatedByID)
+}
+
+// SetRevokedAt sets the "revoked_at" field.
+func (m *KioskMutation) SetRevokedAt(t time.Time) {
+	m.revoked_at = &t
+}
+
+// RevokedAt returns the value of the "revoked_at" field in the mutation.
+func (m *KioskMutation) RevokedAt() (r time.Time, exists bool) {
+	v := m.revoked_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRevokedAt returns the old "revoked_at" field's value of the Kiosk entity.
+// If the Kiosk object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *KioskMutation) OldRevokedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRevokedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRevokedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRevokedAt: %w", err)
+	}
+	return oldValue.RevokedAt, nil
+}
+
+// ClearRevokedAt clears the value of the "revoked_at" field.
+func (m *KioskMutation) ClearRevokedAt() {
+	m.revoked_at = nil
+	m.clearedFields[kiosk.FieldRevokedAt] = struct{}{}
+}
+
+// RevokedAtCleared returns if the "revoked_at" field was cleared in this mutation.
+func (m *KioskMutation) RevokedAtCleared() bool {
+	_, ok := m.clearedFields[kiosk.FieldRevokedAt]
+	return ok
+}
+
+// ResetRevokedAt resets all changes to the "revoked_at" field.
+func (m *KioskMutation) ResetRevokedAt() {
+	m.revoked_at = nil
+	delete(m.clearedFields, kiosk.FieldRevokedAt)
+}
+
+// SetLastSeenAt sets the "last_seen_at" field.
+func (m *KioskMutation) SetLastSeenAt(t time.Time) {
+	m.last_seen_at = &t
+}
+
+// LastSeenAt returns the value of the "last_seen_at" field in the mutation.
+func (m *KioskMutation) LastSeenAt() (r time.Time, exists bool) {
+	v := m.last_seen_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastSeenAt returns the old "last_seen_at" field's value of the Kiosk entity.
+// If the Kiosk object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *KioskMutation) OldLastSeenAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastSeenAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastSeenAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastSeenAt: %w", err)
+	}
+	return oldValue.LastSeenAt, nil
+}
+
+// ClearLastSeenAt clears the value of the "last_seen_at" field.
+func (m *KioskMutation) ClearLastSeenAt() {
+	m.last_seen_at = nil
+	m.clearedFields[kiosk.FieldLastSeenAt] = struct{}{}
+}
+
+// LastSeenAtCleared returns if the "last_seen_at" field was cleared in this mutation.
+func (m *KioskMutation) LastSeenAtCleared() bool {
+	_, ok := m.clearedFields[kiosk.FieldLastSeenAt]
+	return ok
+}
+
+// ResetLastSeenAt resets all changes to the "last_seen_at" field.
+func (m *KioskMutation) ResetLastSeenAt() {
+	m.last_seen_at = nil
+	delete(m.clearedFields, kiosk.FieldLastSeenAt)
+}
+
+// ClearCommunity clears the "community" edge to the Community entity.
+func (m *KioskMutation) ClearCommunity() {
+	m.clearedcommunity = true
+	m.clearedFields[kiosk.FieldCommunityID] = struct{}{}
+}
+
+// CommunityCleared reports if the "community" edge to the Community entity was cleared.
+func (m *KioskMutation) CommunityCleared() bool {
+	return m.clearedcommunity
+}
+
+// CommunityIDs returns the "community" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CommunityID instead. It exists only for internal usage by the builders.
+func (m *KioskMutation) CommunityIDs() (ids []int) {
+	if id := m.community; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCommunity resets all changes to the "community" edge.
+func (m *KioskMutation) ResetCommunity() {
+	m.community = nil
+	m.clearedcommunity = false
+}
+
+// ClearVenue clears the "venue" edge to the Venue entity.
+func (m *KioskMutation) ClearVenue() {
+	m.clearedvenue = true
+	m.clearedFields[kiosk.FieldVenueID] = struct{}{}
+}
+
+// VenueCleared reports if the "venue" edge to the Venue entity was cleared.
+func (m *KioskMutation) VenueCleared() bool {
+	return m.clearedvenue
+}
+
+// VenueIDs returns the "venue" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// VenueID instead. It exists only for internal usage by the builders.
+func (m *KioskMutation) VenueIDs() (ids []int) {
+	if id := m.venue; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetVenue resets all changes to the "venue" edge.
+func (m *KioskMutation) ResetVenue() {
+	m.venue = nil
+	m.clearedvenue = false
+}
+
+// Where appends a list predicates to the KioskMutation builder.
+func (m *KioskMutation) Where(ps ...predicate.Kiosk) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the KioskMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *KioskMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Kiosk, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *KioskMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *KioskMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Kiosk).
+func (m *KioskMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *KioskMutation) Fields() []string {
+	fields := make([]string, 0, 9)
+	if m.community != nil {
+		fields = append(fields, kiosk.FieldCommunityID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, kiosk.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, kiosk.FieldUpdatedAt)
+	}
+	if m.venue != nil {
+		fields = append(fields, kiosk.FieldVenueID)
+	}
+	if m.name != nil {
+		fields = append(fields, kiosk.FieldName)
+	}
+	if m.token_hash != nil {
+		fields = append(fields, kiosk.FieldTokenHash)
+	}
+	if m.created_by_id != nil {
+		fields = append(fields, kiosk.FieldCreatedByID)
+	}
+	if m.revoked_at != nil {
+		fields = append(fields, kiosk.FieldRevokedAt)
+	}
+	if m.last_seen_at != nil {
+		fields = append(fields, kiosk.FieldLastSeenAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *KioskMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case kiosk.FieldCommunityID:
+		return m.CommunityID()
+	case kiosk.FieldCreatedAt:
+		return m.CreatedAt()
+	case kiosk.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case kiosk.FieldVenueID:
+		return m.VenueID()
+	case kiosk.FieldName:
+		return m.Name()
+	case kiosk.FieldTokenHash:
+		return m.TokenHash()
+	case kiosk.FieldCreatedByID:
+		return m.CreatedByID()
+	case kiosk.FieldRevokedAt:
+		return m.RevokedAt()
+	case kiosk.FieldLastSeenAt:
+		return m.LastSeenAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *KioskMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case kiosk.FieldCommunityID:
+		return m.OldCommunityID(ctx)
+	case kiosk.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case kiosk.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case kiosk.FieldVenueID:
+		return m.OldVenueID(ctx)
+	case kiosk.FieldName:
+		return m.OldName(ctx)
+	case kiosk.FieldTokenHash:
+		return m.OldTokenHash(ctx)
+	case kiosk.FieldCreatedByID:
+		return m.OldCreatedByID(ctx)
+	case kiosk.FieldRevokedAt:
+		return m.OldRevokedAt(ctx)
+	case kiosk.FieldLastSeenAt:
+		return m.OldLastSeenAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown Kiosk field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *KioskMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case kiosk.FieldCommunityID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCommunityID(v)
+		return nil
+	case kiosk.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case kiosk.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case kiosk.FieldVenueID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVenueID(v)
+		return nil
+	case kiosk.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case kiosk.FieldTokenHash:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTokenHash(v)
+		return nil
+	case kiosk.FieldCreatedByID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedByID(v)
+		return nil
+	case kiosk.FieldRevokedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRevokedAt(v)
+		return nil
+	case kiosk.FieldLastSeenAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastSeenAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Kiosk field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *KioskMutation) AddedFields() []string {
+	var fields []string
+	if m.addcreated_by_id != nil {
+		fields = append(fields, kiosk.FieldCreatedByID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *KioskMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case kiosk.FieldCreatedByID:
+		return m.AddedCreatedByID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *KioskMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case kiosk.FieldCreatedByID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCreatedByID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Kiosk numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *KioskMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(kiosk.FieldCreatedByID) {
+		fields = append(fields, kiosk.FieldCreatedByID)
+	}
+	if m.FieldCleared(kiosk.FieldRevokedAt) {
+		fields = append(fields, kiosk.FieldRevokedAt)
+	}
+	if m.FieldCleared(kiosk.FieldLastSeenAt) {
+		fields = append(fields, kiosk.FieldLastSeenAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *KioskMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *KioskMutation) ClearField(name string) error {
+	switch name {
+	case kiosk.FieldCreatedByID:
+		m.ClearCreatedByID()
+		return nil
+	case kiosk.FieldRevokedAt:
+		m.ClearRevokedAt()
+		return nil
+	case kiosk.FieldLastSeenAt:
+		m.ClearLastSeenAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Kiosk nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *KioskMutation) ResetField(name string) error {
+	switch name {
+	case kiosk.FieldCommunityID:
+		m.ResetCommunityID()
+		return nil
+	case kiosk.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case kiosk.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case kiosk.FieldVenueID:
+		m.ResetVenueID()
+		return nil
+	case kiosk.FieldName:
+		m.ResetName()
+		return nil
+	case kiosk.FieldTokenHash:
+		m.ResetTokenHash()
+		return nil
+	case kiosk.FieldCreatedByID:
+		m.ResetCreatedByID()
+		return nil
+	case kiosk.FieldRevokedAt:
+		m.ResetRevokedAt()
+		return nil
+	case kiosk.FieldLastSeenAt:
+		m.ResetLastSeenAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Kiosk field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *KioskMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.community != nil {
+		edges = append(edges, kiosk.EdgeCommunity)
+	}
+	if m.venue != nil {
+		edges = append(edges, kiosk.EdgeVenue)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *KioskMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case kiosk.EdgeCommunity:
+		if id := m.community; id != nil {
+			return []ent.Value{*id}
+		}
+	case kiosk.EdgeVenue:
+		if id := m.venue; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *KioskMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *KioskMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *KioskMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedcommunity {
+		edges = append(edges, kiosk.EdgeCommunity)
+	}
+	if m.clearedvenue {
+		edges = append(edges, kiosk.EdgeVenue)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *KioskMutation) EdgeCleared(name string) bool {
+	switch name {
+	case kiosk.EdgeCommunity:
+		return m.clearedcommunity
+	case kiosk.EdgeVenue:
+		return m.clearedvenue
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *KioskMutation) ClearEdge(name string) error {
+	switch name {
+	case kiosk.EdgeCommunity:
+		m.ClearCommunity()
+		return nil
+	case kiosk.EdgeVenue:
+		m.ClearVenue()
+		return nil
+	}
+	return fmt.Errorf("unknown Kiosk unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *KioskMutation) ResetEdge(name string) error {
+	switch name {
+	case kiosk.EdgeCommunity:
+		m.ResetCommunity()
+		return nil
+	case kiosk.EdgeVenue:
+		m.ResetVenue()
+		return nil
+	}
+	return fmt.Errorf("unknown Kiosk edge %s", name)
 }
 
 // PersonMutation represents an operation that mutates the Person nodes in the graph.
@@ -6128,6 +9323,1741 @@ func (m *RegistrationMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Registration edge %s", name)
+}
+
+// ServiceRecordMutation represents an operation that mutates the ServiceRecord nodes in the graph.
+type ServiceRecordMutation struct {
+	config
+	op                 Op
+	typ                string
+	id                 *int
+	created_at         *time.Time
+	updated_at         *time.Time
+	registration_id    *int
+	addregistration_id *int
+	activity_name      *string
+	service_date       *string
+	place              *string
+	service_content    *string
+	started_at         *time.Time
+	ended_at           *time.Time
+	minutes            *int
+	addminutes         *int
+	organizing_team    *string
+	person_in_charge   *string
+	recorded_by        *string
+	flagged_for_review *bool
+	flag_reason        *string
+	corrected_at       *time.Time
+	corrected_by_id    *int
+	addcorrected_by_id *int
+	correction_reason  *string
+	clearedFields      map[string]struct{}
+	community          *int
+	clearedcommunity   bool
+	person             *int
+	clearedperson      bool
+	activity           *int
+	clearedactivity    bool
+	done               bool
+	oldValue           func(context.Context) (*ServiceRecord, error)
+	predicates         []predicate.ServiceRecord
+}
+
+var _ ent.Mutation = (*ServiceRecordMutation)(nil)
+
+// servicerecordOption allows management of the mutation configuration using functional options.
+type servicerecordOption func(*ServiceRecordMutation)
+
+// newServiceRecordMutation creates new mutation for the ServiceRecord entity.
+func newServiceRecordMutation(c config, op Op, opts ...servicerecordOption) *ServiceRecordMutation {
+	m := &ServiceRecordMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeServiceRecord,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withServiceRecordID sets the ID field of the mutation.
+func withServiceRecordID(id int) servicerecordOption {
+	return func(m *ServiceRecordMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ServiceRecord
+		)
+		m.oldValue = func(ctx context.Context) (*ServiceRecord, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ServiceRecord.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withServiceRecord sets the old ServiceRecord of the mutation.
+func withServiceRecord(node *ServiceRecord) servicerecordOption {
+	return func(m *ServiceRecordMutation) {
+		m.oldValue = func(context.Context) (*ServiceRecord, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ServiceRecordMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ServiceRecordMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ServiceRecordMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ServiceRecordMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ServiceRecord.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCommunityID sets the "community_id" field.
+func (m *ServiceRecordMutation) SetCommunityID(i int) {
+	m.community = &i
+}
+
+// CommunityID returns the value of the "community_id" field in the mutation.
+func (m *ServiceRecordMutation) CommunityID() (r int, exists bool) {
+	v := m.community
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCommunityID returns the old "community_id" field's value of the ServiceRecord entity.
+// If the ServiceRecord object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ServiceRecordMutation) OldCommunityID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCommunityID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCommunityID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCommunityID: %w", err)
+	}
+	return oldValue.CommunityID, nil
+}
+
+// ResetCommunityID resets all changes to the "community_id" field.
+func (m *ServiceRecordMutation) ResetCommunityID() {
+	m.community = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *ServiceRecordMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *ServiceRecordMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the ServiceRecord entity.
+// If the ServiceRecord object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ServiceRecordMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *ServiceRecordMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *ServiceRecordMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *ServiceRecordMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the ServiceRecord entity.
+// If the ServiceRecord object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ServiceRecordMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *ServiceRecordMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetPersonID sets the "person_id" field.
+func (m *ServiceRecordMutation) SetPersonID(i int) {
+	m.person = &i
+}
+
+// PersonID returns the value of the "person_id" field in the mutation.
+func (m *ServiceRecordMutation) PersonID() (r int, exists bool) {
+	v := m.person
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPersonID returns the old "person_id" field's value of the ServiceRecord entity.
+// If the ServiceRecord object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ServiceRecordMutation) OldPersonID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPersonID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPersonID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPersonID: %w", err)
+	}
+	return oldValue.PersonID, nil
+}
+
+// ResetPersonID resets all changes to the "person_id" field.
+func (m *ServiceRecordMutation) ResetPersonID() {
+	m.person = nil
+}
+
+// SetRegistrationID sets the "registration_id" field.
+func (m *ServiceRecordMutation) SetRegistrationID(i int) {
+	m.registration_id = &i
+	m.addregistration_id = nil
+}
+
+// RegistrationID returns the value of the "registration_id" field in the mutation.
+func (m *ServiceRecordMutation) RegistrationID() (r int, exists bool) {
+	v := m.registration_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRegistrationID returns the old "registration_id" field's value of the ServiceRecord entity.
+// If the ServiceRecord object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ServiceRecordMutation) OldRegistrationID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRegistrationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRegistrationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRegistrationID: %w", err)
+	}
+	return oldValue.RegistrationID, nil
+}
+
+// AddRegistrationID adds i to the "registration_id" field.
+func (m *ServiceRecordMutation) AddRegistrationID(i int) {
+	if m.addregistration_id != nil {
+		*m.addregistration_id += i
+	} else {
+		m.addregistration_id = &i
+	}
+}
+
+// AddedRegistrationID returns the value that was added to the "registration_id" field in this mutation.
+func (m *ServiceRecordMutation) AddedRegistrationID() (r int, exists bool) {
+	v := m.addregistration_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearRegistrationID clears the value of the "registration_id" field.
+func (m *ServiceRecordMutation) ClearRegistrationID() {
+	m.registration_id = nil
+	m.addregistration_id = nil
+	m.clearedFields[servicerecord.FieldRegistrationID] = struct{}{}
+}
+
+// RegistrationIDCleared returns if the "registration_id" field was cleared in this mutation.
+func (m *ServiceRecordMutation) RegistrationIDCleared() bool {
+	_, ok := m.clearedFields[servicerecord.FieldRegistrationID]
+	return ok
+}
+
+// ResetRegistrationID resets all changes to the "registration_id" field.
+func (m *ServiceRecordMutation) ResetRegistrationID() {
+	m.registration_id = nil
+	m.addregistration_id = nil
+	delete(m.clearedFields, servicerecord.FieldRegistrationID)
+}
+
+// SetActivityID sets the "activity_id" field.
+func (m *ServiceRecordMutation) SetActivityID(i int) {
+	m.activity = &i
+}
+
+// ActivityID returns the value of the "activity_id" field in the mutation.
+func (m *ServiceRecordMutation) ActivityID() (r int, exists bool) {
+	v := m.activity
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActivityID returns the old "activity_id" field's value of the ServiceRecord entity.
+// If the ServiceRecord object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ServiceRecordMutation) OldActivityID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActivityID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActivityID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActivityID: %w", err)
+	}
+	return oldValue.ActivityID, nil
+}
+
+// ClearActivityID clears the value of the "activity_id" field.
+func (m *ServiceRecordMutation) ClearActivityID() {
+	m.activity = nil
+	m.clearedFields[servicerecord.FieldActivityID] = struct{}{}
+}
+
+// ActivityIDCleared returns if the "activity_id" field was cleared in this mutation.
+func (m *ServiceRecordMutation) ActivityIDCleared() bool {
+	_, ok := m.clearedFields[servicerecord.FieldActivityID]
+	return ok
+}
+
+// ResetActivityID resets all changes to the "activity_id" field.
+func (m *ServiceRecordMutation) ResetActivityID() {
+	m.activity = nil
+	delete(m.clearedFields, servicerecord.FieldActivityID)
+}
+
+// SetActivityName sets the "activity_name" field.
+func (m *ServiceRecordMutation) SetActivityName(s string) {
+	m.activity_name = &s
+}
+
+// ActivityName returns the value of the "activity_name" field in the mutation.
+func (m *ServiceRecordMutation) ActivityName() (r string, exists bool) {
+	v := m.activity_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActivityName returns the old "activity_name" field's value of the ServiceRecord entity.
+// If the ServiceRecord object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ServiceRecordMutation) OldActivityName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActivityName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActivityName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActivityName: %w", err)
+	}
+	return oldValue.ActivityName, nil
+}
+
+// ResetActivityName resets all changes to the "activity_name" field.
+func (m *ServiceRecordMutation) ResetActivityName() {
+	m.activity_name = nil
+}
+
+// SetServiceDate sets the "service_date" field.
+func (m *ServiceRecordMutation) SetServiceDate(s string) {
+	m.service_date = &s
+}
+
+// ServiceDate returns the value of the "service_date" field in the mutation.
+func (m *ServiceRecordMutation) ServiceDate() (r string, exists bool) {
+	v := m.service_date
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldServiceDate returns the old "service_date" field's value of the ServiceRecord entity.
+// If the ServiceRecord object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ServiceRecordMutation) OldServiceDate(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldServiceDate is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldServiceDate requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldServiceDate: %w", err)
+	}
+	return oldValue.ServiceDate, nil
+}
+
+// ResetServiceDate resets all changes to the "service_date" field.
+func (m *ServiceRecordMutation) ResetServiceDate() {
+	m.service_date = nil
+}
+
+// SetPlace sets the "place" field.
+func (m *ServiceRecordMutation) SetPlace(s string) {
+	m.place = &s
+}
+
+// Place returns the value of the "place" field in the mutation.
+func (m *ServiceRecordMutation) Place() (r string, exists bool) {
+	v := m.place
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPlace returns the old "place" field's value of the ServiceRecord entity.
+// If the ServiceRecord object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ServiceRecordMutation) OldPlace(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPlace is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPlace requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPlace: %w", err)
+	}
+	return oldValue.Place, nil
+}
+
+// ResetPlace resets all changes to the "place" field.
+func (m *ServiceRecordMutation) ResetPlace() {
+	m.place = nil
+}
+
+// SetServiceContent sets the "service_content" field.
+func (m *ServiceRecordMutation) SetServiceContent(s string) {
+	m.service_content = &s
+}
+
+// ServiceContent returns the value of the "service_content" field in the mutation.
+func (m *ServiceRecordMutation) ServiceContent() (r string, exists bool) {
+	v := m.service_content
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldServiceContent returns the old "service_content" field's value of the ServiceRecord entity.
+// If the ServiceRecord object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ServiceRecordMutation) OldServiceContent(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldServiceContent is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldServiceContent requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldServiceContent: %w", err)
+	}
+	return oldValue.ServiceContent, nil
+}
+
+// ResetServiceContent resets all changes to the "service_content" field.
+func (m *ServiceRecordMutation) ResetServiceContent() {
+	m.service_content = nil
+}
+
+// SetStartedAt sets the "started_at" field.
+func (m *ServiceRecordMutation) SetStartedAt(t time.Time) {
+	m.started_at = &t
+}
+
+// StartedAt returns the value of the "started_at" field in the mutation.
+func (m *ServiceRecordMutation) StartedAt() (r time.Time, exists bool) {
+	v := m.started_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStartedAt returns the old "started_at" field's value of the ServiceRecord entity.
+// If the ServiceRecord object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ServiceRecordMutation) OldStartedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStartedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStartedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStartedAt: %w", err)
+	}
+	return oldValue.StartedAt, nil
+}
+
+// ResetStartedAt resets all changes to the "started_at" field.
+func (m *ServiceRecordMutation) ResetStartedAt() {
+	m.started_at = nil
+}
+
+// SetEndedAt sets the "ended_at" field.
+func (m *ServiceRecordMutation) SetEndedAt(t time.Time) {
+	m.ended_at = &t
+}
+
+// EndedAt returns the value of the "ended_at" field in the mutation.
+func (m *ServiceRecordMutation) EndedAt() (r time.Time, exists bool) {
+	v := m.ended_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEndedAt returns the old "ended_at" field's value of the ServiceRecord entity.
+// If the ServiceRecord object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ServiceRecordMutation) OldEndedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEndedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEndedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEndedAt: %w", err)
+	}
+	return oldValue.EndedAt, nil
+}
+
+// ResetEndedAt resets all changes to the "ended_at" field.
+func (m *ServiceRecordMutation) ResetEndedAt() {
+	m.ended_at = nil
+}
+
+// SetMinutes sets the "minutes" field.
+func (m *ServiceRecordMutation) SetMinutes(i int) {
+	m.minutes = &i
+	m.addminutes = nil
+}
+
+// Minutes returns the value of the "minutes" field in the mutation.
+func (m *ServiceRecordMutation) Minutes() (r int, exists bool) {
+	v := m.minutes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMinutes returns the old "minutes" field's value of the ServiceRecord entity.
+// If the ServiceRecord object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ServiceRecordMutation) OldMinutes(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMinutes is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMinutes requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMinutes: %w", err)
+	}
+	return oldValue.Minutes, nil
+}
+
+// AddMinutes adds i to the "minutes" field.
+func (m *ServiceRecordMutation) AddMinutes(i int) {
+	if m.addminutes != nil {
+		*m.addminutes += i
+	} else {
+		m.addminutes = &i
+	}
+}
+
+// AddedMinutes returns the value that was added to the "minutes" field in this mutation.
+func (m *ServiceRecordMutation) AddedMinutes() (r int, exists bool) {
+	v := m.addminutes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMinutes resets all changes to the "minutes" field.
+func (m *ServiceRecordMutation) ResetMinutes() {
+	m.minutes = nil
+	m.addminutes = nil
+}
+
+// SetOrganizingTeam sets the "organizing_team" field.
+func (m *ServiceRecordMutation) SetOrganizingTeam(s string) {
+	m.organizing_team = &s
+}
+
+// OrganizingTeam returns the value of the "organizing_team" field in the mutation.
+func (m *ServiceRecordMutation) OrganizingTeam() (r string, exists bool) {
+	v := m.organizing_team
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrganizingTeam returns the old "organizing_team" field's value of the ServiceRecord entity.
+// If the ServiceRecord object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ServiceRecordMutation) OldOrganizingTeam(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrganizingTeam is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrganizingTeam requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrganizingTeam: %w", err)
+	}
+	return oldValue.OrganizingTeam, nil
+}
+
+// ResetOrganizingTeam resets all changes to the "organizing_team" field.
+func (m *ServiceRecordMutation) ResetOrganizingTeam() {
+	m.organizing_team = nil
+}
+
+// SetPersonInCharge sets the "person_in_charge" field.
+func (m *ServiceRecordMutation) SetPersonInCharge(s string) {
+	m.person_in_charge = &s
+}
+
+// PersonInCharge returns the value of the "person_in_charge" field in the mutation.
+func (m *ServiceRecordMutation) PersonInCharge() (r string, exists bool) {
+	v := m.person_in_charge
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPersonInCharge returns the old "person_in_charge" field's value of the ServiceRecord entity.
+// If the ServiceRecord object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ServiceRecordMutation) OldPersonInCharge(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPersonInCharge is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPersonInCharge requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPersonInCharge: %w", err)
+	}
+	return oldValue.PersonInCharge, nil
+}
+
+// ResetPersonInCharge resets all changes to the "person_in_charge" field.
+func (m *ServiceRecordMutation) ResetPersonInCharge() {
+	m.person_in_charge = nil
+}
+
+// SetRecordedBy sets the "recorded_by" field.
+func (m *ServiceRecordMutation) SetRecordedBy(s string) {
+	m.recorded_by = &s
+}
+
+// RecordedBy returns the value of the "recorded_by" field in the mutation.
+func (m *ServiceRecordMutation) RecordedBy() (r string, exists bool) {
+	v := m.recorded_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRecordedBy returns the old "recorded_by" field's value of the ServiceRecord entity.
+// If the ServiceRecord object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ServiceRecordMutation) OldRecordedBy(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRecordedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRecordedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRecordedBy: %w", err)
+	}
+	return oldValue.RecordedBy, nil
+}
+
+// ResetRecordedBy resets all changes to the "recorded_by" field.
+func (m *ServiceRecordMutation) ResetRecordedBy() {
+	m.recorded_by = nil
+}
+
+// SetFlaggedForReview sets the "flagged_for_review" field.
+func (m *ServiceRecordMutation) SetFlaggedForReview(b bool) {
+	m.flagged_for_review = &b
+}
+
+// FlaggedForReview returns the value of the "flagged_for_review" field in the mutation.
+func (m *ServiceRecordMutation) FlaggedForReview() (r bool, exists bool) {
+	v := m.flagged_for_review
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFlaggedForReview returns the old "flagged_for_review" field's value of the ServiceRecord entity.
+// If the ServiceRecord object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ServiceRecordMutation) OldFlaggedForReview(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFlaggedForReview is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFlaggedForReview requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFlaggedForReview: %w", err)
+	}
+	return oldValue.FlaggedForReview, nil
+}
+
+// ResetFlaggedForReview resets all changes to the "flagged_for_review" field.
+func (m *ServiceRecordMutation) ResetFlaggedForReview() {
+	m.flagged_for_review = nil
+}
+
+// SetFlagReason sets the "flag_reason" field.
+func (m *ServiceRecordMutation) SetFlagReason(s string) {
+	m.flag_reason = &s
+}
+
+// FlagReason returns the value of the "flag_reason" field in the mutation.
+func (m *ServiceRecordMutation) FlagReason() (r string, exists bool) {
+	v := m.flag_reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFlagReason returns the old "flag_reason" field's value of the ServiceRecord entity.
+// If the ServiceRecord object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ServiceRecordMutation) OldFlagReason(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFlagReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFlagReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFlagReason: %w", err)
+	}
+	return oldValue.FlagReason, nil
+}
+
+// ResetFlagReason resets all changes to the "flag_reason" field.
+func (m *ServiceRecordMutation) ResetFlagReason() {
+	m.flag_reason = nil
+}
+
+// SetCorrectedAt sets the "corrected_at" field.
+func (m *ServiceRecordMutation) SetCorrectedAt(t time.Time) {
+	m.corrected_at = &t
+}
+
+// CorrectedAt returns the value of the "corrected_at" field in the mutation.
+func (m *ServiceRecordMutation) CorrectedAt() (r time.Time, exists bool) {
+	v := m.corrected_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCorrectedAt returns the old "corrected_at" field's value of the ServiceRecord entity.
+// If the ServiceRecord object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ServiceRecordMutation) OldCorrectedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCorrectedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCorrectedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCorrectedAt: %w", err)
+	}
+	return oldValue.CorrectedAt, nil
+}
+
+// ClearCorrectedAt clears the value of the "corrected_at" field.
+func (m *ServiceRecordMutation) ClearCorrectedAt() {
+	m.corrected_at = nil
+	m.clearedFields[servicerecord.FieldCorrectedAt] = struct{}{}
+}
+
+// CorrectedAtCleared returns if the "corrected_at" field was cleared in this mutation.
+func (m *ServiceRecordMutation) CorrectedAtCleared() bool {
+	_, ok := m.clearedFields[servicerecord.FieldCorrectedAt]
+	return ok
+}
+
+// ResetCorrectedAt resets all changes to the "corrected_at" field.
+func (m *ServiceRecordMutation) ResetCorrectedAt() {
+	m.corrected_at = nil
+	delete(m.clearedFields, servicerecord.FieldCorrectedAt)
+}
+
+// SetCorrectedByID sets the "corrected_by_id" field.
+func (m *ServiceRecordMutation) SetCorrectedByID(i int) {
+	m.corrected_by_id = &i
+	m.addcorrected_by_id = nil
+}
+
+// CorrectedByID returns the value of the "corrected_by_id" field in the mutation.
+func (m *ServiceRecordMutation) CorrectedByID() (r int, exists bool) {
+	v := m.corrected_by_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCorrectedByID returns the old "corrected_by_id" field's value of the ServiceRecord entity.
+// If the ServiceRecord object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ServiceRecordMutation) OldCorrectedByID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCorrectedByID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCorrectedByID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCorrectedByID: %w", err)
+	}
+	return oldValue.CorrectedByID, nil
+}
+
+// AddCorrectedByID adds i to the "corrected_by_id" field.
+func (m *ServiceRecordMutation) AddCorrectedByID(i int) {
+	if m.addcorrected_by_id != nil {
+		*m.addcorrected_by_id += i
+	} else {
+		m.addcorrected_by_id = &i
+	}
+}
+
+// AddedCorrectedByID returns the value that was added to the "corrected_by_id" field in this mutation.
+func (m *ServiceRecordMutation) AddedCorrectedByID() (r int, exists bool) {
+	v := m.addcorrected_by_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearCorrectedByID clears the value of the "corrected_by_id" field.
+func (m *ServiceRecordMutation) ClearCorrectedByID() {
+	m.corrected_by_id = nil
+	m.addcorrected_by_id = nil
+	m.clearedFields[servicerecord.FieldCorrectedByID] = struct{}{}
+}
+
+// CorrectedByIDCleared returns if the "corrected_by_id" field was cleared in this mutation.
+func (m *ServiceRecordMutation) CorrectedByIDCleared() bool {
+	_, ok := m.clearedFields[servicerecord.FieldCorrectedByID]
+	return ok
+}
+
+// ResetCorrectedByID resets all changes to the "corrected_by_id" field.
+func (m *ServiceRecordMutation) ResetCorrectedByID() {
+	m.corrected_by_id = nil
+	m.addcorrected_by_id = nil
+	delete(m.clearedFields, servicerecord.FieldCorrectedByID)
+}
+
+// SetCorrectionReason sets the "correction_reason" field.
+func (m *ServiceRecordMutation) SetCorrectionReason(s string) {
+	m.correction_reason = &s
+}
+
+// CorrectionReason returns the value of the "correction_reason" field in the mutation.
+func (m *ServiceRecordMutation) CorrectionReason() (r string, exists bool) {
+	v := m.correction_reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCorrectionReason returns the old "correction_reason" field's value of the ServiceRecord entity.
+// If the ServiceRecord object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ServiceRecordMutation) OldCorrectionReason(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCorrectionReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCorrectionReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCorrectionReason: %w", err)
+	}
+	return oldValue.CorrectionReason, nil
+}
+
+// ResetCorrectionReason resets all changes to the "correction_reason" field.
+func (m *ServiceRecordMutation) ResetCorrectionReason() {
+	m.correction_reason = nil
+}
+
+// ClearCommunity clears the "community" edge to the Community entity.
+func (m *ServiceRecordMutation) ClearCommunity() {
+	m.clearedcommunity = true
+	m.clearedFields[servicerecord.FieldCommunityID] = struct{}{}
+}
+
+// CommunityCleared reports if the "community" edge to the Community entity was cleared.
+func (m *ServiceRecordMutation) CommunityCleared() bool {
+	return m.clearedcommunity
+}
+
+// CommunityIDs returns the "community" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CommunityID instead. It exists only for internal usage by the builders.
+func (m *ServiceRecordMutation) CommunityIDs() (ids []int) {
+	if id := m.community; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCommunity resets all changes to the "community" edge.
+func (m *ServiceRecordMutation) ResetCommunity() {
+	m.community = nil
+	m.clearedcommunity = false
+}
+
+// ClearPerson clears the "person" edge to the Person entity.
+func (m *ServiceRecordMutation) ClearPerson() {
+	m.clearedperson = true
+	m.clearedFields[servicerecord.FieldPersonID] = struct{}{}
+}
+
+// PersonCleared reports if the "person" edge to the Person entity was cleared.
+func (m *ServiceRecordMutation) PersonCleared() bool {
+	return m.clearedperson
+}
+
+// PersonIDs returns the "person" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// PersonID instead. It exists only for internal usage by the builders.
+func (m *ServiceRecordMutation) PersonIDs() (ids []int) {
+	if id := m.person; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetPerson resets all changes to the "person" edge.
+func (m *ServiceRecordMutation) ResetPerson() {
+	m.person = nil
+	m.clearedperson = false
+}
+
+// ClearActivity clears the "activity" edge to the Activity entity.
+func (m *ServiceRecordMutation) ClearActivity() {
+	m.clearedactivity = true
+	m.clearedFields[servicerecord.FieldActivityID] = struct{}{}
+}
+
+// ActivityCleared reports if the "activity" edge to the Activity entity was cleared.
+func (m *ServiceRecordMutation) ActivityCleared() bool {
+	return m.ActivityIDCleared() || m.clearedactivity
+}
+
+// ActivityIDs returns the "activity" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ActivityID instead. It exists only for internal usage by the builders.
+func (m *ServiceRecordMutation) ActivityIDs() (ids []int) {
+	if id := m.activity; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetActivity resets all changes to the "activity" edge.
+func (m *ServiceRecordMutation) ResetActivity() {
+	m.activity = nil
+	m.clearedactivity = false
+}
+
+// Where appends a list predicates to the ServiceRecordMutation builder.
+func (m *ServiceRecordMutation) Where(ps ...predicate.ServiceRecord) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ServiceRecordMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ServiceRecordMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ServiceRecord, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ServiceRecordMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ServiceRecordMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ServiceRecord).
+func (m *ServiceRecordMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ServiceRecordMutation) Fields() []string {
+	fields := make([]string, 0, 21)
+	if m.community != nil {
+		fields = append(fields, servicerecord.FieldCommunityID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, servicerecord.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, servicerecord.FieldUpdatedAt)
+	}
+	if m.person != nil {
+		fields = append(fields, servicerecord.FieldPersonID)
+	}
+	if m.registration_id != nil {
+		fields = append(fields, servicerecord.FieldRegistrationID)
+	}
+	if m.activity != nil {
+		fields = append(fields, servicerecord.FieldActivityID)
+	}
+	if m.activity_name != nil {
+		fields = append(fields, servicerecord.FieldActivityName)
+	}
+	if m.service_date != nil {
+		fields = append(fields, servicerecord.FieldServiceDate)
+	}
+	if m.place != nil {
+		fields = append(fields, servicerecord.FieldPlace)
+	}
+	if m.service_content != nil {
+		fields = append(fields, servicerecord.FieldServiceContent)
+	}
+	if m.started_at != nil {
+		fields = append(fields, servicerecord.FieldStartedAt)
+	}
+	if m.ended_at != nil {
+		fields = append(fields, servicerecord.FieldEndedAt)
+	}
+	if m.minutes != nil {
+		fields = append(fields, servicerecord.FieldMinutes)
+	}
+	if m.organizing_team != nil {
+		fields = append(fields, servicerecord.FieldOrganizingTeam)
+	}
+	if m.person_in_charge != nil {
+		fields = append(fields, servicerecord.FieldPersonInCharge)
+	}
+	if m.recorded_by != nil {
+		fields = append(fields, servicerecord.FieldRecordedBy)
+	}
+	if m.flagged_for_review != nil {
+		fields = append(fields, servicerecord.FieldFlaggedForReview)
+	}
+	if m.flag_reason != nil {
+		fields = append(fields, servicerecord.FieldFlagReason)
+	}
+	if m.corrected_at != nil {
+		fields = append(fields, servicerecord.FieldCorrectedAt)
+	}
+	if m.corrected_by_id != nil {
+		fields = append(fields, servicerecord.FieldCorrectedByID)
+	}
+	if m.correction_reason != nil {
+		fields = append(fields, servicerecord.FieldCorrectionReason)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ServiceRecordMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case servicerecord.FieldCommunityID:
+		return m.CommunityID()
+	case servicerecord.FieldCreatedAt:
+		return m.CreatedAt()
+	case servicerecord.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case servicerecord.FieldPersonID:
+		return m.PersonID()
+	case servicerecord.FieldRegistrationID:
+		return m.RegistrationID()
+	case servicerecord.FieldActivityID:
+		return m.ActivityID()
+	case servicerecord.FieldActivityName:
+		return m.ActivityName()
+	case servicerecord.FieldServiceDate:
+		return m.ServiceDate()
+	case servicerecord.FieldPlace:
+		return m.Place()
+	case servicerecord.FieldServiceContent:
+		return m.ServiceContent()
+	case servicerecord.FieldStartedAt:
+		return m.StartedAt()
+	case servicerecord.FieldEndedAt:
+		return m.EndedAt()
+	case servicerecord.FieldMinutes:
+		return m.Minutes()
+	case servicerecord.FieldOrganizingTeam:
+		return m.OrganizingTeam()
+	case servicerecord.FieldPersonInCharge:
+		return m.PersonInCharge()
+	case servicerecord.FieldRecordedBy:
+		return m.RecordedBy()
+	case servicerecord.FieldFlaggedForReview:
+		return m.FlaggedForReview()
+	case servicerecord.FieldFlagReason:
+		return m.FlagReason()
+	case servicerecord.FieldCorrectedAt:
+		return m.CorrectedAt()
+	case servicerecord.FieldCorrectedByID:
+		return m.CorrectedByID()
+	case servicerecord.FieldCorrectionReason:
+		return m.CorrectionReason()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ServiceRecordMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case servicerecord.FieldCommunityID:
+		return m.OldCommunityID(ctx)
+	case servicerecord.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case servicerecord.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case servicerecord.FieldPersonID:
+		return m.OldPersonID(ctx)
+	case servicerecord.FieldRegistrationID:
+		return m.OldRegistrationID(ctx)
+	case servicerecord.FieldActivityID:
+		return m.OldActivityID(ctx)
+	case servicerecord.FieldActivityName:
+		return m.OldActivityName(ctx)
+	case servicerecord.FieldServiceDate:
+		return m.OldServiceDate(ctx)
+	case servicerecord.FieldPlace:
+		return m.OldPlace(ctx)
+	case servicerecord.FieldServiceContent:
+		return m.OldServiceContent(ctx)
+	case servicerecord.FieldStartedAt:
+		return m.OldStartedAt(ctx)
+	case servicerecord.FieldEndedAt:
+		return m.OldEndedAt(ctx)
+	case servicerecord.FieldMinutes:
+		return m.OldMinutes(ctx)
+	case servicerecord.FieldOrganizingTeam:
+		return m.OldOrganizingTeam(ctx)
+	case servicerecord.FieldPersonInCharge:
+		return m.OldPersonInCharge(ctx)
+	case servicerecord.FieldRecordedBy:
+		return m.OldRecordedBy(ctx)
+	case servicerecord.FieldFlaggedForReview:
+		return m.OldFlaggedForReview(ctx)
+	case servicerecord.FieldFlagReason:
+		return m.OldFlagReason(ctx)
+	case servicerecord.FieldCorrectedAt:
+		return m.OldCorrectedAt(ctx)
+	case servicerecord.FieldCorrectedByID:
+		return m.OldCorrectedByID(ctx)
+	case servicerecord.FieldCorrectionReason:
+		return m.OldCorrectionReason(ctx)
+	}
+	return nil, fmt.Errorf("unknown ServiceRecord field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ServiceRecordMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case servicerecord.FieldCommunityID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCommunityID(v)
+		return nil
+	case servicerecord.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case servicerecord.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case servicerecord.FieldPersonID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPersonID(v)
+		return nil
+	case servicerecord.FieldRegistrationID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRegistrationID(v)
+		return nil
+	case servicerecord.FieldActivityID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActivityID(v)
+		return nil
+	case servicerecord.FieldActivityName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActivityName(v)
+		return nil
+	case servicerecord.FieldServiceDate:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetServiceDate(v)
+		return nil
+	case servicerecord.FieldPlace:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPlace(v)
+		return nil
+	case servicerecord.FieldServiceContent:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetServiceContent(v)
+		return nil
+	case servicerecord.FieldStartedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStartedAt(v)
+		return nil
+	case servicerecord.FieldEndedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEndedAt(v)
+		return nil
+	case servicerecord.FieldMinutes:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMinutes(v)
+		return nil
+	case servicerecord.FieldOrganizingTeam:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrganizingTeam(v)
+		return nil
+	case servicerecord.FieldPersonInCharge:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPersonInCharge(v)
+		return nil
+	case servicerecord.FieldRecordedBy:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRecordedBy(v)
+		return nil
+	case servicerecord.FieldFlaggedForReview:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFlaggedForReview(v)
+		return nil
+	case servicerecord.FieldFlagReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFlagReason(v)
+		return nil
+	case servicerecord.FieldCorrectedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCorrectedAt(v)
+		return nil
+	case servicerecord.FieldCorrectedByID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCorrectedByID(v)
+		return nil
+	case servicerecord.FieldCorrectionReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCorrectionReason(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ServiceRecord field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ServiceRecordMutation) AddedFields() []string {
+	var fields []string
+	if m.addregistration_id != nil {
+		fields = append(fields, servicerecord.FieldRegistrationID)
+	}
+	if m.addminutes != nil {
+		fields = append(fields, servicerecord.FieldMinutes)
+	}
+	if m.addcorrected_by_id != nil {
+		fields = append(fields, servicerecord.FieldCorrectedByID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ServiceRecordMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case servicerecord.FieldRegistrationID:
+		return m.AddedRegistrationID()
+	case servicerecord.FieldMinutes:
+		return m.AddedMinutes()
+	case servicerecord.FieldCorrectedByID:
+		return m.AddedCorrectedByID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ServiceRecordMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case servicerecord.FieldRegistrationID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRegistrationID(v)
+		return nil
+	case servicerecord.FieldMinutes:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMinutes(v)
+		return nil
+	case servicerecord.FieldCorrectedByID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCorrectedByID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ServiceRecord numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ServiceRecordMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(servicerecord.FieldRegistrationID) {
+		fields = append(fields, servicerecord.FieldRegistrationID)
+	}
+	if m.FieldCleared(servicerecord.FieldActivityID) {
+		fields = append(fields, servicerecord.FieldActivityID)
+	}
+	if m.FieldCleared(servicerecord.FieldCorrectedAt) {
+		fields = append(fields, servicerecord.FieldCorrectedAt)
+	}
+	if m.FieldCleared(servicerecord.FieldCorrectedByID) {
+		fields = append(fields, servicerecord.FieldCorrectedByID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ServiceRecordMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ServiceRecordMutation) ClearField(name string) error {
+	switch name {
+	case servicerecord.FieldRegistrationID:
+		m.ClearRegistrationID()
+		return nil
+	case servicerecord.FieldActivityID:
+		m.ClearActivityID()
+		return nil
+	case servicerecord.FieldCorrectedAt:
+		m.ClearCorrectedAt()
+		return nil
+	case servicerecord.FieldCorrectedByID:
+		m.ClearCorrectedByID()
+		return nil
+	}
+	return fmt.Errorf("unknown ServiceRecord nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ServiceRecordMutation) ResetField(name string) error {
+	switch name {
+	case servicerecord.FieldCommunityID:
+		m.ResetCommunityID()
+		return nil
+	case servicerecord.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case servicerecord.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case servicerecord.FieldPersonID:
+		m.ResetPersonID()
+		return nil
+	case servicerecord.FieldRegistrationID:
+		m.ResetRegistrationID()
+		return nil
+	case servicerecord.FieldActivityID:
+		m.ResetActivityID()
+		return nil
+	case servicerecord.FieldActivityName:
+		m.ResetActivityName()
+		return nil
+	case servicerecord.FieldServiceDate:
+		m.ResetServiceDate()
+		return nil
+	case servicerecord.FieldPlace:
+		m.ResetPlace()
+		return nil
+	case servicerecord.FieldServiceContent:
+		m.ResetServiceContent()
+		return nil
+	case servicerecord.FieldStartedAt:
+		m.ResetStartedAt()
+		return nil
+	case servicerecord.FieldEndedAt:
+		m.ResetEndedAt()
+		return nil
+	case servicerecord.FieldMinutes:
+		m.ResetMinutes()
+		return nil
+	case servicerecord.FieldOrganizingTeam:
+		m.ResetOrganizingTeam()
+		return nil
+	case servicerecord.FieldPersonInCharge:
+		m.ResetPersonInCharge()
+		return nil
+	case servicerecord.FieldRecordedBy:
+		m.ResetRecordedBy()
+		return nil
+	case servicerecord.FieldFlaggedForReview:
+		m.ResetFlaggedForReview()
+		return nil
+	case servicerecord.FieldFlagReason:
+		m.ResetFlagReason()
+		return nil
+	case servicerecord.FieldCorrectedAt:
+		m.ResetCorrectedAt()
+		return nil
+	case servicerecord.FieldCorrectedByID:
+		m.ResetCorrectedByID()
+		return nil
+	case servicerecord.FieldCorrectionReason:
+		m.ResetCorrectionReason()
+		return nil
+	}
+	return fmt.Errorf("unknown ServiceRecord field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ServiceRecordMutation) AddedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.community != nil {
+		edges = append(edges, servicerecord.EdgeCommunity)
+	}
+	if m.person != nil {
+		edges = append(edges, servicerecord.EdgePerson)
+	}
+	if m.activity != nil {
+		edges = append(edges, servicerecord.EdgeActivity)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ServiceRecordMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case servicerecord.EdgeCommunity:
+		if id := m.community; id != nil {
+			return []ent.Value{*id}
+		}
+	case servicerecord.EdgePerson:
+		if id := m.person; id != nil {
+			return []ent.Value{*id}
+		}
+	case servicerecord.EdgeActivity:
+		if id := m.activity; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ServiceRecordMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 3)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ServiceRecordMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ServiceRecordMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.clearedcommunity {
+		edges = append(edges, servicerecord.EdgeCommunity)
+	}
+	if m.clearedperson {
+		edges = append(edges, servicerecord.EdgePerson)
+	}
+	if m.clearedactivity {
+		edges = append(edges, servicerecord.EdgeActivity)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ServiceRecordMutation) EdgeCleared(name string) bool {
+	switch name {
+	case servicerecord.EdgeCommunity:
+		return m.clearedcommunity
+	case servicerecord.EdgePerson:
+		return m.clearedperson
+	case servicerecord.EdgeActivity:
+		return m.clearedactivity
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ServiceRecordMutation) ClearEdge(name string) error {
+	switch name {
+	case servicerecord.EdgeCommunity:
+		m.ClearCommunity()
+		return nil
+	case servicerecord.EdgePerson:
+		m.ClearPerson()
+		return nil
+	case servicerecord.EdgeActivity:
+		m.ClearActivity()
+		return nil
+	}
+	return fmt.Errorf("unknown ServiceRecord unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ServiceRecordMutation) ResetEdge(name string) error {
+	switch name {
+	case servicerecord.EdgeCommunity:
+		m.ResetCommunity()
+		return nil
+	case servicerecord.EdgePerson:
+		m.ResetPerson()
+		return nil
+	case servicerecord.EdgeActivity:
+		m.ResetActivity()
+		return nil
+	}
+	return fmt.Errorf("unknown ServiceRecord edge %s", name)
 }
 
 // SessionMutation represents an operation that mutates the Session nodes in the graph.

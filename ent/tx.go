@@ -18,14 +18,22 @@ type Tx struct {
 	Activity *ActivityClient
 	// AuditEntry is the client for interacting with the AuditEntry builders.
 	AuditEntry *AuditEntryClient
+	// Certificate is the client for interacting with the Certificate builders.
+	Certificate *CertificateClient
+	// CheckInScan is the client for interacting with the CheckInScan builders.
+	CheckInScan *CheckInScanClient
 	// Community is the client for interacting with the Community builders.
 	Community *CommunityClient
 	// IdempotencyKey is the client for interacting with the IdempotencyKey builders.
 	IdempotencyKey *IdempotencyKeyClient
+	// Kiosk is the client for interacting with the Kiosk builders.
+	Kiosk *KioskClient
 	// Person is the client for interacting with the Person builders.
 	Person *PersonClient
 	// Registration is the client for interacting with the Registration builders.
 	Registration *RegistrationClient
+	// ServiceRecord is the client for interacting with the ServiceRecord builders.
+	ServiceRecord *ServiceRecordClient
 	// Session is the client for interacting with the Session builders.
 	Session *SessionClient
 	// Slot is the client for interacting with the Slot builders.
@@ -171,10 +179,14 @@ func (tx *Tx) Client() *Client {
 func (tx *Tx) init() {
 	tx.Activity = NewActivityClient(tx.config)
 	tx.AuditEntry = NewAuditEntryClient(tx.config)
+	tx.Certificate = NewCertificateClient(tx.config)
+	tx.CheckInScan = NewCheckInScanClient(tx.config)
 	tx.Community = NewCommunityClient(tx.config)
 	tx.IdempotencyKey = NewIdempotencyKeyClient(tx.config)
+	tx.Kiosk = NewKioskClient(tx.config)
 	tx.Person = NewPersonClient(tx.config)
 	tx.Registration = NewRegistrationClient(tx.config)
+	tx.ServiceRecord = NewServiceRecordClient(tx.config)
 	tx.Session = NewSessionClient(tx.config)
 	tx.Slot = NewSlotClient(tx.config)
 	tx.Team = NewTeamClient(tx.config)

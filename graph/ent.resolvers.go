@@ -41,6 +41,9 @@ func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 // Registration returns generated.RegistrationResolver implementation.
 func (r *Resolver) Registration() generated.RegistrationResolver { return &registrationResolver{r} }
 
+// ServiceRecord returns generated.ServiceRecordResolver implementation.
+func (r *Resolver) ServiceRecord() generated.ServiceRecordResolver { return &serviceRecordResolver{r} }
+
 // Slot returns generated.SlotResolver implementation.
 func (r *Resolver) Slot() generated.SlotResolver { return &slotResolver{r} }
 
@@ -54,6 +57,7 @@ type (
 	personResolver             struct{ *Resolver }
 	queryResolver              struct{ *Resolver }
 	registrationResolver       struct{ *Resolver }
+	serviceRecordResolver      struct{ *Resolver }
 	slotResolver               struct{ *Resolver }
 	activityWhereInputResolver struct{ *Resolver }
 )

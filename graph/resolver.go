@@ -6,6 +6,7 @@ import (
 	"context"
 
 	"linli/auth"
+	"linli/checkin"
 	"linli/ent"
 	"linli/live"
 	"linli/organize"
@@ -26,4 +27,6 @@ type Resolver struct {
 	SetSlotCapacity func(ctx context.Context, slotID, capacity int) (*ent.Slot, error)
 	// Signups runs sign-ups, cancellations, approvals and the waitlist.
 	Signups *signup.Service
+	// Checkin runs kiosks, check-in and check-out, and service hours.
+	Checkin *checkin.Service
 }

@@ -39,29 +39,28 @@ func parseAnswer(b []byte) (Outcome, int, error) {
 	return Outcome(status), n, nil
 }
 
-// refused explains a unique violation: a retry with a key that already has an
-// answer (the answer again, or CONFLICT for different input), or a second
-// registration for the same slot.
-func (s *Service) refused(ctx context.Context, personID int, in SignUpInput) (*SignUpResult, error) {
-	if in.IdempotencyKey != "" {
-		var hash, answer []byte
-		ok, err := queryRow(ctx, s.db.SQL, s.db.Rebind(selectKey), []any{personID, in.IdempotencyKey, opSignUp}, &hash, &answer)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			if !bytes.Equal(hash, requestHash(in)) {
-				return nil, &apperr.Error{Code: apperr.Conflict, Field: "idempotencyKey",
-					Message: "this idempotency key was used for a different sign-up"}
-			}
-			outcome, id, err := parseAnswer(answer)
-			if err != nil {
-				return nil, err
-			}
-			return s.result(ctx, outcome, id)
-		}
+// replay answers a refused sign-up that carried a key: if the key already
+// has an answer, the same input gets that answer and different input
+// CONFLICT; otherwise the refusal stands. Refusals are not remembered: they
+// changed nothing, and a retry may succeed.
+func (s *Service) replay(ctx context.Context, personID int, in SignUpInput, refusal error) (*SignUpResult, error) {
+	var hash, answer []byte
+	ok, err := queryRow(ctx, s.db.SQL, s.db.Rebind(selectKey), []any{personID, in.IdempotencyKey, opSignUp}, &hash, &answer)
+	if err != nil {
+		return nil, err
 	}
-	return nil, apperr.New(apperr.AlreadyRegistered, "you are already signed up for this slot")
+	if !ok {
+		return nil, refusal
+	}
+	if !bytes.Equal(hash, requestHash(in)) {
+		return nil, &apperr.Error{Code: apperr.Conflict, Field: "idempotencyKey",
+			Message: "this idempotency key was used for a different sign-up"}
+	}
+	outcome, id, err := parseAnswer(answer)
+	if err != nil {
+		return nil, err
+	}
+	return s.result(ctx, outcome, id)
 }
 
 // result returns an outcome with its registration, read through Ent as the

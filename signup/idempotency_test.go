@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"sync"
 	"testing"
+	"time"
 
 	"linli/ent/registration"
 	"linli/linlitest"
@@ -84,8 +85,38 @@ func TestSignUpIdempotentRetries(t *testing.T) {
 		if n, _ := e.Client.Registration.Query().Where(registration.PersonID(p.ID)).Count(e.Sys()); n != 1 {
 			t.Fatalf("late retry signed up again: %d registrations", n)
 		}
-		// A new key is a new sign-up.
-		if again := signUp(t, e, tok, slotA, map[string]any{"idempotencyKey": "another"}); again.Registration.ID == first.Registration.ID {
+		// The answer stands even after sign-up closed.
+		if err := e.Client.Activity.UpdateOneID(slots[0].ActivityID).
+			SetSignupClosesAt(time.Now().UTC().Add(-time.Minute)).Exec(e.Sys()); err != nil {
+			t.Fatal(err)
+		}
+		if late := signUp(t, e, tok, slotA, key); late.Registration.ID != first.Registration.ID {
+			t.Fatalf("retry after closing: %+v", late)
+		}
+		refuse(t, e, tok, slotA, map[string]any{"idempotencyKey": "another"}, "SIGNUP_CLOSED")
+		e.Do(t, tok, signUpQuery, input(slotA, map[string]any{"idempotencyKey": key["idempotencyKey"]})).WantCode(t, "CONFLICT")
+	})
+}
+
+// A new key is a new sign-up; a refused sign-up is not remembered, so its
+// retry succeeds once the reason is gone.
+func TestSignUpKeysAfterRefusal(t *testing.T) {
+	linlitest.Run(t, func(t *testing.T, e *linlitest.Env) {
+		c := e.Community(t, "前进社区")
+		_, tok := e.Person(t, c.ID, "Alice")
+		_, other := e.Person(t, c.ID, "Bob")
+		_, slots := e.Activity(t, c.ID, linlitest.ActivitySpec{Slots: []linlitest.SlotSpec{{Name: "A", Capacity: 1, NoWaitlist: true}}})
+		slotA := slots[0].ID
+		key := map[string]any{"idempotencyKey": "k1"}
+		bob := signUp(t, e, other, slotA, nil)
+		refuse(t, e, tok, slotA, key, "CAPACITY_FULL")
+		cancel(t, e, other, bob.Registration.ID)
+		first := signUp(t, e, tok, slotA, key)
+		if first.Outcome != "CONFIRMED" {
+			t.Fatalf("retry after a seat freed: %+v", first)
+		}
+		cancel(t, e, tok, first.Registration.ID)
+		if again := signUp(t, e, tok, slotA, map[string]any{"idempotencyKey": "k2"}); again.Registration.ID == first.Registration.ID {
 			t.Fatalf("new key reused the old registration: %+v", again)
 		}
 	})

@@ -86,6 +86,16 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (*SignUpResult, er
 	if len(in.IdempotencyKey) > 200 {
 		return nil, apperr.Invalid("idempotencyKey", "idempotencyKey must be at most 200 bytes")
 	}
+	res, err := s.signUp(ctx, v, in)
+	if _, refused := apperr.As(err); refused && in.IdempotencyKey != "" {
+		// A retry of a sign-up that succeeded gets its answer even if the
+		// slot has filled or closed since.
+		return s.replay(ctx, v.PersonID, in, err)
+	}
+	return res, err
+}
+
+func (s *Service) signUp(ctx context.Context, v *viewer.Viewer, in SignUpInput) (*SignUpResult, error) {
 	code, err := newCheckInCode()
 	if err != nil {
 		return nil, err
@@ -117,7 +127,9 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (*SignUpResult, er
 		p.now = s.now()
 		res, err := write(ctx, p)
 		if isUniqueViolation(err) {
-			return s.refused(ctx, v.PersonID, in)
+			// The same person in the same slot, or the same key again
+			// (which replay answers).
+			return nil, apperr.New(apperr.AlreadyRegistered, "you are already signed up for this slot")
 		}
 		if err != nil {
 			return nil, err

@@ -9,11 +9,15 @@ import (
 	"linli/ent"
 	"linli/ent/activity"
 	"linli/ent/auditentry"
+	"linli/ent/certificate"
+	"linli/ent/checkinscan"
 	"linli/ent/community"
 	"linli/ent/idempotencykey"
+	"linli/ent/kiosk"
 	"linli/ent/person"
 	"linli/ent/predicate"
 	"linli/ent/registration"
+	"linli/ent/servicerecord"
 	"linli/ent/session"
 	"linli/ent/slot"
 	"linli/ent/team"
@@ -134,6 +138,60 @@ func (f TraverseAuditEntry) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.AuditEntryQuery", q)
 }
 
+// The CertificateFunc type is an adapter to allow the use of ordinary function as a Querier.
+type CertificateFunc func(context.Context, *ent.CertificateQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f CertificateFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.CertificateQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.CertificateQuery", q)
+}
+
+// The TraverseCertificate type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseCertificate func(context.Context, *ent.CertificateQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseCertificate) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseCertificate) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CertificateQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.CertificateQuery", q)
+}
+
+// The CheckInScanFunc type is an adapter to allow the use of ordinary function as a Querier.
+type CheckInScanFunc func(context.Context, *ent.CheckInScanQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f CheckInScanFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.CheckInScanQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.CheckInScanQuery", q)
+}
+
+// The TraverseCheckInScan type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseCheckInScan func(context.Context, *ent.CheckInScanQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseCheckInScan) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseCheckInScan) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CheckInScanQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.CheckInScanQuery", q)
+}
+
 // The CommunityFunc type is an adapter to allow the use of ordinary function as a Querier.
 type CommunityFunc func(context.Context, *ent.CommunityQuery) (ent.Value, error)
 
@@ -188,6 +246,33 @@ func (f TraverseIdempotencyKey) Traverse(ctx context.Context, q ent.Query) error
 	return fmt.Errorf("unexpected query type %T. expect *ent.IdempotencyKeyQuery", q)
 }
 
+// The KioskFunc type is an adapter to allow the use of ordinary function as a Querier.
+type KioskFunc func(context.Context, *ent.KioskQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f KioskFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.KioskQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.KioskQuery", q)
+}
+
+// The TraverseKiosk type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseKiosk func(context.Context, *ent.KioskQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseKiosk) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseKiosk) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.KioskQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.KioskQuery", q)
+}
+
 // The PersonFunc type is an adapter to allow the use of ordinary function as a Querier.
 type PersonFunc func(context.Context, *ent.PersonQuery) (ent.Value, error)
 
@@ -240,6 +325,33 @@ func (f TraverseRegistration) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.RegistrationQuery", q)
+}
+
+// The ServiceRecordFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ServiceRecordFunc func(context.Context, *ent.ServiceRecordQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ServiceRecordFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ServiceRecordQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ServiceRecordQuery", q)
+}
+
+// The TraverseServiceRecord type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseServiceRecord func(context.Context, *ent.ServiceRecordQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseServiceRecord) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseServiceRecord) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ServiceRecordQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ServiceRecordQuery", q)
 }
 
 // The SessionFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -411,14 +523,22 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.ActivityQuery, predicate.Activity, activity.OrderOption]{typ: ent.TypeActivity, tq: q}, nil
 	case *ent.AuditEntryQuery:
 		return &query[*ent.AuditEntryQuery, predicate.AuditEntry, auditentry.OrderOption]{typ: ent.TypeAuditEntry, tq: q}, nil
+	case *ent.CertificateQuery:
+		return &query[*ent.CertificateQuery, predicate.Certificate, certificate.OrderOption]{typ: ent.TypeCertificate, tq: q}, nil
+	case *ent.CheckInScanQuery:
+		return &query[*ent.CheckInScanQuery, predicate.CheckInScan, checkinscan.OrderOption]{typ: ent.TypeCheckInScan, tq: q}, nil
 	case *ent.CommunityQuery:
 		return &query[*ent.CommunityQuery, predicate.Community, community.OrderOption]{typ: ent.TypeCommunity, tq: q}, nil
 	case *ent.IdempotencyKeyQuery:
 		return &query[*ent.IdempotencyKeyQuery, predicate.IdempotencyKey, idempotencykey.OrderOption]{typ: ent.TypeIdempotencyKey, tq: q}, nil
+	case *ent.KioskQuery:
+		return &query[*ent.KioskQuery, predicate.Kiosk, kiosk.OrderOption]{typ: ent.TypeKiosk, tq: q}, nil
 	case *ent.PersonQuery:
 		return &query[*ent.PersonQuery, predicate.Person, person.OrderOption]{typ: ent.TypePerson, tq: q}, nil
 	case *ent.RegistrationQuery:
 		return &query[*ent.RegistrationQuery, predicate.Registration, registration.OrderOption]{typ: ent.TypeRegistration, tq: q}, nil
+	case *ent.ServiceRecordQuery:
+		return &query[*ent.ServiceRecordQuery, predicate.ServiceRecord, servicerecord.OrderOption]{typ: ent.TypeServiceRecord, tq: q}, nil
 	case *ent.SessionQuery:
 		return &query[*ent.SessionQuery, predicate.Session, session.OrderOption]{typ: ent.TypeSession, tq: q}, nil
 	case *ent.SlotQuery:

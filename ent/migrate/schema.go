@@ -91,6 +91,109 @@ var (
 			},
 		},
 	}
+	// CertificatesColumns holds the columns for the "certificates" table.
+	CertificatesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "code", Type: field.TypeString, Unique: true, Size: 40},
+		{Name: "person_name", Type: field.TypeString},
+		{Name: "minutes", Type: field.TypeInt},
+		{Name: "record_count", Type: field.TypeInt},
+		{Name: "star_level", Type: field.TypeInt},
+		{Name: "issued_at", Type: field.TypeTime},
+		{Name: "issued_by_id", Type: field.TypeInt, Nullable: true},
+		{Name: "community_id", Type: field.TypeInt},
+		{Name: "person_id", Type: field.TypeInt},
+	}
+	// CertificatesTable holds the schema information for the "certificates" table.
+	CertificatesTable = &schema.Table{
+		Name:       "certificates",
+		Columns:    CertificatesColumns,
+		PrimaryKey: []*schema.Column{CertificatesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "certificates_communities_community",
+				Columns:    []*schema.Column{CertificatesColumns[8]},
+				RefColumns: []*schema.Column{CommunitiesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "certificates_persons_person",
+				Columns:    []*schema.Column{CertificatesColumns[9]},
+				RefColumns: []*schema.Column{PersonsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+	}
+	// CheckInScansColumns holds the columns for the "check_in_scans" table.
+	CheckInScansColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "actor_id", Type: field.TypeInt, Nullable: true},
+		{Name: "nonce", Type: field.TypeString, Size: 100},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"IN", "OUT", "UNDO"}},
+		{Name: "method", Type: field.TypeEnum, Enums: []string{"SCAN", "MANUAL", "WALK_IN", "SYNC", "AUTO"}},
+		{Name: "activity_id", Type: field.TypeInt, Nullable: true},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"OK", "ALREADY_CHECKED_IN", "ALREADY_CHECKED_OUT", "NOT_CHECKED_IN", "NOT_CONFIRMED", "CANCELLED", "WRONG_ACTIVITY", "WRONG_VENUE", "TOO_EARLY", "TOO_LATE", "UNKNOWN_CODE"}},
+		{Name: "message", Type: field.TypeString, Size: 500, Default: ""},
+		{Name: "scanned_at", Type: field.TypeTime},
+		{Name: "recorded_at", Type: field.TypeTime},
+		{Name: "community_id", Type: field.TypeInt},
+		{Name: "kiosk_id", Type: field.TypeInt, Nullable: true},
+		{Name: "registration_id", Type: field.TypeInt, Nullable: true},
+	}
+	// CheckInScansTable holds the schema information for the "check_in_scans" table.
+	CheckInScansTable = &schema.Table{
+		Name:       "check_in_scans",
+		Columns:    CheckInScansColumns,
+		PrimaryKey: []*schema.Column{CheckInScansColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "check_in_scans_communities_community",
+				Columns:    []*schema.Column{CheckInScansColumns[10]},
+				RefColumns: []*schema.Column{CommunitiesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "check_in_scans_kiosks_kiosk",
+				Columns:    []*schema.Column{CheckInScansColumns[11]},
+				RefColumns: []*schema.Column{KiosksColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "check_in_scans_registrations_registration",
+				Columns:    []*schema.Column{CheckInScansColumns[12]},
+				RefColumns: []*schema.Column{RegistrationsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "checkinscan_kiosk_id_nonce",
+				Unique:  true,
+				Columns: []*schema.Column{CheckInScansColumns[11], CheckInScansColumns[2]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "kiosk_id IS NOT NULL",
+				},
+			},
+			{
+				Name:    "checkinscan_actor_id_nonce",
+				Unique:  true,
+				Columns: []*schema.Column{CheckInScansColumns[1], CheckInScansColumns[2]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "kiosk_id IS NULL AND actor_id IS NOT NULL",
+				},
+			},
+			{
+				Name:    "checkinscan_activity_id_status",
+				Unique:  false,
+				Columns: []*schema.Column{CheckInScansColumns[5], CheckInScansColumns[6]},
+			},
+			{
+				Name:    "checkinscan_registration_id",
+				Unique:  false,
+				Columns: []*schema.Column{CheckInScansColumns[12]},
+			},
+		},
+	}
 	// CommunitiesColumns holds the columns for the "communities" table.
 	CommunitiesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -134,6 +237,46 @@ var (
 				Name:    "idempotencykey_created_at",
 				Unique:  false,
 				Columns: []*schema.Column{IdempotencyKeysColumns[6]},
+			},
+		},
+	}
+	// KiosksColumns holds the columns for the "kiosks" table.
+	KiosksColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString, Size: 100},
+		{Name: "token_hash", Type: field.TypeBytes, Unique: true},
+		{Name: "created_by_id", Type: field.TypeInt, Nullable: true},
+		{Name: "revoked_at", Type: field.TypeTime, Nullable: true},
+		{Name: "last_seen_at", Type: field.TypeTime, Nullable: true},
+		{Name: "community_id", Type: field.TypeInt},
+		{Name: "venue_id", Type: field.TypeInt},
+	}
+	// KiosksTable holds the schema information for the "kiosks" table.
+	KiosksTable = &schema.Table{
+		Name:       "kiosks",
+		Columns:    KiosksColumns,
+		PrimaryKey: []*schema.Column{KiosksColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "kiosks_communities_community",
+				Columns:    []*schema.Column{KiosksColumns[8]},
+				RefColumns: []*schema.Column{CommunitiesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "kiosks_venues_venue",
+				Columns:    []*schema.Column{KiosksColumns[9]},
+				RefColumns: []*schema.Column{VenuesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "kiosk_community_id_venue_id",
+				Unique:  false,
+				Columns: []*schema.Column{KiosksColumns[8], KiosksColumns[9]},
 			},
 		},
 	}
@@ -242,6 +385,69 @@ var (
 				Name:    "registration_activity_id_status",
 				Unique:  false,
 				Columns: []*schema.Column{RegistrationsColumns[15], RegistrationsColumns[3]},
+			},
+		},
+	}
+	// ServiceRecordsColumns holds the columns for the "service_records" table.
+	ServiceRecordsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "registration_id", Type: field.TypeInt, Unique: true, Nullable: true},
+		{Name: "activity_name", Type: field.TypeString, Size: 200},
+		{Name: "service_date", Type: field.TypeString, Size: 10},
+		{Name: "place", Type: field.TypeString, Size: 300, Default: ""},
+		{Name: "service_content", Type: field.TypeString, Size: 500, Default: ""},
+		{Name: "started_at", Type: field.TypeTime},
+		{Name: "ended_at", Type: field.TypeTime},
+		{Name: "minutes", Type: field.TypeInt},
+		{Name: "organizing_team", Type: field.TypeString, Size: 100, Default: ""},
+		{Name: "person_in_charge", Type: field.TypeString, Size: 100, Default: ""},
+		{Name: "recorded_by", Type: field.TypeString, Size: 100, Default: ""},
+		{Name: "flagged_for_review", Type: field.TypeBool, Default: false},
+		{Name: "flag_reason", Type: field.TypeString, Size: 300, Default: ""},
+		{Name: "corrected_at", Type: field.TypeTime, Nullable: true},
+		{Name: "corrected_by_id", Type: field.TypeInt, Nullable: true},
+		{Name: "correction_reason", Type: field.TypeString, Size: 500, Default: ""},
+		{Name: "community_id", Type: field.TypeInt},
+		{Name: "person_id", Type: field.TypeInt},
+		{Name: "activity_id", Type: field.TypeInt, Nullable: true},
+	}
+	// ServiceRecordsTable holds the schema information for the "service_records" table.
+	ServiceRecordsTable = &schema.Table{
+		Name:       "service_records",
+		Columns:    ServiceRecordsColumns,
+		PrimaryKey: []*schema.Column{ServiceRecordsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "service_records_communities_community",
+				Columns:    []*schema.Column{ServiceRecordsColumns[19]},
+				RefColumns: []*schema.Column{CommunitiesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "service_records_persons_person",
+				Columns:    []*schema.Column{ServiceRecordsColumns[20]},
+				RefColumns: []*schema.Column{PersonsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "service_records_activities_activity",
+				Columns:    []*schema.Column{ServiceRecordsColumns[21]},
+				RefColumns: []*schema.Column{ActivitiesColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "servicerecord_person_id_started_at",
+				Unique:  false,
+				Columns: []*schema.Column{ServiceRecordsColumns[20], ServiceRecordsColumns[8]},
+			},
+			{
+				Name:    "servicerecord_community_id_flagged_for_review",
+				Unique:  false,
+				Columns: []*schema.Column{ServiceRecordsColumns[19], ServiceRecordsColumns[14]},
 			},
 		},
 	}
@@ -464,10 +670,14 @@ var (
 	Tables = []*schema.Table{
 		ActivitiesTable,
 		AuditEntriesTable,
+		CertificatesTable,
+		CheckInScansTable,
 		CommunitiesTable,
 		IdempotencyKeysTable,
+		KiosksTable,
 		PersonsTable,
 		RegistrationsTable,
+		ServiceRecordsTable,
 		SessionsTable,
 		SlotsTable,
 		TeamsTable,
@@ -491,11 +701,27 @@ func init() {
 	AuditEntriesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(4294967296),
 	}
+	CertificatesTable.ForeignKeys[0].RefTable = CommunitiesTable
+	CertificatesTable.ForeignKeys[1].RefTable = PersonsTable
+	CertificatesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(51539607552),
+	}
+	CheckInScansTable.ForeignKeys[0].RefTable = CommunitiesTable
+	CheckInScansTable.ForeignKeys[1].RefTable = KiosksTable
+	CheckInScansTable.ForeignKeys[2].RefTable = RegistrationsTable
+	CheckInScansTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(55834574848),
+	}
 	CommunitiesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(8589934592),
 	}
 	IdempotencyKeysTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(12884901888),
+	}
+	KiosksTable.ForeignKeys[0].RefTable = CommunitiesTable
+	KiosksTable.ForeignKeys[1].RefTable = VenuesTable
+	KiosksTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(60129542144),
 	}
 	PersonsTable.ForeignKeys[0].RefTable = CommunitiesTable
 	PersonsTable.Annotation = &entsql.Annotation{
@@ -507,6 +733,15 @@ func init() {
 	RegistrationsTable.ForeignKeys[3].RefTable = ActivitiesTable
 	RegistrationsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(21474836480),
+	}
+	ServiceRecordsTable.ForeignKeys[0].RefTable = CommunitiesTable
+	ServiceRecordsTable.ForeignKeys[1].RefTable = PersonsTable
+	ServiceRecordsTable.ForeignKeys[2].RefTable = ActivitiesTable
+	ServiceRecordsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(64424509440),
+	}
+	ServiceRecordsTable.Annotation.Checks = map[string]string{
+		"service_record_time_order": "ended_at >= started_at",
 	}
 	SessionsTable.ForeignKeys[0].RefTable = CommunitiesTable
 	SessionsTable.ForeignKeys[1].RefTable = PersonsTable

@@ -12,17 +12,29 @@ type Activity func(*sql.Selector)
 // AuditEntry is the predicate function for auditentry builders.
 type AuditEntry func(*sql.Selector)
 
+// Certificate is the predicate function for certificate builders.
+type Certificate func(*sql.Selector)
+
+// CheckInScan is the predicate function for checkinscan builders.
+type CheckInScan func(*sql.Selector)
+
 // Community is the predicate function for community builders.
 type Community func(*sql.Selector)
 
 // IdempotencyKey is the predicate function for idempotencykey builders.
 type IdempotencyKey func(*sql.Selector)
 
+// Kiosk is the predicate function for kiosk builders.
+type Kiosk func(*sql.Selector)
+
 // Person is the predicate function for person builders.
 type Person func(*sql.Selector)
 
 // Registration is the predicate function for registration builders.
 type Registration func(*sql.Selector)
+
+// ServiceRecord is the predicate function for servicerecord builders.
+type ServiceRecord func(*sql.Selector)
 
 // Session is the predicate function for session builders.
 type Session func(*sql.Selector)

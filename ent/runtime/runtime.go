@@ -6,11 +6,15 @@ import (
 	"context"
 	"linli/ent/activity"
 	"linli/ent/auditentry"
+	"linli/ent/certificate"
+	"linli/ent/checkinscan"
 	"linli/ent/community"
 	"linli/ent/idempotencykey"
+	"linli/ent/kiosk"
 	"linli/ent/person"
 	"linli/ent/registration"
 	"linli/ent/schema"
+	"linli/ent/servicerecord"
 	"linli/ent/session"
 	"linli/ent/slot"
 	"linli/ent/team"
@@ -112,6 +116,90 @@ func init() {
 	auditentryDescAt := auditentryFields[4].Descriptor()
 	// auditentry.DefaultAt holds the default value on creation for the at field.
 	auditentry.DefaultAt = auditentryDescAt.Default.(func() time.Time)
+	certificate.Policy = privacy.NewPolicies(schema.Certificate{})
+	certificate.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := certificate.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	certificateFields := schema.Certificate{}.Fields()
+	_ = certificateFields
+	// certificateDescCode is the schema descriptor for code field.
+	certificateDescCode := certificateFields[0].Descriptor()
+	// certificate.CodeValidator is a validator for the "code" field. It is called by the builders before save.
+	certificate.CodeValidator = func() func(string) error {
+		validators := certificateDescCode.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(code string) error {
+			for _, fn := range fns {
+				if err := fn(code); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// certificateDescMinutes is the schema descriptor for minutes field.
+	certificateDescMinutes := certificateFields[3].Descriptor()
+	// certificate.MinutesValidator is a validator for the "minutes" field. It is called by the builders before save.
+	certificate.MinutesValidator = certificateDescMinutes.Validators[0].(func(int) error)
+	// certificateDescRecordCount is the schema descriptor for record_count field.
+	certificateDescRecordCount := certificateFields[4].Descriptor()
+	// certificate.RecordCountValidator is a validator for the "record_count" field. It is called by the builders before save.
+	certificate.RecordCountValidator = certificateDescRecordCount.Validators[0].(func(int) error)
+	// certificateDescStarLevel is the schema descriptor for star_level field.
+	certificateDescStarLevel := certificateFields[5].Descriptor()
+	// certificate.StarLevelValidator is a validator for the "star_level" field. It is called by the builders before save.
+	certificate.StarLevelValidator = certificateDescStarLevel.Validators[0].(func(int) error)
+	// certificateDescIssuedAt is the schema descriptor for issued_at field.
+	certificateDescIssuedAt := certificateFields[6].Descriptor()
+	// certificate.DefaultIssuedAt holds the default value on creation for the issued_at field.
+	certificate.DefaultIssuedAt = certificateDescIssuedAt.Default.(func() time.Time)
+	checkinscan.Policy = privacy.NewPolicies(schema.CheckInScan{})
+	checkinscan.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := checkinscan.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	checkinscanFields := schema.CheckInScan{}.Fields()
+	_ = checkinscanFields
+	// checkinscanDescNonce is the schema descriptor for nonce field.
+	checkinscanDescNonce := checkinscanFields[2].Descriptor()
+	// checkinscan.NonceValidator is a validator for the "nonce" field. It is called by the builders before save.
+	checkinscan.NonceValidator = func() func(string) error {
+		validators := checkinscanDescNonce.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(nonce string) error {
+			for _, fn := range fns {
+				if err := fn(nonce); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// checkinscanDescMessage is the schema descriptor for message field.
+	checkinscanDescMessage := checkinscanFields[8].Descriptor()
+	// checkinscan.DefaultMessage holds the default value on creation for the message field.
+	checkinscan.DefaultMessage = checkinscanDescMessage.Default.(string)
+	// checkinscan.MessageValidator is a validator for the "message" field. It is called by the builders before save.
+	checkinscan.MessageValidator = checkinscanDescMessage.Validators[0].(func(string) error)
+	// checkinscanDescRecordedAt is the schema descriptor for recorded_at field.
+	checkinscanDescRecordedAt := checkinscanFields[10].Descriptor()
+	// checkinscan.DefaultRecordedAt holds the default value on creation for the recorded_at field.
+	checkinscan.DefaultRecordedAt = checkinscanDescRecordedAt.Default.(func() time.Time)
 	communityMixin := schema.Community{}.Mixin()
 	community.Policy = privacy.NewPolicies(schema.Community{})
 	community.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -209,6 +297,48 @@ func init() {
 	idempotencykeyDescCreatedAt := idempotencykeyFields[5].Descriptor()
 	// idempotencykey.DefaultCreatedAt holds the default value on creation for the created_at field.
 	idempotencykey.DefaultCreatedAt = idempotencykeyDescCreatedAt.Default.(func() time.Time)
+	kioskMixin := schema.Kiosk{}.Mixin()
+	kiosk.Policy = privacy.NewPolicies(schema.Kiosk{})
+	kiosk.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := kiosk.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	kioskMixinFields1 := kioskMixin[1].Fields()
+	_ = kioskMixinFields1
+	kioskFields := schema.Kiosk{}.Fields()
+	_ = kioskFields
+	// kioskDescCreatedAt is the schema descriptor for created_at field.
+	kioskDescCreatedAt := kioskMixinFields1[0].Descriptor()
+	// kiosk.DefaultCreatedAt holds the default value on creation for the created_at field.
+	kiosk.DefaultCreatedAt = kioskDescCreatedAt.Default.(func() time.Time)
+	// kioskDescUpdatedAt is the schema descriptor for updated_at field.
+	kioskDescUpdatedAt := kioskMixinFields1[1].Descriptor()
+	// kiosk.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	kiosk.DefaultUpdatedAt = kioskDescUpdatedAt.Default.(func() time.Time)
+	// kiosk.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	kiosk.UpdateDefaultUpdatedAt = kioskDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// kioskDescName is the schema descriptor for name field.
+	kioskDescName := kioskFields[1].Descriptor()
+	// kiosk.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	kiosk.NameValidator = func() func(string) error {
+		validators := kioskDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	personMixin := schema.Person{}.Mixin()
 	person.Policy = privacy.NewPolicies(schema.Person{})
 	person.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -219,6 +349,8 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
+	personInters := schema.Person{}.Interceptors()
+	person.Interceptors[0] = personInters[0]
 	personMixinFields1 := personMixin[1].Fields()
 	_ = personMixinFields1
 	personFields := schema.Person{}.Fields()
@@ -307,6 +439,88 @@ func init() {
 	registrationDescCancelReason := registrationFields[11].Descriptor()
 	// registration.CancelReasonValidator is a validator for the "cancel_reason" field. It is called by the builders before save.
 	registration.CancelReasonValidator = registrationDescCancelReason.Validators[0].(func(string) error)
+	servicerecordMixin := schema.ServiceRecord{}.Mixin()
+	servicerecord.Policy = privacy.NewPolicies(schema.ServiceRecord{})
+	servicerecord.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := servicerecord.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	servicerecordMixinFields1 := servicerecordMixin[1].Fields()
+	_ = servicerecordMixinFields1
+	servicerecordFields := schema.ServiceRecord{}.Fields()
+	_ = servicerecordFields
+	// servicerecordDescCreatedAt is the schema descriptor for created_at field.
+	servicerecordDescCreatedAt := servicerecordMixinFields1[0].Descriptor()
+	// servicerecord.DefaultCreatedAt holds the default value on creation for the created_at field.
+	servicerecord.DefaultCreatedAt = servicerecordDescCreatedAt.Default.(func() time.Time)
+	// servicerecordDescUpdatedAt is the schema descriptor for updated_at field.
+	servicerecordDescUpdatedAt := servicerecordMixinFields1[1].Descriptor()
+	// servicerecord.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	servicerecord.DefaultUpdatedAt = servicerecordDescUpdatedAt.Default.(func() time.Time)
+	// servicerecord.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	servicerecord.UpdateDefaultUpdatedAt = servicerecordDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// servicerecordDescActivityName is the schema descriptor for activity_name field.
+	servicerecordDescActivityName := servicerecordFields[3].Descriptor()
+	// servicerecord.ActivityNameValidator is a validator for the "activity_name" field. It is called by the builders before save.
+	servicerecord.ActivityNameValidator = servicerecordDescActivityName.Validators[0].(func(string) error)
+	// servicerecordDescServiceDate is the schema descriptor for service_date field.
+	servicerecordDescServiceDate := servicerecordFields[4].Descriptor()
+	// servicerecord.ServiceDateValidator is a validator for the "service_date" field. It is called by the builders before save.
+	servicerecord.ServiceDateValidator = servicerecordDescServiceDate.Validators[0].(func(string) error)
+	// servicerecordDescPlace is the schema descriptor for place field.
+	servicerecordDescPlace := servicerecordFields[5].Descriptor()
+	// servicerecord.DefaultPlace holds the default value on creation for the place field.
+	servicerecord.DefaultPlace = servicerecordDescPlace.Default.(string)
+	// servicerecord.PlaceValidator is a validator for the "place" field. It is called by the builders before save.
+	servicerecord.PlaceValidator = servicerecordDescPlace.Validators[0].(func(string) error)
+	// servicerecordDescServiceContent is the schema descriptor for service_content field.
+	servicerecordDescServiceContent := servicerecordFields[6].Descriptor()
+	// servicerecord.DefaultServiceContent holds the default value on creation for the service_content field.
+	servicerecord.DefaultServiceContent = servicerecordDescServiceContent.Default.(string)
+	// servicerecord.ServiceContentValidator is a validator for the "service_content" field. It is called by the builders before save.
+	servicerecord.ServiceContentValidator = servicerecordDescServiceContent.Validators[0].(func(string) error)
+	// servicerecordDescMinutes is the schema descriptor for minutes field.
+	servicerecordDescMinutes := servicerecordFields[9].Descriptor()
+	// servicerecord.MinutesValidator is a validator for the "minutes" field. It is called by the builders before save.
+	servicerecord.MinutesValidator = servicerecordDescMinutes.Validators[0].(func(int) error)
+	// servicerecordDescOrganizingTeam is the schema descriptor for organizing_team field.
+	servicerecordDescOrganizingTeam := servicerecordFields[10].Descriptor()
+	// servicerecord.DefaultOrganizingTeam holds the default value on creation for the organizing_team field.
+	servicerecord.DefaultOrganizingTeam = servicerecordDescOrganizingTeam.Default.(string)
+	// servicerecord.OrganizingTeamValidator is a validator for the "organizing_team" field. It is called by the builders before save.
+	servicerecord.OrganizingTeamValidator = servicerecordDescOrganizingTeam.Validators[0].(func(string) error)
+	// servicerecordDescPersonInCharge is the schema descriptor for person_in_charge field.
+	servicerecordDescPersonInCharge := servicerecordFields[11].Descriptor()
+	// servicerecord.DefaultPersonInCharge holds the default value on creation for the person_in_charge field.
+	servicerecord.DefaultPersonInCharge = servicerecordDescPersonInCharge.Default.(string)
+	// servicerecord.PersonInChargeValidator is a validator for the "person_in_charge" field. It is called by the builders before save.
+	servicerecord.PersonInChargeValidator = servicerecordDescPersonInCharge.Validators[0].(func(string) error)
+	// servicerecordDescRecordedBy is the schema descriptor for recorded_by field.
+	servicerecordDescRecordedBy := servicerecordFields[12].Descriptor()
+	// servicerecord.DefaultRecordedBy holds the default value on creation for the recorded_by field.
+	servicerecord.DefaultRecordedBy = servicerecordDescRecordedBy.Default.(string)
+	// servicerecord.RecordedByValidator is a validator for the "recorded_by" field. It is called by the builders before save.
+	servicerecord.RecordedByValidator = servicerecordDescRecordedBy.Validators[0].(func(string) error)
+	// servicerecordDescFlaggedForReview is the schema descriptor for flagged_for_review field.
+	servicerecordDescFlaggedForReview := servicerecordFields[13].Descriptor()
+	// servicerecord.DefaultFlaggedForReview holds the default value on creation for the flagged_for_review field.
+	servicerecord.DefaultFlaggedForReview = servicerecordDescFlaggedForReview.Default.(bool)
+	// servicerecordDescFlagReason is the schema descriptor for flag_reason field.
+	servicerecordDescFlagReason := servicerecordFields[14].Descriptor()
+	// servicerecord.DefaultFlagReason holds the default value on creation for the flag_reason field.
+	servicerecord.DefaultFlagReason = servicerecordDescFlagReason.Default.(string)
+	// servicerecord.FlagReasonValidator is a validator for the "flag_reason" field. It is called by the builders before save.
+	servicerecord.FlagReasonValidator = servicerecordDescFlagReason.Validators[0].(func(string) error)
+	// servicerecordDescCorrectionReason is the schema descriptor for correction_reason field.
+	servicerecordDescCorrectionReason := servicerecordFields[17].Descriptor()
+	// servicerecord.DefaultCorrectionReason holds the default value on creation for the correction_reason field.
+	servicerecord.DefaultCorrectionReason = servicerecordDescCorrectionReason.Default.(string)
+	// servicerecord.CorrectionReasonValidator is a validator for the "correction_reason" field. It is called by the builders before save.
+	servicerecord.CorrectionReasonValidator = servicerecordDescCorrectionReason.Validators[0].(func(string) error)
 	sessionMixin := schema.Session{}.Mixin()
 	session.Policy = privacy.NewPolicies(schema.Session{})
 	session.Hooks[0] = func(next ent.Mutator) ent.Mutator {

@@ -7,6 +7,8 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+
+	"linli/authz"
 )
 
 // Person is an account: a resident, and possibly a volunteer, team leader,
@@ -53,6 +55,9 @@ func (Person) Annotations() []schema.Annotation {
 
 // Policy of the Person.
 func (Person) Policy() ent.Policy { return scopedPolicy(staffWrites) }
+
+// Interceptors of the Person: kiosks see masked display names.
+func (Person) Interceptors() []ent.Interceptor { return []ent.Interceptor{authz.KioskNames()} }
 
 // Session is a bearer token. Only its SHA-256 is stored.
 type Session struct{ ent.Schema }

@@ -9,6 +9,7 @@ import (
 	"math"
 	"strconv"
 	"sync/atomic"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -20,6 +21,7 @@ type SubscriptionResolver interface {
 	ActivityCounts(ctx context.Context, activityID int) (<-chan *model.ActivityCounts, error)
 	ActivityFeed(ctx context.Context, communityID int) (<-chan *model.ActivityEvent, error)
 	MyRegistrationUpdates(ctx context.Context) (<-chan *model.RegistrationEvent, error)
+	CheckIns(ctx context.Context, activityID int, since *time.Time) (<-chan *ent.CheckInScan, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -51,6 +53,28 @@ func (ec *executionContext) field_Subscription_activityFeed_args(ctx context.Con
 		return nil, err
 	}
 	args["communityID"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_checkIns_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "activityID",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["activityID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "since",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["since"] = arg1
 	return args, nil
 }
 
@@ -481,6 +505,50 @@ func (ec *executionContext) fieldContext_Subscription_myRegistrationUpdates(_ co
 	return fc, nil
 }
 
+func (ec *executionContext) _Subscription_checkIns(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_checkIns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().CheckIns(ctx, fc.Args["activityID"].(int), fc.Args["since"].(*time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.CheckInScan) graphql.Marshaler {
+			return ec.marshalNCheckInScan2ᚖlinliᚋentᚐCheckInScan(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_checkIns(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CheckInScan(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_checkIns_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 // endregion **************************** field.gotpl *****************************
 
 // region    **************************** input.gotpl *****************************
@@ -684,6 +752,8 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 		return ec._Subscription_activityFeed(ctx, fields[0])
 	case "myRegistrationUpdates":
 		return ec._Subscription_myRegistrationUpdates(ctx, fields[0])
+	case "checkIns":
+		return ec._Subscription_checkIns(ctx, fields[0])
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}

@@ -10,6 +10,7 @@ import (
 	"linli/ent/teammembership"
 	"linli/graph/model"
 	"sync/atomic"
+	"time"
 
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
@@ -30,6 +31,7 @@ type ResolverRoot interface {
 	Person() PersonResolver
 	Query() QueryResolver
 	Registration() RegistrationResolver
+	ServiceRecord() ServiceRecordResolver
 	Slot() SlotResolver
 	Subscription() SubscriptionResolver
 	ActivityWhereInput() ActivityWhereInputResolver
@@ -89,6 +91,72 @@ type ComplexityRoot struct {
 		Viewer    func(childComplexity int) int
 	}
 
+	Certificate struct {
+		Code        func(childComplexity int) int
+		Community   func(childComplexity int) int
+		ID          func(childComplexity int) int
+		IssuedAt    func(childComplexity int) int
+		Minutes     func(childComplexity int) int
+		Person      func(childComplexity int) int
+		PersonID    func(childComplexity int) int
+		PersonName  func(childComplexity int) int
+		RecordCount func(childComplexity int) int
+		StarLevel   func(childComplexity int) int
+	}
+
+	CertificateVerification struct {
+		Code          func(childComplexity int) int
+		CommunityName func(childComplexity int) int
+		IssuedAt      func(childComplexity int) int
+		PersonName    func(childComplexity int) int
+		RecordCount   func(childComplexity int) int
+		StarLevel     func(childComplexity int) int
+		TotalHours    func(childComplexity int) int
+	}
+
+	CheckInList struct {
+		ActivityID  func(childComplexity int) int
+		ClosesAt    func(childComplexity int) int
+		Entries     func(childComplexity int) int
+		GeneratedAt func(childComplexity int) int
+		OpensAt     func(childComplexity int) int
+		Version     func(childComplexity int) int
+	}
+
+	CheckInListEntry struct {
+		CodeHash       func(childComplexity int) int
+		Name           func(childComplexity int) int
+		RegistrationID func(childComplexity int) int
+		Seats          func(childComplexity int) int
+		SlotID         func(childComplexity int) int
+		SlotName       func(childComplexity int) int
+		Status         func(childComplexity int) int
+	}
+
+	CheckInResult struct {
+		Message      func(childComplexity int) int
+		Registration func(childComplexity int) int
+		Status       func(childComplexity int) int
+	}
+
+	CheckInScan struct {
+		ActivityID     func(childComplexity int) int
+		ActorID        func(childComplexity int) int
+		Community      func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Kind           func(childComplexity int) int
+		Kiosk          func(childComplexity int) int
+		KioskID        func(childComplexity int) int
+		Message        func(childComplexity int) int
+		Method         func(childComplexity int) int
+		Nonce          func(childComplexity int) int
+		RecordedAt     func(childComplexity int) int
+		Registration   func(childComplexity int) int
+		RegistrationID func(childComplexity int) int
+		ScannedAt      func(childComplexity int) int
+		Status         func(childComplexity int) int
+	}
+
 	Community struct {
 		AreaKm2        func(childComplexity int) int
 		City           func(childComplexity int) int
@@ -101,26 +169,53 @@ type ComplexityRoot struct {
 		UpdatedAt      func(childComplexity int) int
 	}
 
+	Kiosk struct {
+		Community  func(childComplexity int) int
+		CreatedAt  func(childComplexity int) int
+		ID         func(childComplexity int) int
+		LastSeenAt func(childComplexity int) int
+		Name       func(childComplexity int) int
+		RevokedAt  func(childComplexity int) int
+		UpdatedAt  func(childComplexity int) int
+		Venue      func(childComplexity int) int
+		VenueID    func(childComplexity int) int
+	}
+
+	KioskPayload struct {
+		Kiosk func(childComplexity int) int
+		Token func(childComplexity int) int
+	}
+
 	Mutation struct {
-		ApproveRegistration func(childComplexity int, registrationID int) int
-		CancelActivity      func(childComplexity int, id int, reason *string) int
-		CancelRegistration  func(childComplexity int, input model.CancelRegistrationInput) int
-		CreateActivity      func(childComplexity int, input ent.CreateActivityInput, slots []*model.SlotInput) int
-		CreateTeam          func(childComplexity int, input ent.CreateTeamInput) int
-		CreateVenue         func(childComplexity int, input ent.CreateVenueInput) int
-		Login               func(childComplexity int, input model.LoginInput) int
-		Logout              func(childComplexity int) int
-		PublishActivity     func(childComplexity int, id int) int
-		Register            func(childComplexity int, input model.RegisterInput) int
-		RejectRegistration  func(childComplexity int, registrationID int, reason *string) int
-		RemoveTeamMember    func(childComplexity int, teamID int, personID int) int
-		SetRoles            func(childComplexity int, personID int, roles []model.Role) int
-		SetSlotCapacity     func(childComplexity int, slotID int, capacity int) int
-		SetTeamMember       func(childComplexity int, teamID int, personID int, role *teammembership.Role) int
-		SignUp              func(childComplexity int, input model.SignUpInput) int
-		UpdateActivity      func(childComplexity int, id int, input ent.UpdateActivityInput, slots []*model.SlotInput) int
-		UpdateTeam          func(childComplexity int, id int, input ent.UpdateTeamInput) int
-		UpdateVenue         func(childComplexity int, id int, input ent.UpdateVenueInput) int
+		ApproveRegistration  func(childComplexity int, registrationID int) int
+		CancelActivity       func(childComplexity int, id int, reason *string) int
+		CancelRegistration   func(childComplexity int, input model.CancelRegistrationInput) int
+		CheckIn              func(childComplexity int, input model.CheckInInput) int
+		CheckOut             func(childComplexity int, input model.CheckInInput) int
+		CorrectServiceRecord func(childComplexity int, id int, input model.ServiceRecordCorrection) int
+		CreateActivity       func(childComplexity int, input ent.CreateActivityInput, slots []*model.SlotInput) int
+		CreateTeam           func(childComplexity int, input ent.CreateTeamInput) int
+		CreateVenue          func(childComplexity int, input ent.CreateVenueInput) int
+		IssueCertificate     func(childComplexity int, personID *int) int
+		Login                func(childComplexity int, input model.LoginInput) int
+		Logout               func(childComplexity int) int
+		ManualCheckIn        func(childComplexity int, input model.ManualCheckInInput) int
+		PublishActivity      func(childComplexity int, id int) int
+		Register             func(childComplexity int, input model.RegisterInput) int
+		RegisterKiosk        func(childComplexity int, venueID int, name string) int
+		RejectRegistration   func(childComplexity int, registrationID int, reason *string) int
+		RemoveTeamMember     func(childComplexity int, teamID int, personID int) int
+		RevokeKiosk          func(childComplexity int, id int) int
+		SetRoles             func(childComplexity int, personID int, roles []model.Role) int
+		SetSlotCapacity      func(childComplexity int, slotID int, capacity int) int
+		SetTeamMember        func(childComplexity int, teamID int, personID int, role *teammembership.Role) int
+		SignUp               func(childComplexity int, input model.SignUpInput) int
+		SyncCheckIns         func(childComplexity int, items []*model.SyncCheckInInput) int
+		UndoCheckIn          func(childComplexity int, registrationID int, reason string) int
+		UpdateActivity       func(childComplexity int, id int, input ent.UpdateActivityInput, slots []*model.SlotInput) int
+		UpdateTeam           func(childComplexity int, id int, input ent.UpdateTeamInput) int
+		UpdateVenue          func(childComplexity int, id int, input ent.UpdateVenueInput) int
+		WalkIn               func(childComplexity int, input model.WalkInInput) int
 	}
 
 	PageInfo struct {
@@ -156,13 +251,18 @@ type ComplexityRoot struct {
 	Query struct {
 		Activities            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ActivityOrder, where *ent.ActivityWhereInput) int
 		ActivityRegistrations func(childComplexity int, activityID int, first *int, after *entgql.Cursor[int], last *int, before *entgql.Cursor[int], filter *model.ActivityRegistrationsFilter) int
+		CheckInList           func(childComplexity int, activityID int) int
 		Communities           func(childComplexity int) int
+		Kiosks                func(childComplexity int, venueID *int) int
 		MyRegistrations       func(childComplexity int, first *int, after *entgql.Cursor[int], last *int, before *entgql.Cursor[int]) int
 		Node                  func(childComplexity int, id int) int
 		Nodes                 func(childComplexity int, ids []int) int
+		ServiceRecords        func(childComplexity int, personID *int, flagged *bool, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) int
 		Teams                 func(childComplexity int) int
 		Venues                func(childComplexity int) int
+		VerifyCertificate     func(childComplexity int, code string) int
 		Viewer                func(childComplexity int) int
+		VolunteerService      func(childComplexity int, personID *int) int
 		Volunteers            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *model.VolunteerWhereInput) int
 	}
 
@@ -203,6 +303,44 @@ type ComplexityRoot struct {
 		Registration func(childComplexity int) int
 	}
 
+	ServiceRecord struct {
+		Activity         func(childComplexity int) int
+		ActivityID       func(childComplexity int) int
+		ActivityName     func(childComplexity int) int
+		Community        func(childComplexity int) int
+		CorrectedAt      func(childComplexity int) int
+		CorrectionReason func(childComplexity int) int
+		CreatedAt        func(childComplexity int) int
+		EndedAt          func(childComplexity int) int
+		FlagReason       func(childComplexity int) int
+		FlaggedForReview func(childComplexity int) int
+		Hours            func(childComplexity int) int
+		ID               func(childComplexity int) int
+		Minutes          func(childComplexity int) int
+		OrganizingTeam   func(childComplexity int) int
+		Person           func(childComplexity int) int
+		PersonID         func(childComplexity int) int
+		PersonInCharge   func(childComplexity int) int
+		Place            func(childComplexity int) int
+		RecordedBy       func(childComplexity int) int
+		RegistrationID   func(childComplexity int) int
+		ServiceContent   func(childComplexity int) int
+		ServiceDate      func(childComplexity int) int
+		StartedAt        func(childComplexity int) int
+		UpdatedAt        func(childComplexity int) int
+	}
+
+	ServiceRecordConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ServiceRecordEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	SignUpPayload struct {
 		Outcome      func(childComplexity int) int
 		Registration func(childComplexity int) int
@@ -241,7 +379,15 @@ type ComplexityRoot struct {
 	Subscription struct {
 		ActivityCounts        func(childComplexity int, activityID int) int
 		ActivityFeed          func(childComplexity int, communityID int) int
+		CheckIns              func(childComplexity int, activityID int, since *time.Time) int
 		MyRegistrationUpdates func(childComplexity int) int
+	}
+
+	SyncCheckInResult struct {
+		Message      func(childComplexity int) int
+		Nonce        func(childComplexity int) int
+		Registration func(childComplexity int) int
+		Status       func(childComplexity int) int
 	}
 
 	Team struct {
@@ -285,6 +431,15 @@ type ComplexityRoot struct {
 		PersonID     func(childComplexity int) int
 		RegisteredAt func(childComplexity int) int
 		Skills       func(childComplexity int) int
+	}
+
+	VolunteerService struct {
+		FlaggedHours    func(childComplexity int) int
+		HoursToNextStar func(childComplexity int) int
+		Person          func(childComplexity int) int
+		RecordCount     func(childComplexity int) int
+		StarLevel       func(childComplexity int) int
+		TotalHours      func(childComplexity int) int
 	}
 }
 
@@ -500,6 +655,300 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AuthPayload.Viewer(childComplexity), true
 
+	case "Certificate.code":
+		if e.ComplexityRoot.Certificate.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Certificate.Code(childComplexity), true
+	case "Certificate.community":
+		if e.ComplexityRoot.Certificate.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Certificate.Community(childComplexity), true
+	case "Certificate.id":
+		if e.ComplexityRoot.Certificate.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Certificate.ID(childComplexity), true
+	case "Certificate.issuedAt":
+		if e.ComplexityRoot.Certificate.IssuedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Certificate.IssuedAt(childComplexity), true
+	case "Certificate.minutes":
+		if e.ComplexityRoot.Certificate.Minutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Certificate.Minutes(childComplexity), true
+	case "Certificate.person":
+		if e.ComplexityRoot.Certificate.Person == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Certificate.Person(childComplexity), true
+	case "Certificate.personID":
+		if e.ComplexityRoot.Certificate.PersonID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Certificate.PersonID(childComplexity), true
+	case "Certificate.personName":
+		if e.ComplexityRoot.Certificate.PersonName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Certificate.PersonName(childComplexity), true
+	case "Certificate.recordCount":
+		if e.ComplexityRoot.Certificate.RecordCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Certificate.RecordCount(childComplexity), true
+	case "Certificate.starLevel":
+		if e.ComplexityRoot.Certificate.StarLevel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Certificate.StarLevel(childComplexity), true
+
+	case "CertificateVerification.code":
+		if e.ComplexityRoot.CertificateVerification.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CertificateVerification.Code(childComplexity), true
+	case "CertificateVerification.communityName":
+		if e.ComplexityRoot.CertificateVerification.CommunityName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CertificateVerification.CommunityName(childComplexity), true
+	case "CertificateVerification.issuedAt":
+		if e.ComplexityRoot.CertificateVerification.IssuedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CertificateVerification.IssuedAt(childComplexity), true
+	case "CertificateVerification.personName":
+		if e.ComplexityRoot.CertificateVerification.PersonName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CertificateVerification.PersonName(childComplexity), true
+	case "CertificateVerification.recordCount":
+		if e.ComplexityRoot.CertificateVerification.RecordCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CertificateVerification.RecordCount(childComplexity), true
+	case "CertificateVerification.starLevel":
+		if e.ComplexityRoot.CertificateVerification.StarLevel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CertificateVerification.StarLevel(childComplexity), true
+	case "CertificateVerification.totalHours":
+		if e.ComplexityRoot.CertificateVerification.TotalHours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CertificateVerification.TotalHours(childComplexity), true
+
+	case "CheckInList.activityID":
+		if e.ComplexityRoot.CheckInList.ActivityID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckInList.ActivityID(childComplexity), true
+	case "CheckInList.closesAt":
+		if e.ComplexityRoot.CheckInList.ClosesAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckInList.ClosesAt(childComplexity), true
+	case "CheckInList.entries":
+		if e.ComplexityRoot.CheckInList.Entries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckInList.Entries(childComplexity), true
+	case "CheckInList.generatedAt":
+		if e.ComplexityRoot.CheckInList.GeneratedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckInList.GeneratedAt(childComplexity), true
+	case "CheckInList.opensAt":
+		if e.ComplexityRoot.CheckInList.OpensAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckInList.OpensAt(childComplexity), true
+	case "CheckInList.version":
+		if e.ComplexityRoot.CheckInList.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckInList.Version(childComplexity), true
+
+	case "CheckInListEntry.codeHash":
+		if e.ComplexityRoot.CheckInListEntry.CodeHash == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckInListEntry.CodeHash(childComplexity), true
+	case "CheckInListEntry.name":
+		if e.ComplexityRoot.CheckInListEntry.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckInListEntry.Name(childComplexity), true
+	case "CheckInListEntry.registrationID":
+		if e.ComplexityRoot.CheckInListEntry.RegistrationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckInListEntry.RegistrationID(childComplexity), true
+	case "CheckInListEntry.seats":
+		if e.ComplexityRoot.CheckInListEntry.Seats == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckInListEntry.Seats(childComplexity), true
+	case "CheckInListEntry.slotID":
+		if e.ComplexityRoot.CheckInListEntry.SlotID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckInListEntry.SlotID(childComplexity), true
+	case "CheckInListEntry.slotName":
+		if e.ComplexityRoot.CheckInListEntry.SlotName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckInListEntry.SlotName(childComplexity), true
+	case "CheckInListEntry.status":
+		if e.ComplexityRoot.CheckInListEntry.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckInListEntry.Status(childComplexity), true
+
+	case "CheckInResult.message":
+		if e.ComplexityRoot.CheckInResult.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckInResult.Message(childComplexity), true
+	case "CheckInResult.registration":
+		if e.ComplexityRoot.CheckInResult.Registration == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckInResult.Registration(childComplexity), true
+	case "CheckInResult.status":
+		if e.ComplexityRoot.CheckInResult.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckInResult.Status(childComplexity), true
+
+	case "CheckInScan.activityID":
+		if e.ComplexityRoot.CheckInScan.ActivityID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckInScan.ActivityID(childComplexity), true
+	case "CheckInScan.actorID":
+		if e.ComplexityRoot.CheckInScan.ActorID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckInScan.ActorID(childComplexity), true
+	case "CheckInScan.community":
+		if e.ComplexityRoot.CheckInScan.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckInScan.Community(childComplexity), true
+	case "CheckInScan.id":
+		if e.ComplexityRoot.CheckInScan.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckInScan.ID(childComplexity), true
+	case "CheckInScan.kind":
+		if e.ComplexityRoot.CheckInScan.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckInScan.Kind(childComplexity), true
+	case "CheckInScan.kiosk":
+		if e.ComplexityRoot.CheckInScan.Kiosk == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckInScan.Kiosk(childComplexity), true
+	case "CheckInScan.kioskID":
+		if e.ComplexityRoot.CheckInScan.KioskID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckInScan.KioskID(childComplexity), true
+	case "CheckInScan.message":
+		if e.ComplexityRoot.CheckInScan.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckInScan.Message(childComplexity), true
+	case "CheckInScan.method":
+		if e.ComplexityRoot.CheckInScan.Method == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckInScan.Method(childComplexity), true
+	case "CheckInScan.nonce":
+		if e.ComplexityRoot.CheckInScan.Nonce == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckInScan.Nonce(childComplexity), true
+	case "CheckInScan.recordedAt":
+		if e.ComplexityRoot.CheckInScan.RecordedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckInScan.RecordedAt(childComplexity), true
+	case "CheckInScan.registration":
+		if e.ComplexityRoot.CheckInScan.Registration == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckInScan.Registration(childComplexity), true
+	case "CheckInScan.registrationID":
+		if e.ComplexityRoot.CheckInScan.RegistrationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckInScan.RegistrationID(childComplexity), true
+	case "CheckInScan.scannedAt":
+		if e.ComplexityRoot.CheckInScan.ScannedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckInScan.ScannedAt(childComplexity), true
+	case "CheckInScan.status":
+		if e.ComplexityRoot.CheckInScan.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckInScan.Status(childComplexity), true
+
 	case "Community.areaKm2":
 		if e.ComplexityRoot.Community.AreaKm2 == nil {
 			break
@@ -555,6 +1004,74 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Community.UpdatedAt(childComplexity), true
 
+	case "Kiosk.community":
+		if e.ComplexityRoot.Kiosk.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Kiosk.Community(childComplexity), true
+	case "Kiosk.createdAt":
+		if e.ComplexityRoot.Kiosk.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Kiosk.CreatedAt(childComplexity), true
+	case "Kiosk.id":
+		if e.ComplexityRoot.Kiosk.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Kiosk.ID(childComplexity), true
+	case "Kiosk.lastSeenAt":
+		if e.ComplexityRoot.Kiosk.LastSeenAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Kiosk.LastSeenAt(childComplexity), true
+	case "Kiosk.name":
+		if e.ComplexityRoot.Kiosk.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Kiosk.Name(childComplexity), true
+	case "Kiosk.revokedAt":
+		if e.ComplexityRoot.Kiosk.RevokedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Kiosk.RevokedAt(childComplexity), true
+	case "Kiosk.updatedAt":
+		if e.ComplexityRoot.Kiosk.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Kiosk.UpdatedAt(childComplexity), true
+	case "Kiosk.venue":
+		if e.ComplexityRoot.Kiosk.Venue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Kiosk.Venue(childComplexity), true
+	case "Kiosk.venueID":
+		if e.ComplexityRoot.Kiosk.VenueID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Kiosk.VenueID(childComplexity), true
+
+	case "KioskPayload.kiosk":
+		if e.ComplexityRoot.KioskPayload.Kiosk == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KioskPayload.Kiosk(childComplexity), true
+	case "KioskPayload.token":
+		if e.ComplexityRoot.KioskPayload.Token == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KioskPayload.Token(childComplexity), true
+
 	case "Mutation.approveRegistration":
 		if e.ComplexityRoot.Mutation.ApproveRegistration == nil {
 			break
@@ -588,6 +1105,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CancelRegistration(childComplexity, args["input"].(model.CancelRegistrationInput)), true
+	case "Mutation.checkIn":
+		if e.ComplexityRoot.Mutation.CheckIn == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_checkIn_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CheckIn(childComplexity, args["input"].(model.CheckInInput)), true
+	case "Mutation.checkOut":
+		if e.ComplexityRoot.Mutation.CheckOut == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_checkOut_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CheckOut(childComplexity, args["input"].(model.CheckInInput)), true
+	case "Mutation.correctServiceRecord":
+		if e.ComplexityRoot.Mutation.CorrectServiceRecord == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_correctServiceRecord_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CorrectServiceRecord(childComplexity, args["id"].(int), args["input"].(model.ServiceRecordCorrection)), true
 	case "Mutation.createActivity":
 		if e.ComplexityRoot.Mutation.CreateActivity == nil {
 			break
@@ -621,6 +1171,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateVenue(childComplexity, args["input"].(ent.CreateVenueInput)), true
+	case "Mutation.issueCertificate":
+		if e.ComplexityRoot.Mutation.IssueCertificate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_issueCertificate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.IssueCertificate(childComplexity, args["personID"].(*int)), true
 	case "Mutation.login":
 		if e.ComplexityRoot.Mutation.Login == nil {
 			break
@@ -638,6 +1199,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Logout(childComplexity), true
+	case "Mutation.manualCheckIn":
+		if e.ComplexityRoot.Mutation.ManualCheckIn == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_manualCheckIn_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ManualCheckIn(childComplexity, args["input"].(model.ManualCheckInInput)), true
 	case "Mutation.publishActivity":
 		if e.ComplexityRoot.Mutation.PublishActivity == nil {
 			break
@@ -660,6 +1232,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Register(childComplexity, args["input"].(model.RegisterInput)), true
+	case "Mutation.registerKiosk":
+		if e.ComplexityRoot.Mutation.RegisterKiosk == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_registerKiosk_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RegisterKiosk(childComplexity, args["venueID"].(int), args["name"].(string)), true
 	case "Mutation.rejectRegistration":
 		if e.ComplexityRoot.Mutation.RejectRegistration == nil {
 			break
@@ -682,6 +1265,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RemoveTeamMember(childComplexity, args["teamID"].(int), args["personID"].(int)), true
+	case "Mutation.revokeKiosk":
+		if e.ComplexityRoot.Mutation.RevokeKiosk == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeKiosk_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeKiosk(childComplexity, args["id"].(int)), true
 	case "Mutation.setRoles":
 		if e.ComplexityRoot.Mutation.SetRoles == nil {
 			break
@@ -726,6 +1320,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SignUp(childComplexity, args["input"].(model.SignUpInput)), true
+	case "Mutation.syncCheckIns":
+		if e.ComplexityRoot.Mutation.SyncCheckIns == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_syncCheckIns_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SyncCheckIns(childComplexity, args["items"].([]*model.SyncCheckInInput)), true
+	case "Mutation.undoCheckIn":
+		if e.ComplexityRoot.Mutation.UndoCheckIn == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_undoCheckIn_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UndoCheckIn(childComplexity, args["registrationID"].(int), args["reason"].(string)), true
 	case "Mutation.updateActivity":
 		if e.ComplexityRoot.Mutation.UpdateActivity == nil {
 			break
@@ -759,6 +1375,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateVenue(childComplexity, args["id"].(int), args["input"].(ent.UpdateVenueInput)), true
+	case "Mutation.walkIn":
+		if e.ComplexityRoot.Mutation.WalkIn == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_walkIn_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.WalkIn(childComplexity, args["input"].(model.WalkInInput)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -894,6 +1521,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ActivityRegistrations(childComplexity, args["activityID"].(int), args["first"].(*int), args["after"].(*entgql.Cursor[int]), args["last"].(*int), args["before"].(*entgql.Cursor[int]), args["filter"].(*model.ActivityRegistrationsFilter)), true
+	case "Query.checkInList":
+		if e.ComplexityRoot.Query.CheckInList == nil {
+			break
+		}
+
+		args, err := ec.field_Query_checkInList_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CheckInList(childComplexity, args["activityID"].(int)), true
 	case "Query.communities":
 		if e.ComplexityRoot.Query.Communities == nil {
 			break
@@ -901,6 +1539,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Communities(childComplexity), true
 
+	case "Query.kiosks":
+		if e.ComplexityRoot.Query.Kiosks == nil {
+			break
+		}
+
+		args, err := ec.field_Query_kiosks_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Kiosks(childComplexity, args["venueID"].(*int)), true
 	case "Query.myRegistrations":
 		if e.ComplexityRoot.Query.MyRegistrations == nil {
 			break
@@ -934,6 +1583,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Nodes(childComplexity, args["ids"].([]int)), true
+	case "Query.serviceRecords":
+		if e.ComplexityRoot.Query.ServiceRecords == nil {
+			break
+		}
+
+		args, err := ec.field_Query_serviceRecords_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ServiceRecords(childComplexity, args["personID"].(*int), args["flagged"].(*bool), args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int)), true
 	case "Query.teams":
 		if e.ComplexityRoot.Query.Teams == nil {
 			break
@@ -946,12 +1606,34 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Venues(childComplexity), true
+	case "Query.verifyCertificate":
+		if e.ComplexityRoot.Query.VerifyCertificate == nil {
+			break
+		}
+
+		args, err := ec.field_Query_verifyCertificate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.VerifyCertificate(childComplexity, args["code"].(string)), true
 	case "Query.viewer":
 		if e.ComplexityRoot.Query.Viewer == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
+	case "Query.volunteerService":
+		if e.ComplexityRoot.Query.VolunteerService == nil {
+			break
+		}
+
+		args, err := ec.field_Query_volunteerService_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.VolunteerService(childComplexity, args["personID"].(*int)), true
 	case "Query.volunteers":
 		if e.ComplexityRoot.Query.Volunteers == nil {
 			break
@@ -1117,6 +1799,183 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RegistrationEvent.Registration(childComplexity), true
+
+	case "ServiceRecord.activity":
+		if e.ComplexityRoot.ServiceRecord.Activity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceRecord.Activity(childComplexity), true
+	case "ServiceRecord.activityID":
+		if e.ComplexityRoot.ServiceRecord.ActivityID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceRecord.ActivityID(childComplexity), true
+	case "ServiceRecord.activityName":
+		if e.ComplexityRoot.ServiceRecord.ActivityName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceRecord.ActivityName(childComplexity), true
+	case "ServiceRecord.community":
+		if e.ComplexityRoot.ServiceRecord.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceRecord.Community(childComplexity), true
+	case "ServiceRecord.correctedAt":
+		if e.ComplexityRoot.ServiceRecord.CorrectedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceRecord.CorrectedAt(childComplexity), true
+	case "ServiceRecord.correctionReason":
+		if e.ComplexityRoot.ServiceRecord.CorrectionReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceRecord.CorrectionReason(childComplexity), true
+	case "ServiceRecord.createdAt":
+		if e.ComplexityRoot.ServiceRecord.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceRecord.CreatedAt(childComplexity), true
+	case "ServiceRecord.endedAt":
+		if e.ComplexityRoot.ServiceRecord.EndedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceRecord.EndedAt(childComplexity), true
+	case "ServiceRecord.flagReason":
+		if e.ComplexityRoot.ServiceRecord.FlagReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceRecord.FlagReason(childComplexity), true
+	case "ServiceRecord.flaggedForReview":
+		if e.ComplexityRoot.ServiceRecord.FlaggedForReview == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceRecord.FlaggedForReview(childComplexity), true
+	case "ServiceRecord.hours":
+		if e.ComplexityRoot.ServiceRecord.Hours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceRecord.Hours(childComplexity), true
+	case "ServiceRecord.id":
+		if e.ComplexityRoot.ServiceRecord.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceRecord.ID(childComplexity), true
+	case "ServiceRecord.minutes":
+		if e.ComplexityRoot.ServiceRecord.Minutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceRecord.Minutes(childComplexity), true
+	case "ServiceRecord.organizingTeam":
+		if e.ComplexityRoot.ServiceRecord.OrganizingTeam == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceRecord.OrganizingTeam(childComplexity), true
+	case "ServiceRecord.person":
+		if e.ComplexityRoot.ServiceRecord.Person == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceRecord.Person(childComplexity), true
+	case "ServiceRecord.personID":
+		if e.ComplexityRoot.ServiceRecord.PersonID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceRecord.PersonID(childComplexity), true
+	case "ServiceRecord.personInCharge":
+		if e.ComplexityRoot.ServiceRecord.PersonInCharge == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceRecord.PersonInCharge(childComplexity), true
+	case "ServiceRecord.place":
+		if e.ComplexityRoot.ServiceRecord.Place == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceRecord.Place(childComplexity), true
+	case "ServiceRecord.recordedBy":
+		if e.ComplexityRoot.ServiceRecord.RecordedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceRecord.RecordedBy(childComplexity), true
+	case "ServiceRecord.registrationID":
+		if e.ComplexityRoot.ServiceRecord.RegistrationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceRecord.RegistrationID(childComplexity), true
+	case "ServiceRecord.serviceContent":
+		if e.ComplexityRoot.ServiceRecord.ServiceContent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceRecord.ServiceContent(childComplexity), true
+	case "ServiceRecord.serviceDate":
+		if e.ComplexityRoot.ServiceRecord.ServiceDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceRecord.ServiceDate(childComplexity), true
+	case "ServiceRecord.startedAt":
+		if e.ComplexityRoot.ServiceRecord.StartedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceRecord.StartedAt(childComplexity), true
+	case "ServiceRecord.updatedAt":
+		if e.ComplexityRoot.ServiceRecord.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceRecord.UpdatedAt(childComplexity), true
+
+	case "ServiceRecordConnection.edges":
+		if e.ComplexityRoot.ServiceRecordConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceRecordConnection.Edges(childComplexity), true
+	case "ServiceRecordConnection.pageInfo":
+		if e.ComplexityRoot.ServiceRecordConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceRecordConnection.PageInfo(childComplexity), true
+	case "ServiceRecordConnection.totalCount":
+		if e.ComplexityRoot.ServiceRecordConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceRecordConnection.TotalCount(childComplexity), true
+
+	case "ServiceRecordEdge.cursor":
+		if e.ComplexityRoot.ServiceRecordEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceRecordEdge.Cursor(childComplexity), true
+	case "ServiceRecordEdge.node":
+		if e.ComplexityRoot.ServiceRecordEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceRecordEdge.Node(childComplexity), true
 
 	case "SignUpPayload.outcome":
 		if e.ComplexityRoot.SignUpPayload.Outcome == nil {
@@ -1299,12 +2158,48 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.ActivityFeed(childComplexity, args["communityID"].(int)), true
+	case "Subscription.checkIns":
+		if e.ComplexityRoot.Subscription.CheckIns == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_checkIns_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.CheckIns(childComplexity, args["activityID"].(int), args["since"].(*time.Time)), true
 	case "Subscription.myRegistrationUpdates":
 		if e.ComplexityRoot.Subscription.MyRegistrationUpdates == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Subscription.MyRegistrationUpdates(childComplexity), true
+
+	case "SyncCheckInResult.message":
+		if e.ComplexityRoot.SyncCheckInResult.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncCheckInResult.Message(childComplexity), true
+	case "SyncCheckInResult.nonce":
+		if e.ComplexityRoot.SyncCheckInResult.Nonce == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncCheckInResult.Nonce(childComplexity), true
+	case "SyncCheckInResult.registration":
+		if e.ComplexityRoot.SyncCheckInResult.Registration == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncCheckInResult.Registration(childComplexity), true
+	case "SyncCheckInResult.status":
+		if e.ComplexityRoot.SyncCheckInResult.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncCheckInResult.Status(childComplexity), true
 
 	case "Team.activities":
 		if e.ComplexityRoot.Team.Activities == nil {
@@ -1506,6 +2401,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.VolunteerProfile.Skills(childComplexity), true
 
+	case "VolunteerService.flaggedHours":
+		if e.ComplexityRoot.VolunteerService.FlaggedHours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VolunteerService.FlaggedHours(childComplexity), true
+	case "VolunteerService.hoursToNextStar":
+		if e.ComplexityRoot.VolunteerService.HoursToNextStar == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VolunteerService.HoursToNextStar(childComplexity), true
+	case "VolunteerService.person":
+		if e.ComplexityRoot.VolunteerService.Person == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VolunteerService.Person(childComplexity), true
+	case "VolunteerService.recordCount":
+		if e.ComplexityRoot.VolunteerService.RecordCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VolunteerService.RecordCount(childComplexity), true
+	case "VolunteerService.starLevel":
+		if e.ComplexityRoot.VolunteerService.StarLevel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VolunteerService.StarLevel(childComplexity), true
+	case "VolunteerService.totalHours":
+		if e.ComplexityRoot.VolunteerService.TotalHours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VolunteerService.TotalHours(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -1519,20 +2451,26 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ActivityRegistrationsFilter", ec.unmarshalInputActivityRegistrationsFilter),
 			graphql.NewInputUnmarshaler("ActivityWhereInput", ec.unmarshalInputActivityWhereInput),
 			graphql.NewInputUnmarshaler("CancelRegistrationInput", ec.unmarshalInputCancelRegistrationInput),
+			graphql.NewInputUnmarshaler("CheckInInput", ec.unmarshalInputCheckInInput),
 			graphql.NewInputUnmarshaler("CommunityOrder", ec.unmarshalInputCommunityOrder),
 			graphql.NewInputUnmarshaler("CommunityWhereInput", ec.unmarshalInputCommunityWhereInput),
 			graphql.NewInputUnmarshaler("CreateActivityInput", ec.unmarshalInputCreateActivityInput),
 			graphql.NewInputUnmarshaler("CreateTeamInput", ec.unmarshalInputCreateTeamInput),
 			graphql.NewInputUnmarshaler("CreateVenueInput", ec.unmarshalInputCreateVenueInput),
+			graphql.NewInputUnmarshaler("KioskOrder", ec.unmarshalInputKioskOrder),
 			graphql.NewInputUnmarshaler("LoginInput", ec.unmarshalInputLoginInput),
+			graphql.NewInputUnmarshaler("ManualCheckInInput", ec.unmarshalInputManualCheckInInput),
 			graphql.NewInputUnmarshaler("PersonOrder", ec.unmarshalInputPersonOrder),
 			graphql.NewInputUnmarshaler("PersonWhereInput", ec.unmarshalInputPersonWhereInput),
 			graphql.NewInputUnmarshaler("RegisterInput", ec.unmarshalInputRegisterInput),
 			graphql.NewInputUnmarshaler("RegistrationOrder", ec.unmarshalInputRegistrationOrder),
 			graphql.NewInputUnmarshaler("RegistrationWhereInput", ec.unmarshalInputRegistrationWhereInput),
+			graphql.NewInputUnmarshaler("ServiceRecordCorrection", ec.unmarshalInputServiceRecordCorrection),
+			graphql.NewInputUnmarshaler("ServiceRecordOrder", ec.unmarshalInputServiceRecordOrder),
 			graphql.NewInputUnmarshaler("SignUpInput", ec.unmarshalInputSignUpInput),
 			graphql.NewInputUnmarshaler("SlotInput", ec.unmarshalInputSlotInput),
 			graphql.NewInputUnmarshaler("SlotOrder", ec.unmarshalInputSlotOrder),
+			graphql.NewInputUnmarshaler("SyncCheckInInput", ec.unmarshalInputSyncCheckInInput),
 			graphql.NewInputUnmarshaler("TeamMembershipOrder", ec.unmarshalInputTeamMembershipOrder),
 			graphql.NewInputUnmarshaler("TeamOrder", ec.unmarshalInputTeamOrder),
 			graphql.NewInputUnmarshaler("TeamWhereInput", ec.unmarshalInputTeamWhereInput),
@@ -1542,6 +2480,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("VenueOrder", ec.unmarshalInputVenueOrder),
 			graphql.NewInputUnmarshaler("VenueWhereInput", ec.unmarshalInputVenueWhereInput),
 			graphql.NewInputUnmarshaler("VolunteerWhereInput", ec.unmarshalInputVolunteerWhereInput),
+			graphql.NewInputUnmarshaler("WalkInInput", ec.unmarshalInputWalkInInput),
 		)
 	}
 	first := true
@@ -1921,6 +2860,69 @@ input ActivityWhereInput {
   hasVenue: Boolean
   hasVenueWith: [VenueWhereInput!]
 }
+type Certificate implements Node {
+  id: ID!
+  code: String!
+  personID: ID!
+  personName: String!
+  minutes: Int!
+  recordCount: Int!
+  starLevel: Int!
+  issuedAt: Time!
+  community: Community!
+  person: Person!
+}
+"""
+CheckInKind is enum for the field kind
+"""
+enum CheckInKind @goModel(model: "linli/ent/checkinscan.Kind") {
+  IN
+  OUT
+  UNDO
+}
+"""
+CheckInMethod is enum for the field method
+"""
+enum CheckInMethod @goModel(model: "linli/ent/checkinscan.Method") {
+  SCAN
+  MANUAL
+  WALK_IN
+  SYNC
+  AUTO
+}
+type CheckInScan implements Node {
+  id: ID!
+  kioskID: ID
+  actorID: Int
+  nonce: String!
+  kind: CheckInKind!
+  method: CheckInMethod!
+  registrationID: ID
+  activityID: Int
+  status: CheckInStatus!
+  message: String!
+  scannedAt: Time!
+  recordedAt: Time!
+  community: Community!
+  kiosk: Kiosk
+  registration: Registration
+}
+"""
+CheckInStatus is enum for the field status
+"""
+enum CheckInStatus @goModel(model: "linli/ent/checkinscan.Status") {
+  OK
+  ALREADY_CHECKED_IN
+  ALREADY_CHECKED_OUT
+  NOT_CHECKED_IN
+  NOT_CONFIRMED
+  CANCELLED
+  WRONG_ACTIVITY
+  WRONG_VENUE
+  TOO_EARLY
+  TOO_LATE
+  UNKNOWN_CODE
+}
 type Community implements Node {
   id: ID!
   createdAt: Time!
@@ -2090,6 +3092,36 @@ Define a Relay Cursor type:
 https://relay.dev/graphql/connections.htm#sec-Cursor
 """
 scalar Cursor
+type Kiosk implements Node {
+  id: ID!
+  createdAt: Time!
+  updatedAt: Time!
+  venueID: ID!
+  name: String!
+  revokedAt: Time
+  lastSeenAt: Time
+  community: Community!
+  venue: Venue!
+}
+"""
+Ordering options for Kiosk connections
+"""
+input KioskOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order Kiosks.
+  """
+  field: KioskOrderField!
+}
+"""
+Properties by which Kiosk connections can be ordered.
+"""
+enum KioskOrderField {
+  CREATED_AT
+}
 """
 An object with an ID.
 Follows the [Relay Global Object Identification Specification](https://relay.dev/graphql/objectidentification.htm)
@@ -2566,6 +3598,81 @@ input RegistrationWhereInput {
   hasActivity: Boolean
   hasActivityWith: [ActivityWhereInput!]
 }
+type ServiceRecord implements Node {
+  id: ID!
+  createdAt: Time!
+  updatedAt: Time!
+  personID: ID!
+  registrationID: Int
+  activityID: ID
+  activityName: String!
+  serviceDate: String!
+  place: String!
+  serviceContent: String!
+  startedAt: Time!
+  endedAt: Time!
+  minutes: Int!
+  organizingTeam: String!
+  personInCharge: String!
+  recordedBy: String!
+  flaggedForReview: Boolean!
+  flagReason: String!
+  correctedAt: Time
+  correctionReason: String!
+  community: Community!
+  person: Person!
+  activity: Activity
+}
+"""
+A connection to a list of items.
+"""
+type ServiceRecordConnection {
+  """
+  A list of edges.
+  """
+  edges: [ServiceRecordEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type ServiceRecordEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: ServiceRecord
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Ordering options for ServiceRecord connections
+"""
+input ServiceRecordOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order ServiceRecords.
+  """
+  field: ServiceRecordOrderField!
+}
+"""
+Properties by which ServiceRecord connections can be ordered.
+"""
+enum ServiceRecordOrderField {
+  CREATED_AT
+  STARTED_AT
+}
 """
 ServiceType is enum for the field service_type
 """
@@ -3026,6 +4133,177 @@ type VolunteerProfile implements Node {
   person: Person!
 }
 `, BuiltIn: false},
+	{Name: "../../schema/kiosk.graphql", Input: `# Check-in kiosks, check-in and check-out, offline scanning, service hours
+# and certificates. Kiosk, CheckInScan, ServiceRecord and Certificate and the
+# enums CheckInKind, CheckInMethod and CheckInStatus come from the Ent schema
+# (ent.graphql).
+#
+# CheckInStatus: OK, ALREADY_CHECKED_IN, ALREADY_CHECKED_OUT, NOT_CHECKED_IN
+# (check-out without check-in), NOT_CONFIRMED (waitlisted or pending),
+# CANCELLED, WRONG_ACTIVITY, WRONG_VENUE, TOO_EARLY, TOO_LATE, UNKNOWN_CODE.
+
+input CheckInInput {
+  "The QR payload (a registration's checkInCode)."
+  code: String!
+  "Chosen by the kiosk for each scan; a retry with the same nonce gets the first answer."
+  nonce: String!
+  "When the scan was made, for scans made offline; defaults to now."
+  at: Time
+  "The activity the tablet is checking in for; a code of another activity is WRONG_ACTIVITY."
+  activityID: ID
+}
+
+type CheckInResult {
+  status: CheckInStatus!
+  "Fit to show on the tablet."
+  message: String!
+  registration: Registration
+}
+
+"Check in (or out) someone without their phone: by registration (staff), or by name and the last four digits of their phone."
+input ManualCheckInInput {
+  activityID: ID!
+  kind: CheckInKind = IN
+  nonce: String!
+  at: Time
+  registrationID: ID
+  name: String
+  phoneTail: String
+}
+
+"Register someone at the door and check them in, while seats are free."
+input WalkInInput {
+  slotID: ID!
+  "Finds the person in the community; when nobody has it, a resident account without a password is made for displayName."
+  phone: String!
+  displayName: String
+  seats: Int = 1
+  "The explicit consent a health activity needs."
+  consentSensitive: Boolean
+  nonce: String!
+}
+
+"One scan made offline."
+input SyncCheckInInput {
+  kind: CheckInKind!
+  code: String!
+  nonce: String!
+  at: Time!
+  activityID: ID
+}
+
+type SyncCheckInResult {
+  nonce: String!
+  status: CheckInStatus!
+  message: String!
+  registration: Registration
+}
+
+"What a kiosk needs to validate codes offline. codeHash is hex(SHA-256(\"linli-checkin:\" + activityID + \":\" + code)) with the activity's numeric ID as given here."
+type CheckInList {
+  activityID: ID!
+  "Changes whenever the activity's registrations or counts change."
+  version: Int!
+  generatedAt: Time!
+  "Check-in opens (for the earliest slot) and closes."
+  opensAt: Time!
+  closesAt: Time!
+  entries: [CheckInListEntry!]!
+}
+
+type CheckInListEntry {
+  codeHash: String!
+  registrationID: ID!
+  "Masked (张**)."
+  name: String!
+  slotID: ID!
+  slotName: String!
+  seats: Int!
+  status: RegistrationStatus!
+}
+
+type KioskPayload {
+  kiosk: Kiosk!
+  "Shown once: linli keeps only its hash."
+  token: String!
+}
+
+"A volunteer's service: hours from their service records and the star level they give."
+type VolunteerService {
+  person: Person!
+  totalHours: Float!
+  "Hours in records closed without a check-out, awaiting staff review (included in totalHours)."
+  flaggedHours: Float!
+  recordCount: Int!
+  "0 to 5, from the community's starThresholds."
+  starLevel: Int!
+  "Hours still needed for the next star; null at 5 stars."
+  hoursToNextStar: Float
+}
+
+"A service certificate as anyone may verify it."
+type CertificateVerification {
+  code: String!
+  "Masked (张**)."
+  personName: String!
+  communityName: String!
+  totalHours: Float!
+  recordCount: Int!
+  starLevel: Int!
+  issuedAt: Time!
+}
+
+input ServiceRecordCorrection {
+  startedAt: Time!
+  endedAt: Time!
+  "Why; kept in the audit log."
+  reason: String!
+}
+
+extend type ServiceRecord {
+  "Hours actually served (minutes / 60)."
+  hours: Float!
+}
+
+extend type Query {
+  "Staff: the kiosks of the community, optionally of one venue."
+  kiosks(venueID: ID): [Kiosk!]!
+  "Kiosk or staff: an activity's registrations for offline validation."
+  checkInList(activityID: ID!): CheckInList!
+  "A volunteer's hours and star level: their own (no personID) or, for staff, anyone's in the community."
+  volunteerService(personID: ID): VolunteerService!
+  "Service records: the viewer's own, or for staff anyone's in the community (personID) or those flagged for review."
+  serviceRecords(personID: ID, flagged: Boolean, after: Cursor, first: Int, before: Cursor, last: Int): ServiceRecordConnection!
+  "Public: checks a service certificate's code; null when no certificate has it."
+  verifyCertificate(code: String!): CertificateVerification
+}
+
+extend type Mutation {
+  "Staff: register a kiosk for a venue; the token is shown only here."
+  registerKiosk(venueID: ID!, name: String!): KioskPayload!
+  "Staff: revoke a kiosk; its token stops working at once."
+  revokeKiosk(id: ID!): Kiosk!
+  checkIn(input: CheckInInput!): CheckInResult!
+  checkOut(input: CheckInInput!): CheckInResult!
+  "Kiosk or staff."
+  manualCheckIn(input: ManualCheckInInput!): CheckInResult!
+  "Kiosk or staff."
+  walkIn(input: WalkInInput!): CheckInResult!
+  "Staff: undo the last check-in or check-out of a registration (audited)."
+  undoCheckIn(registrationID: ID!, reason: String!): Registration!
+  "Upload scans made offline; every item gets its own result, in the order given."
+  syncCheckIns(items: [SyncCheckInInput!]!): [SyncCheckInResult!]!
+  "Staff: correct a service record's times (audited); clears its review flag."
+  correctServiceRecord(id: ID!, input: ServiceRecordCorrection!): ServiceRecord!
+  "Issue a service certificate: for the viewer, or for staff for anyone in the community."
+  issueCertificate(personID: ID): Certificate!
+}
+
+extend type Subscription {
+  "Staff: every check-in, check-out and undo of an activity as it happens; with since, first those recorded since then (a dashboard reconnecting)."
+  checkIns(activityID: ID!, since: Time): CheckInScan!
+}
+`, BuiltIn: false},
 	{Name: "../../schema/linli.graphql", Input: `# Hand-written part of linli's GraphQL schema: accounts, browsing and staff
 # operations. schema/ent.graphql is generated from the Ent schema.
 
@@ -3283,6 +4561,138 @@ func (ec *executionContext) childFields_AuthPayload(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type AuthPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_Certificate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Certificate_id(ctx, field)
+	case "code":
+		return ec.fieldContext_Certificate_code(ctx, field)
+	case "personID":
+		return ec.fieldContext_Certificate_personID(ctx, field)
+	case "personName":
+		return ec.fieldContext_Certificate_personName(ctx, field)
+	case "minutes":
+		return ec.fieldContext_Certificate_minutes(ctx, field)
+	case "recordCount":
+		return ec.fieldContext_Certificate_recordCount(ctx, field)
+	case "starLevel":
+		return ec.fieldContext_Certificate_starLevel(ctx, field)
+	case "issuedAt":
+		return ec.fieldContext_Certificate_issuedAt(ctx, field)
+	case "community":
+		return ec.fieldContext_Certificate_community(ctx, field)
+	case "person":
+		return ec.fieldContext_Certificate_person(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Certificate", field.Name)
+}
+
+func (ec *executionContext) childFields_CertificateVerification(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_CertificateVerification_code(ctx, field)
+	case "personName":
+		return ec.fieldContext_CertificateVerification_personName(ctx, field)
+	case "communityName":
+		return ec.fieldContext_CertificateVerification_communityName(ctx, field)
+	case "totalHours":
+		return ec.fieldContext_CertificateVerification_totalHours(ctx, field)
+	case "recordCount":
+		return ec.fieldContext_CertificateVerification_recordCount(ctx, field)
+	case "starLevel":
+		return ec.fieldContext_CertificateVerification_starLevel(ctx, field)
+	case "issuedAt":
+		return ec.fieldContext_CertificateVerification_issuedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CertificateVerification", field.Name)
+}
+
+func (ec *executionContext) childFields_CheckInList(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "activityID":
+		return ec.fieldContext_CheckInList_activityID(ctx, field)
+	case "version":
+		return ec.fieldContext_CheckInList_version(ctx, field)
+	case "generatedAt":
+		return ec.fieldContext_CheckInList_generatedAt(ctx, field)
+	case "opensAt":
+		return ec.fieldContext_CheckInList_opensAt(ctx, field)
+	case "closesAt":
+		return ec.fieldContext_CheckInList_closesAt(ctx, field)
+	case "entries":
+		return ec.fieldContext_CheckInList_entries(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CheckInList", field.Name)
+}
+
+func (ec *executionContext) childFields_CheckInListEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "codeHash":
+		return ec.fieldContext_CheckInListEntry_codeHash(ctx, field)
+	case "registrationID":
+		return ec.fieldContext_CheckInListEntry_registrationID(ctx, field)
+	case "name":
+		return ec.fieldContext_CheckInListEntry_name(ctx, field)
+	case "slotID":
+		return ec.fieldContext_CheckInListEntry_slotID(ctx, field)
+	case "slotName":
+		return ec.fieldContext_CheckInListEntry_slotName(ctx, field)
+	case "seats":
+		return ec.fieldContext_CheckInListEntry_seats(ctx, field)
+	case "status":
+		return ec.fieldContext_CheckInListEntry_status(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CheckInListEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_CheckInResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "status":
+		return ec.fieldContext_CheckInResult_status(ctx, field)
+	case "message":
+		return ec.fieldContext_CheckInResult_message(ctx, field)
+	case "registration":
+		return ec.fieldContext_CheckInResult_registration(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CheckInResult", field.Name)
+}
+
+func (ec *executionContext) childFields_CheckInScan(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_CheckInScan_id(ctx, field)
+	case "kioskID":
+		return ec.fieldContext_CheckInScan_kioskID(ctx, field)
+	case "actorID":
+		return ec.fieldContext_CheckInScan_actorID(ctx, field)
+	case "nonce":
+		return ec.fieldContext_CheckInScan_nonce(ctx, field)
+	case "kind":
+		return ec.fieldContext_CheckInScan_kind(ctx, field)
+	case "method":
+		return ec.fieldContext_CheckInScan_method(ctx, field)
+	case "registrationID":
+		return ec.fieldContext_CheckInScan_registrationID(ctx, field)
+	case "activityID":
+		return ec.fieldContext_CheckInScan_activityID(ctx, field)
+	case "status":
+		return ec.fieldContext_CheckInScan_status(ctx, field)
+	case "message":
+		return ec.fieldContext_CheckInScan_message(ctx, field)
+	case "scannedAt":
+		return ec.fieldContext_CheckInScan_scannedAt(ctx, field)
+	case "recordedAt":
+		return ec.fieldContext_CheckInScan_recordedAt(ctx, field)
+	case "community":
+		return ec.fieldContext_CheckInScan_community(ctx, field)
+	case "kiosk":
+		return ec.fieldContext_CheckInScan_kiosk(ctx, field)
+	case "registration":
+		return ec.fieldContext_CheckInScan_registration(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CheckInScan", field.Name)
+}
+
 func (ec *executionContext) childFields_Community(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -3305,6 +4715,40 @@ func (ec *executionContext) childFields_Community(ctx context.Context, field gra
 		return ec.fieldContext_Community_starThresholds(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Community", field.Name)
+}
+
+func (ec *executionContext) childFields_Kiosk(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Kiosk_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Kiosk_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Kiosk_updatedAt(ctx, field)
+	case "venueID":
+		return ec.fieldContext_Kiosk_venueID(ctx, field)
+	case "name":
+		return ec.fieldContext_Kiosk_name(ctx, field)
+	case "revokedAt":
+		return ec.fieldContext_Kiosk_revokedAt(ctx, field)
+	case "lastSeenAt":
+		return ec.fieldContext_Kiosk_lastSeenAt(ctx, field)
+	case "community":
+		return ec.fieldContext_Kiosk_community(ctx, field)
+	case "venue":
+		return ec.fieldContext_Kiosk_venue(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Kiosk", field.Name)
+}
+
+func (ec *executionContext) childFields_KioskPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kiosk":
+		return ec.fieldContext_KioskPayload_kiosk(ctx, field)
+	case "token":
+		return ec.fieldContext_KioskPayload_token(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type KioskPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3441,6 +4885,82 @@ func (ec *executionContext) childFields_RegistrationEvent(ctx context.Context, f
 	return nil, fmt.Errorf("no field named %q was found under type RegistrationEvent", field.Name)
 }
 
+func (ec *executionContext) childFields_ServiceRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ServiceRecord_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ServiceRecord_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_ServiceRecord_updatedAt(ctx, field)
+	case "personID":
+		return ec.fieldContext_ServiceRecord_personID(ctx, field)
+	case "registrationID":
+		return ec.fieldContext_ServiceRecord_registrationID(ctx, field)
+	case "activityID":
+		return ec.fieldContext_ServiceRecord_activityID(ctx, field)
+	case "activityName":
+		return ec.fieldContext_ServiceRecord_activityName(ctx, field)
+	case "serviceDate":
+		return ec.fieldContext_ServiceRecord_serviceDate(ctx, field)
+	case "place":
+		return ec.fieldContext_ServiceRecord_place(ctx, field)
+	case "serviceContent":
+		return ec.fieldContext_ServiceRecord_serviceContent(ctx, field)
+	case "startedAt":
+		return ec.fieldContext_ServiceRecord_startedAt(ctx, field)
+	case "endedAt":
+		return ec.fieldContext_ServiceRecord_endedAt(ctx, field)
+	case "minutes":
+		return ec.fieldContext_ServiceRecord_minutes(ctx, field)
+	case "organizingTeam":
+		return ec.fieldContext_ServiceRecord_organizingTeam(ctx, field)
+	case "personInCharge":
+		return ec.fieldContext_ServiceRecord_personInCharge(ctx, field)
+	case "recordedBy":
+		return ec.fieldContext_ServiceRecord_recordedBy(ctx, field)
+	case "flaggedForReview":
+		return ec.fieldContext_ServiceRecord_flaggedForReview(ctx, field)
+	case "flagReason":
+		return ec.fieldContext_ServiceRecord_flagReason(ctx, field)
+	case "correctedAt":
+		return ec.fieldContext_ServiceRecord_correctedAt(ctx, field)
+	case "correctionReason":
+		return ec.fieldContext_ServiceRecord_correctionReason(ctx, field)
+	case "community":
+		return ec.fieldContext_ServiceRecord_community(ctx, field)
+	case "person":
+		return ec.fieldContext_ServiceRecord_person(ctx, field)
+	case "activity":
+		return ec.fieldContext_ServiceRecord_activity(ctx, field)
+	case "hours":
+		return ec.fieldContext_ServiceRecord_hours(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ServiceRecord", field.Name)
+}
+
+func (ec *executionContext) childFields_ServiceRecordConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ServiceRecordConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ServiceRecordConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ServiceRecordConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ServiceRecordConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ServiceRecordEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_ServiceRecordEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_ServiceRecordEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ServiceRecordEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_SignUpPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "outcome":
@@ -3509,6 +5029,20 @@ func (ec *executionContext) childFields_SlotCounts(ctx context.Context, field gr
 		return ec.fieldContext_SlotCounts_checkedIn(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SlotCounts", field.Name)
+}
+
+func (ec *executionContext) childFields_SyncCheckInResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "nonce":
+		return ec.fieldContext_SyncCheckInResult_nonce(ctx, field)
+	case "status":
+		return ec.fieldContext_SyncCheckInResult_status(ctx, field)
+	case "message":
+		return ec.fieldContext_SyncCheckInResult_message(ctx, field)
+	case "registration":
+		return ec.fieldContext_SyncCheckInResult_registration(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SyncCheckInResult", field.Name)
 }
 
 func (ec *executionContext) childFields_Team(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3595,6 +5129,24 @@ func (ec *executionContext) childFields_VolunteerProfile(ctx context.Context, fi
 		return ec.fieldContext_VolunteerProfile_person(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type VolunteerProfile", field.Name)
+}
+
+func (ec *executionContext) childFields_VolunteerService(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "person":
+		return ec.fieldContext_VolunteerService_person(ctx, field)
+	case "totalHours":
+		return ec.fieldContext_VolunteerService_totalHours(ctx, field)
+	case "flaggedHours":
+		return ec.fieldContext_VolunteerService_flaggedHours(ctx, field)
+	case "recordCount":
+		return ec.fieldContext_VolunteerService_recordCount(ctx, field)
+	case "starLevel":
+		return ec.fieldContext_VolunteerService_starLevel(ctx, field)
+	case "hoursToNextStar":
+		return ec.fieldContext_VolunteerService_hoursToNextStar(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VolunteerService", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

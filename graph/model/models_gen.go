@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"linli/ent"
+	"linli/ent/checkinscan"
 	"linli/ent/registration"
 	"linli/ent/slot"
 	"strconv"
@@ -42,9 +43,79 @@ type CancelRegistrationInput struct {
 	Reason         *string `json:"reason,omitempty"`
 }
 
+// A service certificate as anyone may verify it.
+type CertificateVerification struct {
+	Code string `json:"code"`
+	// Masked (张**).
+	PersonName    string    `json:"personName"`
+	CommunityName string    `json:"communityName"`
+	TotalHours    float64   `json:"totalHours"`
+	RecordCount   int       `json:"recordCount"`
+	StarLevel     int       `json:"starLevel"`
+	IssuedAt      time.Time `json:"issuedAt"`
+}
+
+type CheckInInput struct {
+	// The QR payload (a registration's checkInCode).
+	Code string `json:"code"`
+	// Chosen by the kiosk for each scan; a retry with the same nonce gets the first answer.
+	Nonce string `json:"nonce"`
+	// When the scan was made, for scans made offline; defaults to now.
+	At *time.Time `json:"at,omitempty"`
+	// The activity the tablet is checking in for; a code of another activity is WRONG_ACTIVITY.
+	ActivityID *int `json:"activityID,omitempty"`
+}
+
+// What a kiosk needs to validate codes offline. codeHash is hex(SHA-256("linli-checkin:" + activityID + ":" + code)) with the activity's numeric ID as given here.
+type CheckInList struct {
+	ActivityID int `json:"activityID"`
+	// Changes whenever the activity's registrations or counts change.
+	Version     int       `json:"version"`
+	GeneratedAt time.Time `json:"generatedAt"`
+	// Check-in opens (for the earliest slot) and closes.
+	OpensAt  time.Time           `json:"opensAt"`
+	ClosesAt time.Time           `json:"closesAt"`
+	Entries  []*CheckInListEntry `json:"entries"`
+}
+
+type CheckInListEntry struct {
+	CodeHash       string `json:"codeHash"`
+	RegistrationID int    `json:"registrationID"`
+	// Masked (张**).
+	Name     string              `json:"name"`
+	SlotID   int                 `json:"slotID"`
+	SlotName string              `json:"slotName"`
+	Seats    int                 `json:"seats"`
+	Status   registration.Status `json:"status"`
+}
+
+type CheckInResult struct {
+	Status checkinscan.Status `json:"status"`
+	// Fit to show on the tablet.
+	Message      string            `json:"message"`
+	Registration *ent.Registration `json:"registration,omitempty"`
+}
+
+type KioskPayload struct {
+	Kiosk *ent.Kiosk `json:"kiosk"`
+	// Shown once: linli keeps only its hash.
+	Token string `json:"token"`
+}
+
 type LoginInput struct {
 	Phone    string `json:"phone"`
 	Password string `json:"password"`
+}
+
+// Check in (or out) someone without their phone: by registration (staff), or by name and the last four digits of their phone.
+type ManualCheckInInput struct {
+	ActivityID     int               `json:"activityID"`
+	Kind           *checkinscan.Kind `json:"kind,omitempty"`
+	Nonce          string            `json:"nonce"`
+	At             *time.Time        `json:"at,omitempty"`
+	RegistrationID *int              `json:"registrationID,omitempty"`
+	Name           *string           `json:"name,omitempty"`
+	PhoneTail      *string           `json:"phoneTail,omitempty"`
 }
 
 type RegisterInput struct {
@@ -57,6 +128,13 @@ type RegisterInput struct {
 type RegistrationEvent struct {
 	Change       RegistrationChange `json:"change"`
 	Registration *ent.Registration  `json:"registration"`
+}
+
+type ServiceRecordCorrection struct {
+	StartedAt time.Time `json:"startedAt"`
+	EndedAt   time.Time `json:"endedAt"`
+	// Why; kept in the audit log.
+	Reason string `json:"reason"`
 }
 
 type SignUpInput struct {
@@ -96,10 +174,51 @@ type SlotInput struct {
 type Subscription struct {
 }
 
+// One scan made offline.
+type SyncCheckInInput struct {
+	Kind       checkinscan.Kind `json:"kind"`
+	Code       string           `json:"code"`
+	Nonce      string           `json:"nonce"`
+	At         time.Time        `json:"at"`
+	ActivityID *int             `json:"activityID,omitempty"`
+}
+
+type SyncCheckInResult struct {
+	Nonce        string             `json:"nonce"`
+	Status       checkinscan.Status `json:"status"`
+	Message      string             `json:"message"`
+	Registration *ent.Registration  `json:"registration,omitempty"`
+}
+
+// A volunteer's service: hours from their service records and the star level they give.
+type VolunteerService struct {
+	Person     *ent.Person `json:"person"`
+	TotalHours float64     `json:"totalHours"`
+	// Hours in records closed without a check-out, awaiting staff review (included in totalHours).
+	FlaggedHours float64 `json:"flaggedHours"`
+	RecordCount  int     `json:"recordCount"`
+	// 0 to 5, from the community's starThresholds.
+	StarLevel int `json:"starLevel"`
+	// Hours still needed for the next star; null at 5 stars.
+	HoursToNextStar *float64 `json:"hoursToNextStar,omitempty"`
+}
+
 type VolunteerWhereInput struct {
 	// Matches display names containing this text.
 	NameContains *string `json:"nameContains,omitempty"`
 	TeamID       *int    `json:"teamID,omitempty"`
+}
+
+// Register someone at the door and check them in, while seats are free.
+type WalkInInput struct {
+	SlotID int `json:"slotID"`
+	// Finds the person in the community; when nobody has it, a resident account without a password is made for displayName.
+	Phone       string  `json:"phone"`
+	DisplayName *string `json:"displayName,omitempty"`
+	Seats       *int    `json:"seats,omitempty"`
+	// The explicit consent a health activity needs.
+	ConsentSensitive *bool  `json:"consentSensitive,omitempty"`
+	Nonce            string `json:"nonce"`
 }
 
 type ActivityChange string

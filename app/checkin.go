@@ -1,0 +1,37 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	"linli/checkin"
+	"linli/viewer"
+)
+
+// closeCheckOutsEvery is how often volunteers who never checked out are
+// checked out at the end of their position (and flagged for review).
+const closeCheckOutsEvery = time.Minute
+
+// startCheckin builds the check-in service and starts closing missing
+// check-outs in the background.
+func (a *App) startCheckin() {
+	a.Resolver.Checkin = checkin.New(a.DB, a.Live, a.Resolver.Signups, checkin.Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		a.Resolver.Checkin.RunCloser(ctx, closeCheckOutsEvery, a.Config.Logger)
+	}()
+	a.stopCheckin = func() {
+		cancel()
+		<-done
+	}
+}
+
+// authenticateToken resolves a person's or a kiosk's bearer token.
+func (a *App) authenticateToken(ctx context.Context, token string) (*viewer.Viewer, error) {
+	if checkin.IsKioskToken(token) {
+		return a.Resolver.Checkin.AuthenticateKiosk(ctx, token)
+	}
+	return a.Auth.Authenticate(ctx, token)
+}

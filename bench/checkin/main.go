@@ -1,0 +1,134 @@
+// Command checkin measures kiosk check-ins: 50 kiosks check in random
+// registrations across 200 activities through linli's whole stack (HTTP,
+// kiosk authentication, GraphQL, the check-in service, PostgreSQL) while
+// every activity has a live activityCounts subscriber on a websocket,
+// against a bare Go program that sends the same SQL write straight to
+// PostgreSQL, at the same concurrency, in the same run. It prints the median
+// check-ins per second of each over the rounds, and their ratio.
+//
+//	go run ./bench/checkin
+//	go run ./bench/checkin -kiosks 50 -activities 200 -checkins 4000 -rounds 5
+//
+// It creates a scratch database on the PostgreSQL server of -postgres and
+// drops it afterwards. Both sides use the same connection pool size; rounds
+// alternate between them so a noisy neighbour hurts both alike, and every
+// round starts from the same state (all registrations confirmed).
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"log"
+	"net/url"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+
+	_ "github.com/lib/pq"
+
+	"linli/linlitest"
+)
+
+func main() {
+	admin := flag.String("postgres", linlitest.AdminURL(), "PostgreSQL server to create the scratch database on")
+	kiosks := flag.Int("kiosks", 50, "kiosks scanning at once")
+	activities := flag.Int("activities", 200, "activities (each with a live counts subscriber)")
+	checkins := flag.Int("checkins", 4000, "check-ins per round")
+	rounds := flag.Int("rounds", 5, "measured rounds per side (after one warm-up)")
+	pool := flag.Int("pool", 16, "database connections for each side")
+	flag.StringVar(&checkInFields, "fields", checkInFields, "the CheckInResult fields the kiosks ask for")
+	noLive := flag.Bool("nolive", false, "run without live subscribers")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		check(err)
+		check(pprof.StartCPUProfile(f))
+		defer pprof.StopCPUProfile()
+	}
+	ctx := context.Background()
+	dbURL, drop := scratchDatabase(*admin)
+	cleanup = drop
+	b, err := setUp(ctx, dbURL, *pool, *kiosks, *activities, *checkins)
+	check(err)
+	cleanup = func() { b.close(); drop() }
+	defer cleanup()
+	var w *watchers
+	if !*noLive {
+		w, err = watch(b)
+		check(err)
+		defer w.close()
+	}
+
+	fmt.Printf("kiosk check-ins: %d kiosks, %d activities, %d check-ins per round, %d rounds, pool %d, live %v, GOMAXPROCS %d\n",
+		*kiosks, *activities, *checkins, *rounds, *pool, !*noLive, runtime.GOMAXPROCS(0))
+	var stack, raw []float64
+	for r := 0; r <= *rounds; r++ {
+		check(b.reset(ctx))
+		s, err := b.stackRound(*kiosks)
+		check(err)
+		check(b.reset(ctx))
+		q, err := b.rawRound(ctx, *kiosks)
+		check(err)
+		label := fmt.Sprintf("round %d", r)
+		if r == 0 {
+			label = "warm-up"
+		} else {
+			stack, raw = append(stack, s), append(raw, q)
+		}
+		fmt.Printf("%-8s stack %7.0f/s   raw SQL %7.0f/s\n", label, s, q)
+	}
+	ms, mr := median(stack), median(raw)
+	fmt.Printf("median   stack %7.0f/s   raw SQL %7.0f/s   ratio %.2f\n", ms, mr, ms/mr)
+	if w != nil {
+		fmt.Printf("live: %d counts messages received by %d subscribers\n", w.received.Load(), *activities)
+	}
+}
+
+func median(xs []float64) float64 {
+	s := slices.Sorted(slices.Values(xs))
+	if len(s) == 0 {
+		return 0
+	}
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// scratchDatabase creates an empty database and returns its URL and a
+// function that drops it.
+func scratchDatabase(admin string) (string, func()) {
+	db, err := sql.Open("postgres", admin)
+	check(err)
+	rb := make([]byte, 6)
+	_, _ = rand.Read(rb)
+	name := "linli_bench_" + hex.EncodeToString(rb)
+	if _, err := db.Exec("CREATE DATABASE " + name); err != nil {
+		log.Fatalf("create scratch database (is PostgreSQL running?): %v", err)
+	}
+	u, err := url.Parse(admin)
+	check(err)
+	u.Path = "/" + name
+	return u.String(), func() {
+		if _, err := db.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); err != nil {
+			fmt.Fprintln(os.Stderr, "drop scratch database:", err)
+		}
+		db.Close()
+	}
+}
+
+// cleanup runs before the program exits, also on failure.
+var cleanup = func() {}
+
+func check(err error) {
+	if err != nil {
+		cleanup()
+		log.Fatal(err)
+	}
+}

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"linli/checkin"
+	"linli/linlitest"
+)
+
+// checkInFields is what the tablet asks for (-fields): the message names
+// the person (masked), which is all a tablet at the door shows.
+var checkInFields = "status message"
+
+// stackRound has every kiosk check in random registrations through the
+// GraphQL HTTP API until all are in; it returns check-ins per second.
+func (b *bench) stackRound(kiosks int) (float64, error) {
+	hc := linlitest.ConcurrentClient(kiosks)
+	defer hc.CloseIdleConnections()
+	url := b.srv.URL + "/graphql"
+	return b.storm(kiosks, func(k int, r registration, nonce string) (bool, error) {
+		body, err := post(hc, url, b.kiosks[k], "mutation($in: CheckInInput!) { checkIn(input: $in) { "+checkInFields+" } }", map[string]any{"in": map[string]any{"code": r.code, "nonce": nonce}})
+		if err != nil {
+			return false, err
+		}
+		return bytes.Contains(body, []byte(`"status":"OK"`)), nil
+	})
+}
+
+// rawRound sends the statement a check-in by code comes down to, for the
+// same registrations, as a bare program would.
+func (b *bench) rawRound(ctx context.Context, kiosks int) (float64, error) {
+	// Prepared, as the stack prepares it.
+	q, err := b.raw.PrepareContext(ctx, checkin.CheckInSQL())
+	if err != nil {
+		return 0, err
+	}
+	defer q.Close()
+	return b.storm(kiosks, func(k int, r registration, nonce string) (bool, error) {
+		now := time.Now().UTC()
+		var regID, personID, activityID, communityID, counted int
+		var scanID sql.NullInt64
+		var msg string
+		err := q.QueryRowContext(ctx, r.code, b.cid, b.venueID, 0, now, now, b.kioskIDs[k], nil, nonce, "SCAN", "签到成功：", "（", " 人）").
+			Scan(&regID, &personID, &activityID, &communityID, &msg, &counted, &scanID)
+		return err == nil && regID == r.id && counted == 1, err
+	})
+}
+
+// storm runs one check-in per registration, in a random order, over kiosks
+// goroutines, and returns check-ins per second. Every one must be OK.
+func (b *bench) storm(kiosks int, one func(kiosk int, r registration, nonce string) (bool, error)) (float64, error) {
+	order := rand.Perm(len(b.regs))
+	var next, ok atomic.Int64
+	var firstErr error
+	var once sync.Once
+	var wg sync.WaitGroup
+	round := time.Now().UnixNano()
+	start := time.Now()
+	for k := 0; k < kiosks; k++ {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(order) {
+					return
+				}
+				good, err := one(k, b.regs[order[i]], fmt.Sprintf("%d-%d", round, i))
+				if err != nil {
+					once.Do(func() { firstErr = err })
+					return
+				}
+				if good {
+					ok.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if firstErr != nil {
+		return 0, firstErr
+	}
+	if int(ok.Load()) != len(order) {
+		return 0, fmt.Errorf("only %d of %d check-ins were OK", ok.Load(), len(order))
+	}
+	return float64(len(order)) / elapsed.Seconds(), nil
+}
+
+// post sends one GraphQL request and returns the body, failing on errors.
+func post(c *http.Client, url, token, query string, vars map[string]any) ([]byte, error) {
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if bytes.Contains(out, []byte(`"errors"`)) {
+		return nil, fmt.Errorf("check-in failed: %s", out)
+	}
+	return out, nil
+}

@@ -1,0 +1,143 @@
+package checkin
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"linli/apperr"
+	"linli/auth"
+	"linli/ent"
+	"linli/ent/kiosk"
+	"linli/viewer"
+)
+
+// KioskTokenPrefix starts every kiosk token, so the server can tell a
+// device's token from a person's without looking in two tables.
+const KioskTokenPrefix = "kiosk_"
+
+// IsKioskToken reports whether token is a kiosk's.
+func IsKioskToken(token string) bool { return strings.HasPrefix(token, KioskTokenPrefix) }
+
+// lastSeenEvery bounds how often a kiosk's last_seen_at is written.
+const lastSeenEvery = time.Minute
+
+// RegisteredKiosk is a new kiosk and its token, which is shown only once.
+type RegisteredKiosk struct {
+	Kiosk *ent.Kiosk
+	Token string
+}
+
+// RegisterKiosk registers a kiosk for a venue (staff of its community).
+func (s *Service) RegisterKiosk(ctx context.Context, venueID int, name string) (*RegisteredKiosk, error) {
+	v, err := requireStaff(ctx)
+	if err != nil {
+		return nil, err
+	}
+	name = strings.TrimSpace(name)
+	if n := utf8.RuneCountInString(name); n == 0 || n > 100 {
+		return nil, apperr.Invalid("name", "name must be 1 to 100 characters")
+	}
+	venue, err := s.client.Venue.Get(ctx, venueID)
+	if ent.IsNotFound(err) {
+		return nil, apperr.New(apperr.NotFound, "no such venue")
+	}
+	if err != nil {
+		return nil, err
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return nil, err
+	}
+	token := KioskTokenPrefix + base64.RawURLEncoding.EncodeToString(raw)
+	c := s.client.Kiosk.Create().SetCommunityID(venue.CommunityID).SetVenueID(venue.ID).
+		SetName(name).SetTokenHash(auth.HashToken(token))
+	if v.PersonID != 0 {
+		c.SetCreatedByID(v.PersonID)
+	}
+	k, err := c.Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &RegisteredKiosk{Kiosk: k, Token: token}, nil
+}
+
+// Kiosks lists the community's kiosks, of one venue when venueID is set.
+func (s *Service) Kiosks(ctx context.Context, venueID *int) ([]*ent.Kiosk, error) {
+	if _, err := requireStaff(ctx); err != nil {
+		return nil, err
+	}
+	q := s.client.Kiosk.Query().Order(ent.Asc(kiosk.FieldID))
+	if venueID != nil {
+		q.Where(kiosk.VenueID(*venueID))
+	}
+	return q.All(ctx)
+}
+
+// RevokeKiosk stops a kiosk's token from working; revoking twice keeps the
+// first time.
+func (s *Service) RevokeKiosk(ctx context.Context, id int) (*ent.Kiosk, error) {
+	if _, err := requireStaff(ctx); err != nil {
+		return nil, err
+	}
+	k, err := s.client.Kiosk.Get(ctx, id)
+	if ent.IsNotFound(err) {
+		return nil, apperr.New(apperr.NotFound, "no such kiosk")
+	}
+	if err != nil || k.RevokedAt != nil {
+		return k, err
+	}
+	now := s.now()
+	s.kiosks.revoke(k.ID, now)
+	return k.Update().SetRevokedAt(now).Save(ctx)
+}
+
+// AuthenticateKiosk resolves a kiosk token to its viewer: a device bound to
+// a venue and a community, with no person and no roles. Unknown and revoked
+// tokens are auth.ErrInvalidToken.
+func (s *Service) AuthenticateKiosk(ctx context.Context, token string) (*viewer.Viewer, error) {
+	if !IsKioskToken(token) || len(token) > 100 {
+		return nil, auth.ErrInvalidToken
+	}
+	hash := sha256.Sum256([]byte(token))
+	now := s.now()
+	if v := s.kiosks.get(hash, now); v != nil {
+		return v, nil
+	}
+	sys := viewer.System(ctx)
+	k, err := s.client.Kiosk.Query().
+		Where(kiosk.TokenHash(hash[:]), kiosk.RevokedAtIsNil()).
+		Only(sys)
+	if ent.IsNotFound(err) {
+		return nil, auth.ErrInvalidToken
+	}
+	if err != nil {
+		return nil, err
+	}
+	if k.LastSeenAt == nil || now.Sub(*k.LastSeenAt) >= lastSeenEvery {
+		// Conditional, so a burst of requests writes it once.
+		_, err := s.exec(ctx, s.db.SQL, `UPDATE kiosks SET last_seen_at = ? WHERE id = ? AND (last_seen_at IS NULL OR last_seen_at < ?)`,
+			now, k.ID, now.Add(-lastSeenEvery))
+		if err != nil {
+			return nil, err
+		}
+	}
+	v := &viewer.Viewer{KioskID: k.ID, VenueID: k.VenueID, CommunityID: k.CommunityID}
+	s.kiosks.put(hash, v, now)
+	return v, nil
+}
+
+func requireStaff(ctx context.Context) (*viewer.Viewer, error) {
+	v := viewer.FromContext(ctx)
+	if v == nil {
+		return nil, apperr.New(apperr.Unauthenticated, "authentication required")
+	}
+	if !v.IsStaff() {
+		return nil, apperr.New(apperr.Forbidden, "only coordinators may do this")
+	}
+	return v, nil
+}

@@ -1,0 +1,94 @@
+package checkin
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"linli/apperr"
+	"linli/ent/checkinscan"
+)
+
+// Manual is a check-in or check-out of someone without their phone: by
+// registration, or by display name and the last four digits of their phone.
+type Manual struct {
+	ActivityID int
+	Kind       checkinscan.Kind
+	Nonce      string
+	At         *time.Time
+	// RegistrationID, or Name and PhoneTail.
+	RegistrationID  int
+	Name, PhoneTail string
+}
+
+// ManualCheckIn checks someone in or out by hand (kiosk or staff), with the
+// same answers and the same nonce rule as a scan.
+func (s *Service) ManualCheckIn(ctx context.Context, in Manual) (*Result, error) {
+	who, err := scannerOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	scan := Scan{Kind: in.Kind, Method: checkinscan.MethodMANUAL, Nonce: in.Nonce, At: in.At, ActivityID: in.ActivityID,
+		unknown: "找不到报名记录"}
+	if scan.Kind == "" {
+		scan.Kind = In
+	}
+	if err := checkScan(scan, "input."); err != nil {
+		return nil, err
+	}
+	in.Name, in.PhoneTail = strings.TrimSpace(in.Name), strings.TrimSpace(in.PhoneTail)
+	if in.RegistrationID == 0 {
+		if in.Name == "" || len(in.Name) > 200 {
+			return nil, apperr.Invalid("input.name", "give registrationID, or name and phoneTail")
+		}
+		if len(in.PhoneTail) != 4 || strings.Trim(in.PhoneTail, "0123456789") != "" {
+			return nil, apperr.Invalid("input.phoneTail", "phoneTail must be the last 4 digits of the phone number")
+		}
+	}
+	if r, err := s.stored(ctx, who, scan.Nonce, scan.Kind); r != nil || err != nil {
+		return r, err
+	}
+	var t *target
+	if in.RegistrationID != 0 {
+		t, err = s.loadTarget(ctx, targetByID, in.RegistrationID)
+	} else {
+		t, err = s.findByName(ctx, in.ActivityID, in.Name, in.PhoneTail)
+	}
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	return s.apply(ctx, who, scan, t, s.scanTime(in.At, now), now)
+}
+
+// findByName finds the one registration of an activity whose person has
+// this display name and phone tail; several (one person in two slots) are
+// a CONFLICT the tablet resolves with the code or staff.
+func (s *Service) findByName(ctx context.Context, activityID int, name, tail string) (*target, error) {
+	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(`SELECT r.id FROM registrations r JOIN persons p ON p.id = r.person_id
+WHERE r.activity_id = ? AND p.display_name = ? AND p.phone LIKE ? AND r.status <> 'CANCELLED' LIMIT 2`),
+		activityID, name, "%"+tail)
+	if err != nil {
+		return nil, err
+	}
+	var ids []int
+	for rows.Next() {
+		var id int
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	switch len(ids) {
+	case 0:
+		return nil, nil
+	case 1:
+		return s.loadTarget(ctx, targetByID, ids[0])
+	}
+	return nil, apperr.New(apperr.Conflict, "several registrations match; scan the code or ask staff")
+}

@@ -1,0 +1,140 @@
+package checkin
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"linli/ent"
+	"linli/ent/activity"
+	"linli/ent/teammembership"
+	"linli/viewer"
+)
+
+// autoCloseReason flags a service record linli closed itself because
+// nobody checked out; a later real check-out scan replaces it.
+const autoCloseReason = "未签退，已按岗位结束时间自动签退，待核实"
+
+// recordInfo is what a service record says besides its times: the fields
+// the national volunteer-record rules ask for.
+type recordInfo struct {
+	activityName, place, content, team, inCharge, recordedBy string
+}
+
+// loadRecordInfo gathers a volunteer position's record fields. It runs as
+// linli itself: the scanner was authorized for the registration already.
+func (s *Service) loadRecordInfo(ctx context.Context, who scanner, t *target) (*recordInfo, error) {
+	sys := viewer.System(ctx)
+	a, err := s.client.Activity.Query().Where(activity.ID(t.activityID)).
+		WithVenue().WithTeam().WithCommunity().Only(sys)
+	if err != nil {
+		return nil, err
+	}
+	sl, err := s.client.Slot.Get(sys, t.slotID)
+	if err != nil {
+		return nil, err
+	}
+	info := &recordInfo{activityName: a.Title, content: sl.Name, place: "线上"}
+	if v := a.Edges.Venue; v != nil {
+		info.place = v.Name
+		if v.Address != "" {
+			info.place += "（" + v.Address + "）"
+		}
+	}
+	if a.Edges.Community != nil {
+		info.team = a.Edges.Community.Name
+	}
+	if tm := a.Edges.Team; tm != nil {
+		info.team = tm.Name
+		lead, err := s.client.TeamMembership.Query().
+			Where(teammembership.TeamID(tm.ID), teammembership.RoleEQ(teammembership.RoleLEADER)).
+			Order(ent.Asc(teammembership.FieldID)).WithPerson().First(sys)
+		if err != nil && !ent.IsNotFound(err) {
+			return nil, err
+		}
+		if lead != nil && lead.Edges.Person != nil {
+			info.inCharge = lead.Edges.Person.DisplayName
+		}
+	}
+	switch {
+	case who.kioskID != 0:
+		k, err := s.client.Kiosk.Get(sys, who.kioskID)
+		if err != nil {
+			return nil, err
+		}
+		info.recordedBy = "签到终端：" + k.Name
+	case who.actorID != 0:
+		p, err := s.client.Person.Get(sys, who.actorID)
+		if err != nil {
+			return nil, err
+		}
+		info.recordedBy = p.DisplayName
+	default:
+		info.recordedBy = "系统自动签退"
+	}
+	return info, nil
+}
+
+// servedMinutes is the whole minutes between check-in and check-out.
+func servedMinutes(in, out time.Time) int { return max(0, int(out.Sub(in)/time.Minute)) }
+
+func serviceDate(t time.Time) string { return t.In(cst).Format("2006-01-02") }
+
+// registrationTimes reads a registration's check-in and check-out times
+// inside tx, after they were written.
+func (s *Service) registrationTimes(ctx context.Context, tx *sql.Tx, regID int) (in, out time.Time, err error) {
+	var i, o sql.NullTime
+	if _, err = s.one(ctx, tx, `SELECT checked_in_at, checked_out_at FROM registrations WHERE id = ?`, []any{regID}, &i, &o); err != nil {
+		return in, out, err
+	}
+	return i.Time, o.Time, nil
+}
+
+// insertRecord records a volunteer's service for a registration just
+// checked out in tx; flag, when set, marks it for review.
+func (s *Service) insertRecord(ctx context.Context, tx *sql.Tx, info *recordInfo, t *target, flag string, now time.Time) (int, error) {
+	in, out, err := s.registrationTimes(ctx, tx, t.regID)
+	if err != nil {
+		return 0, err
+	}
+	minutes := servedMinutes(in, out)
+	_, err = s.exec(ctx, tx, `INSERT INTO service_records
+(created_at, updated_at, community_id, person_id, registration_id, activity_id, activity_name, service_date, place,
+ service_content, started_at, ended_at, minutes, organizing_team, person_in_charge, recorded_by,
+ flagged_for_review, flag_reason, correction_reason)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		now, now, t.communityID, t.personID, t.regID, t.activityID, truncate(info.activityName, 200), serviceDate(in),
+		truncate(info.place, 300), truncate(info.content, 500), in, out, minutes, truncate(info.team, 100),
+		truncate(info.inCharge, 100), truncate(info.recordedBy, 100), flag != "", flag, "")
+	return minutes, err
+}
+
+// retimeRecord brings a registration's service record (if it has one) in
+// line with its times after an earlier scan moved them. A real check-out
+// (realOut) also clears the flag of a check-out linli made itself. Records
+// staff corrected stay as corrected.
+func (s *Service) retimeRecord(ctx context.Context, tx *sql.Tx, regID int, realOut bool, now time.Time) (int, error) {
+	in, out, err := s.registrationTimes(ctx, tx, regID)
+	if err != nil || out.IsZero() {
+		return 0, err
+	}
+	minutes := servedMinutes(in, out)
+	args := []any{in, out, minutes, serviceDate(in), now}
+	set := ""
+	if realOut {
+		set = `, flagged_for_review = CASE WHEN flag_reason = ? THEN ? ELSE flagged_for_review END,
+  flag_reason = CASE WHEN flag_reason = ? THEN '' ELSE flag_reason END`
+		args = append(args, autoCloseReason, false, autoCloseReason)
+	}
+	_, err = s.exec(ctx, tx, `UPDATE service_records SET started_at = ?, ended_at = ?, minutes = ?, service_date = ?, updated_at = ?`+set+`
+WHERE registration_id = ? AND corrected_at IS NULL`, append(args, regID)...)
+	return minutes, err
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n])
+}

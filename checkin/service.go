@@ -1,0 +1,98 @@
+// Package checkin holds check-in and check-out at the door: kiosk devices
+// and their tokens, scans of QR codes (online, by hand, walk-ins, offline
+// uploads), undo, the service records volunteers' hours come from, star
+// levels and service certificates.
+//
+// Every scan is answered with a status and a message for the tablet, and
+// recorded in check_in_scans under the scanning device's nonce, so a retry
+// of the same scan returns the first answer and changes nothing. A scan that
+// changes a registration runs like every other counter change in linli: it
+// first bumps the activity's counts_version (which orders it with sign-ups
+// and cancellations), then moves the registration with a conditional UPDATE
+// (… WHERE status = 'CONFIRMED'), so two scans can never both check the same
+// person in, and adjusts the slot's checked_in counter in the same
+// transaction. Events go out after commit.
+//
+// checked_in counts the seats of registrations that came: CHECKED_IN and
+// CHECKED_OUT. A check-out leaves it alone; an undo gives it back.
+package checkin
+
+import (
+	"database/sql"
+	"sync"
+	"time"
+
+	"linli/ent"
+	"linli/events"
+	"linli/signup"
+	"linli/store"
+)
+
+// Options tune a Service. Zero fields take the defaults in parentheses.
+type Options struct {
+	// CheckOutGrace is how long after the end of a slot a check-out is still
+	// taken, and when a missing one is closed (2 h).
+	CheckOutGrace time.Duration
+	// SingleStatement makes a check-in on PostgreSQL one statement instead
+	// of a transaction of four (true on PostgreSQL).
+	SingleStatement *bool
+	// KioskCacheTTL is how long a kiosk token, once checked, is trusted
+	// without asking the database (5 s; negative: ask every time). Revoking
+	// takes effect at once on the replica that revoked, within this on the
+	// others.
+	KioskCacheTTL time.Duration
+}
+
+// Service runs check-ins over a database.
+type Service struct {
+	db      *store.DB
+	client  *ent.Client
+	events  events.Publisher
+	signups *signup.Service
+	grace   time.Duration
+	single  bool
+	kiosks  *kioskCache
+	now     func() time.Time
+
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt
+}
+
+// New returns a Service over db that announces committed changes to pub and
+// registers walk-ins through signups.
+func New(db *store.DB, pub events.Publisher, signups *signup.Service, o Options) *Service {
+	if pub == nil {
+		pub = events.Discard{}
+	}
+	if o.CheckOutGrace <= 0 {
+		o.CheckOutGrace = 2 * time.Hour
+	}
+	if o.KioskCacheTTL == 0 {
+		o.KioskCacheTTL = 5 * time.Second
+	}
+	single := !db.IsSQLite()
+	if o.SingleStatement != nil {
+		single = *o.SingleStatement && single
+	}
+	return &Service{
+		db: db, client: db.Client, events: pub, signups: signups,
+		grace: o.CheckOutGrace, single: single, kiosks: newKioskCache(o.KioskCacheTTL),
+		stmts: map[string]*sql.Stmt{},
+		now:   func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+	}
+}
+
+func (s *Service) publish(evs ...events.Event) {
+	if len(evs) > 0 {
+		s.events.Publish(evs...)
+	}
+}
+
+// changeEvents are what a check-in, check-out or undo announces.
+func changeEvents(communityID, activityID, registrationID, personID int, change string) []events.Event {
+	return []events.Event{
+		{Kind: events.Counts, CommunityID: communityID, ActivityID: activityID},
+		{Kind: events.CheckIn, CommunityID: communityID, ActivityID: activityID,
+			RegistrationID: registrationID, PersonID: personID, Change: change},
+	}
+}

@@ -1,0 +1,131 @@
+package checkin
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/lib/pq"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"linli/events"
+)
+
+// errStale rolls back a transaction whose conditional update matched
+// nothing: the registration moved since it was read, so the scan is decided
+// again from the new state.
+var errStale = errors.New("checkin: registration changed, decide again")
+
+const maxAttempts = 8
+
+// inTx runs fn in a transaction, again on deadlocks, serialization failures
+// and a busy SQLite, and publishes the events fn returns after commit.
+func (s *Service) inTx(ctx context.Context, fn func(tx *sql.Tx) ([]events.Event, error)) error {
+	var err error
+	for attempt := 0; attempt < maxAttempts; attempt++ {
+		var evs []events.Event
+		if evs, err = s.runTx(ctx, fn); err == nil {
+			s.publish(evs...)
+			return nil
+		}
+		if !transient(err) || ctx.Err() != nil {
+			return err
+		}
+	}
+	return err
+}
+
+func (s *Service) runTx(ctx context.Context, fn func(tx *sql.Tx) ([]events.Event, error)) ([]events.Event, error) {
+	tx, err := s.db.SQL.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = tx.Rollback()
+			panic(p)
+		}
+	}()
+	evs, err := fn(tx)
+	if err != nil {
+		_ = tx.Rollback()
+		return nil, err
+	}
+	return evs, tx.Commit()
+}
+
+// transient reports whether the same transaction may succeed if run again.
+func transient(err error) bool {
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) {
+		return pqErr.Code == "40P01" || pqErr.Code == "40001"
+	}
+	var sqErr *sqlite.Error
+	if errors.As(err, &sqErr) {
+		c := sqErr.Code() & 0xff
+		return c == sqlite3.SQLITE_BUSY || c == sqlite3.SQLITE_LOCKED
+	}
+	return false
+}
+
+// uniqueViolation reports whether err is a unique-index violation (a nonce
+// used before, a person already in the slot).
+func uniqueViolation(err error) bool {
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) {
+		return pqErr.Code == "23505"
+	}
+	var sqErr *sqlite.Error
+	if errors.As(err, &sqErr) {
+		return sqErr.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
+	}
+	return false
+}
+
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// one runs a query for at most one row; it reports whether there was one.
+func (s *Service) one(ctx context.Context, q querier, query string, args []any, dest ...any) (bool, error) {
+	rows, err := q.QueryContext(ctx, s.db.Rebind(query), args...)
+	if err != nil {
+		return false, err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		return false, rows.Err()
+	}
+	if err := rows.Scan(dest...); err != nil {
+		return false, err
+	}
+	return true, rows.Close()
+}
+
+// exec runs a statement and returns how many rows it changed.
+func (s *Service) exec(ctx context.Context, q querier, query string, args ...any) (int64, error) {
+	r, err := q.ExecContext(ctx, s.db.Rebind(query), args...)
+	if err != nil {
+		return 0, err
+	}
+	return r.RowsAffected()
+}
+
+// prepared returns query prepared on the database (per connection, by
+// database/sql), for the statements every scan sends: the database parses
+// and plans them once instead of on every scan.
+func (s *Service) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+	s.stmtMu.Lock()
+	defer s.stmtMu.Unlock()
+	if st, ok := s.stmts[query]; ok {
+		return st, nil
+	}
+	st, err := s.db.SQL.PrepareContext(ctx, s.db.Rebind(query))
+	if err != nil {
+		return nil, err
+	}
+	s.stmts[query] = st
+	return st, nil
+}
