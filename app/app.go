@@ -126,6 +126,9 @@ func (a *App) routes() http.Handler {
 	opts.Production = opts.Production || a.Config.Production
 	opts.Transports = append(a.liveTransports(), opts.Transports...)
 	gql := graph.NewServer(a.Resolver, opts)
+	for _, ext := range a.liveExtensions() {
+		gql.Use(ext)
+	}
 	mux := http.NewServeMux()
 	api := a.withLimits(a.authenticate(a.liveGate(gql)))
 	mux.Handle("/graphql", api)
