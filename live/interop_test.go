@@ -118,8 +118,9 @@ func TestGraphqlWSClientInterop(t *testing.T) {
 			t.Fatalf("first message from graphql-ws: %+v", first)
 		}
 		version := first.Data.ActivityCounts.Version
+		people := newResidents(t, e, c.ID, 3)
 		for taken := 1; taken <= 3; taken++ {
-			takeSeats(t, e.Client, e.App.Live, slots[0], 1)
+			people.signUp(t, slots[0].ID)
 			l := nextLine(t, lines)
 			if l.Event != "next" || l.Data.ActivityCounts.Slots[0].Taken != taken || l.Data.ActivityCounts.Version <= version {
 				t.Fatalf("after %d seats graphql-ws got %+v", taken, l)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,36 +17,6 @@ import (
 	"linli/viewer"
 )
 
-// takeSeats changes a slot's counters the way a writer does (counters and
-// counts_version in one transaction) and publishes the hint after commit.
-func takeSeats(t testing.TB, client *ent.Client, pub events.Publisher, s *ent.Slot, n int) {
-	t.Helper()
-	if err := changeSeats(client, pub, s, n); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func changeSeats(client *ent.Client, pub events.Publisher, s *ent.Slot, n int) error {
-	ctx := viewer.System(context.Background())
-	tx, err := client.Tx(ctx)
-	if err != nil {
-		return err
-	}
-	if err := tx.Slot.UpdateOneID(s.ID).AddTaken(n).Exec(ctx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	if err := tx.Activity.UpdateOneID(s.ActivityID).AddCountsVersion(1).Exec(ctx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return err
-	}
-	pub.Publish(events.Event{Kind: events.Counts, ActivityID: s.ActivityID, CommunityID: s.CommunityID})
-	return nil
-}
-
 func id(n int) string { return fmt.Sprint(n) }
 
 func TestActivityCountsSnapshotThenChanges(t *testing.T) {
@@ -53,7 +24,8 @@ func TestActivityCountsSnapshotThenChanges(t *testing.T) {
 		c := e.Community(t, "前进社区")
 		_, token := e.Person(t, c.ID, "居民")
 		a, slots := e.Activity(t, c.ID, linlitest.ActivitySpec{Slots: []linlitest.SlotSpec{{Name: "座位", Capacity: 12}, {Name: "医生", Capacity: 2}}})
-		takeSeats(t, e.Client, e.App.Live, slots[0], 1)
+		people := newResidents(t, e, c.ID, 4)
+		people.signUp(t, slots[0].ID)
 
 		ws := connect(t, e.Server.URL, token)
 		ws.subscribe("1", countsQuery, map[string]any{"id": id(a.ID)})
@@ -65,7 +37,9 @@ func TestActivityCountsSnapshotThenChanges(t *testing.T) {
 		}
 		last := got.Version
 		for i := 2; i <= 4; i++ {
-			takeSeats(t, e.Client, e.App.Live, slots[0], 1)
+			if outcome := people.signUp(t, slots[0].ID); outcome != "CONFIRMED" {
+				t.Fatalf("sign-up %d: %s", i, outcome)
+			}
 			var m countsMsg
 			ws.data(ws.next(5*time.Second), &m)
 			if m.ActivityCounts.Version <= last {
@@ -90,15 +64,27 @@ func TestActivityCountsCoalesceAndEndOnLatest(t *testing.T) {
 		c := e.Community(t, "前进社区")
 		_, token := e.Person(t, c.ID, "居民")
 		a, slots := e.Activity(t, c.ID, linlitest.ActivitySpec{Slots: []linlitest.SlotSpec{{Name: "座位", Capacity: 500}}})
+		people := newResidents(t, e, c.ID, 60)
 		ws := connect(t, e.Server.URL, token)
 		ws.subscribe("1", countsQuery, map[string]any{"id": id(a.ID)})
 		var m countsMsg
 		ws.data(ws.next(5*time.Second), &m)
 
 		const changes = 60
-		for range changes {
-			takeSeats(t, e.Client, e.App.Live, slots[0], 1)
+		var wg sync.WaitGroup
+		for range 6 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range changes / 6 {
+					if _, err := people.trySignUp(slots[0].ID); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}()
 		}
+		wg.Wait()
 		messages := 0
 		for m.ActivityCounts.Slots[0].Taken != changes {
 			ws.data(ws.next(5*time.Second), &m)
@@ -269,10 +255,12 @@ func TestLegacyProtocol(t *testing.T) {
 	ws.subscribe("1", countsQuery, map[string]any{"id": id(a.ID)})
 	var m countsMsg
 	ws.data(ws.next(5*time.Second), &m)
-	takeSeats(t, e.Client, e.App.Live, slots[0], 3)
-	ws.data(ws.next(5*time.Second), &m)
-	if m.ActivityCounts.Slots[0].Taken != 3 {
-		t.Fatalf("legacy subscriber sees %+v", m)
+	people := newResidents(t, e, c.ID, 3)
+	for range 3 {
+		people.signUp(t, slots[0].ID)
+	}
+	for m.ActivityCounts.Slots[0].Taken != 3 {
+		ws.data(ws.next(5*time.Second), &m)
 	}
 }
 
@@ -301,14 +289,14 @@ func TestSSE(t *testing.T) {
 	if err := json.Unmarshal([]byte(first), &m); err != nil || m.Data.ActivityCounts.ActivityID != id(a.ID) {
 		t.Fatalf("first SSE event %q (%v)", first, err)
 	}
-	takeSeats(t, e.Client, e.App.Live, slots[0], 2)
+	newResidents(t, e, c.ID, 1).signUp(t, slots[0].ID)
 	select {
 	case ev := <-events:
-		if err := json.Unmarshal([]byte(ev), &m); err != nil || m.Data.ActivityCounts.Slots[0].Taken != 2 {
+		if err := json.Unmarshal([]byte(ev), &m); err != nil || m.Data.ActivityCounts.Slots[0].Taken != 1 {
 			t.Fatalf("second SSE event %q", ev)
 		}
 	case <-time.After(5 * time.Second):
-		t.Fatal("no SSE event after a change")
+		t.Fatal("no SSE event after a sign-up")
 	}
 
 	// Shutdown ends the stream.
@@ -343,7 +331,7 @@ func TestFastCountsMatchesExecutor(t *testing.T) {
 		c := e.Community(t, "前进社区")
 		_, token := e.Person(t, c.ID, "居民")
 		a, slots := e.Activity(t, c.ID, linlitest.ActivitySpec{Slots: []linlitest.SlotSpec{{Name: "座位", Capacity: 12}, {Name: "医生", Capacity: 2}}})
-		takeSeats(t, e.Client, e.App.Live, slots[1], 1)
+		newResidents(t, e, c.ID, 1).signUp(t, slots[1].ID)
 		ws := connect(t, e.Server.URL, token)
 		var out []string
 		for i, q := range queries {
@@ -380,11 +368,63 @@ func TestActivityCountsThroughExecutor(t *testing.T) {
 	ws.subscribe("1", countsQuery, map[string]any{"id": id(a.ID)})
 	var m countsMsg
 	ws.data(ws.next(5*time.Second), &m)
+	people := newResidents(t, e, c.ID, 3)
 	for i := 1; i <= 3; i++ {
-		takeSeats(t, e.Client, e.App.Live, slots[0], 1)
+		people.signUp(t, slots[0].ID)
 		ws.data(ws.next(5*time.Second), &m)
 		if m.ActivityCounts.Slots[0].Taken != i {
 			t.Fatalf("executor path: %d taken, subscriber sees %+v", i, m)
 		}
 	}
+}
+
+// A freed seat promotes the head of the waitlist; that person, and only
+// that person, hears of it at once.
+func TestWaitlistPromotionReachesThatPerson(t *testing.T) {
+	linlitest.Run(t, func(t *testing.T, e *linlitest.Env) {
+		c := e.Community(t, "前进社区")
+		_, slots := e.Activity(t, c.ID, linlitest.ActivitySpec{Slots: []linlitest.SlotSpec{{Name: "义诊", Capacity: 1}}})
+		people, tokens := e.People(t, c.ID, 3, "排队")
+		signUp := func(token string) string {
+			res := e.Do(t, token, signUpMutation, map[string]any{"slot": id(slots[0].ID)})
+			var d struct {
+				SignUp struct {
+					Outcome      string
+					Registration struct{ ID string }
+				}
+			}
+			res.Decode(t, &d)
+			return d.SignUp.Registration.ID
+		}
+		first := signUp(tokens[0])
+		second := signUp(tokens[1])
+		const updates = `subscription { myRegistrationUpdates { change registration { id status person { id } } } }`
+		waiting := connect(t, e.Server.URL, tokens[1])
+		waiting.subscribe("r", updates, nil)
+		bystander := connect(t, e.Server.URL, tokens[2])
+		bystander.subscribe("r", updates, nil)
+		waitFor(t, 2*time.Second, func() bool { return e.App.Live.Stats().RegistrationSubscribers == 2 }, "subscribed")
+
+		res := e.Do(t, tokens[0], `mutation($r: ID!) { cancelRegistration(input: {registrationID: $r}) { status } }`, map[string]any{"r": first})
+		if len(res.Errors) > 0 {
+			t.Fatalf("cancel: %+v", res.Errors)
+		}
+		var m struct {
+			MyRegistrationUpdates struct {
+				Change       string
+				Registration struct {
+					ID, Status string
+					Person     struct{ ID string }
+				}
+			}
+		}
+		waiting.data(waiting.next(5*time.Second), &m)
+		got := m.MyRegistrationUpdates
+		if got.Change != "PROMOTED" || got.Registration.ID != second || got.Registration.Status != "CONFIRMED" || got.Registration.Person.ID != id(people[1].ID) {
+			t.Fatalf("the promoted person got %+v", got)
+		}
+		if msg, err := bystander.read(300 * time.Millisecond); err == nil {
+			t.Fatalf("a bystander heard of someone else's promotion: %s", msg.Payload)
+		}
+	})
 }
