@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"linli/apperr"
-	"linli/events"
 	"linli/viewer"
 )
 
@@ -85,8 +84,4 @@ func (i *slotInfo) check(v *viewer.Viewer, in SignUpInput, now time.Time) error 
 			"this activity processes health information; signing up needs your explicit consent (consentSensitive: true)")
 	}
 	return nil
-}
-
-func signUpEvents(i *slotInfo) []events.Event {
-	return []events.Event{countsEvent(i.communityID, i.activityID)}
 }
