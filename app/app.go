@@ -144,7 +144,7 @@ func (a *App) routes() http.Handler {
 	})
 	mux.Handle("GET /metrics", metricsHandler())
 	mux.Handle("GET /{$}", playground.Handler("linli GraphiQL", "/graphql"))
-	return reqlog.Middleware(a.Config.Logger, a.cors(instrument(mux)))
+	return reqlog.Middleware(a.Config.Logger, a.liveSockets(a.liveGate(gql), a.cors(instrument(mux))))
 }
 
 // maxQueryString bounds GET URLs: a GET query has the same token limit as a
