@@ -18,7 +18,6 @@
 package checkin
 
 import (
-	"database/sql"
 	"sync"
 	"time"
 
@@ -54,8 +53,8 @@ type Service struct {
 	kiosks  *kioskCache
 	now     func() time.Time
 
-	stmtMu sync.Mutex
-	stmts  map[string]*sql.Stmt
+	// stmts holds prepared statements by query (*sql.Stmt).
+	stmts sync.Map
 }
 
 // New returns a Service over db that announces committed changes to pub and
@@ -77,8 +76,7 @@ func New(db *store.DB, pub events.Publisher, signups *signup.Service, o Options)
 	return &Service{
 		db: db, client: db.Client, events: pub, signups: signups,
 		grace: o.CheckOutGrace, single: single, kiosks: newKioskCache(o.KioskCacheTTL),
-		stmts: map[string]*sql.Stmt{},
-		now:   func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+		now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
 	}
 }
 
@@ -88,11 +86,11 @@ func (s *Service) publish(evs ...events.Event) {
 	}
 }
 
-// changeEvents are what a check-in, check-out or undo announces.
+// changeEvents are what a check-in, check-out or undo announces: one
+// CheckIn event, which live subscribers of the activity's counts take as a
+// change of its counters too (a separate Counts event would make every
+// replica re-read them twice).
 func changeEvents(communityID, activityID, registrationID, personID int, change string) []events.Event {
-	return []events.Event{
-		{Kind: events.Counts, CommunityID: communityID, ActivityID: activityID},
-		{Kind: events.CheckIn, CommunityID: communityID, ActivityID: activityID,
-			RegistrationID: registrationID, PersonID: personID, Change: change},
-	}
+	return []events.Event{{Kind: events.CheckIn, CommunityID: communityID, ActivityID: activityID,
+		RegistrationID: registrationID, PersonID: personID, Change: change}}
 }

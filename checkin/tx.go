@@ -117,15 +117,16 @@ func (s *Service) exec(ctx context.Context, q querier, query string, args ...any
 // database/sql), for the statements every scan sends: the database parses
 // and plans them once instead of on every scan.
 func (s *Service) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
-	s.stmtMu.Lock()
-	defer s.stmtMu.Unlock()
-	if st, ok := s.stmts[query]; ok {
-		return st, nil
+	if st, ok := s.stmts.Load(query); ok {
+		return st.(*sql.Stmt), nil
 	}
 	st, err := s.db.SQL.PrepareContext(ctx, s.db.Rebind(query))
 	if err != nil {
 		return nil, err
 	}
-	s.stmts[query] = st
+	if prev, loaded := s.stmts.LoadOrStore(query, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt), nil
+	}
 	return st, nil
 }
