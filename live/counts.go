@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"linli/graph/model"
@@ -33,8 +34,15 @@ type countsWatcher struct {
 type snapshot struct {
 	counts *model.ActivityCounts
 
+	// rendered is the first shape rendered; others holds the rest.
+	rendered atomic.Pointer[rendering]
 	mu       sync.Mutex
-	rendered map[string][]byte // by selection shape
+	others   map[string][]byte // by selection shape
+}
+
+type rendering struct {
+	key  string
+	data []byte
 }
 
 // countsSub is one subscription, receiving either plain counts (for the

@@ -9,6 +9,8 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"linli/graph/model"
 )
 
 // FastCounts is a gqlgen extension that serves activityCounts subscriptions
@@ -153,13 +155,30 @@ func planCounts(oc *graphql.OperationContext) (*countsPlan, bool) {
 }
 
 // render returns the response data for plan, rendering it on first use.
+// Thousands of subscribers ask at the same moment, so the common case (one
+// shape, already rendered) reads without locking.
 func (s *snapshot) render(p *countsPlan) []byte {
+	if r := s.rendered.Load(); r != nil && r.key == p.key {
+		return r.data
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if b, ok := s.rendered[p.key]; ok {
+	if b, ok := s.others[p.key]; ok {
 		return b
 	}
-	c := s.counts
+	b := renderCounts(s.counts, p)
+	if s.rendered.Load() == nil {
+		s.rendered.Store(&rendering{key: p.key, data: b})
+		return b
+	}
+	if s.others == nil {
+		s.others = map[string][]byte{}
+	}
+	s.others[p.key] = b
+	return b
+}
+
+func renderCounts(c *model.ActivityCounts, p *countsPlan) []byte {
 	b := make([]byte, 0, 96+64*len(c.Slots))
 	b = append(b, '{')
 	b = strconv.AppendQuote(b, p.alias)
@@ -211,9 +230,5 @@ func (s *snapshot) render(p *countsPlan) []byte {
 		}
 	}
 	b = append(b, "}}"...)
-	if s.rendered == nil {
-		s.rendered = map[string][]byte{}
-	}
-	s.rendered[p.key] = b
 	return b
 }

@@ -11,14 +11,15 @@
 //
 // Layout: the servers (a linli replica, and the bare broadcaster) run in a
 // child process so their memory is measured apart from the clients'. The
-// writer is a second linli replica in this process: it commits each change
-// (slot counter and counts_version in one transaction, as the sign-up
-// service does) and publishes the hint, which reaches the serving replica
-// through PostgreSQL NOTIFY, exactly as between production replicas. For the
-// bare broadcaster the writer commits the same statement and then hands the
-// payload to it over HTTP. Latency runs from the moment COMMIT returned to
-// the moment a client read the first message showing that change; both
-// processes read the same clock. Rounds alternate between the two systems.
+// writer is a second linli replica in this process: each change is a real
+// sign-up through its sign-up service, which commits and then publishes the
+// hint; the hint reaches the serving replica through PostgreSQL NOTIFY,
+// exactly as between production replicas. For the bare broadcaster the
+// writer makes the same sign-up and then hands the payload to it over HTTP.
+// Latency runs from the moment the sign-up call returned (after its commit)
+// to the moment a client read the first message showing that change; both
+// processes read the same clock. Rounds alternate between the two systems,
+// after one untimed warm-up round of each.
 //
 // It needs PostgreSQL (-postgres, default the test server) and creates and
 // drops a scratch database. Each side holds one socket per subscriber, so

@@ -26,7 +26,8 @@ import (
 	"linli/app"
 	"linli/ent"
 	"linli/ent/activity"
-	"linli/events"
+	"linli/linlitest"
+	"linli/signup"
 	"linli/viewer"
 )
 
@@ -46,6 +47,11 @@ type bench struct {
 	token    string
 	activity *ent.Activity
 	slot     *ent.Slot
+	// people sign up one each; version and taken follow the slot.
+	people  []*ent.Person
+	next    int
+	version int64
+	taken   int
 }
 
 // result is one round of one system.
@@ -74,7 +80,7 @@ func run(cfg runConfig, counts []int) error {
 		return err
 	}
 	defer b.writer.Close()
-	if err := b.fixtures(ctx); err != nil {
+	if err := b.fixtures(ctx, (2+2*len(counts)*cfg.rounds)*cfg.changes+10); err != nil {
 		return err
 	}
 	stop, err := b.startServers(dbURL)
@@ -116,7 +122,7 @@ func run(cfg runConfig, counts []int) error {
 	return nil
 }
 
-func (b *bench) fixtures(ctx context.Context) error {
+func (b *bench) fixtures(ctx context.Context, signups int) error {
 	sys := viewer.System(ctx)
 	c := b.writer.DB.Client
 	com, err := c.Community.Create().SetName("前进社区").SetTown("枞阳镇").SetCity("铜陵市").SetHouseholds(526).Save(sys)
@@ -139,7 +145,10 @@ func (b *bench) fixtures(ctx context.Context) error {
 		SetStartsAt(start).SetEndsAt(start.Add(3 * time.Hour)).Save(sys); err != nil {
 		return err
 	}
-	b.slot, err = c.Slot.Create().SetCommunityID(com.ID).SetActivityID(b.activity.ID).SetName("座位").SetCapacity(1 << 30).Save(sys)
+	if b.slot, err = c.Slot.Create().SetCommunityID(com.ID).SetActivityID(b.activity.ID).SetName("座位").SetCapacity(1 << 30).Save(sys); err != nil {
+		return err
+	}
+	b.people, _, err = linlitest.BulkPeople(sys, c, com.ID, signups, "报名")
 	return err
 }
 
@@ -227,25 +236,37 @@ func (b *bench) round(n int, linli bool) (result, error) {
 		wg.Add(1)
 		go func() { defer wg.Done(); c.readLoop() }()
 	}
+	if err := b.writer.DB.SQL.QueryRow(`SELECT a.counts_version, s.taken FROM activities a JOIN slots s ON s.activity_id = a.id WHERE s.id = $1`, b.slot.ID).Scan(&b.version, &b.taken); err != nil {
+		return res, err
+	}
 	commits := map[int64]int64{}
 	var last int64
 	tick := time.NewTicker(b.every)
 	for range b.changes {
 		<-tick.C
-		v, taken, at, err := b.commit()
+		v, taken, at, err := b.signUp()
 		if err != nil {
 			tick.Stop()
 			return res, err
 		}
 		commits[v], last = at, v
-		if linli {
-			b.writer.Live.Publish(events.Event{Kind: events.Counts, ActivityID: b.activity.ID, CommunityID: b.activity.CommunityID})
-		} else if err := b.bareSend(v, taken); err != nil {
-			tick.Stop()
-			return res, err
+		// linli's sign-up service has published the change; the bare
+		// broadcaster is handed its payload.
+		if !linli {
+			if err := b.bareSend(v, taken); err != nil {
+				tick.Stop()
+				return res, err
+			}
 		}
 	}
 	tick.Stop()
+	var dbVersion int64
+	if err := b.writer.DB.SQL.QueryRow(`SELECT counts_version FROM activities WHERE id = $1`, b.activity.ID).Scan(&dbVersion); err != nil {
+		return res, err
+	}
+	if dbVersion != last {
+		return res, fmt.Errorf("counts_version is %d after the round, expected %d: sign-ups no longer move it by one", dbVersion, last)
+	}
 	deadline := time.Now().Add(15 * time.Second)
 	for _, c := range clients {
 		if !c.waitFor(last, time.Until(deadline)) {
@@ -274,26 +295,29 @@ func (b *bench) round(n int, linli bool) (result, error) {
 	return res, nil
 }
 
-// commit is the sign-up-shaped write: the slot's counter and the
-// activity's counts_version move in one transaction.
-func (b *bench) commit() (version int64, taken int, at int64, err error) {
+// signUp signs the next person up through linli's sign-up service (which
+// commits, then publishes), and returns the counts it produced and when the
+// call returned. Each confirmed sign-up moves counts_version by one.
+func (b *bench) signUp() (version int64, taken int, at int64, err error) {
+	if b.next == len(b.people) {
+		return 0, 0, 0, fmt.Errorf("ran out of people to sign up")
+	}
+	p := b.people[b.next]
+	b.next++
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	tx, err := b.writer.DB.SQL.BeginTx(ctx, nil)
+	ctx = viewer.NewContext(ctx, &viewer.Viewer{PersonID: p.ID, CommunityID: p.CommunityID, Roles: []viewer.Role{viewer.Resident}})
+	res, err := b.writer.Resolver.Signups.SignUp(ctx, signup.SignUpInput{SlotID: b.slot.ID, Seats: 1})
 	if err != nil {
 		return 0, 0, 0, err
 	}
-	defer func() { _ = tx.Rollback() }()
-	if err := tx.QueryRowContext(ctx, `UPDATE slots SET taken = taken + 1 WHERE id = $1 RETURNING taken`, b.slot.ID).Scan(&taken); err != nil {
-		return 0, 0, 0, err
+	at = time.Now().UnixNano()
+	if res.Outcome != signup.Confirmed {
+		return 0, 0, 0, fmt.Errorf("sign-up %s, want CONFIRMED", res.Outcome)
 	}
-	if err := tx.QueryRowContext(ctx, `UPDATE activities SET counts_version = counts_version + 1 WHERE id = $1 RETURNING counts_version`, b.activity.ID).Scan(&version); err != nil {
-		return 0, 0, 0, err
-	}
-	if err := tx.Commit(); err != nil {
-		return 0, 0, 0, err
-	}
-	return version, taken, time.Now().UnixNano(), nil
+	b.version++
+	b.taken++
+	return b.version, b.taken, at, nil
 }
 
 // payload is what linli sends for a snapshot, byte for byte in shape.
