@@ -170,3 +170,32 @@ func TestOfflineSync(t *testing.T) {
 		}
 	})
 }
+
+// TestRotateCode: a new code retires the old QR and dates the offline list.
+func TestRotateCode(t *testing.T) {
+	linlitest.Run(t, func(t *testing.T, e *linlitest.Env) {
+		s := newSite(t, e, "前进社区")
+		m := s.member(t, "张三")
+		r := s.signUp(t, m, s.seats, 1)
+		version := func() int {
+			var l struct{ CheckInList struct{ Version int } }
+			e.Do(t, s.kiosk, `query($a: ID!) { checkInList(activityID: $a) { version } }`, map[string]any{"a": s.activity.ID}).Decode(t, &l)
+			return l.CheckInList.Version
+		}
+		before := version()
+		const rotate = `mutation($r: ID!) { rotateCheckInCode(registrationID: $r) { checkInCode } }`
+		e.Do(t, s.member(t, "李四").token, rotate, map[string]any{"r": r.ID}).WantCode(t, "NOT_FOUND")
+		e.Do(t, s.kiosk, rotate, map[string]any{"r": r.ID}).WantCode(t, "FORBIDDEN")
+		var out struct{ RotateCheckInCode struct{ CheckInCode string } }
+		e.Do(t, m.token, rotate, map[string]any{"r": r.ID}).Decode(t, &out)
+		code := out.RotateCheckInCode.CheckInCode
+		if code == "" || code == r.Code {
+			t.Fatalf("new code %q (old %q)", code, r.Code)
+		}
+		if version() <= before {
+			t.Fatal("the offline list's version did not move")
+		}
+		wantStatus(t, s.scan(t, s.kiosk, "checkIn", r.Code, nonce(), nil), "UNKNOWN_CODE")
+		wantStatus(t, s.scan(t, s.kiosk, "checkIn", code, nonce(), nil), "OK")
+	})
+}

@@ -56,6 +56,11 @@ func (r *mutationResolver) WalkIn(ctx context.Context, input model.WalkInInput) 
 	}))
 }
 
+// RotateCheckInCode is the resolver for the rotateCheckInCode field.
+func (r *mutationResolver) RotateCheckInCode(ctx context.Context, registrationID int) (*ent.Registration, error) {
+	return r.Checkin.RotateCode(ctx, registrationID)
+}
+
 // UndoCheckIn is the resolver for the undoCheckIn field.
 func (r *mutationResolver) UndoCheckIn(ctx context.Context, registrationID int, reason string) (*ent.Registration, error) {
 	return r.Checkin.Undo(ctx, registrationID, reason)

@@ -40,6 +40,7 @@ type MutationResolver interface {
 	CheckOut(ctx context.Context, input model.CheckInInput) (*model.CheckInResult, error)
 	ManualCheckIn(ctx context.Context, input model.ManualCheckInInput) (*model.CheckInResult, error)
 	WalkIn(ctx context.Context, input model.WalkInInput) (*model.CheckInResult, error)
+	RotateCheckInCode(ctx context.Context, registrationID int) (*ent.Registration, error)
 	UndoCheckIn(ctx context.Context, registrationID int, reason string) (*ent.Registration, error)
 	SyncCheckIns(ctx context.Context, items []*model.SyncCheckInInput) ([]*model.SyncCheckInResult, error)
 	CorrectServiceRecord(ctx context.Context, id int, input model.ServiceRecordCorrection) (*ent.ServiceRecord, error)
@@ -352,6 +353,20 @@ func (ec *executionContext) field_Mutation_revokeKiosk_args(ctx context.Context,
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_rotateCheckInCode_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "registrationID",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["registrationID"] = arg0
 	return args, nil
 }
 
@@ -1508,6 +1523,50 @@ func (ec *executionContext) fieldContext_Mutation_walkIn(ctx context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_rotateCheckInCode(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rotateCheckInCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RotateCheckInCode(ctx, fc.Args["registrationID"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Registration) graphql.Marshaler {
+			return ec.marshalNRegistration2ᚖlinliᚋentᚐRegistration(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rotateCheckInCode(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Registration(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_rotateCheckInCode_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_undoCheckIn(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2386,6 +2445,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "walkIn":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_walkIn(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rotateCheckInCode":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rotateCheckInCode(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++

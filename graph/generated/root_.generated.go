@@ -206,6 +206,7 @@ type ComplexityRoot struct {
 		RejectRegistration   func(childComplexity int, registrationID int, reason *string) int
 		RemoveTeamMember     func(childComplexity int, teamID int, personID int) int
 		RevokeKiosk          func(childComplexity int, id int) int
+		RotateCheckInCode    func(childComplexity int, registrationID int) int
 		SetRoles             func(childComplexity int, personID int, roles []model.Role) int
 		SetSlotCapacity      func(childComplexity int, slotID int, capacity int) int
 		SetTeamMember        func(childComplexity int, teamID int, personID int, role *teammembership.Role) int
@@ -1276,6 +1277,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeKiosk(childComplexity, args["id"].(int)), true
+	case "Mutation.rotateCheckInCode":
+		if e.ComplexityRoot.Mutation.RotateCheckInCode == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rotateCheckInCode_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RotateCheckInCode(childComplexity, args["registrationID"].(int)), true
 	case "Mutation.setRoles":
 		if e.ComplexityRoot.Mutation.SetRoles == nil {
 			break
@@ -4289,6 +4301,8 @@ extend type Mutation {
   manualCheckIn(input: ManualCheckInInput!): CheckInResult!
   "Kiosk or staff."
   walkIn(input: WalkInInput!): CheckInResult!
+  "The registration's owner or staff: a new checkInCode; the old QR code stops working."
+  rotateCheckInCode(registrationID: ID!): Registration!
   "Staff: undo the last check-in or check-out of a registration (audited)."
   undoCheckIn(registrationID: ID!, reason: String!): Registration!
   "Upload scans made offline; every item gets its own result, in the order given."
