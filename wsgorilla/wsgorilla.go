@@ -282,9 +282,20 @@ func (l limitedReader) Read(p []byte) (int, error) {
 
 // WriteJSON implements transport.WebsocketConn. gqlgen serialises its writes.
 func (c *Conn) WriteJSON(v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
+	bp := bufs.Get().(*[]byte)
+	defer func() {
+		if cap(*bp) <= 64<<10 {
+			bufs.Put(bp)
+		}
+	}()
+	b, ok := appendMessage((*bp)[:0], v)
+	if !ok {
+		var err error
+		if b, err = json.Marshal(v); err != nil {
+			return err
+		}
+	} else {
+		*bp = b
 	}
 	_ = c.ws.SetWriteDeadline(time.Now().Add(c.opts.WriteTimeout))
 	if err := c.ws.WriteMessage(websocket.TextMessage, b); err != nil {
