@@ -81,9 +81,18 @@ func main() {
 	for _, c := range clients {
 		var stack, raw, stackTx []float64
 		for r := 0; r <= *rounds; r++ {
-			s, err := b.stackRound(ctx, c, true)
-			check(err)
-			w, err := b.rawRound(ctx, c)
+			// Alternate which side goes first, so neither always runs on
+			// the larger tables or the warmer cache.
+			var s, w float64
+			if r%2 == 0 {
+				s, err = b.stackRound(ctx, c, true)
+				check(err)
+				w, err = b.rawRound(ctx, c)
+			} else {
+				w, err = b.rawRound(ctx, c)
+				check(err)
+				s, err = b.stackRound(ctx, c, true)
+			}
 			check(err)
 			var t float64
 			if *tx {
