@@ -198,6 +198,24 @@ func TestListenerKilledSubscribersConverge(t *testing.T) {
 
 	// Now the last changes fall entirely into the gap: only the re-read
 	// after reconnecting can bring them.
+	// A promotion from the waitlist inside the gap must reach its person too.
+	_, clinic := one.Activity(t, c.ID, linlitest.ActivitySpec{Slots: []linlitest.SlotSpec{{Name: "义诊", Capacity: 1}}})
+	_, queue := one.People(t, c.ID, 2, "排队")
+	var firstReg string
+	for i, token := range queue {
+		res := two.Do(t, token, signUpMutation, map[string]any{"slot": id(clinic[0].ID)})
+		var d struct {
+			SignUp struct{ Registration struct{ ID string } }
+		}
+		res.Decode(t, &d)
+		if i == 0 {
+			firstReg = d.SignUp.Registration.ID
+		}
+	}
+	waiting := connect(t, one.Server.URL, queue[1])
+	waiting.subscribe("r", `subscription { myRegistrationUpdates { change registration { status } } }`, nil)
+	waitFor(t, 2*time.Second, func() bool { return one.App.Live.Stats().RegistrationSubscribers == 1 }, "subscribed")
+
 	waitFor(t, 5*time.Second, func() bool {
 		pids := listeners()
 		return len(pids) == 2 && !slices.Contains(killed, pids[0]) && !slices.Contains(killed, pids[1])
@@ -206,7 +224,25 @@ func TestListenerKilledSubscribersConverge(t *testing.T) {
 	for range 5 {
 		people.signUp(t, slots[0].ID)
 	}
+	cancelled := time.Now()
+	res := two.Do(t, queue[0], `mutation($r: ID!) { cancelRegistration(input: {registrationID: $r}) { status } }`, map[string]any{"r": firstReg})
+	if len(res.Errors) > 0 {
+		t.Fatalf("cancel: %+v", res.Errors)
+	}
 	converge("last changes inside the gap")
+	var promoted struct {
+		MyRegistrationUpdates struct {
+			Change       string
+			Registration struct{ Status string }
+		}
+	}
+	waiting.data(waiting.nextFor("r", 3*time.Second), &promoted)
+	if promoted.MyRegistrationUpdates.Registration.Status != "CONFIRMED" {
+		t.Fatalf("the promoted person got %+v", promoted)
+	}
+	if d := time.Since(cancelled); d > 2*time.Second {
+		t.Fatalf("the promotion arrived %v after it happened", d)
+	}
 	ws.c.Close()
 	<-readerDone
 }

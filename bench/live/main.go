@@ -21,6 +21,13 @@
 // processes read the same clock. Rounds alternate between the two systems,
 // after one untimed warm-up round of each.
 //
+// Memory per connection is the server's live heap after two collections
+// plus its goroutine stacks, with all N subscribed, minus the same before
+// they connected, divided by N. The RSS column is the resident-size delta,
+// printed for reference only: the runtime returns freed pages lazily, so it
+// is noisy, and negative for the bare broadcaster, whose rounds follow
+// linli's.
+//
 // It needs PostgreSQL (-postgres, default the test server) and creates and
 // drops a scratch database. Each side holds one socket per subscriber, so
 // the file-descriptor limit must exceed N plus a margin; the command raises
