@@ -98,6 +98,11 @@ func New(t testing.TB, backend string, opts ...Option) *Env {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	// Test packages run in parallel against one PostgreSQL server (100
+	// connections by default); a modest pool per instance keeps them under it.
+	if cfg.Store.MaxOpenConns == 0 {
+		cfg.Store.MaxOpenConns = 12
+	}
 	counter := &atomic.Int64{}
 	cfg.Store.WrapDriver = func(d dialect.Driver) dialect.Driver { return &countingDriver{Driver: d, n: counter} }
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
