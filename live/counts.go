@@ -201,6 +201,10 @@ func (w *countsWatcher) run() {
 			return
 		case <-w.poke:
 		}
+		start := time.Now()
+		// Reads start at most once per MinInterval; a change during the
+		// pause is coalesced into the next read. Time spent reading and
+		// handing out counts toward the pause.
 		wait := w.b.opts.MinInterval
 		if err := w.refresh(); err != nil {
 			failures++
@@ -210,7 +214,10 @@ func (w *countsWatcher) run() {
 		} else {
 			failures = 0
 		}
-		// Changes during the pause are coalesced into the next read.
+		wait -= time.Since(start)
+		if wait <= 0 {
+			continue
+		}
 		pause.Reset(wait)
 		select {
 		case <-w.done:
