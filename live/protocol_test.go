@@ -171,3 +171,39 @@ func TestShutdownCloses1001(t *testing.T) {
 		t.Fatal("a socket was accepted after shutdown")
 	}
 }
+
+// A peer that stops answering pings is dropped and its subscriptions end;
+// one that answers stays.
+func TestDeadPeerIsReaped(t *testing.T) {
+	e := linlitest.New(t, "sqlite", func(c *app.Config) { c.Live.PingInterval = 100 * time.Millisecond })
+	c := e.Community(t, "前进社区")
+	_, token := e.Person(t, c.ID, "居民")
+	a, _ := e.Activity(t, c.ID, linlitest.ActivitySpec{})
+	var alive, dead *wsClient
+	for i, ws := range []**wsClient{&alive, &dead} {
+		*ws = connect(t, e.Server.URL, token)
+		(*ws).subscribe(id(i), countsQuery, map[string]any{"id": id(a.ID)})
+		(*ws).nextFor(id(i), 5*time.Second)
+	}
+	// The dead peer keeps its TCP connection but answers no ping.
+	dead.c.SetPingHandler(func(string) error { return nil })
+	go func() {
+		for {
+			if _, _, err := dead.c.NextReader(); err != nil {
+				return
+			}
+		}
+	}()
+	go func() {
+		for {
+			if _, _, err := alive.c.NextReader(); err != nil {
+				return
+			}
+		}
+	}()
+	waitFor(t, 3*time.Second, func() bool { return e.App.Live.Stats().CountsSubscribers == 1 }, "the silent peer reaped")
+	time.Sleep(500 * time.Millisecond)
+	if n := e.App.Live.Stats().CountsSubscribers; n != 1 {
+		t.Fatalf("%d subscribers left; the peer answering pings should stay", n)
+	}
+}
