@@ -110,9 +110,7 @@ func (a *App) websocketInit(ctx context.Context, p transport.InitPayload) (conte
 	if token == "" {
 		token, _ = strings.CutPrefix(p.Authorization(), "Bearer ")
 	}
-	var v *viewer.Viewer
-	var err error
-	live.Shallow(func() { v, err = a.Auth.Authenticate(ctx, strings.TrimSpace(token)) })
+	v, err := a.Auth.Authenticate(ctx, strings.TrimSpace(token))
 	if err != nil {
 		if errors.Is(err, auth.ErrInvalidToken) {
 			return transport.WithWebsocketCloseCode(transport.AppendCloseReason(ctx, "Forbidden"), wsgorilla.CloseForbidden), nil, errors.New("Forbidden")

@@ -25,9 +25,7 @@ func (b *Broker) authorizeCounts(ctx context.Context, activityID int) (*ent.Acti
 	if viewer.FromContext(ctx) == nil {
 		return nil, apperr.New(apperr.Unauthenticated, "authentication required")
 	}
-	var a *ent.Activity
-	var err error
-	Shallow(func() { a, err = b.client.Activity.Get(ctx, activityID) })
+	a, err := b.client.Activity.Get(ctx, activityID)
 	if ent.IsNotFound(err) {
 		return nil, apperr.New(apperr.NotFound, "activity not found")
 	}
@@ -55,19 +53,4 @@ func (b *Broker) MyRegistrationUpdates(ctx context.Context) (<-chan *model.Regis
 		return nil, apperr.New(apperr.Unauthenticated, "authentication required")
 	}
 	return b.subscribeRegistrations(ctx, v.PersonID)
-}
-
-// Shallow runs fn on a goroutine of its own and waits for it. A goroutine
-// that lives as long as a subscription keeps the stack its deepest call
-// grew it to (the runtime shrinks it only by halves, and only while it is
-// mostly unused), so the deep one-off work of setting a subscription up
-// (authentication, privacy-checked queries) runs elsewhere and the
-// long-lived goroutines stay small.
-func Shallow(fn func()) {
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		fn()
-	}()
-	<-done
 }
