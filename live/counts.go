@@ -2,6 +2,7 @@ package live
 
 import (
 	"context"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -231,12 +232,41 @@ func (w *countsWatcher) run() {
 
 // refresh reads the counters and, if they moved, hands them out.
 func (w *countsWatcher) refresh() error {
+	started := time.Now()
 	ctx, cancel := context.WithTimeout(w.b.ctx, 5*time.Second)
 	defer cancel()
 	dbVersion, slots, found, err := w.b.readCounts(ctx, w.activityID)
 	if err != nil || !found {
 		return err
 	}
+	snap, subs := w.advance(dbVersion, slots)
+	// Every offer readies a subscriber's goroutine. Readied all at once,
+	// thousands of them spill into the scheduler's global queue, and the
+	// goroutines that bring the next change (the listener, this watcher,
+	// the database driver) wait behind all of them. Yielding every few
+	// dozen offers keeps that queue short without slowing the hand-out.
+	// A subscriber that joins meanwhile gets the snapshot as it joins; one
+	// that leaves is offered it with nobody left to read it.
+	for i, s := range subs {
+		s.offer(snap)
+		if i%64 != 63 {
+			continue
+		}
+		runtime.Gosched()
+		// When a newer change is waiting and the rate bound allows a read,
+		// the subscribers not yet served get the newer state instead of
+		// waiting for this one to reach everybody; they are first in line
+		// next time, so none is passed over twice.
+		if len(w.poke) > 0 && time.Since(started) >= w.b.opts.MinInterval {
+			return nil
+		}
+	}
+	return nil
+}
+
+// advance records a reading and returns it as the latest snapshot with the
+// subscribers to hand it to, or nothing when the counts have not moved.
+func (w *countsWatcher) advance(dbVersion int64, slots []*model.SlotCounts) (*snapshot, []*countsSub) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	switch {
@@ -247,15 +277,24 @@ func (w *countsWatcher) refresh() error {
 	case dbVersion > w.dbVersion || !slices.EqualFunc(slots, w.latest.counts.Slots, sameCounts):
 		w.version++
 	default:
-		return nil
+		return nil, nil
 	}
 	w.dbVersion = dbVersion
-	snap := &snapshot{counts: &model.ActivityCounts{ActivityID: w.activityID, Version: int(w.version), Slots: slots}}
-	w.latest = snap
+	previous := w.latest
+	w.latest = &snapshot{counts: &model.ActivityCounts{ActivityID: w.activityID, Version: int(w.version), Slots: slots}}
+	// Those the previous hand-out did not reach come first.
+	subs := make([]*countsSub, len(w.subs))
+	head, tail := 0, len(subs)
 	for s := range w.subs {
-		s.offer(snap)
+		if previous != nil && s.sent < previous.counts.Version {
+			subs[head] = s
+			head++
+		} else {
+			tail--
+			subs[tail] = s
+		}
 	}
-	return nil
+	return w.latest, subs
 }
 
 func sameCounts(a, b *model.SlotCounts) bool { return *a == *b }
