@@ -428,3 +428,43 @@ func TestWaitlistPromotionReachesThatPerson(t *testing.T) {
 		}
 	})
 }
+
+// Under a storm of sign-ups every one of many subscribers ends on the final
+// counts, however the hand-outs were cut short by newer readings.
+func TestManySubscribersAllEndOnLatest(t *testing.T) {
+	e := linlitest.New(t, "sqlite", func(c *app.Config) { c.Live.Broker.MinInterval = 2 * time.Millisecond })
+	c := e.Community(t, "前进社区")
+	_, token := e.Person(t, c.ID, "居民")
+	a, slots := e.Activity(t, c.ID, linlitest.ActivitySpec{Slots: []linlitest.SlotSpec{{Name: "座位", Capacity: 1000}}})
+	const subscribers, signups = 300, 80
+	clients := make([]*wsClient, subscribers)
+	for i := range clients {
+		clients[i] = connect(t, e.Server.URL, token)
+		clients[i].subscribe("1", countsQuery, map[string]any{"id": id(a.ID)})
+	}
+	people := newResidents(t, e, c.ID, signups)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range signups / 4 {
+				if _, err := people.trySignUp(slots[0].ID); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for i, ws := range clients {
+		var m countsMsg
+		for m.ActivityCounts.Slots == nil || m.ActivityCounts.Slots[0].Taken != signups {
+			msg, err := ws.read(5 * time.Second)
+			if err != nil {
+				t.Fatalf("subscriber %d stopped at %+v: %v", i, m.ActivityCounts, err)
+			}
+			ws.data(msg, &m)
+		}
+	}
+}
