@@ -264,11 +264,17 @@ func (w *countsWatcher) refresh() error {
 	return nil
 }
 
-// advance records a reading and returns it as the latest snapshot with the
-// subscribers to hand it to, or nothing when the counts have not moved.
+// advance records a reading and returns the latest snapshot with the
+// subscribers that do not have it yet: first those an earlier hand-out, cut
+// short by a newer reading, did not reach, then the rest.
 func (w *countsWatcher) advance(dbVersion int64, slots []*model.SlotCounts) (*snapshot, []*countsSub) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	previous := 0
+	if w.latest != nil {
+		previous = w.latest.counts.Version
+	}
+	moved := true
 	switch {
 	case w.latest == nil:
 		w.version = dbVersion
@@ -277,24 +283,24 @@ func (w *countsWatcher) advance(dbVersion int64, slots []*model.SlotCounts) (*sn
 	case dbVersion > w.dbVersion || !slices.EqualFunc(slots, w.latest.counts.Slots, sameCounts):
 		w.version++
 	default:
-		return nil, nil
+		moved = false
 	}
-	w.dbVersion = dbVersion
-	previous := w.latest
-	w.latest = &snapshot{counts: &model.ActivityCounts{ActivityID: w.activityID, Version: int(w.version), Slots: slots}}
-	// Those the previous hand-out did not reach come first.
-	subs := make([]*countsSub, len(w.subs))
-	head, tail := 0, len(subs)
+	if moved {
+		w.dbVersion = dbVersion
+		w.latest = &snapshot{counts: &model.ActivityCounts{ActivityID: w.activityID, Version: int(w.version), Slots: slots}}
+	}
+	latest := w.latest.counts.Version
+	var behind, rest []*countsSub
 	for s := range w.subs {
-		if previous != nil && s.sent < previous.counts.Version {
-			subs[head] = s
-			head++
-		} else {
-			tail--
-			subs[tail] = s
+		switch {
+		case s.sent >= latest:
+		case s.sent < previous:
+			behind = append(behind, s)
+		default:
+			rest = append(rest, s)
 		}
 	}
-	return w.latest, subs
+	return w.latest, append(behind, rest...)
 }
 
 func sameCounts(a, b *model.SlotCounts) bool { return *a == *b }
