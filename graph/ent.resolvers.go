@@ -44,9 +44,6 @@ func (r *Resolver) Registration() generated.RegistrationResolver { return &regis
 // ServiceRecord returns generated.ServiceRecordResolver implementation.
 func (r *Resolver) ServiceRecord() generated.ServiceRecordResolver { return &serviceRecordResolver{r} }
 
-// Slot returns generated.SlotResolver implementation.
-func (r *Resolver) Slot() generated.SlotResolver { return &slotResolver{r} }
-
 // ActivityWhereInput returns generated.ActivityWhereInputResolver implementation.
 func (r *Resolver) ActivityWhereInput() generated.ActivityWhereInputResolver {
 	return &activityWhereInputResolver{r}
@@ -58,6 +55,5 @@ type (
 	queryResolver              struct{ *Resolver }
 	registrationResolver       struct{ *Resolver }
 	serviceRecordResolver      struct{ *Resolver }
-	slotResolver               struct{ *Resolver }
 	activityWhereInputResolver struct{ *Resolver }
 )

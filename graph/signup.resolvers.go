@@ -63,8 +63,3 @@ func (r *registrationResolver) WaitlistPosition(ctx context.Context, obj *ent.Re
 func (r *registrationResolver) CheckInCode(ctx context.Context, obj *ent.Registration) (*string, error) {
 	return signup.CheckInCode(ctx, obj), nil
 }
-
-// Available is the resolver for the available field.
-func (r *slotResolver) Available(ctx context.Context, obj *ent.Slot) (int, error) {
-	return signup.Available(obj), nil
-}

@@ -87,5 +87,3 @@ func CheckInCode(ctx context.Context, r *ent.Registration) *string {
 	return &r.CheckInCode
 }
 
-// Available is the number of seats still free.
-func Available(sl *ent.Slot) int { return max(0, sl.Capacity-sl.Taken) }

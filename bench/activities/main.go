@@ -66,6 +66,8 @@ func main() {
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of linli's first round to this file")
 	flag.DurationVar(&o.tokenCache, "token-cache", app.DefaultConfig().TokenCacheTTL, "linli's token cache TTL (0: check the token in the database on every request, as the bare handler does)")
 	flag.Parse()
+	// Run both servers with the garbage-collector settings server/ uses.
+	app.TuneRuntime()
 	backends := []string{*db}
 	if *db == "both" {
 		backends = []string{"postgres", "sqlite"}

@@ -58,9 +58,6 @@ type RegistrationResolver interface {
 type ServiceRecordResolver interface {
 	Hours(ctx context.Context, obj *ent.ServiceRecord) (float64, error)
 }
-type SlotResolver interface {
-	Available(ctx context.Context, obj *ent.Slot) (int, error)
-}
 
 type ActivityWhereInputResolver interface {
 	OpenForSignup(ctx context.Context, obj *ent.ActivityWhereInput, data *bool) error
@@ -5103,7 +5100,7 @@ func (ec *executionContext) _Slot_available(ctx context.Context, field graphql.C
 			return ec.fieldContext_Slot_available(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Slot().Available(ctx, obj)
+			return obj.Available(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
@@ -5114,7 +5111,7 @@ func (ec *executionContext) _Slot_available(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Slot_available(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Slot", field, true, true, "Int")
+	return graphql.NewScalarFieldContext("Slot", field, true, false, "Int")
 }
 
 func (ec *executionContext) _Team_id(ctx context.Context, field graphql.CollectedField, obj *ent.Team) (ret graphql.Marshaler) {
@@ -12156,11 +12153,10 @@ func (ec *executionContext) _Slot(ctx context.Context, sel ast.SelectionSet, obj
 					return ec._Slot_activity(ctx, field, obj)
 				})
 		case "available":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Slot_available(ctx, field, obj)
-				})
+			out.Values[i] = ec._Slot_available(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}

@@ -32,7 +32,6 @@ type ResolverRoot interface {
 	Query() QueryResolver
 	Registration() RegistrationResolver
 	ServiceRecord() ServiceRecordResolver
-	Slot() SlotResolver
 	Subscription() SubscriptionResolver
 	ActivityWhereInput() ActivityWhereInputResolver
 }
