@@ -105,6 +105,7 @@ func NewWithDB(cfg Config, db *store.DB) *App {
 	a.Resolver.Signups = signup.New(db, a.Live)
 	a.Resolver.SetSlotCapacity = a.Resolver.Signups.SetSlotCapacity
 	a.Resolver.Organize.CancelRegistrations = a.Resolver.Signups.CancelActivityRegistrations
+	a.Resolver.Organize.RolesChanged = a.Auth.ForgetPerson
 	a.startCheckin()
 	a.ready = func(ctx context.Context) error { return db.SQL.PingContext(ctx) }
 	a.handler = a.routes()

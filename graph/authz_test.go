@@ -306,3 +306,24 @@ func TestMasking(t *testing.T) {
 		}
 	})
 }
+
+// A role granted by staff takes effect on the person's next request, even
+// though their token was just used (and cached).
+func TestRoleChangeTakesEffectAtOnce(t *testing.T) {
+	linlitest.Run(t, func(t *testing.T, e *linlitest.Env) {
+		c := e.Community(t, "前进社区")
+		_, coord := e.Person(t, c.ID, "社工", viewer.Coordinator)
+		p, tok := e.Person(t, c.ID, "居民")
+		vols := `{ volunteers(first: 5) { totalCount } }`
+		e.Do(t, tok, vols, nil).WantCode(t, "FORBIDDEN")
+		var r struct{ SetRoles struct{ Roles []string } }
+		e.Do(t, coord, `mutation($p: ID!) { setRoles(personID: $p, roles: [COORDINATOR]) { roles } }`,
+			map[string]any{"p": id(p.ID)}).Decode(t, &r)
+		if res := e.Do(t, tok, vols, nil); len(res.Errors) > 0 {
+			t.Errorf("new coordinator still refused: %+v", res.Errors)
+		}
+		e.Do(t, coord, `mutation($p: ID!) { setRoles(personID: $p, roles: [RESIDENT]) { roles } }`,
+			map[string]any{"p": id(p.ID)}).Decode(t, &r)
+		e.Do(t, tok, vols, nil).WantCode(t, "FORBIDDEN")
+	})
+}

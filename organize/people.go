@@ -109,6 +109,9 @@ func (s *Service) SetTeamMember(ctx context.Context, teamID, personID int, role 
 		}
 		return nil
 	})
+	if err == nil && s.RolesChanged != nil {
+		s.RolesChanged(personID)
+	}
 	if err != nil {
 		return nil, conflictOn(err, "personID", "the person was added concurrently; try again")
 	}
@@ -167,6 +170,9 @@ func (s *Service) SetRoles(ctx context.Context, personID int, roles []viewer.Rol
 	})
 	if err != nil {
 		return nil, err
+	}
+	if s.RolesChanged != nil {
+		s.RolesChanged(personID)
 	}
 	return s.Client.Person.Get(ctx, personID)
 }
