@@ -10,6 +10,7 @@ import (
 	"linli/apperr"
 	"linli/ent/checkinscan"
 	"linli/events"
+	"linli/store"
 	"linli/viewer"
 )
 
@@ -71,7 +72,7 @@ func (s *Service) Scan(ctx context.Context, in Scan) (*Result, error) {
 	at := s.scanTime(in.At, now)
 	if in.Kind == In && s.single && !who.admin {
 		res, err := s.checkInByCode(ctx, who, in, at, now)
-		if uniqueViolation(err) {
+		if store.IsUniqueViolation(err) {
 			if res, err = s.stored(ctx, who, in.Nonce, in.Kind); res == nil && err == nil {
 				err = fmt.Errorf("checkin: nonce %q conflicted but is not stored", in.Nonce)
 			}
@@ -209,7 +210,7 @@ func (s *Service) apply(ctx context.Context, who scanner, in Scan, t *target, at
 				return nil, err
 			}
 			continue
-		case uniqueViolation(err):
+		case store.IsUniqueViolation(err):
 			// The same nonce, concurrently: its answer is the one to give.
 			if r, err := s.stored(ctx, who, in.Nonce, in.Kind); r != nil || err != nil {
 				return r, err
@@ -222,7 +223,7 @@ func (s *Service) apply(ctx context.Context, who scanner, in Scan, t *target, at
 
 // record stores a scan's answer in check_in_scans through q (the database,
 // or the transaction that made the change) and returns it.
-func (s *Service) record(ctx context.Context, q querier, who scanner, in Scan, t *target, st checkinscan.Status, msg string, at, now time.Time) (*Result, error) {
+func (s *Service) record(ctx context.Context, q store.Querier, who scanner, in Scan, t *target, st checkinscan.Status, msg string, at, now time.Time) (*Result, error) {
 	var regID, activityID any
 	cid := who.communityID
 	res := &Result{Status: st, Message: msg, Nonce: in.Nonce}

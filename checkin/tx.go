@@ -5,11 +5,8 @@ import (
 	"database/sql"
 	"errors"
 
-	"github.com/lib/pq"
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
-
 	"linli/events"
+	"linli/store"
 )
 
 // errStale rolls back a transaction whose conditional update matched
@@ -29,7 +26,7 @@ func (s *Service) inTx(ctx context.Context, fn func(tx *sql.Tx) ([]events.Event,
 			s.publish(evs...)
 			return nil
 		}
-		if !transient(err) || ctx.Err() != nil {
+		if !store.IsTransient(err) || ctx.Err() != nil {
 			return err
 		}
 	}
@@ -55,57 +52,13 @@ func (s *Service) runTx(ctx context.Context, fn func(tx *sql.Tx) ([]events.Event
 	return evs, tx.Commit()
 }
 
-// transient reports whether the same transaction may succeed if run again.
-func transient(err error) bool {
-	var pqErr *pq.Error
-	if errors.As(err, &pqErr) {
-		return pqErr.Code == "40P01" || pqErr.Code == "40001"
-	}
-	var sqErr *sqlite.Error
-	if errors.As(err, &sqErr) {
-		c := sqErr.Code() & 0xff
-		return c == sqlite3.SQLITE_BUSY || c == sqlite3.SQLITE_LOCKED
-	}
-	return false
-}
-
-// uniqueViolation reports whether err is a unique-index violation (a nonce
-// used before, a person already in the slot).
-func uniqueViolation(err error) bool {
-	var pqErr *pq.Error
-	if errors.As(err, &pqErr) {
-		return pqErr.Code == "23505"
-	}
-	var sqErr *sqlite.Error
-	if errors.As(err, &sqErr) {
-		return sqErr.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
-	}
-	return false
-}
-
-type querier interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
-
 // one runs a query for at most one row; it reports whether there was one.
-func (s *Service) one(ctx context.Context, q querier, query string, args []any, dest ...any) (bool, error) {
-	rows, err := q.QueryContext(ctx, s.db.Rebind(query), args...)
-	if err != nil {
-		return false, err
-	}
-	defer rows.Close()
-	if !rows.Next() {
-		return false, rows.Err()
-	}
-	if err := rows.Scan(dest...); err != nil {
-		return false, err
-	}
-	return true, rows.Close()
+func (s *Service) one(ctx context.Context, q store.Querier, query string, args []any, dest ...any) (bool, error) {
+	return store.QueryRow(ctx, q, s.db.Rebind(query), args, dest...)
 }
 
 // exec runs a statement and returns how many rows it changed.
-func (s *Service) exec(ctx context.Context, q querier, query string, args ...any) (int64, error) {
+func (s *Service) exec(ctx context.Context, q store.Querier, query string, args ...any) (int64, error) {
 	r, err := q.ExecContext(ctx, s.db.Rebind(query), args...)
 	if err != nil {
 		return 0, err

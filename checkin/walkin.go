@@ -15,6 +15,7 @@ import (
 	"linli/ent/slot"
 	"linli/events"
 	"linli/signup"
+	"linli/store"
 	"linli/viewer"
 )
 
@@ -132,7 +133,7 @@ func (s *Service) WalkIn(ctx context.Context, in WalkIn) (*Result, error) {
 	switch {
 	case errors.Is(err, errFull):
 		return nil, apperr.New(apperr.CapacityFull, "no free seats for walk-ins in this slot")
-	case uniqueViolation(err):
+	case store.IsUniqueViolation(err):
 		if r, err := s.stored(ctx, who, scan.Nonce, scan.Kind); r != nil || err != nil {
 			return r, err
 		}

@@ -9,6 +9,7 @@ import (
 	"linli/apperr"
 	"linli/ent"
 	"linli/events"
+	"linli/store"
 	"linli/viewer"
 )
 
@@ -77,10 +78,10 @@ func (s *Service) Approve(ctx context.Context, registrationID int) (*ent.Registr
 
 // toWaitlist puts an approved sign-up at the end of the line: its place is
 // the time of approval, as it could not have been served before.
-func (s *Service) toWaitlist(ctx context.Context, tx querier, l *locked, st *state, registrationID int, now time.Time) error {
+func (s *Service) toWaitlist(ctx context.Context, tx store.Querier, l *locked, st *state, registrationID int, now time.Time) error {
 	var free, waiting int
 	var waitlistEnabled bool
-	if _, err := queryRow(ctx, tx, s.db.Rebind(slotRoom), []any{st.slotID}, &free, &waiting, &waitlistEnabled); err != nil {
+	if _, err := store.QueryRow(ctx, tx, s.db.Rebind(slotRoom), []any{st.slotID}, &free, &waiting, &waitlistEnabled); err != nil {
 		return err
 	}
 	if !waitlistEnabled {
@@ -134,7 +135,7 @@ func (s *Service) Reject(ctx context.Context, registrationID int, reason string)
 }
 
 // q1 runs a conditional statement and reports whether it changed a row.
-func q1(ctx context.Context, q querier, query string, args ...any) (bool, error) {
+func q1(ctx context.Context, q store.Querier, query string, args ...any) (bool, error) {
 	r, err := q.ExecContext(ctx, query, args...)
 	if err != nil {
 		return false, err

@@ -7,6 +7,7 @@ import (
 	"linli/apperr"
 	"linli/ent"
 	"linli/events"
+	"linli/store"
 	"linli/viewer"
 )
 
@@ -44,7 +45,7 @@ func (s *Service) SetSlotCapacity(ctx context.Context, slotID, capacity int) (*e
 		}
 		if !ok {
 			var taken int
-			if _, err := queryRow(ctx, tx, s.db.Rebind(slotTaken), []any{slotID}, &taken); err != nil {
+			if _, err := store.QueryRow(ctx, tx, s.db.Rebind(slotTaken), []any{slotID}, &taken); err != nil {
 				return nil, err
 			}
 			return nil, apperr.Invalid("capacity", "%d seats are taken; capacity cannot go below that", taken)

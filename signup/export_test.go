@@ -6,6 +6,7 @@ import (
 	"runtime"
 
 	"linli/events"
+	"linli/store"
 )
 
 // RemoveCapacityGuard replaces the sign-up's write with the classic bug the
@@ -16,7 +17,7 @@ func (s *Service) RemoveCapacityGuard() { s.write = s.unguardedWrite }
 func (s *Service) unguardedWrite(ctx context.Context, p *writeParams) (writeResult, error) {
 	var res writeResult
 	var taken, capacity int
-	if _, err := queryRow(ctx, s.db.SQL, s.db.Rebind(`SELECT taken, capacity FROM slots WHERE id = ?`),
+	if _, err := store.QueryRow(ctx, s.db.SQL, s.db.Rebind(`SELECT taken, capacity FROM slots WHERE id = ?`),
 		[]any{p.slotID}, &taken, &capacity); err != nil {
 		return res, err
 	}
@@ -31,7 +32,7 @@ func (s *Service) unguardedWrite(ctx context.Context, p *writeParams) (writeResu
 		} else if _, err := tx.ExecContext(ctx, s.db.Rebind(joinWaitlist), p.seats, p.now, p.slotID); err != nil {
 			return nil, err
 		}
-		_, err := queryRow(ctx, tx, s.db.Rebind(insertRegistration), []any{
+		_, err := store.QueryRow(ctx, tx, s.db.Rebind(insertRegistration), []any{
 			p.now, p.now, p.activityID, res.status, p.seats, 0, p.consentAt(), p.code, p.personID, p.communityID, p.slotID,
 		}, &res.registrationID)
 		return nil, err

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"linli/apperr"
+	"linli/store"
 )
 
 const opSignUp = "signUp"
@@ -45,7 +46,7 @@ func parseAnswer(b []byte) (Outcome, int, error) {
 // changed nothing, and a retry may succeed.
 func (s *Service) replay(ctx context.Context, personID int, in SignUpInput, refusal error) (*SignUpResult, error) {
 	var hash, answer []byte
-	ok, err := queryRow(ctx, s.db.SQL, s.db.Rebind(selectKey), []any{personID, in.IdempotencyKey, opSignUp}, &hash, &answer)
+	ok, err := store.QueryRow(ctx, s.db.SQL, s.db.Rebind(selectKey), []any{personID, in.IdempotencyKey, opSignUp}, &hash, &answer)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 
 	"linli/apperr"
 	"linli/events"
+	"linli/store"
 )
 
 // locked is an activity whose counts this transaction holds.
@@ -19,9 +20,9 @@ type locked struct {
 // lock takes the activity's lock by bumping its counts version; every
 // transaction that changes counters does this first, so they never deadlock
 // on each other and promotions see a stable queue.
-func (s *Service) lock(ctx context.Context, q querier, activityID int) (*locked, error) {
+func (s *Service) lock(ctx context.Context, q store.Querier, activityID int) (*locked, error) {
 	l := &locked{activityID: activityID}
-	ok, err := queryRow(ctx, q, s.db.Rebind(lockActivity), []any{activityID}, &l.version, &l.communityID)
+	ok, err := store.QueryRow(ctx, q, s.db.Rebind(lockActivity), []any{activityID}, &l.version, &l.communityID)
 	if err != nil {
 		return nil, err
 	}
@@ -43,9 +44,9 @@ type state struct {
 	seats, slotID, personID int
 }
 
-func (s *Service) state(ctx context.Context, q querier, registrationID int) (*state, error) {
+func (s *Service) state(ctx context.Context, q store.Querier, registrationID int) (*state, error) {
 	var st state
-	ok, err := queryRow(ctx, q, s.db.Rebind(registrationState), []any{registrationID},
+	ok, err := store.QueryRow(ctx, q, s.db.Rebind(registrationState), []any{registrationID},
 		&st.status, &st.seats, &st.slotID, &st.personID)
 	if err != nil {
 		return nil, err
@@ -59,7 +60,7 @@ func (s *Service) state(ctx context.Context, q querier, registrationID int) (*st
 // exec runs a statement that must change exactly one row; when it changes
 // none, a writer that does not take the activity lock (check-in) got there
 // first and the transaction is retried.
-func (s *Service) exec(ctx context.Context, q querier, query string, args ...any) error {
+func (s *Service) exec(ctx context.Context, q store.Querier, query string, args ...any) error {
 	r, err := q.ExecContext(ctx, s.db.Rebind(query), args...)
 	if err != nil {
 		return err
@@ -76,10 +77,10 @@ type promotion struct{ registrationID, personID int }
 // promote fills free seats from the head of the slot's waitlist, first come
 // first served: it stops at the first registration whose seats do not fit, so
 // nobody is overtaken. It runs under the activity lock.
-func (s *Service) promote(ctx context.Context, q querier, slotID int, now time.Time) ([]promotion, error) {
+func (s *Service) promote(ctx context.Context, q store.Querier, slotID int, now time.Time) ([]promotion, error) {
 	var free, waiting int
 	var waitlistEnabled bool
-	ok, err := queryRow(ctx, q, s.db.Rebind(slotRoom), []any{slotID}, &free, &waiting, &waitlistEnabled)
+	ok, err := store.QueryRow(ctx, q, s.db.Rebind(slotRoom), []any{slotID}, &free, &waiting, &waitlistEnabled)
 	if err != nil || !ok || free <= 0 || waiting == 0 {
 		return nil, err
 	}

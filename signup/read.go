@@ -86,4 +86,3 @@ func CheckInCode(ctx context.Context, r *ent.Registration) *string {
 	}
 	return &r.CheckInCode
 }
-

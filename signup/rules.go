@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"linli/apperr"
+	"linli/store"
 	"linli/viewer"
 )
 
@@ -28,7 +29,7 @@ type slotInfo struct {
 // itself; check decides what the viewer may learn about it.
 func (s *Service) loadSlot(ctx context.Context, slotID int) (*slotInfo, error) {
 	var i slotInfo
-	ok, err := queryRow(ctx, s.db.SQL, s.db.Rebind(slotForSignUp), []any{slotID},
+	ok, err := store.QueryRow(ctx, s.db.SQL, s.db.Rebind(slotForSignUp), []any{slotID},
 		&i.communityID, &i.activityID, &i.kind, &i.maxSeats, &i.requiresApproval,
 		&i.waitlistEnabled, &i.activityStatus, &i.serviceType, &i.opensAt, &i.closesAt, &i.startsAt)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"linli/apperr"
 	"linli/ent"
 	"linli/events"
+	"linli/store"
 	"linli/viewer"
 )
 
@@ -126,7 +127,7 @@ func (s *Service) signUp(ctx context.Context, v *viewer.Viewer, in SignUpInput) 
 	for attempt := 1; ; attempt++ {
 		p.now = s.now()
 		res, err := write(ctx, p)
-		if isUniqueViolation(err) {
+		if store.IsUniqueViolation(err) {
 			// The same person in the same slot, or the same key again
 			// (which replay answers).
 			return nil, apperr.New(apperr.AlreadyRegistered, "you are already signed up for this slot")
@@ -190,10 +191,10 @@ func (s *Service) writeTx(ctx context.Context, p *writeParams) (writeResult, err
 	return res, err
 }
 
-func (s *Service) writeInTx(ctx context.Context, tx querier, p *writeParams) (writeResult, error) {
+func (s *Service) writeInTx(ctx context.Context, tx store.Querier, p *writeParams) (writeResult, error) {
 	res := writeResult{activityID: p.activityID}
 	var version int64
-	ok, err := queryRow(ctx, tx, s.db.Rebind(lockOpenActivity), []any{p.activityID, p.now, p.now}, &version)
+	ok, err := store.QueryRow(ctx, tx, s.db.Rebind(lockOpenActivity), []any{p.activityID, p.now, p.now}, &version)
 	if err != nil || !ok {
 		return res, err
 	}
@@ -222,7 +223,7 @@ func (s *Service) writeInTx(ctx context.Context, tx querier, p *writeParams) (wr
 		}
 	}
 	var id int
-	if _, err := queryRow(ctx, tx, s.db.Rebind(insertRegistration), []any{
+	if _, err := store.QueryRow(ctx, tx, s.db.Rebind(insertRegistration), []any{
 		p.now, p.now, p.activityID, status, p.seats, version, p.consentAt(), p.code, p.personID, p.communityID, p.slotID,
 	}, &id); err != nil {
 		return res, err

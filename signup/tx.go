@@ -5,19 +5,9 @@ import (
 	"database/sql"
 	"errors"
 
-	"github.com/lib/pq"
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
-
 	"linli/events"
+	"linli/store"
 )
-
-// querier is what the write steps need: *sql.Tx, *sql.DB and *ent.Tx all
-// have it, so the same steps run in our transactions and in a caller's.
-type querier interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
 
 // errRetry asks inTx to run the transaction again: the state it read under
 // the activity lock was changed by a writer that does not take that lock.
@@ -71,53 +61,5 @@ func (s *Service) runTx(ctx context.Context, fn func(tx *sql.Tx) ([]events.Event
 
 // retryable reports whether running the same transaction again may succeed.
 func retryable(err error) bool {
-	if errors.Is(err, errRetry) {
-		return true
-	}
-	var pqErr *pq.Error
-	if errors.As(err, &pqErr) {
-		switch pqErr.Code {
-		case "40P01", "40001": // deadlock_detected, serialization_failure
-			return true
-		}
-		return false
-	}
-	var sqErr *sqlite.Error
-	if errors.As(err, &sqErr) {
-		switch sqErr.Code() & 0xff {
-		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
-			return true
-		}
-	}
-	return false
-}
-
-// isUniqueViolation reports whether err is a unique-index violation.
-func isUniqueViolation(err error) bool {
-	var pqErr *pq.Error
-	if errors.As(err, &pqErr) {
-		return pqErr.Code == "23505"
-	}
-	var sqErr *sqlite.Error
-	if errors.As(err, &sqErr) {
-		return sqErr.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
-	}
-	return false
-}
-
-// queryRow runs a query expected to return at most one row and scans it;
-// it reports false when there was none.
-func queryRow(ctx context.Context, q querier, query string, args []any, dest ...any) (bool, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return false, err
-	}
-	defer rows.Close()
-	if !rows.Next() {
-		return false, rows.Err()
-	}
-	if err := rows.Scan(dest...); err != nil {
-		return false, err
-	}
-	return true, rows.Close()
+	return errors.Is(err, errRetry) || store.IsTransient(err)
 }

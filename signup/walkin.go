@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"linli/apperr"
+	"linli/store"
 )
 
 // lockPublishedActivity is lockActivity for a walk-in: the door may be past
@@ -31,7 +32,7 @@ type WalkIn struct {
 // after commit.
 func (s *Service) TakeWalkIn(ctx context.Context, tx *sql.Tx, w WalkIn) (registrationID int, ok bool, err error) {
 	var version int64
-	found, err := queryRow(ctx, tx, s.db.Rebind(lockPublishedActivity), []any{w.ActivityID}, &version)
+	found, err := store.QueryRow(ctx, tx, s.db.Rebind(lockPublishedActivity), []any{w.ActivityID}, &version)
 	if err != nil {
 		return 0, false, err
 	}
@@ -49,7 +50,7 @@ func (s *Service) TakeWalkIn(ctx context.Context, tx *sql.Tx, w WalkIn) (registr
 	if err != nil {
 		return 0, false, err
 	}
-	_, err = queryRow(ctx, tx, s.db.Rebind(insertRegistration), []any{
+	_, err = store.QueryRow(ctx, tx, s.db.Rebind(insertRegistration), []any{
 		w.Now, w.Now, w.ActivityID, stConfirmed, w.Seats, version, w.ConsentAt, code, w.PersonID, w.CommunityID, w.SlotID,
 	}, &registrationID)
 	if err != nil {
