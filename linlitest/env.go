@@ -11,9 +11,6 @@ package linlitest
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
@@ -125,40 +122,21 @@ func (e *Env) Sys() context.Context { return viewer.System(context.Background())
 func freshPostgres(t testing.TB) string {
 	t.Helper()
 	admin := AdminURL()
-	db, err := sql.Open("postgres", admin)
-	if err == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		err = db.PingContext(ctx)
-		cancel()
-	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	dbURL, drop, err := store.CreateScratchDatabase(ctx, admin, "linli_test")
 	if err != nil {
-		if db != nil {
-			db.Close()
-		}
 		if PostgresRequired() {
-			t.Fatalf("PostgreSQL is required but unreachable at %s: %v", redact(admin), err)
+			t.Fatalf("PostgreSQL is required but unusable at %s: %v", redact(admin), err)
 		}
-		t.Skipf("PostgreSQL unreachable (%v); set LINLI_REQUIRE_POSTGRES=1 to make this a failure", err)
-	}
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	name := "linli_test_" + hex.EncodeToString(b)
-	if _, err := db.Exec("CREATE DATABASE " + name); err != nil {
-		db.Close()
-		t.Fatalf("create test database: %v", err)
+		t.Skipf("PostgreSQL unusable (%v); set LINLI_REQUIRE_POSTGRES=1 to make this a failure", err)
 	}
 	t.Cleanup(func() {
-		defer db.Close()
-		if _, err := db.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); err != nil {
-			t.Logf("drop test database %s: %v", name, err)
+		if err := drop(); err != nil {
+			t.Logf("drop test database: %v", err)
 		}
 	})
-	u, err := url.Parse(admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	return u.String()
+	return dbURL
 }
 
 func redact(s string) string {

@@ -20,9 +20,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -30,16 +27,15 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
 	"runtime/pprof"
-	"slices"
 	"syscall"
 	"time"
 
 	"linli/app"
+	"linli/store"
 )
 
 const query = `query($n: Int!) { activities(first: $n) { edges { node {
@@ -163,10 +159,10 @@ func bench(backend string, o options) error {
 			fmt.Printf("  round %d %-5s %8.0f req/s  %5.2f ms CPU/request in this process\n", r+1, t.name, rate, cpuPerRequest)
 		}
 	}
-	l, b := median(linliRates), median(bareRates)
+	l, b := store.Median(linliRates), store.Median(bareRates)
 	fmt.Printf("%s: linli %.0f req/s, bare %.0f req/s (medians): ratio %.2f\n", backend, l, b, l/b)
 	fmt.Printf("%s: CPU per request in this process (servers and client, not the database): linli %.2f ms, bare %.2f ms\n",
-		backend, median(linliCPU), median(bareCPU))
+		backend, store.Median(linliCPU), store.Median(bareCPU))
 	return nil
 }
 
@@ -215,15 +211,6 @@ func processCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-func median(xs []float64) float64 {
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
 // freshDatabase returns an empty database for backend and a function that
 // removes it.
 func freshDatabase(backend string) (string, func(), error) {
@@ -239,27 +226,11 @@ func freshDatabase(backend string) (string, func(), error) {
 		if admin == "" {
 			admin = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 		}
-		db, err := sql.Open("postgres", admin)
+		dbURL, drop, err := store.CreateScratchDatabase(context.Background(), admin, "linli_bench")
 		if err != nil {
 			return "", nil, err
 		}
-		b := make([]byte, 6)
-		_, _ = rand.Read(b)
-		name := "linli_bench_" + hex.EncodeToString(b)
-		if _, err := db.Exec("CREATE DATABASE " + name); err != nil {
-			db.Close()
-			return "", nil, fmt.Errorf("create database: %w", err)
-		}
-		u, err := url.Parse(admin)
-		if err != nil {
-			db.Close()
-			return "", nil, err
-		}
-		u.Path = "/" + name
-		return u.String(), func() {
-			_, _ = db.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
-			db.Close()
-		}, nil
+		return dbURL, func() { _ = drop() }, nil
 	}
 	return "", nil, fmt.Errorf("unknown backend %q (postgres, sqlite or both)", backend)
 }

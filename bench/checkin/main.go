@@ -17,21 +17,17 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"flag"
 	"fmt"
 	"log"
-	"net/url"
 	"os"
 	"runtime"
 	"runtime/pprof"
-	"slices"
 
 	_ "github.com/lib/pq"
 
 	"linli/linlitest"
+	"linli/store"
 )
 
 func main() {
@@ -83,43 +79,24 @@ func main() {
 		}
 		fmt.Printf("%-8s stack %7.0f/s   raw SQL %7.0f/s\n", label, s, q)
 	}
-	ms, mr := median(stack), median(raw)
+	ms, mr := store.Median(stack), store.Median(raw)
 	fmt.Printf("median   stack %7.0f/s   raw SQL %7.0f/s   ratio %.2f\n", ms, mr, ms/mr)
 	if w != nil {
 		fmt.Printf("live: %d counts messages received by %d subscribers\n", w.received.Load(), *activities)
 	}
 }
 
-func median(xs []float64) float64 {
-	s := slices.Sorted(slices.Values(xs))
-	if len(s) == 0 {
-		return 0
-	}
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
 // scratchDatabase creates an empty database and returns its URL and a
 // function that drops it.
 func scratchDatabase(admin string) (string, func()) {
-	db, err := sql.Open("postgres", admin)
-	check(err)
-	rb := make([]byte, 6)
-	_, _ = rand.Read(rb)
-	name := "linli_bench_" + hex.EncodeToString(rb)
-	if _, err := db.Exec("CREATE DATABASE " + name); err != nil {
+	dbURL, drop, err := store.CreateScratchDatabase(context.Background(), admin, "linli_bench")
+	if err != nil {
 		log.Fatalf("create scratch database (is PostgreSQL running?): %v", err)
 	}
-	u, err := url.Parse(admin)
-	check(err)
-	u.Path = "/" + name
-	return u.String(), func() {
-		if _, err := db.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); err != nil {
+	return dbURL, func() {
+		if err := drop(); err != nil {
 			fmt.Fprintln(os.Stderr, "drop scratch database:", err)
 		}
-		db.Close()
 	}
 }
 

@@ -4,15 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"runtime"
@@ -28,6 +24,7 @@ import (
 	"linli/ent/activity"
 	"linli/linlitest"
 	"linli/signup"
+	"linli/store"
 	"linli/viewer"
 )
 
@@ -336,25 +333,9 @@ func (b *bench) bareSend(version int64, taken int) error {
 }
 
 func scratchDatabase(admin string) (dbURL string, drop func(), err error) {
-	db, err := sql.Open("postgres", admin)
+	dbURL, dropDB, err := store.CreateScratchDatabase(context.Background(), admin, "linli_bench_live")
 	if err != nil {
-		return "", nil, err
-	}
-	raw := make([]byte, 6)
-	_, _ = rand.Read(raw)
-	name := "linli_bench_live_" + hex.EncodeToString(raw)
-	if _, err := db.Exec("CREATE DATABASE " + name); err != nil {
-		db.Close()
 		return "", nil, fmt.Errorf("create scratch database (is PostgreSQL running?): %w", err)
 	}
-	u, err := url.Parse(admin)
-	if err != nil {
-		db.Close()
-		return "", nil, err
-	}
-	u.Path = "/" + name
-	return u.String(), func() {
-		_, _ = db.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
-		db.Close()
-	}, nil
+	return dbURL, func() { _ = dropDB() }, nil
 }

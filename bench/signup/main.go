@@ -18,16 +18,13 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/base32"
-	"encoding/hex"
 	"flag"
 	"fmt"
 	"io"
 	"log"
 	"log/slog"
-	"net/url"
 	"os"
 	"runtime/pprof"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -37,6 +34,7 @@ import (
 	"linli/app"
 	"linli/linlitest"
 	"linli/signup"
+	"linli/store"
 	"linli/viewer"
 )
 
@@ -104,10 +102,10 @@ func main() {
 			}
 			stack, raw, stackTx = append(stack, s), append(raw, w), append(stackTx, t)
 		}
-		ms, mr := median(stack), median(raw)
+		ms, mr := store.Median(stack), store.Median(raw)
 		fmt.Printf("%8d %14.0f %14.0f %7.2f", c, ms, mr, ms/mr)
 		if *tx {
-			mt := median(stackTx)
+			mt := store.Median(stackTx)
 			fmt.Printf(" %14.0f %7.2f", mt, mt/mr)
 		}
 		fmt.Println()
@@ -221,36 +219,17 @@ func (b *bench) rawRound(ctx context.Context, clients int) (float64, error) {
 	})
 }
 
-func median(xs []float64) float64 {
-	s := slices.Sorted(slices.Values(xs))
-	if len(s) == 0 {
-		return 0
-	}
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
 // scratchDatabase creates an empty database and returns its URL and a
 // function that drops it.
 func scratchDatabase(admin string) (string, func()) {
-	db, err := sql.Open("postgres", admin)
-	check(err)
-	rb := make([]byte, 6)
-	_, _ = rand.Read(rb)
-	name := "linli_bench_" + hex.EncodeToString(rb)
-	if _, err := db.Exec("CREATE DATABASE " + name); err != nil {
+	dbURL, drop, err := store.CreateScratchDatabase(context.Background(), admin, "linli_bench")
+	if err != nil {
 		log.Fatalf("create scratch database (is PostgreSQL running?): %v", err)
 	}
-	u, err := url.Parse(admin)
-	check(err)
-	u.Path = "/" + name
-	return u.String(), func() {
-		if _, err := db.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); err != nil {
+	return dbURL, func() {
+		if err := drop(); err != nil {
 			fmt.Fprintln(os.Stderr, "drop scratch database:", err)
 		}
-		db.Close()
 	}
 }
 
