@@ -15,10 +15,12 @@ package live
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"linli/ent"
@@ -95,6 +97,8 @@ type Broker struct {
 	// out batches events into NOTIFY; nil without PostgreSQL.
 	out *notifier
 	pg  *pgListener
+	// counted is the prepared counts query (see countsStmt).
+	counted atomic.Pointer[sql.Stmt]
 }
 
 var _ events.Publisher = (*Broker)(nil)
@@ -155,6 +159,9 @@ func (b *Broker) Close() {
 		b.pg.close()
 	}
 	b.wg.Wait()
+	if st := b.counted.Load(); st != nil {
+		st.Close()
+	}
 }
 
 // Publish implements events.Publisher. It never blocks on subscribers or on
