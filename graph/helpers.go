@@ -4,11 +4,8 @@ import (
 	"context"
 	"time"
 
-	"entgo.io/ent/dialect/sql"
-
 	"linli/apperr"
 	"linli/auth"
-	"linli/ent"
 	"linli/ent/activity"
 	"linli/ent/predicate"
 	"linli/ent/slot"
@@ -84,6 +81,3 @@ func (r *Resolver) setCapacity(ctx context.Context, slotID, capacity int) error 
 	_, err := r.SetSlotCapacity(ctx, slotID, capacity)
 	return err
 }
-
-var _ = sql.Asc
-var _ *ent.Client

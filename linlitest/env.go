@@ -11,7 +11,6 @@ package linlitest
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -185,5 +184,3 @@ func (t *countingTx) Query(ctx context.Context, q string, args, v any) error {
 	t.n.Add(1)
 	return t.Tx.Query(ctx, q, args, v)
 }
-
-var _ = fmt.Sprintf
