@@ -94,6 +94,16 @@ func Registrations() ent.Policy {
 // rows of their own community, narrowed further by extra when it returns a
 // predicate.
 func communityFilter(extra func(*viewer.Viewer) entql.P) privacy.QueryRule {
+	return narrowedFilter(func(v *viewer.Viewer) (entql.P, error) {
+		if extra == nil {
+			return nil, nil
+		}
+		return extra(v), nil
+	})
+}
+
+// narrowedFilter is communityFilter whose narrowing may also refuse.
+func narrowedFilter(narrow func(*viewer.Viewer) (entql.P, error)) privacy.QueryRule {
 	return privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
 		v := viewer.FromContext(ctx)
 		switch {
@@ -103,10 +113,12 @@ func communityFilter(extra func(*viewer.Viewer) entql.P) privacy.QueryRule {
 			return privacy.Allow
 		}
 		p := entql.FieldEQ("community_id", v.CommunityID)
-		if extra != nil {
-			if q := extra(v); q != nil {
-				p = entql.And(p, q)
-			}
+		q, err := narrow(v)
+		if err != nil {
+			return deny(err)
+		}
+		if q != nil {
+			p = entql.And(p, q)
 		}
 		f.Where(p)
 		return privacy.Allow

@@ -55,28 +55,17 @@ func PersonalRecords() ent.Policy {
 	}
 }
 
-// staffOr admits the system and admins, filters staff to their community,
-// and everyone else to their community narrowed by own; when own returns
-// nil they may read nothing.
+// staffOr filters staff to their community and everyone else to their
+// community narrowed by own; when own returns nil they may read nothing.
 func staffOr(own func(*viewer.Viewer) entql.P) privacy.QueryRule {
-	return privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
-		v := viewer.FromContext(ctx)
-		switch {
-		case v == nil:
-			return deny(ErrUnauthenticated)
-		case v.IsAdmin():
-			return privacy.Allow
+	return narrowedFilter(func(v *viewer.Viewer) (entql.P, error) {
+		if v.IsStaff() {
+			return nil, nil
 		}
-		p := entql.FieldEQ("community_id", v.CommunityID)
-		if !v.IsStaff() {
-			q := own(v)
-			if q == nil {
-				return deny(ErrForbidden)
-			}
-			p = entql.And(p, q)
+		if q := own(v); q != nil {
+			return q, nil
 		}
-		f.Where(p)
-		return privacy.Allow
+		return nil, ErrForbidden
 	})
 }
 
