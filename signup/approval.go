@@ -40,11 +40,7 @@ func (s *Service) Approve(ctx context.Context, registrationID int) (*ent.Registr
 		return nil, err
 	}
 	err = s.inTx(ctx, func(tx *sql.Tx) ([]events.Event, error) {
-		l, err := s.lock(ctx, tx, r.ActivityID)
-		if err != nil {
-			return nil, err
-		}
-		st, err := s.state(ctx, tx, registrationID)
+		l, st, err := s.lockRegistration(ctx, tx, r.ActivityID, registrationID)
 		if err != nil {
 			return nil, err
 		}
@@ -104,11 +100,7 @@ func (s *Service) Reject(ctx context.Context, registrationID int, reason string)
 		return nil, err
 	}
 	err = s.inTx(ctx, func(tx *sql.Tx) ([]events.Event, error) {
-		l, err := s.lock(ctx, tx, r.ActivityID)
-		if err != nil {
-			return nil, err
-		}
-		st, err := s.state(ctx, tx, registrationID)
+		l, st, err := s.lockRegistration(ctx, tx, r.ActivityID, registrationID)
 		if err != nil {
 			return nil, err
 		}

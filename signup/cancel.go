@@ -31,11 +31,7 @@ func (s *Service) Cancel(ctx context.Context, registrationID int, reason string)
 		return nil, apperr.New(apperr.Forbidden, "only the person or staff may cancel this registration")
 	}
 	err = s.inTx(ctx, func(tx *sql.Tx) ([]events.Event, error) {
-		l, err := s.lock(ctx, tx, r.ActivityID)
-		if err != nil {
-			return nil, err
-		}
-		st, err := s.state(ctx, tx, registrationID)
+		l, st, err := s.lockRegistration(ctx, tx, r.ActivityID, registrationID)
 		if err != nil {
 			return nil, err
 		}

@@ -44,6 +44,20 @@ type state struct {
 	seats, slotID, personID int
 }
 
+// lockRegistration locks the registration's activity (see lock) and then
+// reads the registration's state, which no one can change until commit.
+func (s *Service) lockRegistration(ctx context.Context, q store.Querier, activityID, registrationID int) (*locked, *state, error) {
+	l, err := s.lock(ctx, q, activityID)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := s.state(ctx, q, registrationID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return l, st, nil
+}
+
 func (s *Service) state(ctx context.Context, q store.Querier, registrationID int) (*state, error) {
 	var st state
 	ok, err := store.QueryRow(ctx, q, s.db.Rebind(registrationState), []any{registrationID},
