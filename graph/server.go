@@ -84,7 +84,7 @@ func NewServer(r *Resolver, o ServerOptions) *handler.Server {
 	}
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(getTransport{tokens: o.TokenLimit + 1})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(postTransport{})
 	srv.AddTransport(unsupported{})
 	cache := lru.New[*ast.QueryDocument](1000)
 	srv.SetQueryCache(cache)

@@ -1,0 +1,91 @@
+package graph_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"linli/linlitest"
+	"linli/viewer"
+)
+
+// The POST transport writes successful responses itself; what a client sees
+// must stay what gqlgen's transport gives: the media type it asked for, the
+// status codes GraphQL over HTTP sets, and a body any JSON parser reads.
+func TestPostResponses(t *testing.T) {
+	linlitest.Run(t, func(t *testing.T, e *linlitest.Env) {
+		c := e.Community(t, "前进社区")
+		_, tok := e.Person(t, c.ID, "王芳", viewer.Resident)
+		e.Activity(t, c.ID, linlitest.ActivitySpec{Title: "义诊 \"周六\"\n<早场>"})
+
+		post := func(accept, query string) (int, string, []byte) {
+			t.Helper()
+			body, _ := json.Marshal(map[string]any{"query": query})
+			req, err := http.NewRequest(http.MethodPost, e.Server.URL+"/graphql", strings.NewReader(string(body)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+tok)
+			if accept != "" {
+				req.Header.Set("Accept", accept)
+			}
+			resp, err := e.Server.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, err := io.ReadAll(resp.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return resp.StatusCode, resp.Header.Get("Content-Type"), b
+		}
+
+		const ok = `{ activities(first: 5) { edges { node { title slots { name available } } } } }`
+		for _, accept := range []string{"", "*/*", "application/json", "application/graphql-response+json", "text/html, application/graphql-response+json;q=0.9"} {
+			status, media, body := post(accept, ok)
+			want := "application/json"
+			if strings.Contains(accept, "graphql-response") {
+				want = "application/graphql-response+json"
+			}
+			if status != http.StatusOK || media != want {
+				t.Errorf("Accept %q: %d %s, want 200 %s", accept, status, media, want)
+			}
+			var got struct {
+				Data struct {
+					Activities struct {
+						Edges []struct{ Node struct{ Title string } }
+					}
+				}
+				Errors []any
+			}
+			if err := json.Unmarshal(body, &got); err != nil || len(got.Errors) > 0 {
+				t.Fatalf("Accept %q: body %s: %v", accept, body, err)
+			}
+			if e := got.Data.Activities.Edges; len(e) != 1 || e[0].Node.Title != "义诊 \"周六\"\n<早场>" {
+				t.Fatalf("Accept %q: data %s", accept, body)
+			}
+		}
+
+		// A query that does not parse: 422 under application/json, 400 under
+		// application/graphql-response+json, a coded error either way.
+		for accept, wantStatus := range map[string]int{"": http.StatusUnprocessableEntity, "application/graphql-response+json": http.StatusBadRequest} {
+			status, _, body := post(accept, `{ activities(first: 1) {`)
+			var got struct {
+				Data   json.RawMessage
+				Errors []struct {
+					Extensions struct{ Code string }
+				}
+			}
+			if err := json.Unmarshal(body, &got); err != nil {
+				t.Fatalf("Accept %q: body %s: %v", accept, body, err)
+			}
+			if status != wantStatus || len(got.Errors) != 1 || got.Errors[0].Extensions.Code == "" || (got.Data != nil && string(got.Data) != "null") {
+				t.Errorf("Accept %q: %d %s, want %d with one coded error and no data", accept, status, body, wantStatus)
+			}
+		}
+	})
+}
