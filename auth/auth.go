@@ -19,6 +19,7 @@ import (
 	"linli/ent/community"
 	"linli/ent/person"
 	"linli/ent/session"
+	"linli/ent/teammembership"
 	"linli/viewer"
 )
 
@@ -184,7 +185,11 @@ func (s *Service) issue(ctx context.Context, p *ent.Person) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Session{Token: token, ExpiresAt: exp, Person: p, Viewer: viewerOf(ses, p)}, nil
+	v, err := s.viewerOf(ctx, ses, p)
+	if err != nil {
+		return nil, err
+	}
+	return &Session{Token: token, ExpiresAt: exp, Person: p, Viewer: v}, nil
 }
 
 // HashToken is how tokens are stored: SHA-256 (tokens carry 256 random bits,
@@ -218,17 +223,33 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*viewer.Viewe
 	if err != nil {
 		return nil, err
 	}
-	v := viewerOf(ses, ses.Edges.Person)
+	v, err := s.viewerOf(sys, ses, ses.Edges.Person)
+	if err != nil {
+		return nil, err
+	}
 	s.cache.put(hash, v, now)
 	return v, nil
 }
 
-func viewerOf(ses *ent.Session, p *ent.Person) *viewer.Viewer {
+// viewerOf builds the viewer of a session. For a team leader it reads the
+// teams they lead (one more query, for team leaders only); ctx must be the
+// system's.
+func (s *Service) viewerOf(ctx context.Context, ses *ent.Session, p *ent.Person) (*viewer.Viewer, error) {
 	v := &viewer.Viewer{PersonID: p.ID, CommunityID: p.CommunityID, SessionID: ses.ID, ExpiresAt: ses.ExpiresAt}
 	for _, r := range p.Roles {
 		v.Roles = append(v.Roles, viewer.Role(r))
 	}
-	return v
+	if !v.Has(viewer.TeamLeader) {
+		return v, nil
+	}
+	teams, err := s.client.TeamMembership.Query().
+		Where(teammembership.PersonID(p.ID), teammembership.RoleEQ(teammembership.RoleLEADER)).
+		Select(teammembership.FieldTeamID).Ints(ctx)
+	if err != nil {
+		return nil, err
+	}
+	v.LeadTeams = teams
+	return v, nil
 }
 
 // Logout revokes the session of the viewer in ctx.

@@ -10,6 +10,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/entql"
 
+	lent "linli/ent"
 	"linli/ent/privacy"
 	"linli/viewer"
 )
@@ -62,17 +63,61 @@ func Scoped() ent.Policy {
 	}
 }
 
-// Activities are read like Scoped rows, except that drafts are for staff only.
+// Activities are read like Scoped rows, except that drafts are for staff
+// and the leaders of the activity's team. Staff write them, and team leaders
+// write their own teams' activities.
 func Activities() ent.Policy {
 	return privacy.Policy{
 		Query: privacy.QueryPolicy{communityFilter(func(v *viewer.Viewer) entql.P {
 			if v.IsStaff() {
 				return nil
 			}
-			return entql.FieldNEQ("status", "DRAFT")
+			published := entql.FieldNEQ("status", "DRAFT")
+			if v.LeadsTeams() {
+				return entql.Or(published, ledTeams(v, "team_id"))
+			}
+			return published
 		})},
-		Mutation: privacy.MutationPolicy{staffWrite()},
+		Mutation: privacy.MutationPolicy{staffOrLeaderWrite(leaderActivityWrite)},
 	}
+}
+
+// Slots are read like Scoped rows; staff write them, and team leaders write
+// the slots of their own teams' activities.
+func Slots() ent.Policy {
+	return privacy.Policy{
+		Query:    privacy.QueryPolicy{communityFilter(nil)},
+		Mutation: privacy.MutationPolicy{staffOrLeaderWrite(leaderSlotWrite)},
+	}
+}
+
+// leaderSlotWrite lets a team leader add slots to, and change the slots of,
+// activities of the teams they lead. A new slot's activity is read through
+// the mutation's own client, so a slot created in the transaction that
+// created its activity finds it.
+func leaderSlotWrite(ctx context.Context, v *viewer.Viewer, m ent.Mutation) error {
+	if m.Op().Is(ent.OpCreate) {
+		sm, ok := m.(*lent.SlotMutation)
+		if !ok {
+			return deny(ErrForbidden)
+		}
+		aid, set := sm.ActivityID()
+		if !set {
+			return deny(ErrForbidden)
+		}
+		a, err := sm.Client().Activity.Get(viewer.System(ctx), aid)
+		if err != nil {
+			return deny(ErrForbidden)
+		}
+		if cid, _ := sm.CommunityID(); cid != v.CommunityID || a.CommunityID != v.CommunityID || !v.Leads(a.TeamID) {
+			return deny(ErrForbidden)
+		}
+		return privacy.Allow
+	}
+	return privacy.FilterFunc(func(_ context.Context, f privacy.Filter) error {
+		f.Where(entql.And(entql.FieldEQ("community_id", v.CommunityID), entql.HasEdgeWith("activity", ledTeams(v, "team_id"))))
+		return privacy.Allow
+	}).EvalMutation(ctx, m)
 }
 
 // Registrations lets a person read their own registrations and staff read
@@ -123,6 +168,50 @@ func narrowedFilter(narrow func(*viewer.Viewer) (entql.P, error)) privacy.QueryR
 		f.Where(p)
 		return privacy.Allow
 	})
+}
+
+// ledTeams matches rows whose field (a team id) is one of the teams v leads.
+func ledTeams(v *viewer.Viewer, field string) entql.P {
+	ids := make([]any, len(v.LeadTeams))
+	for i, id := range v.LeadTeams {
+		ids[i] = id
+	}
+	return entql.FieldIn(field, ids...)
+}
+
+// staffOrLeaderWrite is staffWrite, except that a team leader who is not
+// staff is judged by leader instead.
+func staffOrLeaderWrite(leader func(context.Context, *viewer.Viewer, ent.Mutation) error) privacy.MutationRule {
+	staff := staffWrite()
+	return privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
+		if v := viewer.FromContext(ctx); !v.IsStaff() && !v.IsAdmin() && v.LeadsTeams() {
+			return leader(ctx, v, m)
+		}
+		return staff.EvalMutation(ctx, m)
+	})
+}
+
+// leaderActivityWrite lets a team leader create an activity of a team they
+// lead in their community, and change one only while it stays with such a
+// team.
+func leaderActivityWrite(ctx context.Context, v *viewer.Viewer, m ent.Mutation) error {
+	if team, ok := m.Field("team_id"); ok {
+		if id, _ := team.(int); !v.Leads(&id) {
+			return deny(ErrForbidden)
+		}
+	} else if m.Op().Is(ent.OpCreate) || m.FieldCleared("team_id") {
+		return deny(ErrForbidden)
+	}
+	if m.Op().Is(ent.OpCreate) {
+		if cid, ok := m.Field("community_id"); ok && cid == v.CommunityID {
+			return privacy.Allow
+		}
+		return deny(ErrForbidden)
+	}
+	return privacy.FilterFunc(func(_ context.Context, f privacy.Filter) error {
+		f.Where(entql.And(entql.FieldEQ("community_id", v.CommunityID), ledTeams(v, "team_id")))
+		return privacy.Allow
+	}).EvalMutation(ctx, m)
 }
 
 // staffWrite admits the system and admins; coordinators may create rows in

@@ -16,6 +16,7 @@ type world struct {
 	a, b                                     *ent.Community
 	coordA, leaderA, volA, resA, coordB, adm string
 	resAPerson, volAPerson, resBPerson       *ent.Person
+	leaderAPerson                            *ent.Person
 	actA, actB                               *ent.Activity
 	slotA, slotB                             *ent.Slot
 	teamA, teamB                             *ent.Team
@@ -27,7 +28,7 @@ func newWorld(t *testing.T, e *linlitest.Env) *world {
 	w.a = e.Community(t, "前进社区")
 	w.b = e.Community(t, "红旗社区")
 	_, w.coordA = e.Person(t, w.a.ID, "社工甲", viewer.Coordinator)
-	_, w.leaderA = e.Person(t, w.a.ID, "队长甲", viewer.TeamLeader, viewer.Volunteer)
+	w.leaderAPerson, w.leaderA = e.Person(t, w.a.ID, "队长甲", viewer.TeamLeader, viewer.Volunteer)
 	w.volAPerson, w.volA = e.Person(t, w.a.ID, "志愿者甲", viewer.Volunteer)
 	w.resAPerson, w.resA = e.Person(t, w.a.ID, "居民甲")
 	_, w.coordB = e.Person(t, w.b.ID, "社工乙", viewer.Coordinator)

@@ -1,6 +1,6 @@
 // Package organize holds what staff do to run a community: activities with
 // their slots (create, change, publish, cancel), teams, venues, team
-// membership and roles. Every write runs as the calling viewer, so the Ent
+// membership and roles. Team leaders run their own teams' activities too. Every write runs as the calling viewer, so the Ent
 // privacy rules decide who may do it; this package adds the domain checks
 // (times in order, capacities sane, state transitions).
 package organize
@@ -53,6 +53,37 @@ func requireStaff(ctx context.Context) (*viewer.Viewer, error) {
 		return nil, apperr.New(apperr.Forbidden, "only coordinators may do this")
 	}
 	return v, nil
+}
+
+// requireOrganizer admits those who may run activities: staff, and team
+// leaders (confined to their own teams' activities by mayRun and by the
+// privacy rules).
+func requireOrganizer(ctx context.Context) (*viewer.Viewer, error) {
+	v := viewer.FromContext(ctx)
+	if v == nil {
+		return nil, apperr.New(apperr.Unauthenticated, "authentication required")
+	}
+	if !v.IsOrganizer() {
+		return nil, apperr.New(apperr.Forbidden, "only coordinators and team leaders may do this")
+	}
+	return v, nil
+}
+
+// mayRun refuses a viewer who may not run activity a.
+func mayRun(v *viewer.Viewer, a *ent.Activity) error {
+	if !v.CanOrganize(a.CommunityID, a.TeamID) {
+		return apperr.New(apperr.Forbidden, "only coordinators and the leaders of the activity's team may do this")
+	}
+	return nil
+}
+
+// mayAssign refuses a team leader giving an activity to a team they do not
+// lead (or to no team).
+func mayAssign(v *viewer.Viewer, teamID *int) error {
+	if !v.CanOrganize(v.CommunityID, teamID) {
+		return apperr.New(apperr.Forbidden, "team leaders organise activities only for the teams they lead")
+	}
+	return nil
 }
 
 func checkText(field, s string, min, max int) error {
@@ -111,8 +142,11 @@ func checkSlot(i int, s SlotInput) error {
 
 // CreateActivity creates a draft activity with its slots in the viewer's community.
 func (s *Service) CreateActivity(ctx context.Context, in ent.CreateActivityInput, slots []SlotInput) (*ent.Activity, error) {
-	v, err := requireStaff(ctx)
+	v, err := requireOrganizer(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if err := mayAssign(v, in.TeamID); err != nil {
 		return nil, err
 	}
 	if err := checkText("title", in.Title, 1, 200); err != nil {
@@ -201,12 +235,21 @@ func (s *Service) checkRefs(ctx context.Context, teamID, venueID *int) error {
 // changes are left to the sign-up service, which promotes from the waitlist),
 // slots without one are added.
 func (s *Service) UpdateActivity(ctx context.Context, id int, in ent.UpdateActivityInput, slots []SlotInput, setCapacity func(ctx context.Context, slotID, capacity int) error) (*ent.Activity, error) {
-	if _, err := requireStaff(ctx); err != nil {
+	v, err := requireOrganizer(ctx)
+	if err != nil {
 		return nil, err
 	}
 	a, err := s.Client.Activity.Get(ctx, id)
 	if err != nil {
 		return nil, err
+	}
+	if err := mayRun(v, a); err != nil {
+		return nil, err
+	}
+	if in.TeamID != nil || in.ClearTeam {
+		if err := mayAssign(v, in.TeamID); err != nil {
+			return nil, err
+		}
 	}
 	if a.Status == activity.StatusCANCELLED || a.Status == activity.StatusCOMPLETED {
 		return nil, apperr.New(apperr.Conflict, "a %s activity cannot be changed", strings.ToLower(string(a.Status)))
@@ -309,11 +352,15 @@ func pick(p *time.Time, def time.Time) time.Time {
 
 // Publish moves a draft activity to PUBLISHED.
 func (s *Service) Publish(ctx context.Context, id int) (*ent.Activity, error) {
-	if _, err := requireStaff(ctx); err != nil {
+	v, err := requireOrganizer(ctx)
+	if err != nil {
 		return nil, err
 	}
 	a, err := s.Client.Activity.Get(ctx, id)
 	if err != nil {
+		return nil, err
+	}
+	if err := mayRun(v, a); err != nil {
 		return nil, err
 	}
 	switch a.Status {
@@ -348,7 +395,8 @@ func (s *Service) Publish(ctx context.Context, id int) (*ent.Activity, error) {
 
 // Cancel cancels an activity and every registration in it, in one transaction.
 func (s *Service) Cancel(ctx context.Context, id int, reason string) (*ent.Activity, error) {
-	if _, err := requireStaff(ctx); err != nil {
+	v, err := requireOrganizer(ctx)
+	if err != nil {
 		return nil, err
 	}
 	if err := checkText("reason", reason, 0, 500); err != nil {
@@ -356,6 +404,9 @@ func (s *Service) Cancel(ctx context.Context, id int, reason string) (*ent.Activ
 	}
 	a, err := s.Client.Activity.Get(ctx, id)
 	if err != nil {
+		return nil, err
+	}
+	if err := mayRun(v, a); err != nil {
 		return nil, err
 	}
 	switch a.Status {

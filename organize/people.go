@@ -128,6 +128,10 @@ func (s *Service) RemoveTeamMember(ctx context.Context, teamID, personID int) (b
 	}
 	n, err := s.Client.TeamMembership.Delete().
 		Where(teammembership.TeamID(teamID), teammembership.PersonID(personID)).Exec(ctx)
+	if n > 0 && s.RolesChanged != nil {
+		// A leader who leaves a team stops running its activities at once.
+		s.RolesChanged(personID)
+	}
 	return n > 0, err
 }
 

@@ -87,8 +87,8 @@ func nullable(s string) any {
 // CancelActivityRegistrations cancels every open registration (confirmed,
 // waiting or pending) of an activity inside the caller's transaction, which
 // cancels the activity itself. Registrations already attended stay. Events
-// go out when tx commits. The caller must have checked that the viewer is
-// staff of the activity's community.
+// go out when tx commits. The caller must have checked that the viewer may
+// run the activity (staff of its community or a leader of its team).
 func (s *Service) CancelActivityRegistrations(ctx context.Context, tx *ent.Tx, activityID int, reason string) error {
 	l, err := s.lock(ctx, tx, activityID)
 	if err != nil {

@@ -14,7 +14,8 @@ import (
 // MaxCapacity bounds a slot's capacity.
 const MaxCapacity = 100000
 
-// SetSlotCapacity changes a slot's capacity (staff of its community).
+// SetSlotCapacity changes a slot's capacity (staff of its community, or a
+// leader of the activity's team).
 // Raising it promotes from the waitlist in the same transaction; lowering it
 // below the seats already taken is refused (VALIDATION_FAILED on capacity):
 // nobody loses a confirmed seat to a capacity change.
@@ -31,7 +32,14 @@ func (s *Service) SetSlotCapacity(ctx context.Context, slotID, capacity int) (*e
 		return nil, err
 	}
 	if !v.IsStaffOf(sl.CommunityID) {
-		return nil, apperr.New(apperr.Forbidden, "only staff of the community may change capacity")
+		// Team leaders change the capacities of their own teams' activities.
+		a, err := s.client.Activity.Get(ctx, sl.ActivityID)
+		if err != nil && !ent.IsNotFound(err) {
+			return nil, err
+		}
+		if a == nil || !v.CanOrganize(a.CommunityID, a.TeamID) {
+			return nil, apperr.New(apperr.Forbidden, "only staff of the community and the leaders of the activity's team may change capacity")
+		}
 	}
 	err = s.inTx(ctx, func(tx *sql.Tx) ([]events.Event, error) {
 		l, err := s.lock(ctx, tx, sl.ActivityID)

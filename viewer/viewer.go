@@ -37,6 +37,11 @@ type Viewer struct {
 	SessionID   int
 	ExpiresAt   time.Time
 
+	// LeadTeams are the teams the person leads. It is filled only for holders
+	// of the TEAM_LEADER role: the role grants organizing, the leader
+	// memberships say for which teams.
+	LeadTeams []int
+
 	// KioskID and VenueID are set when the viewer is a check-in kiosk.
 	KioskID int
 	VenueID int
@@ -71,6 +76,31 @@ func (v *Viewer) IsStaffOf(cid int) bool {
 
 // IsStaff reports whether the viewer is staff of their own community.
 func (v *Viewer) IsStaff() bool { return v != nil && v.IsStaffOf(v.CommunityID) }
+
+// LeadsTeams reports whether the viewer is a team leader of their own
+// community who leads at least one team.
+func (v *Viewer) LeadsTeams() bool {
+	return v != nil && v.KioskID == 0 && v.Has(TeamLeader) && len(v.LeadTeams) > 0
+}
+
+// Leads reports whether the viewer is a team leader leading team teamID
+// (nil: no team).
+func (v *Viewer) Leads(teamID *int) bool {
+	return teamID != nil && v.LeadsTeams() && slices.Contains(v.LeadTeams, *teamID)
+}
+
+// CanOrganize reports whether the viewer may run an activity of community
+// cid organised by team teamID (nil: no team): staff of the community, or
+// the leader of that team in it. Team leaders run their own team's
+// activities (create, change, publish, cancel, set capacities) and nothing
+// else.
+func (v *Viewer) CanOrganize(cid int, teamID *int) bool {
+	return v.IsStaffOf(cid) || v != nil && v.CommunityID == cid && v.Leads(teamID)
+}
+
+// IsOrganizer reports whether the viewer may run some activities of their
+// own community: staff, or a leader of at least one team.
+func (v *Viewer) IsOrganizer() bool { return v.IsStaff() || v.LeadsTeams() }
 
 type ctxKey struct{}
 

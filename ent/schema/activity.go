@@ -129,5 +129,5 @@ func (Slot) Annotations() []schema.Annotation {
 	}
 }
 
-// Policy of the Slot.
-func (Slot) Policy() ent.Policy { return scopedPolicy(staffWrites) }
+// Policy of the Slot: staff write, and team leaders for their teams' activities.
+func (Slot) Policy() ent.Policy { return slotPolicy() }

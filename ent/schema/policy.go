@@ -15,4 +15,5 @@ func communityPolicy() ent.Policy       { return authz.Public() }
 func scopedPolicy(writeRule) ent.Policy { return authz.Scoped() }
 func systemOnlyPolicy() ent.Policy      { return authz.SystemOnly() }
 func activityPolicy() ent.Policy        { return authz.Activities() }
+func slotPolicy() ent.Policy            { return authz.Slots() }
 func registrationPolicy() ent.Policy    { return authz.Registrations() }
