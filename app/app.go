@@ -16,6 +16,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/playground"
 
 	"linli/auth"
+	"linli/events"
 	"linli/graph"
 	"linli/live"
 	"linli/organize"
@@ -106,6 +107,7 @@ func NewWithDB(cfg Config, db *store.DB) *App {
 	a.Resolver.SetSlotCapacity = a.Resolver.Signups.SetSlotCapacity
 	a.Resolver.Organize.CancelRegistrations = a.Resolver.Signups.CancelActivityRegistrations
 	a.Resolver.Organize.RolesChanged = a.Auth.ForgetPerson
+	a.Auth.LoggedOut = func(id int) { a.Live.Publish(events.Event{Kind: events.Session, SessionID: id}) }
 	a.startCheckin()
 	a.ready = func(ctx context.Context) error { return db.SQL.PingContext(ctx) }
 	a.handler = a.routes()

@@ -32,7 +32,8 @@ type LiveConfig struct {
 	// MaxFrameBytes bounds one client message (64 KB); bigger closes with 1009.
 	MaxFrameBytes int64
 	// SessionCheckInterval: how often open sockets' sessions are re-checked
-	// for logout and expiry (15 s).
+	// for expiry, and for a logout whose event went missing (15 s). A logout
+	// closes its sockets at once through a Session event.
 	SessionCheckInterval time.Duration
 	// PlainCounts serves activityCounts through the generic executor
 	// instead of live.FastCounts (for comparison and tests).
@@ -57,6 +58,13 @@ func (a *App) startLive() {
 	}
 	if c.Broker.Logger == nil {
 		c.Broker.Logger = a.Config.Logger
+	}
+	// A logout anywhere ends that session's sockets and cached token on
+	// every replica at once; the periodic re-check stays as the safety net
+	// for a lost notification and for expiry.
+	c.Broker.SessionEnded = func(id int) {
+		a.Auth.SessionEnded(id)
+		a.live.sessions.end(id)
 	}
 	a.Config.Live = c
 	a.Live = live.New(a.DB, c.Broker)

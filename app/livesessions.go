@@ -68,6 +68,19 @@ func (g *sessionGuard) watch(v *viewer.Viewer, end func()) (stop func()) {
 	}
 }
 
+// end ends every watch of a session at once (its owner logged out).
+func (g *sessionGuard) end(sessionID int) {
+	g.mu.Lock()
+	var ending []*sessionWatch
+	for w := range g.watches[sessionID] {
+		ending = append(ending, w)
+	}
+	g.mu.Unlock()
+	for _, w := range ending {
+		w.fire()
+	}
+}
+
 func (g *sessionGuard) close() {
 	select {
 	case <-g.stop:

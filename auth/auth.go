@@ -30,6 +30,9 @@ type Service struct {
 	limits   *Limiter
 	cache    *tokenCache
 	now      func() time.Time
+	// LoggedOut, when set, is told the session a logout revoked, after the
+	// revocation committed.
+	LoggedOut func(sessionID int)
 }
 
 // Config tunes a Service.
@@ -263,8 +266,15 @@ func (s *Service) Logout(ctx context.Context) error {
 		return err
 	}
 	s.cache.loggedOutSession(v.SessionID, now)
+	if s.LoggedOut != nil {
+		s.LoggedOut(v.SessionID)
+	}
 	return nil
 }
+
+// SessionEnded drops a session ended elsewhere (another replica's logout)
+// from the token cache.
+func (s *Service) SessionEnded(sessionID int) { s.cache.loggedOutSession(sessionID, s.now()) }
 
 // SessionValid reports whether a session is still usable (live sockets
 // re-check their token with it).

@@ -18,6 +18,9 @@ const (
 	Registration Kind = "registration"
 	// CheckIn: RegistrationID was checked in or out at ActivityID (Change).
 	CheckIn Kind = "checkin"
+	// Session: SessionID ended (logout); every replica closes its live
+	// connections and forgets its cached token at once.
+	Session Kind = "session"
 )
 
 // Event is one change, already committed.
@@ -27,6 +30,7 @@ type Event struct {
 	ActivityID     int    `json:"a,omitempty"`
 	RegistrationID int    `json:"r,omitempty"`
 	PersonID       int    `json:"p,omitempty"`
+	SessionID      int    `json:"s,omitempty"`
 	Change         string `json:"x,omitempty"`
 }
 

@@ -45,6 +45,9 @@ type Options struct {
 	// slow subscriber before the oldest is dropped (16).
 	SubscriberBuffer int
 	Logger           *slog.Logger
+	// SessionEnded is called, on its own goroutine, for every Session event
+	// from this replica or another.
+	SessionEnded func(sessionID int)
 }
 
 func (o Options) withDefaults() Options {
@@ -192,6 +195,12 @@ func (b *Broker) deliverLocal(evs []events.Event) {
 			slow = append(slow, ev)
 		case events.Registration:
 			slow = append(slow, ev)
+		case events.Session:
+			if f := b.opts.SessionEnded; f != nil && ev.SessionID != 0 {
+				// Closing sockets writes to them: never on the publisher's
+				// or the listener's goroutine.
+				go f(ev.SessionID)
+			}
 		}
 	}
 	if len(slow) > 0 {

@@ -101,14 +101,19 @@ func TestOversizeFrameCloses1009(t *testing.T) {
 	}
 }
 
+// slowSessionChecks leaves the periodic session re-check far beyond the
+// test, so a socket that closes on logout was closed by the logout event.
+func slowSessionChecks(c *app.Config) { c.Live.SessionCheckInterval = time.Hour }
+
 func TestLogoutClosesSocket(t *testing.T) {
 	linlitest.Run(t, func(t *testing.T, e *linlitest.Env) {
 		c := e.Community(t, "前进社区")
 		_, token := e.Person(t, c.ID, "居民")
+		_, other := e.Person(t, c.ID, "邻居")
 		ws := connect(t, e.Server.URL, token)
 		ws.subscribe("r", `subscription { myRegistrationUpdates { change } }`, nil)
-		// The socket stays open while the session is valid (several checks pass).
-		time.Sleep(300 * time.Millisecond)
+		bystander := connect(t, e.Server.URL, other)
+		bystander.subscribe("r", `subscription { myRegistrationUpdates { change } }`, nil)
 		ws.subscribe("c", countsQuery, map[string]any{"id": "0"})
 		if code := errorCode(ws.nextFor("c", 2*time.Second)); code != "NOT_FOUND" {
 			t.Fatalf("socket not usable before logout: %s", code)
@@ -117,10 +122,48 @@ func TestLogoutClosesSocket(t *testing.T) {
 		if len(res.Errors) > 0 {
 			t.Fatalf("logout: %+v", res.Errors)
 		}
+		start := time.Now()
 		if code := ws.closeCode(3 * time.Second); code != 4403 {
 			t.Fatalf("want close 4403 after logout, got %d", code)
 		}
-	}, fastLive)
+		t.Logf("closed %v after logout", time.Since(start))
+		// Only that session's sockets.
+		bystander.subscribe("c", countsQuery, map[string]any{"id": "0"})
+		if code := errorCode(bystander.nextFor("c", 2*time.Second)); code != "NOT_FOUND" {
+			t.Fatalf("another person's socket after the logout: %s", code)
+		}
+	}, slowSessionChecks)
+}
+
+// A logout on one replica closes the session's sockets on another at once
+// (the event crosses replicas by NOTIFY), and that replica stops accepting
+// the token without waiting for its token cache to expire.
+func TestLogoutClosesSocketOnOtherReplica(t *testing.T) {
+	dbURL := linlitest.DatabaseURL(t, "postgres")
+	longCache := func(c *app.Config) { c.TokenCacheTTL = time.Hour }
+	one, two := replica(t, dbURL, slowSessionChecks, longCache), replica(t, dbURL, slowSessionChecks, longCache)
+	c := one.Community(t, "前进社区")
+	_, token := one.Person(t, c.ID, "居民")
+	ws := connect(t, one.Server.URL, token)
+	ws.subscribe("c", countsQuery, map[string]any{"id": "0"})
+	if code := errorCode(ws.nextFor("c", 2*time.Second)); code != "NOT_FOUND" {
+		t.Fatalf("socket not usable before logout: %s", code)
+	}
+	// Replica one has the token cached now (for an hour).
+	if res := one.Do(t, token, `{ viewer { id } }`, nil); len(res.Errors) > 0 {
+		t.Fatalf("viewer before logout: %+v", res.Errors)
+	}
+	if res := two.Do(t, token, `mutation { logout }`, nil); len(res.Errors) > 0 {
+		t.Fatalf("logout on replica two: %+v", res.Errors)
+	}
+	if code := ws.closeCode(3 * time.Second); code != 4403 {
+		t.Fatalf("want close 4403 on replica one after logout on replica two, got %d", code)
+	}
+	waitFor(t, 2*time.Second, func() bool {
+		var got struct{ Viewer *struct{ ID string } }
+		res := one.Do(t, token, `{ viewer { id } }`, nil)
+		return len(res.Errors) > 0 || json.Unmarshal(res.Data, &got) == nil && got.Viewer == nil
+	}, "replica one refuses the token")
 }
 
 func TestExpiredSessionClosesSocket(t *testing.T) {
