@@ -101,6 +101,7 @@ func NewWithDB(cfg Config, db *store.DB) *App {
 	a := &App{Config: cfg, DB: db}
 	a.Auth = auth.NewService(db.Client, auth.Config{Limits: limits, TokenCacheTTL: cfg.TokenCacheTTL})
 	a.startLive()
+	trackLive(a)
 	a.Resolver = &graph.Resolver{DB: db, Client: db.Client, Auth: a.Auth, Live: a.Live}
 	a.Resolver.Organize = &organize.Service{Client: db.Client, Events: a.Live}
 	a.Resolver.Signups = signup.New(db, a.Live)

@@ -177,6 +177,7 @@ func (a *App) liveGate(next http.Handler) http.Handler {
 func (a *App) liveSockets(sockets, rest http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/graphql" && strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+			websocketUpgrades.Inc()
 			sockets.ServeHTTP(w, r)
 			return
 		}
@@ -204,6 +205,7 @@ func (a *App) Shutdown(ctx context.Context) {
 }
 
 func (a *App) closeLive() {
+	untrackLive(a)
 	a.live.sessions.close()
 	a.Live.Close()
 }

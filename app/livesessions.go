@@ -68,6 +68,17 @@ func (g *sessionGuard) watch(v *viewer.Viewer, end func()) (stop func()) {
 	}
 }
 
+// count is how many connections are watched.
+func (g *sessionGuard) count() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	n := 0
+	for _, m := range g.watches {
+		n += len(m)
+	}
+	return n
+}
+
 // end ends every watch of a session at once (its owner logged out).
 func (g *sessionGuard) end(sessionID int) {
 	g.mu.Lock()

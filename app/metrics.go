@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"linli/reqlog"
@@ -25,6 +26,64 @@ var (
 		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
 	}, []string{"path"})
 )
+
+var websocketUpgrades = promauto.NewCounter(prometheus.CounterOpts{
+	Name: "linli_websocket_upgrades_total",
+	Help: "Websocket upgrade requests on /graphql (they bypass the HTTP request metrics).",
+})
+
+// liveApps are the running Apps whose live connections /metrics reports
+// (a process normally runs one; tests run several).
+var liveApps = struct {
+	sync.Mutex
+	m map[*App]struct{}
+}{m: map[*App]struct{}{}}
+
+var (
+	liveConnectionsDesc = prometheus.NewDesc("linli_live_connections",
+		"Authenticated websocket and SSE connections open now.", nil, nil)
+	liveSubscribersDesc = prometheus.NewDesc("linli_live_subscribers",
+		"Subscriptions open now, by kind.", []string{"kind"}, nil)
+)
+
+// liveCollector reports live connections and subscriptions when scraped.
+type liveCollector struct{}
+
+func (liveCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- liveConnectionsDesc
+	ch <- liveSubscribersDesc
+}
+
+func (liveCollector) Collect(ch chan<- prometheus.Metric) {
+	liveApps.Lock()
+	var conns, counts, feeds, regs int
+	for a := range liveApps.m {
+		conns += a.live.sessions.count()
+		s := a.Live.Stats()
+		counts += s.CountsSubscribers
+		feeds += s.FeedSubscribers
+		regs += s.RegistrationSubscribers
+	}
+	liveApps.Unlock()
+	ch <- prometheus.MustNewConstMetric(liveConnectionsDesc, prometheus.GaugeValue, float64(conns))
+	for kind, n := range map[string]int{"activityCounts": counts, "activityFeed": feeds, "myRegistrationUpdates": regs} {
+		ch <- prometheus.MustNewConstMetric(liveSubscribersDesc, prometheus.GaugeValue, float64(n), kind)
+	}
+}
+
+func init() { prometheus.MustRegister(liveCollector{}) }
+
+func trackLive(a *App) {
+	liveApps.Lock()
+	liveApps.m[a] = struct{}{}
+	liveApps.Unlock()
+}
+
+func untrackLive(a *App) {
+	liveApps.Lock()
+	delete(liveApps.m, a)
+	liveApps.Unlock()
+}
 
 func metricsHandler() http.Handler { return promhttp.Handler() }
 
