@@ -120,14 +120,18 @@ func leaderSlotWrite(ctx context.Context, v *viewer.Viewer, m ent.Mutation) erro
 	}).EvalMutation(ctx, m)
 }
 
-// Registrations lets a person read their own registrations and staff read
-// their community's; writes go through the sign-up service (as the system) or
-// staff.
+// Registrations lets a person read their own registrations, a kiosk those of
+// activities at its venue, and staff their community's; writes go through
+// the sign-up service (as the system) or staff.
 func Registrations() ent.Policy {
 	return privacy.Policy{
 		Query: privacy.QueryPolicy{communityFilter(func(v *viewer.Viewer) entql.P {
-			if v.IsStaff() || v.IsKiosk() {
+			switch {
+			case v.IsStaff():
 				return nil
+			case v.IsKiosk():
+				// A kiosk sees the registrations of activities at its venue.
+				return entql.HasEdgeWith("activity", entql.FieldEQ("venue_id", v.VenueID))
 			}
 			return entql.FieldEQ("person_id", v.PersonID)
 		})},

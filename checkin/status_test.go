@@ -165,6 +165,8 @@ func TestKioskAccess(t *testing.T) {
 		wantStatus(t, s.scan(t, squareKiosk, "checkIn", r.Code, nonce(), nil), "WRONG_VENUE")
 		e.Do(t, squareKiosk, `query($a: ID!) { checkInList(activityID: $a) { version } }`,
 			map[string]any{"a": s.activity.ID}).WantCode(t, "FORBIDDEN")
+		// … and cannot read the registrations of activities elsewhere.
+		e.Do(t, squareKiosk, `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": r.ID}).WantCode(t, "NOT_FOUND")
 		var manual struct{ ManualCheckIn answer }
 		e.Do(t, squareKiosk, `mutation($a: ID!, $tail: String) { manualCheckIn(input: {activityID: $a, nonce: "m1", name: "张三", phoneTail: $tail}) { `+resultFields+` } }`,
 			map[string]any{"a": s.activity.ID, "tail": m.person.Phone[len(m.person.Phone)-4:]}).Decode(t, &manual)
