@@ -45,26 +45,24 @@ type SlotInput struct {
 }
 
 func requireStaff(ctx context.Context) (*viewer.Viewer, error) {
-	v := viewer.FromContext(ctx)
-	if v == nil {
-		return nil, apperr.New(apperr.Unauthenticated, "authentication required")
-	}
-	if !v.IsStaff() {
-		return nil, apperr.New(apperr.Forbidden, "only coordinators may do this")
-	}
-	return v, nil
+	return require(ctx, (*viewer.Viewer).IsStaff, "only coordinators may do this")
 }
 
 // requireOrganizer admits those who may run activities: staff, and team
 // leaders (confined to their own teams' activities by mayRun and by the
 // privacy rules).
 func requireOrganizer(ctx context.Context) (*viewer.Viewer, error) {
+	return require(ctx, (*viewer.Viewer).IsOrganizer, "only coordinators and team leaders may do this")
+}
+
+// require returns the signed-in viewer if may admits them.
+func require(ctx context.Context, may func(*viewer.Viewer) bool, refusal string) (*viewer.Viewer, error) {
 	v := viewer.FromContext(ctx)
 	if v == nil {
 		return nil, apperr.New(apperr.Unauthenticated, "authentication required")
 	}
-	if !v.IsOrganizer() {
-		return nil, apperr.New(apperr.Forbidden, "only coordinators and team leaders may do this")
+	if !may(v) {
+		return nil, apperr.New(apperr.Forbidden, "%s", refusal)
 	}
 	return v, nil
 }
