@@ -147,7 +147,15 @@ func (a *App) routes() http.Handler {
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	mux.Handle("GET /metrics", metricsHandler())
-	mux.Handle("GET /{$}", playground.Handler("linli GraphiQL", "/graphql"))
+	if opts.Production {
+		// Introspection is off in production, so GraphiQL could not work.
+		mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			_, _ = w.Write([]byte("linli GraphQL API: POST /graphql\n"))
+		})
+	} else {
+		mux.Handle("GET /{$}", playground.Handler("linli GraphiQL", "/graphql"))
+	}
 	return reqlog.Middleware(a.Config.Logger, a.liveSockets(a.liveGate(gql), a.cors(instrument(mux))))
 }
 
