@@ -73,6 +73,8 @@ type writeResult struct {
 	registrationID, activityID int
 	status                     string
 	full                       bool
+	// registration is the row made, when the write returned it whole.
+	registration *ent.Registration
 }
 
 // SignUp signs the viewer up for a slot.
@@ -138,6 +140,9 @@ func (s *Service) signUp(ctx context.Context, v *viewer.Viewer, in SignUpInput) 
 		if res.registrationID != 0 {
 			s.publish([]events.Event{countsEvent(v.CommunityID, res.activityID)})
 			s.maybePurgeKeys(ctx)
+			if res.registration != nil {
+				return &SignUpResult{Outcome: Outcome(res.status), Registration: res.registration}, nil
+			}
 			return s.result(ctx, Outcome(res.status), res.registrationID)
 		}
 		info, err := s.loadSlot(ctx, in.SlotID)
@@ -159,18 +164,24 @@ func (s *Service) signUp(ctx context.Context, v *viewer.Viewer, in SignUpInput) 
 
 // writeSingleStatement is the sign-up as one PostgreSQL statement.
 func (s *Service) writeSingleStatement(ctx context.Context, p *writeParams) (writeResult, error) {
-	var activityID, id sql.NullInt64
+	var activityID sql.NullInt64
 	var full sql.NullBool
-	var status sql.NullString
 	var res writeResult
-	err := s.db.SQL.QueryRowContext(ctx, signUpCTE,
-		p.slotID, p.now, p.seats, p.communityID, p.volunteer, p.consent, p.code, p.personID, p.key, p.hash,
-	).Scan(&activityID, &full, &id, &status)
+	row, err := s.client.Registration.Row()
 	if err != nil {
 		return res, err
 	}
-	res.activityID, res.registrationID, res.status = int(activityID.Int64), int(id.Int64), status.String
-	res.full = full.Valid && full.Bool
+	err = s.db.SQL.QueryRowContext(ctx, signUpCTE,
+		p.slotID, p.now, p.seats, p.communityID, p.volunteer, p.consent, p.code, p.personID, p.key, p.hash,
+	).Scan(append([]any{&activityID, &full}, row.Dest()...)...)
+	if err != nil {
+		return res, err
+	}
+	res.activityID, res.full = int(activityID.Int64), full.Valid && full.Bool
+	if res.registration, err = row.Registration(); err != nil || res.registration == nil {
+		return res, err
+	}
+	res.registrationID, res.status = res.registration.ID, string(res.registration.Status)
 	return res, nil
 }
 

@@ -3,6 +3,12 @@ package signup
 // The SQL of the write steps, written once with ? placeholders for both
 // databases (Rebind turns them into $n for PostgreSQL).
 
+import (
+	"strings"
+
+	"linli/ent/registration"
+)
+
 // Registration statuses as stored.
 const (
 	stConfirmed  = "CONFIRMED"
@@ -112,12 +118,13 @@ WHERE activity_id = ?`
 // when the snapshot was stale neither matches and the caller runs the
 // statement again. A unique violation (same person, or same key) aborts all
 // of it. It returns the activity (null when a rule failed), whether a
-// refusal means the slot is full, and the registration made.
+// refusal means the slot is full, and the registration made (every column,
+// all null when none was).
 //
 // $1 slot, $2 now, $3 seats, $4 viewer's community, $5 viewer is a
 // volunteer, $6 consent given, $7 check-in code, $8 person, $9 idempotency
 // key (empty for none), $10 request hash.
-const signUpCTE = `WITH t AS (
+var signUpCTE = `WITH t AS (
   SELECT sl.activity_id, sl.community_id, sl.requires_approval AS approval, sl.waitlist_enabled AS waitlist,
     act.service_type = 'HEALTH' AS health
   FROM slots sl JOIN activities act ON act.id = sl.activity_id
@@ -149,14 +156,18 @@ const signUpCTE = `WITH t AS (
     CASE WHEN EXISTS (SELECT 1 FROM s) THEN 'CONFIRMED' WHEN t.approval THEN 'PENDING_APPROVAL' ELSE 'WAITLISTED' END,
     $3, a.counts_version, CASE WHEN t.health THEN $2 END, $7, $8, t.community_id, $1
   FROM a, t WHERE EXISTS (SELECT 1 FROM s) OR EXISTS (SELECT 1 FROM w)
-  RETURNING id, status
+  RETURNING ` + registrationColumns + `
 ), k AS (
   INSERT INTO idempotency_keys (person_id, key, operation, request_hash, response, created_at)
   SELECT $8, $9::text, 'signUp', $10, convert_to(r.status || ' ' || r.id, 'UTF8'), $2 FROM r WHERE $9::text <> ''
 )
 SELECT (SELECT activity_id FROM t),
   (SELECT NOT approval AND NOT waitlist FROM t) AND EXISTS (SELECT 1 FROM a),
-  (SELECT id FROM r), (SELECT status FROM r)`
+  r.* FROM (SELECT 1) AS one LEFT JOIN r ON true`
+
+// registrationColumns are the registration's columns in Ent's order, so the
+// sign-up statement returns the row it made (see ent.RegistrationRow).
+var registrationColumns = strings.Join(registration.Columns, ", ")
 
 // SignUpSQL returns the single statement a sign-up sends to PostgreSQL, for
 // benchmarks that compare the whole stack with the bare statement.
