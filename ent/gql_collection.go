@@ -827,6 +827,19 @@ func (_q *PersonQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 				return err
 			}
 			_q.withVolunteerProfile = query
+
+		case "teams":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&TeamMembershipClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, teammembershipImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedMemberships(alias, func(wq *TeamMembershipQuery) {
+				*wq = *query
+			})
 		case "createdAt":
 			if _, ok := fieldSeen[person.FieldCreatedAt]; !ok {
 				selectedFields = append(selectedFields, person.FieldCreatedAt)

@@ -116,6 +116,18 @@ func (_m *Person) VolunteerProfile(ctx context.Context) (*VolunteerProfile, erro
 	return result, MaskNotFound(err)
 }
 
+func (_m *Person) Memberships(ctx context.Context) (result []*TeamMembership, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedMemberships(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.MembershipsOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryMemberships().All(ctx)
+	}
+	return result, err
+}
+
 func (_m *Registration) Community(ctx context.Context) (*Community, error) {
 	result, err := _m.Edges.CommunityOrErr()
 	if IsNotLoaded(err) {

@@ -54,7 +54,7 @@ type PersonEdges struct {
 	// type was loaded (or requested) in eager-loading or not.
 	loadedTypes [4]bool
 	// totalCount holds the count of the edges above.
-	totalCount [2]map[string]int
+	totalCount [3]map[string]int
 
 	namedMemberships   map[string][]*TeamMembership
 	namedRegistrations map[string][]*Registration

@@ -125,11 +125,6 @@ func (r *personResolver) Roles(ctx context.Context, obj *ent.Person) ([]model.Ro
 	return out, nil
 }
 
-// Teams is the resolver for the teams field.
-func (r *personResolver) Teams(ctx context.Context, obj *ent.Person) ([]*ent.TeamMembership, error) {
-	return obj.QueryMemberships().All(ctx)
-}
-
 // Viewer is the resolver for the viewer field.
 func (r *queryResolver) Viewer(ctx context.Context) (*ent.Person, error) {
 	v := viewer.FromContext(ctx)

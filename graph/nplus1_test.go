@@ -123,3 +123,65 @@ func checkNestedPage(t *testing.T, res *linlitest.Result, n int) {
 		}
 	}
 }
+
+// The staff's volunteer list with each volunteer's teams costs the same
+// number of statements for 5 people as for 50 (teams are loaded with the
+// page, not per person).
+func TestVolunteersWithTeamsRunFixedStatements(t *testing.T) {
+	linlitest.Run(t, func(t *testing.T, e *linlitest.Env) {
+		c := e.Community(t, "前进社区")
+		_, staff := e.Person(t, c.ID, "社工", viewer.Coordinator)
+		people, _ := e.People(t, c.ID, 60, "志愿者", viewer.Volunteer)
+		var teams []int
+		for i := range 3 {
+			tm, err := e.Client.Team.Create().SetCommunityID(c.ID).SetName(fmt.Sprintf("队伍%d", i)).Save(e.Sys())
+			if err != nil {
+				t.Fatal(err)
+			}
+			teams = append(teams, tm.ID)
+		}
+		for i, p := range people {
+			for _, tm := range teams[:1+i%3] {
+				if err := e.Client.TeamMembership.Create().SetCommunityID(c.ID).SetTeamID(tm).SetPersonID(p.ID).Exec(e.Sys()); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		e.Do(t, staff, `{ viewer { id } }`, nil) // caches the token
+		var counts []int64
+		for _, n := range []int{5, 50} {
+			before := e.Statements.Load()
+			var got struct {
+				Volunteers struct {
+					Edges []struct {
+						Node struct {
+							Teams []struct {
+								Role string
+								Team struct{ Name string }
+							}
+						}
+					}
+				}
+			}
+			e.Do(t, staff, `query($n: Int!) { volunteers(first: $n) { edges { node { displayName teams { role team { name } } } } } }`,
+				map[string]any{"n": n}).Decode(t, &got)
+			counts = append(counts, e.Statements.Load()-before)
+			memberships := 0
+			for _, edge := range got.Volunteers.Edges {
+				for _, m := range edge.Node.Teams {
+					if m.Team.Name == "" || m.Role == "" {
+						t.Fatalf("membership without its team: %+v", m)
+					}
+				}
+				memberships += len(edge.Node.Teams)
+			}
+			if len(got.Volunteers.Edges) != n || memberships < n {
+				t.Fatalf("first: %d: %d volunteers with %d memberships", n, len(got.Volunteers.Edges), memberships)
+			}
+		}
+		t.Logf("statements for 5 and 50 volunteers: %v", counts)
+		if counts[0] != counts[1] {
+			t.Errorf("statements for 5 and 50 volunteers: %v; teams are loaded per person", counts)
+		}
+	}, func(c *app.Config) { c.TokenCacheTTL = time.Hour })
+}

@@ -35,7 +35,10 @@ func (Person) Fields() []ent.Field {
 func (Person) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.To("volunteer_profile", VolunteerProfile.Type).Unique(),
-		edge.To("memberships", TeamMembership.Type).Annotations(entgql.Skip(entgql.SkipAll)),
+		// Person.teams in GraphQL, so that entgql's field collection loads it
+		// with the list (one statement per page, not one per person).
+		edge.To("memberships", TeamMembership.Type).
+			Annotations(entgql.MapsTo("teams"), entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput, entgql.SkipWhereInput)),
 		edge.To("registrations", Registration.Type).Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }

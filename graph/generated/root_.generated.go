@@ -230,9 +230,9 @@ type ComplexityRoot struct {
 		CreatedAt        func(childComplexity int) int
 		DisplayName      func(childComplexity int) int
 		ID               func(childComplexity int) int
+		Memberships      func(childComplexity int) int
 		Phone            func(childComplexity int) int
 		Roles            func(childComplexity int) int
-		Teams            func(childComplexity int) int
 		UpdatedAt        func(childComplexity int) int
 		VolunteerProfile func(childComplexity int) int
 	}
@@ -1447,6 +1447,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Person.ID(childComplexity), true
+	case "Person.teams":
+		if e.ComplexityRoot.Person.Memberships == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Person.Memberships(childComplexity), true
 	case "Person.phone":
 		if e.ComplexityRoot.Person.Phone == nil {
 			break
@@ -1459,12 +1465,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Person.Roles(childComplexity), true
-	case "Person.teams":
-		if e.ComplexityRoot.Person.Teams == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Person.Teams(childComplexity), true
 	case "Person.updatedAt":
 		if e.ComplexityRoot.Person.UpdatedAt == nil {
 			break
@@ -3185,6 +3185,7 @@ type Person implements Node {
   displayName: String!
   community: Community!
   volunteerProfile: VolunteerProfile
+  teams: [TeamMembership!] @goField(name: "Memberships", forceResolver: false)
 }
 """
 A connection to a list of items.
@@ -4326,8 +4327,6 @@ extend type Person {
   "Masked (138****1234) unless the viewer is this person or staff of their community."
   phone: String!
   roles: [Role!]!
-  "The teams this person belongs to."
-  teams: [TeamMembership!]!
 }
 
 extend type Community {
@@ -4792,12 +4791,12 @@ func (ec *executionContext) childFields_Person(ctx context.Context, field graphq
 		return ec.fieldContext_Person_community(ctx, field)
 	case "volunteerProfile":
 		return ec.fieldContext_Person_volunteerProfile(ctx, field)
+	case "teams":
+		return ec.fieldContext_Person_teams(ctx, field)
 	case "phone":
 		return ec.fieldContext_Person_phone(ctx, field)
 	case "roles":
 		return ec.fieldContext_Person_roles(ctx, field)
-	case "teams":
-		return ec.fieldContext_Person_teams(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Person", field.Name)
 }
