@@ -14,42 +14,16 @@ import (
 // again from the new state.
 var errStale = errors.New("checkin: registration changed, decide again")
 
-const maxAttempts = 8
+const maxAttempts = store.TxAttempts
 
 // inTx runs fn in a transaction, again on deadlocks, serialization failures
 // and a busy SQLite, and publishes the events fn returns after commit.
 func (s *Service) inTx(ctx context.Context, fn func(tx *sql.Tx) ([]events.Event, error)) error {
-	var err error
-	for attempt := 0; attempt < maxAttempts; attempt++ {
-		var evs []events.Event
-		if evs, err = s.runTx(ctx, fn); err == nil {
-			s.publish(evs...)
-			return nil
-		}
-		if !store.IsTransient(err) || ctx.Err() != nil {
-			return err
-		}
+	evs, err := store.InTx(ctx, s.db, store.TxOptions{}, fn)
+	if err == nil {
+		s.publish(evs...)
 	}
 	return err
-}
-
-func (s *Service) runTx(ctx context.Context, fn func(tx *sql.Tx) ([]events.Event, error)) ([]events.Event, error) {
-	tx, err := s.db.SQL.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, err
-	}
-	defer func() {
-		if p := recover(); p != nil {
-			_ = tx.Rollback()
-			panic(p)
-		}
-	}()
-	evs, err := fn(tx)
-	if err != nil {
-		_ = tx.Rollback()
-		return nil, err
-	}
-	return evs, tx.Commit()
 }
 
 // one runs a query for at most one row; it reports whether there was one.
