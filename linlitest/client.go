@@ -3,6 +3,7 @@ package linlitest
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"testing"
 )
@@ -67,10 +68,20 @@ func (e *Env) Do(t testing.TB, token, query string, vars map[string]any) *Result
 // Post sends one GraphQL POST to url.
 func Post(t testing.TB, c *http.Client, url, token, query string, vars map[string]any) *Result {
 	t.Helper()
+	res, err := Send(c, url, token, query, vars)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// Send is Post for goroutines and load generators: it returns errors
+// instead of failing a test.
+func Send(c *http.Client, url, token, query string, vars map[string]any) (*Result, error) {
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if token != "" {
@@ -78,12 +89,20 @@ func Post(t testing.TB, c *http.Client, url, token, query string, vars map[strin
 	}
 	resp, err := c.Do(req)
 	if err != nil {
-		t.Fatalf("POST /graphql: %v", err)
+		return nil, fmt.Errorf("POST /graphql: %w", err)
 	}
 	defer resp.Body.Close()
 	res := &Result{Status: resp.StatusCode}
 	if err := json.NewDecoder(resp.Body).Decode(res); err != nil {
-		t.Fatalf("decode response (status %d): %v", resp.StatusCode, err)
+		return nil, fmt.Errorf("decode response (status %d): %w", resp.StatusCode, err)
 	}
-	return res
+	return res, nil
+}
+
+// Err is the first GraphQL error as a Go error, or nil.
+func (r *Result) Err() error {
+	if len(r.Errors) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s: %s", r.Code(), r.Errors[0].Message)
 }

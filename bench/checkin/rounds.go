@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"sync"
@@ -95,26 +93,14 @@ func (b *bench) storm(kiosks int, one func(kiosk int, r registration, nonce stri
 	return float64(len(order)) / elapsed.Seconds(), nil
 }
 
-// post sends one GraphQL request and returns the body, failing on errors.
+// post sends one GraphQL request and returns its data, failing on errors.
 func post(c *http.Client, url, token, query string, vars map[string]any) ([]byte, error) {
-	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	res, err := linlitest.Send(c, url, token, query, vars)
+	if err == nil {
+		err = res.Err()
+	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("check-in failed: %w", err)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := c.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	out, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, err
-	}
-	if bytes.Contains(out, []byte(`"errors"`)) {
-		return nil, fmt.Errorf("check-in failed: %s", out)
-	}
-	return out, nil
+	return res.Data, nil
 }

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"io"
+	"linli/linlitest"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -53,29 +51,17 @@ func storm(clients, n int, one func(i int) (confirmed bool, err error)) (float64
 
 func newServer(h http.Handler) *httptest.Server { return httptest.NewServer(h) }
 
-// postJSON sends one GraphQL request and returns the response body, failing
-// on any GraphQL error.
+// postJSON sends one GraphQL request and returns its data, failing on any
+// GraphQL error.
 func postJSON(c *http.Client, url, token, query string, vars map[string]any) ([]byte, error) {
-	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	res, err := linlitest.Send(c, url, token, query, vars)
+	if err == nil {
+		err = res.Err()
+	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("sign-up failed: %w", err)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := c.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, err
-	}
-	if bytes.Contains(b, []byte(`"errors"`)) {
-		return nil, fmt.Errorf("sign-up failed: %s", b)
-	}
-	return b, nil
+	return res.Data, nil
 }
 
 func runtimeProcs() int { return runtime.GOMAXPROCS(0) }
