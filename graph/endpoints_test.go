@@ -1,7 +1,6 @@
 package graph_test
 
 import (
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -15,16 +14,11 @@ import (
 func TestEndpoints(t *testing.T) {
 	get := func(t *testing.T, e *linlitest.Env, path string) (int, string, string) {
 		t.Helper()
-		resp, err := e.Server.Client().Get(e.Server.URL + path)
+		req, err := http.NewRequest(http.MethodGet, e.Server.URL+path, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer resp.Body.Close()
-		b, err := io.ReadAll(resp.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return resp.StatusCode, resp.Header.Get("Content-Type"), string(b)
+		return roundTrip(t, e, req)
 	}
 	for _, production := range []bool{false, true} {
 		e := linlitest.New(t, "sqlite", func(c *app.Config) { c.Production = production })

@@ -32,16 +32,8 @@ func TestPostResponses(t *testing.T) {
 			if accept != "" {
 				req.Header.Set("Accept", accept)
 			}
-			resp, err := e.Server.Client().Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			b, err := io.ReadAll(resp.Body)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return resp.StatusCode, resp.Header.Get("Content-Type"), b
+			status, media, b := roundTrip(t, e, req)
+			return status, media, []byte(b)
 		}
 
 		const ok = `{ activities(first: 5) { edges { node { title slots { name available } } } } }`
@@ -88,4 +80,20 @@ func TestPostResponses(t *testing.T) {
 			}
 		}
 	})
+}
+
+// roundTrip sends req to e's server and returns the status, the content
+// type and the body.
+func roundTrip(t *testing.T, e *linlitest.Env, req *http.Request) (int, string, string) {
+	t.Helper()
+	resp, err := e.Server.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, resp.Header.Get("Content-Type"), string(b)
 }
