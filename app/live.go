@@ -14,6 +14,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 
 	"linli/auth"
+	"linli/events"
 	"linli/live"
 	"linli/reqlog"
 	"linli/viewer"
@@ -62,9 +63,15 @@ func (a *App) startLive() {
 	// A logout anywhere ends that session's sockets and cached token on
 	// every replica at once; the periodic re-check stays as the safety net
 	// for a lost notification and for expiry.
-	c.Broker.SessionEnded = func(id int) {
-		a.Auth.SessionEnded(id)
-		a.live.sessions.end(id)
+	c.Broker.Revoked = func(ev events.Event) {
+		switch {
+		case ev.Kind == events.Session && ev.SessionID != 0:
+			a.Auth.SessionEnded(ev.SessionID)
+			a.live.sessions.end(liveKey{session: ev.SessionID})
+		case ev.Kind == events.Kiosk && ev.KioskID != 0:
+			a.Resolver.Checkin.KioskRevoked(ev.KioskID)
+			a.live.sessions.end(liveKey{kiosk: ev.KioskID})
+		}
 	}
 	a.Config.Live = c
 	a.Live = live.New(a.DB, c.Broker)
@@ -110,15 +117,16 @@ func (a *App) liveTransports() []graphql.Transport {
 	}
 }
 
-// websocketInit authenticates connection_init's {"authToken": "…"}: a
-// missing or bad token closes the socket with 4403. The socket then closes
-// when its session expires or is revoked by logout.
+// websocketInit authenticates connection_init's {"authToken": "…"} (a
+// person's or a kiosk's token): a missing or bad token closes the socket
+// with 4403. The socket then closes when its session expires or is revoked
+// by logout, or when its kiosk is revoked.
 func (a *App) websocketInit(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 	token := p.GetString("authToken")
 	if token == "" {
 		token, _ = strings.CutPrefix(p.Authorization(), "Bearer ")
 	}
-	v, err := a.Auth.Authenticate(ctx, strings.TrimSpace(token))
+	v, err := a.authenticateToken(ctx, strings.TrimSpace(token))
 	if err != nil {
 		if errors.Is(err, auth.ErrInvalidToken) {
 			return transport.WithWebsocketCloseCode(transport.AppendCloseReason(ctx, "Forbidden"), wsgorilla.CloseForbidden), nil, errors.New("Forbidden")

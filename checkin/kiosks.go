@@ -13,6 +13,7 @@ import (
 	"linli/auth"
 	"linli/ent"
 	"linli/ent/kiosk"
+	"linli/events"
 	"linli/viewer"
 )
 
@@ -93,8 +94,17 @@ func (s *Service) RevokeKiosk(ctx context.Context, id int) (*ent.Kiosk, error) {
 	}
 	now := s.now()
 	s.kiosks.revoke(k.ID, now)
-	return k.Update().SetRevokedAt(now).Save(ctx)
+	if k, err = k.Update().SetRevokedAt(now).Save(ctx); err != nil {
+		return nil, err
+	}
+	// Other replicas drop the kiosk from their caches, and every replica
+	// closes its live connections, at once.
+	s.publish(events.Event{Kind: events.Kiosk, KioskID: k.ID, CommunityID: k.CommunityID})
+	return k, nil
 }
+
+// KioskRevoked forgets a kiosk revoked on another replica.
+func (s *Service) KioskRevoked(kioskID int) { s.kiosks.revoke(kioskID, s.now()) }
 
 // AuthenticateKiosk resolves a kiosk token to its viewer: a device bound to
 // a venue and a community, with no person and no roles. Unknown and revoked

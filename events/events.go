@@ -21,6 +21,9 @@ const (
 	// Session: SessionID ended (logout); every replica closes its live
 	// connections and forgets its cached token at once.
 	Session Kind = "session"
+	// Kiosk: KioskID was revoked; likewise for the kiosk's connections and
+	// cached token.
+	Kiosk Kind = "kiosk"
 )
 
 // Event is one change, already committed.
@@ -31,6 +34,7 @@ type Event struct {
 	RegistrationID int    `json:"r,omitempty"`
 	PersonID       int    `json:"p,omitempty"`
 	SessionID      int    `json:"s,omitempty"`
+	KioskID        int    `json:"kk,omitempty"`
 	Change         string `json:"x,omitempty"`
 }
 

@@ -45,9 +45,9 @@ type Options struct {
 	// slow subscriber before the oldest is dropped (16).
 	SubscriberBuffer int
 	Logger           *slog.Logger
-	// SessionEnded is called, on its own goroutine, for every Session event
-	// from this replica or another.
-	SessionEnded func(sessionID int)
+	// Revoked is called, on its own goroutine, for every Session and Kiosk
+	// event (a credential that stopped working) from this replica or another.
+	Revoked func(events.Event)
 }
 
 func (o Options) withDefaults() Options {
@@ -195,11 +195,11 @@ func (b *Broker) deliverLocal(evs []events.Event) {
 			slow = append(slow, ev)
 		case events.Registration:
 			slow = append(slow, ev)
-		case events.Session:
-			if f := b.opts.SessionEnded; f != nil && ev.SessionID != 0 {
+		case events.Session, events.Kiosk:
+			if f := b.opts.Revoked; f != nil {
 				// Closing sockets writes to them: never on the publisher's
 				// or the listener's goroutine.
-				go f(ev.SessionID)
+				go f(ev)
 			}
 		}
 	}

@@ -250,3 +250,83 @@ func TestDeadPeerIsReaped(t *testing.T) {
 		t.Fatalf("%d subscribers left; the peer answering pings should stay", n)
 	}
 }
+
+// A kiosk at the door can watch live counts over a websocket with its own
+// token. Revoking it on one replica closes its socket on another at once
+// and makes that replica refuse the token without waiting out its cache.
+func TestKioskSocketEndsWhenRevoked(t *testing.T) {
+	dbURL := linlitest.DatabaseURL(t, "postgres")
+	one, two := replica(t, dbURL, slowSessionChecks), replica(t, dbURL, slowSessionChecks)
+	c := one.Community(t, "前进社区")
+	_, staff := one.Person(t, c.ID, "社工", "COORDINATOR")
+	venue, err := one.Client.Venue.Create().SetCommunityID(c.ID).SetName("道德讲堂").Save(one.Sys())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := one.Activity(t, c.ID, linlitest.ActivitySpec{})
+	if err := a.Update().SetVenueID(venue.ID).Exec(one.Sys()); err != nil {
+		t.Fatal(err)
+	}
+	var reg struct {
+		RegisterKiosk struct {
+			Token string
+			Kiosk struct{ ID string }
+		}
+	}
+	one.Do(t, staff, `mutation($v: ID!) { registerKiosk(venueID: $v, name: "前台平板") { token kiosk { id } } }`,
+		map[string]any{"v": id(venue.ID)}).Decode(t, &reg)
+	kioskToken := reg.RegisterKiosk.Token
+
+	ws := connect(t, one.Server.URL, kioskToken)
+	ws.subscribe("c", countsQuery, map[string]any{"id": id(a.ID)})
+	var m countsMsg
+	ws.data(ws.nextFor("c", 5*time.Second), &m)
+	if m.ActivityCounts.ActivityID != id(a.ID) {
+		t.Fatalf("kiosk's counts: %+v", m)
+	}
+	list := `query($a: ID!) { checkInList(activityID: $a) { version } }`
+	if res := one.Do(t, kioskToken, list, map[string]any{"a": id(a.ID)}); len(res.Errors) > 0 {
+		t.Fatalf("kiosk on replica one: %+v", res.Errors) // and now cached there
+	}
+
+	two.Do(t, staff, `mutation($k: ID!) { revokeKiosk(id: $k) { id } }`, map[string]any{"k": reg.RegisterKiosk.Kiosk.ID})
+	if code := ws.closeCode(3 * time.Second); code != 4403 {
+		t.Fatalf("want close 4403 on replica one after the kiosk was revoked on replica two, got %d", code)
+	}
+	// Its cache would trust the token for 5 s; the event drops it at once.
+	waitFor(t, time.Second, func() bool {
+		return one.Do(t, kioskToken, list, map[string]any{"a": id(a.ID)}).Code() == "UNAUTHENTICATED"
+	}, "replica one refuses the revoked kiosk")
+}
+
+// The periodic re-check is the safety net: a kiosk revoked without an
+// event (here, straight in the database) still loses its socket.
+func TestRevokedKioskCaughtByRecheck(t *testing.T) {
+	e := linlitest.New(t, "sqlite", fastLive)
+	c := e.Community(t, "前进社区")
+	_, staff := e.Person(t, c.ID, "社工", "COORDINATOR")
+	venue, err := e.Client.Venue.Create().SetCommunityID(c.ID).SetName("社区广场").Save(e.Sys())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reg struct{ RegisterKiosk struct{ Token string } }
+	e.Do(t, staff, `mutation($v: ID!) { registerKiosk(venueID: $v, name: "广场平板") { token } }`,
+		map[string]any{"v": id(venue.ID)}).Decode(t, &reg)
+	ws := connect(t, e.Server.URL, reg.RegisterKiosk.Token)
+	ws.subscribe("c", countsQuery, map[string]any{"id": "0"})
+	if code := errorCode(ws.nextFor("c", 2*time.Second)); code != "NOT_FOUND" {
+		t.Fatalf("kiosk socket not usable: %s", code)
+	}
+	// Several re-checks pass while the kiosk is valid.
+	time.Sleep(300 * time.Millisecond)
+	ws.subscribe("d", countsQuery, map[string]any{"id": "0"})
+	if code := errorCode(ws.nextFor("d", 2*time.Second)); code != "NOT_FOUND" {
+		t.Fatalf("kiosk socket closed while valid: %s", code)
+	}
+	if _, err := e.Client.Kiosk.Update().SetRevokedAt(time.Now()).Save(e.Sys()); err != nil {
+		t.Fatal(err)
+	}
+	if code := ws.closeCode(3 * time.Second); code != 4403 {
+		t.Fatalf("want close 4403 after the kiosk was revoked, got %d", code)
+	}
+}
