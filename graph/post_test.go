@@ -97,3 +97,29 @@ func roundTrip(t *testing.T, e *linlitest.Env, req *http.Request) (int, string, 
 	}
 	return resp.StatusCode, resp.Header.Get("Content-Type"), string(b)
 }
+
+// @defer below the root is answered inline (graph/codegen resolves object
+// fields in their parent's goroutine, and the incremental-delivery proposal
+// lets a server ignore @defer): the deferred fields arrive in the one
+// response.
+func TestDeferAnsweredInline(t *testing.T) {
+	linlitest.Run(t, func(t *testing.T, e *linlitest.Env) {
+		c := e.Community(t, "前进社区")
+		_, tok := e.Person(t, c.ID, "王芳", viewer.Resident)
+		e.Activity(t, c.ID, linlitest.ActivitySpec{Title: "周末课业辅导"})
+		var got struct {
+			Activities struct {
+				Edges []struct {
+					Node struct {
+						ID, Title string
+						Slots     []struct{ Name string }
+					}
+				}
+			}
+		}
+		e.Do(t, tok, `{ activities(first: 5) { edges { node { id ... @defer(label: "more") { title slots { name } } } } } }`, nil).Decode(t, &got)
+		if len(got.Activities.Edges) != 1 || got.Activities.Edges[0].Node.Title != "周末课业辅导" || len(got.Activities.Edges[0].Node.Slots) == 0 {
+			t.Fatalf("deferred fields not in the response: %+v", got)
+		}
+	})
+}
