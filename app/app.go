@@ -147,6 +147,7 @@ func (a *App) routes() http.Handler {
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	mux.Handle("GET /metrics", metricsHandler())
+	mux.Handle("GET /qr/{id}", a.authenticate(http.HandlerFunc(a.qrImage)))
 	if opts.Production {
 		// Introspection is off in production, so GraphiQL could not work.
 		mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {

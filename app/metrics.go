@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -112,7 +113,9 @@ func instrument(next http.Handler) http.Handler {
 	known := map[string]bool{"/graphql": true, "/healthz": true, "/readyz": true, "/metrics": true, "/": true}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		path := r.URL.Path
-		if !known[path] {
+		if strings.HasPrefix(path, "/qr/") {
+			path = "/qr"
+		} else if !known[path] {
 			path = "other"
 		}
 		start := time.Now()
