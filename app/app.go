@@ -99,7 +99,7 @@ func NewWithDB(cfg Config, db *store.DB) *App {
 		limits = auth.NewLimiter(cfg.RateLimitPerMinute, 5)
 	}
 	a := &App{Config: cfg, DB: db}
-	a.Auth = auth.NewService(db.Client, auth.Config{Limits: limits, TokenCacheTTL: cfg.TokenCacheTTL})
+	a.Auth = auth.NewService(db, auth.Config{Limits: limits, TokenCacheTTL: cfg.TokenCacheTTL})
 	a.startLive()
 	trackLive(a)
 	a.Resolver = &graph.Resolver{DB: db, Client: db.Client, Auth: a.Auth, Live: a.Live}

@@ -5,7 +5,7 @@
 // activities(first: 50) with every activity's slots, team and venue for a
 // signed-in resident. linli goes through everything a client meets (request
 // log, metrics, CORS, limits, token authentication, gqlgen, Ent with its
-// privacy rules); the bare handler runs the same six SQL statements by hand
+// privacy rules); the bare handler runs the same five SQL statements by hand
 // over database/sql and encodes the same JSON. Rounds alternate between the
 // two and the medians are compared, so machine noise hits both alike.
 //
