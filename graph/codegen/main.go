@@ -1,5 +1,5 @@
-// Command codegen runs gqlgen's generator over gqlgen.yml with two changes,
-// both about goroutines:
+// Command codegen runs gqlgen's generator over gqlgen.yml with three
+// changes to the executor it writes:
 //
 //   - the fields of every object that is not a root type resolve one after
 //     another in their object's goroutine (gqlgen gives each field whose
@@ -7,7 +7,9 @@
 //   - list elements are marshalled one after another (gqlgen starts a
 //     goroutine per element): the generated executor calls marshalSlice in
 //     graph/generated/sequential.go instead of
-//     graphql.MarshalSliceConcurrently.
+//     graphql.MarshalSliceConcurrently;
+//   - objects no longer build a @defer group (a response path and a map)
+//     that, with the first change, can never be used (see rewrites).
 //
 // For linli the context-taking fields are the Ent edges (Activity.slots,
 // .team, .venue, …), and entgql's field collection eager-loads them with
