@@ -4,8 +4,11 @@ import (
 	"net/http"
 	"net/url"
 	"testing"
+	"time"
 
 	"linli/app"
+	"linli/auth"
+	"linli/ent/session"
 	"linli/linlitest"
 	"linli/viewer"
 )
@@ -71,6 +74,15 @@ func TestAccounts(t *testing.T) {
 		e.Do(t, r.Register.Token, `{ viewer { displayName } }`, nil).Decode(t, &v)
 		e.Do(t, "", `mutation { logout }`, nil).WantCode(t, "UNAUTHENTICATED")
 		e.Do(t, "garbage", `{ viewer { displayName } }`, nil).WantCode(t, "UNAUTHENTICATED")
+		// An expired session is refused like a revoked one (a token never used
+		// before, so no cache stands in the way).
+		var l2 struct{ Login struct{ Token string } }
+		e.Do(t, "", login, map[string]any{"p": "13800001234", "pw": "long-enough-pw"}).Decode(t, &l2)
+		if _, err := e.Client.Session.Update().Where(session.TokenHash(auth.HashToken(l2.Login.Token))).
+			SetExpiresAt(time.Now().Add(-time.Minute)).Save(e.Sys()); err != nil {
+			t.Fatal(err)
+		}
+		e.Do(t, l2.Login.Token, `{ viewer { displayName } }`, nil).WantCode(t, "UNAUTHENTICATED")
 		// Anonymous viewer is null, not an error.
 		var anon struct{ Viewer *struct{ ID string } }
 		e.Do(t, "", `{ viewer { id } }`, nil).Decode(t, &anon)
