@@ -99,6 +99,16 @@ func Send(c *http.Client, url, token, query string, vars map[string]any) (*Resul
 	return res, nil
 }
 
+// SendData is Send for callers that want only the data: a GraphQL error
+// becomes a Go error.
+func SendData(c *http.Client, url, token, query string, vars map[string]any) (json.RawMessage, error) {
+	res, err := Send(c, url, token, query, vars)
+	if err != nil {
+		return nil, err
+	}
+	return res.Data, res.Err()
+}
+
 // Err is the first GraphQL error as a Go error, or nil.
 func (r *Result) Err() error {
 	if len(r.Errors) == 0 {

@@ -63,27 +63,10 @@ func (s *countsSub) offer(snap *snapshot) {
 	}
 	s.sent = snap.counts.Version
 	if s.snaps != nil {
-		replaceLatest(s.snaps, snap)
+		// One-place channels: the newest snapshot displaces an unread one.
+		offerDropOldest(s.snaps, snap)
 	} else {
-		replaceLatest(s.plain, snap.counts)
-	}
-}
-
-// replaceLatest puts v in a one-place channel, displacing an unread value.
-// Only the watcher sends, so the second send cannot lose to another sender.
-func replaceLatest[T any](ch chan T, v T) {
-	select {
-	case ch <- v:
-		return
-	default:
-	}
-	select {
-	case <-ch:
-	default:
-	}
-	select {
-	case ch <- v:
-	default:
+		offerDropOldest(s.plain, snap.counts)
 	}
 }
 

@@ -30,8 +30,10 @@ type regSub struct {
 }
 
 // offerDropOldest sends v without blocking; when the subscriber has fallen
-// a full buffer behind, its oldest event makes room. Only the dispatcher
-// sends, so the second send cannot race another sender.
+// a full buffer behind, its oldest value makes room (for a one-place
+// channel: the newest value displaces an unread one). It reports whether
+// nothing was dropped. Each channel has one sender (the dispatcher, or an
+// activity's counts watcher), so the second send cannot race another.
 func offerDropOldest[T any](ch chan T, v T) bool {
 	select {
 	case ch <- v:

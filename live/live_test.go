@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
@@ -71,20 +70,7 @@ func TestActivityCountsCoalesceAndEndOnLatest(t *testing.T) {
 		ws.data(ws.next(5*time.Second), &m)
 
 		const changes = 60
-		var wg sync.WaitGroup
-		for range 6 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for range changes / 6 {
-					if _, err := people.trySignUp(slots[0].ID); err != nil {
-						t.Error(err)
-						return
-					}
-				}
-			}()
-		}
-		wg.Wait()
+		people.signUpConcurrently(t, slots[0].ID, changes, 6)
 		messages := 0
 		for m.ActivityCounts.Slots[0].Taken != changes {
 			ws.data(ws.next(5*time.Second), &m)
@@ -443,20 +429,7 @@ func TestManySubscribersAllEndOnLatest(t *testing.T) {
 		clients[i].subscribe("1", countsQuery, map[string]any{"id": id(a.ID)})
 	}
 	people := newResidents(t, e, c.ID, signups)
-	var wg sync.WaitGroup
-	for range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for range signups / 4 {
-				if _, err := people.trySignUp(slots[0].ID); err != nil {
-					t.Error(err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	people.signUpConcurrently(t, slots[0].ID, signups, 4)
 	for i, ws := range clients {
 		var m countsMsg
 		for m.ActivityCounts.Slots == nil || m.ActivityCounts.Slots[0].Taken != signups {

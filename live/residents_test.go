@@ -1,10 +1,10 @@
 package live_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -51,26 +51,31 @@ func (r *residents) trySignUp(slotID int) (string, error) {
 	if i >= len(r.tokens) {
 		return "", fmt.Errorf("all %d residents have signed up", len(r.tokens))
 	}
-	body, _ := json.Marshal(map[string]any{"query": signUpMutation, "variables": map[string]any{"slot": id(slotID)}})
-	req, _ := http.NewRequest(http.MethodPost, r.url, bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+r.tokens[i])
-	resp, err := r.client.Do(req)
+	data, err := linlitest.SendData(r.client, r.url, r.tokens[i], signUpMutation, map[string]any{"slot": id(slotID)})
 	if err != nil {
+		return "", fmt.Errorf("signUp: %w", err)
+	}
+	var out struct{ SignUp struct{ Outcome string } }
+	if err := json.Unmarshal(data, &out); err != nil {
 		return "", err
 	}
-	defer resp.Body.Close()
-	var res struct {
-		Data struct {
-			SignUp struct{ Outcome string }
-		}
-		Errors []json.RawMessage
+	return out.SignUp.Outcome, nil
+}
+
+// signUpConcurrently signs n people up for slot from workers goroutines at
+// once and waits for all of them; an error fails the test.
+func (r *residents) signUpConcurrently(t testing.TB, slotID, n, workers int) {
+	t.Helper()
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for range n / workers {
+				if _, err := r.trySignUp(slotID); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&res); err != nil {
-		return "", err
-	}
-	if len(res.Errors) > 0 {
-		return "", fmt.Errorf("signUp: %s", res.Errors[0])
-	}
-	return res.Data.SignUp.Outcome, nil
+	wg.Wait()
 }

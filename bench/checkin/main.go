@@ -19,13 +19,13 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"log"
 	"os"
 	"runtime"
 	"runtime/pprof"
 
 	_ "github.com/lib/pq"
 
+	"linli/bench/load"
 	"linli/linlitest"
 	"linli/store"
 )
@@ -43,21 +43,21 @@ func main() {
 	flag.Parse()
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
-		check(err)
-		check(pprof.StartCPUProfile(f))
+		load.Check(err)
+		load.Check(pprof.StartCPUProfile(f))
 		defer pprof.StopCPUProfile()
 	}
 	ctx := context.Background()
-	dbURL, drop := scratchDatabase(*admin)
-	cleanup = drop
+	dbURL, drop := load.ScratchDB(*admin, "linli_bench")
+	load.Cleanup = drop
 	b, err := setUp(ctx, dbURL, *pool, *kiosks, *activities, *checkins)
-	check(err)
-	cleanup = func() { b.close(); drop() }
-	defer cleanup()
+	load.Check(err)
+	load.Cleanup = func() { b.close(); drop() }
+	defer load.Cleanup()
 	var w *watchers
 	if !*noLive {
 		w, err = watch(b)
-		check(err)
+		load.Check(err)
 		defer w.close()
 	}
 
@@ -65,12 +65,12 @@ func main() {
 		*kiosks, *activities, *checkins, *rounds, *pool, !*noLive, runtime.GOMAXPROCS(0))
 	var stack, raw []float64
 	for r := 0; r <= *rounds; r++ {
-		check(b.reset(ctx))
+		load.Check(b.reset(ctx))
 		s, err := b.stackRound(*kiosks)
-		check(err)
-		check(b.reset(ctx))
+		load.Check(err)
+		load.Check(b.reset(ctx))
 		q, err := b.rawRound(ctx, *kiosks)
-		check(err)
+		load.Check(err)
 		label := fmt.Sprintf("round %d", r)
 		if r == 0 {
 			label = "warm-up"
@@ -83,29 +83,5 @@ func main() {
 	fmt.Printf("median   stack %7.0f/s   raw SQL %7.0f/s   ratio %.2f\n", ms, mr, ms/mr)
 	if w != nil {
 		fmt.Printf("live: %d counts messages received by %d subscribers\n", w.received.Load(), *activities)
-	}
-}
-
-// scratchDatabase creates an empty database and returns its URL and a
-// function that drops it.
-func scratchDatabase(admin string) (string, func()) {
-	dbURL, drop, err := store.CreateScratchDatabase(context.Background(), admin, "linli_bench")
-	if err != nil {
-		log.Fatalf("create scratch database (is PostgreSQL running?): %v", err)
-	}
-	return dbURL, func() {
-		if err := drop(); err != nil {
-			fmt.Fprintln(os.Stderr, "drop scratch database:", err)
-		}
-	}
-}
-
-// cleanup runs before the program exits, also on failure.
-var cleanup = func() {}
-
-func check(err error) {
-	if err != nil {
-		cleanup()
-		log.Fatal(err)
 	}
 }

@@ -6,11 +6,9 @@ import (
 	"database/sql"
 	"fmt"
 	"math/rand/v2"
-	"net/http"
-	"sync"
-	"sync/atomic"
 	"time"
 
+	"linli/bench/load"
 	"linli/checkin"
 	"linli/linlitest"
 )
@@ -26,9 +24,9 @@ func (b *bench) stackRound(kiosks int) (float64, error) {
 	defer hc.CloseIdleConnections()
 	url := b.srv.URL + "/graphql"
 	return b.storm(kiosks, func(k int, r registration, nonce string) (bool, error) {
-		body, err := post(hc, url, b.kiosks[k], "mutation($in: CheckInInput!) { checkIn(input: $in) { "+checkInFields+" } }", map[string]any{"in": map[string]any{"code": r.code, "nonce": nonce}})
+		body, err := linlitest.SendData(hc, url, b.kiosks[k], "mutation($in: CheckInInput!) { checkIn(input: $in) { "+checkInFields+" } }", map[string]any{"in": map[string]any{"code": r.code, "nonce": nonce}})
 		if err != nil {
-			return false, err
+			return false, fmt.Errorf("check-in failed: %w", err)
 		}
 		return bytes.Contains(body, []byte(`"status":"OK"`)), nil
 	})
@@ -58,49 +56,12 @@ func (b *bench) rawRound(ctx context.Context, kiosks int) (float64, error) {
 // goroutines, and returns check-ins per second. Every one must be OK.
 func (b *bench) storm(kiosks int, one func(kiosk int, r registration, nonce string) (bool, error)) (float64, error) {
 	order := rand.Perm(len(b.regs))
-	var next, ok atomic.Int64
-	var firstErr error
-	var once sync.Once
-	var wg sync.WaitGroup
 	round := time.Now().UnixNano()
-	start := time.Now()
-	for k := 0; k < kiosks; k++ {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(order) {
-					return
-				}
-				good, err := one(k, b.regs[order[i]], fmt.Sprintf("%d-%d", round, i))
-				if err != nil {
-					once.Do(func() { firstErr = err })
-					return
-				}
-				if good {
-					ok.Add(1)
-				}
-			}
-		})
+	rate, ok, err := load.Storm(kiosks, len(order), func(k, i int) (bool, error) {
+		return one(k, b.regs[order[i]], fmt.Sprintf("%d-%d", round, i))
+	})
+	if err == nil && ok != len(order) {
+		err = fmt.Errorf("only %d of %d check-ins were OK", ok, len(order))
 	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	if firstErr != nil {
-		return 0, firstErr
-	}
-	if int(ok.Load()) != len(order) {
-		return 0, fmt.Errorf("only %d of %d check-ins were OK", ok.Load(), len(order))
-	}
-	return float64(len(order)) / elapsed.Seconds(), nil
-}
-
-// post sends one GraphQL request and returns its data, failing on errors.
-func post(c *http.Client, url, token, query string, vars map[string]any) ([]byte, error) {
-	res, err := linlitest.Send(c, url, token, query, vars)
-	if err == nil {
-		err = res.Err()
-	}
-	if err != nil {
-		return nil, fmt.Errorf("check-in failed: %w", err)
-	}
-	return res.Data, nil
+	return rate, err
 }

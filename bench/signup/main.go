@@ -33,6 +33,7 @@ import (
 	_ "github.com/lib/pq"
 
 	"linli/app"
+	"linli/bench/load"
 	"linli/ent/registration"
 	"linli/linlitest"
 	"linli/signup"
@@ -51,8 +52,8 @@ func main() {
 	flag.Parse()
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
-		check(err)
-		check(pprof.StartCPUProfile(f))
+		load.Check(err)
+		load.Check(pprof.StartCPUProfile(f))
 		defer pprof.StopCPUProfile()
 	}
 	var clients []int
@@ -64,12 +65,12 @@ func main() {
 		clients = append(clients, n)
 	}
 	ctx := context.Background()
-	dbURL, drop := scratchDatabase(*admin)
-	cleanup = drop
+	dbURL, drop := load.ScratchDB(*admin, "linli_bench")
+	load.Cleanup = drop
 	b, err := setUp(ctx, dbURL, *pool, *signups)
-	check(err)
-	cleanup = func() { b.close(); drop() }
-	defer cleanup()
+	load.Check(err)
+	load.Cleanup = func() { b.close(); drop() }
+	defer load.Cleanup()
 
 	fmt.Printf("sign-up storm: %d sign-ups per round, %d rounds, pool %d, GOMAXPROCS %d\n",
 		*signups, *rounds, *pool, runtimeProcs())
@@ -86,18 +87,18 @@ func main() {
 			var s, w float64
 			if r%2 == 0 {
 				s, err = b.stackRound(ctx, c, true)
-				check(err)
+				load.Check(err)
 				w, err = b.rawRound(ctx, c)
 			} else {
 				w, err = b.rawRound(ctx, c)
-				check(err)
+				load.Check(err)
 				s, err = b.stackRound(ctx, c, true)
 			}
-			check(err)
+			load.Check(err)
 			var t float64
 			if *tx {
 				t, err = b.stackRound(ctx, c, false)
-				check(err)
+				load.Check(err)
 			}
 			if r == 0 {
 				continue // warm-up
@@ -193,9 +194,9 @@ func (b *bench) stackRound(ctx context.Context, clients int, singleStatement boo
 	hc := linlitest.ConcurrentClient(clients)
 	defer hc.CloseIdleConnections()
 	return storm(clients, len(b.people), func(i int) (bool, error) {
-		res, err := postJSON(hc, b.url, b.tokens[i], signUpMutation, map[string]any{"in": map[string]any{"slotID": slotID}})
+		res, err := linlitest.SendData(hc, b.url, b.tokens[i], signUpMutation, map[string]any{"in": map[string]any{"slotID": slotID}})
 		if err != nil {
-			return false, err
+			return false, fmt.Errorf("sign-up failed: %w", err)
 		}
 		return strings.Contains(string(res), `"outcome":"CONFIRMED"`), nil
 	})
@@ -224,28 +225,4 @@ func (b *bench) rawRound(ctx context.Context, clients int) (float64, error) {
 			b.people[i], "", []byte{}).Scan(dest...)
 		return fmt.Sprintf("%s", vals[status]) == "CONFIRMED", err
 	})
-}
-
-// scratchDatabase creates an empty database and returns its URL and a
-// function that drops it.
-func scratchDatabase(admin string) (string, func()) {
-	dbURL, drop, err := store.CreateScratchDatabase(context.Background(), admin, "linli_bench")
-	if err != nil {
-		log.Fatalf("create scratch database (is PostgreSQL running?): %v", err)
-	}
-	return dbURL, func() {
-		if err := drop(); err != nil {
-			fmt.Fprintln(os.Stderr, "drop scratch database:", err)
-		}
-	}
-}
-
-// cleanup runs before the program exits, also on failure.
-var cleanup = func() {}
-
-func check(err error) {
-	if err != nil {
-		cleanup()
-		log.Fatal(err)
-	}
 }
