@@ -47,29 +47,16 @@ type ServerOptions struct {
 
 // Defaults fills zero fields with linli's defaults.
 func (o ServerOptions) Defaults() ServerOptions {
-	if o.TokenLimit == 0 {
-		o.TokenLimit = 2000
-	}
-	if o.MaxDepth == 0 {
-		o.MaxDepth = 12
-	}
-	if o.MaxComplexity == 0 {
-		o.MaxComplexity = 5000
-	}
-	if o.MaxPage == 0 {
-		o.MaxPage = 100
-	}
-	if o.MaxSelections == 0 {
-		o.MaxSelections = 500
-	}
-	if o.MaxInputDepth == 0 {
-		o.MaxInputDepth = 12
-	}
-	if o.MaxListLength == 0 {
-		o.MaxListLength = 100
-	}
-	if o.MaxInputValues == 0 {
-		o.MaxInputValues = 1000
+	for _, d := range []struct {
+		field *int
+		value int
+	}{
+		{&o.TokenLimit, 2000}, {&o.MaxDepth, 12}, {&o.MaxComplexity, 5000}, {&o.MaxPage, 100},
+		{&o.MaxSelections, 500}, {&o.MaxInputDepth, 12}, {&o.MaxListLength, 100}, {&o.MaxInputValues, 1000},
+	} {
+		if *d.field == 0 {
+			*d.field = d.value
+		}
 	}
 	return o
 }
