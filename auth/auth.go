@@ -20,7 +20,6 @@ import (
 	"linli/ent"
 	"linli/ent/community"
 	"linli/ent/person"
-	"linli/ent/session"
 	"linli/ent/teammembership"
 	"linli/store"
 	"linli/viewer"
@@ -29,7 +28,6 @@ import (
 // Service signs people in and out and resolves tokens to viewers.
 type Service struct {
 	db       *store.DB
-	client   *ent.Client
 	tokenTTL time.Duration
 	limits   *Limiter
 	cache    *tokenCache
@@ -50,12 +48,12 @@ type Config struct {
 	TokenCacheTTL time.Duration
 }
 
-// NewService returns a Service over client.
+// NewService returns a Service over db.
 func NewService(db *store.DB, c Config) *Service {
 	if c.TokenTTL <= 0 {
 		c.TokenTTL = 30 * 24 * time.Hour
 	}
-	return &Service{db: db, client: db.Client, tokenTTL: c.TokenTTL, limits: c.Limits, cache: newTokenCache(c.TokenCacheTTL, 100_000),
+	return &Service{db: db, tokenTTL: c.TokenTTL, limits: c.Limits, cache: newTokenCache(c.TokenCacheTTL, 100_000),
 		now: func() time.Time { return time.Now().UTC() }}
 }
 
@@ -117,7 +115,7 @@ func (s *Service) Register(ctx context.Context, communityID int, phone, password
 		return nil, err
 	}
 	sys := viewer.System(ctx)
-	if ok, err := s.client.Community.Query().Where(community.ID(communityID)).Exist(sys); err != nil {
+	if ok, err := s.db.Client.Community.Query().Where(community.ID(communityID)).Exist(sys); err != nil {
 		return nil, err
 	} else if !ok {
 		return nil, apperr.Invalid("communityID", "no such community")
@@ -126,7 +124,7 @@ func (s *Service) Register(ctx context.Context, communityID int, phone, password
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.client.Person.Create().
+	p, err := s.db.Client.Person.Create().
 		SetCommunityID(communityID).
 		SetDisplayName(displayName).
 		SetPhone(phone).
@@ -152,7 +150,7 @@ func (s *Service) Login(ctx context.Context, phone, password, clientAddr string)
 		return nil, err
 	}
 	sys := viewer.System(ctx)
-	p, err := s.client.Person.Query().Where(person.Phone(norm)).Only(sys)
+	p, err := s.db.Client.Person.Query().Where(person.Phone(norm)).Only(sys)
 	if err != nil && !ent.IsNotFound(err) {
 		return nil, err
 	}
@@ -169,7 +167,7 @@ func (s *Service) Login(ctx context.Context, phone, password, clientAddr string)
 // IssueToken signs a person in without a password (demo data, tests, load tools).
 func (s *Service) IssueToken(ctx context.Context, personID int) (*Session, error) {
 	sys := viewer.System(ctx)
-	p, err := s.client.Person.Get(sys, personID)
+	p, err := s.db.Client.Person.Get(sys, personID)
 	if err != nil {
 		return nil, err
 	}
@@ -183,7 +181,7 @@ func (s *Service) issue(ctx context.Context, p *ent.Person) (*Session, error) {
 	}
 	token := base64.RawURLEncoding.EncodeToString(raw)
 	exp := s.now().Add(s.tokenTTL).Truncate(time.Second)
-	ses, err := s.client.Session.Create().
+	ses, err := s.db.Client.Session.Create().
 		SetTokenHash(HashToken(token)).
 		SetPersonID(p.ID).
 		SetCommunityID(p.CommunityID).
@@ -221,7 +219,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*viewer.Viewe
 	}
 	v := &viewer.Viewer{}
 	var roles []byte
-	ok, err := store.QueryRow(ctx, s.client, s.db.Rebind(SessionByToken), []any{hash[:], now},
+	ok, err := store.QueryRow(ctx, s.db.Client, s.db.Rebind(SessionByToken), []any{hash[:], now},
 		&v.SessionID, &v.ExpiresAt, &v.PersonID, &v.CommunityID, &roles)
 	if err != nil {
 		return nil, err
@@ -233,9 +231,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*viewer.Viewe
 	if err := json.Unmarshal(roles, &names); err != nil {
 		return nil, fmt.Errorf("auth: roles of person %d: %w", v.PersonID, err)
 	}
-	for _, r := range names {
-		v.Roles = append(v.Roles, viewer.Role(r))
-	}
+	v.Roles = rolesOf(names)
 	if err := s.loadLeadTeams(viewer.System(ctx), v); err != nil {
 		return nil, err
 	}
@@ -254,11 +250,16 @@ WHERE s.token_hash = ? AND s.revoked_at IS NULL AND s.expires_at > ?`
 // teams they lead (one more query, for team leaders only); ctx must be the
 // system's.
 func (s *Service) viewerOf(ctx context.Context, ses *ent.Session, p *ent.Person) (*viewer.Viewer, error) {
-	v := &viewer.Viewer{PersonID: p.ID, CommunityID: p.CommunityID, SessionID: ses.ID, ExpiresAt: ses.ExpiresAt}
-	for _, r := range p.Roles {
-		v.Roles = append(v.Roles, viewer.Role(r))
-	}
+	v := &viewer.Viewer{PersonID: p.ID, CommunityID: p.CommunityID, SessionID: ses.ID, ExpiresAt: ses.ExpiresAt, Roles: rolesOf(p.Roles)}
 	return v, s.loadLeadTeams(ctx, v)
+}
+
+func rolesOf(names []string) []viewer.Role {
+	roles := make([]viewer.Role, len(names))
+	for i, n := range names {
+		roles[i] = viewer.Role(n)
+	}
+	return roles
 }
 
 // loadLeadTeams fills in the teams a team leader leads (one query, for team
@@ -267,7 +268,7 @@ func (s *Service) loadLeadTeams(ctx context.Context, v *viewer.Viewer) error {
 	if !v.Has(viewer.TeamLeader) {
 		return nil
 	}
-	teams, err := s.client.TeamMembership.Query().
+	teams, err := s.db.Client.TeamMembership.Query().
 		Where(teammembership.PersonID(v.PersonID), teammembership.RoleEQ(teammembership.RoleLEADER)).
 		Select(teammembership.FieldTeamID).Ints(ctx)
 	v.LeadTeams = teams
@@ -281,7 +282,7 @@ func (s *Service) Logout(ctx context.Context) error {
 		return apperr.New(apperr.Unauthenticated, "not signed in")
 	}
 	now := s.now()
-	if err := s.client.Session.UpdateOneID(v.SessionID).SetRevokedAt(now).Exec(viewer.System(ctx)); err != nil {
+	if err := s.db.Client.Session.UpdateOneID(v.SessionID).SetRevokedAt(now).Exec(viewer.System(ctx)); err != nil {
 		return err
 	}
 	s.cache.loggedOutSession(v.SessionID, now)
@@ -294,11 +295,3 @@ func (s *Service) Logout(ctx context.Context) error {
 // SessionEnded drops a session ended elsewhere (another replica's logout)
 // from the token cache.
 func (s *Service) SessionEnded(sessionID int) { s.cache.loggedOutSession(sessionID, s.now()) }
-
-// SessionValid reports whether a session is still usable (live sockets
-// re-check their token with it).
-func (s *Service) SessionValid(ctx context.Context, sessionID int) (bool, error) {
-	return s.client.Session.Query().
-		Where(session.ID(sessionID), session.RevokedAtIsNil(), session.ExpiresAtGT(s.now())).
-		Exist(viewer.System(ctx))
-}

@@ -109,13 +109,19 @@ func leaderSlotWrite(ctx context.Context, v *viewer.Viewer, m ent.Mutation) erro
 		if err != nil {
 			return deny(ErrForbidden)
 		}
-		if cid, _ := sm.CommunityID(); cid != v.CommunityID || a.CommunityID != v.CommunityID || !v.Leads(a.TeamID) {
+		if cid, _ := sm.CommunityID(); cid != a.CommunityID || !v.CanOrganize(a.CommunityID, a.TeamID) {
 			return deny(ErrForbidden)
 		}
 		return privacy.Allow
 	}
+	return leaderScope(ctx, m, v, entql.HasEdgeWith("activity", ledTeams(v, "team_id")))
+}
+
+// leaderScope confines a team leader's change or deletion to rows of their
+// community that onTheirTeams matches.
+func leaderScope(ctx context.Context, m ent.Mutation, v *viewer.Viewer, onTheirTeams entql.P) error {
 	return privacy.FilterFunc(func(_ context.Context, f privacy.Filter) error {
-		f.Where(entql.And(entql.FieldEQ("community_id", v.CommunityID), entql.HasEdgeWith("activity", ledTeams(v, "team_id"))))
+		f.Where(entql.And(entql.FieldEQ("community_id", v.CommunityID), onTheirTeams))
 		return privacy.Allow
 	}).EvalMutation(ctx, m)
 }
@@ -212,10 +218,7 @@ func leaderActivityWrite(ctx context.Context, v *viewer.Viewer, m ent.Mutation) 
 		}
 		return deny(ErrForbidden)
 	}
-	return privacy.FilterFunc(func(_ context.Context, f privacy.Filter) error {
-		f.Where(entql.And(entql.FieldEQ("community_id", v.CommunityID), ledTeams(v, "team_id")))
-		return privacy.Allow
-	}).EvalMutation(ctx, m)
+	return leaderScope(ctx, m, v, ledTeams(v, "team_id"))
 }
 
 // staffWrite admits the system and admins; coordinators may create rows in

@@ -1,8 +1,9 @@
 // Package organize holds what staff do to run a community: activities with
 // their slots (create, change, publish, cancel), teams, venues, team
-// membership and roles. Team leaders run their own teams' activities too. Every write runs as the calling viewer, so the Ent
-// privacy rules decide who may do it; this package adds the domain checks
-// (times in order, capacities sane, state transitions).
+// membership and roles; team leaders run their own teams' activities too.
+// Every write runs as the calling viewer, so the Ent privacy rules decide
+// who may do it; this package adds the domain checks (times in order,
+// capacities sane, state transitions) and clear refusals.
 package organize
 
 import (
@@ -49,8 +50,8 @@ func requireStaff(ctx context.Context) (*viewer.Viewer, error) {
 }
 
 // requireOrganizer admits those who may run activities: staff, and team
-// leaders (confined to their own teams' activities by mayRun and by the
-// privacy rules).
+// leaders (confined to their own teams' activities by organizedActivity,
+// mayAssign and the privacy rules).
 func requireOrganizer(ctx context.Context) (*viewer.Viewer, error) {
 	return require(ctx, (*viewer.Viewer).IsOrganizer, "only coordinators and team leaders may do this")
 }
@@ -67,12 +68,21 @@ func require(ctx context.Context, may func(*viewer.Viewer) bool, refusal string)
 	return v, nil
 }
 
-// mayRun refuses a viewer who may not run activity a.
-func mayRun(v *viewer.Viewer, a *ent.Activity) error {
-	if !v.CanOrganize(a.CommunityID, a.TeamID) {
-		return apperr.New(apperr.Forbidden, "only coordinators and the leaders of the activity's team may do this")
+// organizedActivity reads activity id as the viewer and refuses a viewer who
+// may not run it (staff of its community, or a leader of its team).
+func (s *Service) organizedActivity(ctx context.Context, id int) (*viewer.Viewer, *ent.Activity, error) {
+	v, err := requireOrganizer(ctx)
+	if err != nil {
+		return nil, nil, err
 	}
-	return nil
+	a, err := s.Client.Activity.Get(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !v.CanOrganize(a.CommunityID, a.TeamID) {
+		return nil, nil, apperr.New(apperr.Forbidden, "only coordinators and the leaders of the activity's team may do this")
+	}
+	return v, a, nil
 }
 
 // mayAssign refuses a team leader giving an activity to a team they do not
@@ -233,15 +243,8 @@ func (s *Service) checkRefs(ctx context.Context, teamID, venueID *int) error {
 // changes are left to the sign-up service, which promotes from the waitlist),
 // slots without one are added.
 func (s *Service) UpdateActivity(ctx context.Context, id int, in ent.UpdateActivityInput, slots []SlotInput, setCapacity func(ctx context.Context, slotID, capacity int) error) (*ent.Activity, error) {
-	v, err := requireOrganizer(ctx)
+	v, a, err := s.organizedActivity(ctx, id)
 	if err != nil {
-		return nil, err
-	}
-	a, err := s.Client.Activity.Get(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if err := mayRun(v, a); err != nil {
 		return nil, err
 	}
 	if in.TeamID != nil || in.ClearTeam {
@@ -350,15 +353,8 @@ func pick(p *time.Time, def time.Time) time.Time {
 
 // Publish moves a draft activity to PUBLISHED.
 func (s *Service) Publish(ctx context.Context, id int) (*ent.Activity, error) {
-	v, err := requireOrganizer(ctx)
+	_, a, err := s.organizedActivity(ctx, id)
 	if err != nil {
-		return nil, err
-	}
-	a, err := s.Client.Activity.Get(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if err := mayRun(v, a); err != nil {
 		return nil, err
 	}
 	switch a.Status {
@@ -393,18 +389,11 @@ func (s *Service) Publish(ctx context.Context, id int) (*ent.Activity, error) {
 
 // Cancel cancels an activity and every registration in it, in one transaction.
 func (s *Service) Cancel(ctx context.Context, id int, reason string) (*ent.Activity, error) {
-	v, err := requireOrganizer(ctx)
+	_, a, err := s.organizedActivity(ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	if err := checkText("reason", reason, 0, 500); err != nil {
-		return nil, err
-	}
-	a, err := s.Client.Activity.Get(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if err := mayRun(v, a); err != nil {
 		return nil, err
 	}
 	switch a.Status {
