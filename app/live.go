@@ -60,9 +60,10 @@ func (a *App) startLive() {
 	if c.Broker.Logger == nil {
 		c.Broker.Logger = a.Config.Logger
 	}
-	// A logout anywhere ends that session's sockets and cached token on
-	// every replica at once; the periodic re-check stays as the safety net
-	// for a lost notification and for expiry.
+	// A logout or a kiosk revocation anywhere ends that credential's
+	// sockets and cached token on every replica at once; the periodic
+	// re-check stays as the safety net for a lost notification and for
+	// expiry.
 	c.Broker.Revoked = func(ev events.Event) {
 		switch {
 		case ev.Kind == events.Session && ev.SessionID != 0:

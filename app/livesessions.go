@@ -137,8 +137,10 @@ func (g *sessionGuard) check() {
 	now := g.now()
 	g.mu.Lock()
 	var sessions, kiosks []int
+	var checked []liveKey
 	var ending []*sessionWatch
 	for k, m := range g.watches {
+		checked = append(checked, k)
 		if k.kiosk != 0 {
 			kiosks = append(kiosks, k.kiosk)
 		} else {
@@ -183,13 +185,6 @@ func (g *sessionGuard) check() {
 	}
 	// Only the credentials just checked: a connection that arrived since
 	// waits for the next check.
-	checked := make([]liveKey, 0, len(sessions)+len(kiosks))
-	for _, id := range sessions {
-		checked = append(checked, liveKey{session: id})
-	}
-	for _, id := range kiosks {
-		checked = append(checked, liveKey{kiosk: id})
-	}
 	g.mu.Lock()
 	ending = ending[:0]
 	for _, k := range checked {
