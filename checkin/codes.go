@@ -9,6 +9,7 @@ import (
 	"linli/apperr"
 	"linli/ent"
 	"linli/events"
+	"linli/signup"
 	"linli/viewer"
 )
 
@@ -29,7 +30,7 @@ func (s *Service) RotateCode(ctx context.Context, registrationID int) (*ent.Regi
 	if err != nil {
 		return nil, err
 	}
-	if v.IsKiosk() || r.PersonID != v.PersonID && !v.IsStaffOf(r.CommunityID) {
+	if !signup.OwnsCode(v, r) {
 		return nil, apperr.New(apperr.Forbidden, "only the person or staff may change this code")
 	}
 	if r.Status == "CANCELLED" {

@@ -80,9 +80,14 @@ func (s *Service) ActivityRegistrations(ctx context.Context, activityID int, p P
 // CheckInCode returns a registration's QR payload to its owner and to staff
 // of its community, and nil to anyone else.
 func CheckInCode(ctx context.Context, r *ent.Registration) *string {
-	v := viewer.FromContext(ctx)
-	if v == nil || v.IsKiosk() || (r.PersonID != v.PersonID && !v.IsStaffOf(r.CommunityID)) || r.CheckInCode == "" {
+	if !OwnsCode(viewer.FromContext(ctx), r) || r.CheckInCode == "" {
 		return nil
 	}
 	return &r.CheckInCode
+}
+
+// OwnsCode reports whether v may see and change r's check-in code: its
+// owner, or staff of its community (never a kiosk).
+func OwnsCode(v *viewer.Viewer, r *ent.Registration) bool {
+	return v != nil && !v.IsKiosk() && (r.PersonID == v.PersonID || v.IsStaffOf(r.CommunityID))
 }
