@@ -1,7 +1,6 @@
 package graph_test
 
 import (
-	"strconv"
 	"testing"
 	"time"
 
@@ -163,13 +162,4 @@ func TestTeamLeaderRunsOwnTeamActivities(t *testing.T) {
 			map[string]any{"id": own.CreateActivity.ID}).WantCode(t, "FORBIDDEN")
 		e.Do(t, w.leaderA, create, input(&w.teamA.ID)).WantCode(t, "FORBIDDEN")
 	})
-}
-
-func atoi(t *testing.T, s string) int {
-	t.Helper()
-	n, err := strconv.Atoi(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
 }

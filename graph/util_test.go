@@ -1,5 +1,16 @@
 package graph_test
 
-import "strconv"
+import (
+	"strconv"
+	"testing"
+)
 
-func itoa(i int) string { return strconv.Itoa(i) }
+// atoi reads an ID the API returned.
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
