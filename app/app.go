@@ -155,9 +155,9 @@ func (a *App) routes() http.Handler {
 			_, _ = w.Write([]byte("linli GraphQL API: POST /graphql\n"))
 		})
 	} else {
-		mux.Handle("GET /{$}", playground.Handler("linli GraphiQL", "/graphql"))
+		mux.Handle("GET /{$}", graphiQL(playground.Handler("linli GraphiQL", "/graphql")))
 	}
-	return reqlog.Middleware(a.Config.Logger, a.liveSockets(a.liveGate(gql), a.cors(instrument(mux))))
+	return securityHeaders(reqlog.Middleware(a.Config.Logger, a.liveSockets(a.liveGate(gql), a.cors(instrument(mux)))))
 }
 
 // maxQueryString bounds GET URLs: a GET query has the same token limit as a
