@@ -1,13 +1,18 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"linli/trusted"
 )
 
 // fetch GETs url with an optional bearer token and returns status and body.
@@ -104,6 +109,41 @@ func TestMetricsToken(t *testing.T) {
 		}
 		if status == http.StatusUnauthorized && !strings.Contains(body, `"UNAUTHENTICATED"`) {
 			t.Errorf("token %q: refusal without a code: %.200q", tc.token, body)
+		}
+	}
+}
+
+// -trusted-documents switches the allow-list on; a manifest that cannot be
+// read stops the server from starting.
+func TestTrustedDocumentsFlag(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.json")
+	if err := os.WriteFile(bad, []byte(`{"0000": "query { __typename }"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := serve(context.Background(), []string{"-trusted-documents", bad}); err == nil || !strings.Contains(err.Error(), "trusted documents") {
+		t.Fatalf("a bad manifest was accepted: %v", err)
+	}
+	listed := `query Listed { __typename }`
+	manifest := filepath.Join(dir, "manifest.json")
+	data, _ := json.Marshal(map[string]any{"format": "apollo-persisted-query-manifest", "version": 1,
+		"operations": []map[string]any{{"id": trusted.Hash(listed), "name": "Listed", "type": "query", "body": listed}}})
+	if err := os.WriteFile(manifest, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	addr := freePort(t)
+	t.Setenv("LINLI_TRUSTED_DOCUMENTS", manifest)
+	startServer(t, "http://"+addr+"/readyz", "-addr", addr)
+	for query, want := range map[string]string{listed: `"data":{"__typename":"Query"}`, `{ __typename }`: `"OPERATION_NOT_TRUSTED"`} {
+		body, _ := json.Marshal(map[string]string{"query": query})
+		resp, err := http.Post("http://"+addr+"/graphql", "application/json", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(b), want) {
+			t.Errorf("%s: %s, want %s", query, b, want)
 		}
 	}
 }
