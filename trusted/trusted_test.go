@@ -122,8 +122,16 @@ var transports = []transport{
 		t.Fatalf("SSE: status %d, stream ended without an event (%v)", resp.StatusCode, sc.Err())
 		return answer{}
 	}},
-	{"websocket", true, func(t *testing.T, e *linlitest.Env, token string, r request) answer {
-		d := websocket.Dialer{Subprotocols: []string{"graphql-transport-ws"}, HandshakeTimeout: 5 * time.Second}
+	{"websocket", true, overWebsocket("graphql-transport-ws")},
+	{"legacy websocket", true, overWebsocket("graphql-ws")},
+}
+
+// overWebsocket sends requests as subscriptions over a websocket speaking
+// protocol: graphql-transport-ws, or the legacy graphql-ws.
+func overWebsocket(protocol string) func(t *testing.T, e *linlitest.Env, token string, r request) answer {
+	legacy := protocol == "graphql-ws"
+	return func(t *testing.T, e *linlitest.Env, token string, r request) answer {
+		d := websocket.Dialer{Subprotocols: []string{protocol}, HandshakeTimeout: 5 * time.Second}
 		c, _, err := d.Dial("ws"+strings.TrimPrefix(e.Server.URL, "http")+"/graphql", nil)
 		if err != nil {
 			t.Fatal(err)
@@ -137,7 +145,11 @@ var transports = []transport{
 		}
 		init, _ := json.Marshal(map[string]string{"authToken": token})
 		payload, _ := json.Marshal(r.params())
-		for _, m := range []msg{{Type: "connection_init", Payload: init}, {ID: "1", Type: "subscribe", Payload: payload}} {
+		subscribe := "subscribe"
+		if legacy {
+			subscribe = "start"
+		}
+		for _, m := range []msg{{Type: "connection_init", Payload: init}, {ID: "1", Type: subscribe, Payload: payload}} {
 			if err := c.WriteJSON(m); err != nil {
 				t.Fatal(err)
 			}
@@ -148,7 +160,7 @@ var transports = []transport{
 				t.Fatalf("websocket: %v", err)
 			}
 			switch m.Type {
-			case "next":
+			case "next", "data":
 				var res response
 				if err := json.Unmarshal(m.Payload, &res); err != nil {
 					t.Fatalf("websocket next %s: %v", m.Payload, err)
@@ -162,7 +174,7 @@ var transports = []transport{
 				return res.answer()
 			}
 		}
-	}},
+	}
 }
 
 func do(t *testing.T, e *linlitest.Env, method, path, token string, body any, h http.Header) *http.Response {
