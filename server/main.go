@@ -57,8 +57,8 @@ func serve(ctx context.Context, args []string) error {
 	rate := fs.Float64("login-rate", envFloat("LINLI_LOGIN_RATE", 10), "login/register attempts per minute per phone (x4 per address); 0 disables (LINLI_LOGIN_RATE)")
 	demo := fs.Bool("demo", env("LINLI_DEMO", "1") != "0", "load the demo community into an empty database (LINLI_DEMO)")
 	metricsAddr := fs.String("metrics-addr", env("LINLI_METRICS_ADDR", ""), "serve /metrics on this address of its own, e.g. 127.0.0.1:9090, and not on -addr (LINLI_METRICS_ADDR)")
-	trustedDocs := fs.String("trusted-documents", env("LINLI_TRUSTED_DOCUMENTS", ""), "run only the operations in this manifest (JSON: sha256 → document, or an Apollo persisted query manifest) (LINLI_TRUSTED_DOCUMENTS)")
 	metricsToken := fs.String("metrics-token", env("LINLI_METRICS_TOKEN", ""), "bearer token /metrics on -addr requires; prefer the environment (LINLI_METRICS_TOKEN)")
+	trustedDocs := fs.String("trusted-documents", env("LINLI_TRUSTED_DOCUMENTS", ""), "run only the operations in this manifest (JSON: sha256 → document, or an Apollo persisted query manifest) (LINLI_TRUSTED_DOCUMENTS)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
