@@ -46,6 +46,13 @@ type Config struct {
 	Store         store.Options
 	GraphQL       graph.ServerOptions
 	Live          LiveConfig
+
+	// MetricsToken, when set, is the bearer token /metrics on Handler
+	// requires. MetricsListener says /metrics has a listener of its own
+	// (MetricsHandler). With neither, Handler serves /metrics openly outside
+	// production and not at all in production (see metricsRoute).
+	MetricsToken    string
+	MetricsListener bool
 }
 
 // DefaultConfig returns the configuration used when nothing is set.
@@ -146,7 +153,9 @@ func (a *App) routes() http.Handler {
 		}
 		_, _ = w.Write([]byte("ok\n"))
 	})
-	mux.Handle("GET /metrics", metricsHandler())
+	if metrics, ok := a.metricsRoute(); ok {
+		mux.Handle("GET /metrics", metrics)
+	}
 	mux.Handle("GET /qr/{id}", a.authenticate(http.HandlerFunc(a.qrImage)))
 	if opts.Production {
 		// Introspection is off in production, so GraphiQL could not work.
@@ -155,9 +164,9 @@ func (a *App) routes() http.Handler {
 			_, _ = w.Write([]byte("linli GraphQL API: POST /graphql\n"))
 		})
 	} else {
-		mux.Handle("GET /{$}", playground.Handler("linli GraphiQL", "/graphql"))
+		mux.Handle("GET /{$}", graphiQL(playground.Handler("linli GraphiQL", "/graphql")))
 	}
-	return reqlog.Middleware(a.Config.Logger, a.liveSockets(a.liveGate(gql), a.cors(instrument(mux))))
+	return securityHeaders(reqlog.Middleware(a.Config.Logger, a.liveSockets(a.liveGate(gql), a.cors(instrument(mux)))))
 }
 
 // maxQueryString bounds GET URLs: a GET query has the same token limit as a

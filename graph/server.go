@@ -18,6 +18,7 @@ import (
 	"linli/graph/generated"
 	"linli/reqlog"
 	"linli/signup"
+	"linli/trusted"
 )
 
 // ServerOptions harden the GraphQL server.
@@ -43,6 +44,10 @@ type ServerOptions struct {
 	MaxInputValues int
 	// Transports are added before the HTTP ones (websocket, SSE).
 	Transports []graphql.Transport
+
+	// TrustedDocuments, when set, is the only documents the server runs
+	// (trusted.Extension); nil runs any query.
+	TrustedDocuments trusted.Documents
 }
 
 // Defaults fills zero fields with linli's defaults.
@@ -75,6 +80,10 @@ func NewServer(r *Resolver, o ServerOptions) *handler.Server {
 	srv.AddTransport(unsupported{})
 	cache := lru.New[*ast.QueryDocument](1000)
 	srv.SetQueryCache(cache)
+	if o.TrustedDocuments != nil {
+		// First: every later step sees the document it settled on.
+		srv.Use(trusted.Extension{Documents: o.TrustedDocuments})
+	}
 	srv.Use(preValidate{tokens: o.TokenLimit, selections: o.MaxSelections, inputDepth: o.MaxInputDepth, cache: cache})
 	// A backstop for whatever bypasses preValidate; +1 for the EOF token
 	// the parser counts.

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"linli/app"
+	"linli/trusted"
 )
 
 func main() {
@@ -34,7 +35,19 @@ func env(name, def string) string {
 	return def
 }
 
+// run serves until SIGINT or SIGTERM.
 func run(args []string) error {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	return serve(ctx, args)
+}
+
+// minMetricsToken is the shortest -metrics-token accepted: the token is the
+// only guard of /metrics on the public listener.
+const minMetricsToken = 16
+
+// serve runs linli with args until ctx ends, then drains.
+func serve(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("linli", flag.ContinueOnError)
 	addr := fs.String("addr", env("LINLI_ADDR", ":8080"), "listen address (LINLI_ADDR)")
 	dbURL := fs.String("database-url", env("DATABASE_URL", ""), "postgres://… URL or SQLite file path; empty: embedded linli.db (DATABASE_URL)")
@@ -43,12 +56,18 @@ func run(args []string) error {
 	production := fs.Bool("production", env("LINLI_PRODUCTION", "") == "1" || env("LINLI_PRODUCTION", "") == "true", "production mode: no introspection or suggestions (LINLI_PRODUCTION)")
 	rate := fs.Float64("login-rate", envFloat("LINLI_LOGIN_RATE", 10), "login/register attempts per minute per phone (x4 per address); 0 disables (LINLI_LOGIN_RATE)")
 	demo := fs.Bool("demo", env("LINLI_DEMO", "1") != "0", "load the demo community into an empty database (LINLI_DEMO)")
+	metricsAddr := fs.String("metrics-addr", env("LINLI_METRICS_ADDR", ""), "serve /metrics on this address of its own, e.g. 127.0.0.1:9090, and not on -addr (LINLI_METRICS_ADDR)")
+	metricsToken := fs.String("metrics-token", env("LINLI_METRICS_TOKEN", ""), "bearer token /metrics on -addr requires; prefer the environment (LINLI_METRICS_TOKEN)")
+	trustedDocs := fs.String("trusted-documents", env("LINLI_TRUSTED_DOCUMENTS", ""), "run only the operations in this manifest (JSON: sha256 → document, or an Apollo persisted query manifest) (LINLI_TRUSTED_DOCUMENTS)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		return fmt.Errorf("log level: %w", err)
+	}
+	if *metricsToken != "" && len(*metricsToken) < minMetricsToken {
+		return fmt.Errorf("metrics token: at least %d characters", minMetricsToken)
 	}
 	app.TuneRuntime()
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
@@ -60,14 +79,22 @@ func run(args []string) error {
 	cfg.GraphQL.Production = *production
 	cfg.RateLimitPerMinute = *rate
 	cfg.Logger = logger
+	cfg.MetricsToken = *metricsToken
+	cfg.MetricsListener = *metricsAddr != ""
+	if *trustedDocs != "" {
+		m, err := trusted.ReadFile(*trustedDocs)
+		if err != nil {
+			return err
+		}
+		cfg.GraphQL.TrustedDocuments = m
+		logger.Info("trusted documents on", "documents", len(m))
+	}
 	for _, o := range strings.Split(*origins, ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			cfg.AllowedOrigins = append(cfg.AllowedOrigins, strings.TrimRight(o, "/"))
 		}
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
 	a, err := app.New(ctx, cfg)
 	if err != nil {
 		return err
@@ -84,22 +111,36 @@ func run(args []string) error {
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
-	logger.Info("linli listening", "addr", *addr, "database", a.DB.Dialect)
+	servers := []*http.Server{srv}
+	if *metricsAddr != "" {
+		servers = append(servers, &http.Server{
+			Addr:              *metricsAddr,
+			Handler:           a.MetricsHandler(),
+			ReadHeaderTimeout: 10 * time.Second,
+			IdleTimeout:       120 * time.Second,
+		})
+	}
+	errc := make(chan error, len(servers))
+	for _, s := range servers {
+		go func() { errc <- s.ListenAndServe() }()
+	}
+	logger.Info("linli listening", "addr", *addr, "metrics_addr", *metricsAddr, "database", a.DB.Dialect)
+	var failed error
 	select {
-	case err := <-errc:
-		return err
+	case failed = <-errc:
+		logger.Error("listener failed", "error", failed.Error())
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down")
 	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	a.Shutdown(shutCtx)
-	if err := srv.Shutdown(shutCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+	for _, s := range servers {
+		if err := s.Shutdown(shutCtx); err != nil && !errors.Is(err, http.ErrServerClosed) && failed == nil {
+			failed = err
+		}
 	}
-	return nil
+	return failed
 }
 
 func envFloat(name string, def float64) float64 {

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"linli/trusted"
+)
+
+// fetch GETs url with an optional bearer token and returns status and body.
+func fetch(t *testing.T, url, token string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// startServer runs the server with args until the test ends and waits until
+// url answers 200.
+func startServer(t *testing.T, url string, args ...string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	args = append(args, "-database-url", filepath.Join(t.TempDir(), "linli.db"), "-demo=false", "-log-level", "error")
+	go func() { done <- serve(ctx, args) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("server exited with %v", err)
+			}
+		case <-time.After(15 * time.Second):
+			t.Error("server did not stop")
+		}
+	})
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if resp, err := http.Get(url); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not ready", url)
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("server stopped: %v", err)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// In production /metrics is not on the public listener; -metrics-addr serves
+// it on a listener of its own, which serves nothing else; -metrics-token
+// opens the public /metrics to its bearer only.
+func TestMetricsListener(t *testing.T) {
+	addr, metrics := freePort(t), freePort(t)
+	startServer(t, "http://"+addr+"/readyz", "-addr", addr, "-production", "-metrics-addr", metrics)
+	if status, body := fetch(t, "http://"+addr+"/metrics", ""); status != http.StatusNotFound {
+		t.Errorf("public /metrics in production: %d %.80q", status, body)
+	}
+	if status, body := fetch(t, "http://"+metrics+"/metrics", ""); status != http.StatusOK || !strings.Contains(body, "linli_live_connections") {
+		t.Errorf("/metrics on -metrics-addr: %d %.80q", status, body)
+	}
+	for _, path := range []string{"/graphql", "/healthz", "/"} {
+		if status, _ := fetch(t, "http://"+metrics+path, ""); status != http.StatusNotFound {
+			t.Errorf("-metrics-addr serves %s: %d", path, status)
+		}
+	}
+}
+
+func TestMetricsToken(t *testing.T) {
+	if err := serve(context.Background(), []string{"-metrics-token", "short"}); err == nil || !strings.Contains(err.Error(), "metrics token") {
+		t.Fatalf("a short metrics token was accepted: %v", err)
+	}
+	token := "s3cret-metrics-token-0123456789"
+	addr := freePort(t)
+	t.Setenv("LINLI_METRICS_TOKEN", token)
+	startServer(t, "http://"+addr+"/readyz", "-addr", addr, "-production")
+	for _, tc := range []struct {
+		token  string
+		status int
+	}{{"", http.StatusUnauthorized}, {"wrong-" + token, http.StatusUnauthorized}, {token, http.StatusOK}} {
+		status, body := fetch(t, "http://"+addr+"/metrics", tc.token)
+		if status != tc.status {
+			t.Errorf("token %q: %d %.80q, want %d", tc.token, status, body, tc.status)
+		}
+		if status == http.StatusUnauthorized && !strings.Contains(body, `"UNAUTHENTICATED"`) {
+			t.Errorf("token %q: refusal without a code: %.200q", tc.token, body)
+		}
+	}
+}
+
+// -trusted-documents switches the allow-list on; a manifest that cannot be
+// read stops the server from starting.
+func TestTrustedDocumentsFlag(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.json")
+	if err := os.WriteFile(bad, []byte(`{"0000": "query { __typename }"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := serve(context.Background(), []string{"-trusted-documents", bad}); err == nil || !strings.Contains(err.Error(), "trusted documents") {
+		t.Fatalf("a bad manifest was accepted: %v", err)
+	}
+	listed := `query Listed { __typename }`
+	manifest := filepath.Join(dir, "manifest.json")
+	data, _ := json.Marshal(map[string]any{"format": "apollo-persisted-query-manifest", "version": 1,
+		"operations": []map[string]any{{"id": trusted.Hash(listed), "name": "Listed", "type": "query", "body": listed}}})
+	if err := os.WriteFile(manifest, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	addr := freePort(t)
+	t.Setenv("LINLI_TRUSTED_DOCUMENTS", manifest)
+	startServer(t, "http://"+addr+"/readyz", "-addr", addr)
+	for query, want := range map[string]string{listed: `"data":{"__typename":"Query"}`, `{ __typename }`: `"OPERATION_NOT_TRUSTED"`} {
+		body, _ := json.Marshal(map[string]string{"query": query})
+		resp, err := http.Post("http://"+addr+"/graphql", "application/json", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(b), want) {
+			t.Errorf("%s: %s, want %s", query, b, want)
+		}
+	}
+}
