@@ -40,6 +40,10 @@ type Options struct {
 	// takes effect at once on the replica that revoked, within this on the
 	// others.
 	KioskCacheTTL time.Duration
+	// WalkInsPerMinute and WalkInBurst bound walk-ins per kiosk and per
+	// staff member (6 a minute after a burst of 20; negative: no limit).
+	WalkInsPerMinute float64
+	WalkInBurst      int
 }
 
 // Service runs check-ins over a database.
@@ -51,6 +55,7 @@ type Service struct {
 	grace   time.Duration
 	single  bool
 	kiosks  *kioskCache
+	walkIns *walkInLimiter
 	now     func() time.Time
 
 	// stmts holds prepared statements by query (*sql.Stmt).
@@ -69,6 +74,12 @@ func New(db *store.DB, pub events.Publisher, signups *signup.Service, o Options)
 	if o.KioskCacheTTL == 0 {
 		o.KioskCacheTTL = 5 * time.Second
 	}
+	if o.WalkInsPerMinute == 0 {
+		o.WalkInsPerMinute = 6
+	}
+	if o.WalkInBurst <= 0 {
+		o.WalkInBurst = 20
+	}
 	single := !db.IsSQLite()
 	if o.SingleStatement != nil {
 		single = *o.SingleStatement && single
@@ -76,7 +87,8 @@ func New(db *store.DB, pub events.Publisher, signups *signup.Service, o Options)
 	return &Service{
 		db: db, client: db.Client, events: pub, signups: signups,
 		grace: o.CheckOutGrace, single: single, kiosks: newKioskCache(o.KioskCacheTTL),
-		now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+		walkIns: newWalkInLimiter(o.WalkInsPerMinute, o.WalkInBurst),
+		now:     func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
 	}
 }
 

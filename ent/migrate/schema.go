@@ -286,7 +286,7 @@ var (
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
 		{Name: "display_name", Type: field.TypeString, Size: 50},
-		{Name: "phone", Type: field.TypeString, Unique: true, Size: 20},
+		{Name: "phone", Type: field.TypeString, Size: 20},
 		{Name: "password_hash", Type: field.TypeString},
 		{Name: "roles", Type: field.TypeJSON},
 		{Name: "community_id", Type: field.TypeInt},
@@ -309,6 +309,19 @@ var (
 				Name:    "person_community_id_display_name",
 				Unique:  false,
 				Columns: []*schema.Column{PersonsColumns[7], PersonsColumns[3]},
+			},
+			{
+				Name:    "person_community_id_phone",
+				Unique:  true,
+				Columns: []*schema.Column{PersonsColumns[7], PersonsColumns[4]},
+			},
+			{
+				Name:    "person_phone",
+				Unique:  true,
+				Columns: []*schema.Column{PersonsColumns[4]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "password_hash <> ''",
+				},
 			},
 		},
 	}
