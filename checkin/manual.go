@@ -2,6 +2,7 @@ package checkin
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -45,7 +46,8 @@ func (s *Service) ManualCheckIn(ctx context.Context, in Manual) (*Result, error)
 			return nil, apperr.Invalid("input.phoneTail", "phoneTail must be the last 4 digits of the phone number")
 		}
 	}
-	if r, err := s.stored(ctx, who, scan.Nonce, scan.Kind); r != nil || err != nil {
+	scan.subject = fmt.Sprintf("manual:%d:%d:%q:%q", in.ActivityID, in.RegistrationID, in.Name, in.PhoneTail)
+	if r, err := s.stored(ctx, who, scan); r != nil || err != nil {
 		return r, err
 	}
 	var t *target

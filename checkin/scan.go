@@ -1,7 +1,9 @@
 package checkin
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -29,6 +31,24 @@ type Scan struct {
 	ActivityID int
 	// unknown replaces the message for UNKNOWN_CODE.
 	unknown string
+	// subject is what the scan is about when it has no code (a walk-in, a
+	// check-in by hand); see requestHash.
+	subject string
+}
+
+// requestHash is what a nonce stands for: the kind of scan and what it is
+// about (the code, or the walk-in's or manual check-in's input). A retry
+// asks the same and gets the first answer; anything else under a used
+// nonce is a CONFLICT, so a tablet never shows the answer about someone
+// else. How (scanned online or uploaded later) and when are not part of
+// it: a scan that failed online is retried in the next offline upload.
+func (in Scan) requestHash() []byte {
+	subject := in.subject
+	if subject == "" {
+		subject = "code:" + in.Code
+	}
+	h := sha256.Sum256([]byte(string(in.Kind) + "\x00" + subject))
+	return h[:]
 }
 
 // Result is the answer to a scan.
@@ -73,7 +93,7 @@ func (s *Service) Scan(ctx context.Context, in Scan) (*Result, error) {
 	if in.Kind == In && s.single && !who.admin {
 		res, err := s.checkInByCode(ctx, who, in, at, now)
 		if store.IsUniqueViolation(err) {
-			if res, err = s.stored(ctx, who, in.Nonce, in.Kind); res == nil && err == nil {
+			if res, err = s.stored(ctx, who, in); res == nil && err == nil {
 				err = fmt.Errorf("checkin: nonce %q conflicted but is not stored", in.Nonce)
 			}
 			return res, err
@@ -100,7 +120,7 @@ func (s *Service) checkInByCode(ctx context.Context, who scanner, in Scan, at, n
 	var scanID sql.NullInt64
 	var msg string
 	err = stmt.QueryRowContext(ctx, in.Code, who.communityID, who.venueID, in.ActivityID, at, now,
-		nullID(who.kioskID), nullID(who.actorID), in.Nonce, in.Method, okPrefix, seatsOpen, seatsClose).
+		nullID(who.kioskID), nullID(who.actorID), in.Nonce, in.Method, okPrefix, seatsOpen, seatsClose, in.requestHash()).
 		Scan(&regID, &personID, &activityID, &communityID, &msg, &counted, &scanID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -150,22 +170,26 @@ func scannerOf(ctx context.Context) (scanner, error) {
 	return scanner{}, apperr.New(apperr.Forbidden, "only kiosks and coordinators check people in")
 }
 
-// stored returns the answer already given to this device's nonce, if any.
-func (s *Service) stored(ctx context.Context, who scanner, nonce string, kind checkinscan.Kind) (*Result, error) {
-	query, args := scanByKioskNonce, []any{who.kioskID, nonce}
+// stored returns the answer already given to this device's nonce, if any:
+// to a retry of the same scan. The nonce used for another scan (another
+// code, another kind) is a CONFLICT.
+func (s *Service) stored(ctx context.Context, who scanner, in Scan) (*Result, error) {
+	query, args := scanByKioskNonce, []any{who.kioskID, in.Nonce}
 	if who.kioskID == 0 {
-		query, args = scanByActorNonce, []any{who.actorID, nonce}
+		query, args = scanByActorNonce, []any{who.actorID, in.Nonce}
 	}
 	var k, st, msg string
 	var reg sql.NullInt64
-	ok, err := s.one(ctx, s.db.SQL, query, args, &k, &st, &msg, &reg)
+	var hash []byte
+	ok, err := s.one(ctx, s.db.SQL, query, args, &k, &st, &msg, &reg, &hash)
 	if err != nil || !ok {
 		return nil, err
 	}
-	if checkinscan.Kind(k) != kind {
+	// Scans recorded before request hashes were kept have none.
+	if checkinscan.Kind(k) != in.Kind || hash != nil && !bytes.Equal(hash, in.requestHash()) {
 		return nil, &apperr.Error{Code: apperr.Conflict, Field: "nonce", Message: "this nonce was used for a different scan"}
 	}
-	return &Result{Status: checkinscan.Status(st), Message: msg, RegistrationID: int(reg.Int64), Nonce: nonce}, nil
+	return &Result{Status: checkinscan.Status(st), Message: msg, RegistrationID: int(reg.Int64), Nonce: in.Nonce}, nil
 }
 
 // loadTarget reads a registration for a scan; nil when there is none.
@@ -212,7 +236,7 @@ func (s *Service) apply(ctx context.Context, who scanner, in Scan, t *target, at
 			continue
 		case store.IsUniqueViolation(err):
 			// The same nonce, concurrently: its answer is the one to give.
-			if r, err := s.stored(ctx, who, in.Nonce, in.Kind); r != nil || err != nil {
+			if r, err := s.stored(ctx, who, in); r != nil || err != nil {
 				return r, err
 			}
 			return nil, fmt.Errorf("checkin: nonce %q conflicted but is not stored", in.Nonce)
@@ -234,7 +258,7 @@ func (s *Service) record(ctx context.Context, q store.Querier, who scanner, in S
 		activityID = in.ActivityID
 	}
 	if _, err := s.exec(ctx, q, insertScan, cid, nullID(who.kioskID), nullID(who.actorID), in.Nonce,
-		in.Kind, in.Method, regID, activityID, st, msg, at, now); err != nil {
+		in.Kind, in.Method, regID, activityID, st, msg, at, now, in.requestHash()); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -305,7 +329,7 @@ func (s *Service) checkInStatement(ctx context.Context, who scanner, in Scan, t 
 		return nil, err
 	}
 	err = stmt.QueryRowContext(ctx, t.activityID, at, now, t.regID, t.communityID,
-		nullID(who.kioskID), nullID(who.actorID), in.Nonce, in.Method, msg).Scan(&regID, &counted, &scanID)
+		nullID(who.kioskID), nullID(who.actorID), in.Nonce, in.Method, msg, in.requestHash()).Scan(&regID, &counted, &scanID)
 	if err != nil {
 		return nil, err
 	}

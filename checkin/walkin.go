@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 
 	"linli/apperr"
 	"linli/auth"
@@ -57,7 +58,8 @@ func (s *Service) WalkIn(ctx context.Context, in WalkIn) (*Result, error) {
 	if err != nil {
 		return nil, apperr.Invalid("input.phone", "phone must be 6 to 15 digits")
 	}
-	if r, err := s.stored(ctx, who, scan.Nonce, scan.Kind); r != nil || err != nil {
+	scan.subject = fmt.Sprintf("walk-in:%d:%s:%d", in.SlotID, phone, in.Seats)
+	if r, err := s.stored(ctx, who, scan); r != nil || err != nil {
 		return r, err
 	}
 	// After the nonce: a retry gets its first answer, however fast.
@@ -142,7 +144,7 @@ func (s *Service) WalkIn(ctx context.Context, in WalkIn) (*Result, error) {
 	case errors.Is(err, errFull):
 		return nil, apperr.New(apperr.CapacityFull, "no free seats for walk-ins in this slot")
 	case store.IsUniqueViolation(err):
-		if r, err := s.stored(ctx, who, scan.Nonce, scan.Kind); r != nil || err != nil {
+		if r, err := s.stored(ctx, who, scan); r != nil || err != nil {
 			return r, err
 		}
 		return nil, apperr.New(apperr.AlreadyRegistered, "this person was just registered for this slot")
