@@ -60,7 +60,11 @@ func (s *Service) ManualCheckIn(ctx context.Context, in Manual) (*Result, error)
 		return nil, err
 	}
 	now := s.now()
-	return s.apply(ctx, who, scan, t, s.scanTime(in.At, now), now)
+	at, err := scanTime(in.At, now, "input.at")
+	if err != nil {
+		return nil, err
+	}
+	return s.apply(ctx, who, scan, t, at, now)
 }
 
 // findByName finds the one registration of an activity whose person has

@@ -126,6 +126,7 @@ func (s *Service) Sync(ctx context.Context, items []SyncItem) ([]*Result, error)
 	if len(items) > MaxSyncItems {
 		return nil, apperr.Invalid("items", "at most %d items per upload", MaxSyncItems)
 	}
+	now := s.now()
 	asked := make(map[string][]byte, len(items))
 	for i, it := range items {
 		prefix := fmt.Sprintf("items[%d].", i)
@@ -135,6 +136,9 @@ func (s *Service) Sync(ctx context.Context, items []SyncItem) ([]*Result, error)
 		}
 		if it.At.IsZero() {
 			return nil, apperr.Invalid(prefix+"at", "at is required for offline scans")
+		}
+		if _, err := scanTime(&it.At, now, prefix+"at"); err != nil {
+			return nil, err
 		}
 		// A nonce twice in one upload must be the same scan twice; the
 		// same rule as across uploads (stored), before anything is written.

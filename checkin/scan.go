@@ -25,7 +25,7 @@ type Scan struct {
 	// Nonce is chosen by the device for each scan; a retry reuses it.
 	Nonce string
 	// At is when the scan was made (offline scans); nil means now. Times
-	// in the future count as now.
+	// up to clockSkew in the future count as now; later ones are refused.
 	At *time.Time
 	// ActivityID, when set, is the activity the tablet checks in for.
 	ActivityID int
@@ -89,8 +89,13 @@ func (s *Service) Scan(ctx context.Context, in Scan) (*Result, error) {
 	// is written together with its nonce, which the database refuses, and
 	// apply then answers what was stored. Scans are mostly first tries.
 	now := s.now()
-	at := s.scanTime(in.At, now)
-	if in.Kind == In && s.single && !who.admin {
+	at, err := scanTime(in.At, now, "at")
+	if err != nil {
+		return nil, err
+	}
+	// The one-statement check-in is for scans made now at the door; a time
+	// given by the device (offline, by hand) is weighed by decide alone.
+	if in.Kind == In && in.At == nil && s.single && !who.admin {
 		res, err := s.checkInByCode(ctx, who, in, at, now)
 		if store.IsUniqueViolation(err) {
 			if res, err = s.stored(ctx, who, in); res == nil && err == nil {
@@ -149,11 +154,22 @@ func checkScan(in Scan, prefix string) error {
 	return nil
 }
 
-func (s *Service) scanTime(at *time.Time, now time.Time) time.Time {
-	if at == nil || at.After(now) {
-		return now
+// clockSkew is how far ahead of linli's clock a tablet's may run.
+const clockSkew = 5 * time.Minute
+
+// scanTime is when a scan counts as made: at, or now for online scans and
+// for times a little in the future. A time further ahead is a tablet with
+// a wrong clock (or a forged time), refused as invalid field.
+func scanTime(at *time.Time, now time.Time, field string) (time.Time, error) {
+	switch {
+	case at == nil:
+		return now, nil
+	case at.After(now.Add(clockSkew)):
+		return now, apperr.Invalid(field, "at is in the future: check the device's clock")
+	case at.After(now):
+		return now, nil
 	}
-	return at.UTC().Truncate(time.Microsecond)
+	return at.UTC().Truncate(time.Microsecond), nil
 }
 
 // scannerOf is the kiosk or staff member of ctx; nobody else scans.
@@ -213,7 +229,7 @@ func (s *Service) loadTarget(ctx context.Context, query string, arg any) (*targe
 // moved between the read and the write, it decides again from the new state.
 func (s *Service) apply(ctx context.Context, who scanner, in Scan, t *target, at, now time.Time) (*Result, error) {
 	for attempt := 0; ; attempt++ {
-		o := decide(in.Kind, t, who, in.ActivityID, at, in.At != nil, s.grace)
+		o := decide(in.Kind, t, who, in.ActivityID, at, now, in.At != nil, s.rules)
 		var res *Result
 		var err error
 		switch {
@@ -350,6 +366,8 @@ func (s *Service) checkInStatement(ctx context.Context, who scanner, in Scan, t 
 // replaces one linli made itself when nobody checked out. Only the latter
 // is a check-out of its own (OK); a moved time is answered fallback, so a
 // person is checked in and out once however many kiosks scanned them.
+// Once a volunteer's service record exists, an earlier scan no longer
+// moves it: it flags the record for staff review (flagMovedRecord).
 func (s *Service) moveEarlier(ctx context.Context, who scanner, in Scan, t *target, fallback checkinscan.Status, at, now time.Time) (*Result, error) {
 	var res *Result
 	err := s.inTx(ctx, func(tx *sql.Tx) ([]events.Event, error) {
@@ -357,23 +375,30 @@ func (s *Service) moveEarlier(ctx context.Context, who scanner, in Scan, t *targ
 			return nil, err
 		}
 		var replaced, moved int64
+		var hasRecord, flagged bool
 		var err error
 		if in.Kind == Out {
 			replaced, err = s.exec(ctx, tx, replaceAutoCheckOut, at, now, t.regID, at, autoCloseReason)
 		}
 		if err == nil && replaced == 0 && in.At != nil {
-			stmt, args := earlierCheckIn, []any{at, now, t.regID, at}
-			if in.Kind == Out {
-				stmt, args = earlierCheckOut, []any{at, now, t.regID, at, at}
+			// A service record is not moved under staff's feet: flagged.
+			if t.volunteer() {
+				hasRecord, flagged, err = s.flagMovedRecord(ctx, tx, t, string(in.Kind), at, now)
 			}
-			moved, err = s.exec(ctx, tx, stmt, args...)
+			if err == nil && !hasRecord {
+				stmt, args := earlierCheckIn, []any{at, now, t.regID, at}
+				if in.Kind == Out {
+					stmt, args = earlierCheckOut, []any{at, now, t.regID, at, at}
+				}
+				moved, err = s.exec(ctx, tx, stmt, args...)
+			}
 		}
 		if err != nil {
 			return nil, err
 		}
 		st, minutes := fallback, 0
-		if replaced+moved > 0 && t.volunteer() {
-			if minutes, err = s.retimeRecord(ctx, tx, t.regID, replaced > 0, now); err != nil {
+		if replaced > 0 && t.volunteer() {
+			if minutes, err = s.retimeRecord(ctx, tx, t, true, now); err != nil {
 				return nil, err
 			}
 		}
@@ -381,6 +406,10 @@ func (s *Service) moveEarlier(ctx context.Context, who scanner, in Scan, t *targ
 		switch {
 		case replaced > 0:
 			st, msg = OK, message(in.Kind, OK, t, minutes)
+		case flagged && in.Kind == In:
+			msg = "已签到；离线补传的签到时间 " + clock(at) + " 与服务记录不符，已交工作人员核实"
+		case flagged:
+			msg = "已签退；离线补传的签退时间 " + clock(at) + " 与服务记录不符，已交工作人员核实"
 		case moved > 0 && in.Kind == In:
 			msg = "已签到，签到时间按更早的扫码记为 " + clock(at)
 		case moved > 0:

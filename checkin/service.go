@@ -32,6 +32,9 @@ type Options struct {
 	// CheckOutGrace is how long after the end of a slot a check-out is still
 	// taken, and when a missing one is closed (2 h).
 	CheckOutGrace time.Duration
+	// OfflineMaxAge is how old a scan made offline may be when it arrives
+	// (72 h); older ones are answered TOO_LATE.
+	OfflineMaxAge time.Duration
 	// SingleStatement makes a check-in on PostgreSQL one statement instead
 	// of a transaction of four (true on PostgreSQL).
 	SingleStatement *bool
@@ -52,7 +55,7 @@ type Service struct {
 	client  *ent.Client
 	events  events.Publisher
 	signups *signup.Service
-	grace   time.Duration
+	rules   rules
 	single  bool
 	kiosks  *kioskCache
 	walkIns *walkInLimiter
@@ -71,6 +74,9 @@ func New(db *store.DB, pub events.Publisher, signups *signup.Service, o Options)
 	if o.CheckOutGrace <= 0 {
 		o.CheckOutGrace = 2 * time.Hour
 	}
+	if o.OfflineMaxAge <= 0 {
+		o.OfflineMaxAge = 72 * time.Hour
+	}
 	if o.KioskCacheTTL == 0 {
 		o.KioskCacheTTL = 5 * time.Second
 	}
@@ -86,7 +92,7 @@ func New(db *store.DB, pub events.Publisher, signups *signup.Service, o Options)
 	}
 	return &Service{
 		db: db, client: db.Client, events: pub, signups: signups,
-		grace: o.CheckOutGrace, single: single, kiosks: newKioskCache(o.KioskCacheTTL),
+		rules: rules{grace: o.CheckOutGrace, maxAge: o.OfflineMaxAge}, single: single, kiosks: newKioskCache(o.KioskCacheTTL),
 		walkIns: newWalkInLimiter(o.WalkInsPerMinute, o.WalkInBurst),
 		now:     func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
 	}

@@ -82,10 +82,11 @@ const checkInCTE = `WITH a AS (
 SELECT (SELECT id FROM r), (SELECT COUNT(*) FROM s), (SELECT id FROM l)`
 
 // checkInByCodeCTE is the common case of a check-in as one PostgreSQL
-// statement, code to scan record: it finds the registration by its code (t)
-// only if the scan would be OK (confirmed, this community, the kiosk's
-// venue, the tablet's activity, inside the window), then does what
-// checkInCTE does. The tablet's message names the person, masked as
+// statement, code to scan record: a scan made now (never one timed by the
+// device: the rules about such times are decide's alone). It finds the
+// registration by its code (t) only if the scan would be OK (confirmed,
+// this community, the kiosk's venue, the tablet's activity, inside the
+// window), then does what checkInCTE does. The tablet's message names the person, masked as
 // mask.Name does. When t finds nothing the statement writes nothing and the
 // scan is decided the long way, which gives the reason.
 //

@@ -81,7 +81,7 @@ func (s *Service) WalkIn(ctx context.Context, in WalkIn) (*Result, error) {
 	now := s.now()
 	t := slotTarget(sl, a, in.Seats)
 	scan.ActivityID = a.ID
-	if o := decide(In, t, who, 0, now, false, s.grace); !o.write {
+	if o := decide(In, t, who, 0, now, now, false, s.rules); !o.write {
 		return s.apply(ctx, who, scan, t, now, now)
 	}
 	if in.Seats < 1 || in.Seats > sl.MaxSeatsPerSignup {
