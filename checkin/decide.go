@@ -2,6 +2,7 @@ package checkin
 
 import (
 	"database/sql"
+	"fmt"
 	"time"
 
 	"linli/ent/checkinscan"
@@ -81,6 +82,8 @@ type outcome struct {
 	// own.
 	earlier  bool
 	fallback checkinscan.Status
+	// message, when set, replaces the status's usual message.
+	message string
 }
 
 // rules are the bounds decide applies besides a registration's window.
@@ -118,7 +121,7 @@ func decide(kind checkinscan.Kind, t *target, who scanner, activityID int, at, n
 	case t.status == "NO_SHOW":
 		return outcome{status: TooLate}
 	case offline && at.Before(now.Add(-r.maxAge)):
-		return outcome{status: TooLate}
+		return outcome{status: TooLate, message: fmt.Sprintf("离线扫码已超过 %d 小时，不能补录；请工作人员核实", int(r.maxAge.Hours()))}
 	}
 	opens, closes := t.window()
 	if kind == In {

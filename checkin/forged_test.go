@@ -76,7 +76,11 @@ func TestForgedOfflineTimes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			wantSync(t, s.sync(t, s.kiosk, []syncItem{{"IN", r3.Code, nonce(), old.StartsAt.Add(10 * time.Minute)}}), "TOO_LATE")
+			a := s.sync(t, s.kiosk, []syncItem{{"IN", r3.Code, nonce(), old.StartsAt.Add(10 * time.Minute)}})
+			wantSync(t, a, "TOO_LATE")
+			if !strings.Contains(a[0].Message, "72 小时") {
+				t.Fatalf("the tablet is told %q", a[0].Message)
+			}
 		})
 	})
 }

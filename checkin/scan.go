@@ -239,7 +239,10 @@ func (s *Service) apply(ctx context.Context, who scanner, in Scan, t *target, at
 			res, err = s.moveEarlier(ctx, who, in, t, o.fallback, at, now)
 		default:
 			msg := message(in.Kind, o.status, t, 0)
-			if o.status == UnknownCode && in.unknown != "" {
+			switch {
+			case o.message != "":
+				msg = o.message
+			case o.status == UnknownCode && in.unknown != "":
 				msg = in.unknown
 			}
 			res, err = s.record(ctx, s.db.SQL, who, in, t, o.status, msg, at, now)
