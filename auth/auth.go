@@ -150,7 +150,8 @@ func (s *Service) Login(ctx context.Context, phone, password, clientAddr string)
 		return nil, err
 	}
 	sys := viewer.System(ctx)
-	p, err := s.db.Client.Person.Query().Where(person.Phone(norm)).Only(sys)
+	// Only accounts with a password sign in; the phone is unique among them.
+	p, err := s.db.Client.Person.Query().Where(person.Phone(norm), person.PasswordHashNEQ("")).Only(sys)
 	if err != nil && !ent.IsNotFound(err) {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package checkin
 
 import (
 	"database/sql"
+	"fmt"
 	"time"
 
 	"linli/ent/checkinscan"
@@ -81,14 +82,31 @@ type outcome struct {
 	// own.
 	earlier  bool
 	fallback checkinscan.Status
+	// message, when set, replaces the status's usual message.
+	message string
+}
+
+// rules are the bounds decide applies besides a registration's window.
+type rules struct {
+	// grace is how long after the end a check-out is still taken.
+	grace time.Duration
+	// maxAge is how long after it was made an offline scan is still taken.
+	maxAge time.Duration
 }
 
 // decide answers a scan of kind at time at by who, for activityID (0: any),
-// of registration t (nil: no registration has the code). grace is how long
-// after the end a check-out is still taken. Only scans made offline (timed
-// by the kiosk) may move a recorded time earlier: online scans racing each
-// other are decided in the order the database takes them.
-func decide(kind checkinscan.Kind, t *target, who scanner, activityID int, at time.Time, offline bool, grace time.Duration) outcome {
+// of registration t (nil: no registration has the code), at now. This is
+// where the check-in rules live; checkInByCodeCTE repeats only the plain
+// OK of a fresh check-in (confirmed, this community, venue and activity,
+// inside the window) and leaves everything else to decide.
+//
+// Every time a scan writes is inside the registration's window: a
+// check-in (or an offline scan moving one earlier) from its opening to
+// the end, a check-out from its opening to the end and the grace after it.
+// Only scans made offline (timed by the kiosk) may move a recorded time
+// earlier, and only within maxAge of now: online scans racing each other
+// are decided in the order the database takes them.
+func decide(kind checkinscan.Kind, t *target, who scanner, activityID int, at, now time.Time, offline bool, r rules) outcome {
 	switch {
 	case t == nil, !who.admin && t.communityID != who.communityID:
 		return outcome{status: UnknownCode}
@@ -102,12 +120,17 @@ func decide(kind checkinscan.Kind, t *target, who scanner, activityID int, at ti
 		return outcome{status: NotConfirmed}
 	case t.status == "NO_SHOW":
 		return outcome{status: TooLate}
+	case offline && at.Before(now.Add(-r.maxAge)):
+		return outcome{status: TooLate, message: fmt.Sprintf("离线扫码已超过 %d 小时，不能补录；请工作人员核实", int(r.maxAge.Hours()))}
 	}
 	opens, closes := t.window()
 	if kind == In {
 		switch {
 		case t.status == "CHECKED_IN" || t.status == "CHECKED_OUT":
 			if offline && t.checkedInAt.Valid && at.Before(t.checkedInAt.Time) {
+				if at.Before(opens) {
+					return outcome{status: TooEarly}
+				}
 				return outcome{status: OK, earlier: true, fallback: AlreadyCheckedIn}
 			}
 			return outcome{status: AlreadyCheckedIn}
@@ -121,17 +144,44 @@ func decide(kind checkinscan.Kind, t *target, who scanner, activityID int, at ti
 	switch {
 	case t.status == "CONFIRMED":
 		return outcome{status: NotCheckedIn}
+	case at.Before(opens):
+		return outcome{status: TooEarly}
 	case t.checkedInAt.Valid && at.Before(t.checkedInAt.Time):
 		return outcome{status: NotCheckedIn}
 	case t.status == "CHECKED_OUT":
 		// An earlier scan wins; so does a real scan over the check-out linli
 		// made when nobody checked out.
-		if offline && t.checkedOutAt.Valid && at.Before(t.checkedOutAt.Time) || !at.After(closes.Add(grace)) {
+		if offline && t.checkedOutAt.Valid && at.Before(t.checkedOutAt.Time) || !at.After(closes.Add(r.grace)) {
 			return outcome{status: OK, earlier: true, fallback: AlreadyCheckedOut}
 		}
 		return outcome{status: AlreadyCheckedOut}
-	case at.After(closes.Add(grace)):
+	case at.After(closes.Add(r.grace)):
 		return outcome{status: TooLate}
 	}
 	return outcome{status: OK, write: true}
+}
+
+// served is the part of [in, out] inside the registration's slot (the
+// activity's times when the slot has none): what a service record credits.
+// Arriving early or leaving late counts nothing more; staff correct a
+// record when it should (correctServiceRecord).
+func (t *target) served(in, out time.Time) (start, end time.Time, minutes int) {
+	from, to := t.starts, t.ends
+	if t.slotStarts.Valid {
+		from = t.slotStarts.Time
+	}
+	if t.slotEnds.Valid {
+		to = t.slotEnds.Time
+	}
+	start, end = in, out
+	if start.Before(from) {
+		start = from
+	}
+	if end.After(to) {
+		end = to
+	}
+	if end.Before(start) {
+		end = start
+	}
+	return start, end, servedMinutes(start, end)
 }

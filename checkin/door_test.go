@@ -62,9 +62,19 @@ func TestManualCheckIn(t *testing.T) {
 		s.signUp(t, grandma, s.doctors, 1)
 		s.manual(t, s.kiosk, map[string]any{"activityID": act, "name": "陈奶奶", "phoneTail": tail(grandma.person.Phone)}).WantCode(t, "CONFLICT")
 
+		// Another community's activity has nobody, however many match there.
+		other := newSite(t, e, "红旗社区")
+		twin := other.member(t, "陈奶奶", viewer.Volunteer)
+		other.signUp(t, twin, other.seats, 1)
+		other.signUp(t, twin, other.doctors, 1)
+		for _, tok := range []string{s.kiosk, s.staff} {
+			a = decodeAnswer(t, s.manual(t, tok, map[string]any{"activityID": other.activity.ID, "name": "陈奶奶", "phoneTail": tail(twin.person.Phone)}), "manualCheckIn")
+			wantStatus(t, a, "UNKNOWN_CODE")
+		}
+
 		// Staff by registration.
-		other := s.signUp(t, s.member(t, "刘爷爷"), s.seats, 1)
-		a = decodeAnswer(t, s.manual(t, s.staff, map[string]any{"activityID": act, "registrationID": other.ID}), "manualCheckIn")
+		liu := s.signUp(t, s.member(t, "刘爷爷"), s.seats, 1)
+		a = decodeAnswer(t, s.manual(t, s.staff, map[string]any{"activityID": act, "registrationID": liu.ID}), "manualCheckIn")
 		wantStatus(t, a, "OK")
 		if a.Registration.Person.DisplayName != "刘爷爷" {
 			t.Fatalf("staff see %q", a.Registration.Person.DisplayName)

@@ -196,7 +196,7 @@ func (s *Service) CloseMissingCheckOuts(ctx context.Context, now time.Time) (int
 	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(`SELECT r.id FROM registrations r
 JOIN slots s ON s.id = r.slot_id JOIN activities a ON a.id = r.activity_id
 WHERE r.status = 'CHECKED_IN' AND s.kind = 'VOLUNTEER' AND COALESCE(s.ends_at, a.ends_at) < ?
-ORDER BY r.id`), now.UTC().Add(-s.grace))
+ORDER BY r.id`), now.UTC().Add(-s.rules.grace))
 	if err != nil {
 		return 0, err
 	}

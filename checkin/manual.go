@@ -2,6 +2,7 @@ package checkin
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -45,29 +46,39 @@ func (s *Service) ManualCheckIn(ctx context.Context, in Manual) (*Result, error)
 			return nil, apperr.Invalid("input.phoneTail", "phoneTail must be the last 4 digits of the phone number")
 		}
 	}
-	if r, err := s.stored(ctx, who, scan.Nonce, scan.Kind); r != nil || err != nil {
+	scan.subject = fmt.Sprintf("manual:%d:%d:%q:%q", in.ActivityID, in.RegistrationID, in.Name, in.PhoneTail)
+	if r, err := s.stored(ctx, who, scan); r != nil || err != nil {
 		return r, err
 	}
 	var t *target
 	if in.RegistrationID != 0 {
 		t, err = s.loadTarget(ctx, targetByID, in.RegistrationID)
 	} else {
-		t, err = s.findByName(ctx, in.ActivityID, in.Name, in.PhoneTail)
+		t, err = s.findByName(ctx, who, in.ActivityID, in.Name, in.PhoneTail)
 	}
 	if err != nil {
 		return nil, err
 	}
 	now := s.now()
-	return s.apply(ctx, who, scan, t, s.scanTime(in.At, now), now)
+	at, err := scanTime(in.At, now, "input.at")
+	if err != nil {
+		return nil, err
+	}
+	return s.apply(ctx, who, scan, t, at, now)
 }
 
 // findByName finds the one registration of an activity whose person has
 // this display name and phone tail; several (one person in two slots) are
-// a CONFLICT the tablet resolves with the code or staff.
-func (s *Service) findByName(ctx context.Context, activityID int, name, tail string) (*target, error) {
-	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(`SELECT r.id FROM registrations r JOIN persons p ON p.id = r.person_id
-WHERE r.activity_id = ? AND p.display_name = ? AND p.phone LIKE ? AND r.status <> 'CANCELLED' LIMIT 2`),
-		activityID, name, "%"+tail)
+// a CONFLICT the tablet resolves with the code or staff. Only the
+// scanner's community is searched (all for platform admins): another
+// community's activity has nobody, not a CONFLICT.
+func (s *Service) findByName(ctx context.Context, who scanner, activityID int, name, tail string) (*target, error) {
+	query, args := `SELECT r.id FROM registrations r JOIN persons p ON p.id = r.person_id
+WHERE r.activity_id = ? AND p.display_name = ? AND p.phone LIKE ? AND r.status <> 'CANCELLED'`, []any{activityID, name, "%" + tail}
+	if !who.admin {
+		query, args = query+` AND r.community_id = ?`, append(args, who.communityID)
+	}
+	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(query+` LIMIT 2`), args...)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package checkin
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -125,14 +126,27 @@ func (s *Service) Sync(ctx context.Context, items []SyncItem) ([]*Result, error)
 	if len(items) > MaxSyncItems {
 		return nil, apperr.Invalid("items", "at most %d items per upload", MaxSyncItems)
 	}
+	now := s.now()
+	asked := make(map[string][]byte, len(items))
 	for i, it := range items {
 		prefix := fmt.Sprintf("items[%d].", i)
-		if err := checkScan(Scan{Kind: it.Kind, Code: it.Code, Nonce: it.Nonce}, prefix); err != nil {
+		scan := Scan{Kind: it.Kind, Code: it.Code, Nonce: it.Nonce}
+		if err := checkScan(scan, prefix); err != nil {
 			return nil, err
 		}
 		if it.At.IsZero() {
 			return nil, apperr.Invalid(prefix+"at", "at is required for offline scans")
 		}
+		if _, err := scanTime(&it.At, now, prefix+"at"); err != nil {
+			return nil, err
+		}
+		// A nonce twice in one upload must be the same scan twice; the
+		// same rule as across uploads (stored), before anything is written.
+		h := scan.requestHash()
+		if prev, ok := asked[it.Nonce]; ok && !bytes.Equal(prev, h) {
+			return nil, &apperr.Error{Code: apperr.Conflict, Field: prefix + "nonce", Message: "this nonce was used for a different scan"}
+		}
+		asked[it.Nonce] = h
 	}
 	order := make([]int, len(items))
 	for i := range order {

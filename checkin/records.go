@@ -3,6 +3,7 @@ package checkin
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"time"
 
 	"linli/ent"
@@ -91,13 +92,14 @@ func (s *Service) registrationTimes(ctx context.Context, tx *sql.Tx, regID int) 
 }
 
 // insertRecord records a volunteer's service for a registration just
-// checked out in tx; flag, when set, marks it for review.
+// checked out in tx: the part of its check-in to check-out inside the slot
+// (target.served). flag, when set, marks it for review.
 func (s *Service) insertRecord(ctx context.Context, tx *sql.Tx, info *recordInfo, t *target, flag string, now time.Time) (int, error) {
 	in, out, err := s.registrationTimes(ctx, tx, t.regID)
 	if err != nil {
 		return 0, err
 	}
-	minutes := servedMinutes(in, out)
+	in, out, minutes := t.served(in, out)
 	_, err = s.exec(ctx, tx, `INSERT INTO service_records
 (created_at, updated_at, community_id, person_id, registration_id, activity_id, activity_name, service_date, place,
  service_content, started_at, ended_at, minutes, organizing_team, person_in_charge, recorded_by,
@@ -110,15 +112,16 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 }
 
 // retimeRecord brings a registration's service record (if it has one) in
-// line with its times after an earlier scan moved them. A real check-out
-// (realOut) also clears the flag of a check-out linli made itself. Records
-// staff corrected stay as corrected.
-func (s *Service) retimeRecord(ctx context.Context, tx *sql.Tx, regID int, realOut bool, now time.Time) (int, error) {
+// line with its times after a real check-out (realOut) replaced one linli
+// made itself, and clears that record's flag. Records staff corrected stay
+// as corrected.
+func (s *Service) retimeRecord(ctx context.Context, tx *sql.Tx, t *target, realOut bool, now time.Time) (int, error) {
+	regID := t.regID
 	in, out, err := s.registrationTimes(ctx, tx, regID)
 	if err != nil || out.IsZero() {
 		return 0, err
 	}
-	minutes := servedMinutes(in, out)
+	in, out, minutes := t.served(in, out)
 	args := []any{in, out, minutes, serviceDate(in), now}
 	set := ""
 	if realOut {
@@ -129,6 +132,41 @@ func (s *Service) retimeRecord(ctx context.Context, tx *sql.Tx, regID int, realO
 	_, err = s.exec(ctx, tx, `UPDATE service_records SET started_at = ?, ended_at = ?, minutes = ?, service_date = ?, updated_at = ?`+set+`
 WHERE registration_id = ? AND corrected_at IS NULL`, append(args, regID)...)
 	return minutes, err
+}
+
+// flagMovedRecord is what an offline scan uploaded after a volunteer's
+// service record was made does when it would change the record: instead of
+// moving the record's times (and hours) silently, it flags the record for
+// staff review, saying what the scan said. A scan that would not change
+// the hours (an earlier check-in before the slot started) changes nothing.
+// It reports whether the registration had a record.
+func (s *Service) flagMovedRecord(ctx context.Context, tx *sql.Tx, t *target, kind string, at, now time.Time) (hasRecord, flagged bool, err error) {
+	var id, minutes int
+	ok, err := s.one(ctx, tx, `SELECT id, minutes FROM service_records WHERE registration_id = ?`, []any{t.regID}, &id, &minutes)
+	if err != nil || !ok {
+		return false, false, err
+	}
+	in, out, err := s.registrationTimes(ctx, tx, t.regID)
+	if err != nil {
+		return true, false, err
+	}
+	if kind == string(In) {
+		in = at
+	} else {
+		out = at
+	}
+	if _, _, m := t.served(in, out); m == minutes {
+		return true, false, nil
+	}
+	what := "签到"
+	if kind != string(In) {
+		what = "签退"
+	}
+	// The first reason stays (a check-out linli made itself keeps saying so).
+	reason := fmt.Sprintf("离线补传的%s扫码（%s）与记录不符，待核实", what, at.In(cst).Format("2006-01-02 15:04"))
+	_, err = s.exec(ctx, tx, `UPDATE service_records SET flagged_for_review = ?, updated_at = ?,
+  flag_reason = CASE WHEN flag_reason = '' THEN ? ELSE flag_reason END WHERE id = ?`, true, now, truncate(reason, 300), id)
+	return true, err == nil, err
 }
 
 func truncate(s string, n int) string {

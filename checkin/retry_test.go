@@ -3,6 +3,7 @@ package checkin_test
 import (
 	"sync"
 	"testing"
+	"time"
 
 	"linli/ent/checkinscan"
 	"linli/linlitest"
@@ -128,4 +129,67 @@ func (s *site) wantScans(t *testing.T, nonce string, want int) {
 	if n != want {
 		t.Fatalf("%d scans recorded for nonce %s, want %d", n, nonce, want)
 	}
+}
+
+// TestNonceReusedForAnotherScan: a nonce stands for one scan. The same
+// nonce with the same code gets the first answer again; with another code
+// (or another kind, or by hand, or a walk-in) it is CONFLICT and changes
+// nothing, so the tablet never shows someone else as checked in. The same
+// holds for items of offline uploads, across uploads and inside one.
+func TestNonceReusedForAnotherScan(t *testing.T) {
+	linlitest.Run(t, func(t *testing.T, e *linlitest.Env) {
+		s := newSite(t, e, "前进社区")
+		zhang := s.signUp(t, s.member(t, "张三"), s.seats, 1)
+		li := s.signUp(t, s.member(t, "李四"), s.seats, 1)
+		n := nonce()
+		first := s.scan(t, s.kiosk, "checkIn", zhang.Code, n, nil)
+		wantStatus(t, first, "OK")
+		if again := s.scan(t, s.kiosk, "checkIn", zhang.Code, n, nil); mustJSON(again) != mustJSON(first) {
+			t.Fatalf("retry answered %s, first %s", mustJSON(again), mustJSON(first))
+		}
+		res := s.scanRaw(t, s.kiosk, "checkIn", li.Code, n, nil)
+		res.WantCode(t, "CONFLICT")
+		if res.Field() != "nonce" {
+			t.Fatalf("field %q", res.Field())
+		}
+		s.scanRaw(t, s.kiosk, "checkIn", "NOSUCHCODE", n, nil).WantCode(t, "CONFLICT")
+		s.scanRaw(t, s.kiosk, "checkOut", zhang.Code, n, nil).WantCode(t, "CONFLICT")
+		s.manual(t, s.kiosk, map[string]any{"activityID": s.activity.ID, "registrationID": li.ID, "nonce": n}).WantCode(t, "CONFLICT")
+		s.walkIn(t, s.kiosk, map[string]any{"slotID": s.seats.ID, "phone": "13700009999", "displayName": "王五", "nonce": n}).WantCode(t, "CONFLICT")
+		if r := s.registration(t, li.ID); r.Status != "CONFIRMED" {
+			t.Fatalf("李四 is %s after a reused nonce", r.Status)
+		}
+		s.wantCheckedIn(t, s.seats.ID, 1)
+		s.wantScans(t, n, 1)
+
+		// An unknown code's answer is not another code's either.
+		u := nonce()
+		wantStatus(t, s.scan(t, s.kiosk, "checkIn", "NOSUCHCODE", u, nil), "UNKNOWN_CODE")
+		s.scanRaw(t, s.kiosk, "checkIn", li.Code, u, nil).WantCode(t, "CONFLICT")
+
+		// Offline uploads: the same item again is a retry; a scan that
+		// failed online may be retried offline with its nonce.
+		at := time.Now().Add(-5 * time.Minute).UTC().Truncate(time.Millisecond)
+		wantSync(t, s.sync(t, s.kiosk, []syncItem{{"IN", zhang.Code, n, at}}), "OK")
+		const syncQ = `mutation($items: [SyncCheckInInput!]!) { syncCheckIns(items: $items) { status } }`
+		item := func(code, nc string) map[string]any {
+			return map[string]any{"kind": "IN", "code": code, "nonce": nc, "at": at.Format(time.RFC3339Nano)}
+		}
+		res = e.Do(t, s.kiosk, syncQ, map[string]any{"items": []map[string]any{item(li.Code, n)}})
+		res.WantCode(t, "CONFLICT")
+		if res.Field() != "items[0].nonce" {
+			t.Fatalf("field %q", res.Field())
+		}
+		// Inside one upload: refused before anything is written.
+		m := nonce()
+		res = e.Do(t, s.kiosk, syncQ, map[string]any{"items": []map[string]any{item(li.Code, m), item(zhang.Code, m)}})
+		res.WantCode(t, "CONFLICT")
+		if res.Field() != "items[1].nonce" {
+			t.Fatalf("field %q", res.Field())
+		}
+		s.wantScans(t, m, 0)
+		if r := s.registration(t, li.ID); r.Status != "CONFIRMED" {
+			t.Fatalf("李四 is %s after a reused nonce", r.Status)
+		}
+	})
 }

@@ -1,7 +1,9 @@
 package checkin
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -23,12 +25,30 @@ type Scan struct {
 	// Nonce is chosen by the device for each scan; a retry reuses it.
 	Nonce string
 	// At is when the scan was made (offline scans); nil means now. Times
-	// in the future count as now.
+	// up to clockSkew in the future count as now; later ones are refused.
 	At *time.Time
 	// ActivityID, when set, is the activity the tablet checks in for.
 	ActivityID int
 	// unknown replaces the message for UNKNOWN_CODE.
 	unknown string
+	// subject is what the scan is about when it has no code (a walk-in, a
+	// check-in by hand); see requestHash.
+	subject string
+}
+
+// requestHash is what a nonce stands for: the kind of scan and what it is
+// about (the code, or the walk-in's or manual check-in's input). A retry
+// asks the same and gets the first answer; anything else under a used
+// nonce is a CONFLICT, so a tablet never shows the answer about someone
+// else. How (scanned online or uploaded later) and when are not part of
+// it: a scan that failed online is retried in the next offline upload.
+func (in Scan) requestHash() []byte {
+	subject := in.subject
+	if subject == "" {
+		subject = "code:" + in.Code
+	}
+	h := sha256.Sum256([]byte(string(in.Kind) + "\x00" + subject))
+	return h[:]
 }
 
 // Result is the answer to a scan.
@@ -69,11 +89,16 @@ func (s *Service) Scan(ctx context.Context, in Scan) (*Result, error) {
 	// is written together with its nonce, which the database refuses, and
 	// apply then answers what was stored. Scans are mostly first tries.
 	now := s.now()
-	at := s.scanTime(in.At, now)
-	if in.Kind == In && s.single && !who.admin {
+	at, err := scanTime(in.At, now, "at")
+	if err != nil {
+		return nil, err
+	}
+	// The one-statement check-in is for scans made now at the door; a time
+	// given by the device (offline, by hand) is weighed by decide alone.
+	if in.Kind == In && in.At == nil && s.single && !who.admin {
 		res, err := s.checkInByCode(ctx, who, in, at, now)
 		if store.IsUniqueViolation(err) {
-			if res, err = s.stored(ctx, who, in.Nonce, in.Kind); res == nil && err == nil {
+			if res, err = s.stored(ctx, who, in); res == nil && err == nil {
 				err = fmt.Errorf("checkin: nonce %q conflicted but is not stored", in.Nonce)
 			}
 			return res, err
@@ -100,7 +125,7 @@ func (s *Service) checkInByCode(ctx context.Context, who scanner, in Scan, at, n
 	var scanID sql.NullInt64
 	var msg string
 	err = stmt.QueryRowContext(ctx, in.Code, who.communityID, who.venueID, in.ActivityID, at, now,
-		nullID(who.kioskID), nullID(who.actorID), in.Nonce, in.Method, okPrefix, seatsOpen, seatsClose).
+		nullID(who.kioskID), nullID(who.actorID), in.Nonce, in.Method, okPrefix, seatsOpen, seatsClose, in.requestHash()).
 		Scan(&regID, &personID, &activityID, &communityID, &msg, &counted, &scanID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -129,11 +154,22 @@ func checkScan(in Scan, prefix string) error {
 	return nil
 }
 
-func (s *Service) scanTime(at *time.Time, now time.Time) time.Time {
-	if at == nil || at.After(now) {
-		return now
+// clockSkew is how far ahead of linli's clock a tablet's may run.
+const clockSkew = 5 * time.Minute
+
+// scanTime is when a scan counts as made: at, or now for online scans and
+// for times a little in the future. A time further ahead is a tablet with
+// a wrong clock (or a forged time), refused as invalid field.
+func scanTime(at *time.Time, now time.Time, field string) (time.Time, error) {
+	switch {
+	case at == nil:
+		return now, nil
+	case at.After(now.Add(clockSkew)):
+		return now, apperr.Invalid(field, "at is in the future: check the device's clock")
+	case at.After(now):
+		return now, nil
 	}
-	return at.UTC().Truncate(time.Microsecond)
+	return at.UTC().Truncate(time.Microsecond), nil
 }
 
 // scannerOf is the kiosk or staff member of ctx; nobody else scans.
@@ -150,22 +186,26 @@ func scannerOf(ctx context.Context) (scanner, error) {
 	return scanner{}, apperr.New(apperr.Forbidden, "only kiosks and coordinators check people in")
 }
 
-// stored returns the answer already given to this device's nonce, if any.
-func (s *Service) stored(ctx context.Context, who scanner, nonce string, kind checkinscan.Kind) (*Result, error) {
-	query, args := scanByKioskNonce, []any{who.kioskID, nonce}
+// stored returns the answer already given to this device's nonce, if any:
+// to a retry of the same scan. The nonce used for another scan (another
+// code, another kind) is a CONFLICT.
+func (s *Service) stored(ctx context.Context, who scanner, in Scan) (*Result, error) {
+	query, args := scanByKioskNonce, []any{who.kioskID, in.Nonce}
 	if who.kioskID == 0 {
-		query, args = scanByActorNonce, []any{who.actorID, nonce}
+		query, args = scanByActorNonce, []any{who.actorID, in.Nonce}
 	}
 	var k, st, msg string
 	var reg sql.NullInt64
-	ok, err := s.one(ctx, s.db.SQL, query, args, &k, &st, &msg, &reg)
+	var hash []byte
+	ok, err := s.one(ctx, s.db.SQL, query, args, &k, &st, &msg, &reg, &hash)
 	if err != nil || !ok {
 		return nil, err
 	}
-	if checkinscan.Kind(k) != kind {
+	// Scans recorded before request hashes were kept have none.
+	if checkinscan.Kind(k) != in.Kind || hash != nil && !bytes.Equal(hash, in.requestHash()) {
 		return nil, &apperr.Error{Code: apperr.Conflict, Field: "nonce", Message: "this nonce was used for a different scan"}
 	}
-	return &Result{Status: checkinscan.Status(st), Message: msg, RegistrationID: int(reg.Int64), Nonce: nonce}, nil
+	return &Result{Status: checkinscan.Status(st), Message: msg, RegistrationID: int(reg.Int64), Nonce: in.Nonce}, nil
 }
 
 // loadTarget reads a registration for a scan; nil when there is none.
@@ -189,7 +229,7 @@ func (s *Service) loadTarget(ctx context.Context, query string, arg any) (*targe
 // moved between the read and the write, it decides again from the new state.
 func (s *Service) apply(ctx context.Context, who scanner, in Scan, t *target, at, now time.Time) (*Result, error) {
 	for attempt := 0; ; attempt++ {
-		o := decide(in.Kind, t, who, in.ActivityID, at, in.At != nil, s.grace)
+		o := decide(in.Kind, t, who, in.ActivityID, at, now, in.At != nil, s.rules)
 		var res *Result
 		var err error
 		switch {
@@ -199,7 +239,10 @@ func (s *Service) apply(ctx context.Context, who scanner, in Scan, t *target, at
 			res, err = s.moveEarlier(ctx, who, in, t, o.fallback, at, now)
 		default:
 			msg := message(in.Kind, o.status, t, 0)
-			if o.status == UnknownCode && in.unknown != "" {
+			switch {
+			case o.message != "":
+				msg = o.message
+			case o.status == UnknownCode && in.unknown != "":
 				msg = in.unknown
 			}
 			res, err = s.record(ctx, s.db.SQL, who, in, t, o.status, msg, at, now)
@@ -212,7 +255,7 @@ func (s *Service) apply(ctx context.Context, who scanner, in Scan, t *target, at
 			continue
 		case store.IsUniqueViolation(err):
 			// The same nonce, concurrently: its answer is the one to give.
-			if r, err := s.stored(ctx, who, in.Nonce, in.Kind); r != nil || err != nil {
+			if r, err := s.stored(ctx, who, in); r != nil || err != nil {
 				return r, err
 			}
 			return nil, fmt.Errorf("checkin: nonce %q conflicted but is not stored", in.Nonce)
@@ -234,7 +277,7 @@ func (s *Service) record(ctx context.Context, q store.Querier, who scanner, in S
 		activityID = in.ActivityID
 	}
 	if _, err := s.exec(ctx, q, insertScan, cid, nullID(who.kioskID), nullID(who.actorID), in.Nonce,
-		in.Kind, in.Method, regID, activityID, st, msg, at, now); err != nil {
+		in.Kind, in.Method, regID, activityID, st, msg, at, now, in.requestHash()); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -305,7 +348,7 @@ func (s *Service) checkInStatement(ctx context.Context, who scanner, in Scan, t 
 		return nil, err
 	}
 	err = stmt.QueryRowContext(ctx, t.activityID, at, now, t.regID, t.communityID,
-		nullID(who.kioskID), nullID(who.actorID), in.Nonce, in.Method, msg).Scan(&regID, &counted, &scanID)
+		nullID(who.kioskID), nullID(who.actorID), in.Nonce, in.Method, msg, in.requestHash()).Scan(&regID, &counted, &scanID)
 	if err != nil {
 		return nil, err
 	}
@@ -326,6 +369,8 @@ func (s *Service) checkInStatement(ctx context.Context, who scanner, in Scan, t 
 // replaces one linli made itself when nobody checked out. Only the latter
 // is a check-out of its own (OK); a moved time is answered fallback, so a
 // person is checked in and out once however many kiosks scanned them.
+// Once a volunteer's service record exists, an earlier scan no longer
+// moves it: it flags the record for staff review (flagMovedRecord).
 func (s *Service) moveEarlier(ctx context.Context, who scanner, in Scan, t *target, fallback checkinscan.Status, at, now time.Time) (*Result, error) {
 	var res *Result
 	err := s.inTx(ctx, func(tx *sql.Tx) ([]events.Event, error) {
@@ -333,23 +378,30 @@ func (s *Service) moveEarlier(ctx context.Context, who scanner, in Scan, t *targ
 			return nil, err
 		}
 		var replaced, moved int64
+		var hasRecord, flagged bool
 		var err error
 		if in.Kind == Out {
 			replaced, err = s.exec(ctx, tx, replaceAutoCheckOut, at, now, t.regID, at, autoCloseReason)
 		}
 		if err == nil && replaced == 0 && in.At != nil {
-			stmt, args := earlierCheckIn, []any{at, now, t.regID, at}
-			if in.Kind == Out {
-				stmt, args = earlierCheckOut, []any{at, now, t.regID, at, at}
+			// A service record is not moved under staff's feet: flagged.
+			if t.volunteer() {
+				hasRecord, flagged, err = s.flagMovedRecord(ctx, tx, t, string(in.Kind), at, now)
 			}
-			moved, err = s.exec(ctx, tx, stmt, args...)
+			if err == nil && !hasRecord {
+				stmt, args := earlierCheckIn, []any{at, now, t.regID, at}
+				if in.Kind == Out {
+					stmt, args = earlierCheckOut, []any{at, now, t.regID, at, at}
+				}
+				moved, err = s.exec(ctx, tx, stmt, args...)
+			}
 		}
 		if err != nil {
 			return nil, err
 		}
 		st, minutes := fallback, 0
-		if replaced+moved > 0 && t.volunteer() {
-			if minutes, err = s.retimeRecord(ctx, tx, t.regID, replaced > 0, now); err != nil {
+		if replaced > 0 && t.volunteer() {
+			if minutes, err = s.retimeRecord(ctx, tx, t, true, now); err != nil {
 				return nil, err
 			}
 		}
@@ -357,6 +409,10 @@ func (s *Service) moveEarlier(ctx context.Context, who scanner, in Scan, t *targ
 		switch {
 		case replaced > 0:
 			st, msg = OK, message(in.Kind, OK, t, minutes)
+		case flagged && in.Kind == In:
+			msg = "已签到；离线补传的签到时间 " + clock(at) + " 与服务记录不符，已交工作人员核实"
+		case flagged:
+			msg = "已签退；离线补传的签退时间 " + clock(at) + " 与服务记录不符，已交工作人员核实"
 		case moved > 0 && in.Kind == In:
 			msg = "已签到，签到时间按更早的扫码记为 " + clock(at)
 		case moved > 0:

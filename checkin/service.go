@@ -32,6 +32,9 @@ type Options struct {
 	// CheckOutGrace is how long after the end of a slot a check-out is still
 	// taken, and when a missing one is closed (2 h).
 	CheckOutGrace time.Duration
+	// OfflineMaxAge is how old a scan made offline may be when it arrives
+	// (72 h); older ones are answered TOO_LATE.
+	OfflineMaxAge time.Duration
 	// SingleStatement makes a check-in on PostgreSQL one statement instead
 	// of a transaction of four (true on PostgreSQL).
 	SingleStatement *bool
@@ -40,6 +43,10 @@ type Options struct {
 	// takes effect at once on the replica that revoked, within this on the
 	// others.
 	KioskCacheTTL time.Duration
+	// WalkInsPerMinute and WalkInBurst bound walk-ins per kiosk and per
+	// staff member (6 a minute after a burst of 20; negative: no limit).
+	WalkInsPerMinute float64
+	WalkInBurst      int
 }
 
 // Service runs check-ins over a database.
@@ -48,9 +55,10 @@ type Service struct {
 	client  *ent.Client
 	events  events.Publisher
 	signups *signup.Service
-	grace   time.Duration
+	rules   rules
 	single  bool
 	kiosks  *kioskCache
+	walkIns *walkInLimiter
 	now     func() time.Time
 
 	// stmts holds prepared statements by query (*sql.Stmt).
@@ -66,8 +74,17 @@ func New(db *store.DB, pub events.Publisher, signups *signup.Service, o Options)
 	if o.CheckOutGrace <= 0 {
 		o.CheckOutGrace = 2 * time.Hour
 	}
+	if o.OfflineMaxAge <= 0 {
+		o.OfflineMaxAge = 72 * time.Hour
+	}
 	if o.KioskCacheTTL == 0 {
 		o.KioskCacheTTL = 5 * time.Second
+	}
+	if o.WalkInsPerMinute == 0 {
+		o.WalkInsPerMinute = 6
+	}
+	if o.WalkInBurst <= 0 {
+		o.WalkInBurst = 20
 	}
 	single := !db.IsSQLite()
 	if o.SingleStatement != nil {
@@ -75,8 +92,9 @@ func New(db *store.DB, pub events.Publisher, signups *signup.Service, o Options)
 	}
 	return &Service{
 		db: db, client: db.Client, events: pub, signups: signups,
-		grace: o.CheckOutGrace, single: single, kiosks: newKioskCache(o.KioskCacheTTL),
-		now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+		rules: rules{grace: o.CheckOutGrace, maxAge: o.OfflineMaxAge}, single: single, kiosks: newKioskCache(o.KioskCacheTTL),
+		walkIns: newWalkInLimiter(o.WalkInsPerMinute, o.WalkInBurst),
+		now:     func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
 	}
 }
 

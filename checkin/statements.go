@@ -14,13 +14,13 @@ FROM registrations r JOIN slots s ON s.id = r.slot_id JOIN activities a ON a.id 
 	targetByCode = targetColumns + ` WHERE r.check_in_code = ?`
 	targetByID   = targetColumns + ` WHERE r.id = ?`
 
-	scanByKioskNonce = `SELECT kind, status, message, registration_id FROM check_in_scans WHERE kiosk_id = ? AND nonce = ?`
-	scanByActorNonce = `SELECT kind, status, message, registration_id FROM check_in_scans
+	scanByKioskNonce = `SELECT kind, status, message, registration_id, request_hash FROM check_in_scans WHERE kiosk_id = ? AND nonce = ?`
+	scanByActorNonce = `SELECT kind, status, message, registration_id, request_hash FROM check_in_scans
 WHERE kiosk_id IS NULL AND actor_id = ? AND nonce = ?`
 
 	insertScan = `INSERT INTO check_in_scans
-(community_id, kiosk_id, actor_id, nonce, kind, method, registration_id, activity_id, status, message, scanned_at, recorded_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+(community_id, kiosk_id, actor_id, nonce, kind, method, registration_id, activity_id, status, message, scanned_at, recorded_at, request_hash)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 	// lockActivity bumps the activity's counts_version: the first write of
 	// every transaction that changes counters, as in package signup.
@@ -63,7 +63,7 @@ WHERE id = ? AND status = 'CHECKED_OUT'`
 // again. A nonce used before aborts all of it with a unique violation.
 //
 // $1 activity, $2 scanned at, $3 now, $4 registration, $5 community,
-// $6 kiosk, $7 actor, $8 nonce, $9 method, $10 message.
+// $6 kiosk, $7 actor, $8 nonce, $9 method, $10 message, $11 request hash.
 const checkInCTE = `WITH a AS (
   UPDATE activities SET counts_version = counts_version + 1 WHERE id = $1 RETURNING id
 ), r AS (
@@ -75,23 +75,25 @@ const checkInCTE = `WITH a AS (
   RETURNING slots.id
 ), l AS (
   INSERT INTO check_in_scans
-    (community_id, kiosk_id, actor_id, nonce, kind, method, registration_id, activity_id, status, message, scanned_at, recorded_at)
-  SELECT $5, $6, $7, $8, 'IN', $9, r.id, $1, 'OK', $10, $2, $3 FROM r
+    (community_id, kiosk_id, actor_id, nonce, kind, method, registration_id, activity_id, status, message, scanned_at, recorded_at, request_hash)
+  SELECT $5, $6, $7, $8, 'IN', $9, r.id, $1, 'OK', $10, $2, $3, $11 FROM r
   RETURNING id
 )
 SELECT (SELECT id FROM r), (SELECT COUNT(*) FROM s), (SELECT id FROM l)`
 
 // checkInByCodeCTE is the common case of a check-in as one PostgreSQL
-// statement, code to scan record: it finds the registration by its code (t)
-// only if the scan would be OK (confirmed, this community, the kiosk's
-// venue, the tablet's activity, inside the window), then does what
-// checkInCTE does. The tablet's message names the person, masked as
+// statement, code to scan record: a scan made now (never one timed by the
+// device: the rules about such times are decide's alone). It finds the
+// registration by its code (t) only if the scan would be OK (confirmed,
+// this community, the kiosk's venue, the tablet's activity, inside the
+// window), then does what checkInCTE does. The tablet's message names the person, masked as
 // mask.Name does. When t finds nothing the statement writes nothing and the
 // scan is decided the long way, which gives the reason.
 //
 // $1 code, $2 community, $3 venue (0: any), $4 activity (0: any),
 // $5 scanned at, $6 now, $7 kiosk, $8 actor, $9 nonce, $10 method,
-// $11 message before the name, $12 and $13 around a number of seats above 1.
+// $11 message before the name, $12 and $13 around a number of seats above 1,
+// $14 request hash.
 const checkInByCodeCTE = `WITH t AS (
   SELECT r.id, r.activity_id, p.display_name
   FROM registrations r JOIN slots s ON s.id = r.slot_id JOIN activities a ON a.id = r.activity_id
@@ -117,8 +119,8 @@ const checkInByCodeCTE = `WITH t AS (
   FROM r, t
 ), l AS (
   INSERT INTO check_in_scans
-    (community_id, kiosk_id, actor_id, nonce, kind, method, registration_id, activity_id, status, message, scanned_at, recorded_at)
-  SELECT m.community_id, $7, $8, $9, 'IN', $10, m.id, m.activity_id, 'OK', m.message, $5, $6 FROM m
+    (community_id, kiosk_id, actor_id, nonce, kind, method, registration_id, activity_id, status, message, scanned_at, recorded_at, request_hash)
+  SELECT m.community_id, $7, $8, $9, 'IN', $10, m.id, m.activity_id, 'OK', m.message, $5, $6, $14 FROM m
   RETURNING id
 )
 SELECT m.id, m.person_id, m.activity_id, m.community_id, m.message, (SELECT COUNT(*) FROM s), (SELECT id FROM l) FROM m`

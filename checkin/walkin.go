@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 
 	"linli/apperr"
 	"linli/auth"
@@ -34,9 +35,13 @@ type WalkIn struct {
 var errFull = errors.New("checkin: walk-in seats not free")
 
 // WalkIn registers someone at the door and checks them in at once (kiosk or
-// staff), while the slot has free seats and nobody waits for them. A person
-// without an account gets a resident account without a password. Someone
-// already registered for the slot is simply checked in.
+// staff), while the slot has free seats and nobody waits for them. The phone
+// is looked up in the slot's community only: a person without an account
+// there gets a resident account there without a password, whether or not
+// the number has an account in another community, and the answers say
+// nothing about other communities. Someone already registered for the slot
+// is simply checked in. Walk-ins are rate-limited per kiosk and per staff
+// member (RATE_LIMITED).
 func (s *Service) WalkIn(ctx context.Context, in WalkIn) (*Result, error) {
 	who, err := scannerOf(ctx)
 	if err != nil {
@@ -53,8 +58,13 @@ func (s *Service) WalkIn(ctx context.Context, in WalkIn) (*Result, error) {
 	if err != nil {
 		return nil, apperr.Invalid("input.phone", "phone must be 6 to 15 digits")
 	}
-	if r, err := s.stored(ctx, who, scan.Nonce, scan.Kind); r != nil || err != nil {
+	scan.subject = fmt.Sprintf("walk-in:%d:%s:%d", in.SlotID, phone, in.Seats)
+	if r, err := s.stored(ctx, who, scan); r != nil || err != nil {
 		return r, err
+	}
+	// After the nonce: a retry gets its first answer, however fast.
+	if !s.walkIns.allow(who, s.now()) {
+		return nil, apperr.New(apperr.RateLimited, "too many walk-ins from this device; wait a minute")
 	}
 	sys := viewer.System(ctx)
 	sl, err := s.client.Slot.Query().Where(slot.ID(in.SlotID)).WithActivity().Only(sys)
@@ -71,7 +81,7 @@ func (s *Service) WalkIn(ctx context.Context, in WalkIn) (*Result, error) {
 	now := s.now()
 	t := slotTarget(sl, a, in.Seats)
 	scan.ActivityID = a.ID
-	if o := decide(In, t, who, 0, now, false, s.grace); !o.write {
+	if o := decide(In, t, who, 0, now, now, false, s.rules); !o.write {
 		return s.apply(ctx, who, scan, t, now, now)
 	}
 	if in.Seats < 1 || in.Seats > sl.MaxSeatsPerSignup {
@@ -134,7 +144,7 @@ func (s *Service) WalkIn(ctx context.Context, in WalkIn) (*Result, error) {
 	case errors.Is(err, errFull):
 		return nil, apperr.New(apperr.CapacityFull, "no free seats for walk-ins in this slot")
 	case store.IsUniqueViolation(err):
-		if r, err := s.stored(ctx, who, scan.Nonce, scan.Kind); r != nil || err != nil {
+		if r, err := s.stored(ctx, who, scan); r != nil || err != nil {
 			return r, err
 		}
 		return nil, apperr.New(apperr.AlreadyRegistered, "this person was just registered for this slot")
@@ -162,13 +172,14 @@ func slotTarget(sl *ent.Slot, a *ent.Activity, seats int) *target {
 }
 
 // walkInPerson finds the community's person with this phone, or makes a
-// resident account (without a password) when a name is given.
+// resident account (without a password) when a name is given. Only the
+// community is searched: whether the number has an account elsewhere
+// changes nothing (a phone is unique per community, and across the
+// platform only among accounts with a password).
 func (s *Service) walkInPerson(ctx context.Context, communityID int, phone, name string) (*ent.Person, error) {
 	sys := viewer.System(ctx)
-	p, err := s.client.Person.Query().Where(person.Phone(phone)).Only(sys)
+	p, err := s.client.Person.Query().Where(person.Phone(phone), person.CommunityID(communityID)).Only(sys)
 	switch {
-	case err == nil && p.CommunityID != communityID:
-		return nil, &apperr.Error{Code: apperr.Conflict, Field: "input.phone", Message: "this phone number belongs to an account in another community"}
 	case err == nil:
 		return p, nil
 	case !ent.IsNotFound(err):

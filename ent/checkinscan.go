@@ -28,6 +28,8 @@ type CheckInScan struct {
 	ActorID *int `json:"actor_id,omitempty"`
 	// Nonce holds the value of the "nonce" field.
 	Nonce string `json:"nonce,omitempty"`
+	// RequestHash holds the value of the "request_hash" field.
+	RequestHash []byte `json:"-"`
 	// Kind holds the value of the "kind" field.
 	Kind checkinscan.Kind `json:"kind,omitempty"`
 	// Method holds the value of the "method" field.
@@ -103,6 +105,8 @@ func (*CheckInScan) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case checkinscan.FieldRequestHash:
+			values[i] = new([]byte)
 		case checkinscan.FieldID, checkinscan.FieldCommunityID, checkinscan.FieldKioskID, checkinscan.FieldActorID, checkinscan.FieldRegistrationID, checkinscan.FieldActivityID:
 			values[i] = new(sql.NullInt64)
 		case checkinscan.FieldNonce, checkinscan.FieldKind, checkinscan.FieldMethod, checkinscan.FieldStatus, checkinscan.FieldMessage:
@@ -155,6 +159,12 @@ func (_m *CheckInScan) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field nonce", values[i])
 			} else if value.Valid {
 				_m.Nonce = value.String
+			}
+		case checkinscan.FieldRequestHash:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field request_hash", values[i])
+			} else if value != nil {
+				_m.RequestHash = *value
 			}
 		case checkinscan.FieldKind:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -272,6 +282,8 @@ func (_m *CheckInScan) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("nonce=")
 	builder.WriteString(_m.Nonce)
+	builder.WriteString(", ")
+	builder.WriteString("request_hash=<sensitive>")
 	builder.WriteString(", ")
 	builder.WriteString("kind=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Kind))

@@ -65,6 +65,12 @@ func (_c *CheckInScanCreate) SetNonce(v string) *CheckInScanCreate {
 	return _c
 }
 
+// SetRequestHash sets the "request_hash" field.
+func (_c *CheckInScanCreate) SetRequestHash(v []byte) *CheckInScanCreate {
+	_c.mutation.SetRequestHash(v)
+	return _c
+}
+
 // SetKind sets the "kind" field.
 func (_c *CheckInScanCreate) SetKind(v checkinscan.Kind) *CheckInScanCreate {
 	_c.mutation.SetKind(v)
@@ -300,6 +306,10 @@ func (_c *CheckInScanCreate) createSpec() (*CheckInScan, *sqlgraph.CreateSpec) {
 		_spec.SetField(checkinscan.FieldNonce, field.TypeString, value)
 		_node.Nonce = value
 	}
+	if value, ok := _c.mutation.RequestHash(); ok {
+		_spec.SetField(checkinscan.FieldRequestHash, field.TypeBytes, value)
+		_node.RequestHash = value
+	}
 	if value, ok := _c.mutation.Kind(); ok {
 		_spec.SetField(checkinscan.FieldKind, field.TypeEnum, value)
 		_node.Kind = value
@@ -453,6 +463,9 @@ func (u *CheckInScanUpsertOne) UpdateNewValues() *CheckInScanUpsertOne {
 		}
 		if _, exists := u.create.mutation.Nonce(); exists {
 			s.SetIgnore(checkinscan.FieldNonce)
+		}
+		if _, exists := u.create.mutation.RequestHash(); exists {
+			s.SetIgnore(checkinscan.FieldRequestHash)
 		}
 		if _, exists := u.create.mutation.Kind(); exists {
 			s.SetIgnore(checkinscan.FieldKind)
@@ -696,6 +709,9 @@ func (u *CheckInScanUpsertBulk) UpdateNewValues() *CheckInScanUpsertBulk {
 			}
 			if _, exists := b.mutation.Nonce(); exists {
 				s.SetIgnore(checkinscan.FieldNonce)
+			}
+			if _, exists := b.mutation.RequestHash(); exists {
+				s.SetIgnore(checkinscan.FieldRequestHash)
 			}
 			if _, exists := b.mutation.Kind(); exists {
 				s.SetIgnore(checkinscan.FieldKind)

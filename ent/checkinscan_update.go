@@ -89,6 +89,9 @@ func (_u *CheckInScanUpdate) sqlSave(ctx context.Context) (_node int, err error)
 	if _u.mutation.ActorIDCleared() {
 		_spec.ClearField(checkinscan.FieldActorID, field.TypeInt)
 	}
+	if _u.mutation.RequestHashCleared() {
+		_spec.ClearField(checkinscan.FieldRequestHash, field.TypeBytes)
+	}
 	if _u.mutation.ActivityIDCleared() {
 		_spec.ClearField(checkinscan.FieldActivityID, field.TypeInt)
 	}
@@ -204,6 +207,9 @@ func (_u *CheckInScanUpdateOne) sqlSave(ctx context.Context) (_node *CheckInScan
 	}
 	if _u.mutation.ActorIDCleared() {
 		_spec.ClearField(checkinscan.FieldActorID, field.TypeInt)
+	}
+	if _u.mutation.RequestHashCleared() {
+		_spec.ClearField(checkinscan.FieldRequestHash, field.TypeBytes)
 	}
 	if _u.mutation.ActivityIDCleared() {
 		_spec.ClearField(checkinscan.FieldActivityID, field.TypeInt)

@@ -115,6 +115,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			checkinscan.FieldKioskID:        {Type: field.TypeInt, Column: checkinscan.FieldKioskID},
 			checkinscan.FieldActorID:        {Type: field.TypeInt, Column: checkinscan.FieldActorID},
 			checkinscan.FieldNonce:          {Type: field.TypeString, Column: checkinscan.FieldNonce},
+			checkinscan.FieldRequestHash:    {Type: field.TypeBytes, Column: checkinscan.FieldRequestHash},
 			checkinscan.FieldKind:           {Type: field.TypeEnum, Column: checkinscan.FieldKind},
 			checkinscan.FieldMethod:         {Type: field.TypeEnum, Column: checkinscan.FieldMethod},
 			checkinscan.FieldRegistrationID: {Type: field.TypeInt, Column: checkinscan.FieldRegistrationID},
@@ -1275,6 +1276,11 @@ func (f *CheckInScanFilter) WhereActorID(p entql.IntP) {
 // WhereNonce applies the entql string predicate on the nonce field.
 func (f *CheckInScanFilter) WhereNonce(p entql.StringP) {
 	f.Where(p.Field(checkinscan.FieldNonce))
+}
+
+// WhereRequestHash applies the entql []byte predicate on the request_hash field.
+func (f *CheckInScanFilter) WhereRequestHash(p entql.BytesP) {
+	f.Where(p.Field(checkinscan.FieldRequestHash))
 }
 
 // WhereKind applies the entql string predicate on the kind field.

@@ -3306,6 +3306,7 @@ type CheckInScanMutation struct {
 	actor_id            *int
 	addactor_id         *int
 	nonce               *string
+	request_hash        *[]byte
 	kind                *checkinscan.Kind
 	method              *checkinscan.Method
 	activity_id         *int
@@ -3613,6 +3614,55 @@ func (m *CheckInScanMutation) OldNonce(ctx context.Context) (v string, err error
 // ResetNonce resets all changes to the "nonce" field.
 func (m *CheckInScanMutation) ResetNonce() {
 	m.nonce = nil
+}
+
+// SetRequestHash sets the "request_hash" field.
+func (m *CheckInScanMutation) SetRequestHash(b []byte) {
+	m.request_hash = &b
+}
+
+// RequestHash returns the value of the "request_hash" field in the mutation.
+func (m *CheckInScanMutation) RequestHash() (r []byte, exists bool) {
+	v := m.request_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRequestHash returns the old "request_hash" field's value of the CheckInScan entity.
+// If the CheckInScan object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CheckInScanMutation) OldRequestHash(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRequestHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRequestHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRequestHash: %w", err)
+	}
+	return oldValue.RequestHash, nil
+}
+
+// ClearRequestHash clears the value of the "request_hash" field.
+func (m *CheckInScanMutation) ClearRequestHash() {
+	m.request_hash = nil
+	m.clearedFields[checkinscan.FieldRequestHash] = struct{}{}
+}
+
+// RequestHashCleared returns if the "request_hash" field was cleared in this mutation.
+func (m *CheckInScanMutation) RequestHashCleared() bool {
+	_, ok := m.clearedFields[checkinscan.FieldRequestHash]
+	return ok
+}
+
+// ResetRequestHash resets all changes to the "request_hash" field.
+func (m *CheckInScanMutation) ResetRequestHash() {
+	m.request_hash = nil
+	delete(m.clearedFields, checkinscan.FieldRequestHash)
 }
 
 // SetKind sets the "kind" field.
@@ -4065,7 +4115,7 @@ func (m *CheckInScanMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CheckInScanMutation) Fields() []string {
-	fields := make([]string, 0, 12)
+	fields := make([]string, 0, 13)
 	if m.community != nil {
 		fields = append(fields, checkinscan.FieldCommunityID)
 	}
@@ -4077,6 +4127,9 @@ func (m *CheckInScanMutation) Fields() []string {
 	}
 	if m.nonce != nil {
 		fields = append(fields, checkinscan.FieldNonce)
+	}
+	if m.request_hash != nil {
+		fields = append(fields, checkinscan.FieldRequestHash)
 	}
 	if m.kind != nil {
 		fields = append(fields, checkinscan.FieldKind)
@@ -4118,6 +4171,8 @@ func (m *CheckInScanMutation) Field(name string) (ent.Value, bool) {
 		return m.ActorID()
 	case checkinscan.FieldNonce:
 		return m.Nonce()
+	case checkinscan.FieldRequestHash:
+		return m.RequestHash()
 	case checkinscan.FieldKind:
 		return m.Kind()
 	case checkinscan.FieldMethod:
@@ -4151,6 +4206,8 @@ func (m *CheckInScanMutation) OldField(ctx context.Context, name string) (ent.Va
 		return m.OldActorID(ctx)
 	case checkinscan.FieldNonce:
 		return m.OldNonce(ctx)
+	case checkinscan.FieldRequestHash:
+		return m.OldRequestHash(ctx)
 	case checkinscan.FieldKind:
 		return m.OldKind(ctx)
 	case checkinscan.FieldMethod:
@@ -4203,6 +4260,13 @@ func (m *CheckInScanMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetNonce(v)
+		return nil
+	case checkinscan.FieldRequestHash:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRequestHash(v)
 		return nil
 	case checkinscan.FieldKind:
 		v, ok := value.(checkinscan.Kind)
@@ -4323,6 +4387,9 @@ func (m *CheckInScanMutation) ClearedFields() []string {
 	if m.FieldCleared(checkinscan.FieldActorID) {
 		fields = append(fields, checkinscan.FieldActorID)
 	}
+	if m.FieldCleared(checkinscan.FieldRequestHash) {
+		fields = append(fields, checkinscan.FieldRequestHash)
+	}
 	if m.FieldCleared(checkinscan.FieldRegistrationID) {
 		fields = append(fields, checkinscan.FieldRegistrationID)
 	}
@@ -4349,6 +4416,9 @@ func (m *CheckInScanMutation) ClearField(name string) error {
 	case checkinscan.FieldActorID:
 		m.ClearActorID()
 		return nil
+	case checkinscan.FieldRequestHash:
+		m.ClearRequestHash()
+		return nil
 	case checkinscan.FieldRegistrationID:
 		m.ClearRegistrationID()
 		return nil
@@ -4374,6 +4444,9 @@ func (m *CheckInScanMutation) ResetField(name string) error {
 		return nil
 	case checkinscan.FieldNonce:
 		m.ResetNonce()
+		return nil
+	case checkinscan.FieldRequestHash:
+		m.ResetRequestHash()
 		return nil
 	case checkinscan.FieldKind:
 		m.ResetKind()

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"fmt"
 	"math/rand/v2"
@@ -46,7 +47,9 @@ func (b *bench) rawRound(ctx context.Context, kiosks int) (float64, error) {
 		var regID, personID, activityID, communityID, counted int
 		var scanID sql.NullInt64
 		var msg string
-		err := q.QueryRowContext(ctx, r.code, b.cid, b.venueID, 0, now, now, b.kioskIDs[k], nil, nonce, "SCAN", "签到成功：", "（", " 人）").
+		// The request hash linli stores with the nonce: the same bytes' worth.
+		hash := sha256.Sum256([]byte("IN\x00code:" + r.code))
+		err := q.QueryRowContext(ctx, r.code, b.cid, b.venueID, 0, now, now, b.kioskIDs[k], nil, nonce, "SCAN", "签到成功：", "（", " 人）", hash[:]).
 			Scan(&regID, &personID, &activityID, &communityID, &msg, &counted, &scanID)
 		return err == nil && regID == r.id && counted == 1, err
 	})

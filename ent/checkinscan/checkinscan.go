@@ -26,6 +26,8 @@ const (
 	FieldActorID = "actor_id"
 	// FieldNonce holds the string denoting the nonce field in the database.
 	FieldNonce = "nonce"
+	// FieldRequestHash holds the string denoting the request_hash field in the database.
+	FieldRequestHash = "request_hash"
 	// FieldKind holds the string denoting the kind field in the database.
 	FieldKind = "kind"
 	// FieldMethod holds the string denoting the method field in the database.
@@ -80,6 +82,7 @@ var Columns = []string{
 	FieldKioskID,
 	FieldActorID,
 	FieldNonce,
+	FieldRequestHash,
 	FieldKind,
 	FieldMethod,
 	FieldRegistrationID,

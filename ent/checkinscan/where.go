@@ -75,6 +75,11 @@ func Nonce(v string) predicate.CheckInScan {
 	return predicate.CheckInScan(sql.FieldEQ(FieldNonce, v))
 }
 
+// RequestHash applies equality check predicate on the "request_hash" field. It's identical to RequestHashEQ.
+func RequestHash(v []byte) predicate.CheckInScan {
+	return predicate.CheckInScan(sql.FieldEQ(FieldRequestHash, v))
+}
+
 // RegistrationID applies equality check predicate on the "registration_id" field. It's identical to RegistrationIDEQ.
 func RegistrationID(v int) predicate.CheckInScan {
 	return predicate.CheckInScan(sql.FieldEQ(FieldRegistrationID, v))
@@ -263,6 +268,56 @@ func NonceEqualFold(v string) predicate.CheckInScan {
 // NonceContainsFold applies the ContainsFold predicate on the "nonce" field.
 func NonceContainsFold(v string) predicate.CheckInScan {
 	return predicate.CheckInScan(sql.FieldContainsFold(FieldNonce, v))
+}
+
+// RequestHashEQ applies the EQ predicate on the "request_hash" field.
+func RequestHashEQ(v []byte) predicate.CheckInScan {
+	return predicate.CheckInScan(sql.FieldEQ(FieldRequestHash, v))
+}
+
+// RequestHashNEQ applies the NEQ predicate on the "request_hash" field.
+func RequestHashNEQ(v []byte) predicate.CheckInScan {
+	return predicate.CheckInScan(sql.FieldNEQ(FieldRequestHash, v))
+}
+
+// RequestHashIn applies the In predicate on the "request_hash" field.
+func RequestHashIn(vs ...[]byte) predicate.CheckInScan {
+	return predicate.CheckInScan(sql.FieldIn(FieldRequestHash, vs...))
+}
+
+// RequestHashNotIn applies the NotIn predicate on the "request_hash" field.
+func RequestHashNotIn(vs ...[]byte) predicate.CheckInScan {
+	return predicate.CheckInScan(sql.FieldNotIn(FieldRequestHash, vs...))
+}
+
+// RequestHashGT applies the GT predicate on the "request_hash" field.
+func RequestHashGT(v []byte) predicate.CheckInScan {
+	return predicate.CheckInScan(sql.FieldGT(FieldRequestHash, v))
+}
+
+// RequestHashGTE applies the GTE predicate on the "request_hash" field.
+func RequestHashGTE(v []byte) predicate.CheckInScan {
+	return predicate.CheckInScan(sql.FieldGTE(FieldRequestHash, v))
+}
+
+// RequestHashLT applies the LT predicate on the "request_hash" field.
+func RequestHashLT(v []byte) predicate.CheckInScan {
+	return predicate.CheckInScan(sql.FieldLT(FieldRequestHash, v))
+}
+
+// RequestHashLTE applies the LTE predicate on the "request_hash" field.
+func RequestHashLTE(v []byte) predicate.CheckInScan {
+	return predicate.CheckInScan(sql.FieldLTE(FieldRequestHash, v))
+}
+
+// RequestHashIsNil applies the IsNil predicate on the "request_hash" field.
+func RequestHashIsNil() predicate.CheckInScan {
+	return predicate.CheckInScan(sql.FieldIsNull(FieldRequestHash))
+}
+
+// RequestHashNotNil applies the NotNil predicate on the "request_hash" field.
+func RequestHashNotNil() predicate.CheckInScan {
+	return predicate.CheckInScan(sql.FieldNotNull(FieldRequestHash))
 }
 
 // KindEQ applies the EQ predicate on the "kind" field.

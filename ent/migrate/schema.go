@@ -129,6 +129,7 @@ var (
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "actor_id", Type: field.TypeInt, Nullable: true},
 		{Name: "nonce", Type: field.TypeString, Size: 100},
+		{Name: "request_hash", Type: field.TypeBytes, Nullable: true},
 		{Name: "kind", Type: field.TypeEnum, Enums: []string{"IN", "OUT", "UNDO"}},
 		{Name: "method", Type: field.TypeEnum, Enums: []string{"SCAN", "MANUAL", "WALK_IN", "SYNC", "AUTO"}},
 		{Name: "activity_id", Type: field.TypeInt, Nullable: true},
@@ -148,19 +149,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "check_in_scans_communities_community",
-				Columns:    []*schema.Column{CheckInScansColumns[10]},
+				Columns:    []*schema.Column{CheckInScansColumns[11]},
 				RefColumns: []*schema.Column{CommunitiesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "check_in_scans_kiosks_kiosk",
-				Columns:    []*schema.Column{CheckInScansColumns[11]},
+				Columns:    []*schema.Column{CheckInScansColumns[12]},
 				RefColumns: []*schema.Column{KiosksColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "check_in_scans_registrations_registration",
-				Columns:    []*schema.Column{CheckInScansColumns[12]},
+				Columns:    []*schema.Column{CheckInScansColumns[13]},
 				RefColumns: []*schema.Column{RegistrationsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -169,7 +170,7 @@ var (
 			{
 				Name:    "checkinscan_kiosk_id_nonce",
 				Unique:  true,
-				Columns: []*schema.Column{CheckInScansColumns[11], CheckInScansColumns[2]},
+				Columns: []*schema.Column{CheckInScansColumns[12], CheckInScansColumns[2]},
 				Annotation: &entsql.IndexAnnotation{
 					Where: "kiosk_id IS NOT NULL",
 				},
@@ -185,12 +186,12 @@ var (
 			{
 				Name:    "checkinscan_activity_id_status",
 				Unique:  false,
-				Columns: []*schema.Column{CheckInScansColumns[5], CheckInScansColumns[6]},
+				Columns: []*schema.Column{CheckInScansColumns[6], CheckInScansColumns[7]},
 			},
 			{
 				Name:    "checkinscan_registration_id",
 				Unique:  false,
-				Columns: []*schema.Column{CheckInScansColumns[12]},
+				Columns: []*schema.Column{CheckInScansColumns[13]},
 			},
 		},
 	}
@@ -286,7 +287,7 @@ var (
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
 		{Name: "display_name", Type: field.TypeString, Size: 50},
-		{Name: "phone", Type: field.TypeString, Unique: true, Size: 20},
+		{Name: "phone", Type: field.TypeString, Size: 20},
 		{Name: "password_hash", Type: field.TypeString},
 		{Name: "roles", Type: field.TypeJSON},
 		{Name: "community_id", Type: field.TypeInt},
@@ -309,6 +310,19 @@ var (
 				Name:    "person_community_id_display_name",
 				Unique:  false,
 				Columns: []*schema.Column{PersonsColumns[7], PersonsColumns[3]},
+			},
+			{
+				Name:    "person_community_id_phone",
+				Unique:  true,
+				Columns: []*schema.Column{PersonsColumns[7], PersonsColumns[4]},
+			},
+			{
+				Name:    "person_phone",
+				Unique:  true,
+				Columns: []*schema.Column{PersonsColumns[4]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "password_hash <> ''",
+				},
 			},
 		},
 	}

@@ -191,13 +191,13 @@ func init() {
 		}
 	}()
 	// checkinscanDescMessage is the schema descriptor for message field.
-	checkinscanDescMessage := checkinscanFields[8].Descriptor()
+	checkinscanDescMessage := checkinscanFields[9].Descriptor()
 	// checkinscan.DefaultMessage holds the default value on creation for the message field.
 	checkinscan.DefaultMessage = checkinscanDescMessage.Default.(string)
 	// checkinscan.MessageValidator is a validator for the "message" field. It is called by the builders before save.
 	checkinscan.MessageValidator = checkinscanDescMessage.Validators[0].(func(string) error)
 	// checkinscanDescRecordedAt is the schema descriptor for recorded_at field.
-	checkinscanDescRecordedAt := checkinscanFields[10].Descriptor()
+	checkinscanDescRecordedAt := checkinscanFields[11].Descriptor()
 	// checkinscan.DefaultRecordedAt holds the default value on creation for the recorded_at field.
 	checkinscan.DefaultRecordedAt = checkinscanDescRecordedAt.Default.(func() time.Time)
 	communityMixin := schema.Community{}.Mixin()

@@ -53,8 +53,9 @@ func (Kiosk) Policy() ent.Policy { return authz.Kiosks() }
 
 // CheckInScan is one check-in, check-out or undo as it was asked for and
 // answered. The (kiosk, nonce) pair makes a retried scan return the answer
-// of the first; scanned_at is when the kiosk scanned (offline scans arrive
-// later), recorded_at when linli learnt of it.
+// of the first, if it asks the same (request_hash); scanned_at is when the
+// kiosk scanned (offline scans arrive later), recorded_at when linli learnt
+// of it.
 type CheckInScan struct{ ent.Schema }
 
 // Fields of the CheckInScan.
@@ -64,6 +65,11 @@ func (CheckInScan) Fields() []ent.Field {
 		// The staff member who scanned or checked in by hand (no kiosk).
 		field.Int("actor_id").Optional().Nillable().Immutable(),
 		field.String("nonce").NotEmpty().MaxLen(100).Immutable(),
+		// What was asked under the nonce (SHA-256 of the operation and its
+		// input): a retry must ask the same, another scan under a used nonce
+		// is a CONFLICT.
+		field.Bytes("request_hash").Optional().Immutable().Sensitive().
+			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.Enum("kind").Values("IN", "OUT", "UNDO").Immutable().
 			Annotations(entgql.Type("CheckInKind")),
 		field.Enum("method").Values("SCAN", "MANUAL", "WALK_IN", "SYNC", "AUTO").Immutable().

@@ -3,6 +3,7 @@ package schema
 import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
@@ -20,8 +21,12 @@ func (Person) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("display_name").NotEmpty().MaxLen(50).
 			Annotations(entgql.OrderField("DISPLAY_NAME")),
-		// Unique across the platform; shown masked except to its owner and staff.
-		field.String("phone").NotEmpty().MaxLen(20).Unique().
+		// Shown masked except to its owner and staff. Unique in a community,
+		// and across the platform among accounts that sign in (with a
+		// password): a walk-in registered at the door of one community
+		// (without a password) neither claims the number elsewhere nor
+		// reveals that it has an account elsewhere.
+		field.String("phone").NotEmpty().MaxLen(20).
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.String("password_hash").Sensitive().
 			Annotations(entgql.Skip(entgql.SkipAll)),
@@ -45,7 +50,11 @@ func (Person) Edges() []ent.Edge {
 
 // Indexes of the Person.
 func (Person) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("community_id", "display_name")}
+	return []ent.Index{
+		index.Fields("community_id", "display_name"),
+		index.Fields("community_id", "phone").Unique(),
+		index.Fields("phone").Unique().Annotations(entsql.IndexWhere("password_hash <> ''")),
+	}
 }
 
 // Mixin of the Person.
