@@ -80,4 +80,3 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
-
