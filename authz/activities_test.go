@@ -196,6 +196,17 @@ func TestSlotsFollowTheirActivity(t *testing.T) {
 		if want := fmt.Sprintf(`{"nodes":[null,{"id":"%s","name":"秘密座位"}]}`, slotOf(public)); string(res.Data) != want {
 			t.Errorf("resident nodes(slots) = %s, want %s", res.Data, want)
 		}
+
+		// A sign-up's refusal does not tell a resident about a hidden
+		// activity either: a cancelled draft's slot is no slot at all, a
+		// published one that was called off says so.
+		signUp := `mutation($s: ID!) { signUp(input: {slotID: $s}) { outcome } }`
+		e.Do(t, w.resident, signUp, map[string]any{"s": slotOf(cancelled)}).WantCode(t, "NOT_FOUND")
+		e.Do(t, w.resident, signUp, map[string]any{"s": slotOf(draft)}).WantCode(t, "NOT_FOUND")
+		e.Do(t, w.leader, signUp, map[string]any{"s": slotOf(cancelled)}).WantCode(t, "ACTIVITY_CANCELLED")
+		e.Do(t, w.leader, signUp, map[string]any{"s": slotOf(draft)}).WantCode(t, "SIGNUP_NOT_OPEN")
+		w.do(t, e, "cancelActivity", public.ID)
+		e.Do(t, w.resident, signUp, map[string]any{"s": slotOf(public)}).WantCode(t, "ACTIVITY_CANCELLED")
 	})
 }
 
