@@ -56,3 +56,18 @@ func leaderMembership() entql.P { return entql.FieldEQ("role", "LEADER") }
 func ofMyTeams(v *viewer.Viewer) entql.P {
 	return entql.HasEdgeWith("team", entql.HasEdgeWith("memberships", entql.FieldEQ("person_id", v.PersonID)))
 }
+
+// VolunteerProfiles (who registered to serve, with their skills) are part
+// of the directory: a person reads their own, staff their community's.
+// Staff write them (granting the VOLUNTEER role creates one).
+func VolunteerProfiles() ent.Policy {
+	return privacy.Policy{
+		Query: privacy.QueryPolicy{staffOr(func(v *viewer.Viewer) entql.P {
+			if v.PersonID != 0 && !v.IsKiosk() {
+				return entql.FieldEQ("person_id", v.PersonID)
+			}
+			return nil
+		})},
+		Mutation: privacy.MutationPolicy{staffWrite()},
+	}
+}

@@ -116,6 +116,31 @@ func TestDirectoryIsMinimised(t *testing.T) {
 			t.Errorf("coordinator reads teams %v", tm)
 		}
 
+		// Volunteer profiles (who serves, with which skills) are their
+		// person's and staff's: walking their IDs finds only one's own.
+		var profiles []string
+		for _, vp := range must(e.Client.VolunteerProfile.Query().All(e.Sys())) {
+			profiles = append(profiles, id(vp.ID))
+		}
+		profileQ := `query($ids: [ID!]!) { nodes(ids: $ids) { ... on VolunteerProfile { personID } } }`
+		for who, tc := range map[string]struct {
+			token string
+			want  int
+		}{"resident": {resident, 0}, "member": {member, 1}, "leader": {leader, 1}, "coordinator": {coord, 3}} {
+			res := e.Do(t, tc.token, profileQ, map[string]any{"ids": profiles})
+			var out struct{ Nodes []*struct{ PersonID string } }
+			_ = json.Unmarshal(res.Data, &out)
+			n := 0
+			for _, p := range out.Nodes {
+				if p != nil && p.PersonID != "" {
+					n++
+				}
+			}
+			if n != tc.want {
+				t.Errorf("%s reads %d volunteer profiles (%s), want %d", who, n, res.Data, tc.want)
+			}
+		}
+
 		// A team shows who leads it to everyone; its members only to its members.
 		members := func(token string) map[string][]string {
 			var out struct {
@@ -147,6 +172,13 @@ func TestDirectoryIsMinimised(t *testing.T) {
 			t.Errorf("coordinator reads memberships %s", got)
 		}
 	})
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }
 
 func sorted(s []string) []string { s = slices.Clone(s); slices.Sort(s); return s }

@@ -119,5 +119,5 @@ func (VolunteerProfile) Annotations() []schema.Annotation {
 	return []schema.Annotation{entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput, entgql.SkipWhereInput)}
 }
 
-// Policy of the VolunteerProfile.
-func (VolunteerProfile) Policy() ent.Policy { return scopedPolicy(staffWrites) }
+// Policy of the VolunteerProfile: its person and staff read it.
+func (VolunteerProfile) Policy() ent.Policy { return authz.VolunteerProfiles() }
