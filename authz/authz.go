@@ -63,30 +63,24 @@ func Scoped() ent.Policy {
 	}
 }
 
-// Activities are read like Scoped rows, except that drafts are for staff
-// and the leaders of the activity's team. Staff write them, and team leaders
-// write their own teams' activities.
+// Activities are read like Scoped rows, except that what was never
+// published is for staff and the leaders of the activity's team
+// (ActivityVisible). Staff write them, and team leaders write their own
+// teams' activities.
 func Activities() ent.Policy {
 	return privacy.Policy{
-		Query: privacy.QueryPolicy{communityFilter(func(v *viewer.Viewer) entql.P {
-			if v.IsStaff() {
-				return nil
-			}
-			published := entql.FieldNEQ("status", "DRAFT")
-			if v.LeadsTeams() {
-				return entql.Or(published, ledTeams(v, "team_id"))
-			}
-			return published
-		})},
+		Query:    privacy.QueryPolicy{communityFilter(ActivityVisible)},
 		Mutation: privacy.MutationPolicy{staffOrLeaderWrite(leaderActivityWrite)},
 	}
 }
 
-// Slots are read like Scoped rows; staff write them, and team leaders write
-// the slots of their own teams' activities.
+// Slots are read with their activity: a slot of an activity the viewer may
+// not see (its name, capacity and counts describe the activity) is hidden
+// on every path. Staff write them, and team leaders write the slots of
+// their own teams' activities.
 func Slots() ent.Policy {
 	return privacy.Policy{
-		Query:    privacy.QueryPolicy{communityFilter(nil)},
+		Query:    privacy.QueryPolicy{communityFilter(ofVisibleActivity)},
 		Mutation: privacy.MutationPolicy{staffOrLeaderWrite(leaderSlotWrite)},
 	}
 }
@@ -137,7 +131,7 @@ func Registrations() ent.Policy {
 				return nil
 			case v.IsKiosk():
 				// A kiosk sees the registrations of activities at its venue.
-				return entql.HasEdgeWith("activity", entql.FieldEQ("venue_id", v.VenueID))
+				return entql.HasEdgeWith("activity", entql.And(entql.FieldEQ("venue_id", v.VenueID), ActivityVisible(v)))
 			}
 			return entql.FieldEQ("person_id", v.PersonID)
 		})},

@@ -8,6 +8,7 @@ import (
 
 	"linli/auth"
 	"linli/ent"
+	"linli/ent/activity"
 	"linli/ent/teammembership"
 )
 
@@ -47,6 +48,7 @@ func hashPasswords(plan []*communityPlan) (map[string]string, error) {
 // write inserts the plan through client (a transaction's client) with a
 // handful of bulk statements per table.
 func write(ctx context.Context, client *ent.Client, plan []*communityPlan, hashes map[string]string) error {
+	loaded := time.Now().UTC()
 	communities, err := client.Community.MapCreateBulk(plan, func(b *ent.CommunityCreate, i int) {
 		c := plan[i]
 		b.SetName(c.name).SetTown(c.town).SetCity(c.city).SetHouseholds(c.households).
@@ -124,6 +126,12 @@ func write(ctx context.Context, client *ent.Client, plan []*communityPlan, hashe
 				SetCategory(a.category).SetServiceType(a.serviceType).SetStatus(a.status).
 				SetStartsAt(a.startsAt).SetEndsAt(a.endsAt).
 				SetSignupOpensAt(a.opensAt).SetSignupClosesAt(a.closesAt)
+			if a.status != activity.StatusDRAFT {
+				// Every demo activity but the drafts was published (the
+				// cancelled show told residents it is off), a day before its
+				// sign-up opened or, for those opening later, when loaded.
+				b.SetPublishedAt(earlier(a.opensAt.Add(-24*time.Hour), loaded))
+			}
 			if a.team >= 0 {
 				b.SetTeamID(teamIDs[tOff+a.team])
 			}
@@ -192,4 +200,11 @@ func insert[B any, E any](ctx context.Context, builders []B, save func([]B) ([]E
 		}
 	}
 	return ids, nil
+}
+
+func earlier(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }

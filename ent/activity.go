@@ -50,6 +50,8 @@ type Activity struct {
 	SignupClosesAt *time.Time `json:"signup_closes_at,omitempty"`
 	// CheckinOpensMinutes holds the value of the "checkin_opens_minutes" field.
 	CheckinOpensMinutes int `json:"checkin_opens_minutes,omitempty"`
+	// PublishedAt holds the value of the "published_at" field.
+	PublishedAt *time.Time `json:"published_at,omitempty"`
 	// CountsVersion holds the value of the "counts_version" field.
 	CountsVersion int64 `json:"counts_version,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
@@ -128,7 +130,7 @@ func (*Activity) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullInt64)
 		case activity.FieldTitle, activity.FieldDescription, activity.FieldCategory, activity.FieldServiceType, activity.FieldStatus:
 			values[i] = new(sql.NullString)
-		case activity.FieldCreatedAt, activity.FieldUpdatedAt, activity.FieldStartsAt, activity.FieldEndsAt, activity.FieldSignupOpensAt, activity.FieldSignupClosesAt:
+		case activity.FieldCreatedAt, activity.FieldUpdatedAt, activity.FieldStartsAt, activity.FieldEndsAt, activity.FieldSignupOpensAt, activity.FieldSignupClosesAt, activity.FieldPublishedAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -245,6 +247,13 @@ func (_m *Activity) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.CheckinOpensMinutes = int(value.Int64)
 			}
+		case activity.FieldPublishedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field published_at", values[i])
+			} else if value.Valid {
+				_m.PublishedAt = new(time.Time)
+				*_m.PublishedAt = value.Time
+			}
 		case activity.FieldCountsVersion:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
 				return fmt.Errorf("unexpected type %T for field counts_version", values[i])
@@ -359,6 +368,11 @@ func (_m *Activity) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("checkin_opens_minutes=")
 	builder.WriteString(fmt.Sprintf("%v", _m.CheckinOpensMinutes))
+	builder.WriteString(", ")
+	if v := _m.PublishedAt; v != nil {
+		builder.WriteString("published_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteString(", ")
 	builder.WriteString("counts_version=")
 	builder.WriteString(fmt.Sprintf("%v", _m.CountsVersion))

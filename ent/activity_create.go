@@ -188,6 +188,20 @@ func (_c *ActivityCreate) SetNillableCheckinOpensMinutes(v *int) *ActivityCreate
 	return _c
 }
 
+// SetPublishedAt sets the "published_at" field.
+func (_c *ActivityCreate) SetPublishedAt(v time.Time) *ActivityCreate {
+	_c.mutation.SetPublishedAt(v)
+	return _c
+}
+
+// SetNillablePublishedAt sets the "published_at" field if the given value is not nil.
+func (_c *ActivityCreate) SetNillablePublishedAt(v *time.Time) *ActivityCreate {
+	if v != nil {
+		_c.SetPublishedAt(*v)
+	}
+	return _c
+}
+
 // SetCountsVersion sets the "counts_version" field.
 func (_c *ActivityCreate) SetCountsVersion(v int64) *ActivityCreate {
 	_c.mutation.SetCountsVersion(v)
@@ -447,6 +461,10 @@ func (_c *ActivityCreate) createSpec() (*Activity, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.CheckinOpensMinutes(); ok {
 		_spec.SetField(activity.FieldCheckinOpensMinutes, field.TypeInt, value)
 		_node.CheckinOpensMinutes = value
+	}
+	if value, ok := _c.mutation.PublishedAt(); ok {
+		_spec.SetField(activity.FieldPublishedAt, field.TypeTime, value)
+		_node.PublishedAt = &value
 	}
 	if value, ok := _c.mutation.CountsVersion(); ok {
 		_spec.SetField(activity.FieldCountsVersion, field.TypeInt64, value)
@@ -757,6 +775,24 @@ func (u *ActivityUpsert) AddCheckinOpensMinutes(v int) *ActivityUpsert {
 	return u
 }
 
+// SetPublishedAt sets the "published_at" field.
+func (u *ActivityUpsert) SetPublishedAt(v time.Time) *ActivityUpsert {
+	u.Set(activity.FieldPublishedAt, v)
+	return u
+}
+
+// UpdatePublishedAt sets the "published_at" field to the value that was provided on create.
+func (u *ActivityUpsert) UpdatePublishedAt() *ActivityUpsert {
+	u.SetExcluded(activity.FieldPublishedAt)
+	return u
+}
+
+// ClearPublishedAt clears the value of the "published_at" field.
+func (u *ActivityUpsert) ClearPublishedAt() *ActivityUpsert {
+	u.SetNull(activity.FieldPublishedAt)
+	return u
+}
+
 // SetCountsVersion sets the "counts_version" field.
 func (u *ActivityUpsert) SetCountsVersion(v int64) *ActivityUpsert {
 	u.Set(activity.FieldCountsVersion, v)
@@ -1037,6 +1073,27 @@ func (u *ActivityUpsertOne) AddCheckinOpensMinutes(v int) *ActivityUpsertOne {
 func (u *ActivityUpsertOne) UpdateCheckinOpensMinutes() *ActivityUpsertOne {
 	return u.Update(func(s *ActivityUpsert) {
 		s.UpdateCheckinOpensMinutes()
+	})
+}
+
+// SetPublishedAt sets the "published_at" field.
+func (u *ActivityUpsertOne) SetPublishedAt(v time.Time) *ActivityUpsertOne {
+	return u.Update(func(s *ActivityUpsert) {
+		s.SetPublishedAt(v)
+	})
+}
+
+// UpdatePublishedAt sets the "published_at" field to the value that was provided on create.
+func (u *ActivityUpsertOne) UpdatePublishedAt() *ActivityUpsertOne {
+	return u.Update(func(s *ActivityUpsert) {
+		s.UpdatePublishedAt()
+	})
+}
+
+// ClearPublishedAt clears the value of the "published_at" field.
+func (u *ActivityUpsertOne) ClearPublishedAt() *ActivityUpsertOne {
+	return u.Update(func(s *ActivityUpsert) {
+		s.ClearPublishedAt()
 	})
 }
 
@@ -1489,6 +1546,27 @@ func (u *ActivityUpsertBulk) AddCheckinOpensMinutes(v int) *ActivityUpsertBulk {
 func (u *ActivityUpsertBulk) UpdateCheckinOpensMinutes() *ActivityUpsertBulk {
 	return u.Update(func(s *ActivityUpsert) {
 		s.UpdateCheckinOpensMinutes()
+	})
+}
+
+// SetPublishedAt sets the "published_at" field.
+func (u *ActivityUpsertBulk) SetPublishedAt(v time.Time) *ActivityUpsertBulk {
+	return u.Update(func(s *ActivityUpsert) {
+		s.SetPublishedAt(v)
+	})
+}
+
+// UpdatePublishedAt sets the "published_at" field to the value that was provided on create.
+func (u *ActivityUpsertBulk) UpdatePublishedAt() *ActivityUpsertBulk {
+	return u.Update(func(s *ActivityUpsert) {
+		s.UpdatePublishedAt()
+	})
+}
+
+// ClearPublishedAt clears the value of the "published_at" field.
+func (u *ActivityUpsertBulk) ClearPublishedAt() *ActivityUpsertBulk {
+	return u.Update(func(s *ActivityUpsert) {
+		s.ClearPublishedAt()
 	})
 }
 

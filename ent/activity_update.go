@@ -237,6 +237,26 @@ func (_u *ActivityUpdate) AddCheckinOpensMinutes(v int) *ActivityUpdate {
 	return _u
 }
 
+// SetPublishedAt sets the "published_at" field.
+func (_u *ActivityUpdate) SetPublishedAt(v time.Time) *ActivityUpdate {
+	_u.mutation.SetPublishedAt(v)
+	return _u
+}
+
+// SetNillablePublishedAt sets the "published_at" field if the given value is not nil.
+func (_u *ActivityUpdate) SetNillablePublishedAt(v *time.Time) *ActivityUpdate {
+	if v != nil {
+		_u.SetPublishedAt(*v)
+	}
+	return _u
+}
+
+// ClearPublishedAt clears the value of the "published_at" field.
+func (_u *ActivityUpdate) ClearPublishedAt() *ActivityUpdate {
+	_u.mutation.ClearPublishedAt()
+	return _u
+}
+
 // SetCountsVersion sets the "counts_version" field.
 func (_u *ActivityUpdate) SetCountsVersion(v int64) *ActivityUpdate {
 	_u.mutation.ResetCountsVersion()
@@ -460,6 +480,12 @@ func (_u *ActivityUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.AddedCheckinOpensMinutes(); ok {
 		_spec.AddField(activity.FieldCheckinOpensMinutes, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.PublishedAt(); ok {
+		_spec.SetField(activity.FieldPublishedAt, field.TypeTime, value)
+	}
+	if _u.mutation.PublishedAtCleared() {
+		_spec.ClearField(activity.FieldPublishedAt, field.TypeTime)
 	}
 	if value, ok := _u.mutation.CountsVersion(); ok {
 		_spec.SetField(activity.FieldCountsVersion, field.TypeInt64, value)
@@ -797,6 +823,26 @@ func (_u *ActivityUpdateOne) AddCheckinOpensMinutes(v int) *ActivityUpdateOne {
 	return _u
 }
 
+// SetPublishedAt sets the "published_at" field.
+func (_u *ActivityUpdateOne) SetPublishedAt(v time.Time) *ActivityUpdateOne {
+	_u.mutation.SetPublishedAt(v)
+	return _u
+}
+
+// SetNillablePublishedAt sets the "published_at" field if the given value is not nil.
+func (_u *ActivityUpdateOne) SetNillablePublishedAt(v *time.Time) *ActivityUpdateOne {
+	if v != nil {
+		_u.SetPublishedAt(*v)
+	}
+	return _u
+}
+
+// ClearPublishedAt clears the value of the "published_at" field.
+func (_u *ActivityUpdateOne) ClearPublishedAt() *ActivityUpdateOne {
+	_u.mutation.ClearPublishedAt()
+	return _u
+}
+
 // SetCountsVersion sets the "counts_version" field.
 func (_u *ActivityUpdateOne) SetCountsVersion(v int64) *ActivityUpdateOne {
 	_u.mutation.ResetCountsVersion()
@@ -1050,6 +1096,12 @@ func (_u *ActivityUpdateOne) sqlSave(ctx context.Context) (_node *Activity, err 
 	}
 	if value, ok := _u.mutation.AddedCheckinOpensMinutes(); ok {
 		_spec.AddField(activity.FieldCheckinOpensMinutes, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.PublishedAt(); ok {
+		_spec.SetField(activity.FieldPublishedAt, field.TypeTime, value)
+	}
+	if _u.mutation.PublishedAtCleared() {
+		_spec.ClearField(activity.FieldPublishedAt, field.TypeTime)
 	}
 	if value, ok := _u.mutation.CountsVersion(); ok {
 		_spec.SetField(activity.FieldCountsVersion, field.TypeInt64, value)

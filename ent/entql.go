@@ -56,6 +56,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			activity.FieldSignupOpensAt:       {Type: field.TypeTime, Column: activity.FieldSignupOpensAt},
 			activity.FieldSignupClosesAt:      {Type: field.TypeTime, Column: activity.FieldSignupClosesAt},
 			activity.FieldCheckinOpensMinutes: {Type: field.TypeInt, Column: activity.FieldCheckinOpensMinutes},
+			activity.FieldPublishedAt:         {Type: field.TypeTime, Column: activity.FieldPublishedAt},
 			activity.FieldCountsVersion:       {Type: field.TypeInt64, Column: activity.FieldCountsVersion},
 		},
 	}
@@ -958,6 +959,11 @@ func (f *ActivityFilter) WhereSignupClosesAt(p entql.TimeP) {
 // WhereCheckinOpensMinutes applies the entql int predicate on the checkin_opens_minutes field.
 func (f *ActivityFilter) WhereCheckinOpensMinutes(p entql.IntP) {
 	f.Where(p.Field(activity.FieldCheckinOpensMinutes))
+}
+
+// WherePublishedAt applies the entql time.Time predicate on the published_at field.
+func (f *ActivityFilter) WherePublishedAt(p entql.TimeP) {
+	f.Where(p.Field(activity.FieldPublishedAt))
 }
 
 // WhereCountsVersion applies the entql int64 predicate on the counts_version field.

@@ -174,6 +174,11 @@ func (_q *ActivityQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				selectedFields = append(selectedFields, activity.FieldCheckinOpensMinutes)
 				fieldSeen[activity.FieldCheckinOpensMinutes] = struct{}{}
 			}
+		case "publishedAt":
+			if _, ok := fieldSeen[activity.FieldPublishedAt]; !ok {
+				selectedFields = append(selectedFields, activity.FieldPublishedAt)
+				fieldSeen[activity.FieldPublishedAt] = struct{}{}
+			}
 		case "id":
 		case "__typename":
 		default:
@@ -1580,7 +1585,7 @@ func (_q *TeamQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 				path  = append(path, alias)
 				query = (&ActivityClient{config: _q.config}).Query()
 			)
-			args := newActivityPaginateArgs(fieldArgs(ctx, new(ActivityWhereInput), path...))
+			args := newActivityPaginateArgs(fieldArgs(ctx, nil, path...))
 			if err := validateFirstLast(args.first, args.last); err != nil {
 				return fmt.Errorf("validate first and last in path %q: %w", path, err)
 			}
@@ -1939,7 +1944,7 @@ func (_q *VenueQuery) collectField(ctx context.Context, oneNode bool, opCtx *gra
 				path  = append(path, alias)
 				query = (&ActivityClient{config: _q.config}).Query()
 			)
-			args := newActivityPaginateArgs(fieldArgs(ctx, new(ActivityWhereInput), path...))
+			args := newActivityPaginateArgs(fieldArgs(ctx, nil, path...))
 			if err := validateFirstLast(args.first, args.last); err != nil {
 				return fmt.Errorf("validate first and last in path %q: %w", path, err)
 			}

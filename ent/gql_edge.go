@@ -221,11 +221,10 @@ func (_m *Team) Memberships(ctx context.Context) (result []*TeamMembership, err 
 }
 
 func (_m *Team) Activities(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *ActivityOrder, where *ActivityWhereInput,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *ActivityOrder,
 ) (*ActivityConnection, error) {
 	opts := []ActivityPaginateOption{
 		WithActivityOrder(orderBy),
-		WithActivityFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
 	totalCount, hasTotalCount := _m.Edges.totalCount[2][alias]
@@ -274,11 +273,10 @@ func (_m *Venue) Community(ctx context.Context) (*Community, error) {
 }
 
 func (_m *Venue) Activities(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *ActivityOrder, where *ActivityWhereInput,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *ActivityOrder,
 ) (*ActivityConnection, error) {
 	opts := []ActivityPaginateOption{
 		WithActivityOrder(orderBy),
-		WithActivityFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
 	totalCount, hasTotalCount := _m.Edges.totalCount[1][alias]

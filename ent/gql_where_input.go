@@ -176,6 +176,18 @@ type ActivityWhereInput struct {
 	CheckinOpensMinutesLT    *int  `json:"checkinOpensMinutesLT,omitempty"`
 	CheckinOpensMinutesLTE   *int  `json:"checkinOpensMinutesLTE,omitempty"`
 
+	// "published_at" field predicates.
+	PublishedAt       *time.Time  `json:"publishedAt,omitempty"`
+	PublishedAtNEQ    *time.Time  `json:"publishedAtNEQ,omitempty"`
+	PublishedAtIn     []time.Time `json:"publishedAtIn,omitempty"`
+	PublishedAtNotIn  []time.Time `json:"publishedAtNotIn,omitempty"`
+	PublishedAtGT     *time.Time  `json:"publishedAtGT,omitempty"`
+	PublishedAtGTE    *time.Time  `json:"publishedAtGTE,omitempty"`
+	PublishedAtLT     *time.Time  `json:"publishedAtLT,omitempty"`
+	PublishedAtLTE    *time.Time  `json:"publishedAtLTE,omitempty"`
+	PublishedAtIsNil  bool        `json:"publishedAtIsNil,omitempty"`
+	PublishedAtNotNil bool        `json:"publishedAtNotNil,omitempty"`
+
 	// "community" edge predicates.
 	HasCommunity     *bool                  `json:"hasCommunity,omitempty"`
 	HasCommunityWith []*CommunityWhereInput `json:"hasCommunityWith,omitempty"`
@@ -625,6 +637,36 @@ func (i *ActivityWhereInput) P() (predicate.Activity, error) {
 	}
 	if i.CheckinOpensMinutesLTE != nil {
 		predicates = append(predicates, activity.CheckinOpensMinutesLTE(*i.CheckinOpensMinutesLTE))
+	}
+	if i.PublishedAt != nil {
+		predicates = append(predicates, activity.PublishedAtEQ(*i.PublishedAt))
+	}
+	if i.PublishedAtNEQ != nil {
+		predicates = append(predicates, activity.PublishedAtNEQ(*i.PublishedAtNEQ))
+	}
+	if len(i.PublishedAtIn) > 0 {
+		predicates = append(predicates, activity.PublishedAtIn(i.PublishedAtIn...))
+	}
+	if len(i.PublishedAtNotIn) > 0 {
+		predicates = append(predicates, activity.PublishedAtNotIn(i.PublishedAtNotIn...))
+	}
+	if i.PublishedAtGT != nil {
+		predicates = append(predicates, activity.PublishedAtGT(*i.PublishedAtGT))
+	}
+	if i.PublishedAtGTE != nil {
+		predicates = append(predicates, activity.PublishedAtGTE(*i.PublishedAtGTE))
+	}
+	if i.PublishedAtLT != nil {
+		predicates = append(predicates, activity.PublishedAtLT(*i.PublishedAtLT))
+	}
+	if i.PublishedAtLTE != nil {
+		predicates = append(predicates, activity.PublishedAtLTE(*i.PublishedAtLTE))
+	}
+	if i.PublishedAtIsNil {
+		predicates = append(predicates, activity.PublishedAtIsNil())
+	}
+	if i.PublishedAtNotNil {
+		predicates = append(predicates, activity.PublishedAtNotNil())
 	}
 
 	if i.HasCommunity != nil {
@@ -1510,14 +1552,6 @@ type RegistrationWhereInput struct {
 	// "community" edge predicates.
 	HasCommunity     *bool                  `json:"hasCommunity,omitempty"`
 	HasCommunityWith []*CommunityWhereInput `json:"hasCommunityWith,omitempty"`
-
-	// "person" edge predicates.
-	HasPerson     *bool               `json:"hasPerson,omitempty"`
-	HasPersonWith []*PersonWhereInput `json:"hasPersonWith,omitempty"`
-
-	// "activity" edge predicates.
-	HasActivity     *bool                 `json:"hasActivity,omitempty"`
-	HasActivityWith []*ActivityWhereInput `json:"hasActivityWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -1931,42 +1965,6 @@ func (i *RegistrationWhereInput) P() (predicate.Registration, error) {
 		}
 		predicates = append(predicates, registration.HasCommunityWith(with...))
 	}
-	if i.HasPerson != nil {
-		p := registration.HasPerson()
-		if !*i.HasPerson {
-			p = registration.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasPersonWith) > 0 {
-		with := make([]predicate.Person, 0, len(i.HasPersonWith))
-		for _, w := range i.HasPersonWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasPersonWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, registration.HasPersonWith(with...))
-	}
-	if i.HasActivity != nil {
-		p := registration.HasActivity()
-		if !*i.HasActivity {
-			p = registration.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasActivityWith) > 0 {
-		with := make([]predicate.Activity, 0, len(i.HasActivityWith))
-		for _, w := range i.HasActivityWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasActivityWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, registration.HasActivityWith(with...))
-	}
 	switch len(predicates) {
 	case 0:
 		return nil, ErrEmptyRegistrationWhereInput
@@ -2053,10 +2051,6 @@ type TeamWhereInput struct {
 	// "community" edge predicates.
 	HasCommunity     *bool                  `json:"hasCommunity,omitempty"`
 	HasCommunityWith []*CommunityWhereInput `json:"hasCommunityWith,omitempty"`
-
-	// "activities" edge predicates.
-	HasActivities     *bool                 `json:"hasActivities,omitempty"`
-	HasActivitiesWith []*ActivityWhereInput `json:"hasActivitiesWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -2311,24 +2305,6 @@ func (i *TeamWhereInput) P() (predicate.Team, error) {
 		}
 		predicates = append(predicates, team.HasCommunityWith(with...))
 	}
-	if i.HasActivities != nil {
-		p := team.HasActivities()
-		if !*i.HasActivities {
-			p = team.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasActivitiesWith) > 0 {
-		with := make([]predicate.Activity, 0, len(i.HasActivitiesWith))
-		for _, w := range i.HasActivitiesWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasActivitiesWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, team.HasActivitiesWith(with...))
-	}
 	switch len(predicates) {
 	case 0:
 		return nil, ErrEmptyTeamWhereInput
@@ -2425,10 +2401,6 @@ type VenueWhereInput struct {
 	// "community" edge predicates.
 	HasCommunity     *bool                  `json:"hasCommunity,omitempty"`
 	HasCommunityWith []*CommunityWhereInput `json:"hasCommunityWith,omitempty"`
-
-	// "activities" edge predicates.
-	HasActivities     *bool                 `json:"hasActivities,omitempty"`
-	HasActivitiesWith []*ActivityWhereInput `json:"hasActivitiesWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -2706,24 +2678,6 @@ func (i *VenueWhereInput) P() (predicate.Venue, error) {
 			with = append(with, p)
 		}
 		predicates = append(predicates, venue.HasCommunityWith(with...))
-	}
-	if i.HasActivities != nil {
-		p := venue.HasActivities()
-		if !*i.HasActivities {
-			p = venue.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasActivitiesWith) > 0 {
-		with := make([]predicate.Activity, 0, len(i.HasActivitiesWith))
-		for _, w := range i.HasActivitiesWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasActivitiesWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, venue.HasActivitiesWith(with...))
 	}
 	switch len(predicates) {
 	case 0:

@@ -76,6 +76,7 @@ type ActivityMutation struct {
 	signup_closes_at         *time.Time
 	checkin_opens_minutes    *int
 	addcheckin_opens_minutes *int
+	published_at             *time.Time
 	counts_version           *int64
 	addcounts_version        *int64
 	clearedFields            map[string]struct{}
@@ -803,6 +804,55 @@ func (m *ActivityMutation) ResetCheckinOpensMinutes() {
 	m.addcheckin_opens_minutes = nil
 }
 
+// SetPublishedAt sets the "published_at" field.
+func (m *ActivityMutation) SetPublishedAt(t time.Time) {
+	m.published_at = &t
+}
+
+// PublishedAt returns the value of the "published_at" field in the mutation.
+func (m *ActivityMutation) PublishedAt() (r time.Time, exists bool) {
+	v := m.published_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPublishedAt returns the old "published_at" field's value of the Activity entity.
+// If the Activity object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ActivityMutation) OldPublishedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPublishedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPublishedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPublishedAt: %w", err)
+	}
+	return oldValue.PublishedAt, nil
+}
+
+// ClearPublishedAt clears the value of the "published_at" field.
+func (m *ActivityMutation) ClearPublishedAt() {
+	m.published_at = nil
+	m.clearedFields[activity.FieldPublishedAt] = struct{}{}
+}
+
+// PublishedAtCleared returns if the "published_at" field was cleared in this mutation.
+func (m *ActivityMutation) PublishedAtCleared() bool {
+	_, ok := m.clearedFields[activity.FieldPublishedAt]
+	return ok
+}
+
+// ResetPublishedAt resets all changes to the "published_at" field.
+func (m *ActivityMutation) ResetPublishedAt() {
+	m.published_at = nil
+	delete(m.clearedFields, activity.FieldPublishedAt)
+}
+
 // SetCountsVersion sets the "counts_version" field.
 func (m *ActivityMutation) SetCountsVersion(i int64) {
 	m.counts_version = &i
@@ -1028,7 +1078,7 @@ func (m *ActivityMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ActivityMutation) Fields() []string {
-	fields := make([]string, 0, 16)
+	fields := make([]string, 0, 17)
 	if m.community != nil {
 		fields = append(fields, activity.FieldCommunityID)
 	}
@@ -1074,6 +1124,9 @@ func (m *ActivityMutation) Fields() []string {
 	if m.checkin_opens_minutes != nil {
 		fields = append(fields, activity.FieldCheckinOpensMinutes)
 	}
+	if m.published_at != nil {
+		fields = append(fields, activity.FieldPublishedAt)
+	}
 	if m.counts_version != nil {
 		fields = append(fields, activity.FieldCountsVersion)
 	}
@@ -1115,6 +1168,8 @@ func (m *ActivityMutation) Field(name string) (ent.Value, bool) {
 		return m.SignupClosesAt()
 	case activity.FieldCheckinOpensMinutes:
 		return m.CheckinOpensMinutes()
+	case activity.FieldPublishedAt:
+		return m.PublishedAt()
 	case activity.FieldCountsVersion:
 		return m.CountsVersion()
 	}
@@ -1156,6 +1211,8 @@ func (m *ActivityMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldSignupClosesAt(ctx)
 	case activity.FieldCheckinOpensMinutes:
 		return m.OldCheckinOpensMinutes(ctx)
+	case activity.FieldPublishedAt:
+		return m.OldPublishedAt(ctx)
 	case activity.FieldCountsVersion:
 		return m.OldCountsVersion(ctx)
 	}
@@ -1272,6 +1329,13 @@ func (m *ActivityMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetCheckinOpensMinutes(v)
 		return nil
+	case activity.FieldPublishedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPublishedAt(v)
+		return nil
 	case activity.FieldCountsVersion:
 		v, ok := value.(int64)
 		if !ok {
@@ -1348,6 +1412,9 @@ func (m *ActivityMutation) ClearedFields() []string {
 	if m.FieldCleared(activity.FieldSignupClosesAt) {
 		fields = append(fields, activity.FieldSignupClosesAt)
 	}
+	if m.FieldCleared(activity.FieldPublishedAt) {
+		fields = append(fields, activity.FieldPublishedAt)
+	}
 	return fields
 }
 
@@ -1373,6 +1440,9 @@ func (m *ActivityMutation) ClearField(name string) error {
 		return nil
 	case activity.FieldSignupClosesAt:
 		m.ClearSignupClosesAt()
+		return nil
+	case activity.FieldPublishedAt:
+		m.ClearPublishedAt()
 		return nil
 	}
 	return fmt.Errorf("unknown Activity nullable field %s", name)
@@ -1426,6 +1496,9 @@ func (m *ActivityMutation) ResetField(name string) error {
 		return nil
 	case activity.FieldCheckinOpensMinutes:
 		m.ResetCheckinOpensMinutes()
+		return nil
+	case activity.FieldPublishedAt:
+		m.ResetPublishedAt()
 		return nil
 	case activity.FieldCountsVersion:
 		m.ResetCountsVersion()

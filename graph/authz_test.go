@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"linli/ent"
+	"linli/ent/teammembership"
 	"linli/linlitest"
 	"linli/viewer"
 )
@@ -271,6 +272,12 @@ func TestWriteAuthorization(t *testing.T) {
 func TestMasking(t *testing.T) {
 	linlitest.Run(t, func(t *testing.T, e *linlitest.Env) {
 		w := newWorld(t, e)
+		// The resident leads a team, so everyone in the community may read
+		// them (authz.People); their phone is what is masked.
+		if _, err := e.Client.TeamMembership.Create().SetCommunityID(w.a.ID).SetTeamID(w.teamA.ID).SetPersonID(w.resAPerson.ID).
+			SetRole(teammembership.RoleLEADER).Save(e.Sys()); err != nil {
+			t.Fatal(err)
+		}
 		q := `query($id: ID!) { node(id: $id) { ... on Person { phone } } }`
 		vars := map[string]any{"id": id(w.resAPerson.ID)}
 		full := w.resAPerson.Phone
@@ -293,9 +300,6 @@ func TestMasking(t *testing.T) {
 		// The coordinator of another community cannot even reach the person.
 		e.Do(t, w.coordB, q, vars).WantCode(t, "NOT_FOUND")
 		// Through a nested edge the same rule holds.
-		if _, err := e.Client.TeamMembership.Create().SetCommunityID(w.a.ID).SetTeamID(w.teamA.ID).SetPersonID(w.resAPerson.ID).Save(e.Sys()); err != nil {
-			t.Fatal(err)
-		}
 		var nested struct {
 			Teams []struct {
 				Memberships []struct{ Person struct{ Phone string } }

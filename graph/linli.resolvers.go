@@ -118,8 +118,9 @@ func (r *personResolver) Phone(ctx context.Context, obj *ent.Person) (string, er
 
 // Roles is the resolver for the roles field.
 func (r *personResolver) Roles(ctx context.Context, obj *ent.Person) ([]model.Role, error) {
-	out := make([]model.Role, 0, len(obj.Roles))
-	for _, x := range obj.Roles {
+	roles := mask.Roles(ctx, obj.CommunityID, obj.ID, obj.Roles)
+	out := make([]model.Role, 0, len(roles))
+	for _, x := range roles {
 		out = append(out, model.Role(x))
 	}
 	return out, nil

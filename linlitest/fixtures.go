@@ -83,7 +83,12 @@ type ActivitySpec struct {
 	Category    activity.Category
 	ServiceType activity.ServiceType
 	Status      activity.Status
-	StartsAt    time.Time
+	// NeverPublished makes a CANCELLED activity one cancelled while still
+	// a draft (no published_at: residents never see it). Otherwise every
+	// status but DRAFT is created as published: a CANCELLED fixture was
+	// published, then called off.
+	NeverPublished bool
+	StartsAt       time.Time
 	// Slots default to one attendee slot of 10 seats.
 	Slots []SlotSpec
 }
@@ -119,9 +124,13 @@ func (e *Env) Activity(t testing.TB, cid int, spec ActivitySpec) (*ent.Activity,
 	if len(spec.Slots) == 0 {
 		spec.Slots = []SlotSpec{{Name: "座位", Capacity: 10}}
 	}
-	a, err := e.Client.Activity.Create().SetCommunityID(cid).SetTitle(spec.Title).
+	create := e.Client.Activity.Create().SetCommunityID(cid).SetTitle(spec.Title).
 		SetCategory(spec.Category).SetServiceType(spec.ServiceType).SetStatus(spec.Status).
-		SetStartsAt(spec.StartsAt).SetEndsAt(spec.StartsAt.Add(3 * time.Hour)).Save(e.Sys())
+		SetStartsAt(spec.StartsAt).SetEndsAt(spec.StartsAt.Add(3 * time.Hour))
+	if spec.Status != activity.StatusDRAFT && !spec.NeverPublished {
+		create.SetPublishedAt(time.Now().UTC())
+	}
+	a, err := create.Save(e.Sys())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -53,3 +53,14 @@ func Name(name string) string {
 	}
 	return string(r) + strings.Repeat("*", min(rest, 2))
 }
+
+// Roles returns a person's roles to those who may see their personal data
+// and none to anyone else: which residents hold which role is part of the
+// community's directory, which only its staff read (PIPL art. 6). What a
+// team shows (who leads it) comes from its memberships, not from roles.
+func Roles(ctx context.Context, communityID, personID int, roles []string) []string {
+	if CanSeePersonal(ctx, communityID, personID) {
+		return roles
+	}
+	return nil
+}

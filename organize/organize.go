@@ -105,21 +105,48 @@ func checkText(field, s string, min, max int) error {
 	return nil
 }
 
-// checkWindow validates an activity's times.
+// Times linli accepts: an activity or slot outside these years is a typo or
+// an attack (year 0001 broke every resident's list once), never a plan.
+const (
+	minYear = 2000
+	maxYear = 2100
+)
+
+// checkTime refuses a time outside [minYear, maxYear].
+func checkTime(field string, t time.Time) error {
+	if y := t.UTC().Year(); y < minYear || y > maxYear {
+		return apperr.Invalid(field, "%s must be between the years %d and %d", field, minYear, maxYear)
+	}
+	return nil
+}
+
+// checkWindow validates an activity's times: each in range, the activity
+// ending after it starts, and a sign-up window that opens before it closes
+// and before the activity ends, and closes by its end.
 func checkWindow(starts, ends time.Time, opens, closes *time.Time, checkinMinutes int) error {
-	if ends.Before(starts) {
-		return apperr.Invalid("endsAt", "endsAt must not be before startsAt")
+	for _, t := range []struct {
+		field string
+		at    *time.Time
+	}{{"startsAt", &starts}, {"endsAt", &ends}, {"signupOpensAt", opens}, {"signupClosesAt", closes}} {
+		if t.at != nil {
+			if err := checkTime(t.field, *t.at); err != nil {
+				return err
+			}
+		}
+	}
+	if !ends.After(starts) {
+		return apperr.Invalid("endsAt", "endsAt must be after startsAt")
 	}
 	if ends.Sub(starts) > 31*24*time.Hour {
 		return apperr.Invalid("endsAt", "an activity lasts at most 31 days")
 	}
-	if opens != nil && closes != nil && closes.Before(*opens) {
-		return apperr.Invalid("signupClosesAt", "signupClosesAt must not be before signupOpensAt")
+	if opens != nil && closes != nil && !closes.After(*opens) {
+		return apperr.Invalid("signupClosesAt", "signupClosesAt must be after signupOpensAt")
 	}
 	if closes != nil && closes.After(ends) {
 		return apperr.Invalid("signupClosesAt", "sign-up must close by the end of the activity")
 	}
-	if opens != nil && opens.After(ends) {
+	if opens != nil && !opens.Before(ends) {
 		return apperr.Invalid("signupOpensAt", "sign-up must open before the activity ends")
 	}
 	if checkinMinutes < 0 || checkinMinutes > 24*60 {
@@ -139,8 +166,18 @@ func checkSlot(i int, s SlotInput) error {
 	if s.MaxSeatsPerSignup < 1 || s.MaxSeatsPerSignup > 20 {
 		return apperr.Invalid(f("maxSeatsPerSignup"), "maxSeatsPerSignup must be between 1 and 20")
 	}
-	if s.StartsAt != nil && s.EndsAt != nil && s.EndsAt.Before(*s.StartsAt) {
-		return apperr.Invalid(f("endsAt"), "a slot must not end before it starts")
+	if s.StartsAt != nil {
+		if err := checkTime(f("startsAt"), *s.StartsAt); err != nil {
+			return err
+		}
+	}
+	if s.EndsAt != nil {
+		if err := checkTime(f("endsAt"), *s.EndsAt); err != nil {
+			return err
+		}
+	}
+	if s.StartsAt != nil && s.EndsAt != nil && !s.EndsAt.After(*s.StartsAt) {
+		return apperr.Invalid(f("endsAt"), "a slot must end after it starts")
 	}
 	if slot.KindValidator(s.Kind) != nil {
 		return apperr.Invalid(f("kind"), "unknown slot kind")

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"linli/apperr"
+	"linli/ent/slot"
 	"linli/store"
 	"linli/viewer"
 )
@@ -38,6 +39,18 @@ func (s *Service) loadSlot(ctx context.Context, slotID int) (*slotInfo, error) {
 	if !ok {
 		return nil, apperr.New(apperr.NotFound, "no such slot")
 	}
+	if i.activityStatus == "DRAFT" || i.activityStatus == "CANCELLED" {
+		// A refusal must not tell what the viewer may not read: a slot of an
+		// activity hidden from them (never published, authz.ActivityVisible)
+		// is no slot at all. Asked only when refusing, so sign-ups pay nothing.
+		seen, err := s.client.Slot.Query().Where(slot.ID(slotID)).Exist(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if !seen {
+			return nil, apperr.New(apperr.NotFound, "no such slot")
+		}
+	}
 	return &i, nil
 }
 
@@ -55,9 +68,6 @@ func (i *slotInfo) check(v *viewer.Viewer, in SignUpInput, now time.Time) error 
 	}
 	switch i.activityStatus {
 	case "DRAFT":
-		if !v.IsStaffOf(i.communityID) {
-			return apperr.New(apperr.NotFound, "no such slot")
-		}
 		return apperr.New(apperr.SignupNotOpen, "this activity is not published yet")
 	case "CANCELLED":
 		return apperr.New(apperr.ActivityCancelled, "this activity was cancelled")

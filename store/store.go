@@ -87,9 +87,20 @@ func Open(ctx context.Context, url string, o Options) (*DB, error) {
 		drv = o.WrapDriver(drv)
 	}
 	db.Client = ent.NewClient(ent.Driver(drv))
+	backfill, err := needsPublishedAtBackfill(ctx, db.SQL, db.Dialect)
+	if err != nil {
+		db.SQL.Close()
+		return nil, err
+	}
 	if err := db.Client.Schema.Create(ctx, migrate.WithDropIndex(true)); err != nil {
 		db.SQL.Close()
 		return nil, fmt.Errorf("store: migrate: %w", err)
+	}
+	if backfill {
+		if err := backfillPublishedAt(ctx, db.SQL); err != nil {
+			db.SQL.Close()
+			return nil, err
+		}
 	}
 	return db, nil
 }

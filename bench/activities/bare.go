@@ -97,8 +97,8 @@ func (b bare) page(ctx context.Context, community int64, staff bool, n int) ([]b
 	q := `SELECT "id", "title", "team_id", "venue_id" FROM "activities" WHERE "community_id" = ?`
 	args := []any{community}
 	if !staff {
-		q += ` AND "status" <> ?`
-		args = append(args, "DRAFT")
+		// linli's read rule for residents: only what was ever published.
+		q += ` AND "published_at" IS NOT NULL`
 	}
 	rows, err := b.db.SQL.QueryContext(ctx, b.db.Rebind(q+` ORDER BY "id" LIMIT `+strconv.Itoa(n+1)), args...)
 	if err != nil {

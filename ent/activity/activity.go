@@ -48,6 +48,8 @@ const (
 	FieldSignupClosesAt = "signup_closes_at"
 	// FieldCheckinOpensMinutes holds the string denoting the checkin_opens_minutes field in the database.
 	FieldCheckinOpensMinutes = "checkin_opens_minutes"
+	// FieldPublishedAt holds the string denoting the published_at field in the database.
+	FieldPublishedAt = "published_at"
 	// FieldCountsVersion holds the string denoting the counts_version field in the database.
 	FieldCountsVersion = "counts_version"
 	// EdgeCommunity holds the string denoting the community edge name in mutations.
@@ -108,6 +110,7 @@ var Columns = []string{
 	FieldSignupOpensAt,
 	FieldSignupClosesAt,
 	FieldCheckinOpensMinutes,
+	FieldPublishedAt,
 	FieldCountsVersion,
 }
 
@@ -127,7 +130,7 @@ func ValidColumn(column string) bool {
 //
 //	import _ "linli/ent/runtime"
 var (
-	Hooks  [1]ent.Hook
+	Hooks  [2]ent.Hook
 	Policy ent.Policy
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
@@ -313,6 +316,11 @@ func BySignupClosesAt(opts ...sql.OrderTermOption) OrderOption {
 // ByCheckinOpensMinutes orders the results by the checkin_opens_minutes field.
 func ByCheckinOpensMinutes(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldCheckinOpensMinutes, opts...).ToFunc()
+}
+
+// ByPublishedAt orders the results by the published_at field.
+func ByPublishedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPublishedAt, opts...).ToFunc()
 }
 
 // ByCountsVersion orders the results by the counts_version field.

@@ -115,6 +115,11 @@ func CheckinOpensMinutes(v int) predicate.Activity {
 	return predicate.Activity(sql.FieldEQ(FieldCheckinOpensMinutes, v))
 }
 
+// PublishedAt applies equality check predicate on the "published_at" field. It's identical to PublishedAtEQ.
+func PublishedAt(v time.Time) predicate.Activity {
+	return predicate.Activity(sql.FieldEQ(FieldPublishedAt, v))
+}
+
 // CountsVersion applies equality check predicate on the "counts_version" field. It's identical to CountsVersionEQ.
 func CountsVersion(v int64) predicate.Activity {
 	return predicate.Activity(sql.FieldEQ(FieldCountsVersion, v))
@@ -688,6 +693,56 @@ func CheckinOpensMinutesLT(v int) predicate.Activity {
 // CheckinOpensMinutesLTE applies the LTE predicate on the "checkin_opens_minutes" field.
 func CheckinOpensMinutesLTE(v int) predicate.Activity {
 	return predicate.Activity(sql.FieldLTE(FieldCheckinOpensMinutes, v))
+}
+
+// PublishedAtEQ applies the EQ predicate on the "published_at" field.
+func PublishedAtEQ(v time.Time) predicate.Activity {
+	return predicate.Activity(sql.FieldEQ(FieldPublishedAt, v))
+}
+
+// PublishedAtNEQ applies the NEQ predicate on the "published_at" field.
+func PublishedAtNEQ(v time.Time) predicate.Activity {
+	return predicate.Activity(sql.FieldNEQ(FieldPublishedAt, v))
+}
+
+// PublishedAtIn applies the In predicate on the "published_at" field.
+func PublishedAtIn(vs ...time.Time) predicate.Activity {
+	return predicate.Activity(sql.FieldIn(FieldPublishedAt, vs...))
+}
+
+// PublishedAtNotIn applies the NotIn predicate on the "published_at" field.
+func PublishedAtNotIn(vs ...time.Time) predicate.Activity {
+	return predicate.Activity(sql.FieldNotIn(FieldPublishedAt, vs...))
+}
+
+// PublishedAtGT applies the GT predicate on the "published_at" field.
+func PublishedAtGT(v time.Time) predicate.Activity {
+	return predicate.Activity(sql.FieldGT(FieldPublishedAt, v))
+}
+
+// PublishedAtGTE applies the GTE predicate on the "published_at" field.
+func PublishedAtGTE(v time.Time) predicate.Activity {
+	return predicate.Activity(sql.FieldGTE(FieldPublishedAt, v))
+}
+
+// PublishedAtLT applies the LT predicate on the "published_at" field.
+func PublishedAtLT(v time.Time) predicate.Activity {
+	return predicate.Activity(sql.FieldLT(FieldPublishedAt, v))
+}
+
+// PublishedAtLTE applies the LTE predicate on the "published_at" field.
+func PublishedAtLTE(v time.Time) predicate.Activity {
+	return predicate.Activity(sql.FieldLTE(FieldPublishedAt, v))
+}
+
+// PublishedAtIsNil applies the IsNil predicate on the "published_at" field.
+func PublishedAtIsNil() predicate.Activity {
+	return predicate.Activity(sql.FieldIsNull(FieldPublishedAt))
+}
+
+// PublishedAtNotNil applies the NotNil predicate on the "published_at" field.
+func PublishedAtNotNil() predicate.Activity {
+	return predicate.Activity(sql.FieldNotNull(FieldPublishedAt))
 }
 
 // CountsVersionEQ applies the EQ predicate on the "counts_version" field.

@@ -24,6 +24,7 @@ var (
 		{Name: "signup_opens_at", Type: field.TypeTime, Nullable: true},
 		{Name: "signup_closes_at", Type: field.TypeTime, Nullable: true},
 		{Name: "checkin_opens_minutes", Type: field.TypeInt, Default: 60},
+		{Name: "published_at", Type: field.TypeTime, Nullable: true},
 		{Name: "counts_version", Type: field.TypeInt64, Default: 0},
 		{Name: "community_id", Type: field.TypeInt},
 		{Name: "team_id", Type: field.TypeInt, Nullable: true},
@@ -37,19 +38,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "activities_communities_community",
-				Columns:    []*schema.Column{ActivitiesColumns[14]},
+				Columns:    []*schema.Column{ActivitiesColumns[15]},
 				RefColumns: []*schema.Column{CommunitiesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "activities_teams_activities",
-				Columns:    []*schema.Column{ActivitiesColumns[15]},
+				Columns:    []*schema.Column{ActivitiesColumns[16]},
 				RefColumns: []*schema.Column{TeamsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "activities_venues_activities",
-				Columns:    []*schema.Column{ActivitiesColumns[16]},
+				Columns:    []*schema.Column{ActivitiesColumns[17]},
 				RefColumns: []*schema.Column{VenuesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -58,12 +59,12 @@ var (
 			{
 				Name:    "activity_community_id_starts_at",
 				Unique:  false,
-				Columns: []*schema.Column{ActivitiesColumns[14], ActivitiesColumns[8]},
+				Columns: []*schema.Column{ActivitiesColumns[15], ActivitiesColumns[8]},
 			},
 			{
 				Name:    "activity_community_id_status_starts_at",
 				Unique:  false,
-				Columns: []*schema.Column{ActivitiesColumns[14], ActivitiesColumns[7], ActivitiesColumns[8]},
+				Columns: []*schema.Column{ActivitiesColumns[15], ActivitiesColumns[7], ActivitiesColumns[8]},
 			},
 		},
 	}

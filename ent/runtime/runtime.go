@@ -41,6 +41,9 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
+	activityHooks := schema.Activity{}.Hooks()
+
+	activity.Hooks[1] = activityHooks[0]
 	activityMixinFields1 := activityMixin[1].Fields()
 	_ = activityMixinFields1
 	activityFields := schema.Activity{}.Fields()
@@ -86,7 +89,7 @@ func init() {
 	// activity.CheckinOpensMinutesValidator is a validator for the "checkin_opens_minutes" field. It is called by the builders before save.
 	activity.CheckinOpensMinutesValidator = activityDescCheckinOpensMinutes.Validators[0].(func(int) error)
 	// activityDescCountsVersion is the schema descriptor for counts_version field.
-	activityDescCountsVersion := activityFields[12].Descriptor()
+	activityDescCountsVersion := activityFields[13].Descriptor()
 	// activity.DefaultCountsVersion holds the default value on creation for the counts_version field.
 	activity.DefaultCountsVersion = activityDescCountsVersion.Default.(int64)
 	auditentry.Policy = privacy.NewPolicies(schema.AuditEntry{})

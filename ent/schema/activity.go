@@ -8,6 +8,8 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+
+	"linli/authz"
 )
 
 // Activity is a community event with one or more slots.
@@ -33,6 +35,11 @@ func (Activity) Fields() []ent.Field {
 		field.Time("signup_closes_at").Optional().Nillable(),
 		// Check-in window: from this many minutes before the start to the end.
 		field.Int("checkin_opens_minutes").NonNegative().Default(60),
+		// When the activity was first published; nil while it has never been.
+		// The read rule keys on it, so a draft cancelled before it was ever
+		// published stays with its organisers (authz.ActivityVisible).
+		field.Time("published_at").Optional().Nillable().
+			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
 		// Grows with every change to the counts of any of its slots.
 		field.Int64("counts_version").Default(0).
 			Annotations(entgql.Skip(entgql.SkipAll)),
@@ -71,8 +78,13 @@ func (Activity) Annotations() []schema.Annotation {
 	}
 }
 
-// Policy of the Activity: drafts are visible to staff only.
+// Policy of the Activity: what was never published is visible to staff and
+// the leaders of its team only.
 func (Activity) Policy() ent.Policy { return activityPolicy() }
+
+// Hooks of the Activity: every write that makes an activity PUBLISHED (or
+// creates it PUBLISHED or COMPLETED) stamps published_at.
+func (Activity) Hooks() []ent.Hook { return []ent.Hook{authz.MarkPublished()} }
 
 // Slot is where capacity lives: attendee seats or a volunteer position.
 type Slot struct{ ent.Schema }

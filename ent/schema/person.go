@@ -65,8 +65,9 @@ func (Person) Annotations() []schema.Annotation {
 	return []schema.Annotation{entgql.RelayConnection(), entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)}
 }
 
-// Policy of the Person.
-func (Person) Policy() ent.Policy { return scopedPolicy(staffWrites) }
+// Policy of the Person: staff read their community's people, everyone else
+// only those an activity or team needs to show (authz.People).
+func (Person) Policy() ent.Policy { return authz.People() }
 
 // Interceptors of the Person: kiosks see masked display names.
 func (Person) Interceptors() []ent.Interceptor { return []ent.Interceptor{authz.KioskNames()} }
@@ -127,5 +128,5 @@ func (VolunteerProfile) Annotations() []schema.Annotation {
 	return []schema.Annotation{entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput, entgql.SkipWhereInput)}
 }
 
-// Policy of the VolunteerProfile.
-func (VolunteerProfile) Policy() ent.Policy { return scopedPolicy(staffWrites) }
+// Policy of the VolunteerProfile: its person and staff read it.
+func (VolunteerProfile) Policy() ent.Policy { return authz.VolunteerProfiles() }

@@ -41,10 +41,11 @@ func (Registration) Fields() []ent.Field {
 func (Registration) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.To("slot", Slot.Type).Field("slot_id").Unique().Required().Immutable(),
-		edge.From("person", Person.Type).Ref("registrations").Field("person_id").Unique().Required().Immutable(),
+		edge.From("person", Person.Type).Ref("registrations").Field("person_id").Unique().Required().Immutable().
+			Annotations(skipNarrowedEdge),
 		// Lets lists of registrations load their activities in one query.
 		edge.To("activity", Activity.Type).Field("activity_id").Unique().Required().Immutable().
-			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
+			Annotations(skipNarrowedEdge),
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+
+	"linli/authz"
 )
 
 // Team is a volunteer team (爱心助学团, 医疗健康 …) that organises activities.
@@ -24,7 +26,7 @@ func (Team) Fields() []ent.Field {
 func (Team) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.To("memberships", TeamMembership.Type).Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
-		edge.To("activities", Activity.Type).Annotations(entgql.RelayConnection(), entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
+		edge.To("activities", Activity.Type).Annotations(entgql.RelayConnection(), skipNarrowedEdge),
 	}
 }
 
@@ -77,8 +79,8 @@ func (TeamMembership) Annotations() []schema.Annotation {
 	return []schema.Annotation{entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput, entgql.SkipWhereInput)}
 }
 
-// Policy of the TeamMembership.
-func (TeamMembership) Policy() ent.Policy { return scopedPolicy(staffWrites) }
+// Policy of the TeamMembership: who is in which team follows authz.People.
+func (TeamMembership) Policy() ent.Policy { return authz.Memberships() }
 
 // Venue is a place where activities happen (社区广场, 道德讲堂 …).
 type Venue struct{ ent.Schema }
@@ -95,7 +97,7 @@ func (Venue) Fields() []ent.Field {
 // Edges of the Venue.
 func (Venue) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.To("activities", Activity.Type).Annotations(entgql.RelayConnection(), entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
+		edge.To("activities", Activity.Type).Annotations(entgql.RelayConnection(), skipNarrowedEdge),
 	}
 }
 

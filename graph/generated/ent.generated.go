@@ -453,14 +453,6 @@ func (ec *executionContext) field_Team_activities_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["orderBy"] = arg4
-	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
-		func(ctx context.Context, v any) (*ent.ActivityWhereInput, error) {
-			return ec.unmarshalOActivityWhereInput2ᚖlinliᚋentᚐActivityWhereInput(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["where"] = arg5
 	return args, nil
 }
 
@@ -507,14 +499,6 @@ func (ec *executionContext) field_Venue_activities_args(ctx context.Context, raw
 		return nil, err
 	}
 	args["orderBy"] = arg4
-	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
-		func(ctx context.Context, v any) (*ent.ActivityWhereInput, error) {
-			return ec.unmarshalOActivityWhereInput2ᚖlinliᚋentᚐActivityWhereInput(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["where"] = arg5
 	return args, nil
 }
 
@@ -865,6 +849,29 @@ func (ec *executionContext) _Activity_checkinOpensMinutes(ctx context.Context, f
 }
 func (ec *executionContext) fieldContext_Activity_checkinOpensMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Activity", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Activity_publishedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Activity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Activity_publishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PublishedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Activity_publishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Activity", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Activity_community(ctx context.Context, field graphql.CollectedField, obj *ent.Activity) (ret graphql.Marshaler) {
@@ -5302,7 +5309,7 @@ func (ec *executionContext) _Team_activities(ctx context.Context, field graphql.
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return obj.Activities(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.ActivityOrder), fc.Args["where"].(*ent.ActivityWhereInput))
+			return obj.Activities(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.ActivityOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.ActivityConnection) graphql.Marshaler {
@@ -5750,7 +5757,7 @@ func (ec *executionContext) _Venue_activities(ctx context.Context, field graphql
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return obj.Activities(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.ActivityOrder), fc.Args["where"].(*ent.ActivityWhereInput))
+			return obj.Activities(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.ActivityOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.ActivityConnection) graphql.Marshaler {
@@ -6008,7 +6015,7 @@ func (ec *executionContext) unmarshalInputActivityWhereInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "communityID", "communityIDNEQ", "communityIDIn", "communityIDNotIn", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "title", "titleNEQ", "titleIn", "titleNotIn", "titleGT", "titleGTE", "titleLT", "titleLTE", "titleContains", "titleHasPrefix", "titleHasSuffix", "titleEqualFold", "titleContainsFold", "description", "descriptionNEQ", "descriptionIn", "descriptionNotIn", "descriptionGT", "descriptionGTE", "descriptionLT", "descriptionLTE", "descriptionContains", "descriptionHasPrefix", "descriptionHasSuffix", "descriptionEqualFold", "descriptionContainsFold", "category", "categoryNEQ", "categoryIn", "categoryNotIn", "serviceType", "serviceTypeNEQ", "serviceTypeIn", "serviceTypeNotIn", "status", "statusNEQ", "statusIn", "statusNotIn", "teamID", "teamIDNEQ", "teamIDIn", "teamIDNotIn", "teamIDIsNil", "teamIDNotNil", "venueID", "venueIDNEQ", "venueIDIn", "venueIDNotIn", "venueIDIsNil", "venueIDNotNil", "startsAt", "startsAtNEQ", "startsAtIn", "startsAtNotIn", "startsAtGT", "startsAtGTE", "startsAtLT", "startsAtLTE", "endsAt", "endsAtNEQ", "endsAtIn", "endsAtNotIn", "endsAtGT", "endsAtGTE", "endsAtLT", "endsAtLTE", "signupOpensAt", "signupOpensAtNEQ", "signupOpensAtIn", "signupOpensAtNotIn", "signupOpensAtGT", "signupOpensAtGTE", "signupOpensAtLT", "signupOpensAtLTE", "signupOpensAtIsNil", "signupOpensAtNotNil", "signupClosesAt", "signupClosesAtNEQ", "signupClosesAtIn", "signupClosesAtNotIn", "signupClosesAtGT", "signupClosesAtGTE", "signupClosesAtLT", "signupClosesAtLTE", "signupClosesAtIsNil", "signupClosesAtNotNil", "checkinOpensMinutes", "checkinOpensMinutesNEQ", "checkinOpensMinutesIn", "checkinOpensMinutesNotIn", "checkinOpensMinutesGT", "checkinOpensMinutesGTE", "checkinOpensMinutesLT", "checkinOpensMinutesLTE", "hasCommunity", "hasCommunityWith", "hasTeam", "hasTeamWith", "hasVenue", "hasVenueWith", "openForSignup"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "communityID", "communityIDNEQ", "communityIDIn", "communityIDNotIn", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "title", "titleNEQ", "titleIn", "titleNotIn", "titleGT", "titleGTE", "titleLT", "titleLTE", "titleContains", "titleHasPrefix", "titleHasSuffix", "titleEqualFold", "titleContainsFold", "description", "descriptionNEQ", "descriptionIn", "descriptionNotIn", "descriptionGT", "descriptionGTE", "descriptionLT", "descriptionLTE", "descriptionContains", "descriptionHasPrefix", "descriptionHasSuffix", "descriptionEqualFold", "descriptionContainsFold", "category", "categoryNEQ", "categoryIn", "categoryNotIn", "serviceType", "serviceTypeNEQ", "serviceTypeIn", "serviceTypeNotIn", "status", "statusNEQ", "statusIn", "statusNotIn", "teamID", "teamIDNEQ", "teamIDIn", "teamIDNotIn", "teamIDIsNil", "teamIDNotNil", "venueID", "venueIDNEQ", "venueIDIn", "venueIDNotIn", "venueIDIsNil", "venueIDNotNil", "startsAt", "startsAtNEQ", "startsAtIn", "startsAtNotIn", "startsAtGT", "startsAtGTE", "startsAtLT", "startsAtLTE", "endsAt", "endsAtNEQ", "endsAtIn", "endsAtNotIn", "endsAtGT", "endsAtGTE", "endsAtLT", "endsAtLTE", "signupOpensAt", "signupOpensAtNEQ", "signupOpensAtIn", "signupOpensAtNotIn", "signupOpensAtGT", "signupOpensAtGTE", "signupOpensAtLT", "signupOpensAtLTE", "signupOpensAtIsNil", "signupOpensAtNotNil", "signupClosesAt", "signupClosesAtNEQ", "signupClosesAtIn", "signupClosesAtNotIn", "signupClosesAtGT", "signupClosesAtGTE", "signupClosesAtLT", "signupClosesAtLTE", "signupClosesAtIsNil", "signupClosesAtNotNil", "checkinOpensMinutes", "checkinOpensMinutesNEQ", "checkinOpensMinutesIn", "checkinOpensMinutesNotIn", "checkinOpensMinutesGT", "checkinOpensMinutesGTE", "checkinOpensMinutesLT", "checkinOpensMinutesLTE", "publishedAt", "publishedAtNEQ", "publishedAtIn", "publishedAtNotIn", "publishedAtGT", "publishedAtGTE", "publishedAtLT", "publishedAtLTE", "publishedAtIsNil", "publishedAtNotNil", "hasCommunity", "hasCommunityWith", "hasTeam", "hasTeamWith", "hasVenue", "hasVenueWith", "openForSignup"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -6890,6 +6897,76 @@ func (ec *executionContext) unmarshalInputActivityWhereInput(ctx context.Context
 				return it, err
 			}
 			it.CheckinOpensMinutesLTE = data
+		case "publishedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publishedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublishedAt = data
+		case "publishedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publishedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublishedAtNEQ = data
+		case "publishedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publishedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublishedAtIn = data
+		case "publishedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publishedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublishedAtNotIn = data
+		case "publishedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publishedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublishedAtGT = data
+		case "publishedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publishedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublishedAtGTE = data
+		case "publishedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publishedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublishedAtLT = data
+		case "publishedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publishedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublishedAtLTE = data
+		case "publishedAtIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publishedAtIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublishedAtIsNil = data
+		case "publishedAtNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publishedAtNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublishedAtNotNil = data
 		case "hasCommunity":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCommunity"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -8308,7 +8385,7 @@ func (ec *executionContext) unmarshalInputRegistrationWhereInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "communityID", "communityIDNEQ", "communityIDIn", "communityIDNotIn", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "slotID", "slotIDNEQ", "slotIDIn", "slotIDNotIn", "personID", "personIDNEQ", "personIDIn", "personIDNotIn", "activityID", "activityIDNEQ", "activityIDIn", "activityIDNotIn", "status", "statusNEQ", "statusIn", "statusNotIn", "seats", "seatsNEQ", "seatsIn", "seatsNotIn", "seatsGT", "seatsGTE", "seatsLT", "seatsLTE", "consentSensitiveAt", "consentSensitiveAtNEQ", "consentSensitiveAtIn", "consentSensitiveAtNotIn", "consentSensitiveAtGT", "consentSensitiveAtGTE", "consentSensitiveAtLT", "consentSensitiveAtLTE", "consentSensitiveAtIsNil", "consentSensitiveAtNotNil", "checkedInAt", "checkedInAtNEQ", "checkedInAtIn", "checkedInAtNotIn", "checkedInAtGT", "checkedInAtGTE", "checkedInAtLT", "checkedInAtLTE", "checkedInAtIsNil", "checkedInAtNotNil", "checkedOutAt", "checkedOutAtNEQ", "checkedOutAtIn", "checkedOutAtNotIn", "checkedOutAtGT", "checkedOutAtGTE", "checkedOutAtLT", "checkedOutAtLTE", "checkedOutAtIsNil", "checkedOutAtNotNil", "cancelledAt", "cancelledAtNEQ", "cancelledAtIn", "cancelledAtNotIn", "cancelledAtGT", "cancelledAtGTE", "cancelledAtLT", "cancelledAtLTE", "cancelledAtIsNil", "cancelledAtNotNil", "cancelReason", "cancelReasonNEQ", "cancelReasonIn", "cancelReasonNotIn", "cancelReasonGT", "cancelReasonGTE", "cancelReasonLT", "cancelReasonLTE", "cancelReasonContains", "cancelReasonHasPrefix", "cancelReasonHasSuffix", "cancelReasonIsNil", "cancelReasonNotNil", "cancelReasonEqualFold", "cancelReasonContainsFold", "hasCommunity", "hasCommunityWith", "hasPerson", "hasPersonWith", "hasActivity", "hasActivityWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "communityID", "communityIDNEQ", "communityIDIn", "communityIDNotIn", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "slotID", "slotIDNEQ", "slotIDIn", "slotIDNotIn", "personID", "personIDNEQ", "personIDIn", "personIDNotIn", "activityID", "activityIDNEQ", "activityIDIn", "activityIDNotIn", "status", "statusNEQ", "statusIn", "statusNotIn", "seats", "seatsNEQ", "seatsIn", "seatsNotIn", "seatsGT", "seatsGTE", "seatsLT", "seatsLTE", "consentSensitiveAt", "consentSensitiveAtNEQ", "consentSensitiveAtIn", "consentSensitiveAtNotIn", "consentSensitiveAtGT", "consentSensitiveAtGTE", "consentSensitiveAtLT", "consentSensitiveAtLTE", "consentSensitiveAtIsNil", "consentSensitiveAtNotNil", "checkedInAt", "checkedInAtNEQ", "checkedInAtIn", "checkedInAtNotIn", "checkedInAtGT", "checkedInAtGTE", "checkedInAtLT", "checkedInAtLTE", "checkedInAtIsNil", "checkedInAtNotNil", "checkedOutAt", "checkedOutAtNEQ", "checkedOutAtIn", "checkedOutAtNotIn", "checkedOutAtGT", "checkedOutAtGTE", "checkedOutAtLT", "checkedOutAtLTE", "checkedOutAtIsNil", "checkedOutAtNotNil", "cancelledAt", "cancelledAtNEQ", "cancelledAtIn", "cancelledAtNotIn", "cancelledAtGT", "cancelledAtGTE", "cancelledAtLT", "cancelledAtLTE", "cancelledAtIsNil", "cancelledAtNotNil", "cancelReason", "cancelReasonNEQ", "cancelReasonIn", "cancelReasonNotIn", "cancelReasonGT", "cancelReasonGTE", "cancelReasonLT", "cancelReasonLTE", "cancelReasonContains", "cancelReasonHasPrefix", "cancelReasonHasSuffix", "cancelReasonIsNil", "cancelReasonNotNil", "cancelReasonEqualFold", "cancelReasonContainsFold", "hasCommunity", "hasCommunityWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -9099,34 +9176,6 @@ func (ec *executionContext) unmarshalInputRegistrationWhereInput(ctx context.Con
 				return it, err
 			}
 			it.HasCommunityWith = data
-		case "hasPerson":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasPerson"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasPerson = data
-		case "hasPersonWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasPersonWith"))
-			data, err := ec.unmarshalOPersonWhereInput2ᚕᚖlinliᚋentᚐPersonWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasPersonWith = data
-		case "hasActivity":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasActivity"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasActivity = data
-		case "hasActivityWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasActivityWith"))
-			data, err := ec.unmarshalOActivityWhereInput2ᚕᚖlinliᚋentᚐActivityWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasActivityWith = data
 		}
 	}
 	return it, nil
@@ -9367,7 +9416,7 @@ func (ec *executionContext) unmarshalInputTeamWhereInput(ctx context.Context, ob
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "communityID", "communityIDNEQ", "communityIDIn", "communityIDNotIn", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "description", "descriptionNEQ", "descriptionIn", "descriptionNotIn", "descriptionGT", "descriptionGTE", "descriptionLT", "descriptionLTE", "descriptionContains", "descriptionHasPrefix", "descriptionHasSuffix", "descriptionEqualFold", "descriptionContainsFold", "hasCommunity", "hasCommunityWith", "hasActivities", "hasActivitiesWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "communityID", "communityIDNEQ", "communityIDIn", "communityIDNotIn", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "description", "descriptionNEQ", "descriptionIn", "descriptionNotIn", "descriptionGT", "descriptionGTE", "descriptionLT", "descriptionLTE", "descriptionContains", "descriptionHasPrefix", "descriptionHasSuffix", "descriptionEqualFold", "descriptionContainsFold", "hasCommunity", "hasCommunityWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -9787,20 +9836,6 @@ func (ec *executionContext) unmarshalInputTeamWhereInput(ctx context.Context, ob
 				return it, err
 			}
 			it.HasCommunityWith = data
-		case "hasActivities":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasActivities"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasActivities = data
-		case "hasActivitiesWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasActivitiesWith"))
-			data, err := ec.unmarshalOActivityWhereInput2ᚕᚖlinliᚋentᚐActivityWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasActivitiesWith = data
 		}
 	}
 	return it, nil
@@ -10127,7 +10162,7 @@ func (ec *executionContext) unmarshalInputVenueWhereInput(ctx context.Context, o
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "communityID", "communityIDNEQ", "communityIDIn", "communityIDNotIn", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "address", "addressNEQ", "addressIn", "addressNotIn", "addressGT", "addressGTE", "addressLT", "addressLTE", "addressContains", "addressHasPrefix", "addressHasSuffix", "addressEqualFold", "addressContainsFold", "capacity", "capacityNEQ", "capacityIn", "capacityNotIn", "capacityGT", "capacityGTE", "capacityLT", "capacityLTE", "hasCommunity", "hasCommunityWith", "hasActivities", "hasActivitiesWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "communityID", "communityIDNEQ", "communityIDIn", "communityIDNotIn", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "address", "addressNEQ", "addressIn", "addressNotIn", "addressGT", "addressGTE", "addressLT", "addressLTE", "addressContains", "addressHasPrefix", "addressHasSuffix", "addressEqualFold", "addressContainsFold", "capacity", "capacityNEQ", "capacityIn", "capacityNotIn", "capacityGT", "capacityGTE", "capacityLT", "capacityLTE", "hasCommunity", "hasCommunityWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -10603,20 +10638,6 @@ func (ec *executionContext) unmarshalInputVenueWhereInput(ctx context.Context, o
 				return it, err
 			}
 			it.HasCommunityWith = data
-		case "hasActivities":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasActivities"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasActivities = data
-		case "hasActivitiesWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasActivitiesWith"))
-			data, err := ec.unmarshalOActivityWhereInput2ᚕᚖlinliᚋentᚐActivityWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasActivitiesWith = data
 		}
 	}
 	return it, nil
@@ -10804,6 +10825,11 @@ func (ec *executionContext) _Activity(ctx context.Context, sel ast.SelectionSet,
 		case "checkinOpensMinutes":
 			out.Values[i] = ec._Activity_checkinOpensMinutes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "publishedAt":
+			out.Values[i] = ec._Activity_publishedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "community":

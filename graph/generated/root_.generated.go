@@ -48,6 +48,7 @@ type ComplexityRoot struct {
 		Description         func(childComplexity int) int
 		EndsAt              func(childComplexity int) int
 		ID                  func(childComplexity int) int
+		PublishedAt         func(childComplexity int) int
 		ServiceType         func(childComplexity int) int
 		SignupClosesAt      func(childComplexity int) int
 		SignupOpensAt       func(childComplexity int) int
@@ -391,7 +392,7 @@ type ComplexityRoot struct {
 	}
 
 	Team struct {
-		Activities  func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ActivityOrder, where *ent.ActivityWhereInput) int
+		Activities  func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ActivityOrder) int
 		Community   func(childComplexity int) int
 		CreatedAt   func(childComplexity int) int
 		Description func(childComplexity int) int
@@ -414,7 +415,7 @@ type ComplexityRoot struct {
 	}
 
 	Venue struct {
-		Activities func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ActivityOrder, where *ent.ActivityWhereInput) int
+		Activities func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ActivityOrder) int
 		Address    func(childComplexity int) int
 		Capacity   func(childComplexity int) int
 		Community  func(childComplexity int) int
@@ -499,6 +500,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Activity.ID(childComplexity), true
+	case "Activity.publishedAt":
+		if e.ComplexityRoot.Activity.PublishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Activity.PublishedAt(childComplexity), true
 	case "Activity.serviceType":
 		if e.ComplexityRoot.Activity.ServiceType == nil {
 			break
@@ -2222,7 +2229,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Team.Activities(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.ActivityOrder), args["where"].(*ent.ActivityWhereInput)), true
+		return e.ComplexityRoot.Team.Activities(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.ActivityOrder)), true
 	case "Team.community":
 		if e.ComplexityRoot.Team.Community == nil {
 			break
@@ -2331,7 +2338,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Venue.Activities(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.ActivityOrder), args["where"].(*ent.ActivityWhereInput)), true
+		return e.ComplexityRoot.Venue.Activities(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.ActivityOrder)), true
 	case "Venue.address":
 		if e.ComplexityRoot.Venue.Address == nil {
 			break
@@ -2603,6 +2610,7 @@ type Activity implements Node {
   signupOpensAt: Time
   signupClosesAt: Time
   checkinOpensMinutes: Int!
+  publishedAt: Time
   community: Community!
   team: Team
   venue: Venue
@@ -2855,6 +2863,19 @@ input ActivityWhereInput {
   checkinOpensMinutesGTE: Int
   checkinOpensMinutesLT: Int
   checkinOpensMinutesLTE: Int
+  """
+  published_at field predicates
+  """
+  publishedAt: Time
+  publishedAtNEQ: Time
+  publishedAtIn: [Time!]
+  publishedAtNotIn: [Time!]
+  publishedAtGT: Time
+  publishedAtGTE: Time
+  publishedAtLT: Time
+  publishedAtLTE: Time
+  publishedAtIsNil: Boolean
+  publishedAtNotNil: Boolean
   """
   community edge predicates
   """
@@ -3599,16 +3620,6 @@ input RegistrationWhereInput {
   """
   hasCommunity: Boolean
   hasCommunityWith: [CommunityWhereInput!]
-  """
-  person edge predicates
-  """
-  hasPerson: Boolean
-  hasPersonWith: [PersonWhereInput!]
-  """
-  activity edge predicates
-  """
-  hasActivity: Boolean
-  hasActivityWith: [ActivityWhereInput!]
 }
 type ServiceRecord implements Node {
   id: ID!
@@ -3777,11 +3788,6 @@ type Team implements Node {
     Ordering options for Activities returned from the connection.
     """
     orderBy: ActivityOrder
-
-    """
-    Filtering options for Activities returned from the connection.
-    """
-    where: ActivityWhereInput
   ): ActivityConnection!
 }
 type TeamMembership implements Node {
@@ -3926,11 +3932,6 @@ input TeamWhereInput {
   """
   hasCommunity: Boolean
   hasCommunityWith: [CommunityWhereInput!]
-  """
-  activities edge predicates
-  """
-  hasActivities: Boolean
-  hasActivitiesWith: [ActivityWhereInput!]
 }
 """
 The builtin Time type
@@ -4007,11 +4008,6 @@ type Venue implements Node {
     Ordering options for Activities returned from the connection.
     """
     orderBy: ActivityOrder
-
-    """
-    Filtering options for Activities returned from the connection.
-    """
-    where: ActivityWhereInput
   ): ActivityConnection!
 }
 """
@@ -4130,11 +4126,6 @@ input VenueWhereInput {
   """
   hasCommunity: Boolean
   hasCommunityWith: [CommunityWhereInput!]
-  """
-  activities edge predicates
-  """
-  hasActivities: Boolean
-  hasActivitiesWith: [ActivityWhereInput!]
 }
 type VolunteerProfile implements Node {
   id: ID!
@@ -4505,6 +4496,8 @@ func (ec *executionContext) childFields_Activity(ctx context.Context, field grap
 		return ec.fieldContext_Activity_signupClosesAt(ctx, field)
 	case "checkinOpensMinutes":
 		return ec.fieldContext_Activity_checkinOpensMinutes(ctx, field)
+	case "publishedAt":
+		return ec.fieldContext_Activity_publishedAt(ctx, field)
 	case "community":
 		return ec.fieldContext_Activity_community(ctx, field)
 	case "team":
