@@ -68,8 +68,16 @@ type Session struct {
 
 var phonePattern = regexp.MustCompile(`^\+?[0-9]{6,15}$`)
 
+// maxPhoneInput bounds what NormalizePhone looks at: a longer string (even
+// with spaces and dashes) is no phone number.
+const maxPhoneInput = 40
+
 // NormalizePhone strips spaces and dashes and validates what is left.
+// Everything that keys on a phone (rate limits, lookups) takes its result.
 func NormalizePhone(phone string) (string, error) {
+	if len(phone) > maxPhoneInput {
+		return "", apperr.Invalid("phone", "phone must be 6 to 15 digits")
+	}
 	p := strings.NewReplacer(" ", "", "-", "").Replace(strings.TrimSpace(phone))
 	if !phonePattern.MatchString(p) {
 		return "", apperr.Invalid("phone", "phone must be 6 to 15 digits")
@@ -144,7 +152,7 @@ func (s *Service) Register(ctx context.Context, communityID int, phone, password
 func (s *Service) Login(ctx context.Context, phone, password, clientAddr string) (*Session, error) {
 	norm, err := NormalizePhone(phone)
 	if err != nil {
-		norm = phone
+		return nil, err
 	}
 	if err := s.limits.Allow("login", norm, clientAddr); err != nil {
 		return nil, err
@@ -154,7 +162,10 @@ func (s *Service) Login(ctx context.Context, phone, password, clientAddr string)
 	if err != nil && !ent.IsNotFound(err) {
 		return nil, err
 	}
-	hash := dummyHash
+	// An unknown phone and an account without a password cost the same
+	// argon2id derivation as a wrong password (CheckPassword sees to the
+	// latter), so the answer's timing tells them apart from nothing.
+	hash := NoPassword
 	if p != nil {
 		hash = p.PasswordHash
 	}
@@ -163,6 +174,10 @@ func (s *Service) Login(ctx context.Context, phone, password, clientAddr string)
 	}
 	return s.issue(sys, p)
 }
+
+// RateLimitBuckets is the number of rate-limit buckets held (0 without
+// rate limiting): bounded by DefaultMaxBuckets whatever clients send.
+func (s *Service) RateLimitBuckets() int { return s.limits.Buckets() }
 
 // IssueToken signs a person in without a password (demo data, tests, load tools).
 func (s *Service) IssueToken(ctx context.Context, personID int) (*Session, error) {

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -24,7 +25,7 @@ func HashPassword(password string) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
 	}
-	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	key := derive(password, salt, argonTime, argonMemory, argonThreads, argonKeyLen)
 	enc := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
 		argon2.Version, argonMemory, argonTime, argonThreads, enc.EncodeToString(salt), enc.EncodeToString(key)), nil
@@ -34,35 +35,53 @@ func HashPassword(password string) (string, error) {
 // (generated demo volunteers).
 const NoPassword = "!"
 
-// CheckPassword reports whether password matches the encoded hash.
-func CheckPassword(encoded, password string) bool {
-	parts := strings.Split(encoded, "$")
-	if len(parts) != 6 || parts[1] != "argon2id" {
-		return false
-	}
-	var version int
-	var mem uint32
-	var t uint32
-	var p uint8
-	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
-		return false
-	}
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &mem, &t, &p); err != nil {
-		return false
-	}
-	enc := base64.RawStdEncoding
-	salt, err := enc.DecodeString(parts[4])
-	if err != nil {
-		return false
-	}
-	want, err := enc.DecodeString(parts[5])
-	if err != nil {
-		return false
-	}
-	got := argon2.IDKey([]byte(password), salt, t, mem, p, uint32(len(want)))
-	return subtle.ConstantTimeCompare(got, want) == 1
+// derivations counts argon2id derivations, so that a test can prove every
+// login path spends the same work (timing assertions would be flaky).
+var derivations atomic.Int64
+
+func derive(password string, salt []byte, t, mem uint32, p uint8, n uint32) []byte {
+	derivations.Add(1)
+	return argon2.IDKey([]byte(password), salt, t, mem, p, n)
 }
 
-// dummyHash is checked against when a phone is unknown, so that login takes
-// the same time whether or not an account exists.
+// CheckPassword reports whether password matches the encoded hash. It always
+// runs one argon2id derivation: a hash that is not one (NoPassword, a
+// malformed value) is answered false after checking against dummyHash, so an
+// account without a password takes as long as a wrong password.
+func CheckPassword(encoded, password string) bool {
+	if salt, want, t, mem, p, ok := parseHash(encoded); ok {
+		return subtle.ConstantTimeCompare(derive(password, salt, t, mem, p, uint32(len(want))), want) == 1
+	}
+	salt, want, t, mem, p, _ := parseHash(dummyHash)
+	_ = subtle.ConstantTimeCompare(derive(password, salt, t, mem, p, uint32(len(want))), want)
+	return false
+}
+
+// parseHash decodes an encoded argon2id hash.
+func parseHash(encoded string) (salt, key []byte, t, mem uint32, p uint8, ok bool) {
+	parts := strings.Split(encoded, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return
+	}
+	var version int
+	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
+		return
+	}
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &mem, &t, &p); err != nil || p == 0 || t == 0 {
+		return
+	}
+	enc := base64.RawStdEncoding
+	var err error
+	if salt, err = enc.DecodeString(parts[4]); err != nil {
+		return
+	}
+	if key, err = enc.DecodeString(parts[5]); err != nil || len(key) == 0 {
+		return
+	}
+	return salt, key, t, mem, p, true
+}
+
+// dummyHash is checked against when there is no hash to check (unknown
+// phone, no password), with the parameters of every new hash, so that login
+// takes the same time whether or not an account (or its password) exists.
 var dummyHash, _ = HashPassword("linli-dummy-password")
