@@ -42,10 +42,16 @@ type Config struct {
 	// asking the database again; logout on this replica ends it at once,
 	// elsewhere (and role changes) within the TTL. 0 checks every request.
 	TokenCacheTTL time.Duration
-	Logger        *slog.Logger
-	Store         store.Options
-	GraphQL       graph.ServerOptions
-	Live          LiveConfig
+	// RequirePhoneVerification makes register take a code sent to the phone
+	// (requestPhoneCode) through CodeSender; off by default and in the demo.
+	RequirePhoneVerification bool
+	// CodeSender delivers verification codes (an SMS gateway); nil is
+	// auth.LogSender, which only logs (with the code outside production).
+	CodeSender auth.CodeSender
+	Logger     *slog.Logger
+	Store      store.Options
+	GraphQL    graph.ServerOptions
+	Live       LiveConfig
 }
 
 // DefaultConfig returns the configuration used when nothing is set.
@@ -99,7 +105,15 @@ func NewWithDB(cfg Config, db *store.DB) *App {
 		limits = auth.NewLimiter(cfg.RateLimitPerMinute, 5)
 	}
 	a := &App{Config: cfg, DB: db}
-	a.Auth = auth.NewService(db, auth.Config{Limits: limits, TokenCacheTTL: cfg.TokenCacheTTL})
+	sender := cfg.CodeSender
+	if sender == nil {
+		sender = auth.LogSender{Logger: cfg.Logger, ShowCode: !cfg.Production}
+		if cfg.RequirePhoneVerification && cfg.Production {
+			cfg.Logger.Warn("phone verification is required but no CodeSender is configured: codes are neither sent nor logged, so nobody can register")
+		}
+	}
+	a.Auth = auth.NewService(db, auth.Config{Limits: limits, TokenCacheTTL: cfg.TokenCacheTTL,
+		RequirePhoneVerification: cfg.RequirePhoneVerification, CodeSender: sender})
 	a.startLive()
 	trackLive(a)
 	a.Resolver = &graph.Resolver{DB: db, Client: db.Client, Auth: a.Auth, Live: a.Live}

@@ -31,6 +31,8 @@ type Service struct {
 	tokenTTL time.Duration
 	limits   *Limiter
 	cache    *tokenCache
+	verify   bool
+	sender   CodeSender
 	now      func() time.Time
 	// LoggedOut, when set, is told the session a logout revoked, after the
 	// revocation committed.
@@ -46,6 +48,11 @@ type Config struct {
 	// checked without asking the database again (see tokenCache); 0 asks
 	// every time.
 	TokenCacheTTL time.Duration
+	// RequirePhoneVerification makes register take a code sent to the phone
+	// by RequestPhoneCode, through CodeSender (default: LogSender on the
+	// default logger, which sends nothing).
+	RequirePhoneVerification bool
+	CodeSender               CodeSender
 }
 
 // NewService returns a Service over db.
@@ -53,7 +60,11 @@ func NewService(db *store.DB, c Config) *Service {
 	if c.TokenTTL <= 0 {
 		c.TokenTTL = 30 * 24 * time.Hour
 	}
+	if c.CodeSender == nil {
+		c.CodeSender = LogSender{}
+	}
 	return &Service{db: db, tokenTTL: c.TokenTTL, limits: c.Limits, cache: newTokenCache(c.TokenCacheTTL, 100_000),
+		verify: c.RequirePhoneVerification, sender: c.CodeSender,
 		now: func() time.Time { return time.Now().UTC() }}
 }
 
@@ -85,18 +96,6 @@ func NormalizePhone(phone string) (string, error) {
 	return p, nil
 }
 
-// ValidatePassword enforces the password rules.
-func ValidatePassword(pw string) error {
-	n := utf8.RuneCountInString(pw)
-	if n < 8 {
-		return apperr.Invalid("password", "password must be at least 8 characters")
-	}
-	if len(pw) > 128 {
-		return apperr.Invalid("password", "password must be at most 128 bytes")
-	}
-	return nil
-}
-
 // ValidateDisplayName enforces the display-name rules.
 func ValidateDisplayName(name string) (string, error) {
 	name = strings.TrimSpace(name)
@@ -107,40 +106,62 @@ func ValidateDisplayName(name string) (string, error) {
 	return name, nil
 }
 
-// Register creates a resident account in a community and signs it in.
-func (s *Service) Register(ctx context.Context, communityID int, phone, password, displayName, clientAddr string) (*Session, error) {
-	phone, err := NormalizePhone(phone)
+// Registration is what register is given.
+type Registration struct {
+	CommunityID int
+	Phone       string
+	Password    string
+	DisplayName string
+	// VerificationCode is the code RequestPhoneCode sent to the phone, when
+	// the deployment requires phone verification.
+	VerificationCode string
+	ClientAddr       string
+}
+
+// Register creates a resident account in a community and signs it in. A
+// phone that already has an account (in any community) gets one answer,
+// which names no community: CONFLICT "cannot register this phone". With
+// phone verification on, that answer is never reached without the code,
+// which such a phone is never sent.
+func (s *Service) Register(ctx context.Context, r Registration) (*Session, error) {
+	phone, err := NormalizePhone(r.Phone)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.limits.Allow("register", phone, clientAddr); err != nil {
+	if err := s.limits.Allow("register", phone, r.ClientAddr); err != nil {
 		return nil, err
 	}
-	if err := ValidatePassword(password); err != nil {
+	if err := ValidatePassword(r.Password, phone); err != nil {
 		return nil, err
 	}
-	if displayName, err = ValidateDisplayName(displayName); err != nil {
+	displayName, err := ValidateDisplayName(r.DisplayName)
+	if err != nil {
 		return nil, err
 	}
 	sys := viewer.System(ctx)
-	if ok, err := s.db.Client.Community.Query().Where(community.ID(communityID)).Exist(sys); err != nil {
+	if ok, err := s.db.Client.Community.Query().Where(community.ID(r.CommunityID)).Exist(sys); err != nil {
 		return nil, err
 	} else if !ok {
 		return nil, apperr.Invalid("communityID", "no such community")
 	}
-	hash, err := HashPassword(password)
+	if s.verify {
+		if err := s.useCode(ctx, phone, r.VerificationCode); err != nil {
+			return nil, err
+		}
+	}
+	hash, err := HashPassword(r.Password)
 	if err != nil {
 		return nil, err
 	}
 	p, err := s.db.Client.Person.Create().
-		SetCommunityID(communityID).
+		SetCommunityID(r.CommunityID).
 		SetDisplayName(displayName).
 		SetPhone(phone).
 		SetPasswordHash(hash).
 		SetRoles([]string{string(viewer.Resident)}).
 		Save(sys)
 	if ent.IsConstraintError(err) {
-		return nil, &apperr.Error{Code: apperr.Conflict, Field: "phone", Message: "an account with this phone number already exists", Err: err}
+		return nil, &apperr.Error{Code: apperr.Conflict, Field: "phone", Message: "cannot register this phone; sign in or reset the password", Err: err}
 	}
 	if err != nil {
 		return nil, err

@@ -40,8 +40,9 @@ func run(args []string) error {
 	dbURL := fs.String("database-url", env("DATABASE_URL", ""), "postgres://… URL or SQLite file path; empty: embedded linli.db (DATABASE_URL)")
 	origins := fs.String("allowed-origins", env("LINLI_ALLOWED_ORIGINS", ""), "comma-separated origins allowed for CORS and websockets, or * (LINLI_ALLOWED_ORIGINS)")
 	logLevel := fs.String("log-level", env("LINLI_LOG_LEVEL", "info"), "debug, info, warn or error (LINLI_LOG_LEVEL)")
-	production := fs.Bool("production", env("LINLI_PRODUCTION", "") == "1" || env("LINLI_PRODUCTION", "") == "true", "production mode: no introspection or suggestions (LINLI_PRODUCTION)")
+	production := fs.Bool("production", envBool("LINLI_PRODUCTION"), "production mode: no introspection or suggestions (LINLI_PRODUCTION)")
 	rate := fs.Float64("login-rate", envFloat("LINLI_LOGIN_RATE", 10), "login/register attempts per minute per phone (x4 per address); 0 disables (LINLI_LOGIN_RATE)")
+	verify := fs.Bool("require-phone-verification", envBool("LINLI_REQUIRE_PHONE_VERIFICATION"), "register needs a code sent to the phone by requestPhoneCode (LINLI_REQUIRE_PHONE_VERIFICATION)")
 	demo := fs.Bool("demo", env("LINLI_DEMO", "1") != "0", "load the demo community into an empty database (LINLI_DEMO)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -59,6 +60,7 @@ func run(args []string) error {
 	cfg.Production = *production
 	cfg.GraphQL.Production = *production
 	cfg.RateLimitPerMinute = *rate
+	cfg.RequirePhoneVerification = *verify
 	cfg.Logger = logger
 	for _, o := range strings.Split(*origins, ",") {
 		if o = strings.TrimSpace(o); o != "" {
@@ -100,6 +102,11 @@ func run(args []string) error {
 		return err
 	}
 	return nil
+}
+
+func envBool(name string) bool {
+	v := os.Getenv(name)
+	return v == "1" || v == "true"
 }
 
 func envFloat(name string, def float64) float64 {
