@@ -3,17 +3,16 @@ package auth
 import (
 	"crypto/sha256"
 	"net/netip"
-	"sort"
 	"sync"
 	"time"
 
 	"linli/apperr"
 )
 
-// DefaultMaxBuckets bounds the buckets a Limiter keeps (about 100 bytes each,
+// DefaultMaxBuckets bounds the buckets a Limiter keeps (under 200 bytes each,
 // so ~10 MB at most): a flood of new phone numbers or addresses cannot grow
 // it further.
-const DefaultMaxBuckets = 100_000
+const DefaultMaxBuckets = 50_000
 
 // maxKeyValue bounds the bytes of a key's value kept in memory; longer values
 // (no valid phone or address is) are kept as a digest.
@@ -46,7 +45,7 @@ type rule struct{ rate, burst float64 }
 
 type bucket struct {
 	tokens float64
-	at     time.Time
+	at     int64 // unix nanoseconds of tokens
 	isAddr bool
 }
 
@@ -126,12 +125,17 @@ func (l *Limiter) rule(isAddr bool) rule {
 
 // level is the bucket's tokens at now (a missing bucket is full).
 func (l *Limiter) level(k string, isAddr bool, now time.Time) float64 {
-	r := l.rule(isAddr)
 	b, ok := l.buckets[k]
 	if !ok {
-		return r.burst
+		return l.rule(isAddr).burst
 	}
-	return min(r.burst, b.tokens+now.Sub(b.at).Seconds()*r.rate)
+	return l.fill(b, now) * l.rule(isAddr).burst
+}
+
+// fill is the share of its burst bucket b holds at now (1: full).
+func (l *Limiter) fill(b bucket, now time.Time) float64 {
+	r := l.rule(b.isAddr)
+	return min(1, (b.tokens+float64(now.UnixNano()-b.at)/1e9*r.rate)/r.burst)
 }
 
 func (l *Limiter) has(k string, isAddr bool, now time.Time) bool {
@@ -144,39 +148,50 @@ func (l *Limiter) take(k string, isAddr bool, now time.Time) {
 	if _, ok := l.buckets[k]; !ok && len(l.buckets) >= l.max {
 		l.evict(now)
 	}
-	l.buckets[k] = bucket{tokens: max(tokens, 0), at: now, isAddr: isAddr}
+	l.buckets[k] = bucket{tokens: max(tokens, 0), at: now.UnixNano(), isAddr: isAddr}
 }
 
 // forgetFull drops the buckets that have refilled: they hold nothing a new
 // bucket would not.
 func (l *Limiter) forgetFull(now time.Time) {
 	for k, b := range l.buckets {
-		if l.level(k, b.isAddr, now) >= l.rule(b.isAddr).burst {
+		if l.fill(b, now) >= 1 {
 			delete(l.buckets, k)
 		}
 	}
 }
 
-// evict makes room for a tenth of the cap at once (so its cost is shared by
-// many inserts): full buckets first, then the fullest (by share of their
-// burst), so that the emptiest, those someone is being held back by, stay.
+// evict makes room for a tenth of the cap at once (so its cost, two passes
+// over the table, is shared by many inserts): full buckets first, then the
+// fullest (by share of their burst), so that the emptiest, those someone is
+// being held back by, stay.
 func (l *Limiter) evict(now time.Time) {
 	l.forgetFull(now)
-	target := l.max - max(1, l.max/10)
-	if len(l.buckets) <= target {
+	excess := len(l.buckets) - (l.max - max(1, l.max/10))
+	if excess <= 0 {
 		return
 	}
-	type entry struct {
-		k    string
-		fill float64
+	// Count buckets by fill in bins, find the bin where the fullest
+	// excess buckets end, and drop those above it and enough of it.
+	const bins = 64
+	bin := func(b bucket) int { return min(bins-1, int(l.fill(b, now)*bins)) }
+	var count [bins]int
+	for _, b := range l.buckets {
+		count[bin(b)]++
 	}
-	all := make([]entry, 0, len(l.buckets))
+	edge, above := bins-1, 0
+	for ; edge > 0 && above+count[edge] < excess; edge-- {
+		above += count[edge]
+	}
+	fromEdge := excess - above
 	for k, b := range l.buckets {
-		all = append(all, entry{k, l.level(k, b.isAddr, now) / l.rule(b.isAddr).burst})
-	}
-	sort.Slice(all, func(i, j int) bool { return all[i].fill > all[j].fill })
-	for _, e := range all[:len(all)-target] {
-		delete(l.buckets, e.k)
+		switch i := bin(b); {
+		case i > edge:
+			delete(l.buckets, k)
+		case i == edge && fromEdge > 0:
+			delete(l.buckets, k)
+			fromEdge--
+		}
 	}
 }
 
