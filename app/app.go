@@ -34,7 +34,8 @@ type Config struct {
 	AllowedOrigins []string
 	Production     bool
 	// RateLimitPerMinute bounds login/register attempts per phone (×4 per
-	// address); 0 switches rate limiting off (load tests).
+	// address), and requestPhoneCode to a tenth of it; 0 switches rate
+	// limiting off (load tests).
 	RateLimitPerMinute float64
 	RequestTimeout     time.Duration
 	MaxBodyBytes       int64
@@ -100,9 +101,11 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 
 // NewWithDB wires linli over an open database.
 func NewWithDB(cfg Config, db *store.DB) *App {
-	var limits *auth.Limiter
+	var limits, codeLimits *auth.Limiter
 	if cfg.RateLimitPerMinute > 0 {
 		limits = auth.NewLimiter(cfg.RateLimitPerMinute, 5)
+		// A tenth for verification messages (1 a minute per phone by default).
+		codeLimits = auth.NewLimiter(cfg.RateLimitPerMinute/10, 3)
 	}
 	a := &App{Config: cfg, DB: db}
 	sender := cfg.CodeSender
@@ -112,7 +115,7 @@ func NewWithDB(cfg Config, db *store.DB) *App {
 			cfg.Logger.Warn("phone verification is required but no CodeSender is configured: codes are neither sent nor logged, so nobody can register")
 		}
 	}
-	a.Auth = auth.NewService(db, auth.Config{Limits: limits, TokenCacheTTL: cfg.TokenCacheTTL,
+	a.Auth = auth.NewService(db, auth.Config{Limits: limits, CodeLimits: codeLimits, TokenCacheTTL: cfg.TokenCacheTTL,
 		RequirePhoneVerification: cfg.RequirePhoneVerification, CodeSender: sender})
 	a.startLive()
 	trackLive(a)

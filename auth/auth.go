@@ -30,10 +30,13 @@ type Service struct {
 	db       *store.DB
 	tokenTTL time.Duration
 	limits   *Limiter
-	cache    *tokenCache
-	verify   bool
-	sender   CodeSender
-	now      func() time.Time
+	// codeLimits bounds requestPhoneCode: each is a message to someone's
+	// phone, so fewer than logins.
+	codeLimits *Limiter
+	cache      *tokenCache
+	verify     bool
+	sender     CodeSender
+	now        func() time.Time
 	// LoggedOut, when set, is told the session a logout revoked, after the
 	// revocation committed.
 	LoggedOut func(sessionID int)
@@ -44,6 +47,8 @@ type Config struct {
 	TokenTTL time.Duration // default 30 days
 	// Limits bounds login/register attempts; nil switches rate limiting off.
 	Limits *Limiter
+	// CodeLimits bounds requestPhoneCode; nil switches its limit off.
+	CodeLimits *Limiter
 	// TokenCacheTTL is how long Authenticate trusts a token it has already
 	// checked without asking the database again (see tokenCache); 0 asks
 	// every time.
@@ -63,7 +68,7 @@ func NewService(db *store.DB, c Config) *Service {
 	if c.CodeSender == nil {
 		c.CodeSender = LogSender{}
 	}
-	return &Service{db: db, tokenTTL: c.TokenTTL, limits: c.Limits, cache: newTokenCache(c.TokenCacheTTL, 100_000),
+	return &Service{db: db, tokenTTL: c.TokenTTL, limits: c.Limits, codeLimits: c.CodeLimits, cache: newTokenCache(c.TokenCacheTTL, 100_000),
 		verify: c.RequirePhoneVerification, sender: c.CodeSender,
 		now: func() time.Time { return time.Now().UTC() }}
 }

@@ -85,13 +85,14 @@ func (s *Service) PhoneVerificationRequired() bool { return s.verify }
 // RequestPhoneCode sends a verification code to phone, or, when the phone
 // already has an account, a message saying so. Its answer is the same
 // either way; with verification off it sends nothing. Attempts are rate
-// limited like login (per phone and per address).
+// limited per phone and per address (Config.CodeLimits), more tightly than
+// login: each is a message to someone's phone.
 func (s *Service) RequestPhoneCode(ctx context.Context, phone string, communityID int, clientAddr string) error {
 	phone, err := NormalizePhone(phone)
 	if err != nil {
 		return err
 	}
-	if err := s.limits.Allow("code", phone, clientAddr); err != nil {
+	if err := s.codeLimits.Allow("code", phone, clientAddr); err != nil {
 		return err
 	}
 	if !s.verify {

@@ -326,6 +326,13 @@ var (
 		Name:       "phone_codes",
 		Columns:    PhoneCodesColumns,
 		PrimaryKey: []*schema.Column{PhoneCodesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "phonecode_expires_at",
+				Unique:  false,
+				Columns: []*schema.Column{PhoneCodesColumns[3]},
+			},
+		},
 	}
 	// RegistrationsColumns holds the columns for the "registrations" table.
 	RegistrationsColumns = []*schema.Column{

@@ -5,6 +5,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
 )
 
 // PhoneCode is a pending phone-verification code (auth.RequestPhoneCode):
@@ -23,6 +24,9 @@ func (PhoneCode) Fields() []ent.Field {
 		field.Time("created_at").Default(now),
 	}
 }
+
+// Indexes of the PhoneCode: expired codes are swept by expires_at.
+func (PhoneCode) Indexes() []ent.Index { return []ent.Index{index.Fields("expires_at")} }
 
 // Annotations of the PhoneCode.
 func (PhoneCode) Annotations() []schema.Annotation {
