@@ -195,7 +195,11 @@ func (s *Service) Login(ctx context.Context, phone, password, clientAddr string)
 	if p != nil {
 		hash = p.PasswordHash
 	}
-	if !CheckPassword(hash, password) || p == nil {
+	match, err := checkPassword(ctx, hash, password)
+	if err != nil {
+		return nil, err
+	}
+	if !match || p == nil {
 		return nil, apperr.New(apperr.Unauthenticated, "wrong phone number or password")
 	}
 	return s.issue(sys, p)

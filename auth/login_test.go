@@ -1,6 +1,8 @@
 package auth_test
 
 import (
+	"fmt"
+	"sync"
 	"testing"
 
 	"linli/auth"
@@ -33,6 +35,26 @@ func TestLoginPathsDeriveOnce(t *testing.T) {
 			if n := auth.Derivations() - before; n != 1 {
 				t.Errorf("%s: %d argon2id derivations, want 1", tc.name, n)
 			}
+		}
+	})
+}
+
+// A flood of logins (from many addresses, so no rate limit stops it) runs
+// at most one argon2id derivation (19 MiB each) per CPU at a time.
+func TestLoginFloodBoundsDerivations(t *testing.T) {
+	linlitest.Run(t, func(t *testing.T, e *linlitest.Env) {
+		login := `mutation($p: String!) { login(input: {phone: $p, password: "some-password-1"}) { token } }`
+		var wg sync.WaitGroup
+		for i := range 24 {
+			wg.Go(func() {
+				if res, err := linlitest.Send(e.Server.Client(), e.Server.URL+"/graphql", "", login, map[string]any{"p": fmt.Sprintf("1399999%04d", i)}); err != nil || res.Code() != "UNAUTHENTICATED" {
+					t.Errorf("login %d: %v %v", i, err, res)
+				}
+			})
+		}
+		wg.Wait()
+		if seen, allowed := auth.MaxConcurrentDerivations(); seen > allowed || seen < 1 {
+			t.Errorf("%d derivations at once, at most %d allowed", seen, allowed)
 		}
 	})
 }

@@ -1,10 +1,12 @@
 package auth
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync/atomic"
 
@@ -25,7 +27,10 @@ func HashPassword(password string) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
 	}
-	key := derive(password, salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	key, err := derive(context.Background(), password, salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	if err != nil {
+		return "", err
+	}
 	enc := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
 		argon2.Version, argonMemory, argonTime, argonThreads, enc.EncodeToString(salt), enc.EncodeToString(key)), nil
@@ -39,9 +44,29 @@ const NoPassword = "!"
 // login path spends the same work (timing assertions would be flaky).
 var derivations atomic.Int64
 
-func derive(password string, salt []byte, t, mem uint32, p uint8, n uint32) []byte {
+// deriving admits as many derivations at once as there are CPUs: each takes
+// argonMemory (19 MiB), so a login flood from many addresses costs queued
+// goroutines, not a gigabyte; more at once would not finish sooner anyway.
+var (
+	deriving              = make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))
+	inFlight, maxInFlight atomic.Int64
+)
+
+// derive runs one argon2id derivation once a slot is free, or gives up
+// when ctx ends first (a request past its deadline leaves the queue).
+func derive(ctx context.Context, password string, salt []byte, t, mem uint32, p uint8, n uint32) ([]byte, error) {
 	derivations.Add(1)
-	return argon2.IDKey([]byte(password), salt, t, mem, p, n)
+	select {
+	case deriving <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-deriving }()
+	now := inFlight.Add(1)
+	defer inFlight.Add(-1)
+	for m := maxInFlight.Load(); now > m && !maxInFlight.CompareAndSwap(m, now); m = maxInFlight.Load() {
+	}
+	return argon2.IDKey([]byte(password), salt, t, mem, p, n), nil
 }
 
 // CheckPassword reports whether password matches the encoded hash. It always
@@ -49,12 +74,22 @@ func derive(password string, salt []byte, t, mem uint32, p uint8, n uint32) []by
 // malformed value) is answered false after checking against dummyHash, so an
 // account without a password takes as long as a wrong password.
 func CheckPassword(encoded, password string) bool {
-	if salt, want, t, mem, p, ok := parseHash(encoded); ok {
-		return subtle.ConstantTimeCompare(derive(password, salt, t, mem, p, uint32(len(want))), want) == 1
+	ok, _ := checkPassword(context.Background(), encoded, password)
+	return ok
+}
+
+// checkPassword is CheckPassword that stops waiting for a derivation slot
+// when ctx ends.
+func checkPassword(ctx context.Context, encoded, password string) (bool, error) {
+	salt, want, t, mem, p, ok := parseHash(encoded)
+	if !ok {
+		salt, want, t, mem, p, _ = parseHash(dummyHash)
 	}
-	salt, want, t, mem, p, _ := parseHash(dummyHash)
-	_ = subtle.ConstantTimeCompare(derive(password, salt, t, mem, p, uint32(len(want))), want)
-	return false
+	got, err := derive(ctx, password, salt, t, mem, p, uint32(len(want)))
+	if err != nil {
+		return false, err
+	}
+	return subtle.ConstantTimeCompare(got, want) == 1 && ok, nil
 }
 
 // parseHash decodes an encoded argon2id hash.
