@@ -110,7 +110,7 @@ func NewWithDB(cfg Config, db *store.DB) *App {
 	a := &App{Config: cfg, DB: db}
 	sender := cfg.CodeSender
 	if sender == nil {
-		sender = auth.LogSender{Logger: cfg.Logger, ShowCode: !cfg.Production}
+		sender = auth.LogSender{ShowCode: !cfg.Production}
 		if cfg.RequirePhoneVerification && cfg.Production {
 			cfg.Logger.Warn("phone verification is required but no CodeSender is configured: codes are neither sent nor logged, so nobody can register")
 		}

@@ -16,6 +16,7 @@ import (
 	"linli/ent/person"
 	"linli/ent/phonecode"
 	"linli/mask"
+	"linli/reqlog"
 	"linli/viewer"
 )
 
@@ -54,7 +55,8 @@ type CodeSender interface {
 }
 
 // LogSender is the default CodeSender, for development and the demo: it
-// writes each message to the log at info level with the phone masked. The
+// writes each message to the request's log (or Logger) at info level with
+// the phone masked. The
 // code itself is logged only when ShowCode is set (outside production): a
 // code in a log is a credential anyone who reads the log can use, so a
 // production deployment that requires verification must plug in a real
@@ -68,7 +70,7 @@ type LogSender struct {
 func (s LogSender) SendPhoneMessage(ctx context.Context, m PhoneMessage) error {
 	log := s.Logger
 	if log == nil {
-		log = slog.Default()
+		log = reqlog.From(ctx)
 	}
 	attrs := []any{"phone", mask.PhoneMasked(m.Phone), "already_registered", m.AlreadyRegistered, "community_id", m.CommunityID}
 	if s.ShowCode && m.Code != "" {
