@@ -54,8 +54,8 @@ type Config struct {
 	// every time.
 	TokenCacheTTL time.Duration
 	// RequirePhoneVerification makes register take a code sent to the phone
-	// by RequestPhoneCode, through CodeSender (default: LogSender on the
-	// default logger, which sends nothing).
+	// by RequestPhoneCode, through CodeSender (default: LogSender, which
+	// sends nothing and logs without the code).
 	RequirePhoneVerification bool
 	CodeSender               CodeSender
 }
