@@ -34,7 +34,8 @@ type Config struct {
 	AllowedOrigins []string
 	Production     bool
 	// RateLimitPerMinute bounds login/register attempts per phone (×4 per
-	// address); 0 switches rate limiting off (load tests).
+	// address), and requestPhoneCode to a tenth of it; 0 switches rate
+	// limiting off (load tests).
 	RateLimitPerMinute float64
 	RequestTimeout     time.Duration
 	MaxBodyBytes       int64
@@ -42,10 +43,16 @@ type Config struct {
 	// asking the database again; logout on this replica ends it at once,
 	// elsewhere (and role changes) within the TTL. 0 checks every request.
 	TokenCacheTTL time.Duration
-	Logger        *slog.Logger
-	Store         store.Options
-	GraphQL       graph.ServerOptions
-	Live          LiveConfig
+	// RequirePhoneVerification makes register take a code sent to the phone
+	// (requestPhoneCode) through CodeSender; off by default and in the demo.
+	RequirePhoneVerification bool
+	// CodeSender delivers verification codes (an SMS gateway); nil is
+	// auth.LogSender, which only logs (with the code outside production).
+	CodeSender auth.CodeSender
+	Logger     *slog.Logger
+	Store      store.Options
+	GraphQL    graph.ServerOptions
+	Live       LiveConfig
 
 	// MetricsToken, when set, is the bearer token /metrics on Handler
 	// requires. MetricsListener says /metrics has a listener of its own
@@ -101,12 +108,22 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 
 // NewWithDB wires linli over an open database.
 func NewWithDB(cfg Config, db *store.DB) *App {
-	var limits *auth.Limiter
+	var limits, codeLimits *auth.Limiter
 	if cfg.RateLimitPerMinute > 0 {
 		limits = auth.NewLimiter(cfg.RateLimitPerMinute, 5)
+		// A tenth for verification messages (1 a minute per phone by default).
+		codeLimits = auth.NewLimiter(cfg.RateLimitPerMinute/10, 3)
 	}
 	a := &App{Config: cfg, DB: db}
-	a.Auth = auth.NewService(db, auth.Config{Limits: limits, TokenCacheTTL: cfg.TokenCacheTTL})
+	sender := cfg.CodeSender
+	if sender == nil {
+		sender = auth.LogSender{ShowCode: !cfg.Production}
+		if cfg.RequirePhoneVerification && cfg.Production {
+			cfg.Logger.Warn("phone verification is required but no CodeSender is configured: codes are neither sent nor logged, so nobody can register")
+		}
+	}
+	a.Auth = auth.NewService(db, auth.Config{Limits: limits, CodeLimits: codeLimits, TokenCacheTTL: cfg.TokenCacheTTL,
+		RequirePhoneVerification: cfg.RequirePhoneVerification, CodeSender: sender})
 	a.startLive()
 	trackLive(a)
 	a.Resolver = &graph.Resolver{DB: db, Client: db.Client, Auth: a.Auth, Live: a.Live}

@@ -30,8 +30,13 @@ type Service struct {
 	db       *store.DB
 	tokenTTL time.Duration
 	limits   *Limiter
-	cache    *tokenCache
-	now      func() time.Time
+	// codeLimits bounds requestPhoneCode: each is a message to someone's
+	// phone, so fewer than logins.
+	codeLimits *Limiter
+	cache      *tokenCache
+	verify     bool
+	sender     CodeSender
+	now        func() time.Time
 	// LoggedOut, when set, is told the session a logout revoked, after the
 	// revocation committed.
 	LoggedOut func(sessionID int)
@@ -42,10 +47,17 @@ type Config struct {
 	TokenTTL time.Duration // default 30 days
 	// Limits bounds login/register attempts; nil switches rate limiting off.
 	Limits *Limiter
+	// CodeLimits bounds requestPhoneCode; nil switches its limit off.
+	CodeLimits *Limiter
 	// TokenCacheTTL is how long Authenticate trusts a token it has already
 	// checked without asking the database again (see tokenCache); 0 asks
 	// every time.
 	TokenCacheTTL time.Duration
+	// RequirePhoneVerification makes register take a code sent to the phone
+	// by RequestPhoneCode, through CodeSender (default: LogSender, which
+	// sends nothing and logs without the code).
+	RequirePhoneVerification bool
+	CodeSender               CodeSender
 }
 
 // NewService returns a Service over db.
@@ -53,7 +65,11 @@ func NewService(db *store.DB, c Config) *Service {
 	if c.TokenTTL <= 0 {
 		c.TokenTTL = 30 * 24 * time.Hour
 	}
-	return &Service{db: db, tokenTTL: c.TokenTTL, limits: c.Limits, cache: newTokenCache(c.TokenCacheTTL, 100_000),
+	if c.CodeSender == nil {
+		c.CodeSender = LogSender{}
+	}
+	return &Service{db: db, tokenTTL: c.TokenTTL, limits: c.Limits, codeLimits: c.CodeLimits, cache: newTokenCache(c.TokenCacheTTL, 100_000),
+		verify: c.RequirePhoneVerification, sender: c.CodeSender,
 		now: func() time.Time { return time.Now().UTC() }}
 }
 
@@ -68,25 +84,21 @@ type Session struct {
 
 var phonePattern = regexp.MustCompile(`^\+?[0-9]{6,15}$`)
 
+// maxPhoneInput bounds what NormalizePhone looks at: a longer string (even
+// with spaces and dashes) is no phone number.
+const maxPhoneInput = 40
+
 // NormalizePhone strips spaces and dashes and validates what is left.
+// Everything that keys on a phone (rate limits, lookups) takes its result.
 func NormalizePhone(phone string) (string, error) {
+	if len(phone) > maxPhoneInput {
+		return "", apperr.Invalid("phone", "phone must be 6 to 15 digits")
+	}
 	p := strings.NewReplacer(" ", "", "-", "").Replace(strings.TrimSpace(phone))
 	if !phonePattern.MatchString(p) {
 		return "", apperr.Invalid("phone", "phone must be 6 to 15 digits")
 	}
 	return p, nil
-}
-
-// ValidatePassword enforces the password rules.
-func ValidatePassword(pw string) error {
-	n := utf8.RuneCountInString(pw)
-	if n < 8 {
-		return apperr.Invalid("password", "password must be at least 8 characters")
-	}
-	if len(pw) > 128 {
-		return apperr.Invalid("password", "password must be at most 128 bytes")
-	}
-	return nil
 }
 
 // ValidateDisplayName enforces the display-name rules.
@@ -99,40 +111,62 @@ func ValidateDisplayName(name string) (string, error) {
 	return name, nil
 }
 
-// Register creates a resident account in a community and signs it in.
-func (s *Service) Register(ctx context.Context, communityID int, phone, password, displayName, clientAddr string) (*Session, error) {
-	phone, err := NormalizePhone(phone)
+// Registration is what register is given.
+type Registration struct {
+	CommunityID int
+	Phone       string
+	Password    string
+	DisplayName string
+	// VerificationCode is the code RequestPhoneCode sent to the phone, when
+	// the deployment requires phone verification.
+	VerificationCode string
+	ClientAddr       string
+}
+
+// Register creates a resident account in a community and signs it in. A
+// phone that already has an account (in any community) gets one answer,
+// which names no community: CONFLICT "cannot register this phone". With
+// phone verification on, that answer is never reached without the code,
+// which such a phone is never sent.
+func (s *Service) Register(ctx context.Context, r Registration) (*Session, error) {
+	phone, err := NormalizePhone(r.Phone)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.limits.Allow("register", phone, clientAddr); err != nil {
+	if err := s.limits.Allow("register", phone, r.ClientAddr); err != nil {
 		return nil, err
 	}
-	if err := ValidatePassword(password); err != nil {
+	if err := ValidatePassword(r.Password, phone); err != nil {
 		return nil, err
 	}
-	if displayName, err = ValidateDisplayName(displayName); err != nil {
+	displayName, err := ValidateDisplayName(r.DisplayName)
+	if err != nil {
 		return nil, err
 	}
 	sys := viewer.System(ctx)
-	if ok, err := s.db.Client.Community.Query().Where(community.ID(communityID)).Exist(sys); err != nil {
+	if ok, err := s.db.Client.Community.Query().Where(community.ID(r.CommunityID)).Exist(sys); err != nil {
 		return nil, err
 	} else if !ok {
 		return nil, apperr.Invalid("communityID", "no such community")
 	}
-	hash, err := HashPassword(password)
+	if s.verify {
+		if err := s.useCode(ctx, phone, r.VerificationCode); err != nil {
+			return nil, err
+		}
+	}
+	hash, err := HashPassword(r.Password)
 	if err != nil {
 		return nil, err
 	}
 	p, err := s.db.Client.Person.Create().
-		SetCommunityID(communityID).
+		SetCommunityID(r.CommunityID).
 		SetDisplayName(displayName).
 		SetPhone(phone).
 		SetPasswordHash(hash).
 		SetRoles([]string{string(viewer.Resident)}).
 		Save(sys)
 	if ent.IsConstraintError(err) {
-		return nil, &apperr.Error{Code: apperr.Conflict, Field: "phone", Message: "an account with this phone number already exists", Err: err}
+		return nil, &apperr.Error{Code: apperr.Conflict, Field: "phone", Message: "cannot register this phone; sign in or reset the password", Err: err}
 	}
 	if err != nil {
 		return nil, err
@@ -144,7 +178,7 @@ func (s *Service) Register(ctx context.Context, communityID int, phone, password
 func (s *Service) Login(ctx context.Context, phone, password, clientAddr string) (*Session, error) {
 	norm, err := NormalizePhone(phone)
 	if err != nil {
-		norm = phone
+		return nil, err
 	}
 	if err := s.limits.Allow("login", norm, clientAddr); err != nil {
 		return nil, err
@@ -155,15 +189,26 @@ func (s *Service) Login(ctx context.Context, phone, password, clientAddr string)
 	if err != nil && !ent.IsNotFound(err) {
 		return nil, err
 	}
-	hash := dummyHash
+	// An unknown phone and an account without a password cost the same
+	// argon2id derivation as a wrong password (CheckPassword sees to the
+	// latter), so the answer's timing tells them apart from nothing.
+	hash := NoPassword
 	if p != nil {
 		hash = p.PasswordHash
 	}
-	if !CheckPassword(hash, password) || p == nil {
+	match, err := checkPassword(ctx, hash, password)
+	if err != nil {
+		return nil, err
+	}
+	if !match || p == nil {
 		return nil, apperr.New(apperr.Unauthenticated, "wrong phone number or password")
 	}
 	return s.issue(sys, p)
 }
+
+// RateLimitBuckets is the number of rate-limit buckets held (0 without
+// rate limiting): bounded by DefaultMaxBuckets whatever clients send.
+func (s *Service) RateLimitBuckets() int { return s.limits.Buckets() }
 
 // IssueToken signs a person in without a password (demo data, tests, load tools).
 func (s *Service) IssueToken(ctx context.Context, personID int) (*Session, error) {

@@ -19,6 +19,7 @@ import (
 	"linli/ent/idempotencykey"
 	"linli/ent/kiosk"
 	"linli/ent/person"
+	"linli/ent/phonecode"
 	"linli/ent/registration"
 	"linli/ent/servicerecord"
 	"linli/ent/session"
@@ -57,6 +58,8 @@ type Client struct {
 	Kiosk *KioskClient
 	// Person is the client for interacting with the Person builders.
 	Person *PersonClient
+	// PhoneCode is the client for interacting with the PhoneCode builders.
+	PhoneCode *PhoneCodeClient
 	// Registration is the client for interacting with the Registration builders.
 	Registration *RegistrationClient
 	// ServiceRecord is the client for interacting with the ServiceRecord builders.
@@ -92,6 +95,7 @@ func (c *Client) init() {
 	c.IdempotencyKey = NewIdempotencyKeyClient(c.config)
 	c.Kiosk = NewKioskClient(c.config)
 	c.Person = NewPersonClient(c.config)
+	c.PhoneCode = NewPhoneCodeClient(c.config)
 	c.Registration = NewRegistrationClient(c.config)
 	c.ServiceRecord = NewServiceRecordClient(c.config)
 	c.Session = NewSessionClient(c.config)
@@ -200,6 +204,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		IdempotencyKey:   NewIdempotencyKeyClient(cfg),
 		Kiosk:            NewKioskClient(cfg),
 		Person:           NewPersonClient(cfg),
+		PhoneCode:        NewPhoneCodeClient(cfg),
 		Registration:     NewRegistrationClient(cfg),
 		ServiceRecord:    NewServiceRecordClient(cfg),
 		Session:          NewSessionClient(cfg),
@@ -235,6 +240,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		IdempotencyKey:   NewIdempotencyKeyClient(cfg),
 		Kiosk:            NewKioskClient(cfg),
 		Person:           NewPersonClient(cfg),
+		PhoneCode:        NewPhoneCodeClient(cfg),
 		Registration:     NewRegistrationClient(cfg),
 		ServiceRecord:    NewServiceRecordClient(cfg),
 		Session:          NewSessionClient(cfg),
@@ -273,8 +279,9 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.Activity, c.AuditEntry, c.Certificate, c.CheckInScan, c.Community,
-		c.IdempotencyKey, c.Kiosk, c.Person, c.Registration, c.ServiceRecord,
-		c.Session, c.Slot, c.Team, c.TeamMembership, c.Venue, c.VolunteerProfile,
+		c.IdempotencyKey, c.Kiosk, c.Person, c.PhoneCode, c.Registration,
+		c.ServiceRecord, c.Session, c.Slot, c.Team, c.TeamMembership, c.Venue,
+		c.VolunteerProfile,
 	} {
 		n.Use(hooks...)
 	}
@@ -285,8 +292,9 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.Activity, c.AuditEntry, c.Certificate, c.CheckInScan, c.Community,
-		c.IdempotencyKey, c.Kiosk, c.Person, c.Registration, c.ServiceRecord,
-		c.Session, c.Slot, c.Team, c.TeamMembership, c.Venue, c.VolunteerProfile,
+		c.IdempotencyKey, c.Kiosk, c.Person, c.PhoneCode, c.Registration,
+		c.ServiceRecord, c.Session, c.Slot, c.Team, c.TeamMembership, c.Venue,
+		c.VolunteerProfile,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -311,6 +319,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Kiosk.mutate(ctx, m)
 	case *PersonMutation:
 		return c.Person.mutate(ctx, m)
+	case *PhoneCodeMutation:
+		return c.PhoneCode.mutate(ctx, m)
 	case *RegistrationMutation:
 		return c.Registration.mutate(ctx, m)
 	case *ServiceRecordMutation:
@@ -1658,6 +1668,140 @@ func (c *PersonClient) mutate(ctx context.Context, m *PersonMutation) (Value, er
 		return (&PersonDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Person mutation op: %q", m.Op())
+	}
+}
+
+// PhoneCodeClient is a client for the PhoneCode schema.
+type PhoneCodeClient struct {
+	config
+}
+
+// NewPhoneCodeClient returns a client for the PhoneCode from the given config.
+func NewPhoneCodeClient(c config) *PhoneCodeClient {
+	return &PhoneCodeClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `phonecode.Hooks(f(g(h())))`.
+func (c *PhoneCodeClient) Use(hooks ...Hook) {
+	c.hooks.PhoneCode = append(c.hooks.PhoneCode, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `phonecode.Intercept(f(g(h())))`.
+func (c *PhoneCodeClient) Intercept(interceptors ...Interceptor) {
+	c.inters.PhoneCode = append(c.inters.PhoneCode, interceptors...)
+}
+
+// Create returns a builder for creating a PhoneCode entity.
+func (c *PhoneCodeClient) Create() *PhoneCodeCreate {
+	mutation := newPhoneCodeMutation(c.config, OpCreate)
+	return &PhoneCodeCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of PhoneCode entities.
+func (c *PhoneCodeClient) CreateBulk(builders ...*PhoneCodeCreate) *PhoneCodeCreateBulk {
+	return &PhoneCodeCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *PhoneCodeClient) MapCreateBulk(slice any, setFunc func(*PhoneCodeCreate, int)) *PhoneCodeCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &PhoneCodeCreateBulk{err: fmt.Errorf("calling to PhoneCodeClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*PhoneCodeCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &PhoneCodeCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for PhoneCode.
+func (c *PhoneCodeClient) Update() *PhoneCodeUpdate {
+	mutation := newPhoneCodeMutation(c.config, OpUpdate)
+	return &PhoneCodeUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *PhoneCodeClient) UpdateOne(_m *PhoneCode) *PhoneCodeUpdateOne {
+	mutation := newPhoneCodeMutation(c.config, OpUpdateOne, withPhoneCode(_m))
+	return &PhoneCodeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *PhoneCodeClient) UpdateOneID(id int) *PhoneCodeUpdateOne {
+	mutation := newPhoneCodeMutation(c.config, OpUpdateOne, withPhoneCodeID(id))
+	return &PhoneCodeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for PhoneCode.
+func (c *PhoneCodeClient) Delete() *PhoneCodeDelete {
+	mutation := newPhoneCodeMutation(c.config, OpDelete)
+	return &PhoneCodeDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *PhoneCodeClient) DeleteOne(_m *PhoneCode) *PhoneCodeDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *PhoneCodeClient) DeleteOneID(id int) *PhoneCodeDeleteOne {
+	builder := c.Delete().Where(phonecode.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &PhoneCodeDeleteOne{builder}
+}
+
+// Query returns a query builder for PhoneCode.
+func (c *PhoneCodeClient) Query() *PhoneCodeQuery {
+	return &PhoneCodeQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePhoneCode},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a PhoneCode entity by its id.
+func (c *PhoneCodeClient) Get(ctx context.Context, id int) (*PhoneCode, error) {
+	return c.Query().Where(phonecode.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *PhoneCodeClient) GetX(ctx context.Context, id int) *PhoneCode {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *PhoneCodeClient) Hooks() []Hook {
+	hooks := c.hooks.PhoneCode
+	return append(hooks[:len(hooks):len(hooks)], phonecode.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *PhoneCodeClient) Interceptors() []Interceptor {
+	return c.inters.PhoneCode
+}
+
+func (c *PhoneCodeClient) mutate(ctx context.Context, m *PhoneCodeMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&PhoneCodeCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&PhoneCodeUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&PhoneCodeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&PhoneCodeDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown PhoneCode mutation op: %q", m.Op())
 	}
 }
 
@@ -3073,12 +3217,12 @@ func (c *VolunteerProfileClient) mutate(ctx context.Context, m *VolunteerProfile
 type (
 	hooks struct {
 		Activity, AuditEntry, Certificate, CheckInScan, Community, IdempotencyKey,
-		Kiosk, Person, Registration, ServiceRecord, Session, Slot, Team,
+		Kiosk, Person, PhoneCode, Registration, ServiceRecord, Session, Slot, Team,
 		TeamMembership, Venue, VolunteerProfile []ent.Hook
 	}
 	inters struct {
 		Activity, AuditEntry, Certificate, CheckInScan, Community, IdempotencyKey,
-		Kiosk, Person, Registration, ServiceRecord, Session, Slot, Team,
+		Kiosk, Person, PhoneCode, Registration, ServiceRecord, Session, Slot, Team,
 		TeamMembership, Venue, VolunteerProfile []ent.Interceptor
 	}
 )

@@ -14,6 +14,7 @@ import (
 	"linli/ent/idempotencykey"
 	"linli/ent/kiosk"
 	"linli/ent/person"
+	"linli/ent/phonecode"
 	"linli/ent/registration"
 	"linli/ent/servicerecord"
 	"linli/ent/session"
@@ -96,6 +97,7 @@ func checkColumn(t, c string) error {
 			idempotencykey.Table:   idempotencykey.ValidColumn,
 			kiosk.Table:            kiosk.ValidColumn,
 			person.Table:           person.ValidColumn,
+			phonecode.Table:        phonecode.ValidColumn,
 			registration.Table:     registration.ValidColumn,
 			servicerecord.Table:    servicerecord.ValidColumn,
 			session.Table:          session.ValidColumn,

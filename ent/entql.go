@@ -11,6 +11,7 @@ import (
 	"linli/ent/idempotencykey"
 	"linli/ent/kiosk"
 	"linli/ent/person"
+	"linli/ent/phonecode"
 	"linli/ent/predicate"
 	"linli/ent/registration"
 	"linli/ent/servicerecord"
@@ -29,7 +30,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 16)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 17)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   activity.Table,
@@ -211,6 +212,24 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   phonecode.Table,
+			Columns: phonecode.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: phonecode.FieldID,
+			},
+		},
+		Type: "PhoneCode",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			phonecode.FieldPhone:     {Type: field.TypeString, Column: phonecode.FieldPhone},
+			phonecode.FieldCodeHash:  {Type: field.TypeBytes, Column: phonecode.FieldCodeHash},
+			phonecode.FieldExpiresAt: {Type: field.TypeTime, Column: phonecode.FieldExpiresAt},
+			phonecode.FieldAttempts:  {Type: field.TypeInt, Column: phonecode.FieldAttempts},
+			phonecode.FieldCreatedAt: {Type: field.TypeTime, Column: phonecode.FieldCreatedAt},
+		},
+	}
+	graph.Nodes[9] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   registration.Table,
 			Columns: registration.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -237,7 +256,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			registration.FieldCancelReason:       {Type: field.TypeString, Column: registration.FieldCancelReason},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   servicerecord.Table,
 			Columns: servicerecord.Columns,
@@ -271,7 +290,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			servicerecord.FieldCorrectionReason: {Type: field.TypeString, Column: servicerecord.FieldCorrectionReason},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -291,7 +310,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldRevokedAt:   {Type: field.TypeTime, Column: session.FieldRevokedAt},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   slot.Table,
 			Columns: slot.Columns,
@@ -320,7 +339,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			slot.FieldWaitlistEnabled:   {Type: field.TypeBool, Column: slot.FieldWaitlistEnabled},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   team.Table,
 			Columns: team.Columns,
@@ -338,7 +357,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			team.FieldDescription: {Type: field.TypeString, Column: team.FieldDescription},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   teammembership.Table,
 			Columns: teammembership.Columns,
@@ -357,7 +376,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			teammembership.FieldRole:        {Type: field.TypeEnum, Column: teammembership.FieldRole},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   venue.Table,
 			Columns: venue.Columns,
@@ -376,7 +395,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			venue.FieldCapacity:    {Type: field.TypeInt, Column: venue.FieldCapacity},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   volunteerprofile.Table,
 			Columns: volunteerprofile.Columns,
@@ -1766,6 +1785,71 @@ func (f *PersonFilter) WhereHasRegistrationsWith(preds ...predicate.Registration
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *PhoneCodeQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the PhoneCodeQuery builder.
+func (_q *PhoneCodeQuery) Filter() *PhoneCodeFilter {
+	return &PhoneCodeFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *PhoneCodeMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the PhoneCodeMutation builder.
+func (m *PhoneCodeMutation) Filter() *PhoneCodeFilter {
+	return &PhoneCodeFilter{config: m.config, predicateAdder: m}
+}
+
+// PhoneCodeFilter provides a generic filtering capability at runtime for PhoneCodeQuery.
+type PhoneCodeFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *PhoneCodeFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *PhoneCodeFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(phonecode.FieldID))
+}
+
+// WherePhone applies the entql string predicate on the phone field.
+func (f *PhoneCodeFilter) WherePhone(p entql.StringP) {
+	f.Where(p.Field(phonecode.FieldPhone))
+}
+
+// WhereCodeHash applies the entql []byte predicate on the code_hash field.
+func (f *PhoneCodeFilter) WhereCodeHash(p entql.BytesP) {
+	f.Where(p.Field(phonecode.FieldCodeHash))
+}
+
+// WhereExpiresAt applies the entql time.Time predicate on the expires_at field.
+func (f *PhoneCodeFilter) WhereExpiresAt(p entql.TimeP) {
+	f.Where(p.Field(phonecode.FieldExpiresAt))
+}
+
+// WhereAttempts applies the entql int predicate on the attempts field.
+func (f *PhoneCodeFilter) WhereAttempts(p entql.IntP) {
+	f.Where(p.Field(phonecode.FieldAttempts))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *PhoneCodeFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(phonecode.FieldCreatedAt))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *RegistrationQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1794,7 +1878,7 @@ type RegistrationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RegistrationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1965,7 +2049,7 @@ type ServiceRecordFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ServiceRecordFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2152,7 +2236,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2255,7 +2339,7 @@ type SlotFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SlotFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2403,7 +2487,7 @@ type TeamFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TeamFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2510,7 +2594,7 @@ type TeamMembershipFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TeamMembershipFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2622,7 +2706,7 @@ type VenueFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *VenueFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2720,7 +2804,7 @@ type VolunteerProfileFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *VolunteerProfileFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -30,6 +30,8 @@ type Tx struct {
 	Kiosk *KioskClient
 	// Person is the client for interacting with the Person builders.
 	Person *PersonClient
+	// PhoneCode is the client for interacting with the PhoneCode builders.
+	PhoneCode *PhoneCodeClient
 	// Registration is the client for interacting with the Registration builders.
 	Registration *RegistrationClient
 	// ServiceRecord is the client for interacting with the ServiceRecord builders.
@@ -185,6 +187,7 @@ func (tx *Tx) init() {
 	tx.IdempotencyKey = NewIdempotencyKeyClient(tx.config)
 	tx.Kiosk = NewKioskClient(tx.config)
 	tx.Person = NewPersonClient(tx.config)
+	tx.PhoneCode = NewPhoneCodeClient(tx.config)
 	tx.Registration = NewRegistrationClient(tx.config)
 	tx.ServiceRecord = NewServiceRecordClient(tx.config)
 	tx.Session = NewSessionClient(tx.config)

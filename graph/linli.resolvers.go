@@ -8,6 +8,7 @@ package graph
 import (
 	"context"
 	"linli/apperr"
+	"linli/auth"
 	"linli/ent"
 	"linli/ent/community"
 	"linli/ent/person"
@@ -34,8 +35,19 @@ func (r *communityResolver) StarThresholds(ctx context.Context, obj *ent.Communi
 
 // Register is the resolver for the register field.
 func (r *mutationResolver) Register(ctx context.Context, input model.RegisterInput) (*model.AuthPayload, error) {
-	s, err := r.Auth.Register(ctx, input.CommunityID, input.Phone, input.Password, input.DisplayName, reqlog.ClientAddr(ctx))
+	s, err := r.Auth.Register(ctx, auth.Registration{
+		CommunityID: input.CommunityID, Phone: input.Phone, Password: input.Password, DisplayName: input.DisplayName,
+		VerificationCode: deref(input.VerificationCode), ClientAddr: reqlog.ClientAddr(ctx),
+	})
 	return authPayload(ctx, s), err
+}
+
+// RequestPhoneCode is the resolver for the requestPhoneCode field.
+func (r *mutationResolver) RequestPhoneCode(ctx context.Context, input model.RequestPhoneCodeInput) (bool, error) {
+	if err := r.Auth.RequestPhoneCode(ctx, input.Phone, deref(input.CommunityID), reqlog.ClientAddr(ctx)); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // Login is the resolver for the login field.
@@ -148,6 +160,11 @@ func (r *queryResolver) Teams(ctx context.Context) ([]*ent.Team, error) {
 // Venues is the resolver for the venues field.
 func (r *queryResolver) Venues(ctx context.Context) ([]*ent.Venue, error) {
 	return r.Client.Venue.Query().Order(venue.ByName()).All(ctx)
+}
+
+// PhoneVerificationRequired is the resolver for the phoneVerificationRequired field.
+func (r *queryResolver) PhoneVerificationRequired(ctx context.Context) (bool, error) {
+	return r.Auth.PhoneVerificationRequired(), nil
 }
 
 // Volunteers is the resolver for the volunteers field.

@@ -32,13 +32,20 @@ func Phone(ctx context.Context, communityID, personID int, phone string) string 
 	return PhoneMasked(phone)
 }
 
-// PhoneMasked keeps the first three and last four digits: 138****1234.
+// PhoneMasked shows as little of a phone number as still lets its owner
+// recognise it: a mobile number of 11 or more characters keeps its first
+// three and last four (138****1234); a shorter one (a landline, an extension)
+// keeps at most a third of its characters, split between its ends
+// (12345678 → 1******8), because three plus four of eight would leave one
+// digit to guess.
 func PhoneMasked(phone string) string {
 	n := len(phone)
-	if n <= 7 {
-		return strings.Repeat("*", n)
+	head, tail := 3, 4
+	if n < 11 {
+		visible := n / 3
+		head, tail = visible/2, visible-visible/2
 	}
-	return phone[:3] + strings.Repeat("*", n-7) + phone[n-4:]
+	return phone[:head] + strings.Repeat("*", n-head-tail) + phone[n-tail:]
 }
 
 // Name masks a display name for kiosks: the first character, then *.

@@ -2,6 +2,7 @@ package mask
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"linli/viewer"
@@ -11,11 +12,20 @@ func TestPhoneMasked(t *testing.T) {
 	for in, want := range map[string]string{
 		"13812341234":    "138****1234",
 		"+8613812341234": "+86*******1234",
-		"1234567":        "*******",
+		"12345678901":    "123****8901",
+		"1234567890":     "1*******90",
+		"12345678":       "1******8",
+		"1234567":        "1*****7",
+		"123456":         "1****6",
+		"12345":          "****5",
 		"":               "",
 	} {
 		if got := PhoneMasked(in); got != want {
 			t.Errorf("PhoneMasked(%q) = %q, want %q", in, got, want)
+		}
+		// Shorter than 11: at most a third of it is shown.
+		if shown := len(in) - strings.Count(PhoneMasked(in), "*"); len(in) < 11 && shown > len(in)/3 {
+			t.Errorf("PhoneMasked(%q) shows %d of %d characters", in, shown, len(in))
 		}
 	}
 }

@@ -147,3 +147,38 @@ func TestTrustedDocumentsFlag(t *testing.T) {
 		}
 	}
 }
+
+// -require-phone-verification (and LINLI_REQUIRE_PHONE_VERIFICATION) reach
+// the running server: register then asks for a code.
+func TestRequirePhoneVerificationFlag(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  string
+		want bool
+	}{
+		{"default", nil, "", false},
+		{"flag", []string{"-require-phone-verification"}, "", true},
+		{"environment", nil, "1", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("LINLI_REQUIRE_PHONE_VERIFICATION", tc.env)
+			addr := freePort(t)
+			startServer(t, "http://"+addr+"/readyz", append([]string{"-addr", addr}, tc.args...)...)
+			resp, err := http.Post("http://"+addr+"/graphql", "application/json", strings.NewReader(`{"query":"{ phoneVerificationRequired }"}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var got struct {
+				Data struct{ PhoneVerificationRequired bool }
+			}
+			if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+				t.Fatal(err)
+			}
+			if got.Data.PhoneVerificationRequired != tc.want {
+				t.Errorf("phoneVerificationRequired %v, want %v", got.Data.PhoneVerificationRequired, tc.want)
+			}
+		})
+	}
+}

@@ -53,8 +53,9 @@ func serve(ctx context.Context, args []string) error {
 	dbURL := fs.String("database-url", env("DATABASE_URL", ""), "postgres://… URL or SQLite file path; empty: embedded linli.db (DATABASE_URL)")
 	origins := fs.String("allowed-origins", env("LINLI_ALLOWED_ORIGINS", ""), "comma-separated origins allowed for CORS and websockets, or * (LINLI_ALLOWED_ORIGINS)")
 	logLevel := fs.String("log-level", env("LINLI_LOG_LEVEL", "info"), "debug, info, warn or error (LINLI_LOG_LEVEL)")
-	production := fs.Bool("production", env("LINLI_PRODUCTION", "") == "1" || env("LINLI_PRODUCTION", "") == "true", "production mode: no introspection or suggestions (LINLI_PRODUCTION)")
+	production := fs.Bool("production", envBool("LINLI_PRODUCTION"), "production mode: no introspection or suggestions (LINLI_PRODUCTION)")
 	rate := fs.Float64("login-rate", envFloat("LINLI_LOGIN_RATE", 10), "login/register attempts per minute per phone (x4 per address); 0 disables (LINLI_LOGIN_RATE)")
+	verify := fs.Bool("require-phone-verification", envBool("LINLI_REQUIRE_PHONE_VERIFICATION"), "register needs a code sent to the phone by requestPhoneCode (LINLI_REQUIRE_PHONE_VERIFICATION)")
 	demo := fs.Bool("demo", env("LINLI_DEMO", "1") != "0", "load the demo community into an empty database (LINLI_DEMO)")
 	metricsAddr := fs.String("metrics-addr", env("LINLI_METRICS_ADDR", ""), "serve /metrics on this address of its own, e.g. 127.0.0.1:9090, and not on -addr (LINLI_METRICS_ADDR)")
 	metricsToken := fs.String("metrics-token", env("LINLI_METRICS_TOKEN", ""), "bearer token /metrics on -addr requires; prefer the environment (LINLI_METRICS_TOKEN)")
@@ -78,6 +79,7 @@ func serve(ctx context.Context, args []string) error {
 	cfg.Production = *production
 	cfg.GraphQL.Production = *production
 	cfg.RateLimitPerMinute = *rate
+	cfg.RequirePhoneVerification = *verify
 	cfg.Logger = logger
 	cfg.MetricsToken = *metricsToken
 	cfg.MetricsListener = *metricsAddr != ""
@@ -141,6 +143,11 @@ func serve(ctx context.Context, args []string) error {
 		}
 	}
 	return failed
+}
+
+func envBool(name string) bool {
+	v := os.Getenv(name)
+	return v == "1" || v == "true"
 }
 
 func envFloat(name string, def float64) float64 {

@@ -104,6 +104,18 @@ func (f PersonFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, erro
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PersonMutation", m)
 }
 
+// The PhoneCodeFunc type is an adapter to allow the use of ordinary
+// function as PhoneCode mutator.
+type PhoneCodeFunc func(context.Context, *ent.PhoneCodeMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f PhoneCodeFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.PhoneCodeMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PhoneCodeMutation", m)
+}
+
 // The RegistrationFunc type is an adapter to allow the use of ordinary
 // function as Registration mutator.
 type RegistrationFunc func(context.Context, *ent.RegistrationMutation) (ent.Value, error)

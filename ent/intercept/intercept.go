@@ -15,6 +15,7 @@ import (
 	"linli/ent/idempotencykey"
 	"linli/ent/kiosk"
 	"linli/ent/person"
+	"linli/ent/phonecode"
 	"linli/ent/predicate"
 	"linli/ent/registration"
 	"linli/ent/servicerecord"
@@ -300,6 +301,33 @@ func (f TraversePerson) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.PersonQuery", q)
 }
 
+// The PhoneCodeFunc type is an adapter to allow the use of ordinary function as a Querier.
+type PhoneCodeFunc func(context.Context, *ent.PhoneCodeQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f PhoneCodeFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.PhoneCodeQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.PhoneCodeQuery", q)
+}
+
+// The TraversePhoneCode type is an adapter to allow the use of ordinary function as Traverser.
+type TraversePhoneCode func(context.Context, *ent.PhoneCodeQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraversePhoneCode) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraversePhoneCode) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PhoneCodeQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.PhoneCodeQuery", q)
+}
+
 // The RegistrationFunc type is an adapter to allow the use of ordinary function as a Querier.
 type RegistrationFunc func(context.Context, *ent.RegistrationQuery) (ent.Value, error)
 
@@ -535,6 +563,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.KioskQuery, predicate.Kiosk, kiosk.OrderOption]{typ: ent.TypeKiosk, tq: q}, nil
 	case *ent.PersonQuery:
 		return &query[*ent.PersonQuery, predicate.Person, person.OrderOption]{typ: ent.TypePerson, tq: q}, nil
+	case *ent.PhoneCodeQuery:
+		return &query[*ent.PhoneCodeQuery, predicate.PhoneCode, phonecode.OrderOption]{typ: ent.TypePhoneCode, tq: q}, nil
 	case *ent.RegistrationQuery:
 		return &query[*ent.RegistrationQuery, predicate.Registration, registration.OrderOption]{typ: ent.TypeRegistration, tq: q}, nil
 	case *ent.ServiceRecordQuery:

@@ -327,6 +327,28 @@ var (
 			},
 		},
 	}
+	// PhoneCodesColumns holds the columns for the "phone_codes" table.
+	PhoneCodesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "phone", Type: field.TypeString, Unique: true, Size: 20},
+		{Name: "code_hash", Type: field.TypeBytes},
+		{Name: "expires_at", Type: field.TypeTime},
+		{Name: "attempts", Type: field.TypeInt, Default: 0},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// PhoneCodesTable holds the schema information for the "phone_codes" table.
+	PhoneCodesTable = &schema.Table{
+		Name:       "phone_codes",
+		Columns:    PhoneCodesColumns,
+		PrimaryKey: []*schema.Column{PhoneCodesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "phonecode_expires_at",
+				Unique:  false,
+				Columns: []*schema.Column{PhoneCodesColumns[3]},
+			},
+		},
+	}
 	// RegistrationsColumns holds the columns for the "registrations" table.
 	RegistrationsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -691,6 +713,7 @@ var (
 		IdempotencyKeysTable,
 		KiosksTable,
 		PersonsTable,
+		PhoneCodesTable,
 		RegistrationsTable,
 		ServiceRecordsTable,
 		SessionsTable,
@@ -741,6 +764,9 @@ func init() {
 	PersonsTable.ForeignKeys[0].RefTable = CommunitiesTable
 	PersonsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(17179869184),
+	}
+	PhoneCodesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(68719476736),
 	}
 	RegistrationsTable.ForeignKeys[0].RefTable = PersonsTable
 	RegistrationsTable.ForeignKeys[1].RefTable = CommunitiesTable

@@ -30,6 +30,9 @@ type Kiosk func(*sql.Selector)
 // Person is the predicate function for person builders.
 type Person func(*sql.Selector)
 
+// PhoneCode is the predicate function for phonecode builders.
+type PhoneCode func(*sql.Selector)
+
 // Registration is the predicate function for registration builders.
 type Registration func(*sql.Selector)
 

@@ -303,6 +303,30 @@ func (f PersonMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.PersonMutation", m)
 }
 
+// The PhoneCodeQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type PhoneCodeQueryRuleFunc func(context.Context, *ent.PhoneCodeQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f PhoneCodeQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PhoneCodeQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.PhoneCodeQuery", q)
+}
+
+// The PhoneCodeMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type PhoneCodeMutationRuleFunc func(context.Context, *ent.PhoneCodeMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f PhoneCodeMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.PhoneCodeMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.PhoneCodeMutation", m)
+}
+
 // The RegistrationQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type RegistrationQueryRuleFunc func(context.Context, *ent.RegistrationQuery) error
@@ -546,6 +570,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.PersonQuery:
 		return q.Filter(), nil
+	case *ent.PhoneCodeQuery:
+		return q.Filter(), nil
 	case *ent.RegistrationQuery:
 		return q.Filter(), nil
 	case *ent.ServiceRecordQuery:
@@ -584,6 +610,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.KioskMutation:
 		return m.Filter(), nil
 	case *ent.PersonMutation:
+		return m.Filter(), nil
+	case *ent.PhoneCodeMutation:
 		return m.Filter(), nil
 	case *ent.RegistrationMutation:
 		return m.Filter(), nil

@@ -12,6 +12,7 @@ import (
 	"linli/ent/idempotencykey"
 	"linli/ent/kiosk"
 	"linli/ent/person"
+	"linli/ent/phonecode"
 	"linli/ent/registration"
 	"linli/ent/schema"
 	"linli/ent/servicerecord"
@@ -404,6 +405,45 @@ func init() {
 			return nil
 		}
 	}()
+	phonecode.Policy = privacy.NewPolicies(schema.PhoneCode{})
+	phonecode.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := phonecode.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	phonecodeFields := schema.PhoneCode{}.Fields()
+	_ = phonecodeFields
+	// phonecodeDescPhone is the schema descriptor for phone field.
+	phonecodeDescPhone := phonecodeFields[0].Descriptor()
+	// phonecode.PhoneValidator is a validator for the "phone" field. It is called by the builders before save.
+	phonecode.PhoneValidator = func() func(string) error {
+		validators := phonecodeDescPhone.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(phone string) error {
+			for _, fn := range fns {
+				if err := fn(phone); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// phonecodeDescAttempts is the schema descriptor for attempts field.
+	phonecodeDescAttempts := phonecodeFields[3].Descriptor()
+	// phonecode.DefaultAttempts holds the default value on creation for the attempts field.
+	phonecode.DefaultAttempts = phonecodeDescAttempts.Default.(int)
+	// phonecode.AttemptsValidator is a validator for the "attempts" field. It is called by the builders before save.
+	phonecode.AttemptsValidator = phonecodeDescAttempts.Validators[0].(func(int) error)
+	// phonecodeDescCreatedAt is the schema descriptor for created_at field.
+	phonecodeDescCreatedAt := phonecodeFields[4].Descriptor()
+	// phonecode.DefaultCreatedAt holds the default value on creation for the created_at field.
+	phonecode.DefaultCreatedAt = phonecodeDescCreatedAt.Default.(func() time.Time)
 	registrationMixin := schema.Registration{}.Mixin()
 	registration.Policy = privacy.NewPolicies(schema.Registration{})
 	registration.Hooks[0] = func(next ent.Mutator) ent.Mutator {

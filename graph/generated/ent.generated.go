@@ -46,6 +46,7 @@ type QueryResolver interface {
 	Communities(ctx context.Context) ([]*ent.Community, error)
 	Teams(ctx context.Context) ([]*ent.Team, error)
 	Venues(ctx context.Context) ([]*ent.Venue, error)
+	PhoneVerificationRequired(ctx context.Context) (bool, error)
 	Volunteers(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *model.VolunteerWhereInput) (*ent.PersonConnection, error)
 	MyRegistrations(ctx context.Context, first *int, after *entgql.Cursor[int], last *int, before *entgql.Cursor[int]) (*ent.RegistrationConnection, error)
 	ActivityRegistrations(ctx context.Context, activityID int, first *int, after *entgql.Cursor[int], last *int, before *entgql.Cursor[int], filter *model.ActivityRegistrationsFilter) (*ent.RegistrationConnection, error)
@@ -3142,6 +3143,29 @@ func (ec *executionContext) fieldContext_Query_venues(_ context.Context, field g
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Query_phoneVerificationRequired(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_phoneVerificationRequired(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().PhoneVerificationRequired(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_phoneVerificationRequired(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Query", field, true, true, "Boolean")
 }
 
 func (ec *executionContext) _Query_volunteers(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -11569,6 +11593,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_venues(ctx, field)
+				})
+		case "phoneVerificationRequired":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_phoneVerificationRequired(ctx, field)
 				})
 		case "volunteers":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,

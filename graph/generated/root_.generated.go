@@ -205,6 +205,7 @@ type ComplexityRoot struct {
 		RegisterKiosk        func(childComplexity int, venueID int, name string) int
 		RejectRegistration   func(childComplexity int, registrationID int, reason *string) int
 		RemoveTeamMember     func(childComplexity int, teamID int, personID int) int
+		RequestPhoneCode     func(childComplexity int, input model.RequestPhoneCodeInput) int
 		RevokeKiosk          func(childComplexity int, id int) int
 		RotateCheckInCode    func(childComplexity int, registrationID int) int
 		SetRoles             func(childComplexity int, personID int, roles []model.Role) int
@@ -250,21 +251,22 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Activities            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ActivityOrder, where *ent.ActivityWhereInput) int
-		ActivityRegistrations func(childComplexity int, activityID int, first *int, after *entgql.Cursor[int], last *int, before *entgql.Cursor[int], filter *model.ActivityRegistrationsFilter) int
-		CheckInList           func(childComplexity int, activityID int) int
-		Communities           func(childComplexity int) int
-		Kiosks                func(childComplexity int, venueID *int) int
-		MyRegistrations       func(childComplexity int, first *int, after *entgql.Cursor[int], last *int, before *entgql.Cursor[int]) int
-		Node                  func(childComplexity int, id int) int
-		Nodes                 func(childComplexity int, ids []int) int
-		ServiceRecords        func(childComplexity int, personID *int, flagged *bool, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) int
-		Teams                 func(childComplexity int) int
-		Venues                func(childComplexity int) int
-		VerifyCertificate     func(childComplexity int, code string) int
-		Viewer                func(childComplexity int) int
-		VolunteerService      func(childComplexity int, personID *int) int
-		Volunteers            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *model.VolunteerWhereInput) int
+		Activities                func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ActivityOrder, where *ent.ActivityWhereInput) int
+		ActivityRegistrations     func(childComplexity int, activityID int, first *int, after *entgql.Cursor[int], last *int, before *entgql.Cursor[int], filter *model.ActivityRegistrationsFilter) int
+		CheckInList               func(childComplexity int, activityID int) int
+		Communities               func(childComplexity int) int
+		Kiosks                    func(childComplexity int, venueID *int) int
+		MyRegistrations           func(childComplexity int, first *int, after *entgql.Cursor[int], last *int, before *entgql.Cursor[int]) int
+		Node                      func(childComplexity int, id int) int
+		Nodes                     func(childComplexity int, ids []int) int
+		PhoneVerificationRequired func(childComplexity int) int
+		ServiceRecords            func(childComplexity int, personID *int, flagged *bool, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) int
+		Teams                     func(childComplexity int) int
+		Venues                    func(childComplexity int) int
+		VerifyCertificate         func(childComplexity int, code string) int
+		Viewer                    func(childComplexity int) int
+		VolunteerService          func(childComplexity int, personID *int) int
+		Volunteers                func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *model.VolunteerWhereInput) int
 	}
 
 	Registration struct {
@@ -1272,6 +1274,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RemoveTeamMember(childComplexity, args["teamID"].(int), args["personID"].(int)), true
+	case "Mutation.requestPhoneCode":
+		if e.ComplexityRoot.Mutation.RequestPhoneCode == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_requestPhoneCode_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RequestPhoneCode(childComplexity, args["input"].(model.RequestPhoneCodeInput)), true
 	case "Mutation.revokeKiosk":
 		if e.ComplexityRoot.Mutation.RevokeKiosk == nil {
 			break
@@ -1601,6 +1614,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Nodes(childComplexity, args["ids"].([]int)), true
+	case "Query.phoneVerificationRequired":
+		if e.ComplexityRoot.Query.PhoneVerificationRequired == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.PhoneVerificationRequired(childComplexity), true
 	case "Query.serviceRecords":
 		if e.ComplexityRoot.Query.ServiceRecords == nil {
 			break
@@ -2483,6 +2502,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("RegisterInput", ec.unmarshalInputRegisterInput),
 			graphql.NewInputUnmarshaler("RegistrationOrder", ec.unmarshalInputRegistrationOrder),
 			graphql.NewInputUnmarshaler("RegistrationWhereInput", ec.unmarshalInputRegistrationWhereInput),
+			graphql.NewInputUnmarshaler("RequestPhoneCodeInput", ec.unmarshalInputRequestPhoneCodeInput),
 			graphql.NewInputUnmarshaler("ServiceRecordCorrection", ec.unmarshalInputServiceRecordCorrection),
 			graphql.NewInputUnmarshaler("ServiceRecordOrder", ec.unmarshalInputServiceRecordOrder),
 			graphql.NewInputUnmarshaler("SignUpInput", ec.unmarshalInputSignUpInput),
@@ -4325,7 +4345,20 @@ extend type Community {
   starThresholds: [Int!]!
 }
 
-input RegisterInput { communityID: ID!  phone: String!  password: String!  displayName: String! }
+input RegisterInput {
+  communityID: ID!
+  phone: String!
+  "At least 8 characters; not a common password, a repeated pattern, a sequence or the phone number."
+  password: String!
+  displayName: String!
+  "The code requestPhoneCode sent to the phone; required when phoneVerificationRequired is true."
+  verificationCode: String
+}
+input RequestPhoneCodeInput {
+  phone: String!
+  "The community the person means to join, for the text of the message."
+  communityID: ID
+}
 input LoginInput    { phone: String!  password: String! }
 type AuthPayload    { token: String!  expiresAt: Time!  viewer: Person! }
 
@@ -4363,6 +4396,8 @@ extend type Query {
   teams: [Team!]!
   "Venues of the viewer's community."
   venues: [Venue!]!
+  "Whether register needs a verificationCode from requestPhoneCode (a deployment setting)."
+  phoneVerificationRequired: Boolean!
   "Registered volunteers of the viewer's community (staff only)."
   volunteers(after: Cursor, first: Int, before: Cursor, last: Int, where: VolunteerWhereInput): PersonConnection!
 }
@@ -4370,6 +4405,12 @@ extend type Query {
 type Mutation {
   "A resident creates an account in a community and is signed in."
   register(input: RegisterInput!): AuthPayload!
+  """
+  Sends a verification code for register to the phone (or, if the phone
+  already has an account, a message saying so). Always answers true; sends
+  nothing when the deployment does not require phone verification.
+  """
+  requestPhoneCode(input: RequestPhoneCodeInput!): Boolean!
   login(input: LoginInput!): AuthPayload!
   "Revokes the calling token."
   logout: Boolean!

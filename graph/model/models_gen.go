@@ -121,13 +121,22 @@ type ManualCheckInInput struct {
 type RegisterInput struct {
 	CommunityID int    `json:"communityID"`
 	Phone       string `json:"phone"`
+	// At least 8 characters; not a common password, a repeated pattern, a sequence or the phone number.
 	Password    string `json:"password"`
 	DisplayName string `json:"displayName"`
+	// The code requestPhoneCode sent to the phone; required when phoneVerificationRequired is true.
+	VerificationCode *string `json:"verificationCode,omitempty"`
 }
 
 type RegistrationEvent struct {
 	Change       RegistrationChange `json:"change"`
 	Registration *ent.Registration  `json:"registration"`
+}
+
+type RequestPhoneCodeInput struct {
+	Phone string `json:"phone"`
+	// The community the person means to join, for the text of the message.
+	CommunityID *int `json:"communityID,omitempty"`
 }
 
 type ServiceRecordCorrection struct {

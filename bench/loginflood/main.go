@@ -1,0 +1,153 @@
+// Command loginflood replays the junk-phone login attack of issue 9 against a
+// running linli and reports what it cost the server: login requests whose
+// phone is a ~250 KB string (every one different), sent by a few concurrent
+// clients, while a probe times GET /healthz. With -pid it reads the server's
+// resident memory (VmRSS, and the peak VmHWM) from /proc before and after.
+//
+//	go run ./server -database-url /tmp/flood.db &     # a fresh SQLite file
+//	go run ./bench/loginflood -url http://localhost:8080 -pid $(pgrep -n server)
+//
+// It is a measurement tool, not a test: it asserts nothing.
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+func main() {
+	url := flag.String("url", "http://localhost:8080", "linli's base URL")
+	pid := flag.Int("pid", 0, "server process id, to read its memory from /proc (0: skip)")
+	n := flag.Int("requests", 2000, "login requests to send")
+	clients := flag.Int("clients", 8, "concurrent clients")
+	size := flag.Int("phone-bytes", 250<<10, "length of each junk phone")
+	flag.Parse()
+
+	fmt.Printf("before: %s, healthz %s\n", memory(*pid), healthz(*url))
+	var (
+		sent   atomic.Int64
+		codes  sync.Map
+		wg     sync.WaitGroup
+		done   = make(chan struct{})
+		probes []time.Duration
+		probed = make(chan struct{})
+	)
+	go func() { // /healthz every 100 ms while the attack runs
+		defer close(probed)
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(100 * time.Millisecond):
+				probes = append(probes, healthzTime(*url))
+			}
+		}
+	}()
+	start := time.Now()
+	for c := 0; c < *clients; c++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := sent.Add(1)
+				if i > int64(*n) {
+					return
+				}
+				code := login(*url, junkPhone(i, *size))
+				v, _ := codes.LoadOrStore(code, new(atomic.Int64))
+				v.(*atomic.Int64).Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	close(done)
+	elapsed := time.Since(start)
+	<-probed
+	answers := []string{}
+	codes.Range(func(k, v any) bool {
+		answers = append(answers, fmt.Sprintf("%s×%d", k, v.(*atomic.Int64).Load()))
+		return true
+	})
+	slices.Sort(answers)
+	slices.Sort(probes)
+	fmt.Printf("sent %d logins with %d-byte phones in %s: %s\n", *n, *size, elapsed.Round(time.Millisecond), strings.Join(answers, " "))
+	if len(probes) > 0 {
+		fmt.Printf("healthz during the attack: %d probes, median %s, p90 %s, max %s\n", len(probes),
+			probes[len(probes)/2].Round(time.Microsecond), probes[len(probes)*9/10].Round(time.Microsecond), probes[len(probes)-1].Round(time.Microsecond))
+	}
+	fmt.Printf("after: %s, healthz %s\n", memory(*pid), healthz(*url))
+}
+
+// junkPhone is a different string for every request (digits and letters, so
+// it is no phone number).
+func junkPhone(i int64, size int) string {
+	prefix := fmt.Sprintf("%d-", i)
+	return prefix + strings.Repeat("9x", (size-len(prefix))/2)
+}
+
+func login(url, phone string) string {
+	body, _ := json.Marshal(map[string]any{
+		"query":     `mutation($p: String!) { login(input: {phone: $p, password: "whatever-password"}) { token } }`,
+		"variables": map[string]any{"p": phone},
+	})
+	resp, err := http.Post(url+"/graphql", "application/json", bytes.NewReader(body))
+	if err != nil {
+		return "transport-error"
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Errors []struct {
+			Extensions struct{ Code string }
+		}
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	if json.Unmarshal(raw, &out) != nil || len(out.Errors) == 0 {
+		return fmt.Sprintf("http-%d", resp.StatusCode)
+	}
+	return out.Errors[0].Extensions.Code
+}
+
+func healthzTime(url string) time.Duration {
+	t := time.Now()
+	resp, err := http.Get(url + "/healthz")
+	if err != nil {
+		log.Printf("healthz: %v", err)
+		return time.Since(t)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return time.Since(t)
+}
+
+func healthz(url string) string { return healthzTime(url).Round(time.Microsecond).String() }
+
+func memory(pid int) string {
+	if pid == 0 {
+		return "memory not read (no -pid)"
+	}
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return err.Error()
+	}
+	var rss, hwm string
+	for _, line := range strings.Split(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			rss = strings.TrimSpace(v)
+		}
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			hwm = strings.TrimSpace(v)
+		}
+	}
+	return fmt.Sprintf("RSS %s (peak %s)", rss, hwm)
+}
