@@ -107,7 +107,6 @@ func NewWithDB(cfg Config, db *store.DB) *App {
 	a.Resolver.Signups = signup.New(db, a.Live)
 	a.Resolver.SetSlotCapacity = a.Resolver.Signups.SetSlotCapacity
 	a.Resolver.Organize.CancelRegistrations = a.Resolver.Signups.CancelActivityRegistrations
-	a.Resolver.Organize.RolesChanged = a.Auth.ForgetPerson
 	a.Auth.LoggedOut = func(id int) { a.Live.Publish(events.Event{Kind: events.Session, SessionID: id}) }
 	a.startCheckin()
 	a.ready = func(ctx context.Context) error { return db.SQL.PingContext(ctx) }
