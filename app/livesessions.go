@@ -15,7 +15,8 @@ import (
 )
 
 // sessionGuard ends live connections (websockets and SSE streams) whose
-// viewer stopped being true: a person's session that expired or was revoked
+// viewer stopped being true: a person's session that expired (a timer per
+// connection) or was revoked
 // (logout), a person whose roles or teams changed, or a kiosk that was
 // revoked. Changes arrive as events and end connections at once; one
 // goroutine also re-checks every watched viewer against the database in a
@@ -64,6 +65,8 @@ type sessionWatch struct {
 	v    *viewer.Viewer
 	end  func(reason string)
 	once sync.Once
+	// expiry ends the watch when its session expires.
+	expiry *time.Timer
 }
 
 func (w *sessionWatch) fire(reason string) { w.once.Do(func() { w.end(reason) }) }
@@ -105,6 +108,9 @@ func (g *sessionGuard) watch(v *viewer.Viewer, end func(reason string)) (stop fu
 	if v.PersonID != 0 {
 		add(g.people, v.PersonID, w)
 	}
+	if !v.ExpiresAt.IsZero() {
+		w.expiry = time.AfterFunc(v.ExpiresAt.Sub(g.now()), func() { w.fire(reasonSessionEnded) })
+	}
 	recheck := false
 	if t, ok := g.changed[v.PersonID]; ok && v.PersonID != 0 && g.now().Sub(t) < recentChange {
 		recheck = true
@@ -118,6 +124,9 @@ func (g *sessionGuard) watch(v *viewer.Viewer, end func(reason string)) (stop fu
 		}()
 	}
 	return func() {
+		if w.expiry != nil {
+			w.expiry.Stop()
+		}
 		g.mu.Lock()
 		defer g.mu.Unlock()
 		remove(g.watches, k, w)

@@ -11,6 +11,7 @@ import (
 
 	"linli/app"
 	"linli/ent"
+	"linli/ent/session"
 	"linli/ent/teammembership"
 	"linli/events"
 	"linli/linlitest"
@@ -349,6 +350,30 @@ func TestFeedObeysReadRule(t *testing.T) {
 		change("义诊（改）")
 		if n := e.Statements.Load() - before; n > 4 {
 			t.Fatalf("%d statements to hand one change to 13 subscribers in 4 groups", n)
+		}
+	}, slowSessionChecks)
+}
+
+// A connection ends when its session expires, by the clock, not at the
+// next re-check (an hour away here).
+func TestLiveConnectionsEndAtExpiry(t *testing.T) {
+	linlitest.Run(t, func(t *testing.T, e *linlitest.Env) {
+		c := e.Community(t, "前进社区")
+		p, token := e.Person(t, c.ID, "居民")
+		expires := time.Now().Add(time.Second)
+		if err := e.Client.Session.Update().Where(session.PersonID(p.ID)).SetExpiresAt(expires).Exec(e.Sys()); err != nil {
+			t.Fatal(err)
+		}
+		ws := connect(t, e.Server.URL, token)
+		ws.subscribe("r", regUpdates, nil)
+		sse := openSSE(t, e.Server.URL, token, regUpdates, nil)
+		waitFor(t, time.Second, func() bool { return e.App.Live.Stats().RegistrationSubscribers == 2 }, "subscribed")
+		if code := ws.closeCode(2 * time.Second); code != 4403 {
+			t.Fatalf("want close 4403 at expiry, got %d", code)
+		}
+		sse.ends(t, time.Second, "at expiry")
+		if late := time.Since(expires); late > time.Second {
+			t.Fatalf("ended %v after the session expired", late)
 		}
 	}, slowSessionChecks)
 }
