@@ -103,6 +103,9 @@ func (a *App) startLive() {
 			go a.live.sessions.endPerson(ev.PersonID)
 		}
 	}
+	// Those events sent while this replica's listener was away are lost:
+	// re-check every live connection as soon as it is back.
+	c.Broker.Resynced = func() { a.live.sessions.checkSoon() }
 	a.Config.Live = c
 	a.Live = live.New(a.DB, c.Broker)
 	a.live = liveWiring{

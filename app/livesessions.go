@@ -112,7 +112,7 @@ func (g *sessionGuard) watch(v *viewer.Viewer, end func(reason string)) (stop fu
 		w.expiry = time.AfterFunc(v.ExpiresAt.Sub(g.now()), func() { w.fire(reasonSessionEnded) })
 	}
 	recheck := false
-	if t, ok := g.changed[v.PersonID]; ok && v.PersonID != 0 && g.now().Sub(t) < recentChange {
+	if t, ok := g.changed[v.PersonID]; ok && v.PersonID != 0 && g.now().Sub(t) < recentChange && !g.stopping() {
 		recheck = true
 		g.checks.Add(1)
 	}
@@ -195,11 +195,14 @@ func (g *sessionGuard) endPerson(personID int) {
 }
 
 func (g *sessionGuard) close() {
+	// Under mu, so no re-check starts once Wait has begun.
+	g.mu.Lock()
 	select {
 	case <-g.stop:
 	default:
 		close(g.stop)
 	}
+	g.mu.Unlock()
 	<-g.done
 	g.checks.Wait()
 }
@@ -216,6 +219,30 @@ func (g *sessionGuard) run() {
 			g.check()
 		}
 	}
+}
+
+// stopping reports whether close has begun; g.mu is held.
+func (g *sessionGuard) stopping() bool {
+	select {
+	case <-g.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+// checkSoon re-checks every watched credential now, outside the schedule.
+func (g *sessionGuard) checkSoon() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.stopping() {
+		return
+	}
+	g.checks.Add(1)
+	go func() {
+		defer g.checks.Done()
+		g.check()
+	}()
 }
 
 // check re-checks every watched credential.

@@ -52,6 +52,10 @@ type Options struct {
 	// not block: what takes time (closing sockets) goes on a goroutine of
 	// its own.
 	Revoked func(events.Event)
+	// Resynced is called, on a goroutine of its own, after the listener
+	// reconnected: Session, Kiosk and Person events sent meanwhile are lost,
+	// so whoever acts on them re-checks.
+	Resynced func()
 }
 
 func (o Options) withDefaults() Options {
