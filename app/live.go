@@ -39,9 +39,10 @@ type LiveConfig struct {
 	// MaxFrameBytes bounds one client message (64 KB); bigger closes with 1009.
 	MaxFrameBytes int64
 	// SessionCheckInterval: how often the viewers of open sockets and SSE
-	// streams are re-checked against the database, for expiry and for a
-	// logout, kiosk revocation or role change whose event went missing
-	// (15 s). Those close their connections at once through events.
+	// streams are re-checked against the database, for a logout, kiosk
+	// revocation or role change whose event went missing, or an expiry
+	// changed in the database (15 s). Events close connections at once, and
+	// a timer at the session's expiry.
 	SessionCheckInterval time.Duration
 	// MaxSubscriptionsPerSocket bounds the subscriptions running on one
 	// websocket (50); one more is refused with RATE_LIMITED.
