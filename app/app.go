@@ -11,11 +11,13 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql/playground"
 
 	"linli/auth"
+	"linli/checkin"
 	"linli/events"
 	"linli/graph"
 	"linli/live"
@@ -67,10 +69,13 @@ type App struct {
 	Resolver *graph.Resolver
 	// Live is the events.Publisher writers call after commit, and the
 	// source of subscriptions.
-	Live    *live.Broker
-	live    liveWiring
-	handler http.Handler
-	ready   func(context.Context) error
+	Live *live.Broker
+	live liveWiring
+	// kioskCache is the check-in service once built, for revocations the
+	// broker delivers from its own goroutines.
+	kioskCache atomic.Pointer[checkin.Service]
+	handler    http.Handler
+	ready      func(context.Context) error
 	// stopCheckin stops the check-in service's background work.
 	stopCheckin func()
 }

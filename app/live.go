@@ -97,7 +97,11 @@ func (a *App) startLive() {
 			a.Auth.SessionEnded(ev.SessionID)
 			go a.live.sessions.end(liveKey{session: ev.SessionID})
 		case ev.Kind == events.Kiosk && ev.KioskID != 0:
-			a.Resolver.Checkin.KioskRevoked(ev.KioskID)
+			// The check-in service is built after the broker; until it
+			// is, it has cached no kiosk.
+			if ck := a.kioskCache.Load(); ck != nil {
+				ck.KioskRevoked(ev.KioskID)
+			}
 			go a.live.sessions.end(liveKey{kiosk: ev.KioskID})
 		case ev.Kind == events.Person && ev.PersonID != 0:
 			a.Auth.ForgetPerson(ev.PersonID)
@@ -108,7 +112,7 @@ func (a *App) startLive() {
 	// re-check every live connection as soon as it is back.
 	c.Broker.Resynced = func() { a.live.sessions.checkSoon() }
 	a.Config.Live = c
-	a.Live = live.New(a.DB, c.Broker)
+	// Ready before the broker starts: its listener may deliver at once.
 	a.live = liveWiring{
 		ws: wsgorilla.New(wsgorilla.Options{
 			CheckOrigin:  a.upgradeOriginAllowed,
@@ -119,6 +123,7 @@ func (a *App) startLive() {
 		sessions: newSessionGuard(a.Auth, a.DB.Client, c.SessionCheckInterval, c.MaxConnectionsPerCredential, a.Config.Logger),
 		sse:      &streamSet{m: map[*context.CancelFunc]struct{}{}},
 	}
+	a.Live = live.New(a.DB, c.Broker)
 }
 
 // liveExtensions are the GraphQL server extensions live connections need,
