@@ -11,11 +11,13 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql/playground"
 
 	"linli/auth"
+	"linli/checkin"
 	"linli/events"
 	"linli/graph"
 	"linli/live"
@@ -81,10 +83,13 @@ type App struct {
 	Resolver *graph.Resolver
 	// Live is the events.Publisher writers call after commit, and the
 	// source of subscriptions.
-	Live    *live.Broker
-	live    liveWiring
-	handler http.Handler
-	ready   func(context.Context) error
+	Live *live.Broker
+	live liveWiring
+	// kioskCache is the check-in service once built, for revocations the
+	// broker delivers from its own goroutines.
+	kioskCache atomic.Pointer[checkin.Service]
+	handler    http.Handler
+	ready      func(context.Context) error
 	// stopCheckin stops the check-in service's background work.
 	stopCheckin func()
 }
@@ -131,7 +136,6 @@ func NewWithDB(cfg Config, db *store.DB) *App {
 	a.Resolver.Signups = signup.New(db, a.Live)
 	a.Resolver.SetSlotCapacity = a.Resolver.Signups.SetSlotCapacity
 	a.Resolver.Organize.CancelRegistrations = a.Resolver.Signups.CancelActivityRegistrations
-	a.Resolver.Organize.RolesChanged = a.Auth.ForgetPerson
 	a.Auth.LoggedOut = func(id int) { a.Live.Publish(events.Event{Kind: events.Session, SessionID: id}) }
 	a.startCheckin()
 	a.ready = func(ctx context.Context) error { return db.SQL.PingContext(ctx) }

@@ -16,6 +16,7 @@ const closeCheckOutsEvery = time.Minute
 // check-outs in the background.
 func (a *App) startCheckin() {
 	a.Resolver.Checkin = checkin.New(a.DB, a.Live, a.Resolver.Signups, checkin.Options{})
+	a.kioskCache.Store(a.Resolver.Checkin)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {

@@ -3,16 +3,22 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"linli/apperr"
 	"linli/auth"
 	"linli/events"
 	"linli/live"
@@ -32,10 +38,20 @@ type LiveConfig struct {
 	WriteTimeout time.Duration
 	// MaxFrameBytes bounds one client message (64 KB); bigger closes with 1009.
 	MaxFrameBytes int64
-	// SessionCheckInterval: how often open sockets' sessions are re-checked
-	// for expiry, and for a logout whose event went missing (15 s). A logout
-	// closes its sockets at once through a Session event.
+	// SessionCheckInterval: how often the viewers of open sockets and SSE
+	// streams are re-checked against the database, for a logout, kiosk
+	// revocation or role change whose event went missing, or an expiry
+	// changed in the database (15 s). Events close connections at once, and
+	// a timer at the session's expiry.
 	SessionCheckInterval time.Duration
+	// MaxSubscriptionsPerSocket bounds the subscriptions running on one
+	// websocket (50); one more is refused with RATE_LIMITED.
+	MaxSubscriptionsPerSocket int
+	// MaxConnectionsPerCredential bounds the websockets and SSE streams one
+	// token (a session or a kiosk) holds open on this replica (20); one
+	// more websocket is closed with 4429, one more SSE stream answered 429.
+	// Negative: no bound (load tests).
+	MaxConnectionsPerCredential int
 	// PlainCounts serves activityCounts through the generic executor
 	// instead of live.FastCounts (for comparison and tests).
 	PlainCounts bool
@@ -57,25 +73,46 @@ func (a *App) startLive() {
 	if c.SessionCheckInterval <= 0 {
 		c.SessionCheckInterval = 15 * time.Second
 	}
+	if c.MaxSubscriptionsPerSocket <= 0 {
+		c.MaxSubscriptionsPerSocket = 50
+	}
+	switch {
+	case c.MaxConnectionsPerCredential == 0:
+		c.MaxConnectionsPerCredential = 20
+	case c.MaxConnectionsPerCredential < 0:
+		c.MaxConnectionsPerCredential = 0 // unbounded
+	}
 	if c.Broker.Logger == nil {
 		c.Broker.Logger = a.Config.Logger
 	}
-	// A logout or a kiosk revocation anywhere ends that credential's
-	// sockets and cached token on every replica at once; the periodic
-	// re-check stays as the safety net for a lost notification and for
-	// expiry.
+	// A logout, a kiosk revocation or a change of a person's roles or
+	// teams anywhere ends the cached tokens at once (here, before the
+	// writer's request answers) and the live connections that rest on
+	// them, on every replica; the periodic re-check stays as the safety net
+	// for a lost notification and for expiry. Closing sockets writes to
+	// them, so never on the publisher's or the listener's goroutine.
 	c.Broker.Revoked = func(ev events.Event) {
 		switch {
 		case ev.Kind == events.Session && ev.SessionID != 0:
 			a.Auth.SessionEnded(ev.SessionID)
-			a.live.sessions.end(liveKey{session: ev.SessionID})
+			go a.live.sessions.end(liveKey{session: ev.SessionID})
 		case ev.Kind == events.Kiosk && ev.KioskID != 0:
-			a.Resolver.Checkin.KioskRevoked(ev.KioskID)
-			a.live.sessions.end(liveKey{kiosk: ev.KioskID})
+			// The check-in service is built after the broker; until it
+			// is, it has cached no kiosk.
+			if ck := a.kioskCache.Load(); ck != nil {
+				ck.KioskRevoked(ev.KioskID)
+			}
+			go a.live.sessions.end(liveKey{kiosk: ev.KioskID})
+		case ev.Kind == events.Person && ev.PersonID != 0:
+			a.Auth.ForgetPerson(ev.PersonID)
+			go a.live.sessions.endPerson(ev.PersonID)
 		}
 	}
+	// Those events sent while this replica's listener was away are lost:
+	// re-check every live connection as soon as it is back.
+	c.Broker.Resynced = func() { a.live.sessions.checkSoon() }
 	a.Config.Live = c
-	a.Live = live.New(a.DB, c.Broker)
+	// Ready before the broker starts: its listener may deliver at once.
 	a.live = liveWiring{
 		ws: wsgorilla.New(wsgorilla.Options{
 			CheckOrigin:  a.upgradeOriginAllowed,
@@ -83,17 +120,21 @@ func (a *App) startLive() {
 			PingInterval: c.PingInterval,
 			WriteTimeout: c.WriteTimeout,
 		}),
-		sessions: newSessionGuard(a.DB.Client, c.SessionCheckInterval, a.Config.Logger),
+		sessions: newSessionGuard(a.Auth, a.DB.Client, c.SessionCheckInterval, c.MaxConnectionsPerCredential, a.Config.Logger),
 		sse:      &streamSet{m: map[*context.CancelFunc]struct{}{}},
 	}
+	a.Live = live.New(a.DB, c.Broker)
 }
 
-// liveExtensions are the GraphQL server extensions subscriptions need.
+// liveExtensions are the GraphQL server extensions live connections need,
+// outermost first: socketOperations gives every operation on a socket the
+// token's current viewer before anything (FastCounts included) reads it.
 func (a *App) liveExtensions() []graphql.HandlerExtension {
-	if a.Config.Live.PlainCounts {
-		return nil
+	exts := []graphql.HandlerExtension{socketOperations{a}}
+	if !a.Config.Live.PlainCounts {
+		exts = append(exts, a.Live.FastCounts())
 	}
-	return []graphql.HandlerExtension{a.Live.FastCounts()}
+	return exts
 }
 
 // liveTransports are the subscription transports: graphql-transport-ws and
@@ -120,8 +161,11 @@ func (a *App) liveTransports() []graphql.Transport {
 
 // websocketInit authenticates connection_init's {"authToken": "…"} (a
 // person's or a kiosk's token): a missing or bad token closes the socket
-// with 4403. The socket then closes when its session expires or is revoked
-// by logout, or when its kiosk is revoked.
+// with 4403, a token that already holds MaxConnectionsPerCredential
+// connections here with 4429. The socket then closes with 4403 when its
+// session expires or is revoked by logout, when its kiosk is revoked, or
+// when its person's roles or teams change (graphql-ws clients reconnect
+// after a 4403, and so get the new viewer).
 func (a *App) websocketInit(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 	token := p.GetString("authToken")
 	if token == "" {
@@ -135,11 +179,75 @@ func (a *App) websocketInit(ctx context.Context, p transport.InitPayload) (conte
 		reqlog.From(ctx).Error("websocket authenticate", slog.String("error", err.Error()))
 		return transport.WithWebsocketCloseCode(transport.AppendCloseReason(ctx, "Internal error"), 1011), nil, errors.New("internal error")
 	}
+	s := &socket{token: strings.TrimSpace(token), viewer: v, end: func(string) {}}
 	if conn := wsgorilla.ConnFrom(ctx); conn != nil {
-		stop := a.live.sessions.watch(v, func() { _ = conn.CloseWith(wsgorilla.CloseForbidden, "Session ended") })
+		s.end = func(reason string) { _ = conn.CloseWith(wsgorilla.CloseForbidden, reason) }
+		stop, ok := a.live.sessions.watch(v, s.end)
+		if !ok {
+			return transport.WithWebsocketCloseCode(transport.AppendCloseReason(ctx, "Too many connections"), wsgorilla.CloseTooManyConnections), nil, errors.New("too many connections")
+		}
 		context.AfterFunc(ctx, stop)
 	}
-	return viewer.NewContext(ctx, v), nil, nil
+	return context.WithValue(viewer.NewContext(ctx, v), socketKey{}, s), nil, nil
+}
+
+// socket is what operations on one websocket share: the token it was opened
+// with, the viewer it is watched as, and how to end it.
+type socket struct {
+	token         string
+	viewer        *viewer.Viewer
+	end           func(reason string)
+	subscriptions atomic.Int64
+}
+
+type socketKey struct{}
+
+// socketOperations re-resolves the token of a websocket for every operation
+// on it, so no operation runs with a viewer older than the token cache
+// allows (a few seconds, and none after a change's event), and bounds the
+// subscriptions running on one socket. A socket whose viewer changed is
+// closed, since its running subscriptions still act as the old one.
+type socketOperations struct{ a *App }
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationInterceptor
+} = socketOperations{}
+
+func (socketOperations) ExtensionName() string                   { return "LiveSocketOperations" }
+func (socketOperations) Validate(graphql.ExecutableSchema) error { return nil }
+func (x socketOperations) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	s, _ := ctx.Value(socketKey{}).(*socket)
+	if s == nil {
+		return next(ctx)
+	}
+	v, err := x.a.authenticateToken(ctx, s.token)
+	if err != nil {
+		if errors.Is(err, auth.ErrInvalidToken) {
+			s.end(reasonSessionEnded)
+			return refusal(apperr.Unauthenticated, "the session has ended; sign in again")
+		}
+		reqlog.From(ctx).Error("websocket re-authenticate", slog.String("error", err.Error()))
+		return refusal(apperr.Internal, "internal error")
+	}
+	if !sameAuthority(v, s.viewer) {
+		s.end(reasonViewerChanged)
+	}
+	ctx = viewer.NewContext(ctx, v)
+	if oc := graphql.GetOperationContext(ctx); oc.Operation != nil && oc.Operation.Operation == ast.Subscription {
+		if limit := int64(x.a.Config.Live.MaxSubscriptionsPerSocket); s.subscriptions.Add(1) > limit {
+			s.subscriptions.Add(-1)
+			return refusal(apperr.RateLimited, fmt.Sprintf("at most %d subscriptions may run on one connection", limit))
+		}
+		// The operation's context ends when the subscription does.
+		context.AfterFunc(ctx, func() { s.subscriptions.Add(-1) })
+	}
+	return next(ctx)
+}
+
+// refusal answers an operation with one coded error.
+func refusal(code apperr.Code, msg string) graphql.ResponseHandler {
+	return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{Message: msg, Extensions: map[string]any{"code": string(code)}}}})
 }
 
 // liveGate runs before the GraphQL server: it refuses websocket upgrades
@@ -166,8 +274,14 @@ func (a *App) liveGate(next http.Handler) http.Handler {
 				return
 			}
 			defer a.live.sse.remove(&cancel)
-			if v := viewer.FromContext(ctx); v != nil && v.SessionID != 0 {
-				defer a.live.sessions.watch(v, cancel)()
+			// Every credential, a person's or a kiosk's, like a socket's.
+			if v := viewer.FromContext(ctx); v != nil {
+				stop, ok := a.live.sessions.watch(v, func(string) { cancel() })
+				if !ok {
+					writeGraphQLError(w, http.StatusTooManyRequests, string(apperr.RateLimited), "too many live connections for this token")
+					return
+				}
+				defer stop()
 			}
 			next.ServeHTTP(w, r.WithContext(ctx))
 		default:
@@ -194,16 +308,32 @@ func (a *App) liveSockets(sockets, rest http.Handler) http.Handler {
 	})
 }
 
-// upgradeOriginAllowed admits the configured origins, the server's own
-// origin, and clients that send no Origin (not browsers).
+// upgradeOriginAllowed admits the configured origins, clients that send no
+// Origin (not browsers), and the server's own origin on a loopback host
+// (GraphiQL on localhost). A same-origin check against any other Host is
+// no check: under DNS rebinding the attacker's page and its requests both
+// name the attacker's host, which then points at this server. A page's
+// Origin can name a loopback host only if that host served it.
 func (a *App) upgradeOriginAllowed(r *http.Request) bool {
 	origin := r.Header.Get("Origin")
 	if a.OriginAllowed(origin) {
 		return true
 	}
 	u, err := url.Parse(origin)
-	return err == nil && strings.EqualFold(u.Host, r.Host)
+	return err == nil && strings.EqualFold(u.Host, r.Host) && isLoopback(u.Hostname())
 }
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
+}
+
+// LiveConnections is how many websockets and SSE streams with a credential
+// are open on this replica.
+func (a *App) LiveConnections() int { return a.live.sessions.count() }
 
 // Shutdown tells live connections the server is going away: every socket
 // gets close 1001 and every SSE stream ends. In-flight HTTP requests are

@@ -24,6 +24,9 @@ type tokenCache struct {
 	// loggedOut holds sessions logged out within ttl: a request that read
 	// the session just before Logout must not cache it just after.
 	loggedOut map[int]time.Time
+	// changed likewise holds people whose roles or teams changed within
+	// ttl: a viewer read just before the change must not be cached after it.
+	changed map[int]time.Time
 }
 
 type cachedViewer struct {
@@ -35,7 +38,7 @@ func newTokenCache(ttl time.Duration, max int) *tokenCache {
 	if ttl <= 0 {
 		return nil
 	}
-	return &tokenCache{ttl: ttl, max: max, entries: map[[32]byte]cachedViewer{}, loggedOut: map[int]time.Time{}}
+	return &tokenCache{ttl: ttl, max: max, entries: map[[32]byte]cachedViewer{}, loggedOut: map[int]time.Time{}, changed: map[int]time.Time{}}
 }
 
 // get returns the viewer cached for hash, if still fresh at now. Viewers are
@@ -70,6 +73,9 @@ func (c *tokenCache) put(hash [32]byte, v *viewer.Viewer, now time.Time) {
 	if t, ok := c.loggedOut[v.SessionID]; ok && now.Before(t) {
 		return
 	}
+	if t, ok := c.changed[v.PersonID]; ok && now.Before(t) {
+		return
+	}
 	if len(c.entries) >= c.max {
 		for h, e := range c.entries {
 			if !now.Before(e.until) {
@@ -101,10 +107,24 @@ func (c *tokenCache) loggedOutSession(sessionID int, now time.Time) {
 	c.forget(func(v *viewer.Viewer) bool { return v.SessionID == sessionID })
 }
 
-// ForgetPerson drops the cached sessions of a person, for callers that
-// change what their viewer holds (roles) and want it seen at once here.
-func (s *Service) ForgetPerson(personID int) {
-	s.cache.forget(func(v *viewer.Viewer) bool { return v.PersonID == personID })
+// ForgetPerson drops the cached sessions of a person whose viewer changed
+// (roles, teams led), so the next request reads the new one, and keeps
+// viewers read before the change from being cached after it.
+func (s *Service) ForgetPerson(personID int) { s.cache.changedPerson(personID, s.now()) }
+
+func (c *tokenCache) changedPerson(personID int, now time.Time) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	for id, t := range c.changed {
+		if !now.Before(t) {
+			delete(c.changed, id)
+		}
+	}
+	c.changed[personID] = now.Add(c.ttl)
+	c.mu.Unlock()
+	c.forget(func(v *viewer.Viewer) bool { return v.PersonID == personID })
 }
 
 func (c *tokenCache) forget(match func(*viewer.Viewer) bool) {

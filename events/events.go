@@ -24,6 +24,10 @@ const (
 	// Kiosk: KioskID was revoked; likewise for the kiosk's connections and
 	// cached token.
 	Kiosk Kind = "kiosk"
+	// Person: what PersonID may do changed (roles, team membership or
+	// leadership); every replica forgets the person's cached tokens and
+	// closes their live connections, whose viewer is now out of date.
+	Person Kind = "person"
 )
 
 // Event is one change, already committed.

@@ -45,9 +45,17 @@ type Options struct {
 	// slow subscriber before the oldest is dropped (16).
 	SubscriberBuffer int
 	Logger           *slog.Logger
-	// Revoked is called, on its own goroutine, for every Session and Kiosk
-	// event (a credential that stopped working) from this replica or another.
+	// Revoked is called for every Session, Kiosk and Person event (a
+	// credential that stopped working, a person whose roles or teams
+	// changed) from this replica or another. It runs on the publisher's
+	// goroutine, before Publish returns, or on the listener's, so it must
+	// not block: what takes time (closing sockets) goes on a goroutine of
+	// its own.
 	Revoked func(events.Event)
+	// Resynced is called, on a goroutine of its own, after the listener
+	// reconnected: Session, Kiosk and Person events sent meanwhile are lost,
+	// so whoever acts on them re-checks.
+	Resynced func()
 }
 
 func (o Options) withDefaults() Options {
@@ -195,11 +203,9 @@ func (b *Broker) deliverLocal(evs []events.Event) {
 			slow = append(slow, ev)
 		case events.Registration:
 			slow = append(slow, ev)
-		case events.Session, events.Kiosk:
+		case events.Session, events.Kiosk, events.Person:
 			if f := b.opts.Revoked; f != nil {
-				// Closing sockets writes to them: never on the publisher's
-				// or the listener's goroutine.
-				go f(ev)
+				f(ev)
 			}
 		}
 	}

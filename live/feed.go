@@ -3,10 +3,13 @@ package live
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"time"
 
 	"linli/ent"
 	"linli/ent/activity"
+	"linli/ent/privacy"
 	"linli/events"
 	"linli/graph/model"
 	"linli/viewer"
@@ -20,8 +23,24 @@ const loadTimeout = 5 * time.Second
 // feedSub receives the activity events of one community.
 type feedSub struct {
 	ch chan *model.ActivityEvent
-	// staff also see changes to drafts.
-	staff bool
+	// v is the subscriber: each changed activity is read as them, so the
+	// privacy rules decide what reaches them (drafts only to those who may
+	// read drafts), as on every other path.
+	v *viewer.Viewer
+	// scope groups subscribers who read activities alike (readScope).
+	scope string
+}
+
+// readScope names what the privacy rules look at when a viewer reads
+// activities: everything of the viewer except who they are (person,
+// session), so that one read per scope serves every subscriber in it. If
+// reading an activity ever depends on the person, PersonID belongs here.
+func readScope(v *viewer.Viewer) string {
+	roles := slices.Clone(v.Roles)
+	slices.Sort(roles)
+	teams := slices.Clone(v.LeadTeams)
+	slices.Sort(teams)
+	return fmt.Sprint(v.CommunityID, roles, teams, v.KioskID != 0, v.VenueID)
 }
 
 // regSub receives one person's registration events.
@@ -51,8 +70,8 @@ func offerDropOldest[T any](ch chan T, v T) bool {
 	return false
 }
 
-func (b *Broker) subscribeFeed(ctx context.Context, communityID int, staff bool) (<-chan *model.ActivityEvent, error) {
-	sub := &feedSub{ch: make(chan *model.ActivityEvent, b.opts.SubscriberBuffer), staff: staff}
+func (b *Broker) subscribeFeed(ctx context.Context, communityID int, v *viewer.Viewer) (<-chan *model.ActivityEvent, error) {
+	sub := &feedSub{ch: make(chan *model.ActivityEvent, b.opts.SubscriberBuffer), v: v, scope: readScope(v)}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.ctx.Err() != nil {
@@ -135,32 +154,48 @@ func (b *Broker) anyRegs() bool {
 	return len(b.regs) > 0
 }
 
-// dispatchActivity loads the activity once and hands it to the feed
-// subscribers of its community (the row's community, not the hint's).
+// dispatchActivity hands a changed activity to the feed subscribers of its
+// community who may read it: it is read once per read scope, as a viewer of
+// that scope, so the privacy rules, not a copy of them, decide who gets it.
 func (b *Broker) dispatchActivity(ev events.Event) {
-	if ev.CommunityID != 0 && len(b.feedSubscribers(ev.CommunityID)) == 0 || !b.anyFeeds() {
+	if !b.anyFeeds() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(viewer.System(b.ctx), loadTimeout)
-	defer cancel()
-	a, err := b.client.Activity.Get(ctx, ev.ActivityID)
-	if err != nil {
-		if !ent.IsNotFound(err) {
+	cid := ev.CommunityID
+	if cid == 0 {
+		ids, err := b.client.Activity.Query().Where(activity.ID(ev.ActivityID)).
+			Select(activity.FieldCommunityID).Ints(viewer.System(b.ctx))
+		if err != nil || len(ids) == 0 {
+			return
+		}
+		cid = ids[0]
+	}
+	scopes := map[string][]*feedSub{}
+	for _, s := range b.feedSubscribers(cid) {
+		scopes[s.scope] = append(scopes[s.scope], s)
+	}
+	for _, subs := range scopes {
+		ctx, cancel := context.WithTimeout(viewer.NewContext(b.ctx, subs[0].v), loadTimeout)
+		a, err := b.client.Activity.Get(ctx, ev.ActivityID)
+		cancel()
+		switch {
+		case ent.IsNotFound(err) || errors.Is(err, privacy.Deny):
+			continue // not theirs to read (or gone)
+		case err != nil:
 			b.log.Warn("load activity for feed", "activity", ev.ActivityID, "error", err.Error())
-		}
-		return
-	}
-	change := model.ActivityChange(ev.Change)
-	if !change.IsValid() {
-		change = activityChangeFor(a.Status)
-	}
-	out := &model.ActivityEvent{Change: change, Activity: a}
-	for _, s := range b.feedSubscribers(a.CommunityID) {
-		if a.Status == activity.StatusDRAFT && !s.staff {
 			continue
+		case a.CommunityID != cid:
+			continue // a wrong hint must not put it on another community's feed
 		}
-		if !offerDropOldest(s.ch, out) {
-			droppedEvents.Inc()
+		change := model.ActivityChange(ev.Change)
+		if !change.IsValid() {
+			change = activityChangeFor(a.Status)
+		}
+		out := &model.ActivityEvent{Change: change, Activity: a}
+		for _, s := range subs {
+			if !offerDropOldest(s.ch, out) {
+				droppedEvents.Inc()
+			}
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"linli/linlitest"
+	"linli/viewer"
 )
 
 // nodeClient locates node and installs the interop project's locked
@@ -54,6 +55,7 @@ type nodeLine struct {
 			}
 		}
 	} `json:"data"`
+	Feed *feedMsg `json:"feed"`
 }
 
 // runNode starts client.mjs and returns its output lines as they come.
@@ -156,6 +158,49 @@ func TestGraphqlWSClientInterop(t *testing.T) {
 			if l.Event == "next" {
 				t.Fatalf("foreign origin got data: %+v", l)
 			}
+		}
+	})
+}
+
+// The real graphql-ws client, demoted while subscribed to the feed, sees the
+// 4403, reconnects by itself and resubscribes, and from then on gets what a
+// resident gets: the publication, not the draft's change.
+func TestGraphqlWSClientReconnectsAfterDemotion(t *testing.T) {
+	linlitest.Run(t, func(t *testing.T, e *linlitest.Env) {
+		c := e.Community(t, "前进社区")
+		_, boss := e.Person(t, c.ID, "站长", viewer.Coordinator)
+		coord, token := e.Person(t, c.ID, "社工", viewer.Coordinator)
+		draft, _ := e.Activity(t, c.ID, linlitest.ActivitySpec{Title: "草稿", Status: "DRAFT"})
+		next, _ := e.Activity(t, c.ID, linlitest.ActivitySpec{Title: "道德讲堂", Status: "DRAFT"})
+		rename := func(title string) {
+			e.Do(t, boss, `mutation($id: ID!, $t: String!) { updateActivity(id: $id, input: {title: $t}) { id } }`,
+				map[string]any{"id": id(draft.ID), "t": title}).Decode(t, &struct{}{})
+		}
+		vars, _ := json.Marshal(map[string]any{"c": id(c.ID)})
+		lines := runNode(t, "LINLI_WS_URL="+wsURL(e.Server.URL), "LINLI_TOKEN="+token, "LINLI_QUERY="+feedQuery,
+			"LINLI_VARS="+string(vars), "LINLI_RETRY=5", "LINLI_EXIT_AFTER=2")
+		if l := nextLine(t, lines); l.Event != "connected" {
+			t.Fatalf("graphql-ws: %+v", l)
+		}
+		waitFor(t, 5*time.Second, func() bool { return e.App.Live.Stats().FeedSubscribers == 1 }, "subscribed")
+		rename("草稿一")
+		if l := nextLine(t, lines); l.Event != "next" || l.Feed == nil || l.Feed.ActivityFeed.Activity.Title != "草稿一" {
+			t.Fatalf("the coordinator's feed: %+v", l)
+		}
+
+		e.Do(t, boss, setRoles, map[string]any{"p": id(coord.ID), "r": []string{"RESIDENT"}}).Decode(t, &struct{}{})
+		if l := nextLine(t, lines); l.Event != "closed" || l.Code != 4403 {
+			t.Fatalf("after the demotion graphql-ws saw %+v, want close 4403", l)
+		}
+		if l := nextLine(t, lines); l.Event != "connected" {
+			t.Fatalf("graphql-ws did not reconnect: %+v", l)
+		}
+		waitFor(t, 5*time.Second, func() bool { return e.App.Live.Stats().FeedSubscribers == 1 }, "resubscribed")
+		rename("草稿二")
+		e.Do(t, boss, `mutation($id: ID!) { publishActivity(id: $id) { id } }`, map[string]any{"id": id(next.ID)}).Decode(t, &struct{}{})
+		l := nextLine(t, lines)
+		if l.Event != "next" || l.Feed == nil || l.Feed.ActivityFeed.Activity.ID != id(next.ID) || l.Feed.ActivityFeed.Change != "PUBLISHED" {
+			t.Fatalf("after reconnecting as a resident graphql-ws got %+v, want only the publication", l)
 		}
 	})
 }

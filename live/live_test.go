@@ -418,7 +418,10 @@ func TestWaitlistPromotionReachesThatPerson(t *testing.T) {
 // Under a storm of sign-ups every one of many subscribers ends on the final
 // counts, however the hand-outs were cut short by newer readings.
 func TestManySubscribersAllEndOnLatest(t *testing.T) {
-	e := linlitest.New(t, "sqlite", func(c *app.Config) { c.Live.Broker.MinInterval = 2 * time.Millisecond })
+	e := linlitest.New(t, "sqlite", func(c *app.Config) {
+		c.Live.Broker.MinInterval = 2 * time.Millisecond
+		c.Live.MaxConnectionsPerCredential = -1 // one token, 300 sockets
+	})
 	c := e.Community(t, "前进社区")
 	_, token := e.Person(t, c.ID, "居民")
 	a, slots := e.Activity(t, c.ID, linlitest.ActivitySpec{Slots: []linlitest.SlotSpec{{Name: "座位", Capacity: 1000}}})

@@ -253,6 +253,9 @@ func (pl *pgListener) resync() {
 	// Rows carry the writer's clock; allow for skew between replicas.
 	since = since.Add(-5 * time.Second)
 	pl.b.pokeAllCounts()
+	if f := pl.b.opts.Resynced; f != nil {
+		go f()
+	}
 	pl.b.wg.Add(1)
 	go func() {
 		defer pl.b.wg.Done()

@@ -74,16 +74,31 @@ func TestInitTimeoutCloses4408(t *testing.T) {
 
 func TestForeignOriginRefused(t *testing.T) {
 	e := linlitest.New(t, "sqlite")
-	_, resp, err := dialWS(t, e.Server.URL, "graphql-transport-ws", http.Header{"Origin": {"http://evil.example"}})
-	if err == nil {
-		t.Fatal("a socket from a foreign origin was accepted")
+	refused := func(h http.Header) {
+		t.Helper()
+		_, resp, err := dialWS(t, e.Server.URL, "graphql-transport-ws", h)
+		if err == nil {
+			t.Fatalf("a socket with %v was accepted", h)
+		}
+		if resp == nil || resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("%v: want 403, got %v (%v)", h, resp, err)
+		}
 	}
-	if resp == nil || resp.StatusCode != http.StatusForbidden {
-		t.Fatalf("want 403, got %v (%v)", resp, err)
-	}
-	for _, origin := range []string{"http://allowed.example", e.Server.URL} {
-		if _, _, err := dialWS(t, e.Server.URL, "graphql-transport-ws", http.Header{"Origin": {origin}}); err != nil {
-			t.Fatalf("origin %s refused: %v", origin, err)
+	refused(http.Header{"Origin": {"http://evil.example"}})
+	// DNS rebinding: evil.example now resolves to this server, so the
+	// page's Origin and the request's Host name the same host.
+	port := strings.TrimPrefix(e.Server.URL, "http://127.0.0.1")
+	refused(http.Header{"Origin": {"http://evil.example" + port}, "Host": {"evil.example" + port}})
+	// The same for a real-looking name that nobody configured.
+	refused(http.Header{"Origin": {"http://linli.example.org" + port}, "Host": {"linli.example.org" + port}})
+	for _, h := range []http.Header{
+		{"Origin": {"http://allowed.example"}}, // configured
+		{"Origin": {e.Server.URL}},             // same origin on a loopback address
+		{"Origin": {"http://localhost" + port}, "Host": {"localhost" + port}},
+		{}, // not a browser
+	} {
+		if _, _, err := dialWS(t, e.Server.URL, "graphql-transport-ws", h); err != nil {
+			t.Fatalf("%v refused: %v", h, err)
 		}
 	}
 }

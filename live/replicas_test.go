@@ -14,6 +14,7 @@ import (
 
 	"linli/app"
 	"linli/linlitest"
+	"linli/viewer"
 )
 
 // replica starts one linli instance on dbURL, as a server replica would.
@@ -245,4 +246,57 @@ func TestListenerKilledSubscribersConverge(t *testing.T) {
 	}
 	ws.c.Close()
 	<-readerDone
+}
+
+// A demotion whose NOTIFY falls into a listener's gap is lost to that
+// replica; once its listener is back it re-checks every live connection,
+// without waiting for the periodic re-check (an hour away here).
+func TestRoleChangeInListenerGapCaught(t *testing.T) {
+	dbURL := linlitest.DatabaseURL(t, "postgres")
+	slowReconnect := func(c *app.Config) { c.Live.Broker.ReconnectMin = time.Second }
+	one, two := replica(t, dbURL, slowReconnect, slowSessionChecks), replica(t, dbURL, slowReconnect, slowSessionChecks)
+	c := one.Community(t, "前进社区")
+	_, boss := one.Person(t, c.ID, "站长", viewer.Coordinator)
+	coord, token := one.Person(t, c.ID, "社工", viewer.Coordinator)
+	ws := connect(t, one.Server.URL, token)
+	ws.subscribe("f", feedQuery, map[string]any{"c": id(c.ID)})
+	waitFor(t, 2*time.Second, func() bool { return one.App.Live.Stats().FeedSubscribers == 1 }, "feed subscribed")
+	// A listener that drops right after connecting waits ReconnectMin
+	// before the next attempt: kill them once, and again as soon as they
+	// are back, to open a gap of a second.
+	listeners := func() []int {
+		var pids []int
+		rows, err := one.DB.SQL.Query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'listen%'`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var pid int
+			if err := rows.Scan(&pid); err != nil {
+				t.Fatal(err)
+			}
+			pids = append(pids, pid)
+		}
+		return pids
+	}
+	kill := func() []int {
+		pids := listeners()
+		for _, pid := range pids {
+			if _, err := one.DB.SQL.Exec(`SELECT pg_terminate_backend($1)`, pid); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return pids
+	}
+	killed := kill()
+	waitFor(t, 5*time.Second, func() bool {
+		pids := listeners()
+		return len(pids) == 2 && !slices.Contains(killed, pids[0]) && !slices.Contains(killed, pids[1])
+	}, "both listeners back")
+	kill()
+	two.Do(t, boss, setRoles, map[string]any{"p": id(coord.ID), "r": []string{"RESIDENT"}}).Decode(t, &struct{}{})
+	if code := ws.closeCode(5 * time.Second); code != 4403 {
+		t.Fatalf("want close 4403 once replica one's listener is back, got %d", code)
+	}
 }

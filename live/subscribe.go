@@ -33,7 +33,8 @@ func (b *Broker) authorizeCounts(ctx context.Context, activityID int) (*ent.Acti
 }
 
 // ActivityFeed subscribes the viewer to the activity changes of a community:
-// their own, or any for platform admins. Drafts reach staff only.
+// their own, or any for platform admins. Each change reaches a subscriber
+// only if they may read the activity (drafts: staff and the team's leaders).
 func (b *Broker) ActivityFeed(ctx context.Context, communityID int) (<-chan *model.ActivityEvent, error) {
 	v := viewer.FromContext(ctx)
 	if v == nil {
@@ -42,7 +43,7 @@ func (b *Broker) ActivityFeed(ctx context.Context, communityID int) (<-chan *mod
 	if !v.IsAdmin() && v.CommunityID != communityID {
 		return nil, apperr.New(apperr.Forbidden, "not a member of this community")
 	}
-	return b.subscribeFeed(ctx, communityID, v.IsStaffOf(communityID))
+	return b.subscribeFeed(ctx, communityID, v)
 }
 
 // MyRegistrationUpdates subscribes the viewer to changes of their own

@@ -28,9 +28,6 @@ type Service struct {
 	// CancelRegistrations cancels every registration of an activity inside tx;
 	// the sign-up service provides it.
 	CancelRegistrations func(ctx context.Context, tx *ent.Tx, activityID int, reason string) error
-	// RolesChanged is told after a person's roles change, so cached sessions
-	// pick the new roles up at once.
-	RolesChanged func(personID int)
 }
 
 // SlotInput describes a slot to add or change.

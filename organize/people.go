@@ -7,6 +7,7 @@ import (
 	"linli/apperr"
 	"linli/ent"
 	"linli/ent/teammembership"
+	"linli/events"
 	"linli/viewer"
 )
 
@@ -109,12 +110,10 @@ func (s *Service) SetTeamMember(ctx context.Context, teamID, personID int, role 
 		}
 		return nil
 	})
-	if err == nil && s.RolesChanged != nil {
-		s.RolesChanged(personID)
-	}
 	if err != nil {
 		return nil, conflictOn(err, "personID", "the person was added concurrently; try again")
 	}
+	s.personChanged(p)
 	return m.Unwrap(), nil
 }
 
@@ -123,16 +122,20 @@ func (s *Service) RemoveTeamMember(ctx context.Context, teamID, personID int) (b
 	if _, err := requireStaff(ctx); err != nil {
 		return false, err
 	}
-	if _, err := s.Client.Team.Get(ctx, teamID); err != nil {
+	team, err := s.Client.Team.Get(ctx, teamID)
+	if err != nil {
 		return false, err
 	}
 	n, err := s.Client.TeamMembership.Delete().
 		Where(teammembership.TeamID(teamID), teammembership.PersonID(personID)).Exec(ctx)
-	if n > 0 && s.RolesChanged != nil {
-		// A leader who leaves a team stops running its activities at once.
-		s.RolesChanged(personID)
+	if err != nil {
+		return false, err
 	}
-	return n > 0, err
+	if n > 0 {
+		// A leader who leaves a team stops running its activities at once.
+		s.personChanged(&ent.Person{ID: personID, CommunityID: team.CommunityID})
+	}
+	return n > 0, nil
 }
 
 // SetRoles sets a person's roles. RESIDENT is always kept; ADMIN may only be
@@ -175,10 +178,17 @@ func (s *Service) SetRoles(ctx context.Context, personID int, roles []viewer.Rol
 	if err != nil {
 		return nil, err
 	}
-	if s.RolesChanged != nil {
-		s.RolesChanged(personID)
-	}
+	s.personChanged(p)
 	return s.Client.Person.Get(ctx, personID)
+}
+
+// personChanged announces, after commit, that what p may do changed: every
+// replica then forgets p's cached tokens and closes p's live connections,
+// so no socket or stream keeps acting with the old roles or teams.
+func (s *Service) personChanged(p *ent.Person) {
+	if s.Events != nil {
+		s.Events.Publish(events.Event{Kind: events.Person, PersonID: p.ID, CommunityID: p.CommunityID})
+	}
 }
 
 func notFoundAs(err error, field, msg string) error {

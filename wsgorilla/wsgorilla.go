@@ -23,7 +23,9 @@ import (
 const (
 	CloseForbidden   = 4403
 	CloseInitTimeout = 4408
-	CloseGoingAway   = websocket.CloseGoingAway
+	// CloseTooManyConnections refuses a socket beyond a credential's bound.
+	CloseTooManyConnections = 4429
+	CloseGoingAway          = websocket.CloseGoingAway
 )
 
 // Options tune the adapter. Zero fields take the defaults in parentheses.
