@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -36,8 +37,13 @@ type Config struct {
 	// RateLimitPerMinute bounds login/register attempts per phone (×4 per
 	// address); 0 switches rate limiting off (load tests).
 	RateLimitPerMinute float64
-	RequestTimeout     time.Duration
-	MaxBodyBytes       int64
+	// RequestTimeout bounds every query and mutation, on every transport
+	// (graph.ServerOptions.Timeout).
+	RequestTimeout time.Duration
+	// BodyTimeout bounds how long a client may take to send a request body
+	// (10 s); a body still trickling in then is cut off with 408.
+	BodyTimeout  time.Duration
+	MaxBodyBytes int64
 	// TokenCacheTTL is how long a checked bearer token is trusted without
 	// asking the database again; logout on this replica ends it at once,
 	// elsewhere (and role changes) within the TTL. 0 checks every request.
@@ -53,6 +59,7 @@ func DefaultConfig() Config {
 	return Config{
 		RateLimitPerMinute: 10,
 		RequestTimeout:     15 * time.Second,
+		BodyTimeout:        10 * time.Second,
 		MaxBodyBytes:       256 << 10,
 		TokenCacheTTL:      3 * time.Second,
 		Logger:             slog.Default(),
@@ -128,6 +135,9 @@ func (a *App) Close() error {
 func (a *App) routes() http.Handler {
 	opts := a.Config.GraphQL
 	opts.Production = opts.Production || a.Config.Production
+	if opts.Timeout == 0 {
+		opts.Timeout = a.Config.RequestTimeout
+	}
 	opts.Transports = append(a.liveTransports(), opts.Transports...)
 	gql := graph.NewServer(a.Resolver, opts)
 	for _, ext := range a.liveExtensions() {
@@ -164,17 +174,23 @@ func (a *App) routes() http.Handler {
 // POST body, and larger ones belong in a POST.
 const maxQueryString = 32 << 10
 
-// withLimits bounds the body size, the URL and the time of every
-// non-websocket request. The body is read here, whole, so a body too large
-// gets 413 even when its length was not announced.
+// withLimits bounds the URL, and the size and arrival time of the body, of
+// every request but websocket upgrades (whose frames the websocket transport
+// bounds): POST, GET and SSE alike. The body is read here, whole, so a body
+// too large gets 413 even when its length was not announced, and one that
+// trickles in is cut off at the read deadline. The time a query or mutation
+// may then run is bounded by the GraphQL server, for every transport.
 func (a *App) withLimits(next http.Handler) http.Handler {
 	maxBody := a.Config.MaxBodyBytes
 	if maxBody <= 0 {
 		maxBody = 256 << 10
 	}
-	timeout := a.Config.RequestTimeout
+	bodyTimeout := a.Config.BodyTimeout
+	if bodyTimeout <= 0 {
+		bodyTimeout = 10 * time.Second
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") || strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
+		if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -186,23 +202,25 @@ func (a *App) withLimits(next http.Handler) http.Handler {
 			writeGraphQLError(w, http.StatusRequestEntityTooLarge, "VALIDATION_FAILED", "request body too large")
 			return
 		}
-		if timeout > 0 {
-			// A slow body must not hold the handler past the timeout either.
-			_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(timeout))
-			ctx, cancel := context.WithTimeout(r.Context(), timeout)
-			defer cancel()
-			r = r.WithContext(ctx)
-		}
 		if r.Method == http.MethodPost {
+			rc := http.NewResponseController(w)
+			_ = rc.SetReadDeadline(time.Now().Add(bodyTimeout))
 			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 			if err != nil {
-				if _, tooLarge := errors.AsType[*http.MaxBytesError](err); tooLarge {
+				switch _, tooLarge := errors.AsType[*http.MaxBytesError](err); {
+				case tooLarge:
 					writeGraphQLError(w, http.StatusRequestEntityTooLarge, "VALIDATION_FAILED", "request body too large")
-				} else {
+				case errors.Is(err, os.ErrDeadlineExceeded):
+					writeGraphQLError(w, http.StatusRequestTimeout, "TIMEOUT", "the request body took too long to arrive")
+				default:
 					writeGraphQLError(w, http.StatusBadRequest, "VALIDATION_FAILED", "could not read the request body")
 				}
 				return
 			}
+			// The body is in. Left set, the deadline would cancel the
+			// request's context when it passes (net/http's background read
+			// fails), ending SSE streams and long queries.
+			_ = rc.SetReadDeadline(time.Time{})
 			r.Body = io.NopCloser(bytes.NewReader(body))
 		}
 		next.ServeHTTP(w, r)

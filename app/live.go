@@ -15,6 +15,7 @@ import (
 
 	"linli/auth"
 	"linli/events"
+	"linli/graph"
 	"linli/live"
 	"linli/reqlog"
 	"linli/viewer"
@@ -114,7 +115,7 @@ func (a *App) liveTransports() []graphql.Transport {
 				reqlog.From(ctx).Debug("websocket", slog.String("error", err.Error()))
 			},
 		},
-		transport.SSE{KeepAlivePingInterval: 25 * time.Second},
+		graph.SSE{SSE: transport.SSE{KeepAlivePingInterval: 25 * time.Second}},
 	}
 }
 
