@@ -225,7 +225,8 @@ func (w *walker) field(f *ast.Field, d int) int {
 			return 0
 		}
 		mult = max(first, last)
-	case f.Definition != nil && f.Definition.Type != nil && f.Definition.Type.Elem != nil && len(f.SelectionSet) > 0:
+	case f.Definition != nil && f.Definition.Type != nil && f.Definition.Type.Elem != nil && len(f.SelectionSet) > 0 && !w.introspecting:
+		// Introspection's lists are as long as the schema is large.
 		mult = w.l.listBound(f)
 	}
 	children := w.selections(f.SelectionSet, d+1)
