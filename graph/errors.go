@@ -90,9 +90,10 @@ func classify(ctx context.Context, err error) (code apperr.Code, field, msg stri
 		// The driver's own answer to a cancelled statement (PostgreSQL's
 		// "canceling statement due to user request").
 		return apperr.Timeout, "", ""
-	case isGQL && len(gqlErr.Path) > 0:
-		// gqlgen wraps only the errors of decoding arguments (an ID that
-		// is not a number, a cursor that does not decode) with their path.
+	case isGQL && gqlErr.Path.String() != graphql.GetPath(ctx).String():
+		// gqlgen puts every error on the path of the field it came from,
+		// but an error decoding an argument (an ID that is not a number, a
+		// cursor that does not decode) on the argument's own path.
 		name := lastName(gqlErr.Path)
 		return apperr.ValidationFailed, name, "invalid value for " + name
 	}
