@@ -217,9 +217,9 @@ func (a *App) withLimits(next http.Handler) http.Handler {
 				}
 				return
 			}
-			// The body is in. Left set, the deadline would cancel the
-			// request's context when it passes (net/http's background read
-			// fails), ending SSE streams and long queries.
+			// The body is in: the deadline bounded its arrival only. An
+			// SSE stream lives on, and a query is bounded by the GraphQL
+			// server's timeout.
 			_ = rc.SetReadDeadline(time.Time{})
 			r.Body = io.NopCloser(bytes.NewReader(body))
 		}

@@ -289,3 +289,54 @@ func websocketQuery(t *testing.T, e *linlitest.Env, token, query string) *linlit
 		}
 	}
 }
+
+// The read deadline bounds the body only: an SSE stream opened with a body
+// that arrived in time lives on past it.
+func TestSSEStreamOutlivesTheBodyDeadline(t *testing.T) {
+	linlitest.Run(t, func(t *testing.T, e *linlitest.Env) {
+		c := e.Community(t, "前进社区")
+		_, tok := e.Person(t, c.ID, "李娜", viewer.Resident)
+		_, other := e.Person(t, c.ID, "王芳", viewer.Resident)
+		a, slots := e.Activity(t, c.ID, linlitest.ActivitySpec{})
+		body, _ := json.Marshal(map[string]any{
+			"query":     `subscription($id: ID!) { activityCounts(activityID: $id) { slots { taken } } }`,
+			"variables": map[string]any{"id": fmt.Sprint(a.ID)},
+		})
+		resp, err := e.Server.Client().Do(sseRequest(t, e, tok, bytes.NewReader(body)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		events := make(chan string, 4)
+		go func() {
+			defer close(events)
+			sc := bufio.NewScanner(resp.Body)
+			for sc.Scan() {
+				if d, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+					events <- d
+				}
+			}
+		}()
+		next := func() string {
+			select {
+			case ev, ok := <-events:
+				if !ok {
+					t.Fatal("the stream ended")
+				}
+				return ev
+			case <-time.After(5 * time.Second):
+				t.Fatal("no event")
+			}
+			return ""
+		}
+		next() // the snapshot
+		time.Sleep(600 * time.Millisecond)
+		res := e.Do(t, other, `mutation($s: ID!) { signUp(input: {slotID: $s}) { outcome } }`, map[string]any{"s": fmt.Sprint(slots[0].ID)})
+		if len(res.Errors) > 0 {
+			t.Fatalf("signUp: %+v", res.Errors)
+		}
+		if ev := next(); !strings.Contains(ev, `"taken":1`) {
+			t.Fatalf("event after the sign-up: %s", ev)
+		}
+	}, func(c *app.Config) { c.BodyTimeout = 200 * time.Millisecond })
+}
