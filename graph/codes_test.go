@@ -1,9 +1,14 @@
 package graph_test
 
 import (
+	"io"
+	"net"
+	"net/url"
 	"strings"
+	"sync"
 	"testing"
 
+	"linli/app"
 	"linli/linlitest"
 	"linli/viewer"
 )
@@ -50,4 +55,71 @@ func TestBadArgumentsAreValidationErrors(t *testing.T) {
 		e.Do(t, tok, `query($w: ActivityWhereInput) { activities(first: 1, where: $w) { totalCount } }`,
 			map[string]any{"w": map[string]any{"titleContains": strings.Repeat("x", 10<<10)}}).Decode(t, &got)
 	})
+}
+
+// A database that cannot be reached answers UNAVAILABLE (retry later), not
+// INTERNAL. PostgreSQL only: the test cuts the network between linli and
+// the database with a proxy; an embedded SQLite file has no network to lose.
+func TestUnreachableDatabaseIsUnavailable(t *testing.T) {
+	proxy := &tcpProxy{}
+	e := linlitest.New(t, "postgres", func(c *app.Config) {
+		u, err := url.Parse(c.DatabaseURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u.Host = proxy.start(t, u.Host)
+		c.DatabaseURL = u.String()
+	})
+	e.Community(t, "前进社区")
+	var got struct{ Communities []struct{ ID string } }
+	e.Do(t, "", `{ communities { id } }`, nil).Decode(t, &got)
+	proxy.cut()
+	res := e.Do(t, "", `{ communities { id } }`, nil)
+	res.WantCode(t, "UNAVAILABLE")
+}
+
+// tcpProxy forwards connections to a server until cut.
+type tcpProxy struct {
+	mu    sync.Mutex
+	ln    net.Listener
+	conns []net.Conn
+}
+
+func (p *tcpProxy) start(t *testing.T, target string) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.ln = ln
+	t.Cleanup(p.cut)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, c, s)
+			p.mu.Unlock()
+			go func() { _, _ = io.Copy(s, c); s.Close() }()
+			go func() { _, _ = io.Copy(c, s); c.Close() }()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// cut closes the listener and every forwarded connection.
+func (p *tcpProxy) cut() {
+	p.ln.Close()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
 }
