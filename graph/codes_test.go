@@ -21,7 +21,7 @@ func TestBadArgumentsAreValidationErrors(t *testing.T) {
 		_, tok := e.Person(t, c.ID, "李娜", viewer.Resident)
 		e.Activity(t, c.ID, linlitest.ActivitySpec{Title: "义诊"})
 		e.Do(t, tok, `{ viewer { id } }`, nil) // the token is cached from here on
-		long := strings.Repeat("义", 70_000) // 210 KB
+		long := strings.Repeat("义", 70_000)    // 210 KB
 		cases := []struct {
 			name, query string
 			vars        map[string]any

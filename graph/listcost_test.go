@@ -121,4 +121,3 @@ func seedTeams(t *testing.T, e *linlitest.Env, cid, n, m int) {
 		}
 	}
 }
-
