@@ -248,6 +248,10 @@ func (a *App) authenticate(next http.Handler) http.Handler {
 				return
 			}
 			reqlog.From(r.Context()).Error("authenticate", slog.String("error", err.Error()))
+			if errors.Is(err, context.DeadlineExceeded) || store.IsUnavailable(err) {
+				writeGraphQLError(w, http.StatusServiceUnavailable, "UNAVAILABLE", "the service is unavailable for now; retry later")
+				return
+			}
 			writeGraphQLError(w, http.StatusInternalServerError, "INTERNAL", "internal error")
 			return
 		}

@@ -3,6 +3,7 @@ package graph_test
 import (
 	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -70,12 +71,18 @@ func TestUnreachableDatabaseIsUnavailable(t *testing.T) {
 		u.Host = proxy.start(t, u.Host)
 		c.DatabaseURL = u.String()
 	})
-	e.Community(t, "前进社区")
+	c := e.Community(t, "前进社区")
+	_, tok := e.Person(t, c.ID, "李娜", viewer.Resident)
 	var got struct{ Communities []struct{ ID string } }
 	e.Do(t, "", `{ communities { id } }`, nil).Decode(t, &got)
 	proxy.cut()
-	res := e.Do(t, "", `{ communities { id } }`, nil)
+	e.Do(t, "", `{ communities { id } }`, nil).WantCode(t, "UNAVAILABLE")
+	// Checking a token needs the database too.
+	res := e.Do(t, tok, `{ viewer { id } }`, nil)
 	res.WantCode(t, "UNAVAILABLE")
+	if res.Status != http.StatusServiceUnavailable {
+		t.Errorf("status %d, want 503", res.Status)
+	}
 }
 
 // tcpProxy forwards connections to a server until cut.
