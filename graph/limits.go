@@ -123,7 +123,8 @@ func (l Limits) InterceptResponse(ctx context.Context, next graphql.ResponseHand
 	if !graphql.HasOperationContext(ctx) {
 		return next(ctx)
 	}
-	b, _ := graphql.GetOperationContext(ctx).Stats.GetExtension(budgetKey).(*fieldBudget)
+	oc := graphql.GetOperationContext(ctx)
+	b, _ := oc.Stats.GetExtension(budgetKey).(*fieldBudget)
 	if b == nil {
 		return next(ctx)
 	}
@@ -132,11 +133,13 @@ func (l Limits) InterceptResponse(ctx context.Context, next graphql.ResponseHand
 	if resp == nil || b.spent.Load() <= b.max {
 		return resp
 	}
-	return &graphql.Response{
-		Data: []byte("null"),
-		Errors: gqlerror.List{(&limitErr{code: apperr.QueryTooComplex,
-			msg: fmt.Sprintf("query resolves more than %d fields", l.MaxResolvedFields)}).gqlError()},
+	msg := fmt.Sprintf("query resolves more than %d fields", l.MaxResolvedFields)
+	if oc.Operation != nil && oc.Operation.Operation == ast.Mutation {
+		// Its resolvers ran: say so, so the answer does not read as a
+		// failure to retry.
+		msg = fmt.Sprintf("the mutation was carried out, but its answer resolves more than %d fields; select less", l.MaxResolvedFields)
 	}
+	return &graphql.Response{Data: []byte("null"), Errors: gqlerror.List{(&limitErr{code: apperr.QueryTooComplex, msg: msg}).gqlError()}}
 }
 
 type walker struct {

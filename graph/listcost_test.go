@@ -121,3 +121,22 @@ func seedTeams(t *testing.T, e *linlitest.Env, cid, n, m int) {
 		}
 	}
 }
+
+// A mutation past the budget took effect, and its one error says so.
+func TestBudgetedMutationSaysItWasDone(t *testing.T) {
+	linlitest.Run(t, func(t *testing.T, e *linlitest.Env) {
+		c := e.Community(t, "前进社区")
+		_, tok := e.Person(t, c.ID, "李娜", viewer.Resident)
+		_, slots := e.Activity(t, c.ID, linlitest.ActivitySpec{})
+		res := e.Do(t, tok, `mutation($s: ID!) { signUp(input: {slotID: $s}) { outcome
+			registration { id status seats slot { id name activity { id title slots { id name capacity taken } } } } } }`,
+			map[string]any{"s": fmt.Sprint(slots[0].ID)})
+		res.WantCode(t, "QUERY_TOO_COMPLEX")
+		if len(res.Errors) != 1 || !strings.Contains(firstMessage(res), "carried out") {
+			t.Errorf("errors %+v, data %s", res.Errors, res.Data)
+		}
+		if n := e.Client.Registration.Query().CountX(e.Sys()); n != 1 {
+			t.Errorf("%d registrations, want 1", n)
+		}
+	}, func(c *app.Config) { c.GraphQL.MaxResolvedFields = 8 })
+}
