@@ -32,6 +32,7 @@ func TestBadArgumentsAreValidationErrors(t *testing.T) {
 			{"bad cursor", `{ activities(first: 1, after: "not-a-cursor!") { totalCount } }`, nil, "after", true},
 			{"bad cursor in a variable", `query($c: Cursor) { activities(last: 1, before: $c) { totalCount } }`, map[string]any{"c": "%%%"}, "before", true},
 			{"bad ID", `{ node(id: "abc") { id } }`, nil, "id", true},
+			{"ID out of range", `{ node(id: "99999999999999999999") { id } }`, nil, "id", true},
 			{"bad ID in a list", `query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, map[string]any{"ids": []any{"1", "x"}}, "ids", true},
 			{"bad ID in an input", `mutation($in: SignUpInput!) { signUp(input: $in) { outcome } }`, map[string]any{"in": map[string]any{"slotID": "x"}}, "slotID", true},
 			{"200 KB titleContains literal", `{ activities(first: 1, where: {titleContains: "` + long + `"}) { totalCount } }`, nil, "titleContains", true},
