@@ -24,6 +24,7 @@ import (
 	"linli/reqlog"
 	"linli/signup"
 	"linli/store"
+	"linli/viewer"
 )
 
 // Config is linli's configuration (flags and environment in server/).
@@ -227,6 +228,18 @@ func (a *App) withLimits(next http.Handler) http.Handler {
 	})
 }
 
+// authenticateTokenWithin is authenticateToken bounded by the request
+// timeout: the GraphQL server bounds only the operation that follows. (A
+// socket's connection_init is bounded by the init timeout.)
+func (a *App) authenticateTokenWithin(ctx context.Context, token string) (*viewer.Viewer, error) {
+	if d := a.Config.RequestTimeout; d > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d)
+		defer cancel()
+	}
+	return a.authenticateToken(ctx, token)
+}
+
 // authenticate resolves the bearer token, if any, to a viewer. A bad token is
 // refused outright rather than silently treated as anonymous.
 func (a *App) authenticate(next http.Handler) http.Handler {
@@ -241,7 +254,7 @@ func (a *App) authenticate(next http.Handler) http.Handler {
 			writeGraphQLError(w, http.StatusUnauthorized, "UNAUTHENTICATED", "Authorization must be \"Bearer <token>\"")
 			return
 		}
-		v, err := a.authenticateToken(r.Context(), strings.TrimSpace(token))
+		v, err := a.authenticateTokenWithin(r.Context(), strings.TrimSpace(token))
 		if err != nil {
 			if err == auth.ErrInvalidToken {
 				writeGraphQLError(w, http.StatusUnauthorized, "UNAUTHENTICATED", "invalid or expired token")
