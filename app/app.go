@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -25,6 +26,7 @@ import (
 	"linli/reqlog"
 	"linli/signup"
 	"linli/store"
+	"linli/viewer"
 )
 
 // Config is linli's configuration (flags and environment in server/).
@@ -39,8 +41,13 @@ type Config struct {
 	// address), and requestPhoneCode to a tenth of it; 0 switches rate
 	// limiting off (load tests).
 	RateLimitPerMinute float64
-	RequestTimeout     time.Duration
-	MaxBodyBytes       int64
+	// RequestTimeout bounds every query and mutation, on every transport
+	// (graph.ServerOptions.Timeout).
+	RequestTimeout time.Duration
+	// BodyTimeout bounds how long a client may take to send a request body
+	// (10 s); a body still trickling in then is cut off with 408.
+	BodyTimeout  time.Duration
+	MaxBodyBytes int64
 	// TokenCacheTTL is how long a checked bearer token is trusted without
 	// asking the database again; logout on this replica ends it at once,
 	// elsewhere (and role changes) within the TTL. 0 checks every request.
@@ -69,6 +76,7 @@ func DefaultConfig() Config {
 	return Config{
 		RateLimitPerMinute: 10,
 		RequestTimeout:     15 * time.Second,
+		BodyTimeout:        10 * time.Second,
 		MaxBodyBytes:       256 << 10,
 		TokenCacheTTL:      3 * time.Second,
 		Logger:             slog.Default(),
@@ -156,6 +164,9 @@ func (a *App) Close() error {
 func (a *App) routes() http.Handler {
 	opts := a.Config.GraphQL
 	opts.Production = opts.Production || a.Config.Production
+	if opts.Timeout == 0 {
+		opts.Timeout = a.Config.RequestTimeout
+	}
 	opts.Transports = append(a.liveTransports(), opts.Transports...)
 	gql := graph.NewServer(a.Resolver, opts)
 	for _, ext := range a.liveExtensions() {
@@ -194,17 +205,23 @@ func (a *App) routes() http.Handler {
 // POST body, and larger ones belong in a POST.
 const maxQueryString = 32 << 10
 
-// withLimits bounds the body size, the URL and the time of every
-// non-websocket request. The body is read here, whole, so a body too large
-// gets 413 even when its length was not announced.
+// withLimits bounds the URL, and the size and arrival time of the body, of
+// every request but websocket upgrades (whose frames the websocket transport
+// bounds): POST, GET and SSE alike. The body is read here, whole, so a body
+// too large gets 413 even when its length was not announced, and one that
+// trickles in is cut off at the read deadline. The time a query or mutation
+// may then run is bounded by the GraphQL server, for every transport.
 func (a *App) withLimits(next http.Handler) http.Handler {
 	maxBody := a.Config.MaxBodyBytes
 	if maxBody <= 0 {
 		maxBody = 256 << 10
 	}
-	timeout := a.Config.RequestTimeout
+	bodyTimeout := a.Config.BodyTimeout
+	if bodyTimeout <= 0 {
+		bodyTimeout = 10 * time.Second
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") || strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
+		if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -216,27 +233,41 @@ func (a *App) withLimits(next http.Handler) http.Handler {
 			writeGraphQLError(w, http.StatusRequestEntityTooLarge, "VALIDATION_FAILED", "request body too large")
 			return
 		}
-		if timeout > 0 {
-			// A slow body must not hold the handler past the timeout either.
-			_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(timeout))
-			ctx, cancel := context.WithTimeout(r.Context(), timeout)
-			defer cancel()
-			r = r.WithContext(ctx)
-		}
 		if r.Method == http.MethodPost {
+			rc := http.NewResponseController(w)
+			_ = rc.SetReadDeadline(time.Now().Add(bodyTimeout))
 			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 			if err != nil {
-				if _, tooLarge := errors.AsType[*http.MaxBytesError](err); tooLarge {
+				switch _, tooLarge := errors.AsType[*http.MaxBytesError](err); {
+				case tooLarge:
 					writeGraphQLError(w, http.StatusRequestEntityTooLarge, "VALIDATION_FAILED", "request body too large")
-				} else {
+				case errors.Is(err, os.ErrDeadlineExceeded):
+					writeGraphQLError(w, http.StatusRequestTimeout, "TIMEOUT", "the request body took too long to arrive")
+				default:
 					writeGraphQLError(w, http.StatusBadRequest, "VALIDATION_FAILED", "could not read the request body")
 				}
 				return
 			}
+			// The body is in: the deadline bounded its arrival only. An
+			// SSE stream lives on, and a query is bounded by the GraphQL
+			// server's timeout.
+			_ = rc.SetReadDeadline(time.Time{})
 			r.Body = io.NopCloser(bytes.NewReader(body))
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// authenticateTokenWithin is authenticateToken bounded by the request
+// timeout: the GraphQL server bounds only the operation that follows. (A
+// socket's connection_init is bounded by the init timeout.)
+func (a *App) authenticateTokenWithin(ctx context.Context, token string) (*viewer.Viewer, error) {
+	if d := a.Config.RequestTimeout; d > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d)
+		defer cancel()
+	}
+	return a.authenticateToken(ctx, token)
 }
 
 // authenticate resolves the bearer token, if any, to a viewer. A bad token is
@@ -253,13 +284,17 @@ func (a *App) authenticate(next http.Handler) http.Handler {
 			writeGraphQLError(w, http.StatusUnauthorized, "UNAUTHENTICATED", "Authorization must be \"Bearer <token>\"")
 			return
 		}
-		v, err := a.authenticateToken(r.Context(), strings.TrimSpace(token))
+		v, err := a.authenticateTokenWithin(r.Context(), strings.TrimSpace(token))
 		if err != nil {
 			if err == auth.ErrInvalidToken {
 				writeGraphQLError(w, http.StatusUnauthorized, "UNAUTHENTICATED", "invalid or expired token")
 				return
 			}
 			reqlog.From(r.Context()).Error("authenticate", slog.String("error", err.Error()))
+			if errors.Is(err, context.DeadlineExceeded) || store.IsUnavailable(err) {
+				writeGraphQLError(w, http.StatusServiceUnavailable, "UNAVAILABLE", "the service is unavailable for now; retry later")
+				return
+			}
 			writeGraphQLError(w, http.StatusInternalServerError, "INTERNAL", "internal error")
 			return
 		}

@@ -21,6 +21,7 @@ import (
 	"linli/apperr"
 	"linli/auth"
 	"linli/events"
+	"linli/graph"
 	"linli/live"
 	"linli/reqlog"
 	"linli/viewer"
@@ -155,7 +156,7 @@ func (a *App) liveTransports() []graphql.Transport {
 				reqlog.From(ctx).Debug("websocket", slog.String("error", err.Error()))
 			},
 		},
-		transport.SSE{KeepAlivePingInterval: 25 * time.Second},
+		graph.SSE{SSE: transport.SSE{KeepAlivePingInterval: 25 * time.Second}},
 	}
 }
 

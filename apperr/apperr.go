@@ -20,7 +20,13 @@ const (
 	Conflict         Code = "CONFLICT"
 	RateLimited      Code = "RATE_LIMITED"
 	QueryTooComplex  Code = "QUERY_TOO_COMPLEX"
-	Internal         Code = "INTERNAL"
+	// Timeout: the request ran past its deadline. Its effect, if any, is
+	// unknown to the client: retry with the same idempotency key.
+	Timeout Code = "TIMEOUT"
+	// Unavailable: the database could not be reached or is overloaded;
+	// retry later, with the same idempotency key.
+	Unavailable Code = "UNAVAILABLE"
+	Internal    Code = "INTERNAL"
 
 	SignupNotOpen     Code = "SIGNUP_NOT_OPEN"
 	SignupClosed      Code = "SIGNUP_CLOSED"

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"linli/apperr"
@@ -14,18 +15,23 @@ import (
 	"linli/ent"
 	"linli/ent/privacy"
 	"linli/reqlog"
+	"linli/store"
 	"linli/viewer"
 )
 
 // presentError turns every error into a GraphQL error with extensions.code.
-// Domain errors keep their message; unexpected errors are logged with the
-// request id and shown as INTERNAL.
+// Domain errors keep their message; unexpected errors are shown as INTERNAL
+// with the request id, and logged once per response by logFailures.
 func presentError(ctx context.Context, err error) *gqlerror.Error {
 	gqlErr := graphql.DefaultErrorPresenter(ctx, err)
 	code, field, msg := classify(ctx, err)
-	if code == apperr.Internal {
-		reqlog.From(ctx).Error("internal error", slog.String("error", err.Error()), slog.Any("path", gqlErr.Path))
+	switch code {
+	case apperr.Internal:
 		msg = "internal error; request id " + reqlog.ID(ctx)
+	case apperr.Timeout:
+		msg = "the request ran past its deadline; retry it (with the same idempotency key)"
+	case apperr.Unavailable:
+		msg = "the service is unavailable for now; retry later (with the same idempotency key)"
 	}
 	if msg != "" {
 		gqlErr.Message = msg
@@ -45,7 +51,8 @@ func classify(ctx context.Context, err error) (code apperr.Code, field, msg stri
 		return e.Code, e.Field, e.Message
 	}
 	var gqlErr *gqlerror.Error
-	if errors.As(err, &gqlErr) && gqlErr.Err == nil {
+	isGQL := errors.As(err, &gqlErr)
+	if isGQL && gqlErr.Err == nil {
 		// Parser and validator errors, and errors gqlgen made for bad input.
 		if c, ok := gqlErr.Extensions["code"].(string); ok && c != "" {
 			switch c {
@@ -76,9 +83,66 @@ func classify(ctx context.Context, err error) (code apperr.Code, field, msg stri
 	case errors.As(err, &ce):
 		return apperr.Conflict, "", "conflicts with existing data"
 	case errors.Is(err, context.DeadlineExceeded):
-		return apperr.Internal, "", "request timed out"
+		return apperr.Timeout, "", ""
+	case store.IsUnavailable(err):
+		return apperr.Unavailable, "", ""
+	case ctx.Err() == context.DeadlineExceeded:
+		// The driver's own answer to a cancelled statement (PostgreSQL's
+		// "canceling statement due to user request").
+		return apperr.Timeout, "", ""
+	case isGQL && gqlErr.Path.String() != graphql.GetPath(ctx).String():
+		// gqlgen puts every error on the path of the field it came from,
+		// but an error decoding an argument (an ID that is not a number, a
+		// cursor that does not decode) on the argument's own path.
+		name := lastName(gqlErr.Path)
+		return apperr.ValidationFailed, name, "invalid value for " + name
 	}
 	return apperr.Internal, "", ""
+}
+
+func lastName(p ast.Path) string {
+	for i := len(p) - 1; i >= 0; i-- {
+		if n, ok := p[i].(ast.PathName); ok {
+			return string(n)
+		}
+	}
+	return ""
+}
+
+// logFailures logs a response's server-side failures (INTERNAL, TIMEOUT,
+// UNAVAILABLE) as one line: a query of twenty failing aliases is one
+// failure, not twenty log lines.
+func logFailures(ctx context.Context, resp *graphql.Response) {
+	if resp == nil {
+		return
+	}
+	var first *gqlerror.Error
+	n, internal := 0, false
+	for _, e := range resp.Errors {
+		switch c, _ := e.Extensions["code"].(string); apperr.Code(c) {
+		case apperr.Internal:
+			internal = true
+		case apperr.Timeout, apperr.Unavailable:
+		default:
+			continue
+		}
+		if n++; first == nil {
+			first = e
+		}
+	}
+	if first == nil {
+		return
+	}
+	cause := first.Message
+	if first.Err != nil {
+		cause = first.Err.Error()
+	}
+	level := slog.LevelWarn
+	if internal {
+		level = slog.LevelError
+	}
+	reqlog.From(ctx).Log(ctx, level, "request failed", slog.Int("errors", n),
+		slog.Any("code", first.Extensions["code"]), slog.String("error", cause), slog.String("path", first.Path.String()))
 }
 
 // camel turns an Ent field name (display_name) into its GraphQL name (displayName).

@@ -279,8 +279,14 @@ func TestLargeButAllowedQueries(t *testing.T) {
 			{"500 repeated __typename", "{" + repeat(" __typename", 500) + " }", nil},
 			{"input nested 5 deep", "query($w: ActivityWhereInput) { activities(first: 1, where: $w) { totalCount } }", map[string]any{"w": nestedWhere(5)}},
 			{"or of 99 alternatives", "query($w: [ActivityWhereInput!]) { activities(first: 100, where: {or: $w}) { totalCount edges { node { title } } } }", map[string]any{"w": wide}},
+			{"the README's browsing query", `{ activities(first: 50, where: {openForSignup: true}, orderBy: {field: STARTS_AT, direction: ASC}) {
+				totalCount edges { node { id title category serviceType startsAt venue { name } team { name }
+				slots { id name kind capacity taken available } } } pageInfo { hasNextPage endCursor } } }`, nil},
+			{"a coordinator's team roster", "{ teams { name memberships { role person { displayName phone } } } }", nil},
 			{"first: 100 with nested slots", "{ activities(first: 100) { edges { node { id title slots { id name capacity taken } team { name } venue { name } } } } }", nil},
-			{"two levels of fan-out", fanOut(2), nil},
+			// Two levels (10 × slots × 10 × slots fields) cost too much
+			// once slots count as a list: one level is the legitimate case.
+			{"one level of fan-out", fanOut(1), nil},
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {

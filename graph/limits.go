@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -18,10 +19,27 @@ import (
 // before any resolver runs (so before any SQL). It walks the validated
 // operation once, stopping as soon as a limit is passed, so its own cost is
 // bounded by the limits.
+//
+// A list field multiplies the cost of what it selects by its bound (ListBound,
+// or ListBounds for fields known to be short). Those bounds are estimates, so
+// the operation also carries a budget of resolved fields (MaxResolvedFields):
+// past it, every further field fails at once and the response is replaced by
+// one QUERY_TOO_COMPLEX error.
 type Limits struct {
 	MaxDepth      int
 	MaxComplexity int
 	MaxPage       int
+	// ListBound is the cost multiplier of a list field (a non-connection
+	// field returning a list of objects); ListBounds overrides it per
+	// "Type.field".
+	ListBound  int
+	ListBounds map[string]int
+	// MaxResolvedFields bounds the fields one response resolves (every list
+	// element's fields counted); 0 leaves it unbounded.
+	MaxResolvedFields int
+	// MaxStringBytes bounds every string in an argument (titleContains: a
+	// 200 KB LIKE pattern is refused by SQLite and slow on PostgreSQL).
+	MaxStringBytes int
 	// MaxInputDepth bounds how deeply argument values nest (objects and
 	// lists, e.g. where: {and: [{and: [...]}]}); each level becomes nested
 	// SQL that databases refuse or choke on.
@@ -36,6 +54,7 @@ type Limits struct {
 var _ interface {
 	graphql.HandlerExtension
 	graphql.OperationContextMutator
+	graphql.ResponseInterceptor
 } = Limits{}
 
 // ExtensionName implements graphql.HandlerExtension.
@@ -71,7 +90,56 @@ func (l Limits) MutateOperationContext(_ context.Context, oc *graphql.OperationC
 	if w.err != nil {
 		return w.err.gqlError()
 	}
+	if l.MaxResolvedFields > 0 {
+		b := &fieldBudget{max: int64(l.MaxResolvedFields)}
+		next := oc.ResolverMiddleware
+		oc.ResolverMiddleware = func(ctx context.Context, r graphql.Resolver) (any, error) {
+			if b.spent.Add(1) > b.max {
+				return nil, errOverBudget
+			}
+			return next(ctx, r)
+		}
+		oc.Stats.SetExtension(budgetKey, b)
+	}
 	return nil
+}
+
+// fieldBudget counts the fields one response resolves. Root fields of a
+// query resolve concurrently, hence the atomic.
+type fieldBudget struct {
+	spent atomic.Int64
+	max   int64
+}
+
+const budgetKey = "LinliFieldBudget"
+
+var errOverBudget = &apperr.Error{Code: apperr.QueryTooComplex, Message: "query resolves too many fields"}
+
+// InterceptResponse implements graphql.ResponseInterceptor: each response
+// (each event of a subscription) gets the whole budget, and a response that
+// ran out of it answers one error instead of the fields it had resolved and
+// one error per field it then refused.
+func (l Limits) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	if !graphql.HasOperationContext(ctx) {
+		return next(ctx)
+	}
+	oc := graphql.GetOperationContext(ctx)
+	b, _ := oc.Stats.GetExtension(budgetKey).(*fieldBudget)
+	if b == nil {
+		return next(ctx)
+	}
+	b.spent.Store(0)
+	resp := next(ctx)
+	if resp == nil || b.spent.Load() <= b.max {
+		return resp
+	}
+	msg := fmt.Sprintf("query resolves more than %d fields", l.MaxResolvedFields)
+	if oc.Operation != nil && oc.Operation.Operation == ast.Mutation {
+		// Its resolvers ran: say so, so the answer does not read as a
+		// failure to retry.
+		msg = fmt.Sprintf("the mutation was carried out, but its answer resolves more than %d fields; select less", l.MaxResolvedFields)
+	}
+	return &graphql.Response{Data: []byte("null"), Errors: gqlerror.List{(&limitErr{code: apperr.QueryTooComplex, msg: msg}).gqlError()}}
 }
 
 type walker struct {
@@ -143,7 +211,8 @@ func (w *walker) field(f *ast.Field, d int) int {
 		return 0
 	}
 	mult := 1
-	if f.Definition != nil && f.Definition.Type != nil && strings.HasSuffix(f.Definition.Type.Name(), "Connection") {
+	switch {
+	case f.Definition != nil && f.Definition.Type != nil && strings.HasSuffix(f.Definition.Type.Name(), "Connection"):
 		args := f.ArgumentMap(w.vars)
 		first, hasFirst := intArg(args["first"])
 		last, hasLast := intArg(args["last"])
@@ -159,17 +228,39 @@ func (w *walker) field(f *ast.Field, d int) int {
 			return 0
 		}
 		mult = max(first, last)
+	case f.Definition != nil && f.Definition.Type != nil && f.Definition.Type.Elem != nil && len(f.SelectionSet) > 0 && !w.introspecting:
+		// Introspection's lists are as long as the schema is large.
+		mult = w.l.listBound(f)
 	}
 	children := w.selections(f.SelectionSet, d+1)
 	return 1 + mult*children
 }
 
+// listBound is the multiplier of a list field. A connection's edges and
+// nodes are already counted by the connection's page size.
+func (l Limits) listBound(f *ast.Field) int {
+	parent := ""
+	if f.ObjectDefinition != nil {
+		parent = f.ObjectDefinition.Name
+	}
+	if strings.HasSuffix(parent, "Connection") {
+		return 1
+	}
+	if n, ok := l.ListBounds[parent+"."+f.Name]; ok {
+		return n
+	}
+	return l.ListBound
+}
+
 // input checks one argument, literal or variable, against the input limits.
 func (w *walker) input(arg string, v *ast.Value) {
-	m := inputMeasure{maxDepth: w.l.MaxInputDepth, maxList: w.l.MaxListLength, budget: w.l.MaxInputValues - w.values}
+	m := inputMeasure{maxDepth: w.l.MaxInputDepth, maxList: w.l.MaxListLength, maxString: w.l.MaxStringBytes, budget: w.l.MaxInputValues - w.values}
+	m.name = arg
 	m.literal(v, w.vars, 0)
 	w.values += m.seen
 	switch {
+	case m.longString != "":
+		w.fail(apperr.ValidationFailed, m.longString, fmt.Sprintf("%s is longer than %d bytes", m.longString, w.l.MaxStringBytes))
 	case m.tooDeep:
 		w.fail(apperr.ValidationFailed, arg, fmt.Sprintf("%s nests more than %d levels deep", arg, w.l.MaxInputDepth))
 	case m.tooLong:
@@ -182,12 +273,32 @@ func (w *walker) input(arg string, v *ast.Value) {
 // inputMeasure walks an input value, literal or from variables, and stops at
 // the first limit passed.
 type inputMeasure struct {
-	maxDepth, maxList, budget int
-	seen                      int
-	tooDeep, tooLong          bool
+	maxDepth, maxList, maxString, budget int
+	seen                                 int
+	tooDeep, tooLong                     bool
+	// name is the argument or input field being measured; longString
+	// names the first one holding a string longer than maxString.
+	name, longString string
 }
 
-func (m *inputMeasure) over() bool { return m.tooDeep || m.tooLong || m.seen > m.budget }
+func (m *inputMeasure) over() bool {
+	return m.tooDeep || m.tooLong || m.longString != "" || m.seen > m.budget
+}
+
+// str measures a string value.
+func (m *inputMeasure) str(n int) {
+	if m.maxString > 0 && n > m.maxString && m.longString == "" {
+		m.longString = m.name
+	}
+}
+
+// within measures fn's values as those of the input field name.
+func (m *inputMeasure) within(name string, fn func()) {
+	outer := m.name
+	m.name = name
+	fn()
+	m.name = outer
+}
 
 // enter counts one value at depth d and reports whether to look inside it.
 func (m *inputMeasure) enter(d int) bool {
@@ -207,6 +318,9 @@ func (m *inputMeasure) literal(v *ast.Value, vars map[string]any, d int) {
 		return
 	}
 	if v.Kind != ast.ListValue && v.Kind != ast.ObjectValue {
+		if v.Kind == ast.StringValue || v.Kind == ast.BlockValue {
+			m.str(len(v.Raw))
+		}
 		m.enter(d)
 		return
 	}
@@ -218,7 +332,12 @@ func (m *inputMeasure) literal(v *ast.Value, vars map[string]any, d int) {
 		return
 	}
 	for _, c := range v.Children {
-		if m.literal(c.Value, vars, d+1); m.over() {
+		if v.Kind == ast.ObjectValue {
+			m.within(c.Name, func() { m.literal(c.Value, vars, d+1) })
+		} else {
+			m.literal(c.Value, vars, d+1)
+		}
+		if m.over() {
 			return
 		}
 	}
@@ -230,8 +349,8 @@ func (m *inputMeasure) variable(v any, d int) {
 		if !m.enter(d + 1) {
 			return
 		}
-		for _, c := range x {
-			if m.variable(c, d+1); m.over() {
+		for k, c := range x {
+			if m.within(k, func() { m.variable(c, d+1) }); m.over() {
 				return
 			}
 		}
@@ -248,6 +367,9 @@ func (m *inputMeasure) variable(v any, d int) {
 				return
 			}
 		}
+	case string:
+		m.str(len(x))
+		m.enter(d)
 	default:
 		m.reflected(reflect.ValueOf(v), d)
 	}
@@ -275,10 +397,13 @@ func (m *inputMeasure) reflected(rv reflect.Value, d int) {
 			return
 		}
 		for it := rv.MapRange(); it.Next(); {
-			if m.variable(it.Value().Interface(), d+1); m.over() {
+			if m.within(fmt.Sprint(it.Key().Interface()), func() { m.variable(it.Value().Interface(), d+1) }); m.over() {
 				return
 			}
 		}
+	case reflect.String:
+		m.str(rv.Len())
+		m.enter(d)
 	default:
 		m.enter(d)
 	}

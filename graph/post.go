@@ -52,11 +52,8 @@ func (t postTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 		writeError(w, http.StatusBadRequest, apperr.ValidationFailed, "could not read the request body")
 		return
 	}
-	params := &graphql.RawParams{}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	if err := dec.Decode(params); err != nil {
-		writeError(w, http.StatusBadRequest, apperr.ValidationFailed, "the request body must be a JSON object with query, variables and operationName")
+	params, ok := decodeParams(w, body)
+	if !ok {
 		return
 	}
 	params.Headers = r.Header
@@ -77,6 +74,39 @@ func (t postTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 	}
 	responses, ctx := exec.DispatchOperation(ctx, oc)
 	writeResponse(w, responses(ctx))
+}
+
+// decodeParams decodes a JSON request body, or answers it with a coded
+// error that does not echo it.
+func decodeParams(w http.ResponseWriter, body []byte) (*graphql.RawParams, bool) {
+	params := &graphql.RawParams{}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(params); err != nil {
+		writeError(w, http.StatusBadRequest, apperr.ValidationFailed, "the request body must be a JSON object with query, variables and operationName")
+		return nil, false
+	}
+	return params, true
+}
+
+// SSE is gqlgen's Server-Sent Events transport with the body decoded first,
+// as postTransport does: transport.SSE answers a body it cannot decode with
+// the whole body, in the response and in the process log.
+type SSE struct {
+	transport.SSE
+}
+
+func (t SSE) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, apperr.ValidationFailed, "could not read the request body")
+		return
+	}
+	if _, ok := decodeParams(w, body); !ok {
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	t.SSE.Do(w, r, exec)
 }
 
 // responseMedia picks the response media type from an Accept header the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -33,10 +34,22 @@ type ServerOptions struct {
 	MaxSelections int
 	MaxDepth      int
 	// MaxComplexity bounds a query's cost: every field counts one, times
-	// the page size of each connection it sits in.
+	// the page size of each connection and the bound of each list it sits
+	// in (ListBound, or ListBounds[Type.field]).
 	MaxComplexity int
+	ListBound     int
+	ListBounds    map[string]int
+	// MaxResolvedFields bounds the fields a response resolves, list
+	// elements counted: the backstop for lists longer than their bound.
+	MaxResolvedFields int
 	// MaxPage is the largest first/last a connection accepts.
 	MaxPage int
+	// MaxStringBytes bounds every string in an argument.
+	MaxStringBytes int
+	// Timeout bounds every query and mutation, on every transport
+	// (subscriptions live on); past it the request answers TIMEOUT.
+	// 0: no timeout.
+	Timeout time.Duration
 	// MaxInputDepth, MaxListLength and MaxInputValues bound argument values
 	// (see Limits).
 	MaxInputDepth  int
@@ -58,9 +71,21 @@ func (o ServerOptions) Defaults() ServerOptions {
 	}{
 		{&o.TokenLimit, 2000}, {&o.MaxDepth, 12}, {&o.MaxComplexity, 5000}, {&o.MaxPage, 100},
 		{&o.MaxSelections, 500}, {&o.MaxInputDepth, 12}, {&o.MaxListLength, 100}, {&o.MaxInputValues, 1000},
+		{&o.ListBound, 50}, {&o.MaxResolvedFields, 50000}, {&o.MaxStringBytes, 10 << 10},
 	} {
 		if *d.field == 0 {
 			*d.field = d.value
+		}
+	}
+	if o.ListBounds == nil {
+		o.ListBounds = map[string]int{
+			// Activities have a few slots (at most 50, organize refuses
+			// more: MaxResolvedFields catches the rare long one).
+			"Activity.slots": 10, "ActivityCounts.slots": 10,
+			"Person.teams": 5,
+			"Query.teams":  20, "Query.venues": 20, "Query.kiosks": 20,
+			// nodes(ids:) answers one element per id.
+			"Query.nodes": o.MaxListLength,
 		}
 	}
 	return o
@@ -96,10 +121,16 @@ func NewServer(r *Resolver, o ServerOptions) *handler.Server {
 	}
 	srv.Use(Limits{
 		MaxDepth: o.MaxDepth, MaxComplexity: o.MaxComplexity, MaxPage: o.MaxPage,
+		ListBound: o.ListBound, ListBounds: o.ListBounds, MaxResolvedFields: o.MaxResolvedFields,
 		MaxInputDepth: o.MaxInputDepth, MaxListLength: o.MaxListLength, MaxInputValues: o.MaxInputValues,
+		MaxStringBytes: o.MaxStringBytes,
 	})
 	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
-		return next(signup.WithResponseCache(ctx))
+		ctx, cancel := withOperationTimeout(ctx, o.Timeout)
+		defer cancel()
+		resp := next(signup.WithResponseCache(ctx))
+		logFailures(ctx, resp)
+		return resp
 	})
 	srv.SetErrorPresenter(presentError)
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
@@ -107,6 +138,19 @@ func NewServer(r *Resolver, o ServerOptions) *handler.Server {
 		return &apperr.Error{Code: apperr.Internal, Message: "internal error", Err: fmt.Errorf("panic: %v", p)}
 	})
 	return srv
+}
+
+// withOperationTimeout bounds a query or mutation: here, around the
+// executor, so every transport (POST, GET, SSE, websocket) gets the same
+// deadline. A subscription's events are not bounded: the stream lives on.
+func withOperationTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if d <= 0 || !graphql.HasOperationContext(ctx) {
+		return ctx, func() {}
+	}
+	if op := graphql.GetOperationContext(ctx).Operation; op == nil || op.Operation == ast.Subscription {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, d)
 }
 
 // rulesWithoutSuggestions are gqlparser's default rules with every rule that

@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
+	"net"
 
 	"github.com/lib/pq"
 	"modernc.org/sqlite"
@@ -63,4 +65,28 @@ func IsUniqueViolation(err error) bool {
 		return sqErr.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
 	}
 	return false
+}
+
+// IsUnavailable reports whether err says the database could not be reached
+// or refused work for now (the connection failed or was dropped, the server
+// is shutting down or out of connections, SQLite stayed busy), rather than
+// that the statement itself was wrong: the same request may succeed later.
+func IsUnavailable(err error) bool {
+	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) {
+		return true
+	}
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) {
+		// Class 08: connection exception; 53300: too many connections;
+		// 57P01-57P03: admin shutdown, crash shutdown, cannot connect now.
+		return pqErr.Code.Class() == "08" || pqErr.Code == "53300" ||
+			pqErr.Code == "57P01" || pqErr.Code == "57P02" || pqErr.Code == "57P03"
+	}
+	var sqErr *sqlite.Error
+	if errors.As(err, &sqErr) {
+		c := sqErr.Code() & 0xff
+		return c == sqlite3.SQLITE_BUSY || c == sqlite3.SQLITE_CANTOPEN
+	}
+	var netErr *net.OpError
+	return errors.As(err, &netErr)
 }
