@@ -111,8 +111,8 @@ func seen(t *testing.T, e *linlitest.Env, w *town, token string, ids ...string) 
 		Teams  []struct{ Activities conn }
 		Venues []struct{ Activities conn }
 	}
-	e.Do(t, token, `{ teams { activities(first: 50) { totalCount edges { node { id title } } } }
-		venues { activities(first: 50) { totalCount edges { node { id title } } } } }`, nil).Decode(t, &tv)
+	e.Do(t, token, `{ teams { activities(first: 10) { totalCount edges { node { id title } } } }
+		venues { activities(first: 10) { totalCount edges { node { id title } } } } }`, nil).Decode(t, &tv)
 	for _, x := range tv.Teams {
 		add("team.activities", x.Activities)
 	}
