@@ -88,7 +88,8 @@ var phonePattern = regexp.MustCompile(`^\+?[0-9]{6,15}$`)
 // with spaces and dashes) is no phone number.
 const maxPhoneInput = 40
 
-// NormalizePhone strips spaces and dashes and validates what is left.
+// NormalizePhone strips spaces and dashes, validates what is left and
+// drops the country code of a mainland mobile number.
 // Everything that keys on a phone (rate limits, lookups) takes its result.
 func NormalizePhone(phone string) (string, error) {
 	if len(phone) > maxPhoneInput {
@@ -98,8 +99,17 @@ func NormalizePhone(phone string) (string, error) {
 	if !phonePattern.MatchString(p) {
 		return "", apperr.Invalid("phone", "phone must be 6 to 15 digits")
 	}
+	// A mainland mobile number is one account however it is written:
+	// +86 13800000004, 0086 13800000004 and 13800000004 are the same phone.
+	if m := mainlandMobile.FindStringSubmatch(p); m != nil {
+		return m[1], nil
+	}
 	return p, nil
 }
+
+// mainlandMobile matches a mainland China mobile number written with its
+// country code (+86 or 0086).
+var mainlandMobile = regexp.MustCompile(`^(?:\+86|0086)(1[0-9]{10})$`)
 
 // ValidateDisplayName enforces the display-name rules.
 func ValidateDisplayName(name string) (string, error) {

@@ -94,6 +94,29 @@ func TestRegisterNeutralConflict(t *testing.T) {
 	})
 }
 
+// A mainland mobile number written with its country code is the same phone:
+// it cannot hold a second account, and it signs in to the first.
+func TestCountryCodeIsTheSamePhone(t *testing.T) {
+	linlitest.Run(t, func(t *testing.T, e *linlitest.Env) {
+		c := e.Community(t, "前进社区")
+		reg := `mutation($in: RegisterInput!) { register(input: $in) { token } }`
+		in := func(phone string) map[string]any {
+			return map[string]any{"in": map[string]any{"communityID": id(c.ID), "phone": phone, "password": "long-enough-pw", "displayName": "李雷"}}
+		}
+		e.Do(t, "", reg, in("13700003333")).Decode(t, &struct{}{})
+		for _, variant := range []string{"+8613700003333", "+86 137-0000-3333", "008613700003333"} {
+			if res := e.Do(t, "", reg, in(variant)); res.Code() != "CONFLICT" {
+				t.Errorf("register %q: %s, want CONFLICT (a second account for one phone)", variant, res.Code())
+			}
+		}
+		var got struct{ Login struct{ Token string } }
+		e.Do(t, "", `mutation { login(input: {phone: "+86 13700003333", password: "long-enough-pw"}) { token } }`, nil).Decode(t, &got)
+		if got.Login.Token == "" {
+			t.Error("login with the country code failed")
+		}
+	})
+}
+
 func TestRegisterPasswordPolicy(t *testing.T) {
 	linlitest.Run(t, func(t *testing.T, e *linlitest.Env) {
 		c := e.Community(t, "前进社区")
