@@ -3,7 +3,9 @@ package checkin_test
 import (
 	"fmt"
 	"testing"
+	"time"
 
+	"linli/ent/activity"
 	"linli/ent/person"
 	"linli/linlitest"
 	"linli/viewer"
@@ -105,5 +107,28 @@ func TestWalkInRateLimited(t *testing.T) {
 		if n < 15 {
 			t.Fatalf("staff: %d of 40 refused", n)
 		}
+	})
+}
+
+// TestWalkInDraftSlotIsUnknownToKiosks: a kiosk learns nothing of a draft
+// from a walk-in on its slot: the answer is the one for a slot that does
+// not exist; staff, who see drafts, are told it is not open yet.
+func TestWalkInDraftSlotIsUnknownToKiosks(t *testing.T) {
+	linlitest.Run(t, func(t *testing.T, e *linlitest.Env) {
+		s := newSite(t, e, "前进社区")
+		a, seats, _ := s.newActivity(t, 0, time.Now().Add(10*time.Minute))
+		if err := a.Update().SetStatus(activity.StatusDRAFT).ClearPublishedAt().Exec(e.Sys()); err != nil {
+			t.Fatal(err)
+		}
+		in := func(slotID any) map[string]any {
+			return map[string]any{"slotID": slotID, "phone": "13612340077", "displayName": "新居民", "nonce": "draft-walk-in"}
+		}
+		draft := s.walkIn(t, s.kiosk, in(seats.ID))
+		draft.WantCode(t, "NOT_FOUND")
+		missing := s.walkIn(t, s.kiosk, in(seats.ID+1000))
+		if draft.Errors[0].Message != missing.Errors[0].Message {
+			t.Errorf("draft slot answered %q, a missing slot %q", draft.Errors[0].Message, missing.Errors[0].Message)
+		}
+		s.walkIn(t, s.staff, in(seats.ID)).WantCode(t, "SIGNUP_NOT_OPEN")
 	})
 }
