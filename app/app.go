@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -69,6 +70,11 @@ type Config struct {
 	// production and not at all in production (see metricsRoute).
 	MetricsToken    string
 	MetricsListener bool
+
+	// TrustedProxies are the reverse proxies in front of linli: from them,
+	// the client address (for rate limits and logs) is read from
+	// X-Forwarded-For (reqlog.ClientAddress). None: the TCP peer.
+	TrustedProxies []netip.Prefix
 }
 
 // DefaultConfig returns the configuration used when nothing is set.
@@ -198,7 +204,7 @@ func (a *App) routes() http.Handler {
 	} else {
 		mux.Handle("GET /{$}", graphiQL(playground.Handler("linli GraphiQL", "/graphql")))
 	}
-	return securityHeaders(reqlog.Middleware(a.Config.Logger, a.liveSockets(a.liveGate(gql), a.cors(instrument(mux)))))
+	return securityHeaders(reqlog.Middleware(a.Config.Logger, a.Config.TrustedProxies, a.liveSockets(a.liveGate(gql), a.cors(instrument(mux)))))
 }
 
 // maxQueryString bounds GET URLs: a GET query has the same token limit as a

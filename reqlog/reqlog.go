@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
+	"strings"
 )
 
 type ctxKey struct{}
@@ -18,8 +20,10 @@ type entry struct {
 }
 
 // Middleware assigns a request id (reusing a sane X-Request-Id), echoes it
-// in the response and puts a logger carrying it in the context.
-func Middleware(base *slog.Logger, next http.Handler) http.Handler {
+// in the response and puts a logger carrying it, and the client's address,
+// in the context. trustedProxies are the reverse proxies in front of linli
+// whose X-Forwarded-For is believed (see ClientAddress).
+func Middleware(base *slog.Logger, trustedProxies []netip.Prefix, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Request-Id")
 		if len(id) == 0 || len(id) > 64 {
@@ -27,13 +31,53 @@ func Middleware(base *slog.Logger, next http.Handler) http.Handler {
 		}
 		w.Header().Set("X-Request-Id", id)
 		ctx := context.WithValue(r.Context(), ctxKey{}, &entry{id: id, log: base.With(slog.String("request_id", id))})
-		host, _, err := net.SplitHostPort(r.RemoteAddr)
-		if err != nil {
-			host = r.RemoteAddr
-		}
-		ctx = WithClientAddr(ctx, host)
+		ctx = WithClientAddr(ctx, ClientAddress(r, trustedProxies))
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// ClientAddress is the address of the client that sent r. It is the TCP
+// peer, unless the peer is one of trustedProxies: then X-Forwarded-For is
+// read from the right (each proxy appends the address it received from),
+// skipping trusted proxies, and the first address no trusted proxy vouches
+// for is the client. Whatever a client writes into the header itself stays
+// to the left of that and is never believed, so rate limits cannot be
+// dodged by forging it, nor can all clients behind a proxy share one
+// bucket.
+func ClientAddress(r *http.Request, trustedProxies []netip.Prefix) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	peer, err := netip.ParseAddr(host)
+	if err != nil || !trusted(peer, trustedProxies) {
+		return host
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			// A hop a trusted proxy would not write: stop at the last
+			// address vouched for.
+			break
+		}
+		a = a.Unmap()
+		if !trusted(a, trustedProxies) {
+			return a.String()
+		}
+		peer = a
+	}
+	return peer.Unmap().String()
+}
+
+func trusted(a netip.Addr, proxies []netip.Prefix) bool {
+	a = a.Unmap()
+	for _, p := range proxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 func newID() string {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strconv"
@@ -60,6 +61,7 @@ func serve(ctx context.Context, args []string) error {
 	metricsAddr := fs.String("metrics-addr", env("LINLI_METRICS_ADDR", ""), "serve /metrics on this address of its own, e.g. 127.0.0.1:9090, and not on -addr (LINLI_METRICS_ADDR)")
 	metricsToken := fs.String("metrics-token", env("LINLI_METRICS_TOKEN", ""), "bearer token /metrics on -addr requires; prefer the environment (LINLI_METRICS_TOKEN)")
 	trustedDocs := fs.String("trusted-documents", env("LINLI_TRUSTED_DOCUMENTS", ""), "run only the operations in this manifest (JSON: sha256 → document, or an Apollo persisted query manifest) (LINLI_TRUSTED_DOCUMENTS)")
+	proxies := fs.String("trusted-proxies", env("LINLI_TRUSTED_PROXIES", ""), "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the client (LINLI_TRUSTED_PROXIES)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -91,6 +93,11 @@ func serve(ctx context.Context, args []string) error {
 		cfg.GraphQL.TrustedDocuments = m
 		logger.Info("trusted documents on", "documents", len(m))
 	}
+	trustedProxies, err := parsePrefixes(*proxies)
+	if err != nil {
+		return fmt.Errorf("trusted proxies: %w", err)
+	}
+	cfg.TrustedProxies = trustedProxies
 	for _, o := range strings.Split(*origins, ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			cfg.AllowedOrigins = append(cfg.AllowedOrigins, strings.TrimRight(o, "/"))
@@ -157,4 +164,25 @@ func envFloat(name string, def float64) float64 {
 		}
 	}
 	return def
+}
+
+// parsePrefixes reads a comma-separated list of addresses (one host each)
+// and CIDR ranges.
+func parsePrefixes(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range strings.Split(list, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(s); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither an address nor a CIDR range", s)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
 }
