@@ -60,6 +60,8 @@ func serve(ctx context.Context, args []string) error {
 	metricsAddr := fs.String("metrics-addr", env("LINLI_METRICS_ADDR", ""), "serve /metrics on this address of its own, e.g. 127.0.0.1:9090, and not on -addr (LINLI_METRICS_ADDR)")
 	metricsToken := fs.String("metrics-token", env("LINLI_METRICS_TOKEN", ""), "bearer token /metrics on -addr requires; prefer the environment (LINLI_METRICS_TOKEN)")
 	trustedDocs := fs.String("trusted-documents", env("LINLI_TRUSTED_DOCUMENTS", ""), "run only the operations in this manifest (JSON: sha256 → document, or an Apollo persisted query manifest) (LINLI_TRUSTED_DOCUMENTS)")
+	persistedQueries := fs.Int("persisted-queries", int(envFloat("LINLI_PERSISTED_QUERIES", 5000)), "automatic persisted queries kept in the database, least recently used evicted first; 0 turns them off (LINLI_PERSISTED_QUERIES)")
+	getMaxAge := fs.Duration("get-max-age", envDuration("LINLI_GET_MAX_AGE", 0), "let caches keep successful GET answers this long (public without Authorization, private with it); 0: no-store (LINLI_GET_MAX_AGE)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -83,6 +85,9 @@ func serve(ctx context.Context, args []string) error {
 	cfg.Logger = logger
 	cfg.MetricsToken = *metricsToken
 	cfg.MetricsListener = *metricsAddr != ""
+	cfg.PersistedQueries.MaxDocuments = *persistedQueries
+	cfg.NoPersistedQueries = *persistedQueries <= 0
+	cfg.GraphQL.GetMaxAge = *getMaxAge
 	if *trustedDocs != "" {
 		m, err := trusted.ReadFile(*trustedDocs)
 		if err != nil {
@@ -154,6 +159,15 @@ func envFloat(name string, def float64) float64 {
 	if v := os.Getenv(name); v != "" {
 		if f, err := strconv.ParseFloat(v, 64); err == nil {
 			return f
+		}
+	}
+	return def
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if v := os.Getenv(name); v != "" {
+		if d, err := time.ParseDuration(v); err == nil {
+			return d
 		}
 	}
 	return def
