@@ -84,11 +84,11 @@ func (e Extension) MutateOperationParameters(ctx context.Context, raw *graphql.R
 	if !sent {
 		return nil
 	}
-	if e.Persisted == nil {
-		// Apollo's PersistedQueryLink matches this message as well as the code.
-		return coded(apperr.PersistedQueryNotSupported, "PersistedQueryNotSupported")
-	}
 	if raw.Query == "" {
+		if e.Persisted == nil {
+			// Apollo's PersistedQueryLink matches this message as well as the code.
+			return coded(apperr.PersistedQueryNotSupported, "PersistedQueryNotSupported")
+		}
 		doc, ok := e.Persisted.Document(ctx, hash)
 		if !ok {
 			return coded(apperr.PersistedQueryNotFound, "PersistedQueryNotFound")
@@ -99,7 +99,7 @@ func (e Extension) MutateOperationParameters(ctx context.Context, raw *graphql.R
 	if Hash(raw.Query) != hash {
 		return hashMismatch()
 	}
-	if graphql.HasOperationContext(ctx) {
+	if e.Persisted != nil && graphql.HasOperationContext(ctx) {
 		graphql.GetOperationContext(ctx).Stats.SetExtension(registrationKey, registration{hash, raw.Query})
 	}
 	return nil
