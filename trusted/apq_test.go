@@ -138,6 +138,23 @@ func TestPersistedQueriesAcrossReplicas(t *testing.T) {
 			t.Errorf("%s by hash on replica two: %+v", tr.name, got)
 		}
 	}
+
+	// Replica two read the document from the database once; from then on
+	// its own cache answers: an anonymous query by hash costs no statement.
+	anon := `query Anonymous { __typename }`
+	if got := post.send(t, one, token, request{query: anon, hash: trusted.Hash(anon)}); got.code != "" {
+		t.Fatalf("register on replica one: %+v", got)
+	}
+	for i, want := range []string{"some", "none"} {
+		before := two.Statements.Load()
+		if _, res := get(t, two, "", request{hash: trusted.Hash(anon)}); res.answer().code != "" {
+			t.Fatalf("anonymous GET by hash on replica two: %+v", res.answer())
+		}
+		n := two.Statements.Load() - before
+		if (want == "none") != (n == 0) {
+			t.Errorf("anonymous GET by hash on replica two, request %d: %d SQL statements, want %s", i+1, n, want)
+		}
+	}
 }
 
 // The store stays bounded: past MaxDocuments the least recently used
