@@ -24,6 +24,7 @@ import (
 	"linli/graph"
 	"linli/live"
 	"linli/organize"
+	"linli/persisted"
 	"linli/reqlog"
 	"linli/signup"
 	"linli/store"
@@ -62,7 +63,13 @@ type Config struct {
 	Logger     *slog.Logger
 	Store      store.Options
 	GraphQL    graph.ServerOptions
-	Live       LiveConfig
+	// PersistedQueries bounds the shared store of automatic persisted
+	// queries (persisted.Options; its documents are at most the body
+	// limit). The store is not used when trusted documents are on
+	// (GraphQL.TrustedDocuments) or NoPersistedQueries is set.
+	PersistedQueries   persisted.Options
+	NoPersistedQueries bool
+	Live               LiveConfig
 
 	// MetricsToken, when set, is the bearer token /metrics on Handler
 	// requires. MetricsListener says /metrics has a listener of its own
@@ -174,6 +181,15 @@ func (a *App) routes() http.Handler {
 		opts.Timeout = a.Config.RequestTimeout
 	}
 	opts.Transports = append(a.liveTransports(), opts.Transports...)
+	if opts.TrustedDocuments == nil && opts.PersistedQueries == nil && !a.Config.NoPersistedQueries {
+		po := a.Config.PersistedQueries
+		if limit := int(a.Config.MaxBodyBytes); po.MaxDocumentBytes == 0 && limit > 0 && limit < 32<<10 {
+			po.MaxDocumentBytes = limit
+		} else if limit > 0 && po.MaxDocumentBytes > limit {
+			po.MaxDocumentBytes = limit
+		}
+		opts.PersistedQueries = persisted.New(a.DB.Client, po)
+	}
 	gql := graph.NewServer(a.Resolver, opts)
 	for _, ext := range a.liveExtensions() {
 		gql.Use(ext)

@@ -12,3 +12,8 @@ const (
 	// document in full.
 	PersistedQueryNotFound Code = "PERSISTED_QUERY_NOT_FOUND"
 )
+
+// PersistedQueryNotSupported: a request sent only a document hash and this
+// server keeps no persisted queries (switched off); Apollo's
+// PersistedQueryLink then sends documents in full.
+const PersistedQueryNotSupported Code = "PERSISTED_QUERY_NOT_SUPPORTED"

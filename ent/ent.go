@@ -13,6 +13,7 @@ import (
 	"linli/ent/community"
 	"linli/ent/idempotencykey"
 	"linli/ent/kiosk"
+	"linli/ent/persistedquery"
 	"linli/ent/person"
 	"linli/ent/phonecode"
 	"linli/ent/registration"
@@ -96,6 +97,7 @@ func checkColumn(t, c string) error {
 			community.Table:        community.ValidColumn,
 			idempotencykey.Table:   idempotencykey.ValidColumn,
 			kiosk.Table:            kiosk.ValidColumn,
+			persistedquery.Table:   persistedquery.ValidColumn,
 			person.Table:           person.ValidColumn,
 			phonecode.Table:        phonecode.ValidColumn,
 			registration.Table:     registration.ValidColumn,

@@ -28,6 +28,8 @@ type Tx struct {
 	IdempotencyKey *IdempotencyKeyClient
 	// Kiosk is the client for interacting with the Kiosk builders.
 	Kiosk *KioskClient
+	// PersistedQuery is the client for interacting with the PersistedQuery builders.
+	PersistedQuery *PersistedQueryClient
 	// Person is the client for interacting with the Person builders.
 	Person *PersonClient
 	// PhoneCode is the client for interacting with the PhoneCode builders.
@@ -186,6 +188,7 @@ func (tx *Tx) init() {
 	tx.Community = NewCommunityClient(tx.config)
 	tx.IdempotencyKey = NewIdempotencyKeyClient(tx.config)
 	tx.Kiosk = NewKioskClient(tx.config)
+	tx.PersistedQuery = NewPersistedQueryClient(tx.config)
 	tx.Person = NewPersonClient(tx.config)
 	tx.PhoneCode = NewPhoneCodeClient(tx.config)
 	tx.Registration = NewRegistrationClient(tx.config)

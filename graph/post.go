@@ -61,19 +61,26 @@ func (t postTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 
 	oc, errs := exec.CreateOperationContext(ctx, params)
 	if errs != nil {
-		status := http.StatusOK
-		if errcode.GetErrorKind(errs) == errcode.KindProtocol {
-			status = http.StatusUnprocessableEntity
-			if media == mediaGraphQLResponse {
-				status = http.StatusBadRequest
-			}
-		}
-		w.WriteHeader(status)
+		w.WriteHeader(requestErrorStatus(media, errs))
 		writeResponse(w, exec.DispatchError(graphql.WithOperationContext(ctx, oc), errs))
 		return
 	}
 	responses, ctx := exec.DispatchOperation(ctx, oc)
 	writeResponse(w, responses(ctx))
+}
+
+// requestErrorStatus is the status of a request that failed before
+// execution (POST and GET alike): 422 under application/json and 400 under
+// application/graphql-response+json when it did not parse or validate,
+// else 200.
+func requestErrorStatus(media string, errs gqlerror.List) int {
+	if errcode.GetErrorKind(errs) != errcode.KindProtocol {
+		return http.StatusOK
+	}
+	if media == mediaGraphQLResponse {
+		return http.StatusBadRequest
+	}
+	return http.StatusUnprocessableEntity
 }
 
 // decodeParams decodes a JSON request body, or answers it with a coded

@@ -61,6 +61,13 @@ type ServerOptions struct {
 	// TrustedDocuments, when set, is the only documents the server runs
 	// (trusted.Extension); nil runs any query.
 	TrustedDocuments trusted.Documents
+	// PersistedQueries is the store of automatic persisted queries, used
+	// when TrustedDocuments is nil; nil answers a hash alone with
+	// PERSISTED_QUERY_NOT_SUPPORTED.
+	PersistedQueries trusted.Registry
+	// GetMaxAge, when positive, lets caches keep successful GET answers
+	// that long (getTransport says how); 0 marks them no-store.
+	GetMaxAge time.Duration
 }
 
 // Defaults fills zero fields with linli's defaults.
@@ -100,15 +107,13 @@ func NewServer(r *Resolver, o ServerOptions) *handler.Server {
 		srv.AddTransport(t)
 	}
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(getTransport{tokens: o.TokenLimit + 1})
+	srv.AddTransport(getTransport{maxAge: o.GetMaxAge})
 	srv.AddTransport(postTransport{})
 	srv.AddTransport(unsupported{})
 	cache := lru.New[*ast.QueryDocument](1000)
 	srv.SetQueryCache(cache)
-	if o.TrustedDocuments != nil {
-		// First: every later step sees the document it settled on.
-		srv.Use(trusted.Extension{Documents: o.TrustedDocuments})
-	}
+	// First: every later step sees the document it settled on.
+	srv.Use(trusted.Extension{Trusted: o.TrustedDocuments, Persisted: o.PersistedQueries})
 	srv.Use(preValidate{tokens: o.TokenLimit, selections: o.MaxSelections, inputDepth: o.MaxInputDepth, cache: cache})
 	// A backstop for whatever bypasses preValidate; +1 for the EOF token
 	// the parser counts.

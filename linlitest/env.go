@@ -85,7 +85,13 @@ func DatabaseURL(t testing.TB, backend string) string {
 // New starts linli on backend ("sqlite" or "postgres").
 func New(t testing.TB, backend string, opts ...Option) *Env {
 	t.Helper()
-	dbURL := DatabaseURL(t, backend)
+	return NewAt(t, backend, DatabaseURL(t, backend), opts...)
+}
+
+// NewAt starts linli on the database dbURL of backend (from DatabaseURL):
+// several instances on one PostgreSQL database are replicas.
+func NewAt(t testing.TB, backend, dbURL string, opts ...Option) *Env {
+	t.Helper()
 	cfg := app.DefaultConfig()
 	cfg.DatabaseURL = dbURL
 	cfg.RateLimitPerMinute = 0

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -199,5 +200,47 @@ func TestTrustedProxiesFlag(t *testing.T) {
 	}
 	if err := serve(context.Background(), []string{"-trusted-proxies", "10.0.0.0/8,proxy.example"}); err == nil || !strings.Contains(err.Error(), "trusted proxies") {
 		t.Errorf("a host name was accepted: %v", err)
+	}
+}
+
+// -persisted-queries 0 (LINLI_PERSISTED_QUERIES) turns automatic persisted
+// queries off, and -get-max-age (LINLI_GET_MAX_AGE) reaches GET answers.
+func TestPersistedQueryFlags(t *testing.T) {
+	q := `query Anon { __typename }`
+	ext := url.QueryEscape(`{"persistedQuery":{"version":1,"sha256Hash":"` + trusted.Hash(q) + `"}}`)
+	for _, tc := range []struct {
+		name        string
+		args        []string
+		env         string
+		code, cache string
+	}{
+		{"default", nil, "", "PERSISTED_QUERY_NOT_FOUND", "no-store"},
+		{"off by flag", []string{"-persisted-queries", "0", "-get-max-age", "30s"}, "", "PERSISTED_QUERY_NOT_SUPPORTED", "no-store"},
+		{"off by environment", nil, "0", "PERSISTED_QUERY_NOT_SUPPORTED", "no-store"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("LINLI_PERSISTED_QUERIES", tc.env)
+			addr := freePort(t)
+			startServer(t, "http://"+addr+"/readyz", append([]string{"-addr", addr, "-get-max-age", "30s"}, tc.args...)...)
+			base := "http://" + addr + "/graphql?extensions=" + ext
+			resp, err := http.Get(base)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if !strings.Contains(string(b), `"`+tc.code+`"`) || resp.Header.Get("Cache-Control") != tc.cache {
+				t.Errorf("hash alone: %s, Cache-Control %q; want %s, %q", b, resp.Header.Get("Cache-Control"), tc.code, tc.cache)
+			}
+			resp, err = http.Get(base + "&query=" + url.QueryEscape(q))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ = io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if !strings.Contains(string(b), `"__typename":"Query"`) || resp.Header.Get("Cache-Control") != "public, max-age=30" {
+				t.Errorf("with the document: %s, Cache-Control %q", b, resp.Header.Get("Cache-Control"))
+			}
+		})
 	}
 }

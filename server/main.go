@@ -62,6 +62,8 @@ func serve(ctx context.Context, args []string) error {
 	metricsToken := fs.String("metrics-token", env("LINLI_METRICS_TOKEN", ""), "bearer token /metrics on -addr requires; prefer the environment (LINLI_METRICS_TOKEN)")
 	trustedDocs := fs.String("trusted-documents", env("LINLI_TRUSTED_DOCUMENTS", ""), "run only the operations in this manifest (JSON: sha256 → document, or an Apollo persisted query manifest) (LINLI_TRUSTED_DOCUMENTS)")
 	proxies := fs.String("trusted-proxies", env("LINLI_TRUSTED_PROXIES", ""), "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the client (LINLI_TRUSTED_PROXIES)")
+	persistedQueries := fs.Int("persisted-queries", int(envFloat("LINLI_PERSISTED_QUERIES", 5000)), "automatic persisted queries kept in the database, least recently used evicted first; 0 turns them off (LINLI_PERSISTED_QUERIES)")
+	getMaxAge := fs.Duration("get-max-age", envDuration("LINLI_GET_MAX_AGE", 0), "let caches keep successful GET answers this long (public without Authorization, private with it); 0: no-store (LINLI_GET_MAX_AGE)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -85,6 +87,9 @@ func serve(ctx context.Context, args []string) error {
 	cfg.Logger = logger
 	cfg.MetricsToken = *metricsToken
 	cfg.MetricsListener = *metricsAddr != ""
+	cfg.PersistedQueries.MaxDocuments = *persistedQueries
+	cfg.NoPersistedQueries = *persistedQueries <= 0
+	cfg.GraphQL.GetMaxAge = *getMaxAge
 	if *trustedDocs != "" {
 		m, err := trusted.ReadFile(*trustedDocs)
 		if err != nil {
@@ -185,4 +190,13 @@ func parsePrefixes(list string) ([]netip.Prefix, error) {
 		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
 	}
 	return out, nil
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if v := os.Getenv(name); v != "" {
+		if d, err := time.ParseDuration(v); err == nil {
+			return d
+		}
+	}
+	return def
 }

@@ -9,48 +9,68 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"linli/apperr"
+	"linli/reqlog"
 )
 
-// Extension runs only trusted documents. It sits in gqlgen's operation
-// path, before parsing, validation and linli's limits, where every
-// transport's request passes (POST, GET, SSE, both websocket protocols), so
-// no transport can skip it. A request is admitted when it either
+// Extension settles which document a request runs when it names one by
+// hash (extensions.persistedQuery {"version": 1, "sha256Hash": h}), from
+// one of two sources:
 //
-//   - sends extensions.persistedQuery {"version": 1, "sha256Hash": h} and
-//     no query, with h on the list: the listed document is run (Apollo's
-//     persisted queries and persisted documents, Relay's persisted queries
-//     with a sha256 id); an unlisted h is PERSISTED_QUERY_NOT_FOUND, which
-//     makes Apollo's link retry with the full text, refused as below; or
-//   - sends a query whose sha256 is on the list (with, optionally, the
-//     matching persistedQuery hash).
+//   - Trusted, the deployment's allow-list (trusted documents): when set,
+//     it is the only source and the only documents that run. A hash on the
+//     list runs its document, an unlisted hash is PERSISTED_QUERY_NOT_FOUND,
+//     and a query sent in full runs only when its sha256 is listed, else
+//     OPERATION_NOT_TRUSTED: nothing can be registered.
+//   - Persisted, otherwise: automatic persisted queries (Apollo's
+//     PersistedQueryLink). An unknown hash is PERSISTED_QUERY_NOT_FOUND, the
+//     client then sends the document with its hash, and once that request
+//     has parsed, validated and passed every limit (when the operation is
+//     dispatched) the document is registered, so the hash alone works from
+//     then on, on every replica sharing the store. With Persisted nil too,
+//     a hash alone is PERSISTED_QUERY_NOT_SUPPORTED (the link then stops
+//     sending hashes).
 //
-// Anything else is OPERATION_NOT_TRUSTED, and a hash that is not the
-// query's own is VALIDATION_FAILED.
+// In both modes a hash that is not the sha256 of the query sent with it is
+// VALIDATION_FAILED, as is a malformed persistedQuery.
 //
-// Register it before any other OperationParameterMutator: the limits'
-// pre-validation and, later, automatic persisted queries must see the
-// document it settled on. (Automatic persisted queries, issue 14, are a
-// second Documents behind the same lookup; with trusted documents on, they
-// may only serve documents this list admits.)
+// It sits in gqlgen's operation path, before parsing, validation and
+// linli's limits, where every transport's request passes (POST, GET, SSE,
+// both websocket protocols), so no transport can skip it. Register it
+// before any other OperationParameterMutator: the limits' pre-validation
+// must see the document it settled on.
 type Extension struct {
-	Documents Documents
+	Trusted   Documents
+	Persisted Registry
+}
+
+// Registry is a store of documents clients register by hash.
+type Registry interface {
+	Documents
+	// Register stores document under hash, its sha256. It is called only
+	// for documents that parsed, validated and passed the limits; a store
+	// may decline to keep one (too large) and must stay bounded. An error
+	// is logged and the request goes on: the client sends the document
+	// again when the hash is not found.
+	Register(ctx context.Context, hash, document string) error
 }
 
 var _ interface {
 	graphql.HandlerExtension
 	graphql.OperationParameterMutator
+	graphql.OperationInterceptor
 } = Extension{}
 
-func (Extension) ExtensionName() string { return "LinliTrustedDocuments" }
+func (Extension) ExtensionName() string { return "LinliDocuments" }
 
-func (e Extension) Validate(graphql.ExecutableSchema) error {
-	if e.Documents == nil {
-		return errors.New("trusted documents: no Documents")
-	}
-	return nil
-}
+func (Extension) Validate(graphql.ExecutableSchema) error { return nil }
 
 var sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// registration is a document to register once its operation is dispatched,
+// kept in the operation's stats between the two steps.
+type registration struct{ hash, document string }
+
+const registrationKey = "LinliDocumentsRegistration"
 
 // MutateOperationParameters implements graphql.OperationParameterMutator.
 func (e Extension) MutateOperationParameters(ctx context.Context, raw *graphql.RawParams) *gqlerror.Error {
@@ -58,13 +78,55 @@ func (e Extension) MutateOperationParameters(ctx context.Context, raw *graphql.R
 	if err != nil {
 		return coded(apperr.ValidationFailed, err.Error())
 	}
+	if e.Trusted != nil {
+		return e.trusted(ctx, raw, hash, sent)
+	}
+	if !sent {
+		return nil
+	}
+	if raw.Query == "" {
+		if e.Persisted == nil {
+			// Apollo's PersistedQueryLink matches this message as well as the code.
+			return coded(apperr.PersistedQueryNotSupported, "PersistedQueryNotSupported")
+		}
+		doc, ok := e.Persisted.Document(ctx, hash)
+		if !ok {
+			return coded(apperr.PersistedQueryNotFound, "PersistedQueryNotFound")
+		}
+		raw.Query = doc
+		return nil
+	}
+	if Hash(raw.Query) != hash {
+		return hashMismatch()
+	}
+	if e.Persisted != nil && graphql.HasOperationContext(ctx) {
+		graphql.GetOperationContext(ctx).Stats.SetExtension(registrationKey, registration{hash, raw.Query})
+	}
+	return nil
+}
+
+// InterceptOperation implements graphql.OperationInterceptor: an operation
+// is dispatched only after parsing, validation, variable coercion and every
+// limit passed, so only such documents are registered.
+func (e Extension) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	if e.Persisted != nil && graphql.HasOperationContext(ctx) {
+		if r, ok := graphql.GetOperationContext(ctx).Stats.GetExtension(registrationKey).(registration); ok {
+			if err := e.Persisted.Register(ctx, r.hash, r.document); err != nil {
+				reqlog.From(ctx).Warn("register persisted query", "hash", r.hash, "error", err.Error())
+			}
+		}
+	}
+	return next(ctx)
+}
+
+// trusted admits only documents on the allow-list.
+func (e Extension) trusted(ctx context.Context, raw *graphql.RawParams, hash string, sent bool) *gqlerror.Error {
 	if raw.Query == "" {
 		if !sent {
 			return coded(apperr.OperationNotTrusted, "this server runs only its trusted documents; send extensions.persistedQuery.sha256Hash")
 		}
-		doc, ok := e.Documents.Document(ctx, hash)
+		doc, ok := e.Trusted.Document(ctx, hash)
 		if !ok {
-			// Apollo's PersistedQueryLink matches this message as well as the code.
 			return coded(apperr.PersistedQueryNotFound, "PersistedQueryNotFound")
 		}
 		raw.Query = doc
@@ -72,12 +134,16 @@ func (e Extension) MutateOperationParameters(ctx context.Context, raw *graphql.R
 	}
 	own := Hash(raw.Query)
 	if sent && hash != own {
-		return coded(apperr.ValidationFailed, "extensions.persistedQuery.sha256Hash is not the sha256 of the query")
+		return hashMismatch()
 	}
-	if _, ok := e.Documents.Document(ctx, own); !ok {
+	if _, ok := e.Trusted.Document(ctx, own); !ok {
 		return coded(apperr.OperationNotTrusted, "this server runs only its trusted documents, and the query is not one of them")
 	}
 	return nil
+}
+
+func hashMismatch() *gqlerror.Error {
+	return coded(apperr.ValidationFailed, "extensions.persistedQuery.sha256Hash is not the sha256 of the query")
 }
 
 // persistedHash reads extensions.persistedQuery: whether it was sent, and

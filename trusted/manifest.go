@@ -1,7 +1,9 @@
-// Package trusted holds trusted documents: the allow-list of GraphQL
-// operation documents a deployment ships (its SPA, its kiosk app), keyed by
-// the sha256 of their text, and the gqlgen extension that, when the list is
-// switched on, runs those documents and nothing else on every transport.
+// Package trusted holds the documents a request may name by the sha256 of
+// their text: trusted documents, the allow-list of GraphQL operation
+// documents a deployment ships (its SPA, its kiosk app), and the gqlgen
+// extension that resolves hashes on every transport, from that list when it
+// is switched on (running nothing else), or else from the store of
+// automatic persisted queries (a Registry, see the persisted package).
 package trusted
 
 import (
@@ -17,8 +19,8 @@ import (
 )
 
 // Documents finds operation documents by the lowercase hex sha256 of their
-// text. A Manifest is one; issue 14's automatic persisted queries will be
-// another, over their shared store.
+// text. A Manifest is one; the store of automatic persisted queries
+// (persisted.Store) is another.
 type Documents interface {
 	Document(ctx context.Context, sha256Hex string) (document string, ok bool)
 }

@@ -282,6 +282,27 @@ var (
 			},
 		},
 	}
+	// PersistedQueriesColumns holds the columns for the "persisted_queries" table.
+	PersistedQueriesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "hash", Type: field.TypeString, Unique: true, Size: 64},
+		{Name: "document", Type: field.TypeString, Size: 2147483647},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "last_used_at", Type: field.TypeTime},
+	}
+	// PersistedQueriesTable holds the schema information for the "persisted_queries" table.
+	PersistedQueriesTable = &schema.Table{
+		Name:       "persisted_queries",
+		Columns:    PersistedQueriesColumns,
+		PrimaryKey: []*schema.Column{PersistedQueriesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "persistedquery_last_used_at",
+				Unique:  false,
+				Columns: []*schema.Column{PersistedQueriesColumns[4]},
+			},
+		},
+	}
 	// PersonsColumns holds the columns for the "persons" table.
 	PersonsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -712,6 +733,7 @@ var (
 		CommunitiesTable,
 		IdempotencyKeysTable,
 		KiosksTable,
+		PersistedQueriesTable,
 		PersonsTable,
 		PhoneCodesTable,
 		RegistrationsTable,
@@ -760,6 +782,9 @@ func init() {
 	KiosksTable.ForeignKeys[1].RefTable = VenuesTable
 	KiosksTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(60129542144),
+	}
+	PersistedQueriesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(73014444032),
 	}
 	PersonsTable.ForeignKeys[0].RefTable = CommunitiesTable
 	PersonsTable.Annotation = &entsql.Annotation{

@@ -27,6 +27,9 @@ type IdempotencyKey func(*sql.Selector)
 // Kiosk is the predicate function for kiosk builders.
 type Kiosk func(*sql.Selector)
 
+// PersistedQuery is the predicate function for persistedquery builders.
+type PersistedQuery func(*sql.Selector)
+
 // Person is the predicate function for person builders.
 type Person func(*sql.Selector)
 

@@ -11,6 +11,7 @@ import (
 	"linli/ent/community"
 	"linli/ent/idempotencykey"
 	"linli/ent/kiosk"
+	"linli/ent/persistedquery"
 	"linli/ent/person"
 	"linli/ent/phonecode"
 	"linli/ent/registration"
@@ -343,6 +344,47 @@ func init() {
 			return nil
 		}
 	}()
+	persistedquery.Policy = privacy.NewPolicies(schema.PersistedQuery{})
+	persistedquery.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := persistedquery.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	persistedqueryFields := schema.PersistedQuery{}.Fields()
+	_ = persistedqueryFields
+	// persistedqueryDescHash is the schema descriptor for hash field.
+	persistedqueryDescHash := persistedqueryFields[0].Descriptor()
+	// persistedquery.HashValidator is a validator for the "hash" field. It is called by the builders before save.
+	persistedquery.HashValidator = func() func(string) error {
+		validators := persistedqueryDescHash.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(hash string) error {
+			for _, fn := range fns {
+				if err := fn(hash); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// persistedqueryDescDocument is the schema descriptor for document field.
+	persistedqueryDescDocument := persistedqueryFields[1].Descriptor()
+	// persistedquery.DocumentValidator is a validator for the "document" field. It is called by the builders before save.
+	persistedquery.DocumentValidator = persistedqueryDescDocument.Validators[0].(func(string) error)
+	// persistedqueryDescCreatedAt is the schema descriptor for created_at field.
+	persistedqueryDescCreatedAt := persistedqueryFields[2].Descriptor()
+	// persistedquery.DefaultCreatedAt holds the default value on creation for the created_at field.
+	persistedquery.DefaultCreatedAt = persistedqueryDescCreatedAt.Default.(func() time.Time)
+	// persistedqueryDescLastUsedAt is the schema descriptor for last_used_at field.
+	persistedqueryDescLastUsedAt := persistedqueryFields[3].Descriptor()
+	// persistedquery.DefaultLastUsedAt holds the default value on creation for the last_used_at field.
+	persistedquery.DefaultLastUsedAt = persistedqueryDescLastUsedAt.Default.(func() time.Time)
 	personMixin := schema.Person{}.Mixin()
 	person.Policy = privacy.NewPolicies(schema.Person{})
 	person.Hooks[0] = func(next ent.Mutator) ent.Mutator {
