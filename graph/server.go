@@ -100,7 +100,7 @@ func NewServer(r *Resolver, o ServerOptions) *handler.Server {
 		srv.AddTransport(t)
 	}
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(getTransport{tokens: o.TokenLimit + 1})
+	srv.AddTransport(getTransport{})
 	srv.AddTransport(postTransport{})
 	srv.AddTransport(unsupported{})
 	cache := lru.New[*ast.QueryDocument](1000)

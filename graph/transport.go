@@ -4,55 +4,51 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/vektah/gqlparser/v2/ast"
-	"github.com/vektah/gqlparser/v2/parser"
 
 	"linli/apperr"
 )
 
-// getTransport is gqlgen's GET transport with every refusal coded: gqlgen
-// answers a bad query string, bad variables or a mutation over GET with a
-// bare message.
-type getTransport struct {
-	transport.GET
-	tokens int
+// getTransport is GraphQL over HTTP's GET: the parameters come from the
+// query string (variables and extensions as JSON objects), and serve
+// decides the rest as for POST, mutations refused (GET must be safe).
+type getTransport struct{}
+
+func (getTransport) Supports(r *http.Request) bool {
+	return r.Method == http.MethodGet && r.Header.Get("Upgrade") == ""
 }
 
-func (t getTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
-	q, err := url.ParseQuery(r.URL.RawQuery)
+func (getTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	start := graphql.Now()
+	params, refusal := parseQueryString(r.URL.RawQuery)
+	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
+	serve(w, r, exec, params, refusal)
+}
+
+// parseQueryString decodes a GET request's parameters; refusal says why it
+// could not.
+func parseQueryString(raw string) (params *graphql.RawParams, refusal string) {
+	params = &graphql.RawParams{}
+	q, err := url.ParseQuery(raw)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, apperr.ValidationFailed, "malformed query string")
-		return
+		return params, "malformed query string"
 	}
-	for _, name := range []string{"variables", "extensions"} {
-		if s := q.Get(name); s != "" {
-			var m map[string]any
-			if json.Unmarshal([]byte(s), &m) != nil {
-				writeError(w, http.StatusBadRequest, apperr.ValidationFailed, name+" must be a JSON object")
-				return
-			}
+	params.Query = q.Get("query")
+	params.OperationName = q.Get("operationName")
+	for name, into := range map[string]*map[string]any{"variables": &params.Variables, "extensions": &params.Extensions} {
+		s := q.Get(name)
+		if s == "" {
+			continue
+		}
+		dec := json.NewDecoder(strings.NewReader(s))
+		dec.UseNumber()
+		if dec.Decode(into) != nil {
+			return params, name + " must be a JSON object"
 		}
 	}
-	if t.mutates(q.Get("query"), q.Get("operationName")) {
-		w.Header().Set("Allow", "POST")
-		writeError(w, http.StatusMethodNotAllowed, apperr.ValidationFailed, "GET runs queries only; send mutations and subscriptions with POST")
-		return
-	}
-	t.GET.Do(w, r, exec)
-}
-
-// mutates reports whether the operation to run is not a query. A query that
-// does not parse is left for gqlgen to report.
-func (t getTransport) mutates(query, operation string) bool {
-	doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: query}, t.tokens)
-	if err != nil {
-		return false
-	}
-	op := doc.Operations.ForName(operation)
-	return op != nil && op.Operation != ast.Query
+	return params, ""
 }
 
 // unsupported answers what no other transport takes: the API speaks JSON
@@ -68,14 +64,4 @@ func (unsupported) Do(w http.ResponseWriter, r *http.Request, _ graphql.GraphExe
 	}
 	w.Header().Set("Allow", "GET, POST, OPTIONS")
 	writeError(w, http.StatusMethodNotAllowed, apperr.ValidationFailed, "use GET for queries or POST")
-}
-
-// writeError writes a GraphQL response holding one coded error, for requests
-// refused before GraphQL execution.
-func writeError(w http.ResponseWriter, status int, code apperr.Code, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{
-		"errors": []map[string]any{{"message": msg, "extensions": map[string]any{"code": string(code)}}},
-	})
 }
