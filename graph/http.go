@@ -23,7 +23,8 @@ import (
 //     application/graphql-response+json the Accept header prefers
 //     (negotiate); an Accept header that accepts neither is 406.
 //   - a request that is not a GraphQL-over-HTTP request (a body that is not
-//     a JSON object, parameters of the wrong type, no query) is 400.
+//     a JSON object, parameters of the wrong type, neither a query nor a
+//     persisted query's hash) is 400.
 //   - a request error (the document does not parse or validate, variables
 //     do not coerce, a limit refuses it before it runs) is answered without
 //     a data entry: 200 under application/json (the spec's advice for
@@ -51,20 +52,21 @@ func serve(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, p
 		return
 	}
 	w.Header().Set("Content-Type", media)
-	if refusal == "" && params.Query == "" && params.Extensions["persistedQuery"] == nil {
-		refusal = "the request has no query"
-	}
 	if refusal != "" {
 		writeError(w, http.StatusBadRequest, apperr.ValidationFailed, refusal)
 		return
 	}
 	params.Headers = r.Header
+	// Without a query or a persisted query's hash it is no GraphQL
+	// request; the executor (or trusted documents) still says what is
+	// missing.
+	noQuery := params.Query == "" && params.Extensions["persistedQuery"] == nil
 
 	ctx := r.Context()
 	oc, errs := exec.CreateOperationContext(ctx, params)
 	if errs != nil {
 		status := http.StatusOK
-		if media == mediaGraphQLResponse {
+		if media == mediaGraphQLResponse || noQuery {
 			status = http.StatusBadRequest
 		}
 		w.WriteHeader(status)
