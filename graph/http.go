@@ -45,7 +45,7 @@ const (
 // why the request could not be decoded (a client-facing message that does
 // not echo the request).
 func serve(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, params *graphql.RawParams, refusal string) {
-	media := negotiate(r.Header.Get("Accept"))
+	media := negotiate(strings.Join(r.Header.Values("Accept"), ","))
 	if media == "" {
 		writeError(w, http.StatusNotAcceptable, apperr.ValidationFailed,
 			"the Accept header accepts no media type this server answers in: accept application/graphql-response+json or application/json")
