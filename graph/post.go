@@ -4,20 +4,19 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
-	"mime"
 	"net/http"
-	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"linli/apperr"
 )
 
-// postTransport is the JSON POST transport (GraphQL over HTTP) with two
-// differences from gqlgen's transport.POST:
+// postTransport is the JSON POST transport (GraphQL over HTTP). It differs
+// from gqlgen's transport.POST (whose Supports it keeps: a POST with
+// Content-Type application/json) in what serve decides (media type by
+// q-value, status codes, request errors without data; see http.go) and:
 //
 //   - a successful response is written as {"data":…} around the bytes the
 //     executor produced. gqlgen encodes the whole response with
@@ -26,71 +25,46 @@ import (
 //     page of activities. Responses with errors or extensions still go
 //     through encoding/json.
 //   - a body that is not a JSON object is refused with a coded error instead
-//     of a message that echoes the body back.
-//
-// Media types and status codes follow transport.POST: application/json
-// unless the client asks for application/graphql-response+json; a request
-// that does not parse or validate is 422 under application/json and 400
-// under application/graphql-response+json.
+//     of a message that echoes the body back; a JSON array (a batch, as
+//     Apollo's BatchHttpLink sends) is refused as such: linli does not run
+//     batches (see the README).
 type postTransport struct {
 	transport.POST
 }
 
-const (
-	mediaJSON            = "application/json"
-	mediaGraphQLResponse = "application/graphql-response+json"
-)
-
 func (t postTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
-	ctx := r.Context()
-	media := responseMedia(r.Header.Get("Accept"))
-	w.Header().Set("Content-Type", media)
 	start := graphql.Now()
-
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, apperr.ValidationFailed, "could not read the request body")
+		serve(w, r, exec, &graphql.RawParams{}, "could not read the request body", nil)
 		return
 	}
-	params, ok := decodeParams(w, body)
-	if !ok {
-		return
-	}
-	params.Headers = r.Header
+	params, refusal := parseBody(body)
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
-
-	oc, errs := exec.CreateOperationContext(ctx, params)
-	if errs != nil {
-		w.WriteHeader(requestErrorStatus(media, errs))
-		writeResponse(w, exec.DispatchError(graphql.WithOperationContext(ctx, oc), errs))
-		return
-	}
-	responses, ctx := exec.DispatchOperation(ctx, oc)
-	writeResponse(w, responses(ctx))
+	serve(w, r, exec, params, refusal, nil)
 }
 
-// requestErrorStatus is the status of a request that failed before
-// execution (POST and GET alike): 422 under application/json and 400 under
-// application/graphql-response+json when it did not parse or validate,
-// else 200.
-func requestErrorStatus(media string, errs gqlerror.List) int {
-	if errcode.GetErrorKind(errs) != errcode.KindProtocol {
-		return http.StatusOK
+// parseBody decodes a JSON request body; refusal says why it could not,
+// without echoing it.
+func parseBody(body []byte) (params *graphql.RawParams, refusal string) {
+	params = &graphql.RawParams{}
+	if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) > 0 && trimmed[0] == '[' {
+		return params, "batching is not supported: send one operation per request, as a JSON object with query, variables and operationName"
 	}
-	if media == mediaGraphQLResponse {
-		return http.StatusBadRequest
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(params); err != nil {
+		return params, "the request body must be a JSON object with query, variables and operationName"
 	}
-	return http.StatusUnprocessableEntity
+	return params, ""
 }
 
 // decodeParams decodes a JSON request body, or answers it with a coded
 // error that does not echo it.
 func decodeParams(w http.ResponseWriter, body []byte) (*graphql.RawParams, bool) {
-	params := &graphql.RawParams{}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	if err := dec.Decode(params); err != nil {
-		writeError(w, http.StatusBadRequest, apperr.ValidationFailed, "the request body must be a JSON object with query, variables and operationName")
+	params, refusal := parseBody(body)
+	if refusal != "" {
+		writeError(w, http.StatusBadRequest, apperr.ValidationFailed, refusal)
 		return nil, false
 	}
 	return params, true
@@ -114,29 +88,6 @@ func (t SSE) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecut
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	t.SSE.Do(w, r, exec)
-}
-
-// responseMedia picks the response media type from an Accept header the
-// way transport.POST does: the first type it knows wins, an empty header
-// means application/json, and one naming nothing it knows means
-// application/graphql-response+json.
-func responseMedia(accept string) string {
-	if accept == "" {
-		return mediaJSON
-	}
-	for part := range strings.SplitSeq(accept, ",") {
-		media, _, err := mime.ParseMediaType(strings.TrimSpace(part))
-		if err != nil {
-			continue
-		}
-		switch media {
-		case "*/*", "application/*", mediaJSON:
-			return mediaJSON
-		case mediaGraphQLResponse:
-			return mediaGraphQLResponse
-		}
-	}
-	return mediaGraphQLResponse
 }
 
 var (

@@ -1,0 +1,198 @@
+package graph
+
+import (
+	"encoding/json"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"linli/apperr"
+)
+
+// GraphQL over HTTP, for POST and GET alike: the transports decode their
+// request into graphql.RawParams and hand it to serve, the one place that
+// decides the response's media type and status:
+//
+//   - the media type is the one of application/json and
+//     application/graphql-response+json the Accept header prefers
+//     (negotiate); an Accept header that accepts neither is 406.
+//   - a request that is not a GraphQL-over-HTTP request (a body that is not
+//     a JSON object, parameters of the wrong type, neither a query nor a
+//     persisted query's hash) is 400.
+//   - a request error (the document does not parse or validate, variables
+//     do not coerce, a limit refuses it before it runs) is answered without
+//     a data entry: 200 under application/json (the spec's advice for
+//     legacy clients, which read the body whatever the status), 400 under
+//     application/graphql-response+json (which must not answer a response
+//     without data with 2xx).
+//   - an operation the request cannot carry is refused: a subscription
+//     needs a stream (SSE or the websocket) and is 406 here; a mutation
+//     over GET is 405.
+//   - anything that ran is 200, with the executor's data.
+
+const (
+	mediaJSON            = "application/json"
+	mediaGraphQLResponse = "application/graphql-response+json"
+)
+
+// serve runs one decoded GraphQL-over-HTTP request. refusal, when set, is
+// why the request could not be decoded (a client-facing message that does
+// not echo the request). done, if not nil, sees an answer that ran before it
+// is written (GET sets its caching headers).
+func serve(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, params *graphql.RawParams, refusal string, done func(http.ResponseWriter, *http.Request, *graphql.Response)) {
+	media := negotiate(strings.Join(r.Header.Values("Accept"), ","))
+	if media == "" {
+		writeError(w, http.StatusNotAcceptable, apperr.ValidationFailed,
+			"the Accept header accepts no media type this server answers in: accept application/graphql-response+json or application/json")
+		return
+	}
+	w.Header().Set("Content-Type", media)
+	if refusal != "" {
+		writeError(w, http.StatusBadRequest, apperr.ValidationFailed, refusal)
+		return
+	}
+	params.Headers = r.Header
+	// Without a query or a persisted query's hash it is no GraphQL
+	// request; the executor (or trusted documents) still says what is
+	// missing.
+	noQuery := params.Query == "" && params.Extensions["persistedQuery"] == nil
+
+	ctx := r.Context()
+	oc, errs := exec.CreateOperationContext(ctx, params)
+	if errs != nil {
+		status := http.StatusOK
+		if media == mediaGraphQLResponse || noQuery {
+			status = http.StatusBadRequest
+		}
+		w.WriteHeader(status)
+		writeRequestErrors(w, exec.DispatchError(graphql.WithOperationContext(ctx, oc), errs))
+		return
+	}
+	switch op := oc.Operation.Operation; {
+	case op == ast.Subscription:
+		writeError(w, http.StatusNotAcceptable, apperr.ValidationFailed,
+			"a subscription needs a stream: send it with Accept: text/event-stream (Server-Sent Events) or over the websocket")
+		return
+	case op == ast.Mutation && r.Method != http.MethodPost:
+		w.Header().Set("Allow", "POST")
+		writeError(w, http.StatusMethodNotAllowed, apperr.ValidationFailed, "GET runs queries only; send mutations with POST")
+		return
+	}
+	responses, ctx := exec.DispatchOperation(ctx, oc)
+	resp := responses(ctx)
+	if done != nil {
+		done(w, r, resp)
+	}
+	writeResponse(w, resp)
+}
+
+// negotiate picks the response media type from an Accept header: of the
+// two this server writes, the one with the higher q-value (taken from the
+// most specific range that matches it, so "application/json;q=0, */*"
+// excludes application/json). On a tie the one named explicitly wins, then
+// the one listed first, then application/json. No header means
+// application/json; "" means the client accepts neither.
+func negotiate(accept string) string {
+	if strings.TrimSpace(accept) == "" {
+		return mediaJSON
+	}
+	type pref struct {
+		q           float64
+		specificity int // 0: no range matched; 1 */*, 2 application/*, 3 the type itself
+		position    int
+	}
+	candidates := []string{mediaJSON, mediaGraphQLResponse}
+	prefs := make([]pref, len(candidates))
+	position := 0
+	for part := range strings.SplitSeq(accept, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		position++
+		media, params, err := mime.ParseMediaType(part)
+		if err != nil {
+			continue
+		}
+		q := 1.0
+		if s, ok := params["q"]; ok {
+			if q, err = strconv.ParseFloat(s, 64); err != nil || q < 0 || q > 1 {
+				continue
+			}
+		}
+		for i, c := range candidates {
+			specificity := 0
+			switch media {
+			case c:
+				specificity = 3
+			case "application/*":
+				specificity = 2
+			case "*/*":
+				specificity = 1
+			}
+			p := &prefs[i]
+			if specificity > p.specificity || (specificity == p.specificity && specificity > 0 && q > p.q) {
+				*p = pref{q: q, specificity: specificity, position: position}
+			}
+		}
+	}
+	best := -1
+	for i, p := range prefs {
+		if p.specificity == 0 || p.q <= 0 {
+			continue
+		}
+		if best < 0 {
+			best = i
+			continue
+		}
+		b := prefs[best]
+		if p.q > b.q || (p.q == b.q && (p.specificity > b.specificity || (p.specificity == b.specificity && p.position < b.position))) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return ""
+	}
+	return candidates[best]
+}
+
+// requestErrors is a response to a request that did not run: errors and
+// extensions, never a data entry.
+type requestErrors struct {
+	Errors     gqlerror.List  `json:"errors"`
+	Extensions map[string]any `json:"extensions,omitempty"`
+}
+
+func writeRequestErrors(w io.Writer, resp *graphql.Response) {
+	out := requestErrors{Errors: resp.Errors, Extensions: resp.Extensions}
+	if len(out.Errors) == 0 {
+		out.Errors = gqlerror.List{{Message: "the request was refused", Extensions: map[string]any{"code": string(apperr.ValidationFailed)}}}
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		b, _ = json.Marshal(requestErrors{Errors: gqlerror.List{{
+			Message:    "internal error",
+			Extensions: map[string]any{"code": string(apperr.Internal)},
+		}}})
+	}
+	_, _ = w.Write(b)
+}
+
+// writeError writes a response holding one coded error, for requests
+// refused before GraphQL execution, in the media type already negotiated
+// (application/json when none was).
+func writeError(w http.ResponseWriter, status int, code apperr.Code, msg string) {
+	if ct := w.Header().Get("Content-Type"); ct != mediaGraphQLResponse {
+		w.Header().Set("Content-Type", mediaJSON)
+	}
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"errors": []map[string]any{{"message": msg, "extensions": map[string]any{"code": string(code)}}},
+	})
+}
