@@ -158,7 +158,7 @@ func (a *App) liveTransports() []graphql.Transport {
 			InitTimeout: 0,
 			// "ka" messages keep legacy clients from timing out; the adapter's
 			// websocket pings reap dead peers of both protocols.
-			KeepAlivePingInterval: 25 * time.Second,
+			KeepAlivePingInterval: a.Config.Live.PingInterval,
 			PayloadReadLimit:      &limit,
 			ErrorFunc: func(ctx context.Context, err error) {
 				reqlog.From(ctx).Debug("websocket", slog.String("error", err.Error()))

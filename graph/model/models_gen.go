@@ -100,7 +100,7 @@ type CheckInResult struct {
 	Registration *ent.Registration `json:"registration,omitempty"`
 	// When this scan counts as made: linli's time for an online scan, the given at for an offline one.
 	ScannedAt time.Time `json:"scannedAt"`
-	// The registration's check-in and check-out times as recorded after this scan; null when there is none (or no registration the viewer may read).
+	// The registration's check-in and check-out times as recorded when this answer was made (for syncCheckIns, after the whole upload); null when there is none, or no registration the viewer may read.
 	CheckedInAt  *time.Time `json:"checkedInAt,omitempty"`
 	CheckedOutAt *time.Time `json:"checkedOutAt,omitempty"`
 	// Whether this scan's time is the one recorded (checkedInAt for a check-in, checkedOutAt for a check-out): the earliest scan of a code wins, so a repeated or later scan, or a refused one, did not win.
@@ -211,7 +211,7 @@ type SyncCheckInResult struct {
 	Registration *ent.Registration  `json:"registration,omitempty"`
 	// When this scan counts as made: linli's time for an online scan, the given at for an offline one.
 	ScannedAt time.Time `json:"scannedAt"`
-	// The registration's check-in and check-out times as recorded after this scan; null when there is none (or no registration the viewer may read).
+	// The registration's check-in and check-out times as recorded when this answer was made (for syncCheckIns, after the whole upload); null when there is none, or no registration the viewer may read.
 	CheckedInAt  *time.Time `json:"checkedInAt,omitempty"`
 	CheckedOutAt *time.Time `json:"checkedOutAt,omitempty"`
 	// Whether this scan's time is the one recorded (checkedInAt for a check-in, checkedOutAt for a check-out): the earliest scan of a code wins, so a repeated or later scan, or a refused one, did not win.
