@@ -58,16 +58,11 @@ type LiveConfig struct {
 	PlainCounts bool
 }
 
-// liveWiring is what the App keeps for its live connections.
-type liveWiring struct {
-	ws       *wsgorilla.Adapter
-	sessions *sessionGuard
-	sse      *streamSet
-}
-
-// startLive builds the broker and the websocket adapter.
-func (a *App) startLive() {
-	c := a.Config.Live
+// Defaults fills zero fields with the defaults in parentheses above (the
+// websocket's timeouts are wsgorilla's).
+func (c LiveConfig) Defaults() LiveConfig {
+	ws := wsgorilla.Options{InitTimeout: c.InitTimeout, PingInterval: c.PingInterval, WriteTimeout: c.WriteTimeout}.Defaults()
+	c.InitTimeout, c.PingInterval, c.WriteTimeout = ws.InitTimeout, ws.PingInterval, ws.WriteTimeout
 	if c.MaxFrameBytes <= 0 {
 		c.MaxFrameBytes = 64 << 10
 	}
@@ -77,10 +72,23 @@ func (a *App) startLive() {
 	if c.MaxSubscriptionsPerSocket <= 0 {
 		c.MaxSubscriptionsPerSocket = 50
 	}
-	switch {
-	case c.MaxConnectionsPerCredential == 0:
+	if c.MaxConnectionsPerCredential == 0 {
 		c.MaxConnectionsPerCredential = 20
-	case c.MaxConnectionsPerCredential < 0:
+	}
+	return c
+}
+
+// liveWiring is what the App keeps for its live connections.
+type liveWiring struct {
+	ws       *wsgorilla.Adapter
+	sessions *sessionGuard
+	sse      *streamSet
+}
+
+// startLive builds the broker and the websocket adapter.
+func (a *App) startLive() {
+	c := a.Config.Live.Defaults()
+	if c.MaxConnectionsPerCredential < 0 {
 		c.MaxConnectionsPerCredential = 0 // unbounded
 	}
 	if c.Broker.Logger == nil {
@@ -150,7 +158,7 @@ func (a *App) liveTransports() []graphql.Transport {
 			InitTimeout: 0,
 			// "ka" messages keep legacy clients from timing out; the adapter's
 			// websocket pings reap dead peers of both protocols.
-			KeepAlivePingInterval: 25 * time.Second,
+			KeepAlivePingInterval: a.Config.Live.PingInterval,
 			PayloadReadLimit:      &limit,
 			ErrorFunc: func(ctx context.Context, err error) {
 				reqlog.From(ctx).Debug("websocket", slog.String("error", err.Error()))

@@ -1,6 +1,7 @@
 package checkin_test
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -166,7 +167,7 @@ func (s *site) serviceRecord(t *testing.T, regID int) recordView {
 			Edges []struct {
 				Node struct {
 					recordView
-					RegistrationID int
+					RegistrationID string
 				}
 			}
 		}
@@ -174,7 +175,7 @@ func (s *site) serviceRecord(t *testing.T, regID int) recordView {
 	s.e.Do(t, s.staff, `{ serviceRecords(first: 100) { edges { node { id registrationID minutes hours flaggedForReview flagReason } } } }`, nil).
 		Decode(t, &out)
 	for _, ed := range out.ServiceRecords.Edges {
-		if ed.Node.RegistrationID == regID {
+		if ed.Node.RegistrationID == strconv.Itoa(regID) {
 			return ed.Node.recordView
 		}
 	}

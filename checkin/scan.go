@@ -58,6 +58,11 @@ type Result struct {
 	// RegistrationID is the registration the scan was about; 0 for none.
 	RegistrationID int
 	Nonce          string
+	// Kind is what was asked (IN or OUT); At is when the scan counts as
+	// made, as stored: linli's time for an online scan, the device's for
+	// one it timed (offline, or by hand).
+	Kind checkinscan.Kind
+	At   time.Time
 }
 
 // CheckIn checks in the registration whose code was scanned.
@@ -137,7 +142,7 @@ func (s *Service) checkInByCode(ctx context.Context, who scanner, in Scan, at, n
 		return nil, fmt.Errorf("checkin: statement checked in registration %d but counted %d", regID, counted)
 	}
 	s.publish(changeEvents(communityID, activityID, regID, personID, "CHECKED_IN")...)
-	return &Result{Status: OK, Message: msg, RegistrationID: regID, Nonce: in.Nonce}, nil
+	return &Result{Status: OK, Message: msg, RegistrationID: regID, Nonce: in.Nonce, Kind: in.Kind, At: at}, nil
 }
 
 // checkScan validates a scan's input; prefix names the field in errors.
@@ -197,7 +202,8 @@ func (s *Service) stored(ctx context.Context, who scanner, in Scan) (*Result, er
 	var k, st, msg string
 	var reg sql.NullInt64
 	var hash []byte
-	ok, err := s.one(ctx, s.db.SQL, query, args, &k, &st, &msg, &reg, &hash)
+	var at time.Time
+	ok, err := s.one(ctx, s.db.SQL, query, args, &k, &st, &msg, &reg, &hash, &at)
 	if err != nil || !ok {
 		return nil, err
 	}
@@ -205,7 +211,8 @@ func (s *Service) stored(ctx context.Context, who scanner, in Scan) (*Result, er
 	if checkinscan.Kind(k) != in.Kind || hash != nil && !bytes.Equal(hash, in.requestHash()) {
 		return nil, &apperr.Error{Code: apperr.Conflict, Field: "nonce", Message: "this nonce was used for a different scan"}
 	}
-	return &Result{Status: checkinscan.Status(st), Message: msg, RegistrationID: int(reg.Int64), Nonce: in.Nonce}, nil
+	return &Result{Status: checkinscan.Status(st), Message: msg, RegistrationID: int(reg.Int64), Nonce: in.Nonce,
+		Kind: in.Kind, At: at.UTC()}, nil
 }
 
 // loadTarget reads a registration for a scan; nil when there is none.
@@ -269,7 +276,7 @@ func (s *Service) apply(ctx context.Context, who scanner, in Scan, t *target, at
 func (s *Service) record(ctx context.Context, q store.Querier, who scanner, in Scan, t *target, st checkinscan.Status, msg string, at, now time.Time) (*Result, error) {
 	var regID, activityID any
 	cid := who.communityID
-	res := &Result{Status: st, Message: msg, Nonce: in.Nonce}
+	res := &Result{Status: st, Message: msg, Nonce: in.Nonce, Kind: in.Kind, At: at}
 	if t != nil && st != UnknownCode {
 		regID, activityID, cid = nullID(t.regID), t.activityID, t.communityID
 		res.RegistrationID = t.regID
@@ -359,7 +366,7 @@ func (s *Service) checkInStatement(ctx context.Context, who scanner, in Scan, t 
 		return nil, fmt.Errorf("checkin: statement checked in registration %d but counted %d", t.regID, counted)
 	}
 	s.publish(changeEvents(t.communityID, t.activityID, t.regID, t.personID, "CHECKED_IN")...)
-	return &Result{Status: OK, Message: msg, RegistrationID: t.regID, Nonce: in.Nonce}, nil
+	return &Result{Status: OK, Message: msg, RegistrationID: t.regID, Nonce: in.Nonce, Kind: in.Kind, At: at}, nil
 }
 
 // moveEarlier handles a scan of a registration already checked in (or

@@ -14,8 +14,8 @@ FROM registrations r JOIN slots s ON s.id = r.slot_id JOIN activities a ON a.id 
 	targetByCode = targetColumns + ` WHERE r.check_in_code = ?`
 	targetByID   = targetColumns + ` WHERE r.id = ?`
 
-	scanByKioskNonce = `SELECT kind, status, message, registration_id, request_hash FROM check_in_scans WHERE kiosk_id = ? AND nonce = ?`
-	scanByActorNonce = `SELECT kind, status, message, registration_id, request_hash FROM check_in_scans
+	scanByKioskNonce = `SELECT kind, status, message, registration_id, request_hash, scanned_at FROM check_in_scans WHERE kiosk_id = ? AND nonce = ?`
+	scanByActorNonce = `SELECT kind, status, message, registration_id, request_hash, scanned_at FROM check_in_scans
 WHERE kiosk_id IS NULL AND actor_id = ? AND nonce = ?`
 
 	insertScan = `INSERT INTO check_in_scans

@@ -5,11 +5,13 @@
 package main
 
 import (
+	"fmt"
 	"log"
 
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent/entc"
 	"entgo.io/ent/entc/gen"
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
 func main() {
@@ -19,6 +21,7 @@ func main() {
 		entgql.WithConfigPath("gqlgen.yml"),
 		entgql.WithWhereInputs(true),
 		entgql.WithNodeDescriptor(false),
+		entgql.WithSchemaHook(nonNullLists),
 	)
 	if err != nil {
 		log.Fatalf("creating entgql extension: %v", err)
@@ -39,4 +42,27 @@ func main() {
 	if err != nil {
 		log.Fatalf("running ent codegen: %v", err)
 	}
+}
+
+// nonNullLists are the list edges API.md promises as [T!]!: entgql makes a
+// to-many edge a nullable list unless the edge is required at creation,
+// which an activity's slots are not (they are added after it). The
+// resolver answers an empty list, never null.
+var nonNullListFields = map[string][]string{"Activity": {"slots"}}
+
+func nonNullLists(_ *gen.Graph, s *ast.Schema) error {
+	for typ, fields := range nonNullListFields {
+		def := s.Types[typ]
+		if def == nil {
+			return fmt.Errorf("non-null lists: no type %s", typ)
+		}
+		for _, name := range fields {
+			f := def.Fields.ForName(name)
+			if f == nil || f.Type.Elem == nil {
+				return fmt.Errorf("non-null lists: %s.%s is not a list", typ, name)
+			}
+			f.Type.NonNull = true
+		}
+	}
+	return nil
 }

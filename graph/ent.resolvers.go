@@ -13,6 +13,11 @@ import (
 	"entgo.io/contrib/entgql"
 )
 
+// Slots is the resolver for the slots field.
+func (r *activityResolver) Slots(ctx context.Context, obj *ent.Activity) ([]*ent.Slot, error) {
+	return nonNil(obj.Slots(ctx))
+}
+
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id int) (ent.Noder, error) {
 	return r.Client.Noder(ctx, id)
@@ -28,6 +33,9 @@ func (r *queryResolver) Activities(ctx context.Context, after *entgql.Cursor[int
 	return r.Client.Activity.Query().Paginate(ctx, after, first, before, last,
 		ent.WithActivityOrder(orderBy), ent.WithActivityFilter(where.Filter))
 }
+
+// Activity returns generated.ActivityResolver implementation.
+func (r *Resolver) Activity() generated.ActivityResolver { return &activityResolver{r} }
 
 // Community returns generated.CommunityResolver implementation.
 func (r *Resolver) Community() generated.CommunityResolver { return &communityResolver{r} }
@@ -50,6 +58,7 @@ func (r *Resolver) ActivityWhereInput() generated.ActivityWhereInputResolver {
 }
 
 type (
+	activityResolver           struct{ *Resolver }
 	communityResolver          struct{ *Resolver }
 	personResolver             struct{ *Resolver }
 	queryResolver              struct{ *Resolver }

@@ -82,7 +82,10 @@ func (r *mutationResolver) SyncCheckIns(ctx context.Context, items []*model.Sync
 	}
 	out := make([]*model.SyncCheckInResult, len(res))
 	for i, x := range res {
-		out[i] = &model.SyncCheckInResult{Nonce: x.Nonce, Status: x.Status, Message: x.Message, Registration: regs[x.RegistrationID]}
+		reg := regs[x.RegistrationID]
+		checkedIn, checkedOut, won := recordedTimes(x, reg)
+		out[i] = &model.SyncCheckInResult{Nonce: x.Nonce, Status: x.Status, Message: x.Message, Registration: reg,
+			ScannedAt: x.At, CheckedInAt: checkedIn, CheckedOutAt: checkedOut, Won: won}
 	}
 	return out, nil
 }

@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"slices"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 
@@ -23,18 +24,49 @@ func (r *Resolver) scanned(ctx context.Context) func(*checkin.Result, error) (*m
 		if err != nil {
 			return nil, err
 		}
-		out := &model.CheckInResult{Status: res.Status, Message: res.Message}
-		// A tablet showing the message does not ask for the registration;
-		// it costs a query only when asked for.
-		if slices.Contains(graphql.CollectAllFields(ctx), "registration") {
+		out := &model.CheckInResult{Status: res.Status, Message: res.Message, ScannedAt: res.At}
+		// A tablet showing the message does not ask for the registration
+		// or its times; they cost a query only when asked for.
+		if slices.ContainsFunc(graphql.CollectAllFields(ctx), needsRegistration) {
 			regs, err := r.registrationsOf(ctx, []*checkin.Result{res})
 			if err != nil {
 				return nil, err
 			}
 			out.Registration = regs[res.RegistrationID]
+			out.CheckedInAt, out.CheckedOutAt, out.Won = recordedTimes(res, out.Registration)
 		}
 		return out, nil
 	}
+}
+
+func needsRegistration(field string) bool {
+	switch field {
+	case "registration", "checkedInAt", "checkedOutAt", "won":
+		return true
+	}
+	return false
+}
+
+// recordedTimes is what a scan's answer says about the registration's
+// times, as recorded now (read as the viewer: nil when it may not read
+// it), and whether they are this scan's: the earliest scan of a code is
+// the one that counts, so a scan that was refused, repeated one already
+// counted or came later did not win.
+func recordedTimes(res *checkin.Result, reg *ent.Registration) (in, out *time.Time, won bool) {
+	if reg == nil {
+		return nil, nil, false
+	}
+	in, out = reg.CheckedInAt, reg.CheckedOutAt
+	switch res.Status {
+	case checkin.OK, checkin.AlreadyCheckedIn, checkin.AlreadyCheckedOut:
+	default:
+		return in, out, false
+	}
+	recorded := in
+	if res.Kind == checkin.Out {
+		recorded = out
+	}
+	return in, out, recorded != nil && recorded.Equal(res.At)
 }
 
 // registrationsOf loads the registrations of scan answers in one query.
@@ -60,3 +92,11 @@ func (r *Resolver) registrationsOf(ctx context.Context, res []*checkin.Result) (
 }
 
 func minutesToHours(m int) float64 { return float64(m) / 60 }
+
+// nonNil is a list as a non-null GraphQL list: empty, never null.
+func nonNil[T any](list []T, err error) ([]T, error) {
+	if list == nil && err == nil {
+		list = []T{}
+	}
+	return list, err
+}

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -41,7 +42,10 @@ func startServer(t *testing.T, url string, args ...string) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	args = append(args, "-database-url", filepath.Join(t.TempDir(), "linli.db"), "-demo=false", "-log-level", "error")
+	if !slices.Contains(args, "-data-dir") && os.Getenv("LINLI_DATA_DIR") == "" {
+		args = append(args, "-database-url", filepath.Join(t.TempDir(), "linli.db"))
+	}
+	args = append(args, "-demo=false", "-log-level", "error")
 	go func() { done <- serve(ctx, args) }()
 	t.Cleanup(func() {
 		cancel()

@@ -13,12 +13,13 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
-	"strconv"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 
 	"linli/app"
+	"linli/store"
 	"linli/trusted"
 )
 
@@ -27,13 +28,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "linli:", err)
 		os.Exit(1)
 	}
-}
-
-func env(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
 }
 
 // run serves until SIGINT or SIGTERM.
@@ -47,66 +41,77 @@ func run(args []string) error {
 // only guard of /metrics on the public listener.
 const minMetricsToken = 16
 
-// serve runs linli with args until ctx ends, then drains.
-func serve(ctx context.Context, args []string) error {
+// configure reads args and the environment into linli's configuration.
+func configure(args []string) (app.Config, options, error) {
+	cfg, o := defaults()
+	list := settingsOf(&cfg, &o)
 	fs := flag.NewFlagSet("linli", flag.ContinueOnError)
-	addr := fs.String("addr", env("LINLI_ADDR", ":8080"), "listen address (LINLI_ADDR)")
-	dbURL := fs.String("database-url", env("DATABASE_URL", ""), "postgres://… URL or SQLite file path; empty: embedded linli.db (DATABASE_URL)")
-	origins := fs.String("allowed-origins", env("LINLI_ALLOWED_ORIGINS", ""), "comma-separated origins allowed for CORS and websockets, or * (LINLI_ALLOWED_ORIGINS)")
-	logLevel := fs.String("log-level", env("LINLI_LOG_LEVEL", "info"), "debug, info, warn or error (LINLI_LOG_LEVEL)")
-	production := fs.Bool("production", envBool("LINLI_PRODUCTION"), "production mode: no introspection or suggestions (LINLI_PRODUCTION)")
-	rate := fs.Float64("login-rate", envFloat("LINLI_LOGIN_RATE", 10), "login/register attempts per minute per phone (x4 per address); 0 disables (LINLI_LOGIN_RATE)")
-	verify := fs.Bool("require-phone-verification", envBool("LINLI_REQUIRE_PHONE_VERIFICATION"), "register needs a code sent to the phone by requestPhoneCode (LINLI_REQUIRE_PHONE_VERIFICATION)")
-	demo := fs.Bool("demo", env("LINLI_DEMO", "1") != "0", "load the demo community into an empty database (LINLI_DEMO)")
-	metricsAddr := fs.String("metrics-addr", env("LINLI_METRICS_ADDR", ""), "serve /metrics on this address of its own, e.g. 127.0.0.1:9090, and not on -addr (LINLI_METRICS_ADDR)")
-	metricsToken := fs.String("metrics-token", env("LINLI_METRICS_TOKEN", ""), "bearer token /metrics on -addr requires; prefer the environment (LINLI_METRICS_TOKEN)")
-	trustedDocs := fs.String("trusted-documents", env("LINLI_TRUSTED_DOCUMENTS", ""), "run only the operations in this manifest (JSON: sha256 → document, or an Apollo persisted query manifest) (LINLI_TRUSTED_DOCUMENTS)")
-	proxies := fs.String("trusted-proxies", env("LINLI_TRUSTED_PROXIES", ""), "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the client (LINLI_TRUSTED_PROXIES)")
-	persistedQueries := fs.Int("persisted-queries", int(envFloat("LINLI_PERSISTED_QUERIES", 5000)), "automatic persisted queries kept in the database, least recently used evicted first; 0 turns them off (LINLI_PERSISTED_QUERIES)")
-	getMaxAge := fs.Duration("get-max-age", envDuration("LINLI_GET_MAX_AGE", 0), "let caches keep successful GET answers this long (public without Authorization, private with it); 0: no-store (LINLI_GET_MAX_AGE)")
+	if err := register(fs, list); err != nil {
+		return cfg, o, err
+	}
 	if err := fs.Parse(args); err != nil {
-		return err
+		return cfg, o, err
+	}
+	if err := checkLimits(list); err != nil {
+		return cfg, o, err
+	}
+	if n := cfg.Live.MaxConnectionsPerCredential; n == 0 || n < -1 {
+		return cfg, o, fmt.Errorf("-max-connections-per-token: above 0, or -1 for no bound")
+	}
+	if cfg.RateLimitPerMinute < 0 {
+		return cfg, o, fmt.Errorf("-login-rate: 0 or more")
 	}
 	var level slog.Level
-	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		return fmt.Errorf("log level: %w", err)
+	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
+		return cfg, o, fmt.Errorf("log level: %w", err)
 	}
-	if *metricsToken != "" && len(*metricsToken) < minMetricsToken {
-		return fmt.Errorf("metrics token: at least %d characters", minMetricsToken)
+	if cfg.MetricsToken != "" && len(cfg.MetricsToken) < minMetricsToken {
+		return cfg, o, fmt.Errorf("metrics token: at least %d characters", minMetricsToken)
 	}
-	app.TuneRuntime()
-	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	slog.SetDefault(logger)
-
-	cfg := app.DefaultConfig()
-	cfg.DatabaseURL = *dbURL
-	cfg.Production = *production
-	cfg.GraphQL.Production = *production
-	cfg.RateLimitPerMinute = *rate
-	cfg.RequirePhoneVerification = *verify
-	cfg.Logger = logger
-	cfg.MetricsToken = *metricsToken
-	cfg.MetricsListener = *metricsAddr != ""
-	cfg.PersistedQueries.MaxDocuments = *persistedQueries
-	cfg.NoPersistedQueries = *persistedQueries <= 0
-	cfg.GraphQL.GetMaxAge = *getMaxAge
-	if *trustedDocs != "" {
-		m, err := trusted.ReadFile(*trustedDocs)
+	cfg.Logger = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	cfg.GraphQL.Production = cfg.Production
+	cfg.MetricsListener = o.metricsAddr != ""
+	if cfg.DatabaseURL == "" && o.dataDir != "" {
+		if err := os.MkdirAll(o.dataDir, 0o700); err != nil {
+			return cfg, o, fmt.Errorf("data directory: %w", err)
+		}
+		cfg.DatabaseURL = filepath.Join(o.dataDir, store.DefaultSQLitePath)
+	}
+	if o.trustedDocs != "" {
+		m, err := trusted.ReadFile(o.trustedDocs)
 		if err != nil {
-			return err
+			return cfg, o, err
 		}
 		cfg.GraphQL.TrustedDocuments = m
-		logger.Info("trusted documents on", "documents", len(m))
 	}
-	trustedProxies, err := parsePrefixes(*proxies)
+	if cfg.PersistedQueries.MaxDocuments < 0 {
+		return cfg, o, fmt.Errorf("-persisted-queries: 0 or more")
+	}
+	cfg.NoPersistedQueries = cfg.PersistedQueries.MaxDocuments == 0
+	proxies, err := parsePrefixes(o.proxies)
 	if err != nil {
-		return fmt.Errorf("trusted proxies: %w", err)
+		return cfg, o, fmt.Errorf("trusted proxies: %w", err)
 	}
-	cfg.TrustedProxies = trustedProxies
-	for _, o := range strings.Split(*origins, ",") {
-		if o = strings.TrimSpace(o); o != "" {
-			cfg.AllowedOrigins = append(cfg.AllowedOrigins, strings.TrimRight(o, "/"))
+	cfg.TrustedProxies = proxies
+	for _, origin := range strings.Split(o.origins, ",") {
+		if origin = strings.TrimSpace(origin); origin != "" {
+			cfg.AllowedOrigins = append(cfg.AllowedOrigins, strings.TrimRight(origin, "/"))
 		}
+	}
+	return cfg, o, nil
+}
+
+// serve runs linli with args until ctx ends, then drains.
+func serve(ctx context.Context, args []string) error {
+	cfg, o, err := configure(args)
+	if err != nil {
+		return err
+	}
+	app.TuneRuntime()
+	logger := cfg.Logger
+	slog.SetDefault(logger)
+	if m, ok := cfg.GraphQL.TrustedDocuments.(trusted.Manifest); ok {
+		logger.Info("trusted documents on", "documents", len(m))
 	}
 
 	a, err := app.New(ctx, cfg)
@@ -114,21 +119,21 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer a.Close()
-	if *demo {
+	if o.demo {
 		if err := a.LoadDemo(ctx); err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}
 	}
 	srv := &http.Server{
-		Addr:              *addr,
+		Addr:              o.addr,
 		Handler:           a.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 	}
 	servers := []*http.Server{srv}
-	if *metricsAddr != "" {
+	if o.metricsAddr != "" {
 		servers = append(servers, &http.Server{
-			Addr:              *metricsAddr,
+			Addr:              o.metricsAddr,
 			Handler:           a.MetricsHandler(),
 			ReadHeaderTimeout: 10 * time.Second,
 			IdleTimeout:       120 * time.Second,
@@ -138,7 +143,7 @@ func serve(ctx context.Context, args []string) error {
 	for _, s := range servers {
 		go func() { errc <- s.ListenAndServe() }()
 	}
-	logger.Info("linli listening", "addr", *addr, "metrics_addr", *metricsAddr, "database", a.DB.Dialect)
+	logger.Info("linli listening", "addr", o.addr, "metrics_addr", o.metricsAddr, "database", a.DB.Dialect)
 	var failed error
 	select {
 	case failed = <-errc:
@@ -155,20 +160,6 @@ func serve(ctx context.Context, args []string) error {
 		}
 	}
 	return failed
-}
-
-func envBool(name string) bool {
-	v := os.Getenv(name)
-	return v == "1" || v == "true"
-}
-
-func envFloat(name string, def float64) float64 {
-	if v := os.Getenv(name); v != "" {
-		if f, err := strconv.ParseFloat(v, 64); err == nil {
-			return f
-		}
-	}
-	return def
 }
 
 // parsePrefixes reads a comma-separated list of addresses (one host each)
@@ -190,13 +181,4 @@ func parsePrefixes(list string) ([]netip.Prefix, error) {
 		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
 	}
 	return out, nil
-}
-
-func envDuration(name string, def time.Duration) time.Duration {
-	if v := os.Getenv(name); v != "" {
-		if d, err := time.ParseDuration(v); err == nil {
-			return d
-		}
-	}
-	return def
 }

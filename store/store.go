@@ -34,9 +34,14 @@ type DB struct {
 	URL string
 }
 
+// DefaultPostgresConns is the PostgreSQL pool's size when Options do not
+// set one: per replica, so replicas × this must stay under the server's
+// max_connections (100 by default), with room for LISTEN and psql.
+const DefaultPostgresConns = 32
+
 // Options tune Open.
 type Options struct {
-	// MaxOpenConns bounds the pool (PostgreSQL); 0 picks a default.
+	// MaxOpenConns bounds the pool (PostgreSQL); 0 is DefaultPostgresConns.
 	MaxOpenConns int
 	// Driver wraps the Ent driver (tests count statements with it).
 	WrapDriver func(dialect.Driver) dialect.Driver
@@ -59,8 +64,8 @@ func Open(ctx context.Context, url string, o Options) (*DB, error) {
 			return nil, err
 		}
 		n := o.MaxOpenConns
-		if n == 0 {
-			n = 32
+		if n <= 0 {
+			n = DefaultPostgresConns
 		}
 		db.SQL.SetMaxOpenConns(n)
 		db.SQL.SetMaxIdleConns(n)

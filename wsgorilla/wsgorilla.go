@@ -45,7 +45,8 @@ type Options struct {
 	ReadBufferSize int
 }
 
-func (o Options) withDefaults() Options {
+// Defaults fills zero fields with the defaults above.
+func (o Options) Defaults() Options {
 	if o.InitTimeout <= 0 {
 		o.InitTimeout = 10 * time.Second
 	}
@@ -72,7 +73,7 @@ var _ transport.WebsocketImplementation = (*Adapter)(nil)
 
 // New returns an adapter.
 func New(o Options) *Adapter {
-	o = o.withDefaults()
+	o = o.Defaults()
 	return &Adapter{
 		opts: o,
 		upgrader: websocket.Upgrader{

@@ -63,7 +63,7 @@ func (CheckInScan) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int("kiosk_id").Optional().Nillable().Immutable(),
 		// The staff member who scanned or checked in by hand (no kiosk).
-		field.Int("actor_id").Optional().Nillable().Immutable(),
+		field.Int("actor_id").Optional().Nillable().Immutable().Annotations(entgql.Type("ID")),
 		field.String("nonce").NotEmpty().MaxLen(100).Immutable(),
 		// What was asked under the nonce (SHA-256 of the operation and its
 		// input): a retry must ask the same, another scan under a used nonce
@@ -75,7 +75,9 @@ func (CheckInScan) Fields() []ent.Field {
 		field.Enum("method").Values("SCAN", "MANUAL", "WALK_IN", "SYNC", "AUTO").Immutable().
 			Annotations(entgql.Type("CheckInMethod")),
 		field.Int("registration_id").Optional().Nillable().Immutable(),
-		field.Int("activity_id").Optional().Nillable().Immutable(),
+		// No edge (a scan of an unknown code names the tablet's activity),
+		// but an ID all the same: clients get opaque IDs only.
+		field.Int("activity_id").Optional().Nillable().Immutable().Annotations(entgql.Type("ID")),
 		field.Enum("status").
 			Values("OK", "ALREADY_CHECKED_IN", "ALREADY_CHECKED_OUT", "NOT_CHECKED_IN", "NOT_CONFIRMED",
 				"CANCELLED", "WRONG_ACTIVITY", "WRONG_VENUE", "TOO_EARLY", "TOO_LATE", "UNKNOWN_CODE").
@@ -125,7 +127,8 @@ type ServiceRecord struct{ ent.Schema }
 func (ServiceRecord) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int("person_id").Immutable(),
-		field.Int("registration_id").Optional().Nillable().Unique().Immutable(),
+		// An ID to clients, like every reference, though it has no edge here.
+		field.Int("registration_id").Optional().Nillable().Unique().Immutable().Annotations(entgql.Type("ID")),
 		field.Int("activity_id").Optional().Nillable().Immutable(),
 		field.String("activity_name").MaxLen(200),
 		// The day of service in China Standard Time, YYYY-MM-DD.

@@ -26,6 +26,9 @@ import (
 
 // region    ************************** generated!.gotpl **************************
 
+type ActivityResolver interface {
+	Slots(ctx context.Context, obj *ent.Activity) ([]*ent.Slot, error)
+}
 type CommunityResolver interface {
 	StarThresholds(ctx context.Context, obj *ent.Community) ([]int, error)
 }
@@ -980,14 +983,14 @@ func (ec *executionContext) _Activity_slots(ctx context.Context, field graphql.C
 			return ec.fieldContext_Activity_slots(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Slots(ctx)
+			return ec.Resolvers.Activity().Slots(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Slot) graphql.Marshaler {
-			return ec.marshalOSlot2ᚕᚖlinliᚋentᚐSlotᚄ(ctx, selections, v)
+			return ec.marshalNSlot2ᚕᚖlinliᚋentᚐSlotᚄ(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_Activity_slots(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -995,7 +998,7 @@ func (ec *executionContext) fieldContext_Activity_slots(_ context.Context, field
 		Object:     "Activity",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: false,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Slot(ctx, field)
 		},
@@ -1452,14 +1455,14 @@ func (ec *executionContext) _CheckInScan_actorID(ctx context.Context, field grap
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
-			return ec.marshalOInt2ᚖint(ctx, selections, v)
+			return ec.marshalOID2ᚖint(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_CheckInScan_actorID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CheckInScan", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("CheckInScan", field, false, false, "ID")
 }
 
 func (ec *executionContext) _CheckInScan_nonce(ctx context.Context, field graphql.CollectedField, obj *ent.CheckInScan) (ret graphql.Marshaler) {
@@ -1567,14 +1570,14 @@ func (ec *executionContext) _CheckInScan_activityID(ctx context.Context, field g
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
-			return ec.marshalOInt2ᚖint(ctx, selections, v)
+			return ec.marshalOID2ᚖint(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_CheckInScan_activityID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CheckInScan", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("CheckInScan", field, false, false, "ID")
 }
 
 func (ec *executionContext) _CheckInScan_status(ctx context.Context, field graphql.CollectedField, obj *ent.CheckInScan) (ret graphql.Marshaler) {
@@ -4073,14 +4076,14 @@ func (ec *executionContext) _ServiceRecord_registrationID(ctx context.Context, f
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
-			return ec.marshalOInt2ᚖint(ctx, selections, v)
+			return ec.marshalOID2ᚖint(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_ServiceRecord_registrationID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ServiceRecord", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("ServiceRecord", field, false, false, "ID")
 }
 
 func (ec *executionContext) _ServiceRecord_activityID(ctx context.Context, field graphql.CollectedField, obj *ent.ServiceRecord) (ret graphql.Marshaler) {
@@ -10873,7 +10876,7 @@ func (ec *executionContext) _Activity(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "slots":
 			out.Values[i] = ec._Activity_slots(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -12822,6 +12825,22 @@ func (ec *executionContext) marshalNServiceType2linliᚋentᚋactivityᚐService
 	return v
 }
 
+func (ec *executionContext) marshalNSlot2ᚕᚖlinliᚋentᚐSlotᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Slot) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSlot2ᚖlinliᚋentᚐSlot(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNSlot2ᚖlinliᚋentᚐSlot(ctx context.Context, sel ast.SelectionSet, v *ent.Slot) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Slot!")
@@ -13469,25 +13488,6 @@ func (ec *executionContext) marshalOServiceType2ᚖlinliᚋentᚋactivityᚐServ
 		return graphql.Null
 	}
 	return v
-}
-
-func (ec *executionContext) marshalOSlot2ᚕᚖlinliᚋentᚐSlotᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Slot) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNSlot2ᚖlinliᚋentᚐSlot(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
 }
 
 func (ec *executionContext) unmarshalOSlotKind2ᚖlinliᚋentᚋslotᚐKind(ctx context.Context, v any) (*slot.Kind, error) {

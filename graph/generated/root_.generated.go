@@ -26,6 +26,7 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	Activity() ActivityResolver
 	Community() CommunityResolver
 	Mutation() MutationResolver
 	Person() PersonResolver
@@ -134,9 +135,13 @@ type ComplexityRoot struct {
 	}
 
 	CheckInResult struct {
+		CheckedInAt  func(childComplexity int) int
+		CheckedOutAt func(childComplexity int) int
 		Message      func(childComplexity int) int
 		Registration func(childComplexity int) int
+		ScannedAt    func(childComplexity int) int
 		Status       func(childComplexity int) int
+		Won          func(childComplexity int) int
 	}
 
 	CheckInScan struct {
@@ -387,10 +392,14 @@ type ComplexityRoot struct {
 	}
 
 	SyncCheckInResult struct {
+		CheckedInAt  func(childComplexity int) int
+		CheckedOutAt func(childComplexity int) int
 		Message      func(childComplexity int) int
 		Nonce        func(childComplexity int) int
 		Registration func(childComplexity int) int
+		ScannedAt    func(childComplexity int) int
 		Status       func(childComplexity int) int
+		Won          func(childComplexity int) int
 	}
 
 	Team struct {
@@ -848,6 +857,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CheckInListEntry.Status(childComplexity), true
 
+	case "CheckInResult.checkedInAt":
+		if e.ComplexityRoot.CheckInResult.CheckedInAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckInResult.CheckedInAt(childComplexity), true
+	case "CheckInResult.checkedOutAt":
+		if e.ComplexityRoot.CheckInResult.CheckedOutAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckInResult.CheckedOutAt(childComplexity), true
 	case "CheckInResult.message":
 		if e.ComplexityRoot.CheckInResult.Message == nil {
 			break
@@ -860,12 +881,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CheckInResult.Registration(childComplexity), true
+	case "CheckInResult.scannedAt":
+		if e.ComplexityRoot.CheckInResult.ScannedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckInResult.ScannedAt(childComplexity), true
 	case "CheckInResult.status":
 		if e.ComplexityRoot.CheckInResult.Status == nil {
 			break
 		}
 
 		return e.ComplexityRoot.CheckInResult.Status(childComplexity), true
+	case "CheckInResult.won":
+		if e.ComplexityRoot.CheckInResult.Won == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckInResult.Won(childComplexity), true
 
 	case "CheckInScan.activityID":
 		if e.ComplexityRoot.CheckInScan.ActivityID == nil {
@@ -2213,6 +2246,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Subscription.MyRegistrationUpdates(childComplexity), true
 
+	case "SyncCheckInResult.checkedInAt":
+		if e.ComplexityRoot.SyncCheckInResult.CheckedInAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncCheckInResult.CheckedInAt(childComplexity), true
+	case "SyncCheckInResult.checkedOutAt":
+		if e.ComplexityRoot.SyncCheckInResult.CheckedOutAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncCheckInResult.CheckedOutAt(childComplexity), true
 	case "SyncCheckInResult.message":
 		if e.ComplexityRoot.SyncCheckInResult.Message == nil {
 			break
@@ -2231,12 +2276,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SyncCheckInResult.Registration(childComplexity), true
+	case "SyncCheckInResult.scannedAt":
+		if e.ComplexityRoot.SyncCheckInResult.ScannedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncCheckInResult.ScannedAt(childComplexity), true
 	case "SyncCheckInResult.status":
 		if e.ComplexityRoot.SyncCheckInResult.Status == nil {
 			break
 		}
 
 		return e.ComplexityRoot.SyncCheckInResult.Status(childComplexity), true
+	case "SyncCheckInResult.won":
+		if e.ComplexityRoot.SyncCheckInResult.Won == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncCheckInResult.Won(childComplexity), true
 
 	case "Team.activities":
 		if e.ComplexityRoot.Team.Activities == nil {
@@ -2634,7 +2691,7 @@ type Activity implements Node {
   community: Community!
   team: Team
   venue: Venue
-  slots: [Slot!]
+  slots: [Slot!]!
 }
 """
 ActivityCategory is enum for the field category
@@ -2945,12 +3002,12 @@ enum CheckInMethod @goModel(model: "linli/ent/checkinscan.Method") {
 type CheckInScan implements Node {
   id: ID!
   kioskID: ID
-  actorID: Int
+  actorID: ID
   nonce: String!
   kind: CheckInKind!
   method: CheckInMethod!
   registrationID: ID
-  activityID: Int
+  activityID: ID
   status: CheckInStatus!
   message: String!
   scannedAt: Time!
@@ -3646,7 +3703,7 @@ type ServiceRecord implements Node {
   createdAt: Time!
   updatedAt: Time!
   personID: ID!
-  registrationID: Int
+  registrationID: ID
   activityID: ID
   activityName: String!
   serviceDate: String!
@@ -4170,7 +4227,13 @@ input CheckInInput {
   code: String!
   "Chosen by the kiosk for each scan; a retry with the same nonce gets the first answer."
   nonce: String!
-  "When the scan was made, for scans made offline; defaults to now."
+  """
+  When the scan was made, for scans made offline only. Without it the scan is
+  made now, by linli's clock (an online scan). With it the scan is an offline
+  scan, weighed exactly as one uploaded with syncCheckIns: at most 72 h old,
+  at most 5 minutes ahead of linli's clock (VALIDATION_FAILED, field at), and
+  an earlier scan of a code moves its recorded time (the earliest scan wins).
+  """
   at: Time
   "The activity the tablet is checking in for; a code of another activity is WRONG_ACTIVITY."
   activityID: ID
@@ -4181,6 +4244,13 @@ type CheckInResult {
   "Fit to show on the tablet."
   message: String!
   registration: Registration
+  "When this scan counts as made: linli's time for an online scan, the given at for an offline one."
+  scannedAt: Time!
+  "The registration's check-in and check-out times as recorded when this answer was made (for syncCheckIns, after the whole upload); null when there is none, or no registration the viewer may read."
+  checkedInAt: Time
+  checkedOutAt: Time
+  "Whether this scan's time is the one recorded (checkedInAt for a check-in, checkedOutAt for a check-out): the earliest scan of a code wins, so a repeated or later scan, or a refused one, did not win."
+  won: Boolean!
 }
 
 "Check in (or out) someone without their phone: by registration (staff), or by name and the last four digits of their phone."
@@ -4188,6 +4258,7 @@ input ManualCheckInInput {
   activityID: ID!
   kind: CheckInKind = IN
   nonce: String!
+  "When the person came or left, if staff enter it later; weighed like CheckInInput's at (an offline scan). Defaults to now."
   at: Time
   registrationID: ID
   name: String
@@ -4220,6 +4291,13 @@ type SyncCheckInResult {
   status: CheckInStatus!
   message: String!
   registration: Registration
+  "When this scan counts as made: linli's time for an online scan, the given at for an offline one."
+  scannedAt: Time!
+  "The registration's check-in and check-out times as recorded when this answer was made (for syncCheckIns, after the whole upload); null when there is none, or no registration the viewer may read."
+  checkedInAt: Time
+  checkedOutAt: Time
+  "Whether this scan's time is the one recorded (checkedInAt for a check-in, checkedOutAt for a check-out): the earliest scan of a code wins, so a repeated or later scan, or a refused one, did not win."
+  won: Boolean!
 }
 
 "What a kiosk needs to validate codes offline. codeHash is hex(SHA-256(\"linli-checkin:\" + activityID + \":\" + code)) with the activity's numeric ID as given here."
@@ -4699,6 +4777,14 @@ func (ec *executionContext) childFields_CheckInResult(ctx context.Context, field
 		return ec.fieldContext_CheckInResult_message(ctx, field)
 	case "registration":
 		return ec.fieldContext_CheckInResult_registration(ctx, field)
+	case "scannedAt":
+		return ec.fieldContext_CheckInResult_scannedAt(ctx, field)
+	case "checkedInAt":
+		return ec.fieldContext_CheckInResult_checkedInAt(ctx, field)
+	case "checkedOutAt":
+		return ec.fieldContext_CheckInResult_checkedOutAt(ctx, field)
+	case "won":
+		return ec.fieldContext_CheckInResult_won(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CheckInResult", field.Name)
 }
@@ -5087,6 +5173,14 @@ func (ec *executionContext) childFields_SyncCheckInResult(ctx context.Context, f
 		return ec.fieldContext_SyncCheckInResult_message(ctx, field)
 	case "registration":
 		return ec.fieldContext_SyncCheckInResult_registration(ctx, field)
+	case "scannedAt":
+		return ec.fieldContext_SyncCheckInResult_scannedAt(ctx, field)
+	case "checkedInAt":
+		return ec.fieldContext_SyncCheckInResult_checkedInAt(ctx, field)
+	case "checkedOutAt":
+		return ec.fieldContext_SyncCheckInResult_checkedOutAt(ctx, field)
+	case "won":
+		return ec.fieldContext_SyncCheckInResult_won(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SyncCheckInResult", field.Name)
 }

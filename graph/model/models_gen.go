@@ -60,7 +60,11 @@ type CheckInInput struct {
 	Code string `json:"code"`
 	// Chosen by the kiosk for each scan; a retry with the same nonce gets the first answer.
 	Nonce string `json:"nonce"`
-	// When the scan was made, for scans made offline; defaults to now.
+	// When the scan was made, for scans made offline only. Without it the scan is
+	// made now, by linli's clock (an online scan). With it the scan is an offline
+	// scan, weighed exactly as one uploaded with syncCheckIns: at most 72 h old,
+	// at most 5 minutes ahead of linli's clock (VALIDATION_FAILED, field at), and
+	// an earlier scan of a code moves its recorded time (the earliest scan wins).
 	At *time.Time `json:"at,omitempty"`
 	// The activity the tablet is checking in for; a code of another activity is WRONG_ACTIVITY.
 	ActivityID *int `json:"activityID,omitempty"`
@@ -94,6 +98,13 @@ type CheckInResult struct {
 	// Fit to show on the tablet.
 	Message      string            `json:"message"`
 	Registration *ent.Registration `json:"registration,omitempty"`
+	// When this scan counts as made: linli's time for an online scan, the given at for an offline one.
+	ScannedAt time.Time `json:"scannedAt"`
+	// The registration's check-in and check-out times as recorded when this answer was made (for syncCheckIns, after the whole upload); null when there is none, or no registration the viewer may read.
+	CheckedInAt  *time.Time `json:"checkedInAt,omitempty"`
+	CheckedOutAt *time.Time `json:"checkedOutAt,omitempty"`
+	// Whether this scan's time is the one recorded (checkedInAt for a check-in, checkedOutAt for a check-out): the earliest scan of a code wins, so a repeated or later scan, or a refused one, did not win.
+	Won bool `json:"won"`
 }
 
 type KioskPayload struct {
@@ -109,13 +120,14 @@ type LoginInput struct {
 
 // Check in (or out) someone without their phone: by registration (staff), or by name and the last four digits of their phone.
 type ManualCheckInInput struct {
-	ActivityID     int               `json:"activityID"`
-	Kind           *checkinscan.Kind `json:"kind,omitempty"`
-	Nonce          string            `json:"nonce"`
-	At             *time.Time        `json:"at,omitempty"`
-	RegistrationID *int              `json:"registrationID,omitempty"`
-	Name           *string           `json:"name,omitempty"`
-	PhoneTail      *string           `json:"phoneTail,omitempty"`
+	ActivityID int               `json:"activityID"`
+	Kind       *checkinscan.Kind `json:"kind,omitempty"`
+	Nonce      string            `json:"nonce"`
+	// When the person came or left, if staff enter it later; weighed like CheckInInput's at (an offline scan). Defaults to now.
+	At             *time.Time `json:"at,omitempty"`
+	RegistrationID *int       `json:"registrationID,omitempty"`
+	Name           *string    `json:"name,omitempty"`
+	PhoneTail      *string    `json:"phoneTail,omitempty"`
 }
 
 type RegisterInput struct {
@@ -197,6 +209,13 @@ type SyncCheckInResult struct {
 	Status       checkinscan.Status `json:"status"`
 	Message      string             `json:"message"`
 	Registration *ent.Registration  `json:"registration,omitempty"`
+	// When this scan counts as made: linli's time for an online scan, the given at for an offline one.
+	ScannedAt time.Time `json:"scannedAt"`
+	// The registration's check-in and check-out times as recorded when this answer was made (for syncCheckIns, after the whole upload); null when there is none, or no registration the viewer may read.
+	CheckedInAt  *time.Time `json:"checkedInAt,omitempty"`
+	CheckedOutAt *time.Time `json:"checkedOutAt,omitempty"`
+	// Whether this scan's time is the one recorded (checkedInAt for a check-in, checkedOutAt for a check-out): the earliest scan of a code wins, so a repeated or later scan, or a refused one, did not win.
+	Won bool `json:"won"`
 }
 
 // A volunteer's service: hours from their service records and the star level they give.

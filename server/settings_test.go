@@ -1,0 +1,242 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"linli/app"
+	"linli/linlitest"
+	"linli/store"
+	"linli/trusted"
+)
+
+// settingValue is a value other than the default for s, as a flag would
+// spell it, and what it parses to.
+func settingValue(t *testing.T, s setting) (string, any) {
+	t.Helper()
+	switch s.flag {
+	case "log-level":
+		return "warn", "warn"
+	case "metrics-token":
+		return "a-metrics-token-of-32-characters", "a-metrics-token-of-32-characters"
+	case "trusted-documents":
+		path := filepath.Join(t.TempDir(), "manifest.json")
+		doc := `query Q { __typename }`
+		data, _ := json.Marshal(map[string]string{trusted.Hash(doc): doc})
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path, path
+	case "data-dir":
+		dir := filepath.Join(t.TempDir(), "data")
+		return dir, dir
+	case "trusted-proxies":
+		return "10.0.0.0/8,192.0.2.7", "10.0.0.0/8,192.0.2.7"
+	}
+	switch p := s.value.(type) {
+	case *string:
+		return "x-" + s.flag, "x-" + s.flag
+	case *bool:
+		return fmt.Sprint(!*p), !*p
+	case *int:
+		return fmt.Sprint(*p + 7), *p + 7
+	case *int64:
+		return fmt.Sprint(*p + 7), *p + 7
+	case *float64:
+		return fmt.Sprint(*p + 1.5), *p + 1.5
+	case *time.Duration:
+		return (*p + 1500*time.Millisecond).String(), *p + 1500*time.Millisecond
+	}
+	t.Fatalf("setting %s: no test value for %T", s.flag, s.value)
+	return "", nil
+}
+
+// configured is the value of the setting named flag after configure(args).
+func configured(t *testing.T, name string, args []string) any {
+	t.Helper()
+	cfg, o, err := configure(args)
+	if err != nil {
+		t.Fatalf("%s: %v", strings.Join(args, " "), err)
+	}
+	for _, s := range settingsOf(&cfg, &o) {
+		if s.flag == name {
+			return reflect.ValueOf(s.value).Elem().Interface()
+		}
+	}
+	t.Fatalf("no setting %s", name)
+	return nil
+}
+
+// TestEverySetting: every row of the settings table is a flag and an
+// environment variable that set its field; the flag wins over the variable;
+// a variable that does not parse stops the server, naming it.
+func TestEverySetting(t *testing.T) {
+	cfg, o := defaults()
+	list := settingsOf(&cfg, &o)
+	flags, envs := map[string]bool{}, map[string]bool{}
+	for _, s := range list {
+		if flags[s.flag] || envs[s.env] {
+			t.Fatalf("setting %s/%s twice", s.flag, s.env)
+		}
+		flags[s.flag], envs[s.env] = true, true
+		t.Run(s.flag, func(t *testing.T) {
+			t.Setenv(s.env, "")
+			spelt, want := settingValue(t, s)
+			if got := configured(t, s.flag, []string{"-" + s.flag + "=" + spelt}); !reflect.DeepEqual(got, want) {
+				t.Errorf("-%s=%s set %v, want %v", s.flag, spelt, got, want)
+			}
+			t.Setenv(s.env, spelt)
+			if got := configured(t, s.flag, nil); !reflect.DeepEqual(got, want) {
+				t.Errorf("%s=%s set %v, want %v", s.env, spelt, got, want)
+			}
+			def := reflect.ValueOf(s.value).Elem().Interface()
+			if _, isString := def.(string); !isString || def != "" {
+				if got := configured(t, s.flag, []string{"-" + s.flag + "=" + fmt.Sprint(def)}); !reflect.DeepEqual(got, def) {
+					t.Errorf("-%s=%v under %s=%s set %v: the flag does not win", s.flag, def, s.env, spelt, got)
+				}
+			}
+			if _, isString := def.(string); !isString {
+				t.Setenv(s.env, "not-a-value")
+				if _, _, err := configure(nil); err == nil || !strings.Contains(err.Error(), s.env) {
+					t.Errorf("%s=not-a-value: %v, want an error naming it", s.env, err)
+				}
+			}
+			if s.positive {
+				t.Setenv(s.env, "")
+				if _, _, err := configure([]string{"-" + s.flag + "=0"}); err == nil || !strings.Contains(err.Error(), s.flag) {
+					t.Errorf("-%s=0 was accepted: %v", s.flag, err)
+				}
+			}
+		})
+	}
+	// The settings the README's table lists, by the issue's names.
+	for _, name := range []string{"db-max-conns", "data-dir", "max-body-bytes", "body-timeout", "max-tokens", "max-selections",
+		"max-depth", "max-complexity", "list-bound", "max-resolved-fields", "max-string-bytes", "max-page", "request-timeout",
+		"ws-init-timeout", "ws-ping-interval", "ws-max-frame-bytes", "max-subscriptions-per-socket",
+		"max-connections-per-token", "login-rate"} {
+		if !flags[name] {
+			t.Errorf("no -%s", name)
+		}
+	}
+}
+
+// TestREADMEListsEverySetting: the README's configuration table has a row
+// for every flag, with its variable.
+func TestREADMEListsEverySetting(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, o := defaults()
+	for _, s := range settingsOf(&cfg, &o) {
+		row := fmt.Sprintf("| `-%s` | `%s` |", s.flag, s.env)
+		if !strings.Contains(string(readme), row) {
+			t.Errorf("README has no row %s", row)
+		}
+	}
+}
+
+// post sends a GraphQL query and returns the status and body.
+func post(t *testing.T, url, body string) (int, string) {
+	t.Helper()
+	resp, err := http.Post(url, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestLimitsReachTheServer: limits set by flag and by environment are the
+// running server's: a depth, a body size and the websocket init timeout.
+func TestLimitsReachTheServer(t *testing.T) {
+	addr := freePort(t)
+	t.Setenv("LINLI_MAX_DEPTH", "3")
+	t.Setenv("LINLI_WS_INIT_TIMEOUT", "200ms")
+	startServer(t, "http://"+addr+"/readyz", "-addr", addr, "-max-body-bytes", "2000")
+	url := "http://" + addr + "/graphql"
+
+	if status, body := post(t, url, `{"query":"{ communities { id name } }"}`); status != http.StatusOK || strings.Contains(body, "errors") {
+		t.Fatalf("depth 2: %d %s", status, body)
+	}
+	if _, body := post(t, url, `{"query":"{ activities(first: 1) { edges { node { id } } } }"}`); !strings.Contains(body, "QUERY_TOO_COMPLEX") {
+		t.Errorf("depth 4 under LINLI_MAX_DEPTH=3: %s", body)
+	}
+	big := `{"query":"{ __typename }","variables":{"pad":"` + strings.Repeat("x", 2500) + `"}}`
+	if status, body := post(t, url, big); status != http.StatusRequestEntityTooLarge {
+		t.Errorf("2.5 KB body under -max-body-bytes 2000: %d %.200s", status, body)
+	}
+
+	d := websocket.Dialer{Subprotocols: []string{"graphql-transport-ws"}}
+	ws, _, err := d.Dial("ws://"+addr+"/graphql", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	// Well before the default 10 s: the 200 ms of the variable.
+	_ = ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, _, err = ws.ReadMessage()
+	if ce, ok := err.(*websocket.CloseError); !ok || ce.Code != 4408 {
+		t.Errorf("socket without connection_init under LINLI_WS_INIT_TIMEOUT=200ms: %v, want close 4408", err)
+	}
+}
+
+// TestDataDir: with -data-dir (or LINLI_DATA_DIR) and no database URL the
+// embedded database is linli.db in that directory, created if missing.
+func TestDataDir(t *testing.T) {
+	for _, viaEnv := range []bool{false, true} {
+		t.Run(fmt.Sprintf("env=%v", viaEnv), func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "var", "linli")
+			addr := freePort(t)
+			args := []string{"-addr", addr}
+			t.Setenv("LINLI_DATA_DIR", "")
+			if viaEnv {
+				t.Setenv("LINLI_DATA_DIR", dir)
+			} else {
+				args = append(args, "-data-dir", dir)
+			}
+			startServer(t, "http://"+addr+"/readyz", args...)
+			if _, err := os.Stat(filepath.Join(dir, store.DefaultSQLitePath)); err != nil {
+				t.Fatalf("no database in the data directory: %v", err)
+			}
+		})
+	}
+}
+
+// TestPoolSize: -db-max-conns and LINLI_DB_MAX_CONNS size the app's
+// PostgreSQL pool (32 by default).
+func TestPoolSize(t *testing.T) {
+	url := linlitest.DatabaseURL(t, "postgres")
+	for _, tc := range []struct {
+		args []string
+		env  string
+		want int
+	}{{nil, "", store.DefaultPostgresConns}, {[]string{"-db-max-conns", "5"}, "", 5}, {nil, "3", 3}, {[]string{"-db-max-conns", "4"}, "6", 4}} {
+		t.Setenv("LINLI_DB_MAX_CONNS", tc.env)
+		cfg, _, err := configure(append([]string{"-database-url", url}, tc.args...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := app.New(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := a.DB.SQL.Stats().MaxOpenConnections
+		a.Close()
+		if got != tc.want {
+			t.Errorf("%v %s=%q: pool of %d, want %d", tc.args, "LINLI_DB_MAX_CONNS", tc.env, got, tc.want)
+		}
+	}
+}
