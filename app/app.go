@@ -243,7 +243,7 @@ func (a *App) withLimits(next http.Handler) http.Handler {
 		bodyTimeout = 10 * time.Second
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		if isWebsocketUpgrade(r) {
 			next.ServeHTTP(w, r)
 			return
 		}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/gorilla/websocket"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -48,11 +49,12 @@ type LiveConfig struct {
 	// MaxSubscriptionsPerSocket bounds the subscriptions running on one
 	// websocket (50); one more is refused with RATE_LIMITED.
 	MaxSubscriptionsPerSocket int
-	// MaxConnectionsPerCredential bounds the websockets and SSE streams one
-	// token (a session or a kiosk) holds open on this replica (20); one
-	// more websocket is closed with 4429, one more SSE stream answered 429.
+	// MaxConnectionsPerPerson bounds the websockets and SSE streams one
+	// person (all their sessions together: each login is a new token) or
+	// one kiosk holds open on this replica (20); one more websocket is
+	// closed with 4429, one more SSE stream answered 429.
 	// Negative: no bound (load tests).
-	MaxConnectionsPerCredential int
+	MaxConnectionsPerPerson int
 	// PlainCounts serves activityCounts through the generic executor
 	// instead of live.FastCounts (for comparison and tests).
 	PlainCounts bool
@@ -72,8 +74,8 @@ func (c LiveConfig) Defaults() LiveConfig {
 	if c.MaxSubscriptionsPerSocket <= 0 {
 		c.MaxSubscriptionsPerSocket = 50
 	}
-	if c.MaxConnectionsPerCredential == 0 {
-		c.MaxConnectionsPerCredential = 20
+	if c.MaxConnectionsPerPerson == 0 {
+		c.MaxConnectionsPerPerson = 20
 	}
 	return c
 }
@@ -88,8 +90,8 @@ type liveWiring struct {
 // startLive builds the broker and the websocket adapter.
 func (a *App) startLive() {
 	c := a.Config.Live.Defaults()
-	if c.MaxConnectionsPerCredential < 0 {
-		c.MaxConnectionsPerCredential = 0 // unbounded
+	if c.MaxConnectionsPerPerson < 0 {
+		c.MaxConnectionsPerPerson = 0 // unbounded
 	}
 	if c.Broker.Logger == nil {
 		c.Broker.Logger = a.Config.Logger
@@ -129,7 +131,7 @@ func (a *App) startLive() {
 			PingInterval: c.PingInterval,
 			WriteTimeout: c.WriteTimeout,
 		}),
-		sessions: newSessionGuard(a.Auth, a.DB.Client, c.SessionCheckInterval, c.MaxConnectionsPerCredential, a.Config.Logger),
+		sessions: newSessionGuard(a.Auth, a.DB.Client, c.SessionCheckInterval, c.MaxConnectionsPerPerson, a.Config.Logger),
 		sse:      &streamSet{m: map[*context.CancelFunc]struct{}{}},
 	}
 	a.Live = live.New(a.DB, c.Broker)
@@ -170,7 +172,7 @@ func (a *App) liveTransports() []graphql.Transport {
 
 // websocketInit authenticates connection_init's {"authToken": "…"} (a
 // person's or a kiosk's token): a missing or bad token closes the socket
-// with 4403, a token that already holds MaxConnectionsPerCredential
+// with 4403, a token that already holds MaxConnectionsPerPerson
 // connections here with 4429. The socket then closes with 4403 when its
 // session expires or is revoked by logout, when its kiosk is revoked, or
 // when its person's roles or teams change (graphql-ws clients reconnect
@@ -188,15 +190,21 @@ func (a *App) websocketInit(ctx context.Context, p transport.InitPayload) (conte
 		reqlog.From(ctx).Error("websocket authenticate", slog.String("error", err.Error()))
 		return transport.WithWebsocketCloseCode(transport.AppendCloseReason(ctx, "Internal error"), 1011), nil, errors.New("internal error")
 	}
-	s := &socket{token: strings.TrimSpace(token), viewer: v, end: func(string) {}}
-	if conn := wsgorilla.ConnFrom(ctx); conn != nil {
-		s.end = func(reason string) { _ = conn.CloseWith(wsgorilla.CloseForbidden, reason) }
-		stop, ok := a.live.sessions.watch(v, s.end)
-		if !ok {
-			return transport.WithWebsocketCloseCode(transport.AppendCloseReason(ctx, "Too many connections"), wsgorilla.CloseTooManyConnections), nil, errors.New("too many connections")
-		}
-		context.AfterFunc(ctx, stop)
+	conn := wsgorilla.ConnFrom(ctx)
+	if conn == nil {
+		// Every socket must be watched (its credential's end, its person's
+		// changes, the caps): one that came by a path that gave it no slot
+		// is refused rather than served unwatched.
+		reqlog.From(ctx).Error("websocket without a connection slot")
+		return transport.WithWebsocketCloseCode(transport.AppendCloseReason(ctx, "Internal error"), 1011), nil, errors.New("internal error")
 	}
+	s := &socket{token: strings.TrimSpace(token), viewer: v}
+	s.end = func(reason string) { _ = conn.CloseWith(wsgorilla.CloseForbidden, reason) }
+	stop, ok := a.live.sessions.watch(v, s.end)
+	if !ok {
+		return transport.WithWebsocketCloseCode(transport.AppendCloseReason(ctx, "Too many connections"), wsgorilla.CloseTooManyConnections), nil, errors.New("too many connections")
+	}
+	context.AfterFunc(ctx, stop)
 	return context.WithValue(viewer.NewContext(ctx, v), socketKey{}, s), nil, nil
 }
 
@@ -265,7 +273,7 @@ func refusal(code apperr.Code, msg string) graphql.ResponseHandler {
 func (a *App) liveGate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
-		case strings.EqualFold(r.Header.Get("Upgrade"), "websocket"):
+		case isWebsocketUpgrade(r):
 			if !a.upgradeOriginAllowed(r) {
 				writeGraphQLError(w, http.StatusForbidden, "FORBIDDEN", "origin not allowed")
 				return
@@ -308,7 +316,7 @@ func (a *App) liveGate(next http.Handler) http.Handler {
 // subscriber's stacks cost.
 func (a *App) liveSockets(sockets, rest http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/graphql" && strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		if r.URL.Path == "/graphql" && isWebsocketUpgrade(r) {
 			websocketUpgrades.Inc()
 			sockets.ServeHTTP(w, r)
 			return
@@ -389,3 +397,10 @@ func (s *streamSet) cancelAll() {
 		(*c)()
 	}
 }
+
+// isWebsocketUpgrade is the one test of "this request opens a websocket",
+// the one gorilla applies when it upgrades (an Upgrade header listing
+// websocket among its tokens, a Connection header listing upgrade): every
+// path that treats sockets apart (the watch, the caps, the body limits)
+// asks it, so no spelling of the headers reaches gorilla by another road.
+func isWebsocketUpgrade(r *http.Request) bool { return websocket.IsWebSocketUpgrade(r) }

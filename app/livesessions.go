@@ -27,10 +27,11 @@ type sessionGuard struct {
 	auth     *auth.Service
 	client   *ent.Client
 	interval time.Duration
-	// perCredential bounds the watches of one credential (0: unbounded).
-	perCredential int
-	log           *slog.Logger
-	now           func() time.Time
+	// perPerson bounds the watches of one person, or of one kiosk
+	// (0: unbounded).
+	perPerson int
+	log       *slog.Logger
+	now       func() time.Time
 
 	mu      sync.Mutex
 	watches map[liveKey]map[*sessionWatch]struct{}
@@ -75,9 +76,9 @@ func (w *sessionWatch) fire(reason string) { w.once.Do(func() { w.end(reason) })
 // re-checked: longer than any token cache keeps a viewer.
 const recentChange = 10 * time.Second
 
-func newSessionGuard(a *auth.Service, client *ent.Client, interval time.Duration, perCredential int, log *slog.Logger) *sessionGuard {
+func newSessionGuard(a *auth.Service, client *ent.Client, interval time.Duration, perPerson int, log *slog.Logger) *sessionGuard {
 	g := &sessionGuard{
-		auth: a, client: client, interval: interval, perCredential: perCredential, log: log, now: time.Now,
+		auth: a, client: client, interval: interval, perPerson: perPerson, log: log, now: time.Now,
 		watches: map[liveKey]map[*sessionWatch]struct{}{},
 		people:  map[int]map[*sessionWatch]struct{}{},
 		changed: map[int]time.Time{},
@@ -89,14 +90,20 @@ func newSessionGuard(a *auth.Service, client *ent.Client, interval time.Duration
 
 // watch calls end once when v stops being the viewer of its credential
 // (expired, revoked, changed); the returned function stops watching. It
-// refuses (ok false) a credential that already holds perCredential
+// refuses (ok false) a person or kiosk that already holds perPerson
 // connections here.
 func (g *sessionGuard) watch(v *viewer.Viewer, end func(reason string)) (stop func(), ok bool) {
 	w := &sessionWatch{v: v, end: end}
 	k := keyOf(v)
 	g.mu.Lock()
 	m := g.watches[k]
-	if g.perCredential > 0 && len(m) >= g.perCredential {
+	// A person's connections count together, whichever of their sessions
+	// (each login is a new one) they came with; a kiosk's by the kiosk.
+	held := len(m)
+	if v.PersonID != 0 {
+		held = len(g.people[v.PersonID])
+	}
+	if g.perPerson > 0 && held >= g.perPerson {
 		g.mu.Unlock()
 		return nil, false
 	}

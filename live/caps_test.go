@@ -50,16 +50,16 @@ func TestSubscriptionsPerSocketBounded(t *testing.T) {
 	}, five)
 }
 
-// One token holds at most MaxConnectionsPerCredential live connections
+// One person holds at most MaxConnectionsPerPerson live connections
 // (websockets and SSE streams together) on a replica: one more socket is
 // closed with 4429, one more stream answered 429 RATE_LIMITED; other tokens
 // are unaffected; closing one makes room; refused attempts leave nothing
 // behind.
-func TestConnectionsPerCredentialBounded(t *testing.T) {
-	three := func(c *app.Config) { c.Live.MaxConnectionsPerCredential = 3 }
+func TestConnectionsPerPersonBounded(t *testing.T) {
+	three := func(c *app.Config) { c.Live.MaxConnectionsPerPerson = 3 }
 	linlitest.Run(t, func(t *testing.T, e *linlitest.Env) {
 		c := e.Community(t, "前进社区")
-		_, token := e.Person(t, c.ID, "居民")
+		resident, token := e.Person(t, c.ID, "居民")
 		_, other := e.Person(t, c.ID, "邻居")
 		a, _ := e.Activity(t, c.ID, linlitest.ActivitySpec{})
 		time.Sleep(100 * time.Millisecond)
@@ -85,8 +85,23 @@ func TestConnectionsPerCredentialBounded(t *testing.T) {
 				t.Fatalf("a fourth connection of one token over SSE: %d %s", s.status, s.body)
 			}
 		}
+		// A new session of the same person (another login) shares the
+		// person's bound: logging in again does not buy more sockets.
+		again, err := e.App.Auth.IssueToken(e.Sys(), resident.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws, _, err := dialWS(t, e.Server.URL, "graphql-transport-ws", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws.init(again.Token)
+		if code := ws.closeCode(5 * time.Second); code != 4429 {
+			t.Fatalf("a fourth connection of one person on a new session: want close 4429, got %d", code)
+		}
+		ws.c.Close()
 		if n := e.App.LiveConnections(); n != 3 {
-			t.Fatalf("%d live connections after 60 refusals, want 3", n)
+			t.Fatalf("%d live connections after 61 refusals, want 3", n)
 		}
 		// Another person's token has its own bound.
 		neighbour := connect(t, e.Server.URL, other)

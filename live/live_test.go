@@ -420,7 +420,7 @@ func TestWaitlistPromotionReachesThatPerson(t *testing.T) {
 func TestManySubscribersAllEndOnLatest(t *testing.T) {
 	e := linlitest.New(t, "sqlite", func(c *app.Config) {
 		c.Live.Broker.MinInterval = 2 * time.Millisecond
-		c.Live.MaxConnectionsPerCredential = -1 // one token, 300 sockets
+		c.Live.MaxConnectionsPerPerson = -1 // one token, 300 sockets
 	})
 	c := e.Community(t, "前进社区")
 	_, token := e.Person(t, c.ID, "居民")

@@ -124,7 +124,7 @@ func TestEverySetting(t *testing.T) {
 	for _, name := range []string{"db-max-conns", "data-dir", "max-body-bytes", "body-timeout", "max-tokens", "max-selections",
 		"max-depth", "max-complexity", "list-bound", "max-resolved-fields", "max-string-bytes", "max-page", "request-timeout",
 		"ws-init-timeout", "ws-ping-interval", "ws-max-frame-bytes", "max-subscriptions-per-socket",
-		"max-connections-per-token", "login-rate"} {
+		"max-connections-per-person", "login-rate"} {
 		if !flags[name] {
 			t.Errorf("no -%s", name)
 		}

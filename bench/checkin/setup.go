@@ -47,7 +47,7 @@ func setUp(ctx context.Context, dbURL string, pool, kiosks, activities, n int) (
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	cfg.Store.MaxOpenConns = pool
 	// One staff token watches every activity, a socket each.
-	cfg.Live.MaxConnectionsPerCredential = -1
+	cfg.Live.MaxConnectionsPerPerson = -1
 	a, err := app.New(ctx, cfg)
 	if err != nil {
 		return nil, err

@@ -33,7 +33,7 @@ func runServer(dbURL string) error {
 	cfg.RateLimitPerMinute = 0
 	cfg.Store.MaxOpenConns = 16
 	// Every simulated phone uses the same token; real ones have their own.
-	cfg.Live.MaxConnectionsPerCredential = -1
+	cfg.Live.MaxConnectionsPerPerson = -1
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	a, err := app.New(ctx, cfg)
 	if err != nil {
