@@ -209,8 +209,8 @@ func (s *Service) CreateActivity(ctx context.Context, in ent.CreateActivityInput
 	if len(slots) == 0 {
 		return nil, apperr.Invalid("slots", "an activity needs at least one slot")
 	}
-	if len(slots) > 50 {
-		return nil, apperr.Invalid("slots", "an activity has at most 50 slots")
+	if len(slots) > MaxSlots {
+		return nil, tooManySlots()
 	}
 	for i, sl := range slots {
 		if sl.ID != nil {
@@ -276,6 +276,14 @@ func (s *Service) checkRefs(ctx context.Context, teamID, venueID *int) error {
 // UpdateActivity changes an activity; slots with an id are changed (capacity
 // changes are left to the sign-up service, which promotes from the waitlist),
 // slots without one are added.
+// MaxSlots bounds the slots of one activity: every reader of an activity
+// (the browsing list, live counts) pays for each of them.
+const MaxSlots = 50
+
+func tooManySlots() error {
+	return apperr.Invalid("slots", "an activity has at most %d slots", MaxSlots)
+}
+
 func (s *Service) UpdateActivity(ctx context.Context, id int, in ent.UpdateActivityInput, slots []SlotInput, setCapacity func(ctx context.Context, slotID, capacity int) error) (*ent.Activity, error) {
 	v, a, err := s.organizedActivity(ctx, id)
 	if err != nil {
@@ -320,6 +328,9 @@ func (s *Service) UpdateActivity(ctx context.Context, id int, in ent.UpdateActiv
 	if err := checkWindow(starts, ends, opens, closes, cm); err != nil {
 		return nil, err
 	}
+	if len(slots) > MaxSlots {
+		return nil, tooManySlots()
+	}
 	for i, sl := range slots {
 		if err := checkSlot(i, sl); err != nil {
 			return nil, err
@@ -359,6 +370,16 @@ func (s *Service) UpdateActivity(ctx context.Context, id int, in ent.UpdateActiv
 			if old.Capacity != sl.Capacity {
 				capacityChanges = append(capacityChanges, [2]int{old.ID, sl.Capacity})
 			}
+		}
+		// Counted after the inserts, inside the transaction that holds the
+		// activity's row: updates of one activity are serialised by it, so
+		// no two of them can each stay under the bound and pass it together.
+		n, err := tx.Slot.Query().Where(slot.ActivityID(id)).Count(ctx)
+		if err != nil {
+			return err
+		}
+		if n > MaxSlots {
+			return tooManySlots()
 		}
 		return nil
 	})
