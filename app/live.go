@@ -244,7 +244,9 @@ func (x socketOperations) InterceptOperation(ctx context.Context, next graphql.O
 			s.end(reasonSessionEnded)
 			return refusal(apperr.Unauthenticated, "the session has ended; sign in again")
 		}
-		reqlog.From(ctx).Error("websocket re-authenticate", slog.String("error", err.Error()))
+		if ctx.Err() == nil {
+			reqlog.From(ctx).Error("websocket re-authenticate", slog.String("error", err.Error()))
+		}
 		return refusal(apperr.Internal, "internal error")
 	}
 	if !sameAuthority(v, s.viewer) {

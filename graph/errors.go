@@ -90,6 +90,10 @@ func classify(ctx context.Context, err error) (code apperr.Code, field, msg stri
 		// The driver's own answer to a cancelled statement (PostgreSQL's
 		// "canceling statement due to user request").
 		return apperr.Timeout, "", ""
+	case errors.Is(err, context.Canceled), ctx.Err() == context.Canceled:
+		// The client went away (or the server is shutting down): nobody
+		// reads this answer, and it is no fault of the server's.
+		return apperr.Unavailable, "", "the request was cancelled"
 	case isGQL && gqlErr.Path.String() != graphql.GetPath(ctx).String():
 		// gqlgen puts every error on the path of the field it came from,
 		// but an error decoding an argument (an ID that is not a number, a
@@ -138,7 +142,13 @@ func logFailures(ctx context.Context, resp *graphql.Response) {
 		cause = first.Err.Error()
 	}
 	level := slog.LevelWarn
-	if internal {
+	switch {
+	case ctx.Err() == context.Canceled:
+		// A client that hangs up mid-request (or drops a socket with
+		// operations in flight) is routine, and must not be a way to flood
+		// the error log.
+		level = slog.LevelDebug
+	case internal:
 		level = slog.LevelError
 	}
 	reqlog.From(ctx).Log(ctx, level, "request failed", slog.Int("errors", n),
