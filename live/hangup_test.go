@@ -51,7 +51,9 @@ func TestHangingUpLogsNoErrors(t *testing.T) {
 			ws.c.Close()
 		}
 		time.Sleep(500 * time.Millisecond)
-	}, func(c *app.Config) { c.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo})) })
+	}, func(c *app.Config) {
+		c.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	})
 	if n := strings.Count(logs.String(), "level=ERROR"); n > 0 {
 		t.Errorf("%d ERROR lines for clients hanging up:\n%.2000s", n, logs.String())
 	}
