@@ -147,6 +147,7 @@ func TestActivityFeed(t *testing.T) {
 		// Events are hints read when they are handed out: the draft's
 		// update may reach the resident as an update of what is, by then,
 		// published. What must never reach them is a draft.
+		m = feedMsg{}
 		for m.ActivityFeed.Change != "PUBLISHED" {
 			rs.data(rs.next(5*time.Second), &m)
 			if m.ActivityFeed.Activity.ID != id(draft.ID) || m.ActivityFeed.Activity.Status != "PUBLISHED" {
