@@ -82,6 +82,11 @@ func (l Limits) MutateOperationContext(_ context.Context, oc *graphql.OperationC
 	if oc.Operation == nil {
 		return nil
 	}
+	if oc.Operation.Operation == ast.Subscription && len(graphql.CollectFields(oc, oc.Operation.SelectionSet, nil)) != 1 {
+		// A subscription is one stream (the spec's single root field rule;
+		// gqlgen's executor would fail it as an internal error).
+		return (&limitErr{code: apperr.ValidationFailed, msg: "a subscription selects exactly one root field"}).gqlError()
+	}
 	w := walker{l: l, vars: oc.Variables, noIntrospection: oc.DisableIntrospection}
 	cost := w.selections(oc.Operation.SelectionSet, 1)
 	if w.err == nil && cost > l.MaxComplexity {

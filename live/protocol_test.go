@@ -345,3 +345,21 @@ func TestRevokedKioskCaughtByRecheck(t *testing.T) {
 		t.Fatalf("want close 4403 after the kiosk was revoked, got %d", code)
 	}
 }
+
+// A subscription of two root fields is refused as invalid, over the
+// websocket as over anything else, and nothing is subscribed (gqlgen's
+// executor answered it INTERNAL).
+func TestSubscriptionOfTwoFieldsIsInvalid(t *testing.T) {
+	linlitest.Run(t, func(t *testing.T, e *linlitest.Env) {
+		c := e.Community(t, "前进社区")
+		_, token := e.Person(t, c.ID, "居民")
+		ws := connect(t, e.Server.URL, token)
+		ws.subscribe("two", `subscription { a: myRegistrationUpdates { change } b: myRegistrationUpdates { change } }`, nil)
+		if code := errorCode(ws.nextFor("two", 5*time.Second)); code != "VALIDATION_FAILED" {
+			t.Fatalf("two root fields: %s, want VALIDATION_FAILED", code)
+		}
+		if n := e.App.Live.Stats().RegistrationSubscribers; n != 0 {
+			t.Errorf("%d registration subscribers, want 0", n)
+		}
+	})
+}
