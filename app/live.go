@@ -31,7 +31,7 @@ import (
 // LiveConfig tunes subscriptions. Zero fields take the defaults in parentheses.
 type LiveConfig struct {
 	Broker live.Options
-	// InitTimeout bounds the wait for connection_init (10 s); then 4408.
+	// InitTimeout bounds the wait for connection_init (3 s); then 4408.
 	InitTimeout time.Duration
 	// PingInterval: websocket pings; a peer silent for two is dropped (25 s).
 	PingInterval time.Duration

@@ -19,6 +19,7 @@ import (
 
 	"linli/app"
 	"linli/trusted"
+	"linli/wsgorilla"
 )
 
 func main() {
@@ -60,6 +61,7 @@ func serve(ctx context.Context, args []string) error {
 	metricsAddr := fs.String("metrics-addr", env("LINLI_METRICS_ADDR", ""), "serve /metrics on this address of its own, e.g. 127.0.0.1:9090, and not on -addr (LINLI_METRICS_ADDR)")
 	metricsToken := fs.String("metrics-token", env("LINLI_METRICS_TOKEN", ""), "bearer token /metrics on -addr requires; prefer the environment (LINLI_METRICS_TOKEN)")
 	trustedDocs := fs.String("trusted-documents", env("LINLI_TRUSTED_DOCUMENTS", ""), "run only the operations in this manifest (JSON: sha256 → document, or an Apollo persisted query manifest) (LINLI_TRUSTED_DOCUMENTS)")
+	initTimeout := fs.Duration("init-timeout", envDuration("LINLI_INIT_TIMEOUT", wsgorilla.DefaultInitTimeout), "how long a websocket may stay without connection_init before it is closed with 4408 (LINLI_INIT_TIMEOUT)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -83,6 +85,10 @@ func serve(ctx context.Context, args []string) error {
 	cfg.Logger = logger
 	cfg.MetricsToken = *metricsToken
 	cfg.MetricsListener = *metricsAddr != ""
+	if *initTimeout <= 0 {
+		return fmt.Errorf("init timeout: must be positive")
+	}
+	cfg.Live.InitTimeout = *initTimeout
 	if *trustedDocs != "" {
 		m, err := trusted.ReadFile(*trustedDocs)
 		if err != nil {
@@ -154,6 +160,15 @@ func envFloat(name string, def float64) float64 {
 	if v := os.Getenv(name); v != "" {
 		if f, err := strconv.ParseFloat(v, 64); err == nil {
 			return f
+		}
+	}
+	return def
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if v := os.Getenv(name); v != "" {
+		if d, err := time.ParseDuration(v); err == nil {
+			return d
 		}
 	}
 	return def
