@@ -53,6 +53,9 @@ type LiveConfig struct {
 	// more websocket is closed with 4429, one more SSE stream answered 429.
 	// Negative: no bound (load tests).
 	MaxConnectionsPerCredential int
+	// StreamReservationTimeout ends a graphql-sse single-connection
+	// reservation (PUT) whose stream is not opened in time (30 s).
+	StreamReservationTimeout time.Duration
 	// PlainCounts serves activityCounts through the generic executor
 	// instead of live.FastCounts (for comparison and tests).
 	PlainCounts bool
@@ -156,7 +159,15 @@ func (a *App) liveTransports() []graphql.Transport {
 				reqlog.From(ctx).Debug("websocket", slog.String("error", err.Error()))
 			},
 		},
-		graph.SSE{SSE: transport.SSE{KeepAlivePingInterval: 25 * time.Second}},
+		graph.SSE{
+			SSE: transport.SSE{KeepAlivePingInterval: 25 * time.Second},
+			Streams: &graph.Streams{
+				Gate:          streamGate{a},
+				Expiry:        a.Config.Live.StreamReservationTimeout,
+				KeepAlive:     25 * time.Second,
+				MaxOperations: 2 * a.Config.Live.MaxSubscriptionsPerSocket,
+			},
+		},
 	}
 }
 
@@ -267,7 +278,7 @@ func (a *App) liveGate(next http.Handler) http.Handler {
 				return
 			}
 			next.ServeHTTP(w, r.WithContext(wsgorilla.WithConnSlot(r.Context())))
-		case r.Method == http.MethodPost && strings.Contains(r.Header.Get("Accept"), "text/event-stream"):
+		case (r.Method == http.MethodPost || r.Method == http.MethodGet) && graph.AcceptsEventStream(r):
 			ctx, cancel := context.WithCancel(r.Context())
 			defer cancel()
 			if !a.live.sse.add(&cancel) {
@@ -275,8 +286,11 @@ func (a *App) liveGate(next http.Handler) http.Handler {
 				return
 			}
 			defer a.live.sse.remove(&cancel)
-			// Every credential, a person's or a kiosk's, like a socket's.
-			if v := viewer.FromContext(ctx); v != nil {
+			// Every credential, a person's or a kiosk's, like a socket's;
+			// a single-connection stream, and a stream an EventSource
+			// opens with a reservation, are watched as their reservation
+			// (streamGate).
+			if v := viewer.FromContext(ctx); v != nil && graph.StreamToken(r) == "" {
 				stop, ok := a.live.sessions.watch(v, func(string) { cancel() })
 				if !ok {
 					writeGraphQLError(w, http.StatusTooManyRequests, string(apperr.RateLimited), "too many live connections for this token")
