@@ -29,7 +29,7 @@ func nodeClient(t *testing.T) (node, dir string) {
 		t.Skip("node not installed")
 	}
 	dir, _ = filepath.Abs(filepath.Join("testdata", "interop"))
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "graphql-ws", "package.json")); err != nil {
+	if !installed(dir) {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, "npm", "ci", "--no-audit", "--no-fund")
@@ -39,6 +39,25 @@ func nodeClient(t *testing.T) (node, dir string) {
 		}
 	}
 	return node, dir
+}
+
+// installed reports whether every dependency of the interop project is in
+// its node_modules (a checkout from before a dependency was added has not).
+func installed(dir string) bool {
+	b, err := os.ReadFile(filepath.Join(dir, "package.json"))
+	if err != nil {
+		return false
+	}
+	var p struct{ Dependencies map[string]string }
+	if json.Unmarshal(b, &p) != nil {
+		return false
+	}
+	for dep := range p.Dependencies {
+		if _, err := os.Stat(filepath.Join(dir, "node_modules", dep, "package.json")); err != nil {
+			return false
+		}
+	}
+	return true
 }
 
 type nodeLine struct {

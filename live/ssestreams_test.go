@@ -12,6 +12,7 @@ import (
 
 	"linli/app"
 	"linli/linlitest"
+	"linli/trusted"
 	"linli/viewer"
 )
 
@@ -406,4 +407,37 @@ func TestSSEGetDistinct(t *testing.T) {
 			t.Fatalf("invalid GET subscription: %+v", r)
 		}
 	})
+}
+
+// The server's rules hold on the single-connection path as on every other:
+// the body limit, trusted documents, and the operation timeout for queries
+// and mutations while subscriptions live on.
+func TestSSESingleConnectionHoldsServerRules(t *testing.T) {
+	const viewerQ = `{ viewer { displayName } }`
+	rules := func(c *app.Config) {
+		c.GraphQL.TrustedDocuments = trusted.Manifest{trusted.Hash(countsQuery): countsQuery, trusted.Hash(viewerQ): viewerQ}
+		// Every query and mutation runs past its deadline.
+		c.GraphQL.Timeout = time.Nanosecond
+	}
+	linlitest.Run(t, func(t *testing.T, e *linlitest.Env) {
+		c := e.Community(t, "前进社区")
+		_, token := e.Person(t, c.ID, "居民")
+		a, _ := e.Activity(t, c.ID, linlitest.ActivitySpec{})
+		mine := reserve(t, e.Server.URL, token)
+		stream := mine.open()
+
+		status, body := mine.post("big", `{ viewer { id } }`, map[string]any{"pad": strings.Repeat("x", 300<<10)})
+		refusedWith(t, "a body over the limit", status, body, http.StatusRequestEntityTooLarge, "VALIDATION_FAILED")
+		status, body = mine.post("untrusted", `{ viewer { id } }`, nil)
+		refusedWith(t, "an unlisted document", status, body, http.StatusBadRequest, "OPERATION_NOT_TRUSTED")
+
+		mine.accept("s", countsQuery, map[string]any{"id": id(a.ID)})
+		if ev := stream.next(t, "subscription"); ev.ID != "s" || len(ev.Payload.Errors) != 0 {
+			t.Fatalf("a listed subscription past the operation timeout: %+v", ev)
+		}
+		mine.accept("q", viewerQ, nil)
+		if ev := stream.next(t, "query"); ev.ID != "q" || ev.Payload.Code() != "TIMEOUT" {
+			t.Fatalf("a query past its deadline: %+v", ev)
+		}
+	}, rules)
 }
