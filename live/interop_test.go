@@ -269,7 +269,9 @@ func TestNpmClientsInterop(t *testing.T) {
 				Client string
 				Error  string
 				Query  struct {
-					Data struct{ Viewer struct{ ID, DisplayName string } }
+					Data struct {
+						Viewer struct{ ID, DisplayName string }
+					}
 				}
 				Mutation struct {
 					Data struct{ SignUp struct{ Outcome string } }
