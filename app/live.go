@@ -46,11 +46,14 @@ type LiveConfig struct {
 	// a timer at the session's expiry.
 	SessionCheckInterval time.Duration
 	// MaxSubscriptionsPerSocket bounds the subscriptions running on one
-	// websocket (50); one more is refused with RATE_LIMITED.
+	// websocket or graphql-sse single-connection stream (50); one more is
+	// refused with RATE_LIMITED. A stream also holds at most twice as many
+	// operations in flight.
 	MaxSubscriptionsPerSocket int
-	// MaxConnectionsPerCredential bounds the websockets and SSE streams one
-	// token (a session or a kiosk) holds open on this replica (20); one
-	// more websocket is closed with 4429, one more SSE stream answered 429.
+	// MaxConnectionsPerCredential bounds the websockets, SSE streams and
+	// graphql-sse reservations one token (a session or a kiosk) holds open
+	// on this replica (20); one more websocket is closed with 4429, one more
+	// SSE stream or reservation answered 429.
 	// Negative: no bound (load tests).
 	MaxConnectionsPerCredential int
 	// StreamReservationTimeout ends a graphql-sse single-connection
