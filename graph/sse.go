@@ -58,6 +58,11 @@ func StreamToken(r *http.Request) string {
 	return ""
 }
 
+// fromURL reports whether the stream token came in the URL, as only an
+// EventSource, which can send no header, has reason to send it: only then
+// may a request without a credential use a reservation.
+func fromURL(r *http.Request) bool { return r.Header.Get(StreamTokenHeader) == "" }
+
 // AcceptsEventStream reports whether a request asks for text/event-stream.
 func AcceptsEventStream(r *http.Request) bool {
 	return strings.Contains(r.Header.Get("Accept"), "text/event-stream")
@@ -259,8 +264,9 @@ type StreamGate interface {
 // StreamOwner is the credential behind one reservation.
 type StreamOwner interface {
 	// Owns reports whether the request may use the reservation: it carries
-	// the credential that reserved it, or (to open the stream, as an
-	// EventSource must) no credential at all.
+	// the credential that reserved it, or, where anonymousAllowed (an
+	// EventSource opening the stream with the token in the URL), no
+	// credential at all.
 	Owns(r *http.Request, anonymousAllowed bool) bool
 	// Operation prepares the context an operation on the stream runs in.
 	Operation(ctx context.Context) context.Context
@@ -367,7 +373,7 @@ func (s *Streams) lookup(r *http.Request, token string, anonymousAllowed bool) *
 // claim takes an unopened reservation as the ticket of one distinct-mode
 // stream (an EventSource's): it is then used up.
 func (s *Streams) claim(r *http.Request, token string) *stream {
-	st := s.lookup(r, token, true)
+	st := s.lookup(r, token, fromURL(r))
 	if st == nil {
 		return nil
 	}
@@ -389,7 +395,7 @@ func (s *Streams) serve(w http.ResponseWriter, r *http.Request, token string, ex
 		return
 	}
 	open := AcceptsEventStream(r) && (r.Method == http.MethodGet || r.Method == http.MethodPost && len(bytes.TrimSpace(body)) == 0)
-	st := s.lookup(r, token, open)
+	st := s.lookup(r, token, open && fromURL(r))
 	if st == nil {
 		writeError(w, http.StatusNotFound, apperr.NotFound, errNoStream.Error())
 		return

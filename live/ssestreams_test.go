@@ -199,6 +199,16 @@ func TestSSESingleConnection(t *testing.T) {
 		status, body = thief.do(http.MethodDelete, "/graphql?operationId=x", nil, nil)
 		refusedWith(t, "another token deleting on the stream", status, body, http.StatusNotFound, "NOT_FOUND")
 
+		// Nor can a request without one, but for an EventSource opening the
+		// stream with the token in the URL.
+		nobody := &sseClient{t: t, url: e.Server.URL, token: mine.token}
+		status, body = nobody.do(http.MethodGet, "/graphql", http.Header{"Accept": {"text/event-stream"}}, nil)
+		refusedWith(t, "no token opening the stream by header", status, body, http.StatusNotFound, "NOT_FOUND")
+		status, body = nobody.post("x", `{ viewer { displayName } }`, nil)
+		refusedWith(t, "no token posting to the stream", status, body, http.StatusNotFound, "NOT_FOUND")
+		status, body = nobody.do(http.MethodDelete, "/graphql?operationId=x", nil, nil)
+		refusedWith(t, "no token deleting on the stream", status, body, http.StatusNotFound, "NOT_FOUND")
+
 		stream := mine.open()
 		status, body = mine.do(http.MethodGet, "/graphql", http.Header{"Accept": {"text/event-stream"}}, nil)
 		refusedWith(t, "a second stream on one reservation", status, body, http.StatusConflict, "CONFLICT")
@@ -396,6 +406,23 @@ func TestSSEGetDistinct(t *testing.T) {
 		resp, _ = get(countsQuery, string(vars), "", ticket)
 		if resp.StatusCode != http.StatusNotFound {
 			t.Fatalf("a ticket used twice: %d", resp.StatusCode)
+		}
+
+		// An EventSource may also open a single-connection stream with the
+		// reservation in the URL; the operations are its page's, POSTed with
+		// the bearer token.
+		owner := reserve(t, e.Server.URL, token)
+		req, _ := http.NewRequest(http.MethodGet, e.Server.URL+"/graphql?token="+owner.token, nil)
+		req.Header.Set("Accept", "text/event-stream")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("EventSource opening a single-connection stream: %v %v", resp.Status, err)
+		}
+		t.Cleanup(func() { resp.Body.Close() })
+		es := &openStream{events: readStream(resp.Body)}
+		owner.accept("q", `{ viewer { displayName } }`, nil)
+		if ev := es.next(t, "query on the EventSource's stream"); ev.ID != "q" || !strings.Contains(string(ev.Payload.Data), "居民") {
+			t.Fatalf("the EventSource's stream: %+v", ev)
 		}
 
 		_, events = get(signUpMutation, `{"slot":"`+id(slots[0].ID)+`"}`, token, "")
