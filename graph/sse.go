@@ -174,7 +174,10 @@ func (t SSE) get(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecu
 			}
 		}
 	}
-	out.event("complete", nil)
+	// With an empty data line: an EventSource dispatches no event without
+	// one, and its page needs to see complete to close it (else it
+	// reconnects and runs the operation again).
+	out.write([]byte("event: complete\ndata:\n\n"))
 }
 
 func codedResponse(code apperr.Code, msg string) *graphql.Response {
@@ -211,16 +214,8 @@ func (e *events) write(b []byte) bool {
 	return e.ok
 }
 
-// event writes an event; data nil writes none (distinct mode's complete).
-func (e *events) event(name string, data []byte) bool {
-	if data == nil {
-		return e.write([]byte("event: " + name + "\n\n"))
-	}
-	return e.write(fmt.Appendf(nil, "event: %s\ndata: %s\n\n", name, data))
-}
-
 func (e *events) next(resp *graphql.Response) bool {
-	return e.event("next", encodeResponse(resp))
+	return e.write(fmt.Appendf(nil, "event: next\ndata: %s\n\n", encodeResponse(resp)))
 }
 
 // keepAlive writes a comment every interval until ctx ends or stop is called.

@@ -414,15 +414,22 @@ func TestSSEGetDistinct(t *testing.T) {
 		owner := reserve(t, e.Server.URL, token)
 		req, _ := http.NewRequest(http.MethodGet, e.Server.URL+"/graphql?token="+owner.token, nil)
 		req.Header.Set("Accept", "text/event-stream")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil || resp.StatusCode != http.StatusOK {
-			t.Fatalf("EventSource opening a single-connection stream: %v %v", resp.Status, err)
+		esResp, err := http.DefaultClient.Do(req)
+		if err != nil || esResp.StatusCode != http.StatusOK {
+			t.Fatalf("EventSource opening a single-connection stream: %v %v", esResp, err)
 		}
-		t.Cleanup(func() { resp.Body.Close() })
-		es := &openStream{events: readStream(resp.Body)}
+		t.Cleanup(func() { esResp.Body.Close() })
+		es := &openStream{events: readStream(esResp.Body)}
 		owner.accept("q", `{ viewer { displayName } }`, nil)
 		if ev := es.next(t, "query on the EventSource's stream"); ev.ID != "q" || !strings.Contains(string(ev.Payload.Data), "居民") {
 			t.Fatalf("the EventSource's stream: %+v", ev)
+		}
+
+		// complete carries an empty data line, so an EventSource dispatches it.
+		resp, _ = get(`{ viewer { displayName } }`, "", token, "")
+		raw, _ := io.ReadAll(resp.Body)
+		if !strings.Contains(string(raw), "event: next\ndata: {\"data\":{\"viewer\"") || !strings.HasSuffix(string(raw), "event: complete\ndata:\n\n") {
+			t.Fatalf("a query over GET SSE: %q", raw)
 		}
 
 		_, events = get(signUpMutation, `{"slot":"`+id(slots[0].ID)+`"}`, token, "")
