@@ -32,7 +32,7 @@ import (
 // LiveConfig tunes subscriptions. Zero fields take the defaults in parentheses.
 type LiveConfig struct {
 	Broker live.Options
-	// InitTimeout bounds the wait for connection_init (10 s); then 4408.
+	// InitTimeout bounds the wait for connection_init (3 s); then 4408.
 	InitTimeout time.Duration
 	// PingInterval: websocket pings; a peer silent for two is dropped (25 s).
 	PingInterval time.Duration
@@ -47,7 +47,9 @@ type LiveConfig struct {
 	// a timer at the session's expiry.
 	SessionCheckInterval time.Duration
 	// MaxSubscriptionsPerSocket bounds the subscriptions running on one
-	// websocket (50); one more is refused with RATE_LIMITED.
+	// websocket or graphql-sse single-connection stream (50); one more is
+	// refused with RATE_LIMITED. A stream also holds at most twice as many
+	// operations in flight.
 	MaxSubscriptionsPerSocket int
 	// MaxConnectionsPerPerson bounds the websockets and SSE streams one
 	// person (all their sessions together: each login is a new token) or
@@ -55,6 +57,9 @@ type LiveConfig struct {
 	// closed with 4429, one more SSE stream answered 429.
 	// Negative: no bound (load tests).
 	MaxConnectionsPerPerson int
+	// StreamReservationTimeout ends a graphql-sse single-connection
+	// reservation (PUT) whose stream is not opened in time (30 s).
+	StreamReservationTimeout time.Duration
 	// PlainCounts serves activityCounts through the generic executor
 	// instead of live.FastCounts (for comparison and tests).
 	PlainCounts bool
@@ -166,7 +171,15 @@ func (a *App) liveTransports() []graphql.Transport {
 				reqlog.From(ctx).Debug("websocket", slog.String("error", err.Error()))
 			},
 		},
-		graph.SSE{SSE: transport.SSE{KeepAlivePingInterval: 25 * time.Second}},
+		graph.SSE{
+			SSE: transport.SSE{KeepAlivePingInterval: 25 * time.Second},
+			Streams: &graph.Streams{
+				Gate:          streamGate{a},
+				Expiry:        a.Config.Live.StreamReservationTimeout,
+				KeepAlive:     25 * time.Second,
+				MaxOperations: 2 * a.Config.Live.MaxSubscriptionsPerSocket,
+			},
+		},
 	}
 }
 
@@ -285,7 +298,7 @@ func (a *App) liveGate(next http.Handler) http.Handler {
 				return
 			}
 			next.ServeHTTP(w, r.WithContext(wsgorilla.WithConnSlot(r.Context())))
-		case r.Method == http.MethodPost && strings.Contains(r.Header.Get("Accept"), "text/event-stream"):
+		case (r.Method == http.MethodPost || r.Method == http.MethodGet) && graph.AcceptsEventStream(r):
 			ctx, cancel := context.WithCancel(r.Context())
 			defer cancel()
 			if !a.live.sse.add(&cancel) {
@@ -293,8 +306,11 @@ func (a *App) liveGate(next http.Handler) http.Handler {
 				return
 			}
 			defer a.live.sse.remove(&cancel)
-			// Every credential, a person's or a kiosk's, like a socket's.
-			if v := viewer.FromContext(ctx); v != nil {
+			// Every credential, a person's or a kiosk's, like a socket's;
+			// a single-connection stream, and a stream an EventSource
+			// opens with a reservation, are watched as their reservation
+			// (streamGate).
+			if v := viewer.FromContext(ctx); v != nil && graph.StreamToken(r) == "" {
 				stop, ok := a.live.sessions.watch(v, func(string) { cancel() })
 				if !ok {
 					writeGraphQLError(w, http.StatusTooManyRequests, string(apperr.RateLimited), "too many live connections for this token")

@@ -70,26 +70,6 @@ func decodeParams(w http.ResponseWriter, body []byte) (*graphql.RawParams, bool)
 	return params, true
 }
 
-// SSE is gqlgen's Server-Sent Events transport with the body decoded first,
-// as postTransport does: transport.SSE answers a body it cannot decode with
-// the whole body, in the response and in the process log.
-type SSE struct {
-	transport.SSE
-}
-
-func (t SSE) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, apperr.ValidationFailed, "could not read the request body")
-		return
-	}
-	if _, ok := decodeParams(w, body); !ok {
-		return
-	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	t.SSE.Do(w, r, exec)
-}
-
 var (
 	dataOpen  = []byte(`{"data":`)
 	dataClose = []byte("}")

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,7 +29,7 @@ func nodeClient(t *testing.T) (node, dir string) {
 		t.Skip("node not installed")
 	}
 	dir, _ = filepath.Abs(filepath.Join("testdata", "interop"))
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "graphql-ws", "package.json")); err != nil {
+	if !installed(dir) {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, "npm", "ci", "--no-audit", "--no-fund")
@@ -38,6 +39,25 @@ func nodeClient(t *testing.T) (node, dir string) {
 		}
 	}
 	return node, dir
+}
+
+// installed reports whether every dependency of the interop project is in
+// its node_modules (a checkout from before a dependency was added has not).
+func installed(dir string) bool {
+	b, err := os.ReadFile(filepath.Join(dir, "package.json"))
+	if err != nil {
+		return false
+	}
+	var p struct{ Dependencies map[string]string }
+	if json.Unmarshal(b, &p) != nil {
+		return false
+	}
+	for dep := range p.Dependencies {
+		if _, err := os.Stat(filepath.Join(dir, "node_modules", dep, "package.json")); err != nil {
+			return false
+		}
+	}
+	return true
 }
 
 type nodeLine struct {
@@ -201,6 +221,90 @@ func TestGraphqlWSClientReconnectsAfterDemotion(t *testing.T) {
 		l := nextLine(t, lines)
 		if l.Event != "next" || l.Feed == nil || l.Feed.ActivityFeed.Activity.ID != id(next.ID) || l.Feed.ActivityFeed.Change != "PUBLISHED" {
 			t.Fatalf("after reconnecting as a resident graphql-ws got %+v, want only the publication", l)
+		}
+	})
+}
+
+// clientFamilies are the client families clients.mjs runs, in its order.
+var clientFamilies = []string{"graphql-ws", "apollo", "urql", "subscriptions-transport-ws", "graphql-sse-distinct", "graphql-sse-single"}
+
+// Each real npm client family, unmodified, runs a query, a mutation and a
+// subscription against linli, and the subscription receives the change its
+// own mutation made: graphql-ws, Apollo Client (HttpLink and
+// GraphQLWsLink), urql (fetch and graphql-ws), subscriptions-transport-ws,
+// and graphql-sse in both modes.
+func TestNpmClientsInterop(t *testing.T) {
+	linlitest.Run(t, func(t *testing.T, e *linlitest.Env) {
+		c := e.Community(t, "前进社区")
+		a, slots := e.Activity(t, c.ID, linlitest.ActivitySpec{})
+		var tokens, names []string
+		for i := range clientFamilies {
+			name := fmt.Sprintf("居民%d", i)
+			_, token := e.Person(t, c.ID, name)
+			tokens, names = append(tokens, token), append(names, name)
+		}
+		node, dir := nodeClient(t)
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, node, "clients.mjs")
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "LINLI_HTTP_URL="+e.Server.URL+"/graphql", "LINLI_WS_URL="+wsURL(e.Server.URL),
+			"LINLI_TOKENS="+strings.Join(tokens, ","), "LINLI_ACTIVITY="+id(a.ID), "LINLI_SLOT="+id(slots[0].ID))
+		cmd.Stderr = os.Stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("clients.mjs: %v\n%s", err, out)
+		}
+		type counts struct {
+			Data *struct {
+				ActivityCounts struct {
+					ActivityID string
+					Slots      []struct{ Taken int }
+				}
+			}
+		}
+		var seen []string
+		for line := range strings.Lines(string(out)) {
+			var r struct {
+				Client string
+				Error  string
+				Query  struct {
+					Data struct {
+						Viewer struct{ ID, DisplayName string }
+					}
+				}
+				Mutation struct {
+					Data struct{ SignUp struct{ Outcome string } }
+				}
+				Before, After counts
+			}
+			if err := json.Unmarshal([]byte(line), &r); err != nil {
+				t.Fatalf("clients.mjs printed %q", line)
+			}
+			i := len(seen)
+			seen = append(seen, r.Client)
+			if i >= len(clientFamilies) || r.Client != clientFamilies[i] {
+				t.Fatalf("clients.mjs ran %v, want %v", seen, clientFamilies)
+			}
+			if r.Error != "" {
+				t.Fatalf("%s: %s", r.Client, r.Error)
+			}
+			if r.Query.Data.Viewer.DisplayName != names[i] || r.Query.Data.Viewer.ID == "" {
+				t.Errorf("%s: the query answered %+v, want viewer %s", r.Client, r.Query, names[i])
+			}
+			if r.Mutation.Data.SignUp.Outcome != "CONFIRMED" {
+				t.Errorf("%s: the mutation answered %+v", r.Client, r.Mutation)
+			}
+			// Family i signs the i+1st seat up.
+			if r.Before.Data == nil || r.Before.Data.ActivityCounts.ActivityID != id(a.ID) || r.Before.Data.ActivityCounts.Slots[0].Taken != i {
+				t.Errorf("%s: the subscription's first result %+v, want %d seats taken", r.Client, r.Before.Data, i)
+			}
+			if r.After.Data == nil || r.After.Data.ActivityCounts.Slots[0].Taken != i+1 {
+				t.Errorf("%s: after its sign-up the subscription got %+v, want %d seats taken", r.Client, r.After.Data, i+1)
+			}
+		}
+		if len(seen) != len(clientFamilies) {
+			t.Fatalf("clients.mjs ran %v, want %v", seen, clientFamilies)
 		}
 	})
 }

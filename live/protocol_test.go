@@ -72,6 +72,23 @@ func TestInitTimeoutCloses4408(t *testing.T) {
 	}
 }
 
+// Without configuration a socket that sends no connection_init is closed
+// after 3 s, as the reference graphql-ws server does (it was 10 s).
+func TestInitTimeoutDefaultsTo3s(t *testing.T) {
+	e := linlitest.New(t, "sqlite")
+	ws, _, err := dialWS(t, e.Server.URL, "graphql-transport-ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if code := ws.closeCode(8 * time.Second); code != 4408 {
+		t.Fatalf("want close 4408 without connection_init, got %d", code)
+	}
+	if d := time.Since(start); d < 2*time.Second || d > 6*time.Second {
+		t.Fatalf("closed after %v; the default is 3 s", d)
+	}
+}
+
 func TestForeignOriginRefused(t *testing.T) {
 	e := linlitest.New(t, "sqlite")
 	refused := func(h http.Header) {

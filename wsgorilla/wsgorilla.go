@@ -28,12 +28,17 @@ const (
 	CloseGoingAway          = websocket.CloseGoingAway
 )
 
+// DefaultInitTimeout is how long a socket may stay without connection_init.
+const DefaultInitTimeout = 3 * time.Second
+
 // Options tune the adapter. Zero fields take the defaults in parentheses.
 type Options struct {
 	// CheckOrigin decides whether a browser origin may open a socket (same
 	// origin only).
 	CheckOrigin func(r *http.Request) bool
-	// InitTimeout bounds the wait for connection_init (10 s).
+	// InitTimeout bounds the wait for connection_init (3 s, the reference
+	// graphql-ws server's default): a socket that never authenticates holds
+	// a goroutine and a buffer for no more than that.
 	InitTimeout time.Duration
 	// PingInterval is how often the server pings; a peer that answers
 	// nothing for two intervals is dropped (25 s).
@@ -48,7 +53,7 @@ type Options struct {
 // Defaults fills zero fields with the defaults above.
 func (o Options) Defaults() Options {
 	if o.InitTimeout <= 0 {
-		o.InitTimeout = 10 * time.Second
+		o.InitTimeout = DefaultInitTimeout
 	}
 	if o.PingInterval <= 0 {
 		o.PingInterval = 25 * time.Second
