@@ -184,3 +184,28 @@ func (t *countingTx) Query(ctx context.Context, q string, args, v any) error {
 	t.n.Add(1)
 	return t.Tx.Query(ctx, q, args, v)
 }
+
+// ID is the API's ID of the row with internal ID id, as this instance's
+// clients see it (the app's ID codec). Every test that puts an ID into a
+// query or its variables builds it here; a raw number is refused.
+func (e *Env) ID(id int) string { return e.App.IDs.Encode(id) }
+
+// IDs is ID for each of ids.
+func (e *Env) IDs(ids ...int) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = e.ID(id)
+	}
+	return out
+}
+
+// IntID is the internal ID of an ID the API returned, failing the test if
+// it is not one of this instance's IDs.
+func (e *Env) IntID(t testing.TB, id string) int {
+	t.Helper()
+	n, err := e.App.IDs.Decode(id)
+	if err != nil {
+		t.Fatalf("ID %q: %v", id, err)
+	}
+	return n
+}

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"linli/app"
+	"linli/gid"
 	"linli/trusted"
 )
 
@@ -62,6 +63,7 @@ func serve(ctx context.Context, args []string) error {
 	metricsToken := fs.String("metrics-token", env("LINLI_METRICS_TOKEN", ""), "bearer token /metrics on -addr requires; prefer the environment (LINLI_METRICS_TOKEN)")
 	trustedDocs := fs.String("trusted-documents", env("LINLI_TRUSTED_DOCUMENTS", ""), "run only the operations in this manifest (JSON: sha256 → document, or an Apollo persisted query manifest) (LINLI_TRUSTED_DOCUMENTS)")
 	proxies := fs.String("trusted-proxies", env("LINLI_TRUSTED_PROXIES", ""), "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the client (LINLI_TRUSTED_PROXIES)")
+	idKey := fs.String("id-key", env("LINLI_ID_KEY", ""), "secret (at least 16 characters) the API's IDs are encrypted under; empty: generated once and kept in the database; prefer the environment (LINLI_ID_KEY)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -71,6 +73,9 @@ func serve(ctx context.Context, args []string) error {
 	}
 	if *metricsToken != "" && len(*metricsToken) < minMetricsToken {
 		return fmt.Errorf("metrics token: at least %d characters", minMetricsToken)
+	}
+	if *idKey != "" && len(*idKey) < gid.MinKeyLen {
+		return fmt.Errorf("id key: at least %d characters", gid.MinKeyLen)
 	}
 	app.TuneRuntime()
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
@@ -84,6 +89,7 @@ func serve(ctx context.Context, args []string) error {
 	cfg.RequirePhoneVerification = *verify
 	cfg.Logger = logger
 	cfg.MetricsToken = *metricsToken
+	cfg.IDKey = *idKey
 	cfg.MetricsListener = *metricsAddr != ""
 	if *trustedDocs != "" {
 		m, err := trusted.ReadFile(*trustedDocs)
