@@ -2,7 +2,6 @@ package checkin_test
 
 import (
 	"bytes"
-	"fmt"
 	"image/png"
 	"net/http"
 	"testing"
@@ -44,7 +43,7 @@ func testQRImage(t *testing.T, e *linlitest.Env) {
 		}
 		return resp.StatusCode, resp.Header.Get("Content-Type"), b.Bytes()
 	}
-	path := fmt.Sprintf("/qr/%d", r.ID)
+	path := "/qr/" + linlitest.ID(r.ID)
 
 	// The image is the code, drawn at the size asked for.
 	for _, tc := range []struct {
@@ -95,7 +94,7 @@ func testQRImage(t *testing.T, e *linlitest.Env) {
 	// Rotating the code changes the image.
 	var out struct{ RotateCheckInCode struct{ CheckInCode string } }
 	s.e.Do(t, m.token, `mutation($r: ID!) { rotateCheckInCode(registrationID: $r) { checkInCode } }`,
-		map[string]any{"r": r.ID}).Decode(t, &out)
+		map[string]any{"r": linlitest.ID(r.ID)}).Decode(t, &out)
 	_, _, body := get(m.token, path)
 	want, _ := qrcode.Encode(out.RotateCheckInCode.CheckInCode, qrcode.Medium, 256)
 	if !bytes.Equal(body, want) {

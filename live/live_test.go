@@ -16,7 +16,7 @@ import (
 	"linli/viewer"
 )
 
-func id(n int) string { return fmt.Sprint(n) }
+func id(n int) string { return linlitest.ID(n) }
 
 func TestActivityCountsSnapshotThenChanges(t *testing.T) {
 	linlitest.Run(t, func(t *testing.T, e *linlitest.Env) {
