@@ -42,7 +42,7 @@ func TestManualCheckIn(t *testing.T) {
 		s := newSite(t, e, "前进社区")
 		grandma := s.member(t, "陈奶奶", viewer.Volunteer)
 		r := s.signUp(t, grandma, s.seats, 1)
-		act := s.activity.ID
+		act := linlitest.ID(s.activity.ID)
 
 		a := decodeAnswer(t, s.manual(t, s.kiosk, map[string]any{"activityID": act, "name": "陈奶奶", "phoneTail": "9999"}), "manualCheckIn")
 		wantStatus(t, a, "UNKNOWN_CODE")

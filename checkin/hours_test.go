@@ -70,7 +70,7 @@ func (s *site) volunteerService(t *testing.T, token string, personID int) servic
 	var out struct{ VolunteerService service }
 	vars := map[string]any{}
 	if personID != 0 {
-		vars["p"] = personID
+		vars["p"] = linlitest.ID(personID)
 	}
 	s.e.Do(t, token, `query($p: ID) { volunteerService(personID: $p) { totalHours flaggedHours recordCount starLevel hoursToNextStar } }`, vars).
 		Decode(t, &out)

@@ -84,7 +84,7 @@ func testQRImage(t *testing.T, e *linlitest.Env) {
 		"bad id":     {m.token, "/qr/abc", http.StatusBadRequest},
 		"tiny size":  {m.token, path + "?size=8", http.StatusBadRequest},
 		"huge size":  {m.token, path + "?size=100000", http.StatusBadRequest},
-		"unknown id": {m.token, "/qr/999999999", http.StatusNotFound},
+		"unknown id": {m.token, "/qr/" + linlitest.ID(999999999), http.StatusNotFound},
 	} {
 		if status, _, _ := get(tc.token, tc.path); status != tc.status {
 			t.Errorf("%s: status %d, want %d", name, status, tc.status)

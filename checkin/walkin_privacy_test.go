@@ -123,12 +123,12 @@ func TestWalkInDraftSlotIsUnknownToKiosks(t *testing.T) {
 		in := func(slotID any) map[string]any {
 			return map[string]any{"slotID": slotID, "phone": "13612340077", "displayName": "新居民", "nonce": "draft-walk-in"}
 		}
-		draft := s.walkIn(t, s.kiosk, in(seats.ID))
+		draft := s.walkIn(t, s.kiosk, in(linlitest.ID(seats.ID)))
 		draft.WantCode(t, "NOT_FOUND")
-		missing := s.walkIn(t, s.kiosk, in(seats.ID+1000))
+		missing := s.walkIn(t, s.kiosk, in(linlitest.ID(seats.ID+1000)))
 		if draft.Errors[0].Message != missing.Errors[0].Message {
 			t.Errorf("draft slot answered %q, a missing slot %q", draft.Errors[0].Message, missing.Errors[0].Message)
 		}
-		s.walkIn(t, s.staff, in(seats.ID)).WantCode(t, "SIGNUP_NOT_OPEN")
+		s.walkIn(t, s.staff, in(linlitest.ID(seats.ID))).WantCode(t, "SIGNUP_NOT_OPEN")
 	})
 }
