@@ -321,8 +321,8 @@ func TestFastCountsMatchesExecutor(t *testing.T) {
 		ws := connect(t, e.Server.URL, token)
 		var out []string
 		for i, q := range queries {
-			ws.subscribe(id(i), q, map[string]any{"id": id(a.ID), "more": i%2 == 0})
-			out = append(out, string(ws.nextFor(id(i), 5*time.Second).Payload))
+			ws.subscribe(fmt.Sprint(i), q, map[string]any{"id": id(a.ID), "more": i%2 == 0})
+			out = append(out, string(ws.nextFor(fmt.Sprint(i), 5*time.Second).Payload))
 		}
 		if fast := e.App.Live.Stats().FastCountsSubscribers; (fast > 0) == e.App.Config.Live.PlainCounts {
 			t.Fatalf("plain=%v but %d subscribers on the fast path", e.App.Config.Live.PlainCounts, fast)
