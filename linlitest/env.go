@@ -11,6 +11,8 @@ package linlitest
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -246,4 +248,26 @@ func (e *Env) IntID(t testing.TB, id string) int {
 		t.Fatalf("ID %q: %v", id, err)
 	}
 	return n
+}
+
+// RowID is an ID in a response struct, decoded to the internal ID (under
+// TestIDKey) as the response is unmarshalled: for tests that compare rows
+// by internal ID. int(id) or id.Int() is the internal ID.
+type RowID int
+
+// Int is the internal ID.
+func (id RowID) Int() int { return int(id) }
+
+// UnmarshalJSON decodes an API ID.
+func (id *RowID) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	n, err := testIDs.Decode(s)
+	if err != nil {
+		return fmt.Errorf("ID %q: %w", s, err)
+	}
+	*id = RowID(n)
+	return nil
 }

@@ -24,13 +24,13 @@ const registrationQuery = `query($id: ID!) {
 }`
 
 type reg struct {
-	ID                 int     `json:"id,string"`
-	Status             string  `json:"status"`
-	Seats              int     `json:"seats"`
-	WaitlistPosition   *int    `json:"waitlistPosition"`
-	CheckInCode        *string `json:"checkInCode"`
-	ConsentSensitiveAt *string `json:"consentSensitiveAt"`
-	CancelReason       *string `json:"cancelReason"`
+	ID                 linlitest.RowID `json:"id"`
+	Status             string          `json:"status"`
+	Seats              int             `json:"seats"`
+	WaitlistPosition   *int            `json:"waitlistPosition"`
+	CheckInCode        *string         `json:"checkInCode"`
+	ConsentSensitiveAt *string         `json:"consentSensitiveAt"`
+	CancelReason       *string         `json:"cancelReason"`
 }
 
 type signUpAnswer struct {

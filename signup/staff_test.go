@@ -64,31 +64,31 @@ func TestApproval(t *testing.T) {
 			t.Fatalf("pending sign-ups: %+v %v", st, st.consistent())
 		}
 		// Only staff decide.
-		e.Do(t, a, approveQuery, map[string]any{"id": linlitest.ID(ra.Registration.ID)}).WantCode(t, "FORBIDDEN")
+		e.Do(t, a, approveQuery, map[string]any{"id": linlitest.ID(int(ra.Registration.ID))}).WantCode(t, "FORBIDDEN")
 
-		if got := staffDo[reg](t, e, staff, approveQuery, ra.Registration.ID); got.Status != "CONFIRMED" {
+		if got := staffDo[reg](t, e, staff, approveQuery, int(ra.Registration.ID)); got.Status != "CONFIRMED" {
 			t.Fatalf("approve A: %+v", got)
 		}
-		if got := staffDo[reg](t, e, staff, approveQuery, rb.Registration.ID); got.Status != "WAITLISTED" || *got.WaitlistPosition != 1 {
+		if got := staffDo[reg](t, e, staff, approveQuery, int(rb.Registration.ID)); got.Status != "WAITLISTED" || *got.WaitlistPosition != 1 {
 			t.Fatalf("approve B on a full slot: %+v", got)
 		}
 		// Approving twice changes nothing.
-		if got := staffDo[reg](t, e, staff, approveQuery, rb.Registration.ID); got.Status != "WAITLISTED" {
+		if got := staffDo[reg](t, e, staff, approveQuery, int(rb.Registration.ID)); got.Status != "WAITLISTED" {
 			t.Fatalf("approve B again: %+v", got)
 		}
-		if got := staffDo[reg](t, e, staff, rejectQuery, rc.Registration.ID); got.Status != "CANCELLED" || got.CancelReason == nil {
+		if got := staffDo[reg](t, e, staff, rejectQuery, int(rc.Registration.ID)); got.Status != "CANCELLED" || got.CancelReason == nil {
 			t.Fatalf("reject C: %+v", got)
 		}
-		e.Do(t, staff, rejectQuery, map[string]any{"id": linlitest.ID(ra.Registration.ID)}).WantCode(t, "CONFLICT")
+		e.Do(t, staff, rejectQuery, map[string]any{"id": linlitest.ID(int(ra.Registration.ID))}).WantCode(t, "CONFLICT")
 		if st := readSlot(t, e, doctor); st.pending != 0 || st.taken != 1 || st.waitlisted != 1 || len(st.consistent()) > 0 {
 			t.Fatalf("after decisions: %+v %v", st, st.consistent())
 		}
 
 		// A cancels: B moves up by itself.
-		if got := cancel(t, e, a, ra.Registration.ID); got.Status != "CANCELLED" {
+		if got := cancel(t, e, a, int(ra.Registration.ID)); got.Status != "CANCELLED" {
 			t.Fatalf("cancel A: %+v", got)
 		}
-		if got := registrationOf(t, e, b, rb.Registration.ID); got.Status != "CONFIRMED" || got.WaitlistPosition != nil {
+		if got := registrationOf(t, e, b, int(rb.Registration.ID)); got.Status != "CONFIRMED" || got.WaitlistPosition != nil {
 			t.Fatalf("B after A cancelled: %+v", got)
 		}
 		if st := readSlot(t, e, doctor); st.taken != 1 || st.waitlisted != 0 || len(st.consistent()) > 0 {
@@ -123,13 +123,13 @@ func TestCapacityAndPromotion(t *testing.T) {
 				t.Fatalf("sign-up %d: %+v", i, r)
 			}
 		}
-		e.Do(t, tokens[0], capacityQuery, map[string]any{"id": seat, "c": 5}).WantCode(t, "FORBIDDEN")
-		res := e.Do(t, staff, capacityQuery, map[string]any{"id": seat, "c": 1})
+		e.Do(t, tokens[0], capacityQuery, map[string]any{"id": linlitest.ID(seat), "c": 5}).WantCode(t, "FORBIDDEN")
+		res := e.Do(t, staff, capacityQuery, map[string]any{"id": linlitest.ID(seat), "c": 1})
 		res.WantCode(t, "VALIDATION_FAILED")
 		if res.Field() != "capacity" {
 			t.Fatalf("field %q", res.Field())
 		}
-		e.Do(t, staff, capacityQuery, map[string]any{"id": seat, "c": -1}).WantCode(t, "VALIDATION_FAILED")
+		e.Do(t, staff, capacityQuery, map[string]any{"id": linlitest.ID(seat), "c": -1}).WantCode(t, "VALIDATION_FAILED")
 
 		versionBefore := countsVersion(t, e, act.ID)
 		if got := setCapacity(t, e, staff, seat, 4); got != (slotCounts{Capacity: 4, Taken: 4, Waitlisted: 2, Available: 0}) {
@@ -139,32 +139,32 @@ func TestCapacityAndPromotion(t *testing.T) {
 			t.Fatal("counts_version did not move")
 		}
 		for i, want := range []string{"CONFIRMED", "CONFIRMED", "CONFIRMED", "CONFIRMED", "WAITLISTED", "WAITLISTED"} {
-			if got := registrationOf(t, e, tokens[i], regs[i].Registration.ID); got.Status != want {
+			if got := registrationOf(t, e, tokens[i], int(regs[i].Registration.ID)); got.Status != want {
 				t.Fatalf("person %d after raise: %+v, want %s", i, got, want)
 			}
 		}
 		if got := rec.changes(people[2].ID); !slices.Equal(got, []string{"PROMOTED"}) {
 			t.Fatalf("promoted person was told %v", got)
 		}
-		if p := registrationOf(t, e, tokens[5], regs[5].Registration.ID).WaitlistPosition; p == nil || *p != 2 {
+		if p := registrationOf(t, e, tokens[5], int(regs[5].Registration.ID)).WaitlistPosition; p == nil || *p != 2 {
 			t.Fatalf("last in line at %v, want 2", p)
 		}
 		// Staff cancel someone's seat: the next in line is promoted, the
 		// owner is told, and the one behind moves to position 1.
-		if got := cancel(t, e, staff, regs[1].Registration.ID); got.Status != "CANCELLED" {
+		if got := cancel(t, e, staff, int(regs[1].Registration.ID)); got.Status != "CANCELLED" {
 			t.Fatalf("staff cancel: %+v", got)
 		}
 		if got := rec.changes(people[1].ID); !slices.Equal(got, []string{"CANCELLED"}) {
 			t.Fatalf("owner was told %v", got)
 		}
-		if got := registrationOf(t, e, tokens[4], regs[4].Registration.ID); got.Status != "CONFIRMED" {
+		if got := registrationOf(t, e, tokens[4], int(regs[4].Registration.ID)); got.Status != "CONFIRMED" {
 			t.Fatalf("next in line: %+v", got)
 		}
-		if p := registrationOf(t, e, tokens[5], regs[5].Registration.ID).WaitlistPosition; p == nil || *p != 1 {
+		if p := registrationOf(t, e, tokens[5], int(regs[5].Registration.ID)).WaitlistPosition; p == nil || *p != 1 {
 			t.Fatalf("last in line at %v, want 1", p)
 		}
 		// Another resident cannot even see someone else's registration.
-		e.Do(t, tokens[5], cancelQuery, map[string]any{"id": linlitest.ID(regs[0].Registration.ID)}).WantCode(t, "NOT_FOUND")
+		e.Do(t, tokens[5], cancelQuery, map[string]any{"id": linlitest.ID(int(regs[0].Registration.ID))}).WantCode(t, "NOT_FOUND")
 		if st := readSlot(t, e, seat); len(st.consistent()) > 0 || st.taken != 4 || st.waitlisted != 1 {
 			t.Fatalf("slot: %+v %v", st, st.consistent())
 		}
@@ -194,9 +194,9 @@ func TestActivityCancelCascade(t *testing.T) {
 		}})
 		var ids []int
 		for _, tok := range tokens[:3] {
-			ids = append(ids, signUp(t, e, tok, slots[0].ID, nil).Registration.ID)
+			ids = append(ids, int(signUp(t, e, tok, slots[0].ID, nil).Registration.ID))
 		}
-		ids = append(ids, signUp(t, e, tokens[3], slots[1].ID, nil).Registration.ID)
+		ids = append(ids, int(signUp(t, e, tokens[3], slots[1].ID, nil).Registration.ID))
 
 		e.Do(t, staff, `mutation($id: ID!) { cancelActivity(id: $id, reason: "暴雨") { status } }`,
 			map[string]any{"id": linlitest.ID(act.ID)}).Decode(t, &struct{}{})
@@ -286,7 +286,7 @@ func TestReading(t *testing.T) {
 			t.Fatalf("the list query did not ask for codes but got %v", *code)
 		}
 		var withCode struct{ Node reg }
-		e.Do(t, staff, registrationQuery, map[string]any{"id": linlitest.ID(named.ActivityRegistrations.Edges[0].Node.ID)}).Decode(t, &withCode)
+		e.Do(t, staff, registrationQuery, map[string]any{"id": linlitest.ID(int(named.ActivityRegistrations.Edges[0].Node.ID))}).Decode(t, &withCode)
 		if withCode.Node.CheckInCode == nil {
 			t.Fatal("staff cannot see the check-in code")
 		}
