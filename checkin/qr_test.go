@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"image/png"
 	"net/http"
+	"strconv"
 	"testing"
 
 	"github.com/skip2/go-qrcode"
@@ -82,6 +83,7 @@ func testQRImage(t *testing.T, e *linlitest.Env) {
 		"anonymous":  {"", path, http.StatusUnauthorized},
 		"bad token":  {"nope", path, http.StatusUnauthorized},
 		"bad id":     {m.token, "/qr/abc", http.StatusBadRequest},
+		"raw id":     {m.token, "/qr/" + strconv.Itoa(r.ID), http.StatusBadRequest},
 		"tiny size":  {m.token, path + "?size=8", http.StatusBadRequest},
 		"huge size":  {m.token, path + "?size=100000", http.StatusBadRequest},
 		"unknown id": {m.token, "/qr/" + linlitest.ID(999999999), http.StatusNotFound},
