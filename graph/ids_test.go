@@ -33,7 +33,9 @@ func TestIDsAreNotEnumerable(t *testing.T) {
 			}
 			return ids
 		}()...)}
-		var out struct{ Nodes []struct{ ID, DisplayName string } }
+		var out struct {
+			Nodes []struct{ ID, DisplayName string }
+		}
 		e.Do(t, staff, `query($ids: [ID!]!) { nodes(ids: $ids) { id ... on Person { displayName } } }`, vars).Decode(t, &out)
 		if len(out.Nodes) != len(people) {
 			t.Fatalf("%d nodes for %d IDs", len(out.Nodes), len(people))
