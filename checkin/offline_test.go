@@ -103,7 +103,7 @@ func TestOfflineSync(t *testing.T) {
 			t.Fatalf("list: %+v", l)
 		}
 		for i, en := range l.Entries {
-			if en.CodeHash != checkin.CodeHash(s.activity.ID, regs[i].Code) || en.Name != []string{"甲**", "乙**", "丙**", "丁**"}[i] ||
+			if en.CodeHash != checkin.CodeHash(linlitest.ID(s.activity.ID), regs[i].Code) || en.Name != []string{"甲**", "乙**", "丙**", "丁**"}[i] ||
 				en.Status != "CONFIRMED" || atoi(t, en.RegistrationID) != regs[i].ID {
 				t.Fatalf("entry %d: %+v", i, en)
 			}
