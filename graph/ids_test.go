@@ -113,9 +113,17 @@ func TestForgedIDsRefused(t *testing.T) {
 				}
 			})
 		}
+		// A well-formed ID of no row (here in no type's range) is not found,
+		// and the answer does not name the internal number.
+		unknown := 1<<40 + 7
+		res := e.Do(t, token, `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": e.ID(unknown)})
+		res.WantCode(t, "NOT_FOUND")
+		if strings.Contains(fmt.Sprint(res.Errors), strconv.Itoa(unknown)) {
+			t.Fatalf("NOT_FOUND echoes the internal ID: %+v", res.Errors)
+		}
 		// Literals in the query, lists and input fields alike.
 		e.Do(t, token, fmt.Sprintf(`{ node(id: %d) { id } }`, p.ID), nil).WantCode(t, "VALIDATION_FAILED")
-		res := e.Do(t, token, `query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, map[string]any{"ids": []any{good, p.ID}})
+		res = e.Do(t, token, `query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, map[string]any{"ids": []any{good, p.ID}})
 		res.WantCode(t, "VALIDATION_FAILED")
 		if res.Field() != "ids" {
 			t.Fatalf("nodes: field %q, want ids", res.Field())
