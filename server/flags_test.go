@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"linli/gid"
 	"linli/trusted"
 )
 
@@ -199,5 +201,30 @@ func TestTrustedProxiesFlag(t *testing.T) {
 	}
 	if err := serve(context.Background(), []string{"-trusted-proxies", "10.0.0.0/8,proxy.example"}); err == nil || !strings.Contains(err.Error(), "trusted proxies") {
 		t.Errorf("a host name was accepted: %v", err)
+	}
+}
+
+// -id-key (or LINLI_ID_KEY) is the key the API's IDs are read under: an ID
+// made with it decodes, one made with
+// another key is refused; a short key stops the server from starting.
+// (Anonymous, so the ID that decodes is UNAUTHENTICATED, not NOT_FOUND.)
+func TestIDKeyFlag(t *testing.T) {
+	if err := serve(context.Background(), []string{"-id-key", "short"}); err == nil || !strings.Contains(err.Error(), "id key") {
+		t.Fatalf("a short ID key was accepted: %v", err)
+	}
+	const key = "the deployment's ID key, 16+"
+	addr := freePort(t)
+	t.Setenv("LINLI_ID_KEY", key)
+	startServer(t, "http://"+addr+"/readyz", "-addr", addr)
+	mine, _ := gid.New([]byte(key))
+	theirs, _ := gid.New([]byte("some other deployment's key"))
+	for _, tc := range []struct {
+		id, code string
+	}{{mine.Encode(17179869184 + 1), "UNAUTHENTICATED"}, {theirs.Encode(17179869184 + 1), "VALIDATION_FAILED"}} {
+		q := url.QueryEscape(`{ node(id: "` + tc.id + `") { id } }`)
+		_, body := fetch(t, "http://"+addr+"/graphql?query="+q, "")
+		if !strings.Contains(body, `"`+tc.code+`"`) {
+			t.Errorf("node(id: %q): %.300s, want %s", tc.id, body, tc.code)
+		}
 	}
 }
