@@ -21,6 +21,7 @@ import (
 	"linli/auth"
 	"linli/checkin"
 	"linli/events"
+	"linli/gid"
 	"linli/graph"
 	"linli/live"
 	"linli/organize"
@@ -78,6 +79,12 @@ type Config struct {
 	MetricsToken    string
 	MetricsListener bool
 
+	// IDKey is the secret the API's IDs are encrypted under (gid): at least
+	// 16 bytes. Empty: a key linli generated on first start and keeps in
+	// the database, so that every replica and restart shares it. Changing
+	// it changes every ID clients hold.
+	IDKey string
+
 	// TrustedProxies are the reverse proxies in front of linli: from them,
 	// the client address (for rate limits and logs) is read from
 	// X-Forwarded-For (reqlog.ClientAddress). None: the TCP peer.
@@ -102,6 +109,8 @@ type App struct {
 	DB       *store.DB
 	Auth     *auth.Service
 	Resolver *graph.Resolver
+	// IDs is the codec of the API's IDs (Config.IDKey).
+	IDs *gid.Codec
 	// Live is the events.Publisher writers call after commit, and the
 	// source of subscriptions.
 	Live *live.Broker
@@ -124,7 +133,12 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := NewWithDB(cfg, db)
+	ids, err := idCodec(ctx, db, cfg.IDKey)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	a := NewWithDB(cfg, db, ids)
 	if err := a.Live.Ready(ctx); err != nil {
 		a.Close()
 		return nil, err
@@ -132,15 +146,16 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	return a, nil
 }
 
-// NewWithDB wires linli over an open database.
-func NewWithDB(cfg Config, db *store.DB) *App {
+// NewWithDB wires linli over an open database, with ids the codec of the
+// API's IDs.
+func NewWithDB(cfg Config, db *store.DB, ids *gid.Codec) *App {
 	var limits, codeLimits *auth.Limiter
 	if cfg.RateLimitPerMinute > 0 {
 		limits = auth.NewLimiter(cfg.RateLimitPerMinute, 5)
 		// A tenth for verification messages (1 a minute per phone by default).
 		codeLimits = auth.NewLimiter(cfg.RateLimitPerMinute/10, 3)
 	}
-	a := &App{Config: cfg, DB: db}
+	a := &App{Config: cfg, DB: db, IDs: ids}
 	sender := cfg.CodeSender
 	if sender == nil {
 		sender = auth.LogSender{ShowCode: !cfg.Production}
@@ -190,6 +205,7 @@ func (a *App) routes() http.Handler {
 		}
 		opts.PersistedQueries = persisted.New(a.DB.Client, po)
 	}
+	opts.IDs = a.IDs
 	gql := graph.NewServer(a.Resolver, opts)
 	for _, ext := range a.liveExtensions() {
 		gql.Use(ext)

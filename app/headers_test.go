@@ -48,7 +48,7 @@ func TestSecurityHeaders(t *testing.T) {
 		c := e.Community(t, "前进社区")
 		_, token := e.Person(t, c.ID, "章桂兰", viewer.Resident)
 		_, slots := e.Activity(t, c.ID, linlitest.ActivitySpec{})
-		signUp := fmt.Sprintf(`{"query":"mutation { signUp(input: {slotID: \"%d\", seats: 1, idempotencyKey: \"k1\"}) { registration { id } } }"}`, slots[0].ID)
+		signUp := fmt.Sprintf(`{"query":"mutation { signUp(input: {slotID: \"%s\", seats: 1, idempotencyKey: \"k1\"}) { registration { id } } }"}`, e.ID(slots[0].ID))
 		resp, body := get(t, e, http.MethodPost, "/graphql", token, signUp)
 		var regID string
 		if _, rest, ok := strings.Cut(body, `"id":"`); ok {

@@ -24,9 +24,9 @@ const (
 // else, a kiosk included, gets 404, as for a registration that does not
 // exist. The image is never cached: codes can be rotated.
 func (a *App) qrImage(w http.ResponseWriter, r *http.Request) {
-	id, err := strconv.Atoi(r.PathValue("id"))
-	if err != nil || id <= 0 {
-		writeGraphQLError(w, http.StatusBadRequest, "VALIDATION_FAILED", "the registration id must be a positive integer")
+	id, err := a.IDs.Decode(r.PathValue("id"))
+	if err != nil {
+		writeGraphQLError(w, http.StatusBadRequest, "VALIDATION_FAILED", "not a registration ID")
 		return
 	}
 	size := qrDefaultSize

@@ -13,7 +13,7 @@ import (
 	"linli/viewer"
 )
 
-func id(i int) string { return fmt.Sprint(i) }
+func id(i int) string { return linlitest.ID(i) }
 
 // town is one community with a coordinator, a resident, a team with its
 // leader, and a venue.

@@ -42,7 +42,7 @@ func TestManualCheckIn(t *testing.T) {
 		s := newSite(t, e, "前进社区")
 		grandma := s.member(t, "陈奶奶", viewer.Volunteer)
 		r := s.signUp(t, grandma, s.seats, 1)
-		act := s.activity.ID
+		act := linlitest.ID(s.activity.ID)
 
 		a := decodeAnswer(t, s.manual(t, s.kiosk, map[string]any{"activityID": act, "name": "陈奶奶", "phoneTail": "9999"}), "manualCheckIn")
 		wantStatus(t, a, "UNKNOWN_CODE")
@@ -68,13 +68,13 @@ func TestManualCheckIn(t *testing.T) {
 		other.signUp(t, twin, other.seats, 1)
 		other.signUp(t, twin, other.doctors, 1)
 		for _, tok := range []string{s.kiosk, s.staff} {
-			a = decodeAnswer(t, s.manual(t, tok, map[string]any{"activityID": other.activity.ID, "name": "陈奶奶", "phoneTail": tail(twin.person.Phone)}), "manualCheckIn")
+			a = decodeAnswer(t, s.manual(t, tok, map[string]any{"activityID": linlitest.ID(other.activity.ID), "name": "陈奶奶", "phoneTail": tail(twin.person.Phone)}), "manualCheckIn")
 			wantStatus(t, a, "UNKNOWN_CODE")
 		}
 
 		// Staff by registration.
 		liu := s.signUp(t, s.member(t, "刘爷爷"), s.seats, 1)
-		a = decodeAnswer(t, s.manual(t, s.staff, map[string]any{"activityID": act, "registrationID": liu.ID}), "manualCheckIn")
+		a = decodeAnswer(t, s.manual(t, s.staff, map[string]any{"activityID": act, "registrationID": linlitest.ID(liu.ID)}), "manualCheckIn")
 		wantStatus(t, a, "OK")
 		if a.Registration.Person.DisplayName != "刘爷爷" {
 			t.Fatalf("staff see %q", a.Registration.Person.DisplayName)
@@ -89,7 +89,7 @@ func TestWalkIn(t *testing.T) {
 		s := newSite(t, e, "前进社区")
 		// Staff register a newcomer; the retry of the same walk-in changes nothing.
 		n := nonce()
-		in := map[string]any{"slotID": s.seats.ID, "phone": "13700001111", "displayName": "新居民", "seats": 2, "nonce": n}
+		in := map[string]any{"slotID": linlitest.ID(s.seats.ID), "phone": "13700001111", "displayName": "新居民", "seats": 2, "nonce": n}
 		a := decodeAnswer(t, s.walkIn(t, s.staff, in), "walkIn")
 		wantStatus(t, a, "OK")
 		if again := decodeAnswer(t, s.walkIn(t, s.staff, in), "walkIn"); mustJSON(again) != mustJSON(a) {
@@ -108,19 +108,19 @@ func TestWalkIn(t *testing.T) {
 
 		// The kiosk walks in a resident who has an account.
 		res := s.member(t, "老周")
-		wantStatus(t, decodeAnswer(t, s.walkIn(t, s.kiosk, map[string]any{"slotID": s.seats.ID, "phone": res.person.Phone}), "walkIn"), "OK")
+		wantStatus(t, decodeAnswer(t, s.walkIn(t, s.kiosk, map[string]any{"slotID": linlitest.ID(s.seats.ID), "phone": res.person.Phone}), "walkIn"), "OK")
 		// Again: they are registered now, so just already checked in.
-		wantStatus(t, decodeAnswer(t, s.walkIn(t, s.kiosk, map[string]any{"slotID": s.seats.ID, "phone": res.person.Phone}), "walkIn"), "ALREADY_CHECKED_IN")
+		wantStatus(t, decodeAnswer(t, s.walkIn(t, s.kiosk, map[string]any{"slotID": linlitest.ID(s.seats.ID), "phone": res.person.Phone}), "walkIn"), "ALREADY_CHECKED_IN")
 		// Unknown phone without a name; a volunteer position for a resident.
-		s.walkIn(t, s.kiosk, map[string]any{"slotID": s.seats.ID, "phone": "13700002222"}).WantCode(t, "VALIDATION_FAILED")
-		s.walkIn(t, s.kiosk, map[string]any{"slotID": s.doctors.ID, "phone": res.person.Phone}).WantCode(t, "NOT_ELIGIBLE")
+		s.walkIn(t, s.kiosk, map[string]any{"slotID": linlitest.ID(s.seats.ID), "phone": "13700002222"}).WantCode(t, "VALIDATION_FAILED")
+		s.walkIn(t, s.kiosk, map[string]any{"slotID": linlitest.ID(s.doctors.ID), "phone": res.person.Phone}).WantCode(t, "NOT_ELIGIBLE")
 
 		// Seats run out (10 seats: 3 taken, 7 more), then walk-ins stop.
 		for i := 0; i < 7; i++ {
 			m := s.member(t, "排队者")
 			s.signUp(t, m, s.seats, 1)
 		}
-		s.walkIn(t, s.staff, map[string]any{"slotID": s.seats.ID, "phone": "13700003333", "displayName": "晚到者"}).WantCode(t, "CAPACITY_FULL")
+		s.walkIn(t, s.staff, map[string]any{"slotID": linlitest.ID(s.seats.ID), "phone": "13700003333", "displayName": "晚到者"}).WantCode(t, "CAPACITY_FULL")
 		if taken, _ := s.counts(t, s.seats.ID); taken != 10 {
 			t.Fatalf("taken %d of 10", taken)
 		}
@@ -128,15 +128,15 @@ func TestWalkIn(t *testing.T) {
 		// A kiosk walks in only at its venue; health activities need consent.
 		square := s.newVenue(t, "文化广场")
 		_, squareSeats, _ := s.newActivity(t, square.ID, s.activity.StartsAt)
-		wantStatus(t, decodeAnswer(t, s.walkIn(t, s.kiosk, map[string]any{"slotID": squareSeats.ID, "phone": res.person.Phone}), "walkIn"), "WRONG_VENUE")
+		wantStatus(t, decodeAnswer(t, s.walkIn(t, s.kiosk, map[string]any{"slotID": linlitest.ID(squareSeats.ID), "phone": res.person.Phone}), "walkIn"), "WRONG_VENUE")
 		clinic, clinicSeats, _ := s.newActivity(t, s.venue.ID, s.activity.StartsAt)
 		if err := clinic.Update().SetServiceType(activity.ServiceTypeHEALTH).Exec(e.Sys()); err != nil {
 			t.Fatal(err)
 		}
-		s.walkIn(t, s.kiosk, map[string]any{"slotID": clinicSeats.ID, "phone": res.person.Phone}).WantCode(t, "CONSENT_REQUIRED")
-		wantStatus(t, decodeAnswer(t, s.walkIn(t, s.kiosk, map[string]any{"slotID": clinicSeats.ID, "phone": res.person.Phone, "consentSensitive": true}), "walkIn"), "OK")
+		s.walkIn(t, s.kiosk, map[string]any{"slotID": linlitest.ID(clinicSeats.ID), "phone": res.person.Phone}).WantCode(t, "CONSENT_REQUIRED")
+		wantStatus(t, decodeAnswer(t, s.walkIn(t, s.kiosk, map[string]any{"slotID": linlitest.ID(clinicSeats.ID), "phone": res.person.Phone, "consentSensitive": true}), "walkIn"), "OK")
 		// Another community's slot does not exist for this kiosk.
 		other := newSite(t, e, "红旗社区")
-		s.walkIn(t, s.kiosk, map[string]any{"slotID": other.seats.ID, "phone": res.person.Phone}).WantCode(t, "NOT_FOUND")
+		s.walkIn(t, s.kiosk, map[string]any{"slotID": linlitest.ID(other.seats.ID), "phone": res.person.Phone}).WantCode(t, "NOT_FOUND")
 	})
 }

@@ -1,7 +1,6 @@
 package checkin_test
 
 import (
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -175,7 +174,7 @@ func (s *site) serviceRecord(t *testing.T, regID int) recordView {
 	s.e.Do(t, s.staff, `{ serviceRecords(first: 100) { edges { node { id registrationID minutes hours flaggedForReview flagReason } } } }`, nil).
 		Decode(t, &out)
 	for _, ed := range out.ServiceRecords.Edges {
-		if ed.Node.RegistrationID == strconv.Itoa(regID) {
+		if ed.Node.RegistrationID == linlitest.ID(regID) {
 			return ed.Node.recordView
 		}
 	}

@@ -3,7 +3,6 @@ package checkin_test
 import (
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -59,7 +58,7 @@ func (s *site) registerKiosk(t *testing.T, venueID int, name string) (int, strin
 		}
 	}
 	s.e.Do(t, s.staff, `mutation($v: ID!, $n: String!) { registerKiosk(venueID: $v, name: $n) { token kiosk { id } } }`,
-		map[string]any{"v": venueID, "n": name}).Decode(t, &out)
+		map[string]any{"v": linlitest.ID(venueID), "n": name}).Decode(t, &out)
 	return atoi(t, out.RegisterKiosk.Kiosk.ID), out.RegisterKiosk.Token
 }
 
@@ -117,7 +116,7 @@ func (s *site) signUp(t *testing.T, m member, sl *ent.Slot, seats int) reg {
 		}
 	}
 	s.e.Do(t, m.token, `mutation($s: ID!, $n: Int) { signUp(input: {slotID: $s, seats: $n}) { registration { id status checkInCode } } }`,
-		map[string]any{"s": sl.ID, "n": seats}).Decode(t, &out)
+		map[string]any{"s": linlitest.ID(sl.ID), "n": seats}).Decode(t, &out)
 	r := out.SignUp.Registration
 	return reg{ID: atoi(t, r.ID), Status: r.Status, Code: r.CheckInCode}
 }
@@ -188,13 +187,10 @@ func (s *site) wantCheckedIn(t *testing.T, slotID, want int) {
 	}
 }
 
+// atoi reads an ID the API returned.
 func atoi(t testing.TB, s string) int {
 	t.Helper()
-	n, err := strconv.Atoi(s)
-	if err != nil {
-		t.Fatalf("id %q: %v", s, err)
-	}
-	return n
+	return linlitest.IntID(t, s)
 }
 
 func mustJSON(v any) string {

@@ -70,7 +70,7 @@ func (s *site) volunteerService(t *testing.T, token string, personID int) servic
 	var out struct{ VolunteerService service }
 	vars := map[string]any{}
 	if personID != 0 {
-		vars["p"] = personID
+		vars["p"] = linlitest.ID(personID)
 	}
 	s.e.Do(t, token, `query($p: ID) { volunteerService(personID: $p) { totalHours flaggedHours recordCount starLevel hoursToNextStar } }`, vars).
 		Decode(t, &out)
@@ -123,7 +123,7 @@ func TestServiceHours(t *testing.T) {
 		}
 		nosy := s.member(t, "邻居")
 		e.Do(t, nosy.token, `query($p: ID) { volunteerService(personID: $p) { totalHours } }`,
-			map[string]any{"p": doc.person.ID}).WantCode(t, "NOT_FOUND")
+			map[string]any{"p": linlitest.ID(doc.person.ID)}).WantCode(t, "NOT_FOUND")
 		e.Do(t, nosy.token, `mutation { issueCertificate { code } }`, nil).WantCode(t, "NOT_ELIGIBLE")
 
 		// The certificate verifies for anyone, dashes and case aside.
@@ -197,14 +197,14 @@ func TestServiceHours(t *testing.T) {
 			}
 		}
 		e.Do(t, s.staff, `mutation($id: ID!, $in: ServiceRecordCorrection!) { correctServiceRecord(id: $id, input: $in) { hours flaggedForReview } }`,
-			map[string]any{"id": flagged.ID, "in": map[string]any{
+			map[string]any{"id": linlitest.ID(flagged.ID), "in": map[string]any{
 				"startedAt": c.starts.Add(5 * time.Minute), "endedAt": c.starts.Add(2 * time.Hour), "reason": "电话核实：11:00 离开"}}).
 			Decode(t, &corrected)
 		if got := corrected.CorrectServiceRecord; got.FlaggedForReview || !near(got.Hours, 115.0/60) {
 			t.Fatalf("corrected: %+v", got)
 		}
 		e.Do(t, doc.token, `mutation($id: ID!, $in: ServiceRecordCorrection!) { correctServiceRecord(id: $id, input: $in) { hours } }`,
-			map[string]any{"id": rec.ID, "in": map[string]any{"startedAt": in, "endedAt": in.Add(20 * time.Hour), "reason": "多算点"}}).
+			map[string]any{"id": linlitest.ID(rec.ID), "in": map[string]any{"startedAt": in, "endedAt": in.Add(20 * time.Hour), "reason": "多算点"}}).
 			WantCode(t, "FORBIDDEN")
 		s.wantAudit(t, "service_record.correct", 1)
 
@@ -227,7 +227,7 @@ func TestServiceHours(t *testing.T) {
 
 		// Undo of the first doctor's check-out removes their record (audited).
 		e.Do(t, s.staff, `mutation($r: ID!) { undoCheckIn(registrationID: $r, reason: "签退扫错了人") { status } }`,
-			map[string]any{"r": c.regs[0].ID}).Decode(t, &struct{}{})
+			map[string]any{"r": linlitest.ID(c.regs[0].ID)}).Decode(t, &struct{}{})
 		if n, _ := e.Client.ServiceRecord.Query().Where(servicerecord.RegistrationID(c.regs[0].ID)).Count(e.Sys()); n != 0 {
 			t.Fatal("undo left the service record")
 		}

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"sort"
-	"strconv"
 	"time"
 
 	"linli/apperr"
@@ -15,15 +14,18 @@ import (
 	"linli/ent/activity"
 	"linli/ent/checkinscan"
 	"linli/ent/registration"
+	"linli/gid"
 	"linli/mask"
 	"linli/viewer"
 )
 
 // CodeHash is how a check-in list carries a code: a kiosk hashes what it
 // scans the same way and looks it up, so the list never holds codes that
-// could be copied to another device and shown at the door.
-func CodeHash(activityID int, code string) string {
-	h := sha256.Sum256([]byte("linli-checkin:" + strconv.Itoa(activityID) + ":" + code))
+// could be copied to another device and shown at the door. activityID is
+// the activity's ID as the API gives it (the list's activityID), the only
+// one the kiosk knows.
+func CodeHash(activityID, code string) string {
+	h := sha256.Sum256([]byte("linli-checkin:" + activityID + ":" + code))
 	return hex.EncodeToString(h[:])
 }
 
@@ -65,6 +67,11 @@ func (s *Service) CheckInList(ctx context.Context, activityID int) (*List, error
 	if who.kioskID != 0 && (a.VenueID == nil || *a.VenueID != who.venueID) {
 		return nil, apperr.New(apperr.Forbidden, "this activity is not at this kiosk's venue")
 	}
+	ids := gid.FromContext(ctx)
+	if ids == nil {
+		return nil, fmt.Errorf("checkin: no ID codec in the context")
+	}
+	apiID := ids.Encode(a.ID)
 	l := &List{ActivityID: a.ID, Version: a.CountsVersion, GeneratedAt: s.now()}
 	l.OpensAt, l.Closes = listWindow(a)
 	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(`SELECT r.id, r.check_in_code, r.seats, r.status, r.slot_id, s.name, p.display_name
@@ -80,7 +87,7 @@ WHERE r.activity_id = ? ORDER BY r.id`), a.ID)
 		if err := rows.Scan(&e.RegistrationID, &code, &e.Seats, &e.Status, &e.SlotID, &e.SlotName, &name); err != nil {
 			return nil, err
 		}
-		e.CodeHash, e.Name = CodeHash(a.ID, code), mask.Name(name)
+		e.CodeHash, e.Name = CodeHash(apiID, code), mask.Name(name)
 		l.Entries = append(l.Entries, e)
 	}
 	return l, rows.Err()

@@ -97,13 +97,13 @@ func TestOfflineSync(t *testing.T) {
 			}
 		}
 		e.Do(t, s.kiosk, `query($a: ID!) { checkInList(activityID: $a) { activityID version entries { codeHash name status registrationID } } }`,
-			map[string]any{"a": s.activity.ID}).Decode(t, &list)
+			map[string]any{"a": linlitest.ID(s.activity.ID)}).Decode(t, &list)
 		l := list.CheckInList
 		if len(l.Entries) != 4 || l.Version == 0 {
 			t.Fatalf("list: %+v", l)
 		}
 		for i, en := range l.Entries {
-			if en.CodeHash != checkin.CodeHash(s.activity.ID, regs[i].Code) || en.Name != []string{"甲**", "乙**", "丙**", "丁**"}[i] ||
+			if en.CodeHash != checkin.CodeHash(linlitest.ID(s.activity.ID), regs[i].Code) || en.Name != []string{"甲**", "乙**", "丙**", "丁**"}[i] ||
 				en.Status != "CONFIRMED" || atoi(t, en.RegistrationID) != regs[i].ID {
 				t.Fatalf("entry %d: %+v", i, en)
 			}
@@ -179,15 +179,15 @@ func TestRotateCode(t *testing.T) {
 		r := s.signUp(t, m, s.seats, 1)
 		version := func() int {
 			var l struct{ CheckInList struct{ Version int } }
-			e.Do(t, s.kiosk, `query($a: ID!) { checkInList(activityID: $a) { version } }`, map[string]any{"a": s.activity.ID}).Decode(t, &l)
+			e.Do(t, s.kiosk, `query($a: ID!) { checkInList(activityID: $a) { version } }`, map[string]any{"a": linlitest.ID(s.activity.ID)}).Decode(t, &l)
 			return l.CheckInList.Version
 		}
 		before := version()
 		const rotate = `mutation($r: ID!) { rotateCheckInCode(registrationID: $r) { checkInCode } }`
-		e.Do(t, s.member(t, "李四").token, rotate, map[string]any{"r": r.ID}).WantCode(t, "NOT_FOUND")
-		e.Do(t, s.kiosk, rotate, map[string]any{"r": r.ID}).WantCode(t, "FORBIDDEN")
+		e.Do(t, s.member(t, "李四").token, rotate, map[string]any{"r": linlitest.ID(r.ID)}).WantCode(t, "NOT_FOUND")
+		e.Do(t, s.kiosk, rotate, map[string]any{"r": linlitest.ID(r.ID)}).WantCode(t, "FORBIDDEN")
 		var out struct{ RotateCheckInCode struct{ CheckInCode string } }
-		e.Do(t, m.token, rotate, map[string]any{"r": r.ID}).Decode(t, &out)
+		e.Do(t, m.token, rotate, map[string]any{"r": linlitest.ID(r.ID)}).Decode(t, &out)
 		code := out.RotateCheckInCode.CheckInCode
 		if code == "" || code == r.Code {
 			t.Fatalf("new code %q (old %q)", code, r.Code)

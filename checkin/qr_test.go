@@ -2,9 +2,9 @@ package checkin_test
 
 import (
 	"bytes"
-	"fmt"
 	"image/png"
 	"net/http"
+	"strconv"
 	"testing"
 
 	"github.com/skip2/go-qrcode"
@@ -44,7 +44,7 @@ func testQRImage(t *testing.T, e *linlitest.Env) {
 		}
 		return resp.StatusCode, resp.Header.Get("Content-Type"), b.Bytes()
 	}
-	path := fmt.Sprintf("/qr/%d", r.ID)
+	path := "/qr/" + linlitest.ID(r.ID)
 
 	// The image is the code, drawn at the size asked for.
 	for _, tc := range []struct {
@@ -83,9 +83,10 @@ func testQRImage(t *testing.T, e *linlitest.Env) {
 		"anonymous":  {"", path, http.StatusUnauthorized},
 		"bad token":  {"nope", path, http.StatusUnauthorized},
 		"bad id":     {m.token, "/qr/abc", http.StatusBadRequest},
+		"raw id":     {m.token, "/qr/" + strconv.Itoa(r.ID), http.StatusBadRequest},
 		"tiny size":  {m.token, path + "?size=8", http.StatusBadRequest},
 		"huge size":  {m.token, path + "?size=100000", http.StatusBadRequest},
-		"unknown id": {m.token, "/qr/999999999", http.StatusNotFound},
+		"unknown id": {m.token, "/qr/" + linlitest.ID(999999999), http.StatusNotFound},
 	} {
 		if status, _, _ := get(tc.token, tc.path); status != tc.status {
 			t.Errorf("%s: status %d, want %d", name, status, tc.status)
@@ -95,7 +96,7 @@ func testQRImage(t *testing.T, e *linlitest.Env) {
 	// Rotating the code changes the image.
 	var out struct{ RotateCheckInCode struct{ CheckInCode string } }
 	s.e.Do(t, m.token, `mutation($r: ID!) { rotateCheckInCode(registrationID: $r) { checkInCode } }`,
-		map[string]any{"r": r.ID}).Decode(t, &out)
+		map[string]any{"r": linlitest.ID(r.ID)}).Decode(t, &out)
 	_, _, body := get(m.token, path)
 	want, _ := qrcode.Encode(out.RotateCheckInCode.CheckInCode, qrcode.Medium, 256)
 	if !bytes.Equal(body, want) {

@@ -31,7 +31,7 @@ func TestNonceRetries(t *testing.T) {
 
 			// The answer stays the first one even after the state moved on.
 			e.Do(t, s.staff, `mutation($r: ID!) { undoCheckIn(registrationID: $r, reason: "扫错了") { status } }`,
-				map[string]any{"r": r.ID}).Decode(t, &struct{}{})
+				map[string]any{"r": linlitest.ID(r.ID)}).Decode(t, &struct{}{})
 			s.wantCheckedIn(t, s.seats.ID, 0)
 			if again := s.scan(t, s.kiosk, "checkIn", r.Code, n, nil); again.Status != "OK" {
 				t.Fatalf("retry after undo: %s", again.Status)
@@ -154,8 +154,8 @@ func TestNonceReusedForAnotherScan(t *testing.T) {
 		}
 		s.scanRaw(t, s.kiosk, "checkIn", "NOSUCHCODE", n, nil).WantCode(t, "CONFLICT")
 		s.scanRaw(t, s.kiosk, "checkOut", zhang.Code, n, nil).WantCode(t, "CONFLICT")
-		s.manual(t, s.kiosk, map[string]any{"activityID": s.activity.ID, "registrationID": li.ID, "nonce": n}).WantCode(t, "CONFLICT")
-		s.walkIn(t, s.kiosk, map[string]any{"slotID": s.seats.ID, "phone": "13700009999", "displayName": "王五", "nonce": n}).WantCode(t, "CONFLICT")
+		s.manual(t, s.kiosk, map[string]any{"activityID": linlitest.ID(s.activity.ID), "registrationID": linlitest.ID(li.ID), "nonce": n}).WantCode(t, "CONFLICT")
+		s.walkIn(t, s.kiosk, map[string]any{"slotID": linlitest.ID(s.seats.ID), "phone": "13700009999", "displayName": "王五", "nonce": n}).WantCode(t, "CONFLICT")
 		if r := s.registration(t, li.ID); r.Status != "CONFIRMED" {
 			t.Fatalf("李四 is %s after a reused nonce", r.Status)
 		}

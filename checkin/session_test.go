@@ -71,14 +71,14 @@ func TestKioskSession(t *testing.T) {
 			people = append(people, s.signUp(t, s.member(t, name+"居民"), s.seats, 1))
 		}
 		doctor := s.signUp(t, s.member(t, "王医生", viewer.Volunteer), s.doctors, 1)
-		act := map[string]any{"a": s.activity.ID, "since": begin}
+		act := map[string]any{"a": linlitest.ID(s.activity.ID), "since": begin}
 
 		counts := s.subscribe(t, s.staff, `subscription($a: ID!) { activityCounts(activityID: $a) { version slots { slotID checkedIn } } }`, act)
 		feed := s.subscribe(t, s.staff, `subscription($a: ID!, $since: Time) { checkIns(activityID: $a, since: $since) { kind status method registration { id } } }`, act)
 		counts.waitFor("the first snapshot", func(m []json.RawMessage) bool { return len(m) > 0 })
 		// Residents do not follow the check-ins.
 		resident := s.member(t, "居民")
-		if msg := s.subscribe(t, resident.token, `subscription($a: ID!) { checkIns(activityID: $a) { kind } }`, map[string]any{"a": s.activity.ID}).waitErr(); msg == "" {
+		if msg := s.subscribe(t, resident.token, `subscription($a: ID!) { checkIns(activityID: $a) { kind } }`, map[string]any{"a": linlitest.ID(s.activity.ID)}).waitErr(); msg == "" {
 			t.Fatal("a resident follows check-ins")
 		}
 
@@ -89,7 +89,7 @@ func TestKioskSession(t *testing.T) {
 			}
 		}
 		e.Do(t, s.kiosk, `query($a: ID!) { checkInList(activityID: $a) { entries { codeHash status } } }`,
-			map[string]any{"a": s.activity.ID}).Decode(t, &list)
+			map[string]any{"a": linlitest.ID(s.activity.ID)}).Decode(t, &list)
 		known := map[string]bool{}
 		for _, en := range list.CheckInList.Entries {
 			known[en.CodeHash] = en.Status == "CONFIRMED"
@@ -123,7 +123,7 @@ func TestKioskSession(t *testing.T) {
 			{"IN", people[0].Code, nonce(), d(5)}, // checked in online already
 		}
 		for _, it := range append(slices.Clone(queueA), queueB...) {
-			if !known[checkin.CodeHash(s.activity.ID, it.Code)] {
+			if !known[checkin.CodeHash(linlitest.ID(s.activity.ID), it.Code)] {
 				t.Fatalf("code %s not valid offline", it.Code)
 			}
 		}
@@ -181,7 +181,7 @@ func TestFeedForStaffOnly(t *testing.T) {
 		s := newSite(t, e, "前进社区")
 		other := newSite(t, e, "红旗社区")
 		q := `subscription($a: ID!) { checkIns(activityID: $a) { kind } }`
-		if msg := s.subscribe(t, other.staff, q, map[string]any{"a": s.activity.ID}).waitErr(); msg == "" {
+		if msg := s.subscribe(t, other.staff, q, map[string]any{"a": linlitest.ID(s.activity.ID)}).waitErr(); msg == "" {
 			t.Fatal("another community's staff follow check-ins")
 		}
 	})

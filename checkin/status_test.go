@@ -51,7 +51,7 @@ func TestEveryStatus(t *testing.T) {
 		cm := s.member(t, "王五")
 		cr := s.signUp(t, cm, s.seats, 1)
 		e.Do(t, cm.token, `mutation($id: ID!) { cancelRegistration(input: {registrationID: $id}) { status } }`,
-			map[string]any{"id": cr.ID}).Decode(t, &struct{}{})
+			map[string]any{"id": linlitest.ID(cr.ID)}).Decode(t, &struct{}{})
 		wantStatus(t, s.scan(t, k, "checkIn", cr.Code, nonce(), nil), "CANCELLED")
 
 		// NOT_CONFIRMED: waitlisted (the seats are full now).
@@ -73,7 +73,7 @@ func TestEveryStatus(t *testing.T) {
 
 		// WRONG_ACTIVITY: the tablet checks in for another activity at the venue.
 		later, laterSeats, _ := s.newActivity(t, s.venue.ID, time.Now().Add(40*time.Minute))
-		wantStatus(t, s.scan(t, k, "checkIn", bob.Code, nonce(), map[string]any{"activityID": later.ID}), "WRONG_ACTIVITY")
+		wantStatus(t, s.scan(t, k, "checkIn", bob.Code, nonce(), map[string]any{"activityID": linlitest.ID(later.ID)}), "WRONG_ACTIVITY")
 		s.wantCheckedIn(t, s.seats.ID, 2)
 
 		// WRONG_VENUE: an activity at another venue, or at none.
@@ -134,13 +134,13 @@ func TestKioskAccess(t *testing.T) {
 
 		// A kiosk is not staff: no kiosk management, undo or corrections.
 		e.Do(t, s.kiosk, `mutation($v: ID!) { registerKiosk(venueID: $v, name: "x") { token } }`,
-			map[string]any{"v": s.venue.ID}).WantCode(t, "FORBIDDEN")
+			map[string]any{"v": linlitest.ID(s.venue.ID)}).WantCode(t, "FORBIDDEN")
 		e.Do(t, s.kiosk, `{ kiosks { id } }`, nil).WantCode(t, "FORBIDDEN")
 		e.Do(t, s.kiosk, `mutation($r: ID!) { undoCheckIn(registrationID: $r, reason: "x") { id } }`,
-			map[string]any{"r": r.ID}).WantCode(t, "FORBIDDEN")
+			map[string]any{"r": linlitest.ID(r.ID)}).WantCode(t, "FORBIDDEN")
 		// … nor a person: no sign-ups, no check-in codes.
 		e.Do(t, s.kiosk, `mutation($s: ID!) { signUp(input: {slotID: $s}) { outcome } }`,
-			map[string]any{"s": s.seats.ID}).WantCode(t, "FORBIDDEN")
+			map[string]any{"s": linlitest.ID(s.seats.ID)}).WantCode(t, "FORBIDDEN")
 		var node struct {
 			Node struct {
 				CheckInCode *string
@@ -148,7 +148,7 @@ func TestKioskAccess(t *testing.T) {
 			}
 		}
 		e.Do(t, s.kiosk, `query($id: ID!) { node(id: $id) { ... on Registration { checkInCode person { displayName phone } } } }`,
-			map[string]any{"id": r.ID}).Decode(t, &node)
+			map[string]any{"id": linlitest.ID(r.ID)}).Decode(t, &node)
 		if node.Node.CheckInCode != nil || node.Node.Person.DisplayName != "张*" || !strings.Contains(node.Node.Person.Phone, "****") {
 			t.Fatalf("kiosk reads a registration as %+v", node.Node)
 		}
@@ -157,19 +157,19 @@ func TestKioskAccess(t *testing.T) {
 		other := newSite(t, e, "红旗社区")
 		wantStatus(t, s.scan(t, other.kiosk, "checkIn", r.Code, nonce(), nil), "UNKNOWN_CODE")
 		e.Do(t, other.kiosk, `query($a: ID!) { checkInList(activityID: $a) { version } }`,
-			map[string]any{"a": s.activity.ID}).WantCode(t, "NOT_FOUND")
-		e.Do(t, other.kiosk, `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": r.ID}).WantCode(t, "NOT_FOUND")
+			map[string]any{"a": linlitest.ID(s.activity.ID)}).WantCode(t, "NOT_FOUND")
+		e.Do(t, other.kiosk, `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": linlitest.ID(r.ID)}).WantCode(t, "NOT_FOUND")
 		// A kiosk of another venue gets WRONG_VENUE, and no list.
 		square := s.newVenue(t, "文化广场")
 		_, squareKiosk := s.registerKiosk(t, square.ID, "广场平板")
 		wantStatus(t, s.scan(t, squareKiosk, "checkIn", r.Code, nonce(), nil), "WRONG_VENUE")
 		e.Do(t, squareKiosk, `query($a: ID!) { checkInList(activityID: $a) { version } }`,
-			map[string]any{"a": s.activity.ID}).WantCode(t, "FORBIDDEN")
+			map[string]any{"a": linlitest.ID(s.activity.ID)}).WantCode(t, "FORBIDDEN")
 		// … and cannot read the registrations of activities elsewhere.
-		e.Do(t, squareKiosk, `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": r.ID}).WantCode(t, "NOT_FOUND")
+		e.Do(t, squareKiosk, `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": linlitest.ID(r.ID)}).WantCode(t, "NOT_FOUND")
 		var manual struct{ ManualCheckIn answer }
 		e.Do(t, squareKiosk, `mutation($a: ID!, $tail: String) { manualCheckIn(input: {activityID: $a, nonce: "m1", name: "张三", phoneTail: $tail}) { `+resultFields+` } }`,
-			map[string]any{"a": s.activity.ID, "tail": m.person.Phone[len(m.person.Phone)-4:]}).Decode(t, &manual)
+			map[string]any{"a": linlitest.ID(s.activity.ID), "tail": m.person.Phone[len(m.person.Phone)-4:]}).Decode(t, &manual)
 		wantStatus(t, manual.ManualCheckIn, "WRONG_VENUE")
 		s.wantCheckedIn(t, s.seats.ID, 0)
 
@@ -201,7 +201,7 @@ func TestKioskAccess(t *testing.T) {
 		if len(list.Kiosks) != 2 || list.Kiosks[0].Venue.Name != "道德讲堂" {
 			t.Fatalf("kiosks: %+v", list.Kiosks)
 		}
-		e.Do(t, s.staff, `mutation($id: ID!) { revokeKiosk(id: $id) { revokedAt } }`, map[string]any{"id": s.kioskID}).Decode(t, &struct{}{})
+		e.Do(t, s.staff, `mutation($id: ID!) { revokeKiosk(id: $id) { revokedAt } }`, map[string]any{"id": linlitest.ID(s.kioskID)}).Decode(t, &struct{}{})
 		res := s.scanRaw(t, s.kiosk, "checkIn", r.Code, nonce(), nil)
 		res.WantCode(t, "UNAUTHENTICATED")
 		if res.Status != http.StatusUnauthorized {

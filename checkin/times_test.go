@@ -1,7 +1,6 @@
 package checkin_test
 
 import (
-	"strconv"
 	"testing"
 	"time"
 
@@ -150,7 +149,7 @@ func TestScanReferencesAreIDs(t *testing.T) {
 		r := c.regs[0]
 		var manual struct{ ManualCheckIn struct{ Status string } }
 		e.Do(t, s.staff, `mutation($a: ID!, $r: ID) { manualCheckIn(input: {activityID: $a, nonce: "m1", registrationID: $r}) { status } }`,
-			map[string]any{"a": c.activity.ID, "r": r.ID}).Decode(t, &manual)
+			map[string]any{"a": linlitest.ID(c.activity.ID), "r": linlitest.ID(r.ID)}).Decode(t, &manual)
 		if manual.ManualCheckIn.Status != "OK" {
 			t.Fatalf("manual check-in: %s", manual.ManualCheckIn.Status)
 		}
@@ -166,8 +165,8 @@ func TestScanReferencesAreIDs(t *testing.T) {
 			}
 		}
 		e.Do(t, s.staff, `query($id: ID!) { node(id: $id) { ... on CheckInScan { actorID activityID registrationID } } }`,
-			map[string]any{"id": scan.ID}).Decode(t, &node)
-		if node.Node.ActivityID != strconv.Itoa(c.activity.ID) || node.Node.RegistrationID != strconv.Itoa(r.ID) || node.Node.ActorID == "" {
+			map[string]any{"id": linlitest.ID(scan.ID)}).Decode(t, &node)
+		if node.Node.ActivityID != linlitest.ID(c.activity.ID) || node.Node.RegistrationID != linlitest.ID(r.ID) || node.Node.ActorID == "" {
 			t.Fatalf("scan references %+v", node.Node)
 		}
 		var actor struct{ Node struct{ DisplayName string } }
@@ -187,7 +186,7 @@ func TestScanReferencesAreIDs(t *testing.T) {
 		if len(records.ServiceRecords.Edges) != 1 {
 			t.Fatalf("%d service records, want 1", len(records.ServiceRecords.Edges))
 		}
-		if got := records.ServiceRecords.Edges[0].Node; got.RegistrationID != strconv.Itoa(r.ID) || got.ActivityID != strconv.Itoa(c.activity.ID) {
+		if got := records.ServiceRecords.Edges[0].Node; got.RegistrationID != linlitest.ID(r.ID) || got.ActivityID != linlitest.ID(c.activity.ID) {
 			t.Fatalf("service record references %+v, want registration %d, activity %d", got, r.ID, c.activity.ID)
 		}
 	})

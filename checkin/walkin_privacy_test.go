@@ -25,8 +25,8 @@ func TestWalkInSaysNothingAboutOtherCommunities(t *testing.T) {
 
 		for _, token := range []string{s.kiosk, s.staff} {
 			// Without a name: one answer, whoever has the number elsewhere.
-			a := s.walkIn(t, token, map[string]any{"slotID": s.seats.ID, "phone": elsewhere.person.Phone, "nonce": "same-1"})
-			b := s.walkIn(t, token, map[string]any{"slotID": s.seats.ID, "phone": nobody, "nonce": "same-2"})
+			a := s.walkIn(t, token, map[string]any{"slotID": linlitest.ID(s.seats.ID), "phone": elsewhere.person.Phone, "nonce": "same-1"})
+			b := s.walkIn(t, token, map[string]any{"slotID": linlitest.ID(s.seats.ID), "phone": nobody, "nonce": "same-2"})
 			if mustJSON(a) != mustJSON(b) {
 				t.Fatalf("elsewhere answered %s, nobody %s", mustJSON(a), mustJSON(b))
 			}
@@ -35,8 +35,8 @@ func TestWalkInSaysNothingAboutOtherCommunities(t *testing.T) {
 		// With a name: both are registered here and checked in, with the
 		// same answer.
 		q := `mutation($in: WalkInInput!) { walkIn(input: $in) { status message } }`
-		a := e.Do(t, s.kiosk, q, map[string]any{"in": map[string]any{"slotID": s.seats.ID, "phone": elsewhere.person.Phone, "displayName": "新居民", "nonce": "named-1"}})
-		b := e.Do(t, s.kiosk, q, map[string]any{"in": map[string]any{"slotID": s.seats.ID, "phone": nobody, "displayName": "新居民", "nonce": "named-2"}})
+		a := e.Do(t, s.kiosk, q, map[string]any{"in": map[string]any{"slotID": linlitest.ID(s.seats.ID), "phone": elsewhere.person.Phone, "displayName": "新居民", "nonce": "named-1"}})
+		b := e.Do(t, s.kiosk, q, map[string]any{"in": map[string]any{"slotID": linlitest.ID(s.seats.ID), "phone": nobody, "displayName": "新居民", "nonce": "named-2"}})
 		if mustJSON(a) != mustJSON(b) {
 			t.Fatalf("elsewhere answered %s, nobody %s", mustJSON(a), mustJSON(b))
 		}
@@ -70,12 +70,12 @@ func TestWalkInSaysNothingAboutOtherCommunities(t *testing.T) {
 func TestWalkInRateLimited(t *testing.T) {
 	linlitest.Run(t, func(t *testing.T, e *linlitest.Env) {
 		s := newSite(t, e, "前进社区")
-		in := map[string]any{"slotID": s.seats.ID, "phone": "13600000000", "displayName": "新居民", "nonce": "first"}
+		in := map[string]any{"slotID": linlitest.ID(s.seats.ID), "phone": "13600000000", "displayName": "新居民", "nonce": "first"}
 		first := s.walkIn(t, s.kiosk, in)
 		wantStatus(t, decodeAnswer(t, first, "walkIn"), "OK")
 		answered, limited := 1, 0
 		for i := 1; i < 200; i++ {
-			res := s.walkIn(t, s.kiosk, map[string]any{"slotID": s.seats.ID, "phone": fmt.Sprintf("136%08d", i)})
+			res := s.walkIn(t, s.kiosk, map[string]any{"slotID": linlitest.ID(s.seats.ID), "phone": fmt.Sprintf("136%08d", i)})
 			switch res.Code() {
 			case "VALIDATION_FAILED":
 				answered++
@@ -94,13 +94,13 @@ func TestWalkInRateLimited(t *testing.T) {
 			t.Fatalf("retry answered %s, first %s", mustJSON(again), mustJSON(first))
 		}
 		_, other := s.registerKiosk(t, s.venue.ID, "侧门平板")
-		s.walkIn(t, other, map[string]any{"slotID": s.seats.ID, "phone": "13500000001"}).WantCode(t, "VALIDATION_FAILED")
-		s.walkIn(t, s.staff, map[string]any{"slotID": s.seats.ID, "phone": "13500000002"}).WantCode(t, "VALIDATION_FAILED")
+		s.walkIn(t, other, map[string]any{"slotID": linlitest.ID(s.seats.ID), "phone": "13500000001"}).WantCode(t, "VALIDATION_FAILED")
+		s.walkIn(t, s.staff, map[string]any{"slotID": linlitest.ID(s.seats.ID), "phone": "13500000002"}).WantCode(t, "VALIDATION_FAILED")
 		// Staff have a bucket of their own too.
 		_, staff2 := e.Person(t, s.community.ID, "社工二", viewer.Coordinator)
 		n := 0
 		for i := 0; i < 40; i++ {
-			if s.walkIn(t, staff2, map[string]any{"slotID": s.seats.ID, "phone": fmt.Sprintf("135%08d", 100+i)}).Code() == "RATE_LIMITED" {
+			if s.walkIn(t, staff2, map[string]any{"slotID": linlitest.ID(s.seats.ID), "phone": fmt.Sprintf("135%08d", 100+i)}).Code() == "RATE_LIMITED" {
 				n++
 			}
 		}
@@ -123,12 +123,12 @@ func TestWalkInDraftSlotIsUnknownToKiosks(t *testing.T) {
 		in := func(slotID any) map[string]any {
 			return map[string]any{"slotID": slotID, "phone": "13612340077", "displayName": "新居民", "nonce": "draft-walk-in"}
 		}
-		draft := s.walkIn(t, s.kiosk, in(seats.ID))
+		draft := s.walkIn(t, s.kiosk, in(linlitest.ID(seats.ID)))
 		draft.WantCode(t, "NOT_FOUND")
-		missing := s.walkIn(t, s.kiosk, in(seats.ID+1000))
+		missing := s.walkIn(t, s.kiosk, in(linlitest.ID(seats.ID+1000)))
 		if draft.Errors[0].Message != missing.Errors[0].Message {
 			t.Errorf("draft slot answered %q, a missing slot %q", draft.Errors[0].Message, missing.Errors[0].Message)
 		}
-		s.walkIn(t, s.staff, in(seats.ID)).WantCode(t, "SIGNUP_NOT_OPEN")
+		s.walkIn(t, s.staff, in(linlitest.ID(seats.ID))).WantCode(t, "SIGNUP_NOT_OPEN")
 	})
 }

@@ -22,6 +22,7 @@ import (
 	"linli/ent/person"
 	"linli/ent/phonecode"
 	"linli/ent/registration"
+	"linli/ent/secret"
 	"linli/ent/servicerecord"
 	"linli/ent/session"
 	"linli/ent/slot"
@@ -65,6 +66,8 @@ type Client struct {
 	PhoneCode *PhoneCodeClient
 	// Registration is the client for interacting with the Registration builders.
 	Registration *RegistrationClient
+	// Secret is the client for interacting with the Secret builders.
+	Secret *SecretClient
 	// ServiceRecord is the client for interacting with the ServiceRecord builders.
 	ServiceRecord *ServiceRecordClient
 	// Session is the client for interacting with the Session builders.
@@ -101,6 +104,7 @@ func (c *Client) init() {
 	c.Person = NewPersonClient(c.config)
 	c.PhoneCode = NewPhoneCodeClient(c.config)
 	c.Registration = NewRegistrationClient(c.config)
+	c.Secret = NewSecretClient(c.config)
 	c.ServiceRecord = NewServiceRecordClient(c.config)
 	c.Session = NewSessionClient(c.config)
 	c.Slot = NewSlotClient(c.config)
@@ -211,6 +215,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Person:           NewPersonClient(cfg),
 		PhoneCode:        NewPhoneCodeClient(cfg),
 		Registration:     NewRegistrationClient(cfg),
+		Secret:           NewSecretClient(cfg),
 		ServiceRecord:    NewServiceRecordClient(cfg),
 		Session:          NewSessionClient(cfg),
 		Slot:             NewSlotClient(cfg),
@@ -248,6 +253,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Person:           NewPersonClient(cfg),
 		PhoneCode:        NewPhoneCodeClient(cfg),
 		Registration:     NewRegistrationClient(cfg),
+		Secret:           NewSecretClient(cfg),
 		ServiceRecord:    NewServiceRecordClient(cfg),
 		Session:          NewSessionClient(cfg),
 		Slot:             NewSlotClient(cfg),
@@ -286,8 +292,8 @@ func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.Activity, c.AuditEntry, c.Certificate, c.CheckInScan, c.Community,
 		c.IdempotencyKey, c.Kiosk, c.PersistedQuery, c.Person, c.PhoneCode,
-		c.Registration, c.ServiceRecord, c.Session, c.Slot, c.Team, c.TeamMembership,
-		c.Venue, c.VolunteerProfile,
+		c.Registration, c.Secret, c.ServiceRecord, c.Session, c.Slot, c.Team,
+		c.TeamMembership, c.Venue, c.VolunteerProfile,
 	} {
 		n.Use(hooks...)
 	}
@@ -299,8 +305,8 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.Activity, c.AuditEntry, c.Certificate, c.CheckInScan, c.Community,
 		c.IdempotencyKey, c.Kiosk, c.PersistedQuery, c.Person, c.PhoneCode,
-		c.Registration, c.ServiceRecord, c.Session, c.Slot, c.Team, c.TeamMembership,
-		c.Venue, c.VolunteerProfile,
+		c.Registration, c.Secret, c.ServiceRecord, c.Session, c.Slot, c.Team,
+		c.TeamMembership, c.Venue, c.VolunteerProfile,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -331,6 +337,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.PhoneCode.mutate(ctx, m)
 	case *RegistrationMutation:
 		return c.Registration.mutate(ctx, m)
+	case *SecretMutation:
+		return c.Secret.mutate(ctx, m)
 	case *ServiceRecordMutation:
 		return c.ServiceRecord.mutate(ctx, m)
 	case *SessionMutation:
@@ -2145,6 +2153,140 @@ func (c *RegistrationClient) mutate(ctx context.Context, m *RegistrationMutation
 	}
 }
 
+// SecretClient is a client for the Secret schema.
+type SecretClient struct {
+	config
+}
+
+// NewSecretClient returns a client for the Secret from the given config.
+func NewSecretClient(c config) *SecretClient {
+	return &SecretClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `secret.Hooks(f(g(h())))`.
+func (c *SecretClient) Use(hooks ...Hook) {
+	c.hooks.Secret = append(c.hooks.Secret, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `secret.Intercept(f(g(h())))`.
+func (c *SecretClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Secret = append(c.inters.Secret, interceptors...)
+}
+
+// Create returns a builder for creating a Secret entity.
+func (c *SecretClient) Create() *SecretCreate {
+	mutation := newSecretMutation(c.config, OpCreate)
+	return &SecretCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Secret entities.
+func (c *SecretClient) CreateBulk(builders ...*SecretCreate) *SecretCreateBulk {
+	return &SecretCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *SecretClient) MapCreateBulk(slice any, setFunc func(*SecretCreate, int)) *SecretCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &SecretCreateBulk{err: fmt.Errorf("calling to SecretClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*SecretCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &SecretCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Secret.
+func (c *SecretClient) Update() *SecretUpdate {
+	mutation := newSecretMutation(c.config, OpUpdate)
+	return &SecretUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *SecretClient) UpdateOne(_m *Secret) *SecretUpdateOne {
+	mutation := newSecretMutation(c.config, OpUpdateOne, withSecret(_m))
+	return &SecretUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *SecretClient) UpdateOneID(id int) *SecretUpdateOne {
+	mutation := newSecretMutation(c.config, OpUpdateOne, withSecretID(id))
+	return &SecretUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Secret.
+func (c *SecretClient) Delete() *SecretDelete {
+	mutation := newSecretMutation(c.config, OpDelete)
+	return &SecretDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *SecretClient) DeleteOne(_m *Secret) *SecretDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *SecretClient) DeleteOneID(id int) *SecretDeleteOne {
+	builder := c.Delete().Where(secret.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &SecretDeleteOne{builder}
+}
+
+// Query returns a query builder for Secret.
+func (c *SecretClient) Query() *SecretQuery {
+	return &SecretQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeSecret},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Secret entity by its id.
+func (c *SecretClient) Get(ctx context.Context, id int) (*Secret, error) {
+	return c.Query().Where(secret.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *SecretClient) GetX(ctx context.Context, id int) *Secret {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *SecretClient) Hooks() []Hook {
+	hooks := c.hooks.Secret
+	return append(hooks[:len(hooks):len(hooks)], secret.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *SecretClient) Interceptors() []Interceptor {
+	return c.inters.Secret
+}
+
+func (c *SecretClient) mutate(ctx context.Context, m *SecretMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&SecretCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&SecretUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&SecretUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&SecretDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Secret mutation op: %q", m.Op())
+	}
+}
+
 // ServiceRecordClient is a client for the ServiceRecord schema.
 type ServiceRecordClient struct {
 	config
@@ -3359,13 +3501,13 @@ func (c *VolunteerProfileClient) mutate(ctx context.Context, m *VolunteerProfile
 type (
 	hooks struct {
 		Activity, AuditEntry, Certificate, CheckInScan, Community, IdempotencyKey,
-		Kiosk, PersistedQuery, Person, PhoneCode, Registration, ServiceRecord, Session,
-		Slot, Team, TeamMembership, Venue, VolunteerProfile []ent.Hook
+		Kiosk, PersistedQuery, Person, PhoneCode, Registration, Secret, ServiceRecord,
+		Session, Slot, Team, TeamMembership, Venue, VolunteerProfile []ent.Hook
 	}
 	inters struct {
 		Activity, AuditEntry, Certificate, CheckInScan, Community, IdempotencyKey,
-		Kiosk, PersistedQuery, Person, PhoneCode, Registration, ServiceRecord, Session,
-		Slot, Team, TeamMembership, Venue, VolunteerProfile []ent.Interceptor
+		Kiosk, PersistedQuery, Person, PhoneCode, Registration, Secret, ServiceRecord,
+		Session, Slot, Team, TeamMembership, Venue, VolunteerProfile []ent.Interceptor
 	}
 )
 

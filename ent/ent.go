@@ -17,6 +17,7 @@ import (
 	"linli/ent/person"
 	"linli/ent/phonecode"
 	"linli/ent/registration"
+	"linli/ent/secret"
 	"linli/ent/servicerecord"
 	"linli/ent/session"
 	"linli/ent/slot"
@@ -101,6 +102,7 @@ func checkColumn(t, c string) error {
 			person.Table:           person.ValidColumn,
 			phonecode.Table:        phonecode.ValidColumn,
 			registration.Table:     registration.ValidColumn,
+			secret.Table:           secret.ValidColumn,
 			servicerecord.Table:    servicerecord.ValidColumn,
 			session.Table:          session.ValidColumn,
 			slot.Table:             slot.ValidColumn,

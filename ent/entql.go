@@ -15,6 +15,7 @@ import (
 	"linli/ent/phonecode"
 	"linli/ent/predicate"
 	"linli/ent/registration"
+	"linli/ent/secret"
 	"linli/ent/servicerecord"
 	"linli/ent/session"
 	"linli/ent/slot"
@@ -31,7 +32,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 18)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 19)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   activity.Table,
@@ -276,6 +277,22 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   secret.Table,
+			Columns: secret.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: secret.FieldID,
+			},
+		},
+		Type: "Secret",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			secret.FieldName:      {Type: field.TypeString, Column: secret.FieldName},
+			secret.FieldValue:     {Type: field.TypeBytes, Column: secret.FieldValue},
+			secret.FieldCreatedAt: {Type: field.TypeTime, Column: secret.FieldCreatedAt},
+		},
+	}
+	graph.Nodes[12] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   servicerecord.Table,
 			Columns: servicerecord.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -308,7 +325,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			servicerecord.FieldCorrectionReason: {Type: field.TypeString, Column: servicerecord.FieldCorrectionReason},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -328,7 +345,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldRevokedAt:   {Type: field.TypeTime, Column: session.FieldRevokedAt},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   slot.Table,
 			Columns: slot.Columns,
@@ -357,7 +374,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			slot.FieldWaitlistEnabled:   {Type: field.TypeBool, Column: slot.FieldWaitlistEnabled},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   team.Table,
 			Columns: team.Columns,
@@ -375,7 +392,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			team.FieldDescription: {Type: field.TypeString, Column: team.FieldDescription},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   teammembership.Table,
 			Columns: teammembership.Columns,
@@ -394,7 +411,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			teammembership.FieldRole:        {Type: field.TypeEnum, Column: teammembership.FieldRole},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   venue.Table,
 			Columns: venue.Columns,
@@ -413,7 +430,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			venue.FieldCapacity:    {Type: field.TypeInt, Column: venue.FieldCapacity},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   volunteerprofile.Table,
 			Columns: volunteerprofile.Columns,
@@ -2099,6 +2116,61 @@ func (f *RegistrationFilter) WhereHasActivityWith(preds ...predicate.Activity) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *SecretQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the SecretQuery builder.
+func (_q *SecretQuery) Filter() *SecretFilter {
+	return &SecretFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *SecretMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the SecretMutation builder.
+func (m *SecretMutation) Filter() *SecretFilter {
+	return &SecretFilter{config: m.config, predicateAdder: m}
+}
+
+// SecretFilter provides a generic filtering capability at runtime for SecretQuery.
+type SecretFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *SecretFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *SecretFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(secret.FieldID))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *SecretFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(secret.FieldName))
+}
+
+// WhereValue applies the entql []byte predicate on the value field.
+func (f *SecretFilter) WhereValue(p entql.BytesP) {
+	f.Where(p.Field(secret.FieldValue))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *SecretFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(secret.FieldCreatedAt))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *ServiceRecordQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2127,7 +2199,7 @@ type ServiceRecordFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ServiceRecordFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2314,7 +2386,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2417,7 +2489,7 @@ type SlotFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SlotFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2565,7 +2637,7 @@ type TeamFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TeamFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2672,7 +2744,7 @@ type TeamMembershipFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TeamMembershipFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2784,7 +2856,7 @@ type VenueFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *VenueFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2882,7 +2954,7 @@ type VolunteerProfileFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *VolunteerProfileFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -36,6 +36,8 @@ type Tx struct {
 	PhoneCode *PhoneCodeClient
 	// Registration is the client for interacting with the Registration builders.
 	Registration *RegistrationClient
+	// Secret is the client for interacting with the Secret builders.
+	Secret *SecretClient
 	// ServiceRecord is the client for interacting with the ServiceRecord builders.
 	ServiceRecord *ServiceRecordClient
 	// Session is the client for interacting with the Session builders.
@@ -192,6 +194,7 @@ func (tx *Tx) init() {
 	tx.Person = NewPersonClient(tx.config)
 	tx.PhoneCode = NewPhoneCodeClient(tx.config)
 	tx.Registration = NewRegistrationClient(tx.config)
+	tx.Secret = NewSecretClient(tx.config)
 	tx.ServiceRecord = NewServiceRecordClient(tx.config)
 	tx.Session = NewSessionClient(tx.config)
 	tx.Slot = NewSlotClient(tx.config)

@@ -56,7 +56,7 @@ func newWorld(t *testing.T, e *linlitest.Env) *world {
 	return w
 }
 
-func id(i int) string { return fmt.Sprint(i) }
+func id(i int) string { return linlitest.ID(i) }
 
 func TestReadIsolation(t *testing.T) {
 	linlitest.Run(t, func(t *testing.T, e *linlitest.Env) {
@@ -102,7 +102,7 @@ func TestReadIsolation(t *testing.T) {
 		}
 		res := e.Do(t, w.resA, `query($ids: [ID!]!) { nodes(ids: $ids) { id } }`,
 			map[string]any{"ids": []string{id(w.actA.ID), id(w.actB.ID)}})
-		if string(res.Data) != fmt.Sprintf(`{"nodes":[{"id":"%d"},null]}`, w.actA.ID) {
+		if string(res.Data) != fmt.Sprintf(`{"nodes":[{"id":"%s"},null]}`, id(w.actA.ID)) {
 			t.Errorf("nodes across communities: %s %+v", res.Data, res.Errors)
 		}
 		// The admin reaches both.

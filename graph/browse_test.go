@@ -70,7 +70,7 @@ func TestBrowseActivities(t *testing.T) {
 			t.Helper()
 			w := []string{}
 			for _, i := range ids {
-				w = append(w, fmt.Sprint(i))
+				w = append(w, linlitest.ID(i))
 			}
 			if fmt.Sprint(got) != fmt.Sprint(w) && !(len(got) == 0 && len(w) == 0) {
 				t.Errorf("%s: got %v, want %v", name, got, w)
@@ -81,10 +81,10 @@ func TestBrowseActivities(t *testing.T) {
 		want("open for sign-up", ids(res, map[string]any{"o": asc, "w": map[string]any{"openForSignup": true}}), lecture, clinic)
 		want("not open", ids(res, map[string]any{"o": asc, "w": map[string]any{"openForSignup": false}}), past, closed, notYet)
 		want("category", ids(res, map[string]any{"o": asc, "w": map[string]any{"category": "SQUARE"}}), past, clinic)
-		want("service type + team", ids(res, map[string]any{"w": map[string]any{"serviceType": "HEALTH", "teamID": fmt.Sprint(team.ID)}}), clinic)
+		want("service type + team", ids(res, map[string]any{"w": map[string]any{"serviceType": "HEALTH", "teamID": linlitest.ID(team.ID)}}), clinic)
 		want("status", ids(res, map[string]any{"w": map[string]any{"status": "COMPLETED"}}), past)
 		want("time range", ids(res, map[string]any{"o": asc, "w": map[string]any{"startsAtGTE": now, "startsAtLT": now.Add(50 * time.Hour)}}), lecture, clinic)
-		want("community", ids(res, map[string]any{"o": asc, "w": map[string]any{"communityID": fmt.Sprint(c.ID), "categoryIn": []string{"HALL", "ONLINE"}}}), lecture, notYet)
+		want("community", ids(res, map[string]any{"o": asc, "w": map[string]any{"communityID": linlitest.ID(c.ID), "categoryIn": []string{"HALL", "ONLINE"}}}), lecture, notYet)
 		want("resident asks for drafts", ids(res, map[string]any{"w": map[string]any{"status": "DRAFT"}}))
 
 		// Cursor pagination walks every activity exactly once.

@@ -129,7 +129,7 @@ func TestActivityWithoutSlots(t *testing.T) {
 		if len(list.Errors) > 0 || !strings.Contains(string(list.Data), `"slots":[]`) {
 			t.Fatalf("activities: %s %+v", list.Data, list.Errors)
 		}
-		one := e.Do(t, coord, `query($id: ID!) { node(id: $id) { ... on Activity { slots { id } } } }`, map[string]any{"id": a.ID})
+		one := e.Do(t, coord, `query($id: ID!) { node(id: $id) { ... on Activity { slots { id } } } }`, map[string]any{"id": linlitest.ID(a.ID)})
 		if len(one.Errors) > 0 || string(one.Data) != `{"node":{"slots":[]}}` {
 			t.Fatalf("node: %s %+v", one.Data, one.Errors)
 		}

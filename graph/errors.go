@@ -60,6 +60,10 @@ func classify(ctx context.Context, err error) (code apperr.Code, field, msg stri
 				return apperr.ValidationFailed, "", ""
 			case "COMPLEXITY_LIMIT_EXCEEDED":
 				return apperr.QueryTooComplex, "", ""
+			case "NOT_FOUND":
+				// entgql's "Could not resolve to a node with the global id
+				// of '…'" names the internal ID, which the API never shows.
+				return apperr.NotFound, "", "not found"
 			}
 			return apperr.Code(c), "", ""
 		}

@@ -105,7 +105,7 @@ func repeat(s string, n int) string { return strings.Repeat(s, n) }
 // hundred tokens.
 func fanOut(n int) string {
 	var b strings.Builder
-	b.WriteString("{ node(id: 1) { ... on Activity { ...F" + fmt.Sprint(n) + " } } }\nfragment F0 on Activity { id title }\n")
+	b.WriteString("{ node(id: \"" + linlitest.ID(1) + "\") { ... on Activity { ...F" + fmt.Sprint(n) + " } } }\nfragment F0 on Activity { id title }\n")
 	for k := 1; k <= n; k++ {
 		fmt.Fprintf(&b, "fragment F%d on Activity {", k)
 		for i := range 10 {

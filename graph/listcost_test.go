@@ -130,7 +130,7 @@ func TestBudgetedMutationSaysItWasDone(t *testing.T) {
 		_, slots := e.Activity(t, c.ID, linlitest.ActivitySpec{})
 		res := e.Do(t, tok, `mutation($s: ID!) { signUp(input: {slotID: $s}) { outcome
 			registration { id status seats slot { id name activity { id title slots { id name capacity taken } } } } } }`,
-			map[string]any{"s": fmt.Sprint(slots[0].ID)})
+			map[string]any{"s": linlitest.ID(slots[0].ID)})
 		res.WantCode(t, "QUERY_TOO_COMPLEX")
 		if len(res.Errors) != 1 || !strings.Contains(firstMessage(res), "carried out") {
 			t.Errorf("errors %+v, data %s", res.Errors, res.Data)

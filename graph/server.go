@@ -16,6 +16,7 @@ import (
 	"github.com/vektah/gqlparser/v2/validator/rules"
 
 	"linli/apperr"
+	"linli/gid"
 	"linli/graph/generated"
 	"linli/reqlog"
 	"linli/signup"
@@ -57,6 +58,11 @@ type ServerOptions struct {
 	MaxInputValues int
 	// Transports are added before the HTTP ones (websocket, SSE).
 	Transports []graphql.Transport
+
+	// IDs encodes and decodes every ID the API shows or takes (the ID
+	// scalar, node(id:), subscription payloads): it is put in the context
+	// of every operation, on every transport. Required.
+	IDs *gid.Codec
 
 	// TrustedDocuments, when set, is the only documents the server runs
 	// (trusted.Extension); nil runs any query.
@@ -102,7 +108,15 @@ func (o ServerOptions) Defaults() ServerOptions {
 // every limit set.
 func NewServer(r *Resolver, o ServerOptions) *handler.Server {
 	o = o.Defaults()
+	if o.IDs == nil {
+		panic("graph: ServerOptions.IDs is required")
+	}
 	srv := handler.New(generated.NewExecutableSchema(generated.Config{Resolvers: r}))
+	// First, so that every later extension and interceptor (the live fast
+	// path) and every resolver and marshaller sees the codec.
+	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		return next(gid.NewContext(ctx, o.IDs))
+	})
 	for _, t := range o.Transports {
 		srv.AddTransport(t)
 	}

@@ -302,7 +302,7 @@ func TestSSEStreamOutlivesTheBodyDeadline(t *testing.T) {
 		a, slots := e.Activity(t, c.ID, linlitest.ActivitySpec{})
 		body, _ := json.Marshal(map[string]any{
 			"query":     `subscription($id: ID!) { activityCounts(activityID: $id) { slots { taken } } }`,
-			"variables": map[string]any{"id": fmt.Sprint(a.ID)},
+			"variables": map[string]any{"id": linlitest.ID(a.ID)},
 		})
 		resp, err := e.Server.Client().Do(sseRequest(t, e, tok, bytes.NewReader(body)))
 		if err != nil {
@@ -333,7 +333,7 @@ func TestSSEStreamOutlivesTheBodyDeadline(t *testing.T) {
 		}
 		next() // the snapshot
 		time.Sleep(600 * time.Millisecond)
-		res := e.Do(t, other, `mutation($s: ID!) { signUp(input: {slotID: $s}) { outcome } }`, map[string]any{"s": fmt.Sprint(slots[0].ID)})
+		res := e.Do(t, other, `mutation($s: ID!) { signUp(input: {slotID: $s}) { outcome } }`, map[string]any{"s": linlitest.ID(slots[0].ID)})
 		if len(res.Errors) > 0 {
 			t.Fatalf("signUp: %+v", res.Errors)
 		}

@@ -1,16 +1,13 @@
 package graph_test
 
 import (
-	"strconv"
 	"testing"
+
+	"linli/linlitest"
 )
 
 // atoi reads an ID the API returned.
 func atoi(t *testing.T, s string) int {
 	t.Helper()
-	n, err := strconv.Atoi(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
+	return linlitest.IntID(t, s)
 }

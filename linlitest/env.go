@@ -11,6 +11,8 @@ package linlitest
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -25,6 +27,7 @@ import (
 
 	"linli/app"
 	"linli/ent"
+	"linli/gid"
 	"linli/store"
 	"linli/viewer"
 )
@@ -97,6 +100,7 @@ func NewAt(t testing.TB, backend, dbURL string, opts ...Option) *Env {
 	cfg.RateLimitPerMinute = 0
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	cfg.AllowedOrigins = []string{"http://allowed.example"}
+	cfg.IDKey = TestIDKey
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -189,4 +193,87 @@ func (t *countingTx) Exec(ctx context.Context, q string, args, v any) error {
 func (t *countingTx) Query(ctx context.Context, q string, args, v any) error {
 	t.n.Add(1)
 	return t.Tx.Query(ctx, q, args, v)
+}
+
+// TestIDKey is the ID key of every Env unless an option changes it
+// (GeneratedIDKey), so that package-level helpers (ID, IntID) and the
+// fixtures of any Env agree without an Env at hand.
+const TestIDKey = "linli test ID key, not a secret"
+
+var testIDs = func() *gid.Codec {
+	c, err := gid.New([]byte(TestIDKey))
+	if err != nil {
+		panic(err)
+	}
+	return c
+}()
+
+// GeneratedIDKey starts the Env without a configured ID key: linli uses
+// the one it generated on first start and kept in the database.
+func GeneratedIDKey(c *app.Config) { c.IDKey = "" }
+
+// Converting a test: an ID a test sends (in a variable, or written into a
+// query) is ID(n) (or e.ID(n)), never n or fmt.Sprint(n); an ID the API
+// returned is read back with IntID(t, s) (or e.IntID). e.ID and e.IntID use
+// the Env's own codec and so also work with GeneratedIDKey; the package
+// functions assume TestIDKey.
+
+// ID is the API's ID of the row with internal ID n under TestIDKey.
+func ID(n int) string { return testIDs.Encode(n) }
+
+// IDs is ID of each of ns.
+func IDs(ns ...int) []string {
+	out := make([]string, len(ns))
+	for i, n := range ns {
+		out[i] = ID(n)
+	}
+	return out
+}
+
+// IntID is the internal ID of s, an ID the API returned under TestIDKey,
+// failing the test if it is none.
+func IntID(t testing.TB, s string) int {
+	t.Helper()
+	n, err := testIDs.Decode(s)
+	if err != nil {
+		t.Fatalf("ID %q: %v", s, err)
+	}
+	return n
+}
+
+// ID is the API's ID of the row with internal ID id, as this instance's
+// clients see it (the app's ID codec). A raw number is refused by the API.
+func (e *Env) ID(id int) string { return e.App.IDs.Encode(id) }
+
+// IntID is the internal ID of an ID the API returned, failing the test if
+// it is not one of this instance's IDs.
+func (e *Env) IntID(t testing.TB, id string) int {
+	t.Helper()
+	n, err := e.App.IDs.Decode(id)
+	if err != nil {
+		t.Fatalf("ID %q: %v", id, err)
+	}
+	return n
+}
+
+// RowID is an ID in a response struct, decoded to the internal ID (under
+// TestIDKey) as the response is unmarshalled: for tests that compare rows
+// by internal ID. int(id) or id.Int() is the internal ID.
+type RowID int
+
+// Int is the internal ID.
+func (id RowID) Int() int { return int(id) }
+
+// UnmarshalJSON decodes an API ID.
+func (id *RowID) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	n, err := testIDs.Decode(s)
+	if err != nil {
+		return fmt.Errorf("ID %q: %w", s, err)
+	}
+	*id = RowID(n)
+	return nil
 }

@@ -2,6 +2,7 @@ package live_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"runtime"
 	"testing"
@@ -23,11 +24,11 @@ func TestSubscriptionsPerSocketBounded(t *testing.T) {
 		_, token := e.Person(t, c.ID, "居民")
 		ws := connect(t, e.Server.URL, token)
 		for i := range 5 {
-			ws.subscribe(id(i), regUpdates, nil)
+			ws.subscribe(fmt.Sprint(i), regUpdates, nil)
 		}
 		waitFor(t, 2*time.Second, func() bool { return e.App.Live.Stats().RegistrationSubscribers == 5 }, "five subscribed")
 		for i := 5; i < 55; i++ {
-			if code := errorCode(ws.op(id(i), regUpdates, nil)); code != "RATE_LIMITED" {
+			if code := errorCode(ws.op(fmt.Sprint(i), regUpdates, nil)); code != "RATE_LIMITED" {
 				t.Fatalf("subscription %d on one socket: want RATE_LIMITED, got %s", i+1, code)
 			}
 		}

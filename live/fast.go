@@ -10,6 +10,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"linli/gid"
 	"linli/graph/model"
 )
 
@@ -40,7 +41,7 @@ func (f fastCounts) InterceptOperation(ctx context.Context, next graphql.Operati
 	if oc == nil || oc.Operation == nil || oc.Operation.Operation != ast.Subscription {
 		return next(ctx)
 	}
-	p, ok := f.b.plans.get(oc)
+	p, ok := f.b.plans.get(ctx, oc)
 	if !ok {
 		return next(ctx)
 	}
@@ -69,6 +70,8 @@ type countsPlan struct {
 	fields     []planField
 	slotFields []planField
 	key        string // identifies the shape for the render cache
+	// ids writes activityID and slotID as the executor's ID scalar does.
+	ids *gid.Codec
 }
 
 type planField struct{ alias, name string }
@@ -88,7 +91,7 @@ type planKey struct {
 	variables string
 }
 
-func (c *planCache) get(oc *graphql.OperationContext) (*countsPlan, bool) {
+func (c *planCache) get(ctx context.Context, oc *graphql.OperationContext) (*countsPlan, bool) {
 	vars, err := json.Marshal(oc.Variables)
 	if err != nil {
 		return nil, false
@@ -100,7 +103,7 @@ func (c *planCache) get(oc *graphql.OperationContext) (*countsPlan, bool) {
 	if ok {
 		return p, p != nil
 	}
-	p, _ = planCounts(oc)
+	p, _ = planCounts(ctx, oc)
 	c.mu.Lock()
 	if c.plans == nil || len(c.plans) >= 1024 {
 		c.plans = map[planKey]*countsPlan{} // plenty for the shapes clients send
@@ -115,16 +118,16 @@ var (
 	slotFields   = map[string]bool{"slotID": true, "capacity": true, "taken": true, "waitlisted": true, "checkedIn": true, "__typename": true}
 )
 
-func planCounts(oc *graphql.OperationContext) (*countsPlan, bool) {
+func planCounts(ctx context.Context, oc *graphql.OperationContext) (*countsPlan, bool) {
 	root := graphql.CollectFields(oc, oc.Operation.SelectionSet, []string{"Subscription"})
 	if len(root) != 1 || root[0].Name != "activityCounts" || len(root[0].Deferrables) > 0 {
 		return nil, false
 	}
-	id, err := graphql.UnmarshalIntID(root[0].ArgumentMap(oc.Variables)["activityID"])
+	id, err := gid.UnmarshalID(ctx, root[0].ArgumentMap(oc.Variables)["activityID"])
 	if err != nil {
-		return nil, false
+		return nil, false // the executor refuses it, in the usual shape
 	}
-	p := &countsPlan{activityID: id, alias: root[0].Alias}
+	p := &countsPlan{activityID: id, alias: root[0].Alias, ids: gid.FromContext(ctx)}
 	var key strings.Builder
 	key.WriteString(p.alias)
 	for _, f := range graphql.CollectFields(oc, root[0].Selections, []string{"ActivityCounts"}) {
@@ -191,7 +194,7 @@ func renderCounts(c *model.ActivityCounts, p *countsPlan) []byte {
 		b = append(b, ':')
 		switch f.name {
 		case "activityID":
-			b = strconv.AppendQuote(b, strconv.Itoa(c.ActivityID))
+			b = appendID(b, p.ids, c.ActivityID)
 		case "version":
 			b = strconv.AppendInt(b, int64(c.Version), 10)
 		case "__typename":
@@ -211,7 +214,7 @@ func renderCounts(c *model.ActivityCounts, p *countsPlan) []byte {
 					b = append(b, ':')
 					switch sf.name {
 					case "slotID":
-						b = strconv.AppendQuote(b, strconv.Itoa(sl.SlotID))
+						b = appendID(b, p.ids, sl.SlotID)
 					case "capacity":
 						b = strconv.AppendInt(b, int64(sl.Capacity), 10)
 					case "taken":
@@ -231,4 +234,12 @@ func renderCounts(c *model.ActivityCounts, p *countsPlan) []byte {
 	}
 	b = append(b, "}}"...)
 	return b
+}
+
+// appendID writes id as a JSON string in the API's form (base32: nothing to
+// escape).
+func appendID(b []byte, ids *gid.Codec, id int) []byte {
+	b = append(b, '"')
+	b = ids.AppendEncoded(b, id)
+	return append(b, '"')
 }

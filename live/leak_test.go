@@ -1,6 +1,7 @@
 package live_test
 
 import (
+	"fmt"
 	"net/http"
 	"runtime"
 	"testing"
@@ -40,7 +41,7 @@ func TestSubscribeCyclesLeaveNoGoroutines(t *testing.T) {
 		if conn == nil {
 			conn = connect(t, e.Server.URL, token)
 		}
-		sid := id(i)
+		sid := fmt.Sprint(i)
 		if i%3 == 0 {
 			conn.subscribe(sid, `subscription { myRegistrationUpdates { change } }`, nil)
 		} else {

@@ -16,7 +16,7 @@ import (
 	"linli/viewer"
 )
 
-func id(n int) string { return fmt.Sprint(n) }
+func id(n int) string { return linlitest.ID(n) }
 
 func TestActivityCountsSnapshotThenChanges(t *testing.T) {
 	linlitest.Run(t, func(t *testing.T, e *linlitest.Env) {
@@ -327,8 +327,8 @@ func TestFastCountsMatchesExecutor(t *testing.T) {
 		ws := connect(t, e.Server.URL, token)
 		var out []string
 		for i, q := range queries {
-			ws.subscribe(id(i), q, map[string]any{"id": id(a.ID), "more": i%2 == 0})
-			out = append(out, string(ws.nextFor(id(i), 5*time.Second).Payload))
+			ws.subscribe(fmt.Sprint(i), q, map[string]any{"id": id(a.ID), "more": i%2 == 0})
+			out = append(out, string(ws.nextFor(fmt.Sprint(i), 5*time.Second).Payload))
 		}
 		if fast := e.App.Live.Stats().FastCountsSubscribers; (fast > 0) == e.App.Config.Live.PlainCounts {
 			t.Fatalf("plain=%v but %d subscribers on the fast path", e.App.Config.Live.PlainCounts, fast)

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -146,7 +147,7 @@ func TestLogoutClosesSocket(t *testing.T) {
 		ws.subscribe("r", `subscription { myRegistrationUpdates { change } }`, nil)
 		bystander := connect(t, e.Server.URL, other)
 		bystander.subscribe("r", `subscription { myRegistrationUpdates { change } }`, nil)
-		ws.subscribe("c", countsQuery, map[string]any{"id": "0"})
+		ws.subscribe("c", countsQuery, map[string]any{"id": id(999999999)})
 		if code := errorCode(ws.nextFor("c", 2*time.Second)); code != "NOT_FOUND" {
 			t.Fatalf("socket not usable before logout: %s", code)
 		}
@@ -160,7 +161,7 @@ func TestLogoutClosesSocket(t *testing.T) {
 		}
 		t.Logf("closed %v after logout", time.Since(start))
 		// Only that session's sockets.
-		bystander.subscribe("c", countsQuery, map[string]any{"id": "0"})
+		bystander.subscribe("c", countsQuery, map[string]any{"id": id(999999999)})
 		if code := errorCode(bystander.nextFor("c", 2*time.Second)); code != "NOT_FOUND" {
 			t.Fatalf("another person's socket after the logout: %s", code)
 		}
@@ -177,7 +178,7 @@ func TestLogoutClosesSocketOnOtherReplica(t *testing.T) {
 	c := one.Community(t, "前进社区")
 	_, token := one.Person(t, c.ID, "居民")
 	ws := connect(t, one.Server.URL, token)
-	ws.subscribe("c", countsQuery, map[string]any{"id": "0"})
+	ws.subscribe("c", countsQuery, map[string]any{"id": id(999999999)})
 	if code := errorCode(ws.nextFor("c", 2*time.Second)); code != "NOT_FOUND" {
 		t.Fatalf("socket not usable before logout: %s", code)
 	}
@@ -257,8 +258,8 @@ func TestDeadPeerIsReaped(t *testing.T) {
 	var alive, dead *wsClient
 	for i, ws := range []**wsClient{&alive, &dead} {
 		*ws = connect(t, e.Server.URL, token)
-		(*ws).subscribe(id(i), countsQuery, map[string]any{"id": id(a.ID)})
-		(*ws).nextFor(id(i), 5*time.Second)
+		(*ws).subscribe(fmt.Sprint(i), countsQuery, map[string]any{"id": id(a.ID)})
+		(*ws).nextFor(fmt.Sprint(i), 5*time.Second)
 	}
 	// The dead peer keeps its TCP connection but answers no ping.
 	dead.c.SetPingHandler(func(string) error { return nil })
@@ -345,13 +346,13 @@ func TestRevokedKioskCaughtByRecheck(t *testing.T) {
 	e.Do(t, staff, `mutation($v: ID!) { registerKiosk(venueID: $v, name: "广场平板") { token } }`,
 		map[string]any{"v": id(venue.ID)}).Decode(t, &reg)
 	ws := connect(t, e.Server.URL, reg.RegisterKiosk.Token)
-	ws.subscribe("c", countsQuery, map[string]any{"id": "0"})
+	ws.subscribe("c", countsQuery, map[string]any{"id": id(999999999)})
 	if code := errorCode(ws.nextFor("c", 2*time.Second)); code != "NOT_FOUND" {
 		t.Fatalf("kiosk socket not usable: %s", code)
 	}
 	// Several re-checks pass while the kiosk is valid.
 	time.Sleep(300 * time.Millisecond)
-	ws.subscribe("d", countsQuery, map[string]any{"id": "0"})
+	ws.subscribe("d", countsQuery, map[string]any{"id": id(999999999)})
 	if code := errorCode(ws.nextFor("d", 2*time.Second)); code != "NOT_FOUND" {
 		t.Fatalf("kiosk socket closed while valid: %s", code)
 	}

@@ -25,6 +25,7 @@ func replica(t *testing.T, dbURL string, opts ...linlitest.Option) *linlitest.En
 	cfg.RateLimitPerMinute = 0
 	cfg.Store.MaxOpenConns = 8 // the PostgreSQL server is shared with other suites
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	cfg.IDKey = linlitest.TestIDKey
 	for _, o := range opts {
 		o(&cfg)
 	}

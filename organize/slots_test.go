@@ -44,7 +44,7 @@ func TestSlotsAreBounded(t *testing.T) {
 				t.Fatalf("adding 2 slots to a full activity: %q on %q, want VALIDATION_FAILED on slots", res.Code(), res.Field())
 			}
 		}
-		n, err := e.Client.Slot.Query().Where(slot.ActivityIDEQ(atoi(t, created.CreateActivity.ID))).Count(e.Sys())
+		n, err := e.Client.Slot.Query().Where(slot.ActivityIDEQ(e.IntID(t, created.CreateActivity.ID))).Count(e.Sys())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -52,13 +52,4 @@ func TestSlotsAreBounded(t *testing.T) {
 			t.Errorf("%d slots, want %d", n, organize.MaxSlots)
 		}
 	})
-}
-
-func atoi(t *testing.T, s string) int {
-	t.Helper()
-	var n int
-	if _, err := fmt.Sscan(s, &n); err != nil {
-		t.Fatalf("id %q: %v", s, err)
-	}
-	return n
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"linli/gid"
 	"linli/trusted"
 )
 
@@ -246,5 +247,30 @@ func TestPersistedQueryFlags(t *testing.T) {
 				t.Errorf("with the document: %s, Cache-Control %q", b, resp.Header.Get("Cache-Control"))
 			}
 		})
+	}
+}
+
+// -id-key (or LINLI_ID_KEY) is the key the API's IDs are read under: an ID
+// made with it decodes, one made with
+// another key is refused; a short key stops the server from starting.
+// (Anonymous, so the ID that decodes is UNAUTHENTICATED, not NOT_FOUND.)
+func TestIDKeyFlag(t *testing.T) {
+	if err := serve(context.Background(), []string{"-id-key", "short"}); err == nil || !strings.Contains(err.Error(), "id key") {
+		t.Fatalf("a short ID key was accepted: %v", err)
+	}
+	const key = "the deployment's ID key, 16+"
+	addr := freePort(t)
+	t.Setenv("LINLI_ID_KEY", key)
+	startServer(t, "http://"+addr+"/readyz", "-addr", addr)
+	mine, _ := gid.New([]byte(key))
+	theirs, _ := gid.New([]byte("some other deployment's key"))
+	for _, tc := range []struct {
+		id, code string
+	}{{mine.Encode(17179869184 + 1), "UNAUTHENTICATED"}, {theirs.Encode(17179869184 + 1), "VALIDATION_FAILED"}} {
+		q := url.QueryEscape(`{ node(id: "` + tc.id + `") { id } }`)
+		_, body := fetch(t, "http://"+addr+"/graphql?query="+q, "")
+		if !strings.Contains(body, `"`+tc.code+`"`) {
+			t.Errorf("node(id: %q): %.300s, want %s", tc.id, body, tc.code)
+		}
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"linli/app"
+	"linli/gid"
 	"linli/store"
 	"linli/trusted"
 )
@@ -67,6 +68,9 @@ func configure(args []string) (app.Config, options, error) {
 	}
 	if cfg.MetricsToken != "" && len(cfg.MetricsToken) < minMetricsToken {
 		return cfg, o, fmt.Errorf("metrics token: at least %d characters", minMetricsToken)
+	}
+	if cfg.IDKey != "" && len(cfg.IDKey) < gid.MinKeyLen {
+		return cfg, o, fmt.Errorf("id key: at least %d characters", gid.MinKeyLen)
 	}
 	cfg.Logger = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	cfg.GraphQL.Production = cfg.Production

@@ -47,6 +47,7 @@ func settingsOf(cfg *app.Config, o *options) []setting {
 		{flag: "demo", env: "LINLI_DEMO", value: &o.demo, usage: "load the demo community into an empty database"},
 		{flag: "metrics-addr", env: "LINLI_METRICS_ADDR", value: &o.metricsAddr, usage: "serve /metrics on this address of its own, e.g. 127.0.0.1:9090, and not on -addr"},
 		{flag: "metrics-token", env: "LINLI_METRICS_TOKEN", value: &cfg.MetricsToken, usage: "bearer token /metrics on -addr requires; prefer the environment"},
+		{flag: "id-key", env: "LINLI_ID_KEY", value: &cfg.IDKey, usage: "secret (at least 16 characters) the API's IDs are encrypted under; empty: generated once and kept in the database; prefer the environment"},
 		{flag: "trusted-documents", env: "LINLI_TRUSTED_DOCUMENTS", value: &o.trustedDocs, usage: "run only the operations in this manifest (JSON: sha256 → document, or an Apollo persisted query manifest)"},
 		{flag: "trusted-proxies", env: "LINLI_TRUSTED_PROXIES", value: &o.proxies, usage: "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the client"},
 		{flag: "persisted-queries", env: "LINLI_PERSISTED_QUERIES", value: &cfg.PersistedQueries.MaxDocuments, usage: "automatic persisted queries kept in the database, least recently used evicted first; 0 turns them off"},

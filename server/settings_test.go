@@ -41,6 +41,8 @@ func settingValue(t *testing.T, s setting) (string, any) {
 	case "data-dir":
 		dir := filepath.Join(t.TempDir(), "data")
 		return dir, dir
+	case "id-key":
+		return "an-id-key-of-24-characters", "an-id-key-of-24-characters"
 	case "trusted-proxies":
 		return "10.0.0.0/8,192.0.2.7", "10.0.0.0/8,192.0.2.7"
 	}

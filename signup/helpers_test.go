@@ -24,13 +24,13 @@ const registrationQuery = `query($id: ID!) {
 }`
 
 type reg struct {
-	ID                 int     `json:"id,string"`
-	Status             string  `json:"status"`
-	Seats              int     `json:"seats"`
-	WaitlistPosition   *int    `json:"waitlistPosition"`
-	CheckInCode        *string `json:"checkInCode"`
-	ConsentSensitiveAt *string `json:"consentSensitiveAt"`
-	CancelReason       *string `json:"cancelReason"`
+	ID                 linlitest.RowID `json:"id"`
+	Status             string          `json:"status"`
+	Seats              int             `json:"seats"`
+	WaitlistPosition   *int            `json:"waitlistPosition"`
+	CheckInCode        *string         `json:"checkInCode"`
+	ConsentSensitiveAt *string         `json:"consentSensitiveAt"`
+	CancelReason       *string         `json:"cancelReason"`
 }
 
 type signUpAnswer struct {
@@ -39,7 +39,7 @@ type signUpAnswer struct {
 }
 
 func input(slotID int, extra map[string]any) map[string]any {
-	in := map[string]any{"slotID": slotID}
+	in := map[string]any{"slotID": linlitest.ID(slotID)}
 	for k, v := range extra {
 		in[k] = v
 	}
@@ -63,14 +63,14 @@ func refuse(t *testing.T, e *linlitest.Env, token string, slotID int, extra map[
 func registrationOf(t *testing.T, e *linlitest.Env, token string, id int) reg {
 	t.Helper()
 	var out struct{ Node reg }
-	e.Do(t, token, registrationQuery, map[string]any{"id": id}).Decode(t, &out)
+	e.Do(t, token, registrationQuery, map[string]any{"id": linlitest.ID(id)}).Decode(t, &out)
 	return out.Node
 }
 
 func cancel(t *testing.T, e *linlitest.Env, token string, id int) reg {
 	t.Helper()
 	var out struct{ CancelRegistration reg }
-	e.Do(t, token, cancelQuery, map[string]any{"id": id}).Decode(t, &out)
+	e.Do(t, token, cancelQuery, map[string]any{"id": linlitest.ID(id)}).Decode(t, &out)
 	return out.CancelRegistration
 }
 

@@ -77,7 +77,7 @@ func TestSignUpIdempotentRetries(t *testing.T) {
 
 		// After a cancellation a late retry still gets the stored answer and
 		// does not sign up again.
-		cancel(t, e, tok, first.Registration.ID)
+		cancel(t, e, tok, int(first.Registration.ID))
 		late := signUp(t, e, tok, slotA, key)
 		if late.Registration.ID != first.Registration.ID || late.Outcome != first.Outcome || late.Registration.Status != "CANCELLED" {
 			t.Fatalf("late retry: %+v, first %+v", late, first)
@@ -110,12 +110,12 @@ func TestSignUpKeysAfterRefusal(t *testing.T) {
 		key := map[string]any{"idempotencyKey": "k1"}
 		bob := signUp(t, e, other, slotA, nil)
 		refuse(t, e, tok, slotA, key, "CAPACITY_FULL")
-		cancel(t, e, other, bob.Registration.ID)
+		cancel(t, e, other, int(bob.Registration.ID))
 		first := signUp(t, e, tok, slotA, key)
 		if first.Outcome != "CONFIRMED" {
 			t.Fatalf("retry after a seat freed: %+v", first)
 		}
-		cancel(t, e, tok, first.Registration.ID)
+		cancel(t, e, tok, int(first.Registration.ID))
 		if again := signUp(t, e, tok, slotA, map[string]any{"idempotencyKey": "k2"}); again.Registration.ID == first.Registration.ID {
 			t.Fatalf("new key reused the old registration: %+v", again)
 		}

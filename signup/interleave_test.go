@@ -48,7 +48,7 @@ func TestInterleavedCancellations(t *testing.T) {
 					errs <- err
 					return
 				}
-				res, err = post(client, url, tok, cancelQuery, map[string]any{"id": out.SignUp.Registration.ID})
+				res, err = post(client, url, tok, cancelQuery, map[string]any{"id": linlitest.ID(int(out.SignUp.Registration.ID))})
 				if err == nil && len(res.Errors) > 0 {
 					err = fmt.Errorf("cancel: %s %s", res.Code(), res.Errors[0].Message)
 				}

@@ -49,7 +49,7 @@ func TestSignUpRefusals(t *testing.T) {
 			}
 			refuse(t, e, alice, seats, nil, "ALREADY_REGISTERED")
 			// After cancelling, signing up again is a new registration.
-			cancel(t, e, alice, a.Registration.ID)
+			cancel(t, e, alice, int(a.Registration.ID))
 			if b := signUp(t, e, alice, seats, nil); b.Registration.ID == a.Registration.ID || b.Outcome != "CONFIRMED" {
 				t.Fatalf("sign-up after cancel: %+v", b)
 			}

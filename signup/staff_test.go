@@ -19,14 +19,14 @@ type slotCounts struct {
 func setCapacity(t *testing.T, e *linlitest.Env, token string, slotID, capacity int) slotCounts {
 	t.Helper()
 	var out struct{ SetSlotCapacity slotCounts }
-	e.Do(t, token, capacityQuery, map[string]any{"id": slotID, "c": capacity}).Decode(t, &out)
+	e.Do(t, token, capacityQuery, map[string]any{"id": linlitest.ID(slotID), "c": capacity}).Decode(t, &out)
 	return out.SetSlotCapacity
 }
 
 func staffDo[T any](t *testing.T, e *linlitest.Env, token, query string, id int) T {
 	t.Helper()
 	var out map[string]T
-	e.Do(t, token, query, map[string]any{"id": id}).Decode(t, &out)
+	e.Do(t, token, query, map[string]any{"id": linlitest.ID(id)}).Decode(t, &out)
 	for _, v := range out {
 		return v
 	}
@@ -64,31 +64,31 @@ func TestApproval(t *testing.T) {
 			t.Fatalf("pending sign-ups: %+v %v", st, st.consistent())
 		}
 		// Only staff decide.
-		e.Do(t, a, approveQuery, map[string]any{"id": ra.Registration.ID}).WantCode(t, "FORBIDDEN")
+		e.Do(t, a, approveQuery, map[string]any{"id": linlitest.ID(int(ra.Registration.ID))}).WantCode(t, "FORBIDDEN")
 
-		if got := staffDo[reg](t, e, staff, approveQuery, ra.Registration.ID); got.Status != "CONFIRMED" {
+		if got := staffDo[reg](t, e, staff, approveQuery, int(ra.Registration.ID)); got.Status != "CONFIRMED" {
 			t.Fatalf("approve A: %+v", got)
 		}
-		if got := staffDo[reg](t, e, staff, approveQuery, rb.Registration.ID); got.Status != "WAITLISTED" || *got.WaitlistPosition != 1 {
+		if got := staffDo[reg](t, e, staff, approveQuery, int(rb.Registration.ID)); got.Status != "WAITLISTED" || *got.WaitlistPosition != 1 {
 			t.Fatalf("approve B on a full slot: %+v", got)
 		}
 		// Approving twice changes nothing.
-		if got := staffDo[reg](t, e, staff, approveQuery, rb.Registration.ID); got.Status != "WAITLISTED" {
+		if got := staffDo[reg](t, e, staff, approveQuery, int(rb.Registration.ID)); got.Status != "WAITLISTED" {
 			t.Fatalf("approve B again: %+v", got)
 		}
-		if got := staffDo[reg](t, e, staff, rejectQuery, rc.Registration.ID); got.Status != "CANCELLED" || got.CancelReason == nil {
+		if got := staffDo[reg](t, e, staff, rejectQuery, int(rc.Registration.ID)); got.Status != "CANCELLED" || got.CancelReason == nil {
 			t.Fatalf("reject C: %+v", got)
 		}
-		e.Do(t, staff, rejectQuery, map[string]any{"id": ra.Registration.ID}).WantCode(t, "CONFLICT")
+		e.Do(t, staff, rejectQuery, map[string]any{"id": linlitest.ID(int(ra.Registration.ID))}).WantCode(t, "CONFLICT")
 		if st := readSlot(t, e, doctor); st.pending != 0 || st.taken != 1 || st.waitlisted != 1 || len(st.consistent()) > 0 {
 			t.Fatalf("after decisions: %+v %v", st, st.consistent())
 		}
 
 		// A cancels: B moves up by itself.
-		if got := cancel(t, e, a, ra.Registration.ID); got.Status != "CANCELLED" {
+		if got := cancel(t, e, a, int(ra.Registration.ID)); got.Status != "CANCELLED" {
 			t.Fatalf("cancel A: %+v", got)
 		}
-		if got := registrationOf(t, e, b, rb.Registration.ID); got.Status != "CONFIRMED" || got.WaitlistPosition != nil {
+		if got := registrationOf(t, e, b, int(rb.Registration.ID)); got.Status != "CONFIRMED" || got.WaitlistPosition != nil {
 			t.Fatalf("B after A cancelled: %+v", got)
 		}
 		if st := readSlot(t, e, doctor); st.taken != 1 || st.waitlisted != 0 || len(st.consistent()) > 0 {
@@ -123,13 +123,13 @@ func TestCapacityAndPromotion(t *testing.T) {
 				t.Fatalf("sign-up %d: %+v", i, r)
 			}
 		}
-		e.Do(t, tokens[0], capacityQuery, map[string]any{"id": seat, "c": 5}).WantCode(t, "FORBIDDEN")
-		res := e.Do(t, staff, capacityQuery, map[string]any{"id": seat, "c": 1})
+		e.Do(t, tokens[0], capacityQuery, map[string]any{"id": linlitest.ID(seat), "c": 5}).WantCode(t, "FORBIDDEN")
+		res := e.Do(t, staff, capacityQuery, map[string]any{"id": linlitest.ID(seat), "c": 1})
 		res.WantCode(t, "VALIDATION_FAILED")
 		if res.Field() != "capacity" {
 			t.Fatalf("field %q", res.Field())
 		}
-		e.Do(t, staff, capacityQuery, map[string]any{"id": seat, "c": -1}).WantCode(t, "VALIDATION_FAILED")
+		e.Do(t, staff, capacityQuery, map[string]any{"id": linlitest.ID(seat), "c": -1}).WantCode(t, "VALIDATION_FAILED")
 
 		versionBefore := countsVersion(t, e, act.ID)
 		if got := setCapacity(t, e, staff, seat, 4); got != (slotCounts{Capacity: 4, Taken: 4, Waitlisted: 2, Available: 0}) {
@@ -139,32 +139,32 @@ func TestCapacityAndPromotion(t *testing.T) {
 			t.Fatal("counts_version did not move")
 		}
 		for i, want := range []string{"CONFIRMED", "CONFIRMED", "CONFIRMED", "CONFIRMED", "WAITLISTED", "WAITLISTED"} {
-			if got := registrationOf(t, e, tokens[i], regs[i].Registration.ID); got.Status != want {
+			if got := registrationOf(t, e, tokens[i], int(regs[i].Registration.ID)); got.Status != want {
 				t.Fatalf("person %d after raise: %+v, want %s", i, got, want)
 			}
 		}
 		if got := rec.changes(people[2].ID); !slices.Equal(got, []string{"PROMOTED"}) {
 			t.Fatalf("promoted person was told %v", got)
 		}
-		if p := registrationOf(t, e, tokens[5], regs[5].Registration.ID).WaitlistPosition; p == nil || *p != 2 {
+		if p := registrationOf(t, e, tokens[5], int(regs[5].Registration.ID)).WaitlistPosition; p == nil || *p != 2 {
 			t.Fatalf("last in line at %v, want 2", p)
 		}
 		// Staff cancel someone's seat: the next in line is promoted, the
 		// owner is told, and the one behind moves to position 1.
-		if got := cancel(t, e, staff, regs[1].Registration.ID); got.Status != "CANCELLED" {
+		if got := cancel(t, e, staff, int(regs[1].Registration.ID)); got.Status != "CANCELLED" {
 			t.Fatalf("staff cancel: %+v", got)
 		}
 		if got := rec.changes(people[1].ID); !slices.Equal(got, []string{"CANCELLED"}) {
 			t.Fatalf("owner was told %v", got)
 		}
-		if got := registrationOf(t, e, tokens[4], regs[4].Registration.ID); got.Status != "CONFIRMED" {
+		if got := registrationOf(t, e, tokens[4], int(regs[4].Registration.ID)); got.Status != "CONFIRMED" {
 			t.Fatalf("next in line: %+v", got)
 		}
-		if p := registrationOf(t, e, tokens[5], regs[5].Registration.ID).WaitlistPosition; p == nil || *p != 1 {
+		if p := registrationOf(t, e, tokens[5], int(regs[5].Registration.ID)).WaitlistPosition; p == nil || *p != 1 {
 			t.Fatalf("last in line at %v, want 1", p)
 		}
 		// Another resident cannot even see someone else's registration.
-		e.Do(t, tokens[5], cancelQuery, map[string]any{"id": regs[0].Registration.ID}).WantCode(t, "NOT_FOUND")
+		e.Do(t, tokens[5], cancelQuery, map[string]any{"id": linlitest.ID(int(regs[0].Registration.ID))}).WantCode(t, "NOT_FOUND")
 		if st := readSlot(t, e, seat); len(st.consistent()) > 0 || st.taken != 4 || st.waitlisted != 1 {
 			t.Fatalf("slot: %+v %v", st, st.consistent())
 		}
@@ -194,12 +194,12 @@ func TestActivityCancelCascade(t *testing.T) {
 		}})
 		var ids []int
 		for _, tok := range tokens[:3] {
-			ids = append(ids, signUp(t, e, tok, slots[0].ID, nil).Registration.ID)
+			ids = append(ids, int(signUp(t, e, tok, slots[0].ID, nil).Registration.ID))
 		}
-		ids = append(ids, signUp(t, e, tokens[3], slots[1].ID, nil).Registration.ID)
+		ids = append(ids, int(signUp(t, e, tokens[3], slots[1].ID, nil).Registration.ID))
 
 		e.Do(t, staff, `mutation($id: ID!) { cancelActivity(id: $id, reason: "暴雨") { status } }`,
-			map[string]any{"id": act.ID}).Decode(t, &struct{}{})
+			map[string]any{"id": linlitest.ID(act.ID)}).Decode(t, &struct{}{})
 		for i, id := range ids {
 			if got := registrationOf(t, e, tokens[i], id); got.Status != "CANCELLED" {
 				t.Fatalf("registration %d after the activity was cancelled: %+v", i, got)
@@ -264,14 +264,14 @@ func TestReading(t *testing.T) {
 
 		list := func(token string, filter map[string]any) listPage {
 			var page listPage
-			e.Do(t, token, listQuery, map[string]any{"a": act.ID, "f": filter}).Decode(t, &page)
+			e.Do(t, token, listQuery, map[string]any{"a": linlitest.ID(act.ID), "f": filter}).Decode(t, &page)
 			return page
 		}
-		e.Do(t, tokens[0], listQuery, map[string]any{"a": act.ID}).WantCode(t, "FORBIDDEN")
+		e.Do(t, tokens[0], listQuery, map[string]any{"a": linlitest.ID(act.ID)}).WantCode(t, "FORBIDDEN")
 		if got := list(staff, nil).ActivityRegistrations.TotalCount; got != 41 {
 			t.Fatalf("all registrations: %d", got)
 		}
-		front := list(staff, map[string]any{"slotID": slots[0].ID, "status": []string{"WAITLISTED"}})
+		front := list(staff, map[string]any{"slotID": linlitest.ID(slots[0].ID), "status": []string{"WAITLISTED"}})
 		if front.ActivityRegistrations.TotalCount != 18 || len(gaps("front", positionsOf(front), 18)) > 0 {
 			t.Fatalf("front waitlist: %d, positions %v", front.ActivityRegistrations.TotalCount, positionsOf(front))
 		}
@@ -286,7 +286,7 @@ func TestReading(t *testing.T) {
 			t.Fatalf("the list query did not ask for codes but got %v", *code)
 		}
 		var withCode struct{ Node reg }
-		e.Do(t, staff, registrationQuery, map[string]any{"id": named.ActivityRegistrations.Edges[0].Node.ID}).Decode(t, &withCode)
+		e.Do(t, staff, registrationQuery, map[string]any{"id": linlitest.ID(int(named.ActivityRegistrations.Edges[0].Node.ID))}).Decode(t, &withCode)
 		if withCode.Node.CheckInCode == nil {
 			t.Fatal("staff cannot see the check-in code")
 		}
@@ -296,7 +296,7 @@ func TestReading(t *testing.T) {
 			before := e.Statements.Load()
 			e.Do(t, staff, `query($a: ID!, $n: Int) { activityRegistrations(activityID: $a, first: $n,
 				filter: {status: [WAITLISTED]}) { edges { node { id waitlistPosition activity { title } slot { name } person { displayName } } } } }`,
-				map[string]any{"a": act.ID, "n": first}).Decode(t, &struct{}{})
+				map[string]any{"a": linlitest.ID(act.ID), "n": first}).Decode(t, &struct{}{})
 			return e.Statements.Load() - before
 		}
 		if small, large := cost(5), cost(20); small != large {

@@ -178,7 +178,7 @@ type listPage struct {
 func listedPositions(t *testing.T, e *linlitest.Env, staff string, activityID, slotID int) []int {
 	t.Helper()
 	var out []int
-	vars := map[string]any{"a": activityID, "f": map[string]any{"slotID": slotID, "status": []string{"WAITLISTED"}}}
+	vars := map[string]any{"a": linlitest.ID(activityID), "f": map[string]any{"slotID": linlitest.ID(slotID), "status": []string{"WAITLISTED"}}}
 	for {
 		var page listPage
 		e.Do(t, staff, listQuery, vars).Decode(t, &page)

@@ -28,14 +28,14 @@ func TestPersistedQueries(t *testing.T) {
 		c := e.Community(t, "前进社区")
 		_, token := e.Person(t, c.ID, "章桂兰", viewer.Resident)
 		a, _ := e.Activity(t, c.ID, linlitest.ActivitySpec{Title: "道德讲堂"})
-		vars := map[string]any{"id": fmt.Sprint(a.ID)}
+		vars := map[string]any{"id": linlitest.ID(a.ID)}
 		for _, tr := range transports {
 			// A document of its own per transport (a comment changes the
 			// hash), so that each one registers.
 			doc, want := titlesQuery+" # "+tr.name, "道德讲堂"
 			invalid := `query Titles { activities(first: 5) { edges { node { nosuchfield } } } } # ` + tr.name
 			if tr.subscriptions {
-				doc, want = countsSub+" # "+tr.name, fmt.Sprintf(`"activityID":"%d"`, a.ID)
+				doc, want = countsSub+" # "+tr.name, fmt.Sprintf(`"activityID":"%s"`, linlitest.ID(a.ID))
 				invalid = `subscription Counts($id: ID!) { activityCounts(activityID: $id) { nosuchfield } } # ` + tr.name
 			}
 			h := trusted.Hash(doc)

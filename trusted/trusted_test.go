@@ -226,11 +226,11 @@ func TestTrustedDocuments(t *testing.T) {
 				c := e.Community(t, "前进社区")
 				_, token := e.Person(t, c.ID, "章桂兰", viewer.Resident)
 				a, _ := e.Activity(t, c.ID, linlitest.ActivitySpec{Title: "道德讲堂"})
-				vars := map[string]any{"id": fmt.Sprint(a.ID)}
+				vars := map[string]any{"id": linlitest.ID(a.ID)}
 				for _, tr := range transports {
 					listed, unlisted, want := titlesQuery, untrustedQuery, "道德讲堂"
 					if tr.subscriptions {
-						listed, unlisted, want = countsSub, untrustedSub, fmt.Sprintf(`"activityID":"%d"`, a.ID)
+						listed, unlisted, want = countsSub, untrustedSub, fmt.Sprintf(`"activityID":"%s"`, linlitest.ID(a.ID))
 					}
 					type check struct {
 						name string

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"linli/auth"
+	"linli/gid"
 	"linli/store"
 )
 
@@ -20,7 +21,10 @@ import (
 // linli runs for it (counted by the N+1 test: session with person,
 // activities, teams, venues, slots; the first is auth.SessionByToken itself),
 // written by hand over database/sql, and the same JSON shape.
-type bare struct{ db *store.DB }
+type bare struct {
+	db  *store.DB
+	ids *gid.Codec // writes IDs as linli does
+}
 
 type bareSlot struct {
 	ID        string `json:"id"`
@@ -111,7 +115,7 @@ func (b bare) page(ctx context.Context, community int64, staff bool, n int) ([]b
 			rows.Close()
 			return nil, err
 		}
-		a.ID = strconv.FormatInt(a.id, 10)
+		a.ID = b.ids.Encode(int(a.id))
 		acts = append(acts, a)
 	}
 	if err := rows.Close(); err != nil {
@@ -196,7 +200,7 @@ func (b bare) slots(ctx context.Context, ids []any, community int64, byID map[in
 		if err := rows.Scan(&id, &skip, &skip, &skip, &activityID, &s.Name, &skip, &s.Capacity, &s.Taken, &skip, &skip, &skip, &skip, &skip, &skip, &skip, &skip); err != nil {
 			return err
 		}
-		s.ID = strconv.FormatInt(id, 10)
+		s.ID = b.ids.Encode(int(id))
 		s.Available = max(s.Capacity-s.Taken, 0)
 		if a := byID[activityID]; a != nil {
 			a.Slots = append(a.Slots, s)

@@ -104,7 +104,7 @@ func bench(backend string, o options) error {
 		return err
 	}
 	defer stopLinli()
-	bareURL, stopBare, err := serve(bare{db: a.DB})
+	bareURL, stopBare, err := serve(bare{db: a.DB, ids: a.IDs})
 	if err != nil {
 		return err
 	}

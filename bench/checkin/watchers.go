@@ -40,7 +40,7 @@ func watch(b *bench) (*watchers, error) {
 		w.conns = append(w.conns, c)
 		sub, _ := json.Marshal(map[string]any{
 			"query":     `subscription($a: ID!) { activityCounts(activityID: $a) { version slots { slotID checkedIn } } }`,
-			"variables": map[string]any{"a": a},
+			"variables": map[string]any{"a": b.app.IDs.Encode(a)},
 		})
 		var ack wsMsg
 		if err := c.WriteJSON(wsMsg{Type: "connection_init", Payload: init}); err != nil {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -91,7 +90,7 @@ func (b *bench) dial(linli bool) (*client, error) {
 		return fail(fmt.Errorf("connection_init: %q %v", ack.Type, err))
 	}
 	if err := conn.WriteJSON(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{
-		"query": countsQuery, "variables": map[string]any{"id": strconv.Itoa(b.activity.ID)},
+		"query": countsQuery, "variables": map[string]any{"id": b.writer.IDs.Encode(b.activity.ID)},
 	}}); err != nil {
 		return fail(err)
 	}

@@ -319,8 +319,8 @@ func (b *bench) signUp() (version int64, taken int, at int64, err error) {
 
 // payload is what linli sends for a snapshot, byte for byte in shape.
 func (b *bench) payload(version int64, taken int) []byte {
-	return fmt.Appendf(nil, `{"payload":{"data":{"activityCounts":{"activityID":"%d","version":%d,"slots":[{"slotID":"%d","capacity":%d,"taken":%d,"waitlisted":0,"checkedIn":0}]}}},"id":"1","type":"next"}`,
-		b.activity.ID, version, b.slot.ID, b.slot.Capacity, taken)
+	return fmt.Appendf(nil, `{"payload":{"data":{"activityCounts":{"activityID":"%s","version":%d,"slots":[{"slotID":"%s","capacity":%d,"taken":%d,"waitlisted":0,"checkedIn":0}]}}},"id":"1","type":"next"}`,
+		b.writer.IDs.Encode(b.activity.ID), version, b.writer.IDs.Encode(b.slot.ID), b.slot.Capacity, taken)
 }
 
 func (b *bench) bareSend(version int64, taken int) error {

@@ -194,7 +194,7 @@ func (b *bench) stackRound(ctx context.Context, clients int, singleStatement boo
 	hc := linlitest.ConcurrentClient(clients)
 	defer hc.CloseIdleConnections()
 	return storm(clients, len(b.people), func(i int) (bool, error) {
-		res, err := linlitest.SendData(hc, b.url, b.tokens[i], signUpMutation, map[string]any{"in": map[string]any{"slotID": slotID}})
+		res, err := linlitest.SendData(hc, b.url, b.tokens[i], signUpMutation, map[string]any{"in": map[string]any{"slotID": b.app.IDs.Encode(slotID)}})
 		if err != nil {
 			return false, fmt.Errorf("sign-up failed: %w", err)
 		}

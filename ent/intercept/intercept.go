@@ -19,6 +19,7 @@ import (
 	"linli/ent/phonecode"
 	"linli/ent/predicate"
 	"linli/ent/registration"
+	"linli/ent/secret"
 	"linli/ent/servicerecord"
 	"linli/ent/session"
 	"linli/ent/slot"
@@ -383,6 +384,33 @@ func (f TraverseRegistration) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.RegistrationQuery", q)
 }
 
+// The SecretFunc type is an adapter to allow the use of ordinary function as a Querier.
+type SecretFunc func(context.Context, *ent.SecretQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f SecretFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.SecretQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.SecretQuery", q)
+}
+
+// The TraverseSecret type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseSecret func(context.Context, *ent.SecretQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseSecret) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseSecret) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.SecretQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.SecretQuery", q)
+}
+
 // The ServiceRecordFunc type is an adapter to allow the use of ordinary function as a Querier.
 type ServiceRecordFunc func(context.Context, *ent.ServiceRecordQuery) (ent.Value, error)
 
@@ -597,6 +625,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.PhoneCodeQuery, predicate.PhoneCode, phonecode.OrderOption]{typ: ent.TypePhoneCode, tq: q}, nil
 	case *ent.RegistrationQuery:
 		return &query[*ent.RegistrationQuery, predicate.Registration, registration.OrderOption]{typ: ent.TypeRegistration, tq: q}, nil
+	case *ent.SecretQuery:
+		return &query[*ent.SecretQuery, predicate.Secret, secret.OrderOption]{typ: ent.TypeSecret, tq: q}, nil
 	case *ent.ServiceRecordQuery:
 		return &query[*ent.ServiceRecordQuery, predicate.ServiceRecord, servicerecord.OrderOption]{typ: ent.TypeServiceRecord, tq: q}, nil
 	case *ent.SessionQuery:

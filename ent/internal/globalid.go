@@ -2,4 +2,4 @@
 
 package internal
 
-const IncrementStarts = "{\"activities\":0,\"audit_entries\":4294967296,\"certificates\":51539607552,\"check_in_scans\":55834574848,\"communities\":8589934592,\"idempotency_keys\":12884901888,\"kiosks\":60129542144,\"persisted_queries\":73014444032,\"persons\":17179869184,\"phone_codes\":68719476736,\"registrations\":21474836480,\"service_records\":64424509440,\"sessions\":25769803776,\"slots\":30064771072,\"team_memberships\":38654705664,\"teams\":34359738368,\"venues\":42949672960,\"volunteer_profiles\":47244640256}"
+const IncrementStarts = "{\"activities\":0,\"audit_entries\":4294967296,\"certificates\":51539607552,\"check_in_scans\":55834574848,\"communities\":8589934592,\"idempotency_keys\":12884901888,\"kiosks\":60129542144,\"persisted_queries\":73014444032,\"persons\":17179869184,\"phone_codes\":68719476736,\"registrations\":21474836480,\"secrets\":77309411328,\"service_records\":64424509440,\"sessions\":25769803776,\"slots\":30064771072,\"team_memberships\":38654705664,\"teams\":34359738368,\"venues\":42949672960,\"volunteer_profiles\":47244640256}"

@@ -446,6 +446,19 @@ var (
 			},
 		},
 	}
+	// SecretsColumns holds the columns for the "secrets" table.
+	SecretsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "name", Type: field.TypeString, Unique: true, Size: 64},
+		{Name: "value", Type: field.TypeBytes},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// SecretsTable holds the schema information for the "secrets" table.
+	SecretsTable = &schema.Table{
+		Name:       "secrets",
+		Columns:    SecretsColumns,
+		PrimaryKey: []*schema.Column{SecretsColumns[0]},
+	}
 	// ServiceRecordsColumns holds the columns for the "service_records" table.
 	ServiceRecordsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -737,6 +750,7 @@ var (
 		PersonsTable,
 		PhoneCodesTable,
 		RegistrationsTable,
+		SecretsTable,
 		ServiceRecordsTable,
 		SessionsTable,
 		SlotsTable,
@@ -799,6 +813,9 @@ func init() {
 	RegistrationsTable.ForeignKeys[3].RefTable = ActivitiesTable
 	RegistrationsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(21474836480),
+	}
+	SecretsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(77309411328),
 	}
 	ServiceRecordsTable.ForeignKeys[0].RefTable = CommunitiesTable
 	ServiceRecordsTable.ForeignKeys[1].RefTable = PersonsTable

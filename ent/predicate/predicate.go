@@ -39,6 +39,9 @@ type PhoneCode func(*sql.Selector)
 // Registration is the predicate function for registration builders.
 type Registration func(*sql.Selector)
 
+// Secret is the predicate function for secret builders.
+type Secret func(*sql.Selector)
+
 // ServiceRecord is the predicate function for servicerecord builders.
 type ServiceRecord func(*sql.Selector)
 

@@ -375,6 +375,30 @@ func (f RegistrationMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mu
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.RegistrationMutation", m)
 }
 
+// The SecretQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type SecretQueryRuleFunc func(context.Context, *ent.SecretQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f SecretQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.SecretQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.SecretQuery", q)
+}
+
+// The SecretMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type SecretMutationRuleFunc func(context.Context, *ent.SecretMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f SecretMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.SecretMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.SecretMutation", m)
+}
+
 // The ServiceRecordQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type ServiceRecordQueryRuleFunc func(context.Context, *ent.ServiceRecordQuery) error
@@ -600,6 +624,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.RegistrationQuery:
 		return q.Filter(), nil
+	case *ent.SecretQuery:
+		return q.Filter(), nil
 	case *ent.ServiceRecordQuery:
 		return q.Filter(), nil
 	case *ent.SessionQuery:
@@ -642,6 +668,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.PhoneCodeMutation:
 		return m.Filter(), nil
 	case *ent.RegistrationMutation:
+		return m.Filter(), nil
+	case *ent.SecretMutation:
 		return m.Filter(), nil
 	case *ent.ServiceRecordMutation:
 		return m.Filter(), nil

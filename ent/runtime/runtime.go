@@ -16,6 +16,7 @@ import (
 	"linli/ent/phonecode"
 	"linli/ent/registration"
 	"linli/ent/schema"
+	"linli/ent/secret"
 	"linli/ent/servicerecord"
 	"linli/ent/session"
 	"linli/ent/slot"
@@ -524,6 +525,39 @@ func init() {
 	registrationDescCancelReason := registrationFields[11].Descriptor()
 	// registration.CancelReasonValidator is a validator for the "cancel_reason" field. It is called by the builders before save.
 	registration.CancelReasonValidator = registrationDescCancelReason.Validators[0].(func(string) error)
+	secret.Policy = privacy.NewPolicies(schema.Secret{})
+	secret.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := secret.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	secretFields := schema.Secret{}.Fields()
+	_ = secretFields
+	// secretDescName is the schema descriptor for name field.
+	secretDescName := secretFields[0].Descriptor()
+	// secret.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	secret.NameValidator = func() func(string) error {
+		validators := secretDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// secretDescCreatedAt is the schema descriptor for created_at field.
+	secretDescCreatedAt := secretFields[2].Descriptor()
+	// secret.DefaultCreatedAt holds the default value on creation for the created_at field.
+	secret.DefaultCreatedAt = secretDescCreatedAt.Default.(func() time.Time)
 	servicerecordMixin := schema.ServiceRecord{}.Mixin()
 	servicerecord.Policy = privacy.NewPolicies(schema.ServiceRecord{})
 	servicerecord.Hooks[0] = func(next ent.Mutator) ent.Mutator {

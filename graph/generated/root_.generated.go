@@ -4300,7 +4300,7 @@ type SyncCheckInResult {
   won: Boolean!
 }
 
-"What a kiosk needs to validate codes offline. codeHash is hex(SHA-256(\"linli-checkin:\" + activityID + \":\" + code)) with the activity's numeric ID as given here."
+"What a kiosk needs to validate codes offline. codeHash is hex(SHA-256(\"linli-checkin:\" + activityID + \":\" + code)) with activityID exactly as given here (the opaque ID string)."
 type CheckInList {
   activityID: ID!
   "Changes whenever the activity's registrations or counts change."

@@ -70,7 +70,7 @@ type CheckInInput struct {
 	ActivityID *int `json:"activityID,omitempty"`
 }
 
-// What a kiosk needs to validate codes offline. codeHash is hex(SHA-256("linli-checkin:" + activityID + ":" + code)) with the activity's numeric ID as given here.
+// What a kiosk needs to validate codes offline. codeHash is hex(SHA-256("linli-checkin:" + activityID + ":" + code)) with activityID exactly as given here (the opaque ID string).
 type CheckInList struct {
 	ActivityID int `json:"activityID"`
 	// Changes whenever the activity's registrations or counts change.
