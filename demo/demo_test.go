@@ -2,14 +2,12 @@ package demo_test
 
 import (
 	"context"
-	"log/slog"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"linli/app"
 	"linli/auth"
 	"linli/demo"
 	"linli/ent"
@@ -349,27 +347,8 @@ func TestCommunitiesAreSeparate(t *testing.T) {
 	})
 }
 
-// lockedBuffer collects log output; slog handlers may write from any goroutine.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 func TestAppLoadDemoLogsWhetherItLoaded(t *testing.T) {
-	logs := &lockedBuffer{}
-	logTo := func(c *app.Config) { c.Logger = slog.New(slog.NewTextHandler(logs, nil)) }
+	logs, logTo := linlitest.CaptureLogs()
 	linlitest.Run(t, func(t *testing.T, e *linlitest.Env) {
 		for i, want := range []string{"demo data loaded", "demo data not loaded"} {
 			before := len(logs.String())

@@ -14,31 +14,6 @@ import (
 	"linli/linlitest"
 )
 
-// auditTool locates node and installs the audit project's locked
-// dependencies when they are missing. Without node the test is skipped on a
-// developer's machine and fails under CI.
-func auditTool(t *testing.T) (node, dir string) {
-	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("node is required in CI for the graphql-http audit")
-		}
-		t.Skip("node not installed")
-	}
-	dir, _ = filepath.Abs(filepath.Join("testdata", "audit"))
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "graphql-http", "package.json")); err != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, "npm", "ci", "--no-audit", "--no-fund")
-		cmd.Dir = dir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("npm ci: %v\n%s", err, out)
-		}
-	}
-	return node, dir
-}
-
 type auditLine struct {
 	ID, Name, Status, Reason string
 	HTTPStatus               int    `json:"httpStatus"`
@@ -55,7 +30,7 @@ var justifiedWarnings = map[string]bool{}
 // against linli on a real listener: no errors, and no warnings but the
 // justified ones.
 func TestGraphQLHTTPAudit(t *testing.T) {
-	node, dir := auditTool(t)
+	node, dir := linlitest.NodeProject(t, filepath.Join("testdata", "audit"))
 	linlitest.Run(t, func(t *testing.T, e *linlitest.Env) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()

@@ -28,7 +28,7 @@ func TestNestedListsAreRefusedBeforeSQL(t *testing.T) {
 			fmt.Fprintf(&aliases, " a%d: %s", i, teamsCycle)
 		}
 		for _, q := range []string{"{" + teamsCycle + "}", "{" + aliases.String() + " }"} {
-			logged := sink.lines("ERROR") + sink.lines("WARN")
+			logged := sink.Lines("ERROR") + sink.Lines("WARN")
 			before := e.Statements.Load()
 			res := e.Do(t, tok, q, nil)
 			res.WantCode(t, "QUERY_TOO_COMPLEX")
@@ -38,7 +38,7 @@ func TestNestedListsAreRefusedBeforeSQL(t *testing.T) {
 			if n := e.Statements.Load() - before; n != 0 {
 				t.Errorf("a refused query ran %d SQL statements", n)
 			}
-			if n := sink.lines("ERROR") + sink.lines("WARN") - logged; n > 1 {
+			if n := sink.Lines("ERROR") + sink.Lines("WARN") - logged; n > 1 {
 				t.Errorf("a refused query logged %d lines", n)
 			}
 		}
@@ -90,13 +90,13 @@ func TestFailedFieldsLogOneLine(t *testing.T) {
 		if err := e.DB.SQL.Close(); err != nil {
 			t.Fatal(err)
 		}
-		logged := sink.lines("ERROR")
+		logged := sink.Lines("ERROR")
 		res := e.Do(t, "", q.String(), nil)
 		if len(res.Errors) != 20 {
 			t.Fatalf("%d errors, want 20: %+v", len(res.Errors), res.Errors)
 		}
 		res.WantCode(t, "INTERNAL")
-		if n := sink.lines("ERROR") - logged; n != 1 {
+		if n := sink.Lines("ERROR") - logged; n != 1 {
 			t.Errorf("logged %d error lines, want 1:\n%s", n, sink.String())
 		}
 		if !strings.Contains(sink.String(), "errors=20") {

@@ -7,11 +7,9 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"log/slog"
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,43 +24,14 @@ import (
 // read deadline and operation timeout; a body that does not decode is
 // answered without being echoed.
 
-// logSink collects what the app logs, and what the standard library's log
-// package prints (gqlgen's transports log through it).
-type logSink struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (s *logSink) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.Write(p)
-}
-
-func (s *logSink) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.String()
-}
-
-// lines counts the lines logged at level (e.g. "ERROR", "WARN").
-func (s *logSink) lines(level string) int {
-	n := 0
-	for l := range strings.SplitSeq(s.String(), "\n") {
-		if strings.Contains(l, "level="+level) {
-			n++
-		}
-	}
-	return n
-}
-
-// captureLogs sends the app's logs and the standard logger to a sink.
-func captureLogs(t *testing.T) (*logSink, linlitest.Option) {
-	s := &logSink{}
+// captureLogs sends the app's logs, and what the standard library's log
+// package prints (gqlgen's transports log through it), to one collector.
+func captureLogs(t *testing.T) (*linlitest.Logs, linlitest.Option) {
+	logs, logTo := linlitest.CaptureLogs()
 	prev := log.Writer()
-	log.SetOutput(s)
+	log.SetOutput(logs)
 	t.Cleanup(func() { log.SetOutput(prev) })
-	return s, func(c *app.Config) { c.Logger = slog.New(slog.NewTextHandler(s, nil)) }
+	return logs, logTo
 }
 
 func sseRequest(t *testing.T, e *linlitest.Env, token string, body io.Reader) *http.Request {

@@ -16,50 +16,6 @@ import (
 	"linli/viewer"
 )
 
-// nodeClient locates node and installs the interop project's locked
-// dependencies when they are missing. Without node the test is skipped on a
-// developer's machine and fails under CI.
-func nodeClient(t *testing.T) (node, dir string) {
-	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("node is required in CI for the graphql-ws interop test")
-		}
-		t.Skip("node not installed")
-	}
-	dir, _ = filepath.Abs(filepath.Join("testdata", "interop"))
-	if !installed(dir) {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, "npm", "ci", "--no-audit", "--no-fund")
-		cmd.Dir = dir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("npm ci: %v\n%s", err, out)
-		}
-	}
-	return node, dir
-}
-
-// installed reports whether every dependency of the interop project is in
-// its node_modules (a checkout from before a dependency was added has not).
-func installed(dir string) bool {
-	b, err := os.ReadFile(filepath.Join(dir, "package.json"))
-	if err != nil {
-		return false
-	}
-	var p struct{ Dependencies map[string]string }
-	if json.Unmarshal(b, &p) != nil {
-		return false
-	}
-	for dep := range p.Dependencies {
-		if _, err := os.Stat(filepath.Join(dir, "node_modules", dep, "package.json")); err != nil {
-			return false
-		}
-	}
-	return true
-}
-
 type nodeLine struct {
 	Event   string `json:"event"`
 	Code    int    `json:"code"`
@@ -81,7 +37,7 @@ type nodeLine struct {
 // runNode starts client.mjs and returns its output lines as they come.
 func runNode(t *testing.T, env ...string) <-chan nodeLine {
 	t.Helper()
-	node, dir := nodeClient(t)
+	node, dir := linlitest.NodeProject(t, filepath.Join("testdata", "interop"))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	cmd := exec.CommandContext(ctx, node, "client.mjs")
 	cmd.Dir = dir
@@ -243,7 +199,7 @@ func TestNpmClientsInterop(t *testing.T) {
 			_, token := e.Person(t, c.ID, name)
 			tokens, names = append(tokens, token), append(names, name)
 		}
-		node, dir := nodeClient(t)
+		node, dir := linlitest.NodeProject(t, filepath.Join("testdata", "interop"))
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, node, "clients.mjs")
