@@ -97,12 +97,7 @@ func (c *tokenCache) loggedOutSession(sessionID int, now time.Time) {
 		return
 	}
 	c.mu.Lock()
-	for id, t := range c.loggedOut {
-		if !now.Before(t) {
-			delete(c.loggedOut, id)
-		}
-	}
-	c.loggedOut[sessionID] = now.Add(c.ttl)
+	c.mark(c.loggedOut, sessionID, now)
 	c.mu.Unlock()
 	c.forget(func(v *viewer.Viewer) bool { return v.SessionID == sessionID })
 }
@@ -117,14 +112,20 @@ func (c *tokenCache) changedPerson(personID int, now time.Time) {
 		return
 	}
 	c.mu.Lock()
-	for id, t := range c.changed {
-		if !now.Before(t) {
-			delete(c.changed, id)
-		}
-	}
-	c.changed[personID] = now.Add(c.ttl)
+	c.mark(c.changed, personID, now)
 	c.mu.Unlock()
 	c.forget(func(v *viewer.Viewer) bool { return v.PersonID == personID })
+}
+
+// mark records id in marks for one TTL from now, dropping the marks that
+// have run out. c.mu must be held.
+func (c *tokenCache) mark(marks map[int]time.Time, id int, now time.Time) {
+	for k, t := range marks {
+		if !now.Before(t) {
+			delete(marks, k)
+		}
+	}
+	marks[id] = now.Add(c.ttl)
 }
 
 func (c *tokenCache) forget(match func(*viewer.Viewer) bool) {
