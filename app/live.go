@@ -57,6 +57,10 @@ type LiveConfig struct {
 	// closed with 4429, one more SSE stream answered 429.
 	// Negative: no bound (load tests).
 	MaxConnectionsPerPerson int
+	// MaxPendingPerAddress bounds the websockets one client address holds
+	// open before connection_init (50); one more upgrade is answered 429.
+	// Negative: no bound (load tests).
+	MaxPendingPerAddress int
 	// StreamReservationTimeout ends a graphql-sse single-connection
 	// reservation (PUT) whose stream is not opened in time (30 s).
 	StreamReservationTimeout time.Duration
@@ -82,6 +86,9 @@ func (c LiveConfig) Defaults() LiveConfig {
 	if c.MaxConnectionsPerPerson == 0 {
 		c.MaxConnectionsPerPerson = 20
 	}
+	if c.MaxPendingPerAddress == 0 {
+		c.MaxPendingPerAddress = 50
+	}
 	return c
 }
 
@@ -90,6 +97,7 @@ type liveWiring struct {
 	ws       *wsgorilla.Adapter
 	sessions *sessionGuard
 	sse      *streamSet
+	pending  *pendingSockets
 }
 
 // startLive builds the broker and the websocket adapter.
@@ -97,6 +105,9 @@ func (a *App) startLive() {
 	c := a.Config.Live.Defaults()
 	if c.MaxConnectionsPerPerson < 0 {
 		c.MaxConnectionsPerPerson = 0 // unbounded
+	}
+	if c.MaxPendingPerAddress < 0 {
+		c.MaxPendingPerAddress = 0 // unbounded
 	}
 	if c.Broker.Logger == nil {
 		c.Broker.Logger = a.Config.Logger
@@ -138,6 +149,7 @@ func (a *App) startLive() {
 		}),
 		sessions: newSessionGuard(a.Auth, a.DB.Client, c.SessionCheckInterval, c.MaxConnectionsPerPerson, a.Config.Logger),
 		sse:      &streamSet{m: map[*context.CancelFunc]struct{}{}},
+		pending:  &pendingSockets{limit: c.MaxPendingPerAddress, n: map[string]int{}},
 	}
 	a.Live = live.New(a.DB, c.Broker)
 }
@@ -213,6 +225,7 @@ func (a *App) websocketInit(ctx context.Context, p transport.InitPayload) (conte
 	}
 	s := &socket{token: strings.TrimSpace(token), viewer: v}
 	s.end = func(reason string) { _ = conn.CloseWith(wsgorilla.CloseForbidden, reason) }
+	authenticated(ctx)
 	stop, ok := a.live.sessions.watch(v, s.end)
 	if !ok {
 		return transport.WithWebsocketCloseCode(transport.AppendCloseReason(ctx, "Too many connections"), wsgorilla.CloseTooManyConnections), nil, errors.New("too many connections")
@@ -297,7 +310,13 @@ func (a *App) liveGate(next http.Handler) http.Handler {
 				writeGraphQLError(w, http.StatusServiceUnavailable, "INTERNAL", "server shutting down")
 				return
 			}
-			next.ServeHTTP(w, r.WithContext(wsgorilla.WithConnSlot(r.Context())))
+			slot, ok := a.live.pending.take(reqlog.ClientAddr(r.Context()))
+			if !ok {
+				writeGraphQLError(w, http.StatusTooManyRequests, string(apperr.RateLimited), "too many connections waiting for connection_init from this address")
+				return
+			}
+			defer slot.done()
+			next.ServeHTTP(w, r.WithContext(withPendingSlot(wsgorilla.WithConnSlot(r.Context()), slot)))
 		case (r.Method == http.MethodPost || r.Method == http.MethodGet) && graph.AcceptsEventStream(r):
 			ctx, cancel := context.WithCancel(r.Context())
 			defer cancel()

@@ -59,6 +59,9 @@ func configure(args []string) (app.Config, options, error) {
 	if n := cfg.Live.MaxConnectionsPerPerson; n == 0 || n < -1 {
 		return cfg, o, fmt.Errorf("-max-connections-per-person: above 0, or -1 for no bound")
 	}
+	if n := cfg.Live.MaxPendingPerAddress; n == 0 || n < -1 {
+		return cfg, o, fmt.Errorf("-max-pending-sockets-per-address: above 0, or -1 for no bound")
+	}
 	if cfg.RateLimitPerMinute < 0 {
 		return cfg, o, fmt.Errorf("-login-rate: 0 or more")
 	}
