@@ -43,7 +43,11 @@ var encoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPaddin
 var ErrInvalid = errors.New("not a valid ID")
 
 // Codec encodes and decodes IDs under one key. It is safe for concurrent use.
-type Codec struct{ block cipher.Block }
+type Codec struct {
+	block cipher.Block
+	// cursors seals page cursors (cursor.go), under a key of its own.
+	cursors cipher.AEAD
+}
 
 // New returns the codec for key (at least MinKeyLen bytes). The AES key is
 // derived from it, so any secret string of that length will do.
@@ -51,13 +55,24 @@ func New(key []byte) (*Codec, error) {
 	if len(key) < MinKeyLen {
 		return nil, errors.New("gid: the ID key needs at least 16 bytes")
 	}
-	mac := hmac.New(sha256.New, key)
-	mac.Write([]byte("linli API IDs v1"))
-	block, err := aes.NewCipher(mac.Sum(nil)[:16])
+	derive := func(label string) []byte {
+		mac := hmac.New(sha256.New, key)
+		mac.Write([]byte(label))
+		return mac.Sum(nil)[:16]
+	}
+	block, err := aes.NewCipher(derive("linli API IDs v1"))
 	if err != nil {
 		return nil, err
 	}
-	return &Codec{block: block}, nil
+	cursorBlock, err := aes.NewCipher(derive("linli API cursors v1"))
+	if err != nil {
+		return nil, err
+	}
+	cursors, err := cipher.NewGCM(cursorBlock)
+	if err != nil {
+		return nil, err
+	}
+	return &Codec{block: block, cursors: cursors}, nil
 }
 
 // Encode returns the API ID of the internal id.
