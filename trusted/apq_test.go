@@ -27,6 +27,7 @@ func TestPersistedQueries(t *testing.T) {
 	linlitest.Run(t, func(t *testing.T, e *linlitest.Env) {
 		c := e.Community(t, "前进社区")
 		_, token := e.Person(t, c.ID, "章桂兰", viewer.Resident)
+		_, coord := e.Person(t, c.ID, "汪晓梅", viewer.Coordinator)
 		a, _ := e.Activity(t, c.ID, linlitest.ActivitySpec{Title: "道德讲堂"})
 		vars := map[string]any{"id": linlitest.ID(a.ID)}
 		for _, tr := range transports {
@@ -68,12 +69,25 @@ func TestPersistedQueries(t *testing.T) {
 			t.Errorf("%d documents stored, want %d (one per transport)", n, len(transports))
 		}
 
+		// A document the caller may not run is not stored on their behalf:
+		// the resident's refused mutation leaves no row.
+		stored := e.Client.PersistedQuery.Query().CountX(e.Sys())
+		mutation := `mutation Rename($id: ID!) { updateActivity(id: $id, input: {title: "道德讲堂（新）"}) { id } }`
+		tr := transports[0]
+		if got := tr.send(t, e, token, request{query: mutation, hash: trusted.Hash(mutation), vars: vars}); got.code != "FORBIDDEN" {
+			t.Fatalf("a resident renamed an activity: %q", got.code)
+		}
+		if n := e.Client.PersistedQuery.Query().CountX(e.Sys()); n != stored {
+			t.Errorf("a refused mutation was stored: %d documents, want %d", n, stored)
+		}
+		if got := tr.send(t, e, token, request{hash: trusted.Hash(mutation), vars: vars}); got.code != "PERSISTED_QUERY_NOT_FOUND" {
+			t.Errorf("the refused mutation's hash: %q, want PERSISTED_QUERY_NOT_FOUND", got.code)
+		}
 		// GET runs queries only, also when a hash names the document: a
-		// registered mutation is refused, coded, before it runs.
-		mutation := `mutation Publish($id: ID!) { publishActivity(id: $id) { id } }`
-		tr := transports[0] // POST registers it (the resident may not publish: it runs and fails)
-		if got := tr.send(t, e, token, request{query: mutation, hash: trusted.Hash(mutation), vars: vars}); got.code == "" {
-			t.Fatalf("a resident published an activity")
+		// registered mutation (the coordinator's, which ran) is refused,
+		// coded, before it runs.
+		if got := tr.send(t, e, coord, request{query: mutation, hash: trusted.Hash(mutation), vars: vars}); got.code != "" {
+			t.Fatalf("the coordinator's rename: %q", got.code)
 		}
 		resp, res := get(t, e, token, request{hash: trusted.Hash(mutation), vars: vars})
 		if resp.StatusCode != http.StatusMethodNotAllowed || res.answer().code != "VALIDATION_FAILED" || resp.Header.Get("Allow") != "POST" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"regexp"
+	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -107,16 +108,31 @@ func (e Extension) MutateOperationParameters(ctx context.Context, raw *graphql.R
 
 // InterceptOperation implements graphql.OperationInterceptor: an operation
 // is dispatched only after parsing, validation, variable coercion and every
-// limit passed, so only such documents are registered.
+// limit passed, and its document is registered only once it has answered
+// without errors: what a caller may not run (FORBIDDEN, NOT_FOUND, …) is
+// never written to the shared store on their behalf.
 func (e Extension) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
-	if e.Persisted != nil && graphql.HasOperationContext(ctx) {
-		if r, ok := graphql.GetOperationContext(ctx).Stats.GetExtension(registrationKey).(registration); ok {
-			if err := e.Persisted.Register(ctx, r.hash, r.document); err != nil {
-				reqlog.From(ctx).Warn("register persisted query", "hash", r.hash, "error", err.Error())
-			}
-		}
+	if e.Persisted == nil || !graphql.HasOperationContext(ctx) {
+		return next(ctx)
 	}
-	return next(ctx)
+	r, ok := graphql.GetOperationContext(ctx).Stats.GetExtension(registrationKey).(registration)
+	if !ok {
+		return next(ctx)
+	}
+	responses := next(ctx)
+	var once sync.Once
+	return func(ctx context.Context) *graphql.Response {
+		resp := responses(ctx)
+		if resp != nil && len(resp.Errors) == 0 {
+			// A subscription answers many times; its document is stored once.
+			once.Do(func() {
+				if err := e.Persisted.Register(ctx, r.hash, r.document); err != nil {
+					reqlog.From(ctx).Warn("register persisted query", "hash", r.hash, "error", err.Error())
+				}
+			})
+		}
+		return resp
+	}
 }
 
 // trusted admits only documents on the allow-list.
