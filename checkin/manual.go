@@ -8,6 +8,9 @@ import (
 
 	"linli/apperr"
 	"linli/ent/checkinscan"
+	"linli/ent/person"
+	"linli/ent/registration"
+	"linli/viewer"
 )
 
 // Manual is a check-in or check-out of someone without their phone: by
@@ -73,26 +76,16 @@ func (s *Service) ManualCheckIn(ctx context.Context, in Manual) (*Result, error)
 // scanner's community is searched (all for platform admins): another
 // community's activity has nobody, not a CONFLICT.
 func (s *Service) findByName(ctx context.Context, who scanner, activityID int, name, tail string) (*target, error) {
-	query, args := `SELECT r.id FROM registrations r JOIN persons p ON p.id = r.person_id
-WHERE r.activity_id = ? AND p.display_name = ? AND p.phone LIKE ? AND r.status <> 'CANCELLED'`, []any{activityID, name, "%" + tail}
+	q := s.client.Registration.Query().Where(
+		registration.ActivityID(activityID),
+		registration.StatusNEQ(registration.StatusCANCELLED),
+		registration.HasPersonWith(person.DisplayName(name), person.PhoneHasSuffix(tail)),
+	)
 	if !who.admin {
-		query, args = query+` AND r.community_id = ?`, append(args, who.communityID)
+		q = q.Where(registration.CommunityID(who.communityID))
 	}
-	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(query+` LIMIT 2`), args...)
+	ids, err := q.Limit(2).IDs(viewer.System(ctx))
 	if err != nil {
-		return nil, err
-	}
-	var ids []int
-	for rows.Next() {
-		var id int
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	switch len(ids) {

@@ -141,8 +141,7 @@ WHERE registration_id = ? AND corrected_at IS NULL`, append(args, regID)...)
 // the hours (an earlier check-in before the slot started) changes nothing.
 // It reports whether the registration had a record.
 func (s *Service) flagMovedRecord(ctx context.Context, tx *sql.Tx, t *target, kind string, at, now time.Time) (hasRecord, flagged bool, err error) {
-	var id, minutes int
-	ok, err := s.one(ctx, tx, `SELECT id, minutes FROM service_records WHERE registration_id = ?`, []any{t.regID}, &id, &minutes)
+	id, minutes, ok, err := s.recordOf(ctx, tx, t.regID)
 	if err != nil || !ok {
 		return false, false, err
 	}
@@ -175,4 +174,10 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return string(r[:n])
+}
+
+// recordOf reads the service record of a registration in tx, if it has one.
+func (s *Service) recordOf(ctx context.Context, tx *sql.Tx, regID int) (id, minutes int, ok bool, err error) {
+	ok, err = s.one(ctx, tx, `SELECT id, minutes FROM service_records WHERE registration_id = ?`, []any{regID}, &id, &minutes)
+	return id, minutes, ok, err
 }

@@ -91,8 +91,7 @@ func (s *Service) Undo(ctx context.Context, registrationID int, reason string) (
 // removeRecord deletes a registration's service record in tx and describes
 // it for the audit log.
 func (s *Service) removeRecord(ctx context.Context, tx *sql.Tx, regID int) (string, error) {
-	var id, minutes int
-	ok, err := s.one(ctx, tx, `SELECT id, minutes FROM service_records WHERE registration_id = ?`, []any{regID}, &id, &minutes)
+	id, minutes, ok, err := s.recordOf(ctx, tx, regID)
 	if err != nil || !ok {
 		return "", err
 	}
