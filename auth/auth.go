@@ -246,8 +246,8 @@ func (s *Service) issue(ctx context.Context, p *ent.Person) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := s.viewerOf(ctx, ses, p)
-	if err != nil {
+	v := viewerOf(ses, p)
+	if err := s.fillLeadTeams(ctx, v); err != nil {
 		return nil, err
 	}
 	return &Session{Token: token, ExpiresAt: exp, Person: p, Viewer: v}, nil
@@ -288,7 +288,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*viewer.Viewe
 		return nil, fmt.Errorf("auth: roles of person %d: %w", v.PersonID, err)
 	}
 	v.Roles = rolesOf(names)
-	if err := s.loadLeadTeams(viewer.System(ctx), v); err != nil {
+	if err := s.fillLeadTeams(viewer.System(ctx), v); err != nil {
 		return nil, err
 	}
 	s.cache.put(hash, v, now)
@@ -305,9 +305,10 @@ WHERE s.token_hash = ? AND s.revoked_at IS NULL AND s.expires_at > ?`
 // viewerOf builds the viewer of a session. For a team leader it reads the
 // teams they lead (one more query, for team leaders only); ctx must be the
 // system's.
-func (s *Service) viewerOf(ctx context.Context, ses *ent.Session, p *ent.Person) (*viewer.Viewer, error) {
-	v := &viewer.Viewer{PersonID: p.ID, CommunityID: p.CommunityID, SessionID: ses.ID, ExpiresAt: ses.ExpiresAt, Roles: rolesOf(p.Roles)}
-	return v, s.loadLeadTeams(ctx, v)
+// viewerOf is the viewer of a person's session, but for the teams they
+// lead (fillLeadTeams).
+func viewerOf(ses *ent.Session, p *ent.Person) *viewer.Viewer {
+	return &viewer.Viewer{PersonID: p.ID, CommunityID: p.CommunityID, SessionID: ses.ID, ExpiresAt: ses.ExpiresAt, Roles: rolesOf(p.Roles)}
 }
 
 func rolesOf(names []string) []viewer.Role {
@@ -318,17 +319,39 @@ func rolesOf(names []string) []viewer.Role {
 	return roles
 }
 
-// loadLeadTeams fills in the teams a team leader leads (one query, for team
-// leaders only); ctx must be the system's.
-func (s *Service) loadLeadTeams(ctx context.Context, v *viewer.Viewer) error {
-	if !v.Has(viewer.TeamLeader) {
+// fillLeadTeams fills in the teams the team leaders among vs lead, in one
+// query whatever their number (none when no one leads); ctx must be the
+// system's.
+func (s *Service) fillLeadTeams(ctx context.Context, vs ...*viewer.Viewer) error {
+	var leaders []int
+	for _, v := range vs {
+		if v.Has(viewer.TeamLeader) {
+			leaders = append(leaders, v.PersonID)
+		}
+	}
+	if len(leaders) == 0 {
 		return nil
 	}
-	teams, err := s.db.Client.TeamMembership.Query().
-		Where(teammembership.PersonID(v.PersonID), teammembership.RoleEQ(teammembership.RoleLEADER)).
-		Select(teammembership.FieldTeamID).Ints(ctx)
-	v.LeadTeams = teams
-	return err
+	var led []struct {
+		PersonID int `json:"person_id"`
+		TeamID   int `json:"team_id"`
+	}
+	err := s.db.Client.TeamMembership.Query().
+		Where(teammembership.PersonIDIn(leaders...), teammembership.RoleEQ(teammembership.RoleLEADER)).
+		Select(teammembership.FieldPersonID, teammembership.FieldTeamID).Scan(ctx, &led)
+	if err != nil {
+		return err
+	}
+	teams := map[int][]int{}
+	for _, m := range led {
+		teams[m.PersonID] = append(teams[m.PersonID], m.TeamID)
+	}
+	for _, v := range vs {
+		if v.Has(viewer.TeamLeader) {
+			v.LeadTeams = teams[v.PersonID]
+		}
+	}
+	return nil
 }
 
 // Logout revokes the session of the viewer in ctx.

@@ -7,7 +7,6 @@ import (
 	"linli/ent"
 	"linli/ent/person"
 	"linli/ent/session"
-	"linli/ent/teammembership"
 	"linli/viewer"
 )
 
@@ -27,39 +26,13 @@ func (s *Service) CurrentViewers(ctx context.Context, sessionIDs []int, now time
 	if err != nil {
 		return nil, err
 	}
-	var leaders []int
+	vs := make([]*viewer.Viewer, 0, len(sessions))
 	for _, ses := range sessions {
-		p := ses.Edges.Person
-		if p == nil {
-			continue
-		}
-		v := &viewer.Viewer{PersonID: p.ID, CommunityID: p.CommunityID, SessionID: ses.ID, ExpiresAt: ses.ExpiresAt, Roles: rolesOf(p.Roles)}
-		if v.Has(viewer.TeamLeader) {
-			leaders = append(leaders, p.ID)
-		}
-		out[ses.ID] = v
-	}
-	if len(leaders) == 0 {
-		return out, nil
-	}
-	var led []struct {
-		PersonID int `json:"person_id"`
-		TeamID   int `json:"team_id"`
-	}
-	err = s.db.Client.TeamMembership.Query().
-		Where(teammembership.PersonIDIn(leaders...), teammembership.RoleEQ(teammembership.RoleLEADER)).
-		Select(teammembership.FieldPersonID, teammembership.FieldTeamID).Scan(ctx, &led)
-	if err != nil {
-		return nil, err
-	}
-	teams := map[int][]int{}
-	for _, m := range led {
-		teams[m.PersonID] = append(teams[m.PersonID], m.TeamID)
-	}
-	for _, v := range out {
-		if v.Has(viewer.TeamLeader) {
-			v.LeadTeams = teams[v.PersonID]
+		if p := ses.Edges.Person; p != nil {
+			v := viewerOf(ses, p)
+			out[ses.ID] = v
+			vs = append(vs, v)
 		}
 	}
-	return out, nil
+	return out, s.fillLeadTeams(ctx, vs...)
 }
