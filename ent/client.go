@@ -16,12 +16,16 @@ import (
 	"linli/ent/certificate"
 	"linli/ent/checkinscan"
 	"linli/ent/community"
+	"linli/ent/homevisit"
+	"linli/ent/household"
 	"linli/ent/idempotencykey"
 	"linli/ent/kiosk"
 	"linli/ent/persistedquery"
 	"linli/ent/person"
 	"linli/ent/phonecode"
 	"linli/ent/registration"
+	"linli/ent/request"
+	"linli/ent/requestevent"
 	"linli/ent/secret"
 	"linli/ent/servicerecord"
 	"linli/ent/session"
@@ -54,6 +58,10 @@ type Client struct {
 	CheckInScan *CheckInScanClient
 	// Community is the client for interacting with the Community builders.
 	Community *CommunityClient
+	// HomeVisit is the client for interacting with the HomeVisit builders.
+	HomeVisit *HomeVisitClient
+	// Household is the client for interacting with the Household builders.
+	Household *HouseholdClient
 	// IdempotencyKey is the client for interacting with the IdempotencyKey builders.
 	IdempotencyKey *IdempotencyKeyClient
 	// Kiosk is the client for interacting with the Kiosk builders.
@@ -66,6 +74,10 @@ type Client struct {
 	PhoneCode *PhoneCodeClient
 	// Registration is the client for interacting with the Registration builders.
 	Registration *RegistrationClient
+	// Request is the client for interacting with the Request builders.
+	Request *RequestClient
+	// RequestEvent is the client for interacting with the RequestEvent builders.
+	RequestEvent *RequestEventClient
 	// Secret is the client for interacting with the Secret builders.
 	Secret *SecretClient
 	// ServiceRecord is the client for interacting with the ServiceRecord builders.
@@ -98,12 +110,16 @@ func (c *Client) init() {
 	c.Certificate = NewCertificateClient(c.config)
 	c.CheckInScan = NewCheckInScanClient(c.config)
 	c.Community = NewCommunityClient(c.config)
+	c.HomeVisit = NewHomeVisitClient(c.config)
+	c.Household = NewHouseholdClient(c.config)
 	c.IdempotencyKey = NewIdempotencyKeyClient(c.config)
 	c.Kiosk = NewKioskClient(c.config)
 	c.PersistedQuery = NewPersistedQueryClient(c.config)
 	c.Person = NewPersonClient(c.config)
 	c.PhoneCode = NewPhoneCodeClient(c.config)
 	c.Registration = NewRegistrationClient(c.config)
+	c.Request = NewRequestClient(c.config)
+	c.RequestEvent = NewRequestEventClient(c.config)
 	c.Secret = NewSecretClient(c.config)
 	c.ServiceRecord = NewServiceRecordClient(c.config)
 	c.Session = NewSessionClient(c.config)
@@ -209,12 +225,16 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Certificate:      NewCertificateClient(cfg),
 		CheckInScan:      NewCheckInScanClient(cfg),
 		Community:        NewCommunityClient(cfg),
+		HomeVisit:        NewHomeVisitClient(cfg),
+		Household:        NewHouseholdClient(cfg),
 		IdempotencyKey:   NewIdempotencyKeyClient(cfg),
 		Kiosk:            NewKioskClient(cfg),
 		PersistedQuery:   NewPersistedQueryClient(cfg),
 		Person:           NewPersonClient(cfg),
 		PhoneCode:        NewPhoneCodeClient(cfg),
 		Registration:     NewRegistrationClient(cfg),
+		Request:          NewRequestClient(cfg),
+		RequestEvent:     NewRequestEventClient(cfg),
 		Secret:           NewSecretClient(cfg),
 		ServiceRecord:    NewServiceRecordClient(cfg),
 		Session:          NewSessionClient(cfg),
@@ -247,12 +267,16 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Certificate:      NewCertificateClient(cfg),
 		CheckInScan:      NewCheckInScanClient(cfg),
 		Community:        NewCommunityClient(cfg),
+		HomeVisit:        NewHomeVisitClient(cfg),
+		Household:        NewHouseholdClient(cfg),
 		IdempotencyKey:   NewIdempotencyKeyClient(cfg),
 		Kiosk:            NewKioskClient(cfg),
 		PersistedQuery:   NewPersistedQueryClient(cfg),
 		Person:           NewPersonClient(cfg),
 		PhoneCode:        NewPhoneCodeClient(cfg),
 		Registration:     NewRegistrationClient(cfg),
+		Request:          NewRequestClient(cfg),
+		RequestEvent:     NewRequestEventClient(cfg),
 		Secret:           NewSecretClient(cfg),
 		ServiceRecord:    NewServiceRecordClient(cfg),
 		Session:          NewSessionClient(cfg),
@@ -291,9 +315,10 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.Activity, c.AuditEntry, c.Certificate, c.CheckInScan, c.Community,
-		c.IdempotencyKey, c.Kiosk, c.PersistedQuery, c.Person, c.PhoneCode,
-		c.Registration, c.Secret, c.ServiceRecord, c.Session, c.Slot, c.Team,
-		c.TeamMembership, c.Venue, c.VolunteerProfile,
+		c.HomeVisit, c.Household, c.IdempotencyKey, c.Kiosk, c.PersistedQuery,
+		c.Person, c.PhoneCode, c.Registration, c.Request, c.RequestEvent, c.Secret,
+		c.ServiceRecord, c.Session, c.Slot, c.Team, c.TeamMembership, c.Venue,
+		c.VolunteerProfile,
 	} {
 		n.Use(hooks...)
 	}
@@ -304,9 +329,10 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.Activity, c.AuditEntry, c.Certificate, c.CheckInScan, c.Community,
-		c.IdempotencyKey, c.Kiosk, c.PersistedQuery, c.Person, c.PhoneCode,
-		c.Registration, c.Secret, c.ServiceRecord, c.Session, c.Slot, c.Team,
-		c.TeamMembership, c.Venue, c.VolunteerProfile,
+		c.HomeVisit, c.Household, c.IdempotencyKey, c.Kiosk, c.PersistedQuery,
+		c.Person, c.PhoneCode, c.Registration, c.Request, c.RequestEvent, c.Secret,
+		c.ServiceRecord, c.Session, c.Slot, c.Team, c.TeamMembership, c.Venue,
+		c.VolunteerProfile,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -325,6 +351,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.CheckInScan.mutate(ctx, m)
 	case *CommunityMutation:
 		return c.Community.mutate(ctx, m)
+	case *HomeVisitMutation:
+		return c.HomeVisit.mutate(ctx, m)
+	case *HouseholdMutation:
+		return c.Household.mutate(ctx, m)
 	case *IdempotencyKeyMutation:
 		return c.IdempotencyKey.mutate(ctx, m)
 	case *KioskMutation:
@@ -337,6 +367,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.PhoneCode.mutate(ctx, m)
 	case *RegistrationMutation:
 		return c.Registration.mutate(ctx, m)
+	case *RequestMutation:
+		return c.Request.mutate(ctx, m)
+	case *RequestEventMutation:
+		return c.RequestEvent.mutate(ctx, m)
 	case *SecretMutation:
 		return c.Secret.mutate(ctx, m)
 	case *ServiceRecordMutation:
@@ -1185,6 +1219,402 @@ func (c *CommunityClient) mutate(ctx context.Context, m *CommunityMutation) (Val
 		return (&CommunityDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Community mutation op: %q", m.Op())
+	}
+}
+
+// HomeVisitClient is a client for the HomeVisit schema.
+type HomeVisitClient struct {
+	config
+}
+
+// NewHomeVisitClient returns a client for the HomeVisit from the given config.
+func NewHomeVisitClient(c config) *HomeVisitClient {
+	return &HomeVisitClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `homevisit.Hooks(f(g(h())))`.
+func (c *HomeVisitClient) Use(hooks ...Hook) {
+	c.hooks.HomeVisit = append(c.hooks.HomeVisit, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `homevisit.Intercept(f(g(h())))`.
+func (c *HomeVisitClient) Intercept(interceptors ...Interceptor) {
+	c.inters.HomeVisit = append(c.inters.HomeVisit, interceptors...)
+}
+
+// Create returns a builder for creating a HomeVisit entity.
+func (c *HomeVisitClient) Create() *HomeVisitCreate {
+	mutation := newHomeVisitMutation(c.config, OpCreate)
+	return &HomeVisitCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of HomeVisit entities.
+func (c *HomeVisitClient) CreateBulk(builders ...*HomeVisitCreate) *HomeVisitCreateBulk {
+	return &HomeVisitCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *HomeVisitClient) MapCreateBulk(slice any, setFunc func(*HomeVisitCreate, int)) *HomeVisitCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &HomeVisitCreateBulk{err: fmt.Errorf("calling to HomeVisitClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*HomeVisitCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &HomeVisitCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for HomeVisit.
+func (c *HomeVisitClient) Update() *HomeVisitUpdate {
+	mutation := newHomeVisitMutation(c.config, OpUpdate)
+	return &HomeVisitUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *HomeVisitClient) UpdateOne(_m *HomeVisit) *HomeVisitUpdateOne {
+	mutation := newHomeVisitMutation(c.config, OpUpdateOne, withHomeVisit(_m))
+	return &HomeVisitUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *HomeVisitClient) UpdateOneID(id int) *HomeVisitUpdateOne {
+	mutation := newHomeVisitMutation(c.config, OpUpdateOne, withHomeVisitID(id))
+	return &HomeVisitUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for HomeVisit.
+func (c *HomeVisitClient) Delete() *HomeVisitDelete {
+	mutation := newHomeVisitMutation(c.config, OpDelete)
+	return &HomeVisitDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *HomeVisitClient) DeleteOne(_m *HomeVisit) *HomeVisitDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *HomeVisitClient) DeleteOneID(id int) *HomeVisitDeleteOne {
+	builder := c.Delete().Where(homevisit.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &HomeVisitDeleteOne{builder}
+}
+
+// Query returns a query builder for HomeVisit.
+func (c *HomeVisitClient) Query() *HomeVisitQuery {
+	return &HomeVisitQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeHomeVisit},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a HomeVisit entity by its id.
+func (c *HomeVisitClient) Get(ctx context.Context, id int) (*HomeVisit, error) {
+	return c.Query().Where(homevisit.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *HomeVisitClient) GetX(ctx context.Context, id int) *HomeVisit {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryCommunity queries the community edge of a HomeVisit.
+func (c *HomeVisitClient) QueryCommunity(_m *HomeVisit) *CommunityQuery {
+	query := (&CommunityClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(homevisit.Table, homevisit.FieldID, id),
+			sqlgraph.To(community.Table, community.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, homevisit.CommunityTable, homevisit.CommunityColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryHousehold queries the household edge of a HomeVisit.
+func (c *HomeVisitClient) QueryHousehold(_m *HomeVisit) *HouseholdQuery {
+	query := (&HouseholdClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(homevisit.Table, homevisit.FieldID, id),
+			sqlgraph.To(household.Table, household.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, homevisit.HouseholdTable, homevisit.HouseholdColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryTeam queries the team edge of a HomeVisit.
+func (c *HomeVisitClient) QueryTeam(_m *HomeVisit) *TeamQuery {
+	query := (&TeamClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(homevisit.Table, homevisit.FieldID, id),
+			sqlgraph.To(team.Table, team.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, homevisit.TeamTable, homevisit.TeamColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryVolunteers queries the volunteers edge of a HomeVisit.
+func (c *HomeVisitClient) QueryVolunteers(_m *HomeVisit) *PersonQuery {
+	query := (&PersonClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(homevisit.Table, homevisit.FieldID, id),
+			sqlgraph.To(person.Table, person.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, homevisit.VolunteersTable, homevisit.VolunteersColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryRequest queries the request edge of a HomeVisit.
+func (c *HomeVisitClient) QueryRequest(_m *HomeVisit) *RequestQuery {
+	query := (&RequestClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(homevisit.Table, homevisit.FieldID, id),
+			sqlgraph.To(request.Table, request.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, homevisit.RequestTable, homevisit.RequestColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *HomeVisitClient) Hooks() []Hook {
+	hooks := c.hooks.HomeVisit
+	return append(hooks[:len(hooks):len(hooks)], homevisit.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *HomeVisitClient) Interceptors() []Interceptor {
+	return c.inters.HomeVisit
+}
+
+func (c *HomeVisitClient) mutate(ctx context.Context, m *HomeVisitMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&HomeVisitCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&HomeVisitUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&HomeVisitUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&HomeVisitDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown HomeVisit mutation op: %q", m.Op())
+	}
+}
+
+// HouseholdClient is a client for the Household schema.
+type HouseholdClient struct {
+	config
+}
+
+// NewHouseholdClient returns a client for the Household from the given config.
+func NewHouseholdClient(c config) *HouseholdClient {
+	return &HouseholdClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `household.Hooks(f(g(h())))`.
+func (c *HouseholdClient) Use(hooks ...Hook) {
+	c.hooks.Household = append(c.hooks.Household, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `household.Intercept(f(g(h())))`.
+func (c *HouseholdClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Household = append(c.inters.Household, interceptors...)
+}
+
+// Create returns a builder for creating a Household entity.
+func (c *HouseholdClient) Create() *HouseholdCreate {
+	mutation := newHouseholdMutation(c.config, OpCreate)
+	return &HouseholdCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Household entities.
+func (c *HouseholdClient) CreateBulk(builders ...*HouseholdCreate) *HouseholdCreateBulk {
+	return &HouseholdCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *HouseholdClient) MapCreateBulk(slice any, setFunc func(*HouseholdCreate, int)) *HouseholdCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &HouseholdCreateBulk{err: fmt.Errorf("calling to HouseholdClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*HouseholdCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &HouseholdCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Household.
+func (c *HouseholdClient) Update() *HouseholdUpdate {
+	mutation := newHouseholdMutation(c.config, OpUpdate)
+	return &HouseholdUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *HouseholdClient) UpdateOne(_m *Household) *HouseholdUpdateOne {
+	mutation := newHouseholdMutation(c.config, OpUpdateOne, withHousehold(_m))
+	return &HouseholdUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *HouseholdClient) UpdateOneID(id int) *HouseholdUpdateOne {
+	mutation := newHouseholdMutation(c.config, OpUpdateOne, withHouseholdID(id))
+	return &HouseholdUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Household.
+func (c *HouseholdClient) Delete() *HouseholdDelete {
+	mutation := newHouseholdMutation(c.config, OpDelete)
+	return &HouseholdDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *HouseholdClient) DeleteOne(_m *Household) *HouseholdDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *HouseholdClient) DeleteOneID(id int) *HouseholdDeleteOne {
+	builder := c.Delete().Where(household.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &HouseholdDeleteOne{builder}
+}
+
+// Query returns a query builder for Household.
+func (c *HouseholdClient) Query() *HouseholdQuery {
+	return &HouseholdQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeHousehold},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Household entity by its id.
+func (c *HouseholdClient) Get(ctx context.Context, id int) (*Household, error) {
+	return c.Query().Where(household.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *HouseholdClient) GetX(ctx context.Context, id int) *Household {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryCommunity queries the community edge of a Household.
+func (c *HouseholdClient) QueryCommunity(_m *Household) *CommunityQuery {
+	query := (&CommunityClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(household.Table, household.FieldID, id),
+			sqlgraph.To(community.Table, community.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, household.CommunityTable, household.CommunityColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryVisits queries the visits edge of a Household.
+func (c *HouseholdClient) QueryVisits(_m *Household) *HomeVisitQuery {
+	query := (&HomeVisitClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(household.Table, household.FieldID, id),
+			sqlgraph.To(homevisit.Table, homevisit.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, household.VisitsTable, household.VisitsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryRequests queries the requests edge of a Household.
+func (c *HouseholdClient) QueryRequests(_m *Household) *RequestQuery {
+	query := (&RequestClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(household.Table, household.FieldID, id),
+			sqlgraph.To(request.Table, request.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, household.RequestsTable, household.RequestsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *HouseholdClient) Hooks() []Hook {
+	hooks := c.hooks.Household
+	return append(hooks[:len(hooks):len(hooks)], household.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *HouseholdClient) Interceptors() []Interceptor {
+	return c.inters.Household
+}
+
+func (c *HouseholdClient) mutate(ctx context.Context, m *HouseholdMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&HouseholdCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&HouseholdUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&HouseholdUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&HouseholdDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Household mutation op: %q", m.Op())
 	}
 }
 
@@ -2150,6 +2580,434 @@ func (c *RegistrationClient) mutate(ctx context.Context, m *RegistrationMutation
 		return (&RegistrationDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Registration mutation op: %q", m.Op())
+	}
+}
+
+// RequestClient is a client for the Request schema.
+type RequestClient struct {
+	config
+}
+
+// NewRequestClient returns a client for the Request from the given config.
+func NewRequestClient(c config) *RequestClient {
+	return &RequestClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `request.Hooks(f(g(h())))`.
+func (c *RequestClient) Use(hooks ...Hook) {
+	c.hooks.Request = append(c.hooks.Request, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `request.Intercept(f(g(h())))`.
+func (c *RequestClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Request = append(c.inters.Request, interceptors...)
+}
+
+// Create returns a builder for creating a Request entity.
+func (c *RequestClient) Create() *RequestCreate {
+	mutation := newRequestMutation(c.config, OpCreate)
+	return &RequestCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Request entities.
+func (c *RequestClient) CreateBulk(builders ...*RequestCreate) *RequestCreateBulk {
+	return &RequestCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *RequestClient) MapCreateBulk(slice any, setFunc func(*RequestCreate, int)) *RequestCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &RequestCreateBulk{err: fmt.Errorf("calling to RequestClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*RequestCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &RequestCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Request.
+func (c *RequestClient) Update() *RequestUpdate {
+	mutation := newRequestMutation(c.config, OpUpdate)
+	return &RequestUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *RequestClient) UpdateOne(_m *Request) *RequestUpdateOne {
+	mutation := newRequestMutation(c.config, OpUpdateOne, withRequest(_m))
+	return &RequestUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *RequestClient) UpdateOneID(id int) *RequestUpdateOne {
+	mutation := newRequestMutation(c.config, OpUpdateOne, withRequestID(id))
+	return &RequestUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Request.
+func (c *RequestClient) Delete() *RequestDelete {
+	mutation := newRequestMutation(c.config, OpDelete)
+	return &RequestDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *RequestClient) DeleteOne(_m *Request) *RequestDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *RequestClient) DeleteOneID(id int) *RequestDeleteOne {
+	builder := c.Delete().Where(request.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &RequestDeleteOne{builder}
+}
+
+// Query returns a query builder for Request.
+func (c *RequestClient) Query() *RequestQuery {
+	return &RequestQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeRequest},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Request entity by its id.
+func (c *RequestClient) Get(ctx context.Context, id int) (*Request, error) {
+	return c.Query().Where(request.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *RequestClient) GetX(ctx context.Context, id int) *Request {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryCommunity queries the community edge of a Request.
+func (c *RequestClient) QueryCommunity(_m *Request) *CommunityQuery {
+	query := (&CommunityClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(request.Table, request.FieldID, id),
+			sqlgraph.To(community.Table, community.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, request.CommunityTable, request.CommunityColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QuerySubmitter queries the submitter edge of a Request.
+func (c *RequestClient) QuerySubmitter(_m *Request) *PersonQuery {
+	query := (&PersonClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(request.Table, request.FieldID, id),
+			sqlgraph.To(person.Table, person.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, request.SubmitterTable, request.SubmitterColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryHousehold queries the household edge of a Request.
+func (c *RequestClient) QueryHousehold(_m *Request) *HouseholdQuery {
+	query := (&HouseholdClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(request.Table, request.FieldID, id),
+			sqlgraph.To(household.Table, household.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, request.HouseholdTable, request.HouseholdColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryTeam queries the team edge of a Request.
+func (c *RequestClient) QueryTeam(_m *Request) *TeamQuery {
+	query := (&TeamClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(request.Table, request.FieldID, id),
+			sqlgraph.To(team.Table, team.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, request.TeamTable, request.TeamColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryAssignee queries the assignee edge of a Request.
+func (c *RequestClient) QueryAssignee(_m *Request) *PersonQuery {
+	query := (&PersonClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(request.Table, request.FieldID, id),
+			sqlgraph.To(person.Table, person.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, request.AssigneeTable, request.AssigneeColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryEvents queries the events edge of a Request.
+func (c *RequestClient) QueryEvents(_m *Request) *RequestEventQuery {
+	query := (&RequestEventClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(request.Table, request.FieldID, id),
+			sqlgraph.To(requestevent.Table, requestevent.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, request.EventsTable, request.EventsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryVisits queries the visits edge of a Request.
+func (c *RequestClient) QueryVisits(_m *Request) *HomeVisitQuery {
+	query := (&HomeVisitClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(request.Table, request.FieldID, id),
+			sqlgraph.To(homevisit.Table, homevisit.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, request.VisitsTable, request.VisitsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *RequestClient) Hooks() []Hook {
+	hooks := c.hooks.Request
+	return append(hooks[:len(hooks):len(hooks)], request.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *RequestClient) Interceptors() []Interceptor {
+	return c.inters.Request
+}
+
+func (c *RequestClient) mutate(ctx context.Context, m *RequestMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&RequestCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&RequestUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&RequestUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&RequestDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Request mutation op: %q", m.Op())
+	}
+}
+
+// RequestEventClient is a client for the RequestEvent schema.
+type RequestEventClient struct {
+	config
+}
+
+// NewRequestEventClient returns a client for the RequestEvent from the given config.
+func NewRequestEventClient(c config) *RequestEventClient {
+	return &RequestEventClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `requestevent.Hooks(f(g(h())))`.
+func (c *RequestEventClient) Use(hooks ...Hook) {
+	c.hooks.RequestEvent = append(c.hooks.RequestEvent, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `requestevent.Intercept(f(g(h())))`.
+func (c *RequestEventClient) Intercept(interceptors ...Interceptor) {
+	c.inters.RequestEvent = append(c.inters.RequestEvent, interceptors...)
+}
+
+// Create returns a builder for creating a RequestEvent entity.
+func (c *RequestEventClient) Create() *RequestEventCreate {
+	mutation := newRequestEventMutation(c.config, OpCreate)
+	return &RequestEventCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of RequestEvent entities.
+func (c *RequestEventClient) CreateBulk(builders ...*RequestEventCreate) *RequestEventCreateBulk {
+	return &RequestEventCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *RequestEventClient) MapCreateBulk(slice any, setFunc func(*RequestEventCreate, int)) *RequestEventCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &RequestEventCreateBulk{err: fmt.Errorf("calling to RequestEventClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*RequestEventCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &RequestEventCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for RequestEvent.
+func (c *RequestEventClient) Update() *RequestEventUpdate {
+	mutation := newRequestEventMutation(c.config, OpUpdate)
+	return &RequestEventUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *RequestEventClient) UpdateOne(_m *RequestEvent) *RequestEventUpdateOne {
+	mutation := newRequestEventMutation(c.config, OpUpdateOne, withRequestEvent(_m))
+	return &RequestEventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *RequestEventClient) UpdateOneID(id int) *RequestEventUpdateOne {
+	mutation := newRequestEventMutation(c.config, OpUpdateOne, withRequestEventID(id))
+	return &RequestEventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for RequestEvent.
+func (c *RequestEventClient) Delete() *RequestEventDelete {
+	mutation := newRequestEventMutation(c.config, OpDelete)
+	return &RequestEventDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *RequestEventClient) DeleteOne(_m *RequestEvent) *RequestEventDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *RequestEventClient) DeleteOneID(id int) *RequestEventDeleteOne {
+	builder := c.Delete().Where(requestevent.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &RequestEventDeleteOne{builder}
+}
+
+// Query returns a query builder for RequestEvent.
+func (c *RequestEventClient) Query() *RequestEventQuery {
+	return &RequestEventQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeRequestEvent},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a RequestEvent entity by its id.
+func (c *RequestEventClient) Get(ctx context.Context, id int) (*RequestEvent, error) {
+	return c.Query().Where(requestevent.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *RequestEventClient) GetX(ctx context.Context, id int) *RequestEvent {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryCommunity queries the community edge of a RequestEvent.
+func (c *RequestEventClient) QueryCommunity(_m *RequestEvent) *CommunityQuery {
+	query := (&CommunityClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(requestevent.Table, requestevent.FieldID, id),
+			sqlgraph.To(community.Table, community.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, requestevent.CommunityTable, requestevent.CommunityColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryRequest queries the request edge of a RequestEvent.
+func (c *RequestEventClient) QueryRequest(_m *RequestEvent) *RequestQuery {
+	query := (&RequestClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(requestevent.Table, requestevent.FieldID, id),
+			sqlgraph.To(request.Table, request.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, requestevent.RequestTable, requestevent.RequestColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryActor queries the actor edge of a RequestEvent.
+func (c *RequestEventClient) QueryActor(_m *RequestEvent) *PersonQuery {
+	query := (&PersonClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(requestevent.Table, requestevent.FieldID, id),
+			sqlgraph.To(person.Table, person.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, requestevent.ActorTable, requestevent.ActorColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *RequestEventClient) Hooks() []Hook {
+	hooks := c.hooks.RequestEvent
+	return append(hooks[:len(hooks):len(hooks)], requestevent.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *RequestEventClient) Interceptors() []Interceptor {
+	return c.inters.RequestEvent
+}
+
+func (c *RequestEventClient) mutate(ctx context.Context, m *RequestEventMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&RequestEventCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&RequestEventUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&RequestEventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&RequestEventDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown RequestEvent mutation op: %q", m.Op())
 	}
 }
 
@@ -3500,14 +4358,16 @@ func (c *VolunteerProfileClient) mutate(ctx context.Context, m *VolunteerProfile
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		Activity, AuditEntry, Certificate, CheckInScan, Community, IdempotencyKey,
-		Kiosk, PersistedQuery, Person, PhoneCode, Registration, Secret, ServiceRecord,
-		Session, Slot, Team, TeamMembership, Venue, VolunteerProfile []ent.Hook
+		Activity, AuditEntry, Certificate, CheckInScan, Community, HomeVisit, Household,
+		IdempotencyKey, Kiosk, PersistedQuery, Person, PhoneCode, Registration,
+		Request, RequestEvent, Secret, ServiceRecord, Session, Slot, Team,
+		TeamMembership, Venue, VolunteerProfile []ent.Hook
 	}
 	inters struct {
-		Activity, AuditEntry, Certificate, CheckInScan, Community, IdempotencyKey,
-		Kiosk, PersistedQuery, Person, PhoneCode, Registration, Secret, ServiceRecord,
-		Session, Slot, Team, TeamMembership, Venue, VolunteerProfile []ent.Interceptor
+		Activity, AuditEntry, Certificate, CheckInScan, Community, HomeVisit, Household,
+		IdempotencyKey, Kiosk, PersistedQuery, Person, PhoneCode, Registration,
+		Request, RequestEvent, Secret, ServiceRecord, Session, Slot, Team,
+		TeamMembership, Venue, VolunteerProfile []ent.Interceptor
 	}
 )
 

@@ -30,6 +30,8 @@ type Community struct {
 	City string `json:"city,omitempty"`
 	// Households holds the value of the "households" field.
 	Households int `json:"households,omitempty"`
+	// ResidentPopulation holds the value of the "resident_population" field.
+	ResidentPopulation int `json:"resident_population,omitempty"`
 	// AreaKm2 holds the value of the "area_km2" field.
 	AreaKm2 float64 `json:"area_km2,omitempty"`
 	// StarThresholds holds the value of the "star_thresholds" field.
@@ -46,7 +48,7 @@ func (*Community) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case community.FieldAreaKm2:
 			values[i] = new(sql.NullFloat64)
-		case community.FieldID, community.FieldHouseholds:
+		case community.FieldID, community.FieldHouseholds, community.FieldResidentPopulation:
 			values[i] = new(sql.NullInt64)
 		case community.FieldName, community.FieldTown, community.FieldCity:
 			values[i] = new(sql.NullString)
@@ -108,6 +110,12 @@ func (_m *Community) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field households", values[i])
 			} else if value.Valid {
 				_m.Households = int(value.Int64)
+			}
+		case community.FieldResidentPopulation:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field resident_population", values[i])
+			} else if value.Valid {
+				_m.ResidentPopulation = int(value.Int64)
 			}
 		case community.FieldAreaKm2:
 			if value, ok := values[i].(*sql.NullFloat64); !ok {
@@ -176,6 +184,9 @@ func (_m *Community) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("households=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Households))
+	builder.WriteString(", ")
+	builder.WriteString("resident_population=")
+	builder.WriteString(fmt.Sprintf("%v", _m.ResidentPopulation))
 	builder.WriteString(", ")
 	builder.WriteString("area_km2=")
 	builder.WriteString(fmt.Sprintf("%v", _m.AreaKm2))

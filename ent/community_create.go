@@ -98,6 +98,20 @@ func (_c *CommunityCreate) SetNillableHouseholds(v *int) *CommunityCreate {
 	return _c
 }
 
+// SetResidentPopulation sets the "resident_population" field.
+func (_c *CommunityCreate) SetResidentPopulation(v int) *CommunityCreate {
+	_c.mutation.SetResidentPopulation(v)
+	return _c
+}
+
+// SetNillableResidentPopulation sets the "resident_population" field if the given value is not nil.
+func (_c *CommunityCreate) SetNillableResidentPopulation(v *int) *CommunityCreate {
+	if v != nil {
+		_c.SetResidentPopulation(*v)
+	}
+	return _c
+}
+
 // SetAreaKm2 sets the "area_km2" field.
 func (_c *CommunityCreate) SetAreaKm2(v float64) *CommunityCreate {
 	_c.mutation.SetAreaKm2(v)
@@ -181,6 +195,10 @@ func (_c *CommunityCreate) defaults() error {
 		v := community.DefaultHouseholds
 		_c.mutation.SetHouseholds(v)
 	}
+	if _, ok := _c.mutation.ResidentPopulation(); !ok {
+		v := community.DefaultResidentPopulation
+		_c.mutation.SetResidentPopulation(v)
+	}
 	if _, ok := _c.mutation.AreaKm2(); !ok {
 		v := community.DefaultAreaKm2
 		_c.mutation.SetAreaKm2(v)
@@ -226,6 +244,14 @@ func (_c *CommunityCreate) check() error {
 	if v, ok := _c.mutation.Households(); ok {
 		if err := community.HouseholdsValidator(v); err != nil {
 			return &ValidationError{Name: "households", err: fmt.Errorf(`ent: validator failed for field "Community.households": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.ResidentPopulation(); !ok {
+		return &ValidationError{Name: "resident_population", err: errors.New(`ent: missing required field "Community.resident_population"`)}
+	}
+	if v, ok := _c.mutation.ResidentPopulation(); ok {
+		if err := community.ResidentPopulationValidator(v); err != nil {
+			return &ValidationError{Name: "resident_population", err: fmt.Errorf(`ent: validator failed for field "Community.resident_population": %w`, err)}
 		}
 	}
 	if _, ok := _c.mutation.AreaKm2(); !ok {
@@ -281,6 +307,10 @@ func (_c *CommunityCreate) createSpec() (*Community, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Households(); ok {
 		_spec.SetField(community.FieldHouseholds, field.TypeInt, value)
 		_node.Households = value
+	}
+	if value, ok := _c.mutation.ResidentPopulation(); ok {
+		_spec.SetField(community.FieldResidentPopulation, field.TypeInt, value)
+		_node.ResidentPopulation = value
 	}
 	if value, ok := _c.mutation.AreaKm2(); ok {
 		_spec.SetField(community.FieldAreaKm2, field.TypeFloat64, value)
@@ -405,6 +435,24 @@ func (u *CommunityUpsert) UpdateHouseholds() *CommunityUpsert {
 // AddHouseholds adds v to the "households" field.
 func (u *CommunityUpsert) AddHouseholds(v int) *CommunityUpsert {
 	u.Add(community.FieldHouseholds, v)
+	return u
+}
+
+// SetResidentPopulation sets the "resident_population" field.
+func (u *CommunityUpsert) SetResidentPopulation(v int) *CommunityUpsert {
+	u.Set(community.FieldResidentPopulation, v)
+	return u
+}
+
+// UpdateResidentPopulation sets the "resident_population" field to the value that was provided on create.
+func (u *CommunityUpsert) UpdateResidentPopulation() *CommunityUpsert {
+	u.SetExcluded(community.FieldResidentPopulation)
+	return u
+}
+
+// AddResidentPopulation adds v to the "resident_population" field.
+func (u *CommunityUpsert) AddResidentPopulation(v int) *CommunityUpsert {
+	u.Add(community.FieldResidentPopulation, v)
 	return u
 }
 
@@ -563,6 +611,27 @@ func (u *CommunityUpsertOne) AddHouseholds(v int) *CommunityUpsertOne {
 func (u *CommunityUpsertOne) UpdateHouseholds() *CommunityUpsertOne {
 	return u.Update(func(s *CommunityUpsert) {
 		s.UpdateHouseholds()
+	})
+}
+
+// SetResidentPopulation sets the "resident_population" field.
+func (u *CommunityUpsertOne) SetResidentPopulation(v int) *CommunityUpsertOne {
+	return u.Update(func(s *CommunityUpsert) {
+		s.SetResidentPopulation(v)
+	})
+}
+
+// AddResidentPopulation adds v to the "resident_population" field.
+func (u *CommunityUpsertOne) AddResidentPopulation(v int) *CommunityUpsertOne {
+	return u.Update(func(s *CommunityUpsert) {
+		s.AddResidentPopulation(v)
+	})
+}
+
+// UpdateResidentPopulation sets the "resident_population" field to the value that was provided on create.
+func (u *CommunityUpsertOne) UpdateResidentPopulation() *CommunityUpsertOne {
+	return u.Update(func(s *CommunityUpsert) {
+		s.UpdateResidentPopulation()
 	})
 }
 
@@ -893,6 +962,27 @@ func (u *CommunityUpsertBulk) AddHouseholds(v int) *CommunityUpsertBulk {
 func (u *CommunityUpsertBulk) UpdateHouseholds() *CommunityUpsertBulk {
 	return u.Update(func(s *CommunityUpsert) {
 		s.UpdateHouseholds()
+	})
+}
+
+// SetResidentPopulation sets the "resident_population" field.
+func (u *CommunityUpsertBulk) SetResidentPopulation(v int) *CommunityUpsertBulk {
+	return u.Update(func(s *CommunityUpsert) {
+		s.SetResidentPopulation(v)
+	})
+}
+
+// AddResidentPopulation adds v to the "resident_population" field.
+func (u *CommunityUpsertBulk) AddResidentPopulation(v int) *CommunityUpsertBulk {
+	return u.Update(func(s *CommunityUpsert) {
+		s.AddResidentPopulation(v)
+	})
+}
+
+// UpdateResidentPopulation sets the "resident_population" field to the value that was provided on create.
+func (u *CommunityUpsertBulk) UpdateResidentPopulation() *CommunityUpsertBulk {
+	return u.Update(func(s *CommunityUpsert) {
+		s.UpdateResidentPopulation()
 	})
 }
 

@@ -99,6 +99,27 @@ func (_u *CommunityUpdate) AddHouseholds(v int) *CommunityUpdate {
 	return _u
 }
 
+// SetResidentPopulation sets the "resident_population" field.
+func (_u *CommunityUpdate) SetResidentPopulation(v int) *CommunityUpdate {
+	_u.mutation.ResetResidentPopulation()
+	_u.mutation.SetResidentPopulation(v)
+	return _u
+}
+
+// SetNillableResidentPopulation sets the "resident_population" field if the given value is not nil.
+func (_u *CommunityUpdate) SetNillableResidentPopulation(v *int) *CommunityUpdate {
+	if v != nil {
+		_u.SetResidentPopulation(*v)
+	}
+	return _u
+}
+
+// AddResidentPopulation adds value to the "resident_population" field.
+func (_u *CommunityUpdate) AddResidentPopulation(v int) *CommunityUpdate {
+	_u.mutation.AddResidentPopulation(v)
+	return _u
+}
+
 // SetAreaKm2 sets the "area_km2" field.
 func (_u *CommunityUpdate) SetAreaKm2(v float64) *CommunityUpdate {
 	_u.mutation.ResetAreaKm2()
@@ -207,6 +228,11 @@ func (_u *CommunityUpdate) check() error {
 			return &ValidationError{Name: "households", err: fmt.Errorf(`ent: validator failed for field "Community.households": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.ResidentPopulation(); ok {
+		if err := community.ResidentPopulationValidator(v); err != nil {
+			return &ValidationError{Name: "resident_population", err: fmt.Errorf(`ent: validator failed for field "Community.resident_population": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -245,6 +271,12 @@ func (_u *CommunityUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.AddedHouseholds(); ok {
 		_spec.AddField(community.FieldHouseholds, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.ResidentPopulation(); ok {
+		_spec.SetField(community.FieldResidentPopulation, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedResidentPopulation(); ok {
+		_spec.AddField(community.FieldResidentPopulation, field.TypeInt, value)
 	}
 	if value, ok := _u.mutation.AreaKm2(); ok {
 		_spec.SetField(community.FieldAreaKm2, field.TypeFloat64, value)
@@ -351,6 +383,27 @@ func (_u *CommunityUpdateOne) SetNillableHouseholds(v *int) *CommunityUpdateOne 
 // AddHouseholds adds value to the "households" field.
 func (_u *CommunityUpdateOne) AddHouseholds(v int) *CommunityUpdateOne {
 	_u.mutation.AddHouseholds(v)
+	return _u
+}
+
+// SetResidentPopulation sets the "resident_population" field.
+func (_u *CommunityUpdateOne) SetResidentPopulation(v int) *CommunityUpdateOne {
+	_u.mutation.ResetResidentPopulation()
+	_u.mutation.SetResidentPopulation(v)
+	return _u
+}
+
+// SetNillableResidentPopulation sets the "resident_population" field if the given value is not nil.
+func (_u *CommunityUpdateOne) SetNillableResidentPopulation(v *int) *CommunityUpdateOne {
+	if v != nil {
+		_u.SetResidentPopulation(*v)
+	}
+	return _u
+}
+
+// AddResidentPopulation adds value to the "resident_population" field.
+func (_u *CommunityUpdateOne) AddResidentPopulation(v int) *CommunityUpdateOne {
+	_u.mutation.AddResidentPopulation(v)
 	return _u
 }
 
@@ -475,6 +528,11 @@ func (_u *CommunityUpdateOne) check() error {
 			return &ValidationError{Name: "households", err: fmt.Errorf(`ent: validator failed for field "Community.households": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.ResidentPopulation(); ok {
+		if err := community.ResidentPopulationValidator(v); err != nil {
+			return &ValidationError{Name: "resident_population", err: fmt.Errorf(`ent: validator failed for field "Community.resident_population": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -530,6 +588,12 @@ func (_u *CommunityUpdateOne) sqlSave(ctx context.Context) (_node *Community, er
 	}
 	if value, ok := _u.mutation.AddedHouseholds(); ok {
 		_spec.AddField(community.FieldHouseholds, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.ResidentPopulation(); ok {
+		_spec.SetField(community.FieldResidentPopulation, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedResidentPopulation(); ok {
+		_spec.AddField(community.FieldResidentPopulation, field.TypeInt, value)
 	}
 	if value, ok := _u.mutation.AreaKm2(); ok {
 		_spec.SetField(community.FieldAreaKm2, field.TypeFloat64, value)

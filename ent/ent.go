@@ -11,12 +11,16 @@ import (
 	"linli/ent/certificate"
 	"linli/ent/checkinscan"
 	"linli/ent/community"
+	"linli/ent/homevisit"
+	"linli/ent/household"
 	"linli/ent/idempotencykey"
 	"linli/ent/kiosk"
 	"linli/ent/persistedquery"
 	"linli/ent/person"
 	"linli/ent/phonecode"
 	"linli/ent/registration"
+	"linli/ent/request"
+	"linli/ent/requestevent"
 	"linli/ent/secret"
 	"linli/ent/servicerecord"
 	"linli/ent/session"
@@ -96,12 +100,16 @@ func checkColumn(t, c string) error {
 			certificate.Table:      certificate.ValidColumn,
 			checkinscan.Table:      checkinscan.ValidColumn,
 			community.Table:        community.ValidColumn,
+			homevisit.Table:        homevisit.ValidColumn,
+			household.Table:        household.ValidColumn,
 			idempotencykey.Table:   idempotencykey.ValidColumn,
 			kiosk.Table:            kiosk.ValidColumn,
 			persistedquery.Table:   persistedquery.ValidColumn,
 			person.Table:           person.ValidColumn,
 			phonecode.Table:        phonecode.ValidColumn,
 			registration.Table:     registration.ValidColumn,
+			request.Table:          request.ValidColumn,
+			requestevent.Table:     requestevent.ValidColumn,
 			secret.Table:           secret.ValidColumn,
 			servicerecord.Table:    servicerecord.ValidColumn,
 			session.Table:          session.ValidColumn,

@@ -8,6 +8,8 @@ import (
 	"linli/ent/certificate"
 	"linli/ent/checkinscan"
 	"linli/ent/community"
+	"linli/ent/homevisit"
+	"linli/ent/household"
 	"linli/ent/idempotencykey"
 	"linli/ent/kiosk"
 	"linli/ent/persistedquery"
@@ -15,6 +17,8 @@ import (
 	"linli/ent/phonecode"
 	"linli/ent/predicate"
 	"linli/ent/registration"
+	"linli/ent/request"
+	"linli/ent/requestevent"
 	"linli/ent/secret"
 	"linli/ent/servicerecord"
 	"linli/ent/session"
@@ -32,7 +36,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 19)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 23)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   activity.Table,
@@ -141,17 +145,64 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "Community",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			community.FieldCreatedAt:      {Type: field.TypeTime, Column: community.FieldCreatedAt},
-			community.FieldUpdatedAt:      {Type: field.TypeTime, Column: community.FieldUpdatedAt},
-			community.FieldName:           {Type: field.TypeString, Column: community.FieldName},
-			community.FieldTown:           {Type: field.TypeString, Column: community.FieldTown},
-			community.FieldCity:           {Type: field.TypeString, Column: community.FieldCity},
-			community.FieldHouseholds:     {Type: field.TypeInt, Column: community.FieldHouseholds},
-			community.FieldAreaKm2:        {Type: field.TypeFloat64, Column: community.FieldAreaKm2},
-			community.FieldStarThresholds: {Type: field.TypeJSON, Column: community.FieldStarThresholds},
+			community.FieldCreatedAt:          {Type: field.TypeTime, Column: community.FieldCreatedAt},
+			community.FieldUpdatedAt:          {Type: field.TypeTime, Column: community.FieldUpdatedAt},
+			community.FieldName:               {Type: field.TypeString, Column: community.FieldName},
+			community.FieldTown:               {Type: field.TypeString, Column: community.FieldTown},
+			community.FieldCity:               {Type: field.TypeString, Column: community.FieldCity},
+			community.FieldHouseholds:         {Type: field.TypeInt, Column: community.FieldHouseholds},
+			community.FieldResidentPopulation: {Type: field.TypeInt, Column: community.FieldResidentPopulation},
+			community.FieldAreaKm2:            {Type: field.TypeFloat64, Column: community.FieldAreaKm2},
+			community.FieldStarThresholds:     {Type: field.TypeJSON, Column: community.FieldStarThresholds},
 		},
 	}
 	graph.Nodes[5] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   homevisit.Table,
+			Columns: homevisit.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: homevisit.FieldID,
+			},
+		},
+		Type: "HomeVisit",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			homevisit.FieldCommunityID:    {Type: field.TypeInt, Column: homevisit.FieldCommunityID},
+			homevisit.FieldCreatedAt:      {Type: field.TypeTime, Column: homevisit.FieldCreatedAt},
+			homevisit.FieldUpdatedAt:      {Type: field.TypeTime, Column: homevisit.FieldUpdatedAt},
+			homevisit.FieldHouseholdID:    {Type: field.TypeInt, Column: homevisit.FieldHouseholdID},
+			homevisit.FieldKind:           {Type: field.TypeEnum, Column: homevisit.FieldKind},
+			homevisit.FieldVisitedAt:      {Type: field.TypeTime, Column: homevisit.FieldVisitedAt},
+			homevisit.FieldMinutes:        {Type: field.TypeInt, Column: homevisit.FieldMinutes},
+			homevisit.FieldTeamID:         {Type: field.TypeInt, Column: homevisit.FieldTeamID},
+			homevisit.FieldRequestID:      {Type: field.TypeInt, Column: homevisit.FieldRequestID},
+			homevisit.FieldNotes:          {Type: field.TypeString, Column: homevisit.FieldNotes},
+			homevisit.FieldRecordedByID:   {Type: field.TypeInt, Column: homevisit.FieldRecordedByID},
+			homevisit.FieldIdempotencyKey: {Type: field.TypeString, Column: homevisit.FieldIdempotencyKey},
+		},
+	}
+	graph.Nodes[6] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   household.Table,
+			Columns: household.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: household.FieldID,
+			},
+		},
+		Type: "Household",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			household.FieldCommunityID: {Type: field.TypeInt, Column: household.FieldCommunityID},
+			household.FieldCreatedAt:   {Type: field.TypeTime, Column: household.FieldCreatedAt},
+			household.FieldUpdatedAt:   {Type: field.TypeTime, Column: household.FieldUpdatedAt},
+			household.FieldAddress:     {Type: field.TypeString, Column: household.FieldAddress},
+			household.FieldHeadName:    {Type: field.TypeString, Column: household.FieldHeadName},
+			household.FieldPhone:       {Type: field.TypeString, Column: household.FieldPhone},
+			household.FieldSize:        {Type: field.TypeInt, Column: household.FieldSize},
+			household.FieldCareTags:    {Type: field.TypeJSON, Column: household.FieldCareTags},
+		},
+	}
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   idempotencykey.Table,
 			Columns: idempotencykey.Columns,
@@ -170,7 +221,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			idempotencykey.FieldCreatedAt:   {Type: field.TypeTime, Column: idempotencykey.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   kiosk.Table,
 			Columns: kiosk.Columns,
@@ -192,7 +243,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			kiosk.FieldLastSeenAt:  {Type: field.TypeTime, Column: kiosk.FieldLastSeenAt},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   persistedquery.Table,
 			Columns: persistedquery.Columns,
@@ -209,7 +260,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			persistedquery.FieldLastUsedAt: {Type: field.TypeTime, Column: persistedquery.FieldLastUsedAt},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   person.Table,
 			Columns: person.Columns,
@@ -229,7 +280,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			person.FieldRoles:        {Type: field.TypeJSON, Column: person.FieldRoles},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   phonecode.Table,
 			Columns: phonecode.Columns,
@@ -247,7 +298,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			phonecode.FieldCreatedAt: {Type: field.TypeTime, Column: phonecode.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   registration.Table,
 			Columns: registration.Columns,
@@ -275,7 +326,66 @@ var schemaGraph = func() *sqlgraph.Schema {
 			registration.FieldCancelReason:       {Type: field.TypeString, Column: registration.FieldCancelReason},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   request.Table,
+			Columns: request.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: request.FieldID,
+			},
+		},
+		Type: "Request",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			request.FieldCommunityID:      {Type: field.TypeInt, Column: request.FieldCommunityID},
+			request.FieldCreatedAt:        {Type: field.TypeTime, Column: request.FieldCreatedAt},
+			request.FieldUpdatedAt:        {Type: field.TypeTime, Column: request.FieldUpdatedAt},
+			request.FieldNumber:           {Type: field.TypeString, Column: request.FieldNumber},
+			request.FieldYear:             {Type: field.TypeInt, Column: request.FieldYear},
+			request.FieldSeq:              {Type: field.TypeInt, Column: request.FieldSeq},
+			request.FieldKind:             {Type: field.TypeEnum, Column: request.FieldKind},
+			request.FieldChannel:          {Type: field.TypeEnum, Column: request.FieldChannel},
+			request.FieldStatus:           {Type: field.TypeEnum, Column: request.FieldStatus},
+			request.FieldTitle:            {Type: field.TypeString, Column: request.FieldTitle},
+			request.FieldDescription:      {Type: field.TypeString, Column: request.FieldDescription},
+			request.FieldSubmitterID:      {Type: field.TypeInt, Column: request.FieldSubmitterID},
+			request.FieldHouseholdID:      {Type: field.TypeInt, Column: request.FieldHouseholdID},
+			request.FieldTeamID:           {Type: field.TypeInt, Column: request.FieldTeamID},
+			request.FieldAssigneeID:       {Type: field.TypeInt, Column: request.FieldAssigneeID},
+			request.FieldCreatedByID:      {Type: field.TypeInt, Column: request.FieldCreatedByID},
+			request.FieldOutcome:          {Type: field.TypeEnum, Column: request.FieldOutcome},
+			request.FieldResolution:       {Type: field.TypeString, Column: request.FieldResolution},
+			request.FieldSatisfaction:     {Type: field.TypeInt, Column: request.FieldSatisfaction},
+			request.FieldConfirmedByStaff: {Type: field.TypeBool, Column: request.FieldConfirmedByStaff},
+			request.FieldAcceptedAt:       {Type: field.TypeTime, Column: request.FieldAcceptedAt},
+			request.FieldResolvedAt:       {Type: field.TypeTime, Column: request.FieldResolvedAt},
+			request.FieldClosedAt:         {Type: field.TypeTime, Column: request.FieldClosedAt},
+			request.FieldDueAt:            {Type: field.TypeTime, Column: request.FieldDueAt},
+			request.FieldIdempotencyKey:   {Type: field.TypeString, Column: request.FieldIdempotencyKey},
+		},
+	}
+	graph.Nodes[14] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   requestevent.Table,
+			Columns: requestevent.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: requestevent.FieldID,
+			},
+		},
+		Type: "RequestEvent",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			requestevent.FieldCommunityID: {Type: field.TypeInt, Column: requestevent.FieldCommunityID},
+			requestevent.FieldRequestID:   {Type: field.TypeInt, Column: requestevent.FieldRequestID},
+			requestevent.FieldAt:          {Type: field.TypeTime, Column: requestevent.FieldAt},
+			requestevent.FieldAction:      {Type: field.TypeString, Column: requestevent.FieldAction},
+			requestevent.FieldStatus:      {Type: field.TypeEnum, Column: requestevent.FieldStatus},
+			requestevent.FieldActorID:     {Type: field.TypeInt, Column: requestevent.FieldActorID},
+			requestevent.FieldNote:        {Type: field.TypeString, Column: requestevent.FieldNote},
+			requestevent.FieldHomeVisitID: {Type: field.TypeInt, Column: requestevent.FieldHomeVisitID},
+		},
+	}
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   secret.Table,
 			Columns: secret.Columns,
@@ -291,7 +401,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			secret.FieldCreatedAt: {Type: field.TypeTime, Column: secret.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   servicerecord.Table,
 			Columns: servicerecord.Columns,
@@ -325,7 +435,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			servicerecord.FieldCorrectionReason: {Type: field.TypeString, Column: servicerecord.FieldCorrectionReason},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -345,7 +455,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldRevokedAt:   {Type: field.TypeTime, Column: session.FieldRevokedAt},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   slot.Table,
 			Columns: slot.Columns,
@@ -374,7 +484,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			slot.FieldWaitlistEnabled:   {Type: field.TypeBool, Column: slot.FieldWaitlistEnabled},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   team.Table,
 			Columns: team.Columns,
@@ -392,7 +502,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			team.FieldDescription: {Type: field.TypeString, Column: team.FieldDescription},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   teammembership.Table,
 			Columns: teammembership.Columns,
@@ -411,7 +521,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			teammembership.FieldRole:        {Type: field.TypeEnum, Column: teammembership.FieldRole},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   venue.Table,
 			Columns: venue.Columns,
@@ -430,7 +540,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			venue.FieldCapacity:    {Type: field.TypeInt, Column: venue.FieldCapacity},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   volunteerprofile.Table,
 			Columns: volunteerprofile.Columns,
@@ -572,6 +682,102 @@ var schemaGraph = func() *sqlgraph.Schema {
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
 			Inverse: false,
+			Table:   homevisit.CommunityTable,
+			Columns: []string{homevisit.CommunityColumn},
+			Bidi:    false,
+		},
+		"HomeVisit",
+		"Community",
+	)
+	graph.MustAddE(
+		"household",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   homevisit.HouseholdTable,
+			Columns: []string{homevisit.HouseholdColumn},
+			Bidi:    false,
+		},
+		"HomeVisit",
+		"Household",
+	)
+	graph.MustAddE(
+		"team",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   homevisit.TeamTable,
+			Columns: []string{homevisit.TeamColumn},
+			Bidi:    false,
+		},
+		"HomeVisit",
+		"Team",
+	)
+	graph.MustAddE(
+		"volunteers",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   homevisit.VolunteersTable,
+			Columns: []string{homevisit.VolunteersColumn},
+			Bidi:    false,
+		},
+		"HomeVisit",
+		"Person",
+	)
+	graph.MustAddE(
+		"request",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   homevisit.RequestTable,
+			Columns: []string{homevisit.RequestColumn},
+			Bidi:    false,
+		},
+		"HomeVisit",
+		"Request",
+	)
+	graph.MustAddE(
+		"community",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   household.CommunityTable,
+			Columns: []string{household.CommunityColumn},
+			Bidi:    false,
+		},
+		"Household",
+		"Community",
+	)
+	graph.MustAddE(
+		"visits",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   household.VisitsTable,
+			Columns: []string{household.VisitsColumn},
+			Bidi:    false,
+		},
+		"Household",
+		"HomeVisit",
+	)
+	graph.MustAddE(
+		"requests",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   household.RequestsTable,
+			Columns: []string{household.RequestsColumn},
+			Bidi:    false,
+		},
+		"Household",
+		"Request",
+	)
+	graph.MustAddE(
+		"community",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
 			Table:   kiosk.CommunityTable,
 			Columns: []string{kiosk.CommunityColumn},
 			Bidi:    false,
@@ -686,6 +892,126 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Registration",
 		"Activity",
+	)
+	graph.MustAddE(
+		"community",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   request.CommunityTable,
+			Columns: []string{request.CommunityColumn},
+			Bidi:    false,
+		},
+		"Request",
+		"Community",
+	)
+	graph.MustAddE(
+		"submitter",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   request.SubmitterTable,
+			Columns: []string{request.SubmitterColumn},
+			Bidi:    false,
+		},
+		"Request",
+		"Person",
+	)
+	graph.MustAddE(
+		"household",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   request.HouseholdTable,
+			Columns: []string{request.HouseholdColumn},
+			Bidi:    false,
+		},
+		"Request",
+		"Household",
+	)
+	graph.MustAddE(
+		"team",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   request.TeamTable,
+			Columns: []string{request.TeamColumn},
+			Bidi:    false,
+		},
+		"Request",
+		"Team",
+	)
+	graph.MustAddE(
+		"assignee",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   request.AssigneeTable,
+			Columns: []string{request.AssigneeColumn},
+			Bidi:    false,
+		},
+		"Request",
+		"Person",
+	)
+	graph.MustAddE(
+		"events",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   request.EventsTable,
+			Columns: []string{request.EventsColumn},
+			Bidi:    false,
+		},
+		"Request",
+		"RequestEvent",
+	)
+	graph.MustAddE(
+		"visits",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   request.VisitsTable,
+			Columns: []string{request.VisitsColumn},
+			Bidi:    false,
+		},
+		"Request",
+		"HomeVisit",
+	)
+	graph.MustAddE(
+		"community",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   requestevent.CommunityTable,
+			Columns: []string{requestevent.CommunityColumn},
+			Bidi:    false,
+		},
+		"RequestEvent",
+		"Community",
+	)
+	graph.MustAddE(
+		"request",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   requestevent.RequestTable,
+			Columns: []string{requestevent.RequestColumn},
+			Bidi:    false,
+		},
+		"RequestEvent",
+		"Request",
+	)
+	graph.MustAddE(
+		"actor",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   requestevent.ActorTable,
+			Columns: []string{requestevent.ActorColumn},
+			Bidi:    false,
+		},
+		"RequestEvent",
+		"Person",
 	)
 	graph.MustAddE(
 		"community",
@@ -1495,6 +1821,11 @@ func (f *CommunityFilter) WhereHouseholds(p entql.IntP) {
 	f.Where(p.Field(community.FieldHouseholds))
 }
 
+// WhereResidentPopulation applies the entql int predicate on the resident_population field.
+func (f *CommunityFilter) WhereResidentPopulation(p entql.IntP) {
+	f.Where(p.Field(community.FieldResidentPopulation))
+}
+
 // WhereAreaKm2 applies the entql float64 predicate on the area_km2 field.
 func (f *CommunityFilter) WhereAreaKm2(p entql.Float64P) {
 	f.Where(p.Field(community.FieldAreaKm2))
@@ -1503,6 +1834,298 @@ func (f *CommunityFilter) WhereAreaKm2(p entql.Float64P) {
 // WhereStarThresholds applies the entql json.RawMessage predicate on the star_thresholds field.
 func (f *CommunityFilter) WhereStarThresholds(p entql.BytesP) {
 	f.Where(p.Field(community.FieldStarThresholds))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *HomeVisitQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the HomeVisitQuery builder.
+func (_q *HomeVisitQuery) Filter() *HomeVisitFilter {
+	return &HomeVisitFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *HomeVisitMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the HomeVisitMutation builder.
+func (m *HomeVisitMutation) Filter() *HomeVisitFilter {
+	return &HomeVisitFilter{config: m.config, predicateAdder: m}
+}
+
+// HomeVisitFilter provides a generic filtering capability at runtime for HomeVisitQuery.
+type HomeVisitFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *HomeVisitFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *HomeVisitFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(homevisit.FieldID))
+}
+
+// WhereCommunityID applies the entql int predicate on the community_id field.
+func (f *HomeVisitFilter) WhereCommunityID(p entql.IntP) {
+	f.Where(p.Field(homevisit.FieldCommunityID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *HomeVisitFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(homevisit.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *HomeVisitFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(homevisit.FieldUpdatedAt))
+}
+
+// WhereHouseholdID applies the entql int predicate on the household_id field.
+func (f *HomeVisitFilter) WhereHouseholdID(p entql.IntP) {
+	f.Where(p.Field(homevisit.FieldHouseholdID))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *HomeVisitFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(homevisit.FieldKind))
+}
+
+// WhereVisitedAt applies the entql time.Time predicate on the visited_at field.
+func (f *HomeVisitFilter) WhereVisitedAt(p entql.TimeP) {
+	f.Where(p.Field(homevisit.FieldVisitedAt))
+}
+
+// WhereMinutes applies the entql int predicate on the minutes field.
+func (f *HomeVisitFilter) WhereMinutes(p entql.IntP) {
+	f.Where(p.Field(homevisit.FieldMinutes))
+}
+
+// WhereTeamID applies the entql int predicate on the team_id field.
+func (f *HomeVisitFilter) WhereTeamID(p entql.IntP) {
+	f.Where(p.Field(homevisit.FieldTeamID))
+}
+
+// WhereRequestID applies the entql int predicate on the request_id field.
+func (f *HomeVisitFilter) WhereRequestID(p entql.IntP) {
+	f.Where(p.Field(homevisit.FieldRequestID))
+}
+
+// WhereNotes applies the entql string predicate on the notes field.
+func (f *HomeVisitFilter) WhereNotes(p entql.StringP) {
+	f.Where(p.Field(homevisit.FieldNotes))
+}
+
+// WhereRecordedByID applies the entql int predicate on the recorded_by_id field.
+func (f *HomeVisitFilter) WhereRecordedByID(p entql.IntP) {
+	f.Where(p.Field(homevisit.FieldRecordedByID))
+}
+
+// WhereIdempotencyKey applies the entql string predicate on the idempotency_key field.
+func (f *HomeVisitFilter) WhereIdempotencyKey(p entql.StringP) {
+	f.Where(p.Field(homevisit.FieldIdempotencyKey))
+}
+
+// WhereHasCommunity applies a predicate to check if query has an edge community.
+func (f *HomeVisitFilter) WhereHasCommunity() {
+	f.Where(entql.HasEdge("community"))
+}
+
+// WhereHasCommunityWith applies a predicate to check if query has an edge community with a given conditions (other predicates).
+func (f *HomeVisitFilter) WhereHasCommunityWith(preds ...predicate.Community) {
+	f.Where(entql.HasEdgeWith("community", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasHousehold applies a predicate to check if query has an edge household.
+func (f *HomeVisitFilter) WhereHasHousehold() {
+	f.Where(entql.HasEdge("household"))
+}
+
+// WhereHasHouseholdWith applies a predicate to check if query has an edge household with a given conditions (other predicates).
+func (f *HomeVisitFilter) WhereHasHouseholdWith(preds ...predicate.Household) {
+	f.Where(entql.HasEdgeWith("household", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasTeam applies a predicate to check if query has an edge team.
+func (f *HomeVisitFilter) WhereHasTeam() {
+	f.Where(entql.HasEdge("team"))
+}
+
+// WhereHasTeamWith applies a predicate to check if query has an edge team with a given conditions (other predicates).
+func (f *HomeVisitFilter) WhereHasTeamWith(preds ...predicate.Team) {
+	f.Where(entql.HasEdgeWith("team", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasVolunteers applies a predicate to check if query has an edge volunteers.
+func (f *HomeVisitFilter) WhereHasVolunteers() {
+	f.Where(entql.HasEdge("volunteers"))
+}
+
+// WhereHasVolunteersWith applies a predicate to check if query has an edge volunteers with a given conditions (other predicates).
+func (f *HomeVisitFilter) WhereHasVolunteersWith(preds ...predicate.Person) {
+	f.Where(entql.HasEdgeWith("volunteers", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasRequest applies a predicate to check if query has an edge request.
+func (f *HomeVisitFilter) WhereHasRequest() {
+	f.Where(entql.HasEdge("request"))
+}
+
+// WhereHasRequestWith applies a predicate to check if query has an edge request with a given conditions (other predicates).
+func (f *HomeVisitFilter) WhereHasRequestWith(preds ...predicate.Request) {
+	f.Where(entql.HasEdgeWith("request", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *HouseholdQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the HouseholdQuery builder.
+func (_q *HouseholdQuery) Filter() *HouseholdFilter {
+	return &HouseholdFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *HouseholdMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the HouseholdMutation builder.
+func (m *HouseholdMutation) Filter() *HouseholdFilter {
+	return &HouseholdFilter{config: m.config, predicateAdder: m}
+}
+
+// HouseholdFilter provides a generic filtering capability at runtime for HouseholdQuery.
+type HouseholdFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *HouseholdFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *HouseholdFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(household.FieldID))
+}
+
+// WhereCommunityID applies the entql int predicate on the community_id field.
+func (f *HouseholdFilter) WhereCommunityID(p entql.IntP) {
+	f.Where(p.Field(household.FieldCommunityID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *HouseholdFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(household.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *HouseholdFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(household.FieldUpdatedAt))
+}
+
+// WhereAddress applies the entql string predicate on the address field.
+func (f *HouseholdFilter) WhereAddress(p entql.StringP) {
+	f.Where(p.Field(household.FieldAddress))
+}
+
+// WhereHeadName applies the entql string predicate on the head_name field.
+func (f *HouseholdFilter) WhereHeadName(p entql.StringP) {
+	f.Where(p.Field(household.FieldHeadName))
+}
+
+// WherePhone applies the entql string predicate on the phone field.
+func (f *HouseholdFilter) WherePhone(p entql.StringP) {
+	f.Where(p.Field(household.FieldPhone))
+}
+
+// WhereSize applies the entql int predicate on the size field.
+func (f *HouseholdFilter) WhereSize(p entql.IntP) {
+	f.Where(p.Field(household.FieldSize))
+}
+
+// WhereCareTags applies the entql json.RawMessage predicate on the care_tags field.
+func (f *HouseholdFilter) WhereCareTags(p entql.BytesP) {
+	f.Where(p.Field(household.FieldCareTags))
+}
+
+// WhereHasCommunity applies a predicate to check if query has an edge community.
+func (f *HouseholdFilter) WhereHasCommunity() {
+	f.Where(entql.HasEdge("community"))
+}
+
+// WhereHasCommunityWith applies a predicate to check if query has an edge community with a given conditions (other predicates).
+func (f *HouseholdFilter) WhereHasCommunityWith(preds ...predicate.Community) {
+	f.Where(entql.HasEdgeWith("community", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasVisits applies a predicate to check if query has an edge visits.
+func (f *HouseholdFilter) WhereHasVisits() {
+	f.Where(entql.HasEdge("visits"))
+}
+
+// WhereHasVisitsWith applies a predicate to check if query has an edge visits with a given conditions (other predicates).
+func (f *HouseholdFilter) WhereHasVisitsWith(preds ...predicate.HomeVisit) {
+	f.Where(entql.HasEdgeWith("visits", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasRequests applies a predicate to check if query has an edge requests.
+func (f *HouseholdFilter) WhereHasRequests() {
+	f.Where(entql.HasEdge("requests"))
+}
+
+// WhereHasRequestsWith applies a predicate to check if query has an edge requests with a given conditions (other predicates).
+func (f *HouseholdFilter) WhereHasRequestsWith(preds ...predicate.Request) {
+	f.Where(entql.HasEdgeWith("requests", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
 }
 
 // addPredicate implements the predicateAdder interface.
@@ -1534,7 +2157,7 @@ type IdempotencyKeyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *IdempotencyKeyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1604,7 +2227,7 @@ type KioskFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *KioskFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1717,7 +2340,7 @@ type PersistedQueryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PersistedQueryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1777,7 +2400,7 @@ type PersonFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PersonFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1908,7 +2531,7 @@ type PhoneCodeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PhoneCodeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1973,7 +2596,7 @@ type RegistrationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RegistrationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2116,6 +2739,391 @@ func (f *RegistrationFilter) WhereHasActivityWith(preds ...predicate.Activity) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *RequestQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the RequestQuery builder.
+func (_q *RequestQuery) Filter() *RequestFilter {
+	return &RequestFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *RequestMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the RequestMutation builder.
+func (m *RequestMutation) Filter() *RequestFilter {
+	return &RequestFilter{config: m.config, predicateAdder: m}
+}
+
+// RequestFilter provides a generic filtering capability at runtime for RequestQuery.
+type RequestFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *RequestFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *RequestFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(request.FieldID))
+}
+
+// WhereCommunityID applies the entql int predicate on the community_id field.
+func (f *RequestFilter) WhereCommunityID(p entql.IntP) {
+	f.Where(p.Field(request.FieldCommunityID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *RequestFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(request.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *RequestFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(request.FieldUpdatedAt))
+}
+
+// WhereNumber applies the entql string predicate on the number field.
+func (f *RequestFilter) WhereNumber(p entql.StringP) {
+	f.Where(p.Field(request.FieldNumber))
+}
+
+// WhereYear applies the entql int predicate on the year field.
+func (f *RequestFilter) WhereYear(p entql.IntP) {
+	f.Where(p.Field(request.FieldYear))
+}
+
+// WhereSeq applies the entql int predicate on the seq field.
+func (f *RequestFilter) WhereSeq(p entql.IntP) {
+	f.Where(p.Field(request.FieldSeq))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *RequestFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(request.FieldKind))
+}
+
+// WhereChannel applies the entql string predicate on the channel field.
+func (f *RequestFilter) WhereChannel(p entql.StringP) {
+	f.Where(p.Field(request.FieldChannel))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *RequestFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(request.FieldStatus))
+}
+
+// WhereTitle applies the entql string predicate on the title field.
+func (f *RequestFilter) WhereTitle(p entql.StringP) {
+	f.Where(p.Field(request.FieldTitle))
+}
+
+// WhereDescription applies the entql string predicate on the description field.
+func (f *RequestFilter) WhereDescription(p entql.StringP) {
+	f.Where(p.Field(request.FieldDescription))
+}
+
+// WhereSubmitterID applies the entql int predicate on the submitter_id field.
+func (f *RequestFilter) WhereSubmitterID(p entql.IntP) {
+	f.Where(p.Field(request.FieldSubmitterID))
+}
+
+// WhereHouseholdID applies the entql int predicate on the household_id field.
+func (f *RequestFilter) WhereHouseholdID(p entql.IntP) {
+	f.Where(p.Field(request.FieldHouseholdID))
+}
+
+// WhereTeamID applies the entql int predicate on the team_id field.
+func (f *RequestFilter) WhereTeamID(p entql.IntP) {
+	f.Where(p.Field(request.FieldTeamID))
+}
+
+// WhereAssigneeID applies the entql int predicate on the assignee_id field.
+func (f *RequestFilter) WhereAssigneeID(p entql.IntP) {
+	f.Where(p.Field(request.FieldAssigneeID))
+}
+
+// WhereCreatedByID applies the entql int predicate on the created_by_id field.
+func (f *RequestFilter) WhereCreatedByID(p entql.IntP) {
+	f.Where(p.Field(request.FieldCreatedByID))
+}
+
+// WhereOutcome applies the entql string predicate on the outcome field.
+func (f *RequestFilter) WhereOutcome(p entql.StringP) {
+	f.Where(p.Field(request.FieldOutcome))
+}
+
+// WhereResolution applies the entql string predicate on the resolution field.
+func (f *RequestFilter) WhereResolution(p entql.StringP) {
+	f.Where(p.Field(request.FieldResolution))
+}
+
+// WhereSatisfaction applies the entql int predicate on the satisfaction field.
+func (f *RequestFilter) WhereSatisfaction(p entql.IntP) {
+	f.Where(p.Field(request.FieldSatisfaction))
+}
+
+// WhereConfirmedByStaff applies the entql bool predicate on the confirmed_by_staff field.
+func (f *RequestFilter) WhereConfirmedByStaff(p entql.BoolP) {
+	f.Where(p.Field(request.FieldConfirmedByStaff))
+}
+
+// WhereAcceptedAt applies the entql time.Time predicate on the accepted_at field.
+func (f *RequestFilter) WhereAcceptedAt(p entql.TimeP) {
+	f.Where(p.Field(request.FieldAcceptedAt))
+}
+
+// WhereResolvedAt applies the entql time.Time predicate on the resolved_at field.
+func (f *RequestFilter) WhereResolvedAt(p entql.TimeP) {
+	f.Where(p.Field(request.FieldResolvedAt))
+}
+
+// WhereClosedAt applies the entql time.Time predicate on the closed_at field.
+func (f *RequestFilter) WhereClosedAt(p entql.TimeP) {
+	f.Where(p.Field(request.FieldClosedAt))
+}
+
+// WhereDueAt applies the entql time.Time predicate on the due_at field.
+func (f *RequestFilter) WhereDueAt(p entql.TimeP) {
+	f.Where(p.Field(request.FieldDueAt))
+}
+
+// WhereIdempotencyKey applies the entql string predicate on the idempotency_key field.
+func (f *RequestFilter) WhereIdempotencyKey(p entql.StringP) {
+	f.Where(p.Field(request.FieldIdempotencyKey))
+}
+
+// WhereHasCommunity applies a predicate to check if query has an edge community.
+func (f *RequestFilter) WhereHasCommunity() {
+	f.Where(entql.HasEdge("community"))
+}
+
+// WhereHasCommunityWith applies a predicate to check if query has an edge community with a given conditions (other predicates).
+func (f *RequestFilter) WhereHasCommunityWith(preds ...predicate.Community) {
+	f.Where(entql.HasEdgeWith("community", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasSubmitter applies a predicate to check if query has an edge submitter.
+func (f *RequestFilter) WhereHasSubmitter() {
+	f.Where(entql.HasEdge("submitter"))
+}
+
+// WhereHasSubmitterWith applies a predicate to check if query has an edge submitter with a given conditions (other predicates).
+func (f *RequestFilter) WhereHasSubmitterWith(preds ...predicate.Person) {
+	f.Where(entql.HasEdgeWith("submitter", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasHousehold applies a predicate to check if query has an edge household.
+func (f *RequestFilter) WhereHasHousehold() {
+	f.Where(entql.HasEdge("household"))
+}
+
+// WhereHasHouseholdWith applies a predicate to check if query has an edge household with a given conditions (other predicates).
+func (f *RequestFilter) WhereHasHouseholdWith(preds ...predicate.Household) {
+	f.Where(entql.HasEdgeWith("household", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasTeam applies a predicate to check if query has an edge team.
+func (f *RequestFilter) WhereHasTeam() {
+	f.Where(entql.HasEdge("team"))
+}
+
+// WhereHasTeamWith applies a predicate to check if query has an edge team with a given conditions (other predicates).
+func (f *RequestFilter) WhereHasTeamWith(preds ...predicate.Team) {
+	f.Where(entql.HasEdgeWith("team", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasAssignee applies a predicate to check if query has an edge assignee.
+func (f *RequestFilter) WhereHasAssignee() {
+	f.Where(entql.HasEdge("assignee"))
+}
+
+// WhereHasAssigneeWith applies a predicate to check if query has an edge assignee with a given conditions (other predicates).
+func (f *RequestFilter) WhereHasAssigneeWith(preds ...predicate.Person) {
+	f.Where(entql.HasEdgeWith("assignee", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasEvents applies a predicate to check if query has an edge events.
+func (f *RequestFilter) WhereHasEvents() {
+	f.Where(entql.HasEdge("events"))
+}
+
+// WhereHasEventsWith applies a predicate to check if query has an edge events with a given conditions (other predicates).
+func (f *RequestFilter) WhereHasEventsWith(preds ...predicate.RequestEvent) {
+	f.Where(entql.HasEdgeWith("events", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasVisits applies a predicate to check if query has an edge visits.
+func (f *RequestFilter) WhereHasVisits() {
+	f.Where(entql.HasEdge("visits"))
+}
+
+// WhereHasVisitsWith applies a predicate to check if query has an edge visits with a given conditions (other predicates).
+func (f *RequestFilter) WhereHasVisitsWith(preds ...predicate.HomeVisit) {
+	f.Where(entql.HasEdgeWith("visits", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *RequestEventQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the RequestEventQuery builder.
+func (_q *RequestEventQuery) Filter() *RequestEventFilter {
+	return &RequestEventFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *RequestEventMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the RequestEventMutation builder.
+func (m *RequestEventMutation) Filter() *RequestEventFilter {
+	return &RequestEventFilter{config: m.config, predicateAdder: m}
+}
+
+// RequestEventFilter provides a generic filtering capability at runtime for RequestEventQuery.
+type RequestEventFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *RequestEventFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *RequestEventFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(requestevent.FieldID))
+}
+
+// WhereCommunityID applies the entql int predicate on the community_id field.
+func (f *RequestEventFilter) WhereCommunityID(p entql.IntP) {
+	f.Where(p.Field(requestevent.FieldCommunityID))
+}
+
+// WhereRequestID applies the entql int predicate on the request_id field.
+func (f *RequestEventFilter) WhereRequestID(p entql.IntP) {
+	f.Where(p.Field(requestevent.FieldRequestID))
+}
+
+// WhereAt applies the entql time.Time predicate on the at field.
+func (f *RequestEventFilter) WhereAt(p entql.TimeP) {
+	f.Where(p.Field(requestevent.FieldAt))
+}
+
+// WhereAction applies the entql string predicate on the action field.
+func (f *RequestEventFilter) WhereAction(p entql.StringP) {
+	f.Where(p.Field(requestevent.FieldAction))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *RequestEventFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(requestevent.FieldStatus))
+}
+
+// WhereActorID applies the entql int predicate on the actor_id field.
+func (f *RequestEventFilter) WhereActorID(p entql.IntP) {
+	f.Where(p.Field(requestevent.FieldActorID))
+}
+
+// WhereNote applies the entql string predicate on the note field.
+func (f *RequestEventFilter) WhereNote(p entql.StringP) {
+	f.Where(p.Field(requestevent.FieldNote))
+}
+
+// WhereHomeVisitID applies the entql int predicate on the home_visit_id field.
+func (f *RequestEventFilter) WhereHomeVisitID(p entql.IntP) {
+	f.Where(p.Field(requestevent.FieldHomeVisitID))
+}
+
+// WhereHasCommunity applies a predicate to check if query has an edge community.
+func (f *RequestEventFilter) WhereHasCommunity() {
+	f.Where(entql.HasEdge("community"))
+}
+
+// WhereHasCommunityWith applies a predicate to check if query has an edge community with a given conditions (other predicates).
+func (f *RequestEventFilter) WhereHasCommunityWith(preds ...predicate.Community) {
+	f.Where(entql.HasEdgeWith("community", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasRequest applies a predicate to check if query has an edge request.
+func (f *RequestEventFilter) WhereHasRequest() {
+	f.Where(entql.HasEdge("request"))
+}
+
+// WhereHasRequestWith applies a predicate to check if query has an edge request with a given conditions (other predicates).
+func (f *RequestEventFilter) WhereHasRequestWith(preds ...predicate.Request) {
+	f.Where(entql.HasEdgeWith("request", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasActor applies a predicate to check if query has an edge actor.
+func (f *RequestEventFilter) WhereHasActor() {
+	f.Where(entql.HasEdge("actor"))
+}
+
+// WhereHasActorWith applies a predicate to check if query has an edge actor with a given conditions (other predicates).
+func (f *RequestEventFilter) WhereHasActorWith(preds ...predicate.Person) {
+	f.Where(entql.HasEdgeWith("actor", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *SecretQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2144,7 +3152,7 @@ type SecretFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SecretFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2199,7 +3207,7 @@ type ServiceRecordFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ServiceRecordFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2386,7 +3394,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2489,7 +3497,7 @@ type SlotFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SlotFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2637,7 +3645,7 @@ type TeamFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TeamFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2744,7 +3752,7 @@ type TeamMembershipFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TeamMembershipFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2856,7 +3864,7 @@ type VenueFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *VenueFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2954,7 +3962,7 @@ type VolunteerProfileFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *VolunteerProfileFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

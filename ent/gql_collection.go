@@ -10,9 +10,12 @@ import (
 	"linli/ent/certificate"
 	"linli/ent/checkinscan"
 	"linli/ent/community"
+	"linli/ent/homevisit"
+	"linli/ent/household"
 	"linli/ent/kiosk"
 	"linli/ent/person"
 	"linli/ent/registration"
+	"linli/ent/request"
 	"linli/ent/servicerecord"
 	"linli/ent/slot"
 	"linli/ent/team"
@@ -576,6 +579,11 @@ func (_q *CommunityQuery) collectField(ctx context.Context, oneNode bool, opCtx 
 				selectedFields = append(selectedFields, community.FieldHouseholds)
 				fieldSeen[community.FieldHouseholds] = struct{}{}
 			}
+		case "residentPopulation":
+			if _, ok := fieldSeen[community.FieldResidentPopulation]; !ok {
+				selectedFields = append(selectedFields, community.FieldResidentPopulation)
+				fieldSeen[community.FieldResidentPopulation] = struct{}{}
+			}
 		case "areaKm2":
 			if _, ok := fieldSeen[community.FieldAreaKm2]; !ok {
 				selectedFields = append(selectedFields, community.FieldAreaKm2)
@@ -640,6 +648,418 @@ func newCommunityPaginateArgs(rv map[string]any) *communityPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*CommunityWhereInput); ok {
 		args.opts = append(args.opts, WithCommunityFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *HomeVisitQuery) CollectFields(ctx context.Context, satisfies ...string) (*HomeVisitQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *HomeVisitQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(homevisit.Columns))
+		selectedFields = []string{homevisit.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "community":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CommunityClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, communityImplementors)...); err != nil {
+				return err
+			}
+			_q.withCommunity = query
+			if _, ok := fieldSeen[homevisit.FieldCommunityID]; !ok {
+				selectedFields = append(selectedFields, homevisit.FieldCommunityID)
+				fieldSeen[homevisit.FieldCommunityID] = struct{}{}
+			}
+
+		case "household":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&HouseholdClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, householdImplementors)...); err != nil {
+				return err
+			}
+			_q.withHousehold = query
+			if _, ok := fieldSeen[homevisit.FieldHouseholdID]; !ok {
+				selectedFields = append(selectedFields, homevisit.FieldHouseholdID)
+				fieldSeen[homevisit.FieldHouseholdID] = struct{}{}
+			}
+
+		case "team":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&TeamClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, teamImplementors)...); err != nil {
+				return err
+			}
+			_q.withTeam = query
+			if _, ok := fieldSeen[homevisit.FieldTeamID]; !ok {
+				selectedFields = append(selectedFields, homevisit.FieldTeamID)
+				fieldSeen[homevisit.FieldTeamID] = struct{}{}
+			}
+
+		case "volunteers":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&PersonClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, personImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedVolunteers(alias, func(wq *PersonQuery) {
+				*wq = *query
+			})
+
+		case "request":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&RequestClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, requestImplementors)...); err != nil {
+				return err
+			}
+			_q.withRequest = query
+			if _, ok := fieldSeen[homevisit.FieldRequestID]; !ok {
+				selectedFields = append(selectedFields, homevisit.FieldRequestID)
+				fieldSeen[homevisit.FieldRequestID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[homevisit.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, homevisit.FieldCreatedAt)
+				fieldSeen[homevisit.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[homevisit.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, homevisit.FieldUpdatedAt)
+				fieldSeen[homevisit.FieldUpdatedAt] = struct{}{}
+			}
+		case "householdID":
+			if _, ok := fieldSeen[homevisit.FieldHouseholdID]; !ok {
+				selectedFields = append(selectedFields, homevisit.FieldHouseholdID)
+				fieldSeen[homevisit.FieldHouseholdID] = struct{}{}
+			}
+		case "kind":
+			if _, ok := fieldSeen[homevisit.FieldKind]; !ok {
+				selectedFields = append(selectedFields, homevisit.FieldKind)
+				fieldSeen[homevisit.FieldKind] = struct{}{}
+			}
+		case "visitedAt":
+			if _, ok := fieldSeen[homevisit.FieldVisitedAt]; !ok {
+				selectedFields = append(selectedFields, homevisit.FieldVisitedAt)
+				fieldSeen[homevisit.FieldVisitedAt] = struct{}{}
+			}
+		case "minutes":
+			if _, ok := fieldSeen[homevisit.FieldMinutes]; !ok {
+				selectedFields = append(selectedFields, homevisit.FieldMinutes)
+				fieldSeen[homevisit.FieldMinutes] = struct{}{}
+			}
+		case "teamID":
+			if _, ok := fieldSeen[homevisit.FieldTeamID]; !ok {
+				selectedFields = append(selectedFields, homevisit.FieldTeamID)
+				fieldSeen[homevisit.FieldTeamID] = struct{}{}
+			}
+		case "requestID":
+			if _, ok := fieldSeen[homevisit.FieldRequestID]; !ok {
+				selectedFields = append(selectedFields, homevisit.FieldRequestID)
+				fieldSeen[homevisit.FieldRequestID] = struct{}{}
+			}
+		case "notes":
+			if _, ok := fieldSeen[homevisit.FieldNotes]; !ok {
+				selectedFields = append(selectedFields, homevisit.FieldNotes)
+				fieldSeen[homevisit.FieldNotes] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type homevisitPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []HomeVisitPaginateOption
+}
+
+func newHomeVisitPaginateArgs(rv map[string]any) *homevisitPaginateArgs {
+	args := &homevisitPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &HomeVisitOrder{Field: &HomeVisitOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithHomeVisitOrder(order))
+			}
+		case *HomeVisitOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithHomeVisitOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *HouseholdQuery) CollectFields(ctx context.Context, satisfies ...string) (*HouseholdQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *HouseholdQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(household.Columns))
+		selectedFields = []string{household.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "community":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CommunityClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, communityImplementors)...); err != nil {
+				return err
+			}
+			_q.withCommunity = query
+			if _, ok := fieldSeen[household.FieldCommunityID]; !ok {
+				selectedFields = append(selectedFields, household.FieldCommunityID)
+				fieldSeen[household.FieldCommunityID] = struct{}{}
+			}
+
+		case "visits":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&HomeVisitClient{config: _q.config}).Query()
+			)
+			args := newHomeVisitPaginateArgs(fieldArgs(ctx, nil, path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newHomeVisitPager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Household) error {
+						ids := make([]driver.Value, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						var v []struct {
+							NodeID int `sql:"household_id"`
+							Count  int `sql:"count"`
+						}
+						query.Where(func(s *sql.Selector) {
+							s.Where(sql.InValues(s.C(household.VisitsColumn), ids...))
+						})
+						if err := query.GroupBy(household.VisitsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+							return err
+						}
+						m := make(map[int]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[1] == nil {
+								nodes[i].Edges.totalCount[1] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[1][alias] = n
+						}
+						return nil
+					})
+				} else {
+					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*Household) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.Visits)
+							if nodes[i].Edges.totalCount[1] == nil {
+								nodes[i].Edges.totalCount[1] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[1][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, homevisitImplementors)...); err != nil {
+					return err
+				}
+			}
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					modify := entgql.LimitPerRow(household.VisitsColumn, limit, pager.orderExpr(query))
+					query.modifiers = append(query.modifiers, modify)
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			_q.WithNamedVisits(alias, func(wq *HomeVisitQuery) {
+				*wq = *query
+			})
+		case "createdAt":
+			if _, ok := fieldSeen[household.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, household.FieldCreatedAt)
+				fieldSeen[household.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[household.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, household.FieldUpdatedAt)
+				fieldSeen[household.FieldUpdatedAt] = struct{}{}
+			}
+		case "address":
+			if _, ok := fieldSeen[household.FieldAddress]; !ok {
+				selectedFields = append(selectedFields, household.FieldAddress)
+				fieldSeen[household.FieldAddress] = struct{}{}
+			}
+		case "headName":
+			if _, ok := fieldSeen[household.FieldHeadName]; !ok {
+				selectedFields = append(selectedFields, household.FieldHeadName)
+				fieldSeen[household.FieldHeadName] = struct{}{}
+			}
+		case "size":
+			if _, ok := fieldSeen[household.FieldSize]; !ok {
+				selectedFields = append(selectedFields, household.FieldSize)
+				fieldSeen[household.FieldSize] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type householdPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []HouseholdPaginateOption
+}
+
+func newHouseholdPaginateArgs(rv map[string]any) *householdPaginateArgs {
+	args := &householdPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &HouseholdOrder{Field: &HouseholdOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithHouseholdOrder(order))
+			}
+		case *HouseholdOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithHouseholdOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*HouseholdWhereInput); ok {
+		args.opts = append(args.opts, WithHouseholdFilter(v.Filter))
 	}
 	return args
 }
@@ -1118,6 +1538,262 @@ func newRegistrationPaginateArgs(rv map[string]any) *registrationPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*RegistrationWhereInput); ok {
 		args.opts = append(args.opts, WithRegistrationFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *RequestQuery) CollectFields(ctx context.Context, satisfies ...string) (*RequestQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *RequestQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(request.Columns))
+		selectedFields = []string{request.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "community":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CommunityClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, communityImplementors)...); err != nil {
+				return err
+			}
+			_q.withCommunity = query
+			if _, ok := fieldSeen[request.FieldCommunityID]; !ok {
+				selectedFields = append(selectedFields, request.FieldCommunityID)
+				fieldSeen[request.FieldCommunityID] = struct{}{}
+			}
+
+		case "submitter":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&PersonClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, personImplementors)...); err != nil {
+				return err
+			}
+			_q.withSubmitter = query
+			if _, ok := fieldSeen[request.FieldSubmitterID]; !ok {
+				selectedFields = append(selectedFields, request.FieldSubmitterID)
+				fieldSeen[request.FieldSubmitterID] = struct{}{}
+			}
+
+		case "household":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&HouseholdClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, householdImplementors)...); err != nil {
+				return err
+			}
+			_q.withHousehold = query
+			if _, ok := fieldSeen[request.FieldHouseholdID]; !ok {
+				selectedFields = append(selectedFields, request.FieldHouseholdID)
+				fieldSeen[request.FieldHouseholdID] = struct{}{}
+			}
+
+		case "team":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&TeamClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, teamImplementors)...); err != nil {
+				return err
+			}
+			_q.withTeam = query
+			if _, ok := fieldSeen[request.FieldTeamID]; !ok {
+				selectedFields = append(selectedFields, request.FieldTeamID)
+				fieldSeen[request.FieldTeamID] = struct{}{}
+			}
+
+		case "assignee":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&PersonClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, personImplementors)...); err != nil {
+				return err
+			}
+			_q.withAssignee = query
+			if _, ok := fieldSeen[request.FieldAssigneeID]; !ok {
+				selectedFields = append(selectedFields, request.FieldAssigneeID)
+				fieldSeen[request.FieldAssigneeID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[request.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, request.FieldCreatedAt)
+				fieldSeen[request.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[request.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, request.FieldUpdatedAt)
+				fieldSeen[request.FieldUpdatedAt] = struct{}{}
+			}
+		case "number":
+			if _, ok := fieldSeen[request.FieldNumber]; !ok {
+				selectedFields = append(selectedFields, request.FieldNumber)
+				fieldSeen[request.FieldNumber] = struct{}{}
+			}
+		case "kind":
+			if _, ok := fieldSeen[request.FieldKind]; !ok {
+				selectedFields = append(selectedFields, request.FieldKind)
+				fieldSeen[request.FieldKind] = struct{}{}
+			}
+		case "channel":
+			if _, ok := fieldSeen[request.FieldChannel]; !ok {
+				selectedFields = append(selectedFields, request.FieldChannel)
+				fieldSeen[request.FieldChannel] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[request.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, request.FieldStatus)
+				fieldSeen[request.FieldStatus] = struct{}{}
+			}
+		case "title":
+			if _, ok := fieldSeen[request.FieldTitle]; !ok {
+				selectedFields = append(selectedFields, request.FieldTitle)
+				fieldSeen[request.FieldTitle] = struct{}{}
+			}
+		case "description":
+			if _, ok := fieldSeen[request.FieldDescription]; !ok {
+				selectedFields = append(selectedFields, request.FieldDescription)
+				fieldSeen[request.FieldDescription] = struct{}{}
+			}
+		case "submitterID":
+			if _, ok := fieldSeen[request.FieldSubmitterID]; !ok {
+				selectedFields = append(selectedFields, request.FieldSubmitterID)
+				fieldSeen[request.FieldSubmitterID] = struct{}{}
+			}
+		case "householdID":
+			if _, ok := fieldSeen[request.FieldHouseholdID]; !ok {
+				selectedFields = append(selectedFields, request.FieldHouseholdID)
+				fieldSeen[request.FieldHouseholdID] = struct{}{}
+			}
+		case "teamID":
+			if _, ok := fieldSeen[request.FieldTeamID]; !ok {
+				selectedFields = append(selectedFields, request.FieldTeamID)
+				fieldSeen[request.FieldTeamID] = struct{}{}
+			}
+		case "assigneeID":
+			if _, ok := fieldSeen[request.FieldAssigneeID]; !ok {
+				selectedFields = append(selectedFields, request.FieldAssigneeID)
+				fieldSeen[request.FieldAssigneeID] = struct{}{}
+			}
+		case "outcome":
+			if _, ok := fieldSeen[request.FieldOutcome]; !ok {
+				selectedFields = append(selectedFields, request.FieldOutcome)
+				fieldSeen[request.FieldOutcome] = struct{}{}
+			}
+		case "resolution":
+			if _, ok := fieldSeen[request.FieldResolution]; !ok {
+				selectedFields = append(selectedFields, request.FieldResolution)
+				fieldSeen[request.FieldResolution] = struct{}{}
+			}
+		case "satisfaction":
+			if _, ok := fieldSeen[request.FieldSatisfaction]; !ok {
+				selectedFields = append(selectedFields, request.FieldSatisfaction)
+				fieldSeen[request.FieldSatisfaction] = struct{}{}
+			}
+		case "confirmedByStaff":
+			if _, ok := fieldSeen[request.FieldConfirmedByStaff]; !ok {
+				selectedFields = append(selectedFields, request.FieldConfirmedByStaff)
+				fieldSeen[request.FieldConfirmedByStaff] = struct{}{}
+			}
+		case "acceptedAt":
+			if _, ok := fieldSeen[request.FieldAcceptedAt]; !ok {
+				selectedFields = append(selectedFields, request.FieldAcceptedAt)
+				fieldSeen[request.FieldAcceptedAt] = struct{}{}
+			}
+		case "resolvedAt":
+			if _, ok := fieldSeen[request.FieldResolvedAt]; !ok {
+				selectedFields = append(selectedFields, request.FieldResolvedAt)
+				fieldSeen[request.FieldResolvedAt] = struct{}{}
+			}
+		case "closedAt":
+			if _, ok := fieldSeen[request.FieldClosedAt]; !ok {
+				selectedFields = append(selectedFields, request.FieldClosedAt)
+				fieldSeen[request.FieldClosedAt] = struct{}{}
+			}
+		case "dueAt":
+			if _, ok := fieldSeen[request.FieldDueAt]; !ok {
+				selectedFields = append(selectedFields, request.FieldDueAt)
+				fieldSeen[request.FieldDueAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type requestPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []RequestPaginateOption
+}
+
+func newRequestPaginateArgs(rv map[string]any) *requestPaginateArgs {
+	args := &requestPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &RequestOrder{Field: &RequestOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithRequestOrder(order))
+			}
+		case *RequestOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithRequestOrder(v))
+			}
+		}
 	}
 	return args
 }

@@ -84,6 +84,78 @@ func (_m *CheckInScan) Registration(ctx context.Context) (*Registration, error) 
 	return result, MaskNotFound(err)
 }
 
+func (_m *HomeVisit) Community(ctx context.Context) (*Community, error) {
+	result, err := _m.Edges.CommunityOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCommunity().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *HomeVisit) Household(ctx context.Context) (*Household, error) {
+	result, err := _m.Edges.HouseholdOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryHousehold().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *HomeVisit) Team(ctx context.Context) (*Team, error) {
+	result, err := _m.Edges.TeamOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryTeam().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *HomeVisit) Volunteers(ctx context.Context) (result []*Person, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedVolunteers(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.VolunteersOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryVolunteers().All(ctx)
+	}
+	return result, err
+}
+
+func (_m *HomeVisit) Request(ctx context.Context) (*Request, error) {
+	result, err := _m.Edges.RequestOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryRequest().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Household) Community(ctx context.Context) (*Community, error) {
+	result, err := _m.Edges.CommunityOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCommunity().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Household) Visits(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *HomeVisitOrder,
+) (*HomeVisitConnection, error) {
+	opts := []HomeVisitPaginateOption{
+		WithHomeVisitOrder(orderBy),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[1][alias]
+	if nodes, err := _m.NamedVisits(alias); err == nil || hasTotalCount {
+		pager, err := newHomeVisitPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &HomeVisitConnection{Edges: []*HomeVisitEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryVisits().Paginate(ctx, after, first, before, last, opts...)
+}
+
 func (_m *Kiosk) Community(ctx context.Context) (*Community, error) {
 	result, err := _m.Edges.CommunityOrErr()
 	if IsNotLoaded(err) {
@@ -158,6 +230,46 @@ func (_m *Registration) Activity(ctx context.Context) (*Activity, error) {
 		result, err = _m.QueryActivity().Only(ctx)
 	}
 	return result, err
+}
+
+func (_m *Request) Community(ctx context.Context) (*Community, error) {
+	result, err := _m.Edges.CommunityOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCommunity().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Request) Submitter(ctx context.Context) (*Person, error) {
+	result, err := _m.Edges.SubmitterOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QuerySubmitter().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Request) Household(ctx context.Context) (*Household, error) {
+	result, err := _m.Edges.HouseholdOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryHousehold().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Request) Team(ctx context.Context) (*Team, error) {
+	result, err := _m.Edges.TeamOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryTeam().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Request) Assignee(ctx context.Context) (*Person, error) {
+	result, err := _m.Edges.AssigneeOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryAssignee().Only(ctx)
+	}
+	return result, MaskNotFound(err)
 }
 
 func (_m *ServiceRecord) Community(ctx context.Context) (*Community, error) {

@@ -10,10 +10,13 @@ import (
 	"linli/ent/certificate"
 	"linli/ent/checkinscan"
 	"linli/ent/community"
+	"linli/ent/homevisit"
+	"linli/ent/household"
 	"linli/ent/internal"
 	"linli/ent/kiosk"
 	"linli/ent/person"
 	"linli/ent/registration"
+	"linli/ent/request"
 	"linli/ent/servicerecord"
 	"linli/ent/slot"
 	"linli/ent/team"
@@ -51,6 +54,16 @@ var communityImplementors = []string{"Community", "Node"}
 // IsNode implements the Node interface check for GQLGen.
 func (*Community) IsNode() {}
 
+var homevisitImplementors = []string{"HomeVisit", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*HomeVisit) IsNode() {}
+
+var householdImplementors = []string{"Household", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Household) IsNode() {}
+
 var kioskImplementors = []string{"Kiosk", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
@@ -65,6 +78,11 @@ var registrationImplementors = []string{"Registration", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Registration) IsNode() {}
+
+var requestImplementors = []string{"Request", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Request) IsNode() {}
 
 var servicerecordImplementors = []string{"ServiceRecord", "Node"}
 
@@ -209,6 +227,24 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			}
 		}
 		return query.Only(ctx)
+	case homevisit.Table:
+		query := c.HomeVisit.Query().
+			Where(homevisit.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, homevisitImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case household.Table:
+		query := c.Household.Query().
+			Where(household.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, householdImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
 	case kiosk.Table:
 		query := c.Kiosk.Query().
 			Where(kiosk.ID(id))
@@ -232,6 +268,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(registration.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, registrationImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case request.Table:
+		query := c.Request.Query().
+			Where(request.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, requestImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -427,6 +472,38 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 				*noder = node
 			}
 		}
+	case homevisit.Table:
+		query := c.HomeVisit.Query().
+			Where(homevisit.IDIn(ids...))
+		query, err := query.CollectFields(ctx, homevisitImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case household.Table:
+		query := c.Household.Query().
+			Where(household.IDIn(ids...))
+		query, err := query.CollectFields(ctx, householdImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
 	case kiosk.Table:
 		query := c.Kiosk.Query().
 			Where(kiosk.IDIn(ids...))
@@ -463,6 +540,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.Registration.Query().
 			Where(registration.IDIn(ids...))
 		query, err := query.CollectFields(ctx, registrationImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case request.Table:
+		query := c.Request.Query().
+			Where(request.IDIn(ids...))
+		query, err := query.CollectFields(ctx, requestImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -11,9 +11,12 @@ import (
 	"linli/ent/certificate"
 	"linli/ent/checkinscan"
 	"linli/ent/community"
+	"linli/ent/homevisit"
+	"linli/ent/household"
 	"linli/ent/kiosk"
 	"linli/ent/person"
 	"linli/ent/registration"
+	"linli/ent/request"
 	"linli/ent/servicerecord"
 	"linli/ent/slot"
 	"linli/ent/team"
@@ -1218,6 +1221,634 @@ func (_m *Community) ToEdge(order *CommunityOrder) *CommunityEdge {
 	}
 }
 
+// HomeVisitEdge is the edge representation of HomeVisit.
+type HomeVisitEdge struct {
+	Node   *HomeVisit `json:"node"`
+	Cursor Cursor     `json:"cursor"`
+}
+
+// HomeVisitConnection is the connection containing edges to HomeVisit.
+type HomeVisitConnection struct {
+	Edges      []*HomeVisitEdge `json:"edges"`
+	PageInfo   PageInfo         `json:"pageInfo"`
+	TotalCount int              `json:"totalCount"`
+}
+
+func (c *HomeVisitConnection) build(nodes []*HomeVisit, pager *homevisitPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *HomeVisit
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *HomeVisit {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *HomeVisit {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*HomeVisitEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &HomeVisitEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// HomeVisitPaginateOption enables pagination customization.
+type HomeVisitPaginateOption func(*homevisitPager) error
+
+// WithHomeVisitOrder configures pagination ordering.
+func WithHomeVisitOrder(order *HomeVisitOrder) HomeVisitPaginateOption {
+	if order == nil {
+		order = DefaultHomeVisitOrder
+	}
+	o := *order
+	return func(pager *homevisitPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultHomeVisitOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithHomeVisitFilter configures pagination filter.
+func WithHomeVisitFilter(filter func(*HomeVisitQuery) (*HomeVisitQuery, error)) HomeVisitPaginateOption {
+	return func(pager *homevisitPager) error {
+		if filter == nil {
+			return errors.New("HomeVisitQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type homevisitPager struct {
+	reverse bool
+	order   *HomeVisitOrder
+	filter  func(*HomeVisitQuery) (*HomeVisitQuery, error)
+}
+
+func newHomeVisitPager(opts []HomeVisitPaginateOption, reverse bool) (*homevisitPager, error) {
+	pager := &homevisitPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultHomeVisitOrder
+	}
+	return pager, nil
+}
+
+func (p *homevisitPager) applyFilter(query *HomeVisitQuery) (*HomeVisitQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *homevisitPager) toCursor(_m *HomeVisit) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *homevisitPager) applyCursors(query *HomeVisitQuery, after, before *Cursor) (*HomeVisitQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultHomeVisitOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *homevisitPager) applyOrder(query *HomeVisitQuery) *HomeVisitQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultHomeVisitOrder.Field {
+		query = query.Order(DefaultHomeVisitOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *homevisitPager) orderExpr(query *HomeVisitQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultHomeVisitOrder.Field {
+			b.Comma().Ident(DefaultHomeVisitOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to HomeVisit.
+func (_m *HomeVisitQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...HomeVisitPaginateOption,
+) (*HomeVisitConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newHomeVisitPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &HomeVisitConnection{Edges: []*HomeVisitEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// HomeVisitOrderFieldCreatedAt orders HomeVisit by created_at.
+	HomeVisitOrderFieldCreatedAt = &HomeVisitOrderField{
+		Value: func(_m *HomeVisit) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: homevisit.FieldCreatedAt,
+		toTerm: homevisit.ByCreatedAt,
+		toCursor: func(_m *HomeVisit) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// HomeVisitOrderFieldVisitedAt orders HomeVisit by visited_at.
+	HomeVisitOrderFieldVisitedAt = &HomeVisitOrderField{
+		Value: func(_m *HomeVisit) (ent.Value, error) {
+			return _m.VisitedAt, nil
+		},
+		column: homevisit.FieldVisitedAt,
+		toTerm: homevisit.ByVisitedAt,
+		toCursor: func(_m *HomeVisit) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.VisitedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f HomeVisitOrderField) String() string {
+	var str string
+	switch f.column {
+	case HomeVisitOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case HomeVisitOrderFieldVisitedAt.column:
+		str = "VISITED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f HomeVisitOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *HomeVisitOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("HomeVisitOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *HomeVisitOrderFieldCreatedAt
+	case "VISITED_AT":
+		*f = *HomeVisitOrderFieldVisitedAt
+	default:
+		return fmt.Errorf("%s is not a valid HomeVisitOrderField", str)
+	}
+	return nil
+}
+
+// HomeVisitOrderField defines the ordering field of HomeVisit.
+type HomeVisitOrderField struct {
+	// Value extracts the ordering value from the given HomeVisit.
+	Value    func(*HomeVisit) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) homevisit.OrderOption
+	toCursor func(*HomeVisit) Cursor
+}
+
+// HomeVisitOrder defines the ordering of HomeVisit.
+type HomeVisitOrder struct {
+	Direction OrderDirection       `json:"direction"`
+	Field     *HomeVisitOrderField `json:"field"`
+}
+
+// DefaultHomeVisitOrder is the default ordering of HomeVisit.
+var DefaultHomeVisitOrder = &HomeVisitOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &HomeVisitOrderField{
+		Value: func(_m *HomeVisit) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: homevisit.FieldID,
+		toTerm: homevisit.ByID,
+		toCursor: func(_m *HomeVisit) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts HomeVisit into HomeVisitEdge.
+func (_m *HomeVisit) ToEdge(order *HomeVisitOrder) *HomeVisitEdge {
+	if order == nil {
+		order = DefaultHomeVisitOrder
+	}
+	return &HomeVisitEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// HouseholdEdge is the edge representation of Household.
+type HouseholdEdge struct {
+	Node   *Household `json:"node"`
+	Cursor Cursor     `json:"cursor"`
+}
+
+// HouseholdConnection is the connection containing edges to Household.
+type HouseholdConnection struct {
+	Edges      []*HouseholdEdge `json:"edges"`
+	PageInfo   PageInfo         `json:"pageInfo"`
+	TotalCount int              `json:"totalCount"`
+}
+
+func (c *HouseholdConnection) build(nodes []*Household, pager *householdPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Household
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Household {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Household {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*HouseholdEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &HouseholdEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// HouseholdPaginateOption enables pagination customization.
+type HouseholdPaginateOption func(*householdPager) error
+
+// WithHouseholdOrder configures pagination ordering.
+func WithHouseholdOrder(order *HouseholdOrder) HouseholdPaginateOption {
+	if order == nil {
+		order = DefaultHouseholdOrder
+	}
+	o := *order
+	return func(pager *householdPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultHouseholdOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithHouseholdFilter configures pagination filter.
+func WithHouseholdFilter(filter func(*HouseholdQuery) (*HouseholdQuery, error)) HouseholdPaginateOption {
+	return func(pager *householdPager) error {
+		if filter == nil {
+			return errors.New("HouseholdQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type householdPager struct {
+	reverse bool
+	order   *HouseholdOrder
+	filter  func(*HouseholdQuery) (*HouseholdQuery, error)
+}
+
+func newHouseholdPager(opts []HouseholdPaginateOption, reverse bool) (*householdPager, error) {
+	pager := &householdPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultHouseholdOrder
+	}
+	return pager, nil
+}
+
+func (p *householdPager) applyFilter(query *HouseholdQuery) (*HouseholdQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *householdPager) toCursor(_m *Household) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *householdPager) applyCursors(query *HouseholdQuery, after, before *Cursor) (*HouseholdQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultHouseholdOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *householdPager) applyOrder(query *HouseholdQuery) *HouseholdQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultHouseholdOrder.Field {
+		query = query.Order(DefaultHouseholdOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *householdPager) orderExpr(query *HouseholdQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultHouseholdOrder.Field {
+			b.Comma().Ident(DefaultHouseholdOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Household.
+func (_m *HouseholdQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...HouseholdPaginateOption,
+) (*HouseholdConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newHouseholdPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &HouseholdConnection{Edges: []*HouseholdEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// HouseholdOrderFieldCreatedAt orders Household by created_at.
+	HouseholdOrderFieldCreatedAt = &HouseholdOrderField{
+		Value: func(_m *Household) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: household.FieldCreatedAt,
+		toTerm: household.ByCreatedAt,
+		toCursor: func(_m *Household) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// HouseholdOrderFieldAddress orders Household by address.
+	HouseholdOrderFieldAddress = &HouseholdOrderField{
+		Value: func(_m *Household) (ent.Value, error) {
+			return _m.Address, nil
+		},
+		column: household.FieldAddress,
+		toTerm: household.ByAddress,
+		toCursor: func(_m *Household) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Address,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f HouseholdOrderField) String() string {
+	var str string
+	switch f.column {
+	case HouseholdOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case HouseholdOrderFieldAddress.column:
+		str = "ADDRESS"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f HouseholdOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *HouseholdOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("HouseholdOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *HouseholdOrderFieldCreatedAt
+	case "ADDRESS":
+		*f = *HouseholdOrderFieldAddress
+	default:
+		return fmt.Errorf("%s is not a valid HouseholdOrderField", str)
+	}
+	return nil
+}
+
+// HouseholdOrderField defines the ordering field of Household.
+type HouseholdOrderField struct {
+	// Value extracts the ordering value from the given Household.
+	Value    func(*Household) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) household.OrderOption
+	toCursor func(*Household) Cursor
+}
+
+// HouseholdOrder defines the ordering of Household.
+type HouseholdOrder struct {
+	Direction OrderDirection       `json:"direction"`
+	Field     *HouseholdOrderField `json:"field"`
+}
+
+// DefaultHouseholdOrder is the default ordering of Household.
+var DefaultHouseholdOrder = &HouseholdOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &HouseholdOrderField{
+		Value: func(_m *Household) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: household.FieldID,
+		toTerm: household.ByID,
+		toCursor: func(_m *Household) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Household into HouseholdEdge.
+func (_m *Household) ToEdge(order *HouseholdOrder) *HouseholdEdge {
+	if order == nil {
+		order = DefaultHouseholdOrder
+	}
+	return &HouseholdEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
 // KioskEdge is the edge representation of Kiosk.
 type KioskEdge struct {
 	Node   *Kiosk `json:"node"`
@@ -2119,6 +2750,320 @@ func (_m *Registration) ToEdge(order *RegistrationOrder) *RegistrationEdge {
 		order = DefaultRegistrationOrder
 	}
 	return &RegistrationEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// RequestEdge is the edge representation of Request.
+type RequestEdge struct {
+	Node   *Request `json:"node"`
+	Cursor Cursor   `json:"cursor"`
+}
+
+// RequestConnection is the connection containing edges to Request.
+type RequestConnection struct {
+	Edges      []*RequestEdge `json:"edges"`
+	PageInfo   PageInfo       `json:"pageInfo"`
+	TotalCount int            `json:"totalCount"`
+}
+
+func (c *RequestConnection) build(nodes []*Request, pager *requestPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Request
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Request {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Request {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*RequestEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &RequestEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// RequestPaginateOption enables pagination customization.
+type RequestPaginateOption func(*requestPager) error
+
+// WithRequestOrder configures pagination ordering.
+func WithRequestOrder(order *RequestOrder) RequestPaginateOption {
+	if order == nil {
+		order = DefaultRequestOrder
+	}
+	o := *order
+	return func(pager *requestPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultRequestOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithRequestFilter configures pagination filter.
+func WithRequestFilter(filter func(*RequestQuery) (*RequestQuery, error)) RequestPaginateOption {
+	return func(pager *requestPager) error {
+		if filter == nil {
+			return errors.New("RequestQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type requestPager struct {
+	reverse bool
+	order   *RequestOrder
+	filter  func(*RequestQuery) (*RequestQuery, error)
+}
+
+func newRequestPager(opts []RequestPaginateOption, reverse bool) (*requestPager, error) {
+	pager := &requestPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultRequestOrder
+	}
+	return pager, nil
+}
+
+func (p *requestPager) applyFilter(query *RequestQuery) (*RequestQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *requestPager) toCursor(_m *Request) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *requestPager) applyCursors(query *RequestQuery, after, before *Cursor) (*RequestQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultRequestOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *requestPager) applyOrder(query *RequestQuery) *RequestQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultRequestOrder.Field {
+		query = query.Order(DefaultRequestOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *requestPager) orderExpr(query *RequestQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultRequestOrder.Field {
+			b.Comma().Ident(DefaultRequestOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Request.
+func (_m *RequestQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...RequestPaginateOption,
+) (*RequestConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newRequestPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &RequestConnection{Edges: []*RequestEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// RequestOrderFieldCreatedAt orders Request by created_at.
+	RequestOrderFieldCreatedAt = &RequestOrderField{
+		Value: func(_m *Request) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: request.FieldCreatedAt,
+		toTerm: request.ByCreatedAt,
+		toCursor: func(_m *Request) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// RequestOrderFieldDueAt orders Request by due_at.
+	RequestOrderFieldDueAt = &RequestOrderField{
+		Value: func(_m *Request) (ent.Value, error) {
+			return _m.DueAt, nil
+		},
+		column: request.FieldDueAt,
+		toTerm: request.ByDueAt,
+		toCursor: func(_m *Request) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.DueAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f RequestOrderField) String() string {
+	var str string
+	switch f.column {
+	case RequestOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case RequestOrderFieldDueAt.column:
+		str = "DUE_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f RequestOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *RequestOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("RequestOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *RequestOrderFieldCreatedAt
+	case "DUE_AT":
+		*f = *RequestOrderFieldDueAt
+	default:
+		return fmt.Errorf("%s is not a valid RequestOrderField", str)
+	}
+	return nil
+}
+
+// RequestOrderField defines the ordering field of Request.
+type RequestOrderField struct {
+	// Value extracts the ordering value from the given Request.
+	Value    func(*Request) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) request.OrderOption
+	toCursor func(*Request) Cursor
+}
+
+// RequestOrder defines the ordering of Request.
+type RequestOrder struct {
+	Direction OrderDirection     `json:"direction"`
+	Field     *RequestOrderField `json:"field"`
+}
+
+// DefaultRequestOrder is the default ordering of Request.
+var DefaultRequestOrder = &RequestOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &RequestOrderField{
+		Value: func(_m *Request) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: request.FieldID,
+		toTerm: request.ByID,
+		toCursor: func(_m *Request) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Request into RequestEdge.
+func (_m *Request) ToEdge(order *RequestOrder) *RequestEdge {
+	if order == nil {
+		order = DefaultRequestOrder
+	}
+	return &RequestEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"linli/ent/activity"
 	"linli/ent/community"
+	"linli/ent/household"
 	"linli/ent/person"
 	"linli/ent/predicate"
 	"linli/ent/registration"
@@ -824,6 +825,16 @@ type CommunityWhereInput struct {
 	HouseholdsGTE   *int  `json:"householdsGTE,omitempty"`
 	HouseholdsLT    *int  `json:"householdsLT,omitempty"`
 	HouseholdsLTE   *int  `json:"householdsLTE,omitempty"`
+
+	// "resident_population" field predicates.
+	ResidentPopulation      *int  `json:"residentPopulation,omitempty"`
+	ResidentPopulationNEQ   *int  `json:"residentPopulationNEQ,omitempty"`
+	ResidentPopulationIn    []int `json:"residentPopulationIn,omitempty"`
+	ResidentPopulationNotIn []int `json:"residentPopulationNotIn,omitempty"`
+	ResidentPopulationGT    *int  `json:"residentPopulationGT,omitempty"`
+	ResidentPopulationGTE   *int  `json:"residentPopulationGTE,omitempty"`
+	ResidentPopulationLT    *int  `json:"residentPopulationLT,omitempty"`
+	ResidentPopulationLTE   *int  `json:"residentPopulationLTE,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -1110,6 +1121,30 @@ func (i *CommunityWhereInput) P() (predicate.Community, error) {
 	if i.HouseholdsLTE != nil {
 		predicates = append(predicates, community.HouseholdsLTE(*i.HouseholdsLTE))
 	}
+	if i.ResidentPopulation != nil {
+		predicates = append(predicates, community.ResidentPopulationEQ(*i.ResidentPopulation))
+	}
+	if i.ResidentPopulationNEQ != nil {
+		predicates = append(predicates, community.ResidentPopulationNEQ(*i.ResidentPopulationNEQ))
+	}
+	if len(i.ResidentPopulationIn) > 0 {
+		predicates = append(predicates, community.ResidentPopulationIn(i.ResidentPopulationIn...))
+	}
+	if len(i.ResidentPopulationNotIn) > 0 {
+		predicates = append(predicates, community.ResidentPopulationNotIn(i.ResidentPopulationNotIn...))
+	}
+	if i.ResidentPopulationGT != nil {
+		predicates = append(predicates, community.ResidentPopulationGT(*i.ResidentPopulationGT))
+	}
+	if i.ResidentPopulationGTE != nil {
+		predicates = append(predicates, community.ResidentPopulationGTE(*i.ResidentPopulationGTE))
+	}
+	if i.ResidentPopulationLT != nil {
+		predicates = append(predicates, community.ResidentPopulationLT(*i.ResidentPopulationLT))
+	}
+	if i.ResidentPopulationLTE != nil {
+		predicates = append(predicates, community.ResidentPopulationLTE(*i.ResidentPopulationLTE))
+	}
 
 	switch len(predicates) {
 	case 0:
@@ -1118,6 +1153,434 @@ func (i *CommunityWhereInput) P() (predicate.Community, error) {
 		return predicates[0], nil
 	default:
 		return community.And(predicates...), nil
+	}
+}
+
+// HouseholdWhereInput represents a where input for filtering Household queries.
+type HouseholdWhereInput struct {
+	Predicates []predicate.Household  `json:"-"`
+	Not        *HouseholdWhereInput   `json:"not,omitempty"`
+	Or         []*HouseholdWhereInput `json:"or,omitempty"`
+	And        []*HouseholdWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "community_id" field predicates.
+	CommunityID      *int  `json:"communityID,omitempty"`
+	CommunityIDNEQ   *int  `json:"communityIDNEQ,omitempty"`
+	CommunityIDIn    []int `json:"communityIDIn,omitempty"`
+	CommunityIDNotIn []int `json:"communityIDNotIn,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "address" field predicates.
+	Address             *string  `json:"address,omitempty"`
+	AddressNEQ          *string  `json:"addressNEQ,omitempty"`
+	AddressIn           []string `json:"addressIn,omitempty"`
+	AddressNotIn        []string `json:"addressNotIn,omitempty"`
+	AddressGT           *string  `json:"addressGT,omitempty"`
+	AddressGTE          *string  `json:"addressGTE,omitempty"`
+	AddressLT           *string  `json:"addressLT,omitempty"`
+	AddressLTE          *string  `json:"addressLTE,omitempty"`
+	AddressContains     *string  `json:"addressContains,omitempty"`
+	AddressHasPrefix    *string  `json:"addressHasPrefix,omitempty"`
+	AddressHasSuffix    *string  `json:"addressHasSuffix,omitempty"`
+	AddressEqualFold    *string  `json:"addressEqualFold,omitempty"`
+	AddressContainsFold *string  `json:"addressContainsFold,omitempty"`
+
+	// "head_name" field predicates.
+	HeadName             *string  `json:"headName,omitempty"`
+	HeadNameNEQ          *string  `json:"headNameNEQ,omitempty"`
+	HeadNameIn           []string `json:"headNameIn,omitempty"`
+	HeadNameNotIn        []string `json:"headNameNotIn,omitempty"`
+	HeadNameGT           *string  `json:"headNameGT,omitempty"`
+	HeadNameGTE          *string  `json:"headNameGTE,omitempty"`
+	HeadNameLT           *string  `json:"headNameLT,omitempty"`
+	HeadNameLTE          *string  `json:"headNameLTE,omitempty"`
+	HeadNameContains     *string  `json:"headNameContains,omitempty"`
+	HeadNameHasPrefix    *string  `json:"headNameHasPrefix,omitempty"`
+	HeadNameHasSuffix    *string  `json:"headNameHasSuffix,omitempty"`
+	HeadNameEqualFold    *string  `json:"headNameEqualFold,omitempty"`
+	HeadNameContainsFold *string  `json:"headNameContainsFold,omitempty"`
+
+	// "phone" field predicates.
+	Phone             *string  `json:"phone,omitempty"`
+	PhoneNEQ          *string  `json:"phoneNEQ,omitempty"`
+	PhoneIn           []string `json:"phoneIn,omitempty"`
+	PhoneNotIn        []string `json:"phoneNotIn,omitempty"`
+	PhoneGT           *string  `json:"phoneGT,omitempty"`
+	PhoneGTE          *string  `json:"phoneGTE,omitempty"`
+	PhoneLT           *string  `json:"phoneLT,omitempty"`
+	PhoneLTE          *string  `json:"phoneLTE,omitempty"`
+	PhoneContains     *string  `json:"phoneContains,omitempty"`
+	PhoneHasPrefix    *string  `json:"phoneHasPrefix,omitempty"`
+	PhoneHasSuffix    *string  `json:"phoneHasSuffix,omitempty"`
+	PhoneEqualFold    *string  `json:"phoneEqualFold,omitempty"`
+	PhoneContainsFold *string  `json:"phoneContainsFold,omitempty"`
+
+	// "size" field predicates.
+	Size      *int  `json:"size,omitempty"`
+	SizeNEQ   *int  `json:"sizeNEQ,omitempty"`
+	SizeIn    []int `json:"sizeIn,omitempty"`
+	SizeNotIn []int `json:"sizeNotIn,omitempty"`
+	SizeGT    *int  `json:"sizeGT,omitempty"`
+	SizeGTE   *int  `json:"sizeGTE,omitempty"`
+	SizeLT    *int  `json:"sizeLT,omitempty"`
+	SizeLTE   *int  `json:"sizeLTE,omitempty"`
+
+	// "community" edge predicates.
+	HasCommunity     *bool                  `json:"hasCommunity,omitempty"`
+	HasCommunityWith []*CommunityWhereInput `json:"hasCommunityWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *HouseholdWhereInput) AddPredicates(predicates ...predicate.Household) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the HouseholdWhereInput filter on the HouseholdQuery builder.
+func (i *HouseholdWhereInput) Filter(q *HouseholdQuery) (*HouseholdQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyHouseholdWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyHouseholdWhereInput is returned in case the HouseholdWhereInput is empty.
+var ErrEmptyHouseholdWhereInput = errors.New("ent: empty predicate HouseholdWhereInput")
+
+// P returns a predicate for filtering households.
+// An error is returned if the input is empty or invalid.
+func (i *HouseholdWhereInput) P() (predicate.Household, error) {
+	var predicates []predicate.Household
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, household.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.Household, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, household.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.Household, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, household.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, household.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, household.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, household.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, household.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, household.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, household.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, household.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, household.IDLTE(*i.IDLTE))
+	}
+	if i.CommunityID != nil {
+		predicates = append(predicates, household.CommunityIDEQ(*i.CommunityID))
+	}
+	if i.CommunityIDNEQ != nil {
+		predicates = append(predicates, household.CommunityIDNEQ(*i.CommunityIDNEQ))
+	}
+	if len(i.CommunityIDIn) > 0 {
+		predicates = append(predicates, household.CommunityIDIn(i.CommunityIDIn...))
+	}
+	if len(i.CommunityIDNotIn) > 0 {
+		predicates = append(predicates, household.CommunityIDNotIn(i.CommunityIDNotIn...))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, household.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, household.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, household.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, household.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, household.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, household.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, household.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, household.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, household.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, household.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, household.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, household.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, household.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, household.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, household.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, household.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.Address != nil {
+		predicates = append(predicates, household.AddressEQ(*i.Address))
+	}
+	if i.AddressNEQ != nil {
+		predicates = append(predicates, household.AddressNEQ(*i.AddressNEQ))
+	}
+	if len(i.AddressIn) > 0 {
+		predicates = append(predicates, household.AddressIn(i.AddressIn...))
+	}
+	if len(i.AddressNotIn) > 0 {
+		predicates = append(predicates, household.AddressNotIn(i.AddressNotIn...))
+	}
+	if i.AddressGT != nil {
+		predicates = append(predicates, household.AddressGT(*i.AddressGT))
+	}
+	if i.AddressGTE != nil {
+		predicates = append(predicates, household.AddressGTE(*i.AddressGTE))
+	}
+	if i.AddressLT != nil {
+		predicates = append(predicates, household.AddressLT(*i.AddressLT))
+	}
+	if i.AddressLTE != nil {
+		predicates = append(predicates, household.AddressLTE(*i.AddressLTE))
+	}
+	if i.AddressContains != nil {
+		predicates = append(predicates, household.AddressContains(*i.AddressContains))
+	}
+	if i.AddressHasPrefix != nil {
+		predicates = append(predicates, household.AddressHasPrefix(*i.AddressHasPrefix))
+	}
+	if i.AddressHasSuffix != nil {
+		predicates = append(predicates, household.AddressHasSuffix(*i.AddressHasSuffix))
+	}
+	if i.AddressEqualFold != nil {
+		predicates = append(predicates, household.AddressEqualFold(*i.AddressEqualFold))
+	}
+	if i.AddressContainsFold != nil {
+		predicates = append(predicates, household.AddressContainsFold(*i.AddressContainsFold))
+	}
+	if i.HeadName != nil {
+		predicates = append(predicates, household.HeadNameEQ(*i.HeadName))
+	}
+	if i.HeadNameNEQ != nil {
+		predicates = append(predicates, household.HeadNameNEQ(*i.HeadNameNEQ))
+	}
+	if len(i.HeadNameIn) > 0 {
+		predicates = append(predicates, household.HeadNameIn(i.HeadNameIn...))
+	}
+	if len(i.HeadNameNotIn) > 0 {
+		predicates = append(predicates, household.HeadNameNotIn(i.HeadNameNotIn...))
+	}
+	if i.HeadNameGT != nil {
+		predicates = append(predicates, household.HeadNameGT(*i.HeadNameGT))
+	}
+	if i.HeadNameGTE != nil {
+		predicates = append(predicates, household.HeadNameGTE(*i.HeadNameGTE))
+	}
+	if i.HeadNameLT != nil {
+		predicates = append(predicates, household.HeadNameLT(*i.HeadNameLT))
+	}
+	if i.HeadNameLTE != nil {
+		predicates = append(predicates, household.HeadNameLTE(*i.HeadNameLTE))
+	}
+	if i.HeadNameContains != nil {
+		predicates = append(predicates, household.HeadNameContains(*i.HeadNameContains))
+	}
+	if i.HeadNameHasPrefix != nil {
+		predicates = append(predicates, household.HeadNameHasPrefix(*i.HeadNameHasPrefix))
+	}
+	if i.HeadNameHasSuffix != nil {
+		predicates = append(predicates, household.HeadNameHasSuffix(*i.HeadNameHasSuffix))
+	}
+	if i.HeadNameEqualFold != nil {
+		predicates = append(predicates, household.HeadNameEqualFold(*i.HeadNameEqualFold))
+	}
+	if i.HeadNameContainsFold != nil {
+		predicates = append(predicates, household.HeadNameContainsFold(*i.HeadNameContainsFold))
+	}
+	if i.Phone != nil {
+		predicates = append(predicates, household.PhoneEQ(*i.Phone))
+	}
+	if i.PhoneNEQ != nil {
+		predicates = append(predicates, household.PhoneNEQ(*i.PhoneNEQ))
+	}
+	if len(i.PhoneIn) > 0 {
+		predicates = append(predicates, household.PhoneIn(i.PhoneIn...))
+	}
+	if len(i.PhoneNotIn) > 0 {
+		predicates = append(predicates, household.PhoneNotIn(i.PhoneNotIn...))
+	}
+	if i.PhoneGT != nil {
+		predicates = append(predicates, household.PhoneGT(*i.PhoneGT))
+	}
+	if i.PhoneGTE != nil {
+		predicates = append(predicates, household.PhoneGTE(*i.PhoneGTE))
+	}
+	if i.PhoneLT != nil {
+		predicates = append(predicates, household.PhoneLT(*i.PhoneLT))
+	}
+	if i.PhoneLTE != nil {
+		predicates = append(predicates, household.PhoneLTE(*i.PhoneLTE))
+	}
+	if i.PhoneContains != nil {
+		predicates = append(predicates, household.PhoneContains(*i.PhoneContains))
+	}
+	if i.PhoneHasPrefix != nil {
+		predicates = append(predicates, household.PhoneHasPrefix(*i.PhoneHasPrefix))
+	}
+	if i.PhoneHasSuffix != nil {
+		predicates = append(predicates, household.PhoneHasSuffix(*i.PhoneHasSuffix))
+	}
+	if i.PhoneEqualFold != nil {
+		predicates = append(predicates, household.PhoneEqualFold(*i.PhoneEqualFold))
+	}
+	if i.PhoneContainsFold != nil {
+		predicates = append(predicates, household.PhoneContainsFold(*i.PhoneContainsFold))
+	}
+	if i.Size != nil {
+		predicates = append(predicates, household.SizeEQ(*i.Size))
+	}
+	if i.SizeNEQ != nil {
+		predicates = append(predicates, household.SizeNEQ(*i.SizeNEQ))
+	}
+	if len(i.SizeIn) > 0 {
+		predicates = append(predicates, household.SizeIn(i.SizeIn...))
+	}
+	if len(i.SizeNotIn) > 0 {
+		predicates = append(predicates, household.SizeNotIn(i.SizeNotIn...))
+	}
+	if i.SizeGT != nil {
+		predicates = append(predicates, household.SizeGT(*i.SizeGT))
+	}
+	if i.SizeGTE != nil {
+		predicates = append(predicates, household.SizeGTE(*i.SizeGTE))
+	}
+	if i.SizeLT != nil {
+		predicates = append(predicates, household.SizeLT(*i.SizeLT))
+	}
+	if i.SizeLTE != nil {
+		predicates = append(predicates, household.SizeLTE(*i.SizeLTE))
+	}
+
+	if i.HasCommunity != nil {
+		p := household.HasCommunity()
+		if !*i.HasCommunity {
+			p = household.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasCommunityWith) > 0 {
+		with := make([]predicate.Community, 0, len(i.HasCommunityWith))
+		for _, w := range i.HasCommunityWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasCommunityWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, household.HasCommunityWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyHouseholdWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return household.And(predicates...), nil
 	}
 }
 

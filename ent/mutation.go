@@ -11,6 +11,8 @@ import (
 	"linli/ent/certificate"
 	"linli/ent/checkinscan"
 	"linli/ent/community"
+	"linli/ent/homevisit"
+	"linli/ent/household"
 	"linli/ent/idempotencykey"
 	"linli/ent/kiosk"
 	"linli/ent/persistedquery"
@@ -18,6 +20,8 @@ import (
 	"linli/ent/phonecode"
 	"linli/ent/predicate"
 	"linli/ent/registration"
+	"linli/ent/request"
+	"linli/ent/requestevent"
 	"linli/ent/secret"
 	"linli/ent/servicerecord"
 	"linli/ent/session"
@@ -47,12 +51,16 @@ const (
 	TypeCertificate      = "Certificate"
 	TypeCheckInScan      = "CheckInScan"
 	TypeCommunity        = "Community"
+	TypeHomeVisit        = "HomeVisit"
+	TypeHousehold        = "Household"
 	TypeIdempotencyKey   = "IdempotencyKey"
 	TypeKiosk            = "Kiosk"
 	TypePersistedQuery   = "PersistedQuery"
 	TypePerson           = "Person"
 	TypePhoneCode        = "PhoneCode"
 	TypeRegistration     = "Registration"
+	TypeRequest          = "Request"
+	TypeRequestEvent     = "RequestEvent"
 	TypeSecret           = "Secret"
 	TypeServiceRecord    = "ServiceRecord"
 	TypeSession          = "Session"
@@ -4668,24 +4676,26 @@ func (m *CheckInScanMutation) ResetEdge(name string) error {
 // CommunityMutation represents an operation that mutates the Community nodes in the graph.
 type CommunityMutation struct {
 	config
-	op                    Op
-	typ                   string
-	id                    *int
-	created_at            *time.Time
-	updated_at            *time.Time
-	name                  *string
-	town                  *string
-	city                  *string
-	households            *int
-	addhouseholds         *int
-	area_km2              *float64
-	addarea_km2           *float64
-	star_thresholds       *[]int
-	appendstar_thresholds []int
-	clearedFields         map[string]struct{}
-	done                  bool
-	oldValue              func(context.Context) (*Community, error)
-	predicates            []predicate.Community
+	op                     Op
+	typ                    string
+	id                     *int
+	created_at             *time.Time
+	updated_at             *time.Time
+	name                   *string
+	town                   *string
+	city                   *string
+	households             *int
+	addhouseholds          *int
+	resident_population    *int
+	addresident_population *int
+	area_km2               *float64
+	addarea_km2            *float64
+	star_thresholds        *[]int
+	appendstar_thresholds  []int
+	clearedFields          map[string]struct{}
+	done                   bool
+	oldValue               func(context.Context) (*Community, error)
+	predicates             []predicate.Community
 }
 
 var _ ent.Mutation = (*CommunityMutation)(nil)
@@ -5022,6 +5032,62 @@ func (m *CommunityMutation) ResetHouseholds() {
 	m.addhouseholds = nil
 }
 
+// SetResidentPopulation sets the "resident_population" field.
+func (m *CommunityMutation) SetResidentPopulation(i int) {
+	m.resident_population = &i
+	m.addresident_population = nil
+}
+
+// ResidentPopulation returns the value of the "resident_population" field in the mutation.
+func (m *CommunityMutation) ResidentPopulation() (r int, exists bool) {
+	v := m.resident_population
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldResidentPopulation returns the old "resident_population" field's value of the Community entity.
+// If the Community object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CommunityMutation) OldResidentPopulation(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldResidentPopulation is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldResidentPopulation requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldResidentPopulation: %w", err)
+	}
+	return oldValue.ResidentPopulation, nil
+}
+
+// AddResidentPopulation adds i to the "resident_population" field.
+func (m *CommunityMutation) AddResidentPopulation(i int) {
+	if m.addresident_population != nil {
+		*m.addresident_population += i
+	} else {
+		m.addresident_population = &i
+	}
+}
+
+// AddedResidentPopulation returns the value that was added to the "resident_population" field in this mutation.
+func (m *CommunityMutation) AddedResidentPopulation() (r int, exists bool) {
+	v := m.addresident_population
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetResidentPopulation resets all changes to the "resident_population" field.
+func (m *CommunityMutation) ResetResidentPopulation() {
+	m.resident_population = nil
+	m.addresident_population = nil
+}
+
 // SetAreaKm2 sets the "area_km2" field.
 func (m *CommunityMutation) SetAreaKm2(f float64) {
 	m.area_km2 = &f
@@ -5177,7 +5243,7 @@ func (m *CommunityMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CommunityMutation) Fields() []string {
-	fields := make([]string, 0, 8)
+	fields := make([]string, 0, 9)
 	if m.created_at != nil {
 		fields = append(fields, community.FieldCreatedAt)
 	}
@@ -5195,6 +5261,9 @@ func (m *CommunityMutation) Fields() []string {
 	}
 	if m.households != nil {
 		fields = append(fields, community.FieldHouseholds)
+	}
+	if m.resident_population != nil {
+		fields = append(fields, community.FieldResidentPopulation)
 	}
 	if m.area_km2 != nil {
 		fields = append(fields, community.FieldAreaKm2)
@@ -5222,6 +5291,8 @@ func (m *CommunityMutation) Field(name string) (ent.Value, bool) {
 		return m.City()
 	case community.FieldHouseholds:
 		return m.Households()
+	case community.FieldResidentPopulation:
+		return m.ResidentPopulation()
 	case community.FieldAreaKm2:
 		return m.AreaKm2()
 	case community.FieldStarThresholds:
@@ -5247,6 +5318,8 @@ func (m *CommunityMutation) OldField(ctx context.Context, name string) (ent.Valu
 		return m.OldCity(ctx)
 	case community.FieldHouseholds:
 		return m.OldHouseholds(ctx)
+	case community.FieldResidentPopulation:
+		return m.OldResidentPopulation(ctx)
 	case community.FieldAreaKm2:
 		return m.OldAreaKm2(ctx)
 	case community.FieldStarThresholds:
@@ -5302,6 +5375,13 @@ func (m *CommunityMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetHouseholds(v)
 		return nil
+	case community.FieldResidentPopulation:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetResidentPopulation(v)
+		return nil
 	case community.FieldAreaKm2:
 		v, ok := value.(float64)
 		if !ok {
@@ -5327,6 +5407,9 @@ func (m *CommunityMutation) AddedFields() []string {
 	if m.addhouseholds != nil {
 		fields = append(fields, community.FieldHouseholds)
 	}
+	if m.addresident_population != nil {
+		fields = append(fields, community.FieldResidentPopulation)
+	}
 	if m.addarea_km2 != nil {
 		fields = append(fields, community.FieldAreaKm2)
 	}
@@ -5340,6 +5423,8 @@ func (m *CommunityMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
 	case community.FieldHouseholds:
 		return m.AddedHouseholds()
+	case community.FieldResidentPopulation:
+		return m.AddedResidentPopulation()
 	case community.FieldAreaKm2:
 		return m.AddedAreaKm2()
 	}
@@ -5357,6 +5442,13 @@ func (m *CommunityMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddHouseholds(v)
+		return nil
+	case community.FieldResidentPopulation:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddResidentPopulation(v)
 		return nil
 	case community.FieldAreaKm2:
 		v, ok := value.(float64)
@@ -5419,6 +5511,9 @@ func (m *CommunityMutation) ResetField(name string) error {
 	case community.FieldHouseholds:
 		m.ResetHouseholds()
 		return nil
+	case community.FieldResidentPopulation:
+		m.ResetResidentPopulation()
+		return nil
 	case community.FieldAreaKm2:
 		m.ResetAreaKm2()
 		return nil
@@ -5475,6 +5570,2353 @@ func (m *CommunityMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *CommunityMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Community edge %s", name)
+}
+
+// HomeVisitMutation represents an operation that mutates the HomeVisit nodes in the graph.
+type HomeVisitMutation struct {
+	config
+	op                Op
+	typ               string
+	id                *int
+	created_at        *time.Time
+	updated_at        *time.Time
+	kind              *homevisit.Kind
+	visited_at        *time.Time
+	minutes           *int
+	addminutes        *int
+	notes             *string
+	recorded_by_id    *int
+	addrecorded_by_id *int
+	idempotency_key   *string
+	clearedFields     map[string]struct{}
+	community         *int
+	clearedcommunity  bool
+	household         *int
+	clearedhousehold  bool
+	team              *int
+	clearedteam       bool
+	volunteers        map[int]struct{}
+	removedvolunteers map[int]struct{}
+	clearedvolunteers bool
+	request           *int
+	clearedrequest    bool
+	done              bool
+	oldValue          func(context.Context) (*HomeVisit, error)
+	predicates        []predicate.HomeVisit
+}
+
+var _ ent.Mutation = (*HomeVisitMutation)(nil)
+
+// homevisitOption allows management of the mutation configuration using functional options.
+type homevisitOption func(*HomeVisitMutation)
+
+// newHomeVisitMutation creates new mutation for the HomeVisit entity.
+func newHomeVisitMutation(c config, op Op, opts ...homevisitOption) *HomeVisitMutation {
+	m := &HomeVisitMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeHomeVisit,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withHomeVisitID sets the ID field of the mutation.
+func withHomeVisitID(id int) homevisitOption {
+	return func(m *HomeVisitMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *HomeVisit
+		)
+		m.oldValue = func(ctx context.Context) (*HomeVisit, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().HomeVisit.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withHomeVisit sets the old HomeVisit of the mutation.
+func withHomeVisit(node *HomeVisit) homevisitOption {
+	return func(m *HomeVisitMutation) {
+		m.oldValue = func(context.Context) (*HomeVisit, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m HomeVisitMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m HomeVisitMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *HomeVisitMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *HomeVisitMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().HomeVisit.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCommunityID sets the "community_id" field.
+func (m *HomeVisitMutation) SetCommunityID(i int) {
+	m.community = &i
+}
+
+// CommunityID returns the value of the "community_id" field in the mutation.
+func (m *HomeVisitMutation) CommunityID() (r int, exists bool) {
+	v := m.community
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCommunityID returns the old "community_id" field's value of the HomeVisit entity.
+// If the HomeVisit object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HomeVisitMutation) OldCommunityID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCommunityID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCommunityID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCommunityID: %w", err)
+	}
+	return oldValue.CommunityID, nil
+}
+
+// ResetCommunityID resets all changes to the "community_id" field.
+func (m *HomeVisitMutation) ResetCommunityID() {
+	m.community = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *HomeVisitMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *HomeVisitMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the HomeVisit entity.
+// If the HomeVisit object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HomeVisitMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *HomeVisitMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *HomeVisitMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *HomeVisitMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the HomeVisit entity.
+// If the HomeVisit object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HomeVisitMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *HomeVisitMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetHouseholdID sets the "household_id" field.
+func (m *HomeVisitMutation) SetHouseholdID(i int) {
+	m.household = &i
+}
+
+// HouseholdID returns the value of the "household_id" field in the mutation.
+func (m *HomeVisitMutation) HouseholdID() (r int, exists bool) {
+	v := m.household
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHouseholdID returns the old "household_id" field's value of the HomeVisit entity.
+// If the HomeVisit object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HomeVisitMutation) OldHouseholdID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHouseholdID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHouseholdID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHouseholdID: %w", err)
+	}
+	return oldValue.HouseholdID, nil
+}
+
+// ResetHouseholdID resets all changes to the "household_id" field.
+func (m *HomeVisitMutation) ResetHouseholdID() {
+	m.household = nil
+}
+
+// SetKind sets the "kind" field.
+func (m *HomeVisitMutation) SetKind(h homevisit.Kind) {
+	m.kind = &h
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *HomeVisitMutation) Kind() (r homevisit.Kind, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the HomeVisit entity.
+// If the HomeVisit object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HomeVisitMutation) OldKind(ctx context.Context) (v homevisit.Kind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *HomeVisitMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetVisitedAt sets the "visited_at" field.
+func (m *HomeVisitMutation) SetVisitedAt(t time.Time) {
+	m.visited_at = &t
+}
+
+// VisitedAt returns the value of the "visited_at" field in the mutation.
+func (m *HomeVisitMutation) VisitedAt() (r time.Time, exists bool) {
+	v := m.visited_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVisitedAt returns the old "visited_at" field's value of the HomeVisit entity.
+// If the HomeVisit object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HomeVisitMutation) OldVisitedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVisitedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVisitedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVisitedAt: %w", err)
+	}
+	return oldValue.VisitedAt, nil
+}
+
+// ResetVisitedAt resets all changes to the "visited_at" field.
+func (m *HomeVisitMutation) ResetVisitedAt() {
+	m.visited_at = nil
+}
+
+// SetMinutes sets the "minutes" field.
+func (m *HomeVisitMutation) SetMinutes(i int) {
+	m.minutes = &i
+	m.addminutes = nil
+}
+
+// Minutes returns the value of the "minutes" field in the mutation.
+func (m *HomeVisitMutation) Minutes() (r int, exists bool) {
+	v := m.minutes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMinutes returns the old "minutes" field's value of the HomeVisit entity.
+// If the HomeVisit object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HomeVisitMutation) OldMinutes(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMinutes is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMinutes requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMinutes: %w", err)
+	}
+	return oldValue.Minutes, nil
+}
+
+// AddMinutes adds i to the "minutes" field.
+func (m *HomeVisitMutation) AddMinutes(i int) {
+	if m.addminutes != nil {
+		*m.addminutes += i
+	} else {
+		m.addminutes = &i
+	}
+}
+
+// AddedMinutes returns the value that was added to the "minutes" field in this mutation.
+func (m *HomeVisitMutation) AddedMinutes() (r int, exists bool) {
+	v := m.addminutes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMinutes resets all changes to the "minutes" field.
+func (m *HomeVisitMutation) ResetMinutes() {
+	m.minutes = nil
+	m.addminutes = nil
+}
+
+// SetTeamID sets the "team_id" field.
+func (m *HomeVisitMutation) SetTeamID(i int) {
+	m.team = &i
+}
+
+// TeamID returns the value of the "team_id" field in the mutation.
+func (m *HomeVisitMutation) TeamID() (r int, exists bool) {
+	v := m.team
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTeamID returns the old "team_id" field's value of the HomeVisit entity.
+// If the HomeVisit object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HomeVisitMutation) OldTeamID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTeamID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTeamID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTeamID: %w", err)
+	}
+	return oldValue.TeamID, nil
+}
+
+// ClearTeamID clears the value of the "team_id" field.
+func (m *HomeVisitMutation) ClearTeamID() {
+	m.team = nil
+	m.clearedFields[homevisit.FieldTeamID] = struct{}{}
+}
+
+// TeamIDCleared returns if the "team_id" field was cleared in this mutation.
+func (m *HomeVisitMutation) TeamIDCleared() bool {
+	_, ok := m.clearedFields[homevisit.FieldTeamID]
+	return ok
+}
+
+// ResetTeamID resets all changes to the "team_id" field.
+func (m *HomeVisitMutation) ResetTeamID() {
+	m.team = nil
+	delete(m.clearedFields, homevisit.FieldTeamID)
+}
+
+// SetRequestID sets the "request_id" field.
+func (m *HomeVisitMutation) SetRequestID(i int) {
+	m.request = &i
+}
+
+// RequestID returns the value of the "request_id" field in the mutation.
+func (m *HomeVisitMutation) RequestID() (r int, exists bool) {
+	v := m.request
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRequestID returns the old "request_id" field's value of the HomeVisit entity.
+// If the HomeVisit object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HomeVisitMutation) OldRequestID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRequestID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRequestID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRequestID: %w", err)
+	}
+	return oldValue.RequestID, nil
+}
+
+// ClearRequestID clears the value of the "request_id" field.
+func (m *HomeVisitMutation) ClearRequestID() {
+	m.request = nil
+	m.clearedFields[homevisit.FieldRequestID] = struct{}{}
+}
+
+// RequestIDCleared returns if the "request_id" field was cleared in this mutation.
+func (m *HomeVisitMutation) RequestIDCleared() bool {
+	_, ok := m.clearedFields[homevisit.FieldRequestID]
+	return ok
+}
+
+// ResetRequestID resets all changes to the "request_id" field.
+func (m *HomeVisitMutation) ResetRequestID() {
+	m.request = nil
+	delete(m.clearedFields, homevisit.FieldRequestID)
+}
+
+// SetNotes sets the "notes" field.
+func (m *HomeVisitMutation) SetNotes(s string) {
+	m.notes = &s
+}
+
+// Notes returns the value of the "notes" field in the mutation.
+func (m *HomeVisitMutation) Notes() (r string, exists bool) {
+	v := m.notes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNotes returns the old "notes" field's value of the HomeVisit entity.
+// If the HomeVisit object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HomeVisitMutation) OldNotes(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNotes is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNotes requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNotes: %w", err)
+	}
+	return oldValue.Notes, nil
+}
+
+// ResetNotes resets all changes to the "notes" field.
+func (m *HomeVisitMutation) ResetNotes() {
+	m.notes = nil
+}
+
+// SetRecordedByID sets the "recorded_by_id" field.
+func (m *HomeVisitMutation) SetRecordedByID(i int) {
+	m.recorded_by_id = &i
+	m.addrecorded_by_id = nil
+}
+
+// RecordedByID returns the value of the "recorded_by_id" field in the mutation.
+func (m *HomeVisitMutation) RecordedByID() (r int, exists bool) {
+	v := m.recorded_by_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRecordedByID returns the old "recorded_by_id" field's value of the HomeVisit entity.
+// If the HomeVisit object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HomeVisitMutation) OldRecordedByID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRecordedByID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRecordedByID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRecordedByID: %w", err)
+	}
+	return oldValue.RecordedByID, nil
+}
+
+// AddRecordedByID adds i to the "recorded_by_id" field.
+func (m *HomeVisitMutation) AddRecordedByID(i int) {
+	if m.addrecorded_by_id != nil {
+		*m.addrecorded_by_id += i
+	} else {
+		m.addrecorded_by_id = &i
+	}
+}
+
+// AddedRecordedByID returns the value that was added to the "recorded_by_id" field in this mutation.
+func (m *HomeVisitMutation) AddedRecordedByID() (r int, exists bool) {
+	v := m.addrecorded_by_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearRecordedByID clears the value of the "recorded_by_id" field.
+func (m *HomeVisitMutation) ClearRecordedByID() {
+	m.recorded_by_id = nil
+	m.addrecorded_by_id = nil
+	m.clearedFields[homevisit.FieldRecordedByID] = struct{}{}
+}
+
+// RecordedByIDCleared returns if the "recorded_by_id" field was cleared in this mutation.
+func (m *HomeVisitMutation) RecordedByIDCleared() bool {
+	_, ok := m.clearedFields[homevisit.FieldRecordedByID]
+	return ok
+}
+
+// ResetRecordedByID resets all changes to the "recorded_by_id" field.
+func (m *HomeVisitMutation) ResetRecordedByID() {
+	m.recorded_by_id = nil
+	m.addrecorded_by_id = nil
+	delete(m.clearedFields, homevisit.FieldRecordedByID)
+}
+
+// SetIdempotencyKey sets the "idempotency_key" field.
+func (m *HomeVisitMutation) SetIdempotencyKey(s string) {
+	m.idempotency_key = &s
+}
+
+// IdempotencyKey returns the value of the "idempotency_key" field in the mutation.
+func (m *HomeVisitMutation) IdempotencyKey() (r string, exists bool) {
+	v := m.idempotency_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIdempotencyKey returns the old "idempotency_key" field's value of the HomeVisit entity.
+// If the HomeVisit object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HomeVisitMutation) OldIdempotencyKey(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIdempotencyKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIdempotencyKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIdempotencyKey: %w", err)
+	}
+	return oldValue.IdempotencyKey, nil
+}
+
+// ClearIdempotencyKey clears the value of the "idempotency_key" field.
+func (m *HomeVisitMutation) ClearIdempotencyKey() {
+	m.idempotency_key = nil
+	m.clearedFields[homevisit.FieldIdempotencyKey] = struct{}{}
+}
+
+// IdempotencyKeyCleared returns if the "idempotency_key" field was cleared in this mutation.
+func (m *HomeVisitMutation) IdempotencyKeyCleared() bool {
+	_, ok := m.clearedFields[homevisit.FieldIdempotencyKey]
+	return ok
+}
+
+// ResetIdempotencyKey resets all changes to the "idempotency_key" field.
+func (m *HomeVisitMutation) ResetIdempotencyKey() {
+	m.idempotency_key = nil
+	delete(m.clearedFields, homevisit.FieldIdempotencyKey)
+}
+
+// ClearCommunity clears the "community" edge to the Community entity.
+func (m *HomeVisitMutation) ClearCommunity() {
+	m.clearedcommunity = true
+	m.clearedFields[homevisit.FieldCommunityID] = struct{}{}
+}
+
+// CommunityCleared reports if the "community" edge to the Community entity was cleared.
+func (m *HomeVisitMutation) CommunityCleared() bool {
+	return m.clearedcommunity
+}
+
+// CommunityIDs returns the "community" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CommunityID instead. It exists only for internal usage by the builders.
+func (m *HomeVisitMutation) CommunityIDs() (ids []int) {
+	if id := m.community; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCommunity resets all changes to the "community" edge.
+func (m *HomeVisitMutation) ResetCommunity() {
+	m.community = nil
+	m.clearedcommunity = false
+}
+
+// ClearHousehold clears the "household" edge to the Household entity.
+func (m *HomeVisitMutation) ClearHousehold() {
+	m.clearedhousehold = true
+	m.clearedFields[homevisit.FieldHouseholdID] = struct{}{}
+}
+
+// HouseholdCleared reports if the "household" edge to the Household entity was cleared.
+func (m *HomeVisitMutation) HouseholdCleared() bool {
+	return m.clearedhousehold
+}
+
+// HouseholdIDs returns the "household" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// HouseholdID instead. It exists only for internal usage by the builders.
+func (m *HomeVisitMutation) HouseholdIDs() (ids []int) {
+	if id := m.household; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetHousehold resets all changes to the "household" edge.
+func (m *HomeVisitMutation) ResetHousehold() {
+	m.household = nil
+	m.clearedhousehold = false
+}
+
+// ClearTeam clears the "team" edge to the Team entity.
+func (m *HomeVisitMutation) ClearTeam() {
+	m.clearedteam = true
+	m.clearedFields[homevisit.FieldTeamID] = struct{}{}
+}
+
+// TeamCleared reports if the "team" edge to the Team entity was cleared.
+func (m *HomeVisitMutation) TeamCleared() bool {
+	return m.TeamIDCleared() || m.clearedteam
+}
+
+// TeamIDs returns the "team" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// TeamID instead. It exists only for internal usage by the builders.
+func (m *HomeVisitMutation) TeamIDs() (ids []int) {
+	if id := m.team; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetTeam resets all changes to the "team" edge.
+func (m *HomeVisitMutation) ResetTeam() {
+	m.team = nil
+	m.clearedteam = false
+}
+
+// AddVolunteerIDs adds the "volunteers" edge to the Person entity by ids.
+func (m *HomeVisitMutation) AddVolunteerIDs(ids ...int) {
+	if m.volunteers == nil {
+		m.volunteers = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.volunteers[ids[i]] = struct{}{}
+	}
+}
+
+// ClearVolunteers clears the "volunteers" edge to the Person entity.
+func (m *HomeVisitMutation) ClearVolunteers() {
+	m.clearedvolunteers = true
+}
+
+// VolunteersCleared reports if the "volunteers" edge to the Person entity was cleared.
+func (m *HomeVisitMutation) VolunteersCleared() bool {
+	return m.clearedvolunteers
+}
+
+// RemoveVolunteerIDs removes the "volunteers" edge to the Person entity by IDs.
+func (m *HomeVisitMutation) RemoveVolunteerIDs(ids ...int) {
+	if m.removedvolunteers == nil {
+		m.removedvolunteers = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.volunteers, ids[i])
+		m.removedvolunteers[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedVolunteers returns the removed IDs of the "volunteers" edge to the Person entity.
+func (m *HomeVisitMutation) RemovedVolunteersIDs() (ids []int) {
+	for id := range m.removedvolunteers {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// VolunteersIDs returns the "volunteers" edge IDs in the mutation.
+func (m *HomeVisitMutation) VolunteersIDs() (ids []int) {
+	for id := range m.volunteers {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetVolunteers resets all changes to the "volunteers" edge.
+func (m *HomeVisitMutation) ResetVolunteers() {
+	m.volunteers = nil
+	m.clearedvolunteers = false
+	m.removedvolunteers = nil
+}
+
+// ClearRequest clears the "request" edge to the Request entity.
+func (m *HomeVisitMutation) ClearRequest() {
+	m.clearedrequest = true
+	m.clearedFields[homevisit.FieldRequestID] = struct{}{}
+}
+
+// RequestCleared reports if the "request" edge to the Request entity was cleared.
+func (m *HomeVisitMutation) RequestCleared() bool {
+	return m.RequestIDCleared() || m.clearedrequest
+}
+
+// RequestIDs returns the "request" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// RequestID instead. It exists only for internal usage by the builders.
+func (m *HomeVisitMutation) RequestIDs() (ids []int) {
+	if id := m.request; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetRequest resets all changes to the "request" edge.
+func (m *HomeVisitMutation) ResetRequest() {
+	m.request = nil
+	m.clearedrequest = false
+}
+
+// Where appends a list predicates to the HomeVisitMutation builder.
+func (m *HomeVisitMutation) Where(ps ...predicate.HomeVisit) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the HomeVisitMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *HomeVisitMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.HomeVisit, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *HomeVisitMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *HomeVisitMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (HomeVisit).
+func (m *HomeVisitMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *HomeVisitMutation) Fields() []string {
+	fields := make([]string, 0, 12)
+	if m.community != nil {
+		fields = append(fields, homevisit.FieldCommunityID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, homevisit.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, homevisit.FieldUpdatedAt)
+	}
+	if m.household != nil {
+		fields = append(fields, homevisit.FieldHouseholdID)
+	}
+	if m.kind != nil {
+		fields = append(fields, homevisit.FieldKind)
+	}
+	if m.visited_at != nil {
+		fields = append(fields, homevisit.FieldVisitedAt)
+	}
+	if m.minutes != nil {
+		fields = append(fields, homevisit.FieldMinutes)
+	}
+	if m.team != nil {
+		fields = append(fields, homevisit.FieldTeamID)
+	}
+	if m.request != nil {
+		fields = append(fields, homevisit.FieldRequestID)
+	}
+	if m.notes != nil {
+		fields = append(fields, homevisit.FieldNotes)
+	}
+	if m.recorded_by_id != nil {
+		fields = append(fields, homevisit.FieldRecordedByID)
+	}
+	if m.idempotency_key != nil {
+		fields = append(fields, homevisit.FieldIdempotencyKey)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *HomeVisitMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case homevisit.FieldCommunityID:
+		return m.CommunityID()
+	case homevisit.FieldCreatedAt:
+		return m.CreatedAt()
+	case homevisit.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case homevisit.FieldHouseholdID:
+		return m.HouseholdID()
+	case homevisit.FieldKind:
+		return m.Kind()
+	case homevisit.FieldVisitedAt:
+		return m.VisitedAt()
+	case homevisit.FieldMinutes:
+		return m.Minutes()
+	case homevisit.FieldTeamID:
+		return m.TeamID()
+	case homevisit.FieldRequestID:
+		return m.RequestID()
+	case homevisit.FieldNotes:
+		return m.Notes()
+	case homevisit.FieldRecordedByID:
+		return m.RecordedByID()
+	case homevisit.FieldIdempotencyKey:
+		return m.IdempotencyKey()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *HomeVisitMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case homevisit.FieldCommunityID:
+		return m.OldCommunityID(ctx)
+	case homevisit.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case homevisit.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case homevisit.FieldHouseholdID:
+		return m.OldHouseholdID(ctx)
+	case homevisit.FieldKind:
+		return m.OldKind(ctx)
+	case homevisit.FieldVisitedAt:
+		return m.OldVisitedAt(ctx)
+	case homevisit.FieldMinutes:
+		return m.OldMinutes(ctx)
+	case homevisit.FieldTeamID:
+		return m.OldTeamID(ctx)
+	case homevisit.FieldRequestID:
+		return m.OldRequestID(ctx)
+	case homevisit.FieldNotes:
+		return m.OldNotes(ctx)
+	case homevisit.FieldRecordedByID:
+		return m.OldRecordedByID(ctx)
+	case homevisit.FieldIdempotencyKey:
+		return m.OldIdempotencyKey(ctx)
+	}
+	return nil, fmt.Errorf("unknown HomeVisit field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *HomeVisitMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case homevisit.FieldCommunityID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCommunityID(v)
+		return nil
+	case homevisit.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case homevisit.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case homevisit.FieldHouseholdID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHouseholdID(v)
+		return nil
+	case homevisit.FieldKind:
+		v, ok := value.(homevisit.Kind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case homevisit.FieldVisitedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVisitedAt(v)
+		return nil
+	case homevisit.FieldMinutes:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMinutes(v)
+		return nil
+	case homevisit.FieldTeamID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTeamID(v)
+		return nil
+	case homevisit.FieldRequestID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRequestID(v)
+		return nil
+	case homevisit.FieldNotes:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNotes(v)
+		return nil
+	case homevisit.FieldRecordedByID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRecordedByID(v)
+		return nil
+	case homevisit.FieldIdempotencyKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIdempotencyKey(v)
+		return nil
+	}
+	return fmt.Errorf("unknown HomeVisit field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *HomeVisitMutation) AddedFields() []string {
+	var fields []string
+	if m.addminutes != nil {
+		fields = append(fields, homevisit.FieldMinutes)
+	}
+	if m.addrecorded_by_id != nil {
+		fields = append(fields, homevisit.FieldRecordedByID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *HomeVisitMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case homevisit.FieldMinutes:
+		return m.AddedMinutes()
+	case homevisit.FieldRecordedByID:
+		return m.AddedRecordedByID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *HomeVisitMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case homevisit.FieldMinutes:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMinutes(v)
+		return nil
+	case homevisit.FieldRecordedByID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRecordedByID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown HomeVisit numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *HomeVisitMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(homevisit.FieldTeamID) {
+		fields = append(fields, homevisit.FieldTeamID)
+	}
+	if m.FieldCleared(homevisit.FieldRequestID) {
+		fields = append(fields, homevisit.FieldRequestID)
+	}
+	if m.FieldCleared(homevisit.FieldRecordedByID) {
+		fields = append(fields, homevisit.FieldRecordedByID)
+	}
+	if m.FieldCleared(homevisit.FieldIdempotencyKey) {
+		fields = append(fields, homevisit.FieldIdempotencyKey)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *HomeVisitMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *HomeVisitMutation) ClearField(name string) error {
+	switch name {
+	case homevisit.FieldTeamID:
+		m.ClearTeamID()
+		return nil
+	case homevisit.FieldRequestID:
+		m.ClearRequestID()
+		return nil
+	case homevisit.FieldRecordedByID:
+		m.ClearRecordedByID()
+		return nil
+	case homevisit.FieldIdempotencyKey:
+		m.ClearIdempotencyKey()
+		return nil
+	}
+	return fmt.Errorf("unknown HomeVisit nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *HomeVisitMutation) ResetField(name string) error {
+	switch name {
+	case homevisit.FieldCommunityID:
+		m.ResetCommunityID()
+		return nil
+	case homevisit.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case homevisit.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case homevisit.FieldHouseholdID:
+		m.ResetHouseholdID()
+		return nil
+	case homevisit.FieldKind:
+		m.ResetKind()
+		return nil
+	case homevisit.FieldVisitedAt:
+		m.ResetVisitedAt()
+		return nil
+	case homevisit.FieldMinutes:
+		m.ResetMinutes()
+		return nil
+	case homevisit.FieldTeamID:
+		m.ResetTeamID()
+		return nil
+	case homevisit.FieldRequestID:
+		m.ResetRequestID()
+		return nil
+	case homevisit.FieldNotes:
+		m.ResetNotes()
+		return nil
+	case homevisit.FieldRecordedByID:
+		m.ResetRecordedByID()
+		return nil
+	case homevisit.FieldIdempotencyKey:
+		m.ResetIdempotencyKey()
+		return nil
+	}
+	return fmt.Errorf("unknown HomeVisit field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *HomeVisitMutation) AddedEdges() []string {
+	edges := make([]string, 0, 5)
+	if m.community != nil {
+		edges = append(edges, homevisit.EdgeCommunity)
+	}
+	if m.household != nil {
+		edges = append(edges, homevisit.EdgeHousehold)
+	}
+	if m.team != nil {
+		edges = append(edges, homevisit.EdgeTeam)
+	}
+	if m.volunteers != nil {
+		edges = append(edges, homevisit.EdgeVolunteers)
+	}
+	if m.request != nil {
+		edges = append(edges, homevisit.EdgeRequest)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *HomeVisitMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case homevisit.EdgeCommunity:
+		if id := m.community; id != nil {
+			return []ent.Value{*id}
+		}
+	case homevisit.EdgeHousehold:
+		if id := m.household; id != nil {
+			return []ent.Value{*id}
+		}
+	case homevisit.EdgeTeam:
+		if id := m.team; id != nil {
+			return []ent.Value{*id}
+		}
+	case homevisit.EdgeVolunteers:
+		ids := make([]ent.Value, 0, len(m.volunteers))
+		for id := range m.volunteers {
+			ids = append(ids, id)
+		}
+		return ids
+	case homevisit.EdgeRequest:
+		if id := m.request; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *HomeVisitMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 5)
+	if m.removedvolunteers != nil {
+		edges = append(edges, homevisit.EdgeVolunteers)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *HomeVisitMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case homevisit.EdgeVolunteers:
+		ids := make([]ent.Value, 0, len(m.removedvolunteers))
+		for id := range m.removedvolunteers {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *HomeVisitMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 5)
+	if m.clearedcommunity {
+		edges = append(edges, homevisit.EdgeCommunity)
+	}
+	if m.clearedhousehold {
+		edges = append(edges, homevisit.EdgeHousehold)
+	}
+	if m.clearedteam {
+		edges = append(edges, homevisit.EdgeTeam)
+	}
+	if m.clearedvolunteers {
+		edges = append(edges, homevisit.EdgeVolunteers)
+	}
+	if m.clearedrequest {
+		edges = append(edges, homevisit.EdgeRequest)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *HomeVisitMutation) EdgeCleared(name string) bool {
+	switch name {
+	case homevisit.EdgeCommunity:
+		return m.clearedcommunity
+	case homevisit.EdgeHousehold:
+		return m.clearedhousehold
+	case homevisit.EdgeTeam:
+		return m.clearedteam
+	case homevisit.EdgeVolunteers:
+		return m.clearedvolunteers
+	case homevisit.EdgeRequest:
+		return m.clearedrequest
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *HomeVisitMutation) ClearEdge(name string) error {
+	switch name {
+	case homevisit.EdgeCommunity:
+		m.ClearCommunity()
+		return nil
+	case homevisit.EdgeHousehold:
+		m.ClearHousehold()
+		return nil
+	case homevisit.EdgeTeam:
+		m.ClearTeam()
+		return nil
+	case homevisit.EdgeRequest:
+		m.ClearRequest()
+		return nil
+	}
+	return fmt.Errorf("unknown HomeVisit unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *HomeVisitMutation) ResetEdge(name string) error {
+	switch name {
+	case homevisit.EdgeCommunity:
+		m.ResetCommunity()
+		return nil
+	case homevisit.EdgeHousehold:
+		m.ResetHousehold()
+		return nil
+	case homevisit.EdgeTeam:
+		m.ResetTeam()
+		return nil
+	case homevisit.EdgeVolunteers:
+		m.ResetVolunteers()
+		return nil
+	case homevisit.EdgeRequest:
+		m.ResetRequest()
+		return nil
+	}
+	return fmt.Errorf("unknown HomeVisit edge %s", name)
+}
+
+// HouseholdMutation represents an operation that mutates the Household nodes in the graph.
+type HouseholdMutation struct {
+	config
+	op               Op
+	typ              string
+	id               *int
+	created_at       *time.Time
+	updated_at       *time.Time
+	address          *string
+	head_name        *string
+	phone            *string
+	size             *int
+	addsize          *int
+	care_tags        *[]string
+	appendcare_tags  []string
+	clearedFields    map[string]struct{}
+	community        *int
+	clearedcommunity bool
+	visits           map[int]struct{}
+	removedvisits    map[int]struct{}
+	clearedvisits    bool
+	requests         map[int]struct{}
+	removedrequests  map[int]struct{}
+	clearedrequests  bool
+	done             bool
+	oldValue         func(context.Context) (*Household, error)
+	predicates       []predicate.Household
+}
+
+var _ ent.Mutation = (*HouseholdMutation)(nil)
+
+// householdOption allows management of the mutation configuration using functional options.
+type householdOption func(*HouseholdMutation)
+
+// newHouseholdMutation creates new mutation for the Household entity.
+func newHouseholdMutation(c config, op Op, opts ...householdOption) *HouseholdMutation {
+	m := &HouseholdMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeHousehold,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withHouseholdID sets the ID field of the mutation.
+func withHouseholdID(id int) householdOption {
+	return func(m *HouseholdMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Household
+		)
+		m.oldValue = func(ctx context.Context) (*Household, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Household.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withHousehold sets the old Household of the mutation.
+func withHousehold(node *Household) householdOption {
+	return func(m *HouseholdMutation) {
+		m.oldValue = func(context.Context) (*Household, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m HouseholdMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m HouseholdMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *HouseholdMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *HouseholdMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Household.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCommunityID sets the "community_id" field.
+func (m *HouseholdMutation) SetCommunityID(i int) {
+	m.community = &i
+}
+
+// CommunityID returns the value of the "community_id" field in the mutation.
+func (m *HouseholdMutation) CommunityID() (r int, exists bool) {
+	v := m.community
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCommunityID returns the old "community_id" field's value of the Household entity.
+// If the Household object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HouseholdMutation) OldCommunityID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCommunityID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCommunityID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCommunityID: %w", err)
+	}
+	return oldValue.CommunityID, nil
+}
+
+// ResetCommunityID resets all changes to the "community_id" field.
+func (m *HouseholdMutation) ResetCommunityID() {
+	m.community = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *HouseholdMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *HouseholdMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Household entity.
+// If the Household object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HouseholdMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *HouseholdMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *HouseholdMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *HouseholdMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Household entity.
+// If the Household object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HouseholdMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *HouseholdMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetAddress sets the "address" field.
+func (m *HouseholdMutation) SetAddress(s string) {
+	m.address = &s
+}
+
+// Address returns the value of the "address" field in the mutation.
+func (m *HouseholdMutation) Address() (r string, exists bool) {
+	v := m.address
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAddress returns the old "address" field's value of the Household entity.
+// If the Household object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HouseholdMutation) OldAddress(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAddress is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAddress requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAddress: %w", err)
+	}
+	return oldValue.Address, nil
+}
+
+// ResetAddress resets all changes to the "address" field.
+func (m *HouseholdMutation) ResetAddress() {
+	m.address = nil
+}
+
+// SetHeadName sets the "head_name" field.
+func (m *HouseholdMutation) SetHeadName(s string) {
+	m.head_name = &s
+}
+
+// HeadName returns the value of the "head_name" field in the mutation.
+func (m *HouseholdMutation) HeadName() (r string, exists bool) {
+	v := m.head_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHeadName returns the old "head_name" field's value of the Household entity.
+// If the Household object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HouseholdMutation) OldHeadName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHeadName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHeadName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHeadName: %w", err)
+	}
+	return oldValue.HeadName, nil
+}
+
+// ResetHeadName resets all changes to the "head_name" field.
+func (m *HouseholdMutation) ResetHeadName() {
+	m.head_name = nil
+}
+
+// SetPhone sets the "phone" field.
+func (m *HouseholdMutation) SetPhone(s string) {
+	m.phone = &s
+}
+
+// Phone returns the value of the "phone" field in the mutation.
+func (m *HouseholdMutation) Phone() (r string, exists bool) {
+	v := m.phone
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPhone returns the old "phone" field's value of the Household entity.
+// If the Household object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HouseholdMutation) OldPhone(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPhone is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPhone requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPhone: %w", err)
+	}
+	return oldValue.Phone, nil
+}
+
+// ResetPhone resets all changes to the "phone" field.
+func (m *HouseholdMutation) ResetPhone() {
+	m.phone = nil
+}
+
+// SetSize sets the "size" field.
+func (m *HouseholdMutation) SetSize(i int) {
+	m.size = &i
+	m.addsize = nil
+}
+
+// Size returns the value of the "size" field in the mutation.
+func (m *HouseholdMutation) Size() (r int, exists bool) {
+	v := m.size
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSize returns the old "size" field's value of the Household entity.
+// If the Household object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HouseholdMutation) OldSize(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSize is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSize requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSize: %w", err)
+	}
+	return oldValue.Size, nil
+}
+
+// AddSize adds i to the "size" field.
+func (m *HouseholdMutation) AddSize(i int) {
+	if m.addsize != nil {
+		*m.addsize += i
+	} else {
+		m.addsize = &i
+	}
+}
+
+// AddedSize returns the value that was added to the "size" field in this mutation.
+func (m *HouseholdMutation) AddedSize() (r int, exists bool) {
+	v := m.addsize
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSize resets all changes to the "size" field.
+func (m *HouseholdMutation) ResetSize() {
+	m.size = nil
+	m.addsize = nil
+}
+
+// SetCareTags sets the "care_tags" field.
+func (m *HouseholdMutation) SetCareTags(s []string) {
+	m.care_tags = &s
+	m.appendcare_tags = nil
+}
+
+// CareTags returns the value of the "care_tags" field in the mutation.
+func (m *HouseholdMutation) CareTags() (r []string, exists bool) {
+	v := m.care_tags
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCareTags returns the old "care_tags" field's value of the Household entity.
+// If the Household object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HouseholdMutation) OldCareTags(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCareTags is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCareTags requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCareTags: %w", err)
+	}
+	return oldValue.CareTags, nil
+}
+
+// AppendCareTags adds s to the "care_tags" field.
+func (m *HouseholdMutation) AppendCareTags(s []string) {
+	m.appendcare_tags = append(m.appendcare_tags, s...)
+}
+
+// AppendedCareTags returns the list of values that were appended to the "care_tags" field in this mutation.
+func (m *HouseholdMutation) AppendedCareTags() ([]string, bool) {
+	if len(m.appendcare_tags) == 0 {
+		return nil, false
+	}
+	return m.appendcare_tags, true
+}
+
+// ClearCareTags clears the value of the "care_tags" field.
+func (m *HouseholdMutation) ClearCareTags() {
+	m.care_tags = nil
+	m.appendcare_tags = nil
+	m.clearedFields[household.FieldCareTags] = struct{}{}
+}
+
+// CareTagsCleared returns if the "care_tags" field was cleared in this mutation.
+func (m *HouseholdMutation) CareTagsCleared() bool {
+	_, ok := m.clearedFields[household.FieldCareTags]
+	return ok
+}
+
+// ResetCareTags resets all changes to the "care_tags" field.
+func (m *HouseholdMutation) ResetCareTags() {
+	m.care_tags = nil
+	m.appendcare_tags = nil
+	delete(m.clearedFields, household.FieldCareTags)
+}
+
+// ClearCommunity clears the "community" edge to the Community entity.
+func (m *HouseholdMutation) ClearCommunity() {
+	m.clearedcommunity = true
+	m.clearedFields[household.FieldCommunityID] = struct{}{}
+}
+
+// CommunityCleared reports if the "community" edge to the Community entity was cleared.
+func (m *HouseholdMutation) CommunityCleared() bool {
+	return m.clearedcommunity
+}
+
+// CommunityIDs returns the "community" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CommunityID instead. It exists only for internal usage by the builders.
+func (m *HouseholdMutation) CommunityIDs() (ids []int) {
+	if id := m.community; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCommunity resets all changes to the "community" edge.
+func (m *HouseholdMutation) ResetCommunity() {
+	m.community = nil
+	m.clearedcommunity = false
+}
+
+// AddVisitIDs adds the "visits" edge to the HomeVisit entity by ids.
+func (m *HouseholdMutation) AddVisitIDs(ids ...int) {
+	if m.visits == nil {
+		m.visits = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.visits[ids[i]] = struct{}{}
+	}
+}
+
+// ClearVisits clears the "visits" edge to the HomeVisit entity.
+func (m *HouseholdMutation) ClearVisits() {
+	m.clearedvisits = true
+}
+
+// VisitsCleared reports if the "visits" edge to the HomeVisit entity was cleared.
+func (m *HouseholdMutation) VisitsCleared() bool {
+	return m.clearedvisits
+}
+
+// RemoveVisitIDs removes the "visits" edge to the HomeVisit entity by IDs.
+func (m *HouseholdMutation) RemoveVisitIDs(ids ...int) {
+	if m.removedvisits == nil {
+		m.removedvisits = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.visits, ids[i])
+		m.removedvisits[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedVisits returns the removed IDs of the "visits" edge to the HomeVisit entity.
+func (m *HouseholdMutation) RemovedVisitsIDs() (ids []int) {
+	for id := range m.removedvisits {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// VisitsIDs returns the "visits" edge IDs in the mutation.
+func (m *HouseholdMutation) VisitsIDs() (ids []int) {
+	for id := range m.visits {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetVisits resets all changes to the "visits" edge.
+func (m *HouseholdMutation) ResetVisits() {
+	m.visits = nil
+	m.clearedvisits = false
+	m.removedvisits = nil
+}
+
+// AddRequestIDs adds the "requests" edge to the Request entity by ids.
+func (m *HouseholdMutation) AddRequestIDs(ids ...int) {
+	if m.requests == nil {
+		m.requests = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.requests[ids[i]] = struct{}{}
+	}
+}
+
+// ClearRequests clears the "requests" edge to the Request entity.
+func (m *HouseholdMutation) ClearRequests() {
+	m.clearedrequests = true
+}
+
+// RequestsCleared reports if the "requests" edge to the Request entity was cleared.
+func (m *HouseholdMutation) RequestsCleared() bool {
+	return m.clearedrequests
+}
+
+// RemoveRequestIDs removes the "requests" edge to the Request entity by IDs.
+func (m *HouseholdMutation) RemoveRequestIDs(ids ...int) {
+	if m.removedrequests == nil {
+		m.removedrequests = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.requests, ids[i])
+		m.removedrequests[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedRequests returns the removed IDs of the "requests" edge to the Request entity.
+func (m *HouseholdMutation) RemovedRequestsIDs() (ids []int) {
+	for id := range m.removedrequests {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// RequestsIDs returns the "requests" edge IDs in the mutation.
+func (m *HouseholdMutation) RequestsIDs() (ids []int) {
+	for id := range m.requests {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetRequests resets all changes to the "requests" edge.
+func (m *HouseholdMutation) ResetRequests() {
+	m.requests = nil
+	m.clearedrequests = false
+	m.removedrequests = nil
+}
+
+// Where appends a list predicates to the HouseholdMutation builder.
+func (m *HouseholdMutation) Where(ps ...predicate.Household) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the HouseholdMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *HouseholdMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Household, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *HouseholdMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *HouseholdMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Household).
+func (m *HouseholdMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *HouseholdMutation) Fields() []string {
+	fields := make([]string, 0, 8)
+	if m.community != nil {
+		fields = append(fields, household.FieldCommunityID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, household.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, household.FieldUpdatedAt)
+	}
+	if m.address != nil {
+		fields = append(fields, household.FieldAddress)
+	}
+	if m.head_name != nil {
+		fields = append(fields, household.FieldHeadName)
+	}
+	if m.phone != nil {
+		fields = append(fields, household.FieldPhone)
+	}
+	if m.size != nil {
+		fields = append(fields, household.FieldSize)
+	}
+	if m.care_tags != nil {
+		fields = append(fields, household.FieldCareTags)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *HouseholdMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case household.FieldCommunityID:
+		return m.CommunityID()
+	case household.FieldCreatedAt:
+		return m.CreatedAt()
+	case household.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case household.FieldAddress:
+		return m.Address()
+	case household.FieldHeadName:
+		return m.HeadName()
+	case household.FieldPhone:
+		return m.Phone()
+	case household.FieldSize:
+		return m.Size()
+	case household.FieldCareTags:
+		return m.CareTags()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *HouseholdMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case household.FieldCommunityID:
+		return m.OldCommunityID(ctx)
+	case household.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case household.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case household.FieldAddress:
+		return m.OldAddress(ctx)
+	case household.FieldHeadName:
+		return m.OldHeadName(ctx)
+	case household.FieldPhone:
+		return m.OldPhone(ctx)
+	case household.FieldSize:
+		return m.OldSize(ctx)
+	case household.FieldCareTags:
+		return m.OldCareTags(ctx)
+	}
+	return nil, fmt.Errorf("unknown Household field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *HouseholdMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case household.FieldCommunityID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCommunityID(v)
+		return nil
+	case household.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case household.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case household.FieldAddress:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAddress(v)
+		return nil
+	case household.FieldHeadName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHeadName(v)
+		return nil
+	case household.FieldPhone:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPhone(v)
+		return nil
+	case household.FieldSize:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSize(v)
+		return nil
+	case household.FieldCareTags:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCareTags(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Household field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *HouseholdMutation) AddedFields() []string {
+	var fields []string
+	if m.addsize != nil {
+		fields = append(fields, household.FieldSize)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *HouseholdMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case household.FieldSize:
+		return m.AddedSize()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *HouseholdMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case household.FieldSize:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSize(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Household numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *HouseholdMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(household.FieldCareTags) {
+		fields = append(fields, household.FieldCareTags)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *HouseholdMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *HouseholdMutation) ClearField(name string) error {
+	switch name {
+	case household.FieldCareTags:
+		m.ClearCareTags()
+		return nil
+	}
+	return fmt.Errorf("unknown Household nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *HouseholdMutation) ResetField(name string) error {
+	switch name {
+	case household.FieldCommunityID:
+		m.ResetCommunityID()
+		return nil
+	case household.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case household.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case household.FieldAddress:
+		m.ResetAddress()
+		return nil
+	case household.FieldHeadName:
+		m.ResetHeadName()
+		return nil
+	case household.FieldPhone:
+		m.ResetPhone()
+		return nil
+	case household.FieldSize:
+		m.ResetSize()
+		return nil
+	case household.FieldCareTags:
+		m.ResetCareTags()
+		return nil
+	}
+	return fmt.Errorf("unknown Household field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *HouseholdMutation) AddedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.community != nil {
+		edges = append(edges, household.EdgeCommunity)
+	}
+	if m.visits != nil {
+		edges = append(edges, household.EdgeVisits)
+	}
+	if m.requests != nil {
+		edges = append(edges, household.EdgeRequests)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *HouseholdMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case household.EdgeCommunity:
+		if id := m.community; id != nil {
+			return []ent.Value{*id}
+		}
+	case household.EdgeVisits:
+		ids := make([]ent.Value, 0, len(m.visits))
+		for id := range m.visits {
+			ids = append(ids, id)
+		}
+		return ids
+	case household.EdgeRequests:
+		ids := make([]ent.Value, 0, len(m.requests))
+		for id := range m.requests {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *HouseholdMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.removedvisits != nil {
+		edges = append(edges, household.EdgeVisits)
+	}
+	if m.removedrequests != nil {
+		edges = append(edges, household.EdgeRequests)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *HouseholdMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case household.EdgeVisits:
+		ids := make([]ent.Value, 0, len(m.removedvisits))
+		for id := range m.removedvisits {
+			ids = append(ids, id)
+		}
+		return ids
+	case household.EdgeRequests:
+		ids := make([]ent.Value, 0, len(m.removedrequests))
+		for id := range m.removedrequests {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *HouseholdMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.clearedcommunity {
+		edges = append(edges, household.EdgeCommunity)
+	}
+	if m.clearedvisits {
+		edges = append(edges, household.EdgeVisits)
+	}
+	if m.clearedrequests {
+		edges = append(edges, household.EdgeRequests)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *HouseholdMutation) EdgeCleared(name string) bool {
+	switch name {
+	case household.EdgeCommunity:
+		return m.clearedcommunity
+	case household.EdgeVisits:
+		return m.clearedvisits
+	case household.EdgeRequests:
+		return m.clearedrequests
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *HouseholdMutation) ClearEdge(name string) error {
+	switch name {
+	case household.EdgeCommunity:
+		m.ClearCommunity()
+		return nil
+	}
+	return fmt.Errorf("unknown Household unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *HouseholdMutation) ResetEdge(name string) error {
+	switch name {
+	case household.EdgeCommunity:
+		m.ResetCommunity()
+		return nil
+	case household.EdgeVisits:
+		m.ResetVisits()
+		return nil
+	case household.EdgeRequests:
+		m.ResetRequests()
+		return nil
+	}
+	return fmt.Errorf("unknown Household edge %s", name)
 }
 
 // IdempotencyKeyMutation represents an operation that mutates the IdempotencyKey nodes in the graph.
@@ -10541,6 +12983,3349 @@ func (m *RegistrationMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Registration edge %s", name)
+}
+
+// RequestMutation represents an operation that mutates the Request nodes in the graph.
+type RequestMutation struct {
+	config
+	op                 Op
+	typ                string
+	id                 *int
+	created_at         *time.Time
+	updated_at         *time.Time
+	number             *string
+	year               *int
+	addyear            *int
+	seq                *int
+	addseq             *int
+	kind               *request.Kind
+	channel            *request.Channel
+	status             *request.Status
+	title              *string
+	description        *string
+	created_by_id      *int
+	addcreated_by_id   *int
+	outcome            *request.Outcome
+	resolution         *string
+	satisfaction       *int
+	addsatisfaction    *int
+	confirmed_by_staff *bool
+	accepted_at        *time.Time
+	resolved_at        *time.Time
+	closed_at          *time.Time
+	due_at             *time.Time
+	idempotency_key    *string
+	clearedFields      map[string]struct{}
+	community          *int
+	clearedcommunity   bool
+	submitter          *int
+	clearedsubmitter   bool
+	household          *int
+	clearedhousehold   bool
+	team               *int
+	clearedteam        bool
+	assignee           *int
+	clearedassignee    bool
+	events             map[int]struct{}
+	removedevents      map[int]struct{}
+	clearedevents      bool
+	visits             map[int]struct{}
+	removedvisits      map[int]struct{}
+	clearedvisits      bool
+	done               bool
+	oldValue           func(context.Context) (*Request, error)
+	predicates         []predicate.Request
+}
+
+var _ ent.Mutation = (*RequestMutation)(nil)
+
+// requestOption allows management of the mutation configuration using functional options.
+type requestOption func(*RequestMutation)
+
+// newRequestMutation creates new mutation for the Request entity.
+func newRequestMutation(c config, op Op, opts ...requestOption) *RequestMutation {
+	m := &RequestMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeRequest,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withRequestID sets the ID field of the mutation.
+func withRequestID(id int) requestOption {
+	return func(m *RequestMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Request
+		)
+		m.oldValue = func(ctx context.Context) (*Request, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Request.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withRequest sets the old Request of the mutation.
+func withRequest(node *Request) requestOption {
+	return func(m *RequestMutation) {
+		m.oldValue = func(context.Context) (*Request, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m RequestMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m RequestMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *RequestMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *RequestMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Request.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCommunityID sets the "community_id" field.
+func (m *RequestMutation) SetCommunityID(i int) {
+	m.community = &i
+}
+
+// CommunityID returns the value of the "community_id" field in the mutation.
+func (m *RequestMutation) CommunityID() (r int, exists bool) {
+	v := m.community
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCommunityID returns the old "community_id" field's value of the Request entity.
+// If the Request object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequestMutation) OldCommunityID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCommunityID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCommunityID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCommunityID: %w", err)
+	}
+	return oldValue.CommunityID, nil
+}
+
+// ResetCommunityID resets all changes to the "community_id" field.
+func (m *RequestMutation) ResetCommunityID() {
+	m.community = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *RequestMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *RequestMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Request entity.
+// If the Request object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequestMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *RequestMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *RequestMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *RequestMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Request entity.
+// If the Request object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequestMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *RequestMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetNumber sets the "number" field.
+func (m *RequestMutation) SetNumber(s string) {
+	m.number = &s
+}
+
+// Number returns the value of the "number" field in the mutation.
+func (m *RequestMutation) Number() (r string, exists bool) {
+	v := m.number
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNumber returns the old "number" field's value of the Request entity.
+// If the Request object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequestMutation) OldNumber(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNumber is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNumber requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNumber: %w", err)
+	}
+	return oldValue.Number, nil
+}
+
+// ResetNumber resets all changes to the "number" field.
+func (m *RequestMutation) ResetNumber() {
+	m.number = nil
+}
+
+// SetYear sets the "year" field.
+func (m *RequestMutation) SetYear(i int) {
+	m.year = &i
+	m.addyear = nil
+}
+
+// Year returns the value of the "year" field in the mutation.
+func (m *RequestMutation) Year() (r int, exists bool) {
+	v := m.year
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldYear returns the old "year" field's value of the Request entity.
+// If the Request object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequestMutation) OldYear(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldYear is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldYear requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldYear: %w", err)
+	}
+	return oldValue.Year, nil
+}
+
+// AddYear adds i to the "year" field.
+func (m *RequestMutation) AddYear(i int) {
+	if m.addyear != nil {
+		*m.addyear += i
+	} else {
+		m.addyear = &i
+	}
+}
+
+// AddedYear returns the value that was added to the "year" field in this mutation.
+func (m *RequestMutation) AddedYear() (r int, exists bool) {
+	v := m.addyear
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetYear resets all changes to the "year" field.
+func (m *RequestMutation) ResetYear() {
+	m.year = nil
+	m.addyear = nil
+}
+
+// SetSeq sets the "seq" field.
+func (m *RequestMutation) SetSeq(i int) {
+	m.seq = &i
+	m.addseq = nil
+}
+
+// Seq returns the value of the "seq" field in the mutation.
+func (m *RequestMutation) Seq() (r int, exists bool) {
+	v := m.seq
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSeq returns the old "seq" field's value of the Request entity.
+// If the Request object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequestMutation) OldSeq(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSeq is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSeq requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSeq: %w", err)
+	}
+	return oldValue.Seq, nil
+}
+
+// AddSeq adds i to the "seq" field.
+func (m *RequestMutation) AddSeq(i int) {
+	if m.addseq != nil {
+		*m.addseq += i
+	} else {
+		m.addseq = &i
+	}
+}
+
+// AddedSeq returns the value that was added to the "seq" field in this mutation.
+func (m *RequestMutation) AddedSeq() (r int, exists bool) {
+	v := m.addseq
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSeq resets all changes to the "seq" field.
+func (m *RequestMutation) ResetSeq() {
+	m.seq = nil
+	m.addseq = nil
+}
+
+// SetKind sets the "kind" field.
+func (m *RequestMutation) SetKind(r request.Kind) {
+	m.kind = &r
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *RequestMutation) Kind() (r request.Kind, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the Request entity.
+// If the Request object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequestMutation) OldKind(ctx context.Context) (v request.Kind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *RequestMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetChannel sets the "channel" field.
+func (m *RequestMutation) SetChannel(r request.Channel) {
+	m.channel = &r
+}
+
+// Channel returns the value of the "channel" field in the mutation.
+func (m *RequestMutation) Channel() (r request.Channel, exists bool) {
+	v := m.channel
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldChannel returns the old "channel" field's value of the Request entity.
+// If the Request object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequestMutation) OldChannel(ctx context.Context) (v request.Channel, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldChannel is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldChannel requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldChannel: %w", err)
+	}
+	return oldValue.Channel, nil
+}
+
+// ResetChannel resets all changes to the "channel" field.
+func (m *RequestMutation) ResetChannel() {
+	m.channel = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *RequestMutation) SetStatus(r request.Status) {
+	m.status = &r
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *RequestMutation) Status() (r request.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the Request entity.
+// If the Request object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequestMutation) OldStatus(ctx context.Context) (v request.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *RequestMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetTitle sets the "title" field.
+func (m *RequestMutation) SetTitle(s string) {
+	m.title = &s
+}
+
+// Title returns the value of the "title" field in the mutation.
+func (m *RequestMutation) Title() (r string, exists bool) {
+	v := m.title
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTitle returns the old "title" field's value of the Request entity.
+// If the Request object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequestMutation) OldTitle(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTitle is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTitle requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTitle: %w", err)
+	}
+	return oldValue.Title, nil
+}
+
+// ResetTitle resets all changes to the "title" field.
+func (m *RequestMutation) ResetTitle() {
+	m.title = nil
+}
+
+// SetDescription sets the "description" field.
+func (m *RequestMutation) SetDescription(s string) {
+	m.description = &s
+}
+
+// Description returns the value of the "description" field in the mutation.
+func (m *RequestMutation) Description() (r string, exists bool) {
+	v := m.description
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDescription returns the old "description" field's value of the Request entity.
+// If the Request object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequestMutation) OldDescription(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDescription is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDescription requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDescription: %w", err)
+	}
+	return oldValue.Description, nil
+}
+
+// ResetDescription resets all changes to the "description" field.
+func (m *RequestMutation) ResetDescription() {
+	m.description = nil
+}
+
+// SetSubmitterID sets the "submitter_id" field.
+func (m *RequestMutation) SetSubmitterID(i int) {
+	m.submitter = &i
+}
+
+// SubmitterID returns the value of the "submitter_id" field in the mutation.
+func (m *RequestMutation) SubmitterID() (r int, exists bool) {
+	v := m.submitter
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSubmitterID returns the old "submitter_id" field's value of the Request entity.
+// If the Request object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequestMutation) OldSubmitterID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSubmitterID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSubmitterID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSubmitterID: %w", err)
+	}
+	return oldValue.SubmitterID, nil
+}
+
+// ClearSubmitterID clears the value of the "submitter_id" field.
+func (m *RequestMutation) ClearSubmitterID() {
+	m.submitter = nil
+	m.clearedFields[request.FieldSubmitterID] = struct{}{}
+}
+
+// SubmitterIDCleared returns if the "submitter_id" field was cleared in this mutation.
+func (m *RequestMutation) SubmitterIDCleared() bool {
+	_, ok := m.clearedFields[request.FieldSubmitterID]
+	return ok
+}
+
+// ResetSubmitterID resets all changes to the "submitter_id" field.
+func (m *RequestMutation) ResetSubmitterID() {
+	m.submitter = nil
+	delete(m.clearedFields, request.FieldSubmitterID)
+}
+
+// SetHouseholdID sets the "household_id" field.
+func (m *RequestMutation) SetHouseholdID(i int) {
+	m.household = &i
+}
+
+// HouseholdID returns the value of the "household_id" field in the mutation.
+func (m *RequestMutation) HouseholdID() (r int, exists bool) {
+	v := m.household
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHouseholdID returns the old "household_id" field's value of the Request entity.
+// If the Request object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequestMutation) OldHouseholdID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHouseholdID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHouseholdID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHouseholdID: %w", err)
+	}
+	return oldValue.HouseholdID, nil
+}
+
+// ClearHouseholdID clears the value of the "household_id" field.
+func (m *RequestMutation) ClearHouseholdID() {
+	m.household = nil
+	m.clearedFields[request.FieldHouseholdID] = struct{}{}
+}
+
+// HouseholdIDCleared returns if the "household_id" field was cleared in this mutation.
+func (m *RequestMutation) HouseholdIDCleared() bool {
+	_, ok := m.clearedFields[request.FieldHouseholdID]
+	return ok
+}
+
+// ResetHouseholdID resets all changes to the "household_id" field.
+func (m *RequestMutation) ResetHouseholdID() {
+	m.household = nil
+	delete(m.clearedFields, request.FieldHouseholdID)
+}
+
+// SetTeamID sets the "team_id" field.
+func (m *RequestMutation) SetTeamID(i int) {
+	m.team = &i
+}
+
+// TeamID returns the value of the "team_id" field in the mutation.
+func (m *RequestMutation) TeamID() (r int, exists bool) {
+	v := m.team
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTeamID returns the old "team_id" field's value of the Request entity.
+// If the Request object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequestMutation) OldTeamID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTeamID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTeamID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTeamID: %w", err)
+	}
+	return oldValue.TeamID, nil
+}
+
+// ClearTeamID clears the value of the "team_id" field.
+func (m *RequestMutation) ClearTeamID() {
+	m.team = nil
+	m.clearedFields[request.FieldTeamID] = struct{}{}
+}
+
+// TeamIDCleared returns if the "team_id" field was cleared in this mutation.
+func (m *RequestMutation) TeamIDCleared() bool {
+	_, ok := m.clearedFields[request.FieldTeamID]
+	return ok
+}
+
+// ResetTeamID resets all changes to the "team_id" field.
+func (m *RequestMutation) ResetTeamID() {
+	m.team = nil
+	delete(m.clearedFields, request.FieldTeamID)
+}
+
+// SetAssigneeID sets the "assignee_id" field.
+func (m *RequestMutation) SetAssigneeID(i int) {
+	m.assignee = &i
+}
+
+// AssigneeID returns the value of the "assignee_id" field in the mutation.
+func (m *RequestMutation) AssigneeID() (r int, exists bool) {
+	v := m.assignee
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAssigneeID returns the old "assignee_id" field's value of the Request entity.
+// If the Request object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequestMutation) OldAssigneeID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAssigneeID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAssigneeID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAssigneeID: %w", err)
+	}
+	return oldValue.AssigneeID, nil
+}
+
+// ClearAssigneeID clears the value of the "assignee_id" field.
+func (m *RequestMutation) ClearAssigneeID() {
+	m.assignee = nil
+	m.clearedFields[request.FieldAssigneeID] = struct{}{}
+}
+
+// AssigneeIDCleared returns if the "assignee_id" field was cleared in this mutation.
+func (m *RequestMutation) AssigneeIDCleared() bool {
+	_, ok := m.clearedFields[request.FieldAssigneeID]
+	return ok
+}
+
+// ResetAssigneeID resets all changes to the "assignee_id" field.
+func (m *RequestMutation) ResetAssigneeID() {
+	m.assignee = nil
+	delete(m.clearedFields, request.FieldAssigneeID)
+}
+
+// SetCreatedByID sets the "created_by_id" field.
+func (m *RequestMutation) SetCreatedByID(i int) {
+	m.created_by_id = &i
+	m.addcreated_by_id = nil
+}
+
+// CreatedByID returns the value of the "created_by_id" field in the mutation.
+func (m *RequestMutation) CreatedByID() (r int, exists bool) {
+	v := m.created_by_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedByID returns the old "created_by_id" field's value of the Request entity.
+// If the Request object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequestMutation) OldCreatedByID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedByID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedByID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedByID: %w", err)
+	}
+	return oldValue.CreatedByID, nil
+}
+
+// AddCreatedByID adds i to the "created_by_id" field.
+func (m *RequestMutation) AddCreatedByID(i int) {
+	if m.addcreated_by_id != nil {
+		*m.addcreated_by_id += i
+	} else {
+		m.addcreated_by_id = &i
+	}
+}
+
+// AddedCreatedByID returns the value that was added to the "created_by_id" field in this mutation.
+func (m *RequestMutation) AddedCreatedByID() (r int, exists bool) {
+	v := m.addcreated_by_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearCreatedByID clears the value of the "created_by_id" field.
+func (m *RequestMutation) ClearCreatedByID() {
+	m.created_by_id = nil
+	m.addcreated_by_id = nil
+	m.clearedFields[request.FieldCreatedByID] = struct{}{}
+}
+
+// CreatedByIDCleared returns if the "created_by_id" field was cleared in this mutation.
+func (m *RequestMutation) CreatedByIDCleared() bool {
+	_, ok := m.clearedFields[request.FieldCreatedByID]
+	return ok
+}
+
+// ResetCreatedByID resets all changes to the "created_by_id" field.
+func (m *RequestMutation) ResetCreatedByID() {
+	m.created_by_id = nil
+	m.addcreated_by_id = nil
+	delete(m.clearedFields, request.FieldCreatedByID)
+}
+
+// SetOutcome sets the "outcome" field.
+func (m *RequestMutation) SetOutcome(r request.Outcome) {
+	m.outcome = &r
+}
+
+// Outcome returns the value of the "outcome" field in the mutation.
+func (m *RequestMutation) Outcome() (r request.Outcome, exists bool) {
+	v := m.outcome
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOutcome returns the old "outcome" field's value of the Request entity.
+// If the Request object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequestMutation) OldOutcome(ctx context.Context) (v *request.Outcome, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOutcome is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOutcome requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOutcome: %w", err)
+	}
+	return oldValue.Outcome, nil
+}
+
+// ClearOutcome clears the value of the "outcome" field.
+func (m *RequestMutation) ClearOutcome() {
+	m.outcome = nil
+	m.clearedFields[request.FieldOutcome] = struct{}{}
+}
+
+// OutcomeCleared returns if the "outcome" field was cleared in this mutation.
+func (m *RequestMutation) OutcomeCleared() bool {
+	_, ok := m.clearedFields[request.FieldOutcome]
+	return ok
+}
+
+// ResetOutcome resets all changes to the "outcome" field.
+func (m *RequestMutation) ResetOutcome() {
+	m.outcome = nil
+	delete(m.clearedFields, request.FieldOutcome)
+}
+
+// SetResolution sets the "resolution" field.
+func (m *RequestMutation) SetResolution(s string) {
+	m.resolution = &s
+}
+
+// Resolution returns the value of the "resolution" field in the mutation.
+func (m *RequestMutation) Resolution() (r string, exists bool) {
+	v := m.resolution
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldResolution returns the old "resolution" field's value of the Request entity.
+// If the Request object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequestMutation) OldResolution(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldResolution is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldResolution requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldResolution: %w", err)
+	}
+	return oldValue.Resolution, nil
+}
+
+// ClearResolution clears the value of the "resolution" field.
+func (m *RequestMutation) ClearResolution() {
+	m.resolution = nil
+	m.clearedFields[request.FieldResolution] = struct{}{}
+}
+
+// ResolutionCleared returns if the "resolution" field was cleared in this mutation.
+func (m *RequestMutation) ResolutionCleared() bool {
+	_, ok := m.clearedFields[request.FieldResolution]
+	return ok
+}
+
+// ResetResolution resets all changes to the "resolution" field.
+func (m *RequestMutation) ResetResolution() {
+	m.resolution = nil
+	delete(m.clearedFields, request.FieldResolution)
+}
+
+// SetSatisfaction sets the "satisfaction" field.
+func (m *RequestMutation) SetSatisfaction(i int) {
+	m.satisfaction = &i
+	m.addsatisfaction = nil
+}
+
+// Satisfaction returns the value of the "satisfaction" field in the mutation.
+func (m *RequestMutation) Satisfaction() (r int, exists bool) {
+	v := m.satisfaction
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSatisfaction returns the old "satisfaction" field's value of the Request entity.
+// If the Request object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequestMutation) OldSatisfaction(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSatisfaction is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSatisfaction requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSatisfaction: %w", err)
+	}
+	return oldValue.Satisfaction, nil
+}
+
+// AddSatisfaction adds i to the "satisfaction" field.
+func (m *RequestMutation) AddSatisfaction(i int) {
+	if m.addsatisfaction != nil {
+		*m.addsatisfaction += i
+	} else {
+		m.addsatisfaction = &i
+	}
+}
+
+// AddedSatisfaction returns the value that was added to the "satisfaction" field in this mutation.
+func (m *RequestMutation) AddedSatisfaction() (r int, exists bool) {
+	v := m.addsatisfaction
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearSatisfaction clears the value of the "satisfaction" field.
+func (m *RequestMutation) ClearSatisfaction() {
+	m.satisfaction = nil
+	m.addsatisfaction = nil
+	m.clearedFields[request.FieldSatisfaction] = struct{}{}
+}
+
+// SatisfactionCleared returns if the "satisfaction" field was cleared in this mutation.
+func (m *RequestMutation) SatisfactionCleared() bool {
+	_, ok := m.clearedFields[request.FieldSatisfaction]
+	return ok
+}
+
+// ResetSatisfaction resets all changes to the "satisfaction" field.
+func (m *RequestMutation) ResetSatisfaction() {
+	m.satisfaction = nil
+	m.addsatisfaction = nil
+	delete(m.clearedFields, request.FieldSatisfaction)
+}
+
+// SetConfirmedByStaff sets the "confirmed_by_staff" field.
+func (m *RequestMutation) SetConfirmedByStaff(b bool) {
+	m.confirmed_by_staff = &b
+}
+
+// ConfirmedByStaff returns the value of the "confirmed_by_staff" field in the mutation.
+func (m *RequestMutation) ConfirmedByStaff() (r bool, exists bool) {
+	v := m.confirmed_by_staff
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldConfirmedByStaff returns the old "confirmed_by_staff" field's value of the Request entity.
+// If the Request object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequestMutation) OldConfirmedByStaff(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldConfirmedByStaff is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldConfirmedByStaff requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldConfirmedByStaff: %w", err)
+	}
+	return oldValue.ConfirmedByStaff, nil
+}
+
+// ResetConfirmedByStaff resets all changes to the "confirmed_by_staff" field.
+func (m *RequestMutation) ResetConfirmedByStaff() {
+	m.confirmed_by_staff = nil
+}
+
+// SetAcceptedAt sets the "accepted_at" field.
+func (m *RequestMutation) SetAcceptedAt(t time.Time) {
+	m.accepted_at = &t
+}
+
+// AcceptedAt returns the value of the "accepted_at" field in the mutation.
+func (m *RequestMutation) AcceptedAt() (r time.Time, exists bool) {
+	v := m.accepted_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAcceptedAt returns the old "accepted_at" field's value of the Request entity.
+// If the Request object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequestMutation) OldAcceptedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAcceptedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAcceptedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAcceptedAt: %w", err)
+	}
+	return oldValue.AcceptedAt, nil
+}
+
+// ClearAcceptedAt clears the value of the "accepted_at" field.
+func (m *RequestMutation) ClearAcceptedAt() {
+	m.accepted_at = nil
+	m.clearedFields[request.FieldAcceptedAt] = struct{}{}
+}
+
+// AcceptedAtCleared returns if the "accepted_at" field was cleared in this mutation.
+func (m *RequestMutation) AcceptedAtCleared() bool {
+	_, ok := m.clearedFields[request.FieldAcceptedAt]
+	return ok
+}
+
+// ResetAcceptedAt resets all changes to the "accepted_at" field.
+func (m *RequestMutation) ResetAcceptedAt() {
+	m.accepted_at = nil
+	delete(m.clearedFields, request.FieldAcceptedAt)
+}
+
+// SetResolvedAt sets the "resolved_at" field.
+func (m *RequestMutation) SetResolvedAt(t time.Time) {
+	m.resolved_at = &t
+}
+
+// ResolvedAt returns the value of the "resolved_at" field in the mutation.
+func (m *RequestMutation) ResolvedAt() (r time.Time, exists bool) {
+	v := m.resolved_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldResolvedAt returns the old "resolved_at" field's value of the Request entity.
+// If the Request object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequestMutation) OldResolvedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldResolvedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldResolvedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldResolvedAt: %w", err)
+	}
+	return oldValue.ResolvedAt, nil
+}
+
+// ClearResolvedAt clears the value of the "resolved_at" field.
+func (m *RequestMutation) ClearResolvedAt() {
+	m.resolved_at = nil
+	m.clearedFields[request.FieldResolvedAt] = struct{}{}
+}
+
+// ResolvedAtCleared returns if the "resolved_at" field was cleared in this mutation.
+func (m *RequestMutation) ResolvedAtCleared() bool {
+	_, ok := m.clearedFields[request.FieldResolvedAt]
+	return ok
+}
+
+// ResetResolvedAt resets all changes to the "resolved_at" field.
+func (m *RequestMutation) ResetResolvedAt() {
+	m.resolved_at = nil
+	delete(m.clearedFields, request.FieldResolvedAt)
+}
+
+// SetClosedAt sets the "closed_at" field.
+func (m *RequestMutation) SetClosedAt(t time.Time) {
+	m.closed_at = &t
+}
+
+// ClosedAt returns the value of the "closed_at" field in the mutation.
+func (m *RequestMutation) ClosedAt() (r time.Time, exists bool) {
+	v := m.closed_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldClosedAt returns the old "closed_at" field's value of the Request entity.
+// If the Request object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequestMutation) OldClosedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldClosedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldClosedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldClosedAt: %w", err)
+	}
+	return oldValue.ClosedAt, nil
+}
+
+// ClearClosedAt clears the value of the "closed_at" field.
+func (m *RequestMutation) ClearClosedAt() {
+	m.closed_at = nil
+	m.clearedFields[request.FieldClosedAt] = struct{}{}
+}
+
+// ClosedAtCleared returns if the "closed_at" field was cleared in this mutation.
+func (m *RequestMutation) ClosedAtCleared() bool {
+	_, ok := m.clearedFields[request.FieldClosedAt]
+	return ok
+}
+
+// ResetClosedAt resets all changes to the "closed_at" field.
+func (m *RequestMutation) ResetClosedAt() {
+	m.closed_at = nil
+	delete(m.clearedFields, request.FieldClosedAt)
+}
+
+// SetDueAt sets the "due_at" field.
+func (m *RequestMutation) SetDueAt(t time.Time) {
+	m.due_at = &t
+}
+
+// DueAt returns the value of the "due_at" field in the mutation.
+func (m *RequestMutation) DueAt() (r time.Time, exists bool) {
+	v := m.due_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDueAt returns the old "due_at" field's value of the Request entity.
+// If the Request object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequestMutation) OldDueAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDueAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDueAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDueAt: %w", err)
+	}
+	return oldValue.DueAt, nil
+}
+
+// ClearDueAt clears the value of the "due_at" field.
+func (m *RequestMutation) ClearDueAt() {
+	m.due_at = nil
+	m.clearedFields[request.FieldDueAt] = struct{}{}
+}
+
+// DueAtCleared returns if the "due_at" field was cleared in this mutation.
+func (m *RequestMutation) DueAtCleared() bool {
+	_, ok := m.clearedFields[request.FieldDueAt]
+	return ok
+}
+
+// ResetDueAt resets all changes to the "due_at" field.
+func (m *RequestMutation) ResetDueAt() {
+	m.due_at = nil
+	delete(m.clearedFields, request.FieldDueAt)
+}
+
+// SetIdempotencyKey sets the "idempotency_key" field.
+func (m *RequestMutation) SetIdempotencyKey(s string) {
+	m.idempotency_key = &s
+}
+
+// IdempotencyKey returns the value of the "idempotency_key" field in the mutation.
+func (m *RequestMutation) IdempotencyKey() (r string, exists bool) {
+	v := m.idempotency_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIdempotencyKey returns the old "idempotency_key" field's value of the Request entity.
+// If the Request object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequestMutation) OldIdempotencyKey(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIdempotencyKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIdempotencyKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIdempotencyKey: %w", err)
+	}
+	return oldValue.IdempotencyKey, nil
+}
+
+// ClearIdempotencyKey clears the value of the "idempotency_key" field.
+func (m *RequestMutation) ClearIdempotencyKey() {
+	m.idempotency_key = nil
+	m.clearedFields[request.FieldIdempotencyKey] = struct{}{}
+}
+
+// IdempotencyKeyCleared returns if the "idempotency_key" field was cleared in this mutation.
+func (m *RequestMutation) IdempotencyKeyCleared() bool {
+	_, ok := m.clearedFields[request.FieldIdempotencyKey]
+	return ok
+}
+
+// ResetIdempotencyKey resets all changes to the "idempotency_key" field.
+func (m *RequestMutation) ResetIdempotencyKey() {
+	m.idempotency_key = nil
+	delete(m.clearedFields, request.FieldIdempotencyKey)
+}
+
+// ClearCommunity clears the "community" edge to the Community entity.
+func (m *RequestMutation) ClearCommunity() {
+	m.clearedcommunity = true
+	m.clearedFields[request.FieldCommunityID] = struct{}{}
+}
+
+// CommunityCleared reports if the "community" edge to the Community entity was cleared.
+func (m *RequestMutation) CommunityCleared() bool {
+	return m.clearedcommunity
+}
+
+// CommunityIDs returns the "community" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CommunityID instead. It exists only for internal usage by the builders.
+func (m *RequestMutation) CommunityIDs() (ids []int) {
+	if id := m.community; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCommunity resets all changes to the "community" edge.
+func (m *RequestMutation) ResetCommunity() {
+	m.community = nil
+	m.clearedcommunity = false
+}
+
+// ClearSubmitter clears the "submitter" edge to the Person entity.
+func (m *RequestMutation) ClearSubmitter() {
+	m.clearedsubmitter = true
+	m.clearedFields[request.FieldSubmitterID] = struct{}{}
+}
+
+// SubmitterCleared reports if the "submitter" edge to the Person entity was cleared.
+func (m *RequestMutation) SubmitterCleared() bool {
+	return m.SubmitterIDCleared() || m.clearedsubmitter
+}
+
+// SubmitterIDs returns the "submitter" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// SubmitterID instead. It exists only for internal usage by the builders.
+func (m *RequestMutation) SubmitterIDs() (ids []int) {
+	if id := m.submitter; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetSubmitter resets all changes to the "submitter" edge.
+func (m *RequestMutation) ResetSubmitter() {
+	m.submitter = nil
+	m.clearedsubmitter = false
+}
+
+// ClearHousehold clears the "household" edge to the Household entity.
+func (m *RequestMutation) ClearHousehold() {
+	m.clearedhousehold = true
+	m.clearedFields[request.FieldHouseholdID] = struct{}{}
+}
+
+// HouseholdCleared reports if the "household" edge to the Household entity was cleared.
+func (m *RequestMutation) HouseholdCleared() bool {
+	return m.HouseholdIDCleared() || m.clearedhousehold
+}
+
+// HouseholdIDs returns the "household" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// HouseholdID instead. It exists only for internal usage by the builders.
+func (m *RequestMutation) HouseholdIDs() (ids []int) {
+	if id := m.household; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetHousehold resets all changes to the "household" edge.
+func (m *RequestMutation) ResetHousehold() {
+	m.household = nil
+	m.clearedhousehold = false
+}
+
+// ClearTeam clears the "team" edge to the Team entity.
+func (m *RequestMutation) ClearTeam() {
+	m.clearedteam = true
+	m.clearedFields[request.FieldTeamID] = struct{}{}
+}
+
+// TeamCleared reports if the "team" edge to the Team entity was cleared.
+func (m *RequestMutation) TeamCleared() bool {
+	return m.TeamIDCleared() || m.clearedteam
+}
+
+// TeamIDs returns the "team" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// TeamID instead. It exists only for internal usage by the builders.
+func (m *RequestMutation) TeamIDs() (ids []int) {
+	if id := m.team; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetTeam resets all changes to the "team" edge.
+func (m *RequestMutation) ResetTeam() {
+	m.team = nil
+	m.clearedteam = false
+}
+
+// ClearAssignee clears the "assignee" edge to the Person entity.
+func (m *RequestMutation) ClearAssignee() {
+	m.clearedassignee = true
+	m.clearedFields[request.FieldAssigneeID] = struct{}{}
+}
+
+// AssigneeCleared reports if the "assignee" edge to the Person entity was cleared.
+func (m *RequestMutation) AssigneeCleared() bool {
+	return m.AssigneeIDCleared() || m.clearedassignee
+}
+
+// AssigneeIDs returns the "assignee" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// AssigneeID instead. It exists only for internal usage by the builders.
+func (m *RequestMutation) AssigneeIDs() (ids []int) {
+	if id := m.assignee; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetAssignee resets all changes to the "assignee" edge.
+func (m *RequestMutation) ResetAssignee() {
+	m.assignee = nil
+	m.clearedassignee = false
+}
+
+// AddEventIDs adds the "events" edge to the RequestEvent entity by ids.
+func (m *RequestMutation) AddEventIDs(ids ...int) {
+	if m.events == nil {
+		m.events = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.events[ids[i]] = struct{}{}
+	}
+}
+
+// ClearEvents clears the "events" edge to the RequestEvent entity.
+func (m *RequestMutation) ClearEvents() {
+	m.clearedevents = true
+}
+
+// EventsCleared reports if the "events" edge to the RequestEvent entity was cleared.
+func (m *RequestMutation) EventsCleared() bool {
+	return m.clearedevents
+}
+
+// RemoveEventIDs removes the "events" edge to the RequestEvent entity by IDs.
+func (m *RequestMutation) RemoveEventIDs(ids ...int) {
+	if m.removedevents == nil {
+		m.removedevents = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.events, ids[i])
+		m.removedevents[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedEvents returns the removed IDs of the "events" edge to the RequestEvent entity.
+func (m *RequestMutation) RemovedEventsIDs() (ids []int) {
+	for id := range m.removedevents {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// EventsIDs returns the "events" edge IDs in the mutation.
+func (m *RequestMutation) EventsIDs() (ids []int) {
+	for id := range m.events {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetEvents resets all changes to the "events" edge.
+func (m *RequestMutation) ResetEvents() {
+	m.events = nil
+	m.clearedevents = false
+	m.removedevents = nil
+}
+
+// AddVisitIDs adds the "visits" edge to the HomeVisit entity by ids.
+func (m *RequestMutation) AddVisitIDs(ids ...int) {
+	if m.visits == nil {
+		m.visits = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.visits[ids[i]] = struct{}{}
+	}
+}
+
+// ClearVisits clears the "visits" edge to the HomeVisit entity.
+func (m *RequestMutation) ClearVisits() {
+	m.clearedvisits = true
+}
+
+// VisitsCleared reports if the "visits" edge to the HomeVisit entity was cleared.
+func (m *RequestMutation) VisitsCleared() bool {
+	return m.clearedvisits
+}
+
+// RemoveVisitIDs removes the "visits" edge to the HomeVisit entity by IDs.
+func (m *RequestMutation) RemoveVisitIDs(ids ...int) {
+	if m.removedvisits == nil {
+		m.removedvisits = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.visits, ids[i])
+		m.removedvisits[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedVisits returns the removed IDs of the "visits" edge to the HomeVisit entity.
+func (m *RequestMutation) RemovedVisitsIDs() (ids []int) {
+	for id := range m.removedvisits {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// VisitsIDs returns the "visits" edge IDs in the mutation.
+func (m *RequestMutation) VisitsIDs() (ids []int) {
+	for id := range m.visits {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetVisits resets all changes to the "visits" edge.
+func (m *RequestMutation) ResetVisits() {
+	m.visits = nil
+	m.clearedvisits = false
+	m.removedvisits = nil
+}
+
+// Where appends a list predicates to the RequestMutation builder.
+func (m *RequestMutation) Where(ps ...predicate.Request) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the RequestMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *RequestMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Request, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *RequestMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *RequestMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Request).
+func (m *RequestMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *RequestMutation) Fields() []string {
+	fields := make([]string, 0, 25)
+	if m.community != nil {
+		fields = append(fields, request.FieldCommunityID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, request.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, request.FieldUpdatedAt)
+	}
+	if m.number != nil {
+		fields = append(fields, request.FieldNumber)
+	}
+	if m.year != nil {
+		fields = append(fields, request.FieldYear)
+	}
+	if m.seq != nil {
+		fields = append(fields, request.FieldSeq)
+	}
+	if m.kind != nil {
+		fields = append(fields, request.FieldKind)
+	}
+	if m.channel != nil {
+		fields = append(fields, request.FieldChannel)
+	}
+	if m.status != nil {
+		fields = append(fields, request.FieldStatus)
+	}
+	if m.title != nil {
+		fields = append(fields, request.FieldTitle)
+	}
+	if m.description != nil {
+		fields = append(fields, request.FieldDescription)
+	}
+	if m.submitter != nil {
+		fields = append(fields, request.FieldSubmitterID)
+	}
+	if m.household != nil {
+		fields = append(fields, request.FieldHouseholdID)
+	}
+	if m.team != nil {
+		fields = append(fields, request.FieldTeamID)
+	}
+	if m.assignee != nil {
+		fields = append(fields, request.FieldAssigneeID)
+	}
+	if m.created_by_id != nil {
+		fields = append(fields, request.FieldCreatedByID)
+	}
+	if m.outcome != nil {
+		fields = append(fields, request.FieldOutcome)
+	}
+	if m.resolution != nil {
+		fields = append(fields, request.FieldResolution)
+	}
+	if m.satisfaction != nil {
+		fields = append(fields, request.FieldSatisfaction)
+	}
+	if m.confirmed_by_staff != nil {
+		fields = append(fields, request.FieldConfirmedByStaff)
+	}
+	if m.accepted_at != nil {
+		fields = append(fields, request.FieldAcceptedAt)
+	}
+	if m.resolved_at != nil {
+		fields = append(fields, request.FieldResolvedAt)
+	}
+	if m.closed_at != nil {
+		fields = append(fields, request.FieldClosedAt)
+	}
+	if m.due_at != nil {
+		fields = append(fields, request.FieldDueAt)
+	}
+	if m.idempotency_key != nil {
+		fields = append(fields, request.FieldIdempotencyKey)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *RequestMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case request.FieldCommunityID:
+		return m.CommunityID()
+	case request.FieldCreatedAt:
+		return m.CreatedAt()
+	case request.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case request.FieldNumber:
+		return m.Number()
+	case request.FieldYear:
+		return m.Year()
+	case request.FieldSeq:
+		return m.Seq()
+	case request.FieldKind:
+		return m.Kind()
+	case request.FieldChannel:
+		return m.Channel()
+	case request.FieldStatus:
+		return m.Status()
+	case request.FieldTitle:
+		return m.Title()
+	case request.FieldDescription:
+		return m.Description()
+	case request.FieldSubmitterID:
+		return m.SubmitterID()
+	case request.FieldHouseholdID:
+		return m.HouseholdID()
+	case request.FieldTeamID:
+		return m.TeamID()
+	case request.FieldAssigneeID:
+		return m.AssigneeID()
+	case request.FieldCreatedByID:
+		return m.CreatedByID()
+	case request.FieldOutcome:
+		return m.Outcome()
+	case request.FieldResolution:
+		return m.Resolution()
+	case request.FieldSatisfaction:
+		return m.Satisfaction()
+	case request.FieldConfirmedByStaff:
+		return m.ConfirmedByStaff()
+	case request.FieldAcceptedAt:
+		return m.AcceptedAt()
+	case request.FieldResolvedAt:
+		return m.ResolvedAt()
+	case request.FieldClosedAt:
+		return m.ClosedAt()
+	case request.FieldDueAt:
+		return m.DueAt()
+	case request.FieldIdempotencyKey:
+		return m.IdempotencyKey()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *RequestMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case request.FieldCommunityID:
+		return m.OldCommunityID(ctx)
+	case request.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case request.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case request.FieldNumber:
+		return m.OldNumber(ctx)
+	case request.FieldYear:
+		return m.OldYear(ctx)
+	case request.FieldSeq:
+		return m.OldSeq(ctx)
+	case request.FieldKind:
+		return m.OldKind(ctx)
+	case request.FieldChannel:
+		return m.OldChannel(ctx)
+	case request.FieldStatus:
+		return m.OldStatus(ctx)
+	case request.FieldTitle:
+		return m.OldTitle(ctx)
+	case request.FieldDescription:
+		return m.OldDescription(ctx)
+	case request.FieldSubmitterID:
+		return m.OldSubmitterID(ctx)
+	case request.FieldHouseholdID:
+		return m.OldHouseholdID(ctx)
+	case request.FieldTeamID:
+		return m.OldTeamID(ctx)
+	case request.FieldAssigneeID:
+		return m.OldAssigneeID(ctx)
+	case request.FieldCreatedByID:
+		return m.OldCreatedByID(ctx)
+	case request.FieldOutcome:
+		return m.OldOutcome(ctx)
+	case request.FieldResolution:
+		return m.OldResolution(ctx)
+	case request.FieldSatisfaction:
+		return m.OldSatisfaction(ctx)
+	case request.FieldConfirmedByStaff:
+		return m.OldConfirmedByStaff(ctx)
+	case request.FieldAcceptedAt:
+		return m.OldAcceptedAt(ctx)
+	case request.FieldResolvedAt:
+		return m.OldResolvedAt(ctx)
+	case request.FieldClosedAt:
+		return m.OldClosedAt(ctx)
+	case request.FieldDueAt:
+		return m.OldDueAt(ctx)
+	case request.FieldIdempotencyKey:
+		return m.OldIdempotencyKey(ctx)
+	}
+	return nil, fmt.Errorf("unknown Request field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *RequestMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case request.FieldCommunityID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCommunityID(v)
+		return nil
+	case request.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case request.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case request.FieldNumber:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNumber(v)
+		return nil
+	case request.FieldYear:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetYear(v)
+		return nil
+	case request.FieldSeq:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSeq(v)
+		return nil
+	case request.FieldKind:
+		v, ok := value.(request.Kind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case request.FieldChannel:
+		v, ok := value.(request.Channel)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetChannel(v)
+		return nil
+	case request.FieldStatus:
+		v, ok := value.(request.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case request.FieldTitle:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTitle(v)
+		return nil
+	case request.FieldDescription:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDescription(v)
+		return nil
+	case request.FieldSubmitterID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSubmitterID(v)
+		return nil
+	case request.FieldHouseholdID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHouseholdID(v)
+		return nil
+	case request.FieldTeamID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTeamID(v)
+		return nil
+	case request.FieldAssigneeID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAssigneeID(v)
+		return nil
+	case request.FieldCreatedByID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedByID(v)
+		return nil
+	case request.FieldOutcome:
+		v, ok := value.(request.Outcome)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOutcome(v)
+		return nil
+	case request.FieldResolution:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetResolution(v)
+		return nil
+	case request.FieldSatisfaction:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSatisfaction(v)
+		return nil
+	case request.FieldConfirmedByStaff:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetConfirmedByStaff(v)
+		return nil
+	case request.FieldAcceptedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAcceptedAt(v)
+		return nil
+	case request.FieldResolvedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetResolvedAt(v)
+		return nil
+	case request.FieldClosedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetClosedAt(v)
+		return nil
+	case request.FieldDueAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDueAt(v)
+		return nil
+	case request.FieldIdempotencyKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIdempotencyKey(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Request field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *RequestMutation) AddedFields() []string {
+	var fields []string
+	if m.addyear != nil {
+		fields = append(fields, request.FieldYear)
+	}
+	if m.addseq != nil {
+		fields = append(fields, request.FieldSeq)
+	}
+	if m.addcreated_by_id != nil {
+		fields = append(fields, request.FieldCreatedByID)
+	}
+	if m.addsatisfaction != nil {
+		fields = append(fields, request.FieldSatisfaction)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *RequestMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case request.FieldYear:
+		return m.AddedYear()
+	case request.FieldSeq:
+		return m.AddedSeq()
+	case request.FieldCreatedByID:
+		return m.AddedCreatedByID()
+	case request.FieldSatisfaction:
+		return m.AddedSatisfaction()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *RequestMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case request.FieldYear:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddYear(v)
+		return nil
+	case request.FieldSeq:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSeq(v)
+		return nil
+	case request.FieldCreatedByID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCreatedByID(v)
+		return nil
+	case request.FieldSatisfaction:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSatisfaction(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Request numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *RequestMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(request.FieldSubmitterID) {
+		fields = append(fields, request.FieldSubmitterID)
+	}
+	if m.FieldCleared(request.FieldHouseholdID) {
+		fields = append(fields, request.FieldHouseholdID)
+	}
+	if m.FieldCleared(request.FieldTeamID) {
+		fields = append(fields, request.FieldTeamID)
+	}
+	if m.FieldCleared(request.FieldAssigneeID) {
+		fields = append(fields, request.FieldAssigneeID)
+	}
+	if m.FieldCleared(request.FieldCreatedByID) {
+		fields = append(fields, request.FieldCreatedByID)
+	}
+	if m.FieldCleared(request.FieldOutcome) {
+		fields = append(fields, request.FieldOutcome)
+	}
+	if m.FieldCleared(request.FieldResolution) {
+		fields = append(fields, request.FieldResolution)
+	}
+	if m.FieldCleared(request.FieldSatisfaction) {
+		fields = append(fields, request.FieldSatisfaction)
+	}
+	if m.FieldCleared(request.FieldAcceptedAt) {
+		fields = append(fields, request.FieldAcceptedAt)
+	}
+	if m.FieldCleared(request.FieldResolvedAt) {
+		fields = append(fields, request.FieldResolvedAt)
+	}
+	if m.FieldCleared(request.FieldClosedAt) {
+		fields = append(fields, request.FieldClosedAt)
+	}
+	if m.FieldCleared(request.FieldDueAt) {
+		fields = append(fields, request.FieldDueAt)
+	}
+	if m.FieldCleared(request.FieldIdempotencyKey) {
+		fields = append(fields, request.FieldIdempotencyKey)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *RequestMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *RequestMutation) ClearField(name string) error {
+	switch name {
+	case request.FieldSubmitterID:
+		m.ClearSubmitterID()
+		return nil
+	case request.FieldHouseholdID:
+		m.ClearHouseholdID()
+		return nil
+	case request.FieldTeamID:
+		m.ClearTeamID()
+		return nil
+	case request.FieldAssigneeID:
+		m.ClearAssigneeID()
+		return nil
+	case request.FieldCreatedByID:
+		m.ClearCreatedByID()
+		return nil
+	case request.FieldOutcome:
+		m.ClearOutcome()
+		return nil
+	case request.FieldResolution:
+		m.ClearResolution()
+		return nil
+	case request.FieldSatisfaction:
+		m.ClearSatisfaction()
+		return nil
+	case request.FieldAcceptedAt:
+		m.ClearAcceptedAt()
+		return nil
+	case request.FieldResolvedAt:
+		m.ClearResolvedAt()
+		return nil
+	case request.FieldClosedAt:
+		m.ClearClosedAt()
+		return nil
+	case request.FieldDueAt:
+		m.ClearDueAt()
+		return nil
+	case request.FieldIdempotencyKey:
+		m.ClearIdempotencyKey()
+		return nil
+	}
+	return fmt.Errorf("unknown Request nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *RequestMutation) ResetField(name string) error {
+	switch name {
+	case request.FieldCommunityID:
+		m.ResetCommunityID()
+		return nil
+	case request.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case request.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case request.FieldNumber:
+		m.ResetNumber()
+		return nil
+	case request.FieldYear:
+		m.ResetYear()
+		return nil
+	case request.FieldSeq:
+		m.ResetSeq()
+		return nil
+	case request.FieldKind:
+		m.ResetKind()
+		return nil
+	case request.FieldChannel:
+		m.ResetChannel()
+		return nil
+	case request.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case request.FieldTitle:
+		m.ResetTitle()
+		return nil
+	case request.FieldDescription:
+		m.ResetDescription()
+		return nil
+	case request.FieldSubmitterID:
+		m.ResetSubmitterID()
+		return nil
+	case request.FieldHouseholdID:
+		m.ResetHouseholdID()
+		return nil
+	case request.FieldTeamID:
+		m.ResetTeamID()
+		return nil
+	case request.FieldAssigneeID:
+		m.ResetAssigneeID()
+		return nil
+	case request.FieldCreatedByID:
+		m.ResetCreatedByID()
+		return nil
+	case request.FieldOutcome:
+		m.ResetOutcome()
+		return nil
+	case request.FieldResolution:
+		m.ResetResolution()
+		return nil
+	case request.FieldSatisfaction:
+		m.ResetSatisfaction()
+		return nil
+	case request.FieldConfirmedByStaff:
+		m.ResetConfirmedByStaff()
+		return nil
+	case request.FieldAcceptedAt:
+		m.ResetAcceptedAt()
+		return nil
+	case request.FieldResolvedAt:
+		m.ResetResolvedAt()
+		return nil
+	case request.FieldClosedAt:
+		m.ResetClosedAt()
+		return nil
+	case request.FieldDueAt:
+		m.ResetDueAt()
+		return nil
+	case request.FieldIdempotencyKey:
+		m.ResetIdempotencyKey()
+		return nil
+	}
+	return fmt.Errorf("unknown Request field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *RequestMutation) AddedEdges() []string {
+	edges := make([]string, 0, 7)
+	if m.community != nil {
+		edges = append(edges, request.EdgeCommunity)
+	}
+	if m.submitter != nil {
+		edges = append(edges, request.EdgeSubmitter)
+	}
+	if m.household != nil {
+		edges = append(edges, request.EdgeHousehold)
+	}
+	if m.team != nil {
+		edges = append(edges, request.EdgeTeam)
+	}
+	if m.assignee != nil {
+		edges = append(edges, request.EdgeAssignee)
+	}
+	if m.events != nil {
+		edges = append(edges, request.EdgeEvents)
+	}
+	if m.visits != nil {
+		edges = append(edges, request.EdgeVisits)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *RequestMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case request.EdgeCommunity:
+		if id := m.community; id != nil {
+			return []ent.Value{*id}
+		}
+	case request.EdgeSubmitter:
+		if id := m.submitter; id != nil {
+			return []ent.Value{*id}
+		}
+	case request.EdgeHousehold:
+		if id := m.household; id != nil {
+			return []ent.Value{*id}
+		}
+	case request.EdgeTeam:
+		if id := m.team; id != nil {
+			return []ent.Value{*id}
+		}
+	case request.EdgeAssignee:
+		if id := m.assignee; id != nil {
+			return []ent.Value{*id}
+		}
+	case request.EdgeEvents:
+		ids := make([]ent.Value, 0, len(m.events))
+		for id := range m.events {
+			ids = append(ids, id)
+		}
+		return ids
+	case request.EdgeVisits:
+		ids := make([]ent.Value, 0, len(m.visits))
+		for id := range m.visits {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *RequestMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 7)
+	if m.removedevents != nil {
+		edges = append(edges, request.EdgeEvents)
+	}
+	if m.removedvisits != nil {
+		edges = append(edges, request.EdgeVisits)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *RequestMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case request.EdgeEvents:
+		ids := make([]ent.Value, 0, len(m.removedevents))
+		for id := range m.removedevents {
+			ids = append(ids, id)
+		}
+		return ids
+	case request.EdgeVisits:
+		ids := make([]ent.Value, 0, len(m.removedvisits))
+		for id := range m.removedvisits {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *RequestMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 7)
+	if m.clearedcommunity {
+		edges = append(edges, request.EdgeCommunity)
+	}
+	if m.clearedsubmitter {
+		edges = append(edges, request.EdgeSubmitter)
+	}
+	if m.clearedhousehold {
+		edges = append(edges, request.EdgeHousehold)
+	}
+	if m.clearedteam {
+		edges = append(edges, request.EdgeTeam)
+	}
+	if m.clearedassignee {
+		edges = append(edges, request.EdgeAssignee)
+	}
+	if m.clearedevents {
+		edges = append(edges, request.EdgeEvents)
+	}
+	if m.clearedvisits {
+		edges = append(edges, request.EdgeVisits)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *RequestMutation) EdgeCleared(name string) bool {
+	switch name {
+	case request.EdgeCommunity:
+		return m.clearedcommunity
+	case request.EdgeSubmitter:
+		return m.clearedsubmitter
+	case request.EdgeHousehold:
+		return m.clearedhousehold
+	case request.EdgeTeam:
+		return m.clearedteam
+	case request.EdgeAssignee:
+		return m.clearedassignee
+	case request.EdgeEvents:
+		return m.clearedevents
+	case request.EdgeVisits:
+		return m.clearedvisits
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *RequestMutation) ClearEdge(name string) error {
+	switch name {
+	case request.EdgeCommunity:
+		m.ClearCommunity()
+		return nil
+	case request.EdgeSubmitter:
+		m.ClearSubmitter()
+		return nil
+	case request.EdgeHousehold:
+		m.ClearHousehold()
+		return nil
+	case request.EdgeTeam:
+		m.ClearTeam()
+		return nil
+	case request.EdgeAssignee:
+		m.ClearAssignee()
+		return nil
+	}
+	return fmt.Errorf("unknown Request unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *RequestMutation) ResetEdge(name string) error {
+	switch name {
+	case request.EdgeCommunity:
+		m.ResetCommunity()
+		return nil
+	case request.EdgeSubmitter:
+		m.ResetSubmitter()
+		return nil
+	case request.EdgeHousehold:
+		m.ResetHousehold()
+		return nil
+	case request.EdgeTeam:
+		m.ResetTeam()
+		return nil
+	case request.EdgeAssignee:
+		m.ResetAssignee()
+		return nil
+	case request.EdgeEvents:
+		m.ResetEvents()
+		return nil
+	case request.EdgeVisits:
+		m.ResetVisits()
+		return nil
+	}
+	return fmt.Errorf("unknown Request edge %s", name)
+}
+
+// RequestEventMutation represents an operation that mutates the RequestEvent nodes in the graph.
+type RequestEventMutation struct {
+	config
+	op               Op
+	typ              string
+	id               *int
+	at               *time.Time
+	action           *string
+	status           *requestevent.Status
+	note             *string
+	home_visit_id    *int
+	addhome_visit_id *int
+	clearedFields    map[string]struct{}
+	community        *int
+	clearedcommunity bool
+	request          *int
+	clearedrequest   bool
+	actor            *int
+	clearedactor     bool
+	done             bool
+	oldValue         func(context.Context) (*RequestEvent, error)
+	predicates       []predicate.RequestEvent
+}
+
+var _ ent.Mutation = (*RequestEventMutation)(nil)
+
+// requesteventOption allows management of the mutation configuration using functional options.
+type requesteventOption func(*RequestEventMutation)
+
+// newRequestEventMutation creates new mutation for the RequestEvent entity.
+func newRequestEventMutation(c config, op Op, opts ...requesteventOption) *RequestEventMutation {
+	m := &RequestEventMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeRequestEvent,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withRequestEventID sets the ID field of the mutation.
+func withRequestEventID(id int) requesteventOption {
+	return func(m *RequestEventMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *RequestEvent
+		)
+		m.oldValue = func(ctx context.Context) (*RequestEvent, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().RequestEvent.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withRequestEvent sets the old RequestEvent of the mutation.
+func withRequestEvent(node *RequestEvent) requesteventOption {
+	return func(m *RequestEventMutation) {
+		m.oldValue = func(context.Context) (*RequestEvent, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m RequestEventMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m RequestEventMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *RequestEventMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *RequestEventMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().RequestEvent.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCommunityID sets the "community_id" field.
+func (m *RequestEventMutation) SetCommunityID(i int) {
+	m.community = &i
+}
+
+// CommunityID returns the value of the "community_id" field in the mutation.
+func (m *RequestEventMutation) CommunityID() (r int, exists bool) {
+	v := m.community
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCommunityID returns the old "community_id" field's value of the RequestEvent entity.
+// If the RequestEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequestEventMutation) OldCommunityID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCommunityID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCommunityID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCommunityID: %w", err)
+	}
+	return oldValue.CommunityID, nil
+}
+
+// ResetCommunityID resets all changes to the "community_id" field.
+func (m *RequestEventMutation) ResetCommunityID() {
+	m.community = nil
+}
+
+// SetRequestID sets the "request_id" field.
+func (m *RequestEventMutation) SetRequestID(i int) {
+	m.request = &i
+}
+
+// RequestID returns the value of the "request_id" field in the mutation.
+func (m *RequestEventMutation) RequestID() (r int, exists bool) {
+	v := m.request
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRequestID returns the old "request_id" field's value of the RequestEvent entity.
+// If the RequestEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequestEventMutation) OldRequestID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRequestID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRequestID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRequestID: %w", err)
+	}
+	return oldValue.RequestID, nil
+}
+
+// ResetRequestID resets all changes to the "request_id" field.
+func (m *RequestEventMutation) ResetRequestID() {
+	m.request = nil
+}
+
+// SetAt sets the "at" field.
+func (m *RequestEventMutation) SetAt(t time.Time) {
+	m.at = &t
+}
+
+// At returns the value of the "at" field in the mutation.
+func (m *RequestEventMutation) At() (r time.Time, exists bool) {
+	v := m.at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAt returns the old "at" field's value of the RequestEvent entity.
+// If the RequestEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequestEventMutation) OldAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAt: %w", err)
+	}
+	return oldValue.At, nil
+}
+
+// ResetAt resets all changes to the "at" field.
+func (m *RequestEventMutation) ResetAt() {
+	m.at = nil
+}
+
+// SetAction sets the "action" field.
+func (m *RequestEventMutation) SetAction(s string) {
+	m.action = &s
+}
+
+// Action returns the value of the "action" field in the mutation.
+func (m *RequestEventMutation) Action() (r string, exists bool) {
+	v := m.action
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAction returns the old "action" field's value of the RequestEvent entity.
+// If the RequestEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequestEventMutation) OldAction(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAction is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAction requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAction: %w", err)
+	}
+	return oldValue.Action, nil
+}
+
+// ResetAction resets all changes to the "action" field.
+func (m *RequestEventMutation) ResetAction() {
+	m.action = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *RequestEventMutation) SetStatus(r requestevent.Status) {
+	m.status = &r
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *RequestEventMutation) Status() (r requestevent.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the RequestEvent entity.
+// If the RequestEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequestEventMutation) OldStatus(ctx context.Context) (v requestevent.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *RequestEventMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetActorID sets the "actor_id" field.
+func (m *RequestEventMutation) SetActorID(i int) {
+	m.actor = &i
+}
+
+// ActorID returns the value of the "actor_id" field in the mutation.
+func (m *RequestEventMutation) ActorID() (r int, exists bool) {
+	v := m.actor
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActorID returns the old "actor_id" field's value of the RequestEvent entity.
+// If the RequestEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequestEventMutation) OldActorID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActorID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActorID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActorID: %w", err)
+	}
+	return oldValue.ActorID, nil
+}
+
+// ClearActorID clears the value of the "actor_id" field.
+func (m *RequestEventMutation) ClearActorID() {
+	m.actor = nil
+	m.clearedFields[requestevent.FieldActorID] = struct{}{}
+}
+
+// ActorIDCleared returns if the "actor_id" field was cleared in this mutation.
+func (m *RequestEventMutation) ActorIDCleared() bool {
+	_, ok := m.clearedFields[requestevent.FieldActorID]
+	return ok
+}
+
+// ResetActorID resets all changes to the "actor_id" field.
+func (m *RequestEventMutation) ResetActorID() {
+	m.actor = nil
+	delete(m.clearedFields, requestevent.FieldActorID)
+}
+
+// SetNote sets the "note" field.
+func (m *RequestEventMutation) SetNote(s string) {
+	m.note = &s
+}
+
+// Note returns the value of the "note" field in the mutation.
+func (m *RequestEventMutation) Note() (r string, exists bool) {
+	v := m.note
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNote returns the old "note" field's value of the RequestEvent entity.
+// If the RequestEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequestEventMutation) OldNote(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNote is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNote requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNote: %w", err)
+	}
+	return oldValue.Note, nil
+}
+
+// ResetNote resets all changes to the "note" field.
+func (m *RequestEventMutation) ResetNote() {
+	m.note = nil
+}
+
+// SetHomeVisitID sets the "home_visit_id" field.
+func (m *RequestEventMutation) SetHomeVisitID(i int) {
+	m.home_visit_id = &i
+	m.addhome_visit_id = nil
+}
+
+// HomeVisitID returns the value of the "home_visit_id" field in the mutation.
+func (m *RequestEventMutation) HomeVisitID() (r int, exists bool) {
+	v := m.home_visit_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHomeVisitID returns the old "home_visit_id" field's value of the RequestEvent entity.
+// If the RequestEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequestEventMutation) OldHomeVisitID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHomeVisitID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHomeVisitID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHomeVisitID: %w", err)
+	}
+	return oldValue.HomeVisitID, nil
+}
+
+// AddHomeVisitID adds i to the "home_visit_id" field.
+func (m *RequestEventMutation) AddHomeVisitID(i int) {
+	if m.addhome_visit_id != nil {
+		*m.addhome_visit_id += i
+	} else {
+		m.addhome_visit_id = &i
+	}
+}
+
+// AddedHomeVisitID returns the value that was added to the "home_visit_id" field in this mutation.
+func (m *RequestEventMutation) AddedHomeVisitID() (r int, exists bool) {
+	v := m.addhome_visit_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearHomeVisitID clears the value of the "home_visit_id" field.
+func (m *RequestEventMutation) ClearHomeVisitID() {
+	m.home_visit_id = nil
+	m.addhome_visit_id = nil
+	m.clearedFields[requestevent.FieldHomeVisitID] = struct{}{}
+}
+
+// HomeVisitIDCleared returns if the "home_visit_id" field was cleared in this mutation.
+func (m *RequestEventMutation) HomeVisitIDCleared() bool {
+	_, ok := m.clearedFields[requestevent.FieldHomeVisitID]
+	return ok
+}
+
+// ResetHomeVisitID resets all changes to the "home_visit_id" field.
+func (m *RequestEventMutation) ResetHomeVisitID() {
+	m.home_visit_id = nil
+	m.addhome_visit_id = nil
+	delete(m.clearedFields, requestevent.FieldHomeVisitID)
+}
+
+// ClearCommunity clears the "community" edge to the Community entity.
+func (m *RequestEventMutation) ClearCommunity() {
+	m.clearedcommunity = true
+	m.clearedFields[requestevent.FieldCommunityID] = struct{}{}
+}
+
+// CommunityCleared reports if the "community" edge to the Community entity was cleared.
+func (m *RequestEventMutation) CommunityCleared() bool {
+	return m.clearedcommunity
+}
+
+// CommunityIDs returns the "community" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CommunityID instead. It exists only for internal usage by the builders.
+func (m *RequestEventMutation) CommunityIDs() (ids []int) {
+	if id := m.community; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCommunity resets all changes to the "community" edge.
+func (m *RequestEventMutation) ResetCommunity() {
+	m.community = nil
+	m.clearedcommunity = false
+}
+
+// ClearRequest clears the "request" edge to the Request entity.
+func (m *RequestEventMutation) ClearRequest() {
+	m.clearedrequest = true
+	m.clearedFields[requestevent.FieldRequestID] = struct{}{}
+}
+
+// RequestCleared reports if the "request" edge to the Request entity was cleared.
+func (m *RequestEventMutation) RequestCleared() bool {
+	return m.clearedrequest
+}
+
+// RequestIDs returns the "request" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// RequestID instead. It exists only for internal usage by the builders.
+func (m *RequestEventMutation) RequestIDs() (ids []int) {
+	if id := m.request; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetRequest resets all changes to the "request" edge.
+func (m *RequestEventMutation) ResetRequest() {
+	m.request = nil
+	m.clearedrequest = false
+}
+
+// ClearActor clears the "actor" edge to the Person entity.
+func (m *RequestEventMutation) ClearActor() {
+	m.clearedactor = true
+	m.clearedFields[requestevent.FieldActorID] = struct{}{}
+}
+
+// ActorCleared reports if the "actor" edge to the Person entity was cleared.
+func (m *RequestEventMutation) ActorCleared() bool {
+	return m.ActorIDCleared() || m.clearedactor
+}
+
+// ActorIDs returns the "actor" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ActorID instead. It exists only for internal usage by the builders.
+func (m *RequestEventMutation) ActorIDs() (ids []int) {
+	if id := m.actor; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetActor resets all changes to the "actor" edge.
+func (m *RequestEventMutation) ResetActor() {
+	m.actor = nil
+	m.clearedactor = false
+}
+
+// Where appends a list predicates to the RequestEventMutation builder.
+func (m *RequestEventMutation) Where(ps ...predicate.RequestEvent) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the RequestEventMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *RequestEventMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.RequestEvent, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *RequestEventMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *RequestEventMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (RequestEvent).
+func (m *RequestEventMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *RequestEventMutation) Fields() []string {
+	fields := make([]string, 0, 8)
+	if m.community != nil {
+		fields = append(fields, requestevent.FieldCommunityID)
+	}
+	if m.request != nil {
+		fields = append(fields, requestevent.FieldRequestID)
+	}
+	if m.at != nil {
+		fields = append(fields, requestevent.FieldAt)
+	}
+	if m.action != nil {
+		fields = append(fields, requestevent.FieldAction)
+	}
+	if m.status != nil {
+		fields = append(fields, requestevent.FieldStatus)
+	}
+	if m.actor != nil {
+		fields = append(fields, requestevent.FieldActorID)
+	}
+	if m.note != nil {
+		fields = append(fields, requestevent.FieldNote)
+	}
+	if m.home_visit_id != nil {
+		fields = append(fields, requestevent.FieldHomeVisitID)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *RequestEventMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case requestevent.FieldCommunityID:
+		return m.CommunityID()
+	case requestevent.FieldRequestID:
+		return m.RequestID()
+	case requestevent.FieldAt:
+		return m.At()
+	case requestevent.FieldAction:
+		return m.Action()
+	case requestevent.FieldStatus:
+		return m.Status()
+	case requestevent.FieldActorID:
+		return m.ActorID()
+	case requestevent.FieldNote:
+		return m.Note()
+	case requestevent.FieldHomeVisitID:
+		return m.HomeVisitID()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *RequestEventMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case requestevent.FieldCommunityID:
+		return m.OldCommunityID(ctx)
+	case requestevent.FieldRequestID:
+		return m.OldRequestID(ctx)
+	case requestevent.FieldAt:
+		return m.OldAt(ctx)
+	case requestevent.FieldAction:
+		return m.OldAction(ctx)
+	case requestevent.FieldStatus:
+		return m.OldStatus(ctx)
+	case requestevent.FieldActorID:
+		return m.OldActorID(ctx)
+	case requestevent.FieldNote:
+		return m.OldNote(ctx)
+	case requestevent.FieldHomeVisitID:
+		return m.OldHomeVisitID(ctx)
+	}
+	return nil, fmt.Errorf("unknown RequestEvent field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *RequestEventMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case requestevent.FieldCommunityID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCommunityID(v)
+		return nil
+	case requestevent.FieldRequestID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRequestID(v)
+		return nil
+	case requestevent.FieldAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAt(v)
+		return nil
+	case requestevent.FieldAction:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAction(v)
+		return nil
+	case requestevent.FieldStatus:
+		v, ok := value.(requestevent.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case requestevent.FieldActorID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActorID(v)
+		return nil
+	case requestevent.FieldNote:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNote(v)
+		return nil
+	case requestevent.FieldHomeVisitID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHomeVisitID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown RequestEvent field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *RequestEventMutation) AddedFields() []string {
+	var fields []string
+	if m.addhome_visit_id != nil {
+		fields = append(fields, requestevent.FieldHomeVisitID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *RequestEventMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case requestevent.FieldHomeVisitID:
+		return m.AddedHomeVisitID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *RequestEventMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case requestevent.FieldHomeVisitID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddHomeVisitID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown RequestEvent numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *RequestEventMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(requestevent.FieldActorID) {
+		fields = append(fields, requestevent.FieldActorID)
+	}
+	if m.FieldCleared(requestevent.FieldHomeVisitID) {
+		fields = append(fields, requestevent.FieldHomeVisitID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *RequestEventMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *RequestEventMutation) ClearField(name string) error {
+	switch name {
+	case requestevent.FieldActorID:
+		m.ClearActorID()
+		return nil
+	case requestevent.FieldHomeVisitID:
+		m.ClearHomeVisitID()
+		return nil
+	}
+	return fmt.Errorf("unknown RequestEvent nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *RequestEventMutation) ResetField(name string) error {
+	switch name {
+	case requestevent.FieldCommunityID:
+		m.ResetCommunityID()
+		return nil
+	case requestevent.FieldRequestID:
+		m.ResetRequestID()
+		return nil
+	case requestevent.FieldAt:
+		m.ResetAt()
+		return nil
+	case requestevent.FieldAction:
+		m.ResetAction()
+		return nil
+	case requestevent.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case requestevent.FieldActorID:
+		m.ResetActorID()
+		return nil
+	case requestevent.FieldNote:
+		m.ResetNote()
+		return nil
+	case requestevent.FieldHomeVisitID:
+		m.ResetHomeVisitID()
+		return nil
+	}
+	return fmt.Errorf("unknown RequestEvent field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *RequestEventMutation) AddedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.community != nil {
+		edges = append(edges, requestevent.EdgeCommunity)
+	}
+	if m.request != nil {
+		edges = append(edges, requestevent.EdgeRequest)
+	}
+	if m.actor != nil {
+		edges = append(edges, requestevent.EdgeActor)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *RequestEventMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case requestevent.EdgeCommunity:
+		if id := m.community; id != nil {
+			return []ent.Value{*id}
+		}
+	case requestevent.EdgeRequest:
+		if id := m.request; id != nil {
+			return []ent.Value{*id}
+		}
+	case requestevent.EdgeActor:
+		if id := m.actor; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *RequestEventMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 3)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *RequestEventMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *RequestEventMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.clearedcommunity {
+		edges = append(edges, requestevent.EdgeCommunity)
+	}
+	if m.clearedrequest {
+		edges = append(edges, requestevent.EdgeRequest)
+	}
+	if m.clearedactor {
+		edges = append(edges, requestevent.EdgeActor)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *RequestEventMutation) EdgeCleared(name string) bool {
+	switch name {
+	case requestevent.EdgeCommunity:
+		return m.clearedcommunity
+	case requestevent.EdgeRequest:
+		return m.clearedrequest
+	case requestevent.EdgeActor:
+		return m.clearedactor
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *RequestEventMutation) ClearEdge(name string) error {
+	switch name {
+	case requestevent.EdgeCommunity:
+		m.ClearCommunity()
+		return nil
+	case requestevent.EdgeRequest:
+		m.ClearRequest()
+		return nil
+	case requestevent.EdgeActor:
+		m.ClearActor()
+		return nil
+	}
+	return fmt.Errorf("unknown RequestEvent unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *RequestEventMutation) ResetEdge(name string) error {
+	switch name {
+	case requestevent.EdgeCommunity:
+		m.ResetCommunity()
+		return nil
+	case requestevent.EdgeRequest:
+		m.ResetRequest()
+		return nil
+	case requestevent.EdgeActor:
+		m.ResetActor()
+		return nil
+	}
+	return fmt.Errorf("unknown RequestEvent edge %s", name)
 }
 
 // SecretMutation represents an operation that mutates the Secret nodes in the graph.

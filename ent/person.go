@@ -36,8 +36,9 @@ type Person struct {
 	Roles []string `json:"roles,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the PersonQuery when eager-loading is set.
-	Edges        PersonEdges `json:"edges"`
-	selectValues sql.SelectValues
+	Edges                 PersonEdges `json:"edges"`
+	home_visit_volunteers *int
+	selectValues          sql.SelectValues
 }
 
 // PersonEdges holds the relations/edges for other nodes in the graph.
@@ -113,6 +114,8 @@ func (*Person) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullString)
 		case person.FieldCreatedAt, person.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
+		case person.ForeignKeys[0]: // home_visit_volunteers
+			values[i] = new(sql.NullInt64)
 		default:
 			values[i] = new(sql.UnknownType)
 		}
@@ -177,6 +180,13 @@ func (_m *Person) assignValues(columns []string, values []any) error {
 				if err := json.Unmarshal(*value, &_m.Roles); err != nil {
 					return fmt.Errorf("unmarshal field roles: %w", err)
 				}
+			}
+		case person.ForeignKeys[0]:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for edge-field home_visit_volunteers", value)
+			} else if value.Valid {
+				_m.home_visit_volunteers = new(int)
+				*_m.home_visit_volunteers = int(value.Int64)
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])

@@ -32,6 +32,7 @@ type PersonQuery struct {
 	withVolunteerProfile   *VolunteerProfileQuery
 	withMemberships        *TeamMembershipQuery
 	withRegistrations      *RegistrationQuery
+	withFKs                bool
 	loadTotal              []func(context.Context, []*Person) error
 	modifiers              []func(*sql.Selector)
 	withNamedMemberships   map[string]*TeamMembershipQuery
@@ -490,6 +491,7 @@ func (_q *PersonQuery) prepareQuery(ctx context.Context) error {
 func (_q *PersonQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Person, error) {
 	var (
 		nodes       = []*Person{}
+		withFKs     = _q.withFKs
 		_spec       = _q.querySpec()
 		loadedTypes = [4]bool{
 			_q.withCommunity != nil,
@@ -498,6 +500,9 @@ func (_q *PersonQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Perso
 			_q.withRegistrations != nil,
 		}
 	)
+	if withFKs {
+		_spec.Node.Columns = append(_spec.Node.Columns, person.ForeignKeys...)
+	}
 	_spec.ScanValues = func(columns []string) ([]any, error) {
 		return (*Person).scanValues(nil, columns)
 	}

@@ -24,6 +24,10 @@ type Tx struct {
 	CheckInScan *CheckInScanClient
 	// Community is the client for interacting with the Community builders.
 	Community *CommunityClient
+	// HomeVisit is the client for interacting with the HomeVisit builders.
+	HomeVisit *HomeVisitClient
+	// Household is the client for interacting with the Household builders.
+	Household *HouseholdClient
 	// IdempotencyKey is the client for interacting with the IdempotencyKey builders.
 	IdempotencyKey *IdempotencyKeyClient
 	// Kiosk is the client for interacting with the Kiosk builders.
@@ -36,6 +40,10 @@ type Tx struct {
 	PhoneCode *PhoneCodeClient
 	// Registration is the client for interacting with the Registration builders.
 	Registration *RegistrationClient
+	// Request is the client for interacting with the Request builders.
+	Request *RequestClient
+	// RequestEvent is the client for interacting with the RequestEvent builders.
+	RequestEvent *RequestEventClient
 	// Secret is the client for interacting with the Secret builders.
 	Secret *SecretClient
 	// ServiceRecord is the client for interacting with the ServiceRecord builders.
@@ -188,12 +196,16 @@ func (tx *Tx) init() {
 	tx.Certificate = NewCertificateClient(tx.config)
 	tx.CheckInScan = NewCheckInScanClient(tx.config)
 	tx.Community = NewCommunityClient(tx.config)
+	tx.HomeVisit = NewHomeVisitClient(tx.config)
+	tx.Household = NewHouseholdClient(tx.config)
 	tx.IdempotencyKey = NewIdempotencyKeyClient(tx.config)
 	tx.Kiosk = NewKioskClient(tx.config)
 	tx.PersistedQuery = NewPersistedQueryClient(tx.config)
 	tx.Person = NewPersonClient(tx.config)
 	tx.PhoneCode = NewPhoneCodeClient(tx.config)
 	tx.Registration = NewRegistrationClient(tx.config)
+	tx.Request = NewRequestClient(tx.config)
+	tx.RequestEvent = NewRequestEventClient(tx.config)
 	tx.Secret = NewSecretClient(tx.config)
 	tx.ServiceRecord = NewServiceRecordClient(tx.config)
 	tx.Session = NewSessionClient(tx.config)

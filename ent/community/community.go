@@ -26,6 +26,8 @@ const (
 	FieldCity = "city"
 	// FieldHouseholds holds the string denoting the households field in the database.
 	FieldHouseholds = "households"
+	// FieldResidentPopulation holds the string denoting the resident_population field in the database.
+	FieldResidentPopulation = "resident_population"
 	// FieldAreaKm2 holds the string denoting the area_km2 field in the database.
 	FieldAreaKm2 = "area_km2"
 	// FieldStarThresholds holds the string denoting the star_thresholds field in the database.
@@ -43,6 +45,7 @@ var Columns = []string{
 	FieldTown,
 	FieldCity,
 	FieldHouseholds,
+	FieldResidentPopulation,
 	FieldAreaKm2,
 	FieldStarThresholds,
 }
@@ -85,6 +88,10 @@ var (
 	DefaultHouseholds int
 	// HouseholdsValidator is a validator for the "households" field. It is called by the builders before save.
 	HouseholdsValidator func(int) error
+	// DefaultResidentPopulation holds the default value on creation for the "resident_population" field.
+	DefaultResidentPopulation int
+	// ResidentPopulationValidator is a validator for the "resident_population" field. It is called by the builders before save.
+	ResidentPopulationValidator func(int) error
 	// DefaultAreaKm2 holds the default value on creation for the "area_km2" field.
 	DefaultAreaKm2 float64
 )
@@ -125,6 +132,11 @@ func ByCity(opts ...sql.OrderTermOption) OrderOption {
 // ByHouseholds orders the results by the households field.
 func ByHouseholds(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldHouseholds, opts...).ToFunc()
+}
+
+// ByResidentPopulation orders the results by the resident_population field.
+func ByResidentPopulation(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldResidentPopulation, opts...).ToFunc()
 }
 
 // ByAreaKm2 orders the results by the area_km2 field.

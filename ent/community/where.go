@@ -84,6 +84,11 @@ func Households(v int) predicate.Community {
 	return predicate.Community(sql.FieldEQ(FieldHouseholds, v))
 }
 
+// ResidentPopulation applies equality check predicate on the "resident_population" field. It's identical to ResidentPopulationEQ.
+func ResidentPopulation(v int) predicate.Community {
+	return predicate.Community(sql.FieldEQ(FieldResidentPopulation, v))
+}
+
 // AreaKm2 applies equality check predicate on the "area_km2" field. It's identical to AreaKm2EQ.
 func AreaKm2(v float64) predicate.Community {
 	return predicate.Community(sql.FieldEQ(FieldAreaKm2, v))
@@ -402,6 +407,46 @@ func HouseholdsLT(v int) predicate.Community {
 // HouseholdsLTE applies the LTE predicate on the "households" field.
 func HouseholdsLTE(v int) predicate.Community {
 	return predicate.Community(sql.FieldLTE(FieldHouseholds, v))
+}
+
+// ResidentPopulationEQ applies the EQ predicate on the "resident_population" field.
+func ResidentPopulationEQ(v int) predicate.Community {
+	return predicate.Community(sql.FieldEQ(FieldResidentPopulation, v))
+}
+
+// ResidentPopulationNEQ applies the NEQ predicate on the "resident_population" field.
+func ResidentPopulationNEQ(v int) predicate.Community {
+	return predicate.Community(sql.FieldNEQ(FieldResidentPopulation, v))
+}
+
+// ResidentPopulationIn applies the In predicate on the "resident_population" field.
+func ResidentPopulationIn(vs ...int) predicate.Community {
+	return predicate.Community(sql.FieldIn(FieldResidentPopulation, vs...))
+}
+
+// ResidentPopulationNotIn applies the NotIn predicate on the "resident_population" field.
+func ResidentPopulationNotIn(vs ...int) predicate.Community {
+	return predicate.Community(sql.FieldNotIn(FieldResidentPopulation, vs...))
+}
+
+// ResidentPopulationGT applies the GT predicate on the "resident_population" field.
+func ResidentPopulationGT(v int) predicate.Community {
+	return predicate.Community(sql.FieldGT(FieldResidentPopulation, v))
+}
+
+// ResidentPopulationGTE applies the GTE predicate on the "resident_population" field.
+func ResidentPopulationGTE(v int) predicate.Community {
+	return predicate.Community(sql.FieldGTE(FieldResidentPopulation, v))
+}
+
+// ResidentPopulationLT applies the LT predicate on the "resident_population" field.
+func ResidentPopulationLT(v int) predicate.Community {
+	return predicate.Community(sql.FieldLT(FieldResidentPopulation, v))
+}
+
+// ResidentPopulationLTE applies the LTE predicate on the "resident_population" field.
+func ResidentPopulationLTE(v int) predicate.Community {
+	return predicate.Community(sql.FieldLTE(FieldResidentPopulation, v))
 }
 
 // AreaKm2EQ applies the EQ predicate on the "area_km2" field.

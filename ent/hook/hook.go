@@ -68,6 +68,30 @@ func (f CommunityFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, e
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.CommunityMutation", m)
 }
 
+// The HomeVisitFunc type is an adapter to allow the use of ordinary
+// function as HomeVisit mutator.
+type HomeVisitFunc func(context.Context, *ent.HomeVisitMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f HomeVisitFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.HomeVisitMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.HomeVisitMutation", m)
+}
+
+// The HouseholdFunc type is an adapter to allow the use of ordinary
+// function as Household mutator.
+type HouseholdFunc func(context.Context, *ent.HouseholdMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f HouseholdFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.HouseholdMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.HouseholdMutation", m)
+}
+
 // The IdempotencyKeyFunc type is an adapter to allow the use of ordinary
 // function as IdempotencyKey mutator.
 type IdempotencyKeyFunc func(context.Context, *ent.IdempotencyKeyMutation) (ent.Value, error)
@@ -138,6 +162,30 @@ func (f RegistrationFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.RegistrationMutation", m)
+}
+
+// The RequestFunc type is an adapter to allow the use of ordinary
+// function as Request mutator.
+type RequestFunc func(context.Context, *ent.RequestMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f RequestFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.RequestMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.RequestMutation", m)
+}
+
+// The RequestEventFunc type is an adapter to allow the use of ordinary
+// function as RequestEvent mutator.
+type RequestEventFunc func(context.Context, *ent.RequestEventMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f RequestEventFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.RequestEventMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.RequestEventMutation", m)
 }
 
 // The SecretFunc type is an adapter to allow the use of ordinary

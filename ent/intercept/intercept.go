@@ -12,6 +12,8 @@ import (
 	"linli/ent/certificate"
 	"linli/ent/checkinscan"
 	"linli/ent/community"
+	"linli/ent/homevisit"
+	"linli/ent/household"
 	"linli/ent/idempotencykey"
 	"linli/ent/kiosk"
 	"linli/ent/persistedquery"
@@ -19,6 +21,8 @@ import (
 	"linli/ent/phonecode"
 	"linli/ent/predicate"
 	"linli/ent/registration"
+	"linli/ent/request"
+	"linli/ent/requestevent"
 	"linli/ent/secret"
 	"linli/ent/servicerecord"
 	"linli/ent/session"
@@ -222,6 +226,60 @@ func (f TraverseCommunity) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.CommunityQuery", q)
 }
 
+// The HomeVisitFunc type is an adapter to allow the use of ordinary function as a Querier.
+type HomeVisitFunc func(context.Context, *ent.HomeVisitQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f HomeVisitFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.HomeVisitQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.HomeVisitQuery", q)
+}
+
+// The TraverseHomeVisit type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseHomeVisit func(context.Context, *ent.HomeVisitQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseHomeVisit) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseHomeVisit) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.HomeVisitQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.HomeVisitQuery", q)
+}
+
+// The HouseholdFunc type is an adapter to allow the use of ordinary function as a Querier.
+type HouseholdFunc func(context.Context, *ent.HouseholdQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f HouseholdFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.HouseholdQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.HouseholdQuery", q)
+}
+
+// The TraverseHousehold type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseHousehold func(context.Context, *ent.HouseholdQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseHousehold) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseHousehold) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.HouseholdQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.HouseholdQuery", q)
+}
+
 // The IdempotencyKeyFunc type is an adapter to allow the use of ordinary function as a Querier.
 type IdempotencyKeyFunc func(context.Context, *ent.IdempotencyKeyQuery) (ent.Value, error)
 
@@ -382,6 +440,60 @@ func (f TraverseRegistration) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.RegistrationQuery", q)
+}
+
+// The RequestFunc type is an adapter to allow the use of ordinary function as a Querier.
+type RequestFunc func(context.Context, *ent.RequestQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f RequestFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.RequestQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.RequestQuery", q)
+}
+
+// The TraverseRequest type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseRequest func(context.Context, *ent.RequestQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseRequest) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseRequest) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.RequestQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.RequestQuery", q)
+}
+
+// The RequestEventFunc type is an adapter to allow the use of ordinary function as a Querier.
+type RequestEventFunc func(context.Context, *ent.RequestEventQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f RequestEventFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.RequestEventQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.RequestEventQuery", q)
+}
+
+// The TraverseRequestEvent type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseRequestEvent func(context.Context, *ent.RequestEventQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseRequestEvent) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseRequestEvent) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.RequestEventQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.RequestEventQuery", q)
 }
 
 // The SecretFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -613,6 +725,10 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.CheckInScanQuery, predicate.CheckInScan, checkinscan.OrderOption]{typ: ent.TypeCheckInScan, tq: q}, nil
 	case *ent.CommunityQuery:
 		return &query[*ent.CommunityQuery, predicate.Community, community.OrderOption]{typ: ent.TypeCommunity, tq: q}, nil
+	case *ent.HomeVisitQuery:
+		return &query[*ent.HomeVisitQuery, predicate.HomeVisit, homevisit.OrderOption]{typ: ent.TypeHomeVisit, tq: q}, nil
+	case *ent.HouseholdQuery:
+		return &query[*ent.HouseholdQuery, predicate.Household, household.OrderOption]{typ: ent.TypeHousehold, tq: q}, nil
 	case *ent.IdempotencyKeyQuery:
 		return &query[*ent.IdempotencyKeyQuery, predicate.IdempotencyKey, idempotencykey.OrderOption]{typ: ent.TypeIdempotencyKey, tq: q}, nil
 	case *ent.KioskQuery:
@@ -625,6 +741,10 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.PhoneCodeQuery, predicate.PhoneCode, phonecode.OrderOption]{typ: ent.TypePhoneCode, tq: q}, nil
 	case *ent.RegistrationQuery:
 		return &query[*ent.RegistrationQuery, predicate.Registration, registration.OrderOption]{typ: ent.TypeRegistration, tq: q}, nil
+	case *ent.RequestQuery:
+		return &query[*ent.RequestQuery, predicate.Request, request.OrderOption]{typ: ent.TypeRequest, tq: q}, nil
+	case *ent.RequestEventQuery:
+		return &query[*ent.RequestEventQuery, predicate.RequestEvent, requestevent.OrderOption]{typ: ent.TypeRequestEvent, tq: q}, nil
 	case *ent.SecretQuery:
 		return &query[*ent.SecretQuery, predicate.Secret, secret.OrderOption]{typ: ent.TypeSecret, tq: q}, nil
 	case *ent.ServiceRecordQuery:

@@ -205,6 +205,7 @@ var (
 		{Name: "town", Type: field.TypeString, Size: 100, Default: ""},
 		{Name: "city", Type: field.TypeString, Size: 100, Default: ""},
 		{Name: "households", Type: field.TypeInt, Default: 0},
+		{Name: "resident_population", Type: field.TypeInt, Default: 0},
 		{Name: "area_km2", Type: field.TypeFloat64, Default: 0},
 		{Name: "star_thresholds", Type: field.TypeJSON, Nullable: true},
 	}
@@ -213,6 +214,104 @@ var (
 		Name:       "communities",
 		Columns:    CommunitiesColumns,
 		PrimaryKey: []*schema.Column{CommunitiesColumns[0]},
+	}
+	// HomeVisitsColumns holds the columns for the "home_visits" table.
+	HomeVisitsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"CARE_VISIT", "HOME_SERVICE", "SURVEY", "ERRAND"}},
+		{Name: "visited_at", Type: field.TypeTime},
+		{Name: "minutes", Type: field.TypeInt},
+		{Name: "notes", Type: field.TypeString, Size: 2000, Default: ""},
+		{Name: "recorded_by_id", Type: field.TypeInt, Nullable: true},
+		{Name: "idempotency_key", Type: field.TypeString, Nullable: true, Size: 200},
+		{Name: "community_id", Type: field.TypeInt},
+		{Name: "team_id", Type: field.TypeInt, Nullable: true},
+		{Name: "household_id", Type: field.TypeInt},
+		{Name: "request_id", Type: field.TypeInt, Nullable: true},
+	}
+	// HomeVisitsTable holds the schema information for the "home_visits" table.
+	HomeVisitsTable = &schema.Table{
+		Name:       "home_visits",
+		Columns:    HomeVisitsColumns,
+		PrimaryKey: []*schema.Column{HomeVisitsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "home_visits_communities_community",
+				Columns:    []*schema.Column{HomeVisitsColumns[9]},
+				RefColumns: []*schema.Column{CommunitiesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "home_visits_teams_team",
+				Columns:    []*schema.Column{HomeVisitsColumns[10]},
+				RefColumns: []*schema.Column{TeamsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "home_visits_households_visits",
+				Columns:    []*schema.Column{HomeVisitsColumns[11]},
+				RefColumns: []*schema.Column{HouseholdsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "home_visits_requests_visits",
+				Columns:    []*schema.Column{HomeVisitsColumns[12]},
+				RefColumns: []*schema.Column{RequestsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "homevisit_community_id_visited_at",
+				Unique:  false,
+				Columns: []*schema.Column{HomeVisitsColumns[9], HomeVisitsColumns[4]},
+			},
+			{
+				Name:    "homevisit_household_id_visited_at",
+				Unique:  false,
+				Columns: []*schema.Column{HomeVisitsColumns[11], HomeVisitsColumns[4]},
+			},
+			{
+				Name:    "homevisit_recorded_by_id_idempotency_key",
+				Unique:  true,
+				Columns: []*schema.Column{HomeVisitsColumns[7], HomeVisitsColumns[8]},
+			},
+		},
+	}
+	// HouseholdsColumns holds the columns for the "households" table.
+	HouseholdsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "address", Type: field.TypeString, Size: 300},
+		{Name: "head_name", Type: field.TypeString, Size: 100, Default: ""},
+		{Name: "phone", Type: field.TypeString, Size: 40, Default: ""},
+		{Name: "size", Type: field.TypeInt, Default: 1},
+		{Name: "care_tags", Type: field.TypeJSON, Nullable: true},
+		{Name: "community_id", Type: field.TypeInt},
+	}
+	// HouseholdsTable holds the schema information for the "households" table.
+	HouseholdsTable = &schema.Table{
+		Name:       "households",
+		Columns:    HouseholdsColumns,
+		PrimaryKey: []*schema.Column{HouseholdsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "households_communities_community",
+				Columns:    []*schema.Column{HouseholdsColumns[8]},
+				RefColumns: []*schema.Column{CommunitiesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "household_community_id_address",
+				Unique:  true,
+				Columns: []*schema.Column{HouseholdsColumns[8], HouseholdsColumns[3]},
+			},
+		},
 	}
 	// IdempotencyKeysColumns holds the columns for the "idempotency_keys" table.
 	IdempotencyKeysColumns = []*schema.Column{
@@ -312,6 +411,7 @@ var (
 		{Name: "phone", Type: field.TypeString, Size: 20},
 		{Name: "password_hash", Type: field.TypeString},
 		{Name: "roles", Type: field.TypeJSON},
+		{Name: "home_visit_volunteers", Type: field.TypeInt, Nullable: true},
 		{Name: "community_id", Type: field.TypeInt},
 	}
 	// PersonsTable holds the schema information for the "persons" table.
@@ -321,8 +421,14 @@ var (
 		PrimaryKey: []*schema.Column{PersonsColumns[0]},
 		ForeignKeys: []*schema.ForeignKey{
 			{
-				Symbol:     "persons_communities_community",
+				Symbol:     "persons_home_visits_volunteers",
 				Columns:    []*schema.Column{PersonsColumns[7]},
+				RefColumns: []*schema.Column{HomeVisitsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "persons_communities_community",
+				Columns:    []*schema.Column{PersonsColumns[8]},
 				RefColumns: []*schema.Column{CommunitiesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -331,12 +437,12 @@ var (
 			{
 				Name:    "person_community_id_display_name",
 				Unique:  false,
-				Columns: []*schema.Column{PersonsColumns[7], PersonsColumns[3]},
+				Columns: []*schema.Column{PersonsColumns[8], PersonsColumns[3]},
 			},
 			{
 				Name:    "person_community_id_phone",
 				Unique:  true,
-				Columns: []*schema.Column{PersonsColumns[7], PersonsColumns[4]},
+				Columns: []*schema.Column{PersonsColumns[8], PersonsColumns[4]},
 			},
 			{
 				Name:    "person_phone",
@@ -443,6 +549,150 @@ var (
 				Name:    "registration_activity_id_status",
 				Unique:  false,
 				Columns: []*schema.Column{RegistrationsColumns[15], RegistrationsColumns[3]},
+			},
+		},
+	}
+	// RequestsColumns holds the columns for the "requests" table.
+	RequestsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "number", Type: field.TypeString, Size: 40},
+		{Name: "year", Type: field.TypeInt},
+		{Name: "seq", Type: field.TypeInt},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"REPAIR", "ELDERLY_CARE", "DISPUTE", "LEGAL", "HEALTH", "EMPLOYMENT", "LIVELIHOOD", "ENVIRONMENT", "SUGGESTION", "OTHER"}},
+		{Name: "channel", Type: field.TypeEnum, Enums: []string{"APP", "WECHAT_GROUP", "PHONE", "WALK_IN", "HOME_VISIT"}},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"SUBMITTED", "ACCEPTED", "ASSIGNED", "IN_PROGRESS", "RESOLVED", "CLOSED", "REJECTED"}, Default: "SUBMITTED"},
+		{Name: "title", Type: field.TypeString, Size: 200},
+		{Name: "description", Type: field.TypeString, Size: 5000, Default: ""},
+		{Name: "created_by_id", Type: field.TypeInt, Nullable: true},
+		{Name: "outcome", Type: field.TypeEnum, Nullable: true, Enums: []string{"SOLVED", "MEDIATED", "REFERRED", "EXPLAINED", "UNRESOLVED"}},
+		{Name: "resolution", Type: field.TypeString, Nullable: true, Size: 5000},
+		{Name: "satisfaction", Type: field.TypeInt, Nullable: true},
+		{Name: "confirmed_by_staff", Type: field.TypeBool, Default: false},
+		{Name: "accepted_at", Type: field.TypeTime, Nullable: true},
+		{Name: "resolved_at", Type: field.TypeTime, Nullable: true},
+		{Name: "closed_at", Type: field.TypeTime, Nullable: true},
+		{Name: "due_at", Type: field.TypeTime, Nullable: true},
+		{Name: "idempotency_key", Type: field.TypeString, Nullable: true, Size: 200},
+		{Name: "household_id", Type: field.TypeInt, Nullable: true},
+		{Name: "community_id", Type: field.TypeInt},
+		{Name: "submitter_id", Type: field.TypeInt, Nullable: true},
+		{Name: "team_id", Type: field.TypeInt, Nullable: true},
+		{Name: "assignee_id", Type: field.TypeInt, Nullable: true},
+	}
+	// RequestsTable holds the schema information for the "requests" table.
+	RequestsTable = &schema.Table{
+		Name:       "requests",
+		Columns:    RequestsColumns,
+		PrimaryKey: []*schema.Column{RequestsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "requests_households_requests",
+				Columns:    []*schema.Column{RequestsColumns[21]},
+				RefColumns: []*schema.Column{HouseholdsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "requests_communities_community",
+				Columns:    []*schema.Column{RequestsColumns[22]},
+				RefColumns: []*schema.Column{CommunitiesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "requests_persons_submitter",
+				Columns:    []*schema.Column{RequestsColumns[23]},
+				RefColumns: []*schema.Column{PersonsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "requests_teams_team",
+				Columns:    []*schema.Column{RequestsColumns[24]},
+				RefColumns: []*schema.Column{TeamsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "requests_persons_assignee",
+				Columns:    []*schema.Column{RequestsColumns[25]},
+				RefColumns: []*schema.Column{PersonsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "request_community_id_number",
+				Unique:  true,
+				Columns: []*schema.Column{RequestsColumns[22], RequestsColumns[3]},
+			},
+			{
+				Name:    "request_community_id_year_seq",
+				Unique:  true,
+				Columns: []*schema.Column{RequestsColumns[22], RequestsColumns[4], RequestsColumns[5]},
+			},
+			{
+				Name:    "request_community_id_status_due_at",
+				Unique:  false,
+				Columns: []*schema.Column{RequestsColumns[22], RequestsColumns[8], RequestsColumns[19]},
+			},
+			{
+				Name:    "request_community_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{RequestsColumns[22], RequestsColumns[1]},
+			},
+			{
+				Name:    "request_submitter_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{RequestsColumns[23], RequestsColumns[1]},
+			},
+			{
+				Name:    "request_created_by_id_idempotency_key",
+				Unique:  true,
+				Columns: []*schema.Column{RequestsColumns[11], RequestsColumns[20]},
+			},
+		},
+	}
+	// RequestEventsColumns holds the columns for the "request_events" table.
+	RequestEventsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "at", Type: field.TypeTime},
+		{Name: "action", Type: field.TypeString, Size: 20},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"SUBMITTED", "ACCEPTED", "ASSIGNED", "IN_PROGRESS", "RESOLVED", "CLOSED", "REJECTED"}},
+		{Name: "note", Type: field.TypeString, Size: 5000, Default: ""},
+		{Name: "home_visit_id", Type: field.TypeInt, Nullable: true},
+		{Name: "request_id", Type: field.TypeInt},
+		{Name: "community_id", Type: field.TypeInt},
+		{Name: "actor_id", Type: field.TypeInt, Nullable: true},
+	}
+	// RequestEventsTable holds the schema information for the "request_events" table.
+	RequestEventsTable = &schema.Table{
+		Name:       "request_events",
+		Columns:    RequestEventsColumns,
+		PrimaryKey: []*schema.Column{RequestEventsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "request_events_requests_events",
+				Columns:    []*schema.Column{RequestEventsColumns[6]},
+				RefColumns: []*schema.Column{RequestsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "request_events_communities_community",
+				Columns:    []*schema.Column{RequestEventsColumns[7]},
+				RefColumns: []*schema.Column{CommunitiesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "request_events_persons_actor",
+				Columns:    []*schema.Column{RequestEventsColumns[8]},
+				RefColumns: []*schema.Column{PersonsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "requestevent_request_id_at",
+				Unique:  false,
+				Columns: []*schema.Column{RequestEventsColumns[6], RequestEventsColumns[1]},
 			},
 		},
 	}
@@ -744,12 +994,16 @@ var (
 		CertificatesTable,
 		CheckInScansTable,
 		CommunitiesTable,
+		HomeVisitsTable,
+		HouseholdsTable,
 		IdempotencyKeysTable,
 		KiosksTable,
 		PersistedQueriesTable,
 		PersonsTable,
 		PhoneCodesTable,
 		RegistrationsTable,
+		RequestsTable,
+		RequestEventsTable,
 		SecretsTable,
 		ServiceRecordsTable,
 		SessionsTable,
@@ -789,6 +1043,17 @@ func init() {
 	CommunitiesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(8589934592),
 	}
+	HomeVisitsTable.ForeignKeys[0].RefTable = CommunitiesTable
+	HomeVisitsTable.ForeignKeys[1].RefTable = TeamsTable
+	HomeVisitsTable.ForeignKeys[2].RefTable = HouseholdsTable
+	HomeVisitsTable.ForeignKeys[3].RefTable = RequestsTable
+	HomeVisitsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(81604378624),
+	}
+	HouseholdsTable.ForeignKeys[0].RefTable = CommunitiesTable
+	HouseholdsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(85899345920),
+	}
 	IdempotencyKeysTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(12884901888),
 	}
@@ -800,7 +1065,8 @@ func init() {
 	PersistedQueriesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(73014444032),
 	}
-	PersonsTable.ForeignKeys[0].RefTable = CommunitiesTable
+	PersonsTable.ForeignKeys[0].RefTable = HomeVisitsTable
+	PersonsTable.ForeignKeys[1].RefTable = CommunitiesTable
 	PersonsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(17179869184),
 	}
@@ -813,6 +1079,20 @@ func init() {
 	RegistrationsTable.ForeignKeys[3].RefTable = ActivitiesTable
 	RegistrationsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(21474836480),
+	}
+	RequestsTable.ForeignKeys[0].RefTable = HouseholdsTable
+	RequestsTable.ForeignKeys[1].RefTable = CommunitiesTable
+	RequestsTable.ForeignKeys[2].RefTable = PersonsTable
+	RequestsTable.ForeignKeys[3].RefTable = TeamsTable
+	RequestsTable.ForeignKeys[4].RefTable = PersonsTable
+	RequestsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(90194313216),
+	}
+	RequestEventsTable.ForeignKeys[0].RefTable = RequestsTable
+	RequestEventsTable.ForeignKeys[1].RefTable = CommunitiesTable
+	RequestEventsTable.ForeignKeys[2].RefTable = PersonsTable
+	RequestEventsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(94489280512),
 	}
 	SecretsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(77309411328),

@@ -21,6 +21,12 @@ type CheckInScan func(*sql.Selector)
 // Community is the predicate function for community builders.
 type Community func(*sql.Selector)
 
+// HomeVisit is the predicate function for homevisit builders.
+type HomeVisit func(*sql.Selector)
+
+// Household is the predicate function for household builders.
+type Household func(*sql.Selector)
+
 // IdempotencyKey is the predicate function for idempotencykey builders.
 type IdempotencyKey func(*sql.Selector)
 
@@ -38,6 +44,12 @@ type PhoneCode func(*sql.Selector)
 
 // Registration is the predicate function for registration builders.
 type Registration func(*sql.Selector)
+
+// Request is the predicate function for request builders.
+type Request func(*sql.Selector)
+
+// RequestEvent is the predicate function for requestevent builders.
+type RequestEvent func(*sql.Selector)
 
 // Secret is the predicate function for secret builders.
 type Secret func(*sql.Selector)

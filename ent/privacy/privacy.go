@@ -231,6 +231,54 @@ func (f CommunityMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutat
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.CommunityMutation", m)
 }
 
+// The HomeVisitQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type HomeVisitQueryRuleFunc func(context.Context, *ent.HomeVisitQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f HomeVisitQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.HomeVisitQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.HomeVisitQuery", q)
+}
+
+// The HomeVisitMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type HomeVisitMutationRuleFunc func(context.Context, *ent.HomeVisitMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f HomeVisitMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.HomeVisitMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.HomeVisitMutation", m)
+}
+
+// The HouseholdQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type HouseholdQueryRuleFunc func(context.Context, *ent.HouseholdQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f HouseholdQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.HouseholdQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.HouseholdQuery", q)
+}
+
+// The HouseholdMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type HouseholdMutationRuleFunc func(context.Context, *ent.HouseholdMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f HouseholdMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.HouseholdMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.HouseholdMutation", m)
+}
+
 // The IdempotencyKeyQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type IdempotencyKeyQueryRuleFunc func(context.Context, *ent.IdempotencyKeyQuery) error
@@ -373,6 +421,54 @@ func (f RegistrationMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mu
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.RegistrationMutation", m)
+}
+
+// The RequestQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type RequestQueryRuleFunc func(context.Context, *ent.RequestQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f RequestQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.RequestQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.RequestQuery", q)
+}
+
+// The RequestMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type RequestMutationRuleFunc func(context.Context, *ent.RequestMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f RequestMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.RequestMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.RequestMutation", m)
+}
+
+// The RequestEventQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type RequestEventQueryRuleFunc func(context.Context, *ent.RequestEventQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f RequestEventQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.RequestEventQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.RequestEventQuery", q)
+}
+
+// The RequestEventMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type RequestEventMutationRuleFunc func(context.Context, *ent.RequestEventMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f RequestEventMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.RequestEventMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.RequestEventMutation", m)
 }
 
 // The SecretQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -612,6 +708,10 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.CommunityQuery:
 		return q.Filter(), nil
+	case *ent.HomeVisitQuery:
+		return q.Filter(), nil
+	case *ent.HouseholdQuery:
+		return q.Filter(), nil
 	case *ent.IdempotencyKeyQuery:
 		return q.Filter(), nil
 	case *ent.KioskQuery:
@@ -623,6 +723,10 @@ func queryFilter(q ent.Query) (Filter, error) {
 	case *ent.PhoneCodeQuery:
 		return q.Filter(), nil
 	case *ent.RegistrationQuery:
+		return q.Filter(), nil
+	case *ent.RequestQuery:
+		return q.Filter(), nil
+	case *ent.RequestEventQuery:
 		return q.Filter(), nil
 	case *ent.SecretQuery:
 		return q.Filter(), nil
@@ -657,6 +761,10 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.CommunityMutation:
 		return m.Filter(), nil
+	case *ent.HomeVisitMutation:
+		return m.Filter(), nil
+	case *ent.HouseholdMutation:
+		return m.Filter(), nil
 	case *ent.IdempotencyKeyMutation:
 		return m.Filter(), nil
 	case *ent.KioskMutation:
@@ -668,6 +776,10 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.PhoneCodeMutation:
 		return m.Filter(), nil
 	case *ent.RegistrationMutation:
+		return m.Filter(), nil
+	case *ent.RequestMutation:
+		return m.Filter(), nil
+	case *ent.RequestEventMutation:
 		return m.Filter(), nil
 	case *ent.SecretMutation:
 		return m.Filter(), nil

@@ -9,12 +9,16 @@ import (
 	"linli/ent/certificate"
 	"linli/ent/checkinscan"
 	"linli/ent/community"
+	"linli/ent/homevisit"
+	"linli/ent/household"
 	"linli/ent/idempotencykey"
 	"linli/ent/kiosk"
 	"linli/ent/persistedquery"
 	"linli/ent/person"
 	"linli/ent/phonecode"
 	"linli/ent/registration"
+	"linli/ent/request"
+	"linli/ent/requestevent"
 	"linli/ent/schema"
 	"linli/ent/secret"
 	"linli/ent/servicerecord"
@@ -266,10 +270,114 @@ func init() {
 	community.DefaultHouseholds = communityDescHouseholds.Default.(int)
 	// community.HouseholdsValidator is a validator for the "households" field. It is called by the builders before save.
 	community.HouseholdsValidator = communityDescHouseholds.Validators[0].(func(int) error)
+	// communityDescResidentPopulation is the schema descriptor for resident_population field.
+	communityDescResidentPopulation := communityFields[4].Descriptor()
+	// community.DefaultResidentPopulation holds the default value on creation for the resident_population field.
+	community.DefaultResidentPopulation = communityDescResidentPopulation.Default.(int)
+	// community.ResidentPopulationValidator is a validator for the "resident_population" field. It is called by the builders before save.
+	community.ResidentPopulationValidator = communityDescResidentPopulation.Validators[0].(func(int) error)
 	// communityDescAreaKm2 is the schema descriptor for area_km2 field.
-	communityDescAreaKm2 := communityFields[4].Descriptor()
+	communityDescAreaKm2 := communityFields[5].Descriptor()
 	// community.DefaultAreaKm2 holds the default value on creation for the area_km2 field.
 	community.DefaultAreaKm2 = communityDescAreaKm2.Default.(float64)
+	homevisitMixin := schema.HomeVisit{}.Mixin()
+	homevisit.Policy = privacy.NewPolicies(schema.HomeVisit{})
+	homevisit.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := homevisit.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	homevisitMixinFields1 := homevisitMixin[1].Fields()
+	_ = homevisitMixinFields1
+	homevisitFields := schema.HomeVisit{}.Fields()
+	_ = homevisitFields
+	// homevisitDescCreatedAt is the schema descriptor for created_at field.
+	homevisitDescCreatedAt := homevisitMixinFields1[0].Descriptor()
+	// homevisit.DefaultCreatedAt holds the default value on creation for the created_at field.
+	homevisit.DefaultCreatedAt = homevisitDescCreatedAt.Default.(func() time.Time)
+	// homevisitDescUpdatedAt is the schema descriptor for updated_at field.
+	homevisitDescUpdatedAt := homevisitMixinFields1[1].Descriptor()
+	// homevisit.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	homevisit.DefaultUpdatedAt = homevisitDescUpdatedAt.Default.(func() time.Time)
+	// homevisit.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	homevisit.UpdateDefaultUpdatedAt = homevisitDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// homevisitDescMinutes is the schema descriptor for minutes field.
+	homevisitDescMinutes := homevisitFields[3].Descriptor()
+	// homevisit.MinutesValidator is a validator for the "minutes" field. It is called by the builders before save.
+	homevisit.MinutesValidator = homevisitDescMinutes.Validators[0].(func(int) error)
+	// homevisitDescNotes is the schema descriptor for notes field.
+	homevisitDescNotes := homevisitFields[6].Descriptor()
+	// homevisit.DefaultNotes holds the default value on creation for the notes field.
+	homevisit.DefaultNotes = homevisitDescNotes.Default.(string)
+	// homevisit.NotesValidator is a validator for the "notes" field. It is called by the builders before save.
+	homevisit.NotesValidator = homevisitDescNotes.Validators[0].(func(string) error)
+	// homevisitDescIdempotencyKey is the schema descriptor for idempotency_key field.
+	homevisitDescIdempotencyKey := homevisitFields[8].Descriptor()
+	// homevisit.IdempotencyKeyValidator is a validator for the "idempotency_key" field. It is called by the builders before save.
+	homevisit.IdempotencyKeyValidator = homevisitDescIdempotencyKey.Validators[0].(func(string) error)
+	householdMixin := schema.Household{}.Mixin()
+	household.Policy = privacy.NewPolicies(schema.Household{})
+	household.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := household.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	householdMixinFields1 := householdMixin[1].Fields()
+	_ = householdMixinFields1
+	householdFields := schema.Household{}.Fields()
+	_ = householdFields
+	// householdDescCreatedAt is the schema descriptor for created_at field.
+	householdDescCreatedAt := householdMixinFields1[0].Descriptor()
+	// household.DefaultCreatedAt holds the default value on creation for the created_at field.
+	household.DefaultCreatedAt = householdDescCreatedAt.Default.(func() time.Time)
+	// householdDescUpdatedAt is the schema descriptor for updated_at field.
+	householdDescUpdatedAt := householdMixinFields1[1].Descriptor()
+	// household.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	household.DefaultUpdatedAt = householdDescUpdatedAt.Default.(func() time.Time)
+	// household.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	household.UpdateDefaultUpdatedAt = householdDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// householdDescAddress is the schema descriptor for address field.
+	householdDescAddress := householdFields[0].Descriptor()
+	// household.AddressValidator is a validator for the "address" field. It is called by the builders before save.
+	household.AddressValidator = func() func(string) error {
+		validators := householdDescAddress.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(address string) error {
+			for _, fn := range fns {
+				if err := fn(address); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// householdDescHeadName is the schema descriptor for head_name field.
+	householdDescHeadName := householdFields[1].Descriptor()
+	// household.DefaultHeadName holds the default value on creation for the head_name field.
+	household.DefaultHeadName = householdDescHeadName.Default.(string)
+	// household.HeadNameValidator is a validator for the "head_name" field. It is called by the builders before save.
+	household.HeadNameValidator = householdDescHeadName.Validators[0].(func(string) error)
+	// householdDescPhone is the schema descriptor for phone field.
+	householdDescPhone := householdFields[2].Descriptor()
+	// household.DefaultPhone holds the default value on creation for the phone field.
+	household.DefaultPhone = householdDescPhone.Default.(string)
+	// household.PhoneValidator is a validator for the "phone" field. It is called by the builders before save.
+	household.PhoneValidator = householdDescPhone.Validators[0].(func(string) error)
+	// householdDescSize is the schema descriptor for size field.
+	householdDescSize := householdFields[3].Descriptor()
+	// household.DefaultSize holds the default value on creation for the size field.
+	household.DefaultSize = householdDescSize.Default.(int)
+	// household.SizeValidator is a validator for the "size" field. It is called by the builders before save.
+	household.SizeValidator = householdDescSize.Validators[0].(func(int) error)
 	idempotencykey.Policy = privacy.NewPolicies(schema.IdempotencyKey{})
 	idempotencykey.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
@@ -525,6 +633,131 @@ func init() {
 	registrationDescCancelReason := registrationFields[11].Descriptor()
 	// registration.CancelReasonValidator is a validator for the "cancel_reason" field. It is called by the builders before save.
 	registration.CancelReasonValidator = registrationDescCancelReason.Validators[0].(func(string) error)
+	requestMixin := schema.Request{}.Mixin()
+	request.Policy = privacy.NewPolicies(schema.Request{})
+	request.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := request.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	requestMixinFields1 := requestMixin[1].Fields()
+	_ = requestMixinFields1
+	requestFields := schema.Request{}.Fields()
+	_ = requestFields
+	// requestDescCreatedAt is the schema descriptor for created_at field.
+	requestDescCreatedAt := requestMixinFields1[0].Descriptor()
+	// request.DefaultCreatedAt holds the default value on creation for the created_at field.
+	request.DefaultCreatedAt = requestDescCreatedAt.Default.(func() time.Time)
+	// requestDescUpdatedAt is the schema descriptor for updated_at field.
+	requestDescUpdatedAt := requestMixinFields1[1].Descriptor()
+	// request.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	request.DefaultUpdatedAt = requestDescUpdatedAt.Default.(func() time.Time)
+	// request.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	request.UpdateDefaultUpdatedAt = requestDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// requestDescNumber is the schema descriptor for number field.
+	requestDescNumber := requestFields[0].Descriptor()
+	// request.NumberValidator is a validator for the "number" field. It is called by the builders before save.
+	request.NumberValidator = func() func(string) error {
+		validators := requestDescNumber.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(number string) error {
+			for _, fn := range fns {
+				if err := fn(number); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// requestDescSeq is the schema descriptor for seq field.
+	requestDescSeq := requestFields[2].Descriptor()
+	// request.SeqValidator is a validator for the "seq" field. It is called by the builders before save.
+	request.SeqValidator = requestDescSeq.Validators[0].(func(int) error)
+	// requestDescTitle is the schema descriptor for title field.
+	requestDescTitle := requestFields[6].Descriptor()
+	// request.TitleValidator is a validator for the "title" field. It is called by the builders before save.
+	request.TitleValidator = func() func(string) error {
+		validators := requestDescTitle.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(title string) error {
+			for _, fn := range fns {
+				if err := fn(title); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// requestDescDescription is the schema descriptor for description field.
+	requestDescDescription := requestFields[7].Descriptor()
+	// request.DefaultDescription holds the default value on creation for the description field.
+	request.DefaultDescription = requestDescDescription.Default.(string)
+	// request.DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
+	request.DescriptionValidator = requestDescDescription.Validators[0].(func(string) error)
+	// requestDescResolution is the schema descriptor for resolution field.
+	requestDescResolution := requestFields[14].Descriptor()
+	// request.ResolutionValidator is a validator for the "resolution" field. It is called by the builders before save.
+	request.ResolutionValidator = requestDescResolution.Validators[0].(func(string) error)
+	// requestDescSatisfaction is the schema descriptor for satisfaction field.
+	requestDescSatisfaction := requestFields[15].Descriptor()
+	// request.SatisfactionValidator is a validator for the "satisfaction" field. It is called by the builders before save.
+	request.SatisfactionValidator = requestDescSatisfaction.Validators[0].(func(int) error)
+	// requestDescConfirmedByStaff is the schema descriptor for confirmed_by_staff field.
+	requestDescConfirmedByStaff := requestFields[16].Descriptor()
+	// request.DefaultConfirmedByStaff holds the default value on creation for the confirmed_by_staff field.
+	request.DefaultConfirmedByStaff = requestDescConfirmedByStaff.Default.(bool)
+	// requestDescIdempotencyKey is the schema descriptor for idempotency_key field.
+	requestDescIdempotencyKey := requestFields[21].Descriptor()
+	// request.IdempotencyKeyValidator is a validator for the "idempotency_key" field. It is called by the builders before save.
+	request.IdempotencyKeyValidator = requestDescIdempotencyKey.Validators[0].(func(string) error)
+	requestevent.Policy = privacy.NewPolicies(schema.RequestEvent{})
+	requestevent.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := requestevent.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	requesteventFields := schema.RequestEvent{}.Fields()
+	_ = requesteventFields
+	// requesteventDescAt is the schema descriptor for at field.
+	requesteventDescAt := requesteventFields[1].Descriptor()
+	// requestevent.DefaultAt holds the default value on creation for the at field.
+	requestevent.DefaultAt = requesteventDescAt.Default.(func() time.Time)
+	// requesteventDescAction is the schema descriptor for action field.
+	requesteventDescAction := requesteventFields[2].Descriptor()
+	// requestevent.ActionValidator is a validator for the "action" field. It is called by the builders before save.
+	requestevent.ActionValidator = func() func(string) error {
+		validators := requesteventDescAction.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(action string) error {
+			for _, fn := range fns {
+				if err := fn(action); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// requesteventDescNote is the schema descriptor for note field.
+	requesteventDescNote := requesteventFields[5].Descriptor()
+	// requestevent.DefaultNote holds the default value on creation for the note field.
+	requestevent.DefaultNote = requesteventDescNote.Default.(string)
+	// requestevent.NoteValidator is a validator for the "note" field. It is called by the builders before save.
+	requestevent.NoteValidator = requesteventDescNote.Validators[0].(func(string) error)
 	secret.Policy = privacy.NewPolicies(schema.Secret{})
 	secret.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {

@@ -17,6 +17,8 @@ func (Community) Fields() []ent.Field {
 		field.String("town").Default("").MaxLen(100),
 		field.String("city").Default("").MaxLen(100),
 		field.Int("households").NonNegative().Default(0),
+		// 常住人口: resident population, for the volunteer share.
+		field.Int("resident_population").NonNegative().Default(0),
 		field.Float("area_km2").Default(0).Annotations(entgql.Skip(entgql.SkipWhereInput)),
 		// Star-level thresholds in hours (1★ … 5★), configurable per community.
 		field.Ints("star_thresholds").Optional().Annotations(entgql.Skip(entgql.SkipAll)),

@@ -163,15 +163,67 @@ type ComplexityRoot struct {
 	}
 
 	Community struct {
-		AreaKm2        func(childComplexity int) int
-		City           func(childComplexity int) int
-		CreatedAt      func(childComplexity int) int
-		Households     func(childComplexity int) int
-		ID             func(childComplexity int) int
-		Name           func(childComplexity int) int
-		StarThresholds func(childComplexity int) int
-		Town           func(childComplexity int) int
-		UpdatedAt      func(childComplexity int) int
+		AreaKm2            func(childComplexity int) int
+		City               func(childComplexity int) int
+		CreatedAt          func(childComplexity int) int
+		Households         func(childComplexity int) int
+		ID                 func(childComplexity int) int
+		Name               func(childComplexity int) int
+		ResidentPopulation func(childComplexity int) int
+		StarThresholds     func(childComplexity int) int
+		Town               func(childComplexity int) int
+		UpdatedAt          func(childComplexity int) int
+	}
+
+	HomeVisit struct {
+		Community   func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		Household   func(childComplexity int) int
+		HouseholdID func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Kind        func(childComplexity int) int
+		Minutes     func(childComplexity int) int
+		Notes       func(childComplexity int) int
+		Request     func(childComplexity int) int
+		RequestID   func(childComplexity int) int
+		Team        func(childComplexity int) int
+		TeamID      func(childComplexity int) int
+		UpdatedAt   func(childComplexity int) int
+		VisitedAt   func(childComplexity int) int
+		Volunteers  func(childComplexity int) int
+	}
+
+	HomeVisitConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	HomeVisitEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	Household struct {
+		Address   func(childComplexity int) int
+		Community func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		HeadName  func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Size      func(childComplexity int) int
+		UpdatedAt func(childComplexity int) int
+		Visits    func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.HomeVisitOrder) int
+	}
+
+	HouseholdConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	HouseholdEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	Kiosk struct {
@@ -309,6 +361,46 @@ type ComplexityRoot struct {
 	RegistrationEvent struct {
 		Change       func(childComplexity int) int
 		Registration func(childComplexity int) int
+	}
+
+	Request struct {
+		AcceptedAt       func(childComplexity int) int
+		Assignee         func(childComplexity int) int
+		AssigneeID       func(childComplexity int) int
+		Channel          func(childComplexity int) int
+		ClosedAt         func(childComplexity int) int
+		Community        func(childComplexity int) int
+		ConfirmedByStaff func(childComplexity int) int
+		CreatedAt        func(childComplexity int) int
+		Description      func(childComplexity int) int
+		DueAt            func(childComplexity int) int
+		Household        func(childComplexity int) int
+		HouseholdID      func(childComplexity int) int
+		ID               func(childComplexity int) int
+		Kind             func(childComplexity int) int
+		Number           func(childComplexity int) int
+		Outcome          func(childComplexity int) int
+		Resolution       func(childComplexity int) int
+		ResolvedAt       func(childComplexity int) int
+		Satisfaction     func(childComplexity int) int
+		Status           func(childComplexity int) int
+		Submitter        func(childComplexity int) int
+		SubmitterID      func(childComplexity int) int
+		Team             func(childComplexity int) int
+		TeamID           func(childComplexity int) int
+		Title            func(childComplexity int) int
+		UpdatedAt        func(childComplexity int) int
+	}
+
+	RequestConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	RequestEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	ServiceRecord struct {
@@ -1027,6 +1119,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Community.Name(childComplexity), true
+	case "Community.residentPopulation":
+		if e.ComplexityRoot.Community.ResidentPopulation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Community.ResidentPopulation(childComplexity), true
 	case "Community.starThresholds":
 		if e.ComplexityRoot.Community.StarThresholds == nil {
 			break
@@ -1045,6 +1143,215 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Community.UpdatedAt(childComplexity), true
+
+	case "HomeVisit.community":
+		if e.ComplexityRoot.HomeVisit.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HomeVisit.Community(childComplexity), true
+	case "HomeVisit.createdAt":
+		if e.ComplexityRoot.HomeVisit.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HomeVisit.CreatedAt(childComplexity), true
+	case "HomeVisit.household":
+		if e.ComplexityRoot.HomeVisit.Household == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HomeVisit.Household(childComplexity), true
+	case "HomeVisit.householdID":
+		if e.ComplexityRoot.HomeVisit.HouseholdID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HomeVisit.HouseholdID(childComplexity), true
+	case "HomeVisit.id":
+		if e.ComplexityRoot.HomeVisit.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HomeVisit.ID(childComplexity), true
+	case "HomeVisit.kind":
+		if e.ComplexityRoot.HomeVisit.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HomeVisit.Kind(childComplexity), true
+	case "HomeVisit.minutes":
+		if e.ComplexityRoot.HomeVisit.Minutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HomeVisit.Minutes(childComplexity), true
+	case "HomeVisit.notes":
+		if e.ComplexityRoot.HomeVisit.Notes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HomeVisit.Notes(childComplexity), true
+	case "HomeVisit.request":
+		if e.ComplexityRoot.HomeVisit.Request == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HomeVisit.Request(childComplexity), true
+	case "HomeVisit.requestID":
+		if e.ComplexityRoot.HomeVisit.RequestID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HomeVisit.RequestID(childComplexity), true
+	case "HomeVisit.team":
+		if e.ComplexityRoot.HomeVisit.Team == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HomeVisit.Team(childComplexity), true
+	case "HomeVisit.teamID":
+		if e.ComplexityRoot.HomeVisit.TeamID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HomeVisit.TeamID(childComplexity), true
+	case "HomeVisit.updatedAt":
+		if e.ComplexityRoot.HomeVisit.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HomeVisit.UpdatedAt(childComplexity), true
+	case "HomeVisit.visitedAt":
+		if e.ComplexityRoot.HomeVisit.VisitedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HomeVisit.VisitedAt(childComplexity), true
+	case "HomeVisit.volunteers":
+		if e.ComplexityRoot.HomeVisit.Volunteers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HomeVisit.Volunteers(childComplexity), true
+
+	case "HomeVisitConnection.edges":
+		if e.ComplexityRoot.HomeVisitConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HomeVisitConnection.Edges(childComplexity), true
+	case "HomeVisitConnection.pageInfo":
+		if e.ComplexityRoot.HomeVisitConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HomeVisitConnection.PageInfo(childComplexity), true
+	case "HomeVisitConnection.totalCount":
+		if e.ComplexityRoot.HomeVisitConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HomeVisitConnection.TotalCount(childComplexity), true
+
+	case "HomeVisitEdge.cursor":
+		if e.ComplexityRoot.HomeVisitEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HomeVisitEdge.Cursor(childComplexity), true
+	case "HomeVisitEdge.node":
+		if e.ComplexityRoot.HomeVisitEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HomeVisitEdge.Node(childComplexity), true
+
+	case "Household.address":
+		if e.ComplexityRoot.Household.Address == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Household.Address(childComplexity), true
+	case "Household.community":
+		if e.ComplexityRoot.Household.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Household.Community(childComplexity), true
+	case "Household.createdAt":
+		if e.ComplexityRoot.Household.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Household.CreatedAt(childComplexity), true
+	case "Household.headName":
+		if e.ComplexityRoot.Household.HeadName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Household.HeadName(childComplexity), true
+	case "Household.id":
+		if e.ComplexityRoot.Household.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Household.ID(childComplexity), true
+	case "Household.size":
+		if e.ComplexityRoot.Household.Size == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Household.Size(childComplexity), true
+	case "Household.updatedAt":
+		if e.ComplexityRoot.Household.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Household.UpdatedAt(childComplexity), true
+	case "Household.visits":
+		if e.ComplexityRoot.Household.Visits == nil {
+			break
+		}
+
+		args, err := ec.field_Household_visits_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Household.Visits(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.HomeVisitOrder)), true
+
+	case "HouseholdConnection.edges":
+		if e.ComplexityRoot.HouseholdConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HouseholdConnection.Edges(childComplexity), true
+	case "HouseholdConnection.pageInfo":
+		if e.ComplexityRoot.HouseholdConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HouseholdConnection.PageInfo(childComplexity), true
+	case "HouseholdConnection.totalCount":
+		if e.ComplexityRoot.HouseholdConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HouseholdConnection.TotalCount(childComplexity), true
+
+	case "HouseholdEdge.cursor":
+		if e.ComplexityRoot.HouseholdEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HouseholdEdge.Cursor(childComplexity), true
+	case "HouseholdEdge.node":
+		if e.ComplexityRoot.HouseholdEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HouseholdEdge.Node(childComplexity), true
 
 	case "Kiosk.community":
 		if e.ComplexityRoot.Kiosk.Community == nil {
@@ -1870,6 +2177,195 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RegistrationEvent.Registration(childComplexity), true
 
+	case "Request.acceptedAt":
+		if e.ComplexityRoot.Request.AcceptedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.AcceptedAt(childComplexity), true
+	case "Request.assignee":
+		if e.ComplexityRoot.Request.Assignee == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.Assignee(childComplexity), true
+	case "Request.assigneeID":
+		if e.ComplexityRoot.Request.AssigneeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.AssigneeID(childComplexity), true
+	case "Request.channel":
+		if e.ComplexityRoot.Request.Channel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.Channel(childComplexity), true
+	case "Request.closedAt":
+		if e.ComplexityRoot.Request.ClosedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.ClosedAt(childComplexity), true
+	case "Request.community":
+		if e.ComplexityRoot.Request.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.Community(childComplexity), true
+	case "Request.confirmedByStaff":
+		if e.ComplexityRoot.Request.ConfirmedByStaff == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.ConfirmedByStaff(childComplexity), true
+	case "Request.createdAt":
+		if e.ComplexityRoot.Request.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.CreatedAt(childComplexity), true
+	case "Request.description":
+		if e.ComplexityRoot.Request.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.Description(childComplexity), true
+	case "Request.dueAt":
+		if e.ComplexityRoot.Request.DueAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.DueAt(childComplexity), true
+	case "Request.household":
+		if e.ComplexityRoot.Request.Household == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.Household(childComplexity), true
+	case "Request.householdID":
+		if e.ComplexityRoot.Request.HouseholdID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.HouseholdID(childComplexity), true
+	case "Request.id":
+		if e.ComplexityRoot.Request.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.ID(childComplexity), true
+	case "Request.kind":
+		if e.ComplexityRoot.Request.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.Kind(childComplexity), true
+	case "Request.number":
+		if e.ComplexityRoot.Request.Number == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.Number(childComplexity), true
+	case "Request.outcome":
+		if e.ComplexityRoot.Request.Outcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.Outcome(childComplexity), true
+	case "Request.resolution":
+		if e.ComplexityRoot.Request.Resolution == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.Resolution(childComplexity), true
+	case "Request.resolvedAt":
+		if e.ComplexityRoot.Request.ResolvedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.ResolvedAt(childComplexity), true
+	case "Request.satisfaction":
+		if e.ComplexityRoot.Request.Satisfaction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.Satisfaction(childComplexity), true
+	case "Request.status":
+		if e.ComplexityRoot.Request.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.Status(childComplexity), true
+	case "Request.submitter":
+		if e.ComplexityRoot.Request.Submitter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.Submitter(childComplexity), true
+	case "Request.submitterID":
+		if e.ComplexityRoot.Request.SubmitterID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.SubmitterID(childComplexity), true
+	case "Request.team":
+		if e.ComplexityRoot.Request.Team == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.Team(childComplexity), true
+	case "Request.teamID":
+		if e.ComplexityRoot.Request.TeamID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.TeamID(childComplexity), true
+	case "Request.title":
+		if e.ComplexityRoot.Request.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.Title(childComplexity), true
+	case "Request.updatedAt":
+		if e.ComplexityRoot.Request.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.UpdatedAt(childComplexity), true
+
+	case "RequestConnection.edges":
+		if e.ComplexityRoot.RequestConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestConnection.Edges(childComplexity), true
+	case "RequestConnection.pageInfo":
+		if e.ComplexityRoot.RequestConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestConnection.PageInfo(childComplexity), true
+	case "RequestConnection.totalCount":
+		if e.ComplexityRoot.RequestConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestConnection.TotalCount(childComplexity), true
+
+	case "RequestEdge.cursor":
+		if e.ComplexityRoot.RequestEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestEdge.Cursor(childComplexity), true
+	case "RequestEdge.node":
+		if e.ComplexityRoot.RequestEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestEdge.Node(childComplexity), true
+
 	case "ServiceRecord.activity":
 		if e.ComplexityRoot.ServiceRecord.Activity == nil {
 			break
@@ -2551,6 +3047,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateActivityInput", ec.unmarshalInputCreateActivityInput),
 			graphql.NewInputUnmarshaler("CreateTeamInput", ec.unmarshalInputCreateTeamInput),
 			graphql.NewInputUnmarshaler("CreateVenueInput", ec.unmarshalInputCreateVenueInput),
+			graphql.NewInputUnmarshaler("HomeVisitOrder", ec.unmarshalInputHomeVisitOrder),
+			graphql.NewInputUnmarshaler("HouseholdOrder", ec.unmarshalInputHouseholdOrder),
+			graphql.NewInputUnmarshaler("HouseholdWhereInput", ec.unmarshalInputHouseholdWhereInput),
 			graphql.NewInputUnmarshaler("KioskOrder", ec.unmarshalInputKioskOrder),
 			graphql.NewInputUnmarshaler("LoginInput", ec.unmarshalInputLoginInput),
 			graphql.NewInputUnmarshaler("ManualCheckInInput", ec.unmarshalInputManualCheckInInput),
@@ -2559,6 +3058,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("RegisterInput", ec.unmarshalInputRegisterInput),
 			graphql.NewInputUnmarshaler("RegistrationOrder", ec.unmarshalInputRegistrationOrder),
 			graphql.NewInputUnmarshaler("RegistrationWhereInput", ec.unmarshalInputRegistrationWhereInput),
+			graphql.NewInputUnmarshaler("RequestOrder", ec.unmarshalInputRequestOrder),
 			graphql.NewInputUnmarshaler("RequestPhoneCodeInput", ec.unmarshalInputRequestPhoneCodeInput),
 			graphql.NewInputUnmarshaler("ServiceRecordCorrection", ec.unmarshalInputServiceRecordCorrection),
 			graphql.NewInputUnmarshaler("ServiceRecordOrder", ec.unmarshalInputServiceRecordOrder),
@@ -3040,6 +3540,7 @@ type Community implements Node {
   town: String!
   city: String!
   households: Int!
+  residentPopulation: Int!
   areaKm2: Float!
 }
 """
@@ -3161,6 +3662,17 @@ input CommunityWhereInput {
   householdsGTE: Int
   householdsLT: Int
   householdsLTE: Int
+  """
+  resident_population field predicates
+  """
+  residentPopulation: Int
+  residentPopulationNEQ: Int
+  residentPopulationIn: [Int!]
+  residentPopulationNotIn: [Int!]
+  residentPopulationGT: Int
+  residentPopulationGTE: Int
+  residentPopulationLT: Int
+  residentPopulationLTE: Int
 }
 """
 CreateActivityInput is used for create Activity object.
@@ -3201,6 +3713,264 @@ Define a Relay Cursor type:
 https://relay.dev/graphql/connections.htm#sec-Cursor
 """
 scalar Cursor
+type HomeVisit implements Node {
+  id: ID!
+  createdAt: Time!
+  updatedAt: Time!
+  householdID: ID!
+  kind: HomeVisitKind!
+  visitedAt: Time!
+  minutes: Int!
+  teamID: ID
+  requestID: ID
+  notes: String!
+  community: Community!
+  household: Household!
+  team: Team
+  volunteers: [Person!]
+  request: Request
+}
+"""
+A connection to a list of items.
+"""
+type HomeVisitConnection {
+  """
+  A list of edges.
+  """
+  edges: [HomeVisitEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type HomeVisitEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: HomeVisit
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+HomeVisitKind is enum for the field kind
+"""
+enum HomeVisitKind @goModel(model: "linli/ent/homevisit.Kind") {
+  CARE_VISIT
+  HOME_SERVICE
+  SURVEY
+  ERRAND
+}
+"""
+Ordering options for HomeVisit connections
+"""
+input HomeVisitOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order HomeVisits.
+  """
+  field: HomeVisitOrderField!
+}
+"""
+Properties by which HomeVisit connections can be ordered.
+"""
+enum HomeVisitOrderField {
+  CREATED_AT
+  VISITED_AT
+}
+type Household implements Node {
+  id: ID!
+  createdAt: Time!
+  updatedAt: Time!
+  address: String!
+  headName: String!
+  size: Int!
+  community: Community!
+  visits(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for HomeVisits returned from the connection.
+    """
+    orderBy: HomeVisitOrder
+  ): HomeVisitConnection!
+}
+"""
+A connection to a list of items.
+"""
+type HouseholdConnection {
+  """
+  A list of edges.
+  """
+  edges: [HouseholdEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type HouseholdEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: Household
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Ordering options for Household connections
+"""
+input HouseholdOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order Households.
+  """
+  field: HouseholdOrderField!
+}
+"""
+Properties by which Household connections can be ordered.
+"""
+enum HouseholdOrderField {
+  CREATED_AT
+  ADDRESS
+}
+"""
+HouseholdWhereInput is used for filtering Household objects.
+Input was generated by ent.
+"""
+input HouseholdWhereInput {
+  not: HouseholdWhereInput
+  and: [HouseholdWhereInput!]
+  or: [HouseholdWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  idNEQ: ID
+  idIn: [ID!]
+  idNotIn: [ID!]
+  idGT: ID
+  idGTE: ID
+  idLT: ID
+  idLTE: ID
+  """
+  community_id field predicates
+  """
+  communityID: ID
+  communityIDNEQ: ID
+  communityIDIn: [ID!]
+  communityIDNotIn: [ID!]
+  """
+  created_at field predicates
+  """
+  createdAt: Time
+  createdAtNEQ: Time
+  createdAtIn: [Time!]
+  createdAtNotIn: [Time!]
+  createdAtGT: Time
+  createdAtGTE: Time
+  createdAtLT: Time
+  createdAtLTE: Time
+  """
+  updated_at field predicates
+  """
+  updatedAt: Time
+  updatedAtNEQ: Time
+  updatedAtIn: [Time!]
+  updatedAtNotIn: [Time!]
+  updatedAtGT: Time
+  updatedAtGTE: Time
+  updatedAtLT: Time
+  updatedAtLTE: Time
+  """
+  address field predicates
+  """
+  address: String
+  addressNEQ: String
+  addressIn: [String!]
+  addressNotIn: [String!]
+  addressGT: String
+  addressGTE: String
+  addressLT: String
+  addressLTE: String
+  addressContains: String
+  addressHasPrefix: String
+  addressHasSuffix: String
+  addressEqualFold: String
+  addressContainsFold: String
+  """
+  head_name field predicates
+  """
+  headName: String
+  headNameNEQ: String
+  headNameIn: [String!]
+  headNameNotIn: [String!]
+  headNameGT: String
+  headNameGTE: String
+  headNameLT: String
+  headNameLTE: String
+  headNameContains: String
+  headNameHasPrefix: String
+  headNameHasSuffix: String
+  headNameEqualFold: String
+  headNameContainsFold: String
+  """
+  size field predicates
+  """
+  size: Int
+  sizeNEQ: Int
+  sizeIn: [Int!]
+  sizeNotIn: [Int!]
+  sizeGT: Int
+  sizeGTE: Int
+  sizeLT: Int
+  sizeLTE: Int
+  """
+  community edge predicates
+  """
+  hasCommunity: Boolean
+  hasCommunityWith: [CommunityWhereInput!]
+}
 type Kiosk implements Node {
   id: ID!
   createdAt: Time!
@@ -3697,6 +4467,131 @@ input RegistrationWhereInput {
   """
   hasCommunity: Boolean
   hasCommunityWith: [CommunityWhereInput!]
+}
+type Request implements Node {
+  id: ID!
+  createdAt: Time!
+  updatedAt: Time!
+  number: String!
+  kind: RequestKind!
+  channel: RequestChannel!
+  status: RequestStatus!
+  title: String!
+  description: String!
+  submitterID: ID
+  householdID: ID
+  teamID: ID
+  assigneeID: ID
+  outcome: RequestOutcome
+  resolution: String
+  satisfaction: Int
+  confirmedByStaff: Boolean!
+  acceptedAt: Time
+  resolvedAt: Time
+  closedAt: Time
+  dueAt: Time
+  community: Community!
+  submitter: Person
+  household: Household
+  team: Team
+  assignee: Person
+}
+"""
+RequestChannel is enum for the field channel
+"""
+enum RequestChannel @goModel(model: "linli/ent/request.Channel") {
+  APP
+  WECHAT_GROUP
+  PHONE
+  WALK_IN
+  HOME_VISIT
+}
+"""
+A connection to a list of items.
+"""
+type RequestConnection {
+  """
+  A list of edges.
+  """
+  edges: [RequestEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type RequestEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: Request
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+RequestKind is enum for the field kind
+"""
+enum RequestKind @goModel(model: "linli/ent/request.Kind") {
+  REPAIR
+  ELDERLY_CARE
+  DISPUTE
+  LEGAL
+  HEALTH
+  EMPLOYMENT
+  LIVELIHOOD
+  ENVIRONMENT
+  SUGGESTION
+  OTHER
+}
+"""
+Ordering options for Request connections
+"""
+input RequestOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order Requests.
+  """
+  field: RequestOrderField!
+}
+"""
+Properties by which Request connections can be ordered.
+"""
+enum RequestOrderField {
+  CREATED_AT
+  DUE_AT
+}
+"""
+RequestOutcome is enum for the field outcome
+"""
+enum RequestOutcome @goModel(model: "linli/ent/request.Outcome") {
+  SOLVED
+  MEDIATED
+  REFERRED
+  EXPLAINED
+  UNRESOLVED
+}
+"""
+RequestStatus is enum for the field status
+"""
+enum RequestStatus @goModel(model: "linli/ent/request.Status") {
+  SUBMITTED
+  ACCEPTED
+  ASSIGNED
+  IN_PROGRESS
+  RESOLVED
+  CLOSED
+  REJECTED
 }
 type ServiceRecord implements Node {
   id: ID!
@@ -4841,12 +5736,104 @@ func (ec *executionContext) childFields_Community(ctx context.Context, field gra
 		return ec.fieldContext_Community_city(ctx, field)
 	case "households":
 		return ec.fieldContext_Community_households(ctx, field)
+	case "residentPopulation":
+		return ec.fieldContext_Community_residentPopulation(ctx, field)
 	case "areaKm2":
 		return ec.fieldContext_Community_areaKm2(ctx, field)
 	case "starThresholds":
 		return ec.fieldContext_Community_starThresholds(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Community", field.Name)
+}
+
+func (ec *executionContext) childFields_HomeVisit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_HomeVisit_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_HomeVisit_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_HomeVisit_updatedAt(ctx, field)
+	case "householdID":
+		return ec.fieldContext_HomeVisit_householdID(ctx, field)
+	case "kind":
+		return ec.fieldContext_HomeVisit_kind(ctx, field)
+	case "visitedAt":
+		return ec.fieldContext_HomeVisit_visitedAt(ctx, field)
+	case "minutes":
+		return ec.fieldContext_HomeVisit_minutes(ctx, field)
+	case "teamID":
+		return ec.fieldContext_HomeVisit_teamID(ctx, field)
+	case "requestID":
+		return ec.fieldContext_HomeVisit_requestID(ctx, field)
+	case "notes":
+		return ec.fieldContext_HomeVisit_notes(ctx, field)
+	case "community":
+		return ec.fieldContext_HomeVisit_community(ctx, field)
+	case "household":
+		return ec.fieldContext_HomeVisit_household(ctx, field)
+	case "team":
+		return ec.fieldContext_HomeVisit_team(ctx, field)
+	case "volunteers":
+		return ec.fieldContext_HomeVisit_volunteers(ctx, field)
+	case "request":
+		return ec.fieldContext_HomeVisit_request(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HomeVisit", field.Name)
+}
+
+func (ec *executionContext) childFields_HomeVisitConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_HomeVisitConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_HomeVisitConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_HomeVisitConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HomeVisitConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_HomeVisitEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_HomeVisitEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_HomeVisitEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HomeVisitEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Household(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Household_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Household_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Household_updatedAt(ctx, field)
+	case "address":
+		return ec.fieldContext_Household_address(ctx, field)
+	case "headName":
+		return ec.fieldContext_Household_headName(ctx, field)
+	case "size":
+		return ec.fieldContext_Household_size(ctx, field)
+	case "community":
+		return ec.fieldContext_Household_community(ctx, field)
+	case "visits":
+		return ec.fieldContext_Household_visits(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Household", field.Name)
+}
+
+func (ec *executionContext) childFields_HouseholdEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_HouseholdEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_HouseholdEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HouseholdEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_Kiosk(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5015,6 +6002,74 @@ func (ec *executionContext) childFields_RegistrationEvent(ctx context.Context, f
 		return ec.fieldContext_RegistrationEvent_registration(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RegistrationEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_Request(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Request_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Request_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Request_updatedAt(ctx, field)
+	case "number":
+		return ec.fieldContext_Request_number(ctx, field)
+	case "kind":
+		return ec.fieldContext_Request_kind(ctx, field)
+	case "channel":
+		return ec.fieldContext_Request_channel(ctx, field)
+	case "status":
+		return ec.fieldContext_Request_status(ctx, field)
+	case "title":
+		return ec.fieldContext_Request_title(ctx, field)
+	case "description":
+		return ec.fieldContext_Request_description(ctx, field)
+	case "submitterID":
+		return ec.fieldContext_Request_submitterID(ctx, field)
+	case "householdID":
+		return ec.fieldContext_Request_householdID(ctx, field)
+	case "teamID":
+		return ec.fieldContext_Request_teamID(ctx, field)
+	case "assigneeID":
+		return ec.fieldContext_Request_assigneeID(ctx, field)
+	case "outcome":
+		return ec.fieldContext_Request_outcome(ctx, field)
+	case "resolution":
+		return ec.fieldContext_Request_resolution(ctx, field)
+	case "satisfaction":
+		return ec.fieldContext_Request_satisfaction(ctx, field)
+	case "confirmedByStaff":
+		return ec.fieldContext_Request_confirmedByStaff(ctx, field)
+	case "acceptedAt":
+		return ec.fieldContext_Request_acceptedAt(ctx, field)
+	case "resolvedAt":
+		return ec.fieldContext_Request_resolvedAt(ctx, field)
+	case "closedAt":
+		return ec.fieldContext_Request_closedAt(ctx, field)
+	case "dueAt":
+		return ec.fieldContext_Request_dueAt(ctx, field)
+	case "community":
+		return ec.fieldContext_Request_community(ctx, field)
+	case "submitter":
+		return ec.fieldContext_Request_submitter(ctx, field)
+	case "household":
+		return ec.fieldContext_Request_household(ctx, field)
+	case "team":
+		return ec.fieldContext_Request_team(ctx, field)
+	case "assignee":
+		return ec.fieldContext_Request_assignee(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Request", field.Name)
+}
+
+func (ec *executionContext) childFields_RequestEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_RequestEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_RequestEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RequestEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_ServiceRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
