@@ -25,6 +25,7 @@ import (
 	"linli/graph"
 	"linli/live"
 	"linli/organize"
+	"linli/pairing"
 	"linli/persisted"
 	"linli/reqlog"
 	"linli/signup"
@@ -174,6 +175,7 @@ func NewWithDB(cfg Config, db *store.DB, ids *gid.Codec) *App {
 	a.Resolver.Organize.CancelRegistrations = a.Resolver.Signups.CancelActivityRegistrations
 	a.Auth.LoggedOut = func(id int) { a.Live.Publish(events.Event{Kind: events.Session, SessionID: id}) }
 	a.startCheckin()
+	a.Resolver.Pairing = &pairing.Service{Client: db.Client, Events: a.Live, Limits: limits}
 	a.ready = func(ctx context.Context) error { return db.SQL.PingContext(ctx) }
 	a.handler = a.routes()
 	return a
