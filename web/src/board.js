@@ -29,19 +29,11 @@ function signOut(message) {
   show('login');
 }
 
-async function checkToken() {
-  try {
-    await gql('{ __typename }', null, token);
-  } catch (e) {
-    if (e.code === 'UNAUTHENTICATED') signOut('凭证已失效，请重新输入。');
-  }
-}
-
 async function open() {
   show('wall');
   if (live) live.stop();
   live = new Live(token, {
-    onForbidden: checkToken,
+    onForbidden: () => signOut('凭证已失效，请重新输入。'),
     onState: (s) => {
       const n = $('#net');
       n.dataset.state = s === 'connected' ? 'online' : 'offline';
@@ -62,6 +54,7 @@ async function open() {
 
 async function load() {
   const venueID = $('#scope').value || null;
+  delete document.body.dataset.scope;
   const name = venueID ? $('#scope').selectedOptions[0].textContent : '全部场地';
   $('#board-title').textContent = `今日活动 · ${name}`;
   try {
@@ -77,6 +70,7 @@ async function load() {
   $('#empty').hidden = activities.length > 0;
   const box = $('#activities');
   box.replaceChildren(...activities.map(card));
+  document.body.dataset.scope = venueID || 'all';
   for (const a of activities) {
     state.set(a.id, { counts: null, seen: null, version: -1 });
     live.subscribe(

@@ -42,8 +42,10 @@ export async function gql(query, variables, token) {
 
 // Live is a graphql-ws connection that follows the network: it reconnects
 // by itself, is put away while the browser is offline and comes back with
-// the network, and reports a refused credential (close 4403) to
-// onForbidden, which decides whether the token is gone.
+// the network. linli closes a socket with 4403 when its credential ends
+// (a kiosk revoked, a session logged out) or changes (roles): the client
+// reconnects at once, and when that connection is refused with 4403 too,
+// before any acknowledgement, the token is gone and onForbidden is called.
 export class Live {
   constructor(token, { onForbidden, onState } = {}) {
     this.token = token;
@@ -51,6 +53,7 @@ export class Live {
     this.onState = onState || (() => {});
     this.subs = new Map(); // key -> {query, variables, next, dispose}
     this.client = null;
+    this.refusals = 0;
     this.onOnline = () => this.open();
     this.onOffline = () => this.close();
     addEventListener('online', this.onOnline);
@@ -65,15 +68,21 @@ export class Live {
       url,
       connectionParams: () => ({ authToken: this.token }),
       lazy: false,
+      // Errors reach the subscriptions' sinks; the client retries.
+      onNonLazyError: () => {},
       keepAlive: 20000,
       retryAttempts: Infinity,
       shouldRetry: () => true,
-      retryWait: async (n) => new Promise((r) => setTimeout(r, Math.min(1000 * 2 ** n, 15000) * (0.5 + Math.random() / 2))),
+      retryWait: async (n) => new Promise((r) => setTimeout(r, Math.min(300 * 2 ** n, 15000) * (0.5 + Math.random() / 2))),
       on: {
-        connected: () => this.onState('connected'),
+        connected: () => {
+          this.refusals = 0;
+          this.onState('connected');
+        },
         closed: (e) => {
           this.onState('closed');
-          if (e && e.code === 4403) this.onForbidden();
+          // Not from inside the client's own callback: onForbidden disposes it.
+          if (e && e.code === 4403 && ++this.refusals >= 2) setTimeout(() => this.onForbidden());
         },
       },
     });
@@ -88,7 +97,8 @@ export class Live {
     }
     const c = this.client;
     this.client = null;
-    c.dispose();
+    // dispose rejects when the socket it waits for was refused.
+    Promise.resolve(c.dispose()).catch(() => {});
     this.onState('offline');
   }
 

@@ -207,17 +207,6 @@ function signedOut() {
   showQueue();
 }
 
-// checkToken asks linli whether the token still works, when the live
-// connection was refused.
-async function checkToken() {
-  if (!session) return;
-  try {
-    await gql('{ __typename }', null, session.token);
-  } catch (e) {
-    if (e.code === 'UNAUTHENTICATED') signedOut();
-  }
-}
-
 // --- picking the activity ---
 
 async function pick() {
@@ -261,7 +250,9 @@ function scanScreen() {
   $('#act-time').textContent = `${hhmm(activity.startsAt)}–${hhmm(activity.endsAt)}`;
   setKind(kind);
   const slotSelect = $('#walkin-slot');
-  slotSelect.replaceChildren(...activity.slots.map((s) => el('option', { value: s.id, text: s.name })));
+  // Attendee slots first: a walk-in is mostly a resident who just came.
+  const slots = [...activity.slots].sort((a, b) => (a.kind === 'ATTENDEE' ? 0 : 1) - (b.kind === 'ATTENDEE' ? 0 : 1));
+  slotSelect.replaceChildren(...slots.map((s) => el('option', { value: s.id, text: s.name + (s.kind === 'VOLUNTEER' ? '（志愿者）' : '') })));
   live.subscribe(
     'counts',
     `subscription Counts($id: ID!) { activityCounts(activityID: $id) { version slots { slotID capacity taken waitlisted checkedIn } } }`,
@@ -460,7 +451,7 @@ function start() {
   }
   $('#kiosk-name').textContent = session.name;
   if (live) live.stop();
-  live = new Live(session.token, { onForbidden: checkToken });
+  live = new Live(session.token, { onForbidden: signedOut });
   sync();
   if (activity) scanScreen();
   else pick();
