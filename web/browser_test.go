@@ -50,10 +50,10 @@ type door struct {
 	community      *ent.Community
 	venue          *ent.Venue
 	staff          string
+	staffPerson    *ent.Person
 	kioskID        string
 	activity       *ent.Activity
 	seats, lecture *ent.Slot
-	scanned        map[string]*person
 }
 
 type person struct {
@@ -99,7 +99,7 @@ func (d *door) activityAt(t *testing.T, title string, starts time.Time, slots ..
 func newDoor(t *testing.T, e *linlitest.Env) *door {
 	t.Helper()
 	d := &door{e: e, community: e.Community(t, "前进社区")}
-	_, d.staff = e.Person(t, d.community.ID, "社工小周", viewer.Coordinator)
+	d.staffPerson, d.staff = e.Person(t, d.community.ID, "社工小周", viewer.Coordinator)
 	v, err := e.Client.Venue.Create().SetCommunityID(d.community.ID).SetName("道德讲堂").SetAddress("枞阳镇前进路 1 号").Save(e.Sys())
 	if err != nil {
 		t.Fatal(err)
@@ -217,7 +217,7 @@ func TestKioskAndBoardInChromium(t *testing.T) {
 
 		cfg := map[string]any{
 			"url": e.Server.URL, "chromium": browser, "video": video, "shots": shots,
-			"staffToken": d.staff, "kioskID": d.kioskID, "venueID": e.ID(d.venue.ID), "activityID": e.ID(d.activity.ID),
+			"staffToken": d.staff, "staffPhone": d.staffPerson.Phone, "staffPassword": linlitest.Password, "kioskID": d.kioskID, "venueID": e.ID(d.venue.ID), "activityID": e.ID(d.activity.ID),
 			"camera": camera.entry(), "typed": typed.entry(),
 			"waitlisted": waitlisted.reg.CheckInCode, "cancelled": cancelled.reg.CheckInCode,
 			"otherActivity": other.reg.CheckInCode, "notCheckedIn": notIn.reg.CheckInCode,

@@ -85,12 +85,24 @@ try {
   step('pair');
   await page.goto(cfg.url + '/kiosk');
   await page.locator('#pair').waitFor();
-  const { createKioskPairingCode: pc } = await api(
-    `mutation($k: ID!) { createKioskPairingCode(kioskID: $k) { code } }`,
-    { k: cfg.kioskID },
-    cfg.staffToken,
-  );
-  await page.fill('#pair-code', pc.code.toLowerCase());
+  // Staff sign in on their page and show the kiosk's pairing code.
+  const staff = await context.newPage();
+  watch(staff, 'kiosks');
+  await cspGuard(staff);
+  staff.on('dialog', (d) => d.accept());
+  await staff.goto(cfg.url + '/kiosks');
+  await staff.fill('#login-form [name=phone]', cfg.staffPhone);
+  await staff.fill('#login-form [name=password]', cfg.staffPassword);
+  await staff.click('#login-form button[type=submit]');
+  const row = staff.locator(`[data-kiosk="${cfg.kioskID}"]`);
+  await row.locator('button.pair').click();
+  await staff.locator('#code-dialog[open]').waitFor();
+  const code = (await staff.textContent('#code')).trim();
+  if (!/^[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}$/.test(code)) throw new Error('pairing code ' + code);
+  await staff.screenshot({ path: join(cfg.shots, 'kiosks-pairing-code.png') });
+  await staff.click('#code-dialog button');
+  await page.bringToFront();
+  await page.fill('#pair-code', code.toLowerCase());
   await shot('pairing');
   await page.click('#pair-form button[type=submit]');
   await page.locator('#pick').waitFor();
@@ -259,6 +271,7 @@ try {
   );
   const seenAfter = Date.now() - signedAt;
   console.log(`board: sign-up shown after ${seenAfter} ms`);
+  await board.waitForTimeout(500); // the arrivals bar's transition
   await board.screenshot({ path: join(cfg.shots, 'board-1280x800.png') });
   await board.setViewportSize({ width: 1920, height: 1080 });
   await board.waitForTimeout(300);
@@ -272,8 +285,13 @@ try {
   // (the board's sign-up): let it, so no request of its races the
   // revocation below (it would be answered 401, and sign the page out too).
   await page.waitForTimeout(1500);
-  await api(`mutation($k: ID!) { revokeKiosk(id: $k) { revokedAt } }`, { k: cfg.kioskID }, cfg.staffToken);
+  await staff.bringToFront();
+  await staff.locator(`[data-kiosk="${cfg.kioskID}"] button.revoke`).click();
+  await staff.locator(`[data-kiosk="${cfg.kioskID}"][data-revoked="true"]`).waitFor();
   const revokedAt = Date.now();
+  await staff.screenshot({ path: join(cfg.shots, 'kiosks-revoked.png') });
+  await cspCheck(staff, 'kiosks');
+  await page.bringToFront();
   await page.locator('#pair').waitFor({ timeout: 10000 });
   console.log(`kiosk: signed out ${Date.now() - revokedAt} ms after the revocation`);
   if (await page.evaluate(() => localStorage.getItem('linli.kiosk'))) throw new Error('the revoked token is still kept');
@@ -287,6 +305,11 @@ try {
   await cspGuard(gq);
   await gq.goto(cfg.url + '/');
   await gq.locator('.graphiql-container').waitFor({ timeout: 15000 });
+  await gq.locator('.graphiql-query-editor .CodeMirror').click();
+  await gq.keyboard.press('Control+A');
+  await gq.keyboard.type('{ communities { name } }');
+  await gq.locator('.graphiql-execute-button').click();
+  await gq.locator('.graphiql-response', { hasText: '前进社区' }).waitFor({ timeout: 10000 });
   await cspCheck(gq, 'graphiql');
   await gq.screenshot({ path: join(cfg.shots, 'graphiql.png') });
 } catch (e) {
