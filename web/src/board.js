@@ -1,8 +1,9 @@
 // The live board (/board): today's activities of a venue or of the whole
 // community, each slot's seats taken / capacity and waitlist, arrivals as a
 // bar, and a rolling list of the latest check-ins (masked names), updated
-// over graphql-ws. It opens with a kiosk's or a staff member's token,
-// entered once and kept in localStorage.
+// over graphql-ws. It opens with a pairing code of a kiosk registered for
+// the screen, or a staff member's token, entered once; the token is kept in
+// localStorage.
 import { $, el, gql, hhmm, Live, todaysActivities } from './common.js';
 
 const TOKEN = 'linli.board.token';
@@ -176,10 +177,25 @@ function tick() {
   $('#clock').textContent = hhmm(new Date());
 }
 
-$('#login-form').addEventListener('submit', (e) => {
+// A pairing code (staff made one for a kiosk registered for this screen
+// on /kiosks) is traded for the kiosk's token; anything longer is a token.
+const PAIRING_CODE = /^\s*[0-9a-z]{4}-?[0-9a-z]{4}\s*$/i;
+
+$('#login-form').addEventListener('submit', async (e) => {
   e.preventDefault();
-  token = $('#login-token').value.trim();
+  const typed = $('#login-token').value.trim();
   $('#login-token').value = '';
+  $('#login-error').textContent = '';
+  if (PAIRING_CODE.test(typed)) {
+    try {
+      token = (await gql(`mutation Pair($code: String!) { pairKiosk(code: $code) { token } }`, { code: typed })).pairKiosk.token;
+    } catch (err) {
+      $('#login-error').textContent = err.code === 'RATE_LIMITED' ? '尝试次数过多，请一分钟后再试。' : '配对码无效、已使用或已过期，请重新生成。';
+      return;
+    }
+  } else {
+    token = typed;
+  }
   localStorage.setItem(TOKEN, token);
   open();
 });

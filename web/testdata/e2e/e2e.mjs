@@ -247,9 +247,17 @@ try {
   const board = await context.newPage();
   watch(board, 'board');
   await cspGuard(board);
+  // Staff register a kiosk for the hall's screen and pair the board with it.
+  await staff.bringToFront();
+  await staff.selectOption('#venue', cfg.venueID);
+  await staff.fill('#register-form [name=name]', '大厅看板');
+  await staff.click('#register-form button[type=submit]');
+  await staff.locator('#code-dialog[open]').waitFor();
+  const boardCode = (await staff.textContent('#code')).trim();
+  await staff.click('#code-dialog button');
   await board.goto(cfg.url + '/board');
   await board.locator('#login').waitFor();
-  await board.fill('#login-token', cfg.staffToken);
+  await board.fill('#login-token', boardCode);
   await board.click('#login-form button[type=submit]');
   const card = board.locator(`[data-activity="${cfg.activityID}"]`);
   await card.waitFor();
@@ -278,6 +286,24 @@ try {
   await board.screenshot({ path: join(cfg.shots, 'board-1920x1080.png') });
   await cspCheck(board, 'board');
   await board.close();
+
+  // A staff member's token opens the board too (the whole community).
+  step('board with a staff token');
+  const screen2 = await browser.newContext({ viewport: { width: 1920, height: 1080 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+  const staffBoard = await screen2.newPage();
+  watch(staffBoard, 'staff board');
+  await cspGuard(staffBoard);
+  await staffBoard.goto(cfg.url + '/board');
+  await staffBoard.locator('#login').waitFor();
+  await staffBoard.fill('#login-token', cfg.staffToken);
+  await staffBoard.click('#login-form button[type=submit]');
+  await staffBoard.waitForFunction(() => document.body.dataset.scope !== undefined);
+  await staffBoard.waitForFunction(
+    ([id, n]) => Number((document.querySelector(`[data-activity="${id}"]`) || { dataset: {} }).dataset.taken) === n,
+    [cfg.activityID, takenBefore + 1],
+  );
+  await cspCheck(staffBoard, 'staff board');
+  await screen2.close();
 
   // --- revocation signs the tablet out ---
   step('revoke');
