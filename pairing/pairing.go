@@ -99,8 +99,13 @@ func (s *Service) Create(ctx context.Context, kioskID int) (*Code, error) {
 	if v.PersonID != 0 {
 		c.SetCreatedByID(v.PersonID)
 	}
-	row, err := c.Save(viewer.System(ctx))
+	sys := viewer.System(ctx)
+	row, err := c.Save(sys)
 	if err != nil {
+		return nil, err
+	}
+	// Codes a day past their expiry are of no use, not even to an audit.
+	if _, err := s.Client.KioskPairingCode.Delete().Where(kioskpairingcode.ExpiresAtLT(now.Add(-24 * time.Hour))).Exec(sys); err != nil {
 		return nil, err
 	}
 	return &Code{Kiosk: k, Code: code, ExpiresAt: row.ExpiresAt}, nil

@@ -202,3 +202,21 @@ func TestPairRateLimited(t *testing.T) {
 		}
 	}, func(c *app.Config) { c.RateLimitPerMinute = 10 })
 }
+
+// Codes long expired are swept when a new one is made.
+func TestExpiredCodesSwept(t *testing.T) {
+	linlitest.Run(t, func(t *testing.T, e *linlitest.Env) {
+		s := newKioskSite(t, e, "前进社区")
+		newCode(t, e, s)
+		e.App.Resolver.Pairing.Now = func() time.Time { return time.Now().Add(25 * time.Hour) }
+		defer func() { e.App.Resolver.Pairing.Now = nil }()
+		e.Do(t, s.staff, createCode, map[string]any{"k": s.kioskID}).Decode(t, &struct{}{})
+		n, err := e.Client.KioskPairingCode.Query().Count(e.Sys())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != 1 {
+			t.Fatalf("%d codes kept, want only the new one", n)
+		}
+	})
+}

@@ -61,9 +61,12 @@ function answer(status, { name, message, offline } = {}) {
   box.dataset.tone = s.tone;
   box.dataset.status = status;
   $('#result-icon').textContent = s.icon;
-  $('#result-title').textContent = (s[kind] || s.title) + (offline && status === 'OK' ? '（离线记录）' : '');
+  const title = s[kind] || s.title;
+  $('#result-title').textContent = title + (offline && status === 'OK' ? '（离线记录）' : '');
   $('#result-name').textContent = name || '';
-  $('#result-message').textContent = offline && status === 'OK' ? '联网后自动上传' : message || '';
+  // linli's message says more (a time, seats, hours) unless it is just the title and the name.
+  const said = message === `${title}：${name}` || message === title ? '' : message;
+  $('#result-message').textContent = offline && status === 'OK' ? '联网后自动上传' : said || '';
   box.hidden = false;
   beep(s.tone);
   clearTimeout(resultTimer);
