@@ -265,5 +265,13 @@ export async function todaysActivities(token, venueID) {
     { where },
     token,
   );
-  return d.activities.edges.map((e) => e.node);
+  // Slots in a stable order: attendees first, then by start and name.
+  const rank = (s) => [s.kind === 'ATTENDEE' ? 0 : 1, s.startsAt || '', s.name];
+  const cmp = (a, b) => {
+    const x = rank(a);
+    const y = rank(b);
+    for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return x[i] < y[i] ? -1 : 1;
+    return 0;
+  };
+  return d.activities.edges.map((e) => ({ ...e.node, slots: [...e.node.slots].sort(cmp) }));
 }
