@@ -16,8 +16,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql/playground"
-
 	"linli/auth"
 	"linli/checkin"
 	"linli/events"
@@ -25,11 +23,13 @@ import (
 	"linli/graph"
 	"linli/live"
 	"linli/organize"
+	"linli/pairing"
 	"linli/persisted"
 	"linli/reqlog"
 	"linli/signup"
 	"linli/store"
 	"linli/viewer"
+	"linli/web"
 )
 
 // Config is linli's configuration (flags and environment in server/).
@@ -174,6 +174,7 @@ func NewWithDB(cfg Config, db *store.DB, ids *gid.Codec) *App {
 	a.Resolver.Organize.CancelRegistrations = a.Resolver.Signups.CancelActivityRegistrations
 	a.Auth.LoggedOut = func(id int) { a.Live.Publish(events.Event{Kind: events.Session, SessionID: id}) }
 	a.startCheckin()
+	a.Resolver.Pairing = &pairing.Service{Client: db.Client, Events: a.Live, Limits: limits}
 	a.ready = func(ctx context.Context) error { return db.SQL.PingContext(ctx) }
 	a.handler = a.routes()
 	return a
@@ -227,14 +228,15 @@ func (a *App) routes() http.Handler {
 		mux.Handle("GET /metrics", metrics)
 	}
 	mux.Handle("GET /qr/{id}", a.authenticate(http.HandlerFunc(a.qrImage)))
+	// The kiosk page, the board and (outside production) GraphiQL, all
+	// embedded.
+	web.Routes(mux, !opts.Production)
 	if opts.Production {
 		// Introspection is off in production, so GraphiQL could not work.
 		mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 			_, _ = w.Write([]byte("linli GraphQL API: POST /graphql\n"))
 		})
-	} else {
-		mux.Handle("GET /{$}", graphiQL(playground.Handler("linli GraphiQL", "/graphql")))
 	}
 	return securityHeaders(reqlog.Middleware(a.Config.Logger, a.Config.TrustedProxies, a.liveSockets(a.liveGate(gql), a.cors(instrument(mux)))))
 }

@@ -20,6 +20,7 @@ import (
 	"linli/ent/household"
 	"linli/ent/idempotencykey"
 	"linli/ent/kiosk"
+	"linli/ent/kioskpairingcode"
 	"linli/ent/persistedquery"
 	"linli/ent/person"
 	"linli/ent/phonecode"
@@ -66,6 +67,8 @@ type Client struct {
 	IdempotencyKey *IdempotencyKeyClient
 	// Kiosk is the client for interacting with the Kiosk builders.
 	Kiosk *KioskClient
+	// KioskPairingCode is the client for interacting with the KioskPairingCode builders.
+	KioskPairingCode *KioskPairingCodeClient
 	// PersistedQuery is the client for interacting with the PersistedQuery builders.
 	PersistedQuery *PersistedQueryClient
 	// Person is the client for interacting with the Person builders.
@@ -114,6 +117,7 @@ func (c *Client) init() {
 	c.Household = NewHouseholdClient(c.config)
 	c.IdempotencyKey = NewIdempotencyKeyClient(c.config)
 	c.Kiosk = NewKioskClient(c.config)
+	c.KioskPairingCode = NewKioskPairingCodeClient(c.config)
 	c.PersistedQuery = NewPersistedQueryClient(c.config)
 	c.Person = NewPersonClient(c.config)
 	c.PhoneCode = NewPhoneCodeClient(c.config)
@@ -229,6 +233,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Household:        NewHouseholdClient(cfg),
 		IdempotencyKey:   NewIdempotencyKeyClient(cfg),
 		Kiosk:            NewKioskClient(cfg),
+		KioskPairingCode: NewKioskPairingCodeClient(cfg),
 		PersistedQuery:   NewPersistedQueryClient(cfg),
 		Person:           NewPersonClient(cfg),
 		PhoneCode:        NewPhoneCodeClient(cfg),
@@ -271,6 +276,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Household:        NewHouseholdClient(cfg),
 		IdempotencyKey:   NewIdempotencyKeyClient(cfg),
 		Kiosk:            NewKioskClient(cfg),
+		KioskPairingCode: NewKioskPairingCodeClient(cfg),
 		PersistedQuery:   NewPersistedQueryClient(cfg),
 		Person:           NewPersonClient(cfg),
 		PhoneCode:        NewPhoneCodeClient(cfg),
@@ -315,10 +321,10 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.Activity, c.AuditEntry, c.Certificate, c.CheckInScan, c.Community,
-		c.HomeVisit, c.Household, c.IdempotencyKey, c.Kiosk, c.PersistedQuery,
-		c.Person, c.PhoneCode, c.Registration, c.Request, c.RequestEvent, c.Secret,
-		c.ServiceRecord, c.Session, c.Slot, c.Team, c.TeamMembership, c.Venue,
-		c.VolunteerProfile,
+		c.HomeVisit, c.Household, c.IdempotencyKey, c.Kiosk, c.KioskPairingCode,
+		c.PersistedQuery, c.Person, c.PhoneCode, c.Registration, c.Request,
+		c.RequestEvent, c.Secret, c.ServiceRecord, c.Session, c.Slot, c.Team,
+		c.TeamMembership, c.Venue, c.VolunteerProfile,
 	} {
 		n.Use(hooks...)
 	}
@@ -329,10 +335,10 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.Activity, c.AuditEntry, c.Certificate, c.CheckInScan, c.Community,
-		c.HomeVisit, c.Household, c.IdempotencyKey, c.Kiosk, c.PersistedQuery,
-		c.Person, c.PhoneCode, c.Registration, c.Request, c.RequestEvent, c.Secret,
-		c.ServiceRecord, c.Session, c.Slot, c.Team, c.TeamMembership, c.Venue,
-		c.VolunteerProfile,
+		c.HomeVisit, c.Household, c.IdempotencyKey, c.Kiosk, c.KioskPairingCode,
+		c.PersistedQuery, c.Person, c.PhoneCode, c.Registration, c.Request,
+		c.RequestEvent, c.Secret, c.ServiceRecord, c.Session, c.Slot, c.Team,
+		c.TeamMembership, c.Venue, c.VolunteerProfile,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -359,6 +365,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.IdempotencyKey.mutate(ctx, m)
 	case *KioskMutation:
 		return c.Kiosk.mutate(ctx, m)
+	case *KioskPairingCodeMutation:
+		return c.KioskPairingCode.mutate(ctx, m)
 	case *PersistedQueryMutation:
 		return c.PersistedQuery.mutate(ctx, m)
 	case *PersonMutation:
@@ -1915,6 +1923,156 @@ func (c *KioskClient) mutate(ctx context.Context, m *KioskMutation) (Value, erro
 		return (&KioskDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Kiosk mutation op: %q", m.Op())
+	}
+}
+
+// KioskPairingCodeClient is a client for the KioskPairingCode schema.
+type KioskPairingCodeClient struct {
+	config
+}
+
+// NewKioskPairingCodeClient returns a client for the KioskPairingCode from the given config.
+func NewKioskPairingCodeClient(c config) *KioskPairingCodeClient {
+	return &KioskPairingCodeClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `kioskpairingcode.Hooks(f(g(h())))`.
+func (c *KioskPairingCodeClient) Use(hooks ...Hook) {
+	c.hooks.KioskPairingCode = append(c.hooks.KioskPairingCode, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `kioskpairingcode.Intercept(f(g(h())))`.
+func (c *KioskPairingCodeClient) Intercept(interceptors ...Interceptor) {
+	c.inters.KioskPairingCode = append(c.inters.KioskPairingCode, interceptors...)
+}
+
+// Create returns a builder for creating a KioskPairingCode entity.
+func (c *KioskPairingCodeClient) Create() *KioskPairingCodeCreate {
+	mutation := newKioskPairingCodeMutation(c.config, OpCreate)
+	return &KioskPairingCodeCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of KioskPairingCode entities.
+func (c *KioskPairingCodeClient) CreateBulk(builders ...*KioskPairingCodeCreate) *KioskPairingCodeCreateBulk {
+	return &KioskPairingCodeCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *KioskPairingCodeClient) MapCreateBulk(slice any, setFunc func(*KioskPairingCodeCreate, int)) *KioskPairingCodeCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &KioskPairingCodeCreateBulk{err: fmt.Errorf("calling to KioskPairingCodeClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*KioskPairingCodeCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &KioskPairingCodeCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for KioskPairingCode.
+func (c *KioskPairingCodeClient) Update() *KioskPairingCodeUpdate {
+	mutation := newKioskPairingCodeMutation(c.config, OpUpdate)
+	return &KioskPairingCodeUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *KioskPairingCodeClient) UpdateOne(_m *KioskPairingCode) *KioskPairingCodeUpdateOne {
+	mutation := newKioskPairingCodeMutation(c.config, OpUpdateOne, withKioskPairingCode(_m))
+	return &KioskPairingCodeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *KioskPairingCodeClient) UpdateOneID(id int) *KioskPairingCodeUpdateOne {
+	mutation := newKioskPairingCodeMutation(c.config, OpUpdateOne, withKioskPairingCodeID(id))
+	return &KioskPairingCodeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for KioskPairingCode.
+func (c *KioskPairingCodeClient) Delete() *KioskPairingCodeDelete {
+	mutation := newKioskPairingCodeMutation(c.config, OpDelete)
+	return &KioskPairingCodeDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *KioskPairingCodeClient) DeleteOne(_m *KioskPairingCode) *KioskPairingCodeDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *KioskPairingCodeClient) DeleteOneID(id int) *KioskPairingCodeDeleteOne {
+	builder := c.Delete().Where(kioskpairingcode.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &KioskPairingCodeDeleteOne{builder}
+}
+
+// Query returns a query builder for KioskPairingCode.
+func (c *KioskPairingCodeClient) Query() *KioskPairingCodeQuery {
+	return &KioskPairingCodeQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeKioskPairingCode},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a KioskPairingCode entity by its id.
+func (c *KioskPairingCodeClient) Get(ctx context.Context, id int) (*KioskPairingCode, error) {
+	return c.Query().Where(kioskpairingcode.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *KioskPairingCodeClient) GetX(ctx context.Context, id int) *KioskPairingCode {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryKiosk queries the kiosk edge of a KioskPairingCode.
+func (c *KioskPairingCodeClient) QueryKiosk(_m *KioskPairingCode) *KioskQuery {
+	query := (&KioskClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(kioskpairingcode.Table, kioskpairingcode.FieldID, id),
+			sqlgraph.To(kiosk.Table, kiosk.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, kioskpairingcode.KioskTable, kioskpairingcode.KioskColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *KioskPairingCodeClient) Hooks() []Hook {
+	hooks := c.hooks.KioskPairingCode
+	return append(hooks[:len(hooks):len(hooks)], kioskpairingcode.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *KioskPairingCodeClient) Interceptors() []Interceptor {
+	return c.inters.KioskPairingCode
+}
+
+func (c *KioskPairingCodeClient) mutate(ctx context.Context, m *KioskPairingCodeMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&KioskPairingCodeCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&KioskPairingCodeUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&KioskPairingCodeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&KioskPairingCodeDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown KioskPairingCode mutation op: %q", m.Op())
 	}
 }
 
@@ -4359,15 +4517,15 @@ func (c *VolunteerProfileClient) mutate(ctx context.Context, m *VolunteerProfile
 type (
 	hooks struct {
 		Activity, AuditEntry, Certificate, CheckInScan, Community, HomeVisit, Household,
-		IdempotencyKey, Kiosk, PersistedQuery, Person, PhoneCode, Registration,
-		Request, RequestEvent, Secret, ServiceRecord, Session, Slot, Team,
-		TeamMembership, Venue, VolunteerProfile []ent.Hook
+		IdempotencyKey, Kiosk, KioskPairingCode, PersistedQuery, Person, PhoneCode,
+		Registration, Request, RequestEvent, Secret, ServiceRecord, Session, Slot,
+		Team, TeamMembership, Venue, VolunteerProfile []ent.Hook
 	}
 	inters struct {
 		Activity, AuditEntry, Certificate, CheckInScan, Community, HomeVisit, Household,
-		IdempotencyKey, Kiosk, PersistedQuery, Person, PhoneCode, Registration,
-		Request, RequestEvent, Secret, ServiceRecord, Session, Slot, Team,
-		TeamMembership, Venue, VolunteerProfile []ent.Interceptor
+		IdempotencyKey, Kiosk, KioskPairingCode, PersistedQuery, Person, PhoneCode,
+		Registration, Request, RequestEvent, Secret, ServiceRecord, Session, Slot,
+		Team, TeamMembership, Venue, VolunteerProfile []ent.Interceptor
 	}
 )
 

@@ -15,6 +15,7 @@ import (
 	"linli/ent/household"
 	"linli/ent/idempotencykey"
 	"linli/ent/kiosk"
+	"linli/ent/kioskpairingcode"
 	"linli/ent/persistedquery"
 	"linli/ent/person"
 	"linli/ent/phonecode"
@@ -104,6 +105,7 @@ func checkColumn(t, c string) error {
 			household.Table:        household.ValidColumn,
 			idempotencykey.Table:   idempotencykey.ValidColumn,
 			kiosk.Table:            kiosk.ValidColumn,
+			kioskpairingcode.Table: kioskpairingcode.ValidColumn,
 			persistedquery.Table:   persistedquery.ValidColumn,
 			person.Table:           person.ValidColumn,
 			phonecode.Table:        phonecode.ValidColumn,

@@ -12,6 +12,7 @@ import (
 	"linli/ent/household"
 	"linli/ent/idempotencykey"
 	"linli/ent/kiosk"
+	"linli/ent/kioskpairingcode"
 	"linli/ent/persistedquery"
 	"linli/ent/person"
 	"linli/ent/phonecode"
@@ -36,7 +37,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 23)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 24)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   activity.Table,
@@ -245,6 +246,25 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   kioskpairingcode.Table,
+			Columns: kioskpairingcode.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: kioskpairingcode.FieldID,
+			},
+		},
+		Type: "KioskPairingCode",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			kioskpairingcode.FieldKioskID:     {Type: field.TypeInt, Column: kioskpairingcode.FieldKioskID},
+			kioskpairingcode.FieldCodeHash:    {Type: field.TypeBytes, Column: kioskpairingcode.FieldCodeHash},
+			kioskpairingcode.FieldExpiresAt:   {Type: field.TypeTime, Column: kioskpairingcode.FieldExpiresAt},
+			kioskpairingcode.FieldUsedAt:      {Type: field.TypeTime, Column: kioskpairingcode.FieldUsedAt},
+			kioskpairingcode.FieldCreatedByID: {Type: field.TypeInt, Column: kioskpairingcode.FieldCreatedByID},
+			kioskpairingcode.FieldCreatedAt:   {Type: field.TypeTime, Column: kioskpairingcode.FieldCreatedAt},
+		},
+	}
+	graph.Nodes[10] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   persistedquery.Table,
 			Columns: persistedquery.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -260,7 +280,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			persistedquery.FieldLastUsedAt: {Type: field.TypeTime, Column: persistedquery.FieldLastUsedAt},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   person.Table,
 			Columns: person.Columns,
@@ -280,7 +300,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			person.FieldRoles:        {Type: field.TypeJSON, Column: person.FieldRoles},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   phonecode.Table,
 			Columns: phonecode.Columns,
@@ -298,7 +318,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			phonecode.FieldCreatedAt: {Type: field.TypeTime, Column: phonecode.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   registration.Table,
 			Columns: registration.Columns,
@@ -326,7 +346,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			registration.FieldCancelReason:       {Type: field.TypeString, Column: registration.FieldCancelReason},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   request.Table,
 			Columns: request.Columns,
@@ -364,7 +384,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			request.FieldIdempotencyKey:   {Type: field.TypeString, Column: request.FieldIdempotencyKey},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   requestevent.Table,
 			Columns: requestevent.Columns,
@@ -385,7 +405,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			requestevent.FieldHomeVisitID: {Type: field.TypeInt, Column: requestevent.FieldHomeVisitID},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   secret.Table,
 			Columns: secret.Columns,
@@ -401,7 +421,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			secret.FieldCreatedAt: {Type: field.TypeTime, Column: secret.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   servicerecord.Table,
 			Columns: servicerecord.Columns,
@@ -435,7 +455,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			servicerecord.FieldCorrectionReason: {Type: field.TypeString, Column: servicerecord.FieldCorrectionReason},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -455,7 +475,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldRevokedAt:   {Type: field.TypeTime, Column: session.FieldRevokedAt},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   slot.Table,
 			Columns: slot.Columns,
@@ -484,7 +504,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			slot.FieldWaitlistEnabled:   {Type: field.TypeBool, Column: slot.FieldWaitlistEnabled},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   team.Table,
 			Columns: team.Columns,
@@ -502,7 +522,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			team.FieldDescription: {Type: field.TypeString, Column: team.FieldDescription},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   teammembership.Table,
 			Columns: teammembership.Columns,
@@ -521,7 +541,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			teammembership.FieldRole:        {Type: field.TypeEnum, Column: teammembership.FieldRole},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   venue.Table,
 			Columns: venue.Columns,
@@ -540,7 +560,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			venue.FieldCapacity:    {Type: field.TypeInt, Column: venue.FieldCapacity},
 		},
 	}
-	graph.Nodes[22] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   volunteerprofile.Table,
 			Columns: volunteerprofile.Columns,
@@ -796,6 +816,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Kiosk",
 		"Venue",
+	)
+	graph.MustAddE(
+		"kiosk",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   kioskpairingcode.KioskTable,
+			Columns: []string{kioskpairingcode.KioskColumn},
+			Bidi:    false,
+		},
+		"KioskPairingCode",
+		"Kiosk",
 	)
 	graph.MustAddE(
 		"community",
@@ -2312,6 +2344,90 @@ func (f *KioskFilter) WhereHasVenueWith(preds ...predicate.Venue) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *KioskPairingCodeQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the KioskPairingCodeQuery builder.
+func (_q *KioskPairingCodeQuery) Filter() *KioskPairingCodeFilter {
+	return &KioskPairingCodeFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *KioskPairingCodeMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the KioskPairingCodeMutation builder.
+func (m *KioskPairingCodeMutation) Filter() *KioskPairingCodeFilter {
+	return &KioskPairingCodeFilter{config: m.config, predicateAdder: m}
+}
+
+// KioskPairingCodeFilter provides a generic filtering capability at runtime for KioskPairingCodeQuery.
+type KioskPairingCodeFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *KioskPairingCodeFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *KioskPairingCodeFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(kioskpairingcode.FieldID))
+}
+
+// WhereKioskID applies the entql int predicate on the kiosk_id field.
+func (f *KioskPairingCodeFilter) WhereKioskID(p entql.IntP) {
+	f.Where(p.Field(kioskpairingcode.FieldKioskID))
+}
+
+// WhereCodeHash applies the entql []byte predicate on the code_hash field.
+func (f *KioskPairingCodeFilter) WhereCodeHash(p entql.BytesP) {
+	f.Where(p.Field(kioskpairingcode.FieldCodeHash))
+}
+
+// WhereExpiresAt applies the entql time.Time predicate on the expires_at field.
+func (f *KioskPairingCodeFilter) WhereExpiresAt(p entql.TimeP) {
+	f.Where(p.Field(kioskpairingcode.FieldExpiresAt))
+}
+
+// WhereUsedAt applies the entql time.Time predicate on the used_at field.
+func (f *KioskPairingCodeFilter) WhereUsedAt(p entql.TimeP) {
+	f.Where(p.Field(kioskpairingcode.FieldUsedAt))
+}
+
+// WhereCreatedByID applies the entql int predicate on the created_by_id field.
+func (f *KioskPairingCodeFilter) WhereCreatedByID(p entql.IntP) {
+	f.Where(p.Field(kioskpairingcode.FieldCreatedByID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *KioskPairingCodeFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(kioskpairingcode.FieldCreatedAt))
+}
+
+// WhereHasKiosk applies a predicate to check if query has an edge kiosk.
+func (f *KioskPairingCodeFilter) WhereHasKiosk() {
+	f.Where(entql.HasEdge("kiosk"))
+}
+
+// WhereHasKioskWith applies a predicate to check if query has an edge kiosk with a given conditions (other predicates).
+func (f *KioskPairingCodeFilter) WhereHasKioskWith(preds ...predicate.Kiosk) {
+	f.Where(entql.HasEdgeWith("kiosk", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *PersistedQueryQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2340,7 +2456,7 @@ type PersistedQueryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PersistedQueryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2400,7 +2516,7 @@ type PersonFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PersonFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2531,7 +2647,7 @@ type PhoneCodeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PhoneCodeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2596,7 +2712,7 @@ type RegistrationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RegistrationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2767,7 +2883,7 @@ type RequestFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RequestFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3030,7 +3146,7 @@ type RequestEventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RequestEventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3152,7 +3268,7 @@ type SecretFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SecretFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3207,7 +3323,7 @@ type ServiceRecordFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ServiceRecordFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3394,7 +3510,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3497,7 +3613,7 @@ type SlotFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SlotFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3645,7 +3761,7 @@ type TeamFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TeamFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3752,7 +3868,7 @@ type TeamMembershipFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TeamMembershipFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3864,7 +3980,7 @@ type VenueFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *VenueFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3962,7 +4078,7 @@ type VolunteerProfileFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *VolunteerProfileFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

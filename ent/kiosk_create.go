@@ -378,6 +378,18 @@ func (u *KioskUpsert) UpdateName() *KioskUpsert {
 	return u
 }
 
+// SetTokenHash sets the "token_hash" field.
+func (u *KioskUpsert) SetTokenHash(v []byte) *KioskUpsert {
+	u.Set(kiosk.FieldTokenHash, v)
+	return u
+}
+
+// UpdateTokenHash sets the "token_hash" field to the value that was provided on create.
+func (u *KioskUpsert) UpdateTokenHash() *KioskUpsert {
+	u.SetExcluded(kiosk.FieldTokenHash)
+	return u
+}
+
 // SetRevokedAt sets the "revoked_at" field.
 func (u *KioskUpsert) SetRevokedAt(v time.Time) *KioskUpsert {
 	u.Set(kiosk.FieldRevokedAt, v)
@@ -433,9 +445,6 @@ func (u *KioskUpsertOne) UpdateNewValues() *KioskUpsertOne {
 		}
 		if _, exists := u.create.mutation.VenueID(); exists {
 			s.SetIgnore(kiosk.FieldVenueID)
-		}
-		if _, exists := u.create.mutation.TokenHash(); exists {
-			s.SetIgnore(kiosk.FieldTokenHash)
 		}
 		if _, exists := u.create.mutation.CreatedByID(); exists {
 			s.SetIgnore(kiosk.FieldCreatedByID)
@@ -496,6 +505,20 @@ func (u *KioskUpsertOne) SetName(v string) *KioskUpsertOne {
 func (u *KioskUpsertOne) UpdateName() *KioskUpsertOne {
 	return u.Update(func(s *KioskUpsert) {
 		s.UpdateName()
+	})
+}
+
+// SetTokenHash sets the "token_hash" field.
+func (u *KioskUpsertOne) SetTokenHash(v []byte) *KioskUpsertOne {
+	return u.Update(func(s *KioskUpsert) {
+		s.SetTokenHash(v)
+	})
+}
+
+// UpdateTokenHash sets the "token_hash" field to the value that was provided on create.
+func (u *KioskUpsertOne) UpdateTokenHash() *KioskUpsertOne {
+	return u.Update(func(s *KioskUpsert) {
+		s.UpdateTokenHash()
 	})
 }
 
@@ -726,9 +749,6 @@ func (u *KioskUpsertBulk) UpdateNewValues() *KioskUpsertBulk {
 			if _, exists := b.mutation.VenueID(); exists {
 				s.SetIgnore(kiosk.FieldVenueID)
 			}
-			if _, exists := b.mutation.TokenHash(); exists {
-				s.SetIgnore(kiosk.FieldTokenHash)
-			}
 			if _, exists := b.mutation.CreatedByID(); exists {
 				s.SetIgnore(kiosk.FieldCreatedByID)
 			}
@@ -789,6 +809,20 @@ func (u *KioskUpsertBulk) SetName(v string) *KioskUpsertBulk {
 func (u *KioskUpsertBulk) UpdateName() *KioskUpsertBulk {
 	return u.Update(func(s *KioskUpsert) {
 		s.UpdateName()
+	})
+}
+
+// SetTokenHash sets the "token_hash" field.
+func (u *KioskUpsertBulk) SetTokenHash(v []byte) *KioskUpsertBulk {
+	return u.Update(func(s *KioskUpsert) {
+		s.SetTokenHash(v)
+	})
+}
+
+// UpdateTokenHash sets the "token_hash" field to the value that was provided on create.
+func (u *KioskUpsertBulk) UpdateTokenHash() *KioskUpsertBulk {
+	return u.Update(func(s *KioskUpsert) {
+		s.UpdateTokenHash()
 	})
 }
 

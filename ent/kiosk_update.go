@@ -49,6 +49,12 @@ func (_u *KioskUpdate) SetNillableName(v *string) *KioskUpdate {
 	return _u
 }
 
+// SetTokenHash sets the "token_hash" field.
+func (_u *KioskUpdate) SetTokenHash(v []byte) *KioskUpdate {
+	_u.mutation.SetTokenHash(v)
+	return _u
+}
+
 // SetRevokedAt sets the "revoked_at" field.
 func (_u *KioskUpdate) SetRevokedAt(v time.Time) *KioskUpdate {
 	_u.mutation.SetRevokedAt(v)
@@ -176,6 +182,9 @@ func (_u *KioskUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.Name(); ok {
 		_spec.SetField(kiosk.FieldName, field.TypeString, value)
 	}
+	if value, ok := _u.mutation.TokenHash(); ok {
+		_spec.SetField(kiosk.FieldTokenHash, field.TypeBytes, value)
+	}
 	if _u.mutation.CreatedByIDCleared() {
 		_spec.ClearField(kiosk.FieldCreatedByID, field.TypeInt)
 	}
@@ -230,6 +239,12 @@ func (_u *KioskUpdateOne) SetNillableName(v *string) *KioskUpdateOne {
 	if v != nil {
 		_u.SetName(*v)
 	}
+	return _u
+}
+
+// SetTokenHash sets the "token_hash" field.
+func (_u *KioskUpdateOne) SetTokenHash(v []byte) *KioskUpdateOne {
+	_u.mutation.SetTokenHash(v)
 	return _u
 }
 
@@ -389,6 +404,9 @@ func (_u *KioskUpdateOne) sqlSave(ctx context.Context) (_node *Kiosk, err error)
 	}
 	if value, ok := _u.mutation.Name(); ok {
 		_spec.SetField(kiosk.FieldName, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.TokenHash(); ok {
+		_spec.SetField(kiosk.FieldTokenHash, field.TypeBytes, value)
 	}
 	if _u.mutation.CreatedByIDCleared() {
 		_spec.ClearField(kiosk.FieldCreatedByID, field.TypeInt)

@@ -15,6 +15,7 @@ import (
 	"linli/ent/household"
 	"linli/ent/idempotencykey"
 	"linli/ent/kiosk"
+	"linli/ent/kioskpairingcode"
 	"linli/ent/persistedquery"
 	"linli/ent/person"
 	"linli/ent/phonecode"
@@ -55,6 +56,7 @@ const (
 	TypeHousehold        = "Household"
 	TypeIdempotencyKey   = "IdempotencyKey"
 	TypeKiosk            = "Kiosk"
+	TypeKioskPairingCode = "KioskPairingCode"
 	TypePersistedQuery   = "PersistedQuery"
 	TypePerson           = "Person"
 	TypePhoneCode        = "PhoneCode"
@@ -9526,6 +9528,734 @@ func (m *KioskMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Kiosk edge %s", name)
+}
+
+// KioskPairingCodeMutation represents an operation that mutates the KioskPairingCode nodes in the graph.
+type KioskPairingCodeMutation struct {
+	config
+	op               Op
+	typ              string
+	id               *int
+	code_hash        *[]byte
+	expires_at       *time.Time
+	used_at          *time.Time
+	created_by_id    *int
+	addcreated_by_id *int
+	created_at       *time.Time
+	clearedFields    map[string]struct{}
+	kiosk            *int
+	clearedkiosk     bool
+	done             bool
+	oldValue         func(context.Context) (*KioskPairingCode, error)
+	predicates       []predicate.KioskPairingCode
+}
+
+var _ ent.Mutation = (*KioskPairingCodeMutation)(nil)
+
+// kioskpairingcodeOption allows management of the mutation configuration using functional options.
+type kioskpairingcodeOption func(*KioskPairingCodeMutation)
+
+// newKioskPairingCodeMutation creates new mutation for the KioskPairingCode entity.
+func newKioskPairingCodeMutation(c config, op Op, opts ...kioskpairingcodeOption) *KioskPairingCodeMutation {
+	m := &KioskPairingCodeMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeKioskPairingCode,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withKioskPairingCodeID sets the ID field of the mutation.
+func withKioskPairingCodeID(id int) kioskpairingcodeOption {
+	return func(m *KioskPairingCodeMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *KioskPairingCode
+		)
+		m.oldValue = func(ctx context.Context) (*KioskPairingCode, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().KioskPairingCode.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withKioskPairingCode sets the old KioskPairingCode of the mutation.
+func withKioskPairingCode(node *KioskPairingCode) kioskpairingcodeOption {
+	return func(m *KioskPairingCodeMutation) {
+		m.oldValue = func(context.Context) (*KioskPairingCode, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m KioskPairingCodeMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m KioskPairingCodeMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *KioskPairingCodeMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *KioskPairingCodeMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().KioskPairingCode.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetKioskID sets the "kiosk_id" field.
+func (m *KioskPairingCodeMutation) SetKioskID(i int) {
+	m.kiosk = &i
+}
+
+// KioskID returns the value of the "kiosk_id" field in the mutation.
+func (m *KioskPairingCodeMutation) KioskID() (r int, exists bool) {
+	v := m.kiosk
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKioskID returns the old "kiosk_id" field's value of the KioskPairingCode entity.
+// If the KioskPairingCode object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *KioskPairingCodeMutation) OldKioskID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKioskID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKioskID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKioskID: %w", err)
+	}
+	return oldValue.KioskID, nil
+}
+
+// ResetKioskID resets all changes to the "kiosk_id" field.
+func (m *KioskPairingCodeMutation) ResetKioskID() {
+	m.kiosk = nil
+}
+
+// SetCodeHash sets the "code_hash" field.
+func (m *KioskPairingCodeMutation) SetCodeHash(b []byte) {
+	m.code_hash = &b
+}
+
+// CodeHash returns the value of the "code_hash" field in the mutation.
+func (m *KioskPairingCodeMutation) CodeHash() (r []byte, exists bool) {
+	v := m.code_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCodeHash returns the old "code_hash" field's value of the KioskPairingCode entity.
+// If the KioskPairingCode object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *KioskPairingCodeMutation) OldCodeHash(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCodeHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCodeHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCodeHash: %w", err)
+	}
+	return oldValue.CodeHash, nil
+}
+
+// ResetCodeHash resets all changes to the "code_hash" field.
+func (m *KioskPairingCodeMutation) ResetCodeHash() {
+	m.code_hash = nil
+}
+
+// SetExpiresAt sets the "expires_at" field.
+func (m *KioskPairingCodeMutation) SetExpiresAt(t time.Time) {
+	m.expires_at = &t
+}
+
+// ExpiresAt returns the value of the "expires_at" field in the mutation.
+func (m *KioskPairingCodeMutation) ExpiresAt() (r time.Time, exists bool) {
+	v := m.expires_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExpiresAt returns the old "expires_at" field's value of the KioskPairingCode entity.
+// If the KioskPairingCode object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *KioskPairingCodeMutation) OldExpiresAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExpiresAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExpiresAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExpiresAt: %w", err)
+	}
+	return oldValue.ExpiresAt, nil
+}
+
+// ResetExpiresAt resets all changes to the "expires_at" field.
+func (m *KioskPairingCodeMutation) ResetExpiresAt() {
+	m.expires_at = nil
+}
+
+// SetUsedAt sets the "used_at" field.
+func (m *KioskPairingCodeMutation) SetUsedAt(t time.Time) {
+	m.used_at = &t
+}
+
+// UsedAt returns the value of the "used_at" field in the mutation.
+func (m *KioskPairingCodeMutation) UsedAt() (r time.Time, exists bool) {
+	v := m.used_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUsedAt returns the old "used_at" field's value of the KioskPairingCode entity.
+// If the KioskPairingCode object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *KioskPairingCodeMutation) OldUsedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUsedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUsedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUsedAt: %w", err)
+	}
+	return oldValue.UsedAt, nil
+}
+
+// ClearUsedAt clears the value of the "used_at" field.
+func (m *KioskPairingCodeMutation) ClearUsedAt() {
+	m.used_at = nil
+	m.clearedFields[kioskpairingcode.FieldUsedAt] = struct{}{}
+}
+
+// UsedAtCleared returns if the "used_at" field was cleared in this mutation.
+func (m *KioskPairingCodeMutation) UsedAtCleared() bool {
+	_, ok := m.clearedFields[kioskpairingcode.FieldUsedAt]
+	return ok
+}
+
+// ResetUsedAt resets all changes to the "used_at" field.
+func (m *KioskPairingCodeMutation) ResetUsedAt() {
+	m.used_at = nil
+	delete(m.clearedFields, kioskpairingcode.FieldUsedAt)
+}
+
+// SetCreatedByID sets the "created_by_id" field.
+func (m *KioskPairingCodeMutation) SetCreatedByID(i int) {
+	m.created_by_id = &i
+	m.addcreated_by_id = nil
+}
+
+// CreatedByID returns the value of the "created_by_id" field in the mutation.
+func (m *KioskPairingCodeMutation) CreatedByID() (r int, exists bool) {
+	v := m.created_by_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedByID returns the old "created_by_id" field's value of the KioskPairingCode entity.
+// If the KioskPairingCode object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *KioskPairingCodeMutation) OldCreatedByID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedByID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedByID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedByID: %w", err)
+	}
+	return oldValue.CreatedByID, nil
+}
+
+// AddCreatedByID adds i to the "created_by_id" field.
+func (m *KioskPairingCodeMutation) AddCreatedByID(i int) {
+	if m.addcreated_by_id != nil {
+		*m.addcreated_by_id += i
+	} else {
+		m.addcreated_by_id = &i
+	}
+}
+
+// AddedCreatedByID returns the value that was added to the "created_by_id" field in this mutation.
+func (m *KioskPairingCodeMutation) AddedCreatedByID() (r int, exists bool) {
+	v := m.addcreated_by_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearCreatedByID clears the value of the "created_by_id" field.
+func (m *KioskPairingCodeMutation) ClearCreatedByID() {
+	m.created_by_id = nil
+	m.addcreated_by_id = nil
+	m.clearedFields[kioskpairingcode.FieldCreatedByID] = struct{}{}
+}
+
+// CreatedByIDCleared returns if the "created_by_id" field was cleared in this mutation.
+func (m *KioskPairingCodeMutation) CreatedByIDCleared() bool {
+	_, ok := m.clearedFields[kioskpairingcode.FieldCreatedByID]
+	return ok
+}
+
+// ResetCreatedByID resets all changes to the "created_by_id" field.
+func (m *KioskPairingCodeMutation) ResetCreatedByID() {
+	m.created_by_id = nil
+	m.addcreated_by_id = nil
+	delete(m.clearedFields, kioskpairingcode.FieldCreatedByID)
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *KioskPairingCodeMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *KioskPairingCodeMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the KioskPairingCode entity.
+// If the KioskPairingCode object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *KioskPairingCodeMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *KioskPairingCodeMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// ClearKiosk clears the "kiosk" edge to the Kiosk entity.
+func (m *KioskPairingCodeMutation) ClearKiosk() {
+	m.clearedkiosk = true
+	m.clearedFields[kioskpairingcode.FieldKioskID] = struct{}{}
+}
+
+// KioskCleared reports if the "kiosk" edge to the Kiosk entity was cleared.
+func (m *KioskPairingCodeMutation) KioskCleared() bool {
+	return m.clearedkiosk
+}
+
+// KioskIDs returns the "kiosk" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// KioskID instead. It exists only for internal usage by the builders.
+func (m *KioskPairingCodeMutation) KioskIDs() (ids []int) {
+	if id := m.kiosk; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetKiosk resets all changes to the "kiosk" edge.
+func (m *KioskPairingCodeMutation) ResetKiosk() {
+	m.kiosk = nil
+	m.clearedkiosk = false
+}
+
+// Where appends a list predicates to the KioskPairingCodeMutation builder.
+func (m *KioskPairingCodeMutation) Where(ps ...predicate.KioskPairingCode) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the KioskPairingCodeMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *KioskPairingCodeMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.KioskPairingCode, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *KioskPairingCodeMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *KioskPairingCodeMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (KioskPairingCode).
+func (m *KioskPairingCodeMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *KioskPairingCodeMutation) Fields() []string {
+	fields := make([]string, 0, 6)
+	if m.kiosk != nil {
+		fields = append(fields, kioskpairingcode.FieldKioskID)
+	}
+	if m.code_hash != nil {
+		fields = append(fields, kioskpairingcode.FieldCodeHash)
+	}
+	if m.expires_at != nil {
+		fields = append(fields, kioskpairingcode.FieldExpiresAt)
+	}
+	if m.used_at != nil {
+		fields = append(fields, kioskpairingcode.FieldUsedAt)
+	}
+	if m.created_by_id != nil {
+		fields = append(fields, kioskpairingcode.FieldCreatedByID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, kioskpairingcode.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *KioskPairingCodeMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case kioskpairingcode.FieldKioskID:
+		return m.KioskID()
+	case kioskpairingcode.FieldCodeHash:
+		return m.CodeHash()
+	case kioskpairingcode.FieldExpiresAt:
+		return m.ExpiresAt()
+	case kioskpairingcode.FieldUsedAt:
+		return m.UsedAt()
+	case kioskpairingcode.FieldCreatedByID:
+		return m.CreatedByID()
+	case kioskpairingcode.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *KioskPairingCodeMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case kioskpairingcode.FieldKioskID:
+		return m.OldKioskID(ctx)
+	case kioskpairingcode.FieldCodeHash:
+		return m.OldCodeHash(ctx)
+	case kioskpairingcode.FieldExpiresAt:
+		return m.OldExpiresAt(ctx)
+	case kioskpairingcode.FieldUsedAt:
+		return m.OldUsedAt(ctx)
+	case kioskpairingcode.FieldCreatedByID:
+		return m.OldCreatedByID(ctx)
+	case kioskpairingcode.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown KioskPairingCode field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *KioskPairingCodeMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case kioskpairingcode.FieldKioskID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKioskID(v)
+		return nil
+	case kioskpairingcode.FieldCodeHash:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCodeHash(v)
+		return nil
+	case kioskpairingcode.FieldExpiresAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExpiresAt(v)
+		return nil
+	case kioskpairingcode.FieldUsedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUsedAt(v)
+		return nil
+	case kioskpairingcode.FieldCreatedByID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedByID(v)
+		return nil
+	case kioskpairingcode.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown KioskPairingCode field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *KioskPairingCodeMutation) AddedFields() []string {
+	var fields []string
+	if m.addcreated_by_id != nil {
+		fields = append(fields, kioskpairingcode.FieldCreatedByID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *KioskPairingCodeMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case kioskpairingcode.FieldCreatedByID:
+		return m.AddedCreatedByID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *KioskPairingCodeMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case kioskpairingcode.FieldCreatedByID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCreatedByID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown KioskPairingCode numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *KioskPairingCodeMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(kioskpairingcode.FieldUsedAt) {
+		fields = append(fields, kioskpairingcode.FieldUsedAt)
+	}
+	if m.FieldCleared(kioskpairingcode.FieldCreatedByID) {
+		fields = append(fields, kioskpairingcode.FieldCreatedByID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *KioskPairingCodeMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *KioskPairingCodeMutation) ClearField(name string) error {
+	switch name {
+	case kioskpairingcode.FieldUsedAt:
+		m.ClearUsedAt()
+		return nil
+	case kioskpairingcode.FieldCreatedByID:
+		m.ClearCreatedByID()
+		return nil
+	}
+	return fmt.Errorf("unknown KioskPairingCode nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *KioskPairingCodeMutation) ResetField(name string) error {
+	switch name {
+	case kioskpairingcode.FieldKioskID:
+		m.ResetKioskID()
+		return nil
+	case kioskpairingcode.FieldCodeHash:
+		m.ResetCodeHash()
+		return nil
+	case kioskpairingcode.FieldExpiresAt:
+		m.ResetExpiresAt()
+		return nil
+	case kioskpairingcode.FieldUsedAt:
+		m.ResetUsedAt()
+		return nil
+	case kioskpairingcode.FieldCreatedByID:
+		m.ResetCreatedByID()
+		return nil
+	case kioskpairingcode.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown KioskPairingCode field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *KioskPairingCodeMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.kiosk != nil {
+		edges = append(edges, kioskpairingcode.EdgeKiosk)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *KioskPairingCodeMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case kioskpairingcode.EdgeKiosk:
+		if id := m.kiosk; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *KioskPairingCodeMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *KioskPairingCodeMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *KioskPairingCodeMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedkiosk {
+		edges = append(edges, kioskpairingcode.EdgeKiosk)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *KioskPairingCodeMutation) EdgeCleared(name string) bool {
+	switch name {
+	case kioskpairingcode.EdgeKiosk:
+		return m.clearedkiosk
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *KioskPairingCodeMutation) ClearEdge(name string) error {
+	switch name {
+	case kioskpairingcode.EdgeKiosk:
+		m.ClearKiosk()
+		return nil
+	}
+	return fmt.Errorf("unknown KioskPairingCode unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *KioskPairingCodeMutation) ResetEdge(name string) error {
+	switch name {
+	case kioskpairingcode.EdgeKiosk:
+		m.ResetKiosk()
+		return nil
+	}
+	return fmt.Errorf("unknown KioskPairingCode edge %s", name)
 }
 
 // PersistedQueryMutation represents an operation that mutates the PersistedQuery nodes in the graph.

@@ -32,6 +32,8 @@ type Tx struct {
 	IdempotencyKey *IdempotencyKeyClient
 	// Kiosk is the client for interacting with the Kiosk builders.
 	Kiosk *KioskClient
+	// KioskPairingCode is the client for interacting with the KioskPairingCode builders.
+	KioskPairingCode *KioskPairingCodeClient
 	// PersistedQuery is the client for interacting with the PersistedQuery builders.
 	PersistedQuery *PersistedQueryClient
 	// Person is the client for interacting with the Person builders.
@@ -200,6 +202,7 @@ func (tx *Tx) init() {
 	tx.Household = NewHouseholdClient(tx.config)
 	tx.IdempotencyKey = NewIdempotencyKeyClient(tx.config)
 	tx.Kiosk = NewKioskClient(tx.config)
+	tx.KioskPairingCode = NewKioskPairingCodeClient(tx.config)
 	tx.PersistedQuery = NewPersistedQueryClient(tx.config)
 	tx.Person = NewPersonClient(tx.config)
 	tx.PhoneCode = NewPhoneCodeClient(tx.config)

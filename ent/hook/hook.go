@@ -116,6 +116,18 @@ func (f KioskFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.KioskMutation", m)
 }
 
+// The KioskPairingCodeFunc type is an adapter to allow the use of ordinary
+// function as KioskPairingCode mutator.
+type KioskPairingCodeFunc func(context.Context, *ent.KioskPairingCodeMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f KioskPairingCodeFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.KioskPairingCodeMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.KioskPairingCodeMutation", m)
+}
+
 // The PersistedQueryFunc type is an adapter to allow the use of ordinary
 // function as PersistedQuery mutator.
 type PersistedQueryFunc func(context.Context, *ent.PersistedQueryMutation) (ent.Value, error)

@@ -16,6 +16,7 @@ import (
 	"linli/ent/household"
 	"linli/ent/idempotencykey"
 	"linli/ent/kiosk"
+	"linli/ent/kioskpairingcode"
 	"linli/ent/persistedquery"
 	"linli/ent/person"
 	"linli/ent/phonecode"
@@ -332,6 +333,33 @@ func (f TraverseKiosk) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.KioskQuery", q)
+}
+
+// The KioskPairingCodeFunc type is an adapter to allow the use of ordinary function as a Querier.
+type KioskPairingCodeFunc func(context.Context, *ent.KioskPairingCodeQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f KioskPairingCodeFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.KioskPairingCodeQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.KioskPairingCodeQuery", q)
+}
+
+// The TraverseKioskPairingCode type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseKioskPairingCode func(context.Context, *ent.KioskPairingCodeQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseKioskPairingCode) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseKioskPairingCode) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.KioskPairingCodeQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.KioskPairingCodeQuery", q)
 }
 
 // The PersistedQueryFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -733,6 +761,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.IdempotencyKeyQuery, predicate.IdempotencyKey, idempotencykey.OrderOption]{typ: ent.TypeIdempotencyKey, tq: q}, nil
 	case *ent.KioskQuery:
 		return &query[*ent.KioskQuery, predicate.Kiosk, kiosk.OrderOption]{typ: ent.TypeKiosk, tq: q}, nil
+	case *ent.KioskPairingCodeQuery:
+		return &query[*ent.KioskPairingCodeQuery, predicate.KioskPairingCode, kioskpairingcode.OrderOption]{typ: ent.TypeKioskPairingCode, tq: q}, nil
 	case *ent.PersistedQueryQuery:
 		return &query[*ent.PersistedQueryQuery, predicate.PersistedQuery, persistedquery.OrderOption]{typ: ent.TypePersistedQuery, tq: q}, nil
 	case *ent.PersonQuery:

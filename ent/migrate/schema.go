@@ -381,6 +381,42 @@ var (
 			},
 		},
 	}
+	// KioskPairingCodesColumns holds the columns for the "kiosk_pairing_codes" table.
+	KioskPairingCodesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "code_hash", Type: field.TypeBytes, Unique: true},
+		{Name: "expires_at", Type: field.TypeTime},
+		{Name: "used_at", Type: field.TypeTime, Nullable: true},
+		{Name: "created_by_id", Type: field.TypeInt, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "kiosk_id", Type: field.TypeInt},
+	}
+	// KioskPairingCodesTable holds the schema information for the "kiosk_pairing_codes" table.
+	KioskPairingCodesTable = &schema.Table{
+		Name:       "kiosk_pairing_codes",
+		Columns:    KioskPairingCodesColumns,
+		PrimaryKey: []*schema.Column{KioskPairingCodesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "kiosk_pairing_codes_kiosks_kiosk",
+				Columns:    []*schema.Column{KioskPairingCodesColumns[6]},
+				RefColumns: []*schema.Column{KiosksColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "kioskpairingcode_expires_at",
+				Unique:  false,
+				Columns: []*schema.Column{KioskPairingCodesColumns[2]},
+			},
+			{
+				Name:    "kioskpairingcode_kiosk_id",
+				Unique:  false,
+				Columns: []*schema.Column{KioskPairingCodesColumns[6]},
+			},
+		},
+	}
 	// PersistedQueriesColumns holds the columns for the "persisted_queries" table.
 	PersistedQueriesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -998,6 +1034,7 @@ var (
 		HouseholdsTable,
 		IdempotencyKeysTable,
 		KiosksTable,
+		KioskPairingCodesTable,
 		PersistedQueriesTable,
 		PersonsTable,
 		PhoneCodesTable,
@@ -1061,6 +1098,10 @@ func init() {
 	KiosksTable.ForeignKeys[1].RefTable = VenuesTable
 	KiosksTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(60129542144),
+	}
+	KioskPairingCodesTable.ForeignKeys[0].RefTable = KiosksTable
+	KioskPairingCodesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(98784247808),
 	}
 	PersistedQueriesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(73014444032),

@@ -33,6 +33,9 @@ type IdempotencyKey func(*sql.Selector)
 // Kiosk is the predicate function for kiosk builders.
 type Kiosk func(*sql.Selector)
 
+// KioskPairingCode is the predicate function for kioskpairingcode builders.
+type KioskPairingCode func(*sql.Selector)
+
 // PersistedQuery is the predicate function for persistedquery builders.
 type PersistedQuery func(*sql.Selector)
 

@@ -327,6 +327,30 @@ func (f KioskMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation)
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.KioskMutation", m)
 }
 
+// The KioskPairingCodeQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type KioskPairingCodeQueryRuleFunc func(context.Context, *ent.KioskPairingCodeQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f KioskPairingCodeQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.KioskPairingCodeQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.KioskPairingCodeQuery", q)
+}
+
+// The KioskPairingCodeMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type KioskPairingCodeMutationRuleFunc func(context.Context, *ent.KioskPairingCodeMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f KioskPairingCodeMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.KioskPairingCodeMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.KioskPairingCodeMutation", m)
+}
+
 // The PersistedQueryQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type PersistedQueryQueryRuleFunc func(context.Context, *ent.PersistedQueryQuery) error
@@ -716,6 +740,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.KioskQuery:
 		return q.Filter(), nil
+	case *ent.KioskPairingCodeQuery:
+		return q.Filter(), nil
 	case *ent.PersistedQueryQuery:
 		return q.Filter(), nil
 	case *ent.PersonQuery:
@@ -768,6 +794,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.IdempotencyKeyMutation:
 		return m.Filter(), nil
 	case *ent.KioskMutation:
+		return m.Filter(), nil
+	case *ent.KioskPairingCodeMutation:
 		return m.Filter(), nil
 	case *ent.PersistedQueryMutation:
 		return m.Filter(), nil

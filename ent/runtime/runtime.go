@@ -13,6 +13,7 @@ import (
 	"linli/ent/household"
 	"linli/ent/idempotencykey"
 	"linli/ent/kiosk"
+	"linli/ent/kioskpairingcode"
 	"linli/ent/persistedquery"
 	"linli/ent/person"
 	"linli/ent/phonecode"
@@ -453,6 +454,21 @@ func init() {
 			return nil
 		}
 	}()
+	kioskpairingcode.Policy = privacy.NewPolicies(schema.KioskPairingCode{})
+	kioskpairingcode.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := kioskpairingcode.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	kioskpairingcodeFields := schema.KioskPairingCode{}.Fields()
+	_ = kioskpairingcodeFields
+	// kioskpairingcodeDescCreatedAt is the schema descriptor for created_at field.
+	kioskpairingcodeDescCreatedAt := kioskpairingcodeFields[5].Descriptor()
+	// kioskpairingcode.DefaultCreatedAt holds the default value on creation for the created_at field.
+	kioskpairingcode.DefaultCreatedAt = kioskpairingcodeDescCreatedAt.Default.(func() time.Time)
 	persistedquery.Policy = privacy.NewPolicies(schema.PersistedQuery{})
 	persistedquery.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {

@@ -25,7 +25,8 @@ func (Kiosk) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int("venue_id").Immutable(),
 		field.String("name").NotEmpty().MaxLen(100),
-		field.Bytes("token_hash").Unique().Immutable().Sensitive().
+		// Replaced when a tablet pairs with the kiosk (pairing package).
+		field.Bytes("token_hash").Unique().Sensitive().
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.Int("created_by_id").Optional().Nillable().Immutable().
 			Annotations(entgql.Skip(entgql.SkipAll)),

@@ -238,43 +238,51 @@ type ComplexityRoot struct {
 		VenueID    func(childComplexity int) int
 	}
 
+	KioskPairing struct {
+		Code      func(childComplexity int) int
+		ExpiresAt func(childComplexity int) int
+		Kiosk     func(childComplexity int) int
+	}
+
 	KioskPayload struct {
 		Kiosk func(childComplexity int) int
 		Token func(childComplexity int) int
 	}
 
 	Mutation struct {
-		ApproveRegistration  func(childComplexity int, registrationID int) int
-		CancelActivity       func(childComplexity int, id int, reason *string) int
-		CancelRegistration   func(childComplexity int, input model.CancelRegistrationInput) int
-		CheckIn              func(childComplexity int, input model.CheckInInput) int
-		CheckOut             func(childComplexity int, input model.CheckInInput) int
-		CorrectServiceRecord func(childComplexity int, id int, input model.ServiceRecordCorrection) int
-		CreateActivity       func(childComplexity int, input ent.CreateActivityInput, slots []*model.SlotInput) int
-		CreateTeam           func(childComplexity int, input ent.CreateTeamInput) int
-		CreateVenue          func(childComplexity int, input ent.CreateVenueInput) int
-		IssueCertificate     func(childComplexity int, personID *int) int
-		Login                func(childComplexity int, input model.LoginInput) int
-		Logout               func(childComplexity int) int
-		ManualCheckIn        func(childComplexity int, input model.ManualCheckInInput) int
-		PublishActivity      func(childComplexity int, id int) int
-		Register             func(childComplexity int, input model.RegisterInput) int
-		RegisterKiosk        func(childComplexity int, venueID int, name string) int
-		RejectRegistration   func(childComplexity int, registrationID int, reason *string) int
-		RemoveTeamMember     func(childComplexity int, teamID int, personID int) int
-		RequestPhoneCode     func(childComplexity int, input model.RequestPhoneCodeInput) int
-		RevokeKiosk          func(childComplexity int, id int) int
-		RotateCheckInCode    func(childComplexity int, registrationID int) int
-		SetRoles             func(childComplexity int, personID int, roles []model.Role) int
-		SetSlotCapacity      func(childComplexity int, slotID int, capacity int) int
-		SetTeamMember        func(childComplexity int, teamID int, personID int, role *teammembership.Role) int
-		SignUp               func(childComplexity int, input model.SignUpInput) int
-		SyncCheckIns         func(childComplexity int, items []*model.SyncCheckInInput) int
-		UndoCheckIn          func(childComplexity int, registrationID int, reason string) int
-		UpdateActivity       func(childComplexity int, id int, input ent.UpdateActivityInput, slots []*model.SlotInput) int
-		UpdateTeam           func(childComplexity int, id int, input ent.UpdateTeamInput) int
-		UpdateVenue          func(childComplexity int, id int, input ent.UpdateVenueInput) int
-		WalkIn               func(childComplexity int, input model.WalkInInput) int
+		ApproveRegistration    func(childComplexity int, registrationID int) int
+		CancelActivity         func(childComplexity int, id int, reason *string) int
+		CancelRegistration     func(childComplexity int, input model.CancelRegistrationInput) int
+		CheckIn                func(childComplexity int, input model.CheckInInput) int
+		CheckOut               func(childComplexity int, input model.CheckInInput) int
+		CorrectServiceRecord   func(childComplexity int, id int, input model.ServiceRecordCorrection) int
+		CreateActivity         func(childComplexity int, input ent.CreateActivityInput, slots []*model.SlotInput) int
+		CreateKioskPairingCode func(childComplexity int, kioskID int) int
+		CreateTeam             func(childComplexity int, input ent.CreateTeamInput) int
+		CreateVenue            func(childComplexity int, input ent.CreateVenueInput) int
+		IssueCertificate       func(childComplexity int, personID *int) int
+		Login                  func(childComplexity int, input model.LoginInput) int
+		Logout                 func(childComplexity int) int
+		ManualCheckIn          func(childComplexity int, input model.ManualCheckInInput) int
+		PairKiosk              func(childComplexity int, code string) int
+		PublishActivity        func(childComplexity int, id int) int
+		Register               func(childComplexity int, input model.RegisterInput) int
+		RegisterKiosk          func(childComplexity int, venueID int, name string) int
+		RejectRegistration     func(childComplexity int, registrationID int, reason *string) int
+		RemoveTeamMember       func(childComplexity int, teamID int, personID int) int
+		RequestPhoneCode       func(childComplexity int, input model.RequestPhoneCodeInput) int
+		RevokeKiosk            func(childComplexity int, id int) int
+		RotateCheckInCode      func(childComplexity int, registrationID int) int
+		SetRoles               func(childComplexity int, personID int, roles []model.Role) int
+		SetSlotCapacity        func(childComplexity int, slotID int, capacity int) int
+		SetTeamMember          func(childComplexity int, teamID int, personID int, role *teammembership.Role) int
+		SignUp                 func(childComplexity int, input model.SignUpInput) int
+		SyncCheckIns           func(childComplexity int, items []*model.SyncCheckInInput) int
+		UndoCheckIn            func(childComplexity int, registrationID int, reason string) int
+		UpdateActivity         func(childComplexity int, id int, input ent.UpdateActivityInput, slots []*model.SlotInput) int
+		UpdateTeam             func(childComplexity int, id int, input ent.UpdateTeamInput) int
+		UpdateVenue            func(childComplexity int, id int, input ent.UpdateVenueInput) int
+		WalkIn                 func(childComplexity int, input model.WalkInInput) int
 	}
 
 	PageInfo struct {
@@ -1408,6 +1416,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Kiosk.VenueID(childComplexity), true
 
+	case "KioskPairing.code":
+		if e.ComplexityRoot.KioskPairing.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KioskPairing.Code(childComplexity), true
+	case "KioskPairing.expiresAt":
+		if e.ComplexityRoot.KioskPairing.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KioskPairing.ExpiresAt(childComplexity), true
+	case "KioskPairing.kiosk":
+		if e.ComplexityRoot.KioskPairing.Kiosk == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KioskPairing.Kiosk(childComplexity), true
+
 	case "KioskPayload.kiosk":
 		if e.ComplexityRoot.KioskPayload.Kiosk == nil {
 			break
@@ -1498,6 +1525,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateActivity(childComplexity, args["input"].(ent.CreateActivityInput), args["slots"].([]*model.SlotInput)), true
+	case "Mutation.createKioskPairingCode":
+		if e.ComplexityRoot.Mutation.CreateKioskPairingCode == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createKioskPairingCode_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateKioskPairingCode(childComplexity, args["kioskID"].(int)), true
 	case "Mutation.createTeam":
 		if e.ComplexityRoot.Mutation.CreateTeam == nil {
 			break
@@ -1559,6 +1597,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ManualCheckIn(childComplexity, args["input"].(model.ManualCheckInInput)), true
+	case "Mutation.pairKiosk":
+		if e.ComplexityRoot.Mutation.PairKiosk == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_pairKiosk_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PairKiosk(childComplexity, args["code"].(string)), true
 	case "Mutation.publishActivity":
 		if e.ComplexityRoot.Mutation.PublishActivity == nil {
 			break
@@ -5427,6 +5476,28 @@ type Subscription {
   myRegistrationUpdates: RegistrationEvent!
 }
 `, BuiltIn: false},
+	{Name: "../../schema/pairing.graphql", Input: `# Pairing a tablet with a kiosk (the /kiosk page): staff create a short-lived,
+# single-use code; the tablet trades it for the kiosk's token.
+
+type KioskPairing {
+  kiosk: Kiosk!
+  "Shown once, to be typed or scanned on the tablet (e.g. 7KQM-2XPD); linli keeps only its hash."
+  code: String!
+  "The code works once, until then (10 minutes after it was made)."
+  expiresAt: Time!
+}
+
+extend type Mutation {
+  "Staff: a pairing code for a kiosk of their community. Codes made before stay valid until used or expired."
+  createKioskPairingCode(kioskID: ID!): KioskPairing!
+  """
+  Anyone (rate-limited per address): trade a pairing code for its kiosk's
+  token, once. The kiosk gets a new token: a tablet paired before with the
+  same kiosk is signed out. An unknown, used or expired code is NOT_FOUND.
+  """
+  pairKiosk(code: String!): KioskPayload!
+}
+`, BuiltIn: false},
 	{Name: "../../schema/signup.graphql", Input: `# Sign-ups: seats, waitlist, approval, consent, idempotent retries.
 
 enum SignUpOutcome { CONFIRMED WAITLISTED PENDING_APPROVAL }
@@ -5858,6 +5929,18 @@ func (ec *executionContext) childFields_Kiosk(ctx context.Context, field graphql
 		return ec.fieldContext_Kiosk_venue(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Kiosk", field.Name)
+}
+
+func (ec *executionContext) childFields_KioskPairing(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kiosk":
+		return ec.fieldContext_KioskPairing_kiosk(ctx, field)
+	case "code":
+		return ec.fieldContext_KioskPairing_code(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_KioskPairing_expiresAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type KioskPairing", field.Name)
 }
 
 func (ec *executionContext) childFields_KioskPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -107,6 +107,14 @@ type CheckInResult struct {
 	Won bool `json:"won"`
 }
 
+type KioskPairing struct {
+	Kiosk *ent.Kiosk `json:"kiosk"`
+	// Shown once, to be typed or scanned on the tablet (e.g. 7KQM-2XPD); linli keeps only its hash.
+	Code string `json:"code"`
+	// The code works once, until then (10 minutes after it was made).
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
 type KioskPayload struct {
 	Kiosk *ent.Kiosk `json:"kiosk"`
 	// Shown once: linli keeps only its hash.
