@@ -65,7 +65,9 @@ type LiveConfig struct {
 	// reservation (PUT) whose stream is not opened in time (30 s).
 	StreamReservationTimeout time.Duration
 	// PlainCounts serves activityCounts through the generic executor
-	// instead of graph.FastCounts (for comparison and tests).
+	// instead of graph.FastCounts: slower, a switch should the fast path
+	// ever misbehave (-live-plain-counts); tests and BenchmarkCountsFanout
+	// compare the two.
 	PlainCounts bool
 }
 
