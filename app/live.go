@@ -65,7 +65,9 @@ type LiveConfig struct {
 	// reservation (PUT) whose stream is not opened in time (30 s).
 	StreamReservationTimeout time.Duration
 	// PlainCounts serves activityCounts through the generic executor
-	// instead of live.FastCounts (for comparison and tests).
+	// instead of graph.FastCounts: slower, a switch should the fast path
+	// ever misbehave (-live-plain-counts); tests and BenchmarkCountsFanout
+	// compare the two.
 	PlainCounts bool
 }
 
@@ -160,7 +162,7 @@ func (a *App) startLive() {
 func (a *App) liveExtensions() []graphql.HandlerExtension {
 	exts := []graphql.HandlerExtension{socketOperations{a}}
 	if !a.Config.Live.PlainCounts {
-		exts = append(exts, a.Live.FastCounts())
+		exts = append(exts, graph.FastCounts(a.Live))
 	}
 	return exts
 }
@@ -315,8 +317,12 @@ func (a *App) liveGate(next http.Handler) http.Handler {
 				writeGraphQLError(w, http.StatusTooManyRequests, string(apperr.RateLimited), "too many connections waiting for connection_init from this address")
 				return
 			}
-			defer slot.done()
-			next.ServeHTTP(w, r.WithContext(withPendingSlot(wsgorilla.WithConnSlot(r.Context()), slot)))
+			// Detached: the socket outlives this handler, which lets go of
+			// the HTTP connection's buffers (see wsgorilla.ServeDetached).
+			wsgorilla.ServeDetached(w, r, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				defer slot.done()
+				next.ServeHTTP(w, r.WithContext(withPendingSlot(wsgorilla.WithConnSlot(r.Context()), slot)))
+			}))
 		case (r.Method == http.MethodPost || r.Method == http.MethodGet) && graph.AcceptsEventStream(r):
 			ctx, cancel := context.WithCancel(r.Context())
 			defer cancel()

@@ -11,6 +11,7 @@ import (
 	"linli/ent"
 	"linli/ent/checkinscan"
 	"linli/graph/model"
+	"linli/live"
 	"time"
 
 	"entgo.io/contrib/entgql"
@@ -152,7 +153,7 @@ func (r *serviceRecordResolver) Hours(ctx context.Context, obj *ent.ServiceRecor
 
 // CheckIns is the resolver for the checkIns field.
 func (r *subscriptionResolver) CheckIns(ctx context.Context, activityID int, since *time.Time) (<-chan *ent.CheckInScan, error) {
-	return checkin.Feed(ctx, r.Checkin, activityID, since, func() (<-chan *model.ActivityCounts, error) {
+	return checkin.Feed(ctx, r.Checkin, activityID, since, func() (<-chan *live.ActivityCounts, error) {
 		return r.Live.ActivityCounts(ctx, activityID)
 	})
 }

@@ -8,21 +8,21 @@ package graph
 import (
 	"context"
 	"linli/graph/generated"
-	"linli/graph/model"
+	"linli/live"
 )
 
 // ActivityCounts is the resolver for the activityCounts field.
-func (r *subscriptionResolver) ActivityCounts(ctx context.Context, activityID int) (<-chan *model.ActivityCounts, error) {
+func (r *subscriptionResolver) ActivityCounts(ctx context.Context, activityID int) (<-chan *live.ActivityCounts, error) {
 	return r.Live.ActivityCounts(ctx, activityID)
 }
 
 // ActivityFeed is the resolver for the activityFeed field.
-func (r *subscriptionResolver) ActivityFeed(ctx context.Context, communityID int) (<-chan *model.ActivityEvent, error) {
+func (r *subscriptionResolver) ActivityFeed(ctx context.Context, communityID int) (<-chan *live.ActivityEvent, error) {
 	return r.Live.ActivityFeed(ctx, communityID)
 }
 
 // MyRegistrationUpdates is the resolver for the myRegistrationUpdates field.
-func (r *subscriptionResolver) MyRegistrationUpdates(ctx context.Context) (<-chan *model.RegistrationEvent, error) {
+func (r *subscriptionResolver) MyRegistrationUpdates(ctx context.Context) (<-chan *live.RegistrationEvent, error) {
 	return r.Live.MyRegistrationUpdates(ctx)
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"reflect"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
@@ -70,6 +71,40 @@ func decodeParams(w http.ResponseWriter, body []byte) (*graphql.RawParams, bool)
 	return params, true
 }
 
+// responseFields are the indexes of graphql.Response's fields other than
+// Data. A response is framed by hand only when all of them are zero or
+// empty, so a
+// field a gqlgen upgrade adds is never dropped: such a response goes to
+// encoding/json (TestPostTransportMatchesGqlgen checks the framing against
+// gqlgen's own transport).
+var responseFields = func() []int {
+	var idx []int
+	t := reflect.TypeFor[graphql.Response]()
+	for i := range t.NumField() {
+		if t.Field(i).Name != "Data" {
+			idx = append(idx, i)
+		}
+	}
+	return idx
+}()
+
+func dataOnly(resp *graphql.Response) bool {
+	v := reflect.ValueOf(resp).Elem()
+	for _, i := range responseFields {
+		switch f := v.Field(i); f.Kind() {
+		case reflect.Map, reflect.Slice:
+			if f.Len() > 0 {
+				return false
+			}
+		default:
+			if !f.IsZero() {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 var (
 	dataOpen  = []byte(`{"data":`)
 	dataClose = []byte("}")
@@ -82,7 +117,7 @@ func writeResponse(w io.Writer, resp *graphql.Response) {
 	if resp == nil {
 		resp = &graphql.Response{Errors: gqlerror.List{{Message: "no response"}}}
 	}
-	if len(resp.Errors) == 0 && len(resp.Extensions) == 0 && resp.Label == "" && resp.Path == nil && resp.HasNext == nil {
+	if dataOnly(resp) {
 		data := []byte(resp.Data)
 		if len(data) == 0 {
 			data = null

@@ -104,7 +104,6 @@ type Broker struct {
 	// queue holds feed and registration events for the dispatcher, which
 	// loads their rows; counts events never wait behind it.
 	queue *eventQueue
-	plans planCache
 	// out batches events into NOTIFY; nil without PostgreSQL.
 	out *notifier
 	pg  *pgListener
@@ -255,7 +254,8 @@ func (b *Broker) resyncLoop() {
 // Stats is what a broker currently serves.
 type Stats struct {
 	Activities, CountsSubscribers, FeedSubscribers, RegistrationSubscribers int
-	// FastCountsSubscribers are the counts subscribers served by FastCounts.
+	// FastCountsSubscribers are the counts subscribers served snapshots
+	// (CountsSnapshots), the rest plain counts (ActivityCounts).
 	FastCountsSubscribers int
 }
 

@@ -6,10 +6,8 @@ import (
 	"runtime"
 	"slices"
 	"sync"
-	"sync/atomic"
-	"time"
 
-	"linli/graph/model"
+	"time"
 )
 
 // countsWatcher serves every subscriber of one activity's counts on this
@@ -23,7 +21,7 @@ type countsWatcher struct {
 
 	mu     sync.Mutex
 	subs   map[*countsSub]struct{}
-	latest *snapshot
+	latest *Snapshot
 	// dbVersion is the counts_version of latest; version is what
 	// subscribers see: counts_version, or above it when the counters moved
 	// without counts_version moving, so it only grows.
@@ -31,33 +29,17 @@ type countsWatcher struct {
 	version   int64
 }
 
-// snapshot is one reading of an activity's counts, shared by every
-// subscriber; the fast path caches its rendered JSON on it.
-type snapshot struct {
-	counts *model.ActivityCounts
-
-	// rendered is the first shape rendered; others holds the rest.
-	rendered atomic.Pointer[rendering]
-	mu       sync.Mutex
-	others   map[string][]byte // by selection shape
-}
-
-type rendering struct {
-	key  string
-	data []byte
-}
-
 // countsSub is one subscription, receiving either plain counts (for the
-// generic executor) or snapshots (for the fast path). Its channel holds at
+// generic executor) or snapshots (for CountsSnapshots). Its channel holds at
 // most one: a newer one replaces an unread older one, so a slow reader skips
 // to the latest state instead of holding up anyone.
 type countsSub struct {
-	plain chan *model.ActivityCounts
-	snaps chan *snapshot
+	plain chan *ActivityCounts
+	snaps chan *Snapshot
 	sent  int
 }
 
-func (s *countsSub) offer(snap *snapshot) {
+func (s *countsSub) offer(snap *Snapshot) {
 	if snap.counts.Version <= s.sent {
 		return
 	}
@@ -72,16 +54,16 @@ func (s *countsSub) offer(snap *snapshot) {
 
 // subscribeCounts attaches a subscriber to the activity's watcher, starting
 // one if needed; it leaves when ctx ends. The caller has authorized it.
-func (b *Broker) subscribeCounts(ctx context.Context, activityID int) (<-chan *model.ActivityCounts, error) {
-	sub := &countsSub{plain: make(chan *model.ActivityCounts, 1), sent: -1}
+func (b *Broker) subscribeCounts(ctx context.Context, activityID int) (<-chan *ActivityCounts, error) {
+	sub := &countsSub{plain: make(chan *ActivityCounts, 1), sent: -1}
 	if err := b.attachCounts(ctx, activityID, sub); err != nil {
 		return nil, err
 	}
 	return sub.plain, nil
 }
 
-func (b *Broker) subscribeSnapshots(ctx context.Context, activityID int) (<-chan *snapshot, error) {
-	sub := &countsSub{snaps: make(chan *snapshot, 1), sent: -1}
+func (b *Broker) subscribeSnapshots(ctx context.Context, activityID int) (<-chan *Snapshot, error) {
+	sub := &countsSub{snaps: make(chan *Snapshot, 1), sent: -1}
 	if err := b.attachCounts(ctx, activityID, sub); err != nil {
 		return nil, err
 	}
@@ -251,7 +233,7 @@ func (w *countsWatcher) refresh() error {
 // advance records a reading and returns the latest snapshot with the
 // subscribers that do not have it yet: first those an earlier hand-out, cut
 // short by a newer reading, did not reach, then the rest.
-func (w *countsWatcher) advance(dbVersion int64, slots []*model.SlotCounts) (*snapshot, []*countsSub) {
+func (w *countsWatcher) advance(dbVersion int64, slots []*SlotCounts) (*Snapshot, []*countsSub) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	previous := 0
@@ -271,7 +253,7 @@ func (w *countsWatcher) advance(dbVersion int64, slots []*model.SlotCounts) (*sn
 	}
 	if moved {
 		w.dbVersion = dbVersion
-		w.latest = &snapshot{counts: &model.ActivityCounts{ActivityID: w.activityID, Version: int(w.version), Slots: slots}}
+		w.latest = &Snapshot{counts: &ActivityCounts{ActivityID: w.activityID, Version: int(w.version), Slots: slots}}
 	}
 	latest := w.latest.counts.Version
 	var behind, rest []*countsSub
@@ -287,7 +269,7 @@ func (w *countsWatcher) advance(dbVersion int64, slots []*model.SlotCounts) (*sn
 	return w.latest, append(behind, rest...)
 }
 
-func sameCounts(a, b *model.SlotCounts) bool { return *a == *b }
+func sameCounts(a, b *SlotCounts) bool { return *a == *b }
 
 // countsQuery reads an activity's counts_version and its slots' counters in
 // one statement, so they are consistent with each other.
@@ -313,7 +295,7 @@ func (b *Broker) countsStmt(ctx context.Context) (*sql.Stmt, error) {
 }
 
 // readCounts reads an activity's counts (see countsQuery).
-func (b *Broker) readCounts(ctx context.Context, activityID int) (version int64, slots []*model.SlotCounts, found bool, err error) {
+func (b *Broker) readCounts(ctx context.Context, activityID int) (version int64, slots []*SlotCounts, found bool, err error) {
 	st, err := b.countsStmt(ctx)
 	if err != nil {
 		return 0, nil, false, err
@@ -332,7 +314,7 @@ func (b *Broker) readCounts(ctx context.Context, activityID int) (version int64,
 		if id == nil {
 			continue // an activity without slots
 		}
-		slots = append(slots, &model.SlotCounts{
+		slots = append(slots, &SlotCounts{
 			SlotID: int(*id), Capacity: int(*capacity), Taken: int(*taken),
 			Waitlisted: int(*waitlisted), CheckedIn: int(*checkedIn),
 		})

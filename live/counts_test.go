@@ -2,8 +2,6 @@ package live
 
 import (
 	"testing"
-
-	"linli/graph/model"
 )
 
 // A hand-out cut short by a newer reading leaves some subscribers behind;
@@ -14,13 +12,13 @@ func TestAdvanceServesThoseLeftBehind(t *testing.T) {
 	w := &countsWatcher{activityID: 1, subs: map[*countsSub]struct{}{}}
 	subs := make([]*countsSub, 6)
 	for i := range subs {
-		subs[i] = &countsSub{snaps: make(chan *snapshot, 1), sent: -1}
+		subs[i] = &countsSub{snaps: make(chan *Snapshot, 1), sent: -1}
 		w.subs[subs[i]] = struct{}{}
 	}
-	slots := func(taken int) []*model.SlotCounts {
-		return []*model.SlotCounts{{SlotID: 9, Capacity: 10, Taken: taken}}
+	slots := func(taken int) []*SlotCounts {
+		return []*SlotCounts{{SlotID: 9, Capacity: 10, Taken: taken}}
 	}
-	version := func(sn *snapshot) int { return sn.counts.Version }
+	version := func(sn *Snapshot) int { return sn.counts.Version }
 
 	snap, out := w.advance(3, slots(1))
 	if version(snap) != 3 || len(out) != 6 {

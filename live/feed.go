@@ -11,7 +11,6 @@ import (
 	"linli/ent/activity"
 	"linli/ent/privacy"
 	"linli/events"
-	"linli/graph/model"
 	"linli/viewer"
 )
 
@@ -22,7 +21,7 @@ const loadTimeout = 5 * time.Second
 
 // feedSub receives the activity events of one community.
 type feedSub struct {
-	ch chan *model.ActivityEvent
+	ch chan *ActivityEvent
 	// v is the subscriber: each changed activity is read as them, so the
 	// privacy rules decide what reaches them (drafts only to those who may
 	// read drafts), as on every other path.
@@ -45,7 +44,7 @@ func readScope(v *viewer.Viewer) string {
 
 // regSub receives one person's registration events.
 type regSub struct {
-	ch chan *model.RegistrationEvent
+	ch chan *RegistrationEvent
 }
 
 // offerDropOldest sends v without blocking; when the subscriber has fallen
@@ -70,8 +69,8 @@ func offerDropOldest[T any](ch chan T, v T) bool {
 	return false
 }
 
-func (b *Broker) subscribeFeed(ctx context.Context, communityID int, v *viewer.Viewer) (<-chan *model.ActivityEvent, error) {
-	sub := &feedSub{ch: make(chan *model.ActivityEvent, b.opts.SubscriberBuffer), v: v, scope: readScope(v)}
+func (b *Broker) subscribeFeed(ctx context.Context, communityID int, v *viewer.Viewer) (<-chan *ActivityEvent, error) {
+	sub := &feedSub{ch: make(chan *ActivityEvent, b.opts.SubscriberBuffer), v: v, scope: readScope(v)}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.ctx.Err() != nil {
@@ -96,8 +95,8 @@ func (b *Broker) subscribeFeed(ctx context.Context, communityID int, v *viewer.V
 	return sub.ch, nil
 }
 
-func (b *Broker) subscribeRegistrations(ctx context.Context, personID int) (<-chan *model.RegistrationEvent, error) {
-	sub := &regSub{ch: make(chan *model.RegistrationEvent, b.opts.SubscriberBuffer)}
+func (b *Broker) subscribeRegistrations(ctx context.Context, personID int) (<-chan *RegistrationEvent, error) {
+	sub := &regSub{ch: make(chan *RegistrationEvent, b.opts.SubscriberBuffer)}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.ctx.Err() != nil {
@@ -187,11 +186,11 @@ func (b *Broker) dispatchActivity(ev events.Event) {
 		case a.CommunityID != cid:
 			continue // a wrong hint must not put it on another community's feed
 		}
-		change := model.ActivityChange(ev.Change)
+		change := ActivityChange(ev.Change)
 		if !change.IsValid() {
 			change = activityChangeFor(a.Status)
 		}
-		out := &model.ActivityEvent{Change: change, Activity: a}
+		out := &ActivityEvent{Change: change, Activity: a}
 		for _, s := range subs {
 			if !offerDropOldest(s.ch, out) {
 				droppedEvents.Inc()
@@ -218,14 +217,14 @@ func (b *Broker) dispatchRegistration(ev events.Event) {
 		}
 		return
 	}
-	change := model.RegistrationChange(ev.Change)
+	change := RegistrationChange(ev.Change)
 	if !change.IsValid() {
 		var ok bool
 		if change, ok = registrationChangeFor(string(r.Status)); !ok {
 			return
 		}
 	}
-	out := &model.RegistrationEvent{Change: change, Registration: r}
+	out := &RegistrationEvent{Change: change, Registration: r}
 	for _, s := range b.regSubscribers(r.PersonID) {
 		if !offerDropOldest(s.ch, out) {
 			droppedEvents.Inc()
@@ -233,19 +232,19 @@ func (b *Broker) dispatchRegistration(ev events.Event) {
 	}
 }
 
-func activityChangeFor(s activity.Status) model.ActivityChange {
+func activityChangeFor(s activity.Status) ActivityChange {
 	switch s {
 	case activity.StatusCANCELLED:
-		return model.ActivityChangeCancelled
+		return ActivityCancelled
 	case activity.StatusCOMPLETED:
-		return model.ActivityChangeCompleted
+		return ActivityCompleted
 	}
-	return model.ActivityChangeUpdated
+	return ActivityUpdated
 }
 
 // registrationChangeFor names a registration's current status as a change,
 // for events that did not say what happened (re-syncs, check-ins).
-func registrationChangeFor(status string) (model.RegistrationChange, bool) {
-	c := model.RegistrationChange(status)
+func registrationChangeFor(status string) (RegistrationChange, bool) {
+	c := RegistrationChange(status)
 	return c, c.IsValid()
 }

@@ -5,14 +5,13 @@ import (
 
 	"linli/apperr"
 	"linli/ent"
-	"linli/graph/model"
 	"linli/viewer"
 )
 
 // ActivityCounts subscribes the viewer to an activity's counts: first the
 // current snapshot, then every newer one. The activity must be visible to
 // the viewer (their community's, or any for admins).
-func (b *Broker) ActivityCounts(ctx context.Context, activityID int) (<-chan *model.ActivityCounts, error) {
+func (b *Broker) ActivityCounts(ctx context.Context, activityID int) (<-chan *ActivityCounts, error) {
 	if _, err := b.authorizeCounts(ctx, activityID); err != nil {
 		return nil, err
 	}
@@ -35,7 +34,7 @@ func (b *Broker) authorizeCounts(ctx context.Context, activityID int) (*ent.Acti
 // ActivityFeed subscribes the viewer to the activity changes of a community:
 // their own, or any for platform admins. Each change reaches a subscriber
 // only if they may read the activity (drafts: staff and the team's leaders).
-func (b *Broker) ActivityFeed(ctx context.Context, communityID int) (<-chan *model.ActivityEvent, error) {
+func (b *Broker) ActivityFeed(ctx context.Context, communityID int) (<-chan *ActivityEvent, error) {
 	v := viewer.FromContext(ctx)
 	if v == nil {
 		return nil, apperr.New(apperr.Unauthenticated, "authentication required")
@@ -48,7 +47,7 @@ func (b *Broker) ActivityFeed(ctx context.Context, communityID int) (<-chan *mod
 
 // MyRegistrationUpdates subscribes the viewer to changes of their own
 // registrations.
-func (b *Broker) MyRegistrationUpdates(ctx context.Context) (<-chan *model.RegistrationEvent, error) {
+func (b *Broker) MyRegistrationUpdates(ctx context.Context) (<-chan *RegistrationEvent, error) {
 	v := viewer.FromContext(ctx)
 	if v == nil || v.PersonID == 0 {
 		return nil, apperr.New(apperr.Unauthenticated, "authentication required")

@@ -72,6 +72,7 @@ func settingsOf(cfg *app.Config, o *options) []setting {
 		{flag: "ws-max-frame-bytes", env: "LINLI_WS_MAX_FRAME_BYTES", value: &l.MaxFrameBytes, positive: true, usage: "largest websocket message (bytes); larger closes with 1009"},
 		{flag: "max-subscriptions-per-socket", env: "LINLI_MAX_SUBSCRIPTIONS_PER_SOCKET", value: &l.MaxSubscriptionsPerSocket, positive: true, usage: "subscriptions one websocket may run; one more is RATE_LIMITED"},
 		{flag: "max-pending-sockets-per-address", env: "LINLI_MAX_PENDING_SOCKETS_PER_ADDRESS", value: &l.MaxPendingPerAddress, usage: "websockets one client address may hold open before connection_init; one more upgrade is 429; -1: no bound"},
+		{flag: "live-plain-counts", env: "LINLI_LIVE_PLAIN_COUNTS", value: &l.PlainCounts, usage: "serve activityCounts through gqlgen's executor instead of the fast path (graph/fastcounts.go): slower, a switch should the fast path ever misbehave"},
 		{flag: "max-connections-per-person", env: "LINLI_MAX_CONNECTIONS_PER_PERSON", value: &l.MaxConnectionsPerPerson, usage: "websockets and SSE streams one person (all their sessions) or kiosk may hold open per replica; -1: no bound"},
 	}
 }

@@ -10,7 +10,14 @@ import (
 // (json.RawMessage, already encoded by gqlgen), ID and Type. Encoding them
 // with encoding/json re-validates the payload byte by byte and walks the
 // struct by reflection, for every message to every subscriber; appendMessage
-// writes the same JSON directly. Anything else goes to encoding/json.
+// writes the same JSON directly (40 to 80 times faster on a counts update:
+// BenchmarkEncodeMessage). Anything else goes to encoding/json.
+//
+// The layout is recognised, not assumed: a struct with exactly those three
+// exported fields and tags. TestGqlgenMessagesTakeTheDirectEncoding runs
+// both websocket protocols through gqlgen's own transport and fails if
+// gqlgen's message types stop matching, so an upgrade that changes them is
+// noticed instead of silently falling back to encoding/json.
 
 type messageLayout struct{ payload, id, typ int }
 

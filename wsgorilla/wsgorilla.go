@@ -45,8 +45,10 @@ type Options struct {
 	PingInterval time.Duration
 	// WriteTimeout bounds one write (10 s); a peer that reads nothing is dropped.
 	WriteTimeout time.Duration
-	// ReadBufferSize is the per-socket read buffer; 0 reuses the HTTP
-	// server's, which stays allocated for the connection's life anyway.
+	// ReadBufferSize is the per-socket read buffer (512 bytes). Clients send
+	// a few small messages (connection_init, subscribe, ping), so a small
+	// buffer costs nothing in speed; the HTTP server's 4 KB reader, which a
+	// zero size would keep for the socket's life, is released instead.
 	ReadBufferSize int
 }
 
@@ -61,8 +63,15 @@ func (o Options) Defaults() Options {
 	if o.WriteTimeout <= 0 {
 		o.WriteTimeout = 10 * time.Second
 	}
+	if o.ReadBufferSize <= 0 {
+		o.ReadBufferSize = 512
+	}
 	return o
 }
+
+// writeBuffers are the sockets' write buffers, shared: a socket holds one
+// only while it writes a message.
+var writeBuffers websocket.BufferPool = &sync.Pool{}
 
 // Adapter is a transport.WebsocketImplementation over gorilla/websocket.
 type Adapter struct {
@@ -84,10 +93,13 @@ func New(o Options) *Adapter {
 		upgrader: websocket.Upgrader{
 			HandshakeTimeout: 10 * time.Second,
 			ReadBufferSize:   o.ReadBufferSize,
-			// No write buffer size or pool: gorilla then writes through the
-			// HTTP server's buffer, which the hijacked connection keeps
-			// anyway, so a socket costs no buffer of its own.
-			CheckOrigin: o.CheckOrigin,
+			// Write buffers come from a pool and go back to it when a
+			// message is written: thousands of subscribers sit idle between
+			// changes and hold no write buffer meanwhile (the HTTP server's
+			// 4 KB writer, which gorilla would otherwise keep per socket, is
+			// released).
+			WriteBufferPool: writeBuffers,
+			CheckOrigin:     o.CheckOrigin,
 		},
 		conns: map[*Conn]struct{}{},
 	}

@@ -45,8 +45,8 @@ func report(n int, ours, bare []result) {
 	fmt.Printf("  %-6s %10s %10s %10s %21s %12s %9s\n", "", "p50", "p99", "max", "heap+stack/conn", "RSS/conn", "samples")
 	ourP99, ourMem := row("linli", ours)
 	bareP99, _ := row("bare", bare)
-	fmt.Printf("  p99 linli/bare: %.2f×   (goals: p99 ≤ 100ms, ratio ≤ 2×, ≤ 40 KB/conn: %s)\n",
-		float64(ourP99)/float64(bareP99), verdict(ourP99 <= 100*time.Millisecond && float64(ourP99) <= 2*float64(bareP99) && ourMem <= 40*1024))
+	fmt.Printf("  p99 linli/bare: %.2f×   (goals: p99 ≤ 100ms, ratio ≤ 1.3×, ≤ 35 KB/conn: %s)\n",
+		float64(ourP99)/float64(bareP99), verdict(ourP99 <= 100*time.Millisecond && float64(ourP99) <= 1.3*float64(bareP99) && ourMem <= 35*1024))
 }
 
 func verdict(ok bool) string {

@@ -5,7 +5,7 @@ package generated
 import (
 	"context"
 	"linli/ent"
-	"linli/graph/model"
+	"linli/live"
 	"math"
 	"strconv"
 	"sync/atomic"
@@ -18,9 +18,9 @@ import (
 // region    ************************** generated!.gotpl **************************
 
 type SubscriptionResolver interface {
-	ActivityCounts(ctx context.Context, activityID int) (<-chan *model.ActivityCounts, error)
-	ActivityFeed(ctx context.Context, communityID int) (<-chan *model.ActivityEvent, error)
-	MyRegistrationUpdates(ctx context.Context) (<-chan *model.RegistrationEvent, error)
+	ActivityCounts(ctx context.Context, activityID int) (<-chan *live.ActivityCounts, error)
+	ActivityFeed(ctx context.Context, communityID int) (<-chan *live.ActivityEvent, error)
+	MyRegistrationUpdates(ctx context.Context) (<-chan *live.RegistrationEvent, error)
 	CheckIns(ctx context.Context, activityID int, since *time.Time) (<-chan *ent.CheckInScan, error)
 }
 
@@ -82,7 +82,7 @@ func (ec *executionContext) field_Subscription_checkIns_args(ctx context.Context
 
 // region    **************************** field.gotpl *****************************
 
-func (ec *executionContext) _ActivityCounts_activityID(ctx context.Context, field graphql.CollectedField, obj *model.ActivityCounts) (ret graphql.Marshaler) {
+func (ec *executionContext) _ActivityCounts_activityID(ctx context.Context, field graphql.CollectedField, obj *live.ActivityCounts) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -105,7 +105,7 @@ func (ec *executionContext) fieldContext_ActivityCounts_activityID(_ context.Con
 	return graphql.NewScalarFieldContext("ActivityCounts", field, false, false, "ID")
 }
 
-func (ec *executionContext) _ActivityCounts_version(ctx context.Context, field graphql.CollectedField, obj *model.ActivityCounts) (ret graphql.Marshaler) {
+func (ec *executionContext) _ActivityCounts_version(ctx context.Context, field graphql.CollectedField, obj *live.ActivityCounts) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -128,7 +128,7 @@ func (ec *executionContext) fieldContext_ActivityCounts_version(_ context.Contex
 	return graphql.NewScalarFieldContext("ActivityCounts", field, false, false, "Int")
 }
 
-func (ec *executionContext) _ActivityCounts_slots(ctx context.Context, field graphql.CollectedField, obj *model.ActivityCounts) (ret graphql.Marshaler) {
+func (ec *executionContext) _ActivityCounts_slots(ctx context.Context, field graphql.CollectedField, obj *live.ActivityCounts) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -140,8 +140,8 @@ func (ec *executionContext) _ActivityCounts_slots(ctx context.Context, field gra
 			return obj.Slots, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.SlotCounts) graphql.Marshaler {
-			return ec.marshalNSlotCounts2ᚕᚖlinliᚋgraphᚋmodelᚐSlotCountsᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*live.SlotCounts) graphql.Marshaler {
+			return ec.marshalNSlotCounts2ᚕᚖlinliᚋliveᚐSlotCountsᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -160,7 +160,7 @@ func (ec *executionContext) fieldContext_ActivityCounts_slots(_ context.Context,
 	return fc, nil
 }
 
-func (ec *executionContext) _ActivityEvent_change(ctx context.Context, field graphql.CollectedField, obj *model.ActivityEvent) (ret graphql.Marshaler) {
+func (ec *executionContext) _ActivityEvent_change(ctx context.Context, field graphql.CollectedField, obj *live.ActivityEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -172,8 +172,8 @@ func (ec *executionContext) _ActivityEvent_change(ctx context.Context, field gra
 			return obj.Change, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.ActivityChange) graphql.Marshaler {
-			return ec.marshalNActivityChange2linliᚋgraphᚋmodelᚐActivityChange(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v live.ActivityChange) graphql.Marshaler {
+			return ec.marshalNActivityChange2linliᚋliveᚐActivityChange(ctx, selections, v)
 		},
 		true,
 		true,
@@ -183,7 +183,7 @@ func (ec *executionContext) fieldContext_ActivityEvent_change(_ context.Context,
 	return graphql.NewScalarFieldContext("ActivityEvent", field, false, false, "ActivityChange")
 }
 
-func (ec *executionContext) _ActivityEvent_activity(ctx context.Context, field graphql.CollectedField, obj *model.ActivityEvent) (ret graphql.Marshaler) {
+func (ec *executionContext) _ActivityEvent_activity(ctx context.Context, field graphql.CollectedField, obj *live.ActivityEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -215,7 +215,7 @@ func (ec *executionContext) fieldContext_ActivityEvent_activity(_ context.Contex
 	return fc, nil
 }
 
-func (ec *executionContext) _RegistrationEvent_change(ctx context.Context, field graphql.CollectedField, obj *model.RegistrationEvent) (ret graphql.Marshaler) {
+func (ec *executionContext) _RegistrationEvent_change(ctx context.Context, field graphql.CollectedField, obj *live.RegistrationEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -227,8 +227,8 @@ func (ec *executionContext) _RegistrationEvent_change(ctx context.Context, field
 			return obj.Change, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.RegistrationChange) graphql.Marshaler {
-			return ec.marshalNRegistrationChange2linliᚋgraphᚋmodelᚐRegistrationChange(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v live.RegistrationChange) graphql.Marshaler {
+			return ec.marshalNRegistrationChange2linliᚋliveᚐRegistrationChange(ctx, selections, v)
 		},
 		true,
 		true,
@@ -238,7 +238,7 @@ func (ec *executionContext) fieldContext_RegistrationEvent_change(_ context.Cont
 	return graphql.NewScalarFieldContext("RegistrationEvent", field, false, false, "RegistrationChange")
 }
 
-func (ec *executionContext) _RegistrationEvent_registration(ctx context.Context, field graphql.CollectedField, obj *model.RegistrationEvent) (ret graphql.Marshaler) {
+func (ec *executionContext) _RegistrationEvent_registration(ctx context.Context, field graphql.CollectedField, obj *live.RegistrationEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -270,7 +270,7 @@ func (ec *executionContext) fieldContext_RegistrationEvent_registration(_ contex
 	return fc, nil
 }
 
-func (ec *executionContext) _SlotCounts_slotID(ctx context.Context, field graphql.CollectedField, obj *model.SlotCounts) (ret graphql.Marshaler) {
+func (ec *executionContext) _SlotCounts_slotID(ctx context.Context, field graphql.CollectedField, obj *live.SlotCounts) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -293,7 +293,7 @@ func (ec *executionContext) fieldContext_SlotCounts_slotID(_ context.Context, fi
 	return graphql.NewScalarFieldContext("SlotCounts", field, false, false, "ID")
 }
 
-func (ec *executionContext) _SlotCounts_capacity(ctx context.Context, field graphql.CollectedField, obj *model.SlotCounts) (ret graphql.Marshaler) {
+func (ec *executionContext) _SlotCounts_capacity(ctx context.Context, field graphql.CollectedField, obj *live.SlotCounts) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -316,7 +316,7 @@ func (ec *executionContext) fieldContext_SlotCounts_capacity(_ context.Context, 
 	return graphql.NewScalarFieldContext("SlotCounts", field, false, false, "Int")
 }
 
-func (ec *executionContext) _SlotCounts_taken(ctx context.Context, field graphql.CollectedField, obj *model.SlotCounts) (ret graphql.Marshaler) {
+func (ec *executionContext) _SlotCounts_taken(ctx context.Context, field graphql.CollectedField, obj *live.SlotCounts) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -339,7 +339,7 @@ func (ec *executionContext) fieldContext_SlotCounts_taken(_ context.Context, fie
 	return graphql.NewScalarFieldContext("SlotCounts", field, false, false, "Int")
 }
 
-func (ec *executionContext) _SlotCounts_waitlisted(ctx context.Context, field graphql.CollectedField, obj *model.SlotCounts) (ret graphql.Marshaler) {
+func (ec *executionContext) _SlotCounts_waitlisted(ctx context.Context, field graphql.CollectedField, obj *live.SlotCounts) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -362,7 +362,7 @@ func (ec *executionContext) fieldContext_SlotCounts_waitlisted(_ context.Context
 	return graphql.NewScalarFieldContext("SlotCounts", field, false, false, "Int")
 }
 
-func (ec *executionContext) _SlotCounts_checkedIn(ctx context.Context, field graphql.CollectedField, obj *model.SlotCounts) (ret graphql.Marshaler) {
+func (ec *executionContext) _SlotCounts_checkedIn(ctx context.Context, field graphql.CollectedField, obj *live.SlotCounts) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -398,8 +398,8 @@ func (ec *executionContext) _Subscription_activityCounts(ctx context.Context, fi
 			return ec.Resolvers.Subscription().ActivityCounts(ctx, fc.Args["activityID"].(int))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.ActivityCounts) graphql.Marshaler {
-			return ec.marshalNActivityCounts2ᚖlinliᚋgraphᚋmodelᚐActivityCounts(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *live.ActivityCounts) graphql.Marshaler {
+			return ec.marshalNActivityCounts2ᚖlinliᚋliveᚐActivityCounts(ctx, selections, v)
 		},
 		true,
 		true,
@@ -442,8 +442,8 @@ func (ec *executionContext) _Subscription_activityFeed(ctx context.Context, fiel
 			return ec.Resolvers.Subscription().ActivityFeed(ctx, fc.Args["communityID"].(int))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.ActivityEvent) graphql.Marshaler {
-			return ec.marshalNActivityEvent2ᚖlinliᚋgraphᚋmodelᚐActivityEvent(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *live.ActivityEvent) graphql.Marshaler {
+			return ec.marshalNActivityEvent2ᚖlinliᚋliveᚐActivityEvent(ctx, selections, v)
 		},
 		true,
 		true,
@@ -485,8 +485,8 @@ func (ec *executionContext) _Subscription_myRegistrationUpdates(ctx context.Cont
 			return ec.Resolvers.Subscription().MyRegistrationUpdates(ctx)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.RegistrationEvent) graphql.Marshaler {
-			return ec.marshalNRegistrationEvent2ᚖlinliᚋgraphᚋmodelᚐRegistrationEvent(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *live.RegistrationEvent) graphql.Marshaler {
+			return ec.marshalNRegistrationEvent2ᚖlinliᚋliveᚐRegistrationEvent(ctx, selections, v)
 		},
 		true,
 		true,
@@ -563,7 +563,7 @@ func (ec *executionContext) fieldContext_Subscription_checkIns(ctx context.Conte
 
 var activityCountsImplementors = []string{"ActivityCounts"}
 
-func (ec *executionContext) _ActivityCounts(ctx context.Context, sel ast.SelectionSet, obj *model.ActivityCounts) graphql.Marshaler {
+func (ec *executionContext) _ActivityCounts(ctx context.Context, sel ast.SelectionSet, obj *live.ActivityCounts) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, activityCountsImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -606,7 +606,7 @@ func (ec *executionContext) _ActivityCounts(ctx context.Context, sel ast.Selecti
 
 var activityEventImplementors = []string{"ActivityEvent"}
 
-func (ec *executionContext) _ActivityEvent(ctx context.Context, sel ast.SelectionSet, obj *model.ActivityEvent) graphql.Marshaler {
+func (ec *executionContext) _ActivityEvent(ctx context.Context, sel ast.SelectionSet, obj *live.ActivityEvent) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, activityEventImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -644,7 +644,7 @@ func (ec *executionContext) _ActivityEvent(ctx context.Context, sel ast.Selectio
 
 var registrationEventImplementors = []string{"RegistrationEvent"}
 
-func (ec *executionContext) _RegistrationEvent(ctx context.Context, sel ast.SelectionSet, obj *model.RegistrationEvent) graphql.Marshaler {
+func (ec *executionContext) _RegistrationEvent(ctx context.Context, sel ast.SelectionSet, obj *live.RegistrationEvent) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, registrationEventImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -682,7 +682,7 @@ func (ec *executionContext) _RegistrationEvent(ctx context.Context, sel ast.Sele
 
 var slotCountsImplementors = []string{"SlotCounts"}
 
-func (ec *executionContext) _SlotCounts(ctx context.Context, sel ast.SelectionSet, obj *model.SlotCounts) graphql.Marshaler {
+func (ec *executionContext) _SlotCounts(ctx context.Context, sel ast.SelectionSet, obj *live.SlotCounts) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, slotCountsImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -763,17 +763,17 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 
 // region    ***************************** type.gotpl *****************************
 
-func (ec *executionContext) unmarshalNActivityChange2linliᚋgraphᚋmodelᚐActivityChange(ctx context.Context, v any) (model.ActivityChange, error) {
-	var res model.ActivityChange
+func (ec *executionContext) unmarshalNActivityChange2linliᚋliveᚐActivityChange(ctx context.Context, v any) (live.ActivityChange, error) {
+	var res live.ActivityChange
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNActivityChange2linliᚋgraphᚋmodelᚐActivityChange(ctx context.Context, sel ast.SelectionSet, v model.ActivityChange) graphql.Marshaler {
+func (ec *executionContext) marshalNActivityChange2linliᚋliveᚐActivityChange(ctx context.Context, sel ast.SelectionSet, v live.ActivityChange) graphql.Marshaler {
 	return v
 }
 
-func (ec *executionContext) marshalNActivityCounts2ᚖlinliᚋgraphᚋmodelᚐActivityCounts(ctx context.Context, sel ast.SelectionSet, v *model.ActivityCounts) graphql.Marshaler {
+func (ec *executionContext) marshalNActivityCounts2ᚖlinliᚋliveᚐActivityCounts(ctx context.Context, sel ast.SelectionSet, v *live.ActivityCounts) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ActivityCounts!")
 		return graphql.Null
@@ -781,7 +781,7 @@ func (ec *executionContext) marshalNActivityCounts2ᚖlinliᚋgraphᚋmodelᚐAc
 	return ec._ActivityCounts(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNActivityEvent2ᚖlinliᚋgraphᚋmodelᚐActivityEvent(ctx context.Context, sel ast.SelectionSet, v *model.ActivityEvent) graphql.Marshaler {
+func (ec *executionContext) marshalNActivityEvent2ᚖlinliᚋliveᚐActivityEvent(ctx context.Context, sel ast.SelectionSet, v *live.ActivityEvent) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ActivityEvent!")
 		return graphql.Null
@@ -789,17 +789,17 @@ func (ec *executionContext) marshalNActivityEvent2ᚖlinliᚋgraphᚋmodelᚐAct
 	return ec._ActivityEvent(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNRegistrationChange2linliᚋgraphᚋmodelᚐRegistrationChange(ctx context.Context, v any) (model.RegistrationChange, error) {
-	var res model.RegistrationChange
+func (ec *executionContext) unmarshalNRegistrationChange2linliᚋliveᚐRegistrationChange(ctx context.Context, v any) (live.RegistrationChange, error) {
+	var res live.RegistrationChange
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNRegistrationChange2linliᚋgraphᚋmodelᚐRegistrationChange(ctx context.Context, sel ast.SelectionSet, v model.RegistrationChange) graphql.Marshaler {
+func (ec *executionContext) marshalNRegistrationChange2linliᚋliveᚐRegistrationChange(ctx context.Context, sel ast.SelectionSet, v live.RegistrationChange) graphql.Marshaler {
 	return v
 }
 
-func (ec *executionContext) marshalNRegistrationEvent2ᚖlinliᚋgraphᚋmodelᚐRegistrationEvent(ctx context.Context, sel ast.SelectionSet, v *model.RegistrationEvent) graphql.Marshaler {
+func (ec *executionContext) marshalNRegistrationEvent2ᚖlinliᚋliveᚐRegistrationEvent(ctx context.Context, sel ast.SelectionSet, v *live.RegistrationEvent) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "RegistrationEvent!")
 		return graphql.Null
@@ -807,11 +807,11 @@ func (ec *executionContext) marshalNRegistrationEvent2ᚖlinliᚋgraphᚋmodel�
 	return ec._RegistrationEvent(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNSlotCounts2ᚕᚖlinliᚋgraphᚋmodelᚐSlotCountsᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SlotCounts) graphql.Marshaler {
+func (ec *executionContext) marshalNSlotCounts2ᚕᚖlinliᚋliveᚐSlotCountsᚄ(ctx context.Context, sel ast.SelectionSet, v []*live.SlotCounts) graphql.Marshaler {
 	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNSlotCounts2ᚖlinliᚋgraphᚋmodelᚐSlotCounts(ctx, sel, v[i])
+		return ec.marshalNSlotCounts2ᚖlinliᚋliveᚐSlotCounts(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -823,7 +823,7 @@ func (ec *executionContext) marshalNSlotCounts2ᚕᚖlinliᚋgraphᚋmodelᚐSlo
 	return ret
 }
 
-func (ec *executionContext) marshalNSlotCounts2ᚖlinliᚋgraphᚋmodelᚐSlotCounts(ctx context.Context, sel ast.SelectionSet, v *model.SlotCounts) graphql.Marshaler {
+func (ec *executionContext) marshalNSlotCounts2ᚖlinliᚋliveᚐSlotCounts(ctx context.Context, sel ast.SelectionSet, v *live.SlotCounts) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "SlotCounts!")
 		return graphql.Null

@@ -14,17 +14,6 @@ import (
 	"time"
 )
 
-type ActivityCounts struct {
-	ActivityID int           `json:"activityID"`
-	Version    int           `json:"version"`
-	Slots      []*SlotCounts `json:"slots"`
-}
-
-type ActivityEvent struct {
-	Change   ActivityChange `json:"change"`
-	Activity *ent.Activity  `json:"activity"`
-}
-
 type ActivityRegistrationsFilter struct {
 	Status []registration.Status `json:"status,omitempty"`
 	SlotID *int                  `json:"slotID,omitempty"`
@@ -148,11 +137,6 @@ type RegisterInput struct {
 	VerificationCode *string `json:"verificationCode,omitempty"`
 }
 
-type RegistrationEvent struct {
-	Change       RegistrationChange `json:"change"`
-	Registration *ent.Registration  `json:"registration"`
-}
-
 type RequestPhoneCodeInput struct {
 	Phone string `json:"phone"`
 	// The community the person means to join, for the text of the message.
@@ -176,14 +160,6 @@ type SignUpInput struct {
 type SignUpPayload struct {
 	Outcome      SignUpOutcome     `json:"outcome"`
 	Registration *ent.Registration `json:"registration"`
-}
-
-type SlotCounts struct {
-	SlotID     int `json:"slotID"`
-	Capacity   int `json:"capacity"`
-	Taken      int `json:"taken"`
-	Waitlisted int `json:"waitlisted"`
-	CheckedIn  int `json:"checkedIn"`
 }
 
 // A slot of an activity, as staff create or change it.
@@ -255,132 +231,6 @@ type WalkInInput struct {
 	// The explicit consent a health activity needs.
 	ConsentSensitive *bool  `json:"consentSensitive,omitempty"`
 	Nonce            string `json:"nonce"`
-}
-
-type ActivityChange string
-
-const (
-	ActivityChangePublished ActivityChange = "PUBLISHED"
-	ActivityChangeUpdated   ActivityChange = "UPDATED"
-	ActivityChangeCancelled ActivityChange = "CANCELLED"
-	ActivityChangeCompleted ActivityChange = "COMPLETED"
-)
-
-var AllActivityChange = []ActivityChange{
-	ActivityChangePublished,
-	ActivityChangeUpdated,
-	ActivityChangeCancelled,
-	ActivityChangeCompleted,
-}
-
-func (e ActivityChange) IsValid() bool {
-	switch e {
-	case ActivityChangePublished, ActivityChangeUpdated, ActivityChangeCancelled, ActivityChangeCompleted:
-		return true
-	}
-	return false
-}
-
-func (e ActivityChange) String() string {
-	return string(e)
-}
-
-func (e *ActivityChange) UnmarshalGQL(v any) error {
-	str, ok := v.(string)
-	if !ok {
-		return fmt.Errorf("enums must be strings")
-	}
-
-	*e = ActivityChange(str)
-	if !e.IsValid() {
-		return fmt.Errorf("%s is not a valid ActivityChange", str)
-	}
-	return nil
-}
-
-func (e ActivityChange) MarshalGQL(w io.Writer) {
-	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
-}
-
-func (e *ActivityChange) UnmarshalJSON(b []byte) error {
-	s, err := strconv.Unquote(string(b))
-	if err != nil {
-		return err
-	}
-	return e.UnmarshalGQL(s)
-}
-
-func (e ActivityChange) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	e.MarshalGQL(&buf)
-	return buf.Bytes(), nil
-}
-
-type RegistrationChange string
-
-const (
-	RegistrationChangePromoted   RegistrationChange = "PROMOTED"
-	RegistrationChangeApproved   RegistrationChange = "APPROVED"
-	RegistrationChangeRejected   RegistrationChange = "REJECTED"
-	RegistrationChangeCancelled  RegistrationChange = "CANCELLED"
-	RegistrationChangeConfirmed  RegistrationChange = "CONFIRMED"
-	RegistrationChangeWaitlisted RegistrationChange = "WAITLISTED"
-	RegistrationChangeCheckedIn  RegistrationChange = "CHECKED_IN"
-	RegistrationChangeCheckedOut RegistrationChange = "CHECKED_OUT"
-)
-
-var AllRegistrationChange = []RegistrationChange{
-	RegistrationChangePromoted,
-	RegistrationChangeApproved,
-	RegistrationChangeRejected,
-	RegistrationChangeCancelled,
-	RegistrationChangeConfirmed,
-	RegistrationChangeWaitlisted,
-	RegistrationChangeCheckedIn,
-	RegistrationChangeCheckedOut,
-}
-
-func (e RegistrationChange) IsValid() bool {
-	switch e {
-	case RegistrationChangePromoted, RegistrationChangeApproved, RegistrationChangeRejected, RegistrationChangeCancelled, RegistrationChangeConfirmed, RegistrationChangeWaitlisted, RegistrationChangeCheckedIn, RegistrationChangeCheckedOut:
-		return true
-	}
-	return false
-}
-
-func (e RegistrationChange) String() string {
-	return string(e)
-}
-
-func (e *RegistrationChange) UnmarshalGQL(v any) error {
-	str, ok := v.(string)
-	if !ok {
-		return fmt.Errorf("enums must be strings")
-	}
-
-	*e = RegistrationChange(str)
-	if !e.IsValid() {
-		return fmt.Errorf("%s is not a valid RegistrationChange", str)
-	}
-	return nil
-}
-
-func (e RegistrationChange) MarshalGQL(w io.Writer) {
-	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
-}
-
-func (e *RegistrationChange) UnmarshalJSON(b []byte) error {
-	s, err := strconv.Unquote(string(b))
-	if err != nil {
-		return err
-	}
-	return e.UnmarshalGQL(s)
-}
-
-func (e RegistrationChange) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	e.MarshalGQL(&buf)
-	return buf.Bytes(), nil
 }
 
 type Role string
