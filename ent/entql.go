@@ -152,6 +152,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			community.FieldCity:               {Type: field.TypeString, Column: community.FieldCity},
 			community.FieldHouseholds:         {Type: field.TypeInt, Column: community.FieldHouseholds},
 			community.FieldResidentPopulation: {Type: field.TypeInt, Column: community.FieldResidentPopulation},
+			community.FieldRequestPrefix:      {Type: field.TypeString, Column: community.FieldRequestPrefix},
 			community.FieldAreaKm2:            {Type: field.TypeFloat64, Column: community.FieldAreaKm2},
 			community.FieldStarThresholds:     {Type: field.TypeJSON, Column: community.FieldStarThresholds},
 		},
@@ -362,6 +363,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			request.FieldClosedAt:         {Type: field.TypeTime, Column: request.FieldClosedAt},
 			request.FieldDueAt:            {Type: field.TypeTime, Column: request.FieldDueAt},
 			request.FieldIdempotencyKey:   {Type: field.TypeString, Column: request.FieldIdempotencyKey},
+			request.FieldVersion:          {Type: field.TypeInt, Column: request.FieldVersion},
 		},
 	}
 	graph.Nodes[14] = &sqlgraph.Node{
@@ -1826,6 +1828,11 @@ func (f *CommunityFilter) WhereResidentPopulation(p entql.IntP) {
 	f.Where(p.Field(community.FieldResidentPopulation))
 }
 
+// WhereRequestPrefix applies the entql string predicate on the request_prefix field.
+func (f *CommunityFilter) WhereRequestPrefix(p entql.StringP) {
+	f.Where(p.Field(community.FieldRequestPrefix))
+}
+
 // WhereAreaKm2 applies the entql float64 predicate on the area_km2 field.
 func (f *CommunityFilter) WhereAreaKm2(p entql.Float64P) {
 	f.Where(p.Field(community.FieldAreaKm2))
@@ -2901,6 +2908,11 @@ func (f *RequestFilter) WhereDueAt(p entql.TimeP) {
 // WhereIdempotencyKey applies the entql string predicate on the idempotency_key field.
 func (f *RequestFilter) WhereIdempotencyKey(p entql.StringP) {
 	f.Where(p.Field(request.FieldIdempotencyKey))
+}
+
+// WhereVersion applies the entql int predicate on the version field.
+func (f *RequestFilter) WhereVersion(p entql.IntP) {
+	f.Where(p.Field(request.FieldVersion))
 }
 
 // WhereHasCommunity applies a predicate to check if query has an edge community.

@@ -4688,6 +4688,7 @@ type CommunityMutation struct {
 	addhouseholds          *int
 	resident_population    *int
 	addresident_population *int
+	request_prefix         *string
 	area_km2               *float64
 	addarea_km2            *float64
 	star_thresholds        *[]int
@@ -5088,6 +5089,42 @@ func (m *CommunityMutation) ResetResidentPopulation() {
 	m.addresident_population = nil
 }
 
+// SetRequestPrefix sets the "request_prefix" field.
+func (m *CommunityMutation) SetRequestPrefix(s string) {
+	m.request_prefix = &s
+}
+
+// RequestPrefix returns the value of the "request_prefix" field in the mutation.
+func (m *CommunityMutation) RequestPrefix() (r string, exists bool) {
+	v := m.request_prefix
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRequestPrefix returns the old "request_prefix" field's value of the Community entity.
+// If the Community object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CommunityMutation) OldRequestPrefix(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRequestPrefix is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRequestPrefix requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRequestPrefix: %w", err)
+	}
+	return oldValue.RequestPrefix, nil
+}
+
+// ResetRequestPrefix resets all changes to the "request_prefix" field.
+func (m *CommunityMutation) ResetRequestPrefix() {
+	m.request_prefix = nil
+}
+
 // SetAreaKm2 sets the "area_km2" field.
 func (m *CommunityMutation) SetAreaKm2(f float64) {
 	m.area_km2 = &f
@@ -5243,7 +5280,7 @@ func (m *CommunityMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CommunityMutation) Fields() []string {
-	fields := make([]string, 0, 9)
+	fields := make([]string, 0, 10)
 	if m.created_at != nil {
 		fields = append(fields, community.FieldCreatedAt)
 	}
@@ -5264,6 +5301,9 @@ func (m *CommunityMutation) Fields() []string {
 	}
 	if m.resident_population != nil {
 		fields = append(fields, community.FieldResidentPopulation)
+	}
+	if m.request_prefix != nil {
+		fields = append(fields, community.FieldRequestPrefix)
 	}
 	if m.area_km2 != nil {
 		fields = append(fields, community.FieldAreaKm2)
@@ -5293,6 +5333,8 @@ func (m *CommunityMutation) Field(name string) (ent.Value, bool) {
 		return m.Households()
 	case community.FieldResidentPopulation:
 		return m.ResidentPopulation()
+	case community.FieldRequestPrefix:
+		return m.RequestPrefix()
 	case community.FieldAreaKm2:
 		return m.AreaKm2()
 	case community.FieldStarThresholds:
@@ -5320,6 +5362,8 @@ func (m *CommunityMutation) OldField(ctx context.Context, name string) (ent.Valu
 		return m.OldHouseholds(ctx)
 	case community.FieldResidentPopulation:
 		return m.OldResidentPopulation(ctx)
+	case community.FieldRequestPrefix:
+		return m.OldRequestPrefix(ctx)
 	case community.FieldAreaKm2:
 		return m.OldAreaKm2(ctx)
 	case community.FieldStarThresholds:
@@ -5381,6 +5425,13 @@ func (m *CommunityMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetResidentPopulation(v)
+		return nil
+	case community.FieldRequestPrefix:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRequestPrefix(v)
 		return nil
 	case community.FieldAreaKm2:
 		v, ok := value.(float64)
@@ -5513,6 +5564,9 @@ func (m *CommunityMutation) ResetField(name string) error {
 		return nil
 	case community.FieldResidentPopulation:
 		m.ResetResidentPopulation()
+		return nil
+	case community.FieldRequestPrefix:
+		m.ResetRequestPrefix()
 		return nil
 	case community.FieldAreaKm2:
 		m.ResetAreaKm2()
@@ -13015,6 +13069,8 @@ type RequestMutation struct {
 	closed_at          *time.Time
 	due_at             *time.Time
 	idempotency_key    *string
+	version            *int
+	addversion         *int
 	clearedFields      map[string]struct{}
 	community          *int
 	clearedcommunity   bool
@@ -14286,6 +14342,62 @@ func (m *RequestMutation) ResetIdempotencyKey() {
 	delete(m.clearedFields, request.FieldIdempotencyKey)
 }
 
+// SetVersion sets the "version" field.
+func (m *RequestMutation) SetVersion(i int) {
+	m.version = &i
+	m.addversion = nil
+}
+
+// Version returns the value of the "version" field in the mutation.
+func (m *RequestMutation) Version() (r int, exists bool) {
+	v := m.version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVersion returns the old "version" field's value of the Request entity.
+// If the Request object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequestMutation) OldVersion(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVersion: %w", err)
+	}
+	return oldValue.Version, nil
+}
+
+// AddVersion adds i to the "version" field.
+func (m *RequestMutation) AddVersion(i int) {
+	if m.addversion != nil {
+		*m.addversion += i
+	} else {
+		m.addversion = &i
+	}
+}
+
+// AddedVersion returns the value that was added to the "version" field in this mutation.
+func (m *RequestMutation) AddedVersion() (r int, exists bool) {
+	v := m.addversion
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetVersion resets all changes to the "version" field.
+func (m *RequestMutation) ResetVersion() {
+	m.version = nil
+	m.addversion = nil
+}
+
 // ClearCommunity clears the "community" edge to the Community entity.
 func (m *RequestMutation) ClearCommunity() {
 	m.clearedcommunity = true
@@ -14563,7 +14675,7 @@ func (m *RequestMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *RequestMutation) Fields() []string {
-	fields := make([]string, 0, 25)
+	fields := make([]string, 0, 26)
 	if m.community != nil {
 		fields = append(fields, request.FieldCommunityID)
 	}
@@ -14639,6 +14751,9 @@ func (m *RequestMutation) Fields() []string {
 	if m.idempotency_key != nil {
 		fields = append(fields, request.FieldIdempotencyKey)
 	}
+	if m.version != nil {
+		fields = append(fields, request.FieldVersion)
+	}
 	return fields
 }
 
@@ -14697,6 +14812,8 @@ func (m *RequestMutation) Field(name string) (ent.Value, bool) {
 		return m.DueAt()
 	case request.FieldIdempotencyKey:
 		return m.IdempotencyKey()
+	case request.FieldVersion:
+		return m.Version()
 	}
 	return nil, false
 }
@@ -14756,6 +14873,8 @@ func (m *RequestMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldDueAt(ctx)
 	case request.FieldIdempotencyKey:
 		return m.OldIdempotencyKey(ctx)
+	case request.FieldVersion:
+		return m.OldVersion(ctx)
 	}
 	return nil, fmt.Errorf("unknown Request field %s", name)
 }
@@ -14940,6 +15059,13 @@ func (m *RequestMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetIdempotencyKey(v)
 		return nil
+	case request.FieldVersion:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVersion(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Request field %s", name)
 }
@@ -14960,6 +15086,9 @@ func (m *RequestMutation) AddedFields() []string {
 	if m.addsatisfaction != nil {
 		fields = append(fields, request.FieldSatisfaction)
 	}
+	if m.addversion != nil {
+		fields = append(fields, request.FieldVersion)
+	}
 	return fields
 }
 
@@ -14976,6 +15105,8 @@ func (m *RequestMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedCreatedByID()
 	case request.FieldSatisfaction:
 		return m.AddedSatisfaction()
+	case request.FieldVersion:
+		return m.AddedVersion()
 	}
 	return nil, false
 }
@@ -15012,6 +15143,13 @@ func (m *RequestMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddSatisfaction(v)
+		return nil
+	case request.FieldVersion:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddVersion(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Request numeric field %s", name)
@@ -15195,6 +15333,9 @@ func (m *RequestMutation) ResetField(name string) error {
 		return nil
 	case request.FieldIdempotencyKey:
 		m.ResetIdempotencyKey()
+		return nil
+	case request.FieldVersion:
+		m.ResetVersion()
 		return nil
 	}
 	return fmt.Errorf("unknown Request field %s", name)
