@@ -10,6 +10,7 @@ import (
 	"linli/ent"
 	"linli/live"
 	"linli/organize"
+	"linli/requests"
 	"linli/signup"
 	"linli/store"
 )
@@ -29,4 +30,6 @@ type Resolver struct {
 	Signups *signup.Service
 	// Checkin runs kiosks, check-in and check-out, and service hours.
 	Checkin *checkin.Service
+	// Requests runs residents' requests.
+	Requests *requests.Service
 }
