@@ -106,8 +106,11 @@ func (b *Broker) RequestUpdates(ctx context.Context, communityID int) (<-chan *e
 // submitted by or for them.
 func (b *Broker) MyRequestUpdates(ctx context.Context) (<-chan *ent.RequestEvent, error) {
 	v := viewer.FromContext(ctx)
-	if v == nil || v.PersonID == 0 {
+	switch {
+	case v == nil:
 		return nil, apperr.New(apperr.Unauthenticated, "authentication required")
+	case v.IsKiosk() || v.PersonID == 0:
+		return nil, apperr.New(apperr.Forbidden, "kiosks do not follow requests")
 	}
 	return b.subscribeRequests(ctx, true, v.PersonID, v)
 }
