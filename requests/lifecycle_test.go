@@ -69,7 +69,9 @@ func TestLifecycleAndHistory(t *testing.T) {
 		// Staff confirm after a follow-up call; the request says so.
 		id := w.reach(t, "RESOLVED")
 		w.must(t, aStaff, confirmM, id, nil)
-		var byStaff struct{ Node struct{ ConfirmedByStaff bool } }
+		var byStaff struct {
+			Node struct{ ConfirmedByStaff bool }
+		}
 		e.Do(t, w.tokens[aStaff], `query($id: ID!) { node(id: $id) { ... on Request { confirmedByStaff } } }`, map[string]any{"id": id}).Decode(t, &byStaff)
 		if !byStaff.Node.ConfirmedByStaff {
 			t.Fatal("a staff confirmation is not marked confirmedByStaff")
@@ -212,7 +214,9 @@ func TestConcurrentResolveOneWins(t *testing.T) {
 			if !(codes[0] == "" && codes[1] == "CONFLICT" || codes[0] == "CONFLICT" && codes[1] == "") {
 				t.Fatalf("round %d: codes %q, want one success and one CONFLICT", round, codes)
 			}
-			var h struct{ Node struct{ History []struct{ Action string } } }
+			var h struct {
+				Node struct{ History []struct{ Action string } }
+			}
 			e.Do(t, w.tokens[aStaff], `query($id: ID!) { node(id: $id) { ... on Request { history { action } } } }`, map[string]any{"id": id}).Decode(t, &h)
 			n := 0
 			for _, ev := range h.Node.History {
