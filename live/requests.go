@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"linli/apperr"
 	"linli/ent"
 	"linli/ent/privacy"
+	"linli/ent/request"
 	"linli/ent/requestevent"
 	"linli/events"
 	"linli/viewer"
@@ -159,4 +161,44 @@ func (b *Broker) dispatchRequest(ev events.Event) {
 			}
 		}
 	}
+}
+
+// requestsChangedSince lists, as events, the transitions after since of the
+// communities and people with request subscribers (the listener's re-sync
+// after a reconnect: what was notified meanwhile is lost).
+func (b *Broker) requestsChangedSince(ctx context.Context, since time.Time) []events.Event {
+	b.reqs.mu.Lock()
+	communities := make([]int, 0, len(b.reqs.byCommunity))
+	for id := range b.reqs.byCommunity {
+		communities = append(communities, id)
+	}
+	people := make([]int, 0, len(b.reqs.byPerson))
+	for id := range b.reqs.byPerson {
+		people = append(people, id)
+	}
+	b.reqs.mu.Unlock()
+	if len(communities) == 0 && len(people) == 0 {
+		return nil
+	}
+	q := b.client.RequestEvent.Query().Where(requestevent.AtGTE(since))
+	if len(people) == 0 {
+		q = q.Where(requestevent.CommunityIDIn(communities...))
+	} else {
+		q = q.Where(requestevent.Or(requestevent.CommunityIDIn(communities...),
+			requestevent.HasRequestWith(request.SubmitterIDIn(people...))))
+	}
+	evs, err := q.WithRequest().Order(ent.Asc(requestevent.FieldID)).Limit(2000).All(ctx)
+	if err != nil {
+		b.log.Warn("re-sync request updates", "error", err.Error())
+		return nil
+	}
+	out := make([]events.Event, 0, len(evs))
+	for _, ev := range evs {
+		e := events.Event{Kind: events.Request, CommunityID: ev.CommunityID, RequestID: ev.RequestID, RequestEventID: ev.ID}
+		if r := ev.Edges.Request; r != nil && r.SubmitterID != nil {
+			e.PersonID = *r.SubmitterID
+		}
+		out = append(out, e)
+	}
+	return out
 }

@@ -541,3 +541,24 @@ func (s *Service) Reject(ctx context.Context, id int, reason string) (*ent.Reque
 
 // requestEventStatus is s as a history entry's status (the same values).
 func requestEventStatus(s request.Status) requestevent.Status { return requestevent.Status(s) }
+
+// RecordVisit adds to r's history, inside the caller's transaction, that
+// home visit visitID served it (action VISIT; the status stays). The
+// caller publishes the returned event after its commit.
+func RecordVisit(ctx context.Context, tx *ent.Tx, r *ent.Request, visitID, actorID int, note string) (events.Event, error) {
+	sys := viewer.System(ctx)
+	c := tx.RequestEvent.Create().SetCommunityID(r.CommunityID).SetRequestID(r.ID).SetAt(time.Now().UTC()).
+		SetAction(string(Visit)).SetStatus(requestEventStatus(r.Status)).SetHomeVisitID(visitID).SetNote(note)
+	if actorID != 0 {
+		c.SetActorID(actorID)
+	}
+	ev, err := c.Save(sys)
+	if err != nil {
+		return events.Event{}, err
+	}
+	out := events.Event{Kind: events.Request, CommunityID: r.CommunityID, RequestID: r.ID, RequestEventID: ev.ID}
+	if r.SubmitterID != nil {
+		out.PersonID = *r.SubmitterID
+	}
+	return out, nil
+}
