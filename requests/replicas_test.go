@@ -101,3 +101,34 @@ func TestUpdatesAcrossReplicasAndVisits(t *testing.T) {
 		}
 	})
 }
+
+// After the listener of a replica lost its connection, its request
+// subscribers still get what happened meanwhile (re-read on reconnect).
+func TestUpdatesAfterListenerReconnect(t *testing.T) {
+	linlitest.Run(t, func(t *testing.T, e *linlitest.Env) {
+		if e.Backend != "postgres" {
+			t.Skip("only PostgreSQL has a listener to lose")
+		}
+		w := newWorld(t, e)
+		two := linlitest.NewAt(t, e.Backend, e.App.Config.DatabaseURL)
+		staff := dial(t, two, w.tokens[aStaff])
+		staff.subscribe("u", updatesSub, map[string]any{"c": e.ID(w.c.ID)})
+		time.Sleep(300 * time.Millisecond)
+		if _, err := e.DB.SQL.Exec(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'listen%'`); err != nil {
+			t.Fatal(err)
+		}
+		r := w.submit(t, aSubmitter, "楼道灯不亮", "")
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			m, err := staff.read(time.Until(deadline))
+			if err != nil {
+				t.Fatalf("the submission never reached the other replica's subscriber: %v", err)
+			}
+			var p struct{ Data map[string]updateMsg }
+			_ = json.Unmarshal(m.Payload, &p)
+			if u := p.Data["requestUpdates"]; u.Request.ID == r.ID && u.Action == "SUBMIT" {
+				return
+			}
+		}
+	})
+}

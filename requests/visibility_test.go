@@ -20,6 +20,15 @@ func TestVisibilityMatrix(t *testing.T) {
 		w := newWorld(t, e)
 		id := w.reach(t, "ASSIGNED")
 		const secret = "老人独居，有心脏病史，请上午来"
+		// A home visit served it: the visit's request edge is a nested path.
+		h, err := e.Client.Household.Create().SetCommunityID(w.c.ID).SetAddress("上码头小区3栋2单元301").SetSize(1).Save(e.Sys())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.Client.HomeVisit.Create().SetCommunityID(w.c.ID).SetHouseholdID(h.ID).SetKind("HOME_SERVICE").
+			SetVisitedAt(time.Now()).SetMinutes(30).SetRequestID(e.IntID(t, id)).Exec(e.Sys()); err != nil {
+			t.Fatal(err)
+		}
 
 		for _, actor := range actors {
 			tok := w.tokens[actor]
@@ -52,6 +61,34 @@ func TestVisibilityMatrix(t *testing.T) {
 				t.Errorf("%s: history note %q, want it withheld", actor, node.Node.History[2].Note)
 			case fullText && node.Node.History[2].Note == "":
 				t.Errorf("%s: history note withheld", actor)
+			}
+
+			// Nested: a home visit's request (whoever may read the visit).
+			var hv struct {
+				Node *struct {
+					Visits struct {
+						Edges []struct {
+							Node struct {
+								Request *struct{ ID, Description string }
+							}
+						}
+					}
+				}
+			}
+			res = e.Do(t, tok, `query($id: ID!) { node(id: $id) { ... on Household { visits(first: 5) { edges { node { request { id description } } } } } } }`,
+				map[string]any{"id": e.ID(h.ID)})
+			_ = json.Unmarshal(res.Data, &hv)
+			if actor == aStaff && (hv.Node == nil || len(hv.Node.Visits.Edges) != 1) {
+				t.Errorf("staff do not see the household's visit: %+v %+v", hv, res.Errors)
+			}
+			if hv.Node != nil {
+				for _, ed := range hv.Node.Visits.Edges {
+					if got := ed.Node.Request != nil; got != visible {
+						t.Errorf("%s: a visit's request shows: %v, want %v", actor, got, visible)
+					} else if got && !fullText && ed.Node.Request.Description != "" {
+						t.Errorf("%s: a visit's request shows the description", actor)
+					}
+				}
 			}
 
 			// The list, its filters, myRequests.
