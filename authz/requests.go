@@ -51,6 +51,17 @@ func RequestVisible(v *viewer.Viewer) entql.P {
 	return mine
 }
 
+// RequestCounterparts matches the people a request puts v in touch with,
+// for the directory (People): the volunteer assigned to a request v
+// submitted (who is coming), and the submitter of a request assigned to v
+// (whom to visit). Phones stay masked (mask.CanSeePersonal).
+func RequestCounterparts(v *viewer.Viewer) entql.P {
+	return entql.Or(
+		entql.HasEdgeWith("assigned_requests", entql.FieldEQ("submitter_id", v.PersonID)),
+		entql.HasEdgeWith("submitted_requests", entql.FieldEQ("assignee_id", v.PersonID)),
+	)
+}
+
 // RequestRole is how a viewer stands to one request; the requests service's
 // transition table says which roles may make each transition.
 type RequestRole uint8

@@ -848,6 +848,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"Registration",
 	)
 	graph.MustAddE(
+		"submitted_requests",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   person.SubmittedRequestsTable,
+			Columns: []string{person.SubmittedRequestsColumn},
+			Bidi:    false,
+		},
+		"Person",
+		"Request",
+	)
+	graph.MustAddE(
+		"assigned_requests",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   person.AssignedRequestsTable,
+			Columns: []string{person.AssignedRequestsColumn},
+			Bidi:    false,
+		},
+		"Person",
+		"Request",
+	)
+	graph.MustAddE(
 		"community",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -2503,6 +2527,34 @@ func (f *PersonFilter) WhereHasRegistrations() {
 // WhereHasRegistrationsWith applies a predicate to check if query has an edge registrations with a given conditions (other predicates).
 func (f *PersonFilter) WhereHasRegistrationsWith(preds ...predicate.Registration) {
 	f.Where(entql.HasEdgeWith("registrations", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasSubmittedRequests applies a predicate to check if query has an edge submitted_requests.
+func (f *PersonFilter) WhereHasSubmittedRequests() {
+	f.Where(entql.HasEdge("submitted_requests"))
+}
+
+// WhereHasSubmittedRequestsWith applies a predicate to check if query has an edge submitted_requests with a given conditions (other predicates).
+func (f *PersonFilter) WhereHasSubmittedRequestsWith(preds ...predicate.Request) {
+	f.Where(entql.HasEdgeWith("submitted_requests", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasAssignedRequests applies a predicate to check if query has an edge assigned_requests.
+func (f *PersonFilter) WhereHasAssignedRequests() {
+	f.Where(entql.HasEdge("assigned_requests"))
+}
+
+// WhereHasAssignedRequestsWith applies a predicate to check if query has an edge assigned_requests with a given conditions (other predicates).
+func (f *PersonFilter) WhereHasAssignedRequestsWith(preds ...predicate.Request) {
+	f.Where(entql.HasEdgeWith("assigned_requests", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}

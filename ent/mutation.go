@@ -10073,30 +10073,36 @@ func (m *PersistedQueryMutation) ResetEdge(name string) error {
 // PersonMutation represents an operation that mutates the Person nodes in the graph.
 type PersonMutation struct {
 	config
-	op                       Op
-	typ                      string
-	id                       *int
-	created_at               *time.Time
-	updated_at               *time.Time
-	display_name             *string
-	phone                    *string
-	password_hash            *string
-	roles                    *[]string
-	appendroles              []string
-	clearedFields            map[string]struct{}
-	community                *int
-	clearedcommunity         bool
-	volunteer_profile        *int
-	clearedvolunteer_profile bool
-	memberships              map[int]struct{}
-	removedmemberships       map[int]struct{}
-	clearedmemberships       bool
-	registrations            map[int]struct{}
-	removedregistrations     map[int]struct{}
-	clearedregistrations     bool
-	done                     bool
-	oldValue                 func(context.Context) (*Person, error)
-	predicates               []predicate.Person
+	op                        Op
+	typ                       string
+	id                        *int
+	created_at                *time.Time
+	updated_at                *time.Time
+	display_name              *string
+	phone                     *string
+	password_hash             *string
+	roles                     *[]string
+	appendroles               []string
+	clearedFields             map[string]struct{}
+	community                 *int
+	clearedcommunity          bool
+	volunteer_profile         *int
+	clearedvolunteer_profile  bool
+	memberships               map[int]struct{}
+	removedmemberships        map[int]struct{}
+	clearedmemberships        bool
+	registrations             map[int]struct{}
+	removedregistrations      map[int]struct{}
+	clearedregistrations      bool
+	submitted_requests        map[int]struct{}
+	removedsubmitted_requests map[int]struct{}
+	clearedsubmitted_requests bool
+	assigned_requests         map[int]struct{}
+	removedassigned_requests  map[int]struct{}
+	clearedassigned_requests  bool
+	done                      bool
+	oldValue                  func(context.Context) (*Person, error)
+	predicates                []predicate.Person
 }
 
 var _ ent.Mutation = (*PersonMutation)(nil)
@@ -10638,6 +10644,114 @@ func (m *PersonMutation) ResetRegistrations() {
 	m.removedregistrations = nil
 }
 
+// AddSubmittedRequestIDs adds the "submitted_requests" edge to the Request entity by ids.
+func (m *PersonMutation) AddSubmittedRequestIDs(ids ...int) {
+	if m.submitted_requests == nil {
+		m.submitted_requests = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.submitted_requests[ids[i]] = struct{}{}
+	}
+}
+
+// ClearSubmittedRequests clears the "submitted_requests" edge to the Request entity.
+func (m *PersonMutation) ClearSubmittedRequests() {
+	m.clearedsubmitted_requests = true
+}
+
+// SubmittedRequestsCleared reports if the "submitted_requests" edge to the Request entity was cleared.
+func (m *PersonMutation) SubmittedRequestsCleared() bool {
+	return m.clearedsubmitted_requests
+}
+
+// RemoveSubmittedRequestIDs removes the "submitted_requests" edge to the Request entity by IDs.
+func (m *PersonMutation) RemoveSubmittedRequestIDs(ids ...int) {
+	if m.removedsubmitted_requests == nil {
+		m.removedsubmitted_requests = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.submitted_requests, ids[i])
+		m.removedsubmitted_requests[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedSubmittedRequests returns the removed IDs of the "submitted_requests" edge to the Request entity.
+func (m *PersonMutation) RemovedSubmittedRequestsIDs() (ids []int) {
+	for id := range m.removedsubmitted_requests {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// SubmittedRequestsIDs returns the "submitted_requests" edge IDs in the mutation.
+func (m *PersonMutation) SubmittedRequestsIDs() (ids []int) {
+	for id := range m.submitted_requests {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetSubmittedRequests resets all changes to the "submitted_requests" edge.
+func (m *PersonMutation) ResetSubmittedRequests() {
+	m.submitted_requests = nil
+	m.clearedsubmitted_requests = false
+	m.removedsubmitted_requests = nil
+}
+
+// AddAssignedRequestIDs adds the "assigned_requests" edge to the Request entity by ids.
+func (m *PersonMutation) AddAssignedRequestIDs(ids ...int) {
+	if m.assigned_requests == nil {
+		m.assigned_requests = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.assigned_requests[ids[i]] = struct{}{}
+	}
+}
+
+// ClearAssignedRequests clears the "assigned_requests" edge to the Request entity.
+func (m *PersonMutation) ClearAssignedRequests() {
+	m.clearedassigned_requests = true
+}
+
+// AssignedRequestsCleared reports if the "assigned_requests" edge to the Request entity was cleared.
+func (m *PersonMutation) AssignedRequestsCleared() bool {
+	return m.clearedassigned_requests
+}
+
+// RemoveAssignedRequestIDs removes the "assigned_requests" edge to the Request entity by IDs.
+func (m *PersonMutation) RemoveAssignedRequestIDs(ids ...int) {
+	if m.removedassigned_requests == nil {
+		m.removedassigned_requests = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.assigned_requests, ids[i])
+		m.removedassigned_requests[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedAssignedRequests returns the removed IDs of the "assigned_requests" edge to the Request entity.
+func (m *PersonMutation) RemovedAssignedRequestsIDs() (ids []int) {
+	for id := range m.removedassigned_requests {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// AssignedRequestsIDs returns the "assigned_requests" edge IDs in the mutation.
+func (m *PersonMutation) AssignedRequestsIDs() (ids []int) {
+	for id := range m.assigned_requests {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetAssignedRequests resets all changes to the "assigned_requests" edge.
+func (m *PersonMutation) ResetAssignedRequests() {
+	m.assigned_requests = nil
+	m.clearedassigned_requests = false
+	m.removedassigned_requests = nil
+}
+
 // Where appends a list predicates to the PersonMutation builder.
 func (m *PersonMutation) Where(ps ...predicate.Person) {
 	m.predicates = append(m.predicates, ps...)
@@ -10876,7 +10990,7 @@ func (m *PersonMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *PersonMutation) AddedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 6)
 	if m.community != nil {
 		edges = append(edges, person.EdgeCommunity)
 	}
@@ -10888,6 +11002,12 @@ func (m *PersonMutation) AddedEdges() []string {
 	}
 	if m.registrations != nil {
 		edges = append(edges, person.EdgeRegistrations)
+	}
+	if m.submitted_requests != nil {
+		edges = append(edges, person.EdgeSubmittedRequests)
+	}
+	if m.assigned_requests != nil {
+		edges = append(edges, person.EdgeAssignedRequests)
 	}
 	return edges
 }
@@ -10916,18 +11036,36 @@ func (m *PersonMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case person.EdgeSubmittedRequests:
+		ids := make([]ent.Value, 0, len(m.submitted_requests))
+		for id := range m.submitted_requests {
+			ids = append(ids, id)
+		}
+		return ids
+	case person.EdgeAssignedRequests:
+		ids := make([]ent.Value, 0, len(m.assigned_requests))
+		for id := range m.assigned_requests {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *PersonMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 6)
 	if m.removedmemberships != nil {
 		edges = append(edges, person.EdgeMemberships)
 	}
 	if m.removedregistrations != nil {
 		edges = append(edges, person.EdgeRegistrations)
+	}
+	if m.removedsubmitted_requests != nil {
+		edges = append(edges, person.EdgeSubmittedRequests)
+	}
+	if m.removedassigned_requests != nil {
+		edges = append(edges, person.EdgeAssignedRequests)
 	}
 	return edges
 }
@@ -10948,13 +11086,25 @@ func (m *PersonMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case person.EdgeSubmittedRequests:
+		ids := make([]ent.Value, 0, len(m.removedsubmitted_requests))
+		for id := range m.removedsubmitted_requests {
+			ids = append(ids, id)
+		}
+		return ids
+	case person.EdgeAssignedRequests:
+		ids := make([]ent.Value, 0, len(m.removedassigned_requests))
+		for id := range m.removedassigned_requests {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *PersonMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 6)
 	if m.clearedcommunity {
 		edges = append(edges, person.EdgeCommunity)
 	}
@@ -10966,6 +11116,12 @@ func (m *PersonMutation) ClearedEdges() []string {
 	}
 	if m.clearedregistrations {
 		edges = append(edges, person.EdgeRegistrations)
+	}
+	if m.clearedsubmitted_requests {
+		edges = append(edges, person.EdgeSubmittedRequests)
+	}
+	if m.clearedassigned_requests {
+		edges = append(edges, person.EdgeAssignedRequests)
 	}
 	return edges
 }
@@ -10982,6 +11138,10 @@ func (m *PersonMutation) EdgeCleared(name string) bool {
 		return m.clearedmemberships
 	case person.EdgeRegistrations:
 		return m.clearedregistrations
+	case person.EdgeSubmittedRequests:
+		return m.clearedsubmitted_requests
+	case person.EdgeAssignedRequests:
+		return m.clearedassigned_requests
 	}
 	return false
 }
@@ -11015,6 +11175,12 @@ func (m *PersonMutation) ResetEdge(name string) error {
 		return nil
 	case person.EdgeRegistrations:
 		m.ResetRegistrations()
+		return nil
+	case person.EdgeSubmittedRequests:
+		m.ResetSubmittedRequests()
+		return nil
+	case person.EdgeAssignedRequests:
+		m.ResetAssignedRequests()
 		return nil
 	}
 	return fmt.Errorf("unknown Person edge %s", name)

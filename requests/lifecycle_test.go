@@ -1,6 +1,7 @@
 package requests_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -64,6 +65,29 @@ func TestLifecycleAndHistory(t *testing.T) {
 		}
 		if n.History[2].Note != "邻里互助队 / 志愿者小张" || n.History[5].Note != "很满意" {
 			t.Fatalf("notes: %+v", n.History)
+		}
+		// The resident sees who handled it, and the volunteer whom they
+		// served (phones masked); the other resident sees neither.
+		var counterpart struct {
+			Node struct {
+				Assignee  *struct{ DisplayName, Phone string }
+				Submitter *struct{ DisplayName, Phone string }
+			}
+		}
+		q := `query($id: ID!) { node(id: $id) { ... on Request { assignee { displayName phone } submitter { displayName phone } } } }`
+		e.Do(t, w.tokens[aSubmitter], q, map[string]any{"id": r.ID}).Decode(t, &counterpart)
+		if a := counterpart.Node.Assignee; a == nil || a.DisplayName != "志愿者小张" || a.Phone == w.vol.Phone {
+			t.Fatalf("the submitter's view of the assignee: %+v", a)
+		}
+		e.Do(t, w.tokens[aAssignee], q, map[string]any{"id": r.ID}).Decode(t, &counterpart)
+		if s := counterpart.Node.Submitter; s == nil || s.DisplayName != "王大爷" || s.Phone == w.sub.Phone {
+			t.Fatalf("the assignee's view of the submitter: %+v", s)
+		}
+		var dir struct{ Node *struct{ DisplayName string } }
+		res0 := e.Do(t, w.tokens[aResident], `query($id: ID!) { node(id: $id) { ... on Person { displayName } } }`, map[string]any{"id": e.ID(w.vol.ID)})
+		_ = json.Unmarshal(res0.Data, &dir)
+		if dir.Node != nil {
+			t.Fatalf("another resident reads the volunteer: %+v", dir.Node)
 		}
 
 		// Staff confirm after a follow-up call; the request says so.
