@@ -24,7 +24,8 @@ type Page struct {
 var newestFirst = &ent.RequestOrder{Direction: entgql.OrderDirectionDesc, Field: ent.RequestOrderFieldCreatedAt}
 
 // List is the requests the viewer may read (authz.Requests decides),
-// filtered and ordered, newest first unless told otherwise.
+// filtered and ordered, newest first unless told otherwise; ordered by due
+// time, only those that have one.
 func (s *Service) List(ctx context.Context, p Page, where *ent.RequestWhereInput, order *ent.RequestOrder) (*ent.RequestConnection, error) {
 	if viewer.FromContext(ctx) == nil {
 		return nil, apperr.New(apperr.Unauthenticated, "authentication required")
@@ -32,7 +33,13 @@ func (s *Service) List(ctx context.Context, p Page, where *ent.RequestWhereInput
 	if order == nil {
 		order = newestFirst
 	}
-	return s.client.Request.Query().Paginate(ctx, p.After, p.First, nil, nil,
+	q := s.client.Request.Query()
+	if order.Field != nil && order.Field.String() == ent.RequestOrderFieldDueAt.String() {
+		// Page cursors cannot step over a missing value: ordered by due
+		// time, the list holds the requests that have one (accepted).
+		q = q.Where(request.DueAtNotNil())
+	}
+	return q.Paginate(ctx, p.After, p.First, nil, nil,
 		ent.WithRequestOrder(order), ent.WithRequestFilter(where.Filter))
 }
 
