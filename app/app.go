@@ -26,6 +26,7 @@ import (
 	"linli/pairing"
 	"linli/persisted"
 	"linli/reqlog"
+	"linli/requests"
 	"linli/signup"
 	"linli/store"
 	"linli/viewer"
@@ -85,6 +86,10 @@ type Config struct {
 	// it changes every ID clients hold.
 	IDKey string
 
+	// RequestReopenDays is how many days after resolution a resident may
+	// reopen their request (requests.Service.ReopenDays).
+	RequestReopenDays int
+
 	// TrustedProxies are the reverse proxies in front of linli: from them,
 	// the client address (for rate limits and logs) is read from
 	// X-Forwarded-For (reqlog.ClientAddress). None: the TCP peer.
@@ -99,6 +104,7 @@ func DefaultConfig() Config {
 		BodyTimeout:        10 * time.Second,
 		MaxBodyBytes:       256 << 10,
 		TokenCacheTTL:      3 * time.Second,
+		RequestReopenDays:  requests.DefaultReopenDays,
 		Logger:             slog.Default(),
 	}
 }
@@ -172,6 +178,7 @@ func NewWithDB(cfg Config, db *store.DB, ids *gid.Codec) *App {
 	a.Resolver.Signups = signup.New(db, a.Live)
 	a.Resolver.SetSlotCapacity = a.Resolver.Signups.SetSlotCapacity
 	a.Resolver.Organize.CancelRegistrations = a.Resolver.Signups.CancelActivityRegistrations
+	a.Resolver.Requests = requests.New(db, a.Live, cfg.RequestReopenDays)
 	a.Auth.LoggedOut = func(id int) { a.Live.Publish(events.Event{Kind: events.Session, SessionID: id}) }
 	a.startCheckin()
 	a.Resolver.Pairing = &pairing.Service{Client: db.Client, Events: a.Live, Limits: limits}

@@ -8,8 +8,3 @@ func Households() ent.Policy { return Scoped() }
 
 // HomeVisits are read and written like Scoped rows (first cut).
 func HomeVisits() ent.Policy { return Scoped() }
-
-// Requests are read and written like Scoped rows (first cut; the requests
-// work narrows reads to submitter, staff, the assigned team's leader and
-// the assignee).
-func Requests() ent.Policy { return Scoped() }

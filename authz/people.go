@@ -13,9 +13,10 @@ import (
 // activity or a team needs to show them — themselves, the leaders of the
 // community's teams (the person in charge), and the fellow members of teams
 // they belong to (a leader thus sees the members of the teams they lead). A
-// kiosk reads the people registered for activities at its venue. node(id:)
-// over sequential IDs, nested edges and lists all go through this rule, so
-// nobody else is enumerable. Staff write people.
+// kiosk reads the people registered for activities at its venue. A
+// request's submitter and assignee read each other (RequestCounterparts).
+// node(id:) over sequential IDs, nested edges and lists all go through this
+// rule, so nobody else is enumerable. Staff write people.
 func People() ent.Policy {
 	return privacy.Policy{
 		Query: privacy.QueryPolicy{communityFilter(func(v *viewer.Viewer) entql.P {
@@ -28,6 +29,7 @@ func People() ent.Policy {
 			return entql.Or(
 				entql.FieldEQ("id", v.PersonID),
 				entql.HasEdgeWith("memberships", entql.Or(leaderMembership(), ofMyTeams(v))),
+				RequestCounterparts(v),
 			)
 		})},
 		Mutation: privacy.MutationPolicy{staffWrite()},

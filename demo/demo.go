@@ -37,7 +37,11 @@ func Load(ctx context.Context, client *ent.Client) (loaded bool, err error) {
 	if empty, err := isEmpty(ctx, tx.Client()); err != nil || !empty {
 		return false, rollback(tx, err)
 	}
-	if err := write(ctx, tx.Client(), plan, hashes); err != nil {
+	err = write(ctx, tx.Client(), plan, hashes)
+	if err == nil {
+		err = writeRequests(ctx, tx.Client(), time.Now())
+	}
+	if err != nil {
 		err = rollback(tx, err)
 		// Two replicas that start together on PostgreSQL both see an empty
 		// database; the later one then fails on the unique phone numbers

@@ -2382,6 +2382,38 @@ func (c *PersonClient) QueryRegistrations(_m *Person) *RegistrationQuery {
 	return query
 }
 
+// QuerySubmittedRequests queries the submitted_requests edge of a Person.
+func (c *PersonClient) QuerySubmittedRequests(_m *Person) *RequestQuery {
+	query := (&RequestClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(person.Table, person.FieldID, id),
+			sqlgraph.To(request.Table, request.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, person.SubmittedRequestsTable, person.SubmittedRequestsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryAssignedRequests queries the assigned_requests edge of a Person.
+func (c *PersonClient) QueryAssignedRequests(_m *Person) *RequestQuery {
+	query := (&RequestClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(person.Table, person.FieldID, id),
+			sqlgraph.To(request.Table, request.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, person.AssignedRequestsTable, person.AssignedRequestsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *PersonClient) Hooks() []Hook {
 	hooks := c.hooks.Person

@@ -32,6 +32,8 @@ type Community struct {
 	Households int `json:"households,omitempty"`
 	// ResidentPopulation holds the value of the "resident_population" field.
 	ResidentPopulation int `json:"resident_population,omitempty"`
+	// RequestPrefix holds the value of the "request_prefix" field.
+	RequestPrefix string `json:"request_prefix,omitempty"`
 	// AreaKm2 holds the value of the "area_km2" field.
 	AreaKm2 float64 `json:"area_km2,omitempty"`
 	// StarThresholds holds the value of the "star_thresholds" field.
@@ -50,7 +52,7 @@ func (*Community) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullFloat64)
 		case community.FieldID, community.FieldHouseholds, community.FieldResidentPopulation:
 			values[i] = new(sql.NullInt64)
-		case community.FieldName, community.FieldTown, community.FieldCity:
+		case community.FieldName, community.FieldTown, community.FieldCity, community.FieldRequestPrefix:
 			values[i] = new(sql.NullString)
 		case community.FieldCreatedAt, community.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
@@ -116,6 +118,12 @@ func (_m *Community) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field resident_population", values[i])
 			} else if value.Valid {
 				_m.ResidentPopulation = int(value.Int64)
+			}
+		case community.FieldRequestPrefix:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field request_prefix", values[i])
+			} else if value.Valid {
+				_m.RequestPrefix = value.String
 			}
 		case community.FieldAreaKm2:
 			if value, ok := values[i].(*sql.NullFloat64); !ok {
@@ -187,6 +195,9 @@ func (_m *Community) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("resident_population=")
 	builder.WriteString(fmt.Sprintf("%v", _m.ResidentPopulation))
+	builder.WriteString(", ")
+	builder.WriteString("request_prefix=")
+	builder.WriteString(_m.RequestPrefix)
 	builder.WriteString(", ")
 	builder.WriteString("area_km2=")
 	builder.WriteString(fmt.Sprintf("%v", _m.AreaKm2))

@@ -112,6 +112,20 @@ func (_c *CommunityCreate) SetNillableResidentPopulation(v *int) *CommunityCreat
 	return _c
 }
 
+// SetRequestPrefix sets the "request_prefix" field.
+func (_c *CommunityCreate) SetRequestPrefix(v string) *CommunityCreate {
+	_c.mutation.SetRequestPrefix(v)
+	return _c
+}
+
+// SetNillableRequestPrefix sets the "request_prefix" field if the given value is not nil.
+func (_c *CommunityCreate) SetNillableRequestPrefix(v *string) *CommunityCreate {
+	if v != nil {
+		_c.SetRequestPrefix(*v)
+	}
+	return _c
+}
+
 // SetAreaKm2 sets the "area_km2" field.
 func (_c *CommunityCreate) SetAreaKm2(v float64) *CommunityCreate {
 	_c.mutation.SetAreaKm2(v)
@@ -199,6 +213,10 @@ func (_c *CommunityCreate) defaults() error {
 		v := community.DefaultResidentPopulation
 		_c.mutation.SetResidentPopulation(v)
 	}
+	if _, ok := _c.mutation.RequestPrefix(); !ok {
+		v := community.DefaultRequestPrefix
+		_c.mutation.SetRequestPrefix(v)
+	}
 	if _, ok := _c.mutation.AreaKm2(); !ok {
 		v := community.DefaultAreaKm2
 		_c.mutation.SetAreaKm2(v)
@@ -252,6 +270,14 @@ func (_c *CommunityCreate) check() error {
 	if v, ok := _c.mutation.ResidentPopulation(); ok {
 		if err := community.ResidentPopulationValidator(v); err != nil {
 			return &ValidationError{Name: "resident_population", err: fmt.Errorf(`ent: validator failed for field "Community.resident_population": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.RequestPrefix(); !ok {
+		return &ValidationError{Name: "request_prefix", err: errors.New(`ent: missing required field "Community.request_prefix"`)}
+	}
+	if v, ok := _c.mutation.RequestPrefix(); ok {
+		if err := community.RequestPrefixValidator(v); err != nil {
+			return &ValidationError{Name: "request_prefix", err: fmt.Errorf(`ent: validator failed for field "Community.request_prefix": %w`, err)}
 		}
 	}
 	if _, ok := _c.mutation.AreaKm2(); !ok {
@@ -311,6 +337,10 @@ func (_c *CommunityCreate) createSpec() (*Community, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.ResidentPopulation(); ok {
 		_spec.SetField(community.FieldResidentPopulation, field.TypeInt, value)
 		_node.ResidentPopulation = value
+	}
+	if value, ok := _c.mutation.RequestPrefix(); ok {
+		_spec.SetField(community.FieldRequestPrefix, field.TypeString, value)
+		_node.RequestPrefix = value
 	}
 	if value, ok := _c.mutation.AreaKm2(); ok {
 		_spec.SetField(community.FieldAreaKm2, field.TypeFloat64, value)
@@ -453,6 +483,18 @@ func (u *CommunityUpsert) UpdateResidentPopulation() *CommunityUpsert {
 // AddResidentPopulation adds v to the "resident_population" field.
 func (u *CommunityUpsert) AddResidentPopulation(v int) *CommunityUpsert {
 	u.Add(community.FieldResidentPopulation, v)
+	return u
+}
+
+// SetRequestPrefix sets the "request_prefix" field.
+func (u *CommunityUpsert) SetRequestPrefix(v string) *CommunityUpsert {
+	u.Set(community.FieldRequestPrefix, v)
+	return u
+}
+
+// UpdateRequestPrefix sets the "request_prefix" field to the value that was provided on create.
+func (u *CommunityUpsert) UpdateRequestPrefix() *CommunityUpsert {
+	u.SetExcluded(community.FieldRequestPrefix)
 	return u
 }
 
@@ -632,6 +674,20 @@ func (u *CommunityUpsertOne) AddResidentPopulation(v int) *CommunityUpsertOne {
 func (u *CommunityUpsertOne) UpdateResidentPopulation() *CommunityUpsertOne {
 	return u.Update(func(s *CommunityUpsert) {
 		s.UpdateResidentPopulation()
+	})
+}
+
+// SetRequestPrefix sets the "request_prefix" field.
+func (u *CommunityUpsertOne) SetRequestPrefix(v string) *CommunityUpsertOne {
+	return u.Update(func(s *CommunityUpsert) {
+		s.SetRequestPrefix(v)
+	})
+}
+
+// UpdateRequestPrefix sets the "request_prefix" field to the value that was provided on create.
+func (u *CommunityUpsertOne) UpdateRequestPrefix() *CommunityUpsertOne {
+	return u.Update(func(s *CommunityUpsert) {
+		s.UpdateRequestPrefix()
 	})
 }
 
@@ -983,6 +1039,20 @@ func (u *CommunityUpsertBulk) AddResidentPopulation(v int) *CommunityUpsertBulk 
 func (u *CommunityUpsertBulk) UpdateResidentPopulation() *CommunityUpsertBulk {
 	return u.Update(func(s *CommunityUpsert) {
 		s.UpdateResidentPopulation()
+	})
+}
+
+// SetRequestPrefix sets the "request_prefix" field.
+func (u *CommunityUpsertBulk) SetRequestPrefix(v string) *CommunityUpsertBulk {
+	return u.Update(func(s *CommunityUpsert) {
+		s.SetRequestPrefix(v)
+	})
+}
+
+// UpdateRequestPrefix sets the "request_prefix" field to the value that was provided on create.
+func (u *CommunityUpsertBulk) UpdateRequestPrefix() *CommunityUpsertBulk {
+	return u.Update(func(s *CommunityUpsert) {
+		s.UpdateRequestPrefix()
 	})
 }
 

@@ -120,6 +120,20 @@ func (_u *CommunityUpdate) AddResidentPopulation(v int) *CommunityUpdate {
 	return _u
 }
 
+// SetRequestPrefix sets the "request_prefix" field.
+func (_u *CommunityUpdate) SetRequestPrefix(v string) *CommunityUpdate {
+	_u.mutation.SetRequestPrefix(v)
+	return _u
+}
+
+// SetNillableRequestPrefix sets the "request_prefix" field if the given value is not nil.
+func (_u *CommunityUpdate) SetNillableRequestPrefix(v *string) *CommunityUpdate {
+	if v != nil {
+		_u.SetRequestPrefix(*v)
+	}
+	return _u
+}
+
 // SetAreaKm2 sets the "area_km2" field.
 func (_u *CommunityUpdate) SetAreaKm2(v float64) *CommunityUpdate {
 	_u.mutation.ResetAreaKm2()
@@ -233,6 +247,11 @@ func (_u *CommunityUpdate) check() error {
 			return &ValidationError{Name: "resident_population", err: fmt.Errorf(`ent: validator failed for field "Community.resident_population": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.RequestPrefix(); ok {
+		if err := community.RequestPrefixValidator(v); err != nil {
+			return &ValidationError{Name: "request_prefix", err: fmt.Errorf(`ent: validator failed for field "Community.request_prefix": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -277,6 +296,9 @@ func (_u *CommunityUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.AddedResidentPopulation(); ok {
 		_spec.AddField(community.FieldResidentPopulation, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.RequestPrefix(); ok {
+		_spec.SetField(community.FieldRequestPrefix, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.AreaKm2(); ok {
 		_spec.SetField(community.FieldAreaKm2, field.TypeFloat64, value)
@@ -407,6 +429,20 @@ func (_u *CommunityUpdateOne) AddResidentPopulation(v int) *CommunityUpdateOne {
 	return _u
 }
 
+// SetRequestPrefix sets the "request_prefix" field.
+func (_u *CommunityUpdateOne) SetRequestPrefix(v string) *CommunityUpdateOne {
+	_u.mutation.SetRequestPrefix(v)
+	return _u
+}
+
+// SetNillableRequestPrefix sets the "request_prefix" field if the given value is not nil.
+func (_u *CommunityUpdateOne) SetNillableRequestPrefix(v *string) *CommunityUpdateOne {
+	if v != nil {
+		_u.SetRequestPrefix(*v)
+	}
+	return _u
+}
+
 // SetAreaKm2 sets the "area_km2" field.
 func (_u *CommunityUpdateOne) SetAreaKm2(v float64) *CommunityUpdateOne {
 	_u.mutation.ResetAreaKm2()
@@ -533,6 +569,11 @@ func (_u *CommunityUpdateOne) check() error {
 			return &ValidationError{Name: "resident_population", err: fmt.Errorf(`ent: validator failed for field "Community.resident_population": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.RequestPrefix(); ok {
+		if err := community.RequestPrefixValidator(v); err != nil {
+			return &ValidationError{Name: "request_prefix", err: fmt.Errorf(`ent: validator failed for field "Community.request_prefix": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -594,6 +635,9 @@ func (_u *CommunityUpdateOne) sqlSave(ctx context.Context) (_node *Community, er
 	}
 	if value, ok := _u.mutation.AddedResidentPopulation(); ok {
 		_spec.AddField(community.FieldResidentPopulation, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.RequestPrefix(); ok {
+		_spec.SetField(community.FieldRequestPrefix, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.AreaKm2(); ok {
 		_spec.SetField(community.FieldAreaKm2, field.TypeFloat64, value)

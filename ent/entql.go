@@ -153,6 +153,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			community.FieldCity:               {Type: field.TypeString, Column: community.FieldCity},
 			community.FieldHouseholds:         {Type: field.TypeInt, Column: community.FieldHouseholds},
 			community.FieldResidentPopulation: {Type: field.TypeInt, Column: community.FieldResidentPopulation},
+			community.FieldRequestPrefix:      {Type: field.TypeString, Column: community.FieldRequestPrefix},
 			community.FieldAreaKm2:            {Type: field.TypeFloat64, Column: community.FieldAreaKm2},
 			community.FieldStarThresholds:     {Type: field.TypeJSON, Column: community.FieldStarThresholds},
 		},
@@ -382,6 +383,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			request.FieldClosedAt:         {Type: field.TypeTime, Column: request.FieldClosedAt},
 			request.FieldDueAt:            {Type: field.TypeTime, Column: request.FieldDueAt},
 			request.FieldIdempotencyKey:   {Type: field.TypeString, Column: request.FieldIdempotencyKey},
+			request.FieldVersion:          {Type: field.TypeInt, Column: request.FieldVersion},
 		},
 	}
 	graph.Nodes[15] = &sqlgraph.Node{
@@ -876,6 +878,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Person",
 		"Registration",
+	)
+	graph.MustAddE(
+		"submitted_requests",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   person.SubmittedRequestsTable,
+			Columns: []string{person.SubmittedRequestsColumn},
+			Bidi:    false,
+		},
+		"Person",
+		"Request",
+	)
+	graph.MustAddE(
+		"assigned_requests",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   person.AssignedRequestsTable,
+			Columns: []string{person.AssignedRequestsColumn},
+			Bidi:    false,
+		},
+		"Person",
+		"Request",
 	)
 	graph.MustAddE(
 		"community",
@@ -1858,6 +1884,11 @@ func (f *CommunityFilter) WhereResidentPopulation(p entql.IntP) {
 	f.Where(p.Field(community.FieldResidentPopulation))
 }
 
+// WhereRequestPrefix applies the entql string predicate on the request_prefix field.
+func (f *CommunityFilter) WhereRequestPrefix(p entql.StringP) {
+	f.Where(p.Field(community.FieldRequestPrefix))
+}
+
 // WhereAreaKm2 applies the entql float64 predicate on the area_km2 field.
 func (f *CommunityFilter) WhereAreaKm2(p entql.Float64P) {
 	f.Where(p.Field(community.FieldAreaKm2))
@@ -2618,6 +2649,34 @@ func (f *PersonFilter) WhereHasRegistrationsWith(preds ...predicate.Registration
 	})))
 }
 
+// WhereHasSubmittedRequests applies a predicate to check if query has an edge submitted_requests.
+func (f *PersonFilter) WhereHasSubmittedRequests() {
+	f.Where(entql.HasEdge("submitted_requests"))
+}
+
+// WhereHasSubmittedRequestsWith applies a predicate to check if query has an edge submitted_requests with a given conditions (other predicates).
+func (f *PersonFilter) WhereHasSubmittedRequestsWith(preds ...predicate.Request) {
+	f.Where(entql.HasEdgeWith("submitted_requests", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasAssignedRequests applies a predicate to check if query has an edge assigned_requests.
+func (f *PersonFilter) WhereHasAssignedRequests() {
+	f.Where(entql.HasEdge("assigned_requests"))
+}
+
+// WhereHasAssignedRequestsWith applies a predicate to check if query has an edge assigned_requests with a given conditions (other predicates).
+func (f *PersonFilter) WhereHasAssignedRequestsWith(preds ...predicate.Request) {
+	f.Where(entql.HasEdgeWith("assigned_requests", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *PhoneCodeQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -3017,6 +3076,11 @@ func (f *RequestFilter) WhereDueAt(p entql.TimeP) {
 // WhereIdempotencyKey applies the entql string predicate on the idempotency_key field.
 func (f *RequestFilter) WhereIdempotencyKey(p entql.StringP) {
 	f.Where(p.Field(request.FieldIdempotencyKey))
+}
+
+// WhereVersion applies the entql int predicate on the version field.
+func (f *RequestFilter) WhereVersion(p entql.IntP) {
+	f.Where(p.Field(request.FieldVersion))
 }
 
 // WhereHasCommunity applies a predicate to check if query has an edge community.

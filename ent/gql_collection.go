@@ -584,6 +584,11 @@ func (_q *CommunityQuery) collectField(ctx context.Context, oneNode bool, opCtx 
 				selectedFields = append(selectedFields, community.FieldResidentPopulation)
 				fieldSeen[community.FieldResidentPopulation] = struct{}{}
 			}
+		case "requestPrefix":
+			if _, ok := fieldSeen[community.FieldRequestPrefix]; !ok {
+				selectedFields = append(selectedFields, community.FieldRequestPrefix)
+				fieldSeen[community.FieldRequestPrefix] = struct{}{}
+			}
 		case "areaKm2":
 			if _, ok := fieldSeen[community.FieldAreaKm2]; !ok {
 				selectedFields = append(selectedFields, community.FieldAreaKm2)
@@ -1794,6 +1799,9 @@ func newRequestPaginateArgs(rv map[string]any) *requestPaginateArgs {
 				args.opts = append(args.opts, WithRequestOrder(v))
 			}
 		}
+	}
+	if v, ok := rv[whereField].(*RequestWhereInput); ok {
+		args.opts = append(args.opts, WithRequestFilter(v.Filter))
 	}
 	return args
 }

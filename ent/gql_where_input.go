@@ -11,6 +11,7 @@ import (
 	"linli/ent/person"
 	"linli/ent/predicate"
 	"linli/ent/registration"
+	"linli/ent/request"
 	"linli/ent/team"
 	"linli/ent/venue"
 	"time"
@@ -2435,6 +2436,750 @@ func (i *RegistrationWhereInput) P() (predicate.Registration, error) {
 		return predicates[0], nil
 	default:
 		return registration.And(predicates...), nil
+	}
+}
+
+// RequestWhereInput represents a where input for filtering Request queries.
+type RequestWhereInput struct {
+	Predicates []predicate.Request  `json:"-"`
+	Not        *RequestWhereInput   `json:"not,omitempty"`
+	Or         []*RequestWhereInput `json:"or,omitempty"`
+	And        []*RequestWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "community_id" field predicates.
+	CommunityID      *int  `json:"communityID,omitempty"`
+	CommunityIDNEQ   *int  `json:"communityIDNEQ,omitempty"`
+	CommunityIDIn    []int `json:"communityIDIn,omitempty"`
+	CommunityIDNotIn []int `json:"communityIDNotIn,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "number" field predicates.
+	Number             *string  `json:"number,omitempty"`
+	NumberNEQ          *string  `json:"numberNEQ,omitempty"`
+	NumberIn           []string `json:"numberIn,omitempty"`
+	NumberNotIn        []string `json:"numberNotIn,omitempty"`
+	NumberGT           *string  `json:"numberGT,omitempty"`
+	NumberGTE          *string  `json:"numberGTE,omitempty"`
+	NumberLT           *string  `json:"numberLT,omitempty"`
+	NumberLTE          *string  `json:"numberLTE,omitempty"`
+	NumberContains     *string  `json:"numberContains,omitempty"`
+	NumberHasPrefix    *string  `json:"numberHasPrefix,omitempty"`
+	NumberHasSuffix    *string  `json:"numberHasSuffix,omitempty"`
+	NumberEqualFold    *string  `json:"numberEqualFold,omitempty"`
+	NumberContainsFold *string  `json:"numberContainsFold,omitempty"`
+
+	// "kind" field predicates.
+	Kind      *request.Kind  `json:"kind,omitempty"`
+	KindNEQ   *request.Kind  `json:"kindNEQ,omitempty"`
+	KindIn    []request.Kind `json:"kindIn,omitempty"`
+	KindNotIn []request.Kind `json:"kindNotIn,omitempty"`
+
+	// "channel" field predicates.
+	Channel      *request.Channel  `json:"channel,omitempty"`
+	ChannelNEQ   *request.Channel  `json:"channelNEQ,omitempty"`
+	ChannelIn    []request.Channel `json:"channelIn,omitempty"`
+	ChannelNotIn []request.Channel `json:"channelNotIn,omitempty"`
+
+	// "status" field predicates.
+	Status      *request.Status  `json:"status,omitempty"`
+	StatusNEQ   *request.Status  `json:"statusNEQ,omitempty"`
+	StatusIn    []request.Status `json:"statusIn,omitempty"`
+	StatusNotIn []request.Status `json:"statusNotIn,omitempty"`
+
+	// "title" field predicates.
+	Title             *string  `json:"title,omitempty"`
+	TitleNEQ          *string  `json:"titleNEQ,omitempty"`
+	TitleIn           []string `json:"titleIn,omitempty"`
+	TitleNotIn        []string `json:"titleNotIn,omitempty"`
+	TitleGT           *string  `json:"titleGT,omitempty"`
+	TitleGTE          *string  `json:"titleGTE,omitempty"`
+	TitleLT           *string  `json:"titleLT,omitempty"`
+	TitleLTE          *string  `json:"titleLTE,omitempty"`
+	TitleContains     *string  `json:"titleContains,omitempty"`
+	TitleHasPrefix    *string  `json:"titleHasPrefix,omitempty"`
+	TitleHasSuffix    *string  `json:"titleHasSuffix,omitempty"`
+	TitleEqualFold    *string  `json:"titleEqualFold,omitempty"`
+	TitleContainsFold *string  `json:"titleContainsFold,omitempty"`
+
+	// "submitter_id" field predicates.
+	SubmitterID       *int  `json:"submitterID,omitempty"`
+	SubmitterIDNEQ    *int  `json:"submitterIDNEQ,omitempty"`
+	SubmitterIDIn     []int `json:"submitterIDIn,omitempty"`
+	SubmitterIDNotIn  []int `json:"submitterIDNotIn,omitempty"`
+	SubmitterIDIsNil  bool  `json:"submitterIDIsNil,omitempty"`
+	SubmitterIDNotNil bool  `json:"submitterIDNotNil,omitempty"`
+
+	// "household_id" field predicates.
+	HouseholdID       *int  `json:"householdID,omitempty"`
+	HouseholdIDNEQ    *int  `json:"householdIDNEQ,omitempty"`
+	HouseholdIDIn     []int `json:"householdIDIn,omitempty"`
+	HouseholdIDNotIn  []int `json:"householdIDNotIn,omitempty"`
+	HouseholdIDIsNil  bool  `json:"householdIDIsNil,omitempty"`
+	HouseholdIDNotNil bool  `json:"householdIDNotNil,omitempty"`
+
+	// "team_id" field predicates.
+	TeamID       *int  `json:"teamID,omitempty"`
+	TeamIDNEQ    *int  `json:"teamIDNEQ,omitempty"`
+	TeamIDIn     []int `json:"teamIDIn,omitempty"`
+	TeamIDNotIn  []int `json:"teamIDNotIn,omitempty"`
+	TeamIDIsNil  bool  `json:"teamIDIsNil,omitempty"`
+	TeamIDNotNil bool  `json:"teamIDNotNil,omitempty"`
+
+	// "assignee_id" field predicates.
+	AssigneeID       *int  `json:"assigneeID,omitempty"`
+	AssigneeIDNEQ    *int  `json:"assigneeIDNEQ,omitempty"`
+	AssigneeIDIn     []int `json:"assigneeIDIn,omitempty"`
+	AssigneeIDNotIn  []int `json:"assigneeIDNotIn,omitempty"`
+	AssigneeIDIsNil  bool  `json:"assigneeIDIsNil,omitempty"`
+	AssigneeIDNotNil bool  `json:"assigneeIDNotNil,omitempty"`
+
+	// "outcome" field predicates.
+	Outcome       *request.Outcome  `json:"outcome,omitempty"`
+	OutcomeNEQ    *request.Outcome  `json:"outcomeNEQ,omitempty"`
+	OutcomeIn     []request.Outcome `json:"outcomeIn,omitempty"`
+	OutcomeNotIn  []request.Outcome `json:"outcomeNotIn,omitempty"`
+	OutcomeIsNil  bool              `json:"outcomeIsNil,omitempty"`
+	OutcomeNotNil bool              `json:"outcomeNotNil,omitempty"`
+
+	// "satisfaction" field predicates.
+	Satisfaction       *int  `json:"satisfaction,omitempty"`
+	SatisfactionNEQ    *int  `json:"satisfactionNEQ,omitempty"`
+	SatisfactionIn     []int `json:"satisfactionIn,omitempty"`
+	SatisfactionNotIn  []int `json:"satisfactionNotIn,omitempty"`
+	SatisfactionGT     *int  `json:"satisfactionGT,omitempty"`
+	SatisfactionGTE    *int  `json:"satisfactionGTE,omitempty"`
+	SatisfactionLT     *int  `json:"satisfactionLT,omitempty"`
+	SatisfactionLTE    *int  `json:"satisfactionLTE,omitempty"`
+	SatisfactionIsNil  bool  `json:"satisfactionIsNil,omitempty"`
+	SatisfactionNotNil bool  `json:"satisfactionNotNil,omitempty"`
+
+	// "confirmed_by_staff" field predicates.
+	ConfirmedByStaff    *bool `json:"confirmedByStaff,omitempty"`
+	ConfirmedByStaffNEQ *bool `json:"confirmedByStaffNEQ,omitempty"`
+
+	// "accepted_at" field predicates.
+	AcceptedAt       *time.Time  `json:"acceptedAt,omitempty"`
+	AcceptedAtNEQ    *time.Time  `json:"acceptedAtNEQ,omitempty"`
+	AcceptedAtIn     []time.Time `json:"acceptedAtIn,omitempty"`
+	AcceptedAtNotIn  []time.Time `json:"acceptedAtNotIn,omitempty"`
+	AcceptedAtGT     *time.Time  `json:"acceptedAtGT,omitempty"`
+	AcceptedAtGTE    *time.Time  `json:"acceptedAtGTE,omitempty"`
+	AcceptedAtLT     *time.Time  `json:"acceptedAtLT,omitempty"`
+	AcceptedAtLTE    *time.Time  `json:"acceptedAtLTE,omitempty"`
+	AcceptedAtIsNil  bool        `json:"acceptedAtIsNil,omitempty"`
+	AcceptedAtNotNil bool        `json:"acceptedAtNotNil,omitempty"`
+
+	// "resolved_at" field predicates.
+	ResolvedAt       *time.Time  `json:"resolvedAt,omitempty"`
+	ResolvedAtNEQ    *time.Time  `json:"resolvedAtNEQ,omitempty"`
+	ResolvedAtIn     []time.Time `json:"resolvedAtIn,omitempty"`
+	ResolvedAtNotIn  []time.Time `json:"resolvedAtNotIn,omitempty"`
+	ResolvedAtGT     *time.Time  `json:"resolvedAtGT,omitempty"`
+	ResolvedAtGTE    *time.Time  `json:"resolvedAtGTE,omitempty"`
+	ResolvedAtLT     *time.Time  `json:"resolvedAtLT,omitempty"`
+	ResolvedAtLTE    *time.Time  `json:"resolvedAtLTE,omitempty"`
+	ResolvedAtIsNil  bool        `json:"resolvedAtIsNil,omitempty"`
+	ResolvedAtNotNil bool        `json:"resolvedAtNotNil,omitempty"`
+
+	// "closed_at" field predicates.
+	ClosedAt       *time.Time  `json:"closedAt,omitempty"`
+	ClosedAtNEQ    *time.Time  `json:"closedAtNEQ,omitempty"`
+	ClosedAtIn     []time.Time `json:"closedAtIn,omitempty"`
+	ClosedAtNotIn  []time.Time `json:"closedAtNotIn,omitempty"`
+	ClosedAtGT     *time.Time  `json:"closedAtGT,omitempty"`
+	ClosedAtGTE    *time.Time  `json:"closedAtGTE,omitempty"`
+	ClosedAtLT     *time.Time  `json:"closedAtLT,omitempty"`
+	ClosedAtLTE    *time.Time  `json:"closedAtLTE,omitempty"`
+	ClosedAtIsNil  bool        `json:"closedAtIsNil,omitempty"`
+	ClosedAtNotNil bool        `json:"closedAtNotNil,omitempty"`
+
+	// "due_at" field predicates.
+	DueAt       *time.Time  `json:"dueAt,omitempty"`
+	DueAtNEQ    *time.Time  `json:"dueAtNEQ,omitempty"`
+	DueAtIn     []time.Time `json:"dueAtIn,omitempty"`
+	DueAtNotIn  []time.Time `json:"dueAtNotIn,omitempty"`
+	DueAtGT     *time.Time  `json:"dueAtGT,omitempty"`
+	DueAtGTE    *time.Time  `json:"dueAtGTE,omitempty"`
+	DueAtLT     *time.Time  `json:"dueAtLT,omitempty"`
+	DueAtLTE    *time.Time  `json:"dueAtLTE,omitempty"`
+	DueAtIsNil  bool        `json:"dueAtIsNil,omitempty"`
+	DueAtNotNil bool        `json:"dueAtNotNil,omitempty"`
+
+	// "community" edge predicates.
+	HasCommunity     *bool                  `json:"hasCommunity,omitempty"`
+	HasCommunityWith []*CommunityWhereInput `json:"hasCommunityWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *RequestWhereInput) AddPredicates(predicates ...predicate.Request) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the RequestWhereInput filter on the RequestQuery builder.
+func (i *RequestWhereInput) Filter(q *RequestQuery) (*RequestQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyRequestWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyRequestWhereInput is returned in case the RequestWhereInput is empty.
+var ErrEmptyRequestWhereInput = errors.New("ent: empty predicate RequestWhereInput")
+
+// P returns a predicate for filtering requests.
+// An error is returned if the input is empty or invalid.
+func (i *RequestWhereInput) P() (predicate.Request, error) {
+	var predicates []predicate.Request
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, request.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.Request, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, request.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.Request, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, request.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, request.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, request.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, request.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, request.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, request.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, request.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, request.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, request.IDLTE(*i.IDLTE))
+	}
+	if i.CommunityID != nil {
+		predicates = append(predicates, request.CommunityIDEQ(*i.CommunityID))
+	}
+	if i.CommunityIDNEQ != nil {
+		predicates = append(predicates, request.CommunityIDNEQ(*i.CommunityIDNEQ))
+	}
+	if len(i.CommunityIDIn) > 0 {
+		predicates = append(predicates, request.CommunityIDIn(i.CommunityIDIn...))
+	}
+	if len(i.CommunityIDNotIn) > 0 {
+		predicates = append(predicates, request.CommunityIDNotIn(i.CommunityIDNotIn...))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, request.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, request.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, request.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, request.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, request.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, request.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, request.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, request.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, request.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, request.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, request.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, request.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, request.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, request.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, request.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, request.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.Number != nil {
+		predicates = append(predicates, request.NumberEQ(*i.Number))
+	}
+	if i.NumberNEQ != nil {
+		predicates = append(predicates, request.NumberNEQ(*i.NumberNEQ))
+	}
+	if len(i.NumberIn) > 0 {
+		predicates = append(predicates, request.NumberIn(i.NumberIn...))
+	}
+	if len(i.NumberNotIn) > 0 {
+		predicates = append(predicates, request.NumberNotIn(i.NumberNotIn...))
+	}
+	if i.NumberGT != nil {
+		predicates = append(predicates, request.NumberGT(*i.NumberGT))
+	}
+	if i.NumberGTE != nil {
+		predicates = append(predicates, request.NumberGTE(*i.NumberGTE))
+	}
+	if i.NumberLT != nil {
+		predicates = append(predicates, request.NumberLT(*i.NumberLT))
+	}
+	if i.NumberLTE != nil {
+		predicates = append(predicates, request.NumberLTE(*i.NumberLTE))
+	}
+	if i.NumberContains != nil {
+		predicates = append(predicates, request.NumberContains(*i.NumberContains))
+	}
+	if i.NumberHasPrefix != nil {
+		predicates = append(predicates, request.NumberHasPrefix(*i.NumberHasPrefix))
+	}
+	if i.NumberHasSuffix != nil {
+		predicates = append(predicates, request.NumberHasSuffix(*i.NumberHasSuffix))
+	}
+	if i.NumberEqualFold != nil {
+		predicates = append(predicates, request.NumberEqualFold(*i.NumberEqualFold))
+	}
+	if i.NumberContainsFold != nil {
+		predicates = append(predicates, request.NumberContainsFold(*i.NumberContainsFold))
+	}
+	if i.Kind != nil {
+		predicates = append(predicates, request.KindEQ(*i.Kind))
+	}
+	if i.KindNEQ != nil {
+		predicates = append(predicates, request.KindNEQ(*i.KindNEQ))
+	}
+	if len(i.KindIn) > 0 {
+		predicates = append(predicates, request.KindIn(i.KindIn...))
+	}
+	if len(i.KindNotIn) > 0 {
+		predicates = append(predicates, request.KindNotIn(i.KindNotIn...))
+	}
+	if i.Channel != nil {
+		predicates = append(predicates, request.ChannelEQ(*i.Channel))
+	}
+	if i.ChannelNEQ != nil {
+		predicates = append(predicates, request.ChannelNEQ(*i.ChannelNEQ))
+	}
+	if len(i.ChannelIn) > 0 {
+		predicates = append(predicates, request.ChannelIn(i.ChannelIn...))
+	}
+	if len(i.ChannelNotIn) > 0 {
+		predicates = append(predicates, request.ChannelNotIn(i.ChannelNotIn...))
+	}
+	if i.Status != nil {
+		predicates = append(predicates, request.StatusEQ(*i.Status))
+	}
+	if i.StatusNEQ != nil {
+		predicates = append(predicates, request.StatusNEQ(*i.StatusNEQ))
+	}
+	if len(i.StatusIn) > 0 {
+		predicates = append(predicates, request.StatusIn(i.StatusIn...))
+	}
+	if len(i.StatusNotIn) > 0 {
+		predicates = append(predicates, request.StatusNotIn(i.StatusNotIn...))
+	}
+	if i.Title != nil {
+		predicates = append(predicates, request.TitleEQ(*i.Title))
+	}
+	if i.TitleNEQ != nil {
+		predicates = append(predicates, request.TitleNEQ(*i.TitleNEQ))
+	}
+	if len(i.TitleIn) > 0 {
+		predicates = append(predicates, request.TitleIn(i.TitleIn...))
+	}
+	if len(i.TitleNotIn) > 0 {
+		predicates = append(predicates, request.TitleNotIn(i.TitleNotIn...))
+	}
+	if i.TitleGT != nil {
+		predicates = append(predicates, request.TitleGT(*i.TitleGT))
+	}
+	if i.TitleGTE != nil {
+		predicates = append(predicates, request.TitleGTE(*i.TitleGTE))
+	}
+	if i.TitleLT != nil {
+		predicates = append(predicates, request.TitleLT(*i.TitleLT))
+	}
+	if i.TitleLTE != nil {
+		predicates = append(predicates, request.TitleLTE(*i.TitleLTE))
+	}
+	if i.TitleContains != nil {
+		predicates = append(predicates, request.TitleContains(*i.TitleContains))
+	}
+	if i.TitleHasPrefix != nil {
+		predicates = append(predicates, request.TitleHasPrefix(*i.TitleHasPrefix))
+	}
+	if i.TitleHasSuffix != nil {
+		predicates = append(predicates, request.TitleHasSuffix(*i.TitleHasSuffix))
+	}
+	if i.TitleEqualFold != nil {
+		predicates = append(predicates, request.TitleEqualFold(*i.TitleEqualFold))
+	}
+	if i.TitleContainsFold != nil {
+		predicates = append(predicates, request.TitleContainsFold(*i.TitleContainsFold))
+	}
+	if i.SubmitterID != nil {
+		predicates = append(predicates, request.SubmitterIDEQ(*i.SubmitterID))
+	}
+	if i.SubmitterIDNEQ != nil {
+		predicates = append(predicates, request.SubmitterIDNEQ(*i.SubmitterIDNEQ))
+	}
+	if len(i.SubmitterIDIn) > 0 {
+		predicates = append(predicates, request.SubmitterIDIn(i.SubmitterIDIn...))
+	}
+	if len(i.SubmitterIDNotIn) > 0 {
+		predicates = append(predicates, request.SubmitterIDNotIn(i.SubmitterIDNotIn...))
+	}
+	if i.SubmitterIDIsNil {
+		predicates = append(predicates, request.SubmitterIDIsNil())
+	}
+	if i.SubmitterIDNotNil {
+		predicates = append(predicates, request.SubmitterIDNotNil())
+	}
+	if i.HouseholdID != nil {
+		predicates = append(predicates, request.HouseholdIDEQ(*i.HouseholdID))
+	}
+	if i.HouseholdIDNEQ != nil {
+		predicates = append(predicates, request.HouseholdIDNEQ(*i.HouseholdIDNEQ))
+	}
+	if len(i.HouseholdIDIn) > 0 {
+		predicates = append(predicates, request.HouseholdIDIn(i.HouseholdIDIn...))
+	}
+	if len(i.HouseholdIDNotIn) > 0 {
+		predicates = append(predicates, request.HouseholdIDNotIn(i.HouseholdIDNotIn...))
+	}
+	if i.HouseholdIDIsNil {
+		predicates = append(predicates, request.HouseholdIDIsNil())
+	}
+	if i.HouseholdIDNotNil {
+		predicates = append(predicates, request.HouseholdIDNotNil())
+	}
+	if i.TeamID != nil {
+		predicates = append(predicates, request.TeamIDEQ(*i.TeamID))
+	}
+	if i.TeamIDNEQ != nil {
+		predicates = append(predicates, request.TeamIDNEQ(*i.TeamIDNEQ))
+	}
+	if len(i.TeamIDIn) > 0 {
+		predicates = append(predicates, request.TeamIDIn(i.TeamIDIn...))
+	}
+	if len(i.TeamIDNotIn) > 0 {
+		predicates = append(predicates, request.TeamIDNotIn(i.TeamIDNotIn...))
+	}
+	if i.TeamIDIsNil {
+		predicates = append(predicates, request.TeamIDIsNil())
+	}
+	if i.TeamIDNotNil {
+		predicates = append(predicates, request.TeamIDNotNil())
+	}
+	if i.AssigneeID != nil {
+		predicates = append(predicates, request.AssigneeIDEQ(*i.AssigneeID))
+	}
+	if i.AssigneeIDNEQ != nil {
+		predicates = append(predicates, request.AssigneeIDNEQ(*i.AssigneeIDNEQ))
+	}
+	if len(i.AssigneeIDIn) > 0 {
+		predicates = append(predicates, request.AssigneeIDIn(i.AssigneeIDIn...))
+	}
+	if len(i.AssigneeIDNotIn) > 0 {
+		predicates = append(predicates, request.AssigneeIDNotIn(i.AssigneeIDNotIn...))
+	}
+	if i.AssigneeIDIsNil {
+		predicates = append(predicates, request.AssigneeIDIsNil())
+	}
+	if i.AssigneeIDNotNil {
+		predicates = append(predicates, request.AssigneeIDNotNil())
+	}
+	if i.Outcome != nil {
+		predicates = append(predicates, request.OutcomeEQ(*i.Outcome))
+	}
+	if i.OutcomeNEQ != nil {
+		predicates = append(predicates, request.OutcomeNEQ(*i.OutcomeNEQ))
+	}
+	if len(i.OutcomeIn) > 0 {
+		predicates = append(predicates, request.OutcomeIn(i.OutcomeIn...))
+	}
+	if len(i.OutcomeNotIn) > 0 {
+		predicates = append(predicates, request.OutcomeNotIn(i.OutcomeNotIn...))
+	}
+	if i.OutcomeIsNil {
+		predicates = append(predicates, request.OutcomeIsNil())
+	}
+	if i.OutcomeNotNil {
+		predicates = append(predicates, request.OutcomeNotNil())
+	}
+	if i.Satisfaction != nil {
+		predicates = append(predicates, request.SatisfactionEQ(*i.Satisfaction))
+	}
+	if i.SatisfactionNEQ != nil {
+		predicates = append(predicates, request.SatisfactionNEQ(*i.SatisfactionNEQ))
+	}
+	if len(i.SatisfactionIn) > 0 {
+		predicates = append(predicates, request.SatisfactionIn(i.SatisfactionIn...))
+	}
+	if len(i.SatisfactionNotIn) > 0 {
+		predicates = append(predicates, request.SatisfactionNotIn(i.SatisfactionNotIn...))
+	}
+	if i.SatisfactionGT != nil {
+		predicates = append(predicates, request.SatisfactionGT(*i.SatisfactionGT))
+	}
+	if i.SatisfactionGTE != nil {
+		predicates = append(predicates, request.SatisfactionGTE(*i.SatisfactionGTE))
+	}
+	if i.SatisfactionLT != nil {
+		predicates = append(predicates, request.SatisfactionLT(*i.SatisfactionLT))
+	}
+	if i.SatisfactionLTE != nil {
+		predicates = append(predicates, request.SatisfactionLTE(*i.SatisfactionLTE))
+	}
+	if i.SatisfactionIsNil {
+		predicates = append(predicates, request.SatisfactionIsNil())
+	}
+	if i.SatisfactionNotNil {
+		predicates = append(predicates, request.SatisfactionNotNil())
+	}
+	if i.ConfirmedByStaff != nil {
+		predicates = append(predicates, request.ConfirmedByStaffEQ(*i.ConfirmedByStaff))
+	}
+	if i.ConfirmedByStaffNEQ != nil {
+		predicates = append(predicates, request.ConfirmedByStaffNEQ(*i.ConfirmedByStaffNEQ))
+	}
+	if i.AcceptedAt != nil {
+		predicates = append(predicates, request.AcceptedAtEQ(*i.AcceptedAt))
+	}
+	if i.AcceptedAtNEQ != nil {
+		predicates = append(predicates, request.AcceptedAtNEQ(*i.AcceptedAtNEQ))
+	}
+	if len(i.AcceptedAtIn) > 0 {
+		predicates = append(predicates, request.AcceptedAtIn(i.AcceptedAtIn...))
+	}
+	if len(i.AcceptedAtNotIn) > 0 {
+		predicates = append(predicates, request.AcceptedAtNotIn(i.AcceptedAtNotIn...))
+	}
+	if i.AcceptedAtGT != nil {
+		predicates = append(predicates, request.AcceptedAtGT(*i.AcceptedAtGT))
+	}
+	if i.AcceptedAtGTE != nil {
+		predicates = append(predicates, request.AcceptedAtGTE(*i.AcceptedAtGTE))
+	}
+	if i.AcceptedAtLT != nil {
+		predicates = append(predicates, request.AcceptedAtLT(*i.AcceptedAtLT))
+	}
+	if i.AcceptedAtLTE != nil {
+		predicates = append(predicates, request.AcceptedAtLTE(*i.AcceptedAtLTE))
+	}
+	if i.AcceptedAtIsNil {
+		predicates = append(predicates, request.AcceptedAtIsNil())
+	}
+	if i.AcceptedAtNotNil {
+		predicates = append(predicates, request.AcceptedAtNotNil())
+	}
+	if i.ResolvedAt != nil {
+		predicates = append(predicates, request.ResolvedAtEQ(*i.ResolvedAt))
+	}
+	if i.ResolvedAtNEQ != nil {
+		predicates = append(predicates, request.ResolvedAtNEQ(*i.ResolvedAtNEQ))
+	}
+	if len(i.ResolvedAtIn) > 0 {
+		predicates = append(predicates, request.ResolvedAtIn(i.ResolvedAtIn...))
+	}
+	if len(i.ResolvedAtNotIn) > 0 {
+		predicates = append(predicates, request.ResolvedAtNotIn(i.ResolvedAtNotIn...))
+	}
+	if i.ResolvedAtGT != nil {
+		predicates = append(predicates, request.ResolvedAtGT(*i.ResolvedAtGT))
+	}
+	if i.ResolvedAtGTE != nil {
+		predicates = append(predicates, request.ResolvedAtGTE(*i.ResolvedAtGTE))
+	}
+	if i.ResolvedAtLT != nil {
+		predicates = append(predicates, request.ResolvedAtLT(*i.ResolvedAtLT))
+	}
+	if i.ResolvedAtLTE != nil {
+		predicates = append(predicates, request.ResolvedAtLTE(*i.ResolvedAtLTE))
+	}
+	if i.ResolvedAtIsNil {
+		predicates = append(predicates, request.ResolvedAtIsNil())
+	}
+	if i.ResolvedAtNotNil {
+		predicates = append(predicates, request.ResolvedAtNotNil())
+	}
+	if i.ClosedAt != nil {
+		predicates = append(predicates, request.ClosedAtEQ(*i.ClosedAt))
+	}
+	if i.ClosedAtNEQ != nil {
+		predicates = append(predicates, request.ClosedAtNEQ(*i.ClosedAtNEQ))
+	}
+	if len(i.ClosedAtIn) > 0 {
+		predicates = append(predicates, request.ClosedAtIn(i.ClosedAtIn...))
+	}
+	if len(i.ClosedAtNotIn) > 0 {
+		predicates = append(predicates, request.ClosedAtNotIn(i.ClosedAtNotIn...))
+	}
+	if i.ClosedAtGT != nil {
+		predicates = append(predicates, request.ClosedAtGT(*i.ClosedAtGT))
+	}
+	if i.ClosedAtGTE != nil {
+		predicates = append(predicates, request.ClosedAtGTE(*i.ClosedAtGTE))
+	}
+	if i.ClosedAtLT != nil {
+		predicates = append(predicates, request.ClosedAtLT(*i.ClosedAtLT))
+	}
+	if i.ClosedAtLTE != nil {
+		predicates = append(predicates, request.ClosedAtLTE(*i.ClosedAtLTE))
+	}
+	if i.ClosedAtIsNil {
+		predicates = append(predicates, request.ClosedAtIsNil())
+	}
+	if i.ClosedAtNotNil {
+		predicates = append(predicates, request.ClosedAtNotNil())
+	}
+	if i.DueAt != nil {
+		predicates = append(predicates, request.DueAtEQ(*i.DueAt))
+	}
+	if i.DueAtNEQ != nil {
+		predicates = append(predicates, request.DueAtNEQ(*i.DueAtNEQ))
+	}
+	if len(i.DueAtIn) > 0 {
+		predicates = append(predicates, request.DueAtIn(i.DueAtIn...))
+	}
+	if len(i.DueAtNotIn) > 0 {
+		predicates = append(predicates, request.DueAtNotIn(i.DueAtNotIn...))
+	}
+	if i.DueAtGT != nil {
+		predicates = append(predicates, request.DueAtGT(*i.DueAtGT))
+	}
+	if i.DueAtGTE != nil {
+		predicates = append(predicates, request.DueAtGTE(*i.DueAtGTE))
+	}
+	if i.DueAtLT != nil {
+		predicates = append(predicates, request.DueAtLT(*i.DueAtLT))
+	}
+	if i.DueAtLTE != nil {
+		predicates = append(predicates, request.DueAtLTE(*i.DueAtLTE))
+	}
+	if i.DueAtIsNil {
+		predicates = append(predicates, request.DueAtIsNil())
+	}
+	if i.DueAtNotNil {
+		predicates = append(predicates, request.DueAtNotNil())
+	}
+
+	if i.HasCommunity != nil {
+		p := request.HasCommunity()
+		if !*i.HasCommunity {
+			p = request.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasCommunityWith) > 0 {
+		with := make([]predicate.Community, 0, len(i.HasCommunityWith))
+		for _, w := range i.HasCommunityWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasCommunityWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, request.HasCommunityWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyRequestWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return request.And(predicates...), nil
 	}
 }
 

@@ -4690,6 +4690,7 @@ type CommunityMutation struct {
 	addhouseholds          *int
 	resident_population    *int
 	addresident_population *int
+	request_prefix         *string
 	area_km2               *float64
 	addarea_km2            *float64
 	star_thresholds        *[]int
@@ -5090,6 +5091,42 @@ func (m *CommunityMutation) ResetResidentPopulation() {
 	m.addresident_population = nil
 }
 
+// SetRequestPrefix sets the "request_prefix" field.
+func (m *CommunityMutation) SetRequestPrefix(s string) {
+	m.request_prefix = &s
+}
+
+// RequestPrefix returns the value of the "request_prefix" field in the mutation.
+func (m *CommunityMutation) RequestPrefix() (r string, exists bool) {
+	v := m.request_prefix
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRequestPrefix returns the old "request_prefix" field's value of the Community entity.
+// If the Community object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CommunityMutation) OldRequestPrefix(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRequestPrefix is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRequestPrefix requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRequestPrefix: %w", err)
+	}
+	return oldValue.RequestPrefix, nil
+}
+
+// ResetRequestPrefix resets all changes to the "request_prefix" field.
+func (m *CommunityMutation) ResetRequestPrefix() {
+	m.request_prefix = nil
+}
+
 // SetAreaKm2 sets the "area_km2" field.
 func (m *CommunityMutation) SetAreaKm2(f float64) {
 	m.area_km2 = &f
@@ -5245,7 +5282,7 @@ func (m *CommunityMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CommunityMutation) Fields() []string {
-	fields := make([]string, 0, 9)
+	fields := make([]string, 0, 10)
 	if m.created_at != nil {
 		fields = append(fields, community.FieldCreatedAt)
 	}
@@ -5266,6 +5303,9 @@ func (m *CommunityMutation) Fields() []string {
 	}
 	if m.resident_population != nil {
 		fields = append(fields, community.FieldResidentPopulation)
+	}
+	if m.request_prefix != nil {
+		fields = append(fields, community.FieldRequestPrefix)
 	}
 	if m.area_km2 != nil {
 		fields = append(fields, community.FieldAreaKm2)
@@ -5295,6 +5335,8 @@ func (m *CommunityMutation) Field(name string) (ent.Value, bool) {
 		return m.Households()
 	case community.FieldResidentPopulation:
 		return m.ResidentPopulation()
+	case community.FieldRequestPrefix:
+		return m.RequestPrefix()
 	case community.FieldAreaKm2:
 		return m.AreaKm2()
 	case community.FieldStarThresholds:
@@ -5322,6 +5364,8 @@ func (m *CommunityMutation) OldField(ctx context.Context, name string) (ent.Valu
 		return m.OldHouseholds(ctx)
 	case community.FieldResidentPopulation:
 		return m.OldResidentPopulation(ctx)
+	case community.FieldRequestPrefix:
+		return m.OldRequestPrefix(ctx)
 	case community.FieldAreaKm2:
 		return m.OldAreaKm2(ctx)
 	case community.FieldStarThresholds:
@@ -5383,6 +5427,13 @@ func (m *CommunityMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetResidentPopulation(v)
+		return nil
+	case community.FieldRequestPrefix:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRequestPrefix(v)
 		return nil
 	case community.FieldAreaKm2:
 		v, ok := value.(float64)
@@ -5515,6 +5566,9 @@ func (m *CommunityMutation) ResetField(name string) error {
 		return nil
 	case community.FieldResidentPopulation:
 		m.ResetResidentPopulation()
+		return nil
+	case community.FieldRequestPrefix:
+		m.ResetRequestPrefix()
 		return nil
 	case community.FieldAreaKm2:
 		m.ResetAreaKm2()
@@ -10749,30 +10803,36 @@ func (m *PersistedQueryMutation) ResetEdge(name string) error {
 // PersonMutation represents an operation that mutates the Person nodes in the graph.
 type PersonMutation struct {
 	config
-	op                       Op
-	typ                      string
-	id                       *int
-	created_at               *time.Time
-	updated_at               *time.Time
-	display_name             *string
-	phone                    *string
-	password_hash            *string
-	roles                    *[]string
-	appendroles              []string
-	clearedFields            map[string]struct{}
-	community                *int
-	clearedcommunity         bool
-	volunteer_profile        *int
-	clearedvolunteer_profile bool
-	memberships              map[int]struct{}
-	removedmemberships       map[int]struct{}
-	clearedmemberships       bool
-	registrations            map[int]struct{}
-	removedregistrations     map[int]struct{}
-	clearedregistrations     bool
-	done                     bool
-	oldValue                 func(context.Context) (*Person, error)
-	predicates               []predicate.Person
+	op                        Op
+	typ                       string
+	id                        *int
+	created_at                *time.Time
+	updated_at                *time.Time
+	display_name              *string
+	phone                     *string
+	password_hash             *string
+	roles                     *[]string
+	appendroles               []string
+	clearedFields             map[string]struct{}
+	community                 *int
+	clearedcommunity          bool
+	volunteer_profile         *int
+	clearedvolunteer_profile  bool
+	memberships               map[int]struct{}
+	removedmemberships        map[int]struct{}
+	clearedmemberships        bool
+	registrations             map[int]struct{}
+	removedregistrations      map[int]struct{}
+	clearedregistrations      bool
+	submitted_requests        map[int]struct{}
+	removedsubmitted_requests map[int]struct{}
+	clearedsubmitted_requests bool
+	assigned_requests         map[int]struct{}
+	removedassigned_requests  map[int]struct{}
+	clearedassigned_requests  bool
+	done                      bool
+	oldValue                  func(context.Context) (*Person, error)
+	predicates                []predicate.Person
 }
 
 var _ ent.Mutation = (*PersonMutation)(nil)
@@ -11314,6 +11374,114 @@ func (m *PersonMutation) ResetRegistrations() {
 	m.removedregistrations = nil
 }
 
+// AddSubmittedRequestIDs adds the "submitted_requests" edge to the Request entity by ids.
+func (m *PersonMutation) AddSubmittedRequestIDs(ids ...int) {
+	if m.submitted_requests == nil {
+		m.submitted_requests = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.submitted_requests[ids[i]] = struct{}{}
+	}
+}
+
+// ClearSubmittedRequests clears the "submitted_requests" edge to the Request entity.
+func (m *PersonMutation) ClearSubmittedRequests() {
+	m.clearedsubmitted_requests = true
+}
+
+// SubmittedRequestsCleared reports if the "submitted_requests" edge to the Request entity was cleared.
+func (m *PersonMutation) SubmittedRequestsCleared() bool {
+	return m.clearedsubmitted_requests
+}
+
+// RemoveSubmittedRequestIDs removes the "submitted_requests" edge to the Request entity by IDs.
+func (m *PersonMutation) RemoveSubmittedRequestIDs(ids ...int) {
+	if m.removedsubmitted_requests == nil {
+		m.removedsubmitted_requests = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.submitted_requests, ids[i])
+		m.removedsubmitted_requests[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedSubmittedRequests returns the removed IDs of the "submitted_requests" edge to the Request entity.
+func (m *PersonMutation) RemovedSubmittedRequestsIDs() (ids []int) {
+	for id := range m.removedsubmitted_requests {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// SubmittedRequestsIDs returns the "submitted_requests" edge IDs in the mutation.
+func (m *PersonMutation) SubmittedRequestsIDs() (ids []int) {
+	for id := range m.submitted_requests {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetSubmittedRequests resets all changes to the "submitted_requests" edge.
+func (m *PersonMutation) ResetSubmittedRequests() {
+	m.submitted_requests = nil
+	m.clearedsubmitted_requests = false
+	m.removedsubmitted_requests = nil
+}
+
+// AddAssignedRequestIDs adds the "assigned_requests" edge to the Request entity by ids.
+func (m *PersonMutation) AddAssignedRequestIDs(ids ...int) {
+	if m.assigned_requests == nil {
+		m.assigned_requests = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.assigned_requests[ids[i]] = struct{}{}
+	}
+}
+
+// ClearAssignedRequests clears the "assigned_requests" edge to the Request entity.
+func (m *PersonMutation) ClearAssignedRequests() {
+	m.clearedassigned_requests = true
+}
+
+// AssignedRequestsCleared reports if the "assigned_requests" edge to the Request entity was cleared.
+func (m *PersonMutation) AssignedRequestsCleared() bool {
+	return m.clearedassigned_requests
+}
+
+// RemoveAssignedRequestIDs removes the "assigned_requests" edge to the Request entity by IDs.
+func (m *PersonMutation) RemoveAssignedRequestIDs(ids ...int) {
+	if m.removedassigned_requests == nil {
+		m.removedassigned_requests = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.assigned_requests, ids[i])
+		m.removedassigned_requests[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedAssignedRequests returns the removed IDs of the "assigned_requests" edge to the Request entity.
+func (m *PersonMutation) RemovedAssignedRequestsIDs() (ids []int) {
+	for id := range m.removedassigned_requests {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// AssignedRequestsIDs returns the "assigned_requests" edge IDs in the mutation.
+func (m *PersonMutation) AssignedRequestsIDs() (ids []int) {
+	for id := range m.assigned_requests {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetAssignedRequests resets all changes to the "assigned_requests" edge.
+func (m *PersonMutation) ResetAssignedRequests() {
+	m.assigned_requests = nil
+	m.clearedassigned_requests = false
+	m.removedassigned_requests = nil
+}
+
 // Where appends a list predicates to the PersonMutation builder.
 func (m *PersonMutation) Where(ps ...predicate.Person) {
 	m.predicates = append(m.predicates, ps...)
@@ -11552,7 +11720,7 @@ func (m *PersonMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *PersonMutation) AddedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 6)
 	if m.community != nil {
 		edges = append(edges, person.EdgeCommunity)
 	}
@@ -11564,6 +11732,12 @@ func (m *PersonMutation) AddedEdges() []string {
 	}
 	if m.registrations != nil {
 		edges = append(edges, person.EdgeRegistrations)
+	}
+	if m.submitted_requests != nil {
+		edges = append(edges, person.EdgeSubmittedRequests)
+	}
+	if m.assigned_requests != nil {
+		edges = append(edges, person.EdgeAssignedRequests)
 	}
 	return edges
 }
@@ -11592,18 +11766,36 @@ func (m *PersonMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case person.EdgeSubmittedRequests:
+		ids := make([]ent.Value, 0, len(m.submitted_requests))
+		for id := range m.submitted_requests {
+			ids = append(ids, id)
+		}
+		return ids
+	case person.EdgeAssignedRequests:
+		ids := make([]ent.Value, 0, len(m.assigned_requests))
+		for id := range m.assigned_requests {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *PersonMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 6)
 	if m.removedmemberships != nil {
 		edges = append(edges, person.EdgeMemberships)
 	}
 	if m.removedregistrations != nil {
 		edges = append(edges, person.EdgeRegistrations)
+	}
+	if m.removedsubmitted_requests != nil {
+		edges = append(edges, person.EdgeSubmittedRequests)
+	}
+	if m.removedassigned_requests != nil {
+		edges = append(edges, person.EdgeAssignedRequests)
 	}
 	return edges
 }
@@ -11624,13 +11816,25 @@ func (m *PersonMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case person.EdgeSubmittedRequests:
+		ids := make([]ent.Value, 0, len(m.removedsubmitted_requests))
+		for id := range m.removedsubmitted_requests {
+			ids = append(ids, id)
+		}
+		return ids
+	case person.EdgeAssignedRequests:
+		ids := make([]ent.Value, 0, len(m.removedassigned_requests))
+		for id := range m.removedassigned_requests {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *PersonMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 6)
 	if m.clearedcommunity {
 		edges = append(edges, person.EdgeCommunity)
 	}
@@ -11642,6 +11846,12 @@ func (m *PersonMutation) ClearedEdges() []string {
 	}
 	if m.clearedregistrations {
 		edges = append(edges, person.EdgeRegistrations)
+	}
+	if m.clearedsubmitted_requests {
+		edges = append(edges, person.EdgeSubmittedRequests)
+	}
+	if m.clearedassigned_requests {
+		edges = append(edges, person.EdgeAssignedRequests)
 	}
 	return edges
 }
@@ -11658,6 +11868,10 @@ func (m *PersonMutation) EdgeCleared(name string) bool {
 		return m.clearedmemberships
 	case person.EdgeRegistrations:
 		return m.clearedregistrations
+	case person.EdgeSubmittedRequests:
+		return m.clearedsubmitted_requests
+	case person.EdgeAssignedRequests:
+		return m.clearedassigned_requests
 	}
 	return false
 }
@@ -11691,6 +11905,12 @@ func (m *PersonMutation) ResetEdge(name string) error {
 		return nil
 	case person.EdgeRegistrations:
 		m.ResetRegistrations()
+		return nil
+	case person.EdgeSubmittedRequests:
+		m.ResetSubmittedRequests()
+		return nil
+	case person.EdgeAssignedRequests:
+		m.ResetAssignedRequests()
 		return nil
 	}
 	return fmt.Errorf("unknown Person edge %s", name)
@@ -13745,6 +13965,8 @@ type RequestMutation struct {
 	closed_at          *time.Time
 	due_at             *time.Time
 	idempotency_key    *string
+	version            *int
+	addversion         *int
 	clearedFields      map[string]struct{}
 	community          *int
 	clearedcommunity   bool
@@ -15016,6 +15238,62 @@ func (m *RequestMutation) ResetIdempotencyKey() {
 	delete(m.clearedFields, request.FieldIdempotencyKey)
 }
 
+// SetVersion sets the "version" field.
+func (m *RequestMutation) SetVersion(i int) {
+	m.version = &i
+	m.addversion = nil
+}
+
+// Version returns the value of the "version" field in the mutation.
+func (m *RequestMutation) Version() (r int, exists bool) {
+	v := m.version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVersion returns the old "version" field's value of the Request entity.
+// If the Request object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequestMutation) OldVersion(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVersion: %w", err)
+	}
+	return oldValue.Version, nil
+}
+
+// AddVersion adds i to the "version" field.
+func (m *RequestMutation) AddVersion(i int) {
+	if m.addversion != nil {
+		*m.addversion += i
+	} else {
+		m.addversion = &i
+	}
+}
+
+// AddedVersion returns the value that was added to the "version" field in this mutation.
+func (m *RequestMutation) AddedVersion() (r int, exists bool) {
+	v := m.addversion
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetVersion resets all changes to the "version" field.
+func (m *RequestMutation) ResetVersion() {
+	m.version = nil
+	m.addversion = nil
+}
+
 // ClearCommunity clears the "community" edge to the Community entity.
 func (m *RequestMutation) ClearCommunity() {
 	m.clearedcommunity = true
@@ -15293,7 +15571,7 @@ func (m *RequestMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *RequestMutation) Fields() []string {
-	fields := make([]string, 0, 25)
+	fields := make([]string, 0, 26)
 	if m.community != nil {
 		fields = append(fields, request.FieldCommunityID)
 	}
@@ -15369,6 +15647,9 @@ func (m *RequestMutation) Fields() []string {
 	if m.idempotency_key != nil {
 		fields = append(fields, request.FieldIdempotencyKey)
 	}
+	if m.version != nil {
+		fields = append(fields, request.FieldVersion)
+	}
 	return fields
 }
 
@@ -15427,6 +15708,8 @@ func (m *RequestMutation) Field(name string) (ent.Value, bool) {
 		return m.DueAt()
 	case request.FieldIdempotencyKey:
 		return m.IdempotencyKey()
+	case request.FieldVersion:
+		return m.Version()
 	}
 	return nil, false
 }
@@ -15486,6 +15769,8 @@ func (m *RequestMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldDueAt(ctx)
 	case request.FieldIdempotencyKey:
 		return m.OldIdempotencyKey(ctx)
+	case request.FieldVersion:
+		return m.OldVersion(ctx)
 	}
 	return nil, fmt.Errorf("unknown Request field %s", name)
 }
@@ -15670,6 +15955,13 @@ func (m *RequestMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetIdempotencyKey(v)
 		return nil
+	case request.FieldVersion:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVersion(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Request field %s", name)
 }
@@ -15690,6 +15982,9 @@ func (m *RequestMutation) AddedFields() []string {
 	if m.addsatisfaction != nil {
 		fields = append(fields, request.FieldSatisfaction)
 	}
+	if m.addversion != nil {
+		fields = append(fields, request.FieldVersion)
+	}
 	return fields
 }
 
@@ -15706,6 +16001,8 @@ func (m *RequestMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedCreatedByID()
 	case request.FieldSatisfaction:
 		return m.AddedSatisfaction()
+	case request.FieldVersion:
+		return m.AddedVersion()
 	}
 	return nil, false
 }
@@ -15742,6 +16039,13 @@ func (m *RequestMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddSatisfaction(v)
+		return nil
+	case request.FieldVersion:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddVersion(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Request numeric field %s", name)
@@ -15925,6 +16229,9 @@ func (m *RequestMutation) ResetField(name string) error {
 		return nil
 	case request.FieldIdempotencyKey:
 		m.ResetIdempotencyKey()
+		return nil
+	case request.FieldVersion:
+		m.ResetVersion()
 		return nil
 	}
 	return fmt.Errorf("unknown Request field %s", name)

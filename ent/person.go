@@ -51,14 +51,20 @@ type PersonEdges struct {
 	Memberships []*TeamMembership `json:"memberships,omitempty"`
 	// Registrations holds the value of the registrations edge.
 	Registrations []*Registration `json:"registrations,omitempty"`
+	// SubmittedRequests holds the value of the submitted_requests edge.
+	SubmittedRequests []*Request `json:"submitted_requests,omitempty"`
+	// AssignedRequests holds the value of the assigned_requests edge.
+	AssignedRequests []*Request `json:"assigned_requests,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [4]bool
+	loadedTypes [6]bool
 	// totalCount holds the count of the edges above.
 	totalCount [3]map[string]int
 
-	namedMemberships   map[string][]*TeamMembership
-	namedRegistrations map[string][]*Registration
+	namedMemberships       map[string][]*TeamMembership
+	namedRegistrations     map[string][]*Registration
+	namedSubmittedRequests map[string][]*Request
+	namedAssignedRequests  map[string][]*Request
 }
 
 // CommunityOrErr returns the Community value or an error if the edge
@@ -99,6 +105,24 @@ func (e PersonEdges) RegistrationsOrErr() ([]*Registration, error) {
 		return e.Registrations, nil
 	}
 	return nil, &NotLoadedError{edge: "registrations"}
+}
+
+// SubmittedRequestsOrErr returns the SubmittedRequests value or an error if the edge
+// was not loaded in eager-loading.
+func (e PersonEdges) SubmittedRequestsOrErr() ([]*Request, error) {
+	if e.loadedTypes[4] {
+		return e.SubmittedRequests, nil
+	}
+	return nil, &NotLoadedError{edge: "submitted_requests"}
+}
+
+// AssignedRequestsOrErr returns the AssignedRequests value or an error if the edge
+// was not loaded in eager-loading.
+func (e PersonEdges) AssignedRequestsOrErr() ([]*Request, error) {
+	if e.loadedTypes[5] {
+		return e.AssignedRequests, nil
+	}
+	return nil, &NotLoadedError{edge: "assigned_requests"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -221,6 +245,16 @@ func (_m *Person) QueryRegistrations() *RegistrationQuery {
 	return NewPersonClient(_m.config).QueryRegistrations(_m)
 }
 
+// QuerySubmittedRequests queries the "submitted_requests" edge of the Person entity.
+func (_m *Person) QuerySubmittedRequests() *RequestQuery {
+	return NewPersonClient(_m.config).QuerySubmittedRequests(_m)
+}
+
+// QueryAssignedRequests queries the "assigned_requests" edge of the Person entity.
+func (_m *Person) QueryAssignedRequests() *RequestQuery {
+	return NewPersonClient(_m.config).QueryAssignedRequests(_m)
+}
+
 // Update returns a builder for updating this Person.
 // Note that you need to call Person.Unwrap() before calling this method if this Person
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -312,6 +346,54 @@ func (_m *Person) appendNamedRegistrations(name string, edges ...*Registration) 
 		_m.Edges.namedRegistrations[name] = []*Registration{}
 	} else {
 		_m.Edges.namedRegistrations[name] = append(_m.Edges.namedRegistrations[name], edges...)
+	}
+}
+
+// NamedSubmittedRequests returns the SubmittedRequests named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Person) NamedSubmittedRequests(name string) ([]*Request, error) {
+	if _m.Edges.namedSubmittedRequests == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedSubmittedRequests[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Person) appendNamedSubmittedRequests(name string, edges ...*Request) {
+	if _m.Edges.namedSubmittedRequests == nil {
+		_m.Edges.namedSubmittedRequests = make(map[string][]*Request)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedSubmittedRequests[name] = []*Request{}
+	} else {
+		_m.Edges.namedSubmittedRequests[name] = append(_m.Edges.namedSubmittedRequests[name], edges...)
+	}
+}
+
+// NamedAssignedRequests returns the AssignedRequests named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Person) NamedAssignedRequests(name string) ([]*Request, error) {
+	if _m.Edges.namedAssignedRequests == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedAssignedRequests[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Person) appendNamedAssignedRequests(name string, edges ...*Request) {
+	if _m.Edges.namedAssignedRequests == nil {
+		_m.Edges.namedAssignedRequests = make(map[string][]*Request)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedAssignedRequests[name] = []*Request{}
+	} else {
+		_m.Edges.namedAssignedRequests[name] = append(_m.Edges.namedAssignedRequests[name], edges...)
 	}
 }
 

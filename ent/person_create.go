@@ -9,6 +9,7 @@ import (
 	"linli/ent/community"
 	"linli/ent/person"
 	"linli/ent/registration"
+	"linli/ent/request"
 	"linli/ent/teammembership"
 	"linli/ent/volunteerprofile"
 	"time"
@@ -136,6 +137,36 @@ func (_c *PersonCreate) AddRegistrations(v ...*Registration) *PersonCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddRegistrationIDs(ids...)
+}
+
+// AddSubmittedRequestIDs adds the "submitted_requests" edge to the Request entity by IDs.
+func (_c *PersonCreate) AddSubmittedRequestIDs(ids ...int) *PersonCreate {
+	_c.mutation.AddSubmittedRequestIDs(ids...)
+	return _c
+}
+
+// AddSubmittedRequests adds the "submitted_requests" edges to the Request entity.
+func (_c *PersonCreate) AddSubmittedRequests(v ...*Request) *PersonCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddSubmittedRequestIDs(ids...)
+}
+
+// AddAssignedRequestIDs adds the "assigned_requests" edge to the Request entity by IDs.
+func (_c *PersonCreate) AddAssignedRequestIDs(ids ...int) *PersonCreate {
+	_c.mutation.AddAssignedRequestIDs(ids...)
+	return _c
+}
+
+// AddAssignedRequests adds the "assigned_requests" edges to the Request entity.
+func (_c *PersonCreate) AddAssignedRequests(v ...*Request) *PersonCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddAssignedRequestIDs(ids...)
 }
 
 // Mutation returns the PersonMutation object of the builder.
@@ -337,6 +368,38 @@ func (_c *PersonCreate) createSpec() (*Person, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(registration.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.SubmittedRequestsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   person.SubmittedRequestsTable,
+			Columns: []string{person.SubmittedRequestsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(request.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.AssignedRequestsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   person.AssignedRequestsTable,
+			Columns: []string{person.AssignedRequestsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(request.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -11,6 +11,7 @@ import (
 	"linli/ent/person"
 	"linli/ent/predicate"
 	"linli/ent/registration"
+	"linli/ent/request"
 	"linli/ent/teammembership"
 	"linli/ent/volunteerprofile"
 	"math"
@@ -24,19 +25,23 @@ import (
 // PersonQuery is the builder for querying Person entities.
 type PersonQuery struct {
 	config
-	ctx                    *QueryContext
-	order                  []person.OrderOption
-	inters                 []Interceptor
-	predicates             []predicate.Person
-	withCommunity          *CommunityQuery
-	withVolunteerProfile   *VolunteerProfileQuery
-	withMemberships        *TeamMembershipQuery
-	withRegistrations      *RegistrationQuery
-	withFKs                bool
-	loadTotal              []func(context.Context, []*Person) error
-	modifiers              []func(*sql.Selector)
-	withNamedMemberships   map[string]*TeamMembershipQuery
-	withNamedRegistrations map[string]*RegistrationQuery
+	ctx                        *QueryContext
+	order                      []person.OrderOption
+	inters                     []Interceptor
+	predicates                 []predicate.Person
+	withCommunity              *CommunityQuery
+	withVolunteerProfile       *VolunteerProfileQuery
+	withMemberships            *TeamMembershipQuery
+	withRegistrations          *RegistrationQuery
+	withSubmittedRequests      *RequestQuery
+	withAssignedRequests       *RequestQuery
+	withFKs                    bool
+	loadTotal                  []func(context.Context, []*Person) error
+	modifiers                  []func(*sql.Selector)
+	withNamedMemberships       map[string]*TeamMembershipQuery
+	withNamedRegistrations     map[string]*RegistrationQuery
+	withNamedSubmittedRequests map[string]*RequestQuery
+	withNamedAssignedRequests  map[string]*RequestQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -154,6 +159,50 @@ func (_q *PersonQuery) QueryRegistrations() *RegistrationQuery {
 			sqlgraph.From(person.Table, person.FieldID, selector),
 			sqlgraph.To(registration.Table, registration.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, person.RegistrationsTable, person.RegistrationsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QuerySubmittedRequests chains the current query on the "submitted_requests" edge.
+func (_q *PersonQuery) QuerySubmittedRequests() *RequestQuery {
+	query := (&RequestClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(person.Table, person.FieldID, selector),
+			sqlgraph.To(request.Table, request.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, person.SubmittedRequestsTable, person.SubmittedRequestsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryAssignedRequests chains the current query on the "assigned_requests" edge.
+func (_q *PersonQuery) QueryAssignedRequests() *RequestQuery {
+	query := (&RequestClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(person.Table, person.FieldID, selector),
+			sqlgraph.To(request.Table, request.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, person.AssignedRequestsTable, person.AssignedRequestsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -348,15 +397,17 @@ func (_q *PersonQuery) Clone() *PersonQuery {
 		return nil
 	}
 	return &PersonQuery{
-		config:               _q.config,
-		ctx:                  _q.ctx.Clone(),
-		order:                append([]person.OrderOption{}, _q.order...),
-		inters:               append([]Interceptor{}, _q.inters...),
-		predicates:           append([]predicate.Person{}, _q.predicates...),
-		withCommunity:        _q.withCommunity.Clone(),
-		withVolunteerProfile: _q.withVolunteerProfile.Clone(),
-		withMemberships:      _q.withMemberships.Clone(),
-		withRegistrations:    _q.withRegistrations.Clone(),
+		config:                _q.config,
+		ctx:                   _q.ctx.Clone(),
+		order:                 append([]person.OrderOption{}, _q.order...),
+		inters:                append([]Interceptor{}, _q.inters...),
+		predicates:            append([]predicate.Person{}, _q.predicates...),
+		withCommunity:         _q.withCommunity.Clone(),
+		withVolunteerProfile:  _q.withVolunteerProfile.Clone(),
+		withMemberships:       _q.withMemberships.Clone(),
+		withRegistrations:     _q.withRegistrations.Clone(),
+		withSubmittedRequests: _q.withSubmittedRequests.Clone(),
+		withAssignedRequests:  _q.withAssignedRequests.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -405,6 +456,28 @@ func (_q *PersonQuery) WithRegistrations(opts ...func(*RegistrationQuery)) *Pers
 		opt(query)
 	}
 	_q.withRegistrations = query
+	return _q
+}
+
+// WithSubmittedRequests tells the query-builder to eager-load the nodes that are connected to
+// the "submitted_requests" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *PersonQuery) WithSubmittedRequests(opts ...func(*RequestQuery)) *PersonQuery {
+	query := (&RequestClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withSubmittedRequests = query
+	return _q
+}
+
+// WithAssignedRequests tells the query-builder to eager-load the nodes that are connected to
+// the "assigned_requests" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *PersonQuery) WithAssignedRequests(opts ...func(*RequestQuery)) *PersonQuery {
+	query := (&RequestClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withAssignedRequests = query
 	return _q
 }
 
@@ -493,11 +566,13 @@ func (_q *PersonQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Perso
 		nodes       = []*Person{}
 		withFKs     = _q.withFKs
 		_spec       = _q.querySpec()
-		loadedTypes = [4]bool{
+		loadedTypes = [6]bool{
 			_q.withCommunity != nil,
 			_q.withVolunteerProfile != nil,
 			_q.withMemberships != nil,
 			_q.withRegistrations != nil,
+			_q.withSubmittedRequests != nil,
+			_q.withAssignedRequests != nil,
 		}
 	)
 	if withFKs {
@@ -550,6 +625,20 @@ func (_q *PersonQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Perso
 			return nil, err
 		}
 	}
+	if query := _q.withSubmittedRequests; query != nil {
+		if err := _q.loadSubmittedRequests(ctx, query, nodes,
+			func(n *Person) { n.Edges.SubmittedRequests = []*Request{} },
+			func(n *Person, e *Request) { n.Edges.SubmittedRequests = append(n.Edges.SubmittedRequests, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withAssignedRequests; query != nil {
+		if err := _q.loadAssignedRequests(ctx, query, nodes,
+			func(n *Person) { n.Edges.AssignedRequests = []*Request{} },
+			func(n *Person, e *Request) { n.Edges.AssignedRequests = append(n.Edges.AssignedRequests, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedMemberships {
 		if err := _q.loadMemberships(ctx, query, nodes,
 			func(n *Person) { n.appendNamedMemberships(name) },
@@ -561,6 +650,20 @@ func (_q *PersonQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Perso
 		if err := _q.loadRegistrations(ctx, query, nodes,
 			func(n *Person) { n.appendNamedRegistrations(name) },
 			func(n *Person, e *Registration) { n.appendNamedRegistrations(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedSubmittedRequests {
+		if err := _q.loadSubmittedRequests(ctx, query, nodes,
+			func(n *Person) { n.appendNamedSubmittedRequests(name) },
+			func(n *Person, e *Request) { n.appendNamedSubmittedRequests(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedAssignedRequests {
+		if err := _q.loadAssignedRequests(ctx, query, nodes,
+			func(n *Person) { n.appendNamedAssignedRequests(name) },
+			func(n *Person, e *Request) { n.appendNamedAssignedRequests(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -688,6 +791,72 @@ func (_q *PersonQuery) loadRegistrations(ctx context.Context, query *Registratio
 	}
 	return nil
 }
+func (_q *PersonQuery) loadSubmittedRequests(ctx context.Context, query *RequestQuery, nodes []*Person, init func(*Person), assign func(*Person, *Request)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Person)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(request.FieldSubmitterID)
+	}
+	query.Where(predicate.Request(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(person.SubmittedRequestsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.SubmitterID
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "submitter_id" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "submitter_id" returned %v for node %v`, *fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *PersonQuery) loadAssignedRequests(ctx context.Context, query *RequestQuery, nodes []*Person, init func(*Person), assign func(*Person, *Request)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Person)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(request.FieldAssigneeID)
+	}
+	query.Where(predicate.Request(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(person.AssignedRequestsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.AssigneeID
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "assignee_id" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "assignee_id" returned %v for node %v`, *fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 
 func (_q *PersonQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -810,6 +979,34 @@ func (_q *PersonQuery) WithNamedRegistrations(name string, opts ...func(*Registr
 		_q.withNamedRegistrations = make(map[string]*RegistrationQuery)
 	}
 	_q.withNamedRegistrations[name] = query
+	return _q
+}
+
+// WithNamedSubmittedRequests tells the query-builder to eager-load the nodes that are connected to the "submitted_requests"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *PersonQuery) WithNamedSubmittedRequests(name string, opts ...func(*RequestQuery)) *PersonQuery {
+	query := (&RequestClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedSubmittedRequests == nil {
+		_q.withNamedSubmittedRequests = make(map[string]*RequestQuery)
+	}
+	_q.withNamedSubmittedRequests[name] = query
+	return _q
+}
+
+// WithNamedAssignedRequests tells the query-builder to eager-load the nodes that are connected to the "assigned_requests"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *PersonQuery) WithNamedAssignedRequests(name string, opts ...func(*RequestQuery)) *PersonQuery {
+	query := (&RequestClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedAssignedRequests == nil {
+		_q.withNamedAssignedRequests = make(map[string]*RequestQuery)
+	}
+	_q.withNamedAssignedRequests[name] = query
 	return _q
 }
 

@@ -9,6 +9,7 @@ import (
 	"linli/ent/person"
 	"linli/ent/predicate"
 	"linli/ent/registration"
+	"linli/ent/request"
 	"linli/ent/teammembership"
 	"linli/ent/volunteerprofile"
 	"time"
@@ -142,6 +143,36 @@ func (_u *PersonUpdate) AddRegistrations(v ...*Registration) *PersonUpdate {
 	return _u.AddRegistrationIDs(ids...)
 }
 
+// AddSubmittedRequestIDs adds the "submitted_requests" edge to the Request entity by IDs.
+func (_u *PersonUpdate) AddSubmittedRequestIDs(ids ...int) *PersonUpdate {
+	_u.mutation.AddSubmittedRequestIDs(ids...)
+	return _u
+}
+
+// AddSubmittedRequests adds the "submitted_requests" edges to the Request entity.
+func (_u *PersonUpdate) AddSubmittedRequests(v ...*Request) *PersonUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddSubmittedRequestIDs(ids...)
+}
+
+// AddAssignedRequestIDs adds the "assigned_requests" edge to the Request entity by IDs.
+func (_u *PersonUpdate) AddAssignedRequestIDs(ids ...int) *PersonUpdate {
+	_u.mutation.AddAssignedRequestIDs(ids...)
+	return _u
+}
+
+// AddAssignedRequests adds the "assigned_requests" edges to the Request entity.
+func (_u *PersonUpdate) AddAssignedRequests(v ...*Request) *PersonUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddAssignedRequestIDs(ids...)
+}
+
 // Mutation returns the PersonMutation object of the builder.
 func (_u *PersonUpdate) Mutation() *PersonMutation {
 	return _u.mutation
@@ -193,6 +224,48 @@ func (_u *PersonUpdate) RemoveRegistrations(v ...*Registration) *PersonUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveRegistrationIDs(ids...)
+}
+
+// ClearSubmittedRequests clears all "submitted_requests" edges to the Request entity.
+func (_u *PersonUpdate) ClearSubmittedRequests() *PersonUpdate {
+	_u.mutation.ClearSubmittedRequests()
+	return _u
+}
+
+// RemoveSubmittedRequestIDs removes the "submitted_requests" edge to Request entities by IDs.
+func (_u *PersonUpdate) RemoveSubmittedRequestIDs(ids ...int) *PersonUpdate {
+	_u.mutation.RemoveSubmittedRequestIDs(ids...)
+	return _u
+}
+
+// RemoveSubmittedRequests removes "submitted_requests" edges to Request entities.
+func (_u *PersonUpdate) RemoveSubmittedRequests(v ...*Request) *PersonUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveSubmittedRequestIDs(ids...)
+}
+
+// ClearAssignedRequests clears all "assigned_requests" edges to the Request entity.
+func (_u *PersonUpdate) ClearAssignedRequests() *PersonUpdate {
+	_u.mutation.ClearAssignedRequests()
+	return _u
+}
+
+// RemoveAssignedRequestIDs removes the "assigned_requests" edge to Request entities by IDs.
+func (_u *PersonUpdate) RemoveAssignedRequestIDs(ids ...int) *PersonUpdate {
+	_u.mutation.RemoveAssignedRequestIDs(ids...)
+	return _u
+}
+
+// RemoveAssignedRequests removes "assigned_requests" edges to Request entities.
+func (_u *PersonUpdate) RemoveAssignedRequests(v ...*Request) *PersonUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveAssignedRequestIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -412,6 +485,96 @@ func (_u *PersonUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.SubmittedRequestsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   person.SubmittedRequestsTable,
+			Columns: []string{person.SubmittedRequestsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(request.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedSubmittedRequestsIDs(); len(nodes) > 0 && !_u.mutation.SubmittedRequestsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   person.SubmittedRequestsTable,
+			Columns: []string{person.SubmittedRequestsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(request.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.SubmittedRequestsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   person.SubmittedRequestsTable,
+			Columns: []string{person.SubmittedRequestsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(request.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.AssignedRequestsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   person.AssignedRequestsTable,
+			Columns: []string{person.AssignedRequestsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(request.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedAssignedRequestsIDs(); len(nodes) > 0 && !_u.mutation.AssignedRequestsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   person.AssignedRequestsTable,
+			Columns: []string{person.AssignedRequestsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(request.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.AssignedRequestsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   person.AssignedRequestsTable,
+			Columns: []string{person.AssignedRequestsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(request.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -543,6 +706,36 @@ func (_u *PersonUpdateOne) AddRegistrations(v ...*Registration) *PersonUpdateOne
 	return _u.AddRegistrationIDs(ids...)
 }
 
+// AddSubmittedRequestIDs adds the "submitted_requests" edge to the Request entity by IDs.
+func (_u *PersonUpdateOne) AddSubmittedRequestIDs(ids ...int) *PersonUpdateOne {
+	_u.mutation.AddSubmittedRequestIDs(ids...)
+	return _u
+}
+
+// AddSubmittedRequests adds the "submitted_requests" edges to the Request entity.
+func (_u *PersonUpdateOne) AddSubmittedRequests(v ...*Request) *PersonUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddSubmittedRequestIDs(ids...)
+}
+
+// AddAssignedRequestIDs adds the "assigned_requests" edge to the Request entity by IDs.
+func (_u *PersonUpdateOne) AddAssignedRequestIDs(ids ...int) *PersonUpdateOne {
+	_u.mutation.AddAssignedRequestIDs(ids...)
+	return _u
+}
+
+// AddAssignedRequests adds the "assigned_requests" edges to the Request entity.
+func (_u *PersonUpdateOne) AddAssignedRequests(v ...*Request) *PersonUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddAssignedRequestIDs(ids...)
+}
+
 // Mutation returns the PersonMutation object of the builder.
 func (_u *PersonUpdateOne) Mutation() *PersonMutation {
 	return _u.mutation
@@ -594,6 +787,48 @@ func (_u *PersonUpdateOne) RemoveRegistrations(v ...*Registration) *PersonUpdate
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveRegistrationIDs(ids...)
+}
+
+// ClearSubmittedRequests clears all "submitted_requests" edges to the Request entity.
+func (_u *PersonUpdateOne) ClearSubmittedRequests() *PersonUpdateOne {
+	_u.mutation.ClearSubmittedRequests()
+	return _u
+}
+
+// RemoveSubmittedRequestIDs removes the "submitted_requests" edge to Request entities by IDs.
+func (_u *PersonUpdateOne) RemoveSubmittedRequestIDs(ids ...int) *PersonUpdateOne {
+	_u.mutation.RemoveSubmittedRequestIDs(ids...)
+	return _u
+}
+
+// RemoveSubmittedRequests removes "submitted_requests" edges to Request entities.
+func (_u *PersonUpdateOne) RemoveSubmittedRequests(v ...*Request) *PersonUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveSubmittedRequestIDs(ids...)
+}
+
+// ClearAssignedRequests clears all "assigned_requests" edges to the Request entity.
+func (_u *PersonUpdateOne) ClearAssignedRequests() *PersonUpdateOne {
+	_u.mutation.ClearAssignedRequests()
+	return _u
+}
+
+// RemoveAssignedRequestIDs removes the "assigned_requests" edge to Request entities by IDs.
+func (_u *PersonUpdateOne) RemoveAssignedRequestIDs(ids ...int) *PersonUpdateOne {
+	_u.mutation.RemoveAssignedRequestIDs(ids...)
+	return _u
+}
+
+// RemoveAssignedRequests removes "assigned_requests" edges to Request entities.
+func (_u *PersonUpdateOne) RemoveAssignedRequests(v ...*Request) *PersonUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveAssignedRequestIDs(ids...)
 }
 
 // Where appends a list predicates to the PersonUpdate builder.
@@ -836,6 +1071,96 @@ func (_u *PersonUpdateOne) sqlSave(ctx context.Context) (_node *Person, err erro
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(registration.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.SubmittedRequestsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   person.SubmittedRequestsTable,
+			Columns: []string{person.SubmittedRequestsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(request.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedSubmittedRequestsIDs(); len(nodes) > 0 && !_u.mutation.SubmittedRequestsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   person.SubmittedRequestsTable,
+			Columns: []string{person.SubmittedRequestsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(request.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.SubmittedRequestsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   person.SubmittedRequestsTable,
+			Columns: []string{person.SubmittedRequestsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(request.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.AssignedRequestsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   person.AssignedRequestsTable,
+			Columns: []string{person.AssignedRequestsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(request.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedAssignedRequestsIDs(); len(nodes) > 0 && !_u.mutation.AssignedRequestsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   person.AssignedRequestsTable,
+			Columns: []string{person.AssignedRequestsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(request.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.AssignedRequestsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   person.AssignedRequestsTable,
+			Columns: []string{person.AssignedRequestsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(request.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

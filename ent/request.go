@@ -71,6 +71,8 @@ type Request struct {
 	DueAt *time.Time `json:"due_at,omitempty"`
 	// IdempotencyKey holds the value of the "idempotency_key" field.
 	IdempotencyKey *string `json:"idempotency_key,omitempty"`
+	// Version holds the value of the "version" field.
+	Version int `json:"version,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the RequestQuery when eager-loading is set.
 	Edges        RequestEdges `json:"edges"`
@@ -183,7 +185,7 @@ func (*Request) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case request.FieldConfirmedByStaff:
 			values[i] = new(sql.NullBool)
-		case request.FieldID, request.FieldCommunityID, request.FieldYear, request.FieldSeq, request.FieldSubmitterID, request.FieldHouseholdID, request.FieldTeamID, request.FieldAssigneeID, request.FieldCreatedByID, request.FieldSatisfaction:
+		case request.FieldID, request.FieldCommunityID, request.FieldYear, request.FieldSeq, request.FieldSubmitterID, request.FieldHouseholdID, request.FieldTeamID, request.FieldAssigneeID, request.FieldCreatedByID, request.FieldSatisfaction, request.FieldVersion:
 			values[i] = new(sql.NullInt64)
 		case request.FieldNumber, request.FieldKind, request.FieldChannel, request.FieldStatus, request.FieldTitle, request.FieldDescription, request.FieldOutcome, request.FieldResolution, request.FieldIdempotencyKey:
 			values[i] = new(sql.NullString)
@@ -373,6 +375,12 @@ func (_m *Request) assignValues(columns []string, values []any) error {
 				_m.IdempotencyKey = new(string)
 				*_m.IdempotencyKey = value.String
 			}
+		case request.FieldVersion:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field version", values[i])
+			} else if value.Valid {
+				_m.Version = int(value.Int64)
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -544,6 +552,9 @@ func (_m *Request) String() string {
 		builder.WriteString("idempotency_key=")
 		builder.WriteString(*v)
 	}
+	builder.WriteString(", ")
+	builder.WriteString("version=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Version))
 	builder.WriteByte(')')
 	return builder.String()
 }

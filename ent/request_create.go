@@ -322,6 +322,20 @@ func (_c *RequestCreate) SetNillableIdempotencyKey(v *string) *RequestCreate {
 	return _c
 }
 
+// SetVersion sets the "version" field.
+func (_c *RequestCreate) SetVersion(v int) *RequestCreate {
+	_c.mutation.SetVersion(v)
+	return _c
+}
+
+// SetNillableVersion sets the "version" field if the given value is not nil.
+func (_c *RequestCreate) SetNillableVersion(v *int) *RequestCreate {
+	if v != nil {
+		_c.SetVersion(*v)
+	}
+	return _c
+}
+
 // SetCommunity sets the "community" edge to the Community entity.
 func (_c *RequestCreate) SetCommunity(v *Community) *RequestCreate {
 	return _c.SetCommunityID(v.ID)
@@ -440,6 +454,10 @@ func (_c *RequestCreate) defaults() error {
 		v := request.DefaultConfirmedByStaff
 		_c.mutation.SetConfirmedByStaff(v)
 	}
+	if _, ok := _c.mutation.Version(); !ok {
+		v := request.DefaultVersion
+		_c.mutation.SetVersion(v)
+	}
 	return nil
 }
 
@@ -535,6 +553,9 @@ func (_c *RequestCreate) check() error {
 		if err := request.IdempotencyKeyValidator(v); err != nil {
 			return &ValidationError{Name: "idempotency_key", err: fmt.Errorf(`ent: validator failed for field "Request.idempotency_key": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.Version(); !ok {
+		return &ValidationError{Name: "version", err: errors.New(`ent: missing required field "Request.version"`)}
 	}
 	if len(_c.mutation.CommunityIDs()) == 0 {
 		return &ValidationError{Name: "community", err: errors.New(`ent: missing required edge "Request.community"`)}
@@ -645,6 +666,10 @@ func (_c *RequestCreate) createSpec() (*Request, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.IdempotencyKey(); ok {
 		_spec.SetField(request.FieldIdempotencyKey, field.TypeString, value)
 		_node.IdempotencyKey = &value
+	}
+	if value, ok := _c.mutation.Version(); ok {
+		_spec.SetField(request.FieldVersion, field.TypeInt, value)
+		_node.Version = value
 	}
 	if nodes := _c.mutation.CommunityIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -1145,6 +1170,24 @@ func (u *RequestUpsert) ClearIdempotencyKey() *RequestUpsert {
 	return u
 }
 
+// SetVersion sets the "version" field.
+func (u *RequestUpsert) SetVersion(v int) *RequestUpsert {
+	u.Set(request.FieldVersion, v)
+	return u
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *RequestUpsert) UpdateVersion() *RequestUpsert {
+	u.SetExcluded(request.FieldVersion)
+	return u
+}
+
+// AddVersion adds v to the "version" field.
+func (u *RequestUpsert) AddVersion(v int) *RequestUpsert {
+	u.Add(request.FieldVersion, v)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -1584,6 +1627,27 @@ func (u *RequestUpsertOne) UpdateIdempotencyKey() *RequestUpsertOne {
 func (u *RequestUpsertOne) ClearIdempotencyKey() *RequestUpsertOne {
 	return u.Update(func(s *RequestUpsert) {
 		s.ClearIdempotencyKey()
+	})
+}
+
+// SetVersion sets the "version" field.
+func (u *RequestUpsertOne) SetVersion(v int) *RequestUpsertOne {
+	return u.Update(func(s *RequestUpsert) {
+		s.SetVersion(v)
+	})
+}
+
+// AddVersion adds v to the "version" field.
+func (u *RequestUpsertOne) AddVersion(v int) *RequestUpsertOne {
+	return u.Update(func(s *RequestUpsert) {
+		s.AddVersion(v)
+	})
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *RequestUpsertOne) UpdateVersion() *RequestUpsertOne {
+	return u.Update(func(s *RequestUpsert) {
+		s.UpdateVersion()
 	})
 }
 
@@ -2192,6 +2256,27 @@ func (u *RequestUpsertBulk) UpdateIdempotencyKey() *RequestUpsertBulk {
 func (u *RequestUpsertBulk) ClearIdempotencyKey() *RequestUpsertBulk {
 	return u.Update(func(s *RequestUpsert) {
 		s.ClearIdempotencyKey()
+	})
+}
+
+// SetVersion sets the "version" field.
+func (u *RequestUpsertBulk) SetVersion(v int) *RequestUpsertBulk {
+	return u.Update(func(s *RequestUpsert) {
+		s.SetVersion(v)
+	})
+}
+
+// AddVersion adds v to the "version" field.
+func (u *RequestUpsertBulk) AddVersion(v int) *RequestUpsertBulk {
+	return u.Update(func(s *RequestUpsert) {
+		s.AddVersion(v)
+	})
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *RequestUpsertBulk) UpdateVersion() *RequestUpsertBulk {
+	return u.Update(func(s *RequestUpsert) {
+		s.UpdateVersion()
 	})
 }
 

@@ -398,6 +398,27 @@ func (_u *RequestUpdate) ClearIdempotencyKey() *RequestUpdate {
 	return _u
 }
 
+// SetVersion sets the "version" field.
+func (_u *RequestUpdate) SetVersion(v int) *RequestUpdate {
+	_u.mutation.ResetVersion()
+	_u.mutation.SetVersion(v)
+	return _u
+}
+
+// SetNillableVersion sets the "version" field if the given value is not nil.
+func (_u *RequestUpdate) SetNillableVersion(v *int) *RequestUpdate {
+	if v != nil {
+		_u.SetVersion(*v)
+	}
+	return _u
+}
+
+// AddVersion adds value to the "version" field.
+func (_u *RequestUpdate) AddVersion(v int) *RequestUpdate {
+	_u.mutation.AddVersion(v)
+	return _u
+}
+
 // SetSubmitter sets the "submitter" edge to the Person entity.
 func (_u *RequestUpdate) SetSubmitter(v *Person) *RequestUpdate {
 	return _u.SetSubmitterID(v.ID)
@@ -712,6 +733,12 @@ func (_u *RequestUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.IdempotencyKeyCleared() {
 		_spec.ClearField(request.FieldIdempotencyKey, field.TypeString)
+	}
+	if value, ok := _u.mutation.Version(); ok {
+		_spec.SetField(request.FieldVersion, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedVersion(); ok {
+		_spec.AddField(request.FieldVersion, field.TypeInt, value)
 	}
 	if _u.mutation.SubmitterCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -1305,6 +1332,27 @@ func (_u *RequestUpdateOne) ClearIdempotencyKey() *RequestUpdateOne {
 	return _u
 }
 
+// SetVersion sets the "version" field.
+func (_u *RequestUpdateOne) SetVersion(v int) *RequestUpdateOne {
+	_u.mutation.ResetVersion()
+	_u.mutation.SetVersion(v)
+	return _u
+}
+
+// SetNillableVersion sets the "version" field if the given value is not nil.
+func (_u *RequestUpdateOne) SetNillableVersion(v *int) *RequestUpdateOne {
+	if v != nil {
+		_u.SetVersion(*v)
+	}
+	return _u
+}
+
+// AddVersion adds value to the "version" field.
+func (_u *RequestUpdateOne) AddVersion(v int) *RequestUpdateOne {
+	_u.mutation.AddVersion(v)
+	return _u
+}
+
 // SetSubmitter sets the "submitter" edge to the Person entity.
 func (_u *RequestUpdateOne) SetSubmitter(v *Person) *RequestUpdateOne {
 	return _u.SetSubmitterID(v.ID)
@@ -1649,6 +1697,12 @@ func (_u *RequestUpdateOne) sqlSave(ctx context.Context) (_node *Request, err er
 	}
 	if _u.mutation.IdempotencyKeyCleared() {
 		_spec.ClearField(request.FieldIdempotencyKey, field.TypeString)
+	}
+	if value, ok := _u.mutation.Version(); ok {
+		_spec.SetField(request.FieldVersion, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedVersion(); ok {
+		_spec.AddField(request.FieldVersion, field.TypeInt, value)
 	}
 	if _u.mutation.SubmitterCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -28,6 +28,9 @@ const (
 	// leadership); every replica forgets the person's cached tokens and
 	// closes their live connections, whose viewer is now out of date.
 	Person Kind = "person"
+	// Request: RequestID of CommunityID made a transition, recorded as
+	// RequestEventID; PersonID is its submitter (0: none).
+	Request Kind = "request"
 )
 
 // Event is one change, already committed.
@@ -40,6 +43,8 @@ type Event struct {
 	SessionID      int    `json:"s,omitempty"`
 	KioskID        int    `json:"kk,omitempty"`
 	Change         string `json:"x,omitempty"`
+	RequestID      int    `json:"q,omitempty"`
+	RequestEventID int    `json:"qe,omitempty"`
 }
 
 // Publisher announces committed changes. Publish must not block on slow

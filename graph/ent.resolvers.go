@@ -9,6 +9,7 @@ import (
 	"context"
 	"linli/ent"
 	"linli/graph/generated"
+	"linli/requests"
 
 	"entgo.io/contrib/entgql"
 )
@@ -34,6 +35,12 @@ func (r *queryResolver) Activities(ctx context.Context, after *entgql.Cursor[int
 		ent.WithActivityOrder(orderBy), ent.WithActivityFilter(where.Filter))
 }
 
+// Description is the resolver for the description field.
+func (r *requestResolver) Description(ctx context.Context, obj *ent.Request) (string, error) {
+	text, _ := requests.Description(ctx, obj)
+	return text, nil
+}
+
 // Activity returns generated.ActivityResolver implementation.
 func (r *Resolver) Activity() generated.ActivityResolver { return &activityResolver{r} }
 
@@ -49,6 +56,9 @@ func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 // Registration returns generated.RegistrationResolver implementation.
 func (r *Resolver) Registration() generated.RegistrationResolver { return &registrationResolver{r} }
 
+// Request returns generated.RequestResolver implementation.
+func (r *Resolver) Request() generated.RequestResolver { return &requestResolver{r} }
+
 // ServiceRecord returns generated.ServiceRecordResolver implementation.
 func (r *Resolver) ServiceRecord() generated.ServiceRecordResolver { return &serviceRecordResolver{r} }
 
@@ -57,12 +67,19 @@ func (r *Resolver) ActivityWhereInput() generated.ActivityWhereInputResolver {
 	return &activityWhereInputResolver{r}
 }
 
+// RequestWhereInput returns generated.RequestWhereInputResolver implementation.
+func (r *Resolver) RequestWhereInput() generated.RequestWhereInputResolver {
+	return &requestWhereInputResolver{r}
+}
+
 type (
 	activityResolver           struct{ *Resolver }
 	communityResolver          struct{ *Resolver }
 	personResolver             struct{ *Resolver }
 	queryResolver              struct{ *Resolver }
 	registrationResolver       struct{ *Resolver }
+	requestResolver            struct{ *Resolver }
 	serviceRecordResolver      struct{ *Resolver }
 	activityWhereInputResolver struct{ *Resolver }
+	requestWhereInputResolver  struct{ *Resolver }
 )

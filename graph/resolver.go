@@ -11,6 +11,7 @@ import (
 	"linli/live"
 	"linli/organize"
 	"linli/pairing"
+	"linli/requests"
 	"linli/signup"
 	"linli/store"
 )
@@ -32,4 +33,6 @@ type Resolver struct {
 	Checkin *checkin.Service
 	// Pairing pairs tablets with kiosks (the /kiosk page).
 	Pairing *pairing.Service
+	// Requests runs residents' requests.
+	Requests *requests.Service
 }

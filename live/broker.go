@@ -100,6 +100,7 @@ type Broker struct {
 	counts map[int]*countsWatcher
 	feeds  map[int]map[*feedSub]struct{} // by community
 	regs   map[int]map[*regSub]struct{}  // by person
+	reqs   requestSubs
 
 	// queue holds feed and registration events for the dispatcher, which
 	// loads their rows; counts events never wait behind it.
@@ -200,7 +201,7 @@ func (b *Broker) deliverLocal(evs []events.Event) {
 		case events.Activity:
 			b.pokeCounts(ev.ActivityID)
 			slow = append(slow, ev)
-		case events.Registration:
+		case events.Registration, events.Request:
 			slow = append(slow, ev)
 		case events.Session, events.Kiosk, events.Person:
 			if f := b.opts.Revoked; f != nil {
@@ -230,6 +231,8 @@ func (b *Broker) dispatchLoop() {
 				b.dispatchActivity(ev)
 			case events.Registration, events.CheckIn:
 				b.dispatchRegistration(ev)
+			case events.Request:
+				b.dispatchRequest(ev)
 			}
 		}
 	}

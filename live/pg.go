@@ -303,5 +303,5 @@ func (b *Broker) changedSince(since time.Time) []events.Event {
 			evs = append(evs, events.Event{Kind: events.Registration, RegistrationID: r.ID, PersonID: r.PersonID})
 		}
 	}
-	return evs
+	return append(evs, b.requestsChangedSince(ctx, since)...)
 }

@@ -51,6 +51,7 @@ func settingsOf(cfg *app.Config, o *options) []setting {
 		{flag: "trusted-documents", env: "LINLI_TRUSTED_DOCUMENTS", value: &o.trustedDocs, usage: "run only the operations in this manifest (JSON: sha256 → document, or an Apollo persisted query manifest)"},
 		{flag: "trusted-proxies", env: "LINLI_TRUSTED_PROXIES", value: &o.proxies, usage: "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the client"},
 		{flag: "persisted-queries", env: "LINLI_PERSISTED_QUERIES", value: &cfg.PersistedQueries.MaxDocuments, usage: "automatic persisted queries kept in the database, least recently used evicted first; 0 turns them off"},
+		{flag: "request-reopen-days", env: "LINLI_REQUEST_REOPEN_DAYS", value: &cfg.RequestReopenDays, positive: true, usage: "days after resolution a resident may reopen their request"},
 		{flag: "get-max-age", env: "LINLI_GET_MAX_AGE", value: &g.GetMaxAge, usage: "let caches keep successful GET answers this long (public without Authorization, private with it); 0: no-store"},
 
 		// Limits of every request, on every transport.

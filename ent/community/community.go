@@ -28,6 +28,8 @@ const (
 	FieldHouseholds = "households"
 	// FieldResidentPopulation holds the string denoting the resident_population field in the database.
 	FieldResidentPopulation = "resident_population"
+	// FieldRequestPrefix holds the string denoting the request_prefix field in the database.
+	FieldRequestPrefix = "request_prefix"
 	// FieldAreaKm2 holds the string denoting the area_km2 field in the database.
 	FieldAreaKm2 = "area_km2"
 	// FieldStarThresholds holds the string denoting the star_thresholds field in the database.
@@ -46,6 +48,7 @@ var Columns = []string{
 	FieldCity,
 	FieldHouseholds,
 	FieldResidentPopulation,
+	FieldRequestPrefix,
 	FieldAreaKm2,
 	FieldStarThresholds,
 }
@@ -92,6 +95,10 @@ var (
 	DefaultResidentPopulation int
 	// ResidentPopulationValidator is a validator for the "resident_population" field. It is called by the builders before save.
 	ResidentPopulationValidator func(int) error
+	// DefaultRequestPrefix holds the default value on creation for the "request_prefix" field.
+	DefaultRequestPrefix string
+	// RequestPrefixValidator is a validator for the "request_prefix" field. It is called by the builders before save.
+	RequestPrefixValidator func(string) error
 	// DefaultAreaKm2 holds the default value on creation for the "area_km2" field.
 	DefaultAreaKm2 float64
 )
@@ -137,6 +144,11 @@ func ByHouseholds(opts ...sql.OrderTermOption) OrderOption {
 // ByResidentPopulation orders the results by the resident_population field.
 func ByResidentPopulation(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldResidentPopulation, opts...).ToFunc()
+}
+
+// ByRequestPrefix orders the results by the request_prefix field.
+func ByRequestPrefix(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRequestPrefix, opts...).ToFunc()
 }
 
 // ByAreaKm2 orders the results by the area_km2 field.

@@ -89,6 +89,11 @@ func ResidentPopulation(v int) predicate.Community {
 	return predicate.Community(sql.FieldEQ(FieldResidentPopulation, v))
 }
 
+// RequestPrefix applies equality check predicate on the "request_prefix" field. It's identical to RequestPrefixEQ.
+func RequestPrefix(v string) predicate.Community {
+	return predicate.Community(sql.FieldEQ(FieldRequestPrefix, v))
+}
+
 // AreaKm2 applies equality check predicate on the "area_km2" field. It's identical to AreaKm2EQ.
 func AreaKm2(v float64) predicate.Community {
 	return predicate.Community(sql.FieldEQ(FieldAreaKm2, v))
@@ -447,6 +452,71 @@ func ResidentPopulationLT(v int) predicate.Community {
 // ResidentPopulationLTE applies the LTE predicate on the "resident_population" field.
 func ResidentPopulationLTE(v int) predicate.Community {
 	return predicate.Community(sql.FieldLTE(FieldResidentPopulation, v))
+}
+
+// RequestPrefixEQ applies the EQ predicate on the "request_prefix" field.
+func RequestPrefixEQ(v string) predicate.Community {
+	return predicate.Community(sql.FieldEQ(FieldRequestPrefix, v))
+}
+
+// RequestPrefixNEQ applies the NEQ predicate on the "request_prefix" field.
+func RequestPrefixNEQ(v string) predicate.Community {
+	return predicate.Community(sql.FieldNEQ(FieldRequestPrefix, v))
+}
+
+// RequestPrefixIn applies the In predicate on the "request_prefix" field.
+func RequestPrefixIn(vs ...string) predicate.Community {
+	return predicate.Community(sql.FieldIn(FieldRequestPrefix, vs...))
+}
+
+// RequestPrefixNotIn applies the NotIn predicate on the "request_prefix" field.
+func RequestPrefixNotIn(vs ...string) predicate.Community {
+	return predicate.Community(sql.FieldNotIn(FieldRequestPrefix, vs...))
+}
+
+// RequestPrefixGT applies the GT predicate on the "request_prefix" field.
+func RequestPrefixGT(v string) predicate.Community {
+	return predicate.Community(sql.FieldGT(FieldRequestPrefix, v))
+}
+
+// RequestPrefixGTE applies the GTE predicate on the "request_prefix" field.
+func RequestPrefixGTE(v string) predicate.Community {
+	return predicate.Community(sql.FieldGTE(FieldRequestPrefix, v))
+}
+
+// RequestPrefixLT applies the LT predicate on the "request_prefix" field.
+func RequestPrefixLT(v string) predicate.Community {
+	return predicate.Community(sql.FieldLT(FieldRequestPrefix, v))
+}
+
+// RequestPrefixLTE applies the LTE predicate on the "request_prefix" field.
+func RequestPrefixLTE(v string) predicate.Community {
+	return predicate.Community(sql.FieldLTE(FieldRequestPrefix, v))
+}
+
+// RequestPrefixContains applies the Contains predicate on the "request_prefix" field.
+func RequestPrefixContains(v string) predicate.Community {
+	return predicate.Community(sql.FieldContains(FieldRequestPrefix, v))
+}
+
+// RequestPrefixHasPrefix applies the HasPrefix predicate on the "request_prefix" field.
+func RequestPrefixHasPrefix(v string) predicate.Community {
+	return predicate.Community(sql.FieldHasPrefix(FieldRequestPrefix, v))
+}
+
+// RequestPrefixHasSuffix applies the HasSuffix predicate on the "request_prefix" field.
+func RequestPrefixHasSuffix(v string) predicate.Community {
+	return predicate.Community(sql.FieldHasSuffix(FieldRequestPrefix, v))
+}
+
+// RequestPrefixEqualFold applies the EqualFold predicate on the "request_prefix" field.
+func RequestPrefixEqualFold(v string) predicate.Community {
+	return predicate.Community(sql.FieldEqualFold(FieldRequestPrefix, v))
+}
+
+// RequestPrefixContainsFold applies the ContainsFold predicate on the "request_prefix" field.
+func RequestPrefixContainsFold(v string) predicate.Community {
+	return predicate.Community(sql.FieldContainsFold(FieldRequestPrefix, v))
 }
 
 // AreaKm2EQ applies the EQ predicate on the "area_km2" field.

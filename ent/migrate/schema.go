@@ -206,6 +206,7 @@ var (
 		{Name: "city", Type: field.TypeString, Size: 100, Default: ""},
 		{Name: "households", Type: field.TypeInt, Default: 0},
 		{Name: "resident_population", Type: field.TypeInt, Default: 0},
+		{Name: "request_prefix", Type: field.TypeString, Size: 6, Default: ""},
 		{Name: "area_km2", Type: field.TypeFloat64, Default: 0},
 		{Name: "star_thresholds", Type: field.TypeJSON, Nullable: true},
 	}
@@ -611,6 +612,7 @@ var (
 		{Name: "closed_at", Type: field.TypeTime, Nullable: true},
 		{Name: "due_at", Type: field.TypeTime, Nullable: true},
 		{Name: "idempotency_key", Type: field.TypeString, Nullable: true, Size: 200},
+		{Name: "version", Type: field.TypeInt, Default: 0},
 		{Name: "household_id", Type: field.TypeInt, Nullable: true},
 		{Name: "community_id", Type: field.TypeInt},
 		{Name: "submitter_id", Type: field.TypeInt, Nullable: true},
@@ -625,31 +627,31 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "requests_households_requests",
-				Columns:    []*schema.Column{RequestsColumns[21]},
+				Columns:    []*schema.Column{RequestsColumns[22]},
 				RefColumns: []*schema.Column{HouseholdsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "requests_communities_community",
-				Columns:    []*schema.Column{RequestsColumns[22]},
+				Columns:    []*schema.Column{RequestsColumns[23]},
 				RefColumns: []*schema.Column{CommunitiesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "requests_persons_submitter",
-				Columns:    []*schema.Column{RequestsColumns[23]},
+				Columns:    []*schema.Column{RequestsColumns[24]},
 				RefColumns: []*schema.Column{PersonsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "requests_teams_team",
-				Columns:    []*schema.Column{RequestsColumns[24]},
+				Columns:    []*schema.Column{RequestsColumns[25]},
 				RefColumns: []*schema.Column{TeamsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "requests_persons_assignee",
-				Columns:    []*schema.Column{RequestsColumns[25]},
+				Columns:    []*schema.Column{RequestsColumns[26]},
 				RefColumns: []*schema.Column{PersonsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -658,27 +660,27 @@ var (
 			{
 				Name:    "request_community_id_number",
 				Unique:  true,
-				Columns: []*schema.Column{RequestsColumns[22], RequestsColumns[3]},
+				Columns: []*schema.Column{RequestsColumns[23], RequestsColumns[3]},
 			},
 			{
 				Name:    "request_community_id_year_seq",
 				Unique:  true,
-				Columns: []*schema.Column{RequestsColumns[22], RequestsColumns[4], RequestsColumns[5]},
+				Columns: []*schema.Column{RequestsColumns[23], RequestsColumns[4], RequestsColumns[5]},
 			},
 			{
 				Name:    "request_community_id_status_due_at",
 				Unique:  false,
-				Columns: []*schema.Column{RequestsColumns[22], RequestsColumns[8], RequestsColumns[19]},
+				Columns: []*schema.Column{RequestsColumns[23], RequestsColumns[8], RequestsColumns[19]},
 			},
 			{
 				Name:    "request_community_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{RequestsColumns[22], RequestsColumns[1]},
+				Columns: []*schema.Column{RequestsColumns[23], RequestsColumns[1]},
 			},
 			{
 				Name:    "request_submitter_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{RequestsColumns[23], RequestsColumns[1]},
+				Columns: []*schema.Column{RequestsColumns[24], RequestsColumns[1]},
 			},
 			{
 				Name:    "request_created_by_id_idempotency_key",

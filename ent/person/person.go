@@ -37,6 +37,10 @@ const (
 	EdgeMemberships = "memberships"
 	// EdgeRegistrations holds the string denoting the registrations edge name in mutations.
 	EdgeRegistrations = "registrations"
+	// EdgeSubmittedRequests holds the string denoting the submitted_requests edge name in mutations.
+	EdgeSubmittedRequests = "submitted_requests"
+	// EdgeAssignedRequests holds the string denoting the assigned_requests edge name in mutations.
+	EdgeAssignedRequests = "assigned_requests"
 	// Table holds the table name of the person in the database.
 	Table = "persons"
 	// CommunityTable is the table that holds the community relation/edge.
@@ -67,6 +71,20 @@ const (
 	RegistrationsInverseTable = "registrations"
 	// RegistrationsColumn is the table column denoting the registrations relation/edge.
 	RegistrationsColumn = "person_id"
+	// SubmittedRequestsTable is the table that holds the submitted_requests relation/edge.
+	SubmittedRequestsTable = "requests"
+	// SubmittedRequestsInverseTable is the table name for the Request entity.
+	// It exists in this package in order to avoid circular dependency with the "request" package.
+	SubmittedRequestsInverseTable = "requests"
+	// SubmittedRequestsColumn is the table column denoting the submitted_requests relation/edge.
+	SubmittedRequestsColumn = "submitter_id"
+	// AssignedRequestsTable is the table that holds the assigned_requests relation/edge.
+	AssignedRequestsTable = "requests"
+	// AssignedRequestsInverseTable is the table name for the Request entity.
+	// It exists in this package in order to avoid circular dependency with the "request" package.
+	AssignedRequestsInverseTable = "requests"
+	// AssignedRequestsColumn is the table column denoting the assigned_requests relation/edge.
+	AssignedRequestsColumn = "assignee_id"
 )
 
 // Columns holds all SQL columns for person fields.
@@ -202,6 +220,34 @@ func ByRegistrations(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newRegistrationsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// BySubmittedRequestsCount orders the results by submitted_requests count.
+func BySubmittedRequestsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newSubmittedRequestsStep(), opts...)
+	}
+}
+
+// BySubmittedRequests orders the results by submitted_requests terms.
+func BySubmittedRequests(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newSubmittedRequestsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByAssignedRequestsCount orders the results by assigned_requests count.
+func ByAssignedRequestsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newAssignedRequestsStep(), opts...)
+	}
+}
+
+// ByAssignedRequests orders the results by assigned_requests terms.
+func ByAssignedRequests(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newAssignedRequestsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newCommunityStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -228,5 +274,19 @@ func newRegistrationsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(RegistrationsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, RegistrationsTable, RegistrationsColumn),
+	)
+}
+func newSubmittedRequestsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(SubmittedRequestsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, true, SubmittedRequestsTable, SubmittedRequestsColumn),
+	)
+}
+func newAssignedRequestsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(AssignedRequestsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, true, AssignedRequestsTable, AssignedRequestsColumn),
 	)
 }

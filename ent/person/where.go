@@ -472,6 +472,52 @@ func HasRegistrationsWith(preds ...predicate.Registration) predicate.Person {
 	})
 }
 
+// HasSubmittedRequests applies the HasEdge predicate on the "submitted_requests" edge.
+func HasSubmittedRequests() predicate.Person {
+	return predicate.Person(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, SubmittedRequestsTable, SubmittedRequestsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasSubmittedRequestsWith applies the HasEdge predicate on the "submitted_requests" edge with a given conditions (other predicates).
+func HasSubmittedRequestsWith(preds ...predicate.Request) predicate.Person {
+	return predicate.Person(func(s *sql.Selector) {
+		step := newSubmittedRequestsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasAssignedRequests applies the HasEdge predicate on the "assigned_requests" edge.
+func HasAssignedRequests() predicate.Person {
+	return predicate.Person(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, AssignedRequestsTable, AssignedRequestsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasAssignedRequestsWith applies the HasEdge predicate on the "assigned_requests" edge with a given conditions (other predicates).
+func HasAssignedRequestsWith(preds ...predicate.Request) predicate.Person {
+	return predicate.Person(func(s *sql.Selector) {
+		step := newAssignedRequestsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.Person) predicate.Person {
 	return predicate.Person(sql.AndPredicates(predicates...))

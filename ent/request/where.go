@@ -160,6 +160,11 @@ func IdempotencyKey(v string) predicate.Request {
 	return predicate.Request(sql.FieldEQ(FieldIdempotencyKey, v))
 }
 
+// Version applies equality check predicate on the "version" field. It's identical to VersionEQ.
+func Version(v int) predicate.Request {
+	return predicate.Request(sql.FieldEQ(FieldVersion, v))
+}
+
 // CommunityIDEQ applies the EQ predicate on the "community_id" field.
 func CommunityIDEQ(v int) predicate.Request {
 	return predicate.Request(sql.FieldEQ(FieldCommunityID, v))
@@ -1203,6 +1208,46 @@ func IdempotencyKeyEqualFold(v string) predicate.Request {
 // IdempotencyKeyContainsFold applies the ContainsFold predicate on the "idempotency_key" field.
 func IdempotencyKeyContainsFold(v string) predicate.Request {
 	return predicate.Request(sql.FieldContainsFold(FieldIdempotencyKey, v))
+}
+
+// VersionEQ applies the EQ predicate on the "version" field.
+func VersionEQ(v int) predicate.Request {
+	return predicate.Request(sql.FieldEQ(FieldVersion, v))
+}
+
+// VersionNEQ applies the NEQ predicate on the "version" field.
+func VersionNEQ(v int) predicate.Request {
+	return predicate.Request(sql.FieldNEQ(FieldVersion, v))
+}
+
+// VersionIn applies the In predicate on the "version" field.
+func VersionIn(vs ...int) predicate.Request {
+	return predicate.Request(sql.FieldIn(FieldVersion, vs...))
+}
+
+// VersionNotIn applies the NotIn predicate on the "version" field.
+func VersionNotIn(vs ...int) predicate.Request {
+	return predicate.Request(sql.FieldNotIn(FieldVersion, vs...))
+}
+
+// VersionGT applies the GT predicate on the "version" field.
+func VersionGT(v int) predicate.Request {
+	return predicate.Request(sql.FieldGT(FieldVersion, v))
+}
+
+// VersionGTE applies the GTE predicate on the "version" field.
+func VersionGTE(v int) predicate.Request {
+	return predicate.Request(sql.FieldGTE(FieldVersion, v))
+}
+
+// VersionLT applies the LT predicate on the "version" field.
+func VersionLT(v int) predicate.Request {
+	return predicate.Request(sql.FieldLT(FieldVersion, v))
+}
+
+// VersionLTE applies the LTE predicate on the "version" field.
+func VersionLTE(v int) predicate.Request {
+	return predicate.Request(sql.FieldLTE(FieldVersion, v))
 }
 
 // HasCommunity applies the HasEdge predicate on the "community" edge.

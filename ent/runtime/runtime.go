@@ -277,8 +277,28 @@ func init() {
 	community.DefaultResidentPopulation = communityDescResidentPopulation.Default.(int)
 	// community.ResidentPopulationValidator is a validator for the "resident_population" field. It is called by the builders before save.
 	community.ResidentPopulationValidator = communityDescResidentPopulation.Validators[0].(func(int) error)
+	// communityDescRequestPrefix is the schema descriptor for request_prefix field.
+	communityDescRequestPrefix := communityFields[5].Descriptor()
+	// community.DefaultRequestPrefix holds the default value on creation for the request_prefix field.
+	community.DefaultRequestPrefix = communityDescRequestPrefix.Default.(string)
+	// community.RequestPrefixValidator is a validator for the "request_prefix" field. It is called by the builders before save.
+	community.RequestPrefixValidator = func() func(string) error {
+		validators := communityDescRequestPrefix.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(request_prefix string) error {
+			for _, fn := range fns {
+				if err := fn(request_prefix); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// communityDescAreaKm2 is the schema descriptor for area_km2 field.
-	communityDescAreaKm2 := communityFields[5].Descriptor()
+	communityDescAreaKm2 := communityFields[6].Descriptor()
 	// community.DefaultAreaKm2 holds the default value on creation for the area_km2 field.
 	community.DefaultAreaKm2 = communityDescAreaKm2.Default.(float64)
 	homevisitMixin := schema.HomeVisit{}.Mixin()
@@ -735,6 +755,10 @@ func init() {
 	requestDescIdempotencyKey := requestFields[21].Descriptor()
 	// request.IdempotencyKeyValidator is a validator for the "idempotency_key" field. It is called by the builders before save.
 	request.IdempotencyKeyValidator = requestDescIdempotencyKey.Validators[0].(func(string) error)
+	// requestDescVersion is the schema descriptor for version field.
+	requestDescVersion := requestFields[22].Descriptor()
+	// request.DefaultVersion holds the default value on creation for the version field.
+	request.DefaultVersion = requestDescVersion.Default.(int)
 	requestevent.Policy = privacy.NewPolicies(schema.RequestEvent{})
 	requestevent.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {

@@ -1,6 +1,8 @@
 package schema
 
 import (
+	"regexp"
+
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
 	"entgo.io/ent/schema"
@@ -19,11 +21,16 @@ func (Community) Fields() []ent.Field {
 		field.Int("households").NonNegative().Default(0),
 		// 常住人口: resident population, for the volunteer share.
 		field.Int("resident_population").NonNegative().Default(0),
+		// Prefix of its requests' numbers (QJ-2026-0042); empty: "R".
+		field.String("request_prefix").Default("").MaxLen(6).Match(requestPrefix).Annotations(entgql.Skip(entgql.SkipWhereInput)),
 		field.Float("area_km2").Default(0).Annotations(entgql.Skip(entgql.SkipWhereInput)),
 		// Star-level thresholds in hours (1★ … 5★), configurable per community.
 		field.Ints("star_thresholds").Optional().Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
+
+// requestPrefix is a few capital letters (or none).
+var requestPrefix = regexp.MustCompile(`^[A-Z]{0,6}$`)
 
 // Mixin of the Community.
 func (Community) Mixin() []ent.Mixin { return []ent.Mixin{Timestamps{}} }

@@ -45,6 +45,9 @@ func (Person) Edges() []ent.Edge {
 		edge.To("memberships", TeamMembership.Type).
 			Annotations(entgql.MapsTo("teams"), entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput, entgql.SkipWhereInput)),
 		edge.To("registrations", Registration.Type).Annotations(entgql.Skip(entgql.SkipAll)),
+		// For authz.RequestCounterparts (who handles a resident's request).
+		edge.From("submitted_requests", Request.Type).Ref("submitter").Annotations(entgql.Skip(entgql.SkipAll)),
+		edge.From("assigned_requests", Request.Type).Ref("assignee").Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 

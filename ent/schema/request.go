@@ -28,7 +28,9 @@ func (Request) Fields() []ent.Field {
 		field.Enum("status").Values("SUBMITTED", "ACCEPTED", "ASSIGNED", "IN_PROGRESS", "RESOLVED", "CLOSED", "REJECTED").
 			Default("SUBMITTED").Annotations(entgql.Type("RequestStatus")),
 		field.String("title").NotEmpty().MaxLen(200),
-		field.String("description").Default("").MaxLen(5000),
+		// Personal data (health, family): never a filter, so it cannot be
+		// probed by those who see it withheld (authz.SeesRequestDescription).
+		field.String("description").Default("").MaxLen(5000).Annotations(entgql.Skip(entgql.SkipWhereInput)),
 		field.Int("submitter_id").Optional().Nillable().Annotations(entgql.Type("ID")),
 		field.Int("household_id").Optional().Nillable().Annotations(entgql.Type("ID")),
 		field.Int("team_id").Optional().Nillable().Annotations(entgql.Type("ID")),
@@ -37,7 +39,7 @@ func (Request) Fields() []ent.Field {
 		field.Int("created_by_id").Optional().Nillable().Annotations(entgql.Skip(entgql.SkipAll)),
 		field.Enum("outcome").Values("SOLVED", "MEDIATED", "REFERRED", "EXPLAINED", "UNRESOLVED").Optional().Nillable().
 			Annotations(entgql.Type("RequestOutcome")),
-		field.String("resolution").Optional().Nillable().MaxLen(5000),
+		field.String("resolution").Optional().Nillable().MaxLen(5000).Annotations(entgql.Skip(entgql.SkipWhereInput)),
 		field.Int("satisfaction").Optional().Nillable().Range(1, 5),
 		// Confirmed by staff after a follow-up call (回访) rather than by the submitter.
 		field.Bool("confirmed_by_staff").Default(false),
@@ -46,6 +48,9 @@ func (Request) Fields() []ent.Field {
 		field.Time("closed_at").Optional().Nillable(),
 		field.Time("due_at").Optional().Nillable().Annotations(entgql.OrderField("DUE_AT")),
 		field.String("idempotency_key").Optional().Nillable().MaxLen(200).Annotations(entgql.Skip(entgql.SkipAll)),
+		// Bumped by every transition: a transition updates the row only at
+		// the version it read, so two concurrent ones cannot both win.
+		field.Int("version").Default(0).Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 
@@ -78,7 +83,7 @@ func (Request) Mixin() []ent.Mixin { return []ent.Mixin{CommunityScoped{}, Times
 
 // Annotations of the Request.
 func (Request) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.RelayConnection(), skipInputs}
+	return []schema.Annotation{entgql.RelayConnection(), entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)}
 }
 
 // Policy of the Request.
@@ -124,4 +129,4 @@ func (RequestEvent) Annotations() []schema.Annotation {
 }
 
 // Policy of the RequestEvent.
-func (RequestEvent) Policy() ent.Policy { return authz.Requests() }
+func (RequestEvent) Policy() ent.Policy { return authz.RequestEvents() }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"linli/ent"
+	"linli/ent/request"
 	"linli/ent/teammembership"
 	"linli/graph/model"
 	"sync/atomic"
@@ -32,9 +33,12 @@ type ResolverRoot interface {
 	Person() PersonResolver
 	Query() QueryResolver
 	Registration() RegistrationResolver
+	Request() RequestResolver
+	RequestEvent() RequestEventResolver
 	ServiceRecord() ServiceRecordResolver
 	Subscription() SubscriptionResolver
 	ActivityWhereInput() ActivityWhereInputResolver
+	RequestWhereInput() RequestWhereInputResolver
 }
 
 type DirectiveRoot struct {
@@ -169,6 +173,7 @@ type ComplexityRoot struct {
 		Households         func(childComplexity int) int
 		ID                 func(childComplexity int) int
 		Name               func(childComplexity int) int
+		RequestPrefix      func(childComplexity int) int
 		ResidentPopulation func(childComplexity int) int
 		StarThresholds     func(childComplexity int) int
 		Town               func(childComplexity int) int
@@ -250,11 +255,14 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		AcceptRequest          func(childComplexity int, id int, dueAt *time.Time) int
 		ApproveRegistration    func(childComplexity int, registrationID int) int
+		AssignRequest          func(childComplexity int, id int, teamID *int, assigneeID *int) int
 		CancelActivity         func(childComplexity int, id int, reason *string) int
 		CancelRegistration     func(childComplexity int, input model.CancelRegistrationInput) int
 		CheckIn                func(childComplexity int, input model.CheckInInput) int
 		CheckOut               func(childComplexity int, input model.CheckInInput) int
+		ConfirmRequest         func(childComplexity int, id int, satisfaction int, comment *string) int
 		CorrectServiceRecord   func(childComplexity int, id int, input model.ServiceRecordCorrection) int
 		CreateActivity         func(childComplexity int, input ent.CreateActivityInput, slots []*model.SlotInput) int
 		CreateKioskPairingCode func(childComplexity int, kioskID int) int
@@ -269,14 +277,19 @@ type ComplexityRoot struct {
 		Register               func(childComplexity int, input model.RegisterInput) int
 		RegisterKiosk          func(childComplexity int, venueID int, name string) int
 		RejectRegistration     func(childComplexity int, registrationID int, reason *string) int
+		RejectRequest          func(childComplexity int, id int, reason string) int
 		RemoveTeamMember       func(childComplexity int, teamID int, personID int) int
+		ReopenRequest          func(childComplexity int, id int, reason string) int
 		RequestPhoneCode       func(childComplexity int, input model.RequestPhoneCodeInput) int
+		ResolveRequest         func(childComplexity int, id int, outcome request.Outcome, resolution string) int
 		RevokeKiosk            func(childComplexity int, id int) int
 		RotateCheckInCode      func(childComplexity int, registrationID int) int
 		SetRoles               func(childComplexity int, personID int, roles []model.Role) int
 		SetSlotCapacity        func(childComplexity int, slotID int, capacity int) int
 		SetTeamMember          func(childComplexity int, teamID int, personID int, role *teammembership.Role) int
 		SignUp                 func(childComplexity int, input model.SignUpInput) int
+		StartRequest           func(childComplexity int, id int) int
+		SubmitRequest          func(childComplexity int, input model.SubmitRequestInput) int
 		SyncCheckIns           func(childComplexity int, items []*model.SyncCheckInInput) int
 		UndoCheckIn            func(childComplexity int, registrationID int, reason string) int
 		UpdateActivity         func(childComplexity int, id int, input ent.UpdateActivityInput, slots []*model.SlotInput) int
@@ -322,9 +335,11 @@ type ComplexityRoot struct {
 		Communities               func(childComplexity int) int
 		Kiosks                    func(childComplexity int, venueID *int) int
 		MyRegistrations           func(childComplexity int, first *int, after *entgql.Cursor[int], last *int, before *entgql.Cursor[int]) int
+		MyRequests                func(childComplexity int, first *int, after *entgql.Cursor[int]) int
 		Node                      func(childComplexity int, id int) int
 		Nodes                     func(childComplexity int, ids []int) int
 		PhoneVerificationRequired func(childComplexity int) int
+		Requests                  func(childComplexity int, first *int, after *entgql.Cursor[int], where *ent.RequestWhereInput, orderBy *ent.RequestOrder) int
 		ServiceRecords            func(childComplexity int, personID *int, flagged *bool, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) int
 		Teams                     func(childComplexity int) int
 		Venues                    func(childComplexity int) int
@@ -372,32 +387,35 @@ type ComplexityRoot struct {
 	}
 
 	Request struct {
-		AcceptedAt       func(childComplexity int) int
-		Assignee         func(childComplexity int) int
-		AssigneeID       func(childComplexity int) int
-		Channel          func(childComplexity int) int
-		ClosedAt         func(childComplexity int) int
-		Community        func(childComplexity int) int
-		ConfirmedByStaff func(childComplexity int) int
-		CreatedAt        func(childComplexity int) int
-		Description      func(childComplexity int) int
-		DueAt            func(childComplexity int) int
-		Household        func(childComplexity int) int
-		HouseholdID      func(childComplexity int) int
-		ID               func(childComplexity int) int
-		Kind             func(childComplexity int) int
-		Number           func(childComplexity int) int
-		Outcome          func(childComplexity int) int
-		Resolution       func(childComplexity int) int
-		ResolvedAt       func(childComplexity int) int
-		Satisfaction     func(childComplexity int) int
-		Status           func(childComplexity int) int
-		Submitter        func(childComplexity int) int
-		SubmitterID      func(childComplexity int) int
-		Team             func(childComplexity int) int
-		TeamID           func(childComplexity int) int
-		Title            func(childComplexity int) int
-		UpdatedAt        func(childComplexity int) int
+		AcceptedAt          func(childComplexity int) int
+		Assignee            func(childComplexity int) int
+		AssigneeID          func(childComplexity int) int
+		Channel             func(childComplexity int) int
+		ClosedAt            func(childComplexity int) int
+		Community           func(childComplexity int) int
+		ConfirmedByStaff    func(childComplexity int) int
+		CreatedAt           func(childComplexity int) int
+		Description         func(childComplexity int) int
+		DescriptionWithheld func(childComplexity int) int
+		DueAt               func(childComplexity int) int
+		History             func(childComplexity int) int
+		Household           func(childComplexity int) int
+		HouseholdID         func(childComplexity int) int
+		ID                  func(childComplexity int) int
+		Kind                func(childComplexity int) int
+		Number              func(childComplexity int) int
+		Outcome             func(childComplexity int) int
+		Overdue             func(childComplexity int) int
+		Resolution          func(childComplexity int) int
+		ResolvedAt          func(childComplexity int) int
+		Satisfaction        func(childComplexity int) int
+		Status              func(childComplexity int) int
+		Submitter           func(childComplexity int) int
+		SubmitterID         func(childComplexity int) int
+		Team                func(childComplexity int) int
+		TeamID              func(childComplexity int) int
+		Title               func(childComplexity int) int
+		UpdatedAt           func(childComplexity int) int
 	}
 
 	RequestConnection struct {
@@ -409,6 +427,15 @@ type ComplexityRoot struct {
 	RequestEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	RequestEvent struct {
+		Action  func(childComplexity int) int
+		Actor   func(childComplexity int) int
+		At      func(childComplexity int) int
+		Note    func(childComplexity int) int
+		Request func(childComplexity int) int
+		Status  func(childComplexity int) int
 	}
 
 	ServiceRecord struct {
@@ -489,6 +516,8 @@ type ComplexityRoot struct {
 		ActivityFeed          func(childComplexity int, communityID int) int
 		CheckIns              func(childComplexity int, activityID int, since *time.Time) int
 		MyRegistrationUpdates func(childComplexity int) int
+		MyRequestUpdates      func(childComplexity int) int
+		RequestUpdates        func(childComplexity int, communityID int) int
 	}
 
 	SyncCheckInResult struct {
@@ -1127,6 +1156,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Community.Name(childComplexity), true
+	case "Community.requestPrefix":
+		if e.ComplexityRoot.Community.RequestPrefix == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Community.RequestPrefix(childComplexity), true
 	case "Community.residentPopulation":
 		if e.ComplexityRoot.Community.ResidentPopulation == nil {
 			break
@@ -1448,6 +1483,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.KioskPayload.Token(childComplexity), true
 
+	case "Mutation.acceptRequest":
+		if e.ComplexityRoot.Mutation.AcceptRequest == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_acceptRequest_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AcceptRequest(childComplexity, args["id"].(int), args["dueAt"].(*time.Time)), true
 	case "Mutation.approveRegistration":
 		if e.ComplexityRoot.Mutation.ApproveRegistration == nil {
 			break
@@ -1459,6 +1505,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ApproveRegistration(childComplexity, args["registrationID"].(int)), true
+	case "Mutation.assignRequest":
+		if e.ComplexityRoot.Mutation.AssignRequest == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_assignRequest_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AssignRequest(childComplexity, args["id"].(int), args["teamID"].(*int), args["assigneeID"].(*int)), true
 	case "Mutation.cancelActivity":
 		if e.ComplexityRoot.Mutation.CancelActivity == nil {
 			break
@@ -1503,6 +1560,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CheckOut(childComplexity, args["input"].(model.CheckInInput)), true
+	case "Mutation.confirmRequest":
+		if e.ComplexityRoot.Mutation.ConfirmRequest == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_confirmRequest_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ConfirmRequest(childComplexity, args["id"].(int), args["satisfaction"].(int), args["comment"].(*string)), true
 	case "Mutation.correctServiceRecord":
 		if e.ComplexityRoot.Mutation.CorrectServiceRecord == nil {
 			break
@@ -1652,6 +1720,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RejectRegistration(childComplexity, args["registrationID"].(int), args["reason"].(*string)), true
+	case "Mutation.rejectRequest":
+		if e.ComplexityRoot.Mutation.RejectRequest == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rejectRequest_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RejectRequest(childComplexity, args["id"].(int), args["reason"].(string)), true
 	case "Mutation.removeTeamMember":
 		if e.ComplexityRoot.Mutation.RemoveTeamMember == nil {
 			break
@@ -1663,6 +1742,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RemoveTeamMember(childComplexity, args["teamID"].(int), args["personID"].(int)), true
+	case "Mutation.reopenRequest":
+		if e.ComplexityRoot.Mutation.ReopenRequest == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reopenRequest_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReopenRequest(childComplexity, args["id"].(int), args["reason"].(string)), true
 	case "Mutation.requestPhoneCode":
 		if e.ComplexityRoot.Mutation.RequestPhoneCode == nil {
 			break
@@ -1674,6 +1764,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RequestPhoneCode(childComplexity, args["input"].(model.RequestPhoneCodeInput)), true
+	case "Mutation.resolveRequest":
+		if e.ComplexityRoot.Mutation.ResolveRequest == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_resolveRequest_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ResolveRequest(childComplexity, args["id"].(int), args["outcome"].(request.Outcome), args["resolution"].(string)), true
 	case "Mutation.revokeKiosk":
 		if e.ComplexityRoot.Mutation.RevokeKiosk == nil {
 			break
@@ -1740,6 +1841,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SignUp(childComplexity, args["input"].(model.SignUpInput)), true
+	case "Mutation.startRequest":
+		if e.ComplexityRoot.Mutation.StartRequest == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_startRequest_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.StartRequest(childComplexity, args["id"].(int)), true
+	case "Mutation.submitRequest":
+		if e.ComplexityRoot.Mutation.SubmitRequest == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_submitRequest_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SubmitRequest(childComplexity, args["input"].(model.SubmitRequestInput)), true
 	case "Mutation.syncCheckIns":
 		if e.ComplexityRoot.Mutation.SyncCheckIns == nil {
 			break
@@ -1981,6 +2104,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.MyRegistrations(childComplexity, args["first"].(*int), args["after"].(*entgql.Cursor[int]), args["last"].(*int), args["before"].(*entgql.Cursor[int])), true
+	case "Query.myRequests":
+		if e.ComplexityRoot.Query.MyRequests == nil {
+			break
+		}
+
+		args, err := ec.field_Query_myRequests_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MyRequests(childComplexity, args["first"].(*int), args["after"].(*entgql.Cursor[int])), true
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
 			break
@@ -2009,6 +2143,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.PhoneVerificationRequired(childComplexity), true
+	case "Query.requests":
+		if e.ComplexityRoot.Query.Requests == nil {
+			break
+		}
+
+		args, err := ec.field_Query_requests_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Requests(childComplexity, args["first"].(*int), args["after"].(*entgql.Cursor[int]), args["where"].(*ent.RequestWhereInput), args["orderBy"].(*ent.RequestOrder)), true
 	case "Query.serviceRecords":
 		if e.ComplexityRoot.Query.ServiceRecords == nil {
 			break
@@ -2280,12 +2425,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Request.Description(childComplexity), true
+	case "Request.descriptionWithheld":
+		if e.ComplexityRoot.Request.DescriptionWithheld == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.DescriptionWithheld(childComplexity), true
 	case "Request.dueAt":
 		if e.ComplexityRoot.Request.DueAt == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Request.DueAt(childComplexity), true
+	case "Request.history":
+		if e.ComplexityRoot.Request.History == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.History(childComplexity), true
 	case "Request.household":
 		if e.ComplexityRoot.Request.Household == nil {
 			break
@@ -2322,6 +2479,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Request.Outcome(childComplexity), true
+	case "Request.overdue":
+		if e.ComplexityRoot.Request.Overdue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.Overdue(childComplexity), true
 	case "Request.resolution":
 		if e.ComplexityRoot.Request.Resolution == nil {
 			break
@@ -2414,6 +2577,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RequestEdge.Node(childComplexity), true
+
+	case "RequestEvent.action":
+		if e.ComplexityRoot.RequestEvent.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestEvent.Action(childComplexity), true
+	case "RequestEvent.actor":
+		if e.ComplexityRoot.RequestEvent.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestEvent.Actor(childComplexity), true
+	case "RequestEvent.at":
+		if e.ComplexityRoot.RequestEvent.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestEvent.At(childComplexity), true
+	case "RequestEvent.note":
+		if e.ComplexityRoot.RequestEvent.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestEvent.Note(childComplexity), true
+	case "RequestEvent.request":
+		if e.ComplexityRoot.RequestEvent.Request == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestEvent.Request(childComplexity), true
+	case "RequestEvent.status":
+		if e.ComplexityRoot.RequestEvent.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestEvent.Status(childComplexity), true
 
 	case "ServiceRecord.activity":
 		if e.ComplexityRoot.ServiceRecord.Activity == nil {
@@ -2790,6 +2990,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.MyRegistrationUpdates(childComplexity), true
+	case "Subscription.myRequestUpdates":
+		if e.ComplexityRoot.Subscription.MyRequestUpdates == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscription.MyRequestUpdates(childComplexity), true
+	case "Subscription.requestUpdates":
+		if e.ComplexityRoot.Subscription.RequestUpdates == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_requestUpdates_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.RequestUpdates(childComplexity, args["communityID"].(int)), true
 
 	case "SyncCheckInResult.checkedInAt":
 		if e.ComplexityRoot.SyncCheckInResult.CheckedInAt == nil {
@@ -3109,11 +3326,13 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("RegistrationWhereInput", ec.unmarshalInputRegistrationWhereInput),
 			graphql.NewInputUnmarshaler("RequestOrder", ec.unmarshalInputRequestOrder),
 			graphql.NewInputUnmarshaler("RequestPhoneCodeInput", ec.unmarshalInputRequestPhoneCodeInput),
+			graphql.NewInputUnmarshaler("RequestWhereInput", ec.unmarshalInputRequestWhereInput),
 			graphql.NewInputUnmarshaler("ServiceRecordCorrection", ec.unmarshalInputServiceRecordCorrection),
 			graphql.NewInputUnmarshaler("ServiceRecordOrder", ec.unmarshalInputServiceRecordOrder),
 			graphql.NewInputUnmarshaler("SignUpInput", ec.unmarshalInputSignUpInput),
 			graphql.NewInputUnmarshaler("SlotInput", ec.unmarshalInputSlotInput),
 			graphql.NewInputUnmarshaler("SlotOrder", ec.unmarshalInputSlotOrder),
+			graphql.NewInputUnmarshaler("SubmitRequestInput", ec.unmarshalInputSubmitRequestInput),
 			graphql.NewInputUnmarshaler("SyncCheckInInput", ec.unmarshalInputSyncCheckInInput),
 			graphql.NewInputUnmarshaler("TeamMembershipOrder", ec.unmarshalInputTeamMembershipOrder),
 			graphql.NewInputUnmarshaler("TeamOrder", ec.unmarshalInputTeamOrder),
@@ -3590,6 +3809,7 @@ type Community implements Node {
   city: String!
   households: Int!
   residentPopulation: Int!
+  requestPrefix: String!
   areaKm2: Float!
 }
 """
@@ -4642,6 +4862,228 @@ enum RequestStatus @goModel(model: "linli/ent/request.Status") {
   CLOSED
   REJECTED
 }
+"""
+RequestWhereInput is used for filtering Request objects.
+Input was generated by ent.
+"""
+input RequestWhereInput {
+  not: RequestWhereInput
+  and: [RequestWhereInput!]
+  or: [RequestWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  idNEQ: ID
+  idIn: [ID!]
+  idNotIn: [ID!]
+  idGT: ID
+  idGTE: ID
+  idLT: ID
+  idLTE: ID
+  """
+  community_id field predicates
+  """
+  communityID: ID
+  communityIDNEQ: ID
+  communityIDIn: [ID!]
+  communityIDNotIn: [ID!]
+  """
+  created_at field predicates
+  """
+  createdAt: Time
+  createdAtNEQ: Time
+  createdAtIn: [Time!]
+  createdAtNotIn: [Time!]
+  createdAtGT: Time
+  createdAtGTE: Time
+  createdAtLT: Time
+  createdAtLTE: Time
+  """
+  updated_at field predicates
+  """
+  updatedAt: Time
+  updatedAtNEQ: Time
+  updatedAtIn: [Time!]
+  updatedAtNotIn: [Time!]
+  updatedAtGT: Time
+  updatedAtGTE: Time
+  updatedAtLT: Time
+  updatedAtLTE: Time
+  """
+  number field predicates
+  """
+  number: String
+  numberNEQ: String
+  numberIn: [String!]
+  numberNotIn: [String!]
+  numberGT: String
+  numberGTE: String
+  numberLT: String
+  numberLTE: String
+  numberContains: String
+  numberHasPrefix: String
+  numberHasSuffix: String
+  numberEqualFold: String
+  numberContainsFold: String
+  """
+  kind field predicates
+  """
+  kind: RequestKind
+  kindNEQ: RequestKind
+  kindIn: [RequestKind!]
+  kindNotIn: [RequestKind!]
+  """
+  channel field predicates
+  """
+  channel: RequestChannel
+  channelNEQ: RequestChannel
+  channelIn: [RequestChannel!]
+  channelNotIn: [RequestChannel!]
+  """
+  status field predicates
+  """
+  status: RequestStatus
+  statusNEQ: RequestStatus
+  statusIn: [RequestStatus!]
+  statusNotIn: [RequestStatus!]
+  """
+  title field predicates
+  """
+  title: String
+  titleNEQ: String
+  titleIn: [String!]
+  titleNotIn: [String!]
+  titleGT: String
+  titleGTE: String
+  titleLT: String
+  titleLTE: String
+  titleContains: String
+  titleHasPrefix: String
+  titleHasSuffix: String
+  titleEqualFold: String
+  titleContainsFold: String
+  """
+  submitter_id field predicates
+  """
+  submitterID: ID
+  submitterIDNEQ: ID
+  submitterIDIn: [ID!]
+  submitterIDNotIn: [ID!]
+  submitterIDIsNil: Boolean
+  submitterIDNotNil: Boolean
+  """
+  household_id field predicates
+  """
+  householdID: ID
+  householdIDNEQ: ID
+  householdIDIn: [ID!]
+  householdIDNotIn: [ID!]
+  householdIDIsNil: Boolean
+  householdIDNotNil: Boolean
+  """
+  team_id field predicates
+  """
+  teamID: ID
+  teamIDNEQ: ID
+  teamIDIn: [ID!]
+  teamIDNotIn: [ID!]
+  teamIDIsNil: Boolean
+  teamIDNotNil: Boolean
+  """
+  assignee_id field predicates
+  """
+  assigneeID: ID
+  assigneeIDNEQ: ID
+  assigneeIDIn: [ID!]
+  assigneeIDNotIn: [ID!]
+  assigneeIDIsNil: Boolean
+  assigneeIDNotNil: Boolean
+  """
+  outcome field predicates
+  """
+  outcome: RequestOutcome
+  outcomeNEQ: RequestOutcome
+  outcomeIn: [RequestOutcome!]
+  outcomeNotIn: [RequestOutcome!]
+  outcomeIsNil: Boolean
+  outcomeNotNil: Boolean
+  """
+  satisfaction field predicates
+  """
+  satisfaction: Int
+  satisfactionNEQ: Int
+  satisfactionIn: [Int!]
+  satisfactionNotIn: [Int!]
+  satisfactionGT: Int
+  satisfactionGTE: Int
+  satisfactionLT: Int
+  satisfactionLTE: Int
+  satisfactionIsNil: Boolean
+  satisfactionNotNil: Boolean
+  """
+  confirmed_by_staff field predicates
+  """
+  confirmedByStaff: Boolean
+  confirmedByStaffNEQ: Boolean
+  """
+  accepted_at field predicates
+  """
+  acceptedAt: Time
+  acceptedAtNEQ: Time
+  acceptedAtIn: [Time!]
+  acceptedAtNotIn: [Time!]
+  acceptedAtGT: Time
+  acceptedAtGTE: Time
+  acceptedAtLT: Time
+  acceptedAtLTE: Time
+  acceptedAtIsNil: Boolean
+  acceptedAtNotNil: Boolean
+  """
+  resolved_at field predicates
+  """
+  resolvedAt: Time
+  resolvedAtNEQ: Time
+  resolvedAtIn: [Time!]
+  resolvedAtNotIn: [Time!]
+  resolvedAtGT: Time
+  resolvedAtGTE: Time
+  resolvedAtLT: Time
+  resolvedAtLTE: Time
+  resolvedAtIsNil: Boolean
+  resolvedAtNotNil: Boolean
+  """
+  closed_at field predicates
+  """
+  closedAt: Time
+  closedAtNEQ: Time
+  closedAtIn: [Time!]
+  closedAtNotIn: [Time!]
+  closedAtGT: Time
+  closedAtGTE: Time
+  closedAtLT: Time
+  closedAtLTE: Time
+  closedAtIsNil: Boolean
+  closedAtNotNil: Boolean
+  """
+  due_at field predicates
+  """
+  dueAt: Time
+  dueAtNEQ: Time
+  dueAtIn: [Time!]
+  dueAtNotIn: [Time!]
+  dueAtGT: Time
+  dueAtGTE: Time
+  dueAtLT: Time
+  dueAtLTE: Time
+  dueAtIsNil: Boolean
+  dueAtNotNil: Boolean
+  """
+  community edge predicates
+  """
+  hasCommunity: Boolean
+  hasCommunityWith: [CommunityWhereInput!]
+}
 type ServiceRecord implements Node {
   id: ID!
   createdAt: Time!
@@ -5498,6 +5940,90 @@ extend type Mutation {
   pairKiosk(code: String!): KioskPayload!
 }
 `, BuiltIn: false},
+	{Name: "../../schema/requests.graphql", Input: `# Residents' requests (诉求 / 社情民意): submission, triage, assignment,
+# resolution, confirmation; their history and live updates.
+
+"What a history entry did."
+enum RequestAction { SUBMIT ACCEPT ASSIGN START RESOLVE CONFIRM REOPEN REJECT VISIT }
+
+"One transition in a request's history."
+type RequestEvent {
+  at: Time!
+  "The status the request reached."
+  status: RequestStatus!
+  action: RequestAction!
+  "Who made it (null when the viewer may not read that person)."
+  actor: Person
+  "The reason, resolution, comment or assignment; empty when the request's description is withheld from the viewer."
+  note: String!
+  request: Request!
+}
+
+extend type Request {
+  """
+  The description is personal data: staff, the submitter and the assignee
+  read it; the assigned team's leader reads it empty (descriptionWithheld).
+  """
+  descriptionWithheld: Boolean!
+  "Past its due time and not yet resolved (computed from dueAt)."
+  overdue: Boolean!
+  "Every transition, oldest first."
+  history: [RequestEvent!]!
+}
+
+extend input RequestWhereInput {
+  "Only requests past their due time and not yet resolved (or, false, the others)."
+  overdue: Boolean
+  "Matches the number and the title (for staff also the description)."
+  text: String
+}
+
+input SubmitRequestInput {
+  kind: RequestKind!
+  title: String!
+  description: String!
+  "APP for a resident's own request; staff entering one on someone's behalf say how it came in."
+  channel: RequestChannel = APP
+  "Staff: the household the request is for."
+  householdID: ID
+  "Staff: the resident the request is for."
+  onBehalfOfID: ID
+  idempotencyKey: String
+}
+
+extend type Query {
+  "Requests the viewer may read (staff: the community's; others: their own, their team's, assigned to them)."
+  requests(first: Int, after: Cursor, where: RequestWhereInput, orderBy: RequestOrder): RequestConnection!
+  "Requests submitted by or for the viewer, newest first."
+  myRequests(first: Int, after: Cursor): RequestConnection!
+}
+
+extend type Mutation {
+  "A resident raises a request (channel APP), or staff enter one on behalf of a resident or household."
+  submitRequest(input: SubmitRequestInput!): Request!
+  "Staff: take a submitted request on, due at dueAt (default: by kind)."
+  acceptRequest(id: ID!, dueAt: Time): Request!
+  "Staff: hand an accepted request to a team and/or a volunteer (again to re-assign)."
+  assignRequest(id: ID!, teamID: ID, assigneeID: ID): Request!
+  "The assignee or the assigned team's leader starts work."
+  startRequest(id: ID!): Request!
+  "The assignee, the team's leader or staff record the outcome."
+  resolveRequest(id: ID!, outcome: RequestOutcome!, resolution: String!): Request!
+  "The submitter confirms with a satisfaction of 1–5, or staff after a follow-up call (回访)."
+  confirmRequest(id: ID!, satisfaction: Int!, comment: String): Request!
+  "The submitter reopens a resolved request within the reopen window; it goes back to the assignee."
+  reopenRequest(id: ID!, reason: String!): Request!
+  "Staff: turn a submitted or accepted request down."
+  rejectRequest(id: ID!, reason: String!): Request!
+}
+
+extend type Subscription {
+  "Each transition of the community's requests the viewer may read (staff: all; a team leader: their teams')."
+  requestUpdates(communityID: ID!): RequestEvent!
+  "Each transition of the viewer's own requests."
+  myRequestUpdates: RequestEvent!
+}
+`, BuiltIn: false},
 	{Name: "../../schema/signup.graphql", Input: `# Sign-ups: seats, waitlist, approval, consent, idempotent retries.
 
 enum SignUpOutcome { CONFIRMED WAITLISTED PENDING_APPROVAL }
@@ -5809,6 +6335,8 @@ func (ec *executionContext) childFields_Community(ctx context.Context, field gra
 		return ec.fieldContext_Community_households(ctx, field)
 	case "residentPopulation":
 		return ec.fieldContext_Community_residentPopulation(ctx, field)
+	case "requestPrefix":
+		return ec.fieldContext_Community_requestPrefix(ctx, field)
 	case "areaKm2":
 		return ec.fieldContext_Community_areaKm2(ctx, field)
 	case "starThresholds":
@@ -6141,8 +6669,26 @@ func (ec *executionContext) childFields_Request(ctx context.Context, field graph
 		return ec.fieldContext_Request_team(ctx, field)
 	case "assignee":
 		return ec.fieldContext_Request_assignee(ctx, field)
+	case "descriptionWithheld":
+		return ec.fieldContext_Request_descriptionWithheld(ctx, field)
+	case "overdue":
+		return ec.fieldContext_Request_overdue(ctx, field)
+	case "history":
+		return ec.fieldContext_Request_history(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Request", field.Name)
+}
+
+func (ec *executionContext) childFields_RequestConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_RequestConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_RequestConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_RequestConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RequestConnection", field.Name)
 }
 
 func (ec *executionContext) childFields_RequestEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6153,6 +6699,24 @@ func (ec *executionContext) childFields_RequestEdge(ctx context.Context, field g
 		return ec.fieldContext_RequestEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RequestEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_RequestEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "at":
+		return ec.fieldContext_RequestEvent_at(ctx, field)
+	case "status":
+		return ec.fieldContext_RequestEvent_status(ctx, field)
+	case "action":
+		return ec.fieldContext_RequestEvent_action(ctx, field)
+	case "actor":
+		return ec.fieldContext_RequestEvent_actor(ctx, field)
+	case "note":
+		return ec.fieldContext_RequestEvent_note(ctx, field)
+	case "request":
+		return ec.fieldContext_RequestEvent_request(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RequestEvent", field.Name)
 }
 
 func (ec *executionContext) childFields_ServiceRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

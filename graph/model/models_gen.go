@@ -9,6 +9,7 @@ import (
 	"linli/ent"
 	"linli/ent/checkinscan"
 	"linli/ent/registration"
+	"linli/ent/request"
 	"linli/ent/slot"
 	"strconv"
 	"time"
@@ -176,6 +177,19 @@ type SlotInput struct {
 	WaitlistEnabled   *bool      `json:"waitlistEnabled,omitempty"`
 }
 
+type SubmitRequestInput struct {
+	Kind        request.Kind `json:"kind"`
+	Title       string       `json:"title"`
+	Description string       `json:"description"`
+	// APP for a resident's own request; staff entering one on someone's behalf say how it came in.
+	Channel *request.Channel `json:"channel,omitempty"`
+	// Staff: the household the request is for.
+	HouseholdID *int `json:"householdID,omitempty"`
+	// Staff: the resident the request is for.
+	OnBehalfOfID   *int    `json:"onBehalfOfID,omitempty"`
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
+}
+
 type Subscription struct {
 }
 
@@ -231,6 +245,76 @@ type WalkInInput struct {
 	// The explicit consent a health activity needs.
 	ConsentSensitive *bool  `json:"consentSensitive,omitempty"`
 	Nonce            string `json:"nonce"`
+}
+
+// What a history entry did.
+type RequestAction string
+
+const (
+	RequestActionSubmit  RequestAction = "SUBMIT"
+	RequestActionAccept  RequestAction = "ACCEPT"
+	RequestActionAssign  RequestAction = "ASSIGN"
+	RequestActionStart   RequestAction = "START"
+	RequestActionResolve RequestAction = "RESOLVE"
+	RequestActionConfirm RequestAction = "CONFIRM"
+	RequestActionReopen  RequestAction = "REOPEN"
+	RequestActionReject  RequestAction = "REJECT"
+	RequestActionVisit   RequestAction = "VISIT"
+)
+
+var AllRequestAction = []RequestAction{
+	RequestActionSubmit,
+	RequestActionAccept,
+	RequestActionAssign,
+	RequestActionStart,
+	RequestActionResolve,
+	RequestActionConfirm,
+	RequestActionReopen,
+	RequestActionReject,
+	RequestActionVisit,
+}
+
+func (e RequestAction) IsValid() bool {
+	switch e {
+	case RequestActionSubmit, RequestActionAccept, RequestActionAssign, RequestActionStart, RequestActionResolve, RequestActionConfirm, RequestActionReopen, RequestActionReject, RequestActionVisit:
+		return true
+	}
+	return false
+}
+
+func (e RequestAction) String() string {
+	return string(e)
+}
+
+func (e *RequestAction) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = RequestAction(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid RequestAction", str)
+	}
+	return nil
+}
+
+func (e RequestAction) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *RequestAction) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e RequestAction) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 type Role string
