@@ -7,8 +7,8 @@ import (
 
 	"linli/ent/registration"
 	"linli/events"
-	"linli/linlitest"
 	"linli/ledger"
+	"linli/linlitest"
 )
 
 const signUpQuery = `mutation($in: SignUpInput!) {

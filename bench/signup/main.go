@@ -35,8 +35,8 @@ import (
 	"linli/app"
 	"linli/bench/load"
 	"linli/ent/registration"
-	"linli/linlitest"
 	"linli/ledger"
+	"linli/linlitest"
 	"linli/store"
 	"linli/viewer"
 )
