@@ -36,13 +36,15 @@ func OpenForSignup(a *ent.Activity, now time.Time) bool {
 		now.Before(SignupClosesAt(a))
 }
 
-// OpenForSignupWhere is OpenForSignup as an Ent predicate.
+// OpenForSignupWhere is OpenForSignup as an Ent predicate. Every
+// comparison with a nullable column sits beside its IS NULL test, so the
+// predicate is never NULL and its negation (Not) is exact.
 func OpenForSignupWhere(now time.Time) predicate.Activity {
 	return activity.And(
 		activity.StatusEQ(activity.StatusPUBLISHED),
 		activity.Or(activity.SignupOpensAtIsNil(), activity.SignupOpensAtLTE(now)),
 		activity.Or(
-			activity.SignupClosesAtGT(now),
+			activity.And(activity.SignupClosesAtNotNil(), activity.SignupClosesAtGT(now)),
 			activity.And(activity.SignupClosesAtIsNil(), activity.StartsAtGT(now)),
 		),
 	)
