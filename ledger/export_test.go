@@ -66,3 +66,32 @@ func (l *Ledger) unguarded(ctx context.Context, o Op) error {
 	}
 	return errs
 }
+
+// SignUpTogether runs sign-ups, each with its own viewer's context, as one
+// batch (as the batcher would take them had they arrived while a write was
+// in flight), and answers each as SignUp does.
+func (l *Ledger) SignUpTogether(ctxs []context.Context, ins []SignUpInput) ([]*SignUpResult, []error) {
+	res, errs := make([]*SignUpResult, len(ins)), make([]error, len(ins))
+	var reqs []*request
+	var ops []*signUpOp
+	activityID := 0
+	for i, in := range ins {
+		o, err := l.signUpOp(ctxs[i], in)
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		activityID = o.activityID
+		reqs = append(reqs, &request{ctx: ctxs[i], op: o})
+		ops = append(ops, o)
+	}
+	l.runBatch(ctxs[0], activityID, reqs)
+	k := 0
+	for i := range ins {
+		if errs[i] == nil {
+			res[i], errs[i] = l.answer(ctxs[i], ops[k], reqs[k].err)
+			k++
+		}
+	}
+	return res, errs
+}

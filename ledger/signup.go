@@ -55,6 +55,15 @@ const keyRetention = 48 * time.Hour
 // SignUp signs the viewer up for a slot. Sign-ups for one activity that
 // arrive together are decided in one batch, in arrival order.
 func (l *Ledger) SignUp(ctx context.Context, in SignUpInput) (*SignUpResult, error) {
+	o, err := l.signUpOp(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	return l.answer(ctx, o, l.Submit(ctx, o))
+}
+
+// signUpOp checks what can be checked before the lock and makes the op.
+func (l *Ledger) signUpOp(ctx context.Context, in SignUpInput) (*signUpOp, error) {
 	v := viewer.FromContext(ctx)
 	if err := authz.SignUpCaller(v); err != nil {
 		return nil, err
@@ -70,17 +79,20 @@ func (l *Ledger) SignUp(ctx context.Context, in SignUpInput) (*SignUpResult, err
 	if err != nil {
 		return nil, err
 	}
-	o := &signUpOp{v: v, in: in, activityID: activityID, hash: requestHash(in), code: code}
-	err = l.Submit(ctx, o)
+	return &signUpOp{v: v, in: in, activityID: activityID, hash: requestHash(in), code: code}, nil
+}
+
+// answer turns what the batch did with o into the sign-up's answer.
+func (l *Ledger) answer(ctx context.Context, o *signUpOp, err error) (*SignUpResult, error) {
 	if store.IsUniqueViolation(err) {
 		// The same person in the same slot, or the same key again (which
 		// replay answers).
 		err = apperr.New(apperr.AlreadyRegistered, "you are already signed up for this slot")
 	}
-	if _, refused := apperr.As(err); refused && in.IdempotencyKey != "" && o.replayID == 0 {
+	if _, refused := apperr.As(err); refused && o.in.IdempotencyKey != "" && o.replayID == 0 {
 		// A retry of a sign-up that succeeded gets its answer even if the
 		// slot has filled or closed since.
-		found, rerr := l.replay(ctx, v.PersonID, o)
+		found, rerr := l.replay(ctx, o.v.PersonID, o)
 		if rerr != nil {
 			return nil, rerr
 		}
