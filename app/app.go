@@ -21,13 +21,13 @@ import (
 	"linli/events"
 	"linli/gid"
 	"linli/graph"
+	"linli/ledger"
 	"linli/live"
 	"linli/organize"
 	"linli/pairing"
 	"linli/persisted"
 	"linli/reqlog"
 	"linli/requests"
-	"linli/signup"
 	"linli/store"
 	"linli/viewer"
 	"linli/web"
@@ -175,9 +175,8 @@ func NewWithDB(cfg Config, db *store.DB, ids *gid.Codec) *App {
 	trackLive(a)
 	a.Resolver = &graph.Resolver{DB: db, Client: db.Client, Auth: a.Auth, Live: a.Live}
 	a.Resolver.Organize = &organize.Service{Client: db.Client, Events: a.Live}
-	a.Resolver.Signups = signup.New(db, a.Live)
-	a.Resolver.SetSlotCapacity = a.Resolver.Signups.SetSlotCapacity
-	a.Resolver.Organize.CancelRegistrations = a.Resolver.Signups.CancelActivityRegistrations
+	a.Resolver.Ledger = ledger.New(db, a.Live)
+	a.Resolver.Organize.CancelRegistrations = a.Resolver.Ledger.CancelActivityRegistrations
 	a.Resolver.Requests = requests.New(db, a.Live, cfg.RequestReopenDays)
 	a.Auth.LoggedOut = func(id int) { a.Live.Publish(events.Event{Kind: events.Session, SessionID: id}) }
 	a.startCheckin()

@@ -15,7 +15,7 @@ const closeCheckOutsEvery = time.Minute
 // startCheckin builds the check-in service and starts closing missing
 // check-outs in the background.
 func (a *App) startCheckin() {
-	a.Resolver.Checkin = checkin.New(a.DB, a.Live, a.Resolver.Signups, checkin.Options{})
+	a.Resolver.Checkin = checkin.New(a.DB, a.Live, a.Resolver.Ledger, checkin.Options{})
 	a.kioskCache.Store(a.Resolver.Checkin)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

@@ -3,16 +3,14 @@
 package graph
 
 import (
-	"context"
-
 	"linli/auth"
 	"linli/checkin"
 	"linli/ent"
+	"linli/ledger"
 	"linli/live"
 	"linli/organize"
 	"linli/pairing"
 	"linli/requests"
-	"linli/signup"
 	"linli/store"
 )
 
@@ -25,10 +23,9 @@ type Resolver struct {
 	Organize *organize.Service
 	// Live serves subscriptions.
 	Live *live.Broker
-	// SetSlotCapacity changes a slot's capacity (provided by the sign-up service).
-	SetSlotCapacity func(ctx context.Context, slotID, capacity int) (*ent.Slot, error)
-	// Signups runs sign-ups, cancellations, approvals and the waitlist.
-	Signups *signup.Service
+	// Ledger runs sign-ups, cancellations, approvals, the waitlist and
+	// capacity changes: every change to seat counters.
+	Ledger *ledger.Ledger
 	// Checkin runs kiosks, check-in and check-out, and service hours.
 	Checkin *checkin.Service
 	// Pairing pairs tablets with kiosks (the /kiosk page).
