@@ -418,6 +418,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			servicerecord.FieldPersonID:         {Type: field.TypeInt, Column: servicerecord.FieldPersonID},
 			servicerecord.FieldRegistrationID:   {Type: field.TypeInt, Column: servicerecord.FieldRegistrationID},
 			servicerecord.FieldActivityID:       {Type: field.TypeInt, Column: servicerecord.FieldActivityID},
+			servicerecord.FieldHomeVisitID:      {Type: field.TypeInt, Column: servicerecord.FieldHomeVisitID},
 			servicerecord.FieldActivityName:     {Type: field.TypeString, Column: servicerecord.FieldActivityName},
 			servicerecord.FieldServiceDate:      {Type: field.TypeString, Column: servicerecord.FieldServiceDate},
 			servicerecord.FieldPlace:            {Type: field.TypeString, Column: servicerecord.FieldPlace},
@@ -3246,6 +3247,11 @@ func (f *ServiceRecordFilter) WhereRegistrationID(p entql.IntP) {
 // WhereActivityID applies the entql int predicate on the activity_id field.
 func (f *ServiceRecordFilter) WhereActivityID(p entql.IntP) {
 	f.Where(p.Field(servicerecord.FieldActivityID))
+}
+
+// WhereHomeVisitID applies the entql int predicate on the home_visit_id field.
+func (f *ServiceRecordFilter) WhereHomeVisitID(p entql.IntP) {
+	f.Where(p.Field(servicerecord.FieldHomeVisitID))
 }
 
 // WhereActivityName applies the entql string predicate on the activity_name field.

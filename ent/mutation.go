@@ -16772,6 +16772,8 @@ type ServiceRecordMutation struct {
 	updated_at         *time.Time
 	registration_id    *int
 	addregistration_id *int
+	home_visit_id      *int
+	addhome_visit_id   *int
 	activity_name      *string
 	service_date       *string
 	place              *string
@@ -17160,6 +17162,76 @@ func (m *ServiceRecordMutation) ActivityIDCleared() bool {
 func (m *ServiceRecordMutation) ResetActivityID() {
 	m.activity = nil
 	delete(m.clearedFields, servicerecord.FieldActivityID)
+}
+
+// SetHomeVisitID sets the "home_visit_id" field.
+func (m *ServiceRecordMutation) SetHomeVisitID(i int) {
+	m.home_visit_id = &i
+	m.addhome_visit_id = nil
+}
+
+// HomeVisitID returns the value of the "home_visit_id" field in the mutation.
+func (m *ServiceRecordMutation) HomeVisitID() (r int, exists bool) {
+	v := m.home_visit_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHomeVisitID returns the old "home_visit_id" field's value of the ServiceRecord entity.
+// If the ServiceRecord object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ServiceRecordMutation) OldHomeVisitID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHomeVisitID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHomeVisitID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHomeVisitID: %w", err)
+	}
+	return oldValue.HomeVisitID, nil
+}
+
+// AddHomeVisitID adds i to the "home_visit_id" field.
+func (m *ServiceRecordMutation) AddHomeVisitID(i int) {
+	if m.addhome_visit_id != nil {
+		*m.addhome_visit_id += i
+	} else {
+		m.addhome_visit_id = &i
+	}
+}
+
+// AddedHomeVisitID returns the value that was added to the "home_visit_id" field in this mutation.
+func (m *ServiceRecordMutation) AddedHomeVisitID() (r int, exists bool) {
+	v := m.addhome_visit_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearHomeVisitID clears the value of the "home_visit_id" field.
+func (m *ServiceRecordMutation) ClearHomeVisitID() {
+	m.home_visit_id = nil
+	m.addhome_visit_id = nil
+	m.clearedFields[servicerecord.FieldHomeVisitID] = struct{}{}
+}
+
+// HomeVisitIDCleared returns if the "home_visit_id" field was cleared in this mutation.
+func (m *ServiceRecordMutation) HomeVisitIDCleared() bool {
+	_, ok := m.clearedFields[servicerecord.FieldHomeVisitID]
+	return ok
+}
+
+// ResetHomeVisitID resets all changes to the "home_visit_id" field.
+func (m *ServiceRecordMutation) ResetHomeVisitID() {
+	m.home_visit_id = nil
+	m.addhome_visit_id = nil
+	delete(m.clearedFields, servicerecord.FieldHomeVisitID)
 }
 
 // SetActivityName sets the "activity_name" field.
@@ -17884,7 +17956,7 @@ func (m *ServiceRecordMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ServiceRecordMutation) Fields() []string {
-	fields := make([]string, 0, 21)
+	fields := make([]string, 0, 22)
 	if m.community != nil {
 		fields = append(fields, servicerecord.FieldCommunityID)
 	}
@@ -17902,6 +17974,9 @@ func (m *ServiceRecordMutation) Fields() []string {
 	}
 	if m.activity != nil {
 		fields = append(fields, servicerecord.FieldActivityID)
+	}
+	if m.home_visit_id != nil {
+		fields = append(fields, servicerecord.FieldHomeVisitID)
 	}
 	if m.activity_name != nil {
 		fields = append(fields, servicerecord.FieldActivityName)
@@ -17968,6 +18043,8 @@ func (m *ServiceRecordMutation) Field(name string) (ent.Value, bool) {
 		return m.RegistrationID()
 	case servicerecord.FieldActivityID:
 		return m.ActivityID()
+	case servicerecord.FieldHomeVisitID:
+		return m.HomeVisitID()
 	case servicerecord.FieldActivityName:
 		return m.ActivityName()
 	case servicerecord.FieldServiceDate:
@@ -18019,6 +18096,8 @@ func (m *ServiceRecordMutation) OldField(ctx context.Context, name string) (ent.
 		return m.OldRegistrationID(ctx)
 	case servicerecord.FieldActivityID:
 		return m.OldActivityID(ctx)
+	case servicerecord.FieldHomeVisitID:
+		return m.OldHomeVisitID(ctx)
 	case servicerecord.FieldActivityName:
 		return m.OldActivityName(ctx)
 	case servicerecord.FieldServiceDate:
@@ -18099,6 +18178,13 @@ func (m *ServiceRecordMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetActivityID(v)
+		return nil
+	case servicerecord.FieldHomeVisitID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHomeVisitID(v)
 		return nil
 	case servicerecord.FieldActivityName:
 		v, ok := value.(string)
@@ -18216,6 +18302,9 @@ func (m *ServiceRecordMutation) AddedFields() []string {
 	if m.addregistration_id != nil {
 		fields = append(fields, servicerecord.FieldRegistrationID)
 	}
+	if m.addhome_visit_id != nil {
+		fields = append(fields, servicerecord.FieldHomeVisitID)
+	}
 	if m.addminutes != nil {
 		fields = append(fields, servicerecord.FieldMinutes)
 	}
@@ -18232,6 +18321,8 @@ func (m *ServiceRecordMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
 	case servicerecord.FieldRegistrationID:
 		return m.AddedRegistrationID()
+	case servicerecord.FieldHomeVisitID:
+		return m.AddedHomeVisitID()
 	case servicerecord.FieldMinutes:
 		return m.AddedMinutes()
 	case servicerecord.FieldCorrectedByID:
@@ -18251,6 +18342,13 @@ func (m *ServiceRecordMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddRegistrationID(v)
+		return nil
+	case servicerecord.FieldHomeVisitID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddHomeVisitID(v)
 		return nil
 	case servicerecord.FieldMinutes:
 		v, ok := value.(int)
@@ -18280,6 +18378,9 @@ func (m *ServiceRecordMutation) ClearedFields() []string {
 	if m.FieldCleared(servicerecord.FieldActivityID) {
 		fields = append(fields, servicerecord.FieldActivityID)
 	}
+	if m.FieldCleared(servicerecord.FieldHomeVisitID) {
+		fields = append(fields, servicerecord.FieldHomeVisitID)
+	}
 	if m.FieldCleared(servicerecord.FieldCorrectedAt) {
 		fields = append(fields, servicerecord.FieldCorrectedAt)
 	}
@@ -18305,6 +18406,9 @@ func (m *ServiceRecordMutation) ClearField(name string) error {
 		return nil
 	case servicerecord.FieldActivityID:
 		m.ClearActivityID()
+		return nil
+	case servicerecord.FieldHomeVisitID:
+		m.ClearHomeVisitID()
 		return nil
 	case servicerecord.FieldCorrectedAt:
 		m.ClearCorrectedAt()
@@ -18337,6 +18441,9 @@ func (m *ServiceRecordMutation) ResetField(name string) error {
 		return nil
 	case servicerecord.FieldActivityID:
 		m.ResetActivityID()
+		return nil
+	case servicerecord.FieldHomeVisitID:
+		m.ResetHomeVisitID()
 		return nil
 	case servicerecord.FieldActivityName:
 		m.ResetActivityName()

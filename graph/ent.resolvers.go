@@ -7,6 +7,7 @@ package graph
 
 import (
 	"context"
+	"fmt"
 	"linli/ent"
 	"linli/graph/generated"
 
@@ -16,6 +17,11 @@ import (
 // Slots is the resolver for the slots field.
 func (r *activityResolver) Slots(ctx context.Context, obj *ent.Activity) ([]*ent.Slot, error) {
 	return nonNil(obj.Slots(ctx))
+}
+
+// HeadName is the resolver for the headName field.
+func (r *householdResolver) HeadName(ctx context.Context, obj *ent.Household) (string, error) {
+	panic(fmt.Errorf("not implemented: HeadName - headName"))
 }
 
 // Node is the resolver for the node field.
@@ -40,6 +46,9 @@ func (r *Resolver) Activity() generated.ActivityResolver { return &activityResol
 // Community returns generated.CommunityResolver implementation.
 func (r *Resolver) Community() generated.CommunityResolver { return &communityResolver{r} }
 
+// Household returns generated.HouseholdResolver implementation.
+func (r *Resolver) Household() generated.HouseholdResolver { return &householdResolver{r} }
+
 // Person returns generated.PersonResolver implementation.
 func (r *Resolver) Person() generated.PersonResolver { return &personResolver{r} }
 
@@ -57,12 +66,19 @@ func (r *Resolver) ActivityWhereInput() generated.ActivityWhereInputResolver {
 	return &activityWhereInputResolver{r}
 }
 
+// HouseholdWhereInput returns generated.HouseholdWhereInputResolver implementation.
+func (r *Resolver) HouseholdWhereInput() generated.HouseholdWhereInputResolver {
+	return &householdWhereInputResolver{r}
+}
+
 type (
-	activityResolver           struct{ *Resolver }
-	communityResolver          struct{ *Resolver }
-	personResolver             struct{ *Resolver }
-	queryResolver              struct{ *Resolver }
-	registrationResolver       struct{ *Resolver }
-	serviceRecordResolver      struct{ *Resolver }
-	activityWhereInputResolver struct{ *Resolver }
+	activityResolver            struct{ *Resolver }
+	communityResolver           struct{ *Resolver }
+	householdResolver           struct{ *Resolver }
+	personResolver              struct{ *Resolver }
+	queryResolver               struct{ *Resolver }
+	registrationResolver        struct{ *Resolver }
+	serviceRecordResolver       struct{ *Resolver }
+	activityWhereInputResolver  struct{ *Resolver }
+	householdWhereInputResolver struct{ *Resolver }
 )

@@ -715,6 +715,7 @@ var (
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
 		{Name: "registration_id", Type: field.TypeInt, Unique: true, Nullable: true},
+		{Name: "home_visit_id", Type: field.TypeInt, Nullable: true},
 		{Name: "activity_name", Type: field.TypeString, Size: 200},
 		{Name: "service_date", Type: field.TypeString, Size: 10},
 		{Name: "place", Type: field.TypeString, Size: 300, Default: ""},
@@ -742,19 +743,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "service_records_communities_community",
-				Columns:    []*schema.Column{ServiceRecordsColumns[19]},
+				Columns:    []*schema.Column{ServiceRecordsColumns[20]},
 				RefColumns: []*schema.Column{CommunitiesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "service_records_persons_person",
-				Columns:    []*schema.Column{ServiceRecordsColumns[20]},
+				Columns:    []*schema.Column{ServiceRecordsColumns[21]},
 				RefColumns: []*schema.Column{PersonsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "service_records_activities_activity",
-				Columns:    []*schema.Column{ServiceRecordsColumns[21]},
+				Columns:    []*schema.Column{ServiceRecordsColumns[22]},
 				RefColumns: []*schema.Column{ActivitiesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -763,12 +764,17 @@ var (
 			{
 				Name:    "servicerecord_person_id_started_at",
 				Unique:  false,
-				Columns: []*schema.Column{ServiceRecordsColumns[20], ServiceRecordsColumns[8]},
+				Columns: []*schema.Column{ServiceRecordsColumns[21], ServiceRecordsColumns[9]},
 			},
 			{
 				Name:    "servicerecord_community_id_flagged_for_review",
 				Unique:  false,
-				Columns: []*schema.Column{ServiceRecordsColumns[19], ServiceRecordsColumns[14]},
+				Columns: []*schema.Column{ServiceRecordsColumns[20], ServiceRecordsColumns[15]},
+			},
+			{
+				Name:    "servicerecord_home_visit_id",
+				Unique:  false,
+				Columns: []*schema.Column{ServiceRecordsColumns[4]},
 			},
 		},
 	}
