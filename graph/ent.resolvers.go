@@ -7,9 +7,11 @@ package graph
 
 import (
 	"context"
-	"fmt"
+	"linli/authz"
 	"linli/ent"
 	"linli/graph/generated"
+	"linli/mask"
+	"linli/viewer"
 
 	"entgo.io/contrib/entgql"
 )
@@ -21,7 +23,10 @@ func (r *activityResolver) Slots(ctx context.Context, obj *ent.Activity) ([]*ent
 
 // HeadName is the resolver for the headName field.
 func (r *householdResolver) HeadName(ctx context.Context, obj *ent.Household) (string, error) {
-	panic(fmt.Errorf("not implemented: HeadName - headName"))
+	if authz.HouseholdPersonalVisible(viewer.FromContext(ctx), obj.CommunityID) {
+		return obj.HeadName, nil
+	}
+	return mask.Name(obj.HeadName), nil
 }
 
 // Node is the resolver for the node field.

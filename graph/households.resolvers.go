@@ -7,56 +7,119 @@ package graph
 
 import (
 	"context"
-	"fmt"
+	"linli/apperr"
+	"linli/authz"
 	"linli/ent"
+	"linli/ent/household"
 	"linli/graph/model"
+	"linli/households"
+	"linli/mask"
+	"linli/viewer"
 	"time"
 
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
 )
 
+// Phone is the resolver for the phone field.
+func (r *householdResolver) Phone(ctx context.Context, obj *ent.Household) (string, error) {
+	if authz.HouseholdPersonalVisible(viewer.FromContext(ctx), obj.CommunityID) || obj.Phone == "" {
+		return obj.Phone, nil
+	}
+	return mask.PhoneMasked(obj.Phone), nil
+}
+
 // CareTags is the resolver for the careTags field.
 func (r *householdResolver) CareTags(ctx context.Context, obj *ent.Household) ([]model.CareTag, error) {
-	panic(fmt.Errorf("not implemented: CareTags - careTags"))
+	if !authz.CareTagsVisible(viewer.FromContext(ctx), obj.CommunityID) {
+		return []model.CareTag{}, nil
+	}
+	out := make([]model.CareTag, len(obj.CareTags))
+	for i, t := range obj.CareTags {
+		out[i] = model.CareTag(t)
+	}
+	return out, nil
 }
 
 // CreateCommunity is the resolver for the createCommunity field.
 func (r *mutationResolver) CreateCommunity(ctx context.Context, input model.CreateCommunityInput) (*ent.Community, error) {
-	panic(fmt.Errorf("not implemented: CreateCommunity - createCommunity"))
+	return r.Households.CreateCommunity(ctx, households.CommunityInput{
+		Name: input.Name, Town: input.Town, City: input.City, Households: input.Households,
+		ResidentPopulation: input.ResidentPopulation, AreaKm2: input.AreaKm2,
+	})
 }
 
 // CreateHousehold is the resolver for the createHousehold field.
 func (r *mutationResolver) CreateHousehold(ctx context.Context, input model.CreateHouseholdInput) (*ent.Household, error) {
-	panic(fmt.Errorf("not implemented: CreateHousehold - createHousehold"))
+	return r.Households.CreateHousehold(ctx, households.HouseholdInput{
+		Address: &input.Address, HeadName: &input.HeadName, Phone: input.Phone, Size: &input.Size, CareTags: careTags(input.CareTags),
+	})
 }
 
 // UpdateHousehold is the resolver for the updateHousehold field.
 func (r *mutationResolver) UpdateHousehold(ctx context.Context, id int, input model.UpdateHouseholdInput) (*ent.Household, error) {
-	panic(fmt.Errorf("not implemented: UpdateHousehold - updateHousehold"))
+	return r.Households.UpdateHousehold(ctx, id, households.HouseholdInput{
+		Address: input.Address, HeadName: input.HeadName, Phone: input.Phone, Size: input.Size, CareTags: careTags(input.CareTags),
+	})
 }
 
 // RecordHomeVisit is the resolver for the recordHomeVisit field.
 func (r *mutationResolver) RecordHomeVisit(ctx context.Context, input model.RecordHomeVisitInput) (*ent.HomeVisit, error) {
-	panic(fmt.Errorf("not implemented: RecordHomeVisit - recordHomeVisit"))
+	return r.Households.RecordHomeVisit(ctx, households.VisitInput{
+		HouseholdID: input.HouseholdID, Kind: input.Kind, VisitedAt: input.VisitedAt, Minutes: input.Minutes,
+		TeamID: input.TeamID, VolunteerIDs: input.VolunteerIDs, RequestID: input.RequestID,
+		Notes: deref(input.Notes), IdempotencyKey: deref(input.IdempotencyKey),
+	})
 }
 
 // ImportSpreadsheet is the resolver for the importSpreadsheet field.
 func (r *mutationResolver) ImportSpreadsheet(ctx context.Context, kind model.ImportKind, file graphql.Upload, dryRun bool) (*model.ImportReport, error) {
-	panic(fmt.Errorf("not implemented: ImportSpreadsheet - importSpreadsheet"))
+	rep, err := r.Households.Import(ctx, string(kind), households.Upload{Filename: file.Filename, File: file.File}, dryRun)
+	if rep == nil {
+		return nil, err
+	}
+	out := &model.ImportReport{Kind: kind, DryRun: rep.DryRun, Committed: rep.Committed, Rows: rep.Rows,
+		Created: rep.Created, Updated: rep.Updated, Errors: make([]*model.ImportRowError, len(rep.Errors))}
+	for i, e := range rep.Errors {
+		out.Errors[i] = &model.ImportRowError{Row: e.Row, Column: e.Column, Code: e.Code, Message: e.Message}
+	}
+	return out, err
 }
 
 // Households is the resolver for the households field.
 func (r *queryResolver) Households(ctx context.Context, first *int, after *entgql.Cursor[int], where *ent.HouseholdWhereInput) (*ent.HouseholdConnection, error) {
-	panic(fmt.Errorf("not implemented: Households - households"))
+	v := viewer.FromContext(ctx)
+	if v == nil {
+		return nil, apperr.New(apperr.Unauthenticated, "authentication required")
+	}
+	if !authz.ReadsHouseholds(v) {
+		return nil, apperr.New(apperr.Forbidden, "only coordinators and team leaders may list households")
+	}
+	// The viewer's context: privacy keeps everyone to their community.
+	return r.Client.Household.Query().Where(household.CommunityID(v.CommunityID)).
+		Paginate(ctx, after, first, nil, nil,
+			ent.WithHouseholdOrder(&ent.HouseholdOrder{Direction: entgql.OrderDirectionAsc, Field: ent.HouseholdOrderFieldAddress}),
+			ent.WithHouseholdFilter(where.Filter))
 }
 
 // CareTag is the resolver for the careTag field.
 func (r *householdWhereInputResolver) CareTag(ctx context.Context, obj *ent.HouseholdWhereInput, data *model.CareTag) error {
-	panic(fmt.Errorf("not implemented: CareTag - careTag"))
+	if data == nil {
+		return nil
+	}
+	obj.AddPredicates(households.WithCareTag(ctx, string(*data)))
+	return nil
 }
 
 // VisitedSince is the resolver for the visitedSince field.
 func (r *householdWhereInputResolver) VisitedSince(ctx context.Context, obj *ent.HouseholdWhereInput, data *time.Time) error {
-	panic(fmt.Errorf("not implemented: VisitedSince - visitedSince"))
+	if data == nil {
+		return nil
+	}
+	p, err := households.VisitedSince(ctx, r.Client, *data)
+	if err != nil {
+		return err
+	}
+	obj.AddPredicates(p)
+	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"linli/auth"
 	"linli/checkin"
 	"linli/ent"
+	"linli/households"
 	"linli/live"
 	"linli/organize"
 	"linli/signup"
@@ -29,4 +30,6 @@ type Resolver struct {
 	Signups *signup.Service
 	// Checkin runs kiosks, check-in and check-out, and service hours.
 	Checkin *checkin.Service
+	// Households runs communities' onboarding, households, home visits and imports.
+	Households *households.Service
 }

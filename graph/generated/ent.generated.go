@@ -38,6 +38,7 @@ type CommunityResolver interface {
 type HouseholdResolver interface {
 	HeadName(ctx context.Context, obj *ent.Household) (string, error)
 
+	Phone(ctx context.Context, obj *ent.Household) (string, error)
 	CareTags(ctx context.Context, obj *ent.Household) ([]model.CareTag, error)
 }
 type PersonResolver interface {
@@ -2842,7 +2843,7 @@ func (ec *executionContext) _Household_phone(ctx context.Context, field graphql.
 			return ec.fieldContext_Household_phone(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Phone, nil
+			return ec.Resolvers.Household().Phone(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -2853,7 +2854,7 @@ func (ec *executionContext) _Household_phone(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Household_phone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Household", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Household", field, true, true, "String")
 }
 
 func (ec *executionContext) _Household_careTags(ctx context.Context, field graphql.CollectedField, obj *ent.Household) (ret graphql.Marshaler) {
