@@ -77,8 +77,8 @@ func readXLSX(data []byte) (*table, error) {
 		return nil, apperr.Invalid("file", "the first sheet cannot be read")
 	}
 	defer rows.Close()
-	var all [][]string
-	for rows.Next() {
+	var all []sheetRow
+	for n := 1; rows.Next(); n++ {
 		if len(all) > MaxImportRows+50 {
 			return nil, tooManyRows()
 		}
@@ -86,7 +86,7 @@ func readXLSX(data []byte) (*table, error) {
 		if err != nil {
 			return nil, apperr.Invalid("file", "the first sheet cannot be read")
 		}
-		all = append(all, cells)
+		all = append(all, sheetRow{number: n, cells: cells})
 	}
 	t, err := tableOf(all)
 	if t != nil {
@@ -107,7 +107,7 @@ func readCSV(data []byte) (*table, error) {
 	r := csv.NewReader(bytes.NewReader(data))
 	r.FieldsPerRecord = -1
 	r.LazyQuotes = true
-	var all [][]string
+	var all []sheetRow
 	for {
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
@@ -123,7 +123,9 @@ func readCSV(data []byte) (*table, error) {
 		if len(all) > MaxImportRows+50 {
 			return nil, tooManyRows()
 		}
-		all = append(all, rec)
+		// The line the record starts on: the reader skips empty lines.
+		line, _ := r.FieldPos(0)
+		all = append(all, sheetRow{number: line, cells: rec})
 	}
 	return tableOf(all)
 }
@@ -133,18 +135,18 @@ func tooManyRows() error {
 }
 
 // tableOf finds the header (the first row that is not blank) and the data
-// rows after it, skipping blank ones. Row numbers count from 1.
-func tableOf(all [][]string) (*table, error) {
+// rows after it, skipping blank ones.
+func tableOf(all []sheetRow) (*table, error) {
 	t := &table{}
-	for i, cells := range all {
-		if blank(cells) {
+	for _, r := range all {
+		if blank(r.cells) {
 			continue
 		}
 		if t.header == nil {
-			t.headerRow, t.header = i+1, cells
+			t.headerRow, t.header = r.number, r.cells
 			continue
 		}
-		t.rows = append(t.rows, sheetRow{number: i + 1, cells: cells})
+		t.rows = append(t.rows, r)
 	}
 	if t.header == nil {
 		return nil, apperr.Invalid("file", "the sheet is empty")
