@@ -56,10 +56,10 @@ func text(field, s string, minLen, maxLen int) (string, error) {
 
 // CommunityInput is what createCommunity is given.
 type CommunityInput struct {
-	Name                          string
-	Town, City                    *string
+	Name                           string
+	Town, City                     *string
 	Households, ResidentPopulation *int
-	AreaKm2                       *float64
+	AreaKm2                        *float64
 }
 
 // CreateCommunity creates a community (platform admins). Its first
