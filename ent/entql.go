@@ -717,10 +717,10 @@ var schemaGraph = func() *sqlgraph.Schema {
 	graph.MustAddE(
 		"volunteers",
 		&sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
+			Rel:     sqlgraph.M2M,
 			Inverse: false,
 			Table:   homevisit.VolunteersTable,
-			Columns: []string{homevisit.VolunteersColumn},
+			Columns: homevisit.VolunteersPrimaryKey,
 			Bidi:    false,
 		},
 		"HomeVisit",
@@ -845,6 +845,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Person",
 		"Registration",
+	)
+	graph.MustAddE(
+		"home_visits",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   person.HomeVisitsTable,
+			Columns: person.HomeVisitsPrimaryKey,
+			Bidi:    false,
+		},
+		"Person",
+		"HomeVisit",
 	)
 	graph.MustAddE(
 		"community",
@@ -2497,6 +2509,20 @@ func (f *PersonFilter) WhereHasRegistrations() {
 // WhereHasRegistrationsWith applies a predicate to check if query has an edge registrations with a given conditions (other predicates).
 func (f *PersonFilter) WhereHasRegistrationsWith(preds ...predicate.Registration) {
 	f.Where(entql.HasEdgeWith("registrations", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasHomeVisits applies a predicate to check if query has an edge home_visits.
+func (f *PersonFilter) WhereHasHomeVisits() {
+	f.Where(entql.HasEdge("home_visits"))
+}
+
+// WhereHasHomeVisitsWith applies a predicate to check if query has an edge home_visits with a given conditions (other predicates).
+func (f *PersonFilter) WhereHasHomeVisitsWith(preds ...predicate.HomeVisit) {
+	f.Where(entql.HasEdgeWith("home_visits", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}

@@ -10040,6 +10040,9 @@ type PersonMutation struct {
 	registrations            map[int]struct{}
 	removedregistrations     map[int]struct{}
 	clearedregistrations     bool
+	home_visits              map[int]struct{}
+	removedhome_visits       map[int]struct{}
+	clearedhome_visits       bool
 	done                     bool
 	oldValue                 func(context.Context) (*Person, error)
 	predicates               []predicate.Person
@@ -10584,6 +10587,60 @@ func (m *PersonMutation) ResetRegistrations() {
 	m.removedregistrations = nil
 }
 
+// AddHomeVisitIDs adds the "home_visits" edge to the HomeVisit entity by ids.
+func (m *PersonMutation) AddHomeVisitIDs(ids ...int) {
+	if m.home_visits == nil {
+		m.home_visits = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.home_visits[ids[i]] = struct{}{}
+	}
+}
+
+// ClearHomeVisits clears the "home_visits" edge to the HomeVisit entity.
+func (m *PersonMutation) ClearHomeVisits() {
+	m.clearedhome_visits = true
+}
+
+// HomeVisitsCleared reports if the "home_visits" edge to the HomeVisit entity was cleared.
+func (m *PersonMutation) HomeVisitsCleared() bool {
+	return m.clearedhome_visits
+}
+
+// RemoveHomeVisitIDs removes the "home_visits" edge to the HomeVisit entity by IDs.
+func (m *PersonMutation) RemoveHomeVisitIDs(ids ...int) {
+	if m.removedhome_visits == nil {
+		m.removedhome_visits = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.home_visits, ids[i])
+		m.removedhome_visits[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedHomeVisits returns the removed IDs of the "home_visits" edge to the HomeVisit entity.
+func (m *PersonMutation) RemovedHomeVisitsIDs() (ids []int) {
+	for id := range m.removedhome_visits {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// HomeVisitsIDs returns the "home_visits" edge IDs in the mutation.
+func (m *PersonMutation) HomeVisitsIDs() (ids []int) {
+	for id := range m.home_visits {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetHomeVisits resets all changes to the "home_visits" edge.
+func (m *PersonMutation) ResetHomeVisits() {
+	m.home_visits = nil
+	m.clearedhome_visits = false
+	m.removedhome_visits = nil
+}
+
 // Where appends a list predicates to the PersonMutation builder.
 func (m *PersonMutation) Where(ps ...predicate.Person) {
 	m.predicates = append(m.predicates, ps...)
@@ -10822,7 +10879,7 @@ func (m *PersonMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *PersonMutation) AddedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 5)
 	if m.community != nil {
 		edges = append(edges, person.EdgeCommunity)
 	}
@@ -10834,6 +10891,9 @@ func (m *PersonMutation) AddedEdges() []string {
 	}
 	if m.registrations != nil {
 		edges = append(edges, person.EdgeRegistrations)
+	}
+	if m.home_visits != nil {
+		edges = append(edges, person.EdgeHomeVisits)
 	}
 	return edges
 }
@@ -10862,18 +10922,27 @@ func (m *PersonMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case person.EdgeHomeVisits:
+		ids := make([]ent.Value, 0, len(m.home_visits))
+		for id := range m.home_visits {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *PersonMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 5)
 	if m.removedmemberships != nil {
 		edges = append(edges, person.EdgeMemberships)
 	}
 	if m.removedregistrations != nil {
 		edges = append(edges, person.EdgeRegistrations)
+	}
+	if m.removedhome_visits != nil {
+		edges = append(edges, person.EdgeHomeVisits)
 	}
 	return edges
 }
@@ -10894,13 +10963,19 @@ func (m *PersonMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case person.EdgeHomeVisits:
+		ids := make([]ent.Value, 0, len(m.removedhome_visits))
+		for id := range m.removedhome_visits {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *PersonMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 5)
 	if m.clearedcommunity {
 		edges = append(edges, person.EdgeCommunity)
 	}
@@ -10912,6 +10987,9 @@ func (m *PersonMutation) ClearedEdges() []string {
 	}
 	if m.clearedregistrations {
 		edges = append(edges, person.EdgeRegistrations)
+	}
+	if m.clearedhome_visits {
+		edges = append(edges, person.EdgeHomeVisits)
 	}
 	return edges
 }
@@ -10928,6 +11006,8 @@ func (m *PersonMutation) EdgeCleared(name string) bool {
 		return m.clearedmemberships
 	case person.EdgeRegistrations:
 		return m.clearedregistrations
+	case person.EdgeHomeVisits:
+		return m.clearedhome_visits
 	}
 	return false
 }
@@ -10961,6 +11041,9 @@ func (m *PersonMutation) ResetEdge(name string) error {
 		return nil
 	case person.EdgeRegistrations:
 		m.ResetRegistrations()
+		return nil
+	case person.EdgeHomeVisits:
+		m.ResetHomeVisits()
 		return nil
 	}
 	return fmt.Errorf("unknown Person edge %s", name)

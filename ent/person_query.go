@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"linli/ent/community"
+	"linli/ent/homevisit"
 	"linli/ent/person"
 	"linli/ent/predicate"
 	"linli/ent/registration"
@@ -32,11 +33,12 @@ type PersonQuery struct {
 	withVolunteerProfile   *VolunteerProfileQuery
 	withMemberships        *TeamMembershipQuery
 	withRegistrations      *RegistrationQuery
-	withFKs                bool
+	withHomeVisits         *HomeVisitQuery
 	loadTotal              []func(context.Context, []*Person) error
 	modifiers              []func(*sql.Selector)
 	withNamedMemberships   map[string]*TeamMembershipQuery
 	withNamedRegistrations map[string]*RegistrationQuery
+	withNamedHomeVisits    map[string]*HomeVisitQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -154,6 +156,28 @@ func (_q *PersonQuery) QueryRegistrations() *RegistrationQuery {
 			sqlgraph.From(person.Table, person.FieldID, selector),
 			sqlgraph.To(registration.Table, registration.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, person.RegistrationsTable, person.RegistrationsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryHomeVisits chains the current query on the "home_visits" edge.
+func (_q *PersonQuery) QueryHomeVisits() *HomeVisitQuery {
+	query := (&HomeVisitClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(person.Table, person.FieldID, selector),
+			sqlgraph.To(homevisit.Table, homevisit.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, person.HomeVisitsTable, person.HomeVisitsPrimaryKey...),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -357,6 +381,7 @@ func (_q *PersonQuery) Clone() *PersonQuery {
 		withVolunteerProfile: _q.withVolunteerProfile.Clone(),
 		withMemberships:      _q.withMemberships.Clone(),
 		withRegistrations:    _q.withRegistrations.Clone(),
+		withHomeVisits:       _q.withHomeVisits.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -405,6 +430,17 @@ func (_q *PersonQuery) WithRegistrations(opts ...func(*RegistrationQuery)) *Pers
 		opt(query)
 	}
 	_q.withRegistrations = query
+	return _q
+}
+
+// WithHomeVisits tells the query-builder to eager-load the nodes that are connected to
+// the "home_visits" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *PersonQuery) WithHomeVisits(opts ...func(*HomeVisitQuery)) *PersonQuery {
+	query := (&HomeVisitClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withHomeVisits = query
 	return _q
 }
 
@@ -491,18 +527,15 @@ func (_q *PersonQuery) prepareQuery(ctx context.Context) error {
 func (_q *PersonQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Person, error) {
 	var (
 		nodes       = []*Person{}
-		withFKs     = _q.withFKs
 		_spec       = _q.querySpec()
-		loadedTypes = [4]bool{
+		loadedTypes = [5]bool{
 			_q.withCommunity != nil,
 			_q.withVolunteerProfile != nil,
 			_q.withMemberships != nil,
 			_q.withRegistrations != nil,
+			_q.withHomeVisits != nil,
 		}
 	)
-	if withFKs {
-		_spec.Node.Columns = append(_spec.Node.Columns, person.ForeignKeys...)
-	}
 	_spec.ScanValues = func(columns []string) ([]any, error) {
 		return (*Person).scanValues(nil, columns)
 	}
@@ -550,6 +583,13 @@ func (_q *PersonQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Perso
 			return nil, err
 		}
 	}
+	if query := _q.withHomeVisits; query != nil {
+		if err := _q.loadHomeVisits(ctx, query, nodes,
+			func(n *Person) { n.Edges.HomeVisits = []*HomeVisit{} },
+			func(n *Person, e *HomeVisit) { n.Edges.HomeVisits = append(n.Edges.HomeVisits, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedMemberships {
 		if err := _q.loadMemberships(ctx, query, nodes,
 			func(n *Person) { n.appendNamedMemberships(name) },
@@ -561,6 +601,13 @@ func (_q *PersonQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Perso
 		if err := _q.loadRegistrations(ctx, query, nodes,
 			func(n *Person) { n.appendNamedRegistrations(name) },
 			func(n *Person, e *Registration) { n.appendNamedRegistrations(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedHomeVisits {
+		if err := _q.loadHomeVisits(ctx, query, nodes,
+			func(n *Person) { n.appendNamedHomeVisits(name) },
+			func(n *Person, e *HomeVisit) { n.appendNamedHomeVisits(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -688,6 +735,67 @@ func (_q *PersonQuery) loadRegistrations(ctx context.Context, query *Registratio
 	}
 	return nil
 }
+func (_q *PersonQuery) loadHomeVisits(ctx context.Context, query *HomeVisitQuery, nodes []*Person, init func(*Person), assign func(*Person, *HomeVisit)) error {
+	edgeIDs := make([]driver.Value, len(nodes))
+	byID := make(map[int]*Person)
+	nids := make(map[int]map[*Person]struct{})
+	for i, node := range nodes {
+		edgeIDs[i] = node.ID
+		byID[node.ID] = node
+		if init != nil {
+			init(node)
+		}
+	}
+	query.Where(func(s *sql.Selector) {
+		joinT := sql.Table(person.HomeVisitsTable)
+		s.Join(joinT).On(s.C(homevisit.FieldID), joinT.C(person.HomeVisitsPrimaryKey[0]))
+		s.Where(sql.InValues(joinT.C(person.HomeVisitsPrimaryKey[1]), edgeIDs...))
+		columns := s.SelectedColumns()
+		s.Select(joinT.C(person.HomeVisitsPrimaryKey[1]))
+		s.AppendSelect(columns...)
+		s.SetDistinct(false)
+	})
+	if err := query.prepareQuery(ctx); err != nil {
+		return err
+	}
+	qr := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		return query.sqlAll(ctx, func(_ context.Context, spec *sqlgraph.QuerySpec) {
+			assign := spec.Assign
+			values := spec.ScanValues
+			spec.ScanValues = func(columns []string) ([]any, error) {
+				values, err := values(columns[1:])
+				if err != nil {
+					return nil, err
+				}
+				return append([]any{new(sql.NullInt64)}, values...), nil
+			}
+			spec.Assign = func(columns []string, values []any) error {
+				outValue := int(values[0].(*sql.NullInt64).Int64)
+				inValue := int(values[1].(*sql.NullInt64).Int64)
+				if nids[inValue] == nil {
+					nids[inValue] = map[*Person]struct{}{byID[outValue]: {}}
+					return assign(columns[1:], values[1:])
+				}
+				nids[inValue][byID[outValue]] = struct{}{}
+				return nil
+			}
+		})
+	})
+	neighbors, err := withInterceptors[[]*HomeVisit](ctx, query, qr, query.inters)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected "home_visits" node returned %v`, n.ID)
+		}
+		for kn := range nodes {
+			assign(kn, n)
+		}
+	}
+	return nil
+}
 
 func (_q *PersonQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -810,6 +918,20 @@ func (_q *PersonQuery) WithNamedRegistrations(name string, opts ...func(*Registr
 		_q.withNamedRegistrations = make(map[string]*RegistrationQuery)
 	}
 	_q.withNamedRegistrations[name] = query
+	return _q
+}
+
+// WithNamedHomeVisits tells the query-builder to eager-load the nodes that are connected to the "home_visits"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *PersonQuery) WithNamedHomeVisits(name string, opts ...func(*HomeVisitQuery)) *PersonQuery {
+	query := (&HomeVisitClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedHomeVisits == nil {
+		_q.withNamedHomeVisits = make(map[string]*HomeVisitQuery)
+	}
+	_q.withNamedHomeVisits[name] = query
 	return _q
 }
 

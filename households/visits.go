@@ -256,18 +256,39 @@ func (s *Service) writeRecords(sys context.Context, tx *ent.Tx, hv *ent.HomeVisi
 	if len(volunteers) == 0 {
 		return nil
 	}
-	end := hv.VisitedAt.Add(time.Duration(hv.Minutes) * time.Minute)
 	builders := make([]*ent.ServiceRecordCreate, len(volunteers))
 	for i, pid := range volunteers {
-		builders[i] = tx.ServiceRecord.Create().SetCommunityID(hv.CommunityID).SetPersonID(pid).
-			SetHomeVisitID(hv.ID).SetActivityName(kindLabels[hv.Kind]).
-			SetServiceDate(hv.VisitedAt.In(cst).Format("2006-01-02")).
-			SetPlace(truncate(h.Address, 300)).SetServiceContent(fmt.Sprintf("%s（%d 分钟）", kindLabels[hv.Kind], hv.Minutes)).
-			SetStartedAt(hv.VisitedAt).SetEndedAt(end).SetMinutes(hv.Minutes).
-			SetOrganizingTeam(truncate(info.team, 100)).SetPersonInCharge(truncate(info.inCharge, 100)).
-			SetRecordedBy(truncate(info.recordedBy, 100))
+		builders[i] = VisitRecord(tx.ServiceRecord.Create(), VisitRecordInput{
+			CommunityID: hv.CommunityID, PersonID: pid, VisitID: hv.ID, Kind: hv.Kind, VisitedAt: hv.VisitedAt,
+			Minutes: hv.Minutes, Place: h.Address, Team: info.team, InCharge: info.inCharge, RecordedBy: info.recordedBy,
+		})
 	}
 	return tx.ServiceRecord.CreateBulk(builders...).Exec(sys)
+}
+
+// VisitRecordInput is what a home visit's service record says.
+type VisitRecordInput struct {
+	CommunityID, PersonID, VisitID int
+	Kind                           homevisit.Kind
+	VisitedAt                      time.Time
+	Minutes                        int
+	// Place is the household's address; Team the organising team (or the
+	// community); InCharge its leader; RecordedBy who recorded the visit.
+	Place, Team, InCharge, RecordedBy string
+}
+
+// VisitRecord fills b with a volunteer's service record of a home visit:
+// the fields of an activity's record (see checkin), with the visit's kind
+// as what was done, its minutes served from visitedAt, and home_visit_id.
+// recordHomeVisit and the demo data both make visit records through it.
+func VisitRecord(b *ent.ServiceRecordCreate, in VisitRecordInput) *ent.ServiceRecordCreate {
+	label := kindLabels[in.Kind]
+	return b.SetCommunityID(in.CommunityID).SetPersonID(in.PersonID).SetHomeVisitID(in.VisitID).
+		SetActivityName(label).SetServiceDate(in.VisitedAt.In(cst).Format("2006-01-02")).
+		SetPlace(truncate(in.Place, 300)).SetServiceContent(fmt.Sprintf("%s（%d 分钟）", label, in.Minutes)).
+		SetStartedAt(in.VisitedAt).SetEndedAt(in.VisitedAt.Add(time.Duration(in.Minutes) * time.Minute)).SetMinutes(in.Minutes).
+		SetOrganizingTeam(truncate(in.Team, 100)).SetPersonInCharge(truncate(in.InCharge, 100)).
+		SetRecordedBy(truncate(in.RecordedBy, 100))
 }
 
 func truncate(s string, n int) string {

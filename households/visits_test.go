@@ -121,11 +121,16 @@ func TestHomeVisitHoursReachVolunteerService(t *testing.T) {
 				t.Fatalf("record %+v", r)
 			}
 		}
+		// A second visit by the same volunteer (staff record it, no team).
+		e.Do(t, w.coord, recordVisit, map[string]any{"in": map[string]any{
+			"householdID": h.CreateHousehold.ID, "kind": "ERRAND", "visitedAt": hoursAgo(1), "minutes": 30,
+			"volunteerIDs": []string{e.ID(w.volP.ID)}, "idempotencyKey": "visit-1",
+		}}).Decode(t, &struct{}{})
 		var after, asStaff serviceOut
 		e.Do(t, w.vol, service, nil).Decode(t, &after)
 		e.Do(t, w.coord, service, map[string]any{"p": e.ID(w.vol2P.ID)}).Decode(t, &asStaff)
-		if got := after.VolunteerService.TotalHours - before.VolunteerService.TotalHours; got != 1.5 || after.VolunteerService.RecordCount != before.VolunteerService.RecordCount+1 {
-			t.Fatalf("the volunteer's hours grew by %v (%d records), want 1.5", got, after.VolunteerService.RecordCount)
+		if got := after.VolunteerService.TotalHours - before.VolunteerService.TotalHours; got != 2 || after.VolunteerService.RecordCount != before.VolunteerService.RecordCount+2 {
+			t.Fatalf("the volunteer's hours grew by %v (%d records), want 2 in 2 records", got, after.VolunteerService.RecordCount)
 		}
 		if asStaff.VolunteerService.TotalHours != 1.5 {
 			t.Fatalf("staff see %v hours, want 1.5", asStaff.VolunteerService.TotalHours)
@@ -143,14 +148,16 @@ func TestHomeVisitHoursReachVolunteerService(t *testing.T) {
 			}
 		}
 		e.Do(t, w.vol, `{ serviceRecords(first: 10) { edges { node { activityName homeVisitID hours } } } }`, nil).Decode(t, &mine)
-		if len(mine.ServiceRecords.Edges) != 1 || mine.ServiceRecords.Edges[0].Node.HomeVisitID == nil || *mine.ServiceRecords.Edges[0].Node.HomeVisitID != ids[0] || mine.ServiceRecords.Edges[0].Node.Hours != 1.5 {
+		// Newest first: the errand, then the first visit.
+		if len(mine.ServiceRecords.Edges) != 2 || mine.ServiceRecords.Edges[1].Node.HomeVisitID == nil || *mine.ServiceRecords.Edges[1].Node.HomeVisitID != ids[0] ||
+			mine.ServiceRecords.Edges[1].Node.Hours != 1.5 || mine.ServiceRecords.Edges[0].Node.ActivityName != "代跑代办" {
 			t.Fatalf("records %+v", mine.ServiceRecords.Edges)
 		}
 
 		// The household's visits: staff and the team's leader read it; the
 		// other team's leader does not.
 		visits := `query($id: ID!) { node(id: $id) { ... on Household { visits(first: 5) { totalCount edges { node { id notes } } } } } }`
-		for token, want := range map[string]int{w.coord: 1, w.leader: 1, w.other: 0} {
+		for token, want := range map[string]int{w.coord: 2, w.leader: 1, w.other: 0} {
 			var v struct {
 				Node struct{ Visits struct{ TotalCount int } }
 			}

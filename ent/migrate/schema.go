@@ -411,7 +411,6 @@ var (
 		{Name: "phone", Type: field.TypeString, Size: 20},
 		{Name: "password_hash", Type: field.TypeString},
 		{Name: "roles", Type: field.TypeJSON},
-		{Name: "home_visit_volunteers", Type: field.TypeInt, Nullable: true},
 		{Name: "community_id", Type: field.TypeInt},
 	}
 	// PersonsTable holds the schema information for the "persons" table.
@@ -421,14 +420,8 @@ var (
 		PrimaryKey: []*schema.Column{PersonsColumns[0]},
 		ForeignKeys: []*schema.ForeignKey{
 			{
-				Symbol:     "persons_home_visits_volunteers",
-				Columns:    []*schema.Column{PersonsColumns[7]},
-				RefColumns: []*schema.Column{HomeVisitsColumns[0]},
-				OnDelete:   schema.SetNull,
-			},
-			{
 				Symbol:     "persons_communities_community",
-				Columns:    []*schema.Column{PersonsColumns[8]},
+				Columns:    []*schema.Column{PersonsColumns[7]},
 				RefColumns: []*schema.Column{CommunitiesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -437,12 +430,12 @@ var (
 			{
 				Name:    "person_community_id_display_name",
 				Unique:  false,
-				Columns: []*schema.Column{PersonsColumns[8], PersonsColumns[3]},
+				Columns: []*schema.Column{PersonsColumns[7], PersonsColumns[3]},
 			},
 			{
 				Name:    "person_community_id_phone",
 				Unique:  true,
-				Columns: []*schema.Column{PersonsColumns[8], PersonsColumns[4]},
+				Columns: []*schema.Column{PersonsColumns[7], PersonsColumns[4]},
 			},
 			{
 				Name:    "person_phone",
@@ -993,6 +986,31 @@ var (
 			},
 		},
 	}
+	// HomeVisitVolunteersColumns holds the columns for the "home_visit_volunteers" table.
+	HomeVisitVolunteersColumns = []*schema.Column{
+		{Name: "home_visit_id", Type: field.TypeInt},
+		{Name: "person_id", Type: field.TypeInt},
+	}
+	// HomeVisitVolunteersTable holds the schema information for the "home_visit_volunteers" table.
+	HomeVisitVolunteersTable = &schema.Table{
+		Name:       "home_visit_volunteers",
+		Columns:    HomeVisitVolunteersColumns,
+		PrimaryKey: []*schema.Column{HomeVisitVolunteersColumns[0], HomeVisitVolunteersColumns[1]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "home_visit_volunteers_home_visit_id",
+				Columns:    []*schema.Column{HomeVisitVolunteersColumns[0]},
+				RefColumns: []*schema.Column{HomeVisitsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "home_visit_volunteers_person_id",
+				Columns:    []*schema.Column{HomeVisitVolunteersColumns[1]},
+				RefColumns: []*schema.Column{PersonsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		ActivitiesTable,
@@ -1018,6 +1036,7 @@ var (
 		TeamMembershipsTable,
 		VenuesTable,
 		VolunteerProfilesTable,
+		HomeVisitVolunteersTable,
 	}
 )
 
@@ -1071,8 +1090,7 @@ func init() {
 	PersistedQueriesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(73014444032),
 	}
-	PersonsTable.ForeignKeys[0].RefTable = HomeVisitsTable
-	PersonsTable.ForeignKeys[1].RefTable = CommunitiesTable
+	PersonsTable.ForeignKeys[0].RefTable = CommunitiesTable
 	PersonsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(17179869184),
 	}
@@ -1148,4 +1166,6 @@ func init() {
 	VolunteerProfilesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(47244640256),
 	}
+	HomeVisitVolunteersTable.ForeignKeys[0].RefTable = HomeVisitsTable
+	HomeVisitVolunteersTable.ForeignKeys[1].RefTable = PersonsTable
 }

@@ -45,6 +45,9 @@ func (Person) Edges() []ent.Edge {
 		edge.To("memberships", TeamMembership.Type).
 			Annotations(entgql.MapsTo("teams"), entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput, entgql.SkipWhereInput)),
 		edge.To("registrations", Registration.Type).Annotations(entgql.Skip(entgql.SkipAll)),
+		// The back reference that makes HomeVisit.volunteers many-to-many
+		// (a volunteer goes on many visits).
+		edge.From("home_visits", HomeVisit.Type).Ref("volunteers").Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 
