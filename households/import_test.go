@@ -141,10 +141,10 @@ func TestImportPeopleXLSX(t *testing.T) {
 		reg := time.Date(2023, 5, 1, 0, 0, 0, 0, time.UTC)
 		rows := [][]any{
 			{"姓名", "电话", "类型", "队伍", "技能", "注册日期"},
-			{"陈志愿", "13900000001", "志愿者", "邻里守望队", "理发、维修", reg},
-			{"刘居民", "13900000002", "居民", "", "", ""},
-			{"黄志愿", "13900000003", "", "邻里守望队、不存在的队", "", "2023/13/40"},
-			{"", "13900000001", "外星人", "", "", ""},
+			{"陈志愿", "13600000001", "志愿者", "邻里守望队", "理发、维修", reg},
+			{"刘居民", "13600000002", "居民", "", "", ""},
+			{"黄志愿", "13600000003", "", "邻里守望队、不存在的队", "", "2023/13/40"},
+			{"", "13600000001", "外星人", "", "", ""},
 			// An existing volunteer: joins the team, keeps their name.
 			{"改名字", w.vol2P.Phone, "志愿者", "文化文艺队", "唱歌", "2022-03-15"},
 		}
@@ -172,7 +172,7 @@ func TestImportPeopleXLSX(t *testing.T) {
 		if after, _ := e.Client.Person.Query().Count(e.Sys()); after != before+2 {
 			t.Fatalf("%d people, want %d", after, before+2)
 		}
-		chen, err := e.Client.Person.Query().Where(person.Phone("13900000001")).WithVolunteerProfile().WithMemberships().Only(e.Sys())
+		chen, err := e.Client.Person.Query().Where(person.Phone("13600000001")).WithVolunteerProfile().WithMemberships().Only(e.Sys())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -182,7 +182,7 @@ func TestImportPeopleXLSX(t *testing.T) {
 			len(chen.Edges.Memberships) != 1 || chen.Edges.Memberships[0].TeamID != w.team.ID {
 			t.Fatalf("陈志愿 %+v profile %+v memberships %+v", chen, vp, chen.Edges.Memberships)
 		}
-		liu, _ := e.Client.Person.Query().Where(person.Phone("13900000002")).WithVolunteerProfile().Only(e.Sys())
+		liu, _ := e.Client.Person.Query().Where(person.Phone("13600000002")).WithVolunteerProfile().Only(e.Sys())
 		if slices.Contains(liu.Roles, "VOLUNTEER") || liu.Edges.VolunteerProfile != nil {
 			t.Fatalf("a resident row made a volunteer: %+v", liu)
 		}
@@ -240,4 +240,43 @@ func TestUploadLimits(t *testing.T) {
 			t.Fatalf("%+v", out)
 		}
 	}, func(c *app.Config) { c.MaxBodyBytes, c.MaxUploadBytes = 4<<10, 64<<10 })
+}
+
+// Households as XLSX with the numbers typed as numbers (Excel's usual
+// phone and size cells), and people as CSV: both kinds read both formats.
+func TestImportOtherFormats(t *testing.T) {
+	linlitest.Run(t, func(t *testing.T, e *linlitest.Env) {
+		w := newWorld(t, e)
+		file := xlsx(t, [][]any{
+			{"门牌号", "户主姓名", "联系电话", "家庭人数", "关爱类型"},
+			{"育才小区2栋301", "钱奶奶", 13800000009, 1, "空巢、残疾"},
+			{"育才小区2栋302", "孙先生", 5621234567, 2.5, ""},
+		})
+		dry := runImport(t, e, w.coord, "HOUSEHOLDS", true, "households.xlsx", file).ImportSpreadsheet
+		if len(dry.Errors) != 1 || dry.Errors[0].Row != 3 || dry.Errors[0].Column != "家庭人数" || dry.Errors[0].Code != "INVALID_NUMBER" {
+			t.Fatalf("dry run errors %+v", dry.Errors)
+		}
+		file = xlsx(t, [][]any{
+			{"门牌号", "户主姓名", "联系电话", "家庭人数", "关爱类型"},
+			{"育才小区2栋301", "钱奶奶", 13800000009, 1, "空巢、残疾"},
+			{"育才小区2栋302", "孙先生", 5621234567, 2, ""},
+		})
+		out := runImport(t, e, w.coord, "HOUSEHOLDS", false, "households.xlsx", file).ImportSpreadsheet
+		if !out.Committed || out.Created != 2 {
+			t.Fatalf("commit %+v", out)
+		}
+		h, err := e.Client.Household.Query().Where(household.Address("育才小区2栋301")).Only(e.Sys())
+		if err != nil || h.Phone != "13800000009" || !slices.Equal(h.CareTags, []string{"DISABILITY", "EMPTY_NEST"}) {
+			t.Fatalf("imported %+v, %v", h, err)
+		}
+		people := "姓名,电话,队伍,注册日期\n何志愿,13600000011,邻里守望队,2024年3月8日\n"
+		got := runImport(t, e, w.coord, "PEOPLE", false, "people.csv", []byte(people)).ImportSpreadsheet
+		if !got.Committed || got.Created != 1 {
+			t.Fatalf("people CSV %+v", got)
+		}
+		p, err := e.Client.Person.Query().Where(person.Phone("13600000011")).WithVolunteerProfile().Only(e.Sys())
+		if err != nil || p.Edges.VolunteerProfile == nil || !p.Edges.VolunteerProfile.RegisteredAt.Equal(time.Date(2024, 3, 7, 16, 0, 0, 0, time.UTC)) {
+			t.Fatalf("imported %+v, %v", p, err)
+		}
+	})
 }
