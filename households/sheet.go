@@ -43,6 +43,10 @@ func (r sheetRow) cell(i int) string {
 	return strings.TrimSpace(r.cells[i])
 }
 
+// maxUnzipped bounds the uncompressed size of an imported workbook: 5000
+// rows of a community sheet are a few megabytes.
+const maxUnzipped = 128 << 20
+
 var zipMagic = []byte("PK\x03\x04")
 
 // readTable reads an uploaded CSV or XLSX file (told apart by content: an
@@ -63,7 +67,11 @@ func readTable(filename string, data []byte) (*table, error) {
 }
 
 func readXLSX(data []byte) (*table, error) {
-	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{RawCellValue: true})
+	// Bounded unzipping: a few megabytes of XLSX must not inflate into
+	// gigabytes (excelize's default bound is 16 GB).
+	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{
+		RawCellValue: true, UnzipSizeLimit: maxUnzipped, UnzipXMLSizeLimit: maxUnzipped / 4,
+	})
 	if err != nil {
 		return nil, apperr.Invalid("file", "the file is not a valid XLSX workbook")
 	}
