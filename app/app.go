@@ -9,6 +9,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/netip"
 	"os"
@@ -22,6 +23,7 @@ import (
 	"linli/gid"
 	"linli/graph"
 	"linli/ledger"
+	"linli/households"
 	"linli/live"
 	"linli/organize"
 	"linli/pairing"
@@ -52,6 +54,9 @@ type Config struct {
 	// (10 s); a body still trickling in then is cut off with 408.
 	BodyTimeout  time.Duration
 	MaxBodyBytes int64
+	// MaxUploadBytes bounds a multipart (file upload) request body in place
+	// of MaxBodyBytes; its operations part stays within MaxBodyBytes.
+	MaxUploadBytes int64
 	// TokenCacheTTL is how long a checked bearer token is trusted without
 	// asking the database again; logout on this replica ends it at once,
 	// elsewhere (and role changes) within the TTL. 0 checks every request.
@@ -103,6 +108,7 @@ func DefaultConfig() Config {
 		RequestTimeout:     15 * time.Second,
 		BodyTimeout:        10 * time.Second,
 		MaxBodyBytes:       256 << 10,
+		MaxUploadBytes:     8 << 20,
 		TokenCacheTTL:      3 * time.Second,
 		RequestReopenDays:  requests.DefaultReopenDays,
 		Logger:             slog.Default(),
@@ -178,6 +184,7 @@ func NewWithDB(cfg Config, db *store.DB, ids *gid.Codec) *App {
 	a.Resolver.Ledger = ledger.New(db, a.Live)
 	a.Resolver.Organize.CancelRegistrations = a.Resolver.Ledger.CancelActivityRegistrations
 	a.Resolver.Requests = requests.New(db, a.Live, cfg.RequestReopenDays)
+	a.Resolver.Households = &households.Service{Client: db.Client, Events: a.Live}
 	a.Auth.LoggedOut = func(id int) { a.Live.Publish(events.Event{Kind: events.Session, SessionID: id}) }
 	a.startCheckin()
 	a.Resolver.Pairing = &pairing.Service{Client: db.Client, Events: a.Live, Limits: limits}
@@ -213,6 +220,7 @@ func (a *App) routes() http.Handler {
 		opts.PersistedQueries = persisted.New(a.DB.Client, po)
 	}
 	opts.IDs = a.IDs
+	opts.MaxUploadBytes, opts.MaxOperationBytes = a.Config.MaxUploadBytes, a.Config.MaxBodyBytes
 	gql := graph.NewServer(a.Resolver, opts)
 	for _, ext := range a.liveExtensions() {
 		gql.Use(ext)
@@ -275,6 +283,12 @@ func (a *App) withLimits(next http.Handler) http.Handler {
 			writeGraphQLError(w, http.StatusRequestURITooLong, "VALIDATION_FAILED", "query string too long; send large queries with POST")
 			return
 		}
+		maxBody := maxBody
+		if isUpload(r) {
+			// A file upload has its own, larger bound; graph's upload
+			// transport keeps its operations within the body limit.
+			maxBody = max(a.Config.MaxUploadBytes, maxBody)
+		}
 		if r.ContentLength > maxBody {
 			writeGraphQLError(w, http.StatusRequestEntityTooLarge, "VALIDATION_FAILED", "request body too large")
 			return
@@ -302,6 +316,12 @@ func (a *App) withLimits(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// isUpload reports whether r is a multipart request (GraphQL file uploads).
+func isUpload(r *http.Request) bool {
+	media, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return err == nil && r.Method == http.MethodPost && media == "multipart/form-data"
 }
 
 // authenticateTokenWithin is authenticateToken bounded by the request

@@ -120,6 +120,7 @@ func qianjin(now time.Time, rng *rand.Rand, names *nameGen, ph *phones) *communi
 		c.people = append(c.people, personPlan{name: names.next(), phone: ph.next(), roles: []viewer.Role{viewer.Resident}})
 	}
 	c.activities = qianjinActivities(c, now)
+	planHomes(c, now)
 	return c
 }
 

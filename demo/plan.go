@@ -22,6 +22,10 @@ type communityPlan struct {
 	teams      []teamPlan
 	people     []personPlan
 	activities []activityPlan
+	// Households and home visits (households.go).
+	residentPopulation int
+	homes              []householdPlan
+	visits             []visitPlan
 }
 
 type venuePlan struct {

@@ -181,7 +181,7 @@ func write(ctx context.Context, client *ent.Client, plan []*communityPlan, hashe
 	if _, err := insert(ctx, slots, func(b []*ent.SlotCreate) ([]*ent.Slot, error) { return client.Slot.CreateBulk(b...).Save(ctx) }, func(e *ent.Slot) int { return e.ID }); err != nil {
 		return fmt.Errorf("slots: %w", err)
 	}
-	return nil
+	return writeHomes(ctx, client, plan, communities, teamIDs, personIDs)
 }
 
 // insert saves builders in batches and returns the new IDs in order.

@@ -1394,7 +1394,7 @@ func (c *HomeVisitClient) QueryVolunteers(_m *HomeVisit) *PersonQuery {
 		step := sqlgraph.NewStep(
 			sqlgraph.From(homevisit.Table, homevisit.FieldID, id),
 			sqlgraph.To(person.Table, person.FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, homevisit.VolunteersTable, homevisit.VolunteersColumn),
+			sqlgraph.Edge(sqlgraph.M2M, false, homevisit.VolunteersTable, homevisit.VolunteersPrimaryKey...),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -2407,6 +2407,22 @@ func (c *PersonClient) QueryAssignedRequests(_m *Person) *RequestQuery {
 			sqlgraph.From(person.Table, person.FieldID, id),
 			sqlgraph.To(request.Table, request.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, true, person.AssignedRequestsTable, person.AssignedRequestsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryHomeVisits queries the home_visits edge of a Person.
+func (c *PersonClient) QueryHomeVisits(_m *Person) *HomeVisitQuery {
+	query := (&HomeVisitClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(person.Table, person.FieldID, id),
+			sqlgraph.To(homevisit.Table, homevisit.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, person.HomeVisitsTable, person.HomeVisitsPrimaryKey...),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil

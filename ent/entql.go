@@ -440,6 +440,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			servicerecord.FieldPersonID:         {Type: field.TypeInt, Column: servicerecord.FieldPersonID},
 			servicerecord.FieldRegistrationID:   {Type: field.TypeInt, Column: servicerecord.FieldRegistrationID},
 			servicerecord.FieldActivityID:       {Type: field.TypeInt, Column: servicerecord.FieldActivityID},
+			servicerecord.FieldHomeVisitID:      {Type: field.TypeInt, Column: servicerecord.FieldHomeVisitID},
 			servicerecord.FieldActivityName:     {Type: field.TypeString, Column: servicerecord.FieldActivityName},
 			servicerecord.FieldServiceDate:      {Type: field.TypeString, Column: servicerecord.FieldServiceDate},
 			servicerecord.FieldPlace:            {Type: field.TypeString, Column: servicerecord.FieldPlace},
@@ -738,10 +739,10 @@ var schemaGraph = func() *sqlgraph.Schema {
 	graph.MustAddE(
 		"volunteers",
 		&sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
+			Rel:     sqlgraph.M2M,
 			Inverse: false,
 			Table:   homevisit.VolunteersTable,
-			Columns: []string{homevisit.VolunteersColumn},
+			Columns: homevisit.VolunteersPrimaryKey,
 			Bidi:    false,
 		},
 		"HomeVisit",
@@ -902,6 +903,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Person",
 		"Request",
+	)
+	graph.MustAddE(
+		"home_visits",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   person.HomeVisitsTable,
+			Columns: person.HomeVisitsPrimaryKey,
+			Bidi:    false,
+		},
+		"Person",
+		"HomeVisit",
 	)
 	graph.MustAddE(
 		"community",
@@ -2677,6 +2690,20 @@ func (f *PersonFilter) WhereHasAssignedRequestsWith(preds ...predicate.Request) 
 	})))
 }
 
+// WhereHasHomeVisits applies a predicate to check if query has an edge home_visits.
+func (f *PersonFilter) WhereHasHomeVisits() {
+	f.Where(entql.HasEdge("home_visits"))
+}
+
+// WhereHasHomeVisitsWith applies a predicate to check if query has an edge home_visits with a given conditions (other predicates).
+func (f *PersonFilter) WhereHasHomeVisitsWith(preds ...predicate.HomeVisit) {
+	f.Where(entql.HasEdgeWith("home_visits", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *PhoneCodeQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -3426,6 +3453,11 @@ func (f *ServiceRecordFilter) WhereRegistrationID(p entql.IntP) {
 // WhereActivityID applies the entql int predicate on the activity_id field.
 func (f *ServiceRecordFilter) WhereActivityID(p entql.IntP) {
 	f.Where(p.Field(servicerecord.FieldActivityID))
+}
+
+// WhereHomeVisitID applies the entql int predicate on the home_visit_id field.
+func (f *ServiceRecordFilter) WhereHomeVisitID(p entql.IntP) {
+	f.Where(p.Field(servicerecord.FieldHomeVisitID))
 }
 
 // WhereActivityName applies the entql string predicate on the activity_name field.

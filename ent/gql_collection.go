@@ -1897,6 +1897,11 @@ func (_q *ServiceRecordQuery) collectField(ctx context.Context, oneNode bool, op
 				selectedFields = append(selectedFields, servicerecord.FieldActivityID)
 				fieldSeen[servicerecord.FieldActivityID] = struct{}{}
 			}
+		case "homeVisitID":
+			if _, ok := fieldSeen[servicerecord.FieldHomeVisitID]; !ok {
+				selectedFields = append(selectedFields, servicerecord.FieldHomeVisitID)
+				fieldSeen[servicerecord.FieldHomeVisitID] = struct{}{}
+			}
 		case "activityName":
 			if _, ok := fieldSeen[servicerecord.FieldActivityName]; !ok {
 				selectedFields = append(selectedFields, servicerecord.FieldActivityName)

@@ -1215,21 +1215,6 @@ type HouseholdWhereInput struct {
 	AddressEqualFold    *string  `json:"addressEqualFold,omitempty"`
 	AddressContainsFold *string  `json:"addressContainsFold,omitempty"`
 
-	// "head_name" field predicates.
-	HeadName             *string  `json:"headName,omitempty"`
-	HeadNameNEQ          *string  `json:"headNameNEQ,omitempty"`
-	HeadNameIn           []string `json:"headNameIn,omitempty"`
-	HeadNameNotIn        []string `json:"headNameNotIn,omitempty"`
-	HeadNameGT           *string  `json:"headNameGT,omitempty"`
-	HeadNameGTE          *string  `json:"headNameGTE,omitempty"`
-	HeadNameLT           *string  `json:"headNameLT,omitempty"`
-	HeadNameLTE          *string  `json:"headNameLTE,omitempty"`
-	HeadNameContains     *string  `json:"headNameContains,omitempty"`
-	HeadNameHasPrefix    *string  `json:"headNameHasPrefix,omitempty"`
-	HeadNameHasSuffix    *string  `json:"headNameHasSuffix,omitempty"`
-	HeadNameEqualFold    *string  `json:"headNameEqualFold,omitempty"`
-	HeadNameContainsFold *string  `json:"headNameContainsFold,omitempty"`
-
 	// "phone" field predicates.
 	Phone             *string  `json:"phone,omitempty"`
 	PhoneNEQ          *string  `json:"phoneNEQ,omitempty"`
@@ -1453,45 +1438,6 @@ func (i *HouseholdWhereInput) P() (predicate.Household, error) {
 	}
 	if i.AddressContainsFold != nil {
 		predicates = append(predicates, household.AddressContainsFold(*i.AddressContainsFold))
-	}
-	if i.HeadName != nil {
-		predicates = append(predicates, household.HeadNameEQ(*i.HeadName))
-	}
-	if i.HeadNameNEQ != nil {
-		predicates = append(predicates, household.HeadNameNEQ(*i.HeadNameNEQ))
-	}
-	if len(i.HeadNameIn) > 0 {
-		predicates = append(predicates, household.HeadNameIn(i.HeadNameIn...))
-	}
-	if len(i.HeadNameNotIn) > 0 {
-		predicates = append(predicates, household.HeadNameNotIn(i.HeadNameNotIn...))
-	}
-	if i.HeadNameGT != nil {
-		predicates = append(predicates, household.HeadNameGT(*i.HeadNameGT))
-	}
-	if i.HeadNameGTE != nil {
-		predicates = append(predicates, household.HeadNameGTE(*i.HeadNameGTE))
-	}
-	if i.HeadNameLT != nil {
-		predicates = append(predicates, household.HeadNameLT(*i.HeadNameLT))
-	}
-	if i.HeadNameLTE != nil {
-		predicates = append(predicates, household.HeadNameLTE(*i.HeadNameLTE))
-	}
-	if i.HeadNameContains != nil {
-		predicates = append(predicates, household.HeadNameContains(*i.HeadNameContains))
-	}
-	if i.HeadNameHasPrefix != nil {
-		predicates = append(predicates, household.HeadNameHasPrefix(*i.HeadNameHasPrefix))
-	}
-	if i.HeadNameHasSuffix != nil {
-		predicates = append(predicates, household.HeadNameHasSuffix(*i.HeadNameHasSuffix))
-	}
-	if i.HeadNameEqualFold != nil {
-		predicates = append(predicates, household.HeadNameEqualFold(*i.HeadNameEqualFold))
-	}
-	if i.HeadNameContainsFold != nil {
-		predicates = append(predicates, household.HeadNameContainsFold(*i.HeadNameContainsFold))
 	}
 	if i.Phone != nil {
 		predicates = append(predicates, household.PhoneEQ(*i.Phone))

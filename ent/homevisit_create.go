@@ -412,10 +412,10 @@ func (_c *HomeVisitCreate) createSpec() (*HomeVisit, *sqlgraph.CreateSpec) {
 	}
 	if nodes := _c.mutation.VolunteersIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
+			Rel:     sqlgraph.M2M,
 			Inverse: false,
 			Table:   homevisit.VolunteersTable,
-			Columns: []string{homevisit.VolunteersColumn},
+			Columns: homevisit.VolunteersPrimaryKey,
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(person.FieldID, field.TypeInt),

@@ -153,7 +153,7 @@ func (_q *HomeVisitQuery) QueryVolunteers() *PersonQuery {
 		step := sqlgraph.NewStep(
 			sqlgraph.From(homevisit.Table, homevisit.FieldID, selector),
 			sqlgraph.To(person.Table, person.FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, homevisit.VolunteersTable, homevisit.VolunteersColumn),
+			sqlgraph.Edge(sqlgraph.M2M, false, homevisit.VolunteersTable, homevisit.VolunteersPrimaryKey...),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -692,33 +692,63 @@ func (_q *HomeVisitQuery) loadTeam(ctx context.Context, query *TeamQuery, nodes 
 	return nil
 }
 func (_q *HomeVisitQuery) loadVolunteers(ctx context.Context, query *PersonQuery, nodes []*HomeVisit, init func(*HomeVisit), assign func(*HomeVisit, *Person)) error {
-	fks := make([]driver.Value, 0, len(nodes))
-	nodeids := make(map[int]*HomeVisit)
-	for i := range nodes {
-		fks = append(fks, nodes[i].ID)
-		nodeids[nodes[i].ID] = nodes[i]
+	edgeIDs := make([]driver.Value, len(nodes))
+	byID := make(map[int]*HomeVisit)
+	nids := make(map[int]map[*HomeVisit]struct{})
+	for i, node := range nodes {
+		edgeIDs[i] = node.ID
+		byID[node.ID] = node
 		if init != nil {
-			init(nodes[i])
+			init(node)
 		}
 	}
-	query.withFKs = true
-	query.Where(predicate.Person(func(s *sql.Selector) {
-		s.Where(sql.InValues(s.C(homevisit.VolunteersColumn), fks...))
-	}))
-	neighbors, err := query.All(ctx)
+	query.Where(func(s *sql.Selector) {
+		joinT := sql.Table(homevisit.VolunteersTable)
+		s.Join(joinT).On(s.C(person.FieldID), joinT.C(homevisit.VolunteersPrimaryKey[1]))
+		s.Where(sql.InValues(joinT.C(homevisit.VolunteersPrimaryKey[0]), edgeIDs...))
+		columns := s.SelectedColumns()
+		s.Select(joinT.C(homevisit.VolunteersPrimaryKey[0]))
+		s.AppendSelect(columns...)
+		s.SetDistinct(false)
+	})
+	if err := query.prepareQuery(ctx); err != nil {
+		return err
+	}
+	qr := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		return query.sqlAll(ctx, func(_ context.Context, spec *sqlgraph.QuerySpec) {
+			assign := spec.Assign
+			values := spec.ScanValues
+			spec.ScanValues = func(columns []string) ([]any, error) {
+				values, err := values(columns[1:])
+				if err != nil {
+					return nil, err
+				}
+				return append([]any{new(sql.NullInt64)}, values...), nil
+			}
+			spec.Assign = func(columns []string, values []any) error {
+				outValue := int(values[0].(*sql.NullInt64).Int64)
+				inValue := int(values[1].(*sql.NullInt64).Int64)
+				if nids[inValue] == nil {
+					nids[inValue] = map[*HomeVisit]struct{}{byID[outValue]: {}}
+					return assign(columns[1:], values[1:])
+				}
+				nids[inValue][byID[outValue]] = struct{}{}
+				return nil
+			}
+		})
+	})
+	neighbors, err := withInterceptors[[]*Person](ctx, query, qr, query.inters)
 	if err != nil {
 		return err
 	}
 	for _, n := range neighbors {
-		fk := n.home_visit_volunteers
-		if fk == nil {
-			return fmt.Errorf(`foreign-key "home_visit_volunteers" is nil for node %v`, n.ID)
-		}
-		node, ok := nodeids[*fk]
+		nodes, ok := nids[n.ID]
 		if !ok {
-			return fmt.Errorf(`unexpected referenced foreign-key "home_visit_volunteers" returned %v for node %v`, *fk, n.ID)
+			return fmt.Errorf(`unexpected "volunteers" node returned %v`, n.ID)
 		}
-		assign(node, n)
+		for kn := range nodes {
+			assign(kn, n)
+		}
 	}
 	return nil
 }

@@ -406,10 +406,10 @@ func (_u *HomeVisitUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.VolunteersCleared() {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
+			Rel:     sqlgraph.M2M,
 			Inverse: false,
 			Table:   homevisit.VolunteersTable,
-			Columns: []string{homevisit.VolunteersColumn},
+			Columns: homevisit.VolunteersPrimaryKey,
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(person.FieldID, field.TypeInt),
@@ -419,10 +419,10 @@ func (_u *HomeVisitUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if nodes := _u.mutation.RemovedVolunteersIDs(); len(nodes) > 0 && !_u.mutation.VolunteersCleared() {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
+			Rel:     sqlgraph.M2M,
 			Inverse: false,
 			Table:   homevisit.VolunteersTable,
-			Columns: []string{homevisit.VolunteersColumn},
+			Columns: homevisit.VolunteersPrimaryKey,
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(person.FieldID, field.TypeInt),
@@ -435,10 +435,10 @@ func (_u *HomeVisitUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if nodes := _u.mutation.VolunteersIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
+			Rel:     sqlgraph.M2M,
 			Inverse: false,
 			Table:   homevisit.VolunteersTable,
-			Columns: []string{homevisit.VolunteersColumn},
+			Columns: homevisit.VolunteersPrimaryKey,
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(person.FieldID, field.TypeInt),
@@ -904,10 +904,10 @@ func (_u *HomeVisitUpdateOne) sqlSave(ctx context.Context) (_node *HomeVisit, er
 	}
 	if _u.mutation.VolunteersCleared() {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
+			Rel:     sqlgraph.M2M,
 			Inverse: false,
 			Table:   homevisit.VolunteersTable,
-			Columns: []string{homevisit.VolunteersColumn},
+			Columns: homevisit.VolunteersPrimaryKey,
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(person.FieldID, field.TypeInt),
@@ -917,10 +917,10 @@ func (_u *HomeVisitUpdateOne) sqlSave(ctx context.Context) (_node *HomeVisit, er
 	}
 	if nodes := _u.mutation.RemovedVolunteersIDs(); len(nodes) > 0 && !_u.mutation.VolunteersCleared() {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
+			Rel:     sqlgraph.M2M,
 			Inverse: false,
 			Table:   homevisit.VolunteersTable,
-			Columns: []string{homevisit.VolunteersColumn},
+			Columns: homevisit.VolunteersPrimaryKey,
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(person.FieldID, field.TypeInt),
@@ -933,10 +933,10 @@ func (_u *HomeVisitUpdateOne) sqlSave(ctx context.Context) (_node *HomeVisit, er
 	}
 	if nodes := _u.mutation.VolunteersIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
+			Rel:     sqlgraph.M2M,
 			Inverse: false,
 			Table:   homevisit.VolunteersTable,
-			Columns: []string{homevisit.VolunteersColumn},
+			Columns: homevisit.VolunteersPrimaryKey,
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(person.FieldID, field.TypeInt),

@@ -10830,6 +10830,9 @@ type PersonMutation struct {
 	assigned_requests         map[int]struct{}
 	removedassigned_requests  map[int]struct{}
 	clearedassigned_requests  bool
+	home_visits               map[int]struct{}
+	removedhome_visits        map[int]struct{}
+	clearedhome_visits        bool
 	done                      bool
 	oldValue                  func(context.Context) (*Person, error)
 	predicates                []predicate.Person
@@ -11482,6 +11485,60 @@ func (m *PersonMutation) ResetAssignedRequests() {
 	m.removedassigned_requests = nil
 }
 
+// AddHomeVisitIDs adds the "home_visits" edge to the HomeVisit entity by ids.
+func (m *PersonMutation) AddHomeVisitIDs(ids ...int) {
+	if m.home_visits == nil {
+		m.home_visits = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.home_visits[ids[i]] = struct{}{}
+	}
+}
+
+// ClearHomeVisits clears the "home_visits" edge to the HomeVisit entity.
+func (m *PersonMutation) ClearHomeVisits() {
+	m.clearedhome_visits = true
+}
+
+// HomeVisitsCleared reports if the "home_visits" edge to the HomeVisit entity was cleared.
+func (m *PersonMutation) HomeVisitsCleared() bool {
+	return m.clearedhome_visits
+}
+
+// RemoveHomeVisitIDs removes the "home_visits" edge to the HomeVisit entity by IDs.
+func (m *PersonMutation) RemoveHomeVisitIDs(ids ...int) {
+	if m.removedhome_visits == nil {
+		m.removedhome_visits = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.home_visits, ids[i])
+		m.removedhome_visits[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedHomeVisits returns the removed IDs of the "home_visits" edge to the HomeVisit entity.
+func (m *PersonMutation) RemovedHomeVisitsIDs() (ids []int) {
+	for id := range m.removedhome_visits {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// HomeVisitsIDs returns the "home_visits" edge IDs in the mutation.
+func (m *PersonMutation) HomeVisitsIDs() (ids []int) {
+	for id := range m.home_visits {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetHomeVisits resets all changes to the "home_visits" edge.
+func (m *PersonMutation) ResetHomeVisits() {
+	m.home_visits = nil
+	m.clearedhome_visits = false
+	m.removedhome_visits = nil
+}
+
 // Where appends a list predicates to the PersonMutation builder.
 func (m *PersonMutation) Where(ps ...predicate.Person) {
 	m.predicates = append(m.predicates, ps...)
@@ -11720,7 +11777,7 @@ func (m *PersonMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *PersonMutation) AddedEdges() []string {
-	edges := make([]string, 0, 6)
+	edges := make([]string, 0, 7)
 	if m.community != nil {
 		edges = append(edges, person.EdgeCommunity)
 	}
@@ -11738,6 +11795,9 @@ func (m *PersonMutation) AddedEdges() []string {
 	}
 	if m.assigned_requests != nil {
 		edges = append(edges, person.EdgeAssignedRequests)
+	}
+	if m.home_visits != nil {
+		edges = append(edges, person.EdgeHomeVisits)
 	}
 	return edges
 }
@@ -11778,13 +11838,19 @@ func (m *PersonMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case person.EdgeHomeVisits:
+		ids := make([]ent.Value, 0, len(m.home_visits))
+		for id := range m.home_visits {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *PersonMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 6)
+	edges := make([]string, 0, 7)
 	if m.removedmemberships != nil {
 		edges = append(edges, person.EdgeMemberships)
 	}
@@ -11796,6 +11862,9 @@ func (m *PersonMutation) RemovedEdges() []string {
 	}
 	if m.removedassigned_requests != nil {
 		edges = append(edges, person.EdgeAssignedRequests)
+	}
+	if m.removedhome_visits != nil {
+		edges = append(edges, person.EdgeHomeVisits)
 	}
 	return edges
 }
@@ -11828,13 +11897,19 @@ func (m *PersonMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case person.EdgeHomeVisits:
+		ids := make([]ent.Value, 0, len(m.removedhome_visits))
+		for id := range m.removedhome_visits {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *PersonMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 6)
+	edges := make([]string, 0, 7)
 	if m.clearedcommunity {
 		edges = append(edges, person.EdgeCommunity)
 	}
@@ -11852,6 +11927,9 @@ func (m *PersonMutation) ClearedEdges() []string {
 	}
 	if m.clearedassigned_requests {
 		edges = append(edges, person.EdgeAssignedRequests)
+	}
+	if m.clearedhome_visits {
+		edges = append(edges, person.EdgeHomeVisits)
 	}
 	return edges
 }
@@ -11872,6 +11950,8 @@ func (m *PersonMutation) EdgeCleared(name string) bool {
 		return m.clearedsubmitted_requests
 	case person.EdgeAssignedRequests:
 		return m.clearedassigned_requests
+	case person.EdgeHomeVisits:
+		return m.clearedhome_visits
 	}
 	return false
 }
@@ -11911,6 +11991,9 @@ func (m *PersonMutation) ResetEdge(name string) error {
 		return nil
 	case person.EdgeAssignedRequests:
 		m.ResetAssignedRequests()
+		return nil
+	case person.EdgeHomeVisits:
+		m.ResetHomeVisits()
 		return nil
 	}
 	return fmt.Errorf("unknown Person edge %s", name)
@@ -17809,6 +17892,8 @@ type ServiceRecordMutation struct {
 	updated_at         *time.Time
 	registration_id    *int
 	addregistration_id *int
+	home_visit_id      *int
+	addhome_visit_id   *int
 	activity_name      *string
 	service_date       *string
 	place              *string
@@ -18197,6 +18282,76 @@ func (m *ServiceRecordMutation) ActivityIDCleared() bool {
 func (m *ServiceRecordMutation) ResetActivityID() {
 	m.activity = nil
 	delete(m.clearedFields, servicerecord.FieldActivityID)
+}
+
+// SetHomeVisitID sets the "home_visit_id" field.
+func (m *ServiceRecordMutation) SetHomeVisitID(i int) {
+	m.home_visit_id = &i
+	m.addhome_visit_id = nil
+}
+
+// HomeVisitID returns the value of the "home_visit_id" field in the mutation.
+func (m *ServiceRecordMutation) HomeVisitID() (r int, exists bool) {
+	v := m.home_visit_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHomeVisitID returns the old "home_visit_id" field's value of the ServiceRecord entity.
+// If the ServiceRecord object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ServiceRecordMutation) OldHomeVisitID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHomeVisitID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHomeVisitID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHomeVisitID: %w", err)
+	}
+	return oldValue.HomeVisitID, nil
+}
+
+// AddHomeVisitID adds i to the "home_visit_id" field.
+func (m *ServiceRecordMutation) AddHomeVisitID(i int) {
+	if m.addhome_visit_id != nil {
+		*m.addhome_visit_id += i
+	} else {
+		m.addhome_visit_id = &i
+	}
+}
+
+// AddedHomeVisitID returns the value that was added to the "home_visit_id" field in this mutation.
+func (m *ServiceRecordMutation) AddedHomeVisitID() (r int, exists bool) {
+	v := m.addhome_visit_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearHomeVisitID clears the value of the "home_visit_id" field.
+func (m *ServiceRecordMutation) ClearHomeVisitID() {
+	m.home_visit_id = nil
+	m.addhome_visit_id = nil
+	m.clearedFields[servicerecord.FieldHomeVisitID] = struct{}{}
+}
+
+// HomeVisitIDCleared returns if the "home_visit_id" field was cleared in this mutation.
+func (m *ServiceRecordMutation) HomeVisitIDCleared() bool {
+	_, ok := m.clearedFields[servicerecord.FieldHomeVisitID]
+	return ok
+}
+
+// ResetHomeVisitID resets all changes to the "home_visit_id" field.
+func (m *ServiceRecordMutation) ResetHomeVisitID() {
+	m.home_visit_id = nil
+	m.addhome_visit_id = nil
+	delete(m.clearedFields, servicerecord.FieldHomeVisitID)
 }
 
 // SetActivityName sets the "activity_name" field.
@@ -18921,7 +19076,7 @@ func (m *ServiceRecordMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ServiceRecordMutation) Fields() []string {
-	fields := make([]string, 0, 21)
+	fields := make([]string, 0, 22)
 	if m.community != nil {
 		fields = append(fields, servicerecord.FieldCommunityID)
 	}
@@ -18939,6 +19094,9 @@ func (m *ServiceRecordMutation) Fields() []string {
 	}
 	if m.activity != nil {
 		fields = append(fields, servicerecord.FieldActivityID)
+	}
+	if m.home_visit_id != nil {
+		fields = append(fields, servicerecord.FieldHomeVisitID)
 	}
 	if m.activity_name != nil {
 		fields = append(fields, servicerecord.FieldActivityName)
@@ -19005,6 +19163,8 @@ func (m *ServiceRecordMutation) Field(name string) (ent.Value, bool) {
 		return m.RegistrationID()
 	case servicerecord.FieldActivityID:
 		return m.ActivityID()
+	case servicerecord.FieldHomeVisitID:
+		return m.HomeVisitID()
 	case servicerecord.FieldActivityName:
 		return m.ActivityName()
 	case servicerecord.FieldServiceDate:
@@ -19056,6 +19216,8 @@ func (m *ServiceRecordMutation) OldField(ctx context.Context, name string) (ent.
 		return m.OldRegistrationID(ctx)
 	case servicerecord.FieldActivityID:
 		return m.OldActivityID(ctx)
+	case servicerecord.FieldHomeVisitID:
+		return m.OldHomeVisitID(ctx)
 	case servicerecord.FieldActivityName:
 		return m.OldActivityName(ctx)
 	case servicerecord.FieldServiceDate:
@@ -19136,6 +19298,13 @@ func (m *ServiceRecordMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetActivityID(v)
+		return nil
+	case servicerecord.FieldHomeVisitID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHomeVisitID(v)
 		return nil
 	case servicerecord.FieldActivityName:
 		v, ok := value.(string)
@@ -19253,6 +19422,9 @@ func (m *ServiceRecordMutation) AddedFields() []string {
 	if m.addregistration_id != nil {
 		fields = append(fields, servicerecord.FieldRegistrationID)
 	}
+	if m.addhome_visit_id != nil {
+		fields = append(fields, servicerecord.FieldHomeVisitID)
+	}
 	if m.addminutes != nil {
 		fields = append(fields, servicerecord.FieldMinutes)
 	}
@@ -19269,6 +19441,8 @@ func (m *ServiceRecordMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
 	case servicerecord.FieldRegistrationID:
 		return m.AddedRegistrationID()
+	case servicerecord.FieldHomeVisitID:
+		return m.AddedHomeVisitID()
 	case servicerecord.FieldMinutes:
 		return m.AddedMinutes()
 	case servicerecord.FieldCorrectedByID:
@@ -19288,6 +19462,13 @@ func (m *ServiceRecordMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddRegistrationID(v)
+		return nil
+	case servicerecord.FieldHomeVisitID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddHomeVisitID(v)
 		return nil
 	case servicerecord.FieldMinutes:
 		v, ok := value.(int)
@@ -19317,6 +19498,9 @@ func (m *ServiceRecordMutation) ClearedFields() []string {
 	if m.FieldCleared(servicerecord.FieldActivityID) {
 		fields = append(fields, servicerecord.FieldActivityID)
 	}
+	if m.FieldCleared(servicerecord.FieldHomeVisitID) {
+		fields = append(fields, servicerecord.FieldHomeVisitID)
+	}
 	if m.FieldCleared(servicerecord.FieldCorrectedAt) {
 		fields = append(fields, servicerecord.FieldCorrectedAt)
 	}
@@ -19342,6 +19526,9 @@ func (m *ServiceRecordMutation) ClearField(name string) error {
 		return nil
 	case servicerecord.FieldActivityID:
 		m.ClearActivityID()
+		return nil
+	case servicerecord.FieldHomeVisitID:
+		m.ClearHomeVisitID()
 		return nil
 	case servicerecord.FieldCorrectedAt:
 		m.ClearCorrectedAt()
@@ -19374,6 +19561,9 @@ func (m *ServiceRecordMutation) ResetField(name string) error {
 		return nil
 	case servicerecord.FieldActivityID:
 		m.ResetActivityID()
+		return nil
+	case servicerecord.FieldHomeVisitID:
+		m.ResetHomeVisitID()
 		return nil
 	case servicerecord.FieldActivityName:
 		m.ResetActivityName()

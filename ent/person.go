@@ -36,9 +36,8 @@ type Person struct {
 	Roles []string `json:"roles,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the PersonQuery when eager-loading is set.
-	Edges                 PersonEdges `json:"edges"`
-	home_visit_volunteers *int
-	selectValues          sql.SelectValues
+	Edges        PersonEdges `json:"edges"`
+	selectValues sql.SelectValues
 }
 
 // PersonEdges holds the relations/edges for other nodes in the graph.
@@ -55,9 +54,11 @@ type PersonEdges struct {
 	SubmittedRequests []*Request `json:"submitted_requests,omitempty"`
 	// AssignedRequests holds the value of the assigned_requests edge.
 	AssignedRequests []*Request `json:"assigned_requests,omitempty"`
+	// HomeVisits holds the value of the home_visits edge.
+	HomeVisits []*HomeVisit `json:"home_visits,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [6]bool
+	loadedTypes [7]bool
 	// totalCount holds the count of the edges above.
 	totalCount [3]map[string]int
 
@@ -65,6 +66,7 @@ type PersonEdges struct {
 	namedRegistrations     map[string][]*Registration
 	namedSubmittedRequests map[string][]*Request
 	namedAssignedRequests  map[string][]*Request
+	namedHomeVisits        map[string][]*HomeVisit
 }
 
 // CommunityOrErr returns the Community value or an error if the edge
@@ -125,6 +127,15 @@ func (e PersonEdges) AssignedRequestsOrErr() ([]*Request, error) {
 	return nil, &NotLoadedError{edge: "assigned_requests"}
 }
 
+// HomeVisitsOrErr returns the HomeVisits value or an error if the edge
+// was not loaded in eager-loading.
+func (e PersonEdges) HomeVisitsOrErr() ([]*HomeVisit, error) {
+	if e.loadedTypes[6] {
+		return e.HomeVisits, nil
+	}
+	return nil, &NotLoadedError{edge: "home_visits"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*Person) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
@@ -138,8 +149,6 @@ func (*Person) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullString)
 		case person.FieldCreatedAt, person.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
-		case person.ForeignKeys[0]: // home_visit_volunteers
-			values[i] = new(sql.NullInt64)
 		default:
 			values[i] = new(sql.UnknownType)
 		}
@@ -205,13 +214,6 @@ func (_m *Person) assignValues(columns []string, values []any) error {
 					return fmt.Errorf("unmarshal field roles: %w", err)
 				}
 			}
-		case person.ForeignKeys[0]:
-			if value, ok := values[i].(*sql.NullInt64); !ok {
-				return fmt.Errorf("unexpected type %T for edge-field home_visit_volunteers", value)
-			} else if value.Valid {
-				_m.home_visit_volunteers = new(int)
-				*_m.home_visit_volunteers = int(value.Int64)
-			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -253,6 +255,11 @@ func (_m *Person) QuerySubmittedRequests() *RequestQuery {
 // QueryAssignedRequests queries the "assigned_requests" edge of the Person entity.
 func (_m *Person) QueryAssignedRequests() *RequestQuery {
 	return NewPersonClient(_m.config).QueryAssignedRequests(_m)
+}
+
+// QueryHomeVisits queries the "home_visits" edge of the Person entity.
+func (_m *Person) QueryHomeVisits() *HomeVisitQuery {
+	return NewPersonClient(_m.config).QueryHomeVisits(_m)
 }
 
 // Update returns a builder for updating this Person.
@@ -394,6 +401,30 @@ func (_m *Person) appendNamedAssignedRequests(name string, edges ...*Request) {
 		_m.Edges.namedAssignedRequests[name] = []*Request{}
 	} else {
 		_m.Edges.namedAssignedRequests[name] = append(_m.Edges.namedAssignedRequests[name], edges...)
+	}
+}
+
+// NamedHomeVisits returns the HomeVisits named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Person) NamedHomeVisits(name string) ([]*HomeVisit, error) {
+	if _m.Edges.namedHomeVisits == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedHomeVisits[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Person) appendNamedHomeVisits(name string, edges ...*HomeVisit) {
+	if _m.Edges.namedHomeVisits == nil {
+		_m.Edges.namedHomeVisits = make(map[string][]*HomeVisit)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedHomeVisits[name] = []*HomeVisit{}
+	} else {
+		_m.Edges.namedHomeVisits[name] = append(_m.Edges.namedHomeVisits[name], edges...)
 	}
 }
 

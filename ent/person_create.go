@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"linli/ent/community"
+	"linli/ent/homevisit"
 	"linli/ent/person"
 	"linli/ent/registration"
 	"linli/ent/request"
@@ -167,6 +168,21 @@ func (_c *PersonCreate) AddAssignedRequests(v ...*Request) *PersonCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddAssignedRequestIDs(ids...)
+}
+
+// AddHomeVisitIDs adds the "home_visits" edge to the HomeVisit entity by IDs.
+func (_c *PersonCreate) AddHomeVisitIDs(ids ...int) *PersonCreate {
+	_c.mutation.AddHomeVisitIDs(ids...)
+	return _c
+}
+
+// AddHomeVisits adds the "home_visits" edges to the HomeVisit entity.
+func (_c *PersonCreate) AddHomeVisits(v ...*HomeVisit) *PersonCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddHomeVisitIDs(ids...)
 }
 
 // Mutation returns the PersonMutation object of the builder.
@@ -400,6 +416,22 @@ func (_c *PersonCreate) createSpec() (*Person, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(request.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.HomeVisitsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   person.HomeVisitsTable,
+			Columns: person.HomeVisitsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(homevisit.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"linli/ent/community"
+	"linli/ent/homevisit"
 	"linli/ent/person"
 	"linli/ent/predicate"
 	"linli/ent/registration"
@@ -35,13 +36,14 @@ type PersonQuery struct {
 	withRegistrations          *RegistrationQuery
 	withSubmittedRequests      *RequestQuery
 	withAssignedRequests       *RequestQuery
-	withFKs                    bool
+	withHomeVisits             *HomeVisitQuery
 	loadTotal                  []func(context.Context, []*Person) error
 	modifiers                  []func(*sql.Selector)
 	withNamedMemberships       map[string]*TeamMembershipQuery
 	withNamedRegistrations     map[string]*RegistrationQuery
 	withNamedSubmittedRequests map[string]*RequestQuery
 	withNamedAssignedRequests  map[string]*RequestQuery
+	withNamedHomeVisits        map[string]*HomeVisitQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -203,6 +205,28 @@ func (_q *PersonQuery) QueryAssignedRequests() *RequestQuery {
 			sqlgraph.From(person.Table, person.FieldID, selector),
 			sqlgraph.To(request.Table, request.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, true, person.AssignedRequestsTable, person.AssignedRequestsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryHomeVisits chains the current query on the "home_visits" edge.
+func (_q *PersonQuery) QueryHomeVisits() *HomeVisitQuery {
+	query := (&HomeVisitClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(person.Table, person.FieldID, selector),
+			sqlgraph.To(homevisit.Table, homevisit.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, person.HomeVisitsTable, person.HomeVisitsPrimaryKey...),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -408,6 +432,7 @@ func (_q *PersonQuery) Clone() *PersonQuery {
 		withRegistrations:     _q.withRegistrations.Clone(),
 		withSubmittedRequests: _q.withSubmittedRequests.Clone(),
 		withAssignedRequests:  _q.withAssignedRequests.Clone(),
+		withHomeVisits:        _q.withHomeVisits.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -478,6 +503,17 @@ func (_q *PersonQuery) WithAssignedRequests(opts ...func(*RequestQuery)) *Person
 		opt(query)
 	}
 	_q.withAssignedRequests = query
+	return _q
+}
+
+// WithHomeVisits tells the query-builder to eager-load the nodes that are connected to
+// the "home_visits" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *PersonQuery) WithHomeVisits(opts ...func(*HomeVisitQuery)) *PersonQuery {
+	query := (&HomeVisitClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withHomeVisits = query
 	return _q
 }
 
@@ -564,20 +600,17 @@ func (_q *PersonQuery) prepareQuery(ctx context.Context) error {
 func (_q *PersonQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Person, error) {
 	var (
 		nodes       = []*Person{}
-		withFKs     = _q.withFKs
 		_spec       = _q.querySpec()
-		loadedTypes = [6]bool{
+		loadedTypes = [7]bool{
 			_q.withCommunity != nil,
 			_q.withVolunteerProfile != nil,
 			_q.withMemberships != nil,
 			_q.withRegistrations != nil,
 			_q.withSubmittedRequests != nil,
 			_q.withAssignedRequests != nil,
+			_q.withHomeVisits != nil,
 		}
 	)
-	if withFKs {
-		_spec.Node.Columns = append(_spec.Node.Columns, person.ForeignKeys...)
-	}
 	_spec.ScanValues = func(columns []string) ([]any, error) {
 		return (*Person).scanValues(nil, columns)
 	}
@@ -639,6 +672,13 @@ func (_q *PersonQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Perso
 			return nil, err
 		}
 	}
+	if query := _q.withHomeVisits; query != nil {
+		if err := _q.loadHomeVisits(ctx, query, nodes,
+			func(n *Person) { n.Edges.HomeVisits = []*HomeVisit{} },
+			func(n *Person, e *HomeVisit) { n.Edges.HomeVisits = append(n.Edges.HomeVisits, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedMemberships {
 		if err := _q.loadMemberships(ctx, query, nodes,
 			func(n *Person) { n.appendNamedMemberships(name) },
@@ -664,6 +704,13 @@ func (_q *PersonQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Perso
 		if err := _q.loadAssignedRequests(ctx, query, nodes,
 			func(n *Person) { n.appendNamedAssignedRequests(name) },
 			func(n *Person, e *Request) { n.appendNamedAssignedRequests(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedHomeVisits {
+		if err := _q.loadHomeVisits(ctx, query, nodes,
+			func(n *Person) { n.appendNamedHomeVisits(name) },
+			func(n *Person, e *HomeVisit) { n.appendNamedHomeVisits(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -857,6 +904,67 @@ func (_q *PersonQuery) loadAssignedRequests(ctx context.Context, query *RequestQ
 	}
 	return nil
 }
+func (_q *PersonQuery) loadHomeVisits(ctx context.Context, query *HomeVisitQuery, nodes []*Person, init func(*Person), assign func(*Person, *HomeVisit)) error {
+	edgeIDs := make([]driver.Value, len(nodes))
+	byID := make(map[int]*Person)
+	nids := make(map[int]map[*Person]struct{})
+	for i, node := range nodes {
+		edgeIDs[i] = node.ID
+		byID[node.ID] = node
+		if init != nil {
+			init(node)
+		}
+	}
+	query.Where(func(s *sql.Selector) {
+		joinT := sql.Table(person.HomeVisitsTable)
+		s.Join(joinT).On(s.C(homevisit.FieldID), joinT.C(person.HomeVisitsPrimaryKey[0]))
+		s.Where(sql.InValues(joinT.C(person.HomeVisitsPrimaryKey[1]), edgeIDs...))
+		columns := s.SelectedColumns()
+		s.Select(joinT.C(person.HomeVisitsPrimaryKey[1]))
+		s.AppendSelect(columns...)
+		s.SetDistinct(false)
+	})
+	if err := query.prepareQuery(ctx); err != nil {
+		return err
+	}
+	qr := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		return query.sqlAll(ctx, func(_ context.Context, spec *sqlgraph.QuerySpec) {
+			assign := spec.Assign
+			values := spec.ScanValues
+			spec.ScanValues = func(columns []string) ([]any, error) {
+				values, err := values(columns[1:])
+				if err != nil {
+					return nil, err
+				}
+				return append([]any{new(sql.NullInt64)}, values...), nil
+			}
+			spec.Assign = func(columns []string, values []any) error {
+				outValue := int(values[0].(*sql.NullInt64).Int64)
+				inValue := int(values[1].(*sql.NullInt64).Int64)
+				if nids[inValue] == nil {
+					nids[inValue] = map[*Person]struct{}{byID[outValue]: {}}
+					return assign(columns[1:], values[1:])
+				}
+				nids[inValue][byID[outValue]] = struct{}{}
+				return nil
+			}
+		})
+	})
+	neighbors, err := withInterceptors[[]*HomeVisit](ctx, query, qr, query.inters)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected "home_visits" node returned %v`, n.ID)
+		}
+		for kn := range nodes {
+			assign(kn, n)
+		}
+	}
+	return nil
+}
 
 func (_q *PersonQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -1007,6 +1115,20 @@ func (_q *PersonQuery) WithNamedAssignedRequests(name string, opts ...func(*Requ
 		_q.withNamedAssignedRequests = make(map[string]*RequestQuery)
 	}
 	_q.withNamedAssignedRequests[name] = query
+	return _q
+}
+
+// WithNamedHomeVisits tells the query-builder to eager-load the nodes that are connected to the "home_visits"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *PersonQuery) WithNamedHomeVisits(name string, opts ...func(*HomeVisitQuery)) *PersonQuery {
+	query := (&HomeVisitClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedHomeVisits == nil {
+		_q.withNamedHomeVisits = make(map[string]*HomeVisitQuery)
+	}
+	_q.withNamedHomeVisits[name] = query
 	return _q
 }
 

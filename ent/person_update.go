@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"linli/ent/homevisit"
 	"linli/ent/person"
 	"linli/ent/predicate"
 	"linli/ent/registration"
@@ -173,6 +174,21 @@ func (_u *PersonUpdate) AddAssignedRequests(v ...*Request) *PersonUpdate {
 	return _u.AddAssignedRequestIDs(ids...)
 }
 
+// AddHomeVisitIDs adds the "home_visits" edge to the HomeVisit entity by IDs.
+func (_u *PersonUpdate) AddHomeVisitIDs(ids ...int) *PersonUpdate {
+	_u.mutation.AddHomeVisitIDs(ids...)
+	return _u
+}
+
+// AddHomeVisits adds the "home_visits" edges to the HomeVisit entity.
+func (_u *PersonUpdate) AddHomeVisits(v ...*HomeVisit) *PersonUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddHomeVisitIDs(ids...)
+}
+
 // Mutation returns the PersonMutation object of the builder.
 func (_u *PersonUpdate) Mutation() *PersonMutation {
 	return _u.mutation
@@ -266,6 +282,27 @@ func (_u *PersonUpdate) RemoveAssignedRequests(v ...*Request) *PersonUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveAssignedRequestIDs(ids...)
+}
+
+// ClearHomeVisits clears all "home_visits" edges to the HomeVisit entity.
+func (_u *PersonUpdate) ClearHomeVisits() *PersonUpdate {
+	_u.mutation.ClearHomeVisits()
+	return _u
+}
+
+// RemoveHomeVisitIDs removes the "home_visits" edge to HomeVisit entities by IDs.
+func (_u *PersonUpdate) RemoveHomeVisitIDs(ids ...int) *PersonUpdate {
+	_u.mutation.RemoveHomeVisitIDs(ids...)
+	return _u
+}
+
+// RemoveHomeVisits removes "home_visits" edges to HomeVisit entities.
+func (_u *PersonUpdate) RemoveHomeVisits(v ...*HomeVisit) *PersonUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveHomeVisitIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -575,6 +612,51 @@ func (_u *PersonUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.HomeVisitsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   person.HomeVisitsTable,
+			Columns: person.HomeVisitsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(homevisit.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedHomeVisitsIDs(); len(nodes) > 0 && !_u.mutation.HomeVisitsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   person.HomeVisitsTable,
+			Columns: person.HomeVisitsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(homevisit.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.HomeVisitsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   person.HomeVisitsTable,
+			Columns: person.HomeVisitsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(homevisit.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -736,6 +818,21 @@ func (_u *PersonUpdateOne) AddAssignedRequests(v ...*Request) *PersonUpdateOne {
 	return _u.AddAssignedRequestIDs(ids...)
 }
 
+// AddHomeVisitIDs adds the "home_visits" edge to the HomeVisit entity by IDs.
+func (_u *PersonUpdateOne) AddHomeVisitIDs(ids ...int) *PersonUpdateOne {
+	_u.mutation.AddHomeVisitIDs(ids...)
+	return _u
+}
+
+// AddHomeVisits adds the "home_visits" edges to the HomeVisit entity.
+func (_u *PersonUpdateOne) AddHomeVisits(v ...*HomeVisit) *PersonUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddHomeVisitIDs(ids...)
+}
+
 // Mutation returns the PersonMutation object of the builder.
 func (_u *PersonUpdateOne) Mutation() *PersonMutation {
 	return _u.mutation
@@ -829,6 +926,27 @@ func (_u *PersonUpdateOne) RemoveAssignedRequests(v ...*Request) *PersonUpdateOn
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveAssignedRequestIDs(ids...)
+}
+
+// ClearHomeVisits clears all "home_visits" edges to the HomeVisit entity.
+func (_u *PersonUpdateOne) ClearHomeVisits() *PersonUpdateOne {
+	_u.mutation.ClearHomeVisits()
+	return _u
+}
+
+// RemoveHomeVisitIDs removes the "home_visits" edge to HomeVisit entities by IDs.
+func (_u *PersonUpdateOne) RemoveHomeVisitIDs(ids ...int) *PersonUpdateOne {
+	_u.mutation.RemoveHomeVisitIDs(ids...)
+	return _u
+}
+
+// RemoveHomeVisits removes "home_visits" edges to HomeVisit entities.
+func (_u *PersonUpdateOne) RemoveHomeVisits(v ...*HomeVisit) *PersonUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveHomeVisitIDs(ids...)
 }
 
 // Where appends a list predicates to the PersonUpdate builder.
@@ -1161,6 +1279,51 @@ func (_u *PersonUpdateOne) sqlSave(ctx context.Context) (_node *Person, err erro
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(request.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.HomeVisitsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   person.HomeVisitsTable,
+			Columns: person.HomeVisitsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(homevisit.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedHomeVisitsIDs(); len(nodes) > 0 && !_u.mutation.HomeVisitsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   person.HomeVisitsTable,
+			Columns: person.HomeVisitsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(homevisit.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.HomeVisitsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   person.HomeVisitsTable,
+			Columns: person.HomeVisitsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(homevisit.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -32,6 +32,8 @@ type ServiceRecord struct {
 	RegistrationID *int `json:"registration_id,omitempty"`
 	// ActivityID holds the value of the "activity_id" field.
 	ActivityID *int `json:"activity_id,omitempty"`
+	// HomeVisitID holds the value of the "home_visit_id" field.
+	HomeVisitID *int `json:"home_visit_id,omitempty"`
 	// ActivityName holds the value of the "activity_name" field.
 	ActivityName string `json:"activity_name,omitempty"`
 	// ServiceDate holds the value of the "service_date" field.
@@ -123,7 +125,7 @@ func (*ServiceRecord) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case servicerecord.FieldFlaggedForReview:
 			values[i] = new(sql.NullBool)
-		case servicerecord.FieldID, servicerecord.FieldCommunityID, servicerecord.FieldPersonID, servicerecord.FieldRegistrationID, servicerecord.FieldActivityID, servicerecord.FieldMinutes, servicerecord.FieldCorrectedByID:
+		case servicerecord.FieldID, servicerecord.FieldCommunityID, servicerecord.FieldPersonID, servicerecord.FieldRegistrationID, servicerecord.FieldActivityID, servicerecord.FieldHomeVisitID, servicerecord.FieldMinutes, servicerecord.FieldCorrectedByID:
 			values[i] = new(sql.NullInt64)
 		case servicerecord.FieldActivityName, servicerecord.FieldServiceDate, servicerecord.FieldPlace, servicerecord.FieldServiceContent, servicerecord.FieldOrganizingTeam, servicerecord.FieldPersonInCharge, servicerecord.FieldRecordedBy, servicerecord.FieldFlagReason, servicerecord.FieldCorrectionReason:
 			values[i] = new(sql.NullString)
@@ -187,6 +189,13 @@ func (_m *ServiceRecord) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.ActivityID = new(int)
 				*_m.ActivityID = int(value.Int64)
+			}
+		case servicerecord.FieldHomeVisitID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field home_visit_id", values[i])
+			} else if value.Valid {
+				_m.HomeVisitID = new(int)
+				*_m.HomeVisitID = int(value.Int64)
 			}
 		case servicerecord.FieldActivityName:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -350,6 +359,11 @@ func (_m *ServiceRecord) String() string {
 	builder.WriteString(", ")
 	if v := _m.ActivityID; v != nil {
 		builder.WriteString("activity_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.HomeVisitID; v != nil {
+		builder.WriteString("home_visit_id=")
 		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
 	builder.WriteString(", ")

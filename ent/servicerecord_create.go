@@ -93,6 +93,20 @@ func (_c *ServiceRecordCreate) SetNillableActivityID(v *int) *ServiceRecordCreat
 	return _c
 }
 
+// SetHomeVisitID sets the "home_visit_id" field.
+func (_c *ServiceRecordCreate) SetHomeVisitID(v int) *ServiceRecordCreate {
+	_c.mutation.SetHomeVisitID(v)
+	return _c
+}
+
+// SetNillableHomeVisitID sets the "home_visit_id" field if the given value is not nil.
+func (_c *ServiceRecordCreate) SetNillableHomeVisitID(v *int) *ServiceRecordCreate {
+	if v != nil {
+		_c.SetHomeVisitID(*v)
+	}
+	return _c
+}
+
 // SetActivityName sets the "activity_name" field.
 func (_c *ServiceRecordCreate) SetActivityName(v string) *ServiceRecordCreate {
 	_c.mutation.SetActivityName(v)
@@ -512,6 +526,10 @@ func (_c *ServiceRecordCreate) createSpec() (*ServiceRecord, *sqlgraph.CreateSpe
 		_spec.SetField(servicerecord.FieldRegistrationID, field.TypeInt, value)
 		_node.RegistrationID = &value
 	}
+	if value, ok := _c.mutation.HomeVisitID(); ok {
+		_spec.SetField(servicerecord.FieldHomeVisitID, field.TypeInt, value)
+		_node.HomeVisitID = &value
+	}
 	if value, ok := _c.mutation.ActivityName(); ok {
 		_spec.SetField(servicerecord.FieldActivityName, field.TypeString, value)
 		_node.ActivityName = value
@@ -916,6 +934,9 @@ func (u *ServiceRecordUpsertOne) UpdateNewValues() *ServiceRecordUpsertOne {
 		}
 		if _, exists := u.create.mutation.ActivityID(); exists {
 			s.SetIgnore(servicerecord.FieldActivityID)
+		}
+		if _, exists := u.create.mutation.HomeVisitID(); exists {
+			s.SetIgnore(servicerecord.FieldHomeVisitID)
 		}
 	}))
 	return u
@@ -1390,6 +1411,9 @@ func (u *ServiceRecordUpsertBulk) UpdateNewValues() *ServiceRecordUpsertBulk {
 			}
 			if _, exists := b.mutation.ActivityID(); exists {
 				s.SetIgnore(servicerecord.FieldActivityID)
+			}
+			if _, exists := b.mutation.HomeVisitID(); exists {
+				s.SetIgnore(servicerecord.FieldHomeVisitID)
 			}
 		}
 	}))

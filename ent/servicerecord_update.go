@@ -403,6 +403,9 @@ func (_u *ServiceRecordUpdate) sqlSave(ctx context.Context) (_node int, err erro
 	if _u.mutation.RegistrationIDCleared() {
 		_spec.ClearField(servicerecord.FieldRegistrationID, field.TypeInt)
 	}
+	if _u.mutation.HomeVisitIDCleared() {
+		_spec.ClearField(servicerecord.FieldHomeVisitID, field.TypeInt)
+	}
 	if value, ok := _u.mutation.ActivityName(); ok {
 		_spec.SetField(servicerecord.FieldActivityName, field.TypeString, value)
 	}
@@ -885,6 +888,9 @@ func (_u *ServiceRecordUpdateOne) sqlSave(ctx context.Context) (_node *ServiceRe
 	}
 	if _u.mutation.RegistrationIDCleared() {
 		_spec.ClearField(servicerecord.FieldRegistrationID, field.TypeInt)
+	}
+	if _u.mutation.HomeVisitIDCleared() {
+		_spec.ClearField(servicerecord.FieldHomeVisitID, field.TypeInt)
 	}
 	if value, ok := _u.mutation.ActivityName(); ok {
 		_spec.SetField(servicerecord.FieldActivityName, field.TypeString, value)

@@ -7,9 +7,12 @@ package graph
 
 import (
 	"context"
+	"linli/authz"
 	"linli/ent"
 	"linli/graph/generated"
+	"linli/mask"
 	"linli/requests"
+	"linli/viewer"
 
 	"entgo.io/contrib/entgql"
 )
@@ -17,6 +20,14 @@ import (
 // Slots is the resolver for the slots field.
 func (r *activityResolver) Slots(ctx context.Context, obj *ent.Activity) ([]*ent.Slot, error) {
 	return nonNil(obj.Slots(ctx))
+}
+
+// HeadName is the resolver for the headName field.
+func (r *householdResolver) HeadName(ctx context.Context, obj *ent.Household) (string, error) {
+	if authz.HouseholdPersonalVisible(viewer.FromContext(ctx), obj.CommunityID) {
+		return obj.HeadName, nil
+	}
+	return mask.Name(obj.HeadName), nil
 }
 
 // Node is the resolver for the node field.
@@ -47,6 +58,9 @@ func (r *Resolver) Activity() generated.ActivityResolver { return &activityResol
 // Community returns generated.CommunityResolver implementation.
 func (r *Resolver) Community() generated.CommunityResolver { return &communityResolver{r} }
 
+// Household returns generated.HouseholdResolver implementation.
+func (r *Resolver) Household() generated.HouseholdResolver { return &householdResolver{r} }
+
 // Person returns generated.PersonResolver implementation.
 func (r *Resolver) Person() generated.PersonResolver { return &personResolver{r} }
 
@@ -67,19 +81,26 @@ func (r *Resolver) ActivityWhereInput() generated.ActivityWhereInputResolver {
 	return &activityWhereInputResolver{r}
 }
 
+// HouseholdWhereInput returns generated.HouseholdWhereInputResolver implementation.
+func (r *Resolver) HouseholdWhereInput() generated.HouseholdWhereInputResolver {
+	return &householdWhereInputResolver{r}
+}
+
 // RequestWhereInput returns generated.RequestWhereInputResolver implementation.
 func (r *Resolver) RequestWhereInput() generated.RequestWhereInputResolver {
 	return &requestWhereInputResolver{r}
 }
 
 type (
-	activityResolver           struct{ *Resolver }
-	communityResolver          struct{ *Resolver }
-	personResolver             struct{ *Resolver }
-	queryResolver              struct{ *Resolver }
-	registrationResolver       struct{ *Resolver }
-	requestResolver            struct{ *Resolver }
-	serviceRecordResolver      struct{ *Resolver }
-	activityWhereInputResolver struct{ *Resolver }
-	requestWhereInputResolver  struct{ *Resolver }
+	activityResolver            struct{ *Resolver }
+	communityResolver           struct{ *Resolver }
+	householdResolver           struct{ *Resolver }
+	personResolver              struct{ *Resolver }
+	queryResolver               struct{ *Resolver }
+	registrationResolver        struct{ *Resolver }
+	requestResolver             struct{ *Resolver }
+	serviceRecordResolver       struct{ *Resolver }
+	activityWhereInputResolver  struct{ *Resolver }
+	householdWhereInputResolver struct{ *Resolver }
+	requestWhereInputResolver   struct{ *Resolver }
 )

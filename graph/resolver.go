@@ -7,6 +7,7 @@ import (
 	"linli/checkin"
 	"linli/ent"
 	"linli/ledger"
+	"linli/households"
 	"linli/live"
 	"linli/organize"
 	"linli/pairing"
@@ -32,4 +33,6 @@ type Resolver struct {
 	Pairing *pairing.Service
 	// Requests runs residents' requests.
 	Requests *requests.Service
+	// Households runs communities' onboarding, households, home visits and imports.
+	Households *households.Service
 }

@@ -71,6 +71,11 @@ type ServerOptions struct {
 	// when TrustedDocuments is nil; nil answers a hash alone with
 	// PERSISTED_QUERY_NOT_SUPPORTED.
 	PersistedQueries trusted.Registry
+	// MaxUploadBytes bounds a multipart upload request (the GraphQL
+	// multipart request spec), 8 MiB by default; its operations are bounded
+	// by MaxOperationBytes (the JSON body limit, 256 KiB by default).
+	MaxUploadBytes, MaxOperationBytes int64
+
 	// GetMaxAge, when positive, lets caches keep successful GET answers
 	// that long (getTransport says how); 0 marks them no-store.
 	GetMaxAge time.Duration
@@ -89,6 +94,12 @@ func (o ServerOptions) Defaults() ServerOptions {
 		if *d.field == 0 {
 			*d.field = d.value
 		}
+	}
+	if o.MaxUploadBytes <= 0 {
+		o.MaxUploadBytes = 8 << 20
+	}
+	if o.MaxOperationBytes <= 0 {
+		o.MaxOperationBytes = 256 << 10
 	}
 	if o.ListBounds == nil {
 		o.ListBounds = map[string]int{
@@ -123,6 +134,7 @@ func NewServer(r *Resolver, o ServerOptions) *handler.Server {
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(getTransport{maxAge: o.GetMaxAge})
 	srv.AddTransport(postTransport{})
+	srv.AddTransport(uploadTransport{maxUpload: o.MaxUploadBytes, maxOperations: o.MaxOperationBytes})
 	srv.AddTransport(unsupported{})
 	cache := lru.New[*ast.QueryDocument](1000)
 	srv.SetQueryCache(cache)

@@ -75,13 +75,11 @@ const (
 	TeamInverseTable = "teams"
 	// TeamColumn is the table column denoting the team relation/edge.
 	TeamColumn = "team_id"
-	// VolunteersTable is the table that holds the volunteers relation/edge.
-	VolunteersTable = "persons"
+	// VolunteersTable is the table that holds the volunteers relation/edge. The primary key declared below.
+	VolunteersTable = "home_visit_volunteers"
 	// VolunteersInverseTable is the table name for the Person entity.
 	// It exists in this package in order to avoid circular dependency with the "person" package.
 	VolunteersInverseTable = "persons"
-	// VolunteersColumn is the table column denoting the volunteers relation/edge.
-	VolunteersColumn = "home_visit_volunteers"
 	// RequestTable is the table that holds the request relation/edge.
 	RequestTable = "home_visits"
 	// RequestInverseTable is the table name for the Request entity.
@@ -107,6 +105,12 @@ var Columns = []string{
 	FieldRecordedByID,
 	FieldIdempotencyKey,
 }
+
+var (
+	// VolunteersPrimaryKey and VolunteersColumn2 are the table columns denoting the
+	// primary key for the volunteers relation (M2M).
+	VolunteersPrimaryKey = []string{"home_visit_id", "person_id"}
+)
 
 // ValidColumn reports if the column name is valid (part of the table columns).
 func ValidColumn(column string) bool {
@@ -301,7 +305,7 @@ func newVolunteersStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(VolunteersInverseTable, FieldID),
-		sqlgraph.Edge(sqlgraph.O2M, false, VolunteersTable, VolunteersColumn),
+		sqlgraph.Edge(sqlgraph.M2M, false, VolunteersTable, VolunteersPrimaryKey...),
 	)
 }
 func newRequestStep() *sqlgraph.Step {

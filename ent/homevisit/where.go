@@ -654,7 +654,7 @@ func HasVolunteers() predicate.HomeVisit {
 	return predicate.HomeVisit(func(s *sql.Selector) {
 		step := sqlgraph.NewStep(
 			sqlgraph.From(Table, FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, VolunteersTable, VolunteersColumn),
+			sqlgraph.Edge(sqlgraph.M2M, false, VolunteersTable, VolunteersPrimaryKey...),
 		)
 		sqlgraph.HasNeighbors(s, step)
 	})

@@ -448,7 +448,6 @@ var (
 		{Name: "phone", Type: field.TypeString, Size: 20},
 		{Name: "password_hash", Type: field.TypeString},
 		{Name: "roles", Type: field.TypeJSON},
-		{Name: "home_visit_volunteers", Type: field.TypeInt, Nullable: true},
 		{Name: "community_id", Type: field.TypeInt},
 	}
 	// PersonsTable holds the schema information for the "persons" table.
@@ -458,14 +457,8 @@ var (
 		PrimaryKey: []*schema.Column{PersonsColumns[0]},
 		ForeignKeys: []*schema.ForeignKey{
 			{
-				Symbol:     "persons_home_visits_volunteers",
-				Columns:    []*schema.Column{PersonsColumns[7]},
-				RefColumns: []*schema.Column{HomeVisitsColumns[0]},
-				OnDelete:   schema.SetNull,
-			},
-			{
 				Symbol:     "persons_communities_community",
-				Columns:    []*schema.Column{PersonsColumns[8]},
+				Columns:    []*schema.Column{PersonsColumns[7]},
 				RefColumns: []*schema.Column{CommunitiesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -474,12 +467,12 @@ var (
 			{
 				Name:    "person_community_id_display_name",
 				Unique:  false,
-				Columns: []*schema.Column{PersonsColumns[8], PersonsColumns[3]},
+				Columns: []*schema.Column{PersonsColumns[7], PersonsColumns[3]},
 			},
 			{
 				Name:    "person_community_id_phone",
 				Unique:  true,
-				Columns: []*schema.Column{PersonsColumns[8], PersonsColumns[4]},
+				Columns: []*schema.Column{PersonsColumns[7], PersonsColumns[4]},
 			},
 			{
 				Name:    "person_phone",
@@ -753,6 +746,7 @@ var (
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
 		{Name: "registration_id", Type: field.TypeInt, Unique: true, Nullable: true},
+		{Name: "home_visit_id", Type: field.TypeInt, Nullable: true},
 		{Name: "activity_name", Type: field.TypeString, Size: 200},
 		{Name: "service_date", Type: field.TypeString, Size: 10},
 		{Name: "place", Type: field.TypeString, Size: 300, Default: ""},
@@ -780,19 +774,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "service_records_communities_community",
-				Columns:    []*schema.Column{ServiceRecordsColumns[19]},
+				Columns:    []*schema.Column{ServiceRecordsColumns[20]},
 				RefColumns: []*schema.Column{CommunitiesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "service_records_persons_person",
-				Columns:    []*schema.Column{ServiceRecordsColumns[20]},
+				Columns:    []*schema.Column{ServiceRecordsColumns[21]},
 				RefColumns: []*schema.Column{PersonsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "service_records_activities_activity",
-				Columns:    []*schema.Column{ServiceRecordsColumns[21]},
+				Columns:    []*schema.Column{ServiceRecordsColumns[22]},
 				RefColumns: []*schema.Column{ActivitiesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -801,12 +795,17 @@ var (
 			{
 				Name:    "servicerecord_person_id_started_at",
 				Unique:  false,
-				Columns: []*schema.Column{ServiceRecordsColumns[20], ServiceRecordsColumns[8]},
+				Columns: []*schema.Column{ServiceRecordsColumns[21], ServiceRecordsColumns[9]},
 			},
 			{
 				Name:    "servicerecord_community_id_flagged_for_review",
 				Unique:  false,
-				Columns: []*schema.Column{ServiceRecordsColumns[19], ServiceRecordsColumns[14]},
+				Columns: []*schema.Column{ServiceRecordsColumns[20], ServiceRecordsColumns[15]},
+			},
+			{
+				Name:    "servicerecord_home_visit_id",
+				Unique:  false,
+				Columns: []*schema.Column{ServiceRecordsColumns[4]},
 			},
 		},
 	}
@@ -1025,6 +1024,31 @@ var (
 			},
 		},
 	}
+	// HomeVisitVolunteersColumns holds the columns for the "home_visit_volunteers" table.
+	HomeVisitVolunteersColumns = []*schema.Column{
+		{Name: "home_visit_id", Type: field.TypeInt},
+		{Name: "person_id", Type: field.TypeInt},
+	}
+	// HomeVisitVolunteersTable holds the schema information for the "home_visit_volunteers" table.
+	HomeVisitVolunteersTable = &schema.Table{
+		Name:       "home_visit_volunteers",
+		Columns:    HomeVisitVolunteersColumns,
+		PrimaryKey: []*schema.Column{HomeVisitVolunteersColumns[0], HomeVisitVolunteersColumns[1]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "home_visit_volunteers_home_visit_id",
+				Columns:    []*schema.Column{HomeVisitVolunteersColumns[0]},
+				RefColumns: []*schema.Column{HomeVisitsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "home_visit_volunteers_person_id",
+				Columns:    []*schema.Column{HomeVisitVolunteersColumns[1]},
+				RefColumns: []*schema.Column{PersonsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		ActivitiesTable,
@@ -1051,6 +1075,7 @@ var (
 		TeamMembershipsTable,
 		VenuesTable,
 		VolunteerProfilesTable,
+		HomeVisitVolunteersTable,
 	}
 )
 
@@ -1108,8 +1133,7 @@ func init() {
 	PersistedQueriesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(73014444032),
 	}
-	PersonsTable.ForeignKeys[0].RefTable = HomeVisitsTable
-	PersonsTable.ForeignKeys[1].RefTable = CommunitiesTable
+	PersonsTable.ForeignKeys[0].RefTable = CommunitiesTable
 	PersonsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(17179869184),
 	}
@@ -1185,4 +1209,6 @@ func init() {
 	VolunteerProfilesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(47244640256),
 	}
+	HomeVisitVolunteersTable.ForeignKeys[0].RefTable = HomeVisitsTable
+	HomeVisitVolunteersTable.ForeignKeys[1].RefTable = PersonsTable
 }

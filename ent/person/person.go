@@ -41,6 +41,8 @@ const (
 	EdgeSubmittedRequests = "submitted_requests"
 	// EdgeAssignedRequests holds the string denoting the assigned_requests edge name in mutations.
 	EdgeAssignedRequests = "assigned_requests"
+	// EdgeHomeVisits holds the string denoting the home_visits edge name in mutations.
+	EdgeHomeVisits = "home_visits"
 	// Table holds the table name of the person in the database.
 	Table = "persons"
 	// CommunityTable is the table that holds the community relation/edge.
@@ -85,6 +87,11 @@ const (
 	AssignedRequestsInverseTable = "requests"
 	// AssignedRequestsColumn is the table column denoting the assigned_requests relation/edge.
 	AssignedRequestsColumn = "assignee_id"
+	// HomeVisitsTable is the table that holds the home_visits relation/edge. The primary key declared below.
+	HomeVisitsTable = "home_visit_volunteers"
+	// HomeVisitsInverseTable is the table name for the HomeVisit entity.
+	// It exists in this package in order to avoid circular dependency with the "homevisit" package.
+	HomeVisitsInverseTable = "home_visits"
 )
 
 // Columns holds all SQL columns for person fields.
@@ -99,21 +106,16 @@ var Columns = []string{
 	FieldRoles,
 }
 
-// ForeignKeys holds the SQL foreign-keys that are owned by the "persons"
-// table and are not defined as standalone fields in the schema.
-var ForeignKeys = []string{
-	"home_visit_volunteers",
-}
+var (
+	// HomeVisitsPrimaryKey and HomeVisitsColumn2 are the table columns denoting the
+	// primary key for the home_visits relation (M2M).
+	HomeVisitsPrimaryKey = []string{"home_visit_id", "person_id"}
+)
 
 // ValidColumn reports if the column name is valid (part of the table columns).
 func ValidColumn(column string) bool {
 	for i := range Columns {
 		if column == Columns[i] {
-			return true
-		}
-	}
-	for i := range ForeignKeys {
-		if column == ForeignKeys[i] {
 			return true
 		}
 	}
@@ -248,6 +250,20 @@ func ByAssignedRequests(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption 
 		sqlgraph.OrderByNeighborTerms(s, newAssignedRequestsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByHomeVisitsCount orders the results by home_visits count.
+func ByHomeVisitsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newHomeVisitsStep(), opts...)
+	}
+}
+
+// ByHomeVisits orders the results by home_visits terms.
+func ByHomeVisits(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newHomeVisitsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newCommunityStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -288,5 +304,12 @@ func newAssignedRequestsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(AssignedRequestsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, true, AssignedRequestsTable, AssignedRequestsColumn),
+	)
+}
+func newHomeVisitsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(HomeVisitsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2M, true, HomeVisitsTable, HomeVisitsPrimaryKey...),
 	)
 }

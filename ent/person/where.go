@@ -518,6 +518,29 @@ func HasAssignedRequestsWith(preds ...predicate.Request) predicate.Person {
 	})
 }
 
+// HasHomeVisits applies the HasEdge predicate on the "home_visits" edge.
+func HasHomeVisits() predicate.Person {
+	return predicate.Person(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, HomeVisitsTable, HomeVisitsPrimaryKey...),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasHomeVisitsWith applies the HasEdge predicate on the "home_visits" edge with a given conditions (other predicates).
+func HasHomeVisitsWith(preds ...predicate.HomeVisit) predicate.Person {
+	return predicate.Person(func(s *sql.Selector) {
+		step := newHomeVisitsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.Person) predicate.Person {
 	return predicate.Person(sql.AndPredicates(predicates...))

@@ -856,59 +856,59 @@ func init() {
 	// servicerecord.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
 	servicerecord.UpdateDefaultUpdatedAt = servicerecordDescUpdatedAt.UpdateDefault.(func() time.Time)
 	// servicerecordDescActivityName is the schema descriptor for activity_name field.
-	servicerecordDescActivityName := servicerecordFields[3].Descriptor()
+	servicerecordDescActivityName := servicerecordFields[4].Descriptor()
 	// servicerecord.ActivityNameValidator is a validator for the "activity_name" field. It is called by the builders before save.
 	servicerecord.ActivityNameValidator = servicerecordDescActivityName.Validators[0].(func(string) error)
 	// servicerecordDescServiceDate is the schema descriptor for service_date field.
-	servicerecordDescServiceDate := servicerecordFields[4].Descriptor()
+	servicerecordDescServiceDate := servicerecordFields[5].Descriptor()
 	// servicerecord.ServiceDateValidator is a validator for the "service_date" field. It is called by the builders before save.
 	servicerecord.ServiceDateValidator = servicerecordDescServiceDate.Validators[0].(func(string) error)
 	// servicerecordDescPlace is the schema descriptor for place field.
-	servicerecordDescPlace := servicerecordFields[5].Descriptor()
+	servicerecordDescPlace := servicerecordFields[6].Descriptor()
 	// servicerecord.DefaultPlace holds the default value on creation for the place field.
 	servicerecord.DefaultPlace = servicerecordDescPlace.Default.(string)
 	// servicerecord.PlaceValidator is a validator for the "place" field. It is called by the builders before save.
 	servicerecord.PlaceValidator = servicerecordDescPlace.Validators[0].(func(string) error)
 	// servicerecordDescServiceContent is the schema descriptor for service_content field.
-	servicerecordDescServiceContent := servicerecordFields[6].Descriptor()
+	servicerecordDescServiceContent := servicerecordFields[7].Descriptor()
 	// servicerecord.DefaultServiceContent holds the default value on creation for the service_content field.
 	servicerecord.DefaultServiceContent = servicerecordDescServiceContent.Default.(string)
 	// servicerecord.ServiceContentValidator is a validator for the "service_content" field. It is called by the builders before save.
 	servicerecord.ServiceContentValidator = servicerecordDescServiceContent.Validators[0].(func(string) error)
 	// servicerecordDescMinutes is the schema descriptor for minutes field.
-	servicerecordDescMinutes := servicerecordFields[9].Descriptor()
+	servicerecordDescMinutes := servicerecordFields[10].Descriptor()
 	// servicerecord.MinutesValidator is a validator for the "minutes" field. It is called by the builders before save.
 	servicerecord.MinutesValidator = servicerecordDescMinutes.Validators[0].(func(int) error)
 	// servicerecordDescOrganizingTeam is the schema descriptor for organizing_team field.
-	servicerecordDescOrganizingTeam := servicerecordFields[10].Descriptor()
+	servicerecordDescOrganizingTeam := servicerecordFields[11].Descriptor()
 	// servicerecord.DefaultOrganizingTeam holds the default value on creation for the organizing_team field.
 	servicerecord.DefaultOrganizingTeam = servicerecordDescOrganizingTeam.Default.(string)
 	// servicerecord.OrganizingTeamValidator is a validator for the "organizing_team" field. It is called by the builders before save.
 	servicerecord.OrganizingTeamValidator = servicerecordDescOrganizingTeam.Validators[0].(func(string) error)
 	// servicerecordDescPersonInCharge is the schema descriptor for person_in_charge field.
-	servicerecordDescPersonInCharge := servicerecordFields[11].Descriptor()
+	servicerecordDescPersonInCharge := servicerecordFields[12].Descriptor()
 	// servicerecord.DefaultPersonInCharge holds the default value on creation for the person_in_charge field.
 	servicerecord.DefaultPersonInCharge = servicerecordDescPersonInCharge.Default.(string)
 	// servicerecord.PersonInChargeValidator is a validator for the "person_in_charge" field. It is called by the builders before save.
 	servicerecord.PersonInChargeValidator = servicerecordDescPersonInCharge.Validators[0].(func(string) error)
 	// servicerecordDescRecordedBy is the schema descriptor for recorded_by field.
-	servicerecordDescRecordedBy := servicerecordFields[12].Descriptor()
+	servicerecordDescRecordedBy := servicerecordFields[13].Descriptor()
 	// servicerecord.DefaultRecordedBy holds the default value on creation for the recorded_by field.
 	servicerecord.DefaultRecordedBy = servicerecordDescRecordedBy.Default.(string)
 	// servicerecord.RecordedByValidator is a validator for the "recorded_by" field. It is called by the builders before save.
 	servicerecord.RecordedByValidator = servicerecordDescRecordedBy.Validators[0].(func(string) error)
 	// servicerecordDescFlaggedForReview is the schema descriptor for flagged_for_review field.
-	servicerecordDescFlaggedForReview := servicerecordFields[13].Descriptor()
+	servicerecordDescFlaggedForReview := servicerecordFields[14].Descriptor()
 	// servicerecord.DefaultFlaggedForReview holds the default value on creation for the flagged_for_review field.
 	servicerecord.DefaultFlaggedForReview = servicerecordDescFlaggedForReview.Default.(bool)
 	// servicerecordDescFlagReason is the schema descriptor for flag_reason field.
-	servicerecordDescFlagReason := servicerecordFields[14].Descriptor()
+	servicerecordDescFlagReason := servicerecordFields[15].Descriptor()
 	// servicerecord.DefaultFlagReason holds the default value on creation for the flag_reason field.
 	servicerecord.DefaultFlagReason = servicerecordDescFlagReason.Default.(string)
 	// servicerecord.FlagReasonValidator is a validator for the "flag_reason" field. It is called by the builders before save.
 	servicerecord.FlagReasonValidator = servicerecordDescFlagReason.Validators[0].(func(string) error)
 	// servicerecordDescCorrectionReason is the schema descriptor for correction_reason field.
-	servicerecordDescCorrectionReason := servicerecordFields[17].Descriptor()
+	servicerecordDescCorrectionReason := servicerecordFields[18].Descriptor()
 	// servicerecord.DefaultCorrectionReason holds the default value on creation for the correction_reason field.
 	servicerecord.DefaultCorrectionReason = servicerecordDescCorrectionReason.Default.(string)
 	// servicerecord.CorrectionReasonValidator is a validator for the "correction_reason" field. It is called by the builders before save.

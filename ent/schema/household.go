@@ -19,7 +19,9 @@ type Household struct{ ent.Schema }
 func (Household) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("address").NotEmpty().MaxLen(300).Annotations(entgql.OrderField("ADDRESS")),
-		field.String("head_name").Default("").MaxLen(100),
+		// Masked except to staff (Household.headName's resolver), so no
+		// where-input either: a filter would spell it out letter by letter.
+		field.String("head_name").Default("").MaxLen(100).Annotations(entgql.Skip(entgql.SkipWhereInput)),
 		field.String("phone").Default("").MaxLen(40).Sensitive(),
 		field.Int("size").Positive().Default(1),
 		// CareTag values (EMPTY_NEST, LOST_ONLY_CHILD, …), sorted.

@@ -131,6 +131,9 @@ func (ServiceRecord) Fields() []ent.Field {
 		// An ID to clients, like every reference, though it has no edge here.
 		field.Int("registration_id").Optional().Nillable().Unique().Immutable().Annotations(entgql.Type("ID")),
 		field.Int("activity_id").Optional().Nillable().Immutable(),
+		// The home visit served, for records made by recordHomeVisit (no
+		// registration or activity then).
+		field.Int("home_visit_id").Optional().Nillable().Immutable().Annotations(entgql.Type("ID")),
 		field.String("activity_name").MaxLen(200),
 		// The day of service in China Standard Time, YYYY-MM-DD.
 		field.String("service_date").MaxLen(10),
@@ -163,6 +166,7 @@ func (ServiceRecord) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("person_id", "started_at"),
 		index.Fields("community_id", "flagged_for_review"),
+		index.Fields("home_visit_id"),
 	}
 }
 

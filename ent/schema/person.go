@@ -48,6 +48,9 @@ func (Person) Edges() []ent.Edge {
 		// For authz.RequestCounterparts (who handles a resident's request).
 		edge.From("submitted_requests", Request.Type).Ref("submitter").Annotations(entgql.Skip(entgql.SkipAll)),
 		edge.From("assigned_requests", Request.Type).Ref("assignee").Annotations(entgql.Skip(entgql.SkipAll)),
+		// The back reference that makes HomeVisit.volunteers many-to-many
+		// (a volunteer goes on many visits).
+		edge.From("home_visits", HomeVisit.Type).Ref("volunteers").Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 

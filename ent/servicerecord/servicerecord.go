@@ -27,6 +27,8 @@ const (
 	FieldRegistrationID = "registration_id"
 	// FieldActivityID holds the string denoting the activity_id field in the database.
 	FieldActivityID = "activity_id"
+	// FieldHomeVisitID holds the string denoting the home_visit_id field in the database.
+	FieldHomeVisitID = "home_visit_id"
 	// FieldActivityName holds the string denoting the activity_name field in the database.
 	FieldActivityName = "activity_name"
 	// FieldServiceDate holds the string denoting the service_date field in the database.
@@ -97,6 +99,7 @@ var Columns = []string{
 	FieldPersonID,
 	FieldRegistrationID,
 	FieldActivityID,
+	FieldHomeVisitID,
 	FieldActivityName,
 	FieldServiceDate,
 	FieldPlace,
@@ -212,6 +215,11 @@ func ByRegistrationID(opts ...sql.OrderTermOption) OrderOption {
 // ByActivityID orders the results by the activity_id field.
 func ByActivityID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldActivityID, opts...).ToFunc()
+}
+
+// ByHomeVisitID orders the results by the home_visit_id field.
+func ByHomeVisitID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldHomeVisitID, opts...).ToFunc()
 }
 
 // ByActivityName orders the results by the activity_name field.

@@ -85,6 +85,11 @@ func ActivityID(v int) predicate.ServiceRecord {
 	return predicate.ServiceRecord(sql.FieldEQ(FieldActivityID, v))
 }
 
+// HomeVisitID applies equality check predicate on the "home_visit_id" field. It's identical to HomeVisitIDEQ.
+func HomeVisitID(v int) predicate.ServiceRecord {
+	return predicate.ServiceRecord(sql.FieldEQ(FieldHomeVisitID, v))
+}
+
 // ActivityName applies equality check predicate on the "activity_name" field. It's identical to ActivityNameEQ.
 func ActivityName(v string) predicate.ServiceRecord {
 	return predicate.ServiceRecord(sql.FieldEQ(FieldActivityName, v))
@@ -358,6 +363,56 @@ func ActivityIDIsNil() predicate.ServiceRecord {
 // ActivityIDNotNil applies the NotNil predicate on the "activity_id" field.
 func ActivityIDNotNil() predicate.ServiceRecord {
 	return predicate.ServiceRecord(sql.FieldNotNull(FieldActivityID))
+}
+
+// HomeVisitIDEQ applies the EQ predicate on the "home_visit_id" field.
+func HomeVisitIDEQ(v int) predicate.ServiceRecord {
+	return predicate.ServiceRecord(sql.FieldEQ(FieldHomeVisitID, v))
+}
+
+// HomeVisitIDNEQ applies the NEQ predicate on the "home_visit_id" field.
+func HomeVisitIDNEQ(v int) predicate.ServiceRecord {
+	return predicate.ServiceRecord(sql.FieldNEQ(FieldHomeVisitID, v))
+}
+
+// HomeVisitIDIn applies the In predicate on the "home_visit_id" field.
+func HomeVisitIDIn(vs ...int) predicate.ServiceRecord {
+	return predicate.ServiceRecord(sql.FieldIn(FieldHomeVisitID, vs...))
+}
+
+// HomeVisitIDNotIn applies the NotIn predicate on the "home_visit_id" field.
+func HomeVisitIDNotIn(vs ...int) predicate.ServiceRecord {
+	return predicate.ServiceRecord(sql.FieldNotIn(FieldHomeVisitID, vs...))
+}
+
+// HomeVisitIDGT applies the GT predicate on the "home_visit_id" field.
+func HomeVisitIDGT(v int) predicate.ServiceRecord {
+	return predicate.ServiceRecord(sql.FieldGT(FieldHomeVisitID, v))
+}
+
+// HomeVisitIDGTE applies the GTE predicate on the "home_visit_id" field.
+func HomeVisitIDGTE(v int) predicate.ServiceRecord {
+	return predicate.ServiceRecord(sql.FieldGTE(FieldHomeVisitID, v))
+}
+
+// HomeVisitIDLT applies the LT predicate on the "home_visit_id" field.
+func HomeVisitIDLT(v int) predicate.ServiceRecord {
+	return predicate.ServiceRecord(sql.FieldLT(FieldHomeVisitID, v))
+}
+
+// HomeVisitIDLTE applies the LTE predicate on the "home_visit_id" field.
+func HomeVisitIDLTE(v int) predicate.ServiceRecord {
+	return predicate.ServiceRecord(sql.FieldLTE(FieldHomeVisitID, v))
+}
+
+// HomeVisitIDIsNil applies the IsNil predicate on the "home_visit_id" field.
+func HomeVisitIDIsNil() predicate.ServiceRecord {
+	return predicate.ServiceRecord(sql.FieldIsNull(FieldHomeVisitID))
+}
+
+// HomeVisitIDNotNil applies the NotNil predicate on the "home_visit_id" field.
+func HomeVisitIDNotNil() predicate.ServiceRecord {
+	return predicate.ServiceRecord(sql.FieldNotNull(FieldHomeVisitID))
 }
 
 // ActivityNameEQ applies the EQ predicate on the "activity_name" field.

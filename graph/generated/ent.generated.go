@@ -35,6 +35,12 @@ type ActivityResolver interface {
 type CommunityResolver interface {
 	StarThresholds(ctx context.Context, obj *ent.Community) ([]int, error)
 }
+type HouseholdResolver interface {
+	HeadName(ctx context.Context, obj *ent.Household) (string, error)
+
+	Phone(ctx context.Context, obj *ent.Household) (string, error)
+	CareTags(ctx context.Context, obj *ent.Household) ([]model.CareTag, error)
+}
 type PersonResolver interface {
 	Phone(ctx context.Context, obj *ent.Person) (string, error)
 	Roles(ctx context.Context, obj *ent.Person) ([]model.Role, error)
@@ -43,6 +49,7 @@ type QueryResolver interface {
 	Node(ctx context.Context, id int) (ent.Noder, error)
 	Nodes(ctx context.Context, ids []int) ([]ent.Noder, error)
 	Activities(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ActivityOrder, where *ent.ActivityWhereInput) (*ent.ActivityConnection, error)
+	Households(ctx context.Context, first *int, after *entgql.Cursor[int], where *ent.HouseholdWhereInput) (*ent.HouseholdConnection, error)
 	Kiosks(ctx context.Context, venueID *int) ([]*ent.Kiosk, error)
 	CheckInList(ctx context.Context, activityID int) (*model.CheckInList, error)
 	VolunteerService(ctx context.Context, personID *int) (*model.VolunteerService, error)
@@ -76,6 +83,10 @@ type ServiceRecordResolver interface {
 
 type ActivityWhereInputResolver interface {
 	OpenForSignup(ctx context.Context, obj *ent.ActivityWhereInput, data *bool) error
+}
+type HouseholdWhereInputResolver interface {
+	CareTag(ctx context.Context, obj *ent.HouseholdWhereInput, data *model.CareTag) error
+	VisitedSince(ctx context.Context, obj *ent.HouseholdWhereInput, data *time.Time) error
 }
 type RequestWhereInputResolver interface {
 	Overdue(ctx context.Context, obj *ent.RequestWhereInput, data *bool) error
@@ -265,6 +276,36 @@ func (ec *executionContext) field_Query_checkInList_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["activityID"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_households_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.HouseholdWhereInput, error) {
+			return ec.unmarshalOHouseholdWhereInput2ᚖlinliᚋentᚐHouseholdWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg2
 	return args, nil
 }
 
@@ -2776,7 +2817,7 @@ func (ec *executionContext) _Household_headName(ctx context.Context, field graph
 			return ec.fieldContext_Household_headName(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.HeadName, nil
+			return ec.Resolvers.Household().HeadName(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -2787,7 +2828,7 @@ func (ec *executionContext) _Household_headName(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Household_headName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Household", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Household", field, true, true, "String")
 }
 
 func (ec *executionContext) _Household_size(ctx context.Context, field graphql.CollectedField, obj *ent.Household) (ret graphql.Marshaler) {
@@ -2887,6 +2928,52 @@ func (ec *executionContext) fieldContext_Household_visits(ctx context.Context, f
 		return fc, err
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Household_phone(ctx context.Context, field graphql.CollectedField, obj *ent.Household) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Household_phone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Household().Phone(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Household_phone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Household", field, true, true, "String")
+}
+
+func (ec *executionContext) _Household_careTags(ctx context.Context, field graphql.CollectedField, obj *ent.Household) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Household_careTags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Household().CareTags(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.CareTag) graphql.Marshaler {
+			return ec.marshalNCareTag2ᚕlinliᚋgraphᚋmodelᚐCareTagᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Household_careTags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Household", field, true, true, "CareTag")
 }
 
 func (ec *executionContext) _HouseholdConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.HouseholdConnection) (ret graphql.Marshaler) {
@@ -3850,6 +3937,50 @@ func (ec *executionContext) fieldContext_Query_activities(ctx context.Context, f
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_activities_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_households(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_households(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Households(ctx, fc.Args["first"].(*int), fc.Args["after"].(*entgql.Cursor[int]), fc.Args["where"].(*ent.HouseholdWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.HouseholdConnection) graphql.Marshaler {
+			return ec.marshalNHouseholdConnection2ᚖlinliᚋentᚐHouseholdConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_households(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HouseholdConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_households_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -6113,6 +6244,29 @@ func (ec *executionContext) _ServiceRecord_activityID(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_ServiceRecord_activityID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceRecord", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ServiceRecord_homeVisitID(ctx context.Context, field graphql.CollectedField, obj *ent.ServiceRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceRecord_homeVisitID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HomeVisitID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOID2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceRecord_homeVisitID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ServiceRecord", field, false, false, "ID")
 }
 
@@ -10065,7 +10219,7 @@ func (ec *executionContext) unmarshalInputHouseholdWhereInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "communityID", "communityIDNEQ", "communityIDIn", "communityIDNotIn", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "address", "addressNEQ", "addressIn", "addressNotIn", "addressGT", "addressGTE", "addressLT", "addressLTE", "addressContains", "addressHasPrefix", "addressHasSuffix", "addressEqualFold", "addressContainsFold", "headName", "headNameNEQ", "headNameIn", "headNameNotIn", "headNameGT", "headNameGTE", "headNameLT", "headNameLTE", "headNameContains", "headNameHasPrefix", "headNameHasSuffix", "headNameEqualFold", "headNameContainsFold", "size", "sizeNEQ", "sizeIn", "sizeNotIn", "sizeGT", "sizeGTE", "sizeLT", "sizeLTE", "hasCommunity", "hasCommunityWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "communityID", "communityIDNEQ", "communityIDIn", "communityIDNotIn", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "address", "addressNEQ", "addressIn", "addressNotIn", "addressGT", "addressGTE", "addressLT", "addressLTE", "addressContains", "addressHasPrefix", "addressHasSuffix", "addressEqualFold", "addressContainsFold", "size", "sizeNEQ", "sizeIn", "sizeNotIn", "sizeGT", "sizeGTE", "sizeLT", "sizeLTE", "hasCommunity", "hasCommunityWith", "careTag", "visitedSince"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -10380,97 +10534,6 @@ func (ec *executionContext) unmarshalInputHouseholdWhereInput(ctx context.Contex
 				return it, err
 			}
 			it.AddressContainsFold = data
-		case "headName":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("headName"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HeadName = data
-		case "headNameNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("headNameNEQ"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HeadNameNEQ = data
-		case "headNameIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("headNameIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HeadNameIn = data
-		case "headNameNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("headNameNotIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HeadNameNotIn = data
-		case "headNameGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("headNameGT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HeadNameGT = data
-		case "headNameGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("headNameGTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HeadNameGTE = data
-		case "headNameLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("headNameLT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HeadNameLT = data
-		case "headNameLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("headNameLTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HeadNameLTE = data
-		case "headNameContains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("headNameContains"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HeadNameContains = data
-		case "headNameHasPrefix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("headNameHasPrefix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HeadNameHasPrefix = data
-		case "headNameHasSuffix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("headNameHasSuffix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HeadNameHasSuffix = data
-		case "headNameEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("headNameEqualFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HeadNameEqualFold = data
-		case "headNameContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("headNameContainsFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HeadNameContainsFold = data
 		case "size":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("size"))
 			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
@@ -10541,6 +10604,24 @@ func (ec *executionContext) unmarshalInputHouseholdWhereInput(ctx context.Contex
 				return it, err
 			}
 			it.HasCommunityWith = data
+		case "careTag":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("careTag"))
+			data, err := ec.unmarshalOCareTag2ᚖlinliᚋgraphᚋmodelᚐCareTag(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			if err = ec.Resolvers.HouseholdWhereInput().CareTag(ctx, &it, data); err != nil {
+				return it, err
+			}
+		case "visitedSince":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("visitedSince"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			if err = ec.Resolvers.HouseholdWhereInput().VisitedSince(ctx, &it, data); err != nil {
+				return it, err
+			}
 		}
 	}
 	return it, nil
@@ -15341,6 +15422,16 @@ func (ec *executionContext) _Household(ctx context.Context, sel ast.SelectionSet
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "phone":
+			out.Values[i] = ec._Household_phone(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "careTags":
+			out.Values[i] = ec._Household_careTags(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -15750,6 +15841,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_activities(ctx, field)
+				})
+		case "households":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_households(ctx, field)
 				})
 		case "kiosks":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -16363,6 +16460,11 @@ func (ec *executionContext) _ServiceRecord(ctx context.Context, sel ast.Selectio
 			}
 		case "activityID":
 			out.Values[i] = ec._ServiceRecord_activityID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "homeVisitID":
+			out.Values[i] = ec._ServiceRecord_homeVisitID(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -17121,6 +17223,14 @@ func (ec *executionContext) marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCurso
 	return graphql.WrapContextMarshaler(ctx, res)
 }
 
+func (ec *executionContext) marshalNHomeVisit2ᚖlinliᚋentᚐHomeVisit(ctx context.Context, sel ast.SelectionSet, v *ent.HomeVisit) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "HomeVisit!")
+		return graphql.Null
+	}
+	return ec._HomeVisit(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNHomeVisitConnection2ᚖlinliᚋentᚐHomeVisitConnection(ctx context.Context, sel ast.SelectionSet, v *ent.HomeVisitConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "HomeVisitConnection!")
@@ -17159,6 +17269,14 @@ func (ec *executionContext) marshalNHousehold2ᚖlinliᚋentᚐHousehold(ctx con
 		return graphql.Null
 	}
 	return ec._Household(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNHouseholdConnection2ᚖlinliᚋentᚐHouseholdConnection(ctx context.Context, sel ast.SelectionSet, v *ent.HouseholdConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "HouseholdConnection!")
+		return graphql.Null
+	}
+	return ec._HouseholdConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNHouseholdOrderField2ᚖlinliᚋentᚐHouseholdOrderField(ctx context.Context, v any) (*ent.HouseholdOrderField, error) {

@@ -29,6 +29,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Activity() ActivityResolver
 	Community() CommunityResolver
+	Household() HouseholdResolver
 	Mutation() MutationResolver
 	Person() PersonResolver
 	Query() QueryResolver
@@ -38,6 +39,7 @@ type ResolverRoot interface {
 	ServiceRecord() ServiceRecordResolver
 	Subscription() SubscriptionResolver
 	ActivityWhereInput() ActivityWhereInputResolver
+	HouseholdWhereInput() HouseholdWhereInputResolver
 	RequestWhereInput() RequestWhereInputResolver
 }
 
@@ -211,10 +213,12 @@ type ComplexityRoot struct {
 
 	Household struct {
 		Address   func(childComplexity int) int
+		CareTags  func(childComplexity int) int
 		Community func(childComplexity int) int
 		CreatedAt func(childComplexity int) int
 		HeadName  func(childComplexity int) int
 		ID        func(childComplexity int) int
+		Phone     func(childComplexity int) int
 		Size      func(childComplexity int) int
 		UpdatedAt func(childComplexity int) int
 		Visits    func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.HomeVisitOrder) int
@@ -229,6 +233,23 @@ type ComplexityRoot struct {
 	HouseholdEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	ImportReport struct {
+		Committed func(childComplexity int) int
+		Created   func(childComplexity int) int
+		DryRun    func(childComplexity int) int
+		Errors    func(childComplexity int) int
+		Kind      func(childComplexity int) int
+		Rows      func(childComplexity int) int
+		Updated   func(childComplexity int) int
+	}
+
+	ImportRowError struct {
+		Code    func(childComplexity int) int
+		Column  func(childComplexity int) int
+		Message func(childComplexity int) int
+		Row     func(childComplexity int) int
 	}
 
 	Kiosk struct {
@@ -265,15 +286,19 @@ type ComplexityRoot struct {
 		ConfirmRequest         func(childComplexity int, id int, satisfaction int, comment *string) int
 		CorrectServiceRecord   func(childComplexity int, id int, input model.ServiceRecordCorrection) int
 		CreateActivity         func(childComplexity int, input ent.CreateActivityInput, slots []*model.SlotInput) int
+		CreateCommunity        func(childComplexity int, input model.CreateCommunityInput) int
+		CreateHousehold        func(childComplexity int, input model.CreateHouseholdInput) int
 		CreateKioskPairingCode func(childComplexity int, kioskID int) int
 		CreateTeam             func(childComplexity int, input ent.CreateTeamInput) int
 		CreateVenue            func(childComplexity int, input ent.CreateVenueInput) int
+		ImportSpreadsheet      func(childComplexity int, kind model.ImportKind, file graphql.Upload, dryRun bool) int
 		IssueCertificate       func(childComplexity int, personID *int) int
 		Login                  func(childComplexity int, input model.LoginInput) int
 		Logout                 func(childComplexity int) int
 		ManualCheckIn          func(childComplexity int, input model.ManualCheckInInput) int
 		PairKiosk              func(childComplexity int, code string) int
 		PublishActivity        func(childComplexity int, id int) int
+		RecordHomeVisit        func(childComplexity int, input model.RecordHomeVisitInput) int
 		Register               func(childComplexity int, input model.RegisterInput) int
 		RegisterKiosk          func(childComplexity int, venueID int, name string) int
 		RejectRegistration     func(childComplexity int, registrationID int, reason *string) int
@@ -293,6 +318,7 @@ type ComplexityRoot struct {
 		SyncCheckIns           func(childComplexity int, items []*model.SyncCheckInInput) int
 		UndoCheckIn            func(childComplexity int, registrationID int, reason string) int
 		UpdateActivity         func(childComplexity int, id int, input ent.UpdateActivityInput, slots []*model.SlotInput) int
+		UpdateHousehold        func(childComplexity int, id int, input model.UpdateHouseholdInput) int
 		UpdateTeam             func(childComplexity int, id int, input ent.UpdateTeamInput) int
 		UpdateVenue            func(childComplexity int, id int, input ent.UpdateVenueInput) int
 		WalkIn                 func(childComplexity int, input model.WalkInInput) int
@@ -333,6 +359,7 @@ type ComplexityRoot struct {
 		ActivityRegistrations     func(childComplexity int, activityID int, first *int, after *entgql.Cursor[int], last *int, before *entgql.Cursor[int], filter *model.ActivityRegistrationsFilter) int
 		CheckInList               func(childComplexity int, activityID int) int
 		Communities               func(childComplexity int) int
+		Households                func(childComplexity int, first *int, after *entgql.Cursor[int], where *ent.HouseholdWhereInput) int
 		Kiosks                    func(childComplexity int, venueID *int) int
 		MyRegistrations           func(childComplexity int, first *int, after *entgql.Cursor[int], last *int, before *entgql.Cursor[int]) int
 		MyRequests                func(childComplexity int, first *int, after *entgql.Cursor[int]) int
@@ -449,6 +476,7 @@ type ComplexityRoot struct {
 		EndedAt          func(childComplexity int) int
 		FlagReason       func(childComplexity int) int
 		FlaggedForReview func(childComplexity int) int
+		HomeVisitID      func(childComplexity int) int
 		Hours            func(childComplexity int) int
 		ID               func(childComplexity int) int
 		Minutes          func(childComplexity int) int
@@ -1316,6 +1344,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Household.Address(childComplexity), true
+	case "Household.careTags":
+		if e.ComplexityRoot.Household.CareTags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Household.CareTags(childComplexity), true
 	case "Household.community":
 		if e.ComplexityRoot.Household.Community == nil {
 			break
@@ -1340,6 +1374,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Household.ID(childComplexity), true
+	case "Household.phone":
+		if e.ComplexityRoot.Household.Phone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Household.Phone(childComplexity), true
 	case "Household.size":
 		if e.ComplexityRoot.Household.Size == nil {
 			break
@@ -1395,6 +1435,74 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.HouseholdEdge.Node(childComplexity), true
+
+	case "ImportReport.committed":
+		if e.ComplexityRoot.ImportReport.Committed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportReport.Committed(childComplexity), true
+	case "ImportReport.created":
+		if e.ComplexityRoot.ImportReport.Created == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportReport.Created(childComplexity), true
+	case "ImportReport.dryRun":
+		if e.ComplexityRoot.ImportReport.DryRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportReport.DryRun(childComplexity), true
+	case "ImportReport.errors":
+		if e.ComplexityRoot.ImportReport.Errors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportReport.Errors(childComplexity), true
+	case "ImportReport.kind":
+		if e.ComplexityRoot.ImportReport.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportReport.Kind(childComplexity), true
+	case "ImportReport.rows":
+		if e.ComplexityRoot.ImportReport.Rows == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportReport.Rows(childComplexity), true
+	case "ImportReport.updated":
+		if e.ComplexityRoot.ImportReport.Updated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportReport.Updated(childComplexity), true
+
+	case "ImportRowError.code":
+		if e.ComplexityRoot.ImportRowError.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRowError.Code(childComplexity), true
+	case "ImportRowError.column":
+		if e.ComplexityRoot.ImportRowError.Column == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRowError.Column(childComplexity), true
+	case "ImportRowError.message":
+		if e.ComplexityRoot.ImportRowError.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRowError.Message(childComplexity), true
+	case "ImportRowError.row":
+		if e.ComplexityRoot.ImportRowError.Row == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRowError.Row(childComplexity), true
 
 	case "Kiosk.community":
 		if e.ComplexityRoot.Kiosk.Community == nil {
@@ -1593,6 +1701,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateActivity(childComplexity, args["input"].(ent.CreateActivityInput), args["slots"].([]*model.SlotInput)), true
+	case "Mutation.createCommunity":
+		if e.ComplexityRoot.Mutation.CreateCommunity == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createCommunity_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateCommunity(childComplexity, args["input"].(model.CreateCommunityInput)), true
+	case "Mutation.createHousehold":
+		if e.ComplexityRoot.Mutation.CreateHousehold == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createHousehold_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateHousehold(childComplexity, args["input"].(model.CreateHouseholdInput)), true
 	case "Mutation.createKioskPairingCode":
 		if e.ComplexityRoot.Mutation.CreateKioskPairingCode == nil {
 			break
@@ -1626,6 +1756,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateVenue(childComplexity, args["input"].(ent.CreateVenueInput)), true
+	case "Mutation.importSpreadsheet":
+		if e.ComplexityRoot.Mutation.ImportSpreadsheet == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_importSpreadsheet_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ImportSpreadsheet(childComplexity, args["kind"].(model.ImportKind), args["file"].(graphql.Upload), args["dryRun"].(bool)), true
 	case "Mutation.issueCertificate":
 		if e.ComplexityRoot.Mutation.IssueCertificate == nil {
 			break
@@ -1687,6 +1828,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.PublishActivity(childComplexity, args["id"].(int)), true
+	case "Mutation.recordHomeVisit":
+		if e.ComplexityRoot.Mutation.RecordHomeVisit == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordHomeVisit_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordHomeVisit(childComplexity, args["input"].(model.RecordHomeVisitInput)), true
 	case "Mutation.register":
 		if e.ComplexityRoot.Mutation.Register == nil {
 			break
@@ -1896,6 +2048,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateActivity(childComplexity, args["id"].(int), args["input"].(ent.UpdateActivityInput), args["slots"].([]*model.SlotInput)), true
+	case "Mutation.updateHousehold":
+		if e.ComplexityRoot.Mutation.UpdateHousehold == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateHousehold_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateHousehold(childComplexity, args["id"].(int), args["input"].(model.UpdateHouseholdInput)), true
 	case "Mutation.updateTeam":
 		if e.ComplexityRoot.Mutation.UpdateTeam == nil {
 			break
@@ -2081,6 +2244,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Communities(childComplexity), true
+	case "Query.households":
+		if e.ComplexityRoot.Query.Households == nil {
+			break
+		}
+
+		args, err := ec.field_Query_households_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Households(childComplexity, args["first"].(*int), args["after"].(*entgql.Cursor[int]), args["where"].(*ent.HouseholdWhereInput)), true
 
 	case "Query.kiosks":
 		if e.ComplexityRoot.Query.Kiosks == nil {
@@ -2675,6 +2849,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ServiceRecord.FlaggedForReview(childComplexity), true
+	case "ServiceRecord.homeVisitID":
+		if e.ComplexityRoot.ServiceRecord.HomeVisitID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceRecord.HomeVisitID(childComplexity), true
 	case "ServiceRecord.hours":
 		if e.ComplexityRoot.ServiceRecord.Hours == nil {
 			break
@@ -3311,6 +3491,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CommunityOrder", ec.unmarshalInputCommunityOrder),
 			graphql.NewInputUnmarshaler("CommunityWhereInput", ec.unmarshalInputCommunityWhereInput),
 			graphql.NewInputUnmarshaler("CreateActivityInput", ec.unmarshalInputCreateActivityInput),
+			graphql.NewInputUnmarshaler("CreateCommunityInput", ec.unmarshalInputCreateCommunityInput),
+			graphql.NewInputUnmarshaler("CreateHouseholdInput", ec.unmarshalInputCreateHouseholdInput),
 			graphql.NewInputUnmarshaler("CreateTeamInput", ec.unmarshalInputCreateTeamInput),
 			graphql.NewInputUnmarshaler("CreateVenueInput", ec.unmarshalInputCreateVenueInput),
 			graphql.NewInputUnmarshaler("HomeVisitOrder", ec.unmarshalInputHomeVisitOrder),
@@ -3321,6 +3503,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ManualCheckInInput", ec.unmarshalInputManualCheckInInput),
 			graphql.NewInputUnmarshaler("PersonOrder", ec.unmarshalInputPersonOrder),
 			graphql.NewInputUnmarshaler("PersonWhereInput", ec.unmarshalInputPersonWhereInput),
+			graphql.NewInputUnmarshaler("RecordHomeVisitInput", ec.unmarshalInputRecordHomeVisitInput),
 			graphql.NewInputUnmarshaler("RegisterInput", ec.unmarshalInputRegisterInput),
 			graphql.NewInputUnmarshaler("RegistrationOrder", ec.unmarshalInputRegistrationOrder),
 			graphql.NewInputUnmarshaler("RegistrationWhereInput", ec.unmarshalInputRegistrationWhereInput),
@@ -3338,6 +3521,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("TeamOrder", ec.unmarshalInputTeamOrder),
 			graphql.NewInputUnmarshaler("TeamWhereInput", ec.unmarshalInputTeamWhereInput),
 			graphql.NewInputUnmarshaler("UpdateActivityInput", ec.unmarshalInputUpdateActivityInput),
+			graphql.NewInputUnmarshaler("UpdateHouseholdInput", ec.unmarshalInputUpdateHouseholdInput),
 			graphql.NewInputUnmarshaler("UpdateTeamInput", ec.unmarshalInputUpdateTeamInput),
 			graphql.NewInputUnmarshaler("UpdateVenueInput", ec.unmarshalInputUpdateVenueInput),
 			graphql.NewInputUnmarshaler("VenueOrder", ec.unmarshalInputVenueOrder),
@@ -4208,22 +4392,6 @@ input HouseholdWhereInput {
   addressEqualFold: String
   addressContainsFold: String
   """
-  head_name field predicates
-  """
-  headName: String
-  headNameNEQ: String
-  headNameIn: [String!]
-  headNameNotIn: [String!]
-  headNameGT: String
-  headNameGTE: String
-  headNameLT: String
-  headNameLTE: String
-  headNameContains: String
-  headNameHasPrefix: String
-  headNameHasSuffix: String
-  headNameEqualFold: String
-  headNameContainsFold: String
-  """
   size field predicates
   """
   size: Int
@@ -5091,6 +5259,7 @@ type ServiceRecord implements Node {
   personID: ID!
   registrationID: ID
   activityID: ID
+  homeVisitID: ID
   activityName: String!
   serviceDate: String!
   place: String!
@@ -5597,6 +5766,123 @@ type VolunteerProfile implements Node {
   registeredAt: Time!
   community: Community!
   person: Person!
+}
+`, BuiltIn: false},
+	{Name: "../../schema/households.graphql", Input: `# Onboarding a community, households (住户), home visits (上门服务) and the
+# spreadsheet import of households and people.
+
+input CreateCommunityInput {
+  name: String!
+  town: String
+  city: String
+  households: Int
+  "常住人口, for the volunteer share."
+  residentPopulation: Int
+  areaKm2: Float
+}
+
+"Care tags (关爱对象) are sensitive personal information (PIPL art. 28): staff only."
+enum CareTag { EMPTY_NEST LOST_ONLY_CHILD DISABILITY LEFT_BEHIND_CHILD LOW_INCOME UNEMPLOYED }
+
+extend type Household {
+  "Masked (138****1234) except to staff of the community."
+  phone: String!
+  "Staff only: empty for everyone else."
+  careTags: [CareTag!]!
+}
+
+extend input HouseholdWhereInput {
+  "Households with this care tag (staff only: matches nothing for anyone else)."
+  careTag: CareTag
+  "Households visited at or after this time (by visits the viewer may see)."
+  visitedSince: Time
+}
+
+input CreateHouseholdInput {
+  "e.g. 上码头小区3栋2单元301; unique in the community."
+  address: String!
+  headName: String!
+  phone: String
+  size: Int!
+  careTags: [CareTag!]
+}
+
+"Fields left out are kept; careTags, when given, replaces the tags."
+input UpdateHouseholdInput {
+  address: String
+  headName: String
+  phone: String
+  size: Int
+  careTags: [CareTag!]
+}
+
+input RecordHomeVisitInput {
+  householdID: ID!
+  kind: HomeVisitKind!
+  visitedAt: Time!
+  "Minutes each volunteer served (1 to 1440)."
+  minutes: Int!
+  "Required for a team leader (a team they lead)."
+  teamID: ID
+  "Registered volunteers of the community; each gets a service record."
+  volunteerIDs: [ID!]
+  "The request the visit served; the visit joins its history."
+  requestID: ID
+  notes: String
+  "Retrying with the same key returns the visit already recorded."
+  idempotencyKey: String
+}
+
+"What a spreadsheet import holds: households (住户) or people (居民和志愿者)."
+enum ImportKind { HOUSEHOLDS PEOPLE }
+
+"A file of the GraphQL multipart request spec."
+scalar Upload
+
+"One problem with one cell (or row) of an imported spreadsheet."
+type ImportRowError {
+  "The spreadsheet's row number (the header is row 1)."
+  row: Int!
+  "The column's header as written in the file; empty for the whole row."
+  column: String!
+  "REQUIRED, TOO_LONG, INVALID_NUMBER, INVALID_PHONE, INVALID_DATE, UNKNOWN_CARE_TAG, UNKNOWN_TEAM, UNKNOWN_KIND, DUPLICATE."
+  code: String!
+  message: String!
+}
+
+type ImportReport {
+  kind: ImportKind!
+  dryRun: Boolean!
+  "Whether the rows were written (never on a dry run or with any error)."
+  committed: Boolean!
+  "Data rows read (blank rows skipped)."
+  rows: Int!
+  "Rows that create a new household or person (on a dry run: would)."
+  created: Int!
+  "Rows that change an existing one (same address, or same phone)."
+  updated: Int!
+  errors: [ImportRowError!]!
+}
+
+extend type Query {
+  "Households of the viewer's community, by address: staff and team leaders (masked, without care tags)."
+  households(first: Int, after: Cursor, where: HouseholdWhereInput): HouseholdConnection!
+}
+
+extend type Mutation {
+  "Platform admins: a new community. Its first coordinator registers in it and is named with setRoles."
+  createCommunity(input: CreateCommunityInput!): Community!
+  "Staff: a household of their community."
+  createHousehold(input: CreateHouseholdInput!): Household!
+  updateHousehold(id: ID!, input: UpdateHouseholdInput!): Household!
+  "Staff or a team leader: a home visit; each volunteer's minutes become a service record."
+  recordHomeVisit(input: RecordHomeVisitInput!): HomeVisit!
+  """
+  Staff: import a CSV or XLSX spreadsheet of households or people (columns in
+  the README). A dry run (the default) only checks; a commit writes every row
+  or, if any row has an error, none.
+  """
+  importSpreadsheet(kind: ImportKind!, file: Upload!, dryRun: Boolean! = true): ImportReport!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/kiosk.graphql", Input: `# Check-in kiosks, check-in and check-out, offline scanning, service hours
@@ -6421,8 +6707,24 @@ func (ec *executionContext) childFields_Household(ctx context.Context, field gra
 		return ec.fieldContext_Household_community(ctx, field)
 	case "visits":
 		return ec.fieldContext_Household_visits(ctx, field)
+	case "phone":
+		return ec.fieldContext_Household_phone(ctx, field)
+	case "careTags":
+		return ec.fieldContext_Household_careTags(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Household", field.Name)
+}
+
+func (ec *executionContext) childFields_HouseholdConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_HouseholdConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_HouseholdConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_HouseholdConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HouseholdConnection", field.Name)
 }
 
 func (ec *executionContext) childFields_HouseholdEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6433,6 +6735,40 @@ func (ec *executionContext) childFields_HouseholdEdge(ctx context.Context, field
 		return ec.fieldContext_HouseholdEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type HouseholdEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ImportReport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_ImportReport_kind(ctx, field)
+	case "dryRun":
+		return ec.fieldContext_ImportReport_dryRun(ctx, field)
+	case "committed":
+		return ec.fieldContext_ImportReport_committed(ctx, field)
+	case "rows":
+		return ec.fieldContext_ImportReport_rows(ctx, field)
+	case "created":
+		return ec.fieldContext_ImportReport_created(ctx, field)
+	case "updated":
+		return ec.fieldContext_ImportReport_updated(ctx, field)
+	case "errors":
+		return ec.fieldContext_ImportReport_errors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ImportReport", field.Name)
+}
+
+func (ec *executionContext) childFields_ImportRowError(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "row":
+		return ec.fieldContext_ImportRowError_row(ctx, field)
+	case "column":
+		return ec.fieldContext_ImportRowError_column(ctx, field)
+	case "code":
+		return ec.fieldContext_ImportRowError_code(ctx, field)
+	case "message":
+		return ec.fieldContext_ImportRowError_message(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ImportRowError", field.Name)
 }
 
 func (ec *executionContext) childFields_Kiosk(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6733,6 +7069,8 @@ func (ec *executionContext) childFields_ServiceRecord(ctx context.Context, field
 		return ec.fieldContext_ServiceRecord_registrationID(ctx, field)
 	case "activityID":
 		return ec.fieldContext_ServiceRecord_activityID(ctx, field)
+	case "homeVisitID":
+		return ec.fieldContext_ServiceRecord_homeVisitID(ctx, field)
 	case "activityName":
 		return ec.fieldContext_ServiceRecord_activityName(ctx, field)
 	case "serviceDate":

@@ -8,6 +8,7 @@ import (
 	"io"
 	"linli/ent"
 	"linli/ent/checkinscan"
+	"linli/ent/homevisit"
 	"linli/ent/registration"
 	"linli/ent/request"
 	"linli/ent/slot"
@@ -97,6 +98,50 @@ type CheckInResult struct {
 	Won bool `json:"won"`
 }
 
+type CreateCommunityInput struct {
+	Name       string  `json:"name"`
+	Town       *string `json:"town,omitempty"`
+	City       *string `json:"city,omitempty"`
+	Households *int    `json:"households,omitempty"`
+	// 常住人口, for the volunteer share.
+	ResidentPopulation *int     `json:"residentPopulation,omitempty"`
+	AreaKm2            *float64 `json:"areaKm2,omitempty"`
+}
+
+type CreateHouseholdInput struct {
+	// e.g. 上码头小区3栋2单元301; unique in the community.
+	Address  string    `json:"address"`
+	HeadName string    `json:"headName"`
+	Phone    *string   `json:"phone,omitempty"`
+	Size     int       `json:"size"`
+	CareTags []CareTag `json:"careTags,omitempty"`
+}
+
+type ImportReport struct {
+	Kind   ImportKind `json:"kind"`
+	DryRun bool       `json:"dryRun"`
+	// Whether the rows were written (never on a dry run or with any error).
+	Committed bool `json:"committed"`
+	// Data rows read (blank rows skipped).
+	Rows int `json:"rows"`
+	// Rows that create a new household or person (on a dry run: would).
+	Created int `json:"created"`
+	// Rows that change an existing one (same address, or same phone).
+	Updated int               `json:"updated"`
+	Errors  []*ImportRowError `json:"errors"`
+}
+
+// One problem with one cell (or row) of an imported spreadsheet.
+type ImportRowError struct {
+	// The spreadsheet's row number (the header is row 1).
+	Row int `json:"row"`
+	// The column's header as written in the file; empty for the whole row.
+	Column string `json:"column"`
+	// REQUIRED, TOO_LONG, INVALID_NUMBER, INVALID_PHONE, INVALID_DATE, UNKNOWN_CARE_TAG, UNKNOWN_TEAM, UNKNOWN_KIND, DUPLICATE.
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
 type KioskPairing struct {
 	Kiosk *ent.Kiosk `json:"kiosk"`
 	// Shown once, to be typed or scanned on the tablet (e.g. 7KQM-2XPD); linli keeps only its hash.
@@ -126,6 +171,23 @@ type ManualCheckInInput struct {
 	RegistrationID *int       `json:"registrationID,omitempty"`
 	Name           *string    `json:"name,omitempty"`
 	PhoneTail      *string    `json:"phoneTail,omitempty"`
+}
+
+type RecordHomeVisitInput struct {
+	HouseholdID int            `json:"householdID"`
+	Kind        homevisit.Kind `json:"kind"`
+	VisitedAt   time.Time      `json:"visitedAt"`
+	// Minutes each volunteer served (1 to 1440).
+	Minutes int `json:"minutes"`
+	// Required for a team leader (a team they lead).
+	TeamID *int `json:"teamID,omitempty"`
+	// Registered volunteers of the community; each gets a service record.
+	VolunteerIDs []int `json:"volunteerIDs,omitempty"`
+	// The request the visit served; the visit joins its history.
+	RequestID *int    `json:"requestID,omitempty"`
+	Notes     *string `json:"notes,omitempty"`
+	// Retrying with the same key returns the visit already recorded.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 }
 
 type RegisterInput struct {
@@ -216,6 +278,15 @@ type SyncCheckInResult struct {
 	Won bool `json:"won"`
 }
 
+// Fields left out are kept; careTags, when given, replaces the tags.
+type UpdateHouseholdInput struct {
+	Address  *string   `json:"address,omitempty"`
+	HeadName *string   `json:"headName,omitempty"`
+	Phone    *string   `json:"phone,omitempty"`
+	Size     *int      `json:"size,omitempty"`
+	CareTags []CareTag `json:"careTags,omitempty"`
+}
+
 // A volunteer's service: hours from their service records and the star level they give.
 type VolunteerService struct {
 	Person     *ent.Person `json:"person"`
@@ -245,6 +316,126 @@ type WalkInInput struct {
 	// The explicit consent a health activity needs.
 	ConsentSensitive *bool  `json:"consentSensitive,omitempty"`
 	Nonce            string `json:"nonce"`
+}
+
+// Care tags (关爱对象) are sensitive personal information (PIPL art. 28): staff only.
+type CareTag string
+
+const (
+	CareTagEmptyNest       CareTag = "EMPTY_NEST"
+	CareTagLostOnlyChild   CareTag = "LOST_ONLY_CHILD"
+	CareTagDisability      CareTag = "DISABILITY"
+	CareTagLeftBehindChild CareTag = "LEFT_BEHIND_CHILD"
+	CareTagLowIncome       CareTag = "LOW_INCOME"
+	CareTagUnemployed      CareTag = "UNEMPLOYED"
+)
+
+var AllCareTag = []CareTag{
+	CareTagEmptyNest,
+	CareTagLostOnlyChild,
+	CareTagDisability,
+	CareTagLeftBehindChild,
+	CareTagLowIncome,
+	CareTagUnemployed,
+}
+
+func (e CareTag) IsValid() bool {
+	switch e {
+	case CareTagEmptyNest, CareTagLostOnlyChild, CareTagDisability, CareTagLeftBehindChild, CareTagLowIncome, CareTagUnemployed:
+		return true
+	}
+	return false
+}
+
+func (e CareTag) String() string {
+	return string(e)
+}
+
+func (e *CareTag) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = CareTag(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid CareTag", str)
+	}
+	return nil
+}
+
+func (e CareTag) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *CareTag) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e CareTag) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What a spreadsheet import holds: households (住户) or people (居民和志愿者).
+type ImportKind string
+
+const (
+	ImportKindHouseholds ImportKind = "HOUSEHOLDS"
+	ImportKindPeople     ImportKind = "PEOPLE"
+)
+
+var AllImportKind = []ImportKind{
+	ImportKindHouseholds,
+	ImportKindPeople,
+}
+
+func (e ImportKind) IsValid() bool {
+	switch e {
+	case ImportKindHouseholds, ImportKindPeople:
+		return true
+	}
+	return false
+}
+
+func (e ImportKind) String() string {
+	return string(e)
+}
+
+func (e *ImportKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ImportKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ImportKind", str)
+	}
+	return nil
+}
+
+func (e ImportKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ImportKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ImportKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 // What a history entry did.

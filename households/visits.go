@@ -1,0 +1,300 @@
+package households
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"linli/apperr"
+	"linli/ent"
+	"linli/ent/homevisit"
+	"linli/ent/person"
+	"linli/ent/requestevent"
+	"linli/ent/teammembership"
+	"linli/viewer"
+)
+
+// VisitInput is what recordHomeVisit is given.
+type VisitInput struct {
+	HouseholdID  int
+	Kind         homevisit.Kind
+	VisitedAt    time.Time
+	Minutes      int
+	TeamID       *int
+	VolunteerIDs []int
+	RequestID    *int
+	Notes        string
+	// IdempotencyKey, when set, makes a retry by the same recorder return
+	// the visit already recorded.
+	IdempotencyKey string
+}
+
+// MaxVisitVolunteers bounds the volunteers of one visit.
+const MaxVisitVolunteers = 50
+
+// kindLabels name a visit's kind on its volunteers' service records.
+var kindLabels = map[homevisit.Kind]string{
+	homevisit.KindCARE_VISIT:   "入户慰问",
+	homevisit.KindHOME_SERVICE: "上门服务",
+	homevisit.KindSURVEY:       "入户调查",
+	homevisit.KindERRAND:       "代跑代办",
+}
+
+// cst is China Standard Time: a service record's service_date is the day of
+// service there, as for activity records (see checkin).
+var cst = time.FixedZone("CST", 8*3600)
+
+// RecordHomeVisit records a home visit (staff of the household's community,
+// or a team leader for a team they lead) and, in the same transaction, one
+// service record per volunteer with the visit's minutes (so hours and star
+// levels include visits) and, when the visit served a request, a VISIT
+// event in the request's history.
+func (s *Service) RecordHomeVisit(ctx context.Context, in VisitInput) (*ent.HomeVisit, error) {
+	v, err := require(ctx, (*viewer.Viewer).IsOrganizer, "only coordinators and team leaders record home visits")
+	if err != nil {
+		return nil, err
+	}
+	if !v.IsStaff() && !v.Leads(in.TeamID) {
+		return nil, &apperr.Error{Code: apperr.Forbidden, Field: "input.teamID", Message: "a team leader records visits for a team they lead"}
+	}
+	key := strings.TrimSpace(in.IdempotencyKey)
+	if len(key) > 200 {
+		return nil, apperr.Invalid("input.idempotencyKey", "idempotencyKey must be at most 200 bytes")
+	}
+	if key != "" {
+		if hv, err := s.visitByKey(ctx, v, key); hv != nil || err != nil {
+			return hv, err
+		}
+	}
+	if err := homevisit.KindValidator(in.Kind); err != nil {
+		return nil, apperr.Invalid("input.kind", "unknown kind")
+	}
+	if in.Minutes < 1 || in.Minutes > 24*60 {
+		return nil, apperr.Invalid("input.minutes", "minutes must be 1 to 1440")
+	}
+	at := in.VisitedAt.UTC().Truncate(time.Second)
+	if now := time.Now().UTC(); at.After(now.Add(5 * time.Minute)) {
+		return nil, apperr.Invalid("input.visitedAt", "visitedAt must not be in the future")
+	} else if at.Before(now.AddDate(-5, 0, 0)) {
+		return nil, apperr.Invalid("input.visitedAt", "visitedAt must be within the last five years")
+	}
+	notes, err := text("input.notes", in.Notes, 0, 2000)
+	if err != nil {
+		return nil, err
+	}
+	// Read as the viewer: a household, team or request they may not read
+	// is one that does not exist for them.
+	h, err := s.Client.Household.Get(ctx, in.HouseholdID)
+	if ent.IsNotFound(err) {
+		return nil, apperr.Invalid("input.householdID", "no such household")
+	} else if err != nil {
+		return nil, err
+	}
+	cid := h.CommunityID
+	if !v.IsStaffOf(cid) && v.CommunityID != cid {
+		return nil, apperr.Invalid("input.householdID", "no such household")
+	}
+	sys := viewer.System(ctx)
+	var team *ent.Team
+	if in.TeamID != nil {
+		team, err = s.Client.Team.Get(ctx, *in.TeamID)
+		if ent.IsNotFound(err) || err == nil && team.CommunityID != cid {
+			return nil, apperr.Invalid("input.teamID", "no such team")
+		} else if err != nil {
+			return nil, err
+		}
+	}
+	volunteers, err := s.visitVolunteers(ctx, v, cid, in.TeamID, in.VolunteerIDs)
+	if err != nil {
+		return nil, err
+	}
+	var req *ent.Request
+	if in.RequestID != nil {
+		req, err = s.Client.Request.Get(ctx, *in.RequestID)
+		if ent.IsNotFound(err) || err == nil && req.CommunityID != cid {
+			return nil, apperr.Invalid("input.requestID", "no such request")
+		} else if err != nil {
+			return nil, err
+		}
+	}
+	info, err := s.recordInfo(sys, v, cid, team)
+	if err != nil {
+		return nil, err
+	}
+
+	tx, err := s.Client.Tx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	create := tx.HomeVisit.Create().SetCommunityID(cid).SetHouseholdID(h.ID).SetKind(in.Kind).
+		SetVisitedAt(at).SetMinutes(in.Minutes).SetNotes(notes).AddVolunteerIDs(volunteers...).
+		SetNillableTeamID(in.TeamID).SetNillableRequestID(in.RequestID)
+	if v.PersonID != 0 {
+		create.SetRecordedByID(v.PersonID)
+	}
+	if key != "" {
+		create.SetIdempotencyKey(key)
+	}
+	hv, err := create.Save(ctx)
+	if err == nil {
+		err = s.writeRecords(sys, tx, hv, h, info, volunteers)
+	}
+	if err == nil && req != nil {
+		ev := tx.RequestEvent.Create().SetCommunityID(cid).SetRequestID(req.ID).SetAction("VISIT").
+			SetStatus(requestevent.Status(req.Status)).SetHomeVisitID(hv.ID).
+			SetNote(truncate(kindLabels[in.Kind]+"："+notes, 5000))
+		if v.PersonID != 0 {
+			ev.SetActorID(v.PersonID)
+		}
+		err = ev.Exec(sys)
+	}
+	if err != nil {
+		_ = tx.Rollback()
+		if key != "" && ent.IsConstraintError(err) {
+			// The same retry committed first.
+			if hv, kerr := s.visitByKey(ctx, v, key); hv != nil || kerr != nil {
+				return hv, kerr
+			}
+		}
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, err
+	}
+	return s.Client.HomeVisit.Get(ctx, hv.ID)
+}
+
+// visitByKey is the visit v recorded under key, if any.
+func (s *Service) visitByKey(ctx context.Context, v *viewer.Viewer, key string) (*ent.HomeVisit, error) {
+	if v.PersonID == 0 {
+		return nil, nil
+	}
+	hv, err := s.Client.HomeVisit.Query().
+		Where(homevisit.RecordedByID(v.PersonID), homevisit.IdempotencyKey(key)).Only(viewer.System(ctx))
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.Client.HomeVisit.Get(ctx, hv.ID)
+}
+
+// visitVolunteers checks a visit's volunteers: registered volunteers of
+// community cid and, when a team leader who is not staff records the
+// visit, members of the team (they answer for their own team's people).
+func (s *Service) visitVolunteers(ctx context.Context, v *viewer.Viewer, cid int, teamID *int, ids []int) ([]int, error) {
+	var out []int
+	for _, id := range ids {
+		if !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	if len(out) > MaxVisitVolunteers {
+		return nil, apperr.Invalid("input.volunteerIDs", "at most %d volunteers", MaxVisitVolunteers)
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	q := s.Client.Person.Query().Where(person.IDIn(out...), person.CommunityID(cid), person.HasVolunteerProfile())
+	if !v.IsStaffOf(cid) {
+		q.Where(person.HasMembershipsWith(teammembership.TeamID(*teamID)))
+	}
+	n, err := q.Count(viewer.System(ctx))
+	if err != nil {
+		return nil, err
+	}
+	if n != len(out) {
+		if v.IsStaffOf(cid) {
+			return nil, apperr.Invalid("input.volunteerIDs", "every volunteer must be a registered volunteer of the community")
+		}
+		return nil, apperr.Invalid("input.volunteerIDs", "every volunteer must be a registered volunteer of the team")
+	}
+	return out, nil
+}
+
+// recordInfo is what a visit's service records name besides the visit: the
+// organising team (or the community), the person in charge (the team's
+// leader, or the recorder) and who recorded it.
+type recordInfo struct{ team, inCharge, recordedBy string }
+
+func (s *Service) recordInfo(sys context.Context, v *viewer.Viewer, cid int, team *ent.Team) (recordInfo, error) {
+	var info recordInfo
+	if v.PersonID != 0 {
+		p, err := s.Client.Person.Get(sys, v.PersonID)
+		if err != nil {
+			return info, err
+		}
+		info.recordedBy, info.inCharge = p.DisplayName, p.DisplayName
+	}
+	if team == nil {
+		c, err := s.Client.Community.Get(sys, cid)
+		if err != nil {
+			return info, err
+		}
+		info.team = c.Name
+		return info, nil
+	}
+	info.team = team.Name
+	lead, err := s.Client.TeamMembership.Query().
+		Where(teammembership.TeamID(team.ID), teammembership.RoleEQ(teammembership.RoleLEADER)).
+		Order(ent.Asc(teammembership.FieldID)).WithPerson().First(sys)
+	if err != nil && !ent.IsNotFound(err) {
+		return info, err
+	}
+	if lead != nil && lead.Edges.Person != nil {
+		info.inCharge = lead.Edges.Person.DisplayName
+	}
+	return info, nil
+}
+
+// writeRecords writes one service record per volunteer of hv inside tx, as
+// linli (records are written only by linli, after its own checks).
+func (s *Service) writeRecords(sys context.Context, tx *ent.Tx, hv *ent.HomeVisit, h *ent.Household, info recordInfo, volunteers []int) error {
+	if len(volunteers) == 0 {
+		return nil
+	}
+	builders := make([]*ent.ServiceRecordCreate, len(volunteers))
+	for i, pid := range volunteers {
+		builders[i] = VisitRecord(tx.ServiceRecord.Create(), VisitRecordInput{
+			CommunityID: hv.CommunityID, PersonID: pid, VisitID: hv.ID, Kind: hv.Kind, VisitedAt: hv.VisitedAt,
+			Minutes: hv.Minutes, Place: h.Address, Team: info.team, InCharge: info.inCharge, RecordedBy: info.recordedBy,
+		})
+	}
+	return tx.ServiceRecord.CreateBulk(builders...).Exec(sys)
+}
+
+// VisitRecordInput is what a home visit's service record says.
+type VisitRecordInput struct {
+	CommunityID, PersonID, VisitID int
+	Kind                           homevisit.Kind
+	VisitedAt                      time.Time
+	Minutes                        int
+	// Place is the household's address; Team the organising team (or the
+	// community); InCharge its leader; RecordedBy who recorded the visit.
+	Place, Team, InCharge, RecordedBy string
+}
+
+// VisitRecord fills b with a volunteer's service record of a home visit:
+// the fields of an activity's record (see checkin), with the visit's kind
+// as what was done, its minutes served from visitedAt, and home_visit_id.
+// recordHomeVisit and the demo data both make visit records through it.
+func VisitRecord(b *ent.ServiceRecordCreate, in VisitRecordInput) *ent.ServiceRecordCreate {
+	label := kindLabels[in.Kind]
+	return b.SetCommunityID(in.CommunityID).SetPersonID(in.PersonID).SetHomeVisitID(in.VisitID).
+		SetActivityName(label).SetServiceDate(in.VisitedAt.In(cst).Format("2006-01-02")).
+		SetPlace(truncate(in.Place, 300)).SetServiceContent(fmt.Sprintf("%s（%d 分钟）", label, in.Minutes)).
+		SetStartedAt(in.VisitedAt).SetEndedAt(in.VisitedAt.Add(time.Duration(in.Minutes) * time.Minute)).SetMinutes(in.Minutes).
+		SetOrganizingTeam(truncate(in.Team, 100)).SetPersonInCharge(truncate(in.InCharge, 100)).
+		SetRecordedBy(truncate(in.RecordedBy, 100))
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n])
+}
