@@ -19,10 +19,10 @@ import (
 	"github.com/99designs/gqlgen/graphql/playground"
 
 	"linli/auth"
-	"linli/checkin"
 	"linli/events"
 	"linli/gid"
 	"linli/graph"
+	"linli/kiosk"
 	"linli/live"
 	"linli/organize"
 	"linli/persisted"
@@ -115,9 +115,9 @@ type App struct {
 	// source of subscriptions.
 	Live *live.Broker
 	live liveWiring
-	// kioskCache is the check-in service once built, for revocations the
+	// kioskCache is the kiosk service once built, for revocations the
 	// broker delivers from its own goroutines.
-	kioskCache atomic.Pointer[checkin.Service]
+	kioskCache atomic.Pointer[kiosk.Service]
 	handler    http.Handler
 	ready      func(context.Context) error
 	// stopCheckin stops the check-in service's background work.

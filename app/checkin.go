@@ -4,7 +4,10 @@ import (
 	"context"
 	"time"
 
-	"linli/checkin"
+	"linli/certificate"
+	"linli/hours"
+	"linli/kiosk"
+	"linli/scan"
 	"linli/viewer"
 )
 
@@ -12,11 +15,14 @@ import (
 // checked out at the end of their position (and flagged for review).
 const closeCheckOutsEvery = time.Minute
 
-// startCheckin builds the check-in service and starts closing missing
-// check-outs in the background.
+// startCheckin builds the door's services (kiosks, scans, hours,
+// certificates) and starts closing missing check-outs in the background.
 func (a *App) startCheckin() {
-	a.Resolver.Checkin = checkin.New(a.DB, a.Live, a.Resolver.Signups, checkin.Options{})
-	a.kioskCache.Store(a.Resolver.Checkin)
+	a.Resolver.KioskService = kiosk.New(a.DB.Client, a.Live, kiosk.Options{})
+	a.kioskCache.Store(a.Resolver.KioskService)
+	a.Resolver.Checkin = scan.New(a.DB, a.Live, a.Resolver.Signups, scan.Options{})
+	a.Resolver.ServiceHours = hours.New(a.DB.Client)
+	a.Resolver.Certificates = certificate.New(a.DB.Client, a.Resolver.ServiceHours)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -31,8 +37,8 @@ func (a *App) startCheckin() {
 
 // authenticateToken resolves a person's or a kiosk's bearer token.
 func (a *App) authenticateToken(ctx context.Context, token string) (*viewer.Viewer, error) {
-	if checkin.IsKioskToken(token) {
-		return a.Resolver.Checkin.AuthenticateKiosk(ctx, token)
+	if kiosk.IsToken(token) {
+		return a.Resolver.KioskService.Authenticate(ctx, token)
 	}
 	return a.Auth.Authenticate(ctx, token)
 }

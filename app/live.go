@@ -124,10 +124,10 @@ func (a *App) startLive() {
 			a.Auth.SessionEnded(ev.SessionID)
 			go a.live.sessions.end(liveKey{session: ev.SessionID})
 		case ev.Kind == events.Kiosk && ev.KioskID != 0:
-			// The check-in service is built after the broker; until it
+			// The kiosk service is built after the broker; until it
 			// is, it has cached no kiosk.
 			if ck := a.kioskCache.Load(); ck != nil {
-				ck.KioskRevoked(ev.KioskID)
+				ck.Revoked(ev.KioskID)
 			}
 			go a.live.sessions.end(liveKey{kiosk: ev.KioskID})
 		case ev.Kind == events.Person && ev.PersonID != 0:

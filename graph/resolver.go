@@ -6,10 +6,13 @@ import (
 	"context"
 
 	"linli/auth"
-	"linli/checkin"
+	"linli/certificate"
 	"linli/ent"
+	"linli/hours"
+	"linli/kiosk"
 	"linli/live"
 	"linli/organize"
+	"linli/scan"
 	"linli/signup"
 	"linli/store"
 )
@@ -27,6 +30,13 @@ type Resolver struct {
 	SetSlotCapacity func(ctx context.Context, slotID, capacity int) (*ent.Slot, error)
 	// Signups runs sign-ups, cancellations, approvals and the waitlist.
 	Signups *signup.Service
-	// Checkin runs kiosks, check-in and check-out, and service hours.
-	Checkin *checkin.Service
+	// KioskService registers, revokes and authenticates check-in tablets.
+	KioskService *kiosk.Service
+	// Checkin runs check-in and check-out at the door (scans, by hand,
+	// walk-ins, offline uploads, undo).
+	Checkin *scan.Service
+	// ServiceHours reads and corrects volunteers' service records.
+	ServiceHours *hours.Service
+	// Certificates issues and verifies service certificates.
+	Certificates *certificate.Service
 }

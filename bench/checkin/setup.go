@@ -79,7 +79,7 @@ func setUp(ctx context.Context, dbURL string, pool, kiosks, activities, n int) (
 	}
 	b.staff = tokens[0]
 	for i := 0; i < kiosks; i++ {
-		k, err := a.Resolver.Checkin.RegisterKiosk(sys, venue.ID, fmt.Sprintf("平板 %d", i+1))
+		k, err := a.Resolver.KioskService.Register(sys, venue.ID, fmt.Sprintf("平板 %d", i+1))
 		if err != nil {
 			return nil, err
 		}
