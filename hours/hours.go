@@ -199,4 +199,3 @@ func (s *Service) CorrectServiceRecord(ctx context.Context, id int, c Correction
 	}
 	return s.client.ServiceRecord.Get(ctx, id)
 }
-

@@ -5,10 +5,10 @@ import (
 	"testing"
 	"time"
 
-	"linli/scan"
 	"linli/ent"
 	"linli/ent/checkinscan"
 	"linli/linlitest"
+	"linli/scan"
 )
 
 type syncItem struct {

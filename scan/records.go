@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"linli/ent"
-	"linli/hours"
 	"linli/ent/activity"
 	"linli/ent/teammembership"
+	"linli/hours"
 	"linli/viewer"
 )
 
@@ -76,7 +76,6 @@ func (s *Service) loadRecordInfo(ctx context.Context, who scanner, t *target) (*
 	}
 	return info, nil
 }
-
 
 // registrationTimes reads a registration's check-in and check-out times
 // inside tx, after they were written.

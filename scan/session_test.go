@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"linli/scan"
 	"linli/linlitest"
+	"linli/scan"
 	"linli/viewer"
 )
 

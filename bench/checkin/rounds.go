@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"linli/bench/load"
-	"linli/scan"
 	"linli/linlitest"
+	"linli/scan"
 )
 
 // checkInFields is what the tablet asks for (-fields): the message names
