@@ -22,3 +22,16 @@ func RequireStaff(ctx context.Context) (*viewer.Viewer, error) {
 	}
 	return v, nil
 }
+
+// RequireStaffOf is RequireStaff for work on community cid's data: staff
+// of cid (or an admin), else FORBIDDEN with message.
+func RequireStaffOf(ctx context.Context, cid int, message string) error {
+	v := viewer.FromContext(ctx)
+	if v == nil {
+		return apperr.New(apperr.Unauthenticated, "authentication required")
+	}
+	if !v.IsStaffOf(cid) {
+		return apperr.New(apperr.Forbidden, message)
+	}
+	return nil
+}

@@ -2,41 +2,40 @@ package scan
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"log/slog"
 	"time"
 
+	"linli/ent"
+	"linli/ent/checkinscan"
+	"linli/ent/registration"
+	"linli/ent/slot"
 	"linli/events"
+	"linli/ledger"
+	"linli/viewer"
 )
 
 // CloseMissingCheckOuts checks out the volunteers still checked in a grace
-// period after their position ended, at its end, and flags their records
-// for review. It returns how many it closed. The app runs it periodically.
+// period after their position's check-in window closed (Window), at its
+// end, and flags their records for review. It returns how many it closed.
+// The app runs it periodically.
 func (s *Service) CloseMissingCheckOuts(ctx context.Context, now time.Time) (int, error) {
-	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(`SELECT r.id FROM registrations r
-JOIN slots s ON s.id = r.slot_id JOIN activities a ON a.id = r.activity_id
-WHERE r.status = 'CHECKED_IN' AND s.kind = 'VOLUNTEER' AND COALESCE(s.ends_at, a.ends_at) < ?
-ORDER BY r.id`), now.UTC().Add(-s.rules.grace))
+	now = now.UTC()
+	// Volunteers checked in right now are few: the window decides in Go.
+	regs, err := s.client.Registration.Query().Where(
+		registration.StatusEQ(registration.StatusCHECKED_IN),
+		registration.HasSlotWith(slot.KindEQ(slot.KindVOLUNTEER)),
+	).WithSlot().WithActivity().WithPerson().Order(ent.Asc(registration.FieldID)).All(viewer.System(ctx))
 	if err != nil {
 		return 0, err
 	}
-	var ids []int
-	for rows.Next() {
-		var id int
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, err
-	}
 	closed := 0
-	for _, id := range ids {
-		ok, err := s.closeOne(ctx, id)
+	for _, r := range regs {
+		t := targetOf(r)
+		if _, closes := t.window(); !closes.Before(now.Add(-s.rules.grace)) {
+			continue
+		}
+		ok, err := s.closeOne(ctx, t)
 		if err != nil {
 			return closed, err
 		}
@@ -47,39 +46,34 @@ ORDER BY r.id`), now.UTC().Add(-s.rules.grace))
 	return closed, nil
 }
 
-func (s *Service) closeOne(ctx context.Context, regID int) (bool, error) {
-	t, err := s.loadTarget(ctx, targetByID, regID)
-	if err != nil || t == nil || t.status != "CHECKED_IN" {
-		return false, err
-	}
+// closeOne checks t out at the end of its window (or its check-in, when
+// that was later) and writes its service record flagged for review.
+func (s *Service) closeOne(ctx context.Context, t *target) (bool, error) {
 	who := scanner{communityID: t.communityID}
 	info, err := s.loadRecordInfo(ctx, who, t)
 	if err != nil {
 		return false, err
 	}
 	_, end := t.window()
-	if t.checkedInAt.Valid && t.checkedInAt.Time.After(end) {
-		end = t.checkedInAt.Time
+	if t.checkedInAt != nil && t.checkedInAt.After(end) {
+		end = *t.checkedInAt
 	}
 	now := s.now()
 	closed := false
-	err = s.inTx(ctx, func(tx *sql.Tx) ([]events.Event, error) {
-		if _, err := s.exec(ctx, tx, lockActivity, t.activityID); err != nil {
-			return nil, err
-		}
-		n, err := s.exec(ctx, tx, checkOutRegistration, end, now, t.regID)
-		if err != nil || n == 0 {
+	err = s.inTx(ctx, func(ctx context.Context, tx *ent.Tx) ([]events.Event, error) {
+		moved, err := ledger.CheckOut(ctx, tx, t.seat(), end)
+		if err != nil || !moved {
 			return nil, err // checked out meanwhile
 		}
 		if _, err := s.insertRecord(ctx, tx, info, t, autoCloseReason, now); err != nil {
 			return nil, err
 		}
-		in := Scan{Kind: Out, Method: "AUTO", Nonce: fmt.Sprintf("auto:%d", t.regID)}
-		if _, err := s.record(ctx, tx, who, in, t, OK, "未签退，已按岗位结束时间自动签退", end, now); err != nil {
+		in := Scan{Kind: Out, Method: checkinscan.MethodAUTO, Nonce: fmt.Sprintf("auto:%d", t.regID)}
+		if _, err := s.record(ctx, tx.Client(), who, in, t, OK, "未签退，已按岗位结束时间自动签退", end, now); err != nil {
 			return nil, err
 		}
 		closed = true
-		return changeEvents(t.communityID, t.activityID, t.regID, t.personID, "CHECKED_OUT"), nil
+		return changeEvents(t.communityID, t.activityID, t.regID, t.personID, string(registration.StatusCHECKED_OUT)), nil
 	})
 	return closed, err
 }

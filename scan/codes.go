@@ -3,12 +3,13 @@ package scan
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/base32"
 
 	"linli/apperr"
 	"linli/ent"
+	"linli/ent/registration"
 	"linli/events"
+	"linli/ledger"
 	"linli/signup"
 	"linli/viewer"
 )
@@ -33,7 +34,7 @@ func (s *Service) RotateCode(ctx context.Context, registrationID int) (*ent.Regi
 	if !signup.OwnsCode(v, r) {
 		return nil, apperr.New(apperr.Forbidden, "only the person or staff may change this code")
 	}
-	if r.Status == "CANCELLED" {
+	if r.Status == registration.StatusCANCELLED {
 		return nil, apperr.New(apperr.Conflict, "this registration was cancelled")
 	}
 	b := make([]byte, 16)
@@ -41,13 +42,11 @@ func (s *Service) RotateCode(ctx context.Context, registrationID int) (*ent.Regi
 		return nil, err
 	}
 	code := base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b)
-	err = s.inTx(ctx, func(tx *sql.Tx) ([]events.Event, error) {
-		now := s.now()
-		if _, err := s.exec(ctx, tx, lockActivity, r.ActivityID); err != nil {
+	err = s.inTx(ctx, func(ctx context.Context, tx *ent.Tx) ([]events.Event, error) {
+		if err := ledger.LockForDoor(ctx, tx, r.ActivityID); err != nil {
 			return nil, err
 		}
-		_, err := s.exec(ctx, tx, `UPDATE registrations SET check_in_code = ?, updated_at = ? WHERE id = ?`, code, now, r.ID)
-		return nil, err
+		return nil, tx.Registration.UpdateOneID(r.ID).SetCheckInCode(code).Exec(ctx)
 	})
 	if err != nil {
 		return nil, err

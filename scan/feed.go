@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"linli/apperr"
+	"linli/authz"
 	"linli/ent"
 	"linli/ent/checkinscan"
 	"linli/viewer"
@@ -31,25 +32,29 @@ func Feed[T any](ctx context.Context, s *Service, activityID int, since *time.Ti
 	if v == nil {
 		return nil, apperr.New(apperr.Unauthenticated, "authentication required")
 	}
-	a, err := s.client.Activity.Get(viewer.System(ctx), activityID)
-	if ent.IsNotFound(err) || err == nil && !v.IsAdmin() && a.CommunityID != v.CommunityID {
+	// As the viewer: privacy decides which activities exist for it (its
+	// community's, that it may see) and which scans it reads.
+	a, err := s.client.Activity.Get(ctx, activityID)
+	if ent.IsNotFound(err) {
 		return nil, apperr.New(apperr.NotFound, "no such activity")
 	}
 	if err != nil {
 		return nil, err
 	}
-	if !v.IsStaffOf(a.CommunityID) {
-		return nil, apperr.New(apperr.Forbidden, "only staff follow check-ins")
+	if err := authz.RequireStaffOf(ctx, a.CommunityID, "only staff follow check-ins"); err != nil {
+		return nil, err
 	}
 	f := &feed{s: s, activityID: activityID, seen: map[int]time.Time{}}
 	start := s.now()
 	if since != nil && since.Before(start) {
 		start = since.UTC()
 	}
-	if _, err := s.one(ctx, s.db.SQL, `SELECT COALESCE(MAX(id), 0) FROM check_in_scans WHERE activity_id = ? AND recorded_at < ?`,
-		[]any{activityID, start}, &f.low); err != nil {
+	low, err := s.client.CheckInScan.Query().Where(checkinscan.ActivityID(activityID), checkinscan.RecordedAtLT(start)).
+		Order(ent.Desc(checkinscan.FieldID)).FirstID(ctx)
+	if err != nil && !ent.IsNotFound(err) {
 		return nil, err
 	}
+	f.low = low
 	wake, err := follow()
 	if err != nil {
 		return nil, err

@@ -55,7 +55,7 @@ func (s *Service) ManualCheckIn(ctx context.Context, in Manual) (*Result, error)
 	}
 	var t *target
 	if in.RegistrationID != 0 {
-		t, err = s.loadTarget(ctx, targetByID, in.RegistrationID)
+		t, err = s.loadTarget(ctx, registration.ID(in.RegistrationID))
 	} else {
 		t, err = s.findByName(ctx, who, in.ActivityID, in.Name, in.PhoneTail)
 	}
@@ -92,7 +92,7 @@ func (s *Service) findByName(ctx context.Context, who scanner, activityID int, n
 	case 0:
 		return nil, nil
 	case 1:
-		return s.loadTarget(ctx, targetByID, ids[0])
+		return s.loadTarget(ctx, registration.ID(ids[0]))
 	}
 	return nil, apperr.New(apperr.Conflict, "several registrations match; scan the code or ask staff")
 }

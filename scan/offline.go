@@ -56,9 +56,10 @@ func (s *Service) CheckInList(ctx context.Context, activityID int) (*List, error
 	if err != nil {
 		return nil, err
 	}
-	sys := viewer.System(ctx)
-	a, err := s.client.Activity.Query().Where(activity.ID(activityID)).WithSlots().Only(sys)
-	if ent.IsNotFound(err) || err == nil && !who.admin && a.CommunityID != who.communityID {
+	// As the viewer: privacy decides which activities exist for it (its
+	// community's, that it may see); the venue is the check-in rule's.
+	a, err := s.client.Activity.Query().Where(activity.ID(activityID)).WithSlots().Only(ctx)
+	if ent.IsNotFound(err) {
 		return nil, apperr.New(apperr.NotFound, "no such activity")
 	}
 	if err != nil {
@@ -69,43 +70,41 @@ func (s *Service) CheckInList(ctx context.Context, activityID int) (*List, error
 	}
 	ids := gid.FromContext(ctx)
 	if ids == nil {
-		return nil, fmt.Errorf("checkin: no ID codec in the context")
+		return nil, fmt.Errorf("scan: no ID codec in the context")
 	}
 	apiID := ids.Encode(a.ID)
 	l := &List{ActivityID: a.ID, Version: a.CountsVersion, GeneratedAt: s.now()}
 	l.OpensAt, l.Closes = listWindow(a)
-	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(`SELECT r.id, r.check_in_code, r.seats, r.status, r.slot_id, s.name, p.display_name
-FROM registrations r JOIN slots s ON s.id = r.slot_id JOIN persons p ON p.id = r.person_id
-WHERE r.activity_id = ? ORDER BY r.id`), a.ID)
+	// As linli itself, once the activity was: the names are masked below
+	// for every viewer alike.
+	regs, err := s.client.Registration.Query().Where(registration.ActivityID(a.ID)).
+		WithSlot().WithPerson().Order(ent.Asc(registration.FieldID)).All(viewer.System(ctx))
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var e ListEntry
-		var code, name string
-		if err := rows.Scan(&e.RegistrationID, &code, &e.Seats, &e.Status, &e.SlotID, &e.SlotName, &name); err != nil {
-			return nil, err
-		}
-		e.CodeHash, e.Name = CodeHash(apiID, code), mask.Name(name)
-		l.Entries = append(l.Entries, e)
+	for _, r := range regs {
+		l.Entries = append(l.Entries, ListEntry{
+			CodeHash: CodeHash(apiID, r.CheckInCode), RegistrationID: r.ID, Name: mask.Name(r.Edges.Person.DisplayName),
+			SlotID: r.SlotID, SlotName: r.Edges.Slot.Name, Seats: r.Seats, Status: r.Status,
+		})
 	}
-	return l, rows.Err()
+	return l, nil
 }
 
 // listWindow is when check-in opens for the earliest slot and closes for
-// the latest.
+// the latest: the union of their windows (Window) and the activity's own.
 func listWindow(a *ent.Activity) (opens, closes time.Time) {
-	opens, closes = a.StartsAt, a.EndsAt
+	opens, closes = Window(a, nil)
 	for _, sl := range a.Edges.Slots {
-		if sl.StartsAt != nil && sl.StartsAt.Before(opens) {
-			opens = *sl.StartsAt
+		o, c := Window(a, sl)
+		if o.Before(opens) {
+			opens = o
 		}
-		if sl.EndsAt != nil && sl.EndsAt.After(closes) {
-			closes = *sl.EndsAt
+		if c.After(closes) {
+			closes = c
 		}
 	}
-	return opens.Add(-time.Duration(a.CheckinOpensMinutes) * time.Minute), closes
+	return opens, closes
 }
 
 // MaxSyncItems bounds one upload of offline scans.

@@ -2,12 +2,14 @@ package scan
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
 	"linli/ent"
 	"linli/ent/activity"
+	"linli/ent/checkinscan"
+	"linli/ent/predicate"
+	"linli/ent/servicerecord"
 	"linli/ent/teammembership"
 	"linli/hours"
 	"linli/viewer"
@@ -79,31 +81,36 @@ func (s *Service) loadRecordInfo(ctx context.Context, who scanner, t *target) (*
 
 // registrationTimes reads a registration's check-in and check-out times
 // inside tx, after they were written.
-func (s *Service) registrationTimes(ctx context.Context, tx *sql.Tx, regID int) (in, out time.Time, err error) {
-	var i, o sql.NullTime
-	if _, err = s.one(ctx, tx, `SELECT checked_in_at, checked_out_at FROM registrations WHERE id = ?`, []any{regID}, &i, &o); err != nil {
+func registrationTimes(ctx context.Context, tx *ent.Tx, regID int) (in, out time.Time, err error) {
+	r, err := tx.Registration.Get(ctx, regID)
+	if err != nil {
 		return in, out, err
 	}
-	return i.Time, o.Time, nil
+	if r.CheckedInAt != nil {
+		in = *r.CheckedInAt
+	}
+	if r.CheckedOutAt != nil {
+		out = *r.CheckedOutAt
+	}
+	return in, out, nil
 }
 
 // insertRecord records a volunteer's service for a registration just
 // checked out in tx: the part of its check-in to check-out inside the slot
 // (target.served). flag, when set, marks it for review.
-func (s *Service) insertRecord(ctx context.Context, tx *sql.Tx, info *recordInfo, t *target, flag string, now time.Time) (int, error) {
-	in, out, err := s.registrationTimes(ctx, tx, t.regID)
+func (s *Service) insertRecord(ctx context.Context, tx *ent.Tx, info *recordInfo, t *target, flag string, now time.Time) (int, error) {
+	in, out, err := registrationTimes(ctx, tx, t.regID)
 	if err != nil {
 		return 0, err
 	}
 	in, out, minutes := t.served(in, out)
-	_, err = s.exec(ctx, tx, `INSERT INTO service_records
-(created_at, updated_at, community_id, person_id, registration_id, activity_id, activity_name, service_date, place,
- service_content, started_at, ended_at, minutes, organizing_team, person_in_charge, recorded_by,
- flagged_for_review, flag_reason, correction_reason)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		now, now, t.communityID, t.personID, t.regID, t.activityID, hours.Clip(info.activityName, 200), hours.Date(in),
-		hours.Clip(info.place, 300), hours.Clip(info.content, 500), in, out, minutes, hours.Clip(info.team, 100),
-		hours.Clip(info.inCharge, 100), hours.Clip(info.recordedBy, 100), flag != "", flag, "")
+	err = tx.ServiceRecord.Create().SetCreatedAt(now).SetUpdatedAt(now).
+		SetCommunityID(t.communityID).SetPersonID(t.personID).SetRegistrationID(t.regID).SetActivityID(t.activityID).
+		SetActivityName(hours.Clip(info.activityName, 200)).SetServiceDate(hours.Date(in)).
+		SetPlace(hours.Clip(info.place, 300)).SetServiceContent(hours.Clip(info.content, 500)).
+		SetStartedAt(in).SetEndedAt(out).SetMinutes(minutes).SetOrganizingTeam(hours.Clip(info.team, 100)).
+		SetPersonInCharge(hours.Clip(info.inCharge, 100)).SetRecordedBy(hours.Clip(info.recordedBy, 100)).
+		SetFlaggedForReview(flag != "").SetFlagReason(flag).Exec(ctx)
 	return minutes, err
 }
 
@@ -111,22 +118,19 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 // line with its times after a real check-out (realOut) replaced one linli
 // made itself, and clears that record's flag. Records staff corrected stay
 // as corrected.
-func (s *Service) retimeRecord(ctx context.Context, tx *sql.Tx, t *target, realOut bool, now time.Time) (int, error) {
-	regID := t.regID
-	in, out, err := s.registrationTimes(ctx, tx, regID)
+func (s *Service) retimeRecord(ctx context.Context, tx *ent.Tx, t *target, realOut bool, now time.Time) (int, error) {
+	in, out, err := registrationTimes(ctx, tx, t.regID)
 	if err != nil || out.IsZero() {
 		return 0, err
 	}
 	in, out, minutes := t.served(in, out)
-	args := []any{in, out, minutes, hours.Date(in), now}
-	set := ""
-	if realOut {
-		set = `, flagged_for_review = CASE WHEN flag_reason = ? THEN ? ELSE flagged_for_review END,
-  flag_reason = CASE WHEN flag_reason = ? THEN '' ELSE flag_reason END`
-		args = append(args, autoCloseReason, false, autoCloseReason)
+	mine := []predicate.ServiceRecord{servicerecord.RegistrationID(t.regID), servicerecord.CorrectedAtIsNil()}
+	if err := tx.ServiceRecord.Update().Where(mine...).SetStartedAt(in).SetEndedAt(out).SetMinutes(minutes).
+		SetServiceDate(hours.Date(in)).SetUpdatedAt(now).Exec(ctx); err != nil || !realOut {
+		return minutes, err
 	}
-	_, err = s.exec(ctx, tx, `UPDATE service_records SET started_at = ?, ended_at = ?, minutes = ?, service_date = ?, updated_at = ?`+set+`
-WHERE registration_id = ? AND corrected_at IS NULL`, append(args, regID)...)
+	err = tx.ServiceRecord.Update().Where(append(mine, servicerecord.FlagReason(autoCloseReason))...).
+		SetFlaggedForReview(false).SetFlagReason("").Exec(ctx)
 	return minutes, err
 }
 
@@ -136,36 +140,39 @@ WHERE registration_id = ? AND corrected_at IS NULL`, append(args, regID)...)
 // staff review, saying what the scan said. A scan that would not change
 // the hours (an earlier check-in before the slot started) changes nothing.
 // It reports whether the registration had a record.
-func (s *Service) flagMovedRecord(ctx context.Context, tx *sql.Tx, t *target, kind string, at, now time.Time) (hasRecord, flagged bool, err error) {
-	id, minutes, ok, err := s.recordOf(ctx, tx, t.regID)
-	if err != nil || !ok {
+func (s *Service) flagMovedRecord(ctx context.Context, tx *ent.Tx, t *target, kind checkinscan.Kind, at time.Time) (hasRecord, flagged bool, err error) {
+	rec, err := recordOf(ctx, tx, t.regID)
+	if err != nil || rec == nil {
 		return false, false, err
 	}
-	in, out, err := s.registrationTimes(ctx, tx, t.regID)
+	in, out, err := registrationTimes(ctx, tx, t.regID)
 	if err != nil {
 		return true, false, err
 	}
-	if kind == string(In) {
+	what := "签到"
+	if kind == In {
 		in = at
 	} else {
-		out = at
+		out, what = at, "签退"
 	}
-	if _, _, m := t.served(in, out); m == minutes {
+	if _, _, m := t.served(in, out); m == rec.Minutes {
 		return true, false, nil
 	}
-	what := "签到"
-	if kind != string(In) {
-		what = "签退"
-	}
+	u := tx.ServiceRecord.UpdateOne(rec).SetFlaggedForReview(true)
 	// The first reason stays (a check-out linli made itself keeps saying so).
-	reason := fmt.Sprintf("离线补传的%s扫码（%s）与记录不符，待核实", what, at.In(hours.Zone).Format("2006-01-02 15:04"))
-	_, err = s.exec(ctx, tx, `UPDATE service_records SET flagged_for_review = ?, updated_at = ?,
-  flag_reason = CASE WHEN flag_reason = '' THEN ? ELSE flag_reason END WHERE id = ?`, true, now, hours.Clip(reason, 300), id)
-	return true, err == nil, err
+	if rec.FlagReason == "" {
+		reason := fmt.Sprintf("离线补传的%s扫码（%s）与记录不符，待核实", what, at.In(hours.Zone).Format("2006-01-02 15:04"))
+		u.SetFlagReason(hours.Clip(reason, 300))
+	}
+	return true, true, u.Exec(ctx)
 }
 
-// recordOf reads the service record of a registration in tx, if it has one.
-func (s *Service) recordOf(ctx context.Context, tx *sql.Tx, regID int) (id, minutes int, ok bool, err error) {
-	ok, err = s.one(ctx, tx, `SELECT id, minutes FROM service_records WHERE registration_id = ?`, []any{regID}, &id, &minutes)
-	return id, minutes, ok, err
+// recordOf reads the service record of a registration in tx; nil when it
+// has none.
+func recordOf(ctx context.Context, tx *ent.Tx, regID int) (*ent.ServiceRecord, error) {
+	r, err := tx.ServiceRecord.Query().Where(servicerecord.RegistrationID(regID)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	return r, err
 }

@@ -4,14 +4,18 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"errors"
 	"fmt"
 	"time"
 
 	"linli/apperr"
+	"linli/ent"
 	"linli/ent/checkinscan"
+	"linli/ent/predicate"
+	"linli/ent/registration"
+	"linli/ent/servicerecord"
 	"linli/events"
+	"linli/ledger"
 	"linli/store"
 	"linli/viewer"
 )
@@ -98,51 +102,11 @@ func (s *Service) Scan(ctx context.Context, in Scan) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The one-statement check-in is for scans made now at the door; a time
-	// given by the device (offline, by hand) is weighed by decide alone.
-	if in.Kind == In && in.At == nil && s.single && !who.admin {
-		res, err := s.checkInByCode(ctx, who, in, at, now)
-		if store.IsUniqueViolation(err) {
-			if res, err = s.stored(ctx, who, in); res == nil && err == nil {
-				err = fmt.Errorf("checkin: nonce %q conflicted but is not stored", in.Nonce)
-			}
-			return res, err
-		}
-		if res != nil || err != nil {
-			return res, err
-		}
-	}
-	t, err := s.loadTarget(ctx, targetByCode, in.Code)
+	t, err := s.loadTarget(ctx, registration.CheckInCode(in.Code))
 	if err != nil {
 		return nil, err
 	}
 	return s.apply(ctx, who, in, t, at, now)
-}
-
-// checkInByCode is the common check-in in one statement (PostgreSQL); nil
-// when the scan is not a plain OK and must be decided the long way.
-func (s *Service) checkInByCode(ctx context.Context, who scanner, in Scan, at, now time.Time) (*Result, error) {
-	stmt, err := s.prepared(ctx, checkInByCodeCTE)
-	if err != nil {
-		return nil, err
-	}
-	var regID, personID, activityID, communityID, counted int
-	var scanID sql.NullInt64
-	var msg string
-	err = stmt.QueryRowContext(ctx, in.Code, who.communityID, who.venueID, in.ActivityID, at, now,
-		nullID(who.kioskID), nullID(who.actorID), in.Nonce, in.Method, okPrefix, seatsOpen, seatsClose, in.requestHash()).
-		Scan(&regID, &personID, &activityID, &communityID, &msg, &counted, &scanID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	if counted != 1 || !scanID.Valid {
-		return nil, fmt.Errorf("checkin: statement checked in registration %d but counted %d", regID, counted)
-	}
-	s.publish(changeEvents(communityID, activityID, regID, personID, "CHECKED_IN")...)
-	return &Result{Status: OK, Message: msg, RegistrationID: regID, Nonce: in.Nonce, Kind: in.Kind, At: at}, nil
 }
 
 // checkScan validates a scan's input; prefix names the field in errors.
@@ -195,41 +159,46 @@ func scannerOf(ctx context.Context) (scanner, error) {
 // to a retry of the same scan. The nonce used for another scan (another
 // code, another kind) is a CONFLICT.
 func (s *Service) stored(ctx context.Context, who scanner, in Scan) (*Result, error) {
-	query, args := scanByKioskNonce, []any{who.kioskID, in.Nonce}
-	if who.kioskID == 0 {
-		query, args = scanByActorNonce, []any{who.actorID, in.Nonce}
+	q := s.client.CheckInScan.Query().Where(checkinscan.Nonce(in.Nonce))
+	if who.kioskID != 0 {
+		q.Where(checkinscan.KioskID(who.kioskID))
+	} else {
+		q.Where(checkinscan.KioskIDIsNil(), checkinscan.ActorID(who.actorID))
 	}
-	var k, st, msg string
-	var reg sql.NullInt64
-	var hash []byte
-	var at time.Time
-	ok, err := s.one(ctx, s.db.SQL, query, args, &k, &st, &msg, &reg, &hash, &at)
-	if err != nil || !ok {
-		return nil, err
-	}
-	// Scans recorded before request hashes were kept have none.
-	if checkinscan.Kind(k) != in.Kind || hash != nil && !bytes.Equal(hash, in.requestHash()) {
-		return nil, &apperr.Error{Code: apperr.Conflict, Field: "nonce", Message: "this nonce was used for a different scan"}
-	}
-	return &Result{Status: checkinscan.Status(st), Message: msg, RegistrationID: int(reg.Int64), Nonce: in.Nonce,
-		Kind: in.Kind, At: at.UTC()}, nil
-}
-
-// loadTarget reads a registration for a scan; nil when there is none.
-func (s *Service) loadTarget(ctx context.Context, query string, arg any) (*target, error) {
-	stmt, err := s.prepared(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	t := &target{}
-	err = stmt.QueryRowContext(ctx, arg).Scan(t.dest()...)
-	if errors.Is(err, sql.ErrNoRows) {
+	// As linli itself: a nonce is the scanner's own, whoever may read scans.
+	sc, err := q.Only(viewer.System(ctx))
+	if ent.IsNotFound(err) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	return t, nil
+	// Scans recorded before request hashes were kept have none.
+	if sc.Kind != in.Kind || sc.RequestHash != nil && !bytes.Equal(sc.RequestHash, in.requestHash()) {
+		return nil, &apperr.Error{Code: apperr.Conflict, Field: "nonce", Message: "this nonce was used for a different scan"}
+	}
+	res := &Result{Status: sc.Status, Message: sc.Message, Nonce: in.Nonce, Kind: in.Kind, At: sc.ScannedAt.UTC()}
+	if sc.RegistrationID != nil {
+		res.RegistrationID = *sc.RegistrationID
+	}
+	return res, nil
+}
+
+// loadTarget reads the registration where matches, with what deciding a
+// scan needs (its slot, activity and person); nil when there is none. It
+// reads as linli itself: which registrations a scanner may act on is the
+// check-in decision's (decide), which answers another community's codes
+// as unknown and another venue's as WRONG_VENUE.
+func (s *Service) loadTarget(ctx context.Context, where predicate.Registration) (*target, error) {
+	r, err := s.client.Registration.Query().Where(where).
+		WithSlot().WithActivity().WithPerson().Only(viewer.System(ctx))
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return targetOf(r), nil
 }
 
 // apply decides a scan and writes what it decided. When the registration
@@ -252,11 +221,11 @@ func (s *Service) apply(ctx context.Context, who scanner, in Scan, t *target, at
 			case o.status == UnknownCode && in.unknown != "":
 				msg = in.unknown
 			}
-			res, err = s.record(ctx, s.db.SQL, who, in, t, o.status, msg, at, now)
+			res, err = s.record(ctx, s.client, who, in, t, o.status, msg, at, now)
 		}
 		switch {
 		case errors.Is(err, errStale) && attempt < maxAttempts:
-			if t, err = s.loadTarget(ctx, targetByID, t.regID); err != nil {
+			if t, err = s.loadTarget(ctx, registration.ID(t.regID)); err != nil {
 				return nil, err
 			}
 			continue
@@ -271,38 +240,43 @@ func (s *Service) apply(ctx context.Context, who scanner, in Scan, t *target, at
 	}
 }
 
-// record stores a scan's answer in check_in_scans through q (the database,
+// record stores a scan's answer in check_in_scans through c (the client,
 // or the transaction that made the change) and returns it.
-func (s *Service) record(ctx context.Context, q store.Querier, who scanner, in Scan, t *target, st checkinscan.Status, msg string, at, now time.Time) (*Result, error) {
-	var regID, activityID any
-	cid := who.communityID
+func (s *Service) record(ctx context.Context, c *ent.Client, who scanner, in Scan, t *target, st checkinscan.Status, msg string, at, now time.Time) (*Result, error) {
 	res := &Result{Status: st, Message: msg, Nonce: in.Nonce, Kind: in.Kind, At: at}
-	if t != nil && st != UnknownCode {
-		regID, activityID, cid = nullID(t.regID), t.activityID, t.communityID
-		res.RegistrationID = t.regID
-	} else if in.ActivityID != 0 {
-		activityID = in.ActivityID
+	cr := c.CheckInScan.Create().SetCommunityID(who.communityID).SetNonce(in.Nonce).SetKind(in.Kind).SetMethod(in.Method).
+		SetStatus(st).SetMessage(msg).SetScannedAt(at).SetRecordedAt(now).SetRequestHash(in.requestHash())
+	switch {
+	case t != nil && st != UnknownCode:
+		cr.SetActivityID(t.activityID).SetCommunityID(t.communityID)
+		if t.regID != 0 { // a walk-in refused has no registration yet
+			cr.SetRegistrationID(t.regID)
+			res.RegistrationID = t.regID
+		}
+	case in.ActivityID != 0:
+		cr.SetActivityID(in.ActivityID)
 	}
-	if _, err := s.exec(ctx, q, insertScan, cid, nullID(who.kioskID), nullID(who.actorID), in.Nonce,
-		in.Kind, in.Method, regID, activityID, st, msg, at, now, in.requestHash()); err != nil {
+	if who.kioskID != 0 {
+		cr.SetKioskID(who.kioskID)
+	}
+	if who.actorID != 0 {
+		cr.SetActorID(who.actorID)
+	}
+	if err := cr.Exec(viewer.System(ctx)); err != nil {
 		return nil, err
 	}
 	return res, nil
 }
 
-func nullID(id int) any {
-	if id == 0 {
-		return nil
-	}
-	return id
+// seat is what the ledger needs to move the registration.
+func (t *target) seat() ledger.Seat {
+	return ledger.Seat{RegistrationID: t.regID, ActivityID: t.activityID, SlotID: t.slotID, Seats: t.seats}
 }
 
-// move checks the registration in or out: one statement on PostgreSQL for
-// a check-in, otherwise a transaction.
+// move checks the registration in or out through the ledger, records the
+// scan and, for a volunteer's check-out, the service record, in one
+// transaction.
 func (s *Service) move(ctx context.Context, who scanner, in Scan, t *target, at, now time.Time) (*Result, error) {
-	if in.Kind == In && s.single {
-		return s.checkInStatement(ctx, who, in, t, at, now)
-	}
 	var info *recordInfo
 	if in.Kind == Out && t.volunteer() {
 		var err error
@@ -311,62 +285,30 @@ func (s *Service) move(ctx context.Context, who scanner, in Scan, t *target, at,
 		}
 	}
 	var res *Result
-	err := s.inTx(ctx, func(tx *sql.Tx) ([]events.Event, error) {
-		if _, err := s.exec(ctx, tx, lockActivity, t.activityID); err != nil {
-			return nil, err
-		}
-		stmt, change := checkInRegistration, "CHECKED_IN"
+	err := s.inTx(ctx, func(ctx context.Context, tx *ent.Tx) ([]events.Event, error) {
+		move, change := ledger.CheckIn, registration.StatusCHECKED_IN
 		if in.Kind == Out {
-			stmt, change = checkOutRegistration, "CHECKED_OUT"
+			move, change = ledger.CheckOut, registration.StatusCHECKED_OUT
 		}
-		n, err := s.exec(ctx, tx, stmt, at, now, t.regID)
+		moved, err := move(ctx, tx, t.seat(), at)
 		if err != nil {
 			return nil, err
 		}
-		if n != 1 {
+		if !moved {
 			return nil, errStale
 		}
 		minutes := 0
-		if in.Kind == In {
-			if _, err := s.exec(ctx, tx, addCheckedIn, t.seats, now, t.slotID); err != nil {
-				return nil, err
-			}
-		} else if info != nil {
+		if info != nil {
 			if minutes, err = s.insertRecord(ctx, tx, info, t, "", now); err != nil {
 				return nil, err
 			}
 		}
-		if res, err = s.record(ctx, tx, who, in, t, OK, message(in.Kind, OK, t, minutes), at, now); err != nil {
+		if res, err = s.record(ctx, tx.Client(), who, in, t, OK, message(in.Kind, OK, t, minutes), at, now); err != nil {
 			return nil, err
 		}
-		return changeEvents(t.communityID, t.activityID, t.regID, t.personID, change), nil
+		return changeEvents(t.communityID, t.activityID, t.regID, t.personID, string(change)), nil
 	})
 	return res, err
-}
-
-// checkInStatement is move for a check-in as the single statement
-// checkInCTE.
-func (s *Service) checkInStatement(ctx context.Context, who scanner, in Scan, t *target, at, now time.Time) (*Result, error) {
-	msg := message(In, OK, t, 0)
-	var regID, scanID sql.NullInt64
-	var counted int
-	stmt, err := s.prepared(ctx, checkInCTE)
-	if err != nil {
-		return nil, err
-	}
-	err = stmt.QueryRowContext(ctx, t.activityID, at, now, t.regID, t.communityID,
-		nullID(who.kioskID), nullID(who.actorID), in.Nonce, in.Method, msg, in.requestHash()).Scan(&regID, &counted, &scanID)
-	if err != nil {
-		return nil, err
-	}
-	if !regID.Valid {
-		return nil, errStale
-	}
-	if counted != 1 || !scanID.Valid {
-		return nil, fmt.Errorf("checkin: statement checked in registration %d but counted %d", t.regID, counted)
-	}
-	s.publish(changeEvents(t.communityID, t.activityID, t.regID, t.personID, "CHECKED_IN")...)
-	return &Result{Status: OK, Message: msg, RegistrationID: t.regID, Nonce: in.Nonce, Kind: in.Kind, At: at}, nil
 }
 
 // moveEarlier handles a scan of a registration already checked in (or
@@ -380,58 +322,92 @@ func (s *Service) checkInStatement(ctx context.Context, who scanner, in Scan, t 
 // moves it: it flags the record for staff review (flagMovedRecord).
 func (s *Service) moveEarlier(ctx context.Context, who scanner, in Scan, t *target, fallback checkinscan.Status, at, now time.Time) (*Result, error) {
 	var res *Result
-	err := s.inTx(ctx, func(tx *sql.Tx) ([]events.Event, error) {
-		if _, err := s.exec(ctx, tx, lockActivity, t.activityID); err != nil {
+	err := s.inTx(ctx, func(ctx context.Context, tx *ent.Tx) ([]events.Event, error) {
+		if err := ledger.LockForDoor(ctx, tx, t.activityID); err != nil {
 			return nil, err
 		}
-		var replaced, moved int64
-		var hasRecord, flagged bool
-		var err error
-		if in.Kind == Out {
-			replaced, err = s.exec(ctx, tx, replaceAutoCheckOut, at, now, t.regID, at, autoCloseReason)
-		}
-		if err == nil && replaced == 0 && in.At != nil {
-			// A service record is not moved under staff's feet: flagged.
-			if t.volunteer() {
-				hasRecord, flagged, err = s.flagMovedRecord(ctx, tx, t, string(in.Kind), at, now)
-			}
-			if err == nil && !hasRecord {
-				stmt, args := earlierCheckIn, []any{at, now, t.regID, at}
-				if in.Kind == Out {
-					stmt, args = earlierCheckOut, []any{at, now, t.regID, at, at}
-				}
-				moved, err = s.exec(ctx, tx, stmt, args...)
-			}
-		}
+		e, err := s.earlierWrites(ctx, tx, in, t, at)
 		if err != nil {
 			return nil, err
 		}
-		st, minutes := fallback, 0
-		if replaced > 0 && t.volunteer() {
+		minutes := 0
+		if e.replaced && t.volunteer() {
 			if minutes, err = s.retimeRecord(ctx, tx, t, true, now); err != nil {
 				return nil, err
 			}
 		}
-		msg := message(in.Kind, fallback, t, 0)
-		switch {
-		case replaced > 0:
-			st, msg = OK, message(in.Kind, OK, t, minutes)
-		case flagged && in.Kind == In:
-			msg = "已签到；离线补传的签到时间 " + clock(at) + " 与服务记录不符，已交工作人员核实"
-		case flagged:
-			msg = "已签退；离线补传的签退时间 " + clock(at) + " 与服务记录不符，已交工作人员核实"
-		case moved > 0 && in.Kind == In:
-			msg = "已签到，签到时间按更早的扫码记为 " + clock(at)
-		case moved > 0:
-			msg = "已签退，签退时间按更早的扫码记为 " + clock(at)
-		}
-		if res, err = s.record(ctx, tx, who, in, t, st, msg, at, now); err != nil {
+		st, msg := e.answer(in.Kind, t, fallback, at, minutes)
+		if res, err = s.record(ctx, tx.Client(), who, in, t, st, msg, at, now); err != nil {
 			return nil, err
 		}
-		if replaced == 0 {
+		if !e.replaced {
 			return nil, nil
 		}
-		return changeEvents(t.communityID, t.activityID, t.regID, t.personID, "CHECKED_OUT"), nil
+		return changeEvents(t.communityID, t.activityID, t.regID, t.personID, string(registration.StatusCHECKED_OUT)), nil
 	})
 	return res, err
+}
+
+// earlier is what moveEarlier changed: it replaced linli's own check-out,
+// moved a recorded time, or flagged the service record instead.
+type earlier struct{ replaced, moved, flagged bool }
+
+// earlierWrites makes moveEarlier's changes inside tx.
+func (s *Service) earlierWrites(ctx context.Context, tx *ent.Tx, in Scan, t *target, at time.Time) (e earlier, err error) {
+	if in.Kind == Out {
+		if e.replaced, err = s.replaceAutoCheckOut(ctx, tx, t, at); err != nil || e.replaced {
+			return e, err
+		}
+	}
+	if in.At == nil {
+		return e, nil
+	}
+	// A service record is not moved under staff's feet: flagged.
+	hasRecord := false
+	if t.volunteer() {
+		if hasRecord, e.flagged, err = s.flagMovedRecord(ctx, tx, t, in.Kind, at); err != nil || hasRecord {
+			return e, err
+		}
+	}
+	u := tx.Registration.Update().Where(registration.ID(t.regID))
+	if in.Kind == Out {
+		u.Where(registration.StatusEQ(registration.StatusCHECKED_OUT), registration.CheckedInAtLTE(at),
+			registration.CheckedOutAtGT(at)).SetCheckedOutAt(at)
+	} else {
+		u.Where(registration.StatusIn(registration.StatusCHECKED_IN, registration.StatusCHECKED_OUT),
+			registration.CheckedInAtGT(at)).SetCheckedInAt(at)
+	}
+	n, err := u.Save(ctx)
+	e.moved = n > 0
+	return e, err
+}
+
+// replaceAutoCheckOut moves the check-out linli made itself (its service
+// record still flagged so, and not corrected by staff) to a real one at at.
+func (s *Service) replaceAutoCheckOut(ctx context.Context, tx *ent.Tx, t *target, at time.Time) (bool, error) {
+	auto, err := tx.ServiceRecord.Query().Where(servicerecord.RegistrationID(t.regID),
+		servicerecord.FlagReason(autoCloseReason), servicerecord.CorrectedAtIsNil()).Exist(ctx)
+	if err != nil || !auto {
+		return false, err
+	}
+	n, err := tx.Registration.Update().Where(registration.ID(t.regID), registration.StatusEQ(registration.StatusCHECKED_OUT),
+		registration.CheckedInAtLTE(at)).SetCheckedOutAt(at).Save(ctx)
+	return n > 0, err
+}
+
+// answer is the status and message of a scan that moveEarlier handled.
+func (e earlier) answer(kind checkinscan.Kind, t *target, fallback checkinscan.Status, at time.Time, minutes int) (checkinscan.Status, string) {
+	switch {
+	case e.replaced:
+		return OK, message(kind, OK, t, minutes)
+	case e.flagged && kind == In:
+		return fallback, "已签到；离线补传的签到时间 " + clock(at) + " 与服务记录不符，已交工作人员核实"
+	case e.flagged:
+		return fallback, "已签退；离线补传的签退时间 " + clock(at) + " 与服务记录不符，已交工作人员核实"
+	case e.moved && kind == In:
+		return fallback, "已签到，签到时间按更早的扫码记为 " + clock(at)
+	case e.moved:
+		return fallback, "已签退，签退时间按更早的扫码记为 " + clock(at)
+	}
+	return fallback, message(kind, fallback, t, 0)
 }

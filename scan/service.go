@@ -10,25 +10,23 @@
 // Every scan is answered with a status and a message for the tablet, and
 // recorded in check_in_scans under the scanning device's nonce, so a retry
 // of the same scan returns the first answer and changes nothing. A scan that
-// changes a registration runs like every other counter change in linli: it
-// first bumps the activity's counts_version (which orders it with sign-ups
-// and cancellations), then moves the registration with a conditional UPDATE
-// (… WHERE status = 'CONFIRMED'), so two scans can never both check the same
-// person in, and adjusts the slot's checked_in counter in the same
-// transaction. Events go out after commit.
+// changes a registration does it through package ledger (ledger/checkin.go,
+// ledger/walkin.go), like every other counter change in linli: in one Ent
+// transaction that first bumps the activity's counts_version (which orders
+// it with sign-ups and cancellations), then moves the registration with a
+// conditional update on its status, so two scans can never both check the
+// same person in, and adjusts the slot's checked_in counter. The same code
+// runs on SQLite and PostgreSQL. Events go out after commit.
 //
 // checked_in counts the seats of registrations that came: CHECKED_IN and
 // CHECKED_OUT. A check-out leaves it alone; an undo gives it back.
 package scan
 
 import (
-	"sync"
 	"time"
 
 	"linli/ent"
 	"linli/events"
-	"linli/signup"
-	"linli/store"
 )
 
 // Options tune a Service. Zero fields take the defaults in parentheses.
@@ -39,9 +37,6 @@ type Options struct {
 	// OfflineMaxAge is how old a scan made offline may be when it arrives
 	// (72 h); older ones are answered TOO_LATE.
 	OfflineMaxAge time.Duration
-	// SingleStatement makes a check-in on PostgreSQL one statement instead
-	// of a transaction of four (true on PostgreSQL).
-	SingleStatement *bool
 	// WalkInsPerMinute and WalkInBurst bound walk-ins per kiosk and per
 	// staff member (6 a minute after a burst of 20; negative: no limit).
 	WalkInsPerMinute float64
@@ -50,22 +45,16 @@ type Options struct {
 
 // Service runs check-ins over a database.
 type Service struct {
-	db      *store.DB
 	client  *ent.Client
 	events  events.Publisher
-	signups *signup.Service
 	rules   rules
-	single  bool
 	walkIns *walkInLimiter
 	now     func() time.Time
-
-	// stmts holds prepared statements by query (*sql.Stmt).
-	stmts sync.Map
 }
 
-// New returns a Service over db that announces committed changes to pub and
-// registers walk-ins through signups.
-func New(db *store.DB, pub events.Publisher, signups *signup.Service, o Options) *Service {
+// New returns a Service over client that announces committed changes to
+// pub. Counter changes go through package ledger.
+func New(client *ent.Client, pub events.Publisher, o Options) *Service {
 	if pub == nil {
 		pub = events.Discard{}
 	}
@@ -81,13 +70,9 @@ func New(db *store.DB, pub events.Publisher, signups *signup.Service, o Options)
 	if o.WalkInBurst <= 0 {
 		o.WalkInBurst = 20
 	}
-	single := !db.IsSQLite()
-	if o.SingleStatement != nil {
-		single = *o.SingleStatement && single
-	}
 	return &Service{
-		db: db, client: db.Client, events: pub, signups: signups,
-		rules: rules{grace: o.CheckOutGrace, maxAge: o.OfflineMaxAge}, single: single,
+		client: client, events: pub,
+		rules:   rules{grace: o.CheckOutGrace, maxAge: o.OfflineMaxAge},
 		walkIns: newWalkInLimiter(o.WalkInsPerMinute, o.WalkInBurst),
 		now:     func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
 	}

@@ -2,58 +2,57 @@ package scan
 
 import (
 	"context"
-	"database/sql"
 	"errors"
+	"fmt"
 
+	"linli/ent"
 	"linli/events"
 	"linli/store"
+	"linli/viewer"
 )
 
 // errStale rolls back a transaction whose conditional update matched
 // nothing: the registration moved since it was read, so the scan is decided
 // again from the new state.
-var errStale = errors.New("checkin: registration changed, decide again")
+var errStale = errors.New("scan: registration changed, decide again")
 
 const maxAttempts = store.TxAttempts
 
-// inTx runs fn in a transaction, again on deadlocks, serialization failures
-// and a busy SQLite, and publishes the events fn returns after commit.
-func (s *Service) inTx(ctx context.Context, fn func(tx *sql.Tx) ([]events.Event, error)) error {
-	evs, err := store.InTx(ctx, s.db, store.TxOptions{}, fn)
-	if err == nil {
-		s.publish(evs...)
+// inTx runs fn in an Ent transaction as linli itself (the scanner was
+// authorized before), again on deadlocks, serialization failures and a
+// busy SQLite, and publishes the events fn returns after commit.
+func (s *Service) inTx(ctx context.Context, fn func(ctx context.Context, tx *ent.Tx) ([]events.Event, error)) error {
+	sys := viewer.System(ctx)
+	var err error
+	for range maxAttempts {
+		var evs []events.Event
+		if evs, err = s.attempt(sys, fn); err == nil {
+			s.publish(evs...)
+			return nil
+		}
+		if !store.IsTransient(err) || ctx.Err() != nil {
+			break
+		}
 	}
 	return err
 }
 
-// one runs a query for at most one row; it reports whether there was one.
-func (s *Service) one(ctx context.Context, q store.Querier, query string, args []any, dest ...any) (bool, error) {
-	return store.QueryRow(ctx, q, s.db.Rebind(query), args, dest...)
-}
-
-// exec runs a statement and returns how many rows it changed.
-func (s *Service) exec(ctx context.Context, q store.Querier, query string, args ...any) (int64, error) {
-	r, err := q.ExecContext(ctx, s.db.Rebind(query), args...)
-	if err != nil {
-		return 0, err
-	}
-	return r.RowsAffected()
-}
-
-// prepared returns query prepared on the database (per connection, by
-// database/sql), for the statements every scan sends: the database parses
-// and plans them once instead of on every scan.
-func (s *Service) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
-	if st, ok := s.stmts.Load(query); ok {
-		return st.(*sql.Stmt), nil
-	}
-	st, err := s.db.SQL.PrepareContext(ctx, s.db.Rebind(query))
+func (s *Service) attempt(ctx context.Context, fn func(ctx context.Context, tx *ent.Tx) ([]events.Event, error)) (evs []events.Event, err error) {
+	tx, err := s.client.Tx(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if prev, loaded := s.stmts.LoadOrStore(query, st); loaded {
-		st.Close()
-		return prev.(*sql.Stmt), nil
+	defer func() {
+		if p := recover(); p != nil {
+			_ = tx.Rollback()
+			panic(p)
+		}
+	}()
+	if evs, err = fn(ctx, tx); err != nil {
+		if rerr := tx.Rollback(); rerr != nil {
+			err = fmt.Errorf("%w (rollback: %v)", err, rerr)
+		}
+		return nil, err
 	}
-	return st, nil
+	return evs, tx.Commit()
 }

@@ -3,8 +3,8 @@ package scan
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -13,8 +13,10 @@ import (
 	"linli/authz"
 	"linli/ent"
 	"linli/ent/checkinscan"
+	"linli/ent/registration"
 	"linli/events"
 	"linli/hours"
+	"linli/ledger"
 )
 
 // Undo reverts a registration's last check-in or check-out (staff of its
@@ -31,74 +33,88 @@ func (s *Service) Undo(ctx context.Context, registrationID int, reason string) (
 	if n := utf8.RuneCountInString(reason); n == 0 || n > 500 {
 		return nil, apperr.Invalid("reason", "reason must be 1 to 500 characters")
 	}
-	t, err := s.loadTarget(ctx, targetByID, registrationID)
+	// As the viewer: privacy shows staff their community's registrations
+	// (admins all), so another community's is unknown here.
+	if ok, err := s.client.Registration.Query().Where(registration.ID(registrationID)).Exist(ctx); err != nil || !ok {
+		if err == nil {
+			err = apperr.New(apperr.NotFound, "no such registration")
+		}
+		return nil, err
+	}
+	t, err := s.loadTarget(ctx, registration.ID(registrationID))
 	if err != nil {
 		return nil, err
 	}
-	if t == nil || !v.IsStaffOf(t.communityID) {
-		return nil, apperr.New(apperr.NotFound, "no such registration")
-	}
-	nonce := make([]byte, 12)
-	if _, err := rand.Read(nonce); err != nil {
-		return nil, err
-	}
 	who := scanner{actorID: v.PersonID, communityID: t.communityID}
-	err = s.inTx(ctx, func(tx *sql.Tx) ([]events.Event, error) {
-		now := s.now()
-		if _, err := s.exec(ctx, tx, lockActivity, t.activityID); err != nil {
-			return nil, err
+	for attempt := 0; ; attempt++ {
+		err = s.inTx(ctx, func(ctx context.Context, tx *ent.Tx) ([]events.Event, error) {
+			return s.undo(ctx, tx, who, t, reason)
+		})
+		if !errors.Is(err, errStale) || attempt >= maxAttempts {
+			break
 		}
-		var st string
-		if _, err := s.one(ctx, tx, `SELECT status FROM registrations WHERE id = ?`, []any{t.regID}, &st); err != nil {
-			return nil, err
-		}
-		var detail string
-		switch st {
-		case "CHECKED_OUT":
-			removed, err := s.removeRecord(ctx, tx, t.regID)
-			if err != nil {
-				return nil, err
-			}
-			if _, err := s.exec(ctx, tx, undoCheckOut, now, t.regID); err != nil {
-				return nil, err
-			}
-			detail = "CHECKED_OUT → CHECKED_IN" + removed
-		case "CHECKED_IN":
-			if _, err := s.exec(ctx, tx, undoCheckIn, now, t.regID); err != nil {
-				return nil, err
-			}
-			if _, err := s.exec(ctx, tx, subtractCheckedIn, t.seats, now, t.slotID); err != nil {
-				return nil, err
-			}
-			detail = "CHECKED_IN → CONFIRMED"
-		default:
-			return nil, apperr.New(apperr.Conflict, "this registration is not checked in or out")
-		}
-		in := Scan{Kind: checkinscan.KindUNDO, Method: checkinscan.MethodMANUAL, Nonce: "undo:" + hex.EncodeToString(nonce)}
-		if _, err := s.record(ctx, tx, who, in, t, OK, hours.Clip("已撤销："+reason, 500), now, now); err != nil {
-			return nil, err
-		}
-		if _, err := s.exec(ctx, tx, insertAudit, t.communityID, v.PersonID, "checkin.undo",
-			fmt.Sprintf("Registration:%d", t.regID), hours.Clip(detail+": "+reason, 2000), now); err != nil {
-			return nil, err
-		}
-		return changeEvents(t.communityID, t.activityID, t.regID, t.personID, ""), nil
-	})
+	}
 	if err != nil {
 		return nil, err
 	}
 	return s.client.Registration.Get(ctx, registrationID)
 }
 
+// undo moves t back one step inside tx, records it as a scan and in the
+// audit log; errStale when it moved meanwhile.
+func (s *Service) undo(ctx context.Context, tx *ent.Tx, who scanner, t *target, reason string) ([]events.Event, error) {
+	now := s.now()
+	r, err := tx.Registration.Get(ctx, t.regID)
+	if err != nil {
+		return nil, err
+	}
+	var detail string
+	moved := false
+	switch r.Status {
+	case registration.StatusCHECKED_OUT:
+		if moved, err = ledger.UndoCheckOut(ctx, tx, t.seat()); err != nil || !moved {
+			break
+		}
+		var removed string
+		removed, err = removeRecord(ctx, tx, t.regID)
+		detail = "CHECKED_OUT → CHECKED_IN" + removed
+	case registration.StatusCHECKED_IN:
+		moved, err = ledger.UndoCheckIn(ctx, tx, t.seat())
+		detail = "CHECKED_IN → CONFIRMED"
+	default:
+		return nil, apperr.New(apperr.Conflict, "this registration is not checked in or out")
+	}
+	switch {
+	case err != nil:
+		return nil, err
+	case !moved:
+		return nil, errStale
+	}
+	nonce := make([]byte, 12)
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, err
+	}
+	in := Scan{Kind: checkinscan.KindUNDO, Method: checkinscan.MethodMANUAL, Nonce: "undo:" + hex.EncodeToString(nonce)}
+	if _, err := s.record(ctx, tx.Client(), who, in, t, OK, hours.Clip("已撤销："+reason, 500), now, now); err != nil {
+		return nil, err
+	}
+	if err := tx.AuditEntry.Create().SetCommunityID(t.communityID).SetActorID(who.actorID).SetAction("checkin.undo").
+		SetSubject(fmt.Sprintf("Registration:%d", t.regID)).SetDetail(hours.Clip(detail+": "+reason, 2000)).SetAt(now).
+		Exec(ctx); err != nil {
+		return nil, err
+	}
+	return changeEvents(t.communityID, t.activityID, t.regID, t.personID, ""), nil
+}
+
 // removeRecord deletes a registration's service record in tx and describes
 // it for the audit log.
-func (s *Service) removeRecord(ctx context.Context, tx *sql.Tx, regID int) (string, error) {
-	id, minutes, ok, err := s.recordOf(ctx, tx, regID)
-	if err != nil || !ok {
+func removeRecord(ctx context.Context, tx *ent.Tx, regID int) (string, error) {
+	rec, err := recordOf(ctx, tx, regID)
+	if err != nil || rec == nil {
 		return "", err
 	}
-	if _, err := s.exec(ctx, tx, `DELETE FROM service_records WHERE id = ?`, id); err != nil {
+	if err := tx.ServiceRecord.DeleteOne(rec).Exec(ctx); err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("; removed ServiceRecord:%d (%d min)", id, minutes), nil
+	return fmt.Sprintf("; removed ServiceRecord:%d (%d min)", rec.ID, rec.Minutes), nil
 }

@@ -2,9 +2,10 @@ package scan
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"time"
 
 	"linli/apperr"
 	"linli/auth"
@@ -15,7 +16,7 @@ import (
 	"linli/ent/registration"
 	"linli/ent/slot"
 	"linli/events"
-	"linli/signup"
+	"linli/ledger"
 	"linli/store"
 	"linli/viewer"
 )
@@ -32,7 +33,7 @@ type WalkIn struct {
 }
 
 // errFull rolls back a walk-in whose seats were not free.
-var errFull = errors.New("checkin: walk-in seats not free")
+var errFull = errors.New("scan: walk-in seats not free")
 
 // WalkIn registers someone at the door and checks them in at once (kiosk or
 // staff), while the slot has free seats and nobody waits for them. The phone
@@ -47,18 +48,10 @@ func (s *Service) WalkIn(ctx context.Context, in WalkIn) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	scan := Scan{Kind: In, Method: checkinscan.MethodWALK_IN, Nonce: in.Nonce}
-	if err := checkScan(scan, "input."); err != nil {
+	scan, phone, err := walkInScan(&in)
+	if err != nil {
 		return nil, err
 	}
-	if in.Seats == 0 {
-		in.Seats = 1
-	}
-	phone, err := auth.NormalizePhone(in.Phone)
-	if err != nil {
-		return nil, apperr.Invalid("input.phone", "phone must be 6 to 15 digits")
-	}
-	scan.subject = fmt.Sprintf("walk-in:%d:%s:%d", in.SlotID, phone, in.Seats)
 	if r, err := s.stored(ctx, who, scan); r != nil || err != nil {
 		return r, err
 	}
@@ -66,64 +59,82 @@ func (s *Service) WalkIn(ctx context.Context, in WalkIn) (*Result, error) {
 	if !s.walkIns.allow(who, s.now()) {
 		return nil, apperr.New(apperr.RateLimited, "too many walk-ins from this device; wait a minute")
 	}
-	sys := viewer.System(ctx)
-	// Read as the scanner: the privacy rules decide which slots exist for
-	// it (its community's, of activities it may see), so a draft's slot is
-	// as unknown to a kiosk as another community's.
-	sl, err := s.client.Slot.Query().Where(slot.ID(in.SlotID)).WithActivity().Only(ctx)
+	sl, err := s.walkInSlot(ctx, in.SlotID)
+	if err != nil {
+		return nil, err
+	}
+	a, now := sl.Edges.Activity, s.now()
+	t := slotTarget(sl, a, in.Seats)
+	scan.ActivityID = a.ID
+	if o := decide(In, t, who, 0, now, now, false, s.rules); !o.write {
+		return s.apply(ctx, who, scan, t, now, now)
+	}
+	p, consentAt, err := s.walkInPerson(ctx, in, sl, phone, now)
+	if err != nil {
+		return nil, err
+	}
+	existing, err := s.client.Registration.Query().Where(registration.SlotID(sl.ID), registration.PersonID(p.ID),
+		registration.StatusIn(registration.StatusCONFIRMED, registration.StatusWAITLISTED, registration.StatusPENDING_APPROVAL,
+			registration.StatusCHECKED_IN, registration.StatusCHECKED_OUT)).
+		FirstID(viewer.System(ctx))
+	switch {
+	case err == nil:
+		et, err := s.loadTarget(ctx, registration.ID(existing))
+		if err != nil {
+			return nil, err
+		}
+		return s.apply(ctx, who, scan, et, now, now)
+	case !ent.IsNotFound(err):
+		return nil, err
+	}
+	t.personID = p.ID
+	return s.takeWalkIn(ctx, who, scan, t, consentAt, now)
+}
+
+// walkInScan validates a walk-in's input and returns the scan it is, and
+// the phone number normalized.
+func walkInScan(in *WalkIn) (Scan, string, error) {
+	scan := Scan{Kind: In, Method: checkinscan.MethodWALK_IN, Nonce: in.Nonce}
+	if err := checkScan(scan, "input."); err != nil {
+		return scan, "", err
+	}
+	if in.Seats == 0 {
+		in.Seats = 1
+	}
+	phone, err := auth.NormalizePhone(in.Phone)
+	if err != nil {
+		return scan, "", apperr.Invalid("input.phone", "phone must be 6 to 15 digits")
+	}
+	scan.subject = fmt.Sprintf("walk-in:%d:%s:%d", in.SlotID, phone, in.Seats)
+	return scan, phone, nil
+}
+
+// walkInSlot reads the slot with its activity as the scanner: the privacy
+// rules decide which slots exist for it (its community's, of activities it
+// may see), so a draft's slot is as unknown to a kiosk as another
+// community's.
+func (s *Service) walkInSlot(ctx context.Context, slotID int) (*ent.Slot, error) {
+	sl, err := s.client.Slot.Query().Where(slot.ID(slotID)).WithActivity().Only(ctx)
 	if ent.IsNotFound(err) {
 		return nil, apperr.New(apperr.NotFound, "no such slot")
 	}
 	if err != nil {
 		return nil, err
 	}
-	a := sl.Edges.Activity
-	if a.Status == activity.StatusDRAFT {
+	if sl.Edges.Activity.Status == activity.StatusDRAFT {
 		return nil, apperr.New(apperr.SignupNotOpen, "this activity is not published yet")
 	}
-	now := s.now()
-	t := slotTarget(sl, a, in.Seats)
-	scan.ActivityID = a.ID
-	if o := decide(In, t, who, 0, now, now, false, s.rules); !o.write {
-		return s.apply(ctx, who, scan, t, now, now)
-	}
-	if in.Seats < 1 || in.Seats > sl.MaxSeatsPerSignup {
-		return nil, apperr.Invalid("input.seats", "seats must be between 1 and %d", sl.MaxSeatsPerSignup)
-	}
-	p, err := s.walkInPerson(ctx, sl.CommunityID, phone, in.DisplayName)
-	if err != nil {
-		return nil, err
-	}
-	if sl.Kind == slot.KindVOLUNTEER && !hasRole(p, viewer.Volunteer) {
-		return nil, apperr.New(apperr.NotEligible, "this position is for registered volunteers of the community")
-	}
-	var consentAt = &now
-	if a.ServiceType == activity.ServiceTypeHEALTH {
-		if !in.ConsentSensitive {
-			return nil, apperr.New(apperr.ConsentRequired, "this activity processes health information; it needs the person's explicit consent (consentSensitive: true)")
-		}
-	} else {
-		consentAt = nil
-	}
-	existing, err := s.client.Registration.Query().Where(registration.SlotID(sl.ID), registration.PersonID(p.ID),
-		registration.StatusIn(registration.StatusCONFIRMED, registration.StatusWAITLISTED, registration.StatusPENDING_APPROVAL,
-			registration.StatusCHECKED_IN, registration.StatusCHECKED_OUT)).First(sys)
-	if err != nil && !ent.IsNotFound(err) {
-		return nil, err
-	}
-	if existing != nil {
-		et, err := s.loadTarget(ctx, targetByID, existing.ID)
-		if err != nil {
-			return nil, err
-		}
-		return s.apply(ctx, who, scan, et, now, now)
-	}
-	t.personID = p.ID
+	return sl, nil
+}
+
+// takeWalkIn registers and checks in t's person through the ledger, and
+// records the scan, in one transaction.
+func (s *Service) takeWalkIn(ctx context.Context, who scanner, scan Scan, t *target, consentAt *time.Time, now time.Time) (*Result, error) {
 	var res *Result
-	err = s.inTx(ctx, func(tx *sql.Tx) ([]events.Event, error) {
-		id, ok, err := s.signups.TakeWalkIn(ctx, tx, signup.WalkIn{
-			ActivityID: a.ID, SlotID: sl.ID, PersonID: p.ID, CommunityID: sl.CommunityID,
-			Seats: in.Seats, ConsentAt: consentAt, Now: now,
+	err := s.inTx(ctx, func(ctx context.Context, tx *ent.Tx) ([]events.Event, error) {
+		id, ok, err := ledger.TakeWalkIn(ctx, tx, ledger.WalkIn{
+			ActivityID: t.activityID, SlotID: t.slotID, PersonID: t.personID, CommunityID: t.communityID,
+			Seats: t.seats, ConsentAt: consentAt, At: now,
 		})
 		if err != nil {
 			return nil, err
@@ -131,17 +142,11 @@ func (s *Service) WalkIn(ctx context.Context, in WalkIn) (*Result, error) {
 		if !ok {
 			return nil, errFull
 		}
-		t.regID, t.status = id, "CONFIRMED"
-		if n, err := s.exec(ctx, tx, checkInRegistration, now, now, id); err != nil || n != 1 {
-			return nil, errors.Join(err, errStale)
-		}
-		if _, err := s.exec(ctx, tx, addCheckedIn, in.Seats, now, sl.ID); err != nil {
+		t.regID = id
+		if res, err = s.record(ctx, tx.Client(), who, scan, t, OK, "现场报名，"+message(In, OK, t, 0), now, now); err != nil {
 			return nil, err
 		}
-		if res, err = s.record(ctx, tx, who, scan, t, OK, "现场报名，"+message(In, OK, t, 0), now, now); err != nil {
-			return nil, err
-		}
-		return changeEvents(t.communityID, t.activityID, id, p.ID, "CHECKED_IN"), nil
+		return changeEvents(t.communityID, t.activityID, id, t.personID, string(registration.StatusCHECKED_IN)), nil
 	})
 	switch {
 	case errors.Is(err, errFull):
@@ -157,29 +162,42 @@ func (s *Service) WalkIn(ctx context.Context, in WalkIn) (*Result, error) {
 
 // slotTarget is a registration-to-be in a slot, for deciding a walk-in.
 func slotTarget(sl *ent.Slot, a *ent.Activity, seats int) *target {
-	t := &target{
-		slotID: sl.ID, activityID: a.ID, communityID: sl.CommunityID, seats: seats, status: "CONFIRMED",
-		slotKind: string(sl.Kind), activityStatus: string(a.Status), starts: a.StartsAt, ends: a.EndsAt,
-		opensMinutes: a.CheckinOpensMinutes,
+	return &target{
+		slotID: sl.ID, activityID: a.ID, communityID: sl.CommunityID, seats: seats, status: registration.StatusCONFIRMED,
+		slot: sl, activity: a,
 	}
-	if sl.StartsAt != nil {
-		t.slotStarts = sql.NullTime{Time: *sl.StartsAt, Valid: true}
-	}
-	if sl.EndsAt != nil {
-		t.slotEnds = sql.NullTime{Time: *sl.EndsAt, Valid: true}
-	}
-	if a.VenueID != nil {
-		t.venueID = sql.NullInt64{Int64: int64(*a.VenueID), Valid: true}
-	}
-	return t
 }
 
-// walkInPerson finds the community's person with this phone, or makes a
+// walkInPerson is the person a walk-in registers, once they may take the
+// slot: the seats asked fit a sign-up, a volunteer position is for the
+// community's volunteers, and a health activity has the person's explicit
+// consent (consentAt, nil for other activities).
+func (s *Service) walkInPerson(ctx context.Context, in WalkIn, sl *ent.Slot, phone string, now time.Time) (*ent.Person, *time.Time, error) {
+	if in.Seats < 1 || in.Seats > sl.MaxSeatsPerSignup {
+		return nil, nil, apperr.Invalid("input.seats", "seats must be between 1 and %d", sl.MaxSeatsPerSignup)
+	}
+	p, err := s.findOrAddPerson(ctx, sl.CommunityID, phone, in.DisplayName)
+	if err != nil {
+		return nil, nil, err
+	}
+	if sl.Kind == slot.KindVOLUNTEER && !slices.Contains(p.Roles, string(viewer.Volunteer)) {
+		return nil, nil, apperr.New(apperr.NotEligible, "this position is for registered volunteers of the community")
+	}
+	if sl.Edges.Activity.ServiceType != activity.ServiceTypeHEALTH {
+		return p, nil, nil
+	}
+	if !in.ConsentSensitive {
+		return nil, nil, apperr.New(apperr.ConsentRequired, "this activity processes health information; it needs the person's explicit consent (consentSensitive: true)")
+	}
+	return p, &now, nil
+}
+
+// findOrAddPerson finds the community's person with this phone, or makes a
 // resident account (without a password) when a name is given. Only the
 // community is searched: whether the number has an account elsewhere
 // changes nothing (a phone is unique per community, and across the
 // platform only among accounts with a password).
-func (s *Service) walkInPerson(ctx context.Context, communityID int, phone, name string) (*ent.Person, error) {
+func (s *Service) findOrAddPerson(ctx context.Context, communityID int, phone, name string) (*ent.Person, error) {
 	sys := viewer.System(ctx)
 	p, err := s.client.Person.Query().Where(person.Phone(phone), person.CommunityID(communityID)).Only(sys)
 	switch {
@@ -201,13 +219,4 @@ func (s *Service) walkInPerson(ctx context.Context, communityID int, phone, name
 		return s.client.Person.Query().Where(person.Phone(phone), person.CommunityID(communityID)).Only(sys)
 	}
 	return p, err
-}
-
-func hasRole(p *ent.Person, r viewer.Role) bool {
-	for _, x := range p.Roles {
-		if x == string(r) {
-			return true
-		}
-	}
-	return false
 }
