@@ -23,11 +23,11 @@ import (
 	"linli/gid"
 	"linli/graph"
 	"linli/kiosk"
+	"linli/ledger"
 	"linli/live"
 	"linli/organize"
 	"linli/persisted"
 	"linli/reqlog"
-	"linli/signup"
 	"linli/store"
 	"linli/viewer"
 )
@@ -169,9 +169,8 @@ func NewWithDB(cfg Config, db *store.DB, ids *gid.Codec) *App {
 	trackLive(a)
 	a.Resolver = &graph.Resolver{DB: db, Client: db.Client, Auth: a.Auth, Live: a.Live}
 	a.Resolver.Organize = &organize.Service{Client: db.Client, Events: a.Live}
-	a.Resolver.Signups = signup.New(db, a.Live)
-	a.Resolver.SetSlotCapacity = a.Resolver.Signups.SetSlotCapacity
-	a.Resolver.Organize.CancelRegistrations = a.Resolver.Signups.CancelActivityRegistrations
+	a.Resolver.Ledger = ledger.New(db, a.Live)
+	a.Resolver.Organize.CancelRegistrations = a.Resolver.Ledger.CancelActivityRegistrations
 	a.Auth.LoggedOut = func(id int) { a.Live.Publish(events.Event{Kind: events.Session, SessionID: id}) }
 	a.startCheckin()
 	a.ready = func(ctx context.Context) error { return db.SQL.PingContext(ctx) }

@@ -20,7 +20,7 @@ const closeCheckOutsEvery = time.Minute
 func (a *App) startCheckin() {
 	a.Resolver.KioskService = kiosk.New(a.DB.Client, a.Live, kiosk.Options{})
 	a.kioskCache.Store(a.Resolver.KioskService)
-	a.Resolver.Checkin = scan.New(a.DB.Client, a.Live, scan.Options{})
+	a.Resolver.Checkin = scan.New(a.DB.Client, a.Live, a.Resolver.Ledger, scan.Options{})
 	a.Resolver.ServiceHours = hours.New(a.DB.Client)
 	a.Resolver.Certificates = certificate.New(a.DB.Client, a.Resolver.ServiceHours)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -3,17 +3,15 @@
 package graph
 
 import (
-	"context"
-
 	"linli/auth"
 	"linli/certificate"
 	"linli/ent"
 	"linli/hours"
 	"linli/kiosk"
+	"linli/ledger"
 	"linli/live"
 	"linli/organize"
 	"linli/scan"
-	"linli/signup"
 	"linli/store"
 )
 
@@ -26,10 +24,9 @@ type Resolver struct {
 	Organize *organize.Service
 	// Live serves subscriptions.
 	Live *live.Broker
-	// SetSlotCapacity changes a slot's capacity (provided by the sign-up service).
-	SetSlotCapacity func(ctx context.Context, slotID, capacity int) (*ent.Slot, error)
-	// Signups runs sign-ups, cancellations, approvals and the waitlist.
-	Signups *signup.Service
+	// Ledger runs sign-ups, cancellations, approvals, the waitlist and
+	// capacity changes: every change to seat counters.
+	Ledger *ledger.Ledger
 	// KioskService registers, revokes and authenticates check-in tablets.
 	KioskService *kiosk.Service
 	// Checkin runs check-in and check-out at the door (scans, by hand,

@@ -9,14 +9,17 @@ package ledger
 // from, and nothing else was written but the lock. slots.checked_in counts
 // the seats of registrations that came (CHECKED_IN and CHECKED_OUT): a
 // check-in adds them, undoing it gives them back, a check-out and its undo
-// leave it alone.
+// leave it alone. These change none of the counters a Batch holds (taken
+// counts CONFIRMED, CHECKED_IN and CHECKED_OUT alike), so they take the
+// lock (Lock) and write their own two rows; no counts event goes out
+// besides the caller's CheckIn event, which live subscribers take as a
+// change of the activity's counts.
 
 import (
 	"context"
 	"time"
 
 	"linli/ent"
-	"linli/ent/activity"
 	"linli/ent/registration"
 	"linli/ent/slot"
 	"linli/viewer"
@@ -29,30 +32,30 @@ type Seat struct {
 
 // CheckIn moves a CONFIRMED registration to CHECKED_IN at at and counts its
 // seats as checked in.
-func CheckIn(ctx context.Context, tx *ent.Tx, s Seat, at time.Time) (bool, error) {
-	return moveSeat(ctx, tx, s, registration.StatusCONFIRMED, func(u *ent.RegistrationUpdate) {
+func (l *Ledger) CheckIn(ctx context.Context, tx *ent.Tx, s Seat, at time.Time) (bool, error) {
+	return l.moveSeat(ctx, tx, s, registration.StatusCONFIRMED, func(u *ent.RegistrationUpdate) {
 		u.SetStatus(registration.StatusCHECKED_IN).SetCheckedInAt(at)
 	}, s.Seats)
 }
 
 // CheckOut moves a CHECKED_IN registration to CHECKED_OUT at at.
-func CheckOut(ctx context.Context, tx *ent.Tx, s Seat, at time.Time) (bool, error) {
-	return moveSeat(ctx, tx, s, registration.StatusCHECKED_IN, func(u *ent.RegistrationUpdate) {
+func (l *Ledger) CheckOut(ctx context.Context, tx *ent.Tx, s Seat, at time.Time) (bool, error) {
+	return l.moveSeat(ctx, tx, s, registration.StatusCHECKED_IN, func(u *ent.RegistrationUpdate) {
 		u.SetStatus(registration.StatusCHECKED_OUT).SetCheckedOutAt(at)
 	}, 0)
 }
 
 // UndoCheckIn moves a CHECKED_IN registration back to CONFIRMED and gives
 // its seats back from the checked-in count.
-func UndoCheckIn(ctx context.Context, tx *ent.Tx, s Seat) (bool, error) {
-	return moveSeat(ctx, tx, s, registration.StatusCHECKED_IN, func(u *ent.RegistrationUpdate) {
+func (l *Ledger) UndoCheckIn(ctx context.Context, tx *ent.Tx, s Seat) (bool, error) {
+	return l.moveSeat(ctx, tx, s, registration.StatusCHECKED_IN, func(u *ent.RegistrationUpdate) {
 		u.SetStatus(registration.StatusCONFIRMED).ClearCheckedInAt()
 	}, -s.Seats)
 }
 
 // UndoCheckOut moves a CHECKED_OUT registration back to CHECKED_IN.
-func UndoCheckOut(ctx context.Context, tx *ent.Tx, s Seat) (bool, error) {
-	return moveSeat(ctx, tx, s, registration.StatusCHECKED_OUT, func(u *ent.RegistrationUpdate) {
+func (l *Ledger) UndoCheckOut(ctx context.Context, tx *ent.Tx, s Seat) (bool, error) {
+	return l.moveSeat(ctx, tx, s, registration.StatusCHECKED_OUT, func(u *ent.RegistrationUpdate) {
 		u.SetStatus(registration.StatusCHECKED_IN).ClearCheckedOutAt()
 	}, 0)
 }
@@ -60,15 +63,16 @@ func UndoCheckOut(ctx context.Context, tx *ent.Tx, s Seat) (bool, error) {
 // LockForDoor locks an activity for a change at the door that moves no
 // counter (a recorded time moved earlier, a rotated code): it still bumps
 // counts_version, so kiosks see their offline list is out of date.
-func LockForDoor(ctx context.Context, tx *ent.Tx, activityID int) error {
-	return lockDoor(ctx, tx, activityID)
+func (l *Ledger) LockForDoor(ctx context.Context, tx *ent.Tx, activityID int) error {
+	_, err := l.Lock(ctx, tx, activityID)
+	return err
 }
 
 // moveSeat locks the activity, moves the registration from status from
 // (set), and adds checkedIn to its slot's checked_in when it moved.
-func moveSeat(ctx context.Context, tx *ent.Tx, s Seat, from registration.Status, set func(*ent.RegistrationUpdate), checkedIn int) (bool, error) {
+func (l *Ledger) moveSeat(ctx context.Context, tx *ent.Tx, s Seat, from registration.Status, set func(*ent.RegistrationUpdate), checkedIn int) (bool, error) {
 	sys := viewer.System(ctx)
-	if err := lockDoor(ctx, tx, s.ActivityID); err != nil {
+	if _, err := l.Lock(ctx, tx, s.ActivityID); err != nil {
 		return false, err
 	}
 	u := tx.Registration.Update().Where(registration.ID(s.RegistrationID), registration.StatusEQ(from))
@@ -83,10 +87,4 @@ func moveSeat(ctx context.Context, tx *ent.Tx, s Seat, from registration.Status,
 		}
 	}
 	return true, nil
-}
-
-// lockDoor is the first write of a door change: the activity's
-// counts_version moves.
-func lockDoor(ctx context.Context, tx *ent.Tx, activityID int) error {
-	return tx.Activity.Update().Where(activity.ID(activityID)).AddCountsVersion(1).Exec(viewer.System(ctx))
 }

@@ -11,7 +11,6 @@ import (
 	"linli/ent/registration"
 	"linli/ent/slot"
 	"linli/events"
-	"linli/ledger"
 	"linli/viewer"
 )
 
@@ -61,7 +60,7 @@ func (s *Service) closeOne(ctx context.Context, t *target) (bool, error) {
 	now := s.now()
 	closed := false
 	err = s.inTx(ctx, func(ctx context.Context, tx *ent.Tx) ([]events.Event, error) {
-		moved, err := ledger.CheckOut(ctx, tx, t.seat(), end)
+		moved, err := s.ledger.CheckOut(ctx, tx, t.seat(), end)
 		if err != nil || !moved {
 			return nil, err // checked out meanwhile
 		}

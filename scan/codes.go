@@ -6,11 +6,10 @@ import (
 	"encoding/base32"
 
 	"linli/apperr"
+	"linli/authz"
 	"linli/ent"
 	"linli/ent/registration"
 	"linli/events"
-	"linli/ledger"
-	"linli/signup"
 	"linli/viewer"
 )
 
@@ -31,7 +30,7 @@ func (s *Service) RotateCode(ctx context.Context, registrationID int) (*ent.Regi
 	if err != nil {
 		return nil, err
 	}
-	if !signup.OwnsCode(v, r) {
+	if !authz.SeesCheckInCode(v, r) {
 		return nil, apperr.New(apperr.Forbidden, "only the person or staff may change this code")
 	}
 	if r.Status == registration.StatusCANCELLED {
@@ -43,7 +42,7 @@ func (s *Service) RotateCode(ctx context.Context, registrationID int) (*ent.Regi
 	}
 	code := base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b)
 	err = s.inTx(ctx, func(ctx context.Context, tx *ent.Tx) ([]events.Event, error) {
-		if err := ledger.LockForDoor(ctx, tx, r.ActivityID); err != nil {
+		if err := s.ledger.LockForDoor(ctx, tx, r.ActivityID); err != nil {
 			return nil, err
 		}
 		return nil, tx.Registration.UpdateOneID(r.ID).SetCheckInCode(code).Exec(ctx)

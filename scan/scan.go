@@ -286,9 +286,9 @@ func (s *Service) move(ctx context.Context, who scanner, in Scan, t *target, at,
 	}
 	var res *Result
 	err := s.inTx(ctx, func(ctx context.Context, tx *ent.Tx) ([]events.Event, error) {
-		move, change := ledger.CheckIn, registration.StatusCHECKED_IN
+		move, change := s.ledger.CheckIn, registration.StatusCHECKED_IN
 		if in.Kind == Out {
-			move, change = ledger.CheckOut, registration.StatusCHECKED_OUT
+			move, change = s.ledger.CheckOut, registration.StatusCHECKED_OUT
 		}
 		moved, err := move(ctx, tx, t.seat(), at)
 		if err != nil {
@@ -323,7 +323,7 @@ func (s *Service) move(ctx context.Context, who scanner, in Scan, t *target, at,
 func (s *Service) moveEarlier(ctx context.Context, who scanner, in Scan, t *target, fallback checkinscan.Status, at, now time.Time) (*Result, error) {
 	var res *Result
 	err := s.inTx(ctx, func(ctx context.Context, tx *ent.Tx) ([]events.Event, error) {
-		if err := ledger.LockForDoor(ctx, tx, t.activityID); err != nil {
+		if err := s.ledger.LockForDoor(ctx, tx, t.activityID); err != nil {
 			return nil, err
 		}
 		e, err := s.earlierWrites(ctx, tx, in, t, at)

@@ -27,6 +27,7 @@ import (
 
 	"linli/ent"
 	"linli/events"
+	"linli/ledger"
 )
 
 // Options tune a Service. Zero fields take the defaults in parentheses.
@@ -47,14 +48,15 @@ type Options struct {
 type Service struct {
 	client  *ent.Client
 	events  events.Publisher
+	ledger  *ledger.Ledger
 	rules   rules
 	walkIns *walkInLimiter
 	now     func() time.Time
 }
 
 // New returns a Service over client that announces committed changes to
-// pub. Counter changes go through package ledger.
-func New(client *ent.Client, pub events.Publisher, o Options) *Service {
+// pub and changes seat counters through l.
+func New(client *ent.Client, pub events.Publisher, l *ledger.Ledger, o Options) *Service {
 	if pub == nil {
 		pub = events.Discard{}
 	}
@@ -71,7 +73,7 @@ func New(client *ent.Client, pub events.Publisher, o Options) *Service {
 		o.WalkInBurst = 20
 	}
 	return &Service{
-		client: client, events: pub,
+		client: client, events: pub, ledger: l,
 		rules:   rules{grace: o.CheckOutGrace, maxAge: o.OfflineMaxAge},
 		walkIns: newWalkInLimiter(o.WalkInsPerMinute, o.WalkInBurst),
 		now:     func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },

@@ -16,7 +16,6 @@ import (
 	"linli/ent/registration"
 	"linli/events"
 	"linli/hours"
-	"linli/ledger"
 )
 
 // Undo reverts a registration's last check-in or check-out (staff of its
@@ -72,14 +71,14 @@ func (s *Service) undo(ctx context.Context, tx *ent.Tx, who scanner, t *target, 
 	moved := false
 	switch r.Status {
 	case registration.StatusCHECKED_OUT:
-		if moved, err = ledger.UndoCheckOut(ctx, tx, t.seat()); err != nil || !moved {
+		if moved, err = s.ledger.UndoCheckOut(ctx, tx, t.seat()); err != nil || !moved {
 			break
 		}
 		var removed string
 		removed, err = removeRecord(ctx, tx, t.regID)
 		detail = "CHECKED_OUT → CHECKED_IN" + removed
 	case registration.StatusCHECKED_IN:
-		moved, err = ledger.UndoCheckIn(ctx, tx, t.seat())
+		moved, err = s.ledger.UndoCheckIn(ctx, tx, t.seat())
 		detail = "CHECKED_IN → CONFIRMED"
 	default:
 		return nil, apperr.New(apperr.Conflict, "this registration is not checked in or out")

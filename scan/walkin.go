@@ -2,9 +2,7 @@ package scan
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"linli/apperr"
@@ -31,9 +29,6 @@ type WalkIn struct {
 	ConsentSensitive bool
 	Nonce            string
 }
-
-// errFull rolls back a walk-in whose seats were not free.
-var errFull = errors.New("scan: walk-in seats not free")
 
 // WalkIn registers someone at the door and checks them in at once (kiosk or
 // staff), while the slot has free seats and nobody waits for them. The phone
@@ -121,8 +116,10 @@ func (s *Service) walkInSlot(ctx context.Context, slotID int) (*ent.Slot, error)
 	if err != nil {
 		return nil, err
 	}
-	if sl.Edges.Activity.Status == activity.StatusDRAFT {
-		return nil, apperr.New(apperr.SignupNotOpen, "this activity is not published yet")
+	// A draft takes nobody, for the ledger's reason; the door ignores the
+	// sign-up window otherwise (the check-in window decides, in decide).
+	if a := sl.Edges.Activity; a.Status == activity.StatusDRAFT {
+		return nil, ledger.WindowError(a, s.now())
 	}
 	return sl, nil
 }
@@ -132,26 +129,19 @@ func (s *Service) walkInSlot(ctx context.Context, slotID int) (*ent.Slot, error)
 func (s *Service) takeWalkIn(ctx context.Context, who scanner, scan Scan, t *target, consentAt *time.Time, now time.Time) (*Result, error) {
 	var res *Result
 	err := s.inTx(ctx, func(ctx context.Context, tx *ent.Tx) ([]events.Event, error) {
-		id, ok, err := ledger.TakeWalkIn(ctx, tx, ledger.WalkIn{
-			ActivityID: t.activityID, SlotID: t.slotID, PersonID: t.personID, CommunityID: t.communityID,
-			Seats: t.seats, ConsentAt: consentAt, At: now,
+		r, err := s.ledger.TakeWalkIn(ctx, tx, ledger.WalkIn{
+			ActivityID: t.activityID, SlotID: t.slotID, PersonID: t.personID, Seats: t.seats, ConsentAt: consentAt, At: now,
 		})
 		if err != nil {
 			return nil, err
 		}
-		if !ok {
-			return nil, errFull
-		}
-		t.regID = id
+		t.regID = r.ID
 		if res, err = s.record(ctx, tx.Client(), who, scan, t, OK, "现场报名，"+message(In, OK, t, 0), now, now); err != nil {
 			return nil, err
 		}
-		return changeEvents(t.communityID, t.activityID, id, t.personID, string(registration.StatusCHECKED_IN)), nil
+		return changeEvents(t.communityID, t.activityID, r.ID, t.personID, string(registration.StatusCHECKED_IN)), nil
 	})
-	switch {
-	case errors.Is(err, errFull):
-		return nil, apperr.New(apperr.CapacityFull, "no free seats for walk-ins in this slot")
-	case store.IsUniqueViolation(err):
+	if store.IsUniqueViolation(err) {
 		if r, err := s.stored(ctx, who, scan); r != nil || err != nil {
 			return r, err
 		}
@@ -169,25 +159,28 @@ func slotTarget(sl *ent.Slot, a *ent.Activity, seats int) *target {
 }
 
 // walkInPerson is the person a walk-in registers, once they may take the
-// slot: the seats asked fit a sign-up, a volunteer position is for the
-// community's volunteers, and a health activity has the person's explicit
-// consent (consentAt, nil for other activities).
+// slot by the ledger's rules (Eligible: a volunteer position is for the
+// community's volunteers, the seats fit a sign-up, a health activity has
+// the person's explicit consent), and when they consented (nil for other
+// activities).
 func (s *Service) walkInPerson(ctx context.Context, in WalkIn, sl *ent.Slot, phone string, now time.Time) (*ent.Person, *time.Time, error) {
-	if in.Seats < 1 || in.Seats > sl.MaxSeatsPerSignup {
-		return nil, nil, apperr.Invalid("input.seats", "seats must be between 1 and %d", sl.MaxSeatsPerSignup)
-	}
 	p, err := s.findOrAddPerson(ctx, sl.CommunityID, phone, in.DisplayName)
 	if err != nil {
 		return nil, nil, err
 	}
-	if sl.Kind == slot.KindVOLUNTEER && !slices.Contains(p.Roles, string(viewer.Volunteer)) {
-		return nil, nil, apperr.New(apperr.NotEligible, "this position is for registered volunteers of the community")
+	// The ledger's rules, applied to the person walked in (not the scanner).
+	as := &viewer.Viewer{PersonID: p.ID, CommunityID: p.CommunityID}
+	for _, r := range p.Roles {
+		as.Roles = append(as.Roles, viewer.Role(r))
 	}
-	if sl.Edges.Activity.ServiceType != activity.ServiceTypeHEALTH {
+	if err := ledger.Eligible(as, sl.Edges.Activity, sl, in.Seats, in.ConsentSensitive); err != nil {
+		if e, ok := apperr.As(err); ok && e.Field != "" {
+			e.Field = "input." + e.Field
+		}
+		return nil, nil, err
+	}
+	if !ledger.HealthData(sl.Edges.Activity) {
 		return p, nil, nil
-	}
-	if !in.ConsentSensitive {
-		return nil, nil, apperr.New(apperr.ConsentRequired, "this activity processes health information; it needs the person's explicit consent (consentSensitive: true)")
 	}
 	return p, &now, nil
 }
