@@ -105,7 +105,10 @@ func DefaultConfig() Config {
 
 // App is a running linli instance.
 type App struct {
-	Config   Config
+	Config Config
+	// Settings are the server process's settings when Start built the
+	// App (zero otherwise).
+	Settings Settings
 	DB       *store.DB
 	Auth     *auth.Service
 	Resolver *graph.Resolver

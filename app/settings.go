@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"flag"
@@ -6,7 +6,6 @@ import (
 	"os"
 	"time"
 
-	"linli/app"
 	"linli/store"
 )
 
@@ -24,7 +23,8 @@ type setting struct {
 	positive bool
 }
 
-// options are what the server itself needs besides app.Config.
+// options are what the server process needs besides Config, as the
+// settings spell them (Start turns them into Settings and Config).
 type options struct {
 	addr, logLevel, metricsAddr, trustedDocs, origins, dataDir, proxies string
 	demo                                                                bool
@@ -32,7 +32,7 @@ type options struct {
 
 // settingsOf lists every setting, bound to cfg and o, which hold the
 // defaults.
-func settingsOf(cfg *app.Config, o *options) []setting {
+func settingsOf(cfg *Config, o *options) []setting {
 	g, l := &cfg.GraphQL, &cfg.Live
 	return []setting{
 		{flag: "addr", env: "LINLI_ADDR", value: &o.addr, usage: "listen address"},
@@ -78,8 +78,8 @@ func settingsOf(cfg *app.Config, o *options) []setting {
 
 // defaults is the configuration before flags and environment: every
 // default filled in, so that -h shows them and the settings start from them.
-func defaults() (app.Config, options) {
-	cfg := app.DefaultConfig()
+func defaults() (Config, options) {
+	cfg := DefaultConfig()
 	cfg.GraphQL = cfg.GraphQL.Defaults()
 	cfg.Live = cfg.Live.Defaults()
 	cfg.Store.MaxOpenConns = store.DefaultPostgresConns
