@@ -141,7 +141,6 @@ func TestREADMEListsEverySetting(t *testing.T) {
 	}
 }
 
-
 // TestParsePrefixes: -trusted-proxies reads addresses (one host each) and
 // CIDR ranges.
 func TestParsePrefixes(t *testing.T) {
