@@ -51,6 +51,7 @@ func settingsOf(cfg *Config, o *options) []setting {
 		{flag: "trusted-documents", env: "LINLI_TRUSTED_DOCUMENTS", value: &o.trustedDocs, usage: "run only the operations in this manifest (JSON: sha256 → document, or an Apollo persisted query manifest)"},
 		{flag: "trusted-proxies", env: "LINLI_TRUSTED_PROXIES", value: &o.proxies, usage: "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the client"},
 		{flag: "persisted-queries", env: "LINLI_PERSISTED_QUERIES", value: &cfg.PersistedQueries.MaxDocuments, usage: "automatic persisted queries kept in the database, least recently used evicted first; 0 turns them off"},
+		{flag: "token-cache-ttl", env: "LINLI_TOKEN_CACHE_TTL", value: &cfg.TokenCacheTTL, usage: "how long a checked bearer token is trusted without asking the database; a logout here ends it at once, elsewhere (and role changes) within this; 0: check every request"},
 		{flag: "get-max-age", env: "LINLI_GET_MAX_AGE", value: &g.GetMaxAge, usage: "let caches keep successful GET answers this long (public without Authorization, private with it); 0: no-store"},
 
 		// Limits of every request, on every transport.
