@@ -20,7 +20,6 @@ import (
 
 	"linli/auth"
 	"linli/checkin"
-	"linli/events"
 	"linli/gid"
 	"linli/graph"
 	"linli/live"
@@ -118,11 +117,11 @@ type App struct {
 	// source of subscriptions.
 	Live *live.Broker
 	live liveWiring
-	// kioskCache is the check-in service once built, for revocations the
-	// broker delivers from its own goroutines.
-	kioskCache atomic.Pointer[checkin.Service]
-	handler    http.Handler
-	ready      func(context.Context) error
+	// revocable is set once every part is built, for the revocations the
+	// broker delivers from its own goroutines (see revoked).
+	revocable atomic.Pointer[revocable]
+	handler   http.Handler
+	ready     func(context.Context) error
 	// stopCheckin stops the check-in service's background work.
 	stopCheckin func()
 }
@@ -166,16 +165,21 @@ func NewWithDB(cfg Config, db *store.DB, ids *gid.Codec) *App {
 			cfg.Logger.Warn("phone verification is required but no CodeSender is configured: codes are neither sent nor logged, so nobody can register")
 		}
 	}
-	a.Auth = auth.NewService(db, auth.Config{Limits: limits, CodeLimits: codeLimits, TokenCacheTTL: cfg.TokenCacheTTL,
-		RequirePhoneVerification: cfg.RequirePhoneVerification, CodeSender: sender})
+	// The broker first: every service publishes to it.
 	a.startLive()
+	a.Auth = auth.NewService(db, auth.Config{Limits: limits, CodeLimits: codeLimits, TokenCacheTTL: cfg.TokenCacheTTL,
+		RequirePhoneVerification: cfg.RequirePhoneVerification, CodeSender: sender, Events: a.Live})
+	a.live.sessions = newSessionGuard(a.Auth, db.Client, a.Config.Live.SessionCheckInterval, a.Config.Live.MaxConnectionsPerPerson, cfg.Logger)
 	trackLive(a)
-	a.Resolver = &graph.Resolver{DB: db, Client: db.Client, Auth: a.Auth, Live: a.Live}
-	a.Resolver.Organize = &organize.Service{Client: db.Client, Events: a.Live}
-	a.Resolver.Signups = signup.New(db, a.Live)
-	a.Resolver.SetSlotCapacity = a.Resolver.Signups.SetSlotCapacity
-	a.Resolver.Organize.CancelRegistrations = a.Resolver.Signups.CancelActivityRegistrations
-	a.Auth.LoggedOut = func(id int) { a.Live.Publish(events.Event{Kind: events.Session, SessionID: id}) }
+	signups := signup.New(db, a.Live)
+	checkins := checkin.New(db, a.Live, signups, checkin.Options{})
+	a.Resolver = &graph.Resolver{
+		DB: db, Client: db.Client, Auth: a.Auth, Live: a.Live,
+		Organize: organize.New(db.Client, a.Live, seatsOf(signups)),
+		Signups:  signups,
+		Checkin:  checkins,
+	}
+	a.revocable.Store(&revocable{auth: a.Auth, kiosks: checkins, sessions: a.live.sessions})
 	a.startCheckin()
 	a.ready = func(ctx context.Context) error { return db.SQL.PingContext(ctx) }
 	a.handler = a.routes()

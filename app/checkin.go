@@ -12,11 +12,8 @@ import (
 // checked out at the end of their position (and flagged for review).
 const closeCheckOutsEvery = time.Minute
 
-// startCheckin builds the check-in service and starts closing missing
-// check-outs in the background.
+// startCheckin starts closing missing check-outs in the background.
 func (a *App) startCheckin() {
-	a.Resolver.Checkin = checkin.New(a.DB, a.Live, a.Resolver.Signups, checkin.Options{})
-	a.kioskCache.Store(a.Resolver.Checkin)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {

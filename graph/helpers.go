@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"linli/apperr"
 	"linli/auth"
 	"linli/ent/activity"
 	"linli/ent/predicate"
@@ -70,14 +69,4 @@ func openForSignup(open bool, now time.Time) predicate.Activity {
 		return p
 	}
 	return activity.Not(p)
-}
-
-// setCapacity changes a slot's capacity through the sign-up service, which
-// promotes from the waitlist or refuses to go below what is taken.
-func (r *Resolver) setCapacity(ctx context.Context, slotID, capacity int) error {
-	if r.SetSlotCapacity == nil {
-		return apperr.New(apperr.Internal, "capacity changes unavailable")
-	}
-	_, err := r.SetSlotCapacity(ctx, slotID, capacity)
-	return err
 }

@@ -3,8 +3,6 @@
 package graph
 
 import (
-	"context"
-
 	"linli/auth"
 	"linli/checkin"
 	"linli/ent"
@@ -23,8 +21,6 @@ type Resolver struct {
 	Organize *organize.Service
 	// Live serves subscriptions.
 	Live *live.Broker
-	// SetSlotCapacity changes a slot's capacity (provided by the sign-up service).
-	SetSlotCapacity func(ctx context.Context, slotID, capacity int) (*ent.Slot, error)
 	// Signups runs sign-ups, cancellations, approvals and the waitlist.
 	Signups *signup.Service
 	// Checkin runs kiosks, check-in and check-out, and service hours.
