@@ -208,37 +208,8 @@ func (s *Service) CreateActivity(ctx context.Context, in ent.CreateActivityInput
 	if err != nil {
 		return nil, err
 	}
-	if err := mayAssign(v, in.TeamID); err != nil {
+	if err := checkCreate(v, in, slots); err != nil {
 		return nil, err
-	}
-	if err := checkText("title", in.Title, 1, 200); err != nil {
-		return nil, err
-	}
-	if in.Description != nil {
-		if err := checkText("description", *in.Description, 0, 10000); err != nil {
-			return nil, err
-		}
-	}
-	cm := 60
-	if in.CheckinOpensMinutes != nil {
-		cm = *in.CheckinOpensMinutes
-	}
-	if err := checkWindow(in.StartsAt, in.EndsAt, in.SignupOpensAt, in.SignupClosesAt, cm); err != nil {
-		return nil, err
-	}
-	if len(slots) == 0 {
-		return nil, apperr.Invalid("slots", "an activity needs at least one slot")
-	}
-	if len(slots) > MaxSlots {
-		return nil, tooManySlots()
-	}
-	for i, sl := range slots {
-		if sl.ID != nil {
-			return nil, apperr.Invalid(fmt.Sprintf("slots[%d].id", i), "new slots have no id")
-		}
-		if err := checkSlot(i, sl); err != nil {
-			return nil, err
-		}
 	}
 	if err := s.checkRefs(ctx, in.TeamID, in.VenueID); err != nil {
 		return nil, err
@@ -261,6 +232,44 @@ func (s *Service) CreateActivity(ctx context.Context, in ent.CreateActivityInput
 	}
 	// Detach from the committed transaction so edges load through the client.
 	return a.Unwrap(), nil
+}
+
+// checkCreate validates a new activity by v before anything is written:
+// who may assign its team, its texts, times and slots.
+func checkCreate(v *viewer.Viewer, in ent.CreateActivityInput, slots []SlotInput) error {
+	if err := mayAssign(v, in.TeamID); err != nil {
+		return err
+	}
+	if err := checkText("title", in.Title, 1, 200); err != nil {
+		return err
+	}
+	if in.Description != nil {
+		if err := checkText("description", *in.Description, 0, 10000); err != nil {
+			return err
+		}
+	}
+	cm := 60
+	if in.CheckinOpensMinutes != nil {
+		cm = *in.CheckinOpensMinutes
+	}
+	if err := checkWindow(in.StartsAt, in.EndsAt, in.SignupOpensAt, in.SignupClosesAt, cm); err != nil {
+		return err
+	}
+	if len(slots) == 0 {
+		return apperr.Invalid("slots", "an activity needs at least one slot")
+	}
+	if len(slots) > MaxSlots {
+		return tooManySlots()
+	}
+	for i, sl := range slots {
+		if sl.ID != nil {
+			return apperr.Invalid(fmt.Sprintf("slots[%d].id", i), "new slots have no id")
+		}
+		if err := checkSlot(i, sl); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func slotCreate(tx *ent.Tx, a *ent.Activity, sl SlotInput) *ent.SlotCreate {

@@ -28,8 +28,8 @@ type gotActivity struct {
 	Status string
 	Title  string
 	Slots  []struct {
-		ID                        string
-		Name                      string
+		ID                          string
+		Name                        string
 		Capacity, Taken, Waitlisted int
 	}
 }

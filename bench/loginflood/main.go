@@ -54,58 +54,70 @@ func main() {
 	}
 
 	fmt.Printf("before: %s, healthz %s\n", memory(*pid), healthz(*url))
-	var (
-		sent   atomic.Int64
-		codes  sync.Map
-		wg     sync.WaitGroup
-		done   = make(chan struct{})
-		probes []time.Duration
-		probed = make(chan struct{})
-	)
-	go func() { // /healthz every 100 ms while the attack runs
-		defer close(probed)
+	done := make(chan struct{})
+	probes := probe(*url, done)
+	elapsed, answers := flood(*url, *n, *clients, *size)
+	close(done)
+	ps := <-probes
+	fmt.Printf("sent %d logins with %d-byte phones in %s: %s\n", *n, *size, elapsed.Round(time.Millisecond), strings.Join(answers, " "))
+	if len(ps) > 0 {
+		fmt.Printf("healthz during the attack: %d probes, median %s, p90 %s, max %s\n", len(ps),
+			ps[len(ps)/2].Round(time.Microsecond), ps[len(ps)*9/10].Round(time.Microsecond), ps[len(ps)-1].Round(time.Microsecond))
+	}
+	fmt.Printf("after: %s, healthz %s\n", memory(*pid), healthz(*url))
+}
+
+// probe times /healthz every 100 ms until done closes, then sends the
+// times, sorted.
+func probe(url string, done <-chan struct{}) <-chan []time.Duration {
+	out := make(chan []time.Duration, 1)
+	go func() {
+		var probes []time.Duration
 		for {
 			select {
 			case <-done:
+				slices.Sort(probes)
+				out <- probes
 				return
 			case <-time.After(100 * time.Millisecond):
-				probes = append(probes, healthzTime(*url))
+				probes = append(probes, healthzTime(url))
 			}
 		}
 	}()
+	return out
+}
+
+// flood sends n logins with junk phones of size bytes from clients
+// goroutines and returns how long it took and the answers' codes, counted.
+func flood(url string, n, clients, size int) (time.Duration, []string) {
+	var (
+		sent  atomic.Int64
+		codes sync.Map
+		wg    sync.WaitGroup
+	)
 	start := time.Now()
-	for c := 0; c < *clients; c++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	for range clients {
+		wg.Go(func() {
 			for {
 				i := sent.Add(1)
-				if i > int64(*n) {
+				if i > int64(n) {
 					return
 				}
-				code := login(*url, junkPhone(i, *size))
+				code := login(url, junkPhone(i, size))
 				v, _ := codes.LoadOrStore(code, new(atomic.Int64))
 				v.(*atomic.Int64).Add(1)
 			}
-		}()
+		})
 	}
 	wg.Wait()
-	close(done)
 	elapsed := time.Since(start)
-	<-probed
 	answers := []string{}
 	codes.Range(func(k, v any) bool {
 		answers = append(answers, fmt.Sprintf("%s×%d", k, v.(*atomic.Int64).Load()))
 		return true
 	})
 	slices.Sort(answers)
-	slices.Sort(probes)
-	fmt.Printf("sent %d logins with %d-byte phones in %s: %s\n", *n, *size, elapsed.Round(time.Millisecond), strings.Join(answers, " "))
-	if len(probes) > 0 {
-		fmt.Printf("healthz during the attack: %d probes, median %s, p90 %s, max %s\n", len(probes),
-			probes[len(probes)/2].Round(time.Microsecond), probes[len(probes)*9/10].Round(time.Microsecond), probes[len(probes)-1].Round(time.Microsecond))
-	}
-	fmt.Printf("after: %s, healthz %s\n", memory(*pid), healthz(*url))
+	return elapsed, answers
 }
 
 // inProcess starts linli here, as server builds it, on a fresh SQLite file
