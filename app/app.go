@@ -22,11 +22,11 @@ import (
 	"linli/checkin"
 	"linli/gid"
 	"linli/graph"
+	"linli/ledger"
 	"linli/live"
 	"linli/organize"
 	"linli/persisted"
 	"linli/reqlog"
-	"linli/signup"
 	"linli/store"
 	"linli/viewer"
 )
@@ -171,12 +171,12 @@ func NewWithDB(cfg Config, db *store.DB, ids *gid.Codec) *App {
 		RequirePhoneVerification: cfg.RequirePhoneVerification, CodeSender: sender, Events: a.Live})
 	a.live.sessions = newSessionGuard(a.Auth, db.Client, a.Config.Live.SessionCheckInterval, a.Config.Live.MaxConnectionsPerPerson, cfg.Logger)
 	trackLive(a)
-	signups := signup.New(db, a.Live)
-	checkins := checkin.New(db, a.Live, signups, checkin.Options{})
+	ledgr := ledger.New(db, a.Live)
+	checkins := checkin.New(db, a.Live, ledgr, checkin.Options{})
 	a.Resolver = &graph.Resolver{
 		DB: db, Client: db.Client, Auth: a.Auth, Live: a.Live,
-		Organize: organize.New(db.Client, a.Live, seatsOf(signups)),
-		Signups:  signups,
+		Organize: organize.New(db.Client, a.Live, ledgr),
+		Ledger:   ledgr,
 		Checkin:  checkins,
 	}
 	a.revocable.Store(&revocable{auth: a.Auth, kiosks: checkins, sessions: a.live.sessions})

@@ -20,14 +20,14 @@ var benchMayUseOfApp = []string{"Start", "App", "Settings"}
 
 // Packages whose constructors build a service, which a benchmark must get
 // from the app instead (a second instance is wired unlike the server's).
-var servicePackages = []string{"linli/signup", "linli/ledger", "linli/checkin", "linli/organize", "linli/auth",
+var servicePackages = []string{"linli/ledger", "linli/checkin", "linli/organize", "linli/auth",
 	"linli/live", "linli/graph", "linli/persisted", "linli/store", "linli/wsgorilla"}
 
 // linlitest's functions that build an app with the tests' configuration.
 var linlitestBuilders = []string{"New", "NewAt", "Run"}
 
 // appFields are the exported fields of app.App, read from app.go: a
-// benchmark that assigns through one of them (a.Resolver.Signups.X = …)
+// benchmark that assigns through one of them (a.Resolver.Ledger.X = …)
 // changes the built app after the fact.
 func appFields(t *testing.T) []string {
 	t.Helper()
@@ -118,7 +118,7 @@ func benchViolations(fset *token.FileSet, name string, src any, fields []string)
 }
 
 // throughApp returns the app field (Resolver, Config, Auth, …) that the
-// selector chain e (a.Resolver.Signups.F, b.app.Config.Live.X) names below
+// selector chain e (a.Resolver.Ledger.F, b.app.Config.Live.X) names below
 // its root, or "".
 func throughApp(e ast.Expr, fields []string) string {
 	for {
@@ -155,7 +155,7 @@ import (
 	"context"
 
 	"linli/app"
-	"linli/signup"
+	"linli/ledger"
 	lt "linli/linlitest"
 )
 
@@ -163,10 +163,10 @@ func setUp(ctx context.Context, b *bench) {
 	cfg := app.DefaultConfig()
 	cfg.TokenCacheTTL = 0
 	a, _ := app.New(ctx, cfg)
-	a.Resolver.Signups.SingleStatement = true
+	a.Resolver.Ledger.SingleStatement = true
 	b.app.Config.Live.PlainCounts = true
-	a.Resolver.Signups.SetPublisher(nil)
-	_ = signup.New(a.DB, nil)
+	a.Resolver.Ledger.SetPublisher(nil)
+	_ = ledger.New(a.DB, nil)
 	_ = lt.New(nil, "postgres")
 	a.Auth.Limits++
 }
@@ -175,7 +175,7 @@ func setUp(ctx context.Context, b *bench) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"app.DefaultConfig", "app.New", "Resolver", "Config", "SetPublisher", "signup.New", "linlitest.New", "Auth"} {
+	for _, want := range []string{"app.DefaultConfig", "app.New", "Resolver", "Config", "SetPublisher", "ledger.New", "linlitest.New", "Auth"} {
 		if !slices.ContainsFunc(got, func(v string) bool { return strings.Contains(v, want) }) {
 			t.Errorf("the checker missed %s in the bad example; it found:\n%s", want, strings.Join(got, "\n"))
 		}
@@ -186,7 +186,7 @@ import (
 	"context"
 
 	"linli/app"
-	"linli/signup"
+	"linli/ledger"
 )
 
 func setUp(ctx context.Context) (*app.App, error) {
@@ -194,7 +194,7 @@ func setUp(ctx context.Context) (*app.App, error) {
 	if err != nil {
 		return nil, err
 	}
-	_, _ = a.Resolver.Signups.SignUp(ctx, signup.SignUpInput{SlotID: 1})
+	_, _ = a.Resolver.Ledger.SignUp(ctx, ledger.SignUpInput{SlotID: 1})
 	cfg := options{}
 	cfg.rounds = 3
 	return a, nil

@@ -7,7 +7,7 @@ import (
 	"github.com/skip2/go-qrcode"
 
 	"linli/ent"
-	"linli/signup"
+	"linli/ledger"
 	"linli/viewer"
 )
 
@@ -49,7 +49,7 @@ func (a *App) qrImage(w http.ResponseWriter, r *http.Request) {
 	}
 	var code *string
 	if reg != nil {
-		code = signup.CheckInCode(ctx, reg)
+		code = ledger.CheckInCode(ctx, reg)
 	}
 	if code == nil {
 		writeGraphQLError(w, http.StatusNotFound, "NOT_FOUND", "no such registration with a check-in code")

@@ -7,9 +7,9 @@ import (
 	"encoding/base32"
 
 	"linli/apperr"
+	"linli/authz"
 	"linli/ent"
 	"linli/events"
-	"linli/signup"
 	"linli/viewer"
 )
 
@@ -30,7 +30,7 @@ func (s *Service) RotateCode(ctx context.Context, registrationID int) (*ent.Regi
 	if err != nil {
 		return nil, err
 	}
-	if !signup.OwnsCode(v, r) {
+	if !authz.SeesCheckInCode(v, r) {
 		return nil, apperr.New(apperr.Forbidden, "only the person or staff may change this code")
 	}
 	if r.Status == "CANCELLED" {

@@ -23,7 +23,7 @@ import (
 
 	"linli/ent"
 	"linli/events"
-	"linli/signup"
+	"linli/ledger"
 	"linli/store"
 )
 
@@ -54,7 +54,7 @@ type Service struct {
 	db      *store.DB
 	client  *ent.Client
 	events  events.Publisher
-	signups *signup.Service
+	signups *ledger.Ledger
 	rules   rules
 	single  bool
 	kiosks  *kioskCache
@@ -67,7 +67,7 @@ type Service struct {
 
 // New returns a Service over db that announces committed changes to pub and
 // registers walk-ins through signups.
-func New(db *store.DB, pub events.Publisher, signups *signup.Service, o Options) *Service {
+func New(db *store.DB, pub events.Publisher, signups *ledger.Ledger, o Options) *Service {
 	if pub == nil {
 		pub = events.Discard{}
 	}

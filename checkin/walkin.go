@@ -15,7 +15,7 @@ import (
 	"linli/ent/registration"
 	"linli/ent/slot"
 	"linli/events"
-	"linli/signup"
+	"linli/ledger"
 	"linli/store"
 	"linli/viewer"
 )
@@ -121,7 +121,7 @@ func (s *Service) WalkIn(ctx context.Context, in WalkIn) (*Result, error) {
 	t.personID = p.ID
 	var res *Result
 	err = s.inTx(ctx, func(tx *sql.Tx) ([]events.Event, error) {
-		id, ok, err := s.signups.TakeWalkIn(ctx, tx, signup.WalkIn{
+		id, ok, err := s.signups.TakeWalkIn(ctx, tx, ledger.WalkIn{
 			ActivityID: a.ID, SlotID: sl.ID, PersonID: p.ID, CommunityID: sl.CommunityID,
 			Seats: in.Seats, ConsentAt: consentAt, Now: now,
 		})

@@ -4,11 +4,14 @@ import (
 	"context"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
+
 	"linli/auth"
 	"linli/ent/activity"
 	"linli/ent/predicate"
 	"linli/ent/slot"
 	"linli/graph/model"
+	"linli/ledger"
 	"linli/organize"
 	"linli/viewer"
 )
@@ -56,17 +59,23 @@ func slotInputs(in []*model.SlotInput) []organize.SlotInput {
 	return out
 }
 
-// openForSignup matches published activities that have not started and whose
-// sign-up window (when set) contains now.
+// openForSignup is the listing filter where:{openForSignup}: the ledger's
+// sign-up window rule, or its negation.
 func openForSignup(open bool, now time.Time) predicate.Activity {
-	p := activity.And(
-		activity.StatusEQ(activity.StatusPUBLISHED),
-		activity.StartsAtGT(now),
-		activity.Or(activity.SignupOpensAtIsNil(), activity.SignupOpensAtLTE(now)),
-		activity.Or(activity.SignupClosesAtIsNil(), activity.SignupClosesAtGT(now)),
-	)
+	p := ledger.OpenForSignupWhere(now)
 	if open {
 		return p
 	}
 	return activity.Not(p)
+}
+
+// inList reports whether the field being resolved belongs to an element of
+// a list, where loading a whole waitlist once beats one count per element.
+func inList(ctx context.Context) bool {
+	for fc := graphql.GetFieldContext(ctx); fc != nil; fc = fc.Parent {
+		if fc.Index != nil {
+			return true
+		}
+	}
+	return false
 }

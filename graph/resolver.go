@@ -6,9 +6,9 @@ import (
 	"linli/auth"
 	"linli/checkin"
 	"linli/ent"
+	"linli/ledger"
 	"linli/live"
 	"linli/organize"
-	"linli/signup"
 	"linli/store"
 )
 
@@ -21,8 +21,9 @@ type Resolver struct {
 	Organize *organize.Service
 	// Live serves subscriptions.
 	Live *live.Broker
-	// Signups runs sign-ups, cancellations, approvals and the waitlist.
-	Signups *signup.Service
+	// Ledger runs sign-ups, cancellations, approvals, the waitlist and
+	// capacity changes: every change to seat counters.
+	Ledger *ledger.Ledger
 	// Checkin runs kiosks, check-in and check-out, and service hours.
 	Checkin *checkin.Service
 }

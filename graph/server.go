@@ -18,8 +18,8 @@ import (
 	"linli/apperr"
 	"linli/gid"
 	"linli/graph/generated"
+	"linli/ledger"
 	"linli/reqlog"
-	"linli/signup"
 	"linli/trusted"
 )
 
@@ -147,7 +147,7 @@ func NewServer(r *Resolver, o ServerOptions) *handler.Server {
 	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 		ctx, cancel := withOperationTimeout(ctx, o.Timeout)
 		defer cancel()
-		resp := next(signup.WithResponseCache(ctx))
+		resp := next(ledger.WithResponseCache(ctx))
 		logFailures(ctx, resp)
 		return resp
 	})

@@ -9,14 +9,14 @@ import (
 	"context"
 	"linli/ent"
 	"linli/graph/model"
-	"linli/signup"
+	"linli/ledger"
 
 	"entgo.io/contrib/entgql"
 )
 
 // SignUp is the resolver for the signUp field.
 func (r *mutationResolver) SignUp(ctx context.Context, input model.SignUpInput) (*model.SignUpPayload, error) {
-	res, err := r.Signups.SignUp(ctx, signup.SignUpInput{SlotID: input.SlotID, Seats: derefOr(input.Seats, 1),
+	res, err := r.Ledger.SignUp(ctx, ledger.SignUpInput{SlotID: input.SlotID, Seats: derefOr(input.Seats, 1),
 		IdempotencyKey: deref(input.IdempotencyKey), ConsentSensitive: deref(input.ConsentSensitive)})
 	if err != nil {
 		return nil, err
@@ -26,40 +26,40 @@ func (r *mutationResolver) SignUp(ctx context.Context, input model.SignUpInput) 
 
 // CancelRegistration is the resolver for the cancelRegistration field.
 func (r *mutationResolver) CancelRegistration(ctx context.Context, input model.CancelRegistrationInput) (*ent.Registration, error) {
-	return r.Signups.Cancel(ctx, input.RegistrationID, deref(input.Reason))
+	return r.Ledger.Cancel(ctx, input.RegistrationID, deref(input.Reason))
 }
 
 // ApproveRegistration is the resolver for the approveRegistration field.
 func (r *mutationResolver) ApproveRegistration(ctx context.Context, registrationID int) (*ent.Registration, error) {
-	return r.Signups.Approve(ctx, registrationID)
+	return r.Ledger.Approve(ctx, registrationID)
 }
 
 // RejectRegistration is the resolver for the rejectRegistration field.
 func (r *mutationResolver) RejectRegistration(ctx context.Context, registrationID int, reason *string) (*ent.Registration, error) {
-	return r.Signups.Reject(ctx, registrationID, deref(reason))
+	return r.Ledger.Reject(ctx, registrationID, deref(reason))
 }
 
 // SetSlotCapacity is the resolver for the setSlotCapacity field.
 func (r *mutationResolver) SetSlotCapacity(ctx context.Context, slotID int, capacity int) (*ent.Slot, error) {
-	return r.Signups.SetSlotCapacity(ctx, slotID, capacity)
+	return r.Ledger.SetSlotCapacity(ctx, slotID, capacity)
 }
 
 // MyRegistrations is the resolver for the myRegistrations field.
 func (r *queryResolver) MyRegistrations(ctx context.Context, first *int, after *entgql.Cursor[int], last *int, before *entgql.Cursor[int]) (*ent.RegistrationConnection, error) {
-	return r.Signups.MyRegistrations(ctx, signup.Page{After: after, First: first, Before: before, Last: last})
+	return r.Ledger.MyRegistrations(ctx, ledger.Page{After: after, First: first, Before: before, Last: last})
 }
 
 // ActivityRegistrations is the resolver for the activityRegistrations field.
 func (r *queryResolver) ActivityRegistrations(ctx context.Context, activityID int, first *int, after *entgql.Cursor[int], last *int, before *entgql.Cursor[int], filter *model.ActivityRegistrationsFilter) (*ent.RegistrationConnection, error) {
-	return r.Signups.ActivityRegistrations(ctx, activityID, signup.Page{After: after, First: first, Before: before, Last: last}, (*signup.Filter)(filter))
+	return r.Ledger.ActivityRegistrations(ctx, activityID, ledger.Page{After: after, First: first, Before: before, Last: last}, (*ledger.Filter)(filter))
 }
 
 // WaitlistPosition is the resolver for the waitlistPosition field.
 func (r *registrationResolver) WaitlistPosition(ctx context.Context, obj *ent.Registration) (*int, error) {
-	return r.Signups.WaitlistPosition(ctx, obj)
+	return r.Ledger.WaitlistPosition(ctx, obj, inList(ctx))
 }
 
 // CheckInCode is the resolver for the checkInCode field.
 func (r *registrationResolver) CheckInCode(ctx context.Context, obj *ent.Registration) (*string, error) {
-	return signup.CheckInCode(ctx, obj), nil
+	return ledger.CheckInCode(ctx, obj), nil
 }

@@ -36,8 +36,9 @@ type Seats interface {
 	// waitlist, lowering it below the seats taken is refused
 	// (VALIDATION_FAILED on "capacity").
 	SetCapacity(ctx context.Context, tx *ent.Tx, slotID, capacity int) error
-	// CancelActivity cancels every registration of the activity.
-	CancelActivity(ctx context.Context, tx *ent.Tx, activityID int, reason string) error
+	// CancelActivityRegistrations cancels every registration of the
+	// activity.
+	CancelActivityRegistrations(ctx context.Context, tx *ent.Tx, activityID int, reason string) error
 }
 
 // New returns the staff operations over client, announcing committed
@@ -512,7 +513,7 @@ func (s *Service) Cancel(ctx context.Context, id int, reason string) (*ent.Activ
 		if err != nil || n == 0 {
 			return err
 		}
-		return s.seats.CancelActivity(ctx, tx, id, reason)
+		return s.seats.CancelActivityRegistrations(ctx, tx, id, reason)
 	})
 	if err != nil {
 		return nil, err

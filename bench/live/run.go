@@ -22,8 +22,8 @@ import (
 	"linli/app"
 	"linli/ent"
 	"linli/ent/activity"
+	"linli/ledger"
 	"linli/linlitest"
-	"linli/signup"
 	"linli/store"
 	"linli/viewer"
 )
@@ -304,12 +304,12 @@ func (b *bench) signUp() (version int64, taken int, at int64, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	ctx = viewer.NewContext(ctx, &viewer.Viewer{PersonID: p.ID, CommunityID: p.CommunityID, Roles: []viewer.Role{viewer.Resident}})
-	res, err := b.writer.Resolver.Signups.SignUp(ctx, signup.SignUpInput{SlotID: b.slot.ID, Seats: 1})
+	res, err := b.writer.Resolver.Ledger.SignUp(ctx, ledger.SignUpInput{SlotID: b.slot.ID, Seats: 1})
 	if err != nil {
 		return 0, 0, 0, err
 	}
 	at = time.Now().UnixNano()
-	if res.Outcome != signup.Confirmed {
+	if res.Outcome != ledger.Confirmed {
 		return 0, 0, 0, fmt.Errorf("sign-up %s, want CONFIRMED", res.Outcome)
 	}
 	b.version++

@@ -35,8 +35,8 @@ import (
 	"linli/app"
 	"linli/bench/load"
 	"linli/ent/registration"
+	"linli/ledger"
 	"linli/linlitest"
-	"linli/signup"
 	"linli/store"
 	"linli/viewer"
 )
@@ -175,7 +175,7 @@ func (b *bench) newSlot(ctx context.Context) (activityID, slotID int, err error)
 		return 0, 0, err
 	}
 	sl, err := b.app.DB.Client.Slot.Create().SetCommunityID(b.cid).SetActivityID(act.ID).
-		SetName("座位").SetCapacity(signup.MaxCapacity).Save(sys)
+		SetName("座位").SetCapacity(ledger.MaxCapacity).Save(sys)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -190,7 +190,7 @@ func (b *bench) stackRound(ctx context.Context, clients int, singleStatement boo
 	if err != nil {
 		return 0, err
 	}
-	b.app.Resolver.Signups.SingleStatement = singleStatement
+	_ = singleStatement
 	hc := linlitest.ConcurrentClient(clients)
 	defer hc.CloseIdleConnections()
 	return storm(clients, len(b.people), func(i int) (bool, error) {
@@ -208,7 +208,7 @@ func (b *bench) rawRound(ctx context.Context, clients int) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	q := signup.SignUpSQL()
+	q := signUpCTE
 	// The statement returns the activity, whether the slot is full, and the
 	// registration's columns; a bare program reads them all.
 	status := 2 + slices.Index(registration.Columns, registration.FieldStatus)

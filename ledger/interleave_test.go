@@ -1,6 +1,7 @@
-package signup_test
+package ledger_test
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -81,7 +82,13 @@ func TestInterleavedCancellations(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		slices.SortFunc(regs, func(a, b *ent.Registration) int { return int(a.QueueSeq - b.QueueSeq) })
+		// Queue order: queue_seq, then id within one batch.
+		slices.SortFunc(regs, func(a, b *ent.Registration) int {
+			if a.QueueSeq != b.QueueSeq {
+				return cmp.Compare(a.QueueSeq, b.QueueSeq)
+			}
+			return cmp.Compare(a.ID, b.ID)
+		})
 		for i, r := range regs {
 			if want := i < capacity; (r.Status == registration.StatusCONFIRMED) != want {
 				t.Fatalf("line broken: registration %d in queue order is %s", i+1, r.Status)

@@ -1,4 +1,4 @@
-package signup_test
+package ledger_test
 
 import (
 	"encoding/json"
@@ -23,7 +23,7 @@ const (
 // stormRounds is how often the storm runs on each backend: PostgreSQL is
 // where real parallelism can oversell, so it gets the repetitions (SQLite
 // has one writer, and under the race detector its pure-Go engine is slow).
-var stormRounds = map[string]int{"sqlite": 1, "postgres": 10}
+var stormRounds = map[string]int{"sqlite": 3, "postgres": 20}
 
 // 1,000 people sign up at the same moment for a 100-seat slot: exactly 100
 // are confirmed, 900 wait at positions 1..900, and the counters equal the

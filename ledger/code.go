@@ -1,4 +1,4 @@
-package signup
+package ledger
 
 import (
 	"crypto/rand"
@@ -16,3 +16,7 @@ func newCheckInCode() (string, error) {
 	}
 	return base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b), nil
 }
+
+// NewCheckInCode is newCheckInCode for registrations made outside a
+// sign-up (walk-ins).
+func NewCheckInCode() (string, error) { return newCheckInCode() }

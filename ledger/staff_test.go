@@ -1,4 +1,4 @@
-package signup_test
+package ledger_test
 
 import (
 	"slices"

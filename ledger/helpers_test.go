@@ -1,4 +1,4 @@
-package signup_test
+package ledger_test
 
 import (
 	"fmt"
@@ -7,8 +7,8 @@ import (
 
 	"linli/ent/registration"
 	"linli/events"
+	"linli/ledger"
 	"linli/linlitest"
-	"linli/signup"
 )
 
 const signUpQuery = `mutation($in: SignUpInput!) {
@@ -174,4 +174,4 @@ func record(e *linlitest.Env) *recorder {
 	return rec
 }
 
-func service(e *linlitest.Env) *signup.Service { return e.App.Resolver.Signups }
+func service(e *linlitest.Env) *ledger.Ledger { return e.App.Resolver.Ledger }

@@ -1,0 +1,306 @@
+package ledger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"linli/apperr"
+	"linli/ent"
+	"linli/ent/registration"
+	"linli/ent/slot"
+	"linli/events"
+	"linli/viewer"
+)
+
+// Op is one change to an activity's seats, decided under the activity's
+// lock. Ops of one activity that arrive together are decided in one Batch,
+// in arrival order (Submit); an op can also run inside a caller's
+// transaction (Apply).
+type Op interface {
+	// ActivityID is the activity whose lock the op needs.
+	ActivityID() int
+	// Decide decides the op against the batch's state (which includes the
+	// ops decided before it) and stages its writes on b. Decide is called
+	// again from scratch if the batch is retried, so it resets whatever it
+	// keeps. A coded error (apperr) refuses this op alone and must come
+	// before the op staged or wrote anything; any other error fails the
+	// whole batch, which then runs its ops one at a time.
+	Decide(ctx context.Context, b *Batch) error
+}
+
+// Batch is one transaction's view of a locked activity: its row, its slots
+// with the counters as decided so far, and the writes staged for commit.
+type Batch struct {
+	l        *Ledger
+	tx       *ent.Tx
+	activity *ent.Activity
+	version  int64
+	now      time.Time
+
+	ops   []Op
+	slots map[int]*slotState
+	regs  []*NewRegistration
+	evs   []events.Event
+
+	// sign-ups: who signed up for which slot in this batch, the keys they
+	// carried and the answers stored for them; afterInsert makes the keys
+	// once the registrations have their ids
+	signedUp    map[[2]int]bool
+	signUpKeys  map[idemKey]*signUpOp
+	storedKeys  map[idemKey]*ent.IdempotencyKey
+	afterInsert []func() *ent.IdempotencyKeyCreate
+}
+
+type slotState struct {
+	slot *ent.Slot // counters as decided so far
+	// the counters and capacity as read under the lock
+	taken, waitlisted, pending, capacity int
+	dirty                                bool
+}
+
+// Tx is the batch's transaction; ops may write other rows through it (as
+// the system: viewer.System), after they decided to go ahead.
+func (b *Batch) Tx() *ent.Tx { return b.tx }
+
+// Activity is the locked activity as read after the lock.
+func (b *Batch) Activity() *ent.Activity { return b.activity }
+
+// Version is the activity's counts_version this transaction wrote; new
+// waiting registrations take it as their place in the line.
+func (b *Batch) Version() int64 { return b.version }
+
+// Now is the batch's time.
+func (b *Batch) Now() time.Time { return b.now }
+
+// Slot returns a slot of the locked activity with its counters as decided
+// so far in this batch (NOT_FOUND for a slot of another activity). The
+// returned slot is the batch's own: read it, change it only through Add.
+func (b *Batch) Slot(ctx context.Context, slotID int) (*ent.Slot, error) {
+	if b.slots == nil {
+		if err := b.loadSlots(ctx); err != nil {
+			return nil, err
+		}
+	}
+	st, ok := b.slots[slotID]
+	if !ok {
+		return nil, apperr.New(apperr.NotFound, "no such slot")
+	}
+	return st.slot, nil
+}
+
+func (b *Batch) loadSlots(ctx context.Context) error {
+	all, err := b.tx.Slot.Query().Where(slot.ActivityID(b.activity.ID)).All(viewer.System(ctx))
+	if err != nil {
+		return err
+	}
+	b.slots = make(map[int]*slotState, len(all))
+	for _, s := range all {
+		b.slots[s.ID] = &slotState{slot: s, taken: s.Taken, waitlisted: s.Waitlisted, pending: s.Pending, capacity: s.Capacity}
+	}
+	return nil
+}
+
+// Counts is a change to a slot's counters, in seats.
+type Counts struct{ Taken, Waitlisted, Pending int }
+
+// Add stages a change of a slot's counters. It refuses (CAPACITY_FULL) a
+// change that would take more seats than the slot has; the database checks
+// the same again when the batch writes. The caller has applied the rules
+// (Fits) that decide whether seats may be taken at all.
+func (b *Batch) Add(ctx context.Context, slotID int, c Counts) error {
+	s, err := b.Slot(ctx, slotID)
+	if err != nil {
+		return err
+	}
+	if c.Taken > 0 && s.Taken+c.Taken > s.Capacity {
+		return apperr.New(apperr.CapacityFull, "this slot is full")
+	}
+	s.Taken += c.Taken
+	s.Waitlisted += c.Waitlisted
+	s.Pending += c.Pending
+	b.slots[slotID].dirty = true
+	return nil
+}
+
+// SetCapacity stages a slot's new capacity; it must not go below the seats
+// taken (VALIDATION_FAILED on capacity: nobody loses a confirmed seat).
+// Free seats then go to the head of the waitlist when the batch writes.
+func (b *Batch) SetCapacity(ctx context.Context, slotID, capacity int) error {
+	if capacity < 0 || capacity > MaxCapacity {
+		return apperr.Invalid("capacity", "capacity must be between 0 and %d", MaxCapacity)
+	}
+	s, err := b.Slot(ctx, slotID)
+	if err != nil {
+		return err
+	}
+	if capacity < s.Taken {
+		return apperr.Invalid("capacity", "%d seats are taken; capacity cannot go below that", s.Taken)
+	}
+	s.Capacity = capacity
+	b.slots[slotID].dirty = true
+	return nil
+}
+
+// NewRegistration is a registration a batch inserts (all of a batch's in
+// one statement). After the commit, Registration is the row made.
+type NewRegistration struct {
+	SlotID, PersonID, Seats int
+	Status                  registration.Status
+	// ConsentAt records the explicit consent a health activity needs.
+	ConsentAt    *time.Time
+	CheckInCode  string
+	CheckedInAt  *time.Time
+	Registration *ent.Registration
+}
+
+// Register stages a registration in the locked activity. Its counters are
+// the caller's to change (Add). A WAITLISTED one queues behind everyone
+// waiting before this batch.
+func (b *Batch) Register(r *NewRegistration) { b.regs = append(b.regs, r) }
+
+// Publish stages events to announce after the commit.
+func (b *Batch) Publish(evs ...events.Event) { b.evs = append(b.evs, evs...) }
+
+// Changed is the event that tells personID their registration was changed
+// by someone else.
+func (b *Batch) Changed(registrationID, personID int, change string) events.Event {
+	return events.Event{Kind: events.Registration, CommunityID: b.activity.CommunityID, ActivityID: b.activity.ID,
+		RegistrationID: registrationID, PersonID: personID, Change: change}
+}
+
+// errRetry asks for the transaction to run again: what it read under the
+// activity lock was changed by a writer that does not take that lock.
+var errRetry = errors.New("ledger: concurrent change, retry")
+
+// flush writes what the batch decided: promotions, each dirty slot's
+// counters in one guarded statement, the new registrations in one insert
+// and the idempotency keys in another.
+func (b *Batch) flush(ctx context.Context) error {
+	sys := viewer.System(ctx)
+	ids := make([]int, 0, len(b.slots))
+	for id, st := range b.slots {
+		if st.dirty {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		if err := b.promote(sys, id); err != nil {
+			return err
+		}
+		if err := b.writeCounts(sys, b.slots[id]); err != nil {
+			return err
+		}
+	}
+	if len(b.regs) > 0 {
+		creates := make([]*ent.RegistrationCreate, len(b.regs))
+		for i, r := range b.regs {
+			seq := b.version
+			creates[i] = b.tx.Registration.Create().SetCreatedAt(b.now).SetUpdatedAt(b.now).
+				SetCommunityID(b.activity.CommunityID).SetActivityID(b.activity.ID).SetSlotID(r.SlotID).
+				SetPersonID(r.PersonID).SetStatus(r.Status).SetSeats(r.Seats).SetQueueSeq(seq).
+				SetNillableConsentSensitiveAt(r.ConsentAt).SetCheckInCode(r.CheckInCode).
+				SetNillableCheckedInAt(r.CheckedInAt)
+		}
+		made, err := b.tx.Registration.CreateBulk(creates...).Save(sys)
+		if err != nil {
+			return err
+		}
+		for i, r := range b.regs {
+			r.Registration = made[i]
+		}
+	}
+	if len(b.afterInsert) > 0 {
+		keys := make([]*ent.IdempotencyKeyCreate, len(b.afterInsert))
+		for i, f := range b.afterInsert {
+			keys[i] = f()
+		}
+		if err := b.tx.IdempotencyKey.CreateBulk(keys...).Exec(sys); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// guardedCounts writes a slot's counters as one change, guarded: it
+// matches only while the seats taken fit the capacity.
+// Parameters: capacity, taken, waitlisted, pending deltas, now, slot,
+// taken delta, capacity.
+const guardedCounts = `UPDATE slots SET capacity = ?, taken = taken + ?, waitlisted = waitlisted + ?, pending = pending + ?, updated_at = ?
+WHERE id = ? AND taken + ? <= ?`
+
+func (b *Batch) writeCounts(ctx context.Context, st *slotState) error {
+	s := st.slot
+	dt, dw, dp := s.Taken-st.taken, s.Waitlisted-st.waitlisted, s.Pending-st.pending
+	if dt == 0 && dw == 0 && dp == 0 && s.Capacity == st.capacity {
+		return nil
+	}
+	res, err := b.tx.ExecContext(ctx, b.l.db.Rebind(guardedCounts), s.Capacity, dt, dw, dp, b.now, s.ID, dt, s.Capacity)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return fmt.Errorf("ledger: slot %d: guarded write of %+d taken did not fit: %w", s.ID, dt, errRetry)
+	}
+	return nil
+}
+
+// promote fills free seats from the head of the slot's waitlist, first come
+// first served (WaitlistOrder), those waiting before this batch first and
+// then those it queued: it stops at the first registration whose seats do
+// not fit, so nobody is overtaken.
+func (b *Batch) promote(ctx context.Context, slotID int) error {
+	s := b.slots[slotID].slot
+	free := Free(s)
+	if free <= 0 || s.Waitlisted <= 0 {
+		return nil
+	}
+	head, err := b.tx.Registration.Query().
+		Where(registration.SlotID(slotID), registration.StatusEQ(registration.StatusWAITLISTED)).
+		Order(WaitlistOrder()...).Limit(free).All(ctx)
+	if err != nil {
+		return err
+	}
+	var ids []int
+	total := 0
+	blocked := false
+	for _, r := range head {
+		if total+r.Seats > free {
+			blocked = true
+			break
+		}
+		total += r.Seats
+		ids = append(ids, r.ID)
+		b.Publish(b.Changed(r.ID, r.PersonID, ChangePromoted))
+	}
+	if len(ids) > 0 {
+		n, err := b.tx.Registration.Update().
+			Where(registration.IDIn(ids...), registration.StatusEQ(registration.StatusWAITLISTED)).
+			SetStatus(registration.StatusCONFIRMED).SetUpdatedAt(b.now).Save(ctx)
+		if err != nil {
+			return err
+		}
+		if n != len(ids) {
+			return errRetry
+		}
+	}
+	if !blocked && len(head) < free {
+		// Those queued in this batch come after everyone before it.
+		for _, r := range b.regs {
+			if r.SlotID != slotID || r.Status != registration.StatusWAITLISTED {
+				continue
+			}
+			if total+r.Seats > free {
+				break
+			}
+			total += r.Seats
+			r.Status = registration.StatusCONFIRMED
+		}
+	}
+	s.Taken += total
+	s.Waitlisted -= total
+	return nil
+}

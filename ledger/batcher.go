@@ -1,0 +1,159 @@
+package ledger
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"linli/ent"
+)
+
+// MaxBatch bounds how many ops one transaction decides.
+const MaxBatch = 256
+
+// batchTimeout bounds one batched transaction; it runs detached from the
+// leader's request, whose cancellation must not fail the others.
+const batchTimeout = 30 * time.Second
+
+// batcher groups the ops of each activity. There is no waiting window: the
+// first op for an idle activity leads at once and runs alone; ops that
+// arrive while its transaction is in flight queue behind it, and when it
+// is done the first of them leads the next batch with up to MaxBatch of
+// them. Each caller leads at most one batch, the one its own op is in, so
+// nobody serves others while its own caller waits. Across processes, the
+// activity's row lock (Lock) orders the batches.
+type batcher struct {
+	mu     sync.Mutex
+	queues map[int]*queue
+}
+
+type queue struct {
+	waiting []*request
+	busy    bool
+}
+
+type request struct {
+	ctx  context.Context
+	op   Op
+	err  error
+	wake chan bool // true: lead the next batch; false: done, err is set
+}
+
+// Submit runs op through its activity's batcher and returns its refusal or
+// failure once its batch committed (or failed).
+func (l *Ledger) Submit(ctx context.Context, op Op) error {
+	if l.bypass != nil {
+		return l.bypass(ctx, op)
+	}
+	r := &request{ctx: ctx, op: op, wake: make(chan bool, 1)}
+	id := op.ActivityID()
+	bt := &l.batches
+	bt.mu.Lock()
+	q := bt.queues[id]
+	if q == nil {
+		q = &queue{}
+		bt.queues[id] = q
+	}
+	q.waiting = append(q.waiting, r)
+	lead := !q.busy
+	q.busy = true
+	bt.mu.Unlock()
+	if !lead && !<-r.wake {
+		return r.err
+	}
+
+	bt.mu.Lock()
+	n := min(len(q.waiting), MaxBatch)
+	batch := q.waiting[:n:n]
+	q.waiting = q.waiting[n:]
+	bt.mu.Unlock()
+
+	l.runBatch(ctx, id, batch)
+
+	bt.mu.Lock()
+	var next *request
+	if len(q.waiting) > 0 {
+		next = q.waiting[0]
+	} else {
+		q.busy = false
+		delete(bt.queues, id)
+	}
+	bt.mu.Unlock()
+	if next != nil {
+		next.wake <- true
+	}
+	for _, o := range batch {
+		if o != r {
+			o.wake <- false
+		}
+	}
+	return r.err
+}
+
+// runBatch decides and commits a batch, setting each request's err. When
+// the batch fails as a whole, its ops run again one at a time, so one bad
+// op cannot fail the others.
+func (l *Ledger) runBatch(leaderCtx context.Context, activityID int, batch []*request) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(leaderCtx), batchTimeout)
+	defer cancel()
+	live := make([]*request, 0, len(batch))
+	for _, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			r.err = err
+			continue
+		}
+		live = append(live, r)
+	}
+	if len(live) == 0 {
+		return
+	}
+	ops := make([]Op, len(live))
+	for i, r := range live {
+		ops[i] = r.op
+	}
+	errs, err := l.commit(ctx, activityID, ops)
+	if err == nil {
+		for i, r := range live {
+			r.err = errs[i]
+		}
+		return
+	}
+	if len(live) == 1 {
+		live[0].err = err
+		return
+	}
+	l.stats.fallbacks.Add(1)
+	for _, r := range live {
+		errs, err := l.commit(ctx, activityID, []Op{r.op})
+		if err == nil {
+			err = errs[0]
+		}
+		r.err = err
+	}
+}
+
+// commit runs ops in one transaction of their own and publishes their
+// events after it committed.
+func (l *Ledger) commit(ctx context.Context, activityID int, ops []Op) ([]error, error) {
+	var b *Batch
+	var errs []error
+	err := l.inTx(ctx, func(tx *ent.Tx) error {
+		var err error
+		b, errs, err = l.apply(ctx, tx, activityID, ops)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	l.stats.committed(len(ops))
+	l.publish(b.evs)
+	for _, o := range ops {
+		if c, ok := o.(committer); ok {
+			c.committed()
+		}
+	}
+	return errs, nil
+}
+
+// committer is an op that finishes its answer once its batch committed.
+type committer interface{ committed() }
