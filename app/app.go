@@ -1,6 +1,11 @@
-// Package app assembles linli: it opens the database, builds the services and
-// returns the complete HTTP handler (GraphQL, GraphiQL, health, metrics).
-// server/ runs it as a process; tests and benchmarks run it in-process.
+// Package app assembles linli: it opens the database, builds each service
+// once, through its constructor and with its dependencies, and returns the
+// complete HTTP handler (GraphQL, GraphiQL, health, metrics).
+//
+// What an operator can set is one table (settings.go); Start turns those
+// settings (flags and environment) into the running app, and is how
+// server/ and every benchmark build it. Tests build it with New and a
+// Config through linlitest.
 package app
 
 import (

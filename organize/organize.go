@@ -4,6 +4,11 @@
 // Every write runs as the calling viewer, so the Ent privacy rules decide
 // who may do it; this package adds the domain checks (times in order,
 // capacities sane, state transitions) and clear refusals.
+//
+// Seat counters are the ledger's: a capacity change and the cancellation of
+// an activity's registrations go through Seats inside organize's own
+// transaction, so that an update of an activity, its slots and their
+// capacities is saved whole or not at all.
 package organize
 
 import (

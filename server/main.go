@@ -1,6 +1,10 @@
 // Command server runs linli. With no configuration it opens the embedded
 // SQLite file linli.db, migrates it, loads the demo community on first start
 // and serves on :8080. Set DATABASE_URL=postgres://… for PostgreSQL.
+//
+// Its flags and their environment variables are app's settings table
+// (app/settings.go); app.Start builds linli from them, as every benchmark
+// does, and this command serves it and drains on SIGTERM.
 package main
 
 import (
