@@ -145,7 +145,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		db.Close()
 		return nil, err
 	}
-	a := NewWithDB(cfg, db, ids)
+	a := wire(cfg, db, ids)
 	if err := a.Live.Ready(ctx); err != nil {
 		a.Close()
 		return nil, err
@@ -153,9 +153,9 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	return a, nil
 }
 
-// NewWithDB wires linli over an open database, with ids the codec of the
+// wire builds linli over an open database, with ids the codec of the
 // API's IDs.
-func NewWithDB(cfg Config, db *store.DB, ids *gid.Codec) *App {
+func wire(cfg Config, db *store.DB, ids *gid.Codec) *App {
 	var limits, codeLimits *auth.Limiter
 	if cfg.RateLimitPerMinute > 0 {
 		limits = auth.NewLimiter(cfg.RateLimitPerMinute, 5)
