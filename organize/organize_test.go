@@ -1,6 +1,8 @@
 package organize_test
 
 import (
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -350,5 +352,88 @@ func TestTeamMembershipAndRoles(t *testing.T) {
 		// Made coordinator, the same token may create a team.
 		e.Do(t, coord, `mutation($p: ID!) { setRoles(personID: $p, roles: [COORDINATOR]) { id } }`, map[string]any{"p": e.ID(p.ID)}).Decode(t, &struct{}{})
 		e.Do(t, token, `mutation { createTeam(input: {name: "新队"}) { id } }`, nil).Decode(t, &struct{}{})
+	})
+}
+
+// Capacity changes in updateActivity and sign-ups racing on one slot: each
+// update is saved whole or refused whole, lowering below the seats taken at
+// that moment is refused with VALIDATION_FAILED, and afterwards the slot's
+// counters are exactly its registrations' seats, with no seat oversold.
+func TestUpdateActivityRacesSignUps(t *testing.T) {
+	linlitest.Run(t, func(t *testing.T, e *linlitest.Env) {
+		c := e.Community(t, "前进社区")
+		_, coord := e.Person(t, c.ID, "社工", viewer.Coordinator)
+		a := create(t, e, coord, activityInput(soon(), nil), map[string]any{"name": "广场演出", "capacity": 12})
+		e.Do(t, coord, publishActivity, map[string]any{"id": a.ID}).Decode(t, &struct{}{})
+		_, tokens := e.People(t, c.ID, 30, "居民")
+		hc := linlitest.ConcurrentClient(16)
+		url := e.Server.URL + "/graphql"
+
+		var wg sync.WaitGroup
+		errs := make(chan string, 64)
+		for _, tok := range tokens {
+			wg.Go(func() {
+				res := linlitest.Post(t, hc, url, tok, signUp, map[string]any{"slot": a.Slots[0].ID})
+				if len(res.Errors) > 0 {
+					errs <- fmt.Sprintf("sign-up: %+v", res.Errors)
+				}
+			})
+		}
+		applied := map[int]int{}
+		var mu sync.Mutex
+		for i, capacity := range []int{6, 20, 8, 25, 10, 30} {
+			wg.Go(func() {
+				title := fmt.Sprintf("第%d次修改", i)
+				res := linlitest.Post(t, hc, url, coord, updateActivity, map[string]any{"id": a.ID, "in": map[string]any{"title": title},
+					"slots": []map[string]any{{"id": a.Slots[0].ID, "name": "广场演出", "capacity": capacity}}})
+				switch {
+				case len(res.Errors) == 0:
+					mu.Lock()
+					applied[i] = capacity
+					mu.Unlock()
+				case res.Code() != "VALIDATION_FAILED" || res.Field() != "slots[0].capacity":
+					errs <- fmt.Sprintf("update to %d: %+v", capacity, res.Errors)
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for e := range errs {
+			t.Error(e)
+		}
+		got, slots := stored(t, e, a.ID)
+		s := slots[0]
+		regs, err := e.Client.Registration.Query().Where(registration.SlotID(s.ID)).All(e.Sys())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var taken, waiting int
+		for _, r := range regs {
+			switch r.Status {
+			case registration.StatusCONFIRMED:
+				taken += r.Seats
+			case registration.StatusWAITLISTED:
+				waiting += r.Seats
+			}
+		}
+		if s.Taken != taken || s.Waitlisted != waiting || s.Taken > s.Capacity || taken+waiting != len(tokens) {
+			t.Errorf("slot taken %d waitlisted %d capacity %d; registrations hold %d confirmed and %d waiting of %d",
+				s.Taken, s.Waitlisted, s.Capacity, taken, waiting, len(tokens))
+		}
+		if waiting > 0 && s.Taken < s.Capacity {
+			t.Errorf("%d wait while %d of %d seats are taken", waiting, s.Taken, s.Capacity)
+		}
+		// The activity's title is that of an update that was saved, with
+		// the capacity it set, or the original when none was.
+		if len(applied) == 0 {
+			if got.Title != "健康义诊" || s.Capacity != 12 {
+				t.Errorf("no update was saved, yet the title is %q and the capacity %d", got.Title, s.Capacity)
+			}
+			return
+		}
+		var i int
+		if _, err := fmt.Sscanf(got.Title, "第%d次修改", &i); err != nil || applied[i] != s.Capacity {
+			t.Errorf("title %q and capacity %d do not come from one saved update (saved: %v)", got.Title, s.Capacity, applied)
+		}
 	})
 }
