@@ -4,10 +4,7 @@ import (
 	"context"
 	"time"
 
-	"linli/certificate"
-	"linli/hours"
 	"linli/kiosk"
-	"linli/scan"
 	"linli/viewer"
 )
 
@@ -15,14 +12,8 @@ import (
 // checked out at the end of their position (and flagged for review).
 const closeCheckOutsEvery = time.Minute
 
-// startCheckin builds the door's services (kiosks, scans, hours,
-// certificates) and starts closing missing check-outs in the background.
+// startCheckin starts closing missing check-outs in the background.
 func (a *App) startCheckin() {
-	a.Resolver.KioskService = kiosk.New(a.DB.Client, a.Live, kiosk.Options{})
-	a.kioskCache.Store(a.Resolver.KioskService)
-	a.Resolver.Checkin = scan.New(a.DB.Client, a.Live, a.Resolver.Ledger, scan.Options{})
-	a.Resolver.ServiceHours = hours.New(a.DB.Client)
-	a.Resolver.Certificates = certificate.New(a.DB.Client, a.Resolver.ServiceHours)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {

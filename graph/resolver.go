@@ -15,7 +15,9 @@ import (
 	"linli/store"
 )
 
-// Resolver is the root resolver; it holds the services resolvers call.
+// Resolver is the root resolver; it holds the services resolvers call,
+// each built once by app with its dependencies (one literal, never changed
+// afterwards).
 type Resolver struct {
 	DB     *store.DB
 	Client *ent.Client

@@ -10,7 +10,6 @@ import (
 	"linli/apperr"
 	"linli/ent"
 	"linli/ent/registration"
-	"linli/ent/slot"
 	"linli/events"
 	"linli/viewer"
 )
@@ -33,21 +32,32 @@ type Op interface {
 
 // Batch is one transaction's view of a locked activity: its row, its slots
 // with the counters as decided so far, and the writes staged for commit.
+// One transaction may hold the batches of several activities (a group),
+// all locked by its first statement and written together.
 type Batch struct {
-	l        *Ledger
+	g        *group
 	tx       *ent.Tx
 	activity *ent.Activity
 	version  int64
 	now      time.Time
 
-	ops   []Op
-	slots map[int]*slotState
-	regs  []*NewRegistration
-	evs   []events.Event
+	regs    []*NewRegistration
+	evs     []events.Event
+	applied bool
+}
 
-	// sign-ups: who signed up for which slot in this batch, the keys they
-	// carried and the answers stored for them; afterInsert makes the keys
-	// once the registrations have their ids
+// group is one transaction's batches and what they stage together.
+type group struct {
+	l       *Ledger
+	tx      *ent.Tx
+	now     time.Time
+	batches map[int]*Batch // by activity
+	ops     []Op
+	slots   map[int]*slotState // every slot of the locked activities
+
+	// sign-ups: who signed up for which slot, the keys they carried and
+	// the answers stored for them; afterInsert makes the keys once the
+	// registrations have their ids
 	signedUp    map[[2]int]bool
 	signUpKeys  map[idemKey]*signUpOp
 	storedKeys  map[idemKey]*ent.IdempotencyKey
@@ -78,29 +88,12 @@ func (b *Batch) Now() time.Time { return b.now }
 // Slot returns a slot of the locked activity with its counters as decided
 // so far in this batch (NOT_FOUND for a slot of another activity). The
 // returned slot is the batch's own: read it, change it only through Add.
-func (b *Batch) Slot(ctx context.Context, slotID int) (*ent.Slot, error) {
-	if b.slots == nil {
-		if err := b.loadSlots(ctx); err != nil {
-			return nil, err
-		}
-	}
-	st, ok := b.slots[slotID]
-	if !ok {
+func (b *Batch) Slot(_ context.Context, slotID int) (*ent.Slot, error) {
+	st, ok := b.g.slots[slotID]
+	if !ok || st.slot.ActivityID != b.activity.ID {
 		return nil, apperr.New(apperr.NotFound, "no such slot")
 	}
 	return st.slot, nil
-}
-
-func (b *Batch) loadSlots(ctx context.Context) error {
-	all, err := b.tx.Slot.Query().Where(slot.ActivityID(b.activity.ID)).All(viewer.System(ctx))
-	if err != nil {
-		return err
-	}
-	b.slots = make(map[int]*slotState, len(all))
-	for _, s := range all {
-		b.slots[s.ID] = &slotState{slot: s, taken: s.Taken, waitlisted: s.Waitlisted, pending: s.Pending, capacity: s.Capacity}
-	}
-	return nil
 }
 
 // Counts is a change to a slot's counters, in seats.
@@ -121,7 +114,7 @@ func (b *Batch) Add(ctx context.Context, slotID int, c Counts) error {
 	s.Taken += c.Taken
 	s.Waitlisted += c.Waitlisted
 	s.Pending += c.Pending
-	b.slots[slotID].dirty = true
+	b.g.slots[slotID].dirty = true
 	return nil
 }
 
@@ -140,7 +133,7 @@ func (b *Batch) SetCapacity(ctx context.Context, slotID, capacity int) error {
 		return apperr.Invalid("capacity", "%d seats are taken; capacity cannot go below that", s.Taken)
 	}
 	s.Capacity = capacity
-	b.slots[slotID].dirty = true
+	b.g.slots[slotID].dirty = true
 	return nil
 }
 
@@ -175,54 +168,70 @@ func (b *Batch) Changed(registrationID, personID int, change string) events.Even
 // activity lock was changed by a writer that does not take that lock.
 var errRetry = errors.New("ledger: concurrent change, retry")
 
-// flush writes what the batch decided: promotions, each dirty slot's
-// counters in one guarded statement, the new registrations in one insert
-// and the idempotency keys in another.
-func (b *Batch) flush(ctx context.Context) error {
+// flush writes what the group's batches decided: promotions, each dirty
+// slot's counters in one guarded statement, the new registrations of all
+// batches in one insert and the idempotency keys in another.
+func (g *group) flush(ctx context.Context) error {
 	sys := viewer.System(ctx)
-	ids := make([]int, 0, len(b.slots))
-	for id, st := range b.slots {
+	ids := make([]int, 0, len(g.slots))
+	for id, st := range g.slots {
 		if st.dirty {
 			ids = append(ids, id)
 		}
 	}
 	slices.Sort(ids)
 	for _, id := range ids {
+		st := g.slots[id]
+		b := g.batches[st.slot.ActivityID]
 		if err := b.promote(sys, id); err != nil {
 			return err
 		}
-		if err := b.writeCounts(sys, b.slots[id]); err != nil {
+		if err := b.writeCounts(sys, st); err != nil {
 			return err
 		}
 	}
-	if len(b.regs) > 0 {
-		creates := make([]*ent.RegistrationCreate, len(b.regs))
-		for i, r := range b.regs {
-			seq := b.version
-			creates[i] = b.tx.Registration.Create().SetCreatedAt(b.now).SetUpdatedAt(b.now).
+	var creates []*ent.RegistrationCreate
+	var made []*NewRegistration
+	for _, aid := range g.order() {
+		b := g.batches[aid]
+		for _, r := range b.regs {
+			creates = append(creates, g.tx.Registration.Create().SetCreatedAt(b.now).SetUpdatedAt(b.now).
 				SetCommunityID(b.activity.CommunityID).SetActivityID(b.activity.ID).SetSlotID(r.SlotID).
-				SetPersonID(r.PersonID).SetStatus(r.Status).SetSeats(r.Seats).SetQueueSeq(seq).
+				SetPersonID(r.PersonID).SetStatus(r.Status).SetSeats(r.Seats).SetQueueSeq(b.version).
 				SetNillableConsentSensitiveAt(r.ConsentAt).SetCheckInCode(r.CheckInCode).
-				SetNillableCheckedInAt(r.CheckedInAt)
+				SetNillableCheckedInAt(r.CheckedInAt))
+			made = append(made, r)
 		}
-		made, err := b.tx.Registration.CreateBulk(creates...).Save(sys)
+	}
+	if len(creates) > 0 {
+		rows, err := g.tx.Registration.CreateBulk(creates...).Save(sys)
 		if err != nil {
 			return err
 		}
-		for i, r := range b.regs {
-			r.Registration = made[i]
+		for i, r := range made {
+			r.Registration = rows[i]
 		}
 	}
-	if len(b.afterInsert) > 0 {
-		keys := make([]*ent.IdempotencyKeyCreate, len(b.afterInsert))
-		for i, f := range b.afterInsert {
+	if len(g.afterInsert) > 0 {
+		keys := make([]*ent.IdempotencyKeyCreate, len(g.afterInsert))
+		for i, f := range g.afterInsert {
 			keys[i] = f()
 		}
-		if err := b.tx.IdempotencyKey.CreateBulk(keys...).Exec(sys); err != nil {
+		if err := g.tx.IdempotencyKey.CreateBulk(keys...).Exec(sys); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// order is the group's activities by id.
+func (g *group) order() []int {
+	ids := make([]int, 0, len(g.batches))
+	for id := range g.batches {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
 }
 
 // guardedCounts writes a slot's counters as one change, guarded: it
@@ -238,7 +247,7 @@ func (b *Batch) writeCounts(ctx context.Context, st *slotState) error {
 	if dt == 0 && dw == 0 && dp == 0 && s.Capacity == st.capacity {
 		return nil
 	}
-	res, err := b.tx.ExecContext(ctx, b.l.db.Rebind(guardedCounts), s.Capacity, dt, dw, dp, b.now, s.ID, dt, s.Capacity)
+	res, err := b.tx.ExecContext(ctx, b.g.l.db.Rebind(guardedCounts), s.Capacity, dt, dw, dp, b.now, s.ID, dt, s.Capacity)
 	if err != nil {
 		return err
 	}
@@ -253,7 +262,7 @@ func (b *Batch) writeCounts(ctx context.Context, st *slotState) error {
 // then those it queued: it stops at the first registration whose seats do
 // not fit, so nobody is overtaken.
 func (b *Batch) promote(ctx context.Context, slotID int) error {
-	s := b.slots[slotID].slot
+	s := b.g.slots[slotID].slot
 	free := Free(s)
 	if free <= 0 || s.Waitlisted <= 0 {
 		return nil

@@ -15,13 +15,19 @@ const MaxBatch = 256
 // leader's request, whose cancellation must not fail the others.
 const batchTimeout = 30 * time.Second
 
-// batcher groups the ops of each activity. There is no waiting window: the
-// first op for an idle activity leads at once and runs alone; ops that
-// arrive while its transaction is in flight queue behind it, and when it
-// is done the first of them leads the next batch with up to MaxBatch of
-// them. Each caller leads at most one batch, the one its own op is in, so
-// nobody serves others while its own caller waits. Across processes, the
-// activity's row lock (Lock) orders the batches.
+// Shards is how many transactions the batcher keeps in flight at once: the
+// activities are spread over them by id, so the ops of one activity always
+// meet in the same queue, and those of a few activities share one
+// transaction (one lock statement, one insert) when they arrive together.
+const Shards = 4
+
+// batcher queues ops by shard. There is no waiting window: the first op of
+// an idle shard leads at once and runs alone; ops that arrive while its
+// transaction is in flight queue behind it, and when it is done the first
+// of them leads the next batch with up to MaxBatch of them. Each caller
+// leads at most one batch, the one its own op is in, so nobody serves
+// others while its own caller waits. Across processes, the activities' row
+// locks (Lock) order the batches.
 type batcher struct {
 	mu     sync.Mutex
 	queues map[int]*queue
@@ -46,7 +52,7 @@ func (l *Ledger) Submit(ctx context.Context, op Op) error {
 		return l.bypass(ctx, op)
 	}
 	r := &request{ctx: ctx, op: op, wake: make(chan bool, 1)}
-	id := op.ActivityID()
+	id := op.ActivityID() % Shards
 	bt := &l.batches
 	bt.mu.Lock()
 	q := bt.queues[id]
@@ -68,7 +74,7 @@ func (l *Ledger) Submit(ctx context.Context, op Op) error {
 	q.waiting = q.waiting[n:]
 	bt.mu.Unlock()
 
-	l.runBatch(ctx, id, batch)
+	l.runBatch(ctx, batch)
 
 	bt.mu.Lock()
 	var next *request
@@ -93,7 +99,7 @@ func (l *Ledger) Submit(ctx context.Context, op Op) error {
 // runBatch decides and commits a batch, setting each request's err. When
 // the batch fails as a whole, its ops run again one at a time, so one bad
 // op cannot fail the others.
-func (l *Ledger) runBatch(leaderCtx context.Context, activityID int, batch []*request) {
+func (l *Ledger) runBatch(leaderCtx context.Context, batch []*request) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(leaderCtx), batchTimeout)
 	defer cancel()
 	live := make([]*request, 0, len(batch))
@@ -111,7 +117,7 @@ func (l *Ledger) runBatch(leaderCtx context.Context, activityID int, batch []*re
 	for i, r := range live {
 		ops[i] = r.op
 	}
-	errs, err := l.commit(ctx, activityID, ops)
+	errs, err := l.commit(ctx, ops)
 	if err == nil {
 		for i, r := range live {
 			r.err = errs[i]
@@ -124,7 +130,7 @@ func (l *Ledger) runBatch(leaderCtx context.Context, activityID int, batch []*re
 	}
 	l.stats.fallbacks.Add(1)
 	for _, r := range live {
-		errs, err := l.commit(ctx, activityID, []Op{r.op})
+		errs, err := l.commit(ctx, []Op{r.op})
 		if err == nil {
 			err = errs[0]
 		}
@@ -134,19 +140,19 @@ func (l *Ledger) runBatch(leaderCtx context.Context, activityID int, batch []*re
 
 // commit runs ops in one transaction of their own and publishes their
 // events after it committed.
-func (l *Ledger) commit(ctx context.Context, activityID int, ops []Op) ([]error, error) {
-	var b *Batch
+func (l *Ledger) commit(ctx context.Context, ops []Op) ([]error, error) {
+	var g *group
 	var errs []error
 	err := l.inTx(ctx, func(tx *ent.Tx) error {
 		var err error
-		b, errs, err = l.apply(ctx, tx, activityID, ops)
+		g, errs, err = l.apply(ctx, tx, 0, ops)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	l.stats.committed(len(ops))
-	l.publish(b.evs)
+	l.publish(g.events())
 	for _, o := range ops {
 		if c, ok := o.(committer); ok {
 			c.committed()

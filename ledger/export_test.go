@@ -31,15 +31,17 @@ func (l *Ledger) unguarded(ctx context.Context, o Op) error {
 	runtime.Gosched()
 	var errs error
 	err = l.inTx(ctx, func(tx *ent.Tx) error {
-		b := &Batch{l: l, tx: tx, activity: a, now: now(), ops: []Op{o}, slots: map[int]*slotState{},
+		g := &group{l: l, tx: tx, now: now(), ops: []Op{o}, slots: map[int]*slotState{},
 			signedUp: map[[2]int]bool{}, signUpKeys: map[idemKey]*signUpOp{}}
+		b := &Batch{g: g, tx: tx, activity: a, now: g.now}
+		g.batches = map[int]*Batch{a.ID: b}
 		for _, s := range stale {
-			b.slots[s.ID] = &slotState{slot: s}
+			g.slots[s.ID] = &slotState{slot: s}
 		}
 		if errs = o.Decide(ctx, b); errs != nil {
 			return nil
 		}
-		for _, st := range b.slots {
+		for _, st := range g.slots {
 			if st.dirty {
 				if err := tx.Slot.UpdateOne(st.slot).SetTaken(st.slot.Taken).SetWaitlisted(st.slot.Waitlisted).
 					SetPending(st.slot.Pending).Exec(sys); err != nil {
@@ -74,18 +76,16 @@ func (l *Ledger) SignUpTogether(ctxs []context.Context, ins []SignUpInput) ([]*S
 	res, errs := make([]*SignUpResult, len(ins)), make([]error, len(ins))
 	var reqs []*request
 	var ops []*signUpOp
-	activityID := 0
 	for i, in := range ins {
 		o, err := l.signUpOp(ctxs[i], in)
 		if err != nil {
 			errs[i] = err
 			continue
 		}
-		activityID = o.activityID
 		reqs = append(reqs, &request{ctx: ctxs[i], op: o})
 		ops = append(ops, o)
 	}
-	l.runBatch(ctxs[0], activityID, reqs)
+	l.runBatch(ctxs[0], reqs)
 	k := 0
 	for i := range ins {
 		if errs[i] == nil {

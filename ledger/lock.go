@@ -2,10 +2,17 @@ package ledger
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
 
 	"linli/apperr"
 	"linli/ent"
+	"linli/ent/activity"
+	"linli/ent/slot"
 	"linli/events"
 	"linli/store"
 	"linli/viewer"
@@ -16,37 +23,95 @@ import (
 // this process and across replicas.
 const lockActivity = `UPDATE activities SET counts_version = counts_version + 1 WHERE id = ? RETURNING counts_version`
 
+// lockActivities is lockActivity for the activities of a group, in one
+// statement. Two replicas locking overlapping sets may deadlock; the
+// database detects it and the transaction runs again (store.IsTransient).
+const lockActivities = `UPDATE activities SET counts_version = counts_version + 1 WHERE id IN (%s) RETURNING id, counts_version`
+
 // Lock takes the activity's lock inside tx by bumping its counts version,
-// then reads the activity, and returns a Batch to decide ops on. Every
-// transaction that changes counters does this first, so they never
-// deadlock on each other and promotions see a stable queue. Most callers
-// want Apply, which also decides and writes.
+// then reads the activity and its slots, and returns a Batch to decide ops
+// on. Every transaction that changes counters does this first, so they
+// never deadlock on each other and promotions see a stable queue. Most
+// callers want Apply, which also decides and writes.
 func (l *Ledger) Lock(ctx context.Context, tx *ent.Tx, activityID int) (*Batch, error) {
-	b := &Batch{l: l, tx: tx, now: now(), signedUp: map[[2]int]bool{}, signUpKeys: map[idemKey]*signUpOp{}}
-	ok, err := store.QueryRow(ctx, tx, l.db.Rebind(lockActivity), []any{activityID}, &b.version)
+	g, err := l.lock(ctx, tx, []int{activityID})
 	if err != nil {
 		return nil, err
 	}
-	if !ok {
+	b := g.batches[activityID]
+	if b == nil {
 		return nil, apperr.New(apperr.NotFound, "no such activity")
-	}
-	if b.activity, err = tx.Activity.Get(viewer.System(ctx), activityID); err != nil {
-		return nil, err
 	}
 	return b, nil
 }
 
-// Apply runs ops on one activity inside the caller's transaction tx: it
-// locks the activity once, decides each op in order and writes what they
-// decided. errs holds each op's refusal (nil for those that went ahead);
-// err is a failure of the whole, after which tx must be rolled back. The
-// counts and change events go out when tx commits.
-func (l *Ledger) Apply(ctx context.Context, tx *ent.Tx, activityID int, ops ...Op) (errs []error, err error) {
-	b, errs, err := l.apply(ctx, tx, activityID, ops)
+// lock locks activities (one statement, whatever their number) and reads
+// them and their slots (one query each) into a group.
+func (l *Ledger) lock(ctx context.Context, tx *ent.Tx, ids []int) (*group, error) {
+	sys := viewer.System(ctx)
+	g := &group{l: l, tx: tx, now: now(), batches: map[int]*Batch{}, slots: map[int]*slotState{},
+		signedUp: map[[2]int]bool{}, signUpKeys: map[idemKey]*signUpOp{}}
+	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	marks := strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")
+	rows, err := tx.QueryContext(ctx, l.db.Rebind(fmt.Sprintf(lockActivities, marks)), args...)
 	if err != nil {
 		return nil, err
 	}
-	evs := b.evs
+	versions := map[int]int64{}
+	for rows.Next() {
+		var id int
+		var v int64
+		if err := rows.Scan(&id, &v); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		versions[id] = v
+	}
+	if err := closeRows(rows); err != nil || len(versions) == 0 {
+		return g, err
+	}
+	locked := slices.Collect(maps.Keys(versions))
+	acts, err := tx.Activity.Query().Where(activity.IDIn(locked...)).All(sys)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range acts {
+		g.batches[a.ID] = &Batch{g: g, tx: tx, activity: a, version: versions[a.ID], now: g.now}
+	}
+	all, err := tx.Slot.Query().Where(slot.ActivityIDIn(locked...)).All(sys)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range all {
+		g.slots[s.ID] = &slotState{slot: s, taken: s.Taken, waitlisted: s.Waitlisted, pending: s.Pending, capacity: s.Capacity}
+	}
+	return g, nil
+}
+
+func closeRows(rows *sql.Rows) error {
+	err := rows.Err()
+	if cerr := rows.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Apply runs ops inside the caller's transaction tx: it locks their
+// activities (activityID, and any other an op names) once, decides each op
+// in order and writes what they decided. errs holds each op's refusal (nil
+// for those that went ahead); err is a failure of the whole, after which tx
+// must be rolled back. The counts and change events go out when tx
+// commits.
+func (l *Ledger) Apply(ctx context.Context, tx *ent.Tx, activityID int, ops ...Op) (errs []error, err error) {
+	g, errs, err := l.apply(ctx, tx, activityID, ops)
+	if err != nil {
+		return nil, err
+	}
+	evs := g.events()
 	tx.OnCommit(func(next ent.Committer) ent.Committer {
 		return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
 			if err := next.Commit(ctx, tx); err != nil {
@@ -59,29 +124,56 @@ func (l *Ledger) Apply(ctx context.Context, tx *ent.Tx, activityID int, ops ...O
 	return errs, nil
 }
 
-func (l *Ledger) apply(ctx context.Context, tx *ent.Tx, activityID int, ops []Op) (*Batch, []error, error) {
-	b, err := l.Lock(ctx, tx, activityID)
+// apply locks, decides and writes ops in tx (activityID 0: only the ops'
+// own activities).
+func (l *Ledger) apply(ctx context.Context, tx *ent.Tx, activityID int, ops []Op) (*group, []error, error) {
+	ids := make([]int, 0, len(ops)+1)
+	if activityID != 0 {
+		ids = append(ids, activityID)
+	}
+	for _, o := range ops {
+		ids = append(ids, o.ActivityID())
+	}
+	g, err := l.lock(ctx, tx, ids)
 	if err != nil {
 		return nil, nil, err
 	}
-	b.ops = ops
+	g.ops = ops
 	errs := make([]error, len(ops))
 	applied := false
 	for i, o := range ops {
+		b := g.batches[o.ActivityID()]
+		if b == nil {
+			errs[i] = apperr.New(apperr.NotFound, "no such activity")
+			continue
+		}
 		err := o.Decide(ctx, b)
 		if _, coded := apperr.As(err); err != nil && !coded {
 			return nil, nil, err
 		}
 		errs[i] = err
+		b.applied = b.applied || err == nil
 		applied = applied || err == nil
 	}
 	if applied {
-		if err := b.flush(ctx); err != nil {
+		if err := g.flush(ctx); err != nil {
 			return nil, nil, err
 		}
-		b.evs = append([]events.Event{countsEvent(b.activity.CommunityID, b.activity.ID)}, b.evs...)
 	}
-	return b, errs, nil
+	return g, errs, nil
+}
+
+// events is what the group announces after its commit: for each activity
+// an op changed, its counts, then the changes to registrations.
+func (g *group) events() []events.Event {
+	var evs []events.Event
+	for _, id := range g.order() {
+		if b := g.batches[id]; b.applied {
+			evs = append(evs, countsEvent(b.activity.CommunityID, id))
+			evs = append(evs, b.evs...)
+		}
+	}
+	return evs
 }
 
 // inTx runs fn in a new transaction, again on deadlocks, serialization

@@ -173,7 +173,7 @@ func (o *signUpOp) Decide(ctx context.Context, b *Batch) error {
 		return err
 	}
 	held := [2]int{s.ID, o.v.PersonID}
-	if b.signedUp[held] {
+	if b.g.signedUp[held] {
 		return apperr.New(apperr.AlreadyRegistered, "you are already signed up for this slot")
 	}
 	status := registration.StatusCONFIRMED
@@ -197,10 +197,10 @@ func (o *signUpOp) Decide(ctx context.Context, b *Batch) error {
 		o.reg.ConsentAt = &at
 	}
 	b.Register(o.reg)
-	b.signedUp[held] = true
+	b.g.signedUp[held] = true
 	if o.in.IdempotencyKey != "" {
-		b.signUpKeys[keyOf(o)] = o
-		b.afterInsert = append(b.afterInsert, func() *ent.IdempotencyKeyCreate {
+		b.g.signUpKeys[keyOf(o)] = o
+		b.g.afterInsert = append(b.g.afterInsert, func() *ent.IdempotencyKeyCreate {
 			return b.tx.IdempotencyKey.Create().SetPersonID(o.v.PersonID).SetKey(o.in.IdempotencyKey).
 				SetOperation(opSignUp).SetRequestHash(o.hash).
 				SetResponse(storedAnswer(o.reg.Status, o.reg.Registration.ID)).SetCreatedAt(b.Now())
@@ -224,14 +224,14 @@ func (o *signUpOp) replayed(ctx context.Context, b *Batch) (bool, error) {
 		return true, err
 	}
 	k := keyOf(o)
-	if first := b.signUpKeys[k]; first != nil {
+	if first := b.g.signUpKeys[k]; first != nil {
 		if !bytes.Equal(first.hash, o.hash) {
 			return true, keyConflict()
 		}
 		o.sameKey = first
 		return true, nil
 	}
-	stored := b.storedKeys[k]
+	stored := b.g.storedKeys[k]
 	if stored == nil {
 		return false, nil
 	}
@@ -266,24 +266,25 @@ func (o *signUpOp) committed() {
 // loadKeys reads, once per batch, the stored answers of the keys its
 // sign-ups carry.
 func (b *Batch) loadKeys(ctx context.Context) error {
-	if b.storedKeys != nil {
+	g := b.g
+	if g.storedKeys != nil {
 		return nil
 	}
-	b.storedKeys = map[idemKey]*ent.IdempotencyKey{}
+	g.storedKeys = map[idemKey]*ent.IdempotencyKey{}
 	var people []int
 	var keys []string
-	for _, op := range b.ops {
+	for _, op := range g.ops {
 		if o, ok := op.(*signUpOp); ok && o.in.IdempotencyKey != "" {
 			people, keys = append(people, o.v.PersonID), append(keys, o.in.IdempotencyKey)
 		}
 	}
-	found, err := b.tx.IdempotencyKey.Query().Where(idempotencykey.PersonIDIn(people...),
+	found, err := g.tx.IdempotencyKey.Query().Where(idempotencykey.PersonIDIn(people...),
 		idempotencykey.KeyIn(keys...), idempotencykey.Operation(opSignUp)).All(viewer.System(ctx))
 	if err != nil {
 		return err
 	}
 	for _, k := range found {
-		b.storedKeys[idemKey{k.PersonID, k.Key}] = k
+		g.storedKeys[idemKey{k.PersonID, k.Key}] = k
 	}
 	return nil
 }

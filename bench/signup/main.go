@@ -61,6 +61,7 @@ func main() {
 	pool := flag.Int("pool", 32, "database connections for each side")
 	spread := flag.Int("spread", 64, "slots (one activity each) of the spread scenario")
 	idle := flag.Int("idle", 200, "sequential sign-ups for the idle latency")
+	idleOnly := flag.Bool("idle-only", false, "measure only the idle latency")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
 	if *cpuProfile != "" {
@@ -85,6 +86,9 @@ func main() {
 	fmt.Printf("sign-up storms: %d sign-ups per round (slots filled halfway), %d rounds, pool %d, GOMAXPROCS %d\n",
 		*signups, *rounds, *pool, runtime.GOMAXPROCS(0))
 	fmt.Printf("%-10s %8s %12s %12s %7s %6s\n", "scenario", "clients", "linli/s", "raw SQL/s", "ratio", "goal")
+	if *idleOnly {
+		scenarios = nil
+	}
 	for _, sc := range scenarios {
 		var linli, raw []float64
 		for r := 0; r <= *rounds; r++ {

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"flag"
@@ -6,7 +6,6 @@ import (
 	"os"
 	"time"
 
-	"linli/app"
 	"linli/store"
 )
 
@@ -24,7 +23,8 @@ type setting struct {
 	positive bool
 }
 
-// options are what the server itself needs besides app.Config.
+// options are what the server process needs besides Config, as the
+// settings spell them (Start turns them into Settings and Config).
 type options struct {
 	addr, logLevel, metricsAddr, trustedDocs, origins, dataDir, proxies string
 	demo                                                                bool
@@ -32,7 +32,7 @@ type options struct {
 
 // settingsOf lists every setting, bound to cfg and o, which hold the
 // defaults.
-func settingsOf(cfg *app.Config, o *options) []setting {
+func settingsOf(cfg *Config, o *options) []setting {
 	g, l := &cfg.GraphQL, &cfg.Live
 	return []setting{
 		{flag: "addr", env: "LINLI_ADDR", value: &o.addr, usage: "listen address"},
@@ -51,6 +51,7 @@ func settingsOf(cfg *app.Config, o *options) []setting {
 		{flag: "trusted-documents", env: "LINLI_TRUSTED_DOCUMENTS", value: &o.trustedDocs, usage: "run only the operations in this manifest (JSON: sha256 → document, or an Apollo persisted query manifest)"},
 		{flag: "trusted-proxies", env: "LINLI_TRUSTED_PROXIES", value: &o.proxies, usage: "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the client"},
 		{flag: "persisted-queries", env: "LINLI_PERSISTED_QUERIES", value: &cfg.PersistedQueries.MaxDocuments, usage: "automatic persisted queries kept in the database, least recently used evicted first; 0 turns them off"},
+		{flag: "token-cache-ttl", env: "LINLI_TOKEN_CACHE_TTL", value: &cfg.TokenCacheTTL, usage: "how long a checked bearer token is trusted without asking the database; a logout here ends it at once, elsewhere (and role changes) within this; 0: check every request"},
 		{flag: "get-max-age", env: "LINLI_GET_MAX_AGE", value: &g.GetMaxAge, usage: "let caches keep successful GET answers this long (public without Authorization, private with it); 0: no-store"},
 
 		// Limits of every request, on every transport.
@@ -78,8 +79,8 @@ func settingsOf(cfg *app.Config, o *options) []setting {
 
 // defaults is the configuration before flags and environment: every
 // default filled in, so that -h shows them and the settings start from them.
-func defaults() (app.Config, options) {
-	cfg := app.DefaultConfig()
+func defaults() (Config, options) {
+	cfg := DefaultConfig()
 	cfg.GraphQL = cfg.GraphQL.Defaults()
 	cfg.Live = cfg.Live.Defaults()
 	cfg.Store.MaxOpenConns = store.DefaultPostgresConns
