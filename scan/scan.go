@@ -8,12 +8,17 @@ import (
 	"fmt"
 	"time"
 
+	sql "entgo.io/ent/dialect/sql"
+
 	"linli/apperr"
 	"linli/ent"
+	"linli/ent/activity"
 	"linli/ent/checkinscan"
+	"linli/ent/person"
 	"linli/ent/predicate"
 	"linli/ent/registration"
 	"linli/ent/servicerecord"
+	"linli/ent/slot"
 	"linli/events"
 	"linli/ledger"
 	"linli/store"
@@ -185,20 +190,67 @@ func (s *Service) stored(ctx context.Context, who scanner, in Scan) (*Result, er
 }
 
 // loadTarget reads the registration where matches, with what deciding a
-// scan needs (its slot, activity and person); nil when there is none. It
-// reads as linli itself: which registrations a scanner may act on is the
-// check-in decision's (decide), which answers another community's codes
-// as unknown and another venue's as WRONG_VENUE.
+// scan needs of its slot, activity and person; nil when there is none. It
+// is one query (a scan at the door is the hot path), joined by Ent; the
+// slot, activity and person it returns hold only the fields a scan reads
+// (targetRow). It reads as linli itself: which registrations a scanner
+// may act on is the check-in decision's (decide), which answers another
+// community's codes as unknown and another venue's as WRONG_VENUE.
 func (s *Service) loadTarget(ctx context.Context, where predicate.Registration) (*target, error) {
-	r, err := s.client.Registration.Query().Where(where).
-		WithSlot().WithActivity().WithPerson().Only(viewer.System(ctx))
-	if ent.IsNotFound(err) {
-		return nil, nil
-	}
-	if err != nil {
+	var rows []targetRow
+	err := s.client.Registration.Query().Where(where).Modify(func(q *sql.Selector) {
+		sl, a, p := sql.Table(slot.Table), sql.Table(activity.Table), sql.Table(person.Table)
+		q.Join(sl).On(q.C(registration.FieldSlotID), sl.C(slot.FieldID)).
+			Join(a).On(q.C(registration.FieldActivityID), a.C(activity.FieldID)).
+			Join(p).On(q.C(registration.FieldPersonID), p.C(person.FieldID))
+		q.Select(q.C(registration.FieldID), q.C(registration.FieldPersonID), q.C(registration.FieldSlotID),
+			q.C(registration.FieldActivityID), q.C(registration.FieldCommunityID), q.C(registration.FieldSeats),
+			q.C(registration.FieldStatus), q.C(registration.FieldCheckedInAt), q.C(registration.FieldCheckedOutAt),
+			sql.As(sl.C(slot.FieldKind), "slot_kind"), sql.As(sl.C(slot.FieldStartsAt), "slot_starts_at"),
+			sql.As(sl.C(slot.FieldEndsAt), "slot_ends_at"), sql.As(a.C(activity.FieldVenueID), "venue_id"),
+			sql.As(a.C(activity.FieldStatus), "activity_status"), sql.As(a.C(activity.FieldStartsAt), "starts_at"),
+			sql.As(a.C(activity.FieldEndsAt), "ends_at"), sql.As(a.C(activity.FieldCheckinOpensMinutes), "checkin_opens_minutes"),
+			sql.As(p.C(person.FieldDisplayName), "display_name"))
+	}).Scan(viewer.System(ctx), &rows)
+	if err != nil || len(rows) == 0 {
 		return nil, err
 	}
-	return targetOf(r), nil
+	return rows[0].target(), nil
+}
+
+// targetRow is a row of loadTarget.
+type targetRow struct {
+	ID            int                 `json:"id"`
+	PersonID      int                 `json:"person_id"`
+	SlotID        int                 `json:"slot_id"`
+	ActivityID    int                 `json:"activity_id"`
+	CommunityID   int                 `json:"community_id"`
+	Seats         int                 `json:"seats"`
+	Status        registration.Status `json:"status"`
+	CheckedInAt   *time.Time          `json:"checked_in_at"`
+	CheckedOutAt  *time.Time          `json:"checked_out_at"`
+	SlotKind      slot.Kind           `json:"slot_kind"`
+	SlotStartsAt  *time.Time          `json:"slot_starts_at"`
+	SlotEndsAt    *time.Time          `json:"slot_ends_at"`
+	VenueID       *int                `json:"venue_id"`
+	ActivityState activity.Status     `json:"activity_status"`
+	StartsAt      time.Time           `json:"starts_at"`
+	EndsAt        time.Time           `json:"ends_at"`
+	OpensMinutes  int                 `json:"checkin_opens_minutes"`
+	DisplayName   string              `json:"display_name"`
+}
+
+func (r targetRow) target() *target {
+	return targetOf(&ent.Registration{
+		ID: r.ID, PersonID: r.PersonID, SlotID: r.SlotID, ActivityID: r.ActivityID, CommunityID: r.CommunityID,
+		Seats: r.Seats, Status: r.Status, CheckedInAt: r.CheckedInAt, CheckedOutAt: r.CheckedOutAt,
+		Edges: ent.RegistrationEdges{
+			Slot: &ent.Slot{ID: r.SlotID, Kind: r.SlotKind, StartsAt: r.SlotStartsAt, EndsAt: r.SlotEndsAt},
+			Activity: &ent.Activity{ID: r.ActivityID, CommunityID: r.CommunityID, VenueID: r.VenueID,
+				Status: r.ActivityState, StartsAt: r.StartsAt, EndsAt: r.EndsAt, CheckinOpensMinutes: r.OpensMinutes},
+			Person: &ent.Person{ID: r.PersonID, DisplayName: r.DisplayName},
+		},
+	})
 }
 
 // apply decides a scan and writes what it decided. When the registration
