@@ -11,7 +11,8 @@ package ledger
 // check-in adds them, undoing it gives them back, a check-out and its undo
 // leave it alone. These change none of the counters a Batch holds (taken
 // counts CONFIRMED, CHECKED_IN and CHECKED_OUT alike), so they take the
-// lock (Lock) and write their own two rows; no counts event goes out
+// lock (the statement Lock sends, without reading the activity back: the
+// caller has it) and write their own two rows; no counts event goes out
 // besides the caller's CheckIn event, which live subscribers take as a
 // change of the activity's counts.
 
@@ -19,9 +20,11 @@ import (
 	"context"
 	"time"
 
+	"linli/apperr"
 	"linli/ent"
 	"linli/ent/registration"
 	"linli/ent/slot"
+	"linli/store"
 	"linli/viewer"
 )
 
@@ -64,7 +67,11 @@ func (l *Ledger) UndoCheckOut(ctx context.Context, tx *ent.Tx, s Seat) (bool, er
 // counter (a recorded time moved earlier, a rotated code): it still bumps
 // counts_version, so kiosks see their offline list is out of date.
 func (l *Ledger) LockForDoor(ctx context.Context, tx *ent.Tx, activityID int) error {
-	_, err := l.Lock(ctx, tx, activityID)
+	var version int64
+	ok, err := store.QueryRow(ctx, tx, l.db.Rebind(lockActivity), []any{activityID}, &version)
+	if err == nil && !ok {
+		err = apperr.New(apperr.NotFound, "no such activity")
+	}
 	return err
 }
 
@@ -72,7 +79,7 @@ func (l *Ledger) LockForDoor(ctx context.Context, tx *ent.Tx, activityID int) er
 // (set), and adds checkedIn to its slot's checked_in when it moved.
 func (l *Ledger) moveSeat(ctx context.Context, tx *ent.Tx, s Seat, from registration.Status, set func(*ent.RegistrationUpdate), checkedIn int) (bool, error) {
 	sys := viewer.System(ctx)
-	if _, err := l.Lock(ctx, tx, s.ActivityID); err != nil {
+	if err := l.LockForDoor(ctx, tx, s.ActivityID); err != nil {
 		return false, err
 	}
 	u := tx.Registration.Update().Where(registration.ID(s.RegistrationID), registration.StatusEQ(from))
