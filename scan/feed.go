@@ -60,33 +60,7 @@ func Feed[T any](ctx context.Context, s *Service, activityID int, since *time.Ti
 		return nil, err
 	}
 	out := make(chan *ent.CheckInScan, 32)
-	go func() {
-		defer close(out)
-		tick := time.NewTicker(feedRecheck)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case _, ok := <-wake:
-				if !ok {
-					return
-				}
-			case <-tick.C:
-			}
-			scans, err := f.next(ctx)
-			if err != nil {
-				continue // the next wake-up or tick reads again
-			}
-			for _, sc := range scans {
-				select {
-				case out <- sc:
-				case <-ctx.Done():
-					return
-				}
-			}
-		}
-	}()
+	go run(ctx, f, wake, out)
 	return out, nil
 }
 
@@ -98,6 +72,36 @@ type feed struct {
 	activityID int
 	low        int
 	seen       map[int]time.Time
+}
+
+// run delivers the new scans on out whenever wake says the activity may
+// have changed (and every feedRecheck), until ctx ends or wake closes.
+func run[T any](ctx context.Context, f *feed, wake <-chan T, out chan<- *ent.CheckInScan) {
+	defer close(out)
+	tick := time.NewTicker(feedRecheck)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case _, ok := <-wake:
+			if !ok {
+				return
+			}
+		case <-tick.C:
+		}
+		scans, err := f.next(ctx)
+		if err != nil {
+			continue // the next wake-up or tick reads again
+		}
+		for _, sc := range scans {
+			select {
+			case out <- sc:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}
 }
 
 func (f *feed) next(ctx context.Context) ([]*ent.CheckInScan, error) {

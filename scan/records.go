@@ -60,23 +60,30 @@ func (s *Service) loadRecordInfo(ctx context.Context, who scanner, t *target) (*
 			info.inCharge = lead.Edges.Person.DisplayName
 		}
 	}
+	if info.recordedBy, err = s.recordedBy(sys, who); err != nil {
+		return nil, err
+	}
+	return info, nil
+}
+
+// recordedBy names who recorded a service: the kiosk, the staff member, or
+// linli itself (a check-out it closed).
+func (s *Service) recordedBy(sys context.Context, who scanner) (string, error) {
 	switch {
 	case who.kioskID != 0:
 		k, err := s.client.Kiosk.Get(sys, who.kioskID)
 		if err != nil {
-			return nil, err
+			return "", err
 		}
-		info.recordedBy = "签到终端：" + k.Name
+		return "签到终端：" + k.Name, nil
 	case who.actorID != 0:
 		p, err := s.client.Person.Get(sys, who.actorID)
 		if err != nil {
-			return nil, err
+			return "", err
 		}
-		info.recordedBy = p.DisplayName
-	default:
-		info.recordedBy = "系统自动签退"
+		return p.DisplayName, nil
 	}
-	return info, nil
+	return "系统自动签退", nil
 }
 
 // registrationTimes reads a registration's check-in and check-out times
