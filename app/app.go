@@ -1,6 +1,11 @@
-// Package app assembles linli: it opens the database, builds the services and
-// returns the complete HTTP handler (GraphQL, GraphiQL, health, metrics).
-// server/ runs it as a process; tests and benchmarks run it in-process.
+// Package app assembles linli: it opens the database, builds each service
+// once, through its constructor and with its dependencies, and returns the
+// complete HTTP handler (GraphQL, GraphiQL, health, metrics).
+//
+// What an operator can set is one table (settings.go); Start turns those
+// settings (flags and environment) into the running app, and is how
+// server/ and every benchmark build it. Tests build it with New and a
+// Config through linlitest.
 package app
 
 import (
@@ -18,11 +23,12 @@ import (
 	"time"
 
 	"linli/auth"
-	"linli/checkin"
-	"linli/events"
+	"linli/certificate"
 	"linli/gid"
 	"linli/graph"
+	"linli/hours"
 	"linli/households"
+	"linli/kiosk"
 	"linli/ledger"
 	"linli/live"
 	"linli/organize"
@@ -30,6 +36,7 @@ import (
 	"linli/persisted"
 	"linli/reqlog"
 	"linli/requests"
+	"linli/scan"
 	"linli/store"
 	"linli/viewer"
 	"linli/web"
@@ -117,7 +124,10 @@ func DefaultConfig() Config {
 
 // App is a running linli instance.
 type App struct {
-	Config   Config
+	Config Config
+	// Settings are the server process's settings when Start built the
+	// App (zero otherwise).
+	Settings Settings
 	DB       *store.DB
 	Auth     *auth.Service
 	Resolver *graph.Resolver
@@ -127,11 +137,11 @@ type App struct {
 	// source of subscriptions.
 	Live *live.Broker
 	live liveWiring
-	// kioskCache is the check-in service once built, for revocations the
-	// broker delivers from its own goroutines.
-	kioskCache atomic.Pointer[checkin.Service]
-	handler    http.Handler
-	ready      func(context.Context) error
+	// revocable is set once every part is built, for the revocations the
+	// broker delivers from its own goroutines (see revoked).
+	revocable atomic.Pointer[revocable]
+	handler   http.Handler
+	ready     func(context.Context) error
 	// stopCheckin stops the check-in service's background work.
 	stopCheckin func()
 }
@@ -150,7 +160,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		db.Close()
 		return nil, err
 	}
-	a := NewWithDB(cfg, db, ids)
+	a := wire(cfg, db, ids)
 	if err := a.Live.Ready(ctx); err != nil {
 		a.Close()
 		return nil, err
@@ -158,9 +168,9 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	return a, nil
 }
 
-// NewWithDB wires linli over an open database, with ids the codec of the
+// wire builds linli over an open database, with ids the codec of the
 // API's IDs.
-func NewWithDB(cfg Config, db *store.DB, ids *gid.Codec) *App {
+func wire(cfg Config, db *store.DB, ids *gid.Codec) *App {
 	var limits, codeLimits *auth.Limiter
 	if cfg.RateLimitPerMinute > 0 {
 		limits = auth.NewLimiter(cfg.RateLimitPerMinute, 5)
@@ -175,19 +185,29 @@ func NewWithDB(cfg Config, db *store.DB, ids *gid.Codec) *App {
 			cfg.Logger.Warn("phone verification is required but no CodeSender is configured: codes are neither sent nor logged, so nobody can register")
 		}
 	}
-	a.Auth = auth.NewService(db, auth.Config{Limits: limits, CodeLimits: codeLimits, TokenCacheTTL: cfg.TokenCacheTTL,
-		RequirePhoneVerification: cfg.RequirePhoneVerification, CodeSender: sender})
+	// The broker first: every service publishes to it.
 	a.startLive()
+	a.Auth = auth.NewService(db, auth.Config{Limits: limits, CodeLimits: codeLimits, TokenCacheTTL: cfg.TokenCacheTTL,
+		RequirePhoneVerification: cfg.RequirePhoneVerification, CodeSender: sender, Events: a.Live})
+	a.live.sessions = newSessionGuard(a.Auth, db.Client, a.Config.Live.SessionCheckInterval, a.Config.Live.MaxConnectionsPerPerson, cfg.Logger)
 	trackLive(a)
-	a.Resolver = &graph.Resolver{DB: db, Client: db.Client, Auth: a.Auth, Live: a.Live}
-	a.Resolver.Organize = &organize.Service{Client: db.Client, Events: a.Live}
-	a.Resolver.Ledger = ledger.New(db, a.Live)
-	a.Resolver.Organize.CancelRegistrations = a.Resolver.Ledger.CancelActivityRegistrations
-	a.Resolver.Requests = requests.New(db, a.Live, cfg.RequestReopenDays)
-	a.Resolver.Households = &households.Service{Client: db.Client, Events: a.Live}
-	a.Auth.LoggedOut = func(id int) { a.Live.Publish(events.Event{Kind: events.Session, SessionID: id}) }
+	ledgr := ledger.New(db, a.Live)
+	kiosks := kiosk.New(db.Client, a.Live, kiosk.Options{})
+	serviceHours := hours.New(db.Client)
+	a.Resolver = &graph.Resolver{
+		DB: db, Client: db.Client, Auth: a.Auth, Live: a.Live,
+		Organize:     organize.New(db.Client, a.Live, ledgr),
+		Ledger:       ledgr,
+		KioskService: kiosks,
+		Checkin:      scan.New(db.Client, a.Live, ledgr, scan.Options{}),
+		ServiceHours: serviceHours,
+		Certificates: certificate.New(db.Client, serviceHours),
+		Requests:     requests.New(db, a.Live, cfg.RequestReopenDays),
+		Households:   &households.Service{Client: db.Client, Events: a.Live},
+		Pairing:      &pairing.Service{Client: db.Client, Events: a.Live, Limits: limits},
+	}
+	a.revocable.Store(&revocable{auth: a.Auth, kiosks: kiosks, sessions: a.live.sessions})
 	a.startCheckin()
-	a.Resolver.Pairing = &pairing.Service{Client: db.Client, Events: a.Live, Limits: limits}
 	a.ready = func(ctx context.Context) error { return db.SQL.PingContext(ctx) }
 	a.handler = a.routes()
 	return a

@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"linli/checkin"
+	"linli/kiosk"
 	"linli/viewer"
 )
 
@@ -12,11 +12,8 @@ import (
 // checked out at the end of their position (and flagged for review).
 const closeCheckOutsEvery = time.Minute
 
-// startCheckin builds the check-in service and starts closing missing
-// check-outs in the background.
+// startCheckin starts closing missing check-outs in the background.
 func (a *App) startCheckin() {
-	a.Resolver.Checkin = checkin.New(a.DB, a.Live, a.Resolver.Ledger, checkin.Options{})
-	a.kioskCache.Store(a.Resolver.Checkin)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -31,8 +28,8 @@ func (a *App) startCheckin() {
 
 // authenticateToken resolves a person's or a kiosk's bearer token.
 func (a *App) authenticateToken(ctx context.Context, token string) (*viewer.Viewer, error) {
-	if checkin.IsKioskToken(token) {
-		return a.Resolver.Checkin.AuthenticateKiosk(ctx, token)
+	if kiosk.IsToken(token) {
+		return a.Resolver.KioskService.Authenticate(ctx, token)
 	}
 	return a.Auth.Authenticate(ctx, token)
 }

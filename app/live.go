@@ -23,6 +23,7 @@ import (
 	"linli/auth"
 	"linli/events"
 	"linli/graph"
+	"linli/kiosk"
 	"linli/live"
 	"linli/reqlog"
 	"linli/viewer"
@@ -102,7 +103,9 @@ type liveWiring struct {
 	pending  *pendingSockets
 }
 
-// startLive builds the broker and the websocket adapter.
+// startLive builds the broker, which every writer publishes to and so is
+// built first, and the websocket adapter. The session guard, which needs
+// the auth service, is NewWithDB's to add.
 func (a *App) startLive() {
 	c := a.Config.Live.Defaults()
 	if c.MaxConnectionsPerPerson < 0 {
@@ -114,34 +117,15 @@ func (a *App) startLive() {
 	if c.Broker.Logger == nil {
 		c.Broker.Logger = a.Config.Logger
 	}
-	// A logout, a kiosk revocation or a change of a person's roles or
-	// teams anywhere ends the cached tokens at once (here, before the
-	// writer's request answers) and the live connections that rest on
-	// them, on every replica; the periodic re-check stays as the safety net
-	// for a lost notification and for expiry. Closing sockets writes to
-	// them, so never on the publisher's or the listener's goroutine.
-	c.Broker.Revoked = func(ev events.Event) {
-		switch {
-		case ev.Kind == events.Session && ev.SessionID != 0:
-			a.Auth.SessionEnded(ev.SessionID)
-			go a.live.sessions.end(liveKey{session: ev.SessionID})
-		case ev.Kind == events.Kiosk && ev.KioskID != 0:
-			// The check-in service is built after the broker; until it
-			// is, it has cached no kiosk.
-			if ck := a.kioskCache.Load(); ck != nil {
-				ck.KioskRevoked(ev.KioskID)
-			}
-			go a.live.sessions.end(liveKey{kiosk: ev.KioskID})
-		case ev.Kind == events.Person && ev.PersonID != 0:
-			a.Auth.ForgetPerson(ev.PersonID)
-			go a.live.sessions.endPerson(ev.PersonID)
-		}
-	}
+	c.Broker.Revoked = a.revoked
 	// Those events sent while this replica's listener was away are lost:
 	// re-check every live connection as soon as it is back.
-	c.Broker.Resynced = func() { a.live.sessions.checkSoon() }
+	c.Broker.Resynced = func() {
+		if r := a.revocable.Load(); r != nil {
+			r.sessions.checkSoon()
+		}
+	}
 	a.Config.Live = c
-	// Ready before the broker starts: its listener may deliver at once.
 	a.live = liveWiring{
 		ws: wsgorilla.New(wsgorilla.Options{
 			CheckOrigin:  a.upgradeOriginAllowed,
@@ -149,11 +133,45 @@ func (a *App) startLive() {
 			PingInterval: c.PingInterval,
 			WriteTimeout: c.WriteTimeout,
 		}),
-		sessions: newSessionGuard(a.Auth, a.DB.Client, c.SessionCheckInterval, c.MaxConnectionsPerPerson, a.Config.Logger),
-		sse:      &streamSet{m: map[*context.CancelFunc]struct{}{}},
-		pending:  &pendingSockets{limit: c.MaxPendingPerAddress, n: map[string]int{}},
+		sse:     &streamSet{m: map[*context.CancelFunc]struct{}{}},
+		pending: &pendingSockets{limit: c.MaxPendingPerAddress, n: map[string]int{}},
 	}
 	a.Live = live.New(a.DB, c.Broker)
+}
+
+// revocable is what a revocation from the broker reaches: the token and
+// kiosk caches and the live connections. NewWithDB stores it once every
+// part is built; the broker is built before them (they publish to it) and
+// may deliver at once, but until then no token is cached and no connection
+// is open here, so an event that comes earlier has nothing to revoke.
+type revocable struct {
+	auth     *auth.Service
+	kiosks   *kiosk.Service
+	sessions *sessionGuard
+}
+
+// revoked is the broker's Revoked: a logout, a kiosk revocation or a change
+// of a person's roles or teams anywhere ends the cached tokens at once
+// (here, before the writer's request answers) and the live connections
+// that rest on them, on every replica; the periodic re-check stays as the
+// safety net for a lost notification and for expiry. Closing sockets
+// writes to them, so never on the publisher's or the listener's goroutine.
+func (a *App) revoked(ev events.Event) {
+	r := a.revocable.Load()
+	if r == nil {
+		return
+	}
+	switch {
+	case ev.Kind == events.Session && ev.SessionID != 0:
+		r.auth.SessionEnded(ev.SessionID)
+		go r.sessions.end(liveKey{session: ev.SessionID})
+	case ev.Kind == events.Kiosk && ev.KioskID != 0:
+		r.kiosks.Revoked(ev.KioskID)
+		go r.sessions.end(liveKey{kiosk: ev.KioskID})
+	case ev.Kind == events.Person && ev.PersonID != 0:
+		r.auth.ForgetPerson(ev.PersonID)
+		go r.sessions.endPerson(ev.PersonID)
+	}
 }
 
 // liveExtensions are the GraphQL server extensions live connections need,

@@ -266,7 +266,22 @@ func (g *sessionGuard) check() {
 // a kiosk's venue).
 func (g *sessionGuard) verify(keys []liveKey) {
 	now := g.now()
-	var sessions, kiosks []int
+	sessions, kiosks := g.endExpired(keys, now)
+	ctx, cancel := context.WithTimeout(viewer.System(context.Background()), 10*time.Second)
+	defer cancel()
+	current, err := g.current(ctx, sessions, kiosks, now)
+	if err != nil {
+		// A database hiccup must not log everyone out: on an error nothing
+		// is ended, and the next check tries again.
+		g.log.Warn("re-check live sessions", slog.String("error", err.Error()))
+		return
+	}
+	g.endChanged(keys, current)
+}
+
+// endExpired ends the connections of keys whose viewer expired by now, and
+// splits keys into the sessions and kiosks to look up.
+func (g *sessionGuard) endExpired(keys []liveKey, now time.Time) (sessions, kiosks []int) {
 	var ending []*sessionWatch
 	g.mu.Lock()
 	for _, k := range keys {
@@ -285,11 +300,13 @@ func (g *sessionGuard) verify(keys []liveKey) {
 	for _, w := range ending {
 		w.fire(reasonSessionEnded)
 	}
-	ctx, cancel := context.WithTimeout(viewer.System(context.Background()), 10*time.Second)
-	defer cancel()
+	return sessions, kiosks
+}
+
+// current reads the viewers the sessions and kiosks stand for now; one
+// missing from the answer no longer works.
+func (g *sessionGuard) current(ctx context.Context, sessions, kiosks []int, now time.Time) (map[liveKey]*viewer.Viewer, error) {
 	current := map[liveKey]*viewer.Viewer{}
-	// A database hiccup must not log everyone out: on an error nothing is
-	// ended, and the next check tries again.
 	err := inChunks(sessions, func(ids []int) error {
 		vs, err := g.auth.CurrentViewers(ctx, ids, now)
 		for id, v := range vs {
@@ -297,22 +314,24 @@ func (g *sessionGuard) verify(keys []liveKey) {
 		}
 		return err
 	})
-	if err == nil {
-		err = inChunks(kiosks, func(ids []int) error {
-			ks, err := g.client.Kiosk.Query().Where(kiosk.IDIn(ids...), kiosk.RevokedAtIsNil()).
-				Select(kiosk.FieldCommunityID, kiosk.FieldVenueID).All(ctx)
-			for _, k := range ks {
-				current[liveKey{kiosk: k.ID}] = &viewer.Viewer{KioskID: k.ID, VenueID: k.VenueID, CommunityID: k.CommunityID}
-			}
-			return err
-		})
-	}
 	if err != nil {
-		g.log.Warn("re-check live sessions", slog.String("error", err.Error()))
-		return
+		return nil, err
 	}
-	// Only the credentials just checked: a connection that arrived since
-	// waits for the next check.
+	err = inChunks(kiosks, func(ids []int) error {
+		ks, err := g.client.Kiosk.Query().Where(kiosk.IDIn(ids...), kiosk.RevokedAtIsNil()).
+			Select(kiosk.FieldCommunityID, kiosk.FieldVenueID).All(ctx)
+		for _, k := range ks {
+			current[liveKey{kiosk: k.ID}] = &viewer.Viewer{KioskID: k.ID, VenueID: k.VenueID, CommunityID: k.CommunityID}
+		}
+		return err
+	})
+	return current, err
+}
+
+// endChanged ends the connections of keys whose credential stopped working
+// or now stands for a viewer with other rights. Only the credentials just
+// checked: a connection that arrived since waits for the next check.
+func (g *sessionGuard) endChanged(keys []liveKey, current map[liveKey]*viewer.Viewer) {
 	type end struct {
 		w      *sessionWatch
 		reason string

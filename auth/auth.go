@@ -21,6 +21,7 @@ import (
 	"linli/ent/community"
 	"linli/ent/person"
 	"linli/ent/teammembership"
+	"linli/events"
 	"linli/store"
 	"linli/viewer"
 )
@@ -37,9 +38,7 @@ type Service struct {
 	verify     bool
 	sender     CodeSender
 	now        func() time.Time
-	// LoggedOut, when set, is told the session a logout revoked, after the
-	// revocation committed.
-	LoggedOut func(sessionID int)
+	events     events.Publisher
 }
 
 // Config tunes a Service.
@@ -58,6 +57,10 @@ type Config struct {
 	// sends nothing and logs without the code).
 	RequirePhoneVerification bool
 	CodeSender               CodeSender
+	// Events is told, after commit, of every session a logout revoked
+	// (an events.Session event), so that every replica forgets the
+	// token and closes what rests on it; nil discards.
+	Events events.Publisher
 }
 
 // NewService returns a Service over db.
@@ -68,8 +71,11 @@ func NewService(db *store.DB, c Config) *Service {
 	if c.CodeSender == nil {
 		c.CodeSender = LogSender{}
 	}
+	if c.Events == nil {
+		c.Events = events.Discard{}
+	}
 	return &Service{db: db, tokenTTL: c.TokenTTL, limits: c.Limits, codeLimits: c.CodeLimits, cache: newTokenCache(c.TokenCacheTTL, 100_000),
-		verify: c.RequirePhoneVerification, sender: c.CodeSender,
+		verify: c.RequirePhoneVerification, sender: c.CodeSender, events: c.Events,
 		now: func() time.Time { return time.Now().UTC() }}
 }
 
@@ -365,9 +371,7 @@ func (s *Service) Logout(ctx context.Context) error {
 		return err
 	}
 	s.cache.loggedOutSession(v.SessionID, now)
-	if s.LoggedOut != nil {
-		s.LoggedOut(v.SessionID)
-	}
+	s.events.Publish(events.Event{Kind: events.Session, SessionID: v.SessionID})
 	return nil
 }
 

@@ -69,13 +69,6 @@ func openForSignup(open bool, now time.Time) predicate.Activity {
 	return activity.Not(p)
 }
 
-// setCapacity changes a slot's capacity through the ledger, which promotes
-// from the waitlist or refuses to go below what is taken.
-func (r *Resolver) setCapacity(ctx context.Context, slotID, capacity int) error {
-	_, err := r.Ledger.SetSlotCapacity(ctx, slotID, capacity)
-	return err
-}
-
 // inList reports whether the field being resolved belongs to an element of
 // a list, where loading a whole waitlist once beats one count per element.
 func inList(ctx context.Context) bool {

@@ -7,11 +7,12 @@ package graph
 
 import (
 	"context"
-	"linli/checkin"
 	"linli/ent"
 	"linli/ent/checkinscan"
 	"linli/graph/model"
+	"linli/hours"
 	"linli/live"
+	"linli/scan"
 	"time"
 
 	"entgo.io/contrib/entgql"
@@ -19,7 +20,7 @@ import (
 
 // RegisterKiosk is the resolver for the registerKiosk field.
 func (r *mutationResolver) RegisterKiosk(ctx context.Context, venueID int, name string) (*model.KioskPayload, error) {
-	k, err := r.Checkin.RegisterKiosk(ctx, venueID, name)
+	k, err := r.KioskService.Register(ctx, venueID, name)
 	if err != nil {
 		return nil, err
 	}
@@ -28,7 +29,7 @@ func (r *mutationResolver) RegisterKiosk(ctx context.Context, venueID int, name 
 
 // RevokeKiosk is the resolver for the revokeKiosk field.
 func (r *mutationResolver) RevokeKiosk(ctx context.Context, id int) (*ent.Kiosk, error) {
-	return r.Checkin.RevokeKiosk(ctx, id)
+	return r.KioskService.Revoke(ctx, id)
 }
 
 // CheckIn is the resolver for the checkIn field.
@@ -43,7 +44,7 @@ func (r *mutationResolver) CheckOut(ctx context.Context, input model.CheckInInpu
 
 // ManualCheckIn is the resolver for the manualCheckIn field.
 func (r *mutationResolver) ManualCheckIn(ctx context.Context, input model.ManualCheckInInput) (*model.CheckInResult, error) {
-	return r.scanned(ctx)(r.Checkin.ManualCheckIn(ctx, checkin.Manual{
+	return r.scanned(ctx)(r.Checkin.ManualCheckIn(ctx, scan.Manual{
 		ActivityID: input.ActivityID, Kind: derefOr(input.Kind, checkinscan.KindIN), Nonce: input.Nonce, At: input.At,
 		RegistrationID: deref(input.RegistrationID), Name: deref(input.Name), PhoneTail: deref(input.PhoneTail),
 	}))
@@ -51,7 +52,7 @@ func (r *mutationResolver) ManualCheckIn(ctx context.Context, input model.Manual
 
 // WalkIn is the resolver for the walkIn field.
 func (r *mutationResolver) WalkIn(ctx context.Context, input model.WalkInInput) (*model.CheckInResult, error) {
-	return r.scanned(ctx)(r.Checkin.WalkIn(ctx, checkin.WalkIn{
+	return r.scanned(ctx)(r.Checkin.WalkIn(ctx, scan.WalkIn{
 		SlotID: input.SlotID, Phone: input.Phone, DisplayName: deref(input.DisplayName), Seats: derefOr(input.Seats, 1),
 		ConsentSensitive: deref(input.ConsentSensitive), Nonce: input.Nonce,
 	}))
@@ -69,9 +70,9 @@ func (r *mutationResolver) UndoCheckIn(ctx context.Context, registrationID int, 
 
 // SyncCheckIns is the resolver for the syncCheckIns field.
 func (r *mutationResolver) SyncCheckIns(ctx context.Context, items []*model.SyncCheckInInput) ([]*model.SyncCheckInResult, error) {
-	in := make([]checkin.SyncItem, len(items))
+	in := make([]scan.SyncItem, len(items))
 	for i, it := range items {
-		in[i] = checkin.SyncItem{Kind: it.Kind, Code: it.Code, Nonce: it.Nonce, At: it.At, ActivityID: deref(it.ActivityID)}
+		in[i] = scan.SyncItem{Kind: it.Kind, Code: it.Code, Nonce: it.Nonce, At: it.At, ActivityID: deref(it.ActivityID)}
 	}
 	res, err := r.Checkin.Sync(ctx, in)
 	if err != nil {
@@ -93,17 +94,17 @@ func (r *mutationResolver) SyncCheckIns(ctx context.Context, items []*model.Sync
 
 // CorrectServiceRecord is the resolver for the correctServiceRecord field.
 func (r *mutationResolver) CorrectServiceRecord(ctx context.Context, id int, input model.ServiceRecordCorrection) (*ent.ServiceRecord, error) {
-	return r.Checkin.CorrectServiceRecord(ctx, id, checkin.Correction{StartedAt: input.StartedAt, EndedAt: input.EndedAt, Reason: input.Reason})
+	return r.ServiceHours.CorrectServiceRecord(ctx, id, hours.Correction{StartedAt: input.StartedAt, EndedAt: input.EndedAt, Reason: input.Reason})
 }
 
 // IssueCertificate is the resolver for the issueCertificate field.
 func (r *mutationResolver) IssueCertificate(ctx context.Context, personID *int) (*ent.Certificate, error) {
-	return r.Checkin.IssueCertificate(ctx, personID)
+	return r.Certificates.Issue(ctx, personID)
 }
 
 // Kiosks is the resolver for the kiosks field.
 func (r *queryResolver) Kiosks(ctx context.Context, venueID *int) ([]*ent.Kiosk, error) {
-	return r.Checkin.Kiosks(ctx, venueID)
+	return r.KioskService.List(ctx, venueID)
 }
 
 // CheckInList is the resolver for the checkInList field.
@@ -123,7 +124,7 @@ func (r *queryResolver) CheckInList(ctx context.Context, activityID int) (*model
 
 // VolunteerService is the resolver for the volunteerService field.
 func (r *queryResolver) VolunteerService(ctx context.Context, personID *int) (*model.VolunteerService, error) {
-	vs, err := r.Checkin.VolunteerService(ctx, personID)
+	vs, err := r.ServiceHours.VolunteerService(ctx, personID)
 	if err != nil {
 		return nil, err
 	}
@@ -133,12 +134,12 @@ func (r *queryResolver) VolunteerService(ctx context.Context, personID *int) (*m
 
 // ServiceRecords is the resolver for the serviceRecords field.
 func (r *queryResolver) ServiceRecords(ctx context.Context, personID *int, flagged *bool, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) (*ent.ServiceRecordConnection, error) {
-	return r.Checkin.ServiceRecords(ctx, personID, flagged, after, first, before, last)
+	return r.ServiceHours.ServiceRecords(ctx, personID, flagged, after, first, before, last)
 }
 
 // VerifyCertificate is the resolver for the verifyCertificate field.
 func (r *queryResolver) VerifyCertificate(ctx context.Context, code string) (*model.CertificateVerification, error) {
-	c, err := r.Checkin.VerifyCertificate(ctx, code)
+	c, err := r.Certificates.Verify(ctx, code)
 	if err != nil || c == nil {
 		return nil, err
 	}
@@ -153,7 +154,7 @@ func (r *serviceRecordResolver) Hours(ctx context.Context, obj *ent.ServiceRecor
 
 // CheckIns is the resolver for the checkIns field.
 func (r *subscriptionResolver) CheckIns(ctx context.Context, activityID int, since *time.Time) (<-chan *ent.CheckInScan, error) {
-	return checkin.Feed(ctx, r.Checkin, activityID, since, func() (<-chan *live.ActivityCounts, error) {
+	return scan.Feed(ctx, r.Checkin, activityID, since, func() (<-chan *live.ActivityCounts, error) {
 		return r.Live.ActivityCounts(ctx, activityID)
 	})
 }

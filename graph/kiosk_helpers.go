@@ -7,20 +7,20 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 
-	"linli/checkin"
 	"linli/ent"
 	"linli/ent/registration"
 	"linli/graph/model"
+	"linli/scan"
 )
 
-func scanInput(in model.CheckInInput) checkin.Scan {
-	return checkin.Scan{Code: in.Code, Nonce: in.Nonce, At: in.At, ActivityID: deref(in.ActivityID)}
+func scanInput(in model.CheckInInput) scan.Scan {
+	return scan.Scan{Code: in.Code, Nonce: in.Nonce, At: in.At, ActivityID: deref(in.ActivityID)}
 }
 
 // scanned turns a scan's answer into its GraphQL result, with the
 // registration as the viewer may see it (a kiosk sees masked names).
-func (r *Resolver) scanned(ctx context.Context) func(*checkin.Result, error) (*model.CheckInResult, error) {
-	return func(res *checkin.Result, err error) (*model.CheckInResult, error) {
+func (r *Resolver) scanned(ctx context.Context) func(*scan.Result, error) (*model.CheckInResult, error) {
+	return func(res *scan.Result, err error) (*model.CheckInResult, error) {
 		if err != nil {
 			return nil, err
 		}
@@ -28,7 +28,7 @@ func (r *Resolver) scanned(ctx context.Context) func(*checkin.Result, error) (*m
 		// A tablet showing the message does not ask for the registration
 		// or its times; they cost a query only when asked for.
 		if slices.ContainsFunc(graphql.CollectAllFields(ctx), needsRegistration) {
-			regs, err := r.registrationsOf(ctx, []*checkin.Result{res})
+			regs, err := r.registrationsOf(ctx, []*scan.Result{res})
 			if err != nil {
 				return nil, err
 			}
@@ -52,25 +52,25 @@ func needsRegistration(field string) bool {
 // it), and whether they are this scan's: the earliest scan of a code is
 // the one that counts, so a scan that was refused, repeated one already
 // counted or came later did not win.
-func recordedTimes(res *checkin.Result, reg *ent.Registration) (in, out *time.Time, won bool) {
+func recordedTimes(res *scan.Result, reg *ent.Registration) (in, out *time.Time, won bool) {
 	if reg == nil {
 		return nil, nil, false
 	}
 	in, out = reg.CheckedInAt, reg.CheckedOutAt
 	switch res.Status {
-	case checkin.OK, checkin.AlreadyCheckedIn, checkin.AlreadyCheckedOut:
+	case scan.OK, scan.AlreadyCheckedIn, scan.AlreadyCheckedOut:
 	default:
 		return in, out, false
 	}
 	recorded := in
-	if res.Kind == checkin.Out {
+	if res.Kind == scan.Out {
 		recorded = out
 	}
 	return in, out, recorded != nil && recorded.Equal(res.At)
 }
 
 // registrationsOf loads the registrations of scan answers in one query.
-func (r *Resolver) registrationsOf(ctx context.Context, res []*checkin.Result) (map[int]*ent.Registration, error) {
+func (r *Resolver) registrationsOf(ctx context.Context, res []*scan.Result) (map[int]*ent.Registration, error) {
 	ids := make([]int, 0, len(res))
 	for _, x := range res {
 		if x.RegistrationID != 0 {

@@ -71,7 +71,7 @@ func (r *mutationResolver) CreateActivity(ctx context.Context, input ent.CreateA
 
 // UpdateActivity is the resolver for the updateActivity field.
 func (r *mutationResolver) UpdateActivity(ctx context.Context, id int, input ent.UpdateActivityInput, slots []*model.SlotInput) (*ent.Activity, error) {
-	return r.Organize.UpdateActivity(ctx, id, input, slotInputs(slots), r.setCapacity)
+	return r.Organize.UpdateActivity(ctx, id, input, slotInputs(slots))
 }
 
 // PublishActivity is the resolver for the publishActivity field.

@@ -4,18 +4,23 @@ package graph
 
 import (
 	"linli/auth"
-	"linli/checkin"
+	"linli/certificate"
 	"linli/ent"
+	"linli/hours"
 	"linli/households"
+	"linli/kiosk"
 	"linli/ledger"
 	"linli/live"
 	"linli/organize"
 	"linli/pairing"
 	"linli/requests"
+	"linli/scan"
 	"linli/store"
 )
 
-// Resolver is the root resolver; it holds the services resolvers call.
+// Resolver is the root resolver; it holds the services resolvers call,
+// each built once by app with its dependencies (one literal, never changed
+// afterwards).
 type Resolver struct {
 	DB     *store.DB
 	Client *ent.Client
@@ -27,8 +32,15 @@ type Resolver struct {
 	// Ledger runs sign-ups, cancellations, approvals, the waitlist and
 	// capacity changes: every change to seat counters.
 	Ledger *ledger.Ledger
-	// Checkin runs kiosks, check-in and check-out, and service hours.
-	Checkin *checkin.Service
+	// KioskService registers, revokes and authenticates check-in tablets.
+	KioskService *kiosk.Service
+	// Checkin runs check-in and check-out at the door (scans, by hand,
+	// walk-ins, offline uploads, undo).
+	Checkin *scan.Service
+	// ServiceHours reads and corrects volunteers' service records.
+	ServiceHours *hours.Service
+	// Certificates issues and verifies service certificates.
+	Certificates *certificate.Service
 	// Pairing pairs tablets with kiosks (the /kiosk page).
 	Pairing *pairing.Service
 	// Requests runs residents' requests.

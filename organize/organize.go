@@ -4,6 +4,11 @@
 // Every write runs as the calling viewer, so the Ent privacy rules decide
 // who may do it; this package adds the domain checks (times in order,
 // capacities sane, state transitions) and clear refusals.
+//
+// Seat counters are the ledger's: a capacity change and the cancellation of
+// an activity's registrations go through Seats inside organize's own
+// transaction, so that an update of an activity, its slots and their
+// capacities is saved whole or not at all.
 package organize
 
 import (
@@ -23,11 +28,32 @@ import (
 
 // Service runs staff operations.
 type Service struct {
-	Client *ent.Client
-	Events events.Publisher
-	// CancelRegistrations cancels every registration of an activity inside tx;
-	// the sign-up service provides it.
-	CancelRegistrations func(ctx context.Context, tx *ent.Tx, activityID int, reason string) error
+	client *ent.Client
+	events events.Publisher
+	seats  Seats
+}
+
+// Seats is what organize asks of the seat ledger, which owns every change
+// to a slot's counters, inside organize's own transaction, so that a
+// refusal undoes the whole operation.
+type Seats interface {
+	// SetCapacity changes a slot's capacity: raising it promotes from the
+	// waitlist, lowering it below the seats taken is refused
+	// (VALIDATION_FAILED on "capacity").
+	SetCapacity(ctx context.Context, tx *ent.Tx, slotID, capacity int) error
+	// CancelActivityRegistrations cancels every registration of the
+	// activity.
+	CancelActivityRegistrations(ctx context.Context, tx *ent.Tx, activityID int, reason string) error
+}
+
+// New returns the staff operations over client, announcing committed
+// changes to pub (nil discards them) and changing seats through seats
+// (required).
+func New(client *ent.Client, pub events.Publisher, seats Seats) *Service {
+	if pub == nil {
+		pub = events.Discard{}
+	}
+	return &Service{client: client, events: pub, seats: seats}
 }
 
 // SlotInput describes a slot to add or change.
@@ -72,7 +98,7 @@ func (s *Service) organizedActivity(ctx context.Context, id int) (*viewer.Viewer
 	if err != nil {
 		return nil, nil, err
 	}
-	a, err := s.Client.Activity.Get(ctx, id)
+	a, err := s.client.Activity.Get(ctx, id)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -188,43 +214,14 @@ func (s *Service) CreateActivity(ctx context.Context, in ent.CreateActivityInput
 	if err != nil {
 		return nil, err
 	}
-	if err := mayAssign(v, in.TeamID); err != nil {
+	if err := checkCreate(v, in, slots); err != nil {
 		return nil, err
-	}
-	if err := checkText("title", in.Title, 1, 200); err != nil {
-		return nil, err
-	}
-	if in.Description != nil {
-		if err := checkText("description", *in.Description, 0, 10000); err != nil {
-			return nil, err
-		}
-	}
-	cm := 60
-	if in.CheckinOpensMinutes != nil {
-		cm = *in.CheckinOpensMinutes
-	}
-	if err := checkWindow(in.StartsAt, in.EndsAt, in.SignupOpensAt, in.SignupClosesAt, cm); err != nil {
-		return nil, err
-	}
-	if len(slots) == 0 {
-		return nil, apperr.Invalid("slots", "an activity needs at least one slot")
-	}
-	if len(slots) > MaxSlots {
-		return nil, tooManySlots()
-	}
-	for i, sl := range slots {
-		if sl.ID != nil {
-			return nil, apperr.Invalid(fmt.Sprintf("slots[%d].id", i), "new slots have no id")
-		}
-		if err := checkSlot(i, sl); err != nil {
-			return nil, err
-		}
 	}
 	if err := s.checkRefs(ctx, in.TeamID, in.VenueID); err != nil {
 		return nil, err
 	}
 	var a *ent.Activity
-	err = WithTx(ctx, s.Client, func(tx *ent.Tx) error {
+	err = withTx(ctx, s.client, func(tx *ent.Tx) error {
 		a, err = tx.Activity.Create().SetInput(in).SetCommunityID(v.CommunityID).Save(ctx)
 		if err != nil {
 			return err
@@ -243,6 +240,44 @@ func (s *Service) CreateActivity(ctx context.Context, in ent.CreateActivityInput
 	return a.Unwrap(), nil
 }
 
+// checkCreate validates a new activity by v before anything is written:
+// who may assign its team, its texts, times and slots.
+func checkCreate(v *viewer.Viewer, in ent.CreateActivityInput, slots []SlotInput) error {
+	if err := mayAssign(v, in.TeamID); err != nil {
+		return err
+	}
+	if err := checkText("title", in.Title, 1, 200); err != nil {
+		return err
+	}
+	if in.Description != nil {
+		if err := checkText("description", *in.Description, 0, 10000); err != nil {
+			return err
+		}
+	}
+	cm := 60
+	if in.CheckinOpensMinutes != nil {
+		cm = *in.CheckinOpensMinutes
+	}
+	if err := checkWindow(in.StartsAt, in.EndsAt, in.SignupOpensAt, in.SignupClosesAt, cm); err != nil {
+		return err
+	}
+	if len(slots) == 0 {
+		return apperr.Invalid("slots", "an activity needs at least one slot")
+	}
+	if len(slots) > MaxSlots {
+		return tooManySlots()
+	}
+	for i, sl := range slots {
+		if sl.ID != nil {
+			return apperr.Invalid(fmt.Sprintf("slots[%d].id", i), "new slots have no id")
+		}
+		if err := checkSlot(i, sl); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func slotCreate(tx *ent.Tx, a *ent.Activity, sl SlotInput) *ent.SlotCreate {
 	return tx.Slot.Create().SetCommunityID(a.CommunityID).SetActivityID(a.ID).
 		SetName(strings.TrimSpace(sl.Name)).SetKind(sl.Kind).SetCapacity(sl.Capacity).
@@ -255,7 +290,7 @@ func slotCreate(tx *ent.Tx, a *ent.Activity, sl SlotInput) *ent.SlotCreate {
 // (the privacy rules hide other communities' rows).
 func (s *Service) checkRefs(ctx context.Context, teamID, venueID *int) error {
 	if teamID != nil {
-		if _, err := s.Client.Team.Get(ctx, *teamID); err != nil {
+		if _, err := s.client.Team.Get(ctx, *teamID); err != nil {
 			if ent.IsNotFound(err) {
 				return apperr.Invalid("teamID", "no such team")
 			}
@@ -263,7 +298,7 @@ func (s *Service) checkRefs(ctx context.Context, teamID, venueID *int) error {
 		}
 	}
 	if venueID != nil {
-		if _, err := s.Client.Venue.Get(ctx, *venueID); err != nil {
+		if _, err := s.client.Venue.Get(ctx, *venueID); err != nil {
 			if ent.IsNotFound(err) {
 				return apperr.Invalid("venueID", "no such venue")
 			}
@@ -273,9 +308,6 @@ func (s *Service) checkRefs(ctx context.Context, teamID, venueID *int) error {
 	return nil
 }
 
-// UpdateActivity changes an activity; slots with an id are changed (capacity
-// changes are left to the sign-up service, which promotes from the waitlist),
-// slots without one are added.
 // MaxSlots bounds the slots of one activity: every reader of an activity
 // (the browsing list, live counts) pays for each of them.
 const MaxSlots = 50
@@ -284,91 +316,29 @@ func tooManySlots() error {
 	return apperr.Invalid("slots", "an activity has at most %d slots", MaxSlots)
 }
 
-func (s *Service) UpdateActivity(ctx context.Context, id int, in ent.UpdateActivityInput, slots []SlotInput, setCapacity func(ctx context.Context, slotID, capacity int) error) (*ent.Activity, error) {
+// UpdateActivity changes an activity and its slots in one transaction:
+// slots with an id are changed (a new capacity through the seat ledger,
+// which promotes from the waitlist or refuses to go below the seats taken),
+// slots without one are added. A refusal of any part leaves everything as
+// it was.
+func (s *Service) UpdateActivity(ctx context.Context, id int, in ent.UpdateActivityInput, slots []SlotInput) (*ent.Activity, error) {
 	v, a, err := s.organizedActivity(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if in.TeamID != nil || in.ClearTeam {
-		if err := mayAssign(v, in.TeamID); err != nil {
-			return nil, err
-		}
-	}
-	if a.Status == activity.StatusCANCELLED || a.Status == activity.StatusCOMPLETED {
-		return nil, apperr.New(apperr.Conflict, "a %s activity cannot be changed", strings.ToLower(string(a.Status)))
-	}
-	if in.Title != nil {
-		if err := checkText("title", *in.Title, 1, 200); err != nil {
-			return nil, err
-		}
-	}
-	if in.Description != nil {
-		if err := checkText("description", *in.Description, 0, 10000); err != nil {
-			return nil, err
-		}
-	}
-	starts, ends := pick(in.StartsAt, a.StartsAt), pick(in.EndsAt, a.EndsAt)
-	opens, closes := a.SignupOpensAt, a.SignupClosesAt
-	if in.ClearSignupOpensAt {
-		opens = nil
-	}
-	if in.SignupOpensAt != nil {
-		opens = in.SignupOpensAt
-	}
-	if in.ClearSignupClosesAt {
-		closes = nil
-	}
-	if in.SignupClosesAt != nil {
-		closes = in.SignupClosesAt
-	}
-	cm := a.CheckinOpensMinutes
-	if in.CheckinOpensMinutes != nil {
-		cm = *in.CheckinOpensMinutes
-	}
-	if err := checkWindow(starts, ends, opens, closes, cm); err != nil {
+	if err := checkUpdate(v, a, in, slots); err != nil {
 		return nil, err
-	}
-	if len(slots) > MaxSlots {
-		return nil, tooManySlots()
-	}
-	for i, sl := range slots {
-		if err := checkSlot(i, sl); err != nil {
-			return nil, err
-		}
 	}
 	if err := s.checkRefs(ctx, in.TeamID, in.VenueID); err != nil {
 		return nil, err
 	}
-	var capacityChanges [][2]int
-	err = WithTx(ctx, s.Client, func(tx *ent.Tx) error {
+	err = withTx(ctx, s.client, func(tx *ent.Tx) error {
 		if a, err = tx.Activity.UpdateOneID(id).SetInput(in).Save(ctx); err != nil {
 			return err
 		}
 		for i, sl := range slots {
-			if sl.ID == nil {
-				if err := slotCreate(tx, a, sl).Exec(ctx); err != nil {
-					return err
-				}
-				continue
-			}
-			old, err := tx.Slot.Query().Where(slot.ID(*sl.ID), slot.ActivityID(id)).Only(ctx)
-			if ent.IsNotFound(err) {
-				return apperr.Invalid(fmt.Sprintf("slots[%d].id", i), "no such slot in this activity")
-			}
-			if err != nil {
+			if err := s.saveSlot(ctx, tx, a, i, sl); err != nil {
 				return err
-			}
-			if old.Kind != sl.Kind && old.Taken+old.Waitlisted+old.Pending > 0 {
-				return apperr.Invalid(fmt.Sprintf("slots[%d].kind", i), "the kind of a slot with sign-ups cannot change")
-			}
-			if err := tx.Slot.UpdateOneID(old.ID).SetName(strings.TrimSpace(sl.Name)).SetKind(sl.Kind).
-				SetNillableStartsAt(sl.StartsAt).SetNillableEndsAt(sl.EndsAt).
-				SetMaxSeatsPerSignup(sl.MaxSeatsPerSignup).SetRequiresApproval(sl.RequiresApproval).
-				SetWaitlistEnabled(sl.WaitlistEnabled).Exec(ctx); err != nil {
-				return err
-			}
-			if old.Capacity != sl.Capacity {
-				capacityChanges = append(capacityChanges, [2]int{old.ID, sl.Capacity})
 			}
 		}
 		// Counted after the inserts, inside the transaction that holds the
@@ -387,16 +357,100 @@ func (s *Service) UpdateActivity(ctx context.Context, id int, in ent.UpdateActiv
 		return nil, err
 	}
 	a = a.Unwrap()
-	for _, c := range capacityChanges {
-		if setCapacity == nil {
-			return nil, apperr.New(apperr.Internal, "capacity changes unavailable")
-		}
-		if err := setCapacity(ctx, c[0], c[1]); err != nil {
-			return nil, err
-		}
-	}
 	s.publish(a, "UPDATED")
 	return a, nil
+}
+
+// checkUpdate validates a change of activity a by v before anything is
+// written: who may assign its team, its state, texts, times and slots.
+func checkUpdate(v *viewer.Viewer, a *ent.Activity, in ent.UpdateActivityInput, slots []SlotInput) error {
+	if in.TeamID != nil || in.ClearTeam {
+		if err := mayAssign(v, in.TeamID); err != nil {
+			return err
+		}
+	}
+	if a.Status == activity.StatusCANCELLED || a.Status == activity.StatusCOMPLETED {
+		return apperr.New(apperr.Conflict, "a %s activity cannot be changed", strings.ToLower(string(a.Status)))
+	}
+	if in.Title != nil {
+		if err := checkText("title", *in.Title, 1, 200); err != nil {
+			return err
+		}
+	}
+	if in.Description != nil {
+		if err := checkText("description", *in.Description, 0, 10000); err != nil {
+			return err
+		}
+	}
+	starts, ends, opens, closes, cm := updatedTimes(a, in)
+	if err := checkWindow(starts, ends, opens, closes, cm); err != nil {
+		return err
+	}
+	if len(slots) > MaxSlots {
+		return tooManySlots()
+	}
+	for i, sl := range slots {
+		if err := checkSlot(i, sl); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// updatedTimes are a's times as the change in leaves them.
+func updatedTimes(a *ent.Activity, in ent.UpdateActivityInput) (starts, ends time.Time, opens, closes *time.Time, checkinMinutes int) {
+	starts, ends = pick(in.StartsAt, a.StartsAt), pick(in.EndsAt, a.EndsAt)
+	opens, closes = a.SignupOpensAt, a.SignupClosesAt
+	if in.ClearSignupOpensAt {
+		opens = nil
+	}
+	if in.SignupOpensAt != nil {
+		opens = in.SignupOpensAt
+	}
+	if in.ClearSignupClosesAt {
+		closes = nil
+	}
+	if in.SignupClosesAt != nil {
+		closes = in.SignupClosesAt
+	}
+	checkinMinutes = a.CheckinOpensMinutes
+	if in.CheckinOpensMinutes != nil {
+		checkinMinutes = *in.CheckinOpensMinutes
+	}
+	return starts, ends, opens, closes, checkinMinutes
+}
+
+// saveSlot adds slot i of an update to a, or changes the slot it names.
+func (s *Service) saveSlot(ctx context.Context, tx *ent.Tx, a *ent.Activity, i int, sl SlotInput) error {
+	if sl.ID == nil {
+		return slotCreate(tx, a, sl).Exec(ctx)
+	}
+	field := func(name string) string { return fmt.Sprintf("slots[%d].%s", i, name) }
+	old, err := tx.Slot.Query().Where(slot.ID(*sl.ID), slot.ActivityID(a.ID)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return apperr.Invalid(field("id"), "no such slot in this activity")
+	}
+	if err != nil {
+		return err
+	}
+	if old.Kind != sl.Kind && old.Taken+old.Waitlisted+old.Pending > 0 {
+		return apperr.Invalid(field("kind"), "the kind of a slot with sign-ups cannot change")
+	}
+	if err := tx.Slot.UpdateOneID(old.ID).SetName(strings.TrimSpace(sl.Name)).SetKind(sl.Kind).
+		SetNillableStartsAt(sl.StartsAt).SetNillableEndsAt(sl.EndsAt).
+		SetMaxSeatsPerSignup(sl.MaxSeatsPerSignup).SetRequiresApproval(sl.RequiresApproval).
+		SetWaitlistEnabled(sl.WaitlistEnabled).Exec(ctx); err != nil {
+		return err
+	}
+	if old.Capacity == sl.Capacity {
+		return nil
+	}
+	err = s.seats.SetCapacity(ctx, tx, old.ID, sl.Capacity)
+	if e, ok := apperr.As(err); ok && e.Code == apperr.ValidationFailed && e.Field == "capacity" {
+		// The ledger names its own argument; the client sent this slot's.
+		return &apperr.Error{Code: e.Code, Field: field("capacity"), Message: e.Message, Err: e.Err}
+	}
+	return err
 }
 
 func pick(p *time.Time, def time.Time) time.Time {
@@ -419,7 +473,7 @@ func (s *Service) Publish(ctx context.Context, id int) (*ent.Activity, error) {
 	default:
 		return nil, apperr.New(apperr.Conflict, "only a draft can be published (this one is %s)", a.Status)
 	}
-	n, err := s.Client.Slot.Query().Where(slot.ActivityID(id)).Count(ctx)
+	n, err := s.client.Slot.Query().Where(slot.ActivityID(id)).Count(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -427,13 +481,13 @@ func (s *Service) Publish(ctx context.Context, id int) (*ent.Activity, error) {
 		return nil, apperr.Invalid("slots", "an activity needs at least one slot to be published")
 	}
 	// Conditional on the status so two concurrent publishes cannot both win.
-	changed, err := s.Client.Activity.Update().
+	changed, err := s.client.Activity.Update().
 		Where(activity.ID(id), activity.StatusEQ(activity.StatusDRAFT)).
 		SetStatus(activity.StatusPUBLISHED).Save(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if a, err = s.Client.Activity.Get(ctx, id); err != nil {
+	if a, err = s.client.Activity.Get(ctx, id); err != nil {
 		return nil, err
 	}
 	if changed > 0 {
@@ -457,22 +511,19 @@ func (s *Service) Cancel(ctx context.Context, id int, reason string) (*ent.Activ
 	case activity.StatusCOMPLETED:
 		return nil, apperr.New(apperr.Conflict, "a completed activity cannot be cancelled")
 	}
-	err = WithTx(ctx, s.Client, func(tx *ent.Tx) error {
+	err = withTx(ctx, s.client, func(tx *ent.Tx) error {
 		n, err := tx.Activity.Update().
 			Where(activity.ID(id), activity.StatusIn(activity.StatusDRAFT, activity.StatusPUBLISHED)).
 			SetStatus(activity.StatusCANCELLED).Save(ctx)
 		if err != nil || n == 0 {
 			return err
 		}
-		if s.CancelRegistrations != nil {
-			return s.CancelRegistrations(ctx, tx, id, reason)
-		}
-		return nil
+		return s.seats.CancelActivityRegistrations(ctx, tx, id, reason)
 	})
 	if err != nil {
 		return nil, err
 	}
-	if a, err = s.Client.Activity.Get(ctx, id); err != nil {
+	if a, err = s.client.Activity.Get(ctx, id); err != nil {
 		return nil, err
 	}
 	s.publish(a, "CANCELLED")
@@ -480,17 +531,14 @@ func (s *Service) Cancel(ctx context.Context, id int, reason string) (*ent.Activ
 }
 
 func (s *Service) publish(a *ent.Activity, change string) {
-	if s.Events == nil {
-		return
-	}
-	s.Events.Publish(
+	s.events.Publish(
 		events.Event{Kind: events.Activity, CommunityID: a.CommunityID, ActivityID: a.ID, Change: change},
 		events.Event{Kind: events.Counts, CommunityID: a.CommunityID, ActivityID: a.ID},
 	)
 }
 
-// WithTx runs fn in a transaction, rolling back on error or panic.
-func WithTx(ctx context.Context, client *ent.Client, fn func(tx *ent.Tx) error) (err error) {
+// withTx runs fn in a transaction, rolling back on error or panic.
+func withTx(ctx context.Context, client *ent.Client, fn func(tx *ent.Tx) error) (err error) {
 	tx, err := client.Tx(ctx)
 	if err != nil {
 		return err

@@ -20,7 +20,7 @@ func (s *Service) CreateTeam(ctx context.Context, in ent.CreateTeamInput) (*ent.
 	if err := checkText("name", in.Name, 1, 100); err != nil {
 		return nil, err
 	}
-	t, err := s.Client.Team.Create().SetInput(in).SetCommunityID(v.CommunityID).Save(ctx)
+	t, err := s.client.Team.Create().SetInput(in).SetCommunityID(v.CommunityID).Save(ctx)
 	return t, conflictOn(err, "name", "a team with this name already exists")
 }
 
@@ -34,7 +34,7 @@ func (s *Service) UpdateTeam(ctx context.Context, id int, in ent.UpdateTeamInput
 			return nil, err
 		}
 	}
-	t, err := s.Client.Team.UpdateOneID(id).SetInput(in).Save(ctx)
+	t, err := s.client.Team.UpdateOneID(id).SetInput(in).Save(ctx)
 	return t, conflictOn(err, "name", "a team with this name already exists")
 }
 
@@ -47,7 +47,7 @@ func (s *Service) CreateVenue(ctx context.Context, in ent.CreateVenueInput) (*en
 	if err := checkText("name", in.Name, 1, 100); err != nil {
 		return nil, err
 	}
-	ven, err := s.Client.Venue.Create().SetInput(in).SetCommunityID(v.CommunityID).Save(ctx)
+	ven, err := s.client.Venue.Create().SetInput(in).SetCommunityID(v.CommunityID).Save(ctx)
 	return ven, conflictOn(err, "name", "a venue with this name already exists")
 }
 
@@ -61,7 +61,7 @@ func (s *Service) UpdateVenue(ctx context.Context, id int, in ent.UpdateVenueInp
 			return nil, err
 		}
 	}
-	ven, err := s.Client.Venue.UpdateOneID(id).SetInput(in).Save(ctx)
+	ven, err := s.client.Venue.UpdateOneID(id).SetInput(in).Save(ctx)
 	return ven, conflictOn(err, "name", "a venue with this name already exists")
 }
 
@@ -80,11 +80,11 @@ func (s *Service) SetTeamMember(ctx context.Context, teamID, personID int, role 
 	if teammembership.RoleValidator(role) != nil {
 		return nil, apperr.Invalid("role", "unknown team role")
 	}
-	team, err := s.Client.Team.Get(ctx, teamID)
+	team, err := s.client.Team.Get(ctx, teamID)
 	if err != nil {
 		return nil, notFoundAs(err, "teamID", "no such team")
 	}
-	p, err := s.Client.Person.Get(ctx, personID)
+	p, err := s.client.Person.Get(ctx, personID)
 	if err != nil {
 		return nil, notFoundAs(err, "personID", "no such person")
 	}
@@ -92,7 +92,7 @@ func (s *Service) SetTeamMember(ctx context.Context, teamID, personID int, role 
 		return nil, apperr.Invalid("personID", "the person belongs to another community")
 	}
 	var m *ent.TeamMembership
-	err = WithTx(ctx, s.Client, func(tx *ent.Tx) error {
+	err = withTx(ctx, s.client, func(tx *ent.Tx) error {
 		existing, err := tx.TeamMembership.Query().
 			Where(teammembership.TeamID(teamID), teammembership.PersonID(personID)).Only(ctx)
 		switch {
@@ -122,11 +122,11 @@ func (s *Service) RemoveTeamMember(ctx context.Context, teamID, personID int) (b
 	if _, err := requireStaff(ctx); err != nil {
 		return false, err
 	}
-	team, err := s.Client.Team.Get(ctx, teamID)
+	team, err := s.client.Team.Get(ctx, teamID)
 	if err != nil {
 		return false, err
 	}
-	n, err := s.Client.TeamMembership.Delete().
+	n, err := s.client.TeamMembership.Delete().
 		Where(teammembership.TeamID(teamID), teammembership.PersonID(personID)).Exec(ctx)
 	if err != nil {
 		return false, err
@@ -145,7 +145,7 @@ func (s *Service) SetRoles(ctx context.Context, personID int, roles []viewer.Rol
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.Client.Person.Get(ctx, personID)
+	p, err := s.client.Person.Get(ctx, personID)
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +162,7 @@ func (s *Service) SetRoles(ctx context.Context, personID int, roles []viewer.Rol
 	if hadAdmin != slices.Contains(want, string(viewer.Admin)) && !v.IsAdmin() {
 		return nil, apperr.New(apperr.Forbidden, "only platform admins grant or remove ADMIN")
 	}
-	err = WithTx(ctx, s.Client, func(tx *ent.Tx) error {
+	err = withTx(ctx, s.client, func(tx *ent.Tx) error {
 		if err := tx.Person.UpdateOneID(personID).SetRoles(want).Exec(ctx); err != nil {
 			return err
 		}
@@ -179,16 +179,14 @@ func (s *Service) SetRoles(ctx context.Context, personID int, roles []viewer.Rol
 		return nil, err
 	}
 	s.personChanged(p)
-	return s.Client.Person.Get(ctx, personID)
+	return s.client.Person.Get(ctx, personID)
 }
 
 // personChanged announces, after commit, that what p may do changed: every
 // replica then forgets p's cached tokens and closes p's live connections,
 // so no socket or stream keeps acting with the old roles or teams.
 func (s *Service) personChanged(p *ent.Person) {
-	if s.Events != nil {
-		s.Events.Publish(events.Event{Kind: events.Person, PersonID: p.ID, CommunityID: p.CommunityID})
-	}
+	s.events.Publish(events.Event{Kind: events.Person, PersonID: p.ID, CommunityID: p.CommunityID})
 }
 
 func notFoundAs(err error, field, msg string) error {

@@ -9,17 +9,16 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"strings"
 	"time"
 
 	"linli/apperr"
 	"linli/auth"
-	"linli/checkin"
 	"linli/ent"
 	"linli/ent/kiosk"
 	"linli/ent/kioskpairingcode"
 	"linli/events"
+	kiosks "linli/kiosk"
 	"linli/reqlog"
 	"linli/viewer"
 )
@@ -125,7 +124,7 @@ func (s *Service) Pair(ctx context.Context, code string) (*Paired, error) {
 	}
 	sys := viewer.System(ctx)
 	now := s.now()
-	token, err := newToken()
+	token, err := kiosks.NewToken()
 	if err != nil {
 		return nil, err
 	}
@@ -216,14 +215,6 @@ func newCode() (string, error) {
 		}
 	}
 	return string(out[:4]) + "-" + string(out[4:]), nil
-}
-
-func newToken() (string, error) {
-	raw := make([]byte, 32)
-	if _, err := rand.Read(raw); err != nil {
-		return "", err
-	}
-	return checkin.KioskTokenPrefix + base64.RawURLEncoding.EncodeToString(raw), nil
 }
 
 func hash(code string) []byte {

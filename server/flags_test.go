@@ -192,17 +192,7 @@ func TestRequirePhoneVerificationFlag(t *testing.T) {
 // -trusted-proxies reads addresses and CIDR ranges; anything else stops the
 // server from starting.
 func TestTrustedProxiesFlag(t *testing.T) {
-	got, err := parsePrefixes("10.0.0.0/8, 192.0.2.7,::1, 2001:db8::/32")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var s []string
-	for _, p := range got {
-		s = append(s, p.String())
-	}
-	if strings.Join(s, " ") != "10.0.0.0/8 192.0.2.7/32 ::1/128 2001:db8::/32" {
-		t.Errorf("parsed %v", s)
-	}
+	// (How the addresses parse: app's TestParsePrefixes.)
 	if err := serve(context.Background(), []string{"-trusted-proxies", "10.0.0.0/8,proxy.example"}); err == nil || !strings.Contains(err.Error(), "trusted proxies") {
 		t.Errorf("a host name was accepted: %v", err)
 	}

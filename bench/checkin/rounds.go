@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"linli/bench/load"
-	"linli/checkin"
 	"linli/linlitest"
 )
 
@@ -37,7 +36,7 @@ func (b *bench) stackRound(kiosks int) (float64, error) {
 // same registrations, as a bare program would.
 func (b *bench) rawRound(ctx context.Context, kiosks int) (float64, error) {
 	// Prepared, as the stack prepares it.
-	q, err := b.raw.PrepareContext(ctx, checkin.CheckInSQL())
+	q, err := b.raw.PrepareContext(ctx, rawCheckIn)
 	if err != nil {
 		return 0, err
 	}

@@ -1,6 +1,7 @@
-// Package load holds what the load generators in bench/ share: a scratch
-// database, a worker pool that runs a fixed number of calls, and fatal-error
-// handling that still drops the scratch database.
+// Package load holds what the load generators in bench/ share: linli built
+// exactly as server builds it, a scratch database, a worker pool that runs
+// a fixed number of calls, and fatal-error handling that still drops the
+// scratch database.
 package load
 
 import (
@@ -12,8 +13,20 @@ import (
 	"sync/atomic"
 	"time"
 
+	"linli/app"
 	"linli/store"
 )
+
+// Start builds linli through app.Start, the function server runs, from
+// operator flags (-database-url, -login-rate 0, -db-max-conns, …): a
+// benchmark sets only what an operator can. Demo data is off and only
+// errors are logged unless flags say otherwise (later flags win). It exits
+// through Check when linli cannot start.
+func Start(ctx context.Context, flags ...string) *app.App {
+	a, err := app.Start(ctx, append([]string{"-demo=false", "-log-level", "error"}, flags...))
+	Check(err)
+	return a
+}
 
 // ScratchDB creates an empty database on the PostgreSQL server at admin and
 // returns its URL and a function that drops it; it exits when it cannot.
