@@ -31,7 +31,7 @@ func RequireStaffOf(ctx context.Context, cid int, message string) error {
 		return apperr.New(apperr.Unauthenticated, "authentication required")
 	}
 	if !v.IsStaffOf(cid) {
-		return apperr.New(apperr.Forbidden, message)
+		return apperr.New(apperr.Forbidden, "%s", message)
 	}
 	return nil
 }
