@@ -28,6 +28,7 @@ import (
 	"linli/persisted"
 	"linli/reqlog"
 	"linli/signup"
+	"linli/statistics"
 	"linli/store"
 	"linli/viewer"
 )
@@ -174,6 +175,7 @@ func NewWithDB(cfg Config, db *store.DB, ids *gid.Codec) *App {
 	a.Resolver.Organize.CancelRegistrations = a.Resolver.Signups.CancelActivityRegistrations
 	a.Auth.LoggedOut = func(id int) { a.Live.Publish(events.Event{Kind: events.Session, SessionID: id}) }
 	a.startCheckin()
+	a.Resolver.Statistics = &statistics.Service{Client: db.Client}
 	a.ready = func(ctx context.Context) error { return db.SQL.PingContext(ctx) }
 	a.handler = a.routes()
 	return a

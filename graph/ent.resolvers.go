@@ -37,6 +37,9 @@ func (r *queryResolver) Activities(ctx context.Context, after *entgql.Cursor[int
 // Activity returns generated.ActivityResolver implementation.
 func (r *Resolver) Activity() generated.ActivityResolver { return &activityResolver{r} }
 
+// AuditEntry returns generated.AuditEntryResolver implementation.
+func (r *Resolver) AuditEntry() generated.AuditEntryResolver { return &auditEntryResolver{r} }
+
 // Community returns generated.CommunityResolver implementation.
 func (r *Resolver) Community() generated.CommunityResolver { return &communityResolver{r} }
 
@@ -59,6 +62,7 @@ func (r *Resolver) ActivityWhereInput() generated.ActivityWhereInputResolver {
 
 type (
 	activityResolver           struct{ *Resolver }
+	auditEntryResolver         struct{ *Resolver }
 	communityResolver          struct{ *Resolver }
 	personResolver             struct{ *Resolver }
 	queryResolver              struct{ *Resolver }

@@ -11,6 +11,7 @@ import (
 	"linli/live"
 	"linli/organize"
 	"linli/signup"
+	"linli/statistics"
 	"linli/store"
 )
 
@@ -29,4 +30,6 @@ type Resolver struct {
 	Signups *signup.Service
 	// Checkin runs kiosks, check-in and check-out, and service hours.
 	Checkin *checkin.Service
+	// Statistics computes the community figures.
+	Statistics *statistics.Service
 }

@@ -162,6 +162,8 @@ func (ServiceRecord) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("person_id", "started_at"),
 		index.Fields("community_id", "flagged_for_review"),
+		// Service hours of a period (statistics).
+		index.Fields("community_id", "started_at"),
 	}
 }
 
