@@ -202,23 +202,31 @@ type Stats struct {
 	VolunteerShare                                                                      float64
 	RequestsReceived, RequestsResolved, DisputesMediated, HomeVisits, HouseholdsVisited int
 	ResponseRate, ResolutionRate, SatisfactionRate                                      float64
-	ByCategory                                                                          []struct {
-		Category                               string
-		ActivitiesHeld, ParticipantPersonTimes int
-	}
-	ByServiceType []struct {
-		ServiceType                            string
-		ActivitiesHeld, ParticipantPersonTimes int
-	}
-	ByTeam []struct {
-		Team                                             struct{ ID string }
-		ActivitiesHeld, VolunteerPersonTimes, HomeVisits int
-		ServiceHours                                     float64
-	}
-	ByMonth []struct {
-		Month                                                    string
-		ActivitiesHeld, ParticipantPersonTimes, RequestsReceived int
-	}
+	ByCategory                                                                          []catRow
+	ByServiceType                                                                       []typeRow
+	ByTeam                                                                              []teamRow
+	ByMonth                                                                             []monthRow
+}
+
+type catRow struct {
+	Category                               string
+	ActivitiesHeld, ParticipantPersonTimes int
+}
+
+type typeRow struct {
+	ServiceType                            string
+	ActivitiesHeld, ParticipantPersonTimes int
+}
+
+type teamRow struct {
+	Team                                             struct{ ID string }
+	ActivitiesHeld, VolunteerPersonTimes, HomeVisits int
+	ServiceHours                                     float64
+}
+
+type monthRow struct {
+	Month                                                    string
+	ActivitiesHeld, ParticipantPersonTimes, RequestsReceived int
 }
 
 const statsFields = `community { id } activitiesHeld participantPersonTimes attendeePersonTimes volunteerPersonTimes
