@@ -21,6 +21,7 @@ import (
 	"linli/auth"
 	"linli/checkin"
 	"linli/events"
+	"linli/exports"
 	"linli/gid"
 	"linli/graph"
 	"linli/live"
@@ -229,6 +230,7 @@ func (a *App) routes() http.Handler {
 		mux.Handle("GET /metrics", metrics)
 	}
 	mux.Handle("GET /qr/{id}", a.authenticate(http.HandlerFunc(a.qrImage)))
+	(&exports.Handler{Client: a.DB.Client, Statistics: a.Resolver.Statistics, IDs: a.IDs}).Register(mux, a.authenticate)
 	if opts.Production {
 		// Introspection is off in production, so GraphiQL could not work.
 		mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {

@@ -39,3 +39,18 @@ func AllStatistics(v *viewer.Viewer) error {
 // Exports decides who may export a community's sheets and ledgers: the
 // same people as its statistics.
 func Exports(v *viewer.Viewer, communityID int) error { return Statistics(v, communityID) }
+
+// ExportSignInSheet decides who may export an activity's sign-in sheet:
+// staff of its community and admins (phones in full), and the leaders of
+// its team (phones masked, by package mask).
+func ExportSignInSheet(v *viewer.Viewer, communityID int, teamID *int) error {
+	switch {
+	case v == nil:
+		return ErrUnauthenticated
+	case v.IsKiosk():
+		return ErrForbidden
+	case v.CanOrganize(communityID, teamID):
+		return nil
+	}
+	return ErrForbidden
+}
