@@ -7,6 +7,7 @@
 package exports
 
 import (
+	"archive/zip"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -108,6 +109,10 @@ type xlsxSheet struct {
 
 func newXLSX(w io.Writer) (*xlsxSheet, error) {
 	f := excelize.NewFile()
+	// File.Write zips the workbook into a bytes.Buffer before copying it
+	// out; a zip writer of our own sends it straight to the response
+	// instead (the buffer stays empty), so the zip is never held whole.
+	f.SetZipWriter(func(io.Writer) excelize.ZipWriter { return zip.NewWriter(w) })
 	sw, err := f.NewStreamWriter("Sheet1")
 	if err != nil {
 		f.Close()
