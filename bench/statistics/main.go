@@ -53,10 +53,19 @@ func main() {
 	flag.IntVar(&c.requests, "requests", 200, "requests per community in the year")
 	samples := flag.Int("samples", 300, "communityStatistics calls per side")
 	rounds := flag.Int("rounds", 3, "rounds (sides alternate), and admin-view calls per side")
+	reuse := flag.String("db", "", "a database this benchmark seeded and kept (-keep): measure it again without seeding")
+	keep := flag.Bool("keep", false, "keep the scratch database (its URL is printed) for -db")
 	flag.Parse()
 
 	ctx := context.Background()
-	dbURL, drop := load.ScratchDB(*admin, "linli_bench")
+	dbURL, drop := *reuse, func() {}
+	if dbURL == "" {
+		dbURL, drop = load.ScratchDB(*admin, "linli_bench")
+		if *keep {
+			fmt.Println("keeping the database:", dbURL)
+			drop = func() {}
+		}
+	}
 	load.Cleanup = drop
 	defer drop()
 
@@ -78,12 +87,29 @@ func main() {
 		c.communities, c.activities, c.attendees+c.volunteers, c.communities*c.activities*(c.attendees+c.volunteers),
 		c.communities*c.requests, c.communities*c.visits, runtime.GOMAXPROCS(0))
 	start := time.Now()
-	cids, err := seed(ctx, rawDB, c, from, to)
+	var cids []int
+	if *reuse != "" {
+		cids, err = communities(ctx, rawDB)
+		// The kept database's year.
+		load.Check(rawDB.QueryRowContext(ctx, `SELECT min(created_at) FROM registrations`).Scan(&now))
+		now = now.UTC()
+		from, to = now.AddDate(-1, 0, 0).Truncate(24*time.Hour), now.Add(24*time.Hour).Truncate(24*time.Hour)
+	} else {
+		cids, err = seed(ctx, rawDB, c, from, to)
+	}
 	load.Check(err)
 	fmt.Printf("seeded in %v\n", time.Since(start).Round(time.Millisecond))
-	_, tokens, err := linlitest.BulkPeople(viewer.System(ctx), a.DB.Client, cids[0], 1, "管理员", viewer.Admin)
-	load.Check(err)
-	token := tokens[0]
+	var token string
+	var adminID int
+	if rawDB.QueryRowContext(ctx, `SELECT id FROM persons WHERE display_name LIKE '管理员%' LIMIT 1`).Scan(&adminID) == nil {
+		s, err := a.Auth.IssueToken(viewer.System(ctx), adminID)
+		load.Check(err)
+		token = s.Token
+	} else {
+		_, tokens, err := linlitest.BulkPeople(viewer.System(ctx), a.DB.Client, cids[0], 1, "管理员", viewer.Admin)
+		load.Check(err)
+		token = tokens[0]
+	}
 	client := &http.Client{Timeout: time.Minute}
 	encode := a.IDs.Encode
 

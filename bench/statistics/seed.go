@@ -282,3 +282,21 @@ func copyRows(ctx context.Context, db *sql.DB, table string, columns []string, n
 	}
 	return tx.Commit()
 }
+
+// communities lists the community IDs of a seeded database.
+func communities(ctx context.Context, db *sql.DB) ([]int, error) {
+	rows, err := db.QueryContext(ctx, `SELECT id FROM communities WHERE name LIKE '社区%' ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int
+	for rows.Next() {
+		var id int
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
