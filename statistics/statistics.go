@@ -2,7 +2,9 @@ package statistics
 
 import (
 	"context"
+	"errors"
 	"slices"
+	"sync"
 	"time"
 
 	"entgo.io/ent/dialect/sql"
@@ -129,7 +131,9 @@ func checkRange(from, to time.Time) error {
 
 // compute returns the figures of the communities ids (nil: all), ordered
 // by community ID, in a fixed number of grouped queries whatever their
-// number. It reads as the caller: the privacy rules still apply.
+// number. The queries are independent and run concurrently; their rows
+// are then added up in one goroutine. It reads as the caller: the privacy
+// rules still apply.
 func (s *Service) compute(ctx context.Context, ids []int, from, to time.Time) ([]*Figures, error) {
 	from, to = from.UTC(), to.UTC()
 	c := s.Client
@@ -140,22 +144,6 @@ func (s *Service) compute(ctx context.Context, ids []int, from, to time.Time) ([
 			}
 		}
 	}
-	comms, err := c.Community.Query().Where(predicate.Community(inCommunity(community.FieldID))).
-		Order(community.ByID()).Select(community.FieldID, community.FieldResidentPopulation).All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	months := monthsOf(from, to)
-	figs := make([]*Figures, len(comms))
-	byID := make(map[int]*acc, len(comms))
-	for i, cm := range comms {
-		figs[i] = &Figures{CommunityID: cm.ID, From: from, To: to, Communities: 1, ResidentPopulation: cm.ResidentPopulation}
-		byID[cm.ID] = newAcc(figs[i], months)
-	}
-	if len(figs) == 0 {
-		return figs, nil
-	}
-
 	// Activities held: published, not cancelled, started in range and not
 	// in the future.
 	heldUntil := to
@@ -167,11 +155,158 @@ func (s *Service) compute(ctx context.Context, ids []int, from, to time.Time) ([
 		activity.StatusIn(heldStatuses...),
 		activity.StartsAtGTE(from), activity.StartsAtLT(heldUntil),
 	}
-	acts, err := c.Activity.Query().Where(held...).
-		Select(activity.FieldCommunityID, activity.FieldCategory, activity.FieldServiceType, activity.FieldTeamID, activity.FieldStartsAt).
-		All(ctx)
+
+	var (
+		comms []*ent.Community
+		acts  []*ent.Activity
+		// Check-ins of held activities per activity, by slot kind: one per
+		// registration that stands checked in (or out).
+		checkIns []struct {
+			ActivityID int       `json:"activity_id"`
+			Kind       slot.Kind `json:"kind"`
+			N          int       `json:"n"`
+		}
+		minutes []struct {
+			CommunityID int  `json:"community_id"`
+			TeamID      *int `json:"team_id"`
+			Minutes     int  `json:"minutes"`
+		}
+		visits []struct {
+			CommunityID int  `json:"community_id"`
+			TeamID      *int `json:"team_id"`
+			N           int  `json:"n"`
+			People      int  `json:"people"`
+		}
+		households []struct {
+			CommunityID int `json:"community_id"`
+			N           int `json:"n"`
+		}
+		received []struct {
+			CommunityID int        `json:"community_id"`
+			CreatedAt   time.Time  `json:"created_at"`
+			AcceptedAt  *time.Time `json:"accepted_at"`
+		}
+		resolved []struct {
+			CommunityID int             `json:"community_id"`
+			Kind        request.Kind    `json:"kind"`
+			Outcome     request.Outcome `json:"outcome"`
+			N           int             `json:"n"`
+		}
+		rated []struct {
+			CommunityID  int `json:"community_id"`
+			Satisfaction int `json:"satisfaction"`
+			N            int `json:"n"`
+		}
+		volunteers []struct {
+			CommunityID int `json:"community_id"`
+			N           int `json:"n"`
+		}
+	)
+	err := parallel(
+		func() (err error) {
+			comms, err = c.Community.Query().Where(predicate.Community(inCommunity(community.FieldID))).
+				Order(community.ByID()).Select(community.FieldID, community.FieldResidentPopulation).All(ctx)
+			return err
+		},
+		func() (err error) {
+			acts, err = c.Activity.Query().Where(held...).
+				Select(activity.FieldCommunityID, activity.FieldCategory, activity.FieldServiceType, activity.FieldTeamID, activity.FieldStartsAt).
+				All(ctx)
+			return err
+		},
+		func() error { return s.checkIns(ctx, inCommunity, held, &checkIns) },
+		// Service minutes of records that started in range, per community
+		// and organising team (of the record's activity).
+		func() error {
+			return c.ServiceRecord.Query().Where(
+				predicate.ServiceRecord(inCommunity(servicerecord.FieldCommunityID)),
+				servicerecord.StartedAtGTE(from), servicerecord.StartedAtLT(to),
+			).Modify(func(sel *sql.Selector) {
+				a := sql.Table(activity.Table)
+				sel.LeftJoin(a).On(sel.C(servicerecord.FieldActivityID), a.C(activity.FieldID))
+				sel.Select(
+					sql.As(sel.C(servicerecord.FieldCommunityID), "community_id"),
+					sql.As(a.C(activity.FieldTeamID), "team_id"),
+					sql.As(sql.Sum(sel.C(servicerecord.FieldMinutes)), "minutes"),
+				).GroupBy(sel.C(servicerecord.FieldCommunityID), a.C(activity.FieldTeamID))
+			}).Scan(ctx, &minutes)
+		},
+		// Home visits in range per community and team, with the people of
+		// the visited households (per visit).
+		func() error {
+			return c.HomeVisit.Query().Where(
+				predicate.HomeVisit(inCommunity(homevisit.FieldCommunityID)),
+				homevisit.VisitedAtGTE(from), homevisit.VisitedAtLT(to),
+			).Modify(func(sel *sql.Selector) {
+				h := sql.Table(household.Table)
+				sel.Join(h).On(sel.C(homevisit.FieldHouseholdID), h.C(household.FieldID))
+				sel.Select(
+					sql.As(sel.C(homevisit.FieldCommunityID), "community_id"),
+					sql.As(sel.C(homevisit.FieldTeamID), "team_id"),
+					sql.As(sql.Count("*"), "n"),
+					sql.As(sql.Sum(h.C(household.FieldSize)), "people"),
+				).GroupBy(sel.C(homevisit.FieldCommunityID), sel.C(homevisit.FieldTeamID))
+			}).Scan(ctx, &visits)
+		},
+		// Distinct households visited.
+		func() error {
+			return c.HomeVisit.Query().Where(
+				predicate.HomeVisit(inCommunity(homevisit.FieldCommunityID)),
+				homevisit.VisitedAtGTE(from), homevisit.VisitedAtLT(to),
+			).GroupBy(homevisit.FieldCommunityID).Aggregate(func(sel *sql.Selector) string {
+				return sql.As(sql.Count(sql.Distinct(sel.C(homevisit.FieldHouseholdID))), "n")
+			}).Scan(ctx, &households)
+		},
+		// Requests received in range, with when each was accepted (the
+		// response window is a difference of two columns, which Ent's
+		// predicates cannot compare, so it is judged here) and its month.
+		func() error {
+			return c.Request.Query().Where(
+				predicate.Request(inCommunity(request.FieldCommunityID)),
+				request.CreatedAtGTE(from), request.CreatedAtLT(to),
+			).Select(request.FieldCommunityID, request.FieldCreatedAt, request.FieldAcceptedAt).Scan(ctx, &received)
+		},
+		// Requests resolved in range (and still resolved or closed), by
+		// kind and outcome.
+		func() error {
+			return c.Request.Query().Where(
+				predicate.Request(inCommunity(request.FieldCommunityID)),
+				request.ResolvedAtGTE(from), request.ResolvedAtLT(to),
+				request.StatusIn(resolvedStatuses...), request.OutcomeIn(resolvedOutcomes...),
+			).GroupBy(request.FieldCommunityID, request.FieldKind, request.FieldOutcome).
+				Aggregate(ent.As(ent.Count(), "n")).Scan(ctx, &resolved)
+		},
+		// Confirmations in range (closed by the resident or after a
+		// follow-up call) that carry a rating, by rating.
+		func() error {
+			return c.Request.Query().Where(
+				predicate.Request(inCommunity(request.FieldCommunityID)),
+				request.StatusEQ(request.StatusCLOSED),
+				request.ClosedAtGTE(from), request.ClosedAtLT(to),
+				request.SatisfactionNotNil(),
+			).GroupBy(request.FieldCommunityID, request.FieldSatisfaction).
+				Aggregate(ent.As(ent.Count(), "n")).Scan(ctx, &rated)
+		},
+		// Registered volunteers: the VOLUNTEER role and a volunteer
+		// profile registered before to.
+		func() error {
+			return c.Person.Query().Where(
+				predicate.Person(inCommunity(person.FieldCommunityID)),
+				hasRole(viewer.Volunteer),
+				person.HasVolunteerProfileWith(volunteerprofile.RegisteredAtLT(to)),
+			).GroupBy(person.FieldCommunityID).Aggregate(ent.As(ent.Count(), "n")).Scan(ctx, &volunteers)
+		},
+	)
 	if err != nil {
 		return nil, err
+	}
+
+	months := monthsOf(from, to)
+	figs := make([]*Figures, len(comms))
+	byID := make(map[int]*acc, len(comms))
+	for i, cm := range comms {
+		figs[i] = &Figures{CommunityID: cm.ID, From: from, To: to, Communities: 1, ResidentPopulation: cm.ResidentPopulation}
+		byID[cm.ID] = newAcc(figs[i], months)
 	}
 	actByID := make(map[int]*ent.Activity, len(acts))
 	for _, a := range acts {
@@ -180,233 +315,103 @@ func (s *Service) compute(ctx context.Context, ids []int, from, to time.Time) ([
 			x.activity(a)
 		}
 	}
-
-	// Check-ins of those activities, per activity and slot kind: one per
-	// registration that stands checked in (or out).
-	for _, kind := range []slot.Kind{slot.KindATTENDEE, slot.KindVOLUNTEER} {
-		var rows []struct {
-			ActivityID int `json:"activity_id"`
-			N          int `json:"n"`
-		}
-		err := c.Registration.Query().Where(
-			predicate.Registration(inCommunity(registration.FieldCommunityID)),
-			registration.StatusIn(checkedIn...),
-			registration.HasActivityWith(held...),
-			registration.HasSlotWith(slot.KindEQ(kind)),
-		).GroupBy(registration.FieldActivityID).Aggregate(ent.As(ent.Count(), "n")).Scan(ctx, &rows)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range rows {
-			if a := actByID[r.ActivityID]; a != nil {
-				if x := byID[a.CommunityID]; x != nil {
-					x.checkIns(a, kind, r.N)
-				}
+	for _, r := range checkIns {
+		if a := actByID[r.ActivityID]; a != nil {
+			if x := byID[a.CommunityID]; x != nil {
+				x.checkIns(a, r.Kind, r.N)
 			}
 		}
 	}
-
-	// Service minutes of records that started in range, per community and
-	// organising team (of the record's activity).
-	{
-		var rows []struct {
-			CommunityID int  `json:"community_id"`
-			TeamID      *int `json:"team_id"`
-			Minutes     int  `json:"minutes"`
-		}
-		err := c.ServiceRecord.Query().Where(
-			predicate.ServiceRecord(inCommunity(servicerecord.FieldCommunityID)),
-			servicerecord.StartedAtGTE(from), servicerecord.StartedAtLT(to),
-		).Modify(func(sel *sql.Selector) {
-			a := sql.Table(activity.Table)
-			sel.LeftJoin(a).On(sel.C(servicerecord.FieldActivityID), a.C(activity.FieldID))
-			sel.Select(
-				sql.As(sel.C(servicerecord.FieldCommunityID), "community_id"),
-				sql.As(a.C(activity.FieldTeamID), "team_id"),
-				sql.As(sql.Sum(sel.C(servicerecord.FieldMinutes)), "minutes"),
-			).GroupBy(sel.C(servicerecord.FieldCommunityID), a.C(activity.FieldTeamID))
-		}).Scan(ctx, &rows)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range rows {
-			if x := byID[r.CommunityID]; x != nil {
-				x.f.ServiceMinutes += r.Minutes
-				if r.TeamID != nil {
-					x.team(*r.TeamID).ServiceMinutes += r.Minutes
-				}
+	for _, r := range minutes {
+		if x := byID[r.CommunityID]; x != nil {
+			x.f.ServiceMinutes += r.Minutes
+			if r.TeamID != nil {
+				x.team(*r.TeamID).ServiceMinutes += r.Minutes
 			}
 		}
 	}
-
-	// Home visits in range: per community and team, the people of the
-	// visited households (per visit), and distinct households.
-	{
-		var rows []struct {
-			CommunityID int  `json:"community_id"`
-			TeamID      *int `json:"team_id"`
-			N           int  `json:"n"`
-			People      int  `json:"people"`
-		}
-		err := c.HomeVisit.Query().Where(
-			predicate.HomeVisit(inCommunity(homevisit.FieldCommunityID)),
-			homevisit.VisitedAtGTE(from), homevisit.VisitedAtLT(to),
-		).Modify(func(sel *sql.Selector) {
-			h := sql.Table(household.Table)
-			sel.Join(h).On(sel.C(homevisit.FieldHouseholdID), h.C(household.FieldID))
-			sel.Select(
-				sql.As(sel.C(homevisit.FieldCommunityID), "community_id"),
-				sql.As(sel.C(homevisit.FieldTeamID), "team_id"),
-				sql.As(sql.Count("*"), "n"),
-				sql.As(sql.Sum(h.C(household.FieldSize)), "people"),
-			).GroupBy(sel.C(homevisit.FieldCommunityID), sel.C(homevisit.FieldTeamID))
-		}).Scan(ctx, &rows)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range rows {
-			if x := byID[r.CommunityID]; x != nil {
-				x.f.HomeVisits += r.N
-				x.f.VisitedPeople += r.People
-				if r.TeamID != nil {
-					x.team(*r.TeamID).HomeVisits += r.N
-				}
-			}
-		}
-		var distinct []struct {
-			CommunityID int `json:"community_id"`
-			N           int `json:"n"`
-		}
-		err = c.HomeVisit.Query().Where(
-			predicate.HomeVisit(inCommunity(homevisit.FieldCommunityID)),
-			homevisit.VisitedAtGTE(from), homevisit.VisitedAtLT(to),
-		).GroupBy(homevisit.FieldCommunityID).Aggregate(func(sel *sql.Selector) string {
-			return sql.As(sql.Count(sql.Distinct(sel.C(homevisit.FieldHouseholdID))), "n")
-		}).Scan(ctx, &distinct)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range distinct {
-			if x := byID[r.CommunityID]; x != nil {
-				x.f.HouseholdsVisited = r.N
+	for _, r := range visits {
+		if x := byID[r.CommunityID]; x != nil {
+			x.f.HomeVisits += r.N
+			x.f.VisitedPeople += r.People
+			if r.TeamID != nil {
+				x.team(*r.TeamID).HomeVisits += r.N
 			}
 		}
 	}
-
-	// Requests received in range, with when each was accepted (the
-	// response window is a difference of two columns, which Ent's
-	// predicates cannot compare, so it is judged here) and its month.
-	{
-		var rows []struct {
-			CommunityID int        `json:"community_id"`
-			CreatedAt   time.Time  `json:"created_at"`
-			AcceptedAt  *time.Time `json:"accepted_at"`
+	for _, r := range households {
+		if x := byID[r.CommunityID]; x != nil {
+			x.f.HouseholdsVisited = r.N
 		}
-		err := c.Request.Query().Where(
-			predicate.Request(inCommunity(request.FieldCommunityID)),
-			request.CreatedAtGTE(from), request.CreatedAtLT(to),
-		).Select(request.FieldCommunityID, request.FieldCreatedAt, request.FieldAcceptedAt).Scan(ctx, &rows)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range rows {
-			if x := byID[r.CommunityID]; x != nil {
-				x.f.RequestsReceived++
-				if r.AcceptedAt != nil && r.AcceptedAt.Sub(r.CreatedAt) <= ResponseWindow {
-					x.f.RespondedInTime++
-				}
-				if m := x.month(r.CreatedAt); m != nil {
-					m.RequestsReceived++
-				}
+	}
+	for _, r := range received {
+		if x := byID[r.CommunityID]; x != nil {
+			x.f.RequestsReceived++
+			if r.AcceptedAt != nil && r.AcceptedAt.Sub(r.CreatedAt) <= ResponseWindow {
+				x.f.RespondedInTime++
+			}
+			if m := x.month(r.CreatedAt); m != nil {
+				m.RequestsReceived++
 			}
 		}
 	}
-
-	// Requests resolved in range (and still resolved or closed), by kind
-	// and outcome.
-	{
-		var rows []struct {
-			CommunityID int             `json:"community_id"`
-			Kind        request.Kind    `json:"kind"`
-			Outcome     request.Outcome `json:"outcome"`
-			N           int             `json:"n"`
-		}
-		err := c.Request.Query().Where(
-			predicate.Request(inCommunity(request.FieldCommunityID)),
-			request.ResolvedAtGTE(from), request.ResolvedAtLT(to),
-			request.StatusIn(resolvedStatuses...), request.OutcomeIn(resolvedOutcomes...),
-		).GroupBy(request.FieldCommunityID, request.FieldKind, request.FieldOutcome).
-			Aggregate(ent.As(ent.Count(), "n")).Scan(ctx, &rows)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range rows {
-			if x := byID[r.CommunityID]; x != nil {
-				x.f.RequestsResolved += r.N
-				if forSomeone(r.Outcome) {
-					x.f.ResolvedForSomeone += r.N
-				}
-				if r.Kind == request.KindDISPUTE && r.Outcome == request.OutcomeMEDIATED {
-					x.f.DisputesMediated += r.N
-				}
+	for _, r := range resolved {
+		if x := byID[r.CommunityID]; x != nil {
+			x.f.RequestsResolved += r.N
+			if forSomeone(r.Outcome) {
+				x.f.ResolvedForSomeone += r.N
+			}
+			if r.Kind == request.KindDISPUTE && r.Outcome == request.OutcomeMEDIATED {
+				x.f.DisputesMediated += r.N
 			}
 		}
 	}
-
-	// Confirmations in range (closed by the resident or after a follow-up
-	// call) that carry a rating, by rating.
-	{
-		var rows []struct {
-			CommunityID  int `json:"community_id"`
-			Satisfaction int `json:"satisfaction"`
-			N            int `json:"n"`
-		}
-		err := c.Request.Query().Where(
-			predicate.Request(inCommunity(request.FieldCommunityID)),
-			request.StatusEQ(request.StatusCLOSED),
-			request.ClosedAtGTE(from), request.ClosedAtLT(to),
-			request.SatisfactionNotNil(),
-		).GroupBy(request.FieldCommunityID, request.FieldSatisfaction).
-			Aggregate(ent.As(ent.Count(), "n")).Scan(ctx, &rows)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range rows {
-			if x := byID[r.CommunityID]; x != nil {
-				x.f.RatedConfirmations += r.N
-				if r.Satisfaction >= SatisfiedFrom {
-					x.f.Satisfied += r.N
-				}
+	for _, r := range rated {
+		if x := byID[r.CommunityID]; x != nil {
+			x.f.RatedConfirmations += r.N
+			if r.Satisfaction >= SatisfiedFrom {
+				x.f.Satisfied += r.N
 			}
 		}
 	}
-
-	// Registered volunteers: the VOLUNTEER role and a volunteer profile
-	// registered before to.
-	{
-		var rows []struct {
-			CommunityID int `json:"community_id"`
-			N           int `json:"n"`
-		}
-		err := c.Person.Query().Where(
-			predicate.Person(inCommunity(person.FieldCommunityID)),
-			hasRole(viewer.Volunteer),
-			person.HasVolunteerProfileWith(volunteerprofile.RegisteredAtLT(to)),
-		).GroupBy(person.FieldCommunityID).Aggregate(ent.As(ent.Count(), "n")).Scan(ctx, &rows)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range rows {
-			if x := byID[r.CommunityID]; x != nil {
-				x.f.RegisteredVolunteers = r.N
-			}
+	for _, r := range volunteers {
+		if x := byID[r.CommunityID]; x != nil {
+			x.f.RegisteredVolunteers = r.N
 		}
 	}
-
 	for _, x := range byID {
 		x.finish()
 	}
 	return figs, nil
+}
+
+// checkIns counts the standing check-ins of held activities per activity
+// and slot kind, in one pass over the registrations.
+func (s *Service) checkIns(ctx context.Context, inCommunity func(string) func(*sql.Selector), held []predicate.Activity, into any) error {
+	return s.Client.Registration.Query().Where(
+		predicate.Registration(inCommunity(registration.FieldCommunityID)),
+		registration.StatusIn(checkedIn...),
+		registration.HasActivityWith(held...),
+	).Modify(func(sel *sql.Selector) {
+		sl := sql.Table(slot.Table)
+		sel.Join(sl).On(sel.C(registration.FieldSlotID), sl.C(slot.FieldID))
+		sel.Select(
+			sql.As(sel.C(registration.FieldActivityID), "activity_id"),
+			sql.As(sl.C(slot.FieldKind), "kind"),
+			sql.As(sql.Count("*"), "n"),
+		).GroupBy(sel.C(registration.FieldActivityID), sl.C(slot.FieldKind))
+	}).Scan(ctx, into)
+}
+
+// parallel runs fns concurrently and returns the first error.
+func parallel(fns ...func() error) error {
+	errs := make([]error, len(fns))
+	var wg sync.WaitGroup
+	for i, fn := range fns {
+		wg.Go(func() { errs[i] = fn() })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // hasRole matches people holding role r (roles is a JSON list).
