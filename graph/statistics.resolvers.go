@@ -31,6 +31,9 @@ func (r *auditEntryResolver) Actor(ctx context.Context, obj *ent.AuditEntry) (*e
 
 // Community is the resolver for the community field.
 func (r *communityStatisticsResolver) Community(ctx context.Context, obj *statistics.Figures) (*ent.Community, error) {
+	if obj.CommunityRow != nil {
+		return obj.CommunityRow, nil
+	}
 	return r.Client.Community.Get(ctx, obj.CommunityID)
 }
 
@@ -55,6 +58,9 @@ func (r *queryResolver) AuditLog(ctx context.Context, communityID *int, where *m
 
 // Team is the resolver for the team field.
 func (r *teamStatisticsResolver) Team(ctx context.Context, obj *statistics.TeamFigures) (*ent.Team, error) {
+	if obj.TeamRow != nil {
+		return obj.TeamRow, nil
+	}
 	return r.Client.Team.Get(ctx, obj.TeamID)
 }
 

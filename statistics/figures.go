@@ -9,6 +9,7 @@ import (
 	"math"
 	"time"
 
+	"linli/ent"
 	"linli/ent/activity"
 )
 
@@ -18,7 +19,9 @@ import (
 // its sums.
 type Figures struct {
 	CommunityID int
-	From, To    time.Time
+	// CommunityRow is the community, loaded with the figures.
+	CommunityRow *ent.Community
+	From, To     time.Time
 	// Communities summed into a total (1 for one community).
 	Communities int
 
@@ -65,7 +68,10 @@ type ServiceTypeFigures struct {
 
 // TeamFigures are what one team organised and served.
 type TeamFigures struct {
-	TeamID               int
+	TeamID int
+	// TeamRow is the team, loaded with the figures (nil when the viewer
+	// may not read it).
+	TeamRow              *ent.Team
 	ActivitiesHeld       int
 	VolunteerPersonTimes int
 	ServiceMinutes       int

@@ -23,6 +23,7 @@ import (
 	"linli/ent/request"
 	"linli/ent/servicerecord"
 	"linli/ent/slot"
+	"linli/ent/team"
 	"linli/ent/volunteerprofile"
 	"linli/viewer"
 )
@@ -205,7 +206,7 @@ func (s *Service) compute(ctx context.Context, ids []int, from, to time.Time) ([
 	err := parallel(
 		func() (err error) {
 			comms, err = c.Community.Query().Where(predicate.Community(inCommunity(community.FieldID))).
-				Order(community.ByID()).Select(community.FieldID, community.FieldResidentPopulation).All(ctx)
+				Order(community.ByID()).All(ctx)
 			return err
 		},
 		func() (err error) {
@@ -305,7 +306,7 @@ func (s *Service) compute(ctx context.Context, ids []int, from, to time.Time) ([
 	figs := make([]*Figures, len(comms))
 	byID := make(map[int]*acc, len(comms))
 	for i, cm := range comms {
-		figs[i] = &Figures{CommunityID: cm.ID, From: from, To: to, Communities: 1, ResidentPopulation: cm.ResidentPopulation}
+		figs[i] = &Figures{CommunityID: cm.ID, CommunityRow: cm, From: from, To: to, Communities: 1, ResidentPopulation: cm.ResidentPopulation}
 		byID[cm.ID] = newAcc(figs[i], months)
 	}
 	actByID := make(map[int]*ent.Activity, len(acts))
@@ -377,6 +378,28 @@ func (s *Service) compute(ctx context.Context, ids []int, from, to time.Time) ([
 	for _, r := range volunteers {
 		if x := byID[r.CommunityID]; x != nil {
 			x.f.RegisteredVolunteers = r.N
+		}
+	}
+	var teamIDs []int
+	for _, x := range byID {
+		for id := range x.teams {
+			teamIDs = append(teamIDs, id)
+		}
+	}
+	if len(teamIDs) > 0 {
+		// The breakdown's teams in one query (not one per row).
+		teams, err := c.Team.Query().Where(team.IDIn(teamIDs...)).All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		rows := make(map[int]*ent.Team, len(teams))
+		for _, t := range teams {
+			rows[t.ID] = t
+		}
+		for _, x := range byID {
+			for id, t := range x.teams {
+				t.TeamRow = rows[id]
+			}
 		}
 	}
 	for _, x := range byID {
