@@ -373,7 +373,7 @@ func TestExportStreamsInConstantMemory(t *testing.T) {
 	linlitest.Run(t, func(t *testing.T, e *linlitest.Env) {
 		s := newSite(t, e)
 		p, _ := e.Person(t, s.community.ID, "志愿者", viewer.Volunteer)
-		const n = 100_000
+		const n = bigExport
 		start := time.Now().UTC().Add(-24 * time.Hour).Truncate(time.Second)
 		for i := 0; i < n; i += 1000 {
 			bulk := make([]*ent.ServiceRecordCreate, 0, 1000)
