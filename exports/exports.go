@@ -241,22 +241,26 @@ func (h *Handler) serviceRecords(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sys := viewer.System(ctx)
-	err = pages(func(after int) (int, error) {
-		recs, err := h.Client.ServiceRecord.Query().Where(servicerecord.CommunityID(cid), servicerecord.IDGT(after),
-			servicerecord.StartedAtGTE(from), servicerecord.StartedAtLT(to)).
-			Order(servicerecord.ByID()).Limit(Page).WithPerson().All(sys)
-		if err != nil {
-			return 0, err
+	// In time order, a page at a time after the last (started_at, id):
+	// the (community_id, started_at) index serves both range and order.
+	err = timePages(from, func(at time.Time, after int) (time.Time, int, error) {
+		recs, err := h.Client.ServiceRecord.Query().Where(servicerecord.CommunityID(cid),
+			servicerecord.Or(servicerecord.StartedAtGT(at), servicerecord.And(servicerecord.StartedAt(at), servicerecord.IDGT(after))),
+			servicerecord.StartedAtLT(to)).
+			Order(servicerecord.ByStartedAt(), servicerecord.ByID()).Limit(Page).WithPerson().All(sys)
+		if err != nil || len(recs) == 0 {
+			return at, 0, err
 		}
 		for _, rec := range recs {
 			p := rec.Edges.Person
 			if err := s.row([]any{p.DisplayName, mask.Phone(ctx, p.CommunityID, p.ID, p.Phone), rec.ActivityName, rec.ServiceDate,
 				rec.Place, rec.ServiceContent, statistics.Hours(rec.Minutes), rec.OrganizingTeam, rec.PersonInCharge,
 				rec.StartedAt, rec.EndedAt, rec.FlaggedForReview}); err != nil {
-				return 0, err
+				return at, 0, err
 			}
 		}
-		return last(recs, func(r *ent.ServiceRecord) int { return r.ID }), nil
+		l := recs[len(recs)-1]
+		return l.StartedAt, last(recs, func(r *ent.ServiceRecord) int { return r.ID }), nil
 	})
 	finish(w, s, err)
 }
@@ -284,12 +288,14 @@ func (h *Handler) requests(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sys := viewer.System(ctx)
-	err = pages(func(after int) (int, error) {
-		reqs, err := h.Client.Request.Query().Where(request.CommunityID(cid), request.IDGT(after),
-			request.CreatedAtGTE(from), request.CreatedAtLT(to)).
-			Order(request.ByID()).Limit(Page).WithSubmitter().WithHousehold().WithTeam().WithAssignee().All(sys)
-		if err != nil {
-			return 0, err
+	// In time order, like the service records.
+	err = timePages(from, func(at time.Time, after int) (time.Time, int, error) {
+		reqs, err := h.Client.Request.Query().Where(request.CommunityID(cid),
+			request.Or(request.CreatedAtGT(at), request.And(request.CreatedAt(at), request.IDGT(after))),
+			request.CreatedAtLT(to)).
+			Order(request.ByCreatedAt(), request.ByID()).Limit(Page).WithSubmitter().WithHousehold().WithTeam().WithAssignee().All(sys)
+		if err != nil || len(reqs) == 0 {
+			return at, 0, err
 		}
 		for _, q := range reqs {
 			var submitter, address, team, assignee string
@@ -312,10 +318,10 @@ func (h *Handler) requests(w http.ResponseWriter, r *http.Request) {
 			if err := s.row([]any{q.Number, q.CreatedAt, string(q.Kind), string(q.Channel), q.Title, string(q.Status),
 				submitter, address, team, assignee, q.AcceptedAt, q.ResolvedAt, outcome, q.Resolution, q.ClosedAt,
 				q.Satisfaction}); err != nil {
-				return 0, err
+				return at, 0, err
 			}
 		}
-		return last(reqs, func(r *ent.Request) int { return r.ID }), nil
+		return reqs[len(reqs)-1].CreatedAt, last(reqs, func(r *ent.Request) int { return r.ID }), nil
 	})
 	finish(w, s, err)
 }
@@ -426,6 +432,20 @@ func pages(page func(after int) (int, error)) error {
 			return err
 		}
 		after = next
+	}
+}
+
+// timePages is pages for a time-ordered listing from from: page gets the
+// last (time, id) seen (from and 0 first: from itself is included since
+// every row has an id above 0) and returns the new last, id 0 at the end.
+func timePages(from time.Time, page func(at time.Time, after int) (time.Time, int, error)) error {
+	at, after := from, 0
+	for {
+		t, next, err := page(at, after)
+		if err != nil || next == 0 {
+			return err
+		}
+		at, after = t, next
 	}
 }
 
