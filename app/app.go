@@ -24,6 +24,7 @@ import (
 
 	"linli/auth"
 	"linli/certificate"
+	"linli/exports"
 	"linli/gid"
 	"linli/graph"
 	"linli/hours"
@@ -37,6 +38,7 @@ import (
 	"linli/reqlog"
 	"linli/requests"
 	"linli/scan"
+	"linli/statistics"
 	"linli/store"
 	"linli/viewer"
 	"linli/web"
@@ -205,6 +207,7 @@ func wire(cfg Config, db *store.DB, ids *gid.Codec) *App {
 		Requests:     requests.New(db, a.Live, cfg.RequestReopenDays),
 		Households:   &households.Service{Client: db.Client, Events: a.Live},
 		Pairing:      &pairing.Service{Client: db.Client, Events: a.Live, Limits: limits},
+		Statistics:   &statistics.Service{Client: db.Client},
 	}
 	a.revocable.Store(&revocable{auth: a.Auth, kiosks: kiosks, sessions: a.live.sessions})
 	a.startCheckin()
@@ -265,6 +268,7 @@ func (a *App) routes() http.Handler {
 	// The kiosk page, the board and (outside production) GraphiQL, all
 	// embedded.
 	web.Routes(mux, !opts.Production)
+	(&exports.Handler{Client: a.DB.Client, Statistics: a.Resolver.Statistics, IDs: a.IDs}).Register(mux, a.authenticate)
 	if opts.Production {
 		// Introspection is off in production, so GraphiQL could not work.
 		mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {

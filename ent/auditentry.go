@@ -26,8 +26,12 @@ type AuditEntry struct {
 	Action string `json:"action,omitempty"`
 	// Subject holds the value of the "subject" field.
 	Subject string `json:"subject,omitempty"`
+	// SubjectID holds the value of the "subject_id" field.
+	SubjectID *int `json:"subject_id,omitempty"`
 	// Detail holds the value of the "detail" field.
 	Detail string `json:"detail,omitempty"`
+	// ClientAddress holds the value of the "client_address" field.
+	ClientAddress string `json:"client_address,omitempty"`
 	// At holds the value of the "at" field.
 	At time.Time `json:"at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
@@ -63,9 +67,9 @@ func (*AuditEntry) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case auditentry.FieldID, auditentry.FieldCommunityID, auditentry.FieldActorID:
+		case auditentry.FieldID, auditentry.FieldCommunityID, auditentry.FieldActorID, auditentry.FieldSubjectID:
 			values[i] = new(sql.NullInt64)
-		case auditentry.FieldAction, auditentry.FieldSubject, auditentry.FieldDetail:
+		case auditentry.FieldAction, auditentry.FieldSubject, auditentry.FieldDetail, auditentry.FieldClientAddress:
 			values[i] = new(sql.NullString)
 		case auditentry.FieldAt:
 			values[i] = new(sql.NullTime)
@@ -115,11 +119,24 @@ func (_m *AuditEntry) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Subject = value.String
 			}
+		case auditentry.FieldSubjectID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field subject_id", values[i])
+			} else if value.Valid {
+				_m.SubjectID = new(int)
+				*_m.SubjectID = int(value.Int64)
+			}
 		case auditentry.FieldDetail:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field detail", values[i])
 			} else if value.Valid {
 				_m.Detail = value.String
+			}
+		case auditentry.FieldClientAddress:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field client_address", values[i])
+			} else if value.Valid {
+				_m.ClientAddress = value.String
 			}
 		case auditentry.FieldAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -182,8 +199,16 @@ func (_m *AuditEntry) String() string {
 	builder.WriteString("subject=")
 	builder.WriteString(_m.Subject)
 	builder.WriteString(", ")
+	if v := _m.SubjectID; v != nil {
+		builder.WriteString("subject_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
 	builder.WriteString("detail=")
 	builder.WriteString(_m.Detail)
+	builder.WriteString(", ")
+	builder.WriteString("client_address=")
+	builder.WriteString(_m.ClientAddress)
 	builder.WriteString(", ")
 	builder.WriteString("at=")
 	builder.WriteString(_m.At.Format(time.ANSIC))

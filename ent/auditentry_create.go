@@ -63,6 +63,20 @@ func (_c *AuditEntryCreate) SetNillableSubject(v *string) *AuditEntryCreate {
 	return _c
 }
 
+// SetSubjectID sets the "subject_id" field.
+func (_c *AuditEntryCreate) SetSubjectID(v int) *AuditEntryCreate {
+	_c.mutation.SetSubjectID(v)
+	return _c
+}
+
+// SetNillableSubjectID sets the "subject_id" field if the given value is not nil.
+func (_c *AuditEntryCreate) SetNillableSubjectID(v *int) *AuditEntryCreate {
+	if v != nil {
+		_c.SetSubjectID(*v)
+	}
+	return _c
+}
+
 // SetDetail sets the "detail" field.
 func (_c *AuditEntryCreate) SetDetail(v string) *AuditEntryCreate {
 	_c.mutation.SetDetail(v)
@@ -73,6 +87,20 @@ func (_c *AuditEntryCreate) SetDetail(v string) *AuditEntryCreate {
 func (_c *AuditEntryCreate) SetNillableDetail(v *string) *AuditEntryCreate {
 	if v != nil {
 		_c.SetDetail(*v)
+	}
+	return _c
+}
+
+// SetClientAddress sets the "client_address" field.
+func (_c *AuditEntryCreate) SetClientAddress(v string) *AuditEntryCreate {
+	_c.mutation.SetClientAddress(v)
+	return _c
+}
+
+// SetNillableClientAddress sets the "client_address" field if the given value is not nil.
+func (_c *AuditEntryCreate) SetNillableClientAddress(v *string) *AuditEntryCreate {
+	if v != nil {
+		_c.SetClientAddress(*v)
 	}
 	return _c
 }
@@ -141,6 +169,10 @@ func (_c *AuditEntryCreate) defaults() error {
 		v := auditentry.DefaultDetail
 		_c.mutation.SetDetail(v)
 	}
+	if _, ok := _c.mutation.ClientAddress(); !ok {
+		v := auditentry.DefaultClientAddress
+		_c.mutation.SetClientAddress(v)
+	}
 	if _, ok := _c.mutation.At(); !ok {
 		if auditentry.DefaultAt == nil {
 			return fmt.Errorf("ent: uninitialized auditentry.DefaultAt (forgotten import ent/runtime?)")
@@ -169,6 +201,14 @@ func (_c *AuditEntryCreate) check() error {
 	}
 	if _, ok := _c.mutation.Detail(); !ok {
 		return &ValidationError{Name: "detail", err: errors.New(`ent: missing required field "AuditEntry.detail"`)}
+	}
+	if _, ok := _c.mutation.ClientAddress(); !ok {
+		return &ValidationError{Name: "client_address", err: errors.New(`ent: missing required field "AuditEntry.client_address"`)}
+	}
+	if v, ok := _c.mutation.ClientAddress(); ok {
+		if err := auditentry.ClientAddressValidator(v); err != nil {
+			return &ValidationError{Name: "client_address", err: fmt.Errorf(`ent: validator failed for field "AuditEntry.client_address": %w`, err)}
+		}
 	}
 	if _, ok := _c.mutation.At(); !ok {
 		return &ValidationError{Name: "at", err: errors.New(`ent: missing required field "AuditEntry.at"`)}
@@ -215,9 +255,17 @@ func (_c *AuditEntryCreate) createSpec() (*AuditEntry, *sqlgraph.CreateSpec) {
 		_spec.SetField(auditentry.FieldSubject, field.TypeString, value)
 		_node.Subject = value
 	}
+	if value, ok := _c.mutation.SubjectID(); ok {
+		_spec.SetField(auditentry.FieldSubjectID, field.TypeInt, value)
+		_node.SubjectID = &value
+	}
 	if value, ok := _c.mutation.Detail(); ok {
 		_spec.SetField(auditentry.FieldDetail, field.TypeString, value)
 		_node.Detail = value
+	}
+	if value, ok := _c.mutation.ClientAddress(); ok {
+		_spec.SetField(auditentry.FieldClientAddress, field.TypeString, value)
+		_node.ClientAddress = value
 	}
 	if value, ok := _c.mutation.At(); ok {
 		_spec.SetField(auditentry.FieldAt, field.TypeTime, value)
@@ -292,66 +340,6 @@ type (
 	}
 )
 
-// SetActorID sets the "actor_id" field.
-func (u *AuditEntryUpsert) SetActorID(v int) *AuditEntryUpsert {
-	u.Set(auditentry.FieldActorID, v)
-	return u
-}
-
-// UpdateActorID sets the "actor_id" field to the value that was provided on create.
-func (u *AuditEntryUpsert) UpdateActorID() *AuditEntryUpsert {
-	u.SetExcluded(auditentry.FieldActorID)
-	return u
-}
-
-// AddActorID adds v to the "actor_id" field.
-func (u *AuditEntryUpsert) AddActorID(v int) *AuditEntryUpsert {
-	u.Add(auditentry.FieldActorID, v)
-	return u
-}
-
-// ClearActorID clears the value of the "actor_id" field.
-func (u *AuditEntryUpsert) ClearActorID() *AuditEntryUpsert {
-	u.SetNull(auditentry.FieldActorID)
-	return u
-}
-
-// SetAction sets the "action" field.
-func (u *AuditEntryUpsert) SetAction(v string) *AuditEntryUpsert {
-	u.Set(auditentry.FieldAction, v)
-	return u
-}
-
-// UpdateAction sets the "action" field to the value that was provided on create.
-func (u *AuditEntryUpsert) UpdateAction() *AuditEntryUpsert {
-	u.SetExcluded(auditentry.FieldAction)
-	return u
-}
-
-// SetSubject sets the "subject" field.
-func (u *AuditEntryUpsert) SetSubject(v string) *AuditEntryUpsert {
-	u.Set(auditentry.FieldSubject, v)
-	return u
-}
-
-// UpdateSubject sets the "subject" field to the value that was provided on create.
-func (u *AuditEntryUpsert) UpdateSubject() *AuditEntryUpsert {
-	u.SetExcluded(auditentry.FieldSubject)
-	return u
-}
-
-// SetDetail sets the "detail" field.
-func (u *AuditEntryUpsert) SetDetail(v string) *AuditEntryUpsert {
-	u.Set(auditentry.FieldDetail, v)
-	return u
-}
-
-// UpdateDetail sets the "detail" field to the value that was provided on create.
-func (u *AuditEntryUpsert) UpdateDetail() *AuditEntryUpsert {
-	u.SetExcluded(auditentry.FieldDetail)
-	return u
-}
-
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -365,6 +353,24 @@ func (u *AuditEntryUpsertOne) UpdateNewValues() *AuditEntryUpsertOne {
 	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(s *sql.UpdateSet) {
 		if _, exists := u.create.mutation.CommunityID(); exists {
 			s.SetIgnore(auditentry.FieldCommunityID)
+		}
+		if _, exists := u.create.mutation.ActorID(); exists {
+			s.SetIgnore(auditentry.FieldActorID)
+		}
+		if _, exists := u.create.mutation.Action(); exists {
+			s.SetIgnore(auditentry.FieldAction)
+		}
+		if _, exists := u.create.mutation.Subject(); exists {
+			s.SetIgnore(auditentry.FieldSubject)
+		}
+		if _, exists := u.create.mutation.SubjectID(); exists {
+			s.SetIgnore(auditentry.FieldSubjectID)
+		}
+		if _, exists := u.create.mutation.Detail(); exists {
+			s.SetIgnore(auditentry.FieldDetail)
+		}
+		if _, exists := u.create.mutation.ClientAddress(); exists {
+			s.SetIgnore(auditentry.FieldClientAddress)
 		}
 		if _, exists := u.create.mutation.At(); exists {
 			s.SetIgnore(auditentry.FieldAt)
@@ -398,76 +404,6 @@ func (u *AuditEntryUpsertOne) Update(set func(*AuditEntryUpsert)) *AuditEntryUps
 		set(&AuditEntryUpsert{UpdateSet: update})
 	}))
 	return u
-}
-
-// SetActorID sets the "actor_id" field.
-func (u *AuditEntryUpsertOne) SetActorID(v int) *AuditEntryUpsertOne {
-	return u.Update(func(s *AuditEntryUpsert) {
-		s.SetActorID(v)
-	})
-}
-
-// AddActorID adds v to the "actor_id" field.
-func (u *AuditEntryUpsertOne) AddActorID(v int) *AuditEntryUpsertOne {
-	return u.Update(func(s *AuditEntryUpsert) {
-		s.AddActorID(v)
-	})
-}
-
-// UpdateActorID sets the "actor_id" field to the value that was provided on create.
-func (u *AuditEntryUpsertOne) UpdateActorID() *AuditEntryUpsertOne {
-	return u.Update(func(s *AuditEntryUpsert) {
-		s.UpdateActorID()
-	})
-}
-
-// ClearActorID clears the value of the "actor_id" field.
-func (u *AuditEntryUpsertOne) ClearActorID() *AuditEntryUpsertOne {
-	return u.Update(func(s *AuditEntryUpsert) {
-		s.ClearActorID()
-	})
-}
-
-// SetAction sets the "action" field.
-func (u *AuditEntryUpsertOne) SetAction(v string) *AuditEntryUpsertOne {
-	return u.Update(func(s *AuditEntryUpsert) {
-		s.SetAction(v)
-	})
-}
-
-// UpdateAction sets the "action" field to the value that was provided on create.
-func (u *AuditEntryUpsertOne) UpdateAction() *AuditEntryUpsertOne {
-	return u.Update(func(s *AuditEntryUpsert) {
-		s.UpdateAction()
-	})
-}
-
-// SetSubject sets the "subject" field.
-func (u *AuditEntryUpsertOne) SetSubject(v string) *AuditEntryUpsertOne {
-	return u.Update(func(s *AuditEntryUpsert) {
-		s.SetSubject(v)
-	})
-}
-
-// UpdateSubject sets the "subject" field to the value that was provided on create.
-func (u *AuditEntryUpsertOne) UpdateSubject() *AuditEntryUpsertOne {
-	return u.Update(func(s *AuditEntryUpsert) {
-		s.UpdateSubject()
-	})
-}
-
-// SetDetail sets the "detail" field.
-func (u *AuditEntryUpsertOne) SetDetail(v string) *AuditEntryUpsertOne {
-	return u.Update(func(s *AuditEntryUpsert) {
-		s.SetDetail(v)
-	})
-}
-
-// UpdateDetail sets the "detail" field to the value that was provided on create.
-func (u *AuditEntryUpsertOne) UpdateDetail() *AuditEntryUpsertOne {
-	return u.Update(func(s *AuditEntryUpsert) {
-		s.UpdateDetail()
-	})
 }
 
 // Exec executes the query.
@@ -649,6 +585,24 @@ func (u *AuditEntryUpsertBulk) UpdateNewValues() *AuditEntryUpsertBulk {
 			if _, exists := b.mutation.CommunityID(); exists {
 				s.SetIgnore(auditentry.FieldCommunityID)
 			}
+			if _, exists := b.mutation.ActorID(); exists {
+				s.SetIgnore(auditentry.FieldActorID)
+			}
+			if _, exists := b.mutation.Action(); exists {
+				s.SetIgnore(auditentry.FieldAction)
+			}
+			if _, exists := b.mutation.Subject(); exists {
+				s.SetIgnore(auditentry.FieldSubject)
+			}
+			if _, exists := b.mutation.SubjectID(); exists {
+				s.SetIgnore(auditentry.FieldSubjectID)
+			}
+			if _, exists := b.mutation.Detail(); exists {
+				s.SetIgnore(auditentry.FieldDetail)
+			}
+			if _, exists := b.mutation.ClientAddress(); exists {
+				s.SetIgnore(auditentry.FieldClientAddress)
+			}
 			if _, exists := b.mutation.At(); exists {
 				s.SetIgnore(auditentry.FieldAt)
 			}
@@ -682,76 +636,6 @@ func (u *AuditEntryUpsertBulk) Update(set func(*AuditEntryUpsert)) *AuditEntryUp
 		set(&AuditEntryUpsert{UpdateSet: update})
 	}))
 	return u
-}
-
-// SetActorID sets the "actor_id" field.
-func (u *AuditEntryUpsertBulk) SetActorID(v int) *AuditEntryUpsertBulk {
-	return u.Update(func(s *AuditEntryUpsert) {
-		s.SetActorID(v)
-	})
-}
-
-// AddActorID adds v to the "actor_id" field.
-func (u *AuditEntryUpsertBulk) AddActorID(v int) *AuditEntryUpsertBulk {
-	return u.Update(func(s *AuditEntryUpsert) {
-		s.AddActorID(v)
-	})
-}
-
-// UpdateActorID sets the "actor_id" field to the value that was provided on create.
-func (u *AuditEntryUpsertBulk) UpdateActorID() *AuditEntryUpsertBulk {
-	return u.Update(func(s *AuditEntryUpsert) {
-		s.UpdateActorID()
-	})
-}
-
-// ClearActorID clears the value of the "actor_id" field.
-func (u *AuditEntryUpsertBulk) ClearActorID() *AuditEntryUpsertBulk {
-	return u.Update(func(s *AuditEntryUpsert) {
-		s.ClearActorID()
-	})
-}
-
-// SetAction sets the "action" field.
-func (u *AuditEntryUpsertBulk) SetAction(v string) *AuditEntryUpsertBulk {
-	return u.Update(func(s *AuditEntryUpsert) {
-		s.SetAction(v)
-	})
-}
-
-// UpdateAction sets the "action" field to the value that was provided on create.
-func (u *AuditEntryUpsertBulk) UpdateAction() *AuditEntryUpsertBulk {
-	return u.Update(func(s *AuditEntryUpsert) {
-		s.UpdateAction()
-	})
-}
-
-// SetSubject sets the "subject" field.
-func (u *AuditEntryUpsertBulk) SetSubject(v string) *AuditEntryUpsertBulk {
-	return u.Update(func(s *AuditEntryUpsert) {
-		s.SetSubject(v)
-	})
-}
-
-// UpdateSubject sets the "subject" field to the value that was provided on create.
-func (u *AuditEntryUpsertBulk) UpdateSubject() *AuditEntryUpsertBulk {
-	return u.Update(func(s *AuditEntryUpsert) {
-		s.UpdateSubject()
-	})
-}
-
-// SetDetail sets the "detail" field.
-func (u *AuditEntryUpsertBulk) SetDetail(v string) *AuditEntryUpsertBulk {
-	return u.Update(func(s *AuditEntryUpsert) {
-		s.SetDetail(v)
-	})
-}
-
-// UpdateDetail sets the "detail" field to the value that was provided on create.
-func (u *AuditEntryUpsertBulk) UpdateDetail() *AuditEntryUpsertBulk {
-	return u.Update(func(s *AuditEntryUpsert) {
-		s.UpdateDetail()
-	})
 }
 
 // Exec executes the query.

@@ -28,75 +28,6 @@ func (_u *AuditEntryUpdate) Where(ps ...predicate.AuditEntry) *AuditEntryUpdate 
 	return _u
 }
 
-// SetActorID sets the "actor_id" field.
-func (_u *AuditEntryUpdate) SetActorID(v int) *AuditEntryUpdate {
-	_u.mutation.ResetActorID()
-	_u.mutation.SetActorID(v)
-	return _u
-}
-
-// SetNillableActorID sets the "actor_id" field if the given value is not nil.
-func (_u *AuditEntryUpdate) SetNillableActorID(v *int) *AuditEntryUpdate {
-	if v != nil {
-		_u.SetActorID(*v)
-	}
-	return _u
-}
-
-// AddActorID adds value to the "actor_id" field.
-func (_u *AuditEntryUpdate) AddActorID(v int) *AuditEntryUpdate {
-	_u.mutation.AddActorID(v)
-	return _u
-}
-
-// ClearActorID clears the value of the "actor_id" field.
-func (_u *AuditEntryUpdate) ClearActorID() *AuditEntryUpdate {
-	_u.mutation.ClearActorID()
-	return _u
-}
-
-// SetAction sets the "action" field.
-func (_u *AuditEntryUpdate) SetAction(v string) *AuditEntryUpdate {
-	_u.mutation.SetAction(v)
-	return _u
-}
-
-// SetNillableAction sets the "action" field if the given value is not nil.
-func (_u *AuditEntryUpdate) SetNillableAction(v *string) *AuditEntryUpdate {
-	if v != nil {
-		_u.SetAction(*v)
-	}
-	return _u
-}
-
-// SetSubject sets the "subject" field.
-func (_u *AuditEntryUpdate) SetSubject(v string) *AuditEntryUpdate {
-	_u.mutation.SetSubject(v)
-	return _u
-}
-
-// SetNillableSubject sets the "subject" field if the given value is not nil.
-func (_u *AuditEntryUpdate) SetNillableSubject(v *string) *AuditEntryUpdate {
-	if v != nil {
-		_u.SetSubject(*v)
-	}
-	return _u
-}
-
-// SetDetail sets the "detail" field.
-func (_u *AuditEntryUpdate) SetDetail(v string) *AuditEntryUpdate {
-	_u.mutation.SetDetail(v)
-	return _u
-}
-
-// SetNillableDetail sets the "detail" field if the given value is not nil.
-func (_u *AuditEntryUpdate) SetNillableDetail(v *string) *AuditEntryUpdate {
-	if v != nil {
-		_u.SetDetail(*v)
-	}
-	return _u
-}
-
 // Mutation returns the AuditEntryMutation object of the builder.
 func (_u *AuditEntryUpdate) Mutation() *AuditEntryMutation {
 	return _u.mutation
@@ -131,11 +62,6 @@ func (_u *AuditEntryUpdate) ExecX(ctx context.Context) {
 
 // check runs all checks and user-defined validators on the builder.
 func (_u *AuditEntryUpdate) check() error {
-	if v, ok := _u.mutation.Action(); ok {
-		if err := auditentry.ActionValidator(v); err != nil {
-			return &ValidationError{Name: "action", err: fmt.Errorf(`ent: validator failed for field "AuditEntry.action": %w`, err)}
-		}
-	}
 	if _u.mutation.CommunityCleared() && len(_u.mutation.CommunityIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "AuditEntry.community"`)
 	}
@@ -160,23 +86,11 @@ func (_u *AuditEntryUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 			}
 		}
 	}
-	if value, ok := _u.mutation.ActorID(); ok {
-		_spec.SetField(auditentry.FieldActorID, field.TypeInt, value)
-	}
-	if value, ok := _u.mutation.AddedActorID(); ok {
-		_spec.AddField(auditentry.FieldActorID, field.TypeInt, value)
-	}
 	if _u.mutation.ActorIDCleared() {
 		_spec.ClearField(auditentry.FieldActorID, field.TypeInt)
 	}
-	if value, ok := _u.mutation.Action(); ok {
-		_spec.SetField(auditentry.FieldAction, field.TypeString, value)
-	}
-	if value, ok := _u.mutation.Subject(); ok {
-		_spec.SetField(auditentry.FieldSubject, field.TypeString, value)
-	}
-	if value, ok := _u.mutation.Detail(); ok {
-		_spec.SetField(auditentry.FieldDetail, field.TypeString, value)
+	if _u.mutation.SubjectIDCleared() {
+		_spec.ClearField(auditentry.FieldSubjectID, field.TypeInt)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
@@ -198,75 +112,6 @@ type AuditEntryUpdateOne struct {
 	hooks     []Hook
 	mutation  *AuditEntryMutation
 	modifiers []func(*sql.UpdateBuilder)
-}
-
-// SetActorID sets the "actor_id" field.
-func (_u *AuditEntryUpdateOne) SetActorID(v int) *AuditEntryUpdateOne {
-	_u.mutation.ResetActorID()
-	_u.mutation.SetActorID(v)
-	return _u
-}
-
-// SetNillableActorID sets the "actor_id" field if the given value is not nil.
-func (_u *AuditEntryUpdateOne) SetNillableActorID(v *int) *AuditEntryUpdateOne {
-	if v != nil {
-		_u.SetActorID(*v)
-	}
-	return _u
-}
-
-// AddActorID adds value to the "actor_id" field.
-func (_u *AuditEntryUpdateOne) AddActorID(v int) *AuditEntryUpdateOne {
-	_u.mutation.AddActorID(v)
-	return _u
-}
-
-// ClearActorID clears the value of the "actor_id" field.
-func (_u *AuditEntryUpdateOne) ClearActorID() *AuditEntryUpdateOne {
-	_u.mutation.ClearActorID()
-	return _u
-}
-
-// SetAction sets the "action" field.
-func (_u *AuditEntryUpdateOne) SetAction(v string) *AuditEntryUpdateOne {
-	_u.mutation.SetAction(v)
-	return _u
-}
-
-// SetNillableAction sets the "action" field if the given value is not nil.
-func (_u *AuditEntryUpdateOne) SetNillableAction(v *string) *AuditEntryUpdateOne {
-	if v != nil {
-		_u.SetAction(*v)
-	}
-	return _u
-}
-
-// SetSubject sets the "subject" field.
-func (_u *AuditEntryUpdateOne) SetSubject(v string) *AuditEntryUpdateOne {
-	_u.mutation.SetSubject(v)
-	return _u
-}
-
-// SetNillableSubject sets the "subject" field if the given value is not nil.
-func (_u *AuditEntryUpdateOne) SetNillableSubject(v *string) *AuditEntryUpdateOne {
-	if v != nil {
-		_u.SetSubject(*v)
-	}
-	return _u
-}
-
-// SetDetail sets the "detail" field.
-func (_u *AuditEntryUpdateOne) SetDetail(v string) *AuditEntryUpdateOne {
-	_u.mutation.SetDetail(v)
-	return _u
-}
-
-// SetNillableDetail sets the "detail" field if the given value is not nil.
-func (_u *AuditEntryUpdateOne) SetNillableDetail(v *string) *AuditEntryUpdateOne {
-	if v != nil {
-		_u.SetDetail(*v)
-	}
-	return _u
 }
 
 // Mutation returns the AuditEntryMutation object of the builder.
@@ -316,11 +161,6 @@ func (_u *AuditEntryUpdateOne) ExecX(ctx context.Context) {
 
 // check runs all checks and user-defined validators on the builder.
 func (_u *AuditEntryUpdateOne) check() error {
-	if v, ok := _u.mutation.Action(); ok {
-		if err := auditentry.ActionValidator(v); err != nil {
-			return &ValidationError{Name: "action", err: fmt.Errorf(`ent: validator failed for field "AuditEntry.action": %w`, err)}
-		}
-	}
 	if _u.mutation.CommunityCleared() && len(_u.mutation.CommunityIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "AuditEntry.community"`)
 	}
@@ -362,23 +202,11 @@ func (_u *AuditEntryUpdateOne) sqlSave(ctx context.Context) (_node *AuditEntry, 
 			}
 		}
 	}
-	if value, ok := _u.mutation.ActorID(); ok {
-		_spec.SetField(auditentry.FieldActorID, field.TypeInt, value)
-	}
-	if value, ok := _u.mutation.AddedActorID(); ok {
-		_spec.AddField(auditentry.FieldActorID, field.TypeInt, value)
-	}
 	if _u.mutation.ActorIDCleared() {
 		_spec.ClearField(auditentry.FieldActorID, field.TypeInt)
 	}
-	if value, ok := _u.mutation.Action(); ok {
-		_spec.SetField(auditentry.FieldAction, field.TypeString, value)
-	}
-	if value, ok := _u.mutation.Subject(); ok {
-		_spec.SetField(auditentry.FieldSubject, field.TypeString, value)
-	}
-	if value, ok := _u.mutation.Detail(); ok {
-		_spec.SetField(auditentry.FieldDetail, field.TypeString, value)
+	if _u.mutation.SubjectIDCleared() {
+		_spec.ClearField(auditentry.FieldSubjectID, field.TypeInt)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &AuditEntry{config: _u.config}

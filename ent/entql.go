@@ -79,12 +79,14 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "AuditEntry",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			auditentry.FieldCommunityID: {Type: field.TypeInt, Column: auditentry.FieldCommunityID},
-			auditentry.FieldActorID:     {Type: field.TypeInt, Column: auditentry.FieldActorID},
-			auditentry.FieldAction:      {Type: field.TypeString, Column: auditentry.FieldAction},
-			auditentry.FieldSubject:     {Type: field.TypeString, Column: auditentry.FieldSubject},
-			auditentry.FieldDetail:      {Type: field.TypeString, Column: auditentry.FieldDetail},
-			auditentry.FieldAt:          {Type: field.TypeTime, Column: auditentry.FieldAt},
+			auditentry.FieldCommunityID:   {Type: field.TypeInt, Column: auditentry.FieldCommunityID},
+			auditentry.FieldActorID:       {Type: field.TypeInt, Column: auditentry.FieldActorID},
+			auditentry.FieldAction:        {Type: field.TypeString, Column: auditentry.FieldAction},
+			auditentry.FieldSubject:       {Type: field.TypeString, Column: auditentry.FieldSubject},
+			auditentry.FieldSubjectID:     {Type: field.TypeInt, Column: auditentry.FieldSubjectID},
+			auditentry.FieldDetail:        {Type: field.TypeString, Column: auditentry.FieldDetail},
+			auditentry.FieldClientAddress: {Type: field.TypeString, Column: auditentry.FieldClientAddress},
+			auditentry.FieldAt:            {Type: field.TypeTime, Column: auditentry.FieldAt},
 		},
 	}
 	graph.Nodes[2] = &sqlgraph.Node{
@@ -1538,9 +1540,19 @@ func (f *AuditEntryFilter) WhereSubject(p entql.StringP) {
 	f.Where(p.Field(auditentry.FieldSubject))
 }
 
+// WhereSubjectID applies the entql int predicate on the subject_id field.
+func (f *AuditEntryFilter) WhereSubjectID(p entql.IntP) {
+	f.Where(p.Field(auditentry.FieldSubjectID))
+}
+
 // WhereDetail applies the entql string predicate on the detail field.
 func (f *AuditEntryFilter) WhereDetail(p entql.StringP) {
 	f.Where(p.Field(auditentry.FieldDetail))
+}
+
+// WhereClientAddress applies the entql string predicate on the client_address field.
+func (f *AuditEntryFilter) WhereClientAddress(p entql.StringP) {
+	f.Where(p.Field(auditentry.FieldClientAddress))
 }
 
 // WhereAt applies the entql time.Time predicate on the at field.

@@ -7,6 +7,7 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"linli/ent/activity"
+	"linli/ent/auditentry"
 	"linli/ent/certificate"
 	"linli/ent/checkinscan"
 	"linli/ent/community"
@@ -241,6 +242,137 @@ func newActivityPaginateArgs(rv map[string]any) *activityPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*ActivityWhereInput); ok {
 		args.opts = append(args.opts, WithActivityFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *AuditEntryQuery) CollectFields(ctx context.Context, satisfies ...string) (*AuditEntryQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *AuditEntryQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(auditentry.Columns))
+		selectedFields = []string{auditentry.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "community":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CommunityClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, communityImplementors)...); err != nil {
+				return err
+			}
+			_q.withCommunity = query
+			if _, ok := fieldSeen[auditentry.FieldCommunityID]; !ok {
+				selectedFields = append(selectedFields, auditentry.FieldCommunityID)
+				fieldSeen[auditentry.FieldCommunityID] = struct{}{}
+			}
+		case "actorID":
+			if _, ok := fieldSeen[auditentry.FieldActorID]; !ok {
+				selectedFields = append(selectedFields, auditentry.FieldActorID)
+				fieldSeen[auditentry.FieldActorID] = struct{}{}
+			}
+		case "action":
+			if _, ok := fieldSeen[auditentry.FieldAction]; !ok {
+				selectedFields = append(selectedFields, auditentry.FieldAction)
+				fieldSeen[auditentry.FieldAction] = struct{}{}
+			}
+		case "subject":
+			if _, ok := fieldSeen[auditentry.FieldSubject]; !ok {
+				selectedFields = append(selectedFields, auditentry.FieldSubject)
+				fieldSeen[auditentry.FieldSubject] = struct{}{}
+			}
+		case "subjectID":
+			if _, ok := fieldSeen[auditentry.FieldSubjectID]; !ok {
+				selectedFields = append(selectedFields, auditentry.FieldSubjectID)
+				fieldSeen[auditentry.FieldSubjectID] = struct{}{}
+			}
+		case "detail":
+			if _, ok := fieldSeen[auditentry.FieldDetail]; !ok {
+				selectedFields = append(selectedFields, auditentry.FieldDetail)
+				fieldSeen[auditentry.FieldDetail] = struct{}{}
+			}
+		case "clientAddress":
+			if _, ok := fieldSeen[auditentry.FieldClientAddress]; !ok {
+				selectedFields = append(selectedFields, auditentry.FieldClientAddress)
+				fieldSeen[auditentry.FieldClientAddress] = struct{}{}
+			}
+		case "at":
+			if _, ok := fieldSeen[auditentry.FieldAt]; !ok {
+				selectedFields = append(selectedFields, auditentry.FieldAt)
+				fieldSeen[auditentry.FieldAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type auditentryPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []AuditEntryPaginateOption
+}
+
+func newAuditEntryPaginateArgs(rv map[string]any) *auditentryPaginateArgs {
+	args := &auditentryPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &AuditEntryOrder{Field: &AuditEntryOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithAuditEntryOrder(order))
+			}
+		case *AuditEntryOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithAuditEntryOrder(v))
+			}
+		}
 	}
 	return args
 }

@@ -44,6 +44,14 @@ func (_m *Activity) Slots(ctx context.Context) (result []*Slot, err error) {
 	return result, err
 }
 
+func (_m *AuditEntry) Community(ctx context.Context) (*Community, error) {
+	result, err := _m.Edges.CommunityOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCommunity().Only(ctx)
+	}
+	return result, err
+}
+
 func (_m *Certificate) Community(ctx context.Context) (*Community, error) {
 	result, err := _m.Edges.CommunityOrErr()
 	if IsNotLoaded(err) {

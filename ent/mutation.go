@@ -1671,7 +1671,10 @@ type AuditEntryMutation struct {
 	addactor_id      *int
 	action           *string
 	subject          *string
+	subject_id       *int
+	addsubject_id    *int
 	detail           *string
+	client_address   *string
 	at               *time.Time
 	clearedFields    map[string]struct{}
 	community        *int
@@ -1957,6 +1960,76 @@ func (m *AuditEntryMutation) ResetSubject() {
 	m.subject = nil
 }
 
+// SetSubjectID sets the "subject_id" field.
+func (m *AuditEntryMutation) SetSubjectID(i int) {
+	m.subject_id = &i
+	m.addsubject_id = nil
+}
+
+// SubjectID returns the value of the "subject_id" field in the mutation.
+func (m *AuditEntryMutation) SubjectID() (r int, exists bool) {
+	v := m.subject_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSubjectID returns the old "subject_id" field's value of the AuditEntry entity.
+// If the AuditEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditEntryMutation) OldSubjectID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSubjectID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSubjectID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSubjectID: %w", err)
+	}
+	return oldValue.SubjectID, nil
+}
+
+// AddSubjectID adds i to the "subject_id" field.
+func (m *AuditEntryMutation) AddSubjectID(i int) {
+	if m.addsubject_id != nil {
+		*m.addsubject_id += i
+	} else {
+		m.addsubject_id = &i
+	}
+}
+
+// AddedSubjectID returns the value that was added to the "subject_id" field in this mutation.
+func (m *AuditEntryMutation) AddedSubjectID() (r int, exists bool) {
+	v := m.addsubject_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearSubjectID clears the value of the "subject_id" field.
+func (m *AuditEntryMutation) ClearSubjectID() {
+	m.subject_id = nil
+	m.addsubject_id = nil
+	m.clearedFields[auditentry.FieldSubjectID] = struct{}{}
+}
+
+// SubjectIDCleared returns if the "subject_id" field was cleared in this mutation.
+func (m *AuditEntryMutation) SubjectIDCleared() bool {
+	_, ok := m.clearedFields[auditentry.FieldSubjectID]
+	return ok
+}
+
+// ResetSubjectID resets all changes to the "subject_id" field.
+func (m *AuditEntryMutation) ResetSubjectID() {
+	m.subject_id = nil
+	m.addsubject_id = nil
+	delete(m.clearedFields, auditentry.FieldSubjectID)
+}
+
 // SetDetail sets the "detail" field.
 func (m *AuditEntryMutation) SetDetail(s string) {
 	m.detail = &s
@@ -1991,6 +2064,42 @@ func (m *AuditEntryMutation) OldDetail(ctx context.Context) (v string, err error
 // ResetDetail resets all changes to the "detail" field.
 func (m *AuditEntryMutation) ResetDetail() {
 	m.detail = nil
+}
+
+// SetClientAddress sets the "client_address" field.
+func (m *AuditEntryMutation) SetClientAddress(s string) {
+	m.client_address = &s
+}
+
+// ClientAddress returns the value of the "client_address" field in the mutation.
+func (m *AuditEntryMutation) ClientAddress() (r string, exists bool) {
+	v := m.client_address
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldClientAddress returns the old "client_address" field's value of the AuditEntry entity.
+// If the AuditEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditEntryMutation) OldClientAddress(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldClientAddress is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldClientAddress requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldClientAddress: %w", err)
+	}
+	return oldValue.ClientAddress, nil
+}
+
+// ResetClientAddress resets all changes to the "client_address" field.
+func (m *AuditEntryMutation) ResetClientAddress() {
+	m.client_address = nil
 }
 
 // SetAt sets the "at" field.
@@ -2090,7 +2199,7 @@ func (m *AuditEntryMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AuditEntryMutation) Fields() []string {
-	fields := make([]string, 0, 6)
+	fields := make([]string, 0, 8)
 	if m.community != nil {
 		fields = append(fields, auditentry.FieldCommunityID)
 	}
@@ -2103,8 +2212,14 @@ func (m *AuditEntryMutation) Fields() []string {
 	if m.subject != nil {
 		fields = append(fields, auditentry.FieldSubject)
 	}
+	if m.subject_id != nil {
+		fields = append(fields, auditentry.FieldSubjectID)
+	}
 	if m.detail != nil {
 		fields = append(fields, auditentry.FieldDetail)
+	}
+	if m.client_address != nil {
+		fields = append(fields, auditentry.FieldClientAddress)
 	}
 	if m.at != nil {
 		fields = append(fields, auditentry.FieldAt)
@@ -2125,8 +2240,12 @@ func (m *AuditEntryMutation) Field(name string) (ent.Value, bool) {
 		return m.Action()
 	case auditentry.FieldSubject:
 		return m.Subject()
+	case auditentry.FieldSubjectID:
+		return m.SubjectID()
 	case auditentry.FieldDetail:
 		return m.Detail()
+	case auditentry.FieldClientAddress:
+		return m.ClientAddress()
 	case auditentry.FieldAt:
 		return m.At()
 	}
@@ -2146,8 +2265,12 @@ func (m *AuditEntryMutation) OldField(ctx context.Context, name string) (ent.Val
 		return m.OldAction(ctx)
 	case auditentry.FieldSubject:
 		return m.OldSubject(ctx)
+	case auditentry.FieldSubjectID:
+		return m.OldSubjectID(ctx)
 	case auditentry.FieldDetail:
 		return m.OldDetail(ctx)
+	case auditentry.FieldClientAddress:
+		return m.OldClientAddress(ctx)
 	case auditentry.FieldAt:
 		return m.OldAt(ctx)
 	}
@@ -2187,12 +2310,26 @@ func (m *AuditEntryMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetSubject(v)
 		return nil
+	case auditentry.FieldSubjectID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSubjectID(v)
+		return nil
 	case auditentry.FieldDetail:
 		v, ok := value.(string)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetDetail(v)
+		return nil
+	case auditentry.FieldClientAddress:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetClientAddress(v)
 		return nil
 	case auditentry.FieldAt:
 		v, ok := value.(time.Time)
@@ -2212,6 +2349,9 @@ func (m *AuditEntryMutation) AddedFields() []string {
 	if m.addactor_id != nil {
 		fields = append(fields, auditentry.FieldActorID)
 	}
+	if m.addsubject_id != nil {
+		fields = append(fields, auditentry.FieldSubjectID)
+	}
 	return fields
 }
 
@@ -2222,6 +2362,8 @@ func (m *AuditEntryMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
 	case auditentry.FieldActorID:
 		return m.AddedActorID()
+	case auditentry.FieldSubjectID:
+		return m.AddedSubjectID()
 	}
 	return nil, false
 }
@@ -2238,6 +2380,13 @@ func (m *AuditEntryMutation) AddField(name string, value ent.Value) error {
 		}
 		m.AddActorID(v)
 		return nil
+	case auditentry.FieldSubjectID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSubjectID(v)
+		return nil
 	}
 	return fmt.Errorf("unknown AuditEntry numeric field %s", name)
 }
@@ -2248,6 +2397,9 @@ func (m *AuditEntryMutation) ClearedFields() []string {
 	var fields []string
 	if m.FieldCleared(auditentry.FieldActorID) {
 		fields = append(fields, auditentry.FieldActorID)
+	}
+	if m.FieldCleared(auditentry.FieldSubjectID) {
+		fields = append(fields, auditentry.FieldSubjectID)
 	}
 	return fields
 }
@@ -2265,6 +2417,9 @@ func (m *AuditEntryMutation) ClearField(name string) error {
 	switch name {
 	case auditentry.FieldActorID:
 		m.ClearActorID()
+		return nil
+	case auditentry.FieldSubjectID:
+		m.ClearSubjectID()
 		return nil
 	}
 	return fmt.Errorf("unknown AuditEntry nullable field %s", name)
@@ -2286,8 +2441,14 @@ func (m *AuditEntryMutation) ResetField(name string) error {
 	case auditentry.FieldSubject:
 		m.ResetSubject()
 		return nil
+	case auditentry.FieldSubjectID:
+		m.ResetSubjectID()
+		return nil
 	case auditentry.FieldDetail:
 		m.ResetDetail()
+		return nil
+	case auditentry.FieldClientAddress:
+		m.ResetClientAddress()
 		return nil
 	case auditentry.FieldAt:
 		m.ResetAt()

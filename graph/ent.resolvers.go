@@ -55,6 +55,9 @@ func (r *requestResolver) Description(ctx context.Context, obj *ent.Request) (st
 // Activity returns generated.ActivityResolver implementation.
 func (r *Resolver) Activity() generated.ActivityResolver { return &activityResolver{r} }
 
+// AuditEntry returns generated.AuditEntryResolver implementation.
+func (r *Resolver) AuditEntry() generated.AuditEntryResolver { return &auditEntryResolver{r} }
+
 // Community returns generated.CommunityResolver implementation.
 func (r *Resolver) Community() generated.CommunityResolver { return &communityResolver{r} }
 
@@ -93,6 +96,7 @@ func (r *Resolver) RequestWhereInput() generated.RequestWhereInputResolver {
 
 type (
 	activityResolver            struct{ *Resolver }
+	auditEntryResolver          struct{ *Resolver }
 	communityResolver           struct{ *Resolver }
 	householdResolver           struct{ *Resolver }
 	personResolver              struct{ *Resolver }

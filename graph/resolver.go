@@ -15,6 +15,7 @@ import (
 	"linli/pairing"
 	"linli/requests"
 	"linli/scan"
+	"linli/statistics"
 	"linli/store"
 )
 
@@ -47,4 +48,6 @@ type Resolver struct {
 	Requests *requests.Service
 	// Households runs communities' onboarding, households, home visits and imports.
 	Households *households.Service
+	// Statistics computes the community figures.
+	Statistics *statistics.Service
 }

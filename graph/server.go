@@ -110,6 +110,11 @@ func (o ServerOptions) Defaults() ServerOptions {
 			"Query.teams":  20, "Query.venues": 20, "Query.kiosks": 20,
 			// nodes(ids:) answers one element per id.
 			"Query.nodes": o.MaxListLength,
+			// Statistics breakdowns: five modules, eight service types, a
+			// community's teams, the months of the range.
+			"CommunityStatistics.byCategory": 5, "StatisticsTotal.byCategory": 5,
+			"CommunityStatistics.byServiceType": 8, "StatisticsTotal.byServiceType": 8,
+			"CommunityStatistics.byTeam": 10, "CommunityStatistics.byMonth": 12, "StatisticsTotal.byMonth": 12,
 		}
 	}
 	return o

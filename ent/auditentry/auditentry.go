@@ -23,8 +23,12 @@ const (
 	FieldAction = "action"
 	// FieldSubject holds the string denoting the subject field in the database.
 	FieldSubject = "subject"
+	// FieldSubjectID holds the string denoting the subject_id field in the database.
+	FieldSubjectID = "subject_id"
 	// FieldDetail holds the string denoting the detail field in the database.
 	FieldDetail = "detail"
+	// FieldClientAddress holds the string denoting the client_address field in the database.
+	FieldClientAddress = "client_address"
 	// FieldAt holds the string denoting the at field in the database.
 	FieldAt = "at"
 	// EdgeCommunity holds the string denoting the community edge name in mutations.
@@ -47,7 +51,9 @@ var Columns = []string{
 	FieldActorID,
 	FieldAction,
 	FieldSubject,
+	FieldSubjectID,
 	FieldDetail,
+	FieldClientAddress,
 	FieldAt,
 }
 
@@ -67,7 +73,7 @@ func ValidColumn(column string) bool {
 //
 //	import _ "linli/ent/runtime"
 var (
-	Hooks  [1]ent.Hook
+	Hooks  [2]ent.Hook
 	Policy ent.Policy
 	// ActionValidator is a validator for the "action" field. It is called by the builders before save.
 	ActionValidator func(string) error
@@ -75,6 +81,10 @@ var (
 	DefaultSubject string
 	// DefaultDetail holds the default value on creation for the "detail" field.
 	DefaultDetail string
+	// DefaultClientAddress holds the default value on creation for the "client_address" field.
+	DefaultClientAddress string
+	// ClientAddressValidator is a validator for the "client_address" field. It is called by the builders before save.
+	ClientAddressValidator func(string) error
 	// DefaultAt holds the default value on creation for the "at" field.
 	DefaultAt func() time.Time
 )
@@ -107,9 +117,19 @@ func BySubject(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldSubject, opts...).ToFunc()
 }
 
+// BySubjectID orders the results by the subject_id field.
+func BySubjectID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSubjectID, opts...).ToFunc()
+}
+
 // ByDetail orders the results by the detail field.
 func ByDetail(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldDetail, opts...).ToFunc()
+}
+
+// ByClientAddress orders the results by the client_address field.
+func ByClientAddress(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldClientAddress, opts...).ToFunc()
 }
 
 // ByAt orders the results by the at field.

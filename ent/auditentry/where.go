@@ -75,9 +75,19 @@ func Subject(v string) predicate.AuditEntry {
 	return predicate.AuditEntry(sql.FieldEQ(FieldSubject, v))
 }
 
+// SubjectID applies equality check predicate on the "subject_id" field. It's identical to SubjectIDEQ.
+func SubjectID(v int) predicate.AuditEntry {
+	return predicate.AuditEntry(sql.FieldEQ(FieldSubjectID, v))
+}
+
 // Detail applies equality check predicate on the "detail" field. It's identical to DetailEQ.
 func Detail(v string) predicate.AuditEntry {
 	return predicate.AuditEntry(sql.FieldEQ(FieldDetail, v))
+}
+
+// ClientAddress applies equality check predicate on the "client_address" field. It's identical to ClientAddressEQ.
+func ClientAddress(v string) predicate.AuditEntry {
+	return predicate.AuditEntry(sql.FieldEQ(FieldClientAddress, v))
 }
 
 // At applies equality check predicate on the "at" field. It's identical to AtEQ.
@@ -285,6 +295,56 @@ func SubjectContainsFold(v string) predicate.AuditEntry {
 	return predicate.AuditEntry(sql.FieldContainsFold(FieldSubject, v))
 }
 
+// SubjectIDEQ applies the EQ predicate on the "subject_id" field.
+func SubjectIDEQ(v int) predicate.AuditEntry {
+	return predicate.AuditEntry(sql.FieldEQ(FieldSubjectID, v))
+}
+
+// SubjectIDNEQ applies the NEQ predicate on the "subject_id" field.
+func SubjectIDNEQ(v int) predicate.AuditEntry {
+	return predicate.AuditEntry(sql.FieldNEQ(FieldSubjectID, v))
+}
+
+// SubjectIDIn applies the In predicate on the "subject_id" field.
+func SubjectIDIn(vs ...int) predicate.AuditEntry {
+	return predicate.AuditEntry(sql.FieldIn(FieldSubjectID, vs...))
+}
+
+// SubjectIDNotIn applies the NotIn predicate on the "subject_id" field.
+func SubjectIDNotIn(vs ...int) predicate.AuditEntry {
+	return predicate.AuditEntry(sql.FieldNotIn(FieldSubjectID, vs...))
+}
+
+// SubjectIDGT applies the GT predicate on the "subject_id" field.
+func SubjectIDGT(v int) predicate.AuditEntry {
+	return predicate.AuditEntry(sql.FieldGT(FieldSubjectID, v))
+}
+
+// SubjectIDGTE applies the GTE predicate on the "subject_id" field.
+func SubjectIDGTE(v int) predicate.AuditEntry {
+	return predicate.AuditEntry(sql.FieldGTE(FieldSubjectID, v))
+}
+
+// SubjectIDLT applies the LT predicate on the "subject_id" field.
+func SubjectIDLT(v int) predicate.AuditEntry {
+	return predicate.AuditEntry(sql.FieldLT(FieldSubjectID, v))
+}
+
+// SubjectIDLTE applies the LTE predicate on the "subject_id" field.
+func SubjectIDLTE(v int) predicate.AuditEntry {
+	return predicate.AuditEntry(sql.FieldLTE(FieldSubjectID, v))
+}
+
+// SubjectIDIsNil applies the IsNil predicate on the "subject_id" field.
+func SubjectIDIsNil() predicate.AuditEntry {
+	return predicate.AuditEntry(sql.FieldIsNull(FieldSubjectID))
+}
+
+// SubjectIDNotNil applies the NotNil predicate on the "subject_id" field.
+func SubjectIDNotNil() predicate.AuditEntry {
+	return predicate.AuditEntry(sql.FieldNotNull(FieldSubjectID))
+}
+
 // DetailEQ applies the EQ predicate on the "detail" field.
 func DetailEQ(v string) predicate.AuditEntry {
 	return predicate.AuditEntry(sql.FieldEQ(FieldDetail, v))
@@ -348,6 +408,71 @@ func DetailEqualFold(v string) predicate.AuditEntry {
 // DetailContainsFold applies the ContainsFold predicate on the "detail" field.
 func DetailContainsFold(v string) predicate.AuditEntry {
 	return predicate.AuditEntry(sql.FieldContainsFold(FieldDetail, v))
+}
+
+// ClientAddressEQ applies the EQ predicate on the "client_address" field.
+func ClientAddressEQ(v string) predicate.AuditEntry {
+	return predicate.AuditEntry(sql.FieldEQ(FieldClientAddress, v))
+}
+
+// ClientAddressNEQ applies the NEQ predicate on the "client_address" field.
+func ClientAddressNEQ(v string) predicate.AuditEntry {
+	return predicate.AuditEntry(sql.FieldNEQ(FieldClientAddress, v))
+}
+
+// ClientAddressIn applies the In predicate on the "client_address" field.
+func ClientAddressIn(vs ...string) predicate.AuditEntry {
+	return predicate.AuditEntry(sql.FieldIn(FieldClientAddress, vs...))
+}
+
+// ClientAddressNotIn applies the NotIn predicate on the "client_address" field.
+func ClientAddressNotIn(vs ...string) predicate.AuditEntry {
+	return predicate.AuditEntry(sql.FieldNotIn(FieldClientAddress, vs...))
+}
+
+// ClientAddressGT applies the GT predicate on the "client_address" field.
+func ClientAddressGT(v string) predicate.AuditEntry {
+	return predicate.AuditEntry(sql.FieldGT(FieldClientAddress, v))
+}
+
+// ClientAddressGTE applies the GTE predicate on the "client_address" field.
+func ClientAddressGTE(v string) predicate.AuditEntry {
+	return predicate.AuditEntry(sql.FieldGTE(FieldClientAddress, v))
+}
+
+// ClientAddressLT applies the LT predicate on the "client_address" field.
+func ClientAddressLT(v string) predicate.AuditEntry {
+	return predicate.AuditEntry(sql.FieldLT(FieldClientAddress, v))
+}
+
+// ClientAddressLTE applies the LTE predicate on the "client_address" field.
+func ClientAddressLTE(v string) predicate.AuditEntry {
+	return predicate.AuditEntry(sql.FieldLTE(FieldClientAddress, v))
+}
+
+// ClientAddressContains applies the Contains predicate on the "client_address" field.
+func ClientAddressContains(v string) predicate.AuditEntry {
+	return predicate.AuditEntry(sql.FieldContains(FieldClientAddress, v))
+}
+
+// ClientAddressHasPrefix applies the HasPrefix predicate on the "client_address" field.
+func ClientAddressHasPrefix(v string) predicate.AuditEntry {
+	return predicate.AuditEntry(sql.FieldHasPrefix(FieldClientAddress, v))
+}
+
+// ClientAddressHasSuffix applies the HasSuffix predicate on the "client_address" field.
+func ClientAddressHasSuffix(v string) predicate.AuditEntry {
+	return predicate.AuditEntry(sql.FieldHasSuffix(FieldClientAddress, v))
+}
+
+// ClientAddressEqualFold applies the EqualFold predicate on the "client_address" field.
+func ClientAddressEqualFold(v string) predicate.AuditEntry {
+	return predicate.AuditEntry(sql.FieldEqualFold(FieldClientAddress, v))
+}
+
+// ClientAddressContainsFold applies the ContainsFold predicate on the "client_address" field.
+func ClientAddressContainsFold(v string) predicate.AuditEntry {
+	return predicate.AuditEntry(sql.FieldContainsFold(FieldClientAddress, v))
 }
 
 // AtEQ applies the EQ predicate on the "at" field.

@@ -74,7 +74,9 @@ var (
 		{Name: "actor_id", Type: field.TypeInt, Nullable: true},
 		{Name: "action", Type: field.TypeString},
 		{Name: "subject", Type: field.TypeString, Default: ""},
+		{Name: "subject_id", Type: field.TypeInt, Nullable: true},
 		{Name: "detail", Type: field.TypeString, Default: ""},
+		{Name: "client_address", Type: field.TypeString, Size: 100, Default: ""},
 		{Name: "at", Type: field.TypeTime},
 		{Name: "community_id", Type: field.TypeInt},
 	}
@@ -86,9 +88,21 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "audit_entries_communities_community",
-				Columns:    []*schema.Column{AuditEntriesColumns[6]},
+				Columns:    []*schema.Column{AuditEntriesColumns[8]},
 				RefColumns: []*schema.Column{CommunitiesColumns[0]},
 				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "auditentry_community_id_at",
+				Unique:  false,
+				Columns: []*schema.Column{AuditEntriesColumns[8], AuditEntriesColumns[7]},
+			},
+			{
+				Name:    "auditentry_community_id_action_at",
+				Unique:  false,
+				Columns: []*schema.Column{AuditEntriesColumns[8], AuditEntriesColumns[2], AuditEntriesColumns[7]},
 			},
 		},
 	}
@@ -671,6 +685,16 @@ var (
 				Columns: []*schema.Column{RequestsColumns[23], RequestsColumns[1]},
 			},
 			{
+				Name:    "request_community_id_resolved_at",
+				Unique:  false,
+				Columns: []*schema.Column{RequestsColumns[23], RequestsColumns[17]},
+			},
+			{
+				Name:    "request_community_id_closed_at",
+				Unique:  false,
+				Columns: []*schema.Column{RequestsColumns[23], RequestsColumns[18]},
+			},
+			{
 				Name:    "request_submitter_id_created_at",
 				Unique:  false,
 				Columns: []*schema.Column{RequestsColumns[24], RequestsColumns[1]},
@@ -806,6 +830,11 @@ var (
 				Name:    "servicerecord_home_visit_id",
 				Unique:  false,
 				Columns: []*schema.Column{ServiceRecordsColumns[4]},
+			},
+			{
+				Name:    "servicerecord_community_id_started_at",
+				Unique:  false,
+				Columns: []*schema.Column{ServiceRecordsColumns[20], ServiceRecordsColumns[9]},
 			},
 		},
 	}

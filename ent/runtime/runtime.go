@@ -109,6 +109,9 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
+	auditentryHooks := schema.AuditEntry{}.Hooks()
+
+	auditentry.Hooks[1] = auditentryHooks[0]
 	auditentryFields := schema.AuditEntry{}.Fields()
 	_ = auditentryFields
 	// auditentryDescAction is the schema descriptor for action field.
@@ -120,11 +123,17 @@ func init() {
 	// auditentry.DefaultSubject holds the default value on creation for the subject field.
 	auditentry.DefaultSubject = auditentryDescSubject.Default.(string)
 	// auditentryDescDetail is the schema descriptor for detail field.
-	auditentryDescDetail := auditentryFields[3].Descriptor()
+	auditentryDescDetail := auditentryFields[4].Descriptor()
 	// auditentry.DefaultDetail holds the default value on creation for the detail field.
 	auditentry.DefaultDetail = auditentryDescDetail.Default.(string)
+	// auditentryDescClientAddress is the schema descriptor for client_address field.
+	auditentryDescClientAddress := auditentryFields[5].Descriptor()
+	// auditentry.DefaultClientAddress holds the default value on creation for the client_address field.
+	auditentry.DefaultClientAddress = auditentryDescClientAddress.Default.(string)
+	// auditentry.ClientAddressValidator is a validator for the "client_address" field. It is called by the builders before save.
+	auditentry.ClientAddressValidator = auditentryDescClientAddress.Validators[0].(func(string) error)
 	// auditentryDescAt is the schema descriptor for at field.
-	auditentryDescAt := auditentryFields[4].Descriptor()
+	auditentryDescAt := auditentryFields[6].Descriptor()
 	// auditentry.DefaultAt holds the default value on creation for the at field.
 	auditentry.DefaultAt = auditentryDescAt.Default.(func() time.Time)
 	certificate.Policy = privacy.NewPolicies(schema.Certificate{})

@@ -167,6 +167,8 @@ func (ServiceRecord) Indexes() []ent.Index {
 		index.Fields("person_id", "started_at"),
 		index.Fields("community_id", "flagged_for_review"),
 		index.Fields("home_visit_id"),
+		// Service hours of a period (statistics).
+		index.Fields("community_id", "started_at"),
 	}
 }
 

@@ -8,6 +8,8 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+
+	"linli/authz"
 )
 
 // ActiveRegistrationStatuses hold a person's place in a slot; at most one
@@ -102,17 +104,31 @@ func (IdempotencyKey) Annotations() []schema.Annotation {
 // Policy of the IdempotencyKey.
 func (IdempotencyKey) Policy() ent.Policy { return systemOnlyPolicy() }
 
-// AuditEntry records a staff action that changed someone else's data.
+// AuditEntry records a staff action that changed someone else's data (or
+// read it out, for exports): who, what, to which row, when and from which
+// client address. Entries are append-only (authz.AppendOnly).
 type AuditEntry struct{ ent.Schema }
 
 // Fields of the AuditEntry.
 func (AuditEntry) Fields() []ent.Field {
 	return []ent.Field{
-		field.Int("actor_id").Optional().Nillable(),
-		field.String("action").NotEmpty(),
-		field.String("subject").Default(""),
-		field.String("detail").Default(""),
-		field.Time("at").Default(now).Immutable(),
+		field.Int("actor_id").Optional().Nillable().Immutable().Annotations(entgql.Type("ID")),
+		field.String("action").NotEmpty().Immutable(),
+		field.String("subject").Default("").Immutable(),
+		// The row acted on, when it is one (its API ID to clients).
+		field.Int("subject_id").Optional().Nillable().Immutable().Annotations(entgql.Type("ID")),
+		field.String("detail").Default("").Immutable(),
+		// The client address of the request (reqlog.ClientAddress).
+		field.String("client_address").Default("").MaxLen(100).Immutable(),
+		field.Time("at").Default(now).Immutable().Annotations(entgql.OrderField("AT")),
+	}
+}
+
+// Indexes of the AuditEntry: a community's log newest first, by action.
+func (AuditEntry) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("community_id", "at"),
+		index.Fields("community_id", "action", "at"),
 	}
 }
 
@@ -121,8 +137,11 @@ func (AuditEntry) Mixin() []ent.Mixin { return []ent.Mixin{CommunityScoped{}} }
 
 // Annotations of the AuditEntry.
 func (AuditEntry) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}
+	return []schema.Annotation{entgql.RelayConnection(), skipInputs}
 }
 
-// Policy of the AuditEntry.
-func (AuditEntry) Policy() ent.Policy { return scopedPolicy(staffWrites) }
+// Policy of the AuditEntry: staff of its community read it.
+func (AuditEntry) Policy() ent.Policy { return authz.AuditEntries() }
+
+// Hooks of the AuditEntry: no update or delete, whoever asks.
+func (AuditEntry) Hooks() []ent.Hook { return []ent.Hook{authz.AppendOnly()} }

@@ -73,6 +73,9 @@ func (Request) Indexes() []ent.Index {
 		index.Fields("community_id", "year", "seq").Unique(),
 		index.Fields("community_id", "status", "due_at"),
 		index.Fields("community_id", "created_at"),
+		// Resolved and confirmed in a period (statistics).
+		index.Fields("community_id", "resolved_at"),
+		index.Fields("community_id", "closed_at"),
 		index.Fields("submitter_id", "created_at"),
 		index.Fields("created_by_id", "idempotency_key").Unique(),
 	}

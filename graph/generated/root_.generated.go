@@ -28,7 +28,9 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Activity() ActivityResolver
+	AuditEntry() AuditEntryResolver
 	Community() CommunityResolver
+	CommunityStatistics() CommunityStatisticsResolver
 	Household() HouseholdResolver
 	Mutation() MutationResolver
 	Person() PersonResolver
@@ -38,6 +40,7 @@ type ResolverRoot interface {
 	RequestEvent() RequestEventResolver
 	ServiceRecord() ServiceRecordResolver
 	Subscription() SubscriptionResolver
+	TeamStatistics() TeamStatisticsResolver
 	ActivityWhereInput() ActivityWhereInputResolver
 	HouseholdWhereInput() HouseholdWhereInputResolver
 	RequestWhereInput() RequestWhereInputResolver
@@ -92,10 +95,40 @@ type ComplexityRoot struct {
 		Change   func(childComplexity int) int
 	}
 
+	AuditEntry struct {
+		Action        func(childComplexity int) int
+		Actor         func(childComplexity int) int
+		ActorID       func(childComplexity int) int
+		At            func(childComplexity int) int
+		ClientAddress func(childComplexity int) int
+		Community     func(childComplexity int) int
+		Detail        func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Subject       func(childComplexity int) int
+		SubjectID     func(childComplexity int) int
+	}
+
+	AuditEntryConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	AuditEntryEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	AuthPayload struct {
 		ExpiresAt func(childComplexity int) int
 		Token     func(childComplexity int) int
 		Viewer    func(childComplexity int) int
+	}
+
+	CategoryStatistics struct {
+		ActivitiesHeld         func(childComplexity int) int
+		Category               func(childComplexity int) int
+		ParticipantPersonTimes func(childComplexity int) int
 	}
 
 	Certificate struct {
@@ -168,6 +201,11 @@ type ComplexityRoot struct {
 		Status         func(childComplexity int) int
 	}
 
+	CityStatistics struct {
+		Communities func(childComplexity int) int
+		Total       func(childComplexity int) int
+	}
+
 	Community struct {
 		AreaKm2            func(childComplexity int) int
 		City               func(childComplexity int) int
@@ -180,6 +218,33 @@ type ComplexityRoot struct {
 		StarThresholds     func(childComplexity int) int
 		Town               func(childComplexity int) int
 		UpdatedAt          func(childComplexity int) int
+	}
+
+	CommunityStatistics struct {
+		ActivitiesHeld         func(childComplexity int) int
+		AttendeePersonTimes    func(childComplexity int) int
+		BeneficiaryPersonTimes func(childComplexity int) int
+		ByCategory             func(childComplexity int) int
+		ByMonth                func(childComplexity int) int
+		ByServiceType          func(childComplexity int) int
+		ByTeam                 func(childComplexity int) int
+		Community              func(childComplexity int) int
+		DisputesMediated       func(childComplexity int) int
+		From                   func(childComplexity int) int
+		HomeVisits             func(childComplexity int) int
+		HouseholdsVisited      func(childComplexity int) int
+		ParticipantPersonTimes func(childComplexity int) int
+		RegisteredVolunteers   func(childComplexity int) int
+		RequestsReceived       func(childComplexity int) int
+		RequestsResolved       func(childComplexity int) int
+		ResidentPopulation     func(childComplexity int) int
+		ResolutionRate         func(childComplexity int) int
+		ResponseRate           func(childComplexity int) int
+		SatisfactionRate       func(childComplexity int) int
+		ServiceHours           func(childComplexity int) int
+		To                     func(childComplexity int) int
+		VolunteerPersonTimes   func(childComplexity int) int
+		VolunteerShare         func(childComplexity int) int
 	}
 
 	HomeVisit struct {
@@ -275,6 +340,13 @@ type ComplexityRoot struct {
 		Token func(childComplexity int) int
 	}
 
+	MonthStatistics struct {
+		ActivitiesHeld         func(childComplexity int) int
+		Month                  func(childComplexity int) int
+		ParticipantPersonTimes func(childComplexity int) int
+		RequestsReceived       func(childComplexity int) int
+	}
+
 	Mutation struct {
 		AcceptRequest          func(childComplexity int, id int, dueAt *time.Time) int
 		ApproveRegistration    func(childComplexity int, registrationID int) int
@@ -357,8 +429,10 @@ type ComplexityRoot struct {
 	Query struct {
 		Activities                func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ActivityOrder, where *ent.ActivityWhereInput) int
 		ActivityRegistrations     func(childComplexity int, activityID int, first *int, after *entgql.Cursor[int], last *int, before *entgql.Cursor[int], filter *model.ActivityRegistrationsFilter) int
+		AuditLog                  func(childComplexity int, communityID *int, where *model.AuditLogFilter, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) int
 		CheckInList               func(childComplexity int, activityID int) int
 		Communities               func(childComplexity int) int
+		CommunityStatistics       func(childComplexity int, communityID int, from time.Time, to time.Time) int
 		Households                func(childComplexity int, first *int, after *entgql.Cursor[int], where *ent.HouseholdWhereInput) int
 		Kiosks                    func(childComplexity int, venueID *int) int
 		MyRegistrations           func(childComplexity int, first *int, after *entgql.Cursor[int], last *int, before *entgql.Cursor[int]) int
@@ -368,6 +442,7 @@ type ComplexityRoot struct {
 		PhoneVerificationRequired func(childComplexity int) int
 		Requests                  func(childComplexity int, first *int, after *entgql.Cursor[int], where *ent.RequestWhereInput, orderBy *ent.RequestOrder) int
 		ServiceRecords            func(childComplexity int, personID *int, flagged *bool, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) int
+		Statistics                func(childComplexity int, communityIDs []int, from time.Time, to time.Time) int
 		Teams                     func(childComplexity int) int
 		Venues                    func(childComplexity int) int
 		VerifyCertificate         func(childComplexity int, code string) int
@@ -504,6 +579,12 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	ServiceTypeStatistics struct {
+		ActivitiesHeld         func(childComplexity int) int
+		ParticipantPersonTimes func(childComplexity int) int
+		ServiceType            func(childComplexity int) int
+	}
+
 	SignUpPayload struct {
 		Outcome      func(childComplexity int) int
 		Registration func(childComplexity int) int
@@ -537,6 +618,32 @@ type ComplexityRoot struct {
 		SlotID     func(childComplexity int) int
 		Taken      func(childComplexity int) int
 		Waitlisted func(childComplexity int) int
+	}
+
+	StatisticsTotal struct {
+		ActivitiesHeld         func(childComplexity int) int
+		AttendeePersonTimes    func(childComplexity int) int
+		BeneficiaryPersonTimes func(childComplexity int) int
+		ByCategory             func(childComplexity int) int
+		ByMonth                func(childComplexity int) int
+		ByServiceType          func(childComplexity int) int
+		Communities            func(childComplexity int) int
+		DisputesMediated       func(childComplexity int) int
+		From                   func(childComplexity int) int
+		HomeVisits             func(childComplexity int) int
+		HouseholdsVisited      func(childComplexity int) int
+		ParticipantPersonTimes func(childComplexity int) int
+		RegisteredVolunteers   func(childComplexity int) int
+		RequestsReceived       func(childComplexity int) int
+		RequestsResolved       func(childComplexity int) int
+		ResidentPopulation     func(childComplexity int) int
+		ResolutionRate         func(childComplexity int) int
+		ResponseRate           func(childComplexity int) int
+		SatisfactionRate       func(childComplexity int) int
+		ServiceHours           func(childComplexity int) int
+		To                     func(childComplexity int) int
+		VolunteerPersonTimes   func(childComplexity int) int
+		VolunteerShare         func(childComplexity int) int
 	}
 
 	Subscription struct {
@@ -580,6 +687,14 @@ type ComplexityRoot struct {
 		Team      func(childComplexity int) int
 		TeamID    func(childComplexity int) int
 		UpdatedAt func(childComplexity int) int
+	}
+
+	TeamStatistics struct {
+		ActivitiesHeld       func(childComplexity int) int
+		HomeVisits           func(childComplexity int) int
+		ServiceHours         func(childComplexity int) int
+		Team                 func(childComplexity int) int
+		VolunteerPersonTimes func(childComplexity int) int
 	}
 
 	Venue struct {
@@ -811,6 +926,99 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ActivityEvent.Change(childComplexity), true
 
+	case "AuditEntry.action":
+		if e.ComplexityRoot.AuditEntry.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.Action(childComplexity), true
+	case "AuditEntry.actor":
+		if e.ComplexityRoot.AuditEntry.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.Actor(childComplexity), true
+	case "AuditEntry.actorID":
+		if e.ComplexityRoot.AuditEntry.ActorID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.ActorID(childComplexity), true
+	case "AuditEntry.at":
+		if e.ComplexityRoot.AuditEntry.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.At(childComplexity), true
+	case "AuditEntry.clientAddress":
+		if e.ComplexityRoot.AuditEntry.ClientAddress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.ClientAddress(childComplexity), true
+	case "AuditEntry.community":
+		if e.ComplexityRoot.AuditEntry.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.Community(childComplexity), true
+	case "AuditEntry.detail":
+		if e.ComplexityRoot.AuditEntry.Detail == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.Detail(childComplexity), true
+	case "AuditEntry.id":
+		if e.ComplexityRoot.AuditEntry.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.ID(childComplexity), true
+	case "AuditEntry.subject":
+		if e.ComplexityRoot.AuditEntry.Subject == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.Subject(childComplexity), true
+	case "AuditEntry.subjectID":
+		if e.ComplexityRoot.AuditEntry.SubjectID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.SubjectID(childComplexity), true
+
+	case "AuditEntryConnection.edges":
+		if e.ComplexityRoot.AuditEntryConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntryConnection.Edges(childComplexity), true
+	case "AuditEntryConnection.pageInfo":
+		if e.ComplexityRoot.AuditEntryConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntryConnection.PageInfo(childComplexity), true
+	case "AuditEntryConnection.totalCount":
+		if e.ComplexityRoot.AuditEntryConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntryConnection.TotalCount(childComplexity), true
+
+	case "AuditEntryEdge.cursor":
+		if e.ComplexityRoot.AuditEntryEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntryEdge.Cursor(childComplexity), true
+	case "AuditEntryEdge.node":
+		if e.ComplexityRoot.AuditEntryEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntryEdge.Node(childComplexity), true
+
 	case "AuthPayload.expiresAt":
 		if e.ComplexityRoot.AuthPayload.ExpiresAt == nil {
 			break
@@ -829,6 +1037,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuthPayload.Viewer(childComplexity), true
+
+	case "CategoryStatistics.activitiesHeld":
+		if e.ComplexityRoot.CategoryStatistics.ActivitiesHeld == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CategoryStatistics.ActivitiesHeld(childComplexity), true
+	case "CategoryStatistics.category":
+		if e.ComplexityRoot.CategoryStatistics.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CategoryStatistics.Category(childComplexity), true
+	case "CategoryStatistics.participantPersonTimes":
+		if e.ComplexityRoot.CategoryStatistics.ParticipantPersonTimes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CategoryStatistics.ParticipantPersonTimes(childComplexity), true
 
 	case "Certificate.code":
 		if e.ComplexityRoot.Certificate.Code == nil {
@@ -1148,6 +1375,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CheckInScan.Status(childComplexity), true
 
+	case "CityStatistics.communities":
+		if e.ComplexityRoot.CityStatistics.Communities == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CityStatistics.Communities(childComplexity), true
+	case "CityStatistics.total":
+		if e.ComplexityRoot.CityStatistics.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CityStatistics.Total(childComplexity), true
+
 	case "Community.areaKm2":
 		if e.ComplexityRoot.Community.AreaKm2 == nil {
 			break
@@ -1214,6 +1454,151 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Community.UpdatedAt(childComplexity), true
+
+	case "CommunityStatistics.activitiesHeld":
+		if e.ComplexityRoot.CommunityStatistics.ActivitiesHeld == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunityStatistics.ActivitiesHeld(childComplexity), true
+	case "CommunityStatistics.attendeePersonTimes":
+		if e.ComplexityRoot.CommunityStatistics.AttendeePersonTimes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunityStatistics.AttendeePersonTimes(childComplexity), true
+	case "CommunityStatistics.beneficiaryPersonTimes":
+		if e.ComplexityRoot.CommunityStatistics.BeneficiaryPersonTimes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunityStatistics.BeneficiaryPersonTimes(childComplexity), true
+	case "CommunityStatistics.byCategory":
+		if e.ComplexityRoot.CommunityStatistics.ByCategory == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunityStatistics.ByCategory(childComplexity), true
+	case "CommunityStatistics.byMonth":
+		if e.ComplexityRoot.CommunityStatistics.ByMonth == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunityStatistics.ByMonth(childComplexity), true
+	case "CommunityStatistics.byServiceType":
+		if e.ComplexityRoot.CommunityStatistics.ByServiceType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunityStatistics.ByServiceType(childComplexity), true
+	case "CommunityStatistics.byTeam":
+		if e.ComplexityRoot.CommunityStatistics.ByTeam == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunityStatistics.ByTeam(childComplexity), true
+	case "CommunityStatistics.community":
+		if e.ComplexityRoot.CommunityStatistics.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunityStatistics.Community(childComplexity), true
+	case "CommunityStatistics.disputesMediated":
+		if e.ComplexityRoot.CommunityStatistics.DisputesMediated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunityStatistics.DisputesMediated(childComplexity), true
+	case "CommunityStatistics.from":
+		if e.ComplexityRoot.CommunityStatistics.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunityStatistics.From(childComplexity), true
+	case "CommunityStatistics.homeVisits":
+		if e.ComplexityRoot.CommunityStatistics.HomeVisits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunityStatistics.HomeVisits(childComplexity), true
+	case "CommunityStatistics.householdsVisited":
+		if e.ComplexityRoot.CommunityStatistics.HouseholdsVisited == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunityStatistics.HouseholdsVisited(childComplexity), true
+	case "CommunityStatistics.participantPersonTimes":
+		if e.ComplexityRoot.CommunityStatistics.ParticipantPersonTimes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunityStatistics.ParticipantPersonTimes(childComplexity), true
+	case "CommunityStatistics.registeredVolunteers":
+		if e.ComplexityRoot.CommunityStatistics.RegisteredVolunteers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunityStatistics.RegisteredVolunteers(childComplexity), true
+	case "CommunityStatistics.requestsReceived":
+		if e.ComplexityRoot.CommunityStatistics.RequestsReceived == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunityStatistics.RequestsReceived(childComplexity), true
+	case "CommunityStatistics.requestsResolved":
+		if e.ComplexityRoot.CommunityStatistics.RequestsResolved == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunityStatistics.RequestsResolved(childComplexity), true
+	case "CommunityStatistics.residentPopulation":
+		if e.ComplexityRoot.CommunityStatistics.ResidentPopulation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunityStatistics.ResidentPopulation(childComplexity), true
+	case "CommunityStatistics.resolutionRate":
+		if e.ComplexityRoot.CommunityStatistics.ResolutionRate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunityStatistics.ResolutionRate(childComplexity), true
+	case "CommunityStatistics.responseRate":
+		if e.ComplexityRoot.CommunityStatistics.ResponseRate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunityStatistics.ResponseRate(childComplexity), true
+	case "CommunityStatistics.satisfactionRate":
+		if e.ComplexityRoot.CommunityStatistics.SatisfactionRate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunityStatistics.SatisfactionRate(childComplexity), true
+	case "CommunityStatistics.serviceHours":
+		if e.ComplexityRoot.CommunityStatistics.ServiceHours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunityStatistics.ServiceHours(childComplexity), true
+	case "CommunityStatistics.to":
+		if e.ComplexityRoot.CommunityStatistics.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunityStatistics.To(childComplexity), true
+	case "CommunityStatistics.volunteerPersonTimes":
+		if e.ComplexityRoot.CommunityStatistics.VolunteerPersonTimes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunityStatistics.VolunteerPersonTimes(childComplexity), true
+	case "CommunityStatistics.volunteerShare":
+		if e.ComplexityRoot.CommunityStatistics.VolunteerShare == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunityStatistics.VolunteerShare(childComplexity), true
 
 	case "HomeVisit.community":
 		if e.ComplexityRoot.HomeVisit.Community == nil {
@@ -1590,6 +1975,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.KioskPayload.Token(childComplexity), true
+
+	case "MonthStatistics.activitiesHeld":
+		if e.ComplexityRoot.MonthStatistics.ActivitiesHeld == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MonthStatistics.ActivitiesHeld(childComplexity), true
+	case "MonthStatistics.month":
+		if e.ComplexityRoot.MonthStatistics.Month == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MonthStatistics.Month(childComplexity), true
+	case "MonthStatistics.participantPersonTimes":
+		if e.ComplexityRoot.MonthStatistics.ParticipantPersonTimes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MonthStatistics.ParticipantPersonTimes(childComplexity), true
+	case "MonthStatistics.requestsReceived":
+		if e.ComplexityRoot.MonthStatistics.RequestsReceived == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MonthStatistics.RequestsReceived(childComplexity), true
 
 	case "Mutation.acceptRequest":
 		if e.ComplexityRoot.Mutation.AcceptRequest == nil {
@@ -2227,6 +2637,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ActivityRegistrations(childComplexity, args["activityID"].(int), args["first"].(*int), args["after"].(*entgql.Cursor[int]), args["last"].(*int), args["before"].(*entgql.Cursor[int]), args["filter"].(*model.ActivityRegistrationsFilter)), true
+	case "Query.auditLog":
+		if e.ComplexityRoot.Query.AuditLog == nil {
+			break
+		}
+
+		args, err := ec.field_Query_auditLog_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AuditLog(childComplexity, args["communityID"].(*int), args["where"].(*model.AuditLogFilter), args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int)), true
 	case "Query.checkInList":
 		if e.ComplexityRoot.Query.CheckInList == nil {
 			break
@@ -2244,6 +2665,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Communities(childComplexity), true
+	case "Query.communityStatistics":
+		if e.ComplexityRoot.Query.CommunityStatistics == nil {
+			break
+		}
+
+		args, err := ec.field_Query_communityStatistics_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CommunityStatistics(childComplexity, args["communityID"].(int), args["from"].(time.Time), args["to"].(time.Time)), true
 	case "Query.households":
 		if e.ComplexityRoot.Query.Households == nil {
 			break
@@ -2339,6 +2771,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ServiceRecords(childComplexity, args["personID"].(*int), args["flagged"].(*bool), args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int)), true
+	case "Query.statistics":
+		if e.ComplexityRoot.Query.Statistics == nil {
+			break
+		}
+
+		args, err := ec.field_Query_statistics_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Statistics(childComplexity, args["communityIDs"].([]int), args["from"].(time.Time), args["to"].(time.Time)), true
 	case "Query.teams":
 		if e.ComplexityRoot.Query.Teams == nil {
 			break
@@ -2972,6 +3415,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ServiceRecordEdge.Node(childComplexity), true
 
+	case "ServiceTypeStatistics.activitiesHeld":
+		if e.ComplexityRoot.ServiceTypeStatistics.ActivitiesHeld == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceTypeStatistics.ActivitiesHeld(childComplexity), true
+	case "ServiceTypeStatistics.participantPersonTimes":
+		if e.ComplexityRoot.ServiceTypeStatistics.ParticipantPersonTimes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceTypeStatistics.ParticipantPersonTimes(childComplexity), true
+	case "ServiceTypeStatistics.serviceType":
+		if e.ComplexityRoot.ServiceTypeStatistics.ServiceType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceTypeStatistics.ServiceType(childComplexity), true
+
 	case "SignUpPayload.outcome":
 		if e.ComplexityRoot.SignUpPayload.Outcome == nil {
 			break
@@ -3130,6 +3592,145 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SlotCounts.Waitlisted(childComplexity), true
+
+	case "StatisticsTotal.activitiesHeld":
+		if e.ComplexityRoot.StatisticsTotal.ActivitiesHeld == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticsTotal.ActivitiesHeld(childComplexity), true
+	case "StatisticsTotal.attendeePersonTimes":
+		if e.ComplexityRoot.StatisticsTotal.AttendeePersonTimes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticsTotal.AttendeePersonTimes(childComplexity), true
+	case "StatisticsTotal.beneficiaryPersonTimes":
+		if e.ComplexityRoot.StatisticsTotal.BeneficiaryPersonTimes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticsTotal.BeneficiaryPersonTimes(childComplexity), true
+	case "StatisticsTotal.byCategory":
+		if e.ComplexityRoot.StatisticsTotal.ByCategory == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticsTotal.ByCategory(childComplexity), true
+	case "StatisticsTotal.byMonth":
+		if e.ComplexityRoot.StatisticsTotal.ByMonth == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticsTotal.ByMonth(childComplexity), true
+	case "StatisticsTotal.byServiceType":
+		if e.ComplexityRoot.StatisticsTotal.ByServiceType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticsTotal.ByServiceType(childComplexity), true
+	case "StatisticsTotal.communities":
+		if e.ComplexityRoot.StatisticsTotal.Communities == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticsTotal.Communities(childComplexity), true
+	case "StatisticsTotal.disputesMediated":
+		if e.ComplexityRoot.StatisticsTotal.DisputesMediated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticsTotal.DisputesMediated(childComplexity), true
+	case "StatisticsTotal.from":
+		if e.ComplexityRoot.StatisticsTotal.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticsTotal.From(childComplexity), true
+	case "StatisticsTotal.homeVisits":
+		if e.ComplexityRoot.StatisticsTotal.HomeVisits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticsTotal.HomeVisits(childComplexity), true
+	case "StatisticsTotal.householdsVisited":
+		if e.ComplexityRoot.StatisticsTotal.HouseholdsVisited == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticsTotal.HouseholdsVisited(childComplexity), true
+	case "StatisticsTotal.participantPersonTimes":
+		if e.ComplexityRoot.StatisticsTotal.ParticipantPersonTimes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticsTotal.ParticipantPersonTimes(childComplexity), true
+	case "StatisticsTotal.registeredVolunteers":
+		if e.ComplexityRoot.StatisticsTotal.RegisteredVolunteers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticsTotal.RegisteredVolunteers(childComplexity), true
+	case "StatisticsTotal.requestsReceived":
+		if e.ComplexityRoot.StatisticsTotal.RequestsReceived == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticsTotal.RequestsReceived(childComplexity), true
+	case "StatisticsTotal.requestsResolved":
+		if e.ComplexityRoot.StatisticsTotal.RequestsResolved == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticsTotal.RequestsResolved(childComplexity), true
+	case "StatisticsTotal.residentPopulation":
+		if e.ComplexityRoot.StatisticsTotal.ResidentPopulation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticsTotal.ResidentPopulation(childComplexity), true
+	case "StatisticsTotal.resolutionRate":
+		if e.ComplexityRoot.StatisticsTotal.ResolutionRate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticsTotal.ResolutionRate(childComplexity), true
+	case "StatisticsTotal.responseRate":
+		if e.ComplexityRoot.StatisticsTotal.ResponseRate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticsTotal.ResponseRate(childComplexity), true
+	case "StatisticsTotal.satisfactionRate":
+		if e.ComplexityRoot.StatisticsTotal.SatisfactionRate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticsTotal.SatisfactionRate(childComplexity), true
+	case "StatisticsTotal.serviceHours":
+		if e.ComplexityRoot.StatisticsTotal.ServiceHours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticsTotal.ServiceHours(childComplexity), true
+	case "StatisticsTotal.to":
+		if e.ComplexityRoot.StatisticsTotal.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticsTotal.To(childComplexity), true
+	case "StatisticsTotal.volunteerPersonTimes":
+		if e.ComplexityRoot.StatisticsTotal.VolunteerPersonTimes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticsTotal.VolunteerPersonTimes(childComplexity), true
+	case "StatisticsTotal.volunteerShare":
+		if e.ComplexityRoot.StatisticsTotal.VolunteerShare == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticsTotal.VolunteerShare(childComplexity), true
 
 	case "Subscription.activityCounts":
 		if e.ComplexityRoot.Subscription.ActivityCounts == nil {
@@ -3346,6 +3947,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TeamMembership.UpdatedAt(childComplexity), true
 
+	case "TeamStatistics.activitiesHeld":
+		if e.ComplexityRoot.TeamStatistics.ActivitiesHeld == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TeamStatistics.ActivitiesHeld(childComplexity), true
+	case "TeamStatistics.homeVisits":
+		if e.ComplexityRoot.TeamStatistics.HomeVisits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TeamStatistics.HomeVisits(childComplexity), true
+	case "TeamStatistics.serviceHours":
+		if e.ComplexityRoot.TeamStatistics.ServiceHours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TeamStatistics.ServiceHours(childComplexity), true
+	case "TeamStatistics.team":
+		if e.ComplexityRoot.TeamStatistics.Team == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TeamStatistics.Team(childComplexity), true
+	case "TeamStatistics.volunteerPersonTimes":
+		if e.ComplexityRoot.TeamStatistics.VolunteerPersonTimes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TeamStatistics.VolunteerPersonTimes(childComplexity), true
+
 	case "Venue.activities":
 		if e.ComplexityRoot.Venue.Activities == nil {
 			break
@@ -3486,6 +4118,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ActivityOrder", ec.unmarshalInputActivityOrder),
 			graphql.NewInputUnmarshaler("ActivityRegistrationsFilter", ec.unmarshalInputActivityRegistrationsFilter),
 			graphql.NewInputUnmarshaler("ActivityWhereInput", ec.unmarshalInputActivityWhereInput),
+			graphql.NewInputUnmarshaler("AuditEntryOrder", ec.unmarshalInputAuditEntryOrder),
+			graphql.NewInputUnmarshaler("AuditLogFilter", ec.unmarshalInputAuditLogFilter),
 			graphql.NewInputUnmarshaler("CancelRegistrationInput", ec.unmarshalInputCancelRegistrationInput),
 			graphql.NewInputUnmarshaler("CheckInInput", ec.unmarshalInputCheckInInput),
 			graphql.NewInputUnmarshaler("CommunityOrder", ec.unmarshalInputCommunityOrder),
@@ -3920,6 +4554,66 @@ input ActivityWhereInput {
   """
   hasVenue: Boolean
   hasVenueWith: [VenueWhereInput!]
+}
+type AuditEntry implements Node {
+  id: ID!
+  actorID: ID
+  action: String!
+  subject: String!
+  subjectID: ID
+  detail: String!
+  clientAddress: String!
+  at: Time!
+  community: Community!
+}
+"""
+A connection to a list of items.
+"""
+type AuditEntryConnection {
+  """
+  A list of edges.
+  """
+  edges: [AuditEntryEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type AuditEntryEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: AuditEntry
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Ordering options for AuditEntry connections
+"""
+input AuditEntryOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order AuditEntries.
+  """
+  field: AuditEntryOrderField!
+}
+"""
+Properties by which AuditEntry connections can be ordered.
+"""
+enum AuditEntryOrderField {
+  AT
 }
 type Certificate implements Node {
   id: ID!
@@ -6354,6 +7048,99 @@ extend type Mutation {
   setSlotCapacity(slotID: ID!, capacity: Int!): Slot!
 }
 `, BuiltIn: false},
+	{Name: "../../schema/statistics.graphql", Input: `# Statistics, the audit log (issue 12). How every figure counts: README
+# "Statistics" and statistics/statistics.go.
+
+extend type Query {
+  "Staff of the community and platform admins: the community's figures for [from, to)."
+  communityStatistics(communityID: ID!, from: Time!, to: Time!): CommunityStatistics!
+  "Platform admins: the figures of many communities (all when communityIDs is null), in total and per community."
+  statistics(communityIDs: [ID!], from: Time!, to: Time!): CityStatistics!
+  "Staff: their community's audit log, newest first (admins: any community's, or all)."
+  auditLog(communityID: ID, where: AuditLogFilter, after: Cursor, first: Int, before: Cursor, last: Int): AuditEntryConnection!
+}
+
+type CommunityStatistics {
+  community: Community!
+  from: Time!
+  to: Time!
+  activitiesHeld: Int!
+  participantPersonTimes: Int!
+  attendeePersonTimes: Int!
+  volunteerPersonTimes: Int!
+  beneficiaryPersonTimes: Int!
+  serviceHours: Float!
+  registeredVolunteers: Int!
+  residentPopulation: Int!
+  volunteerShare: Float!
+  requestsReceived: Int!
+  requestsResolved: Int!
+  disputesMediated: Int!
+  homeVisits: Int!
+  householdsVisited: Int!
+  responseRate: Float!
+  resolutionRate: Float!
+  satisfactionRate: Float!
+  byCategory: [CategoryStatistics!]!
+  byServiceType: [ServiceTypeStatistics!]!
+  byTeam: [TeamStatistics!]!
+  byMonth: [MonthStatistics!]!
+}
+
+"The same figures summed over many communities (rates recomputed from the sums)."
+type StatisticsTotal {
+  from: Time!
+  to: Time!
+  communities: Int!
+  activitiesHeld: Int!
+  participantPersonTimes: Int!
+  attendeePersonTimes: Int!
+  volunteerPersonTimes: Int!
+  beneficiaryPersonTimes: Int!
+  serviceHours: Float!
+  registeredVolunteers: Int!
+  residentPopulation: Int!
+  volunteerShare: Float!
+  requestsReceived: Int!
+  requestsResolved: Int!
+  disputesMediated: Int!
+  homeVisits: Int!
+  householdsVisited: Int!
+  responseRate: Float!
+  resolutionRate: Float!
+  satisfactionRate: Float!
+  byCategory: [CategoryStatistics!]!
+  byServiceType: [ServiceTypeStatistics!]!
+  byMonth: [MonthStatistics!]!
+}
+
+type CityStatistics {
+  total: StatisticsTotal!
+  communities: [CommunityStatistics!]!
+}
+
+type CategoryStatistics { category: ActivityCategory!  activitiesHeld: Int!  participantPersonTimes: Int! }
+type ServiceTypeStatistics { serviceType: ServiceType!  activitiesHeld: Int!  participantPersonTimes: Int! }
+type TeamStatistics { team: Team!  activitiesHeld: Int!  volunteerPersonTimes: Int!  serviceHours: Float!  homeVisits: Int! }
+"month is YYYY-MM in China Standard Time."
+type MonthStatistics { month: String!  activitiesHeld: Int!  participantPersonTimes: Int!  requestsReceived: Int! }
+
+input AuditLogFilter {
+  "Only these actions (e.g. checkin.undo, export.requests)."
+  actions: [String!]
+  actorID: ID
+  subjectID: ID
+  "at >= from"
+  from: Time
+  "at < to"
+  to: Time
+}
+
+extend type AuditEntry {
+  "Who did it (null: the system)."
+  actor: Person
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -6451,6 +7238,54 @@ func (ec *executionContext) childFields_ActivityEvent(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type ActivityEvent", field.Name)
 }
 
+func (ec *executionContext) childFields_AuditEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_AuditEntry_id(ctx, field)
+	case "actorID":
+		return ec.fieldContext_AuditEntry_actorID(ctx, field)
+	case "action":
+		return ec.fieldContext_AuditEntry_action(ctx, field)
+	case "subject":
+		return ec.fieldContext_AuditEntry_subject(ctx, field)
+	case "subjectID":
+		return ec.fieldContext_AuditEntry_subjectID(ctx, field)
+	case "detail":
+		return ec.fieldContext_AuditEntry_detail(ctx, field)
+	case "clientAddress":
+		return ec.fieldContext_AuditEntry_clientAddress(ctx, field)
+	case "at":
+		return ec.fieldContext_AuditEntry_at(ctx, field)
+	case "community":
+		return ec.fieldContext_AuditEntry_community(ctx, field)
+	case "actor":
+		return ec.fieldContext_AuditEntry_actor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditEntryConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_AuditEntryConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_AuditEntryConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_AuditEntryConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditEntryConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditEntryEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_AuditEntryEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_AuditEntryEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditEntryEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_AuthPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "token":
@@ -6461,6 +7296,18 @@ func (ec *executionContext) childFields_AuthPayload(ctx context.Context, field g
 		return ec.fieldContext_AuthPayload_viewer(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AuthPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CategoryStatistics(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "category":
+		return ec.fieldContext_CategoryStatistics_category(ctx, field)
+	case "activitiesHeld":
+		return ec.fieldContext_CategoryStatistics_activitiesHeld(ctx, field)
+	case "participantPersonTimes":
+		return ec.fieldContext_CategoryStatistics_participantPersonTimes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CategoryStatistics", field.Name)
 }
 
 func (ec *executionContext) childFields_Certificate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6603,6 +7450,16 @@ func (ec *executionContext) childFields_CheckInScan(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type CheckInScan", field.Name)
 }
 
+func (ec *executionContext) childFields_CityStatistics(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "total":
+		return ec.fieldContext_CityStatistics_total(ctx, field)
+	case "communities":
+		return ec.fieldContext_CityStatistics_communities(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CityStatistics", field.Name)
+}
+
 func (ec *executionContext) childFields_Community(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -6629,6 +7486,60 @@ func (ec *executionContext) childFields_Community(ctx context.Context, field gra
 		return ec.fieldContext_Community_starThresholds(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Community", field.Name)
+}
+
+func (ec *executionContext) childFields_CommunityStatistics(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "community":
+		return ec.fieldContext_CommunityStatistics_community(ctx, field)
+	case "from":
+		return ec.fieldContext_CommunityStatistics_from(ctx, field)
+	case "to":
+		return ec.fieldContext_CommunityStatistics_to(ctx, field)
+	case "activitiesHeld":
+		return ec.fieldContext_CommunityStatistics_activitiesHeld(ctx, field)
+	case "participantPersonTimes":
+		return ec.fieldContext_CommunityStatistics_participantPersonTimes(ctx, field)
+	case "attendeePersonTimes":
+		return ec.fieldContext_CommunityStatistics_attendeePersonTimes(ctx, field)
+	case "volunteerPersonTimes":
+		return ec.fieldContext_CommunityStatistics_volunteerPersonTimes(ctx, field)
+	case "beneficiaryPersonTimes":
+		return ec.fieldContext_CommunityStatistics_beneficiaryPersonTimes(ctx, field)
+	case "serviceHours":
+		return ec.fieldContext_CommunityStatistics_serviceHours(ctx, field)
+	case "registeredVolunteers":
+		return ec.fieldContext_CommunityStatistics_registeredVolunteers(ctx, field)
+	case "residentPopulation":
+		return ec.fieldContext_CommunityStatistics_residentPopulation(ctx, field)
+	case "volunteerShare":
+		return ec.fieldContext_CommunityStatistics_volunteerShare(ctx, field)
+	case "requestsReceived":
+		return ec.fieldContext_CommunityStatistics_requestsReceived(ctx, field)
+	case "requestsResolved":
+		return ec.fieldContext_CommunityStatistics_requestsResolved(ctx, field)
+	case "disputesMediated":
+		return ec.fieldContext_CommunityStatistics_disputesMediated(ctx, field)
+	case "homeVisits":
+		return ec.fieldContext_CommunityStatistics_homeVisits(ctx, field)
+	case "householdsVisited":
+		return ec.fieldContext_CommunityStatistics_householdsVisited(ctx, field)
+	case "responseRate":
+		return ec.fieldContext_CommunityStatistics_responseRate(ctx, field)
+	case "resolutionRate":
+		return ec.fieldContext_CommunityStatistics_resolutionRate(ctx, field)
+	case "satisfactionRate":
+		return ec.fieldContext_CommunityStatistics_satisfactionRate(ctx, field)
+	case "byCategory":
+		return ec.fieldContext_CommunityStatistics_byCategory(ctx, field)
+	case "byServiceType":
+		return ec.fieldContext_CommunityStatistics_byServiceType(ctx, field)
+	case "byTeam":
+		return ec.fieldContext_CommunityStatistics_byTeam(ctx, field)
+	case "byMonth":
+		return ec.fieldContext_CommunityStatistics_byMonth(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CommunityStatistics", field.Name)
 }
 
 func (ec *executionContext) childFields_HomeVisit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6815,6 +7726,20 @@ func (ec *executionContext) childFields_KioskPayload(ctx context.Context, field 
 		return ec.fieldContext_KioskPayload_token(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type KioskPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_MonthStatistics(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "month":
+		return ec.fieldContext_MonthStatistics_month(ctx, field)
+	case "activitiesHeld":
+		return ec.fieldContext_MonthStatistics_activitiesHeld(ctx, field)
+	case "participantPersonTimes":
+		return ec.fieldContext_MonthStatistics_participantPersonTimes(ctx, field)
+	case "requestsReceived":
+		return ec.fieldContext_MonthStatistics_requestsReceived(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MonthStatistics", field.Name)
 }
 
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7133,6 +8058,18 @@ func (ec *executionContext) childFields_ServiceRecordEdge(ctx context.Context, f
 	return nil, fmt.Errorf("no field named %q was found under type ServiceRecordEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_ServiceTypeStatistics(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "serviceType":
+		return ec.fieldContext_ServiceTypeStatistics_serviceType(ctx, field)
+	case "activitiesHeld":
+		return ec.fieldContext_ServiceTypeStatistics_activitiesHeld(ctx, field)
+	case "participantPersonTimes":
+		return ec.fieldContext_ServiceTypeStatistics_participantPersonTimes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ServiceTypeStatistics", field.Name)
+}
+
 func (ec *executionContext) childFields_SignUpPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "outcome":
@@ -7203,6 +8140,58 @@ func (ec *executionContext) childFields_SlotCounts(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type SlotCounts", field.Name)
 }
 
+func (ec *executionContext) childFields_StatisticsTotal(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "from":
+		return ec.fieldContext_StatisticsTotal_from(ctx, field)
+	case "to":
+		return ec.fieldContext_StatisticsTotal_to(ctx, field)
+	case "communities":
+		return ec.fieldContext_StatisticsTotal_communities(ctx, field)
+	case "activitiesHeld":
+		return ec.fieldContext_StatisticsTotal_activitiesHeld(ctx, field)
+	case "participantPersonTimes":
+		return ec.fieldContext_StatisticsTotal_participantPersonTimes(ctx, field)
+	case "attendeePersonTimes":
+		return ec.fieldContext_StatisticsTotal_attendeePersonTimes(ctx, field)
+	case "volunteerPersonTimes":
+		return ec.fieldContext_StatisticsTotal_volunteerPersonTimes(ctx, field)
+	case "beneficiaryPersonTimes":
+		return ec.fieldContext_StatisticsTotal_beneficiaryPersonTimes(ctx, field)
+	case "serviceHours":
+		return ec.fieldContext_StatisticsTotal_serviceHours(ctx, field)
+	case "registeredVolunteers":
+		return ec.fieldContext_StatisticsTotal_registeredVolunteers(ctx, field)
+	case "residentPopulation":
+		return ec.fieldContext_StatisticsTotal_residentPopulation(ctx, field)
+	case "volunteerShare":
+		return ec.fieldContext_StatisticsTotal_volunteerShare(ctx, field)
+	case "requestsReceived":
+		return ec.fieldContext_StatisticsTotal_requestsReceived(ctx, field)
+	case "requestsResolved":
+		return ec.fieldContext_StatisticsTotal_requestsResolved(ctx, field)
+	case "disputesMediated":
+		return ec.fieldContext_StatisticsTotal_disputesMediated(ctx, field)
+	case "homeVisits":
+		return ec.fieldContext_StatisticsTotal_homeVisits(ctx, field)
+	case "householdsVisited":
+		return ec.fieldContext_StatisticsTotal_householdsVisited(ctx, field)
+	case "responseRate":
+		return ec.fieldContext_StatisticsTotal_responseRate(ctx, field)
+	case "resolutionRate":
+		return ec.fieldContext_StatisticsTotal_resolutionRate(ctx, field)
+	case "satisfactionRate":
+		return ec.fieldContext_StatisticsTotal_satisfactionRate(ctx, field)
+	case "byCategory":
+		return ec.fieldContext_StatisticsTotal_byCategory(ctx, field)
+	case "byServiceType":
+		return ec.fieldContext_StatisticsTotal_byServiceType(ctx, field)
+	case "byMonth":
+		return ec.fieldContext_StatisticsTotal_byMonth(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StatisticsTotal", field.Name)
+}
+
 func (ec *executionContext) childFields_SyncCheckInResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "nonce":
@@ -7269,6 +8258,22 @@ func (ec *executionContext) childFields_TeamMembership(ctx context.Context, fiel
 		return ec.fieldContext_TeamMembership_person(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TeamMembership", field.Name)
+}
+
+func (ec *executionContext) childFields_TeamStatistics(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "team":
+		return ec.fieldContext_TeamStatistics_team(ctx, field)
+	case "activitiesHeld":
+		return ec.fieldContext_TeamStatistics_activitiesHeld(ctx, field)
+	case "volunteerPersonTimes":
+		return ec.fieldContext_TeamStatistics_volunteerPersonTimes(ctx, field)
+	case "serviceHours":
+		return ec.fieldContext_TeamStatistics_serviceHours(ctx, field)
+	case "homeVisits":
+		return ec.fieldContext_TeamStatistics_homeVisits(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TeamStatistics", field.Name)
 }
 
 func (ec *executionContext) childFields_Venue(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -23,6 +23,17 @@ type ActivityRegistrationsFilter struct {
 	Search *string `json:"search,omitempty"`
 }
 
+type AuditLogFilter struct {
+	// Only these actions (e.g. checkin.undo, export.requests).
+	Actions   []string `json:"actions,omitempty"`
+	ActorID   *int     `json:"actorID,omitempty"`
+	SubjectID *int     `json:"subjectID,omitempty"`
+	// at >= from
+	From *time.Time `json:"from,omitempty"`
+	// at < to
+	To *time.Time `json:"to,omitempty"`
+}
+
 type AuthPayload struct {
 	Token     string      `json:"token"`
 	ExpiresAt time.Time   `json:"expiresAt"`
