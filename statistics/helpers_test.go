@@ -10,7 +10,6 @@ import (
 
 	"linli/ent"
 	"linli/ent/activity"
-	"linli/ent/homevisit"
 	"linli/ent/registration"
 	"linli/ent/request"
 	"linli/ent/slot"
@@ -27,6 +26,8 @@ type site struct {
 	admin     string
 	team      *ent.Team
 	now       time.Time
+	// visitor is the volunteer visits are recorded with (made on first use).
+	visitor int
 }
 
 func newSite(t *testing.T, e *linlitest.Env, name string, population int) *site {
@@ -145,15 +146,26 @@ func (s *site) household(t *testing.T, size int) *ent.Household {
 	return h
 }
 
-// visit records a home visit directly (its mutation is other work).
-func (s *site) visit(t *testing.T, h *ent.Household, at time.Time, team bool) *ent.HomeVisit {
+// visit records a home visit of 45 minutes through recordHomeVisit, as
+// staff, with one volunteer of the community (so its minutes become a
+// service record), for team teamID (0: none).
+func (s *site) visit(t *testing.T, h *ent.Household, at time.Time, teamID int) *ent.HomeVisit {
 	t.Helper()
-	c := s.e.Client.HomeVisit.Create().SetCommunityID(s.community.ID).SetHouseholdID(h.ID).
-		SetKind(homevisit.KindCARE_VISIT).SetVisitedAt(at).SetMinutes(45)
-	if team {
-		c.SetTeamID(s.team.ID)
+	if s.visitor == 0 {
+		p, _ := s.e.Person(t, s.community.ID, fmt.Sprintf("探访志愿者%d", seq.Add(1)), viewer.Volunteer)
+		s.visitor = p.ID
 	}
-	v, err := c.Save(s.e.Sys())
+	in := map[string]any{
+		"householdID": s.e.ID(h.ID), "kind": "CARE_VISIT", "visitedAt": at.UTC().Truncate(time.Second),
+		"minutes": 45, "volunteerIDs": []string{s.e.ID(s.visitor)},
+	}
+	if teamID != 0 {
+		in["teamID"] = s.e.ID(teamID)
+	}
+	var out struct{ RecordHomeVisit struct{ ID string } }
+	s.e.Do(t, s.staff, `mutation($in: RecordHomeVisitInput!) { recordHomeVisit(input: $in) { id } }`,
+		map[string]any{"in": in}).Decode(t, &out)
+	v, err := s.e.Client.HomeVisit.Get(s.e.Sys(), s.e.IntID(t, out.RecordHomeVisit.ID))
 	if err != nil {
 		t.Fatal(err)
 	}

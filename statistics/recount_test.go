@@ -258,12 +258,11 @@ func (w *world) visit(t *testing.T) {
 		t.Fatal(err)
 	}
 	at := w.s.now.Add(-time.Duration(w.pick(15*24*60)) * time.Minute)
-	v := w.s.visit(t, hs[w.pick(len(hs))], at, false)
+	teamID := 0
 	if tm := w.teams[w.pick(len(w.teams))]; tm != nil {
-		if err := v.Update().SetTeamID(*tm).Exec(w.s.e.Sys()); err != nil {
-			t.Fatal(err)
-		}
+		teamID = *tm
 	}
+	w.s.visit(t, hs[w.pick(len(hs))], at, teamID)
 }
 
 func (w *world) volunteer(t *testing.T) {
@@ -423,11 +422,18 @@ func (w *world) recount(t *testing.T) Stats {
 	for _, a := range acts {
 		teamOf[a.ID] = a.TeamID
 	}
+	visitTeam := map[int]*int{}
+	for _, v := range visits {
+		visitTeam[v.ID] = v.TeamID
+	}
 	for _, r := range recs {
 		if in(r.StartedAt) {
 			minutes += r.Minutes
-			if r.ActivityID != nil && teamOf[*r.ActivityID] != nil {
+			switch {
+			case r.ActivityID != nil && teamOf[*r.ActivityID] != nil:
 				team(*teamOf[*r.ActivityID]).minutes += r.Minutes
+			case r.HomeVisitID != nil && visitTeam[*r.HomeVisitID] != nil:
+				team(*visitTeam[*r.HomeVisitID]).minutes += r.Minutes
 			}
 		}
 	}

@@ -187,16 +187,21 @@ func TestHomeVisitFigures(t *testing.T) {
 		s := newSite(t, e, "前进社区", 2300)
 		from, to := s.around()
 		h3, h1 := s.household(t, 3), s.household(t, 1)
-		s.visit(t, h3, s.now.Add(-time.Hour), true)
-		s.visit(t, h3, s.now.Add(-2*time.Hour), false)
-		s.visit(t, h1, s.now.Add(-3*time.Hour), true)
-		s.visit(t, h1, from.Add(-time.Hour), true) // before the range
+		s.visit(t, h3, s.now.Add(-time.Hour), s.team.ID)
+		s.visit(t, h3, s.now.Add(-2*time.Hour), 0)
+		s.visit(t, h1, s.now.Add(-3*time.Hour), s.team.ID)
+		s.visit(t, h1, from.Add(-time.Hour), s.team.ID) // before the range
 		got := s.stats(t, from, to)
 		if got.HomeVisits != 3 || got.HouseholdsVisited != 2 || got.BeneficiaryPersonTimes != 7 {
 			t.Fatalf("visits %d households %d beneficiaries %d; want 3 2 7", got.HomeVisits, got.HouseholdsVisited, got.BeneficiaryPersonTimes)
 		}
 		if len(got.ByTeam) != 1 || got.ByTeam[0].HomeVisits != 2 {
 			t.Fatalf("byTeam %+v", got.ByTeam)
+		}
+		// The volunteer's 45 minutes of each visit are service time, under
+		// the visit's team when it has one.
+		if got.ServiceHours != 2.25 || got.ByTeam[0].ServiceHours != 1.5 {
+			t.Fatalf("service hours %v, team's %v; want 2.25 and 1.5", got.ServiceHours, got.ByTeam[0].ServiceHours)
 		}
 	})
 }
@@ -258,8 +263,8 @@ func TestStatisticsAccess(t *testing.T) {
 			t.Fatalf("admin: %+v", out.CommunityStatistics)
 		}
 
-		s.visit(t, s.household(t, 2), s.now.Add(-time.Hour), true)
-		other.visit(t, other.household(t, 5), other.now.Add(-time.Hour), true)
+		s.visit(t, s.household(t, 2), s.now.Add(-time.Hour), s.team.ID)
+		other.visit(t, other.household(t, 5), other.now.Add(-time.Hour), other.team.ID)
 		many := `query($ids: [ID!], $f: Time!, $t: Time!) { statistics(communityIDs: $ids, from: $f, to: $t) {
 			total { communities homeVisits householdsVisited beneficiaryPersonTimes residentPopulation byMonth { month } }
 			communities { community { id } homeVisits beneficiaryPersonTimes byTeam { team { id } homeVisits } } } }`

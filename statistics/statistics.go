@@ -217,19 +217,23 @@ func (s *Service) compute(ctx context.Context, ids []int, from, to time.Time) ([
 		},
 		func() error { return s.checkIns(ctx, inCommunity, held, &checkIns) },
 		// Service minutes of records that started in range, per community
-		// and organising team (of the record's activity).
+		// and team: the record's activity's organising team, or the team of
+		// the home visit it was served on.
 		func() error {
 			return c.ServiceRecord.Query().Where(
 				predicate.ServiceRecord(inCommunity(servicerecord.FieldCommunityID)),
 				servicerecord.StartedAtGTE(from), servicerecord.StartedAtLT(to),
 			).Modify(func(sel *sql.Selector) {
 				a := sql.Table(activity.Table)
+				hv := sql.Table(homevisit.Table)
 				sel.LeftJoin(a).On(sel.C(servicerecord.FieldActivityID), a.C(activity.FieldID))
+				sel.LeftJoin(hv).On(sel.C(servicerecord.FieldHomeVisitID), hv.C(homevisit.FieldID))
+				teamOf := "COALESCE(" + a.C(activity.FieldTeamID) + ", " + hv.C(homevisit.FieldTeamID) + ")"
 				sel.Select(
 					sql.As(sel.C(servicerecord.FieldCommunityID), "community_id"),
-					sql.As(a.C(activity.FieldTeamID), "team_id"),
+					sql.As(teamOf, "team_id"),
 					sql.As(sql.Sum(sel.C(servicerecord.FieldMinutes)), "minutes"),
-				).GroupBy(sel.C(servicerecord.FieldCommunityID), a.C(activity.FieldTeamID))
+				).GroupBy(sel.C(servicerecord.FieldCommunityID), teamOf)
 			}).Scan(ctx, &minutes)
 		},
 		// Home visits in range per community and team, with the people of
