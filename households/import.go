@@ -18,6 +18,7 @@ import (
 	"linli/ent/teammembership"
 	"linli/ent/volunteerprofile"
 	"linli/events"
+	"linli/store"
 	"linli/viewer"
 )
 
@@ -91,19 +92,16 @@ func (s *Service) Import(ctx context.Context, kind string, up Upload, dryRun boo
 	if err != nil || dryRun || len(rep.Errors) > 0 {
 		return rep, err
 	}
-	tx, err := s.Client.Tx(ctx)
-	if err != nil {
-		return nil, err
+	var evs []events.Event
+	err = store.Tx(ctx, s.Client, func(tx *ent.Tx) error {
+		var err error
+		evs, err = commit(tx)
+		return err
+	})
+	if ent.IsConstraintError(err) {
+		return nil, &apperr.Error{Code: apperr.Conflict, Message: "the data changed while importing; run the import again", Err: err}
 	}
-	evs, err := commit(tx)
 	if err != nil {
-		_ = tx.Rollback()
-		if ent.IsConstraintError(err) {
-			return nil, &apperr.Error{Code: apperr.Conflict, Message: "the data changed while importing; run the import again", Err: err}
-		}
-		return nil, err
-	}
-	if err := tx.Commit(); err != nil {
 		return nil, err
 	}
 	rep.Committed = true

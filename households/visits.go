@@ -11,8 +11,10 @@ import (
 	"linli/ent"
 	"linli/ent/homevisit"
 	"linli/ent/person"
-	"linli/ent/requestevent"
 	"linli/ent/teammembership"
+	"linli/events"
+	"linli/requests"
+	"linli/store"
 	"linli/viewer"
 )
 
@@ -124,34 +126,37 @@ func (s *Service) RecordHomeVisit(ctx context.Context, in VisitInput) (*ent.Home
 		return nil, err
 	}
 
-	tx, err := s.Client.Tx(ctx)
-	if err != nil {
-		return nil, err
-	}
-	create := tx.HomeVisit.Create().SetCommunityID(cid).SetHouseholdID(h.ID).SetKind(in.Kind).
-		SetVisitedAt(at).SetMinutes(in.Minutes).SetNotes(notes).AddVolunteerIDs(volunteers...).
-		SetNillableTeamID(in.TeamID).SetNillableRequestID(in.RequestID)
-	if v.PersonID != 0 {
-		create.SetRecordedByID(v.PersonID)
-	}
-	if key != "" {
-		create.SetIdempotencyKey(key)
-	}
-	hv, err := create.Save(ctx)
-	if err == nil {
-		err = s.writeRecords(sys, tx, hv, h, info, volunteers)
-	}
-	if err == nil && req != nil {
-		ev := tx.RequestEvent.Create().SetCommunityID(cid).SetRequestID(req.ID).SetAction("VISIT").
-			SetStatus(requestevent.Status(req.Status)).SetHomeVisitID(hv.ID).
-			SetNote(truncate(kindLabels[in.Kind]+"："+notes, 5000))
+	var hv *ent.HomeVisit
+	var served []events.Event
+	err = store.Tx(ctx, s.Client, func(tx *ent.Tx) error {
+		create := tx.HomeVisit.Create().SetCommunityID(cid).SetHouseholdID(h.ID).SetKind(in.Kind).
+			SetVisitedAt(at).SetMinutes(in.Minutes).SetNotes(notes).AddVolunteerIDs(volunteers...).
+			SetNillableTeamID(in.TeamID).SetNillableRequestID(in.RequestID)
 		if v.PersonID != 0 {
-			ev.SetActorID(v.PersonID)
+			create.SetRecordedByID(v.PersonID)
 		}
-		err = ev.Exec(sys)
-	}
+		if key != "" {
+			create.SetIdempotencyKey(key)
+		}
+		var err error
+		if hv, err = create.Save(ctx); err != nil {
+			return err
+		}
+		if err := s.writeRecords(sys, tx, hv, h, info, volunteers); err != nil {
+			return err
+		}
+		if req != nil {
+			// The request's history says it was served (the requests
+			// service's one way of writing that entry).
+			ev, err := requests.RecordVisit(ctx, tx, req, hv.ID, v.PersonID, truncate(kindLabels[in.Kind]+"："+notes, 5000))
+			if err != nil {
+				return err
+			}
+			served = append(served, ev)
+		}
+		return nil
+	})
 	if err != nil {
-		_ = tx.Rollback()
 		if key != "" && ent.IsConstraintError(err) {
 			// The same retry committed first.
 			if hv, kerr := s.visitByKey(ctx, v, key); hv != nil || kerr != nil {
@@ -160,8 +165,8 @@ func (s *Service) RecordHomeVisit(ctx context.Context, in VisitInput) (*ent.Home
 		}
 		return nil, err
 	}
-	if err := tx.Commit(); err != nil {
-		return nil, err
+	if s.Events != nil {
+		s.Events.Publish(served...)
 	}
 	return s.Client.HomeVisit.Get(ctx, hv.ID)
 }

@@ -23,6 +23,7 @@ import (
 	"linli/ent/activity"
 	"linli/ent/slot"
 	"linli/events"
+	"linli/store"
 	"linli/viewer"
 )
 
@@ -221,7 +222,7 @@ func (s *Service) CreateActivity(ctx context.Context, in ent.CreateActivityInput
 		return nil, err
 	}
 	var a *ent.Activity
-	err = withTx(ctx, s.client, func(tx *ent.Tx) error {
+	err = store.Tx(ctx, s.client, func(tx *ent.Tx) error {
 		a, err = tx.Activity.Create().SetInput(in).SetCommunityID(v.CommunityID).Save(ctx)
 		if err != nil {
 			return err
@@ -332,7 +333,7 @@ func (s *Service) UpdateActivity(ctx context.Context, id int, in ent.UpdateActiv
 	if err := s.checkRefs(ctx, in.TeamID, in.VenueID); err != nil {
 		return nil, err
 	}
-	err = withTx(ctx, s.client, func(tx *ent.Tx) error {
+	err = store.Tx(ctx, s.client, func(tx *ent.Tx) error {
 		if a, err = tx.Activity.UpdateOneID(id).SetInput(in).Save(ctx); err != nil {
 			return err
 		}
@@ -511,7 +512,7 @@ func (s *Service) Cancel(ctx context.Context, id int, reason string) (*ent.Activ
 	case activity.StatusCOMPLETED:
 		return nil, apperr.New(apperr.Conflict, "a completed activity cannot be cancelled")
 	}
-	err = withTx(ctx, s.client, func(tx *ent.Tx) error {
+	err = store.Tx(ctx, s.client, func(tx *ent.Tx) error {
 		n, err := tx.Activity.Update().
 			Where(activity.ID(id), activity.StatusIn(activity.StatusDRAFT, activity.StatusPUBLISHED)).
 			SetStatus(activity.StatusCANCELLED).Save(ctx)
@@ -535,23 +536,4 @@ func (s *Service) publish(a *ent.Activity, change string) {
 		events.Event{Kind: events.Activity, CommunityID: a.CommunityID, ActivityID: a.ID, Change: change},
 		events.Event{Kind: events.Counts, CommunityID: a.CommunityID, ActivityID: a.ID},
 	)
-}
-
-// withTx runs fn in a transaction, rolling back on error or panic.
-func withTx(ctx context.Context, client *ent.Client, fn func(tx *ent.Tx) error) (err error) {
-	tx, err := client.Tx(ctx)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if p := recover(); p != nil {
-			_ = tx.Rollback()
-			panic(p)
-		}
-	}()
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
 }

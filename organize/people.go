@@ -8,6 +8,7 @@ import (
 	"linli/ent"
 	"linli/ent/teammembership"
 	"linli/events"
+	"linli/store"
 	"linli/viewer"
 )
 
@@ -92,7 +93,7 @@ func (s *Service) SetTeamMember(ctx context.Context, teamID, personID int, role 
 		return nil, apperr.Invalid("personID", "the person belongs to another community")
 	}
 	var m *ent.TeamMembership
-	err = withTx(ctx, s.client, func(tx *ent.Tx) error {
+	err = store.Tx(ctx, s.client, func(tx *ent.Tx) error {
 		existing, err := tx.TeamMembership.Query().
 			Where(teammembership.TeamID(teamID), teammembership.PersonID(personID)).Only(ctx)
 		switch {
@@ -162,7 +163,7 @@ func (s *Service) SetRoles(ctx context.Context, personID int, roles []viewer.Rol
 	if hadAdmin != slices.Contains(want, string(viewer.Admin)) && !v.IsAdmin() {
 		return nil, apperr.New(apperr.Forbidden, "only platform admins grant or remove ADMIN")
 	}
-	err = withTx(ctx, s.client, func(tx *ent.Tx) error {
+	err = store.Tx(ctx, s.client, func(tx *ent.Tx) error {
 		if err := tx.Person.UpdateOneID(personID).SetRoles(want).Exec(ctx); err != nil {
 			return err
 		}

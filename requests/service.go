@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -37,9 +36,6 @@ type Service struct {
 	ReopenDays int
 	// Now is the clock (tests move it); nil: time.Now.
 	Now func() time.Time
-	// sqliteWriter queues SQLite writers (one at a time anyway) here
-	// rather than in SQLite's busy handler.
-	sqliteWriter sync.Mutex
 }
 
 // New returns the requests service over db, announcing transitions to pub.
@@ -260,35 +256,7 @@ func eqPtr(a, b *int) bool { return a == nil && b == nil || a != nil && b != nil
 // inTx runs fn in an Ent transaction as the caller's context (the system,
 // after the service's checks), retrying transient failures.
 func (s *Service) inTx(ctx context.Context, fn func(tx *ent.Tx) error) error {
-	var err error
-	for range store.TxAttempts {
-		if err = s.attempt(ctx, fn); err == nil || !store.IsTransient(err) || ctx.Err() != nil {
-			return err
-		}
-	}
-	return err
-}
-
-func (s *Service) attempt(ctx context.Context, fn func(tx *ent.Tx) error) (err error) {
-	if s.db.IsSQLite() {
-		s.sqliteWriter.Lock()
-		defer s.sqliteWriter.Unlock()
-	}
-	tx, err := s.client.Tx(ctx)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if p := recover(); p != nil {
-			_ = tx.Rollback()
-			panic(p)
-		}
-	}()
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
+	return store.InTx(ctx, s.db, store.TxOptions{Lock: s.db.Writers()}, fn)
 }
 
 func (s *Service) publish(cid, id, evID int, submitter *int) {

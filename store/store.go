@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -32,6 +33,19 @@ type DB struct {
 	Dialect string // dialect.Postgres or dialect.SQLite
 	// URL is the PostgreSQL URL (empty for SQLite); live events use it to LISTEN.
 	URL string
+
+	writer sync.Mutex
+}
+
+// Writers is the lock every writing transaction holds on SQLite, which
+// takes one writer at a time anyway: writers then queue here, in order,
+// instead of spinning in SQLite's busy handler. On PostgreSQL it is nil
+// (row locks order writers there). Pass it as TxOptions.Lock.
+func (d *DB) Writers() sync.Locker {
+	if d.IsSQLite() {
+		return &d.writer
+	}
+	return nil
 }
 
 // DefaultPostgresConns is the PostgreSQL pool's size when Options do not

@@ -2,8 +2,9 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"sync"
+
+	"linli/ent"
 )
 
 // TxAttempts is how often InTx runs a transaction before giving up.
@@ -19,35 +20,38 @@ type TxOptions struct {
 	Lock sync.Locker
 }
 
-// InTx runs fn in a transaction, rolling back on an error or a panic, and
-// runs it again (up to TxAttempts times) on deadlocks, serialization
-// failures, a busy SQLite and whatever o.Retry accepts. It returns fn's
-// result once the transaction committed.
-func InTx[T any](ctx context.Context, db *DB, o TxOptions, fn func(tx *sql.Tx) (T, error)) (T, error) {
-	var (
-		res T
-		err error
-	)
+// InTx runs fn in a transaction of db's client (Tx), and runs it again (up
+// to TxAttempts times) on deadlocks, serialization failures, a busy SQLite
+// and whatever o.Retry accepts, holding o.Lock around each attempt. It
+// returns once the transaction committed, or with the last error.
+func InTx(ctx context.Context, db *DB, o TxOptions, fn func(tx *ent.Tx) error) error {
+	var err error
 	for range TxAttempts {
-		if res, err = attemptTx(ctx, db, o.Lock, fn); err == nil {
-			return res, nil
+		if err = attempt(ctx, db.Client, o.Lock, fn); err == nil {
+			return nil
 		}
 		if !(IsTransient(err) || o.Retry != nil && o.Retry(err)) || ctx.Err() != nil {
 			break
 		}
 	}
-	var zero T
-	return zero, err
+	return err
 }
 
-func attemptTx[T any](ctx context.Context, db *DB, lock sync.Locker, fn func(tx *sql.Tx) (T, error)) (res T, err error) {
+func attempt(ctx context.Context, client *ent.Client, lock sync.Locker, fn func(tx *ent.Tx) error) error {
 	if lock != nil {
 		lock.Lock()
 		defer lock.Unlock()
 	}
-	tx, err := db.SQL.BeginTx(ctx, nil)
+	return Tx(ctx, client, fn)
+}
+
+// Tx runs fn in one transaction of client: committed when fn returns nil,
+// rolled back when it returns an error (which Tx returns) or panics (the
+// panic goes on).
+func Tx(ctx context.Context, client *ent.Client, fn func(tx *ent.Tx) error) error {
+	tx, err := client.Tx(ctx)
 	if err != nil {
-		return res, err
+		return err
 	}
 	defer func() {
 		if p := recover(); p != nil {
@@ -55,10 +59,9 @@ func attemptTx[T any](ctx context.Context, db *DB, lock sync.Locker, fn func(tx 
 			panic(p)
 		}
 	}()
-	if res, err = fn(tx); err != nil {
+	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
-		var zero T
-		return zero, err
+		return err
 	}
-	return res, tx.Commit()
+	return tx.Commit()
 }
