@@ -13,12 +13,20 @@ import (
 // record), so the caller gets a coded error instead of a privacy denial
 // from the first write.
 func RequireStaff(ctx context.Context) (*viewer.Viewer, error) {
+	return Require(ctx, (*viewer.Viewer).IsStaff, "only coordinators may do this")
+}
+
+// Require is the signed-in viewer of ctx when may admits them: nobody
+// signed in is UNAUTHENTICATED, someone may does not admit FORBIDDEN with
+// refusal. Services check this before work only some may do, so the caller
+// gets a coded error rather than a privacy denial from the first write.
+func Require(ctx context.Context, may func(*viewer.Viewer) bool, refusal string) (*viewer.Viewer, error) {
 	v := viewer.FromContext(ctx)
 	if v == nil {
 		return nil, apperr.New(apperr.Unauthenticated, "authentication required")
 	}
-	if !v.IsStaff() {
-		return nil, apperr.New(apperr.Forbidden, "only coordinators may do this")
+	if !may(v) {
+		return nil, apperr.New(apperr.Forbidden, "%s", refusal)
 	}
 	return v, nil
 }

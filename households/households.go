@@ -16,6 +16,7 @@ import (
 
 	"linli/apperr"
 	"linli/auth"
+	"linli/authz"
 	"linli/ent"
 	"linli/events"
 	"linli/viewer"
@@ -30,17 +31,6 @@ type Service struct {
 
 // CareTags are the care tags in the order the API lists them.
 var CareTags = []string{"EMPTY_NEST", "LOST_ONLY_CHILD", "DISABILITY", "LEFT_BEHIND_CHILD", "LOW_INCOME", "UNEMPLOYED"}
-
-func require(ctx context.Context, may func(*viewer.Viewer) bool, refusal string) (*viewer.Viewer, error) {
-	v := viewer.FromContext(ctx)
-	if v == nil {
-		return nil, apperr.New(apperr.Unauthenticated, "authentication required")
-	}
-	if !may(v) {
-		return nil, apperr.New(apperr.Forbidden, "%s", refusal)
-	}
-	return v, nil
-}
 
 // text trims s and checks its length in characters.
 func text(field, s string, minLen, maxLen int) (string, error) {
@@ -65,7 +55,7 @@ type CommunityInput struct {
 // CreateCommunity creates a community (platform admins). Its first
 // coordinator registers in it and is named with setRoles.
 func (s *Service) CreateCommunity(ctx context.Context, in CommunityInput) (*ent.Community, error) {
-	if _, err := require(ctx, (*viewer.Viewer).IsAdmin, "only platform admins create communities"); err != nil {
+	if _, err := authz.Require(ctx, (*viewer.Viewer).IsAdmin, "only platform admins create communities"); err != nil {
 		return nil, err
 	}
 	name, err := text("input.name", in.Name, 1, 100)
@@ -194,7 +184,7 @@ func normalizeTags(tags []string) ([]string, error) {
 
 // CreateHousehold creates a household in the viewer's community (staff).
 func (s *Service) CreateHousehold(ctx context.Context, in HouseholdInput) (*ent.Household, error) {
-	v, err := require(ctx, (*viewer.Viewer).IsStaff, "only coordinators may create households")
+	v, err := authz.Require(ctx, (*viewer.Viewer).IsStaff, "only coordinators may create households")
 	if err != nil {
 		return nil, err
 	}
@@ -226,7 +216,7 @@ func orEmpty(tags []string) []string {
 
 // UpdateHousehold changes a household of the viewer's community (staff).
 func (s *Service) UpdateHousehold(ctx context.Context, id int, in HouseholdInput) (*ent.Household, error) {
-	if _, err := require(ctx, (*viewer.Viewer).IsStaff, "only coordinators may change households"); err != nil {
+	if _, err := authz.Require(ctx, (*viewer.Viewer).IsStaff, "only coordinators may change households"); err != nil {
 		return nil, err
 	}
 	c, err := check(in, "input.")

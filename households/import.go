@@ -11,6 +11,7 @@ import (
 
 	"linli/apperr"
 	"linli/auth"
+	"linli/authz"
 	"linli/ent"
 	"linli/ent/household"
 	"linli/ent/person"
@@ -67,7 +68,7 @@ type Upload struct {
 // commit writes every row in one transaction, or nothing when any row has
 // an error (the report lists them either way).
 func (s *Service) Import(ctx context.Context, kind string, up Upload, dryRun bool) (*Report, error) {
-	v, err := require(ctx, (*viewer.Viewer).IsStaff, "only coordinators may import")
+	v, err := authz.Require(ctx, (*viewer.Viewer).IsStaff, "only coordinators may import")
 	if err != nil {
 		return nil, err
 	}

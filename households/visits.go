@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"linli/apperr"
+	"linli/authz"
 	"linli/ent"
 	"linli/ent/homevisit"
 	"linli/ent/person"
@@ -54,7 +55,7 @@ var cst = time.FixedZone("CST", 8*3600)
 // levels include visits) and, when the visit served a request, a VISIT
 // event in the request's history.
 func (s *Service) RecordHomeVisit(ctx context.Context, in VisitInput) (*ent.HomeVisit, error) {
-	v, err := require(ctx, (*viewer.Viewer).IsOrganizer, "only coordinators and team leaders record home visits")
+	v, err := authz.Require(ctx, (*viewer.Viewer).IsOrganizer, "only coordinators and team leaders record home visits")
 	if err != nil {
 		return nil, err
 	}

@@ -19,6 +19,7 @@ import (
 	"unicode/utf8"
 
 	"linli/apperr"
+	"linli/authz"
 	"linli/ent"
 	"linli/ent/activity"
 	"linli/ent/slot"
@@ -70,26 +71,14 @@ type SlotInput struct {
 }
 
 func requireStaff(ctx context.Context) (*viewer.Viewer, error) {
-	return require(ctx, (*viewer.Viewer).IsStaff, "only coordinators may do this")
+	return authz.Require(ctx, (*viewer.Viewer).IsStaff, "only coordinators may do this")
 }
 
 // requireOrganizer admits those who may run activities: staff, and team
 // leaders (confined to their own teams' activities by organizedActivity,
 // mayAssign and the privacy rules).
 func requireOrganizer(ctx context.Context) (*viewer.Viewer, error) {
-	return require(ctx, (*viewer.Viewer).IsOrganizer, "only coordinators and team leaders may do this")
-}
-
-// require returns the signed-in viewer if may admits them.
-func require(ctx context.Context, may func(*viewer.Viewer) bool, refusal string) (*viewer.Viewer, error) {
-	v := viewer.FromContext(ctx)
-	if v == nil {
-		return nil, apperr.New(apperr.Unauthenticated, "authentication required")
-	}
-	if !may(v) {
-		return nil, apperr.New(apperr.Forbidden, "%s", refusal)
-	}
-	return v, nil
+	return authz.Require(ctx, (*viewer.Viewer).IsOrganizer, "only coordinators and team leaders may do this")
 }
 
 // organizedActivity reads activity id as the viewer and refuses a viewer who
