@@ -23,8 +23,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -60,10 +58,10 @@ func main() {
 	flag.IntVar(&o.activities, "activities", 60, "activities in the database")
 	flag.IntVar(&o.page, "page", 50, "page size (first)")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of linli's first round to this file")
-	flag.DurationVar(&o.tokenCache, "token-cache", app.DefaultConfig().TokenCacheTTL, "linli's token cache TTL (0: check the token in the database on every request, as the bare handler does)")
+	flag.DurationVar(&o.tokenCache, "token-cache", -1, "linli's -token-cache-ttl (0: check the token in the database on every request, as the bare handler does; default: the server's)")
 	flag.Parse()
-	// Run both servers with the garbage-collector settings server/ uses.
-	app.TuneRuntime()
+	// Both servers run with the garbage-collector settings server/ uses:
+	// app.Start sets them for this process.
 	backends := []string{*db}
 	if *db == "both" {
 		backends = []string{"postgres", "sqlite"}
@@ -84,13 +82,12 @@ func bench(backend string, o options) error {
 	}
 	defer cleanup()
 
-	cfg := app.DefaultConfig()
-	cfg.DatabaseURL = dbURL
-	cfg.RateLimitPerMinute = 0
-	cfg.Production = true
-	cfg.TokenCacheTTL = o.tokenCache
-	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	a, err := app.New(ctx, cfg)
+	// linli as the server builds it (app.Start), from operator flags.
+	args := []string{"-database-url", dbURL, "-demo=false", "-log-level", "error", "-login-rate", "0", "-production"}
+	if o.tokenCache >= 0 {
+		args = append(args, "-token-cache-ttl", o.tokenCache.String())
+	}
+	a, err := app.Start(ctx, args)
 	if err != nil {
 		return err
 	}

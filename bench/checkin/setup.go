@@ -6,12 +6,12 @@ import (
 	"database/sql"
 	"encoding/base32"
 	"fmt"
-	"log/slog"
 	"net/http/httptest"
-	"os"
+	"strconv"
 	"time"
 
 	"linli/app"
+	"linli/bench/load"
 	"linli/ent"
 	"linli/linlitest"
 	"linli/viewer"
@@ -40,19 +40,13 @@ type registration struct {
 }
 
 func setUp(ctx context.Context, dbURL string, pool, kiosks, activities, n int) (*bench, error) {
-	cfg := app.DefaultConfig()
-	cfg.DatabaseURL = dbURL
-	cfg.RateLimitPerMinute = 0
-	cfg.RequestTimeout = time.Minute
-	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	cfg.Store.MaxOpenConns = pool
-	// One staff token watches every activity, a socket each.
-	cfg.Live.MaxConnectionsPerPerson = -1
-	a, err := app.New(ctx, cfg)
-	if err != nil {
-		return nil, err
-	}
+	// linli exactly as server builds it, from operator flags only.
+	a := load.Start(ctx, "-database-url", dbURL, "-login-rate", "0", "-request-timeout", "1m",
+		"-db-max-conns", strconv.Itoa(pool),
+		// One staff token watches every activity, a socket each.
+		"-max-connections-per-person", "-1")
 	b := &bench{app: a, srv: httptest.NewServer(a.Handler())}
+	var err error
 	b.raw, err = sql.Open("postgres", dbURL)
 	if err != nil {
 		return nil, err

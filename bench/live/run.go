@@ -6,8 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
@@ -68,12 +66,9 @@ func run(cfg runConfig, counts []int) error {
 	defer drop()
 	b := &bench{runConfig: cfg}
 	ctx := context.Background()
-	wcfg := app.DefaultConfig()
-	wcfg.DatabaseURL = dbURL
-	wcfg.RateLimitPerMinute = 0
-	wcfg.Store.MaxOpenConns = 4
-	wcfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	if b.writer, err = app.New(ctx, wcfg); err != nil {
+	// The second replica, built as the server builds it (app.Start).
+	if b.writer, err = app.Start(ctx, []string{"-database-url", dbURL, "-demo=false", "-log-level", "error",
+		"-login-rate", "0", "-db-max-conns", "4"}); err != nil {
 		return err
 	}
 	defer b.writer.Close()
