@@ -33,7 +33,8 @@ import (
 	"time"
 
 	"linli/app"
-	"linli/store"
+	"linli/bench/load"
+	"linli/linlitest"
 )
 
 const query = `query($n: Int!) { activities(first: $n) { edges { node {
@@ -156,10 +157,10 @@ func bench(backend string, o options) error {
 			fmt.Printf("  round %d %-5s %8.0f req/s  %5.2f ms CPU/request in this process\n", r+1, t.name, rate, cpuPerRequest)
 		}
 	}
-	l, b := store.Median(linliRates), store.Median(bareRates)
+	l, b := load.Median(linliRates), load.Median(bareRates)
 	fmt.Printf("%s: linli %.0f req/s, bare %.0f req/s (medians): ratio %.2f\n", backend, l, b, l/b)
 	fmt.Printf("%s: CPU per request in this process (servers and client, not the database): linli %.2f ms, bare %.2f ms\n",
-		backend, store.Median(linliCPU), store.Median(bareCPU))
+		backend, load.Median(linliCPU), load.Median(bareCPU))
 	return nil
 }
 
@@ -223,7 +224,7 @@ func freshDatabase(backend string) (string, func(), error) {
 		if admin == "" {
 			admin = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 		}
-		dbURL, drop, err := store.CreateScratchDatabase(context.Background(), admin, "linli_bench")
+		dbURL, drop, err := linlitest.ScratchDatabase(context.Background(), admin, "linli_bench")
 		if err != nil {
 			return "", nil, err
 		}

@@ -22,7 +22,6 @@ import (
 	"linli/ent/activity"
 	"linli/ledger"
 	"linli/linlitest"
-	"linli/store"
 	"linli/viewer"
 )
 
@@ -328,7 +327,7 @@ func (b *bench) bareSend(version int64, taken int) error {
 }
 
 func scratchDatabase(admin string) (dbURL string, drop func(), err error) {
-	dbURL, dropDB, err := store.CreateScratchDatabase(context.Background(), admin, "linli_bench_live")
+	dbURL, dropDB, err := linlitest.ScratchDatabase(context.Background(), admin, "linli_bench_live")
 	if err != nil {
 		return "", nil, fmt.Errorf("create scratch database (is PostgreSQL running?): %w", err)
 	}
