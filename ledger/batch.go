@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"linli/apperr"
@@ -168,8 +169,8 @@ func (b *Batch) Changed(registrationID, personID int, change string) events.Even
 // activity lock was changed by a writer that does not take that lock.
 var errRetry = errors.New("ledger: concurrent change, retry")
 
-// flush writes what the group's batches decided: promotions, each dirty
-// slot's counters in one guarded statement, the new registrations of all
+// flush writes what the group's batches decided: promotions, the dirty
+// slots' counters in one guarded statement, the new registrations of all
 // batches in one insert and the idempotency keys in another.
 func (g *group) flush(ctx context.Context) error {
 	sys := viewer.System(ctx)
@@ -180,15 +181,15 @@ func (g *group) flush(ctx context.Context) error {
 		}
 	}
 	slices.Sort(ids)
-	for _, id := range ids {
-		st := g.slots[id]
-		b := g.batches[st.slot.ActivityID]
-		if err := b.promote(sys, id); err != nil {
+	dirty := make([]*slotState, len(ids))
+	for i, id := range ids {
+		dirty[i] = g.slots[id]
+		if err := g.batches[dirty[i].slot.ActivityID].promote(sys, id); err != nil {
 			return err
 		}
-		if err := b.writeCounts(sys, st); err != nil {
-			return err
-		}
+	}
+	if err := g.writeCounts(sys, dirty); err != nil {
+		return err
 	}
 	var creates []*ent.RegistrationCreate
 	var made []*NewRegistration
@@ -234,25 +235,55 @@ func (g *group) order() []int {
 	return ids
 }
 
-// guardedCounts writes a slot's counters as one change, guarded: it
-// matches only while the seats taken fit the capacity.
-// Parameters: capacity, taken, waitlisted, pending deltas, now, slot,
-// taken delta, capacity.
-const guardedCounts = `UPDATE slots SET capacity = ?, taken = taken + ?, waitlisted = waitlisted + ?, pending = pending + ?, updated_at = ?
-WHERE id = ? AND taken + ? <= ?`
+// guardedCounts writes the counters of a group's slots as one statement,
+// guarded: each slot matches only while its seats taken fit its capacity,
+// and the write fails unless every slot matched. %[1]s is a CASE over the
+// slot ids, %[2]s the list of ids.
+const guardedCounts = `UPDATE slots SET capacity = %[1]s, taken = taken + %[1]s,
+  waitlisted = waitlisted + %[1]s, pending = pending + %[1]s, updated_at = ?
+WHERE id IN (%[2]s) AND taken + %[1]s <= %[1]s`
 
-func (b *Batch) writeCounts(ctx context.Context, st *slotState) error {
-	s := st.slot
-	dt, dw, dp := s.Taken-st.taken, s.Waitlisted-st.waitlisted, s.Pending-st.pending
-	if dt == 0 && dw == 0 && dp == 0 && s.Capacity == st.capacity {
+// writeCounts writes the changed counters of slots (guardedCounts).
+func (g *group) writeCounts(ctx context.Context, slots []*slotState) error {
+	var changed []*slotState
+	for _, st := range slots {
+		s := st.slot
+		if s.Taken != st.taken || s.Waitlisted != st.waitlisted || s.Pending != st.pending || s.Capacity != st.capacity {
+			changed = append(changed, st)
+		}
+	}
+	if len(changed) == 0 {
 		return nil
 	}
-	res, err := b.tx.ExecContext(ctx, b.g.l.db.Rebind(guardedCounts), s.Capacity, dt, dw, dp, b.now, s.ID, dt, s.Capacity)
+	n := len(changed)
+	cases := "CASE id" + strings.Repeat(" WHEN ? THEN CAST(? AS INTEGER)", n) + " END"
+	column := func(v func(st *slotState) int) []any {
+		args := make([]any, 0, 2*n)
+		for _, st := range changed {
+			args = append(args, st.slot.ID, v(st))
+		}
+		return args
+	}
+	capacity := column(func(st *slotState) int { return st.slot.Capacity })
+	taken := column(func(st *slotState) int { return st.slot.Taken - st.taken })
+	var args []any
+	args = append(args, capacity...)
+	args = append(args, taken...)
+	args = append(args, column(func(st *slotState) int { return st.slot.Waitlisted - st.waitlisted })...)
+	args = append(args, column(func(st *slotState) int { return st.slot.Pending - st.pending })...)
+	args = append(args, g.now)
+	for _, st := range changed {
+		args = append(args, st.slot.ID)
+	}
+	args = append(args, taken...)
+	args = append(args, capacity...)
+	q := fmt.Sprintf(guardedCounts, cases, strings.TrimSuffix(strings.Repeat("?, ", n), ", "))
+	res, err := g.tx.ExecContext(ctx, g.l.db.Rebind(q), args...)
 	if err != nil {
 		return err
 	}
-	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		return fmt.Errorf("ledger: slot %d: guarded write of %+d taken did not fit: %w", s.ID, dt, errRetry)
+	if k, err := res.RowsAffected(); err != nil || k != int64(n) {
+		return fmt.Errorf("ledger: guarded write of %d slots matched %d: %w", n, k, errRetry)
 	}
 	return nil
 }

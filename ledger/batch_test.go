@@ -208,3 +208,35 @@ func TestBatchesServeEveryCaller(t *testing.T) {
 		}
 	})
 }
+
+// Sign-ups for different activities that arrive together share one
+// transaction, and each activity's rules and counters stay its own: a full
+// slot without a waitlist refuses in one activity while the other takes
+// everyone, and each activity's counts are announced.
+func TestOneBatchAcrossActivities(t *testing.T) {
+	linlitest.Run(t, func(t *testing.T, e *linlitest.Env) {
+		c := e.Community(t, "前进社区")
+		people, _ := e.People(t, c.ID, 3, "居民")
+		rec := record(e)
+		a1, s1 := e.Activity(t, c.ID, linlitest.ActivitySpec{Title: "讲座", Slots: []linlitest.SlotSpec{{Name: "座位", Capacity: 1, NoWaitlist: true}}})
+		a2, s2 := e.Activity(t, c.ID, linlitest.ActivitySpec{Title: "义诊", Slots: []linlitest.SlotSpec{{Name: "座位", Capacity: 5}}})
+		ctxs := []context.Context{asPerson(people[0]), asPerson(people[1]), asPerson(people[1]), asPerson(people[2])}
+		ins := []ledger.SignUpInput{{SlotID: s1[0].ID, Seats: 1}, {SlotID: s1[0].ID, Seats: 1}, {SlotID: s2[0].ID, Seats: 1}, {SlotID: s2[0].ID, Seats: 1}}
+		before := service(e).Stats()
+		_, errs := service(e).SignUpTogether(ctxs, ins)
+		if errs[0] != nil || codeOf(errs[1]) != "CAPACITY_FULL" || errs[2] != nil || errs[3] != nil {
+			t.Fatalf("answers %v", errs)
+		}
+		if after := service(e).Stats(); after.Batches-before.Batches != 1 {
+			t.Fatalf("%d transactions for one batch", after.Batches-before.Batches)
+		}
+		for _, s := range []struct{ id, taken int }{{s1[0].ID, 1}, {s2[0].ID, 2}} {
+			if st := readSlot(t, e, s.id); st.taken != s.taken || len(st.consistent()) > 0 {
+				t.Fatalf("slot %d: %+v %v", s.id, st, st.consistent())
+			}
+		}
+		if rec.counts(a1.ID) != 1 || rec.counts(a2.ID) != 1 {
+			t.Fatalf("counts events: %d for the first activity, %d for the second", rec.counts(a1.ID), rec.counts(a2.ID))
+		}
+	})
+}

@@ -19,7 +19,7 @@ const batchTimeout = 30 * time.Second
 // activities are spread over them by id, so the ops of one activity always
 // meet in the same queue, and those of a few activities share one
 // transaction (one lock statement, one insert) when they arrive together.
-const Shards = 4
+const Shards = 1
 
 // batcher queues ops by shard. There is no waiting window: the first op of
 // an idle shard leads at once and runs alone; ops that arrive while its

@@ -69,9 +69,7 @@ func (o *cancelAllOp) ActivityID() int { return o.activityID }
 
 func (o *cancelAllOp) Decide(ctx context.Context, b *Batch) error {
 	sys := viewer.System(ctx)
-	open := b.tx.Registration.Query().Where(registration.ActivityID(o.activityID),
-		registration.StatusIn(registration.StatusCONFIRMED, registration.StatusWAITLISTED, registration.StatusPENDING_APPROVAL))
-	regs, err := open.Clone().All(sys)
+	regs, err := b.tx.Registration.Query().Where(registration.ActivityID(o.activityID), registration.StatusIn(Open...)).All(sys)
 	if err != nil || len(regs) == 0 {
 		return err
 	}
@@ -83,8 +81,7 @@ func (o *cancelAllOp) Decide(ctx context.Context, b *Batch) error {
 		}
 		b.Publish(b.Changed(r.ID, r.PersonID, ChangeCancelled))
 	}
-	n, err := b.tx.Registration.Update().Where(registration.IDIn(ids...), registration.StatusIn(
-		registration.StatusCONFIRMED, registration.StatusWAITLISTED, registration.StatusPENDING_APPROVAL)).
+	n, err := b.tx.Registration.Update().Where(registration.IDIn(ids...), registration.StatusIn(Open...)).
 		SetStatus(registration.StatusCANCELLED).SetCancelledAt(b.now).SetNillableCancelReason(o.reason).
 		SetUpdatedAt(b.now).Save(sys)
 	if err != nil {

@@ -17,11 +17,12 @@
 // single writer on SQLite), gives live subscribers a version, and gives
 // each queued registration its place (queue_seq) in commit order.
 //
-// Writes to one activity are batched (batcher.go): requests that arrive
-// while a write for the activity is in flight are decided together, in
-// arrival order, in one transaction that locks the activity once, writes
-// each slot's counters once and inserts the new registrations in one
-// statement. An idle system runs a request alone at once.
+// Writes are batched (batcher.go): requests that arrive while a write is in
+// flight are decided together, in arrival order, in one transaction that
+// locks each of their activities once (one statement for all), writes the
+// changed slots' counters in one guarded statement and inserts the new
+// registrations in one statement. An idle system runs a request alone at
+// once. If a batch fails as a whole, its requests run again one at a time.
 //
 // Counters are sums of seats: taken over CONFIRMED, CHECKED_IN and
 // CHECKED_OUT registrations, waitlisted over WAITLISTED, pending over

@@ -111,6 +111,10 @@ func WaitlistOrder() []registration.OrderOption {
 	return []registration.OrderOption{registration.ByQueueSeq(), registration.ByID()}
 }
 
+// Open are the statuses of registrations not yet attended, which
+// cancelling an activity cancels.
+var Open = []registration.Status{registration.StatusCONFIRMED, registration.StatusWAITLISTED, registration.StatusPENDING_APPROVAL}
+
 // Held is what a registration in status holds of its slot's counters.
 func Held(status registration.Status, seats int) Counts {
 	switch status {

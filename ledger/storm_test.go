@@ -27,7 +27,7 @@ var stormRounds = map[string]int{"sqlite": 3, "postgres": 20}
 
 // 1,000 people sign up at the same moment for a 100-seat slot: exactly 100
 // are confirmed, 900 wait at positions 1..900, and the counters equal the
-// rows. Repeated (ten times on PostgreSQL, which keeps the suite near two
+// rows. Repeated (twenty times on PostgreSQL, which keeps the suite near two
 // minutes on two cores), because a race that loses once in ten runs is still a
 // race.
 func TestSignUpStorm(t *testing.T) {
