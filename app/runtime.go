@@ -5,13 +5,13 @@ import (
 	"runtime/debug"
 )
 
-// TuneRuntime sets the garbage collector the way a linli server runs: a
+// tuneRuntime sets the garbage collector the way a linli server runs: a
 // GraphQL response allocates many small, short-lived objects (gqlgen builds a
 // field context per field), and with Go's default GOGC=100 collection took a
 // quarter of the CPU of a 50-activity page. GOGC=400 trades some heap for
 // that CPU; a soft memory limit makes the collector work harder again before
 // the heap gets large. GOGC and GOMEMLIMIT in the environment win.
-func TuneRuntime() {
+func tuneRuntime() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
 	}

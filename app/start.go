@@ -40,7 +40,7 @@ func Start(ctx context.Context, args []string) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	TuneRuntime()
+	tuneRuntime()
 	slog.SetDefault(cfg.Logger)
 	if m, ok := cfg.GraphQL.TrustedDocuments.(trusted.Manifest); ok {
 		cfg.Logger.Info("trusted documents on", "documents", len(m))

@@ -133,7 +133,7 @@ func freshPostgres(t testing.TB) string {
 	admin := AdminURL()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	dbURL, drop, err := store.CreateScratchDatabase(ctx, admin, "linli_test")
+	dbURL, drop, err := ScratchDatabase(ctx, admin, "linli_test")
 	if err != nil {
 		if PostgresRequired() {
 			t.Fatalf("PostgreSQL is required but unusable at %s: %v", redact(admin), err)

@@ -23,8 +23,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -35,7 +33,8 @@ import (
 	"time"
 
 	"linli/app"
-	"linli/store"
+	"linli/bench/load"
+	"linli/linlitest"
 )
 
 const query = `query($n: Int!) { activities(first: $n) { edges { node {
@@ -60,10 +59,10 @@ func main() {
 	flag.IntVar(&o.activities, "activities", 60, "activities in the database")
 	flag.IntVar(&o.page, "page", 50, "page size (first)")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of linli's first round to this file")
-	flag.DurationVar(&o.tokenCache, "token-cache", app.DefaultConfig().TokenCacheTTL, "linli's token cache TTL (0: check the token in the database on every request, as the bare handler does)")
+	flag.DurationVar(&o.tokenCache, "token-cache", -1, "linli's -token-cache-ttl (0: check the token in the database on every request, as the bare handler does; default: the server's)")
 	flag.Parse()
-	// Run both servers with the garbage-collector settings server/ uses.
-	app.TuneRuntime()
+	// Both servers run with the garbage-collector settings server/ uses:
+	// app.Start sets them for this process.
 	backends := []string{*db}
 	if *db == "both" {
 		backends = []string{"postgres", "sqlite"}
@@ -84,13 +83,12 @@ func bench(backend string, o options) error {
 	}
 	defer cleanup()
 
-	cfg := app.DefaultConfig()
-	cfg.DatabaseURL = dbURL
-	cfg.RateLimitPerMinute = 0
-	cfg.Production = true
-	cfg.TokenCacheTTL = o.tokenCache
-	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	a, err := app.New(ctx, cfg)
+	// linli as the server builds it (app.Start), from operator flags.
+	args := []string{"-database-url", dbURL, "-demo=false", "-log-level", "error", "-login-rate", "0", "-production"}
+	if o.tokenCache >= 0 {
+		args = append(args, "-token-cache-ttl", o.tokenCache.String())
+	}
+	a, err := app.Start(ctx, args)
 	if err != nil {
 		return err
 	}
@@ -159,10 +157,10 @@ func bench(backend string, o options) error {
 			fmt.Printf("  round %d %-5s %8.0f req/s  %5.2f ms CPU/request in this process\n", r+1, t.name, rate, cpuPerRequest)
 		}
 	}
-	l, b := store.Median(linliRates), store.Median(bareRates)
+	l, b := load.Median(linliRates), load.Median(bareRates)
 	fmt.Printf("%s: linli %.0f req/s, bare %.0f req/s (medians): ratio %.2f\n", backend, l, b, l/b)
 	fmt.Printf("%s: CPU per request in this process (servers and client, not the database): linli %.2f ms, bare %.2f ms\n",
-		backend, store.Median(linliCPU), store.Median(bareCPU))
+		backend, load.Median(linliCPU), load.Median(bareCPU))
 	return nil
 }
 
@@ -226,7 +224,7 @@ func freshDatabase(backend string) (string, func(), error) {
 		if admin == "" {
 			admin = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 		}
-		dbURL, drop, err := store.CreateScratchDatabase(context.Background(), admin, "linli_bench")
+		dbURL, drop, err := linlitest.ScratchDatabase(context.Background(), admin, "linli_bench")
 		if err != nil {
 			return "", nil, err
 		}

@@ -27,7 +27,6 @@ import (
 
 	"linli/bench/load"
 	"linli/linlitest"
-	"linli/store"
 )
 
 func main() {
@@ -79,7 +78,7 @@ func main() {
 		}
 		fmt.Printf("%-8s stack %7.0f/s   raw SQL %7.0f/s\n", label, s, q)
 	}
-	ms, mr := store.Median(stack), store.Median(raw)
+	ms, mr := load.Median(stack), load.Median(raw)
 	fmt.Printf("median   stack %7.0f/s   raw SQL %7.0f/s   ratio %.2f\n", ms, mr, ms/mr)
 	if w != nil {
 		fmt.Printf("live: %d counts messages received by %d subscribers\n", w.received.Load(), *activities)

@@ -6,8 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
@@ -24,7 +22,6 @@ import (
 	"linli/ent/activity"
 	"linli/ledger"
 	"linli/linlitest"
-	"linli/store"
 	"linli/viewer"
 )
 
@@ -68,12 +65,9 @@ func run(cfg runConfig, counts []int) error {
 	defer drop()
 	b := &bench{runConfig: cfg}
 	ctx := context.Background()
-	wcfg := app.DefaultConfig()
-	wcfg.DatabaseURL = dbURL
-	wcfg.RateLimitPerMinute = 0
-	wcfg.Store.MaxOpenConns = 4
-	wcfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	if b.writer, err = app.New(ctx, wcfg); err != nil {
+	// The second replica, built as the server builds it (app.Start).
+	if b.writer, err = app.Start(ctx, []string{"-database-url", dbURL, "-demo=false", "-log-level", "error",
+		"-login-rate", "0", "-db-max-conns", "4"}); err != nil {
 		return err
 	}
 	defer b.writer.Close()
@@ -333,7 +327,7 @@ func (b *bench) bareSend(version int64, taken int) error {
 }
 
 func scratchDatabase(admin string) (dbURL string, drop func(), err error) {
-	dbURL, dropDB, err := store.CreateScratchDatabase(context.Background(), admin, "linli_bench_live")
+	dbURL, dropDB, err := linlitest.ScratchDatabase(context.Background(), admin, "linli_bench_live")
 	if err != nil {
 		return "", nil, fmt.Errorf("create scratch database (is PostgreSQL running?): %w", err)
 	}

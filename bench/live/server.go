@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -28,14 +27,11 @@ import (
 // closes, i.e. when the parent goes away.
 func runServer(dbURL string) error {
 	ctx := context.Background()
-	cfg := app.DefaultConfig()
-	cfg.DatabaseURL = dbURL
-	cfg.RateLimitPerMinute = 0
-	cfg.Store.MaxOpenConns = 16
-	// Every simulated phone uses the same token; real ones have their own.
-	cfg.Live.MaxConnectionsPerPerson = -1
-	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	a, err := app.New(ctx, cfg)
+	// Built as the server builds it (app.Start), from operator flags.
+	args := []string{"-database-url", dbURL, "-demo=false", "-log-level", "warn", "-login-rate", "0", "-db-max-conns", "16",
+		// Every simulated phone uses the same token; real ones have their own.
+		"-max-connections-per-person", "-1"}
+	a, err := app.Start(ctx, args)
 	if err != nil {
 		return err
 	}

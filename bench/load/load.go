@@ -9,12 +9,13 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"linli/app"
-	"linli/store"
+	"linli/linlitest"
 )
 
 // Start builds linli through app.Start, the function server runs, from
@@ -31,7 +32,7 @@ func Start(ctx context.Context, flags ...string) *app.App {
 // ScratchDB creates an empty database on the PostgreSQL server at admin and
 // returns its URL and a function that drops it; it exits when it cannot.
 func ScratchDB(admin, prefix string) (string, func()) {
-	dbURL, drop, err := store.CreateScratchDatabase(context.Background(), admin, prefix)
+	dbURL, drop, err := linlitest.ScratchDatabase(context.Background(), admin, prefix)
 	if err != nil {
 		log.Fatalf("create scratch database (is PostgreSQL running?): %v", err)
 	}
@@ -87,4 +88,16 @@ func Storm(workers, n int, one func(worker, i int) (ok bool, err error)) (perSec
 		return 0, 0, firstErr
 	}
 	return float64(n) / elapsed.Seconds(), int(good.Load()), nil
+}
+
+// Median returns the median of xs (0 for none); benchmarks report it.
+func Median(xs []float64) float64 {
+	s := slices.Sorted(slices.Values(xs))
+	switch {
+	case len(s) == 0:
+		return 0
+	case len(s)%2 == 1:
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }

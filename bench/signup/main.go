@@ -107,7 +107,7 @@ func main() {
 			}
 			linli, raw = append(linli, l), append(raw, w)
 		}
-		ml, mr := store.Median(linli), store.Median(raw)
+		ml, mr := load.Median(linli), load.Median(raw)
 		fmt.Printf("%-10s %8d %12.0f %12.0f %6.2f× %5.1f× %s\n", sc.name, sc.clients, ml, mr, ml/mr, sc.goal, verdict(ml/mr >= sc.goal))
 	}
 	st := b.app.Resolver.Ledger.Stats()
@@ -121,7 +121,7 @@ func main() {
 		linliLat = append(linliLat, timed(func() (registration.Status, error) { return b.linliSignUp(ctx, sl[0], i) }))
 		rawLat = append(rawLat, timed(func() (registration.Status, error) { return b.rawSignUp(ctx, sl[0], i+*idle) }))
 	}
-	pl, pr := store.Median(linliLat), store.Median(rawLat)
+	pl, pr := load.Median(linliLat), load.Median(rawLat)
 	fmt.Printf("idle: p50 of %d sequential sign-ups: linli %.2f ms, raw SQL %.2f ms (%.2f×)\n", *idle, pl, pr, pl/pr)
 	fmt.Println("zero oversell in every round (checked after each)")
 }

@@ -2,28 +2,19 @@ package main
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"time"
+	"strconv"
 
 	"linli/app"
 	"linli/linlitest"
 )
 
-// startApp builds linli as the server does (app.DefaultConfig, app.New),
-// changing only operator settings, and serves it over HTTP. (When the
-// one-constructor wiring lands this becomes load.Start with the same
-// flags.)
+// startApp builds linli exactly as the server does (app.Start), from
+// operator flags only, and serves it over HTTP.
 func startApp(ctx context.Context, dbURL string, pool int) (*app.App, *httptest.Server, error) {
-	cfg := app.DefaultConfig()
-	cfg.DatabaseURL = dbURL
-	cfg.RateLimitPerMinute = 0
-	cfg.RequestTimeout = time.Minute
-	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	cfg.Store.MaxOpenConns = pool
-	a, err := app.New(ctx, cfg)
+	a, err := app.Start(ctx, []string{"-database-url", dbURL, "-demo=false", "-log-level", "error",
+		"-login-rate", "0", "-request-timeout", "1m", "-db-max-conns", strconv.Itoa(pool)})
 	if err != nil {
 		return nil, nil, err
 	}
