@@ -21,11 +21,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"reflect"
 	"runtime"
 	"slices"
@@ -33,7 +31,6 @@ import (
 
 	_ "github.com/lib/pq"
 
-	"linli/app"
 	"linli/bench/load"
 	"linli/linlitest"
 	"linli/viewer"
@@ -69,12 +66,8 @@ func main() {
 	load.Cleanup = drop
 	defer drop()
 
-	// linli as server/ builds it.
-	cfg := app.DefaultConfig()
-	cfg.DatabaseURL = dbURL
-	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	a, err := app.New(ctx, cfg)
-	load.Check(err)
+	// linli as server/ builds it, from operator flags only.
+	a := load.Start(ctx, "-database-url", dbURL)
 	srv := httptest.NewServer(a.Handler())
 	rawDB, err := sql.Open("postgres", dbURL)
 	load.Check(err)
