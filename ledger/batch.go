@@ -45,6 +45,9 @@ type Batch struct {
 	regs    []*NewRegistration
 	evs     []events.Event
 	applied bool
+	// counted: an op that is not a DoorOp went ahead, so the activity's
+	// counts event goes out (door ops announce their own).
+	counted bool
 }
 
 // group is one transaction's batches and what they stage together.
@@ -63,6 +66,15 @@ type group struct {
 	signUpKeys  map[idemKey]*signUpOp
 	storedKeys  map[idemKey]*ent.IdempotencyKey
 	afterInsert []func() *ent.IdempotencyKeyCreate
+
+	// door ops (checkin.go): the registrations they moved, as the batch
+	// has them, the scans to record, and the first op to claim each key
+	// (a kiosk's nonce); retry: the transaction runs again, so what the
+	// ops read before the lock is read again under it
+	doors  map[int]*door
+	scans  []*ent.CheckInScanCreate
+	claims map[any]Op
+	retry  bool
 }
 
 type slotState struct {
@@ -70,6 +82,11 @@ type slotState struct {
 	// the counters and capacity as read under the lock
 	taken, waitlisted, pending, capacity int
 	dirty                                bool
+	// checkedIn is the change of checked_in the batch's door ops made.
+	checkedIn int
+	// stub: the slot was not read (a group of door ops only); only its
+	// checked_in changes.
+	stub bool
 }
 
 // Tx is the batch's transaction; ops may write other rows through it (as
@@ -91,7 +108,7 @@ func (b *Batch) Now() time.Time { return b.now }
 // returned slot is the batch's own: read it, change it only through Add.
 func (b *Batch) Slot(_ context.Context, slotID int) (*ent.Slot, error) {
 	st, ok := b.g.slots[slotID]
-	if !ok || st.slot.ActivityID != b.activity.ID {
+	if !ok || st.stub || b.activity == nil || st.slot.ActivityID != b.activity.ID {
 		return nil, apperr.New(apperr.NotFound, "no such slot")
 	}
 	return st.slot, nil
@@ -176,7 +193,7 @@ func (g *group) flush(ctx context.Context) error {
 	sys := viewer.System(ctx)
 	ids := make([]int, 0, len(g.slots))
 	for id, st := range g.slots {
-		if st.dirty {
+		if st.dirty || st.checkedIn != 0 {
 			ids = append(ids, id)
 		}
 	}
@@ -184,9 +201,15 @@ func (g *group) flush(ctx context.Context) error {
 	dirty := make([]*slotState, len(ids))
 	for i, id := range ids {
 		dirty[i] = g.slots[id]
+		if !dirty[i].dirty {
+			continue
+		}
 		if err := g.batches[dirty[i].slot.ActivityID].promote(sys, id); err != nil {
 			return err
 		}
+	}
+	if err := g.moveDoors(sys); err != nil {
+		return err
 	}
 	if err := g.writeCounts(sys, dirty); err != nil {
 		return err
@@ -222,6 +245,11 @@ func (g *group) flush(ctx context.Context) error {
 			return err
 		}
 	}
+	if len(g.scans) > 0 {
+		if err := g.tx.CheckInScan.CreateBulk(g.scans...).Exec(sys); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -237,18 +265,21 @@ func (g *group) order() []int {
 
 // guardedCounts writes the counters of a group's slots as one statement,
 // guarded: each slot matches only while its seats taken fit its capacity,
-// and the write fails unless every slot matched. %[1]s is a CASE over the
-// slot ids, %[2]s the list of ids.
-const guardedCounts = `UPDATE slots SET capacity = %[1]s, taken = taken + %[1]s,
-  waitlisted = waitlisted + %[1]s, pending = pending + %[1]s, updated_at = ?
-WHERE id IN (%[2]s) AND taken + %[1]s <= %[1]s`
+// and the write fails unless every slot matched. Every column is written
+// as a change (read under the lock, so the same as writing the values the
+// batch decided), which lets a group of door ops change checked_in without
+// reading the slots. %[1]s is a CASE over the slot ids, %[2]s the list of
+// ids.
+const guardedCounts = `UPDATE slots SET capacity = capacity + %[1]s, taken = taken + %[1]s,
+  waitlisted = waitlisted + %[1]s, pending = pending + %[1]s, checked_in = checked_in + %[1]s, updated_at = ?
+WHERE id IN (%[2]s) AND taken + %[1]s <= capacity + %[1]s`
 
 // writeCounts writes the changed counters of slots (guardedCounts).
 func (g *group) writeCounts(ctx context.Context, slots []*slotState) error {
 	var changed []*slotState
 	for _, st := range slots {
 		s := st.slot
-		if s.Taken != st.taken || s.Waitlisted != st.waitlisted || s.Pending != st.pending || s.Capacity != st.capacity {
+		if s.Taken != st.taken || s.Waitlisted != st.waitlisted || s.Pending != st.pending || s.Capacity != st.capacity || st.checkedIn != 0 {
 			changed = append(changed, st)
 		}
 	}
@@ -264,13 +295,14 @@ func (g *group) writeCounts(ctx context.Context, slots []*slotState) error {
 		}
 		return args
 	}
-	capacity := column(func(st *slotState) int { return st.slot.Capacity })
+	capacity := column(func(st *slotState) int { return st.slot.Capacity - st.capacity })
 	taken := column(func(st *slotState) int { return st.slot.Taken - st.taken })
 	var args []any
 	args = append(args, capacity...)
 	args = append(args, taken...)
 	args = append(args, column(func(st *slotState) int { return st.slot.Waitlisted - st.waitlisted })...)
 	args = append(args, column(func(st *slotState) int { return st.slot.Pending - st.pending })...)
+	args = append(args, column(func(st *slotState) int { return st.checkedIn })...)
 	args = append(args, g.now)
 	for _, st := range changed {
 		args = append(args, st.slot.ID)

@@ -143,9 +143,11 @@ func (l *Ledger) runBatch(leaderCtx context.Context, batch []*request) {
 func (l *Ledger) commit(ctx context.Context, ops []Op) ([]error, error) {
 	var g *group
 	var errs []error
+	tries := 0
 	err := l.inTx(ctx, func(tx *ent.Tx) error {
 		var err error
-		g, errs, err = l.apply(ctx, tx, 0, ops)
+		g, errs, err = l.apply(ctx, tx, 0, ops, tries > 0)
+		tries++
 		return err
 	})
 	if err != nil {

@@ -34,7 +34,7 @@ const lockActivities = `UPDATE activities SET counts_version = counts_version + 
 // never deadlock on each other and promotions see a stable queue. Most
 // callers want Apply, which also decides and writes.
 func (l *Ledger) Lock(ctx context.Context, tx *ent.Tx, activityID int) (*Batch, error) {
-	g, err := l.lock(ctx, tx, []int{activityID})
+	g, err := l.lock(ctx, tx, []int{activityID}, true)
 	if err != nil {
 		return nil, err
 	}
@@ -45,9 +45,10 @@ func (l *Ledger) Lock(ctx context.Context, tx *ent.Tx, activityID int) (*Batch, 
 	return b, nil
 }
 
-// lock locks activities (one statement, whatever their number) and reads
-// them and their slots (one query each) into a group.
-func (l *Ledger) lock(ctx context.Context, tx *ent.Tx, ids []int) (*group, error) {
+// lock locks activities (one statement, whatever their number) and, when
+// read, reads them and their slots (one query each) into a group. A group
+// of door ops (DoorOp) does not read them: its batches have no activity row.
+func (l *Ledger) lock(ctx context.Context, tx *ent.Tx, ids []int, read bool) (*group, error) {
 	sys := viewer.System(ctx)
 	g := &group{l: l, tx: tx, now: now(), batches: map[int]*Batch{}, slots: map[int]*slotState{},
 		signedUp: map[[2]int]bool{}, signUpKeys: map[idemKey]*signUpOp{}}
@@ -73,6 +74,12 @@ func (l *Ledger) lock(ctx context.Context, tx *ent.Tx, ids []int) (*group, error
 	}
 	if err := closeRows(rows); err != nil || len(versions) == 0 {
 		return g, err
+	}
+	if !read {
+		for id, v := range versions {
+			g.batches[id] = &Batch{g: g, tx: tx, version: v, now: g.now}
+		}
+		return g, nil
 	}
 	locked := slices.Collect(maps.Keys(versions))
 	acts, err := tx.Activity.Query().Where(activity.IDIn(locked...)).All(sys)
@@ -107,7 +114,7 @@ func closeRows(rows *sql.Rows) error {
 // must be rolled back. The counts and change events go out when tx
 // commits.
 func (l *Ledger) Apply(ctx context.Context, tx *ent.Tx, activityID int, ops ...Op) (errs []error, err error) {
-	g, errs, err := l.apply(ctx, tx, activityID, ops)
+	g, errs, err := l.apply(ctx, tx, activityID, ops, false)
 	if err != nil {
 		return nil, err
 	}
@@ -125,20 +132,24 @@ func (l *Ledger) Apply(ctx context.Context, tx *ent.Tx, activityID int, ops ...O
 }
 
 // apply locks, decides and writes ops in tx (activityID 0: only the ops'
-// own activities).
-func (l *Ledger) apply(ctx context.Context, tx *ent.Tx, activityID int, ops []Op) (*group, []error, error) {
+// own activities); retry tells door ops that this transaction runs again.
+func (l *Ledger) apply(ctx context.Context, tx *ent.Tx, activityID int, ops []Op, retry bool) (*group, []error, error) {
 	ids := make([]int, 0, len(ops)+1)
+	read := activityID != 0
 	if activityID != 0 {
 		ids = append(ids, activityID)
 	}
 	for _, o := range ops {
 		ids = append(ids, o.ActivityID())
+		if _, door := o.(DoorOp); !door {
+			read = true
+		}
 	}
-	g, err := l.lock(ctx, tx, ids)
+	g, err := l.lock(ctx, tx, ids, read)
 	if err != nil {
 		return nil, nil, err
 	}
-	g.ops = ops
+	g.ops, g.retry = ops, retry
 	errs := make([]error, len(ops))
 	applied := false
 	for i, o := range ops {
@@ -152,8 +163,10 @@ func (l *Ledger) apply(ctx context.Context, tx *ent.Tx, activityID int, ops []Op
 			return nil, nil, err
 		}
 		errs[i] = err
-		b.applied = b.applied || err == nil
-		applied = applied || err == nil
+		if err == nil {
+			_, door := o.(DoorOp)
+			b.applied, b.counted, applied = true, b.counted || !door, true
+		}
 	}
 	if applied {
 		if err := g.flush(ctx); err != nil {
@@ -169,7 +182,9 @@ func (g *group) events() []events.Event {
 	var evs []events.Event
 	for _, id := range g.order() {
 		if b := g.batches[id]; b.applied {
-			evs = append(evs, countsEvent(b.activity.CommunityID, id))
+			if b.counted {
+				evs = append(evs, countsEvent(b.activity.CommunityID, id))
+			}
 			evs = append(evs, b.evs...)
 		}
 	}

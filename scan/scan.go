@@ -111,6 +111,11 @@ func (s *Service) Scan(ctx context.Context, in Scan) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if batched(in, t) {
+		if res, done, err := s.submit(ctx, who, in, t); done {
+			return res, err
+		}
+	}
 	return s.apply(ctx, who, in, t, at, now)
 }
 
@@ -266,14 +271,7 @@ func (s *Service) apply(ctx context.Context, who scanner, in Scan, t *target, at
 		case o.earlier:
 			res, err = s.moveEarlier(ctx, who, in, t, o.fallback, at, now)
 		default:
-			msg := message(in.Kind, o.status, t, 0)
-			switch {
-			case o.message != "":
-				msg = o.message
-			case o.status == UnknownCode && in.unknown != "":
-				msg = in.unknown
-			}
-			res, err = s.record(ctx, s.client, who, in, t, o.status, msg, at, now)
+			res, err = s.record(ctx, s.client, who, in, t, o.status, refusal(in, o, t), at, now)
 		}
 		switch {
 		case errors.Is(err, errStale) && attempt < maxAttempts:
@@ -292,9 +290,29 @@ func (s *Service) apply(ctx context.Context, who scanner, in Scan, t *target, at
 	}
 }
 
+// refusal is the message of a scan that changes nothing.
+func refusal(in Scan, o outcome, t *target) string {
+	switch {
+	case o.message != "":
+		return o.message
+	case o.status == UnknownCode && in.unknown != "":
+		return in.unknown
+	}
+	return message(in.Kind, o.status, t, 0)
+}
+
 // record stores a scan's answer in check_in_scans through c (the client,
 // or the transaction that made the change) and returns it.
 func (s *Service) record(ctx context.Context, c *ent.Client, who scanner, in Scan, t *target, st checkinscan.Status, msg string, at, now time.Time) (*Result, error) {
+	cr, res := scanRecord(c, who, in, t, st, msg, at, now)
+	if err := cr.Exec(viewer.System(ctx)); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// scanRecord is the row record stores, and the answer it stands for.
+func scanRecord(c *ent.Client, who scanner, in Scan, t *target, st checkinscan.Status, msg string, at, now time.Time) (*ent.CheckInScanCreate, *Result) {
 	res := &Result{Status: st, Message: msg, Nonce: in.Nonce, Kind: in.Kind, At: at}
 	cr := c.CheckInScan.Create().SetCommunityID(who.communityID).SetNonce(in.Nonce).SetKind(in.Kind).SetMethod(in.Method).
 		SetStatus(st).SetMessage(msg).SetScannedAt(at).SetRecordedAt(now).SetRequestHash(in.requestHash())
@@ -314,10 +332,7 @@ func (s *Service) record(ctx context.Context, c *ent.Client, who scanner, in Sca
 	if who.actorID != 0 {
 		cr.SetActorID(who.actorID)
 	}
-	if err := cr.Exec(viewer.System(ctx)); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return cr, res
 }
 
 // seat is what the ledger needs to move the registration.
