@@ -75,6 +75,7 @@ type group struct {
 	scans  []*ent.CheckInScanCreate
 	claims map[any]Op
 	retry  bool
+	none   *Batch // door ops of no activity (unlocked)
 }
 
 type slotState struct {

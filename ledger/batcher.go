@@ -46,7 +46,8 @@ type request struct {
 }
 
 // Submit runs op through its activity's batcher and returns its refusal or
-// failure once its batch committed (or failed).
+// failure once its batch committed (or failed). An op that learns its
+// activity in the batch (Preparer) queues in the first shard.
 func (l *Ledger) Submit(ctx context.Context, op Op) error {
 	if l.bypass != nil {
 		return l.bypass(ctx, op)

@@ -31,6 +31,18 @@ type DoorOp interface {
 	DoorSeat() Seat
 }
 
+// Preparer is an op that learns its activity by reading, in its batch's
+// transaction before the lock, together with the batch's other such ops
+// (one query for all: a scan reads its code's registration). Prepare is
+// called on the first of them with all of them, in arrival order, at the
+// start of every attempt of the transaction; ActivityID is asked after it.
+// A DoorOp whose ActivityID is then 0 (a code nobody has) takes no lock:
+// its Batch has no activity, and it can only record its scan.
+type Preparer interface {
+	Op
+	Prepare(ctx context.Context, tx *ent.Tx, ops []Op) error
+}
+
 // DoorState is what a scan's decision reads of a registration.
 type DoorState struct {
 	Status                    registration.Status
@@ -72,8 +84,9 @@ func (g *group) readDoors(ctx context.Context) error {
 	seats := map[int]Seat{}
 	for _, o := range g.ops {
 		if d, ok := o.(DoorOp); ok {
-			s := d.DoorSeat()
-			seats[s.RegistrationID] = s
+			if s := d.DoorSeat(); s.RegistrationID != 0 {
+				seats[s.RegistrationID] = s
+			}
 		}
 	}
 	if len(seats) == 0 {

@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -53,6 +54,9 @@ func (l *Ledger) lock(ctx context.Context, tx *ent.Tx, ids []int, read bool) (*g
 	g := &group{l: l, tx: tx, now: now(), batches: map[int]*Batch{}, slots: map[int]*slotState{},
 		signedUp: map[[2]int]bool{}, signUpKeys: map[idemKey]*signUpOp{}}
 	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
+	if len(ids) == 0 {
+		return g, nil
+	}
 	args := make([]any, len(ids))
 	for i, id := range ids {
 		args[i] = id
@@ -134,13 +138,18 @@ func (l *Ledger) Apply(ctx context.Context, tx *ent.Tx, activityID int, ops ...O
 // apply locks, decides and writes ops in tx (activityID 0: only the ops'
 // own activities); retry tells door ops that this transaction runs again.
 func (l *Ledger) apply(ctx context.Context, tx *ent.Tx, activityID int, ops []Op, retry bool) (*group, []error, error) {
+	if err := prepare(ctx, tx, ops); err != nil {
+		return nil, nil, err
+	}
 	ids := make([]int, 0, len(ops)+1)
 	read := activityID != 0
 	if activityID != 0 {
 		ids = append(ids, activityID)
 	}
 	for _, o := range ops {
-		ids = append(ids, o.ActivityID())
+		if id := o.ActivityID(); id != 0 {
+			ids = append(ids, id)
+		}
 		if _, door := o.(DoorOp); !door {
 			read = true
 		}
@@ -154,6 +163,9 @@ func (l *Ledger) apply(ctx context.Context, tx *ent.Tx, activityID int, ops []Op
 	applied := false
 	for i, o := range ops {
 		b := g.batches[o.ActivityID()]
+		if _, door := o.(DoorOp); door && o.ActivityID() == 0 {
+			b = g.unlocked()
+		}
 		if b == nil {
 			errs[i] = apperr.New(apperr.NotFound, "no such activity")
 			continue
@@ -174,6 +186,32 @@ func (l *Ledger) apply(ctx context.Context, tx *ent.Tx, activityID int, ops []Op
 		}
 	}
 	return g, errs, nil
+}
+
+// prepare lets the ops that read before the lock (Preparer) do it, all of
+// them with the first one's Prepare.
+func prepare(ctx context.Context, tx *ent.Tx, ops []Op) error {
+	var first Preparer
+	var them []Op
+	for _, o := range ops {
+		if p, ok := o.(Preparer); ok {
+			first = cmp.Or(first, p)
+			them = append(them, o)
+		}
+	}
+	if first == nil {
+		return nil
+	}
+	return first.Prepare(ctx, tx, them)
+}
+
+// unlocked is the group's batch of door ops that name no activity (an
+// unknown code): they take no lock and only record their scans.
+func (g *group) unlocked() *Batch {
+	if g.none == nil {
+		g.none = &Batch{g: g, tx: g.tx, now: g.now}
+	}
+	return g.none
 }
 
 // events is what the group announces after its commit: for each activity

@@ -107,14 +107,18 @@ func (s *Service) Scan(ctx context.Context, in Scan) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if in.At == nil {
+		// Online: read, decided and written in a batch (batch.go), unless
+		// the batch hands it back.
+		res, t, done, err := s.submit(ctx, who, in)
+		if done {
+			return res, err
+		}
+		return s.apply(ctx, who, in, t, at, now)
+	}
 	t, err := s.loadTarget(ctx, registration.CheckInCode(in.Code))
 	if err != nil {
 		return nil, err
-	}
-	if batched(in, t) {
-		if res, done, err := s.submit(ctx, who, in, t); done {
-			return res, err
-		}
 	}
 	return s.apply(ctx, who, in, t, at, now)
 }
@@ -202,13 +206,23 @@ func (s *Service) stored(ctx context.Context, who scanner, in Scan) (*Result, er
 // may act on is the check-in decision's (decide), which answers another
 // community's codes as unknown and another venue's as WRONG_VENUE.
 func (s *Service) loadTarget(ctx context.Context, where predicate.Registration) (*target, error) {
+	ts, err := loadTargets(ctx, s.client, where)
+	if err != nil || len(ts) == 0 {
+		return nil, err
+	}
+	return ts[0], nil
+}
+
+// loadTargets is loadTarget for every registration where matches, read
+// through c (the client, or a batch's transaction).
+func loadTargets(ctx context.Context, c *ent.Client, where predicate.Registration) ([]*target, error) {
 	var rows []targetRow
-	err := s.client.Registration.Query().Where(where).Modify(func(q *sql.Selector) {
+	err := c.Registration.Query().Where(where).Modify(func(q *sql.Selector) {
 		sl, a, p := sql.Table(slot.Table), sql.Table(activity.Table), sql.Table(person.Table)
 		q.Join(sl).On(q.C(registration.FieldSlotID), sl.C(slot.FieldID)).
 			Join(a).On(q.C(registration.FieldActivityID), a.C(activity.FieldID)).
 			Join(p).On(q.C(registration.FieldPersonID), p.C(person.FieldID))
-		q.Select(q.C(registration.FieldID), q.C(registration.FieldPersonID), q.C(registration.FieldSlotID),
+		q.Select(q.C(registration.FieldID), q.C(registration.FieldCheckInCode), q.C(registration.FieldPersonID), q.C(registration.FieldSlotID),
 			q.C(registration.FieldActivityID), q.C(registration.FieldCommunityID), q.C(registration.FieldSeats),
 			q.C(registration.FieldStatus), q.C(registration.FieldCheckedInAt), q.C(registration.FieldCheckedOutAt),
 			sql.As(sl.C(slot.FieldKind), "slot_kind"), sql.As(sl.C(slot.FieldStartsAt), "slot_starts_at"),
@@ -217,15 +231,20 @@ func (s *Service) loadTarget(ctx context.Context, where predicate.Registration) 
 			sql.As(a.C(activity.FieldEndsAt), "ends_at"), sql.As(a.C(activity.FieldCheckinOpensMinutes), "checkin_opens_minutes"),
 			sql.As(p.C(person.FieldDisplayName), "display_name"))
 	}).Scan(viewer.System(ctx), &rows)
-	if err != nil || len(rows) == 0 {
+	if err != nil {
 		return nil, err
 	}
-	return rows[0].target(), nil
+	ts := make([]*target, len(rows))
+	for i, r := range rows {
+		ts[i] = r.target()
+	}
+	return ts, nil
 }
 
 // targetRow is a row of loadTarget.
 type targetRow struct {
 	ID            int                 `json:"id"`
+	CheckInCode   string              `json:"check_in_code"`
 	PersonID      int                 `json:"person_id"`
 	SlotID        int                 `json:"slot_id"`
 	ActivityID    int                 `json:"activity_id"`
@@ -247,7 +266,7 @@ type targetRow struct {
 
 func (r targetRow) target() *target {
 	return targetOf(&ent.Registration{
-		ID: r.ID, PersonID: r.PersonID, SlotID: r.SlotID, ActivityID: r.ActivityID, CommunityID: r.CommunityID,
+		ID: r.ID, CheckInCode: r.CheckInCode, PersonID: r.PersonID, SlotID: r.SlotID, ActivityID: r.ActivityID, CommunityID: r.CommunityID,
 		Seats: r.Seats, Status: r.Status, CheckedInAt: r.CheckedInAt, CheckedOutAt: r.CheckedOutAt,
 		Edges: ent.RegistrationEdges{
 			Slot: &ent.Slot{ID: r.SlotID, Kind: r.SlotKind, StartsAt: r.SlotStartsAt, EndsAt: r.SlotEndsAt},
