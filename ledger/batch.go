@@ -264,24 +264,34 @@ func (g *group) order() []int {
 	return ids
 }
 
-// guardedCounts writes the counters of a group's slots as one statement,
-// guarded: each slot matches only while its seats taken fit its capacity,
-// and the write fails unless every slot matched. Every column is written
-// as a change (read under the lock, so the same as writing the values the
-// batch decided), which lets a group of door ops change checked_in without
-// reading the slots. %[1]s is a CASE over the slot ids, %[2]s the list of
-// ids.
-const guardedCounts = `UPDATE slots SET capacity = capacity + %[1]s, taken = taken + %[1]s,
-  waitlisted = waitlisted + %[1]s, pending = pending + %[1]s, checked_in = checked_in + %[1]s, updated_at = ?
-WHERE id IN (%[2]s) AND taken + %[1]s <= capacity + %[1]s`
+// counterColumns are the slot counters a batch changes, each with the
+// change a slot's state holds.
+var counterColumns = []struct {
+	name  string
+	delta func(st *slotState) int
+}{
+	{"capacity", func(st *slotState) int { return st.slot.Capacity - st.capacity }},
+	{"taken", func(st *slotState) int { return st.slot.Taken - st.taken }},
+	{"waitlisted", func(st *slotState) int { return st.slot.Waitlisted - st.waitlisted }},
+	{"pending", func(st *slotState) int { return st.slot.Pending - st.pending }},
+	{"checked_in", func(st *slotState) int { return st.checkedIn }},
+}
 
-// writeCounts writes the changed counters of slots (guardedCounts).
+// writeCounts writes the changed counters of slots as one statement,
+// guarded: when seats taken or capacity change, each slot matches only
+// while its seats taken fit its capacity, and the write fails unless every
+// slot matched. Each changed column is written as a change, a CASE over the
+// slot ids (the same as writing the values the batch decided, which were
+// read under the lock), which lets door ops change checked_in without
+// reading the slots; the columns nobody changed are left out.
 func (g *group) writeCounts(ctx context.Context, slots []*slotState) error {
 	var changed []*slotState
 	for _, st := range slots {
-		s := st.slot
-		if s.Taken != st.taken || s.Waitlisted != st.waitlisted || s.Pending != st.pending || s.Capacity != st.capacity || st.checkedIn != 0 {
-			changed = append(changed, st)
+		for _, c := range counterColumns {
+			if c.delta(st) != 0 {
+				changed = append(changed, st)
+				break
+			}
 		}
 	}
 	if len(changed) == 0 {
@@ -289,28 +299,42 @@ func (g *group) writeCounts(ctx context.Context, slots []*slotState) error {
 	}
 	n := len(changed)
 	cases := "CASE id" + strings.Repeat(" WHEN ? THEN CAST(? AS INTEGER)", n) + " END"
-	column := func(v func(st *slotState) int) []any {
-		args := make([]any, 0, 2*n)
-		for _, st := range changed {
-			args = append(args, st.slot.ID, v(st))
-		}
-		return args
-	}
-	capacity := column(func(st *slotState) int { return st.slot.Capacity - st.capacity })
-	taken := column(func(st *slotState) int { return st.slot.Taken - st.taken })
+	var set strings.Builder
 	var args []any
-	args = append(args, capacity...)
-	args = append(args, taken...)
-	args = append(args, column(func(st *slotState) int { return st.slot.Waitlisted - st.waitlisted })...)
-	args = append(args, column(func(st *slotState) int { return st.slot.Pending - st.pending })...)
-	args = append(args, column(func(st *slotState) int { return st.checkedIn })...)
+	deltas := map[string][]any{}
+	for _, c := range counterColumns {
+		var col []any
+		used := false
+		for _, st := range changed {
+			d := c.delta(st)
+			col = append(col, st.slot.ID, d)
+			used = used || d != 0
+		}
+		if !used {
+			continue
+		}
+		deltas[c.name] = col
+		fmt.Fprintf(&set, "%s = %s + %s, ", c.name, c.name, cases)
+		args = append(args, col...)
+	}
 	args = append(args, g.now)
 	for _, st := range changed {
 		args = append(args, st.slot.ID)
 	}
-	args = append(args, taken...)
-	args = append(args, capacity...)
-	q := fmt.Sprintf(guardedCounts, cases, strings.TrimSuffix(strings.Repeat("?, ", n), ", "))
+	q := "UPDATE slots SET " + set.String() + "updated_at = ? WHERE id IN (" + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + ")"
+	taken, capacity := deltas["taken"], deltas["capacity"]
+	if taken != nil || capacity != nil {
+		q += " AND taken"
+		if taken != nil {
+			q += " + " + cases
+			args = append(args, taken...)
+		}
+		q += " <= capacity"
+		if capacity != nil {
+			q += " + " + cases
+			args = append(args, capacity...)
+		}
+	}
 	res, err := g.tx.ExecContext(ctx, g.l.db.Rebind(q), args...)
 	if err != nil {
 		return err
