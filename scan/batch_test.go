@@ -208,3 +208,44 @@ func TestBatchedNonces(t *testing.T) {
 		s.wantCheckedIn(t, s.seats.ID, 9)
 	})
 }
+
+// TestBatchFallsBackOneByOne: the retry of a scan committed earlier,
+// arriving among new scans, makes its batch fail as a whole (the nonce is
+// stored already); the batch's scans then run one at a time, so the retry
+// gets the first answer and the others go ahead.
+func TestBatchFallsBackOneByOne(t *testing.T) {
+	linlitest.Run(t, func(t *testing.T, e *linlitest.Env) {
+		s := newSite(t, e, "前进社区")
+		var regs []reg
+		for i := 0; i < 9; i++ {
+			regs = append(regs, s.signUp(t, s.member(t, fmt.Sprintf("居民%d", i)), s.seats, 1))
+		}
+		n := nonce()
+		first := s.scan(t, s.kiosk, "checkIn", regs[0].Code, n, nil)
+		wantStatus(t, first, "OK")
+		for round := 0; round < 3; round++ {
+			reqs := []door{{s.kiosk, "checkIn", regs[0].Code, n}}
+			for _, r := range regs[1:] {
+				op := "checkIn"
+				if round == 1 {
+					op = "checkOut"
+				}
+				reqs = append(reqs, door{s.kiosk, op, r.Code, nonce()})
+			}
+			answers := s.doorStorm(t, reqs)
+			if a := answers[0]; a.code != "" || mustJSON(a.answer) != mustJSON(first) {
+				t.Fatalf("round %d: the retry answered %s %s, first %s", round, a.code, mustJSON(a.answer), mustJSON(first))
+			}
+			want := []string{"OK", "OK", "ALREADY_CHECKED_IN"}[round]
+			for i, a := range answers[1:] {
+				if a.code != "" || a.Status != want {
+					t.Fatalf("round %d, scan %d: %s %s, want %s", round, i+1, a.code, mustJSON(a.answer), want)
+				}
+			}
+		}
+		s.wantScans(t, n, 1)
+		s.wantSlotsAgree(t, s.seats.ID)
+		s.wantCheckedIn(t, s.seats.ID, 9)
+		t.Logf("fallbacks: %d", ledgerOf(e).Stats().Fallbacks)
+	})
+}
