@@ -187,11 +187,36 @@ func (b *Batch) Changed(registrationID, personID int, change string) events.Even
 // activity lock was changed by a writer that does not take that lock.
 var errRetry = errors.New("ledger: concurrent change, retry")
 
-// flush writes what the group's batches decided: promotions, the dirty
-// slots' counters in one guarded statement, the new registrations of all
-// batches in one insert and the idempotency keys in another.
+// flush writes what the group's batches decided: promotions, the door
+// ops' moves, the changed slots' counters in one guarded statement, the
+// new registrations of all batches in one insert, the idempotency keys in
+// another and the scans in a third.
 func (g *group) flush(ctx context.Context) error {
 	sys := viewer.System(ctx)
+	if err := g.writeSlots(sys); err != nil {
+		return err
+	}
+	if err := g.insertRegistrations(sys); err != nil {
+		return err
+	}
+	if len(g.afterInsert) > 0 {
+		keys := make([]*ent.IdempotencyKeyCreate, len(g.afterInsert))
+		for i, f := range g.afterInsert {
+			keys[i] = f()
+		}
+		if err := g.tx.IdempotencyKey.CreateBulk(keys...).Exec(sys); err != nil {
+			return err
+		}
+	}
+	if len(g.scans) > 0 {
+		return g.tx.CheckInScan.CreateBulk(g.scans...).Exec(sys)
+	}
+	return nil
+}
+
+// writeSlots promotes from the waitlists of the slots whose seats changed,
+// moves the door ops' registrations and writes the slots' counters.
+func (g *group) writeSlots(ctx context.Context) error {
 	ids := make([]int, 0, len(g.slots))
 	for id, st := range g.slots {
 		if st.dirty || st.checkedIn != 0 {
@@ -199,22 +224,25 @@ func (g *group) flush(ctx context.Context) error {
 		}
 	}
 	slices.Sort(ids)
-	dirty := make([]*slotState, len(ids))
+	changed := make([]*slotState, len(ids))
 	for i, id := range ids {
-		dirty[i] = g.slots[id]
-		if !dirty[i].dirty {
+		changed[i] = g.slots[id]
+		if !changed[i].dirty {
 			continue
 		}
-		if err := g.batches[dirty[i].slot.ActivityID].promote(sys, id); err != nil {
+		if err := g.batches[changed[i].slot.ActivityID].promote(ctx, id); err != nil {
 			return err
 		}
 	}
-	if err := g.moveDoors(sys); err != nil {
+	if err := g.moveDoors(ctx); err != nil {
 		return err
 	}
-	if err := g.writeCounts(sys, dirty); err != nil {
-		return err
-	}
+	return g.writeCounts(ctx, changed)
+}
+
+// insertRegistrations inserts the registrations of all batches in one
+// statement.
+func (g *group) insertRegistrations(ctx context.Context) error {
 	var creates []*ent.RegistrationCreate
 	var made []*NewRegistration
 	for _, aid := range g.order() {
@@ -228,28 +256,15 @@ func (g *group) flush(ctx context.Context) error {
 			made = append(made, r)
 		}
 	}
-	if len(creates) > 0 {
-		rows, err := g.tx.Registration.CreateBulk(creates...).Save(sys)
-		if err != nil {
-			return err
-		}
-		for i, r := range made {
-			r.Registration = rows[i]
-		}
+	if len(creates) == 0 {
+		return nil
 	}
-	if len(g.afterInsert) > 0 {
-		keys := make([]*ent.IdempotencyKeyCreate, len(g.afterInsert))
-		for i, f := range g.afterInsert {
-			keys[i] = f()
-		}
-		if err := g.tx.IdempotencyKey.CreateBulk(keys...).Exec(sys); err != nil {
-			return err
-		}
+	rows, err := g.tx.Registration.CreateBulk(creates...).Save(ctx)
+	if err != nil {
+		return err
 	}
-	if len(g.scans) > 0 {
-		if err := g.tx.CheckInScan.CreateBulk(g.scans...).Exec(sys); err != nil {
-			return err
-		}
+	for i, r := range made {
+		r.Registration = rows[i]
 	}
 	return nil
 }
@@ -264,12 +279,14 @@ func (g *group) order() []int {
 	return ids
 }
 
-// counterColumns are the slot counters a batch changes, each with the
-// change a slot's state holds.
-var counterColumns = []struct {
+type counterColumn struct {
 	name  string
 	delta func(st *slotState) int
-}{
+}
+
+// counterColumns are the slot counters a batch changes, each with the
+// change a slot's state holds.
+var counterColumns = []counterColumn{
 	{"capacity", func(st *slotState) int { return st.slot.Capacity - st.capacity }},
 	{"taken", func(st *slotState) int { return st.slot.Taken - st.taken }},
 	{"waitlisted", func(st *slotState) int { return st.slot.Waitlisted - st.waitlisted }},
@@ -285,18 +302,25 @@ var counterColumns = []struct {
 // read under the lock), which lets door ops change checked_in without
 // reading the slots; the columns nobody changed are left out.
 func (g *group) writeCounts(ctx context.Context, slots []*slotState) error {
-	var changed []*slotState
-	for _, st := range slots {
-		for _, c := range counterColumns {
-			if c.delta(st) != 0 {
-				changed = append(changed, st)
-				break
-			}
-		}
-	}
+	changed := slices.DeleteFunc(slices.Clone(slots), func(st *slotState) bool {
+		return !slices.ContainsFunc(counterColumns, func(c counterColumn) bool { return c.delta(st) != 0 })
+	})
 	if len(changed) == 0 {
 		return nil
 	}
+	q, args := g.countsStatement(changed)
+	res, err := g.tx.ExecContext(ctx, g.l.db.Rebind(q), args...)
+	if err != nil {
+		return err
+	}
+	if k, err := res.RowsAffected(); err != nil || k != int64(len(changed)) {
+		return fmt.Errorf("ledger: guarded write of %d slots matched %d: %w", len(changed), k, errRetry)
+	}
+	return nil
+}
+
+// countsStatement is writeCounts' statement for the changed slots.
+func (g *group) countsStatement(changed []*slotState) (string, []any) {
 	n := len(changed)
 	cases := "CASE id" + strings.Repeat(" WHEN ? THEN CAST(? AS INTEGER)", n) + " END"
 	var set strings.Builder
@@ -310,12 +334,11 @@ func (g *group) writeCounts(ctx context.Context, slots []*slotState) error {
 			col = append(col, st.slot.ID, d)
 			used = used || d != 0
 		}
-		if !used {
-			continue
+		if used {
+			deltas[c.name] = col
+			fmt.Fprintf(&set, "%s = %s + %s, ", c.name, c.name, cases)
+			args = append(args, col...)
 		}
-		deltas[c.name] = col
-		fmt.Fprintf(&set, "%s = %s + %s, ", c.name, c.name, cases)
-		args = append(args, col...)
 	}
 	args = append(args, g.now)
 	for _, st := range changed {
@@ -323,26 +346,20 @@ func (g *group) writeCounts(ctx context.Context, slots []*slotState) error {
 	}
 	q := "UPDATE slots SET " + set.String() + "updated_at = ? WHERE id IN (" + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + ")"
 	taken, capacity := deltas["taken"], deltas["capacity"]
-	if taken != nil || capacity != nil {
-		q += " AND taken"
-		if taken != nil {
-			q += " + " + cases
-			args = append(args, taken...)
-		}
-		q += " <= capacity"
-		if capacity != nil {
-			q += " + " + cases
-			args = append(args, capacity...)
-		}
+	if taken == nil && capacity == nil {
+		return q, args
 	}
-	res, err := g.tx.ExecContext(ctx, g.l.db.Rebind(q), args...)
-	if err != nil {
-		return err
+	q += " AND taken"
+	if taken != nil {
+		q += " + " + cases
+		args = append(args, taken...)
 	}
-	if k, err := res.RowsAffected(); err != nil || k != int64(n) {
-		return fmt.Errorf("ledger: guarded write of %d slots matched %d: %w", n, k, errRetry)
+	q += " <= capacity"
+	if capacity != nil {
+		q += " + " + cases
+		args = append(args, capacity...)
 	}
-	return nil
+	return q, args
 }
 
 // promote fills free seats from the head of the slot's waitlist, first come

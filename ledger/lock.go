@@ -159,9 +159,23 @@ func (l *Ledger) apply(ctx context.Context, tx *ent.Tx, activityID int, ops []Op
 		return nil, nil, err
 	}
 	g.ops, g.retry = ops, retry
-	errs := make([]error, len(ops))
-	applied := false
-	for i, o := range ops {
+	errs, applied, err := g.decide(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if applied {
+		if err := g.flush(ctx); err != nil {
+			return nil, nil, err
+		}
+	}
+	return g, errs, nil
+}
+
+// decide decides the group's ops in order: errs holds their refusals,
+// applied whether any went ahead; err fails the whole.
+func (g *group) decide(ctx context.Context) (errs []error, applied bool, err error) {
+	errs = make([]error, len(g.ops))
+	for i, o := range g.ops {
 		b := g.batches[o.ActivityID()]
 		if _, door := o.(DoorOp); door && o.ActivityID() == 0 {
 			b = g.unlocked()
@@ -172,7 +186,7 @@ func (l *Ledger) apply(ctx context.Context, tx *ent.Tx, activityID int, ops []Op
 		}
 		err := o.Decide(ctx, b)
 		if _, coded := apperr.As(err); err != nil && !coded {
-			return nil, nil, err
+			return nil, false, err
 		}
 		errs[i] = err
 		if err == nil {
@@ -180,12 +194,7 @@ func (l *Ledger) apply(ctx context.Context, tx *ent.Tx, activityID int, ops []Op
 			b.applied, b.counted, applied = true, b.counted || !door, true
 		}
 	}
-	if applied {
-		if err := g.flush(ctx); err != nil {
-			return nil, nil, err
-		}
-	}
-	return g, errs, nil
+	return errs, applied, nil
 }
 
 // prepare lets the ops that read before the lock (Preparer) do it, all of
