@@ -45,6 +45,9 @@ type Batch struct {
 	regs    []*NewRegistration
 	evs     []events.Event
 	applied bool
+	// counted: an op that is not a DoorOp went ahead, so the activity's
+	// counts event goes out (door ops announce their own).
+	counted bool
 }
 
 // group is one transaction's batches and what they stage together.
@@ -63,6 +66,16 @@ type group struct {
 	signUpKeys  map[idemKey]*signUpOp
 	storedKeys  map[idemKey]*ent.IdempotencyKey
 	afterInsert []func() *ent.IdempotencyKeyCreate
+
+	// door ops (checkin.go): the registrations they moved, as the batch
+	// has them, the scans to record, and the first op to claim each key
+	// (a kiosk's nonce); retry: the transaction runs again, so what the
+	// ops read before the lock is read again under it
+	doors  map[int]*door
+	scans  []*ent.CheckInScanCreate
+	claims map[any]Op
+	retry  bool
+	none   *Batch // door ops of no activity (unlocked)
 }
 
 type slotState struct {
@@ -70,6 +83,11 @@ type slotState struct {
 	// the counters and capacity as read under the lock
 	taken, waitlisted, pending, capacity int
 	dirty                                bool
+	// checkedIn is the change of checked_in the batch's door ops made.
+	checkedIn int
+	// stub: the slot was not read (a group of door ops only); only its
+	// checked_in changes.
+	stub bool
 }
 
 // Tx is the batch's transaction; ops may write other rows through it (as
@@ -91,7 +109,7 @@ func (b *Batch) Now() time.Time { return b.now }
 // returned slot is the batch's own: read it, change it only through Add.
 func (b *Batch) Slot(_ context.Context, slotID int) (*ent.Slot, error) {
 	st, ok := b.g.slots[slotID]
-	if !ok || st.slot.ActivityID != b.activity.ID {
+	if !ok || st.stub || b.activity == nil || st.slot.ActivityID != b.activity.ID {
 		return nil, apperr.New(apperr.NotFound, "no such slot")
 	}
 	return st.slot, nil
@@ -169,28 +187,62 @@ func (b *Batch) Changed(registrationID, personID int, change string) events.Even
 // activity lock was changed by a writer that does not take that lock.
 var errRetry = errors.New("ledger: concurrent change, retry")
 
-// flush writes what the group's batches decided: promotions, the dirty
-// slots' counters in one guarded statement, the new registrations of all
-// batches in one insert and the idempotency keys in another.
+// flush writes what the group's batches decided: promotions, the door
+// ops' moves, the changed slots' counters in one guarded statement, the
+// new registrations of all batches in one insert, the idempotency keys in
+// another and the scans in a third.
 func (g *group) flush(ctx context.Context) error {
 	sys := viewer.System(ctx)
+	if err := g.writeSlots(sys); err != nil {
+		return err
+	}
+	if err := g.insertRegistrations(sys); err != nil {
+		return err
+	}
+	if len(g.afterInsert) > 0 {
+		keys := make([]*ent.IdempotencyKeyCreate, len(g.afterInsert))
+		for i, f := range g.afterInsert {
+			keys[i] = f()
+		}
+		if err := g.tx.IdempotencyKey.CreateBulk(keys...).Exec(sys); err != nil {
+			return err
+		}
+	}
+	if len(g.scans) > 0 {
+		return g.tx.CheckInScan.CreateBulk(g.scans...).Exec(sys)
+	}
+	return nil
+}
+
+// writeSlots promotes from the waitlists of the slots whose seats changed,
+// moves the door ops' registrations and writes the slots' counters.
+func (g *group) writeSlots(ctx context.Context) error {
 	ids := make([]int, 0, len(g.slots))
 	for id, st := range g.slots {
-		if st.dirty {
+		if st.dirty || st.checkedIn != 0 {
 			ids = append(ids, id)
 		}
 	}
 	slices.Sort(ids)
-	dirty := make([]*slotState, len(ids))
+	changed := make([]*slotState, len(ids))
 	for i, id := range ids {
-		dirty[i] = g.slots[id]
-		if err := g.batches[dirty[i].slot.ActivityID].promote(sys, id); err != nil {
+		changed[i] = g.slots[id]
+		if !changed[i].dirty {
+			continue
+		}
+		if err := g.batches[changed[i].slot.ActivityID].promote(ctx, id); err != nil {
 			return err
 		}
 	}
-	if err := g.writeCounts(sys, dirty); err != nil {
+	if err := g.moveDoors(ctx); err != nil {
 		return err
 	}
+	return g.writeCounts(ctx, changed)
+}
+
+// insertRegistrations inserts the registrations of all batches in one
+// statement.
+func (g *group) insertRegistrations(ctx context.Context) error {
 	var creates []*ent.RegistrationCreate
 	var made []*NewRegistration
 	for _, aid := range g.order() {
@@ -204,23 +256,15 @@ func (g *group) flush(ctx context.Context) error {
 			made = append(made, r)
 		}
 	}
-	if len(creates) > 0 {
-		rows, err := g.tx.Registration.CreateBulk(creates...).Save(sys)
-		if err != nil {
-			return err
-		}
-		for i, r := range made {
-			r.Registration = rows[i]
-		}
+	if len(creates) == 0 {
+		return nil
 	}
-	if len(g.afterInsert) > 0 {
-		keys := make([]*ent.IdempotencyKeyCreate, len(g.afterInsert))
-		for i, f := range g.afterInsert {
-			keys[i] = f()
-		}
-		if err := g.tx.IdempotencyKey.CreateBulk(keys...).Exec(sys); err != nil {
-			return err
-		}
+	rows, err := g.tx.Registration.CreateBulk(creates...).Save(ctx)
+	if err != nil {
+		return err
+	}
+	for i, r := range made {
+		r.Registration = rows[i]
 	}
 	return nil
 }
@@ -235,57 +279,87 @@ func (g *group) order() []int {
 	return ids
 }
 
-// guardedCounts writes the counters of a group's slots as one statement,
-// guarded: each slot matches only while its seats taken fit its capacity,
-// and the write fails unless every slot matched. %[1]s is a CASE over the
-// slot ids, %[2]s the list of ids.
-const guardedCounts = `UPDATE slots SET capacity = %[1]s, taken = taken + %[1]s,
-  waitlisted = waitlisted + %[1]s, pending = pending + %[1]s, updated_at = ?
-WHERE id IN (%[2]s) AND taken + %[1]s <= %[1]s`
+type counterColumn struct {
+	name  string
+	delta func(st *slotState) int
+}
 
-// writeCounts writes the changed counters of slots (guardedCounts).
+// counterColumns are the slot counters a batch changes, each with the
+// change a slot's state holds.
+var counterColumns = []counterColumn{
+	{"capacity", func(st *slotState) int { return st.slot.Capacity - st.capacity }},
+	{"taken", func(st *slotState) int { return st.slot.Taken - st.taken }},
+	{"waitlisted", func(st *slotState) int { return st.slot.Waitlisted - st.waitlisted }},
+	{"pending", func(st *slotState) int { return st.slot.Pending - st.pending }},
+	{"checked_in", func(st *slotState) int { return st.checkedIn }},
+}
+
+// writeCounts writes the changed counters of slots as one statement,
+// guarded: when seats taken or capacity change, each slot matches only
+// while its seats taken fit its capacity, and the write fails unless every
+// slot matched. Each changed column is written as a change, a CASE over the
+// slot ids (the same as writing the values the batch decided, which were
+// read under the lock), which lets door ops change checked_in without
+// reading the slots; the columns nobody changed are left out.
 func (g *group) writeCounts(ctx context.Context, slots []*slotState) error {
-	var changed []*slotState
-	for _, st := range slots {
-		s := st.slot
-		if s.Taken != st.taken || s.Waitlisted != st.waitlisted || s.Pending != st.pending || s.Capacity != st.capacity {
-			changed = append(changed, st)
-		}
-	}
+	changed := slices.DeleteFunc(slices.Clone(slots), func(st *slotState) bool {
+		return !slices.ContainsFunc(counterColumns, func(c counterColumn) bool { return c.delta(st) != 0 })
+	})
 	if len(changed) == 0 {
 		return nil
 	}
-	n := len(changed)
-	cases := "CASE id" + strings.Repeat(" WHEN ? THEN CAST(? AS INTEGER)", n) + " END"
-	column := func(v func(st *slotState) int) []any {
-		args := make([]any, 0, 2*n)
-		for _, st := range changed {
-			args = append(args, st.slot.ID, v(st))
-		}
-		return args
-	}
-	capacity := column(func(st *slotState) int { return st.slot.Capacity })
-	taken := column(func(st *slotState) int { return st.slot.Taken - st.taken })
-	var args []any
-	args = append(args, capacity...)
-	args = append(args, taken...)
-	args = append(args, column(func(st *slotState) int { return st.slot.Waitlisted - st.waitlisted })...)
-	args = append(args, column(func(st *slotState) int { return st.slot.Pending - st.pending })...)
-	args = append(args, g.now)
-	for _, st := range changed {
-		args = append(args, st.slot.ID)
-	}
-	args = append(args, taken...)
-	args = append(args, capacity...)
-	q := fmt.Sprintf(guardedCounts, cases, strings.TrimSuffix(strings.Repeat("?, ", n), ", "))
+	q, args := g.countsStatement(changed)
 	res, err := g.tx.ExecContext(ctx, g.l.db.Rebind(q), args...)
 	if err != nil {
 		return err
 	}
-	if k, err := res.RowsAffected(); err != nil || k != int64(n) {
-		return fmt.Errorf("ledger: guarded write of %d slots matched %d: %w", n, k, errRetry)
+	if k, err := res.RowsAffected(); err != nil || k != int64(len(changed)) {
+		return fmt.Errorf("ledger: guarded write of %d slots matched %d: %w", len(changed), k, errRetry)
 	}
 	return nil
+}
+
+// countsStatement is writeCounts' statement for the changed slots.
+func (g *group) countsStatement(changed []*slotState) (string, []any) {
+	n := len(changed)
+	cases := "CASE id" + strings.Repeat(" WHEN ? THEN CAST(? AS INTEGER)", n) + " END"
+	var set strings.Builder
+	var args []any
+	deltas := map[string][]any{}
+	for _, c := range counterColumns {
+		var col []any
+		used := false
+		for _, st := range changed {
+			d := c.delta(st)
+			col = append(col, st.slot.ID, d)
+			used = used || d != 0
+		}
+		if used {
+			deltas[c.name] = col
+			fmt.Fprintf(&set, "%s = %s + %s, ", c.name, c.name, cases)
+			args = append(args, col...)
+		}
+	}
+	args = append(args, g.now)
+	for _, st := range changed {
+		args = append(args, st.slot.ID)
+	}
+	q := "UPDATE slots SET " + set.String() + "updated_at = ? WHERE id IN (" + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + ")"
+	taken, capacity := deltas["taken"], deltas["capacity"]
+	if taken == nil && capacity == nil {
+		return q, args
+	}
+	q += " AND taken"
+	if taken != nil {
+		q += " + " + cases
+		args = append(args, taken...)
+	}
+	q += " <= capacity"
+	if capacity != nil {
+		q += " + " + cases
+		args = append(args, capacity...)
+	}
+	return q, args
 }
 
 // promote fills free seats from the head of the slot's waitlist, first come

@@ -46,7 +46,8 @@ type request struct {
 }
 
 // Submit runs op through its activity's batcher and returns its refusal or
-// failure once its batch committed (or failed).
+// failure once its batch committed (or failed). An op that learns its
+// activity in the batch (Preparer) queues in the first shard.
 func (l *Ledger) Submit(ctx context.Context, op Op) error {
 	if l.bypass != nil {
 		return l.bypass(ctx, op)
@@ -143,9 +144,11 @@ func (l *Ledger) runBatch(leaderCtx context.Context, batch []*request) {
 func (l *Ledger) commit(ctx context.Context, ops []Op) ([]error, error) {
 	var g *group
 	var errs []error
+	tries := 0
 	err := l.inTx(ctx, func(tx *ent.Tx) error {
 		var err error
-		g, errs, err = l.apply(ctx, tx, 0, ops)
+		g, errs, err = l.apply(ctx, tx, 0, ops, tries > 0)
+		tries++
 		return err
 	})
 	if err != nil {

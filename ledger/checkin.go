@@ -1,7 +1,8 @@
 package ledger
 
-// The counter changes of the door: check-in, check-out and their undo.
-// Each runs inside the caller's transaction, locks the activity first (as
+// The counter changes of the door, one at a time: check-in, check-out and
+// their undo (online scans are batched: checkinbatch.go). Each runs inside
+// the caller's transaction, locks the activity first (as
 // every counter change does, so they are ordered with sign-ups and
 // cancellations) and moves the registration with a conditional update on
 // its status, so two scans can never both move the same person; ok is

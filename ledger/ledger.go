@@ -23,6 +23,9 @@
 // changed slots' counters in one guarded statement and inserts the new
 // registrations in one statement. An idle system runs a request alone at
 // once. If a batch fails as a whole, its requests run again one at a time.
+// Scans at the door batch the same way (checkinbatch.go): the scanner
+// decides each, the ledger writes their moves set-wise, checked_in in the
+// same guarded counter statement and their scans in one insert.
 //
 // Counters are sums of seats: taken over CONFIRMED, CHECKED_IN and
 // CHECKED_OUT registrations, waitlisted over WAITLISTED, pending over

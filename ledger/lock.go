@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -34,7 +35,7 @@ const lockActivities = `UPDATE activities SET counts_version = counts_version + 
 // never deadlock on each other and promotions see a stable queue. Most
 // callers want Apply, which also decides and writes.
 func (l *Ledger) Lock(ctx context.Context, tx *ent.Tx, activityID int) (*Batch, error) {
-	g, err := l.lock(ctx, tx, []int{activityID})
+	g, err := l.lock(ctx, tx, []int{activityID}, true)
 	if err != nil {
 		return nil, err
 	}
@@ -45,13 +46,17 @@ func (l *Ledger) Lock(ctx context.Context, tx *ent.Tx, activityID int) (*Batch, 
 	return b, nil
 }
 
-// lock locks activities (one statement, whatever their number) and reads
-// them and their slots (one query each) into a group.
-func (l *Ledger) lock(ctx context.Context, tx *ent.Tx, ids []int) (*group, error) {
+// lock locks activities (one statement, whatever their number) and, when
+// read, reads them and their slots (one query each) into a group. A group
+// of door ops (DoorOp) does not read them: its batches have no activity row.
+func (l *Ledger) lock(ctx context.Context, tx *ent.Tx, ids []int, read bool) (*group, error) {
 	sys := viewer.System(ctx)
 	g := &group{l: l, tx: tx, now: now(), batches: map[int]*Batch{}, slots: map[int]*slotState{},
 		signedUp: map[[2]int]bool{}, signUpKeys: map[idemKey]*signUpOp{}}
 	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
+	if len(ids) == 0 {
+		return g, nil
+	}
 	args := make([]any, len(ids))
 	for i, id := range ids {
 		args[i] = id
@@ -73,6 +78,12 @@ func (l *Ledger) lock(ctx context.Context, tx *ent.Tx, ids []int) (*group, error
 	}
 	if err := closeRows(rows); err != nil || len(versions) == 0 {
 		return g, err
+	}
+	if !read {
+		for id, v := range versions {
+			g.batches[id] = &Batch{g: g, tx: tx, version: v, now: g.now}
+		}
+		return g, nil
 	}
 	locked := slices.Collect(maps.Keys(versions))
 	acts, err := tx.Activity.Query().Where(activity.IDIn(locked...)).All(sys)
@@ -107,7 +118,7 @@ func closeRows(rows *sql.Rows) error {
 // must be rolled back. The counts and change events go out when tx
 // commits.
 func (l *Ledger) Apply(ctx context.Context, tx *ent.Tx, activityID int, ops ...Op) (errs []error, err error) {
-	g, errs, err := l.apply(ctx, tx, activityID, ops)
+	g, errs, err := l.apply(ctx, tx, activityID, ops, false)
 	if err != nil {
 		return nil, err
 	}
@@ -125,35 +136,32 @@ func (l *Ledger) Apply(ctx context.Context, tx *ent.Tx, activityID int, ops ...O
 }
 
 // apply locks, decides and writes ops in tx (activityID 0: only the ops'
-// own activities).
-func (l *Ledger) apply(ctx context.Context, tx *ent.Tx, activityID int, ops []Op) (*group, []error, error) {
+// own activities); retry tells door ops that this transaction runs again.
+func (l *Ledger) apply(ctx context.Context, tx *ent.Tx, activityID int, ops []Op, retry bool) (*group, []error, error) {
+	if err := prepare(ctx, tx, ops); err != nil {
+		return nil, nil, err
+	}
 	ids := make([]int, 0, len(ops)+1)
+	read := activityID != 0
 	if activityID != 0 {
 		ids = append(ids, activityID)
 	}
 	for _, o := range ops {
-		ids = append(ids, o.ActivityID())
+		if id := o.ActivityID(); id != 0 {
+			ids = append(ids, id)
+		}
+		if _, door := o.(DoorOp); !door {
+			read = true
+		}
 	}
-	g, err := l.lock(ctx, tx, ids)
+	g, err := l.lock(ctx, tx, ids, read)
 	if err != nil {
 		return nil, nil, err
 	}
-	g.ops = ops
-	errs := make([]error, len(ops))
-	applied := false
-	for i, o := range ops {
-		b := g.batches[o.ActivityID()]
-		if b == nil {
-			errs[i] = apperr.New(apperr.NotFound, "no such activity")
-			continue
-		}
-		err := o.Decide(ctx, b)
-		if _, coded := apperr.As(err); err != nil && !coded {
-			return nil, nil, err
-		}
-		errs[i] = err
-		b.applied = b.applied || err == nil
-		applied = applied || err == nil
+	g.ops, g.retry = ops, retry
+	errs, applied, err := g.decide(ctx)
+	if err != nil {
+		return nil, nil, err
 	}
 	if applied {
 		if err := g.flush(ctx); err != nil {
@@ -163,13 +171,67 @@ func (l *Ledger) apply(ctx context.Context, tx *ent.Tx, activityID int, ops []Op
 	return g, errs, nil
 }
 
+// decide decides the group's ops in order: errs holds their refusals,
+// applied whether any went ahead; err fails the whole.
+func (g *group) decide(ctx context.Context) (errs []error, applied bool, err error) {
+	errs = make([]error, len(g.ops))
+	for i, o := range g.ops {
+		b := g.batches[o.ActivityID()]
+		if _, door := o.(DoorOp); door && o.ActivityID() == 0 {
+			b = g.unlocked()
+		}
+		if b == nil {
+			errs[i] = apperr.New(apperr.NotFound, "no such activity")
+			continue
+		}
+		err := o.Decide(ctx, b)
+		if _, coded := apperr.As(err); err != nil && !coded {
+			return nil, false, err
+		}
+		errs[i] = err
+		if err == nil {
+			_, door := o.(DoorOp)
+			b.applied, b.counted, applied = true, b.counted || !door, true
+		}
+	}
+	return errs, applied, nil
+}
+
+// prepare lets the ops that read before the lock (Preparer) do it, all of
+// them with the first one's Prepare.
+func prepare(ctx context.Context, tx *ent.Tx, ops []Op) error {
+	var first Preparer
+	var them []Op
+	for _, o := range ops {
+		if p, ok := o.(Preparer); ok {
+			first = cmp.Or(first, p)
+			them = append(them, o)
+		}
+	}
+	if first == nil {
+		return nil
+	}
+	return first.Prepare(ctx, tx, them)
+}
+
+// unlocked is the group's batch of door ops that name no activity (an
+// unknown code): they take no lock and only record their scans.
+func (g *group) unlocked() *Batch {
+	if g.none == nil {
+		g.none = &Batch{g: g, tx: g.tx, now: g.now}
+	}
+	return g.none
+}
+
 // events is what the group announces after its commit: for each activity
 // an op changed, its counts, then the changes to registrations.
 func (g *group) events() []events.Event {
 	var evs []events.Event
 	for _, id := range g.order() {
 		if b := g.batches[id]; b.applied {
-			evs = append(evs, countsEvent(b.activity.CommunityID, id))
+			if b.counted {
+				evs = append(evs, countsEvent(b.activity.CommunityID, id))
+			}
 			evs = append(evs, b.evs...)
 		}
 	}

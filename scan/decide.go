@@ -60,6 +60,7 @@ func Window(a *ent.Activity, sl *ent.Slot) (opens, closes time.Time) {
 // target is a registration as a scan sees it, with its slot and activity.
 type target struct {
 	regID, personID, slotID, activityID, communityID, seats int
+	code                                                    string
 	status                                                  registration.Status
 	checkedInAt, checkedOutAt                               *time.Time
 	slot                                                    *ent.Slot
@@ -74,7 +75,7 @@ type target struct {
 func targetOf(r *ent.Registration) *target {
 	t := &target{
 		regID: r.ID, personID: r.PersonID, slotID: r.SlotID, activityID: r.ActivityID, communityID: r.CommunityID,
-		seats: r.Seats, status: r.Status, checkedInAt: r.CheckedInAt, checkedOutAt: r.CheckedOutAt,
+		seats: r.Seats, code: r.CheckInCode, status: r.Status, checkedInAt: r.CheckedInAt, checkedOutAt: r.CheckedOutAt,
 		slot: r.Edges.Slot, activity: r.Edges.Activity,
 	}
 	if p := r.Edges.Person; p != nil {

@@ -107,6 +107,15 @@ func (s *Service) Scan(ctx context.Context, in Scan) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if in.At == nil {
+		// Online: read, decided and written in a batch (batch.go), unless
+		// the batch hands it back.
+		res, t, done, err := s.submit(ctx, who, in)
+		if done {
+			return res, err
+		}
+		return s.apply(ctx, who, in, t, at, now)
+	}
 	t, err := s.loadTarget(ctx, registration.CheckInCode(in.Code))
 	if err != nil {
 		return nil, err
@@ -197,13 +206,23 @@ func (s *Service) stored(ctx context.Context, who scanner, in Scan) (*Result, er
 // may act on is the check-in decision's (decide), which answers another
 // community's codes as unknown and another venue's as WRONG_VENUE.
 func (s *Service) loadTarget(ctx context.Context, where predicate.Registration) (*target, error) {
+	ts, err := loadTargets(ctx, s.client, where)
+	if err != nil || len(ts) == 0 {
+		return nil, err
+	}
+	return ts[0], nil
+}
+
+// loadTargets is loadTarget for every registration where matches, read
+// through c (the client, or a batch's transaction).
+func loadTargets(ctx context.Context, c *ent.Client, where predicate.Registration) ([]*target, error) {
 	var rows []targetRow
-	err := s.client.Registration.Query().Where(where).Modify(func(q *sql.Selector) {
+	err := c.Registration.Query().Where(where).Modify(func(q *sql.Selector) {
 		sl, a, p := sql.Table(slot.Table), sql.Table(activity.Table), sql.Table(person.Table)
 		q.Join(sl).On(q.C(registration.FieldSlotID), sl.C(slot.FieldID)).
 			Join(a).On(q.C(registration.FieldActivityID), a.C(activity.FieldID)).
 			Join(p).On(q.C(registration.FieldPersonID), p.C(person.FieldID))
-		q.Select(q.C(registration.FieldID), q.C(registration.FieldPersonID), q.C(registration.FieldSlotID),
+		q.Select(q.C(registration.FieldID), q.C(registration.FieldCheckInCode), q.C(registration.FieldPersonID), q.C(registration.FieldSlotID),
 			q.C(registration.FieldActivityID), q.C(registration.FieldCommunityID), q.C(registration.FieldSeats),
 			q.C(registration.FieldStatus), q.C(registration.FieldCheckedInAt), q.C(registration.FieldCheckedOutAt),
 			sql.As(sl.C(slot.FieldKind), "slot_kind"), sql.As(sl.C(slot.FieldStartsAt), "slot_starts_at"),
@@ -212,15 +231,20 @@ func (s *Service) loadTarget(ctx context.Context, where predicate.Registration) 
 			sql.As(a.C(activity.FieldEndsAt), "ends_at"), sql.As(a.C(activity.FieldCheckinOpensMinutes), "checkin_opens_minutes"),
 			sql.As(p.C(person.FieldDisplayName), "display_name"))
 	}).Scan(viewer.System(ctx), &rows)
-	if err != nil || len(rows) == 0 {
+	if err != nil {
 		return nil, err
 	}
-	return rows[0].target(), nil
+	ts := make([]*target, len(rows))
+	for i, r := range rows {
+		ts[i] = r.target()
+	}
+	return ts, nil
 }
 
 // targetRow is a row of loadTarget.
 type targetRow struct {
 	ID            int                 `json:"id"`
+	CheckInCode   string              `json:"check_in_code"`
 	PersonID      int                 `json:"person_id"`
 	SlotID        int                 `json:"slot_id"`
 	ActivityID    int                 `json:"activity_id"`
@@ -242,7 +266,7 @@ type targetRow struct {
 
 func (r targetRow) target() *target {
 	return targetOf(&ent.Registration{
-		ID: r.ID, PersonID: r.PersonID, SlotID: r.SlotID, ActivityID: r.ActivityID, CommunityID: r.CommunityID,
+		ID: r.ID, CheckInCode: r.CheckInCode, PersonID: r.PersonID, SlotID: r.SlotID, ActivityID: r.ActivityID, CommunityID: r.CommunityID,
 		Seats: r.Seats, Status: r.Status, CheckedInAt: r.CheckedInAt, CheckedOutAt: r.CheckedOutAt,
 		Edges: ent.RegistrationEdges{
 			Slot: &ent.Slot{ID: r.SlotID, Kind: r.SlotKind, StartsAt: r.SlotStartsAt, EndsAt: r.SlotEndsAt},
@@ -266,14 +290,7 @@ func (s *Service) apply(ctx context.Context, who scanner, in Scan, t *target, at
 		case o.earlier:
 			res, err = s.moveEarlier(ctx, who, in, t, o.fallback, at, now)
 		default:
-			msg := message(in.Kind, o.status, t, 0)
-			switch {
-			case o.message != "":
-				msg = o.message
-			case o.status == UnknownCode && in.unknown != "":
-				msg = in.unknown
-			}
-			res, err = s.record(ctx, s.client, who, in, t, o.status, msg, at, now)
+			res, err = s.record(ctx, s.client, who, in, t, o.status, refusal(in, o, t), at, now)
 		}
 		switch {
 		case errors.Is(err, errStale) && attempt < maxAttempts:
@@ -292,9 +309,29 @@ func (s *Service) apply(ctx context.Context, who scanner, in Scan, t *target, at
 	}
 }
 
+// refusal is the message of a scan that changes nothing.
+func refusal(in Scan, o outcome, t *target) string {
+	switch {
+	case o.message != "":
+		return o.message
+	case o.status == UnknownCode && in.unknown != "":
+		return in.unknown
+	}
+	return message(in.Kind, o.status, t, 0)
+}
+
 // record stores a scan's answer in check_in_scans through c (the client,
 // or the transaction that made the change) and returns it.
 func (s *Service) record(ctx context.Context, c *ent.Client, who scanner, in Scan, t *target, st checkinscan.Status, msg string, at, now time.Time) (*Result, error) {
+	cr, res := scanRecord(c, who, in, t, st, msg, at, now)
+	if err := cr.Exec(viewer.System(ctx)); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// scanRecord is the row record stores, and the answer it stands for.
+func scanRecord(c *ent.Client, who scanner, in Scan, t *target, st checkinscan.Status, msg string, at, now time.Time) (*ent.CheckInScanCreate, *Result) {
 	res := &Result{Status: st, Message: msg, Nonce: in.Nonce, Kind: in.Kind, At: at}
 	cr := c.CheckInScan.Create().SetCommunityID(who.communityID).SetNonce(in.Nonce).SetKind(in.Kind).SetMethod(in.Method).
 		SetStatus(st).SetMessage(msg).SetScannedAt(at).SetRecordedAt(now).SetRequestHash(in.requestHash())
@@ -314,10 +351,7 @@ func (s *Service) record(ctx context.Context, c *ent.Client, who scanner, in Sca
 	if who.actorID != 0 {
 		cr.SetActorID(who.actorID)
 	}
-	if err := cr.Exec(viewer.System(ctx)); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return cr, res
 }
 
 // seat is what the ledger needs to move the registration.

@@ -10,13 +10,16 @@
 // Every scan is answered with a status and a message for the tablet, and
 // recorded in check_in_scans under the scanning device's nonce, so a retry
 // of the same scan returns the first answer and changes nothing. A scan that
-// changes a registration does it through package ledger (ledger/checkin.go,
+// changes a registration does it through package ledger (ledger/checkin*.go,
 // ledger/walkin.go), like every other counter change in linli: in one Ent
 // transaction that first bumps the activity's counts_version (which orders
 // it with sign-ups and cancellations), then moves the registration with a
 // conditional update on its status, so two scans can never both check the
-// same person in, and adjusts the slot's checked_in counter. The same code
-// runs on SQLite and PostgreSQL. Events go out after commit.
+// same person in, and adjusts the slot's checked_in counter. Online scans
+// go through the ledger's batcher (batch.go): those that arrive together
+// share that transaction, one lock statement, one update per kind of move
+// and one insert of their scans, each still decided by decide. The same
+// code runs on SQLite and PostgreSQL. Events go out after commit.
 //
 // checked_in counts the seats of registrations that came: CHECKED_IN and
 // CHECKED_OUT. A check-out leaves it alone; an undo gives it back.

@@ -4,7 +4,9 @@
 // every activity has a live activityCounts subscriber on a websocket,
 // against a bare Go program that sends the same SQL write straight to
 // PostgreSQL, at the same concurrency, in the same run. It prints the median
-// check-ins per second of each over the rounds, and their ratio.
+// check-ins per second of each over the rounds, and their ratio, and for
+// each round how many transactions the ledger committed the stack's
+// check-ins in.
 //
 //	go run ./bench/checkin
 //	go run ./bench/checkin -kiosks 50 -activities 200 -checkins 4000 -rounds 5
@@ -65,8 +67,10 @@ func main() {
 	var stack, raw []float64
 	for r := 0; r <= *rounds; r++ {
 		load.Check(b.reset(ctx))
+		before := b.app.Resolver.Ledger.Stats()
 		s, err := b.stackRound(*kiosks)
 		load.Check(err)
+		after := b.app.Resolver.Ledger.Stats()
 		load.Check(b.reset(ctx))
 		q, err := b.rawRound(ctx, *kiosks)
 		load.Check(err)
@@ -76,7 +80,9 @@ func main() {
 		} else {
 			stack, raw = append(stack, s), append(raw, q)
 		}
-		fmt.Printf("%-8s stack %7.0f/s   raw SQL %7.0f/s\n", label, s, q)
+		batches := after.Batches - before.Batches
+		fmt.Printf("%-8s stack %7.0f/s   raw SQL %7.0f/s   (stack: %d transactions, %.1f scans each)\n",
+			label, s, q, batches, float64(after.Ops-before.Ops)/float64(max(batches, 1)))
 	}
 	ms, mr := load.Median(stack), load.Median(raw)
 	fmt.Printf("median   stack %7.0f/s   raw SQL %7.0f/s   ratio %.2f\n", ms, mr, ms/mr)
