@@ -137,7 +137,8 @@ func TestLoadContent(t *testing.T) {
 			}
 			var approvalDoctors, seats40 bool
 			for _, s := range a.Edges.Slots {
-				if s.Taken != 0 || s.Waitlisted != 0 || s.Pending != 0 || s.CheckedIn != 0 {
+				// Past activities' counters are recounted in TestDemoYearStatistics.
+				if !past && (s.Taken != 0 || s.Waitlisted != 0 || s.Pending != 0 || s.CheckedIn != 0) {
 					t.Errorf("%s/%s: counters %d/%d/%d/%d, want all 0", a.Title, s.Name, s.Taken, s.Waitlisted, s.Pending, s.CheckedIn)
 				}
 				approvalDoctors = approvalDoctors || (s.Kind == slot.KindVOLUNTEER && s.RequiresApproval)
@@ -152,8 +153,8 @@ func TestLoadContent(t *testing.T) {
 				t.Errorf("no activity in category %s", c)
 			}
 		}
-		if pastYear < 30 || pastYear > 40 {
-			t.Errorf("activities held in the past year = %d, want 30–40", pastYear)
+		if pastYear != demo.PastActivities || pastYear < 30 {
+			t.Errorf("activities held in the past year = %d, want %d (30+)", pastYear, demo.PastActivities)
 		}
 		if byStatus[activity.StatusPUBLISHED] < 5 || byStatus[activity.StatusDRAFT] < 1 || byStatus[activity.StatusCANCELLED] != 1 {
 			t.Errorf("upcoming by status = %v, want ≥5 PUBLISHED, ≥1 DRAFT, 1 CANCELLED", byStatus)
@@ -163,9 +164,6 @@ func TestLoadContent(t *testing.T) {
 		}
 		if !clinicOK {
 			t.Error("no free clinic with approval-only doctor positions and 40 attendee seats")
-		}
-		if n := e.Client.Registration.Query().CountX(ctx); n != 0 {
-			t.Errorf("registrations = %d, want 0: the demo fakes no sign-ups", n)
 		}
 
 		checkSameCommunity(t, e)
