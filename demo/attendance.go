@@ -192,7 +192,7 @@ func writeAttendance(ctx context.Context, client *ent.Client, plan []*communityP
 					}
 					pid := r.personIDs[pOff+rp.person]
 					b := client.Registration.Create().SetCommunityID(cid).SetSlotID(sl.ID).SetActivityID(act.ID).
-						SetPersonID(pid).SetStatus(rp.status).SetSeats(rp.seats).SetQueueSeq(int64(seq+1)).
+						SetPersonID(pid).SetStatus(rp.status).SetSeats(rp.seats).SetQueueSeq(int64(seq + 1)).
 						SetCheckInCode(code).SetCreatedAt(rp.signed).SetUpdatedAt(latest(rp.signed, rp.in, rp.out))
 					if !rp.in.IsZero() {
 						b.SetCheckedInAt(rp.in)
