@@ -311,17 +311,31 @@ func TestCommunitiesAreSeparate(t *testing.T) {
 		communitiesSeen := func(a demo.Account) map[string]int {
 			var d loginData
 			login(t, e, a.Phone, a.Password).Decode(t, &d)
-			var res struct {
-				Activities struct {
-					Edges []struct {
-						Node struct{ Community struct{ Name string } }
+			// Every page: the demo holds more activities than one page.
+			seen := map[string]int{}
+			var after any
+			for {
+				var res struct {
+					Activities struct {
+						Edges []struct {
+							Node struct{ Community struct{ Name string } }
+						}
+						PageInfo struct {
+							HasNextPage bool
+							EndCursor   string
+						}
 					}
 				}
-			}
-			e.Do(t, d.Login.Token, `{ activities(first: 100) { edges { node { community { name } } } } }`, nil).Decode(t, &res)
-			seen := map[string]int{}
-			for _, edge := range res.Activities.Edges {
-				seen[edge.Node.Community.Name]++
+				e.Do(t, d.Login.Token, `query($after: Cursor) { activities(first: 100, after: $after) {
+					edges { node { community { name } } } pageInfo { hasNextPage endCursor } } }`,
+					map[string]any{"after": after}).Decode(t, &res)
+				for _, edge := range res.Activities.Edges {
+					seen[edge.Node.Community.Name]++
+				}
+				if !res.Activities.PageInfo.HasNextPage {
+					break
+				}
+				after = res.Activities.PageInfo.EndCursor
 			}
 			return seen
 		}
