@@ -201,7 +201,9 @@ func writeAttendance(ctx context.Context, client *ent.Client, plan []*communityP
 						b.SetCheckedOutAt(rp.out)
 					}
 					if rp.status == registration.StatusCANCELLED {
-						b.SetCancelledAt(rp.signed.Add(24 * time.Hour)).SetUpdatedAt(rp.signed.Add(24 * time.Hour))
+						// Halfway between signing up and sign-up closing.
+						at := rp.signed.Add(a.closesAt.Sub(rp.signed) / 2)
+						b.SetCancelledAt(at).SetUpdatedAt(at)
 					}
 					if rp.status == registration.StatusCHECKED_OUT && sl.Kind == slot.KindVOLUNTEER {
 						if info == nil {

@@ -91,6 +91,15 @@ func TestDemoYearStatistics(t *testing.T) {
 							t.Fatalf("registration %d (%s) has times %v / %v", r.ID, r.Status, r.CheckedInAt, r.CheckedOutAt)
 						}
 					}
+					if r.CheckedInAt != nil {
+						// Inside the check-in window the door applies.
+						if opens, closes := scan.Window(a, sl); r.CheckedInAt.Before(opens) || r.CheckedInAt.After(closes) {
+							t.Fatalf("registration %d checked in at %v, outside %v–%v", r.ID, *r.CheckedInAt, opens, closes)
+						}
+					}
+					if r.Status == registration.StatusCANCELLED && (r.CancelledAt == nil || !r.CancelledAt.Before(a.StartsAt)) {
+						t.Fatalf("registration %d cancelled at %v, activity starts %v", r.ID, r.CancelledAt, a.StartsAt)
+					}
 					if r.CommunityID != a.CommunityID || r.ActivityID != a.ID {
 						t.Fatalf("registration %d is not in its slot's activity and community", r.ID)
 					}
