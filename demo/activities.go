@@ -152,8 +152,25 @@ const (
 	signupClosesBefore = 2 * time.Hour
 )
 
-// pastActivities is how many activities 前进社区 held over the last year.
-const pastActivities = 33
+// pastYear is what 前进社区 held over the last year, after its year-end
+// report: 60 moral lectures, 30 culture-square shows, 20+ legal and health
+// sessions, and the teams' other work.
+var pastYear = []struct {
+	k kind
+	n int
+}{
+	{lecture, 60}, {show, 30}, {clinic, 12}, {tutoring, 12}, {legal, 6}, {healthTalk, 6},
+	{elderly, 6}, {daily, 6}, {family, 4}, {counseling, 4}, {relief, 4}, {jobFair, 3}, {onlineLegal, 3},
+}
+
+// PastActivities is how many activities 前进社区 held over the last year.
+var PastActivities = func() int {
+	n := 0
+	for _, p := range pastYear {
+		n += p.n
+	}
+	return n
+}()
 
 type upcoming struct {
 	days   int
@@ -172,11 +189,22 @@ func qianjinActivities(c *communityPlan, now time.Time) []activityPlan {
 		return t
 	}
 	var out []activityPlan
-	rotation := []kind{clinic, lecture, tutoring, show, legal, elderly, jobFair, family, counseling, daily, healthTalk, onlineLegal, relief}
-	// One every eleven days over the past year.
-	for i := range pastActivities {
-		k := rotation[i%len(rotation)]
-		out = append(out, c.activity(k, title(k), at(-360+i*11, k.hour, k.minute), activity.StatusCOMPLETED))
+	// Each kind evenly over the past year, a day later where its venue is
+	// taken that day (online ones, by the same kind).
+	busy := map[string]bool{}
+	for pi, p := range pastYear {
+		for i := range p.n {
+			d := -360 + (i*360+pi*360/len(pastYear)/2)/p.n
+			place := p.k.venue
+			if place == "" {
+				place = p.k.titles[0]
+			}
+			for busy[fmt.Sprint(place, d)] && d < -1 {
+				d++
+			}
+			busy[fmt.Sprint(place, d)] = true
+			out = append(out, c.activity(p.k, title(p.k), at(d, p.k.hour, p.k.minute), activity.StatusCOMPLETED))
+		}
 	}
 	// Sign-up is open now for the next ten days' activities; later ones open later.
 	next := []upcoming{

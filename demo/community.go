@@ -120,6 +120,7 @@ func qianjin(now time.Time, rng *rand.Rand, names *nameGen, ph *phones) *communi
 		c.people = append(c.people, personPlan{name: names.next(), phone: ph.next(), roles: []viewer.Role{viewer.Resident}})
 	}
 	c.activities = qianjinActivities(c, now)
+	planAttendance(c, 0x71616e)
 	planHomes(c, now)
 	return c
 }
@@ -178,6 +179,7 @@ func hongqi(now time.Time, rng *rand.Rand, names *nameGen, ph *phones) *communit
 		c.people = append(c.people, personPlan{name: names.next(), phone: ph.next(), roles: []viewer.Role{viewer.Resident}})
 	}
 	c.activities = hongqiActivities(c, now)
+	planAttendance(c, 0x686f6e)
 	return c
 }
 

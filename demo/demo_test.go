@@ -137,7 +137,8 @@ func TestLoadContent(t *testing.T) {
 			}
 			var approvalDoctors, seats40 bool
 			for _, s := range a.Edges.Slots {
-				if s.Taken != 0 || s.Waitlisted != 0 || s.Pending != 0 || s.CheckedIn != 0 {
+				// Past activities' counters are recounted in TestDemoYearStatistics.
+				if !past && (s.Taken != 0 || s.Waitlisted != 0 || s.Pending != 0 || s.CheckedIn != 0) {
 					t.Errorf("%s/%s: counters %d/%d/%d/%d, want all 0", a.Title, s.Name, s.Taken, s.Waitlisted, s.Pending, s.CheckedIn)
 				}
 				approvalDoctors = approvalDoctors || (s.Kind == slot.KindVOLUNTEER && s.RequiresApproval)
@@ -152,8 +153,8 @@ func TestLoadContent(t *testing.T) {
 				t.Errorf("no activity in category %s", c)
 			}
 		}
-		if pastYear < 30 || pastYear > 40 {
-			t.Errorf("activities held in the past year = %d, want 30–40", pastYear)
+		if pastYear != demo.PastActivities || pastYear < 30 {
+			t.Errorf("activities held in the past year = %d, want %d (30+)", pastYear, demo.PastActivities)
 		}
 		if byStatus[activity.StatusPUBLISHED] < 5 || byStatus[activity.StatusDRAFT] < 1 || byStatus[activity.StatusCANCELLED] != 1 {
 			t.Errorf("upcoming by status = %v, want ≥5 PUBLISHED, ≥1 DRAFT, 1 CANCELLED", byStatus)
@@ -163,9 +164,6 @@ func TestLoadContent(t *testing.T) {
 		}
 		if !clinicOK {
 			t.Error("no free clinic with approval-only doctor positions and 40 attendee seats")
-		}
-		if n := e.Client.Registration.Query().CountX(ctx); n != 0 {
-			t.Errorf("registrations = %d, want 0: the demo fakes no sign-ups", n)
 		}
 
 		checkSameCommunity(t, e)
@@ -313,17 +311,31 @@ func TestCommunitiesAreSeparate(t *testing.T) {
 		communitiesSeen := func(a demo.Account) map[string]int {
 			var d loginData
 			login(t, e, a.Phone, a.Password).Decode(t, &d)
-			var res struct {
-				Activities struct {
-					Edges []struct {
-						Node struct{ Community struct{ Name string } }
+			// Every page: the demo holds more activities than one page.
+			seen := map[string]int{}
+			var after any
+			for {
+				var res struct {
+					Activities struct {
+						Edges []struct {
+							Node struct{ Community struct{ Name string } }
+						}
+						PageInfo struct {
+							HasNextPage bool
+							EndCursor   string
+						}
 					}
 				}
-			}
-			e.Do(t, d.Login.Token, `{ activities(first: 100) { edges { node { community { name } } } } }`, nil).Decode(t, &res)
-			seen := map[string]int{}
-			for _, edge := range res.Activities.Edges {
-				seen[edge.Node.Community.Name]++
+				e.Do(t, d.Login.Token, `query($after: Cursor) { activities(first: 100, after: $after) {
+					edges { node { community { name } } } pageInfo { hasNextPage endCursor } } }`,
+					map[string]any{"after": after}).Decode(t, &res)
+				for _, edge := range res.Activities.Edges {
+					seen[edge.Node.Community.Name]++
+				}
+				if !res.Activities.PageInfo.HasNextPage {
+					break
+				}
+				after = res.Activities.PageInfo.EndCursor
 			}
 			return seen
 		}

@@ -79,6 +79,10 @@ type activityPlan struct {
 	opensAt     time.Time
 	closesAt    time.Time
 	slots       []slotPlan
+	// Past activities' registrations and the counters they make, per slot
+	// (attendance.go).
+	attendance [][]regPlan
+	slotCounts []slotCounts
 }
 
 type slotPlan struct {

@@ -82,14 +82,15 @@ func write(ctx context.Context, client *ent.Client, plan []*communityPlan, hashe
 				SetPhone(p.phone).SetPasswordHash(hash).SetRoles(roles))
 		}
 	}
-	venueIDs, err := insert(ctx, venues, func(b []*ent.VenueCreate) ([]*ent.Venue, error) { return client.Venue.CreateBulk(b...).Save(ctx) }, func(e *ent.Venue) int { return e.ID })
+	venueRows, err := insertRows(ctx, venues, func(b []*ent.VenueCreate) ([]*ent.Venue, error) { return client.Venue.CreateBulk(b...).Save(ctx) })
 	if err != nil {
 		return fmt.Errorf("venues: %w", err)
 	}
-	teamIDs, err := insert(ctx, teams, func(b []*ent.TeamCreate) ([]*ent.Team, error) { return client.Team.CreateBulk(b...).Save(ctx) }, func(e *ent.Team) int { return e.ID })
+	teamRows, err := insertRows(ctx, teams, func(b []*ent.TeamCreate) ([]*ent.Team, error) { return client.Team.CreateBulk(b...).Save(ctx) })
 	if err != nil {
 		return fmt.Errorf("teams: %w", err)
 	}
+	venueIDs, teamIDs := idsOf(venueRows, func(e *ent.Venue) int { return e.ID }), idsOf(teamRows, func(e *ent.Team) int { return e.ID })
 	personIDs, err := insert(ctx, people, func(b []*ent.PersonCreate) ([]*ent.Person, error) { return client.Person.CreateBulk(b...).Save(ctx) }, func(e *ent.Person) int { return e.ID })
 	if err != nil {
 		return fmt.Errorf("people: %w", err)
@@ -152,41 +153,60 @@ func write(ctx context.Context, client *ent.Client, plan []*communityPlan, hashe
 	}, func(e *ent.TeamMembership) int { return e.ID }); err != nil {
 		return fmt.Errorf("team memberships: %w", err)
 	}
-	activityIDs, err := insert(ctx, activities, func(b []*ent.ActivityCreate) ([]*ent.Activity, error) {
+	activityRows, err := insertRows(ctx, activities, func(b []*ent.ActivityCreate) ([]*ent.Activity, error) {
 		return client.Activity.CreateBulk(b...).Save(ctx)
-	}, func(e *ent.Activity) int { return e.ID })
+	})
 	if err != nil {
 		return fmt.Errorf("activities: %w", err)
 	}
+	activityIDs := idsOf(activityRows, func(e *ent.Activity) int { return e.ID })
 
-	// Counters (taken, waitlisted, pending, checked in) keep their zero
-	// defaults: the demo holds no registrations to back any other value.
+	// Counters: taken and checked in are those of the past activities'
+	// registrations (attendance.go); waitlisted and pending stay 0, as
+	// nobody is left waiting once an activity is over.
 	var slots []*ent.SlotCreate
 	aOff := 0
 	for ci, c := range plan {
 		cid := communities[ci].ID
 		for i, a := range c.activities {
-			for _, s := range a.slots {
+			for si, s := range a.slots {
 				b := client.Slot.Create().SetCommunityID(cid).SetActivityID(activityIDs[aOff+i]).
 					SetName(s.name).SetKind(s.kind).SetCapacity(s.capacity).
 					SetRequiresApproval(s.approval).SetMaxSeatsPerSignup(max(s.maxSeats, 1))
 				if s.earlyMinutes > 0 {
 					b.SetStartsAt(a.startsAt.Add(-time.Duration(s.earlyMinutes) * time.Minute)).SetEndsAt(a.endsAt)
 				}
+				if a.slotCounts != nil {
+					b.SetTaken(a.slotCounts[si].taken).SetCheckedIn(a.slotCounts[si].checkedIn)
+				}
 				slots = append(slots, b)
 			}
 		}
 		aOff += len(c.activities)
 	}
-	if _, err := insert(ctx, slots, func(b []*ent.SlotCreate) ([]*ent.Slot, error) { return client.Slot.CreateBulk(b...).Save(ctx) }, func(e *ent.Slot) int { return e.ID }); err != nil {
+	slotRows, err := insertRows(ctx, slots, func(b []*ent.SlotCreate) ([]*ent.Slot, error) { return client.Slot.CreateBulk(b...).Save(ctx) })
+	if err != nil {
 		return fmt.Errorf("slots: %w", err)
 	}
-	return writeHomes(ctx, client, plan, communities, teamIDs, personIDs)
+	if err := writeHomes(ctx, client, plan, communities, teamIDs, personIDs); err != nil {
+		return err
+	}
+	return writeAttendance(ctx, client, plan, rows{communities: communities, venues: venueRows, teams: teamRows,
+		personIDs: personIDs, activities: activityRows, slots: slotRows})
 }
 
 // insert saves builders in batches and returns the new IDs in order.
 func insert[B any, E any](ctx context.Context, builders []B, save func([]B) ([]E, error), id func(E) int) ([]int, error) {
-	ids := make([]int, 0, len(builders))
+	rows, err := insertRows(ctx, builders, save)
+	if err != nil {
+		return nil, err
+	}
+	return idsOf(rows, id), nil
+}
+
+// insertRows saves builders in batches and returns the new rows in order.
+func insertRows[B any, E any](ctx context.Context, builders []B, save func([]B) ([]E, error)) ([]E, error) {
+	out := make([]E, 0, len(builders))
 	for lo := 0; lo < len(builders); lo += batch {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -195,11 +215,17 @@ func insert[B any, E any](ctx context.Context, builders []B, save func([]B) ([]E
 		if err != nil {
 			return nil, err
 		}
-		for _, r := range rows {
-			ids = append(ids, id(r))
-		}
+		out = append(out, rows...)
 	}
-	return ids, nil
+	return out, nil
+}
+
+func idsOf[E any](rows []E, id func(E) int) []int {
+	ids := make([]int, len(rows))
+	for i, r := range rows {
+		ids[i] = id(r)
+	}
+	return ids
 }
 
 func earlier(a, b time.Time) time.Time {

@@ -211,7 +211,12 @@ func decideOut(t *target, at time.Time, offline bool, r rules) outcome {
 // nothing more; staff correct a record when it should
 // (hours.CorrectServiceRecord).
 func (t *target) served(in, out time.Time) (start, end time.Time, minutes int) {
-	from, to := Times(t.activity, t.slot)
+	return served(t.activity, t.slot, in, out)
+}
+
+// served is the part of in to out inside slot sl of activity a (Times).
+func served(a *ent.Activity, sl *ent.Slot, in, out time.Time) (start, end time.Time, minutes int) {
+	from, to := Times(a, sl)
 	start, end = in, out
 	if start.Before(from) {
 		start = from

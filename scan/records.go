@@ -19,15 +19,36 @@ import (
 // nobody checked out; a later real check-out scan replaces it.
 const autoCloseReason = "未签退，已按岗位结束时间自动签退，待核实"
 
-// recordInfo is what a service record says besides its times: the fields
+// RecordInfo is what a service record says besides its times: the fields
 // the national volunteer-record rules ask for.
-type recordInfo struct {
-	activityName, place, content, team, inCharge, recordedBy string
+type RecordInfo struct {
+	ActivityName, Place, Content, Team, InCharge, RecordedBy string
+}
+
+// NewRecordInfo is the record fields of a position in slot sl of activity
+// a: held at venue v (nil: online, "线上"; the address follows the name),
+// organised by team tm whose leader leader is in charge, or without a team
+// by community c; recorded by recordedBy.
+func NewRecordInfo(a *ent.Activity, sl *ent.Slot, v *ent.Venue, tm *ent.Team, c *ent.Community, leader, recordedBy string) *RecordInfo {
+	info := &RecordInfo{ActivityName: a.Title, Content: sl.Name, Place: "线上", RecordedBy: recordedBy}
+	if v != nil {
+		info.Place = v.Name
+		if v.Address != "" {
+			info.Place += "（" + v.Address + "）"
+		}
+	}
+	if c != nil {
+		info.Team = c.Name
+	}
+	if tm != nil {
+		info.Team, info.InCharge = tm.Name, leader
+	}
+	return info
 }
 
 // loadRecordInfo gathers a volunteer position's record fields. It runs as
 // linli itself: the scanner was authorized for the registration already.
-func (s *Service) loadRecordInfo(ctx context.Context, who scanner, t *target) (*recordInfo, error) {
+func (s *Service) loadRecordInfo(ctx context.Context, who scanner, t *target) (*RecordInfo, error) {
 	sys := viewer.System(ctx)
 	a, err := s.client.Activity.Query().Where(activity.ID(t.activityID)).
 		WithVenue().WithTeam().WithCommunity().Only(sys)
@@ -38,18 +59,8 @@ func (s *Service) loadRecordInfo(ctx context.Context, who scanner, t *target) (*
 	if err != nil {
 		return nil, err
 	}
-	info := &recordInfo{activityName: a.Title, content: sl.Name, place: "线上"}
-	if v := a.Edges.Venue; v != nil {
-		info.place = v.Name
-		if v.Address != "" {
-			info.place += "（" + v.Address + "）"
-		}
-	}
-	if a.Edges.Community != nil {
-		info.team = a.Edges.Community.Name
-	}
+	leader := ""
 	if tm := a.Edges.Team; tm != nil {
-		info.team = tm.Name
 		lead, err := s.client.TeamMembership.Query().
 			Where(teammembership.TeamID(tm.ID), teammembership.RoleEQ(teammembership.RoleLEADER)).
 			Order(ent.Asc(teammembership.FieldID)).WithPerson().First(sys)
@@ -57,13 +68,14 @@ func (s *Service) loadRecordInfo(ctx context.Context, who scanner, t *target) (*
 			return nil, err
 		}
 		if lead != nil && lead.Edges.Person != nil {
-			info.inCharge = lead.Edges.Person.DisplayName
+			leader = lead.Edges.Person.DisplayName
 		}
 	}
-	if info.recordedBy, err = s.recordedBy(sys, who); err != nil {
+	by, err := s.recordedBy(sys, who)
+	if err != nil {
 		return nil, err
 	}
-	return info, nil
+	return NewRecordInfo(a, sl, a.Edges.Venue, a.Edges.Team, a.Edges.Community, leader, by), nil
 }
 
 // recordedBy names who recorded a service: the kiosk, the staff member, or
@@ -105,20 +117,28 @@ func registrationTimes(ctx context.Context, tx *ent.Tx, regID int) (in, out time
 // insertRecord records a volunteer's service for a registration just
 // checked out in tx: the part of its check-in to check-out inside the slot
 // (target.served). flag, when set, marks it for review.
-func (s *Service) insertRecord(ctx context.Context, tx *ent.Tx, info *recordInfo, t *target, flag string, now time.Time) (int, error) {
+func (s *Service) insertRecord(ctx context.Context, tx *ent.Tx, info *RecordInfo, t *target, flag string, now time.Time) (int, error) {
 	in, out, err := registrationTimes(ctx, tx, t.regID)
 	if err != nil {
 		return 0, err
 	}
-	in, out, minutes := t.served(in, out)
-	err = tx.ServiceRecord.Create().SetCreatedAt(now).SetUpdatedAt(now).
-		SetCommunityID(t.communityID).SetPersonID(t.personID).SetRegistrationID(t.regID).SetActivityID(t.activityID).
-		SetActivityName(hours.Clip(info.activityName, 200)).SetServiceDate(hours.Date(in)).
-		SetPlace(hours.Clip(info.place, 300)).SetServiceContent(hours.Clip(info.content, 500)).
-		SetStartedAt(in).SetEndedAt(out).SetMinutes(minutes).SetOrganizingTeam(hours.Clip(info.team, 100)).
-		SetPersonInCharge(hours.Clip(info.inCharge, 100)).SetRecordedBy(hours.Clip(info.recordedBy, 100)).
-		SetFlaggedForReview(flag != "").SetFlagReason(flag).Exec(ctx)
+	b, minutes := NewRecord(tx.ServiceRecord.Create().SetCreatedAt(now).SetUpdatedAt(now), info,
+		t.activity, t.slot, t.regID, t.personID, in, out)
+	err = b.SetFlaggedForReview(flag != "").SetFlagReason(flag).Exec(ctx)
 	return minutes, err
+}
+
+// NewRecord fills b with the service record of registration regID of
+// personID in slot sl of activity a, checked in at in and out at out: the
+// part of that inside the slot (Times), in whole minutes, which it also
+// returns. The caller sets the review flag and the row's own times.
+func NewRecord(b *ent.ServiceRecordCreate, info *RecordInfo, a *ent.Activity, sl *ent.Slot, regID, personID int, in, out time.Time) (*ent.ServiceRecordCreate, int) {
+	in, out, minutes := served(a, sl, in, out)
+	return b.SetCommunityID(a.CommunityID).SetPersonID(personID).SetRegistrationID(regID).SetActivityID(a.ID).
+		SetActivityName(hours.Clip(info.ActivityName, 200)).SetServiceDate(hours.Date(in)).
+		SetPlace(hours.Clip(info.Place, 300)).SetServiceContent(hours.Clip(info.Content, 500)).
+		SetStartedAt(in).SetEndedAt(out).SetMinutes(minutes).SetOrganizingTeam(hours.Clip(info.Team, 100)).
+		SetPersonInCharge(hours.Clip(info.InCharge, 100)).SetRecordedBy(hours.Clip(info.RecordedBy, 100)), minutes
 }
 
 // retimeRecord brings a registration's service record (if it has one) in

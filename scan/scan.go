@@ -363,7 +363,7 @@ func (t *target) seat() ledger.Seat {
 // scan and, for a volunteer's check-out, the service record, in one
 // transaction.
 func (s *Service) move(ctx context.Context, who scanner, in Scan, t *target, at, now time.Time) (*Result, error) {
-	var info *recordInfo
+	var info *RecordInfo
 	if in.Kind == Out && t.volunteer() {
 		var err error
 		if info, err = s.loadRecordInfo(ctx, who, t); err != nil {
