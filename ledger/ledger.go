@@ -56,9 +56,6 @@ type Ledger struct {
 	batches batcher
 	stats   stats
 
-	// sqliteWriter queues SQLite's writers here rather than in its busy
-	// handler (which sleeps up to 100 ms between tries).
-	sqliteWriter sync.Mutex
 	lastPurge    atomic.Int64
 	// slotActivity caches each slot's activity (immutable).
 	slotActivity sync.Map

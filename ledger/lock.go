@@ -241,36 +241,7 @@ func (g *group) events() []events.Event {
 // inTx runs fn in a new transaction, again on deadlocks, serialization
 // failures, a busy SQLite and errRetry (up to store.TxAttempts times).
 func (l *Ledger) inTx(ctx context.Context, fn func(tx *ent.Tx) error) error {
-	var err error
-	for range store.TxAttempts {
-		if err = l.attempt(ctx, fn); err == nil {
-			return nil
-		}
-		if !(store.IsTransient(err) || errors.Is(err, errRetry)) || ctx.Err() != nil {
-			break
-		}
-	}
-	return err
+	return store.InTx(ctx, l.client, store.TxOptions{Lock: l.db.Writers(), Retry: isRetry}, fn)
 }
 
-func (l *Ledger) attempt(ctx context.Context, fn func(tx *ent.Tx) error) (err error) {
-	if l.db.IsSQLite() {
-		l.sqliteWriter.Lock()
-		defer l.sqliteWriter.Unlock()
-	}
-	tx, err := l.client.Tx(ctx)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if p := recover(); p != nil {
-			_ = tx.Rollback()
-			panic(p)
-		}
-	}()
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
-}
+func isRetry(err error) bool { return errors.Is(err, errRetry) }

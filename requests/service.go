@@ -256,7 +256,7 @@ func eqPtr(a, b *int) bool { return a == nil && b == nil || a != nil && b != nil
 // inTx runs fn in an Ent transaction as the caller's context (the system,
 // after the service's checks), retrying transient failures.
 func (s *Service) inTx(ctx context.Context, fn func(tx *ent.Tx) error) error {
-	return store.InTx(ctx, s.db, store.TxOptions{Lock: s.db.Writers()}, fn)
+	return store.InTx(ctx, s.client, store.TxOptions{Lock: s.db.Writers()}, fn)
 }
 
 func (s *Service) publish(cid, id, evID int, submitter *int) {

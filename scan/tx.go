@@ -3,7 +3,6 @@ package scan
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"linli/ent"
 	"linli/events"
@@ -23,36 +22,14 @@ const maxAttempts = store.TxAttempts
 // busy SQLite, and publishes the events fn returns after commit.
 func (s *Service) inTx(ctx context.Context, fn func(ctx context.Context, tx *ent.Tx) ([]events.Event, error)) error {
 	sys := viewer.System(ctx)
-	var err error
-	for range maxAttempts {
-		var evs []events.Event
-		if evs, err = s.attempt(sys, fn); err == nil {
-			s.publish(evs...)
-			return nil
-		}
-		if !store.IsTransient(err) || ctx.Err() != nil {
-			break
-		}
+	var evs []events.Event
+	err := store.InTx(sys, s.client, store.TxOptions{}, func(tx *ent.Tx) error {
+		var err error
+		evs, err = fn(sys, tx)
+		return err
+	})
+	if err == nil {
+		s.publish(evs...)
 	}
 	return err
-}
-
-func (s *Service) attempt(ctx context.Context, fn func(ctx context.Context, tx *ent.Tx) ([]events.Event, error)) (evs []events.Event, err error) {
-	tx, err := s.client.Tx(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer func() {
-		if p := recover(); p != nil {
-			_ = tx.Rollback()
-			panic(p)
-		}
-	}()
-	if evs, err = fn(ctx, tx); err != nil {
-		if rerr := tx.Rollback(); rerr != nil {
-			err = fmt.Errorf("%w (rollback: %v)", err, rerr)
-		}
-		return nil, err
-	}
-	return evs, tx.Commit()
 }

@@ -20,14 +20,14 @@ type TxOptions struct {
 	Lock sync.Locker
 }
 
-// InTx runs fn in a transaction of db's client (Tx), and runs it again (up
-// to TxAttempts times) on deadlocks, serialization failures, a busy SQLite
-// and whatever o.Retry accepts, holding o.Lock around each attempt. It
-// returns once the transaction committed, or with the last error.
-func InTx(ctx context.Context, db *DB, o TxOptions, fn func(tx *ent.Tx) error) error {
+// InTx runs fn in a transaction of client (Tx), and runs it again (up to
+// TxAttempts times) on deadlocks, serialization failures, a busy SQLite and
+// whatever o.Retry accepts, holding o.Lock around each attempt. It returns
+// once the transaction committed, or with the last error.
+func InTx(ctx context.Context, client *ent.Client, o TxOptions, fn func(tx *ent.Tx) error) error {
 	var err error
 	for range TxAttempts {
-		if err = attempt(ctx, db.Client, o.Lock, fn); err == nil {
+		if err = attempt(ctx, client, o.Lock, fn); err == nil {
 			return nil
 		}
 		if !(IsTransient(err) || o.Retry != nil && o.Retry(err)) || ctx.Err() != nil {
