@@ -56,7 +56,7 @@ type Ledger struct {
 	batches batcher
 	stats   stats
 
-	lastPurge    atomic.Int64
+	lastPurge atomic.Int64
 	// slotActivity caches each slot's activity (immutable).
 	slotActivity sync.Map
 
