@@ -46,8 +46,12 @@ func TestEveryAuditedAction(t *testing.T) {
 		}
 
 		do(tok, `mutation($p: ID!) { setRoles(personID: $p, roles: [RESIDENT, VOLUNTEER]) { id } }`, map[string]any{"p": e.ID(p.ID)}, nil)
+		// A repeat that changes nothing writes nothing.
+		do(tok, `mutation($p: ID!) { setRoles(personID: $p, roles: [VOLUNTEER]) { id } }`, map[string]any{"p": e.ID(p.ID)}, nil)
 		wants = append(wants, want{"person.roles_set", p.ID, "社工"})
-		do(tok, `mutation($t: ID!, $p: ID!) { setTeamMember(teamID: $t, personID: $p) { id } }`, map[string]any{"t": e.ID(team.ID), "p": e.ID(p.ID)}, nil)
+		for range 2 {
+			do(tok, `mutation($t: ID!, $p: ID!) { setTeamMember(teamID: $t, personID: $p) { id } }`, map[string]any{"t": e.ID(team.ID), "p": e.ID(p.ID)}, nil)
+		}
 		wants = append(wants, want{"team.member_set", p.ID, "社工"})
 		do(tok, `mutation($t: ID!, $p: ID!) { removeTeamMember(teamID: $t, personID: $p) }`, map[string]any{"t": e.ID(team.ID), "p": e.ID(p.ID)}, nil)
 		wants = append(wants, want{"team.member_remove", p.ID, "社工"})
@@ -60,6 +64,7 @@ func TestEveryAuditedAction(t *testing.T) {
 		preg := e.IntID(t, su.SignUp.Registration.ID)
 		do(qtok, signUp, map[string]any{"s": e.ID(slots[0].ID)}, &su)
 		qreg := e.IntID(t, su.SignUp.Registration.ID)
+		do(tok, `mutation($r: ID!) { approveRegistration(registrationID: $r) { id } }`, map[string]any{"r": e.ID(preg)}, nil)
 		do(tok, `mutation($r: ID!) { approveRegistration(registrationID: $r) { id } }`, map[string]any{"r": e.ID(preg)}, nil)
 		wants = append(wants, want{"registration.approve", preg, "社工"})
 		do(tok, `mutation($r: ID!) { rejectRegistration(registrationID: $r, reason: "名额已满") { id } }`, map[string]any{"r": e.ID(qreg)}, nil)

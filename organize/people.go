@@ -118,9 +118,11 @@ func (s *Service) SetTeamMember(ctx context.Context, teamID, personID int, role 
 		if err != nil {
 			return err
 		}
-		if err := audit.Record(ctx, tx.Client(), audit.Entry{CommunityID: team.CommunityID, Action: ActionTeamMemberSet,
-			Subject: fmt.Sprintf("Person:%d", personID), SubjectID: &personID, Detail: detail}); err != nil {
-			return err
+		if changed := existing == nil || existing.Role != role; changed {
+			if err := audit.Record(ctx, tx.Client(), audit.Entry{CommunityID: team.CommunityID, Action: ActionTeamMemberSet,
+				Subject: fmt.Sprintf("Person:%d", personID), SubjectID: &personID, Detail: detail}); err != nil {
+				return err
+			}
 		}
 		if role == teammembership.RoleLEADER && !slices.Contains(p.Roles, string(viewer.TeamLeader)) {
 			return tx.Person.UpdateOneID(personID).SetRoles(append(slices.Clone(p.Roles), string(viewer.TeamLeader))).Exec(ctx)
@@ -192,10 +194,12 @@ func (s *Service) SetRoles(ctx context.Context, personID int, roles []viewer.Rol
 		if err := tx.Person.UpdateOneID(personID).SetRoles(want).Exec(ctx); err != nil {
 			return err
 		}
-		if err := audit.Record(ctx, tx.Client(), audit.Entry{CommunityID: p.CommunityID, Action: ActionRolesSet,
-			Subject: fmt.Sprintf("Person:%d", personID), SubjectID: &personID,
-			Detail: strings.Join(p.Roles, ",") + " → " + strings.Join(want, ",")}); err != nil {
-			return err
+		if changed := !slices.Equal(p.Roles, want); changed {
+			if err := audit.Record(ctx, tx.Client(), audit.Entry{CommunityID: p.CommunityID, Action: ActionRolesSet,
+				Subject: fmt.Sprintf("Person:%d", personID), SubjectID: &personID,
+				Detail: strings.Join(p.Roles, ",") + " → " + strings.Join(want, ",")}); err != nil {
+				return err
+			}
 		}
 		if !slices.Contains(want, string(viewer.Volunteer)) {
 			return nil
