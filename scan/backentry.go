@@ -37,10 +37,6 @@ const (
 	ActionConfirm   = "service_record.confirm"
 )
 
-// BackEntryWindowClosed: the activity has not ended yet (use manualCheckIn)
-// or ended longer ago than the back-entry window.
-const BackEntryWindowClosed apperr.Code = "BACK_ENTRY_WINDOW_CLOSED"
-
 const (
 	backEntryNonce  = "backentry:"
 	backEntryReason = "补录：待另一位工作人员确认"
@@ -101,7 +97,7 @@ func (s *Service) RecordAttendance(ctx context.Context, activityID int, entries 
 	}
 	now := s.now()
 	if opens, closes := BackEntryWindow(a, s.backEntryDays); now.Before(opens) || now.After(closes) {
-		return nil, apperr.New(BackEntryWindowClosed,
+		return nil, apperr.New(apperr.BackEntryWindowClosed,
 			"a sign-in sheet is entered after the activity ended, for %d days (before the end: manualCheckIn)", s.backEntryDays)
 	}
 	out := make([]BackEntryResult, len(entries))
@@ -146,6 +142,8 @@ func (s *Service) backEntry(ctx context.Context, who scanner, a *ent.Activity, e
 			at   time.Time
 		}{Out, e.CheckedOutAt.UTC().Truncate(time.Microsecond)})
 	}
+	res.Status, res.Message = string(OK), "已补录"
+	detail := fmt.Sprintf("%s in %s", a.Title, e.CheckedInAt.UTC().Format(time.RFC3339))
 	for _, st := range steps {
 		nonce, err := newBackEntryNonce()
 		if err != nil {
@@ -156,20 +154,23 @@ func (s *Service) backEntry(ctx context.Context, who scanner, a *ent.Activity, e
 		if err != nil {
 			return res, err
 		}
-		if r.Status != OK {
+		if r.Status != OK && st.kind == In {
 			res.Status, res.Message = string(r.Status), r.Message
 			return res, nil
+		}
+		if r.Status != OK {
+			// The check-in stands (and is audited); the check-out is refused.
+			res.Status, res.Message = string(r.Status), "签到已补录，签退未补录："+r.Message
+			detail += fmt.Sprintf(", out %s refused (%s)", st.at.Format(time.RFC3339), r.Status)
+			break
 		}
 		if st.kind == In {
 			if t, err = s.loadTarget(ctx, registration.ID(t.regID)); err != nil {
 				return res, err
 			}
+		} else {
+			detail += ", out " + st.at.Format(time.RFC3339)
 		}
-	}
-	res.Status, res.Message = string(OK), "已补录"
-	detail := fmt.Sprintf("%s in %s", a.Title, e.CheckedInAt.UTC().Format(time.RFC3339))
-	if e.CheckedOutAt != nil {
-		detail += ", out " + e.CheckedOutAt.UTC().Format(time.RFC3339)
 	}
 	err = store.Tx(ctx, s.client, func(tx *ent.Tx) error {
 		sys := viewer.System(ctx)
@@ -241,7 +242,8 @@ func (s *Service) ConfirmServiceRecord(ctx context.Context, id int) (*ent.Servic
 		return nil, apperr.New(apperr.Unauthenticated, "authentication required")
 	}
 	sys := viewer.System(ctx)
-	rec, err := s.client.ServiceRecord.Get(sys, id)
+	// As the viewer: another community's record is unknown here.
+	rec, err := s.client.ServiceRecord.Get(ctx, id)
 	if ent.IsNotFound(err) {
 		return nil, apperr.New(apperr.NotFound, "no such service record")
 	}

@@ -133,6 +133,7 @@ func TestBackEntryRefusals(t *testing.T) {
 			t.Fatal(err)
 		}
 		early := out.Add(-3 * time.Hour)
+		late := s.start.Add(12 * time.Hour) // past the end and the check-out grace
 		got := s.record(t, s.staff,
 			map[string]any{"personID": linlitest.ID(s.docs[0].person.ID), "checkedInAt": ts(in), "checkedOutAt": ts(out)},
 			map[string]any{"name": "张阿姨", "phone": s.res.person.Phone, "checkedInAt": ts(in)},
@@ -142,6 +143,7 @@ func TestBackEntryRefusals(t *testing.T) {
 			byReg(s.regs[1], in, &early),
 			byReg(s.regs[2], in, nil),
 			map[string]any{"registrationID": linlitest.ID(s.regs[1].ID), "checkedInAt": ts(time.Now().Add(time.Hour))},
+			byReg(s.regs[1], in, &late),
 		)
 		wantLine(t, got[0], "OK")
 		wantLine(t, got[1], "OK")
@@ -151,6 +153,11 @@ func TestBackEntryRefusals(t *testing.T) {
 		wantLine(t, got[5], "VALIDATION_FAILED")
 		wantLine(t, got[6], "CANCELLED")
 		wantLine(t, got[7], "VALIDATION_FAILED")
+		// The check-in of a line stands when its check-out is refused.
+		wantLine(t, got[8], "TOO_LATE")
+		if got[8].Registration == nil || got[8].Registration.Status != "CHECKED_IN" {
+			t.Fatalf("line with a late check-out %+v", got[8])
+		}
 		for i, f := range map[int]string{3: "phone", 4: "name", 5: "checkedOutAt", 7: "checkedInAt"} {
 			if got[i].Field == nil || *got[i].Field != f {
 				t.Errorf("line %d: field %v, want %s", i, got[i].Field, f)
@@ -160,8 +167,13 @@ func TestBackEntryRefusals(t *testing.T) {
 			got[1].Registration.Status != "CHECKED_IN" || got[1].ServiceRecord != nil {
 			t.Fatalf("lines %+v %+v", got[0], got[1])
 		}
-		s.wantCheckedIn(t, s.doctors.ID, 1)
+		s.wantCheckedIn(t, s.doctors.ID, 2)
 		s.wantCheckedIn(t, s.seats.ID, 1)
+		var n struct{ AuditLog struct{ TotalCount int } }
+		e.Do(t, s.staff, `{ auditLog(where: {actions: ["checkin.back_entry"]}, first: 1) { totalCount } }`, nil).Decode(t, &n)
+		if n.AuditLog.TotalCount != 3 {
+			t.Fatalf("%d back-entries audited, want 3 (two lines, and the check-in of the third)", n.AuditLog.TotalCount)
+		}
 
 		_, resident := e.Person(t, s.community.ID, "居民")
 		other := e.Community(t, "跃进社区")
@@ -231,7 +243,11 @@ func TestBackEntryConfirmation(t *testing.T) {
 		vars := map[string]any{"id": rec.ID}
 		s.e.Do(t, s.staff, confirm, vars).WantCode(t, "FORBIDDEN")
 		_, resident := e.Person(t, s.community.ID, "居民")
-		s.e.Do(t, resident, confirm, vars).WantCode(t, "FORBIDDEN")
+		s.e.Do(t, resident, confirm, vars).WantCode(t, "NOT_FOUND")
+		// The volunteer sees their record but is not staff.
+		s.e.Do(t, s.docs[0].token, confirm, vars).WantCode(t, "FORBIDDEN")
+		_, otherStaff := e.Person(t, e.Community(t, "跃进社区").ID, "外社工", viewer.Coordinator)
+		s.e.Do(t, otherStaff, confirm, vars).WantCode(t, "NOT_FOUND")
 		var c struct {
 			ConfirmServiceRecord struct{ FlaggedForReview bool }
 		}
