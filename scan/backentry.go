@@ -116,18 +116,30 @@ func (s *Service) RecordAttendance(ctx context.Context, activityID int, entries 
 }
 
 func (s *Service) backEntry(ctx context.Context, who scanner, a *ent.Activity, e BackEntry, now time.Time) (BackEntryResult, error) {
-	t, err := s.backEntryTarget(ctx, who, a, e)
-	if err != nil {
-		return BackEntryResult{}, err
-	}
-	if t == nil {
-		return BackEntryResult{Status: string(apperr.NotFound), Message: "找不到报名记录"}, nil
-	}
 	if e.CheckedOutAt != nil && !e.CheckedOutAt.After(e.CheckedInAt) {
 		return BackEntryResult{}, apperr.Invalid("checkedOutAt", "checkedOutAt must be after checkedInAt")
 	}
 	if e.CheckedInAt.After(now) || e.CheckedOutAt != nil && e.CheckedOutAt.After(now) {
 		return BackEntryResult{}, apperr.Invalid("checkedInAt", "times must be in the past")
+	}
+	t, err := s.backEntryTarget(ctx, who, a, e)
+	if err != nil {
+		return BackEntryResult{}, err
+	}
+	walkedIn := false
+	if t == nil {
+		if e.SlotID == 0 || e.RegistrationID != 0 || e.PersonID != 0 {
+			return BackEntryResult{Status: string(apperr.NotFound), Message: "找不到报名记录（未报名者请写明岗位 slotID、姓名和完整手机号）"}, nil
+		}
+		// Not registered: a walk-in at the time they came, by the door's rules.
+		var r *Result
+		if t, r, err = s.backEntryWalkIn(ctx, who, a, e); err != nil || r.Status != OK {
+			if err != nil {
+				return BackEntryResult{}, err
+			}
+			return BackEntryResult{Status: string(r.Status), Message: r.Message}, nil
+		}
+		walkedIn = true
 	}
 	res := BackEntryResult{RegistrationID: t.regID}
 	// Online-style scans timed by staff (At nil): decide weighs them at the
@@ -144,6 +156,10 @@ func (s *Service) backEntry(ctx context.Context, who scanner, a *ent.Activity, e
 	}
 	res.Status, res.Message = string(OK), "已补录"
 	detail := fmt.Sprintf("%s in %s", a.Title, e.CheckedInAt.UTC().Format(time.RFC3339))
+	if walkedIn {
+		detail += " (walk-in)"
+		steps = steps[1:]
+	}
 	for _, st := range steps {
 		nonce, err := newBackEntryNonce()
 		if err != nil {
@@ -190,6 +206,46 @@ func (s *Service) backEntry(ctx context.Context, who scanner, a *ent.Activity, e
 			Subject: fmt.Sprintf("Registration:%d", t.regID), SubjectID: &t.regID, Detail: detail})
 	})
 	return res, err
+}
+
+// backEntryWalkIn registers and checks in someone who came without
+// signing up, at the line's check-in time: the walk-in's rules (the
+// check-in window, eligibility, free seats) as at the door.
+func (s *Service) backEntryWalkIn(ctx context.Context, who scanner, a *ent.Activity, e BackEntry) (*target, *Result, error) {
+	nonce, err := newBackEntryNonce()
+	if err != nil {
+		return nil, nil, err
+	}
+	w := WalkIn{SlotID: e.SlotID, Phone: e.Phone, DisplayName: strings.TrimSpace(e.Name), Seats: 1, Nonce: nonce}
+	scan, phone, err := walkInScan(&w)
+	if err != nil {
+		return nil, nil, apperr.Invalid("phone", "someone not registered is entered with their full phone number")
+	}
+	sl, err := s.walkInSlot(ctx, e.SlotID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if sl.ActivityID != a.ID {
+		return nil, nil, apperr.Invalid("slotID", "the slot is not one of this activity's")
+	}
+	at := e.CheckedInAt.UTC().Truncate(time.Microsecond)
+	t := slotTarget(sl, sl.Edges.Activity, 1)
+	scan.ActivityID = a.ID
+	if o := decide(In, t, who, 0, at, s.now(), false, s.rules); !o.write {
+		r, err := s.apply(ctx, who, scan, t, at, s.now())
+		return nil, r, err
+	}
+	p, consentAt, err := s.walkInPerson(ctx, w, sl, phone, at)
+	if err != nil {
+		return nil, nil, err
+	}
+	t.personID = p.ID
+	r, err := s.takeWalkIn(ctx, who, scan, t, consentAt, at)
+	if err != nil || r.Status != OK {
+		return nil, r, err
+	}
+	t, err = s.loadTarget(ctx, registration.ID(t.regID))
+	return t, r, err
 }
 
 // backEntryTarget finds the registration a line is about: nil when none.

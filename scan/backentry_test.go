@@ -291,3 +291,45 @@ func TestBackEntryConfirmation(t *testing.T) {
 		}
 	})
 }
+
+// TestBackEntryWalkIn: someone on the sheet who never signed up is a
+// walk-in at the time they came, by the door's rules: eligibility, free
+// seats, the check-in window; a second line for them is ALREADY_CHECKED_IN.
+func TestBackEntryWalkIn(t *testing.T) {
+	linlitest.Run(t, func(t *testing.T, e *linlitest.Env) {
+		s := newSheet(t, e, 24*time.Hour)
+		// Two of the three doctor positions are taken by lines below.
+		in, out := s.start.Add(5*time.Minute), s.start.Add(2*time.Hour)
+		newcomer := linlitest.NextPhone()
+		walk := func(name, phone string, slotID int, at time.Time) map[string]any {
+			return map[string]any{"name": name, "phone": phone, "slotID": linlitest.ID(slotID), "checkedInAt": ts(at), "checkedOutAt": ts(out)}
+		}
+		vol, _ := e.Person(t, s.community.ID, "孙医生", viewer.Volunteer)
+		if err := e.Client.Slot.UpdateOneID(s.doctors.ID).SetCapacity(4).Exec(e.Sys()); err != nil {
+			t.Fatal(err)
+		}
+		got := s.record(t, s.staff,
+			walk("新居民", newcomer, s.seats.ID, in),
+			walk("新居民", newcomer, s.seats.ID, in),
+			walk("路人", linlitest.NextPhone(), s.doctors.ID, in),
+			walk("孙医生", vol.Phone, s.doctors.ID, s.start.Add(-24*time.Hour)),
+			walk("孙医生", vol.Phone, s.doctors.ID, in),
+			map[string]any{"name": "新居民", "phone": newcomer[len(newcomer)-4:], "checkedInAt": ts(in)},
+		)
+		wantLine(t, got[0], "OK")
+		wantLine(t, got[1], "ALREADY_CHECKED_IN")
+		wantLine(t, got[2], "NOT_ELIGIBLE")
+		wantLine(t, got[3], "TOO_EARLY")
+		wantLine(t, got[4], "OK")
+		wantLine(t, got[5], "ALREADY_CHECKED_IN")
+		if got[0].Registration == nil || got[0].Registration.Status != "CHECKED_OUT" || got[4].ServiceRecord == nil || !got[4].ServiceRecord.FlaggedForReview {
+			t.Fatalf("walk-in lines %+v %+v", got[0], got[4])
+		}
+		s.wantCheckedIn(t, s.seats.ID, 1)
+		s.wantCheckedIn(t, s.doctors.ID, 1)
+		// The doctors' slot is full now (3 signed up and 孙医生): no more walk-ins.
+		other, _ := e.Person(t, s.community.ID, "周医生", viewer.Volunteer)
+		full := s.record(t, s.staff, walk("周医生", other.Phone, s.doctors.ID, in))
+		wantLine(t, full[0], "CAPACITY_FULL")
+	})
+}
