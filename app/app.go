@@ -104,6 +104,10 @@ type Config struct {
 	// reopen their request (requests.Service.ReopenDays).
 	RequestReopenDays int
 
+	// BackEntryDays is how many days after an activity ended staff may
+	// enter its paper sign-in sheet (scan.Options.BackEntryDays).
+	BackEntryDays int
+
 	// TrustedProxies are the reverse proxies in front of linli: from them,
 	// the client address (for rate limits and logs) is read from
 	// X-Forwarded-For (reqlog.ClientAddress). None: the TCP peer.
@@ -120,6 +124,7 @@ func DefaultConfig() Config {
 		MaxUploadBytes:     8 << 20,
 		TokenCacheTTL:      3 * time.Second,
 		RequestReopenDays:  requests.DefaultReopenDays,
+		BackEntryDays:      scan.DefaultBackEntryDays,
 		Logger:             slog.Default(),
 	}
 }
@@ -201,7 +206,7 @@ func wire(cfg Config, db *store.DB, ids *gid.Codec) *App {
 		Organize:     organize.New(db.Client, a.Live, ledgr),
 		Ledger:       ledgr,
 		KioskService: kiosks,
-		Checkin:      scan.New(db.Client, a.Live, ledgr, scan.Options{}),
+		Checkin:      scan.New(db.Client, a.Live, ledgr, scan.Options{BackEntryDays: cfg.BackEntryDays}),
 		ServiceHours: serviceHours,
 		Certificates: certificate.New(db.Client, serviceHours),
 		Requests:     requests.New(db, a.Live, cfg.RequestReopenDays),

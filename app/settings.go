@@ -52,6 +52,7 @@ func settingsOf(cfg *Config, o *options) []setting {
 		{flag: "trusted-proxies", env: "LINLI_TRUSTED_PROXIES", value: &o.proxies, usage: "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the client"},
 		{flag: "persisted-queries", env: "LINLI_PERSISTED_QUERIES", value: &cfg.PersistedQueries.MaxDocuments, usage: "automatic persisted queries kept in the database, least recently used evicted first; 0 turns them off"},
 		{flag: "request-reopen-days", env: "LINLI_REQUEST_REOPEN_DAYS", value: &cfg.RequestReopenDays, positive: true, usage: "days after resolution a resident may reopen their request"},
+		{flag: "back-entry-days", env: "LINLI_BACK_ENTRY_DAYS", value: &cfg.BackEntryDays, positive: true, usage: "days after an activity ended in which staff may enter its paper sign-in sheet (recordAttendance)"},
 		{flag: "token-cache-ttl", env: "LINLI_TOKEN_CACHE_TTL", value: &cfg.TokenCacheTTL, usage: "how long a checked bearer token is trusted without asking the database; a logout here ends it at once, elsewhere (and role changes) within this; 0: check every request"},
 		{flag: "get-max-age", env: "LINLI_GET_MAX_AGE", value: &g.GetMaxAge, usage: "let caches keep successful GET answers this long (public without Authorization, private with it); 0: no-store"},
 

@@ -25,6 +25,9 @@ type Entry struct {
 	Subject   string
 	SubjectID *int
 	Detail    string
+	// ActorID names who acted when ctx no longer carries them (an action
+	// run as the system on their behalf); by default the viewer.
+	ActorID *int
 }
 
 // Record writes e with the viewer as actor and the request's client
@@ -33,7 +36,10 @@ func Record(ctx context.Context, c *ent.Client, e Entry) error {
 	create := c.AuditEntry.Create().SetCommunityID(e.CommunityID).SetAction(e.Action).
 		SetSubject(truncate(e.Subject, 300)).SetNillableSubjectID(e.SubjectID).SetDetail(truncate(e.Detail, 2000)).
 		SetClientAddress(truncate(reqlog.ClientAddr(ctx), 100)).SetAt(time.Now().UTC())
-	if v := viewer.FromContext(ctx); v != nil && v.PersonID != 0 {
+	switch v := viewer.FromContext(ctx); {
+	case e.ActorID != nil && *e.ActorID != 0:
+		create.SetActorID(*e.ActorID)
+	case v != nil && v.PersonID != 0:
 		create.SetActorID(v.PersonID)
 	}
 	// Written as the system: whoever may do the action may leave its trace.

@@ -10,6 +10,7 @@ import (
 	"entgo.io/contrib/entgql"
 
 	"linli/apperr"
+	"linli/audit"
 	"linli/authz"
 	"linli/ent"
 	"linli/ent/servicerecord"
@@ -183,12 +184,11 @@ func (s *Service) CorrectServiceRecord(ctx context.Context, id int, c Correction
 		SetCorrectedAt(now).SetCorrectedByID(v.PersonID).SetCorrectionReason(Clip(c.Reason, 500)).
 		Exec(sys)
 	if err == nil {
-		err = tx.AuditEntry.Create().SetCommunityID(old.CommunityID).SetActorID(v.PersonID).
-			SetAction("service_record.correct").SetSubject(fmt.Sprintf("ServiceRecord:%d", id)).
-			SetDetail(fmt.Sprintf("%s–%s (%d min) → %s–%s (%d min): %s",
+		err = audit.Record(ctx, tx.Client(), audit.Entry{CommunityID: old.CommunityID, Action: "service_record.correct",
+			Subject: fmt.Sprintf("ServiceRecord:%d", id), SubjectID: &id,
+			Detail: fmt.Sprintf("%s–%s (%d min) → %s–%s (%d min): %s",
 				old.StartedAt.Format(time.RFC3339), old.EndedAt.Format(time.RFC3339), old.Minutes,
-				c.StartedAt.Format(time.RFC3339), c.EndedAt.Format(time.RFC3339), minutes, c.Reason)).
-			SetAt(now).Exec(sys)
+				c.StartedAt.Format(time.RFC3339), c.EndedAt.Format(time.RFC3339), minutes, c.Reason)})
 	}
 	if err != nil {
 		_ = tx.Rollback()

@@ -5,16 +5,19 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"linli/apperr"
+	"linli/audit"
 	"linli/auth"
 	"linli/authz"
 	"linli/ent"
 	entkiosk "linli/ent/kiosk"
 	"linli/events"
+	"linli/store"
 	"linli/viewer"
 )
 
@@ -37,6 +40,12 @@ func NewToken() (string, error) {
 
 // lastSeenEvery bounds how often a kiosk's last_seen_at is written.
 const lastSeenEvery = time.Minute
+
+// Audit-log actions of kiosks.
+const (
+	ActionRegister = "kiosk.register"
+	ActionRevoke   = "kiosk.revoke"
+)
 
 // Registered is a new kiosk and its token, which is shown only once.
 type Registered struct {
@@ -65,16 +74,24 @@ func (s *Service) Register(ctx context.Context, venueID int, name string) (*Regi
 	if err != nil {
 		return nil, err
 	}
-	c := s.client.Kiosk.Create().SetCommunityID(venue.CommunityID).SetVenueID(venue.ID).
-		SetName(name).SetTokenHash(auth.HashToken(token))
+	var c *int
 	if v.PersonID != 0 {
-		c.SetCreatedByID(v.PersonID)
+		c = &v.PersonID
 	}
-	k, err := c.Save(ctx)
+	var k *ent.Kiosk
+	err = store.Tx(ctx, s.client, func(tx *ent.Tx) error {
+		var err error
+		if k, err = tx.Client().Kiosk.Create().SetCommunityID(venue.CommunityID).SetVenueID(venue.ID).
+			SetName(name).SetTokenHash(auth.HashToken(token)).SetNillableCreatedByID(c).Save(ctx); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx.Client(), audit.Entry{CommunityID: k.CommunityID, Action: ActionRegister,
+			Subject: fmt.Sprintf("Kiosk:%d", k.ID), SubjectID: &k.ID, Detail: fmt.Sprintf("%s at Venue:%d (%s)", name, venue.ID, venue.Name)})
+	})
 	if err != nil {
 		return nil, err
 	}
-	return &Registered{Kiosk: k, Token: token}, nil
+	return &Registered{Kiosk: k.Unwrap(), Token: token}, nil
 }
 
 // List lists the community's kiosks, of one venue when venueID is set.
@@ -104,9 +121,18 @@ func (s *Service) Revoke(ctx context.Context, id int) (*ent.Kiosk, error) {
 	}
 	now := s.now()
 	s.cache.revoke(k.ID, now)
-	if k, err = k.Update().SetRevokedAt(now).Save(ctx); err != nil {
+	err = store.Tx(ctx, s.client, func(tx *ent.Tx) error {
+		var err error
+		if k, err = tx.Kiosk.UpdateOne(k).SetRevokedAt(now).Save(ctx); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx.Client(), audit.Entry{CommunityID: k.CommunityID, Action: ActionRevoke,
+			Subject: fmt.Sprintf("Kiosk:%d", k.ID), SubjectID: &k.ID, Detail: k.Name})
+	})
+	if err != nil {
 		return nil, err
 	}
+	k = k.Unwrap()
 	// Other replicas drop the kiosk from their caches, and every replica
 	// closes its live connections, at once.
 	s.publish(events.Event{Kind: events.Kiosk, KioskID: k.ID, CommunityID: k.CommunityID})

@@ -2,9 +2,11 @@ package ledger
 
 import (
 	"context"
+	"fmt"
 	"unicode/utf8"
 
 	"linli/apperr"
+	"linli/audit"
 	"linli/authz"
 	"linli/ent"
 	"linli/ent/registration"
@@ -67,6 +69,19 @@ func (l *Ledger) change(ctx context.Context, registrationID int, may func(*viewe
 	return l.client.Registration.Get(ctx, registrationID)
 }
 
+// Audit-log actions of sign-up decisions.
+const (
+	ActionApprove = "registration.approve"
+	ActionReject  = "registration.reject"
+)
+
+// audited records a decision on r in the batch's transaction, as the
+// viewer who asked for it (caller: their context, not the batch leader's).
+func (b *Batch) audited(caller context.Context, r *ent.Registration, action, detail string) error {
+	return audit.Record(context.WithoutCancel(caller), b.tx.Client(), audit.Entry{CommunityID: r.CommunityID, Action: action,
+		Subject: fmt.Sprintf("Registration:%d", r.ID), SubjectID: &r.ID, Detail: detail})
+}
+
 func validReason(reason string) error {
 	if utf8.RuneCountInString(reason) > 500 {
 		return apperr.Invalid("reason", "reason must be at most 500 characters")
@@ -116,6 +131,7 @@ func (l *Ledger) Cancel(ctx context.Context, registrationID int, reason string) 
 // when the slot has none, and it stays pending). Approving an approved
 // registration returns it unchanged.
 func (l *Ledger) Approve(ctx context.Context, registrationID int) (*ent.Registration, error) {
+	caller := ctx
 	return l.change(ctx, registrationID, authz.DecideRegistration, func(ctx context.Context, b *Batch, r *ent.Registration) error {
 		switch r.Status {
 		case registration.StatusPENDING_APPROVAL:
@@ -149,7 +165,10 @@ func (l *Ledger) Approve(ctx context.Context, registrationID int) (*ent.Registra
 		b.Publish(b.Changed(r.ID, r.PersonID, ChangeApproved))
 		c := Held(to, r.Seats)
 		c.Pending = -r.Seats
-		return b.Add(ctx, r.SlotID, c)
+		if err := b.Add(ctx, r.SlotID, c); err != nil {
+			return err
+		}
+		return b.audited(caller, r, ActionApprove, fmt.Sprintf("PENDING_APPROVAL → %s", to))
 	})
 }
 
@@ -159,6 +178,7 @@ func (l *Ledger) Reject(ctx context.Context, registrationID int, reason string) 
 	if err := validReason(reason); err != nil {
 		return nil, err
 	}
+	caller := ctx
 	return l.change(ctx, registrationID, authz.DecideRegistration, func(ctx context.Context, b *Batch, r *ent.Registration) error {
 		switch r.Status {
 		case registration.StatusPENDING_APPROVAL:
@@ -171,6 +191,9 @@ func (l *Ledger) Reject(ctx context.Context, registrationID int, reason string) 
 			return err
 		}
 		b.Publish(b.Changed(r.ID, r.PersonID, ChangeRejected))
-		return b.Add(ctx, r.SlotID, Counts{Pending: -r.Seats})
+		if err := b.Add(ctx, r.SlotID, Counts{Pending: -r.Seats}); err != nil {
+			return err
+		}
+		return b.audited(caller, r, ActionReject, "PENDING_APPROVAL → CANCELLED: "+reason)
 	})
 }

@@ -2,9 +2,12 @@ package organize
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"strings"
 
 	"linli/apperr"
+	"linli/audit"
 	"linli/ent"
 	"linli/ent/teammembership"
 	"linli/events"
@@ -73,6 +76,13 @@ func conflictOn(err error, field, msg string) error {
 	return err
 }
 
+// Audit-log actions of this file.
+const (
+	ActionRolesSet         = "person.roles_set"
+	ActionTeamMemberSet    = "team.member_set"
+	ActionTeamMemberRemove = "team.member_remove"
+)
+
 // SetTeamMember adds a person of the community to a team, or changes their role in it.
 func (s *Service) SetTeamMember(ctx context.Context, teamID, personID int, role teammembership.Role) (*ent.TeamMembership, error) {
 	if _, err := requireStaff(ctx); err != nil {
@@ -96,15 +106,23 @@ func (s *Service) SetTeamMember(ctx context.Context, teamID, personID int, role 
 	err = store.Tx(ctx, s.client, func(tx *ent.Tx) error {
 		existing, err := tx.TeamMembership.Query().
 			Where(teammembership.TeamID(teamID), teammembership.PersonID(personID)).Only(ctx)
+		detail := fmt.Sprintf("Team:%d (%s): %s", teamID, team.Name, role)
 		switch {
 		case ent.IsNotFound(err):
 			m, err = tx.TeamMembership.Create().SetCommunityID(team.CommunityID).
 				SetTeamID(teamID).SetPersonID(personID).SetRole(role).Save(ctx)
 		case err == nil:
+			detail = fmt.Sprintf("Team:%d (%s): %s → %s", teamID, team.Name, existing.Role, role)
 			m, err = tx.TeamMembership.UpdateOne(existing).SetRole(role).Save(ctx)
 		}
 		if err != nil {
 			return err
+		}
+		if changed := existing == nil || existing.Role != role; changed {
+			if err := audit.Record(ctx, tx.Client(), audit.Entry{CommunityID: team.CommunityID, Action: ActionTeamMemberSet,
+				Subject: fmt.Sprintf("Person:%d", personID), SubjectID: &personID, Detail: detail}); err != nil {
+				return err
+			}
 		}
 		if role == teammembership.RoleLEADER && !slices.Contains(p.Roles, string(viewer.TeamLeader)) {
 			return tx.Person.UpdateOneID(personID).SetRoles(append(slices.Clone(p.Roles), string(viewer.TeamLeader))).Exec(ctx)
@@ -127,8 +145,17 @@ func (s *Service) RemoveTeamMember(ctx context.Context, teamID, personID int) (b
 	if err != nil {
 		return false, err
 	}
-	n, err := s.client.TeamMembership.Delete().
-		Where(teammembership.TeamID(teamID), teammembership.PersonID(personID)).Exec(ctx)
+	var n int
+	err = store.Tx(ctx, s.client, func(tx *ent.Tx) error {
+		var err error
+		n, err = tx.TeamMembership.Delete().
+			Where(teammembership.TeamID(teamID), teammembership.PersonID(personID)).Exec(ctx)
+		if err != nil || n == 0 {
+			return err
+		}
+		return audit.Record(ctx, tx.Client(), audit.Entry{CommunityID: team.CommunityID, Action: ActionTeamMemberRemove,
+			Subject: fmt.Sprintf("Person:%d", personID), SubjectID: &personID, Detail: fmt.Sprintf("Team:%d (%s)", teamID, team.Name)})
+	})
 	if err != nil {
 		return false, err
 	}
@@ -166,6 +193,13 @@ func (s *Service) SetRoles(ctx context.Context, personID int, roles []viewer.Rol
 	err = store.Tx(ctx, s.client, func(tx *ent.Tx) error {
 		if err := tx.Person.UpdateOneID(personID).SetRoles(want).Exec(ctx); err != nil {
 			return err
+		}
+		if changed := !slices.Equal(p.Roles, want); changed {
+			if err := audit.Record(ctx, tx.Client(), audit.Entry{CommunityID: p.CommunityID, Action: ActionRolesSet,
+				Subject: fmt.Sprintf("Person:%d", personID), SubjectID: &personID,
+				Detail: strings.Join(p.Roles, ",") + " → " + strings.Join(want, ",")}); err != nil {
+				return err
+			}
 		}
 		if !slices.Contains(want, string(viewer.Volunteer)) {
 			return nil

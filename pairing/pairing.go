@@ -9,10 +9,12 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"fmt"
 	"strings"
 	"time"
 
 	"linli/apperr"
+	"linli/audit"
 	"linli/auth"
 	"linli/ent"
 	"linli/ent/kiosk"
@@ -20,6 +22,7 @@ import (
 	"linli/events"
 	kiosks "linli/kiosk"
 	"linli/reqlog"
+	"linli/store"
 	"linli/viewer"
 )
 
@@ -64,6 +67,12 @@ func (s *Service) now() time.Time {
 	return time.Now().UTC()
 }
 
+// Audit-log actions of pairing.
+const (
+	ActionCode = "kiosk.pairing_code"
+	ActionPair = "kiosk.pair"
+)
+
 // Create makes a pairing code for a kiosk of the staff member's community.
 func (s *Service) Create(ctx context.Context, kioskID int) (*Code, error) {
 	v := viewer.FromContext(ctx)
@@ -93,13 +102,21 @@ func (s *Service) Create(ctx context.Context, kioskID int) (*Code, error) {
 		ttl = DefaultTTL
 	}
 	now := s.now()
-	c := s.Client.KioskPairingCode.Create().SetKioskID(k.ID).SetCodeHash(hash(code)).
-		SetExpiresAt(now.Add(ttl)).SetCreatedAt(now)
+	var createdBy *int
 	if v.PersonID != 0 {
-		c.SetCreatedByID(v.PersonID)
+		createdBy = &v.PersonID
 	}
 	sys := viewer.System(ctx)
-	row, err := c.Save(sys)
+	var row *ent.KioskPairingCode
+	err = store.Tx(ctx, s.Client, func(tx *ent.Tx) error {
+		var err error
+		if row, err = tx.Client().KioskPairingCode.Create().SetKioskID(k.ID).SetCodeHash(hash(code)).
+			SetExpiresAt(now.Add(ttl)).SetCreatedAt(now).SetNillableCreatedByID(createdBy).Save(sys); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx.Client(), audit.Entry{CommunityID: k.CommunityID, Action: ActionCode,
+			Subject: fmt.Sprintf("Kiosk:%d", k.ID), SubjectID: &k.ID, Detail: "pairing code valid until " + row.ExpiresAt.Format(time.RFC3339)})
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -159,6 +176,10 @@ func (s *Service) Pair(ctx context.Context, code string) (*Paired, error) {
 	}
 	k, err := tx.Kiosk.Get(sys, pc.KioskID)
 	if err != nil {
+		return nil, err
+	}
+	if err := audit.Record(ctx, tx.Client(), audit.Entry{CommunityID: k.CommunityID, Action: ActionPair,
+		Subject: fmt.Sprintf("Kiosk:%d", k.ID), SubjectID: &k.ID, Detail: "paired a tablet; the old token stops working"}); err != nil {
 		return nil, err
 	}
 	if err := tx.Commit(); err != nil {

@@ -45,6 +45,9 @@ type Options struct {
 	// staff member (6 a minute after a burst of 20; negative: no limit).
 	WalkInsPerMinute float64
 	WalkInBurst      int
+	// BackEntryDays is how long after an activity ended its paper sign-in
+	// sheet may be entered (DefaultBackEntryDays).
+	BackEntryDays int
 }
 
 // Service runs check-ins over a database.
@@ -55,6 +58,8 @@ type Service struct {
 	rules   rules
 	walkIns *walkInLimiter
 	now     func() time.Time
+
+	backEntryDays int
 }
 
 // New returns a Service over client that announces committed changes to
@@ -72,6 +77,9 @@ func New(client *ent.Client, pub events.Publisher, l *ledger.Ledger, o Options) 
 	if o.WalkInsPerMinute == 0 {
 		o.WalkInsPerMinute = 6
 	}
+	if o.BackEntryDays <= 0 {
+		o.BackEntryDays = DefaultBackEntryDays
+	}
 	if o.WalkInBurst <= 0 {
 		o.WalkInBurst = 20
 	}
@@ -80,6 +88,8 @@ func New(client *ent.Client, pub events.Publisher, l *ledger.Ledger, o Options) 
 		rules:   rules{grace: o.CheckOutGrace, maxAge: o.OfflineMaxAge},
 		walkIns: newWalkInLimiter(o.WalkInsPerMinute, o.WalkInBurst),
 		now:     func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+
+		backEntryDays: o.BackEntryDays,
 	}
 }
 

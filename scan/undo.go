@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"linli/apperr"
+	"linli/audit"
 	"linli/authz"
 	"linli/ent"
 	"linli/ent/checkinscan"
@@ -97,9 +98,7 @@ func (s *Service) undo(ctx context.Context, tx *ent.Tx, who scanner, t *target, 
 	if _, err := s.record(ctx, tx.Client(), who, in, t, OK, hours.Clip("已撤销："+reason, 500), now, now); err != nil {
 		return nil, err
 	}
-	if err := tx.AuditEntry.Create().SetCommunityID(t.communityID).SetActorID(who.actorID).SetAction("checkin.undo").
-		SetSubject(fmt.Sprintf("Registration:%d", t.regID)).SetDetail(hours.Clip(detail+": "+reason, 2000)).SetAt(now).
-		Exec(ctx); err != nil {
+	if err := audit.Record(ctx, tx.Client(), audit.Entry{CommunityID: t.communityID, Action: "checkin.undo", Subject: fmt.Sprintf("Registration:%d", t.regID), SubjectID: &t.regID, Detail: detail + ": " + reason, ActorID: &who.actorID}); err != nil {
 		return nil, err
 	}
 	return changeEvents(t.communityID, t.activityID, t.regID, t.personID, ""), nil

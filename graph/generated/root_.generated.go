@@ -95,6 +95,14 @@ type ComplexityRoot struct {
 		Change   func(childComplexity int) int
 	}
 
+	AttendanceEntryResult struct {
+		Field         func(childComplexity int) int
+		Message       func(childComplexity int) int
+		Registration  func(childComplexity int) int
+		ServiceRecord func(childComplexity int) int
+		Status        func(childComplexity int) int
+	}
+
 	AuditEntry struct {
 		Action        func(childComplexity int) int
 		Actor         func(childComplexity int) int
@@ -356,6 +364,7 @@ type ComplexityRoot struct {
 		CheckIn                func(childComplexity int, input model.CheckInInput) int
 		CheckOut               func(childComplexity int, input model.CheckInInput) int
 		ConfirmRequest         func(childComplexity int, id int, satisfaction int, comment *string) int
+		ConfirmServiceRecord   func(childComplexity int, id int) int
 		CorrectServiceRecord   func(childComplexity int, id int, input model.ServiceRecordCorrection) int
 		CreateActivity         func(childComplexity int, input ent.CreateActivityInput, slots []*model.SlotInput) int
 		CreateCommunity        func(childComplexity int, input model.CreateCommunityInput) int
@@ -370,6 +379,7 @@ type ComplexityRoot struct {
 		ManualCheckIn          func(childComplexity int, input model.ManualCheckInInput) int
 		PairKiosk              func(childComplexity int, code string) int
 		PublishActivity        func(childComplexity int, id int) int
+		RecordAttendance       func(childComplexity int, activityID int, entries []*model.AttendanceEntryInput) int
 		RecordHomeVisit        func(childComplexity int, input model.RecordHomeVisitInput) int
 		Register               func(childComplexity int, input model.RegisterInput) int
 		RegisterKiosk          func(childComplexity int, venueID int, name string) int
@@ -925,6 +935,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ActivityEvent.Change(childComplexity), true
+
+	case "AttendanceEntryResult.field":
+		if e.ComplexityRoot.AttendanceEntryResult.Field == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AttendanceEntryResult.Field(childComplexity), true
+	case "AttendanceEntryResult.message":
+		if e.ComplexityRoot.AttendanceEntryResult.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AttendanceEntryResult.Message(childComplexity), true
+	case "AttendanceEntryResult.registration":
+		if e.ComplexityRoot.AttendanceEntryResult.Registration == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AttendanceEntryResult.Registration(childComplexity), true
+	case "AttendanceEntryResult.serviceRecord":
+		if e.ComplexityRoot.AttendanceEntryResult.ServiceRecord == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AttendanceEntryResult.ServiceRecord(childComplexity), true
+	case "AttendanceEntryResult.status":
+		if e.ComplexityRoot.AttendanceEntryResult.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AttendanceEntryResult.Status(childComplexity), true
 
 	case "AuditEntry.action":
 		if e.ComplexityRoot.AuditEntry.Action == nil {
@@ -2089,6 +2130,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ConfirmRequest(childComplexity, args["id"].(int), args["satisfaction"].(int), args["comment"].(*string)), true
+	case "Mutation.confirmServiceRecord":
+		if e.ComplexityRoot.Mutation.ConfirmServiceRecord == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_confirmServiceRecord_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ConfirmServiceRecord(childComplexity, args["id"].(int)), true
 	case "Mutation.correctServiceRecord":
 		if e.ComplexityRoot.Mutation.CorrectServiceRecord == nil {
 			break
@@ -2238,6 +2290,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.PublishActivity(childComplexity, args["id"].(int)), true
+	case "Mutation.recordAttendance":
+		if e.ComplexityRoot.Mutation.RecordAttendance == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordAttendance_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordAttendance(childComplexity, args["activityID"].(int), args["entries"].([]*model.AttendanceEntryInput)), true
 	case "Mutation.recordHomeVisit":
 		if e.ComplexityRoot.Mutation.RecordHomeVisit == nil {
 			break
@@ -4118,6 +4181,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ActivityOrder", ec.unmarshalInputActivityOrder),
 			graphql.NewInputUnmarshaler("ActivityRegistrationsFilter", ec.unmarshalInputActivityRegistrationsFilter),
 			graphql.NewInputUnmarshaler("ActivityWhereInput", ec.unmarshalInputActivityWhereInput),
+			graphql.NewInputUnmarshaler("AttendanceEntryInput", ec.unmarshalInputAttendanceEntryInput),
 			graphql.NewInputUnmarshaler("AuditEntryOrder", ec.unmarshalInputAuditEntryOrder),
 			graphql.NewInputUnmarshaler("AuditLogFilter", ec.unmarshalInputAuditLogFilter),
 			graphql.NewInputUnmarshaler("CancelRegistrationInput", ec.unmarshalInputCancelRegistrationInput),
@@ -4255,6 +4319,54 @@ func newExecutionContext(
 }
 
 var sources = []*ast.Source{
+	{Name: "../../schema/attendance.graphql", Input: `# Paper sign-in sheets (补录, issue 12): README "Paper sign-in sheets",
+# scan/backentry.go.
+
+"""
+One line of a paper sign-in sheet: the registration, the person (slotID when
+they hold several positions), or their display name and phone (the number or
+its last 4 digits); when they came and, if written down, when they left.
+"""
+input AttendanceEntryInput {
+  registrationID: ID
+  personID: ID
+  slotID: ID
+  name: String
+  phone: String
+  checkedInAt: Time!
+  checkedOutAt: Time
+}
+
+"One line's answer; a bad line does not stop the others."
+type AttendanceEntryResult {
+  """
+  OK; a check-in status (ALREADY_CHECKED_IN: no second check-in, TOO_EARLY,
+  TOO_LATE, NOT_CONFIRMED, CANCELLED, …); or an error code: NOT_FOUND (nobody
+  registered matches), VALIDATION_FAILED (with field).
+  """
+  status: String!
+  field: String
+  message: String!
+  registration: Registration
+  "The service record the line made (volunteer positions), flagged until a second staff member confirms it."
+  serviceRecord: ServiceRecord
+}
+
+extend type Mutation {
+  """
+  Staff of the activity's community: enter its paper sign-in sheet, from the
+  activity's end for -back-entry-days (30) days, else BACK_ENTRY_WINDOW_CLOSED.
+  Each line is checked like a check-in by hand at its times, audited
+  (checkin.back_entry) and its service record flagged for review.
+  """
+  recordAttendance(activityID: ID!, entries: [AttendanceEntryInput!]!): [AttendanceEntryResult!]!
+  """
+  Staff of the community: confirm a back-entered service record, clearing its
+  review flag; FORBIDDEN to the staff member who entered it.
+  """
+  confirmServiceRecord(id: ID!): ServiceRecord!
+}
+`, BuiltIn: false},
 	{Name: "../../schema/ent.graphql", Input: `directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
 directive @goModel(model: String, models: [String!], forceGenerate: Boolean) on OBJECT | INPUT_OBJECT | SCALAR | ENUM | INTERFACE | UNION
 type Activity implements Node {
@@ -7236,6 +7348,22 @@ func (ec *executionContext) childFields_ActivityEvent(ctx context.Context, field
 		return ec.fieldContext_ActivityEvent_activity(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ActivityEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_AttendanceEntryResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "status":
+		return ec.fieldContext_AttendanceEntryResult_status(ctx, field)
+	case "field":
+		return ec.fieldContext_AttendanceEntryResult_field(ctx, field)
+	case "message":
+		return ec.fieldContext_AttendanceEntryResult_message(ctx, field)
+	case "registration":
+		return ec.fieldContext_AttendanceEntryResult_registration(ctx, field)
+	case "serviceRecord":
+		return ec.fieldContext_AttendanceEntryResult_serviceRecord(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AttendanceEntryResult", field.Name)
 }
 
 func (ec *executionContext) childFields_AuditEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -23,6 +23,32 @@ type ActivityRegistrationsFilter struct {
 	Search *string `json:"search,omitempty"`
 }
 
+// One line of a paper sign-in sheet: the registration, the person (slotID when
+// they hold several positions), or their display name and phone (the number or
+// its last 4 digits); when they came and, if written down, when they left.
+type AttendanceEntryInput struct {
+	RegistrationID *int       `json:"registrationID,omitempty"`
+	PersonID       *int       `json:"personID,omitempty"`
+	SlotID         *int       `json:"slotID,omitempty"`
+	Name           *string    `json:"name,omitempty"`
+	Phone          *string    `json:"phone,omitempty"`
+	CheckedInAt    time.Time  `json:"checkedInAt"`
+	CheckedOutAt   *time.Time `json:"checkedOutAt,omitempty"`
+}
+
+// One line's answer; a bad line does not stop the others.
+type AttendanceEntryResult struct {
+	// OK; a check-in status (ALREADY_CHECKED_IN: no second check-in, TOO_EARLY,
+	// TOO_LATE, NOT_CONFIRMED, CANCELLED, …); or an error code: NOT_FOUND (nobody
+	// registered matches), VALIDATION_FAILED (with field).
+	Status       string            `json:"status"`
+	Field        *string           `json:"field,omitempty"`
+	Message      string            `json:"message"`
+	Registration *ent.Registration `json:"registration,omitempty"`
+	// The service record the line made (volunteer positions), flagged until a second staff member confirms it.
+	ServiceRecord *ent.ServiceRecord `json:"serviceRecord,omitempty"`
+}
+
 type AuditLogFilter struct {
 	// Only these actions (e.g. checkin.undo, export.requests).
 	Actions   []string `json:"actions,omitempty"`
