@@ -25,7 +25,6 @@ import (
 	"linli/ent"
 	"linli/ent/registration"
 	"linli/ent/slot"
-	"linli/store"
 	"linli/viewer"
 )
 
@@ -68,9 +67,8 @@ func (l *Ledger) UndoCheckOut(ctx context.Context, tx *ent.Tx, s Seat) (bool, er
 // counter (a recorded time moved earlier, a rotated code): it still bumps
 // counts_version, so kiosks see their offline list is out of date.
 func (l *Ledger) LockForDoor(ctx context.Context, tx *ent.Tx, activityID int) error {
-	var version int64
-	ok, err := store.QueryRow(ctx, tx, l.db.Rebind(lockActivity), []any{activityID}, &version)
-	if err == nil && !ok {
+	versions, err := l.lockRows(ctx, tx, []int{activityID})
+	if err == nil && len(versions) == 0 {
 		err = apperr.New(apperr.NotFound, "no such activity")
 	}
 	return err

@@ -19,13 +19,10 @@ import (
 	"linli/viewer"
 )
 
-// lockActivity bumps the version of an activity's counts. As the first
-// write of every transaction that changes counters it orders them all, in
-// this process and across replicas.
-const lockActivity = `UPDATE activities SET counts_version = counts_version + 1 WHERE id = ? RETURNING counts_version`
-
-// lockActivities is lockActivity for the activities of a group, in one
-// statement. Two replicas locking overlapping sets may deadlock; the
+// lockActivities bumps the version of the activities' counts, in one
+// statement whatever their number. As the first write of every transaction
+// that changes counters it orders them all, in this process and across
+// replicas. Two replicas locking overlapping sets may deadlock; the
 // database detects it and the transaction runs again (store.IsTransient).
 const lockActivities = `UPDATE activities SET counts_version = counts_version + 1 WHERE id IN (%s) RETURNING id, counts_version`
 
@@ -57,26 +54,8 @@ func (l *Ledger) lock(ctx context.Context, tx *ent.Tx, ids []int, read bool) (*g
 	if len(ids) == 0 {
 		return g, nil
 	}
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
-	marks := strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")
-	rows, err := tx.QueryContext(ctx, l.db.Rebind(fmt.Sprintf(lockActivities, marks)), args...)
-	if err != nil {
-		return nil, err
-	}
-	versions := map[int]int64{}
-	for rows.Next() {
-		var id int
-		var v int64
-		if err := rows.Scan(&id, &v); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		versions[id] = v
-	}
-	if err := closeRows(rows); err != nil || len(versions) == 0 {
+	versions, err := l.lockRows(ctx, tx, ids)
+	if err != nil || len(versions) == 0 {
 		return g, err
 	}
 	if !read {
@@ -245,3 +224,28 @@ func (l *Ledger) inTx(ctx context.Context, fn func(tx *ent.Tx) error) error {
 }
 
 func isRetry(err error) bool { return errors.Is(err, errRetry) }
+
+// lockRows runs lockActivities for ids and returns the new counts version
+// of each activity that exists.
+func (l *Ledger) lockRows(ctx context.Context, tx *ent.Tx, ids []int) (map[int]int64, error) {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	marks := strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")
+	rows, err := tx.QueryContext(ctx, l.db.Rebind(fmt.Sprintf(lockActivities, marks)), args...)
+	if err != nil {
+		return nil, err
+	}
+	versions := map[int]int64{}
+	for rows.Next() {
+		var id int
+		var v int64
+		if err := rows.Scan(&id, &v); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		versions[id] = v
+	}
+	return versions, closeRows(rows)
+}
