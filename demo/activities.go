@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"linli/cst"
 	"linli/ent/activity"
 	"linli/ent/slot"
 )
@@ -133,16 +134,12 @@ var (
 	}
 )
 
-// Demo times are local to the community (China Standard Time); a fixed zone
-// needs no time-zone database on the host.
-var cst = time.FixedZone("CST", 8*60*60)
-
 // day returns a function giving the instant at hour:minute, days from today.
 func day(now time.Time) func(days, hour, minute int) time.Time {
-	t := now.In(cst)
-	today := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, cst)
+	t := now.In(cst.Zone)
+	today := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, cst.Zone)
 	return func(days, hour, minute int) time.Time {
-		return time.Date(today.Year(), today.Month(), today.Day()+days, hour, minute, 0, 0, cst).UTC()
+		return time.Date(today.Year(), today.Month(), today.Day()+days, hour, minute, 0, 0, cst.Zone).UTC()
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"linli/cst"
 	"linli/ent"
 	"linli/ent/homevisit"
 	"linli/households"
@@ -155,8 +156,8 @@ func planVisits(c *communityPlan, rng *rand.Rand, now time.Time) []visitPlan {
 				homevisit.KindHOME_SERVICE, homevisit.KindSURVEY, homevisit.KindERRAND}[rng.IntN(6)]
 			// A weekday in the past year, between 9:00 and 16:00 China time.
 			day := now.AddDate(0, 0, -1-rng.IntN(364))
-			y, m, d := day.In(chinaTime).Date()
-			at := time.Date(y, m, d, 9+rng.IntN(7), 15*rng.IntN(4), 0, 0, chinaTime).UTC()
+			y, m, d := day.In(cst.Zone).Date()
+			at := time.Date(y, m, d, 9+rng.IntN(7), 15*rng.IntN(4), 0, 0, cst.Zone).UTC()
 			vols := pickMembers(rng, members[team], leaders[team], 1+rng.IntN(3))
 			visits = append(visits, visitPlan{
 				household: hi, kind: kind, at: at, minutes: 30 + 15*rng.IntN(7), team: team,
@@ -166,8 +167,6 @@ func planVisits(c *communityPlan, rng *rand.Rand, now time.Time) []visitPlan {
 	}
 	return visits
 }
-
-var chinaTime = time.FixedZone("CST", 8*3600)
 
 // pickMembers picks n distinct members of a team, the leader among them.
 func pickMembers(rng *rand.Rand, members []int, leader, n int) []int {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"linli/cst"
 	"linli/ent"
 	"linli/ent/community"
 	"linli/ent/household"
@@ -343,7 +344,7 @@ func insertRequests(ctx context.Context, client *ent.Client, cid, coord int, pla
 	seqs := map[int]int{}
 	var creates []*ent.RequestCreate
 	for _, r := range plan {
-		year := r.created.In(cst).Year()
+		year := r.created.In(cst.Zone).Year()
 		seqs[year]++
 		b := client.Request.Create().SetCommunityID(cid).SetYear(year).SetSeq(seqs[year]).
 			SetNumber(fmt.Sprintf("QJ-%d-%04d", year, seqs[year])).SetKind(r.kind).SetChannel(r.channel).
@@ -386,7 +387,7 @@ func insertRequests(ctx context.Context, client *ent.Client, cid, coord int, pla
 			actor   int
 			note    string
 		}{
-			{request.StatusACCEPTED, r.accepted, "ACCEPT", coord, "due " + r.due.In(cst).Format("2006-01-02 15:04")},
+			{request.StatusACCEPTED, r.accepted, "ACCEPT", coord, "due " + r.due.In(cst.Zone).Format("2006-01-02 15:04")},
 			{request.StatusASSIGNED, r.assigned, "ASSIGN", coord, ""},
 			{request.StatusIN_PROGRESS, r.started, "START", derefOr(r.assignee, coord), ""},
 			{request.StatusRESOLVED, r.resolved, "RESOLVE", derefOr(r.assignee, coord), r.resolution},

@@ -11,6 +11,7 @@ import (
 	"linli/apperr"
 	"linli/audit"
 	"linli/authz"
+	"linli/cst"
 	"linli/ent"
 	"linli/ent/activity"
 	"linli/ent/registration"
@@ -97,7 +98,7 @@ func period(r *http.Request) (from, to time.Time, err error) {
 		if s == "" {
 			return time.Time{}, apperr.Invalid(name, "%s is required (2026-01-01 or an RFC 3339 time)", name)
 		}
-		if t, err := time.ParseInLocation("2006-01-02", s, cst); err == nil {
+		if t, err := time.ParseInLocation("2006-01-02", s, cst.Zone); err == nil {
 			return t, nil
 		}
 		t, err := time.Parse(time.RFC3339, s)
@@ -456,7 +457,7 @@ func last[T any](rows []T, id func(T) int) int {
 	return id(rows[len(rows)-1])
 }
 
-func day(t time.Time) string { return t.In(cst).Format("20060102") }
+func day(t time.Time) string { return t.In(cst.Zone).Format("20060102") }
 
 func span(from, to time.Time) string {
 	return from.UTC().Format(time.RFC3339) + ".." + to.UTC().Format(time.RFC3339)

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/xuri/excelize/v2"
+
+	"linli/cst"
 )
 
 // Format is an export's file format.
@@ -183,6 +185,5 @@ func text(v any) string {
 }
 
 // cst is China Standard Time, the clock of every sheet.
-var cst = time.FixedZone("CST", 8*3600)
 
-func clock(t time.Time) string { return t.In(cst).Format("2006-01-02 15:04") }
+func clock(t time.Time) string { return t.In(cst.Zone).Format("2006-01-02 15:04") }

@@ -12,12 +12,9 @@ package hours
 import (
 	"time"
 
+	"linli/cst"
 	"linli/ent"
 )
-
-// Zone is China Standard Time, the clock the tablets and the national
-// volunteer records use.
-var Zone = time.FixedZone("CST", 8*3600)
 
 // Service reads and corrects service records.
 type Service struct {
@@ -34,7 +31,7 @@ func New(client *ent.Client) *Service {
 func Minutes(in, out time.Time) int { return max(0, int(out.Sub(in)/time.Minute)) }
 
 // Date is the service date of a record that starts at t, in Zone.
-func Date(t time.Time) string { return t.In(Zone).Format("2006-01-02") }
+func Date(t time.Time) string { return cst.Date(t) }
 
 // Clip cuts s to at most n characters, to fit a record's field.
 func Clip(s string, n int) string {

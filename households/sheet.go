@@ -14,6 +14,7 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"linli/apperr"
+	"linli/cst"
 )
 
 // MaxImportRows bounds the data rows of one imported spreadsheet (a
@@ -253,7 +254,7 @@ var dateLayouts = []string{"2006-01-02", "2006/01/02", "2006.01.02", "2006-1-2",
 func parseDate(s string, serial bool) (time.Time, bool) {
 	s = strings.TrimSpace(s)
 	for _, layout := range dateLayouts {
-		if t, err := time.ParseInLocation(layout, s, cst); err == nil {
+		if t, err := time.ParseInLocation(layout, s, cst.Zone); err == nil {
 			return t.UTC(), true
 		}
 	}
@@ -262,7 +263,7 @@ func parseDate(s string, serial bool) (time.Time, bool) {
 			t, err := excelize.ExcelDateToTime(f, false)
 			if err == nil {
 				y, m, d := t.Date()
-				return time.Date(y, m, d, 0, 0, 0, 0, cst).UTC(), true
+				return time.Date(y, m, d, 0, 0, 0, 0, cst.Zone).UTC(), true
 			}
 		}
 	}

@@ -9,6 +9,7 @@ import (
 
 	"linli/apperr"
 	"linli/authz"
+	"linli/cst"
 	"linli/ent"
 	"linli/ent/homevisit"
 	"linli/ent/person"
@@ -44,10 +45,6 @@ var kindLabels = map[homevisit.Kind]string{
 	homevisit.KindSURVEY:       "入户调查",
 	homevisit.KindERRAND:       "代跑代办",
 }
-
-// cst is China Standard Time: a service record's service_date is the day of
-// service there, as for activity records (see checkin).
-var cst = time.FixedZone("CST", 8*3600)
 
 // RecordHomeVisit records a home visit (staff of the household's community,
 // or a team leader for a team they lead) and, in the same transaction, one
@@ -290,7 +287,7 @@ type VisitRecordInput struct {
 func VisitRecord(b *ent.ServiceRecordCreate, in VisitRecordInput) *ent.ServiceRecordCreate {
 	label := kindLabels[in.Kind]
 	return b.SetCommunityID(in.CommunityID).SetPersonID(in.PersonID).SetHomeVisitID(in.VisitID).
-		SetActivityName(label).SetServiceDate(in.VisitedAt.In(cst).Format("2006-01-02")).
+		SetActivityName(label).SetServiceDate(cst.Date(in.VisitedAt)).
 		SetPlace(truncate(in.Place, 300)).SetServiceContent(fmt.Sprintf("%s（%d 分钟）", label, in.Minutes)).
 		SetStartedAt(in.VisitedAt).SetEndedAt(in.VisitedAt.Add(time.Duration(in.Minutes) * time.Minute)).SetMinutes(in.Minutes).
 		SetOrganizingTeam(truncate(in.Team, 100)).SetPersonInCharge(truncate(in.InCharge, 100)).

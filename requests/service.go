@@ -13,6 +13,7 @@ import (
 
 	"linli/apperr"
 	"linli/authz"
+	"linli/cst"
 	"linli/ent"
 	"linli/ent/community"
 	"linli/ent/request"
@@ -55,9 +56,6 @@ func (s *Service) now() time.Time {
 	}
 	return time.Now().UTC()
 }
-
-// cst is the time zone of a request's year (China Standard Time).
-var cst = time.FixedZone("CST", 8*3600)
 
 // SubmitInput is a new request.
 type SubmitInput struct {
@@ -188,7 +186,7 @@ func (s *Service) insert(ctx context.Context, v *viewer.Viewer, in SubmitInput, 
 			return err
 		}
 		now := s.now()
-		year := now.In(cst).Year()
+		year := now.In(cst.Zone).Year()
 		var last []struct {
 			Max *int `json:"max"`
 		}
@@ -379,7 +377,7 @@ func (s *Service) Accept(ctx context.Context, id int, dueAt *time.Time) (*ent.Re
 			}
 			due = dueAt.UTC()
 		}
-		return change{note: "due " + due.In(cst).Format("2006-01-02 15:04"), set: func(u *ent.RequestUpdate) {
+		return change{note: "due " + due.In(cst.Zone).Format("2006-01-02 15:04"), set: func(u *ent.RequestUpdate) {
 			u.SetAcceptedAt(now).SetDueAt(due)
 		}}, nil
 	})

@@ -4,14 +4,14 @@ import (
 	"fmt"
 	"time"
 
+	"linli/cst"
 	"linli/ent/activity"
 	"linli/ent/checkinscan"
 	"linli/ent/registration"
-	"linli/hours"
 	"linli/mask"
 )
 
-func clock(t time.Time) string { return t.In(hours.Zone).Format("15:04") }
+func clock(t time.Time) string { return t.In(cst.Zone).Format("15:04") }
 
 // message is what the tablet shows for a scan's answer: with the person's
 // masked name when it is theirs (mask.Name, whatever the name), so the

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"linli/cst"
 	"linli/ent"
 	"linli/ent/activity"
 	"linli/ent/checkinscan"
@@ -188,7 +189,7 @@ func (s *Service) flagMovedRecord(ctx context.Context, tx *ent.Tx, t *target, ki
 	u := tx.ServiceRecord.UpdateOne(rec).SetFlaggedForReview(true)
 	// The first reason stays (a check-out linli made itself keeps saying so).
 	if rec.FlagReason == "" {
-		reason := fmt.Sprintf("离线补传的%s扫码（%s）与记录不符，待核实", what, at.In(hours.Zone).Format("2006-01-02 15:04"))
+		reason := fmt.Sprintf("离线补传的%s扫码（%s）与记录不符，待核实", what, at.In(cst.Zone).Format("2006-01-02 15:04"))
 		u.SetFlagReason(hours.Clip(reason, 300))
 	}
 	return true, true, u.Exec(ctx)

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"linli/hours"
+	"linli/cst"
 	"linli/linlitest"
 	"linli/mask"
 )
@@ -69,7 +69,7 @@ func TestOneWindow(t *testing.T) {
 		}
 		early := s.scan(t, s.kiosk, "checkIn", r.Code, nonce(), nil)
 		wantStatus(t, early, "TOO_EARLY")
-		if want := opens.In(hours.Zone).Format("15:04"); !strings.Contains(early.Message, want) {
+		if want := opens.In(cst.Zone).Format("15:04"); !strings.Contains(early.Message, want) {
 			t.Fatalf("too early: %q does not name the list's opening %s", early.Message, want)
 		}
 		if err := b.Update().SetCheckinOpensMinutes(50).Exec(e.Sys()); err != nil {

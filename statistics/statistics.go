@@ -12,6 +12,7 @@ import (
 
 	"linli/apperr"
 	"linli/authz"
+	"linli/cst"
 	"linli/ent"
 	"linli/ent/activity"
 	"linli/ent/community"
@@ -38,9 +39,6 @@ const (
 	// MaxRange bounds [from, to): ten years and a leap day or three.
 	MaxRange = 3660 * 24 * time.Hour
 )
-
-// CST is China Standard Time: months are calendar months there.
-var CST = time.FixedZone("CST", 8*3600)
 
 // heldStatuses are the statuses of an activity that took place: published
 // (and possibly completed) and not cancelled. A draft never did.
@@ -539,7 +537,7 @@ func newAcc(f *Figures, months []string) *acc {
 	return x
 }
 
-func (x *acc) month(t time.Time) *MonthFigures { return x.monthIdx[t.In(CST).Format("2006-01")] }
+func (x *acc) month(t time.Time) *MonthFigures { return x.monthIdx[t.In(cst.Zone).Format("2006-01")] }
 
 func (x *acc) team(id int) *TeamFigures {
 	t := x.teams[id]
@@ -590,8 +588,8 @@ func (x *acc) finish() {
 // monthsOf lists the calendar months (CST) that [from, to) overlaps.
 func monthsOf(from, to time.Time) []string {
 	var out []string
-	f := from.In(CST)
-	m := time.Date(f.Year(), f.Month(), 1, 0, 0, 0, 0, CST)
+	f := from.In(cst.Zone)
+	m := time.Date(f.Year(), f.Month(), 1, 0, 0, 0, 0, cst.Zone)
 	for m.Before(to) {
 		out = append(out, m.Format("2006-01"))
 		m = m.AddDate(0, 1, 0)
