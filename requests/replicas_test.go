@@ -2,9 +2,11 @@ package requests_test
 
 import (
 	"encoding/json"
+	"slices"
 	"testing"
 	"time"
 
+	"linli/app"
 	"linli/linlitest"
 	"linli/requests"
 )
@@ -110,13 +112,51 @@ func TestUpdatesAfterListenerReconnect(t *testing.T) {
 			t.Skip("only PostgreSQL has a listener to lose")
 		}
 		w := newWorld(t, e)
-		two := linlitest.NewAt(t, e.Backend, e.App.Config.DatabaseURL)
+		// The second replica's listener waits a second before reconnecting
+		// once it has dropped right after connecting: killing it twice
+		// opens a gap in which the submission's notification is lost, so
+		// only the re-read after the reconnect can deliver it.
+		slowReconnect := func(c *app.Config) { c.Live.Broker.ReconnectMin = time.Second }
+		two := linlitest.NewAt(t, e.Backend, e.App.Config.DatabaseURL, slowReconnect)
 		staff := dial(t, two, w.tokens[aStaff])
 		staff.subscribe("u", updatesSub, map[string]any{"c": e.ID(w.c.ID)})
 		time.Sleep(300 * time.Millisecond)
-		if _, err := e.DB.SQL.Exec(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'listen%'`); err != nil {
-			t.Fatal(err)
+		listeners := func() []int {
+			var pids []int
+			rows, err := e.DB.SQL.Query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'listen%'`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var pid int
+				if err := rows.Scan(&pid); err != nil {
+					t.Fatal(err)
+				}
+				pids = append(pids, pid)
+			}
+			return pids
 		}
+		kill := func() []int {
+			pids := listeners()
+			for _, pid := range pids {
+				if _, err := e.DB.SQL.Exec(`SELECT pg_terminate_backend($1)`, pid); err != nil {
+					t.Fatal(err)
+				}
+			}
+			return pids
+		}
+		killed := kill()
+		for start := time.Now(); ; time.Sleep(20 * time.Millisecond) {
+			pids := listeners()
+			if len(pids) == 2 && !slices.Contains(killed, pids[0]) && !slices.Contains(killed, pids[1]) {
+				break
+			}
+			if time.Since(start) > 5*time.Second {
+				t.Fatal("the listeners did not come back")
+			}
+		}
+		kill()
 		r := w.submit(t, aSubmitter, "楼道灯不亮", "")
 		deadline := time.Now().Add(10 * time.Second)
 		for {
