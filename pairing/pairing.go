@@ -44,7 +44,6 @@ type Service struct {
 	// Limits bounds pairKiosk attempts per client address; nil: unlimited.
 	Limits *auth.Limiter
 	TTL    time.Duration
-	Now    func() time.Time
 }
 
 // Code is a new pairing code, shown once.
@@ -60,12 +59,7 @@ type Paired struct {
 	Token string
 }
 
-func (s *Service) now() time.Time {
-	if s.Now != nil {
-		return s.Now().UTC()
-	}
-	return time.Now().UTC()
-}
+func (s *Service) now() time.Time { return time.Now().UTC() }
 
 // Audit-log actions of pairing.
 const (

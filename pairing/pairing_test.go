@@ -171,11 +171,10 @@ func TestPairingRules(t *testing.T) {
 		e.Do(t, s.token, createCode, map[string]any{"k": s.kioskID}).WantCode(t, "FORBIDDEN")
 		e.Do(t, other.staff, createCode, map[string]any{"k": s.kioskID}).WantCode(t, "NOT_FOUND")
 
-		// Expired: the code's clock is moved past its ten minutes.
+		// Expired: the code's ten minutes are moved into the past.
 		code := newCode(t, e, s)
-		e.App.Resolver.Pairing.Now = func() time.Time { return time.Now().Add(10*time.Minute + time.Second) }
+		backdate(t, e, 10*time.Minute+time.Second)
 		e.Do(t, "", pair, map[string]any{"c": code}).WantCode(t, "NOT_FOUND")
-		e.App.Resolver.Pairing.Now = nil
 
 		// Revoked after the code was made: the code is dead too.
 		code = newCode(t, e, s)
@@ -208,8 +207,7 @@ func TestExpiredCodesSwept(t *testing.T) {
 	linlitest.Run(t, func(t *testing.T, e *linlitest.Env) {
 		s := newKioskSite(t, e, "前进社区")
 		newCode(t, e, s)
-		e.App.Resolver.Pairing.Now = func() time.Time { return time.Now().Add(25 * time.Hour) }
-		defer func() { e.App.Resolver.Pairing.Now = nil }()
+		backdate(t, e, 25*time.Hour)
 		e.Do(t, s.staff, createCode, map[string]any{"k": s.kioskID}).Decode(t, &struct{}{})
 		n, err := e.Client.KioskPairingCode.Query().Count(e.Sys())
 		if err != nil {
@@ -219,4 +217,15 @@ func TestExpiredCodesSwept(t *testing.T) {
 			t.Fatalf("%d codes kept, want only the new one", n)
 		}
 	})
+}
+
+// backdate makes every stored pairing code as if it had been made d ago
+// (its ten minutes counted from then): a fixture statement, since
+// expires_at is immutable to the application.
+func backdate(t *testing.T, e *linlitest.Env, d time.Duration) {
+	t.Helper()
+	q := e.DB.Rebind(`UPDATE kiosk_pairing_codes SET expires_at = ?`)
+	if _, err := e.DB.SQL.Exec(q, time.Now().UTC().Add(-d+10*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
 }

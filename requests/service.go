@@ -35,8 +35,6 @@ type Service struct {
 	events events.Publisher
 	// ReopenDays is the reopen window after resolution, in days.
 	ReopenDays int
-	// Now is the clock (tests move it); nil: time.Now.
-	Now func() time.Time
 }
 
 // New returns the requests service over db, announcing transitions to pub.
@@ -51,9 +49,6 @@ func New(db *store.DB, pub events.Publisher, reopenDays int) *Service {
 }
 
 func (s *Service) now() time.Time {
-	if s.Now != nil {
-		return s.Now().UTC()
-	}
 	return time.Now().UTC()
 }
 
