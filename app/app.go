@@ -210,7 +210,7 @@ func wire(cfg Config, db *store.DB, ids *gid.Codec) *App {
 		ServiceHours: serviceHours,
 		Certificates: certificate.New(db.Client, serviceHours),
 		Requests:     requests.New(db, a.Live, cfg.RequestReopenDays),
-		Households:   &households.Service{Client: db.Client, Events: a.Live},
+		Households:   &households.Service{Client: db.Client, Events: a.Live, BackEntryDays: cfg.BackEntryDays},
 		Pairing:      &pairing.Service{Client: db.Client, Events: a.Live, Limits: limits},
 		Statistics:   &statistics.Service{Client: db.Client},
 	}

@@ -8,3 +8,10 @@ const (
 	// back-entry window (-back-entry-days).
 	BackEntryWindowClosed Code = "BACK_ENTRY_WINDOW_CLOSED"
 )
+
+// Codes of service time (package hours, overlap.go).
+const (
+	// ServiceTimeOverlap: a home visit would give a volunteer service time
+	// overlapping a service record they already have.
+	ServiceTimeOverlap Code = "SERVICE_TIME_OVERLAP"
+)

@@ -19,6 +19,7 @@ import (
 	"linli/authz"
 	"linli/ent"
 	"linli/events"
+	"linli/scan"
 	"linli/viewer"
 )
 
@@ -27,6 +28,16 @@ type Service struct {
 	Client *ent.Client
 	// Events is told, after commit, of people whose roles an import changed.
 	Events events.Publisher
+	// BackEntryDays is how long after a home visit it may be recorded
+	// (-back-entry-days, as for paper sign-in sheets; 0: the default).
+	BackEntryDays int
+}
+
+func (s *Service) backEntryDays() int {
+	if s.BackEntryDays > 0 {
+		return s.BackEntryDays
+	}
+	return scan.DefaultBackEntryDays
 }
 
 // CareTags are the care tags in the order the API lists them.

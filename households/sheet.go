@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -68,6 +69,9 @@ func readTable(filename string, data []byte) (*table, error) {
 }
 
 func readXLSX(data []byte) (*table, error) {
+	if err := checkXLSXShape(data); err != nil {
+		return nil, err
+	}
 	// Bounded unzipping: a few megabytes of XLSX must not inflate into
 	// gigabytes (excelize's default bound is 16 GB).
 	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{
@@ -87,6 +91,7 @@ func readXLSX(data []byte) (*table, error) {
 	}
 	defer rows.Close()
 	var all []sheetRow
+	var width headerWidth
 	for n := 1; rows.Next(); n++ {
 		if len(all) > MaxImportRows+50 {
 			return nil, tooManyRows()
@@ -95,7 +100,7 @@ func readXLSX(data []byte) (*table, error) {
 		if err != nil {
 			return nil, apperr.Invalid("file", "the first sheet cannot be read")
 		}
-		all = append(all, sheetRow{number: n, cells: cells})
+		all = append(all, sheetRow{number: n, cells: width.trim(cells)})
 	}
 	t, err := tableOf(all)
 	if t != nil {
@@ -113,10 +118,16 @@ func readCSV(data []byte) (*table, error) {
 		}
 		data = decoded
 	}
+	// Every field but a record's first follows a separator: counting them
+	// bounds the fields a record can hold before the reader builds it.
+	if bytes.Count(data, []byte(",")) > MaxImportCells {
+		return nil, tooManyCells()
+	}
 	r := csv.NewReader(bytes.NewReader(data))
 	r.FieldsPerRecord = -1
 	r.LazyQuotes = true
 	var all []sheetRow
+	var width headerWidth
 	for {
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
@@ -134,9 +145,35 @@ func readCSV(data []byte) (*table, error) {
 		}
 		// The line the record starts on: the reader skips empty lines.
 		line, _ := r.FieldPos(0)
-		all = append(all, sheetRow{number: line, cells: rec})
+		for i := MaxImportColumns; i < len(rec); i++ {
+			if strings.TrimSpace(rec[i]) != "" {
+				return nil, tooManyColumns(i+1, line)
+			}
+		}
+		all = append(all, sheetRow{number: line, cells: width.trim(rec)})
 	}
 	return tableOf(all)
+}
+
+// headerWidth trims each row to the header's width as the rows are read:
+// the header is the first row that is not blank, and no column an import
+// reads lies right of it.
+type headerWidth struct{ n int }
+
+func (w *headerWidth) trim(cells []string) []string {
+	if w.n == 0 {
+		if blank(cells) {
+			return nil
+		}
+		cells = cells[:min(len(cells), MaxImportColumns)]
+		w.n = len(cells)
+		return slices.Clip(cells)
+	}
+	if len(cells) > w.n {
+		// A copy: the reader's longer slice is not kept alive by the row.
+		return slices.Clone(cells[:w.n])
+	}
+	return cells
 }
 
 func tooManyRows() error {

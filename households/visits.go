@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"linli/apperr"
+	"linli/audit"
 	"linli/authz"
 	"linli/cst"
 	"linli/ent"
@@ -15,6 +16,7 @@ import (
 	"linli/ent/person"
 	"linli/ent/teammembership"
 	"linli/events"
+	"linli/hours"
 	"linli/requests"
 	"linli/store"
 	"linli/viewer"
@@ -34,6 +36,9 @@ type VisitInput struct {
 	// the visit already recorded.
 	IdempotencyKey string
 }
+
+// ActionRecordVisit is the audit action of recordHomeVisit.
+const ActionRecordVisit = "home_visit.record"
 
 // MaxVisitVolunteers bounds the volunteers of one visit.
 const MaxVisitVolunteers = 50
@@ -71,14 +76,18 @@ func (s *Service) RecordHomeVisit(ctx context.Context, in VisitInput) (*ent.Home
 	if err := homevisit.KindValidator(in.Kind); err != nil {
 		return nil, apperr.Invalid("input.kind", "unknown kind")
 	}
-	if in.Minutes < 1 || in.Minutes > 24*60 {
-		return nil, apperr.Invalid("input.minutes", "minutes must be 1 to 1440")
+	if in.Minutes < 1 || in.Minutes > hours.MaxVisitMinutes {
+		return nil, apperr.Invalid("input.minutes", "minutes must be 1 to %d", hours.MaxVisitMinutes)
 	}
 	at := in.VisitedAt.UTC().Truncate(time.Second)
+	end := at.Add(time.Duration(in.Minutes) * time.Minute)
 	if now := time.Now().UTC(); at.After(now.Add(5 * time.Minute)) {
 		return nil, apperr.Invalid("input.visitedAt", "visitedAt must not be in the future")
-	} else if at.Before(now.AddDate(-5, 0, 0)) {
-		return nil, apperr.Invalid("input.visitedAt", "visitedAt must be within the last five years")
+	} else if days := s.backEntryDays(); end.Before(now.AddDate(0, 0, -days)) {
+		// Like a paper sign-in sheet: a visit is entered within the
+		// back-entry window of its end.
+		return nil, &apperr.Error{Code: apperr.BackEntryWindowClosed, Field: "input.visitedAt",
+			Message: fmt.Sprintf("a visit is recorded within %d days of it", days)}
 	}
 	notes, err := text("input.notes", in.Notes, 0, 2000)
 	if err != nil {
@@ -136,11 +145,24 @@ func (s *Service) RecordHomeVisit(ctx context.Context, in VisitInput) (*ent.Home
 		if key != "" {
 			create.SetIdempotencyKey(key)
 		}
+		// One volunteer's service time never overlaps: their rows are
+		// locked first, so two visits at once are decided one after the other.
+		if err := hours.LockVolunteers(sys, tx, volunteers); err != nil {
+			return err
+		}
+		if err := hours.RefuseOverlap(sys, tx, "input.visitedAt", at, end, volunteers...); err != nil {
+			return err
+		}
 		var err error
 		if hv, err = create.Save(ctx); err != nil {
 			return err
 		}
-		if err := s.writeRecords(sys, tx, hv, h, info, volunteers); err != nil {
+		if err := s.writeRecords(sys, tx, hv, h, info, volunteers, v.PersonID); err != nil {
+			return err
+		}
+		if err := audit.Record(ctx, tx.Client(), audit.Entry{CommunityID: cid, Action: ActionRecordVisit,
+			Subject: fmt.Sprintf("HomeVisit:%d", hv.ID), SubjectID: &hv.ID,
+			Detail: fmt.Sprintf("%s %s, %d min, volunteers %v", kindLabels[in.Kind], at.Format(time.RFC3339), in.Minutes, volunteers)}); err != nil {
 			return err
 		}
 		if req != nil {
@@ -254,8 +276,10 @@ func (s *Service) recordInfo(sys context.Context, v *viewer.Viewer, cid int, tea
 }
 
 // writeRecords writes one service record per volunteer of hv inside tx, as
-// linli (records are written only by linli, after its own checks).
-func (s *Service) writeRecords(sys context.Context, tx *ent.Tx, hv *ent.HomeVisit, h *ent.Household, info recordInfo, volunteers []int) error {
+// linli (records are written only by linli, after its own checks). The
+// record of a recorder who lists himself is flagged until a second staff
+// member confirms it (confirmServiceRecord), like a paper sheet's.
+func (s *Service) writeRecords(sys context.Context, tx *ent.Tx, hv *ent.HomeVisit, h *ent.Household, info recordInfo, volunteers []int, recorder int) error {
 	if len(volunteers) == 0 {
 		return nil
 	}
@@ -265,6 +289,9 @@ func (s *Service) writeRecords(sys context.Context, tx *ent.Tx, hv *ent.HomeVisi
 			CommunityID: hv.CommunityID, PersonID: pid, VisitID: hv.ID, Kind: hv.Kind, VisitedAt: hv.VisitedAt,
 			Minutes: hv.Minutes, Place: h.Address, Team: info.team, InCharge: info.inCharge, RecordedBy: info.recordedBy,
 		})
+		if pid == recorder {
+			builders[i].SetFlaggedForReview(true).SetFlagReason(hours.SelfRecordedReason)
+		}
 	}
 	return tx.ServiceRecord.CreateBulk(builders...).Exec(sys)
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,9 +14,12 @@ import (
 	"linli/audit"
 	"linli/authz"
 	"linli/ent"
+	"linli/ent/auditentry"
 	"linli/ent/checkinscan"
 	"linli/ent/registration"
 	"linli/ent/servicerecord"
+	"linli/hours"
+	"linli/organize"
 	"linli/store"
 	"linli/viewer"
 )
@@ -309,19 +313,15 @@ func (s *Service) ConfirmServiceRecord(ctx context.Context, id int) (*ent.Servic
 	if err := authz.RequireStaffOf(ctx, rec.CommunityID, "only staff of the community confirm its service records"); err != nil {
 		return nil, err
 	}
-	if !rec.FlaggedForReview || rec.FlagReason != backEntryReason || rec.RegistrationID == nil {
-		return nil, apperr.New(apperr.Conflict, "this service record is not a back-entry awaiting confirmation")
-	}
-	entered, err := s.client.CheckInScan.Query().Where(checkinscan.RegistrationID(*rec.RegistrationID),
-		checkinscan.NonceHasPrefix(backEntryNonce), checkinscan.StatusEQ(OK), checkinscan.ActorID(v.PersonID)).Exist(sys)
+	enteredBy, err := s.enteredBy(sys, rec)
 	if err != nil {
 		return nil, err
 	}
-	if entered {
-		return nil, apperr.New(apperr.Forbidden, "a back-entry is confirmed by a second staff member, not by who entered it")
+	if err := s.secondPerson(sys, v, rec, enteredBy); err != nil {
+		return nil, err
 	}
 	err = store.Tx(ctx, s.client, func(tx *ent.Tx) error {
-		n, err := tx.ServiceRecord.Update().Where(servicerecord.ID(id), servicerecord.FlagReason(backEntryReason)).
+		n, err := tx.ServiceRecord.Update().Where(servicerecord.ID(id), servicerecord.FlagReason(rec.FlagReason)).
 			SetFlaggedForReview(false).SetFlagReason("").Save(sys)
 		if err != nil {
 			return err
@@ -336,4 +336,52 @@ func (s *Service) ConfirmServiceRecord(ctx context.Context, id int) (*ent.Servic
 		return nil, err
 	}
 	return s.client.ServiceRecord.Get(ctx, id)
+}
+
+// enteredBy is who entered a record awaiting confirmation: the staff member
+// who back-entered its registration (a paper sheet's line), or who recorded
+// the home visit that lists them (a record of one's own service). Any other
+// record is not awaiting a second person: CONFLICT.
+func (s *Service) enteredBy(sys context.Context, rec *ent.ServiceRecord) ([]int, error) {
+	switch {
+	case rec.FlaggedForReview && rec.FlagReason == backEntryReason && rec.RegistrationID != nil:
+		var ids []int
+		err := s.client.CheckInScan.Query().Where(checkinscan.RegistrationID(*rec.RegistrationID),
+			checkinscan.NonceHasPrefix(backEntryNonce), checkinscan.StatusEQ(OK), checkinscan.ActorIDNotNil()).
+			Select(checkinscan.FieldActorID).Scan(sys, &ids)
+		return ids, err
+	case rec.FlaggedForReview && rec.FlagReason == hours.SelfRecordedReason && rec.HomeVisitID != nil:
+		hv, err := s.client.HomeVisit.Get(sys, *rec.HomeVisitID)
+		if err != nil {
+			return nil, err
+		}
+		if hv.RecordedByID == nil {
+			return nil, nil
+		}
+		return []int{*hv.RecordedByID}, nil
+	}
+	return nil, apperr.New(apperr.Conflict, "this service record is not awaiting a second staff member's confirmation")
+}
+
+// secondPerson is the two-person rule of a confirmation: not who entered
+// the record, not the volunteer it credits, and not someone whom who
+// entered it gave a role within the back-entry window (a coordinator
+// cannot make his own second person); a platform admin always is one.
+func (s *Service) secondPerson(sys context.Context, v *viewer.Viewer, rec *ent.ServiceRecord, enteredBy []int) error {
+	if v.PersonID == 0 || slices.Contains(enteredBy, v.PersonID) || v.PersonID == rec.PersonID {
+		return apperr.New(apperr.Forbidden, "a record is confirmed by a second staff member, not by who entered it or whom it credits")
+	}
+	if v.Has(viewer.Admin) || len(enteredBy) == 0 {
+		return nil
+	}
+	since := time.Now().UTC().AddDate(0, 0, -s.backEntryDays)
+	appointed, err := s.client.AuditEntry.Query().Where(auditentry.Action(organize.ActionRolesSet),
+		auditentry.SubjectID(v.PersonID), auditentry.ActorIDIn(enteredBy...), auditentry.AtGT(since)).Exist(sys)
+	if err != nil {
+		return err
+	}
+	if appointed {
+		return apperr.New(apperr.Forbidden, "a record is confirmed by a second staff member, not by one who entered it gave a role to lately")
+	}
+	return nil
 }

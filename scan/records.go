@@ -125,6 +125,18 @@ func (s *Service) insertRecord(ctx context.Context, tx *ent.Tx, info *RecordInfo
 	}
 	b, minutes := NewRecord(tx.ServiceRecord.Create().SetCreatedAt(now).SetUpdatedAt(now), info,
 		t.activity, t.slot, t.regID, t.personID, in, out)
+	if flag == "" {
+		// The door's scans happened: a record overlapping another of the
+		// volunteer's is kept, flagged for review (a home visit is refused).
+		sin, sout, _ := served(t.activity, t.slot, in, out)
+		clash, err := hours.Overlaps(ctx, tx, sin, sout, &t.regID, t.personID)
+		if err != nil {
+			return 0, err
+		}
+		if clash {
+			flag = hours.OverlapReason
+		}
+	}
 	err = b.SetFlaggedForReview(flag != "").SetFlagReason(flag).Exec(ctx)
 	return minutes, err
 }
