@@ -201,6 +201,8 @@ func wire(cfg Config, db *store.DB, ids *gid.Codec) *App {
 	ledgr := ledger.New(db, a.Live)
 	kiosks := kiosk.New(db.Client, a.Live, kiosk.Options{})
 	serviceHours := hours.New(db.Client)
+	reqs := requests.New(db, a.Live, cfg.RequestReopenDays)
+	reqs.SubmissionLimits = cfg.RateLimitPerMinute > 0
 	a.Resolver = &graph.Resolver{
 		DB: db, Client: db.Client, Auth: a.Auth, Live: a.Live,
 		Organize:     organize.New(db.Client, a.Live, ledgr),
@@ -209,7 +211,7 @@ func wire(cfg Config, db *store.DB, ids *gid.Codec) *App {
 		Checkin:      scan.New(db.Client, a.Live, ledgr, scan.Options{BackEntryDays: cfg.BackEntryDays}),
 		ServiceHours: serviceHours,
 		Certificates: certificate.New(db.Client, serviceHours),
-		Requests:     requests.New(db, a.Live, cfg.RequestReopenDays),
+		Requests:     reqs,
 		Households:   &households.Service{Client: db.Client, Events: a.Live, BackEntryDays: cfg.BackEntryDays},
 		Pairing:      &pairing.Service{Client: db.Client, Events: a.Live, Limits: limits},
 		Statistics:   &statistics.Service{Client: db.Client},

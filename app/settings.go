@@ -42,7 +42,7 @@ func settingsOf(cfg *Config, o *options) []setting {
 		{flag: "allowed-origins", env: "LINLI_ALLOWED_ORIGINS", value: &o.origins, usage: "comma-separated origins allowed for CORS and websockets, or *"},
 		{flag: "log-level", env: "LINLI_LOG_LEVEL", value: &o.logLevel, usage: "debug, info, warn or error"},
 		{flag: "production", env: "LINLI_PRODUCTION", value: &cfg.Production, usage: "production mode: no introspection or suggestions"},
-		{flag: "login-rate", env: "LINLI_LOGIN_RATE", value: &cfg.RateLimitPerMinute, usage: "login/register attempts per minute per phone (x4 per address); 0 disables"},
+		{flag: "login-rate", env: "LINLI_LOGIN_RATE", value: &cfg.RateLimitPerMinute, usage: "login/register attempts per minute per phone (x4 per address); 0 disables rate limiting (also of request submissions)"},
 		{flag: "require-phone-verification", env: "LINLI_REQUIRE_PHONE_VERIFICATION", value: &cfg.RequirePhoneVerification, usage: "register needs a code sent to the phone by requestPhoneCode"},
 		{flag: "demo", env: "LINLI_DEMO", value: &o.demo, usage: "load the demo community into an empty database"},
 		{flag: "metrics-addr", env: "LINLI_METRICS_ADDR", value: &o.metricsAddr, usage: "serve /metrics on this address of its own, e.g. 127.0.0.1:9090, and not on -addr"},

@@ -106,7 +106,8 @@ func NormalizePhone(phone string) (string, error) {
 		return "", apperr.Invalid("phone", "phone must be 6 to 15 digits")
 	}
 	// A mainland mobile number is one account however it is written:
-	// +86 13800000004, 0086 13800000004 and 13800000004 are the same phone.
+	// +86 13800000004, 0086 13800000004, 86 138-0000-0004 and 13800000004
+	// are the same phone.
 	if m := mainlandMobile.FindStringSubmatch(p); m != nil {
 		return m[1], nil
 	}
@@ -115,14 +116,19 @@ func NormalizePhone(phone string) (string, error) {
 
 // mainlandMobile matches a mainland China mobile number written with its
 // country code (+86 or 0086).
-var mainlandMobile = regexp.MustCompile(`^(?:\+86|0086)(1[0-9]{10})$`)
+var mainlandMobile = regexp.MustCompile(`^(?:\+86|0086|86)(1[0-9]{10})$`)
+
+// MaxDisplayNameRunes bounds a person's name in characters (not bytes: a
+// Chinese name is three bytes a character), on every path that sets one:
+// register, walk-ins, paper sheets, imports.
+const MaxDisplayNameRunes = 40
 
 // ValidateDisplayName enforces the display-name rules.
 func ValidateDisplayName(name string) (string, error) {
 	name = strings.TrimSpace(name)
 	n := utf8.RuneCountInString(name)
-	if n == 0 || n > 50 {
-		return "", apperr.Invalid("displayName", "display name must be 1 to 50 characters")
+	if n == 0 || n > MaxDisplayNameRunes {
+		return "", apperr.Invalid("displayName", "display name must be 1 to %d characters", MaxDisplayNameRunes)
 	}
 	return name, nil
 }

@@ -1,9 +1,12 @@
 package auth
 
 import (
+	_ "embed"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/width"
 
 	"linli/apperr"
 )
@@ -17,23 +20,22 @@ const (
 )
 
 // commonPasswords are refused as they are and with digits or punctuation
-// after them ("password2024", "woaini1314!"). A short list of our own of what
-// people in China and elsewhere choose most; not exhaustive.
+// after them ("password2024", "woaini1314!"): commonpasswords.txt, a few
+// hundred of what people in China and elsewhere choose most.
+//
+//go:embed commonpasswords.txt
+var commonPasswordList string
+
 var commonPasswords = map[string]bool{}
 
 func init() {
-	for _, w := range strings.Fields(`
-		password passw0rd p@ssw0rd pass iloveyou woaini woaiwojia wojiushiwo
-		qwerty qwertyui qwertyuiop asdfghjk asdfasdf zxcvbnm 1q2w3e4r 1qaz2wsx
-		qazwsx qazwsxedc abc abcd abcdef abc123 a123456 aa123456 admin
-		administrator root welcome letmein monkey dragon football baseball
-		sunshine princess shadow master superman batman trustno1 whatever
-		computer internet hello helloworld changeme secret default login
-		linli linli123 volunteer zhiyuanzhe shequ mima mima123 nihao
-		5201314 1314520 521521 147258369 159357 123qwe qwe123 zaq12wsx
-		test testtest guest user
-	`) {
-		commonPasswords[w] = true
+	for line := range strings.Lines(commonPasswordList) {
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		for _, w := range strings.Fields(line) {
+			commonPasswords[w] = true
+		}
 	}
 }
 
@@ -45,7 +47,9 @@ func ValidatePassword(pw, phone string) error {
 	if utf8.RuneCountInString(pw) < minPasswordRunes {
 		return apperr.Invalid("password", "password must be at least %d characters", minPasswordRunes)
 	}
-	lower := strings.ToLower(pw)
+	// Full-width letters and digits (a Chinese input method's ｐａｓｓｗｏｒｄ,
+	// １２３４５６７８) are the same password to the rules below.
+	lower := strings.ToLower(width.Narrow.String(pw))
 	switch {
 	case commonPasswords[lower] || commonPasswords[strings.TrimRightFunc(lower, notLetter)]:
 		return apperr.Invalid("password", "this password is among the most common; choose another")
@@ -53,7 +57,7 @@ func ValidatePassword(pw, phone string) error {
 		return apperr.Invalid("password", "password must not be one character or a short pattern repeated")
 	case isSequence(lower):
 		return apperr.Invalid("password", "password must not be a simple sequence (12345678, abcdefgh, qwertyui)")
-	case containsPhone(pw, phone):
+	case containsPhone(lower, phone):
 		return apperr.Invalid("password", "password must not contain your phone number")
 	}
 	return nil

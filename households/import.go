@@ -321,7 +321,7 @@ func (s *Service) planPeople(ctx context.Context, v *viewer.Viewer, t *table, re
 	for _, r := range t.rows {
 		e := &rowErrors{rep: rep, written: written, row: r.number}
 		p := personRow{}
-		p.name = e.textCell("name", r.cell(idx["name"]), true, 50)
+		p.name = e.textCell("name", r.cell(idx["name"]), true, auth.MaxDisplayNameRunes)
 		p.phone = e.phoneCell("phone", r.cell(idx["phone"]), true)
 		switch k := strings.ToUpper(r.cell(idx["kind"])); k {
 		case "", "居民", "RESIDENT":

@@ -177,8 +177,9 @@ func (s *Service) RecordHomeVisit(ctx context.Context, in VisitInput) (*ent.Home
 		return nil
 	})
 	if err != nil {
-		if key != "" && ent.IsConstraintError(err) {
-			// The same retry committed first.
+		if ae, ok := apperr.As(err); key != "" && (ent.IsConstraintError(err) || ok && ae.Code == hours.ServiceTimeOverlap) {
+			// The same retry committed first (its volunteers' time is
+			// taken by the visit itself).
 			if hv, kerr := s.visitByKey(ctx, v, key); hv != nil || kerr != nil {
 				return hv, kerr
 			}

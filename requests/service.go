@@ -35,6 +35,9 @@ type Service struct {
 	events events.Publisher
 	// ReopenDays is the reopen window after resolution, in days.
 	ReopenDays int
+	// SubmissionLimits bounds self-submissions (limits.go); off with the
+	// server's rate limits (-login-rate 0, load tests).
+	SubmissionLimits bool
 }
 
 // New returns the requests service over db, announcing transitions to pub.
@@ -181,6 +184,11 @@ func (s *Service) insert(ctx context.Context, v *viewer.Viewer, in SubmitInput, 
 			return err
 		}
 		now := s.now()
+		if s.SubmissionLimits {
+			if err := checkSubmissionRate(ctx, tx, c.ID, v.PersonID, in.Channel, now); err != nil {
+				return err
+			}
+		}
 		year := now.In(cst.Zone).Year()
 		var last []struct {
 			Max *int `json:"max"`

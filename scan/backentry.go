@@ -12,6 +12,7 @@ import (
 
 	"linli/apperr"
 	"linli/audit"
+	"linli/auth"
 	"linli/authz"
 	"linli/ent"
 	"linli/ent/auditentry"
@@ -279,6 +280,11 @@ func (s *Service) backEntryTarget(ctx context.Context, who scanner, a *ent.Activ
 	name, phone := strings.TrimSpace(e.Name), strings.TrimSpace(e.Phone)
 	if name == "" || len(name) > 200 {
 		return nil, apperr.Invalid("name", "give registrationID, personID, or name and phone")
+	}
+	// A whole number is read as every phone input is (+86 138-0000-0004
+	// is 13800000004); its last digits are matched as they are.
+	if full, err := auth.NormalizePhone(phone); err == nil {
+		phone = full
 	}
 	if len(phone) < 4 || len(phone) > 20 || strings.Trim(phone, "0123456789") != "" {
 		return nil, apperr.Invalid("phone", "phone must be the number or at least its last 4 digits")

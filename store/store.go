@@ -6,8 +6,11 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -86,6 +89,9 @@ func Open(ctx context.Context, url string, o Options) (*DB, error) {
 		db.SQL.SetConnMaxIdleTime(5 * time.Minute)
 	} else {
 		db.Dialect = dialect.SQLite
+		if err := privateSQLiteFiles(url); err != nil {
+			return nil, err
+		}
 		db.SQL, err = sql.Open("sqlite", sqliteDSN(url))
 		if err != nil {
 			return nil, err
@@ -174,4 +180,36 @@ func (db *DB) Rebind(query string) string {
 		b.WriteByte(query[i])
 	}
 	return b.String()
+}
+
+// privateSQLiteFiles creates the embedded database file readable by its
+// owner only (0600), before SQLite opens it, and narrows an existing one
+// and its -wal and -shm files to that: they hold phone numbers, care tags
+// and health sign-ups. SQLite creates its -wal and -shm with the mode of
+// the database file.
+func privateSQLiteFiles(dsn string) error {
+	path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "file:")
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		if strings.Contains(path[i:], "mode=memory") {
+			return nil
+		}
+		path = path[:i]
+	}
+	if path == "" {
+		path = DefaultSQLitePath
+	}
+	if path == ":memory:" || strings.HasPrefix(path, ":") {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("store: create %s: %w", path, err)
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("store: chmod %s: %w", p, err)
+		}
+	}
+	return nil
 }

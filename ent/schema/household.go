@@ -18,10 +18,10 @@ type Household struct{ ent.Schema }
 // Fields of the Household.
 func (Household) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("address").NotEmpty().MaxLen(300).Annotations(entgql.OrderField("ADDRESS")),
+		field.String("address").NotEmpty().MaxRuneLen(300).Annotations(entgql.OrderField("ADDRESS")),
 		// Masked except to staff (Household.headName's resolver), so no
 		// where-input either: a filter would spell it out letter by letter.
-		field.String("head_name").Default("").MaxLen(100).Annotations(entgql.Skip(entgql.SkipWhereInput)),
+		field.String("head_name").Default("").MaxRuneLen(100).Annotations(entgql.Skip(entgql.SkipWhereInput)),
 		field.String("phone").Default("").MaxLen(40).Sensitive(),
 		field.Int("size").Positive().Default(1),
 		// CareTag values (EMPTY_NEST, LOST_ONLY_CHILD, …), sorted.
@@ -65,7 +65,7 @@ func (HomeVisit) Fields() []ent.Field {
 		field.Int("minutes").NonNegative(),
 		field.Int("team_id").Optional().Nillable().Annotations(entgql.Type("ID")),
 		field.Int("request_id").Optional().Nillable().Annotations(entgql.Type("ID")),
-		field.String("notes").Default("").MaxLen(2000),
+		field.String("notes").Default("").MaxRuneLen(2000),
 		field.Int("recorded_by_id").Optional().Nillable().Annotations(entgql.Skip(entgql.SkipAll)),
 		field.String("idempotency_key").Optional().Nillable().MaxLen(200).Annotations(entgql.Skip(entgql.SkipAll)),
 	}

@@ -19,7 +19,7 @@ type Person struct{ ent.Schema }
 // Fields of the Person.
 func (Person) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("display_name").NotEmpty().MaxLen(50).
+		field.String("display_name").NotEmpty().MaxRuneLen(50).
 			Annotations(entgql.OrderField("DISPLAY_NAME")),
 		// Shown masked except to its owner and staff. Unique in a community,
 		// and across the platform among accounts that sign in (with a
