@@ -52,6 +52,11 @@ func (r *requestResolver) Description(ctx context.Context, obj *ent.Request) (st
 	return text, nil
 }
 
+// Resolution is the resolver for the resolution field.
+func (r *requestResolver) Resolution(ctx context.Context, obj *ent.Request) (*string, error) {
+	return requests.Resolution(ctx, obj), nil
+}
+
 // Activity returns generated.ActivityResolver implementation.
 func (r *Resolver) Activity() generated.ActivityResolver { return &activityResolver{r} }
 

@@ -77,6 +77,15 @@ func Description(ctx context.Context, r *ent.Request) (text string, withheld boo
 	return "", true
 }
 
+// Resolution is r's resolution for the viewer of ctx: withheld (nil) with
+// its description, as the RESOLVE event's note that repeats it is.
+func Resolution(ctx context.Context, r *ent.Request) *string {
+	if authz.SeesRequestDescription(Roles(ctx, r)) {
+		return r.Resolution
+	}
+	return nil
+}
+
 // Note is a history entry's note for the viewer of ctx: withheld with the
 // request's description (reasons and comments may hold the same details).
 func Note(ctx context.Context, r *ent.Request, ev *ent.RequestEvent) string {

@@ -93,6 +93,10 @@ func (s *Service) RecordAttendance(ctx context.Context, activityID int, entries 
 	if err != nil {
 		return nil, err
 	}
+	if v.CommunityID != a.CommunityID && !v.IsAdmin() {
+		// Another community's activity does not exist for the viewer.
+		return nil, apperr.New(apperr.NotFound, "no such activity")
+	}
 	if err := authz.RequireStaffOf(ctx, a.CommunityID, "only staff of the activity's community enter its sign-in sheet"); err != nil {
 		return nil, err
 	}

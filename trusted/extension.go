@@ -11,6 +11,7 @@ import (
 
 	"linli/apperr"
 	"linli/reqlog"
+	"linli/viewer"
 )
 
 // Extension settles which document a request runs when it names one by
@@ -116,7 +117,7 @@ func (e Extension) InterceptOperation(ctx context.Context, next graphql.Operatio
 		return next(ctx)
 	}
 	r, ok := graphql.GetOperationContext(ctx).Stats.GetExtension(registrationKey).(registration)
-	if !ok {
+	if !ok || !mayRegister(viewer.FromContext(ctx)) {
 		return next(ctx)
 	}
 	responses := next(ctx)
@@ -201,4 +202,13 @@ func coded(code apperr.Code, msg string) *gqlerror.Error {
 		Extensions: map[string]any{"code": string(code)},
 		Err:        &apperr.Error{Code: code, Message: msg},
 	}
+}
+
+// mayRegister says whether documents v runs are kept: those of signed-in
+// people and kiosks. An anonymous client's documents run but are not kept,
+// so one anonymous client cannot flood the shared store and evict what the
+// deployment's clients use (its hashes keep answering
+// PERSISTED_QUERY_NOT_FOUND, on which Apollo's link sends the document).
+func mayRegister(v *viewer.Viewer) bool {
+	return v != nil && (v.PersonID != 0 || v.IsKiosk())
 }

@@ -80,6 +80,8 @@ type RegistrationResolver interface {
 type RequestResolver interface {
 	Description(ctx context.Context, obj *ent.Request) (string, error)
 
+	Resolution(ctx context.Context, obj *ent.Request) (*string, error)
+
 	DescriptionWithheld(ctx context.Context, obj *ent.Request) (bool, error)
 	Overdue(ctx context.Context, obj *ent.Request) (bool, error)
 	History(ctx context.Context, obj *ent.Request) ([]*ent.RequestEvent, error)
@@ -6220,7 +6222,7 @@ func (ec *executionContext) _Request_resolution(ctx context.Context, field graph
 			return ec.fieldContext_Request_resolution(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Resolution, nil
+			return ec.Resolvers.Request().Resolution(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -6231,7 +6233,7 @@ func (ec *executionContext) _Request_resolution(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Request_resolution(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Request", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Request", field, true, true, "String")
 }
 
 func (ec *executionContext) _Request_satisfaction(ctx context.Context, field graphql.CollectedField, obj *ent.Request) (ret graphql.Marshaler) {
