@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -26,8 +27,15 @@ type site struct {
 	admin     string
 	team      *ent.Team
 	now       time.Time
-	// visitor is the volunteer visits are recorded with (made on first use).
-	visitor int
+	// visitors are the volunteers visits are recorded with (made on first
+	// use, and another when all are busy: one's service never overlaps),
+	// with the times each serves.
+	visitors []visitor
+}
+
+type visitor struct {
+	id   int
+	busy [][2]time.Time
 }
 
 func newSite(t *testing.T, e *linlitest.Env, name string, population int) *site {
@@ -151,13 +159,23 @@ func (s *site) household(t *testing.T, size int) *ent.Household {
 // service record), for team teamID (0: none).
 func (s *site) visit(t *testing.T, h *ent.Household, at time.Time, teamID int) *ent.HomeVisit {
 	t.Helper()
-	if s.visitor == 0 {
-		p, _ := s.e.Person(t, s.community.ID, fmt.Sprintf("探访志愿者%d", seq.Add(1)), viewer.Volunteer)
-		s.visitor = p.ID
+	at = at.UTC().Truncate(time.Second)
+	end := at.Add(45 * time.Minute)
+	free := -1
+	for i, v := range s.visitors {
+		if !slices.ContainsFunc(v.busy, func(b [2]time.Time) bool { return b[0].Before(end) && b[1].After(at) }) {
+			free = i
+			break
+		}
 	}
+	if free < 0 {
+		p, _ := s.e.Person(t, s.community.ID, fmt.Sprintf("探访志愿者%d", seq.Add(1)), viewer.Volunteer)
+		s.visitors, free = append(s.visitors, visitor{id: p.ID}), len(s.visitors)
+	}
+	s.visitors[free].busy = append(s.visitors[free].busy, [2]time.Time{at, end})
 	in := map[string]any{
-		"householdID": s.e.ID(h.ID), "kind": "CARE_VISIT", "visitedAt": at.UTC().Truncate(time.Second),
-		"minutes": 45, "volunteerIDs": []string{s.e.ID(s.visitor)},
+		"householdID": s.e.ID(h.ID), "kind": "CARE_VISIT", "visitedAt": at,
+		"minutes": 45, "volunteerIDs": []string{s.e.ID(s.visitors[free].id)},
 	}
 	if teamID != 0 {
 		in["teamID"] = s.e.ID(teamID)
