@@ -9,12 +9,15 @@ import (
 // A request's resolution repeats what was done at a resident's home: it is
 // withheld with the description (null to the assigned team's leader), on
 // node(id:) and in lists, while the RESOLVE event's note is withheld too.
+// (A list that selects neither the request's community nor its people
+// reads it without the columns the rule looks at and withholds it from
+// everyone, as it does the description: the rule fails closed.)
 func TestResolutionWithheldWithDescription(t *testing.T) {
 	linlitest.Run(t, func(t *testing.T, e *linlitest.Env) {
 		w := newWorld(t, e)
 		id := w.reach(t, "RESOLVED")
 		q := `query($id: ID!) { node(id: $id) { ... on Request { resolution descriptionWithheld } }
-		  requests(first: 5) { edges { node { id resolution } } } }`
+		  requests(first: 5) { edges { node { id resolution community { id } submitter { id } assignee { id } team { id } } } } }`
 		for _, tc := range []struct {
 			actor    string
 			withheld bool
