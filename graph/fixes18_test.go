@@ -65,7 +65,9 @@ func TestDisplayNameBoundedInCharacters(t *testing.T) {
 		if res.Field() != "displayName" || strings.Contains(res.Errors[0].Message, "ent:") {
 			t.Fatalf("long name: field %q, %q", res.Field(), res.Errors[0].Message)
 		}
-		var out struct{ Register struct{ Viewer struct{ DisplayName string } } }
+		var out struct {
+			Register struct{ Viewer struct{ DisplayName string } }
+		}
 		e.Do(t, "", reg, in("13700008882", strings.Repeat("长", 40))).Decode(t, &out)
 		if out.Register.Viewer.DisplayName != strings.Repeat("长", 40) {
 			t.Fatalf("name %q", out.Register.Viewer.DisplayName)

@@ -96,7 +96,9 @@ func TestSelfGrantedHoursRefused(t *testing.T) {
 			t.Fatal("a team member's visit record is flagged")
 		}
 		e.Do(t, w.leader, confirmRecord, map[string]any{"id": e.ID(own.ID)}).WantCode(t, "FORBIDDEN")
-		var c struct{ ConfirmServiceRecord struct{ FlaggedForReview bool } }
+		var c struct {
+			ConfirmServiceRecord struct{ FlaggedForReview bool }
+		}
 		e.Do(t, w.coord, confirmRecord, map[string]any{"id": e.ID(own.ID)}).Decode(t, &c)
 		if c.ConfirmServiceRecord.FlaggedForReview {
 			t.Fatal("confirmed record still flagged")
@@ -131,7 +133,9 @@ func TestConfirmationNeedsAnotherPerson(t *testing.T) {
 		}
 		e.Do(t, boss, confirmRecord, map[string]any{"id": e.ID(own.ID)}).WantCode(t, "FORBIDDEN")
 		e.Do(t, friend, confirmRecord, map[string]any{"id": e.ID(own.ID)}).WantCode(t, "FORBIDDEN")
-		var c struct{ ConfirmServiceRecord struct{ FlaggedForReview bool } }
+		var c struct {
+			ConfirmServiceRecord struct{ FlaggedForReview bool }
+		}
 		e.Do(t, w.admin, confirmRecord, map[string]any{"id": e.ID(own.ID)}).Decode(t, &c)
 		if c.ConfirmServiceRecord.FlaggedForReview {
 			t.Fatal("confirmed by an admin, still flagged")
