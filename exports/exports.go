@@ -215,7 +215,6 @@ func (h *Handler) signInSheet(w http.ResponseWriter, r *http.Request) {
 	finish(w, s, err)
 }
 
-
 // serviceRecords are the volunteer service records that started in the
 // period, in the fields the national volunteer-record rules ask for.
 func (h *Handler) serviceRecords(w http.ResponseWriter, r *http.Request) {

@@ -66,8 +66,8 @@ func TestEveryCSVEscapesFormulas(t *testing.T) {
 		}
 		for i := range prefixes {
 			if _, err := e.Client.Request.Create().SetCommunityID(s.community.ID).SetNumber(fmt.Sprintf("QJ-2026-%04d", i+1)).
-				SetYear(2026).SetSeq(i+1).SetKind(request.KindREPAIR).SetChannel(request.ChannelPHONE).SetStatus(request.StatusRESOLVED).
-				SetTitle(hostile(300+i)).SetDescription(hostile(400+i)).SetResolution(hostile(500+i)).SetOutcome(request.OutcomeSOLVED).
+				SetYear(2026).SetSeq(i + 1).SetKind(request.KindREPAIR).SetChannel(request.ChannelPHONE).SetStatus(request.StatusRESOLVED).
+				SetTitle(hostile(300 + i)).SetDescription(hostile(400 + i)).SetResolution(hostile(500 + i)).SetOutcome(request.OutcomeSOLVED).
 				SetCreatedAt(start).SetResolvedAt(start.Add(time.Hour)).SetHouseholdID(h.ID).SetSubmitterID(people[i]).
 				SetTeamID(s.team.ID).SetAssigneeID(people[i+1]).Save(ctx); err != nil {
 				t.Fatal(err)
