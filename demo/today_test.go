@@ -76,7 +76,9 @@ func TestDemoToday(t *testing.T) {
 			Order(ent.Asc(activity.FieldStartsAt)).FirstX(ctx)
 		reg := e.Client.Registration.Query().Where(registration.ActivityID(soon.ID),
 			registration.HasPersonWith(person.Phone("13800000003")), registration.HasSlotWith(slot.KindEQ(slot.KindVOLUNTEER))).OnlyX(ctx)
-		var res struct{ CheckIn struct{ Status, Message string } }
+		var res struct {
+			CheckIn struct{ Status, Message string }
+		}
 		e.Do(t, k.RegisterKiosk.Token, `mutation($c: String!) { checkIn(input: {code: $c, nonce: "demo-1"}) { status message } }`,
 			map[string]any{"c": reg.CheckInCode}).Decode(t, &res)
 		if res.CheckIn.Status != "OK" {
