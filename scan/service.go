@@ -33,6 +33,10 @@ import (
 	"linli/ledger"
 )
 
+// DefaultCheckOutGrace is how long after a slot's end a check-out is still
+// taken unless Options say otherwise.
+const DefaultCheckOutGrace = 2 * time.Hour
+
 // Options tune a Service. Zero fields take the defaults in parentheses.
 type Options struct {
 	// CheckOutGrace is how long after the end of a slot a check-out is still
@@ -48,6 +52,13 @@ type Options struct {
 	// BackEntryDays is how long after an activity ended its paper sign-in
 	// sheet may be entered (DefaultBackEntryDays).
 	BackEntryDays int
+	// SelfCheckInKey is the secret self check-in codes are made under
+	// (selfcheckin.go); without it self check-in is off.
+	SelfCheckInKey []byte
+	// SelfCheckInsPerMinute and SelfCheckInBurst bound self check-ins per
+	// person (6 a minute after a burst of 10).
+	SelfCheckInsPerMinute float64
+	SelfCheckInBurst      int
 }
 
 // Service runs check-ins over a database.
@@ -59,6 +70,9 @@ type Service struct {
 	walkIns *walkInLimiter
 	now     func() time.Time
 
+	self      *selfCodes
+	selfLimit *walkInLimiter
+
 	backEntryDays int
 }
 
@@ -69,7 +83,7 @@ func New(client *ent.Client, pub events.Publisher, l *ledger.Ledger, o Options) 
 		pub = events.Discard{}
 	}
 	if o.CheckOutGrace <= 0 {
-		o.CheckOutGrace = 2 * time.Hour
+		o.CheckOutGrace = DefaultCheckOutGrace
 	}
 	if o.OfflineMaxAge <= 0 {
 		o.OfflineMaxAge = 72 * time.Hour
@@ -83,6 +97,12 @@ func New(client *ent.Client, pub events.Publisher, l *ledger.Ledger, o Options) 
 	if o.WalkInBurst <= 0 {
 		o.WalkInBurst = 20
 	}
+	if o.SelfCheckInsPerMinute == 0 {
+		o.SelfCheckInsPerMinute = 6
+	}
+	if o.SelfCheckInBurst <= 0 {
+		o.SelfCheckInBurst = 10
+	}
 	return &Service{
 		client: client, events: pub, ledger: l,
 		rules:   rules{grace: o.CheckOutGrace, maxAge: o.OfflineMaxAge},
@@ -90,6 +110,8 @@ func New(client *ent.Client, pub events.Publisher, l *ledger.Ledger, o Options) 
 		now:     func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
 
 		backEntryDays: o.BackEntryDays,
+		self:          newSelfCodes(o.SelfCheckInKey),
+		selfLimit:     newWalkInLimiter(o.SelfCheckInsPerMinute, o.SelfCheckInBurst),
 	}
 }
 
