@@ -14,10 +14,8 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"mime"
 	"net/http"
 	"net/netip"
-	"os"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -313,9 +311,12 @@ func (a *App) withLimits(next http.Handler) http.Handler {
 			return
 		}
 		maxBody := maxBody
-		if isUpload(r) {
-			// A file upload has its own, larger bound; graph's upload
-			// transport keeps its operations within the body limit.
+		upload := graph.IsUpload(r)
+		if upload {
+			// A file upload has its own, larger bound, and is not read
+			// here: graph's upload transport decides who may send one
+			// before it reads the body, as a stream, and keeps its
+			// operations within the body limit.
 			maxBody = max(a.Config.MaxUploadBytes, maxBody)
 		}
 		if r.ContentLength > maxBody {
@@ -325,16 +326,15 @@ func (a *App) withLimits(next http.Handler) http.Handler {
 		if r.Method == http.MethodPost {
 			rc := http.NewResponseController(w)
 			_ = rc.SetReadDeadline(time.Now().Add(bodyTimeout))
+			if upload {
+				r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+				next.ServeHTTP(w, r)
+				return
+			}
 			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 			if err != nil {
-				switch _, tooLarge := errors.AsType[*http.MaxBytesError](err); {
-				case tooLarge:
-					writeGraphQLError(w, http.StatusRequestEntityTooLarge, "VALIDATION_FAILED", "request body too large")
-				case errors.Is(err, os.ErrDeadlineExceeded):
-					writeGraphQLError(w, http.StatusRequestTimeout, "TIMEOUT", "the request body took too long to arrive")
-				default:
-					writeGraphQLError(w, http.StatusBadRequest, "VALIDATION_FAILED", "could not read the request body")
-				}
+				status, code, msg := graph.BodyError(err)
+				writeGraphQLError(w, status, string(code), msg)
 				return
 			}
 			// The body is in: the deadline bounded its arrival only. An
@@ -345,12 +345,6 @@ func (a *App) withLimits(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-// isUpload reports whether r is a multipart request (GraphQL file uploads).
-func isUpload(r *http.Request) bool {
-	media, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	return err == nil && r.Method == http.MethodPost && media == "multipart/form-data"
 }
 
 // authenticateTokenWithin is authenticateToken bounded by the request

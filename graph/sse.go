@@ -58,6 +58,15 @@ func StreamToken(r *http.Request) string {
 	return ""
 }
 
+// noStore is the Cache-Control of every answer no cache may keep: event
+// streams, stream reservations, and anything asked for with a token in the
+// URL (an EventSource's reservation), which a shared cache keyed by URL
+// must never replay.
+const noStore = "no-store, private"
+
+// tokenInURL reports whether the request carries a stream token in its URL.
+func tokenInURL(r *http.Request) bool { return r.URL.Query().Has("token") }
+
 // fromURL reports whether the stream token came in the URL, as only an
 // EventSource, which can send no header, has reason to send it: only then
 // may a request without a credential use a reservation.
@@ -69,7 +78,9 @@ func AcceptsEventStream(r *http.Request) bool {
 }
 
 func (t SSE) Supports(r *http.Request) bool {
-	if r.Header.Get("Upgrade") != "" {
+	// An upload is the upload transport's whatever its headers: it decides
+	// who may send a body that large before reading it.
+	if r.Header.Get("Upgrade") != "" || IsUpload(r) {
 		return false
 	}
 	if t.Streams != nil && (r.Method == http.MethodPut || r.Method == http.MethodDelete || StreamToken(r) != "") {
@@ -82,6 +93,9 @@ func (t SSE) Supports(r *http.Request) bool {
 }
 
 func (t SSE) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	// Every answer here is personal or a credential (a stream, a
+	// reservation's token) and must not be kept by any cache.
+	w.Header().Set("Cache-Control", noStore)
 	if s := t.Streams; s != nil {
 		switch token := StreamToken(r); {
 		case r.Method == http.MethodPut:
@@ -195,7 +209,7 @@ type events struct {
 func openEvents(w http.ResponseWriter) (*events, bool) {
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-cache")
+	h.Set("Cache-Control", noStore)
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
 	e := &events{w: w, rc: http.NewResponseController(w), ok: true}
