@@ -10,8 +10,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
-	"strings"
 	"sync"
 	"time"
 
@@ -72,11 +70,6 @@ func tokenInURL(r *http.Request) bool { return r.URL.Query().Has("token") }
 // may a request without a credential use a reservation.
 func fromURL(r *http.Request) bool { return r.Header.Get(StreamTokenHeader) == "" }
 
-// AcceptsEventStream reports whether a request asks for text/event-stream.
-func AcceptsEventStream(r *http.Request) bool {
-	return strings.Contains(r.Header.Get("Accept"), "text/event-stream")
-}
-
 func (t SSE) Supports(r *http.Request) bool {
 	// An upload is the upload transport's whatever its headers: it decides
 	// who may send a body that large before reading it.
@@ -89,7 +82,7 @@ func (t SSE) Supports(r *http.Request) bool {
 	if r.Method == http.MethodGet {
 		return AcceptsEventStream(r)
 	}
-	return t.SSE.Supports(r)
+	return transport.POST{}.Supports(r) && AcceptsEventStream(r)
 }
 
 func (t SSE) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
@@ -112,49 +105,45 @@ func (t SSE) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecut
 			return
 		}
 	}
+	var params *graphql.RawParams
+	var refusal string
+	start := graphql.Now()
 	if r.Method == http.MethodGet {
-		t.get(w, r, exec, StreamToken(r))
+		params, refusal = parseQueryString(r.URL.RawQuery)
+	} else {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			status, code, msg := BodyError(err)
+			writeError(w, status, code, msg)
+			return
+		}
+		params, refusal = parseBody(body)
+	}
+	if refusal != "" {
+		writeError(w, http.StatusBadRequest, apperr.ValidationFailed, refusal)
 		return
 	}
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, apperr.ValidationFailed, "could not read the request body")
-		return
-	}
-	if _, ok := decodeParams(w, body); !ok {
-		return
-	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	t.SSE.Do(w, r, exec)
+	params.Headers = r.Header
+	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
+	t.distinct(w, r, exec, params)
 }
 
-// get serves the distinct-connections mode over GET: the operation in the
-// query string, as for GET queries, its results (or the errors that kept
-// it from running) as next events, then complete. A mutation is refused:
-// GET must not change anything. An EventSource cannot send the bearer
-// token, and the token never goes in a URL: such a client first reserves
-// a stream with its token (PUT) and passes the reservation, single-use and
-// short-lived, as ?token= (or the header); the operation then runs as the
-// reservation's credential. Without one it runs anonymously.
-func (t SSE) get(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, token string) {
-	q, err := url.ParseQuery(r.URL.RawQuery)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, apperr.ValidationFailed, "malformed query string")
-		return
-	}
-	params := &graphql.RawParams{Query: q.Get("query"), OperationName: q.Get("operationName"), Headers: r.Header}
-	params.ReadTime.Start = graphql.Now()
-	for name, into := range map[string]*map[string]any{"variables": &params.Variables, "extensions": &params.Extensions} {
-		if s := q.Get(name); s != "" {
-			if json.Unmarshal([]byte(s), into) != nil || *into == nil {
-				writeError(w, http.StatusBadRequest, apperr.ValidationFailed, name+" must be a JSON object")
-				return
-			}
-		}
-	}
-	params.ReadTime.End = graphql.Now()
+// distinct serves the distinct-connections mode, over POST (a JSON body) or
+// GET (the operation in the query string, decoded as for GET queries): the
+// operation's results (or the errors that kept it from running) as next
+// events, then complete. A mutation over GET is refused: GET must not
+// change anything. An EventSource cannot send the bearer token, and the
+// token never goes in a URL: such a client first reserves a stream with its
+// token (PUT) and passes the reservation, single-use and short-lived, as
+// ?token= (or the header); the operation then runs as the reservation's
+// credential. Without one it runs anonymously.
+//
+// A client that accepts both an event stream and JSON but ranks JSON
+// higher (urql sends every operation so) gets a stream for a subscription
+// only: its queries and mutations are answered as GraphQL over HTTP.
+func (t SSE) distinct(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, params *graphql.RawParams) {
 	ctx := r.Context()
-	if token != "" && t.Streams != nil {
+	if token := StreamToken(r); r.Method == http.MethodGet && token != "" && t.Streams != nil {
 		st := t.Streams.claim(r, token)
 		if st == nil {
 			writeError(w, http.StatusNotFound, apperr.NotFound, "no such event stream reservation")
@@ -168,17 +157,23 @@ func (t SSE) get(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecu
 		defer stop()
 		ctx = st.owner.Operation(ctx)
 	}
+	oc, errs := exec.CreateOperationContext(ctx, params)
+	if !PrefersEventStream(r) && (errs != nil || oc.Operation.Operation != ast.Subscription) {
+		if media := negotiate(acceptHeader(r)); media != "" {
+			answer(w, r, exec, ctx, params, oc, errs, media, nil)
+			return
+		}
+	}
 	out, ok := openEvents(w)
 	if !ok {
 		return
 	}
 	stop := out.keepAlive(ctx, t.KeepAlivePingInterval)
 	defer stop()
-	oc, errs := exec.CreateOperationContext(ctx, params)
 	switch {
 	case errs != nil:
 		out.next(exec.DispatchError(graphql.WithOperationContext(ctx, oc), errs))
-	case oc.Operation.Operation == ast.Mutation:
+	case oc.Operation.Operation == ast.Mutation && r.Method != http.MethodPost:
 		out.next(codedResponse(apperr.ValidationFailed, "GET runs queries and subscriptions only; send mutations with POST"))
 	default:
 		responses, ctx := exec.DispatchOperation(graphql.WithOperationContext(ctx, oc), oc)
