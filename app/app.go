@@ -9,10 +9,8 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -27,6 +25,7 @@ import (
 	"linli/graph"
 	"linli/hours"
 	"linli/households"
+	"linli/httpapi"
 	"linli/kiosk"
 	"linli/ledger"
 	"linli/live"
@@ -55,7 +54,7 @@ type Config struct {
 	// limiting off (load tests).
 	RateLimitPerMinute float64
 	// RequestTimeout bounds every query and mutation, on every transport
-	// (graph.ServerOptions.Timeout).
+	// (httpapi.ServerOptions.Timeout).
 	RequestTimeout time.Duration
 	// BodyTimeout bounds how long a client may take to send a request body
 	// (10 s); a body still trickling in then is cut off with 408.
@@ -76,7 +75,7 @@ type Config struct {
 	CodeSender auth.CodeSender
 	Logger     *slog.Logger
 	Store      store.Options
-	GraphQL    graph.ServerOptions
+	GraphQL    httpapi.ServerOptions
 	// PersistedQueries bounds the shared store of automatic persisted
 	// queries (persisted.Options; its documents are at most the body
 	// limit). The store is not used when trusted documents are on
@@ -247,12 +246,13 @@ func (a *App) routes() http.Handler {
 	}
 	opts.IDs = a.IDs
 	opts.MaxUploadBytes, opts.MaxOperationBytes = a.Config.MaxUploadBytes, a.Config.MaxBodyBytes
-	gql := graph.NewServer(a.Resolver, opts)
+	gql := httpapi.NewServer(a.Resolver, opts)
 	for _, ext := range a.liveExtensions() {
 		gql.Use(ext)
 	}
 	mux := http.NewServeMux()
-	api := a.withLimits(a.authenticate(a.liveGate(gql)))
+	api := httpapi.BodyLimits{MaxBodyBytes: a.Config.MaxBodyBytes, MaxUploadBytes: a.Config.MaxUploadBytes, BodyTimeout: a.Config.BodyTimeout}.
+		Wrap(a.authenticate(a.liveGate(gql)))
 	mux.Handle("/graphql", api)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
@@ -280,71 +280,6 @@ func (a *App) routes() http.Handler {
 		})
 	}
 	return securityHeaders(reqlog.Middleware(a.Config.Logger, a.Config.TrustedProxies, a.liveSockets(a.liveGate(gql), a.cors(instrument(mux)))))
-}
-
-// maxQueryString bounds GET URLs: a GET query has the same token limit as a
-// POST body, and larger ones belong in a POST.
-const maxQueryString = 32 << 10
-
-// withLimits bounds the URL, and the size and arrival time of the body, of
-// every request but websocket upgrades (whose frames the websocket transport
-// bounds): POST, GET and SSE alike. The body is read here, whole, so a body
-// too large gets 413 even when its length was not announced, and one that
-// trickles in is cut off at the read deadline. The time a query or mutation
-// may then run is bounded by the GraphQL server, for every transport.
-func (a *App) withLimits(next http.Handler) http.Handler {
-	maxBody := a.Config.MaxBodyBytes
-	if maxBody <= 0 {
-		maxBody = 256 << 10
-	}
-	bodyTimeout := a.Config.BodyTimeout
-	if bodyTimeout <= 0 {
-		bodyTimeout = 10 * time.Second
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if isWebsocketUpgrade(r) {
-			next.ServeHTTP(w, r)
-			return
-		}
-		if len(r.URL.RawQuery) > maxQueryString {
-			writeGraphQLError(w, http.StatusRequestURITooLong, "VALIDATION_FAILED", "query string too long; send large queries with POST")
-			return
-		}
-		maxBody := maxBody
-		upload := graph.IsUpload(r)
-		if upload {
-			// A file upload has its own, larger bound, and is not read
-			// here: graph's upload transport decides who may send one
-			// before it reads the body, as a stream, and keeps its
-			// operations within the body limit.
-			maxBody = max(a.Config.MaxUploadBytes, maxBody)
-		}
-		if r.ContentLength > maxBody {
-			writeGraphQLError(w, http.StatusRequestEntityTooLarge, "VALIDATION_FAILED", "request body too large")
-			return
-		}
-		if r.Method == http.MethodPost {
-			rc := http.NewResponseController(w)
-			_ = rc.SetReadDeadline(time.Now().Add(bodyTimeout))
-			if upload {
-				r.Body = http.MaxBytesReader(w, r.Body, maxBody)
-				next.ServeHTTP(w, r)
-				return
-			}
-			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-			if err != nil {
-				status, code, msg := graph.BodyError(err)
-				writeGraphQLError(w, status, string(code), msg)
-				return
-			}
-			// The body is in: the deadline bounded its arrival only. An
-			// SSE stream lives on, and a query is bounded by the GraphQL
-			// server's timeout.
-			_ = rc.SetReadDeadline(time.Time{})
-			r.Body = io.NopCloser(bytes.NewReader(body))
-		}
-		next.ServeHTTP(w, r)
-	})
 }
 
 // authenticateTokenWithin is authenticateToken bounded by the request

@@ -1,4 +1,4 @@
-package graph
+package httpapi
 
 import (
 	"bytes"
@@ -480,7 +480,7 @@ func (s *Streams) execute(w http.ResponseWriter, r *http.Request, st *stream, bo
 	}
 	id, _ := params.Extensions["operationId"].(string)
 	if id == "" || len(id) > 256 {
-		writeGraphQLError(w, http.StatusBadRequest, apperr.Invalid("extensions.operationId", "an operation on an event stream needs extensions.operationId (at most 256 bytes)"))
+		WriteError(w, http.StatusBadRequest, apperr.Invalid("extensions.operationId", "an operation on an event stream needs extensions.operationId (at most 256 bytes)"))
 		return
 	}
 	params.Headers = r.Header
@@ -547,7 +547,7 @@ func (s *Streams) stop(w http.ResponseWriter, r *http.Request, token string) {
 	}
 	id := r.URL.Query().Get("operationId")
 	if id == "" {
-		writeGraphQLError(w, http.StatusBadRequest, apperr.Invalid("operationId", "DELETE needs ?operationId="))
+		WriteError(w, http.StatusBadRequest, apperr.Invalid("operationId", "DELETE needs ?operationId="))
 		return
 	}
 	st.mu.Lock()
@@ -557,13 +557,4 @@ func (s *Streams) stop(w http.ResponseWriter, r *http.Request, token string) {
 		cancel()
 	}
 	w.WriteHeader(http.StatusOK)
-}
-
-// writeGraphQLError writes one coded error with its field.
-func writeGraphQLError(w http.ResponseWriter, status int, e *apperr.Error) {
-	w.Header().Set("Content-Type", mediaJSON)
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{
-		"errors": []map[string]any{{"message": e.Message, "extensions": map[string]any{"code": string(e.Code), "field": e.Field}}},
-	})
 }

@@ -1,4 +1,4 @@
-package graph
+package httpapi
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 
 	"linli/apperr"
 	"linli/gid"
+	"linli/graph"
 	"linli/graph/generated"
 	"linli/ledger"
 	"linli/reqlog"
@@ -128,10 +129,10 @@ func (o ServerOptions) Defaults() ServerOptions {
 
 // NewServer returns the gqlgen server for r with explicit transports and
 // every limit set.
-func NewServer(r *Resolver, o ServerOptions) *handler.Server {
+func NewServer(r *graph.Resolver, o ServerOptions) *handler.Server {
 	o = o.Defaults()
 	if o.IDs == nil {
-		panic("graph: ServerOptions.IDs is required")
+		panic("httpapi: ServerOptions.IDs is required")
 	}
 	srv := handler.New(generated.NewExecutableSchema(generated.Config{Resolvers: r}))
 	// First, so that every later extension and interceptor (the live fast
