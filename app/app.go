@@ -9,15 +9,11 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"io"
 	"log/slog"
-	"mime"
 	"net/http"
 	"net/netip"
-	"os"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -29,6 +25,7 @@ import (
 	"linli/graph"
 	"linli/hours"
 	"linli/households"
+	"linli/httpapi"
 	"linli/kiosk"
 	"linli/ledger"
 	"linli/live"
@@ -57,7 +54,7 @@ type Config struct {
 	// limiting off (load tests).
 	RateLimitPerMinute float64
 	// RequestTimeout bounds every query and mutation, on every transport
-	// (graph.ServerOptions.Timeout).
+	// (httpapi.ServerOptions.Timeout).
 	RequestTimeout time.Duration
 	// BodyTimeout bounds how long a client may take to send a request body
 	// (10 s); a body still trickling in then is cut off with 408.
@@ -78,7 +75,7 @@ type Config struct {
 	CodeSender auth.CodeSender
 	Logger     *slog.Logger
 	Store      store.Options
-	GraphQL    graph.ServerOptions
+	GraphQL    httpapi.ServerOptions
 	// PersistedQueries bounds the shared store of automatic persisted
 	// queries (persisted.Options; its documents are at most the body
 	// limit). The store is not used when trusted documents are on
@@ -256,12 +253,13 @@ func (a *App) routes() http.Handler {
 	}
 	opts.IDs = a.IDs
 	opts.MaxUploadBytes, opts.MaxOperationBytes = a.Config.MaxUploadBytes, a.Config.MaxBodyBytes
-	gql := graph.NewServer(a.Resolver, opts)
+	gql := httpapi.NewServer(a.Resolver, opts)
 	for _, ext := range a.liveExtensions() {
 		gql.Use(ext)
 	}
 	mux := http.NewServeMux()
-	api := a.withLimits(a.authenticate(a.liveGate(gql)))
+	api := httpapi.BodyLimits{MaxBodyBytes: a.Config.MaxBodyBytes, MaxUploadBytes: a.Config.MaxUploadBytes, BodyTimeout: a.Config.BodyTimeout}.
+		Wrap(a.authenticate(a.liveGate(gql)))
 	mux.Handle("/graphql", api)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
@@ -289,75 +287,6 @@ func (a *App) routes() http.Handler {
 		})
 	}
 	return securityHeaders(reqlog.Middleware(a.Config.Logger, a.Config.TrustedProxies, a.liveSockets(a.liveGate(gql), a.cors(instrument(mux)))))
-}
-
-// maxQueryString bounds GET URLs: a GET query has the same token limit as a
-// POST body, and larger ones belong in a POST.
-const maxQueryString = 32 << 10
-
-// withLimits bounds the URL, and the size and arrival time of the body, of
-// every request but websocket upgrades (whose frames the websocket transport
-// bounds): POST, GET and SSE alike. The body is read here, whole, so a body
-// too large gets 413 even when its length was not announced, and one that
-// trickles in is cut off at the read deadline. The time a query or mutation
-// may then run is bounded by the GraphQL server, for every transport.
-func (a *App) withLimits(next http.Handler) http.Handler {
-	maxBody := a.Config.MaxBodyBytes
-	if maxBody <= 0 {
-		maxBody = 256 << 10
-	}
-	bodyTimeout := a.Config.BodyTimeout
-	if bodyTimeout <= 0 {
-		bodyTimeout = 10 * time.Second
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if isWebsocketUpgrade(r) {
-			next.ServeHTTP(w, r)
-			return
-		}
-		if len(r.URL.RawQuery) > maxQueryString {
-			writeGraphQLError(w, http.StatusRequestURITooLong, "VALIDATION_FAILED", "query string too long; send large queries with POST")
-			return
-		}
-		maxBody := maxBody
-		if isUpload(r) {
-			// A file upload has its own, larger bound; graph's upload
-			// transport keeps its operations within the body limit.
-			maxBody = max(a.Config.MaxUploadBytes, maxBody)
-		}
-		if r.ContentLength > maxBody {
-			writeGraphQLError(w, http.StatusRequestEntityTooLarge, "VALIDATION_FAILED", "request body too large")
-			return
-		}
-		if r.Method == http.MethodPost {
-			rc := http.NewResponseController(w)
-			_ = rc.SetReadDeadline(time.Now().Add(bodyTimeout))
-			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-			if err != nil {
-				switch _, tooLarge := errors.AsType[*http.MaxBytesError](err); {
-				case tooLarge:
-					writeGraphQLError(w, http.StatusRequestEntityTooLarge, "VALIDATION_FAILED", "request body too large")
-				case errors.Is(err, os.ErrDeadlineExceeded):
-					writeGraphQLError(w, http.StatusRequestTimeout, "TIMEOUT", "the request body took too long to arrive")
-				default:
-					writeGraphQLError(w, http.StatusBadRequest, "VALIDATION_FAILED", "could not read the request body")
-				}
-				return
-			}
-			// The body is in: the deadline bounded its arrival only. An
-			// SSE stream lives on, and a query is bounded by the GraphQL
-			// server's timeout.
-			_ = rc.SetReadDeadline(time.Time{})
-			r.Body = io.NopCloser(bytes.NewReader(body))
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-// isUpload reports whether r is a multipart request (GraphQL file uploads).
-func isUpload(r *http.Request) bool {
-	media, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	return err == nil && r.Method == http.MethodPost && media == "multipart/form-data"
 }
 
 // authenticateTokenWithin is authenticateToken bounded by the request

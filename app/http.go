@@ -2,11 +2,12 @@ package app
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
 
+	"linli/apperr"
+	"linli/httpapi"
 	"linli/viewer"
 )
 
@@ -14,12 +15,9 @@ func withViewer(ctx context.Context, v *viewer.Viewer) context.Context {
 	return viewer.NewContext(ctx, v)
 }
 
+// writeGraphQLError answers one coded error through the one error writer.
 func writeGraphQLError(w http.ResponseWriter, status int, code, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{
-		"errors": []map[string]any{{"message": msg, "extensions": map[string]any{"code": code}}},
-	})
+	httpapi.WriteError(w, status, &apperr.Error{Code: apperr.Code(code), Message: msg})
 }
 
 // OriginAllowed reports whether a browser origin may call the API.

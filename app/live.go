@@ -23,6 +23,7 @@ import (
 	"linli/auth"
 	"linli/events"
 	"linli/graph"
+	"linli/httpapi"
 	"linli/kiosk"
 	"linli/live"
 	"linli/reqlog"
@@ -203,9 +204,9 @@ func (a *App) liveTransports() []graphql.Transport {
 				reqlog.From(ctx).Debug("websocket", slog.String("error", err.Error()))
 			},
 		},
-		graph.SSE{
+		httpapi.SSE{
 			SSE: transport.SSE{KeepAlivePingInterval: 25 * time.Second},
-			Streams: &graph.Streams{
+			Streams: &httpapi.Streams{
 				Gate:          streamGate{a},
 				Expiry:        a.Config.Live.StreamReservationTimeout,
 				KeepAlive:     25 * time.Second,
@@ -341,7 +342,7 @@ func (a *App) liveGate(next http.Handler) http.Handler {
 				defer slot.done()
 				next.ServeHTTP(w, r.WithContext(withPendingSlot(wsgorilla.WithConnSlot(r.Context()), slot)))
 			}))
-		case (r.Method == http.MethodPost || r.Method == http.MethodGet) && graph.AcceptsEventStream(r):
+		case (r.Method == http.MethodPost || r.Method == http.MethodGet) && httpapi.AcceptsEventStream(r):
 			ctx, cancel := context.WithCancel(r.Context())
 			defer cancel()
 			if !a.live.sse.add(&cancel) {
@@ -353,7 +354,7 @@ func (a *App) liveGate(next http.Handler) http.Handler {
 			// a single-connection stream, and a stream an EventSource
 			// opens with a reservation, are watched as their reservation
 			// (streamGate).
-			if v := viewer.FromContext(ctx); v != nil && graph.StreamToken(r) == "" {
+			if v := viewer.FromContext(ctx); v != nil && httpapi.StreamToken(r) == "" {
 				stop, ok := a.live.sessions.watch(v, func(string) { cancel() })
 				if !ok {
 					writeGraphQLError(w, http.StatusTooManyRequests, string(apperr.RateLimited), "too many live connections for this token")

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"linli/apperr"
-	"linli/graph"
+	"linli/httpapi"
 	"linli/viewer"
 )
 
@@ -19,7 +19,7 @@ import (
 // cap (socketOperations).
 type streamGate struct{ a *App }
 
-func (g streamGate) Reserve(r *http.Request, end func()) (graph.StreamOwner, error) {
+func (g streamGate) Reserve(r *http.Request, end func()) (httpapi.StreamOwner, error) {
 	v := viewer.FromContext(r.Context())
 	token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if v == nil || token == "" {

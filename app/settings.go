@@ -59,6 +59,7 @@ func settingsOf(cfg *Config, o *options) []setting {
 		// Limits of every request, on every transport.
 		{flag: "max-body-bytes", env: "LINLI_MAX_BODY_BYTES", value: &cfg.MaxBodyBytes, positive: true, usage: "largest request body (bytes); larger is 413"},
 		{flag: "max-upload-bytes", env: "LINLI_MAX_UPLOAD_BYTES", value: &cfg.MaxUploadBytes, positive: true, usage: "largest file upload request (multipart, bytes), e.g. a spreadsheet import; its operations stay within -max-body-bytes; larger is 413"},
+		{flag: "max-uploads-per-address", env: "LINLI_MAX_UPLOADS_PER_ADDRESS", value: &g.MaxUploadsPerAddress, usage: "upload bodies (multipart) one client address may have in flight at once; one more is 429 RATE_LIMITED; -1: no bound"},
 		{flag: "body-timeout", env: "LINLI_BODY_TIMEOUT", value: &cfg.BodyTimeout, positive: true, usage: "time a client has to send a request body; then 408 TIMEOUT"},
 		{flag: "request-timeout", env: "LINLI_REQUEST_TIMEOUT", value: &cfg.RequestTimeout, positive: true, usage: "time a query or mutation may run; then TIMEOUT (subscriptions live on)"},
 		{flag: "max-tokens", env: "LINLI_MAX_TOKENS", value: &g.TokenLimit, positive: true, usage: "parser tokens in a query, checked before validation"},

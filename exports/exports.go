@@ -1,7 +1,6 @@
 package exports
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -19,6 +18,7 @@ import (
 	"linli/ent/servicerecord"
 	"linli/ent/team"
 	"linli/gid"
+	"linli/httpapi"
 	"linli/mask"
 	"linli/statistics"
 	"linli/viewer"
@@ -71,13 +71,7 @@ func writeError(w http.ResponseWriter, err error) {
 	case errors.Is(err, authz.ErrForbidden):
 		status, code, msg = http.StatusForbidden, apperr.Forbidden, "you are not allowed to export this"
 	}
-	ext := map[string]any{"code": code}
-	if field != "" {
-		ext["field"] = field
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]any{{"message": msg, "extensions": ext}}})
+	httpapi.WriteError(w, status, &apperr.Error{Code: code, Message: msg, Field: field})
 }
 
 func format(r *http.Request) (Format, error) {

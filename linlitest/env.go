@@ -133,7 +133,12 @@ func freshPostgres(t testing.TB) string {
 	admin := AdminURL()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	dbURL, drop, err := ScratchDatabase(ctx, admin, "linli_test")
+	tmpl, err := migratedTemplate(admin)
+	var dbURL string
+	var drop func() error
+	if err == nil {
+		dbURL, drop, err = ScratchDatabaseFrom(ctx, admin, "linli_test", tmpl)
+	}
 	if err != nil {
 		if PostgresRequired() {
 			t.Fatalf("PostgreSQL is required but unusable at %s: %v", redact(admin), err)

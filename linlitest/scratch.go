@@ -14,6 +14,12 @@ import (
 // returns the new database's URL and a function that drops it (forcing
 // out connections still open).
 func ScratchDatabase(ctx context.Context, adminURL, prefix string) (dbURL string, drop func() error, err error) {
+	return ScratchDatabaseFrom(ctx, adminURL, prefix, "")
+}
+
+// ScratchDatabaseFrom is ScratchDatabase as a copy of the database
+// template (empty: PostgreSQL's default, an empty database).
+func ScratchDatabaseFrom(ctx context.Context, adminURL, prefix, template string) (dbURL string, drop func() error, err error) {
 	u, err := url.Parse(adminURL)
 	if err != nil {
 		return "", nil, fmt.Errorf("scratch database: admin URL: %w", err)
@@ -29,7 +35,11 @@ func ScratchDatabase(ctx context.Context, adminURL, prefix string) (dbURL string
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	name := prefix + "_" + hex.EncodeToString(b)
-	if _, err := db.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+	create := "CREATE DATABASE " + name
+	if template != "" {
+		create += " TEMPLATE " + template
+	}
+	if _, err := db.ExecContext(ctx, create); err != nil {
 		db.Close()
 		return "", nil, fmt.Errorf("scratch database: create: %w", err)
 	}

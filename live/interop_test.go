@@ -182,13 +182,15 @@ func TestGraphqlWSClientReconnectsAfterDemotion(t *testing.T) {
 }
 
 // clientFamilies are the client families clients.mjs runs, in its order.
-var clientFamilies = []string{"graphql-ws", "apollo", "urql", "subscriptions-transport-ws", "graphql-sse-distinct", "graphql-sse-single"}
+var clientFamilies = []string{"graphql-ws", "apollo", "urql", "urql-defaults", "subscriptions-transport-ws", "graphql-sse-distinct", "graphql-sse-single"}
 
-// Each real npm client family, unmodified, runs a query, a mutation and a
-// subscription against linli, and the subscription receives the change its
-// own mutation made: graphql-ws, Apollo Client (HttpLink and
-// GraphQLWsLink), urql (fetch and graphql-ws), subscriptions-transport-ws,
-// and graphql-sse in both modes.
+// Each real npm client family, unmodified, runs a query, a query with an
+// Int variable, a mutation and a subscription against linli, and the
+// subscription receives the change its own mutation made: graphql-ws,
+// Apollo Client (HttpLink and GraphQLWsLink), urql (fetch and graphql-ws),
+// urql with its default options (queries over GET and subscriptions over
+// SSE, every operation accepting JSON and an event stream alike),
+// subscriptions-transport-ws, and graphql-sse in both modes.
 func TestNpmClientsInterop(t *testing.T) {
 	linlitest.Run(t, func(t *testing.T, e *linlitest.Env) {
 		c := e.Community(t, "前进社区")
@@ -229,6 +231,11 @@ func TestNpmClientsInterop(t *testing.T) {
 						Viewer struct{ ID, DisplayName string }
 					}
 				}
+				Vars struct {
+					Data struct {
+						Activities *struct{ TotalCount int }
+					}
+				}
 				Mutation struct {
 					Data struct{ SignUp struct{ Outcome string } }
 				}
@@ -247,6 +254,9 @@ func TestNpmClientsInterop(t *testing.T) {
 			}
 			if r.Query.Data.Viewer.DisplayName != names[i] || r.Query.Data.Viewer.ID == "" {
 				t.Errorf("%s: the query answered %+v, want viewer %s", r.Client, r.Query, names[i])
+			}
+			if a := r.Vars.Data.Activities; a == nil || a.TotalCount != 1 {
+				t.Errorf("%s: the query with an Int variable answered %+v, want 1 activity", r.Client, r.Vars)
 			}
 			if r.Mutation.Data.SignUp.Outcome != "CONFIRMED" {
 				t.Errorf("%s: the mutation answered %+v", r.Client, r.Mutation)

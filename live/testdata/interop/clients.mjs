@@ -1,6 +1,6 @@
 // Runs a query, a mutation and a subscription that sees the mutation's change
 // through each unmodified client family, one after another, and prints one
-// JSON line per family: {"client", "query", "mutation", "before", "after"}
+// JSON line per family: {"client", "query", "vars", "mutation", "before", "after"}
 // (the data each step answered) or {"client", "error"}.
 // Configured by the environment: LINLI_HTTP_URL, LINLI_WS_URL, LINLI_TOKENS
 // (one bearer token per family, comma-separated, in the order below),
@@ -10,7 +10,7 @@ import { createClient as createWSClient } from 'graphql-ws';
 import { createClient as createSSEClient } from 'graphql-sse';
 import { ApolloClient, InMemoryCache, HttpLink, gql } from '@apollo/client';
 import { GraphQLWsLink } from '@apollo/client/link/subscriptions';
-import { Client as UrqlClient, fetchExchange, subscriptionExchange } from '@urql/core';
+import { Client as UrqlClient, cacheExchange, fetchExchange, subscriptionExchange } from '@urql/core';
 import stws from 'subscriptions-transport-ws';
 
 // urql aborts a fetch once its result is in, and Node's fetch then rejects
@@ -31,6 +31,8 @@ const activity = env.LINLI_ACTIVITY;
 const slot = env.LINLI_SLOT;
 
 const viewerQuery = `query { viewer { id displayName } }`;
+// An Int variable: urql sends it over GET, in the query string.
+const activitiesQuery = `query U($first: Int!) { activities(first: $first) { totalCount } }`;
 const signUp = `mutation($slot: ID!) { signUp(input: {slotID: $slot}) { outcome registration { id status } } }`;
 const counts = `subscription($id: ID!) { activityCounts(activityID: $id) { activityID version slots { slotID taken } } }`;
 
@@ -58,6 +60,7 @@ const within = (p, what) =>
 async function family(name, ops) {
   try {
     const query = await within(ops.query(viewerQuery), 'query');
+    const vars = await within(ops.query(activitiesQuery, { first: 20 }), 'query with variables');
     const sub = results();
     const stop = ops.subscribe(counts, { id: activity }, (r) => sub.push(r));
     const before = await within(sub.next(), 'first counts');
@@ -68,7 +71,7 @@ async function family(name, ops) {
       after = await within(sub.next(), 'counts after the sign-up');
     } while (after.data && after.data.activityCounts.slots[0].taken <= taken);
     stop();
-    print({ client: name, query, mutation, before, after });
+    print({ client: name, query, vars, mutation, before, after });
   } catch (err) {
     print({ client: name, error: String(err && err.stack ? err.stack : JSON.stringify(err)) });
   } finally {
@@ -101,7 +104,7 @@ async function apollo(token) {
   });
   const live = new ApolloClient({ link: new GraphQLWsLink(ws), cache: new InMemoryCache() });
   await family('apollo', {
-    query: async (q) => ({ data: (await http.query({ query: gql(q) })).data }),
+    query: async (q, variables) => ({ data: (await http.query({ query: gql(q), variables })).data }),
     mutate: async (q, variables) => ({ data: (await http.mutate({ mutation: gql(q), variables })).data }),
     subscribe: (q, variables, push) => {
       const s = live.subscribe({ query: gql(q), variables }).subscribe({ next: push, error: (e) => push({ error: e }) });
@@ -134,13 +137,40 @@ async function urql(token) {
     return { data: r.data };
   };
   await family('urql', {
-    query: async (q) => plain(await client.query(q, {}, { requestPolicy: 'network-only' }).toPromise()),
+    query: async (q, v) => plain(await client.query(q, v || {}, { requestPolicy: 'network-only' }).toPromise()),
     mutate: async (q, v) => plain(await client.mutation(q, v).toPromise()),
     subscribe: (q, v, push) => {
       const s = client.subscription(q, v).subscribe((r) => push(r.error ? { error: r.error } : { data: r.data }));
       return () => s.unsubscribe();
     },
     close: () => ws.dispose(),
+  });
+}
+
+// urql as it comes: the documented exchanges and no option changed but
+// fetchSubscriptions, which lets fetchExchange carry subscriptions (over
+// Server-Sent Events). Queries then go as GET, and every operation asks for
+// "application/graphql-response+json, application/graphql+json,
+// application/json, text/event-stream, multipart/mixed".
+async function urqlDefaults(token) {
+  const client = new UrqlClient({
+    url: env.LINLI_HTTP_URL,
+    exchanges: [cacheExchange, fetchExchange],
+    fetchSubscriptions: true,
+    fetchOptions: { headers: { Authorization: 'Bearer ' + token } },
+  });
+  const plain = (r) => {
+    if (r.error) throw r.error;
+    return { data: r.data };
+  };
+  await family('urql-defaults', {
+    query: async (q, v) => plain(await client.query(q, v || {}).toPromise()),
+    mutate: async (q, v) => plain(await client.mutation(q, v).toPromise()),
+    subscribe: (q, v, push) => {
+      const s = client.subscription(q, v).subscribe((r) => push(r.error ? { error: r.error } : { data: r.data }));
+      return () => s.unsubscribe();
+    },
+    close: () => {},
   });
 }
 
@@ -177,7 +207,7 @@ async function sse(token, singleConnection) {
   });
 }
 
-const families = [graphqlWS, apollo, urql, legacy, (t) => sse(t, false), (t) => sse(t, true)];
+const families = [graphqlWS, apollo, urql, urqlDefaults, legacy, (t) => sse(t, false), (t) => sse(t, true)];
 for (let i = 0; i < families.length; i++) {
   await families[i](tokens[i]);
 }

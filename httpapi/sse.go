@@ -1,4 +1,4 @@
-package graph
+package httpapi
 
 import (
 	"bytes"
@@ -10,8 +10,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
-	"strings"
 	"sync"
 	"time"
 
@@ -58,18 +56,24 @@ func StreamToken(r *http.Request) string {
 	return ""
 }
 
+// noStore is the Cache-Control of every answer no cache may keep: event
+// streams, stream reservations, and anything asked for with a token in the
+// URL (an EventSource's reservation), which a shared cache keyed by URL
+// must never replay.
+const noStore = "no-store, private"
+
+// tokenInURL reports whether the request carries a stream token in its URL.
+func tokenInURL(r *http.Request) bool { return r.URL.Query().Has("token") }
+
 // fromURL reports whether the stream token came in the URL, as only an
 // EventSource, which can send no header, has reason to send it: only then
 // may a request without a credential use a reservation.
 func fromURL(r *http.Request) bool { return r.Header.Get(StreamTokenHeader) == "" }
 
-// AcceptsEventStream reports whether a request asks for text/event-stream.
-func AcceptsEventStream(r *http.Request) bool {
-	return strings.Contains(r.Header.Get("Accept"), "text/event-stream")
-}
-
 func (t SSE) Supports(r *http.Request) bool {
-	if r.Header.Get("Upgrade") != "" {
+	// An upload is the upload transport's whatever its headers: it decides
+	// who may send a body that large before reading it.
+	if r.Header.Get("Upgrade") != "" || IsUpload(r) {
 		return false
 	}
 	if t.Streams != nil && (r.Method == http.MethodPut || r.Method == http.MethodDelete || StreamToken(r) != "") {
@@ -78,10 +82,13 @@ func (t SSE) Supports(r *http.Request) bool {
 	if r.Method == http.MethodGet {
 		return AcceptsEventStream(r)
 	}
-	return t.SSE.Supports(r)
+	return transport.POST{}.Supports(r) && AcceptsEventStream(r)
 }
 
 func (t SSE) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	// Every answer here is personal or a credential (a stream, a
+	// reservation's token) and must not be kept by any cache.
+	w.Header().Set("Cache-Control", noStore)
 	if s := t.Streams; s != nil {
 		switch token := StreamToken(r); {
 		case r.Method == http.MethodPut:
@@ -98,49 +105,45 @@ func (t SSE) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecut
 			return
 		}
 	}
+	var params *graphql.RawParams
+	var refusal string
+	start := graphql.Now()
 	if r.Method == http.MethodGet {
-		t.get(w, r, exec, StreamToken(r))
+		params, refusal = parseQueryString(r.URL.RawQuery)
+	} else {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			status, code, msg := BodyError(err)
+			writeError(w, status, code, msg)
+			return
+		}
+		params, refusal = parseBody(body)
+	}
+	if refusal != "" {
+		writeError(w, http.StatusBadRequest, apperr.ValidationFailed, refusal)
 		return
 	}
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, apperr.ValidationFailed, "could not read the request body")
-		return
-	}
-	if _, ok := decodeParams(w, body); !ok {
-		return
-	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	t.SSE.Do(w, r, exec)
+	params.Headers = r.Header
+	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
+	t.distinct(w, r, exec, params)
 }
 
-// get serves the distinct-connections mode over GET: the operation in the
-// query string, as for GET queries, its results (or the errors that kept
-// it from running) as next events, then complete. A mutation is refused:
-// GET must not change anything. An EventSource cannot send the bearer
-// token, and the token never goes in a URL: such a client first reserves
-// a stream with its token (PUT) and passes the reservation, single-use and
-// short-lived, as ?token= (or the header); the operation then runs as the
-// reservation's credential. Without one it runs anonymously.
-func (t SSE) get(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, token string) {
-	q, err := url.ParseQuery(r.URL.RawQuery)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, apperr.ValidationFailed, "malformed query string")
-		return
-	}
-	params := &graphql.RawParams{Query: q.Get("query"), OperationName: q.Get("operationName"), Headers: r.Header}
-	params.ReadTime.Start = graphql.Now()
-	for name, into := range map[string]*map[string]any{"variables": &params.Variables, "extensions": &params.Extensions} {
-		if s := q.Get(name); s != "" {
-			if json.Unmarshal([]byte(s), into) != nil || *into == nil {
-				writeError(w, http.StatusBadRequest, apperr.ValidationFailed, name+" must be a JSON object")
-				return
-			}
-		}
-	}
-	params.ReadTime.End = graphql.Now()
+// distinct serves the distinct-connections mode, over POST (a JSON body) or
+// GET (the operation in the query string, decoded as for GET queries): the
+// operation's results (or the errors that kept it from running) as next
+// events, then complete. A mutation over GET is refused: GET must not
+// change anything. An EventSource cannot send the bearer token, and the
+// token never goes in a URL: such a client first reserves a stream with its
+// token (PUT) and passes the reservation, single-use and short-lived, as
+// ?token= (or the header); the operation then runs as the reservation's
+// credential. Without one it runs anonymously.
+//
+// A client that accepts both an event stream and JSON but ranks JSON
+// higher (urql sends every operation so) gets a stream for a subscription
+// only: its queries and mutations are answered as GraphQL over HTTP.
+func (t SSE) distinct(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, params *graphql.RawParams) {
 	ctx := r.Context()
-	if token != "" && t.Streams != nil {
+	if token := StreamToken(r); r.Method == http.MethodGet && token != "" && t.Streams != nil {
 		st := t.Streams.claim(r, token)
 		if st == nil {
 			writeError(w, http.StatusNotFound, apperr.NotFound, "no such event stream reservation")
@@ -154,17 +157,23 @@ func (t SSE) get(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecu
 		defer stop()
 		ctx = st.owner.Operation(ctx)
 	}
+	oc, errs := exec.CreateOperationContext(ctx, params)
+	if !PrefersEventStream(r) && (errs != nil || oc.Operation.Operation != ast.Subscription) {
+		if media := negotiate(acceptHeader(r)); media != "" {
+			answer(w, r, exec, ctx, params, oc, errs, media, nil)
+			return
+		}
+	}
 	out, ok := openEvents(w)
 	if !ok {
 		return
 	}
 	stop := out.keepAlive(ctx, t.KeepAlivePingInterval)
 	defer stop()
-	oc, errs := exec.CreateOperationContext(ctx, params)
 	switch {
 	case errs != nil:
 		out.next(exec.DispatchError(graphql.WithOperationContext(ctx, oc), errs))
-	case oc.Operation.Operation == ast.Mutation:
+	case oc.Operation.Operation == ast.Mutation && r.Method != http.MethodPost:
 		out.next(codedResponse(apperr.ValidationFailed, "GET runs queries and subscriptions only; send mutations with POST"))
 	default:
 		responses, ctx := exec.DispatchOperation(graphql.WithOperationContext(ctx, oc), oc)
@@ -195,7 +204,7 @@ type events struct {
 func openEvents(w http.ResponseWriter) (*events, bool) {
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-cache")
+	h.Set("Cache-Control", noStore)
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
 	e := &events{w: w, rc: http.NewResponseController(w), ok: true}
@@ -471,7 +480,7 @@ func (s *Streams) execute(w http.ResponseWriter, r *http.Request, st *stream, bo
 	}
 	id, _ := params.Extensions["operationId"].(string)
 	if id == "" || len(id) > 256 {
-		writeGraphQLError(w, http.StatusBadRequest, apperr.Invalid("extensions.operationId", "an operation on an event stream needs extensions.operationId (at most 256 bytes)"))
+		WriteError(w, http.StatusBadRequest, apperr.Invalid("extensions.operationId", "an operation on an event stream needs extensions.operationId (at most 256 bytes)"))
 		return
 	}
 	params.Headers = r.Header
@@ -538,7 +547,7 @@ func (s *Streams) stop(w http.ResponseWriter, r *http.Request, token string) {
 	}
 	id := r.URL.Query().Get("operationId")
 	if id == "" {
-		writeGraphQLError(w, http.StatusBadRequest, apperr.Invalid("operationId", "DELETE needs ?operationId="))
+		WriteError(w, http.StatusBadRequest, apperr.Invalid("operationId", "DELETE needs ?operationId="))
 		return
 	}
 	st.mu.Lock()
@@ -548,13 +557,4 @@ func (s *Streams) stop(w http.ResponseWriter, r *http.Request, token string) {
 		cancel()
 	}
 	w.WriteHeader(http.StatusOK)
-}
-
-// writeGraphQLError writes one coded error with its field.
-func writeGraphQLError(w http.ResponseWriter, status int, e *apperr.Error) {
-	w.Header().Set("Content-Type", mediaJSON)
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{
-		"errors": []map[string]any{{"message": e.Message, "extensions": map[string]any{"code": string(e.Code), "field": e.Field}}},
-	})
 }

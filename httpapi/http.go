@@ -1,6 +1,7 @@
-package graph
+package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"mime"
@@ -46,7 +47,7 @@ const (
 // not echo the request). done, if not nil, sees an answer that ran before it
 // is written (GET sets its caching headers).
 func serve(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, params *graphql.RawParams, refusal string, done func(http.ResponseWriter, *http.Request, *graphql.Response)) {
-	media := negotiate(strings.Join(r.Header.Values("Accept"), ","))
+	media := negotiate(acceptHeader(r))
 	if media == "" {
 		writeError(w, http.StatusNotAcceptable, apperr.ValidationFailed,
 			"the Accept header accepts no media type this server answers in: accept application/graphql-response+json or application/json")
@@ -58,14 +59,22 @@ func serve(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, p
 		return
 	}
 	params.Headers = r.Header
-	// Without a query or a persisted query's hash it is no GraphQL
-	// request; the executor (or trusted documents) still says what is
-	// missing.
-	noQuery := params.Query == "" && params.Extensions["persistedQuery"] == nil
-
 	ctx := r.Context()
 	oc, errs := exec.CreateOperationContext(ctx, params)
+	answer(w, r, exec, ctx, params, oc, errs, media, done)
+}
+
+// answer answers an operation whose context was created (or refused with
+// errs) as GraphQL over HTTP, in media: serve's second half, and the SSE
+// transport's when the client prefers JSON for a query or mutation.
+func answer(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, ctx context.Context, params *graphql.RawParams,
+	oc *graphql.OperationContext, errs gqlerror.List, media string, done func(http.ResponseWriter, *http.Request, *graphql.Response)) {
+	w.Header().Set("Content-Type", media)
 	if errs != nil {
+		// Without a query or a persisted query's hash it is no GraphQL
+		// request; the executor (or trusted documents) still says what is
+		// missing.
+		noQuery := params.Query == "" && params.Extensions["persistedQuery"] == nil
 		status := http.StatusOK
 		if media == mediaGraphQLResponse || noQuery {
 			status = http.StatusBadRequest
@@ -92,23 +101,73 @@ func serve(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, p
 	writeResponse(w, resp)
 }
 
+func acceptHeader(r *http.Request) string { return strings.Join(r.Header.Values("Accept"), ",") }
+
 // negotiate picks the response media type from an Accept header: of the
-// two this server writes, the one with the higher q-value (taken from the
-// most specific range that matches it, so "application/json;q=0, */*"
-// excludes application/json). On a tie the one named explicitly wins, then
-// the one listed first, then application/json. No header means
+// two JSON types this server writes, the one with the higher q-value (taken
+// from the most specific range that matches it, so "application/json;q=0,
+// */*" excludes application/json). On a tie the one named explicitly wins,
+// then the one listed first, then application/json. No header means
 // application/json; "" means the client accepts neither.
 func negotiate(accept string) string {
 	if strings.TrimSpace(accept) == "" {
 		return mediaJSON
 	}
-	type pref struct {
-		q           float64
-		specificity int // 0: no range matched; 1 */*, 2 application/*, 3 the type itself
-		position    int
+	best, _ := rank(accept)
+	if best == mediaEventStream {
+		// Ranked above both JSON types; of those, the better one.
+		best = rankOf(accept, jsonTypes)
 	}
-	candidates := []string{mediaJSON, mediaGraphQLResponse}
-	prefs := make([]pref, len(candidates))
+	return best
+}
+
+// PrefersEventStream reports whether the client ranks text/event-stream
+// (named explicitly: a wildcard does not ask for a stream) above both JSON
+// types, by q-value, then by the order it lists them. urql, for one, sends
+// "application/graphql-response+json, application/graphql+json,
+// application/json, text/event-stream, multipart/mixed" for every
+// operation: it takes a stream where one is needed (a subscription) and
+// prefers JSON for the rest.
+func PrefersEventStream(r *http.Request) bool {
+	best, _ := rank(acceptHeader(r))
+	return best == mediaEventStream
+}
+
+// AcceptsEventStream reports whether a request accepts text/event-stream at
+// all (named explicitly, with a q-value above 0).
+func AcceptsEventStream(r *http.Request) bool {
+	_, stream := rank(acceptHeader(r))
+	return stream
+}
+
+const mediaEventStream = "text/event-stream"
+
+var (
+	jsonTypes = []string{mediaJSON, mediaGraphQLResponse}
+	allTypes  = []string{mediaJSON, mediaGraphQLResponse, mediaEventStream}
+)
+
+// rank returns the best of the JSON types and the event stream by the
+// Accept header, and whether the event stream is accepted at all.
+func rank(accept string) (best string, eventStream bool) {
+	prefs := preferences(accept, allTypes)
+	return pick(prefs, allTypes), prefs[2].specificity == 3 && prefs[2].q > 0
+}
+
+func rankOf(accept string, candidates []string) string {
+	return pick(preferences(accept, candidates), candidates)
+}
+
+type preference struct {
+	q           float64
+	specificity int // 0: no range matched; 1 */*, 2 type/*, 3 the type itself
+	position    int
+}
+
+// preferences weighs each candidate by the most specific range of accept
+// that matches it. The event stream counts only where named.
+func preferences(accept string, candidates []string) []preference {
+	prefs := make([]preference, len(candidates))
 	position := 0
 	for part := range strings.SplitSeq(accept, ",") {
 		part = strings.TrimSpace(part)
@@ -128,20 +187,27 @@ func negotiate(accept string) string {
 		}
 		for i, c := range candidates {
 			specificity := 0
-			switch media {
-			case c:
+			switch {
+			case media == c:
 				specificity = 3
-			case "application/*":
+			case c == mediaEventStream:
+			case media == "application/*":
 				specificity = 2
-			case "*/*":
+			case media == "*/*":
 				specificity = 1
 			}
 			p := &prefs[i]
 			if specificity > p.specificity || (specificity == p.specificity && specificity > 0 && q > p.q) {
-				*p = pref{q: q, specificity: specificity, position: position}
+				*p = preference{q: q, specificity: specificity, position: position}
 			}
 		}
 	}
+	return prefs
+}
+
+// pick is the candidate with the highest q, then the most specific range,
+// then listed first, then first among candidates; "" when none is accepted.
+func pick(prefs []preference, candidates []string) string {
 	best := -1
 	for i, p := range prefs {
 		if p.specificity == 0 || p.q <= 0 {
@@ -184,15 +250,26 @@ func writeRequestErrors(w io.Writer, resp *graphql.Response) {
 	_, _ = w.Write(b)
 }
 
-// writeError writes a response holding one coded error, for requests
-// refused before GraphQL execution, in the media type already negotiated
-// (application/json when none was).
-func writeError(w http.ResponseWriter, status int, code apperr.Code, msg string) {
+// WriteError is the one writer of a response holding one coded error (its
+// message, extensions.code and, when set, extensions.field), for every
+// request refused before GraphQL execution: by the app's limits and
+// authentication, by the transports here, by the exports. It keeps the media
+// type already negotiated (application/json when none was).
+func WriteError(w http.ResponseWriter, status int, e *apperr.Error) {
 	if ct := w.Header().Get("Content-Type"); ct != mediaGraphQLResponse {
 		w.Header().Set("Content-Type", mediaJSON)
 	}
+	ext := map[string]any{"code": string(e.Code)}
+	if e.Field != "" {
+		ext["field"] = e.Field
+	}
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]any{
-		"errors": []map[string]any{{"message": msg, "extensions": map[string]any{"code": string(code)}}},
+		"errors": []map[string]any{{"message": e.Message, "extensions": ext}},
 	})
+}
+
+// writeError is WriteError of a code and message.
+func writeError(w http.ResponseWriter, status int, code apperr.Code, msg string) {
+	WriteError(w, status, &apperr.Error{Code: code, Message: msg})
 }

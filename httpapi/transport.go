@@ -1,4 +1,4 @@
-package graph
+package httpapi
 
 import (
 	"encoding/json"
@@ -42,6 +42,9 @@ func (t getTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gr
 	h := w.Header()
 	h.Add("Vary", "Accept, Authorization")
 	h.Set("Cache-Control", "no-store")
+	if tokenInURL(r) {
+		h.Set("Cache-Control", noStore)
+	}
 	params, refusal := parseQueryString(r.URL.RawQuery)
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
 	serve(w, r, exec, params, refusal, t.cacheable)
@@ -49,7 +52,7 @@ func (t getTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gr
 
 // cacheable marks a successful answer cacheable for maxAge (see getTransport).
 func (t getTransport) cacheable(w http.ResponseWriter, r *http.Request, resp *graphql.Response) {
-	if t.maxAge <= 0 || resp == nil || len(resp.Errors) > 0 {
+	if t.maxAge <= 0 || resp == nil || len(resp.Errors) > 0 || tokenInURL(r) {
 		return
 	}
 	scope := "public"

@@ -1,4 +1,4 @@
-package graph
+package httpapi
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 
 	"linli/apperr"
 	"linli/gid"
+	"linli/graph"
 	"linli/graph/generated"
 	"linli/ledger"
 	"linli/reqlog"
@@ -75,6 +76,9 @@ type ServerOptions struct {
 	// multipart request spec), 8 MiB by default; its operations are bounded
 	// by MaxOperationBytes (the JSON body limit, 256 KiB by default).
 	MaxUploadBytes, MaxOperationBytes int64
+	// MaxUploadsPerAddress bounds the upload bodies one client address
+	// (reqlog.ClientAddr) has in flight at once (4); -1: no bound.
+	MaxUploadsPerAddress int
 
 	// GetMaxAge, when positive, lets caches keep successful GET answers
 	// that long (getTransport says how); 0 marks them no-store.
@@ -97,6 +101,9 @@ func (o ServerOptions) Defaults() ServerOptions {
 	}
 	if o.MaxUploadBytes <= 0 {
 		o.MaxUploadBytes = 8 << 20
+	}
+	if o.MaxUploadsPerAddress == 0 {
+		o.MaxUploadsPerAddress = 4
 	}
 	if o.MaxOperationBytes <= 0 {
 		o.MaxOperationBytes = 256 << 10
@@ -124,10 +131,10 @@ func (o ServerOptions) Defaults() ServerOptions {
 
 // NewServer returns the gqlgen server for r with explicit transports and
 // every limit set.
-func NewServer(r *Resolver, o ServerOptions) *handler.Server {
+func NewServer(r *graph.Resolver, o ServerOptions) *handler.Server {
 	o = o.Defaults()
 	if o.IDs == nil {
-		panic("graph: ServerOptions.IDs is required")
+		panic("httpapi: ServerOptions.IDs is required")
 	}
 	srv := handler.New(generated.NewExecutableSchema(generated.Config{Resolvers: r}))
 	// First, so that every later extension and interceptor (the live fast
@@ -141,7 +148,10 @@ func NewServer(r *Resolver, o ServerOptions) *handler.Server {
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(getTransport{maxAge: o.GetMaxAge})
 	srv.AddTransport(postTransport{})
-	srv.AddTransport(uploadTransport{maxUpload: o.MaxUploadBytes, maxOperations: o.MaxOperationBytes})
+	// At most 10,000 addresses with uploads in flight are tracked (a few
+	// hundred KB); beyond that new addresses wait their turn.
+	srv.AddTransport(uploadTransport{maxUpload: o.MaxUploadBytes, maxOperations: o.MaxOperationBytes,
+		inFlight: newPerAddress(o.MaxUploadsPerAddress, 10000)})
 	srv.AddTransport(unsupported{})
 	cache := lru.New[*ast.QueryDocument](1000)
 	srv.SetQueryCache(cache)
