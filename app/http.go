@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"linli/apperr"
-	"linli/httpapi"
 	"linli/viewer"
 )
 
@@ -17,7 +16,7 @@ func withViewer(ctx context.Context, v *viewer.Viewer) context.Context {
 
 // writeGraphQLError answers one coded error through the one error writer.
 func writeGraphQLError(w http.ResponseWriter, status int, code, msg string) {
-	httpapi.WriteError(w, status, &apperr.Error{Code: apperr.Code(code), Message: msg})
+	apperr.WriteHTTP(w, status, &apperr.Error{Code: apperr.Code(code), Message: msg})
 }
 
 // OriginAllowed reports whether a browser origin may call the API.

@@ -18,7 +18,6 @@ import (
 	"linli/ent/servicerecord"
 	"linli/ent/team"
 	"linli/gid"
-	"linli/httpapi"
 	"linli/mask"
 	"linli/statistics"
 	"linli/viewer"
@@ -71,7 +70,7 @@ func writeError(w http.ResponseWriter, err error) {
 	case errors.Is(err, authz.ErrForbidden):
 		status, code, msg = http.StatusForbidden, apperr.Forbidden, "you are not allowed to export this"
 	}
-	httpapi.WriteError(w, status, &apperr.Error{Code: code, Message: msg, Field: field})
+	apperr.WriteHTTP(w, status, &apperr.Error{Code: code, Message: msg, Field: field})
 }
 
 func format(r *http.Request) (Format, error) {

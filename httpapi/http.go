@@ -250,26 +250,7 @@ func writeRequestErrors(w io.Writer, resp *graphql.Response) {
 	_, _ = w.Write(b)
 }
 
-// WriteError is the one writer of a response holding one coded error (its
-// message, extensions.code and, when set, extensions.field), for every
-// request refused before GraphQL execution: by the app's limits and
-// authentication, by the transports here, by the exports. It keeps the media
-// type already negotiated (application/json when none was).
-func WriteError(w http.ResponseWriter, status int, e *apperr.Error) {
-	if ct := w.Header().Get("Content-Type"); ct != mediaGraphQLResponse {
-		w.Header().Set("Content-Type", mediaJSON)
-	}
-	ext := map[string]any{"code": string(e.Code)}
-	if e.Field != "" {
-		ext["field"] = e.Field
-	}
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{
-		"errors": []map[string]any{{"message": e.Message, "extensions": ext}},
-	})
-}
-
-// writeError is WriteError of a code and message.
+// writeError is apperr.WriteHTTP of a code and message.
 func writeError(w http.ResponseWriter, status int, code apperr.Code, msg string) {
-	WriteError(w, status, &apperr.Error{Code: code, Message: msg})
+	apperr.WriteHTTP(w, status, &apperr.Error{Code: code, Message: msg})
 }

@@ -480,7 +480,7 @@ func (s *Streams) execute(w http.ResponseWriter, r *http.Request, st *stream, bo
 	}
 	id, _ := params.Extensions["operationId"].(string)
 	if id == "" || len(id) > 256 {
-		WriteError(w, http.StatusBadRequest, apperr.Invalid("extensions.operationId", "an operation on an event stream needs extensions.operationId (at most 256 bytes)"))
+		apperr.WriteHTTP(w, http.StatusBadRequest, apperr.Invalid("extensions.operationId", "an operation on an event stream needs extensions.operationId (at most 256 bytes)"))
 		return
 	}
 	params.Headers = r.Header
@@ -547,7 +547,7 @@ func (s *Streams) stop(w http.ResponseWriter, r *http.Request, token string) {
 	}
 	id := r.URL.Query().Get("operationId")
 	if id == "" {
-		WriteError(w, http.StatusBadRequest, apperr.Invalid("operationId", "DELETE needs ?operationId="))
+		apperr.WriteHTTP(w, http.StatusBadRequest, apperr.Invalid("operationId", "DELETE needs ?operationId="))
 		return
 	}
 	st.mu.Lock()
