@@ -7,7 +7,6 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"linli/ent"
 	"linli/graph/model"
 	"linli/notify"
@@ -17,58 +16,37 @@ import (
 
 // MarkNotificationsRead is the resolver for the markNotificationsRead field.
 func (r *mutationResolver) MarkNotificationsRead(ctx context.Context, ids []int, all *bool) (int, error) {
-	panic(fmt.Errorf("not implemented: MarkNotificationsRead - markNotificationsRead"))
+	return r.Notify.MarkRead(ctx, ids, all != nil && *all)
 }
 
 // UpdateNotificationPreferences is the resolver for the updateNotificationPreferences field.
 func (r *mutationResolver) UpdateNotificationPreferences(ctx context.Context, input model.NotificationPreferencesInput) (*notify.Preferences, error) {
-	panic(fmt.Errorf("not implemented: UpdateNotificationPreferences - updateNotificationPreferences"))
+	return r.Notify.UpdatePreferences(ctx, notify.PreferencesInput{Channels: input.Channels, MutedKinds: input.MutedKinds,
+		ReminderLeadMinutes: input.ReminderLeadMinutes, QuietHoursStart: input.QuietHoursStart, QuietHoursEnd: input.QuietHoursEnd})
 }
 
 // UnreadNotifications is the resolver for the unreadNotifications field.
 func (r *personResolver) UnreadNotifications(ctx context.Context, obj *ent.Person) (*int, error) {
-	panic(fmt.Errorf("not implemented: UnreadNotifications - unreadNotifications"))
+	return r.Notify.Unread(ctx, obj.ID)
 }
 
 // Notifications is the resolver for the notifications field.
 func (r *queryResolver) Notifications(ctx context.Context, first *int, after *entgql.Cursor[int], unreadOnly *bool) (*ent.NotificationConnection, error) {
-	panic(fmt.Errorf("not implemented: Notifications - notifications"))
+	q, err := r.Notify.Inbox(ctx, unreadOnly != nil && *unreadOnly)
+	if err != nil {
+		return nil, err
+	}
+	return q.Paginate(ctx, after, first, nil, nil,
+		ent.WithNotificationOrder(&ent.NotificationOrder{Direction: entgql.OrderDirectionDesc, Field: ent.DefaultNotificationOrder.Field}))
 }
 
 // NotificationPreferences is the resolver for the notificationPreferences field.
 func (r *queryResolver) NotificationPreferences(ctx context.Context) (*notify.Preferences, error) {
-	panic(fmt.Errorf("not implemented: NotificationPreferences - notificationPreferences"))
+	return r.Notify.Preferences(ctx)
 }
 
 // MyNotifications is the resolver for the myNotifications field.
 func (r *subscriptionResolver) MyNotifications(ctx context.Context) (<-chan *ent.Notification, error) {
-	panic(fmt.Errorf("not implemented: MyNotifications - myNotifications"))
+	return r.Live.MyNotifications(ctx)
 }
 
-// !!! WARNING !!!
-// The code below was going to be deleted when updating resolvers. It has been copied here so you have
-// one last chance to move it out of harms way if you want. There are two reasons this happens:
-//  - When renaming or deleting a resolver the old code will be put in here. You can safely delete
-//    it when you're done.
-//  - You have helper methods in this file. Move them out to keep these resolver files clean.
-/*
-	func (r *notificationPreferencesResolver) Channels(ctx context.Context, obj ent.NotificationPreferences) ([]model.NotificationChannel, error) {
-	panic(fmt.Errorf("not implemented: Channels - channels"))
-}
-func (r *notificationPreferencesResolver) MutedKinds(ctx context.Context, obj ent.NotificationPreferences) ([]notification.Kind, error) {
-	panic(fmt.Errorf("not implemented: MutedKinds - mutedKinds"))
-}
-func (r *notificationPreferencesResolver) ReminderLeadMinutes(ctx context.Context, obj ent.NotificationPreferences) ([]int, error) {
-	panic(fmt.Errorf("not implemented: ReminderLeadMinutes - reminderLeadMinutes"))
-}
-func (r *notificationPreferencesResolver) QuietHoursStart(ctx context.Context, obj ent.NotificationPreferences) (*string, error) {
-	panic(fmt.Errorf("not implemented: QuietHoursStart - quietHoursStart"))
-}
-func (r *notificationPreferencesResolver) QuietHoursEnd(ctx context.Context, obj ent.NotificationPreferences) (*string, error) {
-	panic(fmt.Errorf("not implemented: QuietHoursEnd - quietHoursEnd"))
-}
-func (r *Resolver) NotificationPreferences() generated.NotificationPreferencesResolver {
-	return &notificationPreferencesResolver{r}
-}
-type notificationPreferencesResolver struct{ *Resolver }
-*/
