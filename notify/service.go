@@ -64,7 +64,9 @@ func New(db *store.DB, pub events.Publisher, o Options) *Service {
 
 // AddConsumer registers f to see every worked event (before Register's
 // Runner starts).
-func (s *Service) AddConsumer(name string, f Consumer) { s.consumers = append(s.consumers, named{name, f}) }
+func (s *Service) AddConsumer(name string, f Consumer) {
+	s.consumers = append(s.consumers, named{name, f})
+}
 
 // Register puts the service's handlers on r: events, and the reminder and
 // follow-up sweeps (periodic).
