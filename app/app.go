@@ -241,6 +241,7 @@ func wire(cfg Config, db *store.DB, ids *gid.Codec) *App {
 	if no.Logger == nil {
 		no.Logger = cfg.Logger
 	}
+	notify.SetOff(no.Off)
 	a.Notify = notify.New(db, a.Live, no)
 	a.Notify.Register(a.Jobs)
 	a.Resolver.Notify = a.Notify

@@ -27,7 +27,9 @@ type Options struct {
 	// FollowUpAfter is how long after a request's resolution its
 	// submitter, if they have not confirmed it, is asked how it went (72 h).
 	FollowUpAfter time.Duration
-	Logger        *slog.Logger
+	// Off: nobody is told anything (Emit does nothing, SetOff).
+	Off    bool
+	Logger *slog.Logger
 }
 
 // Service writes notifications: the event and sweep jobs' handlers, the
