@@ -11,6 +11,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"linli/app"
+	"linli/bench/load"
 	"linli/linlitest"
 )
 
@@ -75,3 +76,11 @@ func (w *wsConn) next(done <-chan struct{}) (created, at time.Time, err error) {
 }
 
 func (w *wsConn) close() { w.c.Close() }
+
+// check reports err on stdout too, then exits through load.Check.
+func check(err error) {
+	if err != nil {
+		fmt.Println("error:", err)
+	}
+	load.Check(err)
+}

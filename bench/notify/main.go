@@ -5,7 +5,8 @@
 //	    each round signs 400 people up for a slot of 200 seats (200 wait)
 //	    and then cancels the 200 confirmed, so every cancellation promotes
 //	    one waiting person (a WAITLIST_PROMOTED notification each, enqueued
-//	    with the ledger's batch); rounds alternate between the two servers;
+//	    with the ledger's batch); the switch is process-wide, so the side
+//	    with notifications off runs its rounds first, then the other;
 //	(b) 10,000 reminders falling due in the same minute: the time from
 //	    their due moment until all are in inboxes, and p99 due → in the inbox;
 //	(c) 1,000 myNotifications subscribers (graphql-transport-ws): one
@@ -63,29 +64,29 @@ func main() {
 	defer load.Cleanup()
 	flags := []string{"-login-rate", "0", "-max-connections-per-person", "-1", "-max-pending-sockets-per-address", "-1",
 		"-db-max-conns", "32", "-reminder-sweep", *sweep, "-request-timeout", "1m"}
-	on := start(ctx, append([]string{"-database-url", onURL}, flags...))
-	off := start(ctx, append([]string{"-database-url", offURL, "-notifications=false"}, flags...))
-	servers = append(servers, on, off)
-
-	// (a)
+	// -notifications is process-wide: the side with them off runs its
+	// rounds first, then the side with them on (started after it).
 	fmt.Printf("(a) hot slot: %d clients, 400 sign-ups + 200 cancellations (each promoting one) per round\n", *clients)
+	off := start(ctx, append([]string{"-database-url", offURL, "-notifications=false"}, flags...))
+	servers = append(servers, off)
 	var onRates, offRates []float64
 	for r := range *rounds + 1 {
-		for _, s := range []*server{on, off} {
-			rate := s.hotSlotRound(ctx, r, *clients)
-			if r == 0 {
-				continue // warm-up
-			}
-			if s == on {
-				onRates = append(onRates, rate)
-			} else {
-				offRates = append(offRates, rate)
-			}
+		if rate := off.hotSlotRound(ctx, r, *clients); r > 0 {
+			offRates = append(offRates, rate)
+		}
+	}
+	off.close()
+	servers = servers[:0]
+	on := start(ctx, append([]string{"-database-url", onURL}, flags...))
+	servers = append(servers, on)
+	for r := range *rounds + 1 {
+		if rate := on.hotSlotRound(ctx, r, *clients); r > 0 {
+			onRates = append(onRates, rate)
 		}
 	}
 	mOn, mOff := load.Median(onRates), load.Median(offRates)
 	promoted, err := on.app.DB.Client.Notification.Query().Where(notification.KindEQ(notification.KindWAITLIST_PROMOTED)).Count(ctx)
-	load.Check(err)
+	check(err)
 	fmt.Printf("    notifications on:  %.0f ops/s (median of %d)\n    notifications off: %.0f ops/s\n    ratio on ÷ off: %.2f (goal ≥ 0.9); %d promotions notified\n",
 		mOn, len(onRates), mOff, mOn/mOff, promoted)
 
@@ -114,7 +115,7 @@ func start(ctx context.Context, flags []string) *server {
 	srv := newHTTP(a)
 	s := &server{app: a, url: srv.URL, close: func() { srv.Close(); a.Close() }}
 	c, err := a.DB.Client.Community.Create().SetName("前进社区").Save(ctx)
-	load.Check(err)
+	check(err)
 	s.cid = c.ID
 	return s
 }
@@ -124,16 +125,16 @@ func (s *server) activity(ctx context.Context, title string, starts time.Time, c
 	a, err := client.Activity.Create().SetCommunityID(s.cid).SetTitle(title).SetCategory(activity.CategoryHALL).
 		SetServiceType(activity.ServiceTypeCULTURE).SetStatus(activity.StatusPUBLISHED).SetPublishedAt(time.Now().UTC()).
 		SetStartsAt(starts).SetEndsAt(starts.Add(2 * time.Hour)).Save(ctx)
-	load.Check(err)
+	check(err)
 	sl, err := client.Slot.Create().SetCommunityID(s.cid).SetActivityID(a.ID).SetName("座位").SetKind(slot.KindATTENDEE).
 		SetCapacity(capacity).Save(ctx)
-	load.Check(err)
+	check(err)
 	return a, sl
 }
 
 func (s *server) people(ctx context.Context, n int) []string {
 	_, toks, err := linlitest.BulkPeople(ctx, s.app.DB.Client, s.cid, n, fmt.Sprintf("p%d-", s.n.Add(1)))
-	load.Check(err)
+	check(err)
 	return toks
 }
 
@@ -164,7 +165,7 @@ func (s *server) hotSlotRound(ctx context.Context, round, clients int) float64 {
 		regs[i], confirmed[i] = out.SignUp.Registration.ID, out.SignUp.Registration.Status == "CONFIRMED"
 		return true, nil
 	})
-	load.Check(err)
+	check(err)
 	var cancels []int
 	for i, ok := range confirmed {
 		if ok {
@@ -179,7 +180,7 @@ func (s *server) hotSlotRound(ctx context.Context, round, clients int) float64 {
 		}
 		return err == nil, err
 	})
-	load.Check(err)
+	check(err)
 	return float64(400+len(cancels)) / time.Since(start).Seconds()
 }
 
@@ -192,34 +193,34 @@ func (s *server) reminders(ctx context.Context, n int) (all, p99 time.Duration) 
 	starts := time.Now().UTC().Add(lead + 8*time.Second).Truncate(time.Second)
 	a, sl := s.activity(ctx, "道德讲堂", starts, n)
 	people, _, err := linlitest.BulkPeople(ctx, client, s.cid, n, "rem-")
-	load.Check(err)
+	check(err)
 	for chunk := range slices.Chunk(people, 1000) {
 		creates := make([]*ent.RegistrationCreate, len(chunk))
 		for i, p := range chunk {
 			creates[i] = client.Registration.Create().SetCommunityID(s.cid).SetActivityID(a.ID).SetSlotID(sl.ID).
 				SetPersonID(p.ID).SetStatus(registration.StatusCONFIRMED).SetCheckInCode(fmt.Sprintf("rem-%d", p.ID))
 		}
-		load.Check(client.Registration.CreateBulk(creates...).Exec(ctx))
+		check(client.Registration.CreateBulk(creates...).Exec(ctx))
 	}
 	due := starts.Add(-lead)
 	q := client.Notification.Query().Where(notification.ActivityID(a.ID), notification.KindEQ(notification.KindREMINDER))
 	deadline := due.Add(2 * time.Minute)
 	for {
 		got, err := q.Clone().Count(ctx)
-		load.Check(err)
+		check(err)
 		if got >= n {
 			break
 		}
 		if time.Now().After(deadline) {
-			load.Check(fmt.Errorf("(b): %d of %d reminders after two minutes", got, n))
+			check(fmt.Errorf("(b): %d of %d reminders after two minutes", got, n))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	var times []time.Time
-	load.Check(q.Clone().Select(notification.FieldCreatedAt).Scan(ctx, &times))
-	lat := make([]time.Duration, len(times))
-	for i, t := range times {
-		lat[i] = t.Sub(due)
+	rows, err := q.Clone().Select(notification.FieldCreatedAt).All(ctx)
+	check(err)
+	lat := make([]time.Duration, len(rows))
+	for i, r := range rows {
+		lat[i] = r.CreatedAt.Sub(due)
 	}
 	slices.Sort(lat)
 	return lat[len(lat)-1], lat[len(lat)*99/100]
@@ -233,15 +234,15 @@ func (s *server) subscribers(ctx context.Context, n int) (p99, p50 time.Duration
 	client := s.app.DB.Client
 	a, sl := s.activity(ctx, "文化广场演出", time.Now().UTC().Add(48*time.Hour), n)
 	people, toks, err := linlitest.BulkPeople(ctx, client, s.cid, n, "sub-")
-	load.Check(err)
+	check(err)
 	creates := make([]*ent.RegistrationCreate, len(people))
 	for i, p := range people {
 		creates[i] = client.Registration.Create().SetCommunityID(s.cid).SetActivityID(a.ID).SetSlotID(sl.ID).
 			SetPersonID(p.ID).SetStatus(registration.StatusCONFIRMED).SetCheckInCode(fmt.Sprintf("sub-%d", p.ID))
 	}
-	load.Check(client.Registration.CreateBulk(creates...).Exec(ctx))
+	check(client.Registration.CreateBulk(creates...).Exec(ctx))
 	staff, staffToks, err := linlitest.BulkPeople(ctx, client, s.cid, 1, "staff-", viewer.Coordinator)
-	load.Check(err)
+	check(err)
 	_ = staff
 	var mu sync.Mutex
 	var lats []time.Duration
@@ -251,7 +252,7 @@ func (s *server) subscribers(ctx context.Context, n int) (p99, p50 time.Duration
 	conns := make([]*wsConn, n)
 	for i := range n {
 		c, err := dial(s.url, toks[i])
-		load.Check(err)
+		check(err)
 		conns[i] = c
 		wg.Go(func() {
 			ready <- struct{}{}
@@ -274,7 +275,7 @@ func (s *server) subscribers(ctx context.Context, n int) (p99, p50 time.Duration
 	if err == nil {
 		err = res.Err()
 	}
-	load.Check(err)
+	check(err)
 	waited := make(chan struct{})
 	go func() { wg.Wait(); close(waited) }()
 	select {
@@ -288,7 +289,7 @@ func (s *server) subscribers(ctx context.Context, n int) (p99, p50 time.Duration
 	mu.Lock()
 	defer mu.Unlock()
 	if len(lats) == 0 {
-		load.Check(fmt.Errorf("(c): nothing pushed"))
+		check(fmt.Errorf("(c): nothing pushed"))
 	}
 	slices.Sort(lats)
 	return lats[len(lats)*99/100], lats[len(lats)/2], len(lats)
