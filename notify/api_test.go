@@ -422,7 +422,11 @@ func TestCrashedSweepDeliversOnce(t *testing.T) {
 		last := time.Now().UTC().Add(-10 * time.Minute)
 		hold := func() {
 			e.Client.Job.Update().Where(job.UniqueKey(key)).SetState(job.StateRUNNING).SetLease("dead").
-				SetLeaseUntil(time.Now().UTC().Add(1500 * time.Millisecond)).SetPayload(fmt.Sprintf(`{"last":%q}`, last.Format(time.RFC3339Nano))).ExecX(ctx)
+				SetLeaseUntil(time.Now().UTC().Add(time.Hour)).SetPayload(fmt.Sprintf(`{"last":%q}`, last.Format(time.RFC3339Nano))).ExecX(ctx)
+		}
+		// The dead replica's lease runs out.
+		expire := func() {
+			e.Client.Job.Update().Where(job.UniqueKey(key), job.Lease("dead")).SetLeaseUntil(time.Now().UTC().Add(-time.Second)).ExecX(ctx)
 		}
 		hold()
 		// Reminders (2 h lead) that fell due 5 minutes ago; the activity
@@ -437,11 +441,12 @@ func TestCrashedSweepDeliversOnce(t *testing.T) {
 		if n := e.Client.Notification.Query().CountX(ctx); n != 0 {
 			t.Fatalf("%d reminders while the sweep was held", n)
 		}
+		expire()
 		eventually(t, 5*time.Second, "25 reminders", func() bool { return e.Client.Notification.Query().CountX(ctx) == 25 })
 		// The same window swept again (as if the dead replica's work were
 		// redone): nothing new.
 		hold()
-		e.Client.Job.Update().Where(job.UniqueKey(key)).SetLeaseUntil(time.Now().UTC().Add(-time.Second)).ExecX(ctx)
+		expire()
 		eventually(t, 5*time.Second, "the sweep to run again", func() bool {
 			j := e.Client.Job.Query().Where(job.UniqueKey(key)).OnlyX(ctx)
 			return j.State == job.StateAVAILABLE && !strings.Contains(j.Payload, last.Format(time.RFC3339Nano))
