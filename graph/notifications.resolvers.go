@@ -49,4 +49,3 @@ func (r *queryResolver) NotificationPreferences(ctx context.Context) (*notify.Pr
 func (r *subscriptionResolver) MyNotifications(ctx context.Context) (<-chan *ent.Notification, error) {
 	return r.Live.MyNotifications(ctx)
 }
-
