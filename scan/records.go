@@ -3,6 +3,10 @@ package scan
 import (
 	"context"
 	"fmt"
+	"linli/ent/notification"
+	"linli/notify"
+	"math"
+	"strconv"
 	"time"
 
 	"linli/cst"
@@ -137,8 +141,11 @@ func (s *Service) insertRecord(ctx context.Context, tx *ent.Tx, info *RecordInfo
 			flag = hours.OverlapReason
 		}
 	}
-	err = b.SetFlaggedForReview(flag != "").SetFlagReason(flag).Exec(ctx)
-	return minutes, err
+	if err = b.SetFlaggedForReview(flag != "").SetFlagReason(flag).Exec(ctx); err != nil {
+		return minutes, err
+	}
+	return minutes, notify.Emit(ctx, tx, notify.Event{Kind: notification.KindHOURS_CREDITED, CommunityID: t.activity.CommunityID,
+		ActivityID: t.activity.ID, RegistrationID: t.regID, PersonIDs: []int{t.personID}, Note: strconv.FormatFloat(math.Round(float64(minutes)/0.6)/100, 'f', -1, 64)})
 }
 
 // NewRecord fills b with the service record of registration regID of
