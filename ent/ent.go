@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"linli/ent/activity"
 	"linli/ent/auditentry"
+	"linli/ent/calendarfeed"
 	"linli/ent/certificate"
 	"linli/ent/checkinscan"
 	"linli/ent/community"
@@ -16,6 +17,7 @@ import (
 	"linli/ent/idempotencykey"
 	"linli/ent/kiosk"
 	"linli/ent/kioskpairingcode"
+	"linli/ent/notificationdelivery"
 	"linli/ent/persistedquery"
 	"linli/ent/person"
 	"linli/ent/phonecode"
@@ -30,6 +32,9 @@ import (
 	"linli/ent/teammembership"
 	"linli/ent/venue"
 	"linli/ent/volunteerprofile"
+	"linli/ent/webhook"
+	"linli/ent/webhookdelivery"
+	"linli/ent/wechatbinding"
 	"reflect"
 	"sync"
 
@@ -96,30 +101,35 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			activity.Table:         activity.ValidColumn,
-			auditentry.Table:       auditentry.ValidColumn,
-			certificate.Table:      certificate.ValidColumn,
-			checkinscan.Table:      checkinscan.ValidColumn,
-			community.Table:        community.ValidColumn,
-			homevisit.Table:        homevisit.ValidColumn,
-			household.Table:        household.ValidColumn,
-			idempotencykey.Table:   idempotencykey.ValidColumn,
-			kiosk.Table:            kiosk.ValidColumn,
-			kioskpairingcode.Table: kioskpairingcode.ValidColumn,
-			persistedquery.Table:   persistedquery.ValidColumn,
-			person.Table:           person.ValidColumn,
-			phonecode.Table:        phonecode.ValidColumn,
-			registration.Table:     registration.ValidColumn,
-			request.Table:          request.ValidColumn,
-			requestevent.Table:     requestevent.ValidColumn,
-			secret.Table:           secret.ValidColumn,
-			servicerecord.Table:    servicerecord.ValidColumn,
-			session.Table:          session.ValidColumn,
-			slot.Table:             slot.ValidColumn,
-			team.Table:             team.ValidColumn,
-			teammembership.Table:   teammembership.ValidColumn,
-			venue.Table:            venue.ValidColumn,
-			volunteerprofile.Table: volunteerprofile.ValidColumn,
+			activity.Table:             activity.ValidColumn,
+			auditentry.Table:           auditentry.ValidColumn,
+			calendarfeed.Table:         calendarfeed.ValidColumn,
+			certificate.Table:          certificate.ValidColumn,
+			checkinscan.Table:          checkinscan.ValidColumn,
+			community.Table:            community.ValidColumn,
+			homevisit.Table:            homevisit.ValidColumn,
+			household.Table:            household.ValidColumn,
+			idempotencykey.Table:       idempotencykey.ValidColumn,
+			kiosk.Table:                kiosk.ValidColumn,
+			kioskpairingcode.Table:     kioskpairingcode.ValidColumn,
+			notificationdelivery.Table: notificationdelivery.ValidColumn,
+			persistedquery.Table:       persistedquery.ValidColumn,
+			person.Table:               person.ValidColumn,
+			phonecode.Table:            phonecode.ValidColumn,
+			registration.Table:         registration.ValidColumn,
+			request.Table:              request.ValidColumn,
+			requestevent.Table:         requestevent.ValidColumn,
+			secret.Table:               secret.ValidColumn,
+			servicerecord.Table:        servicerecord.ValidColumn,
+			session.Table:              session.ValidColumn,
+			slot.Table:                 slot.ValidColumn,
+			team.Table:                 team.ValidColumn,
+			teammembership.Table:       teammembership.ValidColumn,
+			venue.Table:                venue.ValidColumn,
+			volunteerprofile.Table:     volunteerprofile.ValidColumn,
+			webhook.Table:              webhook.ValidColumn,
+			webhookdelivery.Table:      webhookdelivery.ValidColumn,
+			wechatbinding.Table:        wechatbinding.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)
