@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"linli/auth"
+	"linli/calendar"
 	"linli/certificate"
 	"linli/exports"
 	"linli/gid"
@@ -108,6 +109,10 @@ type Config struct {
 	// enter its paper sign-in sheet (scan.Options.BackEntryDays).
 	BackEntryDays int
 
+	// Channels configures the external notification channels (WeChat,
+	// SMS), webhooks and calendar feeds (ChannelsConfig).
+	Channels ChannelsConfig
+
 	// TrustedProxies are the reverse proxies in front of linli: from them,
 	// the client address (for rate limits and logs) is read from
 	// X-Forwarded-For (reqlog.ClientAddress). None: the TCP peer.
@@ -167,6 +172,10 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		db.Close()
 		return nil, err
 	}
+	if _, err := cfg.Channels.sender(&App{Config: cfg}); err != nil {
+		db.Close()
+		return nil, err
+	}
 	a := wire(cfg, db, ids)
 	if err := a.Live.Ready(ctx); err != nil {
 		a.Close()
@@ -214,6 +223,7 @@ func wire(cfg Config, db *store.DB, ids *gid.Codec) *App {
 		Pairing:      &pairing.Service{Client: db.Client, Events: a.Live, Limits: limits},
 		Statistics:   &statistics.Service{Client: db.Client},
 	}
+	a.wireChannels()
 	a.revocable.Store(&revocable{auth: a.Auth, kiosks: kiosks, sessions: a.live.sessions})
 	a.startCheckin()
 	a.ready = func(ctx context.Context) error { return db.SQL.PingContext(ctx) }
@@ -270,6 +280,8 @@ func (a *App) routes() http.Handler {
 		mux.Handle("GET /metrics", metrics)
 	}
 	mux.Handle("GET /qr/{id}", a.authenticate(http.HandlerFunc(a.qrImage)))
+	// Calendar feeds: the secret token in the path is the credential.
+	mux.Handle(calendar.PathPrefix, a.Resolver.Calendar)
 	// The kiosk page, the board and (outside production) GraphiQL, all
 	// embedded.
 	web.Routes(mux, !opts.Production)

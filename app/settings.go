@@ -53,6 +53,11 @@ func settingsOf(cfg *Config, o *options) []setting {
 		{flag: "persisted-queries", env: "LINLI_PERSISTED_QUERIES", value: &cfg.PersistedQueries.MaxDocuments, usage: "automatic persisted queries kept in the database, least recently used evicted first; 0 turns them off"},
 		{flag: "request-reopen-days", env: "LINLI_REQUEST_REOPEN_DAYS", value: &cfg.RequestReopenDays, positive: true, usage: "days after resolution a resident may reopen their request"},
 		{flag: "back-entry-days", env: "LINLI_BACK_ENTRY_DAYS", value: &cfg.BackEntryDays, positive: true, usage: "days after an activity ended in which staff may enter its paper sign-in sheet (recordAttendance)"},
+		{flag: "gateway-url", env: "LINLI_GATEWAY_URL", value: &cfg.Channels.GatewayURL, usage: "HTTP gateway that sends WeChat and SMS copies of notifications (signed JSON POST); empty: log-only, nothing is sent"},
+		{flag: "gateway-secret", env: "LINLI_GATEWAY_SECRET", value: &cfg.Channels.GatewaySecret, usage: "HMAC-SHA256 key (at least 16 characters) the gateway's requests are signed with; prefer the environment"},
+		{flag: "gateway-templates", env: "LINLI_GATEWAY_TEMPLATES", value: &cfg.Channels.GatewayTemplates, usage: `JSON object naming the gateway's template id per notification kind, "KIND" or "CHANNEL.KIND" (e.g. {"SMS.REMINDER":"SMS_1234"})`},
+		{flag: "webhooks-allow-private", env: "LINLI_WEBHOOKS_ALLOW_PRIVATE", value: &cfg.Channels.WebhooksAllowPrivate, usage: "let webhooks point at loopback, link-local, private and unspecified addresses (tests; a receiver on the same network on purpose)"},
+		{flag: "public-url", env: "LINLI_PUBLIC_URL", value: &cfg.Channels.PublicURL, usage: "the deployment's public base URL (https://linli.example.org), prefixed to calendar feed links; empty: links are paths"},
 		{flag: "token-cache-ttl", env: "LINLI_TOKEN_CACHE_TTL", value: &cfg.TokenCacheTTL, usage: "how long a checked bearer token is trusted without asking the database; a logout here ends it at once, elsewhere (and role changes) within this; 0: check every request"},
 		{flag: "get-max-age", env: "LINLI_GET_MAX_AGE", value: &g.GetMaxAge, usage: "let caches keep successful GET answers this long (public without Authorization, private with it); 0: no-store"},
 

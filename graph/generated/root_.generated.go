@@ -7,8 +7,10 @@ import (
 	"context"
 	"fmt"
 	"linli/ent"
+	"linli/ent/notificationdelivery"
 	"linli/ent/request"
 	"linli/ent/teammembership"
+	"linli/ent/webhookdelivery"
 	"linli/graph/model"
 	"sync/atomic"
 	"time"
@@ -131,6 +133,12 @@ type ComplexityRoot struct {
 		ExpiresAt func(childComplexity int) int
 		Token     func(childComplexity int) int
 		Viewer    func(childComplexity int) int
+	}
+
+	CalendarFeedURL struct {
+		Path  func(childComplexity int) int
+		Scope func(childComplexity int) int
+		URL   func(childComplexity int) int
 	}
 
 	CategoryStatistics struct {
@@ -372,6 +380,8 @@ type ComplexityRoot struct {
 		CreateKioskPairingCode func(childComplexity int, kioskID int) int
 		CreateTeam             func(childComplexity int, input ent.CreateTeamInput) int
 		CreateVenue            func(childComplexity int, input ent.CreateVenueInput) int
+		CreateWebhook          func(childComplexity int, input model.CreateWebhookInput) int
+		DeleteWebhook          func(childComplexity int, id int) int
 		ImportSpreadsheet      func(childComplexity int, kind model.ImportKind, file graphql.Upload, dryRun bool) int
 		IssueCertificate       func(childComplexity int, personID *int) int
 		Login                  func(childComplexity int, input model.LoginInput) int
@@ -390,10 +400,12 @@ type ComplexityRoot struct {
 		RequestPhoneCode       func(childComplexity int, input model.RequestPhoneCodeInput) int
 		ResolveRequest         func(childComplexity int, id int, outcome request.Outcome, resolution string) int
 		RevokeKiosk            func(childComplexity int, id int) int
+		RotateCalendarFeed     func(childComplexity int, teamID *int, venueID *int) int
 		RotateCheckInCode      func(childComplexity int, registrationID int) int
 		SetRoles               func(childComplexity int, personID int, roles []model.Role) int
 		SetSlotCapacity        func(childComplexity int, slotID int, capacity int) int
 		SetTeamMember          func(childComplexity int, teamID int, personID int, role *teammembership.Role) int
+		SetWechatOpenID        func(childComplexity int, openid *string) int
 		SignUp                 func(childComplexity int, input model.SignUpInput) int
 		StartRequest           func(childComplexity int, id int) int
 		SubmitRequest          func(childComplexity int, input model.SubmitRequestInput) int
@@ -475,6 +487,7 @@ type ComplexityRoot struct {
 		MyRequests                func(childComplexity int, first *int, after *entgql.Cursor[int]) int
 		Node                      func(childComplexity int, id int) int
 		Nodes                     func(childComplexity int, ids []int) int
+		NotificationDeliveries    func(childComplexity int, communityID *int, status *notificationdelivery.Status, first *int, after *entgql.Cursor[int]) int
 		PhoneVerificationRequired func(childComplexity int) int
 		Requests                  func(childComplexity int, first *int, after *entgql.Cursor[int], where *ent.RequestWhereInput, orderBy *ent.RequestOrder) int
 		ServiceRecords            func(childComplexity int, personID *int, flagged *bool, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) int
@@ -485,6 +498,9 @@ type ComplexityRoot struct {
 		Viewer                    func(childComplexity int) int
 		VolunteerService          func(childComplexity int, personID *int) int
 		Volunteers                func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *model.VolunteerWhereInput) int
+		WebhookDeliveries         func(childComplexity int, webhookID int, status *webhookdelivery.Status, first *int, after *entgql.Cursor[int]) int
+		WebhookEvents             func(childComplexity int) int
+		Webhooks                  func(childComplexity int, communityID *int) int
 	}
 
 	Registration struct {
@@ -771,6 +787,11 @@ type ComplexityRoot struct {
 		ID          func(childComplexity int) int
 		URL         func(childComplexity int) int
 		UpdatedAt   func(childComplexity int) int
+	}
+
+	WebhookCreated struct {
+		Secret  func(childComplexity int) int
+		Webhook func(childComplexity int) int
 	}
 
 	WebhookDelivery struct {
@@ -1142,6 +1163,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuthPayload.Viewer(childComplexity), true
+
+	case "CalendarFeedURL.path":
+		if e.ComplexityRoot.CalendarFeedURL.Path == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CalendarFeedURL.Path(childComplexity), true
+	case "CalendarFeedURL.scope":
+		if e.ComplexityRoot.CalendarFeedURL.Scope == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CalendarFeedURL.Scope(childComplexity), true
+	case "CalendarFeedURL.url":
+		if e.ComplexityRoot.CalendarFeedURL.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CalendarFeedURL.URL(childComplexity), true
 
 	case "CategoryStatistics.activitiesHeld":
 		if e.ComplexityRoot.CategoryStatistics.ActivitiesHeld == nil {
@@ -2282,6 +2322,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateVenue(childComplexity, args["input"].(ent.CreateVenueInput)), true
+	case "Mutation.createWebhook":
+		if e.ComplexityRoot.Mutation.CreateWebhook == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createWebhook_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateWebhook(childComplexity, args["input"].(model.CreateWebhookInput)), true
+	case "Mutation.deleteWebhook":
+		if e.ComplexityRoot.Mutation.DeleteWebhook == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteWebhook_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteWebhook(childComplexity, args["id"].(int)), true
 	case "Mutation.importSpreadsheet":
 		if e.ComplexityRoot.Mutation.ImportSpreadsheet == nil {
 			break
@@ -2475,6 +2537,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeKiosk(childComplexity, args["id"].(int)), true
+	case "Mutation.rotateCalendarFeed":
+		if e.ComplexityRoot.Mutation.RotateCalendarFeed == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rotateCalendarFeed_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RotateCalendarFeed(childComplexity, args["teamID"].(*int), args["venueID"].(*int)), true
 	case "Mutation.rotateCheckInCode":
 		if e.ComplexityRoot.Mutation.RotateCheckInCode == nil {
 			break
@@ -2519,6 +2592,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetTeamMember(childComplexity, args["teamID"].(int), args["personID"].(int), args["role"].(*teammembership.Role)), true
+	case "Mutation.setWechatOpenID":
+		if e.ComplexityRoot.Mutation.SetWechatOpenID == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setWechatOpenID_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetWechatOpenID(childComplexity, args["openid"].(*string)), true
 	case "Mutation.signUp":
 		if e.ComplexityRoot.Mutation.SignUp == nil {
 			break
@@ -2975,6 +3059,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Nodes(childComplexity, args["ids"].([]int)), true
+	case "Query.notificationDeliveries":
+		if e.ComplexityRoot.Query.NotificationDeliveries == nil {
+			break
+		}
+
+		args, err := ec.field_Query_notificationDeliveries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.NotificationDeliveries(childComplexity, args["communityID"].(*int), args["status"].(*notificationdelivery.Status), args["first"].(*int), args["after"].(*entgql.Cursor[int])), true
 	case "Query.phoneVerificationRequired":
 		if e.ComplexityRoot.Query.PhoneVerificationRequired == nil {
 			break
@@ -3065,6 +3160,34 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Volunteers(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["where"].(*model.VolunteerWhereInput)), true
+	case "Query.webhookDeliveries":
+		if e.ComplexityRoot.Query.WebhookDeliveries == nil {
+			break
+		}
+
+		args, err := ec.field_Query_webhookDeliveries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.WebhookDeliveries(childComplexity, args["webhookID"].(int), args["status"].(*webhookdelivery.Status), args["first"].(*int), args["after"].(*entgql.Cursor[int])), true
+	case "Query.webhookEvents":
+		if e.ComplexityRoot.Query.WebhookEvents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.WebhookEvents(childComplexity), true
+	case "Query.webhooks":
+		if e.ComplexityRoot.Query.Webhooks == nil {
+			break
+		}
+
+		args, err := ec.field_Query_webhooks_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Webhooks(childComplexity, args["communityID"].(*int)), true
 
 	case "Registration.activity":
 		if e.ComplexityRoot.Registration.Activity == nil {
@@ -4387,6 +4510,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Webhook.UpdatedAt(childComplexity), true
 
+	case "WebhookCreated.secret":
+		if e.ComplexityRoot.WebhookCreated.Secret == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookCreated.Secret(childComplexity), true
+	case "WebhookCreated.webhook":
+		if e.ComplexityRoot.WebhookCreated.Webhook == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookCreated.Webhook(childComplexity), true
+
 	case "WebhookDelivery.attempts":
 		if e.ComplexityRoot.WebhookDelivery.Attempts == nil {
 			break
@@ -4522,6 +4658,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateHouseholdInput", ec.unmarshalInputCreateHouseholdInput),
 			graphql.NewInputUnmarshaler("CreateTeamInput", ec.unmarshalInputCreateTeamInput),
 			graphql.NewInputUnmarshaler("CreateVenueInput", ec.unmarshalInputCreateVenueInput),
+			graphql.NewInputUnmarshaler("CreateWebhookInput", ec.unmarshalInputCreateWebhookInput),
 			graphql.NewInputUnmarshaler("HomeVisitOrder", ec.unmarshalInputHomeVisitOrder),
 			graphql.NewInputUnmarshaler("HouseholdOrder", ec.unmarshalInputHouseholdOrder),
 			graphql.NewInputUnmarshaler("HouseholdWhereInput", ec.unmarshalInputHouseholdWhereInput),
@@ -4697,6 +4834,71 @@ extend type Mutation {
   review flag; FORBIDDEN to the staff member who entered it.
   """
   confirmServiceRecord(id: ID!): ServiceRecord!
+}
+`, BuiltIn: false},
+	{Name: "../../schema/channels.graphql", Input: `# Channels, webhooks and calendar feeds (issue 19).
+#
+# External channels (WeChat subscribe messages, SMS) deliver copies of inbox
+# notifications through a gateway; staff read what was sent or failed.
+# Webhooks send a community's events to an integration, signed. Calendar
+# feeds are secret iCalendar URLs (GET /calendar/<token>.ics).
+
+extend type Query {
+  """
+  Staff: the delivery log of the external channels (WeChat, SMS) in their
+  community (admins name one with communityID), newest first.
+  """
+  notificationDeliveries(communityID: ID, status: NotificationDeliveryStatus, first: Int, after: Cursor): NotificationDeliveryConnection!
+  "Staff: the community's webhooks (at most 20; admins name the community)."
+  webhooks(communityID: ID): [Webhook!]!
+  "Staff: a webhook's deliveries, newest first (another community's webhook is NOT_FOUND)."
+  webhookDeliveries(webhookID: ID!, status: WebhookDeliveryStatus, first: Int, after: Cursor): WebhookDeliveryConnection!
+  "The event kinds a webhook may subscribe to."
+  webhookEvents: [String!]!
+}
+
+input CreateWebhookInput {
+  "Admins: the community; staff: their own (the default)."
+  communityID: ID
+  "http or https; loopback, link-local, private and unspecified addresses are refused (ADDRESS_NOT_ALLOWED)."
+  url: String!
+  "The signing secret, 24 to 200 bytes; omitted: linli generates one."
+  secret: String
+  "At least one of webhookEvents."
+  events: [String!]!
+  description: String
+}
+
+type WebhookCreated {
+  webhook: Webhook!
+  "The signing secret, shown only here (HMAC-SHA256 over timestamp.body, see the README)."
+  secret: String!
+}
+
+enum CalendarFeedScope { PERSON TEAM VENUE }
+
+"A calendar feed's secret URL, shown once, when it is made."
+type CalendarFeedURL {
+  scope: CalendarFeedScope!
+  "/calendar/<token>.ics"
+  path: String!
+  "path under the deployment's public URL (-public-url), or path alone when none is set"
+  url: String!
+}
+
+extend type Mutation {
+  "Staff: register a webhook for their community; its secret is in the answer only."
+  createWebhook(input: CreateWebhookInput!): WebhookCreated!
+  "Staff: delete a webhook (no more deliveries; pending ones fail). Answers its id."
+  deleteWebhook(id: ID!): ID!
+  """
+  A new secret URL for the viewer's own calendar (no argument), or for a
+  team's (teamID: staff, and the team's leaders) or a venue's (venueID:
+  staff). The previous URL of the same feed stops working (404).
+  """
+  rotateCalendarFeed(teamID: ID, venueID: ID): CalendarFeedURL!
+  "The viewer's WeChat openid, the address of WeChat subscribe messages (null or empty clears it)."
+  setWechatOpenID(openid: String): Boolean!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/ent.graphql", Input: `directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
@@ -5072,15 +5274,6 @@ type Certificate implements Node {
   person: Person!
 }
 """
-ChannelDeliveryStatus is enum for the field status
-"""
-enum ChannelDeliveryStatus @goModel(model: "linli/ent/notificationdelivery.Status") {
-  PENDING
-  SENT
-  FAILED
-  SKIPPED
-}
-"""
 CheckInKind is enum for the field kind
 """
 enum CheckInKind @goModel(model: "linli/ent/checkinscan.Kind") {
@@ -5314,12 +5507,11 @@ https://relay.dev/graphql/connections.htm#sec-Cursor
 """
 scalar Cursor
 """
-DeliveryStatus is enum for the field status
+DeliveryChannel is enum for the field channel
 """
-enum DeliveryStatus @goModel(model: "linli/ent/webhookdelivery.Status") {
-  PENDING
-  DELIVERED
-  FAILED
+enum DeliveryChannel @goModel(model: "linli/ent/notificationdelivery.Channel") {
+  WECHAT
+  SMS
 }
 type HomeVisit implements Node {
   id: ID!
@@ -5603,20 +5795,13 @@ interface Node @goModel(model: "linli/ent.Noder") {
   """
   id: ID!
 }
-"""
-NotificationChannel is enum for the field channel
-"""
-enum NotificationChannel @goModel(model: "linli/ent/notificationdelivery.Channel") {
-  WECHAT
-  SMS
-}
 type NotificationDelivery implements Node {
   id: ID!
   notificationID: ID!
   personID: ID!
-  channel: NotificationChannel!
+  channel: DeliveryChannel!
   kind: String!
-  status: ChannelDeliveryStatus!
+  status: NotificationDeliveryStatus!
   attempts: Int!
   lastError: String!
   createdAt: Time!
@@ -5672,6 +5857,15 @@ Properties by which NotificationDelivery connections can be ordered.
 """
 enum NotificationDeliveryOrderField {
   CREATED_AT
+}
+"""
+NotificationDeliveryStatus is enum for the field status
+"""
+enum NotificationDeliveryStatus @goModel(model: "linli/ent/notificationdelivery.Status") {
+  PENDING
+  SENT
+  FAILED
+  SKIPPED
 }
 """
 Possible directions in which to order a list of items when provided an ` + "`" + `orderBy` + "`" + ` argument.
@@ -7007,7 +7201,7 @@ type WebhookDelivery implements Node {
   webhookID: ID!
   deliveryID: String!
   event: String!
-  status: DeliveryStatus!
+  status: WebhookDeliveryStatus!
   attempts: Int!
   lastError: String!
   responseCode: Int
@@ -7065,6 +7259,14 @@ Properties by which WebhookDelivery connections can be ordered.
 """
 enum WebhookDeliveryOrderField {
   CREATED_AT
+}
+"""
+WebhookDeliveryStatus is enum for the field status
+"""
+enum WebhookDeliveryStatus @goModel(model: "linli/ent/webhookdelivery.Status") {
+  PENDING
+  DELIVERED
+  FAILED
 }
 """
 Ordering options for Webhook connections
@@ -7938,6 +8140,18 @@ func (ec *executionContext) childFields_AuthPayload(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type AuthPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_CalendarFeedURL(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "scope":
+		return ec.fieldContext_CalendarFeedURL_scope(ctx, field)
+	case "path":
+		return ec.fieldContext_CalendarFeedURL_path(ctx, field)
+	case "url":
+		return ec.fieldContext_CalendarFeedURL_url(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CalendarFeedURL", field.Name)
+}
+
 func (ec *executionContext) childFields_CategoryStatistics(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "category":
@@ -8410,6 +8624,18 @@ func (ec *executionContext) childFields_NotificationDelivery(ctx context.Context
 		return ec.fieldContext_NotificationDelivery_community(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type NotificationDelivery", field.Name)
+}
+
+func (ec *executionContext) childFields_NotificationDeliveryConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_NotificationDeliveryConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_NotificationDeliveryConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_NotificationDeliveryConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NotificationDeliveryConnection", field.Name)
 }
 
 func (ec *executionContext) childFields_NotificationDeliveryEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9036,6 +9262,16 @@ func (ec *executionContext) childFields_Webhook(ctx context.Context, field graph
 	return nil, fmt.Errorf("no field named %q was found under type Webhook", field.Name)
 }
 
+func (ec *executionContext) childFields_WebhookCreated(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "webhook":
+		return ec.fieldContext_WebhookCreated_webhook(ctx, field)
+	case "secret":
+		return ec.fieldContext_WebhookCreated_secret(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WebhookCreated", field.Name)
+}
+
 func (ec *executionContext) childFields_WebhookDelivery(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -9066,6 +9302,18 @@ func (ec *executionContext) childFields_WebhookDelivery(ctx context.Context, fie
 		return ec.fieldContext_WebhookDelivery_webhook(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type WebhookDelivery", field.Name)
+}
+
+func (ec *executionContext) childFields_WebhookDeliveryConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_WebhookDeliveryConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_WebhookDeliveryConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_WebhookDeliveryConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WebhookDeliveryConnection", field.Name)
 }
 
 func (ec *executionContext) childFields_WebhookDeliveryEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
