@@ -1,9 +1,7 @@
 package app
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -11,7 +9,6 @@ import (
 
 	"linli/calendar"
 	"linli/channels"
-	"linli/ent"
 	"linli/webhooks"
 )
 
@@ -76,16 +73,7 @@ func (a *App) wireChannels() {
 	}
 	a.Resolver.Channels = channels.NewService(client, sender, a.IDs.Encode)
 	a.Resolver.Hooks = webhooks.New(client, webhooks.Options{AllowPrivate: cfg.WebhooksAllowPrivate},
-		webhookEvents, a.enqueueWebhookDeliveries, a.IDs.Encode)
+		webhooks.Events(), a.IDs.Encode)
 	a.Resolver.Calendar = calendar.New(client, cfg.PublicURL, a.IDs.Encode)
 }
 
-// webhookEvents are the event kinds a webhook may subscribe to.
-// TODO(merge with jobs19): the notification kinds of package notify.
-var webhookEvents = []string{"WAITLIST_PROMOTED"}
-
-// enqueueWebhookDeliveries writes one delivery job per delivery in tx.
-// TODO(merge with jobs19): the job system's Enqueue.
-func (a *App) enqueueWebhookDeliveries(_ context.Context, _ *ent.Tx, _ []int, _ int) error {
-	return errors.New("webhooks: no job system wired")
-}

@@ -14,6 +14,7 @@ package channels
 import (
 	"context"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"entgo.io/contrib/entgql"
@@ -31,12 +32,13 @@ type Service struct {
 	client *ent.Client
 	sender Sender
 	encode func(int) string
+	now    func() time.Time
 }
 
 // NewService returns the service sending through sender; encode turns row
 // ids into the API's IDs (message ids the gateway deduplicates by).
 func NewService(client *ent.Client, sender Sender, encode func(int) string) *Service {
-	return &Service{client: client, sender: sender, encode: encode}
+	return &Service{client: client, sender: sender, encode: encode, now: func() time.Time { return time.Now().UTC() }}
 }
 
 // MaxOpenIDBytes bounds a WeChat openid.

@@ -40,6 +40,7 @@ import (
 	"linli/ent"
 	"linli/ent/webhook"
 	"linli/ent/webhookdelivery"
+	"linli/jobs"
 	"linli/store"
 	"linli/viewer"
 )
@@ -89,25 +90,19 @@ type Options struct {
 	Resolver *net.Resolver
 }
 
-// Enqueuer writes the delivery jobs in the event's transaction (the job
-// system's Enqueue, bound by app).
-type Enqueuer func(ctx context.Context, tx *ent.Tx, deliveryIDs []int, maxAttempts int) error
-
 // Service registers webhooks and delivers events to them.
 type Service struct {
 	client  *ent.Client
 	http    *http.Client
 	opts    Options
 	events  []string
-	enqueue Enqueuer
 	encode  func(int) string
 	now     func() time.Time
 }
 
 // New returns the service. events are the event kinds a webhook may ask
-// for; enqueue writes delivery jobs; encode turns row ids into the API's
-// IDs in payloads.
-func New(client *ent.Client, opts Options, events []string, enqueue Enqueuer, encode func(int) string) *Service {
+// for; encode turns row ids into the API's IDs in payloads.
+func New(client *ent.Client, opts Options, events []string, encode func(int) string) *Service {
 	if opts.Timeout <= 0 {
 		opts.Timeout = 10 * time.Second
 	}
@@ -115,7 +110,7 @@ func New(client *ent.Client, opts Options, events []string, enqueue Enqueuer, en
 		opts.MaxAttempts = DefaultMaxAttempts
 	}
 	return &Service{client: client, http: Client(opts.AllowPrivate, opts.Timeout), opts: opts,
-		events: slices.Clone(events), enqueue: enqueue, encode: encode, now: func() time.Time { return time.Now().UTC() }}
+		events: slices.Clone(events), encode: encode, now: func() time.Time { return time.Now().UTC() }}
 }
 
 // Events are the event kinds a webhook may subscribe to.
@@ -328,11 +323,28 @@ func (s *Service) Enqueue(ctx context.Context, tx *ent.Tx, communityID int, even
 	if err != nil {
 		return err
 	}
-	ids := make([]int, len(rows))
+	js := make([]jobs.Job, len(rows))
 	for i, r := range rows {
-		ids[i] = r.ID
+		js[i] = jobs.Job{Kind: JobKind, Payload: deliverPayload{DeliveryID: r.ID},
+			Key: fmt.Sprintf("%s:%d", JobKind, r.ID), MaxAttempts: s.opts.MaxAttempts}
 	}
-	return s.enqueue(ctx, tx, ids, s.opts.MaxAttempts)
+	return jobs.Enqueue(ctx, tx, js...)
+}
+
+// deliverPayload is a JobKind job's payload.
+type deliverPayload struct {
+	DeliveryID int `json:"d"`
+}
+
+// Register makes r work webhook deliveries.
+func (s *Service) Register(r *jobs.Runner) {
+	r.Handle(JobKind, func(ctx context.Context, c *jobs.Claimed) error {
+		var p deliverPayload
+		if err := c.Decode(&p); err != nil {
+			return err
+		}
+		return s.Deliver(ctx, p.DeliveryID, c.Attempt >= c.MaxAttempts)
+	})
 }
 
 func newDeliveryID() (string, error) {
@@ -344,10 +356,10 @@ func newDeliveryID() (string, error) {
 }
 
 // Deliver makes one attempt of delivery id: it POSTs the payload and
-// records the outcome. An error asks the job system to retry; once
-// MaxAttempts attempts failed the delivery is FAILED and Deliver returns
+// records the outcome. An error asks the job system to retry; when the
+// last attempt (last) failed, the delivery is FAILED and Deliver returns
 // nil (nothing more to do). A delivered delivery is not sent again.
-func (s *Service) Deliver(ctx context.Context, id int) error {
+func (s *Service) Deliver(ctx context.Context, id int, last bool) error {
 	sys := viewer.System(ctx)
 	d, err := s.client.WebhookDelivery.Query().Where(webhookdelivery.ID(id)).WithWebhook().Only(sys)
 	if ent.IsNotFound(err) {
@@ -375,7 +387,7 @@ func (s *Service) Deliver(ctx context.Context, id int) error {
 	switch {
 	case sendErr == nil:
 		up.SetStatus(webhookdelivery.StatusDELIVERED).SetDeliveredAt(s.now()).SetLastError("")
-	case attempts >= s.opts.MaxAttempts:
+	case last:
 		up.SetStatus(webhookdelivery.StatusFAILED).SetLastError(truncate(sendErr.Error(), 500))
 	default:
 		up.SetLastError(truncate(sendErr.Error(), 500))
@@ -383,7 +395,7 @@ func (s *Service) Deliver(ctx context.Context, id int) error {
 	if err := up.Exec(sys); err != nil {
 		return err
 	}
-	if sendErr != nil && attempts < s.opts.MaxAttempts {
+	if sendErr != nil && !last {
 		return fmt.Errorf("webhook delivery %s attempt %d: %w", d.DeliveryID, attempts, sendErr)
 	}
 	return nil
