@@ -76,4 +76,3 @@ func (a *App) wireChannels() {
 		webhooks.Events(), a.IDs.Encode)
 	a.Resolver.Calendar = calendar.New(client, cfg.PublicURL, a.IDs.Encode)
 }
-

@@ -92,12 +92,12 @@ type Options struct {
 
 // Service registers webhooks and delivers events to them.
 type Service struct {
-	client  *ent.Client
-	http    *http.Client
-	opts    Options
-	events  []string
-	encode  func(int) string
-	now     func() time.Time
+	client *ent.Client
+	http   *http.Client
+	opts   Options
+	events []string
+	encode func(int) string
+	now    func() time.Time
 }
 
 // New returns the service. events are the event kinds a webhook may ask
