@@ -94,7 +94,7 @@ func TestSendThroughGateway(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		e.Do(t, residentToken, `mutation { setWechatOpenID(openid: "oWx-resident-1") }`, nil)
+		e.Do(t, residentToken, `mutation { setWechatAddress(openid: "oWx-resident-1") }`, nil)
 
 		n := notification(t, e, c.ID, resident.ID, "n1")
 		q := notification(t, e, c.ID, quiet.ID, "n2")
@@ -171,7 +171,7 @@ func TestSendThroughGateway(t *testing.T) {
 			t.Fatalf("a SENT copy was sent again (%v)", err)
 		}
 		// Clearing the openid: the next WeChat copy is skipped.
-		e.Do(t, residentToken, `mutation { setWechatOpenID(openid: null) }`, nil)
+		e.Do(t, residentToken, `mutation { setWechatAddress(openid: null) }`, nil)
 		n3 := notification(t, e, c.ID, resident.ID, "n3")
 		if err := e.App.Resolver.Channels.Send(e.Sys(), n3.ID, notify.WeChat, false); err != nil {
 			t.Fatal(err)

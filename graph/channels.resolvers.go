@@ -40,8 +40,8 @@ func (r *mutationResolver) RotateCalendarFeed(ctx context.Context, teamID *int, 
 	return &model.CalendarFeedURL{Scope: model.CalendarFeedScope(f.Scope), Path: f.Path, URL: f.URL}, nil
 }
 
-// SetWechatOpenID is the resolver for the setWechatOpenID field.
-func (r *mutationResolver) SetWechatOpenID(ctx context.Context, openid *string) (bool, error) {
+// SetWechatAddress is the resolver for the setWechatAddress field.
+func (r *mutationResolver) SetWechatAddress(ctx context.Context, openid *string) (bool, error) {
 	return true, r.Channels.SetWechatOpenID(ctx, deref(openid))
 }
 

@@ -148,7 +148,7 @@ func TestWebhookDeliveryRetried(t *testing.T) {
 				TotalCount int
 				Edges      []struct {
 					Node struct {
-						DeliveryID, Event, Status, LastError string
+						UUID, Event, Status, LastError string
 						Attempts                             int
 						ResponseCode                         *int
 					}
@@ -160,7 +160,7 @@ func TestWebhookDeliveryRetried(t *testing.T) {
 			t.Fatalf("history has %d deliveries, want 1 (the rolled-back event has none)", hist.WebhookDeliveries.TotalCount)
 		}
 		d := hist.WebhookDeliveries.Edges[0].Node
-		if d.Status != "DELIVERED" || d.Attempts != 3 || d.DeliveryID != got[0].delivery || d.ResponseCode == nil || *d.ResponseCode != 204 || d.LastError != "" {
+		if d.Status != "DELIVERED" || d.Attempts != 3 || d.UUID != got[0].delivery || d.ResponseCode == nil || *d.ResponseCode != 204 || d.LastError != "" {
 			t.Fatalf("history %+v", d)
 		}
 	}, allowPrivate)

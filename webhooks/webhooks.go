@@ -314,7 +314,7 @@ func (s *Service) Enqueue(ctx context.Context, tx *ent.Tx, communityID int, even
 			return err
 		}
 		creates = append(creates, tx.WebhookDelivery.Create().SetCommunityID(communityID).SetWebhookID(h.ID).
-			SetDeliveryID(id).SetEvent(event).SetPayload(string(body)).SetCreatedAt(now))
+			SetUUID(id).SetEvent(event).SetPayload(string(body)).SetCreatedAt(now))
 	}
 	if len(creates) == 0 {
 		return nil
@@ -396,7 +396,7 @@ func (s *Service) Deliver(ctx context.Context, id int, last bool) error {
 		return err
 	}
 	if sendErr != nil && !last {
-		return fmt.Errorf("webhook delivery %s attempt %d: %w", d.DeliveryID, attempts, sendErr)
+		return fmt.Errorf("webhook delivery %s attempt %d: %w", d.UUID, attempts, sendErr)
 	}
 	return nil
 }
@@ -414,7 +414,7 @@ func (s *Service) post(ctx context.Context, w *ent.Webhook, d *ent.WebhookDelive
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "linli-webhooks/1")
 	req.Header.Set(HeaderEvent, d.Event)
-	req.Header.Set(HeaderDelivery, d.DeliveryID)
+	req.Header.Set(HeaderDelivery, d.UUID)
 	req.Header.Set(HeaderTimestamp, strconv.FormatInt(ts.Unix(), 10))
 	req.Header.Set(HeaderSignature, channels.Sign([]byte(w.Secret), ts, body))
 	resp, err := s.http.Do(req)

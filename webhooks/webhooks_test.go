@@ -15,7 +15,7 @@ const (
 	createWebhook = `mutation($in: CreateWebhookInput!) { createWebhook(input: $in) { secret webhook { id url events description } } }`
 	deleteWebhook = `mutation($id: ID!) { deleteWebhook(id: $id) }`
 	listWebhooks  = `query($c: ID) { webhooks(communityID: $c) { id url events } }`
-	deliveries    = `query($id: ID!) { webhookDeliveries(webhookID: $id, first: 10) { totalCount edges { node { deliveryID event status attempts lastError responseCode } } } }`
+	deliveries    = `query($id: ID!) { webhookDeliveries(webhookID: $id, first: 10) { totalCount edges { node { uuid event status attempts lastError responseCode } } } }`
 )
 
 func allowPrivate(c *app.Config) { c.Channels.WebhooksAllowPrivate = true }

@@ -81,15 +81,16 @@ func (Webhook) Annotations() []schema.Annotation { return []schema.Annotation{sk
 func (Webhook) Policy() ent.Policy { return authz.StaffRead() }
 
 // WebhookDelivery is one event sent (or to be sent) to one webhook, with
-// the outcome of its attempts. delivery_id is the unique id receivers
-// deduplicate by: every attempt of a delivery carries the same one.
+// the outcome of its attempts. uuid is the unique delivery id receivers
+// deduplicate by (header X-Linli-Delivery): every attempt of a delivery
+// carries the same one.
 type WebhookDelivery struct{ ent.Schema }
 
 // Fields of the WebhookDelivery.
 func (WebhookDelivery) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int("webhook_id").Immutable(),
-		field.String("delivery_id").NotEmpty().MaxLen(64).Unique().Immutable(),
+		field.String("uuid").NotEmpty().MaxLen(64).Unique().Immutable(),
 		field.String("event").NotEmpty().MaxLen(64).Immutable(),
 		field.Text("payload").Immutable().Annotations(entgql.Skip(entgql.SkipAll)),
 		field.Enum("status").Values("PENDING", "DELIVERED", "FAILED").Default("PENDING").
