@@ -75,4 +75,10 @@ func (a *App) wireChannels() {
 	a.Resolver.Hooks = webhooks.New(client, webhooks.Options{AllowPrivate: cfg.WebhooksAllowPrivate},
 		webhooks.Events(), a.IDs.Encode)
 	a.Resolver.Calendar = calendar.New(client, cfg.PublicURL, a.IDs.Encode)
+	// Copies on external channels and webhook deliveries are jobs; each
+	// worked notification event becomes webhook deliveries in its own
+	// transaction.
+	a.Resolver.Channels.Register(a.Jobs)
+	a.Resolver.Hooks.Register(a.Jobs)
+	a.Notify.AddConsumer("webhooks", a.Resolver.Hooks.Consume)
 }

@@ -58,6 +58,10 @@ func settingsOf(cfg *Config, o *options) []setting {
 		{flag: "gateway-templates", env: "LINLI_GATEWAY_TEMPLATES", value: &cfg.Channels.GatewayTemplates, usage: `JSON object naming the gateway's template id per notification kind, "KIND" or "CHANNEL.KIND" (e.g. {"SMS.REMINDER":"SMS_1234"})`},
 		{flag: "webhooks-allow-private", env: "LINLI_WEBHOOKS_ALLOW_PRIVATE", value: &cfg.Channels.WebhooksAllowPrivate, usage: "let webhooks point at loopback, link-local, private and unspecified addresses (tests; a receiver on the same network on purpose)"},
 		{flag: "public-url", env: "LINLI_PUBLIC_URL", value: &cfg.Channels.PublicURL, usage: "the deployment's public base URL (https://linli.example.org), prefixed to calendar feed links; empty: links are paths"},
+		{flag: "job-workers", env: "LINLI_JOB_WORKERS", value: &cfg.Jobs.Workers, positive: true, usage: "background jobs (notifications, reminders) one replica works at once"},
+		{flag: "job-poll", env: "LINLI_JOB_POLL", value: &cfg.Jobs.Poll, positive: true, usage: "how often a replica looks for due background jobs it was not woken for (enqueued on another replica, or falling due)"},
+		{flag: "reminder-sweep", env: "LINLI_REMINDER_SWEEP", value: &cfg.Notify.ReminderSweep, positive: true, usage: "how often reminders that fell due are put in inboxes (their lateness is at most this)"},
+		{flag: "follow-up-after", env: "LINLI_FOLLOW_UP_AFTER", value: &cfg.Notify.FollowUpAfter, positive: true, usage: "how long after a request's resolution its submitter, if they have not confirmed it, is asked how it went (回访)"},
 		{flag: "token-cache-ttl", env: "LINLI_TOKEN_CACHE_TTL", value: &cfg.TokenCacheTTL, usage: "how long a checked bearer token is trusted without asking the database; a logout here ends it at once, elsewhere (and role changes) within this; 0: check every request"},
 		{flag: "get-max-age", env: "LINLI_GET_MAX_AGE", value: &g.GetMaxAge, usage: "let caches keep successful GET answers this long (public without Authorization, private with it); 0: no-store"},
 

@@ -744,7 +744,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 		Fields: map[string]*sqlgraph.FieldSpec{
 			webhookdelivery.FieldCommunityID:   {Type: field.TypeInt, Column: webhookdelivery.FieldCommunityID},
 			webhookdelivery.FieldWebhookID:     {Type: field.TypeInt, Column: webhookdelivery.FieldWebhookID},
-			webhookdelivery.FieldDeliveryID:    {Type: field.TypeString, Column: webhookdelivery.FieldDeliveryID},
+			webhookdelivery.FieldUUID:          {Type: field.TypeString, Column: webhookdelivery.FieldUUID},
 			webhookdelivery.FieldEvent:         {Type: field.TypeString, Column: webhookdelivery.FieldEvent},
 			webhookdelivery.FieldPayload:       {Type: field.TypeString, Column: webhookdelivery.FieldPayload},
 			webhookdelivery.FieldStatus:        {Type: field.TypeEnum, Column: webhookdelivery.FieldStatus},
@@ -5363,9 +5363,9 @@ func (f *WebhookDeliveryFilter) WhereWebhookID(p entql.IntP) {
 	f.Where(p.Field(webhookdelivery.FieldWebhookID))
 }
 
-// WhereDeliveryID applies the entql string predicate on the delivery_id field.
-func (f *WebhookDeliveryFilter) WhereDeliveryID(p entql.StringP) {
-	f.Where(p.Field(webhookdelivery.FieldDeliveryID))
+// WhereUUID applies the entql string predicate on the uuid field.
+func (f *WebhookDeliveryFilter) WhereUUID(p entql.StringP) {
+	f.Where(p.Field(webhookdelivery.FieldUUID))
 }
 
 // WhereEvent applies the entql string predicate on the event field.

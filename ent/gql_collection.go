@@ -3515,10 +3515,10 @@ func (_q *WebhookDeliveryQuery) collectField(ctx context.Context, oneNode bool, 
 				selectedFields = append(selectedFields, webhookdelivery.FieldWebhookID)
 				fieldSeen[webhookdelivery.FieldWebhookID] = struct{}{}
 			}
-		case "deliveryID":
-			if _, ok := fieldSeen[webhookdelivery.FieldDeliveryID]; !ok {
-				selectedFields = append(selectedFields, webhookdelivery.FieldDeliveryID)
-				fieldSeen[webhookdelivery.FieldDeliveryID] = struct{}{}
+		case "uuid":
+			if _, ok := fieldSeen[webhookdelivery.FieldUUID]; !ok {
+				selectedFields = append(selectedFields, webhookdelivery.FieldUUID)
+				fieldSeen[webhookdelivery.FieldUUID] = struct{}{}
 			}
 		case "event":
 			if _, ok := fieldSeen[webhookdelivery.FieldEvent]; !ok {

@@ -31582,7 +31582,7 @@ type WebhookDeliveryMutation struct {
 	op               Op
 	typ              string
 	id               *int
-	delivery_id      *string
+	uuid             *string
 	event            *string
 	payload          *string
 	status           *webhookdelivery.Status
@@ -31774,40 +31774,40 @@ func (m *WebhookDeliveryMutation) ResetWebhookID() {
 	m.webhook = nil
 }
 
-// SetDeliveryID sets the "delivery_id" field.
-func (m *WebhookDeliveryMutation) SetDeliveryID(s string) {
-	m.delivery_id = &s
+// SetUUID sets the "uuid" field.
+func (m *WebhookDeliveryMutation) SetUUID(s string) {
+	m.uuid = &s
 }
 
-// DeliveryID returns the value of the "delivery_id" field in the mutation.
-func (m *WebhookDeliveryMutation) DeliveryID() (r string, exists bool) {
-	v := m.delivery_id
+// UUID returns the value of the "uuid" field in the mutation.
+func (m *WebhookDeliveryMutation) UUID() (r string, exists bool) {
+	v := m.uuid
 	if v == nil {
 		return
 	}
 	return *v, true
 }
 
-// OldDeliveryID returns the old "delivery_id" field's value of the WebhookDelivery entity.
+// OldUUID returns the old "uuid" field's value of the WebhookDelivery entity.
 // If the WebhookDelivery object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *WebhookDeliveryMutation) OldDeliveryID(ctx context.Context) (v string, err error) {
+func (m *WebhookDeliveryMutation) OldUUID(ctx context.Context) (v string, err error) {
 	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldDeliveryID is only allowed on UpdateOne operations")
+		return v, errors.New("OldUUID is only allowed on UpdateOne operations")
 	}
 	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldDeliveryID requires an ID field in the mutation")
+		return v, errors.New("OldUUID requires an ID field in the mutation")
 	}
 	oldValue, err := m.oldValue(ctx)
 	if err != nil {
-		return v, fmt.Errorf("querying old value for OldDeliveryID: %w", err)
+		return v, fmt.Errorf("querying old value for OldUUID: %w", err)
 	}
-	return oldValue.DeliveryID, nil
+	return oldValue.UUID, nil
 }
 
-// ResetDeliveryID resets all changes to the "delivery_id" field.
-func (m *WebhookDeliveryMutation) ResetDeliveryID() {
-	m.delivery_id = nil
+// ResetUUID resets all changes to the "uuid" field.
+func (m *WebhookDeliveryMutation) ResetUUID() {
+	m.uuid = nil
 }
 
 // SetEvent sets the "event" field.
@@ -32309,8 +32309,8 @@ func (m *WebhookDeliveryMutation) Fields() []string {
 	if m.webhook != nil {
 		fields = append(fields, webhookdelivery.FieldWebhookID)
 	}
-	if m.delivery_id != nil {
-		fields = append(fields, webhookdelivery.FieldDeliveryID)
+	if m.uuid != nil {
+		fields = append(fields, webhookdelivery.FieldUUID)
 	}
 	if m.event != nil {
 		fields = append(fields, webhookdelivery.FieldEvent)
@@ -32351,8 +32351,8 @@ func (m *WebhookDeliveryMutation) Field(name string) (ent.Value, bool) {
 		return m.CommunityID()
 	case webhookdelivery.FieldWebhookID:
 		return m.WebhookID()
-	case webhookdelivery.FieldDeliveryID:
-		return m.DeliveryID()
+	case webhookdelivery.FieldUUID:
+		return m.UUID()
 	case webhookdelivery.FieldEvent:
 		return m.Event()
 	case webhookdelivery.FieldPayload:
@@ -32384,8 +32384,8 @@ func (m *WebhookDeliveryMutation) OldField(ctx context.Context, name string) (en
 		return m.OldCommunityID(ctx)
 	case webhookdelivery.FieldWebhookID:
 		return m.OldWebhookID(ctx)
-	case webhookdelivery.FieldDeliveryID:
-		return m.OldDeliveryID(ctx)
+	case webhookdelivery.FieldUUID:
+		return m.OldUUID(ctx)
 	case webhookdelivery.FieldEvent:
 		return m.OldEvent(ctx)
 	case webhookdelivery.FieldPayload:
@@ -32427,12 +32427,12 @@ func (m *WebhookDeliveryMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetWebhookID(v)
 		return nil
-	case webhookdelivery.FieldDeliveryID:
+	case webhookdelivery.FieldUUID:
 		v, ok := value.(string)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
-		m.SetDeliveryID(v)
+		m.SetUUID(v)
 		return nil
 	case webhookdelivery.FieldEvent:
 		v, ok := value.(string)
@@ -32600,8 +32600,8 @@ func (m *WebhookDeliveryMutation) ResetField(name string) error {
 	case webhookdelivery.FieldWebhookID:
 		m.ResetWebhookID()
 		return nil
-	case webhookdelivery.FieldDeliveryID:
-		m.ResetDeliveryID()
+	case webhookdelivery.FieldUUID:
+		m.ResetUUID()
 		return nil
 	case webhookdelivery.FieldEvent:
 		m.ResetEvent()

@@ -23,8 +23,8 @@ type WebhookDelivery struct {
 	CommunityID int `json:"community_id,omitempty"`
 	// WebhookID holds the value of the "webhook_id" field.
 	WebhookID int `json:"webhook_id,omitempty"`
-	// DeliveryID holds the value of the "delivery_id" field.
-	DeliveryID string `json:"delivery_id,omitempty"`
+	// UUID holds the value of the "uuid" field.
+	UUID string `json:"uuid,omitempty"`
 	// Event holds the value of the "event" field.
 	Event string `json:"event,omitempty"`
 	// Payload holds the value of the "payload" field.
@@ -91,7 +91,7 @@ func (*WebhookDelivery) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case webhookdelivery.FieldID, webhookdelivery.FieldCommunityID, webhookdelivery.FieldWebhookID, webhookdelivery.FieldAttempts, webhookdelivery.FieldResponseCode:
 			values[i] = new(sql.NullInt64)
-		case webhookdelivery.FieldDeliveryID, webhookdelivery.FieldEvent, webhookdelivery.FieldPayload, webhookdelivery.FieldStatus, webhookdelivery.FieldLastError:
+		case webhookdelivery.FieldUUID, webhookdelivery.FieldEvent, webhookdelivery.FieldPayload, webhookdelivery.FieldStatus, webhookdelivery.FieldLastError:
 			values[i] = new(sql.NullString)
 		case webhookdelivery.FieldCreatedAt, webhookdelivery.FieldLastAttemptAt, webhookdelivery.FieldDeliveredAt:
 			values[i] = new(sql.NullTime)
@@ -128,11 +128,11 @@ func (_m *WebhookDelivery) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.WebhookID = int(value.Int64)
 			}
-		case webhookdelivery.FieldDeliveryID:
+		case webhookdelivery.FieldUUID:
 			if value, ok := values[i].(*sql.NullString); !ok {
-				return fmt.Errorf("unexpected type %T for field delivery_id", values[i])
+				return fmt.Errorf("unexpected type %T for field uuid", values[i])
 			} else if value.Valid {
-				_m.DeliveryID = value.String
+				_m.UUID = value.String
 			}
 		case webhookdelivery.FieldEvent:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -243,8 +243,8 @@ func (_m *WebhookDelivery) String() string {
 	builder.WriteString("webhook_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.WebhookID))
 	builder.WriteString(", ")
-	builder.WriteString("delivery_id=")
-	builder.WriteString(_m.DeliveryID)
+	builder.WriteString("uuid=")
+	builder.WriteString(_m.UUID)
 	builder.WriteString(", ")
 	builder.WriteString("event=")
 	builder.WriteString(_m.Event)

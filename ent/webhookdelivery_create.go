@@ -36,9 +36,9 @@ func (_c *WebhookDeliveryCreate) SetWebhookID(v int) *WebhookDeliveryCreate {
 	return _c
 }
 
-// SetDeliveryID sets the "delivery_id" field.
-func (_c *WebhookDeliveryCreate) SetDeliveryID(v string) *WebhookDeliveryCreate {
-	_c.mutation.SetDeliveryID(v)
+// SetUUID sets the "uuid" field.
+func (_c *WebhookDeliveryCreate) SetUUID(v string) *WebhookDeliveryCreate {
+	_c.mutation.SetUUID(v)
 	return _c
 }
 
@@ -229,12 +229,12 @@ func (_c *WebhookDeliveryCreate) check() error {
 	if _, ok := _c.mutation.WebhookID(); !ok {
 		return &ValidationError{Name: "webhook_id", err: errors.New(`ent: missing required field "WebhookDelivery.webhook_id"`)}
 	}
-	if _, ok := _c.mutation.DeliveryID(); !ok {
-		return &ValidationError{Name: "delivery_id", err: errors.New(`ent: missing required field "WebhookDelivery.delivery_id"`)}
+	if _, ok := _c.mutation.UUID(); !ok {
+		return &ValidationError{Name: "uuid", err: errors.New(`ent: missing required field "WebhookDelivery.uuid"`)}
 	}
-	if v, ok := _c.mutation.DeliveryID(); ok {
-		if err := webhookdelivery.DeliveryIDValidator(v); err != nil {
-			return &ValidationError{Name: "delivery_id", err: fmt.Errorf(`ent: validator failed for field "WebhookDelivery.delivery_id": %w`, err)}
+	if v, ok := _c.mutation.UUID(); ok {
+		if err := webhookdelivery.UUIDValidator(v); err != nil {
+			return &ValidationError{Name: "uuid", err: fmt.Errorf(`ent: validator failed for field "WebhookDelivery.uuid": %w`, err)}
 		}
 	}
 	if _, ok := _c.mutation.Event(); !ok {
@@ -308,9 +308,9 @@ func (_c *WebhookDeliveryCreate) createSpec() (*WebhookDelivery, *sqlgraph.Creat
 		_spec = sqlgraph.NewCreateSpec(webhookdelivery.Table, sqlgraph.NewFieldSpec(webhookdelivery.FieldID, field.TypeInt))
 	)
 	_spec.OnConflict = _c.conflict
-	if value, ok := _c.mutation.DeliveryID(); ok {
-		_spec.SetField(webhookdelivery.FieldDeliveryID, field.TypeString, value)
-		_node.DeliveryID = value
+	if value, ok := _c.mutation.UUID(); ok {
+		_spec.SetField(webhookdelivery.FieldUUID, field.TypeString, value)
+		_node.UUID = value
 	}
 	if value, ok := _c.mutation.Event(); ok {
 		_spec.SetField(webhookdelivery.FieldEvent, field.TypeString, value)
@@ -553,8 +553,8 @@ func (u *WebhookDeliveryUpsertOne) UpdateNewValues() *WebhookDeliveryUpsertOne {
 		if _, exists := u.create.mutation.WebhookID(); exists {
 			s.SetIgnore(webhookdelivery.FieldWebhookID)
 		}
-		if _, exists := u.create.mutation.DeliveryID(); exists {
-			s.SetIgnore(webhookdelivery.FieldDeliveryID)
+		if _, exists := u.create.mutation.UUID(); exists {
+			s.SetIgnore(webhookdelivery.FieldUUID)
 		}
 		if _, exists := u.create.mutation.Event(); exists {
 			s.SetIgnore(webhookdelivery.FieldEvent)
@@ -897,8 +897,8 @@ func (u *WebhookDeliveryUpsertBulk) UpdateNewValues() *WebhookDeliveryUpsertBulk
 			if _, exists := b.mutation.WebhookID(); exists {
 				s.SetIgnore(webhookdelivery.FieldWebhookID)
 			}
-			if _, exists := b.mutation.DeliveryID(); exists {
-				s.SetIgnore(webhookdelivery.FieldDeliveryID)
+			if _, exists := b.mutation.UUID(); exists {
+				s.SetIgnore(webhookdelivery.FieldUUID)
 			}
 			if _, exists := b.mutation.Event(); exists {
 				s.SetIgnore(webhookdelivery.FieldEvent)

@@ -7,7 +7,6 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"linli/ent"
 	"linli/graph/model"
 	"linli/notify"
@@ -17,30 +16,36 @@ import (
 
 // MarkNotificationsRead is the resolver for the markNotificationsRead field.
 func (r *mutationResolver) MarkNotificationsRead(ctx context.Context, ids []int, all *bool) (int, error) {
-	panic(fmt.Errorf("not implemented: MarkNotificationsRead - markNotificationsRead"))
+	return r.Notify.MarkRead(ctx, ids, all != nil && *all)
 }
 
 // UpdateNotificationPreferences is the resolver for the updateNotificationPreferences field.
 func (r *mutationResolver) UpdateNotificationPreferences(ctx context.Context, input model.NotificationPreferencesInput) (*notify.Preferences, error) {
-	panic(fmt.Errorf("not implemented: UpdateNotificationPreferences - updateNotificationPreferences"))
+	return r.Notify.UpdatePreferences(ctx, notify.PreferencesInput{Channels: input.Channels, MutedKinds: input.MutedKinds,
+		ReminderLeadMinutes: input.ReminderLeadMinutes, QuietHoursStart: input.QuietHoursStart, QuietHoursEnd: input.QuietHoursEnd})
 }
 
 // UnreadNotifications is the resolver for the unreadNotifications field.
 func (r *personResolver) UnreadNotifications(ctx context.Context, obj *ent.Person) (*int, error) {
-	panic(fmt.Errorf("not implemented: UnreadNotifications - unreadNotifications"))
+	return r.Notify.Unread(ctx, obj.ID)
 }
 
 // Notifications is the resolver for the notifications field.
 func (r *queryResolver) Notifications(ctx context.Context, first *int, after *entgql.Cursor[int], unreadOnly *bool) (*ent.NotificationConnection, error) {
-	panic(fmt.Errorf("not implemented: Notifications - notifications"))
+	q, err := r.Notify.Inbox(ctx, unreadOnly != nil && *unreadOnly)
+	if err != nil {
+		return nil, err
+	}
+	return q.Paginate(ctx, after, first, nil, nil,
+		ent.WithNotificationOrder(&ent.NotificationOrder{Direction: entgql.OrderDirectionDesc, Field: ent.DefaultNotificationOrder.Field}))
 }
 
 // NotificationPreferences is the resolver for the notificationPreferences field.
 func (r *queryResolver) NotificationPreferences(ctx context.Context) (*notify.Preferences, error) {
-	panic(fmt.Errorf("not implemented: NotificationPreferences - notificationPreferences"))
+	return r.Notify.Preferences(ctx)
 }
 
 // MyNotifications is the resolver for the myNotifications field.
 func (r *subscriptionResolver) MyNotifications(ctx context.Context) (<-chan *ent.Notification, error) {
-	panic(fmt.Errorf("not implemented: MyNotifications - myNotifications"))
+	return r.Live.MyNotifications(ctx)
 }

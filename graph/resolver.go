@@ -13,6 +13,7 @@ import (
 	"linli/kiosk"
 	"linli/ledger"
 	"linli/live"
+	"linli/notify"
 	"linli/organize"
 	"linli/pairing"
 	"linli/requests"
@@ -59,4 +60,6 @@ type Resolver struct {
 	Hooks *webhooks.Service
 	// Calendar makes calendar feeds (and serves them, in app's routes).
 	Calendar *calendar.Service
+	// Notify serves the viewer's inbox and notification preferences.
+	Notify *notify.Service
 }

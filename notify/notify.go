@@ -49,6 +49,8 @@ type Event struct {
 	// Note details the text: a reason, a request's new status, credited
 	// hours, a certificate's number.
 	Note string `json:"n,omitempty"`
+	// ActorID, when set, is who caused it: they are not told.
+	ActorID int `json:"x,omitempty"`
 	// At is when it happened (set by Emit).
 	At time.Time `json:"t"`
 	// Key, when set, makes the event's notifications unique per person

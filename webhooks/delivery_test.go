@@ -13,7 +13,6 @@ import (
 
 	"linli/channels"
 	"linli/ent"
-	"linli/jobs"
 	"linli/linlitest"
 	"linli/store"
 	"linli/viewer"
@@ -50,21 +49,6 @@ func (rc *receiver) received() []received {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	return append([]received(nil), rc.got...)
-}
-
-// startRunner works webhook deliveries with the real job system.
-func startRunner(t *testing.T, e *linlitest.Env) {
-	t.Helper()
-	r := jobs.New(e.DB, jobs.Options{Poll: 100 * time.Millisecond})
-	e.App.Resolver.Hooks.Register(r)
-	if err := r.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		r.Stop(ctx)
-	})
 }
 
 // emit is what notify's consumer does when an event is worked: the
@@ -110,7 +94,6 @@ func TestWebhookDeliveryRetried(t *testing.T) {
 		secret := []byte(out.CreateWebhook.Secret)
 		e.Do(t, coord, createWebhook, map[string]any{"in": map[string]any{"url": otherSrv.URL, "events": []string{"ACTIVITY_CANCELLED"}}})
 		e.Do(t, coord2, createWebhook, map[string]any{"in": map[string]any{"url": otherSrv.URL, "events": []string{"WAITLIST_PROMOTED"}}})
-		startRunner(t, e)
 
 		emit(t, e, c.ID, "WAITLIST_PROMOTED", true)
 		emit(t, e, c.ID, "WAITLIST_PROMOTED", false)
@@ -177,7 +160,6 @@ func TestWebhookDeliveryFails(t *testing.T) {
 		defer srv.Close()
 		var out created
 		e.Do(t, coord, createWebhook, map[string]any{"in": map[string]any{"url": srv.URL, "events": []string{"ACTIVITY_CANCELLED"}}}).Decode(t, &out)
-		startRunner(t, e)
 		emit(t, e, c.ID, "ACTIVITY_CANCELLED", false)
 		id := e.IntID(t, out.CreateWebhook.Webhook.ID)
 		// Attempts one by one, as the job system would make them, the last

@@ -1287,7 +1287,7 @@ var (
 	// WebhookDeliveriesColumns holds the columns for the "webhook_deliveries" table.
 	WebhookDeliveriesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
-		{Name: "delivery_id", Type: field.TypeString, Unique: true, Size: 64},
+		{Name: "uuid", Type: field.TypeString, Unique: true, Size: 64},
 		{Name: "event", Type: field.TypeString, Size: 64},
 		{Name: "payload", Type: field.TypeString, Size: 2147483647},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"PENDING", "DELIVERED", "FAILED"}, Default: "PENDING"},

@@ -1421,18 +1421,18 @@ func init() {
 	}
 	webhookdeliveryFields := schema.WebhookDelivery{}.Fields()
 	_ = webhookdeliveryFields
-	// webhookdeliveryDescDeliveryID is the schema descriptor for delivery_id field.
-	webhookdeliveryDescDeliveryID := webhookdeliveryFields[1].Descriptor()
-	// webhookdelivery.DeliveryIDValidator is a validator for the "delivery_id" field. It is called by the builders before save.
-	webhookdelivery.DeliveryIDValidator = func() func(string) error {
-		validators := webhookdeliveryDescDeliveryID.Validators
+	// webhookdeliveryDescUUID is the schema descriptor for uuid field.
+	webhookdeliveryDescUUID := webhookdeliveryFields[1].Descriptor()
+	// webhookdelivery.UUIDValidator is a validator for the "uuid" field. It is called by the builders before save.
+	webhookdelivery.UUIDValidator = func() func(string) error {
+		validators := webhookdeliveryDescUUID.Validators
 		fns := [...]func(string) error{
 			validators[0].(func(string) error),
 			validators[1].(func(string) error),
 		}
-		return func(delivery_id string) error {
+		return func(uuid string) error {
 			for _, fn := range fns {
-				if err := fn(delivery_id); err != nil {
+				if err := fn(uuid); err != nil {
 					return err
 				}
 			}

@@ -22,8 +22,8 @@ const (
 	FieldCommunityID = "community_id"
 	// FieldWebhookID holds the string denoting the webhook_id field in the database.
 	FieldWebhookID = "webhook_id"
-	// FieldDeliveryID holds the string denoting the delivery_id field in the database.
-	FieldDeliveryID = "delivery_id"
+	// FieldUUID holds the string denoting the uuid field in the database.
+	FieldUUID = "uuid"
 	// FieldEvent holds the string denoting the event field in the database.
 	FieldEvent = "event"
 	// FieldPayload holds the string denoting the payload field in the database.
@@ -69,7 +69,7 @@ var Columns = []string{
 	FieldID,
 	FieldCommunityID,
 	FieldWebhookID,
-	FieldDeliveryID,
+	FieldUUID,
 	FieldEvent,
 	FieldPayload,
 	FieldStatus,
@@ -99,8 +99,8 @@ func ValidColumn(column string) bool {
 var (
 	Hooks  [1]ent.Hook
 	Policy ent.Policy
-	// DeliveryIDValidator is a validator for the "delivery_id" field. It is called by the builders before save.
-	DeliveryIDValidator func(string) error
+	// UUIDValidator is a validator for the "uuid" field. It is called by the builders before save.
+	UUIDValidator func(string) error
 	// EventValidator is a validator for the "event" field. It is called by the builders before save.
 	EventValidator func(string) error
 	// DefaultAttempts holds the default value on creation for the "attempts" field.
@@ -160,9 +160,9 @@ func ByWebhookID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldWebhookID, opts...).ToFunc()
 }
 
-// ByDeliveryID orders the results by the delivery_id field.
-func ByDeliveryID(opts ...sql.OrderTermOption) OrderOption {
-	return sql.OrderByField(FieldDeliveryID, opts...).ToFunc()
+// ByUUID orders the results by the uuid field.
+func ByUUID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldUUID, opts...).ToFunc()
 }
 
 // ByEvent orders the results by the event field.

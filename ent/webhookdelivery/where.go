@@ -65,9 +65,9 @@ func WebhookID(v int) predicate.WebhookDelivery {
 	return predicate.WebhookDelivery(sql.FieldEQ(FieldWebhookID, v))
 }
 
-// DeliveryID applies equality check predicate on the "delivery_id" field. It's identical to DeliveryIDEQ.
-func DeliveryID(v string) predicate.WebhookDelivery {
-	return predicate.WebhookDelivery(sql.FieldEQ(FieldDeliveryID, v))
+// UUID applies equality check predicate on the "uuid" field. It's identical to UUIDEQ.
+func UUID(v string) predicate.WebhookDelivery {
+	return predicate.WebhookDelivery(sql.FieldEQ(FieldUUID, v))
 }
 
 // Event applies equality check predicate on the "event" field. It's identical to EventEQ.
@@ -150,69 +150,69 @@ func WebhookIDNotIn(vs ...int) predicate.WebhookDelivery {
 	return predicate.WebhookDelivery(sql.FieldNotIn(FieldWebhookID, vs...))
 }
 
-// DeliveryIDEQ applies the EQ predicate on the "delivery_id" field.
-func DeliveryIDEQ(v string) predicate.WebhookDelivery {
-	return predicate.WebhookDelivery(sql.FieldEQ(FieldDeliveryID, v))
+// UUIDEQ applies the EQ predicate on the "uuid" field.
+func UUIDEQ(v string) predicate.WebhookDelivery {
+	return predicate.WebhookDelivery(sql.FieldEQ(FieldUUID, v))
 }
 
-// DeliveryIDNEQ applies the NEQ predicate on the "delivery_id" field.
-func DeliveryIDNEQ(v string) predicate.WebhookDelivery {
-	return predicate.WebhookDelivery(sql.FieldNEQ(FieldDeliveryID, v))
+// UUIDNEQ applies the NEQ predicate on the "uuid" field.
+func UUIDNEQ(v string) predicate.WebhookDelivery {
+	return predicate.WebhookDelivery(sql.FieldNEQ(FieldUUID, v))
 }
 
-// DeliveryIDIn applies the In predicate on the "delivery_id" field.
-func DeliveryIDIn(vs ...string) predicate.WebhookDelivery {
-	return predicate.WebhookDelivery(sql.FieldIn(FieldDeliveryID, vs...))
+// UUIDIn applies the In predicate on the "uuid" field.
+func UUIDIn(vs ...string) predicate.WebhookDelivery {
+	return predicate.WebhookDelivery(sql.FieldIn(FieldUUID, vs...))
 }
 
-// DeliveryIDNotIn applies the NotIn predicate on the "delivery_id" field.
-func DeliveryIDNotIn(vs ...string) predicate.WebhookDelivery {
-	return predicate.WebhookDelivery(sql.FieldNotIn(FieldDeliveryID, vs...))
+// UUIDNotIn applies the NotIn predicate on the "uuid" field.
+func UUIDNotIn(vs ...string) predicate.WebhookDelivery {
+	return predicate.WebhookDelivery(sql.FieldNotIn(FieldUUID, vs...))
 }
 
-// DeliveryIDGT applies the GT predicate on the "delivery_id" field.
-func DeliveryIDGT(v string) predicate.WebhookDelivery {
-	return predicate.WebhookDelivery(sql.FieldGT(FieldDeliveryID, v))
+// UUIDGT applies the GT predicate on the "uuid" field.
+func UUIDGT(v string) predicate.WebhookDelivery {
+	return predicate.WebhookDelivery(sql.FieldGT(FieldUUID, v))
 }
 
-// DeliveryIDGTE applies the GTE predicate on the "delivery_id" field.
-func DeliveryIDGTE(v string) predicate.WebhookDelivery {
-	return predicate.WebhookDelivery(sql.FieldGTE(FieldDeliveryID, v))
+// UUIDGTE applies the GTE predicate on the "uuid" field.
+func UUIDGTE(v string) predicate.WebhookDelivery {
+	return predicate.WebhookDelivery(sql.FieldGTE(FieldUUID, v))
 }
 
-// DeliveryIDLT applies the LT predicate on the "delivery_id" field.
-func DeliveryIDLT(v string) predicate.WebhookDelivery {
-	return predicate.WebhookDelivery(sql.FieldLT(FieldDeliveryID, v))
+// UUIDLT applies the LT predicate on the "uuid" field.
+func UUIDLT(v string) predicate.WebhookDelivery {
+	return predicate.WebhookDelivery(sql.FieldLT(FieldUUID, v))
 }
 
-// DeliveryIDLTE applies the LTE predicate on the "delivery_id" field.
-func DeliveryIDLTE(v string) predicate.WebhookDelivery {
-	return predicate.WebhookDelivery(sql.FieldLTE(FieldDeliveryID, v))
+// UUIDLTE applies the LTE predicate on the "uuid" field.
+func UUIDLTE(v string) predicate.WebhookDelivery {
+	return predicate.WebhookDelivery(sql.FieldLTE(FieldUUID, v))
 }
 
-// DeliveryIDContains applies the Contains predicate on the "delivery_id" field.
-func DeliveryIDContains(v string) predicate.WebhookDelivery {
-	return predicate.WebhookDelivery(sql.FieldContains(FieldDeliveryID, v))
+// UUIDContains applies the Contains predicate on the "uuid" field.
+func UUIDContains(v string) predicate.WebhookDelivery {
+	return predicate.WebhookDelivery(sql.FieldContains(FieldUUID, v))
 }
 
-// DeliveryIDHasPrefix applies the HasPrefix predicate on the "delivery_id" field.
-func DeliveryIDHasPrefix(v string) predicate.WebhookDelivery {
-	return predicate.WebhookDelivery(sql.FieldHasPrefix(FieldDeliveryID, v))
+// UUIDHasPrefix applies the HasPrefix predicate on the "uuid" field.
+func UUIDHasPrefix(v string) predicate.WebhookDelivery {
+	return predicate.WebhookDelivery(sql.FieldHasPrefix(FieldUUID, v))
 }
 
-// DeliveryIDHasSuffix applies the HasSuffix predicate on the "delivery_id" field.
-func DeliveryIDHasSuffix(v string) predicate.WebhookDelivery {
-	return predicate.WebhookDelivery(sql.FieldHasSuffix(FieldDeliveryID, v))
+// UUIDHasSuffix applies the HasSuffix predicate on the "uuid" field.
+func UUIDHasSuffix(v string) predicate.WebhookDelivery {
+	return predicate.WebhookDelivery(sql.FieldHasSuffix(FieldUUID, v))
 }
 
-// DeliveryIDEqualFold applies the EqualFold predicate on the "delivery_id" field.
-func DeliveryIDEqualFold(v string) predicate.WebhookDelivery {
-	return predicate.WebhookDelivery(sql.FieldEqualFold(FieldDeliveryID, v))
+// UUIDEqualFold applies the EqualFold predicate on the "uuid" field.
+func UUIDEqualFold(v string) predicate.WebhookDelivery {
+	return predicate.WebhookDelivery(sql.FieldEqualFold(FieldUUID, v))
 }
 
-// DeliveryIDContainsFold applies the ContainsFold predicate on the "delivery_id" field.
-func DeliveryIDContainsFold(v string) predicate.WebhookDelivery {
-	return predicate.WebhookDelivery(sql.FieldContainsFold(FieldDeliveryID, v))
+// UUIDContainsFold applies the ContainsFold predicate on the "uuid" field.
+func UUIDContainsFold(v string) predicate.WebhookDelivery {
+	return predicate.WebhookDelivery(sql.FieldContainsFold(FieldUUID, v))
 }
 
 // EventEQ applies the EQ predicate on the "event" field.

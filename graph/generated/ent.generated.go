@@ -10237,16 +10237,16 @@ func (ec *executionContext) fieldContext_WebhookDelivery_webhookID(_ context.Con
 	return graphql.NewScalarFieldContext("WebhookDelivery", field, false, false, "ID")
 }
 
-func (ec *executionContext) _WebhookDelivery_deliveryID(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookDelivery) (ret graphql.Marshaler) {
+func (ec *executionContext) _WebhookDelivery_uuid(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookDelivery) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_WebhookDelivery_deliveryID(ctx, field)
+			return ec.fieldContext_WebhookDelivery_uuid(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.DeliveryID, nil
+			return obj.UUID, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -10256,7 +10256,7 @@ func (ec *executionContext) _WebhookDelivery_deliveryID(ctx context.Context, fie
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_WebhookDelivery_deliveryID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_WebhookDelivery_uuid(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WebhookDelivery", field, false, false, "String")
 }
 
@@ -20433,8 +20433,8 @@ func (ec *executionContext) _WebhookDelivery(ctx context.Context, sel ast.Select
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
-		case "deliveryID":
-			out.Values[i] = ec._WebhookDelivery_deliveryID(ctx, field, obj)
+		case "uuid":
+			out.Values[i] = ec._WebhookDelivery_uuid(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

@@ -42,7 +42,7 @@ type MutationResolver interface {
 	CreateWebhook(ctx context.Context, input model.CreateWebhookInput) (*model.WebhookCreated, error)
 	DeleteWebhook(ctx context.Context, id int) (int, error)
 	RotateCalendarFeed(ctx context.Context, teamID *int, venueID *int) (*model.CalendarFeedURL, error)
-	SetWechatOpenID(ctx context.Context, openid *string) (bool, error)
+	SetWechatAddress(ctx context.Context, openid *string) (bool, error)
 	CreateCommunity(ctx context.Context, input model.CreateCommunityInput) (*ent.Community, error)
 	CreateHousehold(ctx context.Context, input model.CreateHouseholdInput) (*ent.Household, error)
 	UpdateHousehold(ctx context.Context, id int, input model.UpdateHouseholdInput) (*ent.Household, error)
@@ -848,7 +848,7 @@ func (ec *executionContext) field_Mutation_setTeamMember_args(ctx context.Contex
 	return args, nil
 }
 
-func (ec *executionContext) field_Mutation_setWechatOpenID_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+func (ec *executionContext) field_Mutation_setWechatAddress_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "openid",
@@ -2005,17 +2005,17 @@ func (ec *executionContext) fieldContext_Mutation_rotateCalendarFeed(ctx context
 	return fc, nil
 }
 
-func (ec *executionContext) _Mutation_setWechatOpenID(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+func (ec *executionContext) _Mutation_setWechatAddress(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_setWechatOpenID(ctx, field)
+			return ec.fieldContext_Mutation_setWechatAddress(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().SetWechatOpenID(ctx, fc.Args["openid"].(*string))
+			return ec.Resolvers.Mutation().SetWechatAddress(ctx, fc.Args["openid"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
@@ -2025,7 +2025,7 @@ func (ec *executionContext) _Mutation_setWechatOpenID(ctx context.Context, field
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Mutation_setWechatOpenID(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Mutation_setWechatAddress(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Mutation",
 		Field:      field,
@@ -2042,7 +2042,7 @@ func (ec *executionContext) fieldContext_Mutation_setWechatOpenID(ctx context.Co
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_setWechatOpenID_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Mutation_setWechatAddress_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -4043,9 +4043,9 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
-		case "setWechatOpenID":
+		case "setWechatAddress":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_setWechatOpenID(ctx, field)
+				return ec._Mutation_setWechatAddress(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++

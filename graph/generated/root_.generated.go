@@ -406,7 +406,7 @@ type ComplexityRoot struct {
 		SetRoles                      func(childComplexity int, personID int, roles []model.Role) int
 		SetSlotCapacity               func(childComplexity int, slotID int, capacity int) int
 		SetTeamMember                 func(childComplexity int, teamID int, personID int, role *teammembership.Role) int
-		SetWechatOpenID               func(childComplexity int, openid *string) int
+		SetWechatAddress              func(childComplexity int, openid *string) int
 		SignUp                        func(childComplexity int, input model.SignUpInput) int
 		StartRequest                  func(childComplexity int, id int) int
 		SubmitRequest                 func(childComplexity int, input model.SubmitRequestInput) int
@@ -837,13 +837,13 @@ type ComplexityRoot struct {
 		Community     func(childComplexity int) int
 		CreatedAt     func(childComplexity int) int
 		DeliveredAt   func(childComplexity int) int
-		DeliveryID    func(childComplexity int) int
 		Event         func(childComplexity int) int
 		ID            func(childComplexity int) int
 		LastAttemptAt func(childComplexity int) int
 		LastError     func(childComplexity int) int
 		ResponseCode  func(childComplexity int) int
 		Status        func(childComplexity int) int
+		UUID          func(childComplexity int) int
 		Webhook       func(childComplexity int) int
 		WebhookID     func(childComplexity int) int
 	}
@@ -2641,17 +2641,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetTeamMember(childComplexity, args["teamID"].(int), args["personID"].(int), args["role"].(*teammembership.Role)), true
-	case "Mutation.setWechatOpenID":
-		if e.ComplexityRoot.Mutation.SetWechatOpenID == nil {
+	case "Mutation.setWechatAddress":
+		if e.ComplexityRoot.Mutation.SetWechatAddress == nil {
 			break
 		}
 
-		args, err := ec.field_Mutation_setWechatOpenID_args(ctx, rawArgs)
+		args, err := ec.field_Mutation_setWechatAddress_args(ctx, rawArgs)
 		if err != nil {
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.SetWechatOpenID(childComplexity, args["openid"].(*string)), true
+		return e.ComplexityRoot.Mutation.SetWechatAddress(childComplexity, args["openid"].(*string)), true
 	case "Mutation.signUp":
 		if e.ComplexityRoot.Mutation.SignUp == nil {
 			break
@@ -4760,12 +4760,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.WebhookDelivery.DeliveredAt(childComplexity), true
-	case "WebhookDelivery.deliveryID":
-		if e.ComplexityRoot.WebhookDelivery.DeliveryID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.WebhookDelivery.DeliveryID(childComplexity), true
 	case "WebhookDelivery.event":
 		if e.ComplexityRoot.WebhookDelivery.Event == nil {
 			break
@@ -4802,6 +4796,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.WebhookDelivery.Status(childComplexity), true
+	case "WebhookDelivery.uuid":
+		if e.ComplexityRoot.WebhookDelivery.UUID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.UUID(childComplexity), true
 	case "WebhookDelivery.webhook":
 		if e.ComplexityRoot.WebhookDelivery.Webhook == nil {
 			break
@@ -5112,7 +5112,7 @@ extend type Mutation {
   """
   rotateCalendarFeed(teamID: ID, venueID: ID): CalendarFeedURL!
   "The viewer's WeChat openid, the address of WeChat subscribe messages (null or empty clears it)."
-  setWechatOpenID(openid: String): Boolean!
+  setWechatAddress(openid: String): Boolean!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/ent.graphql", Input: `directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
@@ -7471,7 +7471,7 @@ type Webhook implements Node {
 type WebhookDelivery implements Node {
   id: ID!
   webhookID: ID!
-  deliveryID: String!
+  uuid: String!
   event: String!
   status: WebhookDeliveryStatus!
   attempts: Int!
@@ -9665,8 +9665,8 @@ func (ec *executionContext) childFields_WebhookDelivery(ctx context.Context, fie
 		return ec.fieldContext_WebhookDelivery_id(ctx, field)
 	case "webhookID":
 		return ec.fieldContext_WebhookDelivery_webhookID(ctx, field)
-	case "deliveryID":
-		return ec.fieldContext_WebhookDelivery_deliveryID(ctx, field)
+	case "uuid":
+		return ec.fieldContext_WebhookDelivery_uuid(ctx, field)
 	case "event":
 		return ec.fieldContext_WebhookDelivery_event(ctx, field)
 	case "status":
