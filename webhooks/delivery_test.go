@@ -1,7 +1,6 @@
 package webhooks_test
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -132,8 +131,8 @@ func TestWebhookDeliveryRetried(t *testing.T) {
 				Edges      []struct {
 					Node struct {
 						UUID, Event, Status, LastError string
-						Attempts                             int
-						ResponseCode                         *int
+						Attempts                       int
+						ResponseCode                   *int
 					}
 				}
 			}
