@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"linli/auth"
+	"linli/calendar"
 	"linli/certificate"
 	"linli/exports"
 	"linli/gid"
@@ -107,6 +108,9 @@ type Config struct {
 	// enter its paper sign-in sheet (scan.Options.BackEntryDays).
 	BackEntryDays int
 
+	// Channels configures the external notification channels (WeChat,
+	// SMS), webhooks and calendar feeds (ChannelsConfig).
+	Channels ChannelsConfig
 	// Jobs tunes the background-job runner (jobs.Options) and Notify the
 	// notifications (notify.Options).
 	Jobs   jobs.Options
@@ -183,6 +187,10 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		db.Close()
 		return nil, err
 	}
+	if _, err := cfg.Channels.sender(&App{Config: cfg}); err != nil {
+		db.Close()
+		return nil, err
+	}
 	a := wire(cfg, db, ids, selfKey)
 	if err := a.Live.Ready(ctx); err != nil {
 		a.Close()
@@ -249,6 +257,7 @@ func wire(cfg Config, db *store.DB, ids *gid.Codec, selfKey []byte) *App {
 	a.Notify = notify.New(db, a.Live, no)
 	a.Notify.Register(a.Jobs)
 	a.Resolver.Notify = a.Notify
+	a.wireChannels()
 	a.revocable.Store(&revocable{auth: a.Auth, kiosks: kiosks, sessions: a.live.sessions})
 	a.startCheckin()
 	a.ready = func(ctx context.Context) error { return db.SQL.PingContext(ctx) }
@@ -314,6 +323,8 @@ func (a *App) routes() http.Handler {
 		mux.Handle("GET /metrics", metrics)
 	}
 	mux.Handle("GET /qr/{id}", a.authenticate(http.HandlerFunc(a.qrImage)))
+	// Calendar feeds: the secret token in the path is the credential.
+	mux.Handle(calendar.PathPrefix, a.Resolver.Calendar)
 	// The kiosk page, the board and (outside production) GraphiQL, all
 	// embedded.
 	web.Routes(mux, !opts.Production)

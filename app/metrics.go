@@ -112,9 +112,12 @@ func (w *statusWriter) Flush() {
 func instrument(next http.Handler) http.Handler {
 	known := map[string]bool{"/graphql": true, "/healthz": true, "/readyz": true, "/metrics": true, "/": true}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		path := r.URL.Path
+		path, logged := r.URL.Path, r.URL.Path
 		if strings.HasPrefix(path, "/qr/") {
 			path = "/qr"
+		} else if strings.HasPrefix(path, "/calendar/") {
+			// The path is a feed's secret token: never in a log or a label.
+			path, logged = "/calendar", "/calendar/…"
 		} else if !known[path] {
 			path = "other"
 		}
@@ -124,6 +127,6 @@ func instrument(next http.Handler) http.Handler {
 		httpRequests.WithLabelValues(path, strconv.Itoa(sw.status)).Inc()
 		d := time.Since(start)
 		httpDuration.WithLabelValues(path).Observe(d.Seconds())
-		reqlog.From(r.Context()).Debug("request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "duration_ms", float64(d.Microseconds())/1000)
+		reqlog.From(r.Context()).Debug("request", "method", r.Method, "path", logged, "status", sw.status, "duration_ms", float64(d.Microseconds())/1000)
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"linli/ent/activity"
 	"linli/ent/auditentry"
+	"linli/ent/calendarfeed"
 	"linli/ent/certificate"
 	"linli/ent/checkinscan"
 	"linli/ent/community"
@@ -18,6 +19,7 @@ import (
 	"linli/ent/kiosk"
 	"linli/ent/kioskpairingcode"
 	"linli/ent/notification"
+	"linli/ent/notificationdelivery"
 	"linli/ent/notificationpreference"
 	"linli/ent/persistedquery"
 	"linli/ent/person"
@@ -33,6 +35,9 @@ import (
 	"linli/ent/teammembership"
 	"linli/ent/venue"
 	"linli/ent/volunteerprofile"
+	"linli/ent/webhook"
+	"linli/ent/webhookdelivery"
+	"linli/ent/wechatbinding"
 	"reflect"
 	"sync"
 
@@ -101,6 +106,7 @@ func checkColumn(t, c string) error {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
 			activity.Table:               activity.ValidColumn,
 			auditentry.Table:             auditentry.ValidColumn,
+			calendarfeed.Table:           calendarfeed.ValidColumn,
 			certificate.Table:            certificate.ValidColumn,
 			checkinscan.Table:            checkinscan.ValidColumn,
 			community.Table:              community.ValidColumn,
@@ -111,6 +117,7 @@ func checkColumn(t, c string) error {
 			kiosk.Table:                  kiosk.ValidColumn,
 			kioskpairingcode.Table:       kioskpairingcode.ValidColumn,
 			notification.Table:           notification.ValidColumn,
+			notificationdelivery.Table:   notificationdelivery.ValidColumn,
 			notificationpreference.Table: notificationpreference.ValidColumn,
 			persistedquery.Table:         persistedquery.ValidColumn,
 			person.Table:                 person.ValidColumn,
@@ -126,6 +133,9 @@ func checkColumn(t, c string) error {
 			teammembership.Table:         teammembership.ValidColumn,
 			venue.Table:                  venue.ValidColumn,
 			volunteerprofile.Table:       volunteerprofile.ValidColumn,
+			webhook.Table:                webhook.ValidColumn,
+			webhookdelivery.Table:        webhookdelivery.ValidColumn,
+			wechatbinding.Table:          wechatbinding.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

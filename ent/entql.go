@@ -5,6 +5,7 @@ package ent
 import (
 	"linli/ent/activity"
 	"linli/ent/auditentry"
+	"linli/ent/calendarfeed"
 	"linli/ent/certificate"
 	"linli/ent/checkinscan"
 	"linli/ent/community"
@@ -15,6 +16,7 @@ import (
 	"linli/ent/kiosk"
 	"linli/ent/kioskpairingcode"
 	"linli/ent/notification"
+	"linli/ent/notificationdelivery"
 	"linli/ent/notificationpreference"
 	"linli/ent/persistedquery"
 	"linli/ent/person"
@@ -31,6 +33,9 @@ import (
 	"linli/ent/teammembership"
 	"linli/ent/venue"
 	"linli/ent/volunteerprofile"
+	"linli/ent/webhook"
+	"linli/ent/webhookdelivery"
+	"linli/ent/wechatbinding"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
@@ -40,7 +45,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 27)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 32)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   activity.Table,
@@ -94,6 +99,27 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[2] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   calendarfeed.Table,
+			Columns: calendarfeed.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: calendarfeed.FieldID,
+			},
+		},
+		Type: "CalendarFeed",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			calendarfeed.FieldCommunityID: {Type: field.TypeInt, Column: calendarfeed.FieldCommunityID},
+			calendarfeed.FieldTokenHash:   {Type: field.TypeBytes, Column: calendarfeed.FieldTokenHash},
+			calendarfeed.FieldScope:       {Type: field.TypeEnum, Column: calendarfeed.FieldScope},
+			calendarfeed.FieldPersonID:    {Type: field.TypeInt, Column: calendarfeed.FieldPersonID},
+			calendarfeed.FieldTeamID:      {Type: field.TypeInt, Column: calendarfeed.FieldTeamID},
+			calendarfeed.FieldVenueID:     {Type: field.TypeInt, Column: calendarfeed.FieldVenueID},
+			calendarfeed.FieldCreatedAt:   {Type: field.TypeTime, Column: calendarfeed.FieldCreatedAt},
+			calendarfeed.FieldRevokedAt:   {Type: field.TypeTime, Column: calendarfeed.FieldRevokedAt},
+		},
+	}
+	graph.Nodes[3] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   certificate.Table,
 			Columns: certificate.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -114,7 +140,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			certificate.FieldIssuedByID:  {Type: field.TypeInt, Column: certificate.FieldIssuedByID},
 		},
 	}
-	graph.Nodes[3] = &sqlgraph.Node{
+	graph.Nodes[4] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   checkinscan.Table,
 			Columns: checkinscan.Columns,
@@ -140,7 +166,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			checkinscan.FieldRecordedAt:     {Type: field.TypeTime, Column: checkinscan.FieldRecordedAt},
 		},
 	}
-	graph.Nodes[4] = &sqlgraph.Node{
+	graph.Nodes[5] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   community.Table,
 			Columns: community.Columns,
@@ -166,7 +192,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			community.FieldQuietHoursEnd:       {Type: field.TypeString, Column: community.FieldQuietHoursEnd},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[6] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   homevisit.Table,
 			Columns: homevisit.Columns,
@@ -191,7 +217,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			homevisit.FieldIdempotencyKey: {Type: field.TypeString, Column: homevisit.FieldIdempotencyKey},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   household.Table,
 			Columns: household.Columns,
@@ -212,7 +238,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			household.FieldCareTags:    {Type: field.TypeJSON, Column: household.FieldCareTags},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   idempotencykey.Table,
 			Columns: idempotencykey.Columns,
@@ -231,7 +257,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			idempotencykey.FieldCreatedAt:   {Type: field.TypeTime, Column: idempotencykey.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   job.Table,
 			Columns: job.Columns,
@@ -257,7 +283,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			job.FieldUpdatedAt:     {Type: field.TypeTime, Column: job.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   kiosk.Table,
 			Columns: kiosk.Columns,
@@ -279,7 +305,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			kiosk.FieldLastSeenAt:  {Type: field.TypeTime, Column: kiosk.FieldLastSeenAt},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   kioskpairingcode.Table,
 			Columns: kioskpairingcode.Columns,
@@ -298,7 +324,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			kioskpairingcode.FieldCreatedAt:   {Type: field.TypeTime, Column: kioskpairingcode.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   notification.Table,
 			Columns: notification.Columns,
@@ -322,7 +348,31 @@ var schemaGraph = func() *sqlgraph.Schema {
 			notification.FieldSource:         {Type: field.TypeString, Column: notification.FieldSource},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   notificationdelivery.Table,
+			Columns: notificationdelivery.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: notificationdelivery.FieldID,
+			},
+		},
+		Type: "NotificationDelivery",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			notificationdelivery.FieldCommunityID:    {Type: field.TypeInt, Column: notificationdelivery.FieldCommunityID},
+			notificationdelivery.FieldNotificationID: {Type: field.TypeInt, Column: notificationdelivery.FieldNotificationID},
+			notificationdelivery.FieldPersonID:       {Type: field.TypeInt, Column: notificationdelivery.FieldPersonID},
+			notificationdelivery.FieldChannel:        {Type: field.TypeEnum, Column: notificationdelivery.FieldChannel},
+			notificationdelivery.FieldKind:           {Type: field.TypeString, Column: notificationdelivery.FieldKind},
+			notificationdelivery.FieldStatus:         {Type: field.TypeEnum, Column: notificationdelivery.FieldStatus},
+			notificationdelivery.FieldAttempts:       {Type: field.TypeInt, Column: notificationdelivery.FieldAttempts},
+			notificationdelivery.FieldLastError:      {Type: field.TypeString, Column: notificationdelivery.FieldLastError},
+			notificationdelivery.FieldCreatedAt:      {Type: field.TypeTime, Column: notificationdelivery.FieldCreatedAt},
+			notificationdelivery.FieldLastAttemptAt:  {Type: field.TypeTime, Column: notificationdelivery.FieldLastAttemptAt},
+			notificationdelivery.FieldSentAt:         {Type: field.TypeTime, Column: notificationdelivery.FieldSentAt},
+		},
+	}
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   notificationpreference.Table,
 			Columns: notificationpreference.Columns,
@@ -343,7 +393,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			notificationpreference.FieldUpdatedAt:           {Type: field.TypeTime, Column: notificationpreference.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   persistedquery.Table,
 			Columns: persistedquery.Columns,
@@ -360,7 +410,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			persistedquery.FieldLastUsedAt: {Type: field.TypeTime, Column: persistedquery.FieldLastUsedAt},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   person.Table,
 			Columns: person.Columns,
@@ -380,7 +430,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			person.FieldRoles:        {Type: field.TypeJSON, Column: person.FieldRoles},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   phonecode.Table,
 			Columns: phonecode.Columns,
@@ -398,7 +448,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			phonecode.FieldCreatedAt: {Type: field.TypeTime, Column: phonecode.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   registration.Table,
 			Columns: registration.Columns,
@@ -426,7 +476,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			registration.FieldCancelReason:       {Type: field.TypeString, Column: registration.FieldCancelReason},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   request.Table,
 			Columns: request.Columns,
@@ -465,7 +515,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			request.FieldVersion:          {Type: field.TypeInt, Column: request.FieldVersion},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   requestevent.Table,
 			Columns: requestevent.Columns,
@@ -486,7 +536,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			requestevent.FieldHomeVisitID: {Type: field.TypeInt, Column: requestevent.FieldHomeVisitID},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   secret.Table,
 			Columns: secret.Columns,
@@ -502,7 +552,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			secret.FieldCreatedAt: {Type: field.TypeTime, Column: secret.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   servicerecord.Table,
 			Columns: servicerecord.Columns,
@@ -537,7 +587,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			servicerecord.FieldCorrectionReason: {Type: field.TypeString, Column: servicerecord.FieldCorrectionReason},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -557,7 +607,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldRevokedAt:   {Type: field.TypeTime, Column: session.FieldRevokedAt},
 		},
 	}
-	graph.Nodes[22] = &sqlgraph.Node{
+	graph.Nodes[24] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   slot.Table,
 			Columns: slot.Columns,
@@ -586,7 +636,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			slot.FieldWaitlistEnabled:   {Type: field.TypeBool, Column: slot.FieldWaitlistEnabled},
 		},
 	}
-	graph.Nodes[23] = &sqlgraph.Node{
+	graph.Nodes[25] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   team.Table,
 			Columns: team.Columns,
@@ -604,7 +654,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			team.FieldDescription: {Type: field.TypeString, Column: team.FieldDescription},
 		},
 	}
-	graph.Nodes[24] = &sqlgraph.Node{
+	graph.Nodes[26] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   teammembership.Table,
 			Columns: teammembership.Columns,
@@ -623,7 +673,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			teammembership.FieldRole:        {Type: field.TypeEnum, Column: teammembership.FieldRole},
 		},
 	}
-	graph.Nodes[25] = &sqlgraph.Node{
+	graph.Nodes[27] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   venue.Table,
 			Columns: venue.Columns,
@@ -642,7 +692,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			venue.FieldCapacity:    {Type: field.TypeInt, Column: venue.FieldCapacity},
 		},
 	}
-	graph.Nodes[26] = &sqlgraph.Node{
+	graph.Nodes[28] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   volunteerprofile.Table,
 			Columns: volunteerprofile.Columns,
@@ -657,6 +707,70 @@ var schemaGraph = func() *sqlgraph.Schema {
 			volunteerprofile.FieldPersonID:     {Type: field.TypeInt, Column: volunteerprofile.FieldPersonID},
 			volunteerprofile.FieldSkills:       {Type: field.TypeJSON, Column: volunteerprofile.FieldSkills},
 			volunteerprofile.FieldRegisteredAt: {Type: field.TypeTime, Column: volunteerprofile.FieldRegisteredAt},
+		},
+	}
+	graph.Nodes[29] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   webhook.Table,
+			Columns: webhook.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: webhook.FieldID,
+			},
+		},
+		Type: "Webhook",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			webhook.FieldCommunityID: {Type: field.TypeInt, Column: webhook.FieldCommunityID},
+			webhook.FieldCreatedAt:   {Type: field.TypeTime, Column: webhook.FieldCreatedAt},
+			webhook.FieldUpdatedAt:   {Type: field.TypeTime, Column: webhook.FieldUpdatedAt},
+			webhook.FieldURL:         {Type: field.TypeString, Column: webhook.FieldURL},
+			webhook.FieldSecret:      {Type: field.TypeString, Column: webhook.FieldSecret},
+			webhook.FieldEvents:      {Type: field.TypeJSON, Column: webhook.FieldEvents},
+			webhook.FieldDescription: {Type: field.TypeString, Column: webhook.FieldDescription},
+			webhook.FieldCreatedByID: {Type: field.TypeInt, Column: webhook.FieldCreatedByID},
+			webhook.FieldDeletedAt:   {Type: field.TypeTime, Column: webhook.FieldDeletedAt},
+		},
+	}
+	graph.Nodes[30] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   webhookdelivery.Table,
+			Columns: webhookdelivery.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: webhookdelivery.FieldID,
+			},
+		},
+		Type: "WebhookDelivery",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			webhookdelivery.FieldCommunityID:   {Type: field.TypeInt, Column: webhookdelivery.FieldCommunityID},
+			webhookdelivery.FieldWebhookID:     {Type: field.TypeInt, Column: webhookdelivery.FieldWebhookID},
+			webhookdelivery.FieldUUID:          {Type: field.TypeString, Column: webhookdelivery.FieldUUID},
+			webhookdelivery.FieldEvent:         {Type: field.TypeString, Column: webhookdelivery.FieldEvent},
+			webhookdelivery.FieldPayload:       {Type: field.TypeString, Column: webhookdelivery.FieldPayload},
+			webhookdelivery.FieldStatus:        {Type: field.TypeEnum, Column: webhookdelivery.FieldStatus},
+			webhookdelivery.FieldAttempts:      {Type: field.TypeInt, Column: webhookdelivery.FieldAttempts},
+			webhookdelivery.FieldLastError:     {Type: field.TypeString, Column: webhookdelivery.FieldLastError},
+			webhookdelivery.FieldResponseCode:  {Type: field.TypeInt, Column: webhookdelivery.FieldResponseCode},
+			webhookdelivery.FieldCreatedAt:     {Type: field.TypeTime, Column: webhookdelivery.FieldCreatedAt},
+			webhookdelivery.FieldLastAttemptAt: {Type: field.TypeTime, Column: webhookdelivery.FieldLastAttemptAt},
+			webhookdelivery.FieldDeliveredAt:   {Type: field.TypeTime, Column: webhookdelivery.FieldDeliveredAt},
+		},
+	}
+	graph.Nodes[31] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   wechatbinding.Table,
+			Columns: wechatbinding.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: wechatbinding.FieldID,
+			},
+		},
+		Type: "WechatBinding",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			wechatbinding.FieldCommunityID: {Type: field.TypeInt, Column: wechatbinding.FieldCommunityID},
+			wechatbinding.FieldPersonID:    {Type: field.TypeInt, Column: wechatbinding.FieldPersonID},
+			wechatbinding.FieldOpenid:      {Type: field.TypeString, Column: wechatbinding.FieldOpenid},
+			wechatbinding.FieldUpdatedAt:   {Type: field.TypeTime, Column: wechatbinding.FieldUpdatedAt},
 		},
 	}
 	graph.MustAddE(
@@ -717,6 +831,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 			Bidi:    false,
 		},
 		"AuditEntry",
+		"Community",
+	)
+	graph.MustAddE(
+		"community",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   calendarfeed.CommunityTable,
+			Columns: []string{calendarfeed.CommunityColumn},
+			Bidi:    false,
+		},
+		"CalendarFeed",
 		"Community",
 	)
 	graph.MustAddE(
@@ -970,6 +1096,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Notification",
 		"Request",
+	)
+	graph.MustAddE(
+		"community",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   notificationdelivery.CommunityTable,
+			Columns: []string{notificationdelivery.CommunityColumn},
+			Bidi:    false,
+		},
+		"NotificationDelivery",
+		"Community",
 	)
 	graph.MustAddE(
 		"community",
@@ -1451,6 +1589,66 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"VolunteerProfile",
 		"Person",
 	)
+	graph.MustAddE(
+		"community",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   webhook.CommunityTable,
+			Columns: []string{webhook.CommunityColumn},
+			Bidi:    false,
+		},
+		"Webhook",
+		"Community",
+	)
+	graph.MustAddE(
+		"deliveries",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   webhook.DeliveriesTable,
+			Columns: []string{webhook.DeliveriesColumn},
+			Bidi:    false,
+		},
+		"Webhook",
+		"WebhookDelivery",
+	)
+	graph.MustAddE(
+		"community",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   webhookdelivery.CommunityTable,
+			Columns: []string{webhookdelivery.CommunityColumn},
+			Bidi:    false,
+		},
+		"WebhookDelivery",
+		"Community",
+	)
+	graph.MustAddE(
+		"webhook",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   webhookdelivery.WebhookTable,
+			Columns: []string{webhookdelivery.WebhookColumn},
+			Bidi:    false,
+		},
+		"WebhookDelivery",
+		"Webhook",
+	)
+	graph.MustAddE(
+		"community",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   wechatbinding.CommunityTable,
+			Columns: []string{wechatbinding.CommunityColumn},
+			Bidi:    false,
+		},
+		"WechatBinding",
+		"Community",
+	)
 	return graph
 }()
 
@@ -1736,6 +1934,100 @@ func (f *AuditEntryFilter) WhereHasCommunityWith(preds ...predicate.Community) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *CalendarFeedQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the CalendarFeedQuery builder.
+func (_q *CalendarFeedQuery) Filter() *CalendarFeedFilter {
+	return &CalendarFeedFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *CalendarFeedMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the CalendarFeedMutation builder.
+func (m *CalendarFeedMutation) Filter() *CalendarFeedFilter {
+	return &CalendarFeedFilter{config: m.config, predicateAdder: m}
+}
+
+// CalendarFeedFilter provides a generic filtering capability at runtime for CalendarFeedQuery.
+type CalendarFeedFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *CalendarFeedFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *CalendarFeedFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(calendarfeed.FieldID))
+}
+
+// WhereCommunityID applies the entql int predicate on the community_id field.
+func (f *CalendarFeedFilter) WhereCommunityID(p entql.IntP) {
+	f.Where(p.Field(calendarfeed.FieldCommunityID))
+}
+
+// WhereTokenHash applies the entql []byte predicate on the token_hash field.
+func (f *CalendarFeedFilter) WhereTokenHash(p entql.BytesP) {
+	f.Where(p.Field(calendarfeed.FieldTokenHash))
+}
+
+// WhereScope applies the entql string predicate on the scope field.
+func (f *CalendarFeedFilter) WhereScope(p entql.StringP) {
+	f.Where(p.Field(calendarfeed.FieldScope))
+}
+
+// WherePersonID applies the entql int predicate on the person_id field.
+func (f *CalendarFeedFilter) WherePersonID(p entql.IntP) {
+	f.Where(p.Field(calendarfeed.FieldPersonID))
+}
+
+// WhereTeamID applies the entql int predicate on the team_id field.
+func (f *CalendarFeedFilter) WhereTeamID(p entql.IntP) {
+	f.Where(p.Field(calendarfeed.FieldTeamID))
+}
+
+// WhereVenueID applies the entql int predicate on the venue_id field.
+func (f *CalendarFeedFilter) WhereVenueID(p entql.IntP) {
+	f.Where(p.Field(calendarfeed.FieldVenueID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *CalendarFeedFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(calendarfeed.FieldCreatedAt))
+}
+
+// WhereRevokedAt applies the entql time.Time predicate on the revoked_at field.
+func (f *CalendarFeedFilter) WhereRevokedAt(p entql.TimeP) {
+	f.Where(p.Field(calendarfeed.FieldRevokedAt))
+}
+
+// WhereHasCommunity applies a predicate to check if query has an edge community.
+func (f *CalendarFeedFilter) WhereHasCommunity() {
+	f.Where(entql.HasEdge("community"))
+}
+
+// WhereHasCommunityWith applies a predicate to check if query has an edge community with a given conditions (other predicates).
+func (f *CalendarFeedFilter) WhereHasCommunityWith(preds ...predicate.Community) {
+	f.Where(entql.HasEdgeWith("community", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *CertificateQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1764,7 +2056,7 @@ type CertificateFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CertificateFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1877,7 +2169,7 @@ type CheckInScanFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CheckInScanFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2024,7 +2316,7 @@ type CommunityFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CommunityFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2129,7 +2421,7 @@ type HomeVisitFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *HomeVisitFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2299,7 +2591,7 @@ type HouseholdFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *HouseholdFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2421,7 +2713,7 @@ type IdempotencyKeyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *IdempotencyKeyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2491,7 +2783,7 @@ type JobFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *JobFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2596,7 +2888,7 @@ type KioskFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *KioskFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2709,7 +3001,7 @@ type KioskPairingCodeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *KioskPairingCodeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2793,7 +3085,7 @@ type NotificationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *NotificationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2930,6 +3222,115 @@ func (f *NotificationFilter) WhereHasRequestWith(preds ...predicate.Request) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *NotificationDeliveryQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the NotificationDeliveryQuery builder.
+func (_q *NotificationDeliveryQuery) Filter() *NotificationDeliveryFilter {
+	return &NotificationDeliveryFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *NotificationDeliveryMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the NotificationDeliveryMutation builder.
+func (m *NotificationDeliveryMutation) Filter() *NotificationDeliveryFilter {
+	return &NotificationDeliveryFilter{config: m.config, predicateAdder: m}
+}
+
+// NotificationDeliveryFilter provides a generic filtering capability at runtime for NotificationDeliveryQuery.
+type NotificationDeliveryFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *NotificationDeliveryFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *NotificationDeliveryFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(notificationdelivery.FieldID))
+}
+
+// WhereCommunityID applies the entql int predicate on the community_id field.
+func (f *NotificationDeliveryFilter) WhereCommunityID(p entql.IntP) {
+	f.Where(p.Field(notificationdelivery.FieldCommunityID))
+}
+
+// WhereNotificationID applies the entql int predicate on the notification_id field.
+func (f *NotificationDeliveryFilter) WhereNotificationID(p entql.IntP) {
+	f.Where(p.Field(notificationdelivery.FieldNotificationID))
+}
+
+// WherePersonID applies the entql int predicate on the person_id field.
+func (f *NotificationDeliveryFilter) WherePersonID(p entql.IntP) {
+	f.Where(p.Field(notificationdelivery.FieldPersonID))
+}
+
+// WhereChannel applies the entql string predicate on the channel field.
+func (f *NotificationDeliveryFilter) WhereChannel(p entql.StringP) {
+	f.Where(p.Field(notificationdelivery.FieldChannel))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *NotificationDeliveryFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(notificationdelivery.FieldKind))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *NotificationDeliveryFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(notificationdelivery.FieldStatus))
+}
+
+// WhereAttempts applies the entql int predicate on the attempts field.
+func (f *NotificationDeliveryFilter) WhereAttempts(p entql.IntP) {
+	f.Where(p.Field(notificationdelivery.FieldAttempts))
+}
+
+// WhereLastError applies the entql string predicate on the last_error field.
+func (f *NotificationDeliveryFilter) WhereLastError(p entql.StringP) {
+	f.Where(p.Field(notificationdelivery.FieldLastError))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *NotificationDeliveryFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(notificationdelivery.FieldCreatedAt))
+}
+
+// WhereLastAttemptAt applies the entql time.Time predicate on the last_attempt_at field.
+func (f *NotificationDeliveryFilter) WhereLastAttemptAt(p entql.TimeP) {
+	f.Where(p.Field(notificationdelivery.FieldLastAttemptAt))
+}
+
+// WhereSentAt applies the entql time.Time predicate on the sent_at field.
+func (f *NotificationDeliveryFilter) WhereSentAt(p entql.TimeP) {
+	f.Where(p.Field(notificationdelivery.FieldSentAt))
+}
+
+// WhereHasCommunity applies a predicate to check if query has an edge community.
+func (f *NotificationDeliveryFilter) WhereHasCommunity() {
+	f.Where(entql.HasEdge("community"))
+}
+
+// WhereHasCommunityWith applies a predicate to check if query has an edge community with a given conditions (other predicates).
+func (f *NotificationDeliveryFilter) WhereHasCommunityWith(preds ...predicate.Community) {
+	f.Where(entql.HasEdgeWith("community", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *NotificationPreferenceQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2958,7 +3359,7 @@ type NotificationPreferenceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *NotificationPreferenceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3066,7 +3467,7 @@ type PersistedQueryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PersistedQueryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3126,7 +3527,7 @@ type PersonFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PersonFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3299,7 +3700,7 @@ type PhoneCodeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PhoneCodeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3364,7 +3765,7 @@ type RegistrationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RegistrationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3535,7 +3936,7 @@ type RequestFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RequestFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3803,7 +4204,7 @@ type RequestEventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RequestEventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3925,7 +4326,7 @@ type SecretFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SecretFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3980,7 +4381,7 @@ type ServiceRecordFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ServiceRecordFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4172,7 +4573,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4275,7 +4676,7 @@ type SlotFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SlotFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4423,7 +4824,7 @@ type TeamFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TeamFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4530,7 +4931,7 @@ type TeamMembershipFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TeamMembershipFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4642,7 +5043,7 @@ type VenueFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *VenueFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4740,7 +5141,7 @@ type VolunteerProfileFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *VolunteerProfileFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4793,6 +5194,321 @@ func (f *VolunteerProfileFilter) WhereHasPerson() {
 // WhereHasPersonWith applies a predicate to check if query has an edge person with a given conditions (other predicates).
 func (f *VolunteerProfileFilter) WhereHasPersonWith(preds ...predicate.Person) {
 	f.Where(entql.HasEdgeWith("person", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *WebhookQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the WebhookQuery builder.
+func (_q *WebhookQuery) Filter() *WebhookFilter {
+	return &WebhookFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *WebhookMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the WebhookMutation builder.
+func (m *WebhookMutation) Filter() *WebhookFilter {
+	return &WebhookFilter{config: m.config, predicateAdder: m}
+}
+
+// WebhookFilter provides a generic filtering capability at runtime for WebhookQuery.
+type WebhookFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *WebhookFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *WebhookFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(webhook.FieldID))
+}
+
+// WhereCommunityID applies the entql int predicate on the community_id field.
+func (f *WebhookFilter) WhereCommunityID(p entql.IntP) {
+	f.Where(p.Field(webhook.FieldCommunityID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *WebhookFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(webhook.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *WebhookFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(webhook.FieldUpdatedAt))
+}
+
+// WhereURL applies the entql string predicate on the url field.
+func (f *WebhookFilter) WhereURL(p entql.StringP) {
+	f.Where(p.Field(webhook.FieldURL))
+}
+
+// WhereSecret applies the entql string predicate on the secret field.
+func (f *WebhookFilter) WhereSecret(p entql.StringP) {
+	f.Where(p.Field(webhook.FieldSecret))
+}
+
+// WhereEvents applies the entql json.RawMessage predicate on the events field.
+func (f *WebhookFilter) WhereEvents(p entql.BytesP) {
+	f.Where(p.Field(webhook.FieldEvents))
+}
+
+// WhereDescription applies the entql string predicate on the description field.
+func (f *WebhookFilter) WhereDescription(p entql.StringP) {
+	f.Where(p.Field(webhook.FieldDescription))
+}
+
+// WhereCreatedByID applies the entql int predicate on the created_by_id field.
+func (f *WebhookFilter) WhereCreatedByID(p entql.IntP) {
+	f.Where(p.Field(webhook.FieldCreatedByID))
+}
+
+// WhereDeletedAt applies the entql time.Time predicate on the deleted_at field.
+func (f *WebhookFilter) WhereDeletedAt(p entql.TimeP) {
+	f.Where(p.Field(webhook.FieldDeletedAt))
+}
+
+// WhereHasCommunity applies a predicate to check if query has an edge community.
+func (f *WebhookFilter) WhereHasCommunity() {
+	f.Where(entql.HasEdge("community"))
+}
+
+// WhereHasCommunityWith applies a predicate to check if query has an edge community with a given conditions (other predicates).
+func (f *WebhookFilter) WhereHasCommunityWith(preds ...predicate.Community) {
+	f.Where(entql.HasEdgeWith("community", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasDeliveries applies a predicate to check if query has an edge deliveries.
+func (f *WebhookFilter) WhereHasDeliveries() {
+	f.Where(entql.HasEdge("deliveries"))
+}
+
+// WhereHasDeliveriesWith applies a predicate to check if query has an edge deliveries with a given conditions (other predicates).
+func (f *WebhookFilter) WhereHasDeliveriesWith(preds ...predicate.WebhookDelivery) {
+	f.Where(entql.HasEdgeWith("deliveries", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *WebhookDeliveryQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the WebhookDeliveryQuery builder.
+func (_q *WebhookDeliveryQuery) Filter() *WebhookDeliveryFilter {
+	return &WebhookDeliveryFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *WebhookDeliveryMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the WebhookDeliveryMutation builder.
+func (m *WebhookDeliveryMutation) Filter() *WebhookDeliveryFilter {
+	return &WebhookDeliveryFilter{config: m.config, predicateAdder: m}
+}
+
+// WebhookDeliveryFilter provides a generic filtering capability at runtime for WebhookDeliveryQuery.
+type WebhookDeliveryFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *WebhookDeliveryFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[30].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *WebhookDeliveryFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(webhookdelivery.FieldID))
+}
+
+// WhereCommunityID applies the entql int predicate on the community_id field.
+func (f *WebhookDeliveryFilter) WhereCommunityID(p entql.IntP) {
+	f.Where(p.Field(webhookdelivery.FieldCommunityID))
+}
+
+// WhereWebhookID applies the entql int predicate on the webhook_id field.
+func (f *WebhookDeliveryFilter) WhereWebhookID(p entql.IntP) {
+	f.Where(p.Field(webhookdelivery.FieldWebhookID))
+}
+
+// WhereUUID applies the entql string predicate on the uuid field.
+func (f *WebhookDeliveryFilter) WhereUUID(p entql.StringP) {
+	f.Where(p.Field(webhookdelivery.FieldUUID))
+}
+
+// WhereEvent applies the entql string predicate on the event field.
+func (f *WebhookDeliveryFilter) WhereEvent(p entql.StringP) {
+	f.Where(p.Field(webhookdelivery.FieldEvent))
+}
+
+// WherePayload applies the entql string predicate on the payload field.
+func (f *WebhookDeliveryFilter) WherePayload(p entql.StringP) {
+	f.Where(p.Field(webhookdelivery.FieldPayload))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *WebhookDeliveryFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(webhookdelivery.FieldStatus))
+}
+
+// WhereAttempts applies the entql int predicate on the attempts field.
+func (f *WebhookDeliveryFilter) WhereAttempts(p entql.IntP) {
+	f.Where(p.Field(webhookdelivery.FieldAttempts))
+}
+
+// WhereLastError applies the entql string predicate on the last_error field.
+func (f *WebhookDeliveryFilter) WhereLastError(p entql.StringP) {
+	f.Where(p.Field(webhookdelivery.FieldLastError))
+}
+
+// WhereResponseCode applies the entql int predicate on the response_code field.
+func (f *WebhookDeliveryFilter) WhereResponseCode(p entql.IntP) {
+	f.Where(p.Field(webhookdelivery.FieldResponseCode))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *WebhookDeliveryFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(webhookdelivery.FieldCreatedAt))
+}
+
+// WhereLastAttemptAt applies the entql time.Time predicate on the last_attempt_at field.
+func (f *WebhookDeliveryFilter) WhereLastAttemptAt(p entql.TimeP) {
+	f.Where(p.Field(webhookdelivery.FieldLastAttemptAt))
+}
+
+// WhereDeliveredAt applies the entql time.Time predicate on the delivered_at field.
+func (f *WebhookDeliveryFilter) WhereDeliveredAt(p entql.TimeP) {
+	f.Where(p.Field(webhookdelivery.FieldDeliveredAt))
+}
+
+// WhereHasCommunity applies a predicate to check if query has an edge community.
+func (f *WebhookDeliveryFilter) WhereHasCommunity() {
+	f.Where(entql.HasEdge("community"))
+}
+
+// WhereHasCommunityWith applies a predicate to check if query has an edge community with a given conditions (other predicates).
+func (f *WebhookDeliveryFilter) WhereHasCommunityWith(preds ...predicate.Community) {
+	f.Where(entql.HasEdgeWith("community", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasWebhook applies a predicate to check if query has an edge webhook.
+func (f *WebhookDeliveryFilter) WhereHasWebhook() {
+	f.Where(entql.HasEdge("webhook"))
+}
+
+// WhereHasWebhookWith applies a predicate to check if query has an edge webhook with a given conditions (other predicates).
+func (f *WebhookDeliveryFilter) WhereHasWebhookWith(preds ...predicate.Webhook) {
+	f.Where(entql.HasEdgeWith("webhook", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *WechatBindingQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the WechatBindingQuery builder.
+func (_q *WechatBindingQuery) Filter() *WechatBindingFilter {
+	return &WechatBindingFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *WechatBindingMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the WechatBindingMutation builder.
+func (m *WechatBindingMutation) Filter() *WechatBindingFilter {
+	return &WechatBindingFilter{config: m.config, predicateAdder: m}
+}
+
+// WechatBindingFilter provides a generic filtering capability at runtime for WechatBindingQuery.
+type WechatBindingFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *WechatBindingFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[31].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *WechatBindingFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(wechatbinding.FieldID))
+}
+
+// WhereCommunityID applies the entql int predicate on the community_id field.
+func (f *WechatBindingFilter) WhereCommunityID(p entql.IntP) {
+	f.Where(p.Field(wechatbinding.FieldCommunityID))
+}
+
+// WherePersonID applies the entql int predicate on the person_id field.
+func (f *WechatBindingFilter) WherePersonID(p entql.IntP) {
+	f.Where(p.Field(wechatbinding.FieldPersonID))
+}
+
+// WhereOpenid applies the entql string predicate on the openid field.
+func (f *WechatBindingFilter) WhereOpenid(p entql.StringP) {
+	f.Where(p.Field(wechatbinding.FieldOpenid))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *WechatBindingFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(wechatbinding.FieldUpdatedAt))
+}
+
+// WhereHasCommunity applies a predicate to check if query has an edge community.
+func (f *WechatBindingFilter) WhereHasCommunity() {
+	f.Where(entql.HasEdge("community"))
+}
+
+// WhereHasCommunityWith applies a predicate to check if query has an edge community with a given conditions (other predicates).
+func (f *WechatBindingFilter) WhereHasCommunityWith(preds ...predicate.Community) {
+	f.Where(entql.HasEdgeWith("community", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}

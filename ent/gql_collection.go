@@ -15,6 +15,7 @@ import (
 	"linli/ent/household"
 	"linli/ent/kiosk"
 	"linli/ent/notification"
+	"linli/ent/notificationdelivery"
 	"linli/ent/person"
 	"linli/ent/registration"
 	"linli/ent/request"
@@ -24,6 +25,8 @@ import (
 	"linli/ent/teammembership"
 	"linli/ent/venue"
 	"linli/ent/volunteerprofile"
+	"linli/ent/webhook"
+	"linli/ent/webhookdelivery"
 
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent/dialect/sql"
@@ -1483,6 +1486,152 @@ func newNotificationPaginateArgs(rv map[string]any) *notificationPaginateArgs {
 	}
 	if v := rv[beforeField]; v != nil {
 		args.before = v.(*Cursor)
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *NotificationDeliveryQuery) CollectFields(ctx context.Context, satisfies ...string) (*NotificationDeliveryQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *NotificationDeliveryQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(notificationdelivery.Columns))
+		selectedFields = []string{notificationdelivery.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "community":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CommunityClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, communityImplementors)...); err != nil {
+				return err
+			}
+			_q.withCommunity = query
+			if _, ok := fieldSeen[notificationdelivery.FieldCommunityID]; !ok {
+				selectedFields = append(selectedFields, notificationdelivery.FieldCommunityID)
+				fieldSeen[notificationdelivery.FieldCommunityID] = struct{}{}
+			}
+		case "notificationID":
+			if _, ok := fieldSeen[notificationdelivery.FieldNotificationID]; !ok {
+				selectedFields = append(selectedFields, notificationdelivery.FieldNotificationID)
+				fieldSeen[notificationdelivery.FieldNotificationID] = struct{}{}
+			}
+		case "personID":
+			if _, ok := fieldSeen[notificationdelivery.FieldPersonID]; !ok {
+				selectedFields = append(selectedFields, notificationdelivery.FieldPersonID)
+				fieldSeen[notificationdelivery.FieldPersonID] = struct{}{}
+			}
+		case "channel":
+			if _, ok := fieldSeen[notificationdelivery.FieldChannel]; !ok {
+				selectedFields = append(selectedFields, notificationdelivery.FieldChannel)
+				fieldSeen[notificationdelivery.FieldChannel] = struct{}{}
+			}
+		case "kind":
+			if _, ok := fieldSeen[notificationdelivery.FieldKind]; !ok {
+				selectedFields = append(selectedFields, notificationdelivery.FieldKind)
+				fieldSeen[notificationdelivery.FieldKind] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[notificationdelivery.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, notificationdelivery.FieldStatus)
+				fieldSeen[notificationdelivery.FieldStatus] = struct{}{}
+			}
+		case "attempts":
+			if _, ok := fieldSeen[notificationdelivery.FieldAttempts]; !ok {
+				selectedFields = append(selectedFields, notificationdelivery.FieldAttempts)
+				fieldSeen[notificationdelivery.FieldAttempts] = struct{}{}
+			}
+		case "lastError":
+			if _, ok := fieldSeen[notificationdelivery.FieldLastError]; !ok {
+				selectedFields = append(selectedFields, notificationdelivery.FieldLastError)
+				fieldSeen[notificationdelivery.FieldLastError] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[notificationdelivery.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, notificationdelivery.FieldCreatedAt)
+				fieldSeen[notificationdelivery.FieldCreatedAt] = struct{}{}
+			}
+		case "lastAttemptAt":
+			if _, ok := fieldSeen[notificationdelivery.FieldLastAttemptAt]; !ok {
+				selectedFields = append(selectedFields, notificationdelivery.FieldLastAttemptAt)
+				fieldSeen[notificationdelivery.FieldLastAttemptAt] = struct{}{}
+			}
+		case "sentAt":
+			if _, ok := fieldSeen[notificationdelivery.FieldSentAt]; !ok {
+				selectedFields = append(selectedFields, notificationdelivery.FieldSentAt)
+				fieldSeen[notificationdelivery.FieldSentAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type notificationdeliveryPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []NotificationDeliveryPaginateOption
+}
+
+func newNotificationDeliveryPaginateArgs(rv map[string]any) *notificationdeliveryPaginateArgs {
+	args := &notificationdeliveryPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &NotificationDeliveryOrder{Field: &NotificationDeliveryOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithNotificationDeliveryOrder(order))
+			}
+		case *NotificationDeliveryOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithNotificationDeliveryOrder(v))
+			}
+		}
 	}
 	return args
 }
@@ -3180,6 +3329,293 @@ func newVolunteerProfilePaginateArgs(rv map[string]any) *volunteerprofilePaginat
 	}
 	if v := rv[beforeField]; v != nil {
 		args.before = v.(*Cursor)
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *WebhookQuery) CollectFields(ctx context.Context, satisfies ...string) (*WebhookQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *WebhookQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(webhook.Columns))
+		selectedFields = []string{webhook.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "community":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CommunityClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, communityImplementors)...); err != nil {
+				return err
+			}
+			_q.withCommunity = query
+			if _, ok := fieldSeen[webhook.FieldCommunityID]; !ok {
+				selectedFields = append(selectedFields, webhook.FieldCommunityID)
+				fieldSeen[webhook.FieldCommunityID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[webhook.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, webhook.FieldCreatedAt)
+				fieldSeen[webhook.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[webhook.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, webhook.FieldUpdatedAt)
+				fieldSeen[webhook.FieldUpdatedAt] = struct{}{}
+			}
+		case "url":
+			if _, ok := fieldSeen[webhook.FieldURL]; !ok {
+				selectedFields = append(selectedFields, webhook.FieldURL)
+				fieldSeen[webhook.FieldURL] = struct{}{}
+			}
+		case "events":
+			if _, ok := fieldSeen[webhook.FieldEvents]; !ok {
+				selectedFields = append(selectedFields, webhook.FieldEvents)
+				fieldSeen[webhook.FieldEvents] = struct{}{}
+			}
+		case "description":
+			if _, ok := fieldSeen[webhook.FieldDescription]; !ok {
+				selectedFields = append(selectedFields, webhook.FieldDescription)
+				fieldSeen[webhook.FieldDescription] = struct{}{}
+			}
+		case "createdByID":
+			if _, ok := fieldSeen[webhook.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, webhook.FieldCreatedByID)
+				fieldSeen[webhook.FieldCreatedByID] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type webhookPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []WebhookPaginateOption
+}
+
+func newWebhookPaginateArgs(rv map[string]any) *webhookPaginateArgs {
+	args := &webhookPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &WebhookOrder{Field: &WebhookOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithWebhookOrder(order))
+			}
+		case *WebhookOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithWebhookOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *WebhookDeliveryQuery) CollectFields(ctx context.Context, satisfies ...string) (*WebhookDeliveryQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *WebhookDeliveryQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(webhookdelivery.Columns))
+		selectedFields = []string{webhookdelivery.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "community":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CommunityClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, communityImplementors)...); err != nil {
+				return err
+			}
+			_q.withCommunity = query
+			if _, ok := fieldSeen[webhookdelivery.FieldCommunityID]; !ok {
+				selectedFields = append(selectedFields, webhookdelivery.FieldCommunityID)
+				fieldSeen[webhookdelivery.FieldCommunityID] = struct{}{}
+			}
+
+		case "webhook":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&WebhookClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, webhookImplementors)...); err != nil {
+				return err
+			}
+			_q.withWebhook = query
+			if _, ok := fieldSeen[webhookdelivery.FieldWebhookID]; !ok {
+				selectedFields = append(selectedFields, webhookdelivery.FieldWebhookID)
+				fieldSeen[webhookdelivery.FieldWebhookID] = struct{}{}
+			}
+		case "webhookID":
+			if _, ok := fieldSeen[webhookdelivery.FieldWebhookID]; !ok {
+				selectedFields = append(selectedFields, webhookdelivery.FieldWebhookID)
+				fieldSeen[webhookdelivery.FieldWebhookID] = struct{}{}
+			}
+		case "uuid":
+			if _, ok := fieldSeen[webhookdelivery.FieldUUID]; !ok {
+				selectedFields = append(selectedFields, webhookdelivery.FieldUUID)
+				fieldSeen[webhookdelivery.FieldUUID] = struct{}{}
+			}
+		case "event":
+			if _, ok := fieldSeen[webhookdelivery.FieldEvent]; !ok {
+				selectedFields = append(selectedFields, webhookdelivery.FieldEvent)
+				fieldSeen[webhookdelivery.FieldEvent] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[webhookdelivery.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, webhookdelivery.FieldStatus)
+				fieldSeen[webhookdelivery.FieldStatus] = struct{}{}
+			}
+		case "attempts":
+			if _, ok := fieldSeen[webhookdelivery.FieldAttempts]; !ok {
+				selectedFields = append(selectedFields, webhookdelivery.FieldAttempts)
+				fieldSeen[webhookdelivery.FieldAttempts] = struct{}{}
+			}
+		case "lastError":
+			if _, ok := fieldSeen[webhookdelivery.FieldLastError]; !ok {
+				selectedFields = append(selectedFields, webhookdelivery.FieldLastError)
+				fieldSeen[webhookdelivery.FieldLastError] = struct{}{}
+			}
+		case "responseCode":
+			if _, ok := fieldSeen[webhookdelivery.FieldResponseCode]; !ok {
+				selectedFields = append(selectedFields, webhookdelivery.FieldResponseCode)
+				fieldSeen[webhookdelivery.FieldResponseCode] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[webhookdelivery.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, webhookdelivery.FieldCreatedAt)
+				fieldSeen[webhookdelivery.FieldCreatedAt] = struct{}{}
+			}
+		case "lastAttemptAt":
+			if _, ok := fieldSeen[webhookdelivery.FieldLastAttemptAt]; !ok {
+				selectedFields = append(selectedFields, webhookdelivery.FieldLastAttemptAt)
+				fieldSeen[webhookdelivery.FieldLastAttemptAt] = struct{}{}
+			}
+		case "deliveredAt":
+			if _, ok := fieldSeen[webhookdelivery.FieldDeliveredAt]; !ok {
+				selectedFields = append(selectedFields, webhookdelivery.FieldDeliveredAt)
+				fieldSeen[webhookdelivery.FieldDeliveredAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type webhookdeliveryPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []WebhookDeliveryPaginateOption
+}
+
+func newWebhookDeliveryPaginateArgs(rv map[string]any) *webhookdeliveryPaginateArgs {
+	args := &webhookdeliveryPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &WebhookDeliveryOrder{Field: &WebhookDeliveryOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithWebhookDeliveryOrder(order))
+			}
+		case *WebhookDeliveryOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithWebhookDeliveryOrder(v))
+			}
+		}
 	}
 	return args
 }

@@ -16,6 +16,7 @@ import (
 	"linli/ent/internal"
 	"linli/ent/kiosk"
 	"linli/ent/notification"
+	"linli/ent/notificationdelivery"
 	"linli/ent/person"
 	"linli/ent/registration"
 	"linli/ent/request"
@@ -25,6 +26,8 @@ import (
 	"linli/ent/teammembership"
 	"linli/ent/venue"
 	"linli/ent/volunteerprofile"
+	"linli/ent/webhook"
+	"linli/ent/webhookdelivery"
 
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
@@ -81,6 +84,11 @@ var notificationImplementors = []string{"Notification", "Node"}
 // IsNode implements the Node interface check for GQLGen.
 func (*Notification) IsNode() {}
 
+var notificationdeliveryImplementors = []string{"NotificationDelivery", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*NotificationDelivery) IsNode() {}
+
 var personImplementors = []string{"Person", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
@@ -125,6 +133,16 @@ var volunteerprofileImplementors = []string{"VolunteerProfile", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*VolunteerProfile) IsNode() {}
+
+var webhookImplementors = []string{"Webhook", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Webhook) IsNode() {}
+
+var webhookdeliveryImplementors = []string{"WebhookDelivery", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*WebhookDelivery) IsNode() {}
 
 var errNodeInvalidID = &NotFoundError{"node"}
 
@@ -284,6 +302,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			}
 		}
 		return query.Only(ctx)
+	case notificationdelivery.Table:
+		query := c.NotificationDelivery.Query().
+			Where(notificationdelivery.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, notificationdeliveryImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
 	case person.Table:
 		query := c.Person.Query().
 			Where(person.ID(id))
@@ -361,6 +388,24 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(volunteerprofile.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, volunteerprofileImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case webhook.Table:
+		query := c.Webhook.Query().
+			Where(webhook.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, webhookImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case webhookdelivery.Table:
+		query := c.WebhookDelivery.Query().
+			Where(webhookdelivery.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, webhookdeliveryImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -582,6 +627,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 				*noder = node
 			}
 		}
+	case notificationdelivery.Table:
+		query := c.NotificationDelivery.Query().
+			Where(notificationdelivery.IDIn(ids...))
+		query, err := query.CollectFields(ctx, notificationdeliveryImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
 	case person.Table:
 		query := c.Person.Query().
 			Where(person.IDIn(ids...))
@@ -714,6 +775,38 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.VolunteerProfile.Query().
 			Where(volunteerprofile.IDIn(ids...))
 		query, err := query.CollectFields(ctx, volunteerprofileImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case webhook.Table:
+		query := c.Webhook.Query().
+			Where(webhook.IDIn(ids...))
+		query, err := query.CollectFields(ctx, webhookImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case webhookdelivery.Table:
+		query := c.WebhookDelivery.Query().
+			Where(webhookdelivery.IDIn(ids...))
+		query, err := query.CollectFields(ctx, webhookdeliveryImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -18,6 +18,8 @@ type Tx struct {
 	Activity *ActivityClient
 	// AuditEntry is the client for interacting with the AuditEntry builders.
 	AuditEntry *AuditEntryClient
+	// CalendarFeed is the client for interacting with the CalendarFeed builders.
+	CalendarFeed *CalendarFeedClient
 	// Certificate is the client for interacting with the Certificate builders.
 	Certificate *CertificateClient
 	// CheckInScan is the client for interacting with the CheckInScan builders.
@@ -38,6 +40,8 @@ type Tx struct {
 	KioskPairingCode *KioskPairingCodeClient
 	// Notification is the client for interacting with the Notification builders.
 	Notification *NotificationClient
+	// NotificationDelivery is the client for interacting with the NotificationDelivery builders.
+	NotificationDelivery *NotificationDeliveryClient
 	// NotificationPreference is the client for interacting with the NotificationPreference builders.
 	NotificationPreference *NotificationPreferenceClient
 	// PersistedQuery is the client for interacting with the PersistedQuery builders.
@@ -68,6 +72,12 @@ type Tx struct {
 	Venue *VenueClient
 	// VolunteerProfile is the client for interacting with the VolunteerProfile builders.
 	VolunteerProfile *VolunteerProfileClient
+	// Webhook is the client for interacting with the Webhook builders.
+	Webhook *WebhookClient
+	// WebhookDelivery is the client for interacting with the WebhookDelivery builders.
+	WebhookDelivery *WebhookDeliveryClient
+	// WechatBinding is the client for interacting with the WechatBinding builders.
+	WechatBinding *WechatBindingClient
 
 	// lazily loaded.
 	client     *Client
@@ -201,6 +211,7 @@ func (tx *Tx) Client() *Client {
 func (tx *Tx) init() {
 	tx.Activity = NewActivityClient(tx.config)
 	tx.AuditEntry = NewAuditEntryClient(tx.config)
+	tx.CalendarFeed = NewCalendarFeedClient(tx.config)
 	tx.Certificate = NewCertificateClient(tx.config)
 	tx.CheckInScan = NewCheckInScanClient(tx.config)
 	tx.Community = NewCommunityClient(tx.config)
@@ -211,6 +222,7 @@ func (tx *Tx) init() {
 	tx.Kiosk = NewKioskClient(tx.config)
 	tx.KioskPairingCode = NewKioskPairingCodeClient(tx.config)
 	tx.Notification = NewNotificationClient(tx.config)
+	tx.NotificationDelivery = NewNotificationDeliveryClient(tx.config)
 	tx.NotificationPreference = NewNotificationPreferenceClient(tx.config)
 	tx.PersistedQuery = NewPersistedQueryClient(tx.config)
 	tx.Person = NewPersonClient(tx.config)
@@ -226,6 +238,9 @@ func (tx *Tx) init() {
 	tx.TeamMembership = NewTeamMembershipClient(tx.config)
 	tx.Venue = NewVenueClient(tx.config)
 	tx.VolunteerProfile = NewVolunteerProfileClient(tx.config)
+	tx.Webhook = NewWebhookClient(tx.config)
+	tx.WebhookDelivery = NewWebhookDeliveryClient(tx.config)
+	tx.WechatBinding = NewWechatBindingClient(tx.config)
 }
 
 // txDriver wraps the given dialect.Tx with a nop dialect.Driver implementation.

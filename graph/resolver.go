@@ -4,7 +4,9 @@ package graph
 
 import (
 	"linli/auth"
+	"linli/calendar"
 	"linli/certificate"
+	"linli/channels"
 	"linli/ent"
 	"linli/hours"
 	"linli/households"
@@ -18,6 +20,7 @@ import (
 	"linli/scan"
 	"linli/statistics"
 	"linli/store"
+	"linli/webhooks"
 )
 
 // Resolver is the root resolver; it holds the services resolvers call,
@@ -51,6 +54,12 @@ type Resolver struct {
 	Households *households.Service
 	// Statistics computes the community figures.
 	Statistics *statistics.Service
+	// Channels keeps the external channels' delivery log and addresses.
+	Channels *channels.Service
+	// Webhooks registers community webhooks and delivers to them.
+	Hooks *webhooks.Service
+	// Calendar makes calendar feeds (and serves them, in app's routes).
+	Calendar *calendar.Service
 	// Notify serves the viewer's inbox and notification preferences.
 	Notify *notify.Service
 }

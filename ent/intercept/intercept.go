@@ -9,6 +9,7 @@ import (
 	"linli/ent"
 	"linli/ent/activity"
 	"linli/ent/auditentry"
+	"linli/ent/calendarfeed"
 	"linli/ent/certificate"
 	"linli/ent/checkinscan"
 	"linli/ent/community"
@@ -19,6 +20,7 @@ import (
 	"linli/ent/kiosk"
 	"linli/ent/kioskpairingcode"
 	"linli/ent/notification"
+	"linli/ent/notificationdelivery"
 	"linli/ent/notificationpreference"
 	"linli/ent/persistedquery"
 	"linli/ent/person"
@@ -35,6 +37,9 @@ import (
 	"linli/ent/teammembership"
 	"linli/ent/venue"
 	"linli/ent/volunteerprofile"
+	"linli/ent/webhook"
+	"linli/ent/webhookdelivery"
+	"linli/ent/wechatbinding"
 
 	"entgo.io/ent/dialect/sql"
 )
@@ -147,6 +152,33 @@ func (f TraverseAuditEntry) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.AuditEntryQuery", q)
+}
+
+// The CalendarFeedFunc type is an adapter to allow the use of ordinary function as a Querier.
+type CalendarFeedFunc func(context.Context, *ent.CalendarFeedQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f CalendarFeedFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.CalendarFeedQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.CalendarFeedQuery", q)
+}
+
+// The TraverseCalendarFeed type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseCalendarFeed func(context.Context, *ent.CalendarFeedQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseCalendarFeed) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseCalendarFeed) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CalendarFeedQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.CalendarFeedQuery", q)
 }
 
 // The CertificateFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -417,6 +449,33 @@ func (f TraverseNotification) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.NotificationQuery", q)
+}
+
+// The NotificationDeliveryFunc type is an adapter to allow the use of ordinary function as a Querier.
+type NotificationDeliveryFunc func(context.Context, *ent.NotificationDeliveryQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f NotificationDeliveryFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.NotificationDeliveryQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.NotificationDeliveryQuery", q)
+}
+
+// The TraverseNotificationDelivery type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseNotificationDelivery func(context.Context, *ent.NotificationDeliveryQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseNotificationDelivery) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseNotificationDelivery) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.NotificationDeliveryQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.NotificationDeliveryQuery", q)
 }
 
 // The NotificationPreferenceFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -824,6 +883,87 @@ func (f TraverseVolunteerProfile) Traverse(ctx context.Context, q ent.Query) err
 	return fmt.Errorf("unexpected query type %T. expect *ent.VolunteerProfileQuery", q)
 }
 
+// The WebhookFunc type is an adapter to allow the use of ordinary function as a Querier.
+type WebhookFunc func(context.Context, *ent.WebhookQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f WebhookFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.WebhookQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.WebhookQuery", q)
+}
+
+// The TraverseWebhook type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseWebhook func(context.Context, *ent.WebhookQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseWebhook) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseWebhook) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.WebhookQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.WebhookQuery", q)
+}
+
+// The WebhookDeliveryFunc type is an adapter to allow the use of ordinary function as a Querier.
+type WebhookDeliveryFunc func(context.Context, *ent.WebhookDeliveryQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f WebhookDeliveryFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.WebhookDeliveryQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.WebhookDeliveryQuery", q)
+}
+
+// The TraverseWebhookDelivery type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseWebhookDelivery func(context.Context, *ent.WebhookDeliveryQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseWebhookDelivery) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseWebhookDelivery) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.WebhookDeliveryQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.WebhookDeliveryQuery", q)
+}
+
+// The WechatBindingFunc type is an adapter to allow the use of ordinary function as a Querier.
+type WechatBindingFunc func(context.Context, *ent.WechatBindingQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f WechatBindingFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.WechatBindingQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.WechatBindingQuery", q)
+}
+
+// The TraverseWechatBinding type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseWechatBinding func(context.Context, *ent.WechatBindingQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseWechatBinding) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseWechatBinding) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.WechatBindingQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.WechatBindingQuery", q)
+}
+
 // NewQuery returns the generic Query interface for the given typed query.
 func NewQuery(q ent.Query) (Query, error) {
 	switch q := q.(type) {
@@ -831,6 +971,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.ActivityQuery, predicate.Activity, activity.OrderOption]{typ: ent.TypeActivity, tq: q}, nil
 	case *ent.AuditEntryQuery:
 		return &query[*ent.AuditEntryQuery, predicate.AuditEntry, auditentry.OrderOption]{typ: ent.TypeAuditEntry, tq: q}, nil
+	case *ent.CalendarFeedQuery:
+		return &query[*ent.CalendarFeedQuery, predicate.CalendarFeed, calendarfeed.OrderOption]{typ: ent.TypeCalendarFeed, tq: q}, nil
 	case *ent.CertificateQuery:
 		return &query[*ent.CertificateQuery, predicate.Certificate, certificate.OrderOption]{typ: ent.TypeCertificate, tq: q}, nil
 	case *ent.CheckInScanQuery:
@@ -851,6 +993,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.KioskPairingCodeQuery, predicate.KioskPairingCode, kioskpairingcode.OrderOption]{typ: ent.TypeKioskPairingCode, tq: q}, nil
 	case *ent.NotificationQuery:
 		return &query[*ent.NotificationQuery, predicate.Notification, notification.OrderOption]{typ: ent.TypeNotification, tq: q}, nil
+	case *ent.NotificationDeliveryQuery:
+		return &query[*ent.NotificationDeliveryQuery, predicate.NotificationDelivery, notificationdelivery.OrderOption]{typ: ent.TypeNotificationDelivery, tq: q}, nil
 	case *ent.NotificationPreferenceQuery:
 		return &query[*ent.NotificationPreferenceQuery, predicate.NotificationPreference, notificationpreference.OrderOption]{typ: ent.TypeNotificationPreference, tq: q}, nil
 	case *ent.PersistedQueryQuery:
@@ -881,6 +1025,12 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.VenueQuery, predicate.Venue, venue.OrderOption]{typ: ent.TypeVenue, tq: q}, nil
 	case *ent.VolunteerProfileQuery:
 		return &query[*ent.VolunteerProfileQuery, predicate.VolunteerProfile, volunteerprofile.OrderOption]{typ: ent.TypeVolunteerProfile, tq: q}, nil
+	case *ent.WebhookQuery:
+		return &query[*ent.WebhookQuery, predicate.Webhook, webhook.OrderOption]{typ: ent.TypeWebhook, tq: q}, nil
+	case *ent.WebhookDeliveryQuery:
+		return &query[*ent.WebhookDeliveryQuery, predicate.WebhookDelivery, webhookdelivery.OrderOption]{typ: ent.TypeWebhookDelivery, tq: q}, nil
+	case *ent.WechatBindingQuery:
+		return &query[*ent.WechatBindingQuery, predicate.WechatBinding, wechatbinding.OrderOption]{typ: ent.TypeWechatBinding, tq: q}, nil
 	default:
 		return nil, fmt.Errorf("unknown query type %T", q)
 	}

@@ -106,6 +106,39 @@ var (
 			},
 		},
 	}
+	// CalendarFeedsColumns holds the columns for the "calendar_feeds" table.
+	CalendarFeedsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "token_hash", Type: field.TypeBytes, Unique: true},
+		{Name: "scope", Type: field.TypeEnum, Enums: []string{"PERSON", "TEAM", "VENUE"}},
+		{Name: "person_id", Type: field.TypeInt},
+		{Name: "team_id", Type: field.TypeInt, Nullable: true},
+		{Name: "venue_id", Type: field.TypeInt, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "revoked_at", Type: field.TypeTime, Nullable: true},
+		{Name: "community_id", Type: field.TypeInt},
+	}
+	// CalendarFeedsTable holds the schema information for the "calendar_feeds" table.
+	CalendarFeedsTable = &schema.Table{
+		Name:       "calendar_feeds",
+		Columns:    CalendarFeedsColumns,
+		PrimaryKey: []*schema.Column{CalendarFeedsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "calendar_feeds_communities_community",
+				Columns:    []*schema.Column{CalendarFeedsColumns[8]},
+				RefColumns: []*schema.Column{CommunitiesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "calendarfeed_person_id_scope",
+				Unique:  false,
+				Columns: []*schema.Column{CalendarFeedsColumns[3], CalendarFeedsColumns[2]},
+			},
+		},
+	}
 	// CertificatesColumns holds the columns for the "certificates" table.
 	CertificatesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -527,6 +560,47 @@ var (
 				Name:    "notification_person_id_read_at",
 				Unique:  false,
 				Columns: []*schema.Column{NotificationsColumns[8], NotificationsColumns[5]},
+			},
+		},
+	}
+	// NotificationDeliveriesColumns holds the columns for the "notification_deliveries" table.
+	NotificationDeliveriesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "notification_id", Type: field.TypeInt},
+		{Name: "person_id", Type: field.TypeInt},
+		{Name: "channel", Type: field.TypeEnum, Enums: []string{"WECHAT", "SMS"}},
+		{Name: "kind", Type: field.TypeString, Size: 64},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"PENDING", "SENT", "FAILED", "SKIPPED"}, Default: "PENDING"},
+		{Name: "attempts", Type: field.TypeInt, Default: 0},
+		{Name: "last_error", Type: field.TypeString, Size: 500, Default: ""},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "last_attempt_at", Type: field.TypeTime, Nullable: true},
+		{Name: "sent_at", Type: field.TypeTime, Nullable: true},
+		{Name: "community_id", Type: field.TypeInt},
+	}
+	// NotificationDeliveriesTable holds the schema information for the "notification_deliveries" table.
+	NotificationDeliveriesTable = &schema.Table{
+		Name:       "notification_deliveries",
+		Columns:    NotificationDeliveriesColumns,
+		PrimaryKey: []*schema.Column{NotificationDeliveriesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "notification_deliveries_communities_community",
+				Columns:    []*schema.Column{NotificationDeliveriesColumns[11]},
+				RefColumns: []*schema.Column{CommunitiesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "notificationdelivery_notification_id_channel",
+				Unique:  true,
+				Columns: []*schema.Column{NotificationDeliveriesColumns[1], NotificationDeliveriesColumns[3]},
+			},
+			{
+				Name:    "notificationdelivery_community_id_status_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{NotificationDeliveriesColumns[11], NotificationDeliveriesColumns[5], NotificationDeliveriesColumns[8]},
 			},
 		},
 	}
@@ -1183,6 +1257,98 @@ var (
 			},
 		},
 	}
+	// WebhooksColumns holds the columns for the "webhooks" table.
+	WebhooksColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "url", Type: field.TypeString, Size: 2000},
+		{Name: "secret", Type: field.TypeString},
+		{Name: "events", Type: field.TypeJSON},
+		{Name: "description", Type: field.TypeString, Size: 200, Default: ""},
+		{Name: "created_by_id", Type: field.TypeInt, Nullable: true},
+		{Name: "deleted_at", Type: field.TypeTime, Nullable: true},
+		{Name: "community_id", Type: field.TypeInt},
+	}
+	// WebhooksTable holds the schema information for the "webhooks" table.
+	WebhooksTable = &schema.Table{
+		Name:       "webhooks",
+		Columns:    WebhooksColumns,
+		PrimaryKey: []*schema.Column{WebhooksColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "webhooks_communities_community",
+				Columns:    []*schema.Column{WebhooksColumns[9]},
+				RefColumns: []*schema.Column{CommunitiesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+	}
+	// WebhookDeliveriesColumns holds the columns for the "webhook_deliveries" table.
+	WebhookDeliveriesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "uuid", Type: field.TypeString, Unique: true, Size: 64},
+		{Name: "event", Type: field.TypeString, Size: 64},
+		{Name: "payload", Type: field.TypeString, Size: 2147483647},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"PENDING", "DELIVERED", "FAILED"}, Default: "PENDING"},
+		{Name: "attempts", Type: field.TypeInt, Default: 0},
+		{Name: "last_error", Type: field.TypeString, Size: 500, Default: ""},
+		{Name: "response_code", Type: field.TypeInt, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "last_attempt_at", Type: field.TypeTime, Nullable: true},
+		{Name: "delivered_at", Type: field.TypeTime, Nullable: true},
+		{Name: "webhook_id", Type: field.TypeInt},
+		{Name: "community_id", Type: field.TypeInt},
+	}
+	// WebhookDeliveriesTable holds the schema information for the "webhook_deliveries" table.
+	WebhookDeliveriesTable = &schema.Table{
+		Name:       "webhook_deliveries",
+		Columns:    WebhookDeliveriesColumns,
+		PrimaryKey: []*schema.Column{WebhookDeliveriesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "webhook_deliveries_webhooks_deliveries",
+				Columns:    []*schema.Column{WebhookDeliveriesColumns[11]},
+				RefColumns: []*schema.Column{WebhooksColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "webhook_deliveries_communities_community",
+				Columns:    []*schema.Column{WebhookDeliveriesColumns[12]},
+				RefColumns: []*schema.Column{CommunitiesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "webhookdelivery_webhook_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{WebhookDeliveriesColumns[11], WebhookDeliveriesColumns[8]},
+			},
+		},
+	}
+	// WechatBindingsColumns holds the columns for the "wechat_bindings" table.
+	WechatBindingsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "person_id", Type: field.TypeInt, Unique: true},
+		{Name: "openid", Type: field.TypeString, Size: 128},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "community_id", Type: field.TypeInt},
+	}
+	// WechatBindingsTable holds the schema information for the "wechat_bindings" table.
+	WechatBindingsTable = &schema.Table{
+		Name:       "wechat_bindings",
+		Columns:    WechatBindingsColumns,
+		PrimaryKey: []*schema.Column{WechatBindingsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "wechat_bindings_communities_community",
+				Columns:    []*schema.Column{WechatBindingsColumns[4]},
+				RefColumns: []*schema.Column{CommunitiesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+	}
 	// HomeVisitVolunteersColumns holds the columns for the "home_visit_volunteers" table.
 	HomeVisitVolunteersColumns = []*schema.Column{
 		{Name: "home_visit_id", Type: field.TypeInt},
@@ -1212,6 +1378,7 @@ var (
 	Tables = []*schema.Table{
 		ActivitiesTable,
 		AuditEntriesTable,
+		CalendarFeedsTable,
 		CertificatesTable,
 		CheckInScansTable,
 		CommunitiesTable,
@@ -1222,6 +1389,7 @@ var (
 		KiosksTable,
 		KioskPairingCodesTable,
 		NotificationsTable,
+		NotificationDeliveriesTable,
 		NotificationPreferencesTable,
 		PersistedQueriesTable,
 		PersonsTable,
@@ -1237,6 +1405,9 @@ var (
 		TeamMembershipsTable,
 		VenuesTable,
 		VolunteerProfilesTable,
+		WebhooksTable,
+		WebhookDeliveriesTable,
+		WechatBindingsTable,
 		HomeVisitVolunteersTable,
 	}
 )
@@ -1254,6 +1425,10 @@ func init() {
 	AuditEntriesTable.ForeignKeys[0].RefTable = CommunitiesTable
 	AuditEntriesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(4294967296),
+	}
+	CalendarFeedsTable.ForeignKeys[0].RefTable = CommunitiesTable
+	CalendarFeedsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(103079215104),
 	}
 	CertificatesTable.ForeignKeys[0].RefTable = CommunitiesTable
 	CertificatesTable.ForeignKeys[1].RefTable = PersonsTable
@@ -1284,7 +1459,7 @@ func init() {
 		IncrementStart: func(i int) *int { return &i }(12884901888),
 	}
 	JobsTable.Annotation = &entsql.Annotation{
-		IncrementStart: func(i int) *int { return &i }(103079215104),
+		IncrementStart: func(i int) *int { return &i }(124554051584),
 	}
 	KiosksTable.ForeignKeys[0].RefTable = CommunitiesTable
 	KiosksTable.ForeignKeys[1].RefTable = VenuesTable
@@ -1301,12 +1476,16 @@ func init() {
 	NotificationsTable.ForeignKeys[3].RefTable = RegistrationsTable
 	NotificationsTable.ForeignKeys[4].RefTable = RequestsTable
 	NotificationsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(128849018880),
+	}
+	NotificationDeliveriesTable.ForeignKeys[0].RefTable = CommunitiesTable
+	NotificationDeliveriesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(107374182400),
 	}
 	NotificationPreferencesTable.ForeignKeys[0].RefTable = CommunitiesTable
 	NotificationPreferencesTable.ForeignKeys[1].RefTable = PersonsTable
 	NotificationPreferencesTable.Annotation = &entsql.Annotation{
-		IncrementStart: func(i int) *int { return &i }(111669149696),
+		IncrementStart: func(i int) *int { return &i }(133143986176),
 	}
 	PersistedQueriesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(73014444032),
@@ -1386,6 +1565,19 @@ func init() {
 	VolunteerProfilesTable.ForeignKeys[1].RefTable = CommunitiesTable
 	VolunteerProfilesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(47244640256),
+	}
+	WebhooksTable.ForeignKeys[0].RefTable = CommunitiesTable
+	WebhooksTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(111669149696),
+	}
+	WebhookDeliveriesTable.ForeignKeys[0].RefTable = WebhooksTable
+	WebhookDeliveriesTable.ForeignKeys[1].RefTable = CommunitiesTable
+	WebhookDeliveriesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(115964116992),
+	}
+	WechatBindingsTable.ForeignKeys[0].RefTable = CommunitiesTable
+	WechatBindingsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(120259084288),
 	}
 	HomeVisitVolunteersTable.ForeignKeys[0].RefTable = HomeVisitsTable
 	HomeVisitVolunteersTable.ForeignKeys[1].RefTable = PersonsTable

@@ -12,6 +12,9 @@ type Activity func(*sql.Selector)
 // AuditEntry is the predicate function for auditentry builders.
 type AuditEntry func(*sql.Selector)
 
+// CalendarFeed is the predicate function for calendarfeed builders.
+type CalendarFeed func(*sql.Selector)
+
 // Certificate is the predicate function for certificate builders.
 type Certificate func(*sql.Selector)
 
@@ -41,6 +44,9 @@ type KioskPairingCode func(*sql.Selector)
 
 // Notification is the predicate function for notification builders.
 type Notification func(*sql.Selector)
+
+// NotificationDelivery is the predicate function for notificationdelivery builders.
+type NotificationDelivery func(*sql.Selector)
 
 // NotificationPreference is the predicate function for notificationpreference builders.
 type NotificationPreference func(*sql.Selector)
@@ -86,3 +92,12 @@ type Venue func(*sql.Selector)
 
 // VolunteerProfile is the predicate function for volunteerprofile builders.
 type VolunteerProfile func(*sql.Selector)
+
+// Webhook is the predicate function for webhook builders.
+type Webhook func(*sql.Selector)
+
+// WebhookDelivery is the predicate function for webhookdelivery builders.
+type WebhookDelivery func(*sql.Selector)
+
+// WechatBinding is the predicate function for wechatbinding builders.
+type WechatBinding func(*sql.Selector)

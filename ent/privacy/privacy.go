@@ -159,6 +159,30 @@ func (f AuditEntryMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Muta
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AuditEntryMutation", m)
 }
 
+// The CalendarFeedQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type CalendarFeedQueryRuleFunc func(context.Context, *ent.CalendarFeedQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f CalendarFeedQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CalendarFeedQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.CalendarFeedQuery", q)
+}
+
+// The CalendarFeedMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type CalendarFeedMutationRuleFunc func(context.Context, *ent.CalendarFeedMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f CalendarFeedMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.CalendarFeedMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.CalendarFeedMutation", m)
+}
+
 // The CertificateQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type CertificateQueryRuleFunc func(context.Context, *ent.CertificateQuery) error
@@ -397,6 +421,30 @@ func (f NotificationMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mu
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.NotificationMutation", m)
+}
+
+// The NotificationDeliveryQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type NotificationDeliveryQueryRuleFunc func(context.Context, *ent.NotificationDeliveryQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f NotificationDeliveryQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.NotificationDeliveryQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.NotificationDeliveryQuery", q)
+}
+
+// The NotificationDeliveryMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type NotificationDeliveryMutationRuleFunc func(context.Context, *ent.NotificationDeliveryMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f NotificationDeliveryMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.NotificationDeliveryMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.NotificationDeliveryMutation", m)
 }
 
 // The NotificationPreferenceQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -759,6 +807,78 @@ func (f VolunteerProfileMutationRuleFunc) EvalMutation(ctx context.Context, m en
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.VolunteerProfileMutation", m)
 }
 
+// The WebhookQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type WebhookQueryRuleFunc func(context.Context, *ent.WebhookQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f WebhookQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.WebhookQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.WebhookQuery", q)
+}
+
+// The WebhookMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type WebhookMutationRuleFunc func(context.Context, *ent.WebhookMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f WebhookMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.WebhookMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.WebhookMutation", m)
+}
+
+// The WebhookDeliveryQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type WebhookDeliveryQueryRuleFunc func(context.Context, *ent.WebhookDeliveryQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f WebhookDeliveryQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.WebhookDeliveryQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.WebhookDeliveryQuery", q)
+}
+
+// The WebhookDeliveryMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type WebhookDeliveryMutationRuleFunc func(context.Context, *ent.WebhookDeliveryMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f WebhookDeliveryMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.WebhookDeliveryMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.WebhookDeliveryMutation", m)
+}
+
+// The WechatBindingQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type WechatBindingQueryRuleFunc func(context.Context, *ent.WechatBindingQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f WechatBindingQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.WechatBindingQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.WechatBindingQuery", q)
+}
+
+// The WechatBindingMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type WechatBindingMutationRuleFunc func(context.Context, *ent.WechatBindingMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f WechatBindingMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.WechatBindingMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.WechatBindingMutation", m)
+}
+
 type (
 	// Filter is the interface that wraps the Where function
 	// for filtering nodes in queries and mutations.
@@ -798,6 +918,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.AuditEntryQuery:
 		return q.Filter(), nil
+	case *ent.CalendarFeedQuery:
+		return q.Filter(), nil
 	case *ent.CertificateQuery:
 		return q.Filter(), nil
 	case *ent.CheckInScanQuery:
@@ -817,6 +939,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 	case *ent.KioskPairingCodeQuery:
 		return q.Filter(), nil
 	case *ent.NotificationQuery:
+		return q.Filter(), nil
+	case *ent.NotificationDeliveryQuery:
 		return q.Filter(), nil
 	case *ent.NotificationPreferenceQuery:
 		return q.Filter(), nil
@@ -848,6 +972,12 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.VolunteerProfileQuery:
 		return q.Filter(), nil
+	case *ent.WebhookQuery:
+		return q.Filter(), nil
+	case *ent.WebhookDeliveryQuery:
+		return q.Filter(), nil
+	case *ent.WechatBindingQuery:
+		return q.Filter(), nil
 	default:
 		return nil, Denyf("ent/privacy: unexpected query type %T for query filter", q)
 	}
@@ -858,6 +988,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.ActivityMutation:
 		return m.Filter(), nil
 	case *ent.AuditEntryMutation:
+		return m.Filter(), nil
+	case *ent.CalendarFeedMutation:
 		return m.Filter(), nil
 	case *ent.CertificateMutation:
 		return m.Filter(), nil
@@ -878,6 +1010,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.KioskPairingCodeMutation:
 		return m.Filter(), nil
 	case *ent.NotificationMutation:
+		return m.Filter(), nil
+	case *ent.NotificationDeliveryMutation:
 		return m.Filter(), nil
 	case *ent.NotificationPreferenceMutation:
 		return m.Filter(), nil
@@ -908,6 +1042,12 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.VenueMutation:
 		return m.Filter(), nil
 	case *ent.VolunteerProfileMutation:
+		return m.Filter(), nil
+	case *ent.WebhookMutation:
+		return m.Filter(), nil
+	case *ent.WebhookDeliveryMutation:
+		return m.Filter(), nil
+	case *ent.WechatBindingMutation:
 		return m.Filter(), nil
 	default:
 		return nil, Denyf("ent/privacy: unexpected mutation type %T for mutation filter", m)

@@ -6,6 +6,7 @@ import (
 	"context"
 	"linli/ent/activity"
 	"linli/ent/auditentry"
+	"linli/ent/calendarfeed"
 	"linli/ent/certificate"
 	"linli/ent/checkinscan"
 	"linli/ent/community"
@@ -16,6 +17,7 @@ import (
 	"linli/ent/kiosk"
 	"linli/ent/kioskpairingcode"
 	"linli/ent/notification"
+	"linli/ent/notificationdelivery"
 	"linli/ent/notificationpreference"
 	"linli/ent/persistedquery"
 	"linli/ent/person"
@@ -32,6 +34,9 @@ import (
 	"linli/ent/teammembership"
 	"linli/ent/venue"
 	"linli/ent/volunteerprofile"
+	"linli/ent/webhook"
+	"linli/ent/webhookdelivery"
+	"linli/ent/wechatbinding"
 	"time"
 
 	"entgo.io/ent"
@@ -139,6 +144,21 @@ func init() {
 	auditentryDescAt := auditentryFields[6].Descriptor()
 	// auditentry.DefaultAt holds the default value on creation for the at field.
 	auditentry.DefaultAt = auditentryDescAt.Default.(func() time.Time)
+	calendarfeed.Policy = privacy.NewPolicies(schema.CalendarFeed{})
+	calendarfeed.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := calendarfeed.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	calendarfeedFields := schema.CalendarFeed{}.Fields()
+	_ = calendarfeedFields
+	// calendarfeedDescCreatedAt is the schema descriptor for created_at field.
+	calendarfeedDescCreatedAt := calendarfeedFields[5].Descriptor()
+	// calendarfeed.DefaultCreatedAt holds the default value on creation for the created_at field.
+	calendarfeed.DefaultCreatedAt = calendarfeedDescCreatedAt.Default.(func() time.Time)
 	certificate.Policy = privacy.NewPolicies(schema.Certificate{})
 	certificate.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
@@ -595,6 +615,51 @@ func init() {
 	notificationDescSource := notificationFields[9].Descriptor()
 	// notification.SourceValidator is a validator for the "source" field. It is called by the builders before save.
 	notification.SourceValidator = notificationDescSource.Validators[0].(func(string) error)
+	notificationdelivery.Policy = privacy.NewPolicies(schema.NotificationDelivery{})
+	notificationdelivery.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := notificationdelivery.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	notificationdeliveryFields := schema.NotificationDelivery{}.Fields()
+	_ = notificationdeliveryFields
+	// notificationdeliveryDescKind is the schema descriptor for kind field.
+	notificationdeliveryDescKind := notificationdeliveryFields[3].Descriptor()
+	// notificationdelivery.KindValidator is a validator for the "kind" field. It is called by the builders before save.
+	notificationdelivery.KindValidator = func() func(string) error {
+		validators := notificationdeliveryDescKind.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(kind string) error {
+			for _, fn := range fns {
+				if err := fn(kind); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// notificationdeliveryDescAttempts is the schema descriptor for attempts field.
+	notificationdeliveryDescAttempts := notificationdeliveryFields[5].Descriptor()
+	// notificationdelivery.DefaultAttempts holds the default value on creation for the attempts field.
+	notificationdelivery.DefaultAttempts = notificationdeliveryDescAttempts.Default.(int)
+	// notificationdelivery.AttemptsValidator is a validator for the "attempts" field. It is called by the builders before save.
+	notificationdelivery.AttemptsValidator = notificationdeliveryDescAttempts.Validators[0].(func(int) error)
+	// notificationdeliveryDescLastError is the schema descriptor for last_error field.
+	notificationdeliveryDescLastError := notificationdeliveryFields[6].Descriptor()
+	// notificationdelivery.DefaultLastError holds the default value on creation for the last_error field.
+	notificationdelivery.DefaultLastError = notificationdeliveryDescLastError.Default.(string)
+	// notificationdelivery.LastErrorValidator is a validator for the "last_error" field. It is called by the builders before save.
+	notificationdelivery.LastErrorValidator = notificationdeliveryDescLastError.Validators[0].(func(string) error)
+	// notificationdeliveryDescCreatedAt is the schema descriptor for created_at field.
+	notificationdeliveryDescCreatedAt := notificationdeliveryFields[7].Descriptor()
+	// notificationdelivery.DefaultCreatedAt holds the default value on creation for the created_at field.
+	notificationdelivery.DefaultCreatedAt = notificationdeliveryDescCreatedAt.Default.(func() time.Time)
 	notificationpreference.Policy = privacy.NewPolicies(schema.NotificationPreference{})
 	notificationpreference.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
@@ -1293,6 +1358,156 @@ func init() {
 	volunteerprofileDescRegisteredAt := volunteerprofileFields[2].Descriptor()
 	// volunteerprofile.DefaultRegisteredAt holds the default value on creation for the registered_at field.
 	volunteerprofile.DefaultRegisteredAt = volunteerprofileDescRegisteredAt.Default.(func() time.Time)
+	webhookMixin := schema.Webhook{}.Mixin()
+	webhook.Policy = privacy.NewPolicies(schema.Webhook{})
+	webhook.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := webhook.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	webhookMixinFields1 := webhookMixin[1].Fields()
+	_ = webhookMixinFields1
+	webhookFields := schema.Webhook{}.Fields()
+	_ = webhookFields
+	// webhookDescCreatedAt is the schema descriptor for created_at field.
+	webhookDescCreatedAt := webhookMixinFields1[0].Descriptor()
+	// webhook.DefaultCreatedAt holds the default value on creation for the created_at field.
+	webhook.DefaultCreatedAt = webhookDescCreatedAt.Default.(func() time.Time)
+	// webhookDescUpdatedAt is the schema descriptor for updated_at field.
+	webhookDescUpdatedAt := webhookMixinFields1[1].Descriptor()
+	// webhook.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	webhook.DefaultUpdatedAt = webhookDescUpdatedAt.Default.(func() time.Time)
+	// webhook.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	webhook.UpdateDefaultUpdatedAt = webhookDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// webhookDescURL is the schema descriptor for url field.
+	webhookDescURL := webhookFields[0].Descriptor()
+	// webhook.URLValidator is a validator for the "url" field. It is called by the builders before save.
+	webhook.URLValidator = func() func(string) error {
+		validators := webhookDescURL.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(url string) error {
+			for _, fn := range fns {
+				if err := fn(url); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// webhookDescSecret is the schema descriptor for secret field.
+	webhookDescSecret := webhookFields[1].Descriptor()
+	// webhook.SecretValidator is a validator for the "secret" field. It is called by the builders before save.
+	webhook.SecretValidator = webhookDescSecret.Validators[0].(func(string) error)
+	// webhookDescDescription is the schema descriptor for description field.
+	webhookDescDescription := webhookFields[3].Descriptor()
+	// webhook.DefaultDescription holds the default value on creation for the description field.
+	webhook.DefaultDescription = webhookDescDescription.Default.(string)
+	// webhook.DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
+	webhook.DescriptionValidator = webhookDescDescription.Validators[0].(func(string) error)
+	webhookdelivery.Policy = privacy.NewPolicies(schema.WebhookDelivery{})
+	webhookdelivery.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := webhookdelivery.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	webhookdeliveryFields := schema.WebhookDelivery{}.Fields()
+	_ = webhookdeliveryFields
+	// webhookdeliveryDescUUID is the schema descriptor for uuid field.
+	webhookdeliveryDescUUID := webhookdeliveryFields[1].Descriptor()
+	// webhookdelivery.UUIDValidator is a validator for the "uuid" field. It is called by the builders before save.
+	webhookdelivery.UUIDValidator = func() func(string) error {
+		validators := webhookdeliveryDescUUID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(uuid string) error {
+			for _, fn := range fns {
+				if err := fn(uuid); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// webhookdeliveryDescEvent is the schema descriptor for event field.
+	webhookdeliveryDescEvent := webhookdeliveryFields[2].Descriptor()
+	// webhookdelivery.EventValidator is a validator for the "event" field. It is called by the builders before save.
+	webhookdelivery.EventValidator = func() func(string) error {
+		validators := webhookdeliveryDescEvent.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(event string) error {
+			for _, fn := range fns {
+				if err := fn(event); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// webhookdeliveryDescAttempts is the schema descriptor for attempts field.
+	webhookdeliveryDescAttempts := webhookdeliveryFields[5].Descriptor()
+	// webhookdelivery.DefaultAttempts holds the default value on creation for the attempts field.
+	webhookdelivery.DefaultAttempts = webhookdeliveryDescAttempts.Default.(int)
+	// webhookdelivery.AttemptsValidator is a validator for the "attempts" field. It is called by the builders before save.
+	webhookdelivery.AttemptsValidator = webhookdeliveryDescAttempts.Validators[0].(func(int) error)
+	// webhookdeliveryDescLastError is the schema descriptor for last_error field.
+	webhookdeliveryDescLastError := webhookdeliveryFields[6].Descriptor()
+	// webhookdelivery.DefaultLastError holds the default value on creation for the last_error field.
+	webhookdelivery.DefaultLastError = webhookdeliveryDescLastError.Default.(string)
+	// webhookdelivery.LastErrorValidator is a validator for the "last_error" field. It is called by the builders before save.
+	webhookdelivery.LastErrorValidator = webhookdeliveryDescLastError.Validators[0].(func(string) error)
+	// webhookdeliveryDescCreatedAt is the schema descriptor for created_at field.
+	webhookdeliveryDescCreatedAt := webhookdeliveryFields[8].Descriptor()
+	// webhookdelivery.DefaultCreatedAt holds the default value on creation for the created_at field.
+	webhookdelivery.DefaultCreatedAt = webhookdeliveryDescCreatedAt.Default.(func() time.Time)
+	wechatbinding.Policy = privacy.NewPolicies(schema.WechatBinding{})
+	wechatbinding.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := wechatbinding.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	wechatbindingFields := schema.WechatBinding{}.Fields()
+	_ = wechatbindingFields
+	// wechatbindingDescOpenid is the schema descriptor for openid field.
+	wechatbindingDescOpenid := wechatbindingFields[1].Descriptor()
+	// wechatbinding.OpenidValidator is a validator for the "openid" field. It is called by the builders before save.
+	wechatbinding.OpenidValidator = func() func(string) error {
+		validators := wechatbindingDescOpenid.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(openid string) error {
+			for _, fn := range fns {
+				if err := fn(openid); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// wechatbindingDescUpdatedAt is the schema descriptor for updated_at field.
+	wechatbindingDescUpdatedAt := wechatbindingFields[2].Descriptor()
+	// wechatbinding.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	wechatbinding.DefaultUpdatedAt = wechatbindingDescUpdatedAt.Default.(func() time.Time)
+	// wechatbinding.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	wechatbinding.UpdateDefaultUpdatedAt = wechatbindingDescUpdatedAt.UpdateDefault.(func() time.Time)
 }
 
 const (

@@ -7,8 +7,10 @@ import (
 	"context"
 	"fmt"
 	"linli/ent"
+	"linli/ent/notificationdelivery"
 	"linli/ent/request"
 	"linli/ent/teammembership"
+	"linli/ent/webhookdelivery"
 	"linli/graph/model"
 	"sync/atomic"
 	"time"
@@ -131,6 +133,12 @@ type ComplexityRoot struct {
 		ExpiresAt func(childComplexity int) int
 		Token     func(childComplexity int) int
 		Viewer    func(childComplexity int) int
+	}
+
+	CalendarFeedURL struct {
+		Path  func(childComplexity int) int
+		Scope func(childComplexity int) int
+		URL   func(childComplexity int) int
 	}
 
 	CategoryStatistics struct {
@@ -386,6 +394,8 @@ type ComplexityRoot struct {
 		CreateKioskPairingCode        func(childComplexity int, kioskID int) int
 		CreateTeam                    func(childComplexity int, input ent.CreateTeamInput) int
 		CreateVenue                   func(childComplexity int, input ent.CreateVenueInput) int
+		CreateWebhook                 func(childComplexity int, input model.CreateWebhookInput) int
+		DeleteWebhook                 func(childComplexity int, id int) int
 		ImportSpreadsheet             func(childComplexity int, kind model.ImportKind, file graphql.Upload, dryRun bool) int
 		IssueCertificate              func(childComplexity int, personID *int) int
 		Login                         func(childComplexity int, input model.LoginInput) int
@@ -405,11 +415,13 @@ type ComplexityRoot struct {
 		RequestPhoneCode              func(childComplexity int, input model.RequestPhoneCodeInput) int
 		ResolveRequest                func(childComplexity int, id int, outcome request.Outcome, resolution string) int
 		RevokeKiosk                   func(childComplexity int, id int) int
+		RotateCalendarFeed            func(childComplexity int, teamID *int, venueID *int) int
 		RotateCheckInCode             func(childComplexity int, registrationID int) int
 		SelfCheckIn                   func(childComplexity int, code string, nonce string) int
 		SetRoles                      func(childComplexity int, personID int, roles []model.Role) int
 		SetSlotCapacity               func(childComplexity int, slotID int, capacity int) int
 		SetTeamMember                 func(childComplexity int, teamID int, personID int, role *teammembership.Role) int
+		SetWechatAddress              func(childComplexity int, openid *string) int
 		SignUp                        func(childComplexity int, input model.SignUpInput) int
 		StartRequest                  func(childComplexity int, id int) int
 		SubmitRequest                 func(childComplexity int, input model.SubmitRequestInput) int
@@ -440,6 +452,32 @@ type ComplexityRoot struct {
 		Edges      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
 		TotalCount func(childComplexity int) int
+	}
+
+	NotificationDelivery struct {
+		Attempts       func(childComplexity int) int
+		Channel        func(childComplexity int) int
+		Community      func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Kind           func(childComplexity int) int
+		LastAttemptAt  func(childComplexity int) int
+		LastError      func(childComplexity int) int
+		NotificationID func(childComplexity int) int
+		PersonID       func(childComplexity int) int
+		SentAt         func(childComplexity int) int
+		Status         func(childComplexity int) int
+	}
+
+	NotificationDeliveryConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	NotificationDeliveryEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	NotificationEdge struct {
@@ -501,6 +539,7 @@ type ComplexityRoot struct {
 		MyRequests                func(childComplexity int, first *int, after *entgql.Cursor[int]) int
 		Node                      func(childComplexity int, id int) int
 		Nodes                     func(childComplexity int, ids []int) int
+		NotificationDeliveries    func(childComplexity int, communityID *int, status *notificationdelivery.Status, first *int, after *entgql.Cursor[int]) int
 		NotificationPreferences   func(childComplexity int) int
 		Notifications             func(childComplexity int, first *int, after *entgql.Cursor[int], unreadOnly *bool) int
 		PhoneVerificationRequired func(childComplexity int) int
@@ -514,6 +553,9 @@ type ComplexityRoot struct {
 		Viewer                    func(childComplexity int) int
 		VolunteerService          func(childComplexity int, personID *int) int
 		Volunteers                func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *model.VolunteerWhereInput) int
+		WebhookDeliveries         func(childComplexity int, webhookID int, status *webhookdelivery.Status, first *int, after *entgql.Cursor[int]) int
+		WebhookEvents             func(childComplexity int) int
+		Webhooks                  func(childComplexity int, communityID *int) int
 	}
 
 	Registration struct {
@@ -797,6 +839,49 @@ type ComplexityRoot struct {
 		RecordCount     func(childComplexity int) int
 		StarLevel       func(childComplexity int) int
 		TotalHours      func(childComplexity int) int
+	}
+
+	Webhook struct {
+		Community   func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		CreatedByID func(childComplexity int) int
+		Description func(childComplexity int) int
+		Events      func(childComplexity int) int
+		ID          func(childComplexity int) int
+		URL         func(childComplexity int) int
+		UpdatedAt   func(childComplexity int) int
+	}
+
+	WebhookCreated struct {
+		Secret  func(childComplexity int) int
+		Webhook func(childComplexity int) int
+	}
+
+	WebhookDelivery struct {
+		Attempts      func(childComplexity int) int
+		Community     func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		DeliveredAt   func(childComplexity int) int
+		Event         func(childComplexity int) int
+		ID            func(childComplexity int) int
+		LastAttemptAt func(childComplexity int) int
+		LastError     func(childComplexity int) int
+		ResponseCode  func(childComplexity int) int
+		Status        func(childComplexity int) int
+		UUID          func(childComplexity int) int
+		Webhook       func(childComplexity int) int
+		WebhookID     func(childComplexity int) int
+	}
+
+	WebhookDeliveryConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	WebhookDeliveryEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 }
 
@@ -1141,6 +1226,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuthPayload.Viewer(childComplexity), true
+
+	case "CalendarFeedURL.path":
+		if e.ComplexityRoot.CalendarFeedURL.Path == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CalendarFeedURL.Path(childComplexity), true
+	case "CalendarFeedURL.scope":
+		if e.ComplexityRoot.CalendarFeedURL.Scope == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CalendarFeedURL.Scope(childComplexity), true
+	case "CalendarFeedURL.url":
+		if e.ComplexityRoot.CalendarFeedURL.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CalendarFeedURL.URL(childComplexity), true
 
 	case "CategoryStatistics.activitiesHeld":
 		if e.ComplexityRoot.CategoryStatistics.ActivitiesHeld == nil {
@@ -2331,6 +2435,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateVenue(childComplexity, args["input"].(ent.CreateVenueInput)), true
+	case "Mutation.createWebhook":
+		if e.ComplexityRoot.Mutation.CreateWebhook == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createWebhook_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateWebhook(childComplexity, args["input"].(model.CreateWebhookInput)), true
+	case "Mutation.deleteWebhook":
+		if e.ComplexityRoot.Mutation.DeleteWebhook == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteWebhook_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteWebhook(childComplexity, args["id"].(int)), true
 	case "Mutation.importSpreadsheet":
 		if e.ComplexityRoot.Mutation.ImportSpreadsheet == nil {
 			break
@@ -2535,6 +2661,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeKiosk(childComplexity, args["id"].(int)), true
+	case "Mutation.rotateCalendarFeed":
+		if e.ComplexityRoot.Mutation.RotateCalendarFeed == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rotateCalendarFeed_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RotateCalendarFeed(childComplexity, args["teamID"].(*int), args["venueID"].(*int)), true
 	case "Mutation.rotateCheckInCode":
 		if e.ComplexityRoot.Mutation.RotateCheckInCode == nil {
 			break
@@ -2590,6 +2727,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetTeamMember(childComplexity, args["teamID"].(int), args["personID"].(int), args["role"].(*teammembership.Role)), true
+	case "Mutation.setWechatAddress":
+		if e.ComplexityRoot.Mutation.SetWechatAddress == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setWechatAddress_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetWechatAddress(childComplexity, args["openid"].(*string)), true
 	case "Mutation.signUp":
 		if e.ComplexityRoot.Mutation.SignUp == nil {
 			break
@@ -2791,6 +2939,111 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.NotificationConnection.TotalCount(childComplexity), true
+
+	case "NotificationDelivery.attempts":
+		if e.ComplexityRoot.NotificationDelivery.Attempts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationDelivery.Attempts(childComplexity), true
+	case "NotificationDelivery.channel":
+		if e.ComplexityRoot.NotificationDelivery.Channel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationDelivery.Channel(childComplexity), true
+	case "NotificationDelivery.community":
+		if e.ComplexityRoot.NotificationDelivery.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationDelivery.Community(childComplexity), true
+	case "NotificationDelivery.createdAt":
+		if e.ComplexityRoot.NotificationDelivery.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationDelivery.CreatedAt(childComplexity), true
+	case "NotificationDelivery.id":
+		if e.ComplexityRoot.NotificationDelivery.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationDelivery.ID(childComplexity), true
+	case "NotificationDelivery.kind":
+		if e.ComplexityRoot.NotificationDelivery.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationDelivery.Kind(childComplexity), true
+	case "NotificationDelivery.lastAttemptAt":
+		if e.ComplexityRoot.NotificationDelivery.LastAttemptAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationDelivery.LastAttemptAt(childComplexity), true
+	case "NotificationDelivery.lastError":
+		if e.ComplexityRoot.NotificationDelivery.LastError == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationDelivery.LastError(childComplexity), true
+	case "NotificationDelivery.notificationID":
+		if e.ComplexityRoot.NotificationDelivery.NotificationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationDelivery.NotificationID(childComplexity), true
+	case "NotificationDelivery.personID":
+		if e.ComplexityRoot.NotificationDelivery.PersonID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationDelivery.PersonID(childComplexity), true
+	case "NotificationDelivery.sentAt":
+		if e.ComplexityRoot.NotificationDelivery.SentAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationDelivery.SentAt(childComplexity), true
+	case "NotificationDelivery.status":
+		if e.ComplexityRoot.NotificationDelivery.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationDelivery.Status(childComplexity), true
+
+	case "NotificationDeliveryConnection.edges":
+		if e.ComplexityRoot.NotificationDeliveryConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationDeliveryConnection.Edges(childComplexity), true
+	case "NotificationDeliveryConnection.pageInfo":
+		if e.ComplexityRoot.NotificationDeliveryConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationDeliveryConnection.PageInfo(childComplexity), true
+	case "NotificationDeliveryConnection.totalCount":
+		if e.ComplexityRoot.NotificationDeliveryConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationDeliveryConnection.TotalCount(childComplexity), true
+
+	case "NotificationDeliveryEdge.cursor":
+		if e.ComplexityRoot.NotificationDeliveryEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationDeliveryEdge.Cursor(childComplexity), true
+	case "NotificationDeliveryEdge.node":
+		if e.ComplexityRoot.NotificationDeliveryEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationDeliveryEdge.Node(childComplexity), true
 
 	case "NotificationEdge.cursor":
 		if e.ComplexityRoot.NotificationEdge.Cursor == nil {
@@ -3104,6 +3357,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Nodes(childComplexity, args["ids"].([]int)), true
+	case "Query.notificationDeliveries":
+		if e.ComplexityRoot.Query.NotificationDeliveries == nil {
+			break
+		}
+
+		args, err := ec.field_Query_notificationDeliveries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.NotificationDeliveries(childComplexity, args["communityID"].(*int), args["status"].(*notificationdelivery.Status), args["first"].(*int), args["after"].(*entgql.Cursor[int])), true
 	case "Query.notificationPreferences":
 		if e.ComplexityRoot.Query.NotificationPreferences == nil {
 			break
@@ -3222,6 +3486,34 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Volunteers(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["where"].(*model.VolunteerWhereInput)), true
+	case "Query.webhookDeliveries":
+		if e.ComplexityRoot.Query.WebhookDeliveries == nil {
+			break
+		}
+
+		args, err := ec.field_Query_webhookDeliveries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.WebhookDeliveries(childComplexity, args["webhookID"].(int), args["status"].(*webhookdelivery.Status), args["first"].(*int), args["after"].(*entgql.Cursor[int])), true
+	case "Query.webhookEvents":
+		if e.ComplexityRoot.Query.WebhookEvents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.WebhookEvents(childComplexity), true
+	case "Query.webhooks":
+		if e.ComplexityRoot.Query.Webhooks == nil {
+			break
+		}
+
+		args, err := ec.field_Query_webhooks_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Webhooks(childComplexity, args["communityID"].(*int)), true
 
 	case "Registration.activity":
 		if e.ComplexityRoot.Registration.Activity == nil {
@@ -4526,6 +4818,179 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.VolunteerService.TotalHours(childComplexity), true
 
+	case "Webhook.community":
+		if e.ComplexityRoot.Webhook.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook.Community(childComplexity), true
+	case "Webhook.createdAt":
+		if e.ComplexityRoot.Webhook.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook.CreatedAt(childComplexity), true
+	case "Webhook.createdByID":
+		if e.ComplexityRoot.Webhook.CreatedByID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook.CreatedByID(childComplexity), true
+	case "Webhook.description":
+		if e.ComplexityRoot.Webhook.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook.Description(childComplexity), true
+	case "Webhook.events":
+		if e.ComplexityRoot.Webhook.Events == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook.Events(childComplexity), true
+	case "Webhook.id":
+		if e.ComplexityRoot.Webhook.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook.ID(childComplexity), true
+	case "Webhook.url":
+		if e.ComplexityRoot.Webhook.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook.URL(childComplexity), true
+	case "Webhook.updatedAt":
+		if e.ComplexityRoot.Webhook.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook.UpdatedAt(childComplexity), true
+
+	case "WebhookCreated.secret":
+		if e.ComplexityRoot.WebhookCreated.Secret == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookCreated.Secret(childComplexity), true
+	case "WebhookCreated.webhook":
+		if e.ComplexityRoot.WebhookCreated.Webhook == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookCreated.Webhook(childComplexity), true
+
+	case "WebhookDelivery.attempts":
+		if e.ComplexityRoot.WebhookDelivery.Attempts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.Attempts(childComplexity), true
+	case "WebhookDelivery.community":
+		if e.ComplexityRoot.WebhookDelivery.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.Community(childComplexity), true
+	case "WebhookDelivery.createdAt":
+		if e.ComplexityRoot.WebhookDelivery.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.CreatedAt(childComplexity), true
+	case "WebhookDelivery.deliveredAt":
+		if e.ComplexityRoot.WebhookDelivery.DeliveredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.DeliveredAt(childComplexity), true
+	case "WebhookDelivery.event":
+		if e.ComplexityRoot.WebhookDelivery.Event == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.Event(childComplexity), true
+	case "WebhookDelivery.id":
+		if e.ComplexityRoot.WebhookDelivery.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.ID(childComplexity), true
+	case "WebhookDelivery.lastAttemptAt":
+		if e.ComplexityRoot.WebhookDelivery.LastAttemptAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.LastAttemptAt(childComplexity), true
+	case "WebhookDelivery.lastError":
+		if e.ComplexityRoot.WebhookDelivery.LastError == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.LastError(childComplexity), true
+	case "WebhookDelivery.responseCode":
+		if e.ComplexityRoot.WebhookDelivery.ResponseCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.ResponseCode(childComplexity), true
+	case "WebhookDelivery.status":
+		if e.ComplexityRoot.WebhookDelivery.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.Status(childComplexity), true
+	case "WebhookDelivery.uuid":
+		if e.ComplexityRoot.WebhookDelivery.UUID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.UUID(childComplexity), true
+	case "WebhookDelivery.webhook":
+		if e.ComplexityRoot.WebhookDelivery.Webhook == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.Webhook(childComplexity), true
+	case "WebhookDelivery.webhookID":
+		if e.ComplexityRoot.WebhookDelivery.WebhookID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.WebhookID(childComplexity), true
+
+	case "WebhookDeliveryConnection.edges":
+		if e.ComplexityRoot.WebhookDeliveryConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDeliveryConnection.Edges(childComplexity), true
+	case "WebhookDeliveryConnection.pageInfo":
+		if e.ComplexityRoot.WebhookDeliveryConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDeliveryConnection.PageInfo(childComplexity), true
+	case "WebhookDeliveryConnection.totalCount":
+		if e.ComplexityRoot.WebhookDeliveryConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDeliveryConnection.TotalCount(childComplexity), true
+
+	case "WebhookDeliveryEdge.cursor":
+		if e.ComplexityRoot.WebhookDeliveryEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDeliveryEdge.Cursor(childComplexity), true
+	case "WebhookDeliveryEdge.node":
+		if e.ComplexityRoot.WebhookDeliveryEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDeliveryEdge.Node(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -4550,12 +5015,14 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateHouseholdInput", ec.unmarshalInputCreateHouseholdInput),
 			graphql.NewInputUnmarshaler("CreateTeamInput", ec.unmarshalInputCreateTeamInput),
 			graphql.NewInputUnmarshaler("CreateVenueInput", ec.unmarshalInputCreateVenueInput),
+			graphql.NewInputUnmarshaler("CreateWebhookInput", ec.unmarshalInputCreateWebhookInput),
 			graphql.NewInputUnmarshaler("HomeVisitOrder", ec.unmarshalInputHomeVisitOrder),
 			graphql.NewInputUnmarshaler("HouseholdOrder", ec.unmarshalInputHouseholdOrder),
 			graphql.NewInputUnmarshaler("HouseholdWhereInput", ec.unmarshalInputHouseholdWhereInput),
 			graphql.NewInputUnmarshaler("KioskOrder", ec.unmarshalInputKioskOrder),
 			graphql.NewInputUnmarshaler("LoginInput", ec.unmarshalInputLoginInput),
 			graphql.NewInputUnmarshaler("ManualCheckInInput", ec.unmarshalInputManualCheckInInput),
+			graphql.NewInputUnmarshaler("NotificationDeliveryOrder", ec.unmarshalInputNotificationDeliveryOrder),
 			graphql.NewInputUnmarshaler("NotificationPreferencesInput", ec.unmarshalInputNotificationPreferencesInput),
 			graphql.NewInputUnmarshaler("PersonOrder", ec.unmarshalInputPersonOrder),
 			graphql.NewInputUnmarshaler("PersonWhereInput", ec.unmarshalInputPersonWhereInput),
@@ -4584,6 +5051,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("VenueWhereInput", ec.unmarshalInputVenueWhereInput),
 			graphql.NewInputUnmarshaler("VolunteerWhereInput", ec.unmarshalInputVolunteerWhereInput),
 			graphql.NewInputUnmarshaler("WalkInInput", ec.unmarshalInputWalkInInput),
+			graphql.NewInputUnmarshaler("WebhookDeliveryOrder", ec.unmarshalInputWebhookDeliveryOrder),
+			graphql.NewInputUnmarshaler("WebhookOrder", ec.unmarshalInputWebhookOrder),
 		)
 	}
 	first := true
@@ -4723,6 +5192,71 @@ extend type Mutation {
   review flag; FORBIDDEN to the staff member who entered it.
   """
   confirmServiceRecord(id: ID!): ServiceRecord!
+}
+`, BuiltIn: false},
+	{Name: "../../schema/channels.graphql", Input: `# Channels, webhooks and calendar feeds (issue 19).
+#
+# External channels (WeChat subscribe messages, SMS) deliver copies of inbox
+# notifications through a gateway; staff read what was sent or failed.
+# Webhooks send a community's events to an integration, signed. Calendar
+# feeds are secret iCalendar URLs (GET /calendar/<token>.ics).
+
+extend type Query {
+  """
+  Staff: the delivery log of the external channels (WeChat, SMS) in their
+  community (admins name one with communityID), newest first.
+  """
+  notificationDeliveries(communityID: ID, status: NotificationDeliveryStatus, first: Int, after: Cursor): NotificationDeliveryConnection!
+  "Staff: the community's webhooks (at most 20; admins name the community)."
+  webhooks(communityID: ID): [Webhook!]!
+  "Staff: a webhook's deliveries, newest first (another community's webhook is NOT_FOUND)."
+  webhookDeliveries(webhookID: ID!, status: WebhookDeliveryStatus, first: Int, after: Cursor): WebhookDeliveryConnection!
+  "The event kinds a webhook may subscribe to."
+  webhookEvents: [String!]!
+}
+
+input CreateWebhookInput {
+  "Admins: the community; staff: their own (the default)."
+  communityID: ID
+  "http or https; loopback, link-local, private and unspecified addresses are refused (ADDRESS_NOT_ALLOWED)."
+  url: String!
+  "The signing secret, 24 to 200 bytes; omitted: linli generates one."
+  secret: String
+  "At least one of webhookEvents."
+  events: [String!]!
+  description: String
+}
+
+type WebhookCreated {
+  webhook: Webhook!
+  "The signing secret, shown only here (HMAC-SHA256 over timestamp.body, see the README)."
+  secret: String!
+}
+
+enum CalendarFeedScope { PERSON TEAM VENUE }
+
+"A calendar feed's secret URL, shown once, when it is made."
+type CalendarFeedURL {
+  scope: CalendarFeedScope!
+  "/calendar/<token>.ics"
+  path: String!
+  "path under the deployment's public URL (-public-url), or path alone when none is set"
+  url: String!
+}
+
+extend type Mutation {
+  "Staff: register a webhook for their community; its secret is in the answer only."
+  createWebhook(input: CreateWebhookInput!): WebhookCreated!
+  "Staff: delete a webhook (no more deliveries; pending ones fail). Answers its id."
+  deleteWebhook(id: ID!): ID!
+  """
+  A new secret URL for the viewer's own calendar (no argument), or for a
+  team's (teamID: staff, and the team's leaders) or a venue's (venueID:
+  staff). The previous URL of the same feed stops working (404).
+  """
+  rotateCalendarFeed(teamID: ID, venueID: ID): CalendarFeedURL!
+  "The viewer's WeChat openid, the address of WeChat subscribe messages (null or empty clears it)."
+  setWechatAddress(openid: String): Boolean!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/door.graphql", Input: `# At the door (issue 20): self check-in by phone with a rotating venue code,
@@ -5411,6 +5945,13 @@ Define a Relay Cursor type:
 https://relay.dev/graphql/connections.htm#sec-Cursor
 """
 scalar Cursor
+"""
+DeliveryChannel is enum for the field channel
+"""
+enum DeliveryChannel @goModel(model: "linli/ent/notificationdelivery.Channel") {
+  WECHAT
+  SMS
+}
 type HomeVisit implements Node {
   id: ID!
   createdAt: Time!
@@ -5721,6 +6262,78 @@ type NotificationConnection {
   Identifies the total count of items in the connection.
   """
   totalCount: Int!
+}
+type NotificationDelivery implements Node {
+  id: ID!
+  notificationID: ID!
+  personID: ID!
+  channel: DeliveryChannel!
+  kind: String!
+  status: NotificationDeliveryStatus!
+  attempts: Int!
+  lastError: String!
+  createdAt: Time!
+  lastAttemptAt: Time
+  sentAt: Time
+  community: Community!
+}
+"""
+A connection to a list of items.
+"""
+type NotificationDeliveryConnection {
+  """
+  A list of edges.
+  """
+  edges: [NotificationDeliveryEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type NotificationDeliveryEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: NotificationDelivery
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Ordering options for NotificationDelivery connections
+"""
+input NotificationDeliveryOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order NotificationDeliveries.
+  """
+  field: NotificationDeliveryOrderField!
+}
+"""
+Properties by which NotificationDelivery connections can be ordered.
+"""
+enum NotificationDeliveryOrderField {
+  CREATED_AT
+}
+"""
+NotificationDeliveryStatus is enum for the field status
+"""
+enum NotificationDeliveryStatus @goModel(model: "linli/ent/notificationdelivery.Status") {
+  PENDING
+  SENT
+  FAILED
+  SKIPPED
 }
 """
 An edge in a connection.
@@ -7070,6 +7683,107 @@ type VolunteerProfile implements Node {
   community: Community!
   person: Person!
 }
+type Webhook implements Node {
+  id: ID!
+  createdAt: Time!
+  updatedAt: Time!
+  url: String!
+  events: [String!]!
+  description: String!
+  createdByID: ID
+  community: Community!
+}
+type WebhookDelivery implements Node {
+  id: ID!
+  webhookID: ID!
+  uuid: String!
+  event: String!
+  status: WebhookDeliveryStatus!
+  attempts: Int!
+  lastError: String!
+  responseCode: Int
+  createdAt: Time!
+  lastAttemptAt: Time
+  deliveredAt: Time
+  community: Community!
+  webhook: Webhook!
+}
+"""
+A connection to a list of items.
+"""
+type WebhookDeliveryConnection {
+  """
+  A list of edges.
+  """
+  edges: [WebhookDeliveryEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type WebhookDeliveryEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: WebhookDelivery
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Ordering options for WebhookDelivery connections
+"""
+input WebhookDeliveryOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order WebhookDeliveries.
+  """
+  field: WebhookDeliveryOrderField!
+}
+"""
+Properties by which WebhookDelivery connections can be ordered.
+"""
+enum WebhookDeliveryOrderField {
+  CREATED_AT
+}
+"""
+WebhookDeliveryStatus is enum for the field status
+"""
+enum WebhookDeliveryStatus @goModel(model: "linli/ent/webhookdelivery.Status") {
+  PENDING
+  DELIVERED
+  FAILED
+}
+"""
+Ordering options for Webhook connections
+"""
+input WebhookOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order Webhooks.
+  """
+  field: WebhookOrderField!
+}
+"""
+Properties by which Webhook connections can be ordered.
+"""
+enum WebhookOrderField {
+  CREATED_AT
+}
 `, BuiltIn: false},
 	{Name: "../../schema/households.graphql", Input: `# Onboarding a community, households (住户), home visits (上门服务) and the
 # spreadsheet import of households and people.
@@ -7975,6 +8689,18 @@ func (ec *executionContext) childFields_AuthPayload(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type AuthPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_CalendarFeedURL(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "scope":
+		return ec.fieldContext_CalendarFeedURL_scope(ctx, field)
+	case "path":
+		return ec.fieldContext_CalendarFeedURL_path(ctx, field)
+	case "url":
+		return ec.fieldContext_CalendarFeedURL_url(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CalendarFeedURL", field.Name)
+}
+
 func (ec *executionContext) childFields_CategoryStatistics(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "category":
@@ -8483,6 +9209,58 @@ func (ec *executionContext) childFields_NotificationConnection(ctx context.Conte
 		return ec.fieldContext_NotificationConnection_totalCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type NotificationConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_NotificationDelivery(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_NotificationDelivery_id(ctx, field)
+	case "notificationID":
+		return ec.fieldContext_NotificationDelivery_notificationID(ctx, field)
+	case "personID":
+		return ec.fieldContext_NotificationDelivery_personID(ctx, field)
+	case "channel":
+		return ec.fieldContext_NotificationDelivery_channel(ctx, field)
+	case "kind":
+		return ec.fieldContext_NotificationDelivery_kind(ctx, field)
+	case "status":
+		return ec.fieldContext_NotificationDelivery_status(ctx, field)
+	case "attempts":
+		return ec.fieldContext_NotificationDelivery_attempts(ctx, field)
+	case "lastError":
+		return ec.fieldContext_NotificationDelivery_lastError(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_NotificationDelivery_createdAt(ctx, field)
+	case "lastAttemptAt":
+		return ec.fieldContext_NotificationDelivery_lastAttemptAt(ctx, field)
+	case "sentAt":
+		return ec.fieldContext_NotificationDelivery_sentAt(ctx, field)
+	case "community":
+		return ec.fieldContext_NotificationDelivery_community(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NotificationDelivery", field.Name)
+}
+
+func (ec *executionContext) childFields_NotificationDeliveryConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_NotificationDeliveryConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_NotificationDeliveryConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_NotificationDeliveryConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NotificationDeliveryConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_NotificationDeliveryEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_NotificationDeliveryEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_NotificationDeliveryEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NotificationDeliveryEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_NotificationEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9117,6 +9895,92 @@ func (ec *executionContext) childFields_VolunteerService(ctx context.Context, fi
 		return ec.fieldContext_VolunteerService_hoursToNextStar(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type VolunteerService", field.Name)
+}
+
+func (ec *executionContext) childFields_Webhook(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Webhook_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Webhook_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Webhook_updatedAt(ctx, field)
+	case "url":
+		return ec.fieldContext_Webhook_url(ctx, field)
+	case "events":
+		return ec.fieldContext_Webhook_events(ctx, field)
+	case "description":
+		return ec.fieldContext_Webhook_description(ctx, field)
+	case "createdByID":
+		return ec.fieldContext_Webhook_createdByID(ctx, field)
+	case "community":
+		return ec.fieldContext_Webhook_community(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Webhook", field.Name)
+}
+
+func (ec *executionContext) childFields_WebhookCreated(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "webhook":
+		return ec.fieldContext_WebhookCreated_webhook(ctx, field)
+	case "secret":
+		return ec.fieldContext_WebhookCreated_secret(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WebhookCreated", field.Name)
+}
+
+func (ec *executionContext) childFields_WebhookDelivery(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_WebhookDelivery_id(ctx, field)
+	case "webhookID":
+		return ec.fieldContext_WebhookDelivery_webhookID(ctx, field)
+	case "uuid":
+		return ec.fieldContext_WebhookDelivery_uuid(ctx, field)
+	case "event":
+		return ec.fieldContext_WebhookDelivery_event(ctx, field)
+	case "status":
+		return ec.fieldContext_WebhookDelivery_status(ctx, field)
+	case "attempts":
+		return ec.fieldContext_WebhookDelivery_attempts(ctx, field)
+	case "lastError":
+		return ec.fieldContext_WebhookDelivery_lastError(ctx, field)
+	case "responseCode":
+		return ec.fieldContext_WebhookDelivery_responseCode(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_WebhookDelivery_createdAt(ctx, field)
+	case "lastAttemptAt":
+		return ec.fieldContext_WebhookDelivery_lastAttemptAt(ctx, field)
+	case "deliveredAt":
+		return ec.fieldContext_WebhookDelivery_deliveredAt(ctx, field)
+	case "community":
+		return ec.fieldContext_WebhookDelivery_community(ctx, field)
+	case "webhook":
+		return ec.fieldContext_WebhookDelivery_webhook(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WebhookDelivery", field.Name)
+}
+
+func (ec *executionContext) childFields_WebhookDeliveryConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_WebhookDeliveryConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_WebhookDeliveryConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_WebhookDeliveryConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WebhookDeliveryConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_WebhookDeliveryEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_WebhookDeliveryEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_WebhookDeliveryEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WebhookDeliveryEdge", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -68,6 +68,15 @@ type AuthPayload struct {
 	Viewer    *ent.Person `json:"viewer"`
 }
 
+// A calendar feed's secret URL, shown once, when it is made.
+type CalendarFeedURL struct {
+	Scope CalendarFeedScope `json:"scope"`
+	// /calendar/<token>.ics
+	Path string `json:"path"`
+	// path under the deployment's public URL (-public-url), or path alone when none is set
+	URL string `json:"url"`
+}
+
 type CancelRegistrationInput struct {
 	RegistrationID int     `json:"registrationID"`
 	Reason         *string `json:"reason,omitempty"`
@@ -164,6 +173,18 @@ type CreateHouseholdInput struct {
 	Phone    *string   `json:"phone,omitempty"`
 	Size     int       `json:"size"`
 	CareTags []CareTag `json:"careTags,omitempty"`
+}
+
+type CreateWebhookInput struct {
+	// Admins: the community; staff: their own (the default).
+	CommunityID *int `json:"communityID,omitempty"`
+	// http or https; loopback, link-local, private and unspecified addresses are refused (ADDRESS_NOT_ALLOWED).
+	URL string `json:"url"`
+	// The signing secret, 24 to 200 bytes; omitted: linli generates one.
+	Secret *string `json:"secret,omitempty"`
+	// At least one of webhookEvents.
+	Events      []string `json:"events"`
+	Description *string  `json:"description,omitempty"`
 }
 
 // One download on the staff downloads page.
@@ -398,6 +419,69 @@ type WalkInInput struct {
 	// The explicit consent a health activity needs.
 	ConsentSensitive *bool  `json:"consentSensitive,omitempty"`
 	Nonce            string `json:"nonce"`
+}
+
+type WebhookCreated struct {
+	Webhook *ent.Webhook `json:"webhook"`
+	// The signing secret, shown only here (HMAC-SHA256 over timestamp.body, see the README).
+	Secret string `json:"secret"`
+}
+
+type CalendarFeedScope string
+
+const (
+	CalendarFeedScopePerson CalendarFeedScope = "PERSON"
+	CalendarFeedScopeTeam   CalendarFeedScope = "TEAM"
+	CalendarFeedScopeVenue  CalendarFeedScope = "VENUE"
+)
+
+var AllCalendarFeedScope = []CalendarFeedScope{
+	CalendarFeedScopePerson,
+	CalendarFeedScopeTeam,
+	CalendarFeedScopeVenue,
+}
+
+func (e CalendarFeedScope) IsValid() bool {
+	switch e {
+	case CalendarFeedScopePerson, CalendarFeedScopeTeam, CalendarFeedScopeVenue:
+		return true
+	}
+	return false
+}
+
+func (e CalendarFeedScope) String() string {
+	return string(e)
+}
+
+func (e *CalendarFeedScope) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = CalendarFeedScope(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid CalendarFeedScope", str)
+	}
+	return nil
+}
+
+func (e CalendarFeedScope) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *CalendarFeedScope) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e CalendarFeedScope) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 // Care tags (关爱对象) are sensitive personal information (PIPL art. 28): staff only.
