@@ -550,6 +550,29 @@ type ComplexityRoot struct {
 		Status  func(childComplexity int) int
 	}
 
+	SensitiveRead struct {
+		ActorID       func(childComplexity int) int
+		At            func(childComplexity int) int
+		ClientAddress func(childComplexity int) int
+		Community     func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Kind          func(childComplexity int) int
+		Path          func(childComplexity int) int
+		SubjectID     func(childComplexity int) int
+		SubjectType   func(childComplexity int) int
+	}
+
+	SensitiveReadConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	SensitiveReadEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	ServiceRecord struct {
 		Activity         func(childComplexity int) int
 		ActivityID       func(childComplexity int) int
@@ -3295,6 +3318,93 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RequestEvent.Status(childComplexity), true
 
+	case "SensitiveRead.actorID":
+		if e.ComplexityRoot.SensitiveRead.ActorID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SensitiveRead.ActorID(childComplexity), true
+	case "SensitiveRead.at":
+		if e.ComplexityRoot.SensitiveRead.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SensitiveRead.At(childComplexity), true
+	case "SensitiveRead.clientAddress":
+		if e.ComplexityRoot.SensitiveRead.ClientAddress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SensitiveRead.ClientAddress(childComplexity), true
+	case "SensitiveRead.community":
+		if e.ComplexityRoot.SensitiveRead.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SensitiveRead.Community(childComplexity), true
+	case "SensitiveRead.id":
+		if e.ComplexityRoot.SensitiveRead.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SensitiveRead.ID(childComplexity), true
+	case "SensitiveRead.kind":
+		if e.ComplexityRoot.SensitiveRead.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SensitiveRead.Kind(childComplexity), true
+	case "SensitiveRead.path":
+		if e.ComplexityRoot.SensitiveRead.Path == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SensitiveRead.Path(childComplexity), true
+	case "SensitiveRead.subjectID":
+		if e.ComplexityRoot.SensitiveRead.SubjectID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SensitiveRead.SubjectID(childComplexity), true
+	case "SensitiveRead.subjectType":
+		if e.ComplexityRoot.SensitiveRead.SubjectType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SensitiveRead.SubjectType(childComplexity), true
+
+	case "SensitiveReadConnection.edges":
+		if e.ComplexityRoot.SensitiveReadConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SensitiveReadConnection.Edges(childComplexity), true
+	case "SensitiveReadConnection.pageInfo":
+		if e.ComplexityRoot.SensitiveReadConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SensitiveReadConnection.PageInfo(childComplexity), true
+	case "SensitiveReadConnection.totalCount":
+		if e.ComplexityRoot.SensitiveReadConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SensitiveReadConnection.TotalCount(childComplexity), true
+
+	case "SensitiveReadEdge.cursor":
+		if e.ComplexityRoot.SensitiveReadEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SensitiveReadEdge.Cursor(childComplexity), true
+	case "SensitiveReadEdge.node":
+		if e.ComplexityRoot.SensitiveReadEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SensitiveReadEdge.Node(childComplexity), true
+
 	case "ServiceRecord.activity":
 		if e.ComplexityRoot.ServiceRecord.Activity == nil {
 			break
@@ -4208,6 +4318,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("RequestOrder", ec.unmarshalInputRequestOrder),
 			graphql.NewInputUnmarshaler("RequestPhoneCodeInput", ec.unmarshalInputRequestPhoneCodeInput),
 			graphql.NewInputUnmarshaler("RequestWhereInput", ec.unmarshalInputRequestWhereInput),
+			graphql.NewInputUnmarshaler("SensitiveReadOrder", ec.unmarshalInputSensitiveReadOrder),
 			graphql.NewInputUnmarshaler("ServiceRecordCorrection", ec.unmarshalInputServiceRecordCorrection),
 			graphql.NewInputUnmarshaler("ServiceRecordOrder", ec.unmarshalInputServiceRecordOrder),
 			graphql.NewInputUnmarshaler("SignUpInput", ec.unmarshalInputSignUpInput),
@@ -6057,6 +6168,74 @@ input RequestWhereInput {
   """
   hasCommunity: Boolean
   hasCommunityWith: [CommunityWhereInput!]
+}
+type SensitiveRead implements Node {
+  id: ID!
+  actorID: ID!
+  kind: SensitiveReadKind!
+  subjectType: String!
+  subjectID: ID!
+  path: String!
+  clientAddress: String!
+  at: Time!
+  community: Community!
+}
+"""
+A connection to a list of items.
+"""
+type SensitiveReadConnection {
+  """
+  A list of edges.
+  """
+  edges: [SensitiveReadEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type SensitiveReadEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: SensitiveRead
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+SensitiveReadKind is enum for the field kind
+"""
+enum SensitiveReadKind @goModel(model: "linli/ent/sensitiveread.Kind") {
+  PHONE
+  CARE_TAGS
+  HEALTH_SIGNUP
+}
+"""
+Ordering options for SensitiveRead connections
+"""
+input SensitiveReadOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order SensitiveReads.
+  """
+  field: SensitiveReadOrderField!
+}
+"""
+Properties by which SensitiveRead connections can be ordered.
+"""
+enum SensitiveReadOrderField {
+  AT
 }
 type ServiceRecord implements Node {
   id: ID!
@@ -8106,6 +8285,40 @@ func (ec *executionContext) childFields_RequestEvent(ctx context.Context, field 
 		return ec.fieldContext_RequestEvent_request(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RequestEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_SensitiveRead(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_SensitiveRead_id(ctx, field)
+	case "actorID":
+		return ec.fieldContext_SensitiveRead_actorID(ctx, field)
+	case "kind":
+		return ec.fieldContext_SensitiveRead_kind(ctx, field)
+	case "subjectType":
+		return ec.fieldContext_SensitiveRead_subjectType(ctx, field)
+	case "subjectID":
+		return ec.fieldContext_SensitiveRead_subjectID(ctx, field)
+	case "path":
+		return ec.fieldContext_SensitiveRead_path(ctx, field)
+	case "clientAddress":
+		return ec.fieldContext_SensitiveRead_clientAddress(ctx, field)
+	case "at":
+		return ec.fieldContext_SensitiveRead_at(ctx, field)
+	case "community":
+		return ec.fieldContext_SensitiveRead_community(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SensitiveRead", field.Name)
+}
+
+func (ec *executionContext) childFields_SensitiveReadEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_SensitiveReadEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_SensitiveReadEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SensitiveReadEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_ServiceRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
