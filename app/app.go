@@ -35,6 +35,8 @@ import (
 	"linli/organize"
 	"linli/pairing"
 	"linli/persisted"
+	"linli/readlog"
+	"linli/readlog/entlog"
 	"linli/reqlog"
 	"linli/requests"
 	"linli/scan"
@@ -151,6 +153,8 @@ type App struct {
 	ready     func(context.Context) error
 	// stopCheckin stops the check-in service's background work.
 	stopCheckin func()
+	// ReadLog batches the sensitive-read log (readlog); Close flushes it.
+	ReadLog *readlog.Writer
 }
 
 // New opens the database, migrates it and wires every service.
@@ -185,6 +189,10 @@ func wire(cfg Config, db *store.DB, ids *gid.Codec) *App {
 		codeLimits = auth.NewLimiter(cfg.RateLimitPerMinute/10, 3)
 	}
 	a := &App{Config: cfg, DB: db, IDs: ids}
+	// The sensitive-read log before anything reads: health sign-ups are
+	// noted by an interceptor on every Registration query of the client.
+	a.ReadLog = readlog.New(entlog.Sink(db), cfg.Logger, 0)
+	db.Client.Registration.Intercept(entlog.HealthSignups(a.ReadLog, db.Client))
 	sender := cfg.CodeSender
 	if sender == nil {
 		sender = auth.LogSender{ShowCode: !cfg.Production}
@@ -228,6 +236,9 @@ func (a *App) Handler() http.Handler { return a.handler }
 func (a *App) Close() error {
 	a.stopCheckin()
 	a.closeLive()
+	if err := a.ReadLog.Close(); err != nil {
+		a.Config.Logger.Error("flushing the sensitive-read log", slog.String("error", err.Error()))
+	}
 	return a.DB.Close()
 }
 
@@ -281,7 +292,8 @@ func (a *App) routes() http.Handler {
 			_, _ = w.Write([]byte("linli GraphQL API: POST /graphql\n"))
 		})
 	}
-	return securityHeaders(reqlog.Middleware(a.Config.Logger, a.Config.TrustedProxies, a.liveSockets(a.liveGate(gql), a.cors(instrument(mux)))))
+	return securityHeaders(reqlog.Middleware(a.Config.Logger, a.Config.TrustedProxies,
+		readlog.Middleware(a.ReadLog, a.liveSockets(a.liveGate(gql), a.cors(instrument(mux))))))
 }
 
 // maxQueryString bounds GET URLs: a GET query has the same token limit as a
