@@ -174,3 +174,14 @@ func (p Policy) String() string {
 }
 
 func days(n int) time.Duration { return time.Duration(n) * 24 * time.Hour }
+
+// Read returns community cid's policy to its staff and platform admins.
+func Read(ctx context.Context, c *ent.Client, cid int) (Policy, error) {
+	switch v := viewer.FromContext(ctx); {
+	case v == nil:
+		return Policy{}, apperr.New(apperr.Unauthenticated, "authentication required")
+	case !v.IsStaffOf(cid) && !v.IsAdmin():
+		return Policy{}, apperr.New(apperr.Forbidden, "only the community's staff read its retention")
+	}
+	return For(ctx, c, cid)
+}

@@ -11,6 +11,7 @@ import (
 	"linli/ent/homevisit"
 	"linli/ent/registration"
 	"linli/ent/request"
+	"linli/ent/sensitiveread"
 	"linli/ent/slot"
 	"strconv"
 	"time"
@@ -49,6 +50,19 @@ type AttendanceEntryResult struct {
 	ServiceRecord *ent.ServiceRecord `json:"serviceRecord,omitempty"`
 }
 
+type AuditChainBreak struct {
+	CommunityID int `json:"communityID"`
+	// The entry at which the chain breaks (the audit entry's ID).
+	EntryID int    `json:"entryID"`
+	Seq     int    `json:"seq"`
+	Reason  string `json:"reason"`
+}
+
+type AuditChainHead struct {
+	CommunityID int    `json:"communityID"`
+	Head        string `json:"head"`
+}
+
 type AuditLogFilter struct {
 	// Only these actions (e.g. checkin.undo, export.requests).
 	Actions   []string `json:"actions,omitempty"`
@@ -58,6 +72,19 @@ type AuditLogFilter struct {
 	From *time.Time `json:"from,omitempty"`
 	// at < to
 	To *time.Time `json:"to,omitempty"`
+}
+
+type AuditVerification struct {
+	// True when no community's chain is broken.
+	Ok bool `json:"ok"`
+	// Entries checked.
+	Checked int `json:"checked"`
+	// Entries written before the chain existed (not covered by it).
+	Unchained int `json:"unchained"`
+	// The first broken link of each community whose chain is broken.
+	Broken []*AuditChainBreak `json:"broken"`
+	// Each community's last entry as seq:hash; kept elsewhere, it shows whether the newest entries were later removed.
+	Heads []*AuditChainHead `json:"heads"`
 }
 
 type AuthPayload struct {
@@ -241,6 +268,34 @@ type RequestPhoneCodeInput struct {
 	Phone string `json:"phone"`
 	// The community the person means to join, for the text of the message.
 	CommunityID *int `json:"communityID,omitempty"`
+}
+
+// Days each kind of personal data is kept (README "Retention").
+type Retention struct {
+	CommunityID      int `json:"communityID"`
+	ScanDays         int `json:"scanDays"`
+	RequestTextDays  int `json:"requestTextDays"`
+	CareTagDays      int `json:"careTagDays"`
+	NotificationDays int `json:"notificationDays"`
+	ReadLogDays      int `json:"readLogDays"`
+}
+
+type RetentionInput struct {
+	ScanDays         *int `json:"scanDays,omitempty"`
+	RequestTextDays  *int `json:"requestTextDays,omitempty"`
+	CareTagDays      *int `json:"careTagDays,omitempty"`
+	NotificationDays *int `json:"notificationDays,omitempty"`
+	ReadLogDays      *int `json:"readLogDays,omitempty"`
+}
+
+type SensitiveReadLogFilter struct {
+	Kinds []sensitiveread.Kind `json:"kinds,omitempty"`
+	// Who read.
+	ActorID *int `json:"actorID,omitempty"`
+	// Whose data: a person, household or registration.
+	SubjectID *int       `json:"subjectID,omitempty"`
+	From      *time.Time `json:"from,omitempty"`
+	To        *time.Time `json:"to,omitempty"`
 }
 
 type ServiceRecordCorrection struct {
