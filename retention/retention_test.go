@@ -174,7 +174,9 @@ func TestRetentionSettings(t *testing.T) {
 		if r.Field() != "readLogDays" {
 			t.Errorf("field %q", r.Field())
 		}
-		var changed struct{ SetRetention struct{ ScanDays, ReadLogDays int } }
+		var changed struct {
+			SetRetention struct{ ScanDays, ReadLogDays int }
+		}
 		e.Do(t, admin, set, map[string]any{"c": e.ID(c.ID), "in": map[string]any{"scanDays": 60}}).Decode(t, &changed)
 		if changed.SetRetention.ScanDays != 60 || changed.SetRetention.ReadLogDays != d.ReadLogDays {
 			t.Fatalf("set: %+v", changed.SetRetention)
