@@ -24,7 +24,8 @@ import (
 //
 // Appends are serialised per community so two transactions never fork the
 // chain: on PostgreSQL the appending transaction first takes a transaction
-// advisory lock on (chainLockClass, community), held until it commits or
+// advisory lock on chainLockClass<<40 ^ community (IDs are below 2^40),
+// held until it commits or
 // rolls back, then reads the chain's head; the next appender of the
 // community waits for that commit and reads the new head. On SQLite a
 // transaction that writes holds the database's one write lock (and linli's
@@ -39,7 +40,7 @@ import (
 // that records the head (VerifyReport.Heads) elsewhere, e.g. in the
 // monthly report.
 
-const chainLockClass = 0x6c696e6c // "linl"
+const chainLockClass int64 = 0x6c69 // "li"
 
 // sealed is what an entry's hash covers, in a fixed encoding.
 type sealed struct {
@@ -77,7 +78,7 @@ func Hash(prev string, e *ent.AuditEntry) string {
 // returns its last seq and hash.
 func head(ctx context.Context, c *ent.Client, cid int) (int64, string, error) {
 	if c.Dialect() == dialect.Postgres {
-		if _, err := c.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1, $2)", chainLockClass, cid); err != nil {
+		if _, err := c.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", chainLockClass<<40^int64(cid)); err != nil {
 			return 0, "", err
 		}
 	}
