@@ -113,7 +113,22 @@ func (r *householdWhereInputResolver) CareTag(ctx context.Context, obj *ent.Hous
 	if data == nil {
 		return nil
 	}
-	obj.AddPredicates(households.WithCareTag(ctx, string(*data)))
+	p := households.WithCareTag(ctx, string(*data))
+	obj.AddPredicates(p)
+	// Filtering by a care tag reads the tags of every household it matches
+	// (paging and totalCount show which they are), whether or not careTags
+	// is selected: each is noted in the sensitive-read log.
+	if v := viewer.FromContext(ctx); v != nil && authz.CareTagsVisible(v, v.CommunityID) {
+		ids, err := r.Client.Household.Query().Where(household.CommunityID(v.CommunityID), p).IDs(ctx)
+		if err != nil {
+			return err
+		}
+		// Arguments are read before their field's context exists.
+		ctx := readlog.WithPath(ctx, "graphql:where.careTag")
+		for _, id := range ids {
+			readlog.Note(ctx, v.CommunityID, readlog.CareTags, readlog.Household, id)
+		}
+	}
 	return nil
 }
 
