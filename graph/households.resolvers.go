@@ -123,8 +123,6 @@ func (r *householdWhereInputResolver) CareTag(ctx context.Context, obj *ent.Hous
 		if err != nil {
 			return err
 		}
-		// Arguments are read before their field's context exists.
-		ctx := readlog.WithPath(ctx, "graphql:where.careTag")
 		for _, id := range ids {
 			readlog.Note(ctx, v.CommunityID, readlog.CareTags, readlog.Household, id)
 		}

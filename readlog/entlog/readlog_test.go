@@ -162,7 +162,7 @@ func TestSensitiveReadLog(t *testing.T) {
 		// A careTag filter reads the tags of what it matches, selected or not.
 		e.Do(t, staffToken, `{ households(first: 10, where: {careTag: EMPTY_NEST}) { totalCount } }`, nil).Decode(t, &struct{}{})
 		rows = reads(t, e, admin, c.ID)
-		if n := count(rows, "CARE_TAGS", "Household", hid, "careTag"); n != 2 {
+		if n := count(rows, "CARE_TAGS", "Household", hid, "graphql:households"); n != 2 {
 			t.Errorf("care-tag filter: %d entries for the household, want 2 (field and filter) (%+v)", n, rows)
 		}
 
