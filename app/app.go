@@ -29,9 +29,11 @@ import (
 	"linli/graph"
 	"linli/hours"
 	"linli/households"
+	"linli/jobs"
 	"linli/kiosk"
 	"linli/ledger"
 	"linli/live"
+	"linli/notify"
 	"linli/organize"
 	"linli/pairing"
 	"linli/persisted"
@@ -39,6 +41,7 @@ import (
 	"linli/readlog/entlog"
 	"linli/reqlog"
 	"linli/requests"
+	"linli/retention"
 	"linli/scan"
 	"linli/statistics"
 	"linli/store"
@@ -110,6 +113,11 @@ type Config struct {
 	// enter its paper sign-in sheet (scan.Options.BackEntryDays).
 	BackEntryDays int
 
+	// Jobs tunes the background-job runner (jobs.Options) and Notify the
+	// notifications (notify.Options).
+	Jobs   jobs.Options
+	Notify notify.Options
+
 	// TrustedProxies are the reverse proxies in front of linli: from them,
 	// the client address (for rate limits and logs) is read from
 	// X-Forwarded-For (reqlog.ClientAddress). None: the TCP peer.
@@ -127,6 +135,8 @@ func DefaultConfig() Config {
 		TokenCacheTTL:      3 * time.Second,
 		RequestReopenDays:  requests.DefaultReopenDays,
 		BackEntryDays:      scan.DefaultBackEntryDays,
+		Jobs:               jobs.Options{Workers: 4, Poll: time.Second},
+		Notify:             notify.Options{ReminderSweep: 10 * time.Second, FollowUpAfter: 72 * time.Hour},
 		Logger:             slog.Default(),
 	}
 }
@@ -155,6 +165,11 @@ type App struct {
 	stopCheckin func()
 	// ReadLog batches the sensitive-read log (readlog); Close flushes it.
 	ReadLog *readlog.Writer
+	// Jobs works background jobs (notifications, reminders, and whatever
+	// other packages register on it before Start runs it).
+	Jobs *jobs.Runner
+	// Notify writes notifications and serves inboxes.
+	Notify *notify.Service
 }
 
 // New opens the database, migrates it and wires every service.
@@ -173,6 +188,10 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	a := wire(cfg, db, ids)
 	if err := a.Live.Ready(ctx); err != nil {
+		a.Close()
+		return nil, err
+	}
+	if err := a.Jobs.Start(ctx); err != nil {
 		a.Close()
 		return nil, err
 	}
@@ -222,6 +241,19 @@ func wire(cfg Config, db *store.DB, ids *gid.Codec) *App {
 		Pairing:      &pairing.Service{Client: db.Client, Events: a.Live, Limits: limits},
 		Statistics:   &statistics.Service{Client: db.Client},
 	}
+	jo := cfg.Jobs
+	if jo.Logger == nil {
+		jo.Logger = cfg.Logger
+	}
+	a.Jobs = jobs.New(db, jo)
+	no := cfg.Notify
+	if no.Logger == nil {
+		no.Logger = cfg.Logger
+	}
+	a.Notify = notify.New(db, a.Live, no)
+	a.Notify.Register(a.Jobs)
+	retention.Register(a.Jobs, db.Client, cfg.Logger)
+	a.Resolver.Notify = a.Notify
 	a.revocable.Store(&revocable{auth: a.Auth, kiosks: kiosks, sessions: a.live.sessions})
 	a.startCheckin()
 	a.ready = func(ctx context.Context) error { return db.SQL.PingContext(ctx) }
@@ -229,11 +261,19 @@ func wire(cfg Config, db *store.DB, ids *gid.Codec) *App {
 	return a
 }
 
+// jobsDrain is how long Close waits for running background jobs.
+const jobsDrain = 10 * time.Second
+
 // Handler is the whole HTTP API.
 func (a *App) Handler() http.Handler { return a.handler }
 
-// Close releases the database.
+// Close releases the database. Background jobs still running are given
+// jobsDrain to finish, then released for another replica or the next
+// start (nothing is lost).
 func (a *App) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), jobsDrain)
+	a.Jobs.Stop(ctx)
+	cancel()
 	a.stopCheckin()
 	a.closeLive()
 	if err := a.ReadLog.Close(); err != nil {

@@ -53,6 +53,10 @@ func settingsOf(cfg *Config, o *options) []setting {
 		{flag: "persisted-queries", env: "LINLI_PERSISTED_QUERIES", value: &cfg.PersistedQueries.MaxDocuments, usage: "automatic persisted queries kept in the database, least recently used evicted first; 0 turns them off"},
 		{flag: "request-reopen-days", env: "LINLI_REQUEST_REOPEN_DAYS", value: &cfg.RequestReopenDays, positive: true, usage: "days after resolution a resident may reopen their request"},
 		{flag: "back-entry-days", env: "LINLI_BACK_ENTRY_DAYS", value: &cfg.BackEntryDays, positive: true, usage: "days after an activity ended in which staff may enter its paper sign-in sheet (recordAttendance)"},
+		{flag: "job-workers", env: "LINLI_JOB_WORKERS", value: &cfg.Jobs.Workers, positive: true, usage: "background jobs (notifications, reminders) one replica works at once"},
+		{flag: "job-poll", env: "LINLI_JOB_POLL", value: &cfg.Jobs.Poll, positive: true, usage: "how often a replica looks for due background jobs it was not woken for (enqueued on another replica, or falling due)"},
+		{flag: "reminder-sweep", env: "LINLI_REMINDER_SWEEP", value: &cfg.Notify.ReminderSweep, positive: true, usage: "how often reminders that fell due are put in inboxes (their lateness is at most this)"},
+		{flag: "follow-up-after", env: "LINLI_FOLLOW_UP_AFTER", value: &cfg.Notify.FollowUpAfter, positive: true, usage: "how long after a request's resolution its submitter, if they have not confirmed it, is asked how it went (回访)"},
 		{flag: "token-cache-ttl", env: "LINLI_TOKEN_CACHE_TTL", value: &cfg.TokenCacheTTL, usage: "how long a checked bearer token is trusted without asking the database; a logout here ends it at once, elsewhere (and role changes) within this; 0: check every request"},
 		{flag: "get-max-age", env: "LINLI_GET_MAX_AGE", value: &g.GetMaxAge, usage: "let caches keep successful GET answers this long (public without Authorization, private with it); 0: no-store"},
 

@@ -8,6 +8,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base32"
+	"linli/ent/notification"
+	"linli/notify"
+	"linli/store"
 	"strings"
 	"time"
 
@@ -34,7 +37,21 @@ func (s *Service) Issue(ctx context.Context, personID *int) (*ent.Certificate, e
 	if err != nil {
 		return nil, err
 	}
-	c := s.client.Certificate.Create().SetCode(code).SetCommunityID(vs.Person.CommunityID).
+	var cert *ent.Certificate
+	err = store.Tx(viewer.System(ctx), s.client, func(tx *ent.Tx) error {
+		var err error
+		cert, err = s.issue(ctx, tx, vs, code)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.client.Certificate.Get(ctx, cert.ID)
+}
+
+// issue writes the certificate and its notification in tx.
+func (s *Service) issue(ctx context.Context, tx *ent.Tx, vs *hours.VolunteerService, code string) (*ent.Certificate, error) {
+	c := tx.Certificate.Create().SetCode(code).SetCommunityID(vs.Person.CommunityID).
 		SetPersonID(vs.Person.ID).SetPersonName(vs.Person.DisplayName).SetMinutes(vs.TotalMinutes).
 		SetRecordCount(vs.Records).SetStarLevel(vs.StarLevel).SetIssuedAt(s.now())
 	if v := viewer.FromContext(ctx); v.PersonID != 0 {
@@ -45,7 +62,8 @@ func (s *Service) Issue(ctx context.Context, personID *int) (*ent.Certificate, e
 	if err != nil {
 		return nil, err
 	}
-	return s.client.Certificate.Get(ctx, cert.ID)
+	return cert, notify.Emit(ctx, tx, notify.Event{Kind: notification.KindCERTIFICATE_ISSUED, CommunityID: cert.CommunityID,
+		PersonIDs: []int{cert.PersonID}, Note: cert.Code})
 }
 
 // Service issues and verifies certificates.

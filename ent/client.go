@@ -19,8 +19,11 @@ import (
 	"linli/ent/homevisit"
 	"linli/ent/household"
 	"linli/ent/idempotencykey"
+	"linli/ent/job"
 	"linli/ent/kiosk"
 	"linli/ent/kioskpairingcode"
+	"linli/ent/notification"
+	"linli/ent/notificationpreference"
 	"linli/ent/persistedquery"
 	"linli/ent/person"
 	"linli/ent/phonecode"
@@ -67,10 +70,16 @@ type Client struct {
 	Household *HouseholdClient
 	// IdempotencyKey is the client for interacting with the IdempotencyKey builders.
 	IdempotencyKey *IdempotencyKeyClient
+	// Job is the client for interacting with the Job builders.
+	Job *JobClient
 	// Kiosk is the client for interacting with the Kiosk builders.
 	Kiosk *KioskClient
 	// KioskPairingCode is the client for interacting with the KioskPairingCode builders.
 	KioskPairingCode *KioskPairingCodeClient
+	// Notification is the client for interacting with the Notification builders.
+	Notification *NotificationClient
+	// NotificationPreference is the client for interacting with the NotificationPreference builders.
+	NotificationPreference *NotificationPreferenceClient
 	// PersistedQuery is the client for interacting with the PersistedQuery builders.
 	PersistedQuery *PersistedQueryClient
 	// Person is the client for interacting with the Person builders.
@@ -122,8 +131,11 @@ func (c *Client) init() {
 	c.HomeVisit = NewHomeVisitClient(c.config)
 	c.Household = NewHouseholdClient(c.config)
 	c.IdempotencyKey = NewIdempotencyKeyClient(c.config)
+	c.Job = NewJobClient(c.config)
 	c.Kiosk = NewKioskClient(c.config)
 	c.KioskPairingCode = NewKioskPairingCodeClient(c.config)
+	c.Notification = NewNotificationClient(c.config)
+	c.NotificationPreference = NewNotificationPreferenceClient(c.config)
 	c.PersistedQuery = NewPersistedQueryClient(c.config)
 	c.Person = NewPersonClient(c.config)
 	c.PhoneCode = NewPhoneCodeClient(c.config)
@@ -230,34 +242,37 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:              ctx,
-		config:           cfg,
-		Activity:         NewActivityClient(cfg),
-		AuditEntry:       NewAuditEntryClient(cfg),
-		Certificate:      NewCertificateClient(cfg),
-		CheckInScan:      NewCheckInScanClient(cfg),
-		Community:        NewCommunityClient(cfg),
-		HomeVisit:        NewHomeVisitClient(cfg),
-		Household:        NewHouseholdClient(cfg),
-		IdempotencyKey:   NewIdempotencyKeyClient(cfg),
-		Kiosk:            NewKioskClient(cfg),
-		KioskPairingCode: NewKioskPairingCodeClient(cfg),
-		PersistedQuery:   NewPersistedQueryClient(cfg),
-		Person:           NewPersonClient(cfg),
-		PhoneCode:        NewPhoneCodeClient(cfg),
-		Registration:     NewRegistrationClient(cfg),
-		Request:          NewRequestClient(cfg),
-		RequestEvent:     NewRequestEventClient(cfg),
-		RetentionPolicy:  NewRetentionPolicyClient(cfg),
-		Secret:           NewSecretClient(cfg),
-		SensitiveRead:    NewSensitiveReadClient(cfg),
-		ServiceRecord:    NewServiceRecordClient(cfg),
-		Session:          NewSessionClient(cfg),
-		Slot:             NewSlotClient(cfg),
-		Team:             NewTeamClient(cfg),
-		TeamMembership:   NewTeamMembershipClient(cfg),
-		Venue:            NewVenueClient(cfg),
-		VolunteerProfile: NewVolunteerProfileClient(cfg),
+		ctx:                    ctx,
+		config:                 cfg,
+		Activity:               NewActivityClient(cfg),
+		AuditEntry:             NewAuditEntryClient(cfg),
+		Certificate:            NewCertificateClient(cfg),
+		CheckInScan:            NewCheckInScanClient(cfg),
+		Community:              NewCommunityClient(cfg),
+		HomeVisit:              NewHomeVisitClient(cfg),
+		Household:              NewHouseholdClient(cfg),
+		IdempotencyKey:         NewIdempotencyKeyClient(cfg),
+		Job:                    NewJobClient(cfg),
+		Kiosk:                  NewKioskClient(cfg),
+		KioskPairingCode:       NewKioskPairingCodeClient(cfg),
+		Notification:           NewNotificationClient(cfg),
+		NotificationPreference: NewNotificationPreferenceClient(cfg),
+		PersistedQuery:         NewPersistedQueryClient(cfg),
+		Person:                 NewPersonClient(cfg),
+		PhoneCode:              NewPhoneCodeClient(cfg),
+		Registration:           NewRegistrationClient(cfg),
+		Request:                NewRequestClient(cfg),
+		RequestEvent:           NewRequestEventClient(cfg),
+		RetentionPolicy:        NewRetentionPolicyClient(cfg),
+		Secret:                 NewSecretClient(cfg),
+		SensitiveRead:          NewSensitiveReadClient(cfg),
+		ServiceRecord:          NewServiceRecordClient(cfg),
+		Session:                NewSessionClient(cfg),
+		Slot:                   NewSlotClient(cfg),
+		Team:                   NewTeamClient(cfg),
+		TeamMembership:         NewTeamMembershipClient(cfg),
+		Venue:                  NewVenueClient(cfg),
+		VolunteerProfile:       NewVolunteerProfileClient(cfg),
 	}, nil
 }
 
@@ -275,34 +290,37 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:              ctx,
-		config:           cfg,
-		Activity:         NewActivityClient(cfg),
-		AuditEntry:       NewAuditEntryClient(cfg),
-		Certificate:      NewCertificateClient(cfg),
-		CheckInScan:      NewCheckInScanClient(cfg),
-		Community:        NewCommunityClient(cfg),
-		HomeVisit:        NewHomeVisitClient(cfg),
-		Household:        NewHouseholdClient(cfg),
-		IdempotencyKey:   NewIdempotencyKeyClient(cfg),
-		Kiosk:            NewKioskClient(cfg),
-		KioskPairingCode: NewKioskPairingCodeClient(cfg),
-		PersistedQuery:   NewPersistedQueryClient(cfg),
-		Person:           NewPersonClient(cfg),
-		PhoneCode:        NewPhoneCodeClient(cfg),
-		Registration:     NewRegistrationClient(cfg),
-		Request:          NewRequestClient(cfg),
-		RequestEvent:     NewRequestEventClient(cfg),
-		RetentionPolicy:  NewRetentionPolicyClient(cfg),
-		Secret:           NewSecretClient(cfg),
-		SensitiveRead:    NewSensitiveReadClient(cfg),
-		ServiceRecord:    NewServiceRecordClient(cfg),
-		Session:          NewSessionClient(cfg),
-		Slot:             NewSlotClient(cfg),
-		Team:             NewTeamClient(cfg),
-		TeamMembership:   NewTeamMembershipClient(cfg),
-		Venue:            NewVenueClient(cfg),
-		VolunteerProfile: NewVolunteerProfileClient(cfg),
+		ctx:                    ctx,
+		config:                 cfg,
+		Activity:               NewActivityClient(cfg),
+		AuditEntry:             NewAuditEntryClient(cfg),
+		Certificate:            NewCertificateClient(cfg),
+		CheckInScan:            NewCheckInScanClient(cfg),
+		Community:              NewCommunityClient(cfg),
+		HomeVisit:              NewHomeVisitClient(cfg),
+		Household:              NewHouseholdClient(cfg),
+		IdempotencyKey:         NewIdempotencyKeyClient(cfg),
+		Job:                    NewJobClient(cfg),
+		Kiosk:                  NewKioskClient(cfg),
+		KioskPairingCode:       NewKioskPairingCodeClient(cfg),
+		Notification:           NewNotificationClient(cfg),
+		NotificationPreference: NewNotificationPreferenceClient(cfg),
+		PersistedQuery:         NewPersistedQueryClient(cfg),
+		Person:                 NewPersonClient(cfg),
+		PhoneCode:              NewPhoneCodeClient(cfg),
+		Registration:           NewRegistrationClient(cfg),
+		Request:                NewRequestClient(cfg),
+		RequestEvent:           NewRequestEventClient(cfg),
+		RetentionPolicy:        NewRetentionPolicyClient(cfg),
+		Secret:                 NewSecretClient(cfg),
+		SensitiveRead:          NewSensitiveReadClient(cfg),
+		ServiceRecord:          NewServiceRecordClient(cfg),
+		Session:                NewSessionClient(cfg),
+		Slot:                   NewSlotClient(cfg),
+		Team:                   NewTeamClient(cfg),
+		TeamMembership:         NewTeamMembershipClient(cfg),
+		Venue:                  NewVenueClient(cfg),
+		VolunteerProfile:       NewVolunteerProfileClient(cfg),
 	}, nil
 }
 
@@ -333,10 +351,11 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.Activity, c.AuditEntry, c.Certificate, c.CheckInScan, c.Community,
-		c.HomeVisit, c.Household, c.IdempotencyKey, c.Kiosk, c.KioskPairingCode,
-		c.PersistedQuery, c.Person, c.PhoneCode, c.Registration, c.Request,
-		c.RequestEvent, c.RetentionPolicy, c.Secret, c.SensitiveRead, c.ServiceRecord,
-		c.Session, c.Slot, c.Team, c.TeamMembership, c.Venue, c.VolunteerProfile,
+		c.HomeVisit, c.Household, c.IdempotencyKey, c.Job, c.Kiosk, c.KioskPairingCode,
+		c.Notification, c.NotificationPreference, c.PersistedQuery, c.Person,
+		c.PhoneCode, c.Registration, c.Request, c.RequestEvent, c.RetentionPolicy,
+		c.Secret, c.SensitiveRead, c.ServiceRecord, c.Session, c.Slot, c.Team,
+		c.TeamMembership, c.Venue, c.VolunteerProfile,
 	} {
 		n.Use(hooks...)
 	}
@@ -347,10 +366,11 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.Activity, c.AuditEntry, c.Certificate, c.CheckInScan, c.Community,
-		c.HomeVisit, c.Household, c.IdempotencyKey, c.Kiosk, c.KioskPairingCode,
-		c.PersistedQuery, c.Person, c.PhoneCode, c.Registration, c.Request,
-		c.RequestEvent, c.RetentionPolicy, c.Secret, c.SensitiveRead, c.ServiceRecord,
-		c.Session, c.Slot, c.Team, c.TeamMembership, c.Venue, c.VolunteerProfile,
+		c.HomeVisit, c.Household, c.IdempotencyKey, c.Job, c.Kiosk, c.KioskPairingCode,
+		c.Notification, c.NotificationPreference, c.PersistedQuery, c.Person,
+		c.PhoneCode, c.Registration, c.Request, c.RequestEvent, c.RetentionPolicy,
+		c.Secret, c.SensitiveRead, c.ServiceRecord, c.Session, c.Slot, c.Team,
+		c.TeamMembership, c.Venue, c.VolunteerProfile,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -375,10 +395,16 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Household.mutate(ctx, m)
 	case *IdempotencyKeyMutation:
 		return c.IdempotencyKey.mutate(ctx, m)
+	case *JobMutation:
+		return c.Job.mutate(ctx, m)
 	case *KioskMutation:
 		return c.Kiosk.mutate(ctx, m)
 	case *KioskPairingCodeMutation:
 		return c.KioskPairingCode.mutate(ctx, m)
+	case *NotificationMutation:
+		return c.Notification.mutate(ctx, m)
+	case *NotificationPreferenceMutation:
+		return c.NotificationPreference.mutate(ctx, m)
 	case *PersistedQueryMutation:
 		return c.PersistedQuery.mutate(ctx, m)
 	case *PersonMutation:
@@ -1776,6 +1802,140 @@ func (c *IdempotencyKeyClient) mutate(ctx context.Context, m *IdempotencyKeyMuta
 	}
 }
 
+// JobClient is a client for the Job schema.
+type JobClient struct {
+	config
+}
+
+// NewJobClient returns a client for the Job from the given config.
+func NewJobClient(c config) *JobClient {
+	return &JobClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `job.Hooks(f(g(h())))`.
+func (c *JobClient) Use(hooks ...Hook) {
+	c.hooks.Job = append(c.hooks.Job, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `job.Intercept(f(g(h())))`.
+func (c *JobClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Job = append(c.inters.Job, interceptors...)
+}
+
+// Create returns a builder for creating a Job entity.
+func (c *JobClient) Create() *JobCreate {
+	mutation := newJobMutation(c.config, OpCreate)
+	return &JobCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Job entities.
+func (c *JobClient) CreateBulk(builders ...*JobCreate) *JobCreateBulk {
+	return &JobCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *JobClient) MapCreateBulk(slice any, setFunc func(*JobCreate, int)) *JobCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &JobCreateBulk{err: fmt.Errorf("calling to JobClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*JobCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &JobCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Job.
+func (c *JobClient) Update() *JobUpdate {
+	mutation := newJobMutation(c.config, OpUpdate)
+	return &JobUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *JobClient) UpdateOne(_m *Job) *JobUpdateOne {
+	mutation := newJobMutation(c.config, OpUpdateOne, withJob(_m))
+	return &JobUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *JobClient) UpdateOneID(id int) *JobUpdateOne {
+	mutation := newJobMutation(c.config, OpUpdateOne, withJobID(id))
+	return &JobUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Job.
+func (c *JobClient) Delete() *JobDelete {
+	mutation := newJobMutation(c.config, OpDelete)
+	return &JobDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *JobClient) DeleteOne(_m *Job) *JobDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *JobClient) DeleteOneID(id int) *JobDeleteOne {
+	builder := c.Delete().Where(job.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &JobDeleteOne{builder}
+}
+
+// Query returns a query builder for Job.
+func (c *JobClient) Query() *JobQuery {
+	return &JobQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeJob},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Job entity by its id.
+func (c *JobClient) Get(ctx context.Context, id int) (*Job, error) {
+	return c.Query().Where(job.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *JobClient) GetX(ctx context.Context, id int) *Job {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *JobClient) Hooks() []Hook {
+	hooks := c.hooks.Job
+	return append(hooks[:len(hooks):len(hooks)], job.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *JobClient) Interceptors() []Interceptor {
+	return c.inters.Job
+}
+
+func (c *JobClient) mutate(ctx context.Context, m *JobMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&JobCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&JobUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&JobUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&JobDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Job mutation op: %q", m.Op())
+	}
+}
+
 // KioskClient is a client for the Kiosk schema.
 type KioskClient struct {
 	config
@@ -2089,6 +2249,386 @@ func (c *KioskPairingCodeClient) mutate(ctx context.Context, m *KioskPairingCode
 		return (&KioskPairingCodeDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown KioskPairingCode mutation op: %q", m.Op())
+	}
+}
+
+// NotificationClient is a client for the Notification schema.
+type NotificationClient struct {
+	config
+}
+
+// NewNotificationClient returns a client for the Notification from the given config.
+func NewNotificationClient(c config) *NotificationClient {
+	return &NotificationClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `notification.Hooks(f(g(h())))`.
+func (c *NotificationClient) Use(hooks ...Hook) {
+	c.hooks.Notification = append(c.hooks.Notification, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `notification.Intercept(f(g(h())))`.
+func (c *NotificationClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Notification = append(c.inters.Notification, interceptors...)
+}
+
+// Create returns a builder for creating a Notification entity.
+func (c *NotificationClient) Create() *NotificationCreate {
+	mutation := newNotificationMutation(c.config, OpCreate)
+	return &NotificationCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Notification entities.
+func (c *NotificationClient) CreateBulk(builders ...*NotificationCreate) *NotificationCreateBulk {
+	return &NotificationCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *NotificationClient) MapCreateBulk(slice any, setFunc func(*NotificationCreate, int)) *NotificationCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &NotificationCreateBulk{err: fmt.Errorf("calling to NotificationClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*NotificationCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &NotificationCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Notification.
+func (c *NotificationClient) Update() *NotificationUpdate {
+	mutation := newNotificationMutation(c.config, OpUpdate)
+	return &NotificationUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *NotificationClient) UpdateOne(_m *Notification) *NotificationUpdateOne {
+	mutation := newNotificationMutation(c.config, OpUpdateOne, withNotification(_m))
+	return &NotificationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *NotificationClient) UpdateOneID(id int) *NotificationUpdateOne {
+	mutation := newNotificationMutation(c.config, OpUpdateOne, withNotificationID(id))
+	return &NotificationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Notification.
+func (c *NotificationClient) Delete() *NotificationDelete {
+	mutation := newNotificationMutation(c.config, OpDelete)
+	return &NotificationDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *NotificationClient) DeleteOne(_m *Notification) *NotificationDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *NotificationClient) DeleteOneID(id int) *NotificationDeleteOne {
+	builder := c.Delete().Where(notification.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &NotificationDeleteOne{builder}
+}
+
+// Query returns a query builder for Notification.
+func (c *NotificationClient) Query() *NotificationQuery {
+	return &NotificationQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeNotification},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Notification entity by its id.
+func (c *NotificationClient) Get(ctx context.Context, id int) (*Notification, error) {
+	return c.Query().Where(notification.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *NotificationClient) GetX(ctx context.Context, id int) *Notification {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryCommunity queries the community edge of a Notification.
+func (c *NotificationClient) QueryCommunity(_m *Notification) *CommunityQuery {
+	query := (&CommunityClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(notification.Table, notification.FieldID, id),
+			sqlgraph.To(community.Table, community.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, notification.CommunityTable, notification.CommunityColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryPerson queries the person edge of a Notification.
+func (c *NotificationClient) QueryPerson(_m *Notification) *PersonQuery {
+	query := (&PersonClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(notification.Table, notification.FieldID, id),
+			sqlgraph.To(person.Table, person.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, notification.PersonTable, notification.PersonColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryActivity queries the activity edge of a Notification.
+func (c *NotificationClient) QueryActivity(_m *Notification) *ActivityQuery {
+	query := (&ActivityClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(notification.Table, notification.FieldID, id),
+			sqlgraph.To(activity.Table, activity.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, notification.ActivityTable, notification.ActivityColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryRegistration queries the registration edge of a Notification.
+func (c *NotificationClient) QueryRegistration(_m *Notification) *RegistrationQuery {
+	query := (&RegistrationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(notification.Table, notification.FieldID, id),
+			sqlgraph.To(registration.Table, registration.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, notification.RegistrationTable, notification.RegistrationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryRequest queries the request edge of a Notification.
+func (c *NotificationClient) QueryRequest(_m *Notification) *RequestQuery {
+	query := (&RequestClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(notification.Table, notification.FieldID, id),
+			sqlgraph.To(request.Table, request.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, notification.RequestTable, notification.RequestColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *NotificationClient) Hooks() []Hook {
+	hooks := c.hooks.Notification
+	return append(hooks[:len(hooks):len(hooks)], notification.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *NotificationClient) Interceptors() []Interceptor {
+	return c.inters.Notification
+}
+
+func (c *NotificationClient) mutate(ctx context.Context, m *NotificationMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&NotificationCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&NotificationUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&NotificationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&NotificationDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Notification mutation op: %q", m.Op())
+	}
+}
+
+// NotificationPreferenceClient is a client for the NotificationPreference schema.
+type NotificationPreferenceClient struct {
+	config
+}
+
+// NewNotificationPreferenceClient returns a client for the NotificationPreference from the given config.
+func NewNotificationPreferenceClient(c config) *NotificationPreferenceClient {
+	return &NotificationPreferenceClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `notificationpreference.Hooks(f(g(h())))`.
+func (c *NotificationPreferenceClient) Use(hooks ...Hook) {
+	c.hooks.NotificationPreference = append(c.hooks.NotificationPreference, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `notificationpreference.Intercept(f(g(h())))`.
+func (c *NotificationPreferenceClient) Intercept(interceptors ...Interceptor) {
+	c.inters.NotificationPreference = append(c.inters.NotificationPreference, interceptors...)
+}
+
+// Create returns a builder for creating a NotificationPreference entity.
+func (c *NotificationPreferenceClient) Create() *NotificationPreferenceCreate {
+	mutation := newNotificationPreferenceMutation(c.config, OpCreate)
+	return &NotificationPreferenceCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of NotificationPreference entities.
+func (c *NotificationPreferenceClient) CreateBulk(builders ...*NotificationPreferenceCreate) *NotificationPreferenceCreateBulk {
+	return &NotificationPreferenceCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *NotificationPreferenceClient) MapCreateBulk(slice any, setFunc func(*NotificationPreferenceCreate, int)) *NotificationPreferenceCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &NotificationPreferenceCreateBulk{err: fmt.Errorf("calling to NotificationPreferenceClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*NotificationPreferenceCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &NotificationPreferenceCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for NotificationPreference.
+func (c *NotificationPreferenceClient) Update() *NotificationPreferenceUpdate {
+	mutation := newNotificationPreferenceMutation(c.config, OpUpdate)
+	return &NotificationPreferenceUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *NotificationPreferenceClient) UpdateOne(_m *NotificationPreference) *NotificationPreferenceUpdateOne {
+	mutation := newNotificationPreferenceMutation(c.config, OpUpdateOne, withNotificationPreference(_m))
+	return &NotificationPreferenceUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *NotificationPreferenceClient) UpdateOneID(id int) *NotificationPreferenceUpdateOne {
+	mutation := newNotificationPreferenceMutation(c.config, OpUpdateOne, withNotificationPreferenceID(id))
+	return &NotificationPreferenceUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for NotificationPreference.
+func (c *NotificationPreferenceClient) Delete() *NotificationPreferenceDelete {
+	mutation := newNotificationPreferenceMutation(c.config, OpDelete)
+	return &NotificationPreferenceDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *NotificationPreferenceClient) DeleteOne(_m *NotificationPreference) *NotificationPreferenceDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *NotificationPreferenceClient) DeleteOneID(id int) *NotificationPreferenceDeleteOne {
+	builder := c.Delete().Where(notificationpreference.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &NotificationPreferenceDeleteOne{builder}
+}
+
+// Query returns a query builder for NotificationPreference.
+func (c *NotificationPreferenceClient) Query() *NotificationPreferenceQuery {
+	return &NotificationPreferenceQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeNotificationPreference},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a NotificationPreference entity by its id.
+func (c *NotificationPreferenceClient) Get(ctx context.Context, id int) (*NotificationPreference, error) {
+	return c.Query().Where(notificationpreference.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *NotificationPreferenceClient) GetX(ctx context.Context, id int) *NotificationPreference {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryCommunity queries the community edge of a NotificationPreference.
+func (c *NotificationPreferenceClient) QueryCommunity(_m *NotificationPreference) *CommunityQuery {
+	query := (&CommunityClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(notificationpreference.Table, notificationpreference.FieldID, id),
+			sqlgraph.To(community.Table, community.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, notificationpreference.CommunityTable, notificationpreference.CommunityColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryPerson queries the person edge of a NotificationPreference.
+func (c *NotificationPreferenceClient) QueryPerson(_m *NotificationPreference) *PersonQuery {
+	query := (&PersonClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(notificationpreference.Table, notificationpreference.FieldID, id),
+			sqlgraph.To(person.Table, person.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, notificationpreference.PersonTable, notificationpreference.PersonColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *NotificationPreferenceClient) Hooks() []Hook {
+	hooks := c.hooks.NotificationPreference
+	return append(hooks[:len(hooks):len(hooks)], notificationpreference.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *NotificationPreferenceClient) Interceptors() []Interceptor {
+	return c.inters.NotificationPreference
+}
+
+func (c *NotificationPreferenceClient) mutate(ctx context.Context, m *NotificationPreferenceMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&NotificationPreferenceCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&NotificationPreferenceUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&NotificationPreferenceUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&NotificationPreferenceDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown NotificationPreference mutation op: %q", m.Op())
 	}
 }
 
@@ -4881,17 +5421,17 @@ func (c *VolunteerProfileClient) mutate(ctx context.Context, m *VolunteerProfile
 type (
 	hooks struct {
 		Activity, AuditEntry, Certificate, CheckInScan, Community, HomeVisit, Household,
-		IdempotencyKey, Kiosk, KioskPairingCode, PersistedQuery, Person, PhoneCode,
-		Registration, Request, RequestEvent, RetentionPolicy, Secret, SensitiveRead,
-		ServiceRecord, Session, Slot, Team, TeamMembership, Venue,
-		VolunteerProfile []ent.Hook
+		IdempotencyKey, Job, Kiosk, KioskPairingCode, Notification,
+		NotificationPreference, PersistedQuery, Person, PhoneCode, Registration,
+		Request, RequestEvent, RetentionPolicy, Secret, SensitiveRead, ServiceRecord,
+		Session, Slot, Team, TeamMembership, Venue, VolunteerProfile []ent.Hook
 	}
 	inters struct {
 		Activity, AuditEntry, Certificate, CheckInScan, Community, HomeVisit, Household,
-		IdempotencyKey, Kiosk, KioskPairingCode, PersistedQuery, Person, PhoneCode,
-		Registration, Request, RequestEvent, RetentionPolicy, Secret, SensitiveRead,
-		ServiceRecord, Session, Slot, Team, TeamMembership, Venue,
-		VolunteerProfile []ent.Interceptor
+		IdempotencyKey, Job, Kiosk, KioskPairingCode, Notification,
+		NotificationPreference, PersistedQuery, Person, PhoneCode, Registration,
+		Request, RequestEvent, RetentionPolicy, Secret, SensitiveRead, ServiceRecord,
+		Session, Slot, Team, TeamMembership, Venue, VolunteerProfile []ent.Interceptor
 	}
 )
 

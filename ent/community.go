@@ -38,7 +38,13 @@ type Community struct {
 	AreaKm2 float64 `json:"area_km2,omitempty"`
 	// StarThresholds holds the value of the "star_thresholds" field.
 	StarThresholds []int `json:"star_thresholds,omitempty"`
-	selectValues   sql.SelectValues
+	// ReminderLeadMinutes holds the value of the "reminder_lead_minutes" field.
+	ReminderLeadMinutes []int `json:"reminder_lead_minutes,omitempty"`
+	// QuietHoursStart holds the value of the "quiet_hours_start" field.
+	QuietHoursStart *string `json:"quiet_hours_start,omitempty"`
+	// QuietHoursEnd holds the value of the "quiet_hours_end" field.
+	QuietHoursEnd *string `json:"quiet_hours_end,omitempty"`
+	selectValues  sql.SelectValues
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -46,13 +52,13 @@ func (*Community) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case community.FieldStarThresholds:
+		case community.FieldStarThresholds, community.FieldReminderLeadMinutes:
 			values[i] = new([]byte)
 		case community.FieldAreaKm2:
 			values[i] = new(sql.NullFloat64)
 		case community.FieldID, community.FieldHouseholds, community.FieldResidentPopulation:
 			values[i] = new(sql.NullInt64)
-		case community.FieldName, community.FieldTown, community.FieldCity, community.FieldRequestPrefix:
+		case community.FieldName, community.FieldTown, community.FieldCity, community.FieldRequestPrefix, community.FieldQuietHoursStart, community.FieldQuietHoursEnd:
 			values[i] = new(sql.NullString)
 		case community.FieldCreatedAt, community.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
@@ -139,6 +145,28 @@ func (_m *Community) assignValues(columns []string, values []any) error {
 					return fmt.Errorf("unmarshal field star_thresholds: %w", err)
 				}
 			}
+		case community.FieldReminderLeadMinutes:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field reminder_lead_minutes", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.ReminderLeadMinutes); err != nil {
+					return fmt.Errorf("unmarshal field reminder_lead_minutes: %w", err)
+				}
+			}
+		case community.FieldQuietHoursStart:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field quiet_hours_start", values[i])
+			} else if value.Valid {
+				_m.QuietHoursStart = new(string)
+				*_m.QuietHoursStart = value.String
+			}
+		case community.FieldQuietHoursEnd:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field quiet_hours_end", values[i])
+			} else if value.Valid {
+				_m.QuietHoursEnd = new(string)
+				*_m.QuietHoursEnd = value.String
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -204,6 +232,19 @@ func (_m *Community) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("star_thresholds=")
 	builder.WriteString(fmt.Sprintf("%v", _m.StarThresholds))
+	builder.WriteString(", ")
+	builder.WriteString("reminder_lead_minutes=")
+	builder.WriteString(fmt.Sprintf("%v", _m.ReminderLeadMinutes))
+	builder.WriteString(", ")
+	if v := _m.QuietHoursStart; v != nil {
+		builder.WriteString("quiet_hours_start=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	if v := _m.QuietHoursEnd; v != nil {
+		builder.WriteString("quiet_hours_end=")
+		builder.WriteString(*v)
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

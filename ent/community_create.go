@@ -146,6 +146,40 @@ func (_c *CommunityCreate) SetStarThresholds(v []int) *CommunityCreate {
 	return _c
 }
 
+// SetReminderLeadMinutes sets the "reminder_lead_minutes" field.
+func (_c *CommunityCreate) SetReminderLeadMinutes(v []int) *CommunityCreate {
+	_c.mutation.SetReminderLeadMinutes(v)
+	return _c
+}
+
+// SetQuietHoursStart sets the "quiet_hours_start" field.
+func (_c *CommunityCreate) SetQuietHoursStart(v string) *CommunityCreate {
+	_c.mutation.SetQuietHoursStart(v)
+	return _c
+}
+
+// SetNillableQuietHoursStart sets the "quiet_hours_start" field if the given value is not nil.
+func (_c *CommunityCreate) SetNillableQuietHoursStart(v *string) *CommunityCreate {
+	if v != nil {
+		_c.SetQuietHoursStart(*v)
+	}
+	return _c
+}
+
+// SetQuietHoursEnd sets the "quiet_hours_end" field.
+func (_c *CommunityCreate) SetQuietHoursEnd(v string) *CommunityCreate {
+	_c.mutation.SetQuietHoursEnd(v)
+	return _c
+}
+
+// SetNillableQuietHoursEnd sets the "quiet_hours_end" field if the given value is not nil.
+func (_c *CommunityCreate) SetNillableQuietHoursEnd(v *string) *CommunityCreate {
+	if v != nil {
+		_c.SetQuietHoursEnd(*v)
+	}
+	return _c
+}
+
 // Mutation returns the CommunityMutation object of the builder.
 func (_c *CommunityCreate) Mutation() *CommunityMutation {
 	return _c.mutation
@@ -283,6 +317,16 @@ func (_c *CommunityCreate) check() error {
 	if _, ok := _c.mutation.AreaKm2(); !ok {
 		return &ValidationError{Name: "area_km2", err: errors.New(`ent: missing required field "Community.area_km2"`)}
 	}
+	if v, ok := _c.mutation.QuietHoursStart(); ok {
+		if err := community.QuietHoursStartValidator(v); err != nil {
+			return &ValidationError{Name: "quiet_hours_start", err: fmt.Errorf(`ent: validator failed for field "Community.quiet_hours_start": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.QuietHoursEnd(); ok {
+		if err := community.QuietHoursEndValidator(v); err != nil {
+			return &ValidationError{Name: "quiet_hours_end", err: fmt.Errorf(`ent: validator failed for field "Community.quiet_hours_end": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -349,6 +393,18 @@ func (_c *CommunityCreate) createSpec() (*Community, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.StarThresholds(); ok {
 		_spec.SetField(community.FieldStarThresholds, field.TypeJSON, value)
 		_node.StarThresholds = value
+	}
+	if value, ok := _c.mutation.ReminderLeadMinutes(); ok {
+		_spec.SetField(community.FieldReminderLeadMinutes, field.TypeJSON, value)
+		_node.ReminderLeadMinutes = value
+	}
+	if value, ok := _c.mutation.QuietHoursStart(); ok {
+		_spec.SetField(community.FieldQuietHoursStart, field.TypeString, value)
+		_node.QuietHoursStart = &value
+	}
+	if value, ok := _c.mutation.QuietHoursEnd(); ok {
+		_spec.SetField(community.FieldQuietHoursEnd, field.TypeString, value)
+		_node.QuietHoursEnd = &value
 	}
 	return _node, _spec
 }
@@ -531,6 +587,60 @@ func (u *CommunityUpsert) UpdateStarThresholds() *CommunityUpsert {
 // ClearStarThresholds clears the value of the "star_thresholds" field.
 func (u *CommunityUpsert) ClearStarThresholds() *CommunityUpsert {
 	u.SetNull(community.FieldStarThresholds)
+	return u
+}
+
+// SetReminderLeadMinutes sets the "reminder_lead_minutes" field.
+func (u *CommunityUpsert) SetReminderLeadMinutes(v []int) *CommunityUpsert {
+	u.Set(community.FieldReminderLeadMinutes, v)
+	return u
+}
+
+// UpdateReminderLeadMinutes sets the "reminder_lead_minutes" field to the value that was provided on create.
+func (u *CommunityUpsert) UpdateReminderLeadMinutes() *CommunityUpsert {
+	u.SetExcluded(community.FieldReminderLeadMinutes)
+	return u
+}
+
+// ClearReminderLeadMinutes clears the value of the "reminder_lead_minutes" field.
+func (u *CommunityUpsert) ClearReminderLeadMinutes() *CommunityUpsert {
+	u.SetNull(community.FieldReminderLeadMinutes)
+	return u
+}
+
+// SetQuietHoursStart sets the "quiet_hours_start" field.
+func (u *CommunityUpsert) SetQuietHoursStart(v string) *CommunityUpsert {
+	u.Set(community.FieldQuietHoursStart, v)
+	return u
+}
+
+// UpdateQuietHoursStart sets the "quiet_hours_start" field to the value that was provided on create.
+func (u *CommunityUpsert) UpdateQuietHoursStart() *CommunityUpsert {
+	u.SetExcluded(community.FieldQuietHoursStart)
+	return u
+}
+
+// ClearQuietHoursStart clears the value of the "quiet_hours_start" field.
+func (u *CommunityUpsert) ClearQuietHoursStart() *CommunityUpsert {
+	u.SetNull(community.FieldQuietHoursStart)
+	return u
+}
+
+// SetQuietHoursEnd sets the "quiet_hours_end" field.
+func (u *CommunityUpsert) SetQuietHoursEnd(v string) *CommunityUpsert {
+	u.Set(community.FieldQuietHoursEnd, v)
+	return u
+}
+
+// UpdateQuietHoursEnd sets the "quiet_hours_end" field to the value that was provided on create.
+func (u *CommunityUpsert) UpdateQuietHoursEnd() *CommunityUpsert {
+	u.SetExcluded(community.FieldQuietHoursEnd)
+	return u
+}
+
+// ClearQuietHoursEnd clears the value of the "quiet_hours_end" field.
+func (u *CommunityUpsert) ClearQuietHoursEnd() *CommunityUpsert {
+	u.SetNull(community.FieldQuietHoursEnd)
 	return u
 }
 
@@ -730,6 +840,69 @@ func (u *CommunityUpsertOne) UpdateStarThresholds() *CommunityUpsertOne {
 func (u *CommunityUpsertOne) ClearStarThresholds() *CommunityUpsertOne {
 	return u.Update(func(s *CommunityUpsert) {
 		s.ClearStarThresholds()
+	})
+}
+
+// SetReminderLeadMinutes sets the "reminder_lead_minutes" field.
+func (u *CommunityUpsertOne) SetReminderLeadMinutes(v []int) *CommunityUpsertOne {
+	return u.Update(func(s *CommunityUpsert) {
+		s.SetReminderLeadMinutes(v)
+	})
+}
+
+// UpdateReminderLeadMinutes sets the "reminder_lead_minutes" field to the value that was provided on create.
+func (u *CommunityUpsertOne) UpdateReminderLeadMinutes() *CommunityUpsertOne {
+	return u.Update(func(s *CommunityUpsert) {
+		s.UpdateReminderLeadMinutes()
+	})
+}
+
+// ClearReminderLeadMinutes clears the value of the "reminder_lead_minutes" field.
+func (u *CommunityUpsertOne) ClearReminderLeadMinutes() *CommunityUpsertOne {
+	return u.Update(func(s *CommunityUpsert) {
+		s.ClearReminderLeadMinutes()
+	})
+}
+
+// SetQuietHoursStart sets the "quiet_hours_start" field.
+func (u *CommunityUpsertOne) SetQuietHoursStart(v string) *CommunityUpsertOne {
+	return u.Update(func(s *CommunityUpsert) {
+		s.SetQuietHoursStart(v)
+	})
+}
+
+// UpdateQuietHoursStart sets the "quiet_hours_start" field to the value that was provided on create.
+func (u *CommunityUpsertOne) UpdateQuietHoursStart() *CommunityUpsertOne {
+	return u.Update(func(s *CommunityUpsert) {
+		s.UpdateQuietHoursStart()
+	})
+}
+
+// ClearQuietHoursStart clears the value of the "quiet_hours_start" field.
+func (u *CommunityUpsertOne) ClearQuietHoursStart() *CommunityUpsertOne {
+	return u.Update(func(s *CommunityUpsert) {
+		s.ClearQuietHoursStart()
+	})
+}
+
+// SetQuietHoursEnd sets the "quiet_hours_end" field.
+func (u *CommunityUpsertOne) SetQuietHoursEnd(v string) *CommunityUpsertOne {
+	return u.Update(func(s *CommunityUpsert) {
+		s.SetQuietHoursEnd(v)
+	})
+}
+
+// UpdateQuietHoursEnd sets the "quiet_hours_end" field to the value that was provided on create.
+func (u *CommunityUpsertOne) UpdateQuietHoursEnd() *CommunityUpsertOne {
+	return u.Update(func(s *CommunityUpsert) {
+		s.UpdateQuietHoursEnd()
+	})
+}
+
+// ClearQuietHoursEnd clears the value of the "quiet_hours_end" field.
+func (u *CommunityUpsertOne) ClearQuietHoursEnd() *CommunityUpsertOne {
+	return u.Update(func(s *CommunityUpsert) {
+		s.ClearQuietHoursEnd()
 	})
 }
 
@@ -1095,6 +1268,69 @@ func (u *CommunityUpsertBulk) UpdateStarThresholds() *CommunityUpsertBulk {
 func (u *CommunityUpsertBulk) ClearStarThresholds() *CommunityUpsertBulk {
 	return u.Update(func(s *CommunityUpsert) {
 		s.ClearStarThresholds()
+	})
+}
+
+// SetReminderLeadMinutes sets the "reminder_lead_minutes" field.
+func (u *CommunityUpsertBulk) SetReminderLeadMinutes(v []int) *CommunityUpsertBulk {
+	return u.Update(func(s *CommunityUpsert) {
+		s.SetReminderLeadMinutes(v)
+	})
+}
+
+// UpdateReminderLeadMinutes sets the "reminder_lead_minutes" field to the value that was provided on create.
+func (u *CommunityUpsertBulk) UpdateReminderLeadMinutes() *CommunityUpsertBulk {
+	return u.Update(func(s *CommunityUpsert) {
+		s.UpdateReminderLeadMinutes()
+	})
+}
+
+// ClearReminderLeadMinutes clears the value of the "reminder_lead_minutes" field.
+func (u *CommunityUpsertBulk) ClearReminderLeadMinutes() *CommunityUpsertBulk {
+	return u.Update(func(s *CommunityUpsert) {
+		s.ClearReminderLeadMinutes()
+	})
+}
+
+// SetQuietHoursStart sets the "quiet_hours_start" field.
+func (u *CommunityUpsertBulk) SetQuietHoursStart(v string) *CommunityUpsertBulk {
+	return u.Update(func(s *CommunityUpsert) {
+		s.SetQuietHoursStart(v)
+	})
+}
+
+// UpdateQuietHoursStart sets the "quiet_hours_start" field to the value that was provided on create.
+func (u *CommunityUpsertBulk) UpdateQuietHoursStart() *CommunityUpsertBulk {
+	return u.Update(func(s *CommunityUpsert) {
+		s.UpdateQuietHoursStart()
+	})
+}
+
+// ClearQuietHoursStart clears the value of the "quiet_hours_start" field.
+func (u *CommunityUpsertBulk) ClearQuietHoursStart() *CommunityUpsertBulk {
+	return u.Update(func(s *CommunityUpsert) {
+		s.ClearQuietHoursStart()
+	})
+}
+
+// SetQuietHoursEnd sets the "quiet_hours_end" field.
+func (u *CommunityUpsertBulk) SetQuietHoursEnd(v string) *CommunityUpsertBulk {
+	return u.Update(func(s *CommunityUpsert) {
+		s.SetQuietHoursEnd(v)
+	})
+}
+
+// UpdateQuietHoursEnd sets the "quiet_hours_end" field to the value that was provided on create.
+func (u *CommunityUpsertBulk) UpdateQuietHoursEnd() *CommunityUpsertBulk {
+	return u.Update(func(s *CommunityUpsert) {
+		s.UpdateQuietHoursEnd()
+	})
+}
+
+// ClearQuietHoursEnd clears the value of the "quiet_hours_end" field.
+func (u *CommunityUpsertBulk) ClearQuietHoursEnd() *CommunityUpsertBulk {
+	return u.Update(func(s *CommunityUpsert) {
+		s.ClearQuietHoursEnd()
 	})
 }
 

@@ -173,6 +173,64 @@ func (_u *CommunityUpdate) ClearStarThresholds() *CommunityUpdate {
 	return _u
 }
 
+// SetReminderLeadMinutes sets the "reminder_lead_minutes" field.
+func (_u *CommunityUpdate) SetReminderLeadMinutes(v []int) *CommunityUpdate {
+	_u.mutation.SetReminderLeadMinutes(v)
+	return _u
+}
+
+// AppendReminderLeadMinutes appends value to the "reminder_lead_minutes" field.
+func (_u *CommunityUpdate) AppendReminderLeadMinutes(v []int) *CommunityUpdate {
+	_u.mutation.AppendReminderLeadMinutes(v)
+	return _u
+}
+
+// ClearReminderLeadMinutes clears the value of the "reminder_lead_minutes" field.
+func (_u *CommunityUpdate) ClearReminderLeadMinutes() *CommunityUpdate {
+	_u.mutation.ClearReminderLeadMinutes()
+	return _u
+}
+
+// SetQuietHoursStart sets the "quiet_hours_start" field.
+func (_u *CommunityUpdate) SetQuietHoursStart(v string) *CommunityUpdate {
+	_u.mutation.SetQuietHoursStart(v)
+	return _u
+}
+
+// SetNillableQuietHoursStart sets the "quiet_hours_start" field if the given value is not nil.
+func (_u *CommunityUpdate) SetNillableQuietHoursStart(v *string) *CommunityUpdate {
+	if v != nil {
+		_u.SetQuietHoursStart(*v)
+	}
+	return _u
+}
+
+// ClearQuietHoursStart clears the value of the "quiet_hours_start" field.
+func (_u *CommunityUpdate) ClearQuietHoursStart() *CommunityUpdate {
+	_u.mutation.ClearQuietHoursStart()
+	return _u
+}
+
+// SetQuietHoursEnd sets the "quiet_hours_end" field.
+func (_u *CommunityUpdate) SetQuietHoursEnd(v string) *CommunityUpdate {
+	_u.mutation.SetQuietHoursEnd(v)
+	return _u
+}
+
+// SetNillableQuietHoursEnd sets the "quiet_hours_end" field if the given value is not nil.
+func (_u *CommunityUpdate) SetNillableQuietHoursEnd(v *string) *CommunityUpdate {
+	if v != nil {
+		_u.SetQuietHoursEnd(*v)
+	}
+	return _u
+}
+
+// ClearQuietHoursEnd clears the value of the "quiet_hours_end" field.
+func (_u *CommunityUpdate) ClearQuietHoursEnd() *CommunityUpdate {
+	_u.mutation.ClearQuietHoursEnd()
+	return _u
+}
+
 // Mutation returns the CommunityMutation object of the builder.
 func (_u *CommunityUpdate) Mutation() *CommunityMutation {
 	return _u.mutation
@@ -252,6 +310,16 @@ func (_u *CommunityUpdate) check() error {
 			return &ValidationError{Name: "request_prefix", err: fmt.Errorf(`ent: validator failed for field "Community.request_prefix": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.QuietHoursStart(); ok {
+		if err := community.QuietHoursStartValidator(v); err != nil {
+			return &ValidationError{Name: "quiet_hours_start", err: fmt.Errorf(`ent: validator failed for field "Community.quiet_hours_start": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.QuietHoursEnd(); ok {
+		if err := community.QuietHoursEndValidator(v); err != nil {
+			return &ValidationError{Name: "quiet_hours_end", err: fmt.Errorf(`ent: validator failed for field "Community.quiet_hours_end": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -316,6 +384,29 @@ func (_u *CommunityUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.StarThresholdsCleared() {
 		_spec.ClearField(community.FieldStarThresholds, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.ReminderLeadMinutes(); ok {
+		_spec.SetField(community.FieldReminderLeadMinutes, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedReminderLeadMinutes(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, community.FieldReminderLeadMinutes, value)
+		})
+	}
+	if _u.mutation.ReminderLeadMinutesCleared() {
+		_spec.ClearField(community.FieldReminderLeadMinutes, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.QuietHoursStart(); ok {
+		_spec.SetField(community.FieldQuietHoursStart, field.TypeString, value)
+	}
+	if _u.mutation.QuietHoursStartCleared() {
+		_spec.ClearField(community.FieldQuietHoursStart, field.TypeString)
+	}
+	if value, ok := _u.mutation.QuietHoursEnd(); ok {
+		_spec.SetField(community.FieldQuietHoursEnd, field.TypeString, value)
+	}
+	if _u.mutation.QuietHoursEndCleared() {
+		_spec.ClearField(community.FieldQuietHoursEnd, field.TypeString)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
@@ -482,6 +573,64 @@ func (_u *CommunityUpdateOne) ClearStarThresholds() *CommunityUpdateOne {
 	return _u
 }
 
+// SetReminderLeadMinutes sets the "reminder_lead_minutes" field.
+func (_u *CommunityUpdateOne) SetReminderLeadMinutes(v []int) *CommunityUpdateOne {
+	_u.mutation.SetReminderLeadMinutes(v)
+	return _u
+}
+
+// AppendReminderLeadMinutes appends value to the "reminder_lead_minutes" field.
+func (_u *CommunityUpdateOne) AppendReminderLeadMinutes(v []int) *CommunityUpdateOne {
+	_u.mutation.AppendReminderLeadMinutes(v)
+	return _u
+}
+
+// ClearReminderLeadMinutes clears the value of the "reminder_lead_minutes" field.
+func (_u *CommunityUpdateOne) ClearReminderLeadMinutes() *CommunityUpdateOne {
+	_u.mutation.ClearReminderLeadMinutes()
+	return _u
+}
+
+// SetQuietHoursStart sets the "quiet_hours_start" field.
+func (_u *CommunityUpdateOne) SetQuietHoursStart(v string) *CommunityUpdateOne {
+	_u.mutation.SetQuietHoursStart(v)
+	return _u
+}
+
+// SetNillableQuietHoursStart sets the "quiet_hours_start" field if the given value is not nil.
+func (_u *CommunityUpdateOne) SetNillableQuietHoursStart(v *string) *CommunityUpdateOne {
+	if v != nil {
+		_u.SetQuietHoursStart(*v)
+	}
+	return _u
+}
+
+// ClearQuietHoursStart clears the value of the "quiet_hours_start" field.
+func (_u *CommunityUpdateOne) ClearQuietHoursStart() *CommunityUpdateOne {
+	_u.mutation.ClearQuietHoursStart()
+	return _u
+}
+
+// SetQuietHoursEnd sets the "quiet_hours_end" field.
+func (_u *CommunityUpdateOne) SetQuietHoursEnd(v string) *CommunityUpdateOne {
+	_u.mutation.SetQuietHoursEnd(v)
+	return _u
+}
+
+// SetNillableQuietHoursEnd sets the "quiet_hours_end" field if the given value is not nil.
+func (_u *CommunityUpdateOne) SetNillableQuietHoursEnd(v *string) *CommunityUpdateOne {
+	if v != nil {
+		_u.SetQuietHoursEnd(*v)
+	}
+	return _u
+}
+
+// ClearQuietHoursEnd clears the value of the "quiet_hours_end" field.
+func (_u *CommunityUpdateOne) ClearQuietHoursEnd() *CommunityUpdateOne {
+	_u.mutation.ClearQuietHoursEnd()
+	return _u
+}
+
 // Mutation returns the CommunityMutation object of the builder.
 func (_u *CommunityUpdateOne) Mutation() *CommunityMutation {
 	return _u.mutation
@@ -574,6 +723,16 @@ func (_u *CommunityUpdateOne) check() error {
 			return &ValidationError{Name: "request_prefix", err: fmt.Errorf(`ent: validator failed for field "Community.request_prefix": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.QuietHoursStart(); ok {
+		if err := community.QuietHoursStartValidator(v); err != nil {
+			return &ValidationError{Name: "quiet_hours_start", err: fmt.Errorf(`ent: validator failed for field "Community.quiet_hours_start": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.QuietHoursEnd(); ok {
+		if err := community.QuietHoursEndValidator(v); err != nil {
+			return &ValidationError{Name: "quiet_hours_end", err: fmt.Errorf(`ent: validator failed for field "Community.quiet_hours_end": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -655,6 +814,29 @@ func (_u *CommunityUpdateOne) sqlSave(ctx context.Context) (_node *Community, er
 	}
 	if _u.mutation.StarThresholdsCleared() {
 		_spec.ClearField(community.FieldStarThresholds, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.ReminderLeadMinutes(); ok {
+		_spec.SetField(community.FieldReminderLeadMinutes, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedReminderLeadMinutes(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, community.FieldReminderLeadMinutes, value)
+		})
+	}
+	if _u.mutation.ReminderLeadMinutesCleared() {
+		_spec.ClearField(community.FieldReminderLeadMinutes, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.QuietHoursStart(); ok {
+		_spec.SetField(community.FieldQuietHoursStart, field.TypeString, value)
+	}
+	if _u.mutation.QuietHoursStartCleared() {
+		_spec.ClearField(community.FieldQuietHoursStart, field.TypeString)
+	}
+	if value, ok := _u.mutation.QuietHoursEnd(); ok {
+		_spec.SetField(community.FieldQuietHoursEnd, field.TypeString, value)
+	}
+	if _u.mutation.QuietHoursEndCleared() {
+		_spec.ClearField(community.FieldQuietHoursEnd, field.TypeString)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &Community{config: _u.config}

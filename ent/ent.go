@@ -14,8 +14,11 @@ import (
 	"linli/ent/homevisit"
 	"linli/ent/household"
 	"linli/ent/idempotencykey"
+	"linli/ent/job"
 	"linli/ent/kiosk"
 	"linli/ent/kioskpairingcode"
+	"linli/ent/notification"
+	"linli/ent/notificationpreference"
 	"linli/ent/persistedquery"
 	"linli/ent/person"
 	"linli/ent/phonecode"
@@ -98,32 +101,35 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			activity.Table:         activity.ValidColumn,
-			auditentry.Table:       auditentry.ValidColumn,
-			certificate.Table:      certificate.ValidColumn,
-			checkinscan.Table:      checkinscan.ValidColumn,
-			community.Table:        community.ValidColumn,
-			homevisit.Table:        homevisit.ValidColumn,
-			household.Table:        household.ValidColumn,
-			idempotencykey.Table:   idempotencykey.ValidColumn,
-			kiosk.Table:            kiosk.ValidColumn,
-			kioskpairingcode.Table: kioskpairingcode.ValidColumn,
-			persistedquery.Table:   persistedquery.ValidColumn,
-			person.Table:           person.ValidColumn,
-			phonecode.Table:        phonecode.ValidColumn,
-			registration.Table:     registration.ValidColumn,
-			request.Table:          request.ValidColumn,
-			requestevent.Table:     requestevent.ValidColumn,
-			retentionpolicy.Table:  retentionpolicy.ValidColumn,
-			secret.Table:           secret.ValidColumn,
-			sensitiveread.Table:    sensitiveread.ValidColumn,
-			servicerecord.Table:    servicerecord.ValidColumn,
-			session.Table:          session.ValidColumn,
-			slot.Table:             slot.ValidColumn,
-			team.Table:             team.ValidColumn,
-			teammembership.Table:   teammembership.ValidColumn,
-			venue.Table:            venue.ValidColumn,
-			volunteerprofile.Table: volunteerprofile.ValidColumn,
+			activity.Table:               activity.ValidColumn,
+			auditentry.Table:             auditentry.ValidColumn,
+			certificate.Table:            certificate.ValidColumn,
+			checkinscan.Table:            checkinscan.ValidColumn,
+			community.Table:              community.ValidColumn,
+			homevisit.Table:              homevisit.ValidColumn,
+			household.Table:              household.ValidColumn,
+			idempotencykey.Table:         idempotencykey.ValidColumn,
+			job.Table:                    job.ValidColumn,
+			kiosk.Table:                  kiosk.ValidColumn,
+			kioskpairingcode.Table:       kioskpairingcode.ValidColumn,
+			notification.Table:           notification.ValidColumn,
+			notificationpreference.Table: notificationpreference.ValidColumn,
+			persistedquery.Table:         persistedquery.ValidColumn,
+			person.Table:                 person.ValidColumn,
+			phonecode.Table:              phonecode.ValidColumn,
+			registration.Table:           registration.ValidColumn,
+			request.Table:                request.ValidColumn,
+			requestevent.Table:           requestevent.ValidColumn,
+			retentionpolicy.Table:        retentionpolicy.ValidColumn,
+			secret.Table:                 secret.ValidColumn,
+			sensitiveread.Table:          sensitiveread.ValidColumn,
+			servicerecord.Table:          servicerecord.ValidColumn,
+			session.Table:                session.ValidColumn,
+			slot.Table:                   slot.ValidColumn,
+			team.Table:                   team.ValidColumn,
+			teammembership.Table:         teammembership.ValidColumn,
+			venue.Table:                  venue.ValidColumn,
+			volunteerprofile.Table:       volunteerprofile.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -11,8 +11,11 @@ import (
 	"linli/ent/homevisit"
 	"linli/ent/household"
 	"linli/ent/idempotencykey"
+	"linli/ent/job"
 	"linli/ent/kiosk"
 	"linli/ent/kioskpairingcode"
+	"linli/ent/notification"
+	"linli/ent/notificationpreference"
 	"linli/ent/persistedquery"
 	"linli/ent/person"
 	"linli/ent/phonecode"
@@ -39,7 +42,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 26)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 29)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   activity.Table,
@@ -152,16 +155,19 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "Community",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			community.FieldCreatedAt:          {Type: field.TypeTime, Column: community.FieldCreatedAt},
-			community.FieldUpdatedAt:          {Type: field.TypeTime, Column: community.FieldUpdatedAt},
-			community.FieldName:               {Type: field.TypeString, Column: community.FieldName},
-			community.FieldTown:               {Type: field.TypeString, Column: community.FieldTown},
-			community.FieldCity:               {Type: field.TypeString, Column: community.FieldCity},
-			community.FieldHouseholds:         {Type: field.TypeInt, Column: community.FieldHouseholds},
-			community.FieldResidentPopulation: {Type: field.TypeInt, Column: community.FieldResidentPopulation},
-			community.FieldRequestPrefix:      {Type: field.TypeString, Column: community.FieldRequestPrefix},
-			community.FieldAreaKm2:            {Type: field.TypeFloat64, Column: community.FieldAreaKm2},
-			community.FieldStarThresholds:     {Type: field.TypeJSON, Column: community.FieldStarThresholds},
+			community.FieldCreatedAt:           {Type: field.TypeTime, Column: community.FieldCreatedAt},
+			community.FieldUpdatedAt:           {Type: field.TypeTime, Column: community.FieldUpdatedAt},
+			community.FieldName:                {Type: field.TypeString, Column: community.FieldName},
+			community.FieldTown:                {Type: field.TypeString, Column: community.FieldTown},
+			community.FieldCity:                {Type: field.TypeString, Column: community.FieldCity},
+			community.FieldHouseholds:          {Type: field.TypeInt, Column: community.FieldHouseholds},
+			community.FieldResidentPopulation:  {Type: field.TypeInt, Column: community.FieldResidentPopulation},
+			community.FieldRequestPrefix:       {Type: field.TypeString, Column: community.FieldRequestPrefix},
+			community.FieldAreaKm2:             {Type: field.TypeFloat64, Column: community.FieldAreaKm2},
+			community.FieldStarThresholds:      {Type: field.TypeJSON, Column: community.FieldStarThresholds},
+			community.FieldReminderLeadMinutes: {Type: field.TypeJSON, Column: community.FieldReminderLeadMinutes},
+			community.FieldQuietHoursStart:     {Type: field.TypeString, Column: community.FieldQuietHoursStart},
+			community.FieldQuietHoursEnd:       {Type: field.TypeString, Column: community.FieldQuietHoursEnd},
 		},
 	}
 	graph.Nodes[5] = &sqlgraph.Node{
@@ -231,6 +237,32 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   job.Table,
+			Columns: job.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: job.FieldID,
+			},
+		},
+		Type: "Job",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			job.FieldKind:          {Type: field.TypeString, Column: job.FieldKind},
+			job.FieldPayload:       {Type: field.TypeString, Column: job.FieldPayload},
+			job.FieldUniqueKey:     {Type: field.TypeString, Column: job.FieldUniqueKey},
+			job.FieldState:         {Type: field.TypeEnum, Column: job.FieldState},
+			job.FieldRunAt:         {Type: field.TypeTime, Column: job.FieldRunAt},
+			job.FieldAttempts:      {Type: field.TypeInt, Column: job.FieldAttempts},
+			job.FieldMaxAttempts:   {Type: field.TypeInt, Column: job.FieldMaxAttempts},
+			job.FieldPeriodSeconds: {Type: field.TypeInt, Column: job.FieldPeriodSeconds},
+			job.FieldLastError:     {Type: field.TypeString, Column: job.FieldLastError},
+			job.FieldLease:         {Type: field.TypeString, Column: job.FieldLease},
+			job.FieldLeaseUntil:    {Type: field.TypeTime, Column: job.FieldLeaseUntil},
+			job.FieldCreatedAt:     {Type: field.TypeTime, Column: job.FieldCreatedAt},
+			job.FieldUpdatedAt:     {Type: field.TypeTime, Column: job.FieldUpdatedAt},
+		},
+	}
+	graph.Nodes[9] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   kiosk.Table,
 			Columns: kiosk.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -251,7 +283,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			kiosk.FieldLastSeenAt:  {Type: field.TypeTime, Column: kiosk.FieldLastSeenAt},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   kioskpairingcode.Table,
 			Columns: kioskpairingcode.Columns,
@@ -270,7 +302,52 @@ var schemaGraph = func() *sqlgraph.Schema {
 			kioskpairingcode.FieldCreatedAt:   {Type: field.TypeTime, Column: kioskpairingcode.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   notification.Table,
+			Columns: notification.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: notification.FieldID,
+			},
+		},
+		Type: "Notification",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			notification.FieldCommunityID:    {Type: field.TypeInt, Column: notification.FieldCommunityID},
+			notification.FieldPersonID:       {Type: field.TypeInt, Column: notification.FieldPersonID},
+			notification.FieldKind:           {Type: field.TypeEnum, Column: notification.FieldKind},
+			notification.FieldTitle:          {Type: field.TypeString, Column: notification.FieldTitle},
+			notification.FieldBody:           {Type: field.TypeString, Column: notification.FieldBody},
+			notification.FieldCreatedAt:      {Type: field.TypeTime, Column: notification.FieldCreatedAt},
+			notification.FieldReadAt:         {Type: field.TypeTime, Column: notification.FieldReadAt},
+			notification.FieldActivityID:     {Type: field.TypeInt, Column: notification.FieldActivityID},
+			notification.FieldRegistrationID: {Type: field.TypeInt, Column: notification.FieldRegistrationID},
+			notification.FieldRequestID:      {Type: field.TypeInt, Column: notification.FieldRequestID},
+			notification.FieldSource:         {Type: field.TypeString, Column: notification.FieldSource},
+		},
+	}
+	graph.Nodes[12] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   notificationpreference.Table,
+			Columns: notificationpreference.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: notificationpreference.FieldID,
+			},
+		},
+		Type: "NotificationPreference",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			notificationpreference.FieldCommunityID:         {Type: field.TypeInt, Column: notificationpreference.FieldCommunityID},
+			notificationpreference.FieldPersonID:            {Type: field.TypeInt, Column: notificationpreference.FieldPersonID},
+			notificationpreference.FieldChannels:            {Type: field.TypeJSON, Column: notificationpreference.FieldChannels},
+			notificationpreference.FieldMutedKinds:          {Type: field.TypeJSON, Column: notificationpreference.FieldMutedKinds},
+			notificationpreference.FieldReminderLeadMinutes: {Type: field.TypeJSON, Column: notificationpreference.FieldReminderLeadMinutes},
+			notificationpreference.FieldQuietHoursStart:     {Type: field.TypeString, Column: notificationpreference.FieldQuietHoursStart},
+			notificationpreference.FieldQuietHoursEnd:       {Type: field.TypeString, Column: notificationpreference.FieldQuietHoursEnd},
+			notificationpreference.FieldUpdatedAt:           {Type: field.TypeTime, Column: notificationpreference.FieldUpdatedAt},
+		},
+	}
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   persistedquery.Table,
 			Columns: persistedquery.Columns,
@@ -287,7 +364,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			persistedquery.FieldLastUsedAt: {Type: field.TypeTime, Column: persistedquery.FieldLastUsedAt},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   person.Table,
 			Columns: person.Columns,
@@ -307,7 +384,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			person.FieldRoles:        {Type: field.TypeJSON, Column: person.FieldRoles},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   phonecode.Table,
 			Columns: phonecode.Columns,
@@ -325,7 +402,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			phonecode.FieldCreatedAt: {Type: field.TypeTime, Column: phonecode.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   registration.Table,
 			Columns: registration.Columns,
@@ -353,7 +430,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			registration.FieldCancelReason:       {Type: field.TypeString, Column: registration.FieldCancelReason},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   request.Table,
 			Columns: request.Columns,
@@ -392,7 +469,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			request.FieldVersion:          {Type: field.TypeInt, Column: request.FieldVersion},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   requestevent.Table,
 			Columns: requestevent.Columns,
@@ -413,7 +490,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			requestevent.FieldHomeVisitID: {Type: field.TypeInt, Column: requestevent.FieldHomeVisitID},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   retentionpolicy.Table,
 			Columns: retentionpolicy.Columns,
@@ -434,7 +511,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			retentionpolicy.FieldReadLogDays:      {Type: field.TypeInt, Column: retentionpolicy.FieldReadLogDays},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   secret.Table,
 			Columns: secret.Columns,
@@ -450,7 +527,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			secret.FieldCreatedAt: {Type: field.TypeTime, Column: secret.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   sensitiveread.Table,
 			Columns: sensitiveread.Columns,
@@ -471,7 +548,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			sensitiveread.FieldAt:            {Type: field.TypeTime, Column: sensitiveread.FieldAt},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   servicerecord.Table,
 			Columns: servicerecord.Columns,
@@ -506,7 +583,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			servicerecord.FieldCorrectionReason: {Type: field.TypeString, Column: servicerecord.FieldCorrectionReason},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -526,7 +603,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldRevokedAt:   {Type: field.TypeTime, Column: session.FieldRevokedAt},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[24] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   slot.Table,
 			Columns: slot.Columns,
@@ -555,7 +632,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			slot.FieldWaitlistEnabled:   {Type: field.TypeBool, Column: slot.FieldWaitlistEnabled},
 		},
 	}
-	graph.Nodes[22] = &sqlgraph.Node{
+	graph.Nodes[25] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   team.Table,
 			Columns: team.Columns,
@@ -573,7 +650,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			team.FieldDescription: {Type: field.TypeString, Column: team.FieldDescription},
 		},
 	}
-	graph.Nodes[23] = &sqlgraph.Node{
+	graph.Nodes[26] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   teammembership.Table,
 			Columns: teammembership.Columns,
@@ -592,7 +669,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			teammembership.FieldRole:        {Type: field.TypeEnum, Column: teammembership.FieldRole},
 		},
 	}
-	graph.Nodes[24] = &sqlgraph.Node{
+	graph.Nodes[27] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   venue.Table,
 			Columns: venue.Columns,
@@ -611,7 +688,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			venue.FieldCapacity:    {Type: field.TypeInt, Column: venue.FieldCapacity},
 		},
 	}
-	graph.Nodes[25] = &sqlgraph.Node{
+	graph.Nodes[28] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   volunteerprofile.Table,
 			Columns: volunteerprofile.Columns,
@@ -879,6 +956,90 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"KioskPairingCode",
 		"Kiosk",
+	)
+	graph.MustAddE(
+		"community",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   notification.CommunityTable,
+			Columns: []string{notification.CommunityColumn},
+			Bidi:    false,
+		},
+		"Notification",
+		"Community",
+	)
+	graph.MustAddE(
+		"person",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   notification.PersonTable,
+			Columns: []string{notification.PersonColumn},
+			Bidi:    false,
+		},
+		"Notification",
+		"Person",
+	)
+	graph.MustAddE(
+		"activity",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   notification.ActivityTable,
+			Columns: []string{notification.ActivityColumn},
+			Bidi:    false,
+		},
+		"Notification",
+		"Activity",
+	)
+	graph.MustAddE(
+		"registration",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   notification.RegistrationTable,
+			Columns: []string{notification.RegistrationColumn},
+			Bidi:    false,
+		},
+		"Notification",
+		"Registration",
+	)
+	graph.MustAddE(
+		"request",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   notification.RequestTable,
+			Columns: []string{notification.RequestColumn},
+			Bidi:    false,
+		},
+		"Notification",
+		"Request",
+	)
+	graph.MustAddE(
+		"community",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   notificationpreference.CommunityTable,
+			Columns: []string{notificationpreference.CommunityColumn},
+			Bidi:    false,
+		},
+		"NotificationPreference",
+		"Community",
+	)
+	graph.MustAddE(
+		"person",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   notificationpreference.PersonTable,
+			Columns: []string{notificationpreference.PersonColumn},
+			Bidi:    false,
+		},
+		"NotificationPreference",
+		"Person",
 	)
 	graph.MustAddE(
 		"community",
@@ -2004,6 +2165,21 @@ func (f *CommunityFilter) WhereStarThresholds(p entql.BytesP) {
 	f.Where(p.Field(community.FieldStarThresholds))
 }
 
+// WhereReminderLeadMinutes applies the entql json.RawMessage predicate on the reminder_lead_minutes field.
+func (f *CommunityFilter) WhereReminderLeadMinutes(p entql.BytesP) {
+	f.Where(p.Field(community.FieldReminderLeadMinutes))
+}
+
+// WhereQuietHoursStart applies the entql string predicate on the quiet_hours_start field.
+func (f *CommunityFilter) WhereQuietHoursStart(p entql.StringP) {
+	f.Where(p.Field(community.FieldQuietHoursStart))
+}
+
+// WhereQuietHoursEnd applies the entql string predicate on the quiet_hours_end field.
+func (f *CommunityFilter) WhereQuietHoursEnd(p entql.StringP) {
+	f.Where(p.Field(community.FieldQuietHoursEnd))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *HomeVisitQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -2367,6 +2543,111 @@ func (f *IdempotencyKeyFilter) WhereCreatedAt(p entql.TimeP) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *JobQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the JobQuery builder.
+func (_q *JobQuery) Filter() *JobFilter {
+	return &JobFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *JobMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the JobMutation builder.
+func (m *JobMutation) Filter() *JobFilter {
+	return &JobFilter{config: m.config, predicateAdder: m}
+}
+
+// JobFilter provides a generic filtering capability at runtime for JobQuery.
+type JobFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *JobFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *JobFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(job.FieldID))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *JobFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(job.FieldKind))
+}
+
+// WherePayload applies the entql string predicate on the payload field.
+func (f *JobFilter) WherePayload(p entql.StringP) {
+	f.Where(p.Field(job.FieldPayload))
+}
+
+// WhereUniqueKey applies the entql string predicate on the unique_key field.
+func (f *JobFilter) WhereUniqueKey(p entql.StringP) {
+	f.Where(p.Field(job.FieldUniqueKey))
+}
+
+// WhereState applies the entql string predicate on the state field.
+func (f *JobFilter) WhereState(p entql.StringP) {
+	f.Where(p.Field(job.FieldState))
+}
+
+// WhereRunAt applies the entql time.Time predicate on the run_at field.
+func (f *JobFilter) WhereRunAt(p entql.TimeP) {
+	f.Where(p.Field(job.FieldRunAt))
+}
+
+// WhereAttempts applies the entql int predicate on the attempts field.
+func (f *JobFilter) WhereAttempts(p entql.IntP) {
+	f.Where(p.Field(job.FieldAttempts))
+}
+
+// WhereMaxAttempts applies the entql int predicate on the max_attempts field.
+func (f *JobFilter) WhereMaxAttempts(p entql.IntP) {
+	f.Where(p.Field(job.FieldMaxAttempts))
+}
+
+// WherePeriodSeconds applies the entql int predicate on the period_seconds field.
+func (f *JobFilter) WherePeriodSeconds(p entql.IntP) {
+	f.Where(p.Field(job.FieldPeriodSeconds))
+}
+
+// WhereLastError applies the entql string predicate on the last_error field.
+func (f *JobFilter) WhereLastError(p entql.StringP) {
+	f.Where(p.Field(job.FieldLastError))
+}
+
+// WhereLease applies the entql string predicate on the lease field.
+func (f *JobFilter) WhereLease(p entql.StringP) {
+	f.Where(p.Field(job.FieldLease))
+}
+
+// WhereLeaseUntil applies the entql time.Time predicate on the lease_until field.
+func (f *JobFilter) WhereLeaseUntil(p entql.TimeP) {
+	f.Where(p.Field(job.FieldLeaseUntil))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *JobFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(job.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *JobFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(job.FieldUpdatedAt))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *KioskQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2395,7 +2676,7 @@ type KioskFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *KioskFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2508,7 +2789,7 @@ type KioskPairingCodeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *KioskPairingCodeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2564,6 +2845,279 @@ func (f *KioskPairingCodeFilter) WhereHasKioskWith(preds ...predicate.Kiosk) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *NotificationQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the NotificationQuery builder.
+func (_q *NotificationQuery) Filter() *NotificationFilter {
+	return &NotificationFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *NotificationMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the NotificationMutation builder.
+func (m *NotificationMutation) Filter() *NotificationFilter {
+	return &NotificationFilter{config: m.config, predicateAdder: m}
+}
+
+// NotificationFilter provides a generic filtering capability at runtime for NotificationQuery.
+type NotificationFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *NotificationFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *NotificationFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(notification.FieldID))
+}
+
+// WhereCommunityID applies the entql int predicate on the community_id field.
+func (f *NotificationFilter) WhereCommunityID(p entql.IntP) {
+	f.Where(p.Field(notification.FieldCommunityID))
+}
+
+// WherePersonID applies the entql int predicate on the person_id field.
+func (f *NotificationFilter) WherePersonID(p entql.IntP) {
+	f.Where(p.Field(notification.FieldPersonID))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *NotificationFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(notification.FieldKind))
+}
+
+// WhereTitle applies the entql string predicate on the title field.
+func (f *NotificationFilter) WhereTitle(p entql.StringP) {
+	f.Where(p.Field(notification.FieldTitle))
+}
+
+// WhereBody applies the entql string predicate on the body field.
+func (f *NotificationFilter) WhereBody(p entql.StringP) {
+	f.Where(p.Field(notification.FieldBody))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *NotificationFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(notification.FieldCreatedAt))
+}
+
+// WhereReadAt applies the entql time.Time predicate on the read_at field.
+func (f *NotificationFilter) WhereReadAt(p entql.TimeP) {
+	f.Where(p.Field(notification.FieldReadAt))
+}
+
+// WhereActivityID applies the entql int predicate on the activity_id field.
+func (f *NotificationFilter) WhereActivityID(p entql.IntP) {
+	f.Where(p.Field(notification.FieldActivityID))
+}
+
+// WhereRegistrationID applies the entql int predicate on the registration_id field.
+func (f *NotificationFilter) WhereRegistrationID(p entql.IntP) {
+	f.Where(p.Field(notification.FieldRegistrationID))
+}
+
+// WhereRequestID applies the entql int predicate on the request_id field.
+func (f *NotificationFilter) WhereRequestID(p entql.IntP) {
+	f.Where(p.Field(notification.FieldRequestID))
+}
+
+// WhereSource applies the entql string predicate on the source field.
+func (f *NotificationFilter) WhereSource(p entql.StringP) {
+	f.Where(p.Field(notification.FieldSource))
+}
+
+// WhereHasCommunity applies a predicate to check if query has an edge community.
+func (f *NotificationFilter) WhereHasCommunity() {
+	f.Where(entql.HasEdge("community"))
+}
+
+// WhereHasCommunityWith applies a predicate to check if query has an edge community with a given conditions (other predicates).
+func (f *NotificationFilter) WhereHasCommunityWith(preds ...predicate.Community) {
+	f.Where(entql.HasEdgeWith("community", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasPerson applies a predicate to check if query has an edge person.
+func (f *NotificationFilter) WhereHasPerson() {
+	f.Where(entql.HasEdge("person"))
+}
+
+// WhereHasPersonWith applies a predicate to check if query has an edge person with a given conditions (other predicates).
+func (f *NotificationFilter) WhereHasPersonWith(preds ...predicate.Person) {
+	f.Where(entql.HasEdgeWith("person", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasActivity applies a predicate to check if query has an edge activity.
+func (f *NotificationFilter) WhereHasActivity() {
+	f.Where(entql.HasEdge("activity"))
+}
+
+// WhereHasActivityWith applies a predicate to check if query has an edge activity with a given conditions (other predicates).
+func (f *NotificationFilter) WhereHasActivityWith(preds ...predicate.Activity) {
+	f.Where(entql.HasEdgeWith("activity", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasRegistration applies a predicate to check if query has an edge registration.
+func (f *NotificationFilter) WhereHasRegistration() {
+	f.Where(entql.HasEdge("registration"))
+}
+
+// WhereHasRegistrationWith applies a predicate to check if query has an edge registration with a given conditions (other predicates).
+func (f *NotificationFilter) WhereHasRegistrationWith(preds ...predicate.Registration) {
+	f.Where(entql.HasEdgeWith("registration", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasRequest applies a predicate to check if query has an edge request.
+func (f *NotificationFilter) WhereHasRequest() {
+	f.Where(entql.HasEdge("request"))
+}
+
+// WhereHasRequestWith applies a predicate to check if query has an edge request with a given conditions (other predicates).
+func (f *NotificationFilter) WhereHasRequestWith(preds ...predicate.Request) {
+	f.Where(entql.HasEdgeWith("request", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *NotificationPreferenceQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the NotificationPreferenceQuery builder.
+func (_q *NotificationPreferenceQuery) Filter() *NotificationPreferenceFilter {
+	return &NotificationPreferenceFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *NotificationPreferenceMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the NotificationPreferenceMutation builder.
+func (m *NotificationPreferenceMutation) Filter() *NotificationPreferenceFilter {
+	return &NotificationPreferenceFilter{config: m.config, predicateAdder: m}
+}
+
+// NotificationPreferenceFilter provides a generic filtering capability at runtime for NotificationPreferenceQuery.
+type NotificationPreferenceFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *NotificationPreferenceFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *NotificationPreferenceFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(notificationpreference.FieldID))
+}
+
+// WhereCommunityID applies the entql int predicate on the community_id field.
+func (f *NotificationPreferenceFilter) WhereCommunityID(p entql.IntP) {
+	f.Where(p.Field(notificationpreference.FieldCommunityID))
+}
+
+// WherePersonID applies the entql int predicate on the person_id field.
+func (f *NotificationPreferenceFilter) WherePersonID(p entql.IntP) {
+	f.Where(p.Field(notificationpreference.FieldPersonID))
+}
+
+// WhereChannels applies the entql json.RawMessage predicate on the channels field.
+func (f *NotificationPreferenceFilter) WhereChannels(p entql.BytesP) {
+	f.Where(p.Field(notificationpreference.FieldChannels))
+}
+
+// WhereMutedKinds applies the entql json.RawMessage predicate on the muted_kinds field.
+func (f *NotificationPreferenceFilter) WhereMutedKinds(p entql.BytesP) {
+	f.Where(p.Field(notificationpreference.FieldMutedKinds))
+}
+
+// WhereReminderLeadMinutes applies the entql json.RawMessage predicate on the reminder_lead_minutes field.
+func (f *NotificationPreferenceFilter) WhereReminderLeadMinutes(p entql.BytesP) {
+	f.Where(p.Field(notificationpreference.FieldReminderLeadMinutes))
+}
+
+// WhereQuietHoursStart applies the entql string predicate on the quiet_hours_start field.
+func (f *NotificationPreferenceFilter) WhereQuietHoursStart(p entql.StringP) {
+	f.Where(p.Field(notificationpreference.FieldQuietHoursStart))
+}
+
+// WhereQuietHoursEnd applies the entql string predicate on the quiet_hours_end field.
+func (f *NotificationPreferenceFilter) WhereQuietHoursEnd(p entql.StringP) {
+	f.Where(p.Field(notificationpreference.FieldQuietHoursEnd))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *NotificationPreferenceFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(notificationpreference.FieldUpdatedAt))
+}
+
+// WhereHasCommunity applies a predicate to check if query has an edge community.
+func (f *NotificationPreferenceFilter) WhereHasCommunity() {
+	f.Where(entql.HasEdge("community"))
+}
+
+// WhereHasCommunityWith applies a predicate to check if query has an edge community with a given conditions (other predicates).
+func (f *NotificationPreferenceFilter) WhereHasCommunityWith(preds ...predicate.Community) {
+	f.Where(entql.HasEdgeWith("community", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasPerson applies a predicate to check if query has an edge person.
+func (f *NotificationPreferenceFilter) WhereHasPerson() {
+	f.Where(entql.HasEdge("person"))
+}
+
+// WhereHasPersonWith applies a predicate to check if query has an edge person with a given conditions (other predicates).
+func (f *NotificationPreferenceFilter) WhereHasPersonWith(preds ...predicate.Person) {
+	f.Where(entql.HasEdgeWith("person", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *PersistedQueryQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2592,7 +3146,7 @@ type PersistedQueryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PersistedQueryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2652,7 +3206,7 @@ type PersonFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PersonFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2825,7 +3379,7 @@ type PhoneCodeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PhoneCodeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2890,7 +3444,7 @@ type RegistrationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RegistrationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3061,7 +3615,7 @@ type RequestFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RequestFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3329,7 +3883,7 @@ type RequestEventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RequestEventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3451,7 +4005,7 @@ type RetentionPolicyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RetentionPolicyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3545,7 +4099,7 @@ type SecretFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SecretFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3600,7 +4154,7 @@ type SensitiveReadFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SensitiveReadFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3694,7 +4248,7 @@ type ServiceRecordFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ServiceRecordFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3886,7 +4440,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3989,7 +4543,7 @@ type SlotFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SlotFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4137,7 +4691,7 @@ type TeamFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TeamFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4244,7 +4798,7 @@ type TeamMembershipFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TeamMembershipFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4356,7 +4910,7 @@ type VenueFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *VenueFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4454,7 +5008,7 @@ type VolunteerProfileFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *VolunteerProfileFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -180,6 +180,38 @@ func (_m *Kiosk) Venue(ctx context.Context) (*Venue, error) {
 	return result, err
 }
 
+func (_m *Notification) Community(ctx context.Context) (*Community, error) {
+	result, err := _m.Edges.CommunityOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCommunity().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Notification) Activity(ctx context.Context) (*Activity, error) {
+	result, err := _m.Edges.ActivityOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryActivity().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Notification) Registration(ctx context.Context) (*Registration, error) {
+	result, err := _m.Edges.RegistrationOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryRegistration().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Notification) Request(ctx context.Context) (*Request, error) {
+	result, err := _m.Edges.RequestOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryRequest().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
 func (_m *Person) Community(ctx context.Context) (*Community, error) {
 	result, err := _m.Edges.CommunityOrErr()
 	if IsNotLoaded(err) {

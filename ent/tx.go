@@ -30,10 +30,16 @@ type Tx struct {
 	Household *HouseholdClient
 	// IdempotencyKey is the client for interacting with the IdempotencyKey builders.
 	IdempotencyKey *IdempotencyKeyClient
+	// Job is the client for interacting with the Job builders.
+	Job *JobClient
 	// Kiosk is the client for interacting with the Kiosk builders.
 	Kiosk *KioskClient
 	// KioskPairingCode is the client for interacting with the KioskPairingCode builders.
 	KioskPairingCode *KioskPairingCodeClient
+	// Notification is the client for interacting with the Notification builders.
+	Notification *NotificationClient
+	// NotificationPreference is the client for interacting with the NotificationPreference builders.
+	NotificationPreference *NotificationPreferenceClient
 	// PersistedQuery is the client for interacting with the PersistedQuery builders.
 	PersistedQuery *PersistedQueryClient
 	// Person is the client for interacting with the Person builders.
@@ -205,8 +211,11 @@ func (tx *Tx) init() {
 	tx.HomeVisit = NewHomeVisitClient(tx.config)
 	tx.Household = NewHouseholdClient(tx.config)
 	tx.IdempotencyKey = NewIdempotencyKeyClient(tx.config)
+	tx.Job = NewJobClient(tx.config)
 	tx.Kiosk = NewKioskClient(tx.config)
 	tx.KioskPairingCode = NewKioskPairingCodeClient(tx.config)
+	tx.Notification = NewNotificationClient(tx.config)
+	tx.NotificationPreference = NewNotificationPreferenceClient(tx.config)
 	tx.PersistedQuery = NewPersistedQueryClient(tx.config)
 	tx.Person = NewPersonClient(tx.config)
 	tx.PhoneCode = NewPhoneCodeClient(tx.config)

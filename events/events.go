@@ -31,6 +31,8 @@ const (
 	// Request: RequestID of CommunityID made a transition, recorded as
 	// RequestEventID; PersonID is its submitter (0: none).
 	Request Kind = "request"
+	// Notification: NotificationID was put in PersonID's inbox.
+	Notification Kind = "notification"
 )
 
 // Event is one change, already committed.
@@ -45,6 +47,7 @@ type Event struct {
 	Change         string `json:"x,omitempty"`
 	RequestID      int    `json:"q,omitempty"`
 	RequestEventID int    `json:"qe,omitempty"`
+	NotificationID int    `json:"nt,omitempty"`
 }
 
 // Publisher announces committed changes. Publish must not block on slow

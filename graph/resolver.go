@@ -11,6 +11,7 @@ import (
 	"linli/kiosk"
 	"linli/ledger"
 	"linli/live"
+	"linli/notify"
 	"linli/organize"
 	"linli/pairing"
 	"linli/requests"
@@ -50,4 +51,6 @@ type Resolver struct {
 	Households *households.Service
 	// Statistics computes the community figures.
 	Statistics *statistics.Service
+	// Notify serves the viewer's inbox and notification preferences.
+	Notify *notify.Service
 }

@@ -11,7 +11,9 @@ import (
 	"linli/apperr"
 	"linli/ent"
 	"linli/ent/registration"
+	"linli/ent/notification"
 	"linli/events"
+	"linli/notify"
 	"linli/viewer"
 )
 
@@ -44,6 +46,7 @@ type Batch struct {
 
 	regs    []*NewRegistration
 	evs     []events.Event
+	notes   []notify.Event
 	applied bool
 	// counted: an op that is not a DoorOp went ahead, so the activity's
 	// counts event goes out (door ops announce their own).
@@ -176,6 +179,13 @@ func (b *Batch) Register(r *NewRegistration) { b.regs = append(b.regs, r) }
 // Publish stages events to announce after the commit.
 func (b *Batch) Publish(evs ...events.Event) { b.evs = append(b.evs, evs...) }
 
+// Notify stages notifications, enqueued with the group's writes (one
+// statement for the whole transaction).
+func (b *Batch) Notify(kind notification.Kind, r *ent.Registration, note string) {
+	b.notes = append(b.notes, notify.Event{Kind: kind, CommunityID: r.CommunityID, ActivityID: r.ActivityID,
+		RegistrationID: r.ID, PersonIDs: []int{r.PersonID}, Note: note, At: b.now})
+}
+
 // Changed is the event that tells personID their registration was changed
 // by someone else.
 func (b *Batch) Changed(registrationID, personID int, change string) events.Event {
@@ -209,9 +219,15 @@ func (g *group) flush(ctx context.Context) error {
 		}
 	}
 	if len(g.scans) > 0 {
-		return g.tx.CheckInScan.CreateBulk(g.scans...).Exec(sys)
+		if err := g.tx.CheckInScan.CreateBulk(g.scans...).Exec(sys); err != nil {
+			return err
+		}
 	}
-	return nil
+	var notes []notify.Event
+	for _, aid := range g.order() {
+		notes = append(notes, g.batches[aid].notes...)
+	}
+	return notify.Emit(sys, g.tx, notes...)
 }
 
 // writeSlots promotes from the waitlists of the slots whose seats changed,
@@ -389,6 +405,7 @@ func (b *Batch) promote(ctx context.Context, slotID int) error {
 		total += r.Seats
 		ids = append(ids, r.ID)
 		b.Publish(b.Changed(r.ID, r.PersonID, ChangePromoted))
+		b.Notify(notification.KindWAITLIST_PROMOTED, r, "")
 	}
 	if len(ids) > 0 {
 		n, err := b.tx.Registration.Update().

@@ -9,6 +9,7 @@ import (
 	"linli/audit"
 	"linli/authz"
 	"linli/ent"
+	"linli/ent/notification"
 	"linli/ent/registration"
 	"linli/viewer"
 )
@@ -163,6 +164,7 @@ func (l *Ledger) Approve(ctx context.Context, registrationID int) (*ent.Registra
 			}
 		}
 		b.Publish(b.Changed(r.ID, r.PersonID, ChangeApproved))
+		b.Notify(notification.KindSIGNUP_APPROVED, r, "")
 		c := Held(to, r.Seats)
 		c.Pending = -r.Seats
 		if err := b.Add(ctx, r.SlotID, c); err != nil {
@@ -191,6 +193,7 @@ func (l *Ledger) Reject(ctx context.Context, registrationID int, reason string) 
 			return err
 		}
 		b.Publish(b.Changed(r.ID, r.PersonID, ChangeRejected))
+		b.Notify(notification.KindSIGNUP_REJECTED, r, reason)
 		if err := b.Add(ctx, r.SlotID, Counts{Pending: -r.Seats}); err != nil {
 			return err
 		}

@@ -101,6 +101,7 @@ type Broker struct {
 	feeds  map[int]map[*feedSub]struct{} // by community
 	regs   map[int]map[*regSub]struct{}  // by person
 	reqs   requestSubs
+	notifs notifSubs
 
 	// queue holds feed and registration events for the dispatcher, which
 	// loads their rows; counts events never wait behind it.
@@ -201,7 +202,7 @@ func (b *Broker) deliverLocal(evs []events.Event) {
 		case events.Activity:
 			b.pokeCounts(ev.ActivityID)
 			slow = append(slow, ev)
-		case events.Registration, events.Request:
+		case events.Registration, events.Request, events.Notification:
 			slow = append(slow, ev)
 		case events.Session, events.Kiosk, events.Person:
 			if f := b.opts.Revoked; f != nil {
@@ -233,6 +234,8 @@ func (b *Broker) dispatchLoop() {
 				b.dispatchRegistration(ev)
 			case events.Request:
 				b.dispatchRequest(ev)
+			case events.Notification:
+				b.dispatchNotification(ev)
 			}
 		}
 	}

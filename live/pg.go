@@ -303,5 +303,6 @@ func (b *Broker) changedSince(since time.Time) []events.Event {
 			evs = append(evs, events.Event{Kind: events.Registration, RegistrationID: r.ID, PersonID: r.PersonID})
 		}
 	}
-	return append(evs, b.requestsChangedSince(ctx, since)...)
+	evs = append(evs, b.requestsChangedSince(ctx, since)...)
+	return append(evs, b.notificationsSince(ctx, since)...)
 }

@@ -22,8 +22,10 @@ import (
 	"linli/authz"
 	"linli/ent"
 	"linli/ent/activity"
+	"linli/ent/notification"
 	"linli/ent/slot"
 	"linli/events"
+	"linli/notify"
 	"linli/store"
 	"linli/viewer"
 )
@@ -322,9 +324,16 @@ func (s *Service) UpdateActivity(ctx context.Context, id int, in ent.UpdateActiv
 	if err := s.checkRefs(ctx, in.TeamID, in.VenueID); err != nil {
 		return nil, err
 	}
+	before := a
 	err = store.Tx(ctx, s.client, func(tx *ent.Tx) error {
 		if a, err = tx.Activity.UpdateOneID(id).SetInput(in).Save(ctx); err != nil {
 			return err
+		}
+		if moved(before, a) && a.Status == activity.StatusPUBLISHED {
+			if err := notify.Emit(ctx, tx, notify.Event{Kind: notification.KindACTIVITY_CHANGED, CommunityID: a.CommunityID,
+				ActivityID: a.ID, Note: movedFrom(ctx, tx, before)}); err != nil {
+				return err
+			}
 		}
 		for i, sl := range slots {
 			if err := s.saveSlot(ctx, tx, a, i, sl); err != nil {
@@ -506,6 +515,11 @@ func (s *Service) Cancel(ctx context.Context, id int, reason string) (*ent.Activ
 			Where(activity.ID(id), activity.StatusIn(activity.StatusDRAFT, activity.StatusPUBLISHED)).
 			SetStatus(activity.StatusCANCELLED).Save(ctx)
 		if err != nil || n == 0 {
+			return err
+		}
+		// Its holders, before their registrations are cancelled below.
+		if err := notify.Emit(ctx, tx, notify.Event{Kind: notification.KindACTIVITY_CANCELLED, CommunityID: a.CommunityID,
+			ActivityID: id, Note: reason}); err != nil {
 			return err
 		}
 		return s.seats.CancelActivityRegistrations(ctx, tx, id, reason)

@@ -329,7 +329,7 @@ func (s *Service) transition(ctx context.Context, id int, action Action,
 			return err
 		}
 		evID = ev.ID
-		return nil
+		return notifyTransition(sys, tx, r, action, to, v.PersonID)
 	})
 	if errors.Is(err, errConflict) {
 		return nil, apperr.New(apperr.Conflict, "the request changed meanwhile; reload it")

@@ -12,6 +12,7 @@ import (
 	"linli/ent/checkinscan"
 	"linli/ent/community"
 	"linli/ent/homevisit"
+	"linli/ent/notification"
 	"linli/ent/household"
 	"linli/ent/request"
 	"linli/ent/requestevent"
@@ -140,6 +141,12 @@ func purgeCommunity(ctx context.Context, client *ent.Client, cid int, now time.T
 	// The sensitive-read log.
 	if rep.Reads, err = tx.SensitiveRead.Delete().Where(sensitiveread.CommunityID(cid),
 		sensitiveread.AtLT(now.Add(-days(p.ReadLogDays)))).Exec(ctx); err != nil {
+		return rep, err
+	}
+
+	// Notifications.
+	if rep.Notifications, err = tx.Notification.Delete().Where(notification.CommunityID(cid),
+		notification.CreatedAtLT(now.Add(-days(p.NotificationDays)))).Exec(ctx); err != nil {
 		return rep, err
 	}
 

@@ -3,6 +3,10 @@ package scan
 import (
 	"context"
 	"fmt"
+	"linli/ent/notification"
+	"linli/notify"
+	"math"
+	"strconv"
 	"time"
 
 	"linli/cst"
@@ -125,8 +129,11 @@ func (s *Service) insertRecord(ctx context.Context, tx *ent.Tx, info *RecordInfo
 	}
 	b, minutes := NewRecord(tx.ServiceRecord.Create().SetCreatedAt(now).SetUpdatedAt(now), info,
 		t.activity, t.slot, t.regID, t.personID, in, out)
-	err = b.SetFlaggedForReview(flag != "").SetFlagReason(flag).Exec(ctx)
-	return minutes, err
+	if err = b.SetFlaggedForReview(flag != "").SetFlagReason(flag).Exec(ctx); err != nil {
+		return minutes, err
+	}
+	return minutes, notify.Emit(ctx, tx, notify.Event{Kind: notification.KindHOURS_CREDITED, CommunityID: t.activity.CommunityID,
+		ActivityID: t.activity.ID, RegistrationID: t.regID, PersonIDs: []int{t.personID}, Note: strconv.FormatFloat(math.Round(float64(minutes)/0.6)/100, 'f', -1, 64)})
 }
 
 // NewRecord fills b with the service record of registration regID of

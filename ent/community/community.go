@@ -34,6 +34,12 @@ const (
 	FieldAreaKm2 = "area_km2"
 	// FieldStarThresholds holds the string denoting the star_thresholds field in the database.
 	FieldStarThresholds = "star_thresholds"
+	// FieldReminderLeadMinutes holds the string denoting the reminder_lead_minutes field in the database.
+	FieldReminderLeadMinutes = "reminder_lead_minutes"
+	// FieldQuietHoursStart holds the string denoting the quiet_hours_start field in the database.
+	FieldQuietHoursStart = "quiet_hours_start"
+	// FieldQuietHoursEnd holds the string denoting the quiet_hours_end field in the database.
+	FieldQuietHoursEnd = "quiet_hours_end"
 	// Table holds the table name of the community in the database.
 	Table = "communities"
 )
@@ -51,6 +57,9 @@ var Columns = []string{
 	FieldRequestPrefix,
 	FieldAreaKm2,
 	FieldStarThresholds,
+	FieldReminderLeadMinutes,
+	FieldQuietHoursStart,
+	FieldQuietHoursEnd,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -101,6 +110,10 @@ var (
 	RequestPrefixValidator func(string) error
 	// DefaultAreaKm2 holds the default value on creation for the "area_km2" field.
 	DefaultAreaKm2 float64
+	// QuietHoursStartValidator is a validator for the "quiet_hours_start" field. It is called by the builders before save.
+	QuietHoursStartValidator func(string) error
+	// QuietHoursEndValidator is a validator for the "quiet_hours_end" field. It is called by the builders before save.
+	QuietHoursEndValidator func(string) error
 )
 
 // OrderOption defines the ordering options for the Community queries.
@@ -154,4 +167,14 @@ func ByRequestPrefix(opts ...sql.OrderTermOption) OrderOption {
 // ByAreaKm2 orders the results by the area_km2 field.
 func ByAreaKm2(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldAreaKm2, opts...).ToFunc()
+}
+
+// ByQuietHoursStart orders the results by the quiet_hours_start field.
+func ByQuietHoursStart(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldQuietHoursStart, opts...).ToFunc()
+}
+
+// ByQuietHoursEnd orders the results by the quiet_hours_end field.
+func ByQuietHoursEnd(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldQuietHoursEnd, opts...).ToFunc()
 }

@@ -99,6 +99,16 @@ func AreaKm2(v float64) predicate.Community {
 	return predicate.Community(sql.FieldEQ(FieldAreaKm2, v))
 }
 
+// QuietHoursStart applies equality check predicate on the "quiet_hours_start" field. It's identical to QuietHoursStartEQ.
+func QuietHoursStart(v string) predicate.Community {
+	return predicate.Community(sql.FieldEQ(FieldQuietHoursStart, v))
+}
+
+// QuietHoursEnd applies equality check predicate on the "quiet_hours_end" field. It's identical to QuietHoursEndEQ.
+func QuietHoursEnd(v string) predicate.Community {
+	return predicate.Community(sql.FieldEQ(FieldQuietHoursEnd, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Community {
 	return predicate.Community(sql.FieldEQ(FieldCreatedAt, v))
@@ -567,6 +577,166 @@ func StarThresholdsIsNil() predicate.Community {
 // StarThresholdsNotNil applies the NotNil predicate on the "star_thresholds" field.
 func StarThresholdsNotNil() predicate.Community {
 	return predicate.Community(sql.FieldNotNull(FieldStarThresholds))
+}
+
+// ReminderLeadMinutesIsNil applies the IsNil predicate on the "reminder_lead_minutes" field.
+func ReminderLeadMinutesIsNil() predicate.Community {
+	return predicate.Community(sql.FieldIsNull(FieldReminderLeadMinutes))
+}
+
+// ReminderLeadMinutesNotNil applies the NotNil predicate on the "reminder_lead_minutes" field.
+func ReminderLeadMinutesNotNil() predicate.Community {
+	return predicate.Community(sql.FieldNotNull(FieldReminderLeadMinutes))
+}
+
+// QuietHoursStartEQ applies the EQ predicate on the "quiet_hours_start" field.
+func QuietHoursStartEQ(v string) predicate.Community {
+	return predicate.Community(sql.FieldEQ(FieldQuietHoursStart, v))
+}
+
+// QuietHoursStartNEQ applies the NEQ predicate on the "quiet_hours_start" field.
+func QuietHoursStartNEQ(v string) predicate.Community {
+	return predicate.Community(sql.FieldNEQ(FieldQuietHoursStart, v))
+}
+
+// QuietHoursStartIn applies the In predicate on the "quiet_hours_start" field.
+func QuietHoursStartIn(vs ...string) predicate.Community {
+	return predicate.Community(sql.FieldIn(FieldQuietHoursStart, vs...))
+}
+
+// QuietHoursStartNotIn applies the NotIn predicate on the "quiet_hours_start" field.
+func QuietHoursStartNotIn(vs ...string) predicate.Community {
+	return predicate.Community(sql.FieldNotIn(FieldQuietHoursStart, vs...))
+}
+
+// QuietHoursStartGT applies the GT predicate on the "quiet_hours_start" field.
+func QuietHoursStartGT(v string) predicate.Community {
+	return predicate.Community(sql.FieldGT(FieldQuietHoursStart, v))
+}
+
+// QuietHoursStartGTE applies the GTE predicate on the "quiet_hours_start" field.
+func QuietHoursStartGTE(v string) predicate.Community {
+	return predicate.Community(sql.FieldGTE(FieldQuietHoursStart, v))
+}
+
+// QuietHoursStartLT applies the LT predicate on the "quiet_hours_start" field.
+func QuietHoursStartLT(v string) predicate.Community {
+	return predicate.Community(sql.FieldLT(FieldQuietHoursStart, v))
+}
+
+// QuietHoursStartLTE applies the LTE predicate on the "quiet_hours_start" field.
+func QuietHoursStartLTE(v string) predicate.Community {
+	return predicate.Community(sql.FieldLTE(FieldQuietHoursStart, v))
+}
+
+// QuietHoursStartContains applies the Contains predicate on the "quiet_hours_start" field.
+func QuietHoursStartContains(v string) predicate.Community {
+	return predicate.Community(sql.FieldContains(FieldQuietHoursStart, v))
+}
+
+// QuietHoursStartHasPrefix applies the HasPrefix predicate on the "quiet_hours_start" field.
+func QuietHoursStartHasPrefix(v string) predicate.Community {
+	return predicate.Community(sql.FieldHasPrefix(FieldQuietHoursStart, v))
+}
+
+// QuietHoursStartHasSuffix applies the HasSuffix predicate on the "quiet_hours_start" field.
+func QuietHoursStartHasSuffix(v string) predicate.Community {
+	return predicate.Community(sql.FieldHasSuffix(FieldQuietHoursStart, v))
+}
+
+// QuietHoursStartIsNil applies the IsNil predicate on the "quiet_hours_start" field.
+func QuietHoursStartIsNil() predicate.Community {
+	return predicate.Community(sql.FieldIsNull(FieldQuietHoursStart))
+}
+
+// QuietHoursStartNotNil applies the NotNil predicate on the "quiet_hours_start" field.
+func QuietHoursStartNotNil() predicate.Community {
+	return predicate.Community(sql.FieldNotNull(FieldQuietHoursStart))
+}
+
+// QuietHoursStartEqualFold applies the EqualFold predicate on the "quiet_hours_start" field.
+func QuietHoursStartEqualFold(v string) predicate.Community {
+	return predicate.Community(sql.FieldEqualFold(FieldQuietHoursStart, v))
+}
+
+// QuietHoursStartContainsFold applies the ContainsFold predicate on the "quiet_hours_start" field.
+func QuietHoursStartContainsFold(v string) predicate.Community {
+	return predicate.Community(sql.FieldContainsFold(FieldQuietHoursStart, v))
+}
+
+// QuietHoursEndEQ applies the EQ predicate on the "quiet_hours_end" field.
+func QuietHoursEndEQ(v string) predicate.Community {
+	return predicate.Community(sql.FieldEQ(FieldQuietHoursEnd, v))
+}
+
+// QuietHoursEndNEQ applies the NEQ predicate on the "quiet_hours_end" field.
+func QuietHoursEndNEQ(v string) predicate.Community {
+	return predicate.Community(sql.FieldNEQ(FieldQuietHoursEnd, v))
+}
+
+// QuietHoursEndIn applies the In predicate on the "quiet_hours_end" field.
+func QuietHoursEndIn(vs ...string) predicate.Community {
+	return predicate.Community(sql.FieldIn(FieldQuietHoursEnd, vs...))
+}
+
+// QuietHoursEndNotIn applies the NotIn predicate on the "quiet_hours_end" field.
+func QuietHoursEndNotIn(vs ...string) predicate.Community {
+	return predicate.Community(sql.FieldNotIn(FieldQuietHoursEnd, vs...))
+}
+
+// QuietHoursEndGT applies the GT predicate on the "quiet_hours_end" field.
+func QuietHoursEndGT(v string) predicate.Community {
+	return predicate.Community(sql.FieldGT(FieldQuietHoursEnd, v))
+}
+
+// QuietHoursEndGTE applies the GTE predicate on the "quiet_hours_end" field.
+func QuietHoursEndGTE(v string) predicate.Community {
+	return predicate.Community(sql.FieldGTE(FieldQuietHoursEnd, v))
+}
+
+// QuietHoursEndLT applies the LT predicate on the "quiet_hours_end" field.
+func QuietHoursEndLT(v string) predicate.Community {
+	return predicate.Community(sql.FieldLT(FieldQuietHoursEnd, v))
+}
+
+// QuietHoursEndLTE applies the LTE predicate on the "quiet_hours_end" field.
+func QuietHoursEndLTE(v string) predicate.Community {
+	return predicate.Community(sql.FieldLTE(FieldQuietHoursEnd, v))
+}
+
+// QuietHoursEndContains applies the Contains predicate on the "quiet_hours_end" field.
+func QuietHoursEndContains(v string) predicate.Community {
+	return predicate.Community(sql.FieldContains(FieldQuietHoursEnd, v))
+}
+
+// QuietHoursEndHasPrefix applies the HasPrefix predicate on the "quiet_hours_end" field.
+func QuietHoursEndHasPrefix(v string) predicate.Community {
+	return predicate.Community(sql.FieldHasPrefix(FieldQuietHoursEnd, v))
+}
+
+// QuietHoursEndHasSuffix applies the HasSuffix predicate on the "quiet_hours_end" field.
+func QuietHoursEndHasSuffix(v string) predicate.Community {
+	return predicate.Community(sql.FieldHasSuffix(FieldQuietHoursEnd, v))
+}
+
+// QuietHoursEndIsNil applies the IsNil predicate on the "quiet_hours_end" field.
+func QuietHoursEndIsNil() predicate.Community {
+	return predicate.Community(sql.FieldIsNull(FieldQuietHoursEnd))
+}
+
+// QuietHoursEndNotNil applies the NotNil predicate on the "quiet_hours_end" field.
+func QuietHoursEndNotNil() predicate.Community {
+	return predicate.Community(sql.FieldNotNull(FieldQuietHoursEnd))
+}
+
+// QuietHoursEndEqualFold applies the EqualFold predicate on the "quiet_hours_end" field.
+func QuietHoursEndEqualFold(v string) predicate.Community {
+	return predicate.Community(sql.FieldEqualFold(FieldQuietHoursEnd, v))
+}
+
+// QuietHoursEndContainsFold applies the ContainsFold predicate on the "quiet_hours_end" field.
+func QuietHoursEndContainsFold(v string) predicate.Community {
+	return predicate.Community(sql.FieldContainsFold(FieldQuietHoursEnd, v))
 }
 
 // And groups predicates with the AND operator between them.

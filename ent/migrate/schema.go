@@ -230,6 +230,9 @@ var (
 		{Name: "request_prefix", Type: field.TypeString, Size: 6, Default: ""},
 		{Name: "area_km2", Type: field.TypeFloat64, Default: 0},
 		{Name: "star_thresholds", Type: field.TypeJSON, Nullable: true},
+		{Name: "reminder_lead_minutes", Type: field.TypeJSON, Nullable: true},
+		{Name: "quiet_hours_start", Type: field.TypeString, Nullable: true, Size: 5},
+		{Name: "quiet_hours_end", Type: field.TypeString, Nullable: true, Size: 5},
 	}
 	// CommunitiesTable holds the schema information for the "communities" table.
 	CommunitiesTable = &schema.Table{
@@ -363,6 +366,36 @@ var (
 			},
 		},
 	}
+	// JobsColumns holds the columns for the "jobs" table.
+	JobsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "kind", Type: field.TypeString, Size: 100},
+		{Name: "payload", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "unique_key", Type: field.TypeString, Unique: true, Nullable: true, Size: 200},
+		{Name: "state", Type: field.TypeEnum, Enums: []string{"AVAILABLE", "RUNNING", "FAILED"}, Default: "AVAILABLE"},
+		{Name: "run_at", Type: field.TypeTime},
+		{Name: "attempts", Type: field.TypeInt, Default: 0},
+		{Name: "max_attempts", Type: field.TypeInt, Default: 10},
+		{Name: "period_seconds", Type: field.TypeInt, Default: 0},
+		{Name: "last_error", Type: field.TypeString, Nullable: true, Size: 2147483647},
+		{Name: "lease", Type: field.TypeString, Nullable: true, Size: 64},
+		{Name: "lease_until", Type: field.TypeTime, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+	}
+	// JobsTable holds the schema information for the "jobs" table.
+	JobsTable = &schema.Table{
+		Name:       "jobs",
+		Columns:    JobsColumns,
+		PrimaryKey: []*schema.Column{JobsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "job_state_run_at",
+				Unique:  false,
+				Columns: []*schema.Column{JobsColumns[4], JobsColumns[5]},
+			},
+		},
+	}
 	// KiosksColumns holds the columns for the "kiosks" table.
 	KiosksColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -436,6 +469,103 @@ var (
 				Name:    "kioskpairingcode_kiosk_id",
 				Unique:  false,
 				Columns: []*schema.Column{KioskPairingCodesColumns[6]},
+			},
+		},
+	}
+	// NotificationsColumns holds the columns for the "notifications" table.
+	NotificationsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"WAITLIST_PROMOTED", "SIGNUP_APPROVED", "SIGNUP_REJECTED", "ACTIVITY_CHANGED", "ACTIVITY_CANCELLED", "REMINDER", "HOURS_CREDITED", "CERTIFICATE_ISSUED", "REQUEST_UPDATED", "REQUEST_ASSIGNED", "REQUEST_FOLLOW_UP"}},
+		{Name: "title", Type: field.TypeString, Size: 200},
+		{Name: "body", Type: field.TypeString, Size: 2147483647},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "read_at", Type: field.TypeTime, Nullable: true},
+		{Name: "source", Type: field.TypeString, Unique: true, Size: 200},
+		{Name: "community_id", Type: field.TypeInt},
+		{Name: "person_id", Type: field.TypeInt},
+		{Name: "activity_id", Type: field.TypeInt, Nullable: true},
+		{Name: "registration_id", Type: field.TypeInt, Nullable: true},
+		{Name: "request_id", Type: field.TypeInt, Nullable: true},
+	}
+	// NotificationsTable holds the schema information for the "notifications" table.
+	NotificationsTable = &schema.Table{
+		Name:       "notifications",
+		Columns:    NotificationsColumns,
+		PrimaryKey: []*schema.Column{NotificationsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "notifications_communities_community",
+				Columns:    []*schema.Column{NotificationsColumns[7]},
+				RefColumns: []*schema.Column{CommunitiesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "notifications_persons_person",
+				Columns:    []*schema.Column{NotificationsColumns[8]},
+				RefColumns: []*schema.Column{PersonsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "notifications_activities_activity",
+				Columns:    []*schema.Column{NotificationsColumns[9]},
+				RefColumns: []*schema.Column{ActivitiesColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "notifications_registrations_registration",
+				Columns:    []*schema.Column{NotificationsColumns[10]},
+				RefColumns: []*schema.Column{RegistrationsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "notifications_requests_request",
+				Columns:    []*schema.Column{NotificationsColumns[11]},
+				RefColumns: []*schema.Column{RequestsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "notification_person_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{NotificationsColumns[8], NotificationsColumns[4]},
+			},
+			{
+				Name:    "notification_person_id_read_at",
+				Unique:  false,
+				Columns: []*schema.Column{NotificationsColumns[8], NotificationsColumns[5]},
+			},
+		},
+	}
+	// NotificationPreferencesColumns holds the columns for the "notification_preferences" table.
+	NotificationPreferencesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "channels", Type: field.TypeJSON, Nullable: true},
+		{Name: "muted_kinds", Type: field.TypeJSON, Nullable: true},
+		{Name: "reminder_lead_minutes", Type: field.TypeJSON, Nullable: true},
+		{Name: "quiet_hours_start", Type: field.TypeString, Nullable: true, Size: 5},
+		{Name: "quiet_hours_end", Type: field.TypeString, Nullable: true, Size: 5},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "community_id", Type: field.TypeInt},
+		{Name: "person_id", Type: field.TypeInt},
+	}
+	// NotificationPreferencesTable holds the schema information for the "notification_preferences" table.
+	NotificationPreferencesTable = &schema.Table{
+		Name:       "notification_preferences",
+		Columns:    NotificationPreferencesColumns,
+		PrimaryKey: []*schema.Column{NotificationPreferencesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "notification_preferences_communities_community",
+				Columns:    []*schema.Column{NotificationPreferencesColumns[7]},
+				RefColumns: []*schema.Column{CommunitiesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "notification_preferences_persons_person",
+				Columns:    []*schema.Column{NotificationPreferencesColumns[8]},
+				RefColumns: []*schema.Column{PersonsColumns[0]},
+				OnDelete:   schema.NoAction,
 			},
 		},
 	}
@@ -1171,8 +1301,11 @@ var (
 		HomeVisitsTable,
 		HouseholdsTable,
 		IdempotencyKeysTable,
+		JobsTable,
 		KiosksTable,
 		KioskPairingCodesTable,
+		NotificationsTable,
+		NotificationPreferencesTable,
 		PersistedQueriesTable,
 		PersonsTable,
 		PhoneCodesTable,
@@ -1235,6 +1368,9 @@ func init() {
 	IdempotencyKeysTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(12884901888),
 	}
+	JobsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(103079215104),
+	}
 	KiosksTable.ForeignKeys[0].RefTable = CommunitiesTable
 	KiosksTable.ForeignKeys[1].RefTable = VenuesTable
 	KiosksTable.Annotation = &entsql.Annotation{
@@ -1243,6 +1379,19 @@ func init() {
 	KioskPairingCodesTable.ForeignKeys[0].RefTable = KiosksTable
 	KioskPairingCodesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(98784247808),
+	}
+	NotificationsTable.ForeignKeys[0].RefTable = CommunitiesTable
+	NotificationsTable.ForeignKeys[1].RefTable = PersonsTable
+	NotificationsTable.ForeignKeys[2].RefTable = ActivitiesTable
+	NotificationsTable.ForeignKeys[3].RefTable = RegistrationsTable
+	NotificationsTable.ForeignKeys[4].RefTable = RequestsTable
+	NotificationsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(107374182400),
+	}
+	NotificationPreferencesTable.ForeignKeys[0].RefTable = CommunitiesTable
+	NotificationPreferencesTable.ForeignKeys[1].RefTable = PersonsTable
+	NotificationPreferencesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(111669149696),
 	}
 	PersistedQueriesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(73014444032),
@@ -1277,14 +1426,14 @@ func init() {
 	}
 	RetentionPoliciesTable.ForeignKeys[0].RefTable = CommunitiesTable
 	RetentionPoliciesTable.Annotation = &entsql.Annotation{
-		IncrementStart: func(i int) *int { return &i }(103079215104),
+		IncrementStart: func(i int) *int { return &i }(115964116992),
 	}
 	SecretsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(77309411328),
 	}
 	SensitiveReadsTable.ForeignKeys[0].RefTable = CommunitiesTable
 	SensitiveReadsTable.Annotation = &entsql.Annotation{
-		IncrementStart: func(i int) *int { return &i }(107374182400),
+		IncrementStart: func(i int) *int { return &i }(120259084288),
 	}
 	ServiceRecordsTable.ForeignKeys[0].RefTable = CommunitiesTable
 	ServiceRecordsTable.ForeignKeys[1].RefTable = PersonsTable

@@ -12,8 +12,11 @@ import (
 	"linli/ent/homevisit"
 	"linli/ent/household"
 	"linli/ent/idempotencykey"
+	"linli/ent/job"
 	"linli/ent/kiosk"
 	"linli/ent/kioskpairingcode"
+	"linli/ent/notification"
+	"linli/ent/notificationpreference"
 	"linli/ent/persistedquery"
 	"linli/ent/person"
 	"linli/ent/phonecode"
@@ -322,6 +325,14 @@ func init() {
 	communityDescAreaKm2 := communityFields[6].Descriptor()
 	// community.DefaultAreaKm2 holds the default value on creation for the area_km2 field.
 	community.DefaultAreaKm2 = communityDescAreaKm2.Default.(float64)
+	// communityDescQuietHoursStart is the schema descriptor for quiet_hours_start field.
+	communityDescQuietHoursStart := communityFields[9].Descriptor()
+	// community.QuietHoursStartValidator is a validator for the "quiet_hours_start" field. It is called by the builders before save.
+	community.QuietHoursStartValidator = communityDescQuietHoursStart.Validators[0].(func(string) error)
+	// communityDescQuietHoursEnd is the schema descriptor for quiet_hours_end field.
+	communityDescQuietHoursEnd := communityFields[10].Descriptor()
+	// community.QuietHoursEndValidator is a validator for the "quiet_hours_end" field. It is called by the builders before save.
+	community.QuietHoursEndValidator = communityDescQuietHoursEnd.Validators[0].(func(string) error)
 	homevisitMixin := schema.HomeVisit{}.Mixin()
 	homevisit.Policy = privacy.NewPolicies(schema.HomeVisit{})
 	homevisit.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -453,6 +464,69 @@ func init() {
 	idempotencykeyDescCreatedAt := idempotencykeyFields[5].Descriptor()
 	// idempotencykey.DefaultCreatedAt holds the default value on creation for the created_at field.
 	idempotencykey.DefaultCreatedAt = idempotencykeyDescCreatedAt.Default.(func() time.Time)
+	job.Policy = privacy.NewPolicies(schema.Job{})
+	job.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := job.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	jobFields := schema.Job{}.Fields()
+	_ = jobFields
+	// jobDescKind is the schema descriptor for kind field.
+	jobDescKind := jobFields[0].Descriptor()
+	// job.KindValidator is a validator for the "kind" field. It is called by the builders before save.
+	job.KindValidator = func() func(string) error {
+		validators := jobDescKind.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(kind string) error {
+			for _, fn := range fns {
+				if err := fn(kind); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// jobDescPayload is the schema descriptor for payload field.
+	jobDescPayload := jobFields[1].Descriptor()
+	// job.DefaultPayload holds the default value on creation for the payload field.
+	job.DefaultPayload = jobDescPayload.Default.(string)
+	// jobDescUniqueKey is the schema descriptor for unique_key field.
+	jobDescUniqueKey := jobFields[2].Descriptor()
+	// job.UniqueKeyValidator is a validator for the "unique_key" field. It is called by the builders before save.
+	job.UniqueKeyValidator = jobDescUniqueKey.Validators[0].(func(string) error)
+	// jobDescAttempts is the schema descriptor for attempts field.
+	jobDescAttempts := jobFields[5].Descriptor()
+	// job.DefaultAttempts holds the default value on creation for the attempts field.
+	job.DefaultAttempts = jobDescAttempts.Default.(int)
+	// jobDescMaxAttempts is the schema descriptor for max_attempts field.
+	jobDescMaxAttempts := jobFields[6].Descriptor()
+	// job.DefaultMaxAttempts holds the default value on creation for the max_attempts field.
+	job.DefaultMaxAttempts = jobDescMaxAttempts.Default.(int)
+	// jobDescPeriodSeconds is the schema descriptor for period_seconds field.
+	jobDescPeriodSeconds := jobFields[7].Descriptor()
+	// job.DefaultPeriodSeconds holds the default value on creation for the period_seconds field.
+	job.DefaultPeriodSeconds = jobDescPeriodSeconds.Default.(int)
+	// jobDescLease is the schema descriptor for lease field.
+	jobDescLease := jobFields[9].Descriptor()
+	// job.LeaseValidator is a validator for the "lease" field. It is called by the builders before save.
+	job.LeaseValidator = jobDescLease.Validators[0].(func(string) error)
+	// jobDescCreatedAt is the schema descriptor for created_at field.
+	jobDescCreatedAt := jobFields[11].Descriptor()
+	// job.DefaultCreatedAt holds the default value on creation for the created_at field.
+	job.DefaultCreatedAt = jobDescCreatedAt.Default.(func() time.Time)
+	// jobDescUpdatedAt is the schema descriptor for updated_at field.
+	jobDescUpdatedAt := jobFields[12].Descriptor()
+	// job.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	job.DefaultUpdatedAt = jobDescUpdatedAt.Default.(func() time.Time)
+	// job.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	job.UpdateDefaultUpdatedAt = jobDescUpdatedAt.UpdateDefault.(func() time.Time)
 	kioskMixin := schema.Kiosk{}.Mixin()
 	kiosk.Policy = privacy.NewPolicies(schema.Kiosk{})
 	kiosk.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -510,6 +584,54 @@ func init() {
 	kioskpairingcodeDescCreatedAt := kioskpairingcodeFields[5].Descriptor()
 	// kioskpairingcode.DefaultCreatedAt holds the default value on creation for the created_at field.
 	kioskpairingcode.DefaultCreatedAt = kioskpairingcodeDescCreatedAt.Default.(func() time.Time)
+	notification.Policy = privacy.NewPolicies(schema.Notification{})
+	notification.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := notification.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	notificationFields := schema.Notification{}.Fields()
+	_ = notificationFields
+	// notificationDescTitle is the schema descriptor for title field.
+	notificationDescTitle := notificationFields[2].Descriptor()
+	// notification.TitleValidator is a validator for the "title" field. It is called by the builders before save.
+	notification.TitleValidator = notificationDescTitle.Validators[0].(func(string) error)
+	// notificationDescCreatedAt is the schema descriptor for created_at field.
+	notificationDescCreatedAt := notificationFields[4].Descriptor()
+	// notification.DefaultCreatedAt holds the default value on creation for the created_at field.
+	notification.DefaultCreatedAt = notificationDescCreatedAt.Default.(func() time.Time)
+	// notificationDescSource is the schema descriptor for source field.
+	notificationDescSource := notificationFields[9].Descriptor()
+	// notification.SourceValidator is a validator for the "source" field. It is called by the builders before save.
+	notification.SourceValidator = notificationDescSource.Validators[0].(func(string) error)
+	notificationpreference.Policy = privacy.NewPolicies(schema.NotificationPreference{})
+	notificationpreference.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := notificationpreference.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	notificationpreferenceFields := schema.NotificationPreference{}.Fields()
+	_ = notificationpreferenceFields
+	// notificationpreferenceDescQuietHoursStart is the schema descriptor for quiet_hours_start field.
+	notificationpreferenceDescQuietHoursStart := notificationpreferenceFields[4].Descriptor()
+	// notificationpreference.QuietHoursStartValidator is a validator for the "quiet_hours_start" field. It is called by the builders before save.
+	notificationpreference.QuietHoursStartValidator = notificationpreferenceDescQuietHoursStart.Validators[0].(func(string) error)
+	// notificationpreferenceDescQuietHoursEnd is the schema descriptor for quiet_hours_end field.
+	notificationpreferenceDescQuietHoursEnd := notificationpreferenceFields[5].Descriptor()
+	// notificationpreference.QuietHoursEndValidator is a validator for the "quiet_hours_end" field. It is called by the builders before save.
+	notificationpreference.QuietHoursEndValidator = notificationpreferenceDescQuietHoursEnd.Validators[0].(func(string) error)
+	// notificationpreferenceDescUpdatedAt is the schema descriptor for updated_at field.
+	notificationpreferenceDescUpdatedAt := notificationpreferenceFields[6].Descriptor()
+	// notificationpreference.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	notificationpreference.DefaultUpdatedAt = notificationpreferenceDescUpdatedAt.Default.(func() time.Time)
+	// notificationpreference.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	notificationpreference.UpdateDefaultUpdatedAt = notificationpreferenceDescUpdatedAt.UpdateDefault.(func() time.Time)
 	persistedquery.Policy = privacy.NewPolicies(schema.PersistedQuery{})
 	persistedquery.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {

@@ -26,6 +26,12 @@ func (Community) Fields() []ent.Field {
 		field.Float("area_km2").Default(0).Annotations(entgql.Skip(entgql.SkipWhereInput)),
 		// Star-level thresholds in hours (1★ … 5★), configurable per community.
 		field.Ints("star_thresholds").Optional().Annotations(entgql.Skip(entgql.SkipAll)),
+		// Notification defaults (notify): reminder lead times in minutes
+		// (nil: 24 h and 2 h) and quiet hours "HH:MM" China time (nil:
+		// 22:00–07:00).
+		field.Ints("reminder_lead_minutes").Optional().Annotations(entgql.Skip(entgql.SkipAll)),
+		field.String("quiet_hours_start").Optional().Nillable().MaxLen(5).Annotations(entgql.Skip(entgql.SkipAll)),
+		field.String("quiet_hours_end").Optional().Nillable().MaxLen(5).Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 

@@ -22,6 +22,7 @@ type SubscriptionResolver interface {
 	ActivityFeed(ctx context.Context, communityID int) (<-chan *live.ActivityEvent, error)
 	MyRegistrationUpdates(ctx context.Context) (<-chan *live.RegistrationEvent, error)
 	CheckIns(ctx context.Context, activityID int, since *time.Time) (<-chan *ent.CheckInScan, error)
+	MyNotifications(ctx context.Context) (<-chan *ent.Notification, error)
 	RequestUpdates(ctx context.Context, communityID int) (<-chan *ent.RequestEvent, error)
 	MyRequestUpdates(ctx context.Context) (<-chan *ent.RequestEvent, error)
 }
@@ -565,6 +566,38 @@ func (ec *executionContext) fieldContext_Subscription_checkIns(ctx context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Subscription_myNotifications(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_myNotifications(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Subscription().MyNotifications(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Notification) graphql.Marshaler {
+			return ec.marshalNNotification2ᚖlinliᚋentᚐNotification(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_myNotifications(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Notification(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Subscription_requestUpdates(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
 	return graphql.ResolveFieldStream(
 		ctx,
@@ -846,6 +879,8 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 		return ec._Subscription_myRegistrationUpdates(ctx, fields[0])
 	case "checkIns":
 		return ec._Subscription_checkIns(ctx, fields[0])
+	case "myNotifications":
+		return ec._Subscription_myNotifications(ctx, fields[0])
 	case "requestUpdates":
 		return ec._Subscription_requestUpdates(ctx, fields[0])
 	case "myRequestUpdates":

@@ -376,55 +376,89 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AcceptRequest          func(childComplexity int, id int, dueAt *time.Time) int
-		ApproveRegistration    func(childComplexity int, registrationID int) int
-		AssignRequest          func(childComplexity int, id int, teamID *int, assigneeID *int) int
-		CancelActivity         func(childComplexity int, id int, reason *string) int
-		CancelRegistration     func(childComplexity int, input model.CancelRegistrationInput) int
-		CheckIn                func(childComplexity int, input model.CheckInInput) int
-		CheckOut               func(childComplexity int, input model.CheckInInput) int
-		ConfirmRequest         func(childComplexity int, id int, satisfaction int, comment *string) int
-		ConfirmServiceRecord   func(childComplexity int, id int) int
-		CorrectServiceRecord   func(childComplexity int, id int, input model.ServiceRecordCorrection) int
-		CreateActivity         func(childComplexity int, input ent.CreateActivityInput, slots []*model.SlotInput) int
-		CreateCommunity        func(childComplexity int, input model.CreateCommunityInput) int
-		CreateHousehold        func(childComplexity int, input model.CreateHouseholdInput) int
-		CreateKioskPairingCode func(childComplexity int, kioskID int) int
-		CreateTeam             func(childComplexity int, input ent.CreateTeamInput) int
-		CreateVenue            func(childComplexity int, input ent.CreateVenueInput) int
-		ImportSpreadsheet      func(childComplexity int, kind model.ImportKind, file graphql.Upload, dryRun bool) int
-		IssueCertificate       func(childComplexity int, personID *int) int
-		Login                  func(childComplexity int, input model.LoginInput) int
-		Logout                 func(childComplexity int) int
-		ManualCheckIn          func(childComplexity int, input model.ManualCheckInInput) int
-		PairKiosk              func(childComplexity int, code string) int
-		PublishActivity        func(childComplexity int, id int) int
-		RecordAttendance       func(childComplexity int, activityID int, entries []*model.AttendanceEntryInput) int
-		RecordHomeVisit        func(childComplexity int, input model.RecordHomeVisitInput) int
-		Register               func(childComplexity int, input model.RegisterInput) int
-		RegisterKiosk          func(childComplexity int, venueID int, name string) int
-		RejectRegistration     func(childComplexity int, registrationID int, reason *string) int
-		RejectRequest          func(childComplexity int, id int, reason string) int
-		RemoveTeamMember       func(childComplexity int, teamID int, personID int) int
-		ReopenRequest          func(childComplexity int, id int, reason string) int
-		RequestPhoneCode       func(childComplexity int, input model.RequestPhoneCodeInput) int
-		ResolveRequest         func(childComplexity int, id int, outcome request.Outcome, resolution string) int
-		RevokeKiosk            func(childComplexity int, id int) int
-		RotateCheckInCode      func(childComplexity int, registrationID int) int
-		SetRetention           func(childComplexity int, communityID int, input model.RetentionInput) int
-		SetRoles               func(childComplexity int, personID int, roles []model.Role) int
-		SetSlotCapacity        func(childComplexity int, slotID int, capacity int) int
-		SetTeamMember          func(childComplexity int, teamID int, personID int, role *teammembership.Role) int
-		SignUp                 func(childComplexity int, input model.SignUpInput) int
-		StartRequest           func(childComplexity int, id int) int
-		SubmitRequest          func(childComplexity int, input model.SubmitRequestInput) int
-		SyncCheckIns           func(childComplexity int, items []*model.SyncCheckInInput) int
-		UndoCheckIn            func(childComplexity int, registrationID int, reason string) int
-		UpdateActivity         func(childComplexity int, id int, input ent.UpdateActivityInput, slots []*model.SlotInput) int
-		UpdateHousehold        func(childComplexity int, id int, input model.UpdateHouseholdInput) int
-		UpdateTeam             func(childComplexity int, id int, input ent.UpdateTeamInput) int
-		UpdateVenue            func(childComplexity int, id int, input ent.UpdateVenueInput) int
-		WalkIn                 func(childComplexity int, input model.WalkInInput) int
+		AcceptRequest                 func(childComplexity int, id int, dueAt *time.Time) int
+		ApproveRegistration           func(childComplexity int, registrationID int) int
+		AssignRequest                 func(childComplexity int, id int, teamID *int, assigneeID *int) int
+		CancelActivity                func(childComplexity int, id int, reason *string) int
+		CancelRegistration            func(childComplexity int, input model.CancelRegistrationInput) int
+		CheckIn                       func(childComplexity int, input model.CheckInInput) int
+		CheckOut                      func(childComplexity int, input model.CheckInInput) int
+		ConfirmRequest                func(childComplexity int, id int, satisfaction int, comment *string) int
+		ConfirmServiceRecord          func(childComplexity int, id int) int
+		CorrectServiceRecord          func(childComplexity int, id int, input model.ServiceRecordCorrection) int
+		CreateActivity                func(childComplexity int, input ent.CreateActivityInput, slots []*model.SlotInput) int
+		CreateCommunity               func(childComplexity int, input model.CreateCommunityInput) int
+		CreateHousehold               func(childComplexity int, input model.CreateHouseholdInput) int
+		CreateKioskPairingCode        func(childComplexity int, kioskID int) int
+		CreateTeam                    func(childComplexity int, input ent.CreateTeamInput) int
+		CreateVenue                   func(childComplexity int, input ent.CreateVenueInput) int
+		ImportSpreadsheet             func(childComplexity int, kind model.ImportKind, file graphql.Upload, dryRun bool) int
+		IssueCertificate              func(childComplexity int, personID *int) int
+		Login                         func(childComplexity int, input model.LoginInput) int
+		Logout                        func(childComplexity int) int
+		ManualCheckIn                 func(childComplexity int, input model.ManualCheckInInput) int
+		MarkNotificationsRead         func(childComplexity int, ids []int, all *bool) int
+		PairKiosk                     func(childComplexity int, code string) int
+		PublishActivity               func(childComplexity int, id int) int
+		RecordAttendance              func(childComplexity int, activityID int, entries []*model.AttendanceEntryInput) int
+		RecordHomeVisit               func(childComplexity int, input model.RecordHomeVisitInput) int
+		Register                      func(childComplexity int, input model.RegisterInput) int
+		RegisterKiosk                 func(childComplexity int, venueID int, name string) int
+		RejectRegistration            func(childComplexity int, registrationID int, reason *string) int
+		RejectRequest                 func(childComplexity int, id int, reason string) int
+		RemoveTeamMember              func(childComplexity int, teamID int, personID int) int
+		ReopenRequest                 func(childComplexity int, id int, reason string) int
+		RequestPhoneCode              func(childComplexity int, input model.RequestPhoneCodeInput) int
+		ResolveRequest                func(childComplexity int, id int, outcome request.Outcome, resolution string) int
+		RevokeKiosk                   func(childComplexity int, id int) int
+		RotateCheckInCode             func(childComplexity int, registrationID int) int
+		SetRetention                  func(childComplexity int, communityID int, input model.RetentionInput) int
+		SetRoles                      func(childComplexity int, personID int, roles []model.Role) int
+		SetSlotCapacity               func(childComplexity int, slotID int, capacity int) int
+		SetTeamMember                 func(childComplexity int, teamID int, personID int, role *teammembership.Role) int
+		SignUp                        func(childComplexity int, input model.SignUpInput) int
+		StartRequest                  func(childComplexity int, id int) int
+		SubmitRequest                 func(childComplexity int, input model.SubmitRequestInput) int
+		SyncCheckIns                  func(childComplexity int, items []*model.SyncCheckInInput) int
+		UndoCheckIn                   func(childComplexity int, registrationID int, reason string) int
+		UpdateActivity                func(childComplexity int, id int, input ent.UpdateActivityInput, slots []*model.SlotInput) int
+		UpdateHousehold               func(childComplexity int, id int, input model.UpdateHouseholdInput) int
+		UpdateNotificationPreferences func(childComplexity int, input model.NotificationPreferencesInput) int
+		UpdateTeam                    func(childComplexity int, id int, input ent.UpdateTeamInput) int
+		UpdateVenue                   func(childComplexity int, id int, input ent.UpdateVenueInput) int
+		WalkIn                        func(childComplexity int, input model.WalkInInput) int
+	}
+
+	Notification struct {
+		Activity     func(childComplexity int) int
+		Body         func(childComplexity int) int
+		Community    func(childComplexity int) int
+		CreatedAt    func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Kind         func(childComplexity int) int
+		ReadAt       func(childComplexity int) int
+		Registration func(childComplexity int) int
+		Request      func(childComplexity int) int
+		Title        func(childComplexity int) int
+	}
+
+	NotificationConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	NotificationEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	NotificationPreferences struct {
+		Channels            func(childComplexity int) int
+		MutedKinds          func(childComplexity int) int
+		QuietHoursEnd       func(childComplexity int) int
+		QuietHoursStart     func(childComplexity int) int
+		ReminderLeadMinutes func(childComplexity int) int
 	}
 
 	PageInfo struct {
@@ -435,15 +469,16 @@ type ComplexityRoot struct {
 	}
 
 	Person struct {
-		Community        func(childComplexity int) int
-		CreatedAt        func(childComplexity int) int
-		DisplayName      func(childComplexity int) int
-		ID               func(childComplexity int) int
-		Memberships      func(childComplexity int) int
-		Phone            func(childComplexity int) int
-		Roles            func(childComplexity int) int
-		UpdatedAt        func(childComplexity int) int
-		VolunteerProfile func(childComplexity int) int
+		Community           func(childComplexity int) int
+		CreatedAt           func(childComplexity int) int
+		DisplayName         func(childComplexity int) int
+		ID                  func(childComplexity int) int
+		Memberships         func(childComplexity int) int
+		Phone               func(childComplexity int) int
+		Roles               func(childComplexity int) int
+		UnreadNotifications func(childComplexity int) int
+		UpdatedAt           func(childComplexity int) int
+		VolunteerProfile    func(childComplexity int) int
 	}
 
 	PersonConnection struct {
@@ -470,6 +505,8 @@ type ComplexityRoot struct {
 		MyRequests                func(childComplexity int, first *int, after *entgql.Cursor[int]) int
 		Node                      func(childComplexity int, id int) int
 		Nodes                     func(childComplexity int, ids []int) int
+		NotificationPreferences   func(childComplexity int) int
+		Notifications             func(childComplexity int, first *int, after *entgql.Cursor[int], unreadOnly *bool) int
 		PhoneVerificationRequired func(childComplexity int) int
 		Requests                  func(childComplexity int, first *int, after *entgql.Cursor[int], where *ent.RequestWhereInput, orderBy *ent.RequestOrder) int
 		Retention                 func(childComplexity int, communityID int) int
@@ -716,6 +753,7 @@ type ComplexityRoot struct {
 		ActivityCounts        func(childComplexity int, activityID int) int
 		ActivityFeed          func(childComplexity int, communityID int) int
 		CheckIns              func(childComplexity int, activityID int, since *time.Time) int
+		MyNotifications       func(childComplexity int) int
 		MyRegistrationUpdates func(childComplexity int) int
 		MyRequestUpdates      func(childComplexity int) int
 		RequestUpdates        func(childComplexity int, communityID int) int
@@ -2393,6 +2431,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ManualCheckIn(childComplexity, args["input"].(model.ManualCheckInInput)), true
+	case "Mutation.markNotificationsRead":
+		if e.ComplexityRoot.Mutation.MarkNotificationsRead == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_markNotificationsRead_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MarkNotificationsRead(childComplexity, args["ids"].([]int), args["all"].(*bool)), true
 	case "Mutation.pairKiosk":
 		if e.ComplexityRoot.Mutation.PairKiosk == nil {
 			break
@@ -2668,6 +2717,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateHousehold(childComplexity, args["id"].(int), args["input"].(model.UpdateHouseholdInput)), true
+	case "Mutation.updateNotificationPreferences":
+		if e.ComplexityRoot.Mutation.UpdateNotificationPreferences == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateNotificationPreferences_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateNotificationPreferences(childComplexity, args["input"].(model.NotificationPreferencesInput)), true
 	case "Mutation.updateTeam":
 		if e.ComplexityRoot.Mutation.UpdateTeam == nil {
 			break
@@ -2701,6 +2761,130 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.WalkIn(childComplexity, args["input"].(model.WalkInInput)), true
+
+	case "Notification.activity":
+		if e.ComplexityRoot.Notification.Activity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.Activity(childComplexity), true
+	case "Notification.body":
+		if e.ComplexityRoot.Notification.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.Body(childComplexity), true
+	case "Notification.community":
+		if e.ComplexityRoot.Notification.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.Community(childComplexity), true
+	case "Notification.createdAt":
+		if e.ComplexityRoot.Notification.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.CreatedAt(childComplexity), true
+	case "Notification.id":
+		if e.ComplexityRoot.Notification.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.ID(childComplexity), true
+	case "Notification.kind":
+		if e.ComplexityRoot.Notification.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.Kind(childComplexity), true
+	case "Notification.readAt":
+		if e.ComplexityRoot.Notification.ReadAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.ReadAt(childComplexity), true
+	case "Notification.registration":
+		if e.ComplexityRoot.Notification.Registration == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.Registration(childComplexity), true
+	case "Notification.request":
+		if e.ComplexityRoot.Notification.Request == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.Request(childComplexity), true
+	case "Notification.title":
+		if e.ComplexityRoot.Notification.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.Title(childComplexity), true
+
+	case "NotificationConnection.edges":
+		if e.ComplexityRoot.NotificationConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationConnection.Edges(childComplexity), true
+	case "NotificationConnection.pageInfo":
+		if e.ComplexityRoot.NotificationConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationConnection.PageInfo(childComplexity), true
+	case "NotificationConnection.totalCount":
+		if e.ComplexityRoot.NotificationConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationConnection.TotalCount(childComplexity), true
+
+	case "NotificationEdge.cursor":
+		if e.ComplexityRoot.NotificationEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationEdge.Cursor(childComplexity), true
+	case "NotificationEdge.node":
+		if e.ComplexityRoot.NotificationEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationEdge.Node(childComplexity), true
+
+	case "NotificationPreferences.channels":
+		if e.ComplexityRoot.NotificationPreferences.Channels == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPreferences.Channels(childComplexity), true
+	case "NotificationPreferences.mutedKinds":
+		if e.ComplexityRoot.NotificationPreferences.MutedKinds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPreferences.MutedKinds(childComplexity), true
+	case "NotificationPreferences.quietHoursEnd":
+		if e.ComplexityRoot.NotificationPreferences.QuietHoursEnd == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPreferences.QuietHoursEnd(childComplexity), true
+	case "NotificationPreferences.quietHoursStart":
+		if e.ComplexityRoot.NotificationPreferences.QuietHoursStart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPreferences.QuietHoursStart(childComplexity), true
+	case "NotificationPreferences.reminderLeadMinutes":
+		if e.ComplexityRoot.NotificationPreferences.ReminderLeadMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPreferences.ReminderLeadMinutes(childComplexity), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -2769,6 +2953,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Person.Roles(childComplexity), true
+	case "Person.unreadNotifications":
+		if e.ComplexityRoot.Person.UnreadNotifications == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Person.UnreadNotifications(childComplexity), true
 	case "Person.updatedAt":
 		if e.ComplexityRoot.Person.UpdatedAt == nil {
 			break
@@ -2942,6 +3132,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Nodes(childComplexity, args["ids"].([]int)), true
+	case "Query.notificationPreferences":
+		if e.ComplexityRoot.Query.NotificationPreferences == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.NotificationPreferences(childComplexity), true
+	case "Query.notifications":
+		if e.ComplexityRoot.Query.Notifications == nil {
+			break
+		}
+
+		args, err := ec.field_Query_notifications_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Notifications(childComplexity, args["first"].(*int), args["after"].(*entgql.Cursor[int]), args["unreadOnly"].(*bool)), true
 	case "Query.phoneVerificationRequired":
 		if e.ComplexityRoot.Query.PhoneVerificationRequired == nil {
 			break
@@ -4121,6 +4328,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.CheckIns(childComplexity, args["activityID"].(int), args["since"].(*time.Time)), true
+	case "Subscription.myNotifications":
+		if e.ComplexityRoot.Subscription.MyNotifications == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscription.MyNotifications(childComplexity), true
 	case "Subscription.myRegistrationUpdates":
 		if e.ComplexityRoot.Subscription.MyRegistrationUpdates == nil {
 			break
@@ -4492,6 +4705,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("KioskOrder", ec.unmarshalInputKioskOrder),
 			graphql.NewInputUnmarshaler("LoginInput", ec.unmarshalInputLoginInput),
 			graphql.NewInputUnmarshaler("ManualCheckInInput", ec.unmarshalInputManualCheckInInput),
+			graphql.NewInputUnmarshaler("NotificationPreferencesInput", ec.unmarshalInputNotificationPreferencesInput),
 			graphql.NewInputUnmarshaler("PersonOrder", ec.unmarshalInputPersonOrder),
 			graphql.NewInputUnmarshaler("PersonWhereInput", ec.unmarshalInputPersonWhereInput),
 			graphql.NewInputUnmarshaler("RecordHomeVisitInput", ec.unmarshalInputRecordHomeVisitInput),
@@ -5549,6 +5763,64 @@ interface Node @goModel(model: "linli/ent.Noder") {
   The id of the object.
   """
   id: ID!
+}
+type Notification implements Node {
+  id: ID!
+  kind: NotificationKind!
+  title: String!
+  body: String!
+  createdAt: Time!
+  readAt: Time
+  community: Community!
+  activity: Activity
+  registration: Registration
+  request: Request
+}
+"""
+A connection to a list of items.
+"""
+type NotificationConnection {
+  """
+  A list of edges.
+  """
+  edges: [NotificationEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type NotificationEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: Notification
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+NotificationKind is enum for the field kind
+"""
+enum NotificationKind @goModel(model: "linli/ent/notification.Kind") {
+  WAITLIST_PROMOTED
+  SIGNUP_APPROVED
+  SIGNUP_REJECTED
+  ACTIVITY_CHANGED
+  ACTIVITY_CANCELLED
+  REMINDER
+  HOURS_CREDITED
+  CERTIFICATE_ISSUED
+  REQUEST_UPDATED
+  REQUEST_ASSIGNED
+  REQUEST_FOLLOW_UP
 }
 """
 Possible directions in which to order a list of items when provided an ` + "`" + `orderBy` + "`" + ` argument.
@@ -7374,6 +7646,55 @@ type Subscription {
   myRegistrationUpdates: RegistrationEvent!
 }
 `, BuiltIn: false},
+	{Name: "../../schema/notifications.graphql", Input: `# Notifications 通知: the viewer's inbox, their preferences, and the
+# subscription that pushes new ones (see README "Notifications").
+
+"Where a notification goes: the in-app inbox (always), and copies by WeChat subscribe message or SMS."
+enum NotificationChannel { IN_APP WECHAT SMS }
+
+extend type Person {
+  "Unread notifications in the inbox: the viewer's own only; null for anyone else."
+  unreadNotifications: Int
+}
+
+"A person's notification choices (unset fields follow the community's defaults)."
+type NotificationPreferences {
+  "IN_APP always included."
+  channels: [NotificationChannel!]!
+  "Never muted: ACTIVITY_CANCELLED, ACTIVITY_CHANGED."
+  mutedKinds: [NotificationKind!]!
+  "Minutes before an activity's start when a reminder comes, e.g. [1440, 120]."
+  reminderLeadMinutes: [Int!]!
+  "Quiet hours, \"HH:MM\" China time (default 22:00–07:00): only the inbox then."
+  quietHoursStart: String
+  quietHoursEnd: String
+}
+
+input NotificationPreferencesInput {
+  channels: [NotificationChannel!]
+  mutedKinds: [NotificationKind!]
+  reminderLeadMinutes: [Int!]
+  quietHoursStart: String
+  quietHoursEnd: String
+}
+
+extend type Query {
+  "The viewer's own notifications, newest first."
+  notifications(first: Int, after: Cursor, unreadOnly: Boolean): NotificationConnection!
+  notificationPreferences: NotificationPreferences!
+}
+
+extend type Mutation {
+  "Marks the viewer's notifications read (ids, or all); answers how many changed."
+  markNotificationsRead(ids: [ID!], all: Boolean): Int!
+  updateNotificationPreferences(input: NotificationPreferencesInput!): NotificationPreferences!
+}
+
+extend type Subscription {
+  "The viewer's new notifications, as they are created."
+  myNotifications: Notification!
+}
+`, BuiltIn: false},
 	{Name: "../../schema/pairing.graphql", Input: `# Pairing a tablet with a kiosk (the /kiosk page): staff create a short-lived,
 # single-use code; the tablet trades it for the kiosk's token.
 
@@ -8345,6 +8666,70 @@ func (ec *executionContext) childFields_MonthStatistics(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type MonthStatistics", field.Name)
 }
 
+func (ec *executionContext) childFields_Notification(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Notification_id(ctx, field)
+	case "kind":
+		return ec.fieldContext_Notification_kind(ctx, field)
+	case "title":
+		return ec.fieldContext_Notification_title(ctx, field)
+	case "body":
+		return ec.fieldContext_Notification_body(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Notification_createdAt(ctx, field)
+	case "readAt":
+		return ec.fieldContext_Notification_readAt(ctx, field)
+	case "community":
+		return ec.fieldContext_Notification_community(ctx, field)
+	case "activity":
+		return ec.fieldContext_Notification_activity(ctx, field)
+	case "registration":
+		return ec.fieldContext_Notification_registration(ctx, field)
+	case "request":
+		return ec.fieldContext_Notification_request(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Notification", field.Name)
+}
+
+func (ec *executionContext) childFields_NotificationConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_NotificationConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_NotificationConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_NotificationConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NotificationConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_NotificationEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_NotificationEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_NotificationEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NotificationEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_NotificationPreferences(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "channels":
+		return ec.fieldContext_NotificationPreferences_channels(ctx, field)
+	case "mutedKinds":
+		return ec.fieldContext_NotificationPreferences_mutedKinds(ctx, field)
+	case "reminderLeadMinutes":
+		return ec.fieldContext_NotificationPreferences_reminderLeadMinutes(ctx, field)
+	case "quietHoursStart":
+		return ec.fieldContext_NotificationPreferences_quietHoursStart(ctx, field)
+	case "quietHoursEnd":
+		return ec.fieldContext_NotificationPreferences_quietHoursEnd(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NotificationPreferences", field.Name)
+}
+
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "hasNextPage":
@@ -8379,6 +8764,8 @@ func (ec *executionContext) childFields_Person(ctx context.Context, field graphq
 		return ec.fieldContext_Person_phone(ctx, field)
 	case "roles":
 		return ec.fieldContext_Person_roles(ctx, field)
+	case "unreadNotifications":
+		return ec.fieldContext_Person_unreadNotifications(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Person", field.Name)
 }

@@ -9,10 +9,12 @@ import (
 	"linli/ent"
 	"linli/ent/checkinscan"
 	"linli/ent/homevisit"
+	"linli/ent/notification"
 	"linli/ent/registration"
 	"linli/ent/request"
 	"linli/ent/sensitiveread"
 	"linli/ent/slot"
+	"linli/notify"
 	"strconv"
 	"time"
 )
@@ -235,6 +237,14 @@ type ManualCheckInInput struct {
 	RegistrationID *int       `json:"registrationID,omitempty"`
 	Name           *string    `json:"name,omitempty"`
 	PhoneTail      *string    `json:"phoneTail,omitempty"`
+}
+
+type NotificationPreferencesInput struct {
+	Channels            []notify.Channel    `json:"channels,omitempty"`
+	MutedKinds          []notification.Kind `json:"mutedKinds,omitempty"`
+	ReminderLeadMinutes []int               `json:"reminderLeadMinutes,omitempty"`
+	QuietHoursStart     *string             `json:"quietHoursStart,omitempty"`
+	QuietHoursEnd       *string             `json:"quietHoursEnd,omitempty"`
 }
 
 type RecordHomeVisitInput struct {
