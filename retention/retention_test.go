@@ -10,8 +10,10 @@ import (
 	"linli/ent"
 	"linli/ent/community"
 	"linli/ent/household"
+	"linli/ent/job"
 	"linli/ent/request"
 	"linli/ent/requestevent"
+	"linli/jobs"
 	"linli/linlitest"
 	"linli/retention"
 	"linli/viewer"
@@ -198,9 +200,25 @@ func TestRetentionSettings(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		// Notifications: one past the default 180 days, one recent.
+		p, _ := e.Person(t, c.ID, "收件人")
+		for i, at := range []time.Time{time.Now().AddDate(0, 0, -200), time.Now().AddDate(0, 0, -10)} {
+			if err := e.Client.Notification.Create().SetCommunityID(c.ID).SetPersonID(p.ID).SetKind("REMINDER").
+				SetTitle("提醒").SetBody("明天上午义诊").SetSource("test:" + string(rune('a'+i))).SetCreatedAt(at).Exec(e.Sys()); err != nil {
+				t.Fatal(err)
+			}
+		}
 		rep, err := retention.Purge(context.Background(), e.Client, time.Now())
-		if err != nil || rep.Scans != 1 {
+		if err != nil || rep.Scans != 1 || rep.Notifications != 1 {
 			t.Fatalf("purge: %+v %v", rep, err)
+		}
+		if n, _ := e.Client.Notification.Query().Count(e.Sys()); n != 1 {
+			t.Errorf("%d notifications left, want the recent one", n)
+		}
+		// The purge is the daily periodic job of the app's runner.
+		j, err := e.Client.Job.Query().Where(job.UniqueKey(jobs.PeriodicKey(retention.JobKind))).Only(e.Sys())
+		if err != nil || j.Kind != retention.JobKind || j.PeriodSeconds != int(retention.Every/time.Second) {
+			t.Fatalf("periodic job: %+v %v", j, err)
 		}
 		if n, _ := e.Client.CheckInScan.Query().Count(e.Sys()); n != 1 {
 			t.Errorf("%d scans left, want other's", n)
