@@ -28,7 +28,10 @@ func HealthSignups(w *readlog.Writer, client *ent.Client) ent.Interceptor {
 			}
 			regs, ok := value.([]*ent.Registration)
 			v := viewer.FromContext(ctx)
-			if !ok || len(regs) == 0 || v == nil || v.IsSystem() || v.PersonID == 0 {
+			// Only organisers (staff, team leaders) and admins read others'
+			// registrations (authz.Registrations); a resident's own list
+			// costs no second query.
+			if !ok || len(regs) == 0 || v == nil || v.IsSystem() || v.PersonID == 0 || !v.IsOrganizer() && !v.IsAdmin() {
 				return value, nil
 			}
 			if err := noteHealth(ctx, w, client, v, regs); err != nil {
