@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 
 	"linli/audit"
 	"linli/store"
@@ -32,8 +34,8 @@ func VerifyAudit(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(out, "checked %d entries (%d written before the chain)\n", rep.Checked, rep.Unchained)
-	for cid, head := range rep.Heads {
-		fmt.Fprintf(out, "community %d: intact, head %s\n", cid, head)
+	for _, cid := range slices.Sorted(maps.Keys(rep.Heads)) {
+		fmt.Fprintf(out, "community %d: intact, head %s\n", cid, rep.Heads[cid])
 	}
 	for _, b := range rep.Broken {
 		fmt.Fprintln(out, b.Error())
