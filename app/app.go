@@ -250,6 +250,7 @@ func wire(cfg Config, db *store.DB, ids *gid.Codec) *App {
 	if no.Logger == nil {
 		no.Logger = cfg.Logger
 	}
+	notify.SetOff(no.Off)
 	a.Notify = notify.New(db, a.Live, no)
 	a.Notify.Register(a.Jobs)
 	retention.Register(a.Jobs, db.Client, cfg.Logger)

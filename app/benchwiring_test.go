@@ -21,7 +21,7 @@ var benchMayUseOfApp = []string{"Start", "App", "Settings"}
 // Packages whose constructors build a service, which a benchmark must get
 // from the app instead (a second instance is wired unlike the server's).
 var servicePackages = []string{"linli/ledger", "linli/kiosk", "linli/scan", "linli/hours", "linli/certificate", "linli/requests", "linli/households", "linli/pairing", "linli/organize", "linli/auth",
-	"linli/live", "linli/graph", "linli/persisted", "linli/store", "linli/wsgorilla"}
+	"linli/live", "linli/graph", "linli/persisted", "linli/store", "linli/wsgorilla", "linli/jobs", "linli/notify"}
 
 // linlitest's functions that build an app with the tests' configuration.
 var linlitestBuilders = []string{"New", "NewAt", "Run"}

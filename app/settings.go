@@ -27,7 +27,7 @@ type setting struct {
 // settings spell them (Start turns them into Settings and Config).
 type options struct {
 	addr, logLevel, metricsAddr, trustedDocs, origins, dataDir, proxies string
-	demo                                                                bool
+	demo, notifications                                                 bool
 }
 
 // settingsOf lists every setting, bound to cfg and o, which hold the
@@ -55,6 +55,7 @@ func settingsOf(cfg *Config, o *options) []setting {
 		{flag: "back-entry-days", env: "LINLI_BACK_ENTRY_DAYS", value: &cfg.BackEntryDays, positive: true, usage: "days after an activity ended in which staff may enter its paper sign-in sheet (recordAttendance)"},
 		{flag: "job-workers", env: "LINLI_JOB_WORKERS", value: &cfg.Jobs.Workers, positive: true, usage: "background jobs (notifications, reminders) one replica works at once"},
 		{flag: "job-poll", env: "LINLI_JOB_POLL", value: &cfg.Jobs.Poll, positive: true, usage: "how often a replica looks for due background jobs it was not woken for (enqueued on another replica, or falling due)"},
+		{flag: "notifications", env: "LINLI_NOTIFICATIONS", value: &o.notifications, usage: "tell people what happened (inbox, reminders, channels); false: nobody is notified"},
 		{flag: "reminder-sweep", env: "LINLI_REMINDER_SWEEP", value: &cfg.Notify.ReminderSweep, positive: true, usage: "how often reminders that fell due are put in inboxes (their lateness is at most this)"},
 		{flag: "follow-up-after", env: "LINLI_FOLLOW_UP_AFTER", value: &cfg.Notify.FollowUpAfter, positive: true, usage: "how long after a request's resolution its submitter, if they have not confirmed it, is asked how it went (回访)"},
 		{flag: "token-cache-ttl", env: "LINLI_TOKEN_CACHE_TTL", value: &cfg.TokenCacheTTL, usage: "how long a checked bearer token is trusted without asking the database; a logout here ends it at once, elsewhere (and role changes) within this; 0: check every request"},
@@ -93,7 +94,7 @@ func defaults() (Config, options) {
 	cfg.Live = cfg.Live.Defaults()
 	cfg.Store.MaxOpenConns = store.DefaultPostgresConns
 	cfg.PersistedQueries.MaxDocuments = 5000
-	return cfg, options{addr: ":8080", logLevel: "info", demo: true}
+	return cfg, options{addr: ":8080", logLevel: "info", demo: true, notifications: true}
 }
 
 // register adds the settings to fs as flags and applies the environment

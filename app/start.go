@@ -98,6 +98,7 @@ func configure(args []string) (Config, options, error) {
 		cfg.GraphQL.TrustedDocuments = m
 	}
 	cfg.NoPersistedQueries = cfg.PersistedQueries.MaxDocuments == 0
+	cfg.Notify.Off = !o.notifications
 	proxies, err := parsePrefixes(o.proxies)
 	if err != nil {
 		return cfg, o, fmt.Errorf("trusted proxies: %w", err)

@@ -194,8 +194,8 @@ func (r *Runner) Handle(kind string, h Handler) {
 // Periodic registers h to run every period (before Start), once across
 // all replicas; it runs at Start when it is due (or has never run).
 func (r *Runner) Periodic(kind string, every time.Duration, h Handler) {
-	if every < time.Second {
-		panic("jobs: a period under a second")
+	if every < 10*time.Millisecond {
+		panic("jobs: a period under 10 ms")
 	}
 	r.Handle(kind, h)
 	r.periodic[kind] = every
@@ -217,8 +217,9 @@ func (r *Runner) Start(ctx context.Context) error {
 			return err
 		}
 		err = r.write(func() error {
-			return cr.SetPeriodSeconds(int(every / time.Second)).OnConflictColumns(job.FieldUniqueKey).
-				Update(func(u *ent.JobUpsert) { u.SetPeriodSeconds(int(every / time.Second)) }).Exec(sys)
+			secs := max(int(every/time.Second), 1) // marks it periodic; the period is the registration's
+			return cr.SetPeriodSeconds(secs).OnConflictColumns(job.FieldUniqueKey).
+				Update(func(u *ent.JobUpsert) { u.SetPeriodSeconds(secs) }).Exec(sys)
 		})
 		if err != nil {
 			return fmt.Errorf("jobs: periodic %s: %w", kind, err)
@@ -356,6 +357,9 @@ func (r *Runner) claim(ctx context.Context, n int) ([]*Claimed, error) {
 				c.Key = *key
 			}
 			c.period = time.Duration(period) * time.Second
+			if every, ok := r.periodic[c.Kind]; ok {
+				c.period = every
+			}
 			out = append(out, c)
 		}
 		return rows.Err()

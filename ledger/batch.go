@@ -10,8 +10,8 @@ import (
 
 	"linli/apperr"
 	"linli/ent"
-	"linli/ent/registration"
 	"linli/ent/notification"
+	"linli/ent/registration"
 	"linli/events"
 	"linli/notify"
 	"linli/viewer"

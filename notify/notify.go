@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"linli/ent"
@@ -68,7 +69,7 @@ var holders = []registration.Status{registration.StatusCONFIRMED, registration.S
 // activity's holders now, as tx sees them (a cancellation then cancels
 // their registrations in the same transaction).
 func Emit(ctx context.Context, tx *ent.Tx, evs ...Event) error {
-	if len(evs) == 0 {
+	if len(evs) == 0 || off.Load() {
 		return nil
 	}
 	sys := viewer.System(ctx)
@@ -96,6 +97,14 @@ func Emit(ctx context.Context, tx *ent.Tx, evs ...Event) error {
 	}
 	return jobs.Enqueue(ctx, tx, js...)
 }
+
+// off switches notifications off in this process (-notifications=false).
+var off atomic.Bool
+
+// SetOff switches Emit off (or on again) for the whole process: an
+// operator's -notifications=false, for a deployment that tells nobody
+// anything (and the benchmark's baseline).
+func SetOff(b bool) { off.Store(b) }
 
 // Consumer sees every worked event with its recipients (after mutes),
 // inside the event job's transaction.

@@ -46,6 +46,17 @@ func ReminderAt(start time.Time, lead int, q QuietHours) time.Time {
 	return due
 }
 
+// dueNow reports whether the reminder lead minutes before start is for
+// the sweep of (last, now]: its moment (ReminderAt) has come, and either
+// it came since the last sweep or its due time has not passed before it (a
+// reminder moved before quiet hours that began before the activity was
+// made or moved still goes; written reminders are not written again).
+func dueNow(start time.Time, lead int, q QuietHours, last, now time.Time) bool {
+	due := start.Add(-time.Duration(lead) * time.Minute)
+	at := ReminderAt(start, lead, q)
+	return !at.After(now) && (at.After(last) || due.After(last))
+}
+
 // sweepReminders is the KindReminderSweep handler: it writes the reminders
 // whose moment fell in (last sweep, now], for activities not yet started,
 // in bulk. Per person and activity only the nearest lead is sent (after
@@ -170,8 +181,7 @@ func (s *Service) dueReminders(ctx context.Context, last, now time.Time) ([]item
 			continue
 		}
 		for _, l := range pr.ReminderLeadMinutes {
-			at := ReminderAt(a.StartsAt, l, quiet[r.PersonID])
-			if !at.After(last) || at.After(now) {
+			if !dueNow(a.StartsAt, l, quiet[r.PersonID], last, now) {
 				continue
 			}
 			k := pa{r.PersonID, a.ID}

@@ -27,7 +27,9 @@ type Options struct {
 	// FollowUpAfter is how long after a request's resolution its
 	// submitter, if they have not confirmed it, is asked how it went (72 h).
 	FollowUpAfter time.Duration
-	Logger        *slog.Logger
+	// Off: nobody is told anything (Emit does nothing, SetOff).
+	Off    bool
+	Logger *slog.Logger
 }
 
 // Service writes notifications: the event and sweep jobs' handlers, the
@@ -64,7 +66,9 @@ func New(db *store.DB, pub events.Publisher, o Options) *Service {
 
 // AddConsumer registers f to see every worked event (before Register's
 // Runner starts).
-func (s *Service) AddConsumer(name string, f Consumer) { s.consumers = append(s.consumers, named{name, f}) }
+func (s *Service) AddConsumer(name string, f Consumer) {
+	s.consumers = append(s.consumers, named{name, f})
+}
 
 // Register puts the service's handlers on r: events, and the reminder and
 // follow-up sweeps (periodic).
