@@ -35,8 +35,11 @@ import (
 	"linli/organize"
 	"linli/pairing"
 	"linli/persisted"
+	"linli/readlog"
+	"linli/readlog/entlog"
 	"linli/reqlog"
 	"linli/requests"
+	"linli/retention"
 	"linli/scan"
 	"linli/statistics"
 	"linli/store"
@@ -161,6 +164,8 @@ type App struct {
 	ready     func(context.Context) error
 	// stopCheckin stops the check-in service's background work.
 	stopCheckin func()
+	// ReadLog batches the sensitive-read log (readlog); Close flushes it.
+	ReadLog *readlog.Writer
 	// Jobs works background jobs (notifications, reminders, and whatever
 	// other packages register on it before Start runs it).
 	Jobs *jobs.Runner
@@ -213,6 +218,10 @@ func wire(cfg Config, db *store.DB, ids *gid.Codec, selfKey []byte) *App {
 		codeLimits = auth.NewLimiter(cfg.RateLimitPerMinute/10, 3)
 	}
 	a := &App{Config: cfg, DB: db, IDs: ids}
+	// The sensitive-read log before anything reads: health sign-ups are
+	// noted by an interceptor on every Registration query of the client.
+	a.ReadLog = readlog.New(entlog.Sink(db), cfg.Logger, 0)
+	db.Client.Registration.Intercept(entlog.HealthSignups(a.ReadLog, db.Client))
 	sender := cfg.CodeSender
 	if sender == nil {
 		sender = auth.LogSender{ShowCode: !cfg.Production}
@@ -256,6 +265,7 @@ func wire(cfg Config, db *store.DB, ids *gid.Codec, selfKey []byte) *App {
 	notify.SetOff(no.Off)
 	a.Notify = notify.New(db, a.Live, no)
 	a.Notify.Register(a.Jobs)
+	retention.Register(a.Jobs, db.Client, cfg.Logger)
 	a.Resolver.Notify = a.Notify
 	a.wireChannels()
 	a.revocable.Store(&revocable{auth: a.Auth, kiosks: kiosks, sessions: a.live.sessions})
@@ -280,6 +290,9 @@ func (a *App) Close() error {
 	cancel()
 	a.stopCheckin()
 	a.closeLive()
+	if err := a.ReadLog.Close(); err != nil {
+		a.Config.Logger.Error("flushing the sensitive-read log", slog.String("error", err.Error()))
+	}
 	return a.DB.Close()
 }
 
@@ -336,7 +349,8 @@ func (a *App) routes() http.Handler {
 			_, _ = w.Write([]byte("linli GraphQL API: POST /graphql\n"))
 		})
 	}
-	return securityHeaders(reqlog.Middleware(a.Config.Logger, a.Config.TrustedProxies, a.liveSockets(a.liveGate(gql), a.cors(instrument(mux)))))
+	return securityHeaders(reqlog.Middleware(a.Config.Logger, a.Config.TrustedProxies,
+		readlog.Middleware(a.ReadLog, a.liveSockets(a.liveGate(gql), a.cors(instrument(mux))))))
 }
 
 // authenticateTokenWithin is authenticateToken bounded by the request

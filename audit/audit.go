@@ -5,6 +5,7 @@ package audit
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"entgo.io/contrib/entgql"
@@ -31,19 +32,48 @@ type Entry struct {
 }
 
 // Record writes e with the viewer as actor and the request's client
-// address, through c (a client or a transaction's).
+// address, through c: a transaction's client (the entry commits or rolls
+// back with the action), or a plain client, for which Record runs a
+// transaction of its own. The entry is appended to its community's hash
+// chain (chain.go).
 func Record(ctx context.Context, c *ent.Client, e Entry) error {
-	create := c.AuditEntry.Create().SetCommunityID(e.CommunityID).SetAction(e.Action).
-		SetSubject(truncate(e.Subject, 300)).SetNillableSubjectID(e.SubjectID).SetDetail(truncate(e.Detail, 2000)).
-		SetClientAddress(truncate(reqlog.ClientAddr(ctx), 100)).SetAt(time.Now().UTC())
+	// Written as the system: whoever may do the action may leave its trace.
+	sys := viewer.System(ctx)
+	tx, err := c.Tx(sys)
+	switch {
+	case errors.Is(err, ent.ErrTxStarted):
+		return record(ctx, sys, c, e)
+	case err != nil:
+		return err
+	}
+	if err := record(ctx, sys, tx.Client(), e); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+func record(ctx, sys context.Context, c *ent.Client, e Entry) error {
+	seq, prev, err := head(sys, c, e.CommunityID)
+	if err != nil {
+		return err
+	}
+	entry := &ent.AuditEntry{CommunityID: e.CommunityID, Action: e.Action, Subject: truncate(e.Subject, 300),
+		SubjectID: e.SubjectID, Detail: truncate(e.Detail, 2000), ClientAddress: truncate(reqlog.ClientAddr(ctx), 100),
+		// Microseconds: what PostgreSQL keeps, so the hash reads back alike.
+		At: time.Now().UTC().Truncate(time.Microsecond), Seq: seq + 1}
 	switch v := viewer.FromContext(ctx); {
 	case e.ActorID != nil && *e.ActorID != 0:
-		create.SetActorID(*e.ActorID)
+		entry.ActorID = e.ActorID
 	case v != nil && v.PersonID != 0:
-		create.SetActorID(v.PersonID)
+		id := v.PersonID
+		entry.ActorID = &id
 	}
-	// Written as the system: whoever may do the action may leave its trace.
-	return create.Exec(viewer.System(ctx))
+	entry.Hash = Hash(prev, entry)
+	return c.AuditEntry.Create().SetCommunityID(entry.CommunityID).SetAction(entry.Action).
+		SetSubject(entry.Subject).SetNillableSubjectID(entry.SubjectID).SetDetail(entry.Detail).
+		SetClientAddress(entry.ClientAddress).SetAt(entry.At).SetNillableActorID(entry.ActorID).
+		SetSeq(entry.Seq).SetHash(entry.Hash).Exec(sys)
 }
 
 // Filter narrows a listing.

@@ -32,7 +32,9 @@ import (
 	"linli/ent/registration"
 	"linli/ent/request"
 	"linli/ent/requestevent"
+	"linli/ent/retentionpolicy"
 	"linli/ent/secret"
+	"linli/ent/sensitiveread"
 	"linli/ent/servicerecord"
 	"linli/ent/session"
 	"linli/ent/slot"
@@ -99,8 +101,12 @@ type Client struct {
 	Request *RequestClient
 	// RequestEvent is the client for interacting with the RequestEvent builders.
 	RequestEvent *RequestEventClient
+	// RetentionPolicy is the client for interacting with the RetentionPolicy builders.
+	RetentionPolicy *RetentionPolicyClient
 	// Secret is the client for interacting with the Secret builders.
 	Secret *SecretClient
+	// SensitiveRead is the client for interacting with the SensitiveRead builders.
+	SensitiveRead *SensitiveReadClient
 	// ServiceRecord is the client for interacting with the ServiceRecord builders.
 	ServiceRecord *ServiceRecordClient
 	// Session is the client for interacting with the Session builders.
@@ -153,7 +159,9 @@ func (c *Client) init() {
 	c.Registration = NewRegistrationClient(c.config)
 	c.Request = NewRequestClient(c.config)
 	c.RequestEvent = NewRequestEventClient(c.config)
+	c.RetentionPolicy = NewRetentionPolicyClient(c.config)
 	c.Secret = NewSecretClient(c.config)
+	c.SensitiveRead = NewSensitiveReadClient(c.config)
 	c.ServiceRecord = NewServiceRecordClient(c.config)
 	c.Session = NewSessionClient(c.config)
 	c.Slot = NewSlotClient(c.config)
@@ -277,7 +285,9 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Registration:           NewRegistrationClient(cfg),
 		Request:                NewRequestClient(cfg),
 		RequestEvent:           NewRequestEventClient(cfg),
+		RetentionPolicy:        NewRetentionPolicyClient(cfg),
 		Secret:                 NewSecretClient(cfg),
+		SensitiveRead:          NewSensitiveReadClient(cfg),
 		ServiceRecord:          NewServiceRecordClient(cfg),
 		Session:                NewSessionClient(cfg),
 		Slot:                   NewSlotClient(cfg),
@@ -328,7 +338,9 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Registration:           NewRegistrationClient(cfg),
 		Request:                NewRequestClient(cfg),
 		RequestEvent:           NewRequestEventClient(cfg),
+		RetentionPolicy:        NewRetentionPolicyClient(cfg),
 		Secret:                 NewSecretClient(cfg),
+		SensitiveRead:          NewSensitiveReadClient(cfg),
 		ServiceRecord:          NewServiceRecordClient(cfg),
 		Session:                NewSessionClient(cfg),
 		Slot:                   NewSlotClient(cfg),
@@ -372,9 +384,9 @@ func (c *Client) Use(hooks ...Hook) {
 		c.Community, c.HomeVisit, c.Household, c.IdempotencyKey, c.Job, c.Kiosk,
 		c.KioskPairingCode, c.Notification, c.NotificationDelivery,
 		c.NotificationPreference, c.PersistedQuery, c.Person, c.PhoneCode,
-		c.Registration, c.Request, c.RequestEvent, c.Secret, c.ServiceRecord,
-		c.Session, c.Slot, c.Team, c.TeamMembership, c.Venue, c.VolunteerProfile,
-		c.Webhook, c.WebhookDelivery, c.WechatBinding,
+		c.Registration, c.Request, c.RequestEvent, c.RetentionPolicy, c.Secret,
+		c.SensitiveRead, c.ServiceRecord, c.Session, c.Slot, c.Team, c.TeamMembership,
+		c.Venue, c.VolunteerProfile, c.Webhook, c.WebhookDelivery, c.WechatBinding,
 	} {
 		n.Use(hooks...)
 	}
@@ -388,9 +400,9 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.Community, c.HomeVisit, c.Household, c.IdempotencyKey, c.Job, c.Kiosk,
 		c.KioskPairingCode, c.Notification, c.NotificationDelivery,
 		c.NotificationPreference, c.PersistedQuery, c.Person, c.PhoneCode,
-		c.Registration, c.Request, c.RequestEvent, c.Secret, c.ServiceRecord,
-		c.Session, c.Slot, c.Team, c.TeamMembership, c.Venue, c.VolunteerProfile,
-		c.Webhook, c.WebhookDelivery, c.WechatBinding,
+		c.Registration, c.Request, c.RequestEvent, c.RetentionPolicy, c.Secret,
+		c.SensitiveRead, c.ServiceRecord, c.Session, c.Slot, c.Team, c.TeamMembership,
+		c.Venue, c.VolunteerProfile, c.Webhook, c.WebhookDelivery, c.WechatBinding,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -441,8 +453,12 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Request.mutate(ctx, m)
 	case *RequestEventMutation:
 		return c.RequestEvent.mutate(ctx, m)
+	case *RetentionPolicyMutation:
+		return c.RetentionPolicy.mutate(ctx, m)
 	case *SecretMutation:
 		return c.Secret.mutate(ctx, m)
+	case *SensitiveReadMutation:
+		return c.SensitiveRead.mutate(ctx, m)
 	case *ServiceRecordMutation:
 		return c.ServiceRecord.mutate(ctx, m)
 	case *SessionMutation:
@@ -4099,6 +4115,156 @@ func (c *RequestEventClient) mutate(ctx context.Context, m *RequestEventMutation
 	}
 }
 
+// RetentionPolicyClient is a client for the RetentionPolicy schema.
+type RetentionPolicyClient struct {
+	config
+}
+
+// NewRetentionPolicyClient returns a client for the RetentionPolicy from the given config.
+func NewRetentionPolicyClient(c config) *RetentionPolicyClient {
+	return &RetentionPolicyClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `retentionpolicy.Hooks(f(g(h())))`.
+func (c *RetentionPolicyClient) Use(hooks ...Hook) {
+	c.hooks.RetentionPolicy = append(c.hooks.RetentionPolicy, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `retentionpolicy.Intercept(f(g(h())))`.
+func (c *RetentionPolicyClient) Intercept(interceptors ...Interceptor) {
+	c.inters.RetentionPolicy = append(c.inters.RetentionPolicy, interceptors...)
+}
+
+// Create returns a builder for creating a RetentionPolicy entity.
+func (c *RetentionPolicyClient) Create() *RetentionPolicyCreate {
+	mutation := newRetentionPolicyMutation(c.config, OpCreate)
+	return &RetentionPolicyCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of RetentionPolicy entities.
+func (c *RetentionPolicyClient) CreateBulk(builders ...*RetentionPolicyCreate) *RetentionPolicyCreateBulk {
+	return &RetentionPolicyCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *RetentionPolicyClient) MapCreateBulk(slice any, setFunc func(*RetentionPolicyCreate, int)) *RetentionPolicyCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &RetentionPolicyCreateBulk{err: fmt.Errorf("calling to RetentionPolicyClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*RetentionPolicyCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &RetentionPolicyCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for RetentionPolicy.
+func (c *RetentionPolicyClient) Update() *RetentionPolicyUpdate {
+	mutation := newRetentionPolicyMutation(c.config, OpUpdate)
+	return &RetentionPolicyUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *RetentionPolicyClient) UpdateOne(_m *RetentionPolicy) *RetentionPolicyUpdateOne {
+	mutation := newRetentionPolicyMutation(c.config, OpUpdateOne, withRetentionPolicy(_m))
+	return &RetentionPolicyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *RetentionPolicyClient) UpdateOneID(id int) *RetentionPolicyUpdateOne {
+	mutation := newRetentionPolicyMutation(c.config, OpUpdateOne, withRetentionPolicyID(id))
+	return &RetentionPolicyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for RetentionPolicy.
+func (c *RetentionPolicyClient) Delete() *RetentionPolicyDelete {
+	mutation := newRetentionPolicyMutation(c.config, OpDelete)
+	return &RetentionPolicyDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *RetentionPolicyClient) DeleteOne(_m *RetentionPolicy) *RetentionPolicyDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *RetentionPolicyClient) DeleteOneID(id int) *RetentionPolicyDeleteOne {
+	builder := c.Delete().Where(retentionpolicy.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &RetentionPolicyDeleteOne{builder}
+}
+
+// Query returns a query builder for RetentionPolicy.
+func (c *RetentionPolicyClient) Query() *RetentionPolicyQuery {
+	return &RetentionPolicyQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeRetentionPolicy},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a RetentionPolicy entity by its id.
+func (c *RetentionPolicyClient) Get(ctx context.Context, id int) (*RetentionPolicy, error) {
+	return c.Query().Where(retentionpolicy.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *RetentionPolicyClient) GetX(ctx context.Context, id int) *RetentionPolicy {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryCommunity queries the community edge of a RetentionPolicy.
+func (c *RetentionPolicyClient) QueryCommunity(_m *RetentionPolicy) *CommunityQuery {
+	query := (&CommunityClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(retentionpolicy.Table, retentionpolicy.FieldID, id),
+			sqlgraph.To(community.Table, community.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, retentionpolicy.CommunityTable, retentionpolicy.CommunityColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *RetentionPolicyClient) Hooks() []Hook {
+	hooks := c.hooks.RetentionPolicy
+	return append(hooks[:len(hooks):len(hooks)], retentionpolicy.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *RetentionPolicyClient) Interceptors() []Interceptor {
+	return c.inters.RetentionPolicy
+}
+
+func (c *RetentionPolicyClient) mutate(ctx context.Context, m *RetentionPolicyMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&RetentionPolicyCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&RetentionPolicyUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&RetentionPolicyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&RetentionPolicyDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown RetentionPolicy mutation op: %q", m.Op())
+	}
+}
+
 // SecretClient is a client for the Secret schema.
 type SecretClient struct {
 	config
@@ -4230,6 +4396,156 @@ func (c *SecretClient) mutate(ctx context.Context, m *SecretMutation) (Value, er
 		return (&SecretDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Secret mutation op: %q", m.Op())
+	}
+}
+
+// SensitiveReadClient is a client for the SensitiveRead schema.
+type SensitiveReadClient struct {
+	config
+}
+
+// NewSensitiveReadClient returns a client for the SensitiveRead from the given config.
+func NewSensitiveReadClient(c config) *SensitiveReadClient {
+	return &SensitiveReadClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `sensitiveread.Hooks(f(g(h())))`.
+func (c *SensitiveReadClient) Use(hooks ...Hook) {
+	c.hooks.SensitiveRead = append(c.hooks.SensitiveRead, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `sensitiveread.Intercept(f(g(h())))`.
+func (c *SensitiveReadClient) Intercept(interceptors ...Interceptor) {
+	c.inters.SensitiveRead = append(c.inters.SensitiveRead, interceptors...)
+}
+
+// Create returns a builder for creating a SensitiveRead entity.
+func (c *SensitiveReadClient) Create() *SensitiveReadCreate {
+	mutation := newSensitiveReadMutation(c.config, OpCreate)
+	return &SensitiveReadCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of SensitiveRead entities.
+func (c *SensitiveReadClient) CreateBulk(builders ...*SensitiveReadCreate) *SensitiveReadCreateBulk {
+	return &SensitiveReadCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *SensitiveReadClient) MapCreateBulk(slice any, setFunc func(*SensitiveReadCreate, int)) *SensitiveReadCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &SensitiveReadCreateBulk{err: fmt.Errorf("calling to SensitiveReadClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*SensitiveReadCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &SensitiveReadCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for SensitiveRead.
+func (c *SensitiveReadClient) Update() *SensitiveReadUpdate {
+	mutation := newSensitiveReadMutation(c.config, OpUpdate)
+	return &SensitiveReadUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *SensitiveReadClient) UpdateOne(_m *SensitiveRead) *SensitiveReadUpdateOne {
+	mutation := newSensitiveReadMutation(c.config, OpUpdateOne, withSensitiveRead(_m))
+	return &SensitiveReadUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *SensitiveReadClient) UpdateOneID(id int) *SensitiveReadUpdateOne {
+	mutation := newSensitiveReadMutation(c.config, OpUpdateOne, withSensitiveReadID(id))
+	return &SensitiveReadUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for SensitiveRead.
+func (c *SensitiveReadClient) Delete() *SensitiveReadDelete {
+	mutation := newSensitiveReadMutation(c.config, OpDelete)
+	return &SensitiveReadDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *SensitiveReadClient) DeleteOne(_m *SensitiveRead) *SensitiveReadDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *SensitiveReadClient) DeleteOneID(id int) *SensitiveReadDeleteOne {
+	builder := c.Delete().Where(sensitiveread.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &SensitiveReadDeleteOne{builder}
+}
+
+// Query returns a query builder for SensitiveRead.
+func (c *SensitiveReadClient) Query() *SensitiveReadQuery {
+	return &SensitiveReadQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeSensitiveRead},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a SensitiveRead entity by its id.
+func (c *SensitiveReadClient) Get(ctx context.Context, id int) (*SensitiveRead, error) {
+	return c.Query().Where(sensitiveread.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *SensitiveReadClient) GetX(ctx context.Context, id int) *SensitiveRead {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryCommunity queries the community edge of a SensitiveRead.
+func (c *SensitiveReadClient) QueryCommunity(_m *SensitiveRead) *CommunityQuery {
+	query := (&CommunityClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(sensitiveread.Table, sensitiveread.FieldID, id),
+			sqlgraph.To(community.Table, community.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, sensitiveread.CommunityTable, sensitiveread.CommunityColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *SensitiveReadClient) Hooks() []Hook {
+	hooks := c.hooks.SensitiveRead
+	return append(hooks[:len(hooks):len(hooks)], sensitiveread.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *SensitiveReadClient) Interceptors() []Interceptor {
+	return c.inters.SensitiveRead
+}
+
+func (c *SensitiveReadClient) mutate(ctx context.Context, m *SensitiveReadMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&SensitiveReadCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&SensitiveReadUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&SensitiveReadUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&SensitiveReadDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown SensitiveRead mutation op: %q", m.Op())
 	}
 }
 
@@ -5931,17 +6247,18 @@ type (
 		Activity, AuditEntry, CalendarFeed, Certificate, CheckInScan, Community,
 		HomeVisit, Household, IdempotencyKey, Job, Kiosk, KioskPairingCode,
 		Notification, NotificationDelivery, NotificationPreference, PersistedQuery,
-		Person, PhoneCode, Registration, Request, RequestEvent, Secret, ServiceRecord,
-		Session, Slot, Team, TeamMembership, Venue, VolunteerProfile, Webhook,
-		WebhookDelivery, WechatBinding []ent.Hook
+		Person, PhoneCode, Registration, Request, RequestEvent, RetentionPolicy,
+		Secret, SensitiveRead, ServiceRecord, Session, Slot, Team, TeamMembership,
+		Venue, VolunteerProfile, Webhook, WebhookDelivery, WechatBinding []ent.Hook
 	}
 	inters struct {
 		Activity, AuditEntry, CalendarFeed, Certificate, CheckInScan, Community,
 		HomeVisit, Household, IdempotencyKey, Job, Kiosk, KioskPairingCode,
 		Notification, NotificationDelivery, NotificationPreference, PersistedQuery,
-		Person, PhoneCode, Registration, Request, RequestEvent, Secret, ServiceRecord,
-		Session, Slot, Team, TeamMembership, Venue, VolunteerProfile, Webhook,
-		WebhookDelivery, WechatBinding []ent.Interceptor
+		Person, PhoneCode, Registration, Request, RequestEvent, RetentionPolicy,
+		Secret, SensitiveRead, ServiceRecord, Session, Slot, Team, TeamMembership,
+		Venue, VolunteerProfile, Webhook, WebhookDelivery,
+		WechatBinding []ent.Interceptor
 	}
 )
 

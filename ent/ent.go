@@ -27,7 +27,9 @@ import (
 	"linli/ent/registration"
 	"linli/ent/request"
 	"linli/ent/requestevent"
+	"linli/ent/retentionpolicy"
 	"linli/ent/secret"
+	"linli/ent/sensitiveread"
 	"linli/ent/servicerecord"
 	"linli/ent/session"
 	"linli/ent/slot"
@@ -125,7 +127,9 @@ func checkColumn(t, c string) error {
 			registration.Table:           registration.ValidColumn,
 			request.Table:                request.ValidColumn,
 			requestevent.Table:           requestevent.ValidColumn,
+			retentionpolicy.Table:        retentionpolicy.ValidColumn,
 			secret.Table:                 secret.ValidColumn,
+			sensitiveread.Table:          sensitiveread.ValidColumn,
 			servicerecord.Table:          servicerecord.ValidColumn,
 			session.Table:                session.ValidColumn,
 			slot.Table:                   slot.ValidColumn,

@@ -25,7 +25,9 @@ import (
 	"linli/ent/registration"
 	"linli/ent/request"
 	"linli/ent/requestevent"
+	"linli/ent/retentionpolicy"
 	"linli/ent/secret"
+	"linli/ent/sensitiveread"
 	"linli/ent/servicerecord"
 	"linli/ent/session"
 	"linli/ent/slot"
@@ -45,7 +47,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 32)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 34)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   activity.Table,
@@ -95,6 +97,8 @@ var schemaGraph = func() *sqlgraph.Schema {
 			auditentry.FieldDetail:        {Type: field.TypeString, Column: auditentry.FieldDetail},
 			auditentry.FieldClientAddress: {Type: field.TypeString, Column: auditentry.FieldClientAddress},
 			auditentry.FieldAt:            {Type: field.TypeTime, Column: auditentry.FieldAt},
+			auditentry.FieldSeq:           {Type: field.TypeInt64, Column: auditentry.FieldSeq},
+			auditentry.FieldHash:          {Type: field.TypeString, Column: auditentry.FieldHash},
 		},
 	}
 	graph.Nodes[2] = &sqlgraph.Node{
@@ -538,6 +542,27 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   retentionpolicy.Table,
+			Columns: retentionpolicy.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: retentionpolicy.FieldID,
+			},
+		},
+		Type: "RetentionPolicy",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			retentionpolicy.FieldCommunityID:      {Type: field.TypeInt, Column: retentionpolicy.FieldCommunityID},
+			retentionpolicy.FieldCreatedAt:        {Type: field.TypeTime, Column: retentionpolicy.FieldCreatedAt},
+			retentionpolicy.FieldUpdatedAt:        {Type: field.TypeTime, Column: retentionpolicy.FieldUpdatedAt},
+			retentionpolicy.FieldScanDays:         {Type: field.TypeInt, Column: retentionpolicy.FieldScanDays},
+			retentionpolicy.FieldRequestTextDays:  {Type: field.TypeInt, Column: retentionpolicy.FieldRequestTextDays},
+			retentionpolicy.FieldCareTagDays:      {Type: field.TypeInt, Column: retentionpolicy.FieldCareTagDays},
+			retentionpolicy.FieldNotificationDays: {Type: field.TypeInt, Column: retentionpolicy.FieldNotificationDays},
+			retentionpolicy.FieldReadLogDays:      {Type: field.TypeInt, Column: retentionpolicy.FieldReadLogDays},
+		},
+	}
+	graph.Nodes[22] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   secret.Table,
 			Columns: secret.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -552,7 +577,28 @@ var schemaGraph = func() *sqlgraph.Schema {
 			secret.FieldCreatedAt: {Type: field.TypeTime, Column: secret.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[22] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   sensitiveread.Table,
+			Columns: sensitiveread.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: sensitiveread.FieldID,
+			},
+		},
+		Type: "SensitiveRead",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			sensitiveread.FieldCommunityID:   {Type: field.TypeInt, Column: sensitiveread.FieldCommunityID},
+			sensitiveread.FieldActorID:       {Type: field.TypeInt, Column: sensitiveread.FieldActorID},
+			sensitiveread.FieldKind:          {Type: field.TypeEnum, Column: sensitiveread.FieldKind},
+			sensitiveread.FieldSubjectType:   {Type: field.TypeString, Column: sensitiveread.FieldSubjectType},
+			sensitiveread.FieldSubjectID:     {Type: field.TypeInt, Column: sensitiveread.FieldSubjectID},
+			sensitiveread.FieldPath:          {Type: field.TypeString, Column: sensitiveread.FieldPath},
+			sensitiveread.FieldClientAddress: {Type: field.TypeString, Column: sensitiveread.FieldClientAddress},
+			sensitiveread.FieldAt:            {Type: field.TypeTime, Column: sensitiveread.FieldAt},
+		},
+	}
+	graph.Nodes[24] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   servicerecord.Table,
 			Columns: servicerecord.Columns,
@@ -587,7 +633,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			servicerecord.FieldCorrectionReason: {Type: field.TypeString, Column: servicerecord.FieldCorrectionReason},
 		},
 	}
-	graph.Nodes[23] = &sqlgraph.Node{
+	graph.Nodes[25] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -607,7 +653,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldRevokedAt:   {Type: field.TypeTime, Column: session.FieldRevokedAt},
 		},
 	}
-	graph.Nodes[24] = &sqlgraph.Node{
+	graph.Nodes[26] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   slot.Table,
 			Columns: slot.Columns,
@@ -636,7 +682,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			slot.FieldWaitlistEnabled:   {Type: field.TypeBool, Column: slot.FieldWaitlistEnabled},
 		},
 	}
-	graph.Nodes[25] = &sqlgraph.Node{
+	graph.Nodes[27] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   team.Table,
 			Columns: team.Columns,
@@ -654,7 +700,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			team.FieldDescription: {Type: field.TypeString, Column: team.FieldDescription},
 		},
 	}
-	graph.Nodes[26] = &sqlgraph.Node{
+	graph.Nodes[28] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   teammembership.Table,
 			Columns: teammembership.Columns,
@@ -673,7 +719,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			teammembership.FieldRole:        {Type: field.TypeEnum, Column: teammembership.FieldRole},
 		},
 	}
-	graph.Nodes[27] = &sqlgraph.Node{
+	graph.Nodes[29] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   venue.Table,
 			Columns: venue.Columns,
@@ -692,7 +738,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			venue.FieldCapacity:    {Type: field.TypeInt, Column: venue.FieldCapacity},
 		},
 	}
-	graph.Nodes[28] = &sqlgraph.Node{
+	graph.Nodes[30] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   volunteerprofile.Table,
 			Columns: volunteerprofile.Columns,
@@ -709,7 +755,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			volunteerprofile.FieldRegisteredAt: {Type: field.TypeTime, Column: volunteerprofile.FieldRegisteredAt},
 		},
 	}
-	graph.Nodes[29] = &sqlgraph.Node{
+	graph.Nodes[31] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   webhook.Table,
 			Columns: webhook.Columns,
@@ -731,7 +777,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			webhook.FieldDeletedAt:   {Type: field.TypeTime, Column: webhook.FieldDeletedAt},
 		},
 	}
-	graph.Nodes[30] = &sqlgraph.Node{
+	graph.Nodes[32] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   webhookdelivery.Table,
 			Columns: webhookdelivery.Columns,
@@ -756,7 +802,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			webhookdelivery.FieldDeliveredAt:   {Type: field.TypeTime, Column: webhookdelivery.FieldDeliveredAt},
 		},
 	}
-	graph.Nodes[31] = &sqlgraph.Node{
+	graph.Nodes[33] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   wechatbinding.Table,
 			Columns: wechatbinding.Columns,
@@ -1390,6 +1436,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
 			Inverse: false,
+			Table:   retentionpolicy.CommunityTable,
+			Columns: []string{retentionpolicy.CommunityColumn},
+			Bidi:    false,
+		},
+		"RetentionPolicy",
+		"Community",
+	)
+	graph.MustAddE(
+		"community",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   sensitiveread.CommunityTable,
+			Columns: []string{sensitiveread.CommunityColumn},
+			Bidi:    false,
+		},
+		"SensitiveRead",
+		"Community",
+	)
+	graph.MustAddE(
+		"community",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
 			Table:   servicerecord.CommunityTable,
 			Columns: []string{servicerecord.CommunityColumn},
 			Bidi:    false,
@@ -1917,6 +1987,16 @@ func (f *AuditEntryFilter) WhereClientAddress(p entql.StringP) {
 // WhereAt applies the entql time.Time predicate on the at field.
 func (f *AuditEntryFilter) WhereAt(p entql.TimeP) {
 	f.Where(p.Field(auditentry.FieldAt))
+}
+
+// WhereSeq applies the entql int64 predicate on the seq field.
+func (f *AuditEntryFilter) WhereSeq(p entql.Int64P) {
+	f.Where(p.Field(auditentry.FieldSeq))
+}
+
+// WhereHash applies the entql string predicate on the hash field.
+func (f *AuditEntryFilter) WhereHash(p entql.StringP) {
+	f.Where(p.Field(auditentry.FieldHash))
 }
 
 // WhereHasCommunity applies a predicate to check if query has an edge community.
@@ -4298,6 +4378,100 @@ func (f *RequestEventFilter) WhereHasActorWith(preds ...predicate.Person) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *RetentionPolicyQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the RetentionPolicyQuery builder.
+func (_q *RetentionPolicyQuery) Filter() *RetentionPolicyFilter {
+	return &RetentionPolicyFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *RetentionPolicyMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the RetentionPolicyMutation builder.
+func (m *RetentionPolicyMutation) Filter() *RetentionPolicyFilter {
+	return &RetentionPolicyFilter{config: m.config, predicateAdder: m}
+}
+
+// RetentionPolicyFilter provides a generic filtering capability at runtime for RetentionPolicyQuery.
+type RetentionPolicyFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *RetentionPolicyFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *RetentionPolicyFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(retentionpolicy.FieldID))
+}
+
+// WhereCommunityID applies the entql int predicate on the community_id field.
+func (f *RetentionPolicyFilter) WhereCommunityID(p entql.IntP) {
+	f.Where(p.Field(retentionpolicy.FieldCommunityID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *RetentionPolicyFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(retentionpolicy.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *RetentionPolicyFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(retentionpolicy.FieldUpdatedAt))
+}
+
+// WhereScanDays applies the entql int predicate on the scan_days field.
+func (f *RetentionPolicyFilter) WhereScanDays(p entql.IntP) {
+	f.Where(p.Field(retentionpolicy.FieldScanDays))
+}
+
+// WhereRequestTextDays applies the entql int predicate on the request_text_days field.
+func (f *RetentionPolicyFilter) WhereRequestTextDays(p entql.IntP) {
+	f.Where(p.Field(retentionpolicy.FieldRequestTextDays))
+}
+
+// WhereCareTagDays applies the entql int predicate on the care_tag_days field.
+func (f *RetentionPolicyFilter) WhereCareTagDays(p entql.IntP) {
+	f.Where(p.Field(retentionpolicy.FieldCareTagDays))
+}
+
+// WhereNotificationDays applies the entql int predicate on the notification_days field.
+func (f *RetentionPolicyFilter) WhereNotificationDays(p entql.IntP) {
+	f.Where(p.Field(retentionpolicy.FieldNotificationDays))
+}
+
+// WhereReadLogDays applies the entql int predicate on the read_log_days field.
+func (f *RetentionPolicyFilter) WhereReadLogDays(p entql.IntP) {
+	f.Where(p.Field(retentionpolicy.FieldReadLogDays))
+}
+
+// WhereHasCommunity applies a predicate to check if query has an edge community.
+func (f *RetentionPolicyFilter) WhereHasCommunity() {
+	f.Where(entql.HasEdge("community"))
+}
+
+// WhereHasCommunityWith applies a predicate to check if query has an edge community with a given conditions (other predicates).
+func (f *RetentionPolicyFilter) WhereHasCommunityWith(preds ...predicate.Community) {
+	f.Where(entql.HasEdgeWith("community", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *SecretQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -4326,7 +4500,7 @@ type SecretFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SecretFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4350,6 +4524,100 @@ func (f *SecretFilter) WhereValue(p entql.BytesP) {
 // WhereCreatedAt applies the entql time.Time predicate on the created_at field.
 func (f *SecretFilter) WhereCreatedAt(p entql.TimeP) {
 	f.Where(p.Field(secret.FieldCreatedAt))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *SensitiveReadQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the SensitiveReadQuery builder.
+func (_q *SensitiveReadQuery) Filter() *SensitiveReadFilter {
+	return &SensitiveReadFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *SensitiveReadMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the SensitiveReadMutation builder.
+func (m *SensitiveReadMutation) Filter() *SensitiveReadFilter {
+	return &SensitiveReadFilter{config: m.config, predicateAdder: m}
+}
+
+// SensitiveReadFilter provides a generic filtering capability at runtime for SensitiveReadQuery.
+type SensitiveReadFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *SensitiveReadFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *SensitiveReadFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(sensitiveread.FieldID))
+}
+
+// WhereCommunityID applies the entql int predicate on the community_id field.
+func (f *SensitiveReadFilter) WhereCommunityID(p entql.IntP) {
+	f.Where(p.Field(sensitiveread.FieldCommunityID))
+}
+
+// WhereActorID applies the entql int predicate on the actor_id field.
+func (f *SensitiveReadFilter) WhereActorID(p entql.IntP) {
+	f.Where(p.Field(sensitiveread.FieldActorID))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *SensitiveReadFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(sensitiveread.FieldKind))
+}
+
+// WhereSubjectType applies the entql string predicate on the subject_type field.
+func (f *SensitiveReadFilter) WhereSubjectType(p entql.StringP) {
+	f.Where(p.Field(sensitiveread.FieldSubjectType))
+}
+
+// WhereSubjectID applies the entql int predicate on the subject_id field.
+func (f *SensitiveReadFilter) WhereSubjectID(p entql.IntP) {
+	f.Where(p.Field(sensitiveread.FieldSubjectID))
+}
+
+// WherePath applies the entql string predicate on the path field.
+func (f *SensitiveReadFilter) WherePath(p entql.StringP) {
+	f.Where(p.Field(sensitiveread.FieldPath))
+}
+
+// WhereClientAddress applies the entql string predicate on the client_address field.
+func (f *SensitiveReadFilter) WhereClientAddress(p entql.StringP) {
+	f.Where(p.Field(sensitiveread.FieldClientAddress))
+}
+
+// WhereAt applies the entql time.Time predicate on the at field.
+func (f *SensitiveReadFilter) WhereAt(p entql.TimeP) {
+	f.Where(p.Field(sensitiveread.FieldAt))
+}
+
+// WhereHasCommunity applies a predicate to check if query has an edge community.
+func (f *SensitiveReadFilter) WhereHasCommunity() {
+	f.Where(entql.HasEdge("community"))
+}
+
+// WhereHasCommunityWith applies a predicate to check if query has an edge community with a given conditions (other predicates).
+func (f *SensitiveReadFilter) WhereHasCommunityWith(preds ...predicate.Community) {
+	f.Where(entql.HasEdgeWith("community", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
 }
 
 // addPredicate implements the predicateAdder interface.
@@ -4381,7 +4649,7 @@ type ServiceRecordFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ServiceRecordFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4573,7 +4841,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4676,7 +4944,7 @@ type SlotFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SlotFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4824,7 +5092,7 @@ type TeamFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TeamFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4931,7 +5199,7 @@ type TeamMembershipFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TeamMembershipFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5043,7 +5311,7 @@ type VenueFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *VenueFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5141,7 +5409,7 @@ type VolunteerProfileFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *VolunteerProfileFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[30].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5229,7 +5497,7 @@ type WebhookFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WebhookFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[31].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5342,7 +5610,7 @@ type WebhookDeliveryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WebhookDeliveryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[30].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[32].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5470,7 +5738,7 @@ type WechatBindingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WechatBindingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[31].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[33].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -19,6 +19,7 @@ import (
 	"linli/ent/person"
 	"linli/ent/registration"
 	"linli/ent/request"
+	"linli/ent/sensitiveread"
 	"linli/ent/servicerecord"
 	"linli/ent/slot"
 	"linli/ent/team"
@@ -2228,6 +2229,137 @@ func newRequestPaginateArgs(rv map[string]any) *requestPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*RequestWhereInput); ok {
 		args.opts = append(args.opts, WithRequestFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *SensitiveReadQuery) CollectFields(ctx context.Context, satisfies ...string) (*SensitiveReadQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *SensitiveReadQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(sensitiveread.Columns))
+		selectedFields = []string{sensitiveread.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "community":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CommunityClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, communityImplementors)...); err != nil {
+				return err
+			}
+			_q.withCommunity = query
+			if _, ok := fieldSeen[sensitiveread.FieldCommunityID]; !ok {
+				selectedFields = append(selectedFields, sensitiveread.FieldCommunityID)
+				fieldSeen[sensitiveread.FieldCommunityID] = struct{}{}
+			}
+		case "actorID":
+			if _, ok := fieldSeen[sensitiveread.FieldActorID]; !ok {
+				selectedFields = append(selectedFields, sensitiveread.FieldActorID)
+				fieldSeen[sensitiveread.FieldActorID] = struct{}{}
+			}
+		case "kind":
+			if _, ok := fieldSeen[sensitiveread.FieldKind]; !ok {
+				selectedFields = append(selectedFields, sensitiveread.FieldKind)
+				fieldSeen[sensitiveread.FieldKind] = struct{}{}
+			}
+		case "subjectType":
+			if _, ok := fieldSeen[sensitiveread.FieldSubjectType]; !ok {
+				selectedFields = append(selectedFields, sensitiveread.FieldSubjectType)
+				fieldSeen[sensitiveread.FieldSubjectType] = struct{}{}
+			}
+		case "subjectID":
+			if _, ok := fieldSeen[sensitiveread.FieldSubjectID]; !ok {
+				selectedFields = append(selectedFields, sensitiveread.FieldSubjectID)
+				fieldSeen[sensitiveread.FieldSubjectID] = struct{}{}
+			}
+		case "path":
+			if _, ok := fieldSeen[sensitiveread.FieldPath]; !ok {
+				selectedFields = append(selectedFields, sensitiveread.FieldPath)
+				fieldSeen[sensitiveread.FieldPath] = struct{}{}
+			}
+		case "clientAddress":
+			if _, ok := fieldSeen[sensitiveread.FieldClientAddress]; !ok {
+				selectedFields = append(selectedFields, sensitiveread.FieldClientAddress)
+				fieldSeen[sensitiveread.FieldClientAddress] = struct{}{}
+			}
+		case "at":
+			if _, ok := fieldSeen[sensitiveread.FieldAt]; !ok {
+				selectedFields = append(selectedFields, sensitiveread.FieldAt)
+				fieldSeen[sensitiveread.FieldAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type sensitivereadPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []SensitiveReadPaginateOption
+}
+
+func newSensitiveReadPaginateArgs(rv map[string]any) *sensitivereadPaginateArgs {
+	args := &sensitivereadPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &SensitiveReadOrder{Field: &SensitiveReadOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithSensitiveReadOrder(order))
+			}
+		case *SensitiveReadOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithSensitiveReadOrder(v))
+			}
+		}
 	}
 	return args
 }

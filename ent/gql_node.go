@@ -20,6 +20,7 @@ import (
 	"linli/ent/person"
 	"linli/ent/registration"
 	"linli/ent/request"
+	"linli/ent/sensitiveread"
 	"linli/ent/servicerecord"
 	"linli/ent/slot"
 	"linli/ent/team"
@@ -103,6 +104,11 @@ var requestImplementors = []string{"Request", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Request) IsNode() {}
+
+var sensitivereadImplementors = []string{"SensitiveRead", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*SensitiveRead) IsNode() {}
 
 var servicerecordImplementors = []string{"ServiceRecord", "Node"}
 
@@ -334,6 +340,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(request.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, requestImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case sensitiveread.Table:
+		query := c.SensitiveRead.Query().
+			Where(sensitiveread.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, sensitivereadImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -679,6 +694,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.Request.Query().
 			Where(request.IDIn(ids...))
 		query, err := query.CollectFields(ctx, requestImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case sensitiveread.Table:
+		query := c.SensitiveRead.Query().
+			Where(sensitiveread.IDIn(ids...))
+		query, err := query.CollectFields(ctx, sensitivereadImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -20,6 +20,7 @@ import (
 	"linli/ent/person"
 	"linli/ent/registration"
 	"linli/ent/request"
+	"linli/ent/sensitiveread"
 	"linli/ent/servicerecord"
 	"linli/ent/slot"
 	"linli/ent/team"
@@ -3910,6 +3911,302 @@ func (_m *Request) ToEdge(order *RequestOrder) *RequestEdge {
 		order = DefaultRequestOrder
 	}
 	return &RequestEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// SensitiveReadEdge is the edge representation of SensitiveRead.
+type SensitiveReadEdge struct {
+	Node   *SensitiveRead `json:"node"`
+	Cursor Cursor         `json:"cursor"`
+}
+
+// SensitiveReadConnection is the connection containing edges to SensitiveRead.
+type SensitiveReadConnection struct {
+	Edges      []*SensitiveReadEdge `json:"edges"`
+	PageInfo   PageInfo             `json:"pageInfo"`
+	TotalCount int                  `json:"totalCount"`
+}
+
+func (c *SensitiveReadConnection) build(nodes []*SensitiveRead, pager *sensitivereadPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *SensitiveRead
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *SensitiveRead {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *SensitiveRead {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*SensitiveReadEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &SensitiveReadEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// SensitiveReadPaginateOption enables pagination customization.
+type SensitiveReadPaginateOption func(*sensitivereadPager) error
+
+// WithSensitiveReadOrder configures pagination ordering.
+func WithSensitiveReadOrder(order *SensitiveReadOrder) SensitiveReadPaginateOption {
+	if order == nil {
+		order = DefaultSensitiveReadOrder
+	}
+	o := *order
+	return func(pager *sensitivereadPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultSensitiveReadOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithSensitiveReadFilter configures pagination filter.
+func WithSensitiveReadFilter(filter func(*SensitiveReadQuery) (*SensitiveReadQuery, error)) SensitiveReadPaginateOption {
+	return func(pager *sensitivereadPager) error {
+		if filter == nil {
+			return errors.New("SensitiveReadQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type sensitivereadPager struct {
+	reverse bool
+	order   *SensitiveReadOrder
+	filter  func(*SensitiveReadQuery) (*SensitiveReadQuery, error)
+}
+
+func newSensitiveReadPager(opts []SensitiveReadPaginateOption, reverse bool) (*sensitivereadPager, error) {
+	pager := &sensitivereadPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultSensitiveReadOrder
+	}
+	return pager, nil
+}
+
+func (p *sensitivereadPager) applyFilter(query *SensitiveReadQuery) (*SensitiveReadQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *sensitivereadPager) toCursor(_m *SensitiveRead) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *sensitivereadPager) applyCursors(query *SensitiveReadQuery, after, before *Cursor) (*SensitiveReadQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultSensitiveReadOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *sensitivereadPager) applyOrder(query *SensitiveReadQuery) *SensitiveReadQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultSensitiveReadOrder.Field {
+		query = query.Order(DefaultSensitiveReadOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *sensitivereadPager) orderExpr(query *SensitiveReadQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultSensitiveReadOrder.Field {
+			b.Comma().Ident(DefaultSensitiveReadOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to SensitiveRead.
+func (_m *SensitiveReadQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...SensitiveReadPaginateOption,
+) (*SensitiveReadConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newSensitiveReadPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &SensitiveReadConnection{Edges: []*SensitiveReadEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// SensitiveReadOrderFieldAt orders SensitiveRead by at.
+	SensitiveReadOrderFieldAt = &SensitiveReadOrderField{
+		Value: func(_m *SensitiveRead) (ent.Value, error) {
+			return _m.At, nil
+		},
+		column: sensitiveread.FieldAt,
+		toTerm: sensitiveread.ByAt,
+		toCursor: func(_m *SensitiveRead) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.At,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f SensitiveReadOrderField) String() string {
+	var str string
+	switch f.column {
+	case SensitiveReadOrderFieldAt.column:
+		str = "AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f SensitiveReadOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *SensitiveReadOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("SensitiveReadOrderField %T must be a string", v)
+	}
+	switch str {
+	case "AT":
+		*f = *SensitiveReadOrderFieldAt
+	default:
+		return fmt.Errorf("%s is not a valid SensitiveReadOrderField", str)
+	}
+	return nil
+}
+
+// SensitiveReadOrderField defines the ordering field of SensitiveRead.
+type SensitiveReadOrderField struct {
+	// Value extracts the ordering value from the given SensitiveRead.
+	Value    func(*SensitiveRead) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) sensitiveread.OrderOption
+	toCursor func(*SensitiveRead) Cursor
+}
+
+// SensitiveReadOrder defines the ordering of SensitiveRead.
+type SensitiveReadOrder struct {
+	Direction OrderDirection           `json:"direction"`
+	Field     *SensitiveReadOrderField `json:"field"`
+}
+
+// DefaultSensitiveReadOrder is the default ordering of SensitiveRead.
+var DefaultSensitiveReadOrder = &SensitiveReadOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &SensitiveReadOrderField{
+		Value: func(_m *SensitiveRead) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: sensitiveread.FieldID,
+		toTerm: sensitiveread.ByID,
+		toCursor: func(_m *SensitiveRead) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts SensitiveRead into SensitiveReadEdge.
+func (_m *SensitiveRead) ToEdge(order *SensitiveReadOrder) *SensitiveReadEdge {
+	if order == nil {
+		order = DefaultSensitiveReadOrder
+	}
+	return &SensitiveReadEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

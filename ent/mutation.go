@@ -28,7 +28,9 @@ import (
 	"linli/ent/registration"
 	"linli/ent/request"
 	"linli/ent/requestevent"
+	"linli/ent/retentionpolicy"
 	"linli/ent/secret"
+	"linli/ent/sensitiveread"
 	"linli/ent/servicerecord"
 	"linli/ent/session"
 	"linli/ent/slot"
@@ -76,7 +78,9 @@ const (
 	TypeRegistration           = "Registration"
 	TypeRequest                = "Request"
 	TypeRequestEvent           = "RequestEvent"
+	TypeRetentionPolicy        = "RetentionPolicy"
 	TypeSecret                 = "Secret"
+	TypeSensitiveRead          = "SensitiveRead"
 	TypeServiceRecord          = "ServiceRecord"
 	TypeSession                = "Session"
 	TypeSlot                   = "Slot"
@@ -1692,6 +1696,9 @@ type AuditEntryMutation struct {
 	detail           *string
 	client_address   *string
 	at               *time.Time
+	seq              *int64
+	addseq           *int64
+	hash             *string
 	clearedFields    map[string]struct{}
 	community        *int
 	clearedcommunity bool
@@ -2154,6 +2161,98 @@ func (m *AuditEntryMutation) ResetAt() {
 	m.at = nil
 }
 
+// SetSeq sets the "seq" field.
+func (m *AuditEntryMutation) SetSeq(i int64) {
+	m.seq = &i
+	m.addseq = nil
+}
+
+// Seq returns the value of the "seq" field in the mutation.
+func (m *AuditEntryMutation) Seq() (r int64, exists bool) {
+	v := m.seq
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSeq returns the old "seq" field's value of the AuditEntry entity.
+// If the AuditEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditEntryMutation) OldSeq(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSeq is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSeq requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSeq: %w", err)
+	}
+	return oldValue.Seq, nil
+}
+
+// AddSeq adds i to the "seq" field.
+func (m *AuditEntryMutation) AddSeq(i int64) {
+	if m.addseq != nil {
+		*m.addseq += i
+	} else {
+		m.addseq = &i
+	}
+}
+
+// AddedSeq returns the value that was added to the "seq" field in this mutation.
+func (m *AuditEntryMutation) AddedSeq() (r int64, exists bool) {
+	v := m.addseq
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSeq resets all changes to the "seq" field.
+func (m *AuditEntryMutation) ResetSeq() {
+	m.seq = nil
+	m.addseq = nil
+}
+
+// SetHash sets the "hash" field.
+func (m *AuditEntryMutation) SetHash(s string) {
+	m.hash = &s
+}
+
+// Hash returns the value of the "hash" field in the mutation.
+func (m *AuditEntryMutation) Hash() (r string, exists bool) {
+	v := m.hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHash returns the old "hash" field's value of the AuditEntry entity.
+// If the AuditEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditEntryMutation) OldHash(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHash: %w", err)
+	}
+	return oldValue.Hash, nil
+}
+
+// ResetHash resets all changes to the "hash" field.
+func (m *AuditEntryMutation) ResetHash() {
+	m.hash = nil
+}
+
 // ClearCommunity clears the "community" edge to the Community entity.
 func (m *AuditEntryMutation) ClearCommunity() {
 	m.clearedcommunity = true
@@ -2215,7 +2314,7 @@ func (m *AuditEntryMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AuditEntryMutation) Fields() []string {
-	fields := make([]string, 0, 8)
+	fields := make([]string, 0, 10)
 	if m.community != nil {
 		fields = append(fields, auditentry.FieldCommunityID)
 	}
@@ -2239,6 +2338,12 @@ func (m *AuditEntryMutation) Fields() []string {
 	}
 	if m.at != nil {
 		fields = append(fields, auditentry.FieldAt)
+	}
+	if m.seq != nil {
+		fields = append(fields, auditentry.FieldSeq)
+	}
+	if m.hash != nil {
+		fields = append(fields, auditentry.FieldHash)
 	}
 	return fields
 }
@@ -2264,6 +2369,10 @@ func (m *AuditEntryMutation) Field(name string) (ent.Value, bool) {
 		return m.ClientAddress()
 	case auditentry.FieldAt:
 		return m.At()
+	case auditentry.FieldSeq:
+		return m.Seq()
+	case auditentry.FieldHash:
+		return m.Hash()
 	}
 	return nil, false
 }
@@ -2289,6 +2398,10 @@ func (m *AuditEntryMutation) OldField(ctx context.Context, name string) (ent.Val
 		return m.OldClientAddress(ctx)
 	case auditentry.FieldAt:
 		return m.OldAt(ctx)
+	case auditentry.FieldSeq:
+		return m.OldSeq(ctx)
+	case auditentry.FieldHash:
+		return m.OldHash(ctx)
 	}
 	return nil, fmt.Errorf("unknown AuditEntry field %s", name)
 }
@@ -2354,6 +2467,20 @@ func (m *AuditEntryMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetAt(v)
 		return nil
+	case auditentry.FieldSeq:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSeq(v)
+		return nil
+	case auditentry.FieldHash:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHash(v)
+		return nil
 	}
 	return fmt.Errorf("unknown AuditEntry field %s", name)
 }
@@ -2368,6 +2495,9 @@ func (m *AuditEntryMutation) AddedFields() []string {
 	if m.addsubject_id != nil {
 		fields = append(fields, auditentry.FieldSubjectID)
 	}
+	if m.addseq != nil {
+		fields = append(fields, auditentry.FieldSeq)
+	}
 	return fields
 }
 
@@ -2380,6 +2510,8 @@ func (m *AuditEntryMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedActorID()
 	case auditentry.FieldSubjectID:
 		return m.AddedSubjectID()
+	case auditentry.FieldSeq:
+		return m.AddedSeq()
 	}
 	return nil, false
 }
@@ -2402,6 +2534,13 @@ func (m *AuditEntryMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddSubjectID(v)
+		return nil
+	case auditentry.FieldSeq:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSeq(v)
 		return nil
 	}
 	return fmt.Errorf("unknown AuditEntry numeric field %s", name)
@@ -2468,6 +2607,12 @@ func (m *AuditEntryMutation) ResetField(name string) error {
 		return nil
 	case auditentry.FieldAt:
 		m.ResetAt()
+		return nil
+	case auditentry.FieldSeq:
+		m.ResetSeq()
+		return nil
+	case auditentry.FieldHash:
+		m.ResetHash()
 		return nil
 	}
 	return fmt.Errorf("unknown AuditEntry field %s", name)
@@ -23143,6 +23288,1035 @@ func (m *RequestEventMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown RequestEvent edge %s", name)
 }
 
+// RetentionPolicyMutation represents an operation that mutates the RetentionPolicy nodes in the graph.
+type RetentionPolicyMutation struct {
+	config
+	op                   Op
+	typ                  string
+	id                   *int
+	created_at           *time.Time
+	updated_at           *time.Time
+	scan_days            *int
+	addscan_days         *int
+	request_text_days    *int
+	addrequest_text_days *int
+	care_tag_days        *int
+	addcare_tag_days     *int
+	notification_days    *int
+	addnotification_days *int
+	read_log_days        *int
+	addread_log_days     *int
+	clearedFields        map[string]struct{}
+	community            *int
+	clearedcommunity     bool
+	done                 bool
+	oldValue             func(context.Context) (*RetentionPolicy, error)
+	predicates           []predicate.RetentionPolicy
+}
+
+var _ ent.Mutation = (*RetentionPolicyMutation)(nil)
+
+// retentionpolicyOption allows management of the mutation configuration using functional options.
+type retentionpolicyOption func(*RetentionPolicyMutation)
+
+// newRetentionPolicyMutation creates new mutation for the RetentionPolicy entity.
+func newRetentionPolicyMutation(c config, op Op, opts ...retentionpolicyOption) *RetentionPolicyMutation {
+	m := &RetentionPolicyMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeRetentionPolicy,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withRetentionPolicyID sets the ID field of the mutation.
+func withRetentionPolicyID(id int) retentionpolicyOption {
+	return func(m *RetentionPolicyMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *RetentionPolicy
+		)
+		m.oldValue = func(ctx context.Context) (*RetentionPolicy, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().RetentionPolicy.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withRetentionPolicy sets the old RetentionPolicy of the mutation.
+func withRetentionPolicy(node *RetentionPolicy) retentionpolicyOption {
+	return func(m *RetentionPolicyMutation) {
+		m.oldValue = func(context.Context) (*RetentionPolicy, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m RetentionPolicyMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m RetentionPolicyMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *RetentionPolicyMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *RetentionPolicyMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().RetentionPolicy.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCommunityID sets the "community_id" field.
+func (m *RetentionPolicyMutation) SetCommunityID(i int) {
+	m.community = &i
+}
+
+// CommunityID returns the value of the "community_id" field in the mutation.
+func (m *RetentionPolicyMutation) CommunityID() (r int, exists bool) {
+	v := m.community
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCommunityID returns the old "community_id" field's value of the RetentionPolicy entity.
+// If the RetentionPolicy object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RetentionPolicyMutation) OldCommunityID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCommunityID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCommunityID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCommunityID: %w", err)
+	}
+	return oldValue.CommunityID, nil
+}
+
+// ResetCommunityID resets all changes to the "community_id" field.
+func (m *RetentionPolicyMutation) ResetCommunityID() {
+	m.community = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *RetentionPolicyMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *RetentionPolicyMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the RetentionPolicy entity.
+// If the RetentionPolicy object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RetentionPolicyMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *RetentionPolicyMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *RetentionPolicyMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *RetentionPolicyMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the RetentionPolicy entity.
+// If the RetentionPolicy object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RetentionPolicyMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *RetentionPolicyMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetScanDays sets the "scan_days" field.
+func (m *RetentionPolicyMutation) SetScanDays(i int) {
+	m.scan_days = &i
+	m.addscan_days = nil
+}
+
+// ScanDays returns the value of the "scan_days" field in the mutation.
+func (m *RetentionPolicyMutation) ScanDays() (r int, exists bool) {
+	v := m.scan_days
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldScanDays returns the old "scan_days" field's value of the RetentionPolicy entity.
+// If the RetentionPolicy object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RetentionPolicyMutation) OldScanDays(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldScanDays is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldScanDays requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldScanDays: %w", err)
+	}
+	return oldValue.ScanDays, nil
+}
+
+// AddScanDays adds i to the "scan_days" field.
+func (m *RetentionPolicyMutation) AddScanDays(i int) {
+	if m.addscan_days != nil {
+		*m.addscan_days += i
+	} else {
+		m.addscan_days = &i
+	}
+}
+
+// AddedScanDays returns the value that was added to the "scan_days" field in this mutation.
+func (m *RetentionPolicyMutation) AddedScanDays() (r int, exists bool) {
+	v := m.addscan_days
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearScanDays clears the value of the "scan_days" field.
+func (m *RetentionPolicyMutation) ClearScanDays() {
+	m.scan_days = nil
+	m.addscan_days = nil
+	m.clearedFields[retentionpolicy.FieldScanDays] = struct{}{}
+}
+
+// ScanDaysCleared returns if the "scan_days" field was cleared in this mutation.
+func (m *RetentionPolicyMutation) ScanDaysCleared() bool {
+	_, ok := m.clearedFields[retentionpolicy.FieldScanDays]
+	return ok
+}
+
+// ResetScanDays resets all changes to the "scan_days" field.
+func (m *RetentionPolicyMutation) ResetScanDays() {
+	m.scan_days = nil
+	m.addscan_days = nil
+	delete(m.clearedFields, retentionpolicy.FieldScanDays)
+}
+
+// SetRequestTextDays sets the "request_text_days" field.
+func (m *RetentionPolicyMutation) SetRequestTextDays(i int) {
+	m.request_text_days = &i
+	m.addrequest_text_days = nil
+}
+
+// RequestTextDays returns the value of the "request_text_days" field in the mutation.
+func (m *RetentionPolicyMutation) RequestTextDays() (r int, exists bool) {
+	v := m.request_text_days
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRequestTextDays returns the old "request_text_days" field's value of the RetentionPolicy entity.
+// If the RetentionPolicy object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RetentionPolicyMutation) OldRequestTextDays(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRequestTextDays is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRequestTextDays requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRequestTextDays: %w", err)
+	}
+	return oldValue.RequestTextDays, nil
+}
+
+// AddRequestTextDays adds i to the "request_text_days" field.
+func (m *RetentionPolicyMutation) AddRequestTextDays(i int) {
+	if m.addrequest_text_days != nil {
+		*m.addrequest_text_days += i
+	} else {
+		m.addrequest_text_days = &i
+	}
+}
+
+// AddedRequestTextDays returns the value that was added to the "request_text_days" field in this mutation.
+func (m *RetentionPolicyMutation) AddedRequestTextDays() (r int, exists bool) {
+	v := m.addrequest_text_days
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearRequestTextDays clears the value of the "request_text_days" field.
+func (m *RetentionPolicyMutation) ClearRequestTextDays() {
+	m.request_text_days = nil
+	m.addrequest_text_days = nil
+	m.clearedFields[retentionpolicy.FieldRequestTextDays] = struct{}{}
+}
+
+// RequestTextDaysCleared returns if the "request_text_days" field was cleared in this mutation.
+func (m *RetentionPolicyMutation) RequestTextDaysCleared() bool {
+	_, ok := m.clearedFields[retentionpolicy.FieldRequestTextDays]
+	return ok
+}
+
+// ResetRequestTextDays resets all changes to the "request_text_days" field.
+func (m *RetentionPolicyMutation) ResetRequestTextDays() {
+	m.request_text_days = nil
+	m.addrequest_text_days = nil
+	delete(m.clearedFields, retentionpolicy.FieldRequestTextDays)
+}
+
+// SetCareTagDays sets the "care_tag_days" field.
+func (m *RetentionPolicyMutation) SetCareTagDays(i int) {
+	m.care_tag_days = &i
+	m.addcare_tag_days = nil
+}
+
+// CareTagDays returns the value of the "care_tag_days" field in the mutation.
+func (m *RetentionPolicyMutation) CareTagDays() (r int, exists bool) {
+	v := m.care_tag_days
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCareTagDays returns the old "care_tag_days" field's value of the RetentionPolicy entity.
+// If the RetentionPolicy object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RetentionPolicyMutation) OldCareTagDays(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCareTagDays is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCareTagDays requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCareTagDays: %w", err)
+	}
+	return oldValue.CareTagDays, nil
+}
+
+// AddCareTagDays adds i to the "care_tag_days" field.
+func (m *RetentionPolicyMutation) AddCareTagDays(i int) {
+	if m.addcare_tag_days != nil {
+		*m.addcare_tag_days += i
+	} else {
+		m.addcare_tag_days = &i
+	}
+}
+
+// AddedCareTagDays returns the value that was added to the "care_tag_days" field in this mutation.
+func (m *RetentionPolicyMutation) AddedCareTagDays() (r int, exists bool) {
+	v := m.addcare_tag_days
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearCareTagDays clears the value of the "care_tag_days" field.
+func (m *RetentionPolicyMutation) ClearCareTagDays() {
+	m.care_tag_days = nil
+	m.addcare_tag_days = nil
+	m.clearedFields[retentionpolicy.FieldCareTagDays] = struct{}{}
+}
+
+// CareTagDaysCleared returns if the "care_tag_days" field was cleared in this mutation.
+func (m *RetentionPolicyMutation) CareTagDaysCleared() bool {
+	_, ok := m.clearedFields[retentionpolicy.FieldCareTagDays]
+	return ok
+}
+
+// ResetCareTagDays resets all changes to the "care_tag_days" field.
+func (m *RetentionPolicyMutation) ResetCareTagDays() {
+	m.care_tag_days = nil
+	m.addcare_tag_days = nil
+	delete(m.clearedFields, retentionpolicy.FieldCareTagDays)
+}
+
+// SetNotificationDays sets the "notification_days" field.
+func (m *RetentionPolicyMutation) SetNotificationDays(i int) {
+	m.notification_days = &i
+	m.addnotification_days = nil
+}
+
+// NotificationDays returns the value of the "notification_days" field in the mutation.
+func (m *RetentionPolicyMutation) NotificationDays() (r int, exists bool) {
+	v := m.notification_days
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNotificationDays returns the old "notification_days" field's value of the RetentionPolicy entity.
+// If the RetentionPolicy object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RetentionPolicyMutation) OldNotificationDays(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNotificationDays is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNotificationDays requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNotificationDays: %w", err)
+	}
+	return oldValue.NotificationDays, nil
+}
+
+// AddNotificationDays adds i to the "notification_days" field.
+func (m *RetentionPolicyMutation) AddNotificationDays(i int) {
+	if m.addnotification_days != nil {
+		*m.addnotification_days += i
+	} else {
+		m.addnotification_days = &i
+	}
+}
+
+// AddedNotificationDays returns the value that was added to the "notification_days" field in this mutation.
+func (m *RetentionPolicyMutation) AddedNotificationDays() (r int, exists bool) {
+	v := m.addnotification_days
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearNotificationDays clears the value of the "notification_days" field.
+func (m *RetentionPolicyMutation) ClearNotificationDays() {
+	m.notification_days = nil
+	m.addnotification_days = nil
+	m.clearedFields[retentionpolicy.FieldNotificationDays] = struct{}{}
+}
+
+// NotificationDaysCleared returns if the "notification_days" field was cleared in this mutation.
+func (m *RetentionPolicyMutation) NotificationDaysCleared() bool {
+	_, ok := m.clearedFields[retentionpolicy.FieldNotificationDays]
+	return ok
+}
+
+// ResetNotificationDays resets all changes to the "notification_days" field.
+func (m *RetentionPolicyMutation) ResetNotificationDays() {
+	m.notification_days = nil
+	m.addnotification_days = nil
+	delete(m.clearedFields, retentionpolicy.FieldNotificationDays)
+}
+
+// SetReadLogDays sets the "read_log_days" field.
+func (m *RetentionPolicyMutation) SetReadLogDays(i int) {
+	m.read_log_days = &i
+	m.addread_log_days = nil
+}
+
+// ReadLogDays returns the value of the "read_log_days" field in the mutation.
+func (m *RetentionPolicyMutation) ReadLogDays() (r int, exists bool) {
+	v := m.read_log_days
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReadLogDays returns the old "read_log_days" field's value of the RetentionPolicy entity.
+// If the RetentionPolicy object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RetentionPolicyMutation) OldReadLogDays(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReadLogDays is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReadLogDays requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReadLogDays: %w", err)
+	}
+	return oldValue.ReadLogDays, nil
+}
+
+// AddReadLogDays adds i to the "read_log_days" field.
+func (m *RetentionPolicyMutation) AddReadLogDays(i int) {
+	if m.addread_log_days != nil {
+		*m.addread_log_days += i
+	} else {
+		m.addread_log_days = &i
+	}
+}
+
+// AddedReadLogDays returns the value that was added to the "read_log_days" field in this mutation.
+func (m *RetentionPolicyMutation) AddedReadLogDays() (r int, exists bool) {
+	v := m.addread_log_days
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearReadLogDays clears the value of the "read_log_days" field.
+func (m *RetentionPolicyMutation) ClearReadLogDays() {
+	m.read_log_days = nil
+	m.addread_log_days = nil
+	m.clearedFields[retentionpolicy.FieldReadLogDays] = struct{}{}
+}
+
+// ReadLogDaysCleared returns if the "read_log_days" field was cleared in this mutation.
+func (m *RetentionPolicyMutation) ReadLogDaysCleared() bool {
+	_, ok := m.clearedFields[retentionpolicy.FieldReadLogDays]
+	return ok
+}
+
+// ResetReadLogDays resets all changes to the "read_log_days" field.
+func (m *RetentionPolicyMutation) ResetReadLogDays() {
+	m.read_log_days = nil
+	m.addread_log_days = nil
+	delete(m.clearedFields, retentionpolicy.FieldReadLogDays)
+}
+
+// ClearCommunity clears the "community" edge to the Community entity.
+func (m *RetentionPolicyMutation) ClearCommunity() {
+	m.clearedcommunity = true
+	m.clearedFields[retentionpolicy.FieldCommunityID] = struct{}{}
+}
+
+// CommunityCleared reports if the "community" edge to the Community entity was cleared.
+func (m *RetentionPolicyMutation) CommunityCleared() bool {
+	return m.clearedcommunity
+}
+
+// CommunityIDs returns the "community" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CommunityID instead. It exists only for internal usage by the builders.
+func (m *RetentionPolicyMutation) CommunityIDs() (ids []int) {
+	if id := m.community; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCommunity resets all changes to the "community" edge.
+func (m *RetentionPolicyMutation) ResetCommunity() {
+	m.community = nil
+	m.clearedcommunity = false
+}
+
+// Where appends a list predicates to the RetentionPolicyMutation builder.
+func (m *RetentionPolicyMutation) Where(ps ...predicate.RetentionPolicy) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the RetentionPolicyMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *RetentionPolicyMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.RetentionPolicy, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *RetentionPolicyMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *RetentionPolicyMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (RetentionPolicy).
+func (m *RetentionPolicyMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *RetentionPolicyMutation) Fields() []string {
+	fields := make([]string, 0, 8)
+	if m.community != nil {
+		fields = append(fields, retentionpolicy.FieldCommunityID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, retentionpolicy.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, retentionpolicy.FieldUpdatedAt)
+	}
+	if m.scan_days != nil {
+		fields = append(fields, retentionpolicy.FieldScanDays)
+	}
+	if m.request_text_days != nil {
+		fields = append(fields, retentionpolicy.FieldRequestTextDays)
+	}
+	if m.care_tag_days != nil {
+		fields = append(fields, retentionpolicy.FieldCareTagDays)
+	}
+	if m.notification_days != nil {
+		fields = append(fields, retentionpolicy.FieldNotificationDays)
+	}
+	if m.read_log_days != nil {
+		fields = append(fields, retentionpolicy.FieldReadLogDays)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *RetentionPolicyMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case retentionpolicy.FieldCommunityID:
+		return m.CommunityID()
+	case retentionpolicy.FieldCreatedAt:
+		return m.CreatedAt()
+	case retentionpolicy.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case retentionpolicy.FieldScanDays:
+		return m.ScanDays()
+	case retentionpolicy.FieldRequestTextDays:
+		return m.RequestTextDays()
+	case retentionpolicy.FieldCareTagDays:
+		return m.CareTagDays()
+	case retentionpolicy.FieldNotificationDays:
+		return m.NotificationDays()
+	case retentionpolicy.FieldReadLogDays:
+		return m.ReadLogDays()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *RetentionPolicyMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case retentionpolicy.FieldCommunityID:
+		return m.OldCommunityID(ctx)
+	case retentionpolicy.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case retentionpolicy.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case retentionpolicy.FieldScanDays:
+		return m.OldScanDays(ctx)
+	case retentionpolicy.FieldRequestTextDays:
+		return m.OldRequestTextDays(ctx)
+	case retentionpolicy.FieldCareTagDays:
+		return m.OldCareTagDays(ctx)
+	case retentionpolicy.FieldNotificationDays:
+		return m.OldNotificationDays(ctx)
+	case retentionpolicy.FieldReadLogDays:
+		return m.OldReadLogDays(ctx)
+	}
+	return nil, fmt.Errorf("unknown RetentionPolicy field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *RetentionPolicyMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case retentionpolicy.FieldCommunityID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCommunityID(v)
+		return nil
+	case retentionpolicy.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case retentionpolicy.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case retentionpolicy.FieldScanDays:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetScanDays(v)
+		return nil
+	case retentionpolicy.FieldRequestTextDays:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRequestTextDays(v)
+		return nil
+	case retentionpolicy.FieldCareTagDays:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCareTagDays(v)
+		return nil
+	case retentionpolicy.FieldNotificationDays:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNotificationDays(v)
+		return nil
+	case retentionpolicy.FieldReadLogDays:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReadLogDays(v)
+		return nil
+	}
+	return fmt.Errorf("unknown RetentionPolicy field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *RetentionPolicyMutation) AddedFields() []string {
+	var fields []string
+	if m.addscan_days != nil {
+		fields = append(fields, retentionpolicy.FieldScanDays)
+	}
+	if m.addrequest_text_days != nil {
+		fields = append(fields, retentionpolicy.FieldRequestTextDays)
+	}
+	if m.addcare_tag_days != nil {
+		fields = append(fields, retentionpolicy.FieldCareTagDays)
+	}
+	if m.addnotification_days != nil {
+		fields = append(fields, retentionpolicy.FieldNotificationDays)
+	}
+	if m.addread_log_days != nil {
+		fields = append(fields, retentionpolicy.FieldReadLogDays)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *RetentionPolicyMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case retentionpolicy.FieldScanDays:
+		return m.AddedScanDays()
+	case retentionpolicy.FieldRequestTextDays:
+		return m.AddedRequestTextDays()
+	case retentionpolicy.FieldCareTagDays:
+		return m.AddedCareTagDays()
+	case retentionpolicy.FieldNotificationDays:
+		return m.AddedNotificationDays()
+	case retentionpolicy.FieldReadLogDays:
+		return m.AddedReadLogDays()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *RetentionPolicyMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case retentionpolicy.FieldScanDays:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddScanDays(v)
+		return nil
+	case retentionpolicy.FieldRequestTextDays:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRequestTextDays(v)
+		return nil
+	case retentionpolicy.FieldCareTagDays:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCareTagDays(v)
+		return nil
+	case retentionpolicy.FieldNotificationDays:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddNotificationDays(v)
+		return nil
+	case retentionpolicy.FieldReadLogDays:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddReadLogDays(v)
+		return nil
+	}
+	return fmt.Errorf("unknown RetentionPolicy numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *RetentionPolicyMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(retentionpolicy.FieldScanDays) {
+		fields = append(fields, retentionpolicy.FieldScanDays)
+	}
+	if m.FieldCleared(retentionpolicy.FieldRequestTextDays) {
+		fields = append(fields, retentionpolicy.FieldRequestTextDays)
+	}
+	if m.FieldCleared(retentionpolicy.FieldCareTagDays) {
+		fields = append(fields, retentionpolicy.FieldCareTagDays)
+	}
+	if m.FieldCleared(retentionpolicy.FieldNotificationDays) {
+		fields = append(fields, retentionpolicy.FieldNotificationDays)
+	}
+	if m.FieldCleared(retentionpolicy.FieldReadLogDays) {
+		fields = append(fields, retentionpolicy.FieldReadLogDays)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *RetentionPolicyMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *RetentionPolicyMutation) ClearField(name string) error {
+	switch name {
+	case retentionpolicy.FieldScanDays:
+		m.ClearScanDays()
+		return nil
+	case retentionpolicy.FieldRequestTextDays:
+		m.ClearRequestTextDays()
+		return nil
+	case retentionpolicy.FieldCareTagDays:
+		m.ClearCareTagDays()
+		return nil
+	case retentionpolicy.FieldNotificationDays:
+		m.ClearNotificationDays()
+		return nil
+	case retentionpolicy.FieldReadLogDays:
+		m.ClearReadLogDays()
+		return nil
+	}
+	return fmt.Errorf("unknown RetentionPolicy nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *RetentionPolicyMutation) ResetField(name string) error {
+	switch name {
+	case retentionpolicy.FieldCommunityID:
+		m.ResetCommunityID()
+		return nil
+	case retentionpolicy.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case retentionpolicy.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case retentionpolicy.FieldScanDays:
+		m.ResetScanDays()
+		return nil
+	case retentionpolicy.FieldRequestTextDays:
+		m.ResetRequestTextDays()
+		return nil
+	case retentionpolicy.FieldCareTagDays:
+		m.ResetCareTagDays()
+		return nil
+	case retentionpolicy.FieldNotificationDays:
+		m.ResetNotificationDays()
+		return nil
+	case retentionpolicy.FieldReadLogDays:
+		m.ResetReadLogDays()
+		return nil
+	}
+	return fmt.Errorf("unknown RetentionPolicy field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *RetentionPolicyMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.community != nil {
+		edges = append(edges, retentionpolicy.EdgeCommunity)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *RetentionPolicyMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case retentionpolicy.EdgeCommunity:
+		if id := m.community; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *RetentionPolicyMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *RetentionPolicyMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *RetentionPolicyMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedcommunity {
+		edges = append(edges, retentionpolicy.EdgeCommunity)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *RetentionPolicyMutation) EdgeCleared(name string) bool {
+	switch name {
+	case retentionpolicy.EdgeCommunity:
+		return m.clearedcommunity
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *RetentionPolicyMutation) ClearEdge(name string) error {
+	switch name {
+	case retentionpolicy.EdgeCommunity:
+		m.ClearCommunity()
+		return nil
+	}
+	return fmt.Errorf("unknown RetentionPolicy unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *RetentionPolicyMutation) ResetEdge(name string) error {
+	switch name {
+	case retentionpolicy.EdgeCommunity:
+		m.ResetCommunity()
+		return nil
+	}
+	return fmt.Errorf("unknown RetentionPolicy edge %s", name)
+}
+
 // SecretMutation represents an operation that mutates the Secret nodes in the graph.
 type SecretMutation struct {
 	config
@@ -23575,6 +24749,833 @@ func (m *SecretMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *SecretMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Secret edge %s", name)
+}
+
+// SensitiveReadMutation represents an operation that mutates the SensitiveRead nodes in the graph.
+type SensitiveReadMutation struct {
+	config
+	op               Op
+	typ              string
+	id               *int
+	actor_id         *int
+	addactor_id      *int
+	kind             *sensitiveread.Kind
+	subject_type     *string
+	subject_id       *int
+	addsubject_id    *int
+	_path            *string
+	client_address   *string
+	at               *time.Time
+	clearedFields    map[string]struct{}
+	community        *int
+	clearedcommunity bool
+	done             bool
+	oldValue         func(context.Context) (*SensitiveRead, error)
+	predicates       []predicate.SensitiveRead
+}
+
+var _ ent.Mutation = (*SensitiveReadMutation)(nil)
+
+// sensitivereadOption allows management of the mutation configuration using functional options.
+type sensitivereadOption func(*SensitiveReadMutation)
+
+// newSensitiveReadMutation creates new mutation for the SensitiveRead entity.
+func newSensitiveReadMutation(c config, op Op, opts ...sensitivereadOption) *SensitiveReadMutation {
+	m := &SensitiveReadMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeSensitiveRead,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withSensitiveReadID sets the ID field of the mutation.
+func withSensitiveReadID(id int) sensitivereadOption {
+	return func(m *SensitiveReadMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *SensitiveRead
+		)
+		m.oldValue = func(ctx context.Context) (*SensitiveRead, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().SensitiveRead.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withSensitiveRead sets the old SensitiveRead of the mutation.
+func withSensitiveRead(node *SensitiveRead) sensitivereadOption {
+	return func(m *SensitiveReadMutation) {
+		m.oldValue = func(context.Context) (*SensitiveRead, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m SensitiveReadMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m SensitiveReadMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *SensitiveReadMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *SensitiveReadMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().SensitiveRead.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCommunityID sets the "community_id" field.
+func (m *SensitiveReadMutation) SetCommunityID(i int) {
+	m.community = &i
+}
+
+// CommunityID returns the value of the "community_id" field in the mutation.
+func (m *SensitiveReadMutation) CommunityID() (r int, exists bool) {
+	v := m.community
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCommunityID returns the old "community_id" field's value of the SensitiveRead entity.
+// If the SensitiveRead object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SensitiveReadMutation) OldCommunityID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCommunityID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCommunityID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCommunityID: %w", err)
+	}
+	return oldValue.CommunityID, nil
+}
+
+// ResetCommunityID resets all changes to the "community_id" field.
+func (m *SensitiveReadMutation) ResetCommunityID() {
+	m.community = nil
+}
+
+// SetActorID sets the "actor_id" field.
+func (m *SensitiveReadMutation) SetActorID(i int) {
+	m.actor_id = &i
+	m.addactor_id = nil
+}
+
+// ActorID returns the value of the "actor_id" field in the mutation.
+func (m *SensitiveReadMutation) ActorID() (r int, exists bool) {
+	v := m.actor_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActorID returns the old "actor_id" field's value of the SensitiveRead entity.
+// If the SensitiveRead object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SensitiveReadMutation) OldActorID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActorID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActorID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActorID: %w", err)
+	}
+	return oldValue.ActorID, nil
+}
+
+// AddActorID adds i to the "actor_id" field.
+func (m *SensitiveReadMutation) AddActorID(i int) {
+	if m.addactor_id != nil {
+		*m.addactor_id += i
+	} else {
+		m.addactor_id = &i
+	}
+}
+
+// AddedActorID returns the value that was added to the "actor_id" field in this mutation.
+func (m *SensitiveReadMutation) AddedActorID() (r int, exists bool) {
+	v := m.addactor_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetActorID resets all changes to the "actor_id" field.
+func (m *SensitiveReadMutation) ResetActorID() {
+	m.actor_id = nil
+	m.addactor_id = nil
+}
+
+// SetKind sets the "kind" field.
+func (m *SensitiveReadMutation) SetKind(s sensitiveread.Kind) {
+	m.kind = &s
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *SensitiveReadMutation) Kind() (r sensitiveread.Kind, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the SensitiveRead entity.
+// If the SensitiveRead object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SensitiveReadMutation) OldKind(ctx context.Context) (v sensitiveread.Kind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *SensitiveReadMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetSubjectType sets the "subject_type" field.
+func (m *SensitiveReadMutation) SetSubjectType(s string) {
+	m.subject_type = &s
+}
+
+// SubjectType returns the value of the "subject_type" field in the mutation.
+func (m *SensitiveReadMutation) SubjectType() (r string, exists bool) {
+	v := m.subject_type
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSubjectType returns the old "subject_type" field's value of the SensitiveRead entity.
+// If the SensitiveRead object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SensitiveReadMutation) OldSubjectType(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSubjectType is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSubjectType requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSubjectType: %w", err)
+	}
+	return oldValue.SubjectType, nil
+}
+
+// ResetSubjectType resets all changes to the "subject_type" field.
+func (m *SensitiveReadMutation) ResetSubjectType() {
+	m.subject_type = nil
+}
+
+// SetSubjectID sets the "subject_id" field.
+func (m *SensitiveReadMutation) SetSubjectID(i int) {
+	m.subject_id = &i
+	m.addsubject_id = nil
+}
+
+// SubjectID returns the value of the "subject_id" field in the mutation.
+func (m *SensitiveReadMutation) SubjectID() (r int, exists bool) {
+	v := m.subject_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSubjectID returns the old "subject_id" field's value of the SensitiveRead entity.
+// If the SensitiveRead object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SensitiveReadMutation) OldSubjectID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSubjectID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSubjectID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSubjectID: %w", err)
+	}
+	return oldValue.SubjectID, nil
+}
+
+// AddSubjectID adds i to the "subject_id" field.
+func (m *SensitiveReadMutation) AddSubjectID(i int) {
+	if m.addsubject_id != nil {
+		*m.addsubject_id += i
+	} else {
+		m.addsubject_id = &i
+	}
+}
+
+// AddedSubjectID returns the value that was added to the "subject_id" field in this mutation.
+func (m *SensitiveReadMutation) AddedSubjectID() (r int, exists bool) {
+	v := m.addsubject_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSubjectID resets all changes to the "subject_id" field.
+func (m *SensitiveReadMutation) ResetSubjectID() {
+	m.subject_id = nil
+	m.addsubject_id = nil
+}
+
+// SetPath sets the "path" field.
+func (m *SensitiveReadMutation) SetPath(s string) {
+	m._path = &s
+}
+
+// Path returns the value of the "path" field in the mutation.
+func (m *SensitiveReadMutation) Path() (r string, exists bool) {
+	v := m._path
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPath returns the old "path" field's value of the SensitiveRead entity.
+// If the SensitiveRead object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SensitiveReadMutation) OldPath(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPath is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPath requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPath: %w", err)
+	}
+	return oldValue.Path, nil
+}
+
+// ResetPath resets all changes to the "path" field.
+func (m *SensitiveReadMutation) ResetPath() {
+	m._path = nil
+}
+
+// SetClientAddress sets the "client_address" field.
+func (m *SensitiveReadMutation) SetClientAddress(s string) {
+	m.client_address = &s
+}
+
+// ClientAddress returns the value of the "client_address" field in the mutation.
+func (m *SensitiveReadMutation) ClientAddress() (r string, exists bool) {
+	v := m.client_address
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldClientAddress returns the old "client_address" field's value of the SensitiveRead entity.
+// If the SensitiveRead object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SensitiveReadMutation) OldClientAddress(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldClientAddress is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldClientAddress requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldClientAddress: %w", err)
+	}
+	return oldValue.ClientAddress, nil
+}
+
+// ResetClientAddress resets all changes to the "client_address" field.
+func (m *SensitiveReadMutation) ResetClientAddress() {
+	m.client_address = nil
+}
+
+// SetAt sets the "at" field.
+func (m *SensitiveReadMutation) SetAt(t time.Time) {
+	m.at = &t
+}
+
+// At returns the value of the "at" field in the mutation.
+func (m *SensitiveReadMutation) At() (r time.Time, exists bool) {
+	v := m.at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAt returns the old "at" field's value of the SensitiveRead entity.
+// If the SensitiveRead object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SensitiveReadMutation) OldAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAt: %w", err)
+	}
+	return oldValue.At, nil
+}
+
+// ResetAt resets all changes to the "at" field.
+func (m *SensitiveReadMutation) ResetAt() {
+	m.at = nil
+}
+
+// ClearCommunity clears the "community" edge to the Community entity.
+func (m *SensitiveReadMutation) ClearCommunity() {
+	m.clearedcommunity = true
+	m.clearedFields[sensitiveread.FieldCommunityID] = struct{}{}
+}
+
+// CommunityCleared reports if the "community" edge to the Community entity was cleared.
+func (m *SensitiveReadMutation) CommunityCleared() bool {
+	return m.clearedcommunity
+}
+
+// CommunityIDs returns the "community" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CommunityID instead. It exists only for internal usage by the builders.
+func (m *SensitiveReadMutation) CommunityIDs() (ids []int) {
+	if id := m.community; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCommunity resets all changes to the "community" edge.
+func (m *SensitiveReadMutation) ResetCommunity() {
+	m.community = nil
+	m.clearedcommunity = false
+}
+
+// Where appends a list predicates to the SensitiveReadMutation builder.
+func (m *SensitiveReadMutation) Where(ps ...predicate.SensitiveRead) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the SensitiveReadMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *SensitiveReadMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.SensitiveRead, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *SensitiveReadMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *SensitiveReadMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (SensitiveRead).
+func (m *SensitiveReadMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *SensitiveReadMutation) Fields() []string {
+	fields := make([]string, 0, 8)
+	if m.community != nil {
+		fields = append(fields, sensitiveread.FieldCommunityID)
+	}
+	if m.actor_id != nil {
+		fields = append(fields, sensitiveread.FieldActorID)
+	}
+	if m.kind != nil {
+		fields = append(fields, sensitiveread.FieldKind)
+	}
+	if m.subject_type != nil {
+		fields = append(fields, sensitiveread.FieldSubjectType)
+	}
+	if m.subject_id != nil {
+		fields = append(fields, sensitiveread.FieldSubjectID)
+	}
+	if m._path != nil {
+		fields = append(fields, sensitiveread.FieldPath)
+	}
+	if m.client_address != nil {
+		fields = append(fields, sensitiveread.FieldClientAddress)
+	}
+	if m.at != nil {
+		fields = append(fields, sensitiveread.FieldAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *SensitiveReadMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case sensitiveread.FieldCommunityID:
+		return m.CommunityID()
+	case sensitiveread.FieldActorID:
+		return m.ActorID()
+	case sensitiveread.FieldKind:
+		return m.Kind()
+	case sensitiveread.FieldSubjectType:
+		return m.SubjectType()
+	case sensitiveread.FieldSubjectID:
+		return m.SubjectID()
+	case sensitiveread.FieldPath:
+		return m.Path()
+	case sensitiveread.FieldClientAddress:
+		return m.ClientAddress()
+	case sensitiveread.FieldAt:
+		return m.At()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *SensitiveReadMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case sensitiveread.FieldCommunityID:
+		return m.OldCommunityID(ctx)
+	case sensitiveread.FieldActorID:
+		return m.OldActorID(ctx)
+	case sensitiveread.FieldKind:
+		return m.OldKind(ctx)
+	case sensitiveread.FieldSubjectType:
+		return m.OldSubjectType(ctx)
+	case sensitiveread.FieldSubjectID:
+		return m.OldSubjectID(ctx)
+	case sensitiveread.FieldPath:
+		return m.OldPath(ctx)
+	case sensitiveread.FieldClientAddress:
+		return m.OldClientAddress(ctx)
+	case sensitiveread.FieldAt:
+		return m.OldAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown SensitiveRead field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SensitiveReadMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case sensitiveread.FieldCommunityID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCommunityID(v)
+		return nil
+	case sensitiveread.FieldActorID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActorID(v)
+		return nil
+	case sensitiveread.FieldKind:
+		v, ok := value.(sensitiveread.Kind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case sensitiveread.FieldSubjectType:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSubjectType(v)
+		return nil
+	case sensitiveread.FieldSubjectID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSubjectID(v)
+		return nil
+	case sensitiveread.FieldPath:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPath(v)
+		return nil
+	case sensitiveread.FieldClientAddress:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetClientAddress(v)
+		return nil
+	case sensitiveread.FieldAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown SensitiveRead field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *SensitiveReadMutation) AddedFields() []string {
+	var fields []string
+	if m.addactor_id != nil {
+		fields = append(fields, sensitiveread.FieldActorID)
+	}
+	if m.addsubject_id != nil {
+		fields = append(fields, sensitiveread.FieldSubjectID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *SensitiveReadMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case sensitiveread.FieldActorID:
+		return m.AddedActorID()
+	case sensitiveread.FieldSubjectID:
+		return m.AddedSubjectID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SensitiveReadMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case sensitiveread.FieldActorID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddActorID(v)
+		return nil
+	case sensitiveread.FieldSubjectID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSubjectID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown SensitiveRead numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *SensitiveReadMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *SensitiveReadMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *SensitiveReadMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown SensitiveRead nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *SensitiveReadMutation) ResetField(name string) error {
+	switch name {
+	case sensitiveread.FieldCommunityID:
+		m.ResetCommunityID()
+		return nil
+	case sensitiveread.FieldActorID:
+		m.ResetActorID()
+		return nil
+	case sensitiveread.FieldKind:
+		m.ResetKind()
+		return nil
+	case sensitiveread.FieldSubjectType:
+		m.ResetSubjectType()
+		return nil
+	case sensitiveread.FieldSubjectID:
+		m.ResetSubjectID()
+		return nil
+	case sensitiveread.FieldPath:
+		m.ResetPath()
+		return nil
+	case sensitiveread.FieldClientAddress:
+		m.ResetClientAddress()
+		return nil
+	case sensitiveread.FieldAt:
+		m.ResetAt()
+		return nil
+	}
+	return fmt.Errorf("unknown SensitiveRead field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *SensitiveReadMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.community != nil {
+		edges = append(edges, sensitiveread.EdgeCommunity)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *SensitiveReadMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case sensitiveread.EdgeCommunity:
+		if id := m.community; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *SensitiveReadMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *SensitiveReadMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *SensitiveReadMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedcommunity {
+		edges = append(edges, sensitiveread.EdgeCommunity)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *SensitiveReadMutation) EdgeCleared(name string) bool {
+	switch name {
+	case sensitiveread.EdgeCommunity:
+		return m.clearedcommunity
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *SensitiveReadMutation) ClearEdge(name string) error {
+	switch name {
+	case sensitiveread.EdgeCommunity:
+		m.ClearCommunity()
+		return nil
+	}
+	return fmt.Errorf("unknown SensitiveRead unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *SensitiveReadMutation) ResetEdge(name string) error {
+	switch name {
+	case sensitiveread.EdgeCommunity:
+		m.ResetCommunity()
+		return nil
+	}
+	return fmt.Errorf("unknown SensitiveRead edge %s", name)
 }
 
 // ServiceRecordMutation represents an operation that mutates the ServiceRecord nodes in the graph.

@@ -56,8 +56,12 @@ type Tx struct {
 	Request *RequestClient
 	// RequestEvent is the client for interacting with the RequestEvent builders.
 	RequestEvent *RequestEventClient
+	// RetentionPolicy is the client for interacting with the RetentionPolicy builders.
+	RetentionPolicy *RetentionPolicyClient
 	// Secret is the client for interacting with the Secret builders.
 	Secret *SecretClient
+	// SensitiveRead is the client for interacting with the SensitiveRead builders.
+	SensitiveRead *SensitiveReadClient
 	// ServiceRecord is the client for interacting with the ServiceRecord builders.
 	ServiceRecord *ServiceRecordClient
 	// Session is the client for interacting with the Session builders.
@@ -230,7 +234,9 @@ func (tx *Tx) init() {
 	tx.Registration = NewRegistrationClient(tx.config)
 	tx.Request = NewRequestClient(tx.config)
 	tx.RequestEvent = NewRequestEventClient(tx.config)
+	tx.RetentionPolicy = NewRetentionPolicyClient(tx.config)
 	tx.Secret = NewSecretClient(tx.config)
+	tx.SensitiveRead = NewSensitiveReadClient(tx.config)
 	tx.ServiceRecord = NewServiceRecordClient(tx.config)
 	tx.Session = NewSessionClient(tx.config)
 	tx.Slot = NewSlotClient(tx.config)

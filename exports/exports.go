@@ -19,6 +19,8 @@ import (
 	"linli/ent/team"
 	"linli/gid"
 	"linli/mask"
+	"linli/readlog"
+	"linli/readlog/entlog"
 	"linli/statistics"
 	"linli/viewer"
 )
@@ -193,6 +195,11 @@ func (h *Handler) signInSheet(w http.ResponseWriter, r *http.Request) {
 			registration.StatusIn(registration.StatusCONFIRMED, registration.StatusCHECKED_IN, registration.StatusCHECKED_OUT, registration.StatusNO_SHOW)).
 			Order(registration.ByID()).Limit(Page).WithPerson().WithSlot().All(sys)
 		if err != nil {
+			return 0, err
+		}
+		// Read as the system for the viewer: its health sign-ups are theirs
+		// to account for in the sensitive-read log.
+		if err := entlog.NoteHealthSignups(ctx, readlog.FromContext(ctx), h.Client, regs); err != nil {
 			return 0, err
 		}
 		for _, reg := range regs {

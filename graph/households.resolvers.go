@@ -14,6 +14,7 @@ import (
 	"linli/graph/model"
 	"linli/households"
 	"linli/mask"
+	"linli/readlog"
 	"linli/viewer"
 	"time"
 
@@ -23,7 +24,11 @@ import (
 
 // Phone is the resolver for the phone field.
 func (r *householdResolver) Phone(ctx context.Context, obj *ent.Household) (string, error) {
-	if authz.HouseholdPersonalVisible(viewer.FromContext(ctx), obj.CommunityID) || obj.Phone == "" {
+	if obj.Phone == "" {
+		return "", nil
+	}
+	if authz.HouseholdPersonalVisible(viewer.FromContext(ctx), obj.CommunityID) {
+		readlog.Note(ctx, obj.CommunityID, readlog.Phone, readlog.Household, obj.ID)
 		return obj.Phone, nil
 	}
 	return mask.PhoneMasked(obj.Phone), nil
@@ -34,6 +39,7 @@ func (r *householdResolver) CareTags(ctx context.Context, obj *ent.Household) ([
 	if !authz.CareTagsVisible(viewer.FromContext(ctx), obj.CommunityID) {
 		return []model.CareTag{}, nil
 	}
+	readlog.Note(ctx, obj.CommunityID, readlog.CareTags, readlog.Household, obj.ID)
 	out := make([]model.CareTag, len(obj.CareTags))
 	for i, t := range obj.CareTags {
 		out[i] = model.CareTag(t)
@@ -107,7 +113,20 @@ func (r *householdWhereInputResolver) CareTag(ctx context.Context, obj *ent.Hous
 	if data == nil {
 		return nil
 	}
-	obj.AddPredicates(households.WithCareTag(ctx, string(*data)))
+	p := households.WithCareTag(ctx, string(*data))
+	obj.AddPredicates(p)
+	// Filtering by a care tag reads the tags of every household it matches
+	// (paging and totalCount show which they are), whether or not careTags
+	// is selected: each is noted in the sensitive-read log.
+	if v := viewer.FromContext(ctx); v != nil && authz.CareTagsVisible(v, v.CommunityID) {
+		ids, err := r.Client.Household.Query().Where(household.CommunityID(v.CommunityID), p).IDs(ctx)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			readlog.Note(ctx, v.CommunityID, readlog.CareTags, readlog.Household, id)
+		}
+	}
 	return nil
 }
 

@@ -9,12 +9,14 @@ package households
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
 	"unicode/utf8"
 
 	"linli/apperr"
+	"linli/audit"
 	"linli/auth"
 	"linli/authz"
 	"linli/ent"
@@ -39,6 +41,13 @@ func (s *Service) backEntryDays() int {
 	}
 	return scan.DefaultBackEntryDays
 }
+
+// Audited actions.
+const (
+	ActionCareTagsSet      = "household.care_tags_set"
+	ActionImportHouseholds = "import.households"
+	ActionImportPeople     = "import.people"
+)
 
 // CareTags are the care tags in the order the API lists them.
 var CareTags = []string{"EMPTY_NEST", "LOST_ONLY_CHILD", "DISABILITY", "LEFT_BEHIND_CHILD", "LOW_INCOME", "UNEMPLOYED"}
@@ -234,12 +243,18 @@ func (s *Service) UpdateHousehold(ctx context.Context, id int, in HouseholdInput
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.Client.Household.Get(ctx, id); ent.IsNotFound(err) {
+	old, err := s.Client.Household.Get(ctx, id)
+	if ent.IsNotFound(err) {
 		return nil, apperr.New(apperr.NotFound, "no such household")
 	} else if err != nil {
 		return nil, err
 	}
-	u := s.Client.Household.UpdateOneID(id)
+	tx, err := s.Client.Tx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = tx.Rollback() }()
+	u := tx.Household.UpdateOneID(id)
 	if c.address != nil {
 		u.SetAddress(*c.address)
 	}
@@ -261,6 +276,16 @@ func (s *Service) UpdateHousehold(ctx context.Context, id int, in HouseholdInput
 		return nil, &apperr.Error{Code: apperr.Conflict, Field: "input.address", Message: "a household with this address exists", Err: err}
 	case ent.IsNotFound(err):
 		return nil, apperr.New(apperr.NotFound, "no such household")
+	case err != nil:
+		return nil, err
 	}
-	return h, err
+	// A change of care tags (sensitive personal information) is audited.
+	if c.careTags != nil && !slices.Equal(old.CareTags, h.CareTags) {
+		if err := audit.Record(ctx, tx.Client(), audit.Entry{CommunityID: h.CommunityID, Action: ActionCareTagsSet,
+			Subject: fmt.Sprintf("Household:%d", h.ID), SubjectID: &h.ID,
+			Detail: fmt.Sprintf("%v → %v", old.CareTags, h.CareTags)}); err != nil {
+			return nil, err
+		}
+	}
+	return h, tx.Commit()
 }

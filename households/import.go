@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"linli/apperr"
+	"linli/audit"
 	"linli/auth"
 	"linli/authz"
 	"linli/ent"
@@ -96,8 +97,15 @@ func (s *Service) Import(ctx context.Context, kind string, up Upload, dryRun boo
 	var evs []events.Event
 	err = store.Tx(ctx, s.Client, func(tx *ent.Tx) error {
 		var err error
-		evs, err = commit(tx)
-		return err
+		if evs, err = commit(tx); err != nil {
+			return err
+		}
+		action := ActionImportPeople
+		if kind == ImportHouseholds {
+			action = ActionImportHouseholds
+		}
+		return audit.Record(ctx, tx.Client(), audit.Entry{CommunityID: v.CommunityID, Action: action, Subject: up.Filename,
+			Detail: fmt.Sprintf("%d rows: %d created, %d updated", rep.Rows, rep.Created, rep.Updated)})
 	})
 	if ent.IsConstraintError(err) {
 		return nil, &apperr.Error{Code: apperr.Conflict, Message: "the data changed while importing; run the import again", Err: err}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"linli/readlog"
 	"linli/viewer"
 )
 
@@ -24,9 +25,15 @@ func CanSeePersonal(ctx context.Context, communityID, personID int) bool {
 	return (v.PersonID != 0 && v.PersonID == personID) || v.IsStaffOf(communityID)
 }
 
-// Phone returns phone in full or masked, depending on the viewer.
+// Phone returns phone in full or masked, depending on the viewer. This is
+// where a person's phone is unmasked on every path (GraphQL, exports), so a
+// full phone read by anyone but its owner is noted here in the
+// sensitive-read log (readlog).
 func Phone(ctx context.Context, communityID, personID int, phone string) string {
 	if CanSeePersonal(ctx, communityID, personID) {
+		if phone != "" {
+			readlog.Note(ctx, communityID, readlog.Phone, readlog.Person, personID)
+		}
 		return phone
 	}
 	return PhoneMasked(phone)

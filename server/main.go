@@ -27,10 +27,15 @@ func main() {
 	}
 }
 
-// run serves until SIGINT or SIGTERM.
+// run serves until SIGINT or SIGTERM; `verify-audit [flags]` checks the
+// audit log's hash chain instead (app.VerifyAudit) and exits 1 when it is
+// broken.
 func run(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	if len(args) > 0 && args[0] == "verify-audit" {
+		return app.VerifyAudit(ctx, args[1:], os.Stdout)
+	}
 	return serve(ctx, args)
 }
 

@@ -31,6 +31,10 @@ const (
 	FieldClientAddress = "client_address"
 	// FieldAt holds the string denoting the at field in the database.
 	FieldAt = "at"
+	// FieldSeq holds the string denoting the seq field in the database.
+	FieldSeq = "seq"
+	// FieldHash holds the string denoting the hash field in the database.
+	FieldHash = "hash"
 	// EdgeCommunity holds the string denoting the community edge name in mutations.
 	EdgeCommunity = "community"
 	// Table holds the table name of the auditentry in the database.
@@ -55,6 +59,8 @@ var Columns = []string{
 	FieldDetail,
 	FieldClientAddress,
 	FieldAt,
+	FieldSeq,
+	FieldHash,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -87,6 +93,12 @@ var (
 	ClientAddressValidator func(string) error
 	// DefaultAt holds the default value on creation for the "at" field.
 	DefaultAt func() time.Time
+	// DefaultSeq holds the default value on creation for the "seq" field.
+	DefaultSeq int64
+	// DefaultHash holds the default value on creation for the "hash" field.
+	DefaultHash string
+	// HashValidator is a validator for the "hash" field. It is called by the builders before save.
+	HashValidator func(string) error
 )
 
 // OrderOption defines the ordering options for the AuditEntry queries.
@@ -135,6 +147,16 @@ func ByClientAddress(opts ...sql.OrderTermOption) OrderOption {
 // ByAt orders the results by the at field.
 func ByAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldAt, opts...).ToFunc()
+}
+
+// BySeq orders the results by the seq field.
+func BySeq(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSeq, opts...).ToFunc()
+}
+
+// ByHash orders the results by the hash field.
+func ByHash(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldHash, opts...).ToFunc()
 }
 
 // ByCommunityField orders the results by community field.

@@ -260,6 +260,18 @@ func (f RequestEventFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.RequestEventMutation", m)
 }
 
+// The RetentionPolicyFunc type is an adapter to allow the use of ordinary
+// function as RetentionPolicy mutator.
+type RetentionPolicyFunc func(context.Context, *ent.RetentionPolicyMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f RetentionPolicyFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.RetentionPolicyMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.RetentionPolicyMutation", m)
+}
+
 // The SecretFunc type is an adapter to allow the use of ordinary
 // function as Secret mutator.
 type SecretFunc func(context.Context, *ent.SecretMutation) (ent.Value, error)
@@ -270,6 +282,18 @@ func (f SecretFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, erro
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SecretMutation", m)
+}
+
+// The SensitiveReadFunc type is an adapter to allow the use of ordinary
+// function as SensitiveRead mutator.
+type SensitiveReadFunc func(context.Context, *ent.SensitiveReadMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f SensitiveReadFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.SensitiveReadMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SensitiveReadMutation", m)
 }
 
 // The ServiceRecordFunc type is an adapter to allow the use of ordinary

@@ -29,7 +29,9 @@ import (
 	"linli/ent/registration"
 	"linli/ent/request"
 	"linli/ent/requestevent"
+	"linli/ent/retentionpolicy"
 	"linli/ent/secret"
+	"linli/ent/sensitiveread"
 	"linli/ent/servicerecord"
 	"linli/ent/session"
 	"linli/ent/slot"
@@ -667,6 +669,33 @@ func (f TraverseRequestEvent) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.RequestEventQuery", q)
 }
 
+// The RetentionPolicyFunc type is an adapter to allow the use of ordinary function as a Querier.
+type RetentionPolicyFunc func(context.Context, *ent.RetentionPolicyQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f RetentionPolicyFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.RetentionPolicyQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.RetentionPolicyQuery", q)
+}
+
+// The TraverseRetentionPolicy type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseRetentionPolicy func(context.Context, *ent.RetentionPolicyQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseRetentionPolicy) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseRetentionPolicy) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.RetentionPolicyQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.RetentionPolicyQuery", q)
+}
+
 // The SecretFunc type is an adapter to allow the use of ordinary function as a Querier.
 type SecretFunc func(context.Context, *ent.SecretQuery) (ent.Value, error)
 
@@ -692,6 +721,33 @@ func (f TraverseSecret) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.SecretQuery", q)
+}
+
+// The SensitiveReadFunc type is an adapter to allow the use of ordinary function as a Querier.
+type SensitiveReadFunc func(context.Context, *ent.SensitiveReadQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f SensitiveReadFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.SensitiveReadQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.SensitiveReadQuery", q)
+}
+
+// The TraverseSensitiveRead type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseSensitiveRead func(context.Context, *ent.SensitiveReadQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseSensitiveRead) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseSensitiveRead) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.SensitiveReadQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.SensitiveReadQuery", q)
 }
 
 // The ServiceRecordFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -1009,8 +1065,12 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.RequestQuery, predicate.Request, request.OrderOption]{typ: ent.TypeRequest, tq: q}, nil
 	case *ent.RequestEventQuery:
 		return &query[*ent.RequestEventQuery, predicate.RequestEvent, requestevent.OrderOption]{typ: ent.TypeRequestEvent, tq: q}, nil
+	case *ent.RetentionPolicyQuery:
+		return &query[*ent.RetentionPolicyQuery, predicate.RetentionPolicy, retentionpolicy.OrderOption]{typ: ent.TypeRetentionPolicy, tq: q}, nil
 	case *ent.SecretQuery:
 		return &query[*ent.SecretQuery, predicate.Secret, secret.OrderOption]{typ: ent.TypeSecret, tq: q}, nil
+	case *ent.SensitiveReadQuery:
+		return &query[*ent.SensitiveReadQuery, predicate.SensitiveRead, sensitiveread.OrderOption]{typ: ent.TypeSensitiveRead, tq: q}, nil
 	case *ent.ServiceRecordQuery:
 		return &query[*ent.ServiceRecordQuery, predicate.ServiceRecord, servicerecord.OrderOption]{typ: ent.TypeServiceRecord, tq: q}, nil
 	case *ent.SessionQuery:

@@ -78,6 +78,8 @@ var (
 		{Name: "detail", Type: field.TypeString, Default: ""},
 		{Name: "client_address", Type: field.TypeString, Size: 100, Default: ""},
 		{Name: "at", Type: field.TypeTime},
+		{Name: "seq", Type: field.TypeInt64, Default: 0},
+		{Name: "hash", Type: field.TypeString, Size: 64, Default: ""},
 		{Name: "community_id", Type: field.TypeInt},
 	}
 	// AuditEntriesTable holds the schema information for the "audit_entries" table.
@@ -88,21 +90,26 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "audit_entries_communities_community",
-				Columns:    []*schema.Column{AuditEntriesColumns[8]},
+				Columns:    []*schema.Column{AuditEntriesColumns[10]},
 				RefColumns: []*schema.Column{CommunitiesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 		},
 		Indexes: []*schema.Index{
 			{
+				Name:    "auditentry_community_id_seq",
+				Unique:  false,
+				Columns: []*schema.Column{AuditEntriesColumns[10], AuditEntriesColumns[8]},
+			},
+			{
 				Name:    "auditentry_community_id_at",
 				Unique:  false,
-				Columns: []*schema.Column{AuditEntriesColumns[8], AuditEntriesColumns[7]},
+				Columns: []*schema.Column{AuditEntriesColumns[10], AuditEntriesColumns[7]},
 			},
 			{
 				Name:    "auditentry_community_id_action_at",
 				Unique:  false,
-				Columns: []*schema.Column{AuditEntriesColumns[8], AuditEntriesColumns[2], AuditEntriesColumns[7]},
+				Columns: []*schema.Column{AuditEntriesColumns[10], AuditEntriesColumns[2], AuditEntriesColumns[7]},
 			},
 		},
 	}
@@ -955,6 +962,39 @@ var (
 			},
 		},
 	}
+	// RetentionPoliciesColumns holds the columns for the "retention_policies" table.
+	RetentionPoliciesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "scan_days", Type: field.TypeInt, Nullable: true},
+		{Name: "request_text_days", Type: field.TypeInt, Nullable: true},
+		{Name: "care_tag_days", Type: field.TypeInt, Nullable: true},
+		{Name: "notification_days", Type: field.TypeInt, Nullable: true},
+		{Name: "read_log_days", Type: field.TypeInt, Nullable: true},
+		{Name: "community_id", Type: field.TypeInt},
+	}
+	// RetentionPoliciesTable holds the schema information for the "retention_policies" table.
+	RetentionPoliciesTable = &schema.Table{
+		Name:       "retention_policies",
+		Columns:    RetentionPoliciesColumns,
+		PrimaryKey: []*schema.Column{RetentionPoliciesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "retention_policies_communities_community",
+				Columns:    []*schema.Column{RetentionPoliciesColumns[8]},
+				RefColumns: []*schema.Column{CommunitiesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "retentionpolicy_community_id",
+				Unique:  true,
+				Columns: []*schema.Column{RetentionPoliciesColumns[8]},
+			},
+		},
+	}
 	// SecretsColumns holds the columns for the "secrets" table.
 	SecretsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -967,6 +1007,49 @@ var (
 		Name:       "secrets",
 		Columns:    SecretsColumns,
 		PrimaryKey: []*schema.Column{SecretsColumns[0]},
+	}
+	// SensitiveReadsColumns holds the columns for the "sensitive_reads" table.
+	SensitiveReadsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "actor_id", Type: field.TypeInt},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"PHONE", "CARE_TAGS", "HEALTH_SIGNUP"}},
+		{Name: "subject_type", Type: field.TypeString, Size: 40},
+		{Name: "subject_id", Type: field.TypeInt},
+		{Name: "path", Type: field.TypeString, Size: 300, Default: ""},
+		{Name: "client_address", Type: field.TypeString, Size: 100, Default: ""},
+		{Name: "at", Type: field.TypeTime},
+		{Name: "community_id", Type: field.TypeInt},
+	}
+	// SensitiveReadsTable holds the schema information for the "sensitive_reads" table.
+	SensitiveReadsTable = &schema.Table{
+		Name:       "sensitive_reads",
+		Columns:    SensitiveReadsColumns,
+		PrimaryKey: []*schema.Column{SensitiveReadsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "sensitive_reads_communities_community",
+				Columns:    []*schema.Column{SensitiveReadsColumns[8]},
+				RefColumns: []*schema.Column{CommunitiesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "sensitiveread_community_id_at",
+				Unique:  false,
+				Columns: []*schema.Column{SensitiveReadsColumns[8], SensitiveReadsColumns[7]},
+			},
+			{
+				Name:    "sensitiveread_subject_id_at",
+				Unique:  false,
+				Columns: []*schema.Column{SensitiveReadsColumns[4], SensitiveReadsColumns[7]},
+			},
+			{
+				Name:    "sensitiveread_at",
+				Unique:  false,
+				Columns: []*schema.Column{SensitiveReadsColumns[7]},
+			},
+		},
 	}
 	// ServiceRecordsColumns holds the columns for the "service_records" table.
 	ServiceRecordsColumns = []*schema.Column{
@@ -1397,7 +1480,9 @@ var (
 		RegistrationsTable,
 		RequestsTable,
 		RequestEventsTable,
+		RetentionPoliciesTable,
 		SecretsTable,
+		SensitiveReadsTable,
 		ServiceRecordsTable,
 		SessionsTable,
 		SlotsTable,
@@ -1518,8 +1603,16 @@ func init() {
 	RequestEventsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(94489280512),
 	}
+	RetentionPoliciesTable.ForeignKeys[0].RefTable = CommunitiesTable
+	RetentionPoliciesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(137438953472),
+	}
 	SecretsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(77309411328),
+	}
+	SensitiveReadsTable.ForeignKeys[0].RefTable = CommunitiesTable
+	SensitiveReadsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(141733920768),
 	}
 	ServiceRecordsTable.ForeignKeys[0].RefTable = CommunitiesTable
 	ServiceRecordsTable.ForeignKeys[1].RefTable = PersonsTable

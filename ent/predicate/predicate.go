@@ -69,8 +69,14 @@ type Request func(*sql.Selector)
 // RequestEvent is the predicate function for requestevent builders.
 type RequestEvent func(*sql.Selector)
 
+// RetentionPolicy is the predicate function for retentionpolicy builders.
+type RetentionPolicy func(*sql.Selector)
+
 // Secret is the predicate function for secret builders.
 type Secret func(*sql.Selector)
+
+// SensitiveRead is the predicate function for sensitiveread builders.
+type SensitiveRead func(*sql.Selector)
 
 // ServiceRecord is the predicate function for servicerecord builders.
 type ServiceRecord func(*sql.Selector)

@@ -615,6 +615,30 @@ func (f RequestEventMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mu
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.RequestEventMutation", m)
 }
 
+// The RetentionPolicyQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type RetentionPolicyQueryRuleFunc func(context.Context, *ent.RetentionPolicyQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f RetentionPolicyQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.RetentionPolicyQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.RetentionPolicyQuery", q)
+}
+
+// The RetentionPolicyMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type RetentionPolicyMutationRuleFunc func(context.Context, *ent.RetentionPolicyMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f RetentionPolicyMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.RetentionPolicyMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.RetentionPolicyMutation", m)
+}
+
 // The SecretQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type SecretQueryRuleFunc func(context.Context, *ent.SecretQuery) error
@@ -637,6 +661,30 @@ func (f SecretMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.SecretMutation", m)
+}
+
+// The SensitiveReadQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type SensitiveReadQueryRuleFunc func(context.Context, *ent.SensitiveReadQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f SensitiveReadQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.SensitiveReadQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.SensitiveReadQuery", q)
+}
+
+// The SensitiveReadMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type SensitiveReadMutationRuleFunc func(context.Context, *ent.SensitiveReadMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f SensitiveReadMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.SensitiveReadMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.SensitiveReadMutation", m)
 }
 
 // The ServiceRecordQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -956,7 +1004,11 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.RequestEventQuery:
 		return q.Filter(), nil
+	case *ent.RetentionPolicyQuery:
+		return q.Filter(), nil
 	case *ent.SecretQuery:
+		return q.Filter(), nil
+	case *ent.SensitiveReadQuery:
 		return q.Filter(), nil
 	case *ent.ServiceRecordQuery:
 		return q.Filter(), nil
@@ -1027,7 +1079,11 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.RequestEventMutation:
 		return m.Filter(), nil
+	case *ent.RetentionPolicyMutation:
+		return m.Filter(), nil
 	case *ent.SecretMutation:
+		return m.Filter(), nil
+	case *ent.SensitiveReadMutation:
 		return m.Filter(), nil
 	case *ent.ServiceRecordMutation:
 		return m.Filter(), nil

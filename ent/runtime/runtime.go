@@ -25,8 +25,10 @@ import (
 	"linli/ent/registration"
 	"linli/ent/request"
 	"linli/ent/requestevent"
+	"linli/ent/retentionpolicy"
 	"linli/ent/schema"
 	"linli/ent/secret"
+	"linli/ent/sensitiveread"
 	"linli/ent/servicerecord"
 	"linli/ent/session"
 	"linli/ent/slot"
@@ -144,6 +146,16 @@ func init() {
 	auditentryDescAt := auditentryFields[6].Descriptor()
 	// auditentry.DefaultAt holds the default value on creation for the at field.
 	auditentry.DefaultAt = auditentryDescAt.Default.(func() time.Time)
+	// auditentryDescSeq is the schema descriptor for seq field.
+	auditentryDescSeq := auditentryFields[7].Descriptor()
+	// auditentry.DefaultSeq holds the default value on creation for the seq field.
+	auditentry.DefaultSeq = auditentryDescSeq.Default.(int64)
+	// auditentryDescHash is the schema descriptor for hash field.
+	auditentryDescHash := auditentryFields[8].Descriptor()
+	// auditentry.DefaultHash holds the default value on creation for the hash field.
+	auditentry.DefaultHash = auditentryDescHash.Default.(string)
+	// auditentry.HashValidator is a validator for the "hash" field. It is called by the builders before save.
+	auditentry.HashValidator = auditentryDescHash.Validators[0].(func(string) error)
 	calendarfeed.Policy = privacy.NewPolicies(schema.CalendarFeed{})
 	calendarfeed.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
@@ -994,6 +1006,30 @@ func init() {
 	requestevent.DefaultNote = requesteventDescNote.Default.(string)
 	// requestevent.NoteValidator is a validator for the "note" field. It is called by the builders before save.
 	requestevent.NoteValidator = requesteventDescNote.Validators[0].(func(string) error)
+	retentionpolicyMixin := schema.RetentionPolicy{}.Mixin()
+	retentionpolicy.Policy = privacy.NewPolicies(schema.RetentionPolicy{})
+	retentionpolicy.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := retentionpolicy.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	retentionpolicyMixinFields1 := retentionpolicyMixin[1].Fields()
+	_ = retentionpolicyMixinFields1
+	retentionpolicyFields := schema.RetentionPolicy{}.Fields()
+	_ = retentionpolicyFields
+	// retentionpolicyDescCreatedAt is the schema descriptor for created_at field.
+	retentionpolicyDescCreatedAt := retentionpolicyMixinFields1[0].Descriptor()
+	// retentionpolicy.DefaultCreatedAt holds the default value on creation for the created_at field.
+	retentionpolicy.DefaultCreatedAt = retentionpolicyDescCreatedAt.Default.(func() time.Time)
+	// retentionpolicyDescUpdatedAt is the schema descriptor for updated_at field.
+	retentionpolicyDescUpdatedAt := retentionpolicyMixinFields1[1].Descriptor()
+	// retentionpolicy.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	retentionpolicy.DefaultUpdatedAt = retentionpolicyDescUpdatedAt.Default.(func() time.Time)
+	// retentionpolicy.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	retentionpolicy.UpdateDefaultUpdatedAt = retentionpolicyDescUpdatedAt.UpdateDefault.(func() time.Time)
 	secret.Policy = privacy.NewPolicies(schema.Secret{})
 	secret.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
@@ -1027,6 +1063,51 @@ func init() {
 	secretDescCreatedAt := secretFields[2].Descriptor()
 	// secret.DefaultCreatedAt holds the default value on creation for the created_at field.
 	secret.DefaultCreatedAt = secretDescCreatedAt.Default.(func() time.Time)
+	sensitiveread.Policy = privacy.NewPolicies(schema.SensitiveRead{})
+	sensitiveread.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := sensitiveread.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	sensitivereadFields := schema.SensitiveRead{}.Fields()
+	_ = sensitivereadFields
+	// sensitivereadDescSubjectType is the schema descriptor for subject_type field.
+	sensitivereadDescSubjectType := sensitivereadFields[2].Descriptor()
+	// sensitiveread.SubjectTypeValidator is a validator for the "subject_type" field. It is called by the builders before save.
+	sensitiveread.SubjectTypeValidator = func() func(string) error {
+		validators := sensitivereadDescSubjectType.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(subject_type string) error {
+			for _, fn := range fns {
+				if err := fn(subject_type); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// sensitivereadDescPath is the schema descriptor for path field.
+	sensitivereadDescPath := sensitivereadFields[4].Descriptor()
+	// sensitiveread.DefaultPath holds the default value on creation for the path field.
+	sensitiveread.DefaultPath = sensitivereadDescPath.Default.(string)
+	// sensitiveread.PathValidator is a validator for the "path" field. It is called by the builders before save.
+	sensitiveread.PathValidator = sensitivereadDescPath.Validators[0].(func(string) error)
+	// sensitivereadDescClientAddress is the schema descriptor for client_address field.
+	sensitivereadDescClientAddress := sensitivereadFields[5].Descriptor()
+	// sensitiveread.DefaultClientAddress holds the default value on creation for the client_address field.
+	sensitiveread.DefaultClientAddress = sensitivereadDescClientAddress.Default.(string)
+	// sensitiveread.ClientAddressValidator is a validator for the "client_address" field. It is called by the builders before save.
+	sensitiveread.ClientAddressValidator = sensitivereadDescClientAddress.Validators[0].(func(string) error)
+	// sensitivereadDescAt is the schema descriptor for at field.
+	sensitivereadDescAt := sensitivereadFields[6].Descriptor()
+	// sensitiveread.DefaultAt holds the default value on creation for the at field.
+	sensitiveread.DefaultAt = sensitivereadDescAt.Default.(func() time.Time)
 	servicerecordMixin := schema.ServiceRecord{}.Mixin()
 	servicerecord.Policy = privacy.NewPolicies(schema.ServiceRecord{})
 	servicerecord.Hooks[0] = func(next ent.Mutator) ent.Mutator {

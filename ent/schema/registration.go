@@ -121,12 +121,19 @@ func (AuditEntry) Fields() []ent.Field {
 		// The client address of the request (reqlog.ClientAddress).
 		field.String("client_address").Default("").MaxLen(100).Immutable(),
 		field.Time("at").Default(now).Immutable().Annotations(entgql.OrderField("AT")),
+		// The hash chain (package audit): the entry's place in its
+		// community's chain (1, 2, …; 0 for entries written before the
+		// chain existed) and sha256 over the previous entry's hash and this
+		// entry's fields, hex.
+		field.Int64("seq").Default(0).Immutable().Annotations(entgql.Skip(entgql.SkipAll)),
+		field.String("hash").Default("").MaxLen(64).Immutable().Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 
 // Indexes of the AuditEntry: a community's log newest first, by action.
 func (AuditEntry) Indexes() []ent.Index {
 	return []ent.Index{
+		index.Fields("community_id", "seq"),
 		index.Fields("community_id", "at"),
 		index.Fields("community_id", "action", "at"),
 	}

@@ -105,6 +105,18 @@ type ComplexityRoot struct {
 		Status        func(childComplexity int) int
 	}
 
+	AuditChainBreak struct {
+		CommunityID func(childComplexity int) int
+		EntryID     func(childComplexity int) int
+		Reason      func(childComplexity int) int
+		Seq         func(childComplexity int) int
+	}
+
+	AuditChainHead struct {
+		CommunityID func(childComplexity int) int
+		Head        func(childComplexity int) int
+	}
+
 	AuditEntry struct {
 		Action        func(childComplexity int) int
 		Actor         func(childComplexity int) int
@@ -127,6 +139,14 @@ type ComplexityRoot struct {
 	AuditEntryEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	AuditVerification struct {
+		Broken    func(childComplexity int) int
+		Checked   func(childComplexity int) int
+		Heads     func(childComplexity int) int
+		Ok        func(childComplexity int) int
+		Unchained func(childComplexity int) int
 	}
 
 	AuthPayload struct {
@@ -418,6 +438,7 @@ type ComplexityRoot struct {
 		RotateCalendarFeed            func(childComplexity int, teamID *int, venueID *int) int
 		RotateCheckInCode             func(childComplexity int, registrationID int) int
 		SelfCheckIn                   func(childComplexity int, code string, nonce string) int
+		SetRetention                  func(childComplexity int, communityID int, input model.RetentionInput) int
 		SetRoles                      func(childComplexity int, personID int, roles []model.Role) int
 		SetSlotCapacity               func(childComplexity int, slotID int, capacity int) int
 		SetTeamMember                 func(childComplexity int, teamID int, personID int, role *teammembership.Role) int
@@ -544,11 +565,14 @@ type ComplexityRoot struct {
 		Notifications             func(childComplexity int, first *int, after *entgql.Cursor[int], unreadOnly *bool) int
 		PhoneVerificationRequired func(childComplexity int) int
 		Requests                  func(childComplexity int, first *int, after *entgql.Cursor[int], where *ent.RequestWhereInput, orderBy *ent.RequestOrder) int
+		Retention                 func(childComplexity int, communityID int) int
 		SelfCheckInCode           func(childComplexity int, activityID int) int
+		SensitiveReads            func(childComplexity int, communityID *int, where *model.SensitiveReadLogFilter, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) int
 		ServiceRecords            func(childComplexity int, personID *int, flagged *bool, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) int
 		Statistics                func(childComplexity int, communityIDs []int, from time.Time, to time.Time) int
 		Teams                     func(childComplexity int) int
 		Venues                    func(childComplexity int) int
+		VerifyAuditLog            func(childComplexity int, communityID *int) int
 		VerifyCertificate         func(childComplexity int, code string) int
 		Viewer                    func(childComplexity int) int
 		VolunteerService          func(childComplexity int, personID *int) int
@@ -647,11 +671,43 @@ type ComplexityRoot struct {
 		Status  func(childComplexity int) int
 	}
 
+	Retention struct {
+		CareTagDays      func(childComplexity int) int
+		CommunityID      func(childComplexity int) int
+		NotificationDays func(childComplexity int) int
+		ReadLogDays      func(childComplexity int) int
+		RequestTextDays  func(childComplexity int) int
+		ScanDays         func(childComplexity int) int
+	}
+
 	SelfCheckInCode struct {
 		Code             func(childComplexity int) int
 		ExpiresAt        func(childComplexity int) int
 		RotatesInSeconds func(childComplexity int) int
 		URL              func(childComplexity int) int
+	}
+
+	SensitiveRead struct {
+		ActorID       func(childComplexity int) int
+		At            func(childComplexity int) int
+		ClientAddress func(childComplexity int) int
+		Community     func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Kind          func(childComplexity int) int
+		Path          func(childComplexity int) int
+		SubjectID     func(childComplexity int) int
+		SubjectType   func(childComplexity int) int
+	}
+
+	SensitiveReadConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	SensitiveReadEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	ServiceRecord struct {
@@ -1115,6 +1171,44 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AttendanceEntryResult.Status(childComplexity), true
 
+	case "AuditChainBreak.communityID":
+		if e.ComplexityRoot.AuditChainBreak.CommunityID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditChainBreak.CommunityID(childComplexity), true
+	case "AuditChainBreak.entryID":
+		if e.ComplexityRoot.AuditChainBreak.EntryID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditChainBreak.EntryID(childComplexity), true
+	case "AuditChainBreak.reason":
+		if e.ComplexityRoot.AuditChainBreak.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditChainBreak.Reason(childComplexity), true
+	case "AuditChainBreak.seq":
+		if e.ComplexityRoot.AuditChainBreak.Seq == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditChainBreak.Seq(childComplexity), true
+
+	case "AuditChainHead.communityID":
+		if e.ComplexityRoot.AuditChainHead.CommunityID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditChainHead.CommunityID(childComplexity), true
+	case "AuditChainHead.head":
+		if e.ComplexityRoot.AuditChainHead.Head == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditChainHead.Head(childComplexity), true
+
 	case "AuditEntry.action":
 		if e.ComplexityRoot.AuditEntry.Action == nil {
 			break
@@ -1207,6 +1301,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuditEntryEdge.Node(childComplexity), true
+
+	case "AuditVerification.broken":
+		if e.ComplexityRoot.AuditVerification.Broken == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditVerification.Broken(childComplexity), true
+	case "AuditVerification.checked":
+		if e.ComplexityRoot.AuditVerification.Checked == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditVerification.Checked(childComplexity), true
+	case "AuditVerification.heads":
+		if e.ComplexityRoot.AuditVerification.Heads == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditVerification.Heads(childComplexity), true
+	case "AuditVerification.ok":
+		if e.ComplexityRoot.AuditVerification.Ok == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditVerification.Ok(childComplexity), true
+	case "AuditVerification.unchained":
+		if e.ComplexityRoot.AuditVerification.Unchained == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditVerification.Unchained(childComplexity), true
 
 	case "AuthPayload.expiresAt":
 		if e.ComplexityRoot.AuthPayload.ExpiresAt == nil {
@@ -2694,6 +2819,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SelfCheckIn(childComplexity, args["code"].(string), args["nonce"].(string)), true
+	case "Mutation.setRetention":
+		if e.ComplexityRoot.Mutation.SetRetention == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setRetention_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetRetention(childComplexity, args["communityID"].(int), args["input"].(model.RetentionInput)), true
 	case "Mutation.setRoles":
 		if e.ComplexityRoot.Mutation.SetRoles == nil {
 			break
@@ -3402,6 +3538,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Requests(childComplexity, args["first"].(*int), args["after"].(*entgql.Cursor[int]), args["where"].(*ent.RequestWhereInput), args["orderBy"].(*ent.RequestOrder)), true
+	case "Query.retention":
+		if e.ComplexityRoot.Query.Retention == nil {
+			break
+		}
+
+		args, err := ec.field_Query_retention_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Retention(childComplexity, args["communityID"].(int)), true
 	case "Query.selfCheckInCode":
 		if e.ComplexityRoot.Query.SelfCheckInCode == nil {
 			break
@@ -3413,6 +3560,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.SelfCheckInCode(childComplexity, args["activityID"].(int)), true
+	case "Query.sensitiveReads":
+		if e.ComplexityRoot.Query.SensitiveReads == nil {
+			break
+		}
+
+		args, err := ec.field_Query_sensitiveReads_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SensitiveReads(childComplexity, args["communityID"].(*int), args["where"].(*model.SensitiveReadLogFilter), args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int)), true
 	case "Query.serviceRecords":
 		if e.ComplexityRoot.Query.ServiceRecords == nil {
 			break
@@ -3447,6 +3605,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Venues(childComplexity), true
+	case "Query.verifyAuditLog":
+		if e.ComplexityRoot.Query.VerifyAuditLog == nil {
+			break
+		}
+
+		args, err := ec.field_Query_verifyAuditLog_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.VerifyAuditLog(childComplexity, args["communityID"].(*int)), true
 	case "Query.verifyCertificate":
 		if e.ComplexityRoot.Query.VerifyCertificate == nil {
 			break
@@ -3913,6 +4082,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RequestEvent.Status(childComplexity), true
 
+	case "Retention.careTagDays":
+		if e.ComplexityRoot.Retention.CareTagDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Retention.CareTagDays(childComplexity), true
+	case "Retention.communityID":
+		if e.ComplexityRoot.Retention.CommunityID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Retention.CommunityID(childComplexity), true
+	case "Retention.notificationDays":
+		if e.ComplexityRoot.Retention.NotificationDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Retention.NotificationDays(childComplexity), true
+	case "Retention.readLogDays":
+		if e.ComplexityRoot.Retention.ReadLogDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Retention.ReadLogDays(childComplexity), true
+	case "Retention.requestTextDays":
+		if e.ComplexityRoot.Retention.RequestTextDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Retention.RequestTextDays(childComplexity), true
+	case "Retention.scanDays":
+		if e.ComplexityRoot.Retention.ScanDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Retention.ScanDays(childComplexity), true
+
 	case "SelfCheckInCode.code":
 		if e.ComplexityRoot.SelfCheckInCode.Code == nil {
 			break
@@ -3937,6 +4143,93 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SelfCheckInCode.URL(childComplexity), true
+
+	case "SensitiveRead.actorID":
+		if e.ComplexityRoot.SensitiveRead.ActorID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SensitiveRead.ActorID(childComplexity), true
+	case "SensitiveRead.at":
+		if e.ComplexityRoot.SensitiveRead.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SensitiveRead.At(childComplexity), true
+	case "SensitiveRead.clientAddress":
+		if e.ComplexityRoot.SensitiveRead.ClientAddress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SensitiveRead.ClientAddress(childComplexity), true
+	case "SensitiveRead.community":
+		if e.ComplexityRoot.SensitiveRead.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SensitiveRead.Community(childComplexity), true
+	case "SensitiveRead.id":
+		if e.ComplexityRoot.SensitiveRead.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SensitiveRead.ID(childComplexity), true
+	case "SensitiveRead.kind":
+		if e.ComplexityRoot.SensitiveRead.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SensitiveRead.Kind(childComplexity), true
+	case "SensitiveRead.path":
+		if e.ComplexityRoot.SensitiveRead.Path == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SensitiveRead.Path(childComplexity), true
+	case "SensitiveRead.subjectID":
+		if e.ComplexityRoot.SensitiveRead.SubjectID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SensitiveRead.SubjectID(childComplexity), true
+	case "SensitiveRead.subjectType":
+		if e.ComplexityRoot.SensitiveRead.SubjectType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SensitiveRead.SubjectType(childComplexity), true
+
+	case "SensitiveReadConnection.edges":
+		if e.ComplexityRoot.SensitiveReadConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SensitiveReadConnection.Edges(childComplexity), true
+	case "SensitiveReadConnection.pageInfo":
+		if e.ComplexityRoot.SensitiveReadConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SensitiveReadConnection.PageInfo(childComplexity), true
+	case "SensitiveReadConnection.totalCount":
+		if e.ComplexityRoot.SensitiveReadConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SensitiveReadConnection.TotalCount(childComplexity), true
+
+	case "SensitiveReadEdge.cursor":
+		if e.ComplexityRoot.SensitiveReadEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SensitiveReadEdge.Cursor(childComplexity), true
+	case "SensitiveReadEdge.node":
+		if e.ComplexityRoot.SensitiveReadEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SensitiveReadEdge.Node(childComplexity), true
 
 	case "ServiceRecord.activity":
 		if e.ComplexityRoot.ServiceRecord.Activity == nil {
@@ -5033,6 +5326,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("RequestOrder", ec.unmarshalInputRequestOrder),
 			graphql.NewInputUnmarshaler("RequestPhoneCodeInput", ec.unmarshalInputRequestPhoneCodeInput),
 			graphql.NewInputUnmarshaler("RequestWhereInput", ec.unmarshalInputRequestWhereInput),
+			graphql.NewInputUnmarshaler("RetentionInput", ec.unmarshalInputRetentionInput),
+			graphql.NewInputUnmarshaler("SensitiveReadLogFilter", ec.unmarshalInputSensitiveReadLogFilter),
+			graphql.NewInputUnmarshaler("SensitiveReadOrder", ec.unmarshalInputSensitiveReadOrder),
 			graphql.NewInputUnmarshaler("ServiceRecordCorrection", ec.unmarshalInputServiceRecordCorrection),
 			graphql.NewInputUnmarshaler("ServiceRecordOrder", ec.unmarshalInputServiceRecordOrder),
 			graphql.NewInputUnmarshaler("SignUpInput", ec.unmarshalInputSignUpInput),
@@ -7168,6 +7464,74 @@ input RequestWhereInput {
   hasCommunity: Boolean
   hasCommunityWith: [CommunityWhereInput!]
 }
+type SensitiveRead implements Node {
+  id: ID!
+  actorID: ID!
+  kind: SensitiveReadKind!
+  subjectType: String!
+  subjectID: ID!
+  path: String!
+  clientAddress: String!
+  at: Time!
+  community: Community!
+}
+"""
+A connection to a list of items.
+"""
+type SensitiveReadConnection {
+  """
+  A list of edges.
+  """
+  edges: [SensitiveReadEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type SensitiveReadEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: SensitiveRead
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+SensitiveReadKind is enum for the field kind
+"""
+enum SensitiveReadKind @goModel(model: "linli/ent/sensitiveread.Kind") {
+  PHONE
+  CARE_TAGS
+  HEALTH_SIGNUP
+}
+"""
+Ordering options for SensitiveRead connections
+"""
+input SensitiveReadOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order SensitiveReads.
+  """
+  field: SensitiveReadOrderField!
+}
+"""
+Properties by which SensitiveRead connections can be ordered.
+"""
+enum SensitiveReadOrderField {
+  AT
+}
 type ServiceRecord implements Node {
   id: ID!
   createdAt: Time!
@@ -8295,6 +8659,77 @@ extend type Mutation {
   pairKiosk(code: String!): KioskPayload!
 }
 `, BuiltIn: false},
+	{Name: "../../schema/privacy.graphql", Input: `# Residents' rights (issue 18): who read what, the audit chain, retention.
+# README "Who read what" and "Retention".
+
+extend type Query {
+  "Platform admins: the sensitive-read log (staff reads of full phones, care tags and health sign-ups), newest first; one community or all."
+  sensitiveReads(communityID: ID, where: SensitiveReadLogFilter, after: Cursor, first: Int, before: Cursor, last: Int): SensitiveReadConnection!
+  "Platform admins: check the audit log's hash chain of one community (or all) and name the first broken link of each."
+  verifyAuditLog(communityID: ID): AuditVerification!
+  "Staff of the community and platform admins: how long the community keeps personal data."
+  retention(communityID: ID!): Retention!
+}
+
+extend type Mutation {
+  "Platform admins: change how long a community keeps personal data (null: unchanged; 0: back to the default). Audited (retention.set)."
+  setRetention(communityID: ID!, input: RetentionInput!): Retention!
+}
+
+input SensitiveReadLogFilter {
+  kinds: [SensitiveReadKind!]
+  "Who read."
+  actorID: ID
+  "Whose data: a person, household or registration."
+  subjectID: ID
+  from: Time
+  to: Time
+}
+
+type AuditVerification {
+  "True when no community's chain is broken."
+  ok: Boolean!
+  "Entries checked."
+  checked: Int!
+  "Entries written before the chain existed (not covered by it)."
+  unchained: Int!
+  "The first broken link of each community whose chain is broken."
+  broken: [AuditChainBreak!]!
+  "Each community's last entry as seq:hash; kept elsewhere, it shows whether the newest entries were later removed."
+  heads: [AuditChainHead!]!
+}
+
+type AuditChainBreak {
+  communityID: ID!
+  "The entry at which the chain breaks (the audit entry's ID)."
+  entryID: ID!
+  seq: Int!
+  reason: String!
+}
+
+type AuditChainHead {
+  communityID: ID!
+  head: String!
+}
+
+"Days each kind of personal data is kept (README \"Retention\")."
+type Retention {
+  communityID: ID!
+  scanDays: Int!
+  requestTextDays: Int!
+  careTagDays: Int!
+  notificationDays: Int!
+  readLogDays: Int!
+}
+
+input RetentionInput {
+  scanDays: Int
+  requestTextDays: Int
+  careTagDays: Int
+  notificationDays: Int
+  readLogDays: Int
+}
+`, BuiltIn: false},
 	{Name: "../../schema/requests.graphql", Input: `# Residents' requests (诉求 / 社情民意): submission, triage, assignment,
 # resolution, confirmation; their history and live updates.
 
@@ -8629,6 +9064,30 @@ func (ec *executionContext) childFields_AttendanceEntryResult(ctx context.Contex
 	return nil, fmt.Errorf("no field named %q was found under type AttendanceEntryResult", field.Name)
 }
 
+func (ec *executionContext) childFields_AuditChainBreak(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "communityID":
+		return ec.fieldContext_AuditChainBreak_communityID(ctx, field)
+	case "entryID":
+		return ec.fieldContext_AuditChainBreak_entryID(ctx, field)
+	case "seq":
+		return ec.fieldContext_AuditChainBreak_seq(ctx, field)
+	case "reason":
+		return ec.fieldContext_AuditChainBreak_reason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditChainBreak", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditChainHead(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "communityID":
+		return ec.fieldContext_AuditChainHead_communityID(ctx, field)
+	case "head":
+		return ec.fieldContext_AuditChainHead_head(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditChainHead", field.Name)
+}
+
 func (ec *executionContext) childFields_AuditEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -8675,6 +9134,22 @@ func (ec *executionContext) childFields_AuditEntryEdge(ctx context.Context, fiel
 		return ec.fieldContext_AuditEntryEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AuditEntryEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditVerification(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ok":
+		return ec.fieldContext_AuditVerification_ok(ctx, field)
+	case "checked":
+		return ec.fieldContext_AuditVerification_checked(ctx, field)
+	case "unchained":
+		return ec.fieldContext_AuditVerification_unchained(ctx, field)
+	case "broken":
+		return ec.fieldContext_AuditVerification_broken(ctx, field)
+	case "heads":
+		return ec.fieldContext_AuditVerification_heads(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditVerification", field.Name)
 }
 
 func (ec *executionContext) childFields_AuthPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9529,6 +10004,24 @@ func (ec *executionContext) childFields_RequestEvent(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type RequestEvent", field.Name)
 }
 
+func (ec *executionContext) childFields_Retention(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "communityID":
+		return ec.fieldContext_Retention_communityID(ctx, field)
+	case "scanDays":
+		return ec.fieldContext_Retention_scanDays(ctx, field)
+	case "requestTextDays":
+		return ec.fieldContext_Retention_requestTextDays(ctx, field)
+	case "careTagDays":
+		return ec.fieldContext_Retention_careTagDays(ctx, field)
+	case "notificationDays":
+		return ec.fieldContext_Retention_notificationDays(ctx, field)
+	case "readLogDays":
+		return ec.fieldContext_Retention_readLogDays(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Retention", field.Name)
+}
+
 func (ec *executionContext) childFields_SelfCheckInCode(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "url":
@@ -9541,6 +10034,52 @@ func (ec *executionContext) childFields_SelfCheckInCode(ctx context.Context, fie
 		return ec.fieldContext_SelfCheckInCode_rotatesInSeconds(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SelfCheckInCode", field.Name)
+}
+
+func (ec *executionContext) childFields_SensitiveRead(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_SensitiveRead_id(ctx, field)
+	case "actorID":
+		return ec.fieldContext_SensitiveRead_actorID(ctx, field)
+	case "kind":
+		return ec.fieldContext_SensitiveRead_kind(ctx, field)
+	case "subjectType":
+		return ec.fieldContext_SensitiveRead_subjectType(ctx, field)
+	case "subjectID":
+		return ec.fieldContext_SensitiveRead_subjectID(ctx, field)
+	case "path":
+		return ec.fieldContext_SensitiveRead_path(ctx, field)
+	case "clientAddress":
+		return ec.fieldContext_SensitiveRead_clientAddress(ctx, field)
+	case "at":
+		return ec.fieldContext_SensitiveRead_at(ctx, field)
+	case "community":
+		return ec.fieldContext_SensitiveRead_community(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SensitiveRead", field.Name)
+}
+
+func (ec *executionContext) childFields_SensitiveReadConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_SensitiveReadConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_SensitiveReadConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_SensitiveReadConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SensitiveReadConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_SensitiveReadEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_SensitiveReadEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_SensitiveReadEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SensitiveReadEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_ServiceRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

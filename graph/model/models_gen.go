@@ -12,6 +12,7 @@ import (
 	"linli/ent/notification"
 	"linli/ent/registration"
 	"linli/ent/request"
+	"linli/ent/sensitiveread"
 	"linli/ent/slot"
 	"linli/notify"
 	"strconv"
@@ -51,6 +52,19 @@ type AttendanceEntryResult struct {
 	ServiceRecord *ent.ServiceRecord `json:"serviceRecord,omitempty"`
 }
 
+type AuditChainBreak struct {
+	CommunityID int `json:"communityID"`
+	// The entry at which the chain breaks (the audit entry's ID).
+	EntryID int    `json:"entryID"`
+	Seq     int    `json:"seq"`
+	Reason  string `json:"reason"`
+}
+
+type AuditChainHead struct {
+	CommunityID int    `json:"communityID"`
+	Head        string `json:"head"`
+}
+
 type AuditLogFilter struct {
 	// Only these actions (e.g. checkin.undo, export.requests).
 	Actions   []string `json:"actions,omitempty"`
@@ -60,6 +74,19 @@ type AuditLogFilter struct {
 	From *time.Time `json:"from,omitempty"`
 	// at < to
 	To *time.Time `json:"to,omitempty"`
+}
+
+type AuditVerification struct {
+	// True when no community's chain is broken.
+	Ok bool `json:"ok"`
+	// Entries checked.
+	Checked int `json:"checked"`
+	// Entries written before the chain existed (not covered by it).
+	Unchained int `json:"unchained"`
+	// The first broken link of each community whose chain is broken.
+	Broken []*AuditChainBreak `json:"broken"`
+	// Each community's last entry as seq:hash; kept elsewhere, it shows whether the newest entries were later removed.
+	Heads []*AuditChainHead `json:"heads"`
 }
 
 type AuthPayload struct {
@@ -296,6 +323,24 @@ type RequestPhoneCodeInput struct {
 	CommunityID *int `json:"communityID,omitempty"`
 }
 
+// Days each kind of personal data is kept (README "Retention").
+type Retention struct {
+	CommunityID      int `json:"communityID"`
+	ScanDays         int `json:"scanDays"`
+	RequestTextDays  int `json:"requestTextDays"`
+	CareTagDays      int `json:"careTagDays"`
+	NotificationDays int `json:"notificationDays"`
+	ReadLogDays      int `json:"readLogDays"`
+}
+
+type RetentionInput struct {
+	ScanDays         *int `json:"scanDays,omitempty"`
+	RequestTextDays  *int `json:"requestTextDays,omitempty"`
+	CareTagDays      *int `json:"careTagDays,omitempty"`
+	NotificationDays *int `json:"notificationDays,omitempty"`
+	ReadLogDays      *int `json:"readLogDays,omitempty"`
+}
+
 // A self check-in code as a kiosk shows it (as a QR of url).
 type SelfCheckInCode struct {
 	// The page a phone opens: /checkin/self?c=<code> (a path on this server).
@@ -307,6 +352,16 @@ type SelfCheckInCode struct {
 	ExpiresAt time.Time `json:"expiresAt"`
 	// Seconds from now until expiresAt, rounded up: when to ask for the next code.
 	RotatesInSeconds int `json:"rotatesInSeconds"`
+}
+
+type SensitiveReadLogFilter struct {
+	Kinds []sensitiveread.Kind `json:"kinds,omitempty"`
+	// Who read.
+	ActorID *int `json:"actorID,omitempty"`
+	// Whose data: a person, household or registration.
+	SubjectID *int       `json:"subjectID,omitempty"`
+	From      *time.Time `json:"from,omitempty"`
+	To        *time.Time `json:"to,omitempty"`
 }
 
 type ServiceRecordCorrection struct {
