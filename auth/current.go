@@ -20,7 +20,8 @@ func (s *Service) CurrentViewers(ctx context.Context, sessionIDs []int, now time
 		return out, nil
 	}
 	sessions, err := s.db.Client.Session.Query().
-		Where(session.IDIn(sessionIDs...), session.RevokedAtIsNil(), session.ExpiresAtGT(now.UTC())).
+		Where(session.IDIn(sessionIDs...), session.RevokedAtIsNil(), session.ExpiresAtGT(now.UTC()),
+			session.Or(session.IdleExpiresAtIsNil(), session.IdleExpiresAtGT(now.UTC()))).
 		WithPerson(func(q *ent.PersonQuery) { q.Select(person.FieldCommunityID, person.FieldRoles) }).
 		All(ctx)
 	if err != nil {
@@ -30,6 +31,12 @@ func (s *Service) CurrentViewers(ctx context.Context, sessionIDs []int, now time
 	for _, ses := range sessions {
 		if p := ses.Edges.Person; p != nil {
 			v := viewerOf(ses, p)
+			if v.ExpiresAt = s.sessionEnd(ses.CreatedAt, v.ExpiresAt, v.Roles); !now.Before(v.ExpiresAt) {
+				continue
+			}
+			if ses.IdleExpiresAt != nil && ses.IdleExpiresAt.Before(v.ExpiresAt) {
+				v.ExpiresAt = *ses.IdleExpiresAt
+			}
 			out[ses.ID] = v
 			vs = append(vs, v)
 		}

@@ -188,6 +188,29 @@ func (ec *executionContext) fieldContext_CertificateVerification_issuedAt(_ cont
 	return graphql.NewScalarFieldContext("CertificateVerification", field, false, false, "Time")
 }
 
+func (ec *executionContext) _CertificateVerification_holderDeleted(ctx context.Context, field graphql.CollectedField, obj *model.CertificateVerification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CertificateVerification_holderDeleted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HolderDeleted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CertificateVerification_holderDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CertificateVerification", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _CheckInList_activityID(ctx context.Context, field graphql.CollectedField, obj *model.CheckInList) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1437,7 +1460,7 @@ func (ec *executionContext) _CertificateVerification(ctx context.Context, sel as
 	fields := graphql.CollectFields(ec.OperationContext, sel, certificateVerificationImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{}
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1477,6 +1500,11 @@ func (ec *executionContext) _CertificateVerification(ctx context.Context, sel as
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "holderDeleted":
+			out.Values[i] = ec._CertificateVerification_holderDeleted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -1500,7 +1528,7 @@ func (ec *executionContext) _CheckInList(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, checkInListImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{}
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1558,7 +1586,7 @@ func (ec *executionContext) _CheckInListEntry(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, checkInListEntryImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{}
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1621,7 +1649,7 @@ func (ec *executionContext) _CheckInResult(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, checkInResultImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{}
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1684,7 +1712,7 @@ func (ec *executionContext) _KioskPayload(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, kioskPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{}
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1722,7 +1750,7 @@ func (ec *executionContext) _SyncCheckInResult(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, syncCheckInResultImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{}
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1790,7 +1818,7 @@ func (ec *executionContext) _VolunteerService(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, volunteerServiceImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{}
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1860,7 +1888,7 @@ func (ec *executionContext) marshalNCheckInList2ᚖlinliᚋgraphᚋmodelᚐCheck
 }
 
 func (ec *executionContext) marshalNCheckInListEntry2ᚕᚖlinliᚋgraphᚋmodelᚐCheckInListEntryᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CheckInListEntry) graphql.Marshaler {
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCheckInListEntry2ᚖlinliᚋgraphᚋmodelᚐCheckInListEntry(ctx, sel, v[i])
@@ -1929,7 +1957,7 @@ func (ec *executionContext) unmarshalNSyncCheckInInput2ᚖlinliᚋgraphᚋmodel�
 }
 
 func (ec *executionContext) marshalNSyncCheckInResult2ᚕᚖlinliᚋgraphᚋmodelᚐSyncCheckInResultᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SyncCheckInResult) graphql.Marshaler {
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSyncCheckInResult2ᚖlinliᚋgraphᚋmodelᚐSyncCheckInResult(ctx, sel, v[i])
