@@ -37,6 +37,7 @@ import (
 	"linli/persisted"
 	"linli/reqlog"
 	"linli/requests"
+	"linli/rights"
 	"linli/scan"
 	"linli/statistics"
 	"linli/store"
@@ -108,6 +109,17 @@ type Config struct {
 	// enter its paper sign-in sheet (scan.Options.BackEntryDays).
 	BackEntryDays int
 
+	// Sessions are the sessions' absolute lifetimes and idle timeouts by
+	// class (auth.Lifetimes; zero fields: the defaults).
+	Sessions auth.Lifetimes
+	// LockoutFailures failed logins of a phone from one address lock that
+	// pair; from LockoutSources addresses, the phone; for LockoutDuration
+	// (auth.Lockout). 0 failures: no lockout.
+	LockoutFailures, LockoutSources int
+	LockoutDuration                 time.Duration
+	// MyDataPerHour bounds each person's downloads of their data.
+	MyDataPerHour int
+
 	// TrustedProxies are the reverse proxies in front of linli: from them,
 	// the client address (for rate limits and logs) is read from
 	// X-Forwarded-For (reqlog.ClientAddress). None: the TCP peer.
@@ -125,6 +137,12 @@ func DefaultConfig() Config {
 		TokenCacheTTL:      3 * time.Second,
 		RequestReopenDays:  requests.DefaultReopenDays,
 		BackEntryDays:      scan.DefaultBackEntryDays,
+		Sessions: auth.Lifetimes{Resident: auth.DefaultSessionLifetime, ResidentIdle: auth.DefaultSessionIdle,
+			Staff: auth.DefaultStaffSessionLifetime, StaffIdle: auth.DefaultStaffSessionIdle},
+		LockoutFailures: auth.DefaultLockoutPairFailures,
+		LockoutSources:  auth.DefaultLockoutAccountSources,
+		LockoutDuration: auth.DefaultLockoutDuration,
+		MyDataPerHour:   rights.DefaultMyDataPerHour,
 		Logger:             slog.Default(),
 	}
 }
@@ -194,7 +212,12 @@ func wire(cfg Config, db *store.DB, ids *gid.Codec) *App {
 	}
 	// The broker first: every service publishes to it.
 	a.startLive()
+	var lockout *auth.Lockout
+	if cfg.LockoutFailures > 0 {
+		lockout = auth.NewLockout(cfg.LockoutFailures, max(cfg.LockoutSources, 1), cfg.LockoutDuration, cfg.LockoutDuration)
+	}
 	a.Auth = auth.NewService(db, auth.Config{Limits: limits, CodeLimits: codeLimits, TokenCacheTTL: cfg.TokenCacheTTL,
+		Lifetimes: cfg.Sessions, Lockout: lockout,
 		RequirePhoneVerification: cfg.RequirePhoneVerification, CodeSender: sender, Events: a.Live})
 	a.live.sessions = newSessionGuard(a.Auth, db.Client, a.Config.Live.SessionCheckInterval, a.Config.Live.MaxConnectionsPerPerson, cfg.Logger)
 	trackLive(a)
@@ -213,6 +236,7 @@ func wire(cfg Config, db *store.DB, ids *gid.Codec) *App {
 		Households:   &households.Service{Client: db.Client, Events: a.Live},
 		Pairing:      &pairing.Service{Client: db.Client, Events: a.Live, Limits: limits},
 		Statistics:   &statistics.Service{Client: db.Client},
+		Rights:       rights.New(db, a.Auth, a.Live, cfg.MyDataPerHour),
 	}
 	a.revocable.Store(&revocable{auth: a.Auth, kiosks: kiosks, sessions: a.live.sessions})
 	a.startCheckin()
@@ -274,6 +298,7 @@ func (a *App) routes() http.Handler {
 	// embedded.
 	web.Routes(mux, !opts.Production)
 	(&exports.Handler{Client: a.DB.Client, Statistics: a.Resolver.Statistics, IDs: a.IDs}).Register(mux, a.authenticate)
+	a.Resolver.Rights.Register(mux, a.IDs, a.authenticate)
 	if opts.Production {
 		// Introspection is off in production, so GraphiQL could not work.
 		mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {

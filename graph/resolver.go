@@ -14,6 +14,7 @@ import (
 	"linli/organize"
 	"linli/pairing"
 	"linli/requests"
+	"linli/rights"
 	"linli/scan"
 	"linli/statistics"
 	"linli/store"
@@ -50,4 +51,7 @@ type Resolver struct {
 	Households *households.Service
 	// Statistics computes the community figures.
 	Statistics *statistics.Service
+	// Rights runs residents' rights: their data, corrections, deletion,
+	// consents.
+	Rights *rights.Service
 }

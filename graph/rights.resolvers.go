@@ -7,56 +7,126 @@ package graph
 
 import (
 	"context"
-	"fmt"
+	"linli/ent/consent"
+	"linli/gid"
 	"linli/graph/model"
+	"linli/reqlog"
+	"linli/rights"
 )
 
 // UpdateMyProfile is the resolver for the updateMyProfile field.
 func (r *mutationResolver) UpdateMyProfile(ctx context.Context, input model.UpdateMyProfileInput) (*model.MyProfile, error) {
-	panic(fmt.Errorf("not implemented: UpdateMyProfile - updateMyProfile"))
+	p, err := r.Rights.UpdateMyProfile(ctx, rights.ProfileInput{DisplayName: input.DisplayName, Phone: input.Phone,
+		VerificationCode: deref(input.VerificationCode), BirthYear: input.BirthYear})
+	if err != nil {
+		return nil, err
+	}
+	return myProfile(p), nil
 }
 
 // DeleteMyAccount is the resolver for the deleteMyAccount field.
 func (r *mutationResolver) DeleteMyAccount(ctx context.Context, password *string, verificationCode *string) (bool, error) {
-	panic(fmt.Errorf("not implemented: DeleteMyAccount - deleteMyAccount"))
+	if err := r.Rights.DeleteMyAccount(ctx, deref(password), deref(verificationCode)); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // DeletePerson is the resolver for the deletePerson field.
 func (r *mutationResolver) DeletePerson(ctx context.Context, personID int, reason string, writtenRequestRef string) (bool, error) {
-	panic(fmt.Errorf("not implemented: DeletePerson - deletePerson"))
+	if err := r.Rights.DeletePerson(ctx, personID, reason, writtenRequestRef); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // GiveConsent is the resolver for the giveConsent field.
 func (r *mutationResolver) GiveConsent(ctx context.Context, input model.GiveConsentInput) (*model.PersonConsent, error) {
-	panic(fmt.Errorf("not implemented: GiveConsent - giveConsent"))
+	c, err := r.Rights.Give(ctx, rights.GiveInput{Purpose: consent.Purpose(input.Purpose), WordingVersion: input.WordingVersion,
+		PersonID: deref(input.PersonID), ByGuardian: deref(input.ByGuardian), HouseholdID: input.HouseholdID})
+	if err != nil {
+		return nil, err
+	}
+	return personConsent(c, ""), nil
 }
 
 // WithdrawConsent is the resolver for the withdrawConsent field.
 func (r *mutationResolver) WithdrawConsent(ctx context.Context, purpose model.ConsentPurpose, personID *int) (*model.PersonConsent, error) {
-	panic(fmt.Errorf("not implemented: WithdrawConsent - withdrawConsent"))
+	c, err := r.Rights.Withdraw(ctx, consent.Purpose(purpose), deref(personID))
+	if err != nil {
+		return nil, err
+	}
+	return personConsent(c, ""), nil
 }
 
 // UnlockLogin is the resolver for the unlockLogin field.
 func (r *mutationResolver) UnlockLogin(ctx context.Context, phone string, verificationCode string) (bool, error) {
-	panic(fmt.Errorf("not implemented: UnlockLogin - unlockLogin"))
+	if err := r.Auth.UnlockLogin(ctx, phone, verificationCode, reqlog.ClientAddr(ctx)); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // MyProfile is the resolver for the myProfile field.
 func (r *queryResolver) MyProfile(ctx context.Context) (*model.MyProfile, error) {
-	panic(fmt.Errorf("not implemented: MyProfile - myProfile"))
+	p, err := r.Rights.MyProfile(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return myProfile(p), nil
 }
 
 // MyData is the resolver for the myData field.
 func (r *queryResolver) MyData(ctx context.Context, json *bool) (*model.MyDataExport, error) {
-	panic(fmt.Errorf("not implemented: MyData - myData"))
+	out := &model.MyDataExport{URL: rights.MyDataPath + "?format=json"}
+	if !deref(json) {
+		return out, nil
+	}
+	d, err := r.Rights.Export(ctx, gid.FromContext(ctx), "json")
+	if err != nil {
+		return nil, err
+	}
+	b, err := encodeJSON(d)
+	if err != nil {
+		return nil, err
+	}
+	out.JSON = &b
+	return out, nil
 }
 
 // MyConsents is the resolver for the myConsents field.
 func (r *queryResolver) MyConsents(ctx context.Context) ([]*model.PersonConsent, error) {
-	panic(fmt.Errorf("not implemented: MyConsents - myConsents"))
+	cs, err := r.Rights.Mine(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.PersonConsent, len(cs))
+	for i, c := range cs {
+		out[i] = personConsent(c, "")
+	}
+	return out, nil
 }
 
 // Consents is the resolver for the consents field.
 func (r *queryResolver) Consents(ctx context.Context, communityID int, purpose *model.ConsentPurpose, inForce *bool) ([]*model.PersonConsent, error) {
-	panic(fmt.Errorf("not implemented: Consents - consents"))
+	var p *consent.Purpose
+	if purpose != nil {
+		cp := consent.Purpose(*purpose)
+		p = &cp
+	}
+	cs, err := r.Rights.List(ctx, communityID, p, inForce)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.PersonConsent, len(cs))
+	for i, c := range cs {
+		name := ""
+		if c.Edges.Person != nil {
+			name = c.Edges.Person.DisplayName
+		}
+		out[i] = personConsent(c, name)
+	}
+	return out, nil
 }
+
+

@@ -120,3 +120,7 @@ func exporter(name string) Exporter {
 	defer hooksMu.RUnlock()
 	return exporters[name]
 }
+
+// DefaultMyDataPerHour is how many downloads of their data a person may
+// make an hour: enough to retry, too few to make the download a load.
+const DefaultMyDataPerHour = 5
