@@ -143,7 +143,7 @@ func DefaultConfig() Config {
 		LockoutSources:  auth.DefaultLockoutAccountSources,
 		LockoutDuration: auth.DefaultLockoutDuration,
 		MyDataPerHour:   rights.DefaultMyDataPerHour,
-		Logger:             slog.Default(),
+		Logger:          slog.Default(),
 	}
 }
 

@@ -128,5 +128,3 @@ func (r *queryResolver) Consents(ctx context.Context, communityID int, purpose *
 	}
 	return out, nil
 }
-
-
