@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 
 	"github.com/xuri/excelize/v2"
 
@@ -114,21 +115,17 @@ func headerRow(cols []string) []any {
 // cellValue is a value as a cell: numbers, booleans and strings as they
 // are (strings are never formulas in a stream writer), the rest as JSON.
 func cellValue(v any) any {
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer {
+		if rv.IsNil() {
+			return ""
+		}
+		v = rv.Elem().Interface()
+	}
 	switch v := v.(type) {
 	case nil:
 		return ""
 	case int, int64, float64, bool, string:
 		return v
-	case *int:
-		if v == nil {
-			return ""
-		}
-		return *v
-	case *string:
-		if v == nil {
-			return ""
-		}
-		return *v
 	case fmt.Stringer:
 		return v.String()
 	}
