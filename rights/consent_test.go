@@ -90,7 +90,9 @@ func TestConsentIsTheSourceOfTruth(t *testing.T) {
 		}
 		// Audited.
 		var log struct {
-			AuditLog struct{ Edges []struct{ Node struct{ Action string } } }
+			AuditLog struct {
+				Edges []struct{ Node struct{ Action string } }
+			}
 		}
 		e.Do(t, coord, `query($c: ID!) { auditLog(communityID: $c, first: 50, where: {actions: ["consent.give", "consent.withdraw"]}) { edges { node { action } } } }`,
 			map[string]any{"c": e.ID(c.ID)}).Decode(t, &log)

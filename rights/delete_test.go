@@ -246,7 +246,9 @@ func TestDeleteVolunteerKeepsStatistics(t *testing.T) {
 		e.Do(t, w.coord, `mutation($p: ID!) { deletePerson(personID: $p, reason: "重复", writtenRequestRef: "申请书 2026-118") }`,
 			map[string]any{"p": e.ID(w.vid)}).WantCode(t, "")
 		var log struct {
-			AuditLog struct{ Edges []struct{ Node struct{ Detail string } } }
+			AuditLog struct {
+				Edges []struct{ Node struct{ Detail string } }
+			}
 		}
 		e.Do(t, w.coord, `query($c: ID!) { auditLog(communityID: $c, first: 10, where: {actions: ["person.delete"]}) { edges { node { detail } } } }`,
 			map[string]any{"c": e.ID(w.cid)}).Decode(t, &log)

@@ -108,7 +108,9 @@ func TestMyData(t *testing.T) {
 			t.Errorf("coordinator's own download: %d", status)
 		}
 		var log struct {
-			AuditLog struct{ Edges []struct{ Node struct{ Action string } } }
+			AuditLog struct {
+				Edges []struct{ Node struct{ Action string } }
+			}
 		}
 		e.Do(t, w.coord, `query($c: ID!) { auditLog(communityID: $c, first: 50, where: {actions: ["export.my_data"]}) { edges { node { action } } } }`,
 			map[string]any{"c": e.ID(w.cid)}).Decode(t, &log)
