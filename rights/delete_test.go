@@ -2,11 +2,14 @@ package rights_test
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
 
 	"linli/ent/activity"
 	"linli/ent/slot"
@@ -184,6 +187,10 @@ func TestDeleteVolunteerKeepsStatistics(t *testing.T) {
 		ws.subscribe("1", `subscription($c: ID!) { requestUpdates(communityID: $c) { action note actor { displayName phone } request { title description submitter { displayName phone } } } }`,
 			map[string]any{"c": e.ID(w.cid)})
 
+		// The volunteer's own live connection.
+		own := dial(t, e, w.vtok)
+		own.subscribe("1", `subscription { myRequestUpdates { action } }`, nil)
+
 		// Only staff of the community act, on a written request.
 		e.Do(t, w.vtok, `mutation($p: ID!) { deletePerson(personID: $p, reason: "x", writtenRequestRef: "x") }`,
 			map[string]any{"p": e.ID(w.vid)}).WantCode(t, "NOT_FOUND")
@@ -218,6 +225,21 @@ func TestDeleteVolunteerKeepsStatistics(t *testing.T) {
 		}
 		if p := string(m.Payload); strings.Contains(p, w.name) || strings.Contains(p, w.phone) || strings.Contains(p, "欧阳") || !strings.Contains(p, "已注销用户") {
 			t.Errorf("subscription payload names the deleted person: %s", p)
+		}
+
+		// Their live connection was closed (4403, as for a role change).
+		for {
+			m, err := own.read(10 * time.Second)
+			if err != nil {
+				var ce *websocket.CloseError
+				if !errors.As(err, &ce) || ce.Code != 4403 {
+					t.Errorf("the deleted person's socket: want close 4403, got %v", err)
+				}
+				break
+			}
+			if m.Type == "next" && strings.Contains(string(m.Payload), w.phone) {
+				t.Errorf("the deleted person's socket got %s", m.Payload)
+			}
 		}
 
 		// Their token and their password no longer work.
