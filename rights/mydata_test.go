@@ -91,6 +91,15 @@ func TestMyData(t *testing.T) {
 		if status, _ := get(t, e, "", "/me/data"); status != 401 {
 			t.Errorf("anonymous: %d", status)
 		}
+		venue, err := e.Client.Venue.Create().SetCommunityID(w.cid).SetName("大厅").Save(e.Sys())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var k struct{ RegisterKiosk struct{ Token string } }
+		e.Do(t, w.coord, `mutation($v: ID!) { registerKiosk(venueID: $v, name: "签到平板") { token } }`, map[string]any{"v": e.ID(venue.ID)}).Decode(t, &k)
+		if status, b := get(t, e, k.RegisterKiosk.Token, "/me/data"); status != 403 {
+			t.Errorf("a kiosk's download: %d %s", status, b)
+		}
 		if status, _ := get(t, e, w.coord, "/me/data?format=csv"); status != 400 {
 			t.Errorf("format csv: %d", status)
 		}
