@@ -40,7 +40,7 @@ func (s *Service) CurrentViewers(ctx context.Context, sessionIDs []int, now time
 			staff := StaffClass(v.Roles)
 			_, idle := s.lifetimes.of(staff)
 			idleEnd := now.UTC().Add(idle)
-			if ses.IdleExpiresAt == nil || ses.IdleExpiresAt.Before(idleEnd.Add(-touchEvery)) || ses.IdleExpiresAt.After(idleEnd) {
+			if ses.IdleExpiresAt != nil && (ses.IdleExpiresAt.Before(idleEnd.Add(-touchEvery)) || ses.IdleExpiresAt.After(idleEnd)) {
 				touch[b2i(staff)] = append(touch[b2i(staff)], ses.ID)
 			} else {
 				idleEnd = *ses.IdleExpiresAt

@@ -76,10 +76,16 @@ const touchEvery = time.Minute
 
 // touch moves a session's idle expiry to a full idle timeout from now,
 // when it is more than touchEvery behind; it returns the expiry in force.
+//
+// A session without an idle expiry (issued before it existed, or by bulk
+// fixtures and load tools) has no idle timeout and is never written to.
 func (s *Service) touch(ctx context.Context, sessionID int, idleUntil *time.Time, roles []viewer.Role, now time.Time) (time.Time, error) {
 	_, idle := s.lifetimes.of(StaffClass(roles))
 	want := now.Add(idle)
-	if idleUntil != nil && !idleUntil.Before(want.Add(-touchEvery)) && !idleUntil.After(want) {
+	if idleUntil == nil {
+		return want, nil
+	}
+	if !idleUntil.Before(want.Add(-touchEvery)) && !idleUntil.After(want) {
 		return *idleUntil, nil
 	}
 	// A class that got shorter (a promotion) takes effect here too.
