@@ -336,7 +336,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*viewer.Viewe
 	if err != nil {
 		return nil, err
 	}
-	if idleEnd.Before(v.ExpiresAt) {
+	if !idleEnd.IsZero() && idleEnd.Before(v.ExpiresAt) {
 		v.ExpiresAt = idleEnd
 	}
 	if err := s.fillLeadTeams(viewer.System(ctx), v); err != nil {

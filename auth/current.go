@@ -37,16 +37,18 @@ func (s *Service) CurrentViewers(ctx context.Context, sessionIDs []int, now time
 			if v.ExpiresAt = s.sessionEnd(ses.CreatedAt, v.ExpiresAt, v.Roles); !now.Before(v.ExpiresAt) {
 				continue
 			}
-			staff := StaffClass(v.Roles)
-			_, idle := s.lifetimes.of(staff)
-			idleEnd := now.UTC().Add(idle)
-			if ses.IdleExpiresAt != nil && (ses.IdleExpiresAt.Before(idleEnd.Add(-touchEvery)) || ses.IdleExpiresAt.After(idleEnd)) {
-				touch[b2i(staff)] = append(touch[b2i(staff)], ses.ID)
-			} else {
-				idleEnd = *ses.IdleExpiresAt
-			}
-			if idleEnd.Before(v.ExpiresAt) {
-				v.ExpiresAt = idleEnd
+			if ses.IdleExpiresAt != nil {
+				staff := StaffClass(v.Roles)
+				_, idle := s.lifetimes.of(staff)
+				idleEnd := now.UTC().Add(idle)
+				if ses.IdleExpiresAt.Before(idleEnd.Add(-touchEvery)) || ses.IdleExpiresAt.After(idleEnd) {
+					touch[b2i(staff)] = append(touch[b2i(staff)], ses.ID)
+				} else {
+					idleEnd = *ses.IdleExpiresAt
+				}
+				if idleEnd.Before(v.ExpiresAt) {
+					v.ExpiresAt = idleEnd
+				}
 			}
 			out[ses.ID] = v
 			vs = append(vs, v)

@@ -75,7 +75,8 @@ func (s *Service) sessionEnd(created, expires time.Time, roles []viewer.Role) ti
 const touchEvery = time.Minute
 
 // touch moves a session's idle expiry to a full idle timeout from now,
-// when it is more than touchEvery behind; it returns the expiry in force.
+// when it is more than touchEvery behind; it returns the expiry in force
+// (zero: none).
 //
 // A session without an idle expiry (issued before it existed, or by bulk
 // fixtures and load tools) has no idle timeout and is never written to.
@@ -83,7 +84,7 @@ func (s *Service) touch(ctx context.Context, sessionID int, idleUntil *time.Time
 	_, idle := s.lifetimes.of(StaffClass(roles))
 	want := now.Add(idle)
 	if idleUntil == nil {
-		return want, nil
+		return time.Time{}, nil
 	}
 	if !idleUntil.Before(want.Add(-touchEvery)) && !idleUntil.After(want) {
 		return *idleUntil, nil
