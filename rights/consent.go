@@ -12,6 +12,7 @@ import (
 	"linli/authz"
 	"linli/cst"
 	"linli/ent"
+	"linli/ent/activity"
 	"linli/ent/consent"
 	"linli/ent/household"
 	"linli/ent/person"
@@ -72,14 +73,16 @@ func (s *Service) HealthSignUp(ctx context.Context, slotID int, given bool) (boo
 		return given, nil // the ledger refuses the anonymous
 	}
 	sys := viewer.System(ctx)
-	sl, err := s.Client.Slot.Query().Where(slot.ID(slotID)).WithActivity().Only(sys)
+	// One statement: the service type of the slot's activity.
+	a, err := s.Client.Activity.Query().Where(activity.HasSlotsWith(slot.ID(slotID))).
+		Select(activity.FieldServiceType).Only(sys)
 	if ent.IsNotFound(err) {
 		return given, nil // the ledger answers NOT_FOUND
 	}
 	if err != nil {
 		return false, err
 	}
-	if sl.Edges.Activity == nil || !ledger.HealthData(sl.Edges.Activity) {
+	if !ledger.HealthData(a) {
 		return given, nil
 	}
 	now := s.now()
