@@ -40,6 +40,7 @@ import (
 	"linli/reqlog"
 	"linli/requests"
 	"linli/retention"
+	"linli/rights"
 	"linli/scan"
 	"linli/statistics"
 	"linli/store"
@@ -118,6 +119,16 @@ type Config struct {
 	// notifications (notify.Options).
 	Jobs   jobs.Options
 	Notify notify.Options
+	// Sessions are the sessions' absolute lifetimes and idle timeouts by
+	// class (auth.Lifetimes; zero fields: the defaults).
+	Sessions auth.Lifetimes
+	// LockoutFailures failed logins of a phone from one address lock that
+	// pair; from LockoutSources addresses, the phone; for LockoutDuration
+	// (auth.Lockout). 0 failures: no lockout.
+	LockoutFailures, LockoutSources int
+	LockoutDuration                 time.Duration
+	// MyDataPerHour bounds each person's downloads of their data.
+	MyDataPerHour int
 
 	// TrustedProxies are the reverse proxies in front of linli: from them,
 	// the client address (for rate limits and logs) is read from
@@ -139,6 +150,12 @@ func DefaultConfig() Config {
 		Jobs:               jobs.Options{Workers: 4, Poll: time.Second},
 		Notify:             notify.Options{ReminderSweep: 10 * time.Second, FollowUpAfter: 72 * time.Hour},
 		Logger:             slog.Default(),
+		Sessions: auth.Lifetimes{Resident: auth.DefaultSessionLifetime, ResidentIdle: auth.DefaultSessionIdle,
+			Staff: auth.DefaultStaffSessionLifetime, StaffIdle: auth.DefaultStaffSessionIdle},
+		LockoutFailures: auth.DefaultLockoutPairFailures,
+		LockoutSources:  auth.DefaultLockoutAccountSources,
+		LockoutDuration: auth.DefaultLockoutDuration,
+		MyDataPerHour:   rights.DefaultMyDataPerHour,
 	}
 }
 
@@ -231,7 +248,12 @@ func wire(cfg Config, db *store.DB, ids *gid.Codec, selfKey []byte) *App {
 	}
 	// The broker first: every service publishes to it.
 	a.startLive()
+	var lockout *auth.Lockout
+	if cfg.LockoutFailures > 0 {
+		lockout = auth.NewLockout(cfg.LockoutFailures, max(cfg.LockoutSources, 1), cfg.LockoutDuration, cfg.LockoutDuration)
+	}
 	a.Auth = auth.NewService(db, auth.Config{Limits: limits, CodeLimits: codeLimits, TokenCacheTTL: cfg.TokenCacheTTL,
+		Lifetimes: cfg.Sessions, Lockout: lockout,
 		RequirePhoneVerification: cfg.RequirePhoneVerification, CodeSender: sender, Events: a.Live})
 	a.live.sessions = newSessionGuard(a.Auth, db.Client, a.Config.Live.SessionCheckInterval, a.Config.Live.MaxConnectionsPerPerson, cfg.Logger)
 	trackLive(a)
@@ -252,6 +274,7 @@ func wire(cfg Config, db *store.DB, ids *gid.Codec, selfKey []byte) *App {
 		Households:   &households.Service{Client: db.Client, Events: a.Live, BackEntryDays: cfg.BackEntryDays},
 		Pairing:      &pairing.Service{Client: db.Client, Events: a.Live, Limits: limits},
 		Statistics:   &statistics.Service{Client: db.Client},
+		Rights:       rights.New(db, a.Auth, a.Live, cfg.MyDataPerHour),
 	}
 	jo := cfg.Jobs
 	if jo.Logger == nil {
@@ -342,6 +365,7 @@ func (a *App) routes() http.Handler {
 	// embedded.
 	web.Routes(mux, !opts.Production)
 	(&exports.Handler{Client: a.DB.Client, Statistics: a.Resolver.Statistics, IDs: a.IDs}).Register(mux, a.authenticate)
+	a.Resolver.Rights.Register(mux, a.IDs, a.authenticate)
 	if opts.Production {
 		// Introspection is off in production, so GraphiQL could not work.
 		mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {

@@ -35,6 +35,10 @@ const (
 	CapacityFull      Code = "CAPACITY_FULL"
 	NotEligible       Code = "NOT_ELIGIBLE"
 	ConsentRequired   Code = "CONSENT_REQUIRED"
+	// LoginLocked: too many failed sign-ins of this phone from this
+	// address (or from many): wait, or unlock with a code sent to the
+	// phone (auth.Lockout).
+	LoginLocked Code = "LOGIN_LOCKED"
 )
 
 // Error is an error a client may see.

@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -39,11 +40,20 @@ type Service struct {
 	sender     CodeSender
 	now        func() time.Time
 	events     events.Publisher
+	lifetimes  Lifetimes
+	lockout    *Lockout
 }
 
 // Config tunes a Service.
 type Config struct {
-	TokenTTL time.Duration // default 30 days
+	// TokenTTL is the absolute lifetime of a resident's session; it wins
+	// over Lifetimes.Resident when set (tests, load tools).
+	TokenTTL time.Duration
+	// Lifetimes are the sessions' absolute lifetimes and idle timeouts by
+	// class (zero fields: the defaults).
+	Lifetimes Lifetimes
+	// Lockout locks sign-in after repeated failures (nil: never).
+	Lockout *Lockout
 	// Limits bounds login/register attempts; nil switches rate limiting off.
 	Limits *Limiter
 	// CodeLimits bounds requestPhoneCode; nil switches its limit off.
@@ -65,9 +75,11 @@ type Config struct {
 
 // NewService returns a Service over db.
 func NewService(db *store.DB, c Config) *Service {
-	if c.TokenTTL <= 0 {
-		c.TokenTTL = 30 * 24 * time.Hour
+	if c.TokenTTL > 0 {
+		c.Lifetimes.Resident = c.TokenTTL
 	}
+	c.Lifetimes = c.Lifetimes.withDefaults()
+	c.TokenTTL = c.Lifetimes.Resident
 	if c.CodeSender == nil {
 		c.CodeSender = LogSender{}
 	}
@@ -75,7 +87,7 @@ func NewService(db *store.DB, c Config) *Service {
 		c.Events = events.Discard{}
 	}
 	return &Service{db: db, tokenTTL: c.TokenTTL, limits: c.Limits, codeLimits: c.CodeLimits, cache: newTokenCache(c.TokenCacheTTL, 100_000),
-		verify: c.RequirePhoneVerification, sender: c.CodeSender, events: c.Events,
+		verify: c.RequirePhoneVerification, sender: c.CodeSender, events: c.Events, lifetimes: c.Lifetimes, lockout: c.Lockout,
 		now: func() time.Time { return time.Now().UTC() }}
 }
 
@@ -205,6 +217,11 @@ func (s *Service) Login(ctx context.Context, phone, password, clientAddr string)
 	if err := s.limits.Allow("login", norm, clientAddr); err != nil {
 		return nil, err
 	}
+	// A locked (phone, address) pair, or a phone locked everywhere, is
+	// refused before any password is checked: the lock stops guessing.
+	if err := s.lockout.Check(norm, clientAddr); err != nil {
+		return nil, err
+	}
 	sys := viewer.System(ctx)
 	// Only accounts with a password sign in; the phone is unique among them.
 	p, err := s.db.Client.Person.Query().Where(person.Phone(norm), person.PasswordHashNEQ("")).Only(sys)
@@ -223,8 +240,12 @@ func (s *Service) Login(ctx context.Context, phone, password, clientAddr string)
 		return nil, err
 	}
 	if !match || p == nil {
+		// Counted for unknown phones too, so a lock tells nobody whether
+		// the phone has an account.
+		s.lockout.Failed(norm, clientAddr)
 		return nil, apperr.New(apperr.Unauthenticated, "wrong phone number or password")
 	}
+	s.lockout.Succeeded(norm, clientAddr)
 	return s.issue(sys, p)
 }
 
@@ -248,12 +269,16 @@ func (s *Service) issue(ctx context.Context, p *ent.Person) (*Session, error) {
 		return nil, err
 	}
 	token := base64.RawURLEncoding.EncodeToString(raw)
-	exp := s.now().Add(s.tokenTTL).Truncate(time.Second)
+	now := s.now()
+	life, idle := s.lifetimes.of(StaffClass(rolesOf(p.Roles)))
+	exp := now.Add(life).Truncate(time.Second)
 	ses, err := s.db.Client.Session.Create().
 		SetTokenHash(HashToken(token)).
 		SetPersonID(p.ID).
 		SetCommunityID(p.CommunityID).
 		SetExpiresAt(exp).
+		SetIdleExpiresAt(now.Add(idle)).
+		SetCreatedAt(now).
 		Save(ctx)
 	if err != nil {
 		return nil, err
@@ -287,8 +312,10 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*viewer.Viewe
 	}
 	v := &viewer.Viewer{}
 	var roles []byte
-	ok, err := store.QueryRow(ctx, s.db.Client, s.db.Rebind(SessionByToken), []any{hash[:], now},
-		&v.SessionID, &v.ExpiresAt, &v.PersonID, &v.CommunityID, &roles)
+	var created time.Time
+	var idleUntil sql.NullTime
+	ok, err := store.QueryRow(ctx, s.db.Client, s.db.Rebind(SessionByToken), []any{hash[:], now, now},
+		&v.SessionID, &v.ExpiresAt, &v.PersonID, &v.CommunityID, &roles, &created, &idleUntil)
 	if err != nil {
 		return nil, err
 	}
@@ -300,6 +327,24 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*viewer.Viewe
 		return nil, fmt.Errorf("auth: roles of person %d: %w", v.PersonID, err)
 	}
 	v.Roles = rolesOf(names)
+	// The class's absolute lifetime (roles may have changed since sign-in).
+	if v.ExpiresAt = s.sessionEnd(created, v.ExpiresAt, v.Roles); !now.Before(v.ExpiresAt) {
+		return nil, ErrInvalidToken
+	}
+	var idle *time.Time
+	if idleUntil.Valid {
+		idle = &idleUntil.Time
+	}
+	// A use moves the idle expiry (at most a write a minute); a cached
+	// viewer lives no longer than it (tokenCache.put), so an idle session
+	// ends within touchEvery of its timeout on every replica.
+	idleEnd, err := s.touch(ctx, v.SessionID, idle, v.Roles, now)
+	if err != nil {
+		return nil, err
+	}
+	if !idleEnd.IsZero() && idleEnd.Before(v.ExpiresAt) {
+		v.ExpiresAt = idleEnd
+	}
 	if err := s.fillLeadTeams(viewer.System(ctx), v); err != nil {
 		return nil, err
 	}
@@ -310,9 +355,11 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*viewer.Viewe
 // SessionByToken is the whole token check in one statement: the session
 // with this token hash, not revoked, not expired at the given time, and its
 // person's community and roles (JSON). Benchmarks send the same statement.
-const SessionByToken = `SELECT s.id, s.expires_at, p.id, p.community_id, p.roles
+// The session's start and idle expiry come last (the class's lifetime and
+// idle timeout are applied in Go, since roles may have changed).
+const SessionByToken = `SELECT s.id, s.expires_at, p.id, p.community_id, p.roles, s.created_at, s.idle_expires_at
 FROM sessions s JOIN persons p ON p.id = s.person_id
-WHERE s.token_hash = ? AND s.revoked_at IS NULL AND s.expires_at > ?`
+WHERE s.token_hash = ? AND s.revoked_at IS NULL AND s.expires_at > ? AND (s.idle_expires_at IS NULL OR s.idle_expires_at > ?)`
 
 // viewerOf builds the viewer of a session. For a team leader it reads the
 // teams they lead (one more query, for team leaders only); ctx must be the

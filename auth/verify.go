@@ -39,11 +39,13 @@ type PhoneMessage struct {
 	// CommunityID is the community the person means to join (0: not said),
 	// for the text of the message.
 	CommunityID int
-	// Code is the verification code to enter in register; empty when
-	// AlreadyRegistered.
+	// Code is the verification code to enter in register; for a phone
+	// that has an account (AlreadyRegistered), the code that lifts a
+	// sign-in lock (unlockLogin) or confirms deleting the account.
 	Code string
 	// AlreadyRegistered: the phone has an account; the message tells its
-	// owner to sign in (or reset the password) instead.
+	// owner to sign in (or reset the password) instead of registering,
+	// and gives the code for unlockLogin and deleteMyAccount.
 	AlreadyRegistered bool
 	ExpiresAt         time.Time
 }
@@ -97,9 +99,6 @@ func (s *Service) RequestPhoneCode(ctx context.Context, phone string, communityI
 	if err := s.codeLimits.Allow("code", phone, clientAddr); err != nil {
 		return err
 	}
-	if !s.verify {
-		return nil
-	}
 	sys := viewer.System(ctx)
 	if communityID != 0 {
 		if ok, err := s.db.Client.Community.Query().Where(community.ID(communityID)).Exist(sys); err != nil {
@@ -112,19 +111,22 @@ func (s *Service) RequestPhoneCode(ctx context.Context, phone string, communityI
 	if err != nil {
 		return err
 	}
-	// A phone with an account gets a row too, holding a code nobody is
-	// told: the same writes either way, and register stops at the code.
+	// Without phone verification, codes are only for accounts (unlockLogin,
+	// deleteMyAccount): a phone without one is sent nothing.
+	if !s.verify && !taken {
+		return nil
+	}
+	// A phone with an account gets a code too, told only to its owner:
+	// it lifts a sign-in lock or confirms a deletion, and register with it
+	// stops at the phone's account (CONFLICT), which the owner knows of.
 	code, err := newCode()
 	if err != nil {
 		return err
 	}
 	now := s.now()
 	msg := PhoneMessage{Phone: phone, CommunityID: communityID, ExpiresAt: now.Add(codeTTL).Truncate(time.Second)}
-	if taken {
-		msg.AlreadyRegistered = true
-	} else {
-		msg.Code = code
-	}
+	msg.AlreadyRegistered = taken
+	msg.Code = code
 	if _, err := s.db.Client.PhoneCode.Delete().Where(phonecode.ExpiresAtLT(now.Add(-codeTTL))).Exec(sys); err != nil {
 		return err
 	}

@@ -17,6 +17,7 @@ import (
 	"linli/apperr"
 	"linli/ent"
 	entcert "linli/ent/certificate"
+	"linli/ent/person"
 	"linli/hours"
 	"linli/mask"
 	"linli/viewer"
@@ -83,6 +84,9 @@ type Verification struct {
 	Code, PersonName, CommunityName string
 	Minutes, Records, StarLevel     int
 	IssuedAt                        time.Time
+	// HolderDeleted: the holder deleted their account (package rights);
+	// the certificate names nobody any more (PersonName is empty).
+	HolderDeleted bool
 }
 
 // Verify looks a certificate up by its code, for anyone; nil
@@ -94,7 +98,8 @@ func (s *Service) Verify(ctx context.Context, code string) (*Verification, error
 		return nil, nil
 	}
 	sys := viewer.System(ctx)
-	c, err := s.client.Certificate.Query().Where(entcert.Code(code)).WithCommunity().Only(sys)
+	c, err := s.client.Certificate.Query().Where(entcert.Code(code)).WithCommunity().
+		WithPerson(func(q *ent.PersonQuery) { q.Select(person.FieldDeletedAt) }).Only(sys)
 	if ent.IsNotFound(err) {
 		return nil, nil
 	}
@@ -104,6 +109,9 @@ func (s *Service) Verify(ctx context.Context, code string) (*Verification, error
 	v := &Verification{
 		Code: c.Code, PersonName: mask.Name(c.PersonName), Minutes: c.Minutes,
 		Records: c.RecordCount, StarLevel: c.StarLevel, IssuedAt: c.IssuedAt,
+	}
+	if p := c.Edges.Person; p != nil && p.DeletedAt != nil {
+		v.PersonName, v.HolderDeleted = "", true
 	}
 	if c.Edges.Community != nil {
 		v.CommunityName = c.Edges.Community.Name

@@ -17,6 +17,7 @@ import (
 	"linli/ent/certificate"
 	"linli/ent/checkinscan"
 	"linli/ent/community"
+	"linli/ent/consent"
 	"linli/ent/homevisit"
 	"linli/ent/household"
 	"linli/ent/idempotencykey"
@@ -71,6 +72,8 @@ type Client struct {
 	CheckInScan *CheckInScanClient
 	// Community is the client for interacting with the Community builders.
 	Community *CommunityClient
+	// Consent is the client for interacting with the Consent builders.
+	Consent *ConsentClient
 	// HomeVisit is the client for interacting with the HomeVisit builders.
 	HomeVisit *HomeVisitClient
 	// Household is the client for interacting with the Household builders.
@@ -144,6 +147,7 @@ func (c *Client) init() {
 	c.Certificate = NewCertificateClient(c.config)
 	c.CheckInScan = NewCheckInScanClient(c.config)
 	c.Community = NewCommunityClient(c.config)
+	c.Consent = NewConsentClient(c.config)
 	c.HomeVisit = NewHomeVisitClient(c.config)
 	c.Household = NewHouseholdClient(c.config)
 	c.IdempotencyKey = NewIdempotencyKeyClient(c.config)
@@ -270,6 +274,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Certificate:            NewCertificateClient(cfg),
 		CheckInScan:            NewCheckInScanClient(cfg),
 		Community:              NewCommunityClient(cfg),
+		Consent:                NewConsentClient(cfg),
 		HomeVisit:              NewHomeVisitClient(cfg),
 		Household:              NewHouseholdClient(cfg),
 		IdempotencyKey:         NewIdempotencyKeyClient(cfg),
@@ -323,6 +328,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Certificate:            NewCertificateClient(cfg),
 		CheckInScan:            NewCheckInScanClient(cfg),
 		Community:              NewCommunityClient(cfg),
+		Consent:                NewConsentClient(cfg),
 		HomeVisit:              NewHomeVisitClient(cfg),
 		Household:              NewHouseholdClient(cfg),
 		IdempotencyKey:         NewIdempotencyKeyClient(cfg),
@@ -381,8 +387,8 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.Activity, c.AuditEntry, c.CalendarFeed, c.Certificate, c.CheckInScan,
-		c.Community, c.HomeVisit, c.Household, c.IdempotencyKey, c.Job, c.Kiosk,
-		c.KioskPairingCode, c.Notification, c.NotificationDelivery,
+		c.Community, c.Consent, c.HomeVisit, c.Household, c.IdempotencyKey, c.Job,
+		c.Kiosk, c.KioskPairingCode, c.Notification, c.NotificationDelivery,
 		c.NotificationPreference, c.PersistedQuery, c.Person, c.PhoneCode,
 		c.Registration, c.Request, c.RequestEvent, c.RetentionPolicy, c.Secret,
 		c.SensitiveRead, c.ServiceRecord, c.Session, c.Slot, c.Team, c.TeamMembership,
@@ -397,8 +403,8 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.Activity, c.AuditEntry, c.CalendarFeed, c.Certificate, c.CheckInScan,
-		c.Community, c.HomeVisit, c.Household, c.IdempotencyKey, c.Job, c.Kiosk,
-		c.KioskPairingCode, c.Notification, c.NotificationDelivery,
+		c.Community, c.Consent, c.HomeVisit, c.Household, c.IdempotencyKey, c.Job,
+		c.Kiosk, c.KioskPairingCode, c.Notification, c.NotificationDelivery,
 		c.NotificationPreference, c.PersistedQuery, c.Person, c.PhoneCode,
 		c.Registration, c.Request, c.RequestEvent, c.RetentionPolicy, c.Secret,
 		c.SensitiveRead, c.ServiceRecord, c.Session, c.Slot, c.Team, c.TeamMembership,
@@ -423,6 +429,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.CheckInScan.mutate(ctx, m)
 	case *CommunityMutation:
 		return c.Community.mutate(ctx, m)
+	case *ConsentMutation:
+		return c.Consent.mutate(ctx, m)
 	case *HomeVisitMutation:
 		return c.HomeVisit.mutate(ctx, m)
 	case *HouseholdMutation:
@@ -1461,6 +1469,172 @@ func (c *CommunityClient) mutate(ctx context.Context, m *CommunityMutation) (Val
 		return (&CommunityDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Community mutation op: %q", m.Op())
+	}
+}
+
+// ConsentClient is a client for the Consent schema.
+type ConsentClient struct {
+	config
+}
+
+// NewConsentClient returns a client for the Consent from the given config.
+func NewConsentClient(c config) *ConsentClient {
+	return &ConsentClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `consent.Hooks(f(g(h())))`.
+func (c *ConsentClient) Use(hooks ...Hook) {
+	c.hooks.Consent = append(c.hooks.Consent, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `consent.Intercept(f(g(h())))`.
+func (c *ConsentClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Consent = append(c.inters.Consent, interceptors...)
+}
+
+// Create returns a builder for creating a Consent entity.
+func (c *ConsentClient) Create() *ConsentCreate {
+	mutation := newConsentMutation(c.config, OpCreate)
+	return &ConsentCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Consent entities.
+func (c *ConsentClient) CreateBulk(builders ...*ConsentCreate) *ConsentCreateBulk {
+	return &ConsentCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ConsentClient) MapCreateBulk(slice any, setFunc func(*ConsentCreate, int)) *ConsentCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ConsentCreateBulk{err: fmt.Errorf("calling to ConsentClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ConsentCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ConsentCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Consent.
+func (c *ConsentClient) Update() *ConsentUpdate {
+	mutation := newConsentMutation(c.config, OpUpdate)
+	return &ConsentUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ConsentClient) UpdateOne(_m *Consent) *ConsentUpdateOne {
+	mutation := newConsentMutation(c.config, OpUpdateOne, withConsent(_m))
+	return &ConsentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ConsentClient) UpdateOneID(id int) *ConsentUpdateOne {
+	mutation := newConsentMutation(c.config, OpUpdateOne, withConsentID(id))
+	return &ConsentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Consent.
+func (c *ConsentClient) Delete() *ConsentDelete {
+	mutation := newConsentMutation(c.config, OpDelete)
+	return &ConsentDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ConsentClient) DeleteOne(_m *Consent) *ConsentDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ConsentClient) DeleteOneID(id int) *ConsentDeleteOne {
+	builder := c.Delete().Where(consent.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ConsentDeleteOne{builder}
+}
+
+// Query returns a query builder for Consent.
+func (c *ConsentClient) Query() *ConsentQuery {
+	return &ConsentQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeConsent},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Consent entity by its id.
+func (c *ConsentClient) Get(ctx context.Context, id int) (*Consent, error) {
+	return c.Query().Where(consent.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ConsentClient) GetX(ctx context.Context, id int) *Consent {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryCommunity queries the community edge of a Consent.
+func (c *ConsentClient) QueryCommunity(_m *Consent) *CommunityQuery {
+	query := (&CommunityClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(consent.Table, consent.FieldID, id),
+			sqlgraph.To(community.Table, community.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, consent.CommunityTable, consent.CommunityColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryPerson queries the person edge of a Consent.
+func (c *ConsentClient) QueryPerson(_m *Consent) *PersonQuery {
+	query := (&PersonClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(consent.Table, consent.FieldID, id),
+			sqlgraph.To(person.Table, person.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, consent.PersonTable, consent.PersonColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ConsentClient) Hooks() []Hook {
+	hooks := c.hooks.Consent
+	return append(hooks[:len(hooks):len(hooks)], consent.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *ConsentClient) Interceptors() []Interceptor {
+	return c.inters.Consent
+}
+
+func (c *ConsentClient) mutate(ctx context.Context, m *ConsentMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ConsentCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ConsentUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ConsentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ConsentDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Consent mutation op: %q", m.Op())
 	}
 }
 
@@ -6245,7 +6419,7 @@ func (c *WechatBindingClient) mutate(ctx context.Context, m *WechatBindingMutati
 type (
 	hooks struct {
 		Activity, AuditEntry, CalendarFeed, Certificate, CheckInScan, Community,
-		HomeVisit, Household, IdempotencyKey, Job, Kiosk, KioskPairingCode,
+		Consent, HomeVisit, Household, IdempotencyKey, Job, Kiosk, KioskPairingCode,
 		Notification, NotificationDelivery, NotificationPreference, PersistedQuery,
 		Person, PhoneCode, Registration, Request, RequestEvent, RetentionPolicy,
 		Secret, SensitiveRead, ServiceRecord, Session, Slot, Team, TeamMembership,
@@ -6253,7 +6427,7 @@ type (
 	}
 	inters struct {
 		Activity, AuditEntry, CalendarFeed, Certificate, CheckInScan, Community,
-		HomeVisit, Household, IdempotencyKey, Job, Kiosk, KioskPairingCode,
+		Consent, HomeVisit, Household, IdempotencyKey, Job, Kiosk, KioskPairingCode,
 		Notification, NotificationDelivery, NotificationPreference, PersistedQuery,
 		Person, PhoneCode, Registration, Request, RequestEvent, RetentionPolicy,
 		Secret, SensitiveRead, ServiceRecord, Session, Slot, Team, TeamMembership,

@@ -12,6 +12,7 @@ import (
 	"linli/ent/certificate"
 	"linli/ent/checkinscan"
 	"linli/ent/community"
+	"linli/ent/consent"
 	"linli/ent/homevisit"
 	"linli/ent/household"
 	"linli/ent/idempotencykey"
@@ -112,6 +113,7 @@ func checkColumn(t, c string) error {
 			certificate.Table:            certificate.ValidColumn,
 			checkinscan.Table:            checkinscan.ValidColumn,
 			community.Table:              community.ValidColumn,
+			consent.Table:                consent.ValidColumn,
 			homevisit.Table:              homevisit.ValidColumn,
 			household.Table:              household.ValidColumn,
 			idempotencykey.Table:         idempotencykey.ValidColumn,

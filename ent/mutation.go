@@ -12,6 +12,7 @@ import (
 	"linli/ent/certificate"
 	"linli/ent/checkinscan"
 	"linli/ent/community"
+	"linli/ent/consent"
 	"linli/ent/homevisit"
 	"linli/ent/household"
 	"linli/ent/idempotencykey"
@@ -63,6 +64,7 @@ const (
 	TypeCertificate            = "Certificate"
 	TypeCheckInScan            = "CheckInScan"
 	TypeCommunity              = "Community"
+	TypeConsent                = "Consent"
 	TypeHomeVisit              = "HomeVisit"
 	TypeHousehold              = "Household"
 	TypeIdempotencyKey         = "IdempotencyKey"
@@ -7106,6 +7108,995 @@ func (m *CommunityMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *CommunityMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Community edge %s", name)
+}
+
+// ConsentMutation represents an operation that mutates the Consent nodes in the graph.
+type ConsentMutation struct {
+	config
+	op                Op
+	typ               string
+	id                *int
+	purpose           *consent.Purpose
+	wording_version   *string
+	given_at          *time.Time
+	withdrawn_at      *time.Time
+	recorded_by_id    *int
+	addrecorded_by_id *int
+	by_guardian       *bool
+	household_id      *int
+	addhousehold_id   *int
+	clearedFields     map[string]struct{}
+	community         *int
+	clearedcommunity  bool
+	person            *int
+	clearedperson     bool
+	done              bool
+	oldValue          func(context.Context) (*Consent, error)
+	predicates        []predicate.Consent
+}
+
+var _ ent.Mutation = (*ConsentMutation)(nil)
+
+// consentOption allows management of the mutation configuration using functional options.
+type consentOption func(*ConsentMutation)
+
+// newConsentMutation creates new mutation for the Consent entity.
+func newConsentMutation(c config, op Op, opts ...consentOption) *ConsentMutation {
+	m := &ConsentMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeConsent,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withConsentID sets the ID field of the mutation.
+func withConsentID(id int) consentOption {
+	return func(m *ConsentMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Consent
+		)
+		m.oldValue = func(ctx context.Context) (*Consent, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Consent.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withConsent sets the old Consent of the mutation.
+func withConsent(node *Consent) consentOption {
+	return func(m *ConsentMutation) {
+		m.oldValue = func(context.Context) (*Consent, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ConsentMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ConsentMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ConsentMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ConsentMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Consent.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCommunityID sets the "community_id" field.
+func (m *ConsentMutation) SetCommunityID(i int) {
+	m.community = &i
+}
+
+// CommunityID returns the value of the "community_id" field in the mutation.
+func (m *ConsentMutation) CommunityID() (r int, exists bool) {
+	v := m.community
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCommunityID returns the old "community_id" field's value of the Consent entity.
+// If the Consent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConsentMutation) OldCommunityID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCommunityID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCommunityID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCommunityID: %w", err)
+	}
+	return oldValue.CommunityID, nil
+}
+
+// ResetCommunityID resets all changes to the "community_id" field.
+func (m *ConsentMutation) ResetCommunityID() {
+	m.community = nil
+}
+
+// SetPersonID sets the "person_id" field.
+func (m *ConsentMutation) SetPersonID(i int) {
+	m.person = &i
+}
+
+// PersonID returns the value of the "person_id" field in the mutation.
+func (m *ConsentMutation) PersonID() (r int, exists bool) {
+	v := m.person
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPersonID returns the old "person_id" field's value of the Consent entity.
+// If the Consent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConsentMutation) OldPersonID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPersonID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPersonID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPersonID: %w", err)
+	}
+	return oldValue.PersonID, nil
+}
+
+// ResetPersonID resets all changes to the "person_id" field.
+func (m *ConsentMutation) ResetPersonID() {
+	m.person = nil
+}
+
+// SetPurpose sets the "purpose" field.
+func (m *ConsentMutation) SetPurpose(c consent.Purpose) {
+	m.purpose = &c
+}
+
+// Purpose returns the value of the "purpose" field in the mutation.
+func (m *ConsentMutation) Purpose() (r consent.Purpose, exists bool) {
+	v := m.purpose
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPurpose returns the old "purpose" field's value of the Consent entity.
+// If the Consent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConsentMutation) OldPurpose(ctx context.Context) (v consent.Purpose, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPurpose is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPurpose requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPurpose: %w", err)
+	}
+	return oldValue.Purpose, nil
+}
+
+// ResetPurpose resets all changes to the "purpose" field.
+func (m *ConsentMutation) ResetPurpose() {
+	m.purpose = nil
+}
+
+// SetWordingVersion sets the "wording_version" field.
+func (m *ConsentMutation) SetWordingVersion(s string) {
+	m.wording_version = &s
+}
+
+// WordingVersion returns the value of the "wording_version" field in the mutation.
+func (m *ConsentMutation) WordingVersion() (r string, exists bool) {
+	v := m.wording_version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWordingVersion returns the old "wording_version" field's value of the Consent entity.
+// If the Consent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConsentMutation) OldWordingVersion(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWordingVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWordingVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWordingVersion: %w", err)
+	}
+	return oldValue.WordingVersion, nil
+}
+
+// ResetWordingVersion resets all changes to the "wording_version" field.
+func (m *ConsentMutation) ResetWordingVersion() {
+	m.wording_version = nil
+}
+
+// SetGivenAt sets the "given_at" field.
+func (m *ConsentMutation) SetGivenAt(t time.Time) {
+	m.given_at = &t
+}
+
+// GivenAt returns the value of the "given_at" field in the mutation.
+func (m *ConsentMutation) GivenAt() (r time.Time, exists bool) {
+	v := m.given_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldGivenAt returns the old "given_at" field's value of the Consent entity.
+// If the Consent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConsentMutation) OldGivenAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldGivenAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldGivenAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldGivenAt: %w", err)
+	}
+	return oldValue.GivenAt, nil
+}
+
+// ResetGivenAt resets all changes to the "given_at" field.
+func (m *ConsentMutation) ResetGivenAt() {
+	m.given_at = nil
+}
+
+// SetWithdrawnAt sets the "withdrawn_at" field.
+func (m *ConsentMutation) SetWithdrawnAt(t time.Time) {
+	m.withdrawn_at = &t
+}
+
+// WithdrawnAt returns the value of the "withdrawn_at" field in the mutation.
+func (m *ConsentMutation) WithdrawnAt() (r time.Time, exists bool) {
+	v := m.withdrawn_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWithdrawnAt returns the old "withdrawn_at" field's value of the Consent entity.
+// If the Consent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConsentMutation) OldWithdrawnAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWithdrawnAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWithdrawnAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWithdrawnAt: %w", err)
+	}
+	return oldValue.WithdrawnAt, nil
+}
+
+// ClearWithdrawnAt clears the value of the "withdrawn_at" field.
+func (m *ConsentMutation) ClearWithdrawnAt() {
+	m.withdrawn_at = nil
+	m.clearedFields[consent.FieldWithdrawnAt] = struct{}{}
+}
+
+// WithdrawnAtCleared returns if the "withdrawn_at" field was cleared in this mutation.
+func (m *ConsentMutation) WithdrawnAtCleared() bool {
+	_, ok := m.clearedFields[consent.FieldWithdrawnAt]
+	return ok
+}
+
+// ResetWithdrawnAt resets all changes to the "withdrawn_at" field.
+func (m *ConsentMutation) ResetWithdrawnAt() {
+	m.withdrawn_at = nil
+	delete(m.clearedFields, consent.FieldWithdrawnAt)
+}
+
+// SetRecordedByID sets the "recorded_by_id" field.
+func (m *ConsentMutation) SetRecordedByID(i int) {
+	m.recorded_by_id = &i
+	m.addrecorded_by_id = nil
+}
+
+// RecordedByID returns the value of the "recorded_by_id" field in the mutation.
+func (m *ConsentMutation) RecordedByID() (r int, exists bool) {
+	v := m.recorded_by_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRecordedByID returns the old "recorded_by_id" field's value of the Consent entity.
+// If the Consent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConsentMutation) OldRecordedByID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRecordedByID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRecordedByID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRecordedByID: %w", err)
+	}
+	return oldValue.RecordedByID, nil
+}
+
+// AddRecordedByID adds i to the "recorded_by_id" field.
+func (m *ConsentMutation) AddRecordedByID(i int) {
+	if m.addrecorded_by_id != nil {
+		*m.addrecorded_by_id += i
+	} else {
+		m.addrecorded_by_id = &i
+	}
+}
+
+// AddedRecordedByID returns the value that was added to the "recorded_by_id" field in this mutation.
+func (m *ConsentMutation) AddedRecordedByID() (r int, exists bool) {
+	v := m.addrecorded_by_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearRecordedByID clears the value of the "recorded_by_id" field.
+func (m *ConsentMutation) ClearRecordedByID() {
+	m.recorded_by_id = nil
+	m.addrecorded_by_id = nil
+	m.clearedFields[consent.FieldRecordedByID] = struct{}{}
+}
+
+// RecordedByIDCleared returns if the "recorded_by_id" field was cleared in this mutation.
+func (m *ConsentMutation) RecordedByIDCleared() bool {
+	_, ok := m.clearedFields[consent.FieldRecordedByID]
+	return ok
+}
+
+// ResetRecordedByID resets all changes to the "recorded_by_id" field.
+func (m *ConsentMutation) ResetRecordedByID() {
+	m.recorded_by_id = nil
+	m.addrecorded_by_id = nil
+	delete(m.clearedFields, consent.FieldRecordedByID)
+}
+
+// SetByGuardian sets the "by_guardian" field.
+func (m *ConsentMutation) SetByGuardian(b bool) {
+	m.by_guardian = &b
+}
+
+// ByGuardian returns the value of the "by_guardian" field in the mutation.
+func (m *ConsentMutation) ByGuardian() (r bool, exists bool) {
+	v := m.by_guardian
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldByGuardian returns the old "by_guardian" field's value of the Consent entity.
+// If the Consent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConsentMutation) OldByGuardian(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldByGuardian is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldByGuardian requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldByGuardian: %w", err)
+	}
+	return oldValue.ByGuardian, nil
+}
+
+// ResetByGuardian resets all changes to the "by_guardian" field.
+func (m *ConsentMutation) ResetByGuardian() {
+	m.by_guardian = nil
+}
+
+// SetHouseholdID sets the "household_id" field.
+func (m *ConsentMutation) SetHouseholdID(i int) {
+	m.household_id = &i
+	m.addhousehold_id = nil
+}
+
+// HouseholdID returns the value of the "household_id" field in the mutation.
+func (m *ConsentMutation) HouseholdID() (r int, exists bool) {
+	v := m.household_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHouseholdID returns the old "household_id" field's value of the Consent entity.
+// If the Consent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConsentMutation) OldHouseholdID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHouseholdID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHouseholdID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHouseholdID: %w", err)
+	}
+	return oldValue.HouseholdID, nil
+}
+
+// AddHouseholdID adds i to the "household_id" field.
+func (m *ConsentMutation) AddHouseholdID(i int) {
+	if m.addhousehold_id != nil {
+		*m.addhousehold_id += i
+	} else {
+		m.addhousehold_id = &i
+	}
+}
+
+// AddedHouseholdID returns the value that was added to the "household_id" field in this mutation.
+func (m *ConsentMutation) AddedHouseholdID() (r int, exists bool) {
+	v := m.addhousehold_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearHouseholdID clears the value of the "household_id" field.
+func (m *ConsentMutation) ClearHouseholdID() {
+	m.household_id = nil
+	m.addhousehold_id = nil
+	m.clearedFields[consent.FieldHouseholdID] = struct{}{}
+}
+
+// HouseholdIDCleared returns if the "household_id" field was cleared in this mutation.
+func (m *ConsentMutation) HouseholdIDCleared() bool {
+	_, ok := m.clearedFields[consent.FieldHouseholdID]
+	return ok
+}
+
+// ResetHouseholdID resets all changes to the "household_id" field.
+func (m *ConsentMutation) ResetHouseholdID() {
+	m.household_id = nil
+	m.addhousehold_id = nil
+	delete(m.clearedFields, consent.FieldHouseholdID)
+}
+
+// ClearCommunity clears the "community" edge to the Community entity.
+func (m *ConsentMutation) ClearCommunity() {
+	m.clearedcommunity = true
+	m.clearedFields[consent.FieldCommunityID] = struct{}{}
+}
+
+// CommunityCleared reports if the "community" edge to the Community entity was cleared.
+func (m *ConsentMutation) CommunityCleared() bool {
+	return m.clearedcommunity
+}
+
+// CommunityIDs returns the "community" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CommunityID instead. It exists only for internal usage by the builders.
+func (m *ConsentMutation) CommunityIDs() (ids []int) {
+	if id := m.community; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCommunity resets all changes to the "community" edge.
+func (m *ConsentMutation) ResetCommunity() {
+	m.community = nil
+	m.clearedcommunity = false
+}
+
+// ClearPerson clears the "person" edge to the Person entity.
+func (m *ConsentMutation) ClearPerson() {
+	m.clearedperson = true
+	m.clearedFields[consent.FieldPersonID] = struct{}{}
+}
+
+// PersonCleared reports if the "person" edge to the Person entity was cleared.
+func (m *ConsentMutation) PersonCleared() bool {
+	return m.clearedperson
+}
+
+// PersonIDs returns the "person" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// PersonID instead. It exists only for internal usage by the builders.
+func (m *ConsentMutation) PersonIDs() (ids []int) {
+	if id := m.person; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetPerson resets all changes to the "person" edge.
+func (m *ConsentMutation) ResetPerson() {
+	m.person = nil
+	m.clearedperson = false
+}
+
+// Where appends a list predicates to the ConsentMutation builder.
+func (m *ConsentMutation) Where(ps ...predicate.Consent) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ConsentMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ConsentMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Consent, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ConsentMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ConsentMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Consent).
+func (m *ConsentMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ConsentMutation) Fields() []string {
+	fields := make([]string, 0, 9)
+	if m.community != nil {
+		fields = append(fields, consent.FieldCommunityID)
+	}
+	if m.person != nil {
+		fields = append(fields, consent.FieldPersonID)
+	}
+	if m.purpose != nil {
+		fields = append(fields, consent.FieldPurpose)
+	}
+	if m.wording_version != nil {
+		fields = append(fields, consent.FieldWordingVersion)
+	}
+	if m.given_at != nil {
+		fields = append(fields, consent.FieldGivenAt)
+	}
+	if m.withdrawn_at != nil {
+		fields = append(fields, consent.FieldWithdrawnAt)
+	}
+	if m.recorded_by_id != nil {
+		fields = append(fields, consent.FieldRecordedByID)
+	}
+	if m.by_guardian != nil {
+		fields = append(fields, consent.FieldByGuardian)
+	}
+	if m.household_id != nil {
+		fields = append(fields, consent.FieldHouseholdID)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ConsentMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case consent.FieldCommunityID:
+		return m.CommunityID()
+	case consent.FieldPersonID:
+		return m.PersonID()
+	case consent.FieldPurpose:
+		return m.Purpose()
+	case consent.FieldWordingVersion:
+		return m.WordingVersion()
+	case consent.FieldGivenAt:
+		return m.GivenAt()
+	case consent.FieldWithdrawnAt:
+		return m.WithdrawnAt()
+	case consent.FieldRecordedByID:
+		return m.RecordedByID()
+	case consent.FieldByGuardian:
+		return m.ByGuardian()
+	case consent.FieldHouseholdID:
+		return m.HouseholdID()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ConsentMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case consent.FieldCommunityID:
+		return m.OldCommunityID(ctx)
+	case consent.FieldPersonID:
+		return m.OldPersonID(ctx)
+	case consent.FieldPurpose:
+		return m.OldPurpose(ctx)
+	case consent.FieldWordingVersion:
+		return m.OldWordingVersion(ctx)
+	case consent.FieldGivenAt:
+		return m.OldGivenAt(ctx)
+	case consent.FieldWithdrawnAt:
+		return m.OldWithdrawnAt(ctx)
+	case consent.FieldRecordedByID:
+		return m.OldRecordedByID(ctx)
+	case consent.FieldByGuardian:
+		return m.OldByGuardian(ctx)
+	case consent.FieldHouseholdID:
+		return m.OldHouseholdID(ctx)
+	}
+	return nil, fmt.Errorf("unknown Consent field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ConsentMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case consent.FieldCommunityID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCommunityID(v)
+		return nil
+	case consent.FieldPersonID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPersonID(v)
+		return nil
+	case consent.FieldPurpose:
+		v, ok := value.(consent.Purpose)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPurpose(v)
+		return nil
+	case consent.FieldWordingVersion:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWordingVersion(v)
+		return nil
+	case consent.FieldGivenAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetGivenAt(v)
+		return nil
+	case consent.FieldWithdrawnAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWithdrawnAt(v)
+		return nil
+	case consent.FieldRecordedByID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRecordedByID(v)
+		return nil
+	case consent.FieldByGuardian:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetByGuardian(v)
+		return nil
+	case consent.FieldHouseholdID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHouseholdID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Consent field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ConsentMutation) AddedFields() []string {
+	var fields []string
+	if m.addrecorded_by_id != nil {
+		fields = append(fields, consent.FieldRecordedByID)
+	}
+	if m.addhousehold_id != nil {
+		fields = append(fields, consent.FieldHouseholdID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ConsentMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case consent.FieldRecordedByID:
+		return m.AddedRecordedByID()
+	case consent.FieldHouseholdID:
+		return m.AddedHouseholdID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ConsentMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case consent.FieldRecordedByID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRecordedByID(v)
+		return nil
+	case consent.FieldHouseholdID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddHouseholdID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Consent numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ConsentMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(consent.FieldWithdrawnAt) {
+		fields = append(fields, consent.FieldWithdrawnAt)
+	}
+	if m.FieldCleared(consent.FieldRecordedByID) {
+		fields = append(fields, consent.FieldRecordedByID)
+	}
+	if m.FieldCleared(consent.FieldHouseholdID) {
+		fields = append(fields, consent.FieldHouseholdID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ConsentMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ConsentMutation) ClearField(name string) error {
+	switch name {
+	case consent.FieldWithdrawnAt:
+		m.ClearWithdrawnAt()
+		return nil
+	case consent.FieldRecordedByID:
+		m.ClearRecordedByID()
+		return nil
+	case consent.FieldHouseholdID:
+		m.ClearHouseholdID()
+		return nil
+	}
+	return fmt.Errorf("unknown Consent nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ConsentMutation) ResetField(name string) error {
+	switch name {
+	case consent.FieldCommunityID:
+		m.ResetCommunityID()
+		return nil
+	case consent.FieldPersonID:
+		m.ResetPersonID()
+		return nil
+	case consent.FieldPurpose:
+		m.ResetPurpose()
+		return nil
+	case consent.FieldWordingVersion:
+		m.ResetWordingVersion()
+		return nil
+	case consent.FieldGivenAt:
+		m.ResetGivenAt()
+		return nil
+	case consent.FieldWithdrawnAt:
+		m.ResetWithdrawnAt()
+		return nil
+	case consent.FieldRecordedByID:
+		m.ResetRecordedByID()
+		return nil
+	case consent.FieldByGuardian:
+		m.ResetByGuardian()
+		return nil
+	case consent.FieldHouseholdID:
+		m.ResetHouseholdID()
+		return nil
+	}
+	return fmt.Errorf("unknown Consent field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ConsentMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.community != nil {
+		edges = append(edges, consent.EdgeCommunity)
+	}
+	if m.person != nil {
+		edges = append(edges, consent.EdgePerson)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ConsentMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case consent.EdgeCommunity:
+		if id := m.community; id != nil {
+			return []ent.Value{*id}
+		}
+	case consent.EdgePerson:
+		if id := m.person; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ConsentMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ConsentMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ConsentMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedcommunity {
+		edges = append(edges, consent.EdgeCommunity)
+	}
+	if m.clearedperson {
+		edges = append(edges, consent.EdgePerson)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ConsentMutation) EdgeCleared(name string) bool {
+	switch name {
+	case consent.EdgeCommunity:
+		return m.clearedcommunity
+	case consent.EdgePerson:
+		return m.clearedperson
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ConsentMutation) ClearEdge(name string) error {
+	switch name {
+	case consent.EdgeCommunity:
+		m.ClearCommunity()
+		return nil
+	case consent.EdgePerson:
+		m.ClearPerson()
+		return nil
+	}
+	return fmt.Errorf("unknown Consent unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ConsentMutation) ResetEdge(name string) error {
+	switch name {
+	case consent.EdgeCommunity:
+		m.ResetCommunity()
+		return nil
+	case consent.EdgePerson:
+		m.ResetPerson()
+		return nil
+	}
+	return fmt.Errorf("unknown Consent edge %s", name)
 }
 
 // HomeVisitMutation represents an operation that mutates the HomeVisit nodes in the graph.
@@ -16653,6 +17644,9 @@ type PersonMutation struct {
 	password_hash             *string
 	roles                     *[]string
 	appendroles               []string
+	birth_year                *int
+	addbirth_year             *int
+	deleted_at                *time.Time
 	clearedFields             map[string]struct{}
 	community                 *int
 	clearedcommunity          bool
@@ -17043,6 +18037,125 @@ func (m *PersonMutation) ResetRoles() {
 	m.appendroles = nil
 }
 
+// SetBirthYear sets the "birth_year" field.
+func (m *PersonMutation) SetBirthYear(i int) {
+	m.birth_year = &i
+	m.addbirth_year = nil
+}
+
+// BirthYear returns the value of the "birth_year" field in the mutation.
+func (m *PersonMutation) BirthYear() (r int, exists bool) {
+	v := m.birth_year
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBirthYear returns the old "birth_year" field's value of the Person entity.
+// If the Person object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PersonMutation) OldBirthYear(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBirthYear is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBirthYear requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBirthYear: %w", err)
+	}
+	return oldValue.BirthYear, nil
+}
+
+// AddBirthYear adds i to the "birth_year" field.
+func (m *PersonMutation) AddBirthYear(i int) {
+	if m.addbirth_year != nil {
+		*m.addbirth_year += i
+	} else {
+		m.addbirth_year = &i
+	}
+}
+
+// AddedBirthYear returns the value that was added to the "birth_year" field in this mutation.
+func (m *PersonMutation) AddedBirthYear() (r int, exists bool) {
+	v := m.addbirth_year
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearBirthYear clears the value of the "birth_year" field.
+func (m *PersonMutation) ClearBirthYear() {
+	m.birth_year = nil
+	m.addbirth_year = nil
+	m.clearedFields[person.FieldBirthYear] = struct{}{}
+}
+
+// BirthYearCleared returns if the "birth_year" field was cleared in this mutation.
+func (m *PersonMutation) BirthYearCleared() bool {
+	_, ok := m.clearedFields[person.FieldBirthYear]
+	return ok
+}
+
+// ResetBirthYear resets all changes to the "birth_year" field.
+func (m *PersonMutation) ResetBirthYear() {
+	m.birth_year = nil
+	m.addbirth_year = nil
+	delete(m.clearedFields, person.FieldBirthYear)
+}
+
+// SetDeletedAt sets the "deleted_at" field.
+func (m *PersonMutation) SetDeletedAt(t time.Time) {
+	m.deleted_at = &t
+}
+
+// DeletedAt returns the value of the "deleted_at" field in the mutation.
+func (m *PersonMutation) DeletedAt() (r time.Time, exists bool) {
+	v := m.deleted_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDeletedAt returns the old "deleted_at" field's value of the Person entity.
+// If the Person object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PersonMutation) OldDeletedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDeletedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDeletedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDeletedAt: %w", err)
+	}
+	return oldValue.DeletedAt, nil
+}
+
+// ClearDeletedAt clears the value of the "deleted_at" field.
+func (m *PersonMutation) ClearDeletedAt() {
+	m.deleted_at = nil
+	m.clearedFields[person.FieldDeletedAt] = struct{}{}
+}
+
+// DeletedAtCleared returns if the "deleted_at" field was cleared in this mutation.
+func (m *PersonMutation) DeletedAtCleared() bool {
+	_, ok := m.clearedFields[person.FieldDeletedAt]
+	return ok
+}
+
+// ResetDeletedAt resets all changes to the "deleted_at" field.
+func (m *PersonMutation) ResetDeletedAt() {
+	m.deleted_at = nil
+	delete(m.clearedFields, person.FieldDeletedAt)
+}
+
 // ClearCommunity clears the "community" edge to the Community entity.
 func (m *PersonMutation) ClearCommunity() {
 	m.clearedcommunity = true
@@ -17413,7 +18526,7 @@ func (m *PersonMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *PersonMutation) Fields() []string {
-	fields := make([]string, 0, 7)
+	fields := make([]string, 0, 9)
 	if m.community != nil {
 		fields = append(fields, person.FieldCommunityID)
 	}
@@ -17434,6 +18547,12 @@ func (m *PersonMutation) Fields() []string {
 	}
 	if m.roles != nil {
 		fields = append(fields, person.FieldRoles)
+	}
+	if m.birth_year != nil {
+		fields = append(fields, person.FieldBirthYear)
+	}
+	if m.deleted_at != nil {
+		fields = append(fields, person.FieldDeletedAt)
 	}
 	return fields
 }
@@ -17457,6 +18576,10 @@ func (m *PersonMutation) Field(name string) (ent.Value, bool) {
 		return m.PasswordHash()
 	case person.FieldRoles:
 		return m.Roles()
+	case person.FieldBirthYear:
+		return m.BirthYear()
+	case person.FieldDeletedAt:
+		return m.DeletedAt()
 	}
 	return nil, false
 }
@@ -17480,6 +18603,10 @@ func (m *PersonMutation) OldField(ctx context.Context, name string) (ent.Value, 
 		return m.OldPasswordHash(ctx)
 	case person.FieldRoles:
 		return m.OldRoles(ctx)
+	case person.FieldBirthYear:
+		return m.OldBirthYear(ctx)
+	case person.FieldDeletedAt:
+		return m.OldDeletedAt(ctx)
 	}
 	return nil, fmt.Errorf("unknown Person field %s", name)
 }
@@ -17538,6 +18665,20 @@ func (m *PersonMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetRoles(v)
 		return nil
+	case person.FieldBirthYear:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBirthYear(v)
+		return nil
+	case person.FieldDeletedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDeletedAt(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Person field %s", name)
 }
@@ -17546,6 +18687,9 @@ func (m *PersonMutation) SetField(name string, value ent.Value) error {
 // this mutation.
 func (m *PersonMutation) AddedFields() []string {
 	var fields []string
+	if m.addbirth_year != nil {
+		fields = append(fields, person.FieldBirthYear)
+	}
 	return fields
 }
 
@@ -17554,6 +18698,8 @@ func (m *PersonMutation) AddedFields() []string {
 // was not set, or was not defined in the schema.
 func (m *PersonMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
+	case person.FieldBirthYear:
+		return m.AddedBirthYear()
 	}
 	return nil, false
 }
@@ -17563,6 +18709,13 @@ func (m *PersonMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *PersonMutation) AddField(name string, value ent.Value) error {
 	switch name {
+	case person.FieldBirthYear:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddBirthYear(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Person numeric field %s", name)
 }
@@ -17570,7 +18723,14 @@ func (m *PersonMutation) AddField(name string, value ent.Value) error {
 // ClearedFields returns all nullable fields that were cleared during this
 // mutation.
 func (m *PersonMutation) ClearedFields() []string {
-	return nil
+	var fields []string
+	if m.FieldCleared(person.FieldBirthYear) {
+		fields = append(fields, person.FieldBirthYear)
+	}
+	if m.FieldCleared(person.FieldDeletedAt) {
+		fields = append(fields, person.FieldDeletedAt)
+	}
+	return fields
 }
 
 // FieldCleared returns a boolean indicating if a field with the given name was
@@ -17583,6 +18743,14 @@ func (m *PersonMutation) FieldCleared(name string) bool {
 // ClearField clears the value of the field with the given name. It returns an
 // error if the field is not defined in the schema.
 func (m *PersonMutation) ClearField(name string) error {
+	switch name {
+	case person.FieldBirthYear:
+		m.ClearBirthYear()
+		return nil
+	case person.FieldDeletedAt:
+		m.ClearDeletedAt()
+		return nil
+	}
 	return fmt.Errorf("unknown Person nullable field %s", name)
 }
 
@@ -17610,6 +18778,12 @@ func (m *PersonMutation) ResetField(name string) error {
 		return nil
 	case person.FieldRoles:
 		m.ResetRoles()
+		return nil
+	case person.FieldBirthYear:
+		m.ResetBirthYear()
+		return nil
+	case person.FieldDeletedAt:
+		m.ResetDeletedAt()
 		return nil
 	}
 	return fmt.Errorf("unknown Person field %s", name)
@@ -27431,6 +28605,7 @@ type SessionMutation struct {
 	token_hash       *[]byte
 	expires_at       *time.Time
 	revoked_at       *time.Time
+	idle_expires_at  *time.Time
 	clearedFields    map[string]struct{}
 	community        *int
 	clearedcommunity bool
@@ -27804,6 +28979,55 @@ func (m *SessionMutation) ResetRevokedAt() {
 	delete(m.clearedFields, session.FieldRevokedAt)
 }
 
+// SetIdleExpiresAt sets the "idle_expires_at" field.
+func (m *SessionMutation) SetIdleExpiresAt(t time.Time) {
+	m.idle_expires_at = &t
+}
+
+// IdleExpiresAt returns the value of the "idle_expires_at" field in the mutation.
+func (m *SessionMutation) IdleExpiresAt() (r time.Time, exists bool) {
+	v := m.idle_expires_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIdleExpiresAt returns the old "idle_expires_at" field's value of the Session entity.
+// If the Session object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SessionMutation) OldIdleExpiresAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIdleExpiresAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIdleExpiresAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIdleExpiresAt: %w", err)
+	}
+	return oldValue.IdleExpiresAt, nil
+}
+
+// ClearIdleExpiresAt clears the value of the "idle_expires_at" field.
+func (m *SessionMutation) ClearIdleExpiresAt() {
+	m.idle_expires_at = nil
+	m.clearedFields[session.FieldIdleExpiresAt] = struct{}{}
+}
+
+// IdleExpiresAtCleared returns if the "idle_expires_at" field was cleared in this mutation.
+func (m *SessionMutation) IdleExpiresAtCleared() bool {
+	_, ok := m.clearedFields[session.FieldIdleExpiresAt]
+	return ok
+}
+
+// ResetIdleExpiresAt resets all changes to the "idle_expires_at" field.
+func (m *SessionMutation) ResetIdleExpiresAt() {
+	m.idle_expires_at = nil
+	delete(m.clearedFields, session.FieldIdleExpiresAt)
+}
+
 // ClearCommunity clears the "community" edge to the Community entity.
 func (m *SessionMutation) ClearCommunity() {
 	m.clearedcommunity = true
@@ -27892,7 +29116,7 @@ func (m *SessionMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *SessionMutation) Fields() []string {
-	fields := make([]string, 0, 7)
+	fields := make([]string, 0, 8)
 	if m.community != nil {
 		fields = append(fields, session.FieldCommunityID)
 	}
@@ -27913,6 +29137,9 @@ func (m *SessionMutation) Fields() []string {
 	}
 	if m.revoked_at != nil {
 		fields = append(fields, session.FieldRevokedAt)
+	}
+	if m.idle_expires_at != nil {
+		fields = append(fields, session.FieldIdleExpiresAt)
 	}
 	return fields
 }
@@ -27936,6 +29163,8 @@ func (m *SessionMutation) Field(name string) (ent.Value, bool) {
 		return m.ExpiresAt()
 	case session.FieldRevokedAt:
 		return m.RevokedAt()
+	case session.FieldIdleExpiresAt:
+		return m.IdleExpiresAt()
 	}
 	return nil, false
 }
@@ -27959,6 +29188,8 @@ func (m *SessionMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldExpiresAt(ctx)
 	case session.FieldRevokedAt:
 		return m.OldRevokedAt(ctx)
+	case session.FieldIdleExpiresAt:
+		return m.OldIdleExpiresAt(ctx)
 	}
 	return nil, fmt.Errorf("unknown Session field %s", name)
 }
@@ -28017,6 +29248,13 @@ func (m *SessionMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetRevokedAt(v)
 		return nil
+	case session.FieldIdleExpiresAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIdleExpiresAt(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Session field %s", name)
 }
@@ -28053,6 +29291,9 @@ func (m *SessionMutation) ClearedFields() []string {
 	if m.FieldCleared(session.FieldRevokedAt) {
 		fields = append(fields, session.FieldRevokedAt)
 	}
+	if m.FieldCleared(session.FieldIdleExpiresAt) {
+		fields = append(fields, session.FieldIdleExpiresAt)
+	}
 	return fields
 }
 
@@ -28069,6 +29310,9 @@ func (m *SessionMutation) ClearField(name string) error {
 	switch name {
 	case session.FieldRevokedAt:
 		m.ClearRevokedAt()
+		return nil
+	case session.FieldIdleExpiresAt:
+		m.ClearIdleExpiresAt()
 		return nil
 	}
 	return fmt.Errorf("unknown Session nullable field %s", name)
@@ -28098,6 +29342,9 @@ func (m *SessionMutation) ResetField(name string) error {
 		return nil
 	case session.FieldRevokedAt:
 		m.ResetRevokedAt()
+		return nil
+	case session.FieldIdleExpiresAt:
+		m.ResetIdleExpiresAt()
 		return nil
 	}
 	return fmt.Errorf("unknown Session field %s", name)

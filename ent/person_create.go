@@ -86,6 +86,34 @@ func (_c *PersonCreate) SetRoles(v []string) *PersonCreate {
 	return _c
 }
 
+// SetBirthYear sets the "birth_year" field.
+func (_c *PersonCreate) SetBirthYear(v int) *PersonCreate {
+	_c.mutation.SetBirthYear(v)
+	return _c
+}
+
+// SetNillableBirthYear sets the "birth_year" field if the given value is not nil.
+func (_c *PersonCreate) SetNillableBirthYear(v *int) *PersonCreate {
+	if v != nil {
+		_c.SetBirthYear(*v)
+	}
+	return _c
+}
+
+// SetDeletedAt sets the "deleted_at" field.
+func (_c *PersonCreate) SetDeletedAt(v time.Time) *PersonCreate {
+	_c.mutation.SetDeletedAt(v)
+	return _c
+}
+
+// SetNillableDeletedAt sets the "deleted_at" field if the given value is not nil.
+func (_c *PersonCreate) SetNillableDeletedAt(v *time.Time) *PersonCreate {
+	if v != nil {
+		_c.SetDeletedAt(*v)
+	}
+	return _c
+}
+
 // SetCommunity sets the "community" edge to the Community entity.
 func (_c *PersonCreate) SetCommunity(v *Community) *PersonCreate {
 	return _c.SetCommunityID(v.ID)
@@ -272,6 +300,11 @@ func (_c *PersonCreate) check() error {
 	if _, ok := _c.mutation.Roles(); !ok {
 		return &ValidationError{Name: "roles", err: errors.New(`ent: missing required field "Person.roles"`)}
 	}
+	if v, ok := _c.mutation.BirthYear(); ok {
+		if err := person.BirthYearValidator(v); err != nil {
+			return &ValidationError{Name: "birth_year", err: fmt.Errorf(`ent: validator failed for field "Person.birth_year": %w`, err)}
+		}
+	}
 	if len(_c.mutation.CommunityIDs()) == 0 {
 		return &ValidationError{Name: "community", err: errors.New(`ent: missing required edge "Person.community"`)}
 	}
@@ -325,6 +358,14 @@ func (_c *PersonCreate) createSpec() (*Person, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Roles(); ok {
 		_spec.SetField(person.FieldRoles, field.TypeJSON, value)
 		_node.Roles = value
+	}
+	if value, ok := _c.mutation.BirthYear(); ok {
+		_spec.SetField(person.FieldBirthYear, field.TypeInt, value)
+		_node.BirthYear = &value
+	}
+	if value, ok := _c.mutation.DeletedAt(); ok {
+		_spec.SetField(person.FieldDeletedAt, field.TypeTime, value)
+		_node.DeletedAt = &value
 	}
 	if nodes := _c.mutation.CommunityIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -551,6 +592,48 @@ func (u *PersonUpsert) UpdateRoles() *PersonUpsert {
 	return u
 }
 
+// SetBirthYear sets the "birth_year" field.
+func (u *PersonUpsert) SetBirthYear(v int) *PersonUpsert {
+	u.Set(person.FieldBirthYear, v)
+	return u
+}
+
+// UpdateBirthYear sets the "birth_year" field to the value that was provided on create.
+func (u *PersonUpsert) UpdateBirthYear() *PersonUpsert {
+	u.SetExcluded(person.FieldBirthYear)
+	return u
+}
+
+// AddBirthYear adds v to the "birth_year" field.
+func (u *PersonUpsert) AddBirthYear(v int) *PersonUpsert {
+	u.Add(person.FieldBirthYear, v)
+	return u
+}
+
+// ClearBirthYear clears the value of the "birth_year" field.
+func (u *PersonUpsert) ClearBirthYear() *PersonUpsert {
+	u.SetNull(person.FieldBirthYear)
+	return u
+}
+
+// SetDeletedAt sets the "deleted_at" field.
+func (u *PersonUpsert) SetDeletedAt(v time.Time) *PersonUpsert {
+	u.Set(person.FieldDeletedAt, v)
+	return u
+}
+
+// UpdateDeletedAt sets the "deleted_at" field to the value that was provided on create.
+func (u *PersonUpsert) UpdateDeletedAt() *PersonUpsert {
+	u.SetExcluded(person.FieldDeletedAt)
+	return u
+}
+
+// ClearDeletedAt clears the value of the "deleted_at" field.
+func (u *PersonUpsert) ClearDeletedAt() *PersonUpsert {
+	u.SetNull(person.FieldDeletedAt)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -666,6 +749,55 @@ func (u *PersonUpsertOne) SetRoles(v []string) *PersonUpsertOne {
 func (u *PersonUpsertOne) UpdateRoles() *PersonUpsertOne {
 	return u.Update(func(s *PersonUpsert) {
 		s.UpdateRoles()
+	})
+}
+
+// SetBirthYear sets the "birth_year" field.
+func (u *PersonUpsertOne) SetBirthYear(v int) *PersonUpsertOne {
+	return u.Update(func(s *PersonUpsert) {
+		s.SetBirthYear(v)
+	})
+}
+
+// AddBirthYear adds v to the "birth_year" field.
+func (u *PersonUpsertOne) AddBirthYear(v int) *PersonUpsertOne {
+	return u.Update(func(s *PersonUpsert) {
+		s.AddBirthYear(v)
+	})
+}
+
+// UpdateBirthYear sets the "birth_year" field to the value that was provided on create.
+func (u *PersonUpsertOne) UpdateBirthYear() *PersonUpsertOne {
+	return u.Update(func(s *PersonUpsert) {
+		s.UpdateBirthYear()
+	})
+}
+
+// ClearBirthYear clears the value of the "birth_year" field.
+func (u *PersonUpsertOne) ClearBirthYear() *PersonUpsertOne {
+	return u.Update(func(s *PersonUpsert) {
+		s.ClearBirthYear()
+	})
+}
+
+// SetDeletedAt sets the "deleted_at" field.
+func (u *PersonUpsertOne) SetDeletedAt(v time.Time) *PersonUpsertOne {
+	return u.Update(func(s *PersonUpsert) {
+		s.SetDeletedAt(v)
+	})
+}
+
+// UpdateDeletedAt sets the "deleted_at" field to the value that was provided on create.
+func (u *PersonUpsertOne) UpdateDeletedAt() *PersonUpsertOne {
+	return u.Update(func(s *PersonUpsert) {
+		s.UpdateDeletedAt()
+	})
+}
+
+// ClearDeletedAt clears the value of the "deleted_at" field.
+func (u *PersonUpsertOne) ClearDeletedAt() *PersonUpsertOne {
+	return u.Update(func(s *PersonUpsert) {
+		s.ClearDeletedAt()
 	})
 }
 
@@ -950,6 +1082,55 @@ func (u *PersonUpsertBulk) SetRoles(v []string) *PersonUpsertBulk {
 func (u *PersonUpsertBulk) UpdateRoles() *PersonUpsertBulk {
 	return u.Update(func(s *PersonUpsert) {
 		s.UpdateRoles()
+	})
+}
+
+// SetBirthYear sets the "birth_year" field.
+func (u *PersonUpsertBulk) SetBirthYear(v int) *PersonUpsertBulk {
+	return u.Update(func(s *PersonUpsert) {
+		s.SetBirthYear(v)
+	})
+}
+
+// AddBirthYear adds v to the "birth_year" field.
+func (u *PersonUpsertBulk) AddBirthYear(v int) *PersonUpsertBulk {
+	return u.Update(func(s *PersonUpsert) {
+		s.AddBirthYear(v)
+	})
+}
+
+// UpdateBirthYear sets the "birth_year" field to the value that was provided on create.
+func (u *PersonUpsertBulk) UpdateBirthYear() *PersonUpsertBulk {
+	return u.Update(func(s *PersonUpsert) {
+		s.UpdateBirthYear()
+	})
+}
+
+// ClearBirthYear clears the value of the "birth_year" field.
+func (u *PersonUpsertBulk) ClearBirthYear() *PersonUpsertBulk {
+	return u.Update(func(s *PersonUpsert) {
+		s.ClearBirthYear()
+	})
+}
+
+// SetDeletedAt sets the "deleted_at" field.
+func (u *PersonUpsertBulk) SetDeletedAt(v time.Time) *PersonUpsertBulk {
+	return u.Update(func(s *PersonUpsert) {
+		s.SetDeletedAt(v)
+	})
+}
+
+// UpdateDeletedAt sets the "deleted_at" field to the value that was provided on create.
+func (u *PersonUpsertBulk) UpdateDeletedAt() *PersonUpsertBulk {
+	return u.Update(func(s *PersonUpsert) {
+		s.UpdateDeletedAt()
+	})
+}
+
+// ClearDeletedAt clears the value of the "deleted_at" field.
+func (u *PersonUpsertBulk) ClearDeletedAt() *PersonUpsertBulk {
+	return u.Update(func(s *PersonUpsert) {
+		s.ClearDeletedAt()
 	})
 }
 

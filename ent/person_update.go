@@ -95,6 +95,53 @@ func (_u *PersonUpdate) AppendRoles(v []string) *PersonUpdate {
 	return _u
 }
 
+// SetBirthYear sets the "birth_year" field.
+func (_u *PersonUpdate) SetBirthYear(v int) *PersonUpdate {
+	_u.mutation.ResetBirthYear()
+	_u.mutation.SetBirthYear(v)
+	return _u
+}
+
+// SetNillableBirthYear sets the "birth_year" field if the given value is not nil.
+func (_u *PersonUpdate) SetNillableBirthYear(v *int) *PersonUpdate {
+	if v != nil {
+		_u.SetBirthYear(*v)
+	}
+	return _u
+}
+
+// AddBirthYear adds value to the "birth_year" field.
+func (_u *PersonUpdate) AddBirthYear(v int) *PersonUpdate {
+	_u.mutation.AddBirthYear(v)
+	return _u
+}
+
+// ClearBirthYear clears the value of the "birth_year" field.
+func (_u *PersonUpdate) ClearBirthYear() *PersonUpdate {
+	_u.mutation.ClearBirthYear()
+	return _u
+}
+
+// SetDeletedAt sets the "deleted_at" field.
+func (_u *PersonUpdate) SetDeletedAt(v time.Time) *PersonUpdate {
+	_u.mutation.SetDeletedAt(v)
+	return _u
+}
+
+// SetNillableDeletedAt sets the "deleted_at" field if the given value is not nil.
+func (_u *PersonUpdate) SetNillableDeletedAt(v *time.Time) *PersonUpdate {
+	if v != nil {
+		_u.SetDeletedAt(*v)
+	}
+	return _u
+}
+
+// ClearDeletedAt clears the value of the "deleted_at" field.
+func (_u *PersonUpdate) ClearDeletedAt() *PersonUpdate {
+	_u.mutation.ClearDeletedAt()
+	return _u
+}
+
 // SetVolunteerProfileID sets the "volunteer_profile" edge to the VolunteerProfile entity by ID.
 func (_u *PersonUpdate) SetVolunteerProfileID(id int) *PersonUpdate {
 	_u.mutation.SetVolunteerProfileID(id)
@@ -359,6 +406,11 @@ func (_u *PersonUpdate) check() error {
 			return &ValidationError{Name: "phone", err: fmt.Errorf(`ent: validator failed for field "Person.phone": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.BirthYear(); ok {
+		if err := person.BirthYearValidator(v); err != nil {
+			return &ValidationError{Name: "birth_year", err: fmt.Errorf(`ent: validator failed for field "Person.birth_year": %w`, err)}
+		}
+	}
 	if _u.mutation.CommunityCleared() && len(_u.mutation.CommunityIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Person.community"`)
 	}
@@ -402,6 +454,21 @@ func (_u *PersonUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		_spec.AddModifier(func(u *sql.UpdateBuilder) {
 			sqljson.Append(u, person.FieldRoles, value)
 		})
+	}
+	if value, ok := _u.mutation.BirthYear(); ok {
+		_spec.SetField(person.FieldBirthYear, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedBirthYear(); ok {
+		_spec.AddField(person.FieldBirthYear, field.TypeInt, value)
+	}
+	if _u.mutation.BirthYearCleared() {
+		_spec.ClearField(person.FieldBirthYear, field.TypeInt)
+	}
+	if value, ok := _u.mutation.DeletedAt(); ok {
+		_spec.SetField(person.FieldDeletedAt, field.TypeTime, value)
+	}
+	if _u.mutation.DeletedAtCleared() {
+		_spec.ClearField(person.FieldDeletedAt, field.TypeTime)
 	}
 	if _u.mutation.VolunteerProfileCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -739,6 +806,53 @@ func (_u *PersonUpdateOne) AppendRoles(v []string) *PersonUpdateOne {
 	return _u
 }
 
+// SetBirthYear sets the "birth_year" field.
+func (_u *PersonUpdateOne) SetBirthYear(v int) *PersonUpdateOne {
+	_u.mutation.ResetBirthYear()
+	_u.mutation.SetBirthYear(v)
+	return _u
+}
+
+// SetNillableBirthYear sets the "birth_year" field if the given value is not nil.
+func (_u *PersonUpdateOne) SetNillableBirthYear(v *int) *PersonUpdateOne {
+	if v != nil {
+		_u.SetBirthYear(*v)
+	}
+	return _u
+}
+
+// AddBirthYear adds value to the "birth_year" field.
+func (_u *PersonUpdateOne) AddBirthYear(v int) *PersonUpdateOne {
+	_u.mutation.AddBirthYear(v)
+	return _u
+}
+
+// ClearBirthYear clears the value of the "birth_year" field.
+func (_u *PersonUpdateOne) ClearBirthYear() *PersonUpdateOne {
+	_u.mutation.ClearBirthYear()
+	return _u
+}
+
+// SetDeletedAt sets the "deleted_at" field.
+func (_u *PersonUpdateOne) SetDeletedAt(v time.Time) *PersonUpdateOne {
+	_u.mutation.SetDeletedAt(v)
+	return _u
+}
+
+// SetNillableDeletedAt sets the "deleted_at" field if the given value is not nil.
+func (_u *PersonUpdateOne) SetNillableDeletedAt(v *time.Time) *PersonUpdateOne {
+	if v != nil {
+		_u.SetDeletedAt(*v)
+	}
+	return _u
+}
+
+// ClearDeletedAt clears the value of the "deleted_at" field.
+func (_u *PersonUpdateOne) ClearDeletedAt() *PersonUpdateOne {
+	_u.mutation.ClearDeletedAt()
+	return _u
+}
+
 // SetVolunteerProfileID sets the "volunteer_profile" edge to the VolunteerProfile entity by ID.
 func (_u *PersonUpdateOne) SetVolunteerProfileID(id int) *PersonUpdateOne {
 	_u.mutation.SetVolunteerProfileID(id)
@@ -1016,6 +1130,11 @@ func (_u *PersonUpdateOne) check() error {
 			return &ValidationError{Name: "phone", err: fmt.Errorf(`ent: validator failed for field "Person.phone": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.BirthYear(); ok {
+		if err := person.BirthYearValidator(v); err != nil {
+			return &ValidationError{Name: "birth_year", err: fmt.Errorf(`ent: validator failed for field "Person.birth_year": %w`, err)}
+		}
+	}
 	if _u.mutation.CommunityCleared() && len(_u.mutation.CommunityIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Person.community"`)
 	}
@@ -1076,6 +1195,21 @@ func (_u *PersonUpdateOne) sqlSave(ctx context.Context) (_node *Person, err erro
 		_spec.AddModifier(func(u *sql.UpdateBuilder) {
 			sqljson.Append(u, person.FieldRoles, value)
 		})
+	}
+	if value, ok := _u.mutation.BirthYear(); ok {
+		_spec.SetField(person.FieldBirthYear, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedBirthYear(); ok {
+		_spec.AddField(person.FieldBirthYear, field.TypeInt, value)
+	}
+	if _u.mutation.BirthYearCleared() {
+		_spec.ClearField(person.FieldBirthYear, field.TypeInt)
+	}
+	if value, ok := _u.mutation.DeletedAt(); ok {
+		_spec.SetField(person.FieldDeletedAt, field.TypeTime, value)
+	}
+	if _u.mutation.DeletedAtCleared() {
+		_spec.ClearField(person.FieldDeletedAt, field.TypeTime)
 	}
 	if _u.mutation.VolunteerProfileCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -90,6 +90,20 @@ func (_c *SessionCreate) SetNillableRevokedAt(v *time.Time) *SessionCreate {
 	return _c
 }
 
+// SetIdleExpiresAt sets the "idle_expires_at" field.
+func (_c *SessionCreate) SetIdleExpiresAt(v time.Time) *SessionCreate {
+	_c.mutation.SetIdleExpiresAt(v)
+	return _c
+}
+
+// SetNillableIdleExpiresAt sets the "idle_expires_at" field if the given value is not nil.
+func (_c *SessionCreate) SetNillableIdleExpiresAt(v *time.Time) *SessionCreate {
+	if v != nil {
+		_c.SetIdleExpiresAt(*v)
+	}
+	return _c
+}
+
 // SetCommunity sets the "community" edge to the Community entity.
 func (_c *SessionCreate) SetCommunity(v *Community) *SessionCreate {
 	return _c.SetCommunityID(v.ID)
@@ -227,6 +241,10 @@ func (_c *SessionCreate) createSpec() (*Session, *sqlgraph.CreateSpec) {
 		_spec.SetField(session.FieldRevokedAt, field.TypeTime, value)
 		_node.RevokedAt = &value
 	}
+	if value, ok := _c.mutation.IdleExpiresAt(); ok {
+		_spec.SetField(session.FieldIdleExpiresAt, field.TypeTime, value)
+		_node.IdleExpiresAt = &value
+	}
 	if nodes := _c.mutation.CommunityIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -355,6 +373,24 @@ func (u *SessionUpsert) ClearRevokedAt() *SessionUpsert {
 	return u
 }
 
+// SetIdleExpiresAt sets the "idle_expires_at" field.
+func (u *SessionUpsert) SetIdleExpiresAt(v time.Time) *SessionUpsert {
+	u.Set(session.FieldIdleExpiresAt, v)
+	return u
+}
+
+// UpdateIdleExpiresAt sets the "idle_expires_at" field to the value that was provided on create.
+func (u *SessionUpsert) UpdateIdleExpiresAt() *SessionUpsert {
+	u.SetExcluded(session.FieldIdleExpiresAt)
+	return u
+}
+
+// ClearIdleExpiresAt clears the value of the "idle_expires_at" field.
+func (u *SessionUpsert) ClearIdleExpiresAt() *SessionUpsert {
+	u.SetNull(session.FieldIdleExpiresAt)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -455,6 +491,27 @@ func (u *SessionUpsertOne) UpdateRevokedAt() *SessionUpsertOne {
 func (u *SessionUpsertOne) ClearRevokedAt() *SessionUpsertOne {
 	return u.Update(func(s *SessionUpsert) {
 		s.ClearRevokedAt()
+	})
+}
+
+// SetIdleExpiresAt sets the "idle_expires_at" field.
+func (u *SessionUpsertOne) SetIdleExpiresAt(v time.Time) *SessionUpsertOne {
+	return u.Update(func(s *SessionUpsert) {
+		s.SetIdleExpiresAt(v)
+	})
+}
+
+// UpdateIdleExpiresAt sets the "idle_expires_at" field to the value that was provided on create.
+func (u *SessionUpsertOne) UpdateIdleExpiresAt() *SessionUpsertOne {
+	return u.Update(func(s *SessionUpsert) {
+		s.UpdateIdleExpiresAt()
+	})
+}
+
+// ClearIdleExpiresAt clears the value of the "idle_expires_at" field.
+func (u *SessionUpsertOne) ClearIdleExpiresAt() *SessionUpsertOne {
+	return u.Update(func(s *SessionUpsert) {
+		s.ClearIdleExpiresAt()
 	})
 }
 
@@ -724,6 +781,27 @@ func (u *SessionUpsertBulk) UpdateRevokedAt() *SessionUpsertBulk {
 func (u *SessionUpsertBulk) ClearRevokedAt() *SessionUpsertBulk {
 	return u.Update(func(s *SessionUpsert) {
 		s.ClearRevokedAt()
+	})
+}
+
+// SetIdleExpiresAt sets the "idle_expires_at" field.
+func (u *SessionUpsertBulk) SetIdleExpiresAt(v time.Time) *SessionUpsertBulk {
+	return u.Update(func(s *SessionUpsert) {
+		s.SetIdleExpiresAt(v)
+	})
+}
+
+// UpdateIdleExpiresAt sets the "idle_expires_at" field to the value that was provided on create.
+func (u *SessionUpsertBulk) UpdateIdleExpiresAt() *SessionUpsertBulk {
+	return u.Update(func(s *SessionUpsert) {
+		s.UpdateIdleExpiresAt()
+	})
+}
+
+// ClearIdleExpiresAt clears the value of the "idle_expires_at" field.
+func (u *SessionUpsertBulk) ClearIdleExpiresAt() *SessionUpsertBulk {
+	return u.Update(func(s *SessionUpsert) {
+		s.ClearIdleExpiresAt()
 	})
 }
 

@@ -69,6 +69,26 @@ func (_u *SessionUpdate) ClearRevokedAt() *SessionUpdate {
 	return _u
 }
 
+// SetIdleExpiresAt sets the "idle_expires_at" field.
+func (_u *SessionUpdate) SetIdleExpiresAt(v time.Time) *SessionUpdate {
+	_u.mutation.SetIdleExpiresAt(v)
+	return _u
+}
+
+// SetNillableIdleExpiresAt sets the "idle_expires_at" field if the given value is not nil.
+func (_u *SessionUpdate) SetNillableIdleExpiresAt(v *time.Time) *SessionUpdate {
+	if v != nil {
+		_u.SetIdleExpiresAt(*v)
+	}
+	return _u
+}
+
+// ClearIdleExpiresAt clears the value of the "idle_expires_at" field.
+func (_u *SessionUpdate) ClearIdleExpiresAt() *SessionUpdate {
+	_u.mutation.ClearIdleExpiresAt()
+	return _u
+}
+
 // Mutation returns the SessionMutation object of the builder.
 func (_u *SessionUpdate) Mutation() *SessionMutation {
 	return _u.mutation
@@ -157,6 +177,12 @@ func (_u *SessionUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.RevokedAtCleared() {
 		_spec.ClearField(session.FieldRevokedAt, field.TypeTime)
 	}
+	if value, ok := _u.mutation.IdleExpiresAt(); ok {
+		_spec.SetField(session.FieldIdleExpiresAt, field.TypeTime, value)
+	}
+	if _u.mutation.IdleExpiresAtCleared() {
+		_spec.ClearField(session.FieldIdleExpiresAt, field.TypeTime)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -216,6 +242,26 @@ func (_u *SessionUpdateOne) SetNillableRevokedAt(v *time.Time) *SessionUpdateOne
 // ClearRevokedAt clears the value of the "revoked_at" field.
 func (_u *SessionUpdateOne) ClearRevokedAt() *SessionUpdateOne {
 	_u.mutation.ClearRevokedAt()
+	return _u
+}
+
+// SetIdleExpiresAt sets the "idle_expires_at" field.
+func (_u *SessionUpdateOne) SetIdleExpiresAt(v time.Time) *SessionUpdateOne {
+	_u.mutation.SetIdleExpiresAt(v)
+	return _u
+}
+
+// SetNillableIdleExpiresAt sets the "idle_expires_at" field if the given value is not nil.
+func (_u *SessionUpdateOne) SetNillableIdleExpiresAt(v *time.Time) *SessionUpdateOne {
+	if v != nil {
+		_u.SetIdleExpiresAt(*v)
+	}
+	return _u
+}
+
+// ClearIdleExpiresAt clears the value of the "idle_expires_at" field.
+func (_u *SessionUpdateOne) ClearIdleExpiresAt() *SessionUpdateOne {
+	_u.mutation.ClearIdleExpiresAt()
 	return _u
 }
 
@@ -336,6 +382,12 @@ func (_u *SessionUpdateOne) sqlSave(ctx context.Context) (_node *Session, err er
 	}
 	if _u.mutation.RevokedAtCleared() {
 		_spec.ClearField(session.FieldRevokedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.IdleExpiresAt(); ok {
+		_spec.SetField(session.FieldIdleExpiresAt, field.TypeTime, value)
+	}
+	if _u.mutation.IdleExpiresAtCleared() {
+		_spec.ClearField(session.FieldIdleExpiresAt, field.TypeTime)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &Session{config: _u.config}

@@ -26,6 +26,8 @@ type Tx struct {
 	CheckInScan *CheckInScanClient
 	// Community is the client for interacting with the Community builders.
 	Community *CommunityClient
+	// Consent is the client for interacting with the Consent builders.
+	Consent *ConsentClient
 	// HomeVisit is the client for interacting with the HomeVisit builders.
 	HomeVisit *HomeVisitClient
 	// Household is the client for interacting with the Household builders.
@@ -219,6 +221,7 @@ func (tx *Tx) init() {
 	tx.Certificate = NewCertificateClient(tx.config)
 	tx.CheckInScan = NewCheckInScanClient(tx.config)
 	tx.Community = NewCommunityClient(tx.config)
+	tx.Consent = NewConsentClient(tx.config)
 	tx.HomeVisit = NewHomeVisitClient(tx.config)
 	tx.Household = NewHouseholdClient(tx.config)
 	tx.IdempotencyKey = NewIdempotencyKeyClient(tx.config)

@@ -144,7 +144,7 @@ func (r *queryResolver) VerifyCertificate(ctx context.Context, code string) (*mo
 		return nil, err
 	}
 	return &model.CertificateVerification{Code: c.Code, PersonName: c.PersonName, CommunityName: c.CommunityName,
-		TotalHours: minutesToHours(c.Minutes), RecordCount: c.Records, StarLevel: c.StarLevel, IssuedAt: c.IssuedAt}, nil
+		TotalHours: minutesToHours(c.Minutes), RecordCount: c.Records, StarLevel: c.StarLevel, IssuedAt: c.IssuedAt, HolderDeleted: c.HolderDeleted}, nil
 }
 
 // Hours is the resolver for the hours field.

@@ -17,6 +17,7 @@ import (
 	"linli/organize"
 	"linli/pairing"
 	"linli/requests"
+	"linli/rights"
 	"linli/scan"
 	"linli/statistics"
 	"linli/store"
@@ -62,4 +63,7 @@ type Resolver struct {
 	Calendar *calendar.Service
 	// Notify serves the viewer's inbox and notification preferences.
 	Notify *notify.Service
+	// Rights runs residents' rights: their data, corrections, deletion,
+	// consents.
+	Rights *rights.Service
 }

@@ -16,8 +16,18 @@ import (
 
 // SignUp is the resolver for the signUp field.
 func (r *mutationResolver) SignUp(ctx context.Context, input model.SignUpInput) (*model.SignUpPayload, error) {
+	// The consent the ledger's rule weighs is the one in force (rights):
+	// consentSensitive records it, a withdrawal ends it, a minor needs a
+	// guardian's.
+	consent := deref(input.ConsentSensitive)
+	if r.Rights != nil {
+		var err error
+		if consent, err = r.Rights.HealthSignUp(ctx, input.SlotID, consent); err != nil {
+			return nil, err
+		}
+	}
 	res, err := r.Ledger.SignUp(ctx, ledger.SignUpInput{SlotID: input.SlotID, Seats: derefOr(input.Seats, 1),
-		IdempotencyKey: deref(input.IdempotencyKey), ConsentSensitive: deref(input.ConsentSensitive)})
+		IdempotencyKey: deref(input.IdempotencyKey), ConsentSensitive: consent})
 	if err != nil {
 		return nil, err
 	}

@@ -85,8 +85,8 @@ func (b bare) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (b bare) authenticate(ctx context.Context, token string) (community int64, staff bool, err error) {
 	h := sha256.Sum256([]byte(token))
 	var rolesJSON []byte
-	err = b.db.SQL.QueryRowContext(ctx, b.db.Rebind(auth.SessionByToken), h[:], time.Now().UTC()).
-		Scan(new(int64), new(time.Time), new(int64), &community, &rolesJSON)
+	err = b.db.SQL.QueryRowContext(ctx, b.db.Rebind(auth.SessionByToken), h[:], time.Now().UTC(), time.Now().UTC()).
+		Scan(new(int64), new(time.Time), new(int64), &community, &rolesJSON, new(time.Time), new(sql.NullTime))
 	if err != nil {
 		return 0, false, err
 	}

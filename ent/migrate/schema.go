@@ -273,6 +273,51 @@ var (
 		Columns:    CommunitiesColumns,
 		PrimaryKey: []*schema.Column{CommunitiesColumns[0]},
 	}
+	// ConsentsColumns holds the columns for the "consents" table.
+	ConsentsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "purpose", Type: field.TypeEnum, Enums: []string{"HEALTH_SIGNUP", "CARE_TAGS", "PHOTOS"}},
+		{Name: "wording_version", Type: field.TypeString, Size: 40},
+		{Name: "given_at", Type: field.TypeTime},
+		{Name: "withdrawn_at", Type: field.TypeTime, Nullable: true},
+		{Name: "recorded_by_id", Type: field.TypeInt, Nullable: true},
+		{Name: "by_guardian", Type: field.TypeBool, Default: false},
+		{Name: "household_id", Type: field.TypeInt, Nullable: true},
+		{Name: "community_id", Type: field.TypeInt},
+		{Name: "person_id", Type: field.TypeInt},
+	}
+	// ConsentsTable holds the schema information for the "consents" table.
+	ConsentsTable = &schema.Table{
+		Name:       "consents",
+		Columns:    ConsentsColumns,
+		PrimaryKey: []*schema.Column{ConsentsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "consents_communities_community",
+				Columns:    []*schema.Column{ConsentsColumns[8]},
+				RefColumns: []*schema.Column{CommunitiesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "consents_persons_person",
+				Columns:    []*schema.Column{ConsentsColumns[9]},
+				RefColumns: []*schema.Column{PersonsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "consent_person_id_purpose",
+				Unique:  false,
+				Columns: []*schema.Column{ConsentsColumns[9], ConsentsColumns[1]},
+			},
+			{
+				Name:    "consent_community_id_purpose",
+				Unique:  false,
+				Columns: []*schema.Column{ConsentsColumns[8], ConsentsColumns[1]},
+			},
+		},
+	}
 	// HomeVisitsColumns holds the columns for the "home_visits" table.
 	HomeVisitsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -673,6 +718,8 @@ var (
 		{Name: "phone", Type: field.TypeString, Size: 20},
 		{Name: "password_hash", Type: field.TypeString},
 		{Name: "roles", Type: field.TypeJSON},
+		{Name: "birth_year", Type: field.TypeInt, Nullable: true},
+		{Name: "deleted_at", Type: field.TypeTime, Nullable: true},
 		{Name: "community_id", Type: field.TypeInt},
 	}
 	// PersonsTable holds the schema information for the "persons" table.
@@ -683,7 +730,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "persons_communities_community",
-				Columns:    []*schema.Column{PersonsColumns[7]},
+				Columns:    []*schema.Column{PersonsColumns[9]},
 				RefColumns: []*schema.Column{CommunitiesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -692,12 +739,12 @@ var (
 			{
 				Name:    "person_community_id_display_name",
 				Unique:  false,
-				Columns: []*schema.Column{PersonsColumns[7], PersonsColumns[3]},
+				Columns: []*schema.Column{PersonsColumns[9], PersonsColumns[3]},
 			},
 			{
 				Name:    "person_community_id_phone",
 				Unique:  true,
-				Columns: []*schema.Column{PersonsColumns[7], PersonsColumns[4]},
+				Columns: []*schema.Column{PersonsColumns[9], PersonsColumns[4]},
 			},
 			{
 				Name:    "person_phone",
@@ -1133,6 +1180,7 @@ var (
 		{Name: "token_hash", Type: field.TypeBytes, Unique: true},
 		{Name: "expires_at", Type: field.TypeTime},
 		{Name: "revoked_at", Type: field.TypeTime, Nullable: true},
+		{Name: "idle_expires_at", Type: field.TypeTime, Nullable: true},
 		{Name: "community_id", Type: field.TypeInt},
 		{Name: "person_id", Type: field.TypeInt},
 	}
@@ -1144,13 +1192,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "sessions_communities_community",
-				Columns:    []*schema.Column{SessionsColumns[6]},
+				Columns:    []*schema.Column{SessionsColumns[7]},
 				RefColumns: []*schema.Column{CommunitiesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "sessions_persons_person",
-				Columns:    []*schema.Column{SessionsColumns[7]},
+				Columns:    []*schema.Column{SessionsColumns[8]},
 				RefColumns: []*schema.Column{PersonsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -1465,6 +1513,7 @@ var (
 		CertificatesTable,
 		CheckInScansTable,
 		CommunitiesTable,
+		ConsentsTable,
 		HomeVisitsTable,
 		HouseholdsTable,
 		IdempotencyKeysTable,
@@ -1528,6 +1577,11 @@ func init() {
 	}
 	CommunitiesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(8589934592),
+	}
+	ConsentsTable.ForeignKeys[0].RefTable = CommunitiesTable
+	ConsentsTable.ForeignKeys[1].RefTable = PersonsTable
+	ConsentsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(146028888064),
 	}
 	HomeVisitsTable.ForeignKeys[0].RefTable = CommunitiesTable
 	HomeVisitsTable.ForeignKeys[1].RefTable = TeamsTable

@@ -29,6 +29,10 @@ const (
 	FieldPasswordHash = "password_hash"
 	// FieldRoles holds the string denoting the roles field in the database.
 	FieldRoles = "roles"
+	// FieldBirthYear holds the string denoting the birth_year field in the database.
+	FieldBirthYear = "birth_year"
+	// FieldDeletedAt holds the string denoting the deleted_at field in the database.
+	FieldDeletedAt = "deleted_at"
 	// EdgeCommunity holds the string denoting the community edge name in mutations.
 	EdgeCommunity = "community"
 	// EdgeVolunteerProfile holds the string denoting the volunteer_profile edge name in mutations.
@@ -104,6 +108,8 @@ var Columns = []string{
 	FieldPhone,
 	FieldPasswordHash,
 	FieldRoles,
+	FieldBirthYear,
+	FieldDeletedAt,
 }
 
 var (
@@ -141,6 +147,8 @@ var (
 	DisplayNameValidator func(string) error
 	// PhoneValidator is a validator for the "phone" field. It is called by the builders before save.
 	PhoneValidator func(string) error
+	// BirthYearValidator is a validator for the "birth_year" field. It is called by the builders before save.
+	BirthYearValidator func(int) error
 )
 
 // OrderOption defines the ordering options for the Person queries.
@@ -179,6 +187,16 @@ func ByPhone(opts ...sql.OrderTermOption) OrderOption {
 // ByPasswordHash orders the results by the password_hash field.
 func ByPasswordHash(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldPasswordHash, opts...).ToFunc()
+}
+
+// ByBirthYear orders the results by the birth_year field.
+func ByBirthYear(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldBirthYear, opts...).ToFunc()
+}
+
+// ByDeletedAt orders the results by the deleted_at field.
+func ByDeletedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldDeletedAt, opts...).ToFunc()
 }
 
 // ByCommunityField orders the results by community field.

@@ -85,6 +85,16 @@ func PasswordHash(v string) predicate.Person {
 	return predicate.Person(sql.FieldEQ(FieldPasswordHash, v))
 }
 
+// BirthYear applies equality check predicate on the "birth_year" field. It's identical to BirthYearEQ.
+func BirthYear(v int) predicate.Person {
+	return predicate.Person(sql.FieldEQ(FieldBirthYear, v))
+}
+
+// DeletedAt applies equality check predicate on the "deleted_at" field. It's identical to DeletedAtEQ.
+func DeletedAt(v time.Time) predicate.Person {
+	return predicate.Person(sql.FieldEQ(FieldDeletedAt, v))
+}
+
 // CommunityIDEQ applies the EQ predicate on the "community_id" field.
 func CommunityIDEQ(v int) predicate.Person {
 	return predicate.Person(sql.FieldEQ(FieldCommunityID, v))
@@ -378,6 +388,106 @@ func PasswordHashEqualFold(v string) predicate.Person {
 // PasswordHashContainsFold applies the ContainsFold predicate on the "password_hash" field.
 func PasswordHashContainsFold(v string) predicate.Person {
 	return predicate.Person(sql.FieldContainsFold(FieldPasswordHash, v))
+}
+
+// BirthYearEQ applies the EQ predicate on the "birth_year" field.
+func BirthYearEQ(v int) predicate.Person {
+	return predicate.Person(sql.FieldEQ(FieldBirthYear, v))
+}
+
+// BirthYearNEQ applies the NEQ predicate on the "birth_year" field.
+func BirthYearNEQ(v int) predicate.Person {
+	return predicate.Person(sql.FieldNEQ(FieldBirthYear, v))
+}
+
+// BirthYearIn applies the In predicate on the "birth_year" field.
+func BirthYearIn(vs ...int) predicate.Person {
+	return predicate.Person(sql.FieldIn(FieldBirthYear, vs...))
+}
+
+// BirthYearNotIn applies the NotIn predicate on the "birth_year" field.
+func BirthYearNotIn(vs ...int) predicate.Person {
+	return predicate.Person(sql.FieldNotIn(FieldBirthYear, vs...))
+}
+
+// BirthYearGT applies the GT predicate on the "birth_year" field.
+func BirthYearGT(v int) predicate.Person {
+	return predicate.Person(sql.FieldGT(FieldBirthYear, v))
+}
+
+// BirthYearGTE applies the GTE predicate on the "birth_year" field.
+func BirthYearGTE(v int) predicate.Person {
+	return predicate.Person(sql.FieldGTE(FieldBirthYear, v))
+}
+
+// BirthYearLT applies the LT predicate on the "birth_year" field.
+func BirthYearLT(v int) predicate.Person {
+	return predicate.Person(sql.FieldLT(FieldBirthYear, v))
+}
+
+// BirthYearLTE applies the LTE predicate on the "birth_year" field.
+func BirthYearLTE(v int) predicate.Person {
+	return predicate.Person(sql.FieldLTE(FieldBirthYear, v))
+}
+
+// BirthYearIsNil applies the IsNil predicate on the "birth_year" field.
+func BirthYearIsNil() predicate.Person {
+	return predicate.Person(sql.FieldIsNull(FieldBirthYear))
+}
+
+// BirthYearNotNil applies the NotNil predicate on the "birth_year" field.
+func BirthYearNotNil() predicate.Person {
+	return predicate.Person(sql.FieldNotNull(FieldBirthYear))
+}
+
+// DeletedAtEQ applies the EQ predicate on the "deleted_at" field.
+func DeletedAtEQ(v time.Time) predicate.Person {
+	return predicate.Person(sql.FieldEQ(FieldDeletedAt, v))
+}
+
+// DeletedAtNEQ applies the NEQ predicate on the "deleted_at" field.
+func DeletedAtNEQ(v time.Time) predicate.Person {
+	return predicate.Person(sql.FieldNEQ(FieldDeletedAt, v))
+}
+
+// DeletedAtIn applies the In predicate on the "deleted_at" field.
+func DeletedAtIn(vs ...time.Time) predicate.Person {
+	return predicate.Person(sql.FieldIn(FieldDeletedAt, vs...))
+}
+
+// DeletedAtNotIn applies the NotIn predicate on the "deleted_at" field.
+func DeletedAtNotIn(vs ...time.Time) predicate.Person {
+	return predicate.Person(sql.FieldNotIn(FieldDeletedAt, vs...))
+}
+
+// DeletedAtGT applies the GT predicate on the "deleted_at" field.
+func DeletedAtGT(v time.Time) predicate.Person {
+	return predicate.Person(sql.FieldGT(FieldDeletedAt, v))
+}
+
+// DeletedAtGTE applies the GTE predicate on the "deleted_at" field.
+func DeletedAtGTE(v time.Time) predicate.Person {
+	return predicate.Person(sql.FieldGTE(FieldDeletedAt, v))
+}
+
+// DeletedAtLT applies the LT predicate on the "deleted_at" field.
+func DeletedAtLT(v time.Time) predicate.Person {
+	return predicate.Person(sql.FieldLT(FieldDeletedAt, v))
+}
+
+// DeletedAtLTE applies the LTE predicate on the "deleted_at" field.
+func DeletedAtLTE(v time.Time) predicate.Person {
+	return predicate.Person(sql.FieldLTE(FieldDeletedAt, v))
+}
+
+// DeletedAtIsNil applies the IsNil predicate on the "deleted_at" field.
+func DeletedAtIsNil() predicate.Person {
+	return predicate.Person(sql.FieldIsNull(FieldDeletedAt))
+}
+
+// DeletedAtNotNil applies the NotNil predicate on the "deleted_at" field.
+func DeletedAtNotNil() predicate.Person {
+	return predicate.Person(sql.FieldNotNull(FieldDeletedAt))
 }
 
 // HasCommunity applies the HasEdge predicate on the "community" edge.

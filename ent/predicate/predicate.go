@@ -24,6 +24,9 @@ type CheckInScan func(*sql.Selector)
 // Community is the predicate function for community builders.
 type Community func(*sql.Selector)
 
+// Consent is the predicate function for consent builders.
+type Consent func(*sql.Selector)
+
 // HomeVisit is the predicate function for homevisit builders.
 type HomeVisit func(*sql.Selector)
 

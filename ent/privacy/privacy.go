@@ -255,6 +255,30 @@ func (f CommunityMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutat
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.CommunityMutation", m)
 }
 
+// The ConsentQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type ConsentQueryRuleFunc func(context.Context, *ent.ConsentQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f ConsentQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ConsentQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.ConsentQuery", q)
+}
+
+// The ConsentMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type ConsentMutationRuleFunc func(context.Context, *ent.ConsentMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f ConsentMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.ConsentMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ConsentMutation", m)
+}
+
 // The HomeVisitQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type HomeVisitQueryRuleFunc func(context.Context, *ent.HomeVisitQuery) error
@@ -974,6 +998,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.CommunityQuery:
 		return q.Filter(), nil
+	case *ent.ConsentQuery:
+		return q.Filter(), nil
 	case *ent.HomeVisitQuery:
 		return q.Filter(), nil
 	case *ent.HouseholdQuery:
@@ -1048,6 +1074,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.CheckInScanMutation:
 		return m.Filter(), nil
 	case *ent.CommunityMutation:
+		return m.Filter(), nil
+	case *ent.ConsentMutation:
 		return m.Filter(), nil
 	case *ent.HomeVisitMutation:
 		return m.Filter(), nil

@@ -10,6 +10,7 @@ import (
 	"linli/ent/certificate"
 	"linli/ent/checkinscan"
 	"linli/ent/community"
+	"linli/ent/consent"
 	"linli/ent/homevisit"
 	"linli/ent/household"
 	"linli/ent/idempotencykey"
@@ -353,6 +354,43 @@ func init() {
 	communityDescQuietHoursEnd := communityFields[10].Descriptor()
 	// community.QuietHoursEndValidator is a validator for the "quiet_hours_end" field. It is called by the builders before save.
 	community.QuietHoursEndValidator = communityDescQuietHoursEnd.Validators[0].(func(string) error)
+	consent.Policy = privacy.NewPolicies(schema.Consent{})
+	consent.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := consent.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	consentFields := schema.Consent{}.Fields()
+	_ = consentFields
+	// consentDescWordingVersion is the schema descriptor for wording_version field.
+	consentDescWordingVersion := consentFields[2].Descriptor()
+	// consent.WordingVersionValidator is a validator for the "wording_version" field. It is called by the builders before save.
+	consent.WordingVersionValidator = func() func(string) error {
+		validators := consentDescWordingVersion.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(wording_version string) error {
+			for _, fn := range fns {
+				if err := fn(wording_version); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// consentDescGivenAt is the schema descriptor for given_at field.
+	consentDescGivenAt := consentFields[3].Descriptor()
+	// consent.DefaultGivenAt holds the default value on creation for the given_at field.
+	consent.DefaultGivenAt = consentDescGivenAt.Default.(func() time.Time)
+	// consentDescByGuardian is the schema descriptor for by_guardian field.
+	consentDescByGuardian := consentFields[6].Descriptor()
+	// consent.DefaultByGuardian holds the default value on creation for the by_guardian field.
+	consent.DefaultByGuardian = consentDescByGuardian.Default.(bool)
 	homevisitMixin := schema.HomeVisit{}.Mixin()
 	homevisit.Policy = privacy.NewPolicies(schema.HomeVisit{})
 	homevisit.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -800,6 +838,10 @@ func init() {
 			return nil
 		}
 	}()
+	// personDescBirthYear is the schema descriptor for birth_year field.
+	personDescBirthYear := personFields[4].Descriptor()
+	// person.BirthYearValidator is a validator for the "birth_year" field. It is called by the builders before save.
+	person.BirthYearValidator = personDescBirthYear.Validators[0].(func(int) error)
 	phonecode.Policy = privacy.NewPolicies(schema.PhoneCode{})
 	phonecode.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {

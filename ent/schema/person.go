@@ -33,6 +33,15 @@ func (Person) Fields() []ent.Field {
 		// Roles in the person's community (RESIDENT, VOLUNTEER, TEAM_LEADER,
 		// COORDINATOR) plus ADMIN, which is platform-wide.
 		field.Strings("roles").Annotations(entgql.Skip(entgql.SkipAll)),
+		// Optional; a person under 14 (China time, by year) needs a
+		// guardian's consent recorded by staff for sensitive processing
+		// (rights.Minor, PIPL art. 31). Read through myProfile only.
+		field.Int("birth_year").Optional().Nillable().Range(1900, 2100).
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		// Set once when the account is deleted (rights.Delete): the row
+		// stays, anonymised, so that statistics stay exact.
+		field.Time("deleted_at").Optional().Nillable().
+			Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 
@@ -88,6 +97,10 @@ func (Session) Fields() []ent.Field {
 		field.Int("person_id").Immutable(),
 		field.Time("expires_at"),
 		field.Time("revoked_at").Optional().Nillable(),
+		// The session ends when unused until then (the idle timeout of its
+		// class, auth.Config.IdleTimeout); moved forward as it is used.
+		// Nil: no idle timeout (sessions issued before it existed).
+		field.Time("idle_expires_at").Optional().Nillable(),
 	}
 }
 

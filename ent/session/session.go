@@ -29,6 +29,8 @@ const (
 	FieldExpiresAt = "expires_at"
 	// FieldRevokedAt holds the string denoting the revoked_at field in the database.
 	FieldRevokedAt = "revoked_at"
+	// FieldIdleExpiresAt holds the string denoting the idle_expires_at field in the database.
+	FieldIdleExpiresAt = "idle_expires_at"
 	// EdgeCommunity holds the string denoting the community edge name in mutations.
 	EdgeCommunity = "community"
 	// EdgePerson holds the string denoting the person edge name in mutations.
@@ -61,6 +63,7 @@ var Columns = []string{
 	FieldPersonID,
 	FieldExpiresAt,
 	FieldRevokedAt,
+	FieldIdleExpiresAt,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -125,6 +128,11 @@ func ByExpiresAt(opts ...sql.OrderTermOption) OrderOption {
 // ByRevokedAt orders the results by the revoked_at field.
 func ByRevokedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldRevokedAt, opts...).ToFunc()
+}
+
+// ByIdleExpiresAt orders the results by the idle_expires_at field.
+func ByIdleExpiresAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldIdleExpiresAt, opts...).ToFunc()
 }
 
 // ByCommunityField orders the results by community field.

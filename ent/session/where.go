@@ -90,6 +90,11 @@ func RevokedAt(v time.Time) predicate.Session {
 	return predicate.Session(sql.FieldEQ(FieldRevokedAt, v))
 }
 
+// IdleExpiresAt applies equality check predicate on the "idle_expires_at" field. It's identical to IdleExpiresAtEQ.
+func IdleExpiresAt(v time.Time) predicate.Session {
+	return predicate.Session(sql.FieldEQ(FieldIdleExpiresAt, v))
+}
+
 // CommunityIDEQ applies the EQ predicate on the "community_id" field.
 func CommunityIDEQ(v int) predicate.Session {
 	return predicate.Session(sql.FieldEQ(FieldCommunityID, v))
@@ -338,6 +343,56 @@ func RevokedAtIsNil() predicate.Session {
 // RevokedAtNotNil applies the NotNil predicate on the "revoked_at" field.
 func RevokedAtNotNil() predicate.Session {
 	return predicate.Session(sql.FieldNotNull(FieldRevokedAt))
+}
+
+// IdleExpiresAtEQ applies the EQ predicate on the "idle_expires_at" field.
+func IdleExpiresAtEQ(v time.Time) predicate.Session {
+	return predicate.Session(sql.FieldEQ(FieldIdleExpiresAt, v))
+}
+
+// IdleExpiresAtNEQ applies the NEQ predicate on the "idle_expires_at" field.
+func IdleExpiresAtNEQ(v time.Time) predicate.Session {
+	return predicate.Session(sql.FieldNEQ(FieldIdleExpiresAt, v))
+}
+
+// IdleExpiresAtIn applies the In predicate on the "idle_expires_at" field.
+func IdleExpiresAtIn(vs ...time.Time) predicate.Session {
+	return predicate.Session(sql.FieldIn(FieldIdleExpiresAt, vs...))
+}
+
+// IdleExpiresAtNotIn applies the NotIn predicate on the "idle_expires_at" field.
+func IdleExpiresAtNotIn(vs ...time.Time) predicate.Session {
+	return predicate.Session(sql.FieldNotIn(FieldIdleExpiresAt, vs...))
+}
+
+// IdleExpiresAtGT applies the GT predicate on the "idle_expires_at" field.
+func IdleExpiresAtGT(v time.Time) predicate.Session {
+	return predicate.Session(sql.FieldGT(FieldIdleExpiresAt, v))
+}
+
+// IdleExpiresAtGTE applies the GTE predicate on the "idle_expires_at" field.
+func IdleExpiresAtGTE(v time.Time) predicate.Session {
+	return predicate.Session(sql.FieldGTE(FieldIdleExpiresAt, v))
+}
+
+// IdleExpiresAtLT applies the LT predicate on the "idle_expires_at" field.
+func IdleExpiresAtLT(v time.Time) predicate.Session {
+	return predicate.Session(sql.FieldLT(FieldIdleExpiresAt, v))
+}
+
+// IdleExpiresAtLTE applies the LTE predicate on the "idle_expires_at" field.
+func IdleExpiresAtLTE(v time.Time) predicate.Session {
+	return predicate.Session(sql.FieldLTE(FieldIdleExpiresAt, v))
+}
+
+// IdleExpiresAtIsNil applies the IsNil predicate on the "idle_expires_at" field.
+func IdleExpiresAtIsNil() predicate.Session {
+	return predicate.Session(sql.FieldIsNull(FieldIdleExpiresAt))
+}
+
+// IdleExpiresAtNotNil applies the NotNil predicate on the "idle_expires_at" field.
+func IdleExpiresAtNotNil() predicate.Session {
+	return predicate.Session(sql.FieldNotNull(FieldIdleExpiresAt))
 }
 
 // HasCommunity applies the HasEdge predicate on the "community" edge.

@@ -188,6 +188,29 @@ func (ec *executionContext) fieldContext_CertificateVerification_issuedAt(_ cont
 	return graphql.NewScalarFieldContext("CertificateVerification", field, false, false, "Time")
 }
 
+func (ec *executionContext) _CertificateVerification_holderDeleted(ctx context.Context, field graphql.CollectedField, obj *model.CertificateVerification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CertificateVerification_holderDeleted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HolderDeleted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CertificateVerification_holderDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CertificateVerification", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _CheckInList_activityID(ctx context.Context, field graphql.CollectedField, obj *model.CheckInList) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1474,6 +1497,11 @@ func (ec *executionContext) _CertificateVerification(ctx context.Context, sel as
 			}
 		case "issuedAt":
 			out.Values[i] = ec._CertificateVerification_issuedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "holderDeleted":
+			out.Values[i] = ec._CertificateVerification_holderDeleted(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

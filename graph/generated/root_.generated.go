@@ -183,6 +183,7 @@ type ComplexityRoot struct {
 	CertificateVerification struct {
 		Code          func(childComplexity int) int
 		CommunityName func(childComplexity int) int
+		HolderDeleted func(childComplexity int) int
 		IssuedAt      func(childComplexity int) int
 		PersonName    func(childComplexity int) int
 		RecordCount   func(childComplexity int) int
@@ -415,7 +416,10 @@ type ComplexityRoot struct {
 		CreateTeam                    func(childComplexity int, input ent.CreateTeamInput) int
 		CreateVenue                   func(childComplexity int, input ent.CreateVenueInput) int
 		CreateWebhook                 func(childComplexity int, input model.CreateWebhookInput) int
+		DeleteMyAccount               func(childComplexity int, password *string, verificationCode *string) int
+		DeletePerson                  func(childComplexity int, personID int, reason string, writtenRequestRef string) int
 		DeleteWebhook                 func(childComplexity int, id int) int
+		GiveConsent                   func(childComplexity int, input model.GiveConsentInput) int
 		ImportSpreadsheet             func(childComplexity int, kind model.ImportKind, file graphql.Upload, dryRun bool) int
 		IssueCertificate              func(childComplexity int, personID *int) int
 		Login                         func(childComplexity int, input model.LoginInput) int
@@ -448,12 +452,28 @@ type ComplexityRoot struct {
 		SubmitRequest                 func(childComplexity int, input model.SubmitRequestInput) int
 		SyncCheckIns                  func(childComplexity int, items []*model.SyncCheckInInput) int
 		UndoCheckIn                   func(childComplexity int, registrationID int, reason string) int
+		UnlockLogin                   func(childComplexity int, phone string, verificationCode string) int
 		UpdateActivity                func(childComplexity int, id int, input ent.UpdateActivityInput, slots []*model.SlotInput) int
 		UpdateHousehold               func(childComplexity int, id int, input model.UpdateHouseholdInput) int
+		UpdateMyProfile               func(childComplexity int, input model.UpdateMyProfileInput) int
 		UpdateNotificationPreferences func(childComplexity int, input model.NotificationPreferencesInput) int
 		UpdateTeam                    func(childComplexity int, id int, input ent.UpdateTeamInput) int
 		UpdateVenue                   func(childComplexity int, id int, input ent.UpdateVenueInput) int
 		WalkIn                        func(childComplexity int, input model.WalkInInput) int
+		WithdrawConsent               func(childComplexity int, purpose model.ConsentPurpose, personID *int) int
+	}
+
+	MyDataExport struct {
+		JSON func(childComplexity int) int
+		URL  func(childComplexity int) int
+	}
+
+	MyProfile struct {
+		BirthYear   func(childComplexity int) int
+		DisplayName func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Minor       func(childComplexity int) int
+		Phone       func(childComplexity int) int
 	}
 
 	Notification struct {
@@ -540,6 +560,19 @@ type ComplexityRoot struct {
 		TotalCount func(childComplexity int) int
 	}
 
+	PersonConsent struct {
+		ByGuardian     func(childComplexity int) int
+		GivenAt        func(childComplexity int) int
+		HouseholdID    func(childComplexity int) int
+		ID             func(childComplexity int) int
+		PersonID       func(childComplexity int) int
+		PersonName     func(childComplexity int) int
+		Purpose        func(childComplexity int) int
+		RecordedByID   func(childComplexity int) int
+		WithdrawnAt    func(childComplexity int) int
+		WordingVersion func(childComplexity int) int
+	}
+
 	PersonEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
@@ -553,9 +586,13 @@ type ComplexityRoot struct {
 		CheckInSearch             func(childComplexity int, activityID int, query string) int
 		Communities               func(childComplexity int) int
 		CommunityStatistics       func(childComplexity int, communityID int, from time.Time, to time.Time) int
+		Consents                  func(childComplexity int, communityID int, purpose *model.ConsentPurpose, inForce *bool) int
 		ExportLinks               func(childComplexity int, communityID int, from *time.Time, to *time.Time) int
 		Households                func(childComplexity int, first *int, after *entgql.Cursor[int], where *ent.HouseholdWhereInput) int
 		Kiosks                    func(childComplexity int, venueID *int) int
+		MyConsents                func(childComplexity int) int
+		MyData                    func(childComplexity int, json *bool) int
+		MyProfile                 func(childComplexity int) int
 		MyRegistrations           func(childComplexity int, first *int, after *entgql.Cursor[int], last *int, before *entgql.Cursor[int]) int
 		MyRequests                func(childComplexity int, first *int, after *entgql.Cursor[int]) int
 		Node                      func(childComplexity int, id int) int
@@ -1463,6 +1500,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CertificateVerification.CommunityName(childComplexity), true
+	case "CertificateVerification.holderDeleted":
+		if e.ComplexityRoot.CertificateVerification.HolderDeleted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CertificateVerification.HolderDeleted(childComplexity), true
 	case "CertificateVerification.issuedAt":
 		if e.ComplexityRoot.CertificateVerification.IssuedAt == nil {
 			break
@@ -2571,6 +2614,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateWebhook(childComplexity, args["input"].(model.CreateWebhookInput)), true
+	case "Mutation.deleteMyAccount":
+		if e.ComplexityRoot.Mutation.DeleteMyAccount == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteMyAccount_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteMyAccount(childComplexity, args["password"].(*string), args["verificationCode"].(*string)), true
+	case "Mutation.deletePerson":
+		if e.ComplexityRoot.Mutation.DeletePerson == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deletePerson_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeletePerson(childComplexity, args["personID"].(int), args["reason"].(string), args["writtenRequestRef"].(string)), true
 	case "Mutation.deleteWebhook":
 		if e.ComplexityRoot.Mutation.DeleteWebhook == nil {
 			break
@@ -2582,6 +2647,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteWebhook(childComplexity, args["id"].(int)), true
+	case "Mutation.giveConsent":
+		if e.ComplexityRoot.Mutation.GiveConsent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_giveConsent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.GiveConsent(childComplexity, args["input"].(model.GiveConsentInput)), true
 	case "Mutation.importSpreadsheet":
 		if e.ComplexityRoot.Mutation.ImportSpreadsheet == nil {
 			break
@@ -2929,6 +3005,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UndoCheckIn(childComplexity, args["registrationID"].(int), args["reason"].(string)), true
+	case "Mutation.unlockLogin":
+		if e.ComplexityRoot.Mutation.UnlockLogin == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unlockLogin_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UnlockLogin(childComplexity, args["phone"].(string), args["verificationCode"].(string)), true
 	case "Mutation.updateActivity":
 		if e.ComplexityRoot.Mutation.UpdateActivity == nil {
 			break
@@ -2951,6 +3038,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateHousehold(childComplexity, args["id"].(int), args["input"].(model.UpdateHouseholdInput)), true
+	case "Mutation.updateMyProfile":
+		if e.ComplexityRoot.Mutation.UpdateMyProfile == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateMyProfile_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateMyProfile(childComplexity, args["input"].(model.UpdateMyProfileInput)), true
 	case "Mutation.updateNotificationPreferences":
 		if e.ComplexityRoot.Mutation.UpdateNotificationPreferences == nil {
 			break
@@ -2995,6 +3093,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.WalkIn(childComplexity, args["input"].(model.WalkInInput)), true
+	case "Mutation.withdrawConsent":
+		if e.ComplexityRoot.Mutation.WithdrawConsent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_withdrawConsent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.WithdrawConsent(childComplexity, args["purpose"].(model.ConsentPurpose), args["personID"].(*int)), true
+
+	case "MyDataExport.json":
+		if e.ComplexityRoot.MyDataExport.JSON == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MyDataExport.JSON(childComplexity), true
+	case "MyDataExport.url":
+		if e.ComplexityRoot.MyDataExport.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MyDataExport.URL(childComplexity), true
+
+	case "MyProfile.birthYear":
+		if e.ComplexityRoot.MyProfile.BirthYear == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MyProfile.BirthYear(childComplexity), true
+	case "MyProfile.displayName":
+		if e.ComplexityRoot.MyProfile.DisplayName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MyProfile.DisplayName(childComplexity), true
+	case "MyProfile.id":
+		if e.ComplexityRoot.MyProfile.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MyProfile.ID(childComplexity), true
+	case "MyProfile.minor":
+		if e.ComplexityRoot.MyProfile.Minor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MyProfile.Minor(childComplexity), true
+	case "MyProfile.phone":
+		if e.ComplexityRoot.MyProfile.Phone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MyProfile.Phone(childComplexity), true
 
 	case "Notification.activity":
 		if e.ComplexityRoot.Notification.Activity == nil {
@@ -3330,6 +3483,67 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PersonConnection.TotalCount(childComplexity), true
 
+	case "PersonConsent.byGuardian":
+		if e.ComplexityRoot.PersonConsent.ByGuardian == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PersonConsent.ByGuardian(childComplexity), true
+	case "PersonConsent.givenAt":
+		if e.ComplexityRoot.PersonConsent.GivenAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PersonConsent.GivenAt(childComplexity), true
+	case "PersonConsent.householdID":
+		if e.ComplexityRoot.PersonConsent.HouseholdID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PersonConsent.HouseholdID(childComplexity), true
+	case "PersonConsent.id":
+		if e.ComplexityRoot.PersonConsent.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PersonConsent.ID(childComplexity), true
+	case "PersonConsent.personID":
+		if e.ComplexityRoot.PersonConsent.PersonID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PersonConsent.PersonID(childComplexity), true
+	case "PersonConsent.personName":
+		if e.ComplexityRoot.PersonConsent.PersonName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PersonConsent.PersonName(childComplexity), true
+	case "PersonConsent.purpose":
+		if e.ComplexityRoot.PersonConsent.Purpose == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PersonConsent.Purpose(childComplexity), true
+	case "PersonConsent.recordedByID":
+		if e.ComplexityRoot.PersonConsent.RecordedByID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PersonConsent.RecordedByID(childComplexity), true
+	case "PersonConsent.withdrawnAt":
+		if e.ComplexityRoot.PersonConsent.WithdrawnAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PersonConsent.WithdrawnAt(childComplexity), true
+	case "PersonConsent.wordingVersion":
+		if e.ComplexityRoot.PersonConsent.WordingVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PersonConsent.WordingVersion(childComplexity), true
+
 	case "PersonEdge.cursor":
 		if e.ComplexityRoot.PersonEdge.Cursor == nil {
 			break
@@ -3415,6 +3629,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.CommunityStatistics(childComplexity, args["communityID"].(int), args["from"].(time.Time), args["to"].(time.Time)), true
+	case "Query.consents":
+		if e.ComplexityRoot.Query.Consents == nil {
+			break
+		}
+
+		args, err := ec.field_Query_consents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Consents(childComplexity, args["communityID"].(int), args["purpose"].(*model.ConsentPurpose), args["inForce"].(*bool)), true
 	case "Query.exportLinks":
 		if e.ComplexityRoot.Query.ExportLinks == nil {
 			break
@@ -3449,6 +3674,29 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Kiosks(childComplexity, args["venueID"].(*int)), true
+	case "Query.myConsents":
+		if e.ComplexityRoot.Query.MyConsents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.MyConsents(childComplexity), true
+	case "Query.myData":
+		if e.ComplexityRoot.Query.MyData == nil {
+			break
+		}
+
+		args, err := ec.field_Query_myData_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MyData(childComplexity, args["json"].(*bool)), true
+	case "Query.myProfile":
+		if e.ComplexityRoot.Query.MyProfile == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.MyProfile(childComplexity), true
 	case "Query.myRegistrations":
 		if e.ComplexityRoot.Query.MyRegistrations == nil {
 			break
@@ -5309,6 +5557,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateTeamInput", ec.unmarshalInputCreateTeamInput),
 			graphql.NewInputUnmarshaler("CreateVenueInput", ec.unmarshalInputCreateVenueInput),
 			graphql.NewInputUnmarshaler("CreateWebhookInput", ec.unmarshalInputCreateWebhookInput),
+			graphql.NewInputUnmarshaler("GiveConsentInput", ec.unmarshalInputGiveConsentInput),
 			graphql.NewInputUnmarshaler("HomeVisitOrder", ec.unmarshalInputHomeVisitOrder),
 			graphql.NewInputUnmarshaler("HouseholdOrder", ec.unmarshalInputHouseholdOrder),
 			graphql.NewInputUnmarshaler("HouseholdWhereInput", ec.unmarshalInputHouseholdWhereInput),
@@ -5341,6 +5590,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("TeamWhereInput", ec.unmarshalInputTeamWhereInput),
 			graphql.NewInputUnmarshaler("UpdateActivityInput", ec.unmarshalInputUpdateActivityInput),
 			graphql.NewInputUnmarshaler("UpdateHouseholdInput", ec.unmarshalInputUpdateHouseholdInput),
+			graphql.NewInputUnmarshaler("UpdateMyProfileInput", ec.unmarshalInputUpdateMyProfileInput),
 			graphql.NewInputUnmarshaler("UpdateTeamInput", ec.unmarshalInputUpdateTeamInput),
 			graphql.NewInputUnmarshaler("UpdateVenueInput", ec.unmarshalInputUpdateVenueInput),
 			graphql.NewInputUnmarshaler("VenueOrder", ec.unmarshalInputVenueOrder),
@@ -8814,6 +9064,107 @@ extend type Subscription {
   myRequestUpdates: RequestEvent!
 }
 `, BuiltIn: false},
+	{Name: "../../schema/rights.graphql", Input: `# Residents' rights (PIPL arts. 44–47, 14, 29, 31): one's own data, its
+# correction and deletion, consents, minors; and unlocking a sign-in
+# locked after failed logins. The rules: package rights and authz/rights.go.
+
+"A sensitive purpose a person consents to."
+enum ConsentPurpose {
+  "Health sign-ups (serviceType HEALTH), PIPL arts. 28–29."
+  HEALTH_SIGNUP
+  "Care tags recorded for the household the person heads."
+  CARE_TAGS
+  "Photos of the person at activities."
+  PHOTOS
+}
+
+"One consent: given at a time for a version of the wording, withdrawn at a time (null: in force)."
+type PersonConsent {
+  id: ID!
+  personID: ID!
+  "The person's display name (staff listing; the person's own for myConsents)."
+  personName: String!
+  purpose: ConsentPurpose!
+  wordingVersion: String!
+  givenAt: Time!
+  withdrawnAt: Time
+  "Given by a guardian, recorded by staff (a person under 14)."
+  byGuardian: Boolean!
+  "Recorded by a staff member on the person's behalf (null: by the person)."
+  recordedByID: ID
+  householdID: ID
+}
+
+"What the signed-in person may correct about themselves."
+type MyProfile {
+  id: ID!
+  displayName: String!
+  "In full: it is the person's own."
+  phone: String!
+  birthYear: Int
+  "Under 14 this year (China time): sensitive processing needs a guardian's consent recorded by staff."
+  minor: Boolean!
+}
+
+"Fields left out are kept. A new phone needs the code requestPhoneCode sent to it when the deployment verifies phones; birthYear 0 clears it."
+input UpdateMyProfileInput {
+  displayName: String
+  phone: String
+  verificationCode: String
+  birthYear: Int
+}
+
+input GiveConsentInput {
+  purpose: ConsentPurpose!
+  "The version of the wording the person was shown (e.g. health-2026-01)."
+  wordingVersion: String!
+  "Staff only: record the consent for this person (a guardian's for a minor, a household head's on paper). Omitted: the viewer's own."
+  personID: ID
+  "Given by a guardian (staff recording it for a minor)."
+  byGuardian: Boolean
+  "CARE_TAGS: the household whose head consents."
+  householdID: ID
+}
+
+"Where the signed-in person downloads everything linli holds about them."
+type MyDataExport {
+  "GET with the bearer token: ?format=json (default) or xlsx."
+  url: String!
+  "The same as JSON, when asked for (json: true)."
+  json: String
+}
+
+extend type CertificateVerification {
+  "The holder deleted their account: the certificate no longer names anyone."
+  holderDeleted: Boolean!
+}
+
+extend type Query {
+  "The signed-in person's profile."
+  myProfile: MyProfile!
+  "Everything linli holds about the signed-in person (rate limited, audited)."
+  myData(json: Boolean): MyDataExport!
+  "The signed-in person's consents, newest first."
+  myConsents: [PersonConsent!]!
+  "Staff of the community: who consented to what (purpose omitted: all), newest first, at most 1000."
+  consents(communityID: ID!, purpose: ConsentPurpose, inForce: Boolean): [PersonConsent!]!
+}
+
+extend type Mutation {
+  "Correct one's own profile."
+  updateMyProfile(input: UpdateMyProfileInput!): MyProfile!
+  "Delete one's own account (with the password, or a code requestPhoneCode sent to the phone): irreversible anonymisation; statistics stay exact."
+  deleteMyAccount(password: String, verificationCode: String): Boolean!
+  "Staff of the person's community: delete an account on the person's written request."
+  deletePerson(personID: ID!, reason: String!, writtenRequestRef: String!): Boolean!
+  "Give a consent (the person's own, or staff for someone)."
+  giveConsent(input: GiveConsentInput!): PersonConsent!
+  "Withdraw the consent in force for a purpose (the person's own, or staff for someone): processing stops from now on."
+  withdrawConsent(purpose: ConsentPurpose!, personID: ID): PersonConsent!
+  "Lift a sign-in lock with the code requestPhoneCode sent to the phone."
+  unlockLogin(phone: String!, verificationCode: String!): Boolean!
+}
+`, BuiltIn: false},
 	{Name: "../../schema/signup.graphql", Input: `# Sign-ups: seats, waitlist, approval, consent, idempotent retries.
 
 enum SignUpOutcome { CONFIRMED WAITLISTED PENDING_APPROVAL }
@@ -9230,6 +9581,8 @@ func (ec *executionContext) childFields_CertificateVerification(ctx context.Cont
 		return ec.fieldContext_CertificateVerification_starLevel(ctx, field)
 	case "issuedAt":
 		return ec.fieldContext_CertificateVerification_issuedAt(ctx, field)
+	case "holderDeleted":
+		return ec.fieldContext_CertificateVerification_holderDeleted(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CertificateVerification", field.Name)
 }
@@ -9648,6 +10001,32 @@ func (ec *executionContext) childFields_MonthStatistics(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type MonthStatistics", field.Name)
 }
 
+func (ec *executionContext) childFields_MyDataExport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "url":
+		return ec.fieldContext_MyDataExport_url(ctx, field)
+	case "json":
+		return ec.fieldContext_MyDataExport_json(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MyDataExport", field.Name)
+}
+
+func (ec *executionContext) childFields_MyProfile(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_MyProfile_id(ctx, field)
+	case "displayName":
+		return ec.fieldContext_MyProfile_displayName(ctx, field)
+	case "phone":
+		return ec.fieldContext_MyProfile_phone(ctx, field)
+	case "birthYear":
+		return ec.fieldContext_MyProfile_birthYear(ctx, field)
+	case "minor":
+		return ec.fieldContext_MyProfile_minor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MyProfile", field.Name)
+}
+
 func (ec *executionContext) childFields_Notification(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -9814,6 +10193,32 @@ func (ec *executionContext) childFields_PersonConnection(ctx context.Context, fi
 		return ec.fieldContext_PersonConnection_totalCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PersonConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_PersonConsent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_PersonConsent_id(ctx, field)
+	case "personID":
+		return ec.fieldContext_PersonConsent_personID(ctx, field)
+	case "personName":
+		return ec.fieldContext_PersonConsent_personName(ctx, field)
+	case "purpose":
+		return ec.fieldContext_PersonConsent_purpose(ctx, field)
+	case "wordingVersion":
+		return ec.fieldContext_PersonConsent_wordingVersion(ctx, field)
+	case "givenAt":
+		return ec.fieldContext_PersonConsent_givenAt(ctx, field)
+	case "withdrawnAt":
+		return ec.fieldContext_PersonConsent_withdrawnAt(ctx, field)
+	case "byGuardian":
+		return ec.fieldContext_PersonConsent_byGuardian(ctx, field)
+	case "recordedByID":
+		return ec.fieldContext_PersonConsent_recordedByID(ctx, field)
+	case "householdID":
+		return ec.fieldContext_PersonConsent_householdID(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PersonConsent", field.Name)
 }
 
 func (ec *executionContext) childFields_PersonEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -119,6 +119,8 @@ type CertificateVerification struct {
 	RecordCount   int       `json:"recordCount"`
 	StarLevel     int       `json:"starLevel"`
 	IssuedAt      time.Time `json:"issuedAt"`
+	// The holder deleted their account: the certificate no longer names anyone.
+	HolderDeleted bool `json:"holderDeleted"`
 }
 
 type CheckInInput struct {
@@ -226,6 +228,18 @@ type ExportLink struct {
 	URL string `json:"url"`
 }
 
+type GiveConsentInput struct {
+	Purpose ConsentPurpose `json:"purpose"`
+	// The version of the wording the person was shown (e.g. health-2026-01).
+	WordingVersion string `json:"wordingVersion"`
+	// Staff only: record the consent for this person (a guardian's for a minor, a household head's on paper). Omitted: the viewer's own.
+	PersonID *int `json:"personID,omitempty"`
+	// Given by a guardian (staff recording it for a minor).
+	ByGuardian *bool `json:"byGuardian,omitempty"`
+	// CARE_TAGS: the household whose head consents.
+	HouseholdID *int `json:"householdID,omitempty"`
+}
+
 type ImportReport struct {
 	Kind   ImportKind `json:"kind"`
 	DryRun bool       `json:"dryRun"`
@@ -282,12 +296,48 @@ type ManualCheckInInput struct {
 	PhoneTail      *string    `json:"phoneTail,omitempty"`
 }
 
+// Where the signed-in person downloads everything linli holds about them.
+type MyDataExport struct {
+	// GET with the bearer token: ?format=json (default) or xlsx.
+	URL string `json:"url"`
+	// The same as JSON, when asked for (json: true).
+	JSON *string `json:"json,omitempty"`
+}
+
+// What the signed-in person may correct about themselves.
+type MyProfile struct {
+	ID          int    `json:"id"`
+	DisplayName string `json:"displayName"`
+	// In full: it is the person's own.
+	Phone     string `json:"phone"`
+	BirthYear *int   `json:"birthYear,omitempty"`
+	// Under 14 this year (China time): sensitive processing needs a guardian's consent recorded by staff.
+	Minor bool `json:"minor"`
+}
+
 type NotificationPreferencesInput struct {
 	Channels            []notify.Channel    `json:"channels,omitempty"`
 	MutedKinds          []notification.Kind `json:"mutedKinds,omitempty"`
 	ReminderLeadMinutes []int               `json:"reminderLeadMinutes,omitempty"`
 	QuietHoursStart     *string             `json:"quietHoursStart,omitempty"`
 	QuietHoursEnd       *string             `json:"quietHoursEnd,omitempty"`
+}
+
+// One consent: given at a time for a version of the wording, withdrawn at a time (null: in force).
+type PersonConsent struct {
+	ID       int `json:"id"`
+	PersonID int `json:"personID"`
+	// The person's display name (staff listing; the person's own for myConsents).
+	PersonName     string         `json:"personName"`
+	Purpose        ConsentPurpose `json:"purpose"`
+	WordingVersion string         `json:"wordingVersion"`
+	GivenAt        time.Time      `json:"givenAt"`
+	WithdrawnAt    *time.Time     `json:"withdrawnAt,omitempty"`
+	// Given by a guardian, recorded by staff (a person under 14).
+	ByGuardian bool `json:"byGuardian"`
+	// Recorded by a staff member on the person's behalf (null: by the person).
+	RecordedByID *int `json:"recordedByID,omitempty"`
+	HouseholdID  *int `json:"householdID,omitempty"`
 }
 
 type RecordHomeVisitInput struct {
@@ -445,6 +495,14 @@ type UpdateHouseholdInput struct {
 	CareTags []CareTag `json:"careTags,omitempty"`
 }
 
+// Fields left out are kept. A new phone needs the code requestPhoneCode sent to it when the deployment verifies phones; birthYear 0 clears it.
+type UpdateMyProfileInput struct {
+	DisplayName      *string `json:"displayName,omitempty"`
+	Phone            *string `json:"phone,omitempty"`
+	VerificationCode *string `json:"verificationCode,omitempty"`
+	BirthYear        *int    `json:"birthYear,omitempty"`
+}
+
 // A volunteer's service: hours from their service records and the star level they give.
 type VolunteerService struct {
 	Person     *ent.Person `json:"person"`
@@ -598,6 +656,67 @@ func (e *CareTag) UnmarshalJSON(b []byte) error {
 }
 
 func (e CareTag) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// A sensitive purpose a person consents to.
+type ConsentPurpose string
+
+const (
+	// Health sign-ups (serviceType HEALTH), PIPL arts. 28–29.
+	ConsentPurposeHealthSignup ConsentPurpose = "HEALTH_SIGNUP"
+	// Care tags recorded for the household the person heads.
+	ConsentPurposeCareTags ConsentPurpose = "CARE_TAGS"
+	// Photos of the person at activities.
+	ConsentPurposePhotos ConsentPurpose = "PHOTOS"
+)
+
+var AllConsentPurpose = []ConsentPurpose{
+	ConsentPurposeHealthSignup,
+	ConsentPurposeCareTags,
+	ConsentPurposePhotos,
+}
+
+func (e ConsentPurpose) IsValid() bool {
+	switch e {
+	case ConsentPurposeHealthSignup, ConsentPurposeCareTags, ConsentPurposePhotos:
+		return true
+	}
+	return false
+}
+
+func (e ConsentPurpose) String() string {
+	return string(e)
+}
+
+func (e *ConsentPurpose) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ConsentPurpose(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ConsentPurpose", str)
+	}
+	return nil
+}
+
+func (e ConsentPurpose) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ConsentPurpose) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ConsentPurpose) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
