@@ -86,8 +86,13 @@ func (d *door) signUp(t *testing.T, p *person, sl *ent.Slot, wantStatus string) 
 
 func (d *door) activityAt(t *testing.T, title string, starts time.Time, slots ...linlitest.SlotSpec) (*ent.Activity, []*ent.Slot) {
 	t.Helper()
+	return d.activityIn(t, title, activity.StatusPUBLISHED, starts, slots...)
+}
+
+func (d *door) activityIn(t *testing.T, title string, status activity.Status, starts time.Time, slots ...linlitest.SlotSpec) (*ent.Activity, []*ent.Slot) {
+	t.Helper()
 	a, s := d.e.Activity(t, d.community.ID, linlitest.ActivitySpec{
-		Title: title, Category: activity.CategoryHALL, StartsAt: starts.UTC().Truncate(time.Second), Slots: slots,
+		Title: title, Category: activity.CategoryHALL, Status: status, StartsAt: starts.UTC().Truncate(time.Second), Slots: slots,
 	})
 	a, err := a.Update().SetVenueID(d.venue.ID).Save(d.e.Sys())
 	if err != nil {
@@ -205,6 +210,11 @@ func TestKioskAndBoardInChromium(t *testing.T) {
 		_, tomorrowSlots := d.activityAt(t, "明日广场舞", time.Now().Add(26*time.Hour), linlitest.SlotSpec{Name: "舞者", Capacity: 10})
 		other := d.signUp(t, d.person(t, "明日人"), tomorrowSlots[0], "CONFIRMED")
 		boardSignup := d.person(t, "看板人")
+		mistaken := d.signUp(t, d.person(t, "误扫人"), d.seats, "CONFIRMED")
+		selfIn := d.signUp(t, d.person(t, "自助人"), d.seats, "CONFIRMED")
+		selfLate := d.signUp(t, d.person(t, "迟到人"), d.seats, "CONFIRMED")
+		// The board picks up an activity published while it is on.
+		draft, _ := d.activityIn(t, "临时加场", activity.StatusDRAFT, time.Now().Add(40*time.Minute), linlitest.SlotSpec{Name: "座位", Capacity: 5})
 
 		shots := os.Getenv("LINLI_BROWSER_SHOTS")
 		if shots == "" {
@@ -226,15 +236,29 @@ func TestKioskAndBoardInChromium(t *testing.T) {
 			"walkIn": map[string]string{"phone": "13905550123", "name": "孙立新", "maskedName": mask.Name("孙立新"),
 				"slotID": e.ID(d.seats.ID)},
 			"boardSignup": map[string]string{"token": boardSignup.token, "slotID": e.ID(d.seats.ID)},
+			"draftActivityID": e.ID(draft.ID),
+			"mistaken":        mistaken.entry(),
+			"notCheckedInID":  notIn.reg.ID,
+			"search": map[string]string{"query": string([]rune(manual.p.DisplayName)[:1]), "registrationID": manual.reg.ID,
+				"nothing": "查无此人"},
+			"selfIn":   map[string]string{"phone": selfIn.p.Phone, "password": linlitest.Password, "name": mask.Name(selfIn.p.DisplayName)},
+			"selfLate": map[string]string{"phone": selfLate.p.Phone, "password": linlitest.Password},
+			"pairVideo": filepath.Join(t.TempDir(), "pair.y4m"),
 			// camera, manual, walk-in and the three offline people (the
-			// one checked out still counts as arrived).
+			// one checked out still counts as arrived); the mistaken scan
+			// is undone.
 			"expectCheckedIn": 7,
 		}
 		// TOO_EARLY needs a second activity of today whose check-in has
 		// not opened (it opens an hour before the start): two hours from
 		// now, when that is still today in China.
 		early := time.Now().Add(2 * time.Hour)
-		if cst := time.FixedZone("CST", 8*3600); early.In(cst).YearDay() == time.Now().In(cst).YearDay() {
+		cst := time.FixedZone("CST", 8*3600)
+		if ended := time.Now().Add(-3*time.Hour - 20*time.Minute); ended.In(cst).YearDay() == time.Now().In(cst).YearDay() {
+			a, _ := d.activityAt(t, "早市义剪", ended, linlitest.SlotSpec{Name: "座位", Capacity: 5})
+			cfg["finishedActivityID"] = e.ID(a.ID)
+		}
+		if early.In(cst).YearDay() == time.Now().In(cst).YearDay() {
 			a, s := d.activityAt(t, "晚间讲座", early, linlitest.SlotSpec{Name: "听众", Capacity: 10})
 			p := d.signUp(t, d.person(t, "早到人"), s[0], "CONFIRMED")
 			cfg["early"] = map[string]string{"activityID": e.ID(a.ID), "code": p.reg.CheckInCode}
@@ -252,7 +276,7 @@ func TestKioskAndBoardInChromium(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+		ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, node, "e2e.mjs", cfgPath)
 		cmd.Dir = dir
