@@ -16,11 +16,13 @@ import (
 	"github.com/vektah/gqlparser/v2/validator/rules"
 
 	"linli/apperr"
+	"linli/authz"
 	"linli/gid"
 	"linli/graph/generated"
 	"linli/ledger"
 	"linli/reqlog"
 	"linli/trusted"
+	"linli/viewer"
 )
 
 // ServerOptions harden the GraphQL server.
@@ -160,6 +162,14 @@ func NewServer(r *Resolver, o ServerOptions) *handler.Server {
 		ListBound: o.ListBound, ListBounds: o.ListBounds, MaxResolvedFields: o.MaxResolvedFields,
 		MaxInputDepth: o.MaxInputDepth, MaxListLength: o.MaxListLength, MaxInputValues: o.MaxInputValues,
 		MaxStringBytes: o.MaxStringBytes,
+	})
+	// A board token reads the board's data and nothing else.
+	srv.AroundFields(func(ctx context.Context, next graphql.Resolver) (any, error) {
+		fc := graphql.GetFieldContext(ctx)
+		if fc != nil && fc.Parent == nil && !authz.BoardMayUse(viewer.FromContext(ctx), fc.Object, fc.Field.Name) {
+			return nil, apperr.New(apperr.Forbidden, "a board's token only reads the board")
+		}
+		return next(ctx)
 	})
 	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 		ctx, cancel := withOperationTimeout(ctx, o.Timeout)

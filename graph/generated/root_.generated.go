@@ -377,6 +377,7 @@ type ComplexityRoot struct {
 		Login                  func(childComplexity int, input model.LoginInput) int
 		Logout                 func(childComplexity int) int
 		ManualCheckIn          func(childComplexity int, input model.ManualCheckInInput) int
+		PairBoard              func(childComplexity int, code string) int
 		PairKiosk              func(childComplexity int, code string) int
 		PublishActivity        func(childComplexity int, id int) int
 		RecordAttendance       func(childComplexity int, activityID int, entries []*model.AttendanceEntryInput) int
@@ -2268,6 +2269,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ManualCheckIn(childComplexity, args["input"].(model.ManualCheckInInput)), true
+	case "Mutation.pairBoard":
+		if e.ComplexityRoot.Mutation.PairBoard == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_pairBoard_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PairBoard(childComplexity, args["code"].(string)), true
 	case "Mutation.pairKiosk":
 		if e.ComplexityRoot.Mutation.PairKiosk == nil {
 			break
@@ -4365,6 +4377,19 @@ extend type Mutation {
   review flag; FORBIDDEN to the staff member who entered it.
   """
   confirmServiceRecord(id: ID!): ServiceRecord!
+}
+`, BuiltIn: false},
+	{Name: "../../schema/board.graphql", Input: `# The live board on a hall's screen (/board).
+
+extend type Mutation {
+  """
+  Anyone (rate-limited per address, like pairKiosk): trade a pairing code
+  for its kiosk's token as a board token. A board token only reads what the
+  board shows (venues, activities, checkInList, activityCounts,
+  activityFeed); anything else is FORBIDDEN. The kiosk gets the new token:
+  a tablet or screen paired before with it is signed out.
+  """
+  pairBoard(code: String!): KioskPayload!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/ent.graphql", Input: `directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION

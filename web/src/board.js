@@ -4,8 +4,9 @@
 // over graphql-ws. It follows the day: an activity published, changed or
 // cancelled reaches it over activityFeed, a finished one is marked, and at
 // midnight it turns to the new day, all without a reload. It opens with a
-// pairing code of a kiosk registered for the screen, entered once; only
-// that screen's token is kept in localStorage (never a staff member's
+// pairing code of a kiosk registered for the screen, entered once and
+// traded (pairBoard) for a board token, which only reads what the board
+// shows; only that token is kept in localStorage (never a staff member's
 // session, which would sit on a hall's TV for weeks).
 import { $, dayKey, dayLabel, el, gql, hhmm, Live, todaysActivities } from './common.js';
 
@@ -250,7 +251,7 @@ function tick() {
 }
 
 // A pairing code (staff made one for a kiosk registered for this screen
-// on /kiosks) is traded for that screen's token.
+// on /kiosks) is traded for that screen's board token.
 const PAIRING_CODE = /^\s*[0-9a-z]{4}-?[0-9a-z]{4}\s*$/i;
 
 $('#login-form').addEventListener('submit', async (e) => {
@@ -263,7 +264,7 @@ $('#login-form').addEventListener('submit', async (e) => {
     return;
   }
   try {
-    token = (await gql(`mutation Pair($code: String!) { pairKiosk(code: $code) { token } }`, { code: typed })).pairKiosk.token;
+    token = (await gql(`mutation Pair($code: String!) { pairBoard(code: $code) { token } }`, { code: typed })).pairBoard.token;
   } catch (err) {
     $('#login-error').textContent = err.code === 'RATE_LIMITED' ? '尝试次数过多，请一分钟后再试。' : '配对码无效、已使用或已过期，请重新生成。';
     return;
