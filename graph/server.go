@@ -12,6 +12,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/validator/core"
 	"github.com/vektah/gqlparser/v2/validator/rules"
 
@@ -135,6 +136,23 @@ func NewServer(r *Resolver, o ServerOptions) *handler.Server {
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		return next(gid.NewContext(ctx, o.IDs))
 	})
+	// A board token reads the board's data and nothing else: checked once
+	// per operation, on its root fields (subscriptions included).
+	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		v := viewer.FromContext(ctx)
+		if v == nil || !v.BoardOnly {
+			return next(ctx)
+		}
+		oc := graphql.GetOperationContext(ctx)
+		object := map[ast.Operation]string{ast.Query: "Query", ast.Mutation: "Mutation", ast.Subscription: "Subscription"}[oc.Operation.Operation]
+		for _, f := range graphql.CollectFields(oc, oc.Operation.SelectionSet, nil) {
+			if !authz.BoardMayUse(v, object, f.Name) {
+				err := presentError(ctx, apperr.New(apperr.Forbidden, "a board's token only reads the board"))
+				return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{err}})
+			}
+		}
+		return next(ctx)
+	})
 	for _, t := range o.Transports {
 		srv.AddTransport(t)
 	}
@@ -162,14 +180,6 @@ func NewServer(r *Resolver, o ServerOptions) *handler.Server {
 		ListBound: o.ListBound, ListBounds: o.ListBounds, MaxResolvedFields: o.MaxResolvedFields,
 		MaxInputDepth: o.MaxInputDepth, MaxListLength: o.MaxListLength, MaxInputValues: o.MaxInputValues,
 		MaxStringBytes: o.MaxStringBytes,
-	})
-	// A board token reads the board's data and nothing else.
-	srv.AroundFields(func(ctx context.Context, next graphql.Resolver) (any, error) {
-		fc := graphql.GetFieldContext(ctx)
-		if fc != nil && fc.Parent == nil && !authz.BoardMayUse(viewer.FromContext(ctx), fc.Object, fc.Field.Name) {
-			return nil, apperr.New(apperr.Forbidden, "a board's token only reads the board")
-		}
-		return next(ctx)
 	})
 	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 		ctx, cancel := withOperationTimeout(ctx, o.Timeout)
