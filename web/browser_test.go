@@ -215,9 +215,9 @@ func TestKioskAndBoardInChromium(t *testing.T) {
 		selfLate := d.signUp(t, d.person(t, "迟到人"), d.seats, "CONFIRMED")
 		// The board picks up an activity published while it is on.
 		draft, _ := d.activityIn(t, "临时加场", activity.StatusDRAFT, time.Now().Add(40*time.Minute), linlitest.SlotSpec{Name: "座位", Capacity: 5})
-		// A morning exercise under way with ten people in: the board's list
+		// A morning exercise about to start with ten people in: the board's list
 		// of the latest check-ins is full and must still fit its screen.
-		_, morning := d.activityAt(t, "晨练太极", time.Now().Add(-10*time.Minute), linlitest.SlotSpec{Name: "学员", Capacity: 20})
+		_, morning := d.activityAt(t, "晨练太极", time.Now().Add(5*time.Minute), linlitest.SlotSpec{Name: "学员", Capacity: 20})
 		for i, name := range []string{"周立波", "吴秀兰", "郑国强", "冯晓梅", "褚建华", "卫红英", "蒋志明", "沈玉珍", "韩德胜", "杨桂芝"} {
 			p := d.signUp(t, d.person(t, name), morning[0], "CONFIRMED")
 			var in struct{ CheckIn struct{ Status string } }
