@@ -27,7 +27,7 @@ func fetch(t *testing.T, e *linlitest.Env, path string, header ...string) (*http
 	return resp, string(b)
 }
 
-var assetRef = regexp.MustCompile(`(?:src|href)="(/[^"]*)"`)
+var assetRef = regexp.MustCompile(`(?:src|href)="(/assets/[^"]*)"`)
 
 // Every page the server embeds loads only assets this server has, each
 // with its content type and the page policy; assets revalidate by ETag
