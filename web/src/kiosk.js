@@ -51,13 +51,13 @@ function show(id) {
 // --- the answer of a scan ---
 
 let resultTimer = null;
-function answer(status, { name, message, offline } = {}) {
+function answer(status, { name, message, offline, title: asked } = {}) {
   const s = STATUS[status] || { tone: 'bad', icon: '✕', title: status };
   const box = $('#result');
   box.dataset.tone = s.tone;
   box.dataset.status = status;
   $('#result-icon').textContent = s.icon;
-  const title = s[kind] || s.title;
+  const title = asked || s[kind] || s.title;
   $('#result-title').textContent = title + (offline && status === 'OK' ? '（离线记录）' : '');
   $('#result-name').textContent = name || '';
   // linli's message says more (a time, seats, hours) unless it is just the title and the name.
@@ -601,7 +601,8 @@ async function manual(m) {
       input: { activityID: activity.id, kind, nonce: nonce(), registrationID: m.registration.id },
     });
     const name = (d.r.registration && d.r.registration.person.displayName) || m.maskedName;
-    answer(d.r.status, { name, message: d.r.message });
+    // Not a code that was refused: the person found is not (or no longer) registered.
+    answer(d.r.status, { name, message: d.r.message, title: d.r.status === 'UNKNOWN_CODE' ? '没有找到报名' : undefined });
     remember(d.r.status, { name, registrationID: d.r.registration ? d.r.registration.id : m.registration.id });
   } catch (e) {
     if (e.code === 'UNAUTHENTICATED') return signedOut();
