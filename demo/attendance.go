@@ -236,7 +236,7 @@ func writeAttendance(ctx context.Context, client *ent.Client, plan []*communityP
 	records := make([]*ent.ServiceRecordCreate, len(toRecord))
 	for i, s := range toRecord {
 		records[i], _ = scan.NewRecord(client.ServiceRecord.Create().SetCreatedAt(s.out).SetUpdatedAt(s.out),
-			s.info, s.a, s.s, regIDs[s.reg], s.person, s.in, s.out)
+			s.info, s.a, s.s, scan.DefaultCheckOutGrace, regIDs[s.reg], s.person, s.in, s.out)
 	}
 	if _, err := insert(ctx, records, func(b []*ent.ServiceRecordCreate) ([]*ent.ServiceRecord, error) {
 		return client.ServiceRecord.CreateBulk(b...).Save(ctx)

@@ -141,8 +141,9 @@ func TestDemoYearStatistics(t *testing.T) {
 				t.Fatalf("checked-out registration %d has no service record", r.ID)
 			}
 			a, sl := r.Edges.Activity, r.Edges.Slot
-			_, want := scan.NewRecord(e.Client.ServiceRecord.Create(), &scan.RecordInfo{}, a, sl, r.ID, r.PersonID, *r.CheckedInAt, *r.CheckedOutAt)
-			from, to := scan.Times(a, sl)
+			_, want := scan.NewRecord(e.Client.ServiceRecord.Create(), &scan.RecordInfo{}, a, sl, scan.DefaultCheckOutGrace, r.ID, r.PersonID, *r.CheckedInAt, *r.CheckedOutAt)
+			from, to := scan.Window(a, sl)
+			to = to.Add(scan.DefaultCheckOutGrace)
 			if rec.Minutes != want || rec.Minutes <= 0 || rec.StartedAt.Before(from) || rec.EndedAt.After(to) ||
 				rec.PersonID != r.PersonID || rec.ActivityID == nil || *rec.ActivityID != a.ID || rec.ActivityName != a.Title ||
 				rec.ServiceContent != sl.Name || rec.RecordedBy == "" || rec.OrganizingTeam == "" || rec.FlaggedForReview {

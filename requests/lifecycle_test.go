@@ -134,7 +134,7 @@ func TestLifecycleAndHistory(t *testing.T) {
 var allowed = map[string]map[string][]string{
 	"SUBMITTED":   {"accept": {aStaff}, "reject": {aStaff}},
 	"ACCEPTED":    {"assign": {aStaff}, "resolve": {aStaff}, "reject": {aStaff}},
-	"ASSIGNED":    {"assign": {aStaff}, "start": {aLeader, aAssignee}, "resolve": {aStaff}},
+	"ASSIGNED":    {"assign": {aStaff}, "start": {aStaff, aLeader, aAssignee}, "resolve": {aStaff}},
 	"IN_PROGRESS": {"assign": {aStaff}, "resolve": {aStaff, aLeader, aAssignee}},
 	"RESOLVED":    {"confirm": {aSubmitter, aStaff}, "reopen": {aSubmitter}},
 	"CLOSED":      {"reopen": {aSubmitter}},
@@ -251,6 +251,23 @@ func TestConcurrentResolveOneWins(t *testing.T) {
 			if n != 1 {
 				t.Fatalf("round %d: %d resolutions in the history", round, n)
 			}
+		}
+	})
+}
+
+// TestCoordinatorStartsAssignedRequest: a request assigned to a team and a
+// volunteer is started by a coordinator (no self-assignment needed), and
+// the history records who started it.
+func TestCoordinatorStartsAssignedRequest(t *testing.T) {
+	linlitest.Run(t, func(t *testing.T, e *linlitest.Env) {
+		w := newWorld(t, e)
+		id := w.reach(t, "ASSIGNED")
+		if got := w.must(t, aStaff, startM, id, nil); got.Status != "IN_PROGRESS" {
+			t.Fatalf("coordinator's start: %s, want IN_PROGRESS", got.Status)
+		}
+		// Once started, a second start is a CONFLICT, for staff too.
+		if code := w.do(t, aStaff, startM, id, nil).Code(); code != "CONFLICT" {
+			t.Fatalf("second start: %q, want CONFLICT", code)
 		}
 	})
 }

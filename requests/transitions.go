@@ -60,7 +60,9 @@ var Transitions = []Transition{
 	{Accept, []request.Status{request.StatusSUBMITTED}, request.StatusACCEPTED, staff},
 	// Assigning again re-assigns (also while in progress).
 	{Assign, []request.Status{request.StatusACCEPTED, request.StatusASSIGNED, request.StatusIN_PROGRESS}, request.StatusASSIGNED, staff},
-	{Start, []request.Status{request.StatusASSIGNED}, request.StatusIN_PROGRESS, assignee | leader},
+	// Staff may make every move a team leader or assignee may: in a small
+	// community the coordinator records that work has begun.
+	{Start, []request.Status{request.StatusASSIGNED}, request.StatusIN_PROGRESS, staff | assignee | leader},
 	{Resolve, []request.Status{request.StatusIN_PROGRESS}, request.StatusRESOLVED, staff | assignee | leader},
 	// Staff may settle a request at once (a question explained on the phone).
 	{Resolve, []request.Status{request.StatusACCEPTED, request.StatusASSIGNED}, request.StatusRESOLVED, staff},

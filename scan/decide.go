@@ -25,6 +25,13 @@ const (
 	TooEarly          = checkinscan.StatusTOO_EARLY
 	TooLate           = checkinscan.StatusTOO_LATE
 	UnknownCode       = checkinscan.StatusUNKNOWN_CODE
+	// NoTimeServed refuses a volunteer's check-out that would credit no
+	// minute (checked in less than a minute before, or both times outside
+	// the window): no service record of 0 minutes is ever made.
+	NoTimeServed = checkinscan.StatusNO_TIME_SERVED
+	// CodeExpired refuses a self check-in with a venue code past its window
+	// (selfcheckin.go).
+	CodeExpired = checkinscan.StatusCODE_EXPIRED
 )
 
 // Kinds of scan.
@@ -202,21 +209,38 @@ func decideOut(t *target, at time.Time, offline bool, r rules) outcome {
 		return outcome{status: AlreadyCheckedOut}
 	case at.After(closes.Add(r.grace)):
 		return outcome{status: TooLate}
+	case t.volunteer() && t.checkedInAt != nil && creditsNothing(t, *t.checkedInAt, at, r.grace):
+		// Never a record of 0 minutes: the volunteer stays checked in and
+		// checks out later (or linli closes it at the slot's end).
+		return outcome{status: NoTimeServed}
 	}
 	return outcome{status: OK, write: true}
 }
 
-// served is the part of [in, out] inside the registration's slot (Times):
-// what a service record credits. Arriving early or leaving late counts
-// nothing more; staff correct a record when it should
-// (hours.CorrectServiceRecord).
-func (t *target) served(in, out time.Time) (start, end time.Time, minutes int) {
-	return served(t.activity, t.slot, in, out)
+// creditsNothing reports whether a check-out at out after a check-in at in
+// would credit no whole minute (served).
+func creditsNothing(t *target, in, out time.Time, grace time.Duration) bool {
+	_, _, m := t.served(in, out, grace)
+	return m == 0
 }
 
-// served is the part of in to out inside slot sl of activity a (Times).
-func served(a *ent.Activity, sl *ent.Slot, in, out time.Time) (start, end time.Time, minutes int) {
-	from, to := Times(a, sl)
+// served is the part of [in, out] inside the registration's door window
+// (Window, plus the check-out grace): what a service record credits. A
+// volunteer who comes early to set up is credited from the check-in; a
+// time outside the window (a forged or mistaken one) counts only up to
+// its edge, and staff correct a record when it should
+// (hours.CorrectServiceRecord).
+func (t *target) served(in, out time.Time, grace time.Duration) (start, end time.Time, minutes int) {
+	return Served(t.activity, t.slot, grace, in, out)
+}
+
+// Served is the part of in to out that a service record of slot sl of
+// activity a credits: bounded by the door's window, from check-in opening
+// (Window) to the slot's end plus grace (the check-out grace). This is the
+// one place that bound is written.
+func Served(a *ent.Activity, sl *ent.Slot, grace time.Duration, in, out time.Time) (start, end time.Time, minutes int) {
+	from, to := Window(a, sl)
+	to = to.Add(grace)
 	start, end = in, out
 	if start.Before(from) {
 		start = from

@@ -46,6 +46,8 @@ var plainMessages = map[checkinscan.Status]string{
 	WrongVenue:        "请到本活动的场地签到",
 	TooEarly:          "签到尚未开始",
 	TooLate:           "签到已结束",
+	NoTimeServed:      "签到不足 1 分钟，本次签退不计时长；请服务结束时再签退",
+	CodeExpired:       "签到二维码已更新，请重新扫描现场的二维码",
 }
 
 func okMessage(kind checkinscan.Kind, t *target, minutes int) string {

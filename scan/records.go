@@ -116,25 +116,25 @@ func registrationTimes(ctx context.Context, tx *ent.Tx, regID int) (in, out time
 }
 
 // insertRecord records a volunteer's service for a registration just
-// checked out in tx: the part of its check-in to check-out inside the slot
-// (target.served). flag, when set, marks it for review.
+// checked out in tx: its check-in to check-out bounded by the door's
+// window (target.served). flag, when set, marks it for review.
 func (s *Service) insertRecord(ctx context.Context, tx *ent.Tx, info *RecordInfo, t *target, flag string, now time.Time) (int, error) {
 	in, out, err := registrationTimes(ctx, tx, t.regID)
 	if err != nil {
 		return 0, err
 	}
 	b, minutes := NewRecord(tx.ServiceRecord.Create().SetCreatedAt(now).SetUpdatedAt(now), info,
-		t.activity, t.slot, t.regID, t.personID, in, out)
+		t.activity, t.slot, s.rules.grace, t.regID, t.personID, in, out)
 	err = b.SetFlaggedForReview(flag != "").SetFlagReason(flag).Exec(ctx)
 	return minutes, err
 }
 
 // NewRecord fills b with the service record of registration regID of
 // personID in slot sl of activity a, checked in at in and out at out: the
-// part of that inside the slot (Times), in whole minutes, which it also
-// returns. The caller sets the review flag and the row's own times.
-func NewRecord(b *ent.ServiceRecordCreate, info *RecordInfo, a *ent.Activity, sl *ent.Slot, regID, personID int, in, out time.Time) (*ent.ServiceRecordCreate, int) {
-	in, out, minutes := served(a, sl, in, out)
+// part of that inside the door's window and grace (Served), in whole
+// minutes, which it also returns. The caller sets the review flag and the row's own times.
+func NewRecord(b *ent.ServiceRecordCreate, info *RecordInfo, a *ent.Activity, sl *ent.Slot, grace time.Duration, regID, personID int, in, out time.Time) (*ent.ServiceRecordCreate, int) {
+	in, out, minutes := Served(a, sl, grace, in, out)
 	return b.SetCommunityID(a.CommunityID).SetPersonID(personID).SetRegistrationID(regID).SetActivityID(a.ID).
 		SetActivityName(hours.Clip(info.ActivityName, 200)).SetServiceDate(hours.Date(in)).
 		SetPlace(hours.Clip(info.Place, 300)).SetServiceContent(hours.Clip(info.Content, 500)).
@@ -151,7 +151,7 @@ func (s *Service) retimeRecord(ctx context.Context, tx *ent.Tx, t *target, realO
 	if err != nil || out.IsZero() {
 		return 0, err
 	}
-	in, out, minutes := t.served(in, out)
+	in, out, minutes := t.served(in, out, s.rules.grace)
 	mine := []predicate.ServiceRecord{servicerecord.RegistrationID(t.regID), servicerecord.CorrectedAtIsNil()}
 	if err := tx.ServiceRecord.Update().Where(mine...).SetStartedAt(in).SetEndedAt(out).SetMinutes(minutes).
 		SetServiceDate(hours.Date(in)).SetUpdatedAt(now).Exec(ctx); err != nil || !realOut {
@@ -183,7 +183,7 @@ func (s *Service) flagMovedRecord(ctx context.Context, tx *ent.Tx, t *target, ki
 	} else {
 		out, what = at, "签退"
 	}
-	if _, _, m := t.served(in, out); m == rec.Minutes {
+	if _, _, m := t.served(in, out, s.rules.grace); m == rec.Minutes {
 		return true, false, nil
 	}
 	u := tx.ServiceRecord.UpdateOne(rec).SetFlaggedForReview(true)

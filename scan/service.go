@@ -33,6 +33,10 @@ import (
 	"linli/ledger"
 )
 
+// DefaultCheckOutGrace is how long after a slot's end a check-out is still
+// taken unless Options say otherwise.
+const DefaultCheckOutGrace = 2 * time.Hour
+
 // Options tune a Service. Zero fields take the defaults in parentheses.
 type Options struct {
 	// CheckOutGrace is how long after the end of a slot a check-out is still
@@ -69,7 +73,7 @@ func New(client *ent.Client, pub events.Publisher, l *ledger.Ledger, o Options) 
 		pub = events.Discard{}
 	}
 	if o.CheckOutGrace <= 0 {
-		o.CheckOutGrace = 2 * time.Hour
+		o.CheckOutGrace = DefaultCheckOutGrace
 	}
 	if o.OfflineMaxAge <= 0 {
 		o.OfflineMaxAge = 72 * time.Hour

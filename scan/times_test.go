@@ -148,8 +148,8 @@ func TestScanReferencesAreIDs(t *testing.T) {
 		c := newClinic(t, s, 1, 30*time.Minute)
 		r := c.regs[0]
 		var manual struct{ ManualCheckIn struct{ Status string } }
-		e.Do(t, s.staff, `mutation($a: ID!, $r: ID) { manualCheckIn(input: {activityID: $a, nonce: "m1", registrationID: $r}) { status } }`,
-			map[string]any{"a": linlitest.ID(c.activity.ID), "r": linlitest.ID(r.ID)}).Decode(t, &manual)
+		e.Do(t, s.staff, `mutation($a: ID!, $r: ID, $at: Time) { manualCheckIn(input: {activityID: $a, nonce: "m1", registrationID: $r, at: $at}) { status } }`,
+			map[string]any{"a": linlitest.ID(c.activity.ID), "r": linlitest.ID(r.ID), "at": time.Now().Add(-10 * time.Minute)}).Decode(t, &manual)
 		if manual.ManualCheckIn.Status != "OK" {
 			t.Fatalf("manual check-in: %s", manual.ManualCheckIn.Status)
 		}

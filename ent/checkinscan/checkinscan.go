@@ -155,6 +155,7 @@ const (
 	MethodWALK_IN Method = "WALK_IN"
 	MethodSYNC    Method = "SYNC"
 	MethodAUTO    Method = "AUTO"
+	MethodSELF    Method = "SELF"
 )
 
 func (m Method) String() string {
@@ -164,7 +165,7 @@ func (m Method) String() string {
 // MethodValidator is a validator for the "method" field enum values. It is called by the builders before save.
 func MethodValidator(m Method) error {
 	switch m {
-	case MethodSCAN, MethodMANUAL, MethodWALK_IN, MethodSYNC, MethodAUTO:
+	case MethodSCAN, MethodMANUAL, MethodWALK_IN, MethodSYNC, MethodAUTO, MethodSELF:
 		return nil
 	default:
 		return fmt.Errorf("checkinscan: invalid enum value for method field: %q", m)
@@ -187,6 +188,8 @@ const (
 	StatusTOO_EARLY           Status = "TOO_EARLY"
 	StatusTOO_LATE            Status = "TOO_LATE"
 	StatusUNKNOWN_CODE        Status = "UNKNOWN_CODE"
+	StatusNO_TIME_SERVED      Status = "NO_TIME_SERVED"
+	StatusCODE_EXPIRED        Status = "CODE_EXPIRED"
 )
 
 func (s Status) String() string {
@@ -196,7 +199,7 @@ func (s Status) String() string {
 // StatusValidator is a validator for the "status" field enum values. It is called by the builders before save.
 func StatusValidator(s Status) error {
 	switch s {
-	case StatusOK, StatusALREADY_CHECKED_IN, StatusALREADY_CHECKED_OUT, StatusNOT_CHECKED_IN, StatusNOT_CONFIRMED, StatusCANCELLED, StatusWRONG_ACTIVITY, StatusWRONG_VENUE, StatusTOO_EARLY, StatusTOO_LATE, StatusUNKNOWN_CODE:
+	case StatusOK, StatusALREADY_CHECKED_IN, StatusALREADY_CHECKED_OUT, StatusNOT_CHECKED_IN, StatusNOT_CONFIRMED, StatusCANCELLED, StatusWRONG_ACTIVITY, StatusWRONG_VENUE, StatusTOO_EARLY, StatusTOO_LATE, StatusUNKNOWN_CODE, StatusNO_TIME_SERVED, StatusCODE_EXPIRED:
 		return nil
 	default:
 		return fmt.Errorf("checkinscan: invalid enum value for status field: %q", s)

@@ -73,7 +73,7 @@ func (CheckInScan) Fields() []ent.Field {
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.Enum("kind").Values("IN", "OUT", "UNDO").Immutable().
 			Annotations(entgql.Type("CheckInKind")),
-		field.Enum("method").Values("SCAN", "MANUAL", "WALK_IN", "SYNC", "AUTO").Immutable().
+		field.Enum("method").Values("SCAN", "MANUAL", "WALK_IN", "SYNC", "AUTO", "SELF").Immutable().
 			Annotations(entgql.Type("CheckInMethod")),
 		field.Int("registration_id").Optional().Nillable().Immutable(),
 		// No edge (a scan of an unknown code names the tablet's activity),
@@ -81,7 +81,10 @@ func (CheckInScan) Fields() []ent.Field {
 		field.Int("activity_id").Optional().Nillable().Immutable().Annotations(entgql.Type("ID")),
 		field.Enum("status").
 			Values("OK", "ALREADY_CHECKED_IN", "ALREADY_CHECKED_OUT", "NOT_CHECKED_IN", "NOT_CONFIRMED",
-				"CANCELLED", "WRONG_ACTIVITY", "WRONG_VENUE", "TOO_EARLY", "TOO_LATE", "UNKNOWN_CODE").
+				"CANCELLED", "WRONG_ACTIVITY", "WRONG_VENUE", "TOO_EARLY", "TOO_LATE", "UNKNOWN_CODE",
+				// A volunteer's check-out that would credit no minute; a self
+				// check-in with a venue code past its time window.
+				"NO_TIME_SERVED", "CODE_EXPIRED").
 			Immutable().Annotations(entgql.Type("CheckInStatus")),
 		field.String("message").Default("").MaxLen(500).Immutable(),
 		field.Time("scanned_at").Immutable(),

@@ -4781,6 +4781,7 @@ enum CheckInMethod @goModel(model: "linli/ent/checkinscan.Method") {
   WALK_IN
   SYNC
   AUTO
+  SELF
 }
 type CheckInScan implements Node {
   id: ID!
@@ -4814,6 +4815,8 @@ enum CheckInStatus @goModel(model: "linli/ent/checkinscan.Status") {
   TOO_EARLY
   TOO_LATE
   UNKNOWN_CODE
+  NO_TIME_SERVED
+  CODE_EXPIRED
 }
 type Community implements Node {
   id: ID!
