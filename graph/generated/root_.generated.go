@@ -6726,7 +6726,10 @@ extend type Mutation {
 #
 # CheckInStatus: OK, ALREADY_CHECKED_IN, ALREADY_CHECKED_OUT, NOT_CHECKED_IN
 # (check-out without check-in), NOT_CONFIRMED (waitlisted or pending),
-# CANCELLED, WRONG_ACTIVITY, WRONG_VENUE, TOO_EARLY, TOO_LATE, UNKNOWN_CODE.
+# CANCELLED, WRONG_ACTIVITY, WRONG_VENUE, TOO_EARLY, TOO_LATE, UNKNOWN_CODE,
+# NO_TIME_SERVED (a volunteer's check-out that would credit no whole minute:
+# refused, still checked in, no record of 0 minutes), CODE_EXPIRED (a self
+# check-in with a venue code that has rotated away, see door.graphql).
 
 input CheckInInput {
   "The QR payload (a registration's checkInCode)."
