@@ -19,6 +19,7 @@ import (
 	"linli/ent"
 	"linli/ent/activity"
 	"linli/ent/checkinscan"
+	"linli/ent/registration"
 	"linli/ent/slot"
 	"linli/linlitest"
 	"linli/mask"
@@ -316,6 +317,19 @@ func TestKioskAndBoardInChromium(t *testing.T) {
 			if n != 1 || reg.CheckedInAt == nil {
 				t.Errorf("%s: %d effective check-ins, checked in at %v; want exactly 1", p.p.DisplayName, n, reg.CheckedInAt)
 			}
+		}
+		// The phone's self check-in counted as a scan at the door (method
+		// SELF); the photo of the rotated QR checked nobody in.
+		if n, err := e.Client.CheckInScan.Query().Where(checkinscan.RegistrationID(e.IntID(t, selfIn.reg.ID)),
+			checkinscan.MethodEQ(checkinscan.MethodSELF), checkinscan.StatusEQ(checkinscan.StatusOK)).Count(e.Sys()); err != nil || n != 1 {
+			t.Errorf("self check-ins of %s: %d %v, want 1", selfIn.p.DisplayName, n, err)
+		}
+		if reg, err := e.Client.Registration.Get(e.Sys(), e.IntID(t, selfLate.reg.ID)); err != nil || reg.CheckedInAt != nil {
+			t.Errorf("%s checked in with a rotated QR: %v %v", selfLate.p.DisplayName, reg, err)
+		}
+		// The mistaken scan is undone: confirmed, not checked in.
+		if reg, err := e.Client.Registration.Get(e.Sys(), e.IntID(t, mistaken.reg.ID)); err != nil || reg.Status != registration.StatusCONFIRMED {
+			t.Errorf("the mistaken scan was not undone: %v %v", reg, err)
 		}
 		k, err := e.Client.Kiosk.Get(e.Sys(), e.IntID(t, d.kioskID))
 		if err != nil || k.RevokedAt == nil {
