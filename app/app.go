@@ -167,7 +167,12 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		db.Close()
 		return nil, err
 	}
-	a := wire(cfg, db, ids)
+	selfKey, err := storedSecret(ctx, db, selfCheckInSecret)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	a := wire(cfg, db, ids, selfKey)
 	if err := a.Live.Ready(ctx); err != nil {
 		a.Close()
 		return nil, err
@@ -176,8 +181,8 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 }
 
 // wire builds linli over an open database, with ids the codec of the
-// API's IDs.
-func wire(cfg Config, db *store.DB, ids *gid.Codec) *App {
+// API's IDs and selfKey the secret of self check-in codes.
+func wire(cfg Config, db *store.DB, ids *gid.Codec, selfKey []byte) *App {
 	var limits, codeLimits *auth.Limiter
 	if cfg.RateLimitPerMinute > 0 {
 		limits = auth.NewLimiter(cfg.RateLimitPerMinute, 5)
@@ -206,7 +211,7 @@ func wire(cfg Config, db *store.DB, ids *gid.Codec) *App {
 		Organize:     organize.New(db.Client, a.Live, ledgr),
 		Ledger:       ledgr,
 		KioskService: kiosks,
-		Checkin:      scan.New(db.Client, a.Live, ledgr, scan.Options{BackEntryDays: cfg.BackEntryDays}),
+		Checkin:      scan.New(db.Client, a.Live, ledgr, scan.Options{BackEntryDays: cfg.BackEntryDays, SelfCheckInKey: selfKey}),
 		ServiceHours: serviceHours,
 		Certificates: certificate.New(db.Client, serviceHours),
 		Requests:     requests.New(db, a.Live, cfg.RequestReopenDays),

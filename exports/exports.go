@@ -189,7 +189,7 @@ func (h *Handler) signInSheet(w http.ResponseWriter, r *http.Request) {
 	}
 	s, err := h.begin(w, r, audit.Entry{CommunityID: a.CommunityID, Action: "export.sign_in_sheet",
 		Subject: fmt.Sprintf("Activity:%d %s", a.ID, a.Title), SubjectID: &a.ID}, a.Title+"-签到表",
-		[]string{"序号", "姓名", "手机号", "岗位", "状态", "签到时间", "签退时间"})
+		[]string{"序号", "姓名", "手机号", "岗位", "状态", "状态代码", "签到时间", "签退时间"})
 	if err != nil {
 		writeError(w, err)
 		return
@@ -206,18 +206,13 @@ func (h *Handler) signInSheet(w http.ResponseWriter, r *http.Request) {
 			n++
 			p, sl := reg.Edges.Person, reg.Edges.Slot
 			if err := s.row([]any{n, p.DisplayName, mask.Phone(ctx, p.CommunityID, p.ID, p.Phone), sl.Name,
-				statusText[reg.Status], reg.CheckedInAt, reg.CheckedOutAt}); err != nil {
+				label(statusText, reg.Status), string(reg.Status), reg.CheckedInAt, reg.CheckedOutAt}); err != nil {
 				return 0, err
 			}
 		}
 		return last(regs, func(r *ent.Registration) int { return r.ID }), nil
 	})
 	finish(w, s, err)
-}
-
-var statusText = map[registration.Status]string{
-	registration.StatusCONFIRMED: "已报名", registration.StatusCHECKED_IN: "已签到",
-	registration.StatusCHECKED_OUT: "已签退", registration.StatusNO_SHOW: "未到",
 }
 
 // serviceRecords are the volunteer service records that started in the
@@ -282,8 +277,8 @@ func (h *Handler) requests(w http.ResponseWriter, r *http.Request) {
 	}
 	s, err := h.begin(w, r, audit.Entry{CommunityID: cid, Action: "export.requests",
 		Subject: "requests " + span(from, to)}, "诉求台账-"+day(from)+"-"+day(to),
-		[]string{"编号", "登记时间", "类别", "渠道", "标题", "状态", "反映人", "住户地址", "承办队伍", "承办人",
-			"受理时间", "办结时间", "办理结果", "处理情况", "确认时间", "满意度"})
+		[]string{"编号", "登记时间", "类别", "类别代码", "渠道", "渠道代码", "标题", "状态", "状态代码", "反映人", "住户地址", "承办队伍", "承办人",
+			"受理时间", "办结时间", "办理结果", "结果代码", "处理情况", "确认时间", "满意度"})
 	if err != nil {
 		writeError(w, err)
 		return
@@ -312,12 +307,13 @@ func (h *Handler) requests(w http.ResponseWriter, r *http.Request) {
 			if p := q.Edges.Assignee; p != nil {
 				assignee = p.DisplayName
 			}
-			var outcome any
+			var outcome, outcomeCode any
 			if q.Outcome != nil {
-				outcome = string(*q.Outcome)
+				outcome, outcomeCode = label(outcomeText, *q.Outcome), string(*q.Outcome)
 			}
-			if err := s.row([]any{q.Number, q.CreatedAt, string(q.Kind), string(q.Channel), q.Title, string(q.Status),
-				submitter, address, team, assignee, q.AcceptedAt, q.ResolvedAt, outcome, q.Resolution, q.ClosedAt,
+			if err := s.row([]any{q.Number, q.CreatedAt, label(kindText, q.Kind), string(q.Kind), label(channelText, q.Channel), string(q.Channel),
+				q.Title, label(requestStatusText, q.Status), string(q.Status),
+				submitter, address, team, assignee, q.AcceptedAt, q.ResolvedAt, outcome, outcomeCode, q.Resolution, q.ClosedAt,
 				q.Satisfaction}); err != nil {
 				return at, 0, err
 			}
@@ -347,7 +343,7 @@ func (h *Handler) statistics(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s, err := h.begin(w, r, audit.Entry{CommunityID: cid, Action: "export.statistics",
-		Subject: "statistics " + span(from, to)}, "统计-"+day(from)+"-"+day(to), []string{"指标", "分项", "数值"})
+		Subject: "statistics " + span(from, to)}, "统计-"+day(from)+"-"+day(to), []string{"指标", "分项", "数值", "分项代码"})
 	if err != nil {
 		writeError(w, err)
 		return
@@ -370,7 +366,13 @@ func (h *Handler) statistics(w http.ResponseWriter, r *http.Request) {
 			names[t.ID] = t.Name
 		}
 	}
-	err = StatisticsRows(f, names, func(cells ...any) error { return s.row(cells) })
+	err = StatisticsRows(f, names, func(cells ...any) error {
+		// Every row as wide as the header (a breakdown's code is the 4th).
+		for len(cells) < 4 {
+			cells = append(cells, "")
+		}
+		return s.row(cells)
+	})
 	finish(w, s, err)
 }
 
@@ -386,35 +388,37 @@ func StatisticsRows(f *statistics.Figures, teams map[int]string, row func(cells 
 		{"serviceHours 服务时长(小时)", "", f.ServiceHours()},
 		{"registeredVolunteers 注册志愿者", "", f.RegisteredVolunteers},
 		{"residentPopulation 常住人口", "", f.ResidentPopulation},
-		{"volunteerShare 志愿者占比", "", f.VolunteerShare()},
+		{"volunteerShare 志愿者占比", "", rate(f.VolunteerShare())},
 		{"requestsReceived 收集诉求", "", f.RequestsReceived},
 		{"requestsResolved 办结诉求", "", f.RequestsResolved},
 		{"disputesMediated 调解纠纷", "", f.DisputesMediated},
 		{"homeVisits 上门服务", "", f.HomeVisits},
 		{"householdsVisited 走访户数", "", f.HouseholdsVisited},
-		{"responseRate 响应率", "", f.ResponseRate()},
-		{"resolutionRate 解决率", "", f.ResolutionRate()},
-		{"satisfactionRate 满意率", "", f.SatisfactionRate()},
+		{"responseRate 响应率", "", rate(f.ResponseRate())},
+		{"resolutionRate 解决率", "", rate(f.ResolutionRate())},
+		{"satisfactionRate 满意率", "", rate(f.SatisfactionRate())},
 	}
 	for _, c := range f.ByCategory {
-		rows = append(rows, []any{"byCategory activitiesHeld", string(c.Category), c.ActivitiesHeld},
-			[]any{"byCategory participantPersonTimes", string(c.Category), c.ParticipantPersonTimes})
+		l, code := label(categoryText, c.Category), string(c.Category)
+		rows = append(rows, []any{"byCategory activitiesHeld 分类开展活动", l, c.ActivitiesHeld, code},
+			[]any{"byCategory participantPersonTimes 分类参与人次", l, c.ParticipantPersonTimes, code})
 	}
 	for _, c := range f.ByServiceType {
-		rows = append(rows, []any{"byServiceType activitiesHeld", string(c.ServiceType), c.ActivitiesHeld},
-			[]any{"byServiceType participantPersonTimes", string(c.ServiceType), c.ParticipantPersonTimes})
+		l, code := label(serviceTypeText, c.ServiceType), string(c.ServiceType)
+		rows = append(rows, []any{"byServiceType activitiesHeld 服务类型开展活动", l, c.ActivitiesHeld, code},
+			[]any{"byServiceType participantPersonTimes 服务类型参与人次", l, c.ParticipantPersonTimes, code})
 	}
 	for _, t := range f.ByTeam {
 		team := teams[t.TeamID]
-		rows = append(rows, []any{"byTeam activitiesHeld", team, t.ActivitiesHeld},
-			[]any{"byTeam volunteerPersonTimes", team, t.VolunteerPersonTimes},
-			[]any{"byTeam serviceHours", team, t.ServiceHours()},
-			[]any{"byTeam homeVisits", team, t.HomeVisits})
+		rows = append(rows, []any{"byTeam activitiesHeld 队伍开展活动", team, t.ActivitiesHeld},
+			[]any{"byTeam volunteerPersonTimes 队伍志愿者人次", team, t.VolunteerPersonTimes},
+			[]any{"byTeam serviceHours 队伍服务时长(小时)", team, t.ServiceHours()},
+			[]any{"byTeam homeVisits 队伍上门服务", team, t.HomeVisits})
 	}
 	for _, m := range f.ByMonth {
-		rows = append(rows, []any{"byMonth activitiesHeld", m.Month, m.ActivitiesHeld},
-			[]any{"byMonth participantPersonTimes", m.Month, m.ParticipantPersonTimes},
-			[]any{"byMonth requestsReceived", m.Month, m.RequestsReceived})
+		rows = append(rows, []any{"byMonth activitiesHeld 月度开展活动", m.Month, m.ActivitiesHeld},
+			[]any{"byMonth participantPersonTimes 月度参与人次", m.Month, m.ParticipantPersonTimes},
+			[]any{"byMonth requestsReceived 月度收集诉求", m.Month, m.RequestsReceived})
 	}
 	for _, r := range rows {
 		if err := row(r...); err != nil {

@@ -171,13 +171,13 @@ func TestSignInSheet(t *testing.T) {
 		}
 		status := map[registration.Status]string{registration.StatusCONFIRMED: "已报名", registration.StatusCHECKED_IN: "已签到", registration.StatusCHECKED_OUT: "已签退"}
 		want := func(masked bool) [][]string {
-			rows := [][]string{{"序号", "姓名", "手机号", "岗位", "状态", "签到时间", "签退时间"}}
+			rows := [][]string{{"序号", "姓名", "手机号", "岗位", "状态", "状态代码", "签到时间", "签退时间"}}
 			for i, r := range regs {
 				phone := r.Edges.Person.Phone
 				if masked {
 					phone = mask.PhoneMasked(phone)
 				}
-				rows = append(rows, []string{fmt.Sprint(i + 1), r.Edges.Person.DisplayName, phone, r.Edges.Slot.Name, status[r.Status],
+				rows = append(rows, []string{fmt.Sprint(i + 1), r.Edges.Person.DisplayName, phone, r.Edges.Slot.Name, status[r.Status], string(r.Status),
 					clock(r.CheckedInAt), clock(r.CheckedOutAt)})
 			}
 			return trim(rows)
@@ -302,10 +302,11 @@ func TestServiceRecordsAndLedger(t *testing.T) {
 			t.Fatal(err)
 		}
 		wantLedger := [][]string{
-			{"编号", "登记时间", "类别", "渠道", "标题", "状态", "反映人", "住户地址", "承办队伍", "承办人", "受理时间", "办结时间", "办理结果", "处理情况", "确认时间", "满意度"},
-			{"QJ-2026-0001", clock(&created), "DISPUTE", "WALK_IN", "邻里噪音纠纷", "CLOSED", people[0].DisplayName, h.Address, s.team.Name,
-				people[1].DisplayName, clock(r1.AcceptedAt), clock(r1.ResolvedAt), "MEDIATED", "调解成功", clock(r1.ClosedAt), "5"},
-			{"QJ-2026-0002", clock(ptr(created.Add(time.Hour))), "REPAIR", "PHONE", "路灯不亮", "SUBMITTED"},
+			{"编号", "登记时间", "类别", "类别代码", "渠道", "渠道代码", "标题", "状态", "状态代码", "反映人", "住户地址", "承办队伍", "承办人",
+				"受理时间", "办结时间", "办理结果", "结果代码", "处理情况", "确认时间", "满意度"},
+			{"QJ-2026-0001", clock(&created), "矛盾纠纷", "DISPUTE", "来访", "WALK_IN", "邻里噪音纠纷", "已评价关闭", "CLOSED", people[0].DisplayName, h.Address, s.team.Name,
+				people[1].DisplayName, clock(r1.AcceptedAt), clock(r1.ResolvedAt), "调解成功", "MEDIATED", "调解成功", clock(r1.ClosedAt), "5"},
+			{"QJ-2026-0002", clock(ptr(created.Add(time.Hour))), "维修", "REPAIR", "电话", "PHONE", "路灯不亮", "已提交", "SUBMITTED"},
 		}
 		lf, lt := url.QueryEscape(created.Add(-time.Minute).Format(time.RFC3339)), url.QueryEscape(time.Now().Format(time.RFC3339))
 		for _, format := range []string{"csv", "xlsx"} {

@@ -80,7 +80,14 @@ type csvSheet struct {
 func (c *csvSheet) row(cells []any) error {
 	c.buf = c.buf[:0]
 	for _, v := range cells {
-		c.buf = append(c.buf, text(v))
+		s := text(v)
+		switch v.(type) {
+		case string, *string:
+			// Text is what people typed (names, titles, notes, addresses):
+			// never a formula. Numbers, times and flags linli wrote are not.
+			s = Neutralise(s)
+		}
+		c.buf = append(c.buf, s)
 	}
 	if err := c.w.Write(c.buf); err != nil {
 		return err
@@ -134,6 +141,8 @@ func (x *xlsxSheet) row(cells []any) error {
 		switch v := v.(type) {
 		case int, float64, string:
 			vals[i] = v
+		case rate:
+			vals[i] = float64(v)
 		default:
 			vals[i] = text(v)
 		}
@@ -148,6 +157,28 @@ func (x *xlsxSheet) close() error {
 	}
 	return x.f.Write(x.out)
 }
+
+// Neutralise is a CSV cell of text made safe against formula injection
+// (CWE-1236), the way OWASP's CSV Injection page recommends: a cell that
+// begins with =, +, -, @, a tab or a carriage return gets a single quote
+// before it, so a spreadsheet shows the text instead of running it
+// (=HYPERLINK(…) in a display name stays text). encoding/csv then quotes
+// cells holding commas, quotes and line breaks. This is the one place CSV
+// cells are neutralised: every CSV export writes its rows through
+// csvSheet.row, which calls it for every text cell.
+func Neutralise(s string) string {
+	if s == "" {
+		return s
+	}
+	switch s[0] {
+	case '=', '+', '-', '@', '\t', '\r':
+		return "'" + s
+	}
+	return s
+}
+
+// rate is a ratio a sheet shows with 4 decimals (三率, a share).
+type rate float64
 
 // text is a cell as CSV shows it: times in China Standard Time, nil empty.
 func text(v any) string {
@@ -175,6 +206,8 @@ func text(v any) string {
 		return fmt.Sprint(*v)
 	case float64:
 		return fmt.Sprintf("%.2f", v)
+	case rate:
+		return fmt.Sprintf("%.4f", float64(v))
 	case bool:
 		if v {
 			return "是"

@@ -52,6 +52,13 @@ type Options struct {
 	// BackEntryDays is how long after an activity ended its paper sign-in
 	// sheet may be entered (DefaultBackEntryDays).
 	BackEntryDays int
+	// SelfCheckInKey is the secret self check-in codes are made under
+	// (selfcheckin.go); without it self check-in is off.
+	SelfCheckInKey []byte
+	// SelfCheckInsPerMinute and SelfCheckInBurst bound self check-ins per
+	// person (6 a minute after a burst of 10).
+	SelfCheckInsPerMinute float64
+	SelfCheckInBurst      int
 }
 
 // Service runs check-ins over a database.
@@ -62,6 +69,9 @@ type Service struct {
 	rules   rules
 	walkIns *walkInLimiter
 	now     func() time.Time
+
+	self      *selfCodes
+	selfLimit *walkInLimiter
 
 	backEntryDays int
 }
@@ -87,6 +97,12 @@ func New(client *ent.Client, pub events.Publisher, l *ledger.Ledger, o Options) 
 	if o.WalkInBurst <= 0 {
 		o.WalkInBurst = 20
 	}
+	if o.SelfCheckInsPerMinute == 0 {
+		o.SelfCheckInsPerMinute = 6
+	}
+	if o.SelfCheckInBurst <= 0 {
+		o.SelfCheckInBurst = 10
+	}
 	return &Service{
 		client: client, events: pub, ledger: l,
 		rules:   rules{grace: o.CheckOutGrace, maxAge: o.OfflineMaxAge},
@@ -94,6 +110,8 @@ func New(client *ent.Client, pub events.Publisher, l *ledger.Ledger, o Options) 
 		now:     func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
 
 		backEntryDays: o.BackEntryDays,
+		self:          newSelfCodes(o.SelfCheckInKey),
+		selfLimit:     newWalkInLimiter(o.SelfCheckInsPerMinute, o.SelfCheckInBurst),
 	}
 }
 

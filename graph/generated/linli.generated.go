@@ -39,6 +39,7 @@ type MutationResolver interface {
 	RecordAttendance(ctx context.Context, activityID int, entries []*model.AttendanceEntryInput) ([]*model.AttendanceEntryResult, error)
 	ConfirmServiceRecord(ctx context.Context, id int) (*ent.ServiceRecord, error)
 	PairBoard(ctx context.Context, code string) (*model.KioskPayload, error)
+	SelfCheckIn(ctx context.Context, code string, nonce string) (*model.CheckInResult, error)
 	CreateCommunity(ctx context.Context, input model.CreateCommunityInput) (*ent.Community, error)
 	CreateHousehold(ctx context.Context, input model.CreateHouseholdInput) (*ent.Household, error)
 	UpdateHousehold(ctx context.Context, id int, input model.UpdateHouseholdInput) (*ent.Household, error)
@@ -707,6 +708,28 @@ func (ec *executionContext) field_Mutation_rotateCheckInCode_args(ctx context.Co
 		return nil, err
 	}
 	args["registrationID"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_selfCheckIn_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "code",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["code"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "nonce",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["nonce"] = arg1
 	return args, nil
 }
 
@@ -1819,6 +1842,50 @@ func (ec *executionContext) fieldContext_Mutation_pairBoard(ctx context.Context,
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_pairBoard_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_selfCheckIn(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_selfCheckIn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SelfCheckIn(ctx, fc.Args["code"].(string), fc.Args["nonce"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CheckInResult) graphql.Marshaler {
+			return ec.marshalNCheckInResult2ᚖlinliᚋgraphᚋmodelᚐCheckInResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_selfCheckIn(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CheckInResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_selfCheckIn_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -3713,6 +3780,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "pairBoard":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_pairBoard(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "selfCheckIn":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_selfCheckIn(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++

@@ -181,6 +181,13 @@ type ComplexityRoot struct {
 		Status         func(childComplexity int) int
 	}
 
+	CheckInMatch struct {
+		MaskedName   func(childComplexity int) int
+		PhoneTail    func(childComplexity int) int
+		Registration func(childComplexity int) int
+		Status       func(childComplexity int) int
+	}
+
 	CheckInResult struct {
 		CheckedInAt  func(childComplexity int) int
 		CheckedOutAt func(childComplexity int) int
@@ -253,6 +260,13 @@ type ComplexityRoot struct {
 		To                     func(childComplexity int) int
 		VolunteerPersonTimes   func(childComplexity int) int
 		VolunteerShare         func(childComplexity int) int
+	}
+
+	ExportLink struct {
+		Format func(childComplexity int) int
+		Label  func(childComplexity int) int
+		Name   func(childComplexity int) int
+		URL    func(childComplexity int) int
 	}
 
 	HomeVisit struct {
@@ -392,6 +406,7 @@ type ComplexityRoot struct {
 		ResolveRequest         func(childComplexity int, id int, outcome request.Outcome, resolution string) int
 		RevokeKiosk            func(childComplexity int, id int) int
 		RotateCheckInCode      func(childComplexity int, registrationID int) int
+		SelfCheckIn            func(childComplexity int, code string, nonce string) int
 		SetRoles               func(childComplexity int, personID int, roles []model.Role) int
 		SetSlotCapacity        func(childComplexity int, slotID int, capacity int) int
 		SetTeamMember          func(childComplexity int, teamID int, personID int, role *teammembership.Role) int
@@ -442,8 +457,10 @@ type ComplexityRoot struct {
 		ActivityRegistrations     func(childComplexity int, activityID int, first *int, after *entgql.Cursor[int], last *int, before *entgql.Cursor[int], filter *model.ActivityRegistrationsFilter) int
 		AuditLog                  func(childComplexity int, communityID *int, where *model.AuditLogFilter, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) int
 		CheckInList               func(childComplexity int, activityID int) int
+		CheckInSearch             func(childComplexity int, activityID int, query string) int
 		Communities               func(childComplexity int) int
 		CommunityStatistics       func(childComplexity int, communityID int, from time.Time, to time.Time) int
+		ExportLinks               func(childComplexity int, communityID int, from *time.Time, to *time.Time) int
 		Households                func(childComplexity int, first *int, after *entgql.Cursor[int], where *ent.HouseholdWhereInput) int
 		Kiosks                    func(childComplexity int, venueID *int) int
 		MyRegistrations           func(childComplexity int, first *int, after *entgql.Cursor[int], last *int, before *entgql.Cursor[int]) int
@@ -452,6 +469,7 @@ type ComplexityRoot struct {
 		Nodes                     func(childComplexity int, ids []int) int
 		PhoneVerificationRequired func(childComplexity int) int
 		Requests                  func(childComplexity int, first *int, after *entgql.Cursor[int], where *ent.RequestWhereInput, orderBy *ent.RequestOrder) int
+		SelfCheckInCode           func(childComplexity int, activityID int) int
 		ServiceRecords            func(childComplexity int, personID *int, flagged *bool, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) int
 		Statistics                func(childComplexity int, communityIDs []int, from time.Time, to time.Time) int
 		Teams                     func(childComplexity int) int
@@ -549,6 +567,13 @@ type ComplexityRoot struct {
 		Note    func(childComplexity int) int
 		Request func(childComplexity int) int
 		Status  func(childComplexity int) int
+	}
+
+	SelfCheckInCode struct {
+		Code             func(childComplexity int) int
+		ExpiresAt        func(childComplexity int) int
+		RotatesInSeconds func(childComplexity int) int
+		URL              func(childComplexity int) int
 	}
 
 	ServiceRecord struct {
@@ -1283,6 +1308,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CheckInListEntry.Status(childComplexity), true
 
+	case "CheckInMatch.maskedName":
+		if e.ComplexityRoot.CheckInMatch.MaskedName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckInMatch.MaskedName(childComplexity), true
+	case "CheckInMatch.phoneTail":
+		if e.ComplexityRoot.CheckInMatch.PhoneTail == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckInMatch.PhoneTail(childComplexity), true
+	case "CheckInMatch.registration":
+		if e.ComplexityRoot.CheckInMatch.Registration == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckInMatch.Registration(childComplexity), true
+	case "CheckInMatch.status":
+		if e.ComplexityRoot.CheckInMatch.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckInMatch.Status(childComplexity), true
+
 	case "CheckInResult.checkedInAt":
 		if e.ComplexityRoot.CheckInResult.CheckedInAt == nil {
 			break
@@ -1641,6 +1691,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CommunityStatistics.VolunteerShare(childComplexity), true
+
+	case "ExportLink.format":
+		if e.ComplexityRoot.ExportLink.Format == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExportLink.Format(childComplexity), true
+	case "ExportLink.label":
+		if e.ComplexityRoot.ExportLink.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExportLink.Label(childComplexity), true
+	case "ExportLink.name":
+		if e.ComplexityRoot.ExportLink.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExportLink.Name(childComplexity), true
+	case "ExportLink.url":
+		if e.ComplexityRoot.ExportLink.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExportLink.URL(childComplexity), true
 
 	case "HomeVisit.community":
 		if e.ComplexityRoot.HomeVisit.Community == nil {
@@ -2434,6 +2509,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RotateCheckInCode(childComplexity, args["registrationID"].(int)), true
+	case "Mutation.selfCheckIn":
+		if e.ComplexityRoot.Mutation.SelfCheckIn == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_selfCheckIn_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SelfCheckIn(childComplexity, args["code"].(string), args["nonce"].(string)), true
 	case "Mutation.setRoles":
 		if e.ComplexityRoot.Mutation.SetRoles == nil {
 			break
@@ -2734,6 +2820,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.CheckInList(childComplexity, args["activityID"].(int)), true
+	case "Query.checkInSearch":
+		if e.ComplexityRoot.Query.CheckInSearch == nil {
+			break
+		}
+
+		args, err := ec.field_Query_checkInSearch_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CheckInSearch(childComplexity, args["activityID"].(int), args["query"].(string)), true
 	case "Query.communities":
 		if e.ComplexityRoot.Query.Communities == nil {
 			break
@@ -2751,6 +2848,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.CommunityStatistics(childComplexity, args["communityID"].(int), args["from"].(time.Time), args["to"].(time.Time)), true
+	case "Query.exportLinks":
+		if e.ComplexityRoot.Query.ExportLinks == nil {
+			break
+		}
+
+		args, err := ec.field_Query_exportLinks_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ExportLinks(childComplexity, args["communityID"].(int), args["from"].(*time.Time), args["to"].(*time.Time)), true
 	case "Query.households":
 		if e.ComplexityRoot.Query.Households == nil {
 			break
@@ -2835,6 +2943,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Requests(childComplexity, args["first"].(*int), args["after"].(*entgql.Cursor[int]), args["where"].(*ent.RequestWhereInput), args["orderBy"].(*ent.RequestOrder)), true
+	case "Query.selfCheckInCode":
+		if e.ComplexityRoot.Query.SelfCheckInCode == nil {
+			break
+		}
+
+		args, err := ec.field_Query_selfCheckInCode_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SelfCheckInCode(childComplexity, args["activityID"].(int)), true
 	case "Query.serviceRecords":
 		if e.ComplexityRoot.Query.ServiceRecords == nil {
 			break
@@ -3306,6 +3425,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RequestEvent.Status(childComplexity), true
+
+	case "SelfCheckInCode.code":
+		if e.ComplexityRoot.SelfCheckInCode.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SelfCheckInCode.Code(childComplexity), true
+	case "SelfCheckInCode.expiresAt":
+		if e.ComplexityRoot.SelfCheckInCode.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SelfCheckInCode.ExpiresAt(childComplexity), true
+	case "SelfCheckInCode.rotatesInSeconds":
+		if e.ComplexityRoot.SelfCheckInCode.RotatesInSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SelfCheckInCode.RotatesInSeconds(childComplexity), true
+	case "SelfCheckInCode.url":
+		if e.ComplexityRoot.SelfCheckInCode.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SelfCheckInCode.URL(childComplexity), true
 
 	case "ServiceRecord.activity":
 		if e.ComplexityRoot.ServiceRecord.Activity == nil {
@@ -4390,6 +4534,84 @@ extend type Mutation {
   a tablet or screen paired before with it is signed out.
   """
   pairBoard(code: String!): KioskPayload!
+}
+`, BuiltIn: false},
+	{Name: "../../schema/door.graphql", Input: `# At the door (issue 20): self check-in by phone with a rotating venue code,
+# a name search for kiosks and staff, and the staff downloads page's list of
+# exports.
+
+"A self check-in code as a kiosk shows it (as a QR of url)."
+type SelfCheckInCode {
+  "The page a phone opens: /checkin/self?c=<code> (a path on this server)."
+  url: String!
+  "What selfCheckIn takes."
+  code: String!
+  """
+  When the next code replaces this one (every 30 s). The code is still taken
+  for 10 s after that (a scan in flight), then it is CODE_EXPIRED.
+  """
+  expiresAt: Time!
+  "Seconds from now until expiresAt, rounded up: when to ask for the next code."
+  rotatesInSeconds: Int!
+}
+
+"One registration a name search at the door found."
+type CheckInMatch {
+  registration: Registration!
+  "The name as the kiosk shows it (王*明)."
+  maskedName: String!
+  "The last 4 digits of the phone; null without one."
+  phoneTail: String
+  status: RegistrationStatus!
+}
+
+"One download on the staff downloads page."
+type ExportLink {
+  "Stable name: service-records, requests, statistics, sign-in-sheet."
+  name: String!
+  "What staff read (Chinese), e.g. 志愿服务记录 2026-01-01 至 2026-12-31 (CSV)."
+  label: String!
+  "csv or xlsx."
+  format: String!
+  "The export's path with its query (GET it with the bearer token in Authorization)."
+  url: String!
+}
+
+extend type Query {
+  """
+  The self check-in code of an activity now: for a kiosk at the activity's
+  venue, or staff of its community. Codes rotate every 30 s and are signed
+  by the server; nothing is stored per code.
+  """
+  selfCheckInCode(activityID: ID!): SelfCheckInCode!
+  """
+  Kiosk at the activity's venue, or staff: the registrations (not cancelled)
+  of an activity matching query — a surname or name prefix (王, 王小), the
+  phone's last 3 or 4 digits (1234), both (王1234), or pinyin initials (wxy);
+  at most 20, those still to check in first. Any other digit count is
+  VALIDATION_FAILED (field query).
+  """
+  checkInSearch(activityID: ID!, query: String!): [CheckInMatch!]!
+  """
+  Staff: every export of the community for a period (from inclusive, to
+  exclusive; by default this year so far, China time), in CSV and XLSX, and
+  the sign-in sheets of the period's activities (at most 100).
+  """
+  exportLinks(communityID: ID!, from: Time, to: Time): [ExportLink!]!
+}
+
+extend type Mutation {
+  """
+  A signed-in resident or volunteer checks themselves in with a venue code
+  they scanned: their registration for the code's activity is checked in
+  exactly as if its QR had been scanned at the door (same window, decision,
+  nonce rule and live counts; method SELF). A code linli did not make is
+  UNKNOWN_CODE, one that rotated away more than 10 s ago CODE_EXPIRED, no
+  registration for the activity UNKNOWN_CODE (all with a message to show);
+  a retried nonce gets the first answer. At most 6 a minute per person after
+  a burst of 10 (RATE_LIMITED).
+  """
+  selfCheckIn(code: String!, nonce: String!): CheckInResult!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/ent.graphql", Input: `directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
@@ -7553,6 +7775,20 @@ func (ec *executionContext) childFields_CheckInListEntry(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type CheckInListEntry", field.Name)
 }
 
+func (ec *executionContext) childFields_CheckInMatch(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "registration":
+		return ec.fieldContext_CheckInMatch_registration(ctx, field)
+	case "maskedName":
+		return ec.fieldContext_CheckInMatch_maskedName(ctx, field)
+	case "phoneTail":
+		return ec.fieldContext_CheckInMatch_phoneTail(ctx, field)
+	case "status":
+		return ec.fieldContext_CheckInMatch_status(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CheckInMatch", field.Name)
+}
+
 func (ec *executionContext) childFields_CheckInResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "status":
@@ -7699,6 +7935,20 @@ func (ec *executionContext) childFields_CommunityStatistics(ctx context.Context,
 		return ec.fieldContext_CommunityStatistics_byMonth(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CommunityStatistics", field.Name)
+}
+
+func (ec *executionContext) childFields_ExportLink(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_ExportLink_name(ctx, field)
+	case "label":
+		return ec.fieldContext_ExportLink_label(ctx, field)
+	case "format":
+		return ec.fieldContext_ExportLink_format(ctx, field)
+	case "url":
+		return ec.fieldContext_ExportLink_url(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ExportLink", field.Name)
 }
 
 func (ec *executionContext) childFields_HomeVisit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8137,6 +8387,20 @@ func (ec *executionContext) childFields_RequestEvent(ctx context.Context, field 
 		return ec.fieldContext_RequestEvent_request(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RequestEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_SelfCheckInCode(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "url":
+		return ec.fieldContext_SelfCheckInCode_url(ctx, field)
+	case "code":
+		return ec.fieldContext_SelfCheckInCode_code(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_SelfCheckInCode_expiresAt(ctx, field)
+	case "rotatesInSeconds":
+		return ec.fieldContext_SelfCheckInCode_rotatesInSeconds(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SelfCheckInCode", field.Name)
 }
 
 func (ec *executionContext) childFields_ServiceRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -121,6 +121,16 @@ type CheckInListEntry struct {
 	Status   registration.Status `json:"status"`
 }
 
+// One registration a name search at the door found.
+type CheckInMatch struct {
+	Registration *ent.Registration `json:"registration"`
+	// The name as the kiosk shows it (王*明).
+	MaskedName string `json:"maskedName"`
+	// The last 4 digits of the phone; null without one.
+	PhoneTail *string             `json:"phoneTail,omitempty"`
+	Status    registration.Status `json:"status"`
+}
+
 type CheckInResult struct {
 	Status checkinscan.Status `json:"status"`
 	// Fit to show on the tablet.
@@ -152,6 +162,18 @@ type CreateHouseholdInput struct {
 	Phone    *string   `json:"phone,omitempty"`
 	Size     int       `json:"size"`
 	CareTags []CareTag `json:"careTags,omitempty"`
+}
+
+// One download on the staff downloads page.
+type ExportLink struct {
+	// Stable name: service-records, requests, statistics, sign-in-sheet.
+	Name string `json:"name"`
+	// What staff read (Chinese), e.g. 志愿服务记录 2026-01-01 至 2026-12-31 (CSV).
+	Label string `json:"label"`
+	// csv or xlsx.
+	Format string `json:"format"`
+	// The export's path with its query (GET it with the bearer token in Authorization).
+	URL string `json:"url"`
 }
 
 type ImportReport struct {
@@ -241,6 +263,19 @@ type RequestPhoneCodeInput struct {
 	Phone string `json:"phone"`
 	// The community the person means to join, for the text of the message.
 	CommunityID *int `json:"communityID,omitempty"`
+}
+
+// A self check-in code as a kiosk shows it (as a QR of url).
+type SelfCheckInCode struct {
+	// The page a phone opens: /checkin/self?c=<code> (a path on this server).
+	URL string `json:"url"`
+	// What selfCheckIn takes.
+	Code string `json:"code"`
+	// When the next code replaces this one (every 30 s). The code is still taken
+	// for 10 s after that (a scan in flight), then it is CODE_EXPIRED.
+	ExpiresAt time.Time `json:"expiresAt"`
+	// Seconds from now until expiresAt, rounded up: when to ask for the next code.
+	RotatesInSeconds int `json:"rotatesInSeconds"`
 }
 
 type ServiceRecordCorrection struct {
