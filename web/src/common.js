@@ -336,5 +336,5 @@ export const STATUS = {
   TOO_LATE: { tone: 'bad', icon: '✕', title: '签到时间已过' },
   UNKNOWN_CODE: { tone: 'bad', icon: '✕', title: '无效的签到码' },
   NO_TIME_SERVED: { tone: 'warn', icon: '!', title: '本次签退不计时长' },
-  CODE_EXPIRED: { tone: 'bad', icon: '✕', title: '二维码已更新，请重新扫描' },
+  CODE_EXPIRED: { tone: 'bad', icon: '✕', title: '二维码已过期' },
 };
