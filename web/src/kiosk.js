@@ -735,6 +735,8 @@ function wire() {
   });
   $('#camera-toggle').addEventListener('click', () => camera(!stopCamera));
   $('#self-toggle').addEventListener('click', () => selfQR($('#self-panel').hidden));
+  // The panel floats over the page; a tap on it puts it away.
+  $('#self-panel').addEventListener('click', () => selfQR(false));
   $('#result').addEventListener('click', hideAnswer);
   $('#open-manual').addEventListener('click', () => {
     $('#matches').replaceChildren();

@@ -431,7 +431,8 @@ try {
   if (late === 'OK') throw new Error('an old self check-in QR still worked after its rotation');
   await phone.screenshot({ path: join(cfg.shots, 'self-rotated-390x844.png') });
   await phoneCtx.close();
-  await page.click('#self-toggle');
+  await page.click('#self-panel');
+  await page.locator('#self-panel').waitFor({ state: 'hidden' });
 
   // --- the next morning: the tablet reopened a day later ---
   step('next day');
