@@ -248,14 +248,14 @@ func TestKioskAndBoardInChromium(t *testing.T) {
 				"maskedName": mask.Name(manual.p.DisplayName)},
 			"walkIn": map[string]string{"phone": "13905550123", "name": "孙立新", "maskedName": mask.Name("孙立新"),
 				"slotID": e.ID(d.seats.ID)},
-			"boardSignup": map[string]string{"token": boardSignup.token, "slotID": e.ID(d.seats.ID)},
+			"boardSignup":     map[string]string{"token": boardSignup.token, "slotID": e.ID(d.seats.ID)},
 			"draftActivityID": e.ID(draft.ID),
 			"mistaken":        mistaken.entry(),
 			"notCheckedInID":  notIn.reg.ID,
 			"search": map[string]string{"query": string([]rune(manual.p.DisplayName)[:1]), "registrationID": manual.reg.ID,
 				"nothing": "查无此人"},
-			"selfIn":   map[string]string{"phone": selfIn.p.Phone, "password": linlitest.Password, "name": mask.Name(selfIn.p.DisplayName)},
-			"selfLate": map[string]string{"phone": selfLate.p.Phone, "password": linlitest.Password},
+			"selfIn":    map[string]string{"phone": selfIn.p.Phone, "password": linlitest.Password, "name": mask.Name(selfIn.p.DisplayName)},
+			"selfLate":  map[string]string{"phone": selfLate.p.Phone, "password": linlitest.Password},
 			"pairVideo": filepath.Join(t.TempDir(), "pair.y4m"),
 			// camera, manual, walk-in and the three offline people (the
 			// one checked out still counts as arrived); the mistaken scan
