@@ -7,8 +7,9 @@ import (
 	"linli/demo"
 )
 
-// LoadDemo loads the demo communities into an empty database; on a database
-// that already has a community it does nothing.
+// LoadDemo loads the demo communities into an empty database (on a database
+// that already has a community it loads nothing), then gives the demo
+// communities' venues activities today (demo.Today).
 func (a *App) LoadDemo(ctx context.Context) error {
 	start := time.Now()
 	loaded, err := demo.Load(ctx, a.DB.Client)
@@ -17,9 +18,18 @@ func (a *App) LoadDemo(ctx context.Context) error {
 	}
 	if !loaded {
 		a.Config.Logger.Info("demo data not loaded: the database already has a community")
-		return nil
+	} else {
+		a.Config.Logger.Info("demo data loaded", "community", demo.Qianjin, "accounts", len(demo.Accounts),
+			"took", time.Since(start).Round(time.Millisecond).String())
 	}
-	a.Config.Logger.Info("demo data loaded", "community", demo.Qianjin, "accounts", len(demo.Accounts),
-		"took", time.Since(start).Round(time.Millisecond).String())
+	// Whatever day it is, the demo's venues have activities today (the
+	// demo communities only: a real community is never touched).
+	added, err := demo.Today(ctx, a.DB.Client, time.Now())
+	if err != nil {
+		return err
+	}
+	if added > 0 {
+		a.Config.Logger.Info("demo activities added for today", "activities", added)
+	}
 	return nil
 }

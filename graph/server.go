@@ -111,6 +111,8 @@ func (o ServerOptions) Defaults() ServerOptions {
 			"Activity.slots": 10, "ActivityCounts.slots": 10,
 			"Person.teams": 5,
 			"Query.teams":  20, "Query.venues": 20, "Query.kiosks": 20,
+			// A name search at the door answers at most scan.MaxMatches.
+			"Query.checkInSearch": 20,
 			// nodes(ids:) answers one element per id.
 			"Query.nodes": o.MaxListLength,
 			// Statistics breakdowns: five modules, eight service types, a
