@@ -12,16 +12,19 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/validator/core"
 	"github.com/vektah/gqlparser/v2/validator/rules"
 
 	"linli/apperr"
+	"linli/authz"
 	"linli/gid"
 	"linli/graph"
 	"linli/graph/generated"
 	"linli/ledger"
 	"linli/reqlog"
 	"linli/trusted"
+	"linli/viewer"
 )
 
 // ServerOptions harden the GraphQL server.
@@ -141,6 +144,23 @@ func NewServer(r *graph.Resolver, o ServerOptions) *handler.Server {
 	// path) and every resolver and marshaller sees the codec.
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		return next(gid.NewContext(ctx, o.IDs))
+	})
+	// A board token reads the board's data and nothing else: checked once
+	// per operation, on its root fields (subscriptions included).
+	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		v := viewer.FromContext(ctx)
+		if v == nil || !v.BoardOnly {
+			return next(ctx)
+		}
+		oc := graphql.GetOperationContext(ctx)
+		object := map[ast.Operation]string{ast.Query: "Query", ast.Mutation: "Mutation", ast.Subscription: "Subscription"}[oc.Operation.Operation]
+		for _, f := range graphql.CollectFields(oc, oc.Operation.SelectionSet, nil) {
+			if !authz.BoardMayUse(v, object, f.Name) {
+				err := presentError(ctx, apperr.New(apperr.Forbidden, "a board's token only reads the board"))
+				return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{err}})
+			}
+		}
+		return next(ctx)
 	})
 	for _, t := range o.Transports {
 		srv.AddTransport(t)

@@ -25,17 +25,28 @@ import (
 // device's token from a person's without looking in two tables.
 const TokenPrefix = "kiosk_"
 
-// IsToken reports whether token is a kiosk's.
-func IsToken(token string) bool { return strings.HasPrefix(token, TokenPrefix) }
+// BoardTokenPrefix starts a board token: a kiosk's token for a hall's
+// screen, whose viewer is BoardOnly (read the board's data, nothing else).
+const BoardTokenPrefix = "board_"
+
+// IsToken reports whether token is a kiosk's (a tablet's or a board's).
+func IsToken(token string) bool {
+	return strings.HasPrefix(token, TokenPrefix) || strings.HasPrefix(token, BoardTokenPrefix)
+}
 
 // NewToken makes a kiosk token: the prefix and 32 random bytes. Only its
 // hash (auth.HashToken) is stored.
-func NewToken() (string, error) {
+func NewToken() (string, error) { return newToken(TokenPrefix) }
+
+// NewBoardToken makes a board token (see BoardTokenPrefix).
+func NewBoardToken() (string, error) { return newToken(BoardTokenPrefix) }
+
+func newToken(prefix string) (string, error) {
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
 		return "", err
 	}
-	return TokenPrefix + base64.RawURLEncoding.EncodeToString(raw), nil
+	return prefix + base64.RawURLEncoding.EncodeToString(raw), nil
 }
 
 // lastSeenEvery bounds how often a kiosk's last_seen_at is written.
@@ -173,7 +184,8 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*viewer.Viewe
 			return nil, err
 		}
 	}
-	v := &viewer.Viewer{KioskID: k.ID, VenueID: k.VenueID, CommunityID: k.CommunityID}
+	v := &viewer.Viewer{KioskID: k.ID, VenueID: k.VenueID, CommunityID: k.CommunityID,
+		BoardOnly: strings.HasPrefix(token, BoardTokenPrefix)}
 	s.cache.put(hash, v, now)
 	return v, nil
 }

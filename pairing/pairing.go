@@ -126,6 +126,18 @@ func (s *Service) Create(ctx context.Context, kioskID int) (*Code, error) {
 // the token; a code that is unknown, used, expired, or whose kiosk was
 // revoked since, is NOT_FOUND (all alike, so a guesser learns nothing).
 func (s *Service) Pair(ctx context.Context, code string) (*Paired, error) {
+	return s.pair(ctx, code, kiosks.NewToken)
+}
+
+// PairBoard is Pair for a hall's screen: the kiosk's new token is a board
+// token (kiosks.NewBoardToken), whose viewer may only read what the board
+// shows (authz.BoardMayUse), so a TV left on in a hall holds nothing that
+// checks people in or manages anything.
+func (s *Service) PairBoard(ctx context.Context, code string) (*Paired, error) {
+	return s.pair(ctx, code, kiosks.NewBoardToken)
+}
+
+func (s *Service) pair(ctx context.Context, code string, newToken func() (string, error)) (*Paired, error) {
 	if err := s.Limits.Allow("pairKiosk", "", reqlog.ClientAddr(ctx)); err != nil {
 		return nil, err
 	}
@@ -135,7 +147,7 @@ func (s *Service) Pair(ctx context.Context, code string) (*Paired, error) {
 	}
 	sys := viewer.System(ctx)
 	now := s.now()
-	token, err := kiosks.NewToken()
+	token, err := newToken()
 	if err != nil {
 		return nil, err
 	}

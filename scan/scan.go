@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	sql "entgo.io/ent/dialect/sql"
@@ -93,6 +94,7 @@ func (s *Service) Scan(ctx context.Context, in Scan) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	in.Code = NormalizeCode(in.Code)
 	if err := checkScan(in, ""); err != nil {
 		return nil, err
 	}
@@ -496,4 +498,11 @@ func (e earlier) answer(kind checkinscan.Kind, t *target, fallback checkinscan.S
 		return fallback, "已签退，签退时间按更早的扫码记为 " + clock(at)
 	}
 	return fallback, message(kind, fallback, t, 0)
+}
+
+// NormalizeCode is a check-in code as linli stores it: codes are upper-case
+// base32, so one typed in lower case (or with spaces around it) is the same
+// code.
+func NormalizeCode(code string) string {
+	return strings.ToUpper(strings.TrimSpace(code))
 }

@@ -45,6 +45,9 @@ type Viewer struct {
 	// KioskID and VenueID are set when the viewer is a check-in kiosk.
 	KioskID int
 	VenueID int
+	// BoardOnly is set for a kiosk signed in with a board token (a hall's
+	// screen): it may only read what the board shows (authz.BoardMayUse).
+	BoardOnly bool
 
 	system bool
 }

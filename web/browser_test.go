@@ -19,6 +19,7 @@ import (
 	"linli/ent"
 	"linli/ent/activity"
 	"linli/ent/checkinscan"
+	"linli/ent/registration"
 	"linli/ent/slot"
 	"linli/linlitest"
 	"linli/mask"
@@ -86,8 +87,13 @@ func (d *door) signUp(t *testing.T, p *person, sl *ent.Slot, wantStatus string) 
 
 func (d *door) activityAt(t *testing.T, title string, starts time.Time, slots ...linlitest.SlotSpec) (*ent.Activity, []*ent.Slot) {
 	t.Helper()
+	return d.activityIn(t, title, activity.StatusPUBLISHED, starts, slots...)
+}
+
+func (d *door) activityIn(t *testing.T, title string, status activity.Status, starts time.Time, slots ...linlitest.SlotSpec) (*ent.Activity, []*ent.Slot) {
+	t.Helper()
 	a, s := d.e.Activity(t, d.community.ID, linlitest.ActivitySpec{
-		Title: title, Category: activity.CategoryHALL, StartsAt: starts.UTC().Truncate(time.Second), Slots: slots,
+		Title: title, Category: activity.CategoryHALL, Status: status, StartsAt: starts.UTC().Truncate(time.Second), Slots: slots,
 	})
 	a, err := a.Update().SetVenueID(d.venue.ID).Save(d.e.Sys())
 	if err != nil {
@@ -205,6 +211,23 @@ func TestKioskAndBoardInChromium(t *testing.T) {
 		_, tomorrowSlots := d.activityAt(t, "明日广场舞", time.Now().Add(26*time.Hour), linlitest.SlotSpec{Name: "舞者", Capacity: 10})
 		other := d.signUp(t, d.person(t, "明日人"), tomorrowSlots[0], "CONFIRMED")
 		boardSignup := d.person(t, "看板人")
+		mistaken := d.signUp(t, d.person(t, "误扫人"), d.seats, "CONFIRMED")
+		selfIn := d.signUp(t, d.person(t, "自助人"), d.seats, "CONFIRMED")
+		selfLate := d.signUp(t, d.person(t, "迟到人"), d.seats, "CONFIRMED")
+		// The board picks up an activity published while it is on.
+		draft, _ := d.activityIn(t, "临时加场", activity.StatusDRAFT, time.Now().Add(40*time.Minute), linlitest.SlotSpec{Name: "座位", Capacity: 5})
+		// A morning exercise about to start with ten people in: the board's list
+		// of the latest check-ins is full and must still fit its screen.
+		_, morning := d.activityAt(t, "晨练太极", time.Now().Add(5*time.Minute), linlitest.SlotSpec{Name: "学员", Capacity: 20})
+		for i, name := range []string{"周立波", "吴秀兰", "郑国强", "冯晓梅", "褚建华", "卫红英", "蒋志明", "沈玉珍", "韩德胜", "杨桂芝"} {
+			p := d.signUp(t, d.person(t, name), morning[0], "CONFIRMED")
+			var in struct{ CheckIn struct{ Status string } }
+			e.Do(t, d.staff, `mutation($c: String!, $n: String!, $a: ID!) { checkIn(input: {code: $c, nonce: $n, activityID: $a}) { status } }`,
+				map[string]any{"c": p.reg.CheckInCode, "n": fmt.Sprintf("morning-%d", i), "a": e.ID(morning[0].ActivityID)}).Decode(t, &in)
+			if in.CheckIn.Status != "OK" {
+				t.Fatalf("morning check-in of %s: %s", name, in.CheckIn.Status)
+			}
+		}
 
 		shots := os.Getenv("LINLI_BROWSER_SHOTS")
 		if shots == "" {
@@ -225,16 +248,30 @@ func TestKioskAndBoardInChromium(t *testing.T) {
 				"maskedName": mask.Name(manual.p.DisplayName)},
 			"walkIn": map[string]string{"phone": "13905550123", "name": "孙立新", "maskedName": mask.Name("孙立新"),
 				"slotID": e.ID(d.seats.ID)},
-			"boardSignup": map[string]string{"token": boardSignup.token, "slotID": e.ID(d.seats.ID)},
+			"boardSignup":     map[string]string{"token": boardSignup.token, "slotID": e.ID(d.seats.ID)},
+			"draftActivityID": e.ID(draft.ID),
+			"mistaken":        mistaken.entry(),
+			"notCheckedInID":  notIn.reg.ID,
+			"search": map[string]string{"query": string([]rune(manual.p.DisplayName)[:1]), "registrationID": manual.reg.ID,
+				"nothing": "查无此人"},
+			"selfIn":    map[string]string{"phone": selfIn.p.Phone, "password": linlitest.Password, "name": mask.Name(selfIn.p.DisplayName)},
+			"selfLate":  map[string]string{"phone": selfLate.p.Phone, "password": linlitest.Password},
+			"pairVideo": filepath.Join(t.TempDir(), "pair.y4m"),
 			// camera, manual, walk-in and the three offline people (the
-			// one checked out still counts as arrived).
+			// one checked out still counts as arrived); the mistaken scan
+			// is undone.
 			"expectCheckedIn": 7,
 		}
 		// TOO_EARLY needs a second activity of today whose check-in has
 		// not opened (it opens an hour before the start): two hours from
 		// now, when that is still today in China.
 		early := time.Now().Add(2 * time.Hour)
-		if cst := time.FixedZone("CST", 8*3600); early.In(cst).YearDay() == time.Now().In(cst).YearDay() {
+		cst := time.FixedZone("CST", 8*3600)
+		if ended := time.Now().Add(-3*time.Hour - 20*time.Minute); ended.In(cst).YearDay() == time.Now().In(cst).YearDay() {
+			a, _ := d.activityAt(t, "早市义剪", ended, linlitest.SlotSpec{Name: "座位", Capacity: 5})
+			cfg["finishedActivityID"] = e.ID(a.ID)
+		}
+		if early.In(cst).YearDay() == time.Now().In(cst).YearDay() {
 			a, s := d.activityAt(t, "晚间讲座", early, linlitest.SlotSpec{Name: "听众", Capacity: 10})
 			p := d.signUp(t, d.person(t, "早到人"), s[0], "CONFIRMED")
 			cfg["early"] = map[string]string{"activityID": e.ID(a.ID), "code": p.reg.CheckInCode}
@@ -252,7 +289,7 @@ func TestKioskAndBoardInChromium(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+		ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, node, "e2e.mjs", cfgPath)
 		cmd.Dir = dir
@@ -280,6 +317,19 @@ func TestKioskAndBoardInChromium(t *testing.T) {
 			if n != 1 || reg.CheckedInAt == nil {
 				t.Errorf("%s: %d effective check-ins, checked in at %v; want exactly 1", p.p.DisplayName, n, reg.CheckedInAt)
 			}
+		}
+		// The phone's self check-in counted as a scan at the door (method
+		// SELF); the photo of the rotated QR checked nobody in.
+		if n, err := e.Client.CheckInScan.Query().Where(checkinscan.RegistrationID(e.IntID(t, selfIn.reg.ID)),
+			checkinscan.MethodEQ(checkinscan.MethodSELF), checkinscan.StatusEQ(checkinscan.StatusOK)).Count(e.Sys()); err != nil || n != 1 {
+			t.Errorf("self check-ins of %s: %d %v, want 1", selfIn.p.DisplayName, n, err)
+		}
+		if reg, err := e.Client.Registration.Get(e.Sys(), e.IntID(t, selfLate.reg.ID)); err != nil || reg.CheckedInAt != nil {
+			t.Errorf("%s checked in with a rotated QR: %v %v", selfLate.p.DisplayName, reg, err)
+		}
+		// The mistaken scan is undone: confirmed, not checked in.
+		if reg, err := e.Client.Registration.Get(e.Sys(), e.IntID(t, mistaken.reg.ID)); err != nil || reg.Status != registration.StatusCONFIRMED {
+			t.Errorf("the mistaken scan was not undone: %v %v", reg, err)
 		}
 		k, err := e.Client.Kiosk.Get(e.Sys(), e.IntID(t, d.kioskID))
 		if err != nil || k.RevokedAt == nil {

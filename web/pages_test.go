@@ -9,6 +9,7 @@ import (
 
 	"linli/app"
 	"linli/linlitest"
+	"linli/web"
 )
 
 func fetch(t *testing.T, e *linlitest.Env, path string, header ...string) (*http.Response, string) {
@@ -26,17 +27,17 @@ func fetch(t *testing.T, e *linlitest.Env, path string, header ...string) (*http
 	return resp, string(b)
 }
 
-var assetRef = regexp.MustCompile(`(?:src|href)="(/[^"]*)"`)
+var assetRef = regexp.MustCompile(`(?:src|href)="(/assets/[^"]*)"`)
 
 // Every page the server embeds loads only assets this server has, each
 // with its content type and the page policy; assets revalidate by ETag
 // (a tablet's cached copy is kept until a release changes it), and the
 // asset directory is not listed. In production GraphiQL goes, the kiosk
-// and board stay.
+// and board stay. Every page but GraphiQL has the self-only page policy.
 func TestPagesAndAssets(t *testing.T) {
 	for _, production := range []bool{false, true} {
 		e := linlitest.New(t, "sqlite", func(c *app.Config) { c.Production = production })
-		pages := []string{"/kiosk", "/board"}
+		pages := []string{"/kiosk", "/board", "/kiosks", "/downloads", "/checkin/self"}
 		if !production {
 			pages = append(pages, "/")
 		}
@@ -44,6 +45,9 @@ func TestPagesAndAssets(t *testing.T) {
 			resp, body := fetch(t, e, p)
 			if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "text/html; charset=utf-8" {
 				t.Fatalf("GET %s: %d %s", p, resp.StatusCode, resp.Header.Get("Content-Type"))
+			}
+			if resp.Header.Get("Content-Security-Policy") != web.PagePolicy && p != "/" {
+				t.Errorf("GET %s: policy %q", p, resp.Header.Get("Content-Security-Policy"))
 			}
 			if strings.Contains(body, "<script>") || strings.Contains(body, " style=") {
 				t.Errorf("GET %s: inline script or style", p)

@@ -2,7 +2,9 @@
 // at the door runs (/kiosk), the live board for a hall's screen (/board),
 // staff's page to register, pair and revoke tablets (/kiosks) and GraphiQL
 // (/), with every script, stylesheet and font embedded in the
-// binary (no CDN, no Node.js at run time). The assets in static/ are built
+// binary (no CDN, no Node.js at run time), plus staff's downloads page
+// (/downloads) and the page a resident's phone opens from the kiosk's
+// rotating QR code (/checkin/self). The assets in static/ are built
 // from src/ by `npm run build` there and committed like generated code
 // (TestBundleIsCurrent checks them).
 //
@@ -48,12 +50,14 @@ const GraphiQLPolicy = "default-src 'none'; script-src 'self'; style-src 'self' 
 	"connect-src 'self'; font-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 
 // Routes registers the pages on mux: /kiosk, /board, staff's /kiosks and
-// their assets always, GraphiQL at / when graphiQL is set (outside production, where
+// /downloads, the self check-in page /checkin/self and their assets always, GraphiQL at / when graphiQL is set (outside production, where
 // introspection is on).
 func Routes(mux *http.ServeMux, graphiQL bool) {
 	mux.Handle("GET /kiosk", page("kiosk.html", PagePolicy))
 	mux.Handle("GET /board", page("board.html", PagePolicy))
 	mux.Handle("GET /kiosks", page("kiosks.html", PagePolicy))
+	mux.Handle("GET /downloads", page("downloads.html", PagePolicy))
+	mux.Handle("GET /checkin/self", page("selfcheckin.html", PagePolicy))
 	mux.Handle("GET /assets/", assets())
 	// The kiosk's service worker keeps the pages and assets for a reload
 	// without network; served from / so that its scope covers /kiosk.

@@ -426,6 +426,7 @@ type ComplexityRoot struct {
 		Logout                        func(childComplexity int) int
 		ManualCheckIn                 func(childComplexity int, input model.ManualCheckInInput) int
 		MarkNotificationsRead         func(childComplexity int, ids []int, all *bool) int
+		PairBoard                     func(childComplexity int, code string) int
 		PairKiosk                     func(childComplexity int, code string) int
 		PublishActivity               func(childComplexity int, id int) int
 		RecordAttendance              func(childComplexity int, activityID int, entries []*model.AttendanceEntryInput) int
@@ -2719,6 +2720,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.MarkNotificationsRead(childComplexity, args["ids"].([]int), args["all"].(*bool)), true
+	case "Mutation.pairBoard":
+		if e.ComplexityRoot.Mutation.PairBoard == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_pairBoard_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PairBoard(childComplexity, args["code"].(string)), true
 	case "Mutation.pairKiosk":
 		if e.ComplexityRoot.Mutation.PairKiosk == nil {
 			break
@@ -5738,6 +5750,19 @@ extend type Mutation {
   review flag; FORBIDDEN to the staff member who entered it.
   """
   confirmServiceRecord(id: ID!): ServiceRecord!
+}
+`, BuiltIn: false},
+	{Name: "../../schema/board.graphql", Input: `# The live board on a hall's screen (/board).
+
+extend type Mutation {
+  """
+  Anyone (rate-limited per address, like pairKiosk): trade a pairing code
+  for its kiosk's token as a board token. A board token only reads what the
+  board shows (venues, activities, checkInList, activityCounts,
+  activityFeed); anything else is FORBIDDEN. The kiosk gets the new token:
+  a tablet or screen paired before with it is signed out.
+  """
+  pairBoard(code: String!): KioskPayload!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/channels.graphql", Input: `# Channels, webhooks and calendar feeds (issue 19).

@@ -275,3 +275,66 @@ export async function todaysActivities(token, venueID) {
   };
   return d.activities.edges.map((e) => ({ ...e.node, slots: [...e.node.slots].sort(cmp) }));
 }
+
+// dayKey is today's date in China (2026-01-01), to tell a choice made
+// yesterday from one of today.
+export function dayKey(now = new Date()) {
+  return new Date(dayBounds(now)[0].getTime() + 8 * 3600e3).toISOString().slice(0, 10);
+}
+
+// dayLabel is today as people read it: 12月7日 星期一.
+export function dayLabel(now = new Date()) {
+  return now.toLocaleDateString('zh-CN', { month: 'long', day: 'numeric', weekday: 'long', timeZone: 'Asia/Shanghai' });
+}
+
+// prefs are the elder-friendly switches of a page (large text, results
+// read aloud), kept in localStorage and shown on body[data-large] and
+// body[data-speak].
+export const prefs = {
+  get: (k) => localStorage.getItem('linli.pref.' + k) === 'on',
+  set(k, on) {
+    localStorage.setItem('linli.pref.' + k, on ? 'on' : 'off');
+    document.body.dataset[k] = on ? 'on' : 'off';
+  },
+  // wire ties a toggle button (aria-pressed) to preference k.
+  wire(k, button) {
+    const apply = (on) => {
+      prefs.set(k, on);
+      button.setAttribute('aria-pressed', String(on));
+    };
+    apply(prefs.get(k));
+    button.addEventListener('click', () => apply(!prefs.get(k)));
+  },
+};
+
+// say reads text aloud in Mandarin when the page's speech switch is on.
+export function say(text) {
+  if (!prefs.get('speak') || !('speechSynthesis' in globalThis) || !text) return;
+  try {
+    speechSynthesis.cancel();
+    const u = new SpeechSynthesisUtterance(text);
+    u.lang = 'zh-CN';
+    u.rate = 0.9;
+    speechSynthesis.speak(u);
+  } catch {
+    // No voice: the screen says it.
+  }
+}
+
+// STATUS is how the pages show each CheckInStatus: a tone, an icon and a
+// title (never the colour alone).
+export const STATUS = {
+  OK: { tone: 'ok', icon: '✓', IN: '签到成功', OUT: '签退成功' },
+  ALREADY_CHECKED_IN: { tone: 'warn', icon: '!', title: '已签到' },
+  ALREADY_CHECKED_OUT: { tone: 'warn', icon: '!', title: '已签退' },
+  NOT_CHECKED_IN: { tone: 'bad', icon: '✕', title: '尚未签到，不能签退' },
+  NOT_CONFIRMED: { tone: 'bad', icon: '✕', title: '报名尚未确认' },
+  CANCELLED: { tone: 'bad', icon: '✕', title: '报名已取消' },
+  WRONG_ACTIVITY: { tone: 'bad', icon: '✕', title: '不是本活动的签到码' },
+  WRONG_VENUE: { tone: 'bad', icon: '✕', title: '不是本场地的活动' },
+  TOO_EARLY: { tone: 'bad', icon: '✕', title: '还未到签到时间' },
+  TOO_LATE: { tone: 'bad', icon: '✕', title: '签到时间已过' },
+  UNKNOWN_CODE: { tone: 'bad', icon: '✕', title: '无效的签到码' },
+  NO_TIME_SERVED: { tone: 'warn', icon: '!', title: '本次签退不计时长' },
+  CODE_EXPIRED: { tone: 'bad', icon: '✕', title: '二维码已过期' },
+};

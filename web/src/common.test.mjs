@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { dayBounds, nonce, sha256Fallback } from './common.js';
+import { dayBounds, dayKey, nonce, sha256Fallback } from './common.js';
 
 test('the SHA-256 fallback matches node:crypto around every padding edge', () => {
   const inputs = ['', 'abc', 'linli-checkin:QWxhZGRpbg:7Kq', '中文签到码'.repeat(40)];
@@ -26,4 +26,9 @@ test("today is China's day", () => {
   assert.equal(end.toISOString(), '2026-03-01T16:00:00.000Z');
   const [s2] = dayBounds(new Date('2026-03-01T16:00:00Z'));
   assert.equal(s2.toISOString(), '2026-03-01T16:00:00.000Z');
+});
+
+test("a day's key is China's date", () => {
+  assert.equal(dayKey(new Date('2026-03-01T15:30:00Z')), '2026-03-01');
+  assert.equal(dayKey(new Date('2026-03-01T16:00:00Z')), '2026-03-02');
 });

@@ -1,6 +1,8 @@
 // Staff's kiosk page (/kiosks): sign in, register a tablet for a venue,
-// show a pairing code for it (short-lived, single use) and revoke it.
+// show a pairing code for it (short-lived, single use; typed, or scanned as
+// a QR code by the tablet's camera) and revoke it.
 import { $, el, gql } from './common.js';
+import { drawQR } from './qr.js';
 
 const TOKEN = 'linli.staff.token';
 let token = localStorage.getItem(TOKEN);
@@ -66,6 +68,8 @@ async function pairingCode(k) {
     const c = d.createKioskPairingCode;
     $('#code-for').textContent = k.name;
     $('#code').textContent = c.code;
+    // The tablet's camera reads the same code from this QR (/kiosk#pair=…).
+    drawQR($('#code-qr'), `${location.origin}/kiosk#pair=${c.code}`, 6);
     const until = Date.parse(c.expiresAt);
     const tick = () => {
       const left = Math.max(0, Math.round((until - Date.now()) / 1000));
