@@ -19,6 +19,7 @@ import (
 	"linli/audit"
 	"linli/auth"
 	"linli/authz"
+	"linli/cst"
 	"linli/ent"
 	"linli/ent/calendarfeed"
 	"linli/store"
@@ -157,4 +158,22 @@ func notFound(err error, msg string) error {
 		return apperr.New(apperr.NotFound, "%s", msg)
 	}
 	return err
+}
+
+// FeedColumns name the columns of FeedRows.
+var FeedColumns = []string{"scope", "createdAt", "revokedAt"}
+
+// FeedRows lists a person's calendar feeds (never their tokens, which
+// are kept only hashed), for their data download.
+func FeedRows(ctx context.Context, c *ent.Client, personID, limit int) ([][]any, error) {
+	fs, err := c.CalendarFeed.Query().Where(calendarfeed.PersonID(personID)).
+		Order(ent.Desc(calendarfeed.FieldID)).Limit(limit).All(viewer.System(ctx))
+	if err != nil {
+		return nil, err
+	}
+	rows := make([][]any, len(fs))
+	for i, f := range fs {
+		rows[i] = []any{string(f.Scope), cst.Stamp(&f.CreatedAt), cst.Stamp(f.RevokedAt)}
+	}
+	return rows, nil
 }

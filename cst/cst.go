@@ -11,3 +11,11 @@ var Zone = time.FixedZone("CST", 8*3600)
 
 // Date is t's day in Zone, YYYY-MM-DD.
 func Date(t time.Time) string { return t.In(Zone).Format("2006-01-02") }
+
+// Stamp is a moment as downloads show it (RFC 3339 in Zone), nil for none.
+func Stamp(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.In(Zone).Format(time.RFC3339)
+}
