@@ -29,7 +29,9 @@ func init() {
 	}
 	rights.RegisterExporter("notifications", table(notify.InboxColumns, notify.InboxRows))
 	rights.RegisterExporter("notificationPreferences", table(notify.PreferenceColumns,
-		func(ctx context.Context, c *ent.Client, pid, _ int) ([][]any, error) { return notify.PreferenceRows(ctx, c, pid) }))
+		func(ctx context.Context, c *ent.Client, pid, _ int) ([][]any, error) {
+			return notify.PreferenceRows(ctx, c, pid)
+		}))
 	rights.RegisterExporter("notificationDeliveries", table(channels.DeliveryColumns, channels.DeliveryRows))
 	rights.RegisterExporter("calendarFeeds", table(calendar.FeedColumns, calendar.FeedRows))
 
