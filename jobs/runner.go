@@ -16,6 +16,7 @@ import (
 
 	"linli/ent"
 	"linli/ent/job"
+	"linli/reqlog"
 	"linli/store"
 	"linli/viewer"
 )
@@ -209,7 +210,7 @@ func (r *Runner) Counts() *Counts { return &r.counts }
 
 // Start makes sure every periodic job has its row and starts working.
 func (r *Runner) Start(ctx context.Context) error {
-	sys := viewer.System(ctx)
+	sys := viewer.System(reqlog.Background(ctx))
 	now := time.Now().UTC()
 	for kind, every := range r.periodic {
 		cr, err := create(r.db.Client.Job, Job{Kind: kind, Key: PeriodicKey(kind), RunAt: now}, now)
@@ -226,9 +227,9 @@ func (r *Runner) Start(ctx context.Context) error {
 		}
 	}
 	r.started = true
-	loopCtx, stop := context.WithCancel(context.Background())
+	loopCtx, stop := context.WithCancel(reqlog.Background(context.Background()))
 	r.stop = stop
-	r.handlerCtx, r.cancelHandler = context.WithCancel(context.Background())
+	r.handlerCtx, r.cancelHandler = context.WithCancel(reqlog.Background(context.Background()))
 	runners.Lock()
 	runners.m[r] = struct{}{}
 	runners.Unlock()
@@ -397,7 +398,7 @@ func (r *Runner) work(c *Claimed) {
 	err := r.call(ctx, c)
 	cancel()
 	// The outcome is written even when a drain cancelled the handler.
-	wctx, wcancel := context.WithTimeout(viewer.System(context.Background()), 10*time.Second)
+	wctx, wcancel := context.WithTimeout(viewer.System(reqlog.Background(context.Background())), 10*time.Second)
 	defer wcancel()
 	if ferr := r.finish(wctx, c, err); ferr != nil {
 		r.o.Logger.Warn("jobs: finish", slog.String("kind", c.Kind), slog.Int("job", c.ID), slog.String("error", ferr.Error()))

@@ -95,22 +95,22 @@ func ConcurrentClient(n int) *http.Client {
 // Tx.QueryContext, …) be counted like every other statement.
 
 func (d *countingDriver) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	d.n.Add(1)
+	count(ctx, d.n)
 	return d.Driver.(execQuerier).ExecContext(ctx, q, args...)
 }
 
 func (d *countingDriver) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	d.n.Add(1)
+	count(ctx, d.n)
 	return d.Driver.(execQuerier).QueryContext(ctx, q, args...)
 }
 
 func (t *countingTx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	t.n.Add(1)
+	count(ctx, t.n)
 	return t.Tx.(execQuerier).ExecContext(ctx, q, args...)
 }
 
 func (t *countingTx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	t.n.Add(1)
+	count(ctx, t.n)
 	return t.Tx.(execQuerier).QueryContext(ctx, q, args...)
 }
 

@@ -28,6 +28,7 @@ import (
 	"linli/app"
 	"linli/ent"
 	"linli/gid"
+	"linli/reqlog"
 	"linli/store"
 	"linli/viewer"
 )
@@ -161,19 +162,21 @@ func redact(s string) string {
 	return u.Redacted()
 }
 
-// countingDriver counts statements sent to the database.
+// countingDriver counts statements sent to the database, but not those of
+// linli's background work (store.Background: jobs, read-log flushes), which
+// run on their own clock and would make a request's count flaky.
 type countingDriver struct {
 	dialect.Driver
 	n *atomic.Int64
 }
 
 func (d *countingDriver) Exec(ctx context.Context, q string, args, v any) error {
-	d.n.Add(1)
+	count(ctx, d.n)
 	return d.Driver.Exec(ctx, q, args, v)
 }
 
 func (d *countingDriver) Query(ctx context.Context, q string, args, v any) error {
-	d.n.Add(1)
+	count(ctx, d.n)
 	return d.Driver.Query(ctx, q, args, v)
 }
 
@@ -191,12 +194,12 @@ type countingTx struct {
 }
 
 func (t *countingTx) Exec(ctx context.Context, q string, args, v any) error {
-	t.n.Add(1)
+	count(ctx, t.n)
 	return t.Tx.Exec(ctx, q, args, v)
 }
 
 func (t *countingTx) Query(ctx context.Context, q string, args, v any) error {
-	t.n.Add(1)
+	count(ctx, t.n)
 	return t.Tx.Query(ctx, q, args, v)
 }
 
@@ -281,4 +284,11 @@ func (id *RowID) UnmarshalJSON(b []byte) error {
 	}
 	*id = RowID(n)
 	return nil
+}
+
+// count counts one statement unless it is background work.
+func count(ctx context.Context, n *atomic.Int64) {
+	if !reqlog.IsBackground(ctx) {
+		n.Add(1)
+	}
 }

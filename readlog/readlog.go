@@ -123,7 +123,7 @@ func (w *Writer) run() {
 		case <-t.C:
 		case <-w.wake:
 		}
-		if err := w.Flush(context.Background()); err != nil {
+		if err := w.Flush(reqlog.Background(context.Background())); err != nil {
 			w.log.Error("writing the sensitive-read log", slog.String("error", err.Error()))
 		}
 	}
@@ -141,7 +141,7 @@ func (w *Writer) Close() error {
 	w.mu.Unlock()
 	close(w.stop)
 	<-w.done
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(reqlog.Background(context.Background()), 10*time.Second)
 	defer cancel()
 	return w.Flush(ctx)
 }
