@@ -22,3 +22,26 @@ func WriteHTTP(w http.ResponseWriter, status int, e *Error) {
 		"errors": []map[string]any{{"message": e.Message, "extensions": ext}},
 	})
 }
+
+// HTTPStatus is the status an error with code c is answered with outside
+// the GraphQL executor (inside it, GraphQL over HTTP decides: 200).
+func HTTPStatus(c Code) int {
+	switch c {
+	case Unauthenticated:
+		return http.StatusUnauthorized
+	case Forbidden:
+		return http.StatusForbidden
+	case NotFound:
+		return http.StatusNotFound
+	case ValidationFailed:
+		return http.StatusBadRequest
+	case RateLimited:
+		return http.StatusTooManyRequests
+	case Unavailable:
+		return http.StatusServiceUnavailable
+	case Timeout:
+		return http.StatusRequestTimeout
+	default:
+		return http.StatusInternalServerError
+	}
+}

@@ -52,27 +52,15 @@ func (h *Handler) Register(mux *http.ServeMux, auth func(http.Handler) http.Hand
 }
 
 func writeError(w http.ResponseWriter, err error) {
-	status, code, msg, field := http.StatusInternalServerError, apperr.Internal, "internal error", ""
-	var e *apperr.Error
+	e := &apperr.Error{Code: apperr.Internal, Message: "internal error"}
 	switch {
 	case errors.As(err, &e):
-		code, msg, field = e.Code, e.Message, e.Field
-		switch e.Code {
-		case apperr.Unauthenticated:
-			status = http.StatusUnauthorized
-		case apperr.Forbidden:
-			status = http.StatusForbidden
-		case apperr.NotFound:
-			status = http.StatusNotFound
-		case apperr.ValidationFailed:
-			status = http.StatusBadRequest
-		}
 	case errors.Is(err, authz.ErrUnauthenticated):
-		status, code, msg = http.StatusUnauthorized, apperr.Unauthenticated, "authentication required"
+		e = &apperr.Error{Code: apperr.Unauthenticated, Message: "authentication required"}
 	case errors.Is(err, authz.ErrForbidden):
-		status, code, msg = http.StatusForbidden, apperr.Forbidden, "you are not allowed to export this"
+		e = &apperr.Error{Code: apperr.Forbidden, Message: "you are not allowed to export this"}
 	}
-	apperr.WriteHTTP(w, status, &apperr.Error{Code: code, Message: msg, Field: field})
+	apperr.WriteHTTP(w, apperr.HTTPStatus(e.Code), e)
 }
 
 func format(r *http.Request) (Format, error) {

@@ -313,7 +313,7 @@ func (s *Streams) reserve(w http.ResponseWriter, r *http.Request) {
 		if !ok {
 			e = apperr.New(apperr.Internal, "internal error")
 		}
-		writeError(w, reservationStatus(e.Code), e.Code, e.Message)
+		writeError(w, apperr.HTTPStatus(e.Code), e.Code, e.Message)
 		return
 	}
 	st.owner = owner
@@ -348,19 +348,6 @@ func (s *Streams) reserve(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(http.StatusCreated)
 	_, _ = io.WriteString(w, token)
-}
-
-func reservationStatus(c apperr.Code) int {
-	switch c {
-	case apperr.Unauthenticated:
-		return http.StatusUnauthorized
-	case apperr.RateLimited:
-		return http.StatusTooManyRequests
-	case apperr.Unavailable:
-		return http.StatusServiceUnavailable
-	default:
-		return http.StatusInternalServerError
-	}
 }
 
 // lookup finds the live reservation behind token that the request may use.

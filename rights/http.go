@@ -137,28 +137,10 @@ func cellValue(v any) any {
 }
 
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
-	status, code, msg, field := http.StatusInternalServerError, apperr.Internal, "internal error", ""
 	var e *apperr.Error
-	if errors.As(err, &e) {
-		code, msg, field = e.Code, e.Message, e.Field
-		switch e.Code {
-		case apperr.Unauthenticated:
-			status = http.StatusUnauthorized
-		case apperr.Forbidden:
-			status = http.StatusForbidden
-		case apperr.ValidationFailed:
-			status = http.StatusBadRequest
-		case apperr.RateLimited:
-			status = http.StatusTooManyRequests
-		}
-	} else {
+	if !errors.As(err, &e) {
 		reqlog.From(r.Context()).Error("my data", "error", err.Error())
+		e = &apperr.Error{Code: apperr.Internal, Message: "internal error"}
 	}
-	ext := map[string]any{"code": code}
-	if field != "" {
-		ext["field"] = field
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]any{{"message": msg, "extensions": ext}}})
+	apperr.WriteHTTP(w, apperr.HTTPStatus(e.Code), e)
 }

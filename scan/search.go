@@ -48,16 +48,9 @@ func (s *Service) Search(ctx context.Context, activityID int, query string) ([]M
 	if err != nil {
 		return nil, err
 	}
-	// As the viewer: privacy decides which activities exist for it.
-	a, err := s.client.Activity.Query().Where(activity.ID(activityID)).Only(ctx)
-	if ent.IsNotFound(err) {
-		return nil, apperr.New(apperr.NotFound, "no such activity")
-	}
+	a, err := s.activityFor(ctx, who, activityID)
 	if err != nil {
 		return nil, err
-	}
-	if who.kioskID != 0 && (a.VenueID == nil || *a.VenueID != who.venueID) {
-		return nil, apperr.New(apperr.Forbidden, "this activity is not at this kiosk's venue")
 	}
 	if q.empty() {
 		return []Match{}, nil
@@ -173,4 +166,20 @@ func phoneTail(phone string) string {
 		return ""
 	}
 	return phone[len(phone)-4:]
+}
+
+// activityFor reads an activity as the scanner (privacy decides which
+// activities exist for it); a kiosk uses only its own venue's.
+func (s *Service) activityFor(ctx context.Context, who scanner, activityID int) (*ent.Activity, error) {
+	a, err := s.client.Activity.Query().Where(activity.ID(activityID)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, apperr.New(apperr.NotFound, "no such activity")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if who.kioskID != 0 && (a.VenueID == nil || *a.VenueID != who.venueID) {
+		return nil, apperr.New(apperr.Forbidden, "this activity is not at this kiosk's venue")
+	}
+	return a, nil
 }

@@ -13,7 +13,6 @@ import (
 
 	"linli/apperr"
 	"linli/ent"
-	"linli/ent/activity"
 	"linli/ent/checkinscan"
 	"linli/ent/registration"
 	"linli/viewer"
@@ -145,16 +144,9 @@ func (s *Service) SelfCheckInCode(ctx context.Context, activityID int) (*SelfCod
 	if err != nil {
 		return nil, err
 	}
-	// As the viewer: privacy decides which activities exist for it.
-	a, err := s.client.Activity.Query().Where(activity.ID(activityID)).Only(ctx)
-	if ent.IsNotFound(err) {
-		return nil, apperr.New(apperr.NotFound, "no such activity")
-	}
+	a, err := s.activityFor(ctx, who, activityID)
 	if err != nil {
 		return nil, err
-	}
-	if who.kioskID != 0 && (a.VenueID == nil || *a.VenueID != who.venueID) {
-		return nil, apperr.New(apperr.Forbidden, "this activity is not at this kiosk's venue")
 	}
 	now := s.now()
 	w := selfWindow(now)
