@@ -53,16 +53,16 @@ function consents(list) {
   $('#consent-rows').replaceChildren(
     ...list.map((c) =>
       el(
-        'tr',
+        'li',
         { 'data-consent': c.id, 'data-purpose': c.purpose, 'data-withdrawn': c.withdrawnAt ? 'true' : 'false' },
-        el('td', { text: PURPOSES[c.purpose] || c.purpose }),
-        el('td', { text: when(c.givenAt) + (c.byGuardian ? '（监护人）' : '') }),
-        el('td', { 'data-state': c.withdrawnAt ? 'withdrawn' : 'in-force', text: c.withdrawnAt ? '已撤回 ' + when(c.withdrawnAt) : '有效' }),
         el(
-          'td.actions',
+          'div.what',
           {},
-          c.withdrawnAt ? null : el('button.big.withdraw', { type: 'button', text: '撤回同意', onclick: () => withdraw(c.purpose) }),
+          el('strong', { text: PURPOSES[c.purpose] || c.purpose }),
+          el('span', { text: '同意于 ' + when(c.givenAt) + (c.byGuardian ? '（监护人）' : '') }),
+          el('span.state', { text: c.withdrawnAt ? '已撤回 ' + when(c.withdrawnAt) : '有效' }),
         ),
+        c.withdrawnAt ? null : el('button.big.withdraw', { type: 'button', text: '撤回同意', onclick: () => withdraw(c.purpose) }),
       ),
     ),
   );

@@ -67,10 +67,13 @@ try {
   if (await page.textContent('#data-error')) throw new Error('download: ' + (await page.textContent('#data-error')));
 
   step('withdraw a consent');
-  const row = page.locator(`#consent-rows tr[data-purpose="${cfg.withdraw}"]`);
+  const row = page.locator(`#consent-rows li[data-purpose="${cfg.withdraw}"]`);
   await row.locator('button.withdraw').click();
-  await page.locator(`#consent-rows tr[data-purpose="${cfg.withdraw}"][data-withdrawn="true"]`).waitFor();
-  if ((await page.locator('#consent-rows tr[data-withdrawn="false"]').count()) !== cfg.consents - 1) throw new Error('another consent was withdrawn too');
+  await page.locator(`#consent-rows li[data-purpose="${cfg.withdraw}"][data-withdrawn="true"]`).waitFor();
+  if ((await page.locator('#consent-rows li[data-withdrawn="false"]').count()) !== cfg.consents - 1) throw new Error('another consent was withdrawn too');
+  // A phone's screen: nothing wider than it.
+  const wide = await page.evaluate(() => document.scrollingElement.scrollWidth - window.innerWidth);
+  if (wide > 0) throw new Error(`the page is ${wide}px wider than the phone's screen`);
   await shot('signed-in');
 
   step('delete the account');
