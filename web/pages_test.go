@@ -37,7 +37,7 @@ var assetRef = regexp.MustCompile(`(?:src|href)="(/assets/[^"]*)"`)
 func TestPagesAndAssets(t *testing.T) {
 	for _, production := range []bool{false, true} {
 		e := linlitest.New(t, "sqlite", func(c *app.Config) { c.Production = production })
-		pages := []string{"/kiosk", "/board", "/kiosks", "/downloads", "/checkin/self"}
+		pages := []string{"/kiosk", "/board", "/kiosks", "/downloads", "/checkin/self", "/me"}
 		if !production {
 			pages = append(pages, "/")
 		}

@@ -4,7 +4,9 @@
 // (/), with every script, stylesheet and font embedded in the
 // binary (no CDN, no Node.js at run time), plus staff's downloads page
 // (/downloads) and the page a resident's phone opens from the kiosk's
-// rotating QR code (/checkin/self). The assets in static/ are built
+// rotating QR code (/checkin/self), and /me, where a signed-in person sees,
+// corrects and downloads what linli holds about them, withdraws consents
+// and deletes their account (package rights' API). The assets in static/ are built
 // from src/ by `npm run build` there and committed like generated code
 // (TestBundleIsCurrent checks them).
 //
@@ -50,7 +52,8 @@ const GraphiQLPolicy = "default-src 'none'; script-src 'self'; style-src 'self' 
 	"connect-src 'self'; font-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 
 // Routes registers the pages on mux: /kiosk, /board, staff's /kiosks and
-// /downloads, the self check-in page /checkin/self and their assets always, GraphiQL at / when graphiQL is set (outside production, where
+// /downloads, the self check-in page /checkin/self, a person's own /me and
+// their assets always, GraphiQL at / when graphiQL is set (outside production, where
 // introspection is on).
 func Routes(mux *http.ServeMux, graphiQL bool) {
 	mux.Handle("GET /kiosk", page("kiosk.html", PagePolicy))
@@ -58,6 +61,7 @@ func Routes(mux *http.ServeMux, graphiQL bool) {
 	mux.Handle("GET /kiosks", page("kiosks.html", PagePolicy))
 	mux.Handle("GET /downloads", page("downloads.html", PagePolicy))
 	mux.Handle("GET /checkin/self", page("selfcheckin.html", PagePolicy))
+	mux.Handle("GET /me", page("me.html", PagePolicy))
 	mux.Handle("GET /assets/", assets())
 	// The kiosk's service worker keeps the pages and assets for a reload
 	// without network; served from / so that its scope covers /kiosk.

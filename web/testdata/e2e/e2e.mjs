@@ -21,53 +21,12 @@
 import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { harness } from './harness.mjs';
 
 const cfg = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 mkdirSync(cfg.shots, { recursive: true });
-const problems = [];
-// tolerated matches the requests the test cuts off on purpose.
-let tolerated = null;
-let current = '';
-const step = (s) => {
-  current = s;
-  console.log('step: ' + s);
-};
-
-async function api(query, variables, token) {
-  const res = await fetch(cfg.url + '/graphql', {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: 'Bearer ' + token } : {}) },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = await res.json();
-  if (body.errors) throw new Error(query.slice(0, 60) + ': ' + JSON.stringify(body.errors));
-  return body.data;
-}
-
-function watch(page, name) {
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') {
-      if (tolerated && /Failed to load resource|ERR_CONNECTION_REFUSED|ERR_FAILED/.test(m.text())) return;
-      problems.push(`${name} console ${m.type()}: ${m.text()}`);
-    }
-  });
-  page.on('pageerror', (e) => problems.push(`${name} page error (${current}): ${e.message} ${e.stack || ''}`));
-  page.on('requestfailed', (r) => {
-    if (tolerated && tolerated.test(r.url())) return;
-    problems.push(`${name} request failed: ${r.url()} ${r.failure() && r.failure().errorText}`);
-  });
-  page.on('response', (r) => {
-    if (r.status() >= 400) problems.push(`${name} response ${r.status()}: ${r.url()} ${(r.request().postData() || '').slice(0, 120)}`);
-  });
-}
-
-// cspViolations collects securitypolicyviolation events from the page.
-async function cspGuard(page) {
-  await page.addInitScript(() => {
-    window.__csp = [];
-    document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));
-  });
-}
+const h = harness(cfg);
+const { step, api, watch, cspGuard, cspCheck, finish } = h;
 
 // speech records what the page reads aloud instead of speaking it.
 async function speech(page) {
@@ -124,11 +83,6 @@ async function fitsScreen(page, sel, what) {
   }, sel);
   if (r.scroll > r.h + 1 || r.over) throw new Error(`${what}: page ${r.scroll}px in a ${r.h}px screen, ${r.over} of ${r.n} items below the fold`);
   return r;
-}
-
-async function cspCheck(page, name) {
-  const v = await page.evaluate(() => window.__csp || []);
-  for (const x of v) problems.push(`${name} CSP violation: ${x}`);
 }
 
 const browser = await chromium.launch({
@@ -334,7 +288,7 @@ try {
   await page.waitForTimeout(1500);
   // First the server unreachable while the browser thinks it is online:
   // the pill turns, and the scan is kept like an offline one.
-  tolerated = /\/graphql/;
+  h.tolerated = /\/graphql/;
   await page.route('**/graphql', (r) => r.abort('connectionrefused'));
   await type(cfg.offline[0].code);
   await expectAnswer('OK', { name: cfg.offline[0].name, title: '离线记录' });
@@ -344,7 +298,7 @@ try {
   await context.setOffline(true);
   await page.unroute('**/graphql');
   await page.waitForTimeout(200);
-  tolerated = null;
+  h.tolerated = null;
   await page.waitForFunction(() => document.querySelector('#net').dataset.state === 'offline');
   for (const p of cfg.offline.slice(1)) {
     await type(p.code);
@@ -423,10 +377,10 @@ try {
   await phone.goto(selfURL);
   await phone.fill('#login-form [name=phone]', cfg.selfLate.phone);
   await phone.fill('#login-form [name=password]', cfg.selfLate.password);
-  tolerated = /\/graphql/; // the refusal may be answered with an error status
+  h.tolerated = /\/graphql/; // the refusal may be answered with an error status
   await phone.click('#login-form button[type=submit]');
   await phone.locator('#done:not([hidden])').waitFor({ timeout: 10000 });
-  tolerated = null;
+  h.tolerated = null;
   const late = await phone.evaluate(() => document.querySelector('#result').dataset.status);
   if (late === 'OK') throw new Error('an old self check-in QR still worked after its rotation');
   await phone.screenshot({ path: join(cfg.shots, 'self-rotated-390x844.png') });
@@ -614,10 +568,4 @@ try {
 } finally {
   await browser.close();
 }
-for (const p of problems) console.log('problem: ' + p);
-if (failed) {
-  console.log('FAILED: ' + (failed.stack || failed));
-  process.exit(1);
-}
-if (problems.length) process.exit(1);
-console.log('ok');
+finish(failed);
