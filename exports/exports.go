@@ -18,6 +18,7 @@ import (
 	"linli/ent/servicerecord"
 	"linli/ent/team"
 	"linli/gid"
+	"linli/hours"
 	"linli/mask"
 	"linli/readlog"
 	"linli/readlog/entlog"
@@ -238,7 +239,7 @@ func (h *Handler) serviceRecords(w http.ResponseWriter, r *http.Request) {
 		for _, rec := range recs {
 			p := rec.Edges.Person
 			if err := s.row([]any{p.DisplayName, mask.Phone(ctx, p.CommunityID, p.ID, p.Phone), rec.ActivityName, rec.ServiceDate,
-				rec.Place, rec.ServiceContent, statistics.Hours(rec.Minutes), rec.OrganizingTeam, rec.PersonInCharge,
+				rec.Place, rec.ServiceContent, hours.Of(rec.Minutes), rec.OrganizingTeam, rec.PersonInCharge,
 				rec.StartedAt, rec.EndedAt, rec.FlaggedForReview}); err != nil {
 				return at, 0, err
 			}

@@ -3,6 +3,7 @@ package hours
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -199,3 +200,7 @@ func (s *Service) CorrectServiceRecord(ctx context.Context, id int, c Correction
 	}
 	return s.client.ServiceRecord.Get(ctx, id)
 }
+
+// Of turns minutes of service into hours rounded to 0.01, as every
+// figure, sheet and notification shows them.
+func Of(minutes int) float64 { return math.Round(float64(minutes)/60*100) / 100 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"linli/ent/notification"
 	"linli/notify"
-	"math"
 	"strconv"
 	"time"
 
@@ -145,7 +144,7 @@ func (s *Service) insertRecord(ctx context.Context, tx *ent.Tx, info *RecordInfo
 		return minutes, err
 	}
 	return minutes, notify.Emit(ctx, tx, notify.Event{Kind: notification.KindHOURS_CREDITED, CommunityID: t.activity.CommunityID,
-		ActivityID: t.activity.ID, RegistrationID: t.regID, PersonIDs: []int{t.personID}, Note: strconv.FormatFloat(math.Round(float64(minutes)/0.6)/100, 'f', -1, 64)})
+		ActivityID: t.activity.ID, RegistrationID: t.regID, PersonIDs: []int{t.personID}, Note: strconv.FormatFloat(hours.Of(minutes), 'f', -1, 64)})
 }
 
 // NewRecord fills b with the service record of registration regID of

@@ -11,6 +11,7 @@ import (
 
 	"linli/ent"
 	"linli/ent/activity"
+	servicehours "linli/hours"
 )
 
 // Figures are one community's figures for [From, To), or (CommunityID 0)
@@ -120,11 +121,7 @@ func (f *Figures) ResolutionRate() float64 { return rate(f.RequestsResolved, f.R
 // SatisfactionRate is the share of rated confirmations rated satisfied.
 func (f *Figures) SatisfactionRate() float64 { return rate(f.Satisfied, f.RatedConfirmations) }
 
-// Hours turns minutes into hours rounded to 0.01, as every figure and
-// sheet shows them.
-func Hours(minutes int) float64 { return math.Round(float64(minutes)/60*100) / 100 }
-
-func hours(minutes int) float64 { return Hours(minutes) }
+func hours(minutes int) float64 { return servicehours.Of(minutes) }
 
 // rate is n/d rounded to 0.0001, and 0 when d is 0.
 func rate(n, d int) float64 {
