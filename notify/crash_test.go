@@ -283,7 +283,9 @@ func killedServer(t *testing.T, bin, backend string) {
 	// And through the restarted server's API, for a few of them.
 	for _, i := range []int{0, perActivity*acts/2 + 1, perActivity*acts - 1} {
 		var out struct {
-			Notifications struct{ Edges []struct{ Node struct{ Kind, Body string } } }
+			Notifications struct {
+				Edges []struct{ Node struct{ Kind, Body string } }
+			}
 		}
 		linlitest.Post(t, http.DefaultClient, "http://"+proc.addr+"/graphql", tokens[i],
 			`{ notifications(first: 10) { edges { node { kind body } } } }`, nil).Decode(t, &out)
