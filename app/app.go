@@ -147,7 +147,7 @@ func DefaultConfig() Config {
 		TokenCacheTTL:      3 * time.Second,
 		RequestReopenDays:  requests.DefaultReopenDays,
 		BackEntryDays:      scan.DefaultBackEntryDays,
-		Jobs:               jobs.Options{Workers: 4, Poll: time.Second},
+		Jobs:               jobs.Options{Workers: 4, Poll: time.Second, Lease: 5 * time.Minute},
 		Notify:             notify.Options{ReminderSweep: 10 * time.Second, FollowUpAfter: 72 * time.Hour},
 		Logger:             slog.Default(),
 		Sessions: auth.Lifetimes{Resident: auth.DefaultSessionLifetime, ResidentIdle: auth.DefaultSessionIdle,

@@ -60,6 +60,7 @@ func settingsOf(cfg *Config, o *options) []setting {
 		{flag: "public-url", env: "LINLI_PUBLIC_URL", value: &cfg.Channels.PublicURL, usage: "the deployment's public base URL (https://linli.example.org), prefixed to calendar feed links; empty: links are paths"},
 		{flag: "job-workers", env: "LINLI_JOB_WORKERS", value: &cfg.Jobs.Workers, positive: true, usage: "background jobs (notifications, reminders) one replica works at once"},
 		{flag: "job-poll", env: "LINLI_JOB_POLL", value: &cfg.Jobs.Poll, positive: true, usage: "how often a replica looks for due background jobs it was not woken for (enqueued on another replica, or falling due)"},
+		{flag: "job-lease", env: "LINLI_JOB_LEASE", value: &cfg.Jobs.Lease, positive: true, usage: "how long a replica holds a background job it claimed; a job of a replica that died (killed, not stopped) is taken by another, or by the restarted one, after this"},
 		{flag: "notifications", env: "LINLI_NOTIFICATIONS", value: &o.notifications, usage: "tell people what happened (inbox, reminders, channels); false: nobody is notified"},
 		{flag: "reminder-sweep", env: "LINLI_REMINDER_SWEEP", value: &cfg.Notify.ReminderSweep, positive: true, usage: "how often reminders that fell due are put in inboxes (their lateness is at most this)"},
 		{flag: "follow-up-after", env: "LINLI_FOLLOW_UP_AFTER", value: &cfg.Notify.FollowUpAfter, positive: true, usage: "how long after a request's resolution its submitter, if they have not confirmed it, is asked how it went (回访)"},

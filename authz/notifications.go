@@ -33,3 +33,10 @@ func OwnNotifications() ent.Policy {
 		Mutation: privacy.MutationPolicy{systemWrite()},
 	}
 }
+
+// NotificationDefaultsOf is the community whose notification defaults the
+// viewer reads or changes: cid, for its staff (coordinators) and admins;
+// a resident is FORBIDDEN, staff of another community NOT_FOUND.
+func NotificationDefaultsOf(ctx context.Context, cid int) (int, error) {
+	return RequireStaffOfCommunity(ctx, &cid)
+}

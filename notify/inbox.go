@@ -183,10 +183,7 @@ func (s *Service) UpdatePreferences(ctx context.Context, in PreferencesInput) (*
 			u.SetMutedKinds(ks)
 		}
 		if in.ReminderLeadMinutes != nil {
-			ls := slices.Clone(in.ReminderLeadMinutes)
-			slices.Sort(ls)
-			slices.Reverse(ls)
-			u.SetReminderLeadMinutes(slices.Compact(ls))
+			u.SetReminderLeadMinutes(leads(in.ReminderLeadMinutes))
 		}
 		if in.QuietHoursStart != nil {
 			u.SetQuietHoursStart(*in.QuietHoursStart).SetQuietHoursEnd(*in.QuietHoursEnd)

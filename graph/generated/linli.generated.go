@@ -61,6 +61,7 @@ type MutationResolver interface {
 	SyncCheckIns(ctx context.Context, items []*model.SyncCheckInInput) ([]*model.SyncCheckInResult, error)
 	CorrectServiceRecord(ctx context.Context, id int, input model.ServiceRecordCorrection) (*ent.ServiceRecord, error)
 	IssueCertificate(ctx context.Context, personID *int) (*ent.Certificate, error)
+	UpdateCommunityNotificationDefaults(ctx context.Context, communityID int, input model.CommunityNotificationDefaultsInput) (*notify.CommunityDefaults, error)
 	MarkNotificationsRead(ctx context.Context, ids []int, all *bool) (int, error)
 	UpdateNotificationPreferences(ctx context.Context, input model.NotificationPreferencesInput) (*notify.Preferences, error)
 	CreateKioskPairingCode(ctx context.Context, kioskID int) (*model.KioskPairing, error)
@@ -1122,6 +1123,28 @@ func (ec *executionContext) field_Mutation_updateActivity_args(ctx context.Conte
 		return nil, err
 	}
 	args["slots"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateCommunityNotificationDefaults_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "communityID",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["communityID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CommunityNotificationDefaultsInput, error) {
+			return ec.unmarshalNCommunityNotificationDefaultsInput2linliᚋgraphᚋmodelᚐCommunityNotificationDefaultsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
 	return args, nil
 }
 
@@ -3032,6 +3055,50 @@ func (ec *executionContext) fieldContext_Mutation_issueCertificate(ctx context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_updateCommunityNotificationDefaults(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateCommunityNotificationDefaults(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateCommunityNotificationDefaults(ctx, fc.Args["communityID"].(int), fc.Args["input"].(model.CommunityNotificationDefaultsInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *notify.CommunityDefaults) graphql.Marshaler {
+			return ec.marshalNCommunityNotificationDefaults2ᚖlinliᚋnotifyᚐCommunityDefaults(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateCommunityNotificationDefaults(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CommunityNotificationDefaults(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateCommunityNotificationDefaults_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_markNotificationsRead(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4759,6 +4826,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "issueCertificate":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_issueCertificate(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateCommunityNotificationDefaults":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateCommunityNotificationDefaults(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++

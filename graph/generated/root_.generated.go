@@ -264,6 +264,13 @@ type ComplexityRoot struct {
 		UpdatedAt          func(childComplexity int) int
 	}
 
+	CommunityNotificationDefaults struct {
+		CommunityID         func(childComplexity int) int
+		QuietHoursEnd       func(childComplexity int) int
+		QuietHoursStart     func(childComplexity int) int
+		ReminderLeadMinutes func(childComplexity int) int
+	}
+
 	CommunityStatistics struct {
 		ActivitiesHeld         func(childComplexity int) int
 		AttendeePersonTimes    func(childComplexity int) int
@@ -399,69 +406,70 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AcceptRequest                 func(childComplexity int, id int, dueAt *time.Time) int
-		ApproveRegistration           func(childComplexity int, registrationID int) int
-		AssignRequest                 func(childComplexity int, id int, teamID *int, assigneeID *int) int
-		CancelActivity                func(childComplexity int, id int, reason *string) int
-		CancelRegistration            func(childComplexity int, input model.CancelRegistrationInput) int
-		CheckIn                       func(childComplexity int, input model.CheckInInput) int
-		CheckOut                      func(childComplexity int, input model.CheckInInput) int
-		ConfirmRequest                func(childComplexity int, id int, satisfaction int, comment *string) int
-		ConfirmServiceRecord          func(childComplexity int, id int) int
-		CorrectServiceRecord          func(childComplexity int, id int, input model.ServiceRecordCorrection) int
-		CreateActivity                func(childComplexity int, input ent.CreateActivityInput, slots []*model.SlotInput) int
-		CreateCommunity               func(childComplexity int, input model.CreateCommunityInput) int
-		CreateHousehold               func(childComplexity int, input model.CreateHouseholdInput) int
-		CreateKioskPairingCode        func(childComplexity int, kioskID int) int
-		CreateTeam                    func(childComplexity int, input ent.CreateTeamInput) int
-		CreateVenue                   func(childComplexity int, input ent.CreateVenueInput) int
-		CreateWebhook                 func(childComplexity int, input model.CreateWebhookInput) int
-		DeleteMyAccount               func(childComplexity int, password *string, verificationCode *string) int
-		DeletePerson                  func(childComplexity int, personID int, reason string, writtenRequestRef string) int
-		DeleteWebhook                 func(childComplexity int, id int) int
-		GiveConsent                   func(childComplexity int, input model.GiveConsentInput) int
-		ImportSpreadsheet             func(childComplexity int, kind model.ImportKind, file graphql.Upload, dryRun bool) int
-		IssueCertificate              func(childComplexity int, personID *int) int
-		Login                         func(childComplexity int, input model.LoginInput) int
-		Logout                        func(childComplexity int) int
-		ManualCheckIn                 func(childComplexity int, input model.ManualCheckInInput) int
-		MarkNotificationsRead         func(childComplexity int, ids []int, all *bool) int
-		PairBoard                     func(childComplexity int, code string) int
-		PairKiosk                     func(childComplexity int, code string) int
-		PublishActivity               func(childComplexity int, id int) int
-		RecordAttendance              func(childComplexity int, activityID int, entries []*model.AttendanceEntryInput) int
-		RecordHomeVisit               func(childComplexity int, input model.RecordHomeVisitInput) int
-		Register                      func(childComplexity int, input model.RegisterInput) int
-		RegisterKiosk                 func(childComplexity int, venueID int, name string) int
-		RejectRegistration            func(childComplexity int, registrationID int, reason *string) int
-		RejectRequest                 func(childComplexity int, id int, reason string) int
-		RemoveTeamMember              func(childComplexity int, teamID int, personID int) int
-		ReopenRequest                 func(childComplexity int, id int, reason string) int
-		RequestPhoneCode              func(childComplexity int, input model.RequestPhoneCodeInput) int
-		ResolveRequest                func(childComplexity int, id int, outcome request.Outcome, resolution string) int
-		RevokeKiosk                   func(childComplexity int, id int) int
-		RotateCalendarFeed            func(childComplexity int, teamID *int, venueID *int) int
-		RotateCheckInCode             func(childComplexity int, registrationID int) int
-		SelfCheckIn                   func(childComplexity int, code string, nonce string) int
-		SetRetention                  func(childComplexity int, communityID int, input model.RetentionInput) int
-		SetRoles                      func(childComplexity int, personID int, roles []model.Role) int
-		SetSlotCapacity               func(childComplexity int, slotID int, capacity int) int
-		SetTeamMember                 func(childComplexity int, teamID int, personID int, role *teammembership.Role) int
-		SetWechatAddress              func(childComplexity int, openid *string) int
-		SignUp                        func(childComplexity int, input model.SignUpInput) int
-		StartRequest                  func(childComplexity int, id int) int
-		SubmitRequest                 func(childComplexity int, input model.SubmitRequestInput) int
-		SyncCheckIns                  func(childComplexity int, items []*model.SyncCheckInInput) int
-		UndoCheckIn                   func(childComplexity int, registrationID int, reason string) int
-		UnlockLogin                   func(childComplexity int, phone string, verificationCode string) int
-		UpdateActivity                func(childComplexity int, id int, input ent.UpdateActivityInput, slots []*model.SlotInput) int
-		UpdateHousehold               func(childComplexity int, id int, input model.UpdateHouseholdInput) int
-		UpdateMyProfile               func(childComplexity int, input model.UpdateMyProfileInput) int
-		UpdateNotificationPreferences func(childComplexity int, input model.NotificationPreferencesInput) int
-		UpdateTeam                    func(childComplexity int, id int, input ent.UpdateTeamInput) int
-		UpdateVenue                   func(childComplexity int, id int, input ent.UpdateVenueInput) int
-		WalkIn                        func(childComplexity int, input model.WalkInInput) int
-		WithdrawConsent               func(childComplexity int, purpose model.ConsentPurpose, personID *int) int
+		AcceptRequest                       func(childComplexity int, id int, dueAt *time.Time) int
+		ApproveRegistration                 func(childComplexity int, registrationID int) int
+		AssignRequest                       func(childComplexity int, id int, teamID *int, assigneeID *int) int
+		CancelActivity                      func(childComplexity int, id int, reason *string) int
+		CancelRegistration                  func(childComplexity int, input model.CancelRegistrationInput) int
+		CheckIn                             func(childComplexity int, input model.CheckInInput) int
+		CheckOut                            func(childComplexity int, input model.CheckInInput) int
+		ConfirmRequest                      func(childComplexity int, id int, satisfaction int, comment *string) int
+		ConfirmServiceRecord                func(childComplexity int, id int) int
+		CorrectServiceRecord                func(childComplexity int, id int, input model.ServiceRecordCorrection) int
+		CreateActivity                      func(childComplexity int, input ent.CreateActivityInput, slots []*model.SlotInput) int
+		CreateCommunity                     func(childComplexity int, input model.CreateCommunityInput) int
+		CreateHousehold                     func(childComplexity int, input model.CreateHouseholdInput) int
+		CreateKioskPairingCode              func(childComplexity int, kioskID int) int
+		CreateTeam                          func(childComplexity int, input ent.CreateTeamInput) int
+		CreateVenue                         func(childComplexity int, input ent.CreateVenueInput) int
+		CreateWebhook                       func(childComplexity int, input model.CreateWebhookInput) int
+		DeleteMyAccount                     func(childComplexity int, password *string, verificationCode *string) int
+		DeletePerson                        func(childComplexity int, personID int, reason string, writtenRequestRef string) int
+		DeleteWebhook                       func(childComplexity int, id int) int
+		GiveConsent                         func(childComplexity int, input model.GiveConsentInput) int
+		ImportSpreadsheet                   func(childComplexity int, kind model.ImportKind, file graphql.Upload, dryRun bool) int
+		IssueCertificate                    func(childComplexity int, personID *int) int
+		Login                               func(childComplexity int, input model.LoginInput) int
+		Logout                              func(childComplexity int) int
+		ManualCheckIn                       func(childComplexity int, input model.ManualCheckInInput) int
+		MarkNotificationsRead               func(childComplexity int, ids []int, all *bool) int
+		PairBoard                           func(childComplexity int, code string) int
+		PairKiosk                           func(childComplexity int, code string) int
+		PublishActivity                     func(childComplexity int, id int) int
+		RecordAttendance                    func(childComplexity int, activityID int, entries []*model.AttendanceEntryInput) int
+		RecordHomeVisit                     func(childComplexity int, input model.RecordHomeVisitInput) int
+		Register                            func(childComplexity int, input model.RegisterInput) int
+		RegisterKiosk                       func(childComplexity int, venueID int, name string) int
+		RejectRegistration                  func(childComplexity int, registrationID int, reason *string) int
+		RejectRequest                       func(childComplexity int, id int, reason string) int
+		RemoveTeamMember                    func(childComplexity int, teamID int, personID int) int
+		ReopenRequest                       func(childComplexity int, id int, reason string) int
+		RequestPhoneCode                    func(childComplexity int, input model.RequestPhoneCodeInput) int
+		ResolveRequest                      func(childComplexity int, id int, outcome request.Outcome, resolution string) int
+		RevokeKiosk                         func(childComplexity int, id int) int
+		RotateCalendarFeed                  func(childComplexity int, teamID *int, venueID *int) int
+		RotateCheckInCode                   func(childComplexity int, registrationID int) int
+		SelfCheckIn                         func(childComplexity int, code string, nonce string) int
+		SetRetention                        func(childComplexity int, communityID int, input model.RetentionInput) int
+		SetRoles                            func(childComplexity int, personID int, roles []model.Role) int
+		SetSlotCapacity                     func(childComplexity int, slotID int, capacity int) int
+		SetTeamMember                       func(childComplexity int, teamID int, personID int, role *teammembership.Role) int
+		SetWechatAddress                    func(childComplexity int, openid *string) int
+		SignUp                              func(childComplexity int, input model.SignUpInput) int
+		StartRequest                        func(childComplexity int, id int) int
+		SubmitRequest                       func(childComplexity int, input model.SubmitRequestInput) int
+		SyncCheckIns                        func(childComplexity int, items []*model.SyncCheckInInput) int
+		UndoCheckIn                         func(childComplexity int, registrationID int, reason string) int
+		UnlockLogin                         func(childComplexity int, phone string, verificationCode string) int
+		UpdateActivity                      func(childComplexity int, id int, input ent.UpdateActivityInput, slots []*model.SlotInput) int
+		UpdateCommunityNotificationDefaults func(childComplexity int, communityID int, input model.CommunityNotificationDefaultsInput) int
+		UpdateHousehold                     func(childComplexity int, id int, input model.UpdateHouseholdInput) int
+		UpdateMyProfile                     func(childComplexity int, input model.UpdateMyProfileInput) int
+		UpdateNotificationPreferences       func(childComplexity int, input model.NotificationPreferencesInput) int
+		UpdateTeam                          func(childComplexity int, id int, input ent.UpdateTeamInput) int
+		UpdateVenue                         func(childComplexity int, id int, input ent.UpdateVenueInput) int
+		WalkIn                              func(childComplexity int, input model.WalkInInput) int
+		WithdrawConsent                     func(childComplexity int, purpose model.ConsentPurpose, personID *int) int
 	}
 
 	MyDataExport struct {
@@ -580,44 +588,45 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Activities                func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ActivityOrder, where *ent.ActivityWhereInput) int
-		ActivityRegistrations     func(childComplexity int, activityID int, first *int, after *entgql.Cursor[int], last *int, before *entgql.Cursor[int], filter *model.ActivityRegistrationsFilter) int
-		AuditLog                  func(childComplexity int, communityID *int, where *model.AuditLogFilter, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) int
-		CheckInList               func(childComplexity int, activityID int) int
-		CheckInSearch             func(childComplexity int, activityID int, query string) int
-		Communities               func(childComplexity int) int
-		CommunityStatistics       func(childComplexity int, communityID int, from time.Time, to time.Time) int
-		Consents                  func(childComplexity int, communityID int, purpose *model.ConsentPurpose, inForce *bool) int
-		ExportLinks               func(childComplexity int, communityID int, from *time.Time, to *time.Time) int
-		Households                func(childComplexity int, first *int, after *entgql.Cursor[int], where *ent.HouseholdWhereInput) int
-		Kiosks                    func(childComplexity int, venueID *int) int
-		MyConsents                func(childComplexity int) int
-		MyData                    func(childComplexity int, json *bool) int
-		MyProfile                 func(childComplexity int) int
-		MyRegistrations           func(childComplexity int, first *int, after *entgql.Cursor[int], last *int, before *entgql.Cursor[int]) int
-		MyRequests                func(childComplexity int, first *int, after *entgql.Cursor[int]) int
-		Node                      func(childComplexity int, id int) int
-		Nodes                     func(childComplexity int, ids []int) int
-		NotificationDeliveries    func(childComplexity int, communityID *int, status *notificationdelivery.Status, first *int, after *entgql.Cursor[int]) int
-		NotificationPreferences   func(childComplexity int) int
-		Notifications             func(childComplexity int, first *int, after *entgql.Cursor[int], unreadOnly *bool) int
-		PhoneVerificationRequired func(childComplexity int) int
-		Requests                  func(childComplexity int, first *int, after *entgql.Cursor[int], where *ent.RequestWhereInput, orderBy *ent.RequestOrder) int
-		Retention                 func(childComplexity int, communityID int) int
-		SelfCheckInCode           func(childComplexity int, activityID int) int
-		SensitiveReads            func(childComplexity int, communityID *int, where *model.SensitiveReadLogFilter, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) int
-		ServiceRecords            func(childComplexity int, personID *int, flagged *bool, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) int
-		Statistics                func(childComplexity int, communityIDs []int, from time.Time, to time.Time) int
-		Teams                     func(childComplexity int) int
-		Venues                    func(childComplexity int) int
-		VerifyAuditLog            func(childComplexity int, communityID *int) int
-		VerifyCertificate         func(childComplexity int, code string) int
-		Viewer                    func(childComplexity int) int
-		VolunteerService          func(childComplexity int, personID *int) int
-		Volunteers                func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *model.VolunteerWhereInput) int
-		WebhookDeliveries         func(childComplexity int, webhookID int, status *webhookdelivery.Status, first *int, after *entgql.Cursor[int]) int
-		WebhookEvents             func(childComplexity int) int
-		Webhooks                  func(childComplexity int, communityID *int) int
+		Activities                    func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ActivityOrder, where *ent.ActivityWhereInput) int
+		ActivityRegistrations         func(childComplexity int, activityID int, first *int, after *entgql.Cursor[int], last *int, before *entgql.Cursor[int], filter *model.ActivityRegistrationsFilter) int
+		AuditLog                      func(childComplexity int, communityID *int, where *model.AuditLogFilter, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) int
+		CheckInList                   func(childComplexity int, activityID int) int
+		CheckInSearch                 func(childComplexity int, activityID int, query string) int
+		Communities                   func(childComplexity int) int
+		CommunityNotificationDefaults func(childComplexity int, communityID int) int
+		CommunityStatistics           func(childComplexity int, communityID int, from time.Time, to time.Time) int
+		Consents                      func(childComplexity int, communityID int, purpose *model.ConsentPurpose, inForce *bool) int
+		ExportLinks                   func(childComplexity int, communityID int, from *time.Time, to *time.Time) int
+		Households                    func(childComplexity int, first *int, after *entgql.Cursor[int], where *ent.HouseholdWhereInput) int
+		Kiosks                        func(childComplexity int, venueID *int) int
+		MyConsents                    func(childComplexity int) int
+		MyData                        func(childComplexity int, json *bool) int
+		MyProfile                     func(childComplexity int) int
+		MyRegistrations               func(childComplexity int, first *int, after *entgql.Cursor[int], last *int, before *entgql.Cursor[int]) int
+		MyRequests                    func(childComplexity int, first *int, after *entgql.Cursor[int]) int
+		Node                          func(childComplexity int, id int) int
+		Nodes                         func(childComplexity int, ids []int) int
+		NotificationDeliveries        func(childComplexity int, communityID *int, status *notificationdelivery.Status, first *int, after *entgql.Cursor[int]) int
+		NotificationPreferences       func(childComplexity int) int
+		Notifications                 func(childComplexity int, first *int, after *entgql.Cursor[int], unreadOnly *bool) int
+		PhoneVerificationRequired     func(childComplexity int) int
+		Requests                      func(childComplexity int, first *int, after *entgql.Cursor[int], where *ent.RequestWhereInput, orderBy *ent.RequestOrder) int
+		Retention                     func(childComplexity int, communityID int) int
+		SelfCheckInCode               func(childComplexity int, activityID int) int
+		SensitiveReads                func(childComplexity int, communityID *int, where *model.SensitiveReadLogFilter, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) int
+		ServiceRecords                func(childComplexity int, personID *int, flagged *bool, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) int
+		Statistics                    func(childComplexity int, communityIDs []int, from time.Time, to time.Time) int
+		Teams                         func(childComplexity int) int
+		Venues                        func(childComplexity int) int
+		VerifyAuditLog                func(childComplexity int, communityID *int) int
+		VerifyCertificate             func(childComplexity int, code string) int
+		Viewer                        func(childComplexity int) int
+		VolunteerService              func(childComplexity int, personID *int) int
+		Volunteers                    func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *model.VolunteerWhereInput) int
+		WebhookDeliveries             func(childComplexity int, webhookID int, status *webhookdelivery.Status, first *int, after *entgql.Cursor[int]) int
+		WebhookEvents                 func(childComplexity int) int
+		Webhooks                      func(childComplexity int, communityID *int) int
 	}
 
 	Registration struct {
@@ -1857,6 +1866,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Community.UpdatedAt(childComplexity), true
 
+	case "CommunityNotificationDefaults.communityID":
+		if e.ComplexityRoot.CommunityNotificationDefaults.CommunityID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunityNotificationDefaults.CommunityID(childComplexity), true
+	case "CommunityNotificationDefaults.quietHoursEnd":
+		if e.ComplexityRoot.CommunityNotificationDefaults.QuietHoursEnd == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunityNotificationDefaults.QuietHoursEnd(childComplexity), true
+	case "CommunityNotificationDefaults.quietHoursStart":
+		if e.ComplexityRoot.CommunityNotificationDefaults.QuietHoursStart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunityNotificationDefaults.QuietHoursStart(childComplexity), true
+	case "CommunityNotificationDefaults.reminderLeadMinutes":
+		if e.ComplexityRoot.CommunityNotificationDefaults.ReminderLeadMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunityNotificationDefaults.ReminderLeadMinutes(childComplexity), true
+
 	case "CommunityStatistics.activitiesHeld":
 		if e.ComplexityRoot.CommunityStatistics.ActivitiesHeld == nil {
 			break
@@ -3039,6 +3073,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateActivity(childComplexity, args["id"].(int), args["input"].(ent.UpdateActivityInput), args["slots"].([]*model.SlotInput)), true
+	case "Mutation.updateCommunityNotificationDefaults":
+		if e.ComplexityRoot.Mutation.UpdateCommunityNotificationDefaults == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateCommunityNotificationDefaults_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateCommunityNotificationDefaults(childComplexity, args["communityID"].(int), args["input"].(model.CommunityNotificationDefaultsInput)), true
 	case "Mutation.updateHousehold":
 		if e.ComplexityRoot.Mutation.UpdateHousehold == nil {
 			break
@@ -3630,6 +3675,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Communities(childComplexity), true
+	case "Query.communityNotificationDefaults":
+		if e.ComplexityRoot.Query.CommunityNotificationDefaults == nil {
+			break
+		}
+
+		args, err := ec.field_Query_communityNotificationDefaults_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CommunityNotificationDefaults(childComplexity, args["communityID"].(int)), true
 	case "Query.communityStatistics":
 		if e.ComplexityRoot.Query.CommunityStatistics == nil {
 			break
@@ -5561,6 +5617,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AuditLogFilter", ec.unmarshalInputAuditLogFilter),
 			graphql.NewInputUnmarshaler("CancelRegistrationInput", ec.unmarshalInputCancelRegistrationInput),
 			graphql.NewInputUnmarshaler("CheckInInput", ec.unmarshalInputCheckInInput),
+			graphql.NewInputUnmarshaler("CommunityNotificationDefaultsInput", ec.unmarshalInputCommunityNotificationDefaultsInput),
 			graphql.NewInputUnmarshaler("CommunityOrder", ec.unmarshalInputCommunityOrder),
 			graphql.NewInputUnmarshaler("CommunityWhereInput", ec.unmarshalInputCommunityWhereInput),
 			graphql.NewInputUnmarshaler("CreateActivityInput", ec.unmarshalInputCreateActivityInput),
@@ -8863,6 +8920,36 @@ type Subscription {
   myRegistrationUpdates: RegistrationEvent!
 }
 `, BuiltIn: false},
+	{Name: "../../schema/notificationdefaults.graphql", Input: `# A community's notification defaults (see README "Notifications and
+# background jobs"): what its people get where they chose nothing.
+
+"A community's notification defaults; a person's own preferences win over them."
+type CommunityNotificationDefaults {
+  communityID: ID!
+  "Minutes before an activity's start when reminders come (default [1440, 120])."
+  reminderLeadMinutes: [Int!]!
+  "Quiet hours, \"HH:MM\" China time (default 22:00–07:00)."
+  quietHoursStart: String!
+  quietHoursEnd: String!
+}
+
+"Changes a community's defaults; the same rules as a person's preferences (lead times 1 min – 7 days, at most four; quiet hours both or neither)."
+input CommunityNotificationDefaultsInput {
+  reminderLeadMinutes: [Int!]
+  quietHoursStart: String
+  quietHoursEnd: String
+}
+
+extend type Query {
+  "The community's notification defaults (its staff, admins)."
+  communityNotificationDefaults(communityID: ID!): CommunityNotificationDefaults!
+}
+
+extend type Mutation {
+  "Changes the community's notification defaults (its coordinators, admins; audited)."
+  updateCommunityNotificationDefaults(communityID: ID!, input: CommunityNotificationDefaultsInput!): CommunityNotificationDefaults!
+}
+`, BuiltIn: false},
 	{Name: "../../schema/notifications.graphql", Input: `# Notifications 通知: the viewer's inbox, their preferences, and the
 # subscription that pushes new ones (see README "Notifications").
 
@@ -9756,6 +9843,20 @@ func (ec *executionContext) childFields_Community(ctx context.Context, field gra
 		return ec.fieldContext_Community_starThresholds(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Community", field.Name)
+}
+
+func (ec *executionContext) childFields_CommunityNotificationDefaults(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "communityID":
+		return ec.fieldContext_CommunityNotificationDefaults_communityID(ctx, field)
+	case "reminderLeadMinutes":
+		return ec.fieldContext_CommunityNotificationDefaults_reminderLeadMinutes(ctx, field)
+	case "quietHoursStart":
+		return ec.fieldContext_CommunityNotificationDefaults_quietHoursStart(ctx, field)
+	case "quietHoursEnd":
+		return ec.fieldContext_CommunityNotificationDefaults_quietHoursEnd(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CommunityNotificationDefaults", field.Name)
 }
 
 func (ec *executionContext) childFields_CommunityStatistics(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -185,6 +185,13 @@ type CheckInResult struct {
 	Won bool `json:"won"`
 }
 
+// Changes a community's defaults; the same rules as a person's preferences (lead times 1 min – 7 days, at most four; quiet hours both or neither).
+type CommunityNotificationDefaultsInput struct {
+	ReminderLeadMinutes []int   `json:"reminderLeadMinutes,omitempty"`
+	QuietHoursStart     *string `json:"quietHoursStart,omitempty"`
+	QuietHoursEnd       *string `json:"quietHoursEnd,omitempty"`
+}
+
 type CreateCommunityInput struct {
 	Name       string  `json:"name"`
 	Town       *string `json:"town,omitempty"`
