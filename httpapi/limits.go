@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
-	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"linli/apperr"
+	"linli/graph/generated"
 )
 
 // Limits refuses operations that are too deep or too expensive, connections
@@ -96,27 +96,12 @@ func (l Limits) MutateOperationContext(_ context.Context, oc *graphql.OperationC
 		return w.err.gqlError()
 	}
 	if l.MaxResolvedFields > 0 {
-		b := &fieldBudget{max: int64(l.MaxResolvedFields)}
-		next := oc.ResolverMiddleware
-		oc.ResolverMiddleware = func(ctx context.Context, r graphql.Resolver) (any, error) {
-			if b.spent.Add(1) > b.max {
-				return nil, errOverBudget
-			}
-			return next(ctx, r)
-		}
-		oc.Stats.SetExtension(budgetKey, b)
+		// Last: plain fields skip the field middleware only when it is
+		// gqlgen's own plus this budget (graph/generated/plain.go).
+		generated.InstallFieldBudget(oc, int64(l.MaxResolvedFields), errOverBudget)
 	}
 	return nil
 }
-
-// fieldBudget counts the fields one response resolves. Root fields of a
-// query resolve concurrently, hence the atomic.
-type fieldBudget struct {
-	spent atomic.Int64
-	max   int64
-}
-
-const budgetKey = "LinliFieldBudget"
 
 var errOverBudget = &apperr.Error{Code: apperr.QueryTooComplex, Message: "query resolves too many fields"}
 
@@ -129,13 +114,13 @@ func (l Limits) InterceptResponse(ctx context.Context, next graphql.ResponseHand
 		return next(ctx)
 	}
 	oc := graphql.GetOperationContext(ctx)
-	b, _ := oc.Stats.GetExtension(budgetKey).(*fieldBudget)
+	b, _ := oc.Stats.GetExtension(generated.FieldBudgetKey).(*generated.FieldBudget)
 	if b == nil {
 		return next(ctx)
 	}
-	b.spent.Store(0)
+	b.Reset()
 	resp := next(ctx)
-	if resp == nil || b.spent.Load() <= b.max {
+	if resp == nil || !b.Over() {
 		return resp
 	}
 	msg := fmt.Sprintf("query resolves more than %d fields", l.MaxResolvedFields)

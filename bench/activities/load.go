@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -89,4 +90,67 @@ func (t target) hammer(c *http.Client, workers int, d time.Duration) (float64, i
 	}
 	wg.Wait()
 	return float64(done.Load()) / time.Since(start).Seconds(), done.Load(), firstErr
+}
+
+// sqlTarget runs the bare handler's statements (session, activities, teams,
+// venues, slots) in this process with no HTTP and no JSON: what the page
+// costs the database and database/sql alone.
+type sqlTarget struct {
+	b     bare
+	token string
+	page  int
+}
+
+func (t sqlTarget) hammer(workers int, d time.Duration) (float64, int64, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	var done atomic.Int64
+	var firstErr error
+	var once sync.Once
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				community, staff, err := t.b.authenticate(ctx, t.token)
+				if err == nil {
+					var edges []bareEdge
+					edges, err = t.b.page(ctx, community, staff, t.page)
+					if err == nil && len(edges) != t.page {
+						err = fmt.Errorf("sql: the page holds %d activities, want %d", len(edges), t.page)
+					}
+				}
+				if ctx.Err() != nil {
+					return // cut off by the end of the round
+				}
+				if err != nil {
+					once.Do(func() { firstErr = err })
+					return
+				}
+				done.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	return float64(done.Load()) / time.Since(start).Seconds(), done.Load(), firstErr
+}
+
+// handlers are the two servers' handlers, for the in-process figures.
+var handlers map[string]http.Handler
+
+// serveOnce answers one request through h in this process.
+func serveOnce(h http.Handler, t target) error {
+	req, err := t.request(context.Background())
+	if err != nil {
+		return err
+	}
+	req.RemoteAddr = "127.0.0.1:40000"
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	if w.Code != http.StatusOK {
+		return fmt.Errorf("%s: status %d: %.200s", t.name, w.Code, w.Body.Bytes())
+	}
+	return nil
 }

@@ -6,8 +6,13 @@
 // signed-in resident. linli goes through everything a client meets (request
 // log, metrics, CORS, limits, token authentication, gqlgen, Ent with its
 // privacy rules); the bare handler runs the same five SQL statements by hand
-// over database/sql and encodes the same JSON. Rounds alternate between the
-// two and the medians are compared, so machine noise hits both alike.
+// over database/sql and encodes the same JSON. A third side runs the bare
+// handler's statements alone, in this process (no HTTP, no JSON): the floor
+// of the work, and the goal is linli ÷ SQL alone ≥ 0.35. Rounds rotate which
+// side goes first and the medians are compared, so machine noise hits all
+// alike. Before the rounds, sequential in-process requests give heap
+// allocations per request of linli and the bare handler (a figure machine
+// load does not move); -memprofile and -seq-cpuprofile profile them.
 //
 //	go run ./bench/activities                 # PostgreSQL (a fresh database on the local server)
 //	go run ./bench/activities -db sqlite      # embedded SQLite
@@ -28,6 +33,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"runtime/pprof"
 	"syscall"
 	"time"
@@ -47,6 +53,8 @@ type options struct {
 	activities int
 	page       int
 	cpuProfile string
+	memProfile string
+	seqProfile string
 	tokenCache time.Duration
 }
 
@@ -59,6 +67,8 @@ func main() {
 	flag.IntVar(&o.activities, "activities", 60, "activities in the database")
 	flag.IntVar(&o.page, "page", 50, "page size (first)")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of linli's first round to this file")
+	flag.StringVar(&o.memProfile, "memprofile", "", "write an allocation profile of linli's sequential requests to this file")
+	flag.StringVar(&o.seqProfile, "seq-cpuprofile", "", "write a CPU profile of 1,500 sequential in-process linli requests to this file")
 	flag.DurationVar(&o.tokenCache, "token-cache", -1, "linli's -token-cache-ttl (0: check the token in the database on every request, as the bare handler does; default: the server's)")
 	flag.Parse()
 	// Both servers run with the garbage-collector settings server/ uses:
@@ -97,6 +107,7 @@ func bench(backend string, o options) error {
 	if err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}
+	handlers = map[string]http.Handler{"linli": a.Handler(), "bare": bare{db: a.DB, ids: a.IDs}}
 	linliURL, stopLinli, err := serve(a.Handler())
 	if err != nil {
 		return err
@@ -116,6 +127,9 @@ func bench(backend string, o options) error {
 		return err
 	}
 
+	if err := allocations(linli, base, o.memProfile, o.seqProfile); err != nil {
+		return err
+	}
 	var prof *os.File
 	if o.cpuProfile != "" {
 		if prof, err = os.Create(o.cpuProfile); err != nil {
@@ -125,22 +139,28 @@ func bench(backend string, o options) error {
 	}
 	fmt.Printf("%s: activities(first: %d) with slots, team and venue; %d rounds × %v, %d workers, linli token cache %v\n",
 		backend, o.page, o.rounds, o.duration, o.workers, o.tokenCache)
-	var linliRates, bareRates, linliCPU, bareCPU []float64
+	// Three sides: linli over HTTP, the bare handler over HTTP, and the
+	// bare handler's SQL alone (no HTTP, no JSON): the floor of the work.
+	sqlAlone := sqlTarget{b: bare{db: a.DB, ids: a.IDs}, token: token, page: o.page}
+	sides := []side{
+		{name: "linli", run: func() (float64, int64, error) { return linli.hammer(client, o.workers, o.duration) }},
+		{name: "bare", run: func() (float64, int64, error) { return base.hammer(client, o.workers, o.duration) }},
+		{name: "sql", run: func() (float64, int64, error) { return sqlAlone.hammer(o.workers, o.duration) }},
+	}
+	rates := map[string][]float64{}
+	cpus := map[string][]float64{}
 	for r := range o.rounds {
-		// Alternate which goes first, so drift over the run hits both.
-		order := []*target{&linli, &base}
-		if r%2 == 1 {
-			order = []*target{&base, &linli}
-		}
-		for _, t := range order {
-			profiling := prof != nil && t.name == "linli"
+		// Rotate which goes first, so drift over the run hits all alike.
+		for i := range sides {
+			s := sides[(i+r)%len(sides)]
+			profiling := prof != nil && s.name == "linli"
 			if profiling {
 				if err := pprof.StartCPUProfile(prof); err != nil && r == 0 {
 					return err
 				}
 			}
 			cpu0 := processCPU()
-			rate, n, err := t.hammer(client, o.workers, o.duration)
+			rate, n, err := s.run()
 			cpuPerRequest := float64((processCPU() - cpu0).Microseconds()) / 1000 / float64(max(n, 1))
 			if profiling {
 				pprof.StopCPUProfile()
@@ -149,19 +169,22 @@ func bench(backend string, o options) error {
 			if err != nil {
 				return err
 			}
-			if t.name == "linli" {
-				linliRates, linliCPU = append(linliRates, rate), append(linliCPU, cpuPerRequest)
-			} else {
-				bareRates, bareCPU = append(bareRates, rate), append(bareCPU, cpuPerRequest)
-			}
-			fmt.Printf("  round %d %-5s %8.0f req/s  %5.2f ms CPU/request in this process\n", r+1, t.name, rate, cpuPerRequest)
+			rates[s.name], cpus[s.name] = append(rates[s.name], rate), append(cpus[s.name], cpuPerRequest)
+			fmt.Printf("  round %d %-5s %8.0f req/s  %5.2f ms CPU/request in this process\n", r+1, s.name, rate, cpuPerRequest)
 		}
 	}
-	l, b := load.Median(linliRates), load.Median(bareRates)
-	fmt.Printf("%s: linli %.0f req/s, bare %.0f req/s (medians): ratio %.2f\n", backend, l, b, l/b)
-	fmt.Printf("%s: CPU per request in this process (servers and client, not the database): linli %.2f ms, bare %.2f ms\n",
-		backend, load.Median(linliCPU), load.Median(bareCPU))
+	l, b, q := load.Median(rates["linli"]), load.Median(rates["bare"]), load.Median(rates["sql"])
+	fmt.Printf("%s: linli %.0f req/s, bare %.0f req/s, SQL alone %.0f/s (medians)\n", backend, l, b, q)
+	fmt.Printf("%s: linli ÷ bare %.2f, linli ÷ SQL alone %.2f (goal ≥ 0.35), bare ÷ SQL alone %.2f\n", backend, l/b, l/q, b/q)
+	fmt.Printf("%s: CPU per request in this process (servers and client, not the database): linli %.2f ms, bare %.2f ms, SQL alone %.2f ms\n",
+		backend, load.Median(cpus["linli"]), load.Median(cpus["bare"]), load.Median(cpus["sql"]))
 	return nil
+}
+
+// side is one of the things measured: a round runs it and returns its rate.
+type side struct {
+	name string
+	run  func() (rate float64, n int64, err error)
 }
 
 // sameAnswers checks that both servers answer the page identically, so they
@@ -231,4 +254,63 @@ func freshDatabase(backend string) (string, func(), error) {
 		return dbURL, func() { _ = drop() }, nil
 	}
 	return "", nil, fmt.Errorf("unknown backend %q (postgres, sqlite or both)", backend)
+}
+
+// allocations serves the page sequentially in this process (no network)
+// and prints heap allocations per request of linli and of the bare
+// handler: a figure the machine's load does not move.
+func allocations(linli, base target, memProfile, seqProfile string) error {
+	const n = 300
+	if memProfile != "" {
+		runtime.MemProfileRate = 4096
+	}
+	if seqProfile != "" {
+		// Sequential requests in this process: a profile of linli's own
+		// work that the network and the other servers do not blur.
+		f, err := os.Create(seqProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		for range 1500 {
+			if err := serveOnce(handlers["linli"], linli); err != nil {
+				pprof.StopCPUProfile()
+				return err
+			}
+		}
+		pprof.StopCPUProfile()
+	}
+	per := map[string][2]float64{}
+	for _, t := range []target{linli, base} {
+		h := handlers[t.name]
+		for range 20 { // warm caches and pools
+			if err := serveOnce(h, t); err != nil {
+				return err
+			}
+		}
+		runtime.GC()
+		var m0, m1 runtime.MemStats
+		runtime.ReadMemStats(&m0)
+		for range n {
+			if err := serveOnce(h, t); err != nil {
+				return err
+			}
+		}
+		runtime.ReadMemStats(&m1)
+		per[t.name] = [2]float64{float64(m1.Mallocs-m0.Mallocs) / n, float64(m1.TotalAlloc-m0.TotalAlloc) / n / 1024}
+	}
+	fmt.Printf("allocations per request (in process, sequential): linli %.0f (%.0f KB), bare %.0f (%.0f KB)\n",
+		per["linli"][0], per["linli"][1], per["bare"][0], per["bare"][1])
+	if memProfile != "" {
+		f, err := os.Create(memProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		return pprof.Lookup("allocs").WriteTo(f, 0)
+	}
+	return nil
 }

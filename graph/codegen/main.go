@@ -76,6 +76,7 @@ func rewriteExecutor(dir string) error {
 		return err
 	}
 	matched := make([]int, len(rewrites))
+	plain := map[string]bool{}
 	for _, f := range files {
 		src, err := os.ReadFile(f)
 		if err != nil {
@@ -89,6 +90,7 @@ func rewriteExecutor(dir string) error {
 			matched[i] += bytes.Count(out, []byte(r.from))
 			out = bytes.ReplaceAll(out, []byte(r.from), []byte(r.to))
 		}
+		out = rewritePlain(out, plain)
 		if bytes.Equal(out, src) {
 			continue
 		}
@@ -98,6 +100,9 @@ func rewriteExecutor(dir string) error {
 		if err := os.WriteFile(f, out, 0o644); err != nil {
 			return err
 		}
+	}
+	if missing := missingPlain(plain); len(missing) > 0 {
+		return fmt.Errorf("plain fields not in the shape gqlgen used to emit (%v): revisit graph/codegen/plain.go", missing)
 	}
 	for i, n := range matched {
 		if n == 0 {
@@ -120,5 +125,6 @@ func (sequentialFields) GenerateCode(data *codegen.Data) error {
 			o.DisableConcurrency = true
 		}
 	}
+	collectPlainFields(data)
 	return nil
 }

@@ -61,4 +61,10 @@ func TestRewritesMatchGqlgen(t *testing.T) {
 			t.Errorf("graph/generated still has %q: a non-root field resolves on a goroutine of its own", s)
 		}
 	}
+	// The plain-field rewrite: gqlgen's resolveField for a field must still
+	// look the way plainBody expects, and the committed executor carries the
+	// direct path (Slot.name is one such field).
+	if !bytes.Contains(gen, []byte("if PlainField(ec.OperationContext) {\n\t\treturn ec.marshalNString2string(ctx, field.Selections, obj.Name)")) {
+		t.Error("graph/generated lacks the plain-field direct path: run go generate .")
+	}
 }

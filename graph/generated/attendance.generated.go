@@ -25,6 +25,9 @@ import (
 // region    **************************** field.gotpl *****************************
 
 func (ec *executionContext) _AttendanceEntryResult_status(ctx context.Context, field graphql.CollectedField, obj *model.AttendanceEntryResult) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Status)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -71,6 +74,9 @@ func (ec *executionContext) fieldContext_AttendanceEntryResult_field(_ context.C
 }
 
 func (ec *executionContext) _AttendanceEntryResult_message(ctx context.Context, field graphql.CollectedField, obj *model.AttendanceEntryResult) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Message)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,

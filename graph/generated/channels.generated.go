@@ -25,6 +25,9 @@ import (
 // region    **************************** field.gotpl *****************************
 
 func (ec *executionContext) _CalendarFeedURL_scope(ctx context.Context, field graphql.CollectedField, obj *model.CalendarFeedURL) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNCalendarFeedScope2linliᚋgraphᚋmodelᚐCalendarFeedScope(ctx, field.Selections, obj.Scope)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -48,6 +51,9 @@ func (ec *executionContext) fieldContext_CalendarFeedURL_scope(_ context.Context
 }
 
 func (ec *executionContext) _CalendarFeedURL_path(ctx context.Context, field graphql.CollectedField, obj *model.CalendarFeedURL) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Path)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -71,6 +77,9 @@ func (ec *executionContext) fieldContext_CalendarFeedURL_path(_ context.Context,
 }
 
 func (ec *executionContext) _CalendarFeedURL_url(ctx context.Context, field graphql.CollectedField, obj *model.CalendarFeedURL) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.URL)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -126,6 +135,9 @@ func (ec *executionContext) fieldContext_WebhookCreated_webhook(_ context.Contex
 }
 
 func (ec *executionContext) _WebhookCreated_secret(ctx context.Context, field graphql.CollectedField, obj *model.WebhookCreated) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Secret)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,

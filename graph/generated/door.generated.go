@@ -59,6 +59,9 @@ func (ec *executionContext) fieldContext_CheckInMatch_registration(_ context.Con
 }
 
 func (ec *executionContext) _CheckInMatch_maskedName(ctx context.Context, field graphql.CollectedField, obj *model.CheckInMatch) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.MaskedName)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -105,6 +108,9 @@ func (ec *executionContext) fieldContext_CheckInMatch_phoneTail(_ context.Contex
 }
 
 func (ec *executionContext) _CheckInMatch_status(ctx context.Context, field graphql.CollectedField, obj *model.CheckInMatch) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNRegistrationStatus2linliᚋentᚋregistrationᚐStatus(ctx, field.Selections, obj.Status)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -128,6 +134,9 @@ func (ec *executionContext) fieldContext_CheckInMatch_status(_ context.Context, 
 }
 
 func (ec *executionContext) _ExportLink_name(ctx context.Context, field graphql.CollectedField, obj *model.ExportLink) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -151,6 +160,9 @@ func (ec *executionContext) fieldContext_ExportLink_name(_ context.Context, fiel
 }
 
 func (ec *executionContext) _ExportLink_label(ctx context.Context, field graphql.CollectedField, obj *model.ExportLink) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Label)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -174,6 +186,9 @@ func (ec *executionContext) fieldContext_ExportLink_label(_ context.Context, fie
 }
 
 func (ec *executionContext) _ExportLink_format(ctx context.Context, field graphql.CollectedField, obj *model.ExportLink) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Format)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -197,6 +212,9 @@ func (ec *executionContext) fieldContext_ExportLink_format(_ context.Context, fi
 }
 
 func (ec *executionContext) _ExportLink_url(ctx context.Context, field graphql.CollectedField, obj *model.ExportLink) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.URL)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -220,6 +238,9 @@ func (ec *executionContext) fieldContext_ExportLink_url(_ context.Context, field
 }
 
 func (ec *executionContext) _SelfCheckInCode_url(ctx context.Context, field graphql.CollectedField, obj *model.SelfCheckInCode) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.URL)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -243,6 +264,9 @@ func (ec *executionContext) fieldContext_SelfCheckInCode_url(_ context.Context, 
 }
 
 func (ec *executionContext) _SelfCheckInCode_code(ctx context.Context, field graphql.CollectedField, obj *model.SelfCheckInCode) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Code)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -266,6 +290,9 @@ func (ec *executionContext) fieldContext_SelfCheckInCode_code(_ context.Context,
 }
 
 func (ec *executionContext) _SelfCheckInCode_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.SelfCheckInCode) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.ExpiresAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -289,6 +316,9 @@ func (ec *executionContext) fieldContext_SelfCheckInCode_expiresAt(_ context.Con
 }
 
 func (ec *executionContext) _SelfCheckInCode_rotatesInSeconds(ctx context.Context, field graphql.CollectedField, obj *model.SelfCheckInCode) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.RotatesInSeconds)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,

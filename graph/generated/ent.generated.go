@@ -1146,6 +1146,9 @@ func (ec *executionContext) field_Venue_activities_args(ctx context.Context, raw
 // region    **************************** field.gotpl *****************************
 
 func (ec *executionContext) _Activity_id(ctx context.Context, field graphql.CollectedField, obj *ent.Activity) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1169,6 +1172,9 @@ func (ec *executionContext) fieldContext_Activity_id(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Activity_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Activity) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1192,6 +1198,9 @@ func (ec *executionContext) fieldContext_Activity_createdAt(_ context.Context, f
 }
 
 func (ec *executionContext) _Activity_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Activity) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1215,6 +1224,9 @@ func (ec *executionContext) fieldContext_Activity_updatedAt(_ context.Context, f
 }
 
 func (ec *executionContext) _Activity_title(ctx context.Context, field graphql.CollectedField, obj *ent.Activity) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Title)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1238,6 +1250,9 @@ func (ec *executionContext) fieldContext_Activity_title(_ context.Context, field
 }
 
 func (ec *executionContext) _Activity_description(ctx context.Context, field graphql.CollectedField, obj *ent.Activity) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Description)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1261,6 +1276,9 @@ func (ec *executionContext) fieldContext_Activity_description(_ context.Context,
 }
 
 func (ec *executionContext) _Activity_category(ctx context.Context, field graphql.CollectedField, obj *ent.Activity) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNActivityCategory2linliᚋentᚋactivityᚐCategory(ctx, field.Selections, obj.Category)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1284,6 +1302,9 @@ func (ec *executionContext) fieldContext_Activity_category(_ context.Context, fi
 }
 
 func (ec *executionContext) _Activity_serviceType(ctx context.Context, field graphql.CollectedField, obj *ent.Activity) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNServiceType2linliᚋentᚋactivityᚐServiceType(ctx, field.Selections, obj.ServiceType)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1307,6 +1328,9 @@ func (ec *executionContext) fieldContext_Activity_serviceType(_ context.Context,
 }
 
 func (ec *executionContext) _Activity_status(ctx context.Context, field graphql.CollectedField, obj *ent.Activity) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNActivityStatus2linliᚋentᚋactivityᚐStatus(ctx, field.Selections, obj.Status)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1376,6 +1400,9 @@ func (ec *executionContext) fieldContext_Activity_venueID(_ context.Context, fie
 }
 
 func (ec *executionContext) _Activity_startsAt(ctx context.Context, field graphql.CollectedField, obj *ent.Activity) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.StartsAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1399,6 +1426,9 @@ func (ec *executionContext) fieldContext_Activity_startsAt(_ context.Context, fi
 }
 
 func (ec *executionContext) _Activity_endsAt(ctx context.Context, field graphql.CollectedField, obj *ent.Activity) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.EndsAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1468,6 +1498,9 @@ func (ec *executionContext) fieldContext_Activity_signupClosesAt(_ context.Conte
 }
 
 func (ec *executionContext) _Activity_checkinOpensMinutes(ctx context.Context, field graphql.CollectedField, obj *ent.Activity) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.CheckinOpensMinutes)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1706,6 +1739,9 @@ func (ec *executionContext) fieldContext_ActivityConnection_pageInfo(_ context.C
 }
 
 func (ec *executionContext) _ActivityConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.ActivityConnection) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1761,6 +1797,9 @@ func (ec *executionContext) fieldContext_ActivityEdge_node(_ context.Context, fi
 }
 
 func (ec *executionContext) _ActivityEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.ActivityEdge) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1784,6 +1823,9 @@ func (ec *executionContext) fieldContext_ActivityEdge_cursor(_ context.Context, 
 }
 
 func (ec *executionContext) _AuditEntry_id(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEntry) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1830,6 +1872,9 @@ func (ec *executionContext) fieldContext_AuditEntry_actorID(_ context.Context, f
 }
 
 func (ec *executionContext) _AuditEntry_action(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEntry) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Action)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1853,6 +1898,9 @@ func (ec *executionContext) fieldContext_AuditEntry_action(_ context.Context, fi
 }
 
 func (ec *executionContext) _AuditEntry_subject(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEntry) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Subject)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1899,6 +1947,9 @@ func (ec *executionContext) fieldContext_AuditEntry_subjectID(_ context.Context,
 }
 
 func (ec *executionContext) _AuditEntry_detail(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEntry) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Detail)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1922,6 +1973,9 @@ func (ec *executionContext) fieldContext_AuditEntry_detail(_ context.Context, fi
 }
 
 func (ec *executionContext) _AuditEntry_clientAddress(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEntry) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.ClientAddress)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1945,6 +1999,9 @@ func (ec *executionContext) fieldContext_AuditEntry_clientAddress(_ context.Cont
 }
 
 func (ec *executionContext) _AuditEntry_at(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEntry) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.At)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2096,6 +2153,9 @@ func (ec *executionContext) fieldContext_AuditEntryConnection_pageInfo(_ context
 }
 
 func (ec *executionContext) _AuditEntryConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEntryConnection) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2151,6 +2211,9 @@ func (ec *executionContext) fieldContext_AuditEntryEdge_node(_ context.Context, 
 }
 
 func (ec *executionContext) _AuditEntryEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEntryEdge) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2174,6 +2237,9 @@ func (ec *executionContext) fieldContext_AuditEntryEdge_cursor(_ context.Context
 }
 
 func (ec *executionContext) _Certificate_id(ctx context.Context, field graphql.CollectedField, obj *ent.Certificate) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2197,6 +2263,9 @@ func (ec *executionContext) fieldContext_Certificate_id(_ context.Context, field
 }
 
 func (ec *executionContext) _Certificate_code(ctx context.Context, field graphql.CollectedField, obj *ent.Certificate) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Code)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2220,6 +2289,9 @@ func (ec *executionContext) fieldContext_Certificate_code(_ context.Context, fie
 }
 
 func (ec *executionContext) _Certificate_personID(ctx context.Context, field graphql.CollectedField, obj *ent.Certificate) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.PersonID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2243,6 +2315,9 @@ func (ec *executionContext) fieldContext_Certificate_personID(_ context.Context,
 }
 
 func (ec *executionContext) _Certificate_personName(ctx context.Context, field graphql.CollectedField, obj *ent.Certificate) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.PersonName)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2266,6 +2341,9 @@ func (ec *executionContext) fieldContext_Certificate_personName(_ context.Contex
 }
 
 func (ec *executionContext) _Certificate_minutes(ctx context.Context, field graphql.CollectedField, obj *ent.Certificate) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Minutes)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2289,6 +2367,9 @@ func (ec *executionContext) fieldContext_Certificate_minutes(_ context.Context, 
 }
 
 func (ec *executionContext) _Certificate_recordCount(ctx context.Context, field graphql.CollectedField, obj *ent.Certificate) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.RecordCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2312,6 +2393,9 @@ func (ec *executionContext) fieldContext_Certificate_recordCount(_ context.Conte
 }
 
 func (ec *executionContext) _Certificate_starLevel(ctx context.Context, field graphql.CollectedField, obj *ent.Certificate) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.StarLevel)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2335,6 +2419,9 @@ func (ec *executionContext) fieldContext_Certificate_starLevel(_ context.Context
 }
 
 func (ec *executionContext) _Certificate_issuedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Certificate) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.IssuedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2422,6 +2509,9 @@ func (ec *executionContext) fieldContext_Certificate_person(_ context.Context, f
 }
 
 func (ec *executionContext) _CheckInScan_id(ctx context.Context, field graphql.CollectedField, obj *ent.CheckInScan) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2491,6 +2581,9 @@ func (ec *executionContext) fieldContext_CheckInScan_actorID(_ context.Context, 
 }
 
 func (ec *executionContext) _CheckInScan_nonce(ctx context.Context, field graphql.CollectedField, obj *ent.CheckInScan) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Nonce)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2514,6 +2607,9 @@ func (ec *executionContext) fieldContext_CheckInScan_nonce(_ context.Context, fi
 }
 
 func (ec *executionContext) _CheckInScan_kind(ctx context.Context, field graphql.CollectedField, obj *ent.CheckInScan) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNCheckInKind2linliᚋentᚋcheckinscanᚐKind(ctx, field.Selections, obj.Kind)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2537,6 +2633,9 @@ func (ec *executionContext) fieldContext_CheckInScan_kind(_ context.Context, fie
 }
 
 func (ec *executionContext) _CheckInScan_method(ctx context.Context, field graphql.CollectedField, obj *ent.CheckInScan) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNCheckInMethod2linliᚋentᚋcheckinscanᚐMethod(ctx, field.Selections, obj.Method)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2606,6 +2705,9 @@ func (ec *executionContext) fieldContext_CheckInScan_activityID(_ context.Contex
 }
 
 func (ec *executionContext) _CheckInScan_status(ctx context.Context, field graphql.CollectedField, obj *ent.CheckInScan) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNCheckInStatus2linliᚋentᚋcheckinscanᚐStatus(ctx, field.Selections, obj.Status)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2629,6 +2731,9 @@ func (ec *executionContext) fieldContext_CheckInScan_status(_ context.Context, f
 }
 
 func (ec *executionContext) _CheckInScan_message(ctx context.Context, field graphql.CollectedField, obj *ent.CheckInScan) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Message)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2652,6 +2757,9 @@ func (ec *executionContext) fieldContext_CheckInScan_message(_ context.Context, 
 }
 
 func (ec *executionContext) _CheckInScan_scannedAt(ctx context.Context, field graphql.CollectedField, obj *ent.CheckInScan) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.ScannedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2675,6 +2783,9 @@ func (ec *executionContext) fieldContext_CheckInScan_scannedAt(_ context.Context
 }
 
 func (ec *executionContext) _CheckInScan_recordedAt(ctx context.Context, field graphql.CollectedField, obj *ent.CheckInScan) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.RecordedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2794,6 +2905,9 @@ func (ec *executionContext) fieldContext_CheckInScan_registration(_ context.Cont
 }
 
 func (ec *executionContext) _Community_id(ctx context.Context, field graphql.CollectedField, obj *ent.Community) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2817,6 +2931,9 @@ func (ec *executionContext) fieldContext_Community_id(_ context.Context, field g
 }
 
 func (ec *executionContext) _Community_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Community) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2840,6 +2957,9 @@ func (ec *executionContext) fieldContext_Community_createdAt(_ context.Context, 
 }
 
 func (ec *executionContext) _Community_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Community) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2863,6 +2983,9 @@ func (ec *executionContext) fieldContext_Community_updatedAt(_ context.Context, 
 }
 
 func (ec *executionContext) _Community_name(ctx context.Context, field graphql.CollectedField, obj *ent.Community) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2886,6 +3009,9 @@ func (ec *executionContext) fieldContext_Community_name(_ context.Context, field
 }
 
 func (ec *executionContext) _Community_town(ctx context.Context, field graphql.CollectedField, obj *ent.Community) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Town)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2909,6 +3035,9 @@ func (ec *executionContext) fieldContext_Community_town(_ context.Context, field
 }
 
 func (ec *executionContext) _Community_city(ctx context.Context, field graphql.CollectedField, obj *ent.Community) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.City)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2932,6 +3061,9 @@ func (ec *executionContext) fieldContext_Community_city(_ context.Context, field
 }
 
 func (ec *executionContext) _Community_households(ctx context.Context, field graphql.CollectedField, obj *ent.Community) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Households)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2955,6 +3087,9 @@ func (ec *executionContext) fieldContext_Community_households(_ context.Context,
 }
 
 func (ec *executionContext) _Community_residentPopulation(ctx context.Context, field graphql.CollectedField, obj *ent.Community) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.ResidentPopulation)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2978,6 +3113,9 @@ func (ec *executionContext) fieldContext_Community_residentPopulation(_ context.
 }
 
 func (ec *executionContext) _Community_requestPrefix(ctx context.Context, field graphql.CollectedField, obj *ent.Community) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.RequestPrefix)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3001,6 +3139,9 @@ func (ec *executionContext) fieldContext_Community_requestPrefix(_ context.Conte
 }
 
 func (ec *executionContext) _Community_areaKm2(ctx context.Context, field graphql.CollectedField, obj *ent.Community) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNFloat2float64(ctx, field.Selections, obj.AreaKm2)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3047,6 +3188,9 @@ func (ec *executionContext) fieldContext_Community_starThresholds(_ context.Cont
 }
 
 func (ec *executionContext) _HomeVisit_id(ctx context.Context, field graphql.CollectedField, obj *ent.HomeVisit) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3070,6 +3214,9 @@ func (ec *executionContext) fieldContext_HomeVisit_id(_ context.Context, field g
 }
 
 func (ec *executionContext) _HomeVisit_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.HomeVisit) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3093,6 +3240,9 @@ func (ec *executionContext) fieldContext_HomeVisit_createdAt(_ context.Context, 
 }
 
 func (ec *executionContext) _HomeVisit_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.HomeVisit) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3116,6 +3266,9 @@ func (ec *executionContext) fieldContext_HomeVisit_updatedAt(_ context.Context, 
 }
 
 func (ec *executionContext) _HomeVisit_householdID(ctx context.Context, field graphql.CollectedField, obj *ent.HomeVisit) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.HouseholdID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3139,6 +3292,9 @@ func (ec *executionContext) fieldContext_HomeVisit_householdID(_ context.Context
 }
 
 func (ec *executionContext) _HomeVisit_kind(ctx context.Context, field graphql.CollectedField, obj *ent.HomeVisit) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNHomeVisitKind2linliᚋentᚋhomevisitᚐKind(ctx, field.Selections, obj.Kind)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3162,6 +3318,9 @@ func (ec *executionContext) fieldContext_HomeVisit_kind(_ context.Context, field
 }
 
 func (ec *executionContext) _HomeVisit_visitedAt(ctx context.Context, field graphql.CollectedField, obj *ent.HomeVisit) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.VisitedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3185,6 +3344,9 @@ func (ec *executionContext) fieldContext_HomeVisit_visitedAt(_ context.Context, 
 }
 
 func (ec *executionContext) _HomeVisit_minutes(ctx context.Context, field graphql.CollectedField, obj *ent.HomeVisit) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Minutes)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3254,6 +3416,9 @@ func (ec *executionContext) fieldContext_HomeVisit_requestID(_ context.Context, 
 }
 
 func (ec *executionContext) _HomeVisit_notes(ctx context.Context, field graphql.CollectedField, obj *ent.HomeVisit) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Notes)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3501,6 +3666,9 @@ func (ec *executionContext) fieldContext_HomeVisitConnection_pageInfo(_ context.
 }
 
 func (ec *executionContext) _HomeVisitConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.HomeVisitConnection) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3556,6 +3724,9 @@ func (ec *executionContext) fieldContext_HomeVisitEdge_node(_ context.Context, f
 }
 
 func (ec *executionContext) _HomeVisitEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.HomeVisitEdge) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3579,6 +3750,9 @@ func (ec *executionContext) fieldContext_HomeVisitEdge_cursor(_ context.Context,
 }
 
 func (ec *executionContext) _Household_id(ctx context.Context, field graphql.CollectedField, obj *ent.Household) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3602,6 +3776,9 @@ func (ec *executionContext) fieldContext_Household_id(_ context.Context, field g
 }
 
 func (ec *executionContext) _Household_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Household) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3625,6 +3802,9 @@ func (ec *executionContext) fieldContext_Household_createdAt(_ context.Context, 
 }
 
 func (ec *executionContext) _Household_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Household) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3648,6 +3828,9 @@ func (ec *executionContext) fieldContext_Household_updatedAt(_ context.Context, 
 }
 
 func (ec *executionContext) _Household_address(ctx context.Context, field graphql.CollectedField, obj *ent.Household) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Address)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3694,6 +3877,9 @@ func (ec *executionContext) fieldContext_Household_headName(_ context.Context, f
 }
 
 func (ec *executionContext) _Household_size(ctx context.Context, field graphql.CollectedField, obj *ent.Household) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Size)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3903,6 +4089,9 @@ func (ec *executionContext) fieldContext_HouseholdConnection_pageInfo(_ context.
 }
 
 func (ec *executionContext) _HouseholdConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.HouseholdConnection) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3958,6 +4147,9 @@ func (ec *executionContext) fieldContext_HouseholdEdge_node(_ context.Context, f
 }
 
 func (ec *executionContext) _HouseholdEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.HouseholdEdge) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3981,6 +4173,9 @@ func (ec *executionContext) fieldContext_HouseholdEdge_cursor(_ context.Context,
 }
 
 func (ec *executionContext) _Kiosk_id(ctx context.Context, field graphql.CollectedField, obj *ent.Kiosk) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4004,6 +4199,9 @@ func (ec *executionContext) fieldContext_Kiosk_id(_ context.Context, field graph
 }
 
 func (ec *executionContext) _Kiosk_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Kiosk) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4027,6 +4225,9 @@ func (ec *executionContext) fieldContext_Kiosk_createdAt(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Kiosk_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Kiosk) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4050,6 +4251,9 @@ func (ec *executionContext) fieldContext_Kiosk_updatedAt(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Kiosk_venueID(ctx context.Context, field graphql.CollectedField, obj *ent.Kiosk) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.VenueID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4073,6 +4277,9 @@ func (ec *executionContext) fieldContext_Kiosk_venueID(_ context.Context, field 
 }
 
 func (ec *executionContext) _Kiosk_name(ctx context.Context, field graphql.CollectedField, obj *ent.Kiosk) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4206,6 +4413,9 @@ func (ec *executionContext) fieldContext_Kiosk_venue(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Notification_id(ctx context.Context, field graphql.CollectedField, obj *ent.Notification) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4229,6 +4439,9 @@ func (ec *executionContext) fieldContext_Notification_id(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Notification_kind(ctx context.Context, field graphql.CollectedField, obj *ent.Notification) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNNotificationKind2linliᚋentᚋnotificationᚐKind(ctx, field.Selections, obj.Kind)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4252,6 +4465,9 @@ func (ec *executionContext) fieldContext_Notification_kind(_ context.Context, fi
 }
 
 func (ec *executionContext) _Notification_title(ctx context.Context, field graphql.CollectedField, obj *ent.Notification) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Title)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4275,6 +4491,9 @@ func (ec *executionContext) fieldContext_Notification_title(_ context.Context, f
 }
 
 func (ec *executionContext) _Notification_body(ctx context.Context, field graphql.CollectedField, obj *ent.Notification) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Body)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4298,6 +4517,9 @@ func (ec *executionContext) fieldContext_Notification_body(_ context.Context, fi
 }
 
 func (ec *executionContext) _Notification_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Notification) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4536,6 +4758,9 @@ func (ec *executionContext) fieldContext_NotificationConnection_pageInfo(_ conte
 }
 
 func (ec *executionContext) _NotificationConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.NotificationConnection) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4559,6 +4784,9 @@ func (ec *executionContext) fieldContext_NotificationConnection_totalCount(_ con
 }
 
 func (ec *executionContext) _NotificationDelivery_id(ctx context.Context, field graphql.CollectedField, obj *ent.NotificationDelivery) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4582,6 +4810,9 @@ func (ec *executionContext) fieldContext_NotificationDelivery_id(_ context.Conte
 }
 
 func (ec *executionContext) _NotificationDelivery_notificationID(ctx context.Context, field graphql.CollectedField, obj *ent.NotificationDelivery) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.NotificationID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4605,6 +4836,9 @@ func (ec *executionContext) fieldContext_NotificationDelivery_notificationID(_ c
 }
 
 func (ec *executionContext) _NotificationDelivery_personID(ctx context.Context, field graphql.CollectedField, obj *ent.NotificationDelivery) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.PersonID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4628,6 +4862,9 @@ func (ec *executionContext) fieldContext_NotificationDelivery_personID(_ context
 }
 
 func (ec *executionContext) _NotificationDelivery_channel(ctx context.Context, field graphql.CollectedField, obj *ent.NotificationDelivery) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNDeliveryChannel2linliᚋentᚋnotificationdeliveryᚐChannel(ctx, field.Selections, obj.Channel)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4651,6 +4888,9 @@ func (ec *executionContext) fieldContext_NotificationDelivery_channel(_ context.
 }
 
 func (ec *executionContext) _NotificationDelivery_kind(ctx context.Context, field graphql.CollectedField, obj *ent.NotificationDelivery) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Kind)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4674,6 +4914,9 @@ func (ec *executionContext) fieldContext_NotificationDelivery_kind(_ context.Con
 }
 
 func (ec *executionContext) _NotificationDelivery_status(ctx context.Context, field graphql.CollectedField, obj *ent.NotificationDelivery) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNNotificationDeliveryStatus2linliᚋentᚋnotificationdeliveryᚐStatus(ctx, field.Selections, obj.Status)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4697,6 +4940,9 @@ func (ec *executionContext) fieldContext_NotificationDelivery_status(_ context.C
 }
 
 func (ec *executionContext) _NotificationDelivery_attempts(ctx context.Context, field graphql.CollectedField, obj *ent.NotificationDelivery) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Attempts)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4720,6 +4966,9 @@ func (ec *executionContext) fieldContext_NotificationDelivery_attempts(_ context
 }
 
 func (ec *executionContext) _NotificationDelivery_lastError(ctx context.Context, field graphql.CollectedField, obj *ent.NotificationDelivery) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.LastError)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4743,6 +4992,9 @@ func (ec *executionContext) fieldContext_NotificationDelivery_lastError(_ contex
 }
 
 func (ec *executionContext) _NotificationDelivery_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.NotificationDelivery) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4908,6 +5160,9 @@ func (ec *executionContext) fieldContext_NotificationDeliveryConnection_pageInfo
 }
 
 func (ec *executionContext) _NotificationDeliveryConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.NotificationDeliveryConnection) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4963,6 +5218,9 @@ func (ec *executionContext) fieldContext_NotificationDeliveryEdge_node(_ context
 }
 
 func (ec *executionContext) _NotificationDeliveryEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.NotificationDeliveryEdge) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5018,6 +5276,9 @@ func (ec *executionContext) fieldContext_NotificationEdge_node(_ context.Context
 }
 
 func (ec *executionContext) _NotificationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.NotificationEdge) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5041,6 +5302,9 @@ func (ec *executionContext) fieldContext_NotificationEdge_cursor(_ context.Conte
 }
 
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[int]) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.HasNextPage)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5064,6 +5328,9 @@ func (ec *executionContext) fieldContext_PageInfo_hasNextPage(_ context.Context,
 }
 
 func (ec *executionContext) _PageInfo_hasPreviousPage(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[int]) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.HasPreviousPage)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5133,6 +5400,9 @@ func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, f
 }
 
 func (ec *executionContext) _Person_id(ctx context.Context, field graphql.CollectedField, obj *ent.Person) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5156,6 +5426,9 @@ func (ec *executionContext) fieldContext_Person_id(_ context.Context, field grap
 }
 
 func (ec *executionContext) _Person_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Person) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5179,6 +5452,9 @@ func (ec *executionContext) fieldContext_Person_createdAt(_ context.Context, fie
 }
 
 func (ec *executionContext) _Person_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Person) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5202,6 +5478,9 @@ func (ec *executionContext) fieldContext_Person_updatedAt(_ context.Context, fie
 }
 
 func (ec *executionContext) _Person_displayName(ctx context.Context, field graphql.CollectedField, obj *ent.Person) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.DisplayName)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5454,6 +5733,9 @@ func (ec *executionContext) fieldContext_PersonConnection_pageInfo(_ context.Con
 }
 
 func (ec *executionContext) _PersonConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.PersonConnection) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5509,6 +5791,9 @@ func (ec *executionContext) fieldContext_PersonEdge_node(_ context.Context, fiel
 }
 
 func (ec *executionContext) _PersonEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.PersonEdge) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7198,6 +7483,9 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 }
 
 func (ec *executionContext) _Registration_id(ctx context.Context, field graphql.CollectedField, obj *ent.Registration) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7221,6 +7509,9 @@ func (ec *executionContext) fieldContext_Registration_id(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Registration_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Registration) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7244,6 +7535,9 @@ func (ec *executionContext) fieldContext_Registration_createdAt(_ context.Contex
 }
 
 func (ec *executionContext) _Registration_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Registration) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7267,6 +7561,9 @@ func (ec *executionContext) fieldContext_Registration_updatedAt(_ context.Contex
 }
 
 func (ec *executionContext) _Registration_slotID(ctx context.Context, field graphql.CollectedField, obj *ent.Registration) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.SlotID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7290,6 +7587,9 @@ func (ec *executionContext) fieldContext_Registration_slotID(_ context.Context, 
 }
 
 func (ec *executionContext) _Registration_personID(ctx context.Context, field graphql.CollectedField, obj *ent.Registration) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.PersonID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7313,6 +7613,9 @@ func (ec *executionContext) fieldContext_Registration_personID(_ context.Context
 }
 
 func (ec *executionContext) _Registration_status(ctx context.Context, field graphql.CollectedField, obj *ent.Registration) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNRegistrationStatus2linliᚋentᚋregistrationᚐStatus(ctx, field.Selections, obj.Status)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7336,6 +7639,9 @@ func (ec *executionContext) fieldContext_Registration_status(_ context.Context, 
 }
 
 func (ec *executionContext) _Registration_seats(ctx context.Context, field graphql.CollectedField, obj *ent.Registration) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Seats)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7451,6 +7757,9 @@ func (ec *executionContext) fieldContext_Registration_cancelledAt(_ context.Cont
 }
 
 func (ec *executionContext) _Registration_cancelReason(ctx context.Context, field graphql.CollectedField, obj *ent.Registration) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalOString2string(ctx, field.Selections, obj.CancelReason)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7712,6 +8021,9 @@ func (ec *executionContext) fieldContext_RegistrationConnection_pageInfo(_ conte
 }
 
 func (ec *executionContext) _RegistrationConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.RegistrationConnection) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7767,6 +8079,9 @@ func (ec *executionContext) fieldContext_RegistrationEdge_node(_ context.Context
 }
 
 func (ec *executionContext) _RegistrationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.RegistrationEdge) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7790,6 +8105,9 @@ func (ec *executionContext) fieldContext_RegistrationEdge_cursor(_ context.Conte
 }
 
 func (ec *executionContext) _Request_id(ctx context.Context, field graphql.CollectedField, obj *ent.Request) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7813,6 +8131,9 @@ func (ec *executionContext) fieldContext_Request_id(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Request_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Request) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7836,6 +8157,9 @@ func (ec *executionContext) fieldContext_Request_createdAt(_ context.Context, fi
 }
 
 func (ec *executionContext) _Request_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Request) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7859,6 +8183,9 @@ func (ec *executionContext) fieldContext_Request_updatedAt(_ context.Context, fi
 }
 
 func (ec *executionContext) _Request_number(ctx context.Context, field graphql.CollectedField, obj *ent.Request) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Number)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7882,6 +8209,9 @@ func (ec *executionContext) fieldContext_Request_number(_ context.Context, field
 }
 
 func (ec *executionContext) _Request_kind(ctx context.Context, field graphql.CollectedField, obj *ent.Request) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNRequestKind2linliᚋentᚋrequestᚐKind(ctx, field.Selections, obj.Kind)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7905,6 +8235,9 @@ func (ec *executionContext) fieldContext_Request_kind(_ context.Context, field g
 }
 
 func (ec *executionContext) _Request_channel(ctx context.Context, field graphql.CollectedField, obj *ent.Request) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNRequestChannel2linliᚋentᚋrequestᚐChannel(ctx, field.Selections, obj.Channel)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7928,6 +8261,9 @@ func (ec *executionContext) fieldContext_Request_channel(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Request_status(ctx context.Context, field graphql.CollectedField, obj *ent.Request) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNRequestStatus2linliᚋentᚋrequestᚐStatus(ctx, field.Selections, obj.Status)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7951,6 +8287,9 @@ func (ec *executionContext) fieldContext_Request_status(_ context.Context, field
 }
 
 func (ec *executionContext) _Request_title(ctx context.Context, field graphql.CollectedField, obj *ent.Request) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Title)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8158,6 +8497,9 @@ func (ec *executionContext) fieldContext_Request_satisfaction(_ context.Context,
 }
 
 func (ec *executionContext) _Request_confirmedByStaff(ctx context.Context, field graphql.CollectedField, obj *ent.Request) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.ConfirmedByStaff)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8575,6 +8917,9 @@ func (ec *executionContext) fieldContext_RequestConnection_pageInfo(_ context.Co
 }
 
 func (ec *executionContext) _RequestConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.RequestConnection) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8630,6 +8975,9 @@ func (ec *executionContext) fieldContext_RequestEdge_node(_ context.Context, fie
 }
 
 func (ec *executionContext) _RequestEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.RequestEdge) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8653,6 +9001,9 @@ func (ec *executionContext) fieldContext_RequestEdge_cursor(_ context.Context, f
 }
 
 func (ec *executionContext) _SensitiveRead_id(ctx context.Context, field graphql.CollectedField, obj *ent.SensitiveRead) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8676,6 +9027,9 @@ func (ec *executionContext) fieldContext_SensitiveRead_id(_ context.Context, fie
 }
 
 func (ec *executionContext) _SensitiveRead_actorID(ctx context.Context, field graphql.CollectedField, obj *ent.SensitiveRead) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.ActorID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8699,6 +9053,9 @@ func (ec *executionContext) fieldContext_SensitiveRead_actorID(_ context.Context
 }
 
 func (ec *executionContext) _SensitiveRead_kind(ctx context.Context, field graphql.CollectedField, obj *ent.SensitiveRead) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNSensitiveReadKind2linliᚋentᚋsensitivereadᚐKind(ctx, field.Selections, obj.Kind)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8722,6 +9079,9 @@ func (ec *executionContext) fieldContext_SensitiveRead_kind(_ context.Context, f
 }
 
 func (ec *executionContext) _SensitiveRead_subjectType(ctx context.Context, field graphql.CollectedField, obj *ent.SensitiveRead) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.SubjectType)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8745,6 +9105,9 @@ func (ec *executionContext) fieldContext_SensitiveRead_subjectType(_ context.Con
 }
 
 func (ec *executionContext) _SensitiveRead_subjectID(ctx context.Context, field graphql.CollectedField, obj *ent.SensitiveRead) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.SubjectID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8768,6 +9131,9 @@ func (ec *executionContext) fieldContext_SensitiveRead_subjectID(_ context.Conte
 }
 
 func (ec *executionContext) _SensitiveRead_path(ctx context.Context, field graphql.CollectedField, obj *ent.SensitiveRead) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Path)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8791,6 +9157,9 @@ func (ec *executionContext) fieldContext_SensitiveRead_path(_ context.Context, f
 }
 
 func (ec *executionContext) _SensitiveRead_clientAddress(ctx context.Context, field graphql.CollectedField, obj *ent.SensitiveRead) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.ClientAddress)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8814,6 +9183,9 @@ func (ec *executionContext) fieldContext_SensitiveRead_clientAddress(_ context.C
 }
 
 func (ec *executionContext) _SensitiveRead_at(ctx context.Context, field graphql.CollectedField, obj *ent.SensitiveRead) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.At)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8933,6 +9305,9 @@ func (ec *executionContext) fieldContext_SensitiveReadConnection_pageInfo(_ cont
 }
 
 func (ec *executionContext) _SensitiveReadConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.SensitiveReadConnection) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8988,6 +9363,9 @@ func (ec *executionContext) fieldContext_SensitiveReadEdge_node(_ context.Contex
 }
 
 func (ec *executionContext) _SensitiveReadEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.SensitiveReadEdge) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9011,6 +9389,9 @@ func (ec *executionContext) fieldContext_SensitiveReadEdge_cursor(_ context.Cont
 }
 
 func (ec *executionContext) _ServiceRecord_id(ctx context.Context, field graphql.CollectedField, obj *ent.ServiceRecord) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9034,6 +9415,9 @@ func (ec *executionContext) fieldContext_ServiceRecord_id(_ context.Context, fie
 }
 
 func (ec *executionContext) _ServiceRecord_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.ServiceRecord) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9057,6 +9441,9 @@ func (ec *executionContext) fieldContext_ServiceRecord_createdAt(_ context.Conte
 }
 
 func (ec *executionContext) _ServiceRecord_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.ServiceRecord) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9080,6 +9467,9 @@ func (ec *executionContext) fieldContext_ServiceRecord_updatedAt(_ context.Conte
 }
 
 func (ec *executionContext) _ServiceRecord_personID(ctx context.Context, field graphql.CollectedField, obj *ent.ServiceRecord) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.PersonID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9172,6 +9562,9 @@ func (ec *executionContext) fieldContext_ServiceRecord_homeVisitID(_ context.Con
 }
 
 func (ec *executionContext) _ServiceRecord_activityName(ctx context.Context, field graphql.CollectedField, obj *ent.ServiceRecord) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.ActivityName)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9195,6 +9588,9 @@ func (ec *executionContext) fieldContext_ServiceRecord_activityName(_ context.Co
 }
 
 func (ec *executionContext) _ServiceRecord_serviceDate(ctx context.Context, field graphql.CollectedField, obj *ent.ServiceRecord) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.ServiceDate)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9218,6 +9614,9 @@ func (ec *executionContext) fieldContext_ServiceRecord_serviceDate(_ context.Con
 }
 
 func (ec *executionContext) _ServiceRecord_place(ctx context.Context, field graphql.CollectedField, obj *ent.ServiceRecord) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Place)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9241,6 +9640,9 @@ func (ec *executionContext) fieldContext_ServiceRecord_place(_ context.Context, 
 }
 
 func (ec *executionContext) _ServiceRecord_serviceContent(ctx context.Context, field graphql.CollectedField, obj *ent.ServiceRecord) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.ServiceContent)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9264,6 +9666,9 @@ func (ec *executionContext) fieldContext_ServiceRecord_serviceContent(_ context.
 }
 
 func (ec *executionContext) _ServiceRecord_startedAt(ctx context.Context, field graphql.CollectedField, obj *ent.ServiceRecord) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.StartedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9287,6 +9692,9 @@ func (ec *executionContext) fieldContext_ServiceRecord_startedAt(_ context.Conte
 }
 
 func (ec *executionContext) _ServiceRecord_endedAt(ctx context.Context, field graphql.CollectedField, obj *ent.ServiceRecord) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.EndedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9310,6 +9718,9 @@ func (ec *executionContext) fieldContext_ServiceRecord_endedAt(_ context.Context
 }
 
 func (ec *executionContext) _ServiceRecord_minutes(ctx context.Context, field graphql.CollectedField, obj *ent.ServiceRecord) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Minutes)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9333,6 +9744,9 @@ func (ec *executionContext) fieldContext_ServiceRecord_minutes(_ context.Context
 }
 
 func (ec *executionContext) _ServiceRecord_organizingTeam(ctx context.Context, field graphql.CollectedField, obj *ent.ServiceRecord) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.OrganizingTeam)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9356,6 +9770,9 @@ func (ec *executionContext) fieldContext_ServiceRecord_organizingTeam(_ context.
 }
 
 func (ec *executionContext) _ServiceRecord_personInCharge(ctx context.Context, field graphql.CollectedField, obj *ent.ServiceRecord) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.PersonInCharge)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9379,6 +9796,9 @@ func (ec *executionContext) fieldContext_ServiceRecord_personInCharge(_ context.
 }
 
 func (ec *executionContext) _ServiceRecord_recordedBy(ctx context.Context, field graphql.CollectedField, obj *ent.ServiceRecord) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.RecordedBy)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9402,6 +9822,9 @@ func (ec *executionContext) fieldContext_ServiceRecord_recordedBy(_ context.Cont
 }
 
 func (ec *executionContext) _ServiceRecord_flaggedForReview(ctx context.Context, field graphql.CollectedField, obj *ent.ServiceRecord) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.FlaggedForReview)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9425,6 +9848,9 @@ func (ec *executionContext) fieldContext_ServiceRecord_flaggedForReview(_ contex
 }
 
 func (ec *executionContext) _ServiceRecord_flagReason(ctx context.Context, field graphql.CollectedField, obj *ent.ServiceRecord) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.FlagReason)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9471,6 +9897,9 @@ func (ec *executionContext) fieldContext_ServiceRecord_correctedAt(_ context.Con
 }
 
 func (ec *executionContext) _ServiceRecord_correctionReason(ctx context.Context, field graphql.CollectedField, obj *ent.ServiceRecord) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.CorrectionReason)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9677,6 +10106,9 @@ func (ec *executionContext) fieldContext_ServiceRecordConnection_pageInfo(_ cont
 }
 
 func (ec *executionContext) _ServiceRecordConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.ServiceRecordConnection) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9732,6 +10164,9 @@ func (ec *executionContext) fieldContext_ServiceRecordEdge_node(_ context.Contex
 }
 
 func (ec *executionContext) _ServiceRecordEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.ServiceRecordEdge) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9755,6 +10190,9 @@ func (ec *executionContext) fieldContext_ServiceRecordEdge_cursor(_ context.Cont
 }
 
 func (ec *executionContext) _Slot_id(ctx context.Context, field graphql.CollectedField, obj *ent.Slot) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9778,6 +10216,9 @@ func (ec *executionContext) fieldContext_Slot_id(_ context.Context, field graphq
 }
 
 func (ec *executionContext) _Slot_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Slot) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9801,6 +10242,9 @@ func (ec *executionContext) fieldContext_Slot_createdAt(_ context.Context, field
 }
 
 func (ec *executionContext) _Slot_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Slot) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9824,6 +10268,9 @@ func (ec *executionContext) fieldContext_Slot_updatedAt(_ context.Context, field
 }
 
 func (ec *executionContext) _Slot_activityID(ctx context.Context, field graphql.CollectedField, obj *ent.Slot) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.ActivityID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9847,6 +10294,9 @@ func (ec *executionContext) fieldContext_Slot_activityID(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Slot_name(ctx context.Context, field graphql.CollectedField, obj *ent.Slot) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9870,6 +10320,9 @@ func (ec *executionContext) fieldContext_Slot_name(_ context.Context, field grap
 }
 
 func (ec *executionContext) _Slot_kind(ctx context.Context, field graphql.CollectedField, obj *ent.Slot) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNSlotKind2linliᚋentᚋslotᚐKind(ctx, field.Selections, obj.Kind)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9893,6 +10346,9 @@ func (ec *executionContext) fieldContext_Slot_kind(_ context.Context, field grap
 }
 
 func (ec *executionContext) _Slot_capacity(ctx context.Context, field graphql.CollectedField, obj *ent.Slot) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Capacity)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9916,6 +10372,9 @@ func (ec *executionContext) fieldContext_Slot_capacity(_ context.Context, field 
 }
 
 func (ec *executionContext) _Slot_taken(ctx context.Context, field graphql.CollectedField, obj *ent.Slot) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Taken)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9939,6 +10398,9 @@ func (ec *executionContext) fieldContext_Slot_taken(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Slot_waitlisted(ctx context.Context, field graphql.CollectedField, obj *ent.Slot) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Waitlisted)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9962,6 +10424,9 @@ func (ec *executionContext) fieldContext_Slot_waitlisted(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Slot_pending(ctx context.Context, field graphql.CollectedField, obj *ent.Slot) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Pending)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9985,6 +10450,9 @@ func (ec *executionContext) fieldContext_Slot_pending(_ context.Context, field g
 }
 
 func (ec *executionContext) _Slot_checkedIn(ctx context.Context, field graphql.CollectedField, obj *ent.Slot) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.CheckedIn)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10054,6 +10522,9 @@ func (ec *executionContext) fieldContext_Slot_endsAt(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Slot_maxSeatsPerSignup(ctx context.Context, field graphql.CollectedField, obj *ent.Slot) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.MaxSeatsPerSignup)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10077,6 +10548,9 @@ func (ec *executionContext) fieldContext_Slot_maxSeatsPerSignup(_ context.Contex
 }
 
 func (ec *executionContext) _Slot_requiresApproval(ctx context.Context, field graphql.CollectedField, obj *ent.Slot) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.RequiresApproval)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10100,6 +10574,9 @@ func (ec *executionContext) fieldContext_Slot_requiresApproval(_ context.Context
 }
 
 func (ec *executionContext) _Slot_waitlistEnabled(ctx context.Context, field graphql.CollectedField, obj *ent.Slot) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.WaitlistEnabled)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10187,6 +10664,9 @@ func (ec *executionContext) fieldContext_Slot_activity(_ context.Context, field 
 }
 
 func (ec *executionContext) _Slot_available(ctx context.Context, field graphql.CollectedField, obj *ent.Slot) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Available())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10210,6 +10690,9 @@ func (ec *executionContext) fieldContext_Slot_available(_ context.Context, field
 }
 
 func (ec *executionContext) _Team_id(ctx context.Context, field graphql.CollectedField, obj *ent.Team) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10233,6 +10716,9 @@ func (ec *executionContext) fieldContext_Team_id(_ context.Context, field graphq
 }
 
 func (ec *executionContext) _Team_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Team) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10256,6 +10742,9 @@ func (ec *executionContext) fieldContext_Team_createdAt(_ context.Context, field
 }
 
 func (ec *executionContext) _Team_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Team) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10279,6 +10768,9 @@ func (ec *executionContext) fieldContext_Team_updatedAt(_ context.Context, field
 }
 
 func (ec *executionContext) _Team_name(ctx context.Context, field graphql.CollectedField, obj *ent.Team) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10302,6 +10794,9 @@ func (ec *executionContext) fieldContext_Team_name(_ context.Context, field grap
 }
 
 func (ec *executionContext) _Team_description(ctx context.Context, field graphql.CollectedField, obj *ent.Team) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Description)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10433,6 +10928,9 @@ func (ec *executionContext) fieldContext_Team_activities(ctx context.Context, fi
 }
 
 func (ec *executionContext) _TeamMembership_id(ctx context.Context, field graphql.CollectedField, obj *ent.TeamMembership) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10456,6 +10954,9 @@ func (ec *executionContext) fieldContext_TeamMembership_id(_ context.Context, fi
 }
 
 func (ec *executionContext) _TeamMembership_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.TeamMembership) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10479,6 +10980,9 @@ func (ec *executionContext) fieldContext_TeamMembership_createdAt(_ context.Cont
 }
 
 func (ec *executionContext) _TeamMembership_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.TeamMembership) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10502,6 +11006,9 @@ func (ec *executionContext) fieldContext_TeamMembership_updatedAt(_ context.Cont
 }
 
 func (ec *executionContext) _TeamMembership_teamID(ctx context.Context, field graphql.CollectedField, obj *ent.TeamMembership) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.TeamID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10525,6 +11032,9 @@ func (ec *executionContext) fieldContext_TeamMembership_teamID(_ context.Context
 }
 
 func (ec *executionContext) _TeamMembership_personID(ctx context.Context, field graphql.CollectedField, obj *ent.TeamMembership) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.PersonID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10548,6 +11058,9 @@ func (ec *executionContext) fieldContext_TeamMembership_personID(_ context.Conte
 }
 
 func (ec *executionContext) _TeamMembership_role(ctx context.Context, field graphql.CollectedField, obj *ent.TeamMembership) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTeamRole2linliᚋentᚋteammembershipᚐRole(ctx, field.Selections, obj.Role)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10667,6 +11180,9 @@ func (ec *executionContext) fieldContext_TeamMembership_person(_ context.Context
 }
 
 func (ec *executionContext) _Venue_id(ctx context.Context, field graphql.CollectedField, obj *ent.Venue) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10690,6 +11206,9 @@ func (ec *executionContext) fieldContext_Venue_id(_ context.Context, field graph
 }
 
 func (ec *executionContext) _Venue_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Venue) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10713,6 +11232,9 @@ func (ec *executionContext) fieldContext_Venue_createdAt(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Venue_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Venue) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10736,6 +11258,9 @@ func (ec *executionContext) fieldContext_Venue_updatedAt(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Venue_name(ctx context.Context, field graphql.CollectedField, obj *ent.Venue) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10759,6 +11284,9 @@ func (ec *executionContext) fieldContext_Venue_name(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Venue_address(ctx context.Context, field graphql.CollectedField, obj *ent.Venue) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Address)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10782,6 +11310,9 @@ func (ec *executionContext) fieldContext_Venue_address(_ context.Context, field 
 }
 
 func (ec *executionContext) _Venue_capacity(ctx context.Context, field graphql.CollectedField, obj *ent.Venue) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Capacity)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10881,6 +11412,9 @@ func (ec *executionContext) fieldContext_Venue_activities(ctx context.Context, f
 }
 
 func (ec *executionContext) _VolunteerProfile_id(ctx context.Context, field graphql.CollectedField, obj *ent.VolunteerProfile) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10904,6 +11438,9 @@ func (ec *executionContext) fieldContext_VolunteerProfile_id(_ context.Context, 
 }
 
 func (ec *executionContext) _VolunteerProfile_personID(ctx context.Context, field graphql.CollectedField, obj *ent.VolunteerProfile) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.PersonID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10950,6 +11487,9 @@ func (ec *executionContext) fieldContext_VolunteerProfile_skills(_ context.Conte
 }
 
 func (ec *executionContext) _VolunteerProfile_registeredAt(ctx context.Context, field graphql.CollectedField, obj *ent.VolunteerProfile) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.RegisteredAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11037,6 +11577,9 @@ func (ec *executionContext) fieldContext_VolunteerProfile_person(_ context.Conte
 }
 
 func (ec *executionContext) _Webhook_id(ctx context.Context, field graphql.CollectedField, obj *ent.Webhook) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11060,6 +11603,9 @@ func (ec *executionContext) fieldContext_Webhook_id(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Webhook_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Webhook) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11083,6 +11629,9 @@ func (ec *executionContext) fieldContext_Webhook_createdAt(_ context.Context, fi
 }
 
 func (ec *executionContext) _Webhook_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Webhook) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11106,6 +11655,9 @@ func (ec *executionContext) fieldContext_Webhook_updatedAt(_ context.Context, fi
 }
 
 func (ec *executionContext) _Webhook_url(ctx context.Context, field graphql.CollectedField, obj *ent.Webhook) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.URL)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11152,6 +11704,9 @@ func (ec *executionContext) fieldContext_Webhook_events(_ context.Context, field
 }
 
 func (ec *executionContext) _Webhook_description(ctx context.Context, field graphql.CollectedField, obj *ent.Webhook) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Description)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11230,6 +11785,9 @@ func (ec *executionContext) fieldContext_Webhook_community(_ context.Context, fi
 }
 
 func (ec *executionContext) _WebhookDelivery_id(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookDelivery) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11253,6 +11811,9 @@ func (ec *executionContext) fieldContext_WebhookDelivery_id(_ context.Context, f
 }
 
 func (ec *executionContext) _WebhookDelivery_webhookID(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookDelivery) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.WebhookID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11276,6 +11837,9 @@ func (ec *executionContext) fieldContext_WebhookDelivery_webhookID(_ context.Con
 }
 
 func (ec *executionContext) _WebhookDelivery_uuid(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookDelivery) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.UUID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11299,6 +11863,9 @@ func (ec *executionContext) fieldContext_WebhookDelivery_uuid(_ context.Context,
 }
 
 func (ec *executionContext) _WebhookDelivery_event(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookDelivery) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Event)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11322,6 +11889,9 @@ func (ec *executionContext) fieldContext_WebhookDelivery_event(_ context.Context
 }
 
 func (ec *executionContext) _WebhookDelivery_status(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookDelivery) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNWebhookDeliveryStatus2linliᚋentᚋwebhookdeliveryᚐStatus(ctx, field.Selections, obj.Status)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11345,6 +11915,9 @@ func (ec *executionContext) fieldContext_WebhookDelivery_status(_ context.Contex
 }
 
 func (ec *executionContext) _WebhookDelivery_attempts(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookDelivery) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Attempts)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11368,6 +11941,9 @@ func (ec *executionContext) fieldContext_WebhookDelivery_attempts(_ context.Cont
 }
 
 func (ec *executionContext) _WebhookDelivery_lastError(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookDelivery) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.LastError)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11414,6 +11990,9 @@ func (ec *executionContext) fieldContext_WebhookDelivery_responseCode(_ context.
 }
 
 func (ec *executionContext) _WebhookDelivery_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookDelivery) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11611,6 +12190,9 @@ func (ec *executionContext) fieldContext_WebhookDeliveryConnection_pageInfo(_ co
 }
 
 func (ec *executionContext) _WebhookDeliveryConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookDeliveryConnection) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11666,6 +12248,9 @@ func (ec *executionContext) fieldContext_WebhookDeliveryEdge_node(_ context.Cont
 }
 
 func (ec *executionContext) _WebhookDeliveryEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookDeliveryEdge) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,

@@ -24,6 +24,9 @@ import (
 // region    **************************** field.gotpl *****************************
 
 func (ec *executionContext) _ImportReport_kind(ctx context.Context, field graphql.CollectedField, obj *model.ImportReport) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNImportKind2linliᚋgraphᚋmodelᚐImportKind(ctx, field.Selections, obj.Kind)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -47,6 +50,9 @@ func (ec *executionContext) fieldContext_ImportReport_kind(_ context.Context, fi
 }
 
 func (ec *executionContext) _ImportReport_dryRun(ctx context.Context, field graphql.CollectedField, obj *model.ImportReport) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.DryRun)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -70,6 +76,9 @@ func (ec *executionContext) fieldContext_ImportReport_dryRun(_ context.Context, 
 }
 
 func (ec *executionContext) _ImportReport_committed(ctx context.Context, field graphql.CollectedField, obj *model.ImportReport) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Committed)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -93,6 +102,9 @@ func (ec *executionContext) fieldContext_ImportReport_committed(_ context.Contex
 }
 
 func (ec *executionContext) _ImportReport_rows(ctx context.Context, field graphql.CollectedField, obj *model.ImportReport) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Rows)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -116,6 +128,9 @@ func (ec *executionContext) fieldContext_ImportReport_rows(_ context.Context, fi
 }
 
 func (ec *executionContext) _ImportReport_created(ctx context.Context, field graphql.CollectedField, obj *model.ImportReport) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Created)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -139,6 +154,9 @@ func (ec *executionContext) fieldContext_ImportReport_created(_ context.Context,
 }
 
 func (ec *executionContext) _ImportReport_updated(ctx context.Context, field graphql.CollectedField, obj *model.ImportReport) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Updated)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -194,6 +212,9 @@ func (ec *executionContext) fieldContext_ImportReport_errors(_ context.Context, 
 }
 
 func (ec *executionContext) _ImportRowError_row(ctx context.Context, field graphql.CollectedField, obj *model.ImportRowError) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Row)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -217,6 +238,9 @@ func (ec *executionContext) fieldContext_ImportRowError_row(_ context.Context, f
 }
 
 func (ec *executionContext) _ImportRowError_column(ctx context.Context, field graphql.CollectedField, obj *model.ImportRowError) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Column)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -240,6 +264,9 @@ func (ec *executionContext) fieldContext_ImportRowError_column(_ context.Context
 }
 
 func (ec *executionContext) _ImportRowError_code(ctx context.Context, field graphql.CollectedField, obj *model.ImportRowError) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Code)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -263,6 +290,9 @@ func (ec *executionContext) fieldContext_ImportRowError_code(_ context.Context, 
 }
 
 func (ec *executionContext) _ImportRowError_message(ctx context.Context, field graphql.CollectedField, obj *model.ImportRowError) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Message)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,

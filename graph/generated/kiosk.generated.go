@@ -28,6 +28,9 @@ import (
 // region    **************************** field.gotpl *****************************
 
 func (ec *executionContext) _CertificateVerification_code(ctx context.Context, field graphql.CollectedField, obj *model.CertificateVerification) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Code)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -51,6 +54,9 @@ func (ec *executionContext) fieldContext_CertificateVerification_code(_ context.
 }
 
 func (ec *executionContext) _CertificateVerification_personName(ctx context.Context, field graphql.CollectedField, obj *model.CertificateVerification) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.PersonName)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -74,6 +80,9 @@ func (ec *executionContext) fieldContext_CertificateVerification_personName(_ co
 }
 
 func (ec *executionContext) _CertificateVerification_communityName(ctx context.Context, field graphql.CollectedField, obj *model.CertificateVerification) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.CommunityName)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -97,6 +106,9 @@ func (ec *executionContext) fieldContext_CertificateVerification_communityName(_
 }
 
 func (ec *executionContext) _CertificateVerification_totalHours(ctx context.Context, field graphql.CollectedField, obj *model.CertificateVerification) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNFloat2float64(ctx, field.Selections, obj.TotalHours)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -120,6 +132,9 @@ func (ec *executionContext) fieldContext_CertificateVerification_totalHours(_ co
 }
 
 func (ec *executionContext) _CertificateVerification_recordCount(ctx context.Context, field graphql.CollectedField, obj *model.CertificateVerification) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.RecordCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -143,6 +158,9 @@ func (ec *executionContext) fieldContext_CertificateVerification_recordCount(_ c
 }
 
 func (ec *executionContext) _CertificateVerification_starLevel(ctx context.Context, field graphql.CollectedField, obj *model.CertificateVerification) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.StarLevel)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -166,6 +184,9 @@ func (ec *executionContext) fieldContext_CertificateVerification_starLevel(_ con
 }
 
 func (ec *executionContext) _CertificateVerification_issuedAt(ctx context.Context, field graphql.CollectedField, obj *model.CertificateVerification) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.IssuedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -189,6 +210,9 @@ func (ec *executionContext) fieldContext_CertificateVerification_issuedAt(_ cont
 }
 
 func (ec *executionContext) _CertificateVerification_holderDeleted(ctx context.Context, field graphql.CollectedField, obj *model.CertificateVerification) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.HolderDeleted)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -212,6 +236,9 @@ func (ec *executionContext) fieldContext_CertificateVerification_holderDeleted(_
 }
 
 func (ec *executionContext) _CheckInList_activityID(ctx context.Context, field graphql.CollectedField, obj *model.CheckInList) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.ActivityID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -235,6 +262,9 @@ func (ec *executionContext) fieldContext_CheckInList_activityID(_ context.Contex
 }
 
 func (ec *executionContext) _CheckInList_version(ctx context.Context, field graphql.CollectedField, obj *model.CheckInList) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Version)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -258,6 +288,9 @@ func (ec *executionContext) fieldContext_CheckInList_version(_ context.Context, 
 }
 
 func (ec *executionContext) _CheckInList_generatedAt(ctx context.Context, field graphql.CollectedField, obj *model.CheckInList) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.GeneratedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -281,6 +314,9 @@ func (ec *executionContext) fieldContext_CheckInList_generatedAt(_ context.Conte
 }
 
 func (ec *executionContext) _CheckInList_opensAt(ctx context.Context, field graphql.CollectedField, obj *model.CheckInList) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.OpensAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -304,6 +340,9 @@ func (ec *executionContext) fieldContext_CheckInList_opensAt(_ context.Context, 
 }
 
 func (ec *executionContext) _CheckInList_closesAt(ctx context.Context, field graphql.CollectedField, obj *model.CheckInList) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.ClosesAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -359,6 +398,9 @@ func (ec *executionContext) fieldContext_CheckInList_entries(_ context.Context, 
 }
 
 func (ec *executionContext) _CheckInListEntry_codeHash(ctx context.Context, field graphql.CollectedField, obj *model.CheckInListEntry) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.CodeHash)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -382,6 +424,9 @@ func (ec *executionContext) fieldContext_CheckInListEntry_codeHash(_ context.Con
 }
 
 func (ec *executionContext) _CheckInListEntry_registrationID(ctx context.Context, field graphql.CollectedField, obj *model.CheckInListEntry) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.RegistrationID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -405,6 +450,9 @@ func (ec *executionContext) fieldContext_CheckInListEntry_registrationID(_ conte
 }
 
 func (ec *executionContext) _CheckInListEntry_name(ctx context.Context, field graphql.CollectedField, obj *model.CheckInListEntry) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -428,6 +476,9 @@ func (ec *executionContext) fieldContext_CheckInListEntry_name(_ context.Context
 }
 
 func (ec *executionContext) _CheckInListEntry_slotID(ctx context.Context, field graphql.CollectedField, obj *model.CheckInListEntry) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.SlotID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -451,6 +502,9 @@ func (ec *executionContext) fieldContext_CheckInListEntry_slotID(_ context.Conte
 }
 
 func (ec *executionContext) _CheckInListEntry_slotName(ctx context.Context, field graphql.CollectedField, obj *model.CheckInListEntry) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.SlotName)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -474,6 +528,9 @@ func (ec *executionContext) fieldContext_CheckInListEntry_slotName(_ context.Con
 }
 
 func (ec *executionContext) _CheckInListEntry_seats(ctx context.Context, field graphql.CollectedField, obj *model.CheckInListEntry) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Seats)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -497,6 +554,9 @@ func (ec *executionContext) fieldContext_CheckInListEntry_seats(_ context.Contex
 }
 
 func (ec *executionContext) _CheckInListEntry_status(ctx context.Context, field graphql.CollectedField, obj *model.CheckInListEntry) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNRegistrationStatus2linliᚋentᚋregistrationᚐStatus(ctx, field.Selections, obj.Status)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -520,6 +580,9 @@ func (ec *executionContext) fieldContext_CheckInListEntry_status(_ context.Conte
 }
 
 func (ec *executionContext) _CheckInResult_status(ctx context.Context, field graphql.CollectedField, obj *model.CheckInResult) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNCheckInStatus2linliᚋentᚋcheckinscanᚐStatus(ctx, field.Selections, obj.Status)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -543,6 +606,9 @@ func (ec *executionContext) fieldContext_CheckInResult_status(_ context.Context,
 }
 
 func (ec *executionContext) _CheckInResult_message(ctx context.Context, field graphql.CollectedField, obj *model.CheckInResult) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Message)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -598,6 +664,9 @@ func (ec *executionContext) fieldContext_CheckInResult_registration(_ context.Co
 }
 
 func (ec *executionContext) _CheckInResult_scannedAt(ctx context.Context, field graphql.CollectedField, obj *model.CheckInResult) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.ScannedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -667,6 +736,9 @@ func (ec *executionContext) fieldContext_CheckInResult_checkedOutAt(_ context.Co
 }
 
 func (ec *executionContext) _CheckInResult_won(ctx context.Context, field graphql.CollectedField, obj *model.CheckInResult) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Won)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -722,6 +794,9 @@ func (ec *executionContext) fieldContext_KioskPayload_kiosk(_ context.Context, f
 }
 
 func (ec *executionContext) _KioskPayload_token(ctx context.Context, field graphql.CollectedField, obj *model.KioskPayload) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Token)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -745,6 +820,9 @@ func (ec *executionContext) fieldContext_KioskPayload_token(_ context.Context, f
 }
 
 func (ec *executionContext) _SyncCheckInResult_nonce(ctx context.Context, field graphql.CollectedField, obj *model.SyncCheckInResult) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Nonce)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -768,6 +846,9 @@ func (ec *executionContext) fieldContext_SyncCheckInResult_nonce(_ context.Conte
 }
 
 func (ec *executionContext) _SyncCheckInResult_status(ctx context.Context, field graphql.CollectedField, obj *model.SyncCheckInResult) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNCheckInStatus2linliᚋentᚋcheckinscanᚐStatus(ctx, field.Selections, obj.Status)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -791,6 +872,9 @@ func (ec *executionContext) fieldContext_SyncCheckInResult_status(_ context.Cont
 }
 
 func (ec *executionContext) _SyncCheckInResult_message(ctx context.Context, field graphql.CollectedField, obj *model.SyncCheckInResult) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Message)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -846,6 +930,9 @@ func (ec *executionContext) fieldContext_SyncCheckInResult_registration(_ contex
 }
 
 func (ec *executionContext) _SyncCheckInResult_scannedAt(ctx context.Context, field graphql.CollectedField, obj *model.SyncCheckInResult) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.ScannedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -915,6 +1002,9 @@ func (ec *executionContext) fieldContext_SyncCheckInResult_checkedOutAt(_ contex
 }
 
 func (ec *executionContext) _SyncCheckInResult_won(ctx context.Context, field graphql.CollectedField, obj *model.SyncCheckInResult) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Won)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -970,6 +1060,9 @@ func (ec *executionContext) fieldContext_VolunteerService_person(_ context.Conte
 }
 
 func (ec *executionContext) _VolunteerService_totalHours(ctx context.Context, field graphql.CollectedField, obj *model.VolunteerService) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNFloat2float64(ctx, field.Selections, obj.TotalHours)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -993,6 +1086,9 @@ func (ec *executionContext) fieldContext_VolunteerService_totalHours(_ context.C
 }
 
 func (ec *executionContext) _VolunteerService_flaggedHours(ctx context.Context, field graphql.CollectedField, obj *model.VolunteerService) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNFloat2float64(ctx, field.Selections, obj.FlaggedHours)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1016,6 +1112,9 @@ func (ec *executionContext) fieldContext_VolunteerService_flaggedHours(_ context
 }
 
 func (ec *executionContext) _VolunteerService_recordCount(ctx context.Context, field graphql.CollectedField, obj *model.VolunteerService) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.RecordCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1039,6 +1138,9 @@ func (ec *executionContext) fieldContext_VolunteerService_recordCount(_ context.
 }
 
 func (ec *executionContext) _VolunteerService_starLevel(ctx context.Context, field graphql.CollectedField, obj *model.VolunteerService) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.StarLevel)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,

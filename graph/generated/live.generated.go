@@ -100,6 +100,9 @@ func (ec *executionContext) field_Subscription_requestUpdates_args(ctx context.C
 // region    **************************** field.gotpl *****************************
 
 func (ec *executionContext) _ActivityCounts_activityID(ctx context.Context, field graphql.CollectedField, obj *live.ActivityCounts) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.ActivityID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -123,6 +126,9 @@ func (ec *executionContext) fieldContext_ActivityCounts_activityID(_ context.Con
 }
 
 func (ec *executionContext) _ActivityCounts_version(ctx context.Context, field graphql.CollectedField, obj *live.ActivityCounts) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Version)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -178,6 +184,9 @@ func (ec *executionContext) fieldContext_ActivityCounts_slots(_ context.Context,
 }
 
 func (ec *executionContext) _ActivityEvent_change(ctx context.Context, field graphql.CollectedField, obj *live.ActivityEvent) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNActivityChange2linliᚋliveᚐActivityChange(ctx, field.Selections, obj.Change)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -233,6 +242,9 @@ func (ec *executionContext) fieldContext_ActivityEvent_activity(_ context.Contex
 }
 
 func (ec *executionContext) _RegistrationEvent_change(ctx context.Context, field graphql.CollectedField, obj *live.RegistrationEvent) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNRegistrationChange2linliᚋliveᚐRegistrationChange(ctx, field.Selections, obj.Change)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -288,6 +300,9 @@ func (ec *executionContext) fieldContext_RegistrationEvent_registration(_ contex
 }
 
 func (ec *executionContext) _SlotCounts_slotID(ctx context.Context, field graphql.CollectedField, obj *live.SlotCounts) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.SlotID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -311,6 +326,9 @@ func (ec *executionContext) fieldContext_SlotCounts_slotID(_ context.Context, fi
 }
 
 func (ec *executionContext) _SlotCounts_capacity(ctx context.Context, field graphql.CollectedField, obj *live.SlotCounts) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Capacity)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -334,6 +352,9 @@ func (ec *executionContext) fieldContext_SlotCounts_capacity(_ context.Context, 
 }
 
 func (ec *executionContext) _SlotCounts_taken(ctx context.Context, field graphql.CollectedField, obj *live.SlotCounts) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Taken)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -357,6 +378,9 @@ func (ec *executionContext) fieldContext_SlotCounts_taken(_ context.Context, fie
 }
 
 func (ec *executionContext) _SlotCounts_waitlisted(ctx context.Context, field graphql.CollectedField, obj *live.SlotCounts) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Waitlisted)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -380,6 +404,9 @@ func (ec *executionContext) fieldContext_SlotCounts_waitlisted(_ context.Context
 }
 
 func (ec *executionContext) _SlotCounts_checkedIn(ctx context.Context, field graphql.CollectedField, obj *live.SlotCounts) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.CheckedIn)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,

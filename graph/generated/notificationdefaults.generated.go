@@ -25,6 +25,9 @@ import (
 // region    **************************** field.gotpl *****************************
 
 func (ec *executionContext) _CommunityNotificationDefaults_communityID(ctx context.Context, field graphql.CollectedField, obj *notify.CommunityDefaults) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.CommunityID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -71,6 +74,9 @@ func (ec *executionContext) fieldContext_CommunityNotificationDefaults_reminderL
 }
 
 func (ec *executionContext) _CommunityNotificationDefaults_quietHoursStart(ctx context.Context, field graphql.CollectedField, obj *notify.CommunityDefaults) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.QuietHoursStart)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -94,6 +100,9 @@ func (ec *executionContext) fieldContext_CommunityNotificationDefaults_quietHour
 }
 
 func (ec *executionContext) _CommunityNotificationDefaults_quietHoursEnd(ctx context.Context, field graphql.CollectedField, obj *notify.CommunityDefaults) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.QuietHoursEnd)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,

@@ -58,6 +58,9 @@ func (ec *executionContext) fieldContext_KioskPairing_kiosk(_ context.Context, f
 }
 
 func (ec *executionContext) _KioskPairing_code(ctx context.Context, field graphql.CollectedField, obj *model.KioskPairing) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Code)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -81,6 +84,9 @@ func (ec *executionContext) fieldContext_KioskPairing_code(_ context.Context, fi
 }
 
 func (ec *executionContext) _KioskPairing_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.KioskPairing) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.ExpiresAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,

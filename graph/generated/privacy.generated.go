@@ -24,6 +24,9 @@ import (
 // region    **************************** field.gotpl *****************************
 
 func (ec *executionContext) _AuditChainBreak_communityID(ctx context.Context, field graphql.CollectedField, obj *model.AuditChainBreak) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.CommunityID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -47,6 +50,9 @@ func (ec *executionContext) fieldContext_AuditChainBreak_communityID(_ context.C
 }
 
 func (ec *executionContext) _AuditChainBreak_entryID(ctx context.Context, field graphql.CollectedField, obj *model.AuditChainBreak) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.EntryID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -70,6 +76,9 @@ func (ec *executionContext) fieldContext_AuditChainBreak_entryID(_ context.Conte
 }
 
 func (ec *executionContext) _AuditChainBreak_seq(ctx context.Context, field graphql.CollectedField, obj *model.AuditChainBreak) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Seq)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -93,6 +102,9 @@ func (ec *executionContext) fieldContext_AuditChainBreak_seq(_ context.Context, 
 }
 
 func (ec *executionContext) _AuditChainBreak_reason(ctx context.Context, field graphql.CollectedField, obj *model.AuditChainBreak) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Reason)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -116,6 +128,9 @@ func (ec *executionContext) fieldContext_AuditChainBreak_reason(_ context.Contex
 }
 
 func (ec *executionContext) _AuditChainHead_communityID(ctx context.Context, field graphql.CollectedField, obj *model.AuditChainHead) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.CommunityID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -139,6 +154,9 @@ func (ec *executionContext) fieldContext_AuditChainHead_communityID(_ context.Co
 }
 
 func (ec *executionContext) _AuditChainHead_head(ctx context.Context, field graphql.CollectedField, obj *model.AuditChainHead) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Head)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -162,6 +180,9 @@ func (ec *executionContext) fieldContext_AuditChainHead_head(_ context.Context, 
 }
 
 func (ec *executionContext) _AuditVerification_ok(ctx context.Context, field graphql.CollectedField, obj *model.AuditVerification) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Ok)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -185,6 +206,9 @@ func (ec *executionContext) fieldContext_AuditVerification_ok(_ context.Context,
 }
 
 func (ec *executionContext) _AuditVerification_checked(ctx context.Context, field graphql.CollectedField, obj *model.AuditVerification) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Checked)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -208,6 +232,9 @@ func (ec *executionContext) fieldContext_AuditVerification_checked(_ context.Con
 }
 
 func (ec *executionContext) _AuditVerification_unchained(ctx context.Context, field graphql.CollectedField, obj *model.AuditVerification) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Unchained)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -295,6 +322,9 @@ func (ec *executionContext) fieldContext_AuditVerification_heads(_ context.Conte
 }
 
 func (ec *executionContext) _Retention_communityID(ctx context.Context, field graphql.CollectedField, obj *model.Retention) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.CommunityID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -318,6 +348,9 @@ func (ec *executionContext) fieldContext_Retention_communityID(_ context.Context
 }
 
 func (ec *executionContext) _Retention_scanDays(ctx context.Context, field graphql.CollectedField, obj *model.Retention) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.ScanDays)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -341,6 +374,9 @@ func (ec *executionContext) fieldContext_Retention_scanDays(_ context.Context, f
 }
 
 func (ec *executionContext) _Retention_requestTextDays(ctx context.Context, field graphql.CollectedField, obj *model.Retention) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.RequestTextDays)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -364,6 +400,9 @@ func (ec *executionContext) fieldContext_Retention_requestTextDays(_ context.Con
 }
 
 func (ec *executionContext) _Retention_careTagDays(ctx context.Context, field graphql.CollectedField, obj *model.Retention) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.CareTagDays)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -387,6 +426,9 @@ func (ec *executionContext) fieldContext_Retention_careTagDays(_ context.Context
 }
 
 func (ec *executionContext) _Retention_notificationDays(ctx context.Context, field graphql.CollectedField, obj *model.Retention) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.NotificationDays)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -410,6 +452,9 @@ func (ec *executionContext) fieldContext_Retention_notificationDays(_ context.Co
 }
 
 func (ec *executionContext) _Retention_readLogDays(ctx context.Context, field graphql.CollectedField, obj *model.Retention) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.ReadLogDays)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,

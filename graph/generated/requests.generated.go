@@ -35,6 +35,9 @@ type RequestEventResolver interface {
 // region    **************************** field.gotpl *****************************
 
 func (ec *executionContext) _RequestEvent_at(ctx context.Context, field graphql.CollectedField, obj *ent.RequestEvent) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.At)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,

@@ -25,6 +25,9 @@ import (
 // region    **************************** field.gotpl *****************************
 
 func (ec *executionContext) _MyDataExport_url(ctx context.Context, field graphql.CollectedField, obj *model.MyDataExport) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.URL)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -71,6 +74,9 @@ func (ec *executionContext) fieldContext_MyDataExport_json(_ context.Context, fi
 }
 
 func (ec *executionContext) _MyProfile_id(ctx context.Context, field graphql.CollectedField, obj *model.MyProfile) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -94,6 +100,9 @@ func (ec *executionContext) fieldContext_MyProfile_id(_ context.Context, field g
 }
 
 func (ec *executionContext) _MyProfile_displayName(ctx context.Context, field graphql.CollectedField, obj *model.MyProfile) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.DisplayName)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -117,6 +126,9 @@ func (ec *executionContext) fieldContext_MyProfile_displayName(_ context.Context
 }
 
 func (ec *executionContext) _MyProfile_phone(ctx context.Context, field graphql.CollectedField, obj *model.MyProfile) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Phone)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -163,6 +175,9 @@ func (ec *executionContext) fieldContext_MyProfile_birthYear(_ context.Context, 
 }
 
 func (ec *executionContext) _MyProfile_minor(ctx context.Context, field graphql.CollectedField, obj *model.MyProfile) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Minor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -186,6 +201,9 @@ func (ec *executionContext) fieldContext_MyProfile_minor(_ context.Context, fiel
 }
 
 func (ec *executionContext) _PersonConsent_id(ctx context.Context, field graphql.CollectedField, obj *model.PersonConsent) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -209,6 +227,9 @@ func (ec *executionContext) fieldContext_PersonConsent_id(_ context.Context, fie
 }
 
 func (ec *executionContext) _PersonConsent_personID(ctx context.Context, field graphql.CollectedField, obj *model.PersonConsent) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.PersonID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -232,6 +253,9 @@ func (ec *executionContext) fieldContext_PersonConsent_personID(_ context.Contex
 }
 
 func (ec *executionContext) _PersonConsent_personName(ctx context.Context, field graphql.CollectedField, obj *model.PersonConsent) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.PersonName)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -255,6 +279,9 @@ func (ec *executionContext) fieldContext_PersonConsent_personName(_ context.Cont
 }
 
 func (ec *executionContext) _PersonConsent_purpose(ctx context.Context, field graphql.CollectedField, obj *model.PersonConsent) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNConsentPurpose2linliᚋgraphᚋmodelᚐConsentPurpose(ctx, field.Selections, obj.Purpose)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -278,6 +305,9 @@ func (ec *executionContext) fieldContext_PersonConsent_purpose(_ context.Context
 }
 
 func (ec *executionContext) _PersonConsent_wordingVersion(ctx context.Context, field graphql.CollectedField, obj *model.PersonConsent) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.WordingVersion)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -301,6 +331,9 @@ func (ec *executionContext) fieldContext_PersonConsent_wordingVersion(_ context.
 }
 
 func (ec *executionContext) _PersonConsent_givenAt(ctx context.Context, field graphql.CollectedField, obj *model.PersonConsent) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.GivenAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -347,6 +380,9 @@ func (ec *executionContext) fieldContext_PersonConsent_withdrawnAt(_ context.Con
 }
 
 func (ec *executionContext) _PersonConsent_byGuardian(ctx context.Context, field graphql.CollectedField, obj *model.PersonConsent) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.ByGuardian)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,

@@ -25,6 +25,9 @@ import (
 // region    **************************** field.gotpl *****************************
 
 func (ec *executionContext) _SignUpPayload_outcome(ctx context.Context, field graphql.CollectedField, obj *model.SignUpPayload) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNSignUpOutcome2linliᚋgraphᚋmodelᚐSignUpOutcome(ctx, field.Selections, obj.Outcome)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,

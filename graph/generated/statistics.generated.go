@@ -35,6 +35,9 @@ type TeamStatisticsResolver interface {
 // region    **************************** field.gotpl *****************************
 
 func (ec *executionContext) _CategoryStatistics_category(ctx context.Context, field graphql.CollectedField, obj *statistics.CategoryFigures) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNActivityCategory2linliᚋentᚋactivityᚐCategory(ctx, field.Selections, obj.Category)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -58,6 +61,9 @@ func (ec *executionContext) fieldContext_CategoryStatistics_category(_ context.C
 }
 
 func (ec *executionContext) _CategoryStatistics_activitiesHeld(ctx context.Context, field graphql.CollectedField, obj *statistics.CategoryFigures) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.ActivitiesHeld)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -81,6 +87,9 @@ func (ec *executionContext) fieldContext_CategoryStatistics_activitiesHeld(_ con
 }
 
 func (ec *executionContext) _CategoryStatistics_participantPersonTimes(ctx context.Context, field graphql.CollectedField, obj *statistics.CategoryFigures) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.ParticipantPersonTimes)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -200,6 +209,9 @@ func (ec *executionContext) fieldContext_CommunityStatistics_community(_ context
 }
 
 func (ec *executionContext) _CommunityStatistics_from(ctx context.Context, field graphql.CollectedField, obj *statistics.Figures) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.From)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -223,6 +235,9 @@ func (ec *executionContext) fieldContext_CommunityStatistics_from(_ context.Cont
 }
 
 func (ec *executionContext) _CommunityStatistics_to(ctx context.Context, field graphql.CollectedField, obj *statistics.Figures) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.To)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -246,6 +261,9 @@ func (ec *executionContext) fieldContext_CommunityStatistics_to(_ context.Contex
 }
 
 func (ec *executionContext) _CommunityStatistics_activitiesHeld(ctx context.Context, field graphql.CollectedField, obj *statistics.Figures) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.ActivitiesHeld)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -269,6 +287,9 @@ func (ec *executionContext) fieldContext_CommunityStatistics_activitiesHeld(_ co
 }
 
 func (ec *executionContext) _CommunityStatistics_participantPersonTimes(ctx context.Context, field graphql.CollectedField, obj *statistics.Figures) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.ParticipantPersonTimes())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -292,6 +313,9 @@ func (ec *executionContext) fieldContext_CommunityStatistics_participantPersonTi
 }
 
 func (ec *executionContext) _CommunityStatistics_attendeePersonTimes(ctx context.Context, field graphql.CollectedField, obj *statistics.Figures) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.AttendeePersonTimes)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -315,6 +339,9 @@ func (ec *executionContext) fieldContext_CommunityStatistics_attendeePersonTimes
 }
 
 func (ec *executionContext) _CommunityStatistics_volunteerPersonTimes(ctx context.Context, field graphql.CollectedField, obj *statistics.Figures) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.VolunteerPersonTimes)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -338,6 +365,9 @@ func (ec *executionContext) fieldContext_CommunityStatistics_volunteerPersonTime
 }
 
 func (ec *executionContext) _CommunityStatistics_beneficiaryPersonTimes(ctx context.Context, field graphql.CollectedField, obj *statistics.Figures) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.BeneficiaryPersonTimes())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -361,6 +391,9 @@ func (ec *executionContext) fieldContext_CommunityStatistics_beneficiaryPersonTi
 }
 
 func (ec *executionContext) _CommunityStatistics_serviceHours(ctx context.Context, field graphql.CollectedField, obj *statistics.Figures) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNFloat2float64(ctx, field.Selections, obj.ServiceHours())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -384,6 +417,9 @@ func (ec *executionContext) fieldContext_CommunityStatistics_serviceHours(_ cont
 }
 
 func (ec *executionContext) _CommunityStatistics_registeredVolunteers(ctx context.Context, field graphql.CollectedField, obj *statistics.Figures) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.RegisteredVolunteers)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -407,6 +443,9 @@ func (ec *executionContext) fieldContext_CommunityStatistics_registeredVolunteer
 }
 
 func (ec *executionContext) _CommunityStatistics_residentPopulation(ctx context.Context, field graphql.CollectedField, obj *statistics.Figures) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.ResidentPopulation)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -430,6 +469,9 @@ func (ec *executionContext) fieldContext_CommunityStatistics_residentPopulation(
 }
 
 func (ec *executionContext) _CommunityStatistics_volunteerShare(ctx context.Context, field graphql.CollectedField, obj *statistics.Figures) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNFloat2float64(ctx, field.Selections, obj.VolunteerShare())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -453,6 +495,9 @@ func (ec *executionContext) fieldContext_CommunityStatistics_volunteerShare(_ co
 }
 
 func (ec *executionContext) _CommunityStatistics_requestsReceived(ctx context.Context, field graphql.CollectedField, obj *statistics.Figures) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.RequestsReceived)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -476,6 +521,9 @@ func (ec *executionContext) fieldContext_CommunityStatistics_requestsReceived(_ 
 }
 
 func (ec *executionContext) _CommunityStatistics_requestsResolved(ctx context.Context, field graphql.CollectedField, obj *statistics.Figures) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.RequestsResolved)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -499,6 +547,9 @@ func (ec *executionContext) fieldContext_CommunityStatistics_requestsResolved(_ 
 }
 
 func (ec *executionContext) _CommunityStatistics_disputesMediated(ctx context.Context, field graphql.CollectedField, obj *statistics.Figures) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.DisputesMediated)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -522,6 +573,9 @@ func (ec *executionContext) fieldContext_CommunityStatistics_disputesMediated(_ 
 }
 
 func (ec *executionContext) _CommunityStatistics_homeVisits(ctx context.Context, field graphql.CollectedField, obj *statistics.Figures) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.HomeVisits)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -545,6 +599,9 @@ func (ec *executionContext) fieldContext_CommunityStatistics_homeVisits(_ contex
 }
 
 func (ec *executionContext) _CommunityStatistics_householdsVisited(ctx context.Context, field graphql.CollectedField, obj *statistics.Figures) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.HouseholdsVisited)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -568,6 +625,9 @@ func (ec *executionContext) fieldContext_CommunityStatistics_householdsVisited(_
 }
 
 func (ec *executionContext) _CommunityStatistics_responseRate(ctx context.Context, field graphql.CollectedField, obj *statistics.Figures) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNFloat2float64(ctx, field.Selections, obj.ResponseRate())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -591,6 +651,9 @@ func (ec *executionContext) fieldContext_CommunityStatistics_responseRate(_ cont
 }
 
 func (ec *executionContext) _CommunityStatistics_resolutionRate(ctx context.Context, field graphql.CollectedField, obj *statistics.Figures) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNFloat2float64(ctx, field.Selections, obj.ResolutionRate())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -614,6 +677,9 @@ func (ec *executionContext) fieldContext_CommunityStatistics_resolutionRate(_ co
 }
 
 func (ec *executionContext) _CommunityStatistics_satisfactionRate(ctx context.Context, field graphql.CollectedField, obj *statistics.Figures) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNFloat2float64(ctx, field.Selections, obj.SatisfactionRate())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -765,6 +831,9 @@ func (ec *executionContext) fieldContext_CommunityStatistics_byMonth(_ context.C
 }
 
 func (ec *executionContext) _MonthStatistics_month(ctx context.Context, field graphql.CollectedField, obj *statistics.MonthFigures) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Month)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -788,6 +857,9 @@ func (ec *executionContext) fieldContext_MonthStatistics_month(_ context.Context
 }
 
 func (ec *executionContext) _MonthStatistics_activitiesHeld(ctx context.Context, field graphql.CollectedField, obj *statistics.MonthFigures) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.ActivitiesHeld)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -811,6 +883,9 @@ func (ec *executionContext) fieldContext_MonthStatistics_activitiesHeld(_ contex
 }
 
 func (ec *executionContext) _MonthStatistics_participantPersonTimes(ctx context.Context, field graphql.CollectedField, obj *statistics.MonthFigures) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.ParticipantPersonTimes)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -834,6 +909,9 @@ func (ec *executionContext) fieldContext_MonthStatistics_participantPersonTimes(
 }
 
 func (ec *executionContext) _MonthStatistics_requestsReceived(ctx context.Context, field graphql.CollectedField, obj *statistics.MonthFigures) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.RequestsReceived)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -857,6 +935,9 @@ func (ec *executionContext) fieldContext_MonthStatistics_requestsReceived(_ cont
 }
 
 func (ec *executionContext) _ServiceTypeStatistics_serviceType(ctx context.Context, field graphql.CollectedField, obj *statistics.ServiceTypeFigures) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNServiceType2linliᚋentᚋactivityᚐServiceType(ctx, field.Selections, obj.ServiceType)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -880,6 +961,9 @@ func (ec *executionContext) fieldContext_ServiceTypeStatistics_serviceType(_ con
 }
 
 func (ec *executionContext) _ServiceTypeStatistics_activitiesHeld(ctx context.Context, field graphql.CollectedField, obj *statistics.ServiceTypeFigures) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.ActivitiesHeld)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -903,6 +987,9 @@ func (ec *executionContext) fieldContext_ServiceTypeStatistics_activitiesHeld(_ 
 }
 
 func (ec *executionContext) _ServiceTypeStatistics_participantPersonTimes(ctx context.Context, field graphql.CollectedField, obj *statistics.ServiceTypeFigures) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.ParticipantPersonTimes)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -926,6 +1013,9 @@ func (ec *executionContext) fieldContext_ServiceTypeStatistics_participantPerson
 }
 
 func (ec *executionContext) _StatisticsTotal_from(ctx context.Context, field graphql.CollectedField, obj *statistics.Figures) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.From)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -949,6 +1039,9 @@ func (ec *executionContext) fieldContext_StatisticsTotal_from(_ context.Context,
 }
 
 func (ec *executionContext) _StatisticsTotal_to(ctx context.Context, field graphql.CollectedField, obj *statistics.Figures) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.To)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -972,6 +1065,9 @@ func (ec *executionContext) fieldContext_StatisticsTotal_to(_ context.Context, f
 }
 
 func (ec *executionContext) _StatisticsTotal_communities(ctx context.Context, field graphql.CollectedField, obj *statistics.Figures) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Communities)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -995,6 +1091,9 @@ func (ec *executionContext) fieldContext_StatisticsTotal_communities(_ context.C
 }
 
 func (ec *executionContext) _StatisticsTotal_activitiesHeld(ctx context.Context, field graphql.CollectedField, obj *statistics.Figures) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.ActivitiesHeld)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1018,6 +1117,9 @@ func (ec *executionContext) fieldContext_StatisticsTotal_activitiesHeld(_ contex
 }
 
 func (ec *executionContext) _StatisticsTotal_participantPersonTimes(ctx context.Context, field graphql.CollectedField, obj *statistics.Figures) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.ParticipantPersonTimes())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1041,6 +1143,9 @@ func (ec *executionContext) fieldContext_StatisticsTotal_participantPersonTimes(
 }
 
 func (ec *executionContext) _StatisticsTotal_attendeePersonTimes(ctx context.Context, field graphql.CollectedField, obj *statistics.Figures) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.AttendeePersonTimes)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1064,6 +1169,9 @@ func (ec *executionContext) fieldContext_StatisticsTotal_attendeePersonTimes(_ c
 }
 
 func (ec *executionContext) _StatisticsTotal_volunteerPersonTimes(ctx context.Context, field graphql.CollectedField, obj *statistics.Figures) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.VolunteerPersonTimes)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1087,6 +1195,9 @@ func (ec *executionContext) fieldContext_StatisticsTotal_volunteerPersonTimes(_ 
 }
 
 func (ec *executionContext) _StatisticsTotal_beneficiaryPersonTimes(ctx context.Context, field graphql.CollectedField, obj *statistics.Figures) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.BeneficiaryPersonTimes())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1110,6 +1221,9 @@ func (ec *executionContext) fieldContext_StatisticsTotal_beneficiaryPersonTimes(
 }
 
 func (ec *executionContext) _StatisticsTotal_serviceHours(ctx context.Context, field graphql.CollectedField, obj *statistics.Figures) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNFloat2float64(ctx, field.Selections, obj.ServiceHours())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1133,6 +1247,9 @@ func (ec *executionContext) fieldContext_StatisticsTotal_serviceHours(_ context.
 }
 
 func (ec *executionContext) _StatisticsTotal_registeredVolunteers(ctx context.Context, field graphql.CollectedField, obj *statistics.Figures) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.RegisteredVolunteers)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1156,6 +1273,9 @@ func (ec *executionContext) fieldContext_StatisticsTotal_registeredVolunteers(_ 
 }
 
 func (ec *executionContext) _StatisticsTotal_residentPopulation(ctx context.Context, field graphql.CollectedField, obj *statistics.Figures) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.ResidentPopulation)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1179,6 +1299,9 @@ func (ec *executionContext) fieldContext_StatisticsTotal_residentPopulation(_ co
 }
 
 func (ec *executionContext) _StatisticsTotal_volunteerShare(ctx context.Context, field graphql.CollectedField, obj *statistics.Figures) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNFloat2float64(ctx, field.Selections, obj.VolunteerShare())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1202,6 +1325,9 @@ func (ec *executionContext) fieldContext_StatisticsTotal_volunteerShare(_ contex
 }
 
 func (ec *executionContext) _StatisticsTotal_requestsReceived(ctx context.Context, field graphql.CollectedField, obj *statistics.Figures) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.RequestsReceived)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1225,6 +1351,9 @@ func (ec *executionContext) fieldContext_StatisticsTotal_requestsReceived(_ cont
 }
 
 func (ec *executionContext) _StatisticsTotal_requestsResolved(ctx context.Context, field graphql.CollectedField, obj *statistics.Figures) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.RequestsResolved)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1248,6 +1377,9 @@ func (ec *executionContext) fieldContext_StatisticsTotal_requestsResolved(_ cont
 }
 
 func (ec *executionContext) _StatisticsTotal_disputesMediated(ctx context.Context, field graphql.CollectedField, obj *statistics.Figures) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.DisputesMediated)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1271,6 +1403,9 @@ func (ec *executionContext) fieldContext_StatisticsTotal_disputesMediated(_ cont
 }
 
 func (ec *executionContext) _StatisticsTotal_homeVisits(ctx context.Context, field graphql.CollectedField, obj *statistics.Figures) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.HomeVisits)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1294,6 +1429,9 @@ func (ec *executionContext) fieldContext_StatisticsTotal_homeVisits(_ context.Co
 }
 
 func (ec *executionContext) _StatisticsTotal_householdsVisited(ctx context.Context, field graphql.CollectedField, obj *statistics.Figures) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.HouseholdsVisited)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1317,6 +1455,9 @@ func (ec *executionContext) fieldContext_StatisticsTotal_householdsVisited(_ con
 }
 
 func (ec *executionContext) _StatisticsTotal_responseRate(ctx context.Context, field graphql.CollectedField, obj *statistics.Figures) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNFloat2float64(ctx, field.Selections, obj.ResponseRate())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1340,6 +1481,9 @@ func (ec *executionContext) fieldContext_StatisticsTotal_responseRate(_ context.
 }
 
 func (ec *executionContext) _StatisticsTotal_resolutionRate(ctx context.Context, field graphql.CollectedField, obj *statistics.Figures) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNFloat2float64(ctx, field.Selections, obj.ResolutionRate())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1363,6 +1507,9 @@ func (ec *executionContext) fieldContext_StatisticsTotal_resolutionRate(_ contex
 }
 
 func (ec *executionContext) _StatisticsTotal_satisfactionRate(ctx context.Context, field graphql.CollectedField, obj *statistics.Figures) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNFloat2float64(ctx, field.Selections, obj.SatisfactionRate())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1514,6 +1661,9 @@ func (ec *executionContext) fieldContext_TeamStatistics_team(_ context.Context, 
 }
 
 func (ec *executionContext) _TeamStatistics_activitiesHeld(ctx context.Context, field graphql.CollectedField, obj *statistics.TeamFigures) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.ActivitiesHeld)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1537,6 +1687,9 @@ func (ec *executionContext) fieldContext_TeamStatistics_activitiesHeld(_ context
 }
 
 func (ec *executionContext) _TeamStatistics_volunteerPersonTimes(ctx context.Context, field graphql.CollectedField, obj *statistics.TeamFigures) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.VolunteerPersonTimes)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1560,6 +1713,9 @@ func (ec *executionContext) fieldContext_TeamStatistics_volunteerPersonTimes(_ c
 }
 
 func (ec *executionContext) _TeamStatistics_serviceHours(ctx context.Context, field graphql.CollectedField, obj *statistics.TeamFigures) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNFloat2float64(ctx, field.Selections, obj.ServiceHours())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1583,6 +1739,9 @@ func (ec *executionContext) fieldContext_TeamStatistics_serviceHours(_ context.C
 }
 
 func (ec *executionContext) _TeamStatistics_homeVisits(ctx context.Context, field graphql.CollectedField, obj *statistics.TeamFigures) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.HomeVisits)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
