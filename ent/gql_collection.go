@@ -2717,6 +2717,13 @@ func (_q *SlotQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 				fieldSeen[slot.FieldWaitlistEnabled] = struct{}{}
 			}
 		case "id":
+		case "available": // derived (ent/entc.go derivedFields)
+			for _, c := range []string{slot.FieldCapacity, slot.FieldTaken} {
+				if _, ok := fieldSeen[c]; !ok {
+					selectedFields = append(selectedFields, c)
+					fieldSeen[c] = struct{}{}
+				}
+			}
 		case "__typename":
 		default:
 			unknownSeen = true

@@ -64,3 +64,40 @@ var (
 	cursors   = regexp.MustCompile(`"(cursor|startCursor|endCursor)":"[^"]*"`)
 	endCursor = regexp.MustCompile(`"endCursor":"([^"]*)"`)
 )
+
+// Slot.available is computed from capacity and taken (ent/slot_available.go);
+// field collection selects those two columns when only available is asked
+// for (ent/entc.go derivedFields), so it answers capacity minus taken, not
+// a figure from unloaded zeros.
+func TestDerivedFieldLoadsItsColumns(t *testing.T) {
+	linlitest.Run(t, func(t *testing.T, e *linlitest.Env) {
+		c := e.Community(t, "前进社区")
+		_, slots := e.Activity(t, c.ID, linlitest.ActivitySpec{Slots: []linlitest.SlotSpec{{Name: "座位", Capacity: 40}}})
+		var resident string
+		for _, name := range []string{"李娜", "张伟", "刘洋"} {
+			_, resident = e.Person(t, c.ID, name, viewer.Resident)
+			e.Do(t, resident, `mutation($s: ID!) { signUp(input: {slotID: $s}) { outcome } }`,
+				map[string]any{"s": e.ID(slots[0].ID)}).Decode(t, &struct{}{})
+		}
+		type page struct {
+			Activities struct {
+				Edges []struct {
+					Node struct {
+						Slots []struct{ Available, Capacity, Taken int }
+					}
+				}
+			}
+		}
+		var only, full page
+		e.Do(t, resident, `{ activities(first: 5) { edges { node { slots { available } } } } }`, nil).Decode(t, &only)
+		e.Do(t, resident, `{ activities(first: 5) { edges { node { slots { capacity taken } } } } }`, nil).Decode(t, &full)
+		if len(only.Activities.Edges) != 1 || len(full.Activities.Edges) != 1 {
+			t.Fatalf("pages: %+v / %+v", only, full)
+		}
+		got := only.Activities.Edges[0].Node.Slots[0].Available
+		s := full.Activities.Edges[0].Node.Slots[0]
+		if s.Taken != 3 || got != s.Capacity-s.Taken {
+			t.Fatalf("available %d alone; capacity %d, taken %d", got, s.Capacity, s.Taken)
+		}
+	})
+}
