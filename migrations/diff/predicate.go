@@ -4,8 +4,8 @@ import (
 	"regexp"
 	"strings"
 
-	atlas "ariga.io/atlas/sql/schema"
 	"ariga.io/atlas/sql/postgres"
+	atlas "ariga.io/atlas/sql/schema"
 	entschema "entgo.io/ent/dialect/sql/schema"
 )
 
