@@ -23,6 +23,7 @@ import (
 	_ "modernc.org/sqlite" // embedded SQLite driver
 
 	entmigrate "linli/ent/migrate"
+	"linli/migrations"
 )
 
 // PostgresAdminURL is the PostgreSQL server on which the dev database for
@@ -125,7 +126,7 @@ func Options(dia string, dir migrate.Dir) []schema.MigrateOption {
 		schema.WithFormatter(formatter{}),
 		schema.WithDropColumn(true),
 		schema.WithDropIndex(true),
-		schema.WithDiffHook(samePredicates),
+		schema.WithDiffHook(migrations.SamePredicates),
 	}
 }
 

@@ -1,4 +1,4 @@
-package diff
+package migrations
 
 import (
 	"regexp"
@@ -9,35 +9,40 @@ import (
 	entschema "entgo.io/ent/dialect/sql/schema"
 )
 
-// samePredicates drops the index changes whose only difference is how the
-// partial-index predicate is spelled: PostgreSQL keeps a predicate in its
-// own deparsed form (`status IN ('A','B')` comes back as
-// `((status)::text = ANY ((ARRAY['A'::character varying, …])::text[]))`),
+// SamePredicates is an Ent diff hook that drops the index changes whose
+// only difference is how the partial-index predicate is spelled:
+// PostgreSQL keeps a predicate in its own deparsed form (`status IN
+// ('A','B')` comes back as `((status)::text = ANY ((ARRAY['A'::character
+// varying, …])::text[]))`, or otherwise, depending on how it was written),
 // so every replay would otherwise "change" the index again.
-func samePredicates(next entschema.Differ) entschema.Differ {
+func SamePredicates(next entschema.Differ) entschema.Differ {
 	return entschema.DiffFunc(func(current, desired *atlas.Schema) ([]atlas.Change, error) {
 		changes, err := next.Diff(current, desired)
 		if err != nil {
 			return nil, err
 		}
-		out := changes[:0]
-		for _, c := range changes {
-			if mt, ok := c.(*atlas.ModifyTable); ok {
-				kept := mt.Changes[:0]
-				for _, tc := range mt.Changes {
-					if mi, ok := tc.(*atlas.ModifyIndex); ok && onlyPredicateSpelling(mi) {
-						continue
-					}
-					kept = append(kept, tc)
-				}
-				if mt.Changes = kept; len(kept) == 0 {
+		return withoutPredicateSpelling(changes), nil
+	})
+}
+
+func withoutPredicateSpelling(changes []atlas.Change) []atlas.Change {
+	out := changes[:0]
+	for _, c := range changes {
+		if mt, ok := c.(*atlas.ModifyTable); ok {
+			kept := mt.Changes[:0]
+			for _, tc := range mt.Changes {
+				if mi, ok := tc.(*atlas.ModifyIndex); ok && onlyPredicateSpelling(mi) {
 					continue
 				}
+				kept = append(kept, tc)
 			}
-			out = append(out, c)
+			if mt.Changes = kept; len(kept) == 0 {
+				continue
+			}
 		}
-		return out, nil
-	})
+		out = append(out, c)
+	}
+	return out
 }
 
 func onlyPredicateSpelling(mi *atlas.ModifyIndex) bool {
