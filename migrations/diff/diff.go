@@ -195,3 +195,20 @@ func devDB(ctx context.Context, dia string) (*sql.DB, func(), error) {
 	}
 	return nil, nil, fmt.Errorf("unknown database %q", dia)
 }
+
+// Rehash rewrites the atlas.sum of the directory at path from its files.
+func Rehash(path string) error {
+	dir, err := migrate.NewLocalDir(path)
+	if err != nil {
+		return err
+	}
+	files, err := dir.Files()
+	if err != nil {
+		return err
+	}
+	sum, err := migrate.NewHashFile(files)
+	if err != nil {
+		return err
+	}
+	return migrate.WriteSumFile(dir, sum)
+}

@@ -8,7 +8,8 @@
 // database created on the PostgreSQL server of LINLI_MIGRATE_POSTGRES
 // (default: the test server, LINLI_TEST_POSTGRES or 127.0.0.1:5432) for
 // migrations/postgres, dropped afterwards. The new file is named
-// <UTC time>_<LINLI_MIGRATION_NAME, default "schema">.sql.
+// <UTC time>_<LINLI_MIGRATION_NAME, default "schema">.sql. `go run
+// ./migrations/gen hash` rewrites the atlas.sum files after a hand edit.
 package main
 
 import (
@@ -26,6 +27,15 @@ import (
 func main() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
+	if len(os.Args) > 1 && os.Args[1] == "hash" {
+		// After a hand edit of a new, uncommitted file: rewrite atlas.sum.
+		for _, d := range []string{"sqlite", "postgres"} {
+			if err := diff.Rehash("migrations/" + d); err != nil {
+				log.Fatalf("migrations (%s): %v", d, err)
+			}
+		}
+		return
+	}
 	name := os.Getenv("LINLI_MIGRATION_NAME")
 	if name == "" {
 		name = "schema"
