@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"linli/migrations"
@@ -79,6 +80,9 @@ func Backup(ctx context.Context, args []string, out io.Writer) error {
 	}
 	if store.IsPostgres(cfg.DatabaseURL) {
 		return (&store.DB{Dialect: "postgres"}).Backup(ctx, args[0])
+	}
+	if fi, err := os.Stat(store.SQLitePath(cfg.DatabaseURL)); err != nil || fi.Size() == 0 {
+		return fmt.Errorf("backup: no database at %s", store.SQLitePath(cfg.DatabaseURL))
 	}
 	o := cfg.Store
 	o.NoMigrate = true

@@ -1,6 +1,7 @@
 package migrations_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -14,6 +15,7 @@ import (
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
 
+	"linli/app"
 	"linli/ent"
 	entmigrate "linli/ent/migrate"
 	"linli/linlitest"
@@ -274,5 +276,32 @@ func TestAdoptAutoMigrated(t *testing.T) {
 				t.Fatalf("want ErrNotBaseline naming published_at, got %v", err)
 			}
 		})
+	}
+}
+
+// TestMigrateCommand: `server migrate status` lists the pending files of
+// a new database, `migrate up` applies them, and status then lists them
+// as applied.
+func TestMigrateCommand(t *testing.T) {
+	ctx := context.Background()
+	url := emptyDB(t, "sqlite")
+	fs := files(t, dialect.SQLite)
+	last := fs[len(fs)-1].Version()
+	var out bytes.Buffer
+	if err := app.Migrate(ctx, []string{"status", "-database-url", url}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "pending  "+last) {
+		t.Fatalf("status of a new database:\n%s", out.String())
+	}
+	out.Reset()
+	if err := app.Migrate(ctx, []string{"up", "-database-url", url}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "applied "+last) || !strings.Contains(out.String(), "applied  "+last) || strings.Contains(out.String(), "pending") {
+		t.Fatalf("up:\n%s", out.String())
+	}
+	if err := app.Migrate(ctx, []string{"sideways"}, &out); err == nil {
+		t.Fatal("an unknown migrate command was accepted")
 	}
 }

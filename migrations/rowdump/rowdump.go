@@ -148,7 +148,7 @@ func Load(ctx context.Context, db *sql.DB, postgres bool, tables []*schema.Table
 			}
 		}
 		stmt.Close()
-		if postgres {
+		if _, hasID := types[name]["id"]; postgres && hasID {
 			if _, err := tx.ExecContext(ctx, "SELECT setval(pg_get_serial_sequence('"+name+"', 'id'), (SELECT max(id) FROM "+quote(name)+"))"); err != nil {
 				return fmt.Errorf("rowdump: sequence of %s: %w", name, err)
 			}
@@ -189,11 +189,11 @@ func normal(t field.Type, v any) (any, error) {
 	case field.TypeTime:
 		switch x := v.(type) {
 		case time.Time:
-			return x.UTC().Format(time.RFC3339Nano), nil
+			return timeText(x), nil
 		case string:
 			for _, l := range timeLayouts {
 				if tm, err := time.Parse(l, x); err == nil {
-					return tm.UTC().Format(time.RFC3339Nano), nil
+					return timeText(tm), nil
 				}
 			}
 		}
@@ -233,6 +233,23 @@ func normal(t field.Type, v any) (any, error) {
 	return nil, fmt.Errorf("unexpected %T for a %s column", v, t)
 }
 
+// timeText is a time in the dump: UTC, to the microsecond (PostgreSQL's
+// precision; SQLite keeps nanoseconds).
+func timeText(t time.Time) string {
+	return t.UTC().Round(time.Microsecond).Format(time.RFC3339Nano)
+}
+
+// Time is a dumped time value as the dump writes it now (fixtures written
+// before times were rounded to the microsecond hold nanoseconds).
+func Time(v any) any {
+	if s, ok := v.(string); ok {
+		if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+			return timeText(t)
+		}
+	}
+	return v
+}
+
 // native is a dump value as an argument for a column of type t.
 func native(t field.Type, v any) (any, error) {
 	if v == nil {
@@ -240,7 +257,10 @@ func native(t field.Type, v any) (any, error) {
 	}
 	switch t {
 	case field.TypeTime:
-		return time.Parse(time.RFC3339Nano, v.(string))
+		t, err := time.Parse(time.RFC3339Nano, v.(string))
+		// Rounded here, not by PostgreSQL, so that the stored value is
+		// exactly the one Dump writes.
+		return t.Round(time.Microsecond), err
 	case field.TypeBytes:
 		return base64.StdEncoding.DecodeString(v.(string))
 	case field.TypeBool:
