@@ -124,30 +124,40 @@ func Load(ctx context.Context, db *sql.DB, postgres bool, tables []*schema.Table
 		if len(tab.Rows) == 0 {
 			continue
 		}
-		ph := make([]string, len(tab.Columns))
-		for i := range ph {
-			ph[i] = "?"
-			if postgres {
-				ph[i] = fmt.Sprintf("$%d", i+1)
-			}
-		}
-		stmt, err := tx.PrepareContext(ctx, "INSERT INTO "+quote(name)+" ("+quoteAll(tab.Columns)+") VALUES ("+strings.Join(ph, ", ")+")")
-		if err != nil {
-			return fmt.Errorf("rowdump: %s: %w", name, err)
-		}
-		for _, r := range tab.Rows {
-			args := make([]any, len(r))
-			for i, v := range r {
-				if args[i], err = native(types[name][tab.Columns[i]], v); err != nil {
-					return fmt.Errorf("rowdump: %s.%s: %w", name, tab.Columns[i], err)
+		// Many rows per statement: one round trip per batch, under both
+		// databases' limits on bound parameters.
+		per := max(1, 2000/len(tab.Columns))
+		for lo := 0; lo < len(tab.Rows); lo += per {
+			batch := tab.Rows[lo:min(lo+per, len(tab.Rows))]
+			var q strings.Builder
+			q.WriteString("INSERT INTO " + quote(name) + " (" + quoteAll(tab.Columns) + ") VALUES ")
+			args := make([]any, 0, len(batch)*len(tab.Columns))
+			for k, r := range batch {
+				if k > 0 {
+					q.WriteString(", ")
 				}
+				q.WriteByte('(')
+				for i, v := range r {
+					if i > 0 {
+						q.WriteString(", ")
+					}
+					if postgres {
+						fmt.Fprintf(&q, "$%d", len(args)+1)
+					} else {
+						q.WriteByte('?')
+					}
+					a, err := native(types[name][tab.Columns[i]], v)
+					if err != nil {
+						return fmt.Errorf("rowdump: %s.%s: %w", name, tab.Columns[i], err)
+					}
+					args = append(args, a)
+				}
+				q.WriteByte(')')
 			}
-			if _, err := stmt.ExecContext(ctx, args...); err != nil {
-				stmt.Close()
+			if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
 				return fmt.Errorf("rowdump: insert into %s: %w", name, err)
 			}
 		}
-		stmt.Close()
 		if _, hasID := types[name]["id"]; postgres && hasID {
 			if _, err := tx.ExecContext(ctx, "SELECT setval(pg_get_serial_sequence('"+name+"', 'id'), (SELECT max(id) FROM "+quote(name)+"))"); err != nil {
 				return fmt.Errorf("rowdump: sequence of %s: %w", name, err)
