@@ -305,3 +305,22 @@ func TestMigrateCommand(t *testing.T) {
 		t.Fatal("an unknown migrate command was accepted")
 	}
 }
+
+// TestTemplateDatabaseMigrated: the tests' PostgreSQL template (built once
+// per schema by the migration files) has every migration recorded, so a
+// test database copied from it starts with nothing pending.
+func TestTemplateDatabaseMigrated(t *testing.T) {
+	url := linlitest.DatabaseURL(t, "postgres")
+	db, err := store.Open(context.Background(), url, store.Options{MaxOpenConns: 2, NoMigrate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	st, err := migrations.ReadStatus(context.Background(), db.SQL, db.Dialect)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Pending) != 0 || len(st.Applied) != len(files(t, db.Dialect)) {
+		t.Fatalf("template copy: %d applied, %d pending", len(st.Applied), len(st.Pending))
+	}
+}
