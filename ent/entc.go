@@ -41,6 +41,7 @@ func main() {
 			gen.FeatureExecQuery,
 			gen.FeatureModifier,
 			gen.FeatureGlobalID,
+			gen.FeatureVersionedMigration,
 		},
 	}, entc.Extensions(ex))
 	if err != nil {

@@ -132,9 +132,11 @@ func (e *Env) Sys() context.Context { return viewer.System(context.Background())
 func freshPostgres(t testing.TB) string {
 	t.Helper()
 	admin := AdminURL()
+	// The template is built once, under its own deadline, before the
+	// copy's deadline starts.
+	tmpl, err := migratedTemplate(admin)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	tmpl, err := migratedTemplate(admin)
 	var dbURL string
 	var drop func() error
 	if err == nil {

@@ -12,21 +12,24 @@ import (
 	"sync"
 	"time"
 
+	"entgo.io/ent/dialect"
+
 	"linli/ent/migrate"
+	"linli/migrations"
 	"linli/store"
 )
 
 // A test's PostgreSQL database is a copy of a template database migrated
-// once (CREATE DATABASE … TEMPLATE), instead of an empty database that
-// store.Open migrates table by table: migrating ~25 tables with their
+// once (CREATE DATABASE … TEMPLATE) by the migration files, instead of an
+// empty database that store.Open migrates: creating ~25 tables with their
 // indexes and foreign keys costs each test far more than the copy.
 //
 // The template's name carries a hash of the Ent schema, so a branch or a
 // change with another schema builds its own, and test processes running at
 // once (packages in parallel, other checkouts on the same server) share it:
 // the first to need it builds it under an advisory lock, the others wait
-// and reuse it. store.Open still runs the (then idle) migration on the
-// copy, so a template can never serve a schema other than the code's.
+// and reuse it. store.Open still checks the copy's revisions (nothing
+// pending), so a template can never serve a schema other than the code's.
 var template struct {
 	once sync.Once
 	name string
@@ -102,8 +105,8 @@ func buildTemplate(ctx context.Context, adminURL, name string) (string, error) {
 	return name, nil
 }
 
-// schemaHash is a short hash of the Ent schema's tables: columns, indexes,
-// foreign keys.
+// schemaHash is a short hash of the migration files and of the Ent
+// schema's tables: columns, indexes, foreign keys.
 func schemaHash() string {
 	type fk struct {
 		Symbol, RefTable    string
@@ -112,6 +115,12 @@ func schemaHash() string {
 	}
 	h := sha256.New()
 	enc := json.NewEncoder(h)
+	// The template is built by the migration files: their checksum names them.
+	if dir, err := migrations.Dir(dialect.Postgres); err == nil {
+		if sum, err := dir.Checksum(); err == nil {
+			_ = enc.Encode(sum.Sum())
+		}
+	}
 	for _, t := range migrate.Tables {
 		_ = enc.Encode(t.Name)
 		_ = enc.Encode(t.Columns)

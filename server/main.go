@@ -1,5 +1,5 @@
 // Command server runs linli. With no configuration it opens the embedded
-// SQLite file linli.db, migrates it, loads the demo community on first start
+// SQLite file linli.db, applies pending migrations, loads the demo community on first start
 // and serves on :8080. Set DATABASE_URL=postgres://… for PostgreSQL.
 //
 // Its flags and their environment variables are app's settings table
@@ -29,12 +29,22 @@ func main() {
 
 // run serves until SIGINT or SIGTERM; `verify-audit [flags]` checks the
 // audit log's hash chain instead (app.VerifyAudit) and exits 1 when it is
-// broken.
+// broken; `migrate status|up`, `backup FILE` and `restore FILE` are
+// app.Migrate, app.Backup and app.Restore.
 func run(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	if len(args) > 0 && args[0] == "verify-audit" {
-		return app.VerifyAudit(ctx, args[1:], os.Stdout)
+	if len(args) > 0 {
+		switch args[0] {
+		case "verify-audit":
+			return app.VerifyAudit(ctx, args[1:], os.Stdout)
+		case "migrate":
+			return app.Migrate(ctx, args[1:], os.Stdout)
+		case "backup":
+			return app.Backup(ctx, args[1:], os.Stdout)
+		case "restore":
+			return app.Restore(ctx, args[1:], os.Stdout)
+		}
 	}
 	return serve(ctx, args)
 }

@@ -1,6 +1,7 @@
 // Package store opens linli's database: PostgreSQL through lib/pq when given a
 // postgres:// URL, otherwise an embedded SQLite file through modernc.org/sqlite.
-// Both get the same Ent schema, migrated on open.
+// Both get the same Ent schema, brought up to date on open by the
+// versioned migrations of package migrations.
 package store
 
 import (
@@ -21,8 +22,8 @@ import (
 	_ "modernc.org/sqlite" // embedded SQLite driver
 
 	"linli/ent"
-	"linli/ent/migrate"
 	_ "linli/ent/runtime" // privacy policies, hooks and defaults
+	"linli/migrations"
 )
 
 // DefaultSQLitePath is where the embedded database lives when nothing is configured.
@@ -62,6 +63,9 @@ type Options struct {
 	MaxOpenConns int
 	// Driver wraps the Ent driver (tests count statements with it).
 	WrapDriver func(dialect.Driver) dialect.Driver
+	// NoMigrate opens the database as it is, without applying pending
+	// migrations (migrate status, backup).
+	NoMigrate bool
 }
 
 // IsPostgres reports whether url names a PostgreSQL database.
@@ -70,7 +74,9 @@ func IsPostgres(url string) bool {
 }
 
 // Open connects to url (postgres://… or a SQLite file path, optionally
-// prefixed sqlite: or file:) and migrates the schema.
+// prefixed sqlite: or file:) and applies pending migrations (unless
+// o.NoMigrate); a database migrated by a newer linli is refused
+// (migrations.ErrNewer).
 func Open(ctx context.Context, url string, o Options) (*DB, error) {
 	db := &DB{}
 	var err error
@@ -112,19 +118,10 @@ func Open(ctx context.Context, url string, o Options) (*DB, error) {
 		drv = o.WrapDriver(drv)
 	}
 	db.Client = ent.NewClient(ent.Driver(drv))
-	backfill, err := needsPublishedAtBackfill(ctx, db.SQL, db.Dialect)
-	if err != nil {
-		db.SQL.Close()
-		return nil, err
-	}
-	if err := db.Client.Schema.Create(ctx, migrate.WithDropIndex(true)); err != nil {
-		db.SQL.Close()
-		return nil, fmt.Errorf("store: migrate: %w", err)
-	}
-	if backfill {
-		if err := backfillPublishedAt(ctx, db.SQL); err != nil {
+	if !o.NoMigrate {
+		if _, err := migrations.Up(ctx, db.SQL, db.Dialect, migrations.Options{}); err != nil {
 			db.SQL.Close()
-			return nil, err
+			return nil, fmt.Errorf("store: migrate: %w", err)
 		}
 	}
 	return db, nil
