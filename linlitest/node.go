@@ -18,6 +18,9 @@ import (
 // where a skipped interop suite would be a pass that proves nothing.
 func NodeProject(t testing.TB, dir string) (node, abs string) {
 	t.Helper()
+	// Tests driving node (npm clients, Chromium) are end-to-end: not in
+	// the -short loop.
+	Slow(t)
 	node, err := exec.LookPath("node")
 	if err != nil {
 		if os.Getenv("CI") != "" {
