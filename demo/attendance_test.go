@@ -22,8 +22,7 @@ import (
 // registrations, every volunteer who checked out has the service record a
 // check-out writes.
 func TestDemoYearStatistics(t *testing.T) {
-	linlitest.Run(t, func(t *testing.T, e *linlitest.Env) {
-		load(t, e)
+	runDemo(t, func(t *testing.T, e *linlitest.Env) {
 		ctx := e.Sys()
 		q := qianjin(t, e)
 		var d loginData

@@ -203,8 +203,8 @@ func checkSameCommunity(t *testing.T, e *linlitest.Env) {
 }
 
 func TestLoadTwiceIsNoop(t *testing.T) {
-	linlitest.Run(t, func(t *testing.T, e *linlitest.Env) {
-		load(t, e)
+	linlitest.Slow(t)
+	runDemo(t, func(t *testing.T, e *linlitest.Env) {
 		ctx := e.Sys()
 		people, acts := e.Client.Person.Query().CountX(ctx), e.Client.Activity.Query().CountX(ctx)
 		loaded, err := demo.Load(context.Background(), e.Client)
@@ -232,6 +232,7 @@ func TestLoadSkipsDatabaseWithCommunity(t *testing.T) {
 
 // Replicas starting together on one fresh database load the demo once.
 func TestConcurrentLoadsLoadOnce(t *testing.T) {
+	linlitest.Slow(t)
 	linlitest.Run(t, func(t *testing.T, e *linlitest.Env) {
 		var wg sync.WaitGroup
 		loaded := make([]bool, 2)
@@ -278,8 +279,7 @@ func login(t *testing.T, e *linlitest.Env, phone, password string) *linlitest.Re
 // Every documented account signs in through the real login mutation, with
 // the roles and community the README promises.
 func TestDemoAccountsSignIn(t *testing.T) {
-	linlitest.Run(t, func(t *testing.T, e *linlitest.Env) {
-		load(t, e)
+	runDemo(t, func(t *testing.T, e *linlitest.Env) {
 		for _, a := range demo.Accounts {
 			var d loginData
 			login(t, e, a.Phone, a.Password).Decode(t, &d)
@@ -306,8 +306,8 @@ func TestDemoAccountsSignIn(t *testing.T) {
 // Each community's staff browse only their own community's activities; the
 // platform admin sees both.
 func TestCommunitiesAreSeparate(t *testing.T) {
-	linlitest.Run(t, func(t *testing.T, e *linlitest.Env) {
-		load(t, e)
+	linlitest.Slow(t)
+	runDemo(t, func(t *testing.T, e *linlitest.Env) {
 		communitiesSeen := func(a demo.Account) map[string]int {
 			var d loginData
 			login(t, e, a.Phone, a.Password).Decode(t, &d)
@@ -360,6 +360,7 @@ func TestCommunitiesAreSeparate(t *testing.T) {
 }
 
 func TestAppLoadDemoLogsWhetherItLoaded(t *testing.T) {
+	linlitest.Slow(t)
 	logs, logTo := linlitest.CaptureLogs()
 	linlitest.Run(t, func(t *testing.T, e *linlitest.Env) {
 		for i, want := range []string{"demo data loaded", "demo data not loaded"} {

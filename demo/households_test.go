@@ -17,8 +17,7 @@ import (
 // in difficulty several times), each visit's minutes in its volunteers'
 // service records; staff read it all through the API.
 func TestDemoHouseholdsAndVisits(t *testing.T) {
-	linlitest.Run(t, func(t *testing.T, e *linlitest.Env) {
-		load(t, e)
+	runDemo(t, func(t *testing.T, e *linlitest.Env) {
 		ctx := e.Sys()
 		c := qianjin(t, e)
 		if c.ResidentPopulation != demo.QianjinResidentPopulation {

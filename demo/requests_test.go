@@ -15,8 +15,7 @@ import (
 // disputes mediated), every story is in the past and consistent with its
 // history, and the demo accounts work with them through the API.
 func TestDemoRequests(t *testing.T) {
-	linlitest.Run(t, func(t *testing.T, e *linlitest.Env) {
-		load(t, e)
+	runDemo(t, func(t *testing.T, e *linlitest.Env) {
 		ctx, now := e.Sys(), time.Now()
 		q := qianjin(t, e)
 		yearAgo := now.AddDate(-1, 0, 0)

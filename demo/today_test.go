@@ -21,8 +21,7 @@ import (
 // once: the coordinator registers a kiosk at the square, which checks the
 // demo volunteer in for the activity starting soon.
 func TestDemoToday(t *testing.T) {
-	linlitest.Run(t, func(t *testing.T, e *linlitest.Env) {
-		load(t, e)
+	runDemo(t, func(t *testing.T, e *linlitest.Env) {
 		ctx := e.Sys()
 		now := time.Now()
 		added, err := demo.Today(context.Background(), e.Client, now)

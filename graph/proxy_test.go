@@ -17,6 +17,8 @@ import (
 // everyone out; from anywhere else the header is not believed, so a client
 // cannot dodge its bucket by forging it.
 func TestLoginLimitPerClientBehindProxy(t *testing.T) {
+	// A flood of logins (each a password derivation) on both backends.
+	linlitest.Slow(t)
 	login := func(t *testing.T, e *linlitest.Env, i int, xff string) string {
 		t.Helper()
 		body := fmt.Sprintf(`{"query":"mutation { login(input: {phone: \"1390000%04d\", password: \"wrong-password-x\"}) { token } }"}`, i)

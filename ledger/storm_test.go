@@ -31,6 +31,7 @@ var stormRounds = map[string]int{"sqlite": 3, "postgres": 20}
 // minutes on two cores), because a race that loses once in ten runs is still a
 // race.
 func TestSignUpStorm(t *testing.T) {
+	linlitest.Slow(t)
 	linlitest.Run(t, func(t *testing.T, e *linlitest.Env) {
 		c := e.Community(t, "前进社区")
 		_, tokens := e.People(t, c.ID, stormPeople, "居民")
@@ -55,6 +56,7 @@ func patient(c *app.Config) { c.RequestTimeout = 3 * time.Minute }
 // storm and the same checks must find an oversell. Otherwise the storm test
 // could pass without testing anything.
 func TestSignUpStormCatchesOversell(t *testing.T) {
+	linlitest.Slow(t)
 	linlitest.Run(t, func(t *testing.T, e *linlitest.Env) {
 		c := e.Community(t, "前进社区")
 		_, tokens := e.People(t, c.ID, stormPeople, "居民")

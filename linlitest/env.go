@@ -68,6 +68,7 @@ func Run(t *testing.T, fn func(t *testing.T, e *Env), opts ...Option) {
 	t.Helper()
 	for _, b := range Backends {
 		t.Run(b, func(t *testing.T) {
+			shortSkip(t, b)
 			fn(t, New(t, b, opts...))
 		})
 	}
@@ -141,6 +142,11 @@ func freshPostgres(t testing.TB) string {
 	var drop func() error
 	if err == nil {
 		dbURL, drop, err = ScratchDatabaseFrom(ctx, admin, "linli_test", tmpl)
+	}
+	if err == nil {
+		if err = relaxDurability(ctx, dbURL); err != nil {
+			_ = drop()
+		}
 	}
 	if err != nil {
 		if PostgresRequired() {

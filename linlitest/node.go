@@ -12,12 +12,16 @@ import (
 
 // NodeProject locates node and installs the locked dependencies of the
 // node project in dir (relative to the test's package) when any is
-// missing (from npm's cache when it holds them: --prefer-offline), for
+// missing (linked from a per-machine install keyed by the lock file,
+// nodecache.go; from npm's cache when it holds them: --prefer-offline), for
 // tests that drive real npm clients. Without node the test is
 // skipped on a developer's machine and fails under CI (the CI variable),
 // where a skipped interop suite would be a pass that proves nothing.
 func NodeProject(t testing.TB, dir string) (node, abs string) {
 	t.Helper()
+	// Tests driving node (npm clients, Chromium) are end-to-end: not in
+	// the -short loop.
+	Slow(t)
 	node, err := exec.LookPath("node")
 	if err != nil {
 		if os.Getenv("CI") != "" {
@@ -29,6 +33,11 @@ func NodeProject(t testing.TB, dir string) (node, abs string) {
 	if !nodeInstalled(abs) {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
+		err := linkCachedModules(ctx, abs)
+		if err == nil {
+			return node, abs
+		}
+		t.Logf("npm packages of %s not linked from the cache (%v): npm ci in place", dir, err)
 		cmd := exec.CommandContext(ctx, "npm", "ci", "--prefer-offline", "--no-audit", "--no-fund")
 		cmd.Dir = abs
 		if out, err := cmd.CombinedOutput(); err != nil {

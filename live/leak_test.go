@@ -18,6 +18,7 @@ import (
 // them (complete message, closing the socket politely, dropping it), leave
 // no goroutine, watcher or subscriber behind.
 func TestSubscribeCyclesLeaveNoGoroutines(t *testing.T) {
+	linlitest.Slow(t)
 	e := linlitest.New(t, "sqlite")
 	c := e.Community(t, "前进社区")
 	_, token := e.Person(t, c.ID, "居民")
@@ -87,6 +88,7 @@ func TestSubscribeCyclesLeaveNoGoroutines(t *testing.T) {
 // then leaving, leaving with the subscription running, expiring unopened),
 // leave no goroutine, subscriber or live connection behind.
 func TestSSEStreamCyclesLeaveNoGoroutines(t *testing.T) {
+	linlitest.Slow(t)
 	e := linlitest.New(t, "sqlite", func(c *app.Config) { c.Live.StreamReservationTimeout = 50 * time.Millisecond })
 	c := e.Community(t, "前进社区")
 	_, token := e.Person(t, c.ID, "居民")

@@ -424,6 +424,7 @@ func TestWaitlistPromotionReachesThatPerson(t *testing.T) {
 // Under a storm of sign-ups every one of many subscribers ends on the final
 // counts, however the hand-outs were cut short by newer readings.
 func TestManySubscribersAllEndOnLatest(t *testing.T) {
+	linlitest.Slow(t)
 	e := linlitest.New(t, "sqlite", func(c *app.Config) {
 		c.Live.Broker.MinInterval = 2 * time.Millisecond
 		c.Live.MaxConnectionsPerPerson = -1 // one token, 300 sockets

@@ -136,6 +136,7 @@ func startLinli(t *testing.T, bin, dbURL string, logs *syncBuffer) *linliProc {
 // reminder is in its person's inbox exactly once, none missing, none
 // twice, those that fell due while it was down included.
 func TestKilledServerDeliversRemindersOnce(t *testing.T) {
+	linlitest.Slow(t)
 	if testing.Short() {
 		t.Skip("builds and runs the server binary")
 	}
