@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net/url"
 	"os"
 	"strings"
@@ -34,8 +35,19 @@ type DB struct {
 	Client  *ent.Client
 	SQL     *sql.DB
 	Dialect string // dialect.Postgres or dialect.SQLite
-	// URL is the PostgreSQL URL (empty for SQLite); live events use it to LISTEN.
+	// URL is the PostgreSQL URL (empty for SQLite).
 	URL string
+	// ListenURL is the PostgreSQL URL live events LISTEN on: Options.ListenURL,
+	// else URL.
+	ListenURL string
+	// Pooled says the connections go through a transaction-mode pooler
+	// (Options.TransactionPooling): keep no prepared statement (pooling.go).
+	Pooled bool
+	// Read is the client of reads that may be a moment old (statistics,
+	// exports, public lists): the read replica's while it is healthy
+	// (replica.go), else Client.
+	Read    *ent.Client
+	replica *replica
 
 	writer sync.Mutex
 }
@@ -62,6 +74,21 @@ type Options struct {
 	MaxOpenConns int
 	// Driver wraps the Ent driver (tests count statements with it).
 	WrapDriver func(dialect.Driver) dialect.Driver
+	// ListenURL is where live events LISTEN (a session of its own, which
+	// must not go through a transaction-mode pooler); empty: the URL.
+	ListenURL string
+	// TransactionPooling says the URL is a transaction-mode pooler
+	// (PgBouncer): see pooling.go. It needs ListenURL.
+	TransactionPooling bool
+	// ReadURL is a streaming replica of the database for the reads that
+	// may be a moment old (DB.Read, replica.go); empty: none.
+	ReadURL string
+	// ReadMaxLag is how far behind the replica may be before reads go to
+	// the primary; 0 is DefaultReadMaxLag. ReadCheckInterval is how often
+	// the replica is asked (0: a second, or half of ReadMaxLag if less).
+	ReadMaxLag, ReadCheckInterval time.Duration
+	// Logger logs the replica's state changes; nil is slog.Default.
+	Logger *slog.Logger
 }
 
 // IsPostgres reports whether url names a PostgreSQL database.
@@ -75,8 +102,21 @@ func Open(ctx context.Context, url string, o Options) (*DB, error) {
 	db := &DB{}
 	var err error
 	if IsPostgres(url) {
-		db.Dialect, db.URL = dialect.Postgres, url
-		db.SQL, err = sql.Open("postgres", url)
+		db.Dialect, db.URL, db.ListenURL = dialect.Postgres, url, url
+		if o.ListenURL != "" {
+			db.ListenURL = o.ListenURL
+		}
+		dsn := url
+		if o.TransactionPooling {
+			if o.ListenURL == "" {
+				return nil, errors.New("store: behind a transaction-mode pooler, LISTEN needs a URL of its own (-listen-database-url)")
+			}
+			if dsn, err = pooledURL(url); err != nil {
+				return nil, err
+			}
+			db.Pooled = true
+		}
+		db.SQL, err = sql.Open("postgres", dsn)
 		if err != nil {
 			return nil, err
 		}
@@ -108,6 +148,9 @@ func Open(ctx context.Context, url string, o Options) (*DB, error) {
 		return nil, fmt.Errorf("store: connect: %w", err)
 	}
 	var drv dialect.Driver = entsql.OpenDB(db.Dialect, db.SQL)
+	if db.Pooled {
+		drv = pooledDriver{drv}
+	}
 	if o.WrapDriver != nil {
 		drv = o.WrapDriver(drv)
 	}
@@ -127,11 +170,20 @@ func Open(ctx context.Context, url string, o Options) (*DB, error) {
 			return nil, err
 		}
 	}
+	if err := db.openRead(o, drv); err != nil {
+		db.SQL.Close()
+		return nil, err
+	}
 	return db, nil
 }
 
-// Close closes the database.
-func (db *DB) Close() error { return db.Client.Close() }
+// Close closes the database (and the read replica's connections).
+func (db *DB) Close() error {
+	if db.replica != nil {
+		db.replica.close()
+	}
+	return db.Client.Close()
+}
 
 // IsSQLite reports whether the database is the embedded SQLite.
 func (db *DB) IsSQLite() bool { return db.Dialect == dialect.SQLite }
