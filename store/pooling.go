@@ -75,7 +75,7 @@ func (t pooledTx) Query(ctx context.Context, q string, args, v any) error {
 // slice only when there is one).
 func textJSON(args any) any {
 	list, ok := args.([]any)
-	if !ok {
+	if !ok || len(list) == 0 {
 		return args
 	}
 	var out []any
@@ -106,4 +106,26 @@ func (d pooledDriver) BeginTx(ctx context.Context, opts *sql.TxOptions) (dialect
 		return nil, err
 	}
 	return pooledTx{tx}, nil
+}
+
+// execQuerier is raw SQL through Ent (Client.ExecContext, Tx.QueryContext, …).
+type execQuerier interface {
+	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+}
+
+func (d pooledDriver) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return d.Driver.(execQuerier).ExecContext(ctx, q, textJSON(args).([]any)...)
+}
+
+func (d pooledDriver) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return d.Driver.(execQuerier).QueryContext(ctx, q, textJSON(args).([]any)...)
+}
+
+func (t pooledTx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return t.Tx.(execQuerier).ExecContext(ctx, q, textJSON(args).([]any)...)
+}
+
+func (t pooledTx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return t.Tx.(execQuerier).QueryContext(ctx, q, textJSON(args).([]any)...)
 }

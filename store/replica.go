@@ -192,6 +192,28 @@ func (d readDriver) Query(ctx context.Context, q string, args, v any) error {
 	return d.Driver.Query(ctx, q, args, v)
 }
 
+// QueryContext is Query for raw SQL through Ent (Client.QueryContext).
+func (d readDriver) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if d.r.healthy.Load() && isSelect(q) {
+		rows, err := d.r.sql.QueryContext(ctx, q, args...)
+		if err == nil {
+			replicaReads.WithLabelValues("replica").Inc()
+			return rows, nil
+		}
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		d.r.failed(err)
+	}
+	replicaReads.WithLabelValues("primary").Inc()
+	return d.Driver.(execQuerier).QueryContext(ctx, q, args...)
+}
+
+// ExecContext is Exec for raw SQL through Ent: always the primary.
+func (d readDriver) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return d.Driver.(execQuerier).ExecContext(ctx, q, args...)
+}
+
 // Close closes the replica's connections; the primary's are DB.Client's.
 func (d readDriver) Close() error { return nil }
 
