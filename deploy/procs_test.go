@@ -2,7 +2,6 @@ package deploy_test
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -47,7 +46,6 @@ var serverBin struct {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	shared.stop()
 	if serverBin.dir != "" {
 		os.RemoveAll(serverBin.dir)
 	}
@@ -300,5 +298,3 @@ func hostPort(t testing.TB, addr string) (string, int) {
 	n, _ := strconv.Atoi(p)
 	return h, n
 }
-
-var _ = context.Background
