@@ -195,6 +195,9 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.Store.Logger == nil {
+		cfg.Store.Logger = cfg.Logger
+	}
 	db, err := store.Open(ctx, cfg.DatabaseURL, cfg.Store)
 	if err != nil {
 		return nil, err
@@ -273,7 +276,7 @@ func wire(cfg Config, db *store.DB, ids *gid.Codec, selfKey []byte) *App {
 		Requests:     reqs,
 		Households:   &households.Service{Client: db.Client, Events: a.Live, BackEntryDays: cfg.BackEntryDays},
 		Pairing:      &pairing.Service{Client: db.Client, Events: a.Live, Limits: limits},
-		Statistics:   &statistics.Service{Client: db.Client},
+		Statistics:   &statistics.Service{Client: db.Read},
 		Rights:       rights.New(db, a.Auth, a.Live, cfg.MyDataPerHour),
 	}
 	jo := cfg.Jobs
@@ -364,7 +367,7 @@ func (a *App) routes() http.Handler {
 	// The kiosk page, the board and (outside production) GraphiQL, all
 	// embedded.
 	web.Routes(mux, !opts.Production)
-	(&exports.Handler{Client: a.DB.Client, Statistics: a.Resolver.Statistics, IDs: a.IDs}).Register(mux, a.authenticate)
+	(&exports.Handler{Client: a.DB.Read, Statistics: a.Resolver.Statistics, IDs: a.IDs}).Register(mux, a.authenticate)
 	a.Resolver.Rights.Register(mux, a.IDs, a.authenticate)
 	if opts.Production {
 		// Introspection is off in production, so GraphiQL could not work.

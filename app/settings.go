@@ -38,6 +38,10 @@ func settingsOf(cfg *Config, o *options) []setting {
 		{flag: "addr", env: "LINLI_ADDR", value: &o.addr, usage: "listen address"},
 		{flag: "database-url", env: "DATABASE_URL", value: &cfg.DatabaseURL, usage: "postgres://… URL or SQLite file path; empty: the embedded linli.db in -data-dir"},
 		{flag: "data-dir", env: "LINLI_DATA_DIR", value: &o.dataDir, usage: "directory of the embedded SQLite file linli.db when -database-url is empty (created if missing); empty: the working directory"},
+		{flag: "listen-database-url", env: "LINLI_LISTEN_DATABASE_URL", value: &cfg.Store.ListenURL, usage: "PostgreSQL URL of the LISTEN connection, straight to the server (not through a transaction-mode pooler); empty: -database-url"},
+		{flag: "db-transaction-pooling", env: "LINLI_DB_TRANSACTION_POOLING", value: &cfg.Store.TransactionPooling, usage: "-database-url is a transaction-mode pooler (PgBouncer): one round trip per statement, no prepared statements kept; needs -listen-database-url"},
+		{flag: "read-database-url", env: "LINLI_READ_DATABASE_URL", value: &cfg.Store.ReadURL, usage: "PostgreSQL URL of a streaming read replica for statistics, exports and public lists; empty: none (they read the primary)"},
+		{flag: "read-max-lag", env: "LINLI_READ_MAX_LAG", value: &cfg.Store.ReadMaxLag, positive: true, usage: "how far behind the read replica may be before its reads go to the primary"},
 		{flag: "db-max-conns", env: "LINLI_DB_MAX_CONNS", value: &cfg.Store.MaxOpenConns, positive: true, usage: "PostgreSQL connections per replica (replicas × this must stay under the server's max_connections)"},
 		{flag: "allowed-origins", env: "LINLI_ALLOWED_ORIGINS", value: &o.origins, usage: "comma-separated origins allowed for CORS and websockets, or *"},
 		{flag: "log-level", env: "LINLI_LOG_LEVEL", value: &o.logLevel, usage: "debug, info, warn or error"},
@@ -108,6 +112,7 @@ func defaults() (Config, options) {
 	cfg.GraphQL = cfg.GraphQL.Defaults()
 	cfg.Live = cfg.Live.Defaults()
 	cfg.Store.MaxOpenConns = store.DefaultPostgresConns
+	cfg.Store.ReadMaxLag = store.DefaultReadMaxLag
 	cfg.PersistedQueries.MaxDocuments = 5000
 	return cfg, options{addr: ":8080", logLevel: "info", demo: true, notifications: true}
 }

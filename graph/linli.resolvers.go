@@ -149,7 +149,8 @@ func (r *queryResolver) Viewer(ctx context.Context) (*ent.Person, error) {
 
 // Communities is the resolver for the communities field.
 func (r *queryResolver) Communities(ctx context.Context) ([]*ent.Community, error) {
-	return r.Client.Community.Query().Order(community.ByName()).All(ctx)
+	// A public list: the read replica's when there is one (store/replica.go).
+	return r.DB.Read.Community.Query().Order(community.ByName()).All(ctx)
 }
 
 // Teams is the resolver for the teams field.

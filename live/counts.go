@@ -296,11 +296,18 @@ func (b *Broker) countsStmt(ctx context.Context) (*sql.Stmt, error) {
 
 // readCounts reads an activity's counts (see countsQuery).
 func (b *Broker) readCounts(ctx context.Context, activityID int) (version int64, slots []*SlotCounts, found bool, err error) {
-	st, err := b.countsStmt(ctx)
-	if err != nil {
-		return 0, nil, false, err
+	var rows *sql.Rows
+	if b.db.Pooled {
+		// Behind a transaction-mode pooler a prepared statement does not
+		// outlive its transaction (store/pooling.go).
+		rows, err = b.db.SQL.QueryContext(ctx, b.db.Rebind(countsQuery), activityID)
+	} else {
+		var st *sql.Stmt
+		if st, err = b.countsStmt(ctx); err != nil {
+			return 0, nil, false, err
+		}
+		rows, err = st.QueryContext(ctx, activityID)
 	}
-	rows, err := st.QueryContext(ctx, activityID)
 	if err != nil {
 		return 0, nil, false, err
 	}

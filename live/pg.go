@@ -170,7 +170,7 @@ type pgListener struct {
 // place (or failed: err says which).
 func startListener(b *Broker) *pgListener {
 	pl := &pgListener{b: b, ready: make(chan struct{})}
-	pl.l = pq.NewListener(b.db.URL, b.opts.ReconnectMin, b.opts.ReconnectMax, pl.event)
+	pl.l = pq.NewListener(b.db.ListenURL, b.opts.ReconnectMin, b.opts.ReconnectMax, pl.event)
 	b.wg.Add(1)
 	go func() {
 		defer b.wg.Done()

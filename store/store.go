@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net/url"
 	"os"
 	"strings"
@@ -35,8 +36,19 @@ type DB struct {
 	Client  *ent.Client
 	SQL     *sql.DB
 	Dialect string // dialect.Postgres or dialect.SQLite
-	// URL is the PostgreSQL URL (empty for SQLite); live events use it to LISTEN.
+	// URL is the PostgreSQL URL (empty for SQLite).
 	URL string
+	// ListenURL is the PostgreSQL URL live events LISTEN on: Options.ListenURL,
+	// else URL.
+	ListenURL string
+	// Pooled says the connections go through a transaction-mode pooler
+	// (Options.TransactionPooling): keep no prepared statement (pooling.go).
+	Pooled bool
+	// Read is the client of reads that may be a moment old (statistics,
+	// exports, public lists): the read replica's while it is healthy
+	// (replica.go), else Client.
+	Read    *ent.Client
+	replica *replica
 
 	writer sync.Mutex
 }
@@ -66,6 +78,21 @@ type Options struct {
 	// NoMigrate opens the database as it is, without applying pending
 	// migrations (migrate status, backup).
 	NoMigrate bool
+	// ListenURL is where live events LISTEN (a session of its own, which
+	// must not go through a transaction-mode pooler); empty: the URL.
+	ListenURL string
+	// TransactionPooling says the URL is a transaction-mode pooler
+	// (PgBouncer): see pooling.go. It needs ListenURL.
+	TransactionPooling bool
+	// ReadURL is a streaming replica of the database for the reads that
+	// may be a moment old (DB.Read, replica.go); empty: none.
+	ReadURL string
+	// ReadMaxLag is how far behind the replica may be before reads go to
+	// the primary; 0 is DefaultReadMaxLag. ReadCheckInterval is how often
+	// the replica is asked (0: a second, or half of ReadMaxLag if less).
+	ReadMaxLag, ReadCheckInterval time.Duration
+	// Logger logs the replica's state changes; nil is slog.Default.
+	Logger *slog.Logger
 }
 
 // IsPostgres reports whether url names a PostgreSQL database.
@@ -81,8 +108,21 @@ func Open(ctx context.Context, url string, o Options) (*DB, error) {
 	db := &DB{}
 	var err error
 	if IsPostgres(url) {
-		db.Dialect, db.URL = dialect.Postgres, url
-		db.SQL, err = sql.Open("postgres", url)
+		db.Dialect, db.URL, db.ListenURL = dialect.Postgres, url, url
+		if o.ListenURL != "" {
+			db.ListenURL = o.ListenURL
+		}
+		dsn := url
+		if o.TransactionPooling {
+			if o.ListenURL == "" {
+				return nil, errors.New("store: behind a transaction-mode pooler, LISTEN needs a URL of its own (-listen-database-url)")
+			}
+			if dsn, err = pooledURL(url); err != nil {
+				return nil, err
+			}
+			db.Pooled = true
+		}
+		db.SQL, err = sql.Open("postgres", dsn)
 		if err != nil {
 			return nil, err
 		}
@@ -114,21 +154,51 @@ func Open(ctx context.Context, url string, o Options) (*DB, error) {
 		return nil, fmt.Errorf("store: connect: %w", err)
 	}
 	var drv dialect.Driver = entsql.OpenDB(db.Dialect, db.SQL)
+	if db.Pooled {
+		drv = pooledDriver{drv}
+	}
 	if o.WrapDriver != nil {
 		drv = o.WrapDriver(drv)
 	}
 	db.Client = ent.NewClient(ent.Driver(drv))
 	if !o.NoMigrate {
-		if _, err := migrations.Up(ctx, db.SQL, db.Dialect, migrations.Options{}); err != nil {
+		if err := db.migrate(ctx); err != nil {
 			db.SQL.Close()
 			return nil, fmt.Errorf("store: migrate: %w", err)
 		}
 	}
+	if err := db.openRead(o, drv); err != nil {
+		db.SQL.Close()
+		return nil, err
+	}
 	return db, nil
 }
 
-// Close closes the database.
-func (db *DB) Close() error { return db.Client.Close() }
+// migrate applies pending migrations. Behind a transaction-mode pooler the
+// session advisory lock that makes replicas migrate one at a time would be
+// taken on one server connection and released on another: migrations then
+// go straight to PostgreSQL, through the LISTEN URL.
+func (db *DB) migrate(ctx context.Context) error {
+	conn := db.SQL
+	if db.Pooled {
+		direct, err := sql.Open("postgres", db.ListenURL)
+		if err != nil {
+			return err
+		}
+		defer direct.Close()
+		conn = direct
+	}
+	_, err := migrations.Up(ctx, conn, db.Dialect, migrations.Options{})
+	return err
+}
+
+// Close closes the database (and the read replica's connections).
+func (db *DB) Close() error {
+	if db.replica != nil {
+		db.replica.close()
+	}
+	return db.Client.Close()
+}
 
 // IsSQLite reports whether the database is the embedded SQLite.
 func (db *DB) IsSQLite() bool { return db.Dialect == dialect.SQLite }
