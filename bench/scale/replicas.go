@@ -17,7 +17,6 @@ import (
 	"linli/ent/activity"
 	"linli/ent/slot"
 	"linli/linlitest"
-	"linli/store"
 	"linli/viewer"
 )
 
@@ -57,7 +56,7 @@ func replicas(o options, bin string) {
 	for _, n := range o.replicas {
 		// 80 connections for all replicas together (max_connections is
 		// 100 by default, and each replica holds one more for LISTEN).
-		pool := min(store.DefaultPostgresConns, max(2, 80/n-1))
+		pool := min(32, max(2, 80/n-1)) // 32: the server's default pool
 		running = running[:0]
 		for range n {
 			running = append(running, startReplica(bin, dbURL, pool))
