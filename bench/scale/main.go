@@ -211,3 +211,12 @@ func loadAverage() string {
 	}
 	return strings.Join(strings.Fields(string(b))[:3], " ")
 }
+
+// check prints err on stdout (an in-process linli sets slog as the log
+// package's output, at its own level) and exits through load.Check.
+func check(err error) {
+	if err != nil {
+		fmt.Println("error:", err)
+	}
+	load.Check(err)
+}

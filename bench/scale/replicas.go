@@ -43,10 +43,10 @@ func replicas(o options, bin string) {
 	tokens := make([][]string, o.communities)
 	for i := range cids {
 		c, err := seeder.DB.Client.Community.Create().SetName(fmt.Sprintf("社区%03d", i)).Save(ctx)
-		load.Check(err)
+		check(err)
 		cids[i] = c.ID
 		_, toks, err := linlitest.BulkPeople(ctx, seeder.DB.Client, c.ID, o.people, fmt.Sprintf("c%d-", i))
-		load.Check(err)
+		check(err)
 		tokens[i] = toks
 	}
 	fmt.Printf("replicas: %d communities × %d residents seeded in %v; %d subscribers, %d sign-ups in flight\n",
@@ -94,10 +94,10 @@ func round(ctx context.Context, seeder *app.App, reps []*replica, cids []int, to
 		a, err := client.Activity.Create().SetCommunityID(cid).SetTitle("议事会").SetCategory(activity.CategoryHALL).
 			SetServiceType(activity.ServiceTypeCULTURE).SetStatus(activity.StatusPUBLISHED).SetPublishedAt(time.Now().UTC()).
 			SetStartsAt(starts).SetEndsAt(starts.Add(2 * time.Hour)).Save(ctx)
-		load.Check(err)
+		check(err)
 		sl, err := client.Slot.Create().SetCommunityID(cid).SetActivityID(a.ID).SetName("座位").SetKind(slot.KindATTENDEE).
 			SetCapacity(2 * o.people).Save(ctx)
-		load.Check(err)
+		check(err)
 		acts[i], slots[i] = seeder.IDs.Encode(a.ID), seeder.IDs.Encode(sl.ID)
 	}
 
@@ -123,7 +123,7 @@ func round(ctx context.Context, seeder *app.App, reps []*replica, cids []int, to
 	}
 	wg.Wait()
 	if e := failed.Load(); e != nil {
-		load.Check(fmt.Errorf("subscribe: %w", *e))
+		check(fmt.Errorf("subscribe: %w", *e))
 	}
 	for _, s := range subs {
 		go s.read()
@@ -156,7 +156,7 @@ func round(ctx context.Context, seeder *app.App, reps []*replica, cids []int, to
 		mu.Unlock()
 		return true, nil
 	})
-	load.Check(err)
+	check(err)
 	elapsed := time.Since(began)
 	notifies, cpu := 0.0, 0.0
 	for i, r := range reps {
