@@ -23,6 +23,7 @@ import (
 	"linli/ent"
 	"linli/ent/migrate"
 	_ "linli/ent/runtime" // privacy policies, hooks and defaults
+	"linli/tracing"
 )
 
 // DefaultSQLitePath is where the embedded database lives when nothing is configured.
@@ -76,7 +77,7 @@ func Open(ctx context.Context, url string, o Options) (*DB, error) {
 	var err error
 	if IsPostgres(url) {
 		db.Dialect, db.URL = dialect.Postgres, url
-		db.SQL, err = sql.Open("postgres", url)
+		db.SQL, err = tracing.OpenDB("postgres", url)
 		if err != nil {
 			return nil, err
 		}
@@ -92,7 +93,7 @@ func Open(ctx context.Context, url string, o Options) (*DB, error) {
 		if err := privateSQLiteFiles(url); err != nil {
 			return nil, err
 		}
-		db.SQL, err = sql.Open("sqlite", sqliteDSN(url))
+		db.SQL, err = tracing.OpenDB("sqlite", sqliteDSN(url))
 		if err != nil {
 			return nil, err
 		}
