@@ -44,6 +44,7 @@ import (
 	"linli/scan"
 	"linli/statistics"
 	"linli/store"
+	"linli/tracing"
 	"linli/viewer"
 	"linli/web"
 )
@@ -344,6 +345,9 @@ func (a *App) routes() http.Handler {
 	for _, ext := range a.liveExtensions() {
 		gql.Use(ext)
 	}
+	if tracing.Enabled() {
+		gql.Use(tracing.Extension{})
+	}
 	mux := http.NewServeMux()
 	api := httpapi.BodyLimits{MaxBodyBytes: a.Config.MaxBodyBytes, MaxUploadBytes: a.Config.MaxUploadBytes, BodyTimeout: a.Config.BodyTimeout}.
 		Wrap(a.authenticate(a.liveGate(gql)))
@@ -376,8 +380,8 @@ func (a *App) routes() http.Handler {
 			_, _ = w.Write([]byte("linli GraphQL API: POST /graphql\n"))
 		})
 	}
-	return securityHeaders(reqlog.Middleware(a.Config.Logger, a.Config.TrustedProxies,
-		readlog.Middleware(a.ReadLog, a.liveSockets(a.liveGate(gql), a.cors(instrument(mux))))))
+	return tracing.HTTP(securityHeaders(reqlog.Middleware(a.Config.Logger, a.Config.TrustedProxies,
+		readlog.Middleware(a.ReadLog, a.liveSockets(a.liveGate(gql), a.cors(instrument(mux)))))))
 }
 
 // authenticateTokenWithin is authenticateToken bounded by the request

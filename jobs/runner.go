@@ -18,7 +18,10 @@ import (
 	"linli/ent/job"
 	"linli/reqlog"
 	"linli/store"
+	"linli/tracing"
 	"linli/viewer"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Handler works one claimed job. Its error retries the job (see package
@@ -394,15 +397,19 @@ func (r *Runner) work(c *Claimed) {
 		delete(r.running, c)
 		r.mu.Unlock()
 	}()
-	ctx, cancel := context.WithTimeout(viewer.System(r.handlerCtx), r.o.Timeout)
+	// One span per run (tracing on), over the handler and the outcome.
+	sctx, span := tracing.StartJob(r.handlerCtx, c.Kind, c.ID)
+	ctx, cancel := context.WithTimeout(viewer.System(sctx), r.o.Timeout)
 	err := r.call(ctx, c)
 	cancel()
 	// The outcome is written even when a drain cancelled the handler.
-	wctx, wcancel := context.WithTimeout(viewer.System(reqlog.Background(context.Background())), 10*time.Second)
+	wctx, wcancel := context.WithTimeout(viewer.System(reqlog.Background(trace.ContextWithSpan(context.Background(), span))), 10*time.Second)
 	defer wcancel()
-	if ferr := r.finish(wctx, c, err); ferr != nil {
-		r.o.Logger.Warn("jobs: finish", slog.String("kind", c.Kind), slog.Int("job", c.ID), slog.String("error", ferr.Error()))
+	ferr := r.finish(wctx, c, err)
+	if ferr != nil {
+		tracing.Logger(wctx, r.o.Logger).Warn("jobs: finish", slog.String("kind", c.Kind), slog.Int("job", c.ID), slog.String("error", ferr.Error()))
 	}
+	tracing.End(span, errors.Join(err, ferr))
 }
 
 func (r *Runner) call(ctx context.Context, c *Claimed) (err error) {
@@ -439,7 +446,7 @@ func (r *Runner) finish(ctx context.Context, c *Claimed, herr error) error {
 	_, perm := errors.AsType[permanent](herr)
 	if c.period == 0 && (perm || c.Attempt >= c.MaxAttempts) {
 		r.counts.Failed.Add(1)
-		r.o.Logger.Error("jobs: failed", slog.String("kind", c.Kind), slog.Int("job", c.ID), slog.Int("attempts", c.Attempt), slog.String("error", msg))
+		tracing.Logger(ctx, r.o.Logger).Error("jobs: failed", slog.String("kind", c.Kind), slog.Int("job", c.ID), slog.Int("attempts", c.Attempt), slog.String("error", msg))
 		return r.write(func() error {
 			return upd().SetState(job.StateFAILED).SetLastError(msg).ClearLease().ClearLeaseUntil().Exec(ctx)
 		})
@@ -449,7 +456,7 @@ func (r *Runner) finish(ctx context.Context, c *Claimed, herr error) error {
 	if c.period > 0 {
 		wait = min(wait, c.period)
 	}
-	r.o.Logger.Warn("jobs: retry", slog.String("kind", c.Kind), slog.Int("job", c.ID), slog.Int("attempt", c.Attempt), slog.Duration("in", wait), slog.String("error", msg))
+	tracing.Logger(ctx, r.o.Logger).Warn("jobs: retry", slog.String("kind", c.Kind), slog.Int("job", c.ID), slog.Int("attempt", c.Attempt), slog.Duration("in", wait), slog.String("error", msg))
 	return r.write(func() error {
 		return upd().SetState(job.StateAVAILABLE).SetRunAt(now.Add(wait).Truncate(time.Microsecond)).SetLastError(msg).
 			ClearLease().ClearLeaseUntil().Exec(ctx)

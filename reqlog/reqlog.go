@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 type ctxKey struct{}
@@ -30,7 +32,12 @@ func Middleware(base *slog.Logger, trustedProxies []netip.Prefix, next http.Hand
 			id = newID()
 		}
 		w.Header().Set("X-Request-Id", id)
-		ctx := context.WithValue(r.Context(), ctxKey{}, &entry{id: id, log: base.With(slog.String("request_id", id))})
+		log := base.With(slog.String("request_id", id))
+		if sc := trace.SpanContextFromContext(r.Context()); sc.IsValid() {
+			// Traced (tracing.HTTP): the request's lines carry its trace.
+			log = log.With(slog.String("trace_id", sc.TraceID().String()))
+		}
+		ctx := context.WithValue(r.Context(), ctxKey{}, &entry{id: id, log: log})
 		ctx = WithClientAddr(ctx, ClientAddress(r, trustedProxies))
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"linli/app"
+	"linli/tracing"
 )
 
 func main() {
@@ -51,6 +52,17 @@ func run(args []string) error {
 
 // serve runs linli with args until ctx ends, then drains.
 func serve(ctx context.Context, args []string) error {
+	// Tracing (off unless OTEL_* asks for it) before anything opens the
+	// database; its shutdown flushes the last spans after the drain.
+	stopTracing, err := tracing.Setup(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = stopTracing(flushCtx)
+	}()
 	a, err := app.Start(ctx, args)
 	if err != nil {
 		return err

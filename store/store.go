@@ -25,6 +25,7 @@ import (
 	"linli/ent"
 	_ "linli/ent/runtime" // privacy policies, hooks and defaults
 	"linli/migrations"
+	"linli/tracing"
 )
 
 // DefaultSQLitePath is where the embedded database lives when nothing is configured.
@@ -122,7 +123,7 @@ func Open(ctx context.Context, url string, o Options) (*DB, error) {
 			}
 			db.Pooled = true
 		}
-		db.SQL, err = sql.Open("postgres", dsn)
+		db.SQL, err = tracing.OpenDB("postgres", dsn)
 		if err != nil {
 			return nil, err
 		}
@@ -138,7 +139,7 @@ func Open(ctx context.Context, url string, o Options) (*DB, error) {
 		if err := privateSQLiteFiles(url); err != nil {
 			return nil, err
 		}
-		db.SQL, err = sql.Open("sqlite", sqliteDSN(url))
+		db.SQL, err = tracing.OpenDB("sqlite", sqliteDSN(url))
 		if err != nil {
 			return nil, err
 		}
