@@ -292,6 +292,7 @@ func wire(cfg Config, db *store.DB, ids *gid.Codec, selfKey []byte) *App {
 	notify.SetOff(no.Off)
 	a.Notify = notify.New(db, a.Live, no)
 	a.Notify.Register(a.Jobs)
+	ledgr.RegisterOffers(a.Jobs)
 	retention.Register(a.Jobs, db.Client, cfg.Logger)
 	a.Resolver.Notify = a.Notify
 	a.wireChannels()

@@ -107,3 +107,15 @@ func ListRegistrations(v *viewer.Viewer, a *ent.Activity) error {
 func SeesCheckInCode(v *viewer.Viewer, r *ent.Registration) bool {
 	return v != nil && !v.IsKiosk() && (r.PersonID == v.PersonID || v.IsStaffOf(r.CommunityID))
 }
+
+// AnswerOffer lets the person offered a seat (not through a kiosk) and
+// staff of its community accept or decline the offer.
+func AnswerOffer(v *viewer.Viewer, r *ent.Registration) error {
+	if v == nil {
+		return apperr.New(apperr.Unauthenticated, "sign in first")
+	}
+	if !OwnsRegistration(v, r) && !v.IsStaffOf(r.CommunityID) {
+		return apperr.New(apperr.Forbidden, "only the person or staff may answer this offer")
+	}
+	return nil
+}

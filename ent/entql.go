@@ -491,6 +491,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			registration.FieldCommunityID:        {Type: field.TypeInt, Column: registration.FieldCommunityID},
 			registration.FieldCreatedAt:          {Type: field.TypeTime, Column: registration.FieldCreatedAt},
 			registration.FieldUpdatedAt:          {Type: field.TypeTime, Column: registration.FieldUpdatedAt},
+			registration.FieldOfferExpiresAt:     {Type: field.TypeTime, Column: registration.FieldOfferExpiresAt},
 			registration.FieldSlotID:             {Type: field.TypeInt, Column: registration.FieldSlotID},
 			registration.FieldPersonID:           {Type: field.TypeInt, Column: registration.FieldPersonID},
 			registration.FieldActivityID:         {Type: field.TypeInt, Column: registration.FieldActivityID},
@@ -693,6 +694,9 @@ var schemaGraph = func() *sqlgraph.Schema {
 			slot.FieldCommunityID:       {Type: field.TypeInt, Column: slot.FieldCommunityID},
 			slot.FieldCreatedAt:         {Type: field.TypeTime, Column: slot.FieldCreatedAt},
 			slot.FieldUpdatedAt:         {Type: field.TypeTime, Column: slot.FieldUpdatedAt},
+			slot.FieldWaitlistMode:      {Type: field.TypeEnum, Column: slot.FieldWaitlistMode},
+			slot.FieldOfferHours:        {Type: field.TypeInt, Column: slot.FieldOfferHours},
+			slot.FieldOfferCloseMinutes: {Type: field.TypeInt, Column: slot.FieldOfferCloseMinutes},
 			slot.FieldActivityID:        {Type: field.TypeInt, Column: slot.FieldActivityID},
 			slot.FieldName:              {Type: field.TypeString, Column: slot.FieldName},
 			slot.FieldKind:              {Type: field.TypeEnum, Column: slot.FieldKind},
@@ -4044,6 +4048,11 @@ func (f *RegistrationFilter) WhereUpdatedAt(p entql.TimeP) {
 	f.Where(p.Field(registration.FieldUpdatedAt))
 }
 
+// WhereOfferExpiresAt applies the entql time.Time predicate on the offer_expires_at field.
+func (f *RegistrationFilter) WhereOfferExpiresAt(p entql.TimeP) {
+	f.Where(p.Field(registration.FieldOfferExpiresAt))
+}
+
 // WhereSlotID applies the entql int predicate on the slot_id field.
 func (f *RegistrationFilter) WhereSlotID(p entql.IntP) {
 	f.Where(p.Field(registration.FieldSlotID))
@@ -5146,6 +5155,21 @@ func (f *SlotFilter) WhereCreatedAt(p entql.TimeP) {
 // WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
 func (f *SlotFilter) WhereUpdatedAt(p entql.TimeP) {
 	f.Where(p.Field(slot.FieldUpdatedAt))
+}
+
+// WhereWaitlistMode applies the entql string predicate on the waitlist_mode field.
+func (f *SlotFilter) WhereWaitlistMode(p entql.StringP) {
+	f.Where(p.Field(slot.FieldWaitlistMode))
+}
+
+// WhereOfferHours applies the entql int predicate on the offer_hours field.
+func (f *SlotFilter) WhereOfferHours(p entql.IntP) {
+	f.Where(p.Field(slot.FieldOfferHours))
+}
+
+// WhereOfferCloseMinutes applies the entql int predicate on the offer_close_minutes field.
+func (f *SlotFilter) WhereOfferCloseMinutes(p entql.IntP) {
+	f.Where(p.Field(slot.FieldOfferCloseMinutes))
 }
 
 // WhereActivityID applies the entql int predicate on the activity_id field.

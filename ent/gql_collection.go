@@ -1866,6 +1866,11 @@ func (_q *RegistrationQuery) collectField(ctx context.Context, oneNode bool, opC
 				selectedFields = append(selectedFields, registration.FieldUpdatedAt)
 				fieldSeen[registration.FieldUpdatedAt] = struct{}{}
 			}
+		case "offerExpiresAt":
+			if _, ok := fieldSeen[registration.FieldOfferExpiresAt]; !ok {
+				selectedFields = append(selectedFields, registration.FieldOfferExpiresAt)
+				fieldSeen[registration.FieldOfferExpiresAt] = struct{}{}
+			}
 		case "slotID":
 			if _, ok := fieldSeen[registration.FieldSlotID]; !ok {
 				selectedFields = append(selectedFields, registration.FieldSlotID)
@@ -2650,6 +2655,21 @@ func (_q *SlotQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 			if _, ok := fieldSeen[slot.FieldUpdatedAt]; !ok {
 				selectedFields = append(selectedFields, slot.FieldUpdatedAt)
 				fieldSeen[slot.FieldUpdatedAt] = struct{}{}
+			}
+		case "waitlistMode":
+			if _, ok := fieldSeen[slot.FieldWaitlistMode]; !ok {
+				selectedFields = append(selectedFields, slot.FieldWaitlistMode)
+				fieldSeen[slot.FieldWaitlistMode] = struct{}{}
+			}
+		case "offerHours":
+			if _, ok := fieldSeen[slot.FieldOfferHours]; !ok {
+				selectedFields = append(selectedFields, slot.FieldOfferHours)
+				fieldSeen[slot.FieldOfferHours] = struct{}{}
+			}
+		case "offerCloseMinutes":
+			if _, ok := fieldSeen[slot.FieldOfferCloseMinutes]; !ok {
+				selectedFields = append(selectedFields, slot.FieldOfferCloseMinutes)
+				fieldSeen[slot.FieldOfferCloseMinutes] = struct{}{}
 			}
 		case "activityID":
 			if _, ok := fieldSeen[slot.FieldActivityID]; !ok {

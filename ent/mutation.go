@@ -19599,6 +19599,7 @@ type RegistrationMutation struct {
 	id                   *int
 	created_at           *time.Time
 	updated_at           *time.Time
+	offer_expires_at     *time.Time
 	status               *registration.Status
 	seats                *int
 	addseats             *int
@@ -19828,6 +19829,55 @@ func (m *RegistrationMutation) OldUpdatedAt(ctx context.Context) (v time.Time, e
 // ResetUpdatedAt resets all changes to the "updated_at" field.
 func (m *RegistrationMutation) ResetUpdatedAt() {
 	m.updated_at = nil
+}
+
+// SetOfferExpiresAt sets the "offer_expires_at" field.
+func (m *RegistrationMutation) SetOfferExpiresAt(t time.Time) {
+	m.offer_expires_at = &t
+}
+
+// OfferExpiresAt returns the value of the "offer_expires_at" field in the mutation.
+func (m *RegistrationMutation) OfferExpiresAt() (r time.Time, exists bool) {
+	v := m.offer_expires_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOfferExpiresAt returns the old "offer_expires_at" field's value of the Registration entity.
+// If the Registration object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RegistrationMutation) OldOfferExpiresAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOfferExpiresAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOfferExpiresAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOfferExpiresAt: %w", err)
+	}
+	return oldValue.OfferExpiresAt, nil
+}
+
+// ClearOfferExpiresAt clears the value of the "offer_expires_at" field.
+func (m *RegistrationMutation) ClearOfferExpiresAt() {
+	m.offer_expires_at = nil
+	m.clearedFields[registration.FieldOfferExpiresAt] = struct{}{}
+}
+
+// OfferExpiresAtCleared returns if the "offer_expires_at" field was cleared in this mutation.
+func (m *RegistrationMutation) OfferExpiresAtCleared() bool {
+	_, ok := m.clearedFields[registration.FieldOfferExpiresAt]
+	return ok
+}
+
+// ResetOfferExpiresAt resets all changes to the "offer_expires_at" field.
+func (m *RegistrationMutation) ResetOfferExpiresAt() {
+	m.offer_expires_at = nil
+	delete(m.clearedFields, registration.FieldOfferExpiresAt)
 }
 
 // SetSlotID sets the "slot_id" field.
@@ -20509,7 +20559,7 @@ func (m *RegistrationMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *RegistrationMutation) Fields() []string {
-	fields := make([]string, 0, 15)
+	fields := make([]string, 0, 16)
 	if m.community != nil {
 		fields = append(fields, registration.FieldCommunityID)
 	}
@@ -20518,6 +20568,9 @@ func (m *RegistrationMutation) Fields() []string {
 	}
 	if m.updated_at != nil {
 		fields = append(fields, registration.FieldUpdatedAt)
+	}
+	if m.offer_expires_at != nil {
+		fields = append(fields, registration.FieldOfferExpiresAt)
 	}
 	if m.slot != nil {
 		fields = append(fields, registration.FieldSlotID)
@@ -20569,6 +20622,8 @@ func (m *RegistrationMutation) Field(name string) (ent.Value, bool) {
 		return m.CreatedAt()
 	case registration.FieldUpdatedAt:
 		return m.UpdatedAt()
+	case registration.FieldOfferExpiresAt:
+		return m.OfferExpiresAt()
 	case registration.FieldSlotID:
 		return m.SlotID()
 	case registration.FieldPersonID:
@@ -20608,6 +20663,8 @@ func (m *RegistrationMutation) OldField(ctx context.Context, name string) (ent.V
 		return m.OldCreatedAt(ctx)
 	case registration.FieldUpdatedAt:
 		return m.OldUpdatedAt(ctx)
+	case registration.FieldOfferExpiresAt:
+		return m.OldOfferExpiresAt(ctx)
 	case registration.FieldSlotID:
 		return m.OldSlotID(ctx)
 	case registration.FieldPersonID:
@@ -20661,6 +20718,13 @@ func (m *RegistrationMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetUpdatedAt(v)
+		return nil
+	case registration.FieldOfferExpiresAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOfferExpiresAt(v)
 		return nil
 	case registration.FieldSlotID:
 		v, ok := value.(int)
@@ -20803,6 +20867,9 @@ func (m *RegistrationMutation) AddField(name string, value ent.Value) error {
 // mutation.
 func (m *RegistrationMutation) ClearedFields() []string {
 	var fields []string
+	if m.FieldCleared(registration.FieldOfferExpiresAt) {
+		fields = append(fields, registration.FieldOfferExpiresAt)
+	}
 	if m.FieldCleared(registration.FieldConsentSensitiveAt) {
 		fields = append(fields, registration.FieldConsentSensitiveAt)
 	}
@@ -20832,6 +20899,9 @@ func (m *RegistrationMutation) FieldCleared(name string) bool {
 // error if the field is not defined in the schema.
 func (m *RegistrationMutation) ClearField(name string) error {
 	switch name {
+	case registration.FieldOfferExpiresAt:
+		m.ClearOfferExpiresAt()
+		return nil
 	case registration.FieldConsentSensitiveAt:
 		m.ClearConsentSensitiveAt()
 		return nil
@@ -20863,6 +20933,9 @@ func (m *RegistrationMutation) ResetField(name string) error {
 		return nil
 	case registration.FieldUpdatedAt:
 		m.ResetUpdatedAt()
+		return nil
+	case registration.FieldOfferExpiresAt:
+		m.ResetOfferExpiresAt()
 		return nil
 	case registration.FieldSlotID:
 		m.ResetSlotID()
@@ -29450,6 +29523,11 @@ type SlotMutation struct {
 	id                      *int
 	created_at              *time.Time
 	updated_at              *time.Time
+	waitlist_mode           *slot.WaitlistMode
+	offer_hours             *int
+	addoffer_hours          *int
+	offer_close_minutes     *int
+	addoffer_close_minutes  *int
 	name                    *string
 	kind                    *slot.Kind
 	capacity                *int
@@ -29682,6 +29760,154 @@ func (m *SlotMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error
 // ResetUpdatedAt resets all changes to the "updated_at" field.
 func (m *SlotMutation) ResetUpdatedAt() {
 	m.updated_at = nil
+}
+
+// SetWaitlistMode sets the "waitlist_mode" field.
+func (m *SlotMutation) SetWaitlistMode(sm slot.WaitlistMode) {
+	m.waitlist_mode = &sm
+}
+
+// WaitlistMode returns the value of the "waitlist_mode" field in the mutation.
+func (m *SlotMutation) WaitlistMode() (r slot.WaitlistMode, exists bool) {
+	v := m.waitlist_mode
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWaitlistMode returns the old "waitlist_mode" field's value of the Slot entity.
+// If the Slot object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SlotMutation) OldWaitlistMode(ctx context.Context) (v slot.WaitlistMode, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWaitlistMode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWaitlistMode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWaitlistMode: %w", err)
+	}
+	return oldValue.WaitlistMode, nil
+}
+
+// ResetWaitlistMode resets all changes to the "waitlist_mode" field.
+func (m *SlotMutation) ResetWaitlistMode() {
+	m.waitlist_mode = nil
+}
+
+// SetOfferHours sets the "offer_hours" field.
+func (m *SlotMutation) SetOfferHours(i int) {
+	m.offer_hours = &i
+	m.addoffer_hours = nil
+}
+
+// OfferHours returns the value of the "offer_hours" field in the mutation.
+func (m *SlotMutation) OfferHours() (r int, exists bool) {
+	v := m.offer_hours
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOfferHours returns the old "offer_hours" field's value of the Slot entity.
+// If the Slot object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SlotMutation) OldOfferHours(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOfferHours is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOfferHours requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOfferHours: %w", err)
+	}
+	return oldValue.OfferHours, nil
+}
+
+// AddOfferHours adds i to the "offer_hours" field.
+func (m *SlotMutation) AddOfferHours(i int) {
+	if m.addoffer_hours != nil {
+		*m.addoffer_hours += i
+	} else {
+		m.addoffer_hours = &i
+	}
+}
+
+// AddedOfferHours returns the value that was added to the "offer_hours" field in this mutation.
+func (m *SlotMutation) AddedOfferHours() (r int, exists bool) {
+	v := m.addoffer_hours
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetOfferHours resets all changes to the "offer_hours" field.
+func (m *SlotMutation) ResetOfferHours() {
+	m.offer_hours = nil
+	m.addoffer_hours = nil
+}
+
+// SetOfferCloseMinutes sets the "offer_close_minutes" field.
+func (m *SlotMutation) SetOfferCloseMinutes(i int) {
+	m.offer_close_minutes = &i
+	m.addoffer_close_minutes = nil
+}
+
+// OfferCloseMinutes returns the value of the "offer_close_minutes" field in the mutation.
+func (m *SlotMutation) OfferCloseMinutes() (r int, exists bool) {
+	v := m.offer_close_minutes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOfferCloseMinutes returns the old "offer_close_minutes" field's value of the Slot entity.
+// If the Slot object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SlotMutation) OldOfferCloseMinutes(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOfferCloseMinutes is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOfferCloseMinutes requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOfferCloseMinutes: %w", err)
+	}
+	return oldValue.OfferCloseMinutes, nil
+}
+
+// AddOfferCloseMinutes adds i to the "offer_close_minutes" field.
+func (m *SlotMutation) AddOfferCloseMinutes(i int) {
+	if m.addoffer_close_minutes != nil {
+		*m.addoffer_close_minutes += i
+	} else {
+		m.addoffer_close_minutes = &i
+	}
+}
+
+// AddedOfferCloseMinutes returns the value that was added to the "offer_close_minutes" field in this mutation.
+func (m *SlotMutation) AddedOfferCloseMinutes() (r int, exists bool) {
+	v := m.addoffer_close_minutes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetOfferCloseMinutes resets all changes to the "offer_close_minutes" field.
+func (m *SlotMutation) ResetOfferCloseMinutes() {
+	m.offer_close_minutes = nil
+	m.addoffer_close_minutes = nil
 }
 
 // SetActivityID sets the "activity_id" field.
@@ -30386,7 +30612,7 @@ func (m *SlotMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *SlotMutation) Fields() []string {
-	fields := make([]string, 0, 16)
+	fields := make([]string, 0, 19)
 	if m.community != nil {
 		fields = append(fields, slot.FieldCommunityID)
 	}
@@ -30395,6 +30621,15 @@ func (m *SlotMutation) Fields() []string {
 	}
 	if m.updated_at != nil {
 		fields = append(fields, slot.FieldUpdatedAt)
+	}
+	if m.waitlist_mode != nil {
+		fields = append(fields, slot.FieldWaitlistMode)
+	}
+	if m.offer_hours != nil {
+		fields = append(fields, slot.FieldOfferHours)
+	}
+	if m.offer_close_minutes != nil {
+		fields = append(fields, slot.FieldOfferCloseMinutes)
 	}
 	if m.activity != nil {
 		fields = append(fields, slot.FieldActivityID)
@@ -30449,6 +30684,12 @@ func (m *SlotMutation) Field(name string) (ent.Value, bool) {
 		return m.CreatedAt()
 	case slot.FieldUpdatedAt:
 		return m.UpdatedAt()
+	case slot.FieldWaitlistMode:
+		return m.WaitlistMode()
+	case slot.FieldOfferHours:
+		return m.OfferHours()
+	case slot.FieldOfferCloseMinutes:
+		return m.OfferCloseMinutes()
 	case slot.FieldActivityID:
 		return m.ActivityID()
 	case slot.FieldName:
@@ -30490,6 +30731,12 @@ func (m *SlotMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldCreatedAt(ctx)
 	case slot.FieldUpdatedAt:
 		return m.OldUpdatedAt(ctx)
+	case slot.FieldWaitlistMode:
+		return m.OldWaitlistMode(ctx)
+	case slot.FieldOfferHours:
+		return m.OldOfferHours(ctx)
+	case slot.FieldOfferCloseMinutes:
+		return m.OldOfferCloseMinutes(ctx)
 	case slot.FieldActivityID:
 		return m.OldActivityID(ctx)
 	case slot.FieldName:
@@ -30545,6 +30792,27 @@ func (m *SlotMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetUpdatedAt(v)
+		return nil
+	case slot.FieldWaitlistMode:
+		v, ok := value.(slot.WaitlistMode)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWaitlistMode(v)
+		return nil
+	case slot.FieldOfferHours:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOfferHours(v)
+		return nil
+	case slot.FieldOfferCloseMinutes:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOfferCloseMinutes(v)
 		return nil
 	case slot.FieldActivityID:
 		v, ok := value.(int)
@@ -30645,6 +30913,12 @@ func (m *SlotMutation) SetField(name string, value ent.Value) error {
 // this mutation.
 func (m *SlotMutation) AddedFields() []string {
 	var fields []string
+	if m.addoffer_hours != nil {
+		fields = append(fields, slot.FieldOfferHours)
+	}
+	if m.addoffer_close_minutes != nil {
+		fields = append(fields, slot.FieldOfferCloseMinutes)
+	}
 	if m.addcapacity != nil {
 		fields = append(fields, slot.FieldCapacity)
 	}
@@ -30671,6 +30945,10 @@ func (m *SlotMutation) AddedFields() []string {
 // was not set, or was not defined in the schema.
 func (m *SlotMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
+	case slot.FieldOfferHours:
+		return m.AddedOfferHours()
+	case slot.FieldOfferCloseMinutes:
+		return m.AddedOfferCloseMinutes()
 	case slot.FieldCapacity:
 		return m.AddedCapacity()
 	case slot.FieldTaken:
@@ -30692,6 +30970,20 @@ func (m *SlotMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *SlotMutation) AddField(name string, value ent.Value) error {
 	switch name {
+	case slot.FieldOfferHours:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddOfferHours(v)
+		return nil
+	case slot.FieldOfferCloseMinutes:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddOfferCloseMinutes(v)
+		return nil
 	case slot.FieldCapacity:
 		v, ok := value.(int)
 		if !ok {
@@ -30784,6 +31076,15 @@ func (m *SlotMutation) ResetField(name string) error {
 		return nil
 	case slot.FieldUpdatedAt:
 		m.ResetUpdatedAt()
+		return nil
+	case slot.FieldWaitlistMode:
+		m.ResetWaitlistMode()
+		return nil
+	case slot.FieldOfferHours:
+		m.ResetOfferHours()
+		return nil
+	case slot.FieldOfferCloseMinutes:
+		m.ResetOfferCloseMinutes()
 		return nil
 	case slot.FieldActivityID:
 		m.ResetActivityID()

@@ -27,6 +27,8 @@ type Registration struct {
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// UpdatedAt holds the value of the "updated_at" field.
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
+	// OfferExpiresAt holds the value of the "offer_expires_at" field.
+	OfferExpiresAt *time.Time `json:"offer_expires_at,omitempty"`
 	// SlotID holds the value of the "slot_id" field.
 	SlotID int `json:"slot_id,omitempty"`
 	// PersonID holds the value of the "person_id" field.
@@ -127,7 +129,7 @@ func (*Registration) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullInt64)
 		case registration.FieldStatus, registration.FieldCheckInCode, registration.FieldCancelReason:
 			values[i] = new(sql.NullString)
-		case registration.FieldCreatedAt, registration.FieldUpdatedAt, registration.FieldConsentSensitiveAt, registration.FieldCheckedInAt, registration.FieldCheckedOutAt, registration.FieldCancelledAt:
+		case registration.FieldCreatedAt, registration.FieldUpdatedAt, registration.FieldOfferExpiresAt, registration.FieldConsentSensitiveAt, registration.FieldCheckedInAt, registration.FieldCheckedOutAt, registration.FieldCancelledAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -167,6 +169,13 @@ func (_m *Registration) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field updated_at", values[i])
 			} else if value.Valid {
 				_m.UpdatedAt = value.Time
+			}
+		case registration.FieldOfferExpiresAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field offer_expires_at", values[i])
+			} else if value.Valid {
+				_m.OfferExpiresAt = new(time.Time)
+				*_m.OfferExpiresAt = value.Time
 			}
 		case registration.FieldSlotID:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -308,6 +317,11 @@ func (_m *Registration) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("updated_at=")
 	builder.WriteString(_m.UpdatedAt.Format(time.ANSIC))
+	builder.WriteString(", ")
+	if v := _m.OfferExpiresAt; v != nil {
+		builder.WriteString("offer_expires_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteString(", ")
 	builder.WriteString("slot_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.SlotID))

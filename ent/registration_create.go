@@ -60,6 +60,20 @@ func (_c *RegistrationCreate) SetNillableUpdatedAt(v *time.Time) *RegistrationCr
 	return _c
 }
 
+// SetOfferExpiresAt sets the "offer_expires_at" field.
+func (_c *RegistrationCreate) SetOfferExpiresAt(v time.Time) *RegistrationCreate {
+	_c.mutation.SetOfferExpiresAt(v)
+	return _c
+}
+
+// SetNillableOfferExpiresAt sets the "offer_expires_at" field if the given value is not nil.
+func (_c *RegistrationCreate) SetNillableOfferExpiresAt(v *time.Time) *RegistrationCreate {
+	if v != nil {
+		_c.SetOfferExpiresAt(*v)
+	}
+	return _c
+}
+
 // SetSlotID sets the "slot_id" field.
 func (_c *RegistrationCreate) SetSlotID(v int) *RegistrationCreate {
 	_c.mutation.SetSlotID(v)
@@ -364,6 +378,10 @@ func (_c *RegistrationCreate) createSpec() (*Registration, *sqlgraph.CreateSpec)
 		_spec.SetField(registration.FieldUpdatedAt, field.TypeTime, value)
 		_node.UpdatedAt = value
 	}
+	if value, ok := _c.mutation.OfferExpiresAt(); ok {
+		_spec.SetField(registration.FieldOfferExpiresAt, field.TypeTime, value)
+		_node.OfferExpiresAt = &value
+	}
 	if value, ok := _c.mutation.Status(); ok {
 		_spec.SetField(registration.FieldStatus, field.TypeEnum, value)
 		_node.Status = value
@@ -529,6 +547,24 @@ func (u *RegistrationUpsert) SetUpdatedAt(v time.Time) *RegistrationUpsert {
 // UpdateUpdatedAt sets the "updated_at" field to the value that was provided on create.
 func (u *RegistrationUpsert) UpdateUpdatedAt() *RegistrationUpsert {
 	u.SetExcluded(registration.FieldUpdatedAt)
+	return u
+}
+
+// SetOfferExpiresAt sets the "offer_expires_at" field.
+func (u *RegistrationUpsert) SetOfferExpiresAt(v time.Time) *RegistrationUpsert {
+	u.Set(registration.FieldOfferExpiresAt, v)
+	return u
+}
+
+// UpdateOfferExpiresAt sets the "offer_expires_at" field to the value that was provided on create.
+func (u *RegistrationUpsert) UpdateOfferExpiresAt() *RegistrationUpsert {
+	u.SetExcluded(registration.FieldOfferExpiresAt)
+	return u
+}
+
+// ClearOfferExpiresAt clears the value of the "offer_expires_at" field.
+func (u *RegistrationUpsert) ClearOfferExpiresAt() *RegistrationUpsert {
+	u.SetNull(registration.FieldOfferExpiresAt)
 	return u
 }
 
@@ -750,6 +786,27 @@ func (u *RegistrationUpsertOne) SetUpdatedAt(v time.Time) *RegistrationUpsertOne
 func (u *RegistrationUpsertOne) UpdateUpdatedAt() *RegistrationUpsertOne {
 	return u.Update(func(s *RegistrationUpsert) {
 		s.UpdateUpdatedAt()
+	})
+}
+
+// SetOfferExpiresAt sets the "offer_expires_at" field.
+func (u *RegistrationUpsertOne) SetOfferExpiresAt(v time.Time) *RegistrationUpsertOne {
+	return u.Update(func(s *RegistrationUpsert) {
+		s.SetOfferExpiresAt(v)
+	})
+}
+
+// UpdateOfferExpiresAt sets the "offer_expires_at" field to the value that was provided on create.
+func (u *RegistrationUpsertOne) UpdateOfferExpiresAt() *RegistrationUpsertOne {
+	return u.Update(func(s *RegistrationUpsert) {
+		s.UpdateOfferExpiresAt()
+	})
+}
+
+// ClearOfferExpiresAt clears the value of the "offer_expires_at" field.
+func (u *RegistrationUpsertOne) ClearOfferExpiresAt() *RegistrationUpsertOne {
+	return u.Update(func(s *RegistrationUpsert) {
+		s.ClearOfferExpiresAt()
 	})
 }
 
@@ -1162,6 +1219,27 @@ func (u *RegistrationUpsertBulk) SetUpdatedAt(v time.Time) *RegistrationUpsertBu
 func (u *RegistrationUpsertBulk) UpdateUpdatedAt() *RegistrationUpsertBulk {
 	return u.Update(func(s *RegistrationUpsert) {
 		s.UpdateUpdatedAt()
+	})
+}
+
+// SetOfferExpiresAt sets the "offer_expires_at" field.
+func (u *RegistrationUpsertBulk) SetOfferExpiresAt(v time.Time) *RegistrationUpsertBulk {
+	return u.Update(func(s *RegistrationUpsert) {
+		s.SetOfferExpiresAt(v)
+	})
+}
+
+// UpdateOfferExpiresAt sets the "offer_expires_at" field to the value that was provided on create.
+func (u *RegistrationUpsertBulk) UpdateOfferExpiresAt() *RegistrationUpsertBulk {
+	return u.Update(func(s *RegistrationUpsert) {
+		s.UpdateOfferExpiresAt()
+	})
+}
+
+// ClearOfferExpiresAt clears the value of the "offer_expires_at" field.
+func (u *RegistrationUpsertBulk) ClearOfferExpiresAt() *RegistrationUpsertBulk {
+	return u.Update(func(s *RegistrationUpsert) {
+		s.ClearOfferExpiresAt()
 	})
 }
 

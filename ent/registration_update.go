@@ -35,6 +35,26 @@ func (_u *RegistrationUpdate) SetUpdatedAt(v time.Time) *RegistrationUpdate {
 	return _u
 }
 
+// SetOfferExpiresAt sets the "offer_expires_at" field.
+func (_u *RegistrationUpdate) SetOfferExpiresAt(v time.Time) *RegistrationUpdate {
+	_u.mutation.SetOfferExpiresAt(v)
+	return _u
+}
+
+// SetNillableOfferExpiresAt sets the "offer_expires_at" field if the given value is not nil.
+func (_u *RegistrationUpdate) SetNillableOfferExpiresAt(v *time.Time) *RegistrationUpdate {
+	if v != nil {
+		_u.SetOfferExpiresAt(*v)
+	}
+	return _u
+}
+
+// ClearOfferExpiresAt clears the value of the "offer_expires_at" field.
+func (_u *RegistrationUpdate) ClearOfferExpiresAt() *RegistrationUpdate {
+	_u.mutation.ClearOfferExpiresAt()
+	return _u
+}
+
 // SetStatus sets the "status" field.
 func (_u *RegistrationUpdate) SetStatus(v registration.Status) *RegistrationUpdate {
 	_u.mutation.SetStatus(v)
@@ -305,6 +325,12 @@ func (_u *RegistrationUpdate) sqlSave(ctx context.Context) (_node int, err error
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(registration.FieldUpdatedAt, field.TypeTime, value)
 	}
+	if value, ok := _u.mutation.OfferExpiresAt(); ok {
+		_spec.SetField(registration.FieldOfferExpiresAt, field.TypeTime, value)
+	}
+	if _u.mutation.OfferExpiresAtCleared() {
+		_spec.ClearField(registration.FieldOfferExpiresAt, field.TypeTime)
+	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(registration.FieldStatus, field.TypeEnum, value)
 	}
@@ -378,6 +404,26 @@ type RegistrationUpdateOne struct {
 // SetUpdatedAt sets the "updated_at" field.
 func (_u *RegistrationUpdateOne) SetUpdatedAt(v time.Time) *RegistrationUpdateOne {
 	_u.mutation.SetUpdatedAt(v)
+	return _u
+}
+
+// SetOfferExpiresAt sets the "offer_expires_at" field.
+func (_u *RegistrationUpdateOne) SetOfferExpiresAt(v time.Time) *RegistrationUpdateOne {
+	_u.mutation.SetOfferExpiresAt(v)
+	return _u
+}
+
+// SetNillableOfferExpiresAt sets the "offer_expires_at" field if the given value is not nil.
+func (_u *RegistrationUpdateOne) SetNillableOfferExpiresAt(v *time.Time) *RegistrationUpdateOne {
+	if v != nil {
+		_u.SetOfferExpiresAt(*v)
+	}
+	return _u
+}
+
+// ClearOfferExpiresAt clears the value of the "offer_expires_at" field.
+func (_u *RegistrationUpdateOne) ClearOfferExpiresAt() *RegistrationUpdateOne {
+	_u.mutation.ClearOfferExpiresAt()
 	return _u
 }
 
@@ -680,6 +726,12 @@ func (_u *RegistrationUpdateOne) sqlSave(ctx context.Context) (_node *Registrati
 	}
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(registration.FieldUpdatedAt, field.TypeTime, value)
+	}
+	if value, ok := _u.mutation.OfferExpiresAt(); ok {
+		_spec.SetField(registration.FieldOfferExpiresAt, field.TypeTime, value)
+	}
+	if _u.mutation.OfferExpiresAtCleared() {
+		_spec.ClearField(registration.FieldOfferExpiresAt, field.TypeTime)
 	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(registration.FieldStatus, field.TypeEnum, value)

@@ -25,6 +25,12 @@ type Slot struct {
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// UpdatedAt holds the value of the "updated_at" field.
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
+	// WaitlistMode holds the value of the "waitlist_mode" field.
+	WaitlistMode slot.WaitlistMode `json:"waitlist_mode,omitempty"`
+	// OfferHours holds the value of the "offer_hours" field.
+	OfferHours int `json:"offer_hours,omitempty"`
+	// OfferCloseMinutes holds the value of the "offer_close_minutes" field.
+	OfferCloseMinutes int `json:"offer_close_minutes,omitempty"`
 	// ActivityID holds the value of the "activity_id" field.
 	ActivityID int `json:"activity_id,omitempty"`
 	// Name holds the value of the "name" field.
@@ -99,9 +105,9 @@ func (*Slot) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case slot.FieldRequiresApproval, slot.FieldWaitlistEnabled:
 			values[i] = new(sql.NullBool)
-		case slot.FieldID, slot.FieldCommunityID, slot.FieldActivityID, slot.FieldCapacity, slot.FieldTaken, slot.FieldWaitlisted, slot.FieldPending, slot.FieldCheckedIn, slot.FieldMaxSeatsPerSignup:
+		case slot.FieldID, slot.FieldCommunityID, slot.FieldOfferHours, slot.FieldOfferCloseMinutes, slot.FieldActivityID, slot.FieldCapacity, slot.FieldTaken, slot.FieldWaitlisted, slot.FieldPending, slot.FieldCheckedIn, slot.FieldMaxSeatsPerSignup:
 			values[i] = new(sql.NullInt64)
-		case slot.FieldName, slot.FieldKind:
+		case slot.FieldWaitlistMode, slot.FieldName, slot.FieldKind:
 			values[i] = new(sql.NullString)
 		case slot.FieldCreatedAt, slot.FieldUpdatedAt, slot.FieldStartsAt, slot.FieldEndsAt:
 			values[i] = new(sql.NullTime)
@@ -143,6 +149,24 @@ func (_m *Slot) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field updated_at", values[i])
 			} else if value.Valid {
 				_m.UpdatedAt = value.Time
+			}
+		case slot.FieldWaitlistMode:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field waitlist_mode", values[i])
+			} else if value.Valid {
+				_m.WaitlistMode = slot.WaitlistMode(value.String)
+			}
+		case slot.FieldOfferHours:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field offer_hours", values[i])
+			} else if value.Valid {
+				_m.OfferHours = int(value.Int64)
+			}
+		case slot.FieldOfferCloseMinutes:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field offer_close_minutes", values[i])
+			} else if value.Valid {
+				_m.OfferCloseMinutes = int(value.Int64)
 			}
 		case slot.FieldActivityID:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -278,6 +302,15 @@ func (_m *Slot) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("updated_at=")
 	builder.WriteString(_m.UpdatedAt.Format(time.ANSIC))
+	builder.WriteString(", ")
+	builder.WriteString("waitlist_mode=")
+	builder.WriteString(fmt.Sprintf("%v", _m.WaitlistMode))
+	builder.WriteString(", ")
+	builder.WriteString("offer_hours=")
+	builder.WriteString(fmt.Sprintf("%v", _m.OfferHours))
+	builder.WriteString(", ")
+	builder.WriteString("offer_close_minutes=")
+	builder.WriteString(fmt.Sprintf("%v", _m.OfferCloseMinutes))
 	builder.WriteString(", ")
 	builder.WriteString("activity_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.ActivityID))

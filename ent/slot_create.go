@@ -58,6 +58,48 @@ func (_c *SlotCreate) SetNillableUpdatedAt(v *time.Time) *SlotCreate {
 	return _c
 }
 
+// SetWaitlistMode sets the "waitlist_mode" field.
+func (_c *SlotCreate) SetWaitlistMode(v slot.WaitlistMode) *SlotCreate {
+	_c.mutation.SetWaitlistMode(v)
+	return _c
+}
+
+// SetNillableWaitlistMode sets the "waitlist_mode" field if the given value is not nil.
+func (_c *SlotCreate) SetNillableWaitlistMode(v *slot.WaitlistMode) *SlotCreate {
+	if v != nil {
+		_c.SetWaitlistMode(*v)
+	}
+	return _c
+}
+
+// SetOfferHours sets the "offer_hours" field.
+func (_c *SlotCreate) SetOfferHours(v int) *SlotCreate {
+	_c.mutation.SetOfferHours(v)
+	return _c
+}
+
+// SetNillableOfferHours sets the "offer_hours" field if the given value is not nil.
+func (_c *SlotCreate) SetNillableOfferHours(v *int) *SlotCreate {
+	if v != nil {
+		_c.SetOfferHours(*v)
+	}
+	return _c
+}
+
+// SetOfferCloseMinutes sets the "offer_close_minutes" field.
+func (_c *SlotCreate) SetOfferCloseMinutes(v int) *SlotCreate {
+	_c.mutation.SetOfferCloseMinutes(v)
+	return _c
+}
+
+// SetNillableOfferCloseMinutes sets the "offer_close_minutes" field if the given value is not nil.
+func (_c *SlotCreate) SetNillableOfferCloseMinutes(v *int) *SlotCreate {
+	if v != nil {
+		_c.SetOfferCloseMinutes(*v)
+	}
+	return _c
+}
+
 // SetActivityID sets the "activity_id" field.
 func (_c *SlotCreate) SetActivityID(v int) *SlotCreate {
 	_c.mutation.SetActivityID(v)
@@ -277,6 +319,18 @@ func (_c *SlotCreate) defaults() error {
 		v := slot.DefaultUpdatedAt()
 		_c.mutation.SetUpdatedAt(v)
 	}
+	if _, ok := _c.mutation.WaitlistMode(); !ok {
+		v := slot.DefaultWaitlistMode
+		_c.mutation.SetWaitlistMode(v)
+	}
+	if _, ok := _c.mutation.OfferHours(); !ok {
+		v := slot.DefaultOfferHours
+		_c.mutation.SetOfferHours(v)
+	}
+	if _, ok := _c.mutation.OfferCloseMinutes(); !ok {
+		v := slot.DefaultOfferCloseMinutes
+		_c.mutation.SetOfferCloseMinutes(v)
+	}
 	if _, ok := _c.mutation.Kind(); !ok {
 		v := slot.DefaultKind
 		_c.mutation.SetKind(v)
@@ -322,6 +376,30 @@ func (_c *SlotCreate) check() error {
 	}
 	if _, ok := _c.mutation.UpdatedAt(); !ok {
 		return &ValidationError{Name: "updated_at", err: errors.New(`ent: missing required field "Slot.updated_at"`)}
+	}
+	if _, ok := _c.mutation.WaitlistMode(); !ok {
+		return &ValidationError{Name: "waitlist_mode", err: errors.New(`ent: missing required field "Slot.waitlist_mode"`)}
+	}
+	if v, ok := _c.mutation.WaitlistMode(); ok {
+		if err := slot.WaitlistModeValidator(v); err != nil {
+			return &ValidationError{Name: "waitlist_mode", err: fmt.Errorf(`ent: validator failed for field "Slot.waitlist_mode": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.OfferHours(); !ok {
+		return &ValidationError{Name: "offer_hours", err: errors.New(`ent: missing required field "Slot.offer_hours"`)}
+	}
+	if v, ok := _c.mutation.OfferHours(); ok {
+		if err := slot.OfferHoursValidator(v); err != nil {
+			return &ValidationError{Name: "offer_hours", err: fmt.Errorf(`ent: validator failed for field "Slot.offer_hours": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.OfferCloseMinutes(); !ok {
+		return &ValidationError{Name: "offer_close_minutes", err: errors.New(`ent: missing required field "Slot.offer_close_minutes"`)}
+	}
+	if v, ok := _c.mutation.OfferCloseMinutes(); ok {
+		if err := slot.OfferCloseMinutesValidator(v); err != nil {
+			return &ValidationError{Name: "offer_close_minutes", err: fmt.Errorf(`ent: validator failed for field "Slot.offer_close_minutes": %w`, err)}
+		}
 	}
 	if _, ok := _c.mutation.ActivityID(); !ok {
 		return &ValidationError{Name: "activity_id", err: errors.New(`ent: missing required field "Slot.activity_id"`)}
@@ -436,6 +514,18 @@ func (_c *SlotCreate) createSpec() (*Slot, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.UpdatedAt(); ok {
 		_spec.SetField(slot.FieldUpdatedAt, field.TypeTime, value)
 		_node.UpdatedAt = value
+	}
+	if value, ok := _c.mutation.WaitlistMode(); ok {
+		_spec.SetField(slot.FieldWaitlistMode, field.TypeEnum, value)
+		_node.WaitlistMode = value
+	}
+	if value, ok := _c.mutation.OfferHours(); ok {
+		_spec.SetField(slot.FieldOfferHours, field.TypeInt, value)
+		_node.OfferHours = value
+	}
+	if value, ok := _c.mutation.OfferCloseMinutes(); ok {
+		_spec.SetField(slot.FieldOfferCloseMinutes, field.TypeInt, value)
+		_node.OfferCloseMinutes = value
 	}
 	if value, ok := _c.mutation.Name(); ok {
 		_spec.SetField(slot.FieldName, field.TypeString, value)
@@ -580,6 +670,54 @@ func (u *SlotUpsert) SetUpdatedAt(v time.Time) *SlotUpsert {
 // UpdateUpdatedAt sets the "updated_at" field to the value that was provided on create.
 func (u *SlotUpsert) UpdateUpdatedAt() *SlotUpsert {
 	u.SetExcluded(slot.FieldUpdatedAt)
+	return u
+}
+
+// SetWaitlistMode sets the "waitlist_mode" field.
+func (u *SlotUpsert) SetWaitlistMode(v slot.WaitlistMode) *SlotUpsert {
+	u.Set(slot.FieldWaitlistMode, v)
+	return u
+}
+
+// UpdateWaitlistMode sets the "waitlist_mode" field to the value that was provided on create.
+func (u *SlotUpsert) UpdateWaitlistMode() *SlotUpsert {
+	u.SetExcluded(slot.FieldWaitlistMode)
+	return u
+}
+
+// SetOfferHours sets the "offer_hours" field.
+func (u *SlotUpsert) SetOfferHours(v int) *SlotUpsert {
+	u.Set(slot.FieldOfferHours, v)
+	return u
+}
+
+// UpdateOfferHours sets the "offer_hours" field to the value that was provided on create.
+func (u *SlotUpsert) UpdateOfferHours() *SlotUpsert {
+	u.SetExcluded(slot.FieldOfferHours)
+	return u
+}
+
+// AddOfferHours adds v to the "offer_hours" field.
+func (u *SlotUpsert) AddOfferHours(v int) *SlotUpsert {
+	u.Add(slot.FieldOfferHours, v)
+	return u
+}
+
+// SetOfferCloseMinutes sets the "offer_close_minutes" field.
+func (u *SlotUpsert) SetOfferCloseMinutes(v int) *SlotUpsert {
+	u.Set(slot.FieldOfferCloseMinutes, v)
+	return u
+}
+
+// UpdateOfferCloseMinutes sets the "offer_close_minutes" field to the value that was provided on create.
+func (u *SlotUpsert) UpdateOfferCloseMinutes() *SlotUpsert {
+	u.SetExcluded(slot.FieldOfferCloseMinutes)
+	return u
+}
+
+// AddOfferCloseMinutes adds v to the "offer_close_minutes" field.
+func (u *SlotUpsert) AddOfferCloseMinutes(v int) *SlotUpsert {
+	u.Add(slot.FieldOfferCloseMinutes, v)
 	return u
 }
 
@@ -837,6 +975,62 @@ func (u *SlotUpsertOne) SetUpdatedAt(v time.Time) *SlotUpsertOne {
 func (u *SlotUpsertOne) UpdateUpdatedAt() *SlotUpsertOne {
 	return u.Update(func(s *SlotUpsert) {
 		s.UpdateUpdatedAt()
+	})
+}
+
+// SetWaitlistMode sets the "waitlist_mode" field.
+func (u *SlotUpsertOne) SetWaitlistMode(v slot.WaitlistMode) *SlotUpsertOne {
+	return u.Update(func(s *SlotUpsert) {
+		s.SetWaitlistMode(v)
+	})
+}
+
+// UpdateWaitlistMode sets the "waitlist_mode" field to the value that was provided on create.
+func (u *SlotUpsertOne) UpdateWaitlistMode() *SlotUpsertOne {
+	return u.Update(func(s *SlotUpsert) {
+		s.UpdateWaitlistMode()
+	})
+}
+
+// SetOfferHours sets the "offer_hours" field.
+func (u *SlotUpsertOne) SetOfferHours(v int) *SlotUpsertOne {
+	return u.Update(func(s *SlotUpsert) {
+		s.SetOfferHours(v)
+	})
+}
+
+// AddOfferHours adds v to the "offer_hours" field.
+func (u *SlotUpsertOne) AddOfferHours(v int) *SlotUpsertOne {
+	return u.Update(func(s *SlotUpsert) {
+		s.AddOfferHours(v)
+	})
+}
+
+// UpdateOfferHours sets the "offer_hours" field to the value that was provided on create.
+func (u *SlotUpsertOne) UpdateOfferHours() *SlotUpsertOne {
+	return u.Update(func(s *SlotUpsert) {
+		s.UpdateOfferHours()
+	})
+}
+
+// SetOfferCloseMinutes sets the "offer_close_minutes" field.
+func (u *SlotUpsertOne) SetOfferCloseMinutes(v int) *SlotUpsertOne {
+	return u.Update(func(s *SlotUpsert) {
+		s.SetOfferCloseMinutes(v)
+	})
+}
+
+// AddOfferCloseMinutes adds v to the "offer_close_minutes" field.
+func (u *SlotUpsertOne) AddOfferCloseMinutes(v int) *SlotUpsertOne {
+	return u.Update(func(s *SlotUpsert) {
+		s.AddOfferCloseMinutes(v)
+	})
+}
+
+// UpdateOfferCloseMinutes sets the "offer_close_minutes" field to the value that was provided on create.
+func (u *SlotUpsertOne) UpdateOfferCloseMinutes() *SlotUpsertOne {
+	return u.Update(func(s *SlotUpsert) {
+		s.UpdateOfferCloseMinutes()
 	})
 }
 
@@ -1292,6 +1486,62 @@ func (u *SlotUpsertBulk) SetUpdatedAt(v time.Time) *SlotUpsertBulk {
 func (u *SlotUpsertBulk) UpdateUpdatedAt() *SlotUpsertBulk {
 	return u.Update(func(s *SlotUpsert) {
 		s.UpdateUpdatedAt()
+	})
+}
+
+// SetWaitlistMode sets the "waitlist_mode" field.
+func (u *SlotUpsertBulk) SetWaitlistMode(v slot.WaitlistMode) *SlotUpsertBulk {
+	return u.Update(func(s *SlotUpsert) {
+		s.SetWaitlistMode(v)
+	})
+}
+
+// UpdateWaitlistMode sets the "waitlist_mode" field to the value that was provided on create.
+func (u *SlotUpsertBulk) UpdateWaitlistMode() *SlotUpsertBulk {
+	return u.Update(func(s *SlotUpsert) {
+		s.UpdateWaitlistMode()
+	})
+}
+
+// SetOfferHours sets the "offer_hours" field.
+func (u *SlotUpsertBulk) SetOfferHours(v int) *SlotUpsertBulk {
+	return u.Update(func(s *SlotUpsert) {
+		s.SetOfferHours(v)
+	})
+}
+
+// AddOfferHours adds v to the "offer_hours" field.
+func (u *SlotUpsertBulk) AddOfferHours(v int) *SlotUpsertBulk {
+	return u.Update(func(s *SlotUpsert) {
+		s.AddOfferHours(v)
+	})
+}
+
+// UpdateOfferHours sets the "offer_hours" field to the value that was provided on create.
+func (u *SlotUpsertBulk) UpdateOfferHours() *SlotUpsertBulk {
+	return u.Update(func(s *SlotUpsert) {
+		s.UpdateOfferHours()
+	})
+}
+
+// SetOfferCloseMinutes sets the "offer_close_minutes" field.
+func (u *SlotUpsertBulk) SetOfferCloseMinutes(v int) *SlotUpsertBulk {
+	return u.Update(func(s *SlotUpsert) {
+		s.SetOfferCloseMinutes(v)
+	})
+}
+
+// AddOfferCloseMinutes adds v to the "offer_close_minutes" field.
+func (u *SlotUpsertBulk) AddOfferCloseMinutes(v int) *SlotUpsertBulk {
+	return u.Update(func(s *SlotUpsert) {
+		s.AddOfferCloseMinutes(v)
+	})
+}
+
+// UpdateOfferCloseMinutes sets the "offer_close_minutes" field to the value that was provided on create.
+func (u *SlotUpsertBulk) UpdateOfferCloseMinutes() *SlotUpsertBulk {
+	return u.Update(func(s *SlotUpsert) {
+		s.UpdateOfferCloseMinutes()
 	})
 }
 

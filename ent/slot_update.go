@@ -35,6 +35,62 @@ func (_u *SlotUpdate) SetUpdatedAt(v time.Time) *SlotUpdate {
 	return _u
 }
 
+// SetWaitlistMode sets the "waitlist_mode" field.
+func (_u *SlotUpdate) SetWaitlistMode(v slot.WaitlistMode) *SlotUpdate {
+	_u.mutation.SetWaitlistMode(v)
+	return _u
+}
+
+// SetNillableWaitlistMode sets the "waitlist_mode" field if the given value is not nil.
+func (_u *SlotUpdate) SetNillableWaitlistMode(v *slot.WaitlistMode) *SlotUpdate {
+	if v != nil {
+		_u.SetWaitlistMode(*v)
+	}
+	return _u
+}
+
+// SetOfferHours sets the "offer_hours" field.
+func (_u *SlotUpdate) SetOfferHours(v int) *SlotUpdate {
+	_u.mutation.ResetOfferHours()
+	_u.mutation.SetOfferHours(v)
+	return _u
+}
+
+// SetNillableOfferHours sets the "offer_hours" field if the given value is not nil.
+func (_u *SlotUpdate) SetNillableOfferHours(v *int) *SlotUpdate {
+	if v != nil {
+		_u.SetOfferHours(*v)
+	}
+	return _u
+}
+
+// AddOfferHours adds value to the "offer_hours" field.
+func (_u *SlotUpdate) AddOfferHours(v int) *SlotUpdate {
+	_u.mutation.AddOfferHours(v)
+	return _u
+}
+
+// SetOfferCloseMinutes sets the "offer_close_minutes" field.
+func (_u *SlotUpdate) SetOfferCloseMinutes(v int) *SlotUpdate {
+	_u.mutation.ResetOfferCloseMinutes()
+	_u.mutation.SetOfferCloseMinutes(v)
+	return _u
+}
+
+// SetNillableOfferCloseMinutes sets the "offer_close_minutes" field if the given value is not nil.
+func (_u *SlotUpdate) SetNillableOfferCloseMinutes(v *int) *SlotUpdate {
+	if v != nil {
+		_u.SetOfferCloseMinutes(*v)
+	}
+	return _u
+}
+
+// AddOfferCloseMinutes adds value to the "offer_close_minutes" field.
+func (_u *SlotUpdate) AddOfferCloseMinutes(v int) *SlotUpdate {
+	_u.mutation.AddOfferCloseMinutes(v)
+	return _u
+}
+
 // SetName sets the "name" field.
 func (_u *SlotUpdate) SetName(v string) *SlotUpdate {
 	_u.mutation.SetName(v)
@@ -306,6 +362,21 @@ func (_u *SlotUpdate) defaults() error {
 
 // check runs all checks and user-defined validators on the builder.
 func (_u *SlotUpdate) check() error {
+	if v, ok := _u.mutation.WaitlistMode(); ok {
+		if err := slot.WaitlistModeValidator(v); err != nil {
+			return &ValidationError{Name: "waitlist_mode", err: fmt.Errorf(`ent: validator failed for field "Slot.waitlist_mode": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.OfferHours(); ok {
+		if err := slot.OfferHoursValidator(v); err != nil {
+			return &ValidationError{Name: "offer_hours", err: fmt.Errorf(`ent: validator failed for field "Slot.offer_hours": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.OfferCloseMinutes(); ok {
+		if err := slot.OfferCloseMinutesValidator(v); err != nil {
+			return &ValidationError{Name: "offer_close_minutes", err: fmt.Errorf(`ent: validator failed for field "Slot.offer_close_minutes": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Name(); ok {
 		if err := slot.NameValidator(v); err != nil {
 			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "Slot.name": %w`, err)}
@@ -375,6 +446,21 @@ func (_u *SlotUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(slot.FieldUpdatedAt, field.TypeTime, value)
+	}
+	if value, ok := _u.mutation.WaitlistMode(); ok {
+		_spec.SetField(slot.FieldWaitlistMode, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.OfferHours(); ok {
+		_spec.SetField(slot.FieldOfferHours, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedOfferHours(); ok {
+		_spec.AddField(slot.FieldOfferHours, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.OfferCloseMinutes(); ok {
+		_spec.SetField(slot.FieldOfferCloseMinutes, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedOfferCloseMinutes(); ok {
+		_spec.AddField(slot.FieldOfferCloseMinutes, field.TypeInt, value)
 	}
 	if value, ok := _u.mutation.Name(); ok {
 		_spec.SetField(slot.FieldName, field.TypeString, value)
@@ -461,6 +547,62 @@ type SlotUpdateOne struct {
 // SetUpdatedAt sets the "updated_at" field.
 func (_u *SlotUpdateOne) SetUpdatedAt(v time.Time) *SlotUpdateOne {
 	_u.mutation.SetUpdatedAt(v)
+	return _u
+}
+
+// SetWaitlistMode sets the "waitlist_mode" field.
+func (_u *SlotUpdateOne) SetWaitlistMode(v slot.WaitlistMode) *SlotUpdateOne {
+	_u.mutation.SetWaitlistMode(v)
+	return _u
+}
+
+// SetNillableWaitlistMode sets the "waitlist_mode" field if the given value is not nil.
+func (_u *SlotUpdateOne) SetNillableWaitlistMode(v *slot.WaitlistMode) *SlotUpdateOne {
+	if v != nil {
+		_u.SetWaitlistMode(*v)
+	}
+	return _u
+}
+
+// SetOfferHours sets the "offer_hours" field.
+func (_u *SlotUpdateOne) SetOfferHours(v int) *SlotUpdateOne {
+	_u.mutation.ResetOfferHours()
+	_u.mutation.SetOfferHours(v)
+	return _u
+}
+
+// SetNillableOfferHours sets the "offer_hours" field if the given value is not nil.
+func (_u *SlotUpdateOne) SetNillableOfferHours(v *int) *SlotUpdateOne {
+	if v != nil {
+		_u.SetOfferHours(*v)
+	}
+	return _u
+}
+
+// AddOfferHours adds value to the "offer_hours" field.
+func (_u *SlotUpdateOne) AddOfferHours(v int) *SlotUpdateOne {
+	_u.mutation.AddOfferHours(v)
+	return _u
+}
+
+// SetOfferCloseMinutes sets the "offer_close_minutes" field.
+func (_u *SlotUpdateOne) SetOfferCloseMinutes(v int) *SlotUpdateOne {
+	_u.mutation.ResetOfferCloseMinutes()
+	_u.mutation.SetOfferCloseMinutes(v)
+	return _u
+}
+
+// SetNillableOfferCloseMinutes sets the "offer_close_minutes" field if the given value is not nil.
+func (_u *SlotUpdateOne) SetNillableOfferCloseMinutes(v *int) *SlotUpdateOne {
+	if v != nil {
+		_u.SetOfferCloseMinutes(*v)
+	}
+	return _u
+}
+
+// AddOfferCloseMinutes adds value to the "offer_close_minutes" field.
+func (_u *SlotUpdateOne) AddOfferCloseMinutes(v int) *SlotUpdateOne {
+	_u.mutation.AddOfferCloseMinutes(v)
 	return _u
 }
 
@@ -748,6 +890,21 @@ func (_u *SlotUpdateOne) defaults() error {
 
 // check runs all checks and user-defined validators on the builder.
 func (_u *SlotUpdateOne) check() error {
+	if v, ok := _u.mutation.WaitlistMode(); ok {
+		if err := slot.WaitlistModeValidator(v); err != nil {
+			return &ValidationError{Name: "waitlist_mode", err: fmt.Errorf(`ent: validator failed for field "Slot.waitlist_mode": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.OfferHours(); ok {
+		if err := slot.OfferHoursValidator(v); err != nil {
+			return &ValidationError{Name: "offer_hours", err: fmt.Errorf(`ent: validator failed for field "Slot.offer_hours": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.OfferCloseMinutes(); ok {
+		if err := slot.OfferCloseMinutesValidator(v); err != nil {
+			return &ValidationError{Name: "offer_close_minutes", err: fmt.Errorf(`ent: validator failed for field "Slot.offer_close_minutes": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Name(); ok {
 		if err := slot.NameValidator(v); err != nil {
 			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "Slot.name": %w`, err)}
@@ -834,6 +991,21 @@ func (_u *SlotUpdateOne) sqlSave(ctx context.Context) (_node *Slot, err error) {
 	}
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(slot.FieldUpdatedAt, field.TypeTime, value)
+	}
+	if value, ok := _u.mutation.WaitlistMode(); ok {
+		_spec.SetField(slot.FieldWaitlistMode, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.OfferHours(); ok {
+		_spec.SetField(slot.FieldOfferHours, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedOfferHours(); ok {
+		_spec.AddField(slot.FieldOfferHours, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.OfferCloseMinutes(); ok {
+		_spec.SetField(slot.FieldOfferCloseMinutes, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedOfferCloseMinutes(); ok {
+		_spec.AddField(slot.FieldOfferCloseMinutes, field.TypeInt, value)
 	}
 	if value, ok := _u.mutation.Name(); ok {
 		_spec.SetField(slot.FieldName, field.TypeString, value)

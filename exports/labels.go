@@ -23,7 +23,7 @@ var (
 		registration.StatusCONFIRMED: "已报名", registration.StatusCHECKED_IN: "已签到",
 		registration.StatusCHECKED_OUT: "已签退", registration.StatusNO_SHOW: "未到",
 		registration.StatusWAITLISTED: "候补", registration.StatusPENDING_APPROVAL: "待审核",
-		registration.StatusCANCELLED: "已取消",
+		registration.StatusCANCELLED: "已取消", registration.StatusOFFERED: "候补待确认",
 	}
 	kindText = map[request.Kind]string{
 		request.KindREPAIR: "维修", request.KindELDERLY_CARE: "养老照护", request.KindDISPUTE: "矛盾纠纷",

@@ -12,6 +12,7 @@ import (
 	"linli/ent"
 	"linli/ent/notification"
 	"linli/ent/registration"
+	"linli/ent/slot"
 	"linli/events"
 	"linli/notify"
 	"linli/viewer"
@@ -384,6 +385,9 @@ func (g *group) countsStatement(changed []*slotState) (string, []any) {
 // not fit, so nobody is overtaken.
 func (b *Batch) promote(ctx context.Context, slotID int) error {
 	s := b.g.slots[slotID].slot
+	if s.WaitlistMode == slot.WaitlistModeOFFER {
+		return b.offer(ctx, slotID) // offer.go
+	}
 	free := Free(s)
 	if free <= 0 || s.Waitlisted <= 0 {
 		return nil

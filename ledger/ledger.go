@@ -27,8 +27,8 @@
 // decides each, the ledger writes their moves set-wise, checked_in in the
 // same guarded counter statement and their scans in one insert.
 //
-// Counters are sums of seats: taken over CONFIRMED, CHECKED_IN and
-// CHECKED_OUT registrations, waitlisted over WAITLISTED, pending over
+// Counters are sums of seats: taken over CONFIRMED, CHECKED_IN,
+// CHECKED_OUT and OFFERED (offer.go) registrations, waitlisted over WAITLISTED, pending over
 // PENDING_APPROVAL. A pending sign-up holds no seat: approval takes one if
 // it is free and nobody waits, and joins the waitlist otherwise. Nobody
 // overtakes the line: a new sign-up is confirmed only while nobody waits,

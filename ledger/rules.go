@@ -113,12 +113,14 @@ func WaitlistOrder() []registration.OrderOption {
 
 // Open are the statuses of registrations not yet attended, which
 // cancelling an activity cancels.
-var Open = []registration.Status{registration.StatusCONFIRMED, registration.StatusWAITLISTED, registration.StatusPENDING_APPROVAL}
+var Open = []registration.Status{registration.StatusCONFIRMED, registration.StatusWAITLISTED, registration.StatusPENDING_APPROVAL,
+	registration.StatusOFFERED}
 
 // Held is what a registration in status holds of its slot's counters.
 func Held(status registration.Status, seats int) Counts {
 	switch status {
-	case registration.StatusCONFIRMED, registration.StatusCHECKED_IN, registration.StatusCHECKED_OUT:
+	case registration.StatusCONFIRMED, registration.StatusCHECKED_IN, registration.StatusCHECKED_OUT,
+		registration.StatusOFFERED: // an offer holds its seat while it stands (offer.go)
 		return Counts{Taken: seats}
 	case registration.StatusWAITLISTED:
 		return Counts{Waitlisted: seats}

@@ -181,7 +181,7 @@ func (o *signUpOp) Decide(ctx context.Context, b *Batch) error {
 	switch {
 	case s.RequiresApproval:
 		status, c.Pending = registration.StatusPENDING_APPROVAL, o.in.Seats
-	case Fits(s, o.in.Seats):
+	case SeatFree(a, s, o.in.Seats, b.Now()):
 		c.Taken = o.in.Seats
 	case s.WaitlistEnabled:
 		status, c.Waitlisted = registration.StatusWAITLISTED, o.in.Seats

@@ -58,7 +58,7 @@ func (o *walkInOp) Decide(ctx context.Context, b *Batch) error {
 	if err != nil {
 		return err
 	}
-	if !Fits(sl, o.w.Seats) {
+	if !SeatFree(b.Activity(), sl, o.w.Seats, b.Now()) {
 		return apperr.New(apperr.CapacityFull, "no free seats for walk-ins in this slot")
 	}
 	code, err := NewCheckInCode()

@@ -82,12 +82,15 @@ const (
 	RegistrationWaitlisted RegistrationChange = "WAITLISTED"
 	RegistrationCheckedIn  RegistrationChange = "CHECKED_IN"
 	RegistrationCheckedOut RegistrationChange = "CHECKED_OUT"
+	// RegistrationOffered: a waitlist offer was made (ledger/offer.go).
+	RegistrationOffered RegistrationChange = "OFFERED"
 )
 
 // RegistrationChanges are the registration changes, in the schema's order.
 var RegistrationChanges = []RegistrationChange{
 	RegistrationPromoted, RegistrationApproved, RegistrationRejected, RegistrationCancelled,
 	RegistrationConfirmed, RegistrationWaitlisted, RegistrationCheckedIn, RegistrationCheckedOut,
+	RegistrationOffered,
 }
 
 // IsValid reports whether c is one of RegistrationChanges.

@@ -62,7 +62,7 @@ type Event struct {
 // holders are the registration states that hold a seat or a waitlist
 // place (and so hear of a change or cancellation).
 var holders = []registration.Status{registration.StatusCONFIRMED, registration.StatusWAITLISTED,
-	registration.StatusPENDING_APPROVAL, registration.StatusCHECKED_IN}
+	registration.StatusPENDING_APPROVAL, registration.StatusCHECKED_IN, registration.StatusOFFERED}
 
 // Emit enqueues evs in tx, one KindEvent job each, in one statement. An
 // ACTIVITY_CHANGED or ACTIVITY_CANCELLED event without PersonIDs gets the

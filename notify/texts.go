@@ -56,6 +56,10 @@ func text(kind notification.Kind, a *ent.Activity, r *ent.Request, note string) 
 	switch kind {
 	case notification.KindWAITLIST_PROMOTED:
 		return "候补成功", "您已从候补转为正式报名：活动" + about(a) + "。请准时参加。"
+	case notification.KindWAITLIST_OFFERED:
+		return "候补名额待确认", "活动" + about(a) + " 有空出的名额为您保留，请在 " + note + " 前确认参加或放弃，逾期名额将顺延给下一位候补。"
+	case notification.KindOFFER_LAPSED:
+		return "候补名额已顺延", "您未在期限内确认活动" + about(a) + " 的候补名额，名额已顺延给下一位候补，您的报名随之取消。"
 	case notification.KindSIGNUP_APPROVED:
 		return "报名已通过", "您的报名已审核通过：活动" + about(a) + "。"
 	case notification.KindSIGNUP_REJECTED:

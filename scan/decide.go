@@ -162,7 +162,8 @@ func refuse(t *target, who scanner, activityID int, at, now time.Time, offline b
 		return outcome{status: WrongActivity}, true
 	case t.status == registration.StatusCANCELLED, t.activity.Status == activity.StatusCANCELLED:
 		return outcome{status: Cancelled}, true
-	case t.status == registration.StatusWAITLISTED, t.status == registration.StatusPENDING_APPROVAL:
+	case t.status == registration.StatusWAITLISTED, t.status == registration.StatusPENDING_APPROVAL,
+		t.status == registration.StatusOFFERED:
 		return outcome{status: NotConfirmed}, true
 	case t.status == registration.StatusNO_SHOW:
 		return outcome{status: TooLate}, true

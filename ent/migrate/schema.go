@@ -553,7 +553,7 @@ var (
 	// NotificationsColumns holds the columns for the "notifications" table.
 	NotificationsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
-		{Name: "kind", Type: field.TypeEnum, Enums: []string{"WAITLIST_PROMOTED", "SIGNUP_APPROVED", "SIGNUP_REJECTED", "ACTIVITY_CHANGED", "ACTIVITY_CANCELLED", "REMINDER", "HOURS_CREDITED", "CERTIFICATE_ISSUED", "REQUEST_UPDATED", "REQUEST_ASSIGNED", "REQUEST_FOLLOW_UP"}},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"WAITLIST_PROMOTED", "SIGNUP_APPROVED", "SIGNUP_REJECTED", "ACTIVITY_CHANGED", "ACTIVITY_CANCELLED", "REMINDER", "HOURS_CREDITED", "CERTIFICATE_ISSUED", "REQUEST_UPDATED", "REQUEST_ASSIGNED", "REQUEST_FOLLOW_UP", "WAITLIST_OFFERED", "OFFER_LAPSED"}},
 		{Name: "title", Type: field.TypeString, Size: 200},
 		{Name: "body", Type: field.TypeString, Size: 2147483647},
 		{Name: "created_at", Type: field.TypeTime},
@@ -783,7 +783,8 @@ var (
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
-		{Name: "status", Type: field.TypeEnum, Enums: []string{"CONFIRMED", "WAITLISTED", "PENDING_APPROVAL", "CANCELLED", "CHECKED_IN", "CHECKED_OUT", "NO_SHOW"}},
+		{Name: "offer_expires_at", Type: field.TypeTime, Nullable: true},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"CONFIRMED", "WAITLISTED", "PENDING_APPROVAL", "CANCELLED", "CHECKED_IN", "CHECKED_OUT", "NO_SHOW", "OFFERED"}},
 		{Name: "seats", Type: field.TypeInt, Default: 1},
 		{Name: "queue_seq", Type: field.TypeInt64, Default: 0},
 		{Name: "consent_sensitive_at", Type: field.TypeTime, Nullable: true},
@@ -805,25 +806,25 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "registrations_persons_registrations",
-				Columns:    []*schema.Column{RegistrationsColumns[12]},
+				Columns:    []*schema.Column{RegistrationsColumns[13]},
 				RefColumns: []*schema.Column{PersonsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "registrations_communities_community",
-				Columns:    []*schema.Column{RegistrationsColumns[13]},
+				Columns:    []*schema.Column{RegistrationsColumns[14]},
 				RefColumns: []*schema.Column{CommunitiesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "registrations_slots_slot",
-				Columns:    []*schema.Column{RegistrationsColumns[14]},
+				Columns:    []*schema.Column{RegistrationsColumns[15]},
 				RefColumns: []*schema.Column{SlotsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "registrations_activities_activity",
-				Columns:    []*schema.Column{RegistrationsColumns[15]},
+				Columns:    []*schema.Column{RegistrationsColumns[16]},
 				RefColumns: []*schema.Column{ActivitiesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -832,25 +833,25 @@ var (
 			{
 				Name:    "registration_slot_id_person_id",
 				Unique:  true,
-				Columns: []*schema.Column{RegistrationsColumns[14], RegistrationsColumns[12]},
+				Columns: []*schema.Column{RegistrationsColumns[15], RegistrationsColumns[13]},
 				Annotation: &entsql.IndexAnnotation{
-					Where: "status IN ('CONFIRMED','WAITLISTED','PENDING_APPROVAL','CHECKED_IN','CHECKED_OUT')",
+					Where: "status IN ('CONFIRMED','WAITLISTED','PENDING_APPROVAL','CHECKED_IN','CHECKED_OUT','OFFERED')",
 				},
 			},
 			{
 				Name:    "registration_slot_id_status_queue_seq",
 				Unique:  false,
-				Columns: []*schema.Column{RegistrationsColumns[14], RegistrationsColumns[3], RegistrationsColumns[5]},
+				Columns: []*schema.Column{RegistrationsColumns[15], RegistrationsColumns[4], RegistrationsColumns[6]},
 			},
 			{
 				Name:    "registration_person_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{RegistrationsColumns[12], RegistrationsColumns[1]},
+				Columns: []*schema.Column{RegistrationsColumns[13], RegistrationsColumns[1]},
 			},
 			{
 				Name:    "registration_activity_id_status",
 				Unique:  false,
-				Columns: []*schema.Column{RegistrationsColumns[15], RegistrationsColumns[3]},
+				Columns: []*schema.Column{RegistrationsColumns[16], RegistrationsColumns[4]},
 			},
 		},
 	}
@@ -1209,6 +1210,9 @@ var (
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "waitlist_mode", Type: field.TypeEnum, Enums: []string{"INSTANT", "OFFER"}, Default: "INSTANT"},
+		{Name: "offer_hours", Type: field.TypeInt, Default: 12},
+		{Name: "offer_close_minutes", Type: field.TypeInt, Default: 120},
 		{Name: "name", Type: field.TypeString, Size: 100},
 		{Name: "kind", Type: field.TypeEnum, Enums: []string{"ATTENDEE", "VOLUNTEER"}, Default: "ATTENDEE"},
 		{Name: "capacity", Type: field.TypeInt},
@@ -1232,13 +1236,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "slots_activities_slots",
-				Columns:    []*schema.Column{SlotsColumns[15]},
+				Columns:    []*schema.Column{SlotsColumns[18]},
 				RefColumns: []*schema.Column{ActivitiesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "slots_communities_community",
-				Columns:    []*schema.Column{SlotsColumns[16]},
+				Columns:    []*schema.Column{SlotsColumns[19]},
 				RefColumns: []*schema.Column{CommunitiesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -1247,7 +1251,7 @@ var (
 			{
 				Name:    "slot_activity_id",
 				Unique:  false,
-				Columns: []*schema.Column{SlotsColumns[15]},
+				Columns: []*schema.Column{SlotsColumns[18]},
 			},
 		},
 	}

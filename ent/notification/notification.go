@@ -147,6 +147,8 @@ const (
 	KindREQUEST_UPDATED    Kind = "REQUEST_UPDATED"
 	KindREQUEST_ASSIGNED   Kind = "REQUEST_ASSIGNED"
 	KindREQUEST_FOLLOW_UP  Kind = "REQUEST_FOLLOW_UP"
+	KindWAITLIST_OFFERED   Kind = "WAITLIST_OFFERED"
+	KindOFFER_LAPSED       Kind = "OFFER_LAPSED"
 )
 
 func (k Kind) String() string {
@@ -156,7 +158,7 @@ func (k Kind) String() string {
 // KindValidator is a validator for the "kind" field enum values. It is called by the builders before save.
 func KindValidator(k Kind) error {
 	switch k {
-	case KindWAITLIST_PROMOTED, KindSIGNUP_APPROVED, KindSIGNUP_REJECTED, KindACTIVITY_CHANGED, KindACTIVITY_CANCELLED, KindREMINDER, KindHOURS_CREDITED, KindCERTIFICATE_ISSUED, KindREQUEST_UPDATED, KindREQUEST_ASSIGNED, KindREQUEST_FOLLOW_UP:
+	case KindWAITLIST_PROMOTED, KindSIGNUP_APPROVED, KindSIGNUP_REJECTED, KindACTIVITY_CHANGED, KindACTIVITY_CANCELLED, KindREMINDER, KindHOURS_CREDITED, KindCERTIFICATE_ISSUED, KindREQUEST_UPDATED, KindREQUEST_ASSIGNED, KindREQUEST_FOLLOW_UP, KindWAITLIST_OFFERED, KindOFFER_LAPSED:
 		return nil
 	default:
 		return fmt.Errorf("notification: invalid enum value for kind field: %q", k)

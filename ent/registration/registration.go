@@ -24,6 +24,8 @@ const (
 	FieldCreatedAt = "created_at"
 	// FieldUpdatedAt holds the string denoting the updated_at field in the database.
 	FieldUpdatedAt = "updated_at"
+	// FieldOfferExpiresAt holds the string denoting the offer_expires_at field in the database.
+	FieldOfferExpiresAt = "offer_expires_at"
 	// FieldSlotID holds the string denoting the slot_id field in the database.
 	FieldSlotID = "slot_id"
 	// FieldPersonID holds the string denoting the person_id field in the database.
@@ -94,6 +96,7 @@ var Columns = []string{
 	FieldCommunityID,
 	FieldCreatedAt,
 	FieldUpdatedAt,
+	FieldOfferExpiresAt,
 	FieldSlotID,
 	FieldPersonID,
 	FieldActivityID,
@@ -154,6 +157,7 @@ const (
 	StatusCHECKED_IN       Status = "CHECKED_IN"
 	StatusCHECKED_OUT      Status = "CHECKED_OUT"
 	StatusNO_SHOW          Status = "NO_SHOW"
+	StatusOFFERED          Status = "OFFERED"
 )
 
 func (s Status) String() string {
@@ -163,7 +167,7 @@ func (s Status) String() string {
 // StatusValidator is a validator for the "status" field enum values. It is called by the builders before save.
 func StatusValidator(s Status) error {
 	switch s {
-	case StatusCONFIRMED, StatusWAITLISTED, StatusPENDING_APPROVAL, StatusCANCELLED, StatusCHECKED_IN, StatusCHECKED_OUT, StatusNO_SHOW:
+	case StatusCONFIRMED, StatusWAITLISTED, StatusPENDING_APPROVAL, StatusCANCELLED, StatusCHECKED_IN, StatusCHECKED_OUT, StatusNO_SHOW, StatusOFFERED:
 		return nil
 	default:
 		return fmt.Errorf("registration: invalid enum value for status field: %q", s)
@@ -191,6 +195,11 @@ func ByCreatedAt(opts ...sql.OrderTermOption) OrderOption {
 // ByUpdatedAt orders the results by the updated_at field.
 func ByUpdatedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldUpdatedAt, opts...).ToFunc()
+}
+
+// ByOfferExpiresAt orders the results by the offer_expires_at field.
+func ByOfferExpiresAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldOfferExpiresAt, opts...).ToFunc()
 }
 
 // BySlotID orders the results by the slot_id field.

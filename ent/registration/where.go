@@ -70,6 +70,11 @@ func UpdatedAt(v time.Time) predicate.Registration {
 	return predicate.Registration(sql.FieldEQ(FieldUpdatedAt, v))
 }
 
+// OfferExpiresAt applies equality check predicate on the "offer_expires_at" field. It's identical to OfferExpiresAtEQ.
+func OfferExpiresAt(v time.Time) predicate.Registration {
+	return predicate.Registration(sql.FieldEQ(FieldOfferExpiresAt, v))
+}
+
 // SlotID applies equality check predicate on the "slot_id" field. It's identical to SlotIDEQ.
 func SlotID(v int) predicate.Registration {
 	return predicate.Registration(sql.FieldEQ(FieldSlotID, v))
@@ -223,6 +228,56 @@ func UpdatedAtLT(v time.Time) predicate.Registration {
 // UpdatedAtLTE applies the LTE predicate on the "updated_at" field.
 func UpdatedAtLTE(v time.Time) predicate.Registration {
 	return predicate.Registration(sql.FieldLTE(FieldUpdatedAt, v))
+}
+
+// OfferExpiresAtEQ applies the EQ predicate on the "offer_expires_at" field.
+func OfferExpiresAtEQ(v time.Time) predicate.Registration {
+	return predicate.Registration(sql.FieldEQ(FieldOfferExpiresAt, v))
+}
+
+// OfferExpiresAtNEQ applies the NEQ predicate on the "offer_expires_at" field.
+func OfferExpiresAtNEQ(v time.Time) predicate.Registration {
+	return predicate.Registration(sql.FieldNEQ(FieldOfferExpiresAt, v))
+}
+
+// OfferExpiresAtIn applies the In predicate on the "offer_expires_at" field.
+func OfferExpiresAtIn(vs ...time.Time) predicate.Registration {
+	return predicate.Registration(sql.FieldIn(FieldOfferExpiresAt, vs...))
+}
+
+// OfferExpiresAtNotIn applies the NotIn predicate on the "offer_expires_at" field.
+func OfferExpiresAtNotIn(vs ...time.Time) predicate.Registration {
+	return predicate.Registration(sql.FieldNotIn(FieldOfferExpiresAt, vs...))
+}
+
+// OfferExpiresAtGT applies the GT predicate on the "offer_expires_at" field.
+func OfferExpiresAtGT(v time.Time) predicate.Registration {
+	return predicate.Registration(sql.FieldGT(FieldOfferExpiresAt, v))
+}
+
+// OfferExpiresAtGTE applies the GTE predicate on the "offer_expires_at" field.
+func OfferExpiresAtGTE(v time.Time) predicate.Registration {
+	return predicate.Registration(sql.FieldGTE(FieldOfferExpiresAt, v))
+}
+
+// OfferExpiresAtLT applies the LT predicate on the "offer_expires_at" field.
+func OfferExpiresAtLT(v time.Time) predicate.Registration {
+	return predicate.Registration(sql.FieldLT(FieldOfferExpiresAt, v))
+}
+
+// OfferExpiresAtLTE applies the LTE predicate on the "offer_expires_at" field.
+func OfferExpiresAtLTE(v time.Time) predicate.Registration {
+	return predicate.Registration(sql.FieldLTE(FieldOfferExpiresAt, v))
+}
+
+// OfferExpiresAtIsNil applies the IsNil predicate on the "offer_expires_at" field.
+func OfferExpiresAtIsNil() predicate.Registration {
+	return predicate.Registration(sql.FieldIsNull(FieldOfferExpiresAt))
+}
+
+// OfferExpiresAtNotNil applies the NotNil predicate on the "offer_expires_at" field.
+func OfferExpiresAtNotNil() predicate.Registration {
+	return predicate.Registration(sql.FieldNotNull(FieldOfferExpiresAt))
 }
 
 // SlotIDEQ applies the EQ predicate on the "slot_id" field.

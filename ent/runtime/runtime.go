@@ -1268,6 +1268,8 @@ func init() {
 	}
 	slotMixinFields1 := slotMixin[1].Fields()
 	_ = slotMixinFields1
+	slotMixinFields2 := slotMixin[2].Fields()
+	_ = slotMixinFields2
 	slotFields := schema.Slot{}.Fields()
 	_ = slotFields
 	// slotDescCreatedAt is the schema descriptor for created_at field.
@@ -1280,6 +1282,18 @@ func init() {
 	slot.DefaultUpdatedAt = slotDescUpdatedAt.Default.(func() time.Time)
 	// slot.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
 	slot.UpdateDefaultUpdatedAt = slotDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// slotDescOfferHours is the schema descriptor for offer_hours field.
+	slotDescOfferHours := slotMixinFields2[1].Descriptor()
+	// slot.DefaultOfferHours holds the default value on creation for the offer_hours field.
+	slot.DefaultOfferHours = slotDescOfferHours.Default.(int)
+	// slot.OfferHoursValidator is a validator for the "offer_hours" field. It is called by the builders before save.
+	slot.OfferHoursValidator = slotDescOfferHours.Validators[0].(func(int) error)
+	// slotDescOfferCloseMinutes is the schema descriptor for offer_close_minutes field.
+	slotDescOfferCloseMinutes := slotMixinFields2[2].Descriptor()
+	// slot.DefaultOfferCloseMinutes holds the default value on creation for the offer_close_minutes field.
+	slot.DefaultOfferCloseMinutes = slotDescOfferCloseMinutes.Default.(int)
+	// slot.OfferCloseMinutesValidator is a validator for the "offer_close_minutes" field. It is called by the builders before save.
+	slot.OfferCloseMinutesValidator = slotDescOfferCloseMinutes.Validators[0].(func(int) error)
 	// slotDescName is the schema descriptor for name field.
 	slotDescName := slotFields[1].Descriptor()
 	// slot.NameValidator is a validator for the "name" field. It is called by the builders before save.

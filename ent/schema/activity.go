@@ -125,7 +125,9 @@ func (Slot) Indexes() []ent.Index {
 }
 
 // Mixin of the Slot.
-func (Slot) Mixin() []ent.Mixin { return []ent.Mixin{CommunityScoped{}, Timestamps{}} }
+func (Slot) Mixin() []ent.Mixin {
+	return []ent.Mixin{CommunityScoped{}, Timestamps{}, WaitlistOffers{}}
+}
 
 // Annotations of the Slot: the database refuses any oversold or negative counter.
 func (Slot) Annotations() []schema.Annotation {

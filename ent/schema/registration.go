@@ -14,7 +14,7 @@ import (
 
 // ActiveRegistrationStatuses hold a person's place in a slot; at most one
 // registration per (slot, person) may be in one of them.
-const activeRegistrationWhere = "status IN ('CONFIRMED','WAITLISTED','PENDING_APPROVAL','CHECKED_IN','CHECKED_OUT')"
+const activeRegistrationWhere = "status IN ('CONFIRMED','WAITLISTED','PENDING_APPROVAL','CHECKED_IN','CHECKED_OUT','OFFERED')"
 
 // Registration is one person in one slot.
 type Registration struct{ ent.Schema }
@@ -26,7 +26,7 @@ func (Registration) Fields() []ent.Field {
 		field.Int("person_id").Immutable(),
 		field.Int("activity_id").Immutable().Annotations(entgql.Skip(entgql.SkipType)),
 		field.Enum("status").
-			Values("CONFIRMED", "WAITLISTED", "PENDING_APPROVAL", "CANCELLED", "CHECKED_IN", "CHECKED_OUT", "NO_SHOW"),
+			Values("CONFIRMED", "WAITLISTED", "PENDING_APPROVAL", "CANCELLED", "CHECKED_IN", "CHECKED_OUT", "NO_SHOW", "OFFERED"),
 		field.Int("seats").Positive().Default(1),
 		// Order in the slot's queue: first come, first served.
 		field.Int64("queue_seq").Default(0).Annotations(entgql.Skip(entgql.SkipAll)),
@@ -63,7 +63,9 @@ func (Registration) Indexes() []ent.Index {
 }
 
 // Mixin of the Registration.
-func (Registration) Mixin() []ent.Mixin { return []ent.Mixin{CommunityScoped{}, Timestamps{}} }
+func (Registration) Mixin() []ent.Mixin {
+	return []ent.Mixin{CommunityScoped{}, Timestamps{}, OfferExpiry{}}
+}
 
 // Annotations of the Registration.
 func (Registration) Annotations() []schema.Annotation {

@@ -24,6 +24,12 @@ const (
 	FieldCreatedAt = "created_at"
 	// FieldUpdatedAt holds the string denoting the updated_at field in the database.
 	FieldUpdatedAt = "updated_at"
+	// FieldWaitlistMode holds the string denoting the waitlist_mode field in the database.
+	FieldWaitlistMode = "waitlist_mode"
+	// FieldOfferHours holds the string denoting the offer_hours field in the database.
+	FieldOfferHours = "offer_hours"
+	// FieldOfferCloseMinutes holds the string denoting the offer_close_minutes field in the database.
+	FieldOfferCloseMinutes = "offer_close_minutes"
 	// FieldActivityID holds the string denoting the activity_id field in the database.
 	FieldActivityID = "activity_id"
 	// FieldName holds the string denoting the name field in the database.
@@ -78,6 +84,9 @@ var Columns = []string{
 	FieldCommunityID,
 	FieldCreatedAt,
 	FieldUpdatedAt,
+	FieldWaitlistMode,
+	FieldOfferHours,
+	FieldOfferCloseMinutes,
 	FieldActivityID,
 	FieldName,
 	FieldKind,
@@ -117,6 +126,14 @@ var (
 	DefaultUpdatedAt func() time.Time
 	// UpdateDefaultUpdatedAt holds the default value on update for the "updated_at" field.
 	UpdateDefaultUpdatedAt func() time.Time
+	// DefaultOfferHours holds the default value on creation for the "offer_hours" field.
+	DefaultOfferHours int
+	// OfferHoursValidator is a validator for the "offer_hours" field. It is called by the builders before save.
+	OfferHoursValidator func(int) error
+	// DefaultOfferCloseMinutes holds the default value on creation for the "offer_close_minutes" field.
+	DefaultOfferCloseMinutes int
+	// OfferCloseMinutesValidator is a validator for the "offer_close_minutes" field. It is called by the builders before save.
+	OfferCloseMinutesValidator func(int) error
 	// NameValidator is a validator for the "name" field. It is called by the builders before save.
 	NameValidator func(string) error
 	// CapacityValidator is a validator for the "capacity" field. It is called by the builders before save.
@@ -146,6 +163,32 @@ var (
 	// DefaultWaitlistEnabled holds the default value on creation for the "waitlist_enabled" field.
 	DefaultWaitlistEnabled bool
 )
+
+// WaitlistMode defines the type for the "waitlist_mode" enum field.
+type WaitlistMode string
+
+// WaitlistModeINSTANT is the default value of the WaitlistMode enum.
+const DefaultWaitlistMode = WaitlistModeINSTANT
+
+// WaitlistMode values.
+const (
+	WaitlistModeINSTANT WaitlistMode = "INSTANT"
+	WaitlistModeOFFER   WaitlistMode = "OFFER"
+)
+
+func (wm WaitlistMode) String() string {
+	return string(wm)
+}
+
+// WaitlistModeValidator is a validator for the "waitlist_mode" field enum values. It is called by the builders before save.
+func WaitlistModeValidator(wm WaitlistMode) error {
+	switch wm {
+	case WaitlistModeINSTANT, WaitlistModeOFFER:
+		return nil
+	default:
+		return fmt.Errorf("slot: invalid enum value for waitlist_mode field: %q", wm)
+	}
+}
 
 // Kind defines the type for the "kind" enum field.
 type Kind string
@@ -194,6 +237,21 @@ func ByCreatedAt(opts ...sql.OrderTermOption) OrderOption {
 // ByUpdatedAt orders the results by the updated_at field.
 func ByUpdatedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldUpdatedAt, opts...).ToFunc()
+}
+
+// ByWaitlistMode orders the results by the waitlist_mode field.
+func ByWaitlistMode(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldWaitlistMode, opts...).ToFunc()
+}
+
+// ByOfferHours orders the results by the offer_hours field.
+func ByOfferHours(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldOfferHours, opts...).ToFunc()
+}
+
+// ByOfferCloseMinutes orders the results by the offer_close_minutes field.
+func ByOfferCloseMinutes(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldOfferCloseMinutes, opts...).ToFunc()
 }
 
 // ByActivityID orders the results by the activity_id field.
@@ -287,6 +345,24 @@ func newActivityStep() *sqlgraph.Step {
 		sqlgraph.To(ActivityInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2O, true, ActivityTable, ActivityColumn),
 	)
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (e WaitlistMode) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(e.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (e *WaitlistMode) UnmarshalGQL(val interface{}) error {
+	str, ok := val.(string)
+	if !ok {
+		return fmt.Errorf("enum %T must be a string", val)
+	}
+	*e = WaitlistMode(str)
+	if err := WaitlistModeValidator(*e); err != nil {
+		return fmt.Errorf("%s is not a valid WaitlistMode", str)
+	}
+	return nil
 }
 
 // MarshalGQL implements graphql.Marshaler interface.

@@ -70,6 +70,16 @@ func UpdatedAt(v time.Time) predicate.Slot {
 	return predicate.Slot(sql.FieldEQ(FieldUpdatedAt, v))
 }
 
+// OfferHours applies equality check predicate on the "offer_hours" field. It's identical to OfferHoursEQ.
+func OfferHours(v int) predicate.Slot {
+	return predicate.Slot(sql.FieldEQ(FieldOfferHours, v))
+}
+
+// OfferCloseMinutes applies equality check predicate on the "offer_close_minutes" field. It's identical to OfferCloseMinutesEQ.
+func OfferCloseMinutes(v int) predicate.Slot {
+	return predicate.Slot(sql.FieldEQ(FieldOfferCloseMinutes, v))
+}
+
 // ActivityID applies equality check predicate on the "activity_id" field. It's identical to ActivityIDEQ.
 func ActivityID(v int) predicate.Slot {
 	return predicate.Slot(sql.FieldEQ(FieldActivityID, v))
@@ -228,6 +238,106 @@ func UpdatedAtLT(v time.Time) predicate.Slot {
 // UpdatedAtLTE applies the LTE predicate on the "updated_at" field.
 func UpdatedAtLTE(v time.Time) predicate.Slot {
 	return predicate.Slot(sql.FieldLTE(FieldUpdatedAt, v))
+}
+
+// WaitlistModeEQ applies the EQ predicate on the "waitlist_mode" field.
+func WaitlistModeEQ(v WaitlistMode) predicate.Slot {
+	return predicate.Slot(sql.FieldEQ(FieldWaitlistMode, v))
+}
+
+// WaitlistModeNEQ applies the NEQ predicate on the "waitlist_mode" field.
+func WaitlistModeNEQ(v WaitlistMode) predicate.Slot {
+	return predicate.Slot(sql.FieldNEQ(FieldWaitlistMode, v))
+}
+
+// WaitlistModeIn applies the In predicate on the "waitlist_mode" field.
+func WaitlistModeIn(vs ...WaitlistMode) predicate.Slot {
+	return predicate.Slot(sql.FieldIn(FieldWaitlistMode, vs...))
+}
+
+// WaitlistModeNotIn applies the NotIn predicate on the "waitlist_mode" field.
+func WaitlistModeNotIn(vs ...WaitlistMode) predicate.Slot {
+	return predicate.Slot(sql.FieldNotIn(FieldWaitlistMode, vs...))
+}
+
+// OfferHoursEQ applies the EQ predicate on the "offer_hours" field.
+func OfferHoursEQ(v int) predicate.Slot {
+	return predicate.Slot(sql.FieldEQ(FieldOfferHours, v))
+}
+
+// OfferHoursNEQ applies the NEQ predicate on the "offer_hours" field.
+func OfferHoursNEQ(v int) predicate.Slot {
+	return predicate.Slot(sql.FieldNEQ(FieldOfferHours, v))
+}
+
+// OfferHoursIn applies the In predicate on the "offer_hours" field.
+func OfferHoursIn(vs ...int) predicate.Slot {
+	return predicate.Slot(sql.FieldIn(FieldOfferHours, vs...))
+}
+
+// OfferHoursNotIn applies the NotIn predicate on the "offer_hours" field.
+func OfferHoursNotIn(vs ...int) predicate.Slot {
+	return predicate.Slot(sql.FieldNotIn(FieldOfferHours, vs...))
+}
+
+// OfferHoursGT applies the GT predicate on the "offer_hours" field.
+func OfferHoursGT(v int) predicate.Slot {
+	return predicate.Slot(sql.FieldGT(FieldOfferHours, v))
+}
+
+// OfferHoursGTE applies the GTE predicate on the "offer_hours" field.
+func OfferHoursGTE(v int) predicate.Slot {
+	return predicate.Slot(sql.FieldGTE(FieldOfferHours, v))
+}
+
+// OfferHoursLT applies the LT predicate on the "offer_hours" field.
+func OfferHoursLT(v int) predicate.Slot {
+	return predicate.Slot(sql.FieldLT(FieldOfferHours, v))
+}
+
+// OfferHoursLTE applies the LTE predicate on the "offer_hours" field.
+func OfferHoursLTE(v int) predicate.Slot {
+	return predicate.Slot(sql.FieldLTE(FieldOfferHours, v))
+}
+
+// OfferCloseMinutesEQ applies the EQ predicate on the "offer_close_minutes" field.
+func OfferCloseMinutesEQ(v int) predicate.Slot {
+	return predicate.Slot(sql.FieldEQ(FieldOfferCloseMinutes, v))
+}
+
+// OfferCloseMinutesNEQ applies the NEQ predicate on the "offer_close_minutes" field.
+func OfferCloseMinutesNEQ(v int) predicate.Slot {
+	return predicate.Slot(sql.FieldNEQ(FieldOfferCloseMinutes, v))
+}
+
+// OfferCloseMinutesIn applies the In predicate on the "offer_close_minutes" field.
+func OfferCloseMinutesIn(vs ...int) predicate.Slot {
+	return predicate.Slot(sql.FieldIn(FieldOfferCloseMinutes, vs...))
+}
+
+// OfferCloseMinutesNotIn applies the NotIn predicate on the "offer_close_minutes" field.
+func OfferCloseMinutesNotIn(vs ...int) predicate.Slot {
+	return predicate.Slot(sql.FieldNotIn(FieldOfferCloseMinutes, vs...))
+}
+
+// OfferCloseMinutesGT applies the GT predicate on the "offer_close_minutes" field.
+func OfferCloseMinutesGT(v int) predicate.Slot {
+	return predicate.Slot(sql.FieldGT(FieldOfferCloseMinutes, v))
+}
+
+// OfferCloseMinutesGTE applies the GTE predicate on the "offer_close_minutes" field.
+func OfferCloseMinutesGTE(v int) predicate.Slot {
+	return predicate.Slot(sql.FieldGTE(FieldOfferCloseMinutes, v))
+}
+
+// OfferCloseMinutesLT applies the LT predicate on the "offer_close_minutes" field.
+func OfferCloseMinutesLT(v int) predicate.Slot {
+	return predicate.Slot(sql.FieldLT(FieldOfferCloseMinutes, v))
+}
+
+// OfferCloseMinutesLTE applies the LTE predicate on the "offer_close_minutes" field.
+func OfferCloseMinutesLTE(v int) predicate.Slot {
+	return predicate.Slot(sql.FieldLTE(FieldOfferCloseMinutes, v))
 }
 
 // ActivityIDEQ applies the EQ predicate on the "activity_id" field.

@@ -7560,6 +7560,29 @@ func (ec *executionContext) fieldContext_Registration_updatedAt(_ context.Contex
 	return graphql.NewScalarFieldContext("Registration", field, false, false, "Time")
 }
 
+func (ec *executionContext) _Registration_offerExpiresAt(ctx context.Context, field graphql.CollectedField, obj *ent.Registration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Registration_offerExpiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OfferExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Registration_offerExpiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Registration", field, false, false, "Time")
+}
+
 func (ec *executionContext) _Registration_slotID(ctx context.Context, field graphql.CollectedField, obj *ent.Registration) (ret graphql.Marshaler) {
 	if PlainField(ec.OperationContext) {
 		return ec.marshalNID2int(ctx, field.Selections, obj.SlotID)
@@ -10265,6 +10288,75 @@ func (ec *executionContext) _Slot_updatedAt(ctx context.Context, field graphql.C
 }
 func (ec *executionContext) fieldContext_Slot_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Slot", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Slot_waitlistMode(ctx context.Context, field graphql.CollectedField, obj *ent.Slot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Slot_waitlistMode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WaitlistMode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v slot.WaitlistMode) graphql.Marshaler {
+			return ec.marshalNSlotWaitlistMode2linliᚋentᚋslotᚐWaitlistMode(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Slot_waitlistMode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Slot", field, false, false, "SlotWaitlistMode")
+}
+
+func (ec *executionContext) _Slot_offerHours(ctx context.Context, field graphql.CollectedField, obj *ent.Slot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Slot_offerHours(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OfferHours, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Slot_offerHours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Slot", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Slot_offerCloseMinutes(ctx context.Context, field graphql.CollectedField, obj *ent.Slot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Slot_offerCloseMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OfferCloseMinutes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Slot_offerCloseMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Slot", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Slot_activityID(ctx context.Context, field graphql.CollectedField, obj *ent.Slot) (ret graphql.Marshaler) {
@@ -21040,6 +21132,11 @@ func (ec *executionContext) _Registration(ctx context.Context, sel ast.Selection
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "offerExpiresAt":
+			out.Values[i] = ec._Registration_offerExpiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "slotID":
 			out.Values[i] = ec._Registration_slotID(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -21878,6 +21975,21 @@ func (ec *executionContext) _Slot(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "updatedAt":
 			out.Values[i] = ec._Slot_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "waitlistMode":
+			out.Values[i] = ec._Slot_waitlistMode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "offerHours":
+			out.Values[i] = ec._Slot_offerHours(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "offerCloseMinutes":
+			out.Values[i] = ec._Slot_offerCloseMinutes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -23193,6 +23305,16 @@ func (ec *executionContext) marshalNSlotOrderField2ᚖlinliᚋentᚐSlotOrderFie
 		graphql.AddInvalidNullError(ctx, "SlotOrderField!")
 		return graphql.Null
 	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNSlotWaitlistMode2linliᚋentᚋslotᚐWaitlistMode(ctx context.Context, v any) (slot.WaitlistMode, error) {
+	var res slot.WaitlistMode
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSlotWaitlistMode2linliᚋentᚋslotᚐWaitlistMode(ctx context.Context, sel ast.SelectionSet, v slot.WaitlistMode) graphql.Marshaler {
 	return v
 }
 

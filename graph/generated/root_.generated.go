@@ -406,6 +406,7 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		AcceptOffer                         func(childComplexity int, input model.AcceptOfferInput) int
 		AcceptRequest                       func(childComplexity int, id int, dueAt *time.Time) int
 		ApproveRegistration                 func(childComplexity int, registrationID int) int
 		AssignRequest                       func(childComplexity int, id int, teamID *int, assigneeID *int) int
@@ -423,6 +424,7 @@ type ComplexityRoot struct {
 		CreateTeam                          func(childComplexity int, input ent.CreateTeamInput) int
 		CreateVenue                         func(childComplexity int, input ent.CreateVenueInput) int
 		CreateWebhook                       func(childComplexity int, input model.CreateWebhookInput) int
+		DeclineOffer                        func(childComplexity int, input model.DeclineOfferInput) int
 		DeleteMyAccount                     func(childComplexity int, password *string, verificationCode *string) int
 		DeletePerson                        func(childComplexity int, personID int, reason string, writtenRequestRef string) int
 		DeleteWebhook                       func(childComplexity int, id int) int
@@ -453,6 +455,7 @@ type ComplexityRoot struct {
 		SetRetention                        func(childComplexity int, communityID int, input model.RetentionInput) int
 		SetRoles                            func(childComplexity int, personID int, roles []model.Role) int
 		SetSlotCapacity                     func(childComplexity int, slotID int, capacity int) int
+		SetSlotWaitlistMode                 func(childComplexity int, input model.SetSlotWaitlistModeInput) int
 		SetTeamMember                       func(childComplexity int, teamID int, personID int, role *teammembership.Role) int
 		SetWechatAddress                    func(childComplexity int, openid *string) int
 		SignUp                              func(childComplexity int, input model.SignUpInput) int
@@ -640,6 +643,7 @@ type ComplexityRoot struct {
 		ConsentSensitiveAt func(childComplexity int) int
 		CreatedAt          func(childComplexity int) int
 		ID                 func(childComplexity int) int
+		OfferExpiresAt     func(childComplexity int) int
 		Person             func(childComplexity int) int
 		PersonID           func(childComplexity int) int
 		Seats              func(childComplexity int) int
@@ -820,12 +824,15 @@ type ComplexityRoot struct {
 		Kind              func(childComplexity int) int
 		MaxSeatsPerSignup func(childComplexity int) int
 		Name              func(childComplexity int) int
+		OfferCloseMinutes func(childComplexity int) int
+		OfferHours        func(childComplexity int) int
 		Pending           func(childComplexity int) int
 		RequiresApproval  func(childComplexity int) int
 		StartsAt          func(childComplexity int) int
 		Taken             func(childComplexity int) int
 		UpdatedAt         func(childComplexity int) int
 		WaitlistEnabled   func(childComplexity int) int
+		WaitlistMode      func(childComplexity int) int
 		Waitlisted        func(childComplexity int) int
 	}
 
@@ -2462,6 +2469,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MonthStatistics.RequestsReceived(childComplexity), true
 
+	case "Mutation.acceptOffer":
+		if e.ComplexityRoot.Mutation.AcceptOffer == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_acceptOffer_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AcceptOffer(childComplexity, args["input"].(model.AcceptOfferInput)), true
 	case "Mutation.acceptRequest":
 		if e.ComplexityRoot.Mutation.AcceptRequest == nil {
 			break
@@ -2649,6 +2667,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateWebhook(childComplexity, args["input"].(model.CreateWebhookInput)), true
+	case "Mutation.declineOffer":
+		if e.ComplexityRoot.Mutation.DeclineOffer == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_declineOffer_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeclineOffer(childComplexity, args["input"].(model.DeclineOfferInput)), true
 	case "Mutation.deleteMyAccount":
 		if e.ComplexityRoot.Mutation.DeleteMyAccount == nil {
 			break
@@ -2974,6 +3003,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetSlotCapacity(childComplexity, args["slotID"].(int), args["capacity"].(int)), true
+	case "Mutation.setSlotWaitlistMode":
+		if e.ComplexityRoot.Mutation.SetSlotWaitlistMode == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setSlotWaitlistMode_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetSlotWaitlistMode(childComplexity, args["input"].(model.SetSlotWaitlistModeInput)), true
 	case "Mutation.setTeamMember":
 		if e.ComplexityRoot.Mutation.SetTeamMember == nil {
 			break
@@ -4060,6 +4100,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Registration.ID(childComplexity), true
+	case "Registration.offerExpiresAt":
+		if e.ComplexityRoot.Registration.OfferExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Registration.OfferExpiresAt(childComplexity), true
 	case "Registration.person":
 		if e.ComplexityRoot.Registration.Person == nil {
 			break
@@ -4834,6 +4880,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Slot.Name(childComplexity), true
+	case "Slot.offerCloseMinutes":
+		if e.ComplexityRoot.Slot.OfferCloseMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Slot.OfferCloseMinutes(childComplexity), true
+	case "Slot.offerHours":
+		if e.ComplexityRoot.Slot.OfferHours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Slot.OfferHours(childComplexity), true
 	case "Slot.pending":
 		if e.ComplexityRoot.Slot.Pending == nil {
 			break
@@ -4870,6 +4928,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Slot.WaitlistEnabled(childComplexity), true
+	case "Slot.waitlistMode":
+		if e.ComplexityRoot.Slot.WaitlistMode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Slot.WaitlistMode(childComplexity), true
 	case "Slot.waitlisted":
 		if e.ComplexityRoot.Slot.Waitlisted == nil {
 			break
@@ -5609,6 +5673,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("AcceptOfferInput", ec.unmarshalInputAcceptOfferInput),
 			graphql.NewInputUnmarshaler("ActivityOrder", ec.unmarshalInputActivityOrder),
 			graphql.NewInputUnmarshaler("ActivityRegistrationsFilter", ec.unmarshalInputActivityRegistrationsFilter),
 			graphql.NewInputUnmarshaler("ActivityWhereInput", ec.unmarshalInputActivityWhereInput),
@@ -5626,6 +5691,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateTeamInput", ec.unmarshalInputCreateTeamInput),
 			graphql.NewInputUnmarshaler("CreateVenueInput", ec.unmarshalInputCreateVenueInput),
 			graphql.NewInputUnmarshaler("CreateWebhookInput", ec.unmarshalInputCreateWebhookInput),
+			graphql.NewInputUnmarshaler("DeclineOfferInput", ec.unmarshalInputDeclineOfferInput),
 			graphql.NewInputUnmarshaler("GiveConsentInput", ec.unmarshalInputGiveConsentInput),
 			graphql.NewInputUnmarshaler("HomeVisitOrder", ec.unmarshalInputHomeVisitOrder),
 			graphql.NewInputUnmarshaler("HouseholdOrder", ec.unmarshalInputHouseholdOrder),
@@ -5649,6 +5715,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("SensitiveReadOrder", ec.unmarshalInputSensitiveReadOrder),
 			graphql.NewInputUnmarshaler("ServiceRecordCorrection", ec.unmarshalInputServiceRecordCorrection),
 			graphql.NewInputUnmarshaler("ServiceRecordOrder", ec.unmarshalInputServiceRecordOrder),
+			graphql.NewInputUnmarshaler("SetSlotWaitlistModeInput", ec.unmarshalInputSetSlotWaitlistModeInput),
 			graphql.NewInputUnmarshaler("SignUpInput", ec.unmarshalInputSignUpInput),
 			graphql.NewInputUnmarshaler("SlotInput", ec.unmarshalInputSlotInput),
 			graphql.NewInputUnmarshaler("SlotOrder", ec.unmarshalInputSlotOrder),
@@ -6991,6 +7058,8 @@ enum NotificationKind @goModel(model: "linli/ent/notification.Kind") {
   REQUEST_UPDATED
   REQUEST_ASSIGNED
   REQUEST_FOLLOW_UP
+  WAITLIST_OFFERED
+  OFFER_LAPSED
 }
 """
 Possible directions in which to order a list of items when provided an ` + "`" + `orderBy` + "`" + ` argument.
@@ -7211,6 +7280,7 @@ type Registration implements Node {
   id: ID!
   createdAt: Time!
   updatedAt: Time!
+  offerExpiresAt: Time
   slotID: ID!
   personID: ID!
   status: RegistrationStatus!
@@ -7285,6 +7355,7 @@ enum RegistrationStatus @goModel(model: "linli/ent/registration.Status") {
   CHECKED_IN
   CHECKED_OUT
   NO_SHOW
+  OFFERED
 }
 """
 RegistrationWhereInput is used for filtering Registration objects.
@@ -7957,6 +8028,9 @@ type Slot implements Node {
   id: ID!
   createdAt: Time!
   updatedAt: Time!
+  waitlistMode: SlotWaitlistMode!
+  offerHours: Int!
+  offerCloseMinutes: Int!
   activityID: ID!
   name: String!
   kind: SlotKind!
@@ -7998,6 +8072,13 @@ Properties by which Slot connections can be ordered.
 """
 enum SlotOrderField {
   CREATED_AT
+}
+"""
+SlotWaitlistMode is enum for the field waitlist_mode
+"""
+enum SlotWaitlistMode @goModel(model: "linli/ent/slot.WaitlistMode") {
+  INSTANT
+  OFFER
 }
 type Team implements Node {
   id: ID!
@@ -8908,7 +8989,7 @@ type SlotCounts     { slotID: ID!  capacity: Int!  taken: Int!  waitlisted: Int!
 enum ActivityChange { PUBLISHED UPDATED CANCELLED COMPLETED }
 type ActivityEvent { change: ActivityChange!  activity: Activity! }
 
-enum RegistrationChange { PROMOTED APPROVED REJECTED CANCELLED CONFIRMED WAITLISTED CHECKED_IN CHECKED_OUT }
+enum RegistrationChange { PROMOTED APPROVED REJECTED CANCELLED CONFIRMED WAITLISTED CHECKED_IN CHECKED_OUT OFFERED }
 type RegistrationEvent { change: RegistrationChange!  registration: Registration! }
 
 type Subscription {
@@ -8997,6 +9078,32 @@ extend type Mutation {
 extend type Subscription {
   "The viewer's new notifications, as they are created."
   myNotifications: Notification!
+}
+`, BuiltIn: false},
+	{Name: "../../schema/offers.graphql", Input: `# Waitlist offers (ledger/offer.go): a slot's waitlist in OFFER mode offers a
+# freed seat to the head of the line for a while instead of confirming them
+# at once.
+
+input AcceptOfferInput { registrationID: ID!  idempotencyKey: String }
+input DeclineOfferInput { registrationID: ID!  idempotencyKey: String }
+
+input SetSlotWaitlistModeInput {
+  slotID: ID!
+  "INSTANT: a freed seat goes to the head of the line at once (the default). OFFER: it is offered to them."
+  mode: SlotWaitlistMode!
+  "How long an offer stands, in hours (1–168; left out: unchanged, 12 for a new slot)."
+  offerHours: Int
+  "Offers close this many minutes before the slot's start (0–10080; left out: unchanged, 120 for a new slot)."
+  offerCloseMinutes: Int
+}
+
+extend type Mutation {
+  "The person offered a seat (or staff) takes it: the registration is CONFIRMED. After the offer's expiry: OFFER_EXPIRED."
+  acceptOffer(input: AcceptOfferInput!): Registration!
+  "The person offered a seat (or staff) turns it down: the registration is CANCELLED and the seat is offered to the next in line."
+  declineOffer(input: DeclineOfferInput!): Registration!
+  "Staff or the activity's team leaders: how the slot's waitlist moves."
+  setSlotWaitlistMode(input: SetSlotWaitlistModeInput!): Slot!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/pairing.graphql", Input: `# Pairing a tablet with a kiosk (the /kiosk page): staff create a short-lived,
@@ -10365,6 +10472,8 @@ func (ec *executionContext) childFields_Registration(ctx context.Context, field 
 		return ec.fieldContext_Registration_createdAt(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_Registration_updatedAt(ctx, field)
+	case "offerExpiresAt":
+		return ec.fieldContext_Registration_offerExpiresAt(ctx, field)
 	case "slotID":
 		return ec.fieldContext_Registration_slotID(ctx, field)
 	case "personID":
@@ -10721,6 +10830,12 @@ func (ec *executionContext) childFields_Slot(ctx context.Context, field graphql.
 		return ec.fieldContext_Slot_createdAt(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_Slot_updatedAt(ctx, field)
+	case "waitlistMode":
+		return ec.fieldContext_Slot_waitlistMode(ctx, field)
+	case "offerHours":
+		return ec.fieldContext_Slot_offerHours(ctx, field)
+	case "offerCloseMinutes":
+		return ec.fieldContext_Slot_offerCloseMinutes(ctx, field)
 	case "activityID":
 		return ec.fieldContext_Slot_activityID(ctx, field)
 	case "name":

@@ -19,6 +19,11 @@ import (
 	"time"
 )
 
+type AcceptOfferInput struct {
+	RegistrationID int     `json:"registrationID"`
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
+}
+
 type ActivityRegistrationsFilter struct {
 	Status []registration.Status `json:"status,omitempty"`
 	SlotID *int                  `json:"slotID,omitempty"`
@@ -221,6 +226,11 @@ type CreateWebhookInput struct {
 	// At least one of webhookEvents.
 	Events      []string `json:"events"`
 	Description *string  `json:"description,omitempty"`
+}
+
+type DeclineOfferInput struct {
+	RegistrationID int     `json:"registrationID"`
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 }
 
 // One download on the staff downloads page.
@@ -426,6 +436,16 @@ type ServiceRecordCorrection struct {
 	EndedAt   time.Time `json:"endedAt"`
 	// Why; kept in the audit log.
 	Reason string `json:"reason"`
+}
+
+type SetSlotWaitlistModeInput struct {
+	SlotID int `json:"slotID"`
+	// INSTANT: a freed seat goes to the head of the line at once (the default). OFFER: it is offered to them.
+	Mode slot.WaitlistMode `json:"mode"`
+	// How long an offer stands, in hours (1–168; left out: unchanged, 12 for a new slot).
+	OfferHours *int `json:"offerHours,omitempty"`
+	// Offers close this many minutes before the slot's start (0–10080; left out: unchanged, 120 for a new slot).
+	OfferCloseMinutes *int `json:"offerCloseMinutes,omitempty"`
 }
 
 type SignUpInput struct {
