@@ -26,6 +26,8 @@ import (
 	"linli/ent/person"
 	"linli/ent/phonecode"
 	"linli/ent/predicate"
+	"linli/ent/qualification"
+	"linli/ent/qualificationkind"
 	"linli/ent/registration"
 	"linli/ent/request"
 	"linli/ent/requestevent"
@@ -77,6 +79,8 @@ const (
 	TypePersistedQuery         = "PersistedQuery"
 	TypePerson                 = "Person"
 	TypePhoneCode              = "PhoneCode"
+	TypeQualification          = "Qualification"
+	TypeQualificationKind      = "QualificationKind"
 	TypeRegistration           = "Registration"
 	TypeRequest                = "Request"
 	TypeRequestEvent           = "RequestEvent"
@@ -5941,6 +5945,8 @@ type CommunityMutation struct {
 	addarea_km2                 *float64
 	star_thresholds             *[]int
 	appendstar_thresholds       []int
+	no_show_window_months       *int
+	addno_show_window_months    *int
 	reminder_lead_minutes       *[]int
 	appendreminder_lead_minutes []int
 	quiet_hours_start           *string
@@ -6498,6 +6504,62 @@ func (m *CommunityMutation) ResetStarThresholds() {
 	delete(m.clearedFields, community.FieldStarThresholds)
 }
 
+// SetNoShowWindowMonths sets the "no_show_window_months" field.
+func (m *CommunityMutation) SetNoShowWindowMonths(i int) {
+	m.no_show_window_months = &i
+	m.addno_show_window_months = nil
+}
+
+// NoShowWindowMonths returns the value of the "no_show_window_months" field in the mutation.
+func (m *CommunityMutation) NoShowWindowMonths() (r int, exists bool) {
+	v := m.no_show_window_months
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNoShowWindowMonths returns the old "no_show_window_months" field's value of the Community entity.
+// If the Community object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CommunityMutation) OldNoShowWindowMonths(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNoShowWindowMonths is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNoShowWindowMonths requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNoShowWindowMonths: %w", err)
+	}
+	return oldValue.NoShowWindowMonths, nil
+}
+
+// AddNoShowWindowMonths adds i to the "no_show_window_months" field.
+func (m *CommunityMutation) AddNoShowWindowMonths(i int) {
+	if m.addno_show_window_months != nil {
+		*m.addno_show_window_months += i
+	} else {
+		m.addno_show_window_months = &i
+	}
+}
+
+// AddedNoShowWindowMonths returns the value that was added to the "no_show_window_months" field in this mutation.
+func (m *CommunityMutation) AddedNoShowWindowMonths() (r int, exists bool) {
+	v := m.addno_show_window_months
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetNoShowWindowMonths resets all changes to the "no_show_window_months" field.
+func (m *CommunityMutation) ResetNoShowWindowMonths() {
+	m.no_show_window_months = nil
+	m.addno_show_window_months = nil
+}
+
 // SetReminderLeadMinutes sets the "reminder_lead_minutes" field.
 func (m *CommunityMutation) SetReminderLeadMinutes(i []int) {
 	m.reminder_lead_minutes = &i
@@ -6695,7 +6757,7 @@ func (m *CommunityMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CommunityMutation) Fields() []string {
-	fields := make([]string, 0, 13)
+	fields := make([]string, 0, 14)
 	if m.created_at != nil {
 		fields = append(fields, community.FieldCreatedAt)
 	}
@@ -6725,6 +6787,9 @@ func (m *CommunityMutation) Fields() []string {
 	}
 	if m.star_thresholds != nil {
 		fields = append(fields, community.FieldStarThresholds)
+	}
+	if m.no_show_window_months != nil {
+		fields = append(fields, community.FieldNoShowWindowMonths)
 	}
 	if m.reminder_lead_minutes != nil {
 		fields = append(fields, community.FieldReminderLeadMinutes)
@@ -6763,6 +6828,8 @@ func (m *CommunityMutation) Field(name string) (ent.Value, bool) {
 		return m.AreaKm2()
 	case community.FieldStarThresholds:
 		return m.StarThresholds()
+	case community.FieldNoShowWindowMonths:
+		return m.NoShowWindowMonths()
 	case community.FieldReminderLeadMinutes:
 		return m.ReminderLeadMinutes()
 	case community.FieldQuietHoursStart:
@@ -6798,6 +6865,8 @@ func (m *CommunityMutation) OldField(ctx context.Context, name string) (ent.Valu
 		return m.OldAreaKm2(ctx)
 	case community.FieldStarThresholds:
 		return m.OldStarThresholds(ctx)
+	case community.FieldNoShowWindowMonths:
+		return m.OldNoShowWindowMonths(ctx)
 	case community.FieldReminderLeadMinutes:
 		return m.OldReminderLeadMinutes(ctx)
 	case community.FieldQuietHoursStart:
@@ -6883,6 +6952,13 @@ func (m *CommunityMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetStarThresholds(v)
 		return nil
+	case community.FieldNoShowWindowMonths:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNoShowWindowMonths(v)
+		return nil
 	case community.FieldReminderLeadMinutes:
 		v, ok := value.([]int)
 		if !ok {
@@ -6921,6 +6997,9 @@ func (m *CommunityMutation) AddedFields() []string {
 	if m.addarea_km2 != nil {
 		fields = append(fields, community.FieldAreaKm2)
 	}
+	if m.addno_show_window_months != nil {
+		fields = append(fields, community.FieldNoShowWindowMonths)
+	}
 	return fields
 }
 
@@ -6935,6 +7014,8 @@ func (m *CommunityMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedResidentPopulation()
 	case community.FieldAreaKm2:
 		return m.AddedAreaKm2()
+	case community.FieldNoShowWindowMonths:
+		return m.AddedNoShowWindowMonths()
 	}
 	return nil, false
 }
@@ -6964,6 +7045,13 @@ func (m *CommunityMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddAreaKm2(v)
+		return nil
+	case community.FieldNoShowWindowMonths:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddNoShowWindowMonths(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Community numeric field %s", name)
@@ -7048,6 +7136,9 @@ func (m *CommunityMutation) ResetField(name string) error {
 		return nil
 	case community.FieldStarThresholds:
 		m.ResetStarThresholds()
+		return nil
+	case community.FieldNoShowWindowMonths:
+		m.ResetNoShowWindowMonths()
 		return nil
 	case community.FieldReminderLeadMinutes:
 		m.ResetReminderLeadMinutes()
@@ -19591,6 +19682,1641 @@ func (m *PhoneCodeMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown PhoneCode edge %s", name)
 }
 
+// QualificationMutation represents an operation that mutates the Qualification nodes in the graph.
+type QualificationMutation struct {
+	config
+	op                 Op
+	typ                string
+	id                 *int
+	created_at         *time.Time
+	updated_at         *time.Time
+	expires_on         *string
+	valid_until        *time.Time
+	evidence_ref       *string
+	recorded_by_id     *int
+	addrecorded_by_id  *int
+	expiry_notified_at *time.Time
+	clearedFields      map[string]struct{}
+	community          *int
+	clearedcommunity   bool
+	person             *int
+	clearedperson      bool
+	kind               *int
+	clearedkind        bool
+	done               bool
+	oldValue           func(context.Context) (*Qualification, error)
+	predicates         []predicate.Qualification
+}
+
+var _ ent.Mutation = (*QualificationMutation)(nil)
+
+// qualificationOption allows management of the mutation configuration using functional options.
+type qualificationOption func(*QualificationMutation)
+
+// newQualificationMutation creates new mutation for the Qualification entity.
+func newQualificationMutation(c config, op Op, opts ...qualificationOption) *QualificationMutation {
+	m := &QualificationMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeQualification,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withQualificationID sets the ID field of the mutation.
+func withQualificationID(id int) qualificationOption {
+	return func(m *QualificationMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Qualification
+		)
+		m.oldValue = func(ctx context.Context) (*Qualification, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Qualification.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withQualification sets the old Qualification of the mutation.
+func withQualification(node *Qualification) qualificationOption {
+	return func(m *QualificationMutation) {
+		m.oldValue = func(context.Context) (*Qualification, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m QualificationMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m QualificationMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *QualificationMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *QualificationMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Qualification.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCommunityID sets the "community_id" field.
+func (m *QualificationMutation) SetCommunityID(i int) {
+	m.community = &i
+}
+
+// CommunityID returns the value of the "community_id" field in the mutation.
+func (m *QualificationMutation) CommunityID() (r int, exists bool) {
+	v := m.community
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCommunityID returns the old "community_id" field's value of the Qualification entity.
+// If the Qualification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QualificationMutation) OldCommunityID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCommunityID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCommunityID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCommunityID: %w", err)
+	}
+	return oldValue.CommunityID, nil
+}
+
+// ResetCommunityID resets all changes to the "community_id" field.
+func (m *QualificationMutation) ResetCommunityID() {
+	m.community = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *QualificationMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *QualificationMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Qualification entity.
+// If the Qualification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QualificationMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *QualificationMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *QualificationMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *QualificationMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Qualification entity.
+// If the Qualification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QualificationMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *QualificationMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetPersonID sets the "person_id" field.
+func (m *QualificationMutation) SetPersonID(i int) {
+	m.person = &i
+}
+
+// PersonID returns the value of the "person_id" field in the mutation.
+func (m *QualificationMutation) PersonID() (r int, exists bool) {
+	v := m.person
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPersonID returns the old "person_id" field's value of the Qualification entity.
+// If the Qualification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QualificationMutation) OldPersonID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPersonID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPersonID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPersonID: %w", err)
+	}
+	return oldValue.PersonID, nil
+}
+
+// ResetPersonID resets all changes to the "person_id" field.
+func (m *QualificationMutation) ResetPersonID() {
+	m.person = nil
+}
+
+// SetKindID sets the "kind_id" field.
+func (m *QualificationMutation) SetKindID(i int) {
+	m.kind = &i
+}
+
+// KindID returns the value of the "kind_id" field in the mutation.
+func (m *QualificationMutation) KindID() (r int, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKindID returns the old "kind_id" field's value of the Qualification entity.
+// If the Qualification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QualificationMutation) OldKindID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKindID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKindID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKindID: %w", err)
+	}
+	return oldValue.KindID, nil
+}
+
+// ResetKindID resets all changes to the "kind_id" field.
+func (m *QualificationMutation) ResetKindID() {
+	m.kind = nil
+}
+
+// SetExpiresOn sets the "expires_on" field.
+func (m *QualificationMutation) SetExpiresOn(s string) {
+	m.expires_on = &s
+}
+
+// ExpiresOn returns the value of the "expires_on" field in the mutation.
+func (m *QualificationMutation) ExpiresOn() (r string, exists bool) {
+	v := m.expires_on
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExpiresOn returns the old "expires_on" field's value of the Qualification entity.
+// If the Qualification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QualificationMutation) OldExpiresOn(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExpiresOn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExpiresOn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExpiresOn: %w", err)
+	}
+	return oldValue.ExpiresOn, nil
+}
+
+// ResetExpiresOn resets all changes to the "expires_on" field.
+func (m *QualificationMutation) ResetExpiresOn() {
+	m.expires_on = nil
+}
+
+// SetValidUntil sets the "valid_until" field.
+func (m *QualificationMutation) SetValidUntil(t time.Time) {
+	m.valid_until = &t
+}
+
+// ValidUntil returns the value of the "valid_until" field in the mutation.
+func (m *QualificationMutation) ValidUntil() (r time.Time, exists bool) {
+	v := m.valid_until
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldValidUntil returns the old "valid_until" field's value of the Qualification entity.
+// If the Qualification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QualificationMutation) OldValidUntil(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldValidUntil is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldValidUntil requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldValidUntil: %w", err)
+	}
+	return oldValue.ValidUntil, nil
+}
+
+// ResetValidUntil resets all changes to the "valid_until" field.
+func (m *QualificationMutation) ResetValidUntil() {
+	m.valid_until = nil
+}
+
+// SetEvidenceRef sets the "evidence_ref" field.
+func (m *QualificationMutation) SetEvidenceRef(s string) {
+	m.evidence_ref = &s
+}
+
+// EvidenceRef returns the value of the "evidence_ref" field in the mutation.
+func (m *QualificationMutation) EvidenceRef() (r string, exists bool) {
+	v := m.evidence_ref
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEvidenceRef returns the old "evidence_ref" field's value of the Qualification entity.
+// If the Qualification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QualificationMutation) OldEvidenceRef(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEvidenceRef is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEvidenceRef requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEvidenceRef: %w", err)
+	}
+	return oldValue.EvidenceRef, nil
+}
+
+// ResetEvidenceRef resets all changes to the "evidence_ref" field.
+func (m *QualificationMutation) ResetEvidenceRef() {
+	m.evidence_ref = nil
+}
+
+// SetRecordedByID sets the "recorded_by_id" field.
+func (m *QualificationMutation) SetRecordedByID(i int) {
+	m.recorded_by_id = &i
+	m.addrecorded_by_id = nil
+}
+
+// RecordedByID returns the value of the "recorded_by_id" field in the mutation.
+func (m *QualificationMutation) RecordedByID() (r int, exists bool) {
+	v := m.recorded_by_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRecordedByID returns the old "recorded_by_id" field's value of the Qualification entity.
+// If the Qualification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QualificationMutation) OldRecordedByID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRecordedByID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRecordedByID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRecordedByID: %w", err)
+	}
+	return oldValue.RecordedByID, nil
+}
+
+// AddRecordedByID adds i to the "recorded_by_id" field.
+func (m *QualificationMutation) AddRecordedByID(i int) {
+	if m.addrecorded_by_id != nil {
+		*m.addrecorded_by_id += i
+	} else {
+		m.addrecorded_by_id = &i
+	}
+}
+
+// AddedRecordedByID returns the value that was added to the "recorded_by_id" field in this mutation.
+func (m *QualificationMutation) AddedRecordedByID() (r int, exists bool) {
+	v := m.addrecorded_by_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearRecordedByID clears the value of the "recorded_by_id" field.
+func (m *QualificationMutation) ClearRecordedByID() {
+	m.recorded_by_id = nil
+	m.addrecorded_by_id = nil
+	m.clearedFields[qualification.FieldRecordedByID] = struct{}{}
+}
+
+// RecordedByIDCleared returns if the "recorded_by_id" field was cleared in this mutation.
+func (m *QualificationMutation) RecordedByIDCleared() bool {
+	_, ok := m.clearedFields[qualification.FieldRecordedByID]
+	return ok
+}
+
+// ResetRecordedByID resets all changes to the "recorded_by_id" field.
+func (m *QualificationMutation) ResetRecordedByID() {
+	m.recorded_by_id = nil
+	m.addrecorded_by_id = nil
+	delete(m.clearedFields, qualification.FieldRecordedByID)
+}
+
+// SetExpiryNotifiedAt sets the "expiry_notified_at" field.
+func (m *QualificationMutation) SetExpiryNotifiedAt(t time.Time) {
+	m.expiry_notified_at = &t
+}
+
+// ExpiryNotifiedAt returns the value of the "expiry_notified_at" field in the mutation.
+func (m *QualificationMutation) ExpiryNotifiedAt() (r time.Time, exists bool) {
+	v := m.expiry_notified_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExpiryNotifiedAt returns the old "expiry_notified_at" field's value of the Qualification entity.
+// If the Qualification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QualificationMutation) OldExpiryNotifiedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExpiryNotifiedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExpiryNotifiedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExpiryNotifiedAt: %w", err)
+	}
+	return oldValue.ExpiryNotifiedAt, nil
+}
+
+// ClearExpiryNotifiedAt clears the value of the "expiry_notified_at" field.
+func (m *QualificationMutation) ClearExpiryNotifiedAt() {
+	m.expiry_notified_at = nil
+	m.clearedFields[qualification.FieldExpiryNotifiedAt] = struct{}{}
+}
+
+// ExpiryNotifiedAtCleared returns if the "expiry_notified_at" field was cleared in this mutation.
+func (m *QualificationMutation) ExpiryNotifiedAtCleared() bool {
+	_, ok := m.clearedFields[qualification.FieldExpiryNotifiedAt]
+	return ok
+}
+
+// ResetExpiryNotifiedAt resets all changes to the "expiry_notified_at" field.
+func (m *QualificationMutation) ResetExpiryNotifiedAt() {
+	m.expiry_notified_at = nil
+	delete(m.clearedFields, qualification.FieldExpiryNotifiedAt)
+}
+
+// ClearCommunity clears the "community" edge to the Community entity.
+func (m *QualificationMutation) ClearCommunity() {
+	m.clearedcommunity = true
+	m.clearedFields[qualification.FieldCommunityID] = struct{}{}
+}
+
+// CommunityCleared reports if the "community" edge to the Community entity was cleared.
+func (m *QualificationMutation) CommunityCleared() bool {
+	return m.clearedcommunity
+}
+
+// CommunityIDs returns the "community" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CommunityID instead. It exists only for internal usage by the builders.
+func (m *QualificationMutation) CommunityIDs() (ids []int) {
+	if id := m.community; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCommunity resets all changes to the "community" edge.
+func (m *QualificationMutation) ResetCommunity() {
+	m.community = nil
+	m.clearedcommunity = false
+}
+
+// ClearPerson clears the "person" edge to the Person entity.
+func (m *QualificationMutation) ClearPerson() {
+	m.clearedperson = true
+	m.clearedFields[qualification.FieldPersonID] = struct{}{}
+}
+
+// PersonCleared reports if the "person" edge to the Person entity was cleared.
+func (m *QualificationMutation) PersonCleared() bool {
+	return m.clearedperson
+}
+
+// PersonIDs returns the "person" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// PersonID instead. It exists only for internal usage by the builders.
+func (m *QualificationMutation) PersonIDs() (ids []int) {
+	if id := m.person; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetPerson resets all changes to the "person" edge.
+func (m *QualificationMutation) ResetPerson() {
+	m.person = nil
+	m.clearedperson = false
+}
+
+// ClearKind clears the "kind" edge to the QualificationKind entity.
+func (m *QualificationMutation) ClearKind() {
+	m.clearedkind = true
+	m.clearedFields[qualification.FieldKindID] = struct{}{}
+}
+
+// KindCleared reports if the "kind" edge to the QualificationKind entity was cleared.
+func (m *QualificationMutation) KindCleared() bool {
+	return m.clearedkind
+}
+
+// KindIDs returns the "kind" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// KindID instead. It exists only for internal usage by the builders.
+func (m *QualificationMutation) KindIDs() (ids []int) {
+	if id := m.kind; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetKind resets all changes to the "kind" edge.
+func (m *QualificationMutation) ResetKind() {
+	m.kind = nil
+	m.clearedkind = false
+}
+
+// Where appends a list predicates to the QualificationMutation builder.
+func (m *QualificationMutation) Where(ps ...predicate.Qualification) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the QualificationMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *QualificationMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Qualification, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *QualificationMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *QualificationMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Qualification).
+func (m *QualificationMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *QualificationMutation) Fields() []string {
+	fields := make([]string, 0, 10)
+	if m.community != nil {
+		fields = append(fields, qualification.FieldCommunityID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, qualification.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, qualification.FieldUpdatedAt)
+	}
+	if m.person != nil {
+		fields = append(fields, qualification.FieldPersonID)
+	}
+	if m.kind != nil {
+		fields = append(fields, qualification.FieldKindID)
+	}
+	if m.expires_on != nil {
+		fields = append(fields, qualification.FieldExpiresOn)
+	}
+	if m.valid_until != nil {
+		fields = append(fields, qualification.FieldValidUntil)
+	}
+	if m.evidence_ref != nil {
+		fields = append(fields, qualification.FieldEvidenceRef)
+	}
+	if m.recorded_by_id != nil {
+		fields = append(fields, qualification.FieldRecordedByID)
+	}
+	if m.expiry_notified_at != nil {
+		fields = append(fields, qualification.FieldExpiryNotifiedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *QualificationMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case qualification.FieldCommunityID:
+		return m.CommunityID()
+	case qualification.FieldCreatedAt:
+		return m.CreatedAt()
+	case qualification.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case qualification.FieldPersonID:
+		return m.PersonID()
+	case qualification.FieldKindID:
+		return m.KindID()
+	case qualification.FieldExpiresOn:
+		return m.ExpiresOn()
+	case qualification.FieldValidUntil:
+		return m.ValidUntil()
+	case qualification.FieldEvidenceRef:
+		return m.EvidenceRef()
+	case qualification.FieldRecordedByID:
+		return m.RecordedByID()
+	case qualification.FieldExpiryNotifiedAt:
+		return m.ExpiryNotifiedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *QualificationMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case qualification.FieldCommunityID:
+		return m.OldCommunityID(ctx)
+	case qualification.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case qualification.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case qualification.FieldPersonID:
+		return m.OldPersonID(ctx)
+	case qualification.FieldKindID:
+		return m.OldKindID(ctx)
+	case qualification.FieldExpiresOn:
+		return m.OldExpiresOn(ctx)
+	case qualification.FieldValidUntil:
+		return m.OldValidUntil(ctx)
+	case qualification.FieldEvidenceRef:
+		return m.OldEvidenceRef(ctx)
+	case qualification.FieldRecordedByID:
+		return m.OldRecordedByID(ctx)
+	case qualification.FieldExpiryNotifiedAt:
+		return m.OldExpiryNotifiedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown Qualification field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *QualificationMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case qualification.FieldCommunityID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCommunityID(v)
+		return nil
+	case qualification.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case qualification.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case qualification.FieldPersonID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPersonID(v)
+		return nil
+	case qualification.FieldKindID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKindID(v)
+		return nil
+	case qualification.FieldExpiresOn:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExpiresOn(v)
+		return nil
+	case qualification.FieldValidUntil:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetValidUntil(v)
+		return nil
+	case qualification.FieldEvidenceRef:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEvidenceRef(v)
+		return nil
+	case qualification.FieldRecordedByID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRecordedByID(v)
+		return nil
+	case qualification.FieldExpiryNotifiedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExpiryNotifiedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Qualification field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *QualificationMutation) AddedFields() []string {
+	var fields []string
+	if m.addrecorded_by_id != nil {
+		fields = append(fields, qualification.FieldRecordedByID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *QualificationMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case qualification.FieldRecordedByID:
+		return m.AddedRecordedByID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *QualificationMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case qualification.FieldRecordedByID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRecordedByID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Qualification numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *QualificationMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(qualification.FieldRecordedByID) {
+		fields = append(fields, qualification.FieldRecordedByID)
+	}
+	if m.FieldCleared(qualification.FieldExpiryNotifiedAt) {
+		fields = append(fields, qualification.FieldExpiryNotifiedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *QualificationMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *QualificationMutation) ClearField(name string) error {
+	switch name {
+	case qualification.FieldRecordedByID:
+		m.ClearRecordedByID()
+		return nil
+	case qualification.FieldExpiryNotifiedAt:
+		m.ClearExpiryNotifiedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Qualification nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *QualificationMutation) ResetField(name string) error {
+	switch name {
+	case qualification.FieldCommunityID:
+		m.ResetCommunityID()
+		return nil
+	case qualification.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case qualification.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case qualification.FieldPersonID:
+		m.ResetPersonID()
+		return nil
+	case qualification.FieldKindID:
+		m.ResetKindID()
+		return nil
+	case qualification.FieldExpiresOn:
+		m.ResetExpiresOn()
+		return nil
+	case qualification.FieldValidUntil:
+		m.ResetValidUntil()
+		return nil
+	case qualification.FieldEvidenceRef:
+		m.ResetEvidenceRef()
+		return nil
+	case qualification.FieldRecordedByID:
+		m.ResetRecordedByID()
+		return nil
+	case qualification.FieldExpiryNotifiedAt:
+		m.ResetExpiryNotifiedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Qualification field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *QualificationMutation) AddedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.community != nil {
+		edges = append(edges, qualification.EdgeCommunity)
+	}
+	if m.person != nil {
+		edges = append(edges, qualification.EdgePerson)
+	}
+	if m.kind != nil {
+		edges = append(edges, qualification.EdgeKind)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *QualificationMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case qualification.EdgeCommunity:
+		if id := m.community; id != nil {
+			return []ent.Value{*id}
+		}
+	case qualification.EdgePerson:
+		if id := m.person; id != nil {
+			return []ent.Value{*id}
+		}
+	case qualification.EdgeKind:
+		if id := m.kind; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *QualificationMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 3)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *QualificationMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *QualificationMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.clearedcommunity {
+		edges = append(edges, qualification.EdgeCommunity)
+	}
+	if m.clearedperson {
+		edges = append(edges, qualification.EdgePerson)
+	}
+	if m.clearedkind {
+		edges = append(edges, qualification.EdgeKind)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *QualificationMutation) EdgeCleared(name string) bool {
+	switch name {
+	case qualification.EdgeCommunity:
+		return m.clearedcommunity
+	case qualification.EdgePerson:
+		return m.clearedperson
+	case qualification.EdgeKind:
+		return m.clearedkind
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *QualificationMutation) ClearEdge(name string) error {
+	switch name {
+	case qualification.EdgeCommunity:
+		m.ClearCommunity()
+		return nil
+	case qualification.EdgePerson:
+		m.ClearPerson()
+		return nil
+	case qualification.EdgeKind:
+		m.ClearKind()
+		return nil
+	}
+	return fmt.Errorf("unknown Qualification unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *QualificationMutation) ResetEdge(name string) error {
+	switch name {
+	case qualification.EdgeCommunity:
+		m.ResetCommunity()
+		return nil
+	case qualification.EdgePerson:
+		m.ResetPerson()
+		return nil
+	case qualification.EdgeKind:
+		m.ResetKind()
+		return nil
+	}
+	return fmt.Errorf("unknown Qualification edge %s", name)
+}
+
+// QualificationKindMutation represents an operation that mutates the QualificationKind nodes in the graph.
+type QualificationKindMutation struct {
+	config
+	op               Op
+	typ              string
+	id               *int
+	created_at       *time.Time
+	updated_at       *time.Time
+	name             *string
+	description      *string
+	clearedFields    map[string]struct{}
+	community        *int
+	clearedcommunity bool
+	done             bool
+	oldValue         func(context.Context) (*QualificationKind, error)
+	predicates       []predicate.QualificationKind
+}
+
+var _ ent.Mutation = (*QualificationKindMutation)(nil)
+
+// qualificationkindOption allows management of the mutation configuration using functional options.
+type qualificationkindOption func(*QualificationKindMutation)
+
+// newQualificationKindMutation creates new mutation for the QualificationKind entity.
+func newQualificationKindMutation(c config, op Op, opts ...qualificationkindOption) *QualificationKindMutation {
+	m := &QualificationKindMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeQualificationKind,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withQualificationKindID sets the ID field of the mutation.
+func withQualificationKindID(id int) qualificationkindOption {
+	return func(m *QualificationKindMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *QualificationKind
+		)
+		m.oldValue = func(ctx context.Context) (*QualificationKind, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().QualificationKind.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withQualificationKind sets the old QualificationKind of the mutation.
+func withQualificationKind(node *QualificationKind) qualificationkindOption {
+	return func(m *QualificationKindMutation) {
+		m.oldValue = func(context.Context) (*QualificationKind, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m QualificationKindMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m QualificationKindMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *QualificationKindMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *QualificationKindMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().QualificationKind.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCommunityID sets the "community_id" field.
+func (m *QualificationKindMutation) SetCommunityID(i int) {
+	m.community = &i
+}
+
+// CommunityID returns the value of the "community_id" field in the mutation.
+func (m *QualificationKindMutation) CommunityID() (r int, exists bool) {
+	v := m.community
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCommunityID returns the old "community_id" field's value of the QualificationKind entity.
+// If the QualificationKind object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QualificationKindMutation) OldCommunityID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCommunityID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCommunityID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCommunityID: %w", err)
+	}
+	return oldValue.CommunityID, nil
+}
+
+// ResetCommunityID resets all changes to the "community_id" field.
+func (m *QualificationKindMutation) ResetCommunityID() {
+	m.community = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *QualificationKindMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *QualificationKindMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the QualificationKind entity.
+// If the QualificationKind object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QualificationKindMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *QualificationKindMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *QualificationKindMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *QualificationKindMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the QualificationKind entity.
+// If the QualificationKind object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QualificationKindMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *QualificationKindMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetName sets the "name" field.
+func (m *QualificationKindMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *QualificationKindMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the QualificationKind entity.
+// If the QualificationKind object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QualificationKindMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *QualificationKindMutation) ResetName() {
+	m.name = nil
+}
+
+// SetDescription sets the "description" field.
+func (m *QualificationKindMutation) SetDescription(s string) {
+	m.description = &s
+}
+
+// Description returns the value of the "description" field in the mutation.
+func (m *QualificationKindMutation) Description() (r string, exists bool) {
+	v := m.description
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDescription returns the old "description" field's value of the QualificationKind entity.
+// If the QualificationKind object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QualificationKindMutation) OldDescription(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDescription is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDescription requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDescription: %w", err)
+	}
+	return oldValue.Description, nil
+}
+
+// ResetDescription resets all changes to the "description" field.
+func (m *QualificationKindMutation) ResetDescription() {
+	m.description = nil
+}
+
+// ClearCommunity clears the "community" edge to the Community entity.
+func (m *QualificationKindMutation) ClearCommunity() {
+	m.clearedcommunity = true
+	m.clearedFields[qualificationkind.FieldCommunityID] = struct{}{}
+}
+
+// CommunityCleared reports if the "community" edge to the Community entity was cleared.
+func (m *QualificationKindMutation) CommunityCleared() bool {
+	return m.clearedcommunity
+}
+
+// CommunityIDs returns the "community" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CommunityID instead. It exists only for internal usage by the builders.
+func (m *QualificationKindMutation) CommunityIDs() (ids []int) {
+	if id := m.community; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCommunity resets all changes to the "community" edge.
+func (m *QualificationKindMutation) ResetCommunity() {
+	m.community = nil
+	m.clearedcommunity = false
+}
+
+// Where appends a list predicates to the QualificationKindMutation builder.
+func (m *QualificationKindMutation) Where(ps ...predicate.QualificationKind) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the QualificationKindMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *QualificationKindMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.QualificationKind, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *QualificationKindMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *QualificationKindMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (QualificationKind).
+func (m *QualificationKindMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *QualificationKindMutation) Fields() []string {
+	fields := make([]string, 0, 5)
+	if m.community != nil {
+		fields = append(fields, qualificationkind.FieldCommunityID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, qualificationkind.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, qualificationkind.FieldUpdatedAt)
+	}
+	if m.name != nil {
+		fields = append(fields, qualificationkind.FieldName)
+	}
+	if m.description != nil {
+		fields = append(fields, qualificationkind.FieldDescription)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *QualificationKindMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case qualificationkind.FieldCommunityID:
+		return m.CommunityID()
+	case qualificationkind.FieldCreatedAt:
+		return m.CreatedAt()
+	case qualificationkind.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case qualificationkind.FieldName:
+		return m.Name()
+	case qualificationkind.FieldDescription:
+		return m.Description()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *QualificationKindMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case qualificationkind.FieldCommunityID:
+		return m.OldCommunityID(ctx)
+	case qualificationkind.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case qualificationkind.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case qualificationkind.FieldName:
+		return m.OldName(ctx)
+	case qualificationkind.FieldDescription:
+		return m.OldDescription(ctx)
+	}
+	return nil, fmt.Errorf("unknown QualificationKind field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *QualificationKindMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case qualificationkind.FieldCommunityID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCommunityID(v)
+		return nil
+	case qualificationkind.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case qualificationkind.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case qualificationkind.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case qualificationkind.FieldDescription:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDescription(v)
+		return nil
+	}
+	return fmt.Errorf("unknown QualificationKind field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *QualificationKindMutation) AddedFields() []string {
+	var fields []string
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *QualificationKindMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *QualificationKindMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown QualificationKind numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *QualificationKindMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *QualificationKindMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *QualificationKindMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown QualificationKind nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *QualificationKindMutation) ResetField(name string) error {
+	switch name {
+	case qualificationkind.FieldCommunityID:
+		m.ResetCommunityID()
+		return nil
+	case qualificationkind.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case qualificationkind.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case qualificationkind.FieldName:
+		m.ResetName()
+		return nil
+	case qualificationkind.FieldDescription:
+		m.ResetDescription()
+		return nil
+	}
+	return fmt.Errorf("unknown QualificationKind field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *QualificationKindMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.community != nil {
+		edges = append(edges, qualificationkind.EdgeCommunity)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *QualificationKindMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case qualificationkind.EdgeCommunity:
+		if id := m.community; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *QualificationKindMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *QualificationKindMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *QualificationKindMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedcommunity {
+		edges = append(edges, qualificationkind.EdgeCommunity)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *QualificationKindMutation) EdgeCleared(name string) bool {
+	switch name {
+	case qualificationkind.EdgeCommunity:
+		return m.clearedcommunity
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *QualificationKindMutation) ClearEdge(name string) error {
+	switch name {
+	case qualificationkind.EdgeCommunity:
+		m.ClearCommunity()
+		return nil
+	}
+	return fmt.Errorf("unknown QualificationKind unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *QualificationKindMutation) ResetEdge(name string) error {
+	switch name {
+	case qualificationkind.EdgeCommunity:
+		m.ResetCommunity()
+		return nil
+	}
+	return fmt.Errorf("unknown QualificationKind edge %s", name)
+}
+
 // RegistrationMutation represents an operation that mutates the Registration nodes in the graph.
 type RegistrationMutation struct {
 	config
@@ -29445,37 +31171,41 @@ func (m *SessionMutation) ResetEdge(name string) error {
 // SlotMutation represents an operation that mutates the Slot nodes in the graph.
 type SlotMutation struct {
 	config
-	op                      Op
-	typ                     string
-	id                      *int
-	created_at              *time.Time
-	updated_at              *time.Time
-	name                    *string
-	kind                    *slot.Kind
-	capacity                *int
-	addcapacity             *int
-	taken                   *int
-	addtaken                *int
-	waitlisted              *int
-	addwaitlisted           *int
-	pending                 *int
-	addpending              *int
-	checked_in              *int
-	addchecked_in           *int
-	starts_at               *time.Time
-	ends_at                 *time.Time
-	max_seats_per_signup    *int
-	addmax_seats_per_signup *int
-	requires_approval       *bool
-	waitlist_enabled        *bool
-	clearedFields           map[string]struct{}
-	community               *int
-	clearedcommunity        bool
-	activity                *int
-	clearedactivity         bool
-	done                    bool
-	oldValue                func(context.Context) (*Slot, error)
-	predicates              []predicate.Slot
+	op                            Op
+	typ                           string
+	id                            *int
+	created_at                    *time.Time
+	updated_at                    *time.Time
+	name                          *string
+	kind                          *slot.Kind
+	capacity                      *int
+	addcapacity                   *int
+	taken                         *int
+	addtaken                      *int
+	waitlisted                    *int
+	addwaitlisted                 *int
+	pending                       *int
+	addpending                    *int
+	checked_in                    *int
+	addchecked_in                 *int
+	starts_at                     *time.Time
+	ends_at                       *time.Time
+	max_seats_per_signup          *int
+	addmax_seats_per_signup       *int
+	requires_approval             *bool
+	waitlist_enabled              *bool
+	required_qualifications       *[]int
+	appendrequired_qualifications []int
+	no_show_limit                 *int
+	addno_show_limit              *int
+	clearedFields                 map[string]struct{}
+	community                     *int
+	clearedcommunity              bool
+	activity                      *int
+	clearedactivity               bool
+	done                          bool
+	oldValue                      func(context.Context) (*Slot, error)
+	predicates                    []predicate.Slot
 }
 
 var _ ent.Mutation = (*SlotMutation)(nil)
@@ -30298,6 +32028,141 @@ func (m *SlotMutation) ResetWaitlistEnabled() {
 	m.waitlist_enabled = nil
 }
 
+// SetRequiredQualifications sets the "required_qualifications" field.
+func (m *SlotMutation) SetRequiredQualifications(i []int) {
+	m.required_qualifications = &i
+	m.appendrequired_qualifications = nil
+}
+
+// RequiredQualifications returns the value of the "required_qualifications" field in the mutation.
+func (m *SlotMutation) RequiredQualifications() (r []int, exists bool) {
+	v := m.required_qualifications
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRequiredQualifications returns the old "required_qualifications" field's value of the Slot entity.
+// If the Slot object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SlotMutation) OldRequiredQualifications(ctx context.Context) (v []int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRequiredQualifications is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRequiredQualifications requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRequiredQualifications: %w", err)
+	}
+	return oldValue.RequiredQualifications, nil
+}
+
+// AppendRequiredQualifications adds i to the "required_qualifications" field.
+func (m *SlotMutation) AppendRequiredQualifications(i []int) {
+	m.appendrequired_qualifications = append(m.appendrequired_qualifications, i...)
+}
+
+// AppendedRequiredQualifications returns the list of values that were appended to the "required_qualifications" field in this mutation.
+func (m *SlotMutation) AppendedRequiredQualifications() ([]int, bool) {
+	if len(m.appendrequired_qualifications) == 0 {
+		return nil, false
+	}
+	return m.appendrequired_qualifications, true
+}
+
+// ClearRequiredQualifications clears the value of the "required_qualifications" field.
+func (m *SlotMutation) ClearRequiredQualifications() {
+	m.required_qualifications = nil
+	m.appendrequired_qualifications = nil
+	m.clearedFields[slot.FieldRequiredQualifications] = struct{}{}
+}
+
+// RequiredQualificationsCleared returns if the "required_qualifications" field was cleared in this mutation.
+func (m *SlotMutation) RequiredQualificationsCleared() bool {
+	_, ok := m.clearedFields[slot.FieldRequiredQualifications]
+	return ok
+}
+
+// ResetRequiredQualifications resets all changes to the "required_qualifications" field.
+func (m *SlotMutation) ResetRequiredQualifications() {
+	m.required_qualifications = nil
+	m.appendrequired_qualifications = nil
+	delete(m.clearedFields, slot.FieldRequiredQualifications)
+}
+
+// SetNoShowLimit sets the "no_show_limit" field.
+func (m *SlotMutation) SetNoShowLimit(i int) {
+	m.no_show_limit = &i
+	m.addno_show_limit = nil
+}
+
+// NoShowLimit returns the value of the "no_show_limit" field in the mutation.
+func (m *SlotMutation) NoShowLimit() (r int, exists bool) {
+	v := m.no_show_limit
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNoShowLimit returns the old "no_show_limit" field's value of the Slot entity.
+// If the Slot object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SlotMutation) OldNoShowLimit(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNoShowLimit is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNoShowLimit requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNoShowLimit: %w", err)
+	}
+	return oldValue.NoShowLimit, nil
+}
+
+// AddNoShowLimit adds i to the "no_show_limit" field.
+func (m *SlotMutation) AddNoShowLimit(i int) {
+	if m.addno_show_limit != nil {
+		*m.addno_show_limit += i
+	} else {
+		m.addno_show_limit = &i
+	}
+}
+
+// AddedNoShowLimit returns the value that was added to the "no_show_limit" field in this mutation.
+func (m *SlotMutation) AddedNoShowLimit() (r int, exists bool) {
+	v := m.addno_show_limit
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearNoShowLimit clears the value of the "no_show_limit" field.
+func (m *SlotMutation) ClearNoShowLimit() {
+	m.no_show_limit = nil
+	m.addno_show_limit = nil
+	m.clearedFields[slot.FieldNoShowLimit] = struct{}{}
+}
+
+// NoShowLimitCleared returns if the "no_show_limit" field was cleared in this mutation.
+func (m *SlotMutation) NoShowLimitCleared() bool {
+	_, ok := m.clearedFields[slot.FieldNoShowLimit]
+	return ok
+}
+
+// ResetNoShowLimit resets all changes to the "no_show_limit" field.
+func (m *SlotMutation) ResetNoShowLimit() {
+	m.no_show_limit = nil
+	m.addno_show_limit = nil
+	delete(m.clearedFields, slot.FieldNoShowLimit)
+}
+
 // ClearCommunity clears the "community" edge to the Community entity.
 func (m *SlotMutation) ClearCommunity() {
 	m.clearedcommunity = true
@@ -30386,7 +32251,7 @@ func (m *SlotMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *SlotMutation) Fields() []string {
-	fields := make([]string, 0, 16)
+	fields := make([]string, 0, 18)
 	if m.community != nil {
 		fields = append(fields, slot.FieldCommunityID)
 	}
@@ -30435,6 +32300,12 @@ func (m *SlotMutation) Fields() []string {
 	if m.waitlist_enabled != nil {
 		fields = append(fields, slot.FieldWaitlistEnabled)
 	}
+	if m.required_qualifications != nil {
+		fields = append(fields, slot.FieldRequiredQualifications)
+	}
+	if m.no_show_limit != nil {
+		fields = append(fields, slot.FieldNoShowLimit)
+	}
 	return fields
 }
 
@@ -30475,6 +32346,10 @@ func (m *SlotMutation) Field(name string) (ent.Value, bool) {
 		return m.RequiresApproval()
 	case slot.FieldWaitlistEnabled:
 		return m.WaitlistEnabled()
+	case slot.FieldRequiredQualifications:
+		return m.RequiredQualifications()
+	case slot.FieldNoShowLimit:
+		return m.NoShowLimit()
 	}
 	return nil, false
 }
@@ -30516,6 +32391,10 @@ func (m *SlotMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldRequiresApproval(ctx)
 	case slot.FieldWaitlistEnabled:
 		return m.OldWaitlistEnabled(ctx)
+	case slot.FieldRequiredQualifications:
+		return m.OldRequiredQualifications(ctx)
+	case slot.FieldNoShowLimit:
+		return m.OldNoShowLimit(ctx)
 	}
 	return nil, fmt.Errorf("unknown Slot field %s", name)
 }
@@ -30637,6 +32516,20 @@ func (m *SlotMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetWaitlistEnabled(v)
 		return nil
+	case slot.FieldRequiredQualifications:
+		v, ok := value.([]int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRequiredQualifications(v)
+		return nil
+	case slot.FieldNoShowLimit:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNoShowLimit(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Slot field %s", name)
 }
@@ -30663,6 +32556,9 @@ func (m *SlotMutation) AddedFields() []string {
 	if m.addmax_seats_per_signup != nil {
 		fields = append(fields, slot.FieldMaxSeatsPerSignup)
 	}
+	if m.addno_show_limit != nil {
+		fields = append(fields, slot.FieldNoShowLimit)
+	}
 	return fields
 }
 
@@ -30683,6 +32579,8 @@ func (m *SlotMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedCheckedIn()
 	case slot.FieldMaxSeatsPerSignup:
 		return m.AddedMaxSeatsPerSignup()
+	case slot.FieldNoShowLimit:
+		return m.AddedNoShowLimit()
 	}
 	return nil, false
 }
@@ -30734,6 +32632,13 @@ func (m *SlotMutation) AddField(name string, value ent.Value) error {
 		}
 		m.AddMaxSeatsPerSignup(v)
 		return nil
+	case slot.FieldNoShowLimit:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddNoShowLimit(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Slot numeric field %s", name)
 }
@@ -30747,6 +32652,12 @@ func (m *SlotMutation) ClearedFields() []string {
 	}
 	if m.FieldCleared(slot.FieldEndsAt) {
 		fields = append(fields, slot.FieldEndsAt)
+	}
+	if m.FieldCleared(slot.FieldRequiredQualifications) {
+		fields = append(fields, slot.FieldRequiredQualifications)
+	}
+	if m.FieldCleared(slot.FieldNoShowLimit) {
+		fields = append(fields, slot.FieldNoShowLimit)
 	}
 	return fields
 }
@@ -30767,6 +32678,12 @@ func (m *SlotMutation) ClearField(name string) error {
 		return nil
 	case slot.FieldEndsAt:
 		m.ClearEndsAt()
+		return nil
+	case slot.FieldRequiredQualifications:
+		m.ClearRequiredQualifications()
+		return nil
+	case slot.FieldNoShowLimit:
+		m.ClearNoShowLimit()
 		return nil
 	}
 	return fmt.Errorf("unknown Slot nullable field %s", name)
@@ -30823,6 +32740,12 @@ func (m *SlotMutation) ResetField(name string) error {
 		return nil
 	case slot.FieldWaitlistEnabled:
 		m.ResetWaitlistEnabled()
+		return nil
+	case slot.FieldRequiredQualifications:
+		m.ResetRequiredQualifications()
+		return nil
+	case slot.FieldNoShowLimit:
+		m.ResetNoShowLimit()
 		return nil
 	}
 	return fmt.Errorf("unknown Slot field %s", name)

@@ -263,6 +263,7 @@ var (
 		{Name: "request_prefix", Type: field.TypeString, Size: 6, Default: ""},
 		{Name: "area_km2", Type: field.TypeFloat64, Default: 0},
 		{Name: "star_thresholds", Type: field.TypeJSON, Nullable: true},
+		{Name: "no_show_window_months", Type: field.TypeInt, Default: 6},
 		{Name: "reminder_lead_minutes", Type: field.TypeJSON, Nullable: true},
 		{Name: "quiet_hours_start", Type: field.TypeString, Nullable: true, Size: 5},
 		{Name: "quiet_hours_end", Type: field.TypeString, Nullable: true, Size: 5},
@@ -553,7 +554,7 @@ var (
 	// NotificationsColumns holds the columns for the "notifications" table.
 	NotificationsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
-		{Name: "kind", Type: field.TypeEnum, Enums: []string{"WAITLIST_PROMOTED", "SIGNUP_APPROVED", "SIGNUP_REJECTED", "ACTIVITY_CHANGED", "ACTIVITY_CANCELLED", "REMINDER", "HOURS_CREDITED", "CERTIFICATE_ISSUED", "REQUEST_UPDATED", "REQUEST_ASSIGNED", "REQUEST_FOLLOW_UP"}},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"WAITLIST_PROMOTED", "SIGNUP_APPROVED", "SIGNUP_REJECTED", "ACTIVITY_CHANGED", "ACTIVITY_CANCELLED", "REMINDER", "HOURS_CREDITED", "CERTIFICATE_ISSUED", "QUALIFICATION_EXPIRING", "QUALIFICATIONS_EXPIRING", "REQUEST_UPDATED", "REQUEST_ASSIGNED", "REQUEST_FOLLOW_UP"}},
 		{Name: "title", Type: field.TypeString, Size: 200},
 		{Name: "body", Type: field.TypeString, Size: 2147483647},
 		{Name: "created_at", Type: field.TypeTime},
@@ -775,6 +776,88 @@ var (
 				Name:    "phonecode_expires_at",
 				Unique:  false,
 				Columns: []*schema.Column{PhoneCodesColumns[3]},
+			},
+		},
+	}
+	// QualificationsColumns holds the columns for the "qualifications" table.
+	QualificationsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "expires_on", Type: field.TypeString, Size: 10},
+		{Name: "valid_until", Type: field.TypeTime},
+		{Name: "evidence_ref", Type: field.TypeString, Size: 100},
+		{Name: "recorded_by_id", Type: field.TypeInt, Nullable: true},
+		{Name: "expiry_notified_at", Type: field.TypeTime, Nullable: true},
+		{Name: "community_id", Type: field.TypeInt},
+		{Name: "person_id", Type: field.TypeInt},
+		{Name: "kind_id", Type: field.TypeInt},
+	}
+	// QualificationsTable holds the schema information for the "qualifications" table.
+	QualificationsTable = &schema.Table{
+		Name:       "qualifications",
+		Columns:    QualificationsColumns,
+		PrimaryKey: []*schema.Column{QualificationsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "qualifications_communities_community",
+				Columns:    []*schema.Column{QualificationsColumns[8]},
+				RefColumns: []*schema.Column{CommunitiesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "qualifications_persons_person",
+				Columns:    []*schema.Column{QualificationsColumns[9]},
+				RefColumns: []*schema.Column{PersonsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "qualifications_qualification_kinds_kind",
+				Columns:    []*schema.Column{QualificationsColumns[10]},
+				RefColumns: []*schema.Column{QualificationKindsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "qualification_person_id_kind_id",
+				Unique:  true,
+				Columns: []*schema.Column{QualificationsColumns[9], QualificationsColumns[10]},
+			},
+			{
+				Name:    "qualification_community_id_valid_until",
+				Unique:  false,
+				Columns: []*schema.Column{QualificationsColumns[8], QualificationsColumns[4]},
+			},
+		},
+	}
+	// QualificationKindsColumns holds the columns for the "qualification_kinds" table.
+	QualificationKindsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString, Size: 50},
+		{Name: "description", Type: field.TypeString, Size: 500, Default: ""},
+		{Name: "community_id", Type: field.TypeInt},
+	}
+	// QualificationKindsTable holds the schema information for the "qualification_kinds" table.
+	QualificationKindsTable = &schema.Table{
+		Name:       "qualification_kinds",
+		Columns:    QualificationKindsColumns,
+		PrimaryKey: []*schema.Column{QualificationKindsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "qualification_kinds_communities_community",
+				Columns:    []*schema.Column{QualificationKindsColumns[5]},
+				RefColumns: []*schema.Column{CommunitiesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "qualificationkind_community_id_name",
+				Unique:  true,
+				Columns: []*schema.Column{QualificationKindsColumns[5], QualificationKindsColumns[3]},
 			},
 		},
 	}
@@ -1221,6 +1304,8 @@ var (
 		{Name: "max_seats_per_signup", Type: field.TypeInt, Default: 1},
 		{Name: "requires_approval", Type: field.TypeBool, Default: false},
 		{Name: "waitlist_enabled", Type: field.TypeBool, Default: true},
+		{Name: "required_qualifications", Type: field.TypeJSON, Nullable: true},
+		{Name: "no_show_limit", Type: field.TypeInt, Nullable: true},
 		{Name: "activity_id", Type: field.TypeInt},
 		{Name: "community_id", Type: field.TypeInt},
 	}
@@ -1232,13 +1317,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "slots_activities_slots",
-				Columns:    []*schema.Column{SlotsColumns[15]},
+				Columns:    []*schema.Column{SlotsColumns[17]},
 				RefColumns: []*schema.Column{ActivitiesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "slots_communities_community",
-				Columns:    []*schema.Column{SlotsColumns[16]},
+				Columns:    []*schema.Column{SlotsColumns[18]},
 				RefColumns: []*schema.Column{CommunitiesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -1247,7 +1332,7 @@ var (
 			{
 				Name:    "slot_activity_id",
 				Unique:  false,
-				Columns: []*schema.Column{SlotsColumns[15]},
+				Columns: []*schema.Column{SlotsColumns[17]},
 			},
 		},
 	}
@@ -1526,6 +1611,8 @@ var (
 		PersistedQueriesTable,
 		PersonsTable,
 		PhoneCodesTable,
+		QualificationsTable,
+		QualificationKindsTable,
 		RegistrationsTable,
 		RequestsTable,
 		RequestEventsTable,
@@ -1635,6 +1722,16 @@ func init() {
 	}
 	PhoneCodesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(68719476736),
+	}
+	QualificationsTable.ForeignKeys[0].RefTable = CommunitiesTable
+	QualificationsTable.ForeignKeys[1].RefTable = PersonsTable
+	QualificationsTable.ForeignKeys[2].RefTable = QualificationKindsTable
+	QualificationsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(150323855360),
+	}
+	QualificationKindsTable.ForeignKeys[0].RefTable = CommunitiesTable
+	QualificationKindsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(154618822656),
 	}
 	RegistrationsTable.ForeignKeys[0].RefTable = PersonsTable
 	RegistrationsTable.ForeignKeys[1].RefTable = CommunitiesTable

@@ -36,11 +36,13 @@ type ResolverRoot interface {
 	Household() HouseholdResolver
 	Mutation() MutationResolver
 	Person() PersonResolver
+	Qualification() QualificationResolver
 	Query() QueryResolver
 	Registration() RegistrationResolver
 	Request() RequestResolver
 	RequestEvent() RequestEventResolver
 	ServiceRecord() ServiceRecordResolver
+	Slot() SlotResolver
 	Subscription() SubscriptionResolver
 	TeamStatistics() TeamStatisticsResolver
 	ActivityWhereInput() ActivityWhereInputResolver
@@ -95,6 +97,12 @@ type ComplexityRoot struct {
 	ActivityEvent struct {
 		Activity func(childComplexity int) int
 		Change   func(childComplexity int) int
+	}
+
+	AtRiskRegistration struct {
+		NoShows      func(childComplexity int) int
+		Person       func(childComplexity int) int
+		Registration func(childComplexity int) int
 	}
 
 	AttendanceEntryResult struct {
@@ -257,6 +265,7 @@ type ComplexityRoot struct {
 		Households         func(childComplexity int) int
 		ID                 func(childComplexity int) int
 		Name               func(childComplexity int) int
+		NoShowWindowMonths func(childComplexity int) int
 		RequestPrefix      func(childComplexity int) int
 		ResidentPopulation func(childComplexity int) int
 		StarThresholds     func(childComplexity int) int
@@ -420,6 +429,7 @@ type ComplexityRoot struct {
 		CreateCommunity                     func(childComplexity int, input model.CreateCommunityInput) int
 		CreateHousehold                     func(childComplexity int, input model.CreateHouseholdInput) int
 		CreateKioskPairingCode              func(childComplexity int, kioskID int) int
+		CreateQualificationKind             func(childComplexity int, communityID int, name string, description *string) int
 		CreateTeam                          func(childComplexity int, input ent.CreateTeamInput) int
 		CreateVenue                         func(childComplexity int, input ent.CreateVenueInput) int
 		CreateWebhook                       func(childComplexity int, input model.CreateWebhookInput) int
@@ -438,11 +448,14 @@ type ComplexityRoot struct {
 		PublishActivity                     func(childComplexity int, id int) int
 		RecordAttendance                    func(childComplexity int, activityID int, entries []*model.AttendanceEntryInput) int
 		RecordHomeVisit                     func(childComplexity int, input model.RecordHomeVisitInput) int
+		RecordQualification                 func(childComplexity int, input model.RecordQualificationInput) int
 		Register                            func(childComplexity int, input model.RegisterInput) int
 		RegisterKiosk                       func(childComplexity int, venueID int, name string) int
 		RejectRegistration                  func(childComplexity int, registrationID int, reason *string) int
 		RejectRequest                       func(childComplexity int, id int, reason string) int
+		RemoveQualification                 func(childComplexity int, id int) int
 		RemoveTeamMember                    func(childComplexity int, teamID int, personID int) int
+		RemoveTeamSignUps                   func(childComplexity int, input model.RemoveTeamSignUpsInput) int
 		ReopenRequest                       func(childComplexity int, id int, reason string) int
 		RequestPhoneCode                    func(childComplexity int, input model.RequestPhoneCodeInput) int
 		ResolveRequest                      func(childComplexity int, id int, outcome request.Outcome, resolution string) int
@@ -450,12 +463,15 @@ type ComplexityRoot struct {
 		RotateCalendarFeed                  func(childComplexity int, teamID *int, venueID *int) int
 		RotateCheckInCode                   func(childComplexity int, registrationID int) int
 		SelfCheckIn                         func(childComplexity int, code string, nonce string) int
+		SetNoShowWindow                     func(childComplexity int, communityID int, months int) int
 		SetRetention                        func(childComplexity int, communityID int, input model.RetentionInput) int
 		SetRoles                            func(childComplexity int, personID int, roles []model.Role) int
 		SetSlotCapacity                     func(childComplexity int, slotID int, capacity int) int
+		SetSlotRequirements                 func(childComplexity int, slotID int, input model.SlotRequirementsInput) int
 		SetTeamMember                       func(childComplexity int, teamID int, personID int, role *teammembership.Role) int
 		SetWechatAddress                    func(childComplexity int, openid *string) int
 		SignUp                              func(childComplexity int, input model.SignUpInput) int
+		SignUpTeam                          func(childComplexity int, input model.TeamSignUpInput) int
 		StartRequest                        func(childComplexity int, id int) int
 		SubmitRequest                       func(childComplexity int, input model.SubmitRequestInput) int
 		SyncCheckIns                        func(childComplexity int, items []*model.SyncCheckInInput) int
@@ -587,9 +603,33 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	Qualification struct {
+		Community   func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		EvidenceRef func(childComplexity int) int
+		ExpiresOn   func(childComplexity int) int
+		ID          func(childComplexity int) int
+		InForce     func(childComplexity int) int
+		Kind        func(childComplexity int) int
+		KindID      func(childComplexity int) int
+		Person      func(childComplexity int) int
+		PersonID    func(childComplexity int) int
+		UpdatedAt   func(childComplexity int) int
+	}
+
+	QualificationKind struct {
+		Community   func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		Description func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Name        func(childComplexity int) int
+		UpdatedAt   func(childComplexity int) int
+	}
+
 	Query struct {
 		Activities                    func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ActivityOrder, where *ent.ActivityWhereInput) int
 		ActivityRegistrations         func(childComplexity int, activityID int, first *int, after *entgql.Cursor[int], last *int, before *entgql.Cursor[int], filter *model.ActivityRegistrationsFilter) int
+		AtRiskRegistrations           func(childComplexity int, activityID int, minNoShows *int) int
 		AuditLog                      func(childComplexity int, communityID *int, where *model.AuditLogFilter, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) int
 		CheckInList                   func(childComplexity int, activityID int) int
 		CheckInSearch                 func(childComplexity int, activityID int, query string) int
@@ -597,12 +637,14 @@ type ComplexityRoot struct {
 		CommunityNotificationDefaults func(childComplexity int, communityID int) int
 		CommunityStatistics           func(childComplexity int, communityID int, from time.Time, to time.Time) int
 		Consents                      func(childComplexity int, communityID int, purpose *model.ConsentPurpose, inForce *bool) int
+		ExpiringQualifications        func(childComplexity int, communityID *int, withinDays *int) int
 		ExportLinks                   func(childComplexity int, communityID int, from *time.Time, to *time.Time) int
 		Households                    func(childComplexity int, first *int, after *entgql.Cursor[int], where *ent.HouseholdWhereInput) int
 		Kiosks                        func(childComplexity int, venueID *int) int
 		MyConsents                    func(childComplexity int) int
 		MyData                        func(childComplexity int, json *bool) int
 		MyProfile                     func(childComplexity int) int
+		MyQualifications              func(childComplexity int) int
 		MyRegistrations               func(childComplexity int, first *int, after *entgql.Cursor[int], last *int, before *entgql.Cursor[int]) int
 		MyRequests                    func(childComplexity int, first *int, after *entgql.Cursor[int]) int
 		Node                          func(childComplexity int, id int) int
@@ -610,7 +652,9 @@ type ComplexityRoot struct {
 		NotificationDeliveries        func(childComplexity int, communityID *int, status *notificationdelivery.Status, first *int, after *entgql.Cursor[int]) int
 		NotificationPreferences       func(childComplexity int) int
 		Notifications                 func(childComplexity int, first *int, after *entgql.Cursor[int], unreadOnly *bool) int
+		PersonQualifications          func(childComplexity int, personID int) int
 		PhoneVerificationRequired     func(childComplexity int) int
+		QualificationKinds            func(childComplexity int, communityID *int) int
 		Requests                      func(childComplexity int, first *int, after *entgql.Cursor[int], where *ent.RequestWhereInput, orderBy *ent.RequestOrder) int
 		Retention                     func(childComplexity int, communityID int) int
 		SelfCheckInCode               func(childComplexity int, activityID int) int
@@ -808,25 +852,27 @@ type ComplexityRoot struct {
 	}
 
 	Slot struct {
-		Activity          func(childComplexity int) int
-		ActivityID        func(childComplexity int) int
-		Available         func(childComplexity int) int
-		Capacity          func(childComplexity int) int
-		CheckedIn         func(childComplexity int) int
-		Community         func(childComplexity int) int
-		CreatedAt         func(childComplexity int) int
-		EndsAt            func(childComplexity int) int
-		ID                func(childComplexity int) int
-		Kind              func(childComplexity int) int
-		MaxSeatsPerSignup func(childComplexity int) int
-		Name              func(childComplexity int) int
-		Pending           func(childComplexity int) int
-		RequiresApproval  func(childComplexity int) int
-		StartsAt          func(childComplexity int) int
-		Taken             func(childComplexity int) int
-		UpdatedAt         func(childComplexity int) int
-		WaitlistEnabled   func(childComplexity int) int
-		Waitlisted        func(childComplexity int) int
+		Activity               func(childComplexity int) int
+		ActivityID             func(childComplexity int) int
+		Available              func(childComplexity int) int
+		Capacity               func(childComplexity int) int
+		CheckedIn              func(childComplexity int) int
+		Community              func(childComplexity int) int
+		CreatedAt              func(childComplexity int) int
+		EndsAt                 func(childComplexity int) int
+		ID                     func(childComplexity int) int
+		Kind                   func(childComplexity int) int
+		MaxSeatsPerSignup      func(childComplexity int) int
+		Name                   func(childComplexity int) int
+		NoShowLimit            func(childComplexity int) int
+		Pending                func(childComplexity int) int
+		RequiredQualifications func(childComplexity int) int
+		RequiresApproval       func(childComplexity int) int
+		StartsAt               func(childComplexity int) int
+		Taken                  func(childComplexity int) int
+		UpdatedAt              func(childComplexity int) int
+		WaitlistEnabled        func(childComplexity int) int
+		Waitlisted             func(childComplexity int) int
 	}
 
 	SlotCounts struct {
@@ -905,6 +951,16 @@ type ComplexityRoot struct {
 		Team      func(childComplexity int) int
 		TeamID    func(childComplexity int) int
 		UpdatedAt func(childComplexity int) int
+	}
+
+	TeamSignUpMember struct {
+		PersonID       func(childComplexity int) int
+		RegistrationID func(childComplexity int) int
+		Status         func(childComplexity int) int
+	}
+
+	TeamSignUpPayload struct {
+		Members func(childComplexity int) int
 	}
 
 	TeamStatistics struct {
@@ -1186,6 +1242,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ActivityEvent.Change(childComplexity), true
+
+	case "AtRiskRegistration.noShows":
+		if e.ComplexityRoot.AtRiskRegistration.NoShows == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AtRiskRegistration.NoShows(childComplexity), true
+	case "AtRiskRegistration.person":
+		if e.ComplexityRoot.AtRiskRegistration.Person == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AtRiskRegistration.Person(childComplexity), true
+	case "AtRiskRegistration.registration":
+		if e.ComplexityRoot.AtRiskRegistration.Registration == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AtRiskRegistration.Registration(childComplexity), true
 
 	case "AttendanceEntryResult.field":
 		if e.ComplexityRoot.AttendanceEntryResult.Field == nil {
@@ -1835,6 +1910,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Community.Name(childComplexity), true
+	case "Community.noShowWindowMonths":
+		if e.ComplexityRoot.Community.NoShowWindowMonths == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Community.NoShowWindowMonths(childComplexity), true
 	case "Community.requestPrefix":
 		if e.ComplexityRoot.Community.RequestPrefix == nil {
 			break
@@ -2616,6 +2697,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateKioskPairingCode(childComplexity, args["kioskID"].(int)), true
+	case "Mutation.createQualificationKind":
+		if e.ComplexityRoot.Mutation.CreateQualificationKind == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createQualificationKind_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateQualificationKind(childComplexity, args["communityID"].(int), args["name"].(string), args["description"].(*string)), true
 	case "Mutation.createTeam":
 		if e.ComplexityRoot.Mutation.CreateTeam == nil {
 			break
@@ -2809,6 +2901,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RecordHomeVisit(childComplexity, args["input"].(model.RecordHomeVisitInput)), true
+	case "Mutation.recordQualification":
+		if e.ComplexityRoot.Mutation.RecordQualification == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordQualification_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordQualification(childComplexity, args["input"].(model.RecordQualificationInput)), true
 	case "Mutation.register":
 		if e.ComplexityRoot.Mutation.Register == nil {
 			break
@@ -2853,6 +2956,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RejectRequest(childComplexity, args["id"].(int), args["reason"].(string)), true
+	case "Mutation.removeQualification":
+		if e.ComplexityRoot.Mutation.RemoveQualification == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeQualification_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveQualification(childComplexity, args["id"].(int)), true
 	case "Mutation.removeTeamMember":
 		if e.ComplexityRoot.Mutation.RemoveTeamMember == nil {
 			break
@@ -2864,6 +2978,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RemoveTeamMember(childComplexity, args["teamID"].(int), args["personID"].(int)), true
+	case "Mutation.removeTeamSignUps":
+		if e.ComplexityRoot.Mutation.RemoveTeamSignUps == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeTeamSignUps_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveTeamSignUps(childComplexity, args["input"].(model.RemoveTeamSignUpsInput)), true
 	case "Mutation.reopenRequest":
 		if e.ComplexityRoot.Mutation.ReopenRequest == nil {
 			break
@@ -2941,6 +3066,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SelfCheckIn(childComplexity, args["code"].(string), args["nonce"].(string)), true
+	case "Mutation.setNoShowWindow":
+		if e.ComplexityRoot.Mutation.SetNoShowWindow == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setNoShowWindow_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetNoShowWindow(childComplexity, args["communityID"].(int), args["months"].(int)), true
 	case "Mutation.setRetention":
 		if e.ComplexityRoot.Mutation.SetRetention == nil {
 			break
@@ -2974,6 +3110,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetSlotCapacity(childComplexity, args["slotID"].(int), args["capacity"].(int)), true
+	case "Mutation.setSlotRequirements":
+		if e.ComplexityRoot.Mutation.SetSlotRequirements == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setSlotRequirements_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetSlotRequirements(childComplexity, args["slotID"].(int), args["input"].(model.SlotRequirementsInput)), true
 	case "Mutation.setTeamMember":
 		if e.ComplexityRoot.Mutation.SetTeamMember == nil {
 			break
@@ -3007,6 +3154,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SignUp(childComplexity, args["input"].(model.SignUpInput)), true
+	case "Mutation.signUpTeam":
+		if e.ComplexityRoot.Mutation.SignUpTeam == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_signUpTeam_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SignUpTeam(childComplexity, args["input"].(model.TeamSignUpInput)), true
 	case "Mutation.startRequest":
 		if e.ComplexityRoot.Mutation.StartRequest == nil {
 			break
@@ -3614,6 +3772,110 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PersonEdge.Node(childComplexity), true
 
+	case "Qualification.community":
+		if e.ComplexityRoot.Qualification.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Qualification.Community(childComplexity), true
+	case "Qualification.createdAt":
+		if e.ComplexityRoot.Qualification.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Qualification.CreatedAt(childComplexity), true
+	case "Qualification.evidenceRef":
+		if e.ComplexityRoot.Qualification.EvidenceRef == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Qualification.EvidenceRef(childComplexity), true
+	case "Qualification.expiresOn":
+		if e.ComplexityRoot.Qualification.ExpiresOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Qualification.ExpiresOn(childComplexity), true
+	case "Qualification.id":
+		if e.ComplexityRoot.Qualification.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Qualification.ID(childComplexity), true
+	case "Qualification.inForce":
+		if e.ComplexityRoot.Qualification.InForce == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Qualification.InForce(childComplexity), true
+	case "Qualification.kind":
+		if e.ComplexityRoot.Qualification.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Qualification.Kind(childComplexity), true
+	case "Qualification.kindID":
+		if e.ComplexityRoot.Qualification.KindID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Qualification.KindID(childComplexity), true
+	case "Qualification.person":
+		if e.ComplexityRoot.Qualification.Person == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Qualification.Person(childComplexity), true
+	case "Qualification.personID":
+		if e.ComplexityRoot.Qualification.PersonID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Qualification.PersonID(childComplexity), true
+	case "Qualification.updatedAt":
+		if e.ComplexityRoot.Qualification.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Qualification.UpdatedAt(childComplexity), true
+
+	case "QualificationKind.community":
+		if e.ComplexityRoot.QualificationKind.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QualificationKind.Community(childComplexity), true
+	case "QualificationKind.createdAt":
+		if e.ComplexityRoot.QualificationKind.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QualificationKind.CreatedAt(childComplexity), true
+	case "QualificationKind.description":
+		if e.ComplexityRoot.QualificationKind.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QualificationKind.Description(childComplexity), true
+	case "QualificationKind.id":
+		if e.ComplexityRoot.QualificationKind.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QualificationKind.ID(childComplexity), true
+	case "QualificationKind.name":
+		if e.ComplexityRoot.QualificationKind.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QualificationKind.Name(childComplexity), true
+	case "QualificationKind.updatedAt":
+		if e.ComplexityRoot.QualificationKind.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QualificationKind.UpdatedAt(childComplexity), true
+
 	case "Query.activities":
 		if e.ComplexityRoot.Query.Activities == nil {
 			break
@@ -3636,6 +3898,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ActivityRegistrations(childComplexity, args["activityID"].(int), args["first"].(*int), args["after"].(*entgql.Cursor[int]), args["last"].(*int), args["before"].(*entgql.Cursor[int]), args["filter"].(*model.ActivityRegistrationsFilter)), true
+	case "Query.atRiskRegistrations":
+		if e.ComplexityRoot.Query.AtRiskRegistrations == nil {
+			break
+		}
+
+		args, err := ec.field_Query_atRiskRegistrations_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AtRiskRegistrations(childComplexity, args["activityID"].(int), args["minNoShows"].(*int)), true
 	case "Query.auditLog":
 		if e.ComplexityRoot.Query.AuditLog == nil {
 			break
@@ -3708,6 +3981,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Consents(childComplexity, args["communityID"].(int), args["purpose"].(*model.ConsentPurpose), args["inForce"].(*bool)), true
+	case "Query.expiringQualifications":
+		if e.ComplexityRoot.Query.ExpiringQualifications == nil {
+			break
+		}
+
+		args, err := ec.field_Query_expiringQualifications_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ExpiringQualifications(childComplexity, args["communityID"].(*int), args["withinDays"].(*int)), true
 	case "Query.exportLinks":
 		if e.ComplexityRoot.Query.ExportLinks == nil {
 			break
@@ -3765,6 +4049,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.MyProfile(childComplexity), true
+	case "Query.myQualifications":
+		if e.ComplexityRoot.Query.MyQualifications == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.MyQualifications(childComplexity), true
 	case "Query.myRegistrations":
 		if e.ComplexityRoot.Query.MyRegistrations == nil {
 			break
@@ -3837,12 +4127,34 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Notifications(childComplexity, args["first"].(*int), args["after"].(*entgql.Cursor[int]), args["unreadOnly"].(*bool)), true
+	case "Query.personQualifications":
+		if e.ComplexityRoot.Query.PersonQualifications == nil {
+			break
+		}
+
+		args, err := ec.field_Query_personQualifications_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PersonQualifications(childComplexity, args["personID"].(int)), true
 	case "Query.phoneVerificationRequired":
 		if e.ComplexityRoot.Query.PhoneVerificationRequired == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Query.PhoneVerificationRequired(childComplexity), true
+	case "Query.qualificationKinds":
+		if e.ComplexityRoot.Query.QualificationKinds == nil {
+			break
+		}
+
+		args, err := ec.field_Query_qualificationKinds_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.QualificationKinds(childComplexity, args["communityID"].(*int)), true
 	case "Query.requests":
 		if e.ComplexityRoot.Query.Requests == nil {
 			break
@@ -4834,12 +5146,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Slot.Name(childComplexity), true
+	case "Slot.noShowLimit":
+		if e.ComplexityRoot.Slot.NoShowLimit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Slot.NoShowLimit(childComplexity), true
 	case "Slot.pending":
 		if e.ComplexityRoot.Slot.Pending == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Slot.Pending(childComplexity), true
+	case "Slot.requiredQualifications":
+		if e.ComplexityRoot.Slot.RequiredQualifications == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Slot.RequiredQualifications(childComplexity), true
 	case "Slot.requiresApproval":
 		if e.ComplexityRoot.Slot.RequiresApproval == nil {
 			break
@@ -5268,6 +5592,32 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TeamMembership.UpdatedAt(childComplexity), true
 
+	case "TeamSignUpMember.personID":
+		if e.ComplexityRoot.TeamSignUpMember.PersonID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TeamSignUpMember.PersonID(childComplexity), true
+	case "TeamSignUpMember.registrationID":
+		if e.ComplexityRoot.TeamSignUpMember.RegistrationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TeamSignUpMember.RegistrationID(childComplexity), true
+	case "TeamSignUpMember.status":
+		if e.ComplexityRoot.TeamSignUpMember.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TeamSignUpMember.Status(childComplexity), true
+
+	case "TeamSignUpPayload.members":
+		if e.ComplexityRoot.TeamSignUpPayload.Members == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TeamSignUpPayload.Members(childComplexity), true
+
 	case "TeamStatistics.activitiesHeld":
 		if e.ComplexityRoot.TeamStatistics.ActivitiesHeld == nil {
 			break
@@ -5637,10 +5987,14 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("NotificationPreferencesInput", ec.unmarshalInputNotificationPreferencesInput),
 			graphql.NewInputUnmarshaler("PersonOrder", ec.unmarshalInputPersonOrder),
 			graphql.NewInputUnmarshaler("PersonWhereInput", ec.unmarshalInputPersonWhereInput),
+			graphql.NewInputUnmarshaler("QualificationKindOrder", ec.unmarshalInputQualificationKindOrder),
+			graphql.NewInputUnmarshaler("QualificationOrder", ec.unmarshalInputQualificationOrder),
 			graphql.NewInputUnmarshaler("RecordHomeVisitInput", ec.unmarshalInputRecordHomeVisitInput),
+			graphql.NewInputUnmarshaler("RecordQualificationInput", ec.unmarshalInputRecordQualificationInput),
 			graphql.NewInputUnmarshaler("RegisterInput", ec.unmarshalInputRegisterInput),
 			graphql.NewInputUnmarshaler("RegistrationOrder", ec.unmarshalInputRegistrationOrder),
 			graphql.NewInputUnmarshaler("RegistrationWhereInput", ec.unmarshalInputRegistrationWhereInput),
+			graphql.NewInputUnmarshaler("RemoveTeamSignUpsInput", ec.unmarshalInputRemoveTeamSignUpsInput),
 			graphql.NewInputUnmarshaler("RequestOrder", ec.unmarshalInputRequestOrder),
 			graphql.NewInputUnmarshaler("RequestPhoneCodeInput", ec.unmarshalInputRequestPhoneCodeInput),
 			graphql.NewInputUnmarshaler("RequestWhereInput", ec.unmarshalInputRequestWhereInput),
@@ -5652,10 +6006,12 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("SignUpInput", ec.unmarshalInputSignUpInput),
 			graphql.NewInputUnmarshaler("SlotInput", ec.unmarshalInputSlotInput),
 			graphql.NewInputUnmarshaler("SlotOrder", ec.unmarshalInputSlotOrder),
+			graphql.NewInputUnmarshaler("SlotRequirementsInput", ec.unmarshalInputSlotRequirementsInput),
 			graphql.NewInputUnmarshaler("SubmitRequestInput", ec.unmarshalInputSubmitRequestInput),
 			graphql.NewInputUnmarshaler("SyncCheckInInput", ec.unmarshalInputSyncCheckInInput),
 			graphql.NewInputUnmarshaler("TeamMembershipOrder", ec.unmarshalInputTeamMembershipOrder),
 			graphql.NewInputUnmarshaler("TeamOrder", ec.unmarshalInputTeamOrder),
+			graphql.NewInputUnmarshaler("TeamSignUpInput", ec.unmarshalInputTeamSignUpInput),
 			graphql.NewInputUnmarshaler("TeamWhereInput", ec.unmarshalInputTeamWhereInput),
 			graphql.NewInputUnmarshaler("UpdateActivityInput", ec.unmarshalInputUpdateActivityInput),
 			graphql.NewInputUnmarshaler("UpdateHouseholdInput", ec.unmarshalInputUpdateHouseholdInput),
@@ -6402,6 +6758,7 @@ type Community implements Node {
   residentPopulation: Int!
   requestPrefix: String!
   areaKm2: Float!
+  noShowWindowMonths: Int!
 }
 """
 Ordering options for Community connections
@@ -6533,6 +6890,17 @@ input CommunityWhereInput {
   residentPopulationGTE: Int
   residentPopulationLT: Int
   residentPopulationLTE: Int
+  """
+  no_show_window_months field predicates
+  """
+  noShowWindowMonths: Int
+  noShowWindowMonthsNEQ: Int
+  noShowWindowMonthsIn: [Int!]
+  noShowWindowMonthsNotIn: [Int!]
+  noShowWindowMonthsGT: Int
+  noShowWindowMonthsGTE: Int
+  noShowWindowMonthsLT: Int
+  noShowWindowMonthsLTE: Int
 }
 """
 CreateActivityInput is used for create Activity object.
@@ -6988,6 +7356,8 @@ enum NotificationKind @goModel(model: "linli/ent/notification.Kind") {
   REMINDER
   HOURS_CREDITED
   CERTIFICATE_ISSUED
+  QUALIFICATION_EXPIRING
+  QUALIFICATIONS_EXPIRING
   REQUEST_UPDATED
   REQUEST_ASSIGNED
   REQUEST_FOLLOW_UP
@@ -7155,6 +7525,64 @@ input PersonWhereInput {
   """
   hasCommunity: Boolean
   hasCommunityWith: [CommunityWhereInput!]
+}
+type Qualification implements Node {
+  id: ID!
+  createdAt: Time!
+  updatedAt: Time!
+  personID: ID!
+  kindID: ID!
+  expiresOn: String!
+  evidenceRef: String!
+  community: Community!
+  person: Person!
+  kind: QualificationKind!
+}
+type QualificationKind implements Node {
+  id: ID!
+  createdAt: Time!
+  updatedAt: Time!
+  name: String!
+  description: String!
+  community: Community!
+}
+"""
+Ordering options for QualificationKind connections
+"""
+input QualificationKindOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order QualificationKinds.
+  """
+  field: QualificationKindOrderField!
+}
+"""
+Properties by which QualificationKind connections can be ordered.
+"""
+enum QualificationKindOrderField {
+  CREATED_AT
+}
+"""
+Ordering options for Qualification connections
+"""
+input QualificationOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order Qualifications.
+  """
+  field: QualificationOrderField!
+}
+"""
+Properties by which Qualification connections can be ordered.
+"""
+enum QualificationOrderField {
+  CREATED_AT
 }
 type Query {
   """
@@ -7970,6 +8398,7 @@ type Slot implements Node {
   maxSeatsPerSignup: Int!
   requiresApproval: Boolean!
   waitlistEnabled: Boolean!
+  noShowLimit: Int
   community: Community!
   activity: Activity!
 }
@@ -9092,6 +9521,100 @@ input RetentionInput {
   readLogDays: Int
 }
 `, BuiltIn: false},
+	{Name: "../../schema/qualifications.graphql", Input: `# Qualifications, reliability (no-shows) and team sign-ups (issue 23 items
+# 4, 6 and 7). Packages qualify, reliability and ledger (team.go).
+
+extend type Slot {
+  "The qualification kinds a volunteer must hold, all of them, in force at the decision (sign-up, approval, walk-in)."
+  requiredQualifications: [QualificationKind!]!
+}
+
+extend type Qualification {
+  "Whether it is in force now (through expiresOn, China time)."
+  inForce: Boolean!
+}
+
+input RecordQualificationInput {
+  personID: ID!
+  kindID: ID!
+  "The last day it is in force, YYYY-MM-DD, China time."
+  expiresOn: String!
+  "The evidence's reference: a certificate's number, a document reference (not a file)."
+  evidenceRef: String!
+}
+
+input SlotRequirementsInput {
+  "Kinds the slot requires (all of them); empty: none. At most 10."
+  qualificationKindIDs: [ID!]!
+  "A sign-up by someone with more no-shows than this (in the community's window) waits for approval; null: no limit."
+  noShowLimit: Int
+}
+
+"A registered person of an activity whose no-shows in the window reach the threshold."
+type AtRiskRegistration {
+  registration: Registration!
+  person: Person!
+  "No-shows in the community's forgiveness window (noShowWindowMonths)."
+  noShows: Int!
+}
+
+input TeamSignUpInput {
+  slotID: ID!
+  teamID: ID!
+  "Members of the team, 1 to 50."
+  personIDs: [ID!]!
+  "Optional: a retry with the same key gets the same answer."
+  idempotencyKey: String
+}
+
+input RemoveTeamSignUpsInput {
+  slotID: ID!
+  teamID: ID!
+  personIDs: [ID!]!
+  reason: String
+}
+
+"What a team sign-up (or removal) did for one member."
+type TeamSignUpMember {
+  personID: ID!
+  registrationID: ID!
+  status: RegistrationStatus!
+}
+
+type TeamSignUpPayload {
+  members: [TeamSignUpMember!]!
+}
+
+extend type Query {
+  "The community's qualification kinds by name (the viewer's community when communityID is omitted)."
+  qualificationKinds(communityID: ID): [QualificationKind!]!
+  "A person's qualifications (the person themselves and staff of their community), soonest expiry first."
+  personQualifications(personID: ID!): [Qualification!]!
+  "The viewer's own qualifications."
+  myQualifications: [Qualification!]!
+  "Staff: qualifications in force that expire within withinDays (0–366; today included), soonest first, at most 500."
+  expiringQualifications(communityID: ID, withinDays: Int = 30): [Qualification!]!
+  "Staff: the people registered for an activity (confirmed, waitlisted or pending) with at least minNoShows no-shows in the window."
+  atRiskRegistrations(activityID: ID!, minNoShows: Int = 2): [AtRiskRegistration!]!
+}
+
+extend type Mutation {
+  "Staff: add a qualification kind to a community."
+  createQualificationKind(communityID: ID!, name: String!, description: String): QualificationKind!
+  "Staff: enter or renew a person's qualification (one per person and kind), audited with the evidence's reference."
+  recordQualification(input: RecordQualificationInput!): Qualification!
+  "Staff: remove a qualification, audited."
+  removeQualification(id: ID!): Boolean!
+  "Staff, or the leaders of the activity's team: what a slot requires of the people who take it."
+  setSlotRequirements(slotID: ID!, input: SlotRequirementsInput!): Slot!
+  "Staff: how many months a no-show counts (1–60, default 6)."
+  setNoShowWindow(communityID: ID!, months: Int!): Int!
+  "A team's leader (or staff): sign members of the team up for a volunteer slot, all or nothing."
+  signUpTeam(input: TeamSignUpInput!): TeamSignUpPayload!
+  "A team's leader (or staff): cancel the members' registrations in the slot."
+  removeTeamSignUps(input: RemoveTeamSignUpsInput!): TeamSignUpPayload!
+}
+`, BuiltIn: false},
 	{Name: "../../schema/requests.graphql", Input: `# Residents' requests (诉求 / 社情民意): submission, triage, assignment,
 # resolution, confirmation; their history and live updates.
 
@@ -9511,6 +10034,18 @@ func (ec *executionContext) childFields_ActivityEvent(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type ActivityEvent", field.Name)
 }
 
+func (ec *executionContext) childFields_AtRiskRegistration(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "registration":
+		return ec.fieldContext_AtRiskRegistration_registration(ctx, field)
+	case "person":
+		return ec.fieldContext_AtRiskRegistration_person(ctx, field)
+	case "noShows":
+		return ec.fieldContext_AtRiskRegistration_noShows(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AtRiskRegistration", field.Name)
+}
+
 func (ec *executionContext) childFields_AttendanceEntryResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "status":
@@ -9839,6 +10374,8 @@ func (ec *executionContext) childFields_Community(ctx context.Context, field gra
 		return ec.fieldContext_Community_requestPrefix(ctx, field)
 	case "areaKm2":
 		return ec.fieldContext_Community_areaKm2(ctx, field)
+	case "noShowWindowMonths":
+		return ec.fieldContext_Community_noShowWindowMonths(ctx, field)
 	case "starThresholds":
 		return ec.fieldContext_Community_starThresholds(ctx, field)
 	}
@@ -10357,6 +10894,52 @@ func (ec *executionContext) childFields_PersonEdge(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type PersonEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_Qualification(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Qualification_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Qualification_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Qualification_updatedAt(ctx, field)
+	case "personID":
+		return ec.fieldContext_Qualification_personID(ctx, field)
+	case "kindID":
+		return ec.fieldContext_Qualification_kindID(ctx, field)
+	case "expiresOn":
+		return ec.fieldContext_Qualification_expiresOn(ctx, field)
+	case "evidenceRef":
+		return ec.fieldContext_Qualification_evidenceRef(ctx, field)
+	case "community":
+		return ec.fieldContext_Qualification_community(ctx, field)
+	case "person":
+		return ec.fieldContext_Qualification_person(ctx, field)
+	case "kind":
+		return ec.fieldContext_Qualification_kind(ctx, field)
+	case "inForce":
+		return ec.fieldContext_Qualification_inForce(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Qualification", field.Name)
+}
+
+func (ec *executionContext) childFields_QualificationKind(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_QualificationKind_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_QualificationKind_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_QualificationKind_updatedAt(ctx, field)
+	case "name":
+		return ec.fieldContext_QualificationKind_name(ctx, field)
+	case "description":
+		return ec.fieldContext_QualificationKind_description(ctx, field)
+	case "community":
+		return ec.fieldContext_QualificationKind_community(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type QualificationKind", field.Name)
+}
+
 func (ec *executionContext) childFields_Registration(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -10747,10 +11330,14 @@ func (ec *executionContext) childFields_Slot(ctx context.Context, field graphql.
 		return ec.fieldContext_Slot_requiresApproval(ctx, field)
 	case "waitlistEnabled":
 		return ec.fieldContext_Slot_waitlistEnabled(ctx, field)
+	case "noShowLimit":
+		return ec.fieldContext_Slot_noShowLimit(ctx, field)
 	case "community":
 		return ec.fieldContext_Slot_community(ctx, field)
 	case "activity":
 		return ec.fieldContext_Slot_activity(ctx, field)
+	case "requiredQualifications":
+		return ec.fieldContext_Slot_requiredQualifications(ctx, field)
 	case "available":
 		return ec.fieldContext_Slot_available(ctx, field)
 	}
@@ -10891,6 +11478,26 @@ func (ec *executionContext) childFields_TeamMembership(ctx context.Context, fiel
 		return ec.fieldContext_TeamMembership_person(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TeamMembership", field.Name)
+}
+
+func (ec *executionContext) childFields_TeamSignUpMember(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "personID":
+		return ec.fieldContext_TeamSignUpMember_personID(ctx, field)
+	case "registrationID":
+		return ec.fieldContext_TeamSignUpMember_registrationID(ctx, field)
+	case "status":
+		return ec.fieldContext_TeamSignUpMember_status(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TeamSignUpMember", field.Name)
+}
+
+func (ec *executionContext) childFields_TeamSignUpPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "members":
+		return ec.fieldContext_TeamSignUpPayload_members(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TeamSignUpPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_TeamStatistics(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
