@@ -35,6 +35,7 @@ import (
 	"linli/organize"
 	"linli/pairing"
 	"linli/persisted"
+	"linli/qualify"
 	"linli/readlog"
 	"linli/readlog/entlog"
 	"linli/reqlog"
@@ -278,6 +279,7 @@ func wire(cfg Config, db *store.DB, ids *gid.Codec, selfKey []byte) *App {
 		Households:   &households.Service{Client: db.Client, Events: a.Live, BackEntryDays: cfg.BackEntryDays},
 		Pairing:      &pairing.Service{Client: db.Client, Events: a.Live, Limits: limits},
 		Statistics:   &statistics.Service{Client: db.Read},
+		Qualify:      qualify.New(db.Client),
 		Rights:       rights.New(db, a.Auth, a.Live, cfg.MyDataPerHour),
 	}
 	jo := cfg.Jobs
@@ -294,6 +296,7 @@ func wire(cfg Config, db *store.DB, ids *gid.Codec, selfKey []byte) *App {
 	a.Notify.Register(a.Jobs)
 	ledgr.RegisterOffers(a.Jobs)
 	retention.Register(a.Jobs, db.Client, cfg.Logger)
+	qualify.Register(a.Jobs, db.Client, cfg.Logger)
 	a.Resolver.Notify = a.Notify
 	a.wireChannels()
 	a.revocable.Store(&revocable{auth: a.Auth, kiosks: kiosks, sessions: a.live.sessions})

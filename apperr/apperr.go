@@ -35,6 +35,9 @@ const (
 	CapacityFull      Code = "CAPACITY_FULL"
 	NotEligible       Code = "NOT_ELIGIBLE"
 	ConsentRequired   Code = "CONSENT_REQUIRED"
+	// NotQualified: the slot requires qualifications the person does not
+	// hold in force (package qualify, ledger.Qualified).
+	NotQualified Code = "NOT_QUALIFIED"
 	// LoginLocked: too many failed sign-ins of this phone from this
 	// address (or from many): wait, or unlock with a code sent to the
 	// phone (auth.Lockout).

@@ -30,6 +30,8 @@ import (
 	"linli/ent/persistedquery"
 	"linli/ent/person"
 	"linli/ent/phonecode"
+	"linli/ent/qualification"
+	"linli/ent/qualificationkind"
 	"linli/ent/registration"
 	"linli/ent/request"
 	"linli/ent/requestevent"
@@ -98,6 +100,10 @@ type Client struct {
 	Person *PersonClient
 	// PhoneCode is the client for interacting with the PhoneCode builders.
 	PhoneCode *PhoneCodeClient
+	// Qualification is the client for interacting with the Qualification builders.
+	Qualification *QualificationClient
+	// QualificationKind is the client for interacting with the QualificationKind builders.
+	QualificationKind *QualificationKindClient
 	// Registration is the client for interacting with the Registration builders.
 	Registration *RegistrationClient
 	// Request is the client for interacting with the Request builders.
@@ -160,6 +166,8 @@ func (c *Client) init() {
 	c.PersistedQuery = NewPersistedQueryClient(c.config)
 	c.Person = NewPersonClient(c.config)
 	c.PhoneCode = NewPhoneCodeClient(c.config)
+	c.Qualification = NewQualificationClient(c.config)
+	c.QualificationKind = NewQualificationKindClient(c.config)
 	c.Registration = NewRegistrationClient(c.config)
 	c.Request = NewRequestClient(c.config)
 	c.RequestEvent = NewRequestEventClient(c.config)
@@ -287,6 +295,8 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		PersistedQuery:         NewPersistedQueryClient(cfg),
 		Person:                 NewPersonClient(cfg),
 		PhoneCode:              NewPhoneCodeClient(cfg),
+		Qualification:          NewQualificationClient(cfg),
+		QualificationKind:      NewQualificationKindClient(cfg),
 		Registration:           NewRegistrationClient(cfg),
 		Request:                NewRequestClient(cfg),
 		RequestEvent:           NewRequestEventClient(cfg),
@@ -341,6 +351,8 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		PersistedQuery:         NewPersistedQueryClient(cfg),
 		Person:                 NewPersonClient(cfg),
 		PhoneCode:              NewPhoneCodeClient(cfg),
+		Qualification:          NewQualificationClient(cfg),
+		QualificationKind:      NewQualificationKindClient(cfg),
 		Registration:           NewRegistrationClient(cfg),
 		Request:                NewRequestClient(cfg),
 		RequestEvent:           NewRequestEventClient(cfg),
@@ -390,9 +402,10 @@ func (c *Client) Use(hooks ...Hook) {
 		c.Community, c.Consent, c.HomeVisit, c.Household, c.IdempotencyKey, c.Job,
 		c.Kiosk, c.KioskPairingCode, c.Notification, c.NotificationDelivery,
 		c.NotificationPreference, c.PersistedQuery, c.Person, c.PhoneCode,
-		c.Registration, c.Request, c.RequestEvent, c.RetentionPolicy, c.Secret,
-		c.SensitiveRead, c.ServiceRecord, c.Session, c.Slot, c.Team, c.TeamMembership,
-		c.Venue, c.VolunteerProfile, c.Webhook, c.WebhookDelivery, c.WechatBinding,
+		c.Qualification, c.QualificationKind, c.Registration, c.Request,
+		c.RequestEvent, c.RetentionPolicy, c.Secret, c.SensitiveRead, c.ServiceRecord,
+		c.Session, c.Slot, c.Team, c.TeamMembership, c.Venue, c.VolunteerProfile,
+		c.Webhook, c.WebhookDelivery, c.WechatBinding,
 	} {
 		n.Use(hooks...)
 	}
@@ -406,9 +419,10 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.Community, c.Consent, c.HomeVisit, c.Household, c.IdempotencyKey, c.Job,
 		c.Kiosk, c.KioskPairingCode, c.Notification, c.NotificationDelivery,
 		c.NotificationPreference, c.PersistedQuery, c.Person, c.PhoneCode,
-		c.Registration, c.Request, c.RequestEvent, c.RetentionPolicy, c.Secret,
-		c.SensitiveRead, c.ServiceRecord, c.Session, c.Slot, c.Team, c.TeamMembership,
-		c.Venue, c.VolunteerProfile, c.Webhook, c.WebhookDelivery, c.WechatBinding,
+		c.Qualification, c.QualificationKind, c.Registration, c.Request,
+		c.RequestEvent, c.RetentionPolicy, c.Secret, c.SensitiveRead, c.ServiceRecord,
+		c.Session, c.Slot, c.Team, c.TeamMembership, c.Venue, c.VolunteerProfile,
+		c.Webhook, c.WebhookDelivery, c.WechatBinding,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -455,6 +469,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Person.mutate(ctx, m)
 	case *PhoneCodeMutation:
 		return c.PhoneCode.mutate(ctx, m)
+	case *QualificationMutation:
+		return c.Qualification.mutate(ctx, m)
+	case *QualificationKindMutation:
+		return c.QualificationKind.mutate(ctx, m)
 	case *RegistrationMutation:
 		return c.Registration.mutate(ctx, m)
 	case *RequestMutation:
@@ -3663,6 +3681,338 @@ func (c *PhoneCodeClient) mutate(ctx context.Context, m *PhoneCodeMutation) (Val
 	}
 }
 
+// QualificationClient is a client for the Qualification schema.
+type QualificationClient struct {
+	config
+}
+
+// NewQualificationClient returns a client for the Qualification from the given config.
+func NewQualificationClient(c config) *QualificationClient {
+	return &QualificationClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `qualification.Hooks(f(g(h())))`.
+func (c *QualificationClient) Use(hooks ...Hook) {
+	c.hooks.Qualification = append(c.hooks.Qualification, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `qualification.Intercept(f(g(h())))`.
+func (c *QualificationClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Qualification = append(c.inters.Qualification, interceptors...)
+}
+
+// Create returns a builder for creating a Qualification entity.
+func (c *QualificationClient) Create() *QualificationCreate {
+	mutation := newQualificationMutation(c.config, OpCreate)
+	return &QualificationCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Qualification entities.
+func (c *QualificationClient) CreateBulk(builders ...*QualificationCreate) *QualificationCreateBulk {
+	return &QualificationCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *QualificationClient) MapCreateBulk(slice any, setFunc func(*QualificationCreate, int)) *QualificationCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &QualificationCreateBulk{err: fmt.Errorf("calling to QualificationClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*QualificationCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &QualificationCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Qualification.
+func (c *QualificationClient) Update() *QualificationUpdate {
+	mutation := newQualificationMutation(c.config, OpUpdate)
+	return &QualificationUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *QualificationClient) UpdateOne(_m *Qualification) *QualificationUpdateOne {
+	mutation := newQualificationMutation(c.config, OpUpdateOne, withQualification(_m))
+	return &QualificationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *QualificationClient) UpdateOneID(id int) *QualificationUpdateOne {
+	mutation := newQualificationMutation(c.config, OpUpdateOne, withQualificationID(id))
+	return &QualificationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Qualification.
+func (c *QualificationClient) Delete() *QualificationDelete {
+	mutation := newQualificationMutation(c.config, OpDelete)
+	return &QualificationDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *QualificationClient) DeleteOne(_m *Qualification) *QualificationDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *QualificationClient) DeleteOneID(id int) *QualificationDeleteOne {
+	builder := c.Delete().Where(qualification.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &QualificationDeleteOne{builder}
+}
+
+// Query returns a query builder for Qualification.
+func (c *QualificationClient) Query() *QualificationQuery {
+	return &QualificationQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeQualification},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Qualification entity by its id.
+func (c *QualificationClient) Get(ctx context.Context, id int) (*Qualification, error) {
+	return c.Query().Where(qualification.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *QualificationClient) GetX(ctx context.Context, id int) *Qualification {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryCommunity queries the community edge of a Qualification.
+func (c *QualificationClient) QueryCommunity(_m *Qualification) *CommunityQuery {
+	query := (&CommunityClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(qualification.Table, qualification.FieldID, id),
+			sqlgraph.To(community.Table, community.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, qualification.CommunityTable, qualification.CommunityColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryPerson queries the person edge of a Qualification.
+func (c *QualificationClient) QueryPerson(_m *Qualification) *PersonQuery {
+	query := (&PersonClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(qualification.Table, qualification.FieldID, id),
+			sqlgraph.To(person.Table, person.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, qualification.PersonTable, qualification.PersonColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryKind queries the kind edge of a Qualification.
+func (c *QualificationClient) QueryKind(_m *Qualification) *QualificationKindQuery {
+	query := (&QualificationKindClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(qualification.Table, qualification.FieldID, id),
+			sqlgraph.To(qualificationkind.Table, qualificationkind.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, qualification.KindTable, qualification.KindColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *QualificationClient) Hooks() []Hook {
+	hooks := c.hooks.Qualification
+	return append(hooks[:len(hooks):len(hooks)], qualification.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *QualificationClient) Interceptors() []Interceptor {
+	return c.inters.Qualification
+}
+
+func (c *QualificationClient) mutate(ctx context.Context, m *QualificationMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&QualificationCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&QualificationUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&QualificationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&QualificationDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Qualification mutation op: %q", m.Op())
+	}
+}
+
+// QualificationKindClient is a client for the QualificationKind schema.
+type QualificationKindClient struct {
+	config
+}
+
+// NewQualificationKindClient returns a client for the QualificationKind from the given config.
+func NewQualificationKindClient(c config) *QualificationKindClient {
+	return &QualificationKindClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `qualificationkind.Hooks(f(g(h())))`.
+func (c *QualificationKindClient) Use(hooks ...Hook) {
+	c.hooks.QualificationKind = append(c.hooks.QualificationKind, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `qualificationkind.Intercept(f(g(h())))`.
+func (c *QualificationKindClient) Intercept(interceptors ...Interceptor) {
+	c.inters.QualificationKind = append(c.inters.QualificationKind, interceptors...)
+}
+
+// Create returns a builder for creating a QualificationKind entity.
+func (c *QualificationKindClient) Create() *QualificationKindCreate {
+	mutation := newQualificationKindMutation(c.config, OpCreate)
+	return &QualificationKindCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of QualificationKind entities.
+func (c *QualificationKindClient) CreateBulk(builders ...*QualificationKindCreate) *QualificationKindCreateBulk {
+	return &QualificationKindCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *QualificationKindClient) MapCreateBulk(slice any, setFunc func(*QualificationKindCreate, int)) *QualificationKindCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &QualificationKindCreateBulk{err: fmt.Errorf("calling to QualificationKindClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*QualificationKindCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &QualificationKindCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for QualificationKind.
+func (c *QualificationKindClient) Update() *QualificationKindUpdate {
+	mutation := newQualificationKindMutation(c.config, OpUpdate)
+	return &QualificationKindUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *QualificationKindClient) UpdateOne(_m *QualificationKind) *QualificationKindUpdateOne {
+	mutation := newQualificationKindMutation(c.config, OpUpdateOne, withQualificationKind(_m))
+	return &QualificationKindUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *QualificationKindClient) UpdateOneID(id int) *QualificationKindUpdateOne {
+	mutation := newQualificationKindMutation(c.config, OpUpdateOne, withQualificationKindID(id))
+	return &QualificationKindUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for QualificationKind.
+func (c *QualificationKindClient) Delete() *QualificationKindDelete {
+	mutation := newQualificationKindMutation(c.config, OpDelete)
+	return &QualificationKindDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *QualificationKindClient) DeleteOne(_m *QualificationKind) *QualificationKindDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *QualificationKindClient) DeleteOneID(id int) *QualificationKindDeleteOne {
+	builder := c.Delete().Where(qualificationkind.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &QualificationKindDeleteOne{builder}
+}
+
+// Query returns a query builder for QualificationKind.
+func (c *QualificationKindClient) Query() *QualificationKindQuery {
+	return &QualificationKindQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeQualificationKind},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a QualificationKind entity by its id.
+func (c *QualificationKindClient) Get(ctx context.Context, id int) (*QualificationKind, error) {
+	return c.Query().Where(qualificationkind.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *QualificationKindClient) GetX(ctx context.Context, id int) *QualificationKind {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryCommunity queries the community edge of a QualificationKind.
+func (c *QualificationKindClient) QueryCommunity(_m *QualificationKind) *CommunityQuery {
+	query := (&CommunityClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(qualificationkind.Table, qualificationkind.FieldID, id),
+			sqlgraph.To(community.Table, community.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, qualificationkind.CommunityTable, qualificationkind.CommunityColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *QualificationKindClient) Hooks() []Hook {
+	hooks := c.hooks.QualificationKind
+	return append(hooks[:len(hooks):len(hooks)], qualificationkind.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *QualificationKindClient) Interceptors() []Interceptor {
+	return c.inters.QualificationKind
+}
+
+func (c *QualificationKindClient) mutate(ctx context.Context, m *QualificationKindMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&QualificationKindCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&QualificationKindUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&QualificationKindUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&QualificationKindDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown QualificationKind mutation op: %q", m.Op())
+	}
+}
+
 // RegistrationClient is a client for the Registration schema.
 type RegistrationClient struct {
 	config
@@ -6421,17 +6771,18 @@ type (
 		Activity, AuditEntry, CalendarFeed, Certificate, CheckInScan, Community,
 		Consent, HomeVisit, Household, IdempotencyKey, Job, Kiosk, KioskPairingCode,
 		Notification, NotificationDelivery, NotificationPreference, PersistedQuery,
-		Person, PhoneCode, Registration, Request, RequestEvent, RetentionPolicy,
-		Secret, SensitiveRead, ServiceRecord, Session, Slot, Team, TeamMembership,
-		Venue, VolunteerProfile, Webhook, WebhookDelivery, WechatBinding []ent.Hook
+		Person, PhoneCode, Qualification, QualificationKind, Registration, Request,
+		RequestEvent, RetentionPolicy, Secret, SensitiveRead, ServiceRecord, Session,
+		Slot, Team, TeamMembership, Venue, VolunteerProfile, Webhook, WebhookDelivery,
+		WechatBinding []ent.Hook
 	}
 	inters struct {
 		Activity, AuditEntry, CalendarFeed, Certificate, CheckInScan, Community,
 		Consent, HomeVisit, Household, IdempotencyKey, Job, Kiosk, KioskPairingCode,
 		Notification, NotificationDelivery, NotificationPreference, PersistedQuery,
-		Person, PhoneCode, Registration, Request, RequestEvent, RetentionPolicy,
-		Secret, SensitiveRead, ServiceRecord, Session, Slot, Team, TeamMembership,
-		Venue, VolunteerProfile, Webhook, WebhookDelivery,
+		Person, PhoneCode, Qualification, QualificationKind, Registration, Request,
+		RequestEvent, RetentionPolicy, Secret, SensitiveRead, ServiceRecord, Session,
+		Slot, Team, TeamMembership, Venue, VolunteerProfile, Webhook, WebhookDelivery,
 		WechatBinding []ent.Interceptor
 	}
 )

@@ -38,6 +38,8 @@ type Community struct {
 	AreaKm2 float64 `json:"area_km2,omitempty"`
 	// StarThresholds holds the value of the "star_thresholds" field.
 	StarThresholds []int `json:"star_thresholds,omitempty"`
+	// NoShowWindowMonths holds the value of the "no_show_window_months" field.
+	NoShowWindowMonths int `json:"no_show_window_months,omitempty"`
 	// ReminderLeadMinutes holds the value of the "reminder_lead_minutes" field.
 	ReminderLeadMinutes []int `json:"reminder_lead_minutes,omitempty"`
 	// QuietHoursStart holds the value of the "quiet_hours_start" field.
@@ -56,7 +58,7 @@ func (*Community) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case community.FieldAreaKm2:
 			values[i] = new(sql.NullFloat64)
-		case community.FieldID, community.FieldHouseholds, community.FieldResidentPopulation:
+		case community.FieldID, community.FieldHouseholds, community.FieldResidentPopulation, community.FieldNoShowWindowMonths:
 			values[i] = new(sql.NullInt64)
 		case community.FieldName, community.FieldTown, community.FieldCity, community.FieldRequestPrefix, community.FieldQuietHoursStart, community.FieldQuietHoursEnd:
 			values[i] = new(sql.NullString)
@@ -145,6 +147,12 @@ func (_m *Community) assignValues(columns []string, values []any) error {
 					return fmt.Errorf("unmarshal field star_thresholds: %w", err)
 				}
 			}
+		case community.FieldNoShowWindowMonths:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field no_show_window_months", values[i])
+			} else if value.Valid {
+				_m.NoShowWindowMonths = int(value.Int64)
+			}
 		case community.FieldReminderLeadMinutes:
 			if value, ok := values[i].(*[]byte); !ok {
 				return fmt.Errorf("unexpected type %T for field reminder_lead_minutes", values[i])
@@ -232,6 +240,9 @@ func (_m *Community) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("star_thresholds=")
 	builder.WriteString(fmt.Sprintf("%v", _m.StarThresholds))
+	builder.WriteString(", ")
+	builder.WriteString("no_show_window_months=")
+	builder.WriteString(fmt.Sprintf("%v", _m.NoShowWindowMonths))
 	builder.WriteString(", ")
 	builder.WriteString("reminder_lead_minutes=")
 	builder.WriteString(fmt.Sprintf("%v", _m.ReminderLeadMinutes))

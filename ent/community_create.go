@@ -146,6 +146,20 @@ func (_c *CommunityCreate) SetStarThresholds(v []int) *CommunityCreate {
 	return _c
 }
 
+// SetNoShowWindowMonths sets the "no_show_window_months" field.
+func (_c *CommunityCreate) SetNoShowWindowMonths(v int) *CommunityCreate {
+	_c.mutation.SetNoShowWindowMonths(v)
+	return _c
+}
+
+// SetNillableNoShowWindowMonths sets the "no_show_window_months" field if the given value is not nil.
+func (_c *CommunityCreate) SetNillableNoShowWindowMonths(v *int) *CommunityCreate {
+	if v != nil {
+		_c.SetNoShowWindowMonths(*v)
+	}
+	return _c
+}
+
 // SetReminderLeadMinutes sets the "reminder_lead_minutes" field.
 func (_c *CommunityCreate) SetReminderLeadMinutes(v []int) *CommunityCreate {
 	_c.mutation.SetReminderLeadMinutes(v)
@@ -255,6 +269,10 @@ func (_c *CommunityCreate) defaults() error {
 		v := community.DefaultAreaKm2
 		_c.mutation.SetAreaKm2(v)
 	}
+	if _, ok := _c.mutation.NoShowWindowMonths(); !ok {
+		v := community.DefaultNoShowWindowMonths
+		_c.mutation.SetNoShowWindowMonths(v)
+	}
 	return nil
 }
 
@@ -316,6 +334,14 @@ func (_c *CommunityCreate) check() error {
 	}
 	if _, ok := _c.mutation.AreaKm2(); !ok {
 		return &ValidationError{Name: "area_km2", err: errors.New(`ent: missing required field "Community.area_km2"`)}
+	}
+	if _, ok := _c.mutation.NoShowWindowMonths(); !ok {
+		return &ValidationError{Name: "no_show_window_months", err: errors.New(`ent: missing required field "Community.no_show_window_months"`)}
+	}
+	if v, ok := _c.mutation.NoShowWindowMonths(); ok {
+		if err := community.NoShowWindowMonthsValidator(v); err != nil {
+			return &ValidationError{Name: "no_show_window_months", err: fmt.Errorf(`ent: validator failed for field "Community.no_show_window_months": %w`, err)}
+		}
 	}
 	if v, ok := _c.mutation.QuietHoursStart(); ok {
 		if err := community.QuietHoursStartValidator(v); err != nil {
@@ -393,6 +419,10 @@ func (_c *CommunityCreate) createSpec() (*Community, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.StarThresholds(); ok {
 		_spec.SetField(community.FieldStarThresholds, field.TypeJSON, value)
 		_node.StarThresholds = value
+	}
+	if value, ok := _c.mutation.NoShowWindowMonths(); ok {
+		_spec.SetField(community.FieldNoShowWindowMonths, field.TypeInt, value)
+		_node.NoShowWindowMonths = value
 	}
 	if value, ok := _c.mutation.ReminderLeadMinutes(); ok {
 		_spec.SetField(community.FieldReminderLeadMinutes, field.TypeJSON, value)
@@ -587,6 +617,24 @@ func (u *CommunityUpsert) UpdateStarThresholds() *CommunityUpsert {
 // ClearStarThresholds clears the value of the "star_thresholds" field.
 func (u *CommunityUpsert) ClearStarThresholds() *CommunityUpsert {
 	u.SetNull(community.FieldStarThresholds)
+	return u
+}
+
+// SetNoShowWindowMonths sets the "no_show_window_months" field.
+func (u *CommunityUpsert) SetNoShowWindowMonths(v int) *CommunityUpsert {
+	u.Set(community.FieldNoShowWindowMonths, v)
+	return u
+}
+
+// UpdateNoShowWindowMonths sets the "no_show_window_months" field to the value that was provided on create.
+func (u *CommunityUpsert) UpdateNoShowWindowMonths() *CommunityUpsert {
+	u.SetExcluded(community.FieldNoShowWindowMonths)
+	return u
+}
+
+// AddNoShowWindowMonths adds v to the "no_show_window_months" field.
+func (u *CommunityUpsert) AddNoShowWindowMonths(v int) *CommunityUpsert {
+	u.Add(community.FieldNoShowWindowMonths, v)
 	return u
 }
 
@@ -840,6 +888,27 @@ func (u *CommunityUpsertOne) UpdateStarThresholds() *CommunityUpsertOne {
 func (u *CommunityUpsertOne) ClearStarThresholds() *CommunityUpsertOne {
 	return u.Update(func(s *CommunityUpsert) {
 		s.ClearStarThresholds()
+	})
+}
+
+// SetNoShowWindowMonths sets the "no_show_window_months" field.
+func (u *CommunityUpsertOne) SetNoShowWindowMonths(v int) *CommunityUpsertOne {
+	return u.Update(func(s *CommunityUpsert) {
+		s.SetNoShowWindowMonths(v)
+	})
+}
+
+// AddNoShowWindowMonths adds v to the "no_show_window_months" field.
+func (u *CommunityUpsertOne) AddNoShowWindowMonths(v int) *CommunityUpsertOne {
+	return u.Update(func(s *CommunityUpsert) {
+		s.AddNoShowWindowMonths(v)
+	})
+}
+
+// UpdateNoShowWindowMonths sets the "no_show_window_months" field to the value that was provided on create.
+func (u *CommunityUpsertOne) UpdateNoShowWindowMonths() *CommunityUpsertOne {
+	return u.Update(func(s *CommunityUpsert) {
+		s.UpdateNoShowWindowMonths()
 	})
 }
 
@@ -1268,6 +1337,27 @@ func (u *CommunityUpsertBulk) UpdateStarThresholds() *CommunityUpsertBulk {
 func (u *CommunityUpsertBulk) ClearStarThresholds() *CommunityUpsertBulk {
 	return u.Update(func(s *CommunityUpsert) {
 		s.ClearStarThresholds()
+	})
+}
+
+// SetNoShowWindowMonths sets the "no_show_window_months" field.
+func (u *CommunityUpsertBulk) SetNoShowWindowMonths(v int) *CommunityUpsertBulk {
+	return u.Update(func(s *CommunityUpsert) {
+		s.SetNoShowWindowMonths(v)
+	})
+}
+
+// AddNoShowWindowMonths adds v to the "no_show_window_months" field.
+func (u *CommunityUpsertBulk) AddNoShowWindowMonths(v int) *CommunityUpsertBulk {
+	return u.Update(func(s *CommunityUpsert) {
+		s.AddNoShowWindowMonths(v)
+	})
+}
+
+// UpdateNoShowWindowMonths sets the "no_show_window_months" field to the value that was provided on create.
+func (u *CommunityUpsertBulk) UpdateNoShowWindowMonths() *CommunityUpsertBulk {
+	return u.Update(func(s *CommunityUpsert) {
+		s.UpdateNoShowWindowMonths()
 	})
 }
 

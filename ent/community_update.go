@@ -173,6 +173,27 @@ func (_u *CommunityUpdate) ClearStarThresholds() *CommunityUpdate {
 	return _u
 }
 
+// SetNoShowWindowMonths sets the "no_show_window_months" field.
+func (_u *CommunityUpdate) SetNoShowWindowMonths(v int) *CommunityUpdate {
+	_u.mutation.ResetNoShowWindowMonths()
+	_u.mutation.SetNoShowWindowMonths(v)
+	return _u
+}
+
+// SetNillableNoShowWindowMonths sets the "no_show_window_months" field if the given value is not nil.
+func (_u *CommunityUpdate) SetNillableNoShowWindowMonths(v *int) *CommunityUpdate {
+	if v != nil {
+		_u.SetNoShowWindowMonths(*v)
+	}
+	return _u
+}
+
+// AddNoShowWindowMonths adds value to the "no_show_window_months" field.
+func (_u *CommunityUpdate) AddNoShowWindowMonths(v int) *CommunityUpdate {
+	_u.mutation.AddNoShowWindowMonths(v)
+	return _u
+}
+
 // SetReminderLeadMinutes sets the "reminder_lead_minutes" field.
 func (_u *CommunityUpdate) SetReminderLeadMinutes(v []int) *CommunityUpdate {
 	_u.mutation.SetReminderLeadMinutes(v)
@@ -310,6 +331,11 @@ func (_u *CommunityUpdate) check() error {
 			return &ValidationError{Name: "request_prefix", err: fmt.Errorf(`ent: validator failed for field "Community.request_prefix": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.NoShowWindowMonths(); ok {
+		if err := community.NoShowWindowMonthsValidator(v); err != nil {
+			return &ValidationError{Name: "no_show_window_months", err: fmt.Errorf(`ent: validator failed for field "Community.no_show_window_months": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.QuietHoursStart(); ok {
 		if err := community.QuietHoursStartValidator(v); err != nil {
 			return &ValidationError{Name: "quiet_hours_start", err: fmt.Errorf(`ent: validator failed for field "Community.quiet_hours_start": %w`, err)}
@@ -384,6 +410,12 @@ func (_u *CommunityUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.StarThresholdsCleared() {
 		_spec.ClearField(community.FieldStarThresholds, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.NoShowWindowMonths(); ok {
+		_spec.SetField(community.FieldNoShowWindowMonths, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedNoShowWindowMonths(); ok {
+		_spec.AddField(community.FieldNoShowWindowMonths, field.TypeInt, value)
 	}
 	if value, ok := _u.mutation.ReminderLeadMinutes(); ok {
 		_spec.SetField(community.FieldReminderLeadMinutes, field.TypeJSON, value)
@@ -573,6 +605,27 @@ func (_u *CommunityUpdateOne) ClearStarThresholds() *CommunityUpdateOne {
 	return _u
 }
 
+// SetNoShowWindowMonths sets the "no_show_window_months" field.
+func (_u *CommunityUpdateOne) SetNoShowWindowMonths(v int) *CommunityUpdateOne {
+	_u.mutation.ResetNoShowWindowMonths()
+	_u.mutation.SetNoShowWindowMonths(v)
+	return _u
+}
+
+// SetNillableNoShowWindowMonths sets the "no_show_window_months" field if the given value is not nil.
+func (_u *CommunityUpdateOne) SetNillableNoShowWindowMonths(v *int) *CommunityUpdateOne {
+	if v != nil {
+		_u.SetNoShowWindowMonths(*v)
+	}
+	return _u
+}
+
+// AddNoShowWindowMonths adds value to the "no_show_window_months" field.
+func (_u *CommunityUpdateOne) AddNoShowWindowMonths(v int) *CommunityUpdateOne {
+	_u.mutation.AddNoShowWindowMonths(v)
+	return _u
+}
+
 // SetReminderLeadMinutes sets the "reminder_lead_minutes" field.
 func (_u *CommunityUpdateOne) SetReminderLeadMinutes(v []int) *CommunityUpdateOne {
 	_u.mutation.SetReminderLeadMinutes(v)
@@ -723,6 +776,11 @@ func (_u *CommunityUpdateOne) check() error {
 			return &ValidationError{Name: "request_prefix", err: fmt.Errorf(`ent: validator failed for field "Community.request_prefix": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.NoShowWindowMonths(); ok {
+		if err := community.NoShowWindowMonthsValidator(v); err != nil {
+			return &ValidationError{Name: "no_show_window_months", err: fmt.Errorf(`ent: validator failed for field "Community.no_show_window_months": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.QuietHoursStart(); ok {
 		if err := community.QuietHoursStartValidator(v); err != nil {
 			return &ValidationError{Name: "quiet_hours_start", err: fmt.Errorf(`ent: validator failed for field "Community.quiet_hours_start": %w`, err)}
@@ -814,6 +872,12 @@ func (_u *CommunityUpdateOne) sqlSave(ctx context.Context) (_node *Community, er
 	}
 	if _u.mutation.StarThresholdsCleared() {
 		_spec.ClearField(community.FieldStarThresholds, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.NoShowWindowMonths(); ok {
+		_spec.SetField(community.FieldNoShowWindowMonths, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedNoShowWindowMonths(); ok {
+		_spec.AddField(community.FieldNoShowWindowMonths, field.TypeInt, value)
 	}
 	if value, ok := _u.mutation.ReminderLeadMinutes(); ok {
 		_spec.SetField(community.FieldReminderLeadMinutes, field.TypeJSON, value)

@@ -25,6 +25,8 @@ import (
 	"linli/ent/persistedquery"
 	"linli/ent/person"
 	"linli/ent/phonecode"
+	"linli/ent/qualification"
+	"linli/ent/qualificationkind"
 	"linli/ent/registration"
 	"linli/ent/request"
 	"linli/ent/requestevent"
@@ -126,6 +128,8 @@ func checkColumn(t, c string) error {
 			persistedquery.Table:         persistedquery.ValidColumn,
 			person.Table:                 person.ValidColumn,
 			phonecode.Table:              phonecode.ValidColumn,
+			qualification.Table:          qualification.ValidColumn,
+			qualificationkind.Table:      qualificationkind.ValidColumn,
 			registration.Table:           registration.ValidColumn,
 			request.Table:                request.ValidColumn,
 			requestevent.Table:           requestevent.ValidColumn,

@@ -17,6 +17,8 @@ import (
 	"linli/ent/notification"
 	"linli/ent/notificationdelivery"
 	"linli/ent/person"
+	"linli/ent/qualification"
+	"linli/ent/qualificationkind"
 	"linli/ent/registration"
 	"linli/ent/request"
 	"linli/ent/sensitiveread"
@@ -730,6 +732,11 @@ func (_q *CommunityQuery) collectField(ctx context.Context, oneNode bool, opCtx 
 			if _, ok := fieldSeen[community.FieldAreaKm2]; !ok {
 				selectedFields = append(selectedFields, community.FieldAreaKm2)
 				fieldSeen[community.FieldAreaKm2] = struct{}{}
+			}
+		case "noShowWindowMonths":
+			if _, ok := fieldSeen[community.FieldNoShowWindowMonths]; !ok {
+				selectedFields = append(selectedFields, community.FieldNoShowWindowMonths)
+				fieldSeen[community.FieldNoShowWindowMonths] = struct{}{}
 			}
 		case "id":
 		case "__typename":
@@ -1776,6 +1783,278 @@ func newPersonPaginateArgs(rv map[string]any) *personPaginateArgs {
 }
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *QualificationQuery) CollectFields(ctx context.Context, satisfies ...string) (*QualificationQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *QualificationQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(qualification.Columns))
+		selectedFields = []string{qualification.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "community":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CommunityClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, communityImplementors)...); err != nil {
+				return err
+			}
+			_q.withCommunity = query
+			if _, ok := fieldSeen[qualification.FieldCommunityID]; !ok {
+				selectedFields = append(selectedFields, qualification.FieldCommunityID)
+				fieldSeen[qualification.FieldCommunityID] = struct{}{}
+			}
+
+		case "person":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&PersonClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, personImplementors)...); err != nil {
+				return err
+			}
+			_q.withPerson = query
+			if _, ok := fieldSeen[qualification.FieldPersonID]; !ok {
+				selectedFields = append(selectedFields, qualification.FieldPersonID)
+				fieldSeen[qualification.FieldPersonID] = struct{}{}
+			}
+
+		case "kind":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&QualificationKindClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, qualificationkindImplementors)...); err != nil {
+				return err
+			}
+			_q.withKind = query
+			if _, ok := fieldSeen[qualification.FieldKindID]; !ok {
+				selectedFields = append(selectedFields, qualification.FieldKindID)
+				fieldSeen[qualification.FieldKindID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[qualification.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, qualification.FieldCreatedAt)
+				fieldSeen[qualification.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[qualification.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, qualification.FieldUpdatedAt)
+				fieldSeen[qualification.FieldUpdatedAt] = struct{}{}
+			}
+		case "personID":
+			if _, ok := fieldSeen[qualification.FieldPersonID]; !ok {
+				selectedFields = append(selectedFields, qualification.FieldPersonID)
+				fieldSeen[qualification.FieldPersonID] = struct{}{}
+			}
+		case "kindID":
+			if _, ok := fieldSeen[qualification.FieldKindID]; !ok {
+				selectedFields = append(selectedFields, qualification.FieldKindID)
+				fieldSeen[qualification.FieldKindID] = struct{}{}
+			}
+		case "expiresOn":
+			if _, ok := fieldSeen[qualification.FieldExpiresOn]; !ok {
+				selectedFields = append(selectedFields, qualification.FieldExpiresOn)
+				fieldSeen[qualification.FieldExpiresOn] = struct{}{}
+			}
+		case "evidenceRef":
+			if _, ok := fieldSeen[qualification.FieldEvidenceRef]; !ok {
+				selectedFields = append(selectedFields, qualification.FieldEvidenceRef)
+				fieldSeen[qualification.FieldEvidenceRef] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type qualificationPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []QualificationPaginateOption
+}
+
+func newQualificationPaginateArgs(rv map[string]any) *qualificationPaginateArgs {
+	args := &qualificationPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &QualificationOrder{Field: &QualificationOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithQualificationOrder(order))
+			}
+		case *QualificationOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithQualificationOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *QualificationKindQuery) CollectFields(ctx context.Context, satisfies ...string) (*QualificationKindQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *QualificationKindQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(qualificationkind.Columns))
+		selectedFields = []string{qualificationkind.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "community":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CommunityClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, communityImplementors)...); err != nil {
+				return err
+			}
+			_q.withCommunity = query
+			if _, ok := fieldSeen[qualificationkind.FieldCommunityID]; !ok {
+				selectedFields = append(selectedFields, qualificationkind.FieldCommunityID)
+				fieldSeen[qualificationkind.FieldCommunityID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[qualificationkind.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, qualificationkind.FieldCreatedAt)
+				fieldSeen[qualificationkind.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[qualificationkind.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, qualificationkind.FieldUpdatedAt)
+				fieldSeen[qualificationkind.FieldUpdatedAt] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[qualificationkind.FieldName]; !ok {
+				selectedFields = append(selectedFields, qualificationkind.FieldName)
+				fieldSeen[qualificationkind.FieldName] = struct{}{}
+			}
+		case "description":
+			if _, ok := fieldSeen[qualificationkind.FieldDescription]; !ok {
+				selectedFields = append(selectedFields, qualificationkind.FieldDescription)
+				fieldSeen[qualificationkind.FieldDescription] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type qualificationkindPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []QualificationKindPaginateOption
+}
+
+func newQualificationKindPaginateArgs(rv map[string]any) *qualificationkindPaginateArgs {
+	args := &qualificationkindPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &QualificationKindOrder{Field: &QualificationKindOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithQualificationKindOrder(order))
+			}
+		case *QualificationKindOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithQualificationKindOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *RegistrationQuery) CollectFields(ctx context.Context, satisfies ...string) (*RegistrationQuery, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
@@ -2735,6 +3014,11 @@ func (_q *SlotQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 			if _, ok := fieldSeen[slot.FieldWaitlistEnabled]; !ok {
 				selectedFields = append(selectedFields, slot.FieldWaitlistEnabled)
 				fieldSeen[slot.FieldWaitlistEnabled] = struct{}{}
+			}
+		case "noShowLimit":
+			if _, ok := fieldSeen[slot.FieldNoShowLimit]; !ok {
+				selectedFields = append(selectedFields, slot.FieldNoShowLimit)
+				fieldSeen[slot.FieldNoShowLimit] = struct{}{}
 			}
 		case "id":
 		case "available": // derived (ent/entc.go derivedFields)

@@ -248,6 +248,38 @@ func (_m *Person) Memberships(ctx context.Context) (result []*TeamMembership, er
 	return result, err
 }
 
+func (_m *Qualification) Community(ctx context.Context) (*Community, error) {
+	result, err := _m.Edges.CommunityOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCommunity().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Qualification) Person(ctx context.Context) (*Person, error) {
+	result, err := _m.Edges.PersonOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryPerson().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Qualification) Kind(ctx context.Context) (*QualificationKind, error) {
+	result, err := _m.Edges.KindOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryKind().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *QualificationKind) Community(ctx context.Context) (*Community, error) {
+	result, err := _m.Edges.CommunityOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCommunity().Only(ctx)
+	}
+	return result, err
+}
+
 func (_m *Registration) Community(ctx context.Context) (*Community, error) {
 	result, err := _m.Edges.CommunityOrErr()
 	if IsNotLoaded(err) {

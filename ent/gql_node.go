@@ -18,6 +18,8 @@ import (
 	"linli/ent/notification"
 	"linli/ent/notificationdelivery"
 	"linli/ent/person"
+	"linli/ent/qualification"
+	"linli/ent/qualificationkind"
 	"linli/ent/registration"
 	"linli/ent/request"
 	"linli/ent/sensitiveread"
@@ -94,6 +96,16 @@ var personImplementors = []string{"Person", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Person) IsNode() {}
+
+var qualificationImplementors = []string{"Qualification", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Qualification) IsNode() {}
+
+var qualificationkindImplementors = []string{"QualificationKind", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*QualificationKind) IsNode() {}
 
 var registrationImplementors = []string{"Registration", "Node"}
 
@@ -322,6 +334,24 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(person.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, personImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case qualification.Table:
+		query := c.Qualification.Query().
+			Where(qualification.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, qualificationImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case qualificationkind.Table:
+		query := c.QualificationKind.Query().
+			Where(qualificationkind.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, qualificationkindImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -662,6 +692,38 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.Person.Query().
 			Where(person.IDIn(ids...))
 		query, err := query.CollectFields(ctx, personImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case qualification.Table:
+		query := c.Qualification.Query().
+			Where(qualification.IDIn(ids...))
+		query, err := query.CollectFields(ctx, qualificationImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case qualificationkind.Table:
+		query := c.QualificationKind.Query().
+			Where(qualificationkind.IDIn(ids...))
+		query, err := query.CollectFields(ctx, qualificationkindImplementors...)
 		if err != nil {
 			return nil, err
 		}

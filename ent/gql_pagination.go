@@ -18,6 +18,8 @@ import (
 	"linli/ent/notification"
 	"linli/ent/notificationdelivery"
 	"linli/ent/person"
+	"linli/ent/qualification"
+	"linli/ent/qualificationkind"
 	"linli/ent/registration"
 	"linli/ent/request"
 	"linli/ent/sensitiveread"
@@ -3301,6 +3303,598 @@ func (_m *Person) ToEdge(order *PersonOrder) *PersonEdge {
 		order = DefaultPersonOrder
 	}
 	return &PersonEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// QualificationEdge is the edge representation of Qualification.
+type QualificationEdge struct {
+	Node   *Qualification `json:"node"`
+	Cursor Cursor         `json:"cursor"`
+}
+
+// QualificationConnection is the connection containing edges to Qualification.
+type QualificationConnection struct {
+	Edges      []*QualificationEdge `json:"edges"`
+	PageInfo   PageInfo             `json:"pageInfo"`
+	TotalCount int                  `json:"totalCount"`
+}
+
+func (c *QualificationConnection) build(nodes []*Qualification, pager *qualificationPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Qualification
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Qualification {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Qualification {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*QualificationEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &QualificationEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// QualificationPaginateOption enables pagination customization.
+type QualificationPaginateOption func(*qualificationPager) error
+
+// WithQualificationOrder configures pagination ordering.
+func WithQualificationOrder(order *QualificationOrder) QualificationPaginateOption {
+	if order == nil {
+		order = DefaultQualificationOrder
+	}
+	o := *order
+	return func(pager *qualificationPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultQualificationOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithQualificationFilter configures pagination filter.
+func WithQualificationFilter(filter func(*QualificationQuery) (*QualificationQuery, error)) QualificationPaginateOption {
+	return func(pager *qualificationPager) error {
+		if filter == nil {
+			return errors.New("QualificationQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type qualificationPager struct {
+	reverse bool
+	order   *QualificationOrder
+	filter  func(*QualificationQuery) (*QualificationQuery, error)
+}
+
+func newQualificationPager(opts []QualificationPaginateOption, reverse bool) (*qualificationPager, error) {
+	pager := &qualificationPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultQualificationOrder
+	}
+	return pager, nil
+}
+
+func (p *qualificationPager) applyFilter(query *QualificationQuery) (*QualificationQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *qualificationPager) toCursor(_m *Qualification) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *qualificationPager) applyCursors(query *QualificationQuery, after, before *Cursor) (*QualificationQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultQualificationOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *qualificationPager) applyOrder(query *QualificationQuery) *QualificationQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultQualificationOrder.Field {
+		query = query.Order(DefaultQualificationOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *qualificationPager) orderExpr(query *QualificationQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultQualificationOrder.Field {
+			b.Comma().Ident(DefaultQualificationOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Qualification.
+func (_m *QualificationQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...QualificationPaginateOption,
+) (*QualificationConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newQualificationPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &QualificationConnection{Edges: []*QualificationEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// QualificationOrderFieldCreatedAt orders Qualification by created_at.
+	QualificationOrderFieldCreatedAt = &QualificationOrderField{
+		Value: func(_m *Qualification) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: qualification.FieldCreatedAt,
+		toTerm: qualification.ByCreatedAt,
+		toCursor: func(_m *Qualification) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f QualificationOrderField) String() string {
+	var str string
+	switch f.column {
+	case QualificationOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f QualificationOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *QualificationOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("QualificationOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *QualificationOrderFieldCreatedAt
+	default:
+		return fmt.Errorf("%s is not a valid QualificationOrderField", str)
+	}
+	return nil
+}
+
+// QualificationOrderField defines the ordering field of Qualification.
+type QualificationOrderField struct {
+	// Value extracts the ordering value from the given Qualification.
+	Value    func(*Qualification) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) qualification.OrderOption
+	toCursor func(*Qualification) Cursor
+}
+
+// QualificationOrder defines the ordering of Qualification.
+type QualificationOrder struct {
+	Direction OrderDirection           `json:"direction"`
+	Field     *QualificationOrderField `json:"field"`
+}
+
+// DefaultQualificationOrder is the default ordering of Qualification.
+var DefaultQualificationOrder = &QualificationOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &QualificationOrderField{
+		Value: func(_m *Qualification) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: qualification.FieldID,
+		toTerm: qualification.ByID,
+		toCursor: func(_m *Qualification) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Qualification into QualificationEdge.
+func (_m *Qualification) ToEdge(order *QualificationOrder) *QualificationEdge {
+	if order == nil {
+		order = DefaultQualificationOrder
+	}
+	return &QualificationEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// QualificationKindEdge is the edge representation of QualificationKind.
+type QualificationKindEdge struct {
+	Node   *QualificationKind `json:"node"`
+	Cursor Cursor             `json:"cursor"`
+}
+
+// QualificationKindConnection is the connection containing edges to QualificationKind.
+type QualificationKindConnection struct {
+	Edges      []*QualificationKindEdge `json:"edges"`
+	PageInfo   PageInfo                 `json:"pageInfo"`
+	TotalCount int                      `json:"totalCount"`
+}
+
+func (c *QualificationKindConnection) build(nodes []*QualificationKind, pager *qualificationkindPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *QualificationKind
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *QualificationKind {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *QualificationKind {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*QualificationKindEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &QualificationKindEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// QualificationKindPaginateOption enables pagination customization.
+type QualificationKindPaginateOption func(*qualificationkindPager) error
+
+// WithQualificationKindOrder configures pagination ordering.
+func WithQualificationKindOrder(order *QualificationKindOrder) QualificationKindPaginateOption {
+	if order == nil {
+		order = DefaultQualificationKindOrder
+	}
+	o := *order
+	return func(pager *qualificationkindPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultQualificationKindOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithQualificationKindFilter configures pagination filter.
+func WithQualificationKindFilter(filter func(*QualificationKindQuery) (*QualificationKindQuery, error)) QualificationKindPaginateOption {
+	return func(pager *qualificationkindPager) error {
+		if filter == nil {
+			return errors.New("QualificationKindQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type qualificationkindPager struct {
+	reverse bool
+	order   *QualificationKindOrder
+	filter  func(*QualificationKindQuery) (*QualificationKindQuery, error)
+}
+
+func newQualificationKindPager(opts []QualificationKindPaginateOption, reverse bool) (*qualificationkindPager, error) {
+	pager := &qualificationkindPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultQualificationKindOrder
+	}
+	return pager, nil
+}
+
+func (p *qualificationkindPager) applyFilter(query *QualificationKindQuery) (*QualificationKindQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *qualificationkindPager) toCursor(_m *QualificationKind) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *qualificationkindPager) applyCursors(query *QualificationKindQuery, after, before *Cursor) (*QualificationKindQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultQualificationKindOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *qualificationkindPager) applyOrder(query *QualificationKindQuery) *QualificationKindQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultQualificationKindOrder.Field {
+		query = query.Order(DefaultQualificationKindOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *qualificationkindPager) orderExpr(query *QualificationKindQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultQualificationKindOrder.Field {
+			b.Comma().Ident(DefaultQualificationKindOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to QualificationKind.
+func (_m *QualificationKindQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...QualificationKindPaginateOption,
+) (*QualificationKindConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newQualificationKindPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &QualificationKindConnection{Edges: []*QualificationKindEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// QualificationKindOrderFieldCreatedAt orders QualificationKind by created_at.
+	QualificationKindOrderFieldCreatedAt = &QualificationKindOrderField{
+		Value: func(_m *QualificationKind) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: qualificationkind.FieldCreatedAt,
+		toTerm: qualificationkind.ByCreatedAt,
+		toCursor: func(_m *QualificationKind) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f QualificationKindOrderField) String() string {
+	var str string
+	switch f.column {
+	case QualificationKindOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f QualificationKindOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *QualificationKindOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("QualificationKindOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *QualificationKindOrderFieldCreatedAt
+	default:
+		return fmt.Errorf("%s is not a valid QualificationKindOrderField", str)
+	}
+	return nil
+}
+
+// QualificationKindOrderField defines the ordering field of QualificationKind.
+type QualificationKindOrderField struct {
+	// Value extracts the ordering value from the given QualificationKind.
+	Value    func(*QualificationKind) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) qualificationkind.OrderOption
+	toCursor func(*QualificationKind) Cursor
+}
+
+// QualificationKindOrder defines the ordering of QualificationKind.
+type QualificationKindOrder struct {
+	Direction OrderDirection               `json:"direction"`
+	Field     *QualificationKindOrderField `json:"field"`
+}
+
+// DefaultQualificationKindOrder is the default ordering of QualificationKind.
+var DefaultQualificationKindOrder = &QualificationKindOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &QualificationKindOrderField{
+		Value: func(_m *QualificationKind) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: qualificationkind.FieldID,
+		toTerm: qualificationkind.ByID,
+		toCursor: func(_m *QualificationKind) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts QualificationKind into QualificationKindEdge.
+func (_m *QualificationKind) ToEdge(order *QualificationKindOrder) *QualificationKindEdge {
+	if order == nil {
+		order = DefaultQualificationKindOrder
+	}
+	return &QualificationKindEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

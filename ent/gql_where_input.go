@@ -836,6 +836,16 @@ type CommunityWhereInput struct {
 	ResidentPopulationGTE   *int  `json:"residentPopulationGTE,omitempty"`
 	ResidentPopulationLT    *int  `json:"residentPopulationLT,omitempty"`
 	ResidentPopulationLTE   *int  `json:"residentPopulationLTE,omitempty"`
+
+	// "no_show_window_months" field predicates.
+	NoShowWindowMonths      *int  `json:"noShowWindowMonths,omitempty"`
+	NoShowWindowMonthsNEQ   *int  `json:"noShowWindowMonthsNEQ,omitempty"`
+	NoShowWindowMonthsIn    []int `json:"noShowWindowMonthsIn,omitempty"`
+	NoShowWindowMonthsNotIn []int `json:"noShowWindowMonthsNotIn,omitempty"`
+	NoShowWindowMonthsGT    *int  `json:"noShowWindowMonthsGT,omitempty"`
+	NoShowWindowMonthsGTE   *int  `json:"noShowWindowMonthsGTE,omitempty"`
+	NoShowWindowMonthsLT    *int  `json:"noShowWindowMonthsLT,omitempty"`
+	NoShowWindowMonthsLTE   *int  `json:"noShowWindowMonthsLTE,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -1145,6 +1155,30 @@ func (i *CommunityWhereInput) P() (predicate.Community, error) {
 	}
 	if i.ResidentPopulationLTE != nil {
 		predicates = append(predicates, community.ResidentPopulationLTE(*i.ResidentPopulationLTE))
+	}
+	if i.NoShowWindowMonths != nil {
+		predicates = append(predicates, community.NoShowWindowMonthsEQ(*i.NoShowWindowMonths))
+	}
+	if i.NoShowWindowMonthsNEQ != nil {
+		predicates = append(predicates, community.NoShowWindowMonthsNEQ(*i.NoShowWindowMonthsNEQ))
+	}
+	if len(i.NoShowWindowMonthsIn) > 0 {
+		predicates = append(predicates, community.NoShowWindowMonthsIn(i.NoShowWindowMonthsIn...))
+	}
+	if len(i.NoShowWindowMonthsNotIn) > 0 {
+		predicates = append(predicates, community.NoShowWindowMonthsNotIn(i.NoShowWindowMonthsNotIn...))
+	}
+	if i.NoShowWindowMonthsGT != nil {
+		predicates = append(predicates, community.NoShowWindowMonthsGT(*i.NoShowWindowMonthsGT))
+	}
+	if i.NoShowWindowMonthsGTE != nil {
+		predicates = append(predicates, community.NoShowWindowMonthsGTE(*i.NoShowWindowMonthsGTE))
+	}
+	if i.NoShowWindowMonthsLT != nil {
+		predicates = append(predicates, community.NoShowWindowMonthsLT(*i.NoShowWindowMonthsLT))
+	}
+	if i.NoShowWindowMonthsLTE != nil {
+		predicates = append(predicates, community.NoShowWindowMonthsLTE(*i.NoShowWindowMonthsLTE))
 	}
 
 	switch len(predicates) {

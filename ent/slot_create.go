@@ -258,6 +258,26 @@ func (_c *SlotCreate) SetNillableWaitlistEnabled(v *bool) *SlotCreate {
 	return _c
 }
 
+// SetRequiredQualifications sets the "required_qualifications" field.
+func (_c *SlotCreate) SetRequiredQualifications(v []int) *SlotCreate {
+	_c.mutation.SetRequiredQualifications(v)
+	return _c
+}
+
+// SetNoShowLimit sets the "no_show_limit" field.
+func (_c *SlotCreate) SetNoShowLimit(v int) *SlotCreate {
+	_c.mutation.SetNoShowLimit(v)
+	return _c
+}
+
+// SetNillableNoShowLimit sets the "no_show_limit" field if the given value is not nil.
+func (_c *SlotCreate) SetNillableNoShowLimit(v *int) *SlotCreate {
+	if v != nil {
+		_c.SetNoShowLimit(*v)
+	}
+	return _c
+}
+
 // SetCommunity sets the "community" edge to the Community entity.
 func (_c *SlotCreate) SetCommunity(v *Community) *SlotCreate {
 	return _c.SetCommunityID(v.ID)
@@ -474,6 +494,11 @@ func (_c *SlotCreate) check() error {
 	if _, ok := _c.mutation.WaitlistEnabled(); !ok {
 		return &ValidationError{Name: "waitlist_enabled", err: errors.New(`ent: missing required field "Slot.waitlist_enabled"`)}
 	}
+	if v, ok := _c.mutation.NoShowLimit(); ok {
+		if err := slot.NoShowLimitValidator(v); err != nil {
+			return &ValidationError{Name: "no_show_limit", err: fmt.Errorf(`ent: validator failed for field "Slot.no_show_limit": %w`, err)}
+		}
+	}
 	if len(_c.mutation.CommunityIDs()) == 0 {
 		return &ValidationError{Name: "community", err: errors.New(`ent: missing required edge "Slot.community"`)}
 	}
@@ -574,6 +599,14 @@ func (_c *SlotCreate) createSpec() (*Slot, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.WaitlistEnabled(); ok {
 		_spec.SetField(slot.FieldWaitlistEnabled, field.TypeBool, value)
 		_node.WaitlistEnabled = value
+	}
+	if value, ok := _c.mutation.RequiredQualifications(); ok {
+		_spec.SetField(slot.FieldRequiredQualifications, field.TypeJSON, value)
+		_node.RequiredQualifications = value
+	}
+	if value, ok := _c.mutation.NoShowLimit(); ok {
+		_spec.SetField(slot.FieldNoShowLimit, field.TypeInt, value)
+		_node.NoShowLimit = &value
 	}
 	if nodes := _c.mutation.CommunityIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -910,6 +943,48 @@ func (u *SlotUpsert) SetWaitlistEnabled(v bool) *SlotUpsert {
 // UpdateWaitlistEnabled sets the "waitlist_enabled" field to the value that was provided on create.
 func (u *SlotUpsert) UpdateWaitlistEnabled() *SlotUpsert {
 	u.SetExcluded(slot.FieldWaitlistEnabled)
+	return u
+}
+
+// SetRequiredQualifications sets the "required_qualifications" field.
+func (u *SlotUpsert) SetRequiredQualifications(v []int) *SlotUpsert {
+	u.Set(slot.FieldRequiredQualifications, v)
+	return u
+}
+
+// UpdateRequiredQualifications sets the "required_qualifications" field to the value that was provided on create.
+func (u *SlotUpsert) UpdateRequiredQualifications() *SlotUpsert {
+	u.SetExcluded(slot.FieldRequiredQualifications)
+	return u
+}
+
+// ClearRequiredQualifications clears the value of the "required_qualifications" field.
+func (u *SlotUpsert) ClearRequiredQualifications() *SlotUpsert {
+	u.SetNull(slot.FieldRequiredQualifications)
+	return u
+}
+
+// SetNoShowLimit sets the "no_show_limit" field.
+func (u *SlotUpsert) SetNoShowLimit(v int) *SlotUpsert {
+	u.Set(slot.FieldNoShowLimit, v)
+	return u
+}
+
+// UpdateNoShowLimit sets the "no_show_limit" field to the value that was provided on create.
+func (u *SlotUpsert) UpdateNoShowLimit() *SlotUpsert {
+	u.SetExcluded(slot.FieldNoShowLimit)
+	return u
+}
+
+// AddNoShowLimit adds v to the "no_show_limit" field.
+func (u *SlotUpsert) AddNoShowLimit(v int) *SlotUpsert {
+	u.Add(slot.FieldNoShowLimit, v)
+	return u
+}
+
+// ClearNoShowLimit clears the value of the "no_show_limit" field.
+func (u *SlotUpsert) ClearNoShowLimit() *SlotUpsert {
+	u.SetNull(slot.FieldNoShowLimit)
 	return u
 }
 
@@ -1255,6 +1330,55 @@ func (u *SlotUpsertOne) SetWaitlistEnabled(v bool) *SlotUpsertOne {
 func (u *SlotUpsertOne) UpdateWaitlistEnabled() *SlotUpsertOne {
 	return u.Update(func(s *SlotUpsert) {
 		s.UpdateWaitlistEnabled()
+	})
+}
+
+// SetRequiredQualifications sets the "required_qualifications" field.
+func (u *SlotUpsertOne) SetRequiredQualifications(v []int) *SlotUpsertOne {
+	return u.Update(func(s *SlotUpsert) {
+		s.SetRequiredQualifications(v)
+	})
+}
+
+// UpdateRequiredQualifications sets the "required_qualifications" field to the value that was provided on create.
+func (u *SlotUpsertOne) UpdateRequiredQualifications() *SlotUpsertOne {
+	return u.Update(func(s *SlotUpsert) {
+		s.UpdateRequiredQualifications()
+	})
+}
+
+// ClearRequiredQualifications clears the value of the "required_qualifications" field.
+func (u *SlotUpsertOne) ClearRequiredQualifications() *SlotUpsertOne {
+	return u.Update(func(s *SlotUpsert) {
+		s.ClearRequiredQualifications()
+	})
+}
+
+// SetNoShowLimit sets the "no_show_limit" field.
+func (u *SlotUpsertOne) SetNoShowLimit(v int) *SlotUpsertOne {
+	return u.Update(func(s *SlotUpsert) {
+		s.SetNoShowLimit(v)
+	})
+}
+
+// AddNoShowLimit adds v to the "no_show_limit" field.
+func (u *SlotUpsertOne) AddNoShowLimit(v int) *SlotUpsertOne {
+	return u.Update(func(s *SlotUpsert) {
+		s.AddNoShowLimit(v)
+	})
+}
+
+// UpdateNoShowLimit sets the "no_show_limit" field to the value that was provided on create.
+func (u *SlotUpsertOne) UpdateNoShowLimit() *SlotUpsertOne {
+	return u.Update(func(s *SlotUpsert) {
+		s.UpdateNoShowLimit()
+	})
+}
+
+// ClearNoShowLimit clears the value of the "no_show_limit" field.
+func (u *SlotUpsertOne) ClearNoShowLimit() *SlotUpsertOne {
+	return u.Update(func(s *SlotUpsert) {
+		s.ClearNoShowLimit()
 	})
 }
 
@@ -1766,6 +1890,55 @@ func (u *SlotUpsertBulk) SetWaitlistEnabled(v bool) *SlotUpsertBulk {
 func (u *SlotUpsertBulk) UpdateWaitlistEnabled() *SlotUpsertBulk {
 	return u.Update(func(s *SlotUpsert) {
 		s.UpdateWaitlistEnabled()
+	})
+}
+
+// SetRequiredQualifications sets the "required_qualifications" field.
+func (u *SlotUpsertBulk) SetRequiredQualifications(v []int) *SlotUpsertBulk {
+	return u.Update(func(s *SlotUpsert) {
+		s.SetRequiredQualifications(v)
+	})
+}
+
+// UpdateRequiredQualifications sets the "required_qualifications" field to the value that was provided on create.
+func (u *SlotUpsertBulk) UpdateRequiredQualifications() *SlotUpsertBulk {
+	return u.Update(func(s *SlotUpsert) {
+		s.UpdateRequiredQualifications()
+	})
+}
+
+// ClearRequiredQualifications clears the value of the "required_qualifications" field.
+func (u *SlotUpsertBulk) ClearRequiredQualifications() *SlotUpsertBulk {
+	return u.Update(func(s *SlotUpsert) {
+		s.ClearRequiredQualifications()
+	})
+}
+
+// SetNoShowLimit sets the "no_show_limit" field.
+func (u *SlotUpsertBulk) SetNoShowLimit(v int) *SlotUpsertBulk {
+	return u.Update(func(s *SlotUpsert) {
+		s.SetNoShowLimit(v)
+	})
+}
+
+// AddNoShowLimit adds v to the "no_show_limit" field.
+func (u *SlotUpsertBulk) AddNoShowLimit(v int) *SlotUpsertBulk {
+	return u.Update(func(s *SlotUpsert) {
+		s.AddNoShowLimit(v)
+	})
+}
+
+// UpdateNoShowLimit sets the "no_show_limit" field to the value that was provided on create.
+func (u *SlotUpsertBulk) UpdateNoShowLimit() *SlotUpsertBulk {
+	return u.Update(func(s *SlotUpsert) {
+		s.UpdateNoShowLimit()
+	})
+}
+
+// ClearNoShowLimit clears the value of the "no_show_limit" field.
+func (u *SlotUpsertBulk) ClearNoShowLimit() *SlotUpsertBulk {
+	return u.Update(func(s *SlotUpsert) {
+		s.ClearNoShowLimit()
 	})
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
 )
 
@@ -313,6 +314,51 @@ func (_u *SlotUpdate) SetNillableWaitlistEnabled(v *bool) *SlotUpdate {
 	return _u
 }
 
+// SetRequiredQualifications sets the "required_qualifications" field.
+func (_u *SlotUpdate) SetRequiredQualifications(v []int) *SlotUpdate {
+	_u.mutation.SetRequiredQualifications(v)
+	return _u
+}
+
+// AppendRequiredQualifications appends value to the "required_qualifications" field.
+func (_u *SlotUpdate) AppendRequiredQualifications(v []int) *SlotUpdate {
+	_u.mutation.AppendRequiredQualifications(v)
+	return _u
+}
+
+// ClearRequiredQualifications clears the value of the "required_qualifications" field.
+func (_u *SlotUpdate) ClearRequiredQualifications() *SlotUpdate {
+	_u.mutation.ClearRequiredQualifications()
+	return _u
+}
+
+// SetNoShowLimit sets the "no_show_limit" field.
+func (_u *SlotUpdate) SetNoShowLimit(v int) *SlotUpdate {
+	_u.mutation.ResetNoShowLimit()
+	_u.mutation.SetNoShowLimit(v)
+	return _u
+}
+
+// SetNillableNoShowLimit sets the "no_show_limit" field if the given value is not nil.
+func (_u *SlotUpdate) SetNillableNoShowLimit(v *int) *SlotUpdate {
+	if v != nil {
+		_u.SetNoShowLimit(*v)
+	}
+	return _u
+}
+
+// AddNoShowLimit adds value to the "no_show_limit" field.
+func (_u *SlotUpdate) AddNoShowLimit(v int) *SlotUpdate {
+	_u.mutation.AddNoShowLimit(v)
+	return _u
+}
+
+// ClearNoShowLimit clears the value of the "no_show_limit" field.
+func (_u *SlotUpdate) ClearNoShowLimit() *SlotUpdate {
+	_u.mutation.ClearNoShowLimit()
+	return _u
+}
+
 // Mutation returns the SlotMutation object of the builder.
 func (_u *SlotUpdate) Mutation() *SlotMutation {
 	return _u.mutation
@@ -415,6 +461,11 @@ func (_u *SlotUpdate) check() error {
 	if v, ok := _u.mutation.MaxSeatsPerSignup(); ok {
 		if err := slot.MaxSeatsPerSignupValidator(v); err != nil {
 			return &ValidationError{Name: "max_seats_per_signup", err: fmt.Errorf(`ent: validator failed for field "Slot.max_seats_per_signup": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.NoShowLimit(); ok {
+		if err := slot.NoShowLimitValidator(v); err != nil {
+			return &ValidationError{Name: "no_show_limit", err: fmt.Errorf(`ent: validator failed for field "Slot.no_show_limit": %w`, err)}
 		}
 	}
 	if _u.mutation.CommunityCleared() && len(_u.mutation.CommunityIDs()) > 0 {
@@ -521,6 +572,26 @@ func (_u *SlotUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.WaitlistEnabled(); ok {
 		_spec.SetField(slot.FieldWaitlistEnabled, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.RequiredQualifications(); ok {
+		_spec.SetField(slot.FieldRequiredQualifications, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedRequiredQualifications(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, slot.FieldRequiredQualifications, value)
+		})
+	}
+	if _u.mutation.RequiredQualificationsCleared() {
+		_spec.ClearField(slot.FieldRequiredQualifications, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.NoShowLimit(); ok {
+		_spec.SetField(slot.FieldNoShowLimit, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedNoShowLimit(); ok {
+		_spec.AddField(slot.FieldNoShowLimit, field.TypeInt, value)
+	}
+	if _u.mutation.NoShowLimitCleared() {
+		_spec.ClearField(slot.FieldNoShowLimit, field.TypeInt)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
@@ -828,6 +899,51 @@ func (_u *SlotUpdateOne) SetNillableWaitlistEnabled(v *bool) *SlotUpdateOne {
 	return _u
 }
 
+// SetRequiredQualifications sets the "required_qualifications" field.
+func (_u *SlotUpdateOne) SetRequiredQualifications(v []int) *SlotUpdateOne {
+	_u.mutation.SetRequiredQualifications(v)
+	return _u
+}
+
+// AppendRequiredQualifications appends value to the "required_qualifications" field.
+func (_u *SlotUpdateOne) AppendRequiredQualifications(v []int) *SlotUpdateOne {
+	_u.mutation.AppendRequiredQualifications(v)
+	return _u
+}
+
+// ClearRequiredQualifications clears the value of the "required_qualifications" field.
+func (_u *SlotUpdateOne) ClearRequiredQualifications() *SlotUpdateOne {
+	_u.mutation.ClearRequiredQualifications()
+	return _u
+}
+
+// SetNoShowLimit sets the "no_show_limit" field.
+func (_u *SlotUpdateOne) SetNoShowLimit(v int) *SlotUpdateOne {
+	_u.mutation.ResetNoShowLimit()
+	_u.mutation.SetNoShowLimit(v)
+	return _u
+}
+
+// SetNillableNoShowLimit sets the "no_show_limit" field if the given value is not nil.
+func (_u *SlotUpdateOne) SetNillableNoShowLimit(v *int) *SlotUpdateOne {
+	if v != nil {
+		_u.SetNoShowLimit(*v)
+	}
+	return _u
+}
+
+// AddNoShowLimit adds value to the "no_show_limit" field.
+func (_u *SlotUpdateOne) AddNoShowLimit(v int) *SlotUpdateOne {
+	_u.mutation.AddNoShowLimit(v)
+	return _u
+}
+
+// ClearNoShowLimit clears the value of the "no_show_limit" field.
+func (_u *SlotUpdateOne) ClearNoShowLimit() *SlotUpdateOne {
+	_u.mutation.ClearNoShowLimit()
+	return _u
+}
+
 // Mutation returns the SlotMutation object of the builder.
 func (_u *SlotUpdateOne) Mutation() *SlotMutation {
 	return _u.mutation
@@ -943,6 +1059,11 @@ func (_u *SlotUpdateOne) check() error {
 	if v, ok := _u.mutation.MaxSeatsPerSignup(); ok {
 		if err := slot.MaxSeatsPerSignupValidator(v); err != nil {
 			return &ValidationError{Name: "max_seats_per_signup", err: fmt.Errorf(`ent: validator failed for field "Slot.max_seats_per_signup": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.NoShowLimit(); ok {
+		if err := slot.NoShowLimitValidator(v); err != nil {
+			return &ValidationError{Name: "no_show_limit", err: fmt.Errorf(`ent: validator failed for field "Slot.no_show_limit": %w`, err)}
 		}
 	}
 	if _u.mutation.CommunityCleared() && len(_u.mutation.CommunityIDs()) > 0 {
@@ -1066,6 +1187,26 @@ func (_u *SlotUpdateOne) sqlSave(ctx context.Context) (_node *Slot, err error) {
 	}
 	if value, ok := _u.mutation.WaitlistEnabled(); ok {
 		_spec.SetField(slot.FieldWaitlistEnabled, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.RequiredQualifications(); ok {
+		_spec.SetField(slot.FieldRequiredQualifications, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedRequiredQualifications(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, slot.FieldRequiredQualifications, value)
+		})
+	}
+	if _u.mutation.RequiredQualificationsCleared() {
+		_spec.ClearField(slot.FieldRequiredQualifications, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.NoShowLimit(); ok {
+		_spec.SetField(slot.FieldNoShowLimit, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedNoShowLimit(); ok {
+		_spec.AddField(slot.FieldNoShowLimit, field.TypeInt, value)
+	}
+	if _u.mutation.NoShowLimitCleared() {
+		_spec.ClearField(slot.FieldNoShowLimit, field.TypeInt)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &Slot{config: _u.config}

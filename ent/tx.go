@@ -52,6 +52,10 @@ type Tx struct {
 	Person *PersonClient
 	// PhoneCode is the client for interacting with the PhoneCode builders.
 	PhoneCode *PhoneCodeClient
+	// Qualification is the client for interacting with the Qualification builders.
+	Qualification *QualificationClient
+	// QualificationKind is the client for interacting with the QualificationKind builders.
+	QualificationKind *QualificationKindClient
 	// Registration is the client for interacting with the Registration builders.
 	Registration *RegistrationClient
 	// Request is the client for interacting with the Request builders.
@@ -234,6 +238,8 @@ func (tx *Tx) init() {
 	tx.PersistedQuery = NewPersistedQueryClient(tx.config)
 	tx.Person = NewPersonClient(tx.config)
 	tx.PhoneCode = NewPhoneCodeClient(tx.config)
+	tx.Qualification = NewQualificationClient(tx.config)
+	tx.QualificationKind = NewQualificationKindClient(tx.config)
 	tx.Registration = NewRegistrationClient(tx.config)
 	tx.Request = NewRequestClient(tx.config)
 	tx.RequestEvent = NewRequestEventClient(tx.config)

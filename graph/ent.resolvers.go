@@ -72,6 +72,9 @@ func (r *Resolver) Household() generated.HouseholdResolver { return &householdRe
 // Person returns generated.PersonResolver implementation.
 func (r *Resolver) Person() generated.PersonResolver { return &personResolver{r} }
 
+// Qualification returns generated.QualificationResolver implementation.
+func (r *Resolver) Qualification() generated.QualificationResolver { return &qualificationResolver{r} }
+
 // Query returns generated.QueryResolver implementation.
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 
@@ -83,6 +86,9 @@ func (r *Resolver) Request() generated.RequestResolver { return &requestResolver
 
 // ServiceRecord returns generated.ServiceRecordResolver implementation.
 func (r *Resolver) ServiceRecord() generated.ServiceRecordResolver { return &serviceRecordResolver{r} }
+
+// Slot returns generated.SlotResolver implementation.
+func (r *Resolver) Slot() generated.SlotResolver { return &slotResolver{r} }
 
 // ActivityWhereInput returns generated.ActivityWhereInputResolver implementation.
 func (r *Resolver) ActivityWhereInput() generated.ActivityWhereInputResolver {
@@ -105,10 +111,12 @@ type (
 	communityResolver           struct{ *Resolver }
 	householdResolver           struct{ *Resolver }
 	personResolver              struct{ *Resolver }
+	qualificationResolver       struct{ *Resolver }
 	queryResolver               struct{ *Resolver }
 	registrationResolver        struct{ *Resolver }
 	requestResolver             struct{ *Resolver }
 	serviceRecordResolver       struct{ *Resolver }
+	slotResolver                struct{ *Resolver }
 	activityWhereInputResolver  struct{ *Resolver }
 	householdWhereInputResolver struct{ *Resolver }
 	requestWhereInputResolver   struct{ *Resolver }

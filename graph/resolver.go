@@ -16,6 +16,7 @@ import (
 	"linli/notify"
 	"linli/organize"
 	"linli/pairing"
+	"linli/qualify"
 	"linli/requests"
 	"linli/rights"
 	"linli/scan"
@@ -55,6 +56,9 @@ type Resolver struct {
 	Households *households.Service
 	// Statistics computes the community figures.
 	Statistics *statistics.Service
+	// Qualify keeps qualifications, slots' requirements and no-show
+	// figures (team sign-ups are the Ledger's).
+	Qualify *qualify.Service
 	// Channels keeps the external channels' delivery log and addresses.
 	Channels *channels.Service
 	// Webhooks registers community webhooks and delivers to them.

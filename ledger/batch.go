@@ -63,6 +63,9 @@ type group struct {
 	ops     []Op
 	slots   map[int]*slotState // every slot of the locked activities
 
+	// standings of the people the group decides about (standing.go)
+	standings standings
+
 	// sign-ups: who signed up for which slot, the keys they carried and
 	// the answers stored for them; afterInsert makes the keys once the
 	// registrations have their ids

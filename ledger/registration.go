@@ -145,6 +145,15 @@ func (l *Ledger) Approve(ctx context.Context, registrationID int) (*ent.Registra
 		if err != nil {
 			return err
 		}
+		// Qualifications are checked again at the decision: one may have
+		// expired while the sign-up waited.
+		st, err := b.Standing(ctx, r.PersonID)
+		if err != nil {
+			return err
+		}
+		if err := Qualified(s, st); err != nil {
+			return err
+		}
 		to := registration.StatusCONFIRMED
 		switch {
 		case Fits(s, r.Seats):

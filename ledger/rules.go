@@ -7,6 +7,8 @@ package ledger
 // boundary.
 
 import (
+	"fmt"
+	"strings"
 	"time"
 
 	"linli/apperr"
@@ -76,10 +78,15 @@ func HealthData(a *ent.Activity) bool { return a.ServiceType == activity.Service
 
 // Eligible applies the slot's rules to the person signing up, in the order a
 // client can act on them: the volunteer role for volunteer positions, the
-// number of seats, consent for health activities.
-func Eligible(v *viewer.Viewer, a *ent.Activity, s *ent.Slot, seats int, consent bool) error {
+// qualifications the slot requires (Qualified), the number of seats,
+// consent for health activities. st is what the batch loaded of the person
+// at the moment of the decision (Standing).
+func Eligible(v *viewer.Viewer, a *ent.Activity, s *ent.Slot, seats int, consent bool, st Standing) error {
 	if s.Kind == slot.KindVOLUNTEER && !v.Has(viewer.Volunteer) {
 		return apperr.New(apperr.NotEligible, "this position is for registered volunteers of the community")
+	}
+	if err := Qualified(s, st); err != nil {
+		return err
 	}
 	if seats < 1 || seats > s.MaxSeatsPerSignup {
 		return apperr.Invalid("seats", "seats must be between 1 and %d", s.MaxSeatsPerSignup)
@@ -89,6 +96,46 @@ func Eligible(v *viewer.Viewer, a *ent.Activity, s *ent.Slot, seats int, consent
 			"this activity processes health information; signing up needs your explicit consent (consentSensitive: true)")
 	}
 	return nil
+}
+
+// Standing is what the ledger knows of a person when it decides about
+// them: the qualification kinds they hold in force at that moment (of
+// those the slots of the batch require) and their no-shows in the
+// community's forgiveness window (when a slot of the batch has a limit).
+// A batch loads the standings of all its people at once (standing.go).
+type Standing struct {
+	Holds   map[int]bool
+	NoShows int
+	// names of the kinds required, for the refusal's message
+	names map[int]string
+}
+
+// Qualified is the qualification rule: a slot that requires
+// qualifications takes only people who hold all of them, in force at the
+// moment of the decision (sign-up, approval, walk-in); NOT_QUALIFIED
+// names those missing.
+func Qualified(s *ent.Slot, st Standing) error {
+	var missing []string
+	for _, k := range s.RequiredQualifications {
+		if !st.Holds[k] {
+			name := st.names[k]
+			if name == "" {
+				name = fmt.Sprintf("#%d", k)
+			}
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		return apperr.New(apperr.NotQualified, "this position requires qualifications in force: %s", strings.Join(missing, "、"))
+	}
+	return nil
+}
+
+// NeedsApproval is whether a sign-up that passed Eligible waits for staff
+// instead of taking a seat: the slot asks for approval, or the person has
+// more no-shows in the forgiveness window than the slot's no-show limit.
+func NeedsApproval(s *ent.Slot, st Standing) bool {
+	return s.RequiresApproval || s.NoShowLimit != nil && st.NoShows > *s.NoShowLimit
 }
 
 // Fits is the capacity rule: n more seats are confirmed only if they fit

@@ -169,7 +169,11 @@ func (o *signUpOp) Decide(ctx context.Context, b *Batch) error {
 	if err != nil {
 		return err
 	}
-	if err := Eligible(o.v, a, s, o.in.Seats, o.in.ConsentSensitive); err != nil {
+	st, err := b.Standing(ctx, o.v.PersonID)
+	if err != nil {
+		return err
+	}
+	if err := Eligible(o.v, a, s, o.in.Seats, o.in.ConsentSensitive, st); err != nil {
 		return err
 	}
 	held := [2]int{s.ID, o.v.PersonID}
@@ -179,7 +183,7 @@ func (o *signUpOp) Decide(ctx context.Context, b *Batch) error {
 	status := registration.StatusCONFIRMED
 	var c Counts
 	switch {
-	case s.RequiresApproval:
+	case NeedsApproval(s, st):
 		status, c.Pending = registration.StatusPENDING_APPROVAL, o.in.Seats
 	case SeatFree(a, s, o.in.Seats, b.Now()):
 		c.Taken = o.in.Seats

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"linli/cst"
@@ -84,6 +85,18 @@ func text(kind notification.Kind, a *ent.Activity, r *ent.Request, note string) 
 		return "活动提醒", note + "您报名的活动" + about(a) + " 即将开始。"
 	case notification.KindHOURS_CREDITED:
 		return "服务时长已记录", fmt.Sprintf("感谢您参加活动「%s」（%s，%s）的志愿服务，本次记录服务时长 %s 小时。", a.Title, When(a), Where(a), note)
+	case notification.KindQUALIFICATION_EXPIRING:
+		kind, day, _ := strings.Cut(note, "\t")
+		return "资质即将到期", fmt.Sprintf("您登记的资质「%s」将于 %s 到期。到期后需要该资质的志愿岗位将无法报名，请及时续期并向社区提交新的证明。", kind, dayText(day))
+	case notification.KindQUALIFICATIONS_EXPIRING:
+		var items []string
+		for line := range strings.SplitSeq(note, "\n") {
+			f := strings.Split(line, "\t")
+			if len(f) == 3 {
+				items = append(items, fmt.Sprintf("%s「%s」（%s 到期）", f[0], f[1], dayText(f[2])))
+			}
+		}
+		return "志愿者资质即将到期", fmt.Sprintf("有 %d 项志愿者资质将在 30 天内到期：%s。请提醒续期。", len(items), strings.Join(items, "；"))
 	case notification.KindCERTIFICATE_ISSUED:
 		return "志愿服务证明已开具", "您的志愿服务证明已开具，编号 " + note + "，可在“我的证明”中查看。"
 	case notification.KindREQUEST_UPDATED:
@@ -106,3 +119,22 @@ func text(kind notification.Kind, a *ent.Activity, r *ent.Request, note string) 
 
 // At formats a time as the texts do (China time).
 func At(t time.Time) string { return t.In(cst.Zone).Format("1月2日 15:04") }
+
+// QualificationNote is the note of a QUALIFICATION_EXPIRING notification:
+// the kind's name and its expiry date (YYYY-MM-DD).
+func QualificationNote(kind, expiresOn string) string { return kind + "\t" + expiresOn }
+
+// QualificationLine is one line of a QUALIFICATIONS_EXPIRING note: the
+// holder, the kind and the expiry date.
+func QualificationLine(name, kind, expiresOn string) string {
+	return name + "\t" + kind + "\t" + expiresOn
+}
+
+// dayText is a date YYYY-MM-DD as the texts write it (2027年1月5日).
+func dayText(day string) string {
+	t, err := time.Parse("2006-01-02", day)
+	if err != nil {
+		return day
+	}
+	return fmt.Sprintf("%d年%d月%d日", t.Year(), int(t.Month()), t.Day())
+}

@@ -173,7 +173,11 @@ func (s *Service) walkInPerson(ctx context.Context, in WalkIn, sl *ent.Slot, pho
 	for _, r := range p.Roles {
 		as.Roles = append(as.Roles, viewer.Role(r))
 	}
-	if err := ledger.Eligible(as, sl.Edges.Activity, sl, in.Seats, in.ConsentSensitive); err != nil {
+	st, err := ledger.LoadStanding(ctx, s.client, p.ID, sl, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := ledger.Eligible(as, sl.Edges.Activity, sl, in.Seats, in.ConsentSensitive, st); err != nil {
 		if e, ok := apperr.As(err); ok && e.Field != "" {
 			e.Field = "input." + e.Field
 		}

@@ -34,6 +34,8 @@ const (
 	FieldAreaKm2 = "area_km2"
 	// FieldStarThresholds holds the string denoting the star_thresholds field in the database.
 	FieldStarThresholds = "star_thresholds"
+	// FieldNoShowWindowMonths holds the string denoting the no_show_window_months field in the database.
+	FieldNoShowWindowMonths = "no_show_window_months"
 	// FieldReminderLeadMinutes holds the string denoting the reminder_lead_minutes field in the database.
 	FieldReminderLeadMinutes = "reminder_lead_minutes"
 	// FieldQuietHoursStart holds the string denoting the quiet_hours_start field in the database.
@@ -57,6 +59,7 @@ var Columns = []string{
 	FieldRequestPrefix,
 	FieldAreaKm2,
 	FieldStarThresholds,
+	FieldNoShowWindowMonths,
 	FieldReminderLeadMinutes,
 	FieldQuietHoursStart,
 	FieldQuietHoursEnd,
@@ -110,6 +113,10 @@ var (
 	RequestPrefixValidator func(string) error
 	// DefaultAreaKm2 holds the default value on creation for the "area_km2" field.
 	DefaultAreaKm2 float64
+	// DefaultNoShowWindowMonths holds the default value on creation for the "no_show_window_months" field.
+	DefaultNoShowWindowMonths int
+	// NoShowWindowMonthsValidator is a validator for the "no_show_window_months" field. It is called by the builders before save.
+	NoShowWindowMonthsValidator func(int) error
 	// QuietHoursStartValidator is a validator for the "quiet_hours_start" field. It is called by the builders before save.
 	QuietHoursStartValidator func(string) error
 	// QuietHoursEndValidator is a validator for the "quiet_hours_end" field. It is called by the builders before save.
@@ -167,6 +174,11 @@ func ByRequestPrefix(opts ...sql.OrderTermOption) OrderOption {
 // ByAreaKm2 orders the results by the area_km2 field.
 func ByAreaKm2(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldAreaKm2, opts...).ToFunc()
+}
+
+// ByNoShowWindowMonths orders the results by the no_show_window_months field.
+func ByNoShowWindowMonths(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldNoShowWindowMonths, opts...).ToFunc()
 }
 
 // ByQuietHoursStart orders the results by the quiet_hours_start field.

@@ -99,6 +99,11 @@ func AreaKm2(v float64) predicate.Community {
 	return predicate.Community(sql.FieldEQ(FieldAreaKm2, v))
 }
 
+// NoShowWindowMonths applies equality check predicate on the "no_show_window_months" field. It's identical to NoShowWindowMonthsEQ.
+func NoShowWindowMonths(v int) predicate.Community {
+	return predicate.Community(sql.FieldEQ(FieldNoShowWindowMonths, v))
+}
+
 // QuietHoursStart applies equality check predicate on the "quiet_hours_start" field. It's identical to QuietHoursStartEQ.
 func QuietHoursStart(v string) predicate.Community {
 	return predicate.Community(sql.FieldEQ(FieldQuietHoursStart, v))
@@ -577,6 +582,46 @@ func StarThresholdsIsNil() predicate.Community {
 // StarThresholdsNotNil applies the NotNil predicate on the "star_thresholds" field.
 func StarThresholdsNotNil() predicate.Community {
 	return predicate.Community(sql.FieldNotNull(FieldStarThresholds))
+}
+
+// NoShowWindowMonthsEQ applies the EQ predicate on the "no_show_window_months" field.
+func NoShowWindowMonthsEQ(v int) predicate.Community {
+	return predicate.Community(sql.FieldEQ(FieldNoShowWindowMonths, v))
+}
+
+// NoShowWindowMonthsNEQ applies the NEQ predicate on the "no_show_window_months" field.
+func NoShowWindowMonthsNEQ(v int) predicate.Community {
+	return predicate.Community(sql.FieldNEQ(FieldNoShowWindowMonths, v))
+}
+
+// NoShowWindowMonthsIn applies the In predicate on the "no_show_window_months" field.
+func NoShowWindowMonthsIn(vs ...int) predicate.Community {
+	return predicate.Community(sql.FieldIn(FieldNoShowWindowMonths, vs...))
+}
+
+// NoShowWindowMonthsNotIn applies the NotIn predicate on the "no_show_window_months" field.
+func NoShowWindowMonthsNotIn(vs ...int) predicate.Community {
+	return predicate.Community(sql.FieldNotIn(FieldNoShowWindowMonths, vs...))
+}
+
+// NoShowWindowMonthsGT applies the GT predicate on the "no_show_window_months" field.
+func NoShowWindowMonthsGT(v int) predicate.Community {
+	return predicate.Community(sql.FieldGT(FieldNoShowWindowMonths, v))
+}
+
+// NoShowWindowMonthsGTE applies the GTE predicate on the "no_show_window_months" field.
+func NoShowWindowMonthsGTE(v int) predicate.Community {
+	return predicate.Community(sql.FieldGTE(FieldNoShowWindowMonths, v))
+}
+
+// NoShowWindowMonthsLT applies the LT predicate on the "no_show_window_months" field.
+func NoShowWindowMonthsLT(v int) predicate.Community {
+	return predicate.Community(sql.FieldLT(FieldNoShowWindowMonths, v))
+}
+
+// NoShowWindowMonthsLTE applies the LTE predicate on the "no_show_window_months" field.
+func NoShowWindowMonthsLTE(v int) predicate.Community {
+	return predicate.Community(sql.FieldLTE(FieldNoShowWindowMonths, v))
 }
 
 // ReminderLeadMinutesIsNil applies the IsNil predicate on the "reminder_lead_minutes" field.

@@ -236,6 +236,30 @@ func (f PhoneCodeFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, e
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PhoneCodeMutation", m)
 }
 
+// The QualificationFunc type is an adapter to allow the use of ordinary
+// function as Qualification mutator.
+type QualificationFunc func(context.Context, *ent.QualificationMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f QualificationFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.QualificationMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.QualificationMutation", m)
+}
+
+// The QualificationKindFunc type is an adapter to allow the use of ordinary
+// function as QualificationKind mutator.
+type QualificationKindFunc func(context.Context, *ent.QualificationKindMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f QualificationKindFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.QualificationKindMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.QualificationKindMutation", m)
+}
+
 // The RegistrationFunc type is an adapter to allow the use of ordinary
 // function as Registration mutator.
 type RegistrationFunc func(context.Context, *ent.RegistrationMutation) (ent.Value, error)

@@ -27,6 +27,8 @@ import (
 	"linli/ent/person"
 	"linli/ent/phonecode"
 	"linli/ent/predicate"
+	"linli/ent/qualification"
+	"linli/ent/qualificationkind"
 	"linli/ent/registration"
 	"linli/ent/request"
 	"linli/ent/requestevent"
@@ -616,6 +618,60 @@ func (f TraversePhoneCode) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.PhoneCodeQuery", q)
 }
 
+// The QualificationFunc type is an adapter to allow the use of ordinary function as a Querier.
+type QualificationFunc func(context.Context, *ent.QualificationQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f QualificationFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.QualificationQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.QualificationQuery", q)
+}
+
+// The TraverseQualification type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseQualification func(context.Context, *ent.QualificationQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseQualification) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseQualification) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.QualificationQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.QualificationQuery", q)
+}
+
+// The QualificationKindFunc type is an adapter to allow the use of ordinary function as a Querier.
+type QualificationKindFunc func(context.Context, *ent.QualificationKindQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f QualificationKindFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.QualificationKindQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.QualificationKindQuery", q)
+}
+
+// The TraverseQualificationKind type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseQualificationKind func(context.Context, *ent.QualificationKindQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseQualificationKind) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseQualificationKind) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.QualificationKindQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.QualificationKindQuery", q)
+}
+
 // The RegistrationFunc type is an adapter to allow the use of ordinary function as a Querier.
 type RegistrationFunc func(context.Context, *ent.RegistrationQuery) (ent.Value, error)
 
@@ -1089,6 +1145,10 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.PersonQuery, predicate.Person, person.OrderOption]{typ: ent.TypePerson, tq: q}, nil
 	case *ent.PhoneCodeQuery:
 		return &query[*ent.PhoneCodeQuery, predicate.PhoneCode, phonecode.OrderOption]{typ: ent.TypePhoneCode, tq: q}, nil
+	case *ent.QualificationQuery:
+		return &query[*ent.QualificationQuery, predicate.Qualification, qualification.OrderOption]{typ: ent.TypeQualification, tq: q}, nil
+	case *ent.QualificationKindQuery:
+		return &query[*ent.QualificationKindQuery, predicate.QualificationKind, qualificationkind.OrderOption]{typ: ent.TypeQualificationKind, tq: q}, nil
 	case *ent.RegistrationQuery:
 		return &query[*ent.RegistrationQuery, predicate.Registration, registration.OrderOption]{typ: ent.TypeRegistration, tq: q}, nil
 	case *ent.RequestQuery:

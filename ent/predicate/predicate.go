@@ -63,6 +63,12 @@ type Person func(*sql.Selector)
 // PhoneCode is the predicate function for phonecode builders.
 type PhoneCode func(*sql.Selector)
 
+// Qualification is the predicate function for qualification builders.
+type Qualification func(*sql.Selector)
+
+// QualificationKind is the predicate function for qualificationkind builders.
+type QualificationKind func(*sql.Selector)
+
 // Registration is the predicate function for registration builders.
 type Registration func(*sql.Selector)
 

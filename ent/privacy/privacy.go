@@ -567,6 +567,54 @@ func (f PhoneCodeMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutat
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.PhoneCodeMutation", m)
 }
 
+// The QualificationQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type QualificationQueryRuleFunc func(context.Context, *ent.QualificationQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f QualificationQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.QualificationQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.QualificationQuery", q)
+}
+
+// The QualificationMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type QualificationMutationRuleFunc func(context.Context, *ent.QualificationMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f QualificationMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.QualificationMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.QualificationMutation", m)
+}
+
+// The QualificationKindQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type QualificationKindQueryRuleFunc func(context.Context, *ent.QualificationKindQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f QualificationKindQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.QualificationKindQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.QualificationKindQuery", q)
+}
+
+// The QualificationKindMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type QualificationKindMutationRuleFunc func(context.Context, *ent.QualificationKindMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f QualificationKindMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.QualificationKindMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.QualificationKindMutation", m)
+}
+
 // The RegistrationQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type RegistrationQueryRuleFunc func(context.Context, *ent.RegistrationQuery) error
@@ -1024,6 +1072,10 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.PhoneCodeQuery:
 		return q.Filter(), nil
+	case *ent.QualificationQuery:
+		return q.Filter(), nil
+	case *ent.QualificationKindQuery:
+		return q.Filter(), nil
 	case *ent.RegistrationQuery:
 		return q.Filter(), nil
 	case *ent.RequestQuery:
@@ -1100,6 +1152,10 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.PersonMutation:
 		return m.Filter(), nil
 	case *ent.PhoneCodeMutation:
+		return m.Filter(), nil
+	case *ent.QualificationMutation:
+		return m.Filter(), nil
+	case *ent.QualificationKindMutation:
 		return m.Filter(), nil
 	case *ent.RegistrationMutation:
 		return m.Filter(), nil

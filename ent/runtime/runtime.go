@@ -23,6 +23,8 @@ import (
 	"linli/ent/persistedquery"
 	"linli/ent/person"
 	"linli/ent/phonecode"
+	"linli/ent/qualification"
+	"linli/ent/qualificationkind"
 	"linli/ent/registration"
 	"linli/ent/request"
 	"linli/ent/requestevent"
@@ -346,12 +348,18 @@ func init() {
 	communityDescAreaKm2 := communityFields[6].Descriptor()
 	// community.DefaultAreaKm2 holds the default value on creation for the area_km2 field.
 	community.DefaultAreaKm2 = communityDescAreaKm2.Default.(float64)
+	// communityDescNoShowWindowMonths is the schema descriptor for no_show_window_months field.
+	communityDescNoShowWindowMonths := communityFields[8].Descriptor()
+	// community.DefaultNoShowWindowMonths holds the default value on creation for the no_show_window_months field.
+	community.DefaultNoShowWindowMonths = communityDescNoShowWindowMonths.Default.(int)
+	// community.NoShowWindowMonthsValidator is a validator for the "no_show_window_months" field. It is called by the builders before save.
+	community.NoShowWindowMonthsValidator = communityDescNoShowWindowMonths.Validators[0].(func(int) error)
 	// communityDescQuietHoursStart is the schema descriptor for quiet_hours_start field.
-	communityDescQuietHoursStart := communityFields[9].Descriptor()
+	communityDescQuietHoursStart := communityFields[10].Descriptor()
 	// community.QuietHoursStartValidator is a validator for the "quiet_hours_start" field. It is called by the builders before save.
 	community.QuietHoursStartValidator = communityDescQuietHoursStart.Validators[0].(func(string) error)
 	// communityDescQuietHoursEnd is the schema descriptor for quiet_hours_end field.
-	communityDescQuietHoursEnd := communityFields[10].Descriptor()
+	communityDescQuietHoursEnd := communityFields[11].Descriptor()
 	// community.QuietHoursEndValidator is a validator for the "quiet_hours_end" field. It is called by the builders before save.
 	community.QuietHoursEndValidator = communityDescQuietHoursEnd.Validators[0].(func(string) error)
 	consent.Policy = privacy.NewPolicies(schema.Consent{})
@@ -881,6 +889,114 @@ func init() {
 	phonecodeDescCreatedAt := phonecodeFields[4].Descriptor()
 	// phonecode.DefaultCreatedAt holds the default value on creation for the created_at field.
 	phonecode.DefaultCreatedAt = phonecodeDescCreatedAt.Default.(func() time.Time)
+	qualificationMixin := schema.Qualification{}.Mixin()
+	qualification.Policy = privacy.NewPolicies(schema.Qualification{})
+	qualification.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := qualification.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	qualificationMixinFields1 := qualificationMixin[1].Fields()
+	_ = qualificationMixinFields1
+	qualificationFields := schema.Qualification{}.Fields()
+	_ = qualificationFields
+	// qualificationDescCreatedAt is the schema descriptor for created_at field.
+	qualificationDescCreatedAt := qualificationMixinFields1[0].Descriptor()
+	// qualification.DefaultCreatedAt holds the default value on creation for the created_at field.
+	qualification.DefaultCreatedAt = qualificationDescCreatedAt.Default.(func() time.Time)
+	// qualificationDescUpdatedAt is the schema descriptor for updated_at field.
+	qualificationDescUpdatedAt := qualificationMixinFields1[1].Descriptor()
+	// qualification.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	qualification.DefaultUpdatedAt = qualificationDescUpdatedAt.Default.(func() time.Time)
+	// qualification.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	qualification.UpdateDefaultUpdatedAt = qualificationDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// qualificationDescExpiresOn is the schema descriptor for expires_on field.
+	qualificationDescExpiresOn := qualificationFields[2].Descriptor()
+	// qualification.ExpiresOnValidator is a validator for the "expires_on" field. It is called by the builders before save.
+	qualification.ExpiresOnValidator = func() func(string) error {
+		validators := qualificationDescExpiresOn.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(expires_on string) error {
+			for _, fn := range fns {
+				if err := fn(expires_on); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// qualificationDescEvidenceRef is the schema descriptor for evidence_ref field.
+	qualificationDescEvidenceRef := qualificationFields[4].Descriptor()
+	// qualification.EvidenceRefValidator is a validator for the "evidence_ref" field. It is called by the builders before save.
+	qualification.EvidenceRefValidator = func() func(string) error {
+		validators := qualificationDescEvidenceRef.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(evidence_ref string) error {
+			for _, fn := range fns {
+				if err := fn(evidence_ref); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	qualificationkindMixin := schema.QualificationKind{}.Mixin()
+	qualificationkind.Policy = privacy.NewPolicies(schema.QualificationKind{})
+	qualificationkind.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := qualificationkind.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	qualificationkindMixinFields1 := qualificationkindMixin[1].Fields()
+	_ = qualificationkindMixinFields1
+	qualificationkindFields := schema.QualificationKind{}.Fields()
+	_ = qualificationkindFields
+	// qualificationkindDescCreatedAt is the schema descriptor for created_at field.
+	qualificationkindDescCreatedAt := qualificationkindMixinFields1[0].Descriptor()
+	// qualificationkind.DefaultCreatedAt holds the default value on creation for the created_at field.
+	qualificationkind.DefaultCreatedAt = qualificationkindDescCreatedAt.Default.(func() time.Time)
+	// qualificationkindDescUpdatedAt is the schema descriptor for updated_at field.
+	qualificationkindDescUpdatedAt := qualificationkindMixinFields1[1].Descriptor()
+	// qualificationkind.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	qualificationkind.DefaultUpdatedAt = qualificationkindDescUpdatedAt.Default.(func() time.Time)
+	// qualificationkind.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	qualificationkind.UpdateDefaultUpdatedAt = qualificationkindDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// qualificationkindDescName is the schema descriptor for name field.
+	qualificationkindDescName := qualificationkindFields[0].Descriptor()
+	// qualificationkind.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	qualificationkind.NameValidator = func() func(string) error {
+		validators := qualificationkindDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// qualificationkindDescDescription is the schema descriptor for description field.
+	qualificationkindDescDescription := qualificationkindFields[1].Descriptor()
+	// qualificationkind.DefaultDescription holds the default value on creation for the description field.
+	qualificationkind.DefaultDescription = qualificationkindDescDescription.Default.(string)
+	// qualificationkind.DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
+	qualificationkind.DescriptionValidator = qualificationkindDescDescription.Validators[0].(func(string) error)
 	registrationMixin := schema.Registration{}.Mixin()
 	registration.Policy = privacy.NewPolicies(schema.Registration{})
 	registration.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -1354,6 +1470,10 @@ func init() {
 	slotDescWaitlistEnabled := slotFields[12].Descriptor()
 	// slot.DefaultWaitlistEnabled holds the default value on creation for the waitlist_enabled field.
 	slot.DefaultWaitlistEnabled = slotDescWaitlistEnabled.Default.(bool)
+	// slotDescNoShowLimit is the schema descriptor for no_show_limit field.
+	slotDescNoShowLimit := slotFields[14].Descriptor()
+	// slot.NoShowLimitValidator is a validator for the "no_show_limit" field. It is called by the builders before save.
+	slot.NoShowLimitValidator = slotDescNoShowLimit.Validators[0].(func(int) error)
 	teamMixin := schema.Team{}.Mixin()
 	team.Policy = privacy.NewPolicies(schema.Team{})
 	team.Hooks[0] = func(next ent.Mutator) ent.Mutator {

@@ -109,6 +109,14 @@ func (Slot) Fields() []ent.Field {
 		field.Int("max_seats_per_signup").Positive().Default(1),
 		field.Bool("requires_approval").Default(false),
 		field.Bool("waitlist_enabled").Default(true),
+		// Qualification kinds a volunteer must hold, all of them, in force
+		// when the sign-up (or approval, or walk-in) is decided
+		// (ledger.Eligible); set with setSlotRequirements.
+		field.Ints("required_qualifications").Optional().Annotations(entgql.Skip(entgql.SkipAll)),
+		// A sign-up by someone with more no-shows than this (in the
+		// community's window, package reliability) waits for approval;
+		// nil: no limit.
+		field.Int("no_show_limit").Optional().Nillable().NonNegative(),
 	}
 }
 

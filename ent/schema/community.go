@@ -26,6 +26,9 @@ func (Community) Fields() []ent.Field {
 		field.Float("area_km2").Default(0).Annotations(entgql.Skip(entgql.SkipWhereInput)),
 		// Star-level thresholds in hours (1★ … 5★), configurable per community.
 		field.Ints("star_thresholds").Optional().Annotations(entgql.Skip(entgql.SkipAll)),
+		// Months a no-show counts against a person (package reliability);
+		// older ones are forgotten.
+		field.Int("no_show_window_months").Range(1, 60).Default(6),
 		// Notification defaults (notify): reminder lead times in minutes
 		// (nil: 24 h and 2 h) and quiet hours "HH:MM" China time (nil:
 		// 22:00–07:00).

@@ -56,6 +56,10 @@ const (
 	FieldRequiresApproval = "requires_approval"
 	// FieldWaitlistEnabled holds the string denoting the waitlist_enabled field in the database.
 	FieldWaitlistEnabled = "waitlist_enabled"
+	// FieldRequiredQualifications holds the string denoting the required_qualifications field in the database.
+	FieldRequiredQualifications = "required_qualifications"
+	// FieldNoShowLimit holds the string denoting the no_show_limit field in the database.
+	FieldNoShowLimit = "no_show_limit"
 	// EdgeCommunity holds the string denoting the community edge name in mutations.
 	EdgeCommunity = "community"
 	// EdgeActivity holds the string denoting the activity edge name in mutations.
@@ -100,6 +104,8 @@ var Columns = []string{
 	FieldMaxSeatsPerSignup,
 	FieldRequiresApproval,
 	FieldWaitlistEnabled,
+	FieldRequiredQualifications,
+	FieldNoShowLimit,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -162,6 +168,8 @@ var (
 	DefaultRequiresApproval bool
 	// DefaultWaitlistEnabled holds the default value on creation for the "waitlist_enabled" field.
 	DefaultWaitlistEnabled bool
+	// NoShowLimitValidator is a validator for the "no_show_limit" field. It is called by the builders before save.
+	NoShowLimitValidator func(int) error
 )
 
 // WaitlistMode defines the type for the "waitlist_mode" enum field.
@@ -317,6 +325,11 @@ func ByRequiresApproval(opts ...sql.OrderTermOption) OrderOption {
 // ByWaitlistEnabled orders the results by the waitlist_enabled field.
 func ByWaitlistEnabled(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldWaitlistEnabled, opts...).ToFunc()
+}
+
+// ByNoShowLimit orders the results by the no_show_limit field.
+func ByNoShowLimit(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldNoShowLimit, opts...).ToFunc()
 }
 
 // ByCommunityField orders the results by community field.

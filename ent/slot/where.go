@@ -140,6 +140,11 @@ func WaitlistEnabled(v bool) predicate.Slot {
 	return predicate.Slot(sql.FieldEQ(FieldWaitlistEnabled, v))
 }
 
+// NoShowLimit applies equality check predicate on the "no_show_limit" field. It's identical to NoShowLimitEQ.
+func NoShowLimit(v int) predicate.Slot {
+	return predicate.Slot(sql.FieldEQ(FieldNoShowLimit, v))
+}
+
 // CommunityIDEQ applies the EQ predicate on the "community_id" field.
 func CommunityIDEQ(v int) predicate.Slot {
 	return predicate.Slot(sql.FieldEQ(FieldCommunityID, v))
@@ -803,6 +808,66 @@ func WaitlistEnabledEQ(v bool) predicate.Slot {
 // WaitlistEnabledNEQ applies the NEQ predicate on the "waitlist_enabled" field.
 func WaitlistEnabledNEQ(v bool) predicate.Slot {
 	return predicate.Slot(sql.FieldNEQ(FieldWaitlistEnabled, v))
+}
+
+// RequiredQualificationsIsNil applies the IsNil predicate on the "required_qualifications" field.
+func RequiredQualificationsIsNil() predicate.Slot {
+	return predicate.Slot(sql.FieldIsNull(FieldRequiredQualifications))
+}
+
+// RequiredQualificationsNotNil applies the NotNil predicate on the "required_qualifications" field.
+func RequiredQualificationsNotNil() predicate.Slot {
+	return predicate.Slot(sql.FieldNotNull(FieldRequiredQualifications))
+}
+
+// NoShowLimitEQ applies the EQ predicate on the "no_show_limit" field.
+func NoShowLimitEQ(v int) predicate.Slot {
+	return predicate.Slot(sql.FieldEQ(FieldNoShowLimit, v))
+}
+
+// NoShowLimitNEQ applies the NEQ predicate on the "no_show_limit" field.
+func NoShowLimitNEQ(v int) predicate.Slot {
+	return predicate.Slot(sql.FieldNEQ(FieldNoShowLimit, v))
+}
+
+// NoShowLimitIn applies the In predicate on the "no_show_limit" field.
+func NoShowLimitIn(vs ...int) predicate.Slot {
+	return predicate.Slot(sql.FieldIn(FieldNoShowLimit, vs...))
+}
+
+// NoShowLimitNotIn applies the NotIn predicate on the "no_show_limit" field.
+func NoShowLimitNotIn(vs ...int) predicate.Slot {
+	return predicate.Slot(sql.FieldNotIn(FieldNoShowLimit, vs...))
+}
+
+// NoShowLimitGT applies the GT predicate on the "no_show_limit" field.
+func NoShowLimitGT(v int) predicate.Slot {
+	return predicate.Slot(sql.FieldGT(FieldNoShowLimit, v))
+}
+
+// NoShowLimitGTE applies the GTE predicate on the "no_show_limit" field.
+func NoShowLimitGTE(v int) predicate.Slot {
+	return predicate.Slot(sql.FieldGTE(FieldNoShowLimit, v))
+}
+
+// NoShowLimitLT applies the LT predicate on the "no_show_limit" field.
+func NoShowLimitLT(v int) predicate.Slot {
+	return predicate.Slot(sql.FieldLT(FieldNoShowLimit, v))
+}
+
+// NoShowLimitLTE applies the LTE predicate on the "no_show_limit" field.
+func NoShowLimitLTE(v int) predicate.Slot {
+	return predicate.Slot(sql.FieldLTE(FieldNoShowLimit, v))
+}
+
+// NoShowLimitIsNil applies the IsNil predicate on the "no_show_limit" field.
+func NoShowLimitIsNil() predicate.Slot {
+	return predicate.Slot(sql.FieldIsNull(FieldNoShowLimit))
+}
+
+// NoShowLimitNotNil applies the NotNil predicate on the "no_show_limit" field.
+func NoShowLimitNotNil() predicate.Slot {
+	return predicate.Slot(sql.FieldNotNull(FieldNoShowLimit))
 }
 
 // HasCommunity applies the HasEdge predicate on the "community" edge.

@@ -14,6 +14,7 @@ import (
 	"linli/ent/request"
 	"linli/ent/sensitiveread"
 	"linli/ent/slot"
+	"linli/ledger"
 	"linli/notify"
 	"strconv"
 	"time"
@@ -374,6 +375,15 @@ type RecordHomeVisitInput struct {
 	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 }
 
+type RecordQualificationInput struct {
+	PersonID int `json:"personID"`
+	KindID   int `json:"kindID"`
+	// The last day it is in force, YYYY-MM-DD, China time.
+	ExpiresOn string `json:"expiresOn"`
+	// The evidence's reference: a certificate's number, a document reference (not a file).
+	EvidenceRef string `json:"evidenceRef"`
+}
+
 type RegisterInput struct {
 	CommunityID int    `json:"communityID"`
 	Phone       string `json:"phone"`
@@ -382,6 +392,13 @@ type RegisterInput struct {
 	DisplayName string `json:"displayName"`
 	// The code requestPhoneCode sent to the phone; required when phoneVerificationRequired is true.
 	VerificationCode *string `json:"verificationCode,omitempty"`
+}
+
+type RemoveTeamSignUpsInput struct {
+	SlotID    int     `json:"slotID"`
+	TeamID    int     `json:"teamID"`
+	PersonIDs []int   `json:"personIDs"`
+	Reason    *string `json:"reason,omitempty"`
 }
 
 type RequestPhoneCodeInput struct {
@@ -474,6 +491,13 @@ type SlotInput struct {
 	WaitlistEnabled   *bool      `json:"waitlistEnabled,omitempty"`
 }
 
+type SlotRequirementsInput struct {
+	// Kinds the slot requires (all of them); empty: none. At most 10.
+	QualificationKindIDs []int `json:"qualificationKindIDs"`
+	// A sign-up by someone with more no-shows than this (in the community's window) waits for approval; null: no limit.
+	NoShowLimit *int `json:"noShowLimit,omitempty"`
+}
+
 type SubmitRequestInput struct {
 	Kind        request.Kind `json:"kind"`
 	Title       string       `json:"title"`
@@ -511,6 +535,19 @@ type SyncCheckInResult struct {
 	CheckedOutAt *time.Time `json:"checkedOutAt,omitempty"`
 	// Whether this scan's time is the one recorded (checkedInAt for a check-in, checkedOutAt for a check-out): the earliest scan of a code wins, so a repeated or later scan, or a refused one, did not win.
 	Won bool `json:"won"`
+}
+
+type TeamSignUpInput struct {
+	SlotID int `json:"slotID"`
+	TeamID int `json:"teamID"`
+	// Members of the team, 1 to 50.
+	PersonIDs []int `json:"personIDs"`
+	// Optional: a retry with the same key gets the same answer.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
+}
+
+type TeamSignUpPayload struct {
+	Members []*ledger.TeamMember `json:"members"`
 }
 
 // Fields left out are kept; careTags, when given, replaces the tags.
