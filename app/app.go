@@ -42,6 +42,7 @@ import (
 	"linli/retention"
 	"linli/rights"
 	"linli/scan"
+	"linli/series"
 	"linli/statistics"
 	"linli/store"
 	"linli/viewer"
@@ -289,6 +290,8 @@ func wire(cfg Config, db *store.DB, ids *gid.Codec, selfKey []byte) *App {
 	a.Notify = notify.New(db, a.Live, no)
 	a.Notify.Register(a.Jobs)
 	retention.Register(a.Jobs, db.Client, cfg.Logger)
+	a.Resolver.Recurring = series.New(db.Client, a.Resolver.Organize, ledgr, a.Live, cfg.Logger)
+	a.Resolver.Recurring.Register(a.Jobs)
 	a.Resolver.Notify = a.Notify
 	a.wireChannels()
 	a.revocable.Store(&revocable{auth: a.Auth, kiosks: kiosks, sessions: a.live.sessions})

@@ -188,6 +188,16 @@ func (_q *ActivityQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				selectedFields = append(selectedFields, activity.FieldPublishedAt)
 				fieldSeen[activity.FieldPublishedAt] = struct{}{}
 			}
+		case "seriesID":
+			if _, ok := fieldSeen[activity.FieldSeriesID]; !ok {
+				selectedFields = append(selectedFields, activity.FieldSeriesID)
+				fieldSeen[activity.FieldSeriesID] = struct{}{}
+			}
+		case "occurrenceAt":
+			if _, ok := fieldSeen[activity.FieldOccurrenceAt]; !ok {
+				selectedFields = append(selectedFields, activity.FieldOccurrenceAt)
+				fieldSeen[activity.FieldOccurrenceAt] = struct{}{}
+			}
 		case "id":
 		case "__typename":
 		default:
@@ -2715,6 +2725,11 @@ func (_q *SlotQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 			if _, ok := fieldSeen[slot.FieldWaitlistEnabled]; !ok {
 				selectedFields = append(selectedFields, slot.FieldWaitlistEnabled)
 				fieldSeen[slot.FieldWaitlistEnabled] = struct{}{}
+			}
+		case "seriesPosition":
+			if _, ok := fieldSeen[slot.FieldSeriesPosition]; !ok {
+				selectedFields = append(selectedFields, slot.FieldSeriesPosition)
+				fieldSeen[slot.FieldSeriesPosition] = struct{}{}
 			}
 		case "id":
 		case "__typename":

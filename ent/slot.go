@@ -51,6 +51,8 @@ type Slot struct {
 	RequiresApproval bool `json:"requires_approval,omitempty"`
 	// WaitlistEnabled holds the value of the "waitlist_enabled" field.
 	WaitlistEnabled bool `json:"waitlist_enabled,omitempty"`
+	// SeriesPosition holds the value of the "series_position" field.
+	SeriesPosition *int `json:"series_position,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the SlotQuery when eager-loading is set.
 	Edges        SlotEdges `json:"edges"`
@@ -99,7 +101,7 @@ func (*Slot) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case slot.FieldRequiresApproval, slot.FieldWaitlistEnabled:
 			values[i] = new(sql.NullBool)
-		case slot.FieldID, slot.FieldCommunityID, slot.FieldActivityID, slot.FieldCapacity, slot.FieldTaken, slot.FieldWaitlisted, slot.FieldPending, slot.FieldCheckedIn, slot.FieldMaxSeatsPerSignup:
+		case slot.FieldID, slot.FieldCommunityID, slot.FieldActivityID, slot.FieldCapacity, slot.FieldTaken, slot.FieldWaitlisted, slot.FieldPending, slot.FieldCheckedIn, slot.FieldMaxSeatsPerSignup, slot.FieldSeriesPosition:
 			values[i] = new(sql.NullInt64)
 		case slot.FieldName, slot.FieldKind:
 			values[i] = new(sql.NullString)
@@ -224,6 +226,13 @@ func (_m *Slot) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.WaitlistEnabled = value.Bool
 			}
+		case slot.FieldSeriesPosition:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field series_position", values[i])
+			} else if value.Valid {
+				_m.SeriesPosition = new(int)
+				*_m.SeriesPosition = int(value.Int64)
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -321,6 +330,11 @@ func (_m *Slot) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("waitlist_enabled=")
 	builder.WriteString(fmt.Sprintf("%v", _m.WaitlistEnabled))
+	builder.WriteString(", ")
+	if v := _m.SeriesPosition; v != nil {
+		builder.WriteString("series_position=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

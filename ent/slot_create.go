@@ -216,6 +216,20 @@ func (_c *SlotCreate) SetNillableWaitlistEnabled(v *bool) *SlotCreate {
 	return _c
 }
 
+// SetSeriesPosition sets the "series_position" field.
+func (_c *SlotCreate) SetSeriesPosition(v int) *SlotCreate {
+	_c.mutation.SetSeriesPosition(v)
+	return _c
+}
+
+// SetNillableSeriesPosition sets the "series_position" field if the given value is not nil.
+func (_c *SlotCreate) SetNillableSeriesPosition(v *int) *SlotCreate {
+	if v != nil {
+		_c.SetSeriesPosition(*v)
+	}
+	return _c
+}
+
 // SetCommunity sets the "community" edge to the Community entity.
 func (_c *SlotCreate) SetCommunity(v *Community) *SlotCreate {
 	return _c.SetCommunityID(v.ID)
@@ -484,6 +498,10 @@ func (_c *SlotCreate) createSpec() (*Slot, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.WaitlistEnabled(); ok {
 		_spec.SetField(slot.FieldWaitlistEnabled, field.TypeBool, value)
 		_node.WaitlistEnabled = value
+	}
+	if value, ok := _c.mutation.SeriesPosition(); ok {
+		_spec.SetField(slot.FieldSeriesPosition, field.TypeInt, value)
+		_node.SeriesPosition = &value
 	}
 	if nodes := _c.mutation.CommunityIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -775,6 +793,30 @@ func (u *SlotUpsert) UpdateWaitlistEnabled() *SlotUpsert {
 	return u
 }
 
+// SetSeriesPosition sets the "series_position" field.
+func (u *SlotUpsert) SetSeriesPosition(v int) *SlotUpsert {
+	u.Set(slot.FieldSeriesPosition, v)
+	return u
+}
+
+// UpdateSeriesPosition sets the "series_position" field to the value that was provided on create.
+func (u *SlotUpsert) UpdateSeriesPosition() *SlotUpsert {
+	u.SetExcluded(slot.FieldSeriesPosition)
+	return u
+}
+
+// AddSeriesPosition adds v to the "series_position" field.
+func (u *SlotUpsert) AddSeriesPosition(v int) *SlotUpsert {
+	u.Add(slot.FieldSeriesPosition, v)
+	return u
+}
+
+// ClearSeriesPosition clears the value of the "series_position" field.
+func (u *SlotUpsert) ClearSeriesPosition() *SlotUpsert {
+	u.SetNull(slot.FieldSeriesPosition)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -1061,6 +1103,34 @@ func (u *SlotUpsertOne) SetWaitlistEnabled(v bool) *SlotUpsertOne {
 func (u *SlotUpsertOne) UpdateWaitlistEnabled() *SlotUpsertOne {
 	return u.Update(func(s *SlotUpsert) {
 		s.UpdateWaitlistEnabled()
+	})
+}
+
+// SetSeriesPosition sets the "series_position" field.
+func (u *SlotUpsertOne) SetSeriesPosition(v int) *SlotUpsertOne {
+	return u.Update(func(s *SlotUpsert) {
+		s.SetSeriesPosition(v)
+	})
+}
+
+// AddSeriesPosition adds v to the "series_position" field.
+func (u *SlotUpsertOne) AddSeriesPosition(v int) *SlotUpsertOne {
+	return u.Update(func(s *SlotUpsert) {
+		s.AddSeriesPosition(v)
+	})
+}
+
+// UpdateSeriesPosition sets the "series_position" field to the value that was provided on create.
+func (u *SlotUpsertOne) UpdateSeriesPosition() *SlotUpsertOne {
+	return u.Update(func(s *SlotUpsert) {
+		s.UpdateSeriesPosition()
+	})
+}
+
+// ClearSeriesPosition clears the value of the "series_position" field.
+func (u *SlotUpsertOne) ClearSeriesPosition() *SlotUpsertOne {
+	return u.Update(func(s *SlotUpsert) {
+		s.ClearSeriesPosition()
 	})
 }
 
@@ -1516,6 +1586,34 @@ func (u *SlotUpsertBulk) SetWaitlistEnabled(v bool) *SlotUpsertBulk {
 func (u *SlotUpsertBulk) UpdateWaitlistEnabled() *SlotUpsertBulk {
 	return u.Update(func(s *SlotUpsert) {
 		s.UpdateWaitlistEnabled()
+	})
+}
+
+// SetSeriesPosition sets the "series_position" field.
+func (u *SlotUpsertBulk) SetSeriesPosition(v int) *SlotUpsertBulk {
+	return u.Update(func(s *SlotUpsert) {
+		s.SetSeriesPosition(v)
+	})
+}
+
+// AddSeriesPosition adds v to the "series_position" field.
+func (u *SlotUpsertBulk) AddSeriesPosition(v int) *SlotUpsertBulk {
+	return u.Update(func(s *SlotUpsert) {
+		s.AddSeriesPosition(v)
+	})
+}
+
+// UpdateSeriesPosition sets the "series_position" field to the value that was provided on create.
+func (u *SlotUpsertBulk) UpdateSeriesPosition() *SlotUpsertBulk {
+	return u.Update(func(s *SlotUpsert) {
+		s.UpdateSeriesPosition()
+	})
+}
+
+// ClearSeriesPosition clears the value of the "series_position" field.
+func (u *SlotUpsertBulk) ClearSeriesPosition() *SlotUpsertBulk {
+	return u.Update(func(s *SlotUpsert) {
+		s.ClearSeriesPosition()
 	})
 }
 

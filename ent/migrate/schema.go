@@ -26,7 +26,9 @@ var (
 		{Name: "checkin_opens_minutes", Type: field.TypeInt, Default: 60},
 		{Name: "published_at", Type: field.TypeTime, Nullable: true},
 		{Name: "counts_version", Type: field.TypeInt64, Default: 0},
+		{Name: "occurrence_at", Type: field.TypeTime, Nullable: true},
 		{Name: "community_id", Type: field.TypeInt},
+		{Name: "series_id", Type: field.TypeInt, Nullable: true},
 		{Name: "team_id", Type: field.TypeInt, Nullable: true},
 		{Name: "venue_id", Type: field.TypeInt, Nullable: true},
 	}
@@ -38,19 +40,25 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "activities_communities_community",
-				Columns:    []*schema.Column{ActivitiesColumns[15]},
+				Columns:    []*schema.Column{ActivitiesColumns[16]},
 				RefColumns: []*schema.Column{CommunitiesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
+				Symbol:     "activities_series_occurrences",
+				Columns:    []*schema.Column{ActivitiesColumns[17]},
+				RefColumns: []*schema.Column{SeriesColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
 				Symbol:     "activities_teams_activities",
-				Columns:    []*schema.Column{ActivitiesColumns[16]},
+				Columns:    []*schema.Column{ActivitiesColumns[18]},
 				RefColumns: []*schema.Column{TeamsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "activities_venues_activities",
-				Columns:    []*schema.Column{ActivitiesColumns[17]},
+				Columns:    []*schema.Column{ActivitiesColumns[19]},
 				RefColumns: []*schema.Column{VenuesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -59,12 +67,58 @@ var (
 			{
 				Name:    "activity_community_id_starts_at",
 				Unique:  false,
-				Columns: []*schema.Column{ActivitiesColumns[15], ActivitiesColumns[8]},
+				Columns: []*schema.Column{ActivitiesColumns[16], ActivitiesColumns[8]},
 			},
 			{
 				Name:    "activity_community_id_status_starts_at",
 				Unique:  false,
-				Columns: []*schema.Column{ActivitiesColumns[15], ActivitiesColumns[7], ActivitiesColumns[8]},
+				Columns: []*schema.Column{ActivitiesColumns[16], ActivitiesColumns[7], ActivitiesColumns[8]},
+			},
+			{
+				Name:    "activity_series_id_occurrence_at",
+				Unique:  true,
+				Columns: []*schema.Column{ActivitiesColumns[17], ActivitiesColumns[15]},
+			},
+		},
+	}
+	// ActivityTemplatesColumns holds the columns for the "activity_templates" table.
+	ActivityTemplatesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "title", Type: field.TypeString, Size: 200},
+		{Name: "description", Type: field.TypeString, Size: 10000, Default: ""},
+		{Name: "category", Type: field.TypeString, Size: 20},
+		{Name: "service_type", Type: field.TypeString, Size: 20},
+		{Name: "team_id", Type: field.TypeInt, Nullable: true},
+		{Name: "venue_id", Type: field.TypeInt, Nullable: true},
+		{Name: "duration_minutes", Type: field.TypeInt},
+		{Name: "checkin_opens_minutes", Type: field.TypeInt, Default: 60},
+		{Name: "signup_opens_minutes", Type: field.TypeInt, Nullable: true},
+		{Name: "signup_closes_minutes", Type: field.TypeInt, Nullable: true},
+		{Name: "slots", Type: field.TypeJSON},
+		{Name: "name", Type: field.TypeString, Size: 100},
+		{Name: "start_minute", Type: field.TypeInt, Default: 0},
+		{Name: "community_id", Type: field.TypeInt},
+	}
+	// ActivityTemplatesTable holds the schema information for the "activity_templates" table.
+	ActivityTemplatesTable = &schema.Table{
+		Name:       "activity_templates",
+		Columns:    ActivityTemplatesColumns,
+		PrimaryKey: []*schema.Column{ActivityTemplatesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "activity_templates_communities_community",
+				Columns:    []*schema.Column{ActivityTemplatesColumns[16]},
+				RefColumns: []*schema.Column{CommunitiesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "activitytemplate_community_id_name",
+				Unique:  false,
+				Columns: []*schema.Column{ActivityTemplatesColumns[16], ActivityTemplatesColumns[14]},
 			},
 		},
 	}
@@ -266,6 +320,7 @@ var (
 		{Name: "reminder_lead_minutes", Type: field.TypeJSON, Nullable: true},
 		{Name: "quiet_hours_start", Type: field.TypeString, Nullable: true, Size: 5},
 		{Name: "quiet_hours_end", Type: field.TypeString, Nullable: true, Size: 5},
+		{Name: "series_window_weeks", Type: field.TypeInt, Default: 8},
 	}
 	// CommunitiesTable holds the schema information for the "communities" table.
 	CommunitiesTable = &schema.Table{
@@ -1098,6 +1153,46 @@ var (
 			},
 		},
 	}
+	// SeriesColumns holds the columns for the "series" table.
+	SeriesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "title", Type: field.TypeString, Size: 200},
+		{Name: "description", Type: field.TypeString, Size: 10000, Default: ""},
+		{Name: "category", Type: field.TypeString, Size: 20},
+		{Name: "service_type", Type: field.TypeString, Size: 20},
+		{Name: "team_id", Type: field.TypeInt, Nullable: true},
+		{Name: "venue_id", Type: field.TypeInt, Nullable: true},
+		{Name: "duration_minutes", Type: field.TypeInt},
+		{Name: "checkin_opens_minutes", Type: field.TypeInt, Default: 60},
+		{Name: "signup_opens_minutes", Type: field.TypeInt, Nullable: true},
+		{Name: "signup_closes_minutes", Type: field.TypeInt, Nullable: true},
+		{Name: "slots", Type: field.TypeJSON},
+		{Name: "rrule", Type: field.TypeString, Size: 500},
+		{Name: "dtstart", Type: field.TypeTime},
+		{Name: "start_shift_minutes", Type: field.TypeInt, Default: 0},
+		{Name: "exdates", Type: field.TypeJSON, Nullable: true},
+		{Name: "cancelled_from", Type: field.TypeTime, Nullable: true},
+		{Name: "materialised_until", Type: field.TypeTime, Nullable: true},
+		{Name: "recurring_signup", Type: field.TypeBool, Default: false},
+		{Name: "standing_cap", Type: field.TypeInt, Nullable: true},
+		{Name: "community_id", Type: field.TypeInt},
+	}
+	// SeriesTable holds the schema information for the "series" table.
+	SeriesTable = &schema.Table{
+		Name:       "series",
+		Columns:    SeriesColumns,
+		PrimaryKey: []*schema.Column{SeriesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "series_communities_community",
+				Columns:    []*schema.Column{SeriesColumns[22]},
+				RefColumns: []*schema.Column{CommunitiesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+	}
 	// ServiceRecordsColumns holds the columns for the "service_records" table.
 	ServiceRecordsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -1221,6 +1316,7 @@ var (
 		{Name: "max_seats_per_signup", Type: field.TypeInt, Default: 1},
 		{Name: "requires_approval", Type: field.TypeBool, Default: false},
 		{Name: "waitlist_enabled", Type: field.TypeBool, Default: true},
+		{Name: "series_position", Type: field.TypeInt, Nullable: true},
 		{Name: "activity_id", Type: field.TypeInt},
 		{Name: "community_id", Type: field.TypeInt},
 	}
@@ -1232,13 +1328,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "slots_activities_slots",
-				Columns:    []*schema.Column{SlotsColumns[15]},
+				Columns:    []*schema.Column{SlotsColumns[16]},
 				RefColumns: []*schema.Column{ActivitiesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "slots_communities_community",
-				Columns:    []*schema.Column{SlotsColumns[16]},
+				Columns:    []*schema.Column{SlotsColumns[17]},
 				RefColumns: []*schema.Column{CommunitiesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -1247,7 +1343,46 @@ var (
 			{
 				Name:    "slot_activity_id",
 				Unique:  false,
-				Columns: []*schema.Column{SlotsColumns[15]},
+				Columns: []*schema.Column{SlotsColumns[16]},
+			},
+		},
+	}
+	// StandingSignupsColumns holds the columns for the "standing_signups" table.
+	StandingSignupsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "person_id", Type: field.TypeInt},
+		{Name: "position", Type: field.TypeInt},
+		{Name: "booked_until", Type: field.TypeTime, Nullable: true},
+		{Name: "cancelled_at", Type: field.TypeTime, Nullable: true},
+		{Name: "series_id", Type: field.TypeInt},
+		{Name: "community_id", Type: field.TypeInt},
+	}
+	// StandingSignupsTable holds the schema information for the "standing_signups" table.
+	StandingSignupsTable = &schema.Table{
+		Name:       "standing_signups",
+		Columns:    StandingSignupsColumns,
+		PrimaryKey: []*schema.Column{StandingSignupsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "standing_signups_series_standing",
+				Columns:    []*schema.Column{StandingSignupsColumns[7]},
+				RefColumns: []*schema.Column{SeriesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "standing_signups_communities_community",
+				Columns:    []*schema.Column{StandingSignupsColumns[8]},
+				RefColumns: []*schema.Column{CommunitiesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "standingsignup_series_id_person_id_position",
+				Unique:  true,
+				Columns: []*schema.Column{StandingSignupsColumns[7], StandingSignupsColumns[3], StandingSignupsColumns[4]},
 			},
 		},
 	}
@@ -1508,6 +1643,7 @@ var (
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		ActivitiesTable,
+		ActivityTemplatesTable,
 		AuditEntriesTable,
 		CalendarFeedsTable,
 		CertificatesTable,
@@ -1532,9 +1668,11 @@ var (
 		RetentionPoliciesTable,
 		SecretsTable,
 		SensitiveReadsTable,
+		SeriesTable,
 		ServiceRecordsTable,
 		SessionsTable,
 		SlotsTable,
+		StandingSignupsTable,
 		TeamsTable,
 		TeamMembershipsTable,
 		VenuesTable,
@@ -1548,13 +1686,18 @@ var (
 
 func init() {
 	ActivitiesTable.ForeignKeys[0].RefTable = CommunitiesTable
-	ActivitiesTable.ForeignKeys[1].RefTable = TeamsTable
-	ActivitiesTable.ForeignKeys[2].RefTable = VenuesTable
+	ActivitiesTable.ForeignKeys[1].RefTable = SeriesTable
+	ActivitiesTable.ForeignKeys[2].RefTable = TeamsTable
+	ActivitiesTable.ForeignKeys[3].RefTable = VenuesTable
 	ActivitiesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(0),
 	}
 	ActivitiesTable.Annotation.Checks = map[string]string{
 		"activity_time_order": "ends_at >= starts_at",
+	}
+	ActivityTemplatesTable.ForeignKeys[0].RefTable = CommunitiesTable
+	ActivityTemplatesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(150323855360),
 	}
 	AuditEntriesTable.ForeignKeys[0].RefTable = CommunitiesTable
 	AuditEntriesTable.Annotation = &entsql.Annotation{
@@ -1668,6 +1811,10 @@ func init() {
 	SensitiveReadsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(141733920768),
 	}
+	SeriesTable.ForeignKeys[0].RefTable = CommunitiesTable
+	SeriesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(154618822656),
+	}
 	ServiceRecordsTable.ForeignKeys[0].RefTable = CommunitiesTable
 	ServiceRecordsTable.ForeignKeys[1].RefTable = PersonsTable
 	ServiceRecordsTable.ForeignKeys[2].RefTable = ActivitiesTable
@@ -1693,6 +1840,11 @@ func init() {
 		"slot_pending_nonneg":    "pending >= 0",
 		"slot_taken_range":       "taken >= 0 AND taken <= capacity",
 		"slot_waitlisted_nonneg": "waitlisted >= 0",
+	}
+	StandingSignupsTable.ForeignKeys[0].RefTable = SeriesTable
+	StandingSignupsTable.ForeignKeys[1].RefTable = CommunitiesTable
+	StandingSignupsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(158913789952),
 	}
 	TeamsTable.ForeignKeys[0].RefTable = CommunitiesTable
 	TeamsTable.Annotation = &entsql.Annotation{

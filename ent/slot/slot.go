@@ -50,6 +50,8 @@ const (
 	FieldRequiresApproval = "requires_approval"
 	// FieldWaitlistEnabled holds the string denoting the waitlist_enabled field in the database.
 	FieldWaitlistEnabled = "waitlist_enabled"
+	// FieldSeriesPosition holds the string denoting the series_position field in the database.
+	FieldSeriesPosition = "series_position"
 	// EdgeCommunity holds the string denoting the community edge name in mutations.
 	EdgeCommunity = "community"
 	// EdgeActivity holds the string denoting the activity edge name in mutations.
@@ -91,6 +93,7 @@ var Columns = []string{
 	FieldMaxSeatsPerSignup,
 	FieldRequiresApproval,
 	FieldWaitlistEnabled,
+	FieldSeriesPosition,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -259,6 +262,11 @@ func ByRequiresApproval(opts ...sql.OrderTermOption) OrderOption {
 // ByWaitlistEnabled orders the results by the waitlist_enabled field.
 func ByWaitlistEnabled(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldWaitlistEnabled, opts...).ToFunc()
+}
+
+// BySeriesPosition orders the results by the series_position field.
+func BySeriesPosition(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSeriesPosition, opts...).ToFunc()
 }
 
 // ByCommunityField orders the results by community field.

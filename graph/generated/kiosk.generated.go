@@ -1460,7 +1460,7 @@ func (ec *executionContext) _CertificateVerification(ctx context.Context, sel as
 	fields := graphql.CollectFields(ec.OperationContext, sel, certificateVerificationImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{}
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1528,7 +1528,7 @@ func (ec *executionContext) _CheckInList(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, checkInListImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{}
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1586,7 +1586,7 @@ func (ec *executionContext) _CheckInListEntry(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, checkInListEntryImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{}
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1649,7 +1649,7 @@ func (ec *executionContext) _CheckInResult(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, checkInResultImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{}
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1712,7 +1712,7 @@ func (ec *executionContext) _KioskPayload(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, kioskPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{}
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1750,7 +1750,7 @@ func (ec *executionContext) _SyncCheckInResult(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, syncCheckInResultImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{}
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1818,7 +1818,7 @@ func (ec *executionContext) _VolunteerService(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, volunteerServiceImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{}
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1888,7 +1888,7 @@ func (ec *executionContext) marshalNCheckInList2ᚖlinliᚋgraphᚋmodelᚐCheck
 }
 
 func (ec *executionContext) marshalNCheckInListEntry2ᚕᚖlinliᚋgraphᚋmodelᚐCheckInListEntryᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CheckInListEntry) graphql.Marshaler {
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCheckInListEntry2ᚖlinliᚋgraphᚋmodelᚐCheckInListEntry(ctx, sel, v[i])
@@ -1957,7 +1957,7 @@ func (ec *executionContext) unmarshalNSyncCheckInInput2ᚖlinliᚋgraphᚋmodel�
 }
 
 func (ec *executionContext) marshalNSyncCheckInResult2ᚕᚖlinliᚋgraphᚋmodelᚐSyncCheckInResultᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SyncCheckInResult) graphql.Marshaler {
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSyncCheckInResult2ᚖlinliᚋgraphᚋmodelᚐSyncCheckInResult(ctx, sel, v[i])

@@ -30,16 +30,19 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Activity() ActivityResolver
+	ActivityTemplate() ActivityTemplateResolver
 	AuditEntry() AuditEntryResolver
 	Community() CommunityResolver
 	CommunityStatistics() CommunityStatisticsResolver
 	Household() HouseholdResolver
 	Mutation() MutationResolver
 	Person() PersonResolver
+	PlanSlot() PlanSlotResolver
 	Query() QueryResolver
 	Registration() RegistrationResolver
 	Request() RequestResolver
 	RequestEvent() RequestEventResolver
+	Series() SeriesResolver
 	ServiceRecord() ServiceRecordResolver
 	Subscription() SubscriptionResolver
 	TeamStatistics() TeamStatisticsResolver
@@ -60,7 +63,10 @@ type ComplexityRoot struct {
 		Description         func(childComplexity int) int
 		EndsAt              func(childComplexity int) int
 		ID                  func(childComplexity int) int
+		OccurrenceAt        func(childComplexity int) int
 		PublishedAt         func(childComplexity int) int
+		Series              func(childComplexity int) int
+		SeriesID            func(childComplexity int) int
 		ServiceType         func(childComplexity int) int
 		SignupClosesAt      func(childComplexity int) int
 		SignupOpensAt       func(childComplexity int) int
@@ -95,6 +101,24 @@ type ComplexityRoot struct {
 	ActivityEvent struct {
 		Activity func(childComplexity int) int
 		Change   func(childComplexity int) int
+	}
+
+	ActivityTemplate struct {
+		Category            func(childComplexity int) int
+		CheckinOpensMinutes func(childComplexity int) int
+		CreatedAt           func(childComplexity int) int
+		Description         func(childComplexity int) int
+		DurationMinutes     func(childComplexity int) int
+		ID                  func(childComplexity int) int
+		Name                func(childComplexity int) int
+		ServiceType         func(childComplexity int) int
+		SignupClosesMinutes func(childComplexity int) int
+		SignupOpensMinutes  func(childComplexity int) int
+		Slots               func(childComplexity int) int
+		StartMinute         func(childComplexity int) int
+		TeamID              func(childComplexity int) int
+		Title               func(childComplexity int) int
+		VenueID             func(childComplexity int) int
 	}
 
 	AttendanceEntryResult struct {
@@ -159,6 +183,12 @@ type ComplexityRoot struct {
 		Path  func(childComplexity int) int
 		Scope func(childComplexity int) int
 		URL   func(childComplexity int) int
+	}
+
+	CancelSeriesPayload struct {
+		Cancelled func(childComplexity int) int
+		Refused   func(childComplexity int) int
+		Series    func(childComplexity int) int
 	}
 
 	CategoryStatistics struct {
@@ -298,6 +328,12 @@ type ComplexityRoot struct {
 		VolunteerShare         func(childComplexity int) int
 	}
 
+	EditSeriesPayload struct {
+		Changed func(childComplexity int) int
+		Refused func(childComplexity int) int
+		Series  func(childComplexity int) int
+	}
+
 	ExportLink struct {
 		Format func(childComplexity int) int
 		Label  func(childComplexity int) int
@@ -410,22 +446,28 @@ type ComplexityRoot struct {
 		ApproveRegistration                 func(childComplexity int, registrationID int) int
 		AssignRequest                       func(childComplexity int, id int, teamID *int, assigneeID *int) int
 		CancelActivity                      func(childComplexity int, id int, reason *string) int
+		CancelRecurring                     func(childComplexity int, seriesID int, position int) int
 		CancelRegistration                  func(childComplexity int, input model.CancelRegistrationInput) int
+		CancelSeries                        func(childComplexity int, seriesID int, from string, reason *string) int
 		CheckIn                             func(childComplexity int, input model.CheckInInput) int
 		CheckOut                            func(childComplexity int, input model.CheckInInput) int
 		ConfirmRequest                      func(childComplexity int, id int, satisfaction int, comment *string) int
 		ConfirmServiceRecord                func(childComplexity int, id int) int
+		CopyActivity                        func(childComplexity int, activityID int, startsAt time.Time) int
 		CorrectServiceRecord                func(childComplexity int, id int, input model.ServiceRecordCorrection) int
 		CreateActivity                      func(childComplexity int, input ent.CreateActivityInput, slots []*model.SlotInput) int
+		CreateActivityFromTemplate          func(childComplexity int, templateID int, startsAt time.Time) int
 		CreateCommunity                     func(childComplexity int, input model.CreateCommunityInput) int
 		CreateHousehold                     func(childComplexity int, input model.CreateHouseholdInput) int
 		CreateKioskPairingCode              func(childComplexity int, kioskID int) int
+		CreateSeries                        func(childComplexity int, input model.CreateSeriesInput) int
 		CreateTeam                          func(childComplexity int, input ent.CreateTeamInput) int
 		CreateVenue                         func(childComplexity int, input ent.CreateVenueInput) int
 		CreateWebhook                       func(childComplexity int, input model.CreateWebhookInput) int
 		DeleteMyAccount                     func(childComplexity int, password *string, verificationCode *string) int
 		DeletePerson                        func(childComplexity int, personID int, reason string, writtenRequestRef string) int
 		DeleteWebhook                       func(childComplexity int, id int) int
+		EditSeries                          func(childComplexity int, input model.EditSeriesInput) int
 		GiveConsent                         func(childComplexity int, input model.GiveConsentInput) int
 		ImportSpreadsheet                   func(childComplexity int, kind model.ImportKind, file graphql.Upload, dryRun bool) int
 		IssueCertificate                    func(childComplexity int, personID *int) int
@@ -449,13 +491,17 @@ type ComplexityRoot struct {
 		RevokeKiosk                         func(childComplexity int, id int) int
 		RotateCalendarFeed                  func(childComplexity int, teamID *int, venueID *int) int
 		RotateCheckInCode                   func(childComplexity int, registrationID int) int
+		SaveActivityTemplate                func(childComplexity int, activityID int, name string) int
 		SelfCheckIn                         func(childComplexity int, code string, nonce string) int
 		SetRetention                        func(childComplexity int, communityID int, input model.RetentionInput) int
 		SetRoles                            func(childComplexity int, personID int, roles []model.Role) int
+		SetSeriesWindow                     func(childComplexity int, weeks int) int
 		SetSlotCapacity                     func(childComplexity int, slotID int, capacity int) int
 		SetTeamMember                       func(childComplexity int, teamID int, personID int, role *teammembership.Role) int
 		SetWechatAddress                    func(childComplexity int, openid *string) int
 		SignUp                              func(childComplexity int, input model.SignUpInput) int
+		SignUpRecurring                     func(childComplexity int, seriesID int, position int, idempotencyKey *string) int
+		SkipSeriesDate                      func(childComplexity int, seriesID int, date string, reason *string) int
 		StartRequest                        func(childComplexity int, id int) int
 		SubmitRequest                       func(childComplexity int, input model.SubmitRequestInput) int
 		SyncCheckIns                        func(childComplexity int, items []*model.SyncCheckInInput) int
@@ -543,6 +589,13 @@ type ComplexityRoot struct {
 		ReminderLeadMinutes func(childComplexity int) int
 	}
 
+	OccurrenceRefusal struct {
+		Activity func(childComplexity int) int
+		Code     func(childComplexity int) int
+		Field    func(childComplexity int) int
+		Message  func(childComplexity int) int
+	}
+
 	PageInfo struct {
 		EndCursor       func(childComplexity int) int
 		HasNextPage     func(childComplexity int) int
@@ -587,9 +640,21 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	PlanSlot struct {
+		Capacity          func(childComplexity int) int
+		EndOffset         func(childComplexity int) int
+		Kind              func(childComplexity int) int
+		MaxSeatsPerSignup func(childComplexity int) int
+		Name              func(childComplexity int) int
+		RequiresApproval  func(childComplexity int) int
+		StartOffset       func(childComplexity int) int
+		WaitlistEnabled   func(childComplexity int) int
+	}
+
 	Query struct {
 		Activities                    func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ActivityOrder, where *ent.ActivityWhereInput) int
 		ActivityRegistrations         func(childComplexity int, activityID int, first *int, after *entgql.Cursor[int], last *int, before *entgql.Cursor[int], filter *model.ActivityRegistrationsFilter) int
+		ActivityTemplates             func(childComplexity int) int
 		AuditLog                      func(childComplexity int, communityID *int, where *model.AuditLogFilter, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) int
 		CheckInList                   func(childComplexity int, activityID int) int
 		CheckInSearch                 func(childComplexity int, activityID int, query string) int
@@ -605,6 +670,7 @@ type ComplexityRoot struct {
 		MyProfile                     func(childComplexity int) int
 		MyRegistrations               func(childComplexity int, first *int, after *entgql.Cursor[int], last *int, before *entgql.Cursor[int]) int
 		MyRequests                    func(childComplexity int, first *int, after *entgql.Cursor[int]) int
+		MyStandingSignups             func(childComplexity int) int
 		Node                          func(childComplexity int, id int) int
 		Nodes                         func(childComplexity int, ids []int) int
 		NotificationDeliveries        func(childComplexity int, communityID *int, status *notificationdelivery.Status, first *int, after *entgql.Cursor[int]) int
@@ -615,6 +681,9 @@ type ComplexityRoot struct {
 		Retention                     func(childComplexity int, communityID int) int
 		SelfCheckInCode               func(childComplexity int, activityID int) int
 		SensitiveReads                func(childComplexity int, communityID *int, where *model.SensitiveReadLogFilter, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) int
+		Series                        func(childComplexity int, id int) int
+		SeriesList                    func(childComplexity int) int
+		SeriesWindowWeeks             func(childComplexity int) int
 		ServiceRecords                func(childComplexity int, personID *int, flagged *bool, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) int
 		Statistics                    func(childComplexity int, communityIDs []int, from time.Time, to time.Time) int
 		Teams                         func(childComplexity int) int
@@ -627,6 +696,17 @@ type ComplexityRoot struct {
 		WebhookDeliveries             func(childComplexity int, webhookID int, status *webhookdelivery.Status, first *int, after *entgql.Cursor[int]) int
 		WebhookEvents                 func(childComplexity int) int
 		Webhooks                      func(childComplexity int, communityID *int) int
+	}
+
+	RecurringBooking struct {
+		Activity     func(childComplexity int) int
+		Refusal      func(childComplexity int) int
+		Registration func(childComplexity int) int
+	}
+
+	RecurringSignUpPayload struct {
+		Bookings func(childComplexity int) int
+		Standing func(childComplexity int) int
 	}
 
 	Registration struct {
@@ -757,6 +837,30 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	Series struct {
+		CancelledFrom       func(childComplexity int) int
+		Category            func(childComplexity int) int
+		CheckinOpensMinutes func(childComplexity int) int
+		Description         func(childComplexity int) int
+		Dtstart             func(childComplexity int) int
+		DurationMinutes     func(childComplexity int) int
+		Exdates             func(childComplexity int) int
+		ID                  func(childComplexity int) int
+		MaterialisedUntil   func(childComplexity int) int
+		Occurrences         func(childComplexity int) int
+		RecurringSignup     func(childComplexity int) int
+		Rrule               func(childComplexity int) int
+		ServiceType         func(childComplexity int) int
+		SignupClosesMinutes func(childComplexity int) int
+		SignupOpensMinutes  func(childComplexity int) int
+		Slots               func(childComplexity int) int
+		StandingCap         func(childComplexity int) int
+		StartShiftMinutes   func(childComplexity int) int
+		TeamID              func(childComplexity int) int
+		Title               func(childComplexity int) int
+		VenueID             func(childComplexity int) int
+	}
+
 	ServiceRecord struct {
 		Activity         func(childComplexity int) int
 		ActivityID       func(childComplexity int) int
@@ -822,6 +926,7 @@ type ComplexityRoot struct {
 		Name              func(childComplexity int) int
 		Pending           func(childComplexity int) int
 		RequiresApproval  func(childComplexity int) int
+		SeriesPosition    func(childComplexity int) int
 		StartsAt          func(childComplexity int) int
 		Taken             func(childComplexity int) int
 		UpdatedAt         func(childComplexity int) int
@@ -835,6 +940,14 @@ type ComplexityRoot struct {
 		SlotID     func(childComplexity int) int
 		Taken      func(childComplexity int) int
 		Waitlisted func(childComplexity int) int
+	}
+
+	StandingSignup struct {
+		BookedUntil func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Position    func(childComplexity int) int
+		SeriesID    func(childComplexity int) int
 	}
 
 	StatisticsTotal struct {
@@ -1044,12 +1157,30 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Activity.ID(childComplexity), true
+	case "Activity.occurrenceAt":
+		if e.ComplexityRoot.Activity.OccurrenceAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Activity.OccurrenceAt(childComplexity), true
 	case "Activity.publishedAt":
 		if e.ComplexityRoot.Activity.PublishedAt == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Activity.PublishedAt(childComplexity), true
+	case "Activity.series":
+		if e.ComplexityRoot.Activity.Series == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Activity.Series(childComplexity), true
+	case "Activity.seriesID":
+		if e.ComplexityRoot.Activity.SeriesID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Activity.SeriesID(childComplexity), true
 	case "Activity.serviceType":
 		if e.ComplexityRoot.Activity.ServiceType == nil {
 			break
@@ -1186,6 +1317,97 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ActivityEvent.Change(childComplexity), true
+
+	case "ActivityTemplate.category":
+		if e.ComplexityRoot.ActivityTemplate.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityTemplate.Category(childComplexity), true
+	case "ActivityTemplate.checkinOpensMinutes":
+		if e.ComplexityRoot.ActivityTemplate.CheckinOpensMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityTemplate.CheckinOpensMinutes(childComplexity), true
+	case "ActivityTemplate.createdAt":
+		if e.ComplexityRoot.ActivityTemplate.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityTemplate.CreatedAt(childComplexity), true
+	case "ActivityTemplate.description":
+		if e.ComplexityRoot.ActivityTemplate.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityTemplate.Description(childComplexity), true
+	case "ActivityTemplate.durationMinutes":
+		if e.ComplexityRoot.ActivityTemplate.DurationMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityTemplate.DurationMinutes(childComplexity), true
+	case "ActivityTemplate.id":
+		if e.ComplexityRoot.ActivityTemplate.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityTemplate.ID(childComplexity), true
+	case "ActivityTemplate.name":
+		if e.ComplexityRoot.ActivityTemplate.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityTemplate.Name(childComplexity), true
+	case "ActivityTemplate.serviceType":
+		if e.ComplexityRoot.ActivityTemplate.ServiceType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityTemplate.ServiceType(childComplexity), true
+	case "ActivityTemplate.signupClosesMinutes":
+		if e.ComplexityRoot.ActivityTemplate.SignupClosesMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityTemplate.SignupClosesMinutes(childComplexity), true
+	case "ActivityTemplate.signupOpensMinutes":
+		if e.ComplexityRoot.ActivityTemplate.SignupOpensMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityTemplate.SignupOpensMinutes(childComplexity), true
+	case "ActivityTemplate.slots":
+		if e.ComplexityRoot.ActivityTemplate.Slots == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityTemplate.Slots(childComplexity), true
+	case "ActivityTemplate.startMinute":
+		if e.ComplexityRoot.ActivityTemplate.StartMinute == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityTemplate.StartMinute(childComplexity), true
+	case "ActivityTemplate.teamID":
+		if e.ComplexityRoot.ActivityTemplate.TeamID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityTemplate.TeamID(childComplexity), true
+	case "ActivityTemplate.title":
+		if e.ComplexityRoot.ActivityTemplate.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityTemplate.Title(childComplexity), true
+	case "ActivityTemplate.venueID":
+		if e.ComplexityRoot.ActivityTemplate.VenueID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityTemplate.VenueID(childComplexity), true
 
 	case "AttendanceEntryResult.field":
 		if e.ComplexityRoot.AttendanceEntryResult.Field == nil {
@@ -1417,6 +1639,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CalendarFeedURL.URL(childComplexity), true
+
+	case "CancelSeriesPayload.cancelled":
+		if e.ComplexityRoot.CancelSeriesPayload.Cancelled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CancelSeriesPayload.Cancelled(childComplexity), true
+	case "CancelSeriesPayload.refused":
+		if e.ComplexityRoot.CancelSeriesPayload.Refused == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CancelSeriesPayload.Refused(childComplexity), true
+	case "CancelSeriesPayload.series":
+		if e.ComplexityRoot.CancelSeriesPayload.Series == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CancelSeriesPayload.Series(childComplexity), true
 
 	case "CategoryStatistics.activitiesHeld":
 		if e.ComplexityRoot.CategoryStatistics.ActivitiesHeld == nil {
@@ -2036,6 +2277,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CommunityStatistics.VolunteerShare(childComplexity), true
 
+	case "EditSeriesPayload.changed":
+		if e.ComplexityRoot.EditSeriesPayload.Changed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EditSeriesPayload.Changed(childComplexity), true
+	case "EditSeriesPayload.refused":
+		if e.ComplexityRoot.EditSeriesPayload.Refused == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EditSeriesPayload.Refused(childComplexity), true
+	case "EditSeriesPayload.series":
+		if e.ComplexityRoot.EditSeriesPayload.Series == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EditSeriesPayload.Series(childComplexity), true
+
 	case "ExportLink.format":
 		if e.ComplexityRoot.ExportLink.Format == nil {
 			break
@@ -2506,6 +2766,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CancelActivity(childComplexity, args["id"].(int), args["reason"].(*string)), true
+	case "Mutation.cancelRecurring":
+		if e.ComplexityRoot.Mutation.CancelRecurring == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cancelRecurring_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CancelRecurring(childComplexity, args["seriesID"].(int), args["position"].(int)), true
 	case "Mutation.cancelRegistration":
 		if e.ComplexityRoot.Mutation.CancelRegistration == nil {
 			break
@@ -2517,6 +2788,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CancelRegistration(childComplexity, args["input"].(model.CancelRegistrationInput)), true
+	case "Mutation.cancelSeries":
+		if e.ComplexityRoot.Mutation.CancelSeries == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cancelSeries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CancelSeries(childComplexity, args["seriesID"].(int), args["from"].(string), args["reason"].(*string)), true
 	case "Mutation.checkIn":
 		if e.ComplexityRoot.Mutation.CheckIn == nil {
 			break
@@ -2561,6 +2843,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ConfirmServiceRecord(childComplexity, args["id"].(int)), true
+	case "Mutation.copyActivity":
+		if e.ComplexityRoot.Mutation.CopyActivity == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_copyActivity_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CopyActivity(childComplexity, args["activityID"].(int), args["startsAt"].(time.Time)), true
 	case "Mutation.correctServiceRecord":
 		if e.ComplexityRoot.Mutation.CorrectServiceRecord == nil {
 			break
@@ -2583,6 +2876,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateActivity(childComplexity, args["input"].(ent.CreateActivityInput), args["slots"].([]*model.SlotInput)), true
+	case "Mutation.createActivityFromTemplate":
+		if e.ComplexityRoot.Mutation.CreateActivityFromTemplate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createActivityFromTemplate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateActivityFromTemplate(childComplexity, args["templateID"].(int), args["startsAt"].(time.Time)), true
 	case "Mutation.createCommunity":
 		if e.ComplexityRoot.Mutation.CreateCommunity == nil {
 			break
@@ -2616,6 +2920,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateKioskPairingCode(childComplexity, args["kioskID"].(int)), true
+	case "Mutation.createSeries":
+		if e.ComplexityRoot.Mutation.CreateSeries == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createSeries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateSeries(childComplexity, args["input"].(model.CreateSeriesInput)), true
 	case "Mutation.createTeam":
 		if e.ComplexityRoot.Mutation.CreateTeam == nil {
 			break
@@ -2682,6 +2997,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteWebhook(childComplexity, args["id"].(int)), true
+	case "Mutation.editSeries":
+		if e.ComplexityRoot.Mutation.EditSeries == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_editSeries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.EditSeries(childComplexity, args["input"].(model.EditSeriesInput)), true
 	case "Mutation.giveConsent":
 		if e.ComplexityRoot.Mutation.GiveConsent == nil {
 			break
@@ -2930,6 +3256,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RotateCheckInCode(childComplexity, args["registrationID"].(int)), true
+	case "Mutation.saveActivityTemplate":
+		if e.ComplexityRoot.Mutation.SaveActivityTemplate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_saveActivityTemplate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SaveActivityTemplate(childComplexity, args["activityID"].(int), args["name"].(string)), true
 	case "Mutation.selfCheckIn":
 		if e.ComplexityRoot.Mutation.SelfCheckIn == nil {
 			break
@@ -2963,6 +3300,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetRoles(childComplexity, args["personID"].(int), args["roles"].([]model.Role)), true
+	case "Mutation.setSeriesWindow":
+		if e.ComplexityRoot.Mutation.SetSeriesWindow == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setSeriesWindow_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetSeriesWindow(childComplexity, args["weeks"].(int)), true
 	case "Mutation.setSlotCapacity":
 		if e.ComplexityRoot.Mutation.SetSlotCapacity == nil {
 			break
@@ -3007,6 +3355,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SignUp(childComplexity, args["input"].(model.SignUpInput)), true
+	case "Mutation.signUpRecurring":
+		if e.ComplexityRoot.Mutation.SignUpRecurring == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_signUpRecurring_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SignUpRecurring(childComplexity, args["seriesID"].(int), args["position"].(int), args["idempotencyKey"].(*string)), true
+	case "Mutation.skipSeriesDate":
+		if e.ComplexityRoot.Mutation.SkipSeriesDate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_skipSeriesDate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SkipSeriesDate(childComplexity, args["seriesID"].(int), args["date"].(string), args["reason"].(*string)), true
 	case "Mutation.startRequest":
 		if e.ComplexityRoot.Mutation.StartRequest == nil {
 			break
@@ -3435,6 +3805,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.NotificationPreferences.ReminderLeadMinutes(childComplexity), true
 
+	case "OccurrenceRefusal.activity":
+		if e.ComplexityRoot.OccurrenceRefusal.Activity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OccurrenceRefusal.Activity(childComplexity), true
+	case "OccurrenceRefusal.code":
+		if e.ComplexityRoot.OccurrenceRefusal.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OccurrenceRefusal.Code(childComplexity), true
+	case "OccurrenceRefusal.field":
+		if e.ComplexityRoot.OccurrenceRefusal.Field == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OccurrenceRefusal.Field(childComplexity), true
+	case "OccurrenceRefusal.message":
+		if e.ComplexityRoot.OccurrenceRefusal.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OccurrenceRefusal.Message(childComplexity), true
+
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
 			break
@@ -3614,6 +4009,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PersonEdge.Node(childComplexity), true
 
+	case "PlanSlot.capacity":
+		if e.ComplexityRoot.PlanSlot.Capacity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlanSlot.Capacity(childComplexity), true
+	case "PlanSlot.endOffset":
+		if e.ComplexityRoot.PlanSlot.EndOffset == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlanSlot.EndOffset(childComplexity), true
+	case "PlanSlot.kind":
+		if e.ComplexityRoot.PlanSlot.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlanSlot.Kind(childComplexity), true
+	case "PlanSlot.maxSeatsPerSignup":
+		if e.ComplexityRoot.PlanSlot.MaxSeatsPerSignup == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlanSlot.MaxSeatsPerSignup(childComplexity), true
+	case "PlanSlot.name":
+		if e.ComplexityRoot.PlanSlot.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlanSlot.Name(childComplexity), true
+	case "PlanSlot.requiresApproval":
+		if e.ComplexityRoot.PlanSlot.RequiresApproval == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlanSlot.RequiresApproval(childComplexity), true
+	case "PlanSlot.startOffset":
+		if e.ComplexityRoot.PlanSlot.StartOffset == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlanSlot.StartOffset(childComplexity), true
+	case "PlanSlot.waitlistEnabled":
+		if e.ComplexityRoot.PlanSlot.WaitlistEnabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlanSlot.WaitlistEnabled(childComplexity), true
+
 	case "Query.activities":
 		if e.ComplexityRoot.Query.Activities == nil {
 			break
@@ -3636,6 +4080,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ActivityRegistrations(childComplexity, args["activityID"].(int), args["first"].(*int), args["after"].(*entgql.Cursor[int]), args["last"].(*int), args["before"].(*entgql.Cursor[int]), args["filter"].(*model.ActivityRegistrationsFilter)), true
+	case "Query.activityTemplates":
+		if e.ComplexityRoot.Query.ActivityTemplates == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.ActivityTemplates(childComplexity), true
 	case "Query.auditLog":
 		if e.ComplexityRoot.Query.AuditLog == nil {
 			break
@@ -3787,6 +4237,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.MyRequests(childComplexity, args["first"].(*int), args["after"].(*entgql.Cursor[int])), true
+	case "Query.myStandingSignups":
+		if e.ComplexityRoot.Query.MyStandingSignups == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.MyStandingSignups(childComplexity), true
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
 			break
@@ -3887,6 +4343,29 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.SensitiveReads(childComplexity, args["communityID"].(*int), args["where"].(*model.SensitiveReadLogFilter), args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int)), true
+	case "Query.series":
+		if e.ComplexityRoot.Query.Series == nil {
+			break
+		}
+
+		args, err := ec.field_Query_series_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Series(childComplexity, args["id"].(int)), true
+	case "Query.seriesList":
+		if e.ComplexityRoot.Query.SeriesList == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.SeriesList(childComplexity), true
+	case "Query.seriesWindowWeeks":
+		if e.ComplexityRoot.Query.SeriesWindowWeeks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.SeriesWindowWeeks(childComplexity), true
 	case "Query.serviceRecords":
 		if e.ComplexityRoot.Query.ServiceRecords == nil {
 			break
@@ -3999,6 +4478,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Webhooks(childComplexity, args["communityID"].(*int)), true
+
+	case "RecurringBooking.activity":
+		if e.ComplexityRoot.RecurringBooking.Activity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecurringBooking.Activity(childComplexity), true
+	case "RecurringBooking.refusal":
+		if e.ComplexityRoot.RecurringBooking.Refusal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecurringBooking.Refusal(childComplexity), true
+	case "RecurringBooking.registration":
+		if e.ComplexityRoot.RecurringBooking.Registration == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecurringBooking.Registration(childComplexity), true
+
+	case "RecurringSignUpPayload.bookings":
+		if e.ComplexityRoot.RecurringSignUpPayload.Bookings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecurringSignUpPayload.Bookings(childComplexity), true
+	case "RecurringSignUpPayload.standing":
+		if e.ComplexityRoot.RecurringSignUpPayload.Standing == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecurringSignUpPayload.Standing(childComplexity), true
 
 	case "Registration.activity":
 		if e.ComplexityRoot.Registration.Activity == nil {
@@ -4547,6 +5058,133 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SensitiveReadEdge.Node(childComplexity), true
 
+	case "Series.cancelledFrom":
+		if e.ComplexityRoot.Series.CancelledFrom == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Series.CancelledFrom(childComplexity), true
+	case "Series.category":
+		if e.ComplexityRoot.Series.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Series.Category(childComplexity), true
+	case "Series.checkinOpensMinutes":
+		if e.ComplexityRoot.Series.CheckinOpensMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Series.CheckinOpensMinutes(childComplexity), true
+	case "Series.description":
+		if e.ComplexityRoot.Series.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Series.Description(childComplexity), true
+	case "Series.dtstart":
+		if e.ComplexityRoot.Series.Dtstart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Series.Dtstart(childComplexity), true
+	case "Series.durationMinutes":
+		if e.ComplexityRoot.Series.DurationMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Series.DurationMinutes(childComplexity), true
+	case "Series.exdates":
+		if e.ComplexityRoot.Series.Exdates == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Series.Exdates(childComplexity), true
+	case "Series.id":
+		if e.ComplexityRoot.Series.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Series.ID(childComplexity), true
+	case "Series.materialisedUntil":
+		if e.ComplexityRoot.Series.MaterialisedUntil == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Series.MaterialisedUntil(childComplexity), true
+	case "Series.occurrences":
+		if e.ComplexityRoot.Series.Occurrences == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Series.Occurrences(childComplexity), true
+	case "Series.recurringSignup":
+		if e.ComplexityRoot.Series.RecurringSignup == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Series.RecurringSignup(childComplexity), true
+	case "Series.rrule":
+		if e.ComplexityRoot.Series.Rrule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Series.Rrule(childComplexity), true
+	case "Series.serviceType":
+		if e.ComplexityRoot.Series.ServiceType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Series.ServiceType(childComplexity), true
+	case "Series.signupClosesMinutes":
+		if e.ComplexityRoot.Series.SignupClosesMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Series.SignupClosesMinutes(childComplexity), true
+	case "Series.signupOpensMinutes":
+		if e.ComplexityRoot.Series.SignupOpensMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Series.SignupOpensMinutes(childComplexity), true
+	case "Series.slots":
+		if e.ComplexityRoot.Series.Slots == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Series.Slots(childComplexity), true
+	case "Series.standingCap":
+		if e.ComplexityRoot.Series.StandingCap == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Series.StandingCap(childComplexity), true
+	case "Series.startShiftMinutes":
+		if e.ComplexityRoot.Series.StartShiftMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Series.StartShiftMinutes(childComplexity), true
+	case "Series.teamID":
+		if e.ComplexityRoot.Series.TeamID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Series.TeamID(childComplexity), true
+	case "Series.title":
+		if e.ComplexityRoot.Series.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Series.Title(childComplexity), true
+	case "Series.venueID":
+		if e.ComplexityRoot.Series.VenueID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Series.VenueID(childComplexity), true
+
 	case "ServiceRecord.activity":
 		if e.ComplexityRoot.ServiceRecord.Activity == nil {
 			break
@@ -4846,6 +5484,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Slot.RequiresApproval(childComplexity), true
+	case "Slot.seriesPosition":
+		if e.ComplexityRoot.Slot.SeriesPosition == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Slot.SeriesPosition(childComplexity), true
 	case "Slot.startsAt":
 		if e.ComplexityRoot.Slot.StartsAt == nil {
 			break
@@ -4907,6 +5551,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SlotCounts.Waitlisted(childComplexity), true
+
+	case "StandingSignup.bookedUntil":
+		if e.ComplexityRoot.StandingSignup.BookedUntil == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StandingSignup.BookedUntil(childComplexity), true
+	case "StandingSignup.createdAt":
+		if e.ComplexityRoot.StandingSignup.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StandingSignup.CreatedAt(childComplexity), true
+	case "StandingSignup.id":
+		if e.ComplexityRoot.StandingSignup.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StandingSignup.ID(childComplexity), true
+	case "StandingSignup.position":
+		if e.ComplexityRoot.StandingSignup.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StandingSignup.Position(childComplexity), true
+	case "StandingSignup.seriesID":
+		if e.ComplexityRoot.StandingSignup.SeriesID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StandingSignup.SeriesID(childComplexity), true
 
 	case "StatisticsTotal.activitiesHeld":
 		if e.ComplexityRoot.StatisticsTotal.ActivitiesHeld == nil {
@@ -5623,9 +6298,11 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateActivityInput", ec.unmarshalInputCreateActivityInput),
 			graphql.NewInputUnmarshaler("CreateCommunityInput", ec.unmarshalInputCreateCommunityInput),
 			graphql.NewInputUnmarshaler("CreateHouseholdInput", ec.unmarshalInputCreateHouseholdInput),
+			graphql.NewInputUnmarshaler("CreateSeriesInput", ec.unmarshalInputCreateSeriesInput),
 			graphql.NewInputUnmarshaler("CreateTeamInput", ec.unmarshalInputCreateTeamInput),
 			graphql.NewInputUnmarshaler("CreateVenueInput", ec.unmarshalInputCreateVenueInput),
 			graphql.NewInputUnmarshaler("CreateWebhookInput", ec.unmarshalInputCreateWebhookInput),
+			graphql.NewInputUnmarshaler("EditSeriesInput", ec.unmarshalInputEditSeriesInput),
 			graphql.NewInputUnmarshaler("GiveConsentInput", ec.unmarshalInputGiveConsentInput),
 			graphql.NewInputUnmarshaler("HomeVisitOrder", ec.unmarshalInputHomeVisitOrder),
 			graphql.NewInputUnmarshaler("HouseholdOrder", ec.unmarshalInputHouseholdOrder),
@@ -5647,6 +6324,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("RetentionInput", ec.unmarshalInputRetentionInput),
 			graphql.NewInputUnmarshaler("SensitiveReadLogFilter", ec.unmarshalInputSensitiveReadLogFilter),
 			graphql.NewInputUnmarshaler("SensitiveReadOrder", ec.unmarshalInputSensitiveReadOrder),
+			graphql.NewInputUnmarshaler("SeriesSlotChange", ec.unmarshalInputSeriesSlotChange),
 			graphql.NewInputUnmarshaler("ServiceRecordCorrection", ec.unmarshalInputServiceRecordCorrection),
 			graphql.NewInputUnmarshaler("ServiceRecordOrder", ec.unmarshalInputServiceRecordOrder),
 			graphql.NewInputUnmarshaler("SignUpInput", ec.unmarshalInputSignUpInput),
@@ -5984,6 +6662,8 @@ type Activity implements Node {
   signupClosesAt: Time
   checkinOpensMinutes: Int!
   publishedAt: Time
+  seriesID: ID
+  occurrenceAt: Time
   community: Community!
   team: Team
   venue: Venue
@@ -7970,6 +8650,7 @@ type Slot implements Node {
   maxSeatsPerSignup: Int!
   requiresApproval: Boolean!
   waitlistEnabled: Boolean!
+  seriesPosition: Int
   community: Community!
   activity: Activity!
 }
@@ -9277,6 +9958,184 @@ extend type Mutation {
   unlockLogin(phone: String!, verificationCode: String!): Boolean!
 }
 `, BuiltIn: false},
+	{Name: "../../schema/series.graphql", Input: `# Recurring activities (series), activity templates and recurring sign-ups
+# (package series).
+
+"A slot of a template or series: times are minutes after the activity's start."
+type PlanSlot @goModel(model: "linli/series/plan.Slot") {
+  name: String!
+  kind: SlotKind! @goField(forceResolver: true)
+  capacity: Int!
+  startOffset: Int
+  endOffset: Int
+  maxSeatsPerSignup: Int!
+  requiresApproval: Boolean!
+  waitlistEnabled: Boolean!
+}
+
+"A saved activity to create others from."
+type ActivityTemplate @goModel(model: "linli/ent.ActivityTemplate") {
+  id: ID!
+  name: String!
+  title: String!
+  description: String!
+  category: ActivityCategory! @goField(forceResolver: true)
+  serviceType: ServiceType! @goField(forceResolver: true)
+  teamID: ID
+  venueID: ID
+  "Minutes after midnight (China time) of the activity it was saved from."
+  startMinute: Int!
+  durationMinutes: Int!
+  checkinOpensMinutes: Int!
+  "Sign-up opens this many minutes before the start (null: at once)."
+  signupOpensMinutes: Int
+  "Sign-up closes this many minutes before the start (null: at the end)."
+  signupClosesMinutes: Int
+  slots: [PlanSlot!]!
+  createdAt: Time!
+}
+
+"A recurring activity: a plan repeated by an RFC 5545 rule in China time; its occurrences are ordinary activities."
+type Series @goModel(model: "linli/ent.Series") {
+  id: ID!
+  "The RRULE (no DTSTART), e.g. FREQ=WEEKLY;BYDAY=SA;UNTIL=20271231."
+  rrule: String!
+  "The first occurrence."
+  dtstart: Time!
+  "Occurrences start this many minutes after the rule's instant (time edits)."
+  startShiftMinutes: Int!
+  title: String!
+  description: String!
+  category: ActivityCategory! @goField(forceResolver: true)
+  serviceType: ServiceType! @goField(forceResolver: true)
+  teamID: ID
+  venueID: ID
+  durationMinutes: Int!
+  checkinOpensMinutes: Int!
+  signupOpensMinutes: Int
+  signupClosesMinutes: Int
+  slots: [PlanSlot!]!
+  "Rule instants skipped (holidays)."
+  exdates: [Time!]!
+  "No occurrence from here on."
+  cancelledFrom: Time
+  "Occurrences exist up to here."
+  materialisedUntil: Time
+  "Volunteers may sign up for every occurrence of a slot at once."
+  recurringSignup: Boolean!
+  "Standing sign-ups per slot position (null: half the slot's capacity, at least 1)."
+  standingCap: Int
+  "Its occurrences in order (cancelled ones too)."
+  occurrences: [Activity!]! @goField(forceResolver: true)
+}
+
+extend type Activity {
+  "The series this activity is an occurrence of (null: none)."
+  series: Series @goField(forceResolver: true)
+}
+
+"A volunteer's sign-up for one slot position of every future occurrence of a series."
+type StandingSignup @goModel(model: "linli/ent.StandingSignup") {
+  id: ID!
+  seriesID: ID!
+  "The slot's position in the series' plan (0 first)."
+  position: Int!
+  "The last occurrence booked."
+  bookedUntil: Time
+  createdAt: Time!
+}
+
+enum SeriesScope { ONE FOLLOWING ALL }
+
+input CreateSeriesInput {
+  "Make the series from this template (startsAt required) …"
+  templateID: ID
+  "… or from this activity (without startsAt the activity becomes the first occurrence)."
+  activityID: ID
+  "The first occurrence."
+  startsAt: Time
+  "RRULE without DTSTART: FREQ=DAILY|WEEKLY|MONTHLY|YEARLY, INTERVAL, COUNT (≤ 1000), UNTIL (≤ 5 years), BYDAY (TU, 1TU, -1FR), BYMONTHDAY, BYMONTH, BYSETPOS, WKST."
+  rrule: String!
+  recurringSignup: Boolean = false
+  standingCap: Int
+  idempotencyKey: String
+}
+
+input SeriesSlotChange { position: Int!  name: String  capacity: Int }
+
+input EditSeriesInput {
+  seriesID: ID!
+  scope: SeriesScope!
+  "The occurrence for ONE and FOLLOWING."
+  activityID: ID
+  title: String
+  description: String
+  teamID: ID
+  clearTeam: Boolean = false
+  venueID: ID
+  clearVenue: Boolean = false
+  "HH:MM, China time, on each occurrence's date."
+  startTime: String
+  durationMinutes: Int
+  slots: [SeriesSlotChange!]
+}
+
+"An occurrence left as it was, and why (e.g. a capacity cut below the seats taken)."
+type OccurrenceRefusal {
+  activity: Activity!
+  code: String!
+  message: String!
+  field: String
+}
+
+type EditSeriesPayload { series: Series!  changed: [Activity!]!  refused: [OccurrenceRefusal!]! }
+type CancelSeriesPayload { series: Series!  cancelled: [Activity!]!  refused: [OccurrenceRefusal!]! }
+
+"One occurrence of a recurring sign-up: its registration, or why it was not booked."
+type RecurringBooking {
+  activity: Activity!
+  registration: Registration
+  refusal: OccurrenceRefusal
+}
+
+type RecurringSignUpPayload { standing: StandingSignup!  bookings: [RecurringBooking!]! }
+
+extend type Query {
+  "Staff: the community's activity templates."
+  activityTemplates: [ActivityTemplate!]!
+  "Staff: the community's series."
+  seriesList: [Series!]!
+  "A series of the viewer's community."
+  series(id: ID!): Series
+  "How many weeks ahead series make their occurrences."
+  seriesWindowWeeks: Int!
+  "The viewer's recurring sign-ups in force."
+  myStandingSignups: [StandingSignup!]!
+}
+
+extend type Mutation {
+  "Staff: save an activity (texts, kind, team, venue, length, windows, slots) as a template."
+  saveActivityTemplate(activityID: ID!, name: String!): ActivityTemplate!
+  "Staff: a draft activity from a template."
+  createActivityFromTemplate(templateID: ID!, startsAt: Time!): Activity!
+  "Staff: a draft copy of an activity (its slots, no sign-ups) at another time."
+  copyActivity(activityID: ID!, startsAt: Time!): Activity!
+  "Staff: a series; its occurrences over the window are made at once."
+  createSeries(input: CreateSeriesInput!): Series!
+  "Staff: change one occurrence, it and the following, or all future ones."
+  editSeries(input: EditSeriesInput!): EditSeriesPayload!
+  "Staff: skip the series' occurrence on a date (YYYY-MM-DD, China time)."
+  skipSeriesDate(seriesID: ID!, date: String!, reason: String): CancelSeriesPayload!
+  "Staff: cancel the series from a date (YYYY-MM-DD, China time) on."
+  cancelSeries(seriesID: ID!, from: String!, reason: String): CancelSeriesPayload!
+  "Staff: how many weeks ahead the community's series make their occurrences (1–104)."
+  setSeriesWindow(weeks: Int!): Int!
+  "Sign up for a slot (by position) of every future occurrence of a series."
+  signUpRecurring(seriesID: ID!, position: Int!, idempotencyKey: String): RecurringSignUpPayload!
+  "End a recurring sign-up and cancel its future registrations; answers how many."
+  cancelRecurring(seriesID: ID!, position: Int!): Int!
+}
+`, BuiltIn: false},
 	{Name: "../../schema/signup.graphql", Input: `# Sign-ups: seats, waitlist, approval, consent, idempotent retries.
 
 enum SignUpOutcome { CONFIRMED WAITLISTED PENDING_APPROVAL }
@@ -9455,6 +10314,10 @@ func (ec *executionContext) childFields_Activity(ctx context.Context, field grap
 		return ec.fieldContext_Activity_checkinOpensMinutes(ctx, field)
 	case "publishedAt":
 		return ec.fieldContext_Activity_publishedAt(ctx, field)
+	case "seriesID":
+		return ec.fieldContext_Activity_seriesID(ctx, field)
+	case "occurrenceAt":
+		return ec.fieldContext_Activity_occurrenceAt(ctx, field)
 	case "community":
 		return ec.fieldContext_Activity_community(ctx, field)
 	case "team":
@@ -9463,6 +10326,8 @@ func (ec *executionContext) childFields_Activity(ctx context.Context, field grap
 		return ec.fieldContext_Activity_venue(ctx, field)
 	case "slots":
 		return ec.fieldContext_Activity_slots(ctx, field)
+	case "series":
+		return ec.fieldContext_Activity_series(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Activity", field.Name)
 }
@@ -9509,6 +10374,42 @@ func (ec *executionContext) childFields_ActivityEvent(ctx context.Context, field
 		return ec.fieldContext_ActivityEvent_activity(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ActivityEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_ActivityTemplate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ActivityTemplate_id(ctx, field)
+	case "name":
+		return ec.fieldContext_ActivityTemplate_name(ctx, field)
+	case "title":
+		return ec.fieldContext_ActivityTemplate_title(ctx, field)
+	case "description":
+		return ec.fieldContext_ActivityTemplate_description(ctx, field)
+	case "category":
+		return ec.fieldContext_ActivityTemplate_category(ctx, field)
+	case "serviceType":
+		return ec.fieldContext_ActivityTemplate_serviceType(ctx, field)
+	case "teamID":
+		return ec.fieldContext_ActivityTemplate_teamID(ctx, field)
+	case "venueID":
+		return ec.fieldContext_ActivityTemplate_venueID(ctx, field)
+	case "startMinute":
+		return ec.fieldContext_ActivityTemplate_startMinute(ctx, field)
+	case "durationMinutes":
+		return ec.fieldContext_ActivityTemplate_durationMinutes(ctx, field)
+	case "checkinOpensMinutes":
+		return ec.fieldContext_ActivityTemplate_checkinOpensMinutes(ctx, field)
+	case "signupOpensMinutes":
+		return ec.fieldContext_ActivityTemplate_signupOpensMinutes(ctx, field)
+	case "signupClosesMinutes":
+		return ec.fieldContext_ActivityTemplate_signupClosesMinutes(ctx, field)
+	case "slots":
+		return ec.fieldContext_ActivityTemplate_slots(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ActivityTemplate_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ActivityTemplate", field.Name)
 }
 
 func (ec *executionContext) childFields_AttendanceEntryResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9637,6 +10538,18 @@ func (ec *executionContext) childFields_CalendarFeedURL(ctx context.Context, fie
 		return ec.fieldContext_CalendarFeedURL_url(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CalendarFeedURL", field.Name)
+}
+
+func (ec *executionContext) childFields_CancelSeriesPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "series":
+		return ec.fieldContext_CancelSeriesPayload_series(ctx, field)
+	case "cancelled":
+		return ec.fieldContext_CancelSeriesPayload_cancelled(ctx, field)
+	case "refused":
+		return ec.fieldContext_CancelSeriesPayload_refused(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CancelSeriesPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_CategoryStatistics(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9911,6 +10824,18 @@ func (ec *executionContext) childFields_CommunityStatistics(ctx context.Context,
 		return ec.fieldContext_CommunityStatistics_byMonth(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CommunityStatistics", field.Name)
+}
+
+func (ec *executionContext) childFields_EditSeriesPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "series":
+		return ec.fieldContext_EditSeriesPayload_series(ctx, field)
+	case "changed":
+		return ec.fieldContext_EditSeriesPayload_changed(ctx, field)
+	case "refused":
+		return ec.fieldContext_EditSeriesPayload_refused(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EditSeriesPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_ExportLink(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -10269,6 +11194,20 @@ func (ec *executionContext) childFields_NotificationPreferences(ctx context.Cont
 	return nil, fmt.Errorf("no field named %q was found under type NotificationPreferences", field.Name)
 }
 
+func (ec *executionContext) childFields_OccurrenceRefusal(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "activity":
+		return ec.fieldContext_OccurrenceRefusal_activity(ctx, field)
+	case "code":
+		return ec.fieldContext_OccurrenceRefusal_code(ctx, field)
+	case "message":
+		return ec.fieldContext_OccurrenceRefusal_message(ctx, field)
+	case "field":
+		return ec.fieldContext_OccurrenceRefusal_field(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OccurrenceRefusal", field.Name)
+}
+
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "hasNextPage":
@@ -10355,6 +11294,50 @@ func (ec *executionContext) childFields_PersonEdge(ctx context.Context, field gr
 		return ec.fieldContext_PersonEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PersonEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_PlanSlot(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_PlanSlot_name(ctx, field)
+	case "kind":
+		return ec.fieldContext_PlanSlot_kind(ctx, field)
+	case "capacity":
+		return ec.fieldContext_PlanSlot_capacity(ctx, field)
+	case "startOffset":
+		return ec.fieldContext_PlanSlot_startOffset(ctx, field)
+	case "endOffset":
+		return ec.fieldContext_PlanSlot_endOffset(ctx, field)
+	case "maxSeatsPerSignup":
+		return ec.fieldContext_PlanSlot_maxSeatsPerSignup(ctx, field)
+	case "requiresApproval":
+		return ec.fieldContext_PlanSlot_requiresApproval(ctx, field)
+	case "waitlistEnabled":
+		return ec.fieldContext_PlanSlot_waitlistEnabled(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PlanSlot", field.Name)
+}
+
+func (ec *executionContext) childFields_RecurringBooking(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "activity":
+		return ec.fieldContext_RecurringBooking_activity(ctx, field)
+	case "registration":
+		return ec.fieldContext_RecurringBooking_registration(ctx, field)
+	case "refusal":
+		return ec.fieldContext_RecurringBooking_refusal(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RecurringBooking", field.Name)
+}
+
+func (ec *executionContext) childFields_RecurringSignUpPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "standing":
+		return ec.fieldContext_RecurringSignUpPayload_standing(ctx, field)
+	case "bookings":
+		return ec.fieldContext_RecurringSignUpPayload_bookings(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RecurringSignUpPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Registration(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -10613,6 +11596,54 @@ func (ec *executionContext) childFields_SensitiveReadEdge(ctx context.Context, f
 	return nil, fmt.Errorf("no field named %q was found under type SensitiveReadEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_Series(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Series_id(ctx, field)
+	case "rrule":
+		return ec.fieldContext_Series_rrule(ctx, field)
+	case "dtstart":
+		return ec.fieldContext_Series_dtstart(ctx, field)
+	case "startShiftMinutes":
+		return ec.fieldContext_Series_startShiftMinutes(ctx, field)
+	case "title":
+		return ec.fieldContext_Series_title(ctx, field)
+	case "description":
+		return ec.fieldContext_Series_description(ctx, field)
+	case "category":
+		return ec.fieldContext_Series_category(ctx, field)
+	case "serviceType":
+		return ec.fieldContext_Series_serviceType(ctx, field)
+	case "teamID":
+		return ec.fieldContext_Series_teamID(ctx, field)
+	case "venueID":
+		return ec.fieldContext_Series_venueID(ctx, field)
+	case "durationMinutes":
+		return ec.fieldContext_Series_durationMinutes(ctx, field)
+	case "checkinOpensMinutes":
+		return ec.fieldContext_Series_checkinOpensMinutes(ctx, field)
+	case "signupOpensMinutes":
+		return ec.fieldContext_Series_signupOpensMinutes(ctx, field)
+	case "signupClosesMinutes":
+		return ec.fieldContext_Series_signupClosesMinutes(ctx, field)
+	case "slots":
+		return ec.fieldContext_Series_slots(ctx, field)
+	case "exdates":
+		return ec.fieldContext_Series_exdates(ctx, field)
+	case "cancelledFrom":
+		return ec.fieldContext_Series_cancelledFrom(ctx, field)
+	case "materialisedUntil":
+		return ec.fieldContext_Series_materialisedUntil(ctx, field)
+	case "recurringSignup":
+		return ec.fieldContext_Series_recurringSignup(ctx, field)
+	case "standingCap":
+		return ec.fieldContext_Series_standingCap(ctx, field)
+	case "occurrences":
+		return ec.fieldContext_Series_occurrences(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Series", field.Name)
+}
+
 func (ec *executionContext) childFields_ServiceRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -10747,6 +11778,8 @@ func (ec *executionContext) childFields_Slot(ctx context.Context, field graphql.
 		return ec.fieldContext_Slot_requiresApproval(ctx, field)
 	case "waitlistEnabled":
 		return ec.fieldContext_Slot_waitlistEnabled(ctx, field)
+	case "seriesPosition":
+		return ec.fieldContext_Slot_seriesPosition(ctx, field)
 	case "community":
 		return ec.fieldContext_Slot_community(ctx, field)
 	case "activity":
@@ -10771,6 +11804,22 @@ func (ec *executionContext) childFields_SlotCounts(ctx context.Context, field gr
 		return ec.fieldContext_SlotCounts_checkedIn(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SlotCounts", field.Name)
+}
+
+func (ec *executionContext) childFields_StandingSignup(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_StandingSignup_id(ctx, field)
+	case "seriesID":
+		return ec.fieldContext_StandingSignup_seriesID(ctx, field)
+	case "position":
+		return ec.fieldContext_StandingSignup_position(ctx, field)
+	case "bookedUntil":
+		return ec.fieldContext_StandingSignup_bookedUntil(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_StandingSignup_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StandingSignup", field.Name)
 }
 
 func (ec *executionContext) childFields_StatisticsTotal(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

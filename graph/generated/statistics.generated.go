@@ -1693,7 +1693,7 @@ func (ec *executionContext) _CategoryStatistics(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, categoryStatisticsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{}
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1736,7 +1736,7 @@ func (ec *executionContext) _CityStatistics(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, cityStatisticsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{}
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1774,7 +1774,7 @@ func (ec *executionContext) _CommunityStatistics(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, communityStatisticsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{}
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1922,7 +1922,7 @@ func (ec *executionContext) _MonthStatistics(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, monthStatisticsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{}
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1970,7 +1970,7 @@ func (ec *executionContext) _ServiceTypeStatistics(ctx context.Context, sel ast.
 	fields := graphql.CollectFields(ec.OperationContext, sel, serviceTypeStatisticsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{}
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -2013,7 +2013,7 @@ func (ec *executionContext) _StatisticsTotal(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, statisticsTotalImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{}
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -2156,7 +2156,7 @@ func (ec *executionContext) _TeamStatistics(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, teamStatisticsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{}
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -2208,7 +2208,7 @@ func (ec *executionContext) _TeamStatistics(ctx context.Context, sel ast.Selecti
 // region    ***************************** type.gotpl *****************************
 
 func (ec *executionContext) marshalNCategoryStatistics2ᚕᚖlinliᚋstatisticsᚐCategoryFiguresᚄ(ctx context.Context, sel ast.SelectionSet, v []*statistics.CategoryFigures) graphql.Marshaler {
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCategoryStatistics2ᚖlinliᚋstatisticsᚐCategoryFigures(ctx, sel, v[i])
@@ -2240,7 +2240,7 @@ func (ec *executionContext) marshalNCityStatistics2ᚖlinliᚋstatisticsᚐCity(
 }
 
 func (ec *executionContext) marshalNCommunityStatistics2ᚕᚖlinliᚋstatisticsᚐFiguresᚄ(ctx context.Context, sel ast.SelectionSet, v []*statistics.Figures) graphql.Marshaler {
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCommunityStatistics2ᚖlinliᚋstatisticsᚐFigures(ctx, sel, v[i])
@@ -2264,7 +2264,7 @@ func (ec *executionContext) marshalNCommunityStatistics2ᚖlinliᚋstatisticsᚐ
 }
 
 func (ec *executionContext) marshalNMonthStatistics2ᚕᚖlinliᚋstatisticsᚐMonthFiguresᚄ(ctx context.Context, sel ast.SelectionSet, v []*statistics.MonthFigures) graphql.Marshaler {
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMonthStatistics2ᚖlinliᚋstatisticsᚐMonthFigures(ctx, sel, v[i])
@@ -2288,7 +2288,7 @@ func (ec *executionContext) marshalNMonthStatistics2ᚖlinliᚋstatisticsᚐMont
 }
 
 func (ec *executionContext) marshalNServiceTypeStatistics2ᚕᚖlinliᚋstatisticsᚐServiceTypeFiguresᚄ(ctx context.Context, sel ast.SelectionSet, v []*statistics.ServiceTypeFigures) graphql.Marshaler {
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNServiceTypeStatistics2ᚖlinliᚋstatisticsᚐServiceTypeFigures(ctx, sel, v[i])
@@ -2320,7 +2320,7 @@ func (ec *executionContext) marshalNStatisticsTotal2ᚖlinliᚋstatisticsᚐFigu
 }
 
 func (ec *executionContext) marshalNTeamStatistics2ᚕᚖlinliᚋstatisticsᚐTeamFiguresᚄ(ctx context.Context, sel ast.SelectionSet, v []*statistics.TeamFigures) graphql.Marshaler {
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTeamStatistics2ᚖlinliᚋstatisticsᚐTeamFigures(ctx, sel, v[i])
