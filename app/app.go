@@ -43,6 +43,7 @@ import (
 	"linli/retention"
 	"linli/rights"
 	"linli/scan"
+	"linli/series"
 	"linli/statistics"
 	"linli/store"
 	"linli/tracing"
@@ -297,6 +298,8 @@ func wire(cfg Config, db *store.DB, ids *gid.Codec, selfKey []byte) *App {
 	ledgr.RegisterOffers(a.Jobs)
 	retention.Register(a.Jobs, db.Client, cfg.Logger)
 	qualify.Register(a.Jobs, db.Client, cfg.Logger)
+	a.Resolver.Recurring = series.New(db.Client, a.Resolver.Organize, ledgr, a.Live, cfg.Logger)
+	a.Resolver.Recurring.Register(a.Jobs)
 	a.Resolver.Notify = a.Notify
 	a.wireChannels()
 	a.revocable.Store(&revocable{auth: a.Auth, kiosks: kiosks, sessions: a.live.sessions})

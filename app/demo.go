@@ -22,6 +22,11 @@ func (a *App) LoadDemo(ctx context.Context) error {
 		a.Config.Logger.Info("demo data loaded", "community", demo.Qianjin, "accounts", len(demo.Accounts),
 			"took", time.Since(start).Round(time.Millisecond).String())
 	}
+	// The demo's series make their occurrences over the window now, so a
+	// coordinator sees them on first start (the series job keeps them up).
+	if _, err := a.Resolver.Recurring.MaterialiseAll(ctx); err != nil {
+		return err
+	}
 	// Whatever day it is, the demo's venues have activities today (the
 	// demo communities only: a real community is never touched).
 	added, err := demo.Today(ctx, a.DB.Client, time.Now())

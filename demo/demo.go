@@ -44,6 +44,9 @@ func Load(ctx context.Context, client *ent.Client) (loaded bool, err error) {
 	if err == nil {
 		err = writeQualifications(ctx, tx.Client(), time.Now())
 	}
+	if err == nil {
+		err = writeSeries(ctx, tx.Client(), time.Now())
+	}
 	if err != nil {
 		err = rollback(tx, err)
 		// Two replicas that start together on PostgreSQL both see an empty

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"linli/ent/activity"
 	"linli/ent/community"
+	"linli/ent/series"
 	"linli/ent/team"
 	"linli/ent/venue"
 	"strings"
@@ -54,6 +55,10 @@ type Activity struct {
 	PublishedAt *time.Time `json:"published_at,omitempty"`
 	// CountsVersion holds the value of the "counts_version" field.
 	CountsVersion int64 `json:"counts_version,omitempty"`
+	// SeriesID holds the value of the "series_id" field.
+	SeriesID *int `json:"series_id,omitempty"`
+	// OccurrenceAt holds the value of the "occurrence_at" field.
+	OccurrenceAt *time.Time `json:"occurrence_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ActivityQuery when eager-loading is set.
 	Edges        ActivityEdges `json:"edges"`
@@ -70,9 +75,11 @@ type ActivityEdges struct {
 	Venue *Venue `json:"venue,omitempty"`
 	// Slots holds the value of the slots edge.
 	Slots []*Slot `json:"slots,omitempty"`
+	// Series holds the value of the series edge.
+	Series *Series `json:"series,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [4]bool
+	loadedTypes [5]bool
 	// totalCount holds the count of the edges above.
 	totalCount [4]map[string]int
 
@@ -121,16 +128,27 @@ func (e ActivityEdges) SlotsOrErr() ([]*Slot, error) {
 	return nil, &NotLoadedError{edge: "slots"}
 }
 
+// SeriesOrErr returns the Series value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e ActivityEdges) SeriesOrErr() (*Series, error) {
+	if e.Series != nil {
+		return e.Series, nil
+	} else if e.loadedTypes[4] {
+		return nil, &NotFoundError{label: series.Label}
+	}
+	return nil, &NotLoadedError{edge: "series"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*Activity) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case activity.FieldID, activity.FieldCommunityID, activity.FieldTeamID, activity.FieldVenueID, activity.FieldCheckinOpensMinutes, activity.FieldCountsVersion:
+		case activity.FieldID, activity.FieldCommunityID, activity.FieldTeamID, activity.FieldVenueID, activity.FieldCheckinOpensMinutes, activity.FieldCountsVersion, activity.FieldSeriesID:
 			values[i] = new(sql.NullInt64)
 		case activity.FieldTitle, activity.FieldDescription, activity.FieldCategory, activity.FieldServiceType, activity.FieldStatus:
 			values[i] = new(sql.NullString)
-		case activity.FieldCreatedAt, activity.FieldUpdatedAt, activity.FieldStartsAt, activity.FieldEndsAt, activity.FieldSignupOpensAt, activity.FieldSignupClosesAt, activity.FieldPublishedAt:
+		case activity.FieldCreatedAt, activity.FieldUpdatedAt, activity.FieldStartsAt, activity.FieldEndsAt, activity.FieldSignupOpensAt, activity.FieldSignupClosesAt, activity.FieldPublishedAt, activity.FieldOccurrenceAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -260,6 +278,20 @@ func (_m *Activity) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.CountsVersion = value.Int64
 			}
+		case activity.FieldSeriesID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field series_id", values[i])
+			} else if value.Valid {
+				_m.SeriesID = new(int)
+				*_m.SeriesID = int(value.Int64)
+			}
+		case activity.FieldOccurrenceAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field occurrence_at", values[i])
+			} else if value.Valid {
+				_m.OccurrenceAt = new(time.Time)
+				*_m.OccurrenceAt = value.Time
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -291,6 +323,11 @@ func (_m *Activity) QueryVenue() *VenueQuery {
 // QuerySlots queries the "slots" edge of the Activity entity.
 func (_m *Activity) QuerySlots() *SlotQuery {
 	return NewActivityClient(_m.config).QuerySlots(_m)
+}
+
+// QuerySeries queries the "series" edge of the Activity entity.
+func (_m *Activity) QuerySeries() *SeriesQuery {
+	return NewActivityClient(_m.config).QuerySeries(_m)
 }
 
 // Update returns a builder for updating this Activity.
@@ -376,6 +413,16 @@ func (_m *Activity) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("counts_version=")
 	builder.WriteString(fmt.Sprintf("%v", _m.CountsVersion))
+	builder.WriteString(", ")
+	if v := _m.SeriesID; v != nil {
+		builder.WriteString("series_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.OccurrenceAt; v != nil {
+		builder.WriteString("occurrence_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

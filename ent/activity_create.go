@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"linli/ent/activity"
 	"linli/ent/community"
+	"linli/ent/series"
 	"linli/ent/slot"
 	"linli/ent/team"
 	"linli/ent/venue"
@@ -216,6 +217,34 @@ func (_c *ActivityCreate) SetNillableCountsVersion(v *int64) *ActivityCreate {
 	return _c
 }
 
+// SetSeriesID sets the "series_id" field.
+func (_c *ActivityCreate) SetSeriesID(v int) *ActivityCreate {
+	_c.mutation.SetSeriesID(v)
+	return _c
+}
+
+// SetNillableSeriesID sets the "series_id" field if the given value is not nil.
+func (_c *ActivityCreate) SetNillableSeriesID(v *int) *ActivityCreate {
+	if v != nil {
+		_c.SetSeriesID(*v)
+	}
+	return _c
+}
+
+// SetOccurrenceAt sets the "occurrence_at" field.
+func (_c *ActivityCreate) SetOccurrenceAt(v time.Time) *ActivityCreate {
+	_c.mutation.SetOccurrenceAt(v)
+	return _c
+}
+
+// SetNillableOccurrenceAt sets the "occurrence_at" field if the given value is not nil.
+func (_c *ActivityCreate) SetNillableOccurrenceAt(v *time.Time) *ActivityCreate {
+	if v != nil {
+		_c.SetOccurrenceAt(*v)
+	}
+	return _c
+}
+
 // SetCommunity sets the "community" edge to the Community entity.
 func (_c *ActivityCreate) SetCommunity(v *Community) *ActivityCreate {
 	return _c.SetCommunityID(v.ID)
@@ -244,6 +273,11 @@ func (_c *ActivityCreate) AddSlots(v ...*Slot) *ActivityCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddSlotIDs(ids...)
+}
+
+// SetSeries sets the "series" edge to the Series entity.
+func (_c *ActivityCreate) SetSeries(v *Series) *ActivityCreate {
+	return _c.SetSeriesID(v.ID)
 }
 
 // Mutation returns the ActivityMutation object of the builder.
@@ -470,6 +504,10 @@ func (_c *ActivityCreate) createSpec() (*Activity, *sqlgraph.CreateSpec) {
 		_spec.SetField(activity.FieldCountsVersion, field.TypeInt64, value)
 		_node.CountsVersion = value
 	}
+	if value, ok := _c.mutation.OccurrenceAt(); ok {
+		_spec.SetField(activity.FieldOccurrenceAt, field.TypeTime, value)
+		_node.OccurrenceAt = &value
+	}
 	if nodes := _c.mutation.CommunityIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -535,6 +573,23 @@ func (_c *ActivityCreate) createSpec() (*Activity, *sqlgraph.CreateSpec) {
 		for _, k := range nodes {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.SeriesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   activity.SeriesTable,
+			Columns: []string{activity.SeriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(series.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.SeriesID = &nodes[0]
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec
@@ -808,6 +863,42 @@ func (u *ActivityUpsert) UpdateCountsVersion() *ActivityUpsert {
 // AddCountsVersion adds v to the "counts_version" field.
 func (u *ActivityUpsert) AddCountsVersion(v int64) *ActivityUpsert {
 	u.Add(activity.FieldCountsVersion, v)
+	return u
+}
+
+// SetSeriesID sets the "series_id" field.
+func (u *ActivityUpsert) SetSeriesID(v int) *ActivityUpsert {
+	u.Set(activity.FieldSeriesID, v)
+	return u
+}
+
+// UpdateSeriesID sets the "series_id" field to the value that was provided on create.
+func (u *ActivityUpsert) UpdateSeriesID() *ActivityUpsert {
+	u.SetExcluded(activity.FieldSeriesID)
+	return u
+}
+
+// ClearSeriesID clears the value of the "series_id" field.
+func (u *ActivityUpsert) ClearSeriesID() *ActivityUpsert {
+	u.SetNull(activity.FieldSeriesID)
+	return u
+}
+
+// SetOccurrenceAt sets the "occurrence_at" field.
+func (u *ActivityUpsert) SetOccurrenceAt(v time.Time) *ActivityUpsert {
+	u.Set(activity.FieldOccurrenceAt, v)
+	return u
+}
+
+// UpdateOccurrenceAt sets the "occurrence_at" field to the value that was provided on create.
+func (u *ActivityUpsert) UpdateOccurrenceAt() *ActivityUpsert {
+	u.SetExcluded(activity.FieldOccurrenceAt)
+	return u
+}
+
+// ClearOccurrenceAt clears the value of the "occurrence_at" field.
+func (u *ActivityUpsert) ClearOccurrenceAt() *ActivityUpsert {
+	u.SetNull(activity.FieldOccurrenceAt)
 	return u
 }
 
@@ -1115,6 +1206,48 @@ func (u *ActivityUpsertOne) AddCountsVersion(v int64) *ActivityUpsertOne {
 func (u *ActivityUpsertOne) UpdateCountsVersion() *ActivityUpsertOne {
 	return u.Update(func(s *ActivityUpsert) {
 		s.UpdateCountsVersion()
+	})
+}
+
+// SetSeriesID sets the "series_id" field.
+func (u *ActivityUpsertOne) SetSeriesID(v int) *ActivityUpsertOne {
+	return u.Update(func(s *ActivityUpsert) {
+		s.SetSeriesID(v)
+	})
+}
+
+// UpdateSeriesID sets the "series_id" field to the value that was provided on create.
+func (u *ActivityUpsertOne) UpdateSeriesID() *ActivityUpsertOne {
+	return u.Update(func(s *ActivityUpsert) {
+		s.UpdateSeriesID()
+	})
+}
+
+// ClearSeriesID clears the value of the "series_id" field.
+func (u *ActivityUpsertOne) ClearSeriesID() *ActivityUpsertOne {
+	return u.Update(func(s *ActivityUpsert) {
+		s.ClearSeriesID()
+	})
+}
+
+// SetOccurrenceAt sets the "occurrence_at" field.
+func (u *ActivityUpsertOne) SetOccurrenceAt(v time.Time) *ActivityUpsertOne {
+	return u.Update(func(s *ActivityUpsert) {
+		s.SetOccurrenceAt(v)
+	})
+}
+
+// UpdateOccurrenceAt sets the "occurrence_at" field to the value that was provided on create.
+func (u *ActivityUpsertOne) UpdateOccurrenceAt() *ActivityUpsertOne {
+	return u.Update(func(s *ActivityUpsert) {
+		s.UpdateOccurrenceAt()
+	})
+}
+
+// ClearOccurrenceAt clears the value of the "occurrence_at" field.
+func (u *ActivityUpsertOne) ClearOccurrenceAt() *ActivityUpsertOne {
+	return u.Update(func(s *ActivityUpsert) {
+		s.ClearOccurrenceAt()
 	})
 }
 
@@ -1588,6 +1721,48 @@ func (u *ActivityUpsertBulk) AddCountsVersion(v int64) *ActivityUpsertBulk {
 func (u *ActivityUpsertBulk) UpdateCountsVersion() *ActivityUpsertBulk {
 	return u.Update(func(s *ActivityUpsert) {
 		s.UpdateCountsVersion()
+	})
+}
+
+// SetSeriesID sets the "series_id" field.
+func (u *ActivityUpsertBulk) SetSeriesID(v int) *ActivityUpsertBulk {
+	return u.Update(func(s *ActivityUpsert) {
+		s.SetSeriesID(v)
+	})
+}
+
+// UpdateSeriesID sets the "series_id" field to the value that was provided on create.
+func (u *ActivityUpsertBulk) UpdateSeriesID() *ActivityUpsertBulk {
+	return u.Update(func(s *ActivityUpsert) {
+		s.UpdateSeriesID()
+	})
+}
+
+// ClearSeriesID clears the value of the "series_id" field.
+func (u *ActivityUpsertBulk) ClearSeriesID() *ActivityUpsertBulk {
+	return u.Update(func(s *ActivityUpsert) {
+		s.ClearSeriesID()
+	})
+}
+
+// SetOccurrenceAt sets the "occurrence_at" field.
+func (u *ActivityUpsertBulk) SetOccurrenceAt(v time.Time) *ActivityUpsertBulk {
+	return u.Update(func(s *ActivityUpsert) {
+		s.SetOccurrenceAt(v)
+	})
+}
+
+// UpdateOccurrenceAt sets the "occurrence_at" field to the value that was provided on create.
+func (u *ActivityUpsertBulk) UpdateOccurrenceAt() *ActivityUpsertBulk {
+	return u.Update(func(s *ActivityUpsert) {
+		s.UpdateOccurrenceAt()
+	})
+}
+
+// ClearOccurrenceAt clears the value of the "occurrence_at" field.
+func (u *ActivityUpsertBulk) ClearOccurrenceAt() *ActivityUpsertBulk {
+	return u.Update(func(s *ActivityUpsert) {
+		s.ClearOccurrenceAt()
 	})
 }
 

@@ -10,6 +10,7 @@ import (
 	"linli/ent/activity"
 	"linli/ent/community"
 	"linli/ent/predicate"
+	"linli/ent/series"
 	"linli/ent/slot"
 	"linli/ent/team"
 	"linli/ent/venue"
@@ -32,6 +33,7 @@ type ActivityQuery struct {
 	withTeam       *TeamQuery
 	withVenue      *VenueQuery
 	withSlots      *SlotQuery
+	withSeries     *SeriesQuery
 	loadTotal      []func(context.Context, []*Activity) error
 	modifiers      []func(*sql.Selector)
 	withNamedSlots map[string]*SlotQuery
@@ -152,6 +154,28 @@ func (_q *ActivityQuery) QuerySlots() *SlotQuery {
 			sqlgraph.From(activity.Table, activity.FieldID, selector),
 			sqlgraph.To(slot.Table, slot.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, activity.SlotsTable, activity.SlotsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QuerySeries chains the current query on the "series" edge.
+func (_q *ActivityQuery) QuerySeries() *SeriesQuery {
+	query := (&SeriesClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(activity.Table, activity.FieldID, selector),
+			sqlgraph.To(series.Table, series.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, activity.SeriesTable, activity.SeriesColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -355,6 +379,7 @@ func (_q *ActivityQuery) Clone() *ActivityQuery {
 		withTeam:      _q.withTeam.Clone(),
 		withVenue:     _q.withVenue.Clone(),
 		withSlots:     _q.withSlots.Clone(),
+		withSeries:    _q.withSeries.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -403,6 +428,17 @@ func (_q *ActivityQuery) WithSlots(opts ...func(*SlotQuery)) *ActivityQuery {
 		opt(query)
 	}
 	_q.withSlots = query
+	return _q
+}
+
+// WithSeries tells the query-builder to eager-load the nodes that are connected to
+// the "series" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ActivityQuery) WithSeries(opts ...func(*SeriesQuery)) *ActivityQuery {
+	query := (&SeriesClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withSeries = query
 	return _q
 }
 
@@ -490,11 +526,12 @@ func (_q *ActivityQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Act
 	var (
 		nodes       = []*Activity{}
 		_spec       = _q.querySpec()
-		loadedTypes = [4]bool{
+		loadedTypes = [5]bool{
 			_q.withCommunity != nil,
 			_q.withTeam != nil,
 			_q.withVenue != nil,
 			_q.withSlots != nil,
+			_q.withSeries != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -540,6 +577,12 @@ func (_q *ActivityQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Act
 		if err := _q.loadSlots(ctx, query, nodes,
 			func(n *Activity) { n.Edges.Slots = []*Slot{} },
 			func(n *Activity, e *Slot) { n.Edges.Slots = append(n.Edges.Slots, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withSeries; query != nil {
+		if err := _q.loadSeries(ctx, query, nodes, nil,
+			func(n *Activity, e *Series) { n.Edges.Series = e }); err != nil {
 			return nil, err
 		}
 	}
@@ -681,6 +724,38 @@ func (_q *ActivityQuery) loadSlots(ctx context.Context, query *SlotQuery, nodes 
 	}
 	return nil
 }
+func (_q *ActivityQuery) loadSeries(ctx context.Context, query *SeriesQuery, nodes []*Activity, init func(*Activity), assign func(*Activity, *Series)) error {
+	ids := make([]int, 0, len(nodes))
+	nodeids := make(map[int][]*Activity)
+	for i := range nodes {
+		if nodes[i].SeriesID == nil {
+			continue
+		}
+		fk := *nodes[i].SeriesID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(series.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "series_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
 
 func (_q *ActivityQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -718,6 +793,9 @@ func (_q *ActivityQuery) querySpec() *sqlgraph.QuerySpec {
 		}
 		if _q.withVenue != nil {
 			_spec.Node.AddColumnOnce(activity.FieldVenueID)
+		}
+		if _q.withSeries != nil {
+			_spec.Node.AddColumnOnce(activity.FieldSeriesID)
 		}
 	}
 	if ps := _q.predicates; len(ps) > 0 {

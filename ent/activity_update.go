@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"linli/ent/activity"
 	"linli/ent/predicate"
+	"linli/ent/series"
 	"linli/ent/slot"
 	"linli/ent/team"
 	"linli/ent/venue"
@@ -278,6 +279,46 @@ func (_u *ActivityUpdate) AddCountsVersion(v int64) *ActivityUpdate {
 	return _u
 }
 
+// SetSeriesID sets the "series_id" field.
+func (_u *ActivityUpdate) SetSeriesID(v int) *ActivityUpdate {
+	_u.mutation.SetSeriesID(v)
+	return _u
+}
+
+// SetNillableSeriesID sets the "series_id" field if the given value is not nil.
+func (_u *ActivityUpdate) SetNillableSeriesID(v *int) *ActivityUpdate {
+	if v != nil {
+		_u.SetSeriesID(*v)
+	}
+	return _u
+}
+
+// ClearSeriesID clears the value of the "series_id" field.
+func (_u *ActivityUpdate) ClearSeriesID() *ActivityUpdate {
+	_u.mutation.ClearSeriesID()
+	return _u
+}
+
+// SetOccurrenceAt sets the "occurrence_at" field.
+func (_u *ActivityUpdate) SetOccurrenceAt(v time.Time) *ActivityUpdate {
+	_u.mutation.SetOccurrenceAt(v)
+	return _u
+}
+
+// SetNillableOccurrenceAt sets the "occurrence_at" field if the given value is not nil.
+func (_u *ActivityUpdate) SetNillableOccurrenceAt(v *time.Time) *ActivityUpdate {
+	if v != nil {
+		_u.SetOccurrenceAt(*v)
+	}
+	return _u
+}
+
+// ClearOccurrenceAt clears the value of the "occurrence_at" field.
+func (_u *ActivityUpdate) ClearOccurrenceAt() *ActivityUpdate {
+	_u.mutation.ClearOccurrenceAt()
+	return _u
+}
+
 // SetTeam sets the "team" edge to the Team entity.
 func (_u *ActivityUpdate) SetTeam(v *Team) *ActivityUpdate {
 	return _u.SetTeamID(v.ID)
@@ -301,6 +342,11 @@ func (_u *ActivityUpdate) AddSlots(v ...*Slot) *ActivityUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.AddSlotIDs(ids...)
+}
+
+// SetSeries sets the "series" edge to the Series entity.
+func (_u *ActivityUpdate) SetSeries(v *Series) *ActivityUpdate {
+	return _u.SetSeriesID(v.ID)
 }
 
 // Mutation returns the ActivityMutation object of the builder.
@@ -339,6 +385,12 @@ func (_u *ActivityUpdate) RemoveSlots(v ...*Slot) *ActivityUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveSlotIDs(ids...)
+}
+
+// ClearSeries clears the "series" edge to the Series entity.
+func (_u *ActivityUpdate) ClearSeries() *ActivityUpdate {
+	_u.mutation.ClearSeries()
+	return _u
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -493,6 +545,12 @@ func (_u *ActivityUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.AddedCountsVersion(); ok {
 		_spec.AddField(activity.FieldCountsVersion, field.TypeInt64, value)
 	}
+	if value, ok := _u.mutation.OccurrenceAt(); ok {
+		_spec.SetField(activity.FieldOccurrenceAt, field.TypeTime, value)
+	}
+	if _u.mutation.OccurrenceAtCleared() {
+		_spec.ClearField(activity.FieldOccurrenceAt, field.TypeTime)
+	}
 	if _u.mutation.TeamCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -589,6 +647,35 @@ func (_u *ActivityUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(slot.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.SeriesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   activity.SeriesTable,
+			Columns: []string{activity.SeriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(series.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.SeriesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   activity.SeriesTable,
+			Columns: []string{activity.SeriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(series.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -864,6 +951,46 @@ func (_u *ActivityUpdateOne) AddCountsVersion(v int64) *ActivityUpdateOne {
 	return _u
 }
 
+// SetSeriesID sets the "series_id" field.
+func (_u *ActivityUpdateOne) SetSeriesID(v int) *ActivityUpdateOne {
+	_u.mutation.SetSeriesID(v)
+	return _u
+}
+
+// SetNillableSeriesID sets the "series_id" field if the given value is not nil.
+func (_u *ActivityUpdateOne) SetNillableSeriesID(v *int) *ActivityUpdateOne {
+	if v != nil {
+		_u.SetSeriesID(*v)
+	}
+	return _u
+}
+
+// ClearSeriesID clears the value of the "series_id" field.
+func (_u *ActivityUpdateOne) ClearSeriesID() *ActivityUpdateOne {
+	_u.mutation.ClearSeriesID()
+	return _u
+}
+
+// SetOccurrenceAt sets the "occurrence_at" field.
+func (_u *ActivityUpdateOne) SetOccurrenceAt(v time.Time) *ActivityUpdateOne {
+	_u.mutation.SetOccurrenceAt(v)
+	return _u
+}
+
+// SetNillableOccurrenceAt sets the "occurrence_at" field if the given value is not nil.
+func (_u *ActivityUpdateOne) SetNillableOccurrenceAt(v *time.Time) *ActivityUpdateOne {
+	if v != nil {
+		_u.SetOccurrenceAt(*v)
+	}
+	return _u
+}
+
+// ClearOccurrenceAt clears the value of the "occurrence_at" field.
+func (_u *ActivityUpdateOne) ClearOccurrenceAt() *ActivityUpdateOne {
+	_u.mutation.ClearOccurrenceAt()
+	return _u
+}
+
 // SetTeam sets the "team" edge to the Team entity.
 func (_u *ActivityUpdateOne) SetTeam(v *Team) *ActivityUpdateOne {
 	return _u.SetTeamID(v.ID)
@@ -887,6 +1014,11 @@ func (_u *ActivityUpdateOne) AddSlots(v ...*Slot) *ActivityUpdateOne {
 		ids[i] = v[i].ID
 	}
 	return _u.AddSlotIDs(ids...)
+}
+
+// SetSeries sets the "series" edge to the Series entity.
+func (_u *ActivityUpdateOne) SetSeries(v *Series) *ActivityUpdateOne {
+	return _u.SetSeriesID(v.ID)
 }
 
 // Mutation returns the ActivityMutation object of the builder.
@@ -925,6 +1057,12 @@ func (_u *ActivityUpdateOne) RemoveSlots(v ...*Slot) *ActivityUpdateOne {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveSlotIDs(ids...)
+}
+
+// ClearSeries clears the "series" edge to the Series entity.
+func (_u *ActivityUpdateOne) ClearSeries() *ActivityUpdateOne {
+	_u.mutation.ClearSeries()
+	return _u
 }
 
 // Where appends a list predicates to the ActivityUpdate builder.
@@ -1109,6 +1247,12 @@ func (_u *ActivityUpdateOne) sqlSave(ctx context.Context) (_node *Activity, err 
 	if value, ok := _u.mutation.AddedCountsVersion(); ok {
 		_spec.AddField(activity.FieldCountsVersion, field.TypeInt64, value)
 	}
+	if value, ok := _u.mutation.OccurrenceAt(); ok {
+		_spec.SetField(activity.FieldOccurrenceAt, field.TypeTime, value)
+	}
+	if _u.mutation.OccurrenceAtCleared() {
+		_spec.ClearField(activity.FieldOccurrenceAt, field.TypeTime)
+	}
 	if _u.mutation.TeamCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -1205,6 +1349,35 @@ func (_u *ActivityUpdateOne) sqlSave(ctx context.Context) (_node *Activity, err 
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(slot.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.SeriesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   activity.SeriesTable,
+			Columns: []string{activity.SeriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(series.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.SeriesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   activity.SeriesTable,
+			Columns: []string{activity.SeriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(series.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -252,6 +252,27 @@ func (_u *CommunityUpdate) ClearQuietHoursEnd() *CommunityUpdate {
 	return _u
 }
 
+// SetSeriesWindowWeeks sets the "series_window_weeks" field.
+func (_u *CommunityUpdate) SetSeriesWindowWeeks(v int) *CommunityUpdate {
+	_u.mutation.ResetSeriesWindowWeeks()
+	_u.mutation.SetSeriesWindowWeeks(v)
+	return _u
+}
+
+// SetNillableSeriesWindowWeeks sets the "series_window_weeks" field if the given value is not nil.
+func (_u *CommunityUpdate) SetNillableSeriesWindowWeeks(v *int) *CommunityUpdate {
+	if v != nil {
+		_u.SetSeriesWindowWeeks(*v)
+	}
+	return _u
+}
+
+// AddSeriesWindowWeeks adds value to the "series_window_weeks" field.
+func (_u *CommunityUpdate) AddSeriesWindowWeeks(v int) *CommunityUpdate {
+	_u.mutation.AddSeriesWindowWeeks(v)
+	return _u
+}
+
 // Mutation returns the CommunityMutation object of the builder.
 func (_u *CommunityUpdate) Mutation() *CommunityMutation {
 	return _u.mutation
@@ -439,6 +460,12 @@ func (_u *CommunityUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.QuietHoursEndCleared() {
 		_spec.ClearField(community.FieldQuietHoursEnd, field.TypeString)
+	}
+	if value, ok := _u.mutation.SeriesWindowWeeks(); ok {
+		_spec.SetField(community.FieldSeriesWindowWeeks, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedSeriesWindowWeeks(); ok {
+		_spec.AddField(community.FieldSeriesWindowWeeks, field.TypeInt, value)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
@@ -684,6 +711,27 @@ func (_u *CommunityUpdateOne) ClearQuietHoursEnd() *CommunityUpdateOne {
 	return _u
 }
 
+// SetSeriesWindowWeeks sets the "series_window_weeks" field.
+func (_u *CommunityUpdateOne) SetSeriesWindowWeeks(v int) *CommunityUpdateOne {
+	_u.mutation.ResetSeriesWindowWeeks()
+	_u.mutation.SetSeriesWindowWeeks(v)
+	return _u
+}
+
+// SetNillableSeriesWindowWeeks sets the "series_window_weeks" field if the given value is not nil.
+func (_u *CommunityUpdateOne) SetNillableSeriesWindowWeeks(v *int) *CommunityUpdateOne {
+	if v != nil {
+		_u.SetSeriesWindowWeeks(*v)
+	}
+	return _u
+}
+
+// AddSeriesWindowWeeks adds value to the "series_window_weeks" field.
+func (_u *CommunityUpdateOne) AddSeriesWindowWeeks(v int) *CommunityUpdateOne {
+	_u.mutation.AddSeriesWindowWeeks(v)
+	return _u
+}
+
 // Mutation returns the CommunityMutation object of the builder.
 func (_u *CommunityUpdateOne) Mutation() *CommunityMutation {
 	return _u.mutation
@@ -901,6 +949,12 @@ func (_u *CommunityUpdateOne) sqlSave(ctx context.Context) (_node *Community, er
 	}
 	if _u.mutation.QuietHoursEndCleared() {
 		_spec.ClearField(community.FieldQuietHoursEnd, field.TypeString)
+	}
+	if value, ok := _u.mutation.SeriesWindowWeeks(); ok {
+		_spec.SetField(community.FieldSeriesWindowWeeks, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedSeriesWindowWeeks(); ok {
+		_spec.AddField(community.FieldSeriesWindowWeeks, field.TypeInt, value)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &Community{config: _u.config}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"linli/ent/activity"
+	"linli/ent/activitytemplate"
 	"linli/ent/auditentry"
 	"linli/ent/calendarfeed"
 	"linli/ent/certificate"
@@ -33,9 +34,11 @@ import (
 	"linli/ent/retentionpolicy"
 	"linli/ent/secret"
 	"linli/ent/sensitiveread"
+	"linli/ent/series"
 	"linli/ent/servicerecord"
 	"linli/ent/session"
 	"linli/ent/slot"
+	"linli/ent/standingsignup"
 	"linli/ent/team"
 	"linli/ent/teammembership"
 	"linli/ent/venue"
@@ -110,6 +113,7 @@ func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
 			activity.Table:               activity.ValidColumn,
+			activitytemplate.Table:       activitytemplate.ValidColumn,
 			auditentry.Table:             auditentry.ValidColumn,
 			calendarfeed.Table:           calendarfeed.ValidColumn,
 			certificate.Table:            certificate.ValidColumn,
@@ -136,9 +140,11 @@ func checkColumn(t, c string) error {
 			retentionpolicy.Table:        retentionpolicy.ValidColumn,
 			secret.Table:                 secret.ValidColumn,
 			sensitiveread.Table:          sensitiveread.ValidColumn,
+			series.Table:                 series.ValidColumn,
 			servicerecord.Table:          servicerecord.ValidColumn,
 			session.Table:                session.ValidColumn,
 			slot.Table:                   slot.ValidColumn,
+			standingsignup.Table:         standingsignup.ValidColumn,
 			team.Table:                   team.ValidColumn,
 			teammembership.Table:         teammembership.ValidColumn,
 			venue.Table:                  venue.ValidColumn,

@@ -4,6 +4,7 @@ package ent
 
 import (
 	"linli/ent/activity"
+	"linli/ent/activitytemplate"
 	"linli/ent/auditentry"
 	"linli/ent/calendarfeed"
 	"linli/ent/certificate"
@@ -29,9 +30,11 @@ import (
 	"linli/ent/retentionpolicy"
 	"linli/ent/secret"
 	"linli/ent/sensitiveread"
+	"linli/ent/series"
 	"linli/ent/servicerecord"
 	"linli/ent/session"
 	"linli/ent/slot"
+	"linli/ent/standingsignup"
 	"linli/ent/team"
 	"linli/ent/teammembership"
 	"linli/ent/venue"
@@ -48,7 +51,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 35)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 38)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   activity.Table,
@@ -77,9 +80,40 @@ var schemaGraph = func() *sqlgraph.Schema {
 			activity.FieldCheckinOpensMinutes: {Type: field.TypeInt, Column: activity.FieldCheckinOpensMinutes},
 			activity.FieldPublishedAt:         {Type: field.TypeTime, Column: activity.FieldPublishedAt},
 			activity.FieldCountsVersion:       {Type: field.TypeInt64, Column: activity.FieldCountsVersion},
+			activity.FieldSeriesID:            {Type: field.TypeInt, Column: activity.FieldSeriesID},
+			activity.FieldOccurrenceAt:        {Type: field.TypeTime, Column: activity.FieldOccurrenceAt},
 		},
 	}
 	graph.Nodes[1] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   activitytemplate.Table,
+			Columns: activitytemplate.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: activitytemplate.FieldID,
+			},
+		},
+		Type: "ActivityTemplate",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			activitytemplate.FieldCommunityID:         {Type: field.TypeInt, Column: activitytemplate.FieldCommunityID},
+			activitytemplate.FieldCreatedAt:           {Type: field.TypeTime, Column: activitytemplate.FieldCreatedAt},
+			activitytemplate.FieldUpdatedAt:           {Type: field.TypeTime, Column: activitytemplate.FieldUpdatedAt},
+			activitytemplate.FieldTitle:               {Type: field.TypeString, Column: activitytemplate.FieldTitle},
+			activitytemplate.FieldDescription:         {Type: field.TypeString, Column: activitytemplate.FieldDescription},
+			activitytemplate.FieldCategory:            {Type: field.TypeString, Column: activitytemplate.FieldCategory},
+			activitytemplate.FieldServiceType:         {Type: field.TypeString, Column: activitytemplate.FieldServiceType},
+			activitytemplate.FieldTeamID:              {Type: field.TypeInt, Column: activitytemplate.FieldTeamID},
+			activitytemplate.FieldVenueID:             {Type: field.TypeInt, Column: activitytemplate.FieldVenueID},
+			activitytemplate.FieldDurationMinutes:     {Type: field.TypeInt, Column: activitytemplate.FieldDurationMinutes},
+			activitytemplate.FieldCheckinOpensMinutes: {Type: field.TypeInt, Column: activitytemplate.FieldCheckinOpensMinutes},
+			activitytemplate.FieldSignupOpensMinutes:  {Type: field.TypeInt, Column: activitytemplate.FieldSignupOpensMinutes},
+			activitytemplate.FieldSignupClosesMinutes: {Type: field.TypeInt, Column: activitytemplate.FieldSignupClosesMinutes},
+			activitytemplate.FieldSlots:               {Type: field.TypeJSON, Column: activitytemplate.FieldSlots},
+			activitytemplate.FieldName:                {Type: field.TypeString, Column: activitytemplate.FieldName},
+			activitytemplate.FieldStartMinute:         {Type: field.TypeInt, Column: activitytemplate.FieldStartMinute},
+		},
+	}
+	graph.Nodes[2] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   auditentry.Table,
 			Columns: auditentry.Columns,
@@ -102,7 +136,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			auditentry.FieldHash:          {Type: field.TypeString, Column: auditentry.FieldHash},
 		},
 	}
-	graph.Nodes[2] = &sqlgraph.Node{
+	graph.Nodes[3] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   calendarfeed.Table,
 			Columns: calendarfeed.Columns,
@@ -123,7 +157,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			calendarfeed.FieldRevokedAt:   {Type: field.TypeTime, Column: calendarfeed.FieldRevokedAt},
 		},
 	}
-	graph.Nodes[3] = &sqlgraph.Node{
+	graph.Nodes[4] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   certificate.Table,
 			Columns: certificate.Columns,
@@ -145,7 +179,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			certificate.FieldIssuedByID:  {Type: field.TypeInt, Column: certificate.FieldIssuedByID},
 		},
 	}
-	graph.Nodes[4] = &sqlgraph.Node{
+	graph.Nodes[5] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   checkinscan.Table,
 			Columns: checkinscan.Columns,
@@ -171,7 +205,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			checkinscan.FieldRecordedAt:     {Type: field.TypeTime, Column: checkinscan.FieldRecordedAt},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[6] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   community.Table,
 			Columns: community.Columns,
@@ -195,9 +229,10 @@ var schemaGraph = func() *sqlgraph.Schema {
 			community.FieldReminderLeadMinutes: {Type: field.TypeJSON, Column: community.FieldReminderLeadMinutes},
 			community.FieldQuietHoursStart:     {Type: field.TypeString, Column: community.FieldQuietHoursStart},
 			community.FieldQuietHoursEnd:       {Type: field.TypeString, Column: community.FieldQuietHoursEnd},
+			community.FieldSeriesWindowWeeks:   {Type: field.TypeInt, Column: community.FieldSeriesWindowWeeks},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   consent.Table,
 			Columns: consent.Columns,
@@ -219,7 +254,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			consent.FieldHouseholdID:    {Type: field.TypeInt, Column: consent.FieldHouseholdID},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   homevisit.Table,
 			Columns: homevisit.Columns,
@@ -244,7 +279,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			homevisit.FieldIdempotencyKey: {Type: field.TypeString, Column: homevisit.FieldIdempotencyKey},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   household.Table,
 			Columns: household.Columns,
@@ -265,7 +300,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			household.FieldCareTags:    {Type: field.TypeJSON, Column: household.FieldCareTags},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   idempotencykey.Table,
 			Columns: idempotencykey.Columns,
@@ -284,7 +319,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			idempotencykey.FieldCreatedAt:   {Type: field.TypeTime, Column: idempotencykey.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   job.Table,
 			Columns: job.Columns,
@@ -310,7 +345,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			job.FieldUpdatedAt:     {Type: field.TypeTime, Column: job.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   kiosk.Table,
 			Columns: kiosk.Columns,
@@ -332,7 +367,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			kiosk.FieldLastSeenAt:  {Type: field.TypeTime, Column: kiosk.FieldLastSeenAt},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   kioskpairingcode.Table,
 			Columns: kioskpairingcode.Columns,
@@ -351,7 +386,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			kioskpairingcode.FieldCreatedAt:   {Type: field.TypeTime, Column: kioskpairingcode.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   notification.Table,
 			Columns: notification.Columns,
@@ -375,7 +410,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			notification.FieldSource:         {Type: field.TypeString, Column: notification.FieldSource},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   notificationdelivery.Table,
 			Columns: notificationdelivery.Columns,
@@ -399,7 +434,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			notificationdelivery.FieldSentAt:         {Type: field.TypeTime, Column: notificationdelivery.FieldSentAt},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   notificationpreference.Table,
 			Columns: notificationpreference.Columns,
@@ -420,7 +455,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			notificationpreference.FieldUpdatedAt:           {Type: field.TypeTime, Column: notificationpreference.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   persistedquery.Table,
 			Columns: persistedquery.Columns,
@@ -437,7 +472,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			persistedquery.FieldLastUsedAt: {Type: field.TypeTime, Column: persistedquery.FieldLastUsedAt},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   person.Table,
 			Columns: person.Columns,
@@ -459,7 +494,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			person.FieldDeletedAt:    {Type: field.TypeTime, Column: person.FieldDeletedAt},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   phonecode.Table,
 			Columns: phonecode.Columns,
@@ -477,7 +512,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			phonecode.FieldCreatedAt: {Type: field.TypeTime, Column: phonecode.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   registration.Table,
 			Columns: registration.Columns,
@@ -506,7 +541,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			registration.FieldCancelReason:       {Type: field.TypeString, Column: registration.FieldCancelReason},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   request.Table,
 			Columns: request.Columns,
@@ -545,7 +580,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			request.FieldVersion:          {Type: field.TypeInt, Column: request.FieldVersion},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   requestevent.Table,
 			Columns: requestevent.Columns,
@@ -566,7 +601,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			requestevent.FieldHomeVisitID: {Type: field.TypeInt, Column: requestevent.FieldHomeVisitID},
 		},
 	}
-	graph.Nodes[22] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   retentionpolicy.Table,
 			Columns: retentionpolicy.Columns,
@@ -587,7 +622,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			retentionpolicy.FieldReadLogDays:      {Type: field.TypeInt, Column: retentionpolicy.FieldReadLogDays},
 		},
 	}
-	graph.Nodes[23] = &sqlgraph.Node{
+	graph.Nodes[24] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   secret.Table,
 			Columns: secret.Columns,
@@ -603,7 +638,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			secret.FieldCreatedAt: {Type: field.TypeTime, Column: secret.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[24] = &sqlgraph.Node{
+	graph.Nodes[25] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   sensitiveread.Table,
 			Columns: sensitiveread.Columns,
@@ -624,7 +659,42 @@ var schemaGraph = func() *sqlgraph.Schema {
 			sensitiveread.FieldAt:            {Type: field.TypeTime, Column: sensitiveread.FieldAt},
 		},
 	}
-	graph.Nodes[25] = &sqlgraph.Node{
+	graph.Nodes[26] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   series.Table,
+			Columns: series.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: series.FieldID,
+			},
+		},
+		Type: "Series",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			series.FieldCommunityID:         {Type: field.TypeInt, Column: series.FieldCommunityID},
+			series.FieldCreatedAt:           {Type: field.TypeTime, Column: series.FieldCreatedAt},
+			series.FieldUpdatedAt:           {Type: field.TypeTime, Column: series.FieldUpdatedAt},
+			series.FieldTitle:               {Type: field.TypeString, Column: series.FieldTitle},
+			series.FieldDescription:         {Type: field.TypeString, Column: series.FieldDescription},
+			series.FieldCategory:            {Type: field.TypeString, Column: series.FieldCategory},
+			series.FieldServiceType:         {Type: field.TypeString, Column: series.FieldServiceType},
+			series.FieldTeamID:              {Type: field.TypeInt, Column: series.FieldTeamID},
+			series.FieldVenueID:             {Type: field.TypeInt, Column: series.FieldVenueID},
+			series.FieldDurationMinutes:     {Type: field.TypeInt, Column: series.FieldDurationMinutes},
+			series.FieldCheckinOpensMinutes: {Type: field.TypeInt, Column: series.FieldCheckinOpensMinutes},
+			series.FieldSignupOpensMinutes:  {Type: field.TypeInt, Column: series.FieldSignupOpensMinutes},
+			series.FieldSignupClosesMinutes: {Type: field.TypeInt, Column: series.FieldSignupClosesMinutes},
+			series.FieldSlots:               {Type: field.TypeJSON, Column: series.FieldSlots},
+			series.FieldRrule:               {Type: field.TypeString, Column: series.FieldRrule},
+			series.FieldDtstart:             {Type: field.TypeTime, Column: series.FieldDtstart},
+			series.FieldStartShiftMinutes:   {Type: field.TypeInt, Column: series.FieldStartShiftMinutes},
+			series.FieldExdates:             {Type: field.TypeJSON, Column: series.FieldExdates},
+			series.FieldCancelledFrom:       {Type: field.TypeTime, Column: series.FieldCancelledFrom},
+			series.FieldMaterialisedUntil:   {Type: field.TypeTime, Column: series.FieldMaterialisedUntil},
+			series.FieldRecurringSignup:     {Type: field.TypeBool, Column: series.FieldRecurringSignup},
+			series.FieldStandingCap:         {Type: field.TypeInt, Column: series.FieldStandingCap},
+		},
+	}
+	graph.Nodes[27] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   servicerecord.Table,
 			Columns: servicerecord.Columns,
@@ -659,7 +729,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			servicerecord.FieldCorrectionReason: {Type: field.TypeString, Column: servicerecord.FieldCorrectionReason},
 		},
 	}
-	graph.Nodes[26] = &sqlgraph.Node{
+	graph.Nodes[28] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -680,7 +750,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldIdleExpiresAt: {Type: field.TypeTime, Column: session.FieldIdleExpiresAt},
 		},
 	}
-	graph.Nodes[27] = &sqlgraph.Node{
+	graph.Nodes[29] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   slot.Table,
 			Columns: slot.Columns,
@@ -710,9 +780,31 @@ var schemaGraph = func() *sqlgraph.Schema {
 			slot.FieldMaxSeatsPerSignup: {Type: field.TypeInt, Column: slot.FieldMaxSeatsPerSignup},
 			slot.FieldRequiresApproval:  {Type: field.TypeBool, Column: slot.FieldRequiresApproval},
 			slot.FieldWaitlistEnabled:   {Type: field.TypeBool, Column: slot.FieldWaitlistEnabled},
+			slot.FieldSeriesPosition:    {Type: field.TypeInt, Column: slot.FieldSeriesPosition},
 		},
 	}
-	graph.Nodes[28] = &sqlgraph.Node{
+	graph.Nodes[30] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   standingsignup.Table,
+			Columns: standingsignup.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: standingsignup.FieldID,
+			},
+		},
+		Type: "StandingSignup",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			standingsignup.FieldCommunityID: {Type: field.TypeInt, Column: standingsignup.FieldCommunityID},
+			standingsignup.FieldCreatedAt:   {Type: field.TypeTime, Column: standingsignup.FieldCreatedAt},
+			standingsignup.FieldUpdatedAt:   {Type: field.TypeTime, Column: standingsignup.FieldUpdatedAt},
+			standingsignup.FieldSeriesID:    {Type: field.TypeInt, Column: standingsignup.FieldSeriesID},
+			standingsignup.FieldPersonID:    {Type: field.TypeInt, Column: standingsignup.FieldPersonID},
+			standingsignup.FieldPosition:    {Type: field.TypeInt, Column: standingsignup.FieldPosition},
+			standingsignup.FieldBookedUntil: {Type: field.TypeTime, Column: standingsignup.FieldBookedUntil},
+			standingsignup.FieldCancelledAt: {Type: field.TypeTime, Column: standingsignup.FieldCancelledAt},
+		},
+	}
+	graph.Nodes[31] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   team.Table,
 			Columns: team.Columns,
@@ -730,7 +822,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			team.FieldDescription: {Type: field.TypeString, Column: team.FieldDescription},
 		},
 	}
-	graph.Nodes[29] = &sqlgraph.Node{
+	graph.Nodes[32] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   teammembership.Table,
 			Columns: teammembership.Columns,
@@ -749,7 +841,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			teammembership.FieldRole:        {Type: field.TypeEnum, Column: teammembership.FieldRole},
 		},
 	}
-	graph.Nodes[30] = &sqlgraph.Node{
+	graph.Nodes[33] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   venue.Table,
 			Columns: venue.Columns,
@@ -768,7 +860,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			venue.FieldCapacity:    {Type: field.TypeInt, Column: venue.FieldCapacity},
 		},
 	}
-	graph.Nodes[31] = &sqlgraph.Node{
+	graph.Nodes[34] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   volunteerprofile.Table,
 			Columns: volunteerprofile.Columns,
@@ -785,7 +877,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			volunteerprofile.FieldRegisteredAt: {Type: field.TypeTime, Column: volunteerprofile.FieldRegisteredAt},
 		},
 	}
-	graph.Nodes[32] = &sqlgraph.Node{
+	graph.Nodes[35] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   webhook.Table,
 			Columns: webhook.Columns,
@@ -807,7 +899,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			webhook.FieldDeletedAt:   {Type: field.TypeTime, Column: webhook.FieldDeletedAt},
 		},
 	}
-	graph.Nodes[33] = &sqlgraph.Node{
+	graph.Nodes[36] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   webhookdelivery.Table,
 			Columns: webhookdelivery.Columns,
@@ -832,7 +924,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			webhookdelivery.FieldDeliveredAt:   {Type: field.TypeTime, Column: webhookdelivery.FieldDeliveredAt},
 		},
 	}
-	graph.Nodes[34] = &sqlgraph.Node{
+	graph.Nodes[37] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   wechatbinding.Table,
 			Columns: wechatbinding.Columns,
@@ -896,6 +988,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Activity",
 		"Slot",
+	)
+	graph.MustAddE(
+		"series",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   activity.SeriesTable,
+			Columns: []string{activity.SeriesColumn},
+			Bidi:    false,
+		},
+		"Activity",
+		"Series",
+	)
+	graph.MustAddE(
+		"community",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   activitytemplate.CommunityTable,
+			Columns: []string{activitytemplate.CommunityColumn},
+			Bidi:    false,
+		},
+		"ActivityTemplate",
+		"Community",
 	)
 	graph.MustAddE(
 		"community",
@@ -1514,6 +1630,42 @@ var schemaGraph = func() *sqlgraph.Schema {
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
 			Inverse: false,
+			Table:   series.CommunityTable,
+			Columns: []string{series.CommunityColumn},
+			Bidi:    false,
+		},
+		"Series",
+		"Community",
+	)
+	graph.MustAddE(
+		"occurrences",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   series.OccurrencesTable,
+			Columns: []string{series.OccurrencesColumn},
+			Bidi:    false,
+		},
+		"Series",
+		"Activity",
+	)
+	graph.MustAddE(
+		"standing",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   series.StandingTable,
+			Columns: []string{series.StandingColumn},
+			Bidi:    false,
+		},
+		"Series",
+		"StandingSignup",
+	)
+	graph.MustAddE(
+		"community",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
 			Table:   servicerecord.CommunityTable,
 			Columns: []string{servicerecord.CommunityColumn},
 			Bidi:    false,
@@ -1592,6 +1744,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Slot",
 		"Activity",
+	)
+	graph.MustAddE(
+		"community",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   standingsignup.CommunityTable,
+			Columns: []string{standingsignup.CommunityColumn},
+			Bidi:    false,
+		},
+		"StandingSignup",
+		"Community",
+	)
+	graph.MustAddE(
+		"series",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   standingsignup.SeriesTable,
+			Columns: []string{standingsignup.SeriesColumn},
+			Bidi:    false,
+		},
+		"StandingSignup",
+		"Series",
 	)
 	graph.MustAddE(
 		"community",
@@ -1907,6 +2083,16 @@ func (f *ActivityFilter) WhereCountsVersion(p entql.Int64P) {
 	f.Where(p.Field(activity.FieldCountsVersion))
 }
 
+// WhereSeriesID applies the entql int predicate on the series_id field.
+func (f *ActivityFilter) WhereSeriesID(p entql.IntP) {
+	f.Where(p.Field(activity.FieldSeriesID))
+}
+
+// WhereOccurrenceAt applies the entql time.Time predicate on the occurrence_at field.
+func (f *ActivityFilter) WhereOccurrenceAt(p entql.TimeP) {
+	f.Where(p.Field(activity.FieldOccurrenceAt))
+}
+
 // WhereHasCommunity applies a predicate to check if query has an edge community.
 func (f *ActivityFilter) WhereHasCommunity() {
 	f.Where(entql.HasEdge("community"))
@@ -1963,6 +2149,154 @@ func (f *ActivityFilter) WhereHasSlotsWith(preds ...predicate.Slot) {
 	})))
 }
 
+// WhereHasSeries applies a predicate to check if query has an edge series.
+func (f *ActivityFilter) WhereHasSeries() {
+	f.Where(entql.HasEdge("series"))
+}
+
+// WhereHasSeriesWith applies a predicate to check if query has an edge series with a given conditions (other predicates).
+func (f *ActivityFilter) WhereHasSeriesWith(preds ...predicate.Series) {
+	f.Where(entql.HasEdgeWith("series", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *ActivityTemplateQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ActivityTemplateQuery builder.
+func (_q *ActivityTemplateQuery) Filter() *ActivityTemplateFilter {
+	return &ActivityTemplateFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ActivityTemplateMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ActivityTemplateMutation builder.
+func (m *ActivityTemplateMutation) Filter() *ActivityTemplateFilter {
+	return &ActivityTemplateFilter{config: m.config, predicateAdder: m}
+}
+
+// ActivityTemplateFilter provides a generic filtering capability at runtime for ActivityTemplateQuery.
+type ActivityTemplateFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ActivityTemplateFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[1].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *ActivityTemplateFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(activitytemplate.FieldID))
+}
+
+// WhereCommunityID applies the entql int predicate on the community_id field.
+func (f *ActivityTemplateFilter) WhereCommunityID(p entql.IntP) {
+	f.Where(p.Field(activitytemplate.FieldCommunityID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *ActivityTemplateFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(activitytemplate.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *ActivityTemplateFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(activitytemplate.FieldUpdatedAt))
+}
+
+// WhereTitle applies the entql string predicate on the title field.
+func (f *ActivityTemplateFilter) WhereTitle(p entql.StringP) {
+	f.Where(p.Field(activitytemplate.FieldTitle))
+}
+
+// WhereDescription applies the entql string predicate on the description field.
+func (f *ActivityTemplateFilter) WhereDescription(p entql.StringP) {
+	f.Where(p.Field(activitytemplate.FieldDescription))
+}
+
+// WhereCategory applies the entql string predicate on the category field.
+func (f *ActivityTemplateFilter) WhereCategory(p entql.StringP) {
+	f.Where(p.Field(activitytemplate.FieldCategory))
+}
+
+// WhereServiceType applies the entql string predicate on the service_type field.
+func (f *ActivityTemplateFilter) WhereServiceType(p entql.StringP) {
+	f.Where(p.Field(activitytemplate.FieldServiceType))
+}
+
+// WhereTeamID applies the entql int predicate on the team_id field.
+func (f *ActivityTemplateFilter) WhereTeamID(p entql.IntP) {
+	f.Where(p.Field(activitytemplate.FieldTeamID))
+}
+
+// WhereVenueID applies the entql int predicate on the venue_id field.
+func (f *ActivityTemplateFilter) WhereVenueID(p entql.IntP) {
+	f.Where(p.Field(activitytemplate.FieldVenueID))
+}
+
+// WhereDurationMinutes applies the entql int predicate on the duration_minutes field.
+func (f *ActivityTemplateFilter) WhereDurationMinutes(p entql.IntP) {
+	f.Where(p.Field(activitytemplate.FieldDurationMinutes))
+}
+
+// WhereCheckinOpensMinutes applies the entql int predicate on the checkin_opens_minutes field.
+func (f *ActivityTemplateFilter) WhereCheckinOpensMinutes(p entql.IntP) {
+	f.Where(p.Field(activitytemplate.FieldCheckinOpensMinutes))
+}
+
+// WhereSignupOpensMinutes applies the entql int predicate on the signup_opens_minutes field.
+func (f *ActivityTemplateFilter) WhereSignupOpensMinutes(p entql.IntP) {
+	f.Where(p.Field(activitytemplate.FieldSignupOpensMinutes))
+}
+
+// WhereSignupClosesMinutes applies the entql int predicate on the signup_closes_minutes field.
+func (f *ActivityTemplateFilter) WhereSignupClosesMinutes(p entql.IntP) {
+	f.Where(p.Field(activitytemplate.FieldSignupClosesMinutes))
+}
+
+// WhereSlots applies the entql json.RawMessage predicate on the slots field.
+func (f *ActivityTemplateFilter) WhereSlots(p entql.BytesP) {
+	f.Where(p.Field(activitytemplate.FieldSlots))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *ActivityTemplateFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(activitytemplate.FieldName))
+}
+
+// WhereStartMinute applies the entql int predicate on the start_minute field.
+func (f *ActivityTemplateFilter) WhereStartMinute(p entql.IntP) {
+	f.Where(p.Field(activitytemplate.FieldStartMinute))
+}
+
+// WhereHasCommunity applies a predicate to check if query has an edge community.
+func (f *ActivityTemplateFilter) WhereHasCommunity() {
+	f.Where(entql.HasEdge("community"))
+}
+
+// WhereHasCommunityWith applies a predicate to check if query has an edge community with a given conditions (other predicates).
+func (f *ActivityTemplateFilter) WhereHasCommunityWith(preds ...predicate.Community) {
+	f.Where(entql.HasEdgeWith("community", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *AuditEntryQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -1992,7 +2326,7 @@ type AuditEntryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *AuditEntryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[1].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2096,7 +2430,7 @@ type CalendarFeedFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CalendarFeedFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2190,7 +2524,7 @@ type CertificateFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CertificateFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2303,7 +2637,7 @@ type CheckInScanFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CheckInScanFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2450,7 +2784,7 @@ type CommunityFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CommunityFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2526,6 +2860,11 @@ func (f *CommunityFilter) WhereQuietHoursEnd(p entql.StringP) {
 	f.Where(p.Field(community.FieldQuietHoursEnd))
 }
 
+// WhereSeriesWindowWeeks applies the entql int predicate on the series_window_weeks field.
+func (f *CommunityFilter) WhereSeriesWindowWeeks(p entql.IntP) {
+	f.Where(p.Field(community.FieldSeriesWindowWeeks))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *ConsentQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -2555,7 +2894,7 @@ type ConsentFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ConsentFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2668,7 +3007,7 @@ type HomeVisitFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *HomeVisitFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2838,7 +3177,7 @@ type HouseholdFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *HouseholdFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2960,7 +3299,7 @@ type IdempotencyKeyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *IdempotencyKeyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3030,7 +3369,7 @@ type JobFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *JobFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3135,7 +3474,7 @@ type KioskFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *KioskFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3248,7 +3587,7 @@ type KioskPairingCodeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *KioskPairingCodeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3332,7 +3671,7 @@ type NotificationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *NotificationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3497,7 +3836,7 @@ type NotificationDeliveryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *NotificationDeliveryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3606,7 +3945,7 @@ type NotificationPreferenceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *NotificationPreferenceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3714,7 +4053,7 @@ type PersistedQueryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PersistedQueryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3774,7 +4113,7 @@ type PersonFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PersonFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3957,7 +4296,7 @@ type PhoneCodeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PhoneCodeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4022,7 +4361,7 @@ type RegistrationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RegistrationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4198,7 +4537,7 @@ type RequestFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RequestFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4466,7 +4805,7 @@ type RequestEventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RequestEventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4588,7 +4927,7 @@ type RetentionPolicyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RetentionPolicyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4682,7 +5021,7 @@ type SecretFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SecretFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4737,7 +5076,7 @@ type SensitiveReadFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SensitiveReadFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4803,6 +5142,198 @@ func (f *SensitiveReadFilter) WhereHasCommunityWith(preds ...predicate.Community
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *SeriesQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the SeriesQuery builder.
+func (_q *SeriesQuery) Filter() *SeriesFilter {
+	return &SeriesFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *SeriesMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the SeriesMutation builder.
+func (m *SeriesMutation) Filter() *SeriesFilter {
+	return &SeriesFilter{config: m.config, predicateAdder: m}
+}
+
+// SeriesFilter provides a generic filtering capability at runtime for SeriesQuery.
+type SeriesFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *SeriesFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *SeriesFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(series.FieldID))
+}
+
+// WhereCommunityID applies the entql int predicate on the community_id field.
+func (f *SeriesFilter) WhereCommunityID(p entql.IntP) {
+	f.Where(p.Field(series.FieldCommunityID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *SeriesFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(series.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *SeriesFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(series.FieldUpdatedAt))
+}
+
+// WhereTitle applies the entql string predicate on the title field.
+func (f *SeriesFilter) WhereTitle(p entql.StringP) {
+	f.Where(p.Field(series.FieldTitle))
+}
+
+// WhereDescription applies the entql string predicate on the description field.
+func (f *SeriesFilter) WhereDescription(p entql.StringP) {
+	f.Where(p.Field(series.FieldDescription))
+}
+
+// WhereCategory applies the entql string predicate on the category field.
+func (f *SeriesFilter) WhereCategory(p entql.StringP) {
+	f.Where(p.Field(series.FieldCategory))
+}
+
+// WhereServiceType applies the entql string predicate on the service_type field.
+func (f *SeriesFilter) WhereServiceType(p entql.StringP) {
+	f.Where(p.Field(series.FieldServiceType))
+}
+
+// WhereTeamID applies the entql int predicate on the team_id field.
+func (f *SeriesFilter) WhereTeamID(p entql.IntP) {
+	f.Where(p.Field(series.FieldTeamID))
+}
+
+// WhereVenueID applies the entql int predicate on the venue_id field.
+func (f *SeriesFilter) WhereVenueID(p entql.IntP) {
+	f.Where(p.Field(series.FieldVenueID))
+}
+
+// WhereDurationMinutes applies the entql int predicate on the duration_minutes field.
+func (f *SeriesFilter) WhereDurationMinutes(p entql.IntP) {
+	f.Where(p.Field(series.FieldDurationMinutes))
+}
+
+// WhereCheckinOpensMinutes applies the entql int predicate on the checkin_opens_minutes field.
+func (f *SeriesFilter) WhereCheckinOpensMinutes(p entql.IntP) {
+	f.Where(p.Field(series.FieldCheckinOpensMinutes))
+}
+
+// WhereSignupOpensMinutes applies the entql int predicate on the signup_opens_minutes field.
+func (f *SeriesFilter) WhereSignupOpensMinutes(p entql.IntP) {
+	f.Where(p.Field(series.FieldSignupOpensMinutes))
+}
+
+// WhereSignupClosesMinutes applies the entql int predicate on the signup_closes_minutes field.
+func (f *SeriesFilter) WhereSignupClosesMinutes(p entql.IntP) {
+	f.Where(p.Field(series.FieldSignupClosesMinutes))
+}
+
+// WhereSlots applies the entql json.RawMessage predicate on the slots field.
+func (f *SeriesFilter) WhereSlots(p entql.BytesP) {
+	f.Where(p.Field(series.FieldSlots))
+}
+
+// WhereRrule applies the entql string predicate on the rrule field.
+func (f *SeriesFilter) WhereRrule(p entql.StringP) {
+	f.Where(p.Field(series.FieldRrule))
+}
+
+// WhereDtstart applies the entql time.Time predicate on the dtstart field.
+func (f *SeriesFilter) WhereDtstart(p entql.TimeP) {
+	f.Where(p.Field(series.FieldDtstart))
+}
+
+// WhereStartShiftMinutes applies the entql int predicate on the start_shift_minutes field.
+func (f *SeriesFilter) WhereStartShiftMinutes(p entql.IntP) {
+	f.Where(p.Field(series.FieldStartShiftMinutes))
+}
+
+// WhereExdates applies the entql json.RawMessage predicate on the exdates field.
+func (f *SeriesFilter) WhereExdates(p entql.BytesP) {
+	f.Where(p.Field(series.FieldExdates))
+}
+
+// WhereCancelledFrom applies the entql time.Time predicate on the cancelled_from field.
+func (f *SeriesFilter) WhereCancelledFrom(p entql.TimeP) {
+	f.Where(p.Field(series.FieldCancelledFrom))
+}
+
+// WhereMaterialisedUntil applies the entql time.Time predicate on the materialised_until field.
+func (f *SeriesFilter) WhereMaterialisedUntil(p entql.TimeP) {
+	f.Where(p.Field(series.FieldMaterialisedUntil))
+}
+
+// WhereRecurringSignup applies the entql bool predicate on the recurring_signup field.
+func (f *SeriesFilter) WhereRecurringSignup(p entql.BoolP) {
+	f.Where(p.Field(series.FieldRecurringSignup))
+}
+
+// WhereStandingCap applies the entql int predicate on the standing_cap field.
+func (f *SeriesFilter) WhereStandingCap(p entql.IntP) {
+	f.Where(p.Field(series.FieldStandingCap))
+}
+
+// WhereHasCommunity applies a predicate to check if query has an edge community.
+func (f *SeriesFilter) WhereHasCommunity() {
+	f.Where(entql.HasEdge("community"))
+}
+
+// WhereHasCommunityWith applies a predicate to check if query has an edge community with a given conditions (other predicates).
+func (f *SeriesFilter) WhereHasCommunityWith(preds ...predicate.Community) {
+	f.Where(entql.HasEdgeWith("community", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasOccurrences applies a predicate to check if query has an edge occurrences.
+func (f *SeriesFilter) WhereHasOccurrences() {
+	f.Where(entql.HasEdge("occurrences"))
+}
+
+// WhereHasOccurrencesWith applies a predicate to check if query has an edge occurrences with a given conditions (other predicates).
+func (f *SeriesFilter) WhereHasOccurrencesWith(preds ...predicate.Activity) {
+	f.Where(entql.HasEdgeWith("occurrences", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasStanding applies a predicate to check if query has an edge standing.
+func (f *SeriesFilter) WhereHasStanding() {
+	f.Where(entql.HasEdge("standing"))
+}
+
+// WhereHasStandingWith applies a predicate to check if query has an edge standing with a given conditions (other predicates).
+func (f *SeriesFilter) WhereHasStandingWith(preds ...predicate.StandingSignup) {
+	f.Where(entql.HasEdgeWith("standing", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *ServiceRecordQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -4831,7 +5362,7 @@ type ServiceRecordFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ServiceRecordFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5023,7 +5554,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5131,7 +5662,7 @@ type SlotFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SlotFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5237,6 +5768,11 @@ func (f *SlotFilter) WhereWaitlistEnabled(p entql.BoolP) {
 	f.Where(p.Field(slot.FieldWaitlistEnabled))
 }
 
+// WhereSeriesPosition applies the entql int predicate on the series_position field.
+func (f *SlotFilter) WhereSeriesPosition(p entql.IntP) {
+	f.Where(p.Field(slot.FieldSeriesPosition))
+}
+
 // WhereHasCommunity applies a predicate to check if query has an edge community.
 func (f *SlotFilter) WhereHasCommunity() {
 	f.Where(entql.HasEdge("community"))
@@ -5259,6 +5795,114 @@ func (f *SlotFilter) WhereHasActivity() {
 // WhereHasActivityWith applies a predicate to check if query has an edge activity with a given conditions (other predicates).
 func (f *SlotFilter) WhereHasActivityWith(preds ...predicate.Activity) {
 	f.Where(entql.HasEdgeWith("activity", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *StandingSignupQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the StandingSignupQuery builder.
+func (_q *StandingSignupQuery) Filter() *StandingSignupFilter {
+	return &StandingSignupFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *StandingSignupMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the StandingSignupMutation builder.
+func (m *StandingSignupMutation) Filter() *StandingSignupFilter {
+	return &StandingSignupFilter{config: m.config, predicateAdder: m}
+}
+
+// StandingSignupFilter provides a generic filtering capability at runtime for StandingSignupQuery.
+type StandingSignupFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *StandingSignupFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[30].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *StandingSignupFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(standingsignup.FieldID))
+}
+
+// WhereCommunityID applies the entql int predicate on the community_id field.
+func (f *StandingSignupFilter) WhereCommunityID(p entql.IntP) {
+	f.Where(p.Field(standingsignup.FieldCommunityID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *StandingSignupFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(standingsignup.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *StandingSignupFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(standingsignup.FieldUpdatedAt))
+}
+
+// WhereSeriesID applies the entql int predicate on the series_id field.
+func (f *StandingSignupFilter) WhereSeriesID(p entql.IntP) {
+	f.Where(p.Field(standingsignup.FieldSeriesID))
+}
+
+// WherePersonID applies the entql int predicate on the person_id field.
+func (f *StandingSignupFilter) WherePersonID(p entql.IntP) {
+	f.Where(p.Field(standingsignup.FieldPersonID))
+}
+
+// WherePosition applies the entql int predicate on the position field.
+func (f *StandingSignupFilter) WherePosition(p entql.IntP) {
+	f.Where(p.Field(standingsignup.FieldPosition))
+}
+
+// WhereBookedUntil applies the entql time.Time predicate on the booked_until field.
+func (f *StandingSignupFilter) WhereBookedUntil(p entql.TimeP) {
+	f.Where(p.Field(standingsignup.FieldBookedUntil))
+}
+
+// WhereCancelledAt applies the entql time.Time predicate on the cancelled_at field.
+func (f *StandingSignupFilter) WhereCancelledAt(p entql.TimeP) {
+	f.Where(p.Field(standingsignup.FieldCancelledAt))
+}
+
+// WhereHasCommunity applies a predicate to check if query has an edge community.
+func (f *StandingSignupFilter) WhereHasCommunity() {
+	f.Where(entql.HasEdge("community"))
+}
+
+// WhereHasCommunityWith applies a predicate to check if query has an edge community with a given conditions (other predicates).
+func (f *StandingSignupFilter) WhereHasCommunityWith(preds ...predicate.Community) {
+	f.Where(entql.HasEdgeWith("community", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasSeries applies a predicate to check if query has an edge series.
+func (f *StandingSignupFilter) WhereHasSeries() {
+	f.Where(entql.HasEdge("series"))
+}
+
+// WhereHasSeriesWith applies a predicate to check if query has an edge series with a given conditions (other predicates).
+func (f *StandingSignupFilter) WhereHasSeriesWith(preds ...predicate.Series) {
+	f.Where(entql.HasEdgeWith("series", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}
@@ -5294,7 +5938,7 @@ type TeamFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TeamFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[31].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5401,7 +6045,7 @@ type TeamMembershipFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TeamMembershipFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[32].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5513,7 +6157,7 @@ type VenueFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *VenueFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[30].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[33].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5611,7 +6255,7 @@ type VolunteerProfileFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *VolunteerProfileFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[31].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[34].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5699,7 +6343,7 @@ type WebhookFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WebhookFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[32].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[35].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5812,7 +6456,7 @@ type WebhookDeliveryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WebhookDeliveryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[33].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[36].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5940,7 +6584,7 @@ type WechatBindingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WechatBindingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[34].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[37].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -16,6 +16,8 @@ type Tx struct {
 	config
 	// Activity is the client for interacting with the Activity builders.
 	Activity *ActivityClient
+	// ActivityTemplate is the client for interacting with the ActivityTemplate builders.
+	ActivityTemplate *ActivityTemplateClient
 	// AuditEntry is the client for interacting with the AuditEntry builders.
 	AuditEntry *AuditEntryClient
 	// CalendarFeed is the client for interacting with the CalendarFeed builders.
@@ -68,12 +70,16 @@ type Tx struct {
 	Secret *SecretClient
 	// SensitiveRead is the client for interacting with the SensitiveRead builders.
 	SensitiveRead *SensitiveReadClient
+	// Series is the client for interacting with the Series builders.
+	Series *SeriesClient
 	// ServiceRecord is the client for interacting with the ServiceRecord builders.
 	ServiceRecord *ServiceRecordClient
 	// Session is the client for interacting with the Session builders.
 	Session *SessionClient
 	// Slot is the client for interacting with the Slot builders.
 	Slot *SlotClient
+	// StandingSignup is the client for interacting with the StandingSignup builders.
+	StandingSignup *StandingSignupClient
 	// Team is the client for interacting with the Team builders.
 	Team *TeamClient
 	// TeamMembership is the client for interacting with the TeamMembership builders.
@@ -220,6 +226,7 @@ func (tx *Tx) Client() *Client {
 
 func (tx *Tx) init() {
 	tx.Activity = NewActivityClient(tx.config)
+	tx.ActivityTemplate = NewActivityTemplateClient(tx.config)
 	tx.AuditEntry = NewAuditEntryClient(tx.config)
 	tx.CalendarFeed = NewCalendarFeedClient(tx.config)
 	tx.Certificate = NewCertificateClient(tx.config)
@@ -246,9 +253,11 @@ func (tx *Tx) init() {
 	tx.RetentionPolicy = NewRetentionPolicyClient(tx.config)
 	tx.Secret = NewSecretClient(tx.config)
 	tx.SensitiveRead = NewSensitiveReadClient(tx.config)
+	tx.Series = NewSeriesClient(tx.config)
 	tx.ServiceRecord = NewServiceRecordClient(tx.config)
 	tx.Session = NewSessionClient(tx.config)
 	tx.Slot = NewSlotClient(tx.config)
+	tx.StandingSignup = NewStandingSignupClient(tx.config)
 	tx.Team = NewTeamClient(tx.config)
 	tx.TeamMembership = NewTeamMembershipClient(tx.config)
 	tx.Venue = NewVenueClient(tx.config)

@@ -20,6 +20,7 @@ import (
 	"linli/requests"
 	"linli/rights"
 	"linli/scan"
+	"linli/series"
 	"linli/statistics"
 	"linli/store"
 	"linli/webhooks"
@@ -70,4 +71,6 @@ type Resolver struct {
 	// Rights runs residents' rights: their data, corrections, deletion,
 	// consents.
 	Rights *rights.Service
+	// Series runs recurring activities, templates and recurring sign-ups.
+	Recurring *series.Service
 }

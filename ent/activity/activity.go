@@ -52,6 +52,10 @@ const (
 	FieldPublishedAt = "published_at"
 	// FieldCountsVersion holds the string denoting the counts_version field in the database.
 	FieldCountsVersion = "counts_version"
+	// FieldSeriesID holds the string denoting the series_id field in the database.
+	FieldSeriesID = "series_id"
+	// FieldOccurrenceAt holds the string denoting the occurrence_at field in the database.
+	FieldOccurrenceAt = "occurrence_at"
 	// EdgeCommunity holds the string denoting the community edge name in mutations.
 	EdgeCommunity = "community"
 	// EdgeTeam holds the string denoting the team edge name in mutations.
@@ -60,6 +64,8 @@ const (
 	EdgeVenue = "venue"
 	// EdgeSlots holds the string denoting the slots edge name in mutations.
 	EdgeSlots = "slots"
+	// EdgeSeries holds the string denoting the series edge name in mutations.
+	EdgeSeries = "series"
 	// Table holds the table name of the activity in the database.
 	Table = "activities"
 	// CommunityTable is the table that holds the community relation/edge.
@@ -90,6 +96,13 @@ const (
 	SlotsInverseTable = "slots"
 	// SlotsColumn is the table column denoting the slots relation/edge.
 	SlotsColumn = "activity_id"
+	// SeriesTable is the table that holds the series relation/edge.
+	SeriesTable = "activities"
+	// SeriesInverseTable is the table name for the Series entity.
+	// It exists in this package in order to avoid circular dependency with the "series" package.
+	SeriesInverseTable = "series"
+	// SeriesColumn is the table column denoting the series relation/edge.
+	SeriesColumn = "series_id"
 )
 
 // Columns holds all SQL columns for activity fields.
@@ -112,6 +125,8 @@ var Columns = []string{
 	FieldCheckinOpensMinutes,
 	FieldPublishedAt,
 	FieldCountsVersion,
+	FieldSeriesID,
+	FieldOccurrenceAt,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -328,6 +343,16 @@ func ByCountsVersion(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldCountsVersion, opts...).ToFunc()
 }
 
+// BySeriesID orders the results by the series_id field.
+func BySeriesID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSeriesID, opts...).ToFunc()
+}
+
+// ByOccurrenceAt orders the results by the occurrence_at field.
+func ByOccurrenceAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldOccurrenceAt, opts...).ToFunc()
+}
+
 // ByCommunityField orders the results by community field.
 func ByCommunityField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -362,6 +387,13 @@ func BySlots(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newSlotsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// BySeriesField orders the results by series field.
+func BySeriesField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newSeriesStep(), sql.OrderByField(field, opts...))
+	}
+}
 func newCommunityStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -388,6 +420,13 @@ func newSlotsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(SlotsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, SlotsTable, SlotsColumn),
+	)
+}
+func newSeriesStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(SeriesInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, true, SeriesTable, SeriesColumn),
 	)
 }
 

@@ -125,6 +125,16 @@ func CountsVersion(v int64) predicate.Activity {
 	return predicate.Activity(sql.FieldEQ(FieldCountsVersion, v))
 }
 
+// SeriesID applies equality check predicate on the "series_id" field. It's identical to SeriesIDEQ.
+func SeriesID(v int) predicate.Activity {
+	return predicate.Activity(sql.FieldEQ(FieldSeriesID, v))
+}
+
+// OccurrenceAt applies equality check predicate on the "occurrence_at" field. It's identical to OccurrenceAtEQ.
+func OccurrenceAt(v time.Time) predicate.Activity {
+	return predicate.Activity(sql.FieldEQ(FieldOccurrenceAt, v))
+}
+
 // CommunityIDEQ applies the EQ predicate on the "community_id" field.
 func CommunityIDEQ(v int) predicate.Activity {
 	return predicate.Activity(sql.FieldEQ(FieldCommunityID, v))
@@ -785,6 +795,86 @@ func CountsVersionLTE(v int64) predicate.Activity {
 	return predicate.Activity(sql.FieldLTE(FieldCountsVersion, v))
 }
 
+// SeriesIDEQ applies the EQ predicate on the "series_id" field.
+func SeriesIDEQ(v int) predicate.Activity {
+	return predicate.Activity(sql.FieldEQ(FieldSeriesID, v))
+}
+
+// SeriesIDNEQ applies the NEQ predicate on the "series_id" field.
+func SeriesIDNEQ(v int) predicate.Activity {
+	return predicate.Activity(sql.FieldNEQ(FieldSeriesID, v))
+}
+
+// SeriesIDIn applies the In predicate on the "series_id" field.
+func SeriesIDIn(vs ...int) predicate.Activity {
+	return predicate.Activity(sql.FieldIn(FieldSeriesID, vs...))
+}
+
+// SeriesIDNotIn applies the NotIn predicate on the "series_id" field.
+func SeriesIDNotIn(vs ...int) predicate.Activity {
+	return predicate.Activity(sql.FieldNotIn(FieldSeriesID, vs...))
+}
+
+// SeriesIDIsNil applies the IsNil predicate on the "series_id" field.
+func SeriesIDIsNil() predicate.Activity {
+	return predicate.Activity(sql.FieldIsNull(FieldSeriesID))
+}
+
+// SeriesIDNotNil applies the NotNil predicate on the "series_id" field.
+func SeriesIDNotNil() predicate.Activity {
+	return predicate.Activity(sql.FieldNotNull(FieldSeriesID))
+}
+
+// OccurrenceAtEQ applies the EQ predicate on the "occurrence_at" field.
+func OccurrenceAtEQ(v time.Time) predicate.Activity {
+	return predicate.Activity(sql.FieldEQ(FieldOccurrenceAt, v))
+}
+
+// OccurrenceAtNEQ applies the NEQ predicate on the "occurrence_at" field.
+func OccurrenceAtNEQ(v time.Time) predicate.Activity {
+	return predicate.Activity(sql.FieldNEQ(FieldOccurrenceAt, v))
+}
+
+// OccurrenceAtIn applies the In predicate on the "occurrence_at" field.
+func OccurrenceAtIn(vs ...time.Time) predicate.Activity {
+	return predicate.Activity(sql.FieldIn(FieldOccurrenceAt, vs...))
+}
+
+// OccurrenceAtNotIn applies the NotIn predicate on the "occurrence_at" field.
+func OccurrenceAtNotIn(vs ...time.Time) predicate.Activity {
+	return predicate.Activity(sql.FieldNotIn(FieldOccurrenceAt, vs...))
+}
+
+// OccurrenceAtGT applies the GT predicate on the "occurrence_at" field.
+func OccurrenceAtGT(v time.Time) predicate.Activity {
+	return predicate.Activity(sql.FieldGT(FieldOccurrenceAt, v))
+}
+
+// OccurrenceAtGTE applies the GTE predicate on the "occurrence_at" field.
+func OccurrenceAtGTE(v time.Time) predicate.Activity {
+	return predicate.Activity(sql.FieldGTE(FieldOccurrenceAt, v))
+}
+
+// OccurrenceAtLT applies the LT predicate on the "occurrence_at" field.
+func OccurrenceAtLT(v time.Time) predicate.Activity {
+	return predicate.Activity(sql.FieldLT(FieldOccurrenceAt, v))
+}
+
+// OccurrenceAtLTE applies the LTE predicate on the "occurrence_at" field.
+func OccurrenceAtLTE(v time.Time) predicate.Activity {
+	return predicate.Activity(sql.FieldLTE(FieldOccurrenceAt, v))
+}
+
+// OccurrenceAtIsNil applies the IsNil predicate on the "occurrence_at" field.
+func OccurrenceAtIsNil() predicate.Activity {
+	return predicate.Activity(sql.FieldIsNull(FieldOccurrenceAt))
+}
+
+// OccurrenceAtNotNil applies the NotNil predicate on the "occurrence_at" field.
+func OccurrenceAtNotNil() predicate.Activity {
+	return predicate.Activity(sql.FieldNotNull(FieldOccurrenceAt))
+}
+
 // HasCommunity applies the HasEdge predicate on the "community" edge.
 func HasCommunity() predicate.Activity {
 	return predicate.Activity(func(s *sql.Selector) {
@@ -869,6 +959,29 @@ func HasSlots() predicate.Activity {
 func HasSlotsWith(preds ...predicate.Slot) predicate.Activity {
 	return predicate.Activity(func(s *sql.Selector) {
 		step := newSlotsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasSeries applies the HasEdge predicate on the "series" edge.
+func HasSeries() predicate.Activity {
+	return predicate.Activity(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, SeriesTable, SeriesColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasSeriesWith applies the HasEdge predicate on the "series" edge with a given conditions (other predicates).
+func HasSeriesWith(preds ...predicate.Series) predicate.Activity {
+	return predicate.Activity(func(s *sql.Selector) {
+		step := newSeriesStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

@@ -42,6 +42,8 @@ const (
 	FieldQuietHoursStart = "quiet_hours_start"
 	// FieldQuietHoursEnd holds the string denoting the quiet_hours_end field in the database.
 	FieldQuietHoursEnd = "quiet_hours_end"
+	// FieldSeriesWindowWeeks holds the string denoting the series_window_weeks field in the database.
+	FieldSeriesWindowWeeks = "series_window_weeks"
 	// Table holds the table name of the community in the database.
 	Table = "communities"
 )
@@ -63,6 +65,7 @@ var Columns = []string{
 	FieldReminderLeadMinutes,
 	FieldQuietHoursStart,
 	FieldQuietHoursEnd,
+	FieldSeriesWindowWeeks,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -121,6 +124,8 @@ var (
 	QuietHoursStartValidator func(string) error
 	// QuietHoursEndValidator is a validator for the "quiet_hours_end" field. It is called by the builders before save.
 	QuietHoursEndValidator func(string) error
+	// DefaultSeriesWindowWeeks holds the default value on creation for the "series_window_weeks" field.
+	DefaultSeriesWindowWeeks int
 )
 
 // OrderOption defines the ordering options for the Community queries.
@@ -189,4 +194,9 @@ func ByQuietHoursStart(opts ...sql.OrderTermOption) OrderOption {
 // ByQuietHoursEnd orders the results by the quiet_hours_end field.
 func ByQuietHoursEnd(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldQuietHoursEnd, opts...).ToFunc()
+}
+
+// BySeriesWindowWeeks orders the results by the series_window_weeks field.
+func BySeriesWindowWeeks(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSeriesWindowWeeks, opts...).ToFunc()
 }

@@ -114,6 +114,11 @@ func QuietHoursEnd(v string) predicate.Community {
 	return predicate.Community(sql.FieldEQ(FieldQuietHoursEnd, v))
 }
 
+// SeriesWindowWeeks applies equality check predicate on the "series_window_weeks" field. It's identical to SeriesWindowWeeksEQ.
+func SeriesWindowWeeks(v int) predicate.Community {
+	return predicate.Community(sql.FieldEQ(FieldSeriesWindowWeeks, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Community {
 	return predicate.Community(sql.FieldEQ(FieldCreatedAt, v))
@@ -782,6 +787,46 @@ func QuietHoursEndEqualFold(v string) predicate.Community {
 // QuietHoursEndContainsFold applies the ContainsFold predicate on the "quiet_hours_end" field.
 func QuietHoursEndContainsFold(v string) predicate.Community {
 	return predicate.Community(sql.FieldContainsFold(FieldQuietHoursEnd, v))
+}
+
+// SeriesWindowWeeksEQ applies the EQ predicate on the "series_window_weeks" field.
+func SeriesWindowWeeksEQ(v int) predicate.Community {
+	return predicate.Community(sql.FieldEQ(FieldSeriesWindowWeeks, v))
+}
+
+// SeriesWindowWeeksNEQ applies the NEQ predicate on the "series_window_weeks" field.
+func SeriesWindowWeeksNEQ(v int) predicate.Community {
+	return predicate.Community(sql.FieldNEQ(FieldSeriesWindowWeeks, v))
+}
+
+// SeriesWindowWeeksIn applies the In predicate on the "series_window_weeks" field.
+func SeriesWindowWeeksIn(vs ...int) predicate.Community {
+	return predicate.Community(sql.FieldIn(FieldSeriesWindowWeeks, vs...))
+}
+
+// SeriesWindowWeeksNotIn applies the NotIn predicate on the "series_window_weeks" field.
+func SeriesWindowWeeksNotIn(vs ...int) predicate.Community {
+	return predicate.Community(sql.FieldNotIn(FieldSeriesWindowWeeks, vs...))
+}
+
+// SeriesWindowWeeksGT applies the GT predicate on the "series_window_weeks" field.
+func SeriesWindowWeeksGT(v int) predicate.Community {
+	return predicate.Community(sql.FieldGT(FieldSeriesWindowWeeks, v))
+}
+
+// SeriesWindowWeeksGTE applies the GTE predicate on the "series_window_weeks" field.
+func SeriesWindowWeeksGTE(v int) predicate.Community {
+	return predicate.Community(sql.FieldGTE(FieldSeriesWindowWeeks, v))
+}
+
+// SeriesWindowWeeksLT applies the LT predicate on the "series_window_weeks" field.
+func SeriesWindowWeeksLT(v int) predicate.Community {
+	return predicate.Community(sql.FieldLT(FieldSeriesWindowWeeks, v))
+}
+
+// SeriesWindowWeeksLTE applies the LTE predicate on the "series_window_weeks" field.
+func SeriesWindowWeeksLTE(v int) predicate.Community {
+	return predicate.Community(sql.FieldLTE(FieldSeriesWindowWeeks, v))
 }
 
 // And groups predicates with the AND operator between them.

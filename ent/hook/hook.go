@@ -20,6 +20,18 @@ func (f ActivityFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, er
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ActivityMutation", m)
 }
 
+// The ActivityTemplateFunc type is an adapter to allow the use of ordinary
+// function as ActivityTemplate mutator.
+type ActivityTemplateFunc func(context.Context, *ent.ActivityTemplateMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ActivityTemplateFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ActivityTemplateMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ActivityTemplateMutation", m)
+}
+
 // The AuditEntryFunc type is an adapter to allow the use of ordinary
 // function as AuditEntry mutator.
 type AuditEntryFunc func(context.Context, *ent.AuditEntryMutation) (ent.Value, error)
@@ -332,6 +344,18 @@ func (f SensitiveReadFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Valu
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SensitiveReadMutation", m)
 }
 
+// The SeriesFunc type is an adapter to allow the use of ordinary
+// function as Series mutator.
+type SeriesFunc func(context.Context, *ent.SeriesMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f SeriesFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.SeriesMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SeriesMutation", m)
+}
+
 // The ServiceRecordFunc type is an adapter to allow the use of ordinary
 // function as ServiceRecord mutator.
 type ServiceRecordFunc func(context.Context, *ent.ServiceRecordMutation) (ent.Value, error)
@@ -366,6 +390,18 @@ func (f SlotFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error)
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SlotMutation", m)
+}
+
+// The StandingSignupFunc type is an adapter to allow the use of ordinary
+// function as StandingSignup mutator.
+type StandingSignupFunc func(context.Context, *ent.StandingSignupMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f StandingSignupFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.StandingSignupMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.StandingSignupMutation", m)
 }
 
 // The TeamFunc type is an adapter to allow the use of ordinary

@@ -8,6 +8,7 @@ import (
 
 	"linli/ent"
 	"linli/ent/activity"
+	"linli/ent/activitytemplate"
 	"linli/ent/auditentry"
 	"linli/ent/calendarfeed"
 	"linli/ent/certificate"
@@ -35,9 +36,11 @@ import (
 	"linli/ent/retentionpolicy"
 	"linli/ent/secret"
 	"linli/ent/sensitiveread"
+	"linli/ent/series"
 	"linli/ent/servicerecord"
 	"linli/ent/session"
 	"linli/ent/slot"
+	"linli/ent/standingsignup"
 	"linli/ent/team"
 	"linli/ent/teammembership"
 	"linli/ent/venue"
@@ -130,6 +133,33 @@ func (f TraverseActivity) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.ActivityQuery", q)
+}
+
+// The ActivityTemplateFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ActivityTemplateFunc func(context.Context, *ent.ActivityTemplateQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ActivityTemplateFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ActivityTemplateQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ActivityTemplateQuery", q)
+}
+
+// The TraverseActivityTemplate type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseActivityTemplate func(context.Context, *ent.ActivityTemplateQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseActivityTemplate) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseActivityTemplate) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ActivityTemplateQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ActivityTemplateQuery", q)
 }
 
 // The AuditEntryFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -834,6 +864,33 @@ func (f TraverseSensitiveRead) Traverse(ctx context.Context, q ent.Query) error 
 	return fmt.Errorf("unexpected query type %T. expect *ent.SensitiveReadQuery", q)
 }
 
+// The SeriesFunc type is an adapter to allow the use of ordinary function as a Querier.
+type SeriesFunc func(context.Context, *ent.SeriesQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f SeriesFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.SeriesQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.SeriesQuery", q)
+}
+
+// The TraverseSeries type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseSeries func(context.Context, *ent.SeriesQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseSeries) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseSeries) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.SeriesQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.SeriesQuery", q)
+}
+
 // The ServiceRecordFunc type is an adapter to allow the use of ordinary function as a Querier.
 type ServiceRecordFunc func(context.Context, *ent.ServiceRecordQuery) (ent.Value, error)
 
@@ -913,6 +970,33 @@ func (f TraverseSlot) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.SlotQuery", q)
+}
+
+// The StandingSignupFunc type is an adapter to allow the use of ordinary function as a Querier.
+type StandingSignupFunc func(context.Context, *ent.StandingSignupQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f StandingSignupFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.StandingSignupQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.StandingSignupQuery", q)
+}
+
+// The TraverseStandingSignup type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseStandingSignup func(context.Context, *ent.StandingSignupQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseStandingSignup) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseStandingSignup) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.StandingSignupQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.StandingSignupQuery", q)
 }
 
 // The TeamFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -1109,6 +1193,8 @@ func NewQuery(q ent.Query) (Query, error) {
 	switch q := q.(type) {
 	case *ent.ActivityQuery:
 		return &query[*ent.ActivityQuery, predicate.Activity, activity.OrderOption]{typ: ent.TypeActivity, tq: q}, nil
+	case *ent.ActivityTemplateQuery:
+		return &query[*ent.ActivityTemplateQuery, predicate.ActivityTemplate, activitytemplate.OrderOption]{typ: ent.TypeActivityTemplate, tq: q}, nil
 	case *ent.AuditEntryQuery:
 		return &query[*ent.AuditEntryQuery, predicate.AuditEntry, auditentry.OrderOption]{typ: ent.TypeAuditEntry, tq: q}, nil
 	case *ent.CalendarFeedQuery:
@@ -1161,12 +1247,16 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.SecretQuery, predicate.Secret, secret.OrderOption]{typ: ent.TypeSecret, tq: q}, nil
 	case *ent.SensitiveReadQuery:
 		return &query[*ent.SensitiveReadQuery, predicate.SensitiveRead, sensitiveread.OrderOption]{typ: ent.TypeSensitiveRead, tq: q}, nil
+	case *ent.SeriesQuery:
+		return &query[*ent.SeriesQuery, predicate.Series, series.OrderOption]{typ: ent.TypeSeries, tq: q}, nil
 	case *ent.ServiceRecordQuery:
 		return &query[*ent.ServiceRecordQuery, predicate.ServiceRecord, servicerecord.OrderOption]{typ: ent.TypeServiceRecord, tq: q}, nil
 	case *ent.SessionQuery:
 		return &query[*ent.SessionQuery, predicate.Session, session.OrderOption]{typ: ent.TypeSession, tq: q}, nil
 	case *ent.SlotQuery:
 		return &query[*ent.SlotQuery, predicate.Slot, slot.OrderOption]{typ: ent.TypeSlot, tq: q}, nil
+	case *ent.StandingSignupQuery:
+		return &query[*ent.StandingSignupQuery, predicate.StandingSignup, standingsignup.OrderOption]{typ: ent.TypeStandingSignup, tq: q}, nil
 	case *ent.TeamQuery:
 		return &query[*ent.TeamQuery, predicate.Team, team.OrderOption]{typ: ent.TypeTeam, tq: q}, nil
 	case *ent.TeamMembershipQuery:

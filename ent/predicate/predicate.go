@@ -9,6 +9,9 @@ import (
 // Activity is the predicate function for activity builders.
 type Activity func(*sql.Selector)
 
+// ActivityTemplate is the predicate function for activitytemplate builders.
+type ActivityTemplate func(*sql.Selector)
+
 // AuditEntry is the predicate function for auditentry builders.
 type AuditEntry func(*sql.Selector)
 
@@ -87,6 +90,9 @@ type Secret func(*sql.Selector)
 // SensitiveRead is the predicate function for sensitiveread builders.
 type SensitiveRead func(*sql.Selector)
 
+// Series is the predicate function for series builders.
+type Series func(*sql.Selector)
+
 // ServiceRecord is the predicate function for servicerecord builders.
 type ServiceRecord func(*sql.Selector)
 
@@ -95,6 +101,9 @@ type Session func(*sql.Selector)
 
 // Slot is the predicate function for slot builders.
 type Slot func(*sql.Selector)
+
+// StandingSignup is the predicate function for standingsignup builders.
+type StandingSignup func(*sql.Selector)
 
 // Team is the predicate function for team builders.
 type Team func(*sql.Selector)

@@ -135,6 +135,30 @@ func (f ActivityMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutati
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ActivityMutation", m)
 }
 
+// The ActivityTemplateQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type ActivityTemplateQueryRuleFunc func(context.Context, *ent.ActivityTemplateQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f ActivityTemplateQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ActivityTemplateQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.ActivityTemplateQuery", q)
+}
+
+// The ActivityTemplateMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type ActivityTemplateMutationRuleFunc func(context.Context, *ent.ActivityTemplateMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f ActivityTemplateMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.ActivityTemplateMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ActivityTemplateMutation", m)
+}
+
 // The AuditEntryQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type AuditEntryQueryRuleFunc func(context.Context, *ent.AuditEntryQuery) error
@@ -759,6 +783,30 @@ func (f SensitiveReadMutationRuleFunc) EvalMutation(ctx context.Context, m ent.M
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.SensitiveReadMutation", m)
 }
 
+// The SeriesQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type SeriesQueryRuleFunc func(context.Context, *ent.SeriesQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f SeriesQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.SeriesQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.SeriesQuery", q)
+}
+
+// The SeriesMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type SeriesMutationRuleFunc func(context.Context, *ent.SeriesMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f SeriesMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.SeriesMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.SeriesMutation", m)
+}
+
 // The ServiceRecordQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type ServiceRecordQueryRuleFunc func(context.Context, *ent.ServiceRecordQuery) error
@@ -829,6 +877,30 @@ func (f SlotMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) 
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.SlotMutation", m)
+}
+
+// The StandingSignupQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type StandingSignupQueryRuleFunc func(context.Context, *ent.StandingSignupQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f StandingSignupQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.StandingSignupQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.StandingSignupQuery", q)
+}
+
+// The StandingSignupMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type StandingSignupMutationRuleFunc func(context.Context, *ent.StandingSignupMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f StandingSignupMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.StandingSignupMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.StandingSignupMutation", m)
 }
 
 // The TeamQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -1036,6 +1108,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 	switch q := q.(type) {
 	case *ent.ActivityQuery:
 		return q.Filter(), nil
+	case *ent.ActivityTemplateQuery:
+		return q.Filter(), nil
 	case *ent.AuditEntryQuery:
 		return q.Filter(), nil
 	case *ent.CalendarFeedQuery:
@@ -1088,11 +1162,15 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.SensitiveReadQuery:
 		return q.Filter(), nil
+	case *ent.SeriesQuery:
+		return q.Filter(), nil
 	case *ent.ServiceRecordQuery:
 		return q.Filter(), nil
 	case *ent.SessionQuery:
 		return q.Filter(), nil
 	case *ent.SlotQuery:
+		return q.Filter(), nil
+	case *ent.StandingSignupQuery:
 		return q.Filter(), nil
 	case *ent.TeamQuery:
 		return q.Filter(), nil
@@ -1116,6 +1194,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 func mutationFilter(m ent.Mutation) (Filter, error) {
 	switch m := m.(type) {
 	case *ent.ActivityMutation:
+		return m.Filter(), nil
+	case *ent.ActivityTemplateMutation:
 		return m.Filter(), nil
 	case *ent.AuditEntryMutation:
 		return m.Filter(), nil
@@ -1169,11 +1249,15 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.SensitiveReadMutation:
 		return m.Filter(), nil
+	case *ent.SeriesMutation:
+		return m.Filter(), nil
 	case *ent.ServiceRecordMutation:
 		return m.Filter(), nil
 	case *ent.SessionMutation:
 		return m.Filter(), nil
 	case *ent.SlotMutation:
+		return m.Filter(), nil
+	case *ent.StandingSignupMutation:
 		return m.Filter(), nil
 	case *ent.TeamMutation:
 		return m.Filter(), nil

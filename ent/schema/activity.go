@@ -43,6 +43,12 @@ func (Activity) Fields() []ent.Field {
 		// Grows with every change to the counts of any of its slots.
 		field.Int64("counts_version").Default(0).
 			Annotations(entgql.Skip(entgql.SkipAll)),
+		// An occurrence of a series (package series): its series and the
+		// rule's instant it stands for (its key, kept when its times move).
+		field.Int("series_id").Optional().Nillable().
+			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput, entgql.SkipWhereInput)),
+		field.Time("occurrence_at").Optional().Nillable().
+			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput, entgql.SkipWhereInput)),
 	}
 }
 
@@ -52,6 +58,7 @@ func (Activity) Edges() []ent.Edge {
 		edge.From("team", Team.Type).Ref("activities").Field("team_id").Unique(),
 		edge.From("venue", Venue.Type).Ref("activities").Field("venue_id").Unique(),
 		edge.To("slots", Slot.Type).Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
+		edge.From("series", Series.Type).Ref("occurrences").Field("series_id").Unique().Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 
@@ -60,6 +67,8 @@ func (Activity) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("community_id", "starts_at"),
 		index.Fields("community_id", "status", "starts_at"),
+		// One activity per occurrence, whoever materialises it.
+		index.Fields("series_id", "occurrence_at").Unique(),
 	}
 }
 
@@ -117,6 +126,9 @@ func (Slot) Fields() []ent.Field {
 		// community's window, package reliability) waits for approval;
 		// nil: no limit.
 		field.Int("no_show_limit").Optional().Nillable().NonNegative(),
+		// The slot of its series' plan this one was made from (nil: none).
+		field.Int("series_position").Optional().Nillable().
+			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
 	}
 }
 

@@ -35,6 +35,8 @@ func (Community) Fields() []ent.Field {
 		field.Ints("reminder_lead_minutes").Optional().Annotations(entgql.Skip(entgql.SkipAll)),
 		field.String("quiet_hours_start").Optional().Nillable().MaxLen(5).Annotations(entgql.Skip(entgql.SkipAll)),
 		field.String("quiet_hours_end").Optional().Nillable().MaxLen(5).Annotations(entgql.Skip(entgql.SkipAll)),
+		// How far ahead series materialise their occurrences (package series).
+		field.Int("series_window_weeks").Default(8).Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 
