@@ -265,18 +265,17 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "HomeVisit",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			homevisit.FieldCommunityID:    {Type: field.TypeInt, Column: homevisit.FieldCommunityID},
-			homevisit.FieldCreatedAt:      {Type: field.TypeTime, Column: homevisit.FieldCreatedAt},
-			homevisit.FieldUpdatedAt:      {Type: field.TypeTime, Column: homevisit.FieldUpdatedAt},
-			homevisit.FieldHouseholdID:    {Type: field.TypeInt, Column: homevisit.FieldHouseholdID},
-			homevisit.FieldKind:           {Type: field.TypeEnum, Column: homevisit.FieldKind},
-			homevisit.FieldVisitedAt:      {Type: field.TypeTime, Column: homevisit.FieldVisitedAt},
-			homevisit.FieldMinutes:        {Type: field.TypeInt, Column: homevisit.FieldMinutes},
-			homevisit.FieldTeamID:         {Type: field.TypeInt, Column: homevisit.FieldTeamID},
-			homevisit.FieldRequestID:      {Type: field.TypeInt, Column: homevisit.FieldRequestID},
-			homevisit.FieldNotes:          {Type: field.TypeString, Column: homevisit.FieldNotes},
-			homevisit.FieldRecordedByID:   {Type: field.TypeInt, Column: homevisit.FieldRecordedByID},
-			homevisit.FieldIdempotencyKey: {Type: field.TypeString, Column: homevisit.FieldIdempotencyKey},
+			homevisit.FieldCommunityID:  {Type: field.TypeInt, Column: homevisit.FieldCommunityID},
+			homevisit.FieldCreatedAt:    {Type: field.TypeTime, Column: homevisit.FieldCreatedAt},
+			homevisit.FieldUpdatedAt:    {Type: field.TypeTime, Column: homevisit.FieldUpdatedAt},
+			homevisit.FieldHouseholdID:  {Type: field.TypeInt, Column: homevisit.FieldHouseholdID},
+			homevisit.FieldKind:         {Type: field.TypeEnum, Column: homevisit.FieldKind},
+			homevisit.FieldVisitedAt:    {Type: field.TypeTime, Column: homevisit.FieldVisitedAt},
+			homevisit.FieldMinutes:      {Type: field.TypeInt, Column: homevisit.FieldMinutes},
+			homevisit.FieldTeamID:       {Type: field.TypeInt, Column: homevisit.FieldTeamID},
+			homevisit.FieldRequestID:    {Type: field.TypeInt, Column: homevisit.FieldRequestID},
+			homevisit.FieldNotes:        {Type: field.TypeString, Column: homevisit.FieldNotes},
+			homevisit.FieldRecordedByID: {Type: field.TypeInt, Column: homevisit.FieldRecordedByID},
 		},
 	}
 	graph.Nodes[9] = &sqlgraph.Node{
@@ -576,7 +575,6 @@ var schemaGraph = func() *sqlgraph.Schema {
 			request.FieldResolvedAt:       {Type: field.TypeTime, Column: request.FieldResolvedAt},
 			request.FieldClosedAt:         {Type: field.TypeTime, Column: request.FieldClosedAt},
 			request.FieldDueAt:            {Type: field.TypeTime, Column: request.FieldDueAt},
-			request.FieldIdempotencyKey:   {Type: field.TypeString, Column: request.FieldIdempotencyKey},
 			request.FieldVersion:          {Type: field.TypeInt, Column: request.FieldVersion},
 		},
 	}
@@ -3073,11 +3071,6 @@ func (f *HomeVisitFilter) WhereRecordedByID(p entql.IntP) {
 	f.Where(p.Field(homevisit.FieldRecordedByID))
 }
 
-// WhereIdempotencyKey applies the entql string predicate on the idempotency_key field.
-func (f *HomeVisitFilter) WhereIdempotencyKey(p entql.StringP) {
-	f.Where(p.Field(homevisit.FieldIdempotencyKey))
-}
-
 // WhereHasCommunity applies a predicate to check if query has an edge community.
 func (f *HomeVisitFilter) WhereHasCommunity() {
 	f.Where(entql.HasEdge("community"))
@@ -4666,11 +4659,6 @@ func (f *RequestFilter) WhereClosedAt(p entql.TimeP) {
 // WhereDueAt applies the entql time.Time predicate on the due_at field.
 func (f *RequestFilter) WhereDueAt(p entql.TimeP) {
 	f.Where(p.Field(request.FieldDueAt))
-}
-
-// WhereIdempotencyKey applies the entql string predicate on the idempotency_key field.
-func (f *RequestFilter) WhereIdempotencyKey(p entql.StringP) {
-	f.Where(p.Field(request.FieldIdempotencyKey))
 }
 
 // WhereVersion applies the entql int predicate on the version field.

@@ -43,8 +43,6 @@ type HomeVisit struct {
 	Notes string `json:"notes,omitempty"`
 	// RecordedByID holds the value of the "recorded_by_id" field.
 	RecordedByID *int `json:"recorded_by_id,omitempty"`
-	// IdempotencyKey holds the value of the "idempotency_key" field.
-	IdempotencyKey *string `json:"idempotency_key,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the HomeVisitQuery when eager-loading is set.
 	Edges        HomeVisitEdges `json:"edges"`
@@ -132,7 +130,7 @@ func (*HomeVisit) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case homevisit.FieldID, homevisit.FieldCommunityID, homevisit.FieldHouseholdID, homevisit.FieldMinutes, homevisit.FieldTeamID, homevisit.FieldRequestID, homevisit.FieldRecordedByID:
 			values[i] = new(sql.NullInt64)
-		case homevisit.FieldKind, homevisit.FieldNotes, homevisit.FieldIdempotencyKey:
+		case homevisit.FieldKind, homevisit.FieldNotes:
 			values[i] = new(sql.NullString)
 		case homevisit.FieldCreatedAt, homevisit.FieldUpdatedAt, homevisit.FieldVisitedAt:
 			values[i] = new(sql.NullTime)
@@ -225,13 +223,6 @@ func (_m *HomeVisit) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.RecordedByID = new(int)
 				*_m.RecordedByID = int(value.Int64)
-			}
-		case homevisit.FieldIdempotencyKey:
-			if value, ok := values[i].(*sql.NullString); !ok {
-				return fmt.Errorf("unexpected type %T for field idempotency_key", values[i])
-			} else if value.Valid {
-				_m.IdempotencyKey = new(string)
-				*_m.IdempotencyKey = value.String
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -331,11 +322,6 @@ func (_m *HomeVisit) String() string {
 	if v := _m.RecordedByID; v != nil {
 		builder.WriteString("recorded_by_id=")
 		builder.WriteString(fmt.Sprintf("%v", *v))
-	}
-	builder.WriteString(", ")
-	if v := _m.IdempotencyKey; v != nil {
-		builder.WriteString("idempotency_key=")
-		builder.WriteString(*v)
 	}
 	builder.WriteByte(')')
 	return builder.String()

@@ -141,20 +141,6 @@ func (_c *HomeVisitCreate) SetNillableRecordedByID(v *int) *HomeVisitCreate {
 	return _c
 }
 
-// SetIdempotencyKey sets the "idempotency_key" field.
-func (_c *HomeVisitCreate) SetIdempotencyKey(v string) *HomeVisitCreate {
-	_c.mutation.SetIdempotencyKey(v)
-	return _c
-}
-
-// SetNillableIdempotencyKey sets the "idempotency_key" field if the given value is not nil.
-func (_c *HomeVisitCreate) SetNillableIdempotencyKey(v *string) *HomeVisitCreate {
-	if v != nil {
-		_c.SetIdempotencyKey(*v)
-	}
-	return _c
-}
-
 // SetCommunity sets the "community" edge to the Community entity.
 func (_c *HomeVisitCreate) SetCommunity(v *Community) *HomeVisitCreate {
 	return _c.SetCommunityID(v.ID)
@@ -289,11 +275,6 @@ func (_c *HomeVisitCreate) check() error {
 			return &ValidationError{Name: "notes", err: fmt.Errorf(`ent: validator failed for field "HomeVisit.notes": %w`, err)}
 		}
 	}
-	if v, ok := _c.mutation.IdempotencyKey(); ok {
-		if err := homevisit.IdempotencyKeyValidator(v); err != nil {
-			return &ValidationError{Name: "idempotency_key", err: fmt.Errorf(`ent: validator failed for field "HomeVisit.idempotency_key": %w`, err)}
-		}
-	}
 	if len(_c.mutation.CommunityIDs()) == 0 {
 		return &ValidationError{Name: "community", err: errors.New(`ent: missing required edge "HomeVisit.community"`)}
 	}
@@ -354,10 +335,6 @@ func (_c *HomeVisitCreate) createSpec() (*HomeVisit, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.RecordedByID(); ok {
 		_spec.SetField(homevisit.FieldRecordedByID, field.TypeInt, value)
 		_node.RecordedByID = &value
-	}
-	if value, ok := _c.mutation.IdempotencyKey(); ok {
-		_spec.SetField(homevisit.FieldIdempotencyKey, field.TypeString, value)
-		_node.IdempotencyKey = &value
 	}
 	if nodes := _c.mutation.CommunityIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -621,24 +598,6 @@ func (u *HomeVisitUpsert) ClearRecordedByID() *HomeVisitUpsert {
 	return u
 }
 
-// SetIdempotencyKey sets the "idempotency_key" field.
-func (u *HomeVisitUpsert) SetIdempotencyKey(v string) *HomeVisitUpsert {
-	u.Set(homevisit.FieldIdempotencyKey, v)
-	return u
-}
-
-// UpdateIdempotencyKey sets the "idempotency_key" field to the value that was provided on create.
-func (u *HomeVisitUpsert) UpdateIdempotencyKey() *HomeVisitUpsert {
-	u.SetExcluded(homevisit.FieldIdempotencyKey)
-	return u
-}
-
-// ClearIdempotencyKey clears the value of the "idempotency_key" field.
-func (u *HomeVisitUpsert) ClearIdempotencyKey() *HomeVisitUpsert {
-	u.SetNull(homevisit.FieldIdempotencyKey)
-	return u
-}
-
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -834,27 +793,6 @@ func (u *HomeVisitUpsertOne) UpdateRecordedByID() *HomeVisitUpsertOne {
 func (u *HomeVisitUpsertOne) ClearRecordedByID() *HomeVisitUpsertOne {
 	return u.Update(func(s *HomeVisitUpsert) {
 		s.ClearRecordedByID()
-	})
-}
-
-// SetIdempotencyKey sets the "idempotency_key" field.
-func (u *HomeVisitUpsertOne) SetIdempotencyKey(v string) *HomeVisitUpsertOne {
-	return u.Update(func(s *HomeVisitUpsert) {
-		s.SetIdempotencyKey(v)
-	})
-}
-
-// UpdateIdempotencyKey sets the "idempotency_key" field to the value that was provided on create.
-func (u *HomeVisitUpsertOne) UpdateIdempotencyKey() *HomeVisitUpsertOne {
-	return u.Update(func(s *HomeVisitUpsert) {
-		s.UpdateIdempotencyKey()
-	})
-}
-
-// ClearIdempotencyKey clears the value of the "idempotency_key" field.
-func (u *HomeVisitUpsertOne) ClearIdempotencyKey() *HomeVisitUpsertOne {
-	return u.Update(func(s *HomeVisitUpsert) {
-		s.ClearIdempotencyKey()
 	})
 }
 
@@ -1219,27 +1157,6 @@ func (u *HomeVisitUpsertBulk) UpdateRecordedByID() *HomeVisitUpsertBulk {
 func (u *HomeVisitUpsertBulk) ClearRecordedByID() *HomeVisitUpsertBulk {
 	return u.Update(func(s *HomeVisitUpsert) {
 		s.ClearRecordedByID()
-	})
-}
-
-// SetIdempotencyKey sets the "idempotency_key" field.
-func (u *HomeVisitUpsertBulk) SetIdempotencyKey(v string) *HomeVisitUpsertBulk {
-	return u.Update(func(s *HomeVisitUpsert) {
-		s.SetIdempotencyKey(v)
-	})
-}
-
-// UpdateIdempotencyKey sets the "idempotency_key" field to the value that was provided on create.
-func (u *HomeVisitUpsertBulk) UpdateIdempotencyKey() *HomeVisitUpsertBulk {
-	return u.Update(func(s *HomeVisitUpsert) {
-		s.UpdateIdempotencyKey()
-	})
-}
-
-// ClearIdempotencyKey clears the value of the "idempotency_key" field.
-func (u *HomeVisitUpsertBulk) ClearIdempotencyKey() *HomeVisitUpsertBulk {
-	return u.Update(func(s *HomeVisitUpsert) {
-		s.ClearIdempotencyKey()
 	})
 }
 

@@ -168,26 +168,6 @@ func (_u *HomeVisitUpdate) ClearRecordedByID() *HomeVisitUpdate {
 	return _u
 }
 
-// SetIdempotencyKey sets the "idempotency_key" field.
-func (_u *HomeVisitUpdate) SetIdempotencyKey(v string) *HomeVisitUpdate {
-	_u.mutation.SetIdempotencyKey(v)
-	return _u
-}
-
-// SetNillableIdempotencyKey sets the "idempotency_key" field if the given value is not nil.
-func (_u *HomeVisitUpdate) SetNillableIdempotencyKey(v *string) *HomeVisitUpdate {
-	if v != nil {
-		_u.SetIdempotencyKey(*v)
-	}
-	return _u
-}
-
-// ClearIdempotencyKey clears the value of the "idempotency_key" field.
-func (_u *HomeVisitUpdate) ClearIdempotencyKey() *HomeVisitUpdate {
-	_u.mutation.ClearIdempotencyKey()
-	return _u
-}
-
 // SetTeam sets the "team" edge to the Team entity.
 func (_u *HomeVisitUpdate) SetTeam(v *Team) *HomeVisitUpdate {
 	return _u.SetTeamID(v.ID)
@@ -310,11 +290,6 @@ func (_u *HomeVisitUpdate) check() error {
 			return &ValidationError{Name: "notes", err: fmt.Errorf(`ent: validator failed for field "HomeVisit.notes": %w`, err)}
 		}
 	}
-	if v, ok := _u.mutation.IdempotencyKey(); ok {
-		if err := homevisit.IdempotencyKeyValidator(v); err != nil {
-			return &ValidationError{Name: "idempotency_key", err: fmt.Errorf(`ent: validator failed for field "HomeVisit.idempotency_key": %w`, err)}
-		}
-	}
 	if _u.mutation.CommunityCleared() && len(_u.mutation.CommunityIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "HomeVisit.community"`)
 	}
@@ -368,12 +343,6 @@ func (_u *HomeVisitUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.RecordedByIDCleared() {
 		_spec.ClearField(homevisit.FieldRecordedByID, field.TypeInt)
-	}
-	if value, ok := _u.mutation.IdempotencyKey(); ok {
-		_spec.SetField(homevisit.FieldIdempotencyKey, field.TypeString, value)
-	}
-	if _u.mutation.IdempotencyKeyCleared() {
-		_spec.ClearField(homevisit.FieldIdempotencyKey, field.TypeString)
 	}
 	if _u.mutation.TeamCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -636,26 +605,6 @@ func (_u *HomeVisitUpdateOne) ClearRecordedByID() *HomeVisitUpdateOne {
 	return _u
 }
 
-// SetIdempotencyKey sets the "idempotency_key" field.
-func (_u *HomeVisitUpdateOne) SetIdempotencyKey(v string) *HomeVisitUpdateOne {
-	_u.mutation.SetIdempotencyKey(v)
-	return _u
-}
-
-// SetNillableIdempotencyKey sets the "idempotency_key" field if the given value is not nil.
-func (_u *HomeVisitUpdateOne) SetNillableIdempotencyKey(v *string) *HomeVisitUpdateOne {
-	if v != nil {
-		_u.SetIdempotencyKey(*v)
-	}
-	return _u
-}
-
-// ClearIdempotencyKey clears the value of the "idempotency_key" field.
-func (_u *HomeVisitUpdateOne) ClearIdempotencyKey() *HomeVisitUpdateOne {
-	_u.mutation.ClearIdempotencyKey()
-	return _u
-}
-
 // SetTeam sets the "team" edge to the Team entity.
 func (_u *HomeVisitUpdateOne) SetTeam(v *Team) *HomeVisitUpdateOne {
 	return _u.SetTeamID(v.ID)
@@ -791,11 +740,6 @@ func (_u *HomeVisitUpdateOne) check() error {
 			return &ValidationError{Name: "notes", err: fmt.Errorf(`ent: validator failed for field "HomeVisit.notes": %w`, err)}
 		}
 	}
-	if v, ok := _u.mutation.IdempotencyKey(); ok {
-		if err := homevisit.IdempotencyKeyValidator(v); err != nil {
-			return &ValidationError{Name: "idempotency_key", err: fmt.Errorf(`ent: validator failed for field "HomeVisit.idempotency_key": %w`, err)}
-		}
-	}
 	if _u.mutation.CommunityCleared() && len(_u.mutation.CommunityIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "HomeVisit.community"`)
 	}
@@ -866,12 +810,6 @@ func (_u *HomeVisitUpdateOne) sqlSave(ctx context.Context) (_node *HomeVisit, er
 	}
 	if _u.mutation.RecordedByIDCleared() {
 		_spec.ClearField(homevisit.FieldRecordedByID, field.TypeInt)
-	}
-	if value, ok := _u.mutation.IdempotencyKey(); ok {
-		_spec.SetField(homevisit.FieldIdempotencyKey, field.TypeString, value)
-	}
-	if _u.mutation.IdempotencyKeyCleared() {
-		_spec.ClearField(homevisit.FieldIdempotencyKey, field.TypeString)
 	}
 	if _u.mutation.TeamCleared() {
 		edge := &sqlgraph.EdgeSpec{

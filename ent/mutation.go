@@ -8114,7 +8114,6 @@ type HomeVisitMutation struct {
 	notes             *string
 	recorded_by_id    *int
 	addrecorded_by_id *int
-	idempotency_key   *string
 	clearedFields     map[string]struct{}
 	community         *int
 	clearedcommunity  bool
@@ -8706,55 +8705,6 @@ func (m *HomeVisitMutation) ResetRecordedByID() {
 	delete(m.clearedFields, homevisit.FieldRecordedByID)
 }
 
-// SetIdempotencyKey sets the "idempotency_key" field.
-func (m *HomeVisitMutation) SetIdempotencyKey(s string) {
-	m.idempotency_key = &s
-}
-
-// IdempotencyKey returns the value of the "idempotency_key" field in the mutation.
-func (m *HomeVisitMutation) IdempotencyKey() (r string, exists bool) {
-	v := m.idempotency_key
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldIdempotencyKey returns the old "idempotency_key" field's value of the HomeVisit entity.
-// If the HomeVisit object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *HomeVisitMutation) OldIdempotencyKey(ctx context.Context) (v *string, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldIdempotencyKey is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldIdempotencyKey requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldIdempotencyKey: %w", err)
-	}
-	return oldValue.IdempotencyKey, nil
-}
-
-// ClearIdempotencyKey clears the value of the "idempotency_key" field.
-func (m *HomeVisitMutation) ClearIdempotencyKey() {
-	m.idempotency_key = nil
-	m.clearedFields[homevisit.FieldIdempotencyKey] = struct{}{}
-}
-
-// IdempotencyKeyCleared returns if the "idempotency_key" field was cleared in this mutation.
-func (m *HomeVisitMutation) IdempotencyKeyCleared() bool {
-	_, ok := m.clearedFields[homevisit.FieldIdempotencyKey]
-	return ok
-}
-
-// ResetIdempotencyKey resets all changes to the "idempotency_key" field.
-func (m *HomeVisitMutation) ResetIdempotencyKey() {
-	m.idempotency_key = nil
-	delete(m.clearedFields, homevisit.FieldIdempotencyKey)
-}
-
 // ClearCommunity clears the "community" edge to the Community entity.
 func (m *HomeVisitMutation) ClearCommunity() {
 	m.clearedcommunity = true
@@ -8951,7 +8901,7 @@ func (m *HomeVisitMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *HomeVisitMutation) Fields() []string {
-	fields := make([]string, 0, 12)
+	fields := make([]string, 0, 11)
 	if m.community != nil {
 		fields = append(fields, homevisit.FieldCommunityID)
 	}
@@ -8985,9 +8935,6 @@ func (m *HomeVisitMutation) Fields() []string {
 	if m.recorded_by_id != nil {
 		fields = append(fields, homevisit.FieldRecordedByID)
 	}
-	if m.idempotency_key != nil {
-		fields = append(fields, homevisit.FieldIdempotencyKey)
-	}
 	return fields
 }
 
@@ -9018,8 +8965,6 @@ func (m *HomeVisitMutation) Field(name string) (ent.Value, bool) {
 		return m.Notes()
 	case homevisit.FieldRecordedByID:
 		return m.RecordedByID()
-	case homevisit.FieldIdempotencyKey:
-		return m.IdempotencyKey()
 	}
 	return nil, false
 }
@@ -9051,8 +8996,6 @@ func (m *HomeVisitMutation) OldField(ctx context.Context, name string) (ent.Valu
 		return m.OldNotes(ctx)
 	case homevisit.FieldRecordedByID:
 		return m.OldRecordedByID(ctx)
-	case homevisit.FieldIdempotencyKey:
-		return m.OldIdempotencyKey(ctx)
 	}
 	return nil, fmt.Errorf("unknown HomeVisit field %s", name)
 }
@@ -9139,13 +9082,6 @@ func (m *HomeVisitMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetRecordedByID(v)
 		return nil
-	case homevisit.FieldIdempotencyKey:
-		v, ok := value.(string)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetIdempotencyKey(v)
-		return nil
 	}
 	return fmt.Errorf("unknown HomeVisit field %s", name)
 }
@@ -9212,9 +9148,6 @@ func (m *HomeVisitMutation) ClearedFields() []string {
 	if m.FieldCleared(homevisit.FieldRecordedByID) {
 		fields = append(fields, homevisit.FieldRecordedByID)
 	}
-	if m.FieldCleared(homevisit.FieldIdempotencyKey) {
-		fields = append(fields, homevisit.FieldIdempotencyKey)
-	}
 	return fields
 }
 
@@ -9237,9 +9170,6 @@ func (m *HomeVisitMutation) ClearField(name string) error {
 		return nil
 	case homevisit.FieldRecordedByID:
 		m.ClearRecordedByID()
-		return nil
-	case homevisit.FieldIdempotencyKey:
-		m.ClearIdempotencyKey()
 		return nil
 	}
 	return fmt.Errorf("unknown HomeVisit nullable field %s", name)
@@ -9281,9 +9211,6 @@ func (m *HomeVisitMutation) ResetField(name string) error {
 		return nil
 	case homevisit.FieldRecordedByID:
 		m.ResetRecordedByID()
-		return nil
-	case homevisit.FieldIdempotencyKey:
-		m.ResetIdempotencyKey()
 		return nil
 	}
 	return fmt.Errorf("unknown HomeVisit field %s", name)
@@ -21134,7 +21061,6 @@ type RequestMutation struct {
 	resolved_at        *time.Time
 	closed_at          *time.Time
 	due_at             *time.Time
-	idempotency_key    *string
 	version            *int
 	addversion         *int
 	clearedFields      map[string]struct{}
@@ -22359,55 +22285,6 @@ func (m *RequestMutation) ResetDueAt() {
 	delete(m.clearedFields, request.FieldDueAt)
 }
 
-// SetIdempotencyKey sets the "idempotency_key" field.
-func (m *RequestMutation) SetIdempotencyKey(s string) {
-	m.idempotency_key = &s
-}
-
-// IdempotencyKey returns the value of the "idempotency_key" field in the mutation.
-func (m *RequestMutation) IdempotencyKey() (r string, exists bool) {
-	v := m.idempotency_key
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldIdempotencyKey returns the old "idempotency_key" field's value of the Request entity.
-// If the Request object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *RequestMutation) OldIdempotencyKey(ctx context.Context) (v *string, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldIdempotencyKey is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldIdempotencyKey requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldIdempotencyKey: %w", err)
-	}
-	return oldValue.IdempotencyKey, nil
-}
-
-// ClearIdempotencyKey clears the value of the "idempotency_key" field.
-func (m *RequestMutation) ClearIdempotencyKey() {
-	m.idempotency_key = nil
-	m.clearedFields[request.FieldIdempotencyKey] = struct{}{}
-}
-
-// IdempotencyKeyCleared returns if the "idempotency_key" field was cleared in this mutation.
-func (m *RequestMutation) IdempotencyKeyCleared() bool {
-	_, ok := m.clearedFields[request.FieldIdempotencyKey]
-	return ok
-}
-
-// ResetIdempotencyKey resets all changes to the "idempotency_key" field.
-func (m *RequestMutation) ResetIdempotencyKey() {
-	m.idempotency_key = nil
-	delete(m.clearedFields, request.FieldIdempotencyKey)
-}
-
 // SetVersion sets the "version" field.
 func (m *RequestMutation) SetVersion(i int) {
 	m.version = &i
@@ -22741,7 +22618,7 @@ func (m *RequestMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *RequestMutation) Fields() []string {
-	fields := make([]string, 0, 26)
+	fields := make([]string, 0, 25)
 	if m.community != nil {
 		fields = append(fields, request.FieldCommunityID)
 	}
@@ -22814,9 +22691,6 @@ func (m *RequestMutation) Fields() []string {
 	if m.due_at != nil {
 		fields = append(fields, request.FieldDueAt)
 	}
-	if m.idempotency_key != nil {
-		fields = append(fields, request.FieldIdempotencyKey)
-	}
 	if m.version != nil {
 		fields = append(fields, request.FieldVersion)
 	}
@@ -22876,8 +22750,6 @@ func (m *RequestMutation) Field(name string) (ent.Value, bool) {
 		return m.ClosedAt()
 	case request.FieldDueAt:
 		return m.DueAt()
-	case request.FieldIdempotencyKey:
-		return m.IdempotencyKey()
 	case request.FieldVersion:
 		return m.Version()
 	}
@@ -22937,8 +22809,6 @@ func (m *RequestMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldClosedAt(ctx)
 	case request.FieldDueAt:
 		return m.OldDueAt(ctx)
-	case request.FieldIdempotencyKey:
-		return m.OldIdempotencyKey(ctx)
 	case request.FieldVersion:
 		return m.OldVersion(ctx)
 	}
@@ -23118,13 +22988,6 @@ func (m *RequestMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetDueAt(v)
 		return nil
-	case request.FieldIdempotencyKey:
-		v, ok := value.(string)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetIdempotencyKey(v)
-		return nil
 	case request.FieldVersion:
 		v, ok := value.(int)
 		if !ok {
@@ -23261,9 +23124,6 @@ func (m *RequestMutation) ClearedFields() []string {
 	if m.FieldCleared(request.FieldDueAt) {
 		fields = append(fields, request.FieldDueAt)
 	}
-	if m.FieldCleared(request.FieldIdempotencyKey) {
-		fields = append(fields, request.FieldIdempotencyKey)
-	}
 	return fields
 }
 
@@ -23313,9 +23173,6 @@ func (m *RequestMutation) ClearField(name string) error {
 		return nil
 	case request.FieldDueAt:
 		m.ClearDueAt()
-		return nil
-	case request.FieldIdempotencyKey:
-		m.ClearIdempotencyKey()
 		return nil
 	}
 	return fmt.Errorf("unknown Request nullable field %s", name)
@@ -23396,9 +23253,6 @@ func (m *RequestMutation) ResetField(name string) error {
 		return nil
 	case request.FieldDueAt:
 		m.ResetDueAt()
-		return nil
-	case request.FieldIdempotencyKey:
-		m.ResetIdempotencyKey()
 		return nil
 	case request.FieldVersion:
 		m.ResetVersion()

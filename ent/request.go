@@ -69,8 +69,6 @@ type Request struct {
 	ClosedAt *time.Time `json:"closed_at,omitempty"`
 	// DueAt holds the value of the "due_at" field.
 	DueAt *time.Time `json:"due_at,omitempty"`
-	// IdempotencyKey holds the value of the "idempotency_key" field.
-	IdempotencyKey *string `json:"idempotency_key,omitempty"`
 	// Version holds the value of the "version" field.
 	Version int `json:"version,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
@@ -187,7 +185,7 @@ func (*Request) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullBool)
 		case request.FieldID, request.FieldCommunityID, request.FieldYear, request.FieldSeq, request.FieldSubmitterID, request.FieldHouseholdID, request.FieldTeamID, request.FieldAssigneeID, request.FieldCreatedByID, request.FieldSatisfaction, request.FieldVersion:
 			values[i] = new(sql.NullInt64)
-		case request.FieldNumber, request.FieldKind, request.FieldChannel, request.FieldStatus, request.FieldTitle, request.FieldDescription, request.FieldOutcome, request.FieldResolution, request.FieldIdempotencyKey:
+		case request.FieldNumber, request.FieldKind, request.FieldChannel, request.FieldStatus, request.FieldTitle, request.FieldDescription, request.FieldOutcome, request.FieldResolution:
 			values[i] = new(sql.NullString)
 		case request.FieldCreatedAt, request.FieldUpdatedAt, request.FieldAcceptedAt, request.FieldResolvedAt, request.FieldClosedAt, request.FieldDueAt:
 			values[i] = new(sql.NullTime)
@@ -368,13 +366,6 @@ func (_m *Request) assignValues(columns []string, values []any) error {
 				_m.DueAt = new(time.Time)
 				*_m.DueAt = value.Time
 			}
-		case request.FieldIdempotencyKey:
-			if value, ok := values[i].(*sql.NullString); !ok {
-				return fmt.Errorf("unexpected type %T for field idempotency_key", values[i])
-			} else if value.Valid {
-				_m.IdempotencyKey = new(string)
-				*_m.IdempotencyKey = value.String
-			}
 		case request.FieldVersion:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
 				return fmt.Errorf("unexpected type %T for field version", values[i])
@@ -546,11 +537,6 @@ func (_m *Request) String() string {
 	if v := _m.DueAt; v != nil {
 		builder.WriteString("due_at=")
 		builder.WriteString(v.Format(time.ANSIC))
-	}
-	builder.WriteString(", ")
-	if v := _m.IdempotencyKey; v != nil {
-		builder.WriteString("idempotency_key=")
-		builder.WriteString(*v)
 	}
 	builder.WriteString(", ")
 	builder.WriteString("version=")

@@ -308,20 +308,6 @@ func (_c *RequestCreate) SetNillableDueAt(v *time.Time) *RequestCreate {
 	return _c
 }
 
-// SetIdempotencyKey sets the "idempotency_key" field.
-func (_c *RequestCreate) SetIdempotencyKey(v string) *RequestCreate {
-	_c.mutation.SetIdempotencyKey(v)
-	return _c
-}
-
-// SetNillableIdempotencyKey sets the "idempotency_key" field if the given value is not nil.
-func (_c *RequestCreate) SetNillableIdempotencyKey(v *string) *RequestCreate {
-	if v != nil {
-		_c.SetIdempotencyKey(*v)
-	}
-	return _c
-}
-
 // SetVersion sets the "version" field.
 func (_c *RequestCreate) SetVersion(v int) *RequestCreate {
 	_c.mutation.SetVersion(v)
@@ -549,11 +535,6 @@ func (_c *RequestCreate) check() error {
 	if _, ok := _c.mutation.ConfirmedByStaff(); !ok {
 		return &ValidationError{Name: "confirmed_by_staff", err: errors.New(`ent: missing required field "Request.confirmed_by_staff"`)}
 	}
-	if v, ok := _c.mutation.IdempotencyKey(); ok {
-		if err := request.IdempotencyKeyValidator(v); err != nil {
-			return &ValidationError{Name: "idempotency_key", err: fmt.Errorf(`ent: validator failed for field "Request.idempotency_key": %w`, err)}
-		}
-	}
 	if _, ok := _c.mutation.Version(); !ok {
 		return &ValidationError{Name: "version", err: errors.New(`ent: missing required field "Request.version"`)}
 	}
@@ -662,10 +643,6 @@ func (_c *RequestCreate) createSpec() (*Request, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.DueAt(); ok {
 		_spec.SetField(request.FieldDueAt, field.TypeTime, value)
 		_node.DueAt = &value
-	}
-	if value, ok := _c.mutation.IdempotencyKey(); ok {
-		_spec.SetField(request.FieldIdempotencyKey, field.TypeString, value)
-		_node.IdempotencyKey = &value
 	}
 	if value, ok := _c.mutation.Version(); ok {
 		_spec.SetField(request.FieldVersion, field.TypeInt, value)
@@ -1152,24 +1129,6 @@ func (u *RequestUpsert) ClearDueAt() *RequestUpsert {
 	return u
 }
 
-// SetIdempotencyKey sets the "idempotency_key" field.
-func (u *RequestUpsert) SetIdempotencyKey(v string) *RequestUpsert {
-	u.Set(request.FieldIdempotencyKey, v)
-	return u
-}
-
-// UpdateIdempotencyKey sets the "idempotency_key" field to the value that was provided on create.
-func (u *RequestUpsert) UpdateIdempotencyKey() *RequestUpsert {
-	u.SetExcluded(request.FieldIdempotencyKey)
-	return u
-}
-
-// ClearIdempotencyKey clears the value of the "idempotency_key" field.
-func (u *RequestUpsert) ClearIdempotencyKey() *RequestUpsert {
-	u.SetNull(request.FieldIdempotencyKey)
-	return u
-}
-
 // SetVersion sets the "version" field.
 func (u *RequestUpsert) SetVersion(v int) *RequestUpsert {
 	u.Set(request.FieldVersion, v)
@@ -1606,27 +1565,6 @@ func (u *RequestUpsertOne) UpdateDueAt() *RequestUpsertOne {
 func (u *RequestUpsertOne) ClearDueAt() *RequestUpsertOne {
 	return u.Update(func(s *RequestUpsert) {
 		s.ClearDueAt()
-	})
-}
-
-// SetIdempotencyKey sets the "idempotency_key" field.
-func (u *RequestUpsertOne) SetIdempotencyKey(v string) *RequestUpsertOne {
-	return u.Update(func(s *RequestUpsert) {
-		s.SetIdempotencyKey(v)
-	})
-}
-
-// UpdateIdempotencyKey sets the "idempotency_key" field to the value that was provided on create.
-func (u *RequestUpsertOne) UpdateIdempotencyKey() *RequestUpsertOne {
-	return u.Update(func(s *RequestUpsert) {
-		s.UpdateIdempotencyKey()
-	})
-}
-
-// ClearIdempotencyKey clears the value of the "idempotency_key" field.
-func (u *RequestUpsertOne) ClearIdempotencyKey() *RequestUpsertOne {
-	return u.Update(func(s *RequestUpsert) {
-		s.ClearIdempotencyKey()
 	})
 }
 
@@ -2235,27 +2173,6 @@ func (u *RequestUpsertBulk) UpdateDueAt() *RequestUpsertBulk {
 func (u *RequestUpsertBulk) ClearDueAt() *RequestUpsertBulk {
 	return u.Update(func(s *RequestUpsert) {
 		s.ClearDueAt()
-	})
-}
-
-// SetIdempotencyKey sets the "idempotency_key" field.
-func (u *RequestUpsertBulk) SetIdempotencyKey(v string) *RequestUpsertBulk {
-	return u.Update(func(s *RequestUpsert) {
-		s.SetIdempotencyKey(v)
-	})
-}
-
-// UpdateIdempotencyKey sets the "idempotency_key" field to the value that was provided on create.
-func (u *RequestUpsertBulk) UpdateIdempotencyKey() *RequestUpsertBulk {
-	return u.Update(func(s *RequestUpsert) {
-		s.UpdateIdempotencyKey()
-	})
-}
-
-// ClearIdempotencyKey clears the value of the "idempotency_key" field.
-func (u *RequestUpsertBulk) ClearIdempotencyKey() *RequestUpsertBulk {
-	return u.Update(func(s *RequestUpsert) {
-		s.ClearIdempotencyKey()
 	})
 }
 

@@ -378,26 +378,6 @@ func (_u *RequestUpdate) ClearDueAt() *RequestUpdate {
 	return _u
 }
 
-// SetIdempotencyKey sets the "idempotency_key" field.
-func (_u *RequestUpdate) SetIdempotencyKey(v string) *RequestUpdate {
-	_u.mutation.SetIdempotencyKey(v)
-	return _u
-}
-
-// SetNillableIdempotencyKey sets the "idempotency_key" field if the given value is not nil.
-func (_u *RequestUpdate) SetNillableIdempotencyKey(v *string) *RequestUpdate {
-	if v != nil {
-		_u.SetIdempotencyKey(*v)
-	}
-	return _u
-}
-
-// ClearIdempotencyKey clears the value of the "idempotency_key" field.
-func (_u *RequestUpdate) ClearIdempotencyKey() *RequestUpdate {
-	_u.mutation.ClearIdempotencyKey()
-	return _u
-}
-
 // SetVersion sets the "version" field.
 func (_u *RequestUpdate) SetVersion(v int) *RequestUpdate {
 	_u.mutation.ResetVersion()
@@ -624,11 +604,6 @@ func (_u *RequestUpdate) check() error {
 			return &ValidationError{Name: "satisfaction", err: fmt.Errorf(`ent: validator failed for field "Request.satisfaction": %w`, err)}
 		}
 	}
-	if v, ok := _u.mutation.IdempotencyKey(); ok {
-		if err := request.IdempotencyKeyValidator(v); err != nil {
-			return &ValidationError{Name: "idempotency_key", err: fmt.Errorf(`ent: validator failed for field "Request.idempotency_key": %w`, err)}
-		}
-	}
 	if _u.mutation.CommunityCleared() && len(_u.mutation.CommunityIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Request.community"`)
 	}
@@ -727,12 +702,6 @@ func (_u *RequestUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.DueAtCleared() {
 		_spec.ClearField(request.FieldDueAt, field.TypeTime)
-	}
-	if value, ok := _u.mutation.IdempotencyKey(); ok {
-		_spec.SetField(request.FieldIdempotencyKey, field.TypeString, value)
-	}
-	if _u.mutation.IdempotencyKeyCleared() {
-		_spec.ClearField(request.FieldIdempotencyKey, field.TypeString)
 	}
 	if value, ok := _u.mutation.Version(); ok {
 		_spec.SetField(request.FieldVersion, field.TypeInt, value)
@@ -1312,26 +1281,6 @@ func (_u *RequestUpdateOne) ClearDueAt() *RequestUpdateOne {
 	return _u
 }
 
-// SetIdempotencyKey sets the "idempotency_key" field.
-func (_u *RequestUpdateOne) SetIdempotencyKey(v string) *RequestUpdateOne {
-	_u.mutation.SetIdempotencyKey(v)
-	return _u
-}
-
-// SetNillableIdempotencyKey sets the "idempotency_key" field if the given value is not nil.
-func (_u *RequestUpdateOne) SetNillableIdempotencyKey(v *string) *RequestUpdateOne {
-	if v != nil {
-		_u.SetIdempotencyKey(*v)
-	}
-	return _u
-}
-
-// ClearIdempotencyKey clears the value of the "idempotency_key" field.
-func (_u *RequestUpdateOne) ClearIdempotencyKey() *RequestUpdateOne {
-	_u.mutation.ClearIdempotencyKey()
-	return _u
-}
-
 // SetVersion sets the "version" field.
 func (_u *RequestUpdateOne) SetVersion(v int) *RequestUpdateOne {
 	_u.mutation.ResetVersion()
@@ -1571,11 +1520,6 @@ func (_u *RequestUpdateOne) check() error {
 			return &ValidationError{Name: "satisfaction", err: fmt.Errorf(`ent: validator failed for field "Request.satisfaction": %w`, err)}
 		}
 	}
-	if v, ok := _u.mutation.IdempotencyKey(); ok {
-		if err := request.IdempotencyKeyValidator(v); err != nil {
-			return &ValidationError{Name: "idempotency_key", err: fmt.Errorf(`ent: validator failed for field "Request.idempotency_key": %w`, err)}
-		}
-	}
 	if _u.mutation.CommunityCleared() && len(_u.mutation.CommunityIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Request.community"`)
 	}
@@ -1691,12 +1635,6 @@ func (_u *RequestUpdateOne) sqlSave(ctx context.Context) (_node *Request, err er
 	}
 	if _u.mutation.DueAtCleared() {
 		_spec.ClearField(request.FieldDueAt, field.TypeTime)
-	}
-	if value, ok := _u.mutation.IdempotencyKey(); ok {
-		_spec.SetField(request.FieldIdempotencyKey, field.TypeString, value)
-	}
-	if _u.mutation.IdempotencyKeyCleared() {
-		_spec.ClearField(request.FieldIdempotencyKey, field.TypeString)
 	}
 	if value, ok := _u.mutation.Version(); ok {
 		_spec.SetField(request.FieldVersion, field.TypeInt, value)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"linli/ent/teammembership"
 	"linli/events"
 	"linli/hours"
+	"linli/idem"
 	"linli/requests"
 	"linli/store"
 	"linli/viewer"
@@ -32,8 +34,9 @@ type VisitInput struct {
 	VolunteerIDs []int
 	RequestID    *int
 	Notes        string
-	// IdempotencyKey, when set, makes a retry by the same recorder return
-	// the visit already recorded.
+	// IdempotencyKey, when set, makes a retry by the same recorder with
+	// the same input return the visit already recorded, and the key with
+	// other input CONFLICT (idem).
 	IdempotencyKey string
 }
 
@@ -65,11 +68,15 @@ func (s *Service) RecordHomeVisit(ctx context.Context, in VisitInput) (*ent.Home
 		return nil, &apperr.Error{Code: apperr.Forbidden, Field: "input.teamID", Message: "a team leader records visits for a team they lead"}
 	}
 	key := strings.TrimSpace(in.IdempotencyKey)
-	if len(key) > 200 {
-		return nil, apperr.Invalid("input.idempotencyKey", "idempotencyKey must be at most 200 bytes")
+	if err := idem.Validate("input.idempotencyKey", key); err != nil {
+		return nil, err
 	}
+	if v.PersonID == 0 {
+		key = "" // keys are a person's own
+	}
+	hash := visitHash(in)
 	if key != "" {
-		if hv, err := s.visitByKey(ctx, v, key); hv != nil || err != nil {
+		if hv, err := s.visitByKey(ctx, v, key, hash); hv != nil || err != nil {
 			return hv, err
 		}
 	}
@@ -142,9 +149,6 @@ func (s *Service) RecordHomeVisit(ctx context.Context, in VisitInput) (*ent.Home
 		if v.PersonID != 0 {
 			create.SetRecordedByID(v.PersonID)
 		}
-		if key != "" {
-			create.SetIdempotencyKey(key)
-		}
 		// One volunteer's service time never overlaps: their rows are
 		// locked first, so two visits at once are decided one after the other.
 		if err := hours.LockVolunteers(sys, tx, volunteers); err != nil {
@@ -156,6 +160,11 @@ func (s *Service) RecordHomeVisit(ctx context.Context, in VisitInput) (*ent.Home
 		var err error
 		if hv, err = create.Save(ctx); err != nil {
 			return err
+		}
+		if key != "" {
+			if err := idem.Remember(ctx, tx, opRecordVisit, v.PersonID, key, hash, []byte(strconv.Itoa(hv.ID))); err != nil {
+				return err
+			}
 		}
 		if err := s.writeRecords(sys, tx, hv, h, info, volunteers, v.PersonID); err != nil {
 			return err
@@ -180,7 +189,7 @@ func (s *Service) RecordHomeVisit(ctx context.Context, in VisitInput) (*ent.Home
 		if ae, ok := apperr.As(err); key != "" && (ent.IsConstraintError(err) || ok && ae.Code == hours.ServiceTimeOverlap) {
 			// The same retry committed first (its volunteers' time is
 			// taken by the visit itself).
-			if hv, kerr := s.visitByKey(ctx, v, key); hv != nil || kerr != nil {
+			if hv, kerr := s.visitByKey(ctx, v, key, hash); hv != nil || kerr != nil {
 				return hv, kerr
 			}
 		}
@@ -192,20 +201,39 @@ func (s *Service) RecordHomeVisit(ctx context.Context, in VisitInput) (*ent.Home
 	return s.Client.HomeVisit.Get(ctx, hv.ID)
 }
 
-// visitByKey is the visit v recorded under key, if any.
-func (s *Service) visitByKey(ctx context.Context, v *viewer.Viewer, key string) (*ent.HomeVisit, error) {
-	if v.PersonID == 0 {
-		return nil, nil
+// opRecordVisit is recordHomeVisit's idempotency scope.
+const opRecordVisit = "recordHomeVisit"
+
+// visitHash identifies a visit's input (as it is recorded: the time to the
+// second, the volunteers as a set), so a key reused for another is a
+// CONFLICT.
+func visitHash(in VisitInput) []byte {
+	vols := slices.Clone(in.VolunteerIDs)
+	slices.Sort(vols)
+	vols = slices.Compact(vols)
+	opt := func(p *int) any {
+		if p == nil {
+			return "none"
+		}
+		return *p
 	}
-	hv, err := s.Client.HomeVisit.Query().
-		Where(homevisit.RecordedByID(v.PersonID), homevisit.IdempotencyKey(key)).Only(viewer.System(ctx))
-	if ent.IsNotFound(err) {
-		return nil, nil
-	}
-	if err != nil {
+	return idem.Hash(opRecordVisit, in.HouseholdID, in.Kind, in.VisitedAt.UTC().Truncate(time.Second).Unix(),
+		in.Minutes, opt(in.TeamID), vols, opt(in.RequestID), in.Notes)
+}
+
+// visitByKey applies the idempotency rule (idem.Check) to v's key: the visit
+// recorded under it for a replay, CONFLICT for another visit, nil, nil
+// for a new key.
+func (s *Service) visitByKey(ctx context.Context, v *viewer.Viewer, key string, hash []byte) (*ent.HomeVisit, error) {
+	o, answer, err := idem.Check(ctx, s.Client.IdempotencyKey, "input.idempotencyKey", opRecordVisit, v.PersonID, key, hash)
+	if err != nil || o != idem.Replay {
 		return nil, err
 	}
-	return s.Client.HomeVisit.Get(ctx, hv.ID)
+	id, err := strconv.Atoi(string(answer))
+	if err != nil {
+		return nil, fmt.Errorf("households: bad stored answer %q", answer)
+	}
+	return s.Client.HomeVisit.Get(ctx, id)
 }
 
 // visitVolunteers checks a visit's volunteers: registered volunteers of

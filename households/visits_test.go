@@ -112,6 +112,26 @@ func TestHomeVisitHoursReachVolunteerService(t *testing.T) {
 		if n, _ := e.Client.HomeVisit.Query().Count(e.Sys()); n != 1 {
 			t.Fatalf("%d visits, want 1", n)
 		}
+		// A later retry gets the first visit; the same key for another
+		// visit is a CONFLICT and records nothing (idem's rule).
+		var again struct{ RecordHomeVisit struct{ ID string } }
+		e.Do(t, w.leader, recordVisit, map[string]any{"in": in}).Decode(t, &again)
+		if again.RecordHomeVisit.ID != ids[0] {
+			t.Fatalf("a retry answered visit %s, want %s", again.RecordHomeVisit.ID, ids[0])
+		}
+		other := map[string]any{}
+		for k, v := range in {
+			other[k] = v
+		}
+		other["minutes"] = 60
+		conflict := e.Do(t, w.leader, recordVisit, map[string]any{"in": other})
+		conflict.WantCode(t, "CONFLICT")
+		if conflict.Field() != "input.idempotencyKey" {
+			t.Fatalf("conflict on field %q", conflict.Field())
+		}
+		if n, _ := e.Client.HomeVisit.Query().Count(e.Sys()); n != 1 {
+			t.Fatalf("%d visits after a conflicting key, want 1", n)
+		}
 		recs, err := e.Client.ServiceRecord.Query().Where(servicerecord.HomeVisitID(e.IntID(t, ids[0]))).All(e.Sys())
 		if err != nil || len(recs) != 2 {
 			t.Fatalf("%d service records (%v), want one per volunteer", len(recs), err)

@@ -19,6 +19,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"strings"
 	"time"
 
 	"linli/apperr"
@@ -82,20 +83,32 @@ func Hash(scope string, parts ...any) []byte {
 // Decide is the rule: given the answer remembered for a key (nil: none),
 // is a request of scope with hash new, a replay or a conflict?
 func Decide(stored *ent.IdempotencyKey, scope string, hash []byte) Outcome {
-	switch {
-	case stored == nil:
+	if stored == nil {
 		return New
-	case stored.Operation != scope || !bytes.Equal(stored.RequestHash, hash):
-		return Conflict
-	default:
-		return Replay
 	}
+	return Match(stored.Operation, stored.RequestHash, scope, hash)
 }
 
-// ConflictError is the error a Conflict outcome answers with.
+// Match is Decide for a key whose answer is known but kept elsewhere (an
+// answer decided earlier in the same batch, a door scan's record, which is
+// its own answer): the same scope and hash are a Replay, anything else a
+// Conflict.
+func Match(storedScope string, storedHash []byte, scope string, hash []byte) Outcome {
+	if storedScope != scope || !bytes.Equal(storedHash, hash) {
+		return Conflict
+	}
+	return Replay
+}
+
+// ConflictError is the error a Conflict outcome answers with; field names
+// the key (idempotencyKey, or a kiosk's nonce).
 func ConflictError(field string) error {
+	name := field
+	if i := strings.LastIndexByte(name, '.'); i >= 0 {
+		name = name[i+1:]
+	}
 	return &apperr.Error{Code: apperr.Conflict, Field: field,
-		Message: "this idempotency key was used for a different request"}
+		Message: fmt.Sprintf("this %s was used for a different request", name)}
 }
 
 // Lookup reads the answer remembered for the actor's key (nil if none),

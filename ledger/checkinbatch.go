@@ -120,7 +120,7 @@ func (b *Batch) MoveDoor(s Seat, to registration.Status) error {
 		return apperr.New(apperr.Conflict, "ledger: MoveDoor before Door")
 	case d.now.Status == registration.StatusCONFIRMED && to == registration.StatusCHECKED_IN:
 		d.now.CheckedInAt = &at
-		b.g.countCheckIn(s, s.Seats)
+		b.g.countCheckIn(s, CheckedInChange(d.now.Status, to, s.Seats))
 	case d.now.Status == registration.StatusCHECKED_IN && to == registration.StatusCHECKED_OUT:
 		d.now.CheckedOutAt = &at
 	default:
@@ -182,15 +182,7 @@ func (g *group) moveDoors(ctx context.Context) error {
 	})
 	for _, k := range keys {
 		ids := sets[k]
-		u := g.tx.Registration.Update().Where(registration.IDIn(ids...), registration.StatusEQ(k.from)).
-			SetStatus(k.to).SetUpdatedAt(g.now)
-		if k.to == registration.StatusCHECKED_IN || k.to == registration.StatusCHECKED_OUT && k.from == registration.StatusCONFIRMED {
-			u.SetCheckedInAt(g.now)
-		}
-		if k.to == registration.StatusCHECKED_OUT {
-			u.SetCheckedOutAt(g.now)
-		}
-		n, err := u.Save(ctx)
+		n, err := writeDoorMove(ctx, g.tx, ids, k.from, k.to, g.now, g.now)
 		if err != nil {
 			return err
 		}

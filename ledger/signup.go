@@ -1,9 +1,7 @@
 package ledger
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
 	"fmt"
 	"strconv"
 	"strings"
@@ -15,6 +13,7 @@ import (
 	"linli/ent/idempotencykey"
 	"linli/ent/registration"
 	"linli/ent/slot"
+	"linli/idem"
 	"linli/store"
 	"linli/viewer"
 )
@@ -47,10 +46,8 @@ type SignUpResult struct {
 	Registration *ent.Registration
 }
 
+// opSignUp is a sign-up's idempotency scope.
 const opSignUp = "signUp"
-
-// Keys live at least this long (the promise is 24 hours).
-const keyRetention = 48 * time.Hour
 
 // SignUp signs the viewer up for a slot. Sign-ups for one activity that
 // arrive together are decided in one batch, in arrival order.
@@ -68,8 +65,8 @@ func (l *Ledger) signUpOp(ctx context.Context, in SignUpInput) (*signUpOp, error
 	if err := authz.SignUpCaller(v); err != nil {
 		return nil, err
 	}
-	if len(in.IdempotencyKey) > 200 {
-		return nil, apperr.Invalid("idempotencyKey", "idempotencyKey must be at most 200 bytes")
+	if err := idem.Validate("idempotencyKey", in.IdempotencyKey); err != nil {
+		return nil, err
 	}
 	activityID, err := l.activityOf(ctx, in.SlotID)
 	if err != nil {
@@ -205,9 +202,8 @@ func (o *signUpOp) Decide(ctx context.Context, b *Batch) error {
 	if o.in.IdempotencyKey != "" {
 		b.g.signUpKeys[keyOf(o)] = o
 		b.g.afterInsert = append(b.g.afterInsert, func() *ent.IdempotencyKeyCreate {
-			return b.tx.IdempotencyKey.Create().SetPersonID(o.v.PersonID).SetKey(o.in.IdempotencyKey).
-				SetOperation(opSignUp).SetRequestHash(o.hash).
-				SetResponse(storedAnswer(o.reg.Status, o.reg.Registration.ID)).SetCreatedAt(b.Now())
+			return idem.Record(b.tx.IdempotencyKey, opSignUp, o.v.PersonID, o.in.IdempotencyKey, o.hash,
+				storedAnswer(o.reg.Status, o.reg.Registration.ID), b.Now())
 		})
 	}
 	return nil
@@ -229,8 +225,9 @@ func (o *signUpOp) replayed(ctx context.Context, b *Batch) (bool, error) {
 	}
 	k := keyOf(o)
 	if first := b.g.signUpKeys[k]; first != nil {
-		if !bytes.Equal(first.hash, o.hash) {
-			return true, keyConflict()
+		// Decided earlier in this batch: its answer is not stored yet.
+		if idem.Match(opSignUp, first.hash, opSignUp, o.hash) == idem.Conflict {
+			return true, idem.ConflictError("idempotencyKey")
 		}
 		o.sameKey = first
 		return true, nil
@@ -242,9 +239,11 @@ func (o *signUpOp) replayed(ctx context.Context, b *Batch) (bool, error) {
 	return true, o.useAnswer(stored)
 }
 
+// useAnswer decides a sign-up whose key has a stored answer (idem.Decide):
+// a replay takes it, anything else is a conflict.
 func (o *signUpOp) useAnswer(k *ent.IdempotencyKey) error {
-	if !bytes.Equal(k.RequestHash, o.hash) {
-		return keyConflict()
+	if idem.Decide(k, opSignUp, o.hash) != idem.Replay {
+		return idem.ConflictError("idempotencyKey")
 	}
 	outcome, id, err := parseAnswer(k.Response)
 	if err != nil {
@@ -252,11 +251,6 @@ func (o *signUpOp) useAnswer(k *ent.IdempotencyKey) error {
 	}
 	o.replayID, o.replayOutcome = id, outcome
 	return nil
-}
-
-func keyConflict() error {
-	return &apperr.Error{Code: apperr.Conflict, Field: "idempotencyKey",
-		Message: "this idempotency key was used for a different sign-up"}
 }
 
 // committed finishes a sign-up that repeated the key of an earlier one in
@@ -282,8 +276,9 @@ func (b *Batch) loadKeys(ctx context.Context) error {
 			people, keys = append(people, o.v.PersonID), append(keys, o.in.IdempotencyKey)
 		}
 	}
+	// Every operation's keys: a key of another operation is a conflict.
 	found, err := g.tx.IdempotencyKey.Query().Where(idempotencykey.PersonIDIn(people...),
-		idempotencykey.KeyIn(keys...), idempotencykey.Operation(opSignUp)).All(viewer.System(ctx))
+		idempotencykey.KeyIn(keys...)).All(viewer.System(ctx)) // keys are system rows; the people are given
 	if err != nil {
 		return err
 	}
@@ -297,12 +292,8 @@ func (b *Batch) loadKeys(ctx context.Context) error {
 // another batch, maybe in another process). Refusals are not remembered:
 // they changed nothing, and a retry may succeed.
 func (l *Ledger) replay(ctx context.Context, personID int, o *signUpOp) (bool, error) {
-	k, err := l.client.IdempotencyKey.Query().Where(idempotencykey.PersonID(personID),
-		idempotencykey.Key(o.in.IdempotencyKey), idempotencykey.Operation(opSignUp)).Only(viewer.System(ctx))
-	if ent.IsNotFound(err) {
-		return false, nil
-	}
-	if err != nil {
+	k, err := idem.Lookup(ctx, l.client.IdempotencyKey, personID, o.in.IdempotencyKey)
+	if err != nil || k == nil {
 		return false, err
 	}
 	return true, o.useAnswer(k)
@@ -311,8 +302,7 @@ func (l *Ledger) replay(ctx context.Context, personID int, o *signUpOp) (bool, e
 // requestHash identifies a sign-up's input, so a key reused with different
 // input is recognised.
 func requestHash(in SignUpInput) []byte {
-	h := sha256.Sum256(fmt.Appendf(nil, "%s\x00%d\x00%d\x00%t", opSignUp, in.SlotID, in.Seats, in.ConsentSensitive))
-	return h[:]
+	return idem.Hash(opSignUp, in.SlotID, in.Seats, in.ConsentSensitive)
 }
 
 // storedAnswer is what a key remembers: the outcome and the registration.
@@ -338,5 +328,5 @@ func (l *Ledger) maybePurgeKeys(ctx context.Context) {
 		return
 	}
 	// A failed purge is retried by a later sign-up; it never fails this one.
-	_, _ = l.client.IdempotencyKey.Delete().Where(idempotencykey.CreatedAtLT(t.Add(-keyRetention))).Exec(viewer.System(ctx))
+	_, _ = idem.Purge(ctx, l.client.IdempotencyKey, t)
 }

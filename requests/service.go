@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -20,6 +21,7 @@ import (
 	"linli/ent/requestevent"
 	"linli/ent/teammembership"
 	"linli/events"
+	"linli/idem"
 	"linli/store"
 	"linli/viewer"
 )
@@ -105,8 +107,8 @@ func (s *Service) Submit(ctx context.Context, in SubmitInput) (*ent.Request, err
 	if err := checkText("description", in.Description, 0, 5000); err != nil {
 		return nil, err
 	}
-	if len(in.IdempotencyKey) > 200 {
-		return nil, apperr.Invalid("idempotencyKey", "idempotencyKey is longer than 200 characters")
+	if err := idem.Validate("idempotencyKey", in.IdempotencyKey); err != nil {
+		return nil, err
 	}
 	if in.Channel == "" {
 		in.Channel = request.ChannelAPP
@@ -138,8 +140,9 @@ func (s *Service) Submit(ctx context.Context, in SubmitInput) (*ent.Request, err
 			return nil, apperr.Invalid("householdID", "no such household in this community")
 		}
 	}
+	hash := submitHash(in, submitter)
 	if in.IdempotencyKey != "" {
-		if r, err := s.replay(ctx, v, in, submitter); r != nil || err != nil {
+		if r, err := s.replay(ctx, v, in.IdempotencyKey, hash); r != nil || err != nil {
 			return r, err
 		}
 	}
@@ -149,12 +152,12 @@ func (s *Service) Submit(ctx context.Context, in SubmitInput) (*ent.Request, err
 	// queues its writers, PostgreSQL locks the community row, so this is a
 	// safety net) is retried with the next one.
 	for attempt := 0; ; attempt++ {
-		id, evID, err = s.insert(sys, v, in, submitter)
+		id, evID, err = s.insert(sys, v, in, submitter, hash)
 		if err == nil {
 			break
 		}
 		if in.IdempotencyKey != "" && store.IsUniqueViolation(err) {
-			if r, rerr := s.replay(ctx, v, in, submitter); r != nil || rerr != nil {
+			if r, rerr := s.replay(ctx, v, in.IdempotencyKey, hash); r != nil || rerr != nil {
 				return r, rerr
 			}
 		}
@@ -167,7 +170,7 @@ func (s *Service) Submit(ctx context.Context, in SubmitInput) (*ent.Request, err
 }
 
 // insert numbers and creates the request with its SUBMIT event.
-func (s *Service) insert(ctx context.Context, v *viewer.Viewer, in SubmitInput, submitter *int) (id, evID int, err error) {
+func (s *Service) insert(ctx context.Context, v *viewer.Viewer, in SubmitInput, submitter *int, hash []byte) (id, evID int, err error) {
 	err = s.inTx(ctx, func(tx *ent.Tx) error {
 		q := tx.Community.Query().Where(community.ID(v.CommunityID))
 		var (
@@ -211,12 +214,14 @@ func (s *Service) insert(ctx context.Context, v *viewer.Viewer, in SubmitInput, 
 			SetDescription(in.Description).SetNillableSubmitterID(submitter).
 			SetNillableHouseholdID(in.HouseholdID).SetCreatedByID(v.PersonID).
 			SetCreatedAt(now).SetUpdatedAt(now)
-		if in.IdempotencyKey != "" {
-			create.SetIdempotencyKey(in.IdempotencyKey)
-		}
 		r, err := create.Save(ctx)
 		if err != nil {
 			return err
+		}
+		if in.IdempotencyKey != "" {
+			if err := idem.Remember(ctx, tx, opSubmit, v.PersonID, in.IdempotencyKey, hash, []byte(strconv.Itoa(r.ID))); err != nil {
+				return err
+			}
 		}
 		ev, err := tx.RequestEvent.Create().SetCommunityID(c.ID).SetRequestID(r.ID).SetAt(now).
 			SetAction(string(Submit)).SetStatus(requestEventStatus(r.Status)).SetActorID(v.PersonID).
@@ -230,29 +235,36 @@ func (s *Service) insert(ctx context.Context, v *viewer.Viewer, in SubmitInput, 
 	return id, evID, err
 }
 
-// replay answers a submission whose idempotency key was used before by the
-// same person: the same input gets the first request, different input
-// CONFLICT. It returns nil, nil when the key is new.
-func (s *Service) replay(ctx context.Context, v *viewer.Viewer, in SubmitInput, submitter *int) (*ent.Request, error) {
-	r, err := s.client.Request.Query().
-		Where(request.CreatedByID(v.PersonID), request.IdempotencyKey(in.IdempotencyKey)).
-		Only(viewer.System(ctx))
-	if ent.IsNotFound(err) {
-		return nil, nil
+// opSubmit is a submission's idempotency scope.
+const opSubmit = "submitRequest"
+
+// submitHash identifies a submission's input as it is recorded.
+func submitHash(in SubmitInput, submitter *int) []byte {
+	opt := func(p *int) any {
+		if p == nil {
+			return "none"
+		}
+		return *p
 	}
-	if err != nil {
-		return nil, err
-	}
-	same := r.Kind == in.Kind && r.Title == strings.TrimSpace(in.Title) && r.Description == in.Description &&
-		r.Channel == in.Channel && eqPtr(r.HouseholdID, in.HouseholdID) && eqPtr(r.SubmitterID, submitter)
-	if !same {
-		return nil, &apperr.Error{Code: apperr.Conflict, Field: "idempotencyKey",
-			Message: "this idempotency key was used for a different request"}
-	}
-	return r, nil
+	return idem.Hash(opSubmit, in.Kind, strings.TrimSpace(in.Title), in.Description, in.Channel,
+		opt(in.HouseholdID), opt(submitter))
 }
 
-func eqPtr(a, b *int) bool { return a == nil && b == nil || a != nil && b != nil && *a == *b }
+// replay applies the idempotency rule (idem.Check) to v's key: the first
+// request for the same input, CONFLICT for different input, nil, nil when
+// the key is new.
+func (s *Service) replay(ctx context.Context, v *viewer.Viewer, key string, hash []byte) (*ent.Request, error) {
+	o, answer, err := idem.Check(ctx, s.client.IdempotencyKey, "idempotencyKey", opSubmit, v.PersonID, key, hash)
+	if err != nil || o != idem.Replay {
+		return nil, err
+	}
+	id, err := strconv.Atoi(string(answer))
+	if err != nil {
+		return nil, fmt.Errorf("requests: bad stored answer %q", answer)
+	}
+	// As linli itself, as before: the submitter may no longer read it.
+	return s.client.Request.Get(viewer.System(ctx), id)
+}
 
 // inTx runs fn in an Ent transaction as the caller's context (the system,
 // after the service's checks), retrying transient failures.

@@ -11,13 +11,12 @@ package scan
 // and a check-out replacing the one linli made itself.
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 
-	"linli/apperr"
 	"linli/ent"
 	"linli/ent/registration"
+	"linli/idem"
 	"linli/ledger"
 	"linli/store"
 )
@@ -93,8 +92,8 @@ func (o *scanOp) Decide(ctx context.Context, b *ledger.Batch) error {
 	o.res, o.same, o.alone = nil, nil, false
 	if first := b.Claim(nonceKey{o.who.kioskID, o.who.actorID, o.in.Nonce}, o); first != nil {
 		f := first.(*scanOp)
-		if !bytes.Equal(f.hash, o.hash) {
-			return nonceConflict()
+		if idem.Match("", f.hash, "", o.hash) == idem.Conflict { // the kind is in the hash
+			return nonceConflict("nonce")
 		}
 		// Its answer is this one's; if it has none (it runs on its own),
 		// neither does this one, which then finds it stored.
@@ -141,9 +140,8 @@ func (o *scanOp) Decide(ctx context.Context, b *ledger.Batch) error {
 	return nil
 }
 
-func nonceConflict() error {
-	return &apperr.Error{Code: apperr.Conflict, Field: "nonce", Message: "this nonce was used for a different scan"}
-}
+// nonceConflict is a nonce reused for another scan (idem.ConflictError).
+func nonceConflict(field string) error { return idem.ConflictError(field) }
 
 // submit runs an online scan through the ledger's batcher. done is false
 // when the scan is to run on its own, about t (read in the batch).

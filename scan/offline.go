@@ -1,7 +1,6 @@
 package scan
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -15,6 +14,7 @@ import (
 	"linli/ent/checkinscan"
 	"linli/ent/registration"
 	"linli/gid"
+	"linli/idem"
 	"linli/mask"
 	"linli/viewer"
 )
@@ -149,8 +149,8 @@ func (s *Service) Sync(ctx context.Context, items []SyncItem) ([]*Result, error)
 		// A nonce twice in one upload must be the same scan twice; the
 		// same rule as across uploads (stored), before anything is written.
 		h := scan.requestHash()
-		if prev, ok := asked[it.Nonce]; ok && !bytes.Equal(prev, h) {
-			return nil, &apperr.Error{Code: apperr.Conflict, Field: prefix + "nonce", Message: "this nonce was used for a different scan"}
+		if prev, ok := asked[it.Nonce]; ok && idem.Match("", prev, "", h) == idem.Conflict {
+			return nil, nonceConflict(prefix + "nonce")
 		}
 		asked[it.Nonce] = h
 	}

@@ -1,9 +1,7 @@
 package scan
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"strings"
@@ -21,6 +19,7 @@ import (
 	"linli/ent/servicerecord"
 	"linli/ent/slot"
 	"linli/events"
+	"linli/idem"
 	"linli/ledger"
 	"linli/store"
 	"linli/viewer"
@@ -57,8 +56,7 @@ func (in Scan) requestHash() []byte {
 	if subject == "" {
 		subject = "code:" + in.Code
 	}
-	h := sha256.Sum256([]byte(string(in.Kind) + "\x00" + subject))
-	return h[:]
+	return idem.Hash(string(in.Kind), subject)
 }
 
 // Result is the answer to a scan.
@@ -189,9 +187,14 @@ func (s *Service) stored(ctx context.Context, who scanner, in Scan) (*Result, er
 	if err != nil {
 		return nil, err
 	}
-	// Scans recorded before request hashes were kept have none.
-	if sc.Kind != in.Kind || sc.RequestHash != nil && !bytes.Equal(sc.RequestHash, in.requestHash()) {
-		return nil, &apperr.Error{Code: apperr.Conflict, Field: "nonce", Message: "this nonce was used for a different scan"}
+	// The scan record is the nonce's remembered answer (idem's rule). Scans
+	// recorded before request hashes were kept have none: their kind decides.
+	stored := sc.RequestHash
+	if stored == nil {
+		stored = in.requestHash()
+	}
+	if idem.Match(string(sc.Kind), stored, string(in.Kind), in.requestHash()) == idem.Conflict {
+		return nil, nonceConflict("nonce")
 	}
 	res := &Result{Status: sc.Status, Message: sc.Message, Nonce: in.Nonce, Kind: in.Kind, At: sc.ScannedAt.UTC()}
 	if sc.RegistrationID != nil {

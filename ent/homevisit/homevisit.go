@@ -40,8 +40,6 @@ const (
 	FieldNotes = "notes"
 	// FieldRecordedByID holds the string denoting the recorded_by_id field in the database.
 	FieldRecordedByID = "recorded_by_id"
-	// FieldIdempotencyKey holds the string denoting the idempotency_key field in the database.
-	FieldIdempotencyKey = "idempotency_key"
 	// EdgeCommunity holds the string denoting the community edge name in mutations.
 	EdgeCommunity = "community"
 	// EdgeHousehold holds the string denoting the household edge name in mutations.
@@ -103,7 +101,6 @@ var Columns = []string{
 	FieldRequestID,
 	FieldNotes,
 	FieldRecordedByID,
-	FieldIdempotencyKey,
 }
 
 var (
@@ -142,8 +139,6 @@ var (
 	DefaultNotes string
 	// NotesValidator is a validator for the "notes" field. It is called by the builders before save.
 	NotesValidator func(string) error
-	// IdempotencyKeyValidator is a validator for the "idempotency_key" field. It is called by the builders before save.
-	IdempotencyKeyValidator func(string) error
 )
 
 // Kind defines the type for the "kind" enum field.
@@ -232,11 +227,6 @@ func ByNotes(opts ...sql.OrderTermOption) OrderOption {
 // ByRecordedByID orders the results by the recorded_by_id field.
 func ByRecordedByID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldRecordedByID, opts...).ToFunc()
-}
-
-// ByIdempotencyKey orders the results by the idempotency_key field.
-func ByIdempotencyKey(opts ...sql.OrderTermOption) OrderOption {
-	return sql.OrderByField(FieldIdempotencyKey, opts...).ToFunc()
 }
 
 // ByCommunityField orders the results by community field.

@@ -105,11 +105,6 @@ func RecordedByID(v int) predicate.HomeVisit {
 	return predicate.HomeVisit(sql.FieldEQ(FieldRecordedByID, v))
 }
 
-// IdempotencyKey applies equality check predicate on the "idempotency_key" field. It's identical to IdempotencyKeyEQ.
-func IdempotencyKey(v string) predicate.HomeVisit {
-	return predicate.HomeVisit(sql.FieldEQ(FieldIdempotencyKey, v))
-}
-
 // CommunityIDEQ applies the EQ predicate on the "community_id" field.
 func CommunityIDEQ(v int) predicate.HomeVisit {
 	return predicate.HomeVisit(sql.FieldEQ(FieldCommunityID, v))
@@ -503,81 +498,6 @@ func RecordedByIDIsNil() predicate.HomeVisit {
 // RecordedByIDNotNil applies the NotNil predicate on the "recorded_by_id" field.
 func RecordedByIDNotNil() predicate.HomeVisit {
 	return predicate.HomeVisit(sql.FieldNotNull(FieldRecordedByID))
-}
-
-// IdempotencyKeyEQ applies the EQ predicate on the "idempotency_key" field.
-func IdempotencyKeyEQ(v string) predicate.HomeVisit {
-	return predicate.HomeVisit(sql.FieldEQ(FieldIdempotencyKey, v))
-}
-
-// IdempotencyKeyNEQ applies the NEQ predicate on the "idempotency_key" field.
-func IdempotencyKeyNEQ(v string) predicate.HomeVisit {
-	return predicate.HomeVisit(sql.FieldNEQ(FieldIdempotencyKey, v))
-}
-
-// IdempotencyKeyIn applies the In predicate on the "idempotency_key" field.
-func IdempotencyKeyIn(vs ...string) predicate.HomeVisit {
-	return predicate.HomeVisit(sql.FieldIn(FieldIdempotencyKey, vs...))
-}
-
-// IdempotencyKeyNotIn applies the NotIn predicate on the "idempotency_key" field.
-func IdempotencyKeyNotIn(vs ...string) predicate.HomeVisit {
-	return predicate.HomeVisit(sql.FieldNotIn(FieldIdempotencyKey, vs...))
-}
-
-// IdempotencyKeyGT applies the GT predicate on the "idempotency_key" field.
-func IdempotencyKeyGT(v string) predicate.HomeVisit {
-	return predicate.HomeVisit(sql.FieldGT(FieldIdempotencyKey, v))
-}
-
-// IdempotencyKeyGTE applies the GTE predicate on the "idempotency_key" field.
-func IdempotencyKeyGTE(v string) predicate.HomeVisit {
-	return predicate.HomeVisit(sql.FieldGTE(FieldIdempotencyKey, v))
-}
-
-// IdempotencyKeyLT applies the LT predicate on the "idempotency_key" field.
-func IdempotencyKeyLT(v string) predicate.HomeVisit {
-	return predicate.HomeVisit(sql.FieldLT(FieldIdempotencyKey, v))
-}
-
-// IdempotencyKeyLTE applies the LTE predicate on the "idempotency_key" field.
-func IdempotencyKeyLTE(v string) predicate.HomeVisit {
-	return predicate.HomeVisit(sql.FieldLTE(FieldIdempotencyKey, v))
-}
-
-// IdempotencyKeyContains applies the Contains predicate on the "idempotency_key" field.
-func IdempotencyKeyContains(v string) predicate.HomeVisit {
-	return predicate.HomeVisit(sql.FieldContains(FieldIdempotencyKey, v))
-}
-
-// IdempotencyKeyHasPrefix applies the HasPrefix predicate on the "idempotency_key" field.
-func IdempotencyKeyHasPrefix(v string) predicate.HomeVisit {
-	return predicate.HomeVisit(sql.FieldHasPrefix(FieldIdempotencyKey, v))
-}
-
-// IdempotencyKeyHasSuffix applies the HasSuffix predicate on the "idempotency_key" field.
-func IdempotencyKeyHasSuffix(v string) predicate.HomeVisit {
-	return predicate.HomeVisit(sql.FieldHasSuffix(FieldIdempotencyKey, v))
-}
-
-// IdempotencyKeyIsNil applies the IsNil predicate on the "idempotency_key" field.
-func IdempotencyKeyIsNil() predicate.HomeVisit {
-	return predicate.HomeVisit(sql.FieldIsNull(FieldIdempotencyKey))
-}
-
-// IdempotencyKeyNotNil applies the NotNil predicate on the "idempotency_key" field.
-func IdempotencyKeyNotNil() predicate.HomeVisit {
-	return predicate.HomeVisit(sql.FieldNotNull(FieldIdempotencyKey))
-}
-
-// IdempotencyKeyEqualFold applies the EqualFold predicate on the "idempotency_key" field.
-func IdempotencyKeyEqualFold(v string) predicate.HomeVisit {
-	return predicate.HomeVisit(sql.FieldEqualFold(FieldIdempotencyKey, v))
-}
-
-// IdempotencyKeyContainsFold applies the ContainsFold predicate on the "idempotency_key" field.
-func IdempotencyKeyContainsFold(v string) predicate.HomeVisit {
-	return predicate.HomeVisit(sql.FieldContainsFold(FieldIdempotencyKey, v))
 }
 
 // HasCommunity applies the HasEdge predicate on the "community" edge.

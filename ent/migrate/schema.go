@@ -328,7 +328,6 @@ var (
 		{Name: "minutes", Type: field.TypeInt},
 		{Name: "notes", Type: field.TypeString, Size: 2000, Default: ""},
 		{Name: "recorded_by_id", Type: field.TypeInt, Nullable: true},
-		{Name: "idempotency_key", Type: field.TypeString, Nullable: true, Size: 200},
 		{Name: "community_id", Type: field.TypeInt},
 		{Name: "team_id", Type: field.TypeInt, Nullable: true},
 		{Name: "household_id", Type: field.TypeInt},
@@ -342,25 +341,25 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "home_visits_communities_community",
-				Columns:    []*schema.Column{HomeVisitsColumns[9]},
+				Columns:    []*schema.Column{HomeVisitsColumns[8]},
 				RefColumns: []*schema.Column{CommunitiesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "home_visits_teams_team",
-				Columns:    []*schema.Column{HomeVisitsColumns[10]},
+				Columns:    []*schema.Column{HomeVisitsColumns[9]},
 				RefColumns: []*schema.Column{TeamsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "home_visits_households_visits",
-				Columns:    []*schema.Column{HomeVisitsColumns[11]},
+				Columns:    []*schema.Column{HomeVisitsColumns[10]},
 				RefColumns: []*schema.Column{HouseholdsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "home_visits_requests_visits",
-				Columns:    []*schema.Column{HomeVisitsColumns[12]},
+				Columns:    []*schema.Column{HomeVisitsColumns[11]},
 				RefColumns: []*schema.Column{RequestsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -369,17 +368,12 @@ var (
 			{
 				Name:    "homevisit_community_id_visited_at",
 				Unique:  false,
-				Columns: []*schema.Column{HomeVisitsColumns[9], HomeVisitsColumns[4]},
+				Columns: []*schema.Column{HomeVisitsColumns[8], HomeVisitsColumns[4]},
 			},
 			{
 				Name:    "homevisit_household_id_visited_at",
 				Unique:  false,
-				Columns: []*schema.Column{HomeVisitsColumns[11], HomeVisitsColumns[4]},
-			},
-			{
-				Name:    "homevisit_recorded_by_id_idempotency_key",
-				Unique:  true,
-				Columns: []*schema.Column{HomeVisitsColumns[7], HomeVisitsColumns[8]},
+				Columns: []*schema.Column{HomeVisitsColumns[10], HomeVisitsColumns[4]},
 			},
 		},
 	}
@@ -877,7 +871,6 @@ var (
 		{Name: "resolved_at", Type: field.TypeTime, Nullable: true},
 		{Name: "closed_at", Type: field.TypeTime, Nullable: true},
 		{Name: "due_at", Type: field.TypeTime, Nullable: true},
-		{Name: "idempotency_key", Type: field.TypeString, Nullable: true, Size: 200},
 		{Name: "version", Type: field.TypeInt, Default: 0},
 		{Name: "household_id", Type: field.TypeInt, Nullable: true},
 		{Name: "community_id", Type: field.TypeInt},
@@ -893,31 +886,31 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "requests_households_requests",
-				Columns:    []*schema.Column{RequestsColumns[22]},
+				Columns:    []*schema.Column{RequestsColumns[21]},
 				RefColumns: []*schema.Column{HouseholdsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "requests_communities_community",
-				Columns:    []*schema.Column{RequestsColumns[23]},
+				Columns:    []*schema.Column{RequestsColumns[22]},
 				RefColumns: []*schema.Column{CommunitiesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "requests_persons_submitter",
-				Columns:    []*schema.Column{RequestsColumns[24]},
+				Columns:    []*schema.Column{RequestsColumns[23]},
 				RefColumns: []*schema.Column{PersonsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "requests_teams_team",
-				Columns:    []*schema.Column{RequestsColumns[25]},
+				Columns:    []*schema.Column{RequestsColumns[24]},
 				RefColumns: []*schema.Column{TeamsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "requests_persons_assignee",
-				Columns:    []*schema.Column{RequestsColumns[26]},
+				Columns:    []*schema.Column{RequestsColumns[25]},
 				RefColumns: []*schema.Column{PersonsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -926,42 +919,37 @@ var (
 			{
 				Name:    "request_community_id_number",
 				Unique:  true,
-				Columns: []*schema.Column{RequestsColumns[23], RequestsColumns[3]},
+				Columns: []*schema.Column{RequestsColumns[22], RequestsColumns[3]},
 			},
 			{
 				Name:    "request_community_id_year_seq",
 				Unique:  true,
-				Columns: []*schema.Column{RequestsColumns[23], RequestsColumns[4], RequestsColumns[5]},
+				Columns: []*schema.Column{RequestsColumns[22], RequestsColumns[4], RequestsColumns[5]},
 			},
 			{
 				Name:    "request_community_id_status_due_at",
 				Unique:  false,
-				Columns: []*schema.Column{RequestsColumns[23], RequestsColumns[8], RequestsColumns[19]},
+				Columns: []*schema.Column{RequestsColumns[22], RequestsColumns[8], RequestsColumns[19]},
 			},
 			{
 				Name:    "request_community_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{RequestsColumns[23], RequestsColumns[1]},
+				Columns: []*schema.Column{RequestsColumns[22], RequestsColumns[1]},
 			},
 			{
 				Name:    "request_community_id_resolved_at",
 				Unique:  false,
-				Columns: []*schema.Column{RequestsColumns[23], RequestsColumns[17]},
+				Columns: []*schema.Column{RequestsColumns[22], RequestsColumns[17]},
 			},
 			{
 				Name:    "request_community_id_closed_at",
 				Unique:  false,
-				Columns: []*schema.Column{RequestsColumns[23], RequestsColumns[18]},
+				Columns: []*schema.Column{RequestsColumns[22], RequestsColumns[18]},
 			},
 			{
 				Name:    "request_submitter_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{RequestsColumns[24], RequestsColumns[1]},
-			},
-			{
-				Name:    "request_created_by_id_idempotency_key",
-				Unique:  true,
-				Columns: []*schema.Column{RequestsColumns[11], RequestsColumns[20]},
+				Columns: []*schema.Column{RequestsColumns[23], RequestsColumns[1]},
 			},
 		},
 	}

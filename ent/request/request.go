@@ -66,8 +66,6 @@ const (
 	FieldClosedAt = "closed_at"
 	// FieldDueAt holds the string denoting the due_at field in the database.
 	FieldDueAt = "due_at"
-	// FieldIdempotencyKey holds the string denoting the idempotency_key field in the database.
-	FieldIdempotencyKey = "idempotency_key"
 	// FieldVersion holds the string denoting the version field in the database.
 	FieldVersion = "version"
 	// EdgeCommunity holds the string denoting the community edge name in mutations.
@@ -164,7 +162,6 @@ var Columns = []string{
 	FieldResolvedAt,
 	FieldClosedAt,
 	FieldDueAt,
-	FieldIdempotencyKey,
 	FieldVersion,
 }
 
@@ -208,8 +205,6 @@ var (
 	SatisfactionValidator func(int) error
 	// DefaultConfirmedByStaff holds the default value on creation for the "confirmed_by_staff" field.
 	DefaultConfirmedByStaff bool
-	// IdempotencyKeyValidator is a validator for the "idempotency_key" field. It is called by the builders before save.
-	IdempotencyKeyValidator func(string) error
 	// DefaultVersion holds the default value on creation for the "version" field.
 	DefaultVersion int
 )
@@ -454,11 +449,6 @@ func ByClosedAt(opts ...sql.OrderTermOption) OrderOption {
 // ByDueAt orders the results by the due_at field.
 func ByDueAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldDueAt, opts...).ToFunc()
-}
-
-// ByIdempotencyKey orders the results by the idempotency_key field.
-func ByIdempotencyKey(opts ...sql.OrderTermOption) OrderOption {
-	return sql.OrderByField(FieldIdempotencyKey, opts...).ToFunc()
 }
 
 // ByVersion orders the results by the version field.

@@ -155,11 +155,6 @@ func DueAt(v time.Time) predicate.Request {
 	return predicate.Request(sql.FieldEQ(FieldDueAt, v))
 }
 
-// IdempotencyKey applies equality check predicate on the "idempotency_key" field. It's identical to IdempotencyKeyEQ.
-func IdempotencyKey(v string) predicate.Request {
-	return predicate.Request(sql.FieldEQ(FieldIdempotencyKey, v))
-}
-
 // Version applies equality check predicate on the "version" field. It's identical to VersionEQ.
 func Version(v int) predicate.Request {
 	return predicate.Request(sql.FieldEQ(FieldVersion, v))
@@ -1133,81 +1128,6 @@ func DueAtIsNil() predicate.Request {
 // DueAtNotNil applies the NotNil predicate on the "due_at" field.
 func DueAtNotNil() predicate.Request {
 	return predicate.Request(sql.FieldNotNull(FieldDueAt))
-}
-
-// IdempotencyKeyEQ applies the EQ predicate on the "idempotency_key" field.
-func IdempotencyKeyEQ(v string) predicate.Request {
-	return predicate.Request(sql.FieldEQ(FieldIdempotencyKey, v))
-}
-
-// IdempotencyKeyNEQ applies the NEQ predicate on the "idempotency_key" field.
-func IdempotencyKeyNEQ(v string) predicate.Request {
-	return predicate.Request(sql.FieldNEQ(FieldIdempotencyKey, v))
-}
-
-// IdempotencyKeyIn applies the In predicate on the "idempotency_key" field.
-func IdempotencyKeyIn(vs ...string) predicate.Request {
-	return predicate.Request(sql.FieldIn(FieldIdempotencyKey, vs...))
-}
-
-// IdempotencyKeyNotIn applies the NotIn predicate on the "idempotency_key" field.
-func IdempotencyKeyNotIn(vs ...string) predicate.Request {
-	return predicate.Request(sql.FieldNotIn(FieldIdempotencyKey, vs...))
-}
-
-// IdempotencyKeyGT applies the GT predicate on the "idempotency_key" field.
-func IdempotencyKeyGT(v string) predicate.Request {
-	return predicate.Request(sql.FieldGT(FieldIdempotencyKey, v))
-}
-
-// IdempotencyKeyGTE applies the GTE predicate on the "idempotency_key" field.
-func IdempotencyKeyGTE(v string) predicate.Request {
-	return predicate.Request(sql.FieldGTE(FieldIdempotencyKey, v))
-}
-
-// IdempotencyKeyLT applies the LT predicate on the "idempotency_key" field.
-func IdempotencyKeyLT(v string) predicate.Request {
-	return predicate.Request(sql.FieldLT(FieldIdempotencyKey, v))
-}
-
-// IdempotencyKeyLTE applies the LTE predicate on the "idempotency_key" field.
-func IdempotencyKeyLTE(v string) predicate.Request {
-	return predicate.Request(sql.FieldLTE(FieldIdempotencyKey, v))
-}
-
-// IdempotencyKeyContains applies the Contains predicate on the "idempotency_key" field.
-func IdempotencyKeyContains(v string) predicate.Request {
-	return predicate.Request(sql.FieldContains(FieldIdempotencyKey, v))
-}
-
-// IdempotencyKeyHasPrefix applies the HasPrefix predicate on the "idempotency_key" field.
-func IdempotencyKeyHasPrefix(v string) predicate.Request {
-	return predicate.Request(sql.FieldHasPrefix(FieldIdempotencyKey, v))
-}
-
-// IdempotencyKeyHasSuffix applies the HasSuffix predicate on the "idempotency_key" field.
-func IdempotencyKeyHasSuffix(v string) predicate.Request {
-	return predicate.Request(sql.FieldHasSuffix(FieldIdempotencyKey, v))
-}
-
-// IdempotencyKeyIsNil applies the IsNil predicate on the "idempotency_key" field.
-func IdempotencyKeyIsNil() predicate.Request {
-	return predicate.Request(sql.FieldIsNull(FieldIdempotencyKey))
-}
-
-// IdempotencyKeyNotNil applies the NotNil predicate on the "idempotency_key" field.
-func IdempotencyKeyNotNil() predicate.Request {
-	return predicate.Request(sql.FieldNotNull(FieldIdempotencyKey))
-}
-
-// IdempotencyKeyEqualFold applies the EqualFold predicate on the "idempotency_key" field.
-func IdempotencyKeyEqualFold(v string) predicate.Request {
-	return predicate.Request(sql.FieldEqualFold(FieldIdempotencyKey, v))
-}
-
-// IdempotencyKeyContainsFold applies the ContainsFold predicate on the "idempotency_key" field.
-func IdempotencyKeyContainsFold(v string) predicate.Request {
-	return predicate.Request(sql.FieldContainsFold(FieldIdempotencyKey, v))
 }
 
 // VersionEQ applies the EQ predicate on the "version" field.

@@ -433,10 +433,6 @@ func init() {
 	homevisit.DefaultNotes = homevisitDescNotes.Default.(string)
 	// homevisit.NotesValidator is a validator for the "notes" field. It is called by the builders before save.
 	homevisit.NotesValidator = homevisitDescNotes.Validators[0].(func(string) error)
-	// homevisitDescIdempotencyKey is the schema descriptor for idempotency_key field.
-	homevisitDescIdempotencyKey := homevisitFields[8].Descriptor()
-	// homevisit.IdempotencyKeyValidator is a validator for the "idempotency_key" field. It is called by the builders before save.
-	homevisit.IdempotencyKeyValidator = homevisitDescIdempotencyKey.Validators[0].(func(string) error)
 	householdMixin := schema.Household{}.Mixin()
 	household.Policy = privacy.NewPolicies(schema.Household{})
 	household.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -1117,12 +1113,8 @@ func init() {
 	requestDescConfirmedByStaff := requestFields[16].Descriptor()
 	// request.DefaultConfirmedByStaff holds the default value on creation for the confirmed_by_staff field.
 	request.DefaultConfirmedByStaff = requestDescConfirmedByStaff.Default.(bool)
-	// requestDescIdempotencyKey is the schema descriptor for idempotency_key field.
-	requestDescIdempotencyKey := requestFields[21].Descriptor()
-	// request.IdempotencyKeyValidator is a validator for the "idempotency_key" field. It is called by the builders before save.
-	request.IdempotencyKeyValidator = requestDescIdempotencyKey.Validators[0].(func(string) error)
 	// requestDescVersion is the schema descriptor for version field.
-	requestDescVersion := requestFields[22].Descriptor()
+	requestDescVersion := requestFields[21].Descriptor()
 	// request.DefaultVersion holds the default value on creation for the version field.
 	request.DefaultVersion = requestDescVersion.Default.(int)
 	requestevent.Policy = privacy.NewPolicies(schema.RequestEvent{})

@@ -67,7 +67,6 @@ func (HomeVisit) Fields() []ent.Field {
 		field.Int("request_id").Optional().Nillable().Annotations(entgql.Type("ID")),
 		field.String("notes").Default("").MaxRuneLen(2000),
 		field.Int("recorded_by_id").Optional().Nillable().Annotations(entgql.Skip(entgql.SkipAll)),
-		field.String("idempotency_key").Optional().Nillable().MaxLen(200).Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 
@@ -86,7 +85,6 @@ func (HomeVisit) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("community_id", "visited_at"),
 		index.Fields("household_id", "visited_at"),
-		index.Fields("recorded_by_id", "idempotency_key").Unique(),
 	}
 }
 

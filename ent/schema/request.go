@@ -47,7 +47,6 @@ func (Request) Fields() []ent.Field {
 		field.Time("resolved_at").Optional().Nillable(),
 		field.Time("closed_at").Optional().Nillable(),
 		field.Time("due_at").Optional().Nillable().Annotations(entgql.OrderField("DUE_AT")),
-		field.String("idempotency_key").Optional().Nillable().MaxLen(200).Annotations(entgql.Skip(entgql.SkipAll)),
 		// Bumped by every transition: a transition updates the row only at
 		// the version it read, so two concurrent ones cannot both win.
 		field.Int("version").Default(0).Annotations(entgql.Skip(entgql.SkipAll)),
@@ -77,7 +76,6 @@ func (Request) Indexes() []ent.Index {
 		index.Fields("community_id", "resolved_at"),
 		index.Fields("community_id", "closed_at"),
 		index.Fields("submitter_id", "created_at"),
-		index.Fields("created_by_id", "idempotency_key").Unique(),
 	}
 }
 
