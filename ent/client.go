@@ -12,6 +12,7 @@ import (
 	"linli/ent/migrate"
 
 	"linli/ent/activity"
+	"linli/ent/activitytemplate"
 	"linli/ent/auditentry"
 	"linli/ent/calendarfeed"
 	"linli/ent/certificate"
@@ -38,9 +39,11 @@ import (
 	"linli/ent/retentionpolicy"
 	"linli/ent/secret"
 	"linli/ent/sensitiveread"
+	"linli/ent/series"
 	"linli/ent/servicerecord"
 	"linli/ent/session"
 	"linli/ent/slot"
+	"linli/ent/standingsignup"
 	"linli/ent/team"
 	"linli/ent/teammembership"
 	"linli/ent/venue"
@@ -64,6 +67,8 @@ type Client struct {
 	Schema *migrate.Schema
 	// Activity is the client for interacting with the Activity builders.
 	Activity *ActivityClient
+	// ActivityTemplate is the client for interacting with the ActivityTemplate builders.
+	ActivityTemplate *ActivityTemplateClient
 	// AuditEntry is the client for interacting with the AuditEntry builders.
 	AuditEntry *AuditEntryClient
 	// CalendarFeed is the client for interacting with the CalendarFeed builders.
@@ -116,12 +121,16 @@ type Client struct {
 	Secret *SecretClient
 	// SensitiveRead is the client for interacting with the SensitiveRead builders.
 	SensitiveRead *SensitiveReadClient
+	// Series is the client for interacting with the Series builders.
+	Series *SeriesClient
 	// ServiceRecord is the client for interacting with the ServiceRecord builders.
 	ServiceRecord *ServiceRecordClient
 	// Session is the client for interacting with the Session builders.
 	Session *SessionClient
 	// Slot is the client for interacting with the Slot builders.
 	Slot *SlotClient
+	// StandingSignup is the client for interacting with the StandingSignup builders.
+	StandingSignup *StandingSignupClient
 	// Team is the client for interacting with the Team builders.
 	Team *TeamClient
 	// TeamMembership is the client for interacting with the TeamMembership builders.
@@ -148,6 +157,7 @@ func NewClient(opts ...Option) *Client {
 func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
 	c.Activity = NewActivityClient(c.config)
+	c.ActivityTemplate = NewActivityTemplateClient(c.config)
 	c.AuditEntry = NewAuditEntryClient(c.config)
 	c.CalendarFeed = NewCalendarFeedClient(c.config)
 	c.Certificate = NewCertificateClient(c.config)
@@ -174,9 +184,11 @@ func (c *Client) init() {
 	c.RetentionPolicy = NewRetentionPolicyClient(c.config)
 	c.Secret = NewSecretClient(c.config)
 	c.SensitiveRead = NewSensitiveReadClient(c.config)
+	c.Series = NewSeriesClient(c.config)
 	c.ServiceRecord = NewServiceRecordClient(c.config)
 	c.Session = NewSessionClient(c.config)
 	c.Slot = NewSlotClient(c.config)
+	c.StandingSignup = NewStandingSignupClient(c.config)
 	c.Team = NewTeamClient(c.config)
 	c.TeamMembership = NewTeamMembershipClient(c.config)
 	c.Venue = NewVenueClient(c.config)
@@ -277,6 +289,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		ctx:                    ctx,
 		config:                 cfg,
 		Activity:               NewActivityClient(cfg),
+		ActivityTemplate:       NewActivityTemplateClient(cfg),
 		AuditEntry:             NewAuditEntryClient(cfg),
 		CalendarFeed:           NewCalendarFeedClient(cfg),
 		Certificate:            NewCertificateClient(cfg),
@@ -303,9 +316,11 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		RetentionPolicy:        NewRetentionPolicyClient(cfg),
 		Secret:                 NewSecretClient(cfg),
 		SensitiveRead:          NewSensitiveReadClient(cfg),
+		Series:                 NewSeriesClient(cfg),
 		ServiceRecord:          NewServiceRecordClient(cfg),
 		Session:                NewSessionClient(cfg),
 		Slot:                   NewSlotClient(cfg),
+		StandingSignup:         NewStandingSignupClient(cfg),
 		Team:                   NewTeamClient(cfg),
 		TeamMembership:         NewTeamMembershipClient(cfg),
 		Venue:                  NewVenueClient(cfg),
@@ -333,6 +348,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		ctx:                    ctx,
 		config:                 cfg,
 		Activity:               NewActivityClient(cfg),
+		ActivityTemplate:       NewActivityTemplateClient(cfg),
 		AuditEntry:             NewAuditEntryClient(cfg),
 		CalendarFeed:           NewCalendarFeedClient(cfg),
 		Certificate:            NewCertificateClient(cfg),
@@ -359,9 +375,11 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		RetentionPolicy:        NewRetentionPolicyClient(cfg),
 		Secret:                 NewSecretClient(cfg),
 		SensitiveRead:          NewSensitiveReadClient(cfg),
+		Series:                 NewSeriesClient(cfg),
 		ServiceRecord:          NewServiceRecordClient(cfg),
 		Session:                NewSessionClient(cfg),
 		Slot:                   NewSlotClient(cfg),
+		StandingSignup:         NewStandingSignupClient(cfg),
 		Team:                   NewTeamClient(cfg),
 		TeamMembership:         NewTeamMembershipClient(cfg),
 		Venue:                  NewVenueClient(cfg),
@@ -398,14 +416,14 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.Activity, c.AuditEntry, c.CalendarFeed, c.Certificate, c.CheckInScan,
-		c.Community, c.Consent, c.HomeVisit, c.Household, c.IdempotencyKey, c.Job,
-		c.Kiosk, c.KioskPairingCode, c.Notification, c.NotificationDelivery,
-		c.NotificationPreference, c.PersistedQuery, c.Person, c.PhoneCode,
-		c.Qualification, c.QualificationKind, c.Registration, c.Request,
-		c.RequestEvent, c.RetentionPolicy, c.Secret, c.SensitiveRead, c.ServiceRecord,
-		c.Session, c.Slot, c.Team, c.TeamMembership, c.Venue, c.VolunteerProfile,
-		c.Webhook, c.WebhookDelivery, c.WechatBinding,
+		c.Activity, c.ActivityTemplate, c.AuditEntry, c.CalendarFeed, c.Certificate,
+		c.CheckInScan, c.Community, c.Consent, c.HomeVisit, c.Household,
+		c.IdempotencyKey, c.Job, c.Kiosk, c.KioskPairingCode, c.Notification,
+		c.NotificationDelivery, c.NotificationPreference, c.PersistedQuery, c.Person,
+		c.PhoneCode, c.Qualification, c.QualificationKind, c.Registration, c.Request,
+		c.RequestEvent, c.RetentionPolicy, c.Secret, c.SensitiveRead, c.Series,
+		c.ServiceRecord, c.Session, c.Slot, c.StandingSignup, c.Team, c.TeamMembership,
+		c.Venue, c.VolunteerProfile, c.Webhook, c.WebhookDelivery, c.WechatBinding,
 	} {
 		n.Use(hooks...)
 	}
@@ -415,14 +433,14 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.Activity, c.AuditEntry, c.CalendarFeed, c.Certificate, c.CheckInScan,
-		c.Community, c.Consent, c.HomeVisit, c.Household, c.IdempotencyKey, c.Job,
-		c.Kiosk, c.KioskPairingCode, c.Notification, c.NotificationDelivery,
-		c.NotificationPreference, c.PersistedQuery, c.Person, c.PhoneCode,
-		c.Qualification, c.QualificationKind, c.Registration, c.Request,
-		c.RequestEvent, c.RetentionPolicy, c.Secret, c.SensitiveRead, c.ServiceRecord,
-		c.Session, c.Slot, c.Team, c.TeamMembership, c.Venue, c.VolunteerProfile,
-		c.Webhook, c.WebhookDelivery, c.WechatBinding,
+		c.Activity, c.ActivityTemplate, c.AuditEntry, c.CalendarFeed, c.Certificate,
+		c.CheckInScan, c.Community, c.Consent, c.HomeVisit, c.Household,
+		c.IdempotencyKey, c.Job, c.Kiosk, c.KioskPairingCode, c.Notification,
+		c.NotificationDelivery, c.NotificationPreference, c.PersistedQuery, c.Person,
+		c.PhoneCode, c.Qualification, c.QualificationKind, c.Registration, c.Request,
+		c.RequestEvent, c.RetentionPolicy, c.Secret, c.SensitiveRead, c.Series,
+		c.ServiceRecord, c.Session, c.Slot, c.StandingSignup, c.Team, c.TeamMembership,
+		c.Venue, c.VolunteerProfile, c.Webhook, c.WebhookDelivery, c.WechatBinding,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -433,6 +451,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 	switch m := m.(type) {
 	case *ActivityMutation:
 		return c.Activity.mutate(ctx, m)
+	case *ActivityTemplateMutation:
+		return c.ActivityTemplate.mutate(ctx, m)
 	case *AuditEntryMutation:
 		return c.AuditEntry.mutate(ctx, m)
 	case *CalendarFeedMutation:
@@ -485,12 +505,16 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Secret.mutate(ctx, m)
 	case *SensitiveReadMutation:
 		return c.SensitiveRead.mutate(ctx, m)
+	case *SeriesMutation:
+		return c.Series.mutate(ctx, m)
 	case *ServiceRecordMutation:
 		return c.ServiceRecord.mutate(ctx, m)
 	case *SessionMutation:
 		return c.Session.mutate(ctx, m)
 	case *SlotMutation:
 		return c.Slot.mutate(ctx, m)
+	case *StandingSignupMutation:
+		return c.StandingSignup.mutate(ctx, m)
 	case *TeamMutation:
 		return c.Team.mutate(ctx, m)
 	case *TeamMembershipMutation:
@@ -682,6 +706,22 @@ func (c *ActivityClient) QuerySlots(_m *Activity) *SlotQuery {
 	return query
 }
 
+// QuerySeries queries the series edge of a Activity.
+func (c *ActivityClient) QuerySeries(_m *Activity) *SeriesQuery {
+	query := (&SeriesClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(activity.Table, activity.FieldID, id),
+			sqlgraph.To(series.Table, series.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, activity.SeriesTable, activity.SeriesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *ActivityClient) Hooks() []Hook {
 	hooks := c.hooks.Activity
@@ -705,6 +745,156 @@ func (c *ActivityClient) mutate(ctx context.Context, m *ActivityMutation) (Value
 		return (&ActivityDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Activity mutation op: %q", m.Op())
+	}
+}
+
+// ActivityTemplateClient is a client for the ActivityTemplate schema.
+type ActivityTemplateClient struct {
+	config
+}
+
+// NewActivityTemplateClient returns a client for the ActivityTemplate from the given config.
+func NewActivityTemplateClient(c config) *ActivityTemplateClient {
+	return &ActivityTemplateClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `activitytemplate.Hooks(f(g(h())))`.
+func (c *ActivityTemplateClient) Use(hooks ...Hook) {
+	c.hooks.ActivityTemplate = append(c.hooks.ActivityTemplate, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `activitytemplate.Intercept(f(g(h())))`.
+func (c *ActivityTemplateClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ActivityTemplate = append(c.inters.ActivityTemplate, interceptors...)
+}
+
+// Create returns a builder for creating a ActivityTemplate entity.
+func (c *ActivityTemplateClient) Create() *ActivityTemplateCreate {
+	mutation := newActivityTemplateMutation(c.config, OpCreate)
+	return &ActivityTemplateCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ActivityTemplate entities.
+func (c *ActivityTemplateClient) CreateBulk(builders ...*ActivityTemplateCreate) *ActivityTemplateCreateBulk {
+	return &ActivityTemplateCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ActivityTemplateClient) MapCreateBulk(slice any, setFunc func(*ActivityTemplateCreate, int)) *ActivityTemplateCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ActivityTemplateCreateBulk{err: fmt.Errorf("calling to ActivityTemplateClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ActivityTemplateCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ActivityTemplateCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ActivityTemplate.
+func (c *ActivityTemplateClient) Update() *ActivityTemplateUpdate {
+	mutation := newActivityTemplateMutation(c.config, OpUpdate)
+	return &ActivityTemplateUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ActivityTemplateClient) UpdateOne(_m *ActivityTemplate) *ActivityTemplateUpdateOne {
+	mutation := newActivityTemplateMutation(c.config, OpUpdateOne, withActivityTemplate(_m))
+	return &ActivityTemplateUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ActivityTemplateClient) UpdateOneID(id int) *ActivityTemplateUpdateOne {
+	mutation := newActivityTemplateMutation(c.config, OpUpdateOne, withActivityTemplateID(id))
+	return &ActivityTemplateUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ActivityTemplate.
+func (c *ActivityTemplateClient) Delete() *ActivityTemplateDelete {
+	mutation := newActivityTemplateMutation(c.config, OpDelete)
+	return &ActivityTemplateDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ActivityTemplateClient) DeleteOne(_m *ActivityTemplate) *ActivityTemplateDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ActivityTemplateClient) DeleteOneID(id int) *ActivityTemplateDeleteOne {
+	builder := c.Delete().Where(activitytemplate.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ActivityTemplateDeleteOne{builder}
+}
+
+// Query returns a query builder for ActivityTemplate.
+func (c *ActivityTemplateClient) Query() *ActivityTemplateQuery {
+	return &ActivityTemplateQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeActivityTemplate},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ActivityTemplate entity by its id.
+func (c *ActivityTemplateClient) Get(ctx context.Context, id int) (*ActivityTemplate, error) {
+	return c.Query().Where(activitytemplate.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ActivityTemplateClient) GetX(ctx context.Context, id int) *ActivityTemplate {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryCommunity queries the community edge of a ActivityTemplate.
+func (c *ActivityTemplateClient) QueryCommunity(_m *ActivityTemplate) *CommunityQuery {
+	query := (&CommunityClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(activitytemplate.Table, activitytemplate.FieldID, id),
+			sqlgraph.To(community.Table, community.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, activitytemplate.CommunityTable, activitytemplate.CommunityColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ActivityTemplateClient) Hooks() []Hook {
+	hooks := c.hooks.ActivityTemplate
+	return append(hooks[:len(hooks):len(hooks)], activitytemplate.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *ActivityTemplateClient) Interceptors() []Interceptor {
+	return c.inters.ActivityTemplate
+}
+
+func (c *ActivityTemplateClient) mutate(ctx context.Context, m *ActivityTemplateMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ActivityTemplateCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ActivityTemplateUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ActivityTemplateUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ActivityTemplateDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ActivityTemplate mutation op: %q", m.Op())
 	}
 }
 
@@ -5073,6 +5263,188 @@ func (c *SensitiveReadClient) mutate(ctx context.Context, m *SensitiveReadMutati
 	}
 }
 
+// SeriesClient is a client for the Series schema.
+type SeriesClient struct {
+	config
+}
+
+// NewSeriesClient returns a client for the Series from the given config.
+func NewSeriesClient(c config) *SeriesClient {
+	return &SeriesClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `series.Hooks(f(g(h())))`.
+func (c *SeriesClient) Use(hooks ...Hook) {
+	c.hooks.Series = append(c.hooks.Series, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `series.Intercept(f(g(h())))`.
+func (c *SeriesClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Series = append(c.inters.Series, interceptors...)
+}
+
+// Create returns a builder for creating a Series entity.
+func (c *SeriesClient) Create() *SeriesCreate {
+	mutation := newSeriesMutation(c.config, OpCreate)
+	return &SeriesCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Series entities.
+func (c *SeriesClient) CreateBulk(builders ...*SeriesCreate) *SeriesCreateBulk {
+	return &SeriesCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *SeriesClient) MapCreateBulk(slice any, setFunc func(*SeriesCreate, int)) *SeriesCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &SeriesCreateBulk{err: fmt.Errorf("calling to SeriesClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*SeriesCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &SeriesCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Series.
+func (c *SeriesClient) Update() *SeriesUpdate {
+	mutation := newSeriesMutation(c.config, OpUpdate)
+	return &SeriesUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *SeriesClient) UpdateOne(_m *Series) *SeriesUpdateOne {
+	mutation := newSeriesMutation(c.config, OpUpdateOne, withSeries(_m))
+	return &SeriesUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *SeriesClient) UpdateOneID(id int) *SeriesUpdateOne {
+	mutation := newSeriesMutation(c.config, OpUpdateOne, withSeriesID(id))
+	return &SeriesUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Series.
+func (c *SeriesClient) Delete() *SeriesDelete {
+	mutation := newSeriesMutation(c.config, OpDelete)
+	return &SeriesDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *SeriesClient) DeleteOne(_m *Series) *SeriesDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *SeriesClient) DeleteOneID(id int) *SeriesDeleteOne {
+	builder := c.Delete().Where(series.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &SeriesDeleteOne{builder}
+}
+
+// Query returns a query builder for Series.
+func (c *SeriesClient) Query() *SeriesQuery {
+	return &SeriesQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeSeries},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Series entity by its id.
+func (c *SeriesClient) Get(ctx context.Context, id int) (*Series, error) {
+	return c.Query().Where(series.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *SeriesClient) GetX(ctx context.Context, id int) *Series {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryCommunity queries the community edge of a Series.
+func (c *SeriesClient) QueryCommunity(_m *Series) *CommunityQuery {
+	query := (&CommunityClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(series.Table, series.FieldID, id),
+			sqlgraph.To(community.Table, community.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, series.CommunityTable, series.CommunityColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryOccurrences queries the occurrences edge of a Series.
+func (c *SeriesClient) QueryOccurrences(_m *Series) *ActivityQuery {
+	query := (&ActivityClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(series.Table, series.FieldID, id),
+			sqlgraph.To(activity.Table, activity.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, series.OccurrencesTable, series.OccurrencesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryStanding queries the standing edge of a Series.
+func (c *SeriesClient) QueryStanding(_m *Series) *StandingSignupQuery {
+	query := (&StandingSignupClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(series.Table, series.FieldID, id),
+			sqlgraph.To(standingsignup.Table, standingsignup.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, series.StandingTable, series.StandingColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *SeriesClient) Hooks() []Hook {
+	hooks := c.hooks.Series
+	return append(hooks[:len(hooks):len(hooks)], series.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *SeriesClient) Interceptors() []Interceptor {
+	return c.inters.Series
+}
+
+func (c *SeriesClient) mutate(ctx context.Context, m *SeriesMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&SeriesCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&SeriesUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&SeriesUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&SeriesDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Series mutation op: %q", m.Op())
+	}
+}
+
 // ServiceRecordClient is a client for the ServiceRecord schema.
 type ServiceRecordClient struct {
 	config
@@ -5584,6 +5956,172 @@ func (c *SlotClient) mutate(ctx context.Context, m *SlotMutation) (Value, error)
 		return (&SlotDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Slot mutation op: %q", m.Op())
+	}
+}
+
+// StandingSignupClient is a client for the StandingSignup schema.
+type StandingSignupClient struct {
+	config
+}
+
+// NewStandingSignupClient returns a client for the StandingSignup from the given config.
+func NewStandingSignupClient(c config) *StandingSignupClient {
+	return &StandingSignupClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `standingsignup.Hooks(f(g(h())))`.
+func (c *StandingSignupClient) Use(hooks ...Hook) {
+	c.hooks.StandingSignup = append(c.hooks.StandingSignup, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `standingsignup.Intercept(f(g(h())))`.
+func (c *StandingSignupClient) Intercept(interceptors ...Interceptor) {
+	c.inters.StandingSignup = append(c.inters.StandingSignup, interceptors...)
+}
+
+// Create returns a builder for creating a StandingSignup entity.
+func (c *StandingSignupClient) Create() *StandingSignupCreate {
+	mutation := newStandingSignupMutation(c.config, OpCreate)
+	return &StandingSignupCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of StandingSignup entities.
+func (c *StandingSignupClient) CreateBulk(builders ...*StandingSignupCreate) *StandingSignupCreateBulk {
+	return &StandingSignupCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *StandingSignupClient) MapCreateBulk(slice any, setFunc func(*StandingSignupCreate, int)) *StandingSignupCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &StandingSignupCreateBulk{err: fmt.Errorf("calling to StandingSignupClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*StandingSignupCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &StandingSignupCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for StandingSignup.
+func (c *StandingSignupClient) Update() *StandingSignupUpdate {
+	mutation := newStandingSignupMutation(c.config, OpUpdate)
+	return &StandingSignupUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *StandingSignupClient) UpdateOne(_m *StandingSignup) *StandingSignupUpdateOne {
+	mutation := newStandingSignupMutation(c.config, OpUpdateOne, withStandingSignup(_m))
+	return &StandingSignupUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *StandingSignupClient) UpdateOneID(id int) *StandingSignupUpdateOne {
+	mutation := newStandingSignupMutation(c.config, OpUpdateOne, withStandingSignupID(id))
+	return &StandingSignupUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for StandingSignup.
+func (c *StandingSignupClient) Delete() *StandingSignupDelete {
+	mutation := newStandingSignupMutation(c.config, OpDelete)
+	return &StandingSignupDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *StandingSignupClient) DeleteOne(_m *StandingSignup) *StandingSignupDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *StandingSignupClient) DeleteOneID(id int) *StandingSignupDeleteOne {
+	builder := c.Delete().Where(standingsignup.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &StandingSignupDeleteOne{builder}
+}
+
+// Query returns a query builder for StandingSignup.
+func (c *StandingSignupClient) Query() *StandingSignupQuery {
+	return &StandingSignupQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeStandingSignup},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a StandingSignup entity by its id.
+func (c *StandingSignupClient) Get(ctx context.Context, id int) (*StandingSignup, error) {
+	return c.Query().Where(standingsignup.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *StandingSignupClient) GetX(ctx context.Context, id int) *StandingSignup {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryCommunity queries the community edge of a StandingSignup.
+func (c *StandingSignupClient) QueryCommunity(_m *StandingSignup) *CommunityQuery {
+	query := (&CommunityClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(standingsignup.Table, standingsignup.FieldID, id),
+			sqlgraph.To(community.Table, community.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, standingsignup.CommunityTable, standingsignup.CommunityColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QuerySeries queries the series edge of a StandingSignup.
+func (c *StandingSignupClient) QuerySeries(_m *StandingSignup) *SeriesQuery {
+	query := (&SeriesClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(standingsignup.Table, standingsignup.FieldID, id),
+			sqlgraph.To(series.Table, series.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, standingsignup.SeriesTable, standingsignup.SeriesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *StandingSignupClient) Hooks() []Hook {
+	hooks := c.hooks.StandingSignup
+	return append(hooks[:len(hooks):len(hooks)], standingsignup.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *StandingSignupClient) Interceptors() []Interceptor {
+	return c.inters.StandingSignup
+}
+
+func (c *StandingSignupClient) mutate(ctx context.Context, m *StandingSignupMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&StandingSignupCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&StandingSignupUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&StandingSignupUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&StandingSignupDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown StandingSignup mutation op: %q", m.Op())
 	}
 }
 
@@ -6768,21 +7306,22 @@ func (c *WechatBindingClient) mutate(ctx context.Context, m *WechatBindingMutati
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		Activity, AuditEntry, CalendarFeed, Certificate, CheckInScan, Community,
-		Consent, HomeVisit, Household, IdempotencyKey, Job, Kiosk, KioskPairingCode,
-		Notification, NotificationDelivery, NotificationPreference, PersistedQuery,
-		Person, PhoneCode, Qualification, QualificationKind, Registration, Request,
-		RequestEvent, RetentionPolicy, Secret, SensitiveRead, ServiceRecord, Session,
-		Slot, Team, TeamMembership, Venue, VolunteerProfile, Webhook, WebhookDelivery,
-		WechatBinding []ent.Hook
+		Activity, ActivityTemplate, AuditEntry, CalendarFeed, Certificate, CheckInScan,
+		Community, Consent, HomeVisit, Household, IdempotencyKey, Job, Kiosk,
+		KioskPairingCode, Notification, NotificationDelivery, NotificationPreference,
+		PersistedQuery, Person, PhoneCode, Qualification, QualificationKind,
+		Registration, Request, RequestEvent, RetentionPolicy, Secret, SensitiveRead,
+		Series, ServiceRecord, Session, Slot, StandingSignup, Team, TeamMembership,
+		Venue, VolunteerProfile, Webhook, WebhookDelivery, WechatBinding []ent.Hook
 	}
 	inters struct {
-		Activity, AuditEntry, CalendarFeed, Certificate, CheckInScan, Community,
-		Consent, HomeVisit, Household, IdempotencyKey, Job, Kiosk, KioskPairingCode,
-		Notification, NotificationDelivery, NotificationPreference, PersistedQuery,
-		Person, PhoneCode, Qualification, QualificationKind, Registration, Request,
-		RequestEvent, RetentionPolicy, Secret, SensitiveRead, ServiceRecord, Session,
-		Slot, Team, TeamMembership, Venue, VolunteerProfile, Webhook, WebhookDelivery,
+		Activity, ActivityTemplate, AuditEntry, CalendarFeed, Certificate, CheckInScan,
+		Community, Consent, HomeVisit, Household, IdempotencyKey, Job, Kiosk,
+		KioskPairingCode, Notification, NotificationDelivery, NotificationPreference,
+		PersistedQuery, Person, PhoneCode, Qualification, QualificationKind,
+		Registration, Request, RequestEvent, RetentionPolicy, Secret, SensitiveRead,
+		Series, ServiceRecord, Session, Slot, StandingSignup, Team, TeamMembership,
+		Venue, VolunteerProfile, Webhook, WebhookDelivery,
 		WechatBinding []ent.Interceptor
 	}
 )

@@ -46,7 +46,9 @@ type Community struct {
 	QuietHoursStart *string `json:"quiet_hours_start,omitempty"`
 	// QuietHoursEnd holds the value of the "quiet_hours_end" field.
 	QuietHoursEnd *string `json:"quiet_hours_end,omitempty"`
-	selectValues  sql.SelectValues
+	// SeriesWindowWeeks holds the value of the "series_window_weeks" field.
+	SeriesWindowWeeks int `json:"series_window_weeks,omitempty"`
+	selectValues      sql.SelectValues
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -58,7 +60,7 @@ func (*Community) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case community.FieldAreaKm2:
 			values[i] = new(sql.NullFloat64)
-		case community.FieldID, community.FieldHouseholds, community.FieldResidentPopulation, community.FieldNoShowWindowMonths:
+		case community.FieldID, community.FieldHouseholds, community.FieldResidentPopulation, community.FieldNoShowWindowMonths, community.FieldSeriesWindowWeeks:
 			values[i] = new(sql.NullInt64)
 		case community.FieldName, community.FieldTown, community.FieldCity, community.FieldRequestPrefix, community.FieldQuietHoursStart, community.FieldQuietHoursEnd:
 			values[i] = new(sql.NullString)
@@ -175,6 +177,12 @@ func (_m *Community) assignValues(columns []string, values []any) error {
 				_m.QuietHoursEnd = new(string)
 				*_m.QuietHoursEnd = value.String
 			}
+		case community.FieldSeriesWindowWeeks:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field series_window_weeks", values[i])
+			} else if value.Valid {
+				_m.SeriesWindowWeeks = int(value.Int64)
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -256,6 +264,9 @@ func (_m *Community) String() string {
 		builder.WriteString("quiet_hours_end=")
 		builder.WriteString(*v)
 	}
+	builder.WriteString(", ")
+	builder.WriteString("series_window_weeks=")
+	builder.WriteString(fmt.Sprintf("%v", _m.SeriesWindowWeeks))
 	builder.WriteByte(')')
 	return builder.String()
 }

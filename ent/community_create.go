@@ -194,6 +194,20 @@ func (_c *CommunityCreate) SetNillableQuietHoursEnd(v *string) *CommunityCreate 
 	return _c
 }
 
+// SetSeriesWindowWeeks sets the "series_window_weeks" field.
+func (_c *CommunityCreate) SetSeriesWindowWeeks(v int) *CommunityCreate {
+	_c.mutation.SetSeriesWindowWeeks(v)
+	return _c
+}
+
+// SetNillableSeriesWindowWeeks sets the "series_window_weeks" field if the given value is not nil.
+func (_c *CommunityCreate) SetNillableSeriesWindowWeeks(v *int) *CommunityCreate {
+	if v != nil {
+		_c.SetSeriesWindowWeeks(*v)
+	}
+	return _c
+}
+
 // Mutation returns the CommunityMutation object of the builder.
 func (_c *CommunityCreate) Mutation() *CommunityMutation {
 	return _c.mutation
@@ -272,6 +286,10 @@ func (_c *CommunityCreate) defaults() error {
 	if _, ok := _c.mutation.NoShowWindowMonths(); !ok {
 		v := community.DefaultNoShowWindowMonths
 		_c.mutation.SetNoShowWindowMonths(v)
+	}
+	if _, ok := _c.mutation.SeriesWindowWeeks(); !ok {
+		v := community.DefaultSeriesWindowWeeks
+		_c.mutation.SetSeriesWindowWeeks(v)
 	}
 	return nil
 }
@@ -352,6 +370,9 @@ func (_c *CommunityCreate) check() error {
 		if err := community.QuietHoursEndValidator(v); err != nil {
 			return &ValidationError{Name: "quiet_hours_end", err: fmt.Errorf(`ent: validator failed for field "Community.quiet_hours_end": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.SeriesWindowWeeks(); !ok {
+		return &ValidationError{Name: "series_window_weeks", err: errors.New(`ent: missing required field "Community.series_window_weeks"`)}
 	}
 	return nil
 }
@@ -435,6 +456,10 @@ func (_c *CommunityCreate) createSpec() (*Community, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.QuietHoursEnd(); ok {
 		_spec.SetField(community.FieldQuietHoursEnd, field.TypeString, value)
 		_node.QuietHoursEnd = &value
+	}
+	if value, ok := _c.mutation.SeriesWindowWeeks(); ok {
+		_spec.SetField(community.FieldSeriesWindowWeeks, field.TypeInt, value)
+		_node.SeriesWindowWeeks = value
 	}
 	return _node, _spec
 }
@@ -689,6 +714,24 @@ func (u *CommunityUpsert) UpdateQuietHoursEnd() *CommunityUpsert {
 // ClearQuietHoursEnd clears the value of the "quiet_hours_end" field.
 func (u *CommunityUpsert) ClearQuietHoursEnd() *CommunityUpsert {
 	u.SetNull(community.FieldQuietHoursEnd)
+	return u
+}
+
+// SetSeriesWindowWeeks sets the "series_window_weeks" field.
+func (u *CommunityUpsert) SetSeriesWindowWeeks(v int) *CommunityUpsert {
+	u.Set(community.FieldSeriesWindowWeeks, v)
+	return u
+}
+
+// UpdateSeriesWindowWeeks sets the "series_window_weeks" field to the value that was provided on create.
+func (u *CommunityUpsert) UpdateSeriesWindowWeeks() *CommunityUpsert {
+	u.SetExcluded(community.FieldSeriesWindowWeeks)
+	return u
+}
+
+// AddSeriesWindowWeeks adds v to the "series_window_weeks" field.
+func (u *CommunityUpsert) AddSeriesWindowWeeks(v int) *CommunityUpsert {
+	u.Add(community.FieldSeriesWindowWeeks, v)
 	return u
 }
 
@@ -972,6 +1015,27 @@ func (u *CommunityUpsertOne) UpdateQuietHoursEnd() *CommunityUpsertOne {
 func (u *CommunityUpsertOne) ClearQuietHoursEnd() *CommunityUpsertOne {
 	return u.Update(func(s *CommunityUpsert) {
 		s.ClearQuietHoursEnd()
+	})
+}
+
+// SetSeriesWindowWeeks sets the "series_window_weeks" field.
+func (u *CommunityUpsertOne) SetSeriesWindowWeeks(v int) *CommunityUpsertOne {
+	return u.Update(func(s *CommunityUpsert) {
+		s.SetSeriesWindowWeeks(v)
+	})
+}
+
+// AddSeriesWindowWeeks adds v to the "series_window_weeks" field.
+func (u *CommunityUpsertOne) AddSeriesWindowWeeks(v int) *CommunityUpsertOne {
+	return u.Update(func(s *CommunityUpsert) {
+		s.AddSeriesWindowWeeks(v)
+	})
+}
+
+// UpdateSeriesWindowWeeks sets the "series_window_weeks" field to the value that was provided on create.
+func (u *CommunityUpsertOne) UpdateSeriesWindowWeeks() *CommunityUpsertOne {
+	return u.Update(func(s *CommunityUpsert) {
+		s.UpdateSeriesWindowWeeks()
 	})
 }
 
@@ -1421,6 +1485,27 @@ func (u *CommunityUpsertBulk) UpdateQuietHoursEnd() *CommunityUpsertBulk {
 func (u *CommunityUpsertBulk) ClearQuietHoursEnd() *CommunityUpsertBulk {
 	return u.Update(func(s *CommunityUpsert) {
 		s.ClearQuietHoursEnd()
+	})
+}
+
+// SetSeriesWindowWeeks sets the "series_window_weeks" field.
+func (u *CommunityUpsertBulk) SetSeriesWindowWeeks(v int) *CommunityUpsertBulk {
+	return u.Update(func(s *CommunityUpsert) {
+		s.SetSeriesWindowWeeks(v)
+	})
+}
+
+// AddSeriesWindowWeeks adds v to the "series_window_weeks" field.
+func (u *CommunityUpsertBulk) AddSeriesWindowWeeks(v int) *CommunityUpsertBulk {
+	return u.Update(func(s *CommunityUpsert) {
+		s.AddSeriesWindowWeeks(v)
+	})
+}
+
+// UpdateSeriesWindowWeeks sets the "series_window_weeks" field to the value that was provided on create.
+func (u *CommunityUpsertBulk) UpdateSeriesWindowWeeks() *CommunityUpsertBulk {
+	return u.Update(func(s *CommunityUpsert) {
+		s.UpdateSeriesWindowWeeks()
 	})
 }
 

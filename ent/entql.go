@@ -24,6 +24,8 @@ import (
 	"linli/ent/person"
 	"linli/ent/phonecode"
 	"linli/ent/predicate"
+	"linli/ent/qualification"
+	"linli/ent/qualificationkind"
 	"linli/ent/registration"
 	"linli/ent/request"
 	"linli/ent/requestevent"
@@ -51,7 +53,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 38)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 40)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   activity.Table,
@@ -226,6 +228,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			community.FieldRequestPrefix:       {Type: field.TypeString, Column: community.FieldRequestPrefix},
 			community.FieldAreaKm2:             {Type: field.TypeFloat64, Column: community.FieldAreaKm2},
 			community.FieldStarThresholds:      {Type: field.TypeJSON, Column: community.FieldStarThresholds},
+			community.FieldNoShowWindowMonths:  {Type: field.TypeInt, Column: community.FieldNoShowWindowMonths},
 			community.FieldReminderLeadMinutes: {Type: field.TypeJSON, Column: community.FieldReminderLeadMinutes},
 			community.FieldQuietHoursStart:     {Type: field.TypeString, Column: community.FieldQuietHoursStart},
 			community.FieldQuietHoursEnd:       {Type: field.TypeString, Column: community.FieldQuietHoursEnd},
@@ -513,6 +516,47 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   qualification.Table,
+			Columns: qualification.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: qualification.FieldID,
+			},
+		},
+		Type: "Qualification",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			qualification.FieldCommunityID:      {Type: field.TypeInt, Column: qualification.FieldCommunityID},
+			qualification.FieldCreatedAt:        {Type: field.TypeTime, Column: qualification.FieldCreatedAt},
+			qualification.FieldUpdatedAt:        {Type: field.TypeTime, Column: qualification.FieldUpdatedAt},
+			qualification.FieldPersonID:         {Type: field.TypeInt, Column: qualification.FieldPersonID},
+			qualification.FieldKindID:           {Type: field.TypeInt, Column: qualification.FieldKindID},
+			qualification.FieldExpiresOn:        {Type: field.TypeString, Column: qualification.FieldExpiresOn},
+			qualification.FieldValidUntil:       {Type: field.TypeTime, Column: qualification.FieldValidUntil},
+			qualification.FieldEvidenceRef:      {Type: field.TypeString, Column: qualification.FieldEvidenceRef},
+			qualification.FieldRecordedByID:     {Type: field.TypeInt, Column: qualification.FieldRecordedByID},
+			qualification.FieldExpiryNotifiedAt: {Type: field.TypeTime, Column: qualification.FieldExpiryNotifiedAt},
+		},
+	}
+	graph.Nodes[21] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   qualificationkind.Table,
+			Columns: qualificationkind.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: qualificationkind.FieldID,
+			},
+		},
+		Type: "QualificationKind",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			qualificationkind.FieldCommunityID: {Type: field.TypeInt, Column: qualificationkind.FieldCommunityID},
+			qualificationkind.FieldCreatedAt:   {Type: field.TypeTime, Column: qualificationkind.FieldCreatedAt},
+			qualificationkind.FieldUpdatedAt:   {Type: field.TypeTime, Column: qualificationkind.FieldUpdatedAt},
+			qualificationkind.FieldName:        {Type: field.TypeString, Column: qualificationkind.FieldName},
+			qualificationkind.FieldDescription: {Type: field.TypeString, Column: qualificationkind.FieldDescription},
+		},
+	}
+	graph.Nodes[22] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   registration.Table,
 			Columns: registration.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -540,7 +584,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			registration.FieldCancelReason:       {Type: field.TypeString, Column: registration.FieldCancelReason},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   request.Table,
 			Columns: request.Columns,
@@ -578,7 +622,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			request.FieldVersion:          {Type: field.TypeInt, Column: request.FieldVersion},
 		},
 	}
-	graph.Nodes[22] = &sqlgraph.Node{
+	graph.Nodes[24] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   requestevent.Table,
 			Columns: requestevent.Columns,
@@ -599,7 +643,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			requestevent.FieldHomeVisitID: {Type: field.TypeInt, Column: requestevent.FieldHomeVisitID},
 		},
 	}
-	graph.Nodes[23] = &sqlgraph.Node{
+	graph.Nodes[25] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   retentionpolicy.Table,
 			Columns: retentionpolicy.Columns,
@@ -620,7 +664,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			retentionpolicy.FieldReadLogDays:      {Type: field.TypeInt, Column: retentionpolicy.FieldReadLogDays},
 		},
 	}
-	graph.Nodes[24] = &sqlgraph.Node{
+	graph.Nodes[26] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   secret.Table,
 			Columns: secret.Columns,
@@ -636,7 +680,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			secret.FieldCreatedAt: {Type: field.TypeTime, Column: secret.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[25] = &sqlgraph.Node{
+	graph.Nodes[27] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   sensitiveread.Table,
 			Columns: sensitiveread.Columns,
@@ -657,7 +701,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			sensitiveread.FieldAt:            {Type: field.TypeTime, Column: sensitiveread.FieldAt},
 		},
 	}
-	graph.Nodes[26] = &sqlgraph.Node{
+	graph.Nodes[28] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   series.Table,
 			Columns: series.Columns,
@@ -692,7 +736,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			series.FieldStandingCap:         {Type: field.TypeInt, Column: series.FieldStandingCap},
 		},
 	}
-	graph.Nodes[27] = &sqlgraph.Node{
+	graph.Nodes[29] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   servicerecord.Table,
 			Columns: servicerecord.Columns,
@@ -727,7 +771,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			servicerecord.FieldCorrectionReason: {Type: field.TypeString, Column: servicerecord.FieldCorrectionReason},
 		},
 	}
-	graph.Nodes[28] = &sqlgraph.Node{
+	graph.Nodes[30] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -748,7 +792,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldIdleExpiresAt: {Type: field.TypeTime, Column: session.FieldIdleExpiresAt},
 		},
 	}
-	graph.Nodes[29] = &sqlgraph.Node{
+	graph.Nodes[31] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   slot.Table,
 			Columns: slot.Columns,
@@ -759,29 +803,31 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "Slot",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			slot.FieldCommunityID:       {Type: field.TypeInt, Column: slot.FieldCommunityID},
-			slot.FieldCreatedAt:         {Type: field.TypeTime, Column: slot.FieldCreatedAt},
-			slot.FieldUpdatedAt:         {Type: field.TypeTime, Column: slot.FieldUpdatedAt},
-			slot.FieldWaitlistMode:      {Type: field.TypeEnum, Column: slot.FieldWaitlistMode},
-			slot.FieldOfferHours:        {Type: field.TypeInt, Column: slot.FieldOfferHours},
-			slot.FieldOfferCloseMinutes: {Type: field.TypeInt, Column: slot.FieldOfferCloseMinutes},
-			slot.FieldActivityID:        {Type: field.TypeInt, Column: slot.FieldActivityID},
-			slot.FieldName:              {Type: field.TypeString, Column: slot.FieldName},
-			slot.FieldKind:              {Type: field.TypeEnum, Column: slot.FieldKind},
-			slot.FieldCapacity:          {Type: field.TypeInt, Column: slot.FieldCapacity},
-			slot.FieldTaken:             {Type: field.TypeInt, Column: slot.FieldTaken},
-			slot.FieldWaitlisted:        {Type: field.TypeInt, Column: slot.FieldWaitlisted},
-			slot.FieldPending:           {Type: field.TypeInt, Column: slot.FieldPending},
-			slot.FieldCheckedIn:         {Type: field.TypeInt, Column: slot.FieldCheckedIn},
-			slot.FieldStartsAt:          {Type: field.TypeTime, Column: slot.FieldStartsAt},
-			slot.FieldEndsAt:            {Type: field.TypeTime, Column: slot.FieldEndsAt},
-			slot.FieldMaxSeatsPerSignup: {Type: field.TypeInt, Column: slot.FieldMaxSeatsPerSignup},
-			slot.FieldRequiresApproval:  {Type: field.TypeBool, Column: slot.FieldRequiresApproval},
-			slot.FieldWaitlistEnabled:   {Type: field.TypeBool, Column: slot.FieldWaitlistEnabled},
-			slot.FieldSeriesPosition:    {Type: field.TypeInt, Column: slot.FieldSeriesPosition},
+			slot.FieldCommunityID:            {Type: field.TypeInt, Column: slot.FieldCommunityID},
+			slot.FieldCreatedAt:              {Type: field.TypeTime, Column: slot.FieldCreatedAt},
+			slot.FieldUpdatedAt:              {Type: field.TypeTime, Column: slot.FieldUpdatedAt},
+			slot.FieldWaitlistMode:           {Type: field.TypeEnum, Column: slot.FieldWaitlistMode},
+			slot.FieldOfferHours:             {Type: field.TypeInt, Column: slot.FieldOfferHours},
+			slot.FieldOfferCloseMinutes:      {Type: field.TypeInt, Column: slot.FieldOfferCloseMinutes},
+			slot.FieldActivityID:             {Type: field.TypeInt, Column: slot.FieldActivityID},
+			slot.FieldName:                   {Type: field.TypeString, Column: slot.FieldName},
+			slot.FieldKind:                   {Type: field.TypeEnum, Column: slot.FieldKind},
+			slot.FieldCapacity:               {Type: field.TypeInt, Column: slot.FieldCapacity},
+			slot.FieldTaken:                  {Type: field.TypeInt, Column: slot.FieldTaken},
+			slot.FieldWaitlisted:             {Type: field.TypeInt, Column: slot.FieldWaitlisted},
+			slot.FieldPending:                {Type: field.TypeInt, Column: slot.FieldPending},
+			slot.FieldCheckedIn:              {Type: field.TypeInt, Column: slot.FieldCheckedIn},
+			slot.FieldStartsAt:               {Type: field.TypeTime, Column: slot.FieldStartsAt},
+			slot.FieldEndsAt:                 {Type: field.TypeTime, Column: slot.FieldEndsAt},
+			slot.FieldMaxSeatsPerSignup:      {Type: field.TypeInt, Column: slot.FieldMaxSeatsPerSignup},
+			slot.FieldRequiresApproval:       {Type: field.TypeBool, Column: slot.FieldRequiresApproval},
+			slot.FieldWaitlistEnabled:        {Type: field.TypeBool, Column: slot.FieldWaitlistEnabled},
+			slot.FieldRequiredQualifications: {Type: field.TypeJSON, Column: slot.FieldRequiredQualifications},
+			slot.FieldNoShowLimit:            {Type: field.TypeInt, Column: slot.FieldNoShowLimit},
+			slot.FieldSeriesPosition:         {Type: field.TypeInt, Column: slot.FieldSeriesPosition},
 		},
 	}
-	graph.Nodes[30] = &sqlgraph.Node{
+	graph.Nodes[32] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   standingsignup.Table,
 			Columns: standingsignup.Columns,
@@ -802,7 +848,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			standingsignup.FieldCancelledAt: {Type: field.TypeTime, Column: standingsignup.FieldCancelledAt},
 		},
 	}
-	graph.Nodes[31] = &sqlgraph.Node{
+	graph.Nodes[33] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   team.Table,
 			Columns: team.Columns,
@@ -820,7 +866,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			team.FieldDescription: {Type: field.TypeString, Column: team.FieldDescription},
 		},
 	}
-	graph.Nodes[32] = &sqlgraph.Node{
+	graph.Nodes[34] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   teammembership.Table,
 			Columns: teammembership.Columns,
@@ -839,7 +885,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			teammembership.FieldRole:        {Type: field.TypeEnum, Column: teammembership.FieldRole},
 		},
 	}
-	graph.Nodes[33] = &sqlgraph.Node{
+	graph.Nodes[35] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   venue.Table,
 			Columns: venue.Columns,
@@ -858,7 +904,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			venue.FieldCapacity:    {Type: field.TypeInt, Column: venue.FieldCapacity},
 		},
 	}
-	graph.Nodes[34] = &sqlgraph.Node{
+	graph.Nodes[36] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   volunteerprofile.Table,
 			Columns: volunteerprofile.Columns,
@@ -875,7 +921,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			volunteerprofile.FieldRegisteredAt: {Type: field.TypeTime, Column: volunteerprofile.FieldRegisteredAt},
 		},
 	}
-	graph.Nodes[35] = &sqlgraph.Node{
+	graph.Nodes[37] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   webhook.Table,
 			Columns: webhook.Columns,
@@ -897,7 +943,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			webhook.FieldDeletedAt:   {Type: field.TypeTime, Column: webhook.FieldDeletedAt},
 		},
 	}
-	graph.Nodes[36] = &sqlgraph.Node{
+	graph.Nodes[38] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   webhookdelivery.Table,
 			Columns: webhookdelivery.Columns,
@@ -922,7 +968,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			webhookdelivery.FieldDeliveredAt:   {Type: field.TypeTime, Column: webhookdelivery.FieldDeliveredAt},
 		},
 	}
-	graph.Nodes[37] = &sqlgraph.Node{
+	graph.Nodes[39] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   wechatbinding.Table,
 			Columns: wechatbinding.Columns,
@@ -1430,6 +1476,54 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Person",
 		"HomeVisit",
+	)
+	graph.MustAddE(
+		"community",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   qualification.CommunityTable,
+			Columns: []string{qualification.CommunityColumn},
+			Bidi:    false,
+		},
+		"Qualification",
+		"Community",
+	)
+	graph.MustAddE(
+		"person",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   qualification.PersonTable,
+			Columns: []string{qualification.PersonColumn},
+			Bidi:    false,
+		},
+		"Qualification",
+		"Person",
+	)
+	graph.MustAddE(
+		"kind",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   qualification.KindTable,
+			Columns: []string{qualification.KindColumn},
+			Bidi:    false,
+		},
+		"Qualification",
+		"QualificationKind",
+	)
+	graph.MustAddE(
+		"community",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   qualificationkind.CommunityTable,
+			Columns: []string{qualificationkind.CommunityColumn},
+			Bidi:    false,
+		},
+		"QualificationKind",
+		"Community",
 	)
 	graph.MustAddE(
 		"community",
@@ -2841,6 +2935,11 @@ func (f *CommunityFilter) WhereAreaKm2(p entql.Float64P) {
 // WhereStarThresholds applies the entql json.RawMessage predicate on the star_thresholds field.
 func (f *CommunityFilter) WhereStarThresholds(p entql.BytesP) {
 	f.Where(p.Field(community.FieldStarThresholds))
+}
+
+// WhereNoShowWindowMonths applies the entql int predicate on the no_show_window_months field.
+func (f *CommunityFilter) WhereNoShowWindowMonths(p entql.IntP) {
+	f.Where(p.Field(community.FieldNoShowWindowMonths))
 }
 
 // WhereReminderLeadMinutes applies the entql json.RawMessage predicate on the reminder_lead_minutes field.
@@ -4326,6 +4425,217 @@ func (f *PhoneCodeFilter) WhereCreatedAt(p entql.TimeP) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *QualificationQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the QualificationQuery builder.
+func (_q *QualificationQuery) Filter() *QualificationFilter {
+	return &QualificationFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *QualificationMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the QualificationMutation builder.
+func (m *QualificationMutation) Filter() *QualificationFilter {
+	return &QualificationFilter{config: m.config, predicateAdder: m}
+}
+
+// QualificationFilter provides a generic filtering capability at runtime for QualificationQuery.
+type QualificationFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *QualificationFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *QualificationFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(qualification.FieldID))
+}
+
+// WhereCommunityID applies the entql int predicate on the community_id field.
+func (f *QualificationFilter) WhereCommunityID(p entql.IntP) {
+	f.Where(p.Field(qualification.FieldCommunityID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *QualificationFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(qualification.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *QualificationFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(qualification.FieldUpdatedAt))
+}
+
+// WherePersonID applies the entql int predicate on the person_id field.
+func (f *QualificationFilter) WherePersonID(p entql.IntP) {
+	f.Where(p.Field(qualification.FieldPersonID))
+}
+
+// WhereKindID applies the entql int predicate on the kind_id field.
+func (f *QualificationFilter) WhereKindID(p entql.IntP) {
+	f.Where(p.Field(qualification.FieldKindID))
+}
+
+// WhereExpiresOn applies the entql string predicate on the expires_on field.
+func (f *QualificationFilter) WhereExpiresOn(p entql.StringP) {
+	f.Where(p.Field(qualification.FieldExpiresOn))
+}
+
+// WhereValidUntil applies the entql time.Time predicate on the valid_until field.
+func (f *QualificationFilter) WhereValidUntil(p entql.TimeP) {
+	f.Where(p.Field(qualification.FieldValidUntil))
+}
+
+// WhereEvidenceRef applies the entql string predicate on the evidence_ref field.
+func (f *QualificationFilter) WhereEvidenceRef(p entql.StringP) {
+	f.Where(p.Field(qualification.FieldEvidenceRef))
+}
+
+// WhereRecordedByID applies the entql int predicate on the recorded_by_id field.
+func (f *QualificationFilter) WhereRecordedByID(p entql.IntP) {
+	f.Where(p.Field(qualification.FieldRecordedByID))
+}
+
+// WhereExpiryNotifiedAt applies the entql time.Time predicate on the expiry_notified_at field.
+func (f *QualificationFilter) WhereExpiryNotifiedAt(p entql.TimeP) {
+	f.Where(p.Field(qualification.FieldExpiryNotifiedAt))
+}
+
+// WhereHasCommunity applies a predicate to check if query has an edge community.
+func (f *QualificationFilter) WhereHasCommunity() {
+	f.Where(entql.HasEdge("community"))
+}
+
+// WhereHasCommunityWith applies a predicate to check if query has an edge community with a given conditions (other predicates).
+func (f *QualificationFilter) WhereHasCommunityWith(preds ...predicate.Community) {
+	f.Where(entql.HasEdgeWith("community", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasPerson applies a predicate to check if query has an edge person.
+func (f *QualificationFilter) WhereHasPerson() {
+	f.Where(entql.HasEdge("person"))
+}
+
+// WhereHasPersonWith applies a predicate to check if query has an edge person with a given conditions (other predicates).
+func (f *QualificationFilter) WhereHasPersonWith(preds ...predicate.Person) {
+	f.Where(entql.HasEdgeWith("person", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasKind applies a predicate to check if query has an edge kind.
+func (f *QualificationFilter) WhereHasKind() {
+	f.Where(entql.HasEdge("kind"))
+}
+
+// WhereHasKindWith applies a predicate to check if query has an edge kind with a given conditions (other predicates).
+func (f *QualificationFilter) WhereHasKindWith(preds ...predicate.QualificationKind) {
+	f.Where(entql.HasEdgeWith("kind", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *QualificationKindQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the QualificationKindQuery builder.
+func (_q *QualificationKindQuery) Filter() *QualificationKindFilter {
+	return &QualificationKindFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *QualificationKindMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the QualificationKindMutation builder.
+func (m *QualificationKindMutation) Filter() *QualificationKindFilter {
+	return &QualificationKindFilter{config: m.config, predicateAdder: m}
+}
+
+// QualificationKindFilter provides a generic filtering capability at runtime for QualificationKindQuery.
+type QualificationKindFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *QualificationKindFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *QualificationKindFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(qualificationkind.FieldID))
+}
+
+// WhereCommunityID applies the entql int predicate on the community_id field.
+func (f *QualificationKindFilter) WhereCommunityID(p entql.IntP) {
+	f.Where(p.Field(qualificationkind.FieldCommunityID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *QualificationKindFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(qualificationkind.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *QualificationKindFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(qualificationkind.FieldUpdatedAt))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *QualificationKindFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(qualificationkind.FieldName))
+}
+
+// WhereDescription applies the entql string predicate on the description field.
+func (f *QualificationKindFilter) WhereDescription(p entql.StringP) {
+	f.Where(p.Field(qualificationkind.FieldDescription))
+}
+
+// WhereHasCommunity applies a predicate to check if query has an edge community.
+func (f *QualificationKindFilter) WhereHasCommunity() {
+	f.Where(entql.HasEdge("community"))
+}
+
+// WhereHasCommunityWith applies a predicate to check if query has an edge community with a given conditions (other predicates).
+func (f *QualificationKindFilter) WhereHasCommunityWith(preds ...predicate.Community) {
+	f.Where(entql.HasEdgeWith("community", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *RegistrationQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -4354,7 +4664,7 @@ type RegistrationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RegistrationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4530,7 +4840,7 @@ type RequestFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RequestFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4793,7 +5103,7 @@ type RequestEventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RequestEventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4915,7 +5225,7 @@ type RetentionPolicyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RetentionPolicyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5009,7 +5319,7 @@ type SecretFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SecretFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5064,7 +5374,7 @@ type SensitiveReadFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SensitiveReadFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5158,7 +5468,7 @@ type SeriesFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SeriesFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5350,7 +5660,7 @@ type ServiceRecordFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ServiceRecordFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5542,7 +5852,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[30].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5650,7 +5960,7 @@ type SlotFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SlotFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[31].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5756,6 +6066,16 @@ func (f *SlotFilter) WhereWaitlistEnabled(p entql.BoolP) {
 	f.Where(p.Field(slot.FieldWaitlistEnabled))
 }
 
+// WhereRequiredQualifications applies the entql json.RawMessage predicate on the required_qualifications field.
+func (f *SlotFilter) WhereRequiredQualifications(p entql.BytesP) {
+	f.Where(p.Field(slot.FieldRequiredQualifications))
+}
+
+// WhereNoShowLimit applies the entql int predicate on the no_show_limit field.
+func (f *SlotFilter) WhereNoShowLimit(p entql.IntP) {
+	f.Where(p.Field(slot.FieldNoShowLimit))
+}
+
 // WhereSeriesPosition applies the entql int predicate on the series_position field.
 func (f *SlotFilter) WhereSeriesPosition(p entql.IntP) {
 	f.Where(p.Field(slot.FieldSeriesPosition))
@@ -5818,7 +6138,7 @@ type StandingSignupFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *StandingSignupFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[30].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[32].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5926,7 +6246,7 @@ type TeamFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TeamFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[31].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[33].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6033,7 +6353,7 @@ type TeamMembershipFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TeamMembershipFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[32].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[34].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6145,7 +6465,7 @@ type VenueFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *VenueFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[33].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[35].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6243,7 +6563,7 @@ type VolunteerProfileFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *VolunteerProfileFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[34].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[36].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6331,7 +6651,7 @@ type WebhookFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WebhookFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[35].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[37].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6444,7 +6764,7 @@ type WebhookDeliveryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WebhookDeliveryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[36].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[38].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6572,7 +6892,7 @@ type WechatBindingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WechatBindingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[37].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[39].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

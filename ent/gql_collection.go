@@ -190,6 +190,16 @@ func (_q *ActivityQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				selectedFields = append(selectedFields, activity.FieldPublishedAt)
 				fieldSeen[activity.FieldPublishedAt] = struct{}{}
 			}
+		case "seriesID":
+			if _, ok := fieldSeen[activity.FieldSeriesID]; !ok {
+				selectedFields = append(selectedFields, activity.FieldSeriesID)
+				fieldSeen[activity.FieldSeriesID] = struct{}{}
+			}
+		case "occurrenceAt":
+			if _, ok := fieldSeen[activity.FieldOccurrenceAt]; !ok {
+				selectedFields = append(selectedFields, activity.FieldOccurrenceAt)
+				fieldSeen[activity.FieldOccurrenceAt] = struct{}{}
+			}
 		case "id":
 		case "__typename":
 		default:
@@ -3019,6 +3029,11 @@ func (_q *SlotQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 			if _, ok := fieldSeen[slot.FieldNoShowLimit]; !ok {
 				selectedFields = append(selectedFields, slot.FieldNoShowLimit)
 				fieldSeen[slot.FieldNoShowLimit] = struct{}{}
+			}
+		case "seriesPosition":
+			if _, ok := fieldSeen[slot.FieldSeriesPosition]; !ok {
+				selectedFields = append(selectedFields, slot.FieldSeriesPosition)
+				fieldSeen[slot.FieldSeriesPosition] = struct{}{}
 			}
 		case "id":
 		case "available": // derived (ent/entc.go derivedFields)

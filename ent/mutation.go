@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"linli/ent/activity"
+	"linli/ent/activitytemplate"
 	"linli/ent/auditentry"
 	"linli/ent/calendarfeed"
 	"linli/ent/certificate"
@@ -26,15 +27,19 @@ import (
 	"linli/ent/person"
 	"linli/ent/phonecode"
 	"linli/ent/predicate"
+	"linli/ent/qualification"
+	"linli/ent/qualificationkind"
 	"linli/ent/registration"
 	"linli/ent/request"
 	"linli/ent/requestevent"
 	"linli/ent/retentionpolicy"
 	"linli/ent/secret"
 	"linli/ent/sensitiveread"
+	"linli/ent/series"
 	"linli/ent/servicerecord"
 	"linli/ent/session"
 	"linli/ent/slot"
+	"linli/ent/standingsignup"
 	"linli/ent/team"
 	"linli/ent/teammembership"
 	"linli/ent/venue"
@@ -42,6 +47,7 @@ import (
 	"linli/ent/webhook"
 	"linli/ent/webhookdelivery"
 	"linli/ent/wechatbinding"
+	"linli/series/plan"
 	"sync"
 	"time"
 
@@ -59,6 +65,7 @@ const (
 
 	// Node types.
 	TypeActivity               = "Activity"
+	TypeActivityTemplate       = "ActivityTemplate"
 	TypeAuditEntry             = "AuditEntry"
 	TypeCalendarFeed           = "CalendarFeed"
 	TypeCertificate            = "Certificate"
@@ -77,15 +84,19 @@ const (
 	TypePersistedQuery         = "PersistedQuery"
 	TypePerson                 = "Person"
 	TypePhoneCode              = "PhoneCode"
+	TypeQualification          = "Qualification"
+	TypeQualificationKind      = "QualificationKind"
 	TypeRegistration           = "Registration"
 	TypeRequest                = "Request"
 	TypeRequestEvent           = "RequestEvent"
 	TypeRetentionPolicy        = "RetentionPolicy"
 	TypeSecret                 = "Secret"
 	TypeSensitiveRead          = "SensitiveRead"
+	TypeSeries                 = "Series"
 	TypeServiceRecord          = "ServiceRecord"
 	TypeSession                = "Session"
 	TypeSlot                   = "Slot"
+	TypeStandingSignup         = "StandingSignup"
 	TypeTeam                   = "Team"
 	TypeTeamMembership         = "TeamMembership"
 	TypeVenue                  = "Venue"
@@ -117,6 +128,7 @@ type ActivityMutation struct {
 	published_at             *time.Time
 	counts_version           *int64
 	addcounts_version        *int64
+	occurrence_at            *time.Time
 	clearedFields            map[string]struct{}
 	community                *int
 	clearedcommunity         bool
@@ -127,6 +139,8 @@ type ActivityMutation struct {
 	slots                    map[int]struct{}
 	removedslots             map[int]struct{}
 	clearedslots             bool
+	series                   *int
+	clearedseries            bool
 	done                     bool
 	oldValue                 func(context.Context) (*Activity, error)
 	predicates               []predicate.Activity
@@ -947,6 +961,104 @@ func (m *ActivityMutation) ResetCountsVersion() {
 	m.addcounts_version = nil
 }
 
+// SetSeriesID sets the "series_id" field.
+func (m *ActivityMutation) SetSeriesID(i int) {
+	m.series = &i
+}
+
+// SeriesID returns the value of the "series_id" field in the mutation.
+func (m *ActivityMutation) SeriesID() (r int, exists bool) {
+	v := m.series
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSeriesID returns the old "series_id" field's value of the Activity entity.
+// If the Activity object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ActivityMutation) OldSeriesID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSeriesID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSeriesID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSeriesID: %w", err)
+	}
+	return oldValue.SeriesID, nil
+}
+
+// ClearSeriesID clears the value of the "series_id" field.
+func (m *ActivityMutation) ClearSeriesID() {
+	m.series = nil
+	m.clearedFields[activity.FieldSeriesID] = struct{}{}
+}
+
+// SeriesIDCleared returns if the "series_id" field was cleared in this mutation.
+func (m *ActivityMutation) SeriesIDCleared() bool {
+	_, ok := m.clearedFields[activity.FieldSeriesID]
+	return ok
+}
+
+// ResetSeriesID resets all changes to the "series_id" field.
+func (m *ActivityMutation) ResetSeriesID() {
+	m.series = nil
+	delete(m.clearedFields, activity.FieldSeriesID)
+}
+
+// SetOccurrenceAt sets the "occurrence_at" field.
+func (m *ActivityMutation) SetOccurrenceAt(t time.Time) {
+	m.occurrence_at = &t
+}
+
+// OccurrenceAt returns the value of the "occurrence_at" field in the mutation.
+func (m *ActivityMutation) OccurrenceAt() (r time.Time, exists bool) {
+	v := m.occurrence_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOccurrenceAt returns the old "occurrence_at" field's value of the Activity entity.
+// If the Activity object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ActivityMutation) OldOccurrenceAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOccurrenceAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOccurrenceAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOccurrenceAt: %w", err)
+	}
+	return oldValue.OccurrenceAt, nil
+}
+
+// ClearOccurrenceAt clears the value of the "occurrence_at" field.
+func (m *ActivityMutation) ClearOccurrenceAt() {
+	m.occurrence_at = nil
+	m.clearedFields[activity.FieldOccurrenceAt] = struct{}{}
+}
+
+// OccurrenceAtCleared returns if the "occurrence_at" field was cleared in this mutation.
+func (m *ActivityMutation) OccurrenceAtCleared() bool {
+	_, ok := m.clearedFields[activity.FieldOccurrenceAt]
+	return ok
+}
+
+// ResetOccurrenceAt resets all changes to the "occurrence_at" field.
+func (m *ActivityMutation) ResetOccurrenceAt() {
+	m.occurrence_at = nil
+	delete(m.clearedFields, activity.FieldOccurrenceAt)
+}
+
 // ClearCommunity clears the "community" edge to the Community entity.
 func (m *ActivityMutation) ClearCommunity() {
 	m.clearedcommunity = true
@@ -1082,6 +1194,33 @@ func (m *ActivityMutation) ResetSlots() {
 	m.removedslots = nil
 }
 
+// ClearSeries clears the "series" edge to the Series entity.
+func (m *ActivityMutation) ClearSeries() {
+	m.clearedseries = true
+	m.clearedFields[activity.FieldSeriesID] = struct{}{}
+}
+
+// SeriesCleared reports if the "series" edge to the Series entity was cleared.
+func (m *ActivityMutation) SeriesCleared() bool {
+	return m.SeriesIDCleared() || m.clearedseries
+}
+
+// SeriesIDs returns the "series" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// SeriesID instead. It exists only for internal usage by the builders.
+func (m *ActivityMutation) SeriesIDs() (ids []int) {
+	if id := m.series; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetSeries resets all changes to the "series" edge.
+func (m *ActivityMutation) ResetSeries() {
+	m.series = nil
+	m.clearedseries = false
+}
+
 // Where appends a list predicates to the ActivityMutation builder.
 func (m *ActivityMutation) Where(ps ...predicate.Activity) {
 	m.predicates = append(m.predicates, ps...)
@@ -1116,7 +1255,7 @@ func (m *ActivityMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ActivityMutation) Fields() []string {
-	fields := make([]string, 0, 17)
+	fields := make([]string, 0, 19)
 	if m.community != nil {
 		fields = append(fields, activity.FieldCommunityID)
 	}
@@ -1168,6 +1307,12 @@ func (m *ActivityMutation) Fields() []string {
 	if m.counts_version != nil {
 		fields = append(fields, activity.FieldCountsVersion)
 	}
+	if m.series != nil {
+		fields = append(fields, activity.FieldSeriesID)
+	}
+	if m.occurrence_at != nil {
+		fields = append(fields, activity.FieldOccurrenceAt)
+	}
 	return fields
 }
 
@@ -1210,6 +1355,10 @@ func (m *ActivityMutation) Field(name string) (ent.Value, bool) {
 		return m.PublishedAt()
 	case activity.FieldCountsVersion:
 		return m.CountsVersion()
+	case activity.FieldSeriesID:
+		return m.SeriesID()
+	case activity.FieldOccurrenceAt:
+		return m.OccurrenceAt()
 	}
 	return nil, false
 }
@@ -1253,6 +1402,10 @@ func (m *ActivityMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldPublishedAt(ctx)
 	case activity.FieldCountsVersion:
 		return m.OldCountsVersion(ctx)
+	case activity.FieldSeriesID:
+		return m.OldSeriesID(ctx)
+	case activity.FieldOccurrenceAt:
+		return m.OldOccurrenceAt(ctx)
 	}
 	return nil, fmt.Errorf("unknown Activity field %s", name)
 }
@@ -1381,6 +1534,20 @@ func (m *ActivityMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetCountsVersion(v)
 		return nil
+	case activity.FieldSeriesID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSeriesID(v)
+		return nil
+	case activity.FieldOccurrenceAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOccurrenceAt(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Activity field %s", name)
 }
@@ -1453,6 +1620,12 @@ func (m *ActivityMutation) ClearedFields() []string {
 	if m.FieldCleared(activity.FieldPublishedAt) {
 		fields = append(fields, activity.FieldPublishedAt)
 	}
+	if m.FieldCleared(activity.FieldSeriesID) {
+		fields = append(fields, activity.FieldSeriesID)
+	}
+	if m.FieldCleared(activity.FieldOccurrenceAt) {
+		fields = append(fields, activity.FieldOccurrenceAt)
+	}
 	return fields
 }
 
@@ -1481,6 +1654,12 @@ func (m *ActivityMutation) ClearField(name string) error {
 		return nil
 	case activity.FieldPublishedAt:
 		m.ClearPublishedAt()
+		return nil
+	case activity.FieldSeriesID:
+		m.ClearSeriesID()
+		return nil
+	case activity.FieldOccurrenceAt:
+		m.ClearOccurrenceAt()
 		return nil
 	}
 	return fmt.Errorf("unknown Activity nullable field %s", name)
@@ -1541,13 +1720,19 @@ func (m *ActivityMutation) ResetField(name string) error {
 	case activity.FieldCountsVersion:
 		m.ResetCountsVersion()
 		return nil
+	case activity.FieldSeriesID:
+		m.ResetSeriesID()
+		return nil
+	case activity.FieldOccurrenceAt:
+		m.ResetOccurrenceAt()
+		return nil
 	}
 	return fmt.Errorf("unknown Activity field %s", name)
 }
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *ActivityMutation) AddedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 5)
 	if m.community != nil {
 		edges = append(edges, activity.EdgeCommunity)
 	}
@@ -1559,6 +1744,9 @@ func (m *ActivityMutation) AddedEdges() []string {
 	}
 	if m.slots != nil {
 		edges = append(edges, activity.EdgeSlots)
+	}
+	if m.series != nil {
+		edges = append(edges, activity.EdgeSeries)
 	}
 	return edges
 }
@@ -1585,13 +1773,17 @@ func (m *ActivityMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case activity.EdgeSeries:
+		if id := m.series; id != nil {
+			return []ent.Value{*id}
+		}
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *ActivityMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 5)
 	if m.removedslots != nil {
 		edges = append(edges, activity.EdgeSlots)
 	}
@@ -1614,7 +1806,7 @@ func (m *ActivityMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *ActivityMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 5)
 	if m.clearedcommunity {
 		edges = append(edges, activity.EdgeCommunity)
 	}
@@ -1626,6 +1818,9 @@ func (m *ActivityMutation) ClearedEdges() []string {
 	}
 	if m.clearedslots {
 		edges = append(edges, activity.EdgeSlots)
+	}
+	if m.clearedseries {
+		edges = append(edges, activity.EdgeSeries)
 	}
 	return edges
 }
@@ -1642,6 +1837,8 @@ func (m *ActivityMutation) EdgeCleared(name string) bool {
 		return m.clearedvenue
 	case activity.EdgeSlots:
 		return m.clearedslots
+	case activity.EdgeSeries:
+		return m.clearedseries
 	}
 	return false
 }
@@ -1658,6 +1855,9 @@ func (m *ActivityMutation) ClearEdge(name string) error {
 		return nil
 	case activity.EdgeVenue:
 		m.ClearVenue()
+		return nil
+	case activity.EdgeSeries:
+		m.ClearSeries()
 		return nil
 	}
 	return fmt.Errorf("unknown Activity unique edge %s", name)
@@ -1679,8 +1879,1534 @@ func (m *ActivityMutation) ResetEdge(name string) error {
 	case activity.EdgeSlots:
 		m.ResetSlots()
 		return nil
+	case activity.EdgeSeries:
+		m.ResetSeries()
+		return nil
 	}
 	return fmt.Errorf("unknown Activity edge %s", name)
+}
+
+// ActivityTemplateMutation represents an operation that mutates the ActivityTemplate nodes in the graph.
+type ActivityTemplateMutation struct {
+	config
+	op                       Op
+	typ                      string
+	id                       *int
+	created_at               *time.Time
+	updated_at               *time.Time
+	title                    *string
+	description              *string
+	category                 *string
+	service_type             *string
+	team_id                  *int
+	addteam_id               *int
+	venue_id                 *int
+	addvenue_id              *int
+	duration_minutes         *int
+	addduration_minutes      *int
+	checkin_opens_minutes    *int
+	addcheckin_opens_minutes *int
+	signup_opens_minutes     *int
+	addsignup_opens_minutes  *int
+	signup_closes_minutes    *int
+	addsignup_closes_minutes *int
+	slots                    *[]plan.Slot
+	appendslots              []plan.Slot
+	name                     *string
+	start_minute             *int
+	addstart_minute          *int
+	clearedFields            map[string]struct{}
+	community                *int
+	clearedcommunity         bool
+	done                     bool
+	oldValue                 func(context.Context) (*ActivityTemplate, error)
+	predicates               []predicate.ActivityTemplate
+}
+
+var _ ent.Mutation = (*ActivityTemplateMutation)(nil)
+
+// activitytemplateOption allows management of the mutation configuration using functional options.
+type activitytemplateOption func(*ActivityTemplateMutation)
+
+// newActivityTemplateMutation creates new mutation for the ActivityTemplate entity.
+func newActivityTemplateMutation(c config, op Op, opts ...activitytemplateOption) *ActivityTemplateMutation {
+	m := &ActivityTemplateMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeActivityTemplate,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withActivityTemplateID sets the ID field of the mutation.
+func withActivityTemplateID(id int) activitytemplateOption {
+	return func(m *ActivityTemplateMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ActivityTemplate
+		)
+		m.oldValue = func(ctx context.Context) (*ActivityTemplate, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ActivityTemplate.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withActivityTemplate sets the old ActivityTemplate of the mutation.
+func withActivityTemplate(node *ActivityTemplate) activitytemplateOption {
+	return func(m *ActivityTemplateMutation) {
+		m.oldValue = func(context.Context) (*ActivityTemplate, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ActivityTemplateMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ActivityTemplateMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ActivityTemplateMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ActivityTemplateMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ActivityTemplate.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCommunityID sets the "community_id" field.
+func (m *ActivityTemplateMutation) SetCommunityID(i int) {
+	m.community = &i
+}
+
+// CommunityID returns the value of the "community_id" field in the mutation.
+func (m *ActivityTemplateMutation) CommunityID() (r int, exists bool) {
+	v := m.community
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCommunityID returns the old "community_id" field's value of the ActivityTemplate entity.
+// If the ActivityTemplate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ActivityTemplateMutation) OldCommunityID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCommunityID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCommunityID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCommunityID: %w", err)
+	}
+	return oldValue.CommunityID, nil
+}
+
+// ResetCommunityID resets all changes to the "community_id" field.
+func (m *ActivityTemplateMutation) ResetCommunityID() {
+	m.community = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *ActivityTemplateMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *ActivityTemplateMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the ActivityTemplate entity.
+// If the ActivityTemplate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ActivityTemplateMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *ActivityTemplateMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *ActivityTemplateMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *ActivityTemplateMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the ActivityTemplate entity.
+// If the ActivityTemplate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ActivityTemplateMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *ActivityTemplateMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetTitle sets the "title" field.
+func (m *ActivityTemplateMutation) SetTitle(s string) {
+	m.title = &s
+}
+
+// Title returns the value of the "title" field in the mutation.
+func (m *ActivityTemplateMutation) Title() (r string, exists bool) {
+	v := m.title
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTitle returns the old "title" field's value of the ActivityTemplate entity.
+// If the ActivityTemplate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ActivityTemplateMutation) OldTitle(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTitle is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTitle requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTitle: %w", err)
+	}
+	return oldValue.Title, nil
+}
+
+// ResetTitle resets all changes to the "title" field.
+func (m *ActivityTemplateMutation) ResetTitle() {
+	m.title = nil
+}
+
+// SetDescription sets the "description" field.
+func (m *ActivityTemplateMutation) SetDescription(s string) {
+	m.description = &s
+}
+
+// Description returns the value of the "description" field in the mutation.
+func (m *ActivityTemplateMutation) Description() (r string, exists bool) {
+	v := m.description
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDescription returns the old "description" field's value of the ActivityTemplate entity.
+// If the ActivityTemplate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ActivityTemplateMutation) OldDescription(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDescription is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDescription requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDescription: %w", err)
+	}
+	return oldValue.Description, nil
+}
+
+// ResetDescription resets all changes to the "description" field.
+func (m *ActivityTemplateMutation) ResetDescription() {
+	m.description = nil
+}
+
+// SetCategory sets the "category" field.
+func (m *ActivityTemplateMutation) SetCategory(s string) {
+	m.category = &s
+}
+
+// Category returns the value of the "category" field in the mutation.
+func (m *ActivityTemplateMutation) Category() (r string, exists bool) {
+	v := m.category
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCategory returns the old "category" field's value of the ActivityTemplate entity.
+// If the ActivityTemplate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ActivityTemplateMutation) OldCategory(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCategory is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCategory requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCategory: %w", err)
+	}
+	return oldValue.Category, nil
+}
+
+// ResetCategory resets all changes to the "category" field.
+func (m *ActivityTemplateMutation) ResetCategory() {
+	m.category = nil
+}
+
+// SetServiceType sets the "service_type" field.
+func (m *ActivityTemplateMutation) SetServiceType(s string) {
+	m.service_type = &s
+}
+
+// ServiceType returns the value of the "service_type" field in the mutation.
+func (m *ActivityTemplateMutation) ServiceType() (r string, exists bool) {
+	v := m.service_type
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldServiceType returns the old "service_type" field's value of the ActivityTemplate entity.
+// If the ActivityTemplate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ActivityTemplateMutation) OldServiceType(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldServiceType is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldServiceType requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldServiceType: %w", err)
+	}
+	return oldValue.ServiceType, nil
+}
+
+// ResetServiceType resets all changes to the "service_type" field.
+func (m *ActivityTemplateMutation) ResetServiceType() {
+	m.service_type = nil
+}
+
+// SetTeamID sets the "team_id" field.
+func (m *ActivityTemplateMutation) SetTeamID(i int) {
+	m.team_id = &i
+	m.addteam_id = nil
+}
+
+// TeamID returns the value of the "team_id" field in the mutation.
+func (m *ActivityTemplateMutation) TeamID() (r int, exists bool) {
+	v := m.team_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTeamID returns the old "team_id" field's value of the ActivityTemplate entity.
+// If the ActivityTemplate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ActivityTemplateMutation) OldTeamID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTeamID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTeamID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTeamID: %w", err)
+	}
+	return oldValue.TeamID, nil
+}
+
+// AddTeamID adds i to the "team_id" field.
+func (m *ActivityTemplateMutation) AddTeamID(i int) {
+	if m.addteam_id != nil {
+		*m.addteam_id += i
+	} else {
+		m.addteam_id = &i
+	}
+}
+
+// AddedTeamID returns the value that was added to the "team_id" field in this mutation.
+func (m *ActivityTemplateMutation) AddedTeamID() (r int, exists bool) {
+	v := m.addteam_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearTeamID clears the value of the "team_id" field.
+func (m *ActivityTemplateMutation) ClearTeamID() {
+	m.team_id = nil
+	m.addteam_id = nil
+	m.clearedFields[activitytemplate.FieldTeamID] = struct{}{}
+}
+
+// TeamIDCleared returns if the "team_id" field was cleared in this mutation.
+func (m *ActivityTemplateMutation) TeamIDCleared() bool {
+	_, ok := m.clearedFields[activitytemplate.FieldTeamID]
+	return ok
+}
+
+// ResetTeamID resets all changes to the "team_id" field.
+func (m *ActivityTemplateMutation) ResetTeamID() {
+	m.team_id = nil
+	m.addteam_id = nil
+	delete(m.clearedFields, activitytemplate.FieldTeamID)
+}
+
+// SetVenueID sets the "venue_id" field.
+func (m *ActivityTemplateMutation) SetVenueID(i int) {
+	m.venue_id = &i
+	m.addvenue_id = nil
+}
+
+// VenueID returns the value of the "venue_id" field in the mutation.
+func (m *ActivityTemplateMutation) VenueID() (r int, exists bool) {
+	v := m.venue_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVenueID returns the old "venue_id" field's value of the ActivityTemplate entity.
+// If the ActivityTemplate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ActivityTemplateMutation) OldVenueID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVenueID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVenueID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVenueID: %w", err)
+	}
+	return oldValue.VenueID, nil
+}
+
+// AddVenueID adds i to the "venue_id" field.
+func (m *ActivityTemplateMutation) AddVenueID(i int) {
+	if m.addvenue_id != nil {
+		*m.addvenue_id += i
+	} else {
+		m.addvenue_id = &i
+	}
+}
+
+// AddedVenueID returns the value that was added to the "venue_id" field in this mutation.
+func (m *ActivityTemplateMutation) AddedVenueID() (r int, exists bool) {
+	v := m.addvenue_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearVenueID clears the value of the "venue_id" field.
+func (m *ActivityTemplateMutation) ClearVenueID() {
+	m.venue_id = nil
+	m.addvenue_id = nil
+	m.clearedFields[activitytemplate.FieldVenueID] = struct{}{}
+}
+
+// VenueIDCleared returns if the "venue_id" field was cleared in this mutation.
+func (m *ActivityTemplateMutation) VenueIDCleared() bool {
+	_, ok := m.clearedFields[activitytemplate.FieldVenueID]
+	return ok
+}
+
+// ResetVenueID resets all changes to the "venue_id" field.
+func (m *ActivityTemplateMutation) ResetVenueID() {
+	m.venue_id = nil
+	m.addvenue_id = nil
+	delete(m.clearedFields, activitytemplate.FieldVenueID)
+}
+
+// SetDurationMinutes sets the "duration_minutes" field.
+func (m *ActivityTemplateMutation) SetDurationMinutes(i int) {
+	m.duration_minutes = &i
+	m.addduration_minutes = nil
+}
+
+// DurationMinutes returns the value of the "duration_minutes" field in the mutation.
+func (m *ActivityTemplateMutation) DurationMinutes() (r int, exists bool) {
+	v := m.duration_minutes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDurationMinutes returns the old "duration_minutes" field's value of the ActivityTemplate entity.
+// If the ActivityTemplate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ActivityTemplateMutation) OldDurationMinutes(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDurationMinutes is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDurationMinutes requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDurationMinutes: %w", err)
+	}
+	return oldValue.DurationMinutes, nil
+}
+
+// AddDurationMinutes adds i to the "duration_minutes" field.
+func (m *ActivityTemplateMutation) AddDurationMinutes(i int) {
+	if m.addduration_minutes != nil {
+		*m.addduration_minutes += i
+	} else {
+		m.addduration_minutes = &i
+	}
+}
+
+// AddedDurationMinutes returns the value that was added to the "duration_minutes" field in this mutation.
+func (m *ActivityTemplateMutation) AddedDurationMinutes() (r int, exists bool) {
+	v := m.addduration_minutes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetDurationMinutes resets all changes to the "duration_minutes" field.
+func (m *ActivityTemplateMutation) ResetDurationMinutes() {
+	m.duration_minutes = nil
+	m.addduration_minutes = nil
+}
+
+// SetCheckinOpensMinutes sets the "checkin_opens_minutes" field.
+func (m *ActivityTemplateMutation) SetCheckinOpensMinutes(i int) {
+	m.checkin_opens_minutes = &i
+	m.addcheckin_opens_minutes = nil
+}
+
+// CheckinOpensMinutes returns the value of the "checkin_opens_minutes" field in the mutation.
+func (m *ActivityTemplateMutation) CheckinOpensMinutes() (r int, exists bool) {
+	v := m.checkin_opens_minutes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCheckinOpensMinutes returns the old "checkin_opens_minutes" field's value of the ActivityTemplate entity.
+// If the ActivityTemplate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ActivityTemplateMutation) OldCheckinOpensMinutes(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCheckinOpensMinutes is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCheckinOpensMinutes requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCheckinOpensMinutes: %w", err)
+	}
+	return oldValue.CheckinOpensMinutes, nil
+}
+
+// AddCheckinOpensMinutes adds i to the "checkin_opens_minutes" field.
+func (m *ActivityTemplateMutation) AddCheckinOpensMinutes(i int) {
+	if m.addcheckin_opens_minutes != nil {
+		*m.addcheckin_opens_minutes += i
+	} else {
+		m.addcheckin_opens_minutes = &i
+	}
+}
+
+// AddedCheckinOpensMinutes returns the value that was added to the "checkin_opens_minutes" field in this mutation.
+func (m *ActivityTemplateMutation) AddedCheckinOpensMinutes() (r int, exists bool) {
+	v := m.addcheckin_opens_minutes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCheckinOpensMinutes resets all changes to the "checkin_opens_minutes" field.
+func (m *ActivityTemplateMutation) ResetCheckinOpensMinutes() {
+	m.checkin_opens_minutes = nil
+	m.addcheckin_opens_minutes = nil
+}
+
+// SetSignupOpensMinutes sets the "signup_opens_minutes" field.
+func (m *ActivityTemplateMutation) SetSignupOpensMinutes(i int) {
+	m.signup_opens_minutes = &i
+	m.addsignup_opens_minutes = nil
+}
+
+// SignupOpensMinutes returns the value of the "signup_opens_minutes" field in the mutation.
+func (m *ActivityTemplateMutation) SignupOpensMinutes() (r int, exists bool) {
+	v := m.signup_opens_minutes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSignupOpensMinutes returns the old "signup_opens_minutes" field's value of the ActivityTemplate entity.
+// If the ActivityTemplate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ActivityTemplateMutation) OldSignupOpensMinutes(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSignupOpensMinutes is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSignupOpensMinutes requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSignupOpensMinutes: %w", err)
+	}
+	return oldValue.SignupOpensMinutes, nil
+}
+
+// AddSignupOpensMinutes adds i to the "signup_opens_minutes" field.
+func (m *ActivityTemplateMutation) AddSignupOpensMinutes(i int) {
+	if m.addsignup_opens_minutes != nil {
+		*m.addsignup_opens_minutes += i
+	} else {
+		m.addsignup_opens_minutes = &i
+	}
+}
+
+// AddedSignupOpensMinutes returns the value that was added to the "signup_opens_minutes" field in this mutation.
+func (m *ActivityTemplateMutation) AddedSignupOpensMinutes() (r int, exists bool) {
+	v := m.addsignup_opens_minutes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearSignupOpensMinutes clears the value of the "signup_opens_minutes" field.
+func (m *ActivityTemplateMutation) ClearSignupOpensMinutes() {
+	m.signup_opens_minutes = nil
+	m.addsignup_opens_minutes = nil
+	m.clearedFields[activitytemplate.FieldSignupOpensMinutes] = struct{}{}
+}
+
+// SignupOpensMinutesCleared returns if the "signup_opens_minutes" field was cleared in this mutation.
+func (m *ActivityTemplateMutation) SignupOpensMinutesCleared() bool {
+	_, ok := m.clearedFields[activitytemplate.FieldSignupOpensMinutes]
+	return ok
+}
+
+// ResetSignupOpensMinutes resets all changes to the "signup_opens_minutes" field.
+func (m *ActivityTemplateMutation) ResetSignupOpensMinutes() {
+	m.signup_opens_minutes = nil
+	m.addsignup_opens_minutes = nil
+	delete(m.clearedFields, activitytemplate.FieldSignupOpensMinutes)
+}
+
+// SetSignupClosesMinutes sets the "signup_closes_minutes" field.
+func (m *ActivityTemplateMutation) SetSignupClosesMinutes(i int) {
+	m.signup_closes_minutes = &i
+	m.addsignup_closes_minutes = nil
+}
+
+// SignupClosesMinutes returns the value of the "signup_closes_minutes" field in the mutation.
+func (m *ActivityTemplateMutation) SignupClosesMinutes() (r int, exists bool) {
+	v := m.signup_closes_minutes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSignupClosesMinutes returns the old "signup_closes_minutes" field's value of the ActivityTemplate entity.
+// If the ActivityTemplate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ActivityTemplateMutation) OldSignupClosesMinutes(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSignupClosesMinutes is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSignupClosesMinutes requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSignupClosesMinutes: %w", err)
+	}
+	return oldValue.SignupClosesMinutes, nil
+}
+
+// AddSignupClosesMinutes adds i to the "signup_closes_minutes" field.
+func (m *ActivityTemplateMutation) AddSignupClosesMinutes(i int) {
+	if m.addsignup_closes_minutes != nil {
+		*m.addsignup_closes_minutes += i
+	} else {
+		m.addsignup_closes_minutes = &i
+	}
+}
+
+// AddedSignupClosesMinutes returns the value that was added to the "signup_closes_minutes" field in this mutation.
+func (m *ActivityTemplateMutation) AddedSignupClosesMinutes() (r int, exists bool) {
+	v := m.addsignup_closes_minutes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearSignupClosesMinutes clears the value of the "signup_closes_minutes" field.
+func (m *ActivityTemplateMutation) ClearSignupClosesMinutes() {
+	m.signup_closes_minutes = nil
+	m.addsignup_closes_minutes = nil
+	m.clearedFields[activitytemplate.FieldSignupClosesMinutes] = struct{}{}
+}
+
+// SignupClosesMinutesCleared returns if the "signup_closes_minutes" field was cleared in this mutation.
+func (m *ActivityTemplateMutation) SignupClosesMinutesCleared() bool {
+	_, ok := m.clearedFields[activitytemplate.FieldSignupClosesMinutes]
+	return ok
+}
+
+// ResetSignupClosesMinutes resets all changes to the "signup_closes_minutes" field.
+func (m *ActivityTemplateMutation) ResetSignupClosesMinutes() {
+	m.signup_closes_minutes = nil
+	m.addsignup_closes_minutes = nil
+	delete(m.clearedFields, activitytemplate.FieldSignupClosesMinutes)
+}
+
+// SetSlots sets the "slots" field.
+func (m *ActivityTemplateMutation) SetSlots(pl []plan.Slot) {
+	m.slots = &pl
+	m.appendslots = nil
+}
+
+// Slots returns the value of the "slots" field in the mutation.
+func (m *ActivityTemplateMutation) Slots() (r []plan.Slot, exists bool) {
+	v := m.slots
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSlots returns the old "slots" field's value of the ActivityTemplate entity.
+// If the ActivityTemplate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ActivityTemplateMutation) OldSlots(ctx context.Context) (v []plan.Slot, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSlots is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSlots requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSlots: %w", err)
+	}
+	return oldValue.Slots, nil
+}
+
+// AppendSlots adds pl to the "slots" field.
+func (m *ActivityTemplateMutation) AppendSlots(pl []plan.Slot) {
+	m.appendslots = append(m.appendslots, pl...)
+}
+
+// AppendedSlots returns the list of values that were appended to the "slots" field in this mutation.
+func (m *ActivityTemplateMutation) AppendedSlots() ([]plan.Slot, bool) {
+	if len(m.appendslots) == 0 {
+		return nil, false
+	}
+	return m.appendslots, true
+}
+
+// ResetSlots resets all changes to the "slots" field.
+func (m *ActivityTemplateMutation) ResetSlots() {
+	m.slots = nil
+	m.appendslots = nil
+}
+
+// SetName sets the "name" field.
+func (m *ActivityTemplateMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *ActivityTemplateMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the ActivityTemplate entity.
+// If the ActivityTemplate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ActivityTemplateMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *ActivityTemplateMutation) ResetName() {
+	m.name = nil
+}
+
+// SetStartMinute sets the "start_minute" field.
+func (m *ActivityTemplateMutation) SetStartMinute(i int) {
+	m.start_minute = &i
+	m.addstart_minute = nil
+}
+
+// StartMinute returns the value of the "start_minute" field in the mutation.
+func (m *ActivityTemplateMutation) StartMinute() (r int, exists bool) {
+	v := m.start_minute
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStartMinute returns the old "start_minute" field's value of the ActivityTemplate entity.
+// If the ActivityTemplate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ActivityTemplateMutation) OldStartMinute(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStartMinute is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStartMinute requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStartMinute: %w", err)
+	}
+	return oldValue.StartMinute, nil
+}
+
+// AddStartMinute adds i to the "start_minute" field.
+func (m *ActivityTemplateMutation) AddStartMinute(i int) {
+	if m.addstart_minute != nil {
+		*m.addstart_minute += i
+	} else {
+		m.addstart_minute = &i
+	}
+}
+
+// AddedStartMinute returns the value that was added to the "start_minute" field in this mutation.
+func (m *ActivityTemplateMutation) AddedStartMinute() (r int, exists bool) {
+	v := m.addstart_minute
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetStartMinute resets all changes to the "start_minute" field.
+func (m *ActivityTemplateMutation) ResetStartMinute() {
+	m.start_minute = nil
+	m.addstart_minute = nil
+}
+
+// ClearCommunity clears the "community" edge to the Community entity.
+func (m *ActivityTemplateMutation) ClearCommunity() {
+	m.clearedcommunity = true
+	m.clearedFields[activitytemplate.FieldCommunityID] = struct{}{}
+}
+
+// CommunityCleared reports if the "community" edge to the Community entity was cleared.
+func (m *ActivityTemplateMutation) CommunityCleared() bool {
+	return m.clearedcommunity
+}
+
+// CommunityIDs returns the "community" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CommunityID instead. It exists only for internal usage by the builders.
+func (m *ActivityTemplateMutation) CommunityIDs() (ids []int) {
+	if id := m.community; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCommunity resets all changes to the "community" edge.
+func (m *ActivityTemplateMutation) ResetCommunity() {
+	m.community = nil
+	m.clearedcommunity = false
+}
+
+// Where appends a list predicates to the ActivityTemplateMutation builder.
+func (m *ActivityTemplateMutation) Where(ps ...predicate.ActivityTemplate) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ActivityTemplateMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ActivityTemplateMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ActivityTemplate, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ActivityTemplateMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ActivityTemplateMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ActivityTemplate).
+func (m *ActivityTemplateMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ActivityTemplateMutation) Fields() []string {
+	fields := make([]string, 0, 16)
+	if m.community != nil {
+		fields = append(fields, activitytemplate.FieldCommunityID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, activitytemplate.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, activitytemplate.FieldUpdatedAt)
+	}
+	if m.title != nil {
+		fields = append(fields, activitytemplate.FieldTitle)
+	}
+	if m.description != nil {
+		fields = append(fields, activitytemplate.FieldDescription)
+	}
+	if m.category != nil {
+		fields = append(fields, activitytemplate.FieldCategory)
+	}
+	if m.service_type != nil {
+		fields = append(fields, activitytemplate.FieldServiceType)
+	}
+	if m.team_id != nil {
+		fields = append(fields, activitytemplate.FieldTeamID)
+	}
+	if m.venue_id != nil {
+		fields = append(fields, activitytemplate.FieldVenueID)
+	}
+	if m.duration_minutes != nil {
+		fields = append(fields, activitytemplate.FieldDurationMinutes)
+	}
+	if m.checkin_opens_minutes != nil {
+		fields = append(fields, activitytemplate.FieldCheckinOpensMinutes)
+	}
+	if m.signup_opens_minutes != nil {
+		fields = append(fields, activitytemplate.FieldSignupOpensMinutes)
+	}
+	if m.signup_closes_minutes != nil {
+		fields = append(fields, activitytemplate.FieldSignupClosesMinutes)
+	}
+	if m.slots != nil {
+		fields = append(fields, activitytemplate.FieldSlots)
+	}
+	if m.name != nil {
+		fields = append(fields, activitytemplate.FieldName)
+	}
+	if m.start_minute != nil {
+		fields = append(fields, activitytemplate.FieldStartMinute)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ActivityTemplateMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case activitytemplate.FieldCommunityID:
+		return m.CommunityID()
+	case activitytemplate.FieldCreatedAt:
+		return m.CreatedAt()
+	case activitytemplate.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case activitytemplate.FieldTitle:
+		return m.Title()
+	case activitytemplate.FieldDescription:
+		return m.Description()
+	case activitytemplate.FieldCategory:
+		return m.Category()
+	case activitytemplate.FieldServiceType:
+		return m.ServiceType()
+	case activitytemplate.FieldTeamID:
+		return m.TeamID()
+	case activitytemplate.FieldVenueID:
+		return m.VenueID()
+	case activitytemplate.FieldDurationMinutes:
+		return m.DurationMinutes()
+	case activitytemplate.FieldCheckinOpensMinutes:
+		return m.CheckinOpensMinutes()
+	case activitytemplate.FieldSignupOpensMinutes:
+		return m.SignupOpensMinutes()
+	case activitytemplate.FieldSignupClosesMinutes:
+		return m.SignupClosesMinutes()
+	case activitytemplate.FieldSlots:
+		return m.Slots()
+	case activitytemplate.FieldName:
+		return m.Name()
+	case activitytemplate.FieldStartMinute:
+		return m.StartMinute()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ActivityTemplateMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case activitytemplate.FieldCommunityID:
+		return m.OldCommunityID(ctx)
+	case activitytemplate.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case activitytemplate.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case activitytemplate.FieldTitle:
+		return m.OldTitle(ctx)
+	case activitytemplate.FieldDescription:
+		return m.OldDescription(ctx)
+	case activitytemplate.FieldCategory:
+		return m.OldCategory(ctx)
+	case activitytemplate.FieldServiceType:
+		return m.OldServiceType(ctx)
+	case activitytemplate.FieldTeamID:
+		return m.OldTeamID(ctx)
+	case activitytemplate.FieldVenueID:
+		return m.OldVenueID(ctx)
+	case activitytemplate.FieldDurationMinutes:
+		return m.OldDurationMinutes(ctx)
+	case activitytemplate.FieldCheckinOpensMinutes:
+		return m.OldCheckinOpensMinutes(ctx)
+	case activitytemplate.FieldSignupOpensMinutes:
+		return m.OldSignupOpensMinutes(ctx)
+	case activitytemplate.FieldSignupClosesMinutes:
+		return m.OldSignupClosesMinutes(ctx)
+	case activitytemplate.FieldSlots:
+		return m.OldSlots(ctx)
+	case activitytemplate.FieldName:
+		return m.OldName(ctx)
+	case activitytemplate.FieldStartMinute:
+		return m.OldStartMinute(ctx)
+	}
+	return nil, fmt.Errorf("unknown ActivityTemplate field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ActivityTemplateMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case activitytemplate.FieldCommunityID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCommunityID(v)
+		return nil
+	case activitytemplate.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case activitytemplate.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case activitytemplate.FieldTitle:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTitle(v)
+		return nil
+	case activitytemplate.FieldDescription:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDescription(v)
+		return nil
+	case activitytemplate.FieldCategory:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCategory(v)
+		return nil
+	case activitytemplate.FieldServiceType:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetServiceType(v)
+		return nil
+	case activitytemplate.FieldTeamID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTeamID(v)
+		return nil
+	case activitytemplate.FieldVenueID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVenueID(v)
+		return nil
+	case activitytemplate.FieldDurationMinutes:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDurationMinutes(v)
+		return nil
+	case activitytemplate.FieldCheckinOpensMinutes:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCheckinOpensMinutes(v)
+		return nil
+	case activitytemplate.FieldSignupOpensMinutes:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSignupOpensMinutes(v)
+		return nil
+	case activitytemplate.FieldSignupClosesMinutes:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSignupClosesMinutes(v)
+		return nil
+	case activitytemplate.FieldSlots:
+		v, ok := value.([]plan.Slot)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSlots(v)
+		return nil
+	case activitytemplate.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case activitytemplate.FieldStartMinute:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStartMinute(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ActivityTemplate field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ActivityTemplateMutation) AddedFields() []string {
+	var fields []string
+	if m.addteam_id != nil {
+		fields = append(fields, activitytemplate.FieldTeamID)
+	}
+	if m.addvenue_id != nil {
+		fields = append(fields, activitytemplate.FieldVenueID)
+	}
+	if m.addduration_minutes != nil {
+		fields = append(fields, activitytemplate.FieldDurationMinutes)
+	}
+	if m.addcheckin_opens_minutes != nil {
+		fields = append(fields, activitytemplate.FieldCheckinOpensMinutes)
+	}
+	if m.addsignup_opens_minutes != nil {
+		fields = append(fields, activitytemplate.FieldSignupOpensMinutes)
+	}
+	if m.addsignup_closes_minutes != nil {
+		fields = append(fields, activitytemplate.FieldSignupClosesMinutes)
+	}
+	if m.addstart_minute != nil {
+		fields = append(fields, activitytemplate.FieldStartMinute)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ActivityTemplateMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case activitytemplate.FieldTeamID:
+		return m.AddedTeamID()
+	case activitytemplate.FieldVenueID:
+		return m.AddedVenueID()
+	case activitytemplate.FieldDurationMinutes:
+		return m.AddedDurationMinutes()
+	case activitytemplate.FieldCheckinOpensMinutes:
+		return m.AddedCheckinOpensMinutes()
+	case activitytemplate.FieldSignupOpensMinutes:
+		return m.AddedSignupOpensMinutes()
+	case activitytemplate.FieldSignupClosesMinutes:
+		return m.AddedSignupClosesMinutes()
+	case activitytemplate.FieldStartMinute:
+		return m.AddedStartMinute()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ActivityTemplateMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case activitytemplate.FieldTeamID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddTeamID(v)
+		return nil
+	case activitytemplate.FieldVenueID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddVenueID(v)
+		return nil
+	case activitytemplate.FieldDurationMinutes:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddDurationMinutes(v)
+		return nil
+	case activitytemplate.FieldCheckinOpensMinutes:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCheckinOpensMinutes(v)
+		return nil
+	case activitytemplate.FieldSignupOpensMinutes:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSignupOpensMinutes(v)
+		return nil
+	case activitytemplate.FieldSignupClosesMinutes:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSignupClosesMinutes(v)
+		return nil
+	case activitytemplate.FieldStartMinute:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddStartMinute(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ActivityTemplate numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ActivityTemplateMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(activitytemplate.FieldTeamID) {
+		fields = append(fields, activitytemplate.FieldTeamID)
+	}
+	if m.FieldCleared(activitytemplate.FieldVenueID) {
+		fields = append(fields, activitytemplate.FieldVenueID)
+	}
+	if m.FieldCleared(activitytemplate.FieldSignupOpensMinutes) {
+		fields = append(fields, activitytemplate.FieldSignupOpensMinutes)
+	}
+	if m.FieldCleared(activitytemplate.FieldSignupClosesMinutes) {
+		fields = append(fields, activitytemplate.FieldSignupClosesMinutes)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ActivityTemplateMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ActivityTemplateMutation) ClearField(name string) error {
+	switch name {
+	case activitytemplate.FieldTeamID:
+		m.ClearTeamID()
+		return nil
+	case activitytemplate.FieldVenueID:
+		m.ClearVenueID()
+		return nil
+	case activitytemplate.FieldSignupOpensMinutes:
+		m.ClearSignupOpensMinutes()
+		return nil
+	case activitytemplate.FieldSignupClosesMinutes:
+		m.ClearSignupClosesMinutes()
+		return nil
+	}
+	return fmt.Errorf("unknown ActivityTemplate nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ActivityTemplateMutation) ResetField(name string) error {
+	switch name {
+	case activitytemplate.FieldCommunityID:
+		m.ResetCommunityID()
+		return nil
+	case activitytemplate.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case activitytemplate.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case activitytemplate.FieldTitle:
+		m.ResetTitle()
+		return nil
+	case activitytemplate.FieldDescription:
+		m.ResetDescription()
+		return nil
+	case activitytemplate.FieldCategory:
+		m.ResetCategory()
+		return nil
+	case activitytemplate.FieldServiceType:
+		m.ResetServiceType()
+		return nil
+	case activitytemplate.FieldTeamID:
+		m.ResetTeamID()
+		return nil
+	case activitytemplate.FieldVenueID:
+		m.ResetVenueID()
+		return nil
+	case activitytemplate.FieldDurationMinutes:
+		m.ResetDurationMinutes()
+		return nil
+	case activitytemplate.FieldCheckinOpensMinutes:
+		m.ResetCheckinOpensMinutes()
+		return nil
+	case activitytemplate.FieldSignupOpensMinutes:
+		m.ResetSignupOpensMinutes()
+		return nil
+	case activitytemplate.FieldSignupClosesMinutes:
+		m.ResetSignupClosesMinutes()
+		return nil
+	case activitytemplate.FieldSlots:
+		m.ResetSlots()
+		return nil
+	case activitytemplate.FieldName:
+		m.ResetName()
+		return nil
+	case activitytemplate.FieldStartMinute:
+		m.ResetStartMinute()
+		return nil
+	}
+	return fmt.Errorf("unknown ActivityTemplate field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ActivityTemplateMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.community != nil {
+		edges = append(edges, activitytemplate.EdgeCommunity)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ActivityTemplateMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case activitytemplate.EdgeCommunity:
+		if id := m.community; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ActivityTemplateMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ActivityTemplateMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ActivityTemplateMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedcommunity {
+		edges = append(edges, activitytemplate.EdgeCommunity)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ActivityTemplateMutation) EdgeCleared(name string) bool {
+	switch name {
+	case activitytemplate.EdgeCommunity:
+		return m.clearedcommunity
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ActivityTemplateMutation) ClearEdge(name string) error {
+	switch name {
+	case activitytemplate.EdgeCommunity:
+		m.ClearCommunity()
+		return nil
+	}
+	return fmt.Errorf("unknown ActivityTemplate unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ActivityTemplateMutation) ResetEdge(name string) error {
+	switch name {
+	case activitytemplate.EdgeCommunity:
+		m.ResetCommunity()
+		return nil
+	}
+	return fmt.Errorf("unknown ActivityTemplate edge %s", name)
 }
 
 // AuditEntryMutation represents an operation that mutates the AuditEntry nodes in the graph.
@@ -5941,10 +7667,14 @@ type CommunityMutation struct {
 	addarea_km2                 *float64
 	star_thresholds             *[]int
 	appendstar_thresholds       []int
+	no_show_window_months       *int
+	addno_show_window_months    *int
 	reminder_lead_minutes       *[]int
 	appendreminder_lead_minutes []int
 	quiet_hours_start           *string
 	quiet_hours_end             *string
+	series_window_weeks         *int
+	addseries_window_weeks      *int
 	clearedFields               map[string]struct{}
 	done                        bool
 	oldValue                    func(context.Context) (*Community, error)
@@ -6498,6 +8228,62 @@ func (m *CommunityMutation) ResetStarThresholds() {
 	delete(m.clearedFields, community.FieldStarThresholds)
 }
 
+// SetNoShowWindowMonths sets the "no_show_window_months" field.
+func (m *CommunityMutation) SetNoShowWindowMonths(i int) {
+	m.no_show_window_months = &i
+	m.addno_show_window_months = nil
+}
+
+// NoShowWindowMonths returns the value of the "no_show_window_months" field in the mutation.
+func (m *CommunityMutation) NoShowWindowMonths() (r int, exists bool) {
+	v := m.no_show_window_months
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNoShowWindowMonths returns the old "no_show_window_months" field's value of the Community entity.
+// If the Community object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CommunityMutation) OldNoShowWindowMonths(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNoShowWindowMonths is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNoShowWindowMonths requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNoShowWindowMonths: %w", err)
+	}
+	return oldValue.NoShowWindowMonths, nil
+}
+
+// AddNoShowWindowMonths adds i to the "no_show_window_months" field.
+func (m *CommunityMutation) AddNoShowWindowMonths(i int) {
+	if m.addno_show_window_months != nil {
+		*m.addno_show_window_months += i
+	} else {
+		m.addno_show_window_months = &i
+	}
+}
+
+// AddedNoShowWindowMonths returns the value that was added to the "no_show_window_months" field in this mutation.
+func (m *CommunityMutation) AddedNoShowWindowMonths() (r int, exists bool) {
+	v := m.addno_show_window_months
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetNoShowWindowMonths resets all changes to the "no_show_window_months" field.
+func (m *CommunityMutation) ResetNoShowWindowMonths() {
+	m.no_show_window_months = nil
+	m.addno_show_window_months = nil
+}
+
 // SetReminderLeadMinutes sets the "reminder_lead_minutes" field.
 func (m *CommunityMutation) SetReminderLeadMinutes(i []int) {
 	m.reminder_lead_minutes = &i
@@ -6661,6 +8447,62 @@ func (m *CommunityMutation) ResetQuietHoursEnd() {
 	delete(m.clearedFields, community.FieldQuietHoursEnd)
 }
 
+// SetSeriesWindowWeeks sets the "series_window_weeks" field.
+func (m *CommunityMutation) SetSeriesWindowWeeks(i int) {
+	m.series_window_weeks = &i
+	m.addseries_window_weeks = nil
+}
+
+// SeriesWindowWeeks returns the value of the "series_window_weeks" field in the mutation.
+func (m *CommunityMutation) SeriesWindowWeeks() (r int, exists bool) {
+	v := m.series_window_weeks
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSeriesWindowWeeks returns the old "series_window_weeks" field's value of the Community entity.
+// If the Community object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CommunityMutation) OldSeriesWindowWeeks(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSeriesWindowWeeks is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSeriesWindowWeeks requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSeriesWindowWeeks: %w", err)
+	}
+	return oldValue.SeriesWindowWeeks, nil
+}
+
+// AddSeriesWindowWeeks adds i to the "series_window_weeks" field.
+func (m *CommunityMutation) AddSeriesWindowWeeks(i int) {
+	if m.addseries_window_weeks != nil {
+		*m.addseries_window_weeks += i
+	} else {
+		m.addseries_window_weeks = &i
+	}
+}
+
+// AddedSeriesWindowWeeks returns the value that was added to the "series_window_weeks" field in this mutation.
+func (m *CommunityMutation) AddedSeriesWindowWeeks() (r int, exists bool) {
+	v := m.addseries_window_weeks
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSeriesWindowWeeks resets all changes to the "series_window_weeks" field.
+func (m *CommunityMutation) ResetSeriesWindowWeeks() {
+	m.series_window_weeks = nil
+	m.addseries_window_weeks = nil
+}
+
 // Where appends a list predicates to the CommunityMutation builder.
 func (m *CommunityMutation) Where(ps ...predicate.Community) {
 	m.predicates = append(m.predicates, ps...)
@@ -6695,7 +8537,7 @@ func (m *CommunityMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CommunityMutation) Fields() []string {
-	fields := make([]string, 0, 13)
+	fields := make([]string, 0, 15)
 	if m.created_at != nil {
 		fields = append(fields, community.FieldCreatedAt)
 	}
@@ -6726,6 +8568,9 @@ func (m *CommunityMutation) Fields() []string {
 	if m.star_thresholds != nil {
 		fields = append(fields, community.FieldStarThresholds)
 	}
+	if m.no_show_window_months != nil {
+		fields = append(fields, community.FieldNoShowWindowMonths)
+	}
 	if m.reminder_lead_minutes != nil {
 		fields = append(fields, community.FieldReminderLeadMinutes)
 	}
@@ -6734,6 +8579,9 @@ func (m *CommunityMutation) Fields() []string {
 	}
 	if m.quiet_hours_end != nil {
 		fields = append(fields, community.FieldQuietHoursEnd)
+	}
+	if m.series_window_weeks != nil {
+		fields = append(fields, community.FieldSeriesWindowWeeks)
 	}
 	return fields
 }
@@ -6763,12 +8611,16 @@ func (m *CommunityMutation) Field(name string) (ent.Value, bool) {
 		return m.AreaKm2()
 	case community.FieldStarThresholds:
 		return m.StarThresholds()
+	case community.FieldNoShowWindowMonths:
+		return m.NoShowWindowMonths()
 	case community.FieldReminderLeadMinutes:
 		return m.ReminderLeadMinutes()
 	case community.FieldQuietHoursStart:
 		return m.QuietHoursStart()
 	case community.FieldQuietHoursEnd:
 		return m.QuietHoursEnd()
+	case community.FieldSeriesWindowWeeks:
+		return m.SeriesWindowWeeks()
 	}
 	return nil, false
 }
@@ -6798,12 +8650,16 @@ func (m *CommunityMutation) OldField(ctx context.Context, name string) (ent.Valu
 		return m.OldAreaKm2(ctx)
 	case community.FieldStarThresholds:
 		return m.OldStarThresholds(ctx)
+	case community.FieldNoShowWindowMonths:
+		return m.OldNoShowWindowMonths(ctx)
 	case community.FieldReminderLeadMinutes:
 		return m.OldReminderLeadMinutes(ctx)
 	case community.FieldQuietHoursStart:
 		return m.OldQuietHoursStart(ctx)
 	case community.FieldQuietHoursEnd:
 		return m.OldQuietHoursEnd(ctx)
+	case community.FieldSeriesWindowWeeks:
+		return m.OldSeriesWindowWeeks(ctx)
 	}
 	return nil, fmt.Errorf("unknown Community field %s", name)
 }
@@ -6883,6 +8739,13 @@ func (m *CommunityMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetStarThresholds(v)
 		return nil
+	case community.FieldNoShowWindowMonths:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNoShowWindowMonths(v)
+		return nil
 	case community.FieldReminderLeadMinutes:
 		v, ok := value.([]int)
 		if !ok {
@@ -6904,6 +8767,13 @@ func (m *CommunityMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetQuietHoursEnd(v)
 		return nil
+	case community.FieldSeriesWindowWeeks:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSeriesWindowWeeks(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Community field %s", name)
 }
@@ -6921,6 +8791,12 @@ func (m *CommunityMutation) AddedFields() []string {
 	if m.addarea_km2 != nil {
 		fields = append(fields, community.FieldAreaKm2)
 	}
+	if m.addno_show_window_months != nil {
+		fields = append(fields, community.FieldNoShowWindowMonths)
+	}
+	if m.addseries_window_weeks != nil {
+		fields = append(fields, community.FieldSeriesWindowWeeks)
+	}
 	return fields
 }
 
@@ -6935,6 +8811,10 @@ func (m *CommunityMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedResidentPopulation()
 	case community.FieldAreaKm2:
 		return m.AddedAreaKm2()
+	case community.FieldNoShowWindowMonths:
+		return m.AddedNoShowWindowMonths()
+	case community.FieldSeriesWindowWeeks:
+		return m.AddedSeriesWindowWeeks()
 	}
 	return nil, false
 }
@@ -6964,6 +8844,20 @@ func (m *CommunityMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddAreaKm2(v)
+		return nil
+	case community.FieldNoShowWindowMonths:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddNoShowWindowMonths(v)
+		return nil
+	case community.FieldSeriesWindowWeeks:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSeriesWindowWeeks(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Community numeric field %s", name)
@@ -7049,6 +8943,9 @@ func (m *CommunityMutation) ResetField(name string) error {
 	case community.FieldStarThresholds:
 		m.ResetStarThresholds()
 		return nil
+	case community.FieldNoShowWindowMonths:
+		m.ResetNoShowWindowMonths()
+		return nil
 	case community.FieldReminderLeadMinutes:
 		m.ResetReminderLeadMinutes()
 		return nil
@@ -7057,6 +8954,9 @@ func (m *CommunityMutation) ResetField(name string) error {
 		return nil
 	case community.FieldQuietHoursEnd:
 		m.ResetQuietHoursEnd()
+		return nil
+	case community.FieldSeriesWindowWeeks:
+		m.ResetSeriesWindowWeeks()
 		return nil
 	}
 	return fmt.Errorf("unknown Community field %s", name)
@@ -19518,6 +21418,1641 @@ func (m *PhoneCodeMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown PhoneCode edge %s", name)
 }
 
+// QualificationMutation represents an operation that mutates the Qualification nodes in the graph.
+type QualificationMutation struct {
+	config
+	op                 Op
+	typ                string
+	id                 *int
+	created_at         *time.Time
+	updated_at         *time.Time
+	expires_on         *string
+	valid_until        *time.Time
+	evidence_ref       *string
+	recorded_by_id     *int
+	addrecorded_by_id  *int
+	expiry_notified_at *time.Time
+	clearedFields      map[string]struct{}
+	community          *int
+	clearedcommunity   bool
+	person             *int
+	clearedperson      bool
+	kind               *int
+	clearedkind        bool
+	done               bool
+	oldValue           func(context.Context) (*Qualification, error)
+	predicates         []predicate.Qualification
+}
+
+var _ ent.Mutation = (*QualificationMutation)(nil)
+
+// qualificationOption allows management of the mutation configuration using functional options.
+type qualificationOption func(*QualificationMutation)
+
+// newQualificationMutation creates new mutation for the Qualification entity.
+func newQualificationMutation(c config, op Op, opts ...qualificationOption) *QualificationMutation {
+	m := &QualificationMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeQualification,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withQualificationID sets the ID field of the mutation.
+func withQualificationID(id int) qualificationOption {
+	return func(m *QualificationMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Qualification
+		)
+		m.oldValue = func(ctx context.Context) (*Qualification, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Qualification.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withQualification sets the old Qualification of the mutation.
+func withQualification(node *Qualification) qualificationOption {
+	return func(m *QualificationMutation) {
+		m.oldValue = func(context.Context) (*Qualification, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m QualificationMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m QualificationMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *QualificationMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *QualificationMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Qualification.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCommunityID sets the "community_id" field.
+func (m *QualificationMutation) SetCommunityID(i int) {
+	m.community = &i
+}
+
+// CommunityID returns the value of the "community_id" field in the mutation.
+func (m *QualificationMutation) CommunityID() (r int, exists bool) {
+	v := m.community
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCommunityID returns the old "community_id" field's value of the Qualification entity.
+// If the Qualification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QualificationMutation) OldCommunityID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCommunityID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCommunityID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCommunityID: %w", err)
+	}
+	return oldValue.CommunityID, nil
+}
+
+// ResetCommunityID resets all changes to the "community_id" field.
+func (m *QualificationMutation) ResetCommunityID() {
+	m.community = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *QualificationMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *QualificationMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Qualification entity.
+// If the Qualification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QualificationMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *QualificationMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *QualificationMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *QualificationMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Qualification entity.
+// If the Qualification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QualificationMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *QualificationMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetPersonID sets the "person_id" field.
+func (m *QualificationMutation) SetPersonID(i int) {
+	m.person = &i
+}
+
+// PersonID returns the value of the "person_id" field in the mutation.
+func (m *QualificationMutation) PersonID() (r int, exists bool) {
+	v := m.person
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPersonID returns the old "person_id" field's value of the Qualification entity.
+// If the Qualification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QualificationMutation) OldPersonID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPersonID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPersonID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPersonID: %w", err)
+	}
+	return oldValue.PersonID, nil
+}
+
+// ResetPersonID resets all changes to the "person_id" field.
+func (m *QualificationMutation) ResetPersonID() {
+	m.person = nil
+}
+
+// SetKindID sets the "kind_id" field.
+func (m *QualificationMutation) SetKindID(i int) {
+	m.kind = &i
+}
+
+// KindID returns the value of the "kind_id" field in the mutation.
+func (m *QualificationMutation) KindID() (r int, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKindID returns the old "kind_id" field's value of the Qualification entity.
+// If the Qualification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QualificationMutation) OldKindID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKindID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKindID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKindID: %w", err)
+	}
+	return oldValue.KindID, nil
+}
+
+// ResetKindID resets all changes to the "kind_id" field.
+func (m *QualificationMutation) ResetKindID() {
+	m.kind = nil
+}
+
+// SetExpiresOn sets the "expires_on" field.
+func (m *QualificationMutation) SetExpiresOn(s string) {
+	m.expires_on = &s
+}
+
+// ExpiresOn returns the value of the "expires_on" field in the mutation.
+func (m *QualificationMutation) ExpiresOn() (r string, exists bool) {
+	v := m.expires_on
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExpiresOn returns the old "expires_on" field's value of the Qualification entity.
+// If the Qualification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QualificationMutation) OldExpiresOn(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExpiresOn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExpiresOn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExpiresOn: %w", err)
+	}
+	return oldValue.ExpiresOn, nil
+}
+
+// ResetExpiresOn resets all changes to the "expires_on" field.
+func (m *QualificationMutation) ResetExpiresOn() {
+	m.expires_on = nil
+}
+
+// SetValidUntil sets the "valid_until" field.
+func (m *QualificationMutation) SetValidUntil(t time.Time) {
+	m.valid_until = &t
+}
+
+// ValidUntil returns the value of the "valid_until" field in the mutation.
+func (m *QualificationMutation) ValidUntil() (r time.Time, exists bool) {
+	v := m.valid_until
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldValidUntil returns the old "valid_until" field's value of the Qualification entity.
+// If the Qualification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QualificationMutation) OldValidUntil(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldValidUntil is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldValidUntil requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldValidUntil: %w", err)
+	}
+	return oldValue.ValidUntil, nil
+}
+
+// ResetValidUntil resets all changes to the "valid_until" field.
+func (m *QualificationMutation) ResetValidUntil() {
+	m.valid_until = nil
+}
+
+// SetEvidenceRef sets the "evidence_ref" field.
+func (m *QualificationMutation) SetEvidenceRef(s string) {
+	m.evidence_ref = &s
+}
+
+// EvidenceRef returns the value of the "evidence_ref" field in the mutation.
+func (m *QualificationMutation) EvidenceRef() (r string, exists bool) {
+	v := m.evidence_ref
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEvidenceRef returns the old "evidence_ref" field's value of the Qualification entity.
+// If the Qualification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QualificationMutation) OldEvidenceRef(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEvidenceRef is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEvidenceRef requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEvidenceRef: %w", err)
+	}
+	return oldValue.EvidenceRef, nil
+}
+
+// ResetEvidenceRef resets all changes to the "evidence_ref" field.
+func (m *QualificationMutation) ResetEvidenceRef() {
+	m.evidence_ref = nil
+}
+
+// SetRecordedByID sets the "recorded_by_id" field.
+func (m *QualificationMutation) SetRecordedByID(i int) {
+	m.recorded_by_id = &i
+	m.addrecorded_by_id = nil
+}
+
+// RecordedByID returns the value of the "recorded_by_id" field in the mutation.
+func (m *QualificationMutation) RecordedByID() (r int, exists bool) {
+	v := m.recorded_by_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRecordedByID returns the old "recorded_by_id" field's value of the Qualification entity.
+// If the Qualification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QualificationMutation) OldRecordedByID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRecordedByID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRecordedByID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRecordedByID: %w", err)
+	}
+	return oldValue.RecordedByID, nil
+}
+
+// AddRecordedByID adds i to the "recorded_by_id" field.
+func (m *QualificationMutation) AddRecordedByID(i int) {
+	if m.addrecorded_by_id != nil {
+		*m.addrecorded_by_id += i
+	} else {
+		m.addrecorded_by_id = &i
+	}
+}
+
+// AddedRecordedByID returns the value that was added to the "recorded_by_id" field in this mutation.
+func (m *QualificationMutation) AddedRecordedByID() (r int, exists bool) {
+	v := m.addrecorded_by_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearRecordedByID clears the value of the "recorded_by_id" field.
+func (m *QualificationMutation) ClearRecordedByID() {
+	m.recorded_by_id = nil
+	m.addrecorded_by_id = nil
+	m.clearedFields[qualification.FieldRecordedByID] = struct{}{}
+}
+
+// RecordedByIDCleared returns if the "recorded_by_id" field was cleared in this mutation.
+func (m *QualificationMutation) RecordedByIDCleared() bool {
+	_, ok := m.clearedFields[qualification.FieldRecordedByID]
+	return ok
+}
+
+// ResetRecordedByID resets all changes to the "recorded_by_id" field.
+func (m *QualificationMutation) ResetRecordedByID() {
+	m.recorded_by_id = nil
+	m.addrecorded_by_id = nil
+	delete(m.clearedFields, qualification.FieldRecordedByID)
+}
+
+// SetExpiryNotifiedAt sets the "expiry_notified_at" field.
+func (m *QualificationMutation) SetExpiryNotifiedAt(t time.Time) {
+	m.expiry_notified_at = &t
+}
+
+// ExpiryNotifiedAt returns the value of the "expiry_notified_at" field in the mutation.
+func (m *QualificationMutation) ExpiryNotifiedAt() (r time.Time, exists bool) {
+	v := m.expiry_notified_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExpiryNotifiedAt returns the old "expiry_notified_at" field's value of the Qualification entity.
+// If the Qualification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QualificationMutation) OldExpiryNotifiedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExpiryNotifiedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExpiryNotifiedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExpiryNotifiedAt: %w", err)
+	}
+	return oldValue.ExpiryNotifiedAt, nil
+}
+
+// ClearExpiryNotifiedAt clears the value of the "expiry_notified_at" field.
+func (m *QualificationMutation) ClearExpiryNotifiedAt() {
+	m.expiry_notified_at = nil
+	m.clearedFields[qualification.FieldExpiryNotifiedAt] = struct{}{}
+}
+
+// ExpiryNotifiedAtCleared returns if the "expiry_notified_at" field was cleared in this mutation.
+func (m *QualificationMutation) ExpiryNotifiedAtCleared() bool {
+	_, ok := m.clearedFields[qualification.FieldExpiryNotifiedAt]
+	return ok
+}
+
+// ResetExpiryNotifiedAt resets all changes to the "expiry_notified_at" field.
+func (m *QualificationMutation) ResetExpiryNotifiedAt() {
+	m.expiry_notified_at = nil
+	delete(m.clearedFields, qualification.FieldExpiryNotifiedAt)
+}
+
+// ClearCommunity clears the "community" edge to the Community entity.
+func (m *QualificationMutation) ClearCommunity() {
+	m.clearedcommunity = true
+	m.clearedFields[qualification.FieldCommunityID] = struct{}{}
+}
+
+// CommunityCleared reports if the "community" edge to the Community entity was cleared.
+func (m *QualificationMutation) CommunityCleared() bool {
+	return m.clearedcommunity
+}
+
+// CommunityIDs returns the "community" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CommunityID instead. It exists only for internal usage by the builders.
+func (m *QualificationMutation) CommunityIDs() (ids []int) {
+	if id := m.community; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCommunity resets all changes to the "community" edge.
+func (m *QualificationMutation) ResetCommunity() {
+	m.community = nil
+	m.clearedcommunity = false
+}
+
+// ClearPerson clears the "person" edge to the Person entity.
+func (m *QualificationMutation) ClearPerson() {
+	m.clearedperson = true
+	m.clearedFields[qualification.FieldPersonID] = struct{}{}
+}
+
+// PersonCleared reports if the "person" edge to the Person entity was cleared.
+func (m *QualificationMutation) PersonCleared() bool {
+	return m.clearedperson
+}
+
+// PersonIDs returns the "person" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// PersonID instead. It exists only for internal usage by the builders.
+func (m *QualificationMutation) PersonIDs() (ids []int) {
+	if id := m.person; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetPerson resets all changes to the "person" edge.
+func (m *QualificationMutation) ResetPerson() {
+	m.person = nil
+	m.clearedperson = false
+}
+
+// ClearKind clears the "kind" edge to the QualificationKind entity.
+func (m *QualificationMutation) ClearKind() {
+	m.clearedkind = true
+	m.clearedFields[qualification.FieldKindID] = struct{}{}
+}
+
+// KindCleared reports if the "kind" edge to the QualificationKind entity was cleared.
+func (m *QualificationMutation) KindCleared() bool {
+	return m.clearedkind
+}
+
+// KindIDs returns the "kind" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// KindID instead. It exists only for internal usage by the builders.
+func (m *QualificationMutation) KindIDs() (ids []int) {
+	if id := m.kind; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetKind resets all changes to the "kind" edge.
+func (m *QualificationMutation) ResetKind() {
+	m.kind = nil
+	m.clearedkind = false
+}
+
+// Where appends a list predicates to the QualificationMutation builder.
+func (m *QualificationMutation) Where(ps ...predicate.Qualification) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the QualificationMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *QualificationMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Qualification, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *QualificationMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *QualificationMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Qualification).
+func (m *QualificationMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *QualificationMutation) Fields() []string {
+	fields := make([]string, 0, 10)
+	if m.community != nil {
+		fields = append(fields, qualification.FieldCommunityID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, qualification.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, qualification.FieldUpdatedAt)
+	}
+	if m.person != nil {
+		fields = append(fields, qualification.FieldPersonID)
+	}
+	if m.kind != nil {
+		fields = append(fields, qualification.FieldKindID)
+	}
+	if m.expires_on != nil {
+		fields = append(fields, qualification.FieldExpiresOn)
+	}
+	if m.valid_until != nil {
+		fields = append(fields, qualification.FieldValidUntil)
+	}
+	if m.evidence_ref != nil {
+		fields = append(fields, qualification.FieldEvidenceRef)
+	}
+	if m.recorded_by_id != nil {
+		fields = append(fields, qualification.FieldRecordedByID)
+	}
+	if m.expiry_notified_at != nil {
+		fields = append(fields, qualification.FieldExpiryNotifiedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *QualificationMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case qualification.FieldCommunityID:
+		return m.CommunityID()
+	case qualification.FieldCreatedAt:
+		return m.CreatedAt()
+	case qualification.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case qualification.FieldPersonID:
+		return m.PersonID()
+	case qualification.FieldKindID:
+		return m.KindID()
+	case qualification.FieldExpiresOn:
+		return m.ExpiresOn()
+	case qualification.FieldValidUntil:
+		return m.ValidUntil()
+	case qualification.FieldEvidenceRef:
+		return m.EvidenceRef()
+	case qualification.FieldRecordedByID:
+		return m.RecordedByID()
+	case qualification.FieldExpiryNotifiedAt:
+		return m.ExpiryNotifiedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *QualificationMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case qualification.FieldCommunityID:
+		return m.OldCommunityID(ctx)
+	case qualification.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case qualification.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case qualification.FieldPersonID:
+		return m.OldPersonID(ctx)
+	case qualification.FieldKindID:
+		return m.OldKindID(ctx)
+	case qualification.FieldExpiresOn:
+		return m.OldExpiresOn(ctx)
+	case qualification.FieldValidUntil:
+		return m.OldValidUntil(ctx)
+	case qualification.FieldEvidenceRef:
+		return m.OldEvidenceRef(ctx)
+	case qualification.FieldRecordedByID:
+		return m.OldRecordedByID(ctx)
+	case qualification.FieldExpiryNotifiedAt:
+		return m.OldExpiryNotifiedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown Qualification field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *QualificationMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case qualification.FieldCommunityID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCommunityID(v)
+		return nil
+	case qualification.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case qualification.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case qualification.FieldPersonID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPersonID(v)
+		return nil
+	case qualification.FieldKindID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKindID(v)
+		return nil
+	case qualification.FieldExpiresOn:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExpiresOn(v)
+		return nil
+	case qualification.FieldValidUntil:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetValidUntil(v)
+		return nil
+	case qualification.FieldEvidenceRef:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEvidenceRef(v)
+		return nil
+	case qualification.FieldRecordedByID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRecordedByID(v)
+		return nil
+	case qualification.FieldExpiryNotifiedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExpiryNotifiedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Qualification field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *QualificationMutation) AddedFields() []string {
+	var fields []string
+	if m.addrecorded_by_id != nil {
+		fields = append(fields, qualification.FieldRecordedByID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *QualificationMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case qualification.FieldRecordedByID:
+		return m.AddedRecordedByID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *QualificationMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case qualification.FieldRecordedByID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRecordedByID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Qualification numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *QualificationMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(qualification.FieldRecordedByID) {
+		fields = append(fields, qualification.FieldRecordedByID)
+	}
+	if m.FieldCleared(qualification.FieldExpiryNotifiedAt) {
+		fields = append(fields, qualification.FieldExpiryNotifiedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *QualificationMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *QualificationMutation) ClearField(name string) error {
+	switch name {
+	case qualification.FieldRecordedByID:
+		m.ClearRecordedByID()
+		return nil
+	case qualification.FieldExpiryNotifiedAt:
+		m.ClearExpiryNotifiedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Qualification nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *QualificationMutation) ResetField(name string) error {
+	switch name {
+	case qualification.FieldCommunityID:
+		m.ResetCommunityID()
+		return nil
+	case qualification.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case qualification.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case qualification.FieldPersonID:
+		m.ResetPersonID()
+		return nil
+	case qualification.FieldKindID:
+		m.ResetKindID()
+		return nil
+	case qualification.FieldExpiresOn:
+		m.ResetExpiresOn()
+		return nil
+	case qualification.FieldValidUntil:
+		m.ResetValidUntil()
+		return nil
+	case qualification.FieldEvidenceRef:
+		m.ResetEvidenceRef()
+		return nil
+	case qualification.FieldRecordedByID:
+		m.ResetRecordedByID()
+		return nil
+	case qualification.FieldExpiryNotifiedAt:
+		m.ResetExpiryNotifiedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Qualification field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *QualificationMutation) AddedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.community != nil {
+		edges = append(edges, qualification.EdgeCommunity)
+	}
+	if m.person != nil {
+		edges = append(edges, qualification.EdgePerson)
+	}
+	if m.kind != nil {
+		edges = append(edges, qualification.EdgeKind)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *QualificationMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case qualification.EdgeCommunity:
+		if id := m.community; id != nil {
+			return []ent.Value{*id}
+		}
+	case qualification.EdgePerson:
+		if id := m.person; id != nil {
+			return []ent.Value{*id}
+		}
+	case qualification.EdgeKind:
+		if id := m.kind; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *QualificationMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 3)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *QualificationMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *QualificationMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.clearedcommunity {
+		edges = append(edges, qualification.EdgeCommunity)
+	}
+	if m.clearedperson {
+		edges = append(edges, qualification.EdgePerson)
+	}
+	if m.clearedkind {
+		edges = append(edges, qualification.EdgeKind)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *QualificationMutation) EdgeCleared(name string) bool {
+	switch name {
+	case qualification.EdgeCommunity:
+		return m.clearedcommunity
+	case qualification.EdgePerson:
+		return m.clearedperson
+	case qualification.EdgeKind:
+		return m.clearedkind
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *QualificationMutation) ClearEdge(name string) error {
+	switch name {
+	case qualification.EdgeCommunity:
+		m.ClearCommunity()
+		return nil
+	case qualification.EdgePerson:
+		m.ClearPerson()
+		return nil
+	case qualification.EdgeKind:
+		m.ClearKind()
+		return nil
+	}
+	return fmt.Errorf("unknown Qualification unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *QualificationMutation) ResetEdge(name string) error {
+	switch name {
+	case qualification.EdgeCommunity:
+		m.ResetCommunity()
+		return nil
+	case qualification.EdgePerson:
+		m.ResetPerson()
+		return nil
+	case qualification.EdgeKind:
+		m.ResetKind()
+		return nil
+	}
+	return fmt.Errorf("unknown Qualification edge %s", name)
+}
+
+// QualificationKindMutation represents an operation that mutates the QualificationKind nodes in the graph.
+type QualificationKindMutation struct {
+	config
+	op               Op
+	typ              string
+	id               *int
+	created_at       *time.Time
+	updated_at       *time.Time
+	name             *string
+	description      *string
+	clearedFields    map[string]struct{}
+	community        *int
+	clearedcommunity bool
+	done             bool
+	oldValue         func(context.Context) (*QualificationKind, error)
+	predicates       []predicate.QualificationKind
+}
+
+var _ ent.Mutation = (*QualificationKindMutation)(nil)
+
+// qualificationkindOption allows management of the mutation configuration using functional options.
+type qualificationkindOption func(*QualificationKindMutation)
+
+// newQualificationKindMutation creates new mutation for the QualificationKind entity.
+func newQualificationKindMutation(c config, op Op, opts ...qualificationkindOption) *QualificationKindMutation {
+	m := &QualificationKindMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeQualificationKind,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withQualificationKindID sets the ID field of the mutation.
+func withQualificationKindID(id int) qualificationkindOption {
+	return func(m *QualificationKindMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *QualificationKind
+		)
+		m.oldValue = func(ctx context.Context) (*QualificationKind, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().QualificationKind.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withQualificationKind sets the old QualificationKind of the mutation.
+func withQualificationKind(node *QualificationKind) qualificationkindOption {
+	return func(m *QualificationKindMutation) {
+		m.oldValue = func(context.Context) (*QualificationKind, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m QualificationKindMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m QualificationKindMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *QualificationKindMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *QualificationKindMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().QualificationKind.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCommunityID sets the "community_id" field.
+func (m *QualificationKindMutation) SetCommunityID(i int) {
+	m.community = &i
+}
+
+// CommunityID returns the value of the "community_id" field in the mutation.
+func (m *QualificationKindMutation) CommunityID() (r int, exists bool) {
+	v := m.community
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCommunityID returns the old "community_id" field's value of the QualificationKind entity.
+// If the QualificationKind object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QualificationKindMutation) OldCommunityID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCommunityID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCommunityID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCommunityID: %w", err)
+	}
+	return oldValue.CommunityID, nil
+}
+
+// ResetCommunityID resets all changes to the "community_id" field.
+func (m *QualificationKindMutation) ResetCommunityID() {
+	m.community = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *QualificationKindMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *QualificationKindMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the QualificationKind entity.
+// If the QualificationKind object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QualificationKindMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *QualificationKindMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *QualificationKindMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *QualificationKindMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the QualificationKind entity.
+// If the QualificationKind object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QualificationKindMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *QualificationKindMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetName sets the "name" field.
+func (m *QualificationKindMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *QualificationKindMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the QualificationKind entity.
+// If the QualificationKind object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QualificationKindMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *QualificationKindMutation) ResetName() {
+	m.name = nil
+}
+
+// SetDescription sets the "description" field.
+func (m *QualificationKindMutation) SetDescription(s string) {
+	m.description = &s
+}
+
+// Description returns the value of the "description" field in the mutation.
+func (m *QualificationKindMutation) Description() (r string, exists bool) {
+	v := m.description
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDescription returns the old "description" field's value of the QualificationKind entity.
+// If the QualificationKind object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QualificationKindMutation) OldDescription(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDescription is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDescription requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDescription: %w", err)
+	}
+	return oldValue.Description, nil
+}
+
+// ResetDescription resets all changes to the "description" field.
+func (m *QualificationKindMutation) ResetDescription() {
+	m.description = nil
+}
+
+// ClearCommunity clears the "community" edge to the Community entity.
+func (m *QualificationKindMutation) ClearCommunity() {
+	m.clearedcommunity = true
+	m.clearedFields[qualificationkind.FieldCommunityID] = struct{}{}
+}
+
+// CommunityCleared reports if the "community" edge to the Community entity was cleared.
+func (m *QualificationKindMutation) CommunityCleared() bool {
+	return m.clearedcommunity
+}
+
+// CommunityIDs returns the "community" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CommunityID instead. It exists only for internal usage by the builders.
+func (m *QualificationKindMutation) CommunityIDs() (ids []int) {
+	if id := m.community; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCommunity resets all changes to the "community" edge.
+func (m *QualificationKindMutation) ResetCommunity() {
+	m.community = nil
+	m.clearedcommunity = false
+}
+
+// Where appends a list predicates to the QualificationKindMutation builder.
+func (m *QualificationKindMutation) Where(ps ...predicate.QualificationKind) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the QualificationKindMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *QualificationKindMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.QualificationKind, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *QualificationKindMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *QualificationKindMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (QualificationKind).
+func (m *QualificationKindMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *QualificationKindMutation) Fields() []string {
+	fields := make([]string, 0, 5)
+	if m.community != nil {
+		fields = append(fields, qualificationkind.FieldCommunityID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, qualificationkind.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, qualificationkind.FieldUpdatedAt)
+	}
+	if m.name != nil {
+		fields = append(fields, qualificationkind.FieldName)
+	}
+	if m.description != nil {
+		fields = append(fields, qualificationkind.FieldDescription)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *QualificationKindMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case qualificationkind.FieldCommunityID:
+		return m.CommunityID()
+	case qualificationkind.FieldCreatedAt:
+		return m.CreatedAt()
+	case qualificationkind.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case qualificationkind.FieldName:
+		return m.Name()
+	case qualificationkind.FieldDescription:
+		return m.Description()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *QualificationKindMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case qualificationkind.FieldCommunityID:
+		return m.OldCommunityID(ctx)
+	case qualificationkind.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case qualificationkind.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case qualificationkind.FieldName:
+		return m.OldName(ctx)
+	case qualificationkind.FieldDescription:
+		return m.OldDescription(ctx)
+	}
+	return nil, fmt.Errorf("unknown QualificationKind field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *QualificationKindMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case qualificationkind.FieldCommunityID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCommunityID(v)
+		return nil
+	case qualificationkind.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case qualificationkind.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case qualificationkind.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case qualificationkind.FieldDescription:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDescription(v)
+		return nil
+	}
+	return fmt.Errorf("unknown QualificationKind field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *QualificationKindMutation) AddedFields() []string {
+	var fields []string
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *QualificationKindMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *QualificationKindMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown QualificationKind numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *QualificationKindMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *QualificationKindMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *QualificationKindMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown QualificationKind nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *QualificationKindMutation) ResetField(name string) error {
+	switch name {
+	case qualificationkind.FieldCommunityID:
+		m.ResetCommunityID()
+		return nil
+	case qualificationkind.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case qualificationkind.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case qualificationkind.FieldName:
+		m.ResetName()
+		return nil
+	case qualificationkind.FieldDescription:
+		m.ResetDescription()
+		return nil
+	}
+	return fmt.Errorf("unknown QualificationKind field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *QualificationKindMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.community != nil {
+		edges = append(edges, qualificationkind.EdgeCommunity)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *QualificationKindMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case qualificationkind.EdgeCommunity:
+		if id := m.community; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *QualificationKindMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *QualificationKindMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *QualificationKindMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedcommunity {
+		edges = append(edges, qualificationkind.EdgeCommunity)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *QualificationKindMutation) EdgeCleared(name string) bool {
+	switch name {
+	case qualificationkind.EdgeCommunity:
+		return m.clearedcommunity
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *QualificationKindMutation) ClearEdge(name string) error {
+	switch name {
+	case qualificationkind.EdgeCommunity:
+		m.ClearCommunity()
+		return nil
+	}
+	return fmt.Errorf("unknown QualificationKind unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *QualificationKindMutation) ResetEdge(name string) error {
+	switch name {
+	case qualificationkind.EdgeCommunity:
+		m.ResetCommunity()
+		return nil
+	}
+	return fmt.Errorf("unknown QualificationKind edge %s", name)
+}
+
 // RegistrationMutation represents an operation that mutates the Registration nodes in the graph.
 type RegistrationMutation struct {
 	config
@@ -26679,6 +30214,2148 @@ func (m *SensitiveReadMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown SensitiveRead edge %s", name)
 }
 
+// SeriesMutation represents an operation that mutates the Series nodes in the graph.
+type SeriesMutation struct {
+	config
+	op                       Op
+	typ                      string
+	id                       *int
+	created_at               *time.Time
+	updated_at               *time.Time
+	title                    *string
+	description              *string
+	category                 *string
+	service_type             *string
+	team_id                  *int
+	addteam_id               *int
+	venue_id                 *int
+	addvenue_id              *int
+	duration_minutes         *int
+	addduration_minutes      *int
+	checkin_opens_minutes    *int
+	addcheckin_opens_minutes *int
+	signup_opens_minutes     *int
+	addsignup_opens_minutes  *int
+	signup_closes_minutes    *int
+	addsignup_closes_minutes *int
+	slots                    *[]plan.Slot
+	appendslots              []plan.Slot
+	rrule                    *string
+	dtstart                  *time.Time
+	start_shift_minutes      *int
+	addstart_shift_minutes   *int
+	exdates                  *[]time.Time
+	appendexdates            []time.Time
+	cancelled_from           *time.Time
+	materialised_until       *time.Time
+	recurring_signup         *bool
+	standing_cap             *int
+	addstanding_cap          *int
+	clearedFields            map[string]struct{}
+	community                *int
+	clearedcommunity         bool
+	occurrences              map[int]struct{}
+	removedoccurrences       map[int]struct{}
+	clearedoccurrences       bool
+	standing                 map[int]struct{}
+	removedstanding          map[int]struct{}
+	clearedstanding          bool
+	done                     bool
+	oldValue                 func(context.Context) (*Series, error)
+	predicates               []predicate.Series
+}
+
+var _ ent.Mutation = (*SeriesMutation)(nil)
+
+// seriesOption allows management of the mutation configuration using functional options.
+type seriesOption func(*SeriesMutation)
+
+// newSeriesMutation creates new mutation for the Series entity.
+func newSeriesMutation(c config, op Op, opts ...seriesOption) *SeriesMutation {
+	m := &SeriesMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeSeries,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withSeriesID sets the ID field of the mutation.
+func withSeriesID(id int) seriesOption {
+	return func(m *SeriesMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Series
+		)
+		m.oldValue = func(ctx context.Context) (*Series, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Series.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withSeries sets the old Series of the mutation.
+func withSeries(node *Series) seriesOption {
+	return func(m *SeriesMutation) {
+		m.oldValue = func(context.Context) (*Series, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m SeriesMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m SeriesMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *SeriesMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *SeriesMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Series.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCommunityID sets the "community_id" field.
+func (m *SeriesMutation) SetCommunityID(i int) {
+	m.community = &i
+}
+
+// CommunityID returns the value of the "community_id" field in the mutation.
+func (m *SeriesMutation) CommunityID() (r int, exists bool) {
+	v := m.community
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCommunityID returns the old "community_id" field's value of the Series entity.
+// If the Series object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SeriesMutation) OldCommunityID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCommunityID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCommunityID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCommunityID: %w", err)
+	}
+	return oldValue.CommunityID, nil
+}
+
+// ResetCommunityID resets all changes to the "community_id" field.
+func (m *SeriesMutation) ResetCommunityID() {
+	m.community = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *SeriesMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *SeriesMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Series entity.
+// If the Series object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SeriesMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *SeriesMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *SeriesMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *SeriesMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Series entity.
+// If the Series object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SeriesMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *SeriesMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetTitle sets the "title" field.
+func (m *SeriesMutation) SetTitle(s string) {
+	m.title = &s
+}
+
+// Title returns the value of the "title" field in the mutation.
+func (m *SeriesMutation) Title() (r string, exists bool) {
+	v := m.title
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTitle returns the old "title" field's value of the Series entity.
+// If the Series object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SeriesMutation) OldTitle(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTitle is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTitle requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTitle: %w", err)
+	}
+	return oldValue.Title, nil
+}
+
+// ResetTitle resets all changes to the "title" field.
+func (m *SeriesMutation) ResetTitle() {
+	m.title = nil
+}
+
+// SetDescription sets the "description" field.
+func (m *SeriesMutation) SetDescription(s string) {
+	m.description = &s
+}
+
+// Description returns the value of the "description" field in the mutation.
+func (m *SeriesMutation) Description() (r string, exists bool) {
+	v := m.description
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDescription returns the old "description" field's value of the Series entity.
+// If the Series object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SeriesMutation) OldDescription(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDescription is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDescription requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDescription: %w", err)
+	}
+	return oldValue.Description, nil
+}
+
+// ResetDescription resets all changes to the "description" field.
+func (m *SeriesMutation) ResetDescription() {
+	m.description = nil
+}
+
+// SetCategory sets the "category" field.
+func (m *SeriesMutation) SetCategory(s string) {
+	m.category = &s
+}
+
+// Category returns the value of the "category" field in the mutation.
+func (m *SeriesMutation) Category() (r string, exists bool) {
+	v := m.category
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCategory returns the old "category" field's value of the Series entity.
+// If the Series object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SeriesMutation) OldCategory(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCategory is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCategory requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCategory: %w", err)
+	}
+	return oldValue.Category, nil
+}
+
+// ResetCategory resets all changes to the "category" field.
+func (m *SeriesMutation) ResetCategory() {
+	m.category = nil
+}
+
+// SetServiceType sets the "service_type" field.
+func (m *SeriesMutation) SetServiceType(s string) {
+	m.service_type = &s
+}
+
+// ServiceType returns the value of the "service_type" field in the mutation.
+func (m *SeriesMutation) ServiceType() (r string, exists bool) {
+	v := m.service_type
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldServiceType returns the old "service_type" field's value of the Series entity.
+// If the Series object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SeriesMutation) OldServiceType(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldServiceType is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldServiceType requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldServiceType: %w", err)
+	}
+	return oldValue.ServiceType, nil
+}
+
+// ResetServiceType resets all changes to the "service_type" field.
+func (m *SeriesMutation) ResetServiceType() {
+	m.service_type = nil
+}
+
+// SetTeamID sets the "team_id" field.
+func (m *SeriesMutation) SetTeamID(i int) {
+	m.team_id = &i
+	m.addteam_id = nil
+}
+
+// TeamID returns the value of the "team_id" field in the mutation.
+func (m *SeriesMutation) TeamID() (r int, exists bool) {
+	v := m.team_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTeamID returns the old "team_id" field's value of the Series entity.
+// If the Series object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SeriesMutation) OldTeamID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTeamID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTeamID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTeamID: %w", err)
+	}
+	return oldValue.TeamID, nil
+}
+
+// AddTeamID adds i to the "team_id" field.
+func (m *SeriesMutation) AddTeamID(i int) {
+	if m.addteam_id != nil {
+		*m.addteam_id += i
+	} else {
+		m.addteam_id = &i
+	}
+}
+
+// AddedTeamID returns the value that was added to the "team_id" field in this mutation.
+func (m *SeriesMutation) AddedTeamID() (r int, exists bool) {
+	v := m.addteam_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearTeamID clears the value of the "team_id" field.
+func (m *SeriesMutation) ClearTeamID() {
+	m.team_id = nil
+	m.addteam_id = nil
+	m.clearedFields[series.FieldTeamID] = struct{}{}
+}
+
+// TeamIDCleared returns if the "team_id" field was cleared in this mutation.
+func (m *SeriesMutation) TeamIDCleared() bool {
+	_, ok := m.clearedFields[series.FieldTeamID]
+	return ok
+}
+
+// ResetTeamID resets all changes to the "team_id" field.
+func (m *SeriesMutation) ResetTeamID() {
+	m.team_id = nil
+	m.addteam_id = nil
+	delete(m.clearedFields, series.FieldTeamID)
+}
+
+// SetVenueID sets the "venue_id" field.
+func (m *SeriesMutation) SetVenueID(i int) {
+	m.venue_id = &i
+	m.addvenue_id = nil
+}
+
+// VenueID returns the value of the "venue_id" field in the mutation.
+func (m *SeriesMutation) VenueID() (r int, exists bool) {
+	v := m.venue_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVenueID returns the old "venue_id" field's value of the Series entity.
+// If the Series object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SeriesMutation) OldVenueID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVenueID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVenueID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVenueID: %w", err)
+	}
+	return oldValue.VenueID, nil
+}
+
+// AddVenueID adds i to the "venue_id" field.
+func (m *SeriesMutation) AddVenueID(i int) {
+	if m.addvenue_id != nil {
+		*m.addvenue_id += i
+	} else {
+		m.addvenue_id = &i
+	}
+}
+
+// AddedVenueID returns the value that was added to the "venue_id" field in this mutation.
+func (m *SeriesMutation) AddedVenueID() (r int, exists bool) {
+	v := m.addvenue_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearVenueID clears the value of the "venue_id" field.
+func (m *SeriesMutation) ClearVenueID() {
+	m.venue_id = nil
+	m.addvenue_id = nil
+	m.clearedFields[series.FieldVenueID] = struct{}{}
+}
+
+// VenueIDCleared returns if the "venue_id" field was cleared in this mutation.
+func (m *SeriesMutation) VenueIDCleared() bool {
+	_, ok := m.clearedFields[series.FieldVenueID]
+	return ok
+}
+
+// ResetVenueID resets all changes to the "venue_id" field.
+func (m *SeriesMutation) ResetVenueID() {
+	m.venue_id = nil
+	m.addvenue_id = nil
+	delete(m.clearedFields, series.FieldVenueID)
+}
+
+// SetDurationMinutes sets the "duration_minutes" field.
+func (m *SeriesMutation) SetDurationMinutes(i int) {
+	m.duration_minutes = &i
+	m.addduration_minutes = nil
+}
+
+// DurationMinutes returns the value of the "duration_minutes" field in the mutation.
+func (m *SeriesMutation) DurationMinutes() (r int, exists bool) {
+	v := m.duration_minutes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDurationMinutes returns the old "duration_minutes" field's value of the Series entity.
+// If the Series object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SeriesMutation) OldDurationMinutes(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDurationMinutes is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDurationMinutes requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDurationMinutes: %w", err)
+	}
+	return oldValue.DurationMinutes, nil
+}
+
+// AddDurationMinutes adds i to the "duration_minutes" field.
+func (m *SeriesMutation) AddDurationMinutes(i int) {
+	if m.addduration_minutes != nil {
+		*m.addduration_minutes += i
+	} else {
+		m.addduration_minutes = &i
+	}
+}
+
+// AddedDurationMinutes returns the value that was added to the "duration_minutes" field in this mutation.
+func (m *SeriesMutation) AddedDurationMinutes() (r int, exists bool) {
+	v := m.addduration_minutes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetDurationMinutes resets all changes to the "duration_minutes" field.
+func (m *SeriesMutation) ResetDurationMinutes() {
+	m.duration_minutes = nil
+	m.addduration_minutes = nil
+}
+
+// SetCheckinOpensMinutes sets the "checkin_opens_minutes" field.
+func (m *SeriesMutation) SetCheckinOpensMinutes(i int) {
+	m.checkin_opens_minutes = &i
+	m.addcheckin_opens_minutes = nil
+}
+
+// CheckinOpensMinutes returns the value of the "checkin_opens_minutes" field in the mutation.
+func (m *SeriesMutation) CheckinOpensMinutes() (r int, exists bool) {
+	v := m.checkin_opens_minutes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCheckinOpensMinutes returns the old "checkin_opens_minutes" field's value of the Series entity.
+// If the Series object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SeriesMutation) OldCheckinOpensMinutes(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCheckinOpensMinutes is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCheckinOpensMinutes requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCheckinOpensMinutes: %w", err)
+	}
+	return oldValue.CheckinOpensMinutes, nil
+}
+
+// AddCheckinOpensMinutes adds i to the "checkin_opens_minutes" field.
+func (m *SeriesMutation) AddCheckinOpensMinutes(i int) {
+	if m.addcheckin_opens_minutes != nil {
+		*m.addcheckin_opens_minutes += i
+	} else {
+		m.addcheckin_opens_minutes = &i
+	}
+}
+
+// AddedCheckinOpensMinutes returns the value that was added to the "checkin_opens_minutes" field in this mutation.
+func (m *SeriesMutation) AddedCheckinOpensMinutes() (r int, exists bool) {
+	v := m.addcheckin_opens_minutes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCheckinOpensMinutes resets all changes to the "checkin_opens_minutes" field.
+func (m *SeriesMutation) ResetCheckinOpensMinutes() {
+	m.checkin_opens_minutes = nil
+	m.addcheckin_opens_minutes = nil
+}
+
+// SetSignupOpensMinutes sets the "signup_opens_minutes" field.
+func (m *SeriesMutation) SetSignupOpensMinutes(i int) {
+	m.signup_opens_minutes = &i
+	m.addsignup_opens_minutes = nil
+}
+
+// SignupOpensMinutes returns the value of the "signup_opens_minutes" field in the mutation.
+func (m *SeriesMutation) SignupOpensMinutes() (r int, exists bool) {
+	v := m.signup_opens_minutes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSignupOpensMinutes returns the old "signup_opens_minutes" field's value of the Series entity.
+// If the Series object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SeriesMutation) OldSignupOpensMinutes(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSignupOpensMinutes is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSignupOpensMinutes requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSignupOpensMinutes: %w", err)
+	}
+	return oldValue.SignupOpensMinutes, nil
+}
+
+// AddSignupOpensMinutes adds i to the "signup_opens_minutes" field.
+func (m *SeriesMutation) AddSignupOpensMinutes(i int) {
+	if m.addsignup_opens_minutes != nil {
+		*m.addsignup_opens_minutes += i
+	} else {
+		m.addsignup_opens_minutes = &i
+	}
+}
+
+// AddedSignupOpensMinutes returns the value that was added to the "signup_opens_minutes" field in this mutation.
+func (m *SeriesMutation) AddedSignupOpensMinutes() (r int, exists bool) {
+	v := m.addsignup_opens_minutes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearSignupOpensMinutes clears the value of the "signup_opens_minutes" field.
+func (m *SeriesMutation) ClearSignupOpensMinutes() {
+	m.signup_opens_minutes = nil
+	m.addsignup_opens_minutes = nil
+	m.clearedFields[series.FieldSignupOpensMinutes] = struct{}{}
+}
+
+// SignupOpensMinutesCleared returns if the "signup_opens_minutes" field was cleared in this mutation.
+func (m *SeriesMutation) SignupOpensMinutesCleared() bool {
+	_, ok := m.clearedFields[series.FieldSignupOpensMinutes]
+	return ok
+}
+
+// ResetSignupOpensMinutes resets all changes to the "signup_opens_minutes" field.
+func (m *SeriesMutation) ResetSignupOpensMinutes() {
+	m.signup_opens_minutes = nil
+	m.addsignup_opens_minutes = nil
+	delete(m.clearedFields, series.FieldSignupOpensMinutes)
+}
+
+// SetSignupClosesMinutes sets the "signup_closes_minutes" field.
+func (m *SeriesMutation) SetSignupClosesMinutes(i int) {
+	m.signup_closes_minutes = &i
+	m.addsignup_closes_minutes = nil
+}
+
+// SignupClosesMinutes returns the value of the "signup_closes_minutes" field in the mutation.
+func (m *SeriesMutation) SignupClosesMinutes() (r int, exists bool) {
+	v := m.signup_closes_minutes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSignupClosesMinutes returns the old "signup_closes_minutes" field's value of the Series entity.
+// If the Series object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SeriesMutation) OldSignupClosesMinutes(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSignupClosesMinutes is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSignupClosesMinutes requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSignupClosesMinutes: %w", err)
+	}
+	return oldValue.SignupClosesMinutes, nil
+}
+
+// AddSignupClosesMinutes adds i to the "signup_closes_minutes" field.
+func (m *SeriesMutation) AddSignupClosesMinutes(i int) {
+	if m.addsignup_closes_minutes != nil {
+		*m.addsignup_closes_minutes += i
+	} else {
+		m.addsignup_closes_minutes = &i
+	}
+}
+
+// AddedSignupClosesMinutes returns the value that was added to the "signup_closes_minutes" field in this mutation.
+func (m *SeriesMutation) AddedSignupClosesMinutes() (r int, exists bool) {
+	v := m.addsignup_closes_minutes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearSignupClosesMinutes clears the value of the "signup_closes_minutes" field.
+func (m *SeriesMutation) ClearSignupClosesMinutes() {
+	m.signup_closes_minutes = nil
+	m.addsignup_closes_minutes = nil
+	m.clearedFields[series.FieldSignupClosesMinutes] = struct{}{}
+}
+
+// SignupClosesMinutesCleared returns if the "signup_closes_minutes" field was cleared in this mutation.
+func (m *SeriesMutation) SignupClosesMinutesCleared() bool {
+	_, ok := m.clearedFields[series.FieldSignupClosesMinutes]
+	return ok
+}
+
+// ResetSignupClosesMinutes resets all changes to the "signup_closes_minutes" field.
+func (m *SeriesMutation) ResetSignupClosesMinutes() {
+	m.signup_closes_minutes = nil
+	m.addsignup_closes_minutes = nil
+	delete(m.clearedFields, series.FieldSignupClosesMinutes)
+}
+
+// SetSlots sets the "slots" field.
+func (m *SeriesMutation) SetSlots(pl []plan.Slot) {
+	m.slots = &pl
+	m.appendslots = nil
+}
+
+// Slots returns the value of the "slots" field in the mutation.
+func (m *SeriesMutation) Slots() (r []plan.Slot, exists bool) {
+	v := m.slots
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSlots returns the old "slots" field's value of the Series entity.
+// If the Series object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SeriesMutation) OldSlots(ctx context.Context) (v []plan.Slot, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSlots is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSlots requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSlots: %w", err)
+	}
+	return oldValue.Slots, nil
+}
+
+// AppendSlots adds pl to the "slots" field.
+func (m *SeriesMutation) AppendSlots(pl []plan.Slot) {
+	m.appendslots = append(m.appendslots, pl...)
+}
+
+// AppendedSlots returns the list of values that were appended to the "slots" field in this mutation.
+func (m *SeriesMutation) AppendedSlots() ([]plan.Slot, bool) {
+	if len(m.appendslots) == 0 {
+		return nil, false
+	}
+	return m.appendslots, true
+}
+
+// ResetSlots resets all changes to the "slots" field.
+func (m *SeriesMutation) ResetSlots() {
+	m.slots = nil
+	m.appendslots = nil
+}
+
+// SetRrule sets the "rrule" field.
+func (m *SeriesMutation) SetRrule(s string) {
+	m.rrule = &s
+}
+
+// Rrule returns the value of the "rrule" field in the mutation.
+func (m *SeriesMutation) Rrule() (r string, exists bool) {
+	v := m.rrule
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRrule returns the old "rrule" field's value of the Series entity.
+// If the Series object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SeriesMutation) OldRrule(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRrule is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRrule requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRrule: %w", err)
+	}
+	return oldValue.Rrule, nil
+}
+
+// ResetRrule resets all changes to the "rrule" field.
+func (m *SeriesMutation) ResetRrule() {
+	m.rrule = nil
+}
+
+// SetDtstart sets the "dtstart" field.
+func (m *SeriesMutation) SetDtstart(t time.Time) {
+	m.dtstart = &t
+}
+
+// Dtstart returns the value of the "dtstart" field in the mutation.
+func (m *SeriesMutation) Dtstart() (r time.Time, exists bool) {
+	v := m.dtstart
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDtstart returns the old "dtstart" field's value of the Series entity.
+// If the Series object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SeriesMutation) OldDtstart(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDtstart is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDtstart requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDtstart: %w", err)
+	}
+	return oldValue.Dtstart, nil
+}
+
+// ResetDtstart resets all changes to the "dtstart" field.
+func (m *SeriesMutation) ResetDtstart() {
+	m.dtstart = nil
+}
+
+// SetStartShiftMinutes sets the "start_shift_minutes" field.
+func (m *SeriesMutation) SetStartShiftMinutes(i int) {
+	m.start_shift_minutes = &i
+	m.addstart_shift_minutes = nil
+}
+
+// StartShiftMinutes returns the value of the "start_shift_minutes" field in the mutation.
+func (m *SeriesMutation) StartShiftMinutes() (r int, exists bool) {
+	v := m.start_shift_minutes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStartShiftMinutes returns the old "start_shift_minutes" field's value of the Series entity.
+// If the Series object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SeriesMutation) OldStartShiftMinutes(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStartShiftMinutes is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStartShiftMinutes requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStartShiftMinutes: %w", err)
+	}
+	return oldValue.StartShiftMinutes, nil
+}
+
+// AddStartShiftMinutes adds i to the "start_shift_minutes" field.
+func (m *SeriesMutation) AddStartShiftMinutes(i int) {
+	if m.addstart_shift_minutes != nil {
+		*m.addstart_shift_minutes += i
+	} else {
+		m.addstart_shift_minutes = &i
+	}
+}
+
+// AddedStartShiftMinutes returns the value that was added to the "start_shift_minutes" field in this mutation.
+func (m *SeriesMutation) AddedStartShiftMinutes() (r int, exists bool) {
+	v := m.addstart_shift_minutes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetStartShiftMinutes resets all changes to the "start_shift_minutes" field.
+func (m *SeriesMutation) ResetStartShiftMinutes() {
+	m.start_shift_minutes = nil
+	m.addstart_shift_minutes = nil
+}
+
+// SetExdates sets the "exdates" field.
+func (m *SeriesMutation) SetExdates(t []time.Time) {
+	m.exdates = &t
+	m.appendexdates = nil
+}
+
+// Exdates returns the value of the "exdates" field in the mutation.
+func (m *SeriesMutation) Exdates() (r []time.Time, exists bool) {
+	v := m.exdates
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExdates returns the old "exdates" field's value of the Series entity.
+// If the Series object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SeriesMutation) OldExdates(ctx context.Context) (v []time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExdates is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExdates requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExdates: %w", err)
+	}
+	return oldValue.Exdates, nil
+}
+
+// AppendExdates adds t to the "exdates" field.
+func (m *SeriesMutation) AppendExdates(t []time.Time) {
+	m.appendexdates = append(m.appendexdates, t...)
+}
+
+// AppendedExdates returns the list of values that were appended to the "exdates" field in this mutation.
+func (m *SeriesMutation) AppendedExdates() ([]time.Time, bool) {
+	if len(m.appendexdates) == 0 {
+		return nil, false
+	}
+	return m.appendexdates, true
+}
+
+// ClearExdates clears the value of the "exdates" field.
+func (m *SeriesMutation) ClearExdates() {
+	m.exdates = nil
+	m.appendexdates = nil
+	m.clearedFields[series.FieldExdates] = struct{}{}
+}
+
+// ExdatesCleared returns if the "exdates" field was cleared in this mutation.
+func (m *SeriesMutation) ExdatesCleared() bool {
+	_, ok := m.clearedFields[series.FieldExdates]
+	return ok
+}
+
+// ResetExdates resets all changes to the "exdates" field.
+func (m *SeriesMutation) ResetExdates() {
+	m.exdates = nil
+	m.appendexdates = nil
+	delete(m.clearedFields, series.FieldExdates)
+}
+
+// SetCancelledFrom sets the "cancelled_from" field.
+func (m *SeriesMutation) SetCancelledFrom(t time.Time) {
+	m.cancelled_from = &t
+}
+
+// CancelledFrom returns the value of the "cancelled_from" field in the mutation.
+func (m *SeriesMutation) CancelledFrom() (r time.Time, exists bool) {
+	v := m.cancelled_from
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCancelledFrom returns the old "cancelled_from" field's value of the Series entity.
+// If the Series object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SeriesMutation) OldCancelledFrom(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCancelledFrom is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCancelledFrom requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCancelledFrom: %w", err)
+	}
+	return oldValue.CancelledFrom, nil
+}
+
+// ClearCancelledFrom clears the value of the "cancelled_from" field.
+func (m *SeriesMutation) ClearCancelledFrom() {
+	m.cancelled_from = nil
+	m.clearedFields[series.FieldCancelledFrom] = struct{}{}
+}
+
+// CancelledFromCleared returns if the "cancelled_from" field was cleared in this mutation.
+func (m *SeriesMutation) CancelledFromCleared() bool {
+	_, ok := m.clearedFields[series.FieldCancelledFrom]
+	return ok
+}
+
+// ResetCancelledFrom resets all changes to the "cancelled_from" field.
+func (m *SeriesMutation) ResetCancelledFrom() {
+	m.cancelled_from = nil
+	delete(m.clearedFields, series.FieldCancelledFrom)
+}
+
+// SetMaterialisedUntil sets the "materialised_until" field.
+func (m *SeriesMutation) SetMaterialisedUntil(t time.Time) {
+	m.materialised_until = &t
+}
+
+// MaterialisedUntil returns the value of the "materialised_until" field in the mutation.
+func (m *SeriesMutation) MaterialisedUntil() (r time.Time, exists bool) {
+	v := m.materialised_until
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMaterialisedUntil returns the old "materialised_until" field's value of the Series entity.
+// If the Series object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SeriesMutation) OldMaterialisedUntil(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMaterialisedUntil is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMaterialisedUntil requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMaterialisedUntil: %w", err)
+	}
+	return oldValue.MaterialisedUntil, nil
+}
+
+// ClearMaterialisedUntil clears the value of the "materialised_until" field.
+func (m *SeriesMutation) ClearMaterialisedUntil() {
+	m.materialised_until = nil
+	m.clearedFields[series.FieldMaterialisedUntil] = struct{}{}
+}
+
+// MaterialisedUntilCleared returns if the "materialised_until" field was cleared in this mutation.
+func (m *SeriesMutation) MaterialisedUntilCleared() bool {
+	_, ok := m.clearedFields[series.FieldMaterialisedUntil]
+	return ok
+}
+
+// ResetMaterialisedUntil resets all changes to the "materialised_until" field.
+func (m *SeriesMutation) ResetMaterialisedUntil() {
+	m.materialised_until = nil
+	delete(m.clearedFields, series.FieldMaterialisedUntil)
+}
+
+// SetRecurringSignup sets the "recurring_signup" field.
+func (m *SeriesMutation) SetRecurringSignup(b bool) {
+	m.recurring_signup = &b
+}
+
+// RecurringSignup returns the value of the "recurring_signup" field in the mutation.
+func (m *SeriesMutation) RecurringSignup() (r bool, exists bool) {
+	v := m.recurring_signup
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRecurringSignup returns the old "recurring_signup" field's value of the Series entity.
+// If the Series object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SeriesMutation) OldRecurringSignup(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRecurringSignup is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRecurringSignup requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRecurringSignup: %w", err)
+	}
+	return oldValue.RecurringSignup, nil
+}
+
+// ResetRecurringSignup resets all changes to the "recurring_signup" field.
+func (m *SeriesMutation) ResetRecurringSignup() {
+	m.recurring_signup = nil
+}
+
+// SetStandingCap sets the "standing_cap" field.
+func (m *SeriesMutation) SetStandingCap(i int) {
+	m.standing_cap = &i
+	m.addstanding_cap = nil
+}
+
+// StandingCap returns the value of the "standing_cap" field in the mutation.
+func (m *SeriesMutation) StandingCap() (r int, exists bool) {
+	v := m.standing_cap
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStandingCap returns the old "standing_cap" field's value of the Series entity.
+// If the Series object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SeriesMutation) OldStandingCap(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStandingCap is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStandingCap requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStandingCap: %w", err)
+	}
+	return oldValue.StandingCap, nil
+}
+
+// AddStandingCap adds i to the "standing_cap" field.
+func (m *SeriesMutation) AddStandingCap(i int) {
+	if m.addstanding_cap != nil {
+		*m.addstanding_cap += i
+	} else {
+		m.addstanding_cap = &i
+	}
+}
+
+// AddedStandingCap returns the value that was added to the "standing_cap" field in this mutation.
+func (m *SeriesMutation) AddedStandingCap() (r int, exists bool) {
+	v := m.addstanding_cap
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearStandingCap clears the value of the "standing_cap" field.
+func (m *SeriesMutation) ClearStandingCap() {
+	m.standing_cap = nil
+	m.addstanding_cap = nil
+	m.clearedFields[series.FieldStandingCap] = struct{}{}
+}
+
+// StandingCapCleared returns if the "standing_cap" field was cleared in this mutation.
+func (m *SeriesMutation) StandingCapCleared() bool {
+	_, ok := m.clearedFields[series.FieldStandingCap]
+	return ok
+}
+
+// ResetStandingCap resets all changes to the "standing_cap" field.
+func (m *SeriesMutation) ResetStandingCap() {
+	m.standing_cap = nil
+	m.addstanding_cap = nil
+	delete(m.clearedFields, series.FieldStandingCap)
+}
+
+// ClearCommunity clears the "community" edge to the Community entity.
+func (m *SeriesMutation) ClearCommunity() {
+	m.clearedcommunity = true
+	m.clearedFields[series.FieldCommunityID] = struct{}{}
+}
+
+// CommunityCleared reports if the "community" edge to the Community entity was cleared.
+func (m *SeriesMutation) CommunityCleared() bool {
+	return m.clearedcommunity
+}
+
+// CommunityIDs returns the "community" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CommunityID instead. It exists only for internal usage by the builders.
+func (m *SeriesMutation) CommunityIDs() (ids []int) {
+	if id := m.community; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCommunity resets all changes to the "community" edge.
+func (m *SeriesMutation) ResetCommunity() {
+	m.community = nil
+	m.clearedcommunity = false
+}
+
+// AddOccurrenceIDs adds the "occurrences" edge to the Activity entity by ids.
+func (m *SeriesMutation) AddOccurrenceIDs(ids ...int) {
+	if m.occurrences == nil {
+		m.occurrences = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.occurrences[ids[i]] = struct{}{}
+	}
+}
+
+// ClearOccurrences clears the "occurrences" edge to the Activity entity.
+func (m *SeriesMutation) ClearOccurrences() {
+	m.clearedoccurrences = true
+}
+
+// OccurrencesCleared reports if the "occurrences" edge to the Activity entity was cleared.
+func (m *SeriesMutation) OccurrencesCleared() bool {
+	return m.clearedoccurrences
+}
+
+// RemoveOccurrenceIDs removes the "occurrences" edge to the Activity entity by IDs.
+func (m *SeriesMutation) RemoveOccurrenceIDs(ids ...int) {
+	if m.removedoccurrences == nil {
+		m.removedoccurrences = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.occurrences, ids[i])
+		m.removedoccurrences[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedOccurrences returns the removed IDs of the "occurrences" edge to the Activity entity.
+func (m *SeriesMutation) RemovedOccurrencesIDs() (ids []int) {
+	for id := range m.removedoccurrences {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// OccurrencesIDs returns the "occurrences" edge IDs in the mutation.
+func (m *SeriesMutation) OccurrencesIDs() (ids []int) {
+	for id := range m.occurrences {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetOccurrences resets all changes to the "occurrences" edge.
+func (m *SeriesMutation) ResetOccurrences() {
+	m.occurrences = nil
+	m.clearedoccurrences = false
+	m.removedoccurrences = nil
+}
+
+// AddStandingIDs adds the "standing" edge to the StandingSignup entity by ids.
+func (m *SeriesMutation) AddStandingIDs(ids ...int) {
+	if m.standing == nil {
+		m.standing = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.standing[ids[i]] = struct{}{}
+	}
+}
+
+// ClearStanding clears the "standing" edge to the StandingSignup entity.
+func (m *SeriesMutation) ClearStanding() {
+	m.clearedstanding = true
+}
+
+// StandingCleared reports if the "standing" edge to the StandingSignup entity was cleared.
+func (m *SeriesMutation) StandingCleared() bool {
+	return m.clearedstanding
+}
+
+// RemoveStandingIDs removes the "standing" edge to the StandingSignup entity by IDs.
+func (m *SeriesMutation) RemoveStandingIDs(ids ...int) {
+	if m.removedstanding == nil {
+		m.removedstanding = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.standing, ids[i])
+		m.removedstanding[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedStanding returns the removed IDs of the "standing" edge to the StandingSignup entity.
+func (m *SeriesMutation) RemovedStandingIDs() (ids []int) {
+	for id := range m.removedstanding {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// StandingIDs returns the "standing" edge IDs in the mutation.
+func (m *SeriesMutation) StandingIDs() (ids []int) {
+	for id := range m.standing {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetStanding resets all changes to the "standing" edge.
+func (m *SeriesMutation) ResetStanding() {
+	m.standing = nil
+	m.clearedstanding = false
+	m.removedstanding = nil
+}
+
+// Where appends a list predicates to the SeriesMutation builder.
+func (m *SeriesMutation) Where(ps ...predicate.Series) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the SeriesMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *SeriesMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Series, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *SeriesMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *SeriesMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Series).
+func (m *SeriesMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *SeriesMutation) Fields() []string {
+	fields := make([]string, 0, 22)
+	if m.community != nil {
+		fields = append(fields, series.FieldCommunityID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, series.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, series.FieldUpdatedAt)
+	}
+	if m.title != nil {
+		fields = append(fields, series.FieldTitle)
+	}
+	if m.description != nil {
+		fields = append(fields, series.FieldDescription)
+	}
+	if m.category != nil {
+		fields = append(fields, series.FieldCategory)
+	}
+	if m.service_type != nil {
+		fields = append(fields, series.FieldServiceType)
+	}
+	if m.team_id != nil {
+		fields = append(fields, series.FieldTeamID)
+	}
+	if m.venue_id != nil {
+		fields = append(fields, series.FieldVenueID)
+	}
+	if m.duration_minutes != nil {
+		fields = append(fields, series.FieldDurationMinutes)
+	}
+	if m.checkin_opens_minutes != nil {
+		fields = append(fields, series.FieldCheckinOpensMinutes)
+	}
+	if m.signup_opens_minutes != nil {
+		fields = append(fields, series.FieldSignupOpensMinutes)
+	}
+	if m.signup_closes_minutes != nil {
+		fields = append(fields, series.FieldSignupClosesMinutes)
+	}
+	if m.slots != nil {
+		fields = append(fields, series.FieldSlots)
+	}
+	if m.rrule != nil {
+		fields = append(fields, series.FieldRrule)
+	}
+	if m.dtstart != nil {
+		fields = append(fields, series.FieldDtstart)
+	}
+	if m.start_shift_minutes != nil {
+		fields = append(fields, series.FieldStartShiftMinutes)
+	}
+	if m.exdates != nil {
+		fields = append(fields, series.FieldExdates)
+	}
+	if m.cancelled_from != nil {
+		fields = append(fields, series.FieldCancelledFrom)
+	}
+	if m.materialised_until != nil {
+		fields = append(fields, series.FieldMaterialisedUntil)
+	}
+	if m.recurring_signup != nil {
+		fields = append(fields, series.FieldRecurringSignup)
+	}
+	if m.standing_cap != nil {
+		fields = append(fields, series.FieldStandingCap)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *SeriesMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case series.FieldCommunityID:
+		return m.CommunityID()
+	case series.FieldCreatedAt:
+		return m.CreatedAt()
+	case series.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case series.FieldTitle:
+		return m.Title()
+	case series.FieldDescription:
+		return m.Description()
+	case series.FieldCategory:
+		return m.Category()
+	case series.FieldServiceType:
+		return m.ServiceType()
+	case series.FieldTeamID:
+		return m.TeamID()
+	case series.FieldVenueID:
+		return m.VenueID()
+	case series.FieldDurationMinutes:
+		return m.DurationMinutes()
+	case series.FieldCheckinOpensMinutes:
+		return m.CheckinOpensMinutes()
+	case series.FieldSignupOpensMinutes:
+		return m.SignupOpensMinutes()
+	case series.FieldSignupClosesMinutes:
+		return m.SignupClosesMinutes()
+	case series.FieldSlots:
+		return m.Slots()
+	case series.FieldRrule:
+		return m.Rrule()
+	case series.FieldDtstart:
+		return m.Dtstart()
+	case series.FieldStartShiftMinutes:
+		return m.StartShiftMinutes()
+	case series.FieldExdates:
+		return m.Exdates()
+	case series.FieldCancelledFrom:
+		return m.CancelledFrom()
+	case series.FieldMaterialisedUntil:
+		return m.MaterialisedUntil()
+	case series.FieldRecurringSignup:
+		return m.RecurringSignup()
+	case series.FieldStandingCap:
+		return m.StandingCap()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *SeriesMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case series.FieldCommunityID:
+		return m.OldCommunityID(ctx)
+	case series.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case series.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case series.FieldTitle:
+		return m.OldTitle(ctx)
+	case series.FieldDescription:
+		return m.OldDescription(ctx)
+	case series.FieldCategory:
+		return m.OldCategory(ctx)
+	case series.FieldServiceType:
+		return m.OldServiceType(ctx)
+	case series.FieldTeamID:
+		return m.OldTeamID(ctx)
+	case series.FieldVenueID:
+		return m.OldVenueID(ctx)
+	case series.FieldDurationMinutes:
+		return m.OldDurationMinutes(ctx)
+	case series.FieldCheckinOpensMinutes:
+		return m.OldCheckinOpensMinutes(ctx)
+	case series.FieldSignupOpensMinutes:
+		return m.OldSignupOpensMinutes(ctx)
+	case series.FieldSignupClosesMinutes:
+		return m.OldSignupClosesMinutes(ctx)
+	case series.FieldSlots:
+		return m.OldSlots(ctx)
+	case series.FieldRrule:
+		return m.OldRrule(ctx)
+	case series.FieldDtstart:
+		return m.OldDtstart(ctx)
+	case series.FieldStartShiftMinutes:
+		return m.OldStartShiftMinutes(ctx)
+	case series.FieldExdates:
+		return m.OldExdates(ctx)
+	case series.FieldCancelledFrom:
+		return m.OldCancelledFrom(ctx)
+	case series.FieldMaterialisedUntil:
+		return m.OldMaterialisedUntil(ctx)
+	case series.FieldRecurringSignup:
+		return m.OldRecurringSignup(ctx)
+	case series.FieldStandingCap:
+		return m.OldStandingCap(ctx)
+	}
+	return nil, fmt.Errorf("unknown Series field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SeriesMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case series.FieldCommunityID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCommunityID(v)
+		return nil
+	case series.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case series.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case series.FieldTitle:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTitle(v)
+		return nil
+	case series.FieldDescription:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDescription(v)
+		return nil
+	case series.FieldCategory:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCategory(v)
+		return nil
+	case series.FieldServiceType:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetServiceType(v)
+		return nil
+	case series.FieldTeamID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTeamID(v)
+		return nil
+	case series.FieldVenueID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVenueID(v)
+		return nil
+	case series.FieldDurationMinutes:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDurationMinutes(v)
+		return nil
+	case series.FieldCheckinOpensMinutes:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCheckinOpensMinutes(v)
+		return nil
+	case series.FieldSignupOpensMinutes:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSignupOpensMinutes(v)
+		return nil
+	case series.FieldSignupClosesMinutes:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSignupClosesMinutes(v)
+		return nil
+	case series.FieldSlots:
+		v, ok := value.([]plan.Slot)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSlots(v)
+		return nil
+	case series.FieldRrule:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRrule(v)
+		return nil
+	case series.FieldDtstart:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDtstart(v)
+		return nil
+	case series.FieldStartShiftMinutes:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStartShiftMinutes(v)
+		return nil
+	case series.FieldExdates:
+		v, ok := value.([]time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExdates(v)
+		return nil
+	case series.FieldCancelledFrom:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCancelledFrom(v)
+		return nil
+	case series.FieldMaterialisedUntil:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMaterialisedUntil(v)
+		return nil
+	case series.FieldRecurringSignup:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRecurringSignup(v)
+		return nil
+	case series.FieldStandingCap:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStandingCap(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Series field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *SeriesMutation) AddedFields() []string {
+	var fields []string
+	if m.addteam_id != nil {
+		fields = append(fields, series.FieldTeamID)
+	}
+	if m.addvenue_id != nil {
+		fields = append(fields, series.FieldVenueID)
+	}
+	if m.addduration_minutes != nil {
+		fields = append(fields, series.FieldDurationMinutes)
+	}
+	if m.addcheckin_opens_minutes != nil {
+		fields = append(fields, series.FieldCheckinOpensMinutes)
+	}
+	if m.addsignup_opens_minutes != nil {
+		fields = append(fields, series.FieldSignupOpensMinutes)
+	}
+	if m.addsignup_closes_minutes != nil {
+		fields = append(fields, series.FieldSignupClosesMinutes)
+	}
+	if m.addstart_shift_minutes != nil {
+		fields = append(fields, series.FieldStartShiftMinutes)
+	}
+	if m.addstanding_cap != nil {
+		fields = append(fields, series.FieldStandingCap)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *SeriesMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case series.FieldTeamID:
+		return m.AddedTeamID()
+	case series.FieldVenueID:
+		return m.AddedVenueID()
+	case series.FieldDurationMinutes:
+		return m.AddedDurationMinutes()
+	case series.FieldCheckinOpensMinutes:
+		return m.AddedCheckinOpensMinutes()
+	case series.FieldSignupOpensMinutes:
+		return m.AddedSignupOpensMinutes()
+	case series.FieldSignupClosesMinutes:
+		return m.AddedSignupClosesMinutes()
+	case series.FieldStartShiftMinutes:
+		return m.AddedStartShiftMinutes()
+	case series.FieldStandingCap:
+		return m.AddedStandingCap()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SeriesMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case series.FieldTeamID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddTeamID(v)
+		return nil
+	case series.FieldVenueID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddVenueID(v)
+		return nil
+	case series.FieldDurationMinutes:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddDurationMinutes(v)
+		return nil
+	case series.FieldCheckinOpensMinutes:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCheckinOpensMinutes(v)
+		return nil
+	case series.FieldSignupOpensMinutes:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSignupOpensMinutes(v)
+		return nil
+	case series.FieldSignupClosesMinutes:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSignupClosesMinutes(v)
+		return nil
+	case series.FieldStartShiftMinutes:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddStartShiftMinutes(v)
+		return nil
+	case series.FieldStandingCap:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddStandingCap(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Series numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *SeriesMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(series.FieldTeamID) {
+		fields = append(fields, series.FieldTeamID)
+	}
+	if m.FieldCleared(series.FieldVenueID) {
+		fields = append(fields, series.FieldVenueID)
+	}
+	if m.FieldCleared(series.FieldSignupOpensMinutes) {
+		fields = append(fields, series.FieldSignupOpensMinutes)
+	}
+	if m.FieldCleared(series.FieldSignupClosesMinutes) {
+		fields = append(fields, series.FieldSignupClosesMinutes)
+	}
+	if m.FieldCleared(series.FieldExdates) {
+		fields = append(fields, series.FieldExdates)
+	}
+	if m.FieldCleared(series.FieldCancelledFrom) {
+		fields = append(fields, series.FieldCancelledFrom)
+	}
+	if m.FieldCleared(series.FieldMaterialisedUntil) {
+		fields = append(fields, series.FieldMaterialisedUntil)
+	}
+	if m.FieldCleared(series.FieldStandingCap) {
+		fields = append(fields, series.FieldStandingCap)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *SeriesMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *SeriesMutation) ClearField(name string) error {
+	switch name {
+	case series.FieldTeamID:
+		m.ClearTeamID()
+		return nil
+	case series.FieldVenueID:
+		m.ClearVenueID()
+		return nil
+	case series.FieldSignupOpensMinutes:
+		m.ClearSignupOpensMinutes()
+		return nil
+	case series.FieldSignupClosesMinutes:
+		m.ClearSignupClosesMinutes()
+		return nil
+	case series.FieldExdates:
+		m.ClearExdates()
+		return nil
+	case series.FieldCancelledFrom:
+		m.ClearCancelledFrom()
+		return nil
+	case series.FieldMaterialisedUntil:
+		m.ClearMaterialisedUntil()
+		return nil
+	case series.FieldStandingCap:
+		m.ClearStandingCap()
+		return nil
+	}
+	return fmt.Errorf("unknown Series nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *SeriesMutation) ResetField(name string) error {
+	switch name {
+	case series.FieldCommunityID:
+		m.ResetCommunityID()
+		return nil
+	case series.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case series.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case series.FieldTitle:
+		m.ResetTitle()
+		return nil
+	case series.FieldDescription:
+		m.ResetDescription()
+		return nil
+	case series.FieldCategory:
+		m.ResetCategory()
+		return nil
+	case series.FieldServiceType:
+		m.ResetServiceType()
+		return nil
+	case series.FieldTeamID:
+		m.ResetTeamID()
+		return nil
+	case series.FieldVenueID:
+		m.ResetVenueID()
+		return nil
+	case series.FieldDurationMinutes:
+		m.ResetDurationMinutes()
+		return nil
+	case series.FieldCheckinOpensMinutes:
+		m.ResetCheckinOpensMinutes()
+		return nil
+	case series.FieldSignupOpensMinutes:
+		m.ResetSignupOpensMinutes()
+		return nil
+	case series.FieldSignupClosesMinutes:
+		m.ResetSignupClosesMinutes()
+		return nil
+	case series.FieldSlots:
+		m.ResetSlots()
+		return nil
+	case series.FieldRrule:
+		m.ResetRrule()
+		return nil
+	case series.FieldDtstart:
+		m.ResetDtstart()
+		return nil
+	case series.FieldStartShiftMinutes:
+		m.ResetStartShiftMinutes()
+		return nil
+	case series.FieldExdates:
+		m.ResetExdates()
+		return nil
+	case series.FieldCancelledFrom:
+		m.ResetCancelledFrom()
+		return nil
+	case series.FieldMaterialisedUntil:
+		m.ResetMaterialisedUntil()
+		return nil
+	case series.FieldRecurringSignup:
+		m.ResetRecurringSignup()
+		return nil
+	case series.FieldStandingCap:
+		m.ResetStandingCap()
+		return nil
+	}
+	return fmt.Errorf("unknown Series field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *SeriesMutation) AddedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.community != nil {
+		edges = append(edges, series.EdgeCommunity)
+	}
+	if m.occurrences != nil {
+		edges = append(edges, series.EdgeOccurrences)
+	}
+	if m.standing != nil {
+		edges = append(edges, series.EdgeStanding)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *SeriesMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case series.EdgeCommunity:
+		if id := m.community; id != nil {
+			return []ent.Value{*id}
+		}
+	case series.EdgeOccurrences:
+		ids := make([]ent.Value, 0, len(m.occurrences))
+		for id := range m.occurrences {
+			ids = append(ids, id)
+		}
+		return ids
+	case series.EdgeStanding:
+		ids := make([]ent.Value, 0, len(m.standing))
+		for id := range m.standing {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *SeriesMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.removedoccurrences != nil {
+		edges = append(edges, series.EdgeOccurrences)
+	}
+	if m.removedstanding != nil {
+		edges = append(edges, series.EdgeStanding)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *SeriesMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case series.EdgeOccurrences:
+		ids := make([]ent.Value, 0, len(m.removedoccurrences))
+		for id := range m.removedoccurrences {
+			ids = append(ids, id)
+		}
+		return ids
+	case series.EdgeStanding:
+		ids := make([]ent.Value, 0, len(m.removedstanding))
+		for id := range m.removedstanding {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *SeriesMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.clearedcommunity {
+		edges = append(edges, series.EdgeCommunity)
+	}
+	if m.clearedoccurrences {
+		edges = append(edges, series.EdgeOccurrences)
+	}
+	if m.clearedstanding {
+		edges = append(edges, series.EdgeStanding)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *SeriesMutation) EdgeCleared(name string) bool {
+	switch name {
+	case series.EdgeCommunity:
+		return m.clearedcommunity
+	case series.EdgeOccurrences:
+		return m.clearedoccurrences
+	case series.EdgeStanding:
+		return m.clearedstanding
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *SeriesMutation) ClearEdge(name string) error {
+	switch name {
+	case series.EdgeCommunity:
+		m.ClearCommunity()
+		return nil
+	}
+	return fmt.Errorf("unknown Series unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *SeriesMutation) ResetEdge(name string) error {
+	switch name {
+	case series.EdgeCommunity:
+		m.ResetCommunity()
+		return nil
+	case series.EdgeOccurrences:
+		m.ResetOccurrences()
+		return nil
+	case series.EdgeStanding:
+		m.ResetStanding()
+		return nil
+	}
+	return fmt.Errorf("unknown Series edge %s", name)
+}
+
 // ServiceRecordMutation represents an operation that mutates the ServiceRecord nodes in the graph.
 type ServiceRecordMutation struct {
 	config
@@ -29372,42 +35049,48 @@ func (m *SessionMutation) ResetEdge(name string) error {
 // SlotMutation represents an operation that mutates the Slot nodes in the graph.
 type SlotMutation struct {
 	config
-	op                      Op
-	typ                     string
-	id                      *int
-	created_at              *time.Time
-	updated_at              *time.Time
-	waitlist_mode           *slot.WaitlistMode
-	offer_hours             *int
-	addoffer_hours          *int
-	offer_close_minutes     *int
-	addoffer_close_minutes  *int
-	name                    *string
-	kind                    *slot.Kind
-	capacity                *int
-	addcapacity             *int
-	taken                   *int
-	addtaken                *int
-	waitlisted              *int
-	addwaitlisted           *int
-	pending                 *int
-	addpending              *int
-	checked_in              *int
-	addchecked_in           *int
-	starts_at               *time.Time
-	ends_at                 *time.Time
-	max_seats_per_signup    *int
-	addmax_seats_per_signup *int
-	requires_approval       *bool
-	waitlist_enabled        *bool
-	clearedFields           map[string]struct{}
-	community               *int
-	clearedcommunity        bool
-	activity                *int
-	clearedactivity         bool
-	done                    bool
-	oldValue                func(context.Context) (*Slot, error)
-	predicates              []predicate.Slot
+	op                            Op
+	typ                           string
+	id                            *int
+	created_at                    *time.Time
+	updated_at                    *time.Time
+	waitlist_mode                 *slot.WaitlistMode
+	offer_hours                   *int
+	addoffer_hours                *int
+	offer_close_minutes           *int
+	addoffer_close_minutes        *int
+	name                          *string
+	kind                          *slot.Kind
+	capacity                      *int
+	addcapacity                   *int
+	taken                         *int
+	addtaken                      *int
+	waitlisted                    *int
+	addwaitlisted                 *int
+	pending                       *int
+	addpending                    *int
+	checked_in                    *int
+	addchecked_in                 *int
+	starts_at                     *time.Time
+	ends_at                       *time.Time
+	max_seats_per_signup          *int
+	addmax_seats_per_signup       *int
+	requires_approval             *bool
+	waitlist_enabled              *bool
+	required_qualifications       *[]int
+	appendrequired_qualifications []int
+	no_show_limit                 *int
+	addno_show_limit              *int
+	series_position               *int
+	addseries_position            *int
+	clearedFields                 map[string]struct{}
+	community                     *int
+	clearedcommunity              bool
+	activity                      *int
+	clearedactivity               bool
+	done                          bool
+	oldValue                      func(context.Context) (*Slot, error)
+	predicates                    []predicate.Slot
 }
 
 var _ ent.Mutation = (*SlotMutation)(nil)
@@ -30378,6 +36061,211 @@ func (m *SlotMutation) ResetWaitlistEnabled() {
 	m.waitlist_enabled = nil
 }
 
+// SetRequiredQualifications sets the "required_qualifications" field.
+func (m *SlotMutation) SetRequiredQualifications(i []int) {
+	m.required_qualifications = &i
+	m.appendrequired_qualifications = nil
+}
+
+// RequiredQualifications returns the value of the "required_qualifications" field in the mutation.
+func (m *SlotMutation) RequiredQualifications() (r []int, exists bool) {
+	v := m.required_qualifications
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRequiredQualifications returns the old "required_qualifications" field's value of the Slot entity.
+// If the Slot object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SlotMutation) OldRequiredQualifications(ctx context.Context) (v []int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRequiredQualifications is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRequiredQualifications requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRequiredQualifications: %w", err)
+	}
+	return oldValue.RequiredQualifications, nil
+}
+
+// AppendRequiredQualifications adds i to the "required_qualifications" field.
+func (m *SlotMutation) AppendRequiredQualifications(i []int) {
+	m.appendrequired_qualifications = append(m.appendrequired_qualifications, i...)
+}
+
+// AppendedRequiredQualifications returns the list of values that were appended to the "required_qualifications" field in this mutation.
+func (m *SlotMutation) AppendedRequiredQualifications() ([]int, bool) {
+	if len(m.appendrequired_qualifications) == 0 {
+		return nil, false
+	}
+	return m.appendrequired_qualifications, true
+}
+
+// ClearRequiredQualifications clears the value of the "required_qualifications" field.
+func (m *SlotMutation) ClearRequiredQualifications() {
+	m.required_qualifications = nil
+	m.appendrequired_qualifications = nil
+	m.clearedFields[slot.FieldRequiredQualifications] = struct{}{}
+}
+
+// RequiredQualificationsCleared returns if the "required_qualifications" field was cleared in this mutation.
+func (m *SlotMutation) RequiredQualificationsCleared() bool {
+	_, ok := m.clearedFields[slot.FieldRequiredQualifications]
+	return ok
+}
+
+// ResetRequiredQualifications resets all changes to the "required_qualifications" field.
+func (m *SlotMutation) ResetRequiredQualifications() {
+	m.required_qualifications = nil
+	m.appendrequired_qualifications = nil
+	delete(m.clearedFields, slot.FieldRequiredQualifications)
+}
+
+// SetNoShowLimit sets the "no_show_limit" field.
+func (m *SlotMutation) SetNoShowLimit(i int) {
+	m.no_show_limit = &i
+	m.addno_show_limit = nil
+}
+
+// NoShowLimit returns the value of the "no_show_limit" field in the mutation.
+func (m *SlotMutation) NoShowLimit() (r int, exists bool) {
+	v := m.no_show_limit
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNoShowLimit returns the old "no_show_limit" field's value of the Slot entity.
+// If the Slot object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SlotMutation) OldNoShowLimit(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNoShowLimit is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNoShowLimit requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNoShowLimit: %w", err)
+	}
+	return oldValue.NoShowLimit, nil
+}
+
+// AddNoShowLimit adds i to the "no_show_limit" field.
+func (m *SlotMutation) AddNoShowLimit(i int) {
+	if m.addno_show_limit != nil {
+		*m.addno_show_limit += i
+	} else {
+		m.addno_show_limit = &i
+	}
+}
+
+// AddedNoShowLimit returns the value that was added to the "no_show_limit" field in this mutation.
+func (m *SlotMutation) AddedNoShowLimit() (r int, exists bool) {
+	v := m.addno_show_limit
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearNoShowLimit clears the value of the "no_show_limit" field.
+func (m *SlotMutation) ClearNoShowLimit() {
+	m.no_show_limit = nil
+	m.addno_show_limit = nil
+	m.clearedFields[slot.FieldNoShowLimit] = struct{}{}
+}
+
+// NoShowLimitCleared returns if the "no_show_limit" field was cleared in this mutation.
+func (m *SlotMutation) NoShowLimitCleared() bool {
+	_, ok := m.clearedFields[slot.FieldNoShowLimit]
+	return ok
+}
+
+// ResetNoShowLimit resets all changes to the "no_show_limit" field.
+func (m *SlotMutation) ResetNoShowLimit() {
+	m.no_show_limit = nil
+	m.addno_show_limit = nil
+	delete(m.clearedFields, slot.FieldNoShowLimit)
+}
+
+// SetSeriesPosition sets the "series_position" field.
+func (m *SlotMutation) SetSeriesPosition(i int) {
+	m.series_position = &i
+	m.addseries_position = nil
+}
+
+// SeriesPosition returns the value of the "series_position" field in the mutation.
+func (m *SlotMutation) SeriesPosition() (r int, exists bool) {
+	v := m.series_position
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSeriesPosition returns the old "series_position" field's value of the Slot entity.
+// If the Slot object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SlotMutation) OldSeriesPosition(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSeriesPosition is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSeriesPosition requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSeriesPosition: %w", err)
+	}
+	return oldValue.SeriesPosition, nil
+}
+
+// AddSeriesPosition adds i to the "series_position" field.
+func (m *SlotMutation) AddSeriesPosition(i int) {
+	if m.addseries_position != nil {
+		*m.addseries_position += i
+	} else {
+		m.addseries_position = &i
+	}
+}
+
+// AddedSeriesPosition returns the value that was added to the "series_position" field in this mutation.
+func (m *SlotMutation) AddedSeriesPosition() (r int, exists bool) {
+	v := m.addseries_position
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearSeriesPosition clears the value of the "series_position" field.
+func (m *SlotMutation) ClearSeriesPosition() {
+	m.series_position = nil
+	m.addseries_position = nil
+	m.clearedFields[slot.FieldSeriesPosition] = struct{}{}
+}
+
+// SeriesPositionCleared returns if the "series_position" field was cleared in this mutation.
+func (m *SlotMutation) SeriesPositionCleared() bool {
+	_, ok := m.clearedFields[slot.FieldSeriesPosition]
+	return ok
+}
+
+// ResetSeriesPosition resets all changes to the "series_position" field.
+func (m *SlotMutation) ResetSeriesPosition() {
+	m.series_position = nil
+	m.addseries_position = nil
+	delete(m.clearedFields, slot.FieldSeriesPosition)
+}
+
 // ClearCommunity clears the "community" edge to the Community entity.
 func (m *SlotMutation) ClearCommunity() {
 	m.clearedcommunity = true
@@ -30466,7 +36354,7 @@ func (m *SlotMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *SlotMutation) Fields() []string {
-	fields := make([]string, 0, 19)
+	fields := make([]string, 0, 22)
 	if m.community != nil {
 		fields = append(fields, slot.FieldCommunityID)
 	}
@@ -30524,6 +36412,15 @@ func (m *SlotMutation) Fields() []string {
 	if m.waitlist_enabled != nil {
 		fields = append(fields, slot.FieldWaitlistEnabled)
 	}
+	if m.required_qualifications != nil {
+		fields = append(fields, slot.FieldRequiredQualifications)
+	}
+	if m.no_show_limit != nil {
+		fields = append(fields, slot.FieldNoShowLimit)
+	}
+	if m.series_position != nil {
+		fields = append(fields, slot.FieldSeriesPosition)
+	}
 	return fields
 }
 
@@ -30570,6 +36467,12 @@ func (m *SlotMutation) Field(name string) (ent.Value, bool) {
 		return m.RequiresApproval()
 	case slot.FieldWaitlistEnabled:
 		return m.WaitlistEnabled()
+	case slot.FieldRequiredQualifications:
+		return m.RequiredQualifications()
+	case slot.FieldNoShowLimit:
+		return m.NoShowLimit()
+	case slot.FieldSeriesPosition:
+		return m.SeriesPosition()
 	}
 	return nil, false
 }
@@ -30617,6 +36520,12 @@ func (m *SlotMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldRequiresApproval(ctx)
 	case slot.FieldWaitlistEnabled:
 		return m.OldWaitlistEnabled(ctx)
+	case slot.FieldRequiredQualifications:
+		return m.OldRequiredQualifications(ctx)
+	case slot.FieldNoShowLimit:
+		return m.OldNoShowLimit(ctx)
+	case slot.FieldSeriesPosition:
+		return m.OldSeriesPosition(ctx)
 	}
 	return nil, fmt.Errorf("unknown Slot field %s", name)
 }
@@ -30759,6 +36668,27 @@ func (m *SlotMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetWaitlistEnabled(v)
 		return nil
+	case slot.FieldRequiredQualifications:
+		v, ok := value.([]int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRequiredQualifications(v)
+		return nil
+	case slot.FieldNoShowLimit:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNoShowLimit(v)
+		return nil
+	case slot.FieldSeriesPosition:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSeriesPosition(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Slot field %s", name)
 }
@@ -30791,6 +36721,12 @@ func (m *SlotMutation) AddedFields() []string {
 	if m.addmax_seats_per_signup != nil {
 		fields = append(fields, slot.FieldMaxSeatsPerSignup)
 	}
+	if m.addno_show_limit != nil {
+		fields = append(fields, slot.FieldNoShowLimit)
+	}
+	if m.addseries_position != nil {
+		fields = append(fields, slot.FieldSeriesPosition)
+	}
 	return fields
 }
 
@@ -30815,6 +36751,10 @@ func (m *SlotMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedCheckedIn()
 	case slot.FieldMaxSeatsPerSignup:
 		return m.AddedMaxSeatsPerSignup()
+	case slot.FieldNoShowLimit:
+		return m.AddedNoShowLimit()
+	case slot.FieldSeriesPosition:
+		return m.AddedSeriesPosition()
 	}
 	return nil, false
 }
@@ -30880,6 +36820,20 @@ func (m *SlotMutation) AddField(name string, value ent.Value) error {
 		}
 		m.AddMaxSeatsPerSignup(v)
 		return nil
+	case slot.FieldNoShowLimit:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddNoShowLimit(v)
+		return nil
+	case slot.FieldSeriesPosition:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSeriesPosition(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Slot numeric field %s", name)
 }
@@ -30893,6 +36847,15 @@ func (m *SlotMutation) ClearedFields() []string {
 	}
 	if m.FieldCleared(slot.FieldEndsAt) {
 		fields = append(fields, slot.FieldEndsAt)
+	}
+	if m.FieldCleared(slot.FieldRequiredQualifications) {
+		fields = append(fields, slot.FieldRequiredQualifications)
+	}
+	if m.FieldCleared(slot.FieldNoShowLimit) {
+		fields = append(fields, slot.FieldNoShowLimit)
+	}
+	if m.FieldCleared(slot.FieldSeriesPosition) {
+		fields = append(fields, slot.FieldSeriesPosition)
 	}
 	return fields
 }
@@ -30913,6 +36876,15 @@ func (m *SlotMutation) ClearField(name string) error {
 		return nil
 	case slot.FieldEndsAt:
 		m.ClearEndsAt()
+		return nil
+	case slot.FieldRequiredQualifications:
+		m.ClearRequiredQualifications()
+		return nil
+	case slot.FieldNoShowLimit:
+		m.ClearNoShowLimit()
+		return nil
+	case slot.FieldSeriesPosition:
+		m.ClearSeriesPosition()
 		return nil
 	}
 	return fmt.Errorf("unknown Slot nullable field %s", name)
@@ -30978,6 +36950,15 @@ func (m *SlotMutation) ResetField(name string) error {
 		return nil
 	case slot.FieldWaitlistEnabled:
 		m.ResetWaitlistEnabled()
+		return nil
+	case slot.FieldRequiredQualifications:
+		m.ResetRequiredQualifications()
+		return nil
+	case slot.FieldNoShowLimit:
+		m.ResetNoShowLimit()
+		return nil
+	case slot.FieldSeriesPosition:
+		m.ResetSeriesPosition()
 		return nil
 	}
 	return fmt.Errorf("unknown Slot field %s", name)
@@ -31073,6 +37054,920 @@ func (m *SlotMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Slot edge %s", name)
+}
+
+// StandingSignupMutation represents an operation that mutates the StandingSignup nodes in the graph.
+type StandingSignupMutation struct {
+	config
+	op               Op
+	typ              string
+	id               *int
+	created_at       *time.Time
+	updated_at       *time.Time
+	person_id        *int
+	addperson_id     *int
+	position         *int
+	addposition      *int
+	booked_until     *time.Time
+	cancelled_at     *time.Time
+	clearedFields    map[string]struct{}
+	community        *int
+	clearedcommunity bool
+	series           *int
+	clearedseries    bool
+	done             bool
+	oldValue         func(context.Context) (*StandingSignup, error)
+	predicates       []predicate.StandingSignup
+}
+
+var _ ent.Mutation = (*StandingSignupMutation)(nil)
+
+// standingsignupOption allows management of the mutation configuration using functional options.
+type standingsignupOption func(*StandingSignupMutation)
+
+// newStandingSignupMutation creates new mutation for the StandingSignup entity.
+func newStandingSignupMutation(c config, op Op, opts ...standingsignupOption) *StandingSignupMutation {
+	m := &StandingSignupMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeStandingSignup,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withStandingSignupID sets the ID field of the mutation.
+func withStandingSignupID(id int) standingsignupOption {
+	return func(m *StandingSignupMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *StandingSignup
+		)
+		m.oldValue = func(ctx context.Context) (*StandingSignup, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().StandingSignup.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withStandingSignup sets the old StandingSignup of the mutation.
+func withStandingSignup(node *StandingSignup) standingsignupOption {
+	return func(m *StandingSignupMutation) {
+		m.oldValue = func(context.Context) (*StandingSignup, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m StandingSignupMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m StandingSignupMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *StandingSignupMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *StandingSignupMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().StandingSignup.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCommunityID sets the "community_id" field.
+func (m *StandingSignupMutation) SetCommunityID(i int) {
+	m.community = &i
+}
+
+// CommunityID returns the value of the "community_id" field in the mutation.
+func (m *StandingSignupMutation) CommunityID() (r int, exists bool) {
+	v := m.community
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCommunityID returns the old "community_id" field's value of the StandingSignup entity.
+// If the StandingSignup object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StandingSignupMutation) OldCommunityID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCommunityID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCommunityID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCommunityID: %w", err)
+	}
+	return oldValue.CommunityID, nil
+}
+
+// ResetCommunityID resets all changes to the "community_id" field.
+func (m *StandingSignupMutation) ResetCommunityID() {
+	m.community = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *StandingSignupMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *StandingSignupMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the StandingSignup entity.
+// If the StandingSignup object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StandingSignupMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *StandingSignupMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *StandingSignupMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *StandingSignupMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the StandingSignup entity.
+// If the StandingSignup object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StandingSignupMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *StandingSignupMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetSeriesID sets the "series_id" field.
+func (m *StandingSignupMutation) SetSeriesID(i int) {
+	m.series = &i
+}
+
+// SeriesID returns the value of the "series_id" field in the mutation.
+func (m *StandingSignupMutation) SeriesID() (r int, exists bool) {
+	v := m.series
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSeriesID returns the old "series_id" field's value of the StandingSignup entity.
+// If the StandingSignup object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StandingSignupMutation) OldSeriesID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSeriesID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSeriesID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSeriesID: %w", err)
+	}
+	return oldValue.SeriesID, nil
+}
+
+// ResetSeriesID resets all changes to the "series_id" field.
+func (m *StandingSignupMutation) ResetSeriesID() {
+	m.series = nil
+}
+
+// SetPersonID sets the "person_id" field.
+func (m *StandingSignupMutation) SetPersonID(i int) {
+	m.person_id = &i
+	m.addperson_id = nil
+}
+
+// PersonID returns the value of the "person_id" field in the mutation.
+func (m *StandingSignupMutation) PersonID() (r int, exists bool) {
+	v := m.person_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPersonID returns the old "person_id" field's value of the StandingSignup entity.
+// If the StandingSignup object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StandingSignupMutation) OldPersonID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPersonID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPersonID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPersonID: %w", err)
+	}
+	return oldValue.PersonID, nil
+}
+
+// AddPersonID adds i to the "person_id" field.
+func (m *StandingSignupMutation) AddPersonID(i int) {
+	if m.addperson_id != nil {
+		*m.addperson_id += i
+	} else {
+		m.addperson_id = &i
+	}
+}
+
+// AddedPersonID returns the value that was added to the "person_id" field in this mutation.
+func (m *StandingSignupMutation) AddedPersonID() (r int, exists bool) {
+	v := m.addperson_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPersonID resets all changes to the "person_id" field.
+func (m *StandingSignupMutation) ResetPersonID() {
+	m.person_id = nil
+	m.addperson_id = nil
+}
+
+// SetPosition sets the "position" field.
+func (m *StandingSignupMutation) SetPosition(i int) {
+	m.position = &i
+	m.addposition = nil
+}
+
+// Position returns the value of the "position" field in the mutation.
+func (m *StandingSignupMutation) Position() (r int, exists bool) {
+	v := m.position
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPosition returns the old "position" field's value of the StandingSignup entity.
+// If the StandingSignup object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StandingSignupMutation) OldPosition(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPosition is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPosition requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPosition: %w", err)
+	}
+	return oldValue.Position, nil
+}
+
+// AddPosition adds i to the "position" field.
+func (m *StandingSignupMutation) AddPosition(i int) {
+	if m.addposition != nil {
+		*m.addposition += i
+	} else {
+		m.addposition = &i
+	}
+}
+
+// AddedPosition returns the value that was added to the "position" field in this mutation.
+func (m *StandingSignupMutation) AddedPosition() (r int, exists bool) {
+	v := m.addposition
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPosition resets all changes to the "position" field.
+func (m *StandingSignupMutation) ResetPosition() {
+	m.position = nil
+	m.addposition = nil
+}
+
+// SetBookedUntil sets the "booked_until" field.
+func (m *StandingSignupMutation) SetBookedUntil(t time.Time) {
+	m.booked_until = &t
+}
+
+// BookedUntil returns the value of the "booked_until" field in the mutation.
+func (m *StandingSignupMutation) BookedUntil() (r time.Time, exists bool) {
+	v := m.booked_until
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBookedUntil returns the old "booked_until" field's value of the StandingSignup entity.
+// If the StandingSignup object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StandingSignupMutation) OldBookedUntil(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBookedUntil is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBookedUntil requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBookedUntil: %w", err)
+	}
+	return oldValue.BookedUntil, nil
+}
+
+// ClearBookedUntil clears the value of the "booked_until" field.
+func (m *StandingSignupMutation) ClearBookedUntil() {
+	m.booked_until = nil
+	m.clearedFields[standingsignup.FieldBookedUntil] = struct{}{}
+}
+
+// BookedUntilCleared returns if the "booked_until" field was cleared in this mutation.
+func (m *StandingSignupMutation) BookedUntilCleared() bool {
+	_, ok := m.clearedFields[standingsignup.FieldBookedUntil]
+	return ok
+}
+
+// ResetBookedUntil resets all changes to the "booked_until" field.
+func (m *StandingSignupMutation) ResetBookedUntil() {
+	m.booked_until = nil
+	delete(m.clearedFields, standingsignup.FieldBookedUntil)
+}
+
+// SetCancelledAt sets the "cancelled_at" field.
+func (m *StandingSignupMutation) SetCancelledAt(t time.Time) {
+	m.cancelled_at = &t
+}
+
+// CancelledAt returns the value of the "cancelled_at" field in the mutation.
+func (m *StandingSignupMutation) CancelledAt() (r time.Time, exists bool) {
+	v := m.cancelled_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCancelledAt returns the old "cancelled_at" field's value of the StandingSignup entity.
+// If the StandingSignup object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StandingSignupMutation) OldCancelledAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCancelledAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCancelledAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCancelledAt: %w", err)
+	}
+	return oldValue.CancelledAt, nil
+}
+
+// ClearCancelledAt clears the value of the "cancelled_at" field.
+func (m *StandingSignupMutation) ClearCancelledAt() {
+	m.cancelled_at = nil
+	m.clearedFields[standingsignup.FieldCancelledAt] = struct{}{}
+}
+
+// CancelledAtCleared returns if the "cancelled_at" field was cleared in this mutation.
+func (m *StandingSignupMutation) CancelledAtCleared() bool {
+	_, ok := m.clearedFields[standingsignup.FieldCancelledAt]
+	return ok
+}
+
+// ResetCancelledAt resets all changes to the "cancelled_at" field.
+func (m *StandingSignupMutation) ResetCancelledAt() {
+	m.cancelled_at = nil
+	delete(m.clearedFields, standingsignup.FieldCancelledAt)
+}
+
+// ClearCommunity clears the "community" edge to the Community entity.
+func (m *StandingSignupMutation) ClearCommunity() {
+	m.clearedcommunity = true
+	m.clearedFields[standingsignup.FieldCommunityID] = struct{}{}
+}
+
+// CommunityCleared reports if the "community" edge to the Community entity was cleared.
+func (m *StandingSignupMutation) CommunityCleared() bool {
+	return m.clearedcommunity
+}
+
+// CommunityIDs returns the "community" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CommunityID instead. It exists only for internal usage by the builders.
+func (m *StandingSignupMutation) CommunityIDs() (ids []int) {
+	if id := m.community; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCommunity resets all changes to the "community" edge.
+func (m *StandingSignupMutation) ResetCommunity() {
+	m.community = nil
+	m.clearedcommunity = false
+}
+
+// ClearSeries clears the "series" edge to the Series entity.
+func (m *StandingSignupMutation) ClearSeries() {
+	m.clearedseries = true
+	m.clearedFields[standingsignup.FieldSeriesID] = struct{}{}
+}
+
+// SeriesCleared reports if the "series" edge to the Series entity was cleared.
+func (m *StandingSignupMutation) SeriesCleared() bool {
+	return m.clearedseries
+}
+
+// SeriesIDs returns the "series" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// SeriesID instead. It exists only for internal usage by the builders.
+func (m *StandingSignupMutation) SeriesIDs() (ids []int) {
+	if id := m.series; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetSeries resets all changes to the "series" edge.
+func (m *StandingSignupMutation) ResetSeries() {
+	m.series = nil
+	m.clearedseries = false
+}
+
+// Where appends a list predicates to the StandingSignupMutation builder.
+func (m *StandingSignupMutation) Where(ps ...predicate.StandingSignup) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the StandingSignupMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *StandingSignupMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.StandingSignup, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *StandingSignupMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *StandingSignupMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (StandingSignup).
+func (m *StandingSignupMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *StandingSignupMutation) Fields() []string {
+	fields := make([]string, 0, 8)
+	if m.community != nil {
+		fields = append(fields, standingsignup.FieldCommunityID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, standingsignup.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, standingsignup.FieldUpdatedAt)
+	}
+	if m.series != nil {
+		fields = append(fields, standingsignup.FieldSeriesID)
+	}
+	if m.person_id != nil {
+		fields = append(fields, standingsignup.FieldPersonID)
+	}
+	if m.position != nil {
+		fields = append(fields, standingsignup.FieldPosition)
+	}
+	if m.booked_until != nil {
+		fields = append(fields, standingsignup.FieldBookedUntil)
+	}
+	if m.cancelled_at != nil {
+		fields = append(fields, standingsignup.FieldCancelledAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *StandingSignupMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case standingsignup.FieldCommunityID:
+		return m.CommunityID()
+	case standingsignup.FieldCreatedAt:
+		return m.CreatedAt()
+	case standingsignup.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case standingsignup.FieldSeriesID:
+		return m.SeriesID()
+	case standingsignup.FieldPersonID:
+		return m.PersonID()
+	case standingsignup.FieldPosition:
+		return m.Position()
+	case standingsignup.FieldBookedUntil:
+		return m.BookedUntil()
+	case standingsignup.FieldCancelledAt:
+		return m.CancelledAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *StandingSignupMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case standingsignup.FieldCommunityID:
+		return m.OldCommunityID(ctx)
+	case standingsignup.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case standingsignup.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case standingsignup.FieldSeriesID:
+		return m.OldSeriesID(ctx)
+	case standingsignup.FieldPersonID:
+		return m.OldPersonID(ctx)
+	case standingsignup.FieldPosition:
+		return m.OldPosition(ctx)
+	case standingsignup.FieldBookedUntil:
+		return m.OldBookedUntil(ctx)
+	case standingsignup.FieldCancelledAt:
+		return m.OldCancelledAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown StandingSignup field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *StandingSignupMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case standingsignup.FieldCommunityID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCommunityID(v)
+		return nil
+	case standingsignup.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case standingsignup.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case standingsignup.FieldSeriesID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSeriesID(v)
+		return nil
+	case standingsignup.FieldPersonID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPersonID(v)
+		return nil
+	case standingsignup.FieldPosition:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPosition(v)
+		return nil
+	case standingsignup.FieldBookedUntil:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBookedUntil(v)
+		return nil
+	case standingsignup.FieldCancelledAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCancelledAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown StandingSignup field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *StandingSignupMutation) AddedFields() []string {
+	var fields []string
+	if m.addperson_id != nil {
+		fields = append(fields, standingsignup.FieldPersonID)
+	}
+	if m.addposition != nil {
+		fields = append(fields, standingsignup.FieldPosition)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *StandingSignupMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case standingsignup.FieldPersonID:
+		return m.AddedPersonID()
+	case standingsignup.FieldPosition:
+		return m.AddedPosition()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *StandingSignupMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case standingsignup.FieldPersonID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPersonID(v)
+		return nil
+	case standingsignup.FieldPosition:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPosition(v)
+		return nil
+	}
+	return fmt.Errorf("unknown StandingSignup numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *StandingSignupMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(standingsignup.FieldBookedUntil) {
+		fields = append(fields, standingsignup.FieldBookedUntil)
+	}
+	if m.FieldCleared(standingsignup.FieldCancelledAt) {
+		fields = append(fields, standingsignup.FieldCancelledAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *StandingSignupMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *StandingSignupMutation) ClearField(name string) error {
+	switch name {
+	case standingsignup.FieldBookedUntil:
+		m.ClearBookedUntil()
+		return nil
+	case standingsignup.FieldCancelledAt:
+		m.ClearCancelledAt()
+		return nil
+	}
+	return fmt.Errorf("unknown StandingSignup nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *StandingSignupMutation) ResetField(name string) error {
+	switch name {
+	case standingsignup.FieldCommunityID:
+		m.ResetCommunityID()
+		return nil
+	case standingsignup.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case standingsignup.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case standingsignup.FieldSeriesID:
+		m.ResetSeriesID()
+		return nil
+	case standingsignup.FieldPersonID:
+		m.ResetPersonID()
+		return nil
+	case standingsignup.FieldPosition:
+		m.ResetPosition()
+		return nil
+	case standingsignup.FieldBookedUntil:
+		m.ResetBookedUntil()
+		return nil
+	case standingsignup.FieldCancelledAt:
+		m.ResetCancelledAt()
+		return nil
+	}
+	return fmt.Errorf("unknown StandingSignup field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *StandingSignupMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.community != nil {
+		edges = append(edges, standingsignup.EdgeCommunity)
+	}
+	if m.series != nil {
+		edges = append(edges, standingsignup.EdgeSeries)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *StandingSignupMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case standingsignup.EdgeCommunity:
+		if id := m.community; id != nil {
+			return []ent.Value{*id}
+		}
+	case standingsignup.EdgeSeries:
+		if id := m.series; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *StandingSignupMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *StandingSignupMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *StandingSignupMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedcommunity {
+		edges = append(edges, standingsignup.EdgeCommunity)
+	}
+	if m.clearedseries {
+		edges = append(edges, standingsignup.EdgeSeries)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *StandingSignupMutation) EdgeCleared(name string) bool {
+	switch name {
+	case standingsignup.EdgeCommunity:
+		return m.clearedcommunity
+	case standingsignup.EdgeSeries:
+		return m.clearedseries
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *StandingSignupMutation) ClearEdge(name string) error {
+	switch name {
+	case standingsignup.EdgeCommunity:
+		m.ClearCommunity()
+		return nil
+	case standingsignup.EdgeSeries:
+		m.ClearSeries()
+		return nil
+	}
+	return fmt.Errorf("unknown StandingSignup unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *StandingSignupMutation) ResetEdge(name string) error {
+	switch name {
+	case standingsignup.EdgeCommunity:
+		m.ResetCommunity()
+		return nil
+	case standingsignup.EdgeSeries:
+		m.ResetSeries()
+		return nil
+	}
+	return fmt.Errorf("unknown StandingSignup edge %s", name)
 }
 
 // TeamMutation represents an operation that mutates the Team nodes in the graph.

@@ -3,6 +3,7 @@
 package ent
 
 import (
+	"encoding/json"
 	"fmt"
 	"linli/ent/activity"
 	"linli/ent/community"
@@ -57,6 +58,12 @@ type Slot struct {
 	RequiresApproval bool `json:"requires_approval,omitempty"`
 	// WaitlistEnabled holds the value of the "waitlist_enabled" field.
 	WaitlistEnabled bool `json:"waitlist_enabled,omitempty"`
+	// RequiredQualifications holds the value of the "required_qualifications" field.
+	RequiredQualifications []int `json:"required_qualifications,omitempty"`
+	// NoShowLimit holds the value of the "no_show_limit" field.
+	NoShowLimit *int `json:"no_show_limit,omitempty"`
+	// SeriesPosition holds the value of the "series_position" field.
+	SeriesPosition *int `json:"series_position,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the SlotQuery when eager-loading is set.
 	Edges        SlotEdges `json:"edges"`
@@ -103,9 +110,11 @@ func (*Slot) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case slot.FieldRequiredQualifications:
+			values[i] = new([]byte)
 		case slot.FieldRequiresApproval, slot.FieldWaitlistEnabled:
 			values[i] = new(sql.NullBool)
-		case slot.FieldID, slot.FieldCommunityID, slot.FieldOfferHours, slot.FieldOfferCloseMinutes, slot.FieldActivityID, slot.FieldCapacity, slot.FieldTaken, slot.FieldWaitlisted, slot.FieldPending, slot.FieldCheckedIn, slot.FieldMaxSeatsPerSignup:
+		case slot.FieldID, slot.FieldCommunityID, slot.FieldOfferHours, slot.FieldOfferCloseMinutes, slot.FieldActivityID, slot.FieldCapacity, slot.FieldTaken, slot.FieldWaitlisted, slot.FieldPending, slot.FieldCheckedIn, slot.FieldMaxSeatsPerSignup, slot.FieldNoShowLimit, slot.FieldSeriesPosition:
 			values[i] = new(sql.NullInt64)
 		case slot.FieldWaitlistMode, slot.FieldName, slot.FieldKind:
 			values[i] = new(sql.NullString)
@@ -248,6 +257,28 @@ func (_m *Slot) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.WaitlistEnabled = value.Bool
 			}
+		case slot.FieldRequiredQualifications:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field required_qualifications", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.RequiredQualifications); err != nil {
+					return fmt.Errorf("unmarshal field required_qualifications: %w", err)
+				}
+			}
+		case slot.FieldNoShowLimit:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field no_show_limit", values[i])
+			} else if value.Valid {
+				_m.NoShowLimit = new(int)
+				*_m.NoShowLimit = int(value.Int64)
+			}
+		case slot.FieldSeriesPosition:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field series_position", values[i])
+			} else if value.Valid {
+				_m.SeriesPosition = new(int)
+				*_m.SeriesPosition = int(value.Int64)
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -354,6 +385,19 @@ func (_m *Slot) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("waitlist_enabled=")
 	builder.WriteString(fmt.Sprintf("%v", _m.WaitlistEnabled))
+	builder.WriteString(", ")
+	builder.WriteString("required_qualifications=")
+	builder.WriteString(fmt.Sprintf("%v", _m.RequiredQualifications))
+	builder.WriteString(", ")
+	if v := _m.NoShowLimit; v != nil {
+		builder.WriteString("no_show_limit=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.SeriesPosition; v != nil {
+		builder.WriteString("series_position=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -278,6 +278,20 @@ func (_c *SlotCreate) SetNillableNoShowLimit(v *int) *SlotCreate {
 	return _c
 }
 
+// SetSeriesPosition sets the "series_position" field.
+func (_c *SlotCreate) SetSeriesPosition(v int) *SlotCreate {
+	_c.mutation.SetSeriesPosition(v)
+	return _c
+}
+
+// SetNillableSeriesPosition sets the "series_position" field if the given value is not nil.
+func (_c *SlotCreate) SetNillableSeriesPosition(v *int) *SlotCreate {
+	if v != nil {
+		_c.SetSeriesPosition(*v)
+	}
+	return _c
+}
+
 // SetCommunity sets the "community" edge to the Community entity.
 func (_c *SlotCreate) SetCommunity(v *Community) *SlotCreate {
 	return _c.SetCommunityID(v.ID)
@@ -607,6 +621,10 @@ func (_c *SlotCreate) createSpec() (*Slot, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.NoShowLimit(); ok {
 		_spec.SetField(slot.FieldNoShowLimit, field.TypeInt, value)
 		_node.NoShowLimit = &value
+	}
+	if value, ok := _c.mutation.SeriesPosition(); ok {
+		_spec.SetField(slot.FieldSeriesPosition, field.TypeInt, value)
+		_node.SeriesPosition = &value
 	}
 	if nodes := _c.mutation.CommunityIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -985,6 +1003,30 @@ func (u *SlotUpsert) AddNoShowLimit(v int) *SlotUpsert {
 // ClearNoShowLimit clears the value of the "no_show_limit" field.
 func (u *SlotUpsert) ClearNoShowLimit() *SlotUpsert {
 	u.SetNull(slot.FieldNoShowLimit)
+	return u
+}
+
+// SetSeriesPosition sets the "series_position" field.
+func (u *SlotUpsert) SetSeriesPosition(v int) *SlotUpsert {
+	u.Set(slot.FieldSeriesPosition, v)
+	return u
+}
+
+// UpdateSeriesPosition sets the "series_position" field to the value that was provided on create.
+func (u *SlotUpsert) UpdateSeriesPosition() *SlotUpsert {
+	u.SetExcluded(slot.FieldSeriesPosition)
+	return u
+}
+
+// AddSeriesPosition adds v to the "series_position" field.
+func (u *SlotUpsert) AddSeriesPosition(v int) *SlotUpsert {
+	u.Add(slot.FieldSeriesPosition, v)
+	return u
+}
+
+// ClearSeriesPosition clears the value of the "series_position" field.
+func (u *SlotUpsert) ClearSeriesPosition() *SlotUpsert {
+	u.SetNull(slot.FieldSeriesPosition)
 	return u
 }
 
@@ -1379,6 +1421,34 @@ func (u *SlotUpsertOne) UpdateNoShowLimit() *SlotUpsertOne {
 func (u *SlotUpsertOne) ClearNoShowLimit() *SlotUpsertOne {
 	return u.Update(func(s *SlotUpsert) {
 		s.ClearNoShowLimit()
+	})
+}
+
+// SetSeriesPosition sets the "series_position" field.
+func (u *SlotUpsertOne) SetSeriesPosition(v int) *SlotUpsertOne {
+	return u.Update(func(s *SlotUpsert) {
+		s.SetSeriesPosition(v)
+	})
+}
+
+// AddSeriesPosition adds v to the "series_position" field.
+func (u *SlotUpsertOne) AddSeriesPosition(v int) *SlotUpsertOne {
+	return u.Update(func(s *SlotUpsert) {
+		s.AddSeriesPosition(v)
+	})
+}
+
+// UpdateSeriesPosition sets the "series_position" field to the value that was provided on create.
+func (u *SlotUpsertOne) UpdateSeriesPosition() *SlotUpsertOne {
+	return u.Update(func(s *SlotUpsert) {
+		s.UpdateSeriesPosition()
+	})
+}
+
+// ClearSeriesPosition clears the value of the "series_position" field.
+func (u *SlotUpsertOne) ClearSeriesPosition() *SlotUpsertOne {
+	return u.Update(func(s *SlotUpsert) {
+		s.ClearSeriesPosition()
 	})
 }
 
@@ -1939,6 +2009,34 @@ func (u *SlotUpsertBulk) UpdateNoShowLimit() *SlotUpsertBulk {
 func (u *SlotUpsertBulk) ClearNoShowLimit() *SlotUpsertBulk {
 	return u.Update(func(s *SlotUpsert) {
 		s.ClearNoShowLimit()
+	})
+}
+
+// SetSeriesPosition sets the "series_position" field.
+func (u *SlotUpsertBulk) SetSeriesPosition(v int) *SlotUpsertBulk {
+	return u.Update(func(s *SlotUpsert) {
+		s.SetSeriesPosition(v)
+	})
+}
+
+// AddSeriesPosition adds v to the "series_position" field.
+func (u *SlotUpsertBulk) AddSeriesPosition(v int) *SlotUpsertBulk {
+	return u.Update(func(s *SlotUpsert) {
+		s.AddSeriesPosition(v)
+	})
+}
+
+// UpdateSeriesPosition sets the "series_position" field to the value that was provided on create.
+func (u *SlotUpsertBulk) UpdateSeriesPosition() *SlotUpsertBulk {
+	return u.Update(func(s *SlotUpsert) {
+		s.UpdateSeriesPosition()
+	})
+}
+
+// ClearSeriesPosition clears the value of the "series_position" field.
+func (u *SlotUpsertBulk) ClearSeriesPosition() *SlotUpsertBulk {
+	return u.Update(func(s *SlotUpsert) {
+		s.ClearSeriesPosition()
 	})
 }
 

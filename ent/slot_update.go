@@ -359,6 +359,33 @@ func (_u *SlotUpdate) ClearNoShowLimit() *SlotUpdate {
 	return _u
 }
 
+// SetSeriesPosition sets the "series_position" field.
+func (_u *SlotUpdate) SetSeriesPosition(v int) *SlotUpdate {
+	_u.mutation.ResetSeriesPosition()
+	_u.mutation.SetSeriesPosition(v)
+	return _u
+}
+
+// SetNillableSeriesPosition sets the "series_position" field if the given value is not nil.
+func (_u *SlotUpdate) SetNillableSeriesPosition(v *int) *SlotUpdate {
+	if v != nil {
+		_u.SetSeriesPosition(*v)
+	}
+	return _u
+}
+
+// AddSeriesPosition adds value to the "series_position" field.
+func (_u *SlotUpdate) AddSeriesPosition(v int) *SlotUpdate {
+	_u.mutation.AddSeriesPosition(v)
+	return _u
+}
+
+// ClearSeriesPosition clears the value of the "series_position" field.
+func (_u *SlotUpdate) ClearSeriesPosition() *SlotUpdate {
+	_u.mutation.ClearSeriesPosition()
+	return _u
+}
+
 // Mutation returns the SlotMutation object of the builder.
 func (_u *SlotUpdate) Mutation() *SlotMutation {
 	return _u.mutation
@@ -592,6 +619,15 @@ func (_u *SlotUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.NoShowLimitCleared() {
 		_spec.ClearField(slot.FieldNoShowLimit, field.TypeInt)
+	}
+	if value, ok := _u.mutation.SeriesPosition(); ok {
+		_spec.SetField(slot.FieldSeriesPosition, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedSeriesPosition(); ok {
+		_spec.AddField(slot.FieldSeriesPosition, field.TypeInt, value)
+	}
+	if _u.mutation.SeriesPositionCleared() {
+		_spec.ClearField(slot.FieldSeriesPosition, field.TypeInt)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
@@ -944,6 +980,33 @@ func (_u *SlotUpdateOne) ClearNoShowLimit() *SlotUpdateOne {
 	return _u
 }
 
+// SetSeriesPosition sets the "series_position" field.
+func (_u *SlotUpdateOne) SetSeriesPosition(v int) *SlotUpdateOne {
+	_u.mutation.ResetSeriesPosition()
+	_u.mutation.SetSeriesPosition(v)
+	return _u
+}
+
+// SetNillableSeriesPosition sets the "series_position" field if the given value is not nil.
+func (_u *SlotUpdateOne) SetNillableSeriesPosition(v *int) *SlotUpdateOne {
+	if v != nil {
+		_u.SetSeriesPosition(*v)
+	}
+	return _u
+}
+
+// AddSeriesPosition adds value to the "series_position" field.
+func (_u *SlotUpdateOne) AddSeriesPosition(v int) *SlotUpdateOne {
+	_u.mutation.AddSeriesPosition(v)
+	return _u
+}
+
+// ClearSeriesPosition clears the value of the "series_position" field.
+func (_u *SlotUpdateOne) ClearSeriesPosition() *SlotUpdateOne {
+	_u.mutation.ClearSeriesPosition()
+	return _u
+}
+
 // Mutation returns the SlotMutation object of the builder.
 func (_u *SlotUpdateOne) Mutation() *SlotMutation {
 	return _u.mutation
@@ -1207,6 +1270,15 @@ func (_u *SlotUpdateOne) sqlSave(ctx context.Context) (_node *Slot, err error) {
 	}
 	if _u.mutation.NoShowLimitCleared() {
 		_spec.ClearField(slot.FieldNoShowLimit, field.TypeInt)
+	}
+	if value, ok := _u.mutation.SeriesPosition(); ok {
+		_spec.SetField(slot.FieldSeriesPosition, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedSeriesPosition(); ok {
+		_spec.AddField(slot.FieldSeriesPosition, field.TypeInt, value)
+	}
+	if _u.mutation.SeriesPositionCleared() {
+		_spec.ClearField(slot.FieldSeriesPosition, field.TypeInt)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &Slot{config: _u.config}

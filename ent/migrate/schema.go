@@ -26,7 +26,9 @@ var (
 		{Name: "checkin_opens_minutes", Type: field.TypeInt, Default: 60},
 		{Name: "published_at", Type: field.TypeTime, Nullable: true},
 		{Name: "counts_version", Type: field.TypeInt64, Default: 0},
+		{Name: "occurrence_at", Type: field.TypeTime, Nullable: true},
 		{Name: "community_id", Type: field.TypeInt},
+		{Name: "series_id", Type: field.TypeInt, Nullable: true},
 		{Name: "team_id", Type: field.TypeInt, Nullable: true},
 		{Name: "venue_id", Type: field.TypeInt, Nullable: true},
 	}
@@ -38,19 +40,25 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "activities_communities_community",
-				Columns:    []*schema.Column{ActivitiesColumns[15]},
+				Columns:    []*schema.Column{ActivitiesColumns[16]},
 				RefColumns: []*schema.Column{CommunitiesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
+				Symbol:     "activities_series_occurrences",
+				Columns:    []*schema.Column{ActivitiesColumns[17]},
+				RefColumns: []*schema.Column{SeriesColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
 				Symbol:     "activities_teams_activities",
-				Columns:    []*schema.Column{ActivitiesColumns[16]},
+				Columns:    []*schema.Column{ActivitiesColumns[18]},
 				RefColumns: []*schema.Column{TeamsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "activities_venues_activities",
-				Columns:    []*schema.Column{ActivitiesColumns[17]},
+				Columns:    []*schema.Column{ActivitiesColumns[19]},
 				RefColumns: []*schema.Column{VenuesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -59,12 +67,58 @@ var (
 			{
 				Name:    "activity_community_id_starts_at",
 				Unique:  false,
-				Columns: []*schema.Column{ActivitiesColumns[15], ActivitiesColumns[8]},
+				Columns: []*schema.Column{ActivitiesColumns[16], ActivitiesColumns[8]},
 			},
 			{
 				Name:    "activity_community_id_status_starts_at",
 				Unique:  false,
-				Columns: []*schema.Column{ActivitiesColumns[15], ActivitiesColumns[7], ActivitiesColumns[8]},
+				Columns: []*schema.Column{ActivitiesColumns[16], ActivitiesColumns[7], ActivitiesColumns[8]},
+			},
+			{
+				Name:    "activity_series_id_occurrence_at",
+				Unique:  true,
+				Columns: []*schema.Column{ActivitiesColumns[17], ActivitiesColumns[15]},
+			},
+		},
+	}
+	// ActivityTemplatesColumns holds the columns for the "activity_templates" table.
+	ActivityTemplatesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "title", Type: field.TypeString, Size: 200},
+		{Name: "description", Type: field.TypeString, Size: 10000, Default: ""},
+		{Name: "category", Type: field.TypeString, Size: 20},
+		{Name: "service_type", Type: field.TypeString, Size: 20},
+		{Name: "team_id", Type: field.TypeInt, Nullable: true},
+		{Name: "venue_id", Type: field.TypeInt, Nullable: true},
+		{Name: "duration_minutes", Type: field.TypeInt},
+		{Name: "checkin_opens_minutes", Type: field.TypeInt, Default: 60},
+		{Name: "signup_opens_minutes", Type: field.TypeInt, Nullable: true},
+		{Name: "signup_closes_minutes", Type: field.TypeInt, Nullable: true},
+		{Name: "slots", Type: field.TypeJSON},
+		{Name: "name", Type: field.TypeString, Size: 100},
+		{Name: "start_minute", Type: field.TypeInt, Default: 0},
+		{Name: "community_id", Type: field.TypeInt},
+	}
+	// ActivityTemplatesTable holds the schema information for the "activity_templates" table.
+	ActivityTemplatesTable = &schema.Table{
+		Name:       "activity_templates",
+		Columns:    ActivityTemplatesColumns,
+		PrimaryKey: []*schema.Column{ActivityTemplatesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "activity_templates_communities_community",
+				Columns:    []*schema.Column{ActivityTemplatesColumns[16]},
+				RefColumns: []*schema.Column{CommunitiesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "activitytemplate_community_id_name",
+				Unique:  false,
+				Columns: []*schema.Column{ActivityTemplatesColumns[16], ActivityTemplatesColumns[14]},
 			},
 		},
 	}
@@ -263,9 +317,11 @@ var (
 		{Name: "request_prefix", Type: field.TypeString, Size: 6, Default: ""},
 		{Name: "area_km2", Type: field.TypeFloat64, Default: 0},
 		{Name: "star_thresholds", Type: field.TypeJSON, Nullable: true},
+		{Name: "no_show_window_months", Type: field.TypeInt, Default: 6},
 		{Name: "reminder_lead_minutes", Type: field.TypeJSON, Nullable: true},
 		{Name: "quiet_hours_start", Type: field.TypeString, Nullable: true, Size: 5},
 		{Name: "quiet_hours_end", Type: field.TypeString, Nullable: true, Size: 5},
+		{Name: "series_window_weeks", Type: field.TypeInt, Default: 8},
 	}
 	// CommunitiesTable holds the schema information for the "communities" table.
 	CommunitiesTable = &schema.Table{
@@ -547,7 +603,7 @@ var (
 	// NotificationsColumns holds the columns for the "notifications" table.
 	NotificationsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
-		{Name: "kind", Type: field.TypeEnum, Enums: []string{"WAITLIST_PROMOTED", "SIGNUP_APPROVED", "SIGNUP_REJECTED", "ACTIVITY_CHANGED", "ACTIVITY_CANCELLED", "REMINDER", "HOURS_CREDITED", "CERTIFICATE_ISSUED", "REQUEST_UPDATED", "REQUEST_ASSIGNED", "REQUEST_FOLLOW_UP", "WAITLIST_OFFERED", "OFFER_LAPSED"}},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"WAITLIST_PROMOTED", "SIGNUP_APPROVED", "SIGNUP_REJECTED", "ACTIVITY_CHANGED", "ACTIVITY_CANCELLED", "REMINDER", "HOURS_CREDITED", "CERTIFICATE_ISSUED", "QUALIFICATION_EXPIRING", "QUALIFICATIONS_EXPIRING", "REQUEST_UPDATED", "REQUEST_ASSIGNED", "REQUEST_FOLLOW_UP", "WAITLIST_OFFERED", "OFFER_LAPSED"}},
 		{Name: "title", Type: field.TypeString, Size: 200},
 		{Name: "body", Type: field.TypeString, Size: 2147483647},
 		{Name: "created_at", Type: field.TypeTime},
@@ -769,6 +825,88 @@ var (
 				Name:    "phonecode_expires_at",
 				Unique:  false,
 				Columns: []*schema.Column{PhoneCodesColumns[3]},
+			},
+		},
+	}
+	// QualificationsColumns holds the columns for the "qualifications" table.
+	QualificationsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "expires_on", Type: field.TypeString, Size: 10},
+		{Name: "valid_until", Type: field.TypeTime},
+		{Name: "evidence_ref", Type: field.TypeString, Size: 100},
+		{Name: "recorded_by_id", Type: field.TypeInt, Nullable: true},
+		{Name: "expiry_notified_at", Type: field.TypeTime, Nullable: true},
+		{Name: "community_id", Type: field.TypeInt},
+		{Name: "person_id", Type: field.TypeInt},
+		{Name: "kind_id", Type: field.TypeInt},
+	}
+	// QualificationsTable holds the schema information for the "qualifications" table.
+	QualificationsTable = &schema.Table{
+		Name:       "qualifications",
+		Columns:    QualificationsColumns,
+		PrimaryKey: []*schema.Column{QualificationsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "qualifications_communities_community",
+				Columns:    []*schema.Column{QualificationsColumns[8]},
+				RefColumns: []*schema.Column{CommunitiesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "qualifications_persons_person",
+				Columns:    []*schema.Column{QualificationsColumns[9]},
+				RefColumns: []*schema.Column{PersonsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "qualifications_qualification_kinds_kind",
+				Columns:    []*schema.Column{QualificationsColumns[10]},
+				RefColumns: []*schema.Column{QualificationKindsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "qualification_person_id_kind_id",
+				Unique:  true,
+				Columns: []*schema.Column{QualificationsColumns[9], QualificationsColumns[10]},
+			},
+			{
+				Name:    "qualification_community_id_valid_until",
+				Unique:  false,
+				Columns: []*schema.Column{QualificationsColumns[8], QualificationsColumns[4]},
+			},
+		},
+	}
+	// QualificationKindsColumns holds the columns for the "qualification_kinds" table.
+	QualificationKindsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString, Size: 50},
+		{Name: "description", Type: field.TypeString, Size: 500, Default: ""},
+		{Name: "community_id", Type: field.TypeInt},
+	}
+	// QualificationKindsTable holds the schema information for the "qualification_kinds" table.
+	QualificationKindsTable = &schema.Table{
+		Name:       "qualification_kinds",
+		Columns:    QualificationKindsColumns,
+		PrimaryKey: []*schema.Column{QualificationKindsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "qualification_kinds_communities_community",
+				Columns:    []*schema.Column{QualificationKindsColumns[5]},
+				RefColumns: []*schema.Column{CommunitiesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "qualificationkind_community_id_name",
+				Unique:  true,
+				Columns: []*schema.Column{QualificationKindsColumns[5], QualificationKindsColumns[3]},
 			},
 		},
 	}
@@ -1087,6 +1225,46 @@ var (
 			},
 		},
 	}
+	// SeriesColumns holds the columns for the "series" table.
+	SeriesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "title", Type: field.TypeString, Size: 200},
+		{Name: "description", Type: field.TypeString, Size: 10000, Default: ""},
+		{Name: "category", Type: field.TypeString, Size: 20},
+		{Name: "service_type", Type: field.TypeString, Size: 20},
+		{Name: "team_id", Type: field.TypeInt, Nullable: true},
+		{Name: "venue_id", Type: field.TypeInt, Nullable: true},
+		{Name: "duration_minutes", Type: field.TypeInt},
+		{Name: "checkin_opens_minutes", Type: field.TypeInt, Default: 60},
+		{Name: "signup_opens_minutes", Type: field.TypeInt, Nullable: true},
+		{Name: "signup_closes_minutes", Type: field.TypeInt, Nullable: true},
+		{Name: "slots", Type: field.TypeJSON},
+		{Name: "rrule", Type: field.TypeString, Size: 500},
+		{Name: "dtstart", Type: field.TypeTime},
+		{Name: "start_shift_minutes", Type: field.TypeInt, Default: 0},
+		{Name: "exdates", Type: field.TypeJSON, Nullable: true},
+		{Name: "cancelled_from", Type: field.TypeTime, Nullable: true},
+		{Name: "materialised_until", Type: field.TypeTime, Nullable: true},
+		{Name: "recurring_signup", Type: field.TypeBool, Default: false},
+		{Name: "standing_cap", Type: field.TypeInt, Nullable: true},
+		{Name: "community_id", Type: field.TypeInt},
+	}
+	// SeriesTable holds the schema information for the "series" table.
+	SeriesTable = &schema.Table{
+		Name:       "series",
+		Columns:    SeriesColumns,
+		PrimaryKey: []*schema.Column{SeriesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "series_communities_community",
+				Columns:    []*schema.Column{SeriesColumns[22]},
+				RefColumns: []*schema.Column{CommunitiesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+	}
 	// ServiceRecordsColumns holds the columns for the "service_records" table.
 	ServiceRecordsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -1213,6 +1391,9 @@ var (
 		{Name: "max_seats_per_signup", Type: field.TypeInt, Default: 1},
 		{Name: "requires_approval", Type: field.TypeBool, Default: false},
 		{Name: "waitlist_enabled", Type: field.TypeBool, Default: true},
+		{Name: "required_qualifications", Type: field.TypeJSON, Nullable: true},
+		{Name: "no_show_limit", Type: field.TypeInt, Nullable: true},
+		{Name: "series_position", Type: field.TypeInt, Nullable: true},
 		{Name: "activity_id", Type: field.TypeInt},
 		{Name: "community_id", Type: field.TypeInt},
 	}
@@ -1224,13 +1405,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "slots_activities_slots",
-				Columns:    []*schema.Column{SlotsColumns[18]},
+				Columns:    []*schema.Column{SlotsColumns[21]},
 				RefColumns: []*schema.Column{ActivitiesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "slots_communities_community",
-				Columns:    []*schema.Column{SlotsColumns[19]},
+				Columns:    []*schema.Column{SlotsColumns[22]},
 				RefColumns: []*schema.Column{CommunitiesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -1239,7 +1420,46 @@ var (
 			{
 				Name:    "slot_activity_id",
 				Unique:  false,
-				Columns: []*schema.Column{SlotsColumns[18]},
+				Columns: []*schema.Column{SlotsColumns[21]},
+			},
+		},
+	}
+	// StandingSignupsColumns holds the columns for the "standing_signups" table.
+	StandingSignupsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "person_id", Type: field.TypeInt},
+		{Name: "position", Type: field.TypeInt},
+		{Name: "booked_until", Type: field.TypeTime, Nullable: true},
+		{Name: "cancelled_at", Type: field.TypeTime, Nullable: true},
+		{Name: "series_id", Type: field.TypeInt},
+		{Name: "community_id", Type: field.TypeInt},
+	}
+	// StandingSignupsTable holds the schema information for the "standing_signups" table.
+	StandingSignupsTable = &schema.Table{
+		Name:       "standing_signups",
+		Columns:    StandingSignupsColumns,
+		PrimaryKey: []*schema.Column{StandingSignupsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "standing_signups_series_standing",
+				Columns:    []*schema.Column{StandingSignupsColumns[7]},
+				RefColumns: []*schema.Column{SeriesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "standing_signups_communities_community",
+				Columns:    []*schema.Column{StandingSignupsColumns[8]},
+				RefColumns: []*schema.Column{CommunitiesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "standingsignup_series_id_person_id_position",
+				Unique:  true,
+				Columns: []*schema.Column{StandingSignupsColumns[7], StandingSignupsColumns[3], StandingSignupsColumns[4]},
 			},
 		},
 	}
@@ -1500,6 +1720,7 @@ var (
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		ActivitiesTable,
+		ActivityTemplatesTable,
 		AuditEntriesTable,
 		CalendarFeedsTable,
 		CertificatesTable,
@@ -1518,15 +1739,19 @@ var (
 		PersistedQueriesTable,
 		PersonsTable,
 		PhoneCodesTable,
+		QualificationsTable,
+		QualificationKindsTable,
 		RegistrationsTable,
 		RequestsTable,
 		RequestEventsTable,
 		RetentionPoliciesTable,
 		SecretsTable,
 		SensitiveReadsTable,
+		SeriesTable,
 		ServiceRecordsTable,
 		SessionsTable,
 		SlotsTable,
+		StandingSignupsTable,
 		TeamsTable,
 		TeamMembershipsTable,
 		VenuesTable,
@@ -1540,13 +1765,18 @@ var (
 
 func init() {
 	ActivitiesTable.ForeignKeys[0].RefTable = CommunitiesTable
-	ActivitiesTable.ForeignKeys[1].RefTable = TeamsTable
-	ActivitiesTable.ForeignKeys[2].RefTable = VenuesTable
+	ActivitiesTable.ForeignKeys[1].RefTable = SeriesTable
+	ActivitiesTable.ForeignKeys[2].RefTable = TeamsTable
+	ActivitiesTable.ForeignKeys[3].RefTable = VenuesTable
 	ActivitiesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(0),
 	}
 	ActivitiesTable.Annotation.Checks = map[string]string{
 		"activity_time_order": "ends_at >= starts_at",
+	}
+	ActivityTemplatesTable.ForeignKeys[0].RefTable = CommunitiesTable
+	ActivityTemplatesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(150323855360),
 	}
 	AuditEntriesTable.ForeignKeys[0].RefTable = CommunitiesTable
 	AuditEntriesTable.Annotation = &entsql.Annotation{
@@ -1628,6 +1858,16 @@ func init() {
 	PhoneCodesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(68719476736),
 	}
+	QualificationsTable.ForeignKeys[0].RefTable = CommunitiesTable
+	QualificationsTable.ForeignKeys[1].RefTable = PersonsTable
+	QualificationsTable.ForeignKeys[2].RefTable = QualificationKindsTable
+	QualificationsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(154618822656),
+	}
+	QualificationKindsTable.ForeignKeys[0].RefTable = CommunitiesTable
+	QualificationKindsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(158913789952),
+	}
 	RegistrationsTable.ForeignKeys[0].RefTable = PersonsTable
 	RegistrationsTable.ForeignKeys[1].RefTable = CommunitiesTable
 	RegistrationsTable.ForeignKeys[2].RefTable = SlotsTable
@@ -1660,6 +1900,10 @@ func init() {
 	SensitiveReadsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(141733920768),
 	}
+	SeriesTable.ForeignKeys[0].RefTable = CommunitiesTable
+	SeriesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(163208757248),
+	}
 	ServiceRecordsTable.ForeignKeys[0].RefTable = CommunitiesTable
 	ServiceRecordsTable.ForeignKeys[1].RefTable = PersonsTable
 	ServiceRecordsTable.ForeignKeys[2].RefTable = ActivitiesTable
@@ -1685,6 +1929,11 @@ func init() {
 		"slot_pending_nonneg":    "pending >= 0",
 		"slot_taken_range":       "taken >= 0 AND taken <= capacity",
 		"slot_waitlisted_nonneg": "waitlisted >= 0",
+	}
+	StandingSignupsTable.ForeignKeys[0].RefTable = SeriesTable
+	StandingSignupsTable.ForeignKeys[1].RefTable = CommunitiesTable
+	StandingSignupsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(167503724544),
 	}
 	TeamsTable.ForeignKeys[0].RefTable = CommunitiesTable
 	TeamsTable.Annotation = &entsql.Annotation{

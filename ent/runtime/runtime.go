@@ -5,6 +5,7 @@ package runtime
 import (
 	"context"
 	"linli/ent/activity"
+	"linli/ent/activitytemplate"
 	"linli/ent/auditentry"
 	"linli/ent/calendarfeed"
 	"linli/ent/certificate"
@@ -32,9 +33,11 @@ import (
 	"linli/ent/schema"
 	"linli/ent/secret"
 	"linli/ent/sensitiveread"
+	"linli/ent/series"
 	"linli/ent/servicerecord"
 	"linli/ent/session"
 	"linli/ent/slot"
+	"linli/ent/standingsignup"
 	"linli/ent/team"
 	"linli/ent/teammembership"
 	"linli/ent/venue"
@@ -113,6 +116,112 @@ func init() {
 	activityDescCountsVersion := activityFields[13].Descriptor()
 	// activity.DefaultCountsVersion holds the default value on creation for the counts_version field.
 	activity.DefaultCountsVersion = activityDescCountsVersion.Default.(int64)
+	activitytemplateMixin := schema.ActivityTemplate{}.Mixin()
+	activitytemplate.Policy = privacy.NewPolicies(schema.ActivityTemplate{})
+	activitytemplate.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := activitytemplate.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	activitytemplateMixinFields1 := activitytemplateMixin[1].Fields()
+	_ = activitytemplateMixinFields1
+	activitytemplateMixinFields2 := activitytemplateMixin[2].Fields()
+	_ = activitytemplateMixinFields2
+	activitytemplateFields := schema.ActivityTemplate{}.Fields()
+	_ = activitytemplateFields
+	// activitytemplateDescCreatedAt is the schema descriptor for created_at field.
+	activitytemplateDescCreatedAt := activitytemplateMixinFields1[0].Descriptor()
+	// activitytemplate.DefaultCreatedAt holds the default value on creation for the created_at field.
+	activitytemplate.DefaultCreatedAt = activitytemplateDescCreatedAt.Default.(func() time.Time)
+	// activitytemplateDescUpdatedAt is the schema descriptor for updated_at field.
+	activitytemplateDescUpdatedAt := activitytemplateMixinFields1[1].Descriptor()
+	// activitytemplate.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	activitytemplate.DefaultUpdatedAt = activitytemplateDescUpdatedAt.Default.(func() time.Time)
+	// activitytemplate.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	activitytemplate.UpdateDefaultUpdatedAt = activitytemplateDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// activitytemplateDescTitle is the schema descriptor for title field.
+	activitytemplateDescTitle := activitytemplateMixinFields2[0].Descriptor()
+	// activitytemplate.TitleValidator is a validator for the "title" field. It is called by the builders before save.
+	activitytemplate.TitleValidator = func() func(string) error {
+		validators := activitytemplateDescTitle.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(title string) error {
+			for _, fn := range fns {
+				if err := fn(title); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// activitytemplateDescDescription is the schema descriptor for description field.
+	activitytemplateDescDescription := activitytemplateMixinFields2[1].Descriptor()
+	// activitytemplate.DefaultDescription holds the default value on creation for the description field.
+	activitytemplate.DefaultDescription = activitytemplateDescDescription.Default.(string)
+	// activitytemplate.DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
+	activitytemplate.DescriptionValidator = activitytemplateDescDescription.Validators[0].(func(string) error)
+	// activitytemplateDescCategory is the schema descriptor for category field.
+	activitytemplateDescCategory := activitytemplateMixinFields2[2].Descriptor()
+	// activitytemplate.CategoryValidator is a validator for the "category" field. It is called by the builders before save.
+	activitytemplate.CategoryValidator = activitytemplateDescCategory.Validators[0].(func(string) error)
+	// activitytemplateDescServiceType is the schema descriptor for service_type field.
+	activitytemplateDescServiceType := activitytemplateMixinFields2[3].Descriptor()
+	// activitytemplate.ServiceTypeValidator is a validator for the "service_type" field. It is called by the builders before save.
+	activitytemplate.ServiceTypeValidator = activitytemplateDescServiceType.Validators[0].(func(string) error)
+	// activitytemplateDescDurationMinutes is the schema descriptor for duration_minutes field.
+	activitytemplateDescDurationMinutes := activitytemplateMixinFields2[6].Descriptor()
+	// activitytemplate.DurationMinutesValidator is a validator for the "duration_minutes" field. It is called by the builders before save.
+	activitytemplate.DurationMinutesValidator = activitytemplateDescDurationMinutes.Validators[0].(func(int) error)
+	// activitytemplateDescCheckinOpensMinutes is the schema descriptor for checkin_opens_minutes field.
+	activitytemplateDescCheckinOpensMinutes := activitytemplateMixinFields2[7].Descriptor()
+	// activitytemplate.DefaultCheckinOpensMinutes holds the default value on creation for the checkin_opens_minutes field.
+	activitytemplate.DefaultCheckinOpensMinutes = activitytemplateDescCheckinOpensMinutes.Default.(int)
+	// activitytemplate.CheckinOpensMinutesValidator is a validator for the "checkin_opens_minutes" field. It is called by the builders before save.
+	activitytemplate.CheckinOpensMinutesValidator = activitytemplateDescCheckinOpensMinutes.Validators[0].(func(int) error)
+	// activitytemplateDescName is the schema descriptor for name field.
+	activitytemplateDescName := activitytemplateFields[0].Descriptor()
+	// activitytemplate.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	activitytemplate.NameValidator = func() func(string) error {
+		validators := activitytemplateDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// activitytemplateDescStartMinute is the schema descriptor for start_minute field.
+	activitytemplateDescStartMinute := activitytemplateFields[1].Descriptor()
+	// activitytemplate.DefaultStartMinute holds the default value on creation for the start_minute field.
+	activitytemplate.DefaultStartMinute = activitytemplateDescStartMinute.Default.(int)
+	// activitytemplate.StartMinuteValidator is a validator for the "start_minute" field. It is called by the builders before save.
+	activitytemplate.StartMinuteValidator = func() func(int) error {
+		validators := activitytemplateDescStartMinute.Validators
+		fns := [...]func(int) error{
+			validators[0].(func(int) error),
+			validators[1].(func(int) error),
+		}
+		return func(start_minute int) error {
+			for _, fn := range fns {
+				if err := fn(start_minute); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	auditentry.Policy = privacy.NewPolicies(schema.AuditEntry{})
 	auditentry.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
@@ -362,6 +471,10 @@ func init() {
 	communityDescQuietHoursEnd := communityFields[11].Descriptor()
 	// community.QuietHoursEndValidator is a validator for the "quiet_hours_end" field. It is called by the builders before save.
 	community.QuietHoursEndValidator = communityDescQuietHoursEnd.Validators[0].(func(string) error)
+	// communityDescSeriesWindowWeeks is the schema descriptor for series_window_weeks field.
+	communityDescSeriesWindowWeeks := communityFields[12].Descriptor()
+	// community.DefaultSeriesWindowWeeks holds the default value on creation for the series_window_weeks field.
+	community.DefaultSeriesWindowWeeks = communityDescSeriesWindowWeeks.Default.(int)
 	consent.Policy = privacy.NewPolicies(schema.Consent{})
 	consent.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
@@ -1258,6 +1371,100 @@ func init() {
 	sensitivereadDescAt := sensitivereadFields[6].Descriptor()
 	// sensitiveread.DefaultAt holds the default value on creation for the at field.
 	sensitiveread.DefaultAt = sensitivereadDescAt.Default.(func() time.Time)
+	seriesMixin := schema.Series{}.Mixin()
+	series.Policy = privacy.NewPolicies(schema.Series{})
+	series.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := series.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	seriesMixinFields1 := seriesMixin[1].Fields()
+	_ = seriesMixinFields1
+	seriesMixinFields2 := seriesMixin[2].Fields()
+	_ = seriesMixinFields2
+	seriesFields := schema.Series{}.Fields()
+	_ = seriesFields
+	// seriesDescCreatedAt is the schema descriptor for created_at field.
+	seriesDescCreatedAt := seriesMixinFields1[0].Descriptor()
+	// series.DefaultCreatedAt holds the default value on creation for the created_at field.
+	series.DefaultCreatedAt = seriesDescCreatedAt.Default.(func() time.Time)
+	// seriesDescUpdatedAt is the schema descriptor for updated_at field.
+	seriesDescUpdatedAt := seriesMixinFields1[1].Descriptor()
+	// series.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	series.DefaultUpdatedAt = seriesDescUpdatedAt.Default.(func() time.Time)
+	// series.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	series.UpdateDefaultUpdatedAt = seriesDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// seriesDescTitle is the schema descriptor for title field.
+	seriesDescTitle := seriesMixinFields2[0].Descriptor()
+	// series.TitleValidator is a validator for the "title" field. It is called by the builders before save.
+	series.TitleValidator = func() func(string) error {
+		validators := seriesDescTitle.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(title string) error {
+			for _, fn := range fns {
+				if err := fn(title); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// seriesDescDescription is the schema descriptor for description field.
+	seriesDescDescription := seriesMixinFields2[1].Descriptor()
+	// series.DefaultDescription holds the default value on creation for the description field.
+	series.DefaultDescription = seriesDescDescription.Default.(string)
+	// series.DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
+	series.DescriptionValidator = seriesDescDescription.Validators[0].(func(string) error)
+	// seriesDescCategory is the schema descriptor for category field.
+	seriesDescCategory := seriesMixinFields2[2].Descriptor()
+	// series.CategoryValidator is a validator for the "category" field. It is called by the builders before save.
+	series.CategoryValidator = seriesDescCategory.Validators[0].(func(string) error)
+	// seriesDescServiceType is the schema descriptor for service_type field.
+	seriesDescServiceType := seriesMixinFields2[3].Descriptor()
+	// series.ServiceTypeValidator is a validator for the "service_type" field. It is called by the builders before save.
+	series.ServiceTypeValidator = seriesDescServiceType.Validators[0].(func(string) error)
+	// seriesDescDurationMinutes is the schema descriptor for duration_minutes field.
+	seriesDescDurationMinutes := seriesMixinFields2[6].Descriptor()
+	// series.DurationMinutesValidator is a validator for the "duration_minutes" field. It is called by the builders before save.
+	series.DurationMinutesValidator = seriesDescDurationMinutes.Validators[0].(func(int) error)
+	// seriesDescCheckinOpensMinutes is the schema descriptor for checkin_opens_minutes field.
+	seriesDescCheckinOpensMinutes := seriesMixinFields2[7].Descriptor()
+	// series.DefaultCheckinOpensMinutes holds the default value on creation for the checkin_opens_minutes field.
+	series.DefaultCheckinOpensMinutes = seriesDescCheckinOpensMinutes.Default.(int)
+	// series.CheckinOpensMinutesValidator is a validator for the "checkin_opens_minutes" field. It is called by the builders before save.
+	series.CheckinOpensMinutesValidator = seriesDescCheckinOpensMinutes.Validators[0].(func(int) error)
+	// seriesDescRrule is the schema descriptor for rrule field.
+	seriesDescRrule := seriesFields[0].Descriptor()
+	// series.RruleValidator is a validator for the "rrule" field. It is called by the builders before save.
+	series.RruleValidator = func() func(string) error {
+		validators := seriesDescRrule.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(rrule string) error {
+			for _, fn := range fns {
+				if err := fn(rrule); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// seriesDescStartShiftMinutes is the schema descriptor for start_shift_minutes field.
+	seriesDescStartShiftMinutes := seriesFields[2].Descriptor()
+	// series.DefaultStartShiftMinutes holds the default value on creation for the start_shift_minutes field.
+	series.DefaultStartShiftMinutes = seriesDescStartShiftMinutes.Default.(int)
+	// seriesDescRecurringSignup is the schema descriptor for recurring_signup field.
+	seriesDescRecurringSignup := seriesFields[6].Descriptor()
+	// series.DefaultRecurringSignup holds the default value on creation for the recurring_signup field.
+	series.DefaultRecurringSignup = seriesDescRecurringSignup.Default.(bool)
 	servicerecordMixin := schema.ServiceRecord{}.Mixin()
 	servicerecord.Policy = privacy.NewPolicies(schema.ServiceRecord{})
 	servicerecord.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -1466,6 +1673,34 @@ func init() {
 	slotDescNoShowLimit := slotFields[14].Descriptor()
 	// slot.NoShowLimitValidator is a validator for the "no_show_limit" field. It is called by the builders before save.
 	slot.NoShowLimitValidator = slotDescNoShowLimit.Validators[0].(func(int) error)
+	standingsignupMixin := schema.StandingSignup{}.Mixin()
+	standingsignup.Policy = privacy.NewPolicies(schema.StandingSignup{})
+	standingsignup.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := standingsignup.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	standingsignupMixinFields1 := standingsignupMixin[1].Fields()
+	_ = standingsignupMixinFields1
+	standingsignupFields := schema.StandingSignup{}.Fields()
+	_ = standingsignupFields
+	// standingsignupDescCreatedAt is the schema descriptor for created_at field.
+	standingsignupDescCreatedAt := standingsignupMixinFields1[0].Descriptor()
+	// standingsignup.DefaultCreatedAt holds the default value on creation for the created_at field.
+	standingsignup.DefaultCreatedAt = standingsignupDescCreatedAt.Default.(func() time.Time)
+	// standingsignupDescUpdatedAt is the schema descriptor for updated_at field.
+	standingsignupDescUpdatedAt := standingsignupMixinFields1[1].Descriptor()
+	// standingsignup.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	standingsignup.DefaultUpdatedAt = standingsignupDescUpdatedAt.Default.(func() time.Time)
+	// standingsignup.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	standingsignup.UpdateDefaultUpdatedAt = standingsignupDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// standingsignupDescPosition is the schema descriptor for position field.
+	standingsignupDescPosition := standingsignupFields[2].Descriptor()
+	// standingsignup.PositionValidator is a validator for the "position" field. It is called by the builders before save.
+	standingsignup.PositionValidator = standingsignupDescPosition.Validators[0].(func(int) error)
 	teamMixin := schema.Team{}.Mixin()
 	team.Policy = privacy.NewPolicies(schema.Team{})
 	team.Hooks[0] = func(next ent.Mutator) ent.Mutator {

@@ -60,6 +60,8 @@ const (
 	FieldRequiredQualifications = "required_qualifications"
 	// FieldNoShowLimit holds the string denoting the no_show_limit field in the database.
 	FieldNoShowLimit = "no_show_limit"
+	// FieldSeriesPosition holds the string denoting the series_position field in the database.
+	FieldSeriesPosition = "series_position"
 	// EdgeCommunity holds the string denoting the community edge name in mutations.
 	EdgeCommunity = "community"
 	// EdgeActivity holds the string denoting the activity edge name in mutations.
@@ -106,6 +108,7 @@ var Columns = []string{
 	FieldWaitlistEnabled,
 	FieldRequiredQualifications,
 	FieldNoShowLimit,
+	FieldSeriesPosition,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -330,6 +333,11 @@ func ByWaitlistEnabled(opts ...sql.OrderTermOption) OrderOption {
 // ByNoShowLimit orders the results by the no_show_limit field.
 func ByNoShowLimit(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldNoShowLimit, opts...).ToFunc()
+}
+
+// BySeriesPosition orders the results by the series_position field.
+func BySeriesPosition(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSeriesPosition, opts...).ToFunc()
 }
 
 // ByCommunityField orders the results by community field.

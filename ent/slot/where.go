@@ -145,6 +145,11 @@ func NoShowLimit(v int) predicate.Slot {
 	return predicate.Slot(sql.FieldEQ(FieldNoShowLimit, v))
 }
 
+// SeriesPosition applies equality check predicate on the "series_position" field. It's identical to SeriesPositionEQ.
+func SeriesPosition(v int) predicate.Slot {
+	return predicate.Slot(sql.FieldEQ(FieldSeriesPosition, v))
+}
+
 // CommunityIDEQ applies the EQ predicate on the "community_id" field.
 func CommunityIDEQ(v int) predicate.Slot {
 	return predicate.Slot(sql.FieldEQ(FieldCommunityID, v))
@@ -868,6 +873,56 @@ func NoShowLimitIsNil() predicate.Slot {
 // NoShowLimitNotNil applies the NotNil predicate on the "no_show_limit" field.
 func NoShowLimitNotNil() predicate.Slot {
 	return predicate.Slot(sql.FieldNotNull(FieldNoShowLimit))
+}
+
+// SeriesPositionEQ applies the EQ predicate on the "series_position" field.
+func SeriesPositionEQ(v int) predicate.Slot {
+	return predicate.Slot(sql.FieldEQ(FieldSeriesPosition, v))
+}
+
+// SeriesPositionNEQ applies the NEQ predicate on the "series_position" field.
+func SeriesPositionNEQ(v int) predicate.Slot {
+	return predicate.Slot(sql.FieldNEQ(FieldSeriesPosition, v))
+}
+
+// SeriesPositionIn applies the In predicate on the "series_position" field.
+func SeriesPositionIn(vs ...int) predicate.Slot {
+	return predicate.Slot(sql.FieldIn(FieldSeriesPosition, vs...))
+}
+
+// SeriesPositionNotIn applies the NotIn predicate on the "series_position" field.
+func SeriesPositionNotIn(vs ...int) predicate.Slot {
+	return predicate.Slot(sql.FieldNotIn(FieldSeriesPosition, vs...))
+}
+
+// SeriesPositionGT applies the GT predicate on the "series_position" field.
+func SeriesPositionGT(v int) predicate.Slot {
+	return predicate.Slot(sql.FieldGT(FieldSeriesPosition, v))
+}
+
+// SeriesPositionGTE applies the GTE predicate on the "series_position" field.
+func SeriesPositionGTE(v int) predicate.Slot {
+	return predicate.Slot(sql.FieldGTE(FieldSeriesPosition, v))
+}
+
+// SeriesPositionLT applies the LT predicate on the "series_position" field.
+func SeriesPositionLT(v int) predicate.Slot {
+	return predicate.Slot(sql.FieldLT(FieldSeriesPosition, v))
+}
+
+// SeriesPositionLTE applies the LTE predicate on the "series_position" field.
+func SeriesPositionLTE(v int) predicate.Slot {
+	return predicate.Slot(sql.FieldLTE(FieldSeriesPosition, v))
+}
+
+// SeriesPositionIsNil applies the IsNil predicate on the "series_position" field.
+func SeriesPositionIsNil() predicate.Slot {
+	return predicate.Slot(sql.FieldIsNull(FieldSeriesPosition))
+}
+
+// SeriesPositionNotNil applies the NotNil predicate on the "series_position" field.
+func SeriesPositionNotNil() predicate.Slot {
+	return predicate.Slot(sql.FieldNotNull(FieldSeriesPosition))
 }
 
 // HasCommunity applies the HasEdge predicate on the "community" edge.

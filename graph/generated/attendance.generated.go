@@ -265,7 +265,7 @@ func (ec *executionContext) _AttendanceEntryResult(ctx context.Context, sel ast.
 	fields := graphql.CollectFields(ec.OperationContext, sel, attendanceEntryResultImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -336,7 +336,7 @@ func (ec *executionContext) unmarshalNAttendanceEntryInput2ᚖlinliᚋgraphᚋmo
 }
 
 func (ec *executionContext) marshalNAttendanceEntryResult2ᚕᚖlinliᚋgraphᚋmodelᚐAttendanceEntryResultᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AttendanceEntryResult) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAttendanceEntryResult2ᚖlinliᚋgraphᚋmodelᚐAttendanceEntryResult(ctx, sel, v[i])

@@ -248,7 +248,7 @@ func (ec *executionContext) _CalendarFeedURL(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, calendarFeedURLImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -291,7 +291,7 @@ func (ec *executionContext) _WebhookCreated(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, webhookCreatedImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":

@@ -359,7 +359,7 @@ func (ec *executionContext) _CheckInMatch(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, checkInMatchImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -407,7 +407,7 @@ func (ec *executionContext) _ExportLink(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, exportLinkImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -455,7 +455,7 @@ func (ec *executionContext) _SelfCheckInCode(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, selfCheckInCodeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -502,7 +502,7 @@ func (ec *executionContext) _SelfCheckInCode(ctx context.Context, sel ast.Select
 // region    ***************************** type.gotpl *****************************
 
 func (ec *executionContext) marshalNCheckInMatch2ᚕᚖlinliᚋgraphᚋmodelᚐCheckInMatchᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CheckInMatch) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCheckInMatch2ᚖlinliᚋgraphᚋmodelᚐCheckInMatch(ctx, sel, v[i])
@@ -526,7 +526,7 @@ func (ec *executionContext) marshalNCheckInMatch2ᚖlinliᚋgraphᚋmodelᚐChec
 }
 
 func (ec *executionContext) marshalNExportLink2ᚕᚖlinliᚋgraphᚋmodelᚐExportLinkᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ExportLink) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNExportLink2ᚖlinliᚋgraphᚋmodelᚐExportLink(ctx, sel, v[i])

@@ -648,7 +648,7 @@ func (ec *executionContext) _ImportReport(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, importReportImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -711,7 +711,7 @@ func (ec *executionContext) _ImportRowError(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, importRowErrorImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -782,7 +782,7 @@ func (ec *executionContext) unmarshalNCareTag2ᚕlinliᚋgraphᚋmodelᚐCareTag
 }
 
 func (ec *executionContext) marshalNCareTag2ᚕlinliᚋgraphᚋmodelᚐCareTagᚄ(ctx context.Context, sel ast.SelectionSet, v []model.CareTag) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCareTag2linliᚋgraphᚋmodelᚐCareTag(ctx, sel, v[i])
@@ -826,7 +826,7 @@ func (ec *executionContext) marshalNImportReport2ᚖlinliᚋgraphᚋmodelᚐImpo
 }
 
 func (ec *executionContext) marshalNImportRowError2ᚕᚖlinliᚋgraphᚋmodelᚐImportRowErrorᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ImportRowError) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNImportRowError2ᚖlinliᚋgraphᚋmodelᚐImportRowError(ctx, sel, v[i])
@@ -894,7 +894,7 @@ func (ec *executionContext) marshalOCareTag2ᚕlinliᚋgraphᚋmodelᚐCareTag�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCareTag2linliᚋgraphᚋmodelᚐCareTag(ctx, sel, v[i])

@@ -1562,7 +1562,7 @@ func (ec *executionContext) _CertificateVerification(ctx context.Context, sel as
 	fields := graphql.CollectFields(ec.OperationContext, sel, certificateVerificationImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1630,7 +1630,7 @@ func (ec *executionContext) _CheckInList(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, checkInListImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1688,7 +1688,7 @@ func (ec *executionContext) _CheckInListEntry(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, checkInListEntryImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1751,7 +1751,7 @@ func (ec *executionContext) _CheckInResult(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, checkInResultImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1814,7 +1814,7 @@ func (ec *executionContext) _KioskPayload(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, kioskPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1852,7 +1852,7 @@ func (ec *executionContext) _SyncCheckInResult(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, syncCheckInResultImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1920,7 +1920,7 @@ func (ec *executionContext) _VolunteerService(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, volunteerServiceImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1990,7 +1990,7 @@ func (ec *executionContext) marshalNCheckInList2ᚖlinliᚋgraphᚋmodelᚐCheck
 }
 
 func (ec *executionContext) marshalNCheckInListEntry2ᚕᚖlinliᚋgraphᚋmodelᚐCheckInListEntryᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CheckInListEntry) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCheckInListEntry2ᚖlinliᚋgraphᚋmodelᚐCheckInListEntry(ctx, sel, v[i])
@@ -2059,7 +2059,7 @@ func (ec *executionContext) unmarshalNSyncCheckInInput2ᚖlinliᚋgraphᚋmodel�
 }
 
 func (ec *executionContext) marshalNSyncCheckInResult2ᚕᚖlinliᚋgraphᚋmodelᚐSyncCheckInResultᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SyncCheckInResult) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSyncCheckInResult2ᚖlinliᚋgraphᚋmodelᚐSyncCheckInResult(ctx, sel, v[i])

@@ -199,7 +199,7 @@ func (ec *executionContext) _CommunityNotificationDefaults(ctx context.Context, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, communityNotificationDefaultsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":

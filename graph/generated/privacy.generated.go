@@ -635,7 +635,7 @@ func (ec *executionContext) _AuditChainBreak(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditChainBreakImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -683,7 +683,7 @@ func (ec *executionContext) _AuditChainHead(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditChainHeadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -721,7 +721,7 @@ func (ec *executionContext) _AuditVerification(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditVerificationImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -774,7 +774,7 @@ func (ec *executionContext) _Retention(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, retentionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -831,7 +831,7 @@ func (ec *executionContext) _Retention(ctx context.Context, sel ast.SelectionSet
 // region    ***************************** type.gotpl *****************************
 
 func (ec *executionContext) marshalNAuditChainBreak2ᚕᚖlinliᚋgraphᚋmodelᚐAuditChainBreakᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AuditChainBreak) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAuditChainBreak2ᚖlinliᚋgraphᚋmodelᚐAuditChainBreak(ctx, sel, v[i])
@@ -855,7 +855,7 @@ func (ec *executionContext) marshalNAuditChainBreak2ᚖlinliᚋgraphᚋmodelᚐA
 }
 
 func (ec *executionContext) marshalNAuditChainHead2ᚕᚖlinliᚋgraphᚋmodelᚐAuditChainHeadᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AuditChainHead) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAuditChainHead2ᚖlinliᚋgraphᚋmodelᚐAuditChainHead(ctx, sel, v[i])

@@ -92,6 +92,9 @@ func (ec *executionContext) fieldContext_AtRiskRegistration_person(_ context.Con
 }
 
 func (ec *executionContext) _AtRiskRegistration_noShows(ctx context.Context, field graphql.CollectedField, obj *reliability.AtRisk) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.NoShows)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -115,6 +118,9 @@ func (ec *executionContext) fieldContext_AtRiskRegistration_noShows(_ context.Co
 }
 
 func (ec *executionContext) _TeamSignUpMember_personID(ctx context.Context, field graphql.CollectedField, obj *ledger.TeamMember) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.PersonID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -138,6 +144,9 @@ func (ec *executionContext) fieldContext_TeamSignUpMember_personID(_ context.Con
 }
 
 func (ec *executionContext) _TeamSignUpMember_registrationID(ctx context.Context, field graphql.CollectedField, obj *ledger.TeamMember) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.RegistrationID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -161,6 +170,9 @@ func (ec *executionContext) fieldContext_TeamSignUpMember_registrationID(_ conte
 }
 
 func (ec *executionContext) _TeamSignUpMember_status(ctx context.Context, field graphql.CollectedField, obj *ledger.TeamMember) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNRegistrationStatus2linliᚋentᚋregistrationᚐStatus(ctx, field.Selections, obj.Status)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,

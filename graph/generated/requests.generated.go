@@ -299,7 +299,7 @@ func (ec *executionContext) _RequestEvent(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, requestEventImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -366,7 +366,7 @@ func (ec *executionContext) marshalNRequestAction2linliᚋgraphᚋmodelᚐReques
 }
 
 func (ec *executionContext) marshalNRequestEvent2ᚕᚖlinliᚋentᚐRequestEventᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.RequestEvent) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRequestEvent2ᚖlinliᚋentᚐRequestEvent(ctx, sel, v[i])

@@ -602,7 +602,7 @@ func (ec *executionContext) _MyDataExport(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, myDataExportImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -640,7 +640,7 @@ func (ec *executionContext) _MyProfile(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, myProfileImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -693,7 +693,7 @@ func (ec *executionContext) _PersonConsent(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, personConsentImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -801,7 +801,7 @@ func (ec *executionContext) marshalNMyProfile2ᚖlinliᚋgraphᚋmodelᚐMyProfi
 }
 
 func (ec *executionContext) marshalNPersonConsent2ᚕᚖlinliᚋgraphᚋmodelᚐPersonConsentᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PersonConsent) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPersonConsent2ᚖlinliᚋgraphᚋmodelᚐPersonConsent(ctx, sel, v[i])

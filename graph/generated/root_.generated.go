@@ -30,17 +30,22 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Activity() ActivityResolver
+	ActivityTemplate() ActivityTemplateResolver
 	AuditEntry() AuditEntryResolver
 	Community() CommunityResolver
 	CommunityStatistics() CommunityStatisticsResolver
 	Household() HouseholdResolver
 	Mutation() MutationResolver
 	Person() PersonResolver
+	PlanSlot() PlanSlotResolver
+	Qualification() QualificationResolver
 	Query() QueryResolver
 	Registration() RegistrationResolver
 	Request() RequestResolver
 	RequestEvent() RequestEventResolver
+	Series() SeriesResolver
 	ServiceRecord() ServiceRecordResolver
+	Slot() SlotResolver
 	Subscription() SubscriptionResolver
 	TeamStatistics() TeamStatisticsResolver
 	ActivityWhereInput() ActivityWhereInputResolver
@@ -60,7 +65,10 @@ type ComplexityRoot struct {
 		Description         func(childComplexity int) int
 		EndsAt              func(childComplexity int) int
 		ID                  func(childComplexity int) int
+		OccurrenceAt        func(childComplexity int) int
 		PublishedAt         func(childComplexity int) int
+		Series              func(childComplexity int) int
+		SeriesID            func(childComplexity int) int
 		ServiceType         func(childComplexity int) int
 		SignupClosesAt      func(childComplexity int) int
 		SignupOpensAt       func(childComplexity int) int
@@ -95,6 +103,30 @@ type ComplexityRoot struct {
 	ActivityEvent struct {
 		Activity func(childComplexity int) int
 		Change   func(childComplexity int) int
+	}
+
+	ActivityTemplate struct {
+		Category            func(childComplexity int) int
+		CheckinOpensMinutes func(childComplexity int) int
+		CreatedAt           func(childComplexity int) int
+		Description         func(childComplexity int) int
+		DurationMinutes     func(childComplexity int) int
+		ID                  func(childComplexity int) int
+		Name                func(childComplexity int) int
+		ServiceType         func(childComplexity int) int
+		SignupClosesMinutes func(childComplexity int) int
+		SignupOpensMinutes  func(childComplexity int) int
+		Slots               func(childComplexity int) int
+		StartMinute         func(childComplexity int) int
+		TeamID              func(childComplexity int) int
+		Title               func(childComplexity int) int
+		VenueID             func(childComplexity int) int
+	}
+
+	AtRiskRegistration struct {
+		NoShows      func(childComplexity int) int
+		Person       func(childComplexity int) int
+		Registration func(childComplexity int) int
 	}
 
 	AttendanceEntryResult struct {
@@ -159,6 +191,12 @@ type ComplexityRoot struct {
 		Path  func(childComplexity int) int
 		Scope func(childComplexity int) int
 		URL   func(childComplexity int) int
+	}
+
+	CancelSeriesPayload struct {
+		Cancelled func(childComplexity int) int
+		Refused   func(childComplexity int) int
+		Series    func(childComplexity int) int
 	}
 
 	CategoryStatistics struct {
@@ -257,6 +295,7 @@ type ComplexityRoot struct {
 		Households         func(childComplexity int) int
 		ID                 func(childComplexity int) int
 		Name               func(childComplexity int) int
+		NoShowWindowMonths func(childComplexity int) int
 		RequestPrefix      func(childComplexity int) int
 		ResidentPopulation func(childComplexity int) int
 		StarThresholds     func(childComplexity int) int
@@ -296,6 +335,12 @@ type ComplexityRoot struct {
 		To                     func(childComplexity int) int
 		VolunteerPersonTimes   func(childComplexity int) int
 		VolunteerShare         func(childComplexity int) int
+	}
+
+	EditSeriesPayload struct {
+		Changed func(childComplexity int) int
+		Refused func(childComplexity int) int
+		Series  func(childComplexity int) int
 	}
 
 	ExportLink struct {
@@ -411,16 +456,22 @@ type ComplexityRoot struct {
 		ApproveRegistration                 func(childComplexity int, registrationID int) int
 		AssignRequest                       func(childComplexity int, id int, teamID *int, assigneeID *int) int
 		CancelActivity                      func(childComplexity int, id int, reason *string) int
+		CancelRecurring                     func(childComplexity int, seriesID int, position int) int
 		CancelRegistration                  func(childComplexity int, input model.CancelRegistrationInput) int
+		CancelSeries                        func(childComplexity int, seriesID int, from string, reason *string) int
 		CheckIn                             func(childComplexity int, input model.CheckInInput) int
 		CheckOut                            func(childComplexity int, input model.CheckInInput) int
 		ConfirmRequest                      func(childComplexity int, id int, satisfaction int, comment *string) int
 		ConfirmServiceRecord                func(childComplexity int, id int) int
+		CopyActivity                        func(childComplexity int, activityID int, startsAt time.Time) int
 		CorrectServiceRecord                func(childComplexity int, id int, input model.ServiceRecordCorrection) int
 		CreateActivity                      func(childComplexity int, input ent.CreateActivityInput, slots []*model.SlotInput) int
+		CreateActivityFromTemplate          func(childComplexity int, templateID int, startsAt time.Time) int
 		CreateCommunity                     func(childComplexity int, input model.CreateCommunityInput) int
 		CreateHousehold                     func(childComplexity int, input model.CreateHouseholdInput) int
 		CreateKioskPairingCode              func(childComplexity int, kioskID int) int
+		CreateQualificationKind             func(childComplexity int, communityID int, name string, description *string) int
+		CreateSeries                        func(childComplexity int, input model.CreateSeriesInput) int
 		CreateTeam                          func(childComplexity int, input ent.CreateTeamInput) int
 		CreateVenue                         func(childComplexity int, input ent.CreateVenueInput) int
 		CreateWebhook                       func(childComplexity int, input model.CreateWebhookInput) int
@@ -428,6 +479,7 @@ type ComplexityRoot struct {
 		DeleteMyAccount                     func(childComplexity int, password *string, verificationCode *string) int
 		DeletePerson                        func(childComplexity int, personID int, reason string, writtenRequestRef string) int
 		DeleteWebhook                       func(childComplexity int, id int) int
+		EditSeries                          func(childComplexity int, input model.EditSeriesInput) int
 		GiveConsent                         func(childComplexity int, input model.GiveConsentInput) int
 		ImportSpreadsheet                   func(childComplexity int, kind model.ImportKind, file graphql.Upload, dryRun bool) int
 		IssueCertificate                    func(childComplexity int, personID *int) int
@@ -440,25 +492,35 @@ type ComplexityRoot struct {
 		PublishActivity                     func(childComplexity int, id int) int
 		RecordAttendance                    func(childComplexity int, activityID int, entries []*model.AttendanceEntryInput) int
 		RecordHomeVisit                     func(childComplexity int, input model.RecordHomeVisitInput) int
+		RecordQualification                 func(childComplexity int, input model.RecordQualificationInput) int
 		Register                            func(childComplexity int, input model.RegisterInput) int
 		RegisterKiosk                       func(childComplexity int, venueID int, name string) int
 		RejectRegistration                  func(childComplexity int, registrationID int, reason *string) int
 		RejectRequest                       func(childComplexity int, id int, reason string) int
+		RemoveQualification                 func(childComplexity int, id int) int
 		RemoveTeamMember                    func(childComplexity int, teamID int, personID int) int
+		RemoveTeamSignUps                   func(childComplexity int, input model.RemoveTeamSignUpsInput) int
 		ReopenRequest                       func(childComplexity int, id int, reason string) int
 		RequestPhoneCode                    func(childComplexity int, input model.RequestPhoneCodeInput) int
 		ResolveRequest                      func(childComplexity int, id int, outcome request.Outcome, resolution string) int
 		RevokeKiosk                         func(childComplexity int, id int) int
 		RotateCalendarFeed                  func(childComplexity int, teamID *int, venueID *int) int
 		RotateCheckInCode                   func(childComplexity int, registrationID int) int
+		SaveActivityTemplate                func(childComplexity int, activityID int, name string) int
 		SelfCheckIn                         func(childComplexity int, code string, nonce string) int
+		SetNoShowWindow                     func(childComplexity int, communityID int, months int) int
 		SetRetention                        func(childComplexity int, communityID int, input model.RetentionInput) int
 		SetRoles                            func(childComplexity int, personID int, roles []model.Role) int
+		SetSeriesWindow                     func(childComplexity int, weeks int) int
 		SetSlotCapacity                     func(childComplexity int, slotID int, capacity int) int
+		SetSlotRequirements                 func(childComplexity int, slotID int, input model.SlotRequirementsInput) int
 		SetSlotWaitlistMode                 func(childComplexity int, input model.SetSlotWaitlistModeInput) int
 		SetTeamMember                       func(childComplexity int, teamID int, personID int, role *teammembership.Role) int
 		SetWechatAddress                    func(childComplexity int, openid *string) int
 		SignUp                              func(childComplexity int, input model.SignUpInput) int
+		SignUpRecurring                     func(childComplexity int, seriesID int, position int, idempotencyKey *string) int
+		SignUpTeam                          func(childComplexity int, input model.TeamSignUpInput) int
+		SkipSeriesDate                      func(childComplexity int, seriesID int, date string, reason *string) int
 		StartRequest                        func(childComplexity int, id int) int
 		SubmitRequest                       func(childComplexity int, input model.SubmitRequestInput) int
 		SyncCheckIns                        func(childComplexity int, items []*model.SyncCheckInInput) int
@@ -546,6 +608,13 @@ type ComplexityRoot struct {
 		ReminderLeadMinutes func(childComplexity int) int
 	}
 
+	OccurrenceRefusal struct {
+		Activity func(childComplexity int) int
+		Code     func(childComplexity int) int
+		Field    func(childComplexity int) int
+		Message  func(childComplexity int) int
+	}
+
 	PageInfo struct {
 		EndCursor       func(childComplexity int) int
 		HasNextPage     func(childComplexity int) int
@@ -590,9 +659,45 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	PlanSlot struct {
+		Capacity          func(childComplexity int) int
+		EndOffset         func(childComplexity int) int
+		Kind              func(childComplexity int) int
+		MaxSeatsPerSignup func(childComplexity int) int
+		Name              func(childComplexity int) int
+		RequiresApproval  func(childComplexity int) int
+		StartOffset       func(childComplexity int) int
+		WaitlistEnabled   func(childComplexity int) int
+	}
+
+	Qualification struct {
+		Community   func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		EvidenceRef func(childComplexity int) int
+		ExpiresOn   func(childComplexity int) int
+		ID          func(childComplexity int) int
+		InForce     func(childComplexity int) int
+		Kind        func(childComplexity int) int
+		KindID      func(childComplexity int) int
+		Person      func(childComplexity int) int
+		PersonID    func(childComplexity int) int
+		UpdatedAt   func(childComplexity int) int
+	}
+
+	QualificationKind struct {
+		Community   func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		Description func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Name        func(childComplexity int) int
+		UpdatedAt   func(childComplexity int) int
+	}
+
 	Query struct {
 		Activities                    func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ActivityOrder, where *ent.ActivityWhereInput) int
 		ActivityRegistrations         func(childComplexity int, activityID int, first *int, after *entgql.Cursor[int], last *int, before *entgql.Cursor[int], filter *model.ActivityRegistrationsFilter) int
+		ActivityTemplates             func(childComplexity int) int
+		AtRiskRegistrations           func(childComplexity int, activityID int, minNoShows *int) int
 		AuditLog                      func(childComplexity int, communityID *int, where *model.AuditLogFilter, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) int
 		CheckInList                   func(childComplexity int, activityID int) int
 		CheckInSearch                 func(childComplexity int, activityID int, query string) int
@@ -600,24 +705,32 @@ type ComplexityRoot struct {
 		CommunityNotificationDefaults func(childComplexity int, communityID int) int
 		CommunityStatistics           func(childComplexity int, communityID int, from time.Time, to time.Time) int
 		Consents                      func(childComplexity int, communityID int, purpose *model.ConsentPurpose, inForce *bool) int
+		ExpiringQualifications        func(childComplexity int, communityID *int, withinDays *int) int
 		ExportLinks                   func(childComplexity int, communityID int, from *time.Time, to *time.Time) int
 		Households                    func(childComplexity int, first *int, after *entgql.Cursor[int], where *ent.HouseholdWhereInput) int
 		Kiosks                        func(childComplexity int, venueID *int) int
 		MyConsents                    func(childComplexity int) int
 		MyData                        func(childComplexity int, json *bool) int
 		MyProfile                     func(childComplexity int) int
+		MyQualifications              func(childComplexity int) int
 		MyRegistrations               func(childComplexity int, first *int, after *entgql.Cursor[int], last *int, before *entgql.Cursor[int]) int
 		MyRequests                    func(childComplexity int, first *int, after *entgql.Cursor[int]) int
+		MyStandingSignups             func(childComplexity int) int
 		Node                          func(childComplexity int, id int) int
 		Nodes                         func(childComplexity int, ids []int) int
 		NotificationDeliveries        func(childComplexity int, communityID *int, status *notificationdelivery.Status, first *int, after *entgql.Cursor[int]) int
 		NotificationPreferences       func(childComplexity int) int
 		Notifications                 func(childComplexity int, first *int, after *entgql.Cursor[int], unreadOnly *bool) int
+		PersonQualifications          func(childComplexity int, personID int) int
 		PhoneVerificationRequired     func(childComplexity int) int
+		QualificationKinds            func(childComplexity int, communityID *int) int
 		Requests                      func(childComplexity int, first *int, after *entgql.Cursor[int], where *ent.RequestWhereInput, orderBy *ent.RequestOrder) int
 		Retention                     func(childComplexity int, communityID int) int
 		SelfCheckInCode               func(childComplexity int, activityID int) int
 		SensitiveReads                func(childComplexity int, communityID *int, where *model.SensitiveReadLogFilter, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) int
+		Series                        func(childComplexity int, id int) int
+		SeriesList                    func(childComplexity int) int
+		SeriesWindowWeeks             func(childComplexity int) int
 		ServiceRecords                func(childComplexity int, personID *int, flagged *bool, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) int
 		Statistics                    func(childComplexity int, communityIDs []int, from time.Time, to time.Time) int
 		Teams                         func(childComplexity int) int
@@ -630,6 +743,17 @@ type ComplexityRoot struct {
 		WebhookDeliveries             func(childComplexity int, webhookID int, status *webhookdelivery.Status, first *int, after *entgql.Cursor[int]) int
 		WebhookEvents                 func(childComplexity int) int
 		Webhooks                      func(childComplexity int, communityID *int) int
+	}
+
+	RecurringBooking struct {
+		Activity     func(childComplexity int) int
+		Refusal      func(childComplexity int) int
+		Registration func(childComplexity int) int
+	}
+
+	RecurringSignUpPayload struct {
+		Bookings func(childComplexity int) int
+		Standing func(childComplexity int) int
 	}
 
 	Registration struct {
@@ -761,6 +885,30 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	Series struct {
+		CancelledFrom       func(childComplexity int) int
+		Category            func(childComplexity int) int
+		CheckinOpensMinutes func(childComplexity int) int
+		Description         func(childComplexity int) int
+		Dtstart             func(childComplexity int) int
+		DurationMinutes     func(childComplexity int) int
+		Exdates             func(childComplexity int) int
+		ID                  func(childComplexity int) int
+		MaterialisedUntil   func(childComplexity int) int
+		Occurrences         func(childComplexity int) int
+		RecurringSignup     func(childComplexity int) int
+		Rrule               func(childComplexity int) int
+		ServiceType         func(childComplexity int) int
+		SignupClosesMinutes func(childComplexity int) int
+		SignupOpensMinutes  func(childComplexity int) int
+		Slots               func(childComplexity int) int
+		StandingCap         func(childComplexity int) int
+		StartShiftMinutes   func(childComplexity int) int
+		TeamID              func(childComplexity int) int
+		Title               func(childComplexity int) int
+		VenueID             func(childComplexity int) int
+	}
+
 	ServiceRecord struct {
 		Activity         func(childComplexity int) int
 		ActivityID       func(childComplexity int) int
@@ -812,28 +960,31 @@ type ComplexityRoot struct {
 	}
 
 	Slot struct {
-		Activity          func(childComplexity int) int
-		ActivityID        func(childComplexity int) int
-		Available         func(childComplexity int) int
-		Capacity          func(childComplexity int) int
-		CheckedIn         func(childComplexity int) int
-		Community         func(childComplexity int) int
-		CreatedAt         func(childComplexity int) int
-		EndsAt            func(childComplexity int) int
-		ID                func(childComplexity int) int
-		Kind              func(childComplexity int) int
-		MaxSeatsPerSignup func(childComplexity int) int
-		Name              func(childComplexity int) int
-		OfferCloseMinutes func(childComplexity int) int
-		OfferHours        func(childComplexity int) int
-		Pending           func(childComplexity int) int
-		RequiresApproval  func(childComplexity int) int
-		StartsAt          func(childComplexity int) int
-		Taken             func(childComplexity int) int
-		UpdatedAt         func(childComplexity int) int
-		WaitlistEnabled   func(childComplexity int) int
-		WaitlistMode      func(childComplexity int) int
-		Waitlisted        func(childComplexity int) int
+		Activity               func(childComplexity int) int
+		ActivityID             func(childComplexity int) int
+		Available              func(childComplexity int) int
+		Capacity               func(childComplexity int) int
+		CheckedIn              func(childComplexity int) int
+		Community              func(childComplexity int) int
+		CreatedAt              func(childComplexity int) int
+		EndsAt                 func(childComplexity int) int
+		ID                     func(childComplexity int) int
+		Kind                   func(childComplexity int) int
+		MaxSeatsPerSignup      func(childComplexity int) int
+		Name                   func(childComplexity int) int
+		NoShowLimit            func(childComplexity int) int
+		OfferCloseMinutes      func(childComplexity int) int
+		OfferHours             func(childComplexity int) int
+		Pending                func(childComplexity int) int
+		RequiredQualifications func(childComplexity int) int
+		RequiresApproval       func(childComplexity int) int
+		SeriesPosition         func(childComplexity int) int
+		StartsAt               func(childComplexity int) int
+		Taken                  func(childComplexity int) int
+		UpdatedAt              func(childComplexity int) int
+		WaitlistEnabled        func(childComplexity int) int
+		WaitlistMode           func(childComplexity int) int
+		Waitlisted             func(childComplexity int) int
 	}
 
 	SlotCounts struct {
@@ -842,6 +993,14 @@ type ComplexityRoot struct {
 		SlotID     func(childComplexity int) int
 		Taken      func(childComplexity int) int
 		Waitlisted func(childComplexity int) int
+	}
+
+	StandingSignup struct {
+		BookedUntil func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Position    func(childComplexity int) int
+		SeriesID    func(childComplexity int) int
 	}
 
 	StatisticsTotal struct {
@@ -912,6 +1071,16 @@ type ComplexityRoot struct {
 		Team      func(childComplexity int) int
 		TeamID    func(childComplexity int) int
 		UpdatedAt func(childComplexity int) int
+	}
+
+	TeamSignUpMember struct {
+		PersonID       func(childComplexity int) int
+		RegistrationID func(childComplexity int) int
+		Status         func(childComplexity int) int
+	}
+
+	TeamSignUpPayload struct {
+		Members func(childComplexity int) int
 	}
 
 	TeamStatistics struct {
@@ -1051,12 +1220,30 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Activity.ID(childComplexity), true
+	case "Activity.occurrenceAt":
+		if e.ComplexityRoot.Activity.OccurrenceAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Activity.OccurrenceAt(childComplexity), true
 	case "Activity.publishedAt":
 		if e.ComplexityRoot.Activity.PublishedAt == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Activity.PublishedAt(childComplexity), true
+	case "Activity.series":
+		if e.ComplexityRoot.Activity.Series == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Activity.Series(childComplexity), true
+	case "Activity.seriesID":
+		if e.ComplexityRoot.Activity.SeriesID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Activity.SeriesID(childComplexity), true
 	case "Activity.serviceType":
 		if e.ComplexityRoot.Activity.ServiceType == nil {
 			break
@@ -1193,6 +1380,116 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ActivityEvent.Change(childComplexity), true
+
+	case "ActivityTemplate.category":
+		if e.ComplexityRoot.ActivityTemplate.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityTemplate.Category(childComplexity), true
+	case "ActivityTemplate.checkinOpensMinutes":
+		if e.ComplexityRoot.ActivityTemplate.CheckinOpensMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityTemplate.CheckinOpensMinutes(childComplexity), true
+	case "ActivityTemplate.createdAt":
+		if e.ComplexityRoot.ActivityTemplate.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityTemplate.CreatedAt(childComplexity), true
+	case "ActivityTemplate.description":
+		if e.ComplexityRoot.ActivityTemplate.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityTemplate.Description(childComplexity), true
+	case "ActivityTemplate.durationMinutes":
+		if e.ComplexityRoot.ActivityTemplate.DurationMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityTemplate.DurationMinutes(childComplexity), true
+	case "ActivityTemplate.id":
+		if e.ComplexityRoot.ActivityTemplate.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityTemplate.ID(childComplexity), true
+	case "ActivityTemplate.name":
+		if e.ComplexityRoot.ActivityTemplate.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityTemplate.Name(childComplexity), true
+	case "ActivityTemplate.serviceType":
+		if e.ComplexityRoot.ActivityTemplate.ServiceType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityTemplate.ServiceType(childComplexity), true
+	case "ActivityTemplate.signupClosesMinutes":
+		if e.ComplexityRoot.ActivityTemplate.SignupClosesMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityTemplate.SignupClosesMinutes(childComplexity), true
+	case "ActivityTemplate.signupOpensMinutes":
+		if e.ComplexityRoot.ActivityTemplate.SignupOpensMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityTemplate.SignupOpensMinutes(childComplexity), true
+	case "ActivityTemplate.slots":
+		if e.ComplexityRoot.ActivityTemplate.Slots == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityTemplate.Slots(childComplexity), true
+	case "ActivityTemplate.startMinute":
+		if e.ComplexityRoot.ActivityTemplate.StartMinute == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityTemplate.StartMinute(childComplexity), true
+	case "ActivityTemplate.teamID":
+		if e.ComplexityRoot.ActivityTemplate.TeamID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityTemplate.TeamID(childComplexity), true
+	case "ActivityTemplate.title":
+		if e.ComplexityRoot.ActivityTemplate.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityTemplate.Title(childComplexity), true
+	case "ActivityTemplate.venueID":
+		if e.ComplexityRoot.ActivityTemplate.VenueID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityTemplate.VenueID(childComplexity), true
+
+	case "AtRiskRegistration.noShows":
+		if e.ComplexityRoot.AtRiskRegistration.NoShows == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AtRiskRegistration.NoShows(childComplexity), true
+	case "AtRiskRegistration.person":
+		if e.ComplexityRoot.AtRiskRegistration.Person == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AtRiskRegistration.Person(childComplexity), true
+	case "AtRiskRegistration.registration":
+		if e.ComplexityRoot.AtRiskRegistration.Registration == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AtRiskRegistration.Registration(childComplexity), true
 
 	case "AttendanceEntryResult.field":
 		if e.ComplexityRoot.AttendanceEntryResult.Field == nil {
@@ -1424,6 +1721,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CalendarFeedURL.URL(childComplexity), true
+
+	case "CancelSeriesPayload.cancelled":
+		if e.ComplexityRoot.CancelSeriesPayload.Cancelled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CancelSeriesPayload.Cancelled(childComplexity), true
+	case "CancelSeriesPayload.refused":
+		if e.ComplexityRoot.CancelSeriesPayload.Refused == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CancelSeriesPayload.Refused(childComplexity), true
+	case "CancelSeriesPayload.series":
+		if e.ComplexityRoot.CancelSeriesPayload.Series == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CancelSeriesPayload.Series(childComplexity), true
 
 	case "CategoryStatistics.activitiesHeld":
 		if e.ComplexityRoot.CategoryStatistics.ActivitiesHeld == nil {
@@ -1842,6 +2158,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Community.Name(childComplexity), true
+	case "Community.noShowWindowMonths":
+		if e.ComplexityRoot.Community.NoShowWindowMonths == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Community.NoShowWindowMonths(childComplexity), true
 	case "Community.requestPrefix":
 		if e.ComplexityRoot.Community.RequestPrefix == nil {
 			break
@@ -2042,6 +2364,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CommunityStatistics.VolunteerShare(childComplexity), true
+
+	case "EditSeriesPayload.changed":
+		if e.ComplexityRoot.EditSeriesPayload.Changed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EditSeriesPayload.Changed(childComplexity), true
+	case "EditSeriesPayload.refused":
+		if e.ComplexityRoot.EditSeriesPayload.Refused == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EditSeriesPayload.Refused(childComplexity), true
+	case "EditSeriesPayload.series":
+		if e.ComplexityRoot.EditSeriesPayload.Series == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EditSeriesPayload.Series(childComplexity), true
 
 	case "ExportLink.format":
 		if e.ComplexityRoot.ExportLink.Format == nil {
@@ -2524,6 +2865,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CancelActivity(childComplexity, args["id"].(int), args["reason"].(*string)), true
+	case "Mutation.cancelRecurring":
+		if e.ComplexityRoot.Mutation.CancelRecurring == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cancelRecurring_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CancelRecurring(childComplexity, args["seriesID"].(int), args["position"].(int)), true
 	case "Mutation.cancelRegistration":
 		if e.ComplexityRoot.Mutation.CancelRegistration == nil {
 			break
@@ -2535,6 +2887,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CancelRegistration(childComplexity, args["input"].(model.CancelRegistrationInput)), true
+	case "Mutation.cancelSeries":
+		if e.ComplexityRoot.Mutation.CancelSeries == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cancelSeries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CancelSeries(childComplexity, args["seriesID"].(int), args["from"].(string), args["reason"].(*string)), true
 	case "Mutation.checkIn":
 		if e.ComplexityRoot.Mutation.CheckIn == nil {
 			break
@@ -2579,6 +2942,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ConfirmServiceRecord(childComplexity, args["id"].(int)), true
+	case "Mutation.copyActivity":
+		if e.ComplexityRoot.Mutation.CopyActivity == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_copyActivity_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CopyActivity(childComplexity, args["activityID"].(int), args["startsAt"].(time.Time)), true
 	case "Mutation.correctServiceRecord":
 		if e.ComplexityRoot.Mutation.CorrectServiceRecord == nil {
 			break
@@ -2601,6 +2975,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateActivity(childComplexity, args["input"].(ent.CreateActivityInput), args["slots"].([]*model.SlotInput)), true
+	case "Mutation.createActivityFromTemplate":
+		if e.ComplexityRoot.Mutation.CreateActivityFromTemplate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createActivityFromTemplate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateActivityFromTemplate(childComplexity, args["templateID"].(int), args["startsAt"].(time.Time)), true
 	case "Mutation.createCommunity":
 		if e.ComplexityRoot.Mutation.CreateCommunity == nil {
 			break
@@ -2634,6 +3019,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateKioskPairingCode(childComplexity, args["kioskID"].(int)), true
+	case "Mutation.createQualificationKind":
+		if e.ComplexityRoot.Mutation.CreateQualificationKind == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createQualificationKind_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateQualificationKind(childComplexity, args["communityID"].(int), args["name"].(string), args["description"].(*string)), true
+	case "Mutation.createSeries":
+		if e.ComplexityRoot.Mutation.CreateSeries == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createSeries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateSeries(childComplexity, args["input"].(model.CreateSeriesInput)), true
 	case "Mutation.createTeam":
 		if e.ComplexityRoot.Mutation.CreateTeam == nil {
 			break
@@ -2711,6 +3118,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteWebhook(childComplexity, args["id"].(int)), true
+	case "Mutation.editSeries":
+		if e.ComplexityRoot.Mutation.EditSeries == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_editSeries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.EditSeries(childComplexity, args["input"].(model.EditSeriesInput)), true
 	case "Mutation.giveConsent":
 		if e.ComplexityRoot.Mutation.GiveConsent == nil {
 			break
@@ -2838,6 +3256,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RecordHomeVisit(childComplexity, args["input"].(model.RecordHomeVisitInput)), true
+	case "Mutation.recordQualification":
+		if e.ComplexityRoot.Mutation.RecordQualification == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordQualification_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordQualification(childComplexity, args["input"].(model.RecordQualificationInput)), true
 	case "Mutation.register":
 		if e.ComplexityRoot.Mutation.Register == nil {
 			break
@@ -2882,6 +3311,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RejectRequest(childComplexity, args["id"].(int), args["reason"].(string)), true
+	case "Mutation.removeQualification":
+		if e.ComplexityRoot.Mutation.RemoveQualification == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeQualification_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveQualification(childComplexity, args["id"].(int)), true
 	case "Mutation.removeTeamMember":
 		if e.ComplexityRoot.Mutation.RemoveTeamMember == nil {
 			break
@@ -2893,6 +3333,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RemoveTeamMember(childComplexity, args["teamID"].(int), args["personID"].(int)), true
+	case "Mutation.removeTeamSignUps":
+		if e.ComplexityRoot.Mutation.RemoveTeamSignUps == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeTeamSignUps_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveTeamSignUps(childComplexity, args["input"].(model.RemoveTeamSignUpsInput)), true
 	case "Mutation.reopenRequest":
 		if e.ComplexityRoot.Mutation.ReopenRequest == nil {
 			break
@@ -2959,6 +3410,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RotateCheckInCode(childComplexity, args["registrationID"].(int)), true
+	case "Mutation.saveActivityTemplate":
+		if e.ComplexityRoot.Mutation.SaveActivityTemplate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_saveActivityTemplate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SaveActivityTemplate(childComplexity, args["activityID"].(int), args["name"].(string)), true
 	case "Mutation.selfCheckIn":
 		if e.ComplexityRoot.Mutation.SelfCheckIn == nil {
 			break
@@ -2970,6 +3432,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SelfCheckIn(childComplexity, args["code"].(string), args["nonce"].(string)), true
+	case "Mutation.setNoShowWindow":
+		if e.ComplexityRoot.Mutation.SetNoShowWindow == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setNoShowWindow_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetNoShowWindow(childComplexity, args["communityID"].(int), args["months"].(int)), true
 	case "Mutation.setRetention":
 		if e.ComplexityRoot.Mutation.SetRetention == nil {
 			break
@@ -2992,6 +3465,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetRoles(childComplexity, args["personID"].(int), args["roles"].([]model.Role)), true
+	case "Mutation.setSeriesWindow":
+		if e.ComplexityRoot.Mutation.SetSeriesWindow == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setSeriesWindow_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetSeriesWindow(childComplexity, args["weeks"].(int)), true
 	case "Mutation.setSlotCapacity":
 		if e.ComplexityRoot.Mutation.SetSlotCapacity == nil {
 			break
@@ -3003,6 +3487,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetSlotCapacity(childComplexity, args["slotID"].(int), args["capacity"].(int)), true
+	case "Mutation.setSlotRequirements":
+		if e.ComplexityRoot.Mutation.SetSlotRequirements == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setSlotRequirements_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetSlotRequirements(childComplexity, args["slotID"].(int), args["input"].(model.SlotRequirementsInput)), true
 	case "Mutation.setSlotWaitlistMode":
 		if e.ComplexityRoot.Mutation.SetSlotWaitlistMode == nil {
 			break
@@ -3047,6 +3542,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SignUp(childComplexity, args["input"].(model.SignUpInput)), true
+	case "Mutation.signUpRecurring":
+		if e.ComplexityRoot.Mutation.SignUpRecurring == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_signUpRecurring_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SignUpRecurring(childComplexity, args["seriesID"].(int), args["position"].(int), args["idempotencyKey"].(*string)), true
+	case "Mutation.signUpTeam":
+		if e.ComplexityRoot.Mutation.SignUpTeam == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_signUpTeam_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SignUpTeam(childComplexity, args["input"].(model.TeamSignUpInput)), true
+	case "Mutation.skipSeriesDate":
+		if e.ComplexityRoot.Mutation.SkipSeriesDate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_skipSeriesDate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SkipSeriesDate(childComplexity, args["seriesID"].(int), args["date"].(string), args["reason"].(*string)), true
 	case "Mutation.startRequest":
 		if e.ComplexityRoot.Mutation.StartRequest == nil {
 			break
@@ -3475,6 +4003,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.NotificationPreferences.ReminderLeadMinutes(childComplexity), true
 
+	case "OccurrenceRefusal.activity":
+		if e.ComplexityRoot.OccurrenceRefusal.Activity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OccurrenceRefusal.Activity(childComplexity), true
+	case "OccurrenceRefusal.code":
+		if e.ComplexityRoot.OccurrenceRefusal.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OccurrenceRefusal.Code(childComplexity), true
+	case "OccurrenceRefusal.field":
+		if e.ComplexityRoot.OccurrenceRefusal.Field == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OccurrenceRefusal.Field(childComplexity), true
+	case "OccurrenceRefusal.message":
+		if e.ComplexityRoot.OccurrenceRefusal.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OccurrenceRefusal.Message(childComplexity), true
+
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
 			break
@@ -3654,6 +4207,159 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PersonEdge.Node(childComplexity), true
 
+	case "PlanSlot.capacity":
+		if e.ComplexityRoot.PlanSlot.Capacity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlanSlot.Capacity(childComplexity), true
+	case "PlanSlot.endOffset":
+		if e.ComplexityRoot.PlanSlot.EndOffset == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlanSlot.EndOffset(childComplexity), true
+	case "PlanSlot.kind":
+		if e.ComplexityRoot.PlanSlot.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlanSlot.Kind(childComplexity), true
+	case "PlanSlot.maxSeatsPerSignup":
+		if e.ComplexityRoot.PlanSlot.MaxSeatsPerSignup == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlanSlot.MaxSeatsPerSignup(childComplexity), true
+	case "PlanSlot.name":
+		if e.ComplexityRoot.PlanSlot.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlanSlot.Name(childComplexity), true
+	case "PlanSlot.requiresApproval":
+		if e.ComplexityRoot.PlanSlot.RequiresApproval == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlanSlot.RequiresApproval(childComplexity), true
+	case "PlanSlot.startOffset":
+		if e.ComplexityRoot.PlanSlot.StartOffset == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlanSlot.StartOffset(childComplexity), true
+	case "PlanSlot.waitlistEnabled":
+		if e.ComplexityRoot.PlanSlot.WaitlistEnabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlanSlot.WaitlistEnabled(childComplexity), true
+
+	case "Qualification.community":
+		if e.ComplexityRoot.Qualification.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Qualification.Community(childComplexity), true
+	case "Qualification.createdAt":
+		if e.ComplexityRoot.Qualification.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Qualification.CreatedAt(childComplexity), true
+	case "Qualification.evidenceRef":
+		if e.ComplexityRoot.Qualification.EvidenceRef == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Qualification.EvidenceRef(childComplexity), true
+	case "Qualification.expiresOn":
+		if e.ComplexityRoot.Qualification.ExpiresOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Qualification.ExpiresOn(childComplexity), true
+	case "Qualification.id":
+		if e.ComplexityRoot.Qualification.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Qualification.ID(childComplexity), true
+	case "Qualification.inForce":
+		if e.ComplexityRoot.Qualification.InForce == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Qualification.InForce(childComplexity), true
+	case "Qualification.kind":
+		if e.ComplexityRoot.Qualification.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Qualification.Kind(childComplexity), true
+	case "Qualification.kindID":
+		if e.ComplexityRoot.Qualification.KindID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Qualification.KindID(childComplexity), true
+	case "Qualification.person":
+		if e.ComplexityRoot.Qualification.Person == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Qualification.Person(childComplexity), true
+	case "Qualification.personID":
+		if e.ComplexityRoot.Qualification.PersonID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Qualification.PersonID(childComplexity), true
+	case "Qualification.updatedAt":
+		if e.ComplexityRoot.Qualification.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Qualification.UpdatedAt(childComplexity), true
+
+	case "QualificationKind.community":
+		if e.ComplexityRoot.QualificationKind.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QualificationKind.Community(childComplexity), true
+	case "QualificationKind.createdAt":
+		if e.ComplexityRoot.QualificationKind.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QualificationKind.CreatedAt(childComplexity), true
+	case "QualificationKind.description":
+		if e.ComplexityRoot.QualificationKind.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QualificationKind.Description(childComplexity), true
+	case "QualificationKind.id":
+		if e.ComplexityRoot.QualificationKind.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QualificationKind.ID(childComplexity), true
+	case "QualificationKind.name":
+		if e.ComplexityRoot.QualificationKind.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QualificationKind.Name(childComplexity), true
+	case "QualificationKind.updatedAt":
+		if e.ComplexityRoot.QualificationKind.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QualificationKind.UpdatedAt(childComplexity), true
+
 	case "Query.activities":
 		if e.ComplexityRoot.Query.Activities == nil {
 			break
@@ -3676,6 +4382,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ActivityRegistrations(childComplexity, args["activityID"].(int), args["first"].(*int), args["after"].(*entgql.Cursor[int]), args["last"].(*int), args["before"].(*entgql.Cursor[int]), args["filter"].(*model.ActivityRegistrationsFilter)), true
+	case "Query.activityTemplates":
+		if e.ComplexityRoot.Query.ActivityTemplates == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.ActivityTemplates(childComplexity), true
+	case "Query.atRiskRegistrations":
+		if e.ComplexityRoot.Query.AtRiskRegistrations == nil {
+			break
+		}
+
+		args, err := ec.field_Query_atRiskRegistrations_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AtRiskRegistrations(childComplexity, args["activityID"].(int), args["minNoShows"].(*int)), true
 	case "Query.auditLog":
 		if e.ComplexityRoot.Query.AuditLog == nil {
 			break
@@ -3748,6 +4471,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Consents(childComplexity, args["communityID"].(int), args["purpose"].(*model.ConsentPurpose), args["inForce"].(*bool)), true
+	case "Query.expiringQualifications":
+		if e.ComplexityRoot.Query.ExpiringQualifications == nil {
+			break
+		}
+
+		args, err := ec.field_Query_expiringQualifications_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ExpiringQualifications(childComplexity, args["communityID"].(*int), args["withinDays"].(*int)), true
 	case "Query.exportLinks":
 		if e.ComplexityRoot.Query.ExportLinks == nil {
 			break
@@ -3805,6 +4539,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.MyProfile(childComplexity), true
+	case "Query.myQualifications":
+		if e.ComplexityRoot.Query.MyQualifications == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.MyQualifications(childComplexity), true
 	case "Query.myRegistrations":
 		if e.ComplexityRoot.Query.MyRegistrations == nil {
 			break
@@ -3827,6 +4567,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.MyRequests(childComplexity, args["first"].(*int), args["after"].(*entgql.Cursor[int])), true
+	case "Query.myStandingSignups":
+		if e.ComplexityRoot.Query.MyStandingSignups == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.MyStandingSignups(childComplexity), true
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
 			break
@@ -3877,12 +4623,34 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Notifications(childComplexity, args["first"].(*int), args["after"].(*entgql.Cursor[int]), args["unreadOnly"].(*bool)), true
+	case "Query.personQualifications":
+		if e.ComplexityRoot.Query.PersonQualifications == nil {
+			break
+		}
+
+		args, err := ec.field_Query_personQualifications_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PersonQualifications(childComplexity, args["personID"].(int)), true
 	case "Query.phoneVerificationRequired":
 		if e.ComplexityRoot.Query.PhoneVerificationRequired == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Query.PhoneVerificationRequired(childComplexity), true
+	case "Query.qualificationKinds":
+		if e.ComplexityRoot.Query.QualificationKinds == nil {
+			break
+		}
+
+		args, err := ec.field_Query_qualificationKinds_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.QualificationKinds(childComplexity, args["communityID"].(*int)), true
 	case "Query.requests":
 		if e.ComplexityRoot.Query.Requests == nil {
 			break
@@ -3927,6 +4695,29 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.SensitiveReads(childComplexity, args["communityID"].(*int), args["where"].(*model.SensitiveReadLogFilter), args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int)), true
+	case "Query.series":
+		if e.ComplexityRoot.Query.Series == nil {
+			break
+		}
+
+		args, err := ec.field_Query_series_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Series(childComplexity, args["id"].(int)), true
+	case "Query.seriesList":
+		if e.ComplexityRoot.Query.SeriesList == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.SeriesList(childComplexity), true
+	case "Query.seriesWindowWeeks":
+		if e.ComplexityRoot.Query.SeriesWindowWeeks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.SeriesWindowWeeks(childComplexity), true
 	case "Query.serviceRecords":
 		if e.ComplexityRoot.Query.ServiceRecords == nil {
 			break
@@ -4039,6 +4830,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Webhooks(childComplexity, args["communityID"].(*int)), true
+
+	case "RecurringBooking.activity":
+		if e.ComplexityRoot.RecurringBooking.Activity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecurringBooking.Activity(childComplexity), true
+	case "RecurringBooking.refusal":
+		if e.ComplexityRoot.RecurringBooking.Refusal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecurringBooking.Refusal(childComplexity), true
+	case "RecurringBooking.registration":
+		if e.ComplexityRoot.RecurringBooking.Registration == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecurringBooking.Registration(childComplexity), true
+
+	case "RecurringSignUpPayload.bookings":
+		if e.ComplexityRoot.RecurringSignUpPayload.Bookings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecurringSignUpPayload.Bookings(childComplexity), true
+	case "RecurringSignUpPayload.standing":
+		if e.ComplexityRoot.RecurringSignUpPayload.Standing == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecurringSignUpPayload.Standing(childComplexity), true
 
 	case "Registration.activity":
 		if e.ComplexityRoot.Registration.Activity == nil {
@@ -4593,6 +5416,133 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SensitiveReadEdge.Node(childComplexity), true
 
+	case "Series.cancelledFrom":
+		if e.ComplexityRoot.Series.CancelledFrom == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Series.CancelledFrom(childComplexity), true
+	case "Series.category":
+		if e.ComplexityRoot.Series.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Series.Category(childComplexity), true
+	case "Series.checkinOpensMinutes":
+		if e.ComplexityRoot.Series.CheckinOpensMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Series.CheckinOpensMinutes(childComplexity), true
+	case "Series.description":
+		if e.ComplexityRoot.Series.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Series.Description(childComplexity), true
+	case "Series.dtstart":
+		if e.ComplexityRoot.Series.Dtstart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Series.Dtstart(childComplexity), true
+	case "Series.durationMinutes":
+		if e.ComplexityRoot.Series.DurationMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Series.DurationMinutes(childComplexity), true
+	case "Series.exdates":
+		if e.ComplexityRoot.Series.Exdates == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Series.Exdates(childComplexity), true
+	case "Series.id":
+		if e.ComplexityRoot.Series.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Series.ID(childComplexity), true
+	case "Series.materialisedUntil":
+		if e.ComplexityRoot.Series.MaterialisedUntil == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Series.MaterialisedUntil(childComplexity), true
+	case "Series.occurrences":
+		if e.ComplexityRoot.Series.Occurrences == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Series.Occurrences(childComplexity), true
+	case "Series.recurringSignup":
+		if e.ComplexityRoot.Series.RecurringSignup == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Series.RecurringSignup(childComplexity), true
+	case "Series.rrule":
+		if e.ComplexityRoot.Series.Rrule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Series.Rrule(childComplexity), true
+	case "Series.serviceType":
+		if e.ComplexityRoot.Series.ServiceType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Series.ServiceType(childComplexity), true
+	case "Series.signupClosesMinutes":
+		if e.ComplexityRoot.Series.SignupClosesMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Series.SignupClosesMinutes(childComplexity), true
+	case "Series.signupOpensMinutes":
+		if e.ComplexityRoot.Series.SignupOpensMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Series.SignupOpensMinutes(childComplexity), true
+	case "Series.slots":
+		if e.ComplexityRoot.Series.Slots == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Series.Slots(childComplexity), true
+	case "Series.standingCap":
+		if e.ComplexityRoot.Series.StandingCap == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Series.StandingCap(childComplexity), true
+	case "Series.startShiftMinutes":
+		if e.ComplexityRoot.Series.StartShiftMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Series.StartShiftMinutes(childComplexity), true
+	case "Series.teamID":
+		if e.ComplexityRoot.Series.TeamID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Series.TeamID(childComplexity), true
+	case "Series.title":
+		if e.ComplexityRoot.Series.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Series.Title(childComplexity), true
+	case "Series.venueID":
+		if e.ComplexityRoot.Series.VenueID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Series.VenueID(childComplexity), true
+
 	case "ServiceRecord.activity":
 		if e.ComplexityRoot.ServiceRecord.Activity == nil {
 			break
@@ -4880,6 +5830,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Slot.Name(childComplexity), true
+	case "Slot.noShowLimit":
+		if e.ComplexityRoot.Slot.NoShowLimit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Slot.NoShowLimit(childComplexity), true
 	case "Slot.offerCloseMinutes":
 		if e.ComplexityRoot.Slot.OfferCloseMinutes == nil {
 			break
@@ -4898,12 +5854,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Slot.Pending(childComplexity), true
+	case "Slot.requiredQualifications":
+		if e.ComplexityRoot.Slot.RequiredQualifications == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Slot.RequiredQualifications(childComplexity), true
 	case "Slot.requiresApproval":
 		if e.ComplexityRoot.Slot.RequiresApproval == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Slot.RequiresApproval(childComplexity), true
+	case "Slot.seriesPosition":
+		if e.ComplexityRoot.Slot.SeriesPosition == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Slot.SeriesPosition(childComplexity), true
 	case "Slot.startsAt":
 		if e.ComplexityRoot.Slot.StartsAt == nil {
 			break
@@ -4971,6 +5939,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SlotCounts.Waitlisted(childComplexity), true
+
+	case "StandingSignup.bookedUntil":
+		if e.ComplexityRoot.StandingSignup.BookedUntil == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StandingSignup.BookedUntil(childComplexity), true
+	case "StandingSignup.createdAt":
+		if e.ComplexityRoot.StandingSignup.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StandingSignup.CreatedAt(childComplexity), true
+	case "StandingSignup.id":
+		if e.ComplexityRoot.StandingSignup.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StandingSignup.ID(childComplexity), true
+	case "StandingSignup.position":
+		if e.ComplexityRoot.StandingSignup.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StandingSignup.Position(childComplexity), true
+	case "StandingSignup.seriesID":
+		if e.ComplexityRoot.StandingSignup.SeriesID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StandingSignup.SeriesID(childComplexity), true
 
 	case "StatisticsTotal.activitiesHeld":
 		if e.ComplexityRoot.StatisticsTotal.ActivitiesHeld == nil {
@@ -5332,6 +6331,32 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TeamMembership.UpdatedAt(childComplexity), true
 
+	case "TeamSignUpMember.personID":
+		if e.ComplexityRoot.TeamSignUpMember.PersonID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TeamSignUpMember.PersonID(childComplexity), true
+	case "TeamSignUpMember.registrationID":
+		if e.ComplexityRoot.TeamSignUpMember.RegistrationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TeamSignUpMember.RegistrationID(childComplexity), true
+	case "TeamSignUpMember.status":
+		if e.ComplexityRoot.TeamSignUpMember.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TeamSignUpMember.Status(childComplexity), true
+
+	case "TeamSignUpPayload.members":
+		if e.ComplexityRoot.TeamSignUpPayload.Members == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TeamSignUpPayload.Members(childComplexity), true
+
 	case "TeamStatistics.activitiesHeld":
 		if e.ComplexityRoot.TeamStatistics.ActivitiesHeld == nil {
 			break
@@ -5688,10 +6713,12 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateActivityInput", ec.unmarshalInputCreateActivityInput),
 			graphql.NewInputUnmarshaler("CreateCommunityInput", ec.unmarshalInputCreateCommunityInput),
 			graphql.NewInputUnmarshaler("CreateHouseholdInput", ec.unmarshalInputCreateHouseholdInput),
+			graphql.NewInputUnmarshaler("CreateSeriesInput", ec.unmarshalInputCreateSeriesInput),
 			graphql.NewInputUnmarshaler("CreateTeamInput", ec.unmarshalInputCreateTeamInput),
 			graphql.NewInputUnmarshaler("CreateVenueInput", ec.unmarshalInputCreateVenueInput),
 			graphql.NewInputUnmarshaler("CreateWebhookInput", ec.unmarshalInputCreateWebhookInput),
 			graphql.NewInputUnmarshaler("DeclineOfferInput", ec.unmarshalInputDeclineOfferInput),
+			graphql.NewInputUnmarshaler("EditSeriesInput", ec.unmarshalInputEditSeriesInput),
 			graphql.NewInputUnmarshaler("GiveConsentInput", ec.unmarshalInputGiveConsentInput),
 			graphql.NewInputUnmarshaler("HomeVisitOrder", ec.unmarshalInputHomeVisitOrder),
 			graphql.NewInputUnmarshaler("HouseholdOrder", ec.unmarshalInputHouseholdOrder),
@@ -5703,26 +6730,33 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("NotificationPreferencesInput", ec.unmarshalInputNotificationPreferencesInput),
 			graphql.NewInputUnmarshaler("PersonOrder", ec.unmarshalInputPersonOrder),
 			graphql.NewInputUnmarshaler("PersonWhereInput", ec.unmarshalInputPersonWhereInput),
+			graphql.NewInputUnmarshaler("QualificationKindOrder", ec.unmarshalInputQualificationKindOrder),
+			graphql.NewInputUnmarshaler("QualificationOrder", ec.unmarshalInputQualificationOrder),
 			graphql.NewInputUnmarshaler("RecordHomeVisitInput", ec.unmarshalInputRecordHomeVisitInput),
+			graphql.NewInputUnmarshaler("RecordQualificationInput", ec.unmarshalInputRecordQualificationInput),
 			graphql.NewInputUnmarshaler("RegisterInput", ec.unmarshalInputRegisterInput),
 			graphql.NewInputUnmarshaler("RegistrationOrder", ec.unmarshalInputRegistrationOrder),
 			graphql.NewInputUnmarshaler("RegistrationWhereInput", ec.unmarshalInputRegistrationWhereInput),
+			graphql.NewInputUnmarshaler("RemoveTeamSignUpsInput", ec.unmarshalInputRemoveTeamSignUpsInput),
 			graphql.NewInputUnmarshaler("RequestOrder", ec.unmarshalInputRequestOrder),
 			graphql.NewInputUnmarshaler("RequestPhoneCodeInput", ec.unmarshalInputRequestPhoneCodeInput),
 			graphql.NewInputUnmarshaler("RequestWhereInput", ec.unmarshalInputRequestWhereInput),
 			graphql.NewInputUnmarshaler("RetentionInput", ec.unmarshalInputRetentionInput),
 			graphql.NewInputUnmarshaler("SensitiveReadLogFilter", ec.unmarshalInputSensitiveReadLogFilter),
 			graphql.NewInputUnmarshaler("SensitiveReadOrder", ec.unmarshalInputSensitiveReadOrder),
+			graphql.NewInputUnmarshaler("SeriesSlotChange", ec.unmarshalInputSeriesSlotChange),
 			graphql.NewInputUnmarshaler("ServiceRecordCorrection", ec.unmarshalInputServiceRecordCorrection),
 			graphql.NewInputUnmarshaler("ServiceRecordOrder", ec.unmarshalInputServiceRecordOrder),
 			graphql.NewInputUnmarshaler("SetSlotWaitlistModeInput", ec.unmarshalInputSetSlotWaitlistModeInput),
 			graphql.NewInputUnmarshaler("SignUpInput", ec.unmarshalInputSignUpInput),
 			graphql.NewInputUnmarshaler("SlotInput", ec.unmarshalInputSlotInput),
 			graphql.NewInputUnmarshaler("SlotOrder", ec.unmarshalInputSlotOrder),
+			graphql.NewInputUnmarshaler("SlotRequirementsInput", ec.unmarshalInputSlotRequirementsInput),
 			graphql.NewInputUnmarshaler("SubmitRequestInput", ec.unmarshalInputSubmitRequestInput),
 			graphql.NewInputUnmarshaler("SyncCheckInInput", ec.unmarshalInputSyncCheckInInput),
 			graphql.NewInputUnmarshaler("TeamMembershipOrder", ec.unmarshalInputTeamMembershipOrder),
 			graphql.NewInputUnmarshaler("TeamOrder", ec.unmarshalInputTeamOrder),
+			graphql.NewInputUnmarshaler("TeamSignUpInput", ec.unmarshalInputTeamSignUpInput),
 			graphql.NewInputUnmarshaler("TeamWhereInput", ec.unmarshalInputTeamWhereInput),
 			graphql.NewInputUnmarshaler("UpdateActivityInput", ec.unmarshalInputUpdateActivityInput),
 			graphql.NewInputUnmarshaler("UpdateHouseholdInput", ec.unmarshalInputUpdateHouseholdInput),
@@ -6051,6 +7085,8 @@ type Activity implements Node {
   signupClosesAt: Time
   checkinOpensMinutes: Int!
   publishedAt: Time
+  seriesID: ID
+  occurrenceAt: Time
   community: Community!
   team: Team
   venue: Venue
@@ -6469,6 +7505,7 @@ type Community implements Node {
   residentPopulation: Int!
   requestPrefix: String!
   areaKm2: Float!
+  noShowWindowMonths: Int!
 }
 """
 Ordering options for Community connections
@@ -6600,6 +7637,17 @@ input CommunityWhereInput {
   residentPopulationGTE: Int
   residentPopulationLT: Int
   residentPopulationLTE: Int
+  """
+  no_show_window_months field predicates
+  """
+  noShowWindowMonths: Int
+  noShowWindowMonthsNEQ: Int
+  noShowWindowMonthsIn: [Int!]
+  noShowWindowMonthsNotIn: [Int!]
+  noShowWindowMonthsGT: Int
+  noShowWindowMonthsGTE: Int
+  noShowWindowMonthsLT: Int
+  noShowWindowMonthsLTE: Int
 }
 """
 CreateActivityInput is used for create Activity object.
@@ -7055,6 +8103,8 @@ enum NotificationKind @goModel(model: "linli/ent/notification.Kind") {
   REMINDER
   HOURS_CREDITED
   CERTIFICATE_ISSUED
+  QUALIFICATION_EXPIRING
+  QUALIFICATIONS_EXPIRING
   REQUEST_UPDATED
   REQUEST_ASSIGNED
   REQUEST_FOLLOW_UP
@@ -7224,6 +8274,64 @@ input PersonWhereInput {
   """
   hasCommunity: Boolean
   hasCommunityWith: [CommunityWhereInput!]
+}
+type Qualification implements Node {
+  id: ID!
+  createdAt: Time!
+  updatedAt: Time!
+  personID: ID!
+  kindID: ID!
+  expiresOn: String!
+  evidenceRef: String!
+  community: Community!
+  person: Person!
+  kind: QualificationKind!
+}
+type QualificationKind implements Node {
+  id: ID!
+  createdAt: Time!
+  updatedAt: Time!
+  name: String!
+  description: String!
+  community: Community!
+}
+"""
+Ordering options for QualificationKind connections
+"""
+input QualificationKindOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order QualificationKinds.
+  """
+  field: QualificationKindOrderField!
+}
+"""
+Properties by which QualificationKind connections can be ordered.
+"""
+enum QualificationKindOrderField {
+  CREATED_AT
+}
+"""
+Ordering options for Qualification connections
+"""
+input QualificationOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order Qualifications.
+  """
+  field: QualificationOrderField!
+}
+"""
+Properties by which Qualification connections can be ordered.
+"""
+enum QualificationOrderField {
+  CREATED_AT
 }
 type Query {
   """
@@ -8044,6 +9152,8 @@ type Slot implements Node {
   maxSeatsPerSignup: Int!
   requiresApproval: Boolean!
   waitlistEnabled: Boolean!
+  noShowLimit: Int
+  seriesPosition: Int
   community: Community!
   activity: Activity!
 }
@@ -9199,6 +10309,100 @@ input RetentionInput {
   readLogDays: Int
 }
 `, BuiltIn: false},
+	{Name: "../../schema/qualifications.graphql", Input: `# Qualifications, reliability (no-shows) and team sign-ups (issue 23 items
+# 4, 6 and 7). Packages qualify, reliability and ledger (team.go).
+
+extend type Slot {
+  "The qualification kinds a volunteer must hold, all of them, in force at the decision (sign-up, approval, walk-in)."
+  requiredQualifications: [QualificationKind!]!
+}
+
+extend type Qualification {
+  "Whether it is in force now (through expiresOn, China time)."
+  inForce: Boolean!
+}
+
+input RecordQualificationInput {
+  personID: ID!
+  kindID: ID!
+  "The last day it is in force, YYYY-MM-DD, China time."
+  expiresOn: String!
+  "The evidence's reference: a certificate's number, a document reference (not a file)."
+  evidenceRef: String!
+}
+
+input SlotRequirementsInput {
+  "Kinds the slot requires (all of them); empty: none. At most 10."
+  qualificationKindIDs: [ID!]!
+  "A sign-up by someone with more no-shows than this (in the community's window) waits for approval; null: no limit."
+  noShowLimit: Int
+}
+
+"A registered person of an activity whose no-shows in the window reach the threshold."
+type AtRiskRegistration {
+  registration: Registration!
+  person: Person!
+  "No-shows in the community's forgiveness window (noShowWindowMonths)."
+  noShows: Int!
+}
+
+input TeamSignUpInput {
+  slotID: ID!
+  teamID: ID!
+  "Members of the team, 1 to 50."
+  personIDs: [ID!]!
+  "Optional: a retry with the same key gets the same answer."
+  idempotencyKey: String
+}
+
+input RemoveTeamSignUpsInput {
+  slotID: ID!
+  teamID: ID!
+  personIDs: [ID!]!
+  reason: String
+}
+
+"What a team sign-up (or removal) did for one member."
+type TeamSignUpMember {
+  personID: ID!
+  registrationID: ID!
+  status: RegistrationStatus!
+}
+
+type TeamSignUpPayload {
+  members: [TeamSignUpMember!]!
+}
+
+extend type Query {
+  "The community's qualification kinds by name (the viewer's community when communityID is omitted)."
+  qualificationKinds(communityID: ID): [QualificationKind!]!
+  "A person's qualifications (the person themselves and staff of their community), soonest expiry first."
+  personQualifications(personID: ID!): [Qualification!]!
+  "The viewer's own qualifications."
+  myQualifications: [Qualification!]!
+  "Staff: qualifications in force that expire within withinDays (0–366; today included), soonest first, at most 500."
+  expiringQualifications(communityID: ID, withinDays: Int = 30): [Qualification!]!
+  "Staff: the people registered for an activity (confirmed, waitlisted or pending) with at least minNoShows no-shows in the window."
+  atRiskRegistrations(activityID: ID!, minNoShows: Int = 2): [AtRiskRegistration!]!
+}
+
+extend type Mutation {
+  "Staff: add a qualification kind to a community."
+  createQualificationKind(communityID: ID!, name: String!, description: String): QualificationKind!
+  "Staff: enter or renew a person's qualification (one per person and kind), audited with the evidence's reference."
+  recordQualification(input: RecordQualificationInput!): Qualification!
+  "Staff: remove a qualification, audited."
+  removeQualification(id: ID!): Boolean!
+  "Staff, or the leaders of the activity's team: what a slot requires of the people who take it."
+  setSlotRequirements(slotID: ID!, input: SlotRequirementsInput!): Slot!
+  "Staff: how many months a no-show counts (1–60, default 6)."
+  setNoShowWindow(communityID: ID!, months: Int!): Int!
+  "A team's leader (or staff): sign members of the team up for a volunteer slot, all or nothing."
+  signUpTeam(input: TeamSignUpInput!): TeamSignUpPayload!
+  "A team's leader (or staff): cancel the members' registrations in the slot."
+  removeTeamSignUps(input: RemoveTeamSignUpsInput!): TeamSignUpPayload!
+}
+`, BuiltIn: false},
 	{Name: "../../schema/requests.graphql", Input: `# Residents' requests (诉求 / 社情民意): submission, triage, assignment,
 # resolution, confirmation; their history and live updates.
 
@@ -9384,6 +10588,184 @@ extend type Mutation {
   unlockLogin(phone: String!, verificationCode: String!): Boolean!
 }
 `, BuiltIn: false},
+	{Name: "../../schema/series.graphql", Input: `# Recurring activities (series), activity templates and recurring sign-ups
+# (package series).
+
+"A slot of a template or series: times are minutes after the activity's start."
+type PlanSlot @goModel(model: "linli/series/plan.Slot") {
+  name: String!
+  kind: SlotKind! @goField(forceResolver: true)
+  capacity: Int!
+  startOffset: Int
+  endOffset: Int
+  maxSeatsPerSignup: Int!
+  requiresApproval: Boolean!
+  waitlistEnabled: Boolean!
+}
+
+"A saved activity to create others from."
+type ActivityTemplate @goModel(model: "linli/ent.ActivityTemplate") {
+  id: ID!
+  name: String!
+  title: String!
+  description: String!
+  category: ActivityCategory! @goField(forceResolver: true)
+  serviceType: ServiceType! @goField(forceResolver: true)
+  teamID: ID
+  venueID: ID
+  "Minutes after midnight (China time) of the activity it was saved from."
+  startMinute: Int!
+  durationMinutes: Int!
+  checkinOpensMinutes: Int!
+  "Sign-up opens this many minutes before the start (null: at once)."
+  signupOpensMinutes: Int
+  "Sign-up closes this many minutes before the start (null: at the end)."
+  signupClosesMinutes: Int
+  slots: [PlanSlot!]!
+  createdAt: Time!
+}
+
+"A recurring activity: a plan repeated by an RFC 5545 rule in China time; its occurrences are ordinary activities."
+type Series @goModel(model: "linli/ent.Series") {
+  id: ID!
+  "The RRULE (no DTSTART), e.g. FREQ=WEEKLY;BYDAY=SA;UNTIL=20271231."
+  rrule: String!
+  "The first occurrence."
+  dtstart: Time!
+  "Occurrences start this many minutes after the rule's instant (time edits)."
+  startShiftMinutes: Int!
+  title: String!
+  description: String!
+  category: ActivityCategory! @goField(forceResolver: true)
+  serviceType: ServiceType! @goField(forceResolver: true)
+  teamID: ID
+  venueID: ID
+  durationMinutes: Int!
+  checkinOpensMinutes: Int!
+  signupOpensMinutes: Int
+  signupClosesMinutes: Int
+  slots: [PlanSlot!]!
+  "Rule instants skipped (holidays)."
+  exdates: [Time!]!
+  "No occurrence from here on."
+  cancelledFrom: Time
+  "Occurrences exist up to here."
+  materialisedUntil: Time
+  "Volunteers may sign up for every occurrence of a slot at once."
+  recurringSignup: Boolean!
+  "Standing sign-ups per slot position (null: half the slot's capacity, at least 1)."
+  standingCap: Int
+  "Its occurrences in order (cancelled ones too)."
+  occurrences: [Activity!]! @goField(forceResolver: true)
+}
+
+extend type Activity {
+  "The series this activity is an occurrence of (null: none)."
+  series: Series @goField(forceResolver: true)
+}
+
+"A volunteer's sign-up for one slot position of every future occurrence of a series."
+type StandingSignup @goModel(model: "linli/ent.StandingSignup") {
+  id: ID!
+  seriesID: ID!
+  "The slot's position in the series' plan (0 first)."
+  position: Int!
+  "The last occurrence booked."
+  bookedUntil: Time
+  createdAt: Time!
+}
+
+enum SeriesScope { ONE FOLLOWING ALL }
+
+input CreateSeriesInput {
+  "Make the series from this template (startsAt required) …"
+  templateID: ID
+  "… or from this activity (without startsAt the activity becomes the first occurrence)."
+  activityID: ID
+  "The first occurrence."
+  startsAt: Time
+  "RRULE without DTSTART: FREQ=DAILY|WEEKLY|MONTHLY|YEARLY, INTERVAL, COUNT (≤ 1000), UNTIL (≤ 5 years), BYDAY (TU, 1TU, -1FR), BYMONTHDAY, BYMONTH, BYSETPOS, WKST."
+  rrule: String!
+  recurringSignup: Boolean = false
+  standingCap: Int
+  idempotencyKey: String
+}
+
+input SeriesSlotChange { position: Int!  name: String  capacity: Int }
+
+input EditSeriesInput {
+  seriesID: ID!
+  scope: SeriesScope!
+  "The occurrence for ONE and FOLLOWING."
+  activityID: ID
+  title: String
+  description: String
+  teamID: ID
+  clearTeam: Boolean = false
+  venueID: ID
+  clearVenue: Boolean = false
+  "HH:MM, China time, on each occurrence's date."
+  startTime: String
+  durationMinutes: Int
+  slots: [SeriesSlotChange!]
+}
+
+"An occurrence left as it was, and why (e.g. a capacity cut below the seats taken)."
+type OccurrenceRefusal {
+  activity: Activity!
+  code: String!
+  message: String!
+  field: String
+}
+
+type EditSeriesPayload { series: Series!  changed: [Activity!]!  refused: [OccurrenceRefusal!]! }
+type CancelSeriesPayload { series: Series!  cancelled: [Activity!]!  refused: [OccurrenceRefusal!]! }
+
+"One occurrence of a recurring sign-up: its registration, or why it was not booked."
+type RecurringBooking {
+  activity: Activity!
+  registration: Registration
+  refusal: OccurrenceRefusal
+}
+
+type RecurringSignUpPayload { standing: StandingSignup!  bookings: [RecurringBooking!]! }
+
+extend type Query {
+  "Staff: the community's activity templates."
+  activityTemplates: [ActivityTemplate!]!
+  "Staff: the community's series."
+  seriesList: [Series!]!
+  "A series of the viewer's community."
+  series(id: ID!): Series
+  "How many weeks ahead series make their occurrences."
+  seriesWindowWeeks: Int!
+  "The viewer's recurring sign-ups in force."
+  myStandingSignups: [StandingSignup!]!
+}
+
+extend type Mutation {
+  "Staff: save an activity (texts, kind, team, venue, length, windows, slots) as a template."
+  saveActivityTemplate(activityID: ID!, name: String!): ActivityTemplate!
+  "Staff: a draft activity from a template."
+  createActivityFromTemplate(templateID: ID!, startsAt: Time!): Activity!
+  "Staff: a draft copy of an activity (its slots, no sign-ups) at another time."
+  copyActivity(activityID: ID!, startsAt: Time!): Activity!
+  "Staff: a series; its occurrences over the window are made at once."
+  createSeries(input: CreateSeriesInput!): Series!
+  "Staff: change one occurrence, it and the following, or all future ones."
+  editSeries(input: EditSeriesInput!): EditSeriesPayload!
+  "Staff: skip the series' occurrence on a date (YYYY-MM-DD, China time)."
+  skipSeriesDate(seriesID: ID!, date: String!, reason: String): CancelSeriesPayload!
+  "Staff: cancel the series from a date (YYYY-MM-DD, China time) on."
+  cancelSeries(seriesID: ID!, from: String!, reason: String): CancelSeriesPayload!
+  "Staff: how many weeks ahead the community's series make their occurrences (1–104)."
+  setSeriesWindow(weeks: Int!): Int!
+  "Sign up for a slot (by position) of every future occurrence of a series."
+  signUpRecurring(seriesID: ID!, position: Int!, idempotencyKey: String): RecurringSignUpPayload!
+  "End a recurring sign-up and cancel its future registrations; answers how many."
+  cancelRecurring(seriesID: ID!, position: Int!): Int!
+}
+`, BuiltIn: false},
 	{Name: "../../schema/signup.graphql", Input: `# Sign-ups: seats, waitlist, approval, consent, idempotent retries.
 
 enum SignUpOutcome { CONFIRMED WAITLISTED PENDING_APPROVAL }
@@ -9562,6 +10944,10 @@ func (ec *executionContext) childFields_Activity(ctx context.Context, field grap
 		return ec.fieldContext_Activity_checkinOpensMinutes(ctx, field)
 	case "publishedAt":
 		return ec.fieldContext_Activity_publishedAt(ctx, field)
+	case "seriesID":
+		return ec.fieldContext_Activity_seriesID(ctx, field)
+	case "occurrenceAt":
+		return ec.fieldContext_Activity_occurrenceAt(ctx, field)
 	case "community":
 		return ec.fieldContext_Activity_community(ctx, field)
 	case "team":
@@ -9570,6 +10956,8 @@ func (ec *executionContext) childFields_Activity(ctx context.Context, field grap
 		return ec.fieldContext_Activity_venue(ctx, field)
 	case "slots":
 		return ec.fieldContext_Activity_slots(ctx, field)
+	case "series":
+		return ec.fieldContext_Activity_series(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Activity", field.Name)
 }
@@ -9616,6 +11004,54 @@ func (ec *executionContext) childFields_ActivityEvent(ctx context.Context, field
 		return ec.fieldContext_ActivityEvent_activity(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ActivityEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_ActivityTemplate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ActivityTemplate_id(ctx, field)
+	case "name":
+		return ec.fieldContext_ActivityTemplate_name(ctx, field)
+	case "title":
+		return ec.fieldContext_ActivityTemplate_title(ctx, field)
+	case "description":
+		return ec.fieldContext_ActivityTemplate_description(ctx, field)
+	case "category":
+		return ec.fieldContext_ActivityTemplate_category(ctx, field)
+	case "serviceType":
+		return ec.fieldContext_ActivityTemplate_serviceType(ctx, field)
+	case "teamID":
+		return ec.fieldContext_ActivityTemplate_teamID(ctx, field)
+	case "venueID":
+		return ec.fieldContext_ActivityTemplate_venueID(ctx, field)
+	case "startMinute":
+		return ec.fieldContext_ActivityTemplate_startMinute(ctx, field)
+	case "durationMinutes":
+		return ec.fieldContext_ActivityTemplate_durationMinutes(ctx, field)
+	case "checkinOpensMinutes":
+		return ec.fieldContext_ActivityTemplate_checkinOpensMinutes(ctx, field)
+	case "signupOpensMinutes":
+		return ec.fieldContext_ActivityTemplate_signupOpensMinutes(ctx, field)
+	case "signupClosesMinutes":
+		return ec.fieldContext_ActivityTemplate_signupClosesMinutes(ctx, field)
+	case "slots":
+		return ec.fieldContext_ActivityTemplate_slots(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ActivityTemplate_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ActivityTemplate", field.Name)
+}
+
+func (ec *executionContext) childFields_AtRiskRegistration(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "registration":
+		return ec.fieldContext_AtRiskRegistration_registration(ctx, field)
+	case "person":
+		return ec.fieldContext_AtRiskRegistration_person(ctx, field)
+	case "noShows":
+		return ec.fieldContext_AtRiskRegistration_noShows(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AtRiskRegistration", field.Name)
 }
 
 func (ec *executionContext) childFields_AttendanceEntryResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9744,6 +11180,18 @@ func (ec *executionContext) childFields_CalendarFeedURL(ctx context.Context, fie
 		return ec.fieldContext_CalendarFeedURL_url(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CalendarFeedURL", field.Name)
+}
+
+func (ec *executionContext) childFields_CancelSeriesPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "series":
+		return ec.fieldContext_CancelSeriesPayload_series(ctx, field)
+	case "cancelled":
+		return ec.fieldContext_CancelSeriesPayload_cancelled(ctx, field)
+	case "refused":
+		return ec.fieldContext_CancelSeriesPayload_refused(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CancelSeriesPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_CategoryStatistics(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9946,6 +11394,8 @@ func (ec *executionContext) childFields_Community(ctx context.Context, field gra
 		return ec.fieldContext_Community_requestPrefix(ctx, field)
 	case "areaKm2":
 		return ec.fieldContext_Community_areaKm2(ctx, field)
+	case "noShowWindowMonths":
+		return ec.fieldContext_Community_noShowWindowMonths(ctx, field)
 	case "starThresholds":
 		return ec.fieldContext_Community_starThresholds(ctx, field)
 	}
@@ -10018,6 +11468,18 @@ func (ec *executionContext) childFields_CommunityStatistics(ctx context.Context,
 		return ec.fieldContext_CommunityStatistics_byMonth(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CommunityStatistics", field.Name)
+}
+
+func (ec *executionContext) childFields_EditSeriesPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "series":
+		return ec.fieldContext_EditSeriesPayload_series(ctx, field)
+	case "changed":
+		return ec.fieldContext_EditSeriesPayload_changed(ctx, field)
+	case "refused":
+		return ec.fieldContext_EditSeriesPayload_refused(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EditSeriesPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_ExportLink(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -10376,6 +11838,20 @@ func (ec *executionContext) childFields_NotificationPreferences(ctx context.Cont
 	return nil, fmt.Errorf("no field named %q was found under type NotificationPreferences", field.Name)
 }
 
+func (ec *executionContext) childFields_OccurrenceRefusal(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "activity":
+		return ec.fieldContext_OccurrenceRefusal_activity(ctx, field)
+	case "code":
+		return ec.fieldContext_OccurrenceRefusal_code(ctx, field)
+	case "message":
+		return ec.fieldContext_OccurrenceRefusal_message(ctx, field)
+	case "field":
+		return ec.fieldContext_OccurrenceRefusal_field(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OccurrenceRefusal", field.Name)
+}
+
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "hasNextPage":
@@ -10462,6 +11938,96 @@ func (ec *executionContext) childFields_PersonEdge(ctx context.Context, field gr
 		return ec.fieldContext_PersonEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PersonEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_PlanSlot(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_PlanSlot_name(ctx, field)
+	case "kind":
+		return ec.fieldContext_PlanSlot_kind(ctx, field)
+	case "capacity":
+		return ec.fieldContext_PlanSlot_capacity(ctx, field)
+	case "startOffset":
+		return ec.fieldContext_PlanSlot_startOffset(ctx, field)
+	case "endOffset":
+		return ec.fieldContext_PlanSlot_endOffset(ctx, field)
+	case "maxSeatsPerSignup":
+		return ec.fieldContext_PlanSlot_maxSeatsPerSignup(ctx, field)
+	case "requiresApproval":
+		return ec.fieldContext_PlanSlot_requiresApproval(ctx, field)
+	case "waitlistEnabled":
+		return ec.fieldContext_PlanSlot_waitlistEnabled(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PlanSlot", field.Name)
+}
+
+func (ec *executionContext) childFields_Qualification(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Qualification_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Qualification_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Qualification_updatedAt(ctx, field)
+	case "personID":
+		return ec.fieldContext_Qualification_personID(ctx, field)
+	case "kindID":
+		return ec.fieldContext_Qualification_kindID(ctx, field)
+	case "expiresOn":
+		return ec.fieldContext_Qualification_expiresOn(ctx, field)
+	case "evidenceRef":
+		return ec.fieldContext_Qualification_evidenceRef(ctx, field)
+	case "community":
+		return ec.fieldContext_Qualification_community(ctx, field)
+	case "person":
+		return ec.fieldContext_Qualification_person(ctx, field)
+	case "kind":
+		return ec.fieldContext_Qualification_kind(ctx, field)
+	case "inForce":
+		return ec.fieldContext_Qualification_inForce(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Qualification", field.Name)
+}
+
+func (ec *executionContext) childFields_QualificationKind(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_QualificationKind_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_QualificationKind_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_QualificationKind_updatedAt(ctx, field)
+	case "name":
+		return ec.fieldContext_QualificationKind_name(ctx, field)
+	case "description":
+		return ec.fieldContext_QualificationKind_description(ctx, field)
+	case "community":
+		return ec.fieldContext_QualificationKind_community(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type QualificationKind", field.Name)
+}
+
+func (ec *executionContext) childFields_RecurringBooking(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "activity":
+		return ec.fieldContext_RecurringBooking_activity(ctx, field)
+	case "registration":
+		return ec.fieldContext_RecurringBooking_registration(ctx, field)
+	case "refusal":
+		return ec.fieldContext_RecurringBooking_refusal(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RecurringBooking", field.Name)
+}
+
+func (ec *executionContext) childFields_RecurringSignUpPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "standing":
+		return ec.fieldContext_RecurringSignUpPayload_standing(ctx, field)
+	case "bookings":
+		return ec.fieldContext_RecurringSignUpPayload_bookings(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RecurringSignUpPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Registration(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -10722,6 +12288,54 @@ func (ec *executionContext) childFields_SensitiveReadEdge(ctx context.Context, f
 	return nil, fmt.Errorf("no field named %q was found under type SensitiveReadEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_Series(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Series_id(ctx, field)
+	case "rrule":
+		return ec.fieldContext_Series_rrule(ctx, field)
+	case "dtstart":
+		return ec.fieldContext_Series_dtstart(ctx, field)
+	case "startShiftMinutes":
+		return ec.fieldContext_Series_startShiftMinutes(ctx, field)
+	case "title":
+		return ec.fieldContext_Series_title(ctx, field)
+	case "description":
+		return ec.fieldContext_Series_description(ctx, field)
+	case "category":
+		return ec.fieldContext_Series_category(ctx, field)
+	case "serviceType":
+		return ec.fieldContext_Series_serviceType(ctx, field)
+	case "teamID":
+		return ec.fieldContext_Series_teamID(ctx, field)
+	case "venueID":
+		return ec.fieldContext_Series_venueID(ctx, field)
+	case "durationMinutes":
+		return ec.fieldContext_Series_durationMinutes(ctx, field)
+	case "checkinOpensMinutes":
+		return ec.fieldContext_Series_checkinOpensMinutes(ctx, field)
+	case "signupOpensMinutes":
+		return ec.fieldContext_Series_signupOpensMinutes(ctx, field)
+	case "signupClosesMinutes":
+		return ec.fieldContext_Series_signupClosesMinutes(ctx, field)
+	case "slots":
+		return ec.fieldContext_Series_slots(ctx, field)
+	case "exdates":
+		return ec.fieldContext_Series_exdates(ctx, field)
+	case "cancelledFrom":
+		return ec.fieldContext_Series_cancelledFrom(ctx, field)
+	case "materialisedUntil":
+		return ec.fieldContext_Series_materialisedUntil(ctx, field)
+	case "recurringSignup":
+		return ec.fieldContext_Series_recurringSignup(ctx, field)
+	case "standingCap":
+		return ec.fieldContext_Series_standingCap(ctx, field)
+	case "occurrences":
+		return ec.fieldContext_Series_occurrences(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Series", field.Name)
+}
+
 func (ec *executionContext) childFields_ServiceRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -10862,10 +12476,16 @@ func (ec *executionContext) childFields_Slot(ctx context.Context, field graphql.
 		return ec.fieldContext_Slot_requiresApproval(ctx, field)
 	case "waitlistEnabled":
 		return ec.fieldContext_Slot_waitlistEnabled(ctx, field)
+	case "noShowLimit":
+		return ec.fieldContext_Slot_noShowLimit(ctx, field)
+	case "seriesPosition":
+		return ec.fieldContext_Slot_seriesPosition(ctx, field)
 	case "community":
 		return ec.fieldContext_Slot_community(ctx, field)
 	case "activity":
 		return ec.fieldContext_Slot_activity(ctx, field)
+	case "requiredQualifications":
+		return ec.fieldContext_Slot_requiredQualifications(ctx, field)
 	case "available":
 		return ec.fieldContext_Slot_available(ctx, field)
 	}
@@ -10886,6 +12506,22 @@ func (ec *executionContext) childFields_SlotCounts(ctx context.Context, field gr
 		return ec.fieldContext_SlotCounts_checkedIn(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SlotCounts", field.Name)
+}
+
+func (ec *executionContext) childFields_StandingSignup(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_StandingSignup_id(ctx, field)
+	case "seriesID":
+		return ec.fieldContext_StandingSignup_seriesID(ctx, field)
+	case "position":
+		return ec.fieldContext_StandingSignup_position(ctx, field)
+	case "bookedUntil":
+		return ec.fieldContext_StandingSignup_bookedUntil(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_StandingSignup_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StandingSignup", field.Name)
 }
 
 func (ec *executionContext) childFields_StatisticsTotal(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -11006,6 +12642,26 @@ func (ec *executionContext) childFields_TeamMembership(ctx context.Context, fiel
 		return ec.fieldContext_TeamMembership_person(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TeamMembership", field.Name)
+}
+
+func (ec *executionContext) childFields_TeamSignUpMember(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "personID":
+		return ec.fieldContext_TeamSignUpMember_personID(ctx, field)
+	case "registrationID":
+		return ec.fieldContext_TeamSignUpMember_registrationID(ctx, field)
+	case "status":
+		return ec.fieldContext_TeamSignUpMember_status(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TeamSignUpMember", field.Name)
+}
+
+func (ec *executionContext) childFields_TeamSignUpPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "members":
+		return ec.fieldContext_TeamSignUpPayload_members(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TeamSignUpPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_TeamStatistics(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -43,6 +43,9 @@ type SeriesResolver interface {
 // region    **************************** field.gotpl *****************************
 
 func (ec *executionContext) _ActivityTemplate_id(ctx context.Context, field graphql.CollectedField, obj *ent.ActivityTemplate) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -66,6 +69,9 @@ func (ec *executionContext) fieldContext_ActivityTemplate_id(_ context.Context, 
 }
 
 func (ec *executionContext) _ActivityTemplate_name(ctx context.Context, field graphql.CollectedField, obj *ent.ActivityTemplate) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -89,6 +95,9 @@ func (ec *executionContext) fieldContext_ActivityTemplate_name(_ context.Context
 }
 
 func (ec *executionContext) _ActivityTemplate_title(ctx context.Context, field graphql.CollectedField, obj *ent.ActivityTemplate) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Title)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -112,6 +121,9 @@ func (ec *executionContext) fieldContext_ActivityTemplate_title(_ context.Contex
 }
 
 func (ec *executionContext) _ActivityTemplate_description(ctx context.Context, field graphql.CollectedField, obj *ent.ActivityTemplate) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Description)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -227,6 +239,9 @@ func (ec *executionContext) fieldContext_ActivityTemplate_venueID(_ context.Cont
 }
 
 func (ec *executionContext) _ActivityTemplate_startMinute(ctx context.Context, field graphql.CollectedField, obj *ent.ActivityTemplate) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.StartMinute)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -250,6 +265,9 @@ func (ec *executionContext) fieldContext_ActivityTemplate_startMinute(_ context.
 }
 
 func (ec *executionContext) _ActivityTemplate_durationMinutes(ctx context.Context, field graphql.CollectedField, obj *ent.ActivityTemplate) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.DurationMinutes)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -273,6 +291,9 @@ func (ec *executionContext) fieldContext_ActivityTemplate_durationMinutes(_ cont
 }
 
 func (ec *executionContext) _ActivityTemplate_checkinOpensMinutes(ctx context.Context, field graphql.CollectedField, obj *ent.ActivityTemplate) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.CheckinOpensMinutes)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -374,6 +395,9 @@ func (ec *executionContext) fieldContext_ActivityTemplate_slots(_ context.Contex
 }
 
 func (ec *executionContext) _ActivityTemplate_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.ActivityTemplate) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -621,6 +645,9 @@ func (ec *executionContext) fieldContext_OccurrenceRefusal_activity(_ context.Co
 }
 
 func (ec *executionContext) _OccurrenceRefusal_code(ctx context.Context, field graphql.CollectedField, obj *model.OccurrenceRefusal) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Code)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -644,6 +671,9 @@ func (ec *executionContext) fieldContext_OccurrenceRefusal_code(_ context.Contex
 }
 
 func (ec *executionContext) _OccurrenceRefusal_message(ctx context.Context, field graphql.CollectedField, obj *model.OccurrenceRefusal) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Message)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -690,6 +720,9 @@ func (ec *executionContext) fieldContext_OccurrenceRefusal_field(_ context.Conte
 }
 
 func (ec *executionContext) _PlanSlot_name(ctx context.Context, field graphql.CollectedField, obj *plan.Slot) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -736,6 +769,9 @@ func (ec *executionContext) fieldContext_PlanSlot_kind(_ context.Context, field 
 }
 
 func (ec *executionContext) _PlanSlot_capacity(ctx context.Context, field graphql.CollectedField, obj *plan.Slot) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Capacity)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -805,6 +841,9 @@ func (ec *executionContext) fieldContext_PlanSlot_endOffset(_ context.Context, f
 }
 
 func (ec *executionContext) _PlanSlot_maxSeatsPerSignup(ctx context.Context, field graphql.CollectedField, obj *plan.Slot) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.MaxSeatsPerSignup)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -828,6 +867,9 @@ func (ec *executionContext) fieldContext_PlanSlot_maxSeatsPerSignup(_ context.Co
 }
 
 func (ec *executionContext) _PlanSlot_requiresApproval(ctx context.Context, field graphql.CollectedField, obj *plan.Slot) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.RequiresApproval)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -851,6 +893,9 @@ func (ec *executionContext) fieldContext_PlanSlot_requiresApproval(_ context.Con
 }
 
 func (ec *executionContext) _PlanSlot_waitlistEnabled(ctx context.Context, field graphql.CollectedField, obj *plan.Slot) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.WaitlistEnabled)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1034,6 +1079,9 @@ func (ec *executionContext) fieldContext_RecurringSignUpPayload_bookings(_ conte
 }
 
 func (ec *executionContext) _Series_id(ctx context.Context, field graphql.CollectedField, obj *ent.Series) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1057,6 +1105,9 @@ func (ec *executionContext) fieldContext_Series_id(_ context.Context, field grap
 }
 
 func (ec *executionContext) _Series_rrule(ctx context.Context, field graphql.CollectedField, obj *ent.Series) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Rrule)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1080,6 +1131,9 @@ func (ec *executionContext) fieldContext_Series_rrule(_ context.Context, field g
 }
 
 func (ec *executionContext) _Series_dtstart(ctx context.Context, field graphql.CollectedField, obj *ent.Series) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.Dtstart)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1103,6 +1157,9 @@ func (ec *executionContext) fieldContext_Series_dtstart(_ context.Context, field
 }
 
 func (ec *executionContext) _Series_startShiftMinutes(ctx context.Context, field graphql.CollectedField, obj *ent.Series) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.StartShiftMinutes)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1126,6 +1183,9 @@ func (ec *executionContext) fieldContext_Series_startShiftMinutes(_ context.Cont
 }
 
 func (ec *executionContext) _Series_title(ctx context.Context, field graphql.CollectedField, obj *ent.Series) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Title)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1149,6 +1209,9 @@ func (ec *executionContext) fieldContext_Series_title(_ context.Context, field g
 }
 
 func (ec *executionContext) _Series_description(ctx context.Context, field graphql.CollectedField, obj *ent.Series) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Description)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1264,6 +1327,9 @@ func (ec *executionContext) fieldContext_Series_venueID(_ context.Context, field
 }
 
 func (ec *executionContext) _Series_durationMinutes(ctx context.Context, field graphql.CollectedField, obj *ent.Series) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.DurationMinutes)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1287,6 +1353,9 @@ func (ec *executionContext) fieldContext_Series_durationMinutes(_ context.Contex
 }
 
 func (ec *executionContext) _Series_checkinOpensMinutes(ctx context.Context, field graphql.CollectedField, obj *ent.Series) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.CheckinOpensMinutes)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1457,6 +1526,9 @@ func (ec *executionContext) fieldContext_Series_materialisedUntil(_ context.Cont
 }
 
 func (ec *executionContext) _Series_recurringSignup(ctx context.Context, field graphql.CollectedField, obj *ent.Series) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.RecurringSignup)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1535,6 +1607,9 @@ func (ec *executionContext) fieldContext_Series_occurrences(_ context.Context, f
 }
 
 func (ec *executionContext) _StandingSignup_id(ctx context.Context, field graphql.CollectedField, obj *ent.StandingSignup) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1558,6 +1633,9 @@ func (ec *executionContext) fieldContext_StandingSignup_id(_ context.Context, fi
 }
 
 func (ec *executionContext) _StandingSignup_seriesID(ctx context.Context, field graphql.CollectedField, obj *ent.StandingSignup) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.SeriesID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1581,6 +1659,9 @@ func (ec *executionContext) fieldContext_StandingSignup_seriesID(_ context.Conte
 }
 
 func (ec *executionContext) _StandingSignup_position(ctx context.Context, field graphql.CollectedField, obj *ent.StandingSignup) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Position)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1627,6 +1708,9 @@ func (ec *executionContext) fieldContext_StandingSignup_bookedUntil(_ context.Co
 }
 
 func (ec *executionContext) _StandingSignup_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.StandingSignup) (ret graphql.Marshaler) {
+	if PlainField(ec.OperationContext) {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1937,7 +2021,7 @@ func (ec *executionContext) _ActivityTemplate(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, activityTemplateImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -2040,7 +2124,7 @@ func (ec *executionContext) _CancelSeriesPayload(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, cancelSeriesPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -2083,7 +2167,7 @@ func (ec *executionContext) _EditSeriesPayload(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, editSeriesPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -2126,7 +2210,7 @@ func (ec *executionContext) _OccurrenceRefusal(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, occurrenceRefusalImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -2174,7 +2258,7 @@ func (ec *executionContext) _PlanSlot(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, planSlotImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -2242,7 +2326,7 @@ func (ec *executionContext) _RecurringBooking(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, recurringBookingImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -2285,7 +2369,7 @@ func (ec *executionContext) _RecurringSignUpPayload(ctx context.Context, sel ast
 	fields := graphql.CollectFields(ec.OperationContext, sel, recurringSignUpPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -2323,7 +2407,7 @@ func (ec *executionContext) _Series(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, seriesImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -2456,7 +2540,7 @@ func (ec *executionContext) _StandingSignup(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, standingSignupImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -2508,7 +2592,7 @@ func (ec *executionContext) _StandingSignup(ctx context.Context, sel ast.Selecti
 // region    ***************************** type.gotpl *****************************
 
 func (ec *executionContext) marshalNActivityTemplate2ᚕᚖlinliᚋentᚐActivityTemplateᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.ActivityTemplate) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNActivityTemplate2ᚖlinliᚋentᚐActivityTemplate(ctx, sel, v[i])
@@ -2558,7 +2642,7 @@ func (ec *executionContext) marshalNEditSeriesPayload2ᚖlinliᚋgraphᚋmodel�
 }
 
 func (ec *executionContext) marshalNOccurrenceRefusal2ᚕᚖlinliᚋgraphᚋmodelᚐOccurrenceRefusalᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.OccurrenceRefusal) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOccurrenceRefusal2ᚖlinliᚋgraphᚋmodelᚐOccurrenceRefusal(ctx, sel, v[i])
@@ -2586,7 +2670,7 @@ func (ec *executionContext) marshalNPlanSlot2linliᚋseriesᚋplanᚐSlot(ctx co
 }
 
 func (ec *executionContext) marshalNPlanSlot2ᚕlinliᚋseriesᚋplanᚐSlotᚄ(ctx context.Context, sel ast.SelectionSet, v []plan.Slot) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPlanSlot2linliᚋseriesᚋplanᚐSlot(ctx, sel, v[i])
@@ -2602,7 +2686,7 @@ func (ec *executionContext) marshalNPlanSlot2ᚕlinliᚋseriesᚋplanᚐSlotᚄ(
 }
 
 func (ec *executionContext) marshalNRecurringBooking2ᚕᚖlinliᚋgraphᚋmodelᚐRecurringBookingᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RecurringBooking) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRecurringBooking2ᚖlinliᚋgraphᚋmodelᚐRecurringBooking(ctx, sel, v[i])
@@ -2634,7 +2718,7 @@ func (ec *executionContext) marshalNRecurringSignUpPayload2ᚖlinliᚋgraphᚋmo
 }
 
 func (ec *executionContext) marshalNSeries2ᚕᚖlinliᚋentᚐSeriesᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Series) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSeries2ᚖlinliᚋentᚐSeries(ctx, sel, v[i])
@@ -2673,7 +2757,7 @@ func (ec *executionContext) unmarshalNSeriesSlotChange2ᚖlinliᚋgraphᚋmodel�
 }
 
 func (ec *executionContext) marshalNStandingSignup2ᚕᚖlinliᚋentᚐStandingSignupᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.StandingSignup) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNStandingSignup2ᚖlinliᚋentᚐStandingSignup(ctx, sel, v[i])

@@ -1852,7 +1852,7 @@ func (ec *executionContext) _CategoryStatistics(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, categoryStatisticsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1895,7 +1895,7 @@ func (ec *executionContext) _CityStatistics(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, cityStatisticsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1933,7 +1933,7 @@ func (ec *executionContext) _CommunityStatistics(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, communityStatisticsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -2081,7 +2081,7 @@ func (ec *executionContext) _MonthStatistics(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, monthStatisticsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -2129,7 +2129,7 @@ func (ec *executionContext) _ServiceTypeStatistics(ctx context.Context, sel ast.
 	fields := graphql.CollectFields(ec.OperationContext, sel, serviceTypeStatisticsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -2172,7 +2172,7 @@ func (ec *executionContext) _StatisticsTotal(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, statisticsTotalImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -2315,7 +2315,7 @@ func (ec *executionContext) _TeamStatistics(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, teamStatisticsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -2367,7 +2367,7 @@ func (ec *executionContext) _TeamStatistics(ctx context.Context, sel ast.Selecti
 // region    ***************************** type.gotpl *****************************
 
 func (ec *executionContext) marshalNCategoryStatistics2ᚕᚖlinliᚋstatisticsᚐCategoryFiguresᚄ(ctx context.Context, sel ast.SelectionSet, v []*statistics.CategoryFigures) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCategoryStatistics2ᚖlinliᚋstatisticsᚐCategoryFigures(ctx, sel, v[i])
@@ -2399,7 +2399,7 @@ func (ec *executionContext) marshalNCityStatistics2ᚖlinliᚋstatisticsᚐCity(
 }
 
 func (ec *executionContext) marshalNCommunityStatistics2ᚕᚖlinliᚋstatisticsᚐFiguresᚄ(ctx context.Context, sel ast.SelectionSet, v []*statistics.Figures) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCommunityStatistics2ᚖlinliᚋstatisticsᚐFigures(ctx, sel, v[i])
@@ -2423,7 +2423,7 @@ func (ec *executionContext) marshalNCommunityStatistics2ᚖlinliᚋstatisticsᚐ
 }
 
 func (ec *executionContext) marshalNMonthStatistics2ᚕᚖlinliᚋstatisticsᚐMonthFiguresᚄ(ctx context.Context, sel ast.SelectionSet, v []*statistics.MonthFigures) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMonthStatistics2ᚖlinliᚋstatisticsᚐMonthFigures(ctx, sel, v[i])
@@ -2447,7 +2447,7 @@ func (ec *executionContext) marshalNMonthStatistics2ᚖlinliᚋstatisticsᚐMont
 }
 
 func (ec *executionContext) marshalNServiceTypeStatistics2ᚕᚖlinliᚋstatisticsᚐServiceTypeFiguresᚄ(ctx context.Context, sel ast.SelectionSet, v []*statistics.ServiceTypeFigures) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNServiceTypeStatistics2ᚖlinliᚋstatisticsᚐServiceTypeFigures(ctx, sel, v[i])
@@ -2479,7 +2479,7 @@ func (ec *executionContext) marshalNStatisticsTotal2ᚖlinliᚋstatisticsᚐFigu
 }
 
 func (ec *executionContext) marshalNTeamStatistics2ᚕᚖlinliᚋstatisticsᚐTeamFiguresᚄ(ctx context.Context, sel ast.SelectionSet, v []*statistics.TeamFigures) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTeamStatistics2ᚖlinliᚋstatisticsᚐTeamFigures(ctx, sel, v[i])

@@ -115,6 +115,12 @@ type CancelRegistrationInput struct {
 	Reason         *string `json:"reason,omitempty"`
 }
 
+type CancelSeriesPayload struct {
+	Series    *ent.Series          `json:"series"`
+	Cancelled []*ent.Activity      `json:"cancelled"`
+	Refused   []*OccurrenceRefusal `json:"refused"`
+}
+
 // A service certificate as anyone may verify it.
 type CertificateVerification struct {
 	Code string `json:"code"`
@@ -217,6 +223,20 @@ type CreateHouseholdInput struct {
 	CareTags []CareTag `json:"careTags,omitempty"`
 }
 
+type CreateSeriesInput struct {
+	// Make the series from this template (startsAt required) …
+	TemplateID *int `json:"templateID,omitempty"`
+	// … or from this activity (without startsAt the activity becomes the first occurrence).
+	ActivityID *int `json:"activityID,omitempty"`
+	// The first occurrence.
+	StartsAt *time.Time `json:"startsAt,omitempty"`
+	// RRULE without DTSTART: FREQ=DAILY|WEEKLY|MONTHLY|YEARLY, INTERVAL, COUNT (≤ 1000), UNTIL (≤ 5 years), BYDAY (TU, 1TU, -1FR), BYMONTHDAY, BYMONTH, BYSETPOS, WKST.
+	Rrule           string  `json:"rrule"`
+	RecurringSignup *bool   `json:"recurringSignup,omitempty"`
+	StandingCap     *int    `json:"standingCap,omitempty"`
+	IdempotencyKey  *string `json:"idempotencyKey,omitempty"`
+}
+
 type CreateWebhookInput struct {
 	// Admins: the community; staff: their own (the default).
 	CommunityID *int `json:"communityID,omitempty"`
@@ -232,6 +252,29 @@ type CreateWebhookInput struct {
 type DeclineOfferInput struct {
 	RegistrationID int     `json:"registrationID"`
 	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
+}
+
+type EditSeriesInput struct {
+	SeriesID int         `json:"seriesID"`
+	Scope    SeriesScope `json:"scope"`
+	// The occurrence for ONE and FOLLOWING.
+	ActivityID  *int    `json:"activityID,omitempty"`
+	Title       *string `json:"title,omitempty"`
+	Description *string `json:"description,omitempty"`
+	TeamID      *int    `json:"teamID,omitempty"`
+	ClearTeam   *bool   `json:"clearTeam,omitempty"`
+	VenueID     *int    `json:"venueID,omitempty"`
+	ClearVenue  *bool   `json:"clearVenue,omitempty"`
+	// HH:MM, China time, on each occurrence's date.
+	StartTime       *string             `json:"startTime,omitempty"`
+	DurationMinutes *int                `json:"durationMinutes,omitempty"`
+	Slots           []*SeriesSlotChange `json:"slots,omitempty"`
+}
+
+type EditSeriesPayload struct {
+	Series  *ent.Series          `json:"series"`
+	Changed []*ent.Activity      `json:"changed"`
+	Refused []*OccurrenceRefusal `json:"refused"`
 }
 
 // One download on the staff downloads page.
@@ -341,6 +384,14 @@ type NotificationPreferencesInput struct {
 	QuietHoursEnd       *string             `json:"quietHoursEnd,omitempty"`
 }
 
+// An occurrence left as it was, and why (e.g. a capacity cut below the seats taken).
+type OccurrenceRefusal struct {
+	Activity *ent.Activity `json:"activity"`
+	Code     string        `json:"code"`
+	Message  string        `json:"message"`
+	Field    *string       `json:"field,omitempty"`
+}
+
 // One consent: given at a time for a version of the wording, withdrawn at a time (null: in force).
 type PersonConsent struct {
 	ID       int `json:"id"`
@@ -382,6 +433,18 @@ type RecordQualificationInput struct {
 	ExpiresOn string `json:"expiresOn"`
 	// The evidence's reference: a certificate's number, a document reference (not a file).
 	EvidenceRef string `json:"evidenceRef"`
+}
+
+// One occurrence of a recurring sign-up: its registration, or why it was not booked.
+type RecurringBooking struct {
+	Activity     *ent.Activity      `json:"activity"`
+	Registration *ent.Registration  `json:"registration,omitempty"`
+	Refusal      *OccurrenceRefusal `json:"refusal,omitempty"`
+}
+
+type RecurringSignUpPayload struct {
+	Standing *ent.StandingSignup `json:"standing"`
+	Bookings []*RecurringBooking `json:"bookings"`
 }
 
 type RegisterInput struct {
@@ -446,6 +509,12 @@ type SensitiveReadLogFilter struct {
 	SubjectID *int       `json:"subjectID,omitempty"`
 	From      *time.Time `json:"from,omitempty"`
 	To        *time.Time `json:"to,omitempty"`
+}
+
+type SeriesSlotChange struct {
+	Position int     `json:"position"`
+	Name     *string `json:"name,omitempty"`
+	Capacity *int    `json:"capacity,omitempty"`
 }
 
 type ServiceRecordCorrection struct {
@@ -968,6 +1037,63 @@ func (e *Role) UnmarshalJSON(b []byte) error {
 }
 
 func (e Role) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type SeriesScope string
+
+const (
+	SeriesScopeOne       SeriesScope = "ONE"
+	SeriesScopeFollowing SeriesScope = "FOLLOWING"
+	SeriesScopeAll       SeriesScope = "ALL"
+)
+
+var AllSeriesScope = []SeriesScope{
+	SeriesScopeOne,
+	SeriesScopeFollowing,
+	SeriesScopeAll,
+}
+
+func (e SeriesScope) IsValid() bool {
+	switch e {
+	case SeriesScopeOne, SeriesScopeFollowing, SeriesScopeAll:
+		return true
+	}
+	return false
+}
+
+func (e SeriesScope) String() string {
+	return string(e)
+}
+
+func (e *SeriesScope) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = SeriesScope(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid SeriesScope", str)
+	}
+	return nil
+}
+
+func (e SeriesScope) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *SeriesScope) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e SeriesScope) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
