@@ -155,7 +155,7 @@ func TestEligibleTable(t *testing.T) {
 		// The seats before consent.
 		{"health, too many seats, no consent", resident, health, seats, 3, false, apperr.ValidationFailed, "seats"},
 	} {
-		err := ledger.Eligible(c.v, c.a, c.s, c.seats, c.consent)
+		err := ledger.Eligible(c.v, c.a, c.s, c.seats, c.consent, ledger.Standing{})
 		if c.code == "" {
 			if err != nil {
 				t.Errorf("%s: %v, want eligible", c.name, err)
