@@ -51,6 +51,28 @@ func (t target) fetch(c *http.Client) ([]byte, error) {
 // hammer sends requests from workers goroutines for d and returns the
 // completed requests per second and their number.
 func (t target) hammer(c *http.Client, workers int, d time.Duration) (float64, int64, error) {
+	return rounds(workers, d, func(ctx context.Context) error {
+		req, err := t.request(ctx)
+		if err != nil {
+			return err
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			return err
+		}
+		_, err = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if ctx.Err() == nil && (resp.StatusCode != http.StatusOK || err != nil) {
+			return fmt.Errorf("%s: status %d, %v", t.name, resp.StatusCode, err)
+		}
+		return nil
+	})
+}
+
+// rounds runs one from workers goroutines until d has passed and returns
+// the completed runs per second and their number. A run cut off by the end
+// of d is not counted, nor is its error; the first other error stops all.
+func rounds(workers int, d time.Duration, one func(ctx context.Context) error) (float64, int64, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	var done atomic.Int64
@@ -63,25 +85,12 @@ func (t target) hammer(c *http.Client, workers int, d time.Duration) (float64, i
 		go func() {
 			defer wg.Done()
 			for ctx.Err() == nil {
-				req, err := t.request(ctx)
-				if err != nil {
-					once.Do(func() { firstErr = err })
-					return
-				}
-				resp, err := c.Do(req)
-				if err != nil {
-					if ctx.Err() == nil {
-						once.Do(func() { firstErr = err })
-					}
-					return
-				}
-				_, err = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
+				err := one(ctx)
 				if ctx.Err() != nil {
 					return // cut off by the end of the round
 				}
-				if resp.StatusCode != http.StatusOK || err != nil {
-					once.Do(func() { firstErr = fmt.Errorf("%s: status %d, %v", t.name, resp.StatusCode, err) })
+				if err != nil {
+					once.Do(func() { firstErr = err; cancel() })
 					return
 				}
 				done.Add(1)
@@ -102,39 +111,17 @@ type sqlTarget struct {
 }
 
 func (t sqlTarget) hammer(workers int, d time.Duration) (float64, int64, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	defer cancel()
-	var done atomic.Int64
-	var firstErr error
-	var once sync.Once
-	var wg sync.WaitGroup
-	start := time.Now()
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for ctx.Err() == nil {
-				community, staff, err := t.b.authenticate(ctx, t.token)
-				if err == nil {
-					var edges []bareEdge
-					edges, err = t.b.page(ctx, community, staff, t.page)
-					if err == nil && len(edges) != t.page {
-						err = fmt.Errorf("sql: the page holds %d activities, want %d", len(edges), t.page)
-					}
-				}
-				if ctx.Err() != nil {
-					return // cut off by the end of the round
-				}
-				if err != nil {
-					once.Do(func() { firstErr = err })
-					return
-				}
-				done.Add(1)
-			}
-		}()
-	}
-	wg.Wait()
-	return float64(done.Load()) / time.Since(start).Seconds(), done.Load(), firstErr
+	return rounds(workers, d, func(ctx context.Context) error {
+		community, staff, err := t.b.authenticate(ctx, t.token)
+		if err != nil {
+			return err
+		}
+		edges, err := t.b.page(ctx, community, staff, t.page)
+		if err == nil && len(edges) != t.page {
+			err = fmt.Errorf("sql: the page holds %d activities, want %d", len(edges), t.page)
+		}
+		return err
+	})
 }
 
 // handlers are the two servers' handlers, for the in-process figures.
