@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"os"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -30,6 +32,38 @@ type releaseFixture struct {
 	StaffPhone string                    `json:"staffPhone"`
 	Statistics json.RawMessage           `json:"statistics"`
 	Tables     map[string]*rowdump.Table `json:"tables"`
+}
+
+// droppedOnPurpose are the columns a migration removes on purpose, with
+// the migration and why: the upgrade test expects them gone and every other
+// column of those rows unchanged.
+var droppedOnPurpose = map[string]string{
+	"home_visits.idempotency_key": "20261208005542: retried home visits are remembered in idempotency_keys (package idem)",
+	"requests.idempotency_key":    "20261208005542: retried submissions are remembered in idempotency_keys (package idem)",
+}
+
+// writtenAt is when the release wrote the fixture: its newest created_at.
+// The release's statistics were taken then, and "held" counts activities
+// started before now, so the upgraded answer is taken at the same moment.
+func (fx *releaseFixture) writtenAt(t *testing.T) time.Time {
+	t.Helper()
+	var last time.Time
+	for _, tab := range fx.Tables {
+		i := slices.Index(tab.Columns, "created_at")
+		if i < 0 {
+			continue
+		}
+		for _, row := range tab.Rows {
+			s, _ := row[i].(string)
+			if at, err := time.Parse(time.RFC3339Nano, s); err == nil && at.After(last) {
+				last = at
+			}
+		}
+	}
+	if last.IsZero() {
+		t.Fatal("the fixture has no created_at")
+	}
+	return last
 }
 
 func readFixture(t *testing.T, path string) *releaseFixture {
@@ -112,8 +146,10 @@ func TestUpgradeFromRelease(t *testing.T) {
 					for i, c := range was.Columns {
 						j, ok := col[c]
 						if !ok {
-							t.Errorf("%s.%s is gone", name, c)
-							break
+							if droppedOnPurpose[name+"."+c] == "" && r == 0 {
+								t.Errorf("%s.%s is gone", name, c)
+							}
+							continue
 						}
 						old := row[i]
 						if isTime[name+"."+c] {
@@ -129,7 +165,16 @@ func TestUpgradeFromRelease(t *testing.T) {
 				t.Fatalf("the fixture holds only %d rows", rows)
 			}
 
+			for name, why := range droppedOnPurpose {
+				tab, c, _ := strings.Cut(name, ".")
+				if now[tab] != nil && slices.Contains(now[tab].Columns, c) {
+					t.Errorf("%s is still there (%s)", name, why)
+				}
+			}
+
 			e := linlitest.NewAt(t, backend, url)
+			written := fx.writtenAt(t)
+			e.App.Resolver.Statistics.Now = func() time.Time { return written }
 			staff, err := e.Client.Person.Query().Where(person.Phone(fx.StaffPhone)).Only(e.Sys())
 			if err != nil {
 				t.Fatal(err)
